@@ -1,0 +1,105 @@
+import fastifyFormbody from '@fastify/formbody';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { randomBytes } from 'node:crypto';
+import type { KassaApp } from './http/http.types.ts';
+import { loggerOptions } from './http/logging.ts';
+import { registerAuthentication } from './http/plugins/authentication.ts';
+import { registerErrorHandling } from './http/plugins/error-handler.ts';
+import { registerSystemRoutes } from './http/routes/system.routes.ts';
+import { registerMerchantRoutes } from './http/routes/v1/merchant.routes.ts';
+import { registerOAuthTokenRoute } from './http/routes/v1/oauth-tokens.route.ts';
+import type { Services } from './services.ts';
+
+export const API_VERSION = '0.1.0';
+const BODY_LIMIT_BYTES = 1024 * 1024;
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export type BuildAppOptions = {
+  /** Where log lines go (tests capture them); defaults to stdout. `false` disables logging. */
+  logStream?: NodeJS.WritableStream | false;
+  logLevel?: string;
+};
+
+/**
+ * Builds the HTTP application over ready services. Never listens: `main.ts` does, tests use `inject()` or
+ * listen on an ephemeral loopback port themselves.
+ */
+export async function buildApp(services: Services, options: BuildAppOptions = {}): Promise<KassaApp> {
+  const app = Fastify({
+    logger:
+      options.logStream === false
+        ? false
+        : loggerOptions({ level: options.logLevel ?? services.config.logLevel, stream: options.logStream }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdHeader: 'x-request-id',
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming)
+        ? incoming
+        : `req_${randomBytes(12).toString('hex')}`;
+    },
+    trustProxy: services.config.environment === 'production' ? 'loopback' : false,
+    routerOptions: { ignoreTrailingSlash: true },
+    forceCloseConnections: false,
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+  app.addHook('onRoute', (route) => {
+    // Every POST must say how it is idempotent (SPEC §1): a route that forgets fails at start-up.
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.includes('POST') && !route.config?.idempotency) {
+      throw new Error(`POST ${route.url} does not declare config.idempotency`);
+    }
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', String(request.id));
+  });
+
+  await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Kassa API',
+        version: API_VERSION,
+        description:
+          'Self-hostable hosted-checkout payment gateway. Amounts are integers in minor units of the ISO 4217 ' +
+          'currency. Every POST accepts an Idempotency-Key header. Errors are RFC 9457 problem documents.',
+      },
+      servers: [{ url: services.config.publicUrl }],
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An access token from POST /v1/oauth/tokens, or a secret API key sk_test_… / sk_live_…',
+          },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json' } as never });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerAuthentication(app, { db: services.db, accessTokens: services.accessTokens });
+  registerSystemRoutes(app, services);
+  registerOAuthTokenRoute(app, { db: services.db, accessTokens: services.accessTokens, throttle: services.authThrottle });
+  registerMerchantRoutes(app, services);
+
+  return app as unknown as KassaApp;
+}

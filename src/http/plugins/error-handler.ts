@@ -1,0 +1,97 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { AppError, toProblemDocument, type FieldError } from '../../lib/errors.ts';
+import type { KassaApp } from '../http.types.ts';
+
+/**
+ * Every failure leaves as an RFC 9457 problem document with a code from the catalogue — unknown routes,
+ * wrong methods, bad media types, malformed JSON, oversized bodies and unexpected exceptions included.
+ * Nothing internal (stack, SQL, host names) reaches the body; unexpected errors are logged with the request id.
+ */
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError) {
+  for (const [name, value] of Object.entries(error.headers ?? {})) reply.header(name, value);
+  return reply
+    .code(error.status)
+    .type('application/problem+json')
+    .serializer((payload: unknown) => JSON.stringify(payload))
+    .send(toProblemDocument(error, { instance: request.url.split('?')[0], requestId: String(request.id) }));
+}
+
+const FASTIFY_ERROR_CODES: Record<string, (error: FastifyError) => AppError> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (error) =>
+    new AppError('unsupported_media_type', `${error.message}. Send application/json (or form-encoded where documented).`),
+  FST_ERR_CTP_BODY_TOO_LARGE: () => new AppError('payload_too_large', 'The request body exceeds 1 MiB'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => new AppError('malformed_json', 'The body is empty but the content type is JSON'),
+  FST_ERR_CTP_INVALID_JSON_BODY: () => new AppError('malformed_json'),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new AppError('invalid_request', 'The Content-Length header is wrong'),
+  FST_ERR_CTP_INVALID_TYPE: () => new AppError('unsupported_media_type'),
+};
+
+function pointerFor(context: string | undefined, instancePath: string): string {
+  if (!context || context === 'body') return instancePath === '/' ? '' : instancePath;
+  return `/${context === 'querystring' ? 'query' : context}${instancePath === '/' ? '' : instancePath}`;
+}
+
+function toAppError(error: FastifyError): AppError {
+  if (error instanceof AppError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const context = (error as { validationContext?: string }).validationContext;
+    const fieldErrors: FieldError[] = error.validation.map((issue) => {
+      const custom = (issue.params as { params?: { code?: string } }).params?.code;
+      return { pointer: pointerFor(context, issue.instancePath), code: custom ?? issue.keyword, message: issue.message };
+    });
+    return new AppError('validation_failed', `${fieldErrors.length} field(s) are invalid: ${fieldErrors.map((e) => `${e.pointer || '(body)'} ${e.message}`).join('; ')}`, {
+      errors: fieldErrors,
+    });
+  }
+  const mapped = error.code ? FASTIFY_ERROR_CODES[error.code] : undefined;
+  if (mapped) return mapped(error);
+  if (error instanceof SyntaxError && (error as FastifyError).statusCode === 400) return new AppError('malformed_json');
+  if (error.statusCode === 413) return new AppError('payload_too_large');
+  if (error.statusCode === 415) return new AppError('unsupported_media_type');
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return new AppError('invalid_request', error.message);
+  }
+  return new AppError('internal_error', 'An unexpected error occurred. It has been logged with this request id.');
+}
+
+export function registerErrorHandling(app: KassaApp) {
+  // Route patterns by method, to tell "no such route" (404) from "route exists, other method" (405).
+  const routes: { method: string; pattern: RegExp }[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const pattern = new RegExp(
+      `^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\\*$/, '.*').replace(/:[A-Za-z_]+/g, '[^/]+')}/?$`,
+    );
+    for (const method of methods) routes.push({ method, pattern });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))].filter(
+      (method) => method !== 'HEAD',
+    );
+    if (allowed.length > 0) {
+      return sendProblem(
+        request,
+        reply,
+        new AppError('method_not_allowed', `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`, {
+          headers: { allow: allowed.join(', ') },
+        }),
+      );
+    }
+    return sendProblem(request, reply, new AppError('route_not_found', `No route ${request.method} ${path}`));
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) {
+      const cause = appError.code === 'internal_error' ? error : appError.cause;
+      request.log.error({ err: cause ?? error, code: appError.code }, 'request failed');
+    } else if (isResponseSerializationError(error)) {
+      request.log.error({ err: error }, 'response did not match its schema');
+    }
+    return sendProblem(request, reply, appError);
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * A small time-bounded cache with a size cap (oldest entries evicted first). Used where a few seconds of
+ * staleness is an accepted trade for not querying the database on every request — each use says how long.
+ */
+export type TtlCache<V> = {
+  get(key: string): V | undefined;
+  set(key: string, value: V): void;
+  delete(key: string): void;
+};
+
+export function createTtlCache<V>(options: { ttlMs: number; maxEntries: number; now?: () => number }): TtlCache<V> {
+  const now = options.now ?? Date.now;
+  const entries = new Map<string, { value: V; expiresAt: number }>();
+  return {
+    get(key) {
+      const entry = entries.get(key);
+      if (!entry) return undefined;
+      if (entry.expiresAt <= now()) {
+        entries.delete(key);
+        return undefined;
+      }
+      return entry.value;
+    },
+    set(key, value) {
+      entries.delete(key);
+      entries.set(key, { value, expiresAt: now() + options.ttlMs });
+      if (entries.size > options.maxEntries) {
+        const oldest = entries.keys().next().value;
+        if (oldest !== undefined) entries.delete(oldest);
+      }
+    },
+    delete(key) {
+      entries.delete(key);
+    },
+  };
+}

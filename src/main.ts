@@ -1,0 +1,88 @@
+import { buildApp } from './app.ts';
+import { bootstrap } from './bootstrap.ts';
+import type { Config } from './config.ts';
+import { ensureDemoMerchant } from './modules/merchants/demo-merchant.ts';
+import { startWorkers } from './workers/workers.ts';
+
+/**
+ * `kassa serve`: open the database (embedded by default), apply migrations, build the app, listen, start
+ * the background workers, and on SIGTERM / SIGINT stop gracefully — no new connections, in-flight requests
+ * finish (bounded by KASSA_SHUTDOWN_GRACE_MS), workers stop, the database closes last.
+ */
+
+const startupLogger = {
+  info: (message: string) => console.log(`[kassa] ${message}`),
+  warn: (message: string) => console.log(`[kassa] warning: ${message}`),
+};
+
+export async function serve(config: Config): Promise<{ close(): Promise<void>; url: string }> {
+  const { services, database } = await bootstrap(config, startupLogger);
+  const app = await buildApp(services);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const workers = config.runWorkers ? startWorkers(services, app.log) : undefined;
+
+  const localUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  console.log(`\n  Kassa is running (${config.environment})`);
+  console.log(`  Base URL:   ${config.publicUrl}${config.publicUrl.endsWith(`:${port}`) ? '' : `  (listening on ${localUrl})`}`);
+  console.log(`  API docs:   ${config.publicUrl}/docs   (OpenAPI: ${config.publicUrl}/openapi.json)`);
+  console.log(`  Database:   ${database.description}`);
+  if (config.environment !== 'production') {
+    const demo = await ensureDemoMerchant(services.db, config.dataDir);
+    console.log(`\n  Demo merchant (test mode): ${demo.merchantId}${demo.created ? ' — created now' : ''}`);
+    if (demo.credentials) {
+      console.log(`    client_id:     ${demo.credentials.clientId}`);
+      console.log(`    client_secret: ${demo.credentials.clientSecret}`);
+      console.log(`    API key:       ${demo.credentials.apiKey}`);
+      console.log(`\n  Try it:\n    curl -s ${config.publicUrl}/v1/oauth/tokens -H 'content-type: application/json' \\`);
+      console.log(
+        `      -d '{"grant_type":"client_credentials","client_id":"${demo.credentials.clientId}","client_secret":"${demo.credentials.clientSecret}"}'`,
+      );
+    } else {
+      console.log('    (its secrets were shown when it was created; make new ones with `npx kassa merchant create`)');
+    }
+  }
+  console.log('');
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const deadline = setTimeout(() => {
+        app.log.warn('shutdown grace period over; closing remaining connections');
+        app.server.closeAllConnections();
+      }, config.shutdownGraceMs);
+      deadline.unref();
+      await app.close(); // stops accepting, waits for in-flight requests
+      await workers?.stop();
+      clearTimeout(deadline);
+      await database.close();
+    })();
+    return closing;
+  };
+  return { close, url: localUrl };
+}
+
+export function closeOnSignals(server: { close(): Promise<void> }) {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      console.log(`[kassa] ${signal} again: exiting now`);
+      process.exit(1);
+    }
+    signalled = true;
+    console.log(`[kassa] ${signal} received: finishing in-flight requests, then stopping`);
+    server.close().then(
+      () => {
+        console.log('[kassa] stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error('[kassa] error while stopping', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

@@ -1,0 +1,56 @@
+/** The closed catalogue of event types (SPEC §6). Dot-namespaced, lower case. */
+export const EVENT_TYPES = [
+  'checkout.created',
+  'checkout.updated',
+  'checkout.completed',
+  'checkout.canceled',
+  'checkout.expired',
+  'order.created',
+  'order.updated',
+  'payment.pending',
+  'payment.requires_action',
+  'payment.authorized',
+  'payment.succeeded',
+  'payment.rejected',
+  'payment.canceled',
+  'payment.captured',
+  'refund.succeeded',
+  'refund.failed',
+  'payment_link.created',
+  'payment_link.completed',
+  'payment_link.expired',
+  'payment_link.deactivated',
+  'merchant.updated',
+  'payment_method_settings.updated',
+  'ping',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export type NewEvent = {
+  merchantId: string;
+  livemode: boolean;
+  type: EventType;
+  /** The object the event is about (its id) and that object's version after the change. */
+  objectId?: string;
+  objectVersion?: number;
+  orderId?: string;
+  checkoutId?: string;
+  paymentId?: string;
+  /** The event payload delivered to merchants: a snapshot of the object, amounts in minor units. */
+  data: Record<string, unknown>;
+};
+
+export type StoredEvent = {
+  id: string;
+  merchantId: string;
+  livemode: boolean;
+  type: EventType;
+  objectId: string | null;
+  objectVersion: number | null;
+  orderId: string | null;
+  checkoutId: string | null;
+  paymentId: string | null;
+  data: Record<string, unknown>;
+  createdAt: Date;
+};

@@ -1,0 +1,57 @@
+import type { Queryable } from '../../db/client.ts';
+import { digestsEqual, sha256 } from '../../lib/hashing.ts';
+import { newId, newSecret } from '../../lib/ids.ts';
+import { insertApiClient, insertApiKey, findApiClient, findApiKeyByDigest } from './credential.repository.ts';
+import { insertMerchant } from './merchant.repository.ts';
+import type { IssuedCredentials, Merchant } from './merchant.types.ts';
+
+/**
+ * Merchants and their credentials. Secrets are 256-bit random strings: a fast digest (SHA-256) is the right
+ * storage for them — slow password hashes exist for low-entropy human passwords, which these are not.
+ * Each secret is returned exactly once, at creation.
+ */
+
+/** Run inside a transaction: the merchant and its first credentials exist together or not at all. */
+export async function createMerchantWithCredentials(
+  tx: Queryable,
+  input: { name: string; livemode: boolean },
+): Promise<{ merchant: Merchant; credentials: IssuedCredentials }> {
+  const merchant = await insertMerchant(tx, { id: newId('mer'), name: input.name });
+  const credentials = await issueCredentials(tx, merchant.id, input.livemode);
+  return { merchant, credentials };
+}
+
+/** A new client id/secret pair and a secret API key for one mode of an existing merchant. */
+export async function issueCredentials(db: Queryable, merchantId: string, livemode: boolean): Promise<IssuedCredentials> {
+  const clientId = newId('cli');
+  const clientSecret = newSecret(32);
+  const apiKey = `${livemode ? 'sk_live_' : 'sk_test_'}${newSecret(32)}`;
+  await insertApiClient(db, { id: clientId, merchantId, livemode, secretSha256: sha256(clientSecret) });
+  await insertApiKey(db, {
+    id: newId('key'),
+    merchantId,
+    livemode,
+    keySha256: sha256(apiKey),
+    keyHint: `${apiKey.slice(0, 8)}…${apiKey.slice(-4)}`,
+  });
+  return { merchantId, livemode, clientId, clientSecret, apiKey };
+}
+
+export type ClientAuthentication =
+  | { ok: true; clientId: string; merchantId: string; livemode: boolean }
+  | { ok: false };
+
+// A digest to compare against when the client id is unknown, so both failures cost the same time.
+const UNKNOWN_CLIENT_DIGEST = sha256('kassa:unknown-client');
+
+export async function authenticateClient(db: Queryable, clientId: string, clientSecret: string): Promise<ClientAuthentication> {
+  const client = clientId.length <= 64 ? await findApiClient(db, clientId) : undefined;
+  const matches = digestsEqual(sha256(clientSecret), client?.secretSha256 ?? UNKNOWN_CLIENT_DIGEST);
+  if (!client || !matches || client.revokedAt) return { ok: false };
+  return { ok: true, clientId: client.id, merchantId: client.merchantId, livemode: client.livemode };
+}
+
+export async function findActiveApiKey(db: Queryable, apiKey: string) {
+  const stored = await findApiKeyByDigest(db, sha256(apiKey));
+  return stored && !stored.revokedAt ? stored : undefined;
+}
