@@ -19,7 +19,7 @@ export default tseslint.config(
   },
   {
     // The CLI, the benchmark runner and browser scripts talk to a terminal or the page on purpose.
-    files: ['src/cli.ts', 'src/main.ts', 'bench/**', 'public/**', 'bin/**', 'test/**'],
+    files: ['src/cli.ts', 'src/main.ts', 'bench/**', 'public/**', 'bin/**', 'test/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
   {

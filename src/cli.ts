@@ -32,7 +32,9 @@ async function main(argv: string[]) {
     case 'migrate': {
       const database = await openDatabase(config, quietLogger);
       const { applied, alreadyApplied } = database.migrations;
-      console.log(applied.length ? `applied: ${applied.join(', ')}` : `up to date (${alreadyApplied} migrations)`);
+      console.log(
+        applied.length ? `applied: ${applied.join(', ')}` : `up to date (${alreadyApplied} migrations)`,
+      );
       await database.close();
       return;
     }
@@ -40,19 +42,39 @@ async function main(argv: string[]) {
       if (subcommand !== 'create') break;
       const { values } = parseArgs({
         args: rest,
-        options: { name: { type: 'string' }, live: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+        options: {
+          name: { type: 'string' },
+          live: { type: 'boolean', default: false },
+          json: { type: 'boolean', default: false },
+        },
       });
       const name = values.name?.trim();
-      if (!name || name.length > 200) throw new UsageError('merchant create needs --name NAME (1–200 characters)');
+      if (!name || name.length > 200)
+        throw new UsageError('merchant create needs --name NAME (1–200 characters)');
       const { services, database } = await bootstrap(config, quietLogger);
       const { merchant, credentials } = await services.db.transaction((tx) =>
         createMerchantWithCredentials(tx, { name, livemode: values.live }),
       );
       await database.close();
       if (values.json) {
-        console.log(JSON.stringify({ merchant_id: merchant.id, name: merchant.name, livemode: credentials.livemode, client_id: credentials.clientId, client_secret: credentials.clientSecret, api_key: credentials.apiKey }, null, 2));
+        console.log(
+          JSON.stringify(
+            {
+              merchant_id: merchant.id,
+              name: merchant.name,
+              livemode: credentials.livemode,
+              client_id: credentials.clientId,
+              client_secret: credentials.clientSecret,
+              api_key: credentials.apiKey,
+            },
+            null,
+            2,
+          ),
+        );
       } else {
-        console.log(`Merchant ${merchant.name} (${merchant.id}), ${credentials.livemode ? 'LIVE' : 'test'} mode`);
+        console.log(
+          `Merchant ${merchant.name} (${merchant.id}), ${credentials.livemode ? 'LIVE' : 'test'} mode`,
+        );
         console.log(`  client_id:     ${credentials.clientId}`);
         console.log(`  client_secret: ${credentials.clientSecret}`);
         console.log(`  API key:       ${credentials.apiKey}`);
@@ -72,9 +94,12 @@ async function main(argv: string[]) {
     case 'keys': {
       if (subcommand !== 'rotate') break;
       const { services, database } = await bootstrap(config, quietLogger);
-      const { kid } = await services.signingKeys.rotate();
+      const { kid, signsFrom } = await services.signingKeys.rotate();
       await database.close();
-      console.log(`new signing key ${kid}; tokens signed by the previous key stay valid until they expire`);
+      console.log(
+        `new signing key ${kid} is published in JWKS now and signs tokens from ${signsFrom.toISOString()};`,
+      );
+      console.log('tokens signed by the previous key stay valid until they expire');
       return;
     }
     case undefined:

@@ -49,7 +49,11 @@ export function isDatabaseUnavailableError(error: unknown): boolean {
   );
 }
 
-export function createDatabase(options: { connectionString: string; max?: number; applicationName?: string }): Database {
+export function createDatabase(options: {
+  connectionString: string;
+  max?: number;
+  applicationName?: string;
+}): Database {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
@@ -80,7 +84,9 @@ export function createDatabase(options: { connectionString: string; max?: number
       }
       let broken = false;
       try {
-        await client.query(txOptions.isolation ? `BEGIN ISOLATION LEVEL ${txOptions.isolation.toUpperCase()}` : 'BEGIN');
+        await client.query(
+          txOptions.isolation ? `BEGIN ISOLATION LEVEL ${txOptions.isolation.toUpperCase()}` : 'BEGIN',
+        );
         const result = await work(client);
         await client.query('COMMIT');
         return result;

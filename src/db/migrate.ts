@@ -13,9 +13,15 @@ const MIGRATION_LOCK_ID = 7_216_001; // arbitrary constant shared by every Kassa
 
 export type MigrationResult = { applied: string[]; alreadyApplied: number };
 
+const MIGRATION_FILE_PATTERN = /^\d{4}_[a-z0-9-]+\.sql$/;
+
 export async function listMigrations(): Promise<string[]> {
-  const files = await readdir(MIGRATIONS_DIR);
-  return files.filter((file) => /^\d{4}_[a-z0-9-]+\.sql$/.test(file)).sort();
+  const files = (await readdir(MIGRATIONS_DIR)).filter((file) => file.endsWith('.sql'));
+  // A misnamed file would otherwise be skipped silently and its tables never created.
+  const misnamed = files.filter((file) => !MIGRATION_FILE_PATTERN.test(file));
+  if (misnamed.length)
+    throw new Error(`Migration files must be named NNNN_kebab-case.sql: ${misnamed.join(', ')}`);
+  return files.sort();
 }
 
 export async function migrate(db: Database): Promise<MigrationResult> {
@@ -29,7 +35,9 @@ export async function migrate(db: Database): Promise<MigrationResult> {
        )`,
     );
     const done = new Set(
-      (await client.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
+      (await client.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map(
+        (r) => r.version,
+      ),
     );
     const applied: string[] = [];
     for (const file of await listMigrations()) {

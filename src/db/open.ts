@@ -21,13 +21,22 @@ type Logger = { info(msg: string): void; warn(msg: string): void };
  * KASSA_DATA_DIR (started here, or joined when another local Kassa process already runs it) — and applies
  * pending migrations. The same code and migrations serve both.
  */
-export async function openDatabase(config: Config, logger: Logger, options: { poolMax?: number } = {}): Promise<OpenedDatabase> {
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  options: { poolMax?: number } = {},
+): Promise<OpenedDatabase> {
   const poolMax = options.poolMax ?? config.dbPoolMax;
   if (config.databaseUrl) {
     const db = createDatabase({ connectionString: config.databaseUrl, max: poolMax });
     const migrations = await migrate(db);
     const url = new URL(config.databaseUrl);
-    return { db, description: `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`, migrations, close: () => db.close() };
+    return {
+      db,
+      description: `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`,
+      migrations,
+      close: () => db.close(),
+    };
   }
 
   const runningPort = await findRunningEmbeddedPort(config.dataDir);
@@ -40,7 +49,10 @@ export async function openDatabase(config: Config, logger: Logger, options: { po
   }
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   await ensureDatabaseExists(adminUrl, EMBEDDED_DATABASE_NAME);
-  const db = createDatabase({ connectionString: `postgres://postgres@127.0.0.1:${port}/${EMBEDDED_DATABASE_NAME}`, max: poolMax });
+  const db = createDatabase({
+    connectionString: `postgres://postgres@127.0.0.1:${port}/${EMBEDDED_DATABASE_NAME}`,
+    max: poolMax,
+  });
   try {
     const migrations = await migrate(db);
     return {

@@ -40,17 +40,18 @@ CREATE TABLE api_keys (
 CREATE INDEX api_keys_merchant_idx ON api_keys (merchant_id);
 
 -- Asymmetric keys that sign access tokens. The private half is encrypted with a key derived from the
--- master key. `active` signs new tokens; `retiring` keys still verify until every token they signed expired.
+-- master key. `next` keys are published (they verify) before any process signs with them; `active` signs
+-- new tokens; `retiring` keys still verify until every token they signed expired.
 CREATE TABLE signing_keys (
   kid                   text PRIMARY KEY,
   algorithm             text NOT NULL,
   public_jwk            jsonb NOT NULL,
   private_jwk_encrypted bytea,
-  status                text NOT NULL CHECK (status IN ('active', 'retiring', 'retired')),
+  status                text NOT NULL CHECK (status IN ('next', 'active', 'retiring', 'retired')),
   created_at            timestamptz NOT NULL DEFAULT now(),
   retire_after          timestamptz
 );
-CREATE UNIQUE INDEX signing_keys_one_active_idx ON signing_keys (status) WHERE status = 'active';
+CREATE UNIQUE INDEX signing_keys_one_active_idx ON signing_keys (status) WHERE status IN ('active', 'next');
 
 -- Idempotency records. A row exists only once the request's effect has committed: it is inserted in the
 -- same transaction as the effect. In-flight detection uses a transaction-scoped advisory lock, or, for

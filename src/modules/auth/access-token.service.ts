@@ -50,7 +50,12 @@ export function createAccessTokenService(deps: {
         .setExpirationTime(issuedAt + deps.ttlSeconds)
         .setJti(randomUUID())
         .sign(key);
-      return { access_token: accessToken, token_type: 'Bearer', expires_in: deps.ttlSeconds, scope: TOKEN_SCOPE };
+      return {
+        access_token: accessToken,
+        token_type: 'Bearer',
+        expires_in: deps.ttlSeconds,
+        scope: TOKEN_SCOPE,
+      };
     },
 
     async verify(token) {
@@ -85,7 +90,8 @@ export function createAccessTokenService(deps: {
         return { clientId, merchantId, livemode, jti };
       } catch (error) {
         if (error instanceof AppError) throw error;
-        if (error instanceof joseErrors.JWTExpired) throw new AppError('invalid_token', 'The access token has expired');
+        if (error instanceof joseErrors.JWTExpired)
+          throw new AppError('invalid_token', 'The access token has expired');
         if (error instanceof joseErrors.JOSEError || error instanceof TypeError) {
           throw new AppError('invalid_token', 'The access token is not valid');
         }

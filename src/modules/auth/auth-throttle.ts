@@ -20,7 +20,13 @@ export type AuthThrottle = {
 };
 
 export function createAuthThrottle(pool: pg.Pool): AuthThrottle {
-  const common = { storeClient: pool, storeType: 'pool', tableName: 'auth_failures', tableCreated: true, clearExpiredByTimeout: false };
+  const common = {
+    storeClient: pool,
+    storeType: 'pool',
+    tableName: 'auth_failures',
+    tableCreated: true,
+    clearExpiredByTimeout: false,
+  };
   const perClientAddress = new RateLimiterPostgres({
     ...common,
     keyPrefix: 'client_addr',
@@ -37,9 +43,13 @@ export function createAuthThrottle(pool: pg.Pool): AuthThrottle {
 
   return {
     async retryAfterSeconds(clientId, address) {
-      const [pair, addr] = await Promise.all([perClientAddress.get(clientAddressKey(clientId, address)), perAddress.get(address)]);
+      const [pair, addr] = await Promise.all([
+        perClientAddress.get(clientAddressKey(clientId, address)),
+        perAddress.get(address),
+      ]);
       let waitMs = 0;
-      if (pair && pair.consumedPoints >= CLIENT_ADDRESS_FAILURE_LIMIT) waitMs = Math.max(waitMs, pair.msBeforeNext);
+      if (pair && pair.consumedPoints >= CLIENT_ADDRESS_FAILURE_LIMIT)
+        waitMs = Math.max(waitMs, pair.msBeforeNext);
       if (addr && addr.consumedPoints >= ADDRESS_FAILURE_LIMIT) waitMs = Math.max(waitMs, addr.msBeforeNext);
       return Math.ceil(waitMs / 1000);
     },

@@ -5,7 +5,8 @@ import type { Keyring } from '../../lib/keyring.ts';
 import {
   demoteActiveKey,
   findVerifyingKeys,
-  insertActiveKey,
+  insertKey,
+  promoteNextKey,
   retireExpiredKeys,
   type SigningKeyRow,
 } from './signing-key.repository.ts';
@@ -14,14 +15,21 @@ import {
  * The asymmetric keys that sign access tokens (RS256, as RFC 9068 requires every implementation to support).
  *
  * Keys live in the database so every gateway process signs and verifies with the same set. Rotation without
- * downtime: `rotate()` demotes the active key to `retiring` (it keeps verifying for one token lifetime plus
- * a margin) and inserts a new active key. Each process reloads the set every `refreshIntervalMs`, and at
- * once when it meets an unknown `kid`, so tokens signed by a fresh key verify everywhere immediately.
+ * downtime, "publish before use":
+ * 1. `rotate()` inserts a `next` key: it is published in JWKS and verifies, but nobody signs with it yet;
+ * 2. once it has been published for longer than every process's refresh interval, the first process to
+ *    reload promotes it to `active` and demotes the old key to `retiring`;
+ * 3. the retiring key keeps verifying for one token lifetime plus a margin, then is retired and its private
+ *    half erased.
+ * So no process ever meets a token signed by a key it has not loaded. (An unknown `kid` still triggers a
+ * throttled reload, as a safety net.)
  */
 
 export const TOKEN_ALGORITHM = 'RS256';
 const REFRESH_INTERVAL_MS = 60_000;
-const UNKNOWN_KID_REFRESH_MIN_INTERVAL_MS = 2_000;
+/** A `next` key is used for signing only after every process has had time to load it. */
+export const KEY_PUBLICATION_DELAY_MS = REFRESH_INTERVAL_MS + 10_000;
+const UNKNOWN_KID_REFRESH_MIN_INTERVAL_MS = 1_000;
 const RETIREMENT_MARGIN_SECONDS = 300;
 
 type LoadedKeys = {
@@ -37,7 +45,7 @@ export type SigningKeyStore = {
   signingKey(): Promise<{ kid: string; key: CryptoKey }>;
   verificationKey(kid: string): Promise<CryptoKey | undefined>;
   publicJwks(): Promise<JWK[]>;
-  rotate(): Promise<{ kid: string }>;
+  rotate(): Promise<{ kid: string; signsFrom: Date }>;
   refresh(): Promise<void>;
 };
 
@@ -53,16 +61,21 @@ export function createSigningKeyStore(deps: {
   let lastUnknownKidRefresh = 0;
 
   async function load(): Promise<LoadedKeys> {
-    await retireExpiredKeys(db, clock.now());
+    const now = clock.now();
+    await retireExpiredKeys(db, now);
+    await db.transaction((tx) =>
+      promoteNextKey(tx, new Date(now.getTime() - KEY_PUBLICATION_DELAY_MS), retirementDate(now)),
+    );
     const rows = await findVerifyingKeys(db);
     const verifying = new Map<string, CryptoKey>();
     let signing: LoadedKeys['signing'];
     for (const row of rows) {
       verifying.set(row.kid, (await importJWK(row.public_jwk, TOKEN_ALGORITHM)) as CryptoKey);
-      if (row.status === 'active' && row.private_jwk_encrypted) signing = { kid: row.kid, key: await decryptPrivateKey(row) };
+      if (row.status === 'active' && row.private_jwk_encrypted)
+        signing = { kid: row.kid, key: await decryptPrivateKey(row) };
     }
     loaded = {
-      loadedAt: Date.now(),
+      loadedAt: now.getTime(),
       signing,
       verifying,
       publicJwks: rows.map((row) => ({ ...row.public_jwk, kid: row.kid, alg: TOKEN_ALGORITHM, use: 'sig' })),
@@ -71,13 +84,22 @@ export function createSigningKeyStore(deps: {
   }
 
   async function current(): Promise<LoadedKeys> {
-    if (!loaded || Date.now() - loaded.loadedAt > REFRESH_INTERVAL_MS) return load();
+    if (!loaded || clock.now().getTime() - loaded.loadedAt > REFRESH_INTERVAL_MS) return load();
     return loaded;
   }
 
   async function decryptPrivateKey(row: SigningKeyRow): Promise<CryptoKey> {
-    const jwk = JSON.parse(keyring.decrypt('signing-key-encryption', row.private_jwk_encrypted!).toString('utf8')) as JWK;
-    return (await importJWK(jwk, TOKEN_ALGORITHM)) as CryptoKey;
+    let plaintext: Buffer;
+    try {
+      plaintext = keyring.decrypt('signing-key-encryption', row.private_jwk_encrypted!);
+    } catch (error) {
+      throw new Error(
+        `The token signing key ${row.kid} cannot be decrypted with this master key. Was KASSA_MASTER_KEY ` +
+          '(or <data dir>/master.key) changed? Restore the original key; data encrypted with it is unreadable otherwise.',
+        { cause: error },
+      );
+    }
+    return (await importJWK(JSON.parse(plaintext.toString('utf8')) as JWK, TOKEN_ALGORITHM)) as CryptoKey;
   }
 
   async function sealNewKey(privateKey: CryptoKey, publicKey: CryptoKey) {
@@ -93,25 +115,38 @@ export function createSigningKeyStore(deps: {
   }
 
   async function generateKey() {
-    const { privateKey, publicKey } = await generateKeyPair(TOKEN_ALGORITHM, { extractable: true, modulusLength: 2048 });
+    const { privateKey, publicKey } = await generateKeyPair(TOKEN_ALGORITHM, {
+      extractable: true,
+      modulusLength: 2048,
+    });
     return sealNewKey(privateKey, publicKey);
   }
 
   async function configuredKey() {
-    const privateKey = await importPKCS8(deps.configuredPrivateKeyPem!, TOKEN_ALGORITHM, { extractable: true });
+    const privateKey = await importPKCS8(deps.configuredPrivateKeyPem!, TOKEN_ALGORITHM, {
+      extractable: true,
+    });
     const privateJwk = await exportJWK(privateKey);
     // The public half of an RSA JWK is its modulus and exponent.
-    const publicKey = (await importJWK({ kty: privateJwk.kty, n: privateJwk.n, e: privateJwk.e }, TOKEN_ALGORITHM, {
-      extractable: true,
-    })) as CryptoKey;
+    const publicKey = (await importJWK(
+      { kty: privateJwk.kty, n: privateJwk.n, e: privateJwk.e },
+      TOKEN_ALGORITHM,
+      {
+        extractable: true,
+      },
+    )) as CryptoKey;
     return sealNewKey(privateKey, publicKey);
   }
 
+  function retirementDate(now: Date): Date {
+    return new Date(now.getTime() + (deps.tokenTtlSeconds + RETIREMENT_MARGIN_SECONDS) * 1000);
+  }
+
+  /** A configured key replaces the active one at once (an operator's decision at start-up). */
   async function installActiveKey(sealed: Awaited<ReturnType<typeof generateKey>>) {
     await db.transaction(async (tx) => {
-      const retireAfter = new Date(clock.now().getTime() + (deps.tokenTtlSeconds + RETIREMENT_MARGIN_SECONDS) * 1000);
-      await demoteActiveKey(tx, retireAfter);
-      await insertActiveKey(tx, sealed);
+      await demoteActiveKey(tx, retirementDate(clock.now()));
+      await insertKey(tx, sealed, 'active', clock.now());
     });
   }
 
@@ -129,7 +164,8 @@ export function createSigningKeyStore(deps: {
       }
       if (!keys.signing) {
         try {
-          await db.transaction((tx) => generateKey().then((sealed) => insertActiveKey(tx, sealed)));
+          const sealed = await generateKey();
+          await insertKey(db, sealed, 'active', clock.now());
         } catch (error) {
           // Several processes starting together: exactly one active key wins (partial unique index).
           if (!isUniqueViolation(error)) throw error;
@@ -157,9 +193,15 @@ export function createSigningKeyStore(deps: {
     },
     async rotate() {
       const sealed = await generateKey();
-      await installActiveKey(sealed);
+      await db.transaction(async (tx) => {
+        // A rotation requested while another is still being published replaces that unused key.
+        await tx.query(
+          `UPDATE signing_keys SET status = 'retired', private_jwk_encrypted = NULL WHERE status = 'next'`,
+        );
+        await insertKey(tx, sealed, 'next', clock.now());
+      });
       await load();
-      return { kid: sealed.kid };
+      return { kid: sealed.kid, signsFrom: new Date(clock.now().getTime() + KEY_PUBLICATION_DELAY_MS) };
     },
     async refresh() {
       await load();

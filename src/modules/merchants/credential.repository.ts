@@ -6,12 +6,10 @@ export async function insertApiClient(
   db: Queryable,
   client: { id: string; merchantId: string; livemode: boolean; secretSha256: Buffer },
 ): Promise<void> {
-  await db.query('INSERT INTO api_clients (id, merchant_id, livemode, secret_sha256) VALUES ($1, $2, $3, $4)', [
-    client.id,
-    client.merchantId,
-    client.livemode,
-    client.secretSha256,
-  ]);
+  await db.query(
+    'INSERT INTO api_clients (id, merchant_id, livemode, secret_sha256) VALUES ($1, $2, $3, $4)',
+    [client.id, client.merchantId, client.livemode, client.secretSha256],
+  );
 }
 
 export async function insertApiKey(
@@ -37,33 +35,53 @@ export async function findApiClient(
   }>('SELECT id, merchant_id, livemode, revoked_at, secret_sha256 FROM api_clients WHERE id = $1', [id]);
   const row = rows[0];
   return row
-    ? { id: row.id, merchantId: row.merchant_id, livemode: row.livemode, revokedAt: row.revoked_at, secretSha256: row.secret_sha256 }
+    ? {
+        id: row.id,
+        merchantId: row.merchant_id,
+        livemode: row.livemode,
+        revokedAt: row.revoked_at,
+        secretSha256: row.secret_sha256,
+      }
     : undefined;
 }
 
-export async function findApiKeyByDigest(db: Queryable, keySha256: Buffer): Promise<StoredCredential | undefined> {
-  const { rows } = await db.query<{ id: string; merchant_id: string; livemode: boolean; revoked_at: Date | null }>(
-    'SELECT id, merchant_id, livemode, revoked_at FROM api_keys WHERE key_sha256 = $1',
-    [keySha256],
-  );
+export async function findApiKeyByDigest(
+  db: Queryable,
+  keySha256: Buffer,
+): Promise<StoredCredential | undefined> {
+  const { rows } = await db.query<{
+    id: string;
+    merchant_id: string;
+    livemode: boolean;
+    revoked_at: Date | null;
+  }>('SELECT id, merchant_id, livemode, revoked_at FROM api_keys WHERE key_sha256 = $1', [keySha256]);
   const row = rows[0];
-  return row ? { id: row.id, merchantId: row.merchant_id, livemode: row.livemode, revokedAt: row.revoked_at } : undefined;
+  return row
+    ? { id: row.id, merchantId: row.merchant_id, livemode: row.livemode, revokedAt: row.revoked_at }
+    : undefined;
 }
 
 /** Revokes a client (`cli_…`) or an API key (`key_…`); returns false when no such live credential exists. */
 export async function revokeCredential(db: Queryable, id: string): Promise<boolean> {
   const table = id.startsWith('cli_') ? 'api_clients' : id.startsWith('key_') ? 'api_keys' : undefined;
   if (!table) return false;
-  const { rowCount } = await db.query(`UPDATE ${table} SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [id]);
+  const { rowCount } = await db.query(
+    `UPDATE ${table} SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`,
+    [id],
+  );
   return (rowCount ?? 0) > 0;
 }
 
 export async function findCredentialStatus(db: Queryable, id: string): Promise<StoredCredential | undefined> {
   const table = id.startsWith('cli_') ? 'api_clients' : 'api_keys';
-  const { rows } = await db.query<{ id: string; merchant_id: string; livemode: boolean; revoked_at: Date | null }>(
-    `SELECT id, merchant_id, livemode, revoked_at FROM ${table} WHERE id = $1`,
-    [id],
-  );
+  const { rows } = await db.query<{
+    id: string;
+    merchant_id: string;
+    livemode: boolean;
+    revoked_at: Date | null;
+  }>(`SELECT id, merchant_id, livemode, revoked_at FROM ${table} WHERE id = $1`, [id]);
   const row = rows[0];
-  return row ? { id: row.id, merchantId: row.merchant_id, livemode: row.livemode, revokedAt: row.revoked_at } : undefined;
+  return row
+    ? { id: row.id, merchantId: row.merchant_id, livemode: row.livemode, revokedAt: row.revoked_at }
+    : undefined;
 }

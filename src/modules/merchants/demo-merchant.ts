@@ -15,14 +15,20 @@ import type { IssuedCredentials } from './merchant.types.ts';
 const DEMO_SETTING_KEY = 'demo_merchant_id';
 export const DEMO_MERCHANT_NAME = 'Demo Shop';
 
-export type DemoMerchant = { merchantId: string; credentials: IssuedCredentials | undefined; created: boolean };
+export type DemoMerchant = {
+  merchantId: string;
+  credentials: IssuedCredentials | undefined;
+  created: boolean;
+};
 
 export async function ensureDemoMerchant(db: Database, dataDir: string): Promise<DemoMerchant> {
   const file = path.join(dataDir, 'demo-credentials.json');
   const created = await db.transaction(async (tx) => {
     // Serialise concurrent first starts on the settings row.
     await tx.query('SELECT pg_advisory_xact_lock(7216002)');
-    const existing = await tx.query<{ value: string }>('SELECT value FROM instance_settings WHERE key = $1', [DEMO_SETTING_KEY]);
+    const existing = await tx.query<{ value: string }>('SELECT value FROM instance_settings WHERE key = $1', [
+      DEMO_SETTING_KEY,
+    ]);
     if (existing.rows[0]) return undefined;
     const result = await createMerchantWithCredentials(tx, { name: DEMO_MERCHANT_NAME, livemode: false });
     await tx.query('INSERT INTO instance_settings (key, value) VALUES ($1, $2)', [
@@ -35,8 +41,12 @@ export async function ensureDemoMerchant(db: Database, dataDir: string): Promise
     await writeFile(file, `${JSON.stringify(created.credentials, null, 2)}\n`, { mode: 0o600 });
     return { merchantId: created.merchant.id, credentials: created.credentials, created: true };
   }
-  const { rows } = await db.query<{ value: string }>('SELECT value FROM instance_settings WHERE key = $1', [DEMO_SETTING_KEY]);
+  const { rows } = await db.query<{ value: string }>('SELECT value FROM instance_settings WHERE key = $1', [
+    DEMO_SETTING_KEY,
+  ]);
   const merchantId = rows[0]!.value;
-  const saved = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as IssuedCredentials) : undefined;
+  const saved = existsSync(file)
+    ? (JSON.parse(await readFile(file, 'utf8')) as IssuedCredentials)
+    : undefined;
   return { merchantId, credentials: saved?.merchantId === merchantId ? saved : undefined, created: false };
 }

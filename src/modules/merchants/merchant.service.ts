@@ -22,7 +22,11 @@ export async function createMerchantWithCredentials(
 }
 
 /** A new client id/secret pair and a secret API key for one mode of an existing merchant. */
-export async function issueCredentials(db: Queryable, merchantId: string, livemode: boolean): Promise<IssuedCredentials> {
+export async function issueCredentials(
+  db: Queryable,
+  merchantId: string,
+  livemode: boolean,
+): Promise<IssuedCredentials> {
   const clientId = newId('cli');
   const clientSecret = newSecret(32);
   const apiKey = `${livemode ? 'sk_live_' : 'sk_test_'}${newSecret(32)}`;
@@ -38,13 +42,16 @@ export async function issueCredentials(db: Queryable, merchantId: string, livemo
 }
 
 export type ClientAuthentication =
-  | { ok: true; clientId: string; merchantId: string; livemode: boolean }
-  | { ok: false };
+  { ok: true; clientId: string; merchantId: string; livemode: boolean } | { ok: false };
 
 // A digest to compare against when the client id is unknown, so both failures cost the same time.
 const UNKNOWN_CLIENT_DIGEST = sha256('kassa:unknown-client');
 
-export async function authenticateClient(db: Queryable, clientId: string, clientSecret: string): Promise<ClientAuthentication> {
+export async function authenticateClient(
+  db: Queryable,
+  clientId: string,
+  clientSecret: string,
+): Promise<ClientAuthentication> {
   const client = clientId.length <= 64 ? await findApiClient(db, clientId) : undefined;
   const matches = digestsEqual(sha256(clientSecret), client?.secretSha256 ?? UNKNOWN_CLIENT_DIGEST);
   if (!client || !matches || client.revokedAt) return { ok: false };

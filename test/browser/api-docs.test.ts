@@ -1,0 +1,32 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../fixtures/browser.ts';
+import { createTestApp, type TestApp } from '../fixtures/test-app.ts';
+
+describe('the API reference at /docs in a real browser', () => {
+  let t: TestApp;
+  let browser: Browser;
+  beforeAll(async () => {
+    t = await createTestApp({ listen: true });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('renders the operations from /openapi.json, with no request leaving loopback', async () => {
+    const page = await browser.newPage();
+    const foreignRequests: string[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (!['127.0.0.1', 'localhost'].includes(url.hostname) && url.protocol !== 'data:') foreignRequests.push(request.url());
+    });
+    await page.goto(`${t.baseUrl}/docs/`);
+    await page.getByText('/v1/oauth/tokens').first().waitFor({ timeout: 15_000 });
+    expect(await page.getByText('Kassa API').first().isVisible()).toBe(true);
+    expect(await page.getByText('/v1/merchant').first().isVisible()).toBe(true);
+    expect(foreignRequests).toEqual([]);
+    await page.close();
+  });
+});

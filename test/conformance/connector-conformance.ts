@@ -1,0 +1,404 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import {
+  ConnectorError,
+  DECLINE_CODES,
+  type AuthorizeRequest,
+  type AuthorizeResult,
+  type Connector,
+  type ConnectorCapabilities,
+  type ConnectorStatusUpdate,
+  type PaymentMethodData,
+} from '../../src/connectors/connector.ts';
+import { newId } from '../../src/lib/ids.ts';
+
+/**
+ * The kit every connector passes (hyperswitch's `ConnectorActions`): the behaviour Kassa's payment flows
+ * rely on, stated once and run against each connector with its own inputs. A connector is only as good as
+ * these guarantees — especially that the same idempotency key never moves money twice.
+ */
+
+export type ConformanceFixture = {
+  connector: Connector;
+  /** Every update the connector's `notify` sink received, in arrival order. */
+  received: ConnectorStatusUpdate[];
+  /** Inputs this processor approves, declines, and leaves pending. */
+  inputs: { approved: PaymentMethodData; declined: PaymentMethodData; pending: PaymentMethodData };
+  currency: string;
+  returnUrl: string;
+  /** Makes the processor decide a pending payment (the sandbox resolves it; a real one uses its test API). */
+  settlePending(connectorReference: string, outcome: 'authorized' | 'declined'): Promise<void>;
+  /** How many authorizations the processor holds for a Kassa payment id: proves "charged once". */
+  countAuthorizations(paymentId: string): Promise<number>;
+  teardown?(): Promise<void>;
+};
+
+/**
+ * `capabilities` are what the connector is expected to declare; they are known before setup so tests that
+ * only apply to some connectors are registered only for them (never skipped).
+ */
+export function describeConnectorConformance(
+  name: string,
+  setup: () => Promise<ConformanceFixture>,
+  capabilities: ConnectorCapabilities,
+): void {
+  describe(`connector conformance: ${name}`, () => {
+    let fixture: ConformanceFixture;
+    beforeAll(async () => {
+      fixture = await setup();
+    });
+    afterAll(async () => {
+      await fixture?.teardown?.();
+    });
+
+    const key = () => `conformance-${randomUUID()}`;
+
+    function authorizeRequest(overrides: Partial<AuthorizeRequest> = {}): AuthorizeRequest {
+      return {
+        idempotencyKey: key(),
+        paymentId: newId('pay'),
+        amount: 10_000,
+        currency: fixture.currency,
+        livemode: false,
+        method: fixture.inputs.approved,
+        returnUrl: fixture.returnUrl,
+        ...overrides,
+      };
+    }
+
+    async function authorized(amount = 10_000): Promise<string> {
+      const result = await fixture.connector.authorize(authorizeRequest({ amount }));
+      expect(result.status).toBe('authorized');
+      return result.connectorReference;
+    }
+
+    async function expectConnectorError(promise: Promise<unknown>, code: ConnectorError['code']) {
+      const error = await promise.then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(ConnectorError);
+      expect((error as ConnectorError).code).toBe(code);
+      return error as ConnectorError;
+    }
+
+    it('declares an id and the capabilities it is tested for', () => {
+      expect(fixture.connector.id).toMatch(/^[a-z][a-z0-9_-]*$/);
+      expect(fixture.connector.capabilities).toEqual(capabilities);
+      expect(fixture.connector.capabilities.methods.length).toBeGreaterThan(0);
+    });
+
+    it('approves an approvable payment and reports it authorised, nothing captured', async () => {
+      const request = authorizeRequest({ amount: 12_345 });
+      const result = await fixture.connector.authorize(request);
+      expect(result.status).toBe('authorized');
+      expect(result.connectorReference).toEqual(expect.any(String));
+      const status = await fixture.connector.getPaymentStatus({
+        connectorReference: result.connectorReference,
+      });
+      expect(status).toMatchObject({
+        connectorReference: result.connectorReference,
+        status: 'authorized',
+        amount: 12_345,
+        currency: fixture.currency,
+        capturedAmount: 0,
+        refundedAmount: 0,
+      });
+    });
+
+    it('declines a declinable payment with a code from the closed set and a message', async () => {
+      const result = await fixture.connector.authorize(authorizeRequest({ method: fixture.inputs.declined }));
+      expect(result.status).toBe('declined');
+      if (result.status !== 'declined') return;
+      expect(DECLINE_CODES).toContain(result.declineCode);
+      expect(result.message.length).toBeGreaterThan(0);
+      const capture = await fixture.connector.capture({
+        idempotencyKey: key(),
+        connectorReference: result.connectorReference,
+        amount: 100,
+        currency: fixture.currency,
+      });
+      expect(capture).toMatchObject({ status: 'failed', failureCode: 'invalid_state' });
+    });
+
+    it('charges once for the same idempotency key, sequentially and concurrently', async () => {
+      const request = authorizeRequest();
+      const first = await fixture.connector.authorize(request);
+      const again = await fixture.connector.authorize({ ...request });
+      expect(again).toEqual(first);
+
+      const concurrent = authorizeRequest();
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => fixture.connector.authorize({ ...concurrent })),
+      );
+      const references = new Set(results.map((result: AuthorizeResult) => result.connectorReference));
+      expect(references.size).toBe(1);
+      expect(await fixture.countAuthorizations(request.paymentId)).toBe(1);
+      expect(await fixture.countAuthorizations(concurrent.paymentId)).toBe(1);
+    });
+
+    it('refuses an idempotency key reused for a different request', async () => {
+      const request = authorizeRequest();
+      await fixture.connector.authorize(request);
+      const error = await expectConnectorError(
+        fixture.connector.authorize({ ...request, amount: request.amount + 1 }),
+        'invalid_request',
+      );
+      expect(error.retryable).toBe(false);
+      expect(await fixture.countAuthorizations(request.paymentId)).toBe(1);
+    });
+
+    it('captures up to the authorised amount and refuses more', async () => {
+      const reference = await authorized(10_000);
+      const tooMuch = await fixture.connector.capture({
+        idempotencyKey: key(),
+        connectorReference: reference,
+        amount: 10_001,
+        currency: fixture.currency,
+      });
+      expect(tooMuch).toMatchObject({ status: 'failed', failureCode: 'amount_exceeds_authorized' });
+      const full = await fixture.connector.capture({
+        idempotencyKey: key(),
+        connectorReference: reference,
+        amount: 10_000,
+        currency: fixture.currency,
+      });
+      expect(full).toMatchObject({ status: 'succeeded', connectorReference: reference });
+      const status = await fixture.connector.getPaymentStatus({ connectorReference: reference });
+      expect(status.capturedAmount).toBe(10_000);
+    });
+
+    if (capabilities.multipleCaptures) {
+      it('takes repeated partial captures while their sum stays within the authorisation', async () => {
+        const reference = await authorized(10_000);
+        const capture = (amount: number) =>
+          fixture.connector.capture({
+            idempotencyKey: key(),
+            connectorReference: reference,
+            amount,
+            currency: fixture.currency,
+          });
+        expect((await capture(3_000)).status).toBe('succeeded');
+        expect((await capture(4_000)).status).toBe('succeeded');
+        expect(await capture(3_001)).toMatchObject({
+          status: 'failed',
+          failureCode: 'amount_exceeds_authorized',
+        });
+        expect((await capture(3_000)).status).toBe('succeeded');
+        expect(await capture(1)).toMatchObject({
+          status: 'failed',
+          failureCode: 'amount_exceeds_authorized',
+        });
+        const status = await fixture.connector.getPaymentStatus({ connectorReference: reference });
+        expect(status.capturedAmount).toBe(10_000);
+      });
+
+      it('never captures more than authorised under parallel captures', async () => {
+        const reference = await authorized(10_000);
+        const results = await Promise.all(
+          Array.from({ length: 12 }, () =>
+            fixture.connector.capture({
+              idempotencyKey: key(),
+              connectorReference: reference,
+              amount: 2_000,
+              currency: fixture.currency,
+            }),
+          ),
+        );
+        expect(results.filter((result) => result.status === 'succeeded')).toHaveLength(5);
+        const status = await fixture.connector.getPaymentStatus({ connectorReference: reference });
+        expect(status.capturedAmount).toBe(10_000);
+      });
+    }
+
+    it('captures once for the same idempotency key', async () => {
+      const reference = await authorized(10_000);
+      const request = {
+        idempotencyKey: key(),
+        connectorReference: reference,
+        amount: 4_000,
+        currency: fixture.currency,
+      };
+      const results = await Promise.all([
+        fixture.connector.capture(request),
+        fixture.connector.capture({ ...request }),
+        fixture.connector.capture({ ...request }),
+      ]);
+      expect(results[1]).toEqual(results[0]);
+      expect(results[2]).toEqual(results[0]);
+      expect((await fixture.connector.capture({ ...request })).operationReference).toBe(
+        results[0].operationReference,
+      );
+      const status = await fixture.connector.getPaymentStatus({ connectorReference: reference });
+      expect(status.capturedAmount).toBe(4_000);
+    });
+
+    it('refuses a capture in another currency', async () => {
+      const reference = await authorized(10_000);
+      const other = fixture.currency === 'EUR' ? 'USD' : 'EUR';
+      const result = await fixture.connector.capture({
+        idempotencyKey: key(),
+        connectorReference: reference,
+        amount: 100,
+        currency: other,
+      });
+      expect(result).toMatchObject({ status: 'failed', failureCode: 'currency_mismatch' });
+    });
+
+    it('voids an uncaptured authorisation, after which nothing can be captured', async () => {
+      const reference = await authorized(10_000);
+      const voidRequest = { idempotencyKey: key(), connectorReference: reference };
+      const voided = await fixture.connector.void(voidRequest);
+      expect(voided).toMatchObject({ status: 'succeeded', connectorReference: reference });
+      expect(await fixture.connector.void({ ...voidRequest })).toEqual(voided);
+      expect((await fixture.connector.getPaymentStatus({ connectorReference: reference })).status).toBe(
+        'voided',
+      );
+      const capture = await fixture.connector.capture({
+        idempotencyKey: key(),
+        connectorReference: reference,
+        amount: 100,
+        currency: fixture.currency,
+      });
+      expect(capture).toMatchObject({ status: 'failed', failureCode: 'invalid_state' });
+      const again = await fixture.connector.void({ idempotencyKey: key(), connectorReference: reference });
+      expect(again).toMatchObject({ status: 'failed', failureCode: 'invalid_state' });
+    });
+
+    if (capabilities.partialRefund) {
+      it('refunds up to the captured amount, in parts, and refuses more', async () => {
+        const reference = await authorized(10_000);
+        const refund = (amount: number) =>
+          fixture.connector.refund({
+            idempotencyKey: key(),
+            connectorReference: reference,
+            amount,
+            currency: fixture.currency,
+          });
+        expect(await refund(1)).toMatchObject({ status: 'failed', failureCode: 'amount_exceeds_captured' });
+        await fixture.connector.capture({
+          idempotencyKey: key(),
+          connectorReference: reference,
+          amount: 6_000,
+          currency: fixture.currency,
+        });
+        expect(await refund(6_001)).toMatchObject({
+          status: 'failed',
+          failureCode: 'amount_exceeds_captured',
+        });
+        expect((await refund(2_000)).status).toBe('succeeded');
+        expect((await refund(4_000)).status).toBe('succeeded');
+        expect(await refund(1)).toMatchObject({ status: 'failed', failureCode: 'amount_exceeds_captured' });
+        const status = await fixture.connector.getPaymentStatus({ connectorReference: reference });
+        expect(status).toMatchObject({ capturedAmount: 6_000, refundedAmount: 6_000 });
+      });
+
+      it('refunds once for the same idempotency key, and never more than captured in parallel', async () => {
+        const reference = await authorized(10_000);
+        await fixture.connector.capture({
+          idempotencyKey: key(),
+          connectorReference: reference,
+          amount: 10_000,
+          currency: fixture.currency,
+        });
+        const request = {
+          idempotencyKey: key(),
+          connectorReference: reference,
+          amount: 3_000,
+          currency: fixture.currency,
+        };
+        const [first, second] = await Promise.all([
+          fixture.connector.refund(request),
+          fixture.connector.refund({ ...request }),
+        ]);
+        expect(first.status).toBe('succeeded');
+        expect(second).toEqual(first);
+        expect(
+          (await fixture.connector.getPaymentStatus({ connectorReference: reference })).refundedAmount,
+        ).toBe(3_000);
+
+        const parallel = await Promise.all(
+          Array.from({ length: 10 }, () =>
+            fixture.connector.refund({
+              idempotencyKey: key(),
+              connectorReference: reference,
+              amount: 1_000,
+              currency: fixture.currency,
+            }),
+          ),
+        );
+        expect(parallel.filter((result) => result.status === 'succeeded')).toHaveLength(7);
+        expect(
+          (await fixture.connector.getPaymentStatus({ connectorReference: reference })).refundedAmount,
+        ).toBe(10_000);
+      });
+    }
+
+    it.each(['authorized', 'declined'] as const)(
+      'delivers the asynchronous decision of a pending payment (%s) through the notify sink',
+      async (outcome) => {
+        const request = authorizeRequest({ method: fixture.inputs.pending });
+        const result = await fixture.connector.authorize(request);
+        expect(result.status).toBe('pending');
+        await fixture.settlePending(result.connectorReference, outcome);
+        const update = await vi.waitFor(
+          () => {
+            const found = fixture.received.find((candidate) => candidate.paymentId === request.paymentId);
+            if (!found) throw new Error('no notification yet');
+            return found;
+          },
+          { timeout: 10_000, interval: 50 },
+        );
+        expect(update).toMatchObject({
+          connectorId: fixture.connector.id,
+          connectorReference: result.connectorReference,
+          paymentId: request.paymentId,
+          status: outcome,
+        });
+        expect(update.notificationId).toEqual(expect.any(String));
+        expect(update.occurredAt).toBeInstanceOf(Date);
+        if (outcome === 'declined') expect(DECLINE_CODES).toContain(update.declineCode);
+        const status = await fixture.connector.getPaymentStatus({
+          connectorReference: result.connectorReference,
+        });
+        expect(status.status).toBe(outcome);
+      },
+    );
+
+    if (!capabilities.livemode) {
+      it('refuses live mode as a test-only connector, without charging', async () => {
+        const request = authorizeRequest({ livemode: true });
+        const error = await expectConnectorError(fixture.connector.authorize(request), 'invalid_request');
+        expect(error.retryable).toBe(false);
+        expect(await fixture.countAuthorizations(request.paymentId)).toBe(0);
+      });
+    }
+
+    it('answers invalid_request for a reference it does not know', async () => {
+      const unknown = 'not-a-reference';
+      await expectConnectorError(
+        fixture.connector.getPaymentStatus({ connectorReference: unknown }),
+        'invalid_request',
+      );
+      await expectConnectorError(
+        fixture.connector.capture({
+          idempotencyKey: key(),
+          connectorReference: unknown,
+          amount: 1,
+          currency: fixture.currency,
+        }),
+        'invalid_request',
+      );
+    });
+
+    it('refuses amounts that are not positive integers of minor units', async () => {
+      for (const amount of [0, -100, 10.5, Number.NaN]) {
+        await expectConnectorError(
+          fixture.connector.authorize(authorizeRequest({ amount })),
+          'invalid_request',
+        );
+      }
+    });
+  });
+}
