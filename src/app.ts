@@ -15,8 +15,22 @@ import { loggerOptions } from './http/logging.ts';
 import { registerAuthentication } from './http/plugins/authentication.ts';
 import { registerErrorHandling } from './http/plugins/error-handler.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
+import { registerCheckoutRoutes } from './http/routes/v1/checkouts.routes.ts';
+import { registerEventRoutes } from './http/routes/v1/events.routes.ts';
 import { registerMerchantRoutes } from './http/routes/v1/merchant.routes.ts';
+import { registerWebhookEndpointRoutes } from './http/routes/v1/webhook-endpoints.routes.ts';
+import { registerOrderRoutes } from './http/routes/v1/orders.routes.ts';
+import { registerPaymentLinkRoutes } from './http/routes/v1/payment-links.routes.ts';
+import { registerPaymentRoutes } from './http/routes/v1/payments.routes.ts';
+import { registerPaymentMethodSettingsRoutes } from './http/routes/v1/payment-method-settings.routes.ts';
 import { registerOAuthTokenRoute } from './http/routes/v1/oauth-tokens.route.ts';
+import { registerHostedPageRoutes } from './http/routes/hosted-page.routes.ts';
+import { registerSandboxPageRoutes } from './http/routes/sandbox-pages.routes.ts';
+import { registerCustomerPaymentMethodRoutes } from './http/routes/v1/customer-payment-methods.routes.ts';
+import { registerMerchantSigningSecretRoutes } from './http/routes/v1/merchant-signing-secret.routes.ts';
+import { registerSandboxRoutes } from './http/routes/v1/sandbox.routes.ts';
+import { registerStaticAssets } from './http/static-assets.ts';
+import { createClientTokenVerifier } from './modules/checkouts/checkout.tokens.ts';
 import type { Services } from './services.ts';
 
 export const API_VERSION = '0.1.0';
@@ -84,7 +98,8 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
           bearer: {
             type: 'http',
             scheme: 'bearer',
-            description: 'An access token from POST /v1/oauth/tokens, or a secret API key sk_test_… / sk_live_…',
+            description:
+              'An access token from POST /v1/oauth/tokens, or a secret API key sk_test_… / sk_live_…',
           },
         },
       },
@@ -96,10 +111,32 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  registerAuthentication(app, { db: services.db, accessTokens: services.accessTokens });
+  registerAuthentication(app, {
+    db: services.db,
+    accessTokens: services.accessTokens,
+    verifyClientToken: createClientTokenVerifier(services.db),
+  });
   registerSystemRoutes(app, services);
-  registerOAuthTokenRoute(app, { db: services.db, accessTokens: services.accessTokens, throttle: services.authThrottle });
+  registerOAuthTokenRoute(app, {
+    db: services.db,
+    accessTokens: services.accessTokens,
+    throttle: services.authThrottle,
+  });
   registerMerchantRoutes(app, services);
+  // Feature routes:
+  registerPaymentLinkRoutes(app, services);
+  registerStaticAssets(app);
+  registerHostedPageRoutes(app, services);
+  registerSandboxPageRoutes(app, services);
+  registerSandboxRoutes(app, services);
+  registerMerchantSigningSecretRoutes(app, services);
+  registerCustomerPaymentMethodRoutes(app, services);
+  registerPaymentRoutes(app, services);
+  registerWebhookEndpointRoutes(app, services);
+  registerEventRoutes(app, services);
+  registerCheckoutRoutes(app, services);
+  registerOrderRoutes(app, services);
+  registerPaymentMethodSettingsRoutes(app, services);
 
   return app as unknown as KassaApp;
 }

@@ -24,7 +24,10 @@ export async function resolveKeyring(config: Config, logger: Logger): Promise<Ke
 }
 
 /** Database (migrated), keyring and services: everything `serve` and the CLI commands need. */
-export async function bootstrap(config: Config, logger: Logger): Promise<{ services: Services; database: OpenedDatabase }> {
+export async function bootstrap(
+  config: Config,
+  logger: Logger,
+): Promise<{ services: Services; database: OpenedDatabase }> {
   const database = await openDatabase(config, logger);
   try {
     const keyring = await resolveKeyring(config, logger);

@@ -25,7 +25,9 @@ export async function serve(config: Config): Promise<{ close(): Promise<void>; u
 
   const localUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   console.log(`\n  Kassa is running (${config.environment})`);
-  console.log(`  Base URL:   ${config.publicUrl}${config.publicUrl.endsWith(`:${port}`) ? '' : `  (listening on ${localUrl})`}`);
+  console.log(
+    `  Base URL:   ${config.publicUrl}${config.publicUrl.endsWith(`:${port}`) ? '' : `  (listening on ${localUrl})`}`,
+  );
   console.log(`  API docs:   ${config.publicUrl}/docs   (OpenAPI: ${config.publicUrl}/openapi.json)`);
   console.log(`  Database:   ${database.description}`);
   if (config.environment !== 'production') {
@@ -35,12 +37,16 @@ export async function serve(config: Config): Promise<{ close(): Promise<void>; u
       console.log(`    client_id:     ${demo.credentials.clientId}`);
       console.log(`    client_secret: ${demo.credentials.clientSecret}`);
       console.log(`    API key:       ${demo.credentials.apiKey}`);
-      console.log(`\n  Try it:\n    curl -s ${config.publicUrl}/v1/oauth/tokens -H 'content-type: application/json' \\`);
+      console.log(
+        `\n  Try it:\n    curl -s ${config.publicUrl}/v1/oauth/tokens -H 'content-type: application/json' \\`,
+      );
       console.log(
         `      -d '{"grant_type":"client_credentials","client_id":"${demo.credentials.clientId}","client_secret":"${demo.credentials.clientSecret}"}'`,
       );
     } else {
-      console.log('    (its secrets were shown when it was created; make new ones with `npx kassa merchant create`)');
+      console.log(
+        '    (its secrets were shown when it was created; make new ones with `npx kassa merchant create`)',
+      );
     }
   }
   console.log('');

@@ -5,6 +5,16 @@ import type { Keyring } from './lib/keyring.ts';
 import { createAccessTokenService, type AccessTokenService } from './modules/auth/access-token.service.ts';
 import { createAuthThrottle, type AuthThrottle } from './modules/auth/auth-throttle.ts';
 import { createSigningKeyStore, type SigningKeyStore } from './modules/auth/signing-keys.ts';
+import { compileEgressPolicy, createEgressClient, type CompiledEgressPolicy, type EgressClient } from './egress/index.ts';
+import {
+  createWebhookEndpointService,
+  type WebhookEndpointService,
+} from './modules/webhooks/webhook-endpoint.service.ts';
+import { createOutboxSignal, type OutboxSignal } from './outbox/outbox-signal.ts';
+import { createConnectorRegistry, type ConnectorRegistry } from './connectors/registry.ts';
+import { createSandboxConnector, type SandboxConnector } from './connectors/sandbox/sandbox.connector.ts';
+import { checkoutServiceDeps } from './modules/checkouts/checkout.service.ts';
+import { createPaymentFlow, type PaymentFlow } from './modules/payments/payment-flow.service.ts';
 
 /**
  * The composition root: builds every service from configuration, a database and a keyring. `main.ts` and
@@ -18,6 +28,17 @@ export type Services = {
   signingKeys: SigningKeyStore;
   accessTokens: AccessTokenService;
   authThrottle: AuthThrottle;
+  /** Which outbound destinations are allowed: 'production' refuses loopback unless allow-listed. */
+  egressPolicy: CompiledEgressPolicy;
+  /** The one outbound HTTP client (webhooks, callbacks, proxied resources). */
+  egress: EgressClient;
+  /** Ring after committing events or deliveries so this process's outbox worker looks at once. */
+  outbox: OutboxSignal;
+  webhookEndpoints: WebhookEndpointService;
+  /** The simulated acquirer behind the same interface as a real processor (test mode only). */
+  sandbox: SandboxConnector;
+  connectors: ConnectorRegistry;
+  payments: PaymentFlow;
 };
 
 export async function createServices(input: {
@@ -36,12 +57,33 @@ export async function createServices(input: {
     configuredPrivateKeyPem: config.jwtPrivateKeyPem,
   });
   await signingKeys.initialise();
+  const egressPolicy = compileEgressPolicy({
+    mode: config.environment === 'production' ? 'production' : 'development',
+    allowList: config.egressAllowList,
+  });
   const accessTokens = createAccessTokenService({
     keys: signingKeys,
     clock,
     issuer: config.publicUrl,
     audience: `${config.publicUrl}/v1`,
     ttlSeconds: config.accessTokenTtlSeconds,
+  });
+  // The sandbox notifies the payment flow, which needs the registry holding the sandbox: the sink closes
+  // over a variable assigned just below (no notification can arrive before a payment exists).
+  let payments: PaymentFlow | undefined;
+  const sandbox = createSandboxConnector({
+    db: db.pool,
+    publicBaseUrl: config.publicUrl,
+    clock,
+    notify: (update) => payments!.applyStatusUpdate(update),
+  });
+  const connectors = createConnectorRegistry({ connectors: [sandbox], testConnectorId: sandbox.id });
+  payments = createPaymentFlow({
+    db,
+    clock,
+    keyring,
+    connectors,
+    checkoutDeps: checkoutServiceDeps({ clock, keyring, config }),
   });
   return {
     config,
@@ -51,5 +93,12 @@ export async function createServices(input: {
     signingKeys,
     accessTokens,
     authThrottle: createAuthThrottle(db.pool),
+    sandbox,
+    connectors,
+    payments,
+    egressPolicy,
+    egress: createEgressClient({ policy: egressPolicy }),
+    outbox: createOutboxSignal(),
+    webhookEndpoints: createWebhookEndpointService({ keyring, egressPolicy }),
   };
 }

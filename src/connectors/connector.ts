@@ -26,8 +26,14 @@ export type CardDetails = {
   expMonth: number;
   /** Four-digit year. */
   expYear: number;
+  /** Empty for a stored-credential charge. */
   cvc: string;
   holderName: string;
+  /**
+   * A charge of a card the shopper saved earlier (a stored credential): no CVC is sent, because a CVC may never
+   * be stored (PCI DSS 3.3.1.2); processors accept such charges on the strength of the first, verified one.
+   */
+  storedCredential?: boolean;
 };
 
 export type PaymentMethodData =
@@ -167,6 +173,11 @@ export type Connector = {
   readonly capabilities: ConnectorCapabilities;
   authorize(request: AuthorizeRequest): Promise<AuthorizeResult>;
   getPaymentStatus(request: { connectorReference: string }): Promise<ConnectorPaymentStatus>;
+  /**
+   * The processor's authorization for Kassa's payment id, or null when the processor never received one.
+   * Recovery uses it when a crash or a lost answer left the outcome of `authorize` unknown.
+   */
+  lookupPayment(request: { paymentId: string }): Promise<ConnectorPaymentStatus | null>;
   /** Captures `amount` (≤ authorised − already captured); repeated partial captures when supported. */
   capture(request: CaptureRequest): Promise<OperationResult>;
   /** Releases an authorization that has not been captured. */

@@ -1,4 +1,10 @@
-import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { MerchantPrincipal } from '../modules/merchants/merchant.types.ts';
 
@@ -39,6 +45,7 @@ declare module 'fastify' {
 
 /** The authenticated merchant of a `merchant` route; the auth hook guarantees it is set there. */
 export function requireMerchant(request: { merchant: MerchantPrincipal | undefined }): MerchantPrincipal {
-  if (!request.merchant) throw new Error('requireMerchant() called on a route without merchant authentication');
+  if (!request.merchant)
+    throw new Error('requireMerchant() called on a route without merchant authentication');
   return request.merchant;
 }

@@ -93,7 +93,10 @@ export async function respondIdempotently<T>(
 
   const outcome = await db.transaction(async (tx) => {
     const [lockA, lockB] = advisoryLockIds(merchantId, livemode, key);
-    const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [lockA, lockB]);
+    const { rows } = await tx.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_xact_lock($1, $2) AS locked',
+      [lockA, lockB],
+    );
     if (!rows[0]?.locked) throw keyInUse();
     const existing = await findRecord(tx, merchantId, livemode, key);
     if (existing) {
@@ -122,9 +125,13 @@ export async function respondIdempotently<T>(
 }
 
 export function keyInUse(): AppError {
-  return new AppError('idempotency_key_in_use', 'A request with this Idempotency-Key is still being processed; retry shortly', {
-    headers: { 'retry-after': '1' },
-  });
+  return new AppError(
+    'idempotency_key_in_use',
+    'A request with this Idempotency-Key is still being processed; retry shortly',
+    {
+      headers: { 'retry-after': '1' },
+    },
+  );
 }
 
 export function keyReused(): AppError {
@@ -141,4 +148,87 @@ export async function pruneIdempotencyKeys(db: Queryable, now: Date): Promise<nu
     [now, IDEMPOTENCY_RETENTION_HOURS],
   );
   return rowCount ?? 0;
+}
+
+/**
+ * How long an `in_progress` record blocks its key. A request that crashed mid-way (process killed) leaves
+ * its record behind; once the lease has passed, a retry with the same key takes over and resumes.
+ */
+export const PIPELINE_LEASE_SECONDS = 20;
+
+export type PipelineResult = { statusCode: number; body: unknown };
+
+/**
+ * Idempotency for operations that call a payment processor between transactions (`pipeline` routes):
+ *
+ * 1. one short transaction claims the key: replay if completed, 409 while another holder's lease runs,
+ *    422 for a different request, otherwise an `in_progress` row with a lease (taken over when expired);
+ * 2. `run` executes the operation's own transactions and processor calls; it receives the key so it can
+ *    derive deterministic ids (a retry then finds and resumes the same payment, never starts another);
+ * 3. the record is completed with the response.
+ *
+ * A coded refusal (`AppError`) from `run` means nothing happened: the record is removed so the key can be
+ * used again. An unexpected failure leaves the record for the lease to expire.
+ */
+export async function respondIdempotentlyWithPipeline(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  db: Database,
+  run: (context: { idempotencyKey: string | undefined }) => Promise<PipelineResult>,
+): Promise<FastifyReply> {
+  const key = readIdempotencyKey(request);
+  const send = (result: PipelineResult, replayed: boolean) =>
+    replayed
+      ? replay(reply, { status: result.statusCode, body: result.body as string })
+      : reply
+          .code(result.statusCode)
+          .type('application/json; charset=utf-8')
+          .serializer((payload: unknown) => payload as string)
+          .send(JSON.stringify(result.body));
+  if (key === undefined) return send(await run({ idempotencyKey: undefined }), false);
+
+  const { merchantId, livemode } = requireMerchant(request);
+  const fingerprint = fingerprintRequest(request);
+  const claim = await db.transaction(async (tx) => {
+    const [lockA, lockB] = advisoryLockIds(merchantId, livemode, key);
+    const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [lockA, lockB]);
+    if (!rows[0]?.locked) throw keyInUse();
+    const existing = await findRecord(tx, merchantId, livemode, key);
+    if (existing && existing.request_fingerprint !== fingerprint) throw keyReused();
+    if (existing?.state === 'completed') {
+      return { replay: { statusCode: existing.response_status!, body: existing.response_body! } };
+    }
+    const { rows: clock } = await tx.query<{ now: Date }>('SELECT now() AS now');
+    if (existing && existing.locked_until && existing.locked_until > clock[0]!.now) throw keyInUse();
+    await tx.query(
+      `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
+         request_fingerprint, state, locked_until)
+       VALUES ($1, $2, $3, $4, $5, $6, 'in_progress', now() + make_interval(secs => $7))
+       ON CONFLICT (merchant_id, livemode, idempotency_key)
+       DO UPDATE SET locked_until = now() + make_interval(secs => $7)`,
+      [merchantId, livemode, key, request.method, request.url.split('?')[0], fingerprint, PIPELINE_LEASE_SECONDS],
+    );
+    return { claimed: true as const };
+  });
+  if ('replay' in claim && claim.replay) return send(claim.replay, true);
+
+  let result: PipelineResult;
+  try {
+    result = await run({ idempotencyKey: key });
+  } catch (error) {
+    if (error instanceof AppError) {
+      await db.query(
+        `DELETE FROM idempotency_keys WHERE merchant_id = $1 AND livemode = $2 AND idempotency_key = $3 AND state = 'in_progress'`,
+        [merchantId, livemode, key],
+      );
+    }
+    throw error;
+  }
+  await db.query(
+    `UPDATE idempotency_keys SET state = 'completed', locked_until = NULL, response_status = $4, response_body = $5,
+       completed_at = now()
+     WHERE merchant_id = $1 AND livemode = $2 AND idempotency_key = $3`,
+    [merchantId, livemode, key, result.statusCode, JSON.stringify(result.body)],
+  );
+  return send(result, false);
 }

@@ -16,7 +16,12 @@ export function ZPage<T extends z.ZodType>(item: T) {
   return z.object({ data: z.array(item), has_more: z.boolean(), next_cursor: z.string().nullable() });
 }
 
-export function toPage<Row, Item extends { id?: string }>(rows: Row[], limit: number, present: (row: Row) => Item, idOf: (item: Item) => string) {
+export function toPage<Row, Item>(
+  rows: Row[],
+  limit: number,
+  present: (row: Row) => Item,
+  idOf: (item: Item) => string,
+) {
   const hasMore = rows.length > limit;
   const data = rows.slice(0, limit).map(present);
   const last = data[data.length - 1];

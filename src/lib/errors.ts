@@ -36,7 +36,10 @@ export const ERROR_CATALOGUE = {
   },
   amount_exceeds_capturable: { status: 422, title: 'The amount exceeds what can still be captured' },
   amount_exceeds_refundable: { status: 422, title: 'The amount exceeds what can still be refunded' },
-  payment_method_not_available: { status: 422, title: 'The payment method is not available for this checkout' },
+  payment_method_not_available: {
+    status: 422,
+    title: 'The payment method is not available for this checkout',
+  },
   payment_declined: { status: 422, title: 'The payment was declined' },
   // 429 / 5xx
   rate_limited: { status: 429, title: 'Too many requests' },
@@ -111,9 +114,13 @@ export function toProblemDocument(error: AppError, context: { instance?: string;
 /** Shorthand for the most common refusal: one or more invalid fields. */
 export function validationError(errors: FieldError[], detail?: string): AppError {
   const first = errors[0];
-  return new AppError('validation_failed', detail ?? (first ? `${first.pointer}: ${first.message}` : undefined), {
-    errors,
-  });
+  return new AppError(
+    'validation_failed',
+    detail ?? (first ? `${first.pointer}: ${first.message}` : undefined),
+    {
+      errors,
+    },
+  );
 }
 
 /** A refused state transition names the current status and the ones the operation accepts. */

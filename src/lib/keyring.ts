@@ -11,8 +11,10 @@ export type KeyPurpose =
   | 'saved-card-encryption'
   | 'redirect-signature'
   | 'checkout-url-signature'
+  | 'payment-link-signature'
   | 'csrf'
-  | 'proxy-url-signature';
+  | 'proxy-url-signature'
+  | 'webhook-secret-encryption';
 
 export type Keyring = {
   key(purpose: KeyPurpose): Buffer;

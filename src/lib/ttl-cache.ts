@@ -8,7 +8,11 @@ export type TtlCache<V> = {
   delete(key: string): void;
 };
 
-export function createTtlCache<V>(options: { ttlMs: number; maxEntries: number; now?: () => number }): TtlCache<V> {
+export function createTtlCache<V>(options: {
+  ttlMs: number;
+  maxEntries: number;
+  now?: () => number;
+}): TtlCache<V> {
   const now = options.now ?? Date.now;
   const entries = new Map<string, { value: V; expiresAt: number }>();
   return {

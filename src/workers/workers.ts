@@ -1,5 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { pruneIdempotencyKeys } from '../http/idempotency.ts';
+import { checkoutServiceDeps, sweepExpiredCheckouts } from '../modules/checkouts/checkout.service.ts';
+import { sweepExpiredPaymentLinks } from '../modules/payment-links/payment-link.service.ts';
+import { createWebhookDeliveryWorker } from '../outbox/webhook-delivery.worker.ts';
 import type { Services } from '../services.ts';
 
 /**
@@ -10,7 +13,35 @@ import type { Services } from '../services.ts';
 export type Worker = { name: string; intervalMs: number; run(): Promise<unknown> };
 
 export function createWorkers(services: Services): Worker[] {
+  const checkoutDeps = checkoutServiceDeps(services);
   return [
+    {
+      // Sessions past expires_at → EXPIRED (and their unpaid orders), with events; SKIP LOCKED batches.
+      name: 'expire-checkouts',
+      intervalMs: 5_000,
+      run: () => sweepExpiredCheckouts(services.db, checkoutDeps),
+    },
+    {
+      // Payment links past their validity or activation window → EXPIRED, with events; SKIP LOCKED batches.
+      name: 'expire-payment-links',
+      intervalMs: 5_000,
+      run: () => sweepExpiredPaymentLinks(services.db, checkoutDeps),
+    },
+    {
+      // Payments a crash or a lost processor answer left unsettled; abandoned 3-D Secure; missed captures.
+      name: 'recover-payments',
+      intervalMs: 10_000,
+      run: () => services.payments.recover(),
+    },
+    {
+      // The sandbox acquirer's own background: pending test cards finalise, unaccepted notifications retry.
+      name: 'sandbox-acquirer',
+      intervalMs: 2_000,
+      run: async () => {
+        await services.sandbox.finaliseDuePending();
+        await services.sandbox.redeliverDueNotifications();
+      },
+    },
     {
       name: 'prune-idempotency-keys',
       intervalMs: 10 * 60_000,
@@ -24,7 +55,25 @@ export function createWorkers(services: Services): Worker[] {
   ];
 }
 
-export function startWorkers(services: Services, logger: FastifyBaseLogger, workers = createWorkers(services)) {
+export function startWorkers(
+  services: Services,
+  logger: FastifyBaseLogger,
+  workers = createWorkers(services),
+) {
+  // The webhook outbox is a loop of its own, not a periodic task: it must wake within milliseconds of new
+  // work and keep many sends in flight (src/outbox/webhook-delivery.worker.ts).
+  const webhooks = createWebhookDeliveryWorker({
+    db: services.db,
+    egress: services.egress,
+    keyring: services.keyring,
+    clock: services.clock,
+    logger,
+    signal: services.outbox,
+    retrySchedule: services.config.webhookRetryScheduleSeconds,
+    leaseSeconds: services.config.webhookLeaseSeconds,
+    stopTimeoutMs: services.config.shutdownGraceMs,
+  });
+  webhooks.start();
   let stopping = false;
   const timers = new Set<NodeJS.Timeout>();
   const running = new Set<Promise<unknown>>();
@@ -52,7 +101,7 @@ export function startWorkers(services: Services, logger: FastifyBaseLogger, work
     async stop() {
       stopping = true;
       for (const timer of timers) clearTimeout(timer);
-      await Promise.allSettled([...running]);
+      await Promise.allSettled([...running, webhooks.stop()]);
     },
   };
 }

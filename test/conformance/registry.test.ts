@@ -25,6 +25,7 @@ function liveProcessor(id: string): Connector {
     },
     authorize: unused,
     getPaymentStatus: unused,
+    lookupPayment: unused,
     capture: unused,
     void: unused,
     refund: unused,

@@ -23,6 +23,7 @@ import {
   countOperationRows,
   findOperationByKey,
   findPaymentRow,
+  findPaymentRowByPaymentId,
   insertNotification,
   insertOperation,
   insertPayment,
@@ -688,6 +689,13 @@ export function createSandboxConnector(options: SandboxConnectorOptions): Sandbo
     });
   }
 
+  async function lookupPayment({ paymentId }: { paymentId: string }): Promise<ConnectorPaymentStatus | null> {
+    return guardLedger(async () => {
+      const row = await findPaymentRowByPaymentId(db, paymentId);
+      return row ? toPaymentStatus(row, await sumSettledAmounts(db, row.reference)) : null;
+    });
+  }
+
   return {
     id: SANDBOX_CONNECTOR_ID,
     capabilities: {
@@ -699,6 +707,7 @@ export function createSandboxConnector(options: SandboxConnectorOptions): Sandbo
     },
     authorize,
     getPaymentStatus,
+    lookupPayment,
     capture,
     void: voidAuthorization,
     refund,

@@ -172,6 +172,15 @@ export async function findPaymentRow(
   return rows[0];
 }
 
+/** The acquirer's authorization for a Kassa payment id (the latest, should a caller ever send two). */
+export async function findPaymentRowByPaymentId(tx: Queryable, paymentId: string): Promise<PaymentRow | undefined> {
+  const { rows } = await tx.query<PaymentRow>(
+    `SELECT * FROM sandbox_acquirer_payments WHERE payment_id = $1 ORDER BY created_at DESC LIMIT 1`,
+    [paymentId],
+  );
+  return rows[0];
+}
+
 /** Captured and refunded totals, derived from the succeeded operations (never stored, so never stale). */
 export async function sumSettledAmounts(
   tx: Queryable,

@@ -75,13 +75,14 @@ export type SandboxDecision =
  * first, so these declines are only reached through the Processor API or a bug, and never charge.
  */
 export function decideCard(
-  card: { number: string; expMonth: number; expYear: number; cvc: string },
+  card: { number: string; expMonth: number; expYear: number; cvc: string; storedCredential?: boolean },
   now: Date,
 ) {
   const number = normalizeCardNumber(card.number);
   if (number === null || !passesLuhn(number)) return decline('invalid_number');
   if (!checkCardExpiry({ month: card.expMonth, year: card.expYear }, now).ok) return decline('expired_card');
-  if (!checkCvc(card.cvc, detectCardBrand(number)).ok) return decline('incorrect_cvc');
+  // A stored-credential charge carries no CVC (it may never be stored); every other charge must have one.
+  if (!card.storedCredential && !checkCvc(card.cvc, detectCardBrand(number)).ok) return decline('incorrect_cvc');
   const scenario = SANDBOX_TEST_CARDS.find((testCard) => testCard.number === number)?.scenario;
   return scenario ?? { kind: 'approve' };
 }

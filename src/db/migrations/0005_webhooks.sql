@@ -27,6 +27,8 @@ CREATE TABLE webhook_endpoints (
 CREATE INDEX webhook_endpoints_merchant_idx
   ON webhook_endpoints (merchant_id, livemode, created_at DESC, id DESC) WHERE deleted_at IS NULL;
 
+-- Hot table (several writes per delivery), so it carries as few indexes as its queries need, and leaves room
+-- in each page for HOT updates of the lease columns.
 CREATE TABLE webhook_deliveries (
   id               text PRIMARY KEY,
   event_id         text NOT NULL REFERENCES events (id),
@@ -46,16 +48,17 @@ CREATE TABLE webhook_deliveries (
   last_error       text,
   created_at       timestamptz NOT NULL DEFAULT now(),
   completed_at     timestamptz
-);
--- Makes the fan-out idempotent: a second fan-out of the same event (a crashed or concurrent worker) inserts nothing.
+) WITH (fillfactor = 85);
+-- Makes the fan-out idempotent: a second fan-out of the same event (a crashed or concurrent worker) inserts
+-- nothing. Also the index for "deliveries of an event" (with the next one for redeliveries).
 CREATE UNIQUE INDEX webhook_deliveries_fanout_key ON webhook_deliveries (event_id, endpoint_id) WHERE origin = 'event';
-CREATE INDEX webhook_deliveries_event_idx ON webhook_deliveries (event_id, created_at DESC, id DESC);
+CREATE INDEX webhook_deliveries_redelivery_idx ON webhook_deliveries (event_id) WHERE origin = 'redelivery';
+-- Due work, oldest first; also serves "pending deliveries of an endpoint" (rare: disabling, deleting).
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
-CREATE INDEX webhook_deliveries_endpoint_pending_idx ON webhook_deliveries (endpoint_id) WHERE status = 'pending';
 
--- One row per attempt that reached the point of sending (append-only).
+-- One row per attempt that was sent (append-only). The attempt number is taken when the attempt is claimed,
+-- so it is unique per delivery.
 CREATE TABLE webhook_delivery_attempts (
-  id                 bigserial PRIMARY KEY,
   delivery_id        text NOT NULL REFERENCES webhook_deliveries (id),
   attempt_number     integer NOT NULL,
   attempted_at       timestamptz NOT NULL,
@@ -66,6 +69,6 @@ CREATE TABLE webhook_delivery_attempts (
   error              text,
   response_excerpt   text,
   response_truncated boolean NOT NULL DEFAULT false,
-  next_attempt_at    timestamptz
+  next_attempt_at    timestamptz,
+  PRIMARY KEY (delivery_id, attempt_number)
 );
-CREATE INDEX webhook_delivery_attempts_delivery_idx ON webhook_delivery_attempts (delivery_id, attempt_number);

@@ -37,12 +37,17 @@ function bearerToken(request: FastifyRequest): string | undefined {
 
 function invalidToken(detail: string): AppError {
   return new AppError('invalid_token', detail, {
-    headers: { 'www-authenticate': `Bearer realm="kassa", error="invalid_token", error_description="${detail.replace(/"/g, "'")}"` },
+    headers: {
+      'www-authenticate': `Bearer realm="kassa", error="invalid_token", error_description="${detail.replace(/"/g, "'")}"`,
+    },
   });
 }
 
 export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) {
-  const apiKeys = createTtlCache<MerchantPrincipal | null>({ ttlMs: CREDENTIAL_CACHE_TTL_MS, maxEntries: 10_000 });
+  const apiKeys = createTtlCache<MerchantPrincipal | null>({
+    ttlMs: CREDENTIAL_CACHE_TTL_MS,
+    maxEntries: 10_000,
+  });
   const clientStatus = createTtlCache<boolean>({ ttlMs: CREDENTIAL_CACHE_TTL_MS, maxEntries: 10_000 });
 
   async function principalFromApiKey(token: string): Promise<MerchantPrincipal | undefined> {
@@ -52,7 +57,11 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
       const stored = await findApiKeyByDigest(deps.db, sha256(token));
       principal =
         stored && !stored.revokedAt
-          ? { merchantId: stored.merchantId, livemode: stored.livemode, credential: { kind: 'api_key', id: stored.id } }
+          ? {
+              merchantId: stored.merchantId,
+              livemode: stored.livemode,
+              credential: { kind: 'api_key', id: stored.id },
+            }
           : null;
       apiKeys.set(digest, principal);
     }
@@ -73,7 +82,8 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
     const claims = await deps.accessTokens.verify(token).catch((error: unknown) => {
       throw error instanceof AppError ? invalidToken(error.message) : error;
     });
-    if (!(await isClientActive(claims.clientId))) throw invalidToken('The client of this token has been revoked');
+    if (!(await isClientActive(claims.clientId)))
+      throw invalidToken('The client of this token has been revoked');
     return {
       merchantId: claims.merchantId,
       livemode: claims.livemode,
@@ -89,9 +99,13 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
     if (mode === 'public') return;
     const token = bearerToken(request);
     if (!token) {
-      throw new AppError('authentication_required', 'Send "Authorization: Bearer <access token or secret API key>"', {
-        headers: { 'www-authenticate': 'Bearer realm="kassa"' },
-      });
+      throw new AppError(
+        'authentication_required',
+        'Send "Authorization: Bearer <access token or secret API key>"',
+        {
+          headers: { 'www-authenticate': 'Bearer realm="kassa"' },
+        },
+      );
     }
     if (token.startsWith('sk_')) {
       const principal = API_KEY_PATTERN.test(token) ? await principalFromApiKey(token) : undefined;

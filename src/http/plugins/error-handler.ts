@@ -20,11 +20,16 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
 
 const FASTIFY_ERROR_CODES: Record<string, (error: FastifyError) => AppError> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: (error) =>
-    new AppError('unsupported_media_type', `${error.message}. Send application/json (or form-encoded where documented).`),
+    new AppError(
+      'unsupported_media_type',
+      `${error.message}. Send application/json (or form-encoded where documented).`,
+    ),
   FST_ERR_CTP_BODY_TOO_LARGE: () => new AppError('payload_too_large', 'The request body exceeds 1 MiB'),
-  FST_ERR_CTP_EMPTY_JSON_BODY: () => new AppError('malformed_json', 'The body is empty but the content type is JSON'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () =>
+    new AppError('malformed_json', 'The body is empty but the content type is JSON'),
   FST_ERR_CTP_INVALID_JSON_BODY: () => new AppError('malformed_json'),
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new AppError('invalid_request', 'The Content-Length header is wrong'),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
+    new AppError('invalid_request', 'The Content-Length header is wrong'),
   FST_ERR_CTP_INVALID_TYPE: () => new AppError('unsupported_media_type'),
 };
 
@@ -39,21 +44,33 @@ function toAppError(error: FastifyError): AppError {
     const context = (error as { validationContext?: string }).validationContext;
     const fieldErrors: FieldError[] = error.validation.map((issue) => {
       const custom = (issue.params as { params?: { code?: string } }).params?.code;
-      return { pointer: pointerFor(context, issue.instancePath), code: custom ?? issue.keyword, message: issue.message };
+      return {
+        pointer: pointerFor(context, issue.instancePath),
+        code: custom ?? issue.keyword,
+        message: issue.message,
+      };
     });
-    return new AppError('validation_failed', `${fieldErrors.length} field(s) are invalid: ${fieldErrors.map((e) => `${e.pointer || '(body)'} ${e.message}`).join('; ')}`, {
-      errors: fieldErrors,
-    });
+    return new AppError(
+      'validation_failed',
+      `${fieldErrors.length} field(s) are invalid: ${fieldErrors.map((e) => `${e.pointer || '(body)'} ${e.message}`).join('; ')}`,
+      {
+        errors: fieldErrors,
+      },
+    );
   }
   const mapped = error.code ? FASTIFY_ERROR_CODES[error.code] : undefined;
   if (mapped) return mapped(error);
-  if (error instanceof SyntaxError && (error as FastifyError).statusCode === 400) return new AppError('malformed_json');
+  if (error instanceof SyntaxError && (error as FastifyError).statusCode === 400)
+    return new AppError('malformed_json');
   if (error.statusCode === 413) return new AppError('payload_too_large');
   if (error.statusCode === 415) return new AppError('unsupported_media_type');
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     return new AppError('invalid_request', error.message);
   }
-  return new AppError('internal_error', 'An unexpected error occurred. It has been logged with this request id.');
+  return new AppError(
+    'internal_error',
+    'An unexpected error occurred. It has been logged with this request id.',
+  );
 }
 
 export function registerErrorHandling(app: KassaApp) {
@@ -62,7 +79,10 @@ export function registerErrorHandling(app: KassaApp) {
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const pattern = new RegExp(
-      `^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\\*$/, '.*').replace(/:[A-Za-z_]+/g, '[^/]+')}/?$`,
+      `^${route.url
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/\\\*$/, '.*')
+        .replace(/:[A-Za-z_]+/g, '[^/]+')}/?$`,
     );
     for (const method of methods) routes.push({ method, pattern });
   });
@@ -76,9 +96,13 @@ export function registerErrorHandling(app: KassaApp) {
       return sendProblem(
         request,
         reply,
-        new AppError('method_not_allowed', `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`, {
-          headers: { allow: allowed.join(', ') },
-        }),
+        new AppError(
+          'method_not_allowed',
+          `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`,
+          {
+            headers: { allow: allowed.join(', ') },
+          },
+        ),
       );
     }
     return sendProblem(request, reply, new AppError('route_not_found', `No route ${request.method} ${path}`));

@@ -8,7 +8,13 @@ import type { KassaApp } from '../http.types.ts';
 export function registerSystemRoutes(app: KassaApp, deps: { db: Database; signingKeys: SigningKeyStore }) {
   app.get(
     '/healthz',
-    { schema: { tags: ['System'], summary: 'Liveness: the process serves HTTP', response: { 200: z.object({ status: z.literal('ok') }) } } },
+    {
+      schema: {
+        tags: ['System'],
+        summary: 'Liveness: the process serves HTTP',
+        response: { 200: z.object({ status: z.literal('ok') }) },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -25,7 +31,10 @@ export function registerSystemRoutes(app: KassaApp, deps: { db: Database; signin
       try {
         await deps.db.query('SELECT 1');
       } catch (error) {
-        throw new AppError('service_unavailable', 'The database is not reachable', { cause: error, headers: { 'retry-after': '1' } });
+        throw new AppError('service_unavailable', 'The database is not reachable', {
+          cause: error,
+          headers: { 'retry-after': '1' },
+        });
       }
       return { status: 'ready' as const, database: 'ok' as const };
     },

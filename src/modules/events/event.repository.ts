@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/client.ts';
+import { cursorCondition } from '../../http/pagination.ts';
 import { newId } from '../../lib/ids.ts';
 import type { NewEvent, StoredEvent } from './event.types.ts';
 
@@ -58,10 +59,96 @@ export function toStoredEvent(row: EventRow): StoredEvent {
 }
 
 export async function findEvent(db: Queryable, scope: { merchantId: string; livemode: boolean }, id: string) {
-  const { rows } = await db.query<EventRow>('SELECT * FROM events WHERE id = $1 AND merchant_id = $2 AND livemode = $3', [
-    id,
-    scope.merchantId,
-    scope.livemode,
-  ]);
+  const { rows } = await db.query<EventRow>(
+    'SELECT * FROM events WHERE id = $1 AND merchant_id = $2 AND livemode = $3',
+    [id, scope.merchantId, scope.livemode],
+  );
   return rows[0] ? toStoredEvent(rows[0]) : undefined;
+}
+
+// --- Queries for the events API -------------------------------------------------------------------------
+
+export type EventFilters = {
+  type?: StoredEvent['type'];
+  orderId?: string;
+  checkoutId?: string;
+  /** Inclusive bounds (`created[gte]`, `created[lte]`) and exclusive ones (`created_after`, `created_before`). */
+  createdGte?: Date;
+  createdLte?: Date;
+  createdAfter?: Date;
+  createdBefore?: Date;
+};
+
+export type ListedEvent = StoredEvent & { pendingWebhooks: number };
+
+/** Newest first, `limit + 1` rows (see `toPage`), each with its count of deliveries still pending. */
+export async function listEvents(
+  db: Queryable,
+  scope: { merchantId: string; livemode: boolean },
+  filters: EventFilters,
+  page: { limit: number; startingAfter?: string },
+): Promise<ListedEvent[]> {
+  const values: unknown[] = [scope.merchantId, scope.livemode];
+  const conditions = ['events.merchant_id = $1', 'events.livemode = $2'];
+  const add = (sql: (placeholder: string) => string, value: unknown) => {
+    values.push(value);
+    conditions.push(sql(`$${values.length}`));
+  };
+  if (filters.type) add((p) => `events.type = ${p}`, filters.type);
+  if (filters.orderId) add((p) => `events.order_id = ${p}`, filters.orderId);
+  if (filters.checkoutId) add((p) => `events.checkout_id = ${p}`, filters.checkoutId);
+  if (filters.createdGte) add((p) => `events.created_at >= ${p}`, filters.createdGte);
+  if (filters.createdLte) add((p) => `events.created_at <= ${p}`, filters.createdLte);
+  if (filters.createdAfter) add((p) => `events.created_at > ${p}`, filters.createdAfter);
+  if (filters.createdBefore) add((p) => `events.created_at < ${p}`, filters.createdBefore);
+  if (page.startingAfter) {
+    values.push(page.startingAfter);
+    conditions.push(cursorCondition('events', values.length));
+  }
+  values.push(page.limit + 1);
+  const { rows } = await db.query<EventRow & { pending_webhooks: number }>(
+    `SELECT events.*,
+            (SELECT count(*)::int FROM webhook_deliveries d
+              WHERE d.event_id = events.id AND d.origin IN ('event', 'redelivery') AND d.status = 'pending')
+              AS pending_webhooks
+       FROM events WHERE ${conditions.join(' AND ')}
+      ORDER BY events.created_at DESC, events.id DESC LIMIT $${values.length}`,
+    values,
+  );
+  return rows.map((row) => ({ ...toStoredEvent(row), pendingWebhooks: row.pending_webhooks }));
+}
+
+export async function findEventWithDeliveryCounts(
+  db: Queryable,
+  scope: { merchantId: string; livemode: boolean },
+  id: string,
+): Promise<ListedEvent | undefined> {
+  const { rows } = await db.query<EventRow & { pending_webhooks: number }>(
+    `SELECT events.*,
+            (SELECT count(*)::int FROM webhook_deliveries d
+              WHERE d.event_id = events.id AND d.origin IN ('event', 'redelivery') AND d.status = 'pending')
+              AS pending_webhooks
+       FROM events WHERE id = $1 AND merchant_id = $2 AND livemode = $3`,
+    [id, scope.merchantId, scope.livemode],
+  );
+  return rows[0] ? { ...toStoredEvent(rows[0]), pendingWebhooks: rows[0].pending_webhooks } : undefined;
+}
+
+/** The events of one order, oldest first (the order timeline). */
+export async function listOrderEvents(
+  db: Queryable,
+  scope: { merchantId: string; livemode: boolean },
+  orderId: string,
+  limit: number,
+): Promise<ListedEvent[]> {
+  const { rows } = await db.query<EventRow & { pending_webhooks: number }>(
+    `SELECT events.*,
+            (SELECT count(*)::int FROM webhook_deliveries d
+              WHERE d.event_id = events.id AND d.origin IN ('event', 'redelivery') AND d.status = 'pending')
+              AS pending_webhooks
+       FROM events WHERE order_id = $1 AND merchant_id = $2 AND livemode = $3
+      ORDER BY created_at, seq LIMIT $4`,
+    [orderId, scope.merchantId, scope.livemode, limit],
+  );
+  return rows.map((row) => ({ ...toStoredEvent(row), pendingWebhooks: row.pending_webhooks }));
 }

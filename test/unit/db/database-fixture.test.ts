@@ -12,7 +12,9 @@ describe('test database fixture', () => {
   });
 
   it('gives a database with every migration applied', async () => {
-    const { rows } = await database.db.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version');
+    const { rows } = await database.db.query<{ version: string }>(
+      'SELECT version FROM schema_migrations ORDER BY version',
+    );
     const expected = (await listMigrations()).map((file) => file.replace(/\.sql$/, ''));
     expect(rows.map((row) => row.version)).toEqual(expected);
   });

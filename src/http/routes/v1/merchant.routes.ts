@@ -1,8 +1,16 @@
 import { z } from 'zod';
-import type { Database } from '../../../db/client.ts';
 import { notFoundError } from '../../../lib/errors.ts';
+import { zLocale } from '../../../modules/checkouts/checkout.locale.ts';
+import { checkoutServiceDeps } from '../../../modules/checkouts/checkout.service.ts';
+import {
+  zCallbacksInput,
+  zCaptureMode,
+  zSessionLifetime,
+} from '../../../modules/checkouts/checkout.schemas.ts';
+import { updateMerchantSettingsFromRequest } from '../../../modules/merchants/merchant-settings.service.ts';
 import { findMerchantById } from '../../../modules/merchants/merchant.repository.ts';
 import type { Merchant } from '../../../modules/merchants/merchant.types.ts';
+import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 
 export const ZMerchant = z
@@ -33,7 +41,9 @@ export function presentMerchant(merchant: Merchant, livemode: boolean): z.infer<
     branding: { logo_url: merchant.logoUrl, primary_color: merchant.primaryColor },
     default_locale: merchant.defaultLocale,
     default_callbacks: Object.fromEntries(
-      Object.entries(merchant.defaultCallbacks).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+      Object.entries(merchant.defaultCallbacks).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string',
+      ),
     ),
     default_capture: merchant.defaultCapture,
     default_session_lifetime_seconds: merchant.defaultSessionLifetimeSeconds,
@@ -43,7 +53,41 @@ export function presentMerchant(merchant: Merchant, livemode: boolean): z.infer<
   };
 }
 
-export function registerMerchantRoutes(app: KassaApp, deps: { db: Database }) {
+/**
+ * PATCH body: JSON merge-patch semantics — omitted fields are kept, null clears `branding.logo_url` /
+ * `branding.primary_color`, and `default_callbacks` is merged per callback (null removes one).
+ */
+const ZUpdateMerchant = z
+  .strictObject({
+    display_name: z
+      .string()
+      .max(100)
+      .regex(/\S/, { error: 'must not be empty or blank' })
+      .optional()
+      .describe('Shown to shoppers on the hosted page, 1–100 characters'),
+    branding: z
+      .strictObject({
+        logo_url: z.string().max(2048).nullable().optional().describe('https:// (http:// in test mode)'),
+        primary_color: z
+          .string()
+          .regex(/^#[0-9a-fA-F]{6}$/, { error: 'must be a colour in the form #rrggbb, e.g. "#0055ff"' })
+          .nullable()
+          .optional(),
+      })
+      .optional(),
+    default_locale: zLocale.optional(),
+    default_callbacks: zCallbacksInput.optional(),
+    default_capture: zCaptureMode.optional(),
+    default_session_lifetime_seconds: zSessionLifetime.optional(),
+  })
+  .meta({ id: 'UpdateMerchant' });
+
+export function registerMerchantRoutes(
+  app: KassaApp,
+  deps: Pick<Services, 'db' | 'config' | 'clock' | 'keyring'>,
+) {
+  const { egressPolicy } = checkoutServiceDeps(deps);
+
   app.get(
     '/v1/merchant',
     {
@@ -54,6 +98,26 @@ export function registerMerchantRoutes(app: KassaApp, deps: { db: Database }) {
       const principal = requireMerchant(request);
       const merchant = await findMerchantById(deps.db, principal.merchantId);
       if (!merchant) throw notFoundError('merchant', principal.merchantId);
+      return presentMerchant(merchant, principal.livemode);
+    },
+  );
+
+  app.patch(
+    '/v1/merchant',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags: ['Merchant'],
+        summary: "Change the caller's merchant settings: display name, branding and checkout defaults",
+        body: ZUpdateMerchant,
+        response: { 200: ZMerchant },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const merchant = await deps.db.transaction((tx) =>
+        updateMerchantSettingsFromRequest(tx, { egressPolicy }, principal, request.body),
+      );
       return presentMerchant(merchant, principal.livemode);
     },
   );

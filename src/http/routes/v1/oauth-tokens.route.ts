@@ -23,7 +23,9 @@ const ZTokenRequest = z
     client_secret: z.string().optional(),
     scope: z.string().optional().describe(`Space-separated subset of: ${TOKEN_SCOPE}`),
   })
-  .describe('Send as application/json or application/x-www-form-urlencoded; or authenticate with HTTP Basic.');
+  .describe(
+    'Send as application/json or application/x-www-form-urlencoded; or authenticate with HTTP Basic.',
+  );
 
 const ZTokenResponse = z.object({
   token_type: z.literal('Bearer'),
@@ -33,7 +35,13 @@ const ZTokenResponse = z.object({
 });
 
 const ZOAuthError = z.object({
-  error: z.enum(['invalid_request', 'invalid_client', 'unsupported_grant_type', 'invalid_scope', 'too_many_attempts']),
+  error: z.enum([
+    'invalid_request',
+    'invalid_client',
+    'unsupported_grant_type',
+    'invalid_scope',
+    'too_many_attempts',
+  ]),
   error_description: z.string(),
   status: z.number().int(),
 });
@@ -84,18 +92,31 @@ export function registerOAuthTokenRoute(
       },
     },
     async (request, reply) => {
-      if (request.validationError) return oauthError(reply, 400, 'invalid_request', 'The request body is not valid');
+      if (request.validationError)
+        return oauthError(reply, 400, 'invalid_request', 'The request body is not valid');
       const body = request.body ?? {};
       const basicHeader = request.headers.authorization;
       const usesBasic = basicHeader !== undefined && /^Basic\s/i.test(basicHeader);
       const basic = usesBasic ? decodeBasic(basicHeader) : undefined;
-      if (usesBasic && !basic) return oauthError(reply, 400, 'invalid_request', 'The Basic authorization header is malformed');
+      if (usesBasic && !basic)
+        return oauthError(reply, 400, 'invalid_request', 'The Basic authorization header is malformed');
       if (basic && (body.client_id !== undefined || body.client_secret !== undefined)) {
-        return oauthError(reply, 400, 'invalid_request', 'Use one client authentication method, not Basic and body together');
+        return oauthError(
+          reply,
+          400,
+          'invalid_request',
+          'Use one client authentication method, not Basic and body together',
+        );
       }
-      if (body.grant_type === undefined) return oauthError(reply, 400, 'invalid_request', 'grant_type is required');
+      if (body.grant_type === undefined)
+        return oauthError(reply, 400, 'invalid_request', 'grant_type is required');
       if (body.grant_type !== 'client_credentials') {
-        return oauthError(reply, 400, 'unsupported_grant_type', 'Only grant_type=client_credentials is supported');
+        return oauthError(
+          reply,
+          400,
+          'unsupported_grant_type',
+          'Only grant_type=client_credentials is supported',
+        );
       }
       const clientId = basic?.clientId ?? body.client_id;
       const clientSecret = basic?.clientSecret ?? body.client_secret;
@@ -104,7 +125,12 @@ export function registerOAuthTokenRoute(
       }
       if (body.scope !== undefined) {
         const allowed = new Set(TOKEN_SCOPE.split(' '));
-        if (!body.scope.split(' ').filter(Boolean).every((scope) => allowed.has(scope))) {
+        if (
+          !body.scope
+            .split(' ')
+            .filter(Boolean)
+            .every((scope) => allowed.has(scope))
+        ) {
           return oauthError(reply, 400, 'invalid_scope', `scope must be a subset of: ${TOKEN_SCOPE}`);
         }
       }
@@ -113,7 +139,12 @@ export function registerOAuthTokenRoute(
       const waitSeconds = await deps.throttle.retryAfterSeconds(clientId, address);
       if (waitSeconds > 0) {
         reply.header('retry-after', String(waitSeconds));
-        return oauthError(reply, 429, 'too_many_attempts', `Too many failed attempts; retry in ${waitSeconds} s`);
+        return oauthError(
+          reply,
+          429,
+          'too_many_attempts',
+          `Too many failed attempts; retry in ${waitSeconds} s`,
+        );
       }
       const result = await authenticateClient(deps.db, clientId, clientSecret);
       if (!result.ok) {

@@ -1,0 +1,219 @@
+import type { ClosedLoopResult, OpenLoopResult } from './load-generator.ts';
+import type { ScenarioResources } from './process-monitor.ts';
+
+/**
+ * The benchmark's results as data (latest.json) and as a Markdown report (latest.md): every scenario with
+ * its ratio to the baseline measured in the same run, and the issue's targets marked met / missed /
+ * unavailable.
+ */
+
+export type ScenarioStatus = 'ok' | 'unavailable' | 'failed';
+
+export type ScenarioResult = {
+  name: string;
+  title: string;
+  /** Which process served it: the gateway, or the baseline server. */
+  server: 'gateway' | 'baseline';
+  loop: 'closed' | 'open' | 'drain';
+  status: ScenarioStatus;
+  /** Why a scenario is unavailable or failed. */
+  reason?: string;
+  closed?: ClosedLoopResult;
+  open?: OpenLoopResult;
+  /** Scenario-specific figures (webhook counts, drain times, …). */
+  figures?: Record<string, number | string | boolean | null>;
+  /** One line for the report's Notes column. */
+  note?: string;
+  resources?: ScenarioResources;
+};
+
+export type TargetResult = {
+  target: string;
+  measured: string;
+  status: 'met' | 'missed' | 'unavailable';
+};
+
+export type SuiteResult = {
+  database: { kind: 'embedded' | 'external'; server_version: string | null; pool_max: number };
+  started_at: string;
+  seconds: number;
+  scenarios: ScenarioResult[];
+  targets: TargetResult[];
+  /** Largest gateway RSS over every gateway scenario. */
+  gateway_rss_max_mb: number | null;
+  postgres_footprint_max_mb: number | null;
+};
+
+export type BenchReport = {
+  generated_at: string;
+  machine: {
+    nproc: number;
+    cpu_model: string;
+    memory_gb: number;
+    kernel: string;
+    node_version: string;
+    git_commit: string | null;
+  };
+  settings: {
+    quick: boolean;
+    warmup_seconds: number;
+    duration_seconds: number;
+    connections: number;
+    open_loop_rates: number[];
+    log_level: string;
+    webhook_drain_events: number;
+  };
+  suites: SuiteResult[];
+};
+
+const fmt = (value: number | null | undefined, digits = 0) =>
+  value === null || value === undefined || Number.isNaN(value)
+    ? '—'
+    : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function find(suite: { scenarios: ScenarioResult[] }, name: string) {
+  return suite.scenarios.find((scenario) => scenario.name === name);
+}
+
+/** Throughput of a scenario: closed-loop OK/s, or the scenario's own rate figure (drain). */
+export function throughputOf(scenario: ScenarioResult | undefined): number | undefined {
+  if (!scenario || scenario.status !== 'ok') return undefined;
+  if (scenario.closed) return scenario.closed.per_second;
+  if (scenario.open) return scenario.open.per_second;
+  const rate = scenario.figures?.per_second;
+  return typeof rate === 'number' ? rate : undefined;
+}
+
+export function evaluateTargets(suite: Pick<SuiteResult, 'scenarios' | 'gateway_rss_max_mb'>): TargetResult[] {
+  const targets: TargetResult[] = [];
+  const add = (target: string, value: number | undefined, measured: string, met: (value: number) => boolean) =>
+    targets.push({
+      target,
+      measured: value === undefined ? measured || 'not measured' : measured,
+      status: value === undefined ? 'unavailable' : met(value) ? 'met' : 'missed',
+    });
+  const reasonOf = (scenario: ScenarioResult | undefined) =>
+    scenario ? `${scenario.status}${scenario.reason ? `: ${scenario.reason}` : ''}` : 'not run';
+
+  const create = find(suite, 'create_checkout');
+  const baseline = find(suite, 'baseline_create_checkout');
+  const createRate = throughputOf(create);
+  const baselineRate = throughputOf(baseline);
+  add('create-checkout ≥ 1,500/s closed loop', createRate, createRate === undefined ? reasonOf(create) : `${fmt(createRate)}/s`, (v) => v >= 1500);
+  const ratio = createRate !== undefined && baselineRate ? createRate / baselineRate : undefined;
+  add(
+    'create-checkout ≥ 70 % of the baseline',
+    ratio,
+    ratio === undefined ? reasonOf(baselineRate ? create : baseline) : `${fmt(ratio * 100)} % (${fmt(createRate)} / ${fmt(baselineRate)})`,
+    (v) => v >= 0.7,
+  );
+  const open = find(suite, 'create_checkout_open_1000');
+  const openP99 = open?.status === 'ok' && open.open ? open.open.p99_ms : undefined;
+  // A saturated open loop (requests not sent or never answered) misses, whatever its recorded p99.
+  add(
+    'create-checkout p99 ≤ 25 ms at 1,000/s open loop',
+    openP99 === undefined ? undefined : open?.open?.saturated ? Number.POSITIVE_INFINITY : openP99,
+    openP99 === undefined ? reasonOf(open) : `p99 ${fmt(openP99, 1)} ms (p50 ${fmt(open?.open?.p50_ms, 1)} ms)${open?.open?.saturated ? ', saturated' : ''}`,
+    (v) => v <= 25,
+  );
+  const page = find(suite, 'hosted_page');
+  const pageRate = throughputOf(page);
+  add('hosted page ≥ 5,000/s', pageRate, pageRate === undefined ? reasonOf(page) : `${fmt(pageRate)}/s`, (v) => v >= 5000);
+  const payment = find(suite, 'full_payment');
+  const paymentRate = throughputOf(payment);
+  add('full payments ≥ 500/s', paymentRate, paymentRate === undefined ? reasonOf(payment) : `${fmt(paymentRate)}/s`, (v) => v >= 500);
+  const drain = find(suite, 'webhook_drain');
+  const drainRate = throughputOf(drain);
+  add(
+    'webhook deliveries ≥ 5,000/s',
+    drainRate,
+    drainRate === undefined ? reasonOf(drain) : `${fmt(drainRate)}/s`,
+    (v) => v >= 5000,
+  );
+  const rss = suite.gateway_rss_max_mb ?? undefined;
+  add('server RSS ≤ 300 MB under load', rss, rss === undefined ? 'not measured' : `${fmt(rss)} MB (gateway process, max)`, (v) => v <= 300);
+  return targets;
+}
+
+function vsBaseline(suite: SuiteResult, scenario: ScenarioResult): string {
+  if (scenario.status !== 'ok') return '—';
+  if (scenario.server === 'baseline') return '1.00× (itself)';
+  if (scenario.open) {
+    const baselineOpen = find(suite, `baseline_open_${scenario.open.offered_rate}`);
+    if (baselineOpen?.status === 'ok' && baselineOpen.open?.p99_ms)
+      return `p99 ${fmt(scenario.open.p99_ms / baselineOpen.open.p99_ms, 2)}× baseline`;
+    return '—';
+  }
+  const baselineRate = throughputOf(find(suite, 'baseline_create_checkout'));
+  const rate = throughputOf(scenario);
+  return baselineRate && rate !== undefined ? `${fmt(rate / baselineRate, 2)}×` : '—';
+}
+
+function scenarioRow(suite: SuiteResult, scenario: ScenarioResult): string {
+  const loop = scenario.closed ? `closed c${scenario.closed.connections}` : scenario.open ? `open ${fmt(scenario.open.offered_rate)}/s` : scenario.loop;
+  const stats = scenario.closed ?? scenario.open;
+  const resources = scenario.resources;
+  const note =
+    scenario.status === 'ok'
+      ? (scenario.note ?? '')
+      : `**${scenario.status}**${scenario.reason ? `: ${scenario.reason.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 200)}` : ''}`;
+  const cells = [
+    scenario.title,
+    loop,
+    scenario.status === 'ok' ? fmt(throughputOf(scenario)) : '—',
+    fmt(stats?.p50_ms, 1),
+    fmt(stats?.p99_ms, 1),
+    fmt(stats?.max_ms, 1),
+    stats ? fmt(stats.errors) : '—',
+    vsBaseline(suite, scenario),
+    resources ? `${fmt(resources.gateway_cpu_percent)} / ${fmt(resources.postgres_cpu_percent)} / ${fmt(resources.bench_cpu_percent)}` : '—',
+    resources ? fmt(resources.gateway_rss_max_mb) : '—',
+    note,
+  ];
+  return `| ${cells.join(' | ')} |`;
+}
+
+export function formatSuite(report: BenchReport, suite: SuiteResult): string {
+  const kind = suite.database.kind === 'embedded' ? 'embedded PostgreSQL (child of the gateway)' : 'external PostgreSQL (DATABASE_URL)';
+  const lines = [
+    `## ${kind}`,
+    '',
+    `${suite.database.server_version ?? 'unknown version'}; pool max ${suite.database.pool_max} in the gateway and in the baseline; ${fmt(suite.seconds)} s for this suite.`,
+    '',
+    '| Scenario | Loop | ops/s | p50 ms | p99 ms | max ms | errors | vs baseline | CPU % server / PG / bench | server RSS MB | Notes |',
+    '|---|---|---:|---:|---:|---:|---:|---|---|---:|---|',
+    ...suite.scenarios.map((scenario) => scenarioRow(suite, scenario)),
+    '',
+    '| Target (issue 7) | Measured | Status |',
+    '|---|---|---|',
+    ...suite.targets.map((target) => `| ${target.target} | ${target.measured.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 240)} | ${target.status === 'met' ? '**met**' : target.status} |`),
+    '',
+  ];
+  if (suite.postgres_footprint_max_mb !== null)
+    lines.push(
+      `PostgreSQL under load (not part of the server-RSS target): up to ${fmt(suite.postgres_footprint_max_mb)} MB (private memory of every postgres process + the shared segment once).`,
+      '',
+    );
+  void report;
+  return lines.join('\n');
+}
+
+export function formatReport(report: BenchReport): string {
+  const { machine, settings } = report;
+  return [
+    '# Kassa benchmark — latest results',
+    '',
+    `Generated ${report.generated_at} by \`npm run bench\`${settings.quick ? ' (--quick)' : ''}. ` +
+      `Machine: ${machine.nproc} × ${machine.cpu_model}, ${fmt(machine.memory_gb)} GiB, Linux ${machine.kernel}, Node ${machine.node_version}` +
+      `${machine.git_commit ? `, commit ${machine.git_commit.slice(0, 12)} (plus uncommitted work)` : ''}.`,
+    '',
+    `Closed loop: ${settings.connections} connections, ${settings.warmup_seconds} s warm-up then ${settings.duration_seconds} s measured. ` +
+      `Open loop: constant arrival rate, latency from each request's intended send time. ` +
+      `The load generator, the server and PostgreSQL share the same ${machine.nproc} cores; gateway log level ${settings.log_level}. ` +
+      'Compare figures within one run only (the VM is noisy); see docs/performance.md.',
+    '',
+    'ops/s: successful operations per second (a full payment is one operation of two requests). "vs baseline": throughput as a multiple of the baseline closed loop (open loop: p99 as a multiple of the baseline\'s p99 at the same rate). CPU % is of one core (200 % = the whole box).',
+    '',
+    ...report.suites.map((suite) => formatSuite(report, suite)),
+  ].join('\n');
+}

@@ -1,0 +1,837 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import pg from 'pg';
+import type { Pool } from 'undici';
+import { findRunningEmbeddedPort } from '../src/db/embedded.ts';
+import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.ts';
+import {
+  createPool,
+  requestJson,
+  requestText,
+  RequestFailed,
+  round,
+  runClosedLoop,
+  runOpenLoop,
+  sendRequest,
+  type HttpRequest,
+  type TaskResult,
+} from './load-generator.ts';
+import { createProcessMonitor, type ProcessMonitor } from './process-monitor.ts';
+import { createMerchant, startBaselineServer, startGateway, type ServerProcess } from './processes.ts';
+import { evaluateTargets, formatReport, type BenchReport, type ScenarioResult, type SuiteResult } from './report.ts';
+import { absoluteNow, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
+
+/**
+ * `npm run bench` — the load benchmark of Kassa (docs/performance.md explains how to read it).
+ *
+ * For each database kind (the embedded PostgreSQL in a fresh temporary KASSA_DATA_DIR, and the server in
+ * DATABASE_URL when it is set, in a fresh database created and dropped here) it starts the real gateway
+ * (`node bin/kassa.js serve`, log level warn) and the baseline server as child processes, creates a merchant
+ * with `kassa merchant create`, takes an OAuth access token, and measures every scenario in the same run.
+ * All traffic goes to 127.0.0.1.
+ *
+ *   npm run bench                       full run (≈ 3 min per database kind)
+ *   npm run bench -- --quick            short run (1 s warm-up, 3 s measured)
+ *   BENCH_DURATION_SECONDS=5 npm run bench
+ *   npm run bench -- --db embedded      only the embedded database (or: external)
+ *   npm run bench -- --profile          CPU-profile the gateway under the create-checkout closed loop
+ */
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+const CONNECTIONS = 50;
+const POOL_MAX = 10;
+const OPEN_LOOP_RATES = [500, 1000, 1500];
+const OPEN_LOOP_CONNECTIONS = 128;
+const LOG_LEVEL = 'warn';
+const TEST_CARD = '4242424242424242';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    db: { type: 'string', default: 'all' },
+  },
+});
+
+const durationSeconds = Number(process.env.BENCH_DURATION_SECONDS ?? (args.quick ? 3 : 10));
+if (!(durationSeconds > 0 && durationSeconds <= 120)) throw new Error('BENCH_DURATION_SECONDS must be in (0, 120]');
+const DURATION_MS = durationSeconds * 1000;
+const WARMUP_MS = args.quick ? 1000 : Math.min(3000, DURATION_MS);
+const DRAIN_EVENTS = args.quick ? 5_000 : 20_000;
+
+/** Seed 004's create-checkout body, amounts as minor units (test/e2e/checkouts/checkout-fixtures.ts). */
+function seedCheckoutRequest() {
+  return {
+    completed_redirect_url: 'https://example.com/complete',
+    canceled_redirect_url: 'https://example.com/cancel',
+    allow_save_payment_methods: false,
+    locale: 'ES_LATAM',
+    order: {
+      merchant_order_id: '1366656595193',
+      currency: 'MXN',
+      subtotal_amount: 1000,
+      country_code: 'MX',
+      discounts: [{ amount: 10 }],
+      total_amount: 990,
+      products: [
+        { id: '7197', name: 'Pantalla TCL Smart TV Serie A3 A343 HD Android TV 40', quantity: 1, unit_price: 1000 },
+      ],
+      customer: { first_name: 'John', last_name: 'Doe', email: 'john.doe@example.com' },
+    },
+  };
+}
+const CHECKOUT_BODY = JSON.stringify(seedCheckoutRequest());
+
+/**
+ * The Processor API request (SPEC §5: `POST /v1/payments` pays a checkout server-to-server with card data).
+ * Its schema was not final when this was written: if the route answers 400, adjust this one function.
+ */
+function paymentRequestBody(checkoutId: string) {
+  return JSON.stringify({
+    checkout_id: checkoutId,
+    payment_method: {
+      type: 'card',
+      card: { number: TEST_CARD, exp_month: 12, exp_year: new Date().getFullYear() + 3, cvc: '123', holder_name: 'Bench Shopper' },
+    },
+  });
+}
+
+type CheckoutJson = { checkout_id: string; client_token?: string; checkout_redirect_url: string };
+
+class Unavailable extends Error {}
+
+/** A route that is not there yet (another engineer is building it) makes its scenario "unavailable". */
+function unavailableIfMissing(error: unknown): never {
+  if (error instanceof RequestFailed && error.status === 404 && error.code === 'route_not_found')
+    throw new Unavailable(`${error.request.method} ${error.request.path.replace(/\/[^/]{20,}/g, '/…')} is not implemented yet (404 route_not_found)`);
+  throw error;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+type SuiteContext = {
+  gateway: ServerProcess;
+  baseline: ServerProcess;
+  monitorFor(server: 'gateway' | 'baseline'): ProcessMonitor;
+  db: pg.Client;
+  merchantId: string;
+  token: string;
+  baselineToken: string;
+  receiver: WebhookReceiver;
+  nextKey(): string;
+};
+
+function merchantHeaders(token: string, idempotencyKey?: string): Record<string, string> {
+  return {
+    authorization: `Bearer ${token}`,
+    'content-type': 'application/json',
+    ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+  };
+}
+
+function createCheckoutRequest(ctx: SuiteContext): HttpRequest {
+  return { method: 'POST', path: '/v1/checkouts', headers: merchantHeaders(ctx.token, ctx.nextKey()), body: CHECKOUT_BODY };
+}
+
+async function createCheckouts(ctx: SuiteContext, pool: Pool, count: number): Promise<CheckoutJson[]> {
+  const created: CheckoutJson[] = [];
+  for (let index = 0; index < count; index += 1)
+    created.push((await requestJson<CheckoutJson>(pool, createCheckoutRequest(ctx), [201])).json);
+  return created;
+}
+
+/** The path (and query) of an absolute URL: every request goes to the pool's 127.0.0.1 origin. */
+function pathOf(url: string) {
+  const parsed = new URL(url);
+  return `${parsed.pathname}${parsed.search}`;
+}
+
+async function closePool(pool: Pool) {
+  await withTimeout(pool.close(), 10_000, 'closing the client pool').catch(() => pool.destroy());
+}
+
+// --- Scenarios -------------------------------------------------------------------------------------------
+
+type Scenario = {
+  name: string;
+  title: string;
+  server: 'gateway' | 'baseline';
+  loop: ScenarioResult['loop'];
+  run(ctx: SuiteContext): Promise<Partial<ScenarioResult>>;
+};
+
+function baselineClosed(): Scenario {
+  return {
+    name: 'baseline_create_checkout',
+    title: 'baseline: JWT verify + 2 inserts',
+    server: 'baseline',
+    loop: 'closed',
+    async run(ctx) {
+      const pool = createPool(ctx.baseline.origin, CONNECTIONS);
+      const request: HttpRequest = { method: 'POST', path: '/v1/checkouts', headers: merchantHeaders(ctx.baselineToken), body: CHECKOUT_BODY };
+      const closed = await runClosedLoop({
+        connections: CONNECTIONS,
+        warmupMs: WARMUP_MS,
+        durationMs: DURATION_MS,
+        task: () => sendRequest(pool, request, [201]),
+      });
+      await closePool(pool);
+      return { closed };
+    },
+  };
+}
+
+function baselineOpen(rate: number): Scenario {
+  return {
+    name: `baseline_open_${rate}`,
+    title: `baseline at ${rate.toLocaleString('en-US')}/s`,
+    server: 'baseline',
+    loop: 'open',
+    async run(ctx) {
+      const pool = createPool(ctx.baseline.origin, OPEN_LOOP_CONNECTIONS);
+      const request: HttpRequest = { method: 'POST', path: '/v1/checkouts', headers: merchantHeaders(ctx.baselineToken), body: CHECKOUT_BODY };
+      const open = await runOpenLoop({
+        rate,
+        warmupMs: WARMUP_MS,
+        durationMs: DURATION_MS,
+        maxOutstanding: rate,
+        task: () => sendRequest(pool, request, [201]),
+      });
+      await closePool(pool);
+      return { open };
+    },
+  };
+}
+
+function createCheckoutClosed(): Scenario {
+  return {
+    name: 'create_checkout',
+    title: 'POST /v1/checkouts',
+    server: 'gateway',
+    loop: 'closed',
+    async run(ctx) {
+      const pool = createPool(ctx.gateway.origin, CONNECTIONS);
+      const closed = await runClosedLoop({
+        connections: CONNECTIONS,
+        warmupMs: WARMUP_MS,
+        durationMs: DURATION_MS,
+        task: () => sendRequest(pool, createCheckoutRequest(ctx), [201]),
+      });
+      await closePool(pool);
+      return { closed, note: 'unique Idempotency-Key per request; seed 004 body' };
+    },
+  };
+}
+
+function createCheckoutOpen(rate: number): Scenario {
+  return {
+    name: `create_checkout_open_${rate}`,
+    title: `POST /v1/checkouts at ${rate.toLocaleString('en-US')}/s`,
+    server: 'gateway',
+    loop: 'open',
+    async run(ctx) {
+      const pool = createPool(ctx.gateway.origin, OPEN_LOOP_CONNECTIONS);
+      const open = await runOpenLoop({
+        rate,
+        warmupMs: WARMUP_MS,
+        durationMs: DURATION_MS,
+        maxOutstanding: rate,
+        task: () => sendRequest(pool, createCheckoutRequest(ctx), [201]),
+      });
+      await closePool(pool);
+      const note = `send lag p99 ${open.send_lag_p99_ms} ms${open.saturated ? `; SATURATED: ${open.not_sent} not sent, ${open.timed_out} unanswered` : ''}`;
+      return { open, note };
+    },
+  };
+}
+
+function paymentMethods(): Scenario {
+  return {
+    name: 'payment_methods',
+    title: 'GET /v1/checkouts/{id}/payment-methods',
+    server: 'gateway',
+    loop: 'closed',
+    async run(ctx) {
+      const pool = createPool(ctx.gateway.origin, CONNECTIONS);
+      const checkouts = await createCheckouts(ctx, pool, CONNECTIONS);
+      const requests = checkouts.map((checkout): HttpRequest => {
+        if (!checkout.client_token) throw new Error('the create-checkout answer carries no client_token');
+        return {
+          method: 'GET',
+          path: `/v1/checkouts/${checkout.checkout_id}/payment-methods`,
+          headers: { authorization: `Bearer ${checkout.client_token}` },
+        };
+      });
+      const closed = await runClosedLoop({
+        connections: CONNECTIONS,
+        warmupMs: WARMUP_MS,
+        durationMs: DURATION_MS,
+        task: (worker) => sendRequest(pool, requests[worker]!, [200]),
+      });
+      await closePool(pool);
+      return { closed, note: "with the checkout's client_token (ct_…)" };
+    },
+  };
+}
+
+function hostedPage(): Scenario {
+  return {
+    name: 'hosted_page',
+    title: 'GET hosted page (checkout_redirect_url)',
+    server: 'gateway',
+    loop: 'closed',
+    async run(ctx) {
+      const pool = createPool(ctx.gateway.origin, CONNECTIONS);
+      try {
+        const checkouts = await createCheckouts(ctx, pool, CONNECTIONS);
+        const requests = checkouts.map((checkout): HttpRequest => ({
+          method: 'GET',
+          path: pathOf(checkout.checkout_redirect_url),
+          headers: { accept: 'text/html', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) kassa-bench' },
+        }));
+        await requestText(pool, requests[0]!, [200]).catch(unavailableIfMissing);
+        const closed = await runClosedLoop({
+          connections: CONNECTIONS,
+          warmupMs: WARMUP_MS,
+          durationMs: DURATION_MS,
+          task: (worker) => sendRequest(pool, requests[worker]!, [200]),
+        });
+        return { closed, note: `${CONNECTIONS} different open checkouts` };
+      } finally {
+        await closePool(pool);
+      }
+    },
+  };
+}
+
+async function createWebhookEndpoint(ctx: SuiteContext, pool: Pool, events: string[]) {
+  const { json } = await requestJson<{ id: string }>(
+    pool,
+    {
+      method: 'POST',
+      path: '/v1/webhook-endpoints',
+      headers: merchantHeaders(ctx.token, ctx.nextKey()),
+      body: JSON.stringify({ url: `${ctx.receiver.url}/hook`, enabled_events: events, description: 'kassa bench receiver' }),
+    },
+    [201],
+  ).catch(unavailableIfMissing);
+  return json.id;
+}
+
+async function deleteWebhookEndpoint(ctx: SuiteContext, pool: Pool, id: string) {
+  await requestJson(pool, { method: 'DELETE', path: `/v1/webhook-endpoints/${id}`, headers: merchantHeaders(ctx.token) }, [200, 204]);
+}
+
+function fullPayment(): Scenario {
+  return {
+    name: 'full_payment',
+    title: 'full payment: checkout → POST /v1/payments (4242…) → webhook',
+    server: 'gateway',
+    loop: 'closed',
+    async run(ctx) {
+      const pool = createPool(ctx.gateway.origin, CONNECTIONS);
+      let endpointId: string | undefined;
+      try {
+        // Probe first: is the Processor API there, and does it accept our request?
+        const probe = (await requestJson<CheckoutJson>(pool, createCheckoutRequest(ctx), [201])).json;
+        const payRequest = (checkoutId: string): HttpRequest => ({
+          method: 'POST',
+          path: '/v1/payments',
+          headers: merchantHeaders(ctx.token, ctx.nextKey()),
+          body: paymentRequestBody(checkoutId),
+        });
+        await requestJson(pool, payRequest(probe.checkout_id), [200, 201]).catch(unavailableIfMissing);
+        let webhooks = 'webhook endpoints API unavailable';
+        try {
+          endpointId = await createWebhookEndpoint(ctx, pool, ['payment.succeeded']);
+          webhooks = 'ok';
+        } catch (error) {
+          if (!(error instanceof Unavailable)) throw error;
+        }
+        const before = (await ctx.receiver.counts()).byType['payment.succeeded']?.count ?? 0;
+        let paid = 0;
+        const closed = await runClosedLoop({
+          connections: CONNECTIONS,
+          warmupMs: WARMUP_MS,
+          durationMs: DURATION_MS,
+          task: async (): Promise<TaskResult> => {
+            let checkout: CheckoutJson;
+            try {
+              checkout = (await requestJson<CheckoutJson>(pool, createCheckoutRequest(ctx), [201])).json;
+            } catch (error) {
+              return error instanceof RequestFailed
+                ? { ok: false, status: error.status, detail: error.body }
+                : { ok: false, status: 'network', detail: String(error) };
+            }
+            const result = await sendRequest(pool, payRequest(checkout.checkout_id), [200, 201]);
+            if (result.ok) paid += 1;
+            return result;
+          },
+        });
+        const loadEnded = absoluteNow();
+        const figures: Record<string, number | string | null> = { payments_made: paid, webhooks };
+        let note = 'one operation = create checkout + pay';
+        if (endpointId) {
+          const counts = await ctx.receiver.waitFor(
+            (c) => (c.byType['payment.succeeded']?.count ?? 0) - before >= paid,
+            30_000,
+          );
+          const entry = counts.byType['payment.succeeded'];
+          const received = (entry?.count ?? 0) - before;
+          figures.webhooks_expected = paid;
+          figures.webhooks_received = received;
+          figures.webhook_last_after_load_ms = entry ? Math.max(0, Math.round(entry.last - loadEnded)) : null;
+          note += `; payment.succeeded webhooks ${received}/${paid}, last ${figures.webhook_last_after_load_ms} ms after the load`;
+        } else {
+          note += `; ${webhooks}`;
+        }
+        return { closed, figures, note };
+      } finally {
+        if (endpointId) await deleteWebhookEndpoint(ctx, pool, endpointId).catch(() => {});
+        await closePool(pool);
+      }
+    },
+  };
+}
+
+/**
+ * Outbox throughput on its own: N events committed at once (one INSERT … SELECT, what many business
+ * transactions would have written), one endpoint subscribed to them, the fast receiver; the clock runs from
+ * the commit to the last delivery received. A test ping wakes the worker at once (POST …/test notifies the
+ * outbox), so the figure does not include an idle poll interval.
+ */
+function webhookDrain(): Scenario {
+  return {
+    name: 'webhook_drain',
+    title: `webhook deliveries: ${DRAIN_EVENTS.toLocaleString('en-US')} events from the outbox`,
+    server: 'gateway',
+    loop: 'drain',
+    async run(ctx) {
+      const pool = createPool(ctx.gateway.origin, 4);
+      let endpointId: string | undefined;
+      try {
+        endpointId = await createWebhookEndpoint(ctx, pool, ['checkout.updated']);
+        // A realistic payload: the snapshot of a real checkout (≈ 1.5 KB of JSON).
+        const sample = (await requestJson<Record<string, unknown>>(pool, createCheckoutRequest(ctx), [201])).json;
+        const before = (await ctx.receiver.counts()).byType['checkout.updated']?.count ?? 0;
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the endpoint's created_at precedes the events
+        await ctx.db.query(
+          `INSERT INTO events (id, merchant_id, livemode, type, object_id, data)
+           SELECT 'evt_' || md5(random()::text || g::text), $1, false, 'checkout.updated', $3, $4::jsonb
+             FROM generate_series(1, $2) AS g`,
+          [ctx.merchantId, DRAIN_EVENTS, String(sample.checkout_id), JSON.stringify(sample)],
+        );
+        const committed = absoluteNow();
+        await requestJson(
+          pool,
+          { method: 'POST', path: `/v1/webhook-endpoints/${endpointId}/test`, headers: merchantHeaders(ctx.token, ctx.nextKey()) },
+          [202],
+        ).catch(() => undefined); // only a wake-up: without it the worker finds the rows at its next poll (≤ 1 s)
+        const counts = await ctx.receiver.waitFor(
+          (c) => (c.byType['checkout.updated']?.count ?? 0) - before >= DRAIN_EVENTS,
+          120_000,
+        );
+        const entry = counts.byType['checkout.updated'];
+        const received = (entry?.count ?? 0) - before;
+        if (!entry || received < DRAIN_EVENTS)
+          return { status: 'failed', reason: `only ${received} of ${DRAIN_EVENTS} deliveries arrived within 120 s` };
+        const seconds = (entry.last - committed) / 1000;
+        const steady = (entry.last - entry.first) / 1000;
+        return {
+          figures: {
+            events: DRAIN_EVENTS,
+            received,
+            seconds: round(seconds, 2),
+            per_second: round(received / seconds),
+            first_delivery_after_commit_ms: Math.round(entry.first - committed),
+            steady_per_second: steady > 0 ? round((received - 1) / steady) : null,
+          },
+          note: `${received.toLocaleString('en-US')} deliveries in ${seconds.toFixed(2)} s from commit (first after ${Math.round(entry.first - committed)} ms; ${steady > 0 ? round((received - 1) / steady).toLocaleString('en-US') : '—'}/s first→last)`,
+        };
+      } finally {
+        if (endpointId) await deleteWebhookEndpoint(ctx, pool, endpointId).catch(() => {});
+        await closePool(pool);
+      }
+    },
+  };
+}
+
+/**
+ * The API and the outbox together on the same cores: create-checkout at the closed-loop rate with an
+ * endpoint subscribed to every event (2 events per checkout: checkout.created, order.created).
+ */
+function webhooksUnderLoad(): Scenario {
+  return {
+    name: 'webhooks_under_api_load',
+    title: 'POST /v1/checkouts + webhooks for every event',
+    server: 'gateway',
+    loop: 'closed',
+    async run(ctx) {
+      const pool = createPool(ctx.gateway.origin, CONNECTIONS);
+      let endpointId: string | undefined;
+      try {
+        endpointId = await createWebhookEndpoint(ctx, pool, ['*']);
+        const count = async () => {
+          const counts = await ctx.receiver.counts();
+          return (counts.byType['checkout.created']?.count ?? 0) + (counts.byType['order.created']?.count ?? 0);
+        };
+        const before = await count();
+        let created = 0;
+        let atMeasureStart = 0;
+        let atMeasureEnd = 0;
+        const startTimer = setTimeout(() => void count().then((n) => (atMeasureStart = n)), WARMUP_MS);
+        const endTimer = setTimeout(() => void count().then((n) => (atMeasureEnd = n)), WARMUP_MS + DURATION_MS);
+        const closed = await runClosedLoop({
+          connections: CONNECTIONS,
+          warmupMs: WARMUP_MS,
+          durationMs: DURATION_MS,
+          task: async () => {
+            const result = await sendRequest(pool, createCheckoutRequest(ctx), [201]);
+            if (result.ok) created += 1;
+            return result;
+          },
+        });
+        clearTimeout(startTimer);
+        clearTimeout(endTimer);
+        const loadEnded = absoluteNow();
+        const expected = 2 * created;
+        const final = await ctx.receiver.waitFor(
+          (c) => (c.byType['checkout.created']?.count ?? 0) + (c.byType['order.created']?.count ?? 0) - before >= expected,
+          60_000,
+        );
+        const received =
+          (final.byType['checkout.created']?.count ?? 0) + (final.byType['order.created']?.count ?? 0) - before;
+        const lastAt = Math.max(final.byType['checkout.created']?.last ?? 0, final.byType['order.created']?.last ?? 0);
+        const duringLoad = atMeasureEnd > 0 ? round((atMeasureEnd - atMeasureStart) / (DURATION_MS / 1000)) : null;
+        return {
+          closed,
+          figures: {
+            deliveries_per_second_during_load: duringLoad,
+            deliveries_expected: expected,
+            deliveries_received: received,
+            backlog_cleared_after_load_ms: Math.max(0, Math.round(lastAt - loadEnded)),
+          },
+          note: `${duringLoad?.toLocaleString('en-US') ?? '—'} deliveries/s during the load; ${received}/${expected} delivered, backlog cleared ${Math.max(0, Math.round(lastAt - loadEnded))} ms after it`,
+        };
+      } finally {
+        if (endpointId) await deleteWebhookEndpoint(ctx, pool, endpointId).catch(() => {});
+        await closePool(pool);
+      }
+    },
+  };
+}
+
+function allScenarios(): Scenario[] {
+  return [
+    baselineClosed(),
+    createCheckoutClosed(),
+    ...OPEN_LOOP_RATES.map(createCheckoutOpen),
+    baselineOpen(1000),
+    paymentMethods(),
+    hostedPage(),
+    fullPayment(),
+    webhookDrain(),
+    webhooksUnderLoad(),
+  ];
+}
+
+// --- A suite: one database kind ----------------------------------------------------------------------------
+
+type DatabaseTarget = { kind: 'embedded' | 'external'; adminUrl?: string };
+
+async function createBenchDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `kassa_bench_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => client.query(`DROP DATABASE IF EXISTS "${name}"`));
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+async function baselineKeys(issuer: string, audience: string, merchantId: string) {
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const now = Math.floor(Date.now() / 1000);
+  // The same claim set and header as Kassa's RFC 9068 access tokens.
+  const token = await new SignJWT({ client_id: 'cli_bench', scope: 'checkouts', merchant_id: merchantId, livemode: false })
+    .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'bench' })
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setSubject('cli_bench')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .setJti(randomBytes(16).toString('hex'))
+    .sign(privateKey);
+  return { publicKeyPem: await exportSPKI(publicKey), token };
+}
+
+async function runSuite(
+  target: DatabaseTarget,
+  scenarios: Scenario[],
+  options: { gatewayNodeArgs?: string[] } = {},
+): Promise<SuiteResult> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'kassa-bench-'));
+  const cleanups: (() => Promise<unknown>)[] = [() => rm(dataDir, { recursive: true, force: true })];
+  let databaseUrl = '';
+  if (target.kind === 'external') {
+    const created = await createBenchDatabase(target.adminUrl!);
+    databaseUrl = created.url;
+    cleanups.unshift(() => created.drop());
+  }
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    DATABASE_URL: databaseUrl, // empty = the embedded server
+    KASSA_DATA_DIR: dataDir,
+    KASSA_LOG_LEVEL: LOG_LEVEL,
+    KASSA_ENV: 'development',
+    KASSA_DB_POOL_MAX: String(POOL_MAX),
+  };
+  const stops: (() => Promise<unknown>)[] = [];
+  const monitors: ProcessMonitor[] = [];
+  try {
+    console.log(`\n[bench] ${target.kind} database: starting the gateway…`);
+    const gateway = await startGateway({ env, nodeArgs: options.gatewayNodeArgs });
+    stops.push(() => gateway.stop());
+    const gatewayEnv = { ...env, KASSA_PUBLIC_URL: gateway.origin };
+    const merchant = await createMerchant(gatewayEnv);
+    const pool = createPool(gateway.origin, 2);
+    const { json: tokenJson } = await requestJson<{ access_token: string }>(
+      pool,
+      {
+        method: 'POST',
+        path: '/v1/oauth/tokens',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ grant_type: 'client_credentials', client_id: merchant.client_id, client_secret: merchant.client_secret }),
+      },
+      [200],
+    );
+    await closePool(pool);
+
+    let dbUrl = databaseUrl;
+    if (target.kind === 'embedded') {
+      const port = await findRunningEmbeddedPort(dataDir);
+      if (!port) throw new Error('cannot find the embedded PostgreSQL port');
+      dbUrl = `postgres://postgres@127.0.0.1:${port}/kassa`;
+    }
+    const db = new pg.Client({ connectionString: dbUrl });
+    await db.connect();
+    stops.unshift(() => db.end()); // before the gateway stops (and, embedded, its PostgreSQL with it)
+    const serverVersion = (await db.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? null;
+
+    const issuer = 'http://127.0.0.1/bench-baseline';
+    const audience = `${issuer}/v1`;
+    const keys = await baselineKeys(issuer, audience, merchant.merchant_id);
+    const baseline = await startBaselineServer({
+      BASELINE_DATABASE_URL: dbUrl,
+      BASELINE_POOL_MAX: String(POOL_MAX),
+      BASELINE_PUBLIC_KEY_PEM: keys.publicKeyPem,
+      BASELINE_ISSUER: issuer,
+      BASELINE_AUDIENCE: audience,
+    });
+    stops.unshift(() => baseline.stop());
+
+    const receiver = await startWebhookReceiver();
+    stops.unshift(() => receiver.close());
+
+    const postgresParentPid = target.kind === 'embedded' ? gateway.pid : undefined;
+    const gatewayMonitor = createProcessMonitor({ serverPid: gateway.pid, postgresParentPid });
+    const baselineMonitor = createProcessMonitor({ serverPid: baseline.pid, postgresParentPid });
+    monitors.push(gatewayMonitor, baselineMonitor);
+    const runId = randomBytes(4).toString('hex');
+    let sequence = 0;
+    const ctx: SuiteContext = {
+      gateway,
+      baseline,
+      monitorFor: (server) => (server === 'gateway' ? gatewayMonitor : baselineMonitor),
+      db,
+      merchantId: merchant.merchant_id,
+      token: tokenJson.access_token,
+      baselineToken: keys.token,
+      receiver,
+      nextKey: () => `bench-${runId}-${sequence++}`,
+    };
+
+    const results: ScenarioResult[] = [];
+    for (const scenario of scenarios) {
+      const monitor = ctx.monitorFor(scenario.server);
+      console.log(`[bench] ${target.kind}: ${scenario.title}…`);
+      await monitor.mark();
+      const base = { name: scenario.name, title: scenario.title, server: scenario.server, loop: scenario.loop };
+      let result: ScenarioResult;
+      try {
+        const outcome = await withTimeout(scenario.run(ctx), 5 * 60_000, scenario.name);
+        result = { ...base, status: 'ok', ...outcome };
+      } catch (error) {
+        result =
+          error instanceof Unavailable
+            ? { ...base, status: 'unavailable', reason: error.message }
+            : { ...base, status: 'failed', reason: (error as Error).message };
+      }
+      result.resources = await monitor.collect();
+      results.push(result);
+      console.log(`[bench]   ${summaryLine(result)}`);
+    }
+
+    const gatewayScenarios = results.filter((r) => r.server === 'gateway' && r.resources);
+    const maxOf = (pick: (r: ScenarioResult) => number | null | undefined) => {
+      const values = gatewayScenarios.map(pick).filter((v): v is number => typeof v === 'number');
+      return values.length ? Math.max(...values) : null;
+    };
+    const suite: SuiteResult = {
+      database: { kind: target.kind, server_version: serverVersion, pool_max: POOL_MAX },
+      started_at: startedAt,
+      seconds: 0,
+      scenarios: results,
+      targets: [],
+      gateway_rss_max_mb: maxOf((r) => r.resources?.gateway_rss_max_mb),
+      postgres_footprint_max_mb: maxOf((r) => r.resources?.postgres_footprint_max_mb),
+    };
+    suite.targets = evaluateTargets(suite);
+    return suite;
+  } finally {
+    for (const monitor of monitors) monitor.stop();
+    for (const stop of stops) await stop().catch((error: unknown) => console.error('[bench] stop failed:', error));
+    for (const cleanup of cleanups) await cleanup().catch((error: unknown) => console.error('[bench] cleanup failed:', error));
+    console.log(`[bench] ${target.kind}: done in ${Math.round((performance.now() - started) / 1000)} s`);
+  }
+}
+
+function summaryLine(result: ScenarioResult): string {
+  if (result.status !== 'ok') return `${result.status}: ${result.reason ?? ''}`;
+  const stats = result.closed ?? result.open;
+  const parts = [
+    stats ? `${stats.per_second.toLocaleString('en-US')}/s, p50 ${stats.p50_ms} ms, p99 ${stats.p99_ms} ms, max ${stats.max_ms} ms, errors ${stats.errors}` : '',
+    result.note ?? '',
+    result.resources ? `server RSS ${result.resources.gateway_rss_max_mb} MB, CPU ${result.resources.gateway_cpu_percent} %` : '',
+  ];
+  return parts.filter(Boolean).join('; ');
+}
+
+function machineInfo(): BenchReport['machine'] {
+  let gitCommit: string | null = null;
+  try {
+    gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    gitCommit = null;
+  }
+  return {
+    nproc: os.availableParallelism(),
+    cpu_model: os.cpus()[0]?.model ?? 'unknown',
+    memory_gb: Math.round(os.totalmem() / 2 ** 30),
+    kernel: os.release(),
+    node_version: process.version,
+    git_commit: gitCommit,
+  };
+}
+
+function databaseTargets(): DatabaseTarget[] {
+  const targets: DatabaseTarget[] = [];
+  if (args.db === 'all' || args.db === 'embedded') targets.push({ kind: 'embedded' });
+  if ((args.db === 'all' || args.db === 'external') && process.env.DATABASE_URL)
+    targets.push({ kind: 'external', adminUrl: process.env.DATABASE_URL });
+  if (targets.length === 0) throw new Error(`--db ${args.db}: nothing to run (DATABASE_URL is not set?)`);
+  return targets;
+}
+
+/** `--profile`: the gateway under --cpu-prof through the create-checkout closed loop, then a summary. */
+async function profileCreateCheckout() {
+  const profileDir = await mkdtemp(path.join(os.tmpdir(), 'kassa-cpuprof-'));
+  try {
+    const suite = await runSuite({ kind: 'embedded' }, [createCheckoutClosed()], {
+      gatewayNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval=500'],
+    });
+    const files = (await readdir(profileDir)).filter((file) => file.endsWith('.cpuprofile'));
+    if (files.length === 0) throw new Error('no .cpuprofile was written (did the gateway exit cleanly?)');
+    // The gateway is the only node process started with the flag; the newest file is its profile.
+    const profile = JSON.parse(await readFile(path.join(profileDir, files.sort().at(-1)!), 'utf8'));
+    const summary = summariseProfile(profile, 30);
+    const closed = suite.scenarios[0]?.closed;
+    const text = [
+      '# CPU profile of the gateway under POST /v1/checkouts (closed loop)',
+      '',
+      `Generated ${new Date().toISOString()} by \`npm run bench -- --profile\`: ${closed ? `${closed.per_second}/s, p99 ${closed.p99_ms} ms with the profiler on (it slows the process down)` : 'run failed'}.`,
+      '',
+      formatProfileSummary(summary),
+    ].join('\n');
+    await mkdir(RESULTS_DIR, { recursive: true });
+    await writeFile(path.join(RESULTS_DIR, 'profile-create-checkout.md'), `${text}\n`);
+    await writeFile(path.join(RESULTS_DIR, 'profile-create-checkout.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    console.log(`\n${text}`);
+  } finally {
+    await rm(profileDir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  if (os.platform() !== 'linux') console.error('[bench] warning: memory and CPU figures need Linux /proc');
+  if (args.profile) return profileCreateCheckout();
+  const started = performance.now();
+  const report: BenchReport = {
+    generated_at: new Date().toISOString(),
+    machine: machineInfo(),
+    settings: {
+      quick: args.quick ?? false,
+      warmup_seconds: WARMUP_MS / 1000,
+      duration_seconds: DURATION_MS / 1000,
+      connections: CONNECTIONS,
+      open_loop_rates: OPEN_LOOP_RATES,
+      log_level: LOG_LEVEL,
+      webhook_drain_events: DRAIN_EVENTS,
+    },
+    suites: [],
+  };
+  for (const target of databaseTargets()) {
+    const suiteStarted = performance.now();
+    const suite = await runSuite(target, allScenarios());
+    suite.seconds = Math.round((performance.now() - suiteStarted) / 1000);
+    report.suites.push(suite);
+  }
+  const markdown = formatReport(report);
+  await mkdir(RESULTS_DIR, { recursive: true });
+  await writeFile(path.join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(path.join(RESULTS_DIR, 'latest.md'), `${markdown}\n`);
+  console.log(`\n${markdown}`);
+  console.log(`[bench] finished in ${Math.round((performance.now() - started) / 1000)} s; wrote bench/results/latest.{json,md}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error('[bench] failed:', error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Response headers for every hosted page (payment page, 3-D Secure, wallet, status pages).
+ *
+ * The CSP allows scripts and styles only from our own origin or carrying this response's nonce, so no inline
+ * script, inline event handler, `style` attribute or third-party script can run (PCI DSS 6.4.3 / 11.6.1:
+ * the page loads exactly the scripts listed in docs/page-scripts.md). `form-action` also lists the merchant's
+ * redirect origins because Chrome applies it to the redirect that follows a form POST.
+ */
+
+/** A fresh nonce per response: 128 random bits, base64 (CSP nonces must be unguessable and single-use). */
+export function createCspNonce(): string {
+  return randomBytes(16).toString('base64');
+}
+
+export type PageSecurityOptions = {
+  /** Origins (or full URLs, reduced to their origin) the page's forms may end up at after redirects. */
+  formActionOrigins: readonly string[];
+};
+
+const NONCE_PATTERN = /^[A-Za-z0-9+/]{16,}={0,2}$/;
+/** A host-source as CSP defines it: scheme, DNS name / IPv4 / bracketed IPv6, optional port. */
+const SAFE_ORIGIN = /^https?:\/\/(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** Reduces a URL to its origin; refuses anything but http(s) so nothing else can reach the header. */
+function toHttpOrigin(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TypeError(`form-action origin is not a URL: ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new TypeError(`form-action origin must be http(s): ${JSON.stringify(value)}`);
+  }
+  // The WHATWG parser lets `;` and `,` through in host names; either would end the directive in the header.
+  if (!SAFE_ORIGIN.test(url.origin)) {
+    throw new TypeError(
+      `form-action origin has characters a CSP source cannot carry: ${JSON.stringify(value)}`,
+    );
+  }
+  return url.origin;
+}
+
+export function pageSecurityHeaders(nonce: string, options: PageSecurityOptions): Record<string, string> {
+  // The nonce is ours, but it is pasted into a header: refuse anything that could end the directive.
+  if (!NONCE_PATTERN.test(nonce)) throw new TypeError('CSP nonce must be base64 of at least 12 bytes');
+  const formActions = [...new Set(options.formActionOrigins.map(toHttpOrigin))];
+  const csp = [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}' 'self'`,
+    `style-src 'self' 'nonce-${nonce}'`,
+    "img-src 'self' https: data:",
+    "connect-src 'self'",
+    ["form-action 'self'", ...formActions].join(' '),
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+  return {
+    'Content-Security-Policy': csp,
+    'X-Frame-Options': 'DENY',
+    'Cache-Control': 'no-store',
+    'Referrer-Policy': 'no-referrer',
+    'X-Content-Type-Options': 'nosniff',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
+  };
+}

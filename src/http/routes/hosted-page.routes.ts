@@ -1,0 +1,454 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { PaymentMethodData } from '../../connectors/connector.ts';
+import { isConnectorError } from '../../connectors/connector.ts';
+import { CARD_BRANDS, type CardBrand } from '../../lib/card.ts';
+import { AppError } from '../../lib/errors.ts';
+import {
+  checkoutServiceDeps,
+  closeCheckout,
+  isCheckoutPayable,
+} from '../../modules/checkouts/checkout.service.ts';
+import { signedReturnUrl } from '../../modules/merchants/signing-secret.service.ts';
+import { detectDevice } from '../../modules/payment-methods/eligibility.ts';
+import { evaluateCheckoutPaymentMethods } from '../../modules/payment-methods/payment-method-settings.service.ts';
+import type { PaymentAttempt } from '../../modules/payments/payment-flow.service.ts';
+import { findPaymentById } from '../../modules/payments/payment.repository.ts';
+import {
+  listUsableSavedCards,
+  loadChargeableCard,
+  saveCard,
+} from '../../modules/payments/saved-payment-method.service.ts';
+import type { Services } from '../../services.ts';
+import type { KassaApp } from '../http.types.ts';
+import { parseCheckoutForm, formField, type CheckoutSelection } from '../hosted/checkout-form.ts';
+import { checkCsrfToken, issueCsrfToken } from '../hosted/csrf-token.ts';
+import {
+  checkoutFormOrigins,
+  globalErrorFor,
+  loadHostedCheckout,
+  merchantBranding,
+  orderSummary,
+  reloadHostedCheckout,
+  type HostedCheckout,
+} from '../hosted/hosted-checkout.ts';
+import { ASSET_BASE, sendNotFoundPage, sendPage } from '../hosted/page-reply.ts';
+import {
+  CHECKOUT_FORM_FIELDS,
+  renderCheckoutPage,
+  type CheckoutFieldErrors,
+  type CheckoutFormValues,
+  type CheckoutMethodOption,
+  type SavedCardOption,
+} from '../pages/checkout-page.ts';
+import type { CheckoutGlobalError, PaymentMethodType, StatusPageKind } from '../pages/page-locale.ts';
+import { renderStatusPage } from '../pages/status-page.ts';
+
+/**
+ * The hosted payment page (SPEC §5) at `checkout_redirect_url` = `/pay/{checkout_id}/{signature}`:
+ *
+ *   GET    /pay/:id/:sig                    the page (or the session's closed / waiting page)
+ *   POST   /pay/:id/:sig                    pay (form-encoded) → 303 to the merchant, the 3-D Secure / wallet
+ *                                           page, or the page again with what went wrong
+ *   GET    /pay/:id/:sig/return/:paymentId  back from 3-D Secure / wallet → outcome as above
+ *   POST   /pay/:id/:sig/cancel             cancel → 303 to the merchant's canceled URL
+ *
+ * Server-rendered and complete without JavaScript (checkout.js only improves it). Every response carries
+ * the page security headers; every form a CSRF token bound to the checkout (no cookies are used). A wrong
+ * signature and an unknown id get the same 404 page. Card number and CVC exist only in this request's
+ * memory, for the one connector call: they are not logged (bodies never are), stored, echoed or redirected.
+ *
+ * Callbacks to the merchant (seed 001) come in a later issue: until then a checkout with `callbacks` also
+ * ends with the signed redirect.
+ */
+
+type PageParams = { checkoutId: string; signature: string };
+type ReturnParams = PageParams & { paymentId: string };
+
+const REFRESH_SECONDS = 2;
+
+function knownBrands(brands: readonly string[] | undefined): CardBrand[] {
+  return (brands ?? []).filter((brand): brand is CardBrand => (CARD_BRANDS as readonly string[]).includes(brand));
+}
+const csrfBinding = (checkoutId: string) => `checkout:${checkoutId}`;
+
+type FormState = {
+  globalError?: CheckoutGlobalError;
+  fieldErrors?: CheckoutFieldErrors;
+  values?: CheckoutFormValues;
+  selectedMethod?: PaymentMethodType;
+  selectedSavedCardId?: string;
+};
+
+export function registerHostedPageRoutes(app: KassaApp, services: Services) {
+  const { db, keyring, clock, config } = services;
+  const checkoutDeps = checkoutServiceDeps(services);
+  const returnDeps = { keyring, clock };
+
+  async function load(request: FastifyRequest): Promise<HostedCheckout | undefined> {
+    const { checkoutId, signature } = request.params as PageParams;
+    return loadHostedCheckout(db, keyring, checkoutId, signature);
+  }
+
+  async function reload(context: HostedCheckout): Promise<HostedCheckout> {
+    return (
+      (await reloadHostedCheckout(db, {
+        scope: context.scope,
+        basePath: context.basePath,
+        checkoutId: context.checkout.id,
+      })) ?? context
+    );
+  }
+
+  function deviceOf(request: FastifyRequest) {
+    const userAgent = request.headers['user-agent'];
+    return detectDevice(typeof userAgent === 'string' ? userAgent : undefined);
+  }
+
+  // ---------- Pages ----------
+
+  async function sendCheckoutPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    context: HostedCheckout,
+    statusCode: number,
+    state: FormState = {},
+  ): Promise<FastifyReply> {
+    const { checkout, order, scope } = context;
+    const { eligible } = await evaluateCheckoutPaymentMethods(db, { clock }, context, deviceOf(request));
+    const methods: CheckoutMethodOption[] = eligible.map((setting) =>
+      setting.method === 'card' ? { type: 'card', brands: knownBrands(setting.card_brands) } : { type: setting.method },
+    );
+    const cardSetting = eligible.find((setting) => setting.method === 'card');
+    const canSave = checkout.allowSavePaymentMethods && order.customer !== null;
+    const savedCards: SavedCardOption[] =
+      canSave && cardSetting
+        ? (await listUsableSavedCards(db, { keyring, clock }, scope, order.customer!.id)).filter(
+            (card) => !cardSetting.card_brands || cardSetting.card_brands.includes(card.brand),
+          )
+        : [];
+    const csrfToken = issueCsrfToken(keyring, csrfBinding(checkout.id), clock.now());
+    return sendPage(
+      reply,
+      statusCode,
+      (nonce) =>
+        renderCheckoutPage({
+          locale: checkout.locale,
+          nonce,
+          assetBase: ASSET_BASE,
+          livemode: checkout.livemode,
+          merchant: merchantBranding(context.merchant),
+          order: orderSummary(order),
+          methods,
+          savedCards,
+          offerSaveCard: canSave,
+          csrfToken,
+          payAction: context.basePath,
+          cancelAction: `${context.basePath}/cancel`,
+          ...state,
+        }),
+      checkoutFormOrigins(checkout),
+    );
+  }
+
+  async function sendStatusPage(
+    reply: FastifyReply,
+    context: HostedCheckout,
+    statusCode: number,
+    kind: StatusPageKind,
+    options: { returnUrl?: string; refresh?: boolean } = {},
+  ): Promise<FastifyReply> {
+    const { checkout, order } = context;
+    return sendPage(
+      reply,
+      statusCode,
+      (nonce) =>
+        renderStatusPage({
+          kind,
+          locale: checkout.locale,
+          nonce,
+          assetBase: ASSET_BASE,
+          livemode: checkout.livemode,
+          merchant: merchantBranding(context.merchant),
+          merchantOrderId: order.merchantOrderId,
+          amount: { amountMinor: order.totalAmount, currency: order.currency },
+          ...(options.returnUrl ? { returnUrl: options.returnUrl } : {}),
+          ...(options.refresh ? { refresh: { seconds: REFRESH_SECONDS, url: context.basePath } } : {}),
+        }),
+      checkoutFormOrigins(checkout),
+    );
+  }
+
+  /**
+   * A session that takes no payment: paid (or pending), canceled or expired, with a signed link back to the
+   * store. `onPost`: the answer to a form submission, which did nothing (409, or 410 when expired).
+   */
+  async function sendClosedPage(reply: FastifyReply, context: HostedCheckout, onPost: boolean): Promise<FastifyReply> {
+    const { checkout, order } = context;
+    if (checkout.status === 'COMPLETED') {
+      const returnUrl = await signedReturnUrl(db, returnDeps, context, 'completed');
+      return sendStatusPage(reply, context, onPost ? 409 : 200, order.status === 'PENDING' ? 'pending' : 'completed', {
+        returnUrl,
+      });
+    }
+    const returnUrl = await signedReturnUrl(db, returnDeps, context, 'canceled');
+    if (checkout.status === 'CANCELED') return sendStatusPage(reply, context, onPost ? 409 : 200, 'canceled', { returnUrl });
+    return sendStatusPage(reply, context, 410, 'expired', { returnUrl });
+  }
+
+  /**
+   * An OPEN session past its deadline is expired now (the sweep would within seconds), so the page, the
+   * events and the order agree; a concurrent close or an attempt in flight leaves it to the sweep.
+   */
+  async function expireIfDue(context: HostedCheckout): Promise<HostedCheckout> {
+    if (context.checkout.status !== 'OPEN' || context.checkout.expiresAt > clock.now()) return context;
+    await db
+      .transaction((tx) => closeCheckout(tx, checkoutDeps, context.scope, context.checkout.id, 'EXPIRED', { action: 'expire' }))
+      .catch((error: unknown) => {
+        if (!(error instanceof AppError)) throw error;
+      });
+    return reload(context);
+  }
+
+  /**
+   * While an attempt is in flight: back to the 3-D Secure / wallet page it waits for, or a page that says the
+   * payment is being confirmed and reloads the payment page by itself.
+   */
+  async function sendInProgress(
+    reply: FastifyReply,
+    context: HostedCheckout,
+    paymentId: string | null,
+    statusCode: number,
+  ): Promise<FastifyReply> {
+    const payment = paymentId ? await findPaymentById(db, paymentId) : undefined;
+    if (payment?.status === 'REQUIRES_ACTION' && payment.actionUrl && !payment.processingSince) {
+      return reply.redirect(payment.actionUrl, 303);
+    }
+    return sendStatusPage(reply, context, statusCode, 'processing', { refresh: true });
+  }
+
+  /**
+   * What the page shows for a session right now, before any form is considered: the closed page, the
+   * waiting page, or nothing (undefined: the session takes a payment).
+   */
+  async function sendIfNotPayable(
+    reply: FastifyReply,
+    context: HostedCheckout,
+    onPost: boolean,
+  ): Promise<FastifyReply | undefined> {
+    if (context.checkout.status !== 'OPEN') return sendClosedPage(reply, context, onPost);
+    if (context.checkout.activePaymentId) {
+      return sendInProgress(reply, context, context.checkout.activePaymentId, onPost ? 409 : 200);
+    }
+    if (!isCheckoutPayable(context.checkout, clock.now())) return sendClosedPage(reply, await expireIfDue(context), onPost);
+    return undefined;
+  }
+
+  // ---------- Outcomes ----------
+
+  async function respondToAttempt(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    context: HostedCheckout,
+    attempt: PaymentAttempt,
+    state: FormState = {},
+  ): Promise<FastifyReply> {
+    const { payment } = attempt;
+    switch (attempt.outcome) {
+      case 'succeeded':
+      case 'authorized':
+      case 'pending':
+        // Authorized, captured or accepted for later: the session is COMPLETED; back to the store, signed.
+        return reply.redirect(await signedReturnUrl(db, returnDeps, await reload(context), 'completed'), 303);
+      case 'requires_action':
+        if (payment.actionUrl) return reply.redirect(payment.actionUrl, 303);
+        return sendStatusPage(reply, context, 202, 'processing', { refresh: true });
+      case 'processing':
+        return sendStatusPage(reply, context, 202, 'processing', { refresh: true });
+      case 'rejected':
+      case 'canceled': {
+        const fresh = await reload(context);
+        const notPayable = await sendIfNotPayable(reply, fresh, request.method === 'POST');
+        if (notPayable) return notPayable;
+        // 402: the attempt was refused; the page is shown again to retry or choose another method.
+        return sendCheckoutPage(request, reply, fresh, 402, { ...state, globalError: globalErrorFor(payment) });
+      }
+      default: {
+        const unreachable: never = attempt.outcome;
+        throw new Error(`unknown payment outcome ${String(unreachable)}`);
+      }
+    }
+  }
+
+  /** The attempt could not start or failed outright: a coded error from the payment flow. */
+  async function respondToPaymentError(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    context: HostedCheckout,
+    error: unknown,
+    state: FormState,
+  ): Promise<FastifyReply> {
+    if (!(error instanceof AppError) && !isConnectorError(error)) throw error;
+    const code = error instanceof AppError ? error.code : 'connector_error';
+    switch (code) {
+      case 'payment_in_progress':
+      case 'conflict': {
+        const fresh = await reload(context);
+        if (fresh.checkout.status !== 'OPEN') return sendClosedPage(reply, fresh, true);
+        return sendInProgress(reply, fresh, fresh.checkout.activePaymentId, 409);
+      }
+      case 'gone':
+      case 'invalid_state_transition':
+        return sendClosedPage(reply, await expireIfDue(await reload(context)), true);
+      case 'not_found':
+        return sendNotFoundPage(request, reply);
+      case 'payment_method_not_available': {
+        const brandRefused = (error as AppError).errors?.some((fieldError) => fieldError.pointer === '/card/number');
+        const fieldErrors: CheckoutFieldErrors = brandRefused ? { cardNumber: 'unsupported_brand' } : { paymentMethod: 'unavailable' };
+        return sendCheckoutPage(request, reply, context, 422, { ...state, fieldErrors });
+      }
+      default:
+        request.log.warn({ code, checkoutId: context.checkout.id }, 'hosted payment failed to start');
+        return sendCheckoutPage(request, reply, context, 502, { ...state, globalError: 'processor_error' });
+    }
+  }
+
+  /** Turns the shopper's choice into what the connector is sent; undefined when a saved card is not usable. */
+  async function paymentMethodFor(
+    context: HostedCheckout,
+    selection: CheckoutSelection,
+  ): Promise<{ method: PaymentMethodData; savedPaymentMethodId?: string } | undefined> {
+    const customer = context.order.customer;
+    switch (selection.type) {
+      case 'card':
+        return { method: { type: 'card', card: selection.card } };
+      case 'saved_card': {
+        if (!context.checkout.allowSavePaymentMethods || !customer) return undefined;
+        const saved = await loadChargeableCard(db, { keyring, clock }, context.scope, customer.id, selection.savedCardId);
+        return saved ? { method: { type: 'card', card: saved.card }, savedPaymentMethodId: saved.saved.id } : undefined;
+      }
+      case 'invoice':
+        return {
+          method: {
+            type: 'invoice',
+            customer: customer
+              ? { email: customer.email, firstName: customer.firstName ?? undefined, lastName: customer.lastName ?? undefined }
+              : {},
+          },
+        };
+      case 'wallet':
+        return { method: { type: 'wallet' } };
+      default: {
+        const unreachable: never = selection;
+        throw new Error(`unknown selection ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  /** "Save card" was ticked and the card went through: keep it (sealed) for this customer's next checkout. */
+  async function saveCardIfAsked(request: FastifyRequest, context: HostedCheckout, selection: CheckoutSelection, attempt: PaymentAttempt) {
+    if (selection.type !== 'card' || !selection.save) return;
+    if (!context.checkout.allowSavePaymentMethods || !context.order.customer) return;
+    if (!['succeeded', 'authorized', 'pending'].includes(attempt.outcome)) return;
+    const customerId = context.order.customer.id;
+    try {
+      await db.transaction((tx) => saveCard(tx, { keyring, clock }, context.scope, customerId, selection.card));
+    } catch (error) {
+      // The payment stands; only the convenience is lost. Log the code, never the error (it could quote data).
+      request.log.warn({ checkoutId: context.checkout.id, code: (error as { code?: unknown }).code }, 'saving the card failed');
+    }
+  }
+
+  // ---------- Routes ----------
+
+  const pageRoute = { schema: { hide: true }, config: { auth: 'public' as const } };
+  // Exactly-once comes from the session's single active attempt (row lock + partial unique index in the
+  // payment flow), not from an Idempotency-Key header: however often the form is sent, one charge.
+  const pagePost = { schema: { hide: true }, config: { auth: 'public' as const, idempotency: 'natural' as const } };
+
+  app.get('/pay/:checkoutId/:signature', pageRoute, async (request, reply) => {
+    const context = await load(request);
+    if (!context) return sendNotFoundPage(request, reply);
+    return (await sendIfNotPayable(reply, context, false)) ?? sendCheckoutPage(request, reply, context, 200);
+  });
+
+  app.post('/pay/:checkoutId/:signature', pagePost, async (request, reply) => {
+    const context = await load(request);
+    if (!context) return sendNotFoundPage(request, reply);
+    const notPayable = await sendIfNotPayable(reply, context, true);
+    if (notPayable) return notPayable;
+
+    const now = clock.now();
+    const form = parseCheckoutForm(request.body, now);
+    const csrf = checkCsrfToken(keyring, csrfBinding(context.checkout.id), formField(request.body, CHECKOUT_FORM_FIELDS.csrfToken), now);
+    if (csrf !== 'valid') {
+      return sendCheckoutPage(request, reply, context, 403, { globalError: 'form_expired', values: form.values });
+    }
+    if (!form.ok) {
+      const { fieldErrors, values, selectedMethod, selectedSavedCardId } = form;
+      return sendCheckoutPage(request, reply, context, 422, { fieldErrors, values, selectedMethod, selectedSavedCardId });
+    }
+    const state: FormState =
+      form.selection.type === 'saved_card'
+        ? { values: form.values, selectedSavedCardId: form.selection.savedCardId }
+        : { values: form.values, selectedMethod: form.selection.type };
+    const method = await paymentMethodFor(context, form.selection);
+    if (!method) {
+      return sendCheckoutPage(request, reply, context, 422, { ...state, fieldErrors: { paymentMethod: 'unavailable' } });
+    }
+
+    let attempt: PaymentAttempt;
+    try {
+      attempt = await services.payments.payCheckout({
+        scope: context.scope,
+        checkoutId: context.checkout.id,
+        channel: 'hosted_page',
+        method: method.method,
+        savedPaymentMethodId: method.savedPaymentMethodId ?? null,
+        device: deviceOf(request),
+        returnUrl: (paymentId) => `${config.publicUrl}${context.basePath}/return/${paymentId}`,
+      });
+    } catch (error) {
+      return respondToPaymentError(request, reply, context, error, state);
+    }
+    await saveCardIfAsked(request, context, form.selection, attempt);
+    return respondToAttempt(request, reply, context, attempt, state);
+  });
+
+  app.get('/pay/:checkoutId/:signature/return/:paymentId', pageRoute, async (request, reply) => {
+    const context = await load(request);
+    if (!context) return sendNotFoundPage(request, reply);
+    const { paymentId } = request.params as ReturnParams;
+    const payment = /^pay_[0-9a-f]{32}$/.test(paymentId) ? await findPaymentById(db, paymentId) : undefined;
+    if (!payment || payment.checkoutId !== context.checkout.id) return sendNotFoundPage(request, reply);
+
+    let attempt: PaymentAttempt;
+    try {
+      attempt = await services.payments.completeAction(context.scope, payment.id);
+    } catch (error) {
+      if (!isConnectorError(error)) throw error;
+      // The processor could not say yet: wait on the payment page, which follows the attempt.
+      return sendStatusPage(reply, context, 202, 'processing', { refresh: true });
+    }
+    return respondToAttempt(request, reply, context, attempt, { selectedMethod: payment.method });
+  });
+
+  app.post('/pay/:checkoutId/:signature/cancel', pagePost, async (request, reply) => {
+    const context = await load(request);
+    if (!context) return sendNotFoundPage(request, reply);
+    const notPayable = await sendIfNotPayable(reply, context, true);
+    if (notPayable) return notPayable;
+    const csrf = checkCsrfToken(keyring, csrfBinding(context.checkout.id), formField(request.body, CHECKOUT_FORM_FIELDS.csrfToken), clock.now());
+    if (csrf !== 'valid') return sendCheckoutPage(request, reply, context, 403, { globalError: 'form_expired' });
+
+    try {
+      await db.transaction((tx) =>
+        closeCheckout(tx, checkoutDeps, context.scope, context.checkout.id, 'CANCELED', { action: 'cancel' }),
+      );
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      const fresh = await reload(context);
+      return (await sendIfNotPayable(reply, fresh, true)) ?? sendInProgress(reply, fresh, null, 409);
+    }
+    return reply.redirect(await signedReturnUrl(db, returnDeps, await reload(context), 'canceled'), 303);
+  });
+}

@@ -1,0 +1,264 @@
+import { z } from 'zod';
+import { notFoundError, invalidStateError } from '../../../lib/errors.ts';
+import {
+  checkoutServiceDeps,
+  closeCheckout,
+  createCheckout,
+  getCheckoutWithOrder,
+  listCheckoutsWithOrders,
+  replaceCheckoutOrder,
+} from '../../../modules/checkouts/checkout.service.ts';
+import { presentCheckout } from '../../../modules/checkouts/checkout.presenter.ts';
+import {
+  ZCheckout,
+  ZCreateCheckout,
+  ZReplaceCheckoutOrder,
+} from '../../../modules/checkouts/checkout.schemas.ts';
+import { CHECKOUT_STATUSES } from '../../../modules/checkouts/checkout.states.ts';
+import {
+  DEVICES,
+  detectDevice,
+  HIDING_RULES,
+  PAYMENT_METHOD_TYPES,
+} from '../../../modules/payment-methods/eligibility.ts';
+import {
+  ACCEPTABLE_CARD_BRANDS,
+  evaluateCheckoutPaymentMethods,
+} from '../../../modules/payment-methods/payment-method-settings.service.ts';
+import type { Services } from '../../../services.ts';
+import { requireMerchant, type KassaApp } from '../../http.types.ts';
+import { respondIdempotently } from '../../idempotency.ts';
+import { ZListQuery, ZPage } from '../../pagination.ts';
+
+/**
+ * Checkout sessions (SPEC §3) and the methods a session may offer (SPEC §4). Every query is scoped to the
+ * caller's merchant and mode: another merchant's (or mode's) checkout answers exactly like a missing one.
+ */
+
+const ZCheckoutParams = z.object({ id: z.string().max(100).describe('The checkout id (chk_…)') });
+
+const zTimestampFilter = z.iso.datetime({ offset: true }).describe('RFC 3339 timestamp');
+
+const ZCheckoutListQuery = ZListQuery.extend({
+  status: z.enum(CHECKOUT_STATUSES).optional(),
+  merchant_order_id: z.string().max(255).optional(),
+  customer_id: z.string().max(100).optional(),
+  created_gte: zTimestampFilter.optional().describe('Only checkouts placed at or after this time'),
+  created_lte: zTimestampFilter.optional().describe('Only checkouts placed at or before this time'),
+});
+
+const ZPaymentMethodsQuery = z.object({
+  device: z.enum(DEVICES).optional().describe("The shopper's device; default: detected from the User-Agent"),
+  explain: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe('true: also list every hidden method and the rule that hid it'),
+});
+
+const ZEligiblePaymentMethods = z
+  .object({
+    object: z.literal('list'),
+    checkout_id: z.string(),
+    device: z.enum(DEVICES),
+    data: z.array(
+      z.object({
+        type: z.enum(PAYMENT_METHOD_TYPES),
+        display_order: z.number().int(),
+        brands: z.array(z.string()).optional().describe('Card only: the accepted brands'),
+      }),
+    ),
+    hidden: z
+      .array(
+        z.object({ type: z.enum(PAYMENT_METHOD_TYPES), rule: z.enum(HIDING_RULES), message: z.string() }),
+      )
+      .optional()
+      .describe('Only with explain=true'),
+  })
+  .meta({ id: 'EligiblePaymentMethods' });
+
+// Loose: fastify replaces request.headers with the parsed value, so every other header must pass through.
+const IDEMPOTENCY_HEADER = z.looseObject({
+  'idempotency-key': z.string().max(255).optional().describe('Makes the request safe to retry (kept 24 h)'),
+});
+
+export function registerCheckoutRoutes(app: KassaApp, services: Services) {
+  const deps = checkoutServiceDeps(services);
+  const present = (checkout: Parameters<typeof presentCheckout>[0], clientToken?: string) =>
+    presentCheckout(checkout, deps, clientToken);
+
+  app.post(
+    '/v1/checkouts',
+    {
+      config: { auth: 'merchant', idempotency: 'transactional' },
+      schema: {
+        tags: ['Checkouts'],
+        summary: 'Create a checkout session for an order',
+        headers: IDEMPOTENCY_HEADER,
+        body: ZCreateCheckout,
+        response: { 201: ZCheckout },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireMerchant(request);
+      const scope = { merchantId: principal.merchantId, livemode: principal.livemode };
+      return respondIdempotently(request, reply, services.db, 201, async (tx) => {
+        const { checkout, clientToken } = await createCheckout(tx, deps, scope, request.body);
+        return present(checkout, clientToken);
+      });
+    },
+  );
+
+  app.get(
+    '/v1/checkouts',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags: ['Checkouts'],
+        summary: 'List checkout sessions, newest first',
+        querystring: ZCheckoutListQuery,
+        response: { 200: ZPage(ZCheckout) },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const query = request.query;
+      const rows = await listCheckoutsWithOrders(services.db, principal, {
+        limit: query.limit,
+        startingAfter: query.starting_after,
+        status: query.status,
+        merchantOrderId: query.merchant_order_id,
+        customerId: query.customer_id,
+        createdGte: query.created_gte === undefined ? undefined : new Date(query.created_gte),
+        createdLte: query.created_lte === undefined ? undefined : new Date(query.created_lte),
+      });
+      // toPage() wants items with an `id`; checkouts are identified by `checkout_id` (seed 004's name).
+      const data = rows.slice(0, query.limit).map((row) => present(row));
+      const hasMore = rows.length > query.limit;
+      return { data, has_more: hasMore, next_cursor: hasMore ? (data.at(-1)?.checkout_id ?? null) : null };
+    },
+  );
+
+  app.get(
+    '/v1/checkouts/:id',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags: ['Checkouts'],
+        summary: 'Retrieve a checkout session',
+        params: ZCheckoutParams,
+        response: { 200: ZCheckout },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      return present(await getCheckoutWithOrder(services.db, principal, request.params.id));
+    },
+  );
+
+  app.put(
+    '/v1/checkouts/:id',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags: ['Checkouts'],
+        summary: 'Replace the order of an open checkout before any payment has started',
+        description:
+          'Same order id; the order and session versions increase. 409 once a payment has started.',
+        params: ZCheckoutParams,
+        body: ZReplaceCheckoutOrder,
+        response: { 200: ZCheckout },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const updated = await services.db.transaction((tx) =>
+        replaceCheckoutOrder(tx, deps, principal, request.params.id, request.body.order),
+      );
+      return present(updated);
+    },
+  );
+
+  app.post(
+    '/v1/checkouts/:id/expire',
+    {
+      config: { auth: 'merchant', idempotency: 'transactional' },
+      schema: {
+        tags: ['Checkouts'],
+        summary: 'Expire an open checkout now',
+        description:
+          'OPEN → EXPIRED; the order, if nothing was paid, becomes EXPIRED too. 409 from any other status.',
+        headers: IDEMPOTENCY_HEADER,
+        params: ZCheckoutParams,
+        response: { 200: ZCheckout },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireMerchant(request);
+      return respondIdempotently(request, reply, services.db, 200, async (tx) =>
+        present(await closeCheckout(tx, deps, principal, request.params.id, 'EXPIRED', { action: 'expire' })),
+      );
+    },
+  );
+
+  app.get(
+    '/v1/checkouts/:id/payment-methods',
+    {
+      config: { auth: 'merchant_or_client_token' },
+      schema: {
+        tags: ['Checkouts'],
+        summary: 'The payment methods this checkout may offer',
+        description:
+          "Merchant credentials, or the checkout's own client_token (ct_…). The device comes from `device` or " +
+          'the User-Agent. With explain=true every hidden method is listed with the rule that hid it.',
+        params: ZCheckoutParams,
+        querystring: ZPaymentMethodsQuery,
+        response: { 200: ZEligiblePaymentMethods },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const token = request.clientToken;
+      // A client token opens its own checkout only; any other id answers like a missing one.
+      if (token && token.checkoutId !== id) throw notFoundError('checkout', id);
+      const scope = token ?? requireMerchant(request);
+      const checkout = await getCheckoutWithOrder(
+        services.db,
+        { merchantId: scope.merchantId, livemode: scope.livemode },
+        id,
+      );
+      if (checkout.checkout.status !== 'OPEN') {
+        throw invalidStateError(
+          'checkout',
+          checkout.checkout.status,
+          ['OPEN'],
+          'list the payment methods of',
+        );
+      }
+      const device = request.query.device ?? detectDevice(request.headers['user-agent']);
+      const result = await evaluateCheckoutPaymentMethods(services.db, services, checkout, device);
+      return {
+        object: 'list' as const,
+        checkout_id: id,
+        device,
+        data: result.eligible.map((setting) =>
+          setting.method === 'card'
+            ? {
+                type: setting.method,
+                display_order: setting.display_order,
+                brands: setting.card_brands ?? [...ACCEPTABLE_CARD_BRANDS],
+              }
+            : { type: setting.method, display_order: setting.display_order },
+        ),
+        ...(request.query.explain === 'true'
+          ? {
+              hidden: result.hidden.map((hidden) => ({
+                type: hidden.method,
+                rule: hidden.rule,
+                message: hidden.message,
+              })),
+            }
+          : {}),
+      };
+    },
+  );
+}

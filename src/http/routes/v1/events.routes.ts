@@ -1,0 +1,311 @@
+import { z } from 'zod';
+import { notFoundError } from '../../../lib/errors.ts';
+import { redeliverEvent } from '../../../modules/events/event-redelivery.service.ts';
+import {
+  findEvent,
+  findEventWithDeliveryCounts,
+  listEvents,
+  type ListedEvent,
+} from '../../../modules/events/event.repository.ts';
+import { EVENT_TYPES } from '../../../modules/events/event.types.ts';
+import { buildOrderTimeline, type TimelineEntry } from '../../../modules/events/order-timeline.service.ts';
+import { listEventDeliveries, type WebhookDelivery } from '../../../outbox/webhook-delivery.repository.ts';
+import type { Services } from '../../../services.ts';
+import { requireMerchant, type KassaApp } from '../../http.types.ts';
+import { respondIdempotently } from '../../idempotency.ts';
+import { toPage, ZListQuery, ZPage } from '../../pagination.ts';
+
+export const ZEvent = z
+  .object({
+    id: z.string().describe('Also the `webhook-id` of every delivery of this event'),
+    object: z.literal('event'),
+    type: z.enum(EVENT_TYPES),
+    livemode: z.boolean(),
+    created_at: z.string(),
+    object_id: z.string().nullable().describe('The object the event is about'),
+    object_version: z.number().int().nullable().describe("That object's version after the change"),
+    order_id: z.string().nullable(),
+    checkout_id: z.string().nullable(),
+    payment_id: z.string().nullable(),
+    data: z.record(z.string(), z.unknown()).describe('The snapshot delivered as the webhook body `data`'),
+    pending_webhooks: z.number().int().describe('Deliveries of this event not yet succeeded or given up'),
+  })
+  .meta({ id: 'Event' });
+
+export const ZWebhookDeliveryAttempt = z
+  .object({
+    attempt_number: z.number().int(),
+    attempted_at: z.string(),
+    url: z.string(),
+    status_code: z.number().int().nullable().describe('The HTTP status, or null when no answer arrived'),
+    latency_ms: z.number().int(),
+    result: z.enum(['succeeded', 'failed']),
+    error: z.string().nullable(),
+    response_excerpt: z.string().nullable().describe('The first 4 KiB of the response body'),
+    response_truncated: z.boolean(),
+    next_attempt_at: z.string().nullable().describe('When the failed delivery is tried again, if it is'),
+  })
+  .meta({ id: 'WebhookDeliveryAttempt' });
+
+export const ZWebhookDelivery = z
+  .object({
+    id: z.string(),
+    object: z.literal('webhook_delivery'),
+    livemode: z.boolean(),
+    event_id: z.string(),
+    endpoint_id: z.string(),
+    origin: z.enum(['event', 'redelivery']),
+    status: z.enum(['pending', 'succeeded', 'failed', 'canceled']),
+    attempt_count: z.number().int(),
+    next_attempt_at: z.string().nullable(),
+    last_error: z.string().nullable(),
+    created_at: z.string(),
+    completed_at: z.string().nullable(),
+    attempts: z.array(ZWebhookDeliveryAttempt),
+  })
+  .meta({ id: 'WebhookDelivery' });
+
+const ZTimelineEntry = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('event'), at: z.string(), event: ZEvent }),
+    z.object({
+      kind: z.literal('webhook_attempt'),
+      at: z.string(),
+      event_id: z.string(),
+      event_type: z.string(),
+      delivery_id: z.string(),
+      endpoint_id: z.string(),
+      attempt: ZWebhookDeliveryAttempt,
+    }),
+    // A later issue adds { kind: 'callback_attempt', … } here (see order-timeline.service.ts).
+  ])
+  .meta({ id: 'OrderTimelineEntry' });
+
+const ZOrderTimeline = z
+  .object({
+    object: z.literal('order_timeline'),
+    order_id: z.string(),
+    livemode: z.boolean(),
+    data: z.array(ZTimelineEntry).describe('Oldest first'),
+    has_more: z.boolean().describe('True when the order has more entries than one answer holds (1000)'),
+  })
+  .meta({ id: 'OrderTimeline' });
+
+export function presentEvent(event: ListedEvent): z.infer<typeof ZEvent> {
+  return {
+    id: event.id,
+    object: 'event',
+    type: event.type,
+    livemode: event.livemode,
+    created_at: event.createdAt.toISOString(),
+    object_id: event.objectId,
+    object_version: event.objectVersion,
+    order_id: event.orderId,
+    checkout_id: event.checkoutId,
+    payment_id: event.paymentId,
+    data: event.data,
+    pending_webhooks: event.pendingWebhooks,
+  };
+}
+
+function presentAttempt(attempt: WebhookDelivery['attempts'][number]): z.infer<typeof ZWebhookDeliveryAttempt> {
+  return {
+    attempt_number: attempt.number,
+    attempted_at: attempt.attemptedAt.toISOString(),
+    url: attempt.url,
+    status_code: attempt.statusCode,
+    latency_ms: attempt.latencyMs,
+    result: attempt.result,
+    error: attempt.error,
+    response_excerpt: attempt.responseExcerpt,
+    response_truncated: attempt.responseTruncated,
+    next_attempt_at: attempt.nextAttemptAt?.toISOString() ?? null,
+  };
+}
+
+export function presentDelivery(delivery: WebhookDelivery): z.infer<typeof ZWebhookDelivery> {
+  return {
+    id: delivery.id,
+    object: 'webhook_delivery',
+    livemode: delivery.livemode,
+    event_id: delivery.eventId,
+    endpoint_id: delivery.endpointId,
+    origin: delivery.origin,
+    status: delivery.status,
+    attempt_count: delivery.attemptCount,
+    next_attempt_at: delivery.nextAttemptAt?.toISOString() ?? null,
+    last_error: delivery.lastError,
+    created_at: delivery.createdAt.toISOString(),
+    completed_at: delivery.completedAt?.toISOString() ?? null,
+    attempts: delivery.attempts.map(presentAttempt),
+  };
+}
+
+function presentTimelineEntry(entry: TimelineEntry): z.infer<typeof ZTimelineEntry> {
+  switch (entry.kind) {
+    case 'event':
+      return { kind: 'event', at: entry.at.toISOString(), event: presentEvent(entry.event) };
+    case 'webhook_attempt':
+      return {
+        kind: 'webhook_attempt',
+        at: entry.at.toISOString(),
+        event_id: entry.attempt.eventId,
+        event_type: entry.attempt.eventType,
+        delivery_id: entry.attempt.deliveryId,
+        endpoint_id: entry.attempt.endpointId,
+        attempt: presentAttempt(entry.attempt),
+      };
+    default: {
+      const unknown: never = entry;
+      throw new Error(`unhandled timeline entry ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+const ZTimestamp = z.iso.datetime({ offset: true }).transform((text) => new Date(text));
+const ZParams = z.object({ id: z.string().max(100) });
+
+export function registerEventRoutes(app: KassaApp, services: Services) {
+  const tags = ['Events'];
+
+  app.get(
+    '/v1/events',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags,
+        summary: 'List events',
+        description: 'Newest first. Timestamps are RFC 3339; `created[gte]`/`created[lte]` are inclusive.',
+        querystring: ZListQuery.extend({
+          type: z.enum(EVENT_TYPES).optional(),
+          order: z.string().max(100).optional().describe('Only events of this order (ord_…)'),
+          checkout: z.string().max(100).optional().describe('Only events of this checkout session (chk_…)'),
+          'created[gte]': ZTimestamp.optional(),
+          'created[lte]': ZTimestamp.optional(),
+          created_after: ZTimestamp.optional().describe('Exclusive lower bound'),
+          created_before: ZTimestamp.optional().describe('Exclusive upper bound'),
+        }),
+        response: { 200: ZPage(ZEvent) },
+      },
+    },
+    async (request) => {
+      const scope = requireMerchant(request);
+      const query = request.query;
+      const rows = await listEvents(
+        services.db,
+        scope,
+        {
+          type: query.type,
+          orderId: query.order,
+          checkoutId: query.checkout,
+          createdGte: query['created[gte]'],
+          createdLte: query['created[lte]'],
+          createdAfter: query.created_after,
+          createdBefore: query.created_before,
+        },
+        { limit: query.limit, startingAfter: query.starting_after },
+      );
+      return toPage(rows, query.limit, presentEvent, (event) => event.id);
+    },
+  );
+
+  app.get(
+    '/v1/events/:id',
+    {
+      config: { auth: 'merchant' },
+      schema: { tags, summary: 'Retrieve an event', params: ZParams, response: { 200: ZEvent } },
+    },
+    async (request) => {
+      const scope = requireMerchant(request);
+      const event = await findEventWithDeliveryCounts(services.db, scope, request.params.id);
+      if (!event) throw notFoundError('event', request.params.id);
+      return presentEvent(event);
+    },
+  );
+
+  app.get(
+    '/v1/events/:id/deliveries',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags,
+        summary: "List an event's webhook deliveries",
+        description: 'Newest delivery first; each carries every attempt (time, URL, status, latency, response excerpt, error).',
+        params: ZParams,
+        querystring: ZListQuery,
+        response: { 200: ZPage(ZWebhookDelivery) },
+      },
+    },
+    async (request) => {
+      const scope = requireMerchant(request);
+      const { id } = request.params;
+      if (!(await findEvent(services.db, scope, id))) throw notFoundError('event', id);
+      const { limit, starting_after: startingAfter } = request.query;
+      const rows = await listEventDeliveries(services.db, scope, id, { limit, startingAfter });
+      return toPage(rows, limit, presentDelivery, (delivery) => delivery.id);
+    },
+  );
+
+  app.post(
+    '/v1/events/:id/redeliver',
+    {
+      config: { auth: 'merchant', idempotency: 'transactional' },
+      schema: {
+        tags,
+        summary: 'Redeliver an event',
+        description:
+          'New deliveries of the event — to every enabled endpoint subscribed to its type, or only to `endpoint_id`. ' +
+          'They carry the same `webhook-id` as the original delivery.',
+        params: ZParams,
+        body: z.object({ endpoint_id: z.string().max(100).optional() }).optional(),
+        response: {
+          202: z
+            .object({
+              object: z.literal('event_redelivery'),
+              event_id: z.string(),
+              deliveries: z.array(ZWebhookDelivery),
+            })
+            .meta({ id: 'EventRedelivery' }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const scope = requireMerchant(request);
+      const { id } = request.params;
+      const sent = await respondIdempotently(request, reply, services.db, 202, async (tx) => {
+        const deliveries = await redeliverEvent(tx, scope, id, request.body?.endpoint_id);
+        return { object: 'event_redelivery' as const, event_id: id, deliveries: deliveries.map(presentDelivery) };
+      });
+      services.outbox.notify();
+      return sent;
+    },
+  );
+
+  app.get(
+    '/v1/orders/:id/timeline',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags: ['Orders'],
+        summary: "An order's timeline",
+        description:
+          "The order's state changes (events) and every webhook attempt about them, oldest first — one place to " +
+          'see what happened and what the merchant was told.',
+        params: ZParams,
+        response: { 200: ZOrderTimeline },
+      },
+    },
+    async (request) => {
+      const scope = requireMerchant(request);
+      const { id } = request.params;
+      const { entries, hasMore } = await buildOrderTimeline(services.db, scope, id);
+      return {
+        object: 'order_timeline' as const,
+        order_id: id,
+        livemode: scope.livemode,
+        data: entries.map(presentTimelineEntry),
+        has_more: hasMore,
+      };
+    },
+  );
+}

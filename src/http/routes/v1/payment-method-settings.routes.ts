@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { notFoundError } from '../../../lib/errors.ts';
+import { zCountryCode, zCurrencyCode, zMinorAmount } from '../../../lib/money.ts';
+import {
+  DEVICES,
+  PAYMENT_METHOD_TYPES,
+  type PaymentMethodType,
+} from '../../../modules/payment-methods/eligibility.ts';
+import {
+  ACCEPTABLE_CARD_BRANDS,
+  getPaymentMethodSettings,
+  presentPaymentMethodSetting,
+  updatePaymentMethodSetting,
+} from '../../../modules/payment-methods/payment-method-settings.service.ts';
+import type { Services } from '../../../services.ts';
+import { requireMerchant, type KassaApp } from '../../http.types.ts';
+
+/**
+ * Payment-method settings per merchant and mode (SPEC §4, AltaPay's terminal settings). A new merchant
+ * starts with card everywhere, invoice in a few Nordic / DACH countries within an amount range, wallet on
+ * mobile; PUT changes one method (omitted fields keep their value, null removes a restriction).
+ */
+
+const unique = <T>(items: T[]) => new Set(items).size === items.length;
+const noDuplicates = { error: 'must not list a value twice', params: { code: 'duplicate' } };
+
+const ZPaymentMethodSetting = z
+  .object({
+    object: z.literal('payment_method_setting'),
+    method: z.enum(PAYMENT_METHOD_TYPES),
+    livemode: z.boolean(),
+    enabled: z.boolean(),
+    countries: z.array(z.string()).nullable().describe('ISO 3166-1 alpha-2 codes; null = every country'),
+    currencies: z.array(z.string()).nullable().describe('ISO 4217 codes; null = every currency'),
+    min_amount: z
+      .number()
+      .int()
+      .nullable()
+      .describe("Inclusive, minor units of the checkout's currency; null = none"),
+    max_amount: z
+      .number()
+      .int()
+      .nullable()
+      .describe("Inclusive, minor units of the checkout's currency; null = none"),
+    devices: z.array(z.enum(DEVICES)).nullable().describe('null = every device'),
+    display_order: z.number().int().describe('Lower comes first'),
+    card_brands: z.array(z.string()).nullable().describe('Card only: accepted brands'),
+    version: z.number().int(),
+    updated_at: z.string(),
+  })
+  .meta({ id: 'PaymentMethodSetting' });
+
+const ZUpdatePaymentMethodSetting = z
+  .strictObject({
+    enabled: z.boolean().optional(),
+    countries: z.array(zCountryCode).min(1).max(300).refine(unique, noDuplicates).nullable().optional(),
+    currencies: z.array(zCurrencyCode).min(1).max(200).refine(unique, noDuplicates).nullable().optional(),
+    min_amount: zMinorAmount.nullable().optional(),
+    max_amount: zMinorAmount.nullable().optional(),
+    devices: z.array(z.enum(DEVICES)).min(1).refine(unique, noDuplicates).nullable().optional(),
+    display_order: z.number().int().min(0).max(1000).optional(),
+    card_brands: z.array(z.enum(ACCEPTABLE_CARD_BRANDS)).min(1).refine(unique, noDuplicates).optional(),
+  })
+  .meta({ id: 'UpdatePaymentMethodSetting' });
+
+export function registerPaymentMethodSettingsRoutes(app: KassaApp, services: Services) {
+  app.get(
+    '/v1/payment-method-settings',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags: ['Payment methods'],
+        summary: "The merchant's payment-method settings in the caller's mode",
+        response: { 200: z.object({ object: z.literal('list'), data: z.array(ZPaymentMethodSetting) }) },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const settings = await getPaymentMethodSettings(services.db, services, principal);
+      return { object: 'list' as const, data: settings.map(presentPaymentMethodSetting) };
+    },
+  );
+
+  app.put(
+    '/v1/payment-method-settings/:method',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags: ['Payment methods'],
+        summary: 'Change the settings of one payment method',
+        params: z.object({ method: z.string().max(50).describe(PAYMENT_METHOD_TYPES.join(' | ')) }),
+        body: ZUpdatePaymentMethodSetting,
+        response: { 200: ZPaymentMethodSetting },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const method = request.params.method;
+      if (!(PAYMENT_METHOD_TYPES as readonly string[]).includes(method)) {
+        throw notFoundError('payment method', method);
+      }
+      const updated = await services.db.transaction((tx) =>
+        updatePaymentMethodSetting(tx, services, principal, method as PaymentMethodType, request.body),
+      );
+      return presentPaymentMethodSetting(updated);
+    },
+  );
+}

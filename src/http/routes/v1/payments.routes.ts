@@ -1,0 +1,292 @@
+import { z } from 'zod';
+import { AppError, notFoundError } from '../../../lib/errors.ts';
+import { newId } from '../../../lib/ids.ts';
+import { findOrder } from '../../../modules/orders/order.repository.ts';
+import { detectDevice } from '../../../modules/payment-methods/eligibility.ts';
+import {
+  captureIdForIdempotencyKey,
+  presentRefundWithCurrency,
+  refundIdForIdempotencyKey,
+  refusalError,
+} from '../../../modules/payments/payment-operations.service.ts';
+import { presentCapture, presentPayment } from '../../../modules/payments/payment.presenter.ts';
+import { findPayment, listCaptures, listPaymentsOfOrder, listRefunds } from '../../../modules/payments/payment.repository.ts';
+import {
+  ZCapture,
+  ZCaptureBody,
+  ZCaptureResult,
+  ZCreatePaymentBody,
+  ZList,
+  ZPayment,
+  ZRefund,
+  ZRefundBody,
+  ZRefundResult,
+  type CreatePaymentBody,
+} from '../../../modules/payments/payment.schemas.ts';
+import type { Capture, Payment } from '../../../modules/payments/payment.types.ts';
+import { createProcessorApi } from '../../../modules/payments/processor-api.service.ts';
+import type { Services } from '../../../services.ts';
+import { requireMerchant, type KassaApp } from '../../http.types.ts';
+import { respondIdempotentlyWithPipeline } from '../../idempotency.ts';
+
+/**
+ * Payments (SPEC §5 Processor API, §7 Order Management). Every query is scoped to the caller's merchant and
+ * mode; a foreign id answers exactly like a missing one. Every POST reaches the payment processor, so it uses
+ * the `pipeline` idempotency (a lease over the processor call; ids derived from the key make a retry after a
+ * crash resume the same payment, capture or refund instead of starting another).
+ *
+ * Status codes: 201 when the operation settled, 202 when the processor's answer is not known yet (the
+ * payment is `processing` or the capture/refund PENDING; recovery settles it within about a minute).
+ */
+
+const ZPaymentParams = z.object({ id: z.string().max(100).describe('The payment id (pay_…)') });
+const ZOrderParams = z.object({ id: z.string().max(100).describe('The order id (ord_…)') });
+
+// Loose: fastify replaces request.headers with the parsed value, so every other header must pass through.
+const IDEMPOTENCY_HEADER = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .max(255)
+    .optional()
+    .describe('Makes the request safe to retry (kept 24 h); a retry after a crash resumes the same operation'),
+});
+
+const PENDING_NOTE = '202 when the processor has not answered yet (status PENDING); recovery settles it.';
+
+function presentCaptureResult(capture: Capture, payment: Payment) {
+  return { ...presentCapture(capture), currency: payment.currency, payment: presentPayment(payment) };
+}
+
+/**
+ * The idempotency record keeps a fingerprint of the request body. A plain hash of a body holding a card
+ * number and CVC could be brute-forced back (the unknown digits are few), so the card is replaced by a keyed
+ * HMAC before the fingerprint is taken: same card → same fingerprint, and nothing recoverable is stored.
+ */
+function withoutCardSecrets(body: CreatePaymentBody, hmac: (data: string) => Buffer): CreatePaymentBody {
+  const card = body.payment_method.card;
+  if (!card) return body;
+  const digest = hmac(`${card.number.replace(/[\s-]/g, '')}:${card.cvc.trim()}`).toString('hex');
+  return { ...body, payment_method: { ...body.payment_method, card: { ...card, number: digest, cvc: '' } } };
+}
+
+export function registerPaymentRoutes(app: KassaApp, services: Services) {
+  const processorApi = createProcessorApi({
+    db: services.db,
+    clock: services.clock,
+    keyring: services.keyring,
+    publicUrl: services.config.publicUrl,
+    payments: services.payments,
+  });
+
+  async function loadPayment(scope: { merchantId: string; livemode: boolean }, id: string): Promise<Payment> {
+    const payment = await findPayment(services.db, scope, id);
+    if (!payment) throw notFoundError('payment', id);
+    return payment;
+  }
+
+  app.post(
+    '/v1/payments',
+    {
+      config: { auth: 'merchant', idempotency: 'pipeline' },
+      schema: {
+        tags: ['Payments'],
+        summary: 'Pay a checkout server-to-server (Processor API)',
+        description:
+          'Pays an OPEN checkout with card data, a saved card, an invoice or a wallet, and answers with the payment: ' +
+          'SUCCEEDED, AUTHORIZED (manual capture), PENDING, REJECTED (with decline_code) or REQUIRES_ACTION with ' +
+          '`next_action.url` for the shopper (3-D Secure). 202 when the processor has not answered yet. Send an ' +
+          'Idempotency-Key: a retry then resumes the same payment and never charges twice. Card numbers and CVCs ' +
+          'are never stored, logged or returned.',
+        headers: IDEMPOTENCY_HEADER,
+        body: ZCreatePaymentBody,
+        response: { 201: ZPayment, 202: ZPayment },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireMerchant(request);
+      const scope = { merchantId: principal.merchantId, livemode: principal.livemode };
+      const body = request.body;
+      const device = body.device ?? detectDevice(request.headers['user-agent']);
+      request.body = withoutCardSecrets(body, (data) => services.keyring.hmac('card-fingerprint', data));
+      const answer = await respondIdempotentlyWithPipeline(request, reply, services.db, async ({ idempotencyKey }) => {
+        const { payment, outcome } = await processorApi.pay(scope, body, { idempotencyKey, device });
+        return { statusCode: outcome === 'processing' ? 202 : 201, body: presentPayment(payment) };
+      });
+      services.outbox.notify();
+      return answer;
+    },
+  );
+
+  app.get(
+    '/v1/payments/:id',
+    {
+      config: { auth: 'merchant' },
+      schema: { tags: ['Payments'], summary: 'Retrieve a payment', params: ZPaymentParams, response: { 200: ZPayment } },
+    },
+    async (request) => presentPayment(await loadPayment(requireMerchant(request), request.params.id)),
+  );
+
+  app.get(
+    '/v1/orders/:id/payments',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags: ['Payments'],
+        summary: "List an order's payment attempts, oldest first",
+        params: ZOrderParams,
+        response: { 200: ZList(ZPayment) },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const order = await findOrder(services.db, principal, request.params.id);
+      if (!order) throw notFoundError('order', request.params.id);
+      const payments = await listPaymentsOfOrder(services.db, principal, order.id);
+      return { object: 'list' as const, data: payments.map(presentPayment), has_more: false, next_cursor: null };
+    },
+  );
+
+  app.post(
+    '/v1/payments/:id/capture',
+    {
+      config: { auth: 'merchant', idempotency: 'pipeline' },
+      schema: {
+        tags: ['Payments'],
+        summary: 'Capture an authorized payment, fully or in part',
+        description:
+          'Partial and repeated captures: Σ captures ≤ the authorised amount (422 amount_exceeds_capturable). ' +
+          `Without an amount, all that remains is captured. 409 from a status other than AUTHORIZED / SUCCEEDED. ${PENDING_NOTE}`,
+        headers: IDEMPOTENCY_HEADER,
+        params: ZPaymentParams,
+        body: ZCaptureBody,
+        response: { 201: ZCaptureResult, 202: ZCaptureResult },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireMerchant(request);
+      const answer = await respondIdempotentlyWithPipeline(request, reply, services.db, async ({ idempotencyKey }) => {
+        const payment = await loadPayment(principal, request.params.id);
+        const captureId = idempotencyKey ? captureIdForIdempotencyKey(principal, payment.id, idempotencyKey) : newId('cap');
+        const attempt = await services.payments.capturePayment(payment, request.body?.amount, captureId);
+        if (attempt.refusal) throw refusalError('capture', attempt.payment, attempt.refusal);
+        if (attempt.capture.status === 'FAILED') throw settledFailure('capture', attempt.capture);
+        return {
+          statusCode: attempt.capture.status === 'PENDING' ? 202 : 201,
+          body: presentCaptureResult(attempt.capture, attempt.payment),
+        };
+      });
+      services.outbox.notify();
+      return answer;
+    },
+  );
+
+  app.get(
+    '/v1/payments/:id/captures',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags: ['Payments'],
+        summary: "List a payment's captures, oldest first",
+        params: ZPaymentParams,
+        response: { 200: ZList(ZCapture) },
+      },
+    },
+    async (request) => {
+      const payment = await loadPayment(requireMerchant(request), request.params.id);
+      const captures = await listCaptures(services.db, payment.id);
+      const data = captures.map((capture) => ({ ...presentCapture(capture), currency: payment.currency }));
+      return { object: 'list' as const, data, has_more: false, next_cursor: null };
+    },
+  );
+
+  app.post(
+    '/v1/payments/:id/cancel',
+    {
+      config: { auth: 'merchant', idempotency: 'pipeline' },
+      schema: {
+        tags: ['Payments'],
+        summary: 'Cancel (void) an authorization with nothing captured',
+        description:
+          'AUTHORIZED → CANCELED, and the order CANCELED. 409 from any other status, or while a capture is in ' +
+          'progress. 202 when the processor has not answered yet (the payment stays `processing`; recovery settles it).',
+        headers: IDEMPOTENCY_HEADER,
+        params: ZPaymentParams,
+        response: { 200: ZPayment, 202: ZPayment },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireMerchant(request);
+      const answer = await respondIdempotentlyWithPipeline(request, reply, services.db, async () => {
+        const { payment, pending } = await services.payments.cancelPayment(principal, request.params.id);
+        return { statusCode: pending ? 202 : 200, body: presentPayment(payment) };
+      });
+      services.outbox.notify();
+      return answer;
+    },
+  );
+
+  app.post(
+    '/v1/payments/:id/refunds',
+    {
+      config: { auth: 'merchant', idempotency: 'pipeline' },
+      schema: {
+        tags: ['Payments'],
+        summary: 'Refund a captured payment, fully or in part',
+        description:
+          'Partial and repeated refunds: Σ refunds ≤ captured (422 amount_exceeds_refundable). Without an amount, ' +
+          `all that remains refundable is refunded. 409 unless the payment is SUCCEEDED. ${PENDING_NOTE}`,
+        headers: IDEMPOTENCY_HEADER,
+        params: ZPaymentParams,
+        body: ZRefundBody,
+        response: { 201: ZRefundResult, 202: ZRefundResult },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireMerchant(request);
+      const paymentId = request.params.id;
+      const answer = await respondIdempotentlyWithPipeline(request, reply, services.db, async ({ idempotencyKey }) => {
+        const refundId = idempotencyKey ? refundIdForIdempotencyKey(principal, paymentId, idempotencyKey) : newId('ref');
+        const attempt = await services.payments.refundPayment(
+          principal,
+          paymentId,
+          { amount: request.body?.amount, reason: request.body?.reason },
+          refundId,
+        );
+        if (attempt.refusal) throw refusalError('refund', attempt.payment, attempt.refusal);
+        if (attempt.refund.status === 'FAILED') throw settledFailure('refund', attempt.refund);
+        return {
+          statusCode: attempt.refund.status === 'PENDING' ? 202 : 201,
+          body: { ...presentRefundWithCurrency(attempt.refund, attempt.payment.currency), payment: presentPayment(attempt.payment) },
+        };
+      });
+      services.outbox.notify();
+      return answer;
+    },
+  );
+
+  app.get(
+    '/v1/payments/:id/refunds',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags: ['Payments'],
+        summary: "List a payment's refunds, oldest first",
+        params: ZPaymentParams,
+        response: { 200: ZList(ZRefund) },
+      },
+    },
+    async (request) => {
+      const payment = await loadPayment(requireMerchant(request), request.params.id);
+      const refunds = await listRefunds(services.db, payment.id);
+      const data = refunds.map((refund) => presentRefundWithCurrency(refund, payment.currency));
+      return { object: 'list' as const, data, has_more: false, next_cursor: null };
+    },
+  );
+}
+
+/** A row resumed after it had already failed (a retry with the key of a failed operation). */
+function settledFailure(action: 'capture' | 'refund', row: { id: string; failureMessage: string | null }): AppError {
+  return new AppError('conflict', `This ${action} (${row.id}) failed: ${row.failureMessage ?? 'refused by the processor'}`, {
+    extensions: { [`${action}_id`]: row.id },
+  });
+}

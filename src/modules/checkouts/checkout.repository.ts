@@ -1,0 +1,256 @@
+import type { Queryable } from '../../db/client.ts';
+import { cursorCondition } from '../../http/pagination.ts';
+import type { CallbackUrls } from '../merchants/merchant.types.ts';
+import type { Metadata } from '../orders/order.types.ts';
+import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
+import type { CheckoutStatus, ClosedCheckoutStatus } from './checkout.states.ts';
+import type { CaptureMode, Checkout, Scope } from './checkout.types.ts';
+
+type CheckoutRow = {
+  id: string;
+  merchant_id: string;
+  livemode: boolean;
+  status: CheckoutStatus;
+  completed_redirect_url: string;
+  canceled_redirect_url: string;
+  callbacks: CallbackUrls;
+  capture: CaptureMode;
+  allow_save_payment_methods: boolean;
+  locale: string;
+  payment_methods: PaymentMethodType[] | null;
+  metadata: Metadata;
+  payment_started: boolean;
+  active_payment_id: string | null;
+  expires_at: Date;
+  completed_at: Date | null;
+  canceled_at: Date | null;
+  expired_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  version: number;
+};
+
+// Every column but the token digest, which never leaves the repository.
+const COLUMNS = `id, merchant_id, livemode, status, completed_redirect_url, canceled_redirect_url, callbacks, capture,
+  allow_save_payment_methods, locale, payment_methods, metadata, payment_started, active_payment_id, expires_at,
+  completed_at, canceled_at, expired_at, created_at, updated_at, version`;
+
+export function toCheckout(row: CheckoutRow): Checkout {
+  return {
+    id: row.id,
+    merchantId: row.merchant_id,
+    livemode: row.livemode,
+    status: row.status,
+    completedRedirectUrl: row.completed_redirect_url,
+    canceledRedirectUrl: row.canceled_redirect_url,
+    callbacks: row.callbacks,
+    capture: row.capture,
+    allowSavePaymentMethods: row.allow_save_payment_methods,
+    locale: row.locale,
+    paymentMethods: row.payment_methods,
+    metadata: row.metadata,
+    paymentStarted: row.payment_started,
+    activePaymentId: row.active_payment_id,
+    expiresAt: row.expires_at,
+    completedAt: row.completed_at,
+    canceledAt: row.canceled_at,
+    expiredAt: row.expired_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+  };
+}
+
+export type NewCheckout = {
+  id: string;
+  completedRedirectUrl: string;
+  canceledRedirectUrl: string;
+  callbacks: CallbackUrls;
+  capture: CaptureMode;
+  allowSavePaymentMethods: boolean;
+  locale: string;
+  paymentMethods: PaymentMethodType[] | null;
+  metadata: Metadata;
+  clientTokenSha256: Buffer;
+  expiresAt: Date;
+  now: Date;
+};
+
+export async function insertCheckout(tx: Queryable, scope: Scope, checkout: NewCheckout): Promise<Checkout> {
+  const { rows } = await tx.query<CheckoutRow>(
+    `INSERT INTO checkouts (id, merchant_id, livemode, status, completed_redirect_url, canceled_redirect_url,
+       callbacks, capture, allow_save_payment_methods, locale, payment_methods, metadata, client_token_sha256,
+       expires_at, created_at, updated_at)
+     VALUES ($1, $2, $3, 'OPEN', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+     RETURNING ${COLUMNS}`,
+    [
+      checkout.id,
+      scope.merchantId,
+      scope.livemode,
+      checkout.completedRedirectUrl,
+      checkout.canceledRedirectUrl,
+      JSON.stringify(checkout.callbacks),
+      checkout.capture,
+      checkout.allowSavePaymentMethods,
+      checkout.locale,
+      checkout.paymentMethods,
+      JSON.stringify(checkout.metadata),
+      checkout.clientTokenSha256,
+      checkout.expiresAt,
+      checkout.now,
+    ],
+  );
+  return toCheckout(rows[0]!);
+}
+
+/** `forUpdate` locks the row until the transaction ends: use it before any change guarded by a status. */
+export async function findCheckout(
+  db: Queryable,
+  scope: Scope,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<Checkout | undefined> {
+  const { rows } = await db.query<CheckoutRow>(
+    `SELECT ${COLUMNS} FROM checkouts WHERE id = $1 AND merchant_id = $2 AND livemode = $3
+     ${options.forUpdate ? 'FOR UPDATE' : ''}`,
+    [id, scope.merchantId, scope.livemode],
+  );
+  return rows[0] ? toCheckout(rows[0]) : undefined;
+}
+
+/**
+ * Whose checkout an id is, for callers that hold only the id and have authenticated it another way (the
+ * hosted page after `verifyCheckoutUrlSignature`); then use the scoped functions.
+ */
+export async function findCheckoutScope(db: Queryable, id: string): Promise<Scope | undefined> {
+  const { rows } = await db.query<{ merchant_id: string; livemode: boolean }>(
+    'SELECT merchant_id, livemode FROM checkouts WHERE id = $1',
+    [id],
+  );
+  return rows[0] ? { merchantId: rows[0].merchant_id, livemode: rows[0].livemode } : undefined;
+}
+
+export type CheckoutListFilters = {
+  limit: number;
+  startingAfter?: string | undefined;
+  status?: CheckoutStatus | undefined;
+  merchantOrderId?: string | undefined;
+  customerId?: string | undefined;
+  createdGte?: Date | undefined;
+  createdLte?: Date | undefined;
+};
+
+/** Newest first; fetches `limit + 1` rows so the caller can tell whether there is a next page. */
+export async function listCheckouts(
+  db: Queryable,
+  scope: Scope,
+  filters: CheckoutListFilters,
+): Promise<Checkout[]> {
+  const values: unknown[] = [scope.merchantId, scope.livemode];
+  const conditions = ['checkouts.merchant_id = $1', 'checkouts.livemode = $2'];
+  const add = (sql: (index: number) => string, value: unknown) => {
+    values.push(value);
+    conditions.push(sql(values.length));
+  };
+  if (filters.status !== undefined) add((i) => `checkouts.status = $${i}`, filters.status);
+  if (filters.merchantOrderId !== undefined) {
+    add(
+      (i) =>
+        `EXISTS (SELECT 1 FROM orders o WHERE o.checkout_id = checkouts.id AND o.merchant_order_id = $${i})`,
+      filters.merchantOrderId,
+    );
+  }
+  if (filters.customerId !== undefined) {
+    add(
+      (i) => `EXISTS (SELECT 1 FROM orders o WHERE o.checkout_id = checkouts.id AND o.customer_id = $${i})`,
+      filters.customerId,
+    );
+  }
+  if (filters.createdGte !== undefined) add((i) => `checkouts.created_at >= $${i}`, filters.createdGte);
+  if (filters.createdLte !== undefined) add((i) => `checkouts.created_at <= $${i}`, filters.createdLte);
+  if (filters.startingAfter !== undefined) add((i) => cursorCondition('checkouts', i), filters.startingAfter);
+  values.push(filters.limit + 1);
+  const { rows } = await db.query<CheckoutRow>(
+    `SELECT ${COLUMNS} FROM checkouts WHERE ${conditions.join(' AND ')}
+     ORDER BY checkouts.created_at DESC, checkouts.id DESC LIMIT $${values.length}`,
+    values,
+  );
+  return rows.map(toCheckout);
+}
+
+/** Records that the order changed (PUT): the session's version moves with it. */
+export async function touchCheckout(
+  tx: Queryable,
+  scope: Scope,
+  id: string,
+  now: Date,
+): Promise<Checkout | undefined> {
+  const { rows } = await tx.query<CheckoutRow>(
+    `UPDATE checkouts SET updated_at = $1, version = version + 1
+     WHERE id = $2 AND merchant_id = $3 AND livemode = $4 RETURNING ${COLUMNS}`,
+    [now, id, scope.merchantId, scope.livemode],
+  );
+  return rows[0] ? toCheckout(rows[0]) : undefined;
+}
+
+const CLOSED_AT_COLUMN: Record<ClosedCheckoutStatus, string> = {
+  COMPLETED: 'completed_at',
+  CANCELED: 'canceled_at',
+  EXPIRED: 'expired_at',
+};
+
+/**
+ * Closes an OPEN session (conditional UPDATE: returns undefined when it was no longer OPEN) and clears any
+ * in-flight payment marker. Callers check the transition against `checkoutStateMachine` first.
+ */
+export async function closeCheckoutRow(
+  tx: Queryable,
+  scope: Scope,
+  id: string,
+  status: ClosedCheckoutStatus,
+  now: Date,
+): Promise<Checkout | undefined> {
+  const { rows } = await tx.query<CheckoutRow>(
+    `UPDATE checkouts SET status = $1, ${CLOSED_AT_COLUMN[status]} = $2, updated_at = $2, version = version + 1,
+       active_payment_id = NULL
+     WHERE id = $3 AND merchant_id = $4 AND livemode = $5 AND status = 'OPEN' RETURNING ${COLUMNS}`,
+    [status, now, id, scope.merchantId, scope.livemode],
+  );
+  return rows[0] ? toCheckout(rows[0]) : undefined;
+}
+
+/**
+ * For the payment flow: mark a payment attempt as in flight (or finished, with null) and remember that a
+ * payment has started, so the order can no longer be replaced. Only an OPEN session accepts a new attempt;
+ * lock the row first (`findCheckout(…, { forUpdate: true })`) to check the rest of the preconditions.
+ */
+export async function setActivePayment(
+  tx: Queryable,
+  scope: Scope,
+  id: string,
+  paymentId: string | null,
+  now: Date,
+): Promise<Checkout | undefined> {
+  const { rows } = await tx.query<CheckoutRow>(
+    `UPDATE checkouts SET active_payment_id = $1, payment_started = payment_started OR $1 IS NOT NULL,
+       updated_at = $2, version = version + 1
+     WHERE id = $3 AND merchant_id = $4 AND livemode = $5 AND status = 'OPEN' RETURNING ${COLUMNS}`,
+    [paymentId, now, id, scope.merchantId, scope.livemode],
+  );
+  return rows[0] ? toCheckout(rows[0]) : undefined;
+}
+
+/**
+ * The expiry sweep's claim: OPEN sessions past their deadline with no payment in flight, oldest first, locked
+ * with SKIP LOCKED so several gateway processes (or a request locking one session) never wait on each other
+ * or expire a session twice. The row lock re-checks the WHERE clause on the latest row version.
+ */
+export async function claimDueCheckouts(tx: Queryable, now: Date, limit: number): Promise<Checkout[]> {
+  const { rows } = await tx.query<CheckoutRow>(
+    `SELECT ${COLUMNS} FROM checkouts
+      WHERE status = 'OPEN' AND active_payment_id IS NULL AND expires_at <= $1
+      ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [now, limit],
+  );
+  return rows.map(toCheckout);
+}

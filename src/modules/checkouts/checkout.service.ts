@@ -1,0 +1,326 @@
+import type { Database, Queryable } from '../../db/client.ts';
+import { compileEgressPolicy, type CompiledEgressPolicy } from '../../egress/index.ts';
+import { addSeconds, type Clock } from '../../lib/clock.ts';
+import { AppError, invalidStateError, notFoundError, validationError } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import type { Keyring } from '../../lib/keyring.ts';
+import { emitEvent } from '../events/event.repository.ts';
+import { findMerchantById } from '../merchants/merchant.repository.ts';
+import { upsertCustomer } from '../orders/customer.repository.ts';
+import {
+  findOrderByCheckoutId,
+  findOrdersByCheckoutIds,
+  insertOrder,
+  replaceOrderContent,
+  updateOrderState,
+} from '../orders/order.repository.ts';
+import { emitOrderEvent } from '../orders/order.service.ts';
+import { countPaymentLinkCompletion } from '../payment-links/payment-link.completion.ts';
+import type { OrderStatus } from '../orders/order.states.ts';
+import { orderStateMachine } from '../orders/order.states.ts';
+import type { Order, OrderInput } from '../orders/order.types.ts';
+import { presentCheckout } from './checkout.presenter.ts';
+import {
+  claimDueCheckouts,
+  closeCheckoutRow,
+  findCheckout,
+  insertCheckout,
+  listCheckouts,
+  touchCheckout,
+  type CheckoutListFilters,
+} from './checkout.repository.ts';
+import type { CreateCheckoutRequest } from './checkout.schemas.ts';
+import { checkoutEventType, checkoutStateMachine, type ClosedCheckoutStatus } from './checkout.states.ts';
+import { newClientToken } from './checkout.tokens.ts';
+import type { Checkout, CheckoutWithOrder, Scope } from './checkout.types.ts';
+import { checkCheckoutUrls, mergeCallbacks } from './checkout.urls.ts';
+
+/**
+ * Checkout sessions: create, read, replace the order, close (complete / cancel / expire) and the expiry sweep.
+ * Every function that changes something takes the caller's transaction and writes its events with it.
+ */
+
+export type CheckoutServiceDeps = {
+  clock: Clock;
+  keyring: Keyring;
+  /** Base of `checkout_redirect_url`. */
+  publicUrl: string;
+  /** Judges callback URLs at registration (literal private addresses, localhost in production). */
+  egressPolicy: CompiledEgressPolicy;
+};
+
+/**
+ * The dependencies from the composition root (`Services` fits): the egress policy follows the environment —
+ * production refuses loopback callback hosts unless allow-listed, development and test allow them.
+ */
+export function checkoutServiceDeps(services: {
+  config: { publicUrl: string; environment: string; egressAllowList: string[] };
+  clock: Clock;
+  keyring: Keyring;
+}): CheckoutServiceDeps {
+  return {
+    clock: services.clock,
+    keyring: services.keyring,
+    publicUrl: services.config.publicUrl,
+    egressPolicy: compileEgressPolicy({
+      mode: services.config.environment === 'production' ? 'production' : 'development',
+      allowList: services.config.egressAllowList,
+    }),
+  };
+}
+
+/** True while a shopper may still pay: OPEN and before its deadline (the sweep may not have run yet). */
+export function isCheckoutPayable(checkout: Checkout, now: Date): boolean {
+  return checkout.status === 'OPEN' && checkout.expiresAt.getTime() > now.getTime();
+}
+
+export async function createCheckout(
+  tx: Queryable,
+  deps: CheckoutServiceDeps,
+  scope: Scope,
+  request: CreateCheckoutRequest,
+): Promise<{ checkout: CheckoutWithOrder; clientToken: string }> {
+  const merchant = await findMerchantById(tx, scope.merchantId);
+  if (!merchant) throw notFoundError('merchant', scope.merchantId);
+
+  const { callbacks, fromDefaults } = mergeCallbacks(merchant.defaultCallbacks, request.callbacks);
+  const urlErrors = checkCheckoutUrls(
+    {
+      completedRedirectUrl: request.completed_redirect_url,
+      canceledRedirectUrl: request.canceled_redirect_url,
+      callbacks,
+      fromDefaults,
+    },
+    scope.livemode,
+    deps.egressPolicy,
+  );
+  if (urlErrors.length > 0) throw validationError(urlErrors);
+
+  const now = deps.clock.now();
+  const { token, digest } = newClientToken();
+  const checkout = await insertCheckout(tx, scope, {
+    id: newId('chk'),
+    completedRedirectUrl: request.completed_redirect_url,
+    canceledRedirectUrl: request.canceled_redirect_url,
+    callbacks,
+    capture: request.capture ?? merchant.defaultCapture,
+    allowSavePaymentMethods: request.allow_save_payment_methods,
+    locale: request.locale ?? merchant.defaultLocale,
+    paymentMethods: request.payment_methods ?? null,
+    metadata: request.metadata,
+    clientTokenSha256: digest,
+    expiresAt: addSeconds(now, request.expires_in_seconds ?? merchant.defaultSessionLifetimeSeconds),
+    now,
+  });
+  const order = await insertOrderFor(tx, scope, checkout.id, request.order, now);
+  const created = { checkout, order };
+  await emitCheckoutEvent(tx, deps, created, 'checkout.created');
+  await emitOrderEvent(tx, order, 'order.created');
+  return { checkout: created, clientToken: token };
+}
+
+async function insertOrderFor(tx: Queryable, scope: Scope, checkoutId: string, input: OrderInput, now: Date) {
+  const customer = input.customer ? await upsertCustomer(tx, scope, input.customer, now) : null;
+  return insertOrder(tx, scope, {
+    id: newId('ord'),
+    checkoutId,
+    input,
+    customerId: customer?.id ?? null,
+    now,
+  });
+}
+
+export async function findCheckoutWithOrder(
+  db: Queryable,
+  scope: Scope,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<CheckoutWithOrder | undefined> {
+  const checkout = await findCheckout(db, scope, id, options);
+  if (!checkout) return undefined;
+  const order = await findOrderByCheckoutId(db, scope, id, options);
+  if (!order) throw new Error(`Checkout ${id} has no order`); // both are written in one transaction
+  return { checkout, order };
+}
+
+export async function getCheckoutWithOrder(
+  db: Queryable,
+  scope: Scope,
+  id: string,
+): Promise<CheckoutWithOrder> {
+  const found = await findCheckoutWithOrder(db, scope, id);
+  if (!found) throw notFoundError('checkout', id);
+  return found;
+}
+
+export async function listCheckoutsWithOrders(
+  db: Queryable,
+  scope: Scope,
+  filters: CheckoutListFilters,
+): Promise<CheckoutWithOrder[]> {
+  const checkouts = await listCheckouts(db, scope, filters);
+  const orders = await findOrdersByCheckoutIds(
+    db,
+    scope,
+    checkouts.map((checkout) => checkout.id),
+  );
+  return checkouts.map((checkout) => ({ checkout, order: orders.get(checkout.id)! }));
+}
+
+/**
+ * `PUT /v1/checkouts/{id}`: replaces the order (lines, amounts, customer, metadata) of an OPEN session as long
+ * as no payment has started. Same order id; the versions of order and session move on.
+ */
+export async function replaceCheckoutOrder(
+  tx: Queryable,
+  deps: CheckoutServiceDeps,
+  scope: Scope,
+  checkoutId: string,
+  input: OrderInput,
+): Promise<CheckoutWithOrder> {
+  const current = await findCheckoutWithOrder(tx, scope, checkoutId, { forUpdate: true });
+  if (!current) throw notFoundError('checkout', checkoutId);
+  const { checkout, order } = current;
+  if (checkout.status !== 'OPEN')
+    throw invalidStateError('checkout', checkout.status, ['OPEN'], 'replace the order of');
+  if (checkout.paymentStarted || checkout.activePaymentId !== null) {
+    throw new AppError(
+      'payment_in_progress',
+      'A payment has already started for this checkout; its order can no longer be replaced. Expire it and create a new checkout instead.',
+    );
+  }
+  if (order.status !== 'CREATED') throw invalidStateError('order', order.status, ['CREATED'], 'replace');
+
+  const now = deps.clock.now();
+  const customer = input.customer ? await upsertCustomer(tx, scope, input.customer, now) : null;
+  const replaced = await replaceOrderContent(tx, scope, order.id, input, customer?.id ?? null, now);
+  const touched = await touchCheckout(tx, scope, checkoutId, now);
+  const result = { checkout: touched!, order: replaced! };
+  await emitOrderEvent(tx, result.order, 'order.updated');
+  await emitCheckoutEvent(tx, deps, result, 'checkout.updated');
+  return result;
+}
+
+/** The order status a session's closing brings with it; COMPLETED leaves the order to the payment flow. */
+function orderStatusOnClose(status: ClosedCheckoutStatus): OrderStatus | undefined {
+  switch (status) {
+    case 'EXPIRED':
+      return 'EXPIRED';
+    case 'CANCELED':
+      return 'CANCELED';
+    case 'COMPLETED':
+      return undefined;
+    default: {
+      const unreachable: never = status;
+      throw new Error(`Unknown checkout status ${String(unreachable)}`);
+    }
+  }
+}
+
+/**
+ * Closes a session: OPEN → COMPLETED | CANCELED | EXPIRED under a row lock, with its event. On CANCELED or
+ * EXPIRED an order that is still CREATED (nothing paid) follows, with `order.updated`; on COMPLETED the
+ * payment flow moves the order itself (PENDING / AUTHORIZED / PAID). Anything but OPEN is a coded 409.
+ *
+ * `refuseWhilePaymentActive` (default true) refuses with `payment_in_progress` while a payment attempt is in
+ * flight; the payment flow completing its own attempt passes false.
+ */
+export async function closeCheckout(
+  tx: Queryable,
+  deps: CheckoutServiceDeps,
+  scope: Scope,
+  checkoutId: string,
+  status: ClosedCheckoutStatus,
+  options: { action: string; refuseWhilePaymentActive?: boolean },
+): Promise<CheckoutWithOrder> {
+  const current = await findCheckoutWithOrder(tx, scope, checkoutId, { forUpdate: true });
+  if (!current) throw notFoundError('checkout', checkoutId);
+  checkoutStateMachine.assertTransition(current.checkout.status, status, options.action);
+  if ((options.refuseWhilePaymentActive ?? true) && current.checkout.activePaymentId !== null) {
+    throw new AppError(
+      'payment_in_progress',
+      `A payment (${current.checkout.activePaymentId}) is in progress for this checkout; try again when it has finished`,
+    );
+  }
+  return applyClose(tx, deps, scope, current, status);
+}
+
+/** The change itself, for a session already locked and checked. */
+async function applyClose(
+  tx: Queryable,
+  deps: CheckoutServiceDeps,
+  scope: Scope,
+  current: CheckoutWithOrder,
+  status: ClosedCheckoutStatus,
+): Promise<CheckoutWithOrder> {
+  const now = deps.clock.now();
+  const checkout = await closeCheckoutRow(tx, scope, current.checkout.id, status, now);
+  if (!checkout)
+    throw new AppError('conflict', `The checkout ${current.checkout.id} changed concurrently; retry`);
+  let order: Order = current.order;
+  const orderStatus = orderStatusOnClose(status);
+  // Only an order with nothing paid follows its session; CREATED → CANCELED / EXPIRED are table edges.
+  if (orderStatus && order.status === 'CREATED') {
+    orderStateMachine.assertTransition(order.status, orderStatus, 'close');
+    order = (await updateOrderState(tx, scope, order.id, 'CREATED', { status: orderStatus }, now)) ?? order;
+  }
+  const closed = { checkout, order };
+  await emitCheckoutEvent(tx, deps, closed, checkoutEventType(status));
+  if (order !== current.order) await emitOrderEvent(tx, order, 'order.updated');
+  // Every path that completes a session comes through here, so a session opened from a payment link is
+  // counted towards the link's cap in the very transaction that completes it (no-op for other sessions).
+  if (status === 'COMPLETED') await countPaymentLinkCompletion(tx, deps, closed);
+  return closed;
+}
+
+export async function emitCheckoutEvent(
+  tx: Queryable,
+  deps: Pick<CheckoutServiceDeps, 'keyring' | 'publicUrl'>,
+  { checkout, order }: CheckoutWithOrder,
+  type: Parameters<typeof emitEvent>[1]['type'],
+) {
+  await emitEvent(tx, {
+    merchantId: checkout.merchantId,
+    livemode: checkout.livemode,
+    type,
+    objectId: checkout.id,
+    objectVersion: checkout.version,
+    checkoutId: checkout.id,
+    orderId: order.id,
+    data: presentCheckout({ checkout, order }, deps),
+  });
+}
+
+export const SWEEP_BATCH_SIZE = 100;
+const SWEEP_MAX_BATCHES = 20;
+
+/**
+ * Expires every OPEN session past its deadline that has no payment attempt in flight, in batches of
+ * `batchSize`, one transaction per batch. Safe with several gateway processes: each batch claims its rows
+ * with FOR UPDATE SKIP LOCKED, so two sweeps never take the same session and never wait for each other. The
+ * session, its order and their events commit together. Returns how many sessions it expired.
+ */
+export async function sweepExpiredCheckouts(
+  db: Database,
+  deps: CheckoutServiceDeps,
+  options: { batchSize?: number; maxBatches?: number } = {},
+): Promise<number> {
+  const batchSize = options.batchSize ?? SWEEP_BATCH_SIZE;
+  const maxBatches = options.maxBatches ?? SWEEP_MAX_BATCHES;
+  let expired = 0;
+  for (let batch = 0; batch < maxBatches; batch += 1) {
+    const count = await db.transaction(async (tx) => {
+      const due = await claimDueCheckouts(tx, deps.clock.now(), batchSize);
+      for (const checkout of due) {
+        const scope = { merchantId: checkout.merchantId, livemode: checkout.livemode };
+        const order = await findOrderByCheckoutId(tx, scope, checkout.id, { forUpdate: true });
+        if (!order) throw new Error(`Checkout ${checkout.id} has no order`);
+        await applyClose(tx, deps, scope, { checkout, order }, 'EXPIRED');
+      }
+      return due.length;
+    });
+    expired += count;
+    if (count < batchSize) break;
+  }
+  return expired;
+}

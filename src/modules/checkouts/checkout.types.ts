@@ -1,0 +1,39 @@
+import type { CallbackUrls } from '../merchants/merchant.types.ts';
+import type { Metadata, Order } from '../orders/order.types.ts';
+import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
+import type { CheckoutStatus } from './checkout.states.ts';
+
+export type CaptureMode = 'automatic' | 'manual';
+
+/** Which merchant and mode an operation acts for; every query filters by both. */
+export type Scope = { merchantId: string; livemode: boolean };
+
+export type Checkout = {
+  id: string;
+  merchantId: string;
+  livemode: boolean;
+  status: CheckoutStatus;
+  completedRedirectUrl: string;
+  canceledRedirectUrl: string;
+  callbacks: CallbackUrls;
+  capture: CaptureMode;
+  allowSavePaymentMethods: boolean;
+  /** `EN`, `ES_LATAM`, `DA` or a BCP 47 tag, as the merchant sent it. */
+  locale: string;
+  /** The checkout's own restriction; null = every method the merchant's settings allow. */
+  paymentMethods: PaymentMethodType[] | null;
+  metadata: Metadata;
+  /** True once a payment attempt was made: the order can no longer be replaced. */
+  paymentStarted: boolean;
+  /** A payment attempt in flight; the expiry sweep skips the session while it is set. */
+  activePaymentId: string | null;
+  expiresAt: Date;
+  completedAt: Date | null;
+  canceledAt: Date | null;
+  expiredAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  version: number;
+};
+
+export type CheckoutWithOrder = { checkout: Checkout; order: Order };

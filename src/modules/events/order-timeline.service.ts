@@ -1,0 +1,63 @@
+import type { Queryable } from '../../db/client.ts';
+import { notFoundError } from '../../lib/errors.ts';
+import { listOrderDeliveryAttempts, type DeliveryAttempt } from '../../outbox/webhook-delivery.repository.ts';
+import { listOrderEvents, type ListedEvent } from './event.repository.ts';
+
+/**
+ * One timeline per order: its state changes (events) and every notification attempt about them, in time
+ * order. Each kind of entry comes from a `TimelineSource`.
+ *
+ * Extension point: callback attempts (a later issue) add a `{ kind: 'callback_attempt', … }` member to
+ * `TimelineEntry`, a source that reads them, and an entry in `DEFAULT_TIMELINE_SOURCES` — nothing else here
+ * changes (the route's response schema gains the matching union member).
+ */
+
+export type WebhookAttemptEntry = DeliveryAttempt & { eventId: string; eventType: string; endpointId: string };
+
+export type TimelineEntry =
+  | { kind: 'event'; at: Date; event: ListedEvent }
+  | { kind: 'webhook_attempt'; at: Date; attempt: WebhookAttemptEntry };
+
+type Scope = { merchantId: string; livemode: boolean };
+
+/** Entries of one kind for an order, oldest first, at most `limit`. */
+export type TimelineSource = (db: Queryable, scope: Scope, orderId: string, limit: number) => Promise<TimelineEntry[]>;
+
+export const eventTimelineSource: TimelineSource = async (db, scope, orderId, limit) =>
+  (await listOrderEvents(db, scope, orderId, limit)).map((event) => ({ kind: 'event', at: event.createdAt, event }));
+
+export const webhookAttemptTimelineSource: TimelineSource = async (db, scope, orderId, limit) =>
+  (await listOrderDeliveryAttempts(db, scope, orderId, limit)).map((attempt) => ({
+    kind: 'webhook_attempt',
+    at: attempt.attemptedAt,
+    attempt,
+  }));
+
+export const DEFAULT_TIMELINE_SOURCES: readonly TimelineSource[] = [eventTimelineSource, webhookAttemptTimelineSource];
+
+/** At the same instant, the state change comes before the notifications about it. */
+const KIND_ORDER: Record<TimelineEntry['kind'], number> = { event: 0, webhook_attempt: 1 };
+
+export const MAX_TIMELINE_ENTRIES = 1_000;
+
+export async function buildOrderTimeline(
+  db: Queryable,
+  scope: Scope,
+  orderId: string,
+  options: { sources?: readonly TimelineSource[]; limit?: number } = {},
+): Promise<{ entries: TimelineEntry[]; hasMore: boolean }> {
+  const { rowCount } = await db.query('SELECT 1 FROM orders WHERE id = $1 AND merchant_id = $2 AND livemode = $3', [
+    orderId,
+    scope.merchantId,
+    scope.livemode,
+  ]);
+  if (!rowCount) throw notFoundError('order', orderId);
+  const limit = options.limit ?? MAX_TIMELINE_ENTRIES;
+  const sources = options.sources ?? DEFAULT_TIMELINE_SOURCES;
+  // Each source returns its oldest `limit + 1`; the merged oldest `limit` are then exact.
+  const lists = await Promise.all(sources.map((source) => source(db, scope, orderId, limit + 1)));
+  const entries = lists
+    .flat()
+    .sort((a, b) => a.at.getTime() - b.at.getTime() || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
+  return { entries: entries.slice(0, limit), hasMore: entries.length > limit };
+}

@@ -1,0 +1,85 @@
+import type { Queryable } from '../../db/client.ts';
+import { newId } from '../../lib/ids.ts';
+import type { Scope } from '../checkouts/checkout.types.ts';
+import type { Customer, CustomerInput } from './order.types.ts';
+
+export type CustomerRow = {
+  id: string;
+  merchant_id: string;
+  livemode: boolean;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+};
+
+/** Also reads the `to_jsonb(customers)` form, whose timestamps arrive as strings. */
+export function toCustomer(row: CustomerRow): Customer {
+  return {
+    id: row.id,
+    merchantId: row.merchant_id,
+    livemode: row.livemode,
+    email: row.email,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    phone: row.phone,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+/** E-mail addresses identify a customer case-insensitively (what shoppers and mail servers do in practice). */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/**
+ * The merchant's customer with this e-mail, created on first sight. Names and phone sent again overwrite the
+ * stored ones (the latest checkout knows best); omitted ones are kept. Concurrent first sights are safe:
+ * ON CONFLICT turns the loser's insert into the update.
+ */
+export async function upsertCustomer(
+  tx: Queryable,
+  scope: Scope,
+  input: CustomerInput,
+  now: Date,
+): Promise<Customer> {
+  const { rows } = await tx.query<CustomerRow>(
+    `INSERT INTO customers (id, merchant_id, livemode, email, email_normalized, first_name, last_name, phone,
+       created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+     ON CONFLICT (merchant_id, livemode, email_normalized) DO UPDATE SET
+       email = EXCLUDED.email,
+       first_name = COALESCE(EXCLUDED.first_name, customers.first_name),
+       last_name = COALESCE(EXCLUDED.last_name, customers.last_name),
+       phone = COALESCE(EXCLUDED.phone, customers.phone),
+       updated_at = CASE
+         WHEN (customers.email, customers.first_name, customers.last_name, customers.phone)
+              IS NOT DISTINCT FROM (EXCLUDED.email, COALESCE(EXCLUDED.first_name, customers.first_name),
+                COALESCE(EXCLUDED.last_name, customers.last_name), COALESCE(EXCLUDED.phone, customers.phone))
+         THEN customers.updated_at ELSE EXCLUDED.updated_at END
+     RETURNING *`,
+    [
+      newId('cus'),
+      scope.merchantId,
+      scope.livemode,
+      input.email,
+      normalizeEmail(input.email),
+      input.first_name ?? null,
+      input.last_name ?? null,
+      input.phone ?? null,
+      now,
+    ],
+  );
+  return toCustomer(rows[0]!);
+}
+
+export async function findCustomer(db: Queryable, scope: Scope, id: string): Promise<Customer | undefined> {
+  const { rows } = await db.query<CustomerRow>(
+    'SELECT * FROM customers WHERE id = $1 AND merchant_id = $2 AND livemode = $3',
+    [id, scope.merchantId, scope.livemode],
+  );
+  return rows[0] ? toCustomer(rows[0]) : undefined;
+}

@@ -1,0 +1,242 @@
+import type { Queryable } from '../../db/client.ts';
+import { cursorCondition } from '../../http/pagination.ts';
+import type { Scope } from '../checkouts/checkout.types.ts';
+import { toCustomer, type CustomerRow } from './customer.repository.ts';
+import type { OrderStatus } from './order.states.ts';
+import type { Metadata, Order, OrderAdjustment, OrderInput, OrderProduct } from './order.types.ts';
+
+type OrderRow = {
+  id: string;
+  merchant_id: string;
+  livemode: boolean;
+  checkout_id: string;
+  status: OrderStatus;
+  merchant_order_id: string;
+  currency: string;
+  country_code: string;
+  subtotal_amount: number;
+  discounts: OrderAdjustment[];
+  taxes: OrderAdjustment[];
+  shipping_amount: number;
+  total_amount: number;
+  products: OrderProduct[];
+  metadata: Metadata;
+  authorized_amount: number;
+  captured_amount: number;
+  refunded_amount: number;
+  created_at: Date;
+  updated_at: Date;
+  version: number;
+  checkout_expires_at: Date;
+  checkout_locale: string;
+  customer: CustomerRow | null;
+};
+
+/** An order is always read with its session's deadline and locale and its customer. */
+const SELECT_ORDER = `
+  SELECT orders.*, checkouts.expires_at AS checkout_expires_at, checkouts.locale AS checkout_locale,
+         CASE WHEN customers.id IS NULL THEN NULL ELSE to_jsonb(customers) END AS customer
+    FROM orders
+    JOIN checkouts ON checkouts.id = orders.checkout_id
+    LEFT JOIN customers ON customers.id = orders.customer_id`;
+
+function toOrder(row: OrderRow): Order {
+  return {
+    id: row.id,
+    merchantId: row.merchant_id,
+    livemode: row.livemode,
+    checkoutId: row.checkout_id,
+    status: row.status,
+    merchantOrderId: row.merchant_order_id,
+    currency: row.currency,
+    countryCode: row.country_code,
+    subtotalAmount: row.subtotal_amount,
+    discounts: row.discounts,
+    taxes: row.taxes,
+    shippingAmount: row.shipping_amount,
+    totalAmount: row.total_amount,
+    products: row.products,
+    customer: row.customer ? toCustomer(row.customer) : null,
+    metadata: row.metadata,
+    authorizedAmount: row.authorized_amount,
+    capturedAmount: row.captured_amount,
+    refundedAmount: row.refunded_amount,
+    expiresAt: row.checkout_expires_at,
+    locale: row.checkout_locale,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+  };
+}
+
+function contentValues(input: OrderInput, customerId: string | null): unknown[] {
+  return [
+    input.merchant_order_id,
+    input.currency,
+    input.country_code,
+    input.subtotal_amount,
+    JSON.stringify(input.discounts),
+    JSON.stringify(input.taxes),
+    input.shipping_amount,
+    input.total_amount,
+    JSON.stringify(input.products),
+    customerId,
+    JSON.stringify(input.metadata),
+  ];
+}
+
+export async function insertOrder(
+  tx: Queryable,
+  scope: Scope,
+  order: { id: string; checkoutId: string; input: OrderInput; customerId: string | null; now: Date },
+): Promise<Order> {
+  await tx.query(
+    `INSERT INTO orders (merchant_order_id, currency, country_code, subtotal_amount, discounts, taxes,
+       shipping_amount, total_amount, products, customer_id, metadata,
+       id, merchant_id, livemode, checkout_id, status, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'CREATED', $16, $16)`,
+    [
+      ...contentValues(order.input, order.customerId),
+      order.id,
+      scope.merchantId,
+      scope.livemode,
+      order.checkoutId,
+      order.now,
+    ],
+  );
+  return (await findOrder(tx, scope, order.id))!;
+}
+
+/** Replaces the content (lines, amounts, customer, metadata) of an order; status and money moved stay. */
+export async function replaceOrderContent(
+  tx: Queryable,
+  scope: Scope,
+  orderId: string,
+  input: OrderInput,
+  customerId: string | null,
+  now: Date,
+): Promise<Order | undefined> {
+  const { rowCount } = await tx.query(
+    `UPDATE orders SET merchant_order_id = $1, currency = $2, country_code = $3, subtotal_amount = $4,
+       discounts = $5, taxes = $6, shipping_amount = $7, total_amount = $8, products = $9, customer_id = $10,
+       metadata = $11, updated_at = $12, version = version + 1
+     WHERE id = $13 AND merchant_id = $14 AND livemode = $15`,
+    [...contentValues(input, customerId), now, orderId, scope.merchantId, scope.livemode],
+  );
+  return rowCount ? findOrder(tx, scope, orderId) : undefined;
+}
+
+export async function findOrder(
+  db: Queryable,
+  scope: Scope,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<Order | undefined> {
+  const { rows } = await db.query<OrderRow>(
+    `${SELECT_ORDER} WHERE orders.id = $1 AND orders.merchant_id = $2 AND orders.livemode = $3
+     ${options.forUpdate ? 'FOR UPDATE OF orders' : ''}`,
+    [id, scope.merchantId, scope.livemode],
+  );
+  return rows[0] ? toOrder(rows[0]) : undefined;
+}
+
+export async function findOrderByCheckoutId(
+  db: Queryable,
+  scope: Scope,
+  checkoutId: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<Order | undefined> {
+  const { rows } = await db.query<OrderRow>(
+    `${SELECT_ORDER} WHERE orders.checkout_id = $1 AND orders.merchant_id = $2 AND orders.livemode = $3
+     ${options.forUpdate ? 'FOR UPDATE OF orders' : ''}`,
+    [checkoutId, scope.merchantId, scope.livemode],
+  );
+  return rows[0] ? toOrder(rows[0]) : undefined;
+}
+
+/** Orders of several checkouts at once (list pages), keyed by checkout id. */
+export async function findOrdersByCheckoutIds(
+  db: Queryable,
+  scope: Scope,
+  checkoutIds: string[],
+): Promise<Map<string, Order>> {
+  if (checkoutIds.length === 0) return new Map();
+  const { rows } = await db.query<OrderRow>(
+    `${SELECT_ORDER} WHERE orders.checkout_id = ANY($1) AND orders.merchant_id = $2 AND orders.livemode = $3`,
+    [checkoutIds, scope.merchantId, scope.livemode],
+  );
+  return new Map(rows.map((row) => [row.checkout_id, toOrder(row)]));
+}
+
+export type OrderListFilters = {
+  limit: number;
+  startingAfter?: string | undefined;
+  merchantOrderId?: string | undefined;
+  status?: OrderStatus | undefined;
+  createdGte?: Date | undefined;
+  createdLte?: Date | undefined;
+};
+
+/** Newest first; fetches `limit + 1` rows so the caller can tell whether there is a next page. */
+export async function listOrders(db: Queryable, scope: Scope, filters: OrderListFilters): Promise<Order[]> {
+  const values: unknown[] = [scope.merchantId, scope.livemode];
+  const conditions = ['orders.merchant_id = $1', 'orders.livemode = $2'];
+  const add = (sql: (index: number) => string, value: unknown) => {
+    values.push(value);
+    conditions.push(sql(values.length));
+  };
+  if (filters.merchantOrderId !== undefined)
+    add((i) => `orders.merchant_order_id = $${i}`, filters.merchantOrderId);
+  if (filters.status !== undefined) add((i) => `orders.status = $${i}`, filters.status);
+  if (filters.createdGte !== undefined) add((i) => `orders.created_at >= $${i}`, filters.createdGte);
+  if (filters.createdLte !== undefined) add((i) => `orders.created_at <= $${i}`, filters.createdLte);
+  if (filters.startingAfter !== undefined) add((i) => cursorCondition('orders', i), filters.startingAfter);
+  values.push(filters.limit + 1);
+  const { rows } = await db.query<OrderRow>(
+    `${SELECT_ORDER} WHERE ${conditions.join(' AND ')}
+     ORDER BY orders.created_at DESC, orders.id DESC LIMIT $${values.length}`,
+    values,
+  );
+  return rows.map(toOrder);
+}
+
+export type OrderStateChange = {
+  status: OrderStatus;
+  authorizedAmount?: number;
+  capturedAmount?: number;
+  refundedAmount?: number;
+};
+
+/**
+ * Moves an order from `expectedStatus` (conditional UPDATE: a concurrent change makes it a no-op that returns
+ * undefined) and sets the amounts given. Callers check the transition against `orderStateMachine` first.
+ */
+export async function updateOrderState(
+  tx: Queryable,
+  scope: Scope,
+  id: string,
+  expectedStatus: OrderStatus,
+  change: OrderStateChange,
+  now: Date,
+): Promise<Order | undefined> {
+  const { rowCount } = await tx.query(
+    `UPDATE orders SET status = $1,
+       authorized_amount = COALESCE($2, authorized_amount),
+       captured_amount = COALESCE($3, captured_amount),
+       refunded_amount = COALESCE($4, refunded_amount),
+       updated_at = $5, version = version + 1
+     WHERE id = $6 AND merchant_id = $7 AND livemode = $8 AND status = $9`,
+    [
+      change.status,
+      change.authorizedAmount ?? null,
+      change.capturedAmount ?? null,
+      change.refundedAmount ?? null,
+      now,
+      id,
+      scope.merchantId,
+      scope.livemode,
+      expectedStatus,
+    ],
+  );
+  return rowCount ? findOrder(tx, scope, id) : undefined;
+}

@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import { zCountryCode, zCurrencyCode, zMinorAmount } from '../../lib/money.ts';
+import { checkOrderTotals } from '../checkouts/order-totals.ts';
+import { ORDER_STATUSES } from './order.states.ts';
+
+/**
+ * The order as merchants send it (seed 004's names) and as the API returns it. Objects are strict: an unknown
+ * field is refused, not ignored, because a misspelt amount field (`shiping_amount`) silently dropped would
+ * change what the shopper pays.
+ */
+
+const MAX_METADATA_KEYS = 50;
+
+/** Free-form data of the merchant, returned in every event and callback. */
+export const zMetadata = z
+  .record(
+    z
+      .string()
+      .min(1, { error: 'metadata keys must not be empty' })
+      .max(40, { error: 'metadata keys are at most 40 characters' }),
+    z.union([z.string().max(500), z.number(), z.boolean(), z.null()], {
+      error: 'metadata values must be strings (≤ 500 characters), numbers, booleans or null',
+    }),
+  )
+  .refine((value) => Object.keys(value).length <= MAX_METADATA_KEYS, {
+    error: `metadata may hold at most ${MAX_METADATA_KEYS} keys`,
+    params: { code: 'too_many_keys' },
+  })
+  .meta({ description: `Up to ${MAX_METADATA_KEYS} keys (≤ 40 characters) with short scalar values` });
+
+const zText = (max: number) => z.string().max(max).regex(/\S/, { error: 'must not be empty or blank' });
+
+export const zOrderAdjustment = z.strictObject({
+  amount: zMinorAmount,
+  description: zText(255).optional(),
+});
+
+export const zOrderProductInput = z.strictObject({
+  id: zText(255).describe("The merchant's product id (returned as product_id)"),
+  name: zText(255),
+  quantity: z.number().int().min(1).max(1_000_000),
+  unit_price: zMinorAmount,
+});
+
+export const zCustomerInput = z.strictObject({
+  first_name: zText(100).optional(),
+  last_name: zText(100).optional(),
+  email: z.email({ error: 'must be an e-mail address such as "shopper@example.com"' }).max(254),
+  phone: z
+    .string()
+    .regex(/^\+?[0-9][0-9 ().-]{3,30}$/, { error: 'must be a phone number such as "+52 55 1234 5678"' })
+    .optional(),
+});
+
+/** Turns a checkOrderTotals pointer (`/total_amount`, `/products/0`) into a zod path. */
+function pointerToPath(pointer: string): (string | number)[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+export const zOrderInput = z
+  .strictObject({
+    merchant_order_id: zText(255).describe("The merchant's own order reference"),
+    currency: zCurrencyCode,
+    country_code: zCountryCode,
+    subtotal_amount: zMinorAmount.describe(
+      'Σ quantity × unit_price of the products (when products are listed)',
+    ),
+    discounts: z.array(zOrderAdjustment).max(50).default([]),
+    taxes: z.array(zOrderAdjustment).max(50).default([]),
+    shipping_amount: zMinorAmount.default(0),
+    total_amount: zMinorAmount.describe('subtotal − Σ discounts + Σ taxes + shipping, exactly'),
+    products: z.array(zOrderProductInput).max(500).default([]),
+    customer: zCustomerInput.optional(),
+    metadata: zMetadata.default({}),
+  })
+  .superRefine((order, ctx) => {
+    // Runs only once every field is well-formed; each broken sum points at the field to fix.
+    for (const error of checkOrderTotals(order, '')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: pointerToPath(error.pointer),
+        message: error.message,
+        params: { code: error.code },
+      });
+    }
+  })
+  .meta({
+    id: 'OrderContent',
+    description: 'The order of a checkout; every amount is an integer of minor units',
+  });
+
+const zTimestamp = z
+  .string()
+  .meta({ description: 'RFC 3339 UTC timestamp', example: '2025-01-31T12:00:00.000Z' });
+
+export const ZCustomer = z
+  .object({
+    object: z.literal('customer'),
+    customer_id: z.string(),
+    first_name: z.string().nullable(),
+    last_name: z.string().nullable(),
+    email: z.string(),
+    phone: z.string().nullable(),
+    created_at: zTimestamp,
+    updated_at: zTimestamp,
+  })
+  .meta({ id: 'Customer' });
+
+const ZAdjustmentOut = z.object({ amount: z.number().int(), description: z.string().optional() });
+
+export const ZOrder = z
+  .object({
+    object: z.literal('order'),
+    order_id: z.string(),
+    livemode: z.boolean(),
+    checkout_id: z.string(),
+    status: z.enum(ORDER_STATUSES),
+    merchant_order_id: z.string(),
+    country: z.string().describe("The country's name in the checkout's locale"),
+    country_code: z.string(),
+    currency: z.string(),
+    subtotal_amount: z.number().int(),
+    discounts: z.array(ZAdjustmentOut),
+    taxes: z.array(ZAdjustmentOut),
+    shipping_amount: z.number().int(),
+    total_amount: z.number().int(),
+    products: z.array(
+      z.object({
+        product_id: z.string(),
+        name: z.string(),
+        quantity: z.number().int(),
+        unit_price: z.number().int(),
+      }),
+    ),
+    customer: ZCustomer.nullable(),
+    authorized_amount: z.number().int(),
+    captured_amount: z.number().int(),
+    refunded_amount: z.number().int(),
+    metadata: z.record(z.string(), z.unknown()),
+    placed_at: zTimestamp,
+    expires_at: zTimestamp.describe("The checkout session's deadline"),
+    updated_at: zTimestamp,
+    version: z.number().int(),
+  })
+  .meta({ id: 'Order' });
+
+export type OrderResource = z.infer<typeof ZOrder>;
+export type CustomerResource = z.infer<typeof ZCustomer>;

@@ -1,0 +1,68 @@
+import type { OrderStatus } from './order.states.ts';
+
+/** An amount line that is not a product: a discount or a tax, in minor units of the order's currency. */
+export type OrderAdjustment = { amount: number; description?: string };
+
+export type OrderProduct = { id: string; name: string; quantity: number; unit_price: number };
+
+export type Customer = {
+  id: string;
+  merchantId: string;
+  livemode: boolean;
+  email: string;
+  firstName: string | null;
+  lastName: string | null;
+  phone: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export type CustomerInput = { email: string; first_name?: string; last_name?: string; phone?: string };
+
+/**
+ * The order's content as a merchant sends it (request names). Amounts are validated safe integers of minor
+ * units and add up (`checkOrderTotals`) before they reach a repository.
+ */
+export type OrderInput = {
+  merchant_order_id: string;
+  currency: string;
+  country_code: string;
+  subtotal_amount: number;
+  discounts: OrderAdjustment[];
+  taxes: OrderAdjustment[];
+  shipping_amount: number;
+  total_amount: number;
+  products: OrderProduct[];
+  customer?: CustomerInput | undefined;
+  metadata: Metadata;
+};
+
+export type Metadata = Record<string, string | number | boolean | null>;
+
+export type Order = {
+  id: string;
+  merchantId: string;
+  livemode: boolean;
+  checkoutId: string;
+  status: OrderStatus;
+  merchantOrderId: string;
+  currency: string;
+  countryCode: string;
+  subtotalAmount: number;
+  discounts: OrderAdjustment[];
+  taxes: OrderAdjustment[];
+  shippingAmount: number;
+  totalAmount: number;
+  products: OrderProduct[];
+  customer: Customer | null;
+  metadata: Metadata;
+  authorizedAmount: number;
+  capturedAmount: number;
+  refundedAmount: number;
+  /** The checkout session's deadline and locale (the order is read together with its session). */
+  expiresAt: Date;
+  locale: string;
+  createdAt: Date;
+  updatedAt: Date;
+  version: number;
+};

@@ -1,0 +1,652 @@
+import type { Database, Queryable } from '../../db/client.ts';
+import {
+  isConnectorError,
+  toAppError,
+  type AuthorizeResult,
+  type Connector,
+  type ConnectorPaymentStatus,
+  type ConnectorStatusUpdate,
+  type OperationFailureCode,
+  type OperationResult,
+  type PaymentMethodData,
+} from '../../connectors/connector.ts';
+import type { ConnectorRegistry } from '../../connectors/registry.ts';
+import { cardFingerprint, cardLast4, detectCardBrand } from '../../lib/card.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { AppError, invalidStateError, notFoundError } from '../../lib/errors.ts';
+import { createHash } from 'node:crypto';
+import { newId } from '../../lib/ids.ts';
+import type { Keyring } from '../../lib/keyring.ts';
+import { findCheckout, setActivePayment } from '../checkouts/checkout.repository.ts';
+import { closeCheckout, type CheckoutServiceDeps } from '../checkouts/checkout.service.ts';
+import type { Checkout, Scope } from '../checkouts/checkout.types.ts';
+import { emitEvent } from '../events/event.repository.ts';
+import type { EventType } from '../events/event.types.ts';
+import { findOrderByCheckoutId, updateOrderState } from '../orders/order.repository.ts';
+import { emitOrderEvent } from '../orders/order.service.ts';
+import { orderStateMachine, type OrderStatus } from '../orders/order.states.ts';
+import type { Order } from '../orders/order.types.ts';
+import { evaluatePaymentMethods, type Device } from '../payment-methods/eligibility.ts';
+import { getPaymentMethodSettings } from '../payment-methods/payment-method-settings.service.ts';
+import { createPaymentOperations, followPaymentWithOrder } from './payment-operations.service.ts';
+import { presentPayment } from './payment.presenter.ts';
+import {
+  findAbandonedActionPayments,
+  findPaymentById,
+  findPendingMoneyOperations,
+  findStuckProcessingPayments,
+  findUncapturedAutomaticPayments,
+  insertCapture,
+  insertProcessingPayment,
+  listCaptures,
+  recordConnectorNotification,
+  settleMoneyOperation,
+  sumCommittedAmount,
+  updatePayment,
+  type PaymentChange,
+} from './payment.repository.ts';
+import { paymentStateMachine, type PaymentStatus } from './payment.states.ts';
+import type { Capture, Payment, PaymentCard, PaymentChannel } from './payment.types.ts';
+
+/**
+ * Paying a checkout: one pipeline per attempt (ARCHITECTURE rule 3).
+ *
+ *   1. start    — one transaction: lock the session, check it is OPEN, unexpired, with no attempt in flight
+ *                 and the method eligible; insert the payment as PENDING + `processing_since`, and mark it
+ *                 as the session's active attempt. At most one attempt per session is ever in flight (row
+ *                 lock + conditional update + a partial unique index), so double clicks, reloads, two tabs
+ *                 and parallel API calls end in ONE authorization at the processor.
+ *   2. authorize — the processor call, outside any transaction, with the payment id as idempotency key
+ *                 (a retried call returns the first answer, never a second charge). Retryable failures are
+ *                 retried briefly; if the answer stays unknown the payment stays "processing".
+ *   3. settle   — one transaction: record the outcome, move payment / order / session forward, emit events.
+ *                 Every path that learns an outcome (the direct answer, the shopper returning from 3-D
+ *                 Secure, a processor notification, the recovery worker) goes through the same `settle`,
+ *                 which ignores anything that would not move the payment forward — so duplicates and late
+ *                 answers are harmless.
+ *   4. capture  — `automatic` sessions capture right after authorization (a separate processor call, with
+ *                 its own child row and idempotency key); if that is interrupted, recovery finishes it.
+ *
+ * Recovery (`recover`) reconciles what a crash or a lost answer left behind: payments processing for longer
+ * than PROCESSING_RECOVERY_MS are looked up at the processor by payment id; actions the shopper abandoned
+ * for ACTION_TIMEOUT_MS are canceled; automatic captures that never ran are run; pending captures retried.
+ */
+
+export const PROCESSING_RECOVERY_MS = 30_000;
+export const ACTION_TIMEOUT_MS = 15 * 60_000;
+const AUTHORIZE_RETRY_DELAYS_MS = [100, 400];
+
+export type PaymentFlowDeps = {
+  db: Database;
+  clock: Clock;
+  keyring: Keyring;
+  connectors: ConnectorRegistry;
+  checkoutDeps: CheckoutServiceDeps;
+};
+
+export type PayCheckoutInput = {
+  scope: Scope;
+  checkoutId: string;
+  /**
+   * A deterministic id (from `paymentIdForIdempotencyKey`) makes the call resumable: if a payment with this
+   * id exists, the call continues it (re-asking the processor with the same idempotency key) instead of
+   * starting another. Without it, a fresh id is drawn.
+   */
+  paymentId?: string;
+  channel: PaymentChannel;
+  method: PaymentMethodData;
+  device: Device;
+  /** Where the shopper lands after a 3-D Secure challenge or wallet approval. */
+  returnUrl: (paymentId: string) => string;
+  /** The saved card being charged (its data is in `method`, as a stored credential), recorded on the payment. */
+  savedPaymentMethodId?: string | null;
+};
+
+/** What an attempt came to, for the caller to answer the shopper or the API client. */
+export type PaymentOutcome = 'succeeded' | 'authorized' | 'pending' | 'requires_action' | 'rejected' | 'canceled' | 'processing';
+
+export type PaymentAttempt = { payment: Payment; outcome: PaymentOutcome };
+
+/** A capture's row after `capturePayment`; `refusal` when the processor refused it (the row is FAILED). */
+export type CaptureAttempt = {
+  payment: Payment;
+  capture: Capture;
+  refusal?: { code: OperationFailureCode; message: string };
+};
+
+/** What the processor said about an authorization, normalised for `settle`. */
+type AuthorizationOutcome =
+  | { status: 'authorized'; connectorReference: string }
+  | { status: 'pending'; connectorReference: string }
+  | { status: 'requires_action'; connectorReference: string; actionUrl: string }
+  | { status: 'declined'; connectorReference?: string; declineCode: string; message: string }
+  | { status: 'failed'; message: string }
+  | { status: 'abandoned'; message: string };
+
+const TARGET_STATUS: Record<AuthorizationOutcome['status'], PaymentStatus> = {
+  authorized: 'AUTHORIZED',
+  pending: 'PENDING',
+  requires_action: 'REQUIRES_ACTION',
+  declined: 'REJECTED',
+  failed: 'REJECTED',
+  abandoned: 'CANCELED',
+};
+
+const PAYMENT_EVENT: Record<PaymentStatus, EventType> = {
+  PENDING: 'payment.pending',
+  REQUIRES_ACTION: 'payment.requires_action',
+  AUTHORIZED: 'payment.authorized',
+  SUCCEEDED: 'payment.succeeded',
+  REJECTED: 'payment.rejected',
+  CANCELED: 'payment.canceled',
+};
+
+export function outcomeOf(payment: Payment): PaymentOutcome {
+  if (payment.processingSince) return 'processing';
+  switch (payment.status) {
+    case 'SUCCEEDED':
+      return 'succeeded';
+    case 'AUTHORIZED':
+      return 'authorized';
+    case 'PENDING':
+      return 'pending';
+    case 'REQUIRES_ACTION':
+      return 'requires_action';
+    case 'REJECTED':
+      return 'rejected';
+    case 'CANCELED':
+      return 'canceled';
+    default: {
+      const unreachable: never = payment.status;
+      return unreachable;
+    }
+  }
+}
+
+export async function emitPaymentEvent(tx: Queryable, payment: Payment, type: EventType = PAYMENT_EVENT[payment.status]) {
+  await emitEvent(tx, {
+    merchantId: payment.merchantId,
+    livemode: payment.livemode,
+    type,
+    objectId: payment.id,
+    objectVersion: payment.version,
+    orderId: payment.orderId,
+    checkoutId: payment.checkoutId,
+    paymentId: payment.id,
+    data: presentPayment(payment),
+  });
+}
+
+export type PaymentFlow = ReturnType<typeof createPaymentFlow>;
+
+export function createPaymentFlow(deps: PaymentFlowDeps) {
+  const { db, clock } = deps;
+  // Void and refund (order management) live in their own module; capture stays here, next to automatic capture.
+  const operations = createPaymentOperations({ db, clock, connectors: deps.connectors });
+
+  function connectorOf(payment: Pick<Payment, 'connectorId'>): Connector {
+    return deps.connectors.get(payment.connectorId);
+  }
+
+  function describeCard(method: PaymentMethodData): PaymentCard | null {
+    if (method.type !== 'card') return null;
+    const { number, expMonth, expYear } = method.card;
+    return {
+      brand: detectCardBrand(number),
+      last4: cardLast4(number),
+      expMonth,
+      expYear,
+      fingerprint: cardFingerprint(number, deps.keyring.key('card-fingerprint')),
+    };
+  }
+
+  /** Step 1: the guarded start of an attempt. Throws a coded error when the session cannot be paid now. */
+  async function startAttempt(input: PayCheckoutInput): Promise<{ payment: Payment; checkout: Checkout; order: Order }> {
+    const connector = deps.connectors.connectorFor({ livemode: input.scope.livemode });
+    return db.transaction(async (tx) => {
+      const now = clock.now();
+      const checkout = await findCheckout(tx, input.scope, input.checkoutId, { forUpdate: true });
+      if (!checkout) throw notFoundError('checkout', input.checkoutId);
+      if (checkout.status !== 'OPEN') {
+        throw new AppError('invalid_state_transition', `This checkout is ${checkout.status} and accepts no payment`, {
+          extensions: { current_status: checkout.status, allowed_statuses: ['OPEN'] },
+        });
+      }
+      if (checkout.expiresAt <= now) throw new AppError('gone', `This checkout expired at ${checkout.expiresAt.toISOString()}`);
+      if (checkout.activePaymentId) {
+        throw new AppError('payment_in_progress', 'A payment for this checkout is already in progress', {
+          extensions: { payment_id: checkout.activePaymentId },
+        });
+      }
+      const order = await findOrderByCheckoutId(tx, input.scope, checkout.id);
+      if (!order) throw notFoundError('order of checkout', checkout.id);
+
+      const settings = await getPaymentMethodSettings(tx, { clock }, input.scope);
+      const { eligible } = evaluatePaymentMethods(settings, {
+        country: order.countryCode,
+        currency: order.currency,
+        amount: order.totalAmount,
+        device: input.device,
+        allowedMethods: checkout.paymentMethods,
+      });
+      const setting = eligible.find((candidate) => candidate.method === input.method.type);
+      if (!setting) {
+        throw new AppError('payment_method_not_available', `${input.method.type} is not available for this checkout`, {
+          errors: [{ pointer: '/payment_method', code: 'unavailable', message: `${input.method.type} is not offered here` }],
+        });
+      }
+      const card = describeCard(input.method);
+      if (card && setting.card_brands && !setting.card_brands.includes(card.brand)) {
+        throw new AppError('payment_method_not_available', `${card.brand} cards are not accepted here`, {
+          errors: [{ pointer: '/card/number', code: 'unsupported_brand', message: `${card.brand} cards are not accepted` }],
+        });
+      }
+
+      const payment = await insertProcessingPayment(tx, {
+        id: input.paymentId ?? newId('pay'),
+        scope: input.scope,
+        checkoutId: checkout.id,
+        orderId: order.id,
+        channel: input.channel,
+        method: input.method.type,
+        amount: order.totalAmount,
+        currency: order.currency,
+        captureMode: checkout.capture,
+        connectorId: connector.id,
+        card,
+        savedPaymentMethodId: input.savedPaymentMethodId ?? null,
+        now,
+      });
+      const marked = await setActivePayment(tx, input.scope, checkout.id, payment.id, now);
+      if (!marked) throw new AppError('conflict', 'The checkout changed while the payment started; try again');
+      return { payment, checkout: marked, order };
+    });
+  }
+
+  /** Step 2: the processor call. Retryable failures are retried with the same idempotency key. */
+  async function authorize(payment: Payment, input: PayCheckoutInput): Promise<AuthorizationOutcome | undefined> {
+    const connector = connectorOf(payment);
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const result = await connector.authorize({
+          idempotencyKey: payment.id,
+          paymentId: payment.id,
+          amount: payment.amount,
+          currency: payment.currency,
+          livemode: payment.livemode,
+          method: input.method,
+          returnUrl: input.returnUrl(payment.id),
+        });
+        return fromAuthorizeResult(result);
+      } catch (error) {
+        if (!isConnectorError(error)) throw error;
+        if (!error.retryable) return { status: 'failed', message: 'The payment processor could not process this payment' };
+        const delay = AUTHORIZE_RETRY_DELAYS_MS[attempt];
+        // Outcome unknown: the processor may or may not have charged. Leave it "processing" for recovery.
+        if (delay === undefined) return undefined;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  /**
+   * Step 3: move the payment (and its order and session) to what the processor said. Locks session then
+   * payment (the order of every path, so paths never deadlock); a no-op when the payment has already moved
+   * past `outcome` — which is how duplicates, late notifications and concurrent recoveries are absorbed.
+   */
+  async function settle(paymentId: string, outcome: AuthorizationOutcome): Promise<Payment> {
+    return db.transaction(async (tx) => settleInTransaction(tx, paymentId, outcome));
+  }
+
+  async function settleInTransaction(tx: Queryable, paymentId: string, outcome: AuthorizationOutcome): Promise<Payment> {
+    const unlocked = await findPaymentById(tx, paymentId);
+    if (!unlocked) throw notFoundError('payment', paymentId);
+    const scope = { merchantId: unlocked.merchantId, livemode: unlocked.livemode };
+    const checkout = await findCheckout(tx, scope, unlocked.checkoutId, { forUpdate: true });
+    const payment = (await findPaymentById(tx, paymentId, { forUpdate: true }))!;
+    const target = TARGET_STATUS[outcome.status];
+    const transition = paymentStateMachine.check(payment.status, target);
+    const finishesProcessing = payment.processingSince !== null && transition === 'same';
+    if (transition === 'refused' || (transition === 'same' && !finishesProcessing)) return payment;
+
+    const now = clock.now();
+    const change: PaymentChange = { status: target, processingSince: null };
+    if ('connectorReference' in outcome && outcome.connectorReference) change.connectorReference = outcome.connectorReference;
+    if (outcome.status === 'authorized') change.authorizedAmount = payment.amount;
+    if (outcome.status === 'requires_action') change.actionUrl = outcome.actionUrl;
+    if (outcome.status === 'declined') {
+      change.declineCode = outcome.declineCode;
+      change.failureMessage = outcome.message;
+    }
+    if (outcome.status === 'failed' || outcome.status === 'abandoned') change.failureMessage = outcome.message;
+    const updated = await updatePayment(tx, payment.id, change, now);
+
+    const sessionIsOpenForThis = checkout?.status === 'OPEN' && checkout.activePaymentId === payment.id;
+    switch (updated.status) {
+      case 'AUTHORIZED':
+      case 'PENDING':
+        await moveOrder(tx, scope, updated, updated.status === 'AUTHORIZED' ? 'AUTHORIZED' : 'PENDING', {
+          authorizedAmount: updated.status === 'AUTHORIZED' ? updated.amount : undefined,
+        });
+        // Authorized or accepted for later: the session's job is done (SPEC §5, "pending → completes").
+        if (sessionIsOpenForThis) {
+          await closeCheckout(tx, deps.checkoutDeps, scope, checkout.id, 'COMPLETED', {
+            action: 'complete',
+            refuseWhilePaymentActive: false,
+          });
+        }
+        break;
+      case 'REJECTED':
+      case 'CANCELED':
+        // The shopper may try again on an open session; a session already completed (pending payment
+        // declined later) leaves its order with nothing to pay: CANCELED.
+        if (sessionIsOpenForThis) await setActivePayment(tx, scope, checkout.id, null, now);
+        else await moveOrder(tx, scope, updated, 'CANCELED', {});
+        break;
+      case 'REQUIRES_ACTION':
+      case 'SUCCEEDED':
+        break;
+      default: {
+        const unreachable: never = updated.status;
+        throw new Error(`unhandled payment status ${String(unreachable)}`);
+      }
+    }
+    await emitPaymentEvent(tx, updated);
+    return updated;
+  }
+
+  /** Moves the payment's order forward when that is an edge of the order table; otherwise leaves it. */
+  async function moveOrder(
+    tx: Queryable,
+    scope: Scope,
+    payment: Payment,
+    to: OrderStatus,
+    amounts: { authorizedAmount?: number | undefined; capturedAmount?: number | undefined },
+  ): Promise<void> {
+    const order = await findOrderByCheckoutId(tx, scope, payment.checkoutId, { forUpdate: true });
+    if (!order || orderStateMachine.check(order.status, to) !== 'advance') return;
+    const moved = await updateOrderState(
+      tx,
+      scope,
+      order.id,
+      order.status,
+      { status: to, authorizedAmount: amounts.authorizedAmount, capturedAmount: amounts.capturedAmount },
+      clock.now(),
+    );
+    if (moved) await emitOrderEvent(tx, moved, 'order.updated');
+  }
+
+  /** Step 4 for automatic capture; failures leave the payment AUTHORIZED for recovery to capture later. */
+  async function captureAutomatically(payment: Payment): Promise<Payment> {
+    if (payment.status !== 'AUTHORIZED' || payment.captureMode !== 'automatic') return payment;
+    try {
+      const { payment: captured } = await capturePayment(payment, payment.authorizedAmount, automaticCaptureId(payment.id));
+      return captured;
+    } catch {
+      return (await findPaymentById(db, payment.id)) ?? payment;
+    }
+  }
+
+  /**
+   * Captures `amount` of an authorization (default: all that remains capturable). A capture row is inserted
+   * under the payment's row lock after checking what remains (PENDING captures count, so parallel captures
+   * can never exceed the authorization), then the processor is called outside any transaction with the row id
+   * as idempotency key, then the row, the payment and its order are settled under the lock again.
+   *
+   * Answers with the row: SUCCEEDED; FAILED with the processor's `refusal`; or PENDING when the processor's
+   * answer is unknown (timeout) — recovery retries the same key, which never captures twice. Calling it
+   * again with the id of an existing row resumes that row (PENDING) or answers it as settled.
+   */
+  async function capturePayment(payment: Payment, amount?: number, captureId = newId('cap')): Promise<CaptureAttempt> {
+    const capture = await db.transaction(async (tx) => {
+      const locked = (await findPaymentById(tx, payment.id, { forUpdate: true }))!;
+      const previous = (await listCaptures(tx, locked.id)).find((row) => row.id === captureId);
+      if (previous) return previous;
+      if (locked.status !== 'AUTHORIZED' && locked.status !== 'SUCCEEDED') {
+        throw invalidStateError('payment', locked.status, ['AUTHORIZED', 'SUCCEEDED'], 'capture');
+      }
+      // A void in flight marks the payment `processing`; capturing now could race it at the processor.
+      if (locked.processingSince) {
+        throw new AppError('conflict', 'A cancellation of this payment is in progress; it cannot be captured now', {
+          extensions: { current_status: locked.status, processing: true },
+        });
+      }
+      const remaining = locked.authorizedAmount - (await sumCommittedAmount(tx, 'captures', locked.id));
+      const requested = amount ?? remaining;
+      if (remaining < 1 || requested < 1 || requested > remaining) {
+        throw new AppError('amount_exceeds_capturable', `At most ${Math.max(0, remaining)} can still be captured`, {
+          extensions: { capturable_amount: Math.max(0, remaining), currency: locked.currency },
+        });
+      }
+      return insertCapture(tx, { id: captureId, payment: locked, amount: requested, now: clock.now() });
+    });
+    const current = (await findPaymentById(db, payment.id))!;
+    if (capture.status !== 'PENDING') return { payment: current, capture };
+
+    let result: OperationResult;
+    try {
+      result = await connectorOf(current).capture({
+        idempotencyKey: capture.id,
+        connectorReference: current.connectorReference!,
+        amount: capture.amount,
+        currency: current.currency,
+      });
+    } catch (error) {
+      // Unknown outcome (timeout, unreachable): the row stays PENDING and recovery retries the same key.
+      if (isConnectorError(error) && error.retryable) return { payment: current, capture };
+      if (!isConnectorError(error)) throw error;
+      // The processor failed this request outright: nothing was captured, so the amount is capturable again.
+      await settleCapture(payment.id, capture, { status: 'FAILED', failureMessage: 'The payment processor could not process this capture' });
+      throw toAppError(error);
+    }
+    if (result.status === 'pending') return { payment: current, capture };
+    const attempt = await settleCapture(
+      payment.id,
+      capture,
+      result.status === 'succeeded'
+        ? { status: 'SUCCEEDED', connectorReference: result.operationReference }
+        : { status: 'FAILED', connectorReference: result.operationReference, failureMessage: result.message },
+    );
+    return result.status === 'failed' ? { ...attempt, refusal: { code: result.failureCode, message: result.message } } : attempt;
+  }
+
+  /** Records a capture's outcome; a no-op answer when it was settled concurrently (the request and recovery). */
+  async function settleCapture(
+    paymentId: string,
+    capture: Capture,
+    outcome: { status: 'SUCCEEDED' | 'FAILED'; connectorReference?: string; failureMessage?: string },
+  ): Promise<CaptureAttempt> {
+    return db.transaction(async (tx) => {
+      const locked = (await findPaymentById(tx, paymentId, { forUpdate: true }))!;
+      const settled = (await settleMoneyOperation(tx, 'captures', capture.id, outcome, clock.now())) as Capture | undefined;
+      if (!settled) {
+        const stored = (await listCaptures(tx, locked.id)).find((row) => row.id === capture.id) ?? capture;
+        return { payment: locked, capture: stored };
+      }
+      if (settled.status !== 'SUCCEEDED') return { payment: locked, capture: settled };
+      const updated = await updatePayment(
+        tx,
+        locked.id,
+        { status: 'SUCCEEDED', capturedAmount: locked.capturedAmount + settled.amount },
+        clock.now(),
+      );
+      // PAID on the first capture; later partial captures only move the order's amounts.
+      await followPaymentWithOrder(tx, clock, updated);
+      await emitPaymentEvent(tx, updated, 'payment.captured');
+      if (locked.status === 'AUTHORIZED') await emitPaymentEvent(tx, updated, 'payment.succeeded');
+      return { payment: updated, capture: settled };
+    });
+  }
+
+  async function finish(payment: Payment): Promise<PaymentAttempt> {
+    const captured = await captureAutomatically(payment);
+    return { payment: captured, outcome: outcomeOf(captured) };
+  }
+
+  return {
+    /** Pays a checkout: start → authorize → settle → (automatic) capture. */
+    async payCheckout(input: PayCheckoutInput): Promise<PaymentAttempt> {
+      const existing = input.paymentId ? await findPaymentById(db, input.paymentId) : undefined;
+      if (existing) {
+        const sameOwner = existing.merchantId === input.scope.merchantId && existing.livemode === input.scope.livemode;
+        if (!sameOwner || existing.checkoutId !== input.checkoutId) throw new AppError('conflict', 'This payment id belongs to another checkout');
+        if (!existing.processingSince) return finish(existing);
+        // Interrupted before its outcome was recorded: ask again with the same processor idempotency key.
+        const outcome = await authorize(existing, input);
+        if (!outcome) return { payment: existing, outcome: 'processing' };
+        return finish(await settle(existing.id, outcome));
+      }
+      const { payment } = await startAttempt(input);
+      const outcome = await authorize(payment, input);
+      if (!outcome) return { payment: (await findPaymentById(db, payment.id))!, outcome: 'processing' };
+      return finish(await settle(payment.id, outcome));
+    },
+
+    /** The shopper came back from a 3-D Secure challenge or a wallet: ask the processor what happened. */
+    async completeAction(scope: Scope, paymentId: string): Promise<PaymentAttempt> {
+      const payment = await findPaymentById(db, paymentId);
+      if (!payment || payment.merchantId !== scope.merchantId || payment.livemode !== scope.livemode) {
+        throw notFoundError('payment', paymentId);
+      }
+      if (payment.status !== 'REQUIRES_ACTION' || !payment.connectorReference) return finish(payment);
+      const status = await connectorOf(payment).getPaymentStatus({ connectorReference: payment.connectorReference });
+      const outcome = fromPaymentStatus(status);
+      if (!outcome) return { payment, outcome: outcomeOf(payment) };
+      return finish(await settle(payment.id, outcome));
+    },
+
+    /** A processor's asynchronous notification; duplicates (same notification id) are ignored. */
+    async applyStatusUpdate(update: ConnectorStatusUpdate): Promise<void> {
+      const payment = await db.transaction(async (tx) => {
+        const fresh = await recordConnectorNotification(tx, {
+          id: update.notificationId,
+          connectorId: update.connectorId,
+          paymentId: update.paymentId,
+        });
+        if (!fresh) return undefined;
+        const outcome: AuthorizationOutcome =
+          update.status === 'authorized'
+            ? { status: 'authorized', connectorReference: update.connectorReference }
+            : {
+                status: 'declined',
+                connectorReference: update.connectorReference,
+                declineCode: update.declineCode ?? 'payment_rejected',
+                message: 'The payment was declined',
+              };
+        return settleInTransaction(tx, update.paymentId, outcome);
+      });
+      if (payment) await captureAutomatically(payment);
+    },
+
+    capturePayment,
+    /** Voids an authorization with nothing captured (payment and order CANCELED). */
+    cancelPayment: operations.cancelPayment,
+    /** Refunds part or all of what was captured, as a child row. */
+    refundPayment: operations.refundPayment,
+
+    /** Reconciles interrupted work; safe to run in several processes at once. Returns what it settled. */
+    async recover(): Promise<{ processing: number; abandoned: number; captures: number; refunds: number }> {
+      const now = clock.now();
+      let processing = 0;
+      for (const payment of await findStuckProcessingPayments(db, new Date(now.getTime() - PROCESSING_RECOVERY_MS), 50)) {
+        const status = await connectorOf(payment).lookupPayment({ paymentId: payment.id }).catch(() => undefined);
+        if (status === undefined) continue; // processor unreachable: try again next round
+        const outcome = status
+          ? fromPaymentStatus(status)
+          : ({ status: 'failed', message: 'The payment was interrupted before the processor received it' } as const);
+        if (!outcome) continue;
+        await finish(await settle(payment.id, outcome));
+        processing += 1;
+      }
+      let abandoned = 0;
+      for (const payment of await findAbandonedActionPayments(db, new Date(now.getTime() - ACTION_TIMEOUT_MS), 50)) {
+        const status = payment.connectorReference
+          ? await connectorOf(payment).getPaymentStatus({ connectorReference: payment.connectorReference }).catch(() => undefined)
+          : undefined;
+        const outcome = status ? fromPaymentStatus(status) : undefined;
+        await finish(
+          await settle(
+            payment.id,
+            outcome && outcome.status !== 'requires_action'
+              ? outcome
+              : { status: 'abandoned', message: 'The shopper did not complete the authentication in time' },
+          ),
+        );
+        abandoned += 1;
+      }
+      let captures = 0;
+      for (const payment of await findUncapturedAutomaticPayments(db, new Date(now.getTime() - 5_000), 50)) {
+        await captureAutomatically(payment);
+        captures += 1;
+      }
+      for (const pending of await findPendingMoneyOperations(db, 'captures', new Date(now.getTime() - PROCESSING_RECOVERY_MS), 50)) {
+        const payment = await findPaymentById(db, pending.paymentId);
+        if (!payment) continue;
+        await capturePayment(payment, pending.amount, pending.id).catch(() => undefined);
+        captures += 1;
+      }
+      // Refunds whose processor answer was lost: asked again with the same key (the refund's id).
+      const refunds = await operations.resumePendingRefunds(new Date(now.getTime() - PROCESSING_RECOVERY_MS), 50);
+      return { processing, abandoned, captures, refunds };
+    },
+  };
+}
+
+/** A payment id derived from an Idempotency-Key: a retried request finds and resumes the same payment. */
+export function paymentIdForIdempotencyKey(scope: Scope, idempotencyKey: string): string {
+  const digest = createHash('sha256').update(`payment:${scope.merchantId}:${scope.livemode}:${idempotencyKey}`).digest('hex');
+  return `pay_${digest.slice(0, 32)}`;
+}
+
+/** The automatic capture of a payment has a fixed id, so a retry finds (and resumes) the same capture. */
+export function automaticCaptureId(paymentId: string): string {
+  return `cap_${createHash('sha256').update(`auto:${paymentId}`).digest('hex').slice(0, 32)}`;
+}
+
+function fromAuthorizeResult(result: AuthorizeResult): AuthorizationOutcome {
+  switch (result.status) {
+    case 'authorized':
+      return { status: 'authorized', connectorReference: result.connectorReference };
+    case 'pending':
+      return { status: 'pending', connectorReference: result.connectorReference };
+    case 'requires_action':
+      return { status: 'requires_action', connectorReference: result.connectorReference, actionUrl: result.action.url };
+    case 'declined':
+      return {
+        status: 'declined',
+        connectorReference: result.connectorReference,
+        declineCode: result.declineCode,
+        message: result.message,
+      };
+    default: {
+      const unreachable: never = result;
+      throw new Error(`unknown authorization result ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+function fromPaymentStatus(status: ConnectorPaymentStatus): AuthorizationOutcome | undefined {
+  switch (status.status) {
+    case 'authorized':
+      return { status: 'authorized', connectorReference: status.connectorReference };
+    case 'pending':
+      return { status: 'pending', connectorReference: status.connectorReference };
+    case 'requires_action':
+      return status.action
+        ? { status: 'requires_action', connectorReference: status.connectorReference, actionUrl: status.action.url }
+        : undefined;
+    case 'declined':
+      return {
+        status: 'declined',
+        connectorReference: status.connectorReference,
+        declineCode: status.declineCode ?? 'payment_rejected',
+        message: 'The payment was declined',
+      };
+    case 'voided':
+      return { status: 'abandoned', message: 'The authorization was voided' };
+    default: {
+      const unreachable: never = status.status;
+      throw new Error(`unknown processor status ${String(unreachable)}`);
+    }
+  }
+}

@@ -1,0 +1,338 @@
+import type { Queryable } from '../../db/client.ts';
+import type { Scope } from '../checkouts/checkout.types.ts';
+import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
+import type { PaymentStatus } from './payment.states.ts';
+import type { Capture, MoneyOperationStatus, Payment, PaymentCard, PaymentChannel, Refund } from './payment.types.ts';
+
+type PaymentRow = {
+  id: string;
+  merchant_id: string;
+  livemode: boolean;
+  checkout_id: string;
+  order_id: string;
+  status: PaymentStatus;
+  processing_since: Date | null;
+  channel: PaymentChannel;
+  method: PaymentMethodType;
+  amount: number;
+  currency: string;
+  capture_mode: 'automatic' | 'manual';
+  authorized_amount: number;
+  captured_amount: number;
+  refunded_amount: number;
+  connector_id: string;
+  connector_reference: string | null;
+  action_url: string | null;
+  decline_code: string | null;
+  failure_message: string | null;
+  card_brand: string | null;
+  card_last4: string | null;
+  card_exp_month: number | null;
+  card_exp_year: number | null;
+  card_fingerprint: string | null;
+  saved_payment_method_id: string | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+};
+
+function toPayment(row: PaymentRow): Payment {
+  return {
+    id: row.id,
+    merchantId: row.merchant_id,
+    livemode: row.livemode,
+    checkoutId: row.checkout_id,
+    orderId: row.order_id,
+    status: row.status,
+    processingSince: row.processing_since,
+    channel: row.channel,
+    method: row.method,
+    amount: row.amount,
+    currency: row.currency,
+    captureMode: row.capture_mode,
+    authorizedAmount: row.authorized_amount,
+    capturedAmount: row.captured_amount,
+    refundedAmount: row.refunded_amount,
+    connectorId: row.connector_id,
+    connectorReference: row.connector_reference,
+    actionUrl: row.action_url,
+    declineCode: row.decline_code,
+    failureMessage: row.failure_message,
+    card:
+      row.card_brand && row.card_last4
+        ? {
+            brand: row.card_brand,
+            last4: row.card_last4,
+            expMonth: row.card_exp_month ?? 0,
+            expYear: row.card_exp_year ?? 0,
+            fingerprint: row.card_fingerprint ?? '',
+          }
+        : null,
+    savedPaymentMethodId: row.saved_payment_method_id,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export type NewPayment = {
+  id: string;
+  scope: Scope;
+  checkoutId: string;
+  orderId: string;
+  channel: PaymentChannel;
+  method: PaymentMethodType;
+  amount: number;
+  currency: string;
+  captureMode: 'automatic' | 'manual';
+  connectorId: string;
+  card: PaymentCard | null;
+  savedPaymentMethodId: string | null;
+  now: Date;
+};
+
+/** Inserted as PENDING with `processing_since` set: the processor call is about to start. */
+export async function insertProcessingPayment(tx: Queryable, payment: NewPayment): Promise<Payment> {
+  const { rows } = await tx.query<PaymentRow>(
+    `INSERT INTO payments (id, merchant_id, livemode, checkout_id, order_id, status, processing_since, channel, method,
+       amount, currency, capture_mode, connector_id, card_brand, card_last4, card_exp_month, card_exp_year,
+       card_fingerprint, saved_payment_method_id, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $6, $6)
+     RETURNING *`,
+    [
+      payment.id,
+      payment.scope.merchantId,
+      payment.scope.livemode,
+      payment.checkoutId,
+      payment.orderId,
+      payment.now,
+      payment.channel,
+      payment.method,
+      payment.amount,
+      payment.currency,
+      payment.captureMode,
+      payment.connectorId,
+      payment.card?.brand ?? null,
+      payment.card?.last4 ?? null,
+      payment.card?.expMonth ?? null,
+      payment.card?.expYear ?? null,
+      payment.card?.fingerprint ?? null,
+      payment.savedPaymentMethodId,
+    ],
+  );
+  return toPayment(rows[0]!);
+}
+
+export async function findPayment(
+  db: Queryable,
+  scope: Scope,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<Payment | undefined> {
+  const { rows } = await db.query<PaymentRow>(
+    `SELECT * FROM payments WHERE id = $1 AND merchant_id = $2 AND livemode = $3 ${options.forUpdate ? 'FOR UPDATE' : ''}`,
+    [id, scope.merchantId, scope.livemode],
+  );
+  return rows[0] ? toPayment(rows[0]) : undefined;
+}
+
+/** For processor notifications and workers, which act for whichever merchant owns the payment. */
+export async function findPaymentById(
+  db: Queryable,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<Payment | undefined> {
+  const { rows } = await db.query<PaymentRow>(`SELECT * FROM payments WHERE id = $1 ${options.forUpdate ? 'FOR UPDATE' : ''}`, [id]);
+  return rows[0] ? toPayment(rows[0]) : undefined;
+}
+
+export async function listPaymentsOfOrder(db: Queryable, scope: Scope, orderId: string): Promise<Payment[]> {
+  const { rows } = await db.query<PaymentRow>(
+    `SELECT * FROM payments WHERE order_id = $1 AND merchant_id = $2 AND livemode = $3 ORDER BY created_at, id`,
+    [orderId, scope.merchantId, scope.livemode],
+  );
+  return rows.map(toPayment);
+}
+
+export type PaymentChange = Partial<{
+  status: PaymentStatus;
+  processingSince: Date | null;
+  authorizedAmount: number;
+  capturedAmount: number;
+  refundedAmount: number;
+  connectorReference: string;
+  actionUrl: string | null;
+  declineCode: string | null;
+  failureMessage: string | null;
+  savedPaymentMethodId: string;
+}>;
+
+const CHANGE_COLUMNS: Record<keyof PaymentChange, string> = {
+  status: 'status',
+  processingSince: 'processing_since',
+  authorizedAmount: 'authorized_amount',
+  capturedAmount: 'captured_amount',
+  refundedAmount: 'refunded_amount',
+  connectorReference: 'connector_reference',
+  actionUrl: 'action_url',
+  declineCode: 'decline_code',
+  failureMessage: 'failure_message',
+  savedPaymentMethodId: 'saved_payment_method_id',
+};
+
+/** Applies a change to a payment the caller has locked; the version moves with every change. */
+export async function updatePayment(tx: Queryable, id: string, change: PaymentChange, now: Date): Promise<Payment> {
+  const sets: string[] = [];
+  const values: unknown[] = [id, now];
+  for (const [field, column] of Object.entries(CHANGE_COLUMNS) as [keyof PaymentChange, string][]) {
+    if (!(field in change)) continue;
+    values.push(change[field]);
+    sets.push(`${column} = $${values.length}`);
+  }
+  const { rows } = await tx.query<PaymentRow>(
+    `UPDATE payments SET ${sets.join(', ')}${sets.length ? ', ' : ''}updated_at = $2, version = version + 1
+     WHERE id = $1 RETURNING *`,
+    values,
+  );
+  return toPayment(rows[0]!);
+}
+
+/** Payments whose processor call has been in flight since before `before` (a crash, a lost answer). */
+export async function findStuckProcessingPayments(db: Queryable, before: Date, limit: number): Promise<Payment[]> {
+  const { rows } = await db.query<PaymentRow>(
+    `SELECT * FROM payments WHERE processing_since IS NOT NULL AND processing_since < $1 ORDER BY processing_since LIMIT $2`,
+    [before, limit],
+  );
+  return rows.map(toPayment);
+}
+
+/** Payments waiting for the shopper (3-D Secure, wallet) since before `before`. */
+export async function findAbandonedActionPayments(db: Queryable, before: Date, limit: number): Promise<Payment[]> {
+  const { rows } = await db.query<PaymentRow>(
+    `SELECT * FROM payments WHERE status = 'REQUIRES_ACTION' AND processing_since IS NULL AND updated_at < $1
+     ORDER BY updated_at LIMIT $2`,
+    [before, limit],
+  );
+  return rows.map(toPayment);
+}
+
+/** Automatic-capture payments left AUTHORIZED with no capture attempt (the capture step was interrupted). */
+export async function findUncapturedAutomaticPayments(db: Queryable, before: Date, limit: number): Promise<Payment[]> {
+  const { rows } = await db.query<PaymentRow>(
+    `SELECT p.* FROM payments p
+      WHERE p.status = 'AUTHORIZED' AND p.capture_mode = 'automatic' AND p.updated_at < $1
+        AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.payment_id = p.id AND c.status <> 'FAILED')
+      ORDER BY p.updated_at LIMIT $2`,
+    [before, limit],
+  );
+  return rows.map(toPayment);
+}
+
+// ---- captures and refunds: append-only child rows ------------------------------------------------------
+
+type MoneyOperationRow = {
+  id: string;
+  payment_id: string;
+  amount: number;
+  status: MoneyOperationStatus;
+  failure_message: string | null;
+  reason?: string | null;
+  created_at: Date;
+  updated_at: Date;
+};
+
+function toCapture(row: MoneyOperationRow): Capture {
+  return {
+    id: row.id,
+    paymentId: row.payment_id,
+    amount: row.amount,
+    status: row.status,
+    failureMessage: row.failure_message,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toRefund(row: MoneyOperationRow): Refund {
+  return { ...toCapture(row), reason: row.reason ?? null };
+}
+
+export async function insertCapture(
+  tx: Queryable,
+  capture: { id: string; payment: Payment; amount: number; now: Date },
+): Promise<Capture> {
+  const { rows } = await tx.query<MoneyOperationRow>(
+    `INSERT INTO captures (id, payment_id, merchant_id, livemode, amount, status, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $6) RETURNING *`,
+    [capture.id, capture.payment.id, capture.payment.merchantId, capture.payment.livemode, capture.amount, capture.now],
+  );
+  return toCapture(rows[0]!);
+}
+
+export async function insertRefund(
+  tx: Queryable,
+  refund: { id: string; payment: Payment; amount: number; reason: string | null; now: Date },
+): Promise<Refund> {
+  const { rows } = await tx.query<MoneyOperationRow>(
+    `INSERT INTO refunds (id, payment_id, merchant_id, livemode, amount, reason, status, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $7) RETURNING *`,
+    [refund.id, refund.payment.id, refund.payment.merchantId, refund.payment.livemode, refund.amount, refund.reason, refund.now],
+  );
+  return toRefund(rows[0]!);
+}
+
+export async function settleMoneyOperation(
+  tx: Queryable,
+  table: 'captures' | 'refunds',
+  id: string,
+  outcome: { status: 'SUCCEEDED' | 'FAILED'; connectorReference?: string; failureMessage?: string },
+  now: Date,
+): Promise<Capture | Refund | undefined> {
+  const { rows } = await tx.query<MoneyOperationRow>(
+    `UPDATE ${table} SET status = $2, connector_reference = COALESCE($3, connector_reference), failure_message = $4, updated_at = $5
+     WHERE id = $1 AND status = 'PENDING' RETURNING *`,
+    [id, outcome.status, outcome.connectorReference ?? null, outcome.failureMessage ?? null, now],
+  );
+  if (!rows[0]) return undefined;
+  return table === 'captures' ? toCapture(rows[0]) : toRefund(rows[0]);
+}
+
+/** Sum of captures (or refunds) that hold or may hold money: SUCCEEDED and PENDING ones. */
+export async function sumCommittedAmount(tx: Queryable, table: 'captures' | 'refunds', paymentId: string): Promise<number> {
+  const { rows } = await tx.query<{ total: number | null }>(
+    `SELECT COALESCE(sum(amount), 0)::bigint AS total FROM ${table} WHERE payment_id = $1 AND status <> 'FAILED'`,
+    [paymentId],
+  );
+  return rows[0]?.total ?? 0;
+}
+
+export async function listCaptures(db: Queryable, paymentId: string): Promise<Capture[]> {
+  const { rows } = await db.query<MoneyOperationRow>(`SELECT * FROM captures WHERE payment_id = $1 ORDER BY created_at, id`, [paymentId]);
+  return rows.map(toCapture);
+}
+
+export async function listRefunds(db: Queryable, paymentId: string): Promise<Refund[]> {
+  const { rows } = await db.query<MoneyOperationRow>(`SELECT * FROM refunds WHERE payment_id = $1 ORDER BY created_at, id`, [paymentId]);
+  return rows.map(toRefund);
+}
+
+export async function findPendingMoneyOperations(db: Queryable, table: 'captures' | 'refunds', before: Date, limit: number) {
+  const { rows } = await db.query<MoneyOperationRow>(
+    `SELECT * FROM ${table} WHERE status = 'PENDING' AND updated_at < $1 ORDER BY updated_at LIMIT $2`,
+    [before, limit],
+  );
+  return rows.map(table === 'captures' ? toCapture : toRefund);
+}
+
+/** Records a processor notification; false when it was seen before (a duplicate to ignore). */
+export async function recordConnectorNotification(
+  tx: Queryable,
+  notification: { id: string; connectorId: string; paymentId: string },
+): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO connector_notifications (notification_id, connector_id, payment_id) VALUES ($1, $2, $3)
+     ON CONFLICT (notification_id) DO NOTHING`,
+    [notification.id, notification.connectorId, notification.paymentId],
+  );
+  return (rowCount ?? 0) > 0;
+}

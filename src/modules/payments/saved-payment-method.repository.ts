@@ -1,0 +1,107 @@
+import type { Queryable } from '../../db/client.ts';
+import type { Scope } from '../checkouts/checkout.types.ts';
+
+/** SQL of `saved_payment_methods` (migration 0006). Every query filters by merchant, mode and customer. */
+
+export type SavedPaymentMethodRow = {
+  id: string;
+  merchant_id: string;
+  livemode: boolean;
+  customer_id: string;
+  card_brand: string;
+  card_last4: string;
+  card_exp_month: number;
+  card_exp_year: number;
+  card_fingerprint: string;
+  card_encrypted: Buffer;
+  created_at: Date;
+  deleted_at: Date | null;
+};
+
+export type NewSavedCard = {
+  id: string;
+  scope: Scope;
+  customerId: string;
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+  fingerprint: string;
+  /** Sealed card data (see saved-payment-method.service.ts). */
+  encrypted: Buffer;
+  now: Date;
+};
+
+/**
+ * Saves a card, or refreshes the customer's existing entry for the same card (same keyed fingerprint): new
+ * expiry and sealed data, and a removed entry comes back, keeping its id.
+ */
+export async function upsertSavedCard(tx: Queryable, card: NewSavedCard): Promise<SavedPaymentMethodRow> {
+  const { rows } = await tx.query<SavedPaymentMethodRow>(
+    `INSERT INTO saved_payment_methods (id, merchant_id, livemode, customer_id, card_brand, card_last4, card_exp_month,
+       card_exp_year, card_fingerprint, card_encrypted, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     ON CONFLICT (customer_id, card_fingerprint) DO UPDATE SET
+       card_exp_month = EXCLUDED.card_exp_month, card_exp_year = EXCLUDED.card_exp_year,
+       card_encrypted = EXCLUDED.card_encrypted, deleted_at = NULL
+     RETURNING *`,
+    [
+      card.id,
+      card.scope.merchantId,
+      card.scope.livemode,
+      card.customerId,
+      card.brand,
+      card.last4,
+      card.expMonth,
+      card.expYear,
+      card.fingerprint,
+      card.encrypted,
+      card.now,
+    ],
+  );
+  return rows[0]!;
+}
+
+/** The customer's cards that have not been removed, newest first. */
+export async function listSavedCards(db: Queryable, scope: Scope, customerId: string): Promise<SavedPaymentMethodRow[]> {
+  const { rows } = await db.query<SavedPaymentMethodRow>(
+    `SELECT * FROM saved_payment_methods
+      WHERE merchant_id = $1 AND livemode = $2 AND customer_id = $3 AND deleted_at IS NULL
+      ORDER BY created_at DESC, id DESC`,
+    [scope.merchantId, scope.livemode, customerId],
+  );
+  return rows;
+}
+
+export async function findSavedCard(
+  db: Queryable,
+  scope: Scope,
+  customerId: string,
+  id: string,
+): Promise<SavedPaymentMethodRow | undefined> {
+  const { rows } = await db.query<SavedPaymentMethodRow>(
+    `SELECT * FROM saved_payment_methods
+      WHERE id = $1 AND merchant_id = $2 AND livemode = $3 AND customer_id = $4 AND deleted_at IS NULL`,
+    [id, scope.merchantId, scope.livemode, customerId],
+  );
+  return rows[0];
+}
+
+/**
+ * Removes a saved card: the sealed card data is wiped (an empty value), display data and fingerprint stay for
+ * the payments that refer to it. Returns false when there was no such (unremoved) card.
+ */
+export async function removeSavedCard(
+  db: Queryable,
+  scope: Scope,
+  customerId: string,
+  id: string,
+  now: Date,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE saved_payment_methods SET deleted_at = $5, card_encrypted = '\\x'::bytea
+      WHERE id = $1 AND merchant_id = $2 AND livemode = $3 AND customer_id = $4 AND deleted_at IS NULL`,
+    [id, scope.merchantId, scope.livemode, customerId, now],
+  );
+  return (rowCount ?? 0) > 0;
+}

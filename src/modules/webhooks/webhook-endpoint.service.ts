@@ -1,0 +1,187 @@
+import type { Queryable } from '../../db/client.ts';
+import { checkOutboundUrl, type CompiledEgressPolicy } from '../../egress/index.ts';
+import { AppError, invalidStateError, notFoundError, validationError, type FieldError } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import type { Keyring } from '../../lib/keyring.ts';
+import { checkCallbackUrl } from '../../lib/merchant-urls.ts';
+import { cancelPendingDeliveries } from '../../outbox/webhook-delivery.repository.ts';
+import { generateWebhookSecret } from '../../outbox/webhook-signer.ts';
+import { emitEvent, findEvent } from '../events/event.repository.ts';
+import type { StoredEvent } from '../events/event.types.ts';
+import {
+  countWebhookEndpoints,
+  findWebhookEndpoint,
+  insertWebhookEndpoint,
+  listWebhookEndpoints,
+  replaceWebhookEndpointSecret,
+  softDeleteWebhookEndpoint,
+  updateWebhookEndpoint,
+} from './webhook-endpoint.repository.ts';
+import {
+  ALL_EVENTS,
+  MAX_WEBHOOK_ENDPOINTS_PER_MODE,
+  WEBHOOK_ENDPOINT_TRANSITIONS,
+  type MerchantScope,
+  type WebhookEndpoint,
+  type WebhookEndpointStatus,
+} from './webhook-endpoint.types.ts';
+
+/**
+ * Webhook endpoints: registration (URL checked twice — as a merchant URL and against the egress policy;
+ * names are checked again after DNS on every send), event filters, the secret (generated here, returned
+ * once, stored only encrypted), rotation with an overlap, pausing, soft deletion and test pings.
+ * Every function takes the caller's transaction: the change, its events and the idempotency record commit together.
+ */
+
+export type NewWebhookEndpoint = {
+  url: string;
+  description?: string | null;
+  enabledEvents: string[];
+  status?: WebhookEndpointStatus;
+};
+
+export type WebhookEndpointUpdate = {
+  url?: string;
+  description?: string | null;
+  enabledEvents?: string[];
+  status?: WebhookEndpointStatus;
+};
+
+export type WebhookEndpointService = ReturnType<typeof createWebhookEndpointService>;
+
+export const SECRET_PURPOSE = 'webhook-secret-encryption';
+
+export function createWebhookEndpointService(deps: {
+  keyring: Pick<Keyring, 'encrypt'>;
+  egressPolicy: CompiledEgressPolicy;
+}) {
+  function checkUrl(url: string, scope: MerchantScope): FieldError | null {
+    const reason = checkCallbackUrl(url, { livemode: scope.livemode });
+    if (reason) return { pointer: '/url', code: 'invalid_url', message: `url ${reason}` };
+    const refusal = checkOutboundUrl(url, deps.egressPolicy);
+    if (refusal) return { pointer: '/url', code: refusal.code, message: refusal.message };
+    return null;
+  }
+
+  /** `*` stands alone; duplicates are dropped, order kept. */
+  function checkEnabledEvents(events: string[]): { events: string[]; error: FieldError | null } {
+    const unique = [...new Set(events)];
+    if (unique.includes(ALL_EVENTS) && unique.length > 1) {
+      return {
+        events: unique,
+        error: {
+          pointer: '/enabled_events',
+          code: 'wildcard_not_alone',
+          message: 'enabled_events must be either ["*"] or a list of event types, not both',
+        },
+      };
+    }
+    return { events: unique, error: null };
+  }
+
+  async function requireEndpoint(tx: Queryable, scope: MerchantScope, id: string, forUpdate = false) {
+    const endpoint = await findWebhookEndpoint(tx, scope, id, { forUpdate });
+    if (!endpoint) throw notFoundError('webhook endpoint', id);
+    return endpoint;
+  }
+
+  return {
+    get: (db: Queryable, scope: MerchantScope, id: string) => requireEndpoint(db, scope, id),
+
+    list: (db: Queryable, scope: MerchantScope, page: { limit: number; startingAfter?: string }) =>
+      listWebhookEndpoints(db, scope, page),
+
+    async create(tx: Queryable, scope: MerchantScope, input: NewWebhookEndpoint) {
+      const { events, error } = checkEnabledEvents(input.enabledEvents);
+      const errors = [checkUrl(input.url, scope), error].filter((e): e is FieldError => e !== null);
+      if (errors.length > 0) throw validationError(errors);
+      if ((await countWebhookEndpoints(tx, scope)) >= MAX_WEBHOOK_ENDPOINTS_PER_MODE) {
+        throw new AppError(
+          'conflict',
+          `A merchant can have at most ${MAX_WEBHOOK_ENDPOINTS_PER_MODE} webhook endpoints per mode; delete one first`,
+        );
+      }
+      const secret = generateWebhookSecret();
+      const endpoint = await insertWebhookEndpoint(tx, {
+        id: newId('whe'),
+        scope,
+        url: input.url,
+        description: input.description ?? null,
+        enabledEvents: events,
+        status: input.status ?? 'enabled',
+        secretEncrypted: deps.keyring.encrypt(SECRET_PURPOSE, secret),
+      });
+      return { endpoint, secret };
+    },
+
+    async update(tx: Queryable, scope: MerchantScope, id: string, patch: WebhookEndpointUpdate) {
+      const checkedEvents = patch.enabledEvents ? checkEnabledEvents(patch.enabledEvents) : undefined;
+      const errors = [patch.url === undefined ? null : checkUrl(patch.url, scope), checkedEvents?.error ?? null].filter(
+        (e): e is FieldError => e !== null,
+      );
+      if (errors.length > 0) throw validationError(errors);
+      const current = await requireEndpoint(tx, scope, id, true);
+      if (
+        patch.status !== undefined &&
+        patch.status !== current.status &&
+        !WEBHOOK_ENDPOINT_TRANSITIONS[current.status].includes(patch.status)
+      ) {
+        throw invalidStateError('webhook endpoint', current.status, WEBHOOK_ENDPOINT_TRANSITIONS[current.status], `set to ${patch.status}`);
+      }
+      const updated = await updateWebhookEndpoint(tx, id, {
+        url: patch.url,
+        description: patch.description,
+        enabledEvents: checkedEvents?.events,
+        status: patch.status,
+        disabledReason: patch.status === 'disabled' ? 'Disabled by the merchant' : undefined,
+      });
+      if (updated.status === 'disabled' && current.status === 'enabled') {
+        await cancelPendingDeliveries(tx, [id], 'The endpoint was disabled by the merchant');
+      }
+      return updated;
+    },
+
+    async remove(tx: Queryable, scope: MerchantScope, id: string): Promise<void> {
+      await requireEndpoint(tx, scope, id, true);
+      await softDeleteWebhookEndpoint(tx, id);
+      await cancelPendingDeliveries(tx, [id], 'The endpoint was deleted');
+    },
+
+    /** A new secret; the current one keeps signing for `overlapSeconds` (0: stops at once). */
+    async rotateSecret(tx: Queryable, scope: MerchantScope, id: string, overlapSeconds: number) {
+      await requireEndpoint(tx, scope, id, true);
+      const secret = generateWebhookSecret();
+      const endpoint = await replaceWebhookEndpointSecret(
+        tx,
+        id,
+        deps.keyring.encrypt(SECRET_PURPOSE, secret),
+        overlapSeconds,
+      );
+      return { endpoint, secret };
+    },
+
+    /** Emits a `ping` event that the fan-out sends to this endpoint only. */
+    async sendTest(tx: Queryable, scope: MerchantScope, id: string): Promise<StoredEvent> {
+      const endpoint = await requireEndpoint(tx, scope, id);
+      if (endpoint.status !== 'enabled') {
+        throw invalidStateError('webhook endpoint', endpoint.status, ['enabled'], 'send a test event to');
+      }
+      const { id: eventId } = await emitEvent(tx, {
+        merchantId: scope.merchantId,
+        livemode: scope.livemode,
+        type: 'ping',
+        objectId: endpoint.id,
+        objectVersion: endpoint.version,
+        data: {
+          object: 'ping',
+          webhook_endpoint_id: endpoint.id,
+          url: endpoint.url,
+          message: 'A test event from Kassa. Answer 2xx to acknowledge it.',
+        },
+      });
+      return (await findEvent(tx, scope, eventId))!;
+    },
+  };
+}
+
+export type { WebhookEndpoint };

@@ -1,0 +1,406 @@
+import type { Database } from '../db/client.ts';
+import { EgressError, type EgressClient } from '../egress/index.ts';
+import type { Clock } from '../lib/clock.ts';
+import { newSecret } from '../lib/ids.ts';
+import type { Keyring } from '../lib/keyring.ts';
+import { fanOutPendingEvents } from './fan-out.repository.ts';
+import type { OutboxSignal } from './outbox-signal.ts';
+import { judgeAttempt, type AttemptObservation } from './retry-schedule.ts';
+import {
+  cancelPendingDeliveries,
+  claimDueDeliveries,
+  disableGoneEndpoints,
+  recordAttemptResults,
+  releaseDeliveryLeases,
+  type AttemptRecord,
+  type ClaimedDelivery,
+} from './webhook-delivery.repository.ts';
+import { buildWebhookHeaders, buildWebhookPayload } from './webhook-signer.ts';
+
+/**
+ * The webhook delivery worker of one gateway process. Three loops share a queue of leased deliveries:
+ * - fan-out: pending events → delivery rows; the first attempts come back already leased to us;
+ * - claim: leases due deliveries (retries, and first attempts nobody took yet) in batches;
+ * - record: writes finished attempts back, many per statement.
+ * Sends run concurrently, at most `concurrency` at a time, so one slow receiver never holds up the others.
+ * The loops use separate connections, so the database works on fan-out, claims and results in parallel.
+ *
+ * Invariants:
+ * - All state is in the database: a delivery is sent only under its lease, and its result is written only
+ *   while the lease is still ours. A crash loses at most the results not yet written; those deliveries come
+ *   back when their leases expire and are sent again with the same `webhook-id` (at-least-once).
+ * - A queued delivery is started only while enough of its lease remains for a whole attempt; otherwise its
+ *   lease is given back — so two processes never send one delivery at the same time in the normal case.
+ * - `stop()` starts nothing new, gives back unsent leases, waits (bounded) for sends in flight and records
+ *   their results.
+ */
+
+export const RESPONSE_EXCERPT_BYTES = 4096;
+const ENDPOINT_GONE_REASON = 'The endpoint answered 410 Gone to a webhook delivery';
+const RECORD_COALESCE_MS = 5;
+const DUE_BUCKET_MS = 10;
+const ERROR_BACKOFF_MAX_MS = 5_000;
+
+export type WebhookWorkerLogger = {
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+};
+
+export type WebhookDeliveryWorkerOptions = {
+  db: Database;
+  egress: EgressClient;
+  keyring: Keyring;
+  clock: Clock;
+  logger: WebhookWorkerLogger;
+  signal?: OutboxSignal;
+  retrySchedule: readonly number[];
+  leaseSeconds: number;
+  /** Sends in flight at once, per process. */
+  concurrency?: number;
+  /** Deliveries leased per claim; also the most the local queue holds. */
+  claimBatchSize?: number;
+  /** Events fanned out per transaction. */
+  fanOutBatchSize?: number;
+  /** Polling interval right after work was found, and the ceiling it backs off to when idle. */
+  minPollMs?: number;
+  maxPollMs?: number;
+  /** The longest one attempt can take (the egress client's deadline). */
+  attemptTimeoutMs?: number;
+  /** How long `stop()` waits for sends in flight. */
+  stopTimeoutMs?: number;
+  random?: () => number;
+};
+
+export type WebhookDeliveryWorker = {
+  start(): void;
+  /** Look for work now (new events or deliveries were committed in this process). */
+  wake(): void;
+  stop(): Promise<void>;
+};
+
+type Queued = { claimed: ClaimedDelivery; startBy: number };
+type Finished = { record: AttemptRecord; endpointGone: boolean; endpointId: string };
+
+/** A loop's sleep that others can cut short. */
+function createDoorbell() {
+  let ring: ((woken: boolean) => void) | undefined;
+  let rung = false;
+  return {
+    ring() {
+      rung = true;
+      ring?.(true);
+    },
+    /** Resolves true when rung (now or while waiting), false when the timeout elapsed. */
+    wait(timeoutMs: number): Promise<boolean> {
+      if (rung) {
+        rung = false;
+        return Promise.resolve(true);
+      }
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => done(false), timeoutMs);
+        function done(woken: boolean) {
+          clearTimeout(timer);
+          ring = undefined;
+          rung = false;
+          resolve(woken);
+        }
+        ring = done;
+      });
+    },
+  };
+}
+
+export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOptions): WebhookDeliveryWorker {
+  const { db, egress, keyring, clock, logger } = options;
+  const concurrency = options.concurrency ?? 64;
+  const claimBatchSize = options.claimBatchSize ?? 200;
+  const fanOutBatchSize = options.fanOutBatchSize ?? 200;
+  const minPollMs = options.minPollMs ?? 100;
+  const maxPollMs = options.maxPollMs ?? 1_000;
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? 28_000;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+  const random = options.random ?? Math.random;
+  const leaseMs = options.leaseSeconds * 1000;
+  // A delivery must START early enough in its lease that a full attempt still ends inside it. Leases shorter
+  // than two attempts (tests) keep half the lease for the attempt.
+  const startBudgetMs = Math.max(leaseMs - attemptTimeoutMs - 2_000, leaseMs / 2);
+
+  const queue: Queued[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let finished: Finished[] = [];
+  const unsent: ClaimedDelivery[] = [];
+  /**
+   * When retries we scheduled fall due, rounded up to DUE_BUCKET_MS. Only retries due before the next idle
+   * poll are kept (later ones are found by polling), so the set stays small and short delays are exact.
+   */
+  const dueSoon = new Set<number>();
+  let lastClaimWasFull = false;
+  let stopping = false;
+  let loops: Promise<void>[] = [];
+  let unsubscribe: (() => void) | undefined;
+  let recordTimer: NodeJS.Timeout | undefined;
+  const fanOutBell = createDoorbell();
+  const claimBell = createDoorbell();
+  const recordBell = createDoorbell();
+
+  function wake() {
+    fanOutBell.ring();
+    claimBell.ring();
+  }
+
+  function roomInQueue() {
+    return Math.max(0, claimBatchSize - queue.length);
+  }
+
+  function enqueue(deliveries: ClaimedDelivery[], leasedAt: number) {
+    for (const claimed of deliveries) queue.push({ claimed, startBy: leasedAt + startBudgetMs });
+    pump();
+  }
+
+  function pump() {
+    while (!stopping && inFlight.size < concurrency && queue.length > 0) {
+      const item = queue.shift()!;
+      if (performance.now() > item.startBy) {
+        unsent.push(item.claimed);
+        continue;
+      }
+      const task: Promise<void> = deliver(item.claimed)
+        .then((result) => {
+          finished.push(result);
+        })
+        .catch((error: unknown) => logger.error({ err: error, delivery: item.claimed.id }, 'webhook send crashed'))
+        .finally(() => {
+          inFlight.delete(task);
+          pump();
+          // Results wait a few milliseconds so that many share one statement.
+          recordTimer ??= setTimeout(() => {
+            recordTimer = undefined;
+            recordBell.ring();
+          }, RECORD_COALESCE_MS);
+          if (lastClaimWasFull && queue.length < concurrency) claimBell.ring();
+        });
+      inFlight.add(task);
+    }
+  }
+
+  async function deliver(claimed: ClaimedDelivery): Promise<Finished> {
+    const base = { deliveryId: claimed.id, leaseToken: claimed.leaseToken };
+    if (!claimed.endpointActive) {
+      return {
+        record: { ...base, outcome: 'canceled', retryInSeconds: null, error: 'The endpoint was disabled or deleted', attempt: null },
+        endpointGone: false,
+        endpointId: claimed.endpointId,
+      };
+    }
+    const attemptedAt = clock.now();
+    const payload = buildWebhookPayload({
+      type: claimed.eventType,
+      createdAt: claimed.eventCreatedAt,
+      data: claimed.eventData,
+    });
+    const secrets = claimed.secretsEncrypted.map((sealed) =>
+      keyring.decrypt('webhook-secret-encryption', sealed).toString('utf8'),
+    );
+    const headers = buildWebhookHeaders({ webhookId: claimed.eventId, timestamp: attemptedAt, payload, secrets });
+
+    const started = performance.now();
+    let observation: AttemptObservation;
+    let excerpt: string | null = null;
+    let truncated = false;
+    try {
+      const response = await egress.request({
+        url: claimed.url,
+        method: 'POST',
+        headers,
+        body: payload,
+        maxResponseBytes: RESPONSE_EXCERPT_BYTES,
+      });
+      observation = { kind: 'response', status: response.status, headers: response.headers };
+      // Postgres text cannot hold NUL; the excerpt is for people, so drop it.
+      excerpt = response.body.length > 0 ? response.body.toString('utf8').replaceAll('\u0000', '') : null;
+      truncated = response.truncated;
+    } catch (error) {
+      observation = {
+        kind: 'error',
+        error: error instanceof EgressError ? `${error.kind}: ${error.message}` : 'The request failed unexpectedly',
+      };
+      if (!(error instanceof EgressError)) logger.warn({ err: error, delivery: claimed.id }, 'webhook request failed');
+    }
+    const latencyMs = Math.round(performance.now() - started);
+    const verdict = judgeAttempt(observation, {
+      attemptNumber: claimed.attemptNumber,
+      schedule: options.retrySchedule,
+      now: clock.now(),
+      random,
+    });
+    const attempt = {
+      number: claimed.attemptNumber,
+      attemptedAt,
+      url: claimed.url,
+      statusCode: observation.kind === 'response' ? observation.status : null,
+      latencyMs,
+      responseExcerpt: excerpt,
+      responseTruncated: truncated,
+    };
+    if (verdict.result === 'succeeded') {
+      return {
+        record: { ...base, outcome: 'succeeded', retryInSeconds: null, error: null, attempt },
+        endpointGone: false,
+        endpointId: claimed.endpointId,
+      };
+    }
+    return {
+      record: {
+        ...base,
+        outcome: verdict.retryInSeconds === null ? 'failed' : 'retry',
+        retryInSeconds: verdict.retryInSeconds,
+        error: verdict.error,
+        attempt,
+      },
+      endpointGone: verdict.disableEndpoint,
+      endpointId: claimed.endpointId,
+    };
+  }
+
+  /** Writes finished attempts (and gives back unsent leases). On failure the results stay for the next try. */
+  async function record() {
+    if (finished.length > 0) {
+      const batch = finished;
+      finished = [];
+      try {
+        await recordAttemptResults(
+          db,
+          batch.map((f) => f.record),
+        );
+      } catch (error) {
+        finished = batch.concat(finished);
+        throw error;
+      }
+      // The database scheduled each retry at its now() + delay, and that now() is behind ours: waking at
+      // our now + delay is never too early.
+      const recordedAt = performance.now();
+      for (const { record: result } of batch) {
+        const delayMs = (result.retryInSeconds ?? Number.POSITIVE_INFINITY) * 1000;
+        if (result.outcome === 'retry' && delayMs < maxPollMs) {
+          dueSoon.add(Math.ceil((recordedAt + delayMs) / DUE_BUCKET_MS) * DUE_BUCKET_MS);
+        }
+      }
+      if (dueSoon.size > 0) claimBell.ring(); // recompute the claim loop's sleep
+      const gone = [...new Set(batch.filter((f) => f.endpointGone).map((f) => f.endpointId))];
+      if (gone.length > 0) {
+        await db.transaction(async (tx) => {
+          await disableGoneEndpoints(tx, gone, ENDPOINT_GONE_REASON);
+          await cancelPendingDeliveries(tx, gone, 'The endpoint was disabled after answering 410 Gone');
+        });
+      }
+    }
+    if (unsent.length > 0) await releaseDeliveryLeases(db, unsent.splice(0));
+  }
+
+  /** The earliest retry due time we know of; past ones are dropped (the claim that follows takes them). */
+  function takeNextDue(now: number): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const due of dueSoon) {
+      if (due <= now) dueSoon.delete(due);
+      else next = Math.min(next, due);
+    }
+    return next;
+  }
+
+  /**
+   * Runs `turn` until stopped. `turn` returns 'again' (a full batch: go on at once), 'found' (some work)
+   * or 'idle'; the loop then sleeps until rung, or for a poll interval that doubles while idle.
+   */
+  async function runLoop(name: string, bell: ReturnType<typeof createDoorbell>, turn: () => Promise<'again' | 'found' | 'idle'>, nextWakeAt: () => number = () => Number.POSITIVE_INFINITY) {
+    let pollMs = minPollMs;
+    let errorBackoffMs = minPollMs;
+    while (!stopping) {
+      let outcome: 'again' | 'found' | 'idle';
+      try {
+        outcome = await turn();
+        errorBackoffMs = minPollMs;
+      } catch (error) {
+        logger.warn({ err: error, loop: name }, 'webhook worker turn failed; retrying');
+        await bell.wait(errorBackoffMs);
+        errorBackoffMs = Math.min(errorBackoffMs * 2, ERROR_BACKOFF_MAX_MS);
+        continue;
+      }
+      if (stopping) break;
+      if (outcome === 'again') {
+        await new Promise((resolve) => setImmediate(resolve)); // let finished sends run their callbacks
+        continue;
+      }
+      pollMs = outcome === 'found' ? minPollMs : Math.min(pollMs * 2, maxPollMs);
+      const now = performance.now();
+      await bell.wait(Math.max(0, Math.min(pollMs, nextWakeAt() - now)));
+    }
+  }
+
+  async function fanOutTurn() {
+    const leasedAt = performance.now(); // never later than the database's now() for the lease
+    const room = roomInQueue();
+    const fanned = await fanOutPendingEvents(db, fanOutBatchSize, {
+      count: room,
+      seconds: options.leaseSeconds,
+      token: newSecret(12),
+    });
+    enqueue(fanned.leased, leasedAt);
+    if (fanned.deliveries > fanned.leased.length) claimBell.ring(); // left unleased: the claim loop takes them
+    if (fanned.events === fanOutBatchSize) return 'again';
+    return fanned.events > 0 ? 'found' : 'idle';
+  }
+
+  async function claimTurn() {
+    const room = roomInQueue();
+    if (queue.length >= concurrency || room === 0) return 'found'; // sends finishing ring the bell
+    const leasedAt = performance.now();
+    const claimed = await claimDueDeliveries(db, { limit: room, leaseSeconds: options.leaseSeconds, leaseToken: newSecret(12) });
+    lastClaimWasFull = claimed.length === room;
+    enqueue(claimed, leasedAt);
+    if (lastClaimWasFull) return queue.length < concurrency ? 'again' : 'found';
+    return claimed.length > 0 ? 'found' : 'idle';
+  }
+
+  async function recordTurn() {
+    await record();
+    return finished.length >= concurrency ? 'again' : 'idle';
+  }
+
+  return {
+    start() {
+      if (loops.length > 0) return;
+      unsubscribe = options.signal?.subscribe(wake);
+      const guard = (name: string, loop: Promise<void>) =>
+        loop.catch((error: unknown) => logger.error({ err: error, loop: name }, 'webhook worker loop stopped'));
+      loops = [
+        guard('fan-out', runLoop('fan-out', fanOutBell, fanOutTurn)),
+        guard('claim', runLoop('claim', claimBell, claimTurn, () => takeNextDue(performance.now()))),
+        // Results are written when sends ring the bell; the poll only catches leases to give back.
+        guard('record', runLoop('record', recordBell, recordTurn)),
+      ];
+    },
+    wake,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      unsubscribe?.();
+      fanOutBell.ring();
+      claimBell.ring();
+      recordBell.ring();
+      await Promise.all(loops);
+      if (recordTimer) clearTimeout(recordTimer);
+      unsent.push(...queue.splice(0).map((item) => item.claimed));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...inFlight]),
+        new Promise((resolve) => (timer = setTimeout(resolve, stopTimeoutMs))),
+      ]);
+      clearTimeout(timer);
+      try {
+        await record();
+      } catch (error) {
+        logger.warn({ err: error }, 'could not record the last webhook results; their leases will expire');
+      }
+    },
+  };
+}
