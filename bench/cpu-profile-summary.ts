@@ -49,7 +49,16 @@ function functionKey(frame: CallFrame): string {
   return url ? `${name}  ${url}:${frame.lineNumber + 1}` : name;
 }
 
-export function summariseProfile(profile: CpuProfile, top = 25): ProfileSummary {
+/**
+ * `window`: only samples taken in [fromMicros, toMicros] of the profile's clock — V8's monotonic clock,
+ * which on Linux is CLOCK_MONOTONIC, the same as `process.hrtime` in any process — so start-up (module
+ * loading, migrations) and warm-up stay out of the figures.
+ */
+export function summariseProfile(
+  profile: CpuProfile,
+  top = 25,
+  window?: { fromMicros: number; toMicros: number },
+): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -59,8 +68,11 @@ export function summariseProfile(profile: CpuProfile, top = 25): ProfileSummary 
   const inclusive = new Map<string, number>();
   let total = 0;
   let idle = 0;
+  let at = profile.startTime;
   profile.samples.forEach((id, index) => {
     const micros = profile.timeDeltas[index] ?? 0;
+    at += micros;
+    if (window && (at < window.fromMicros || at > window.toMicros)) return;
     const node = byId.get(id);
     if (!node) return;
     total += micros;
@@ -70,8 +82,8 @@ export function summariseProfile(profile: CpuProfile, top = 25): ProfileSummary 
     const module = moduleOf(node.callFrame);
     modules.set(module, (modules.get(module) ?? 0) + micros);
     const seen = new Set<string>();
-    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-      const frame = byId.get(at)!.callFrame;
+    for (let frameId: number | undefined = id; frameId !== undefined; frameId = parent.get(frameId)) {
+      const frame = byId.get(frameId)!.callFrame;
       const url = shortUrl(frame.url);
       if (!url.startsWith('src/')) continue;
       const ownKey = functionKey(frame);

@@ -24,7 +24,22 @@ export type ScenarioResources = {
   gateway_cpu_percent: number;
   postgres_cpu_percent: number | null;
   bench_cpu_percent: number;
+  /** The whole box (all processes, /proc/stat), and what is left after server + PostgreSQL + bench: other
+   * work on the machine (another test run, the baseline server idling, the kernel's softirq) — noise. */
+  box_cpu_percent: number;
+  other_cpu_percent: number;
 };
+
+/** Busy ticks of the whole machine (every CPU) from the first line of /proc/stat. */
+export async function readBoxBusyTicks(): Promise<number> {
+  try {
+    const line = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0]!;
+    const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+    return (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
+  } catch {
+    return 0;
+  }
+}
 
 type ProcStatus = { rssKb: number; anonKb: number; shmemKb: number };
 
@@ -38,13 +53,21 @@ async function readStatus(pid: number): Promise<ProcStatus | undefined> {
   }
 }
 
-/** [ppid, utime + stime in ticks] from /proc/<pid>/stat (the command name may contain spaces and parens). */
-async function readStat(pid: number): Promise<{ ppid: number; ticks: number } | undefined> {
+/**
+ * From /proc/<pid>/stat (the command name may contain spaces and parens): the parent pid, the process's own
+ * CPU ticks, and the ticks of its children that have ended and been waited for (a PostgreSQL backend that
+ * exits — pool idle timeout — is accounted in its postmaster's cutime/cstime, not lost).
+ */
+async function readStat(pid: number): Promise<{ ppid: number; ticks: number; reapedTicks: number } | undefined> {
   try {
     const text = await readFile(`/proc/${pid}/stat`, 'utf8');
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    // After the command: state(0) ppid(1) … utime(11) stime(12)
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+    // After the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14)
+    return {
+      ppid: Number(fields[1]),
+      ticks: Number(fields[11]) + Number(fields[12]),
+      reapedTicks: Number(fields[13]) + Number(fields[14]),
+    };
   } catch {
     return undefined;
   }
@@ -53,7 +76,7 @@ async function readStat(pid: number): Promise<{ ppid: number; ticks: number } | 
 /** Descendants of `rootPid` whose command is `postgres` (not, e.g., a transpiler's helper process). */
 async function findPostgresDescendants(rootPid: number): Promise<{ pid: number; ticks: number }[]> {
   const entries = await readdir('/proc');
-  const stats = new Map<number, { ppid: number; ticks: number }>();
+  const stats = new Map<number, { ppid: number; ticks: number; reapedTicks: number }>();
   await Promise.all(
     entries
       .filter((name) => /^\d+$/.test(name))
@@ -68,7 +91,7 @@ async function findPostgresDescendants(rootPid: number): Promise<{ pid: number; 
     const parent = frontier.pop()!;
     for (const [pid, stat] of stats) {
       if (stat.ppid === parent) {
-        descendants.push({ pid, ticks: stat.ticks });
+        descendants.push({ pid, ticks: stat.ticks + stat.reapedTicks });
         frontier.push(pid);
       }
     }
@@ -100,7 +123,7 @@ export function createProcessMonitor(options: {
   const { serverPid: gatewayPid, postgresParentPid } = options;
   const trackPostgres = postgresParentPid !== undefined;
   let samples: MemorySample[] = [];
-  let window = { at: 0, gatewayTicks: 0, postgresTicks: 0, bench: process.cpuUsage() };
+  let window = { at: 0, gatewayTicks: 0, postgresTicks: 0, boxTicks: 0, bench: process.cpuUsage() };
   let stopped = false;
   let sampling: Promise<void> = Promise.resolve();
 
@@ -109,7 +132,7 @@ export function createProcessMonitor(options: {
     const postgres = trackPostgres
       ? (await findPostgresDescendants(postgresParentPid!)).reduce((sum, child) => sum + child.ticks, 0)
       : 0;
-    return { gateway, postgres };
+    return { gateway, postgres, box: await readBoxBusyTicks() };
   }
 
   async function sample() {
@@ -147,7 +170,13 @@ export function createProcessMonitor(options: {
       await sampling;
       samples = [];
       const ticks = await cpuTicks();
-      window = { at: performance.now(), gatewayTicks: ticks.gateway, postgresTicks: ticks.postgres, bench: process.cpuUsage() };
+      window = {
+        at: performance.now(),
+        gatewayTicks: ticks.gateway,
+        postgresTicks: ticks.postgres,
+        boxTicks: ticks.box,
+        bench: process.cpuUsage(),
+      };
       await sample();
     },
     async collect() {
@@ -157,6 +186,10 @@ export function createProcessMonitor(options: {
       const ticks = await cpuTicks();
       const bench = process.cpuUsage(window.bench);
       const percent = (ticks: number) => Math.round(((ticks / CLOCK_TICKS_PER_SECOND) / seconds) * 100);
+      const gatewayCpu = percent(ticks.gateway - window.gatewayTicks);
+      const postgresCpu = trackPostgres ? percent(ticks.postgres - window.postgresTicks) : null;
+      const benchCpu = Math.round(((bench.user + bench.system) / 1e6 / seconds) * 100);
+      const boxCpu = percent(ticks.box - window.boxTicks);
       const max = (pick: (sample: MemorySample) => number) => Math.round(Math.max(0, ...samples.map(pick)));
       return {
         samples: samples.length,
@@ -164,9 +197,11 @@ export function createProcessMonitor(options: {
         postgres_rss_sum_max_mb: trackPostgres ? max((s) => s.postgresRssSumMb) : null,
         postgres_footprint_max_mb: trackPostgres ? max((s) => s.postgresFootprintMb) : null,
         postgres_processes_max: trackPostgres ? max((s) => s.postgresProcesses) : null,
-        gateway_cpu_percent: percent(ticks.gateway - window.gatewayTicks),
-        postgres_cpu_percent: trackPostgres ? percent(ticks.postgres - window.postgresTicks) : null,
-        bench_cpu_percent: Math.round(((bench.user + bench.system) / 1e6 / seconds) * 100),
+        gateway_cpu_percent: gatewayCpu,
+        postgres_cpu_percent: postgresCpu,
+        bench_cpu_percent: benchCpu,
+        box_cpu_percent: boxCpu,
+        other_cpu_percent: Math.max(0, boxCpu - gatewayCpu - (postgresCpu ?? 0) - benchCpu),
       };
     },
     stop() {
@@ -174,4 +209,26 @@ export function createProcessMonitor(options: {
       clearInterval(timer);
     },
   };
+}
+
+/** CPU the whole machine used over `ms`, in % of one core. */
+export async function measureBoxCpu(ms: number): Promise<number> {
+  const before = await readBoxBusyTicks();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return Math.round((((await readBoxBusyTicks()) - before) / CLOCK_TICKS_PER_SECOND / (ms / 1000)) * 100);
+}
+
+/**
+ * Waits (at most `maxWaitMs`) until the machine has been nearly idle for a few seconds, so that a run does
+ * not start in the middle of someone else's test suite. Returns the last measurement.
+ */
+export async function waitForQuietBox(options: { maxWaitMs: number; thresholdPercent: number; log(message: string): void }) {
+  const deadline = performance.now() + options.maxWaitMs;
+  let busy = await measureBoxCpu(3000);
+  while (busy > options.thresholdPercent && performance.now() < deadline) {
+    options.log(`the machine is busy (${busy} % CPU of one core in use by other processes); waiting for it to calm down…`);
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    busy = await measureBoxCpu(3000);
+  }
+  return { busyPercent: busy, quiet: busy <= options.thresholdPercent };
 }

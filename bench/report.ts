@@ -53,6 +53,8 @@ export type BenchReport = {
     kernel: string;
     node_version: string;
     git_commit: string | null;
+    /** 1-minute load average when the run started (other work on the box makes figures noisy). */
+    load_average_at_start: number;
   };
   settings: {
     quick: boolean;
@@ -136,7 +138,7 @@ export function evaluateTargets(suite: Pick<SuiteResult, 'scenarios' | 'gateway_
 }
 
 function vsBaseline(suite: SuiteResult, scenario: ScenarioResult): string {
-  if (scenario.status !== 'ok') return '—';
+  if (scenario.status !== 'ok' || scenario.loop === 'drain') return '—';
   if (scenario.server === 'baseline') return '1.00× (itself)';
   if (scenario.open) {
     const baselineOpen = find(suite, `baseline_open_${scenario.open.offered_rate}`);
@@ -166,7 +168,9 @@ function scenarioRow(suite: SuiteResult, scenario: ScenarioResult): string {
     fmt(stats?.max_ms, 1),
     stats ? fmt(stats.errors) : '—',
     vsBaseline(suite, scenario),
-    resources ? `${fmt(resources.gateway_cpu_percent)} / ${fmt(resources.postgres_cpu_percent)} / ${fmt(resources.bench_cpu_percent)}` : '—',
+    resources
+      ? `${fmt(resources.gateway_cpu_percent)} / ${fmt(resources.postgres_cpu_percent)} / ${fmt(resources.bench_cpu_percent)} / ${fmt(resources.other_cpu_percent)}`
+      : '—',
     resources ? fmt(resources.gateway_rss_max_mb) : '—',
     note,
   ];
@@ -180,7 +184,7 @@ export function formatSuite(report: BenchReport, suite: SuiteResult): string {
     '',
     `${suite.database.server_version ?? 'unknown version'}; pool max ${suite.database.pool_max} in the gateway and in the baseline; ${fmt(suite.seconds)} s for this suite.`,
     '',
-    '| Scenario | Loop | ops/s | p50 ms | p99 ms | max ms | errors | vs baseline | CPU % server / PG / bench | server RSS MB | Notes |',
+    '| Scenario | Loop | ops/s | p50 ms | p99 ms | max ms | errors | vs baseline | CPU % server / PG / bench / other | server RSS MB | Notes |',
     '|---|---|---:|---:|---:|---:|---:|---|---|---:|---|',
     ...suite.scenarios.map((scenario) => scenarioRow(suite, scenario)),
     '',
@@ -205,14 +209,15 @@ export function formatReport(report: BenchReport): string {
     '',
     `Generated ${report.generated_at} by \`npm run bench\`${settings.quick ? ' (--quick)' : ''}. ` +
       `Machine: ${machine.nproc} × ${machine.cpu_model}, ${fmt(machine.memory_gb)} GiB, Linux ${machine.kernel}, Node ${machine.node_version}` +
-      `${machine.git_commit ? `, commit ${machine.git_commit.slice(0, 12)} (plus uncommitted work)` : ''}.`,
+      `${machine.git_commit ? `, commit ${machine.git_commit.slice(0, 12)} (plus uncommitted work)` : ''}` +
+      `; load average ${fmt(machine.load_average_at_start, 2)} at the start.`,
     '',
     `Closed loop: ${settings.connections} connections, ${settings.warmup_seconds} s warm-up then ${settings.duration_seconds} s measured. ` +
       `Open loop: constant arrival rate, latency from each request's intended send time. ` +
       `The load generator, the server and PostgreSQL share the same ${machine.nproc} cores; gateway log level ${settings.log_level}. ` +
       'Compare figures within one run only (the VM is noisy); see docs/performance.md.',
     '',
-    'ops/s: successful operations per second (a full payment is one operation of two requests). "vs baseline": throughput as a multiple of the baseline closed loop (open loop: p99 as a multiple of the baseline\'s p99 at the same rate). CPU % is of one core (200 % = the whole box).',
+    'ops/s: successful operations per second (a full payment is one operation of two requests). "vs baseline": throughput as a multiple of the baseline closed loop (open loop: p99 as a multiple of the baseline\'s p99 at the same rate). CPU % is of one core (200 % = the whole box); "other" is everything else the box did meanwhile (another process, the idle server of the other kind, the kernel) — when it is large, the run was disturbed.',
     '',
     ...report.suites.map((suite) => formatSuite(report, suite)),
   ].join('\n');

@@ -11,9 +11,11 @@ import {
 } from 'fastify-type-provider-zod';
 import { randomBytes } from 'node:crypto';
 import type { KassaApp } from './http/http.types.ts';
+import { createResponseSealer } from './http/idempotency.ts';
 import { loggerOptions } from './http/logging.ts';
 import { registerAuthentication } from './http/plugins/authentication.ts';
-import { registerErrorHandling } from './http/plugins/error-handler.ts';
+import { registerErrorHandling, sendFrameworkError } from './http/plugins/error-handler.ts';
+import { registerBodyDepthLimit } from './http/plugins/body-depth.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
 import { registerCheckoutRoutes } from './http/routes/v1/checkouts.routes.ts';
 import { registerEventRoutes } from './http/routes/v1/events.routes.ts';
@@ -25,6 +27,7 @@ import { registerPaymentRoutes } from './http/routes/v1/payments.routes.ts';
 import { registerPaymentMethodSettingsRoutes } from './http/routes/v1/payment-method-settings.routes.ts';
 import { registerOAuthTokenRoute } from './http/routes/v1/oauth-tokens.route.ts';
 import { registerHostedPageRoutes } from './http/routes/hosted-page.routes.ts';
+import { registerCallbackProxyRoutes } from './http/routes/callback-proxy.routes.ts';
 import { registerSandboxPageRoutes } from './http/routes/sandbox-pages.routes.ts';
 import { registerCustomerPaymentMethodRoutes } from './http/routes/v1/customer-payment-methods.routes.ts';
 import { registerMerchantSigningSecretRoutes } from './http/routes/v1/merchant-signing-secret.routes.ts';
@@ -65,11 +68,15 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     routerOptions: { ignoreTrailingSlash: true },
     forceCloseConnections: false,
     return503OnClosing: true,
+    // Bad percent-encoding and over-long path segments are refused by the router itself: problem documents too.
+    frameworkErrors: sendFrameworkError,
   }).withTypeProvider<ZodTypeProvider>();
 
+  app.decorate('idempotencyResponses', createResponseSealer(services.keyring));
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerBodyDepthLimit(app);
   app.addHook('onRoute', (route) => {
     // Every POST must say how it is idempotent (SPEC §1): a route that forgets fails at start-up.
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -124,6 +131,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   });
   registerMerchantRoutes(app, services);
   // Feature routes:
+  registerCallbackProxyRoutes(app, services);
   registerPaymentLinkRoutes(app, services);
   registerStaticAssets(app);
   registerHostedPageRoutes(app, services);

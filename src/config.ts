@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_SECONDS, parseRetrySchedule } from './outbox/retry-schedule.ts';
+import type { SandboxFaults } from './connectors/sandbox/sandbox.connector.ts';
 
 /**
  * One validated read of the environment. Everything configurable lives here; nothing else reads
@@ -32,7 +33,21 @@ const EnvSchema = z.object({
   KASSA_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   KASSA_WEBHOOK_RETRY_SCHEDULE: z.string().optional(),
   KASSA_WEBHOOK_LEASE_SECONDS: z.coerce.number().min(1).max(3_600).default(60),
+  KASSA_CALLBACK_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(7_000),
+  KASSA_CALLBACK_RESPONSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(28_000),
+  KASSA_PAYMENT_RECOVERY_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  KASSA_SANDBOX_FAULTS: z.string().optional(),
 });
+
+// Simulated acquirer faults (SandboxFaults) for fault tests and local experiments; refused in production.
+const SandboxFaultsSchema = z.strictObject({
+  latencyMs: z.number().int().min(0).max(120_000).optional(),
+  responseDelayMs: z.number().int().min(0).max(120_000).optional(),
+  failEveryNth: z.number().int().min(1).optional(),
+  timeoutMs: z.number().int().min(0).max(120_000).optional(),
+  timeoutEveryNth: z.number().int().min(1).optional(),
+  duplicateNotifications: z.boolean().optional(),
+}) satisfies z.ZodType<SandboxFaults>;
 
 export type Environment = 'development' | 'production' | 'test';
 
@@ -60,6 +75,17 @@ export type Config = {
    * response timeout) or a slow receiver may get a duplicate; a crashed process's claims return after it.
    */
   webhookLeaseSeconds: number;
+  /** Merchant callbacks (ok / fail / open / notification / verify_order): connect timeout (seed 001: 7 s). */
+  callbackConnectTimeoutMs: number;
+  /** Merchant callbacks: deadline for the whole exchange (seed 001: 28 s). */
+  callbackResponseTimeoutMs: number;
+  /**
+   * How long a payment may stay `processing` (or a capture / refund PENDING) before the recovery worker asks
+   * the processor again; the worker runs every third of this, at most every 10 s. Shorter in fault tests.
+   */
+  paymentRecoveryMs: number;
+  /** Faults the sandbox acquirer simulates (test / development only; see SandboxFaults). */
+  sandboxFaults: SandboxFaults | undefined;
 };
 
 export class ConfigError extends Error {}
@@ -83,8 +109,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     try {
       webhookRetryScheduleSeconds = parseRetrySchedule(values.KASSA_WEBHOOK_RETRY_SCHEDULE);
     } catch (error) {
-      throw new ConfigError(`Invalid configuration:\n  KASSA_WEBHOOK_RETRY_SCHEDULE: ${(error as Error).message}`);
+      throw new ConfigError(
+        `Invalid configuration:\n  KASSA_WEBHOOK_RETRY_SCHEDULE: ${(error as Error).message}`,
+      );
     }
+  }
+  let sandboxFaults: SandboxFaults | undefined;
+  if (values.KASSA_SANDBOX_FAULTS !== undefined) {
+    if (environment === 'production') {
+      throw new ConfigError('KASSA_SANDBOX_FAULTS simulates acquirer failures and is refused in production.');
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(values.KASSA_SANDBOX_FAULTS);
+    } catch {
+      throw new ConfigError('Invalid configuration:\n  KASSA_SANDBOX_FAULTS: not valid JSON');
+    }
+    const faults = SandboxFaultsSchema.safeParse(json);
+    if (!faults.success) {
+      const lines = faults.error.issues.map((issue) => `  KASSA_SANDBOX_FAULTS.${issue.path.join('.')}: ${issue.message}`);
+      throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+    }
+    sandboxFaults = faults.data;
   }
   if (environment === 'production' && !values.KASSA_MASTER_KEY) {
     throw new ConfigError('KASSA_MASTER_KEY is required in production (32 random bytes, base64).');
@@ -109,5 +155,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: values.KASSA_SHUTDOWN_GRACE_MS,
     webhookRetryScheduleSeconds,
     webhookLeaseSeconds: values.KASSA_WEBHOOK_LEASE_SECONDS,
+    callbackConnectTimeoutMs: values.KASSA_CALLBACK_CONNECT_TIMEOUT_MS,
+    callbackResponseTimeoutMs: values.KASSA_CALLBACK_RESPONSE_TIMEOUT_MS,
+    paymentRecoveryMs: values.KASSA_PAYMENT_RECOVERY_MS,
+    sandboxFaults,
   };
 }

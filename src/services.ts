@@ -5,7 +5,12 @@ import type { Keyring } from './lib/keyring.ts';
 import { createAccessTokenService, type AccessTokenService } from './modules/auth/access-token.service.ts';
 import { createAuthThrottle, type AuthThrottle } from './modules/auth/auth-throttle.ts';
 import { createSigningKeyStore, type SigningKeyStore } from './modules/auth/signing-keys.ts';
-import { compileEgressPolicy, createEgressClient, type CompiledEgressPolicy, type EgressClient } from './egress/index.ts';
+import {
+  compileEgressPolicy,
+  createEgressClient,
+  type CompiledEgressPolicy,
+  type EgressClient,
+} from './egress/index.ts';
 import {
   createWebhookEndpointService,
   type WebhookEndpointService,
@@ -15,6 +20,11 @@ import { createConnectorRegistry, type ConnectorRegistry } from './connectors/re
 import { createSandboxConnector, type SandboxConnector } from './connectors/sandbox/sandbox.connector.ts';
 import { checkoutServiceDeps } from './modules/checkouts/checkout.service.ts';
 import { createPaymentFlow, type PaymentFlow } from './modules/payments/payment-flow.service.ts';
+import { createCallbackService, type CallbackService } from './modules/callbacks/callback.service.ts';
+import {
+  createDemoShopCredentials,
+  type DemoShopCredentials,
+} from './modules/merchants/demo-shop-credentials.ts';
 
 /**
  * The composition root: builds every service from configuration, a database and a keyring. `main.ts` and
@@ -39,6 +49,10 @@ export type Services = {
   sandbox: SandboxConnector;
   connectors: ConnectorRegistry;
   payments: PaymentFlow;
+  /** Merchant callbacks (ok / fail / open / notification / verify_order) and the proxy of their pages' resources. */
+  callbacks: CallbackService;
+  /** The API key of the demo shop at `/demo` (config.demoShop); main.ts and tests provide it. */
+  demoShop: DemoShopCredentials;
 };
 
 export async function createServices(input: {
@@ -69,22 +83,41 @@ export async function createServices(input: {
     ttlSeconds: config.accessTokenTtlSeconds,
   });
   // The sandbox notifies the payment flow, which needs the registry holding the sandbox: the sink closes
-  // over a variable assigned just below (no notification can arrive before a payment exists).
-  let payments: PaymentFlow | undefined;
+  // over a reference filled just below (no notification can arrive before a payment exists).
+  const flow: { current?: PaymentFlow } = {};
   const sandbox = createSandboxConnector({
     db: db.pool,
     publicBaseUrl: config.publicUrl,
     clock,
-    notify: (update) => payments!.applyStatusUpdate(update),
+    notify: (update) => flow.current!.applyStatusUpdate(update),
+    faults: config.sandboxFaults,
   });
   const connectors = createConnectorRegistry({ connectors: [sandbox], testConnectorId: sandbox.id });
-  payments = createPaymentFlow({
+  // Callbacks leave through the egress module like webhooks, with their own timeouts (seed 001: 7 s to
+  // connect, 28 s to answer; shorter in tests) and room for a whole HTML page.
+  const callbacks = createCallbackService({
+    db,
+    egress: createEgressClient({
+      policy: egressPolicy,
+      connectTimeoutMs: config.callbackConnectTimeoutMs,
+      responseTimeoutMs: config.callbackResponseTimeoutMs,
+      maxResponseBytes: 1024 * 1024,
+      userAgent: 'Kassa/0.1 (+callbacks)',
+    }),
+    keyring,
+    clock,
+    retrySchedule: config.webhookRetryScheduleSeconds,
+    attemptTimeoutMs: config.callbackResponseTimeoutMs,
+  });
+  const payments = (flow.current = createPaymentFlow({
     db,
     clock,
     keyring,
     connectors,
     checkoutDeps: checkoutServiceDeps({ clock, keyring, config }),
-  });
+    verifyOrder: callbacks.verifyOrder,
+    processingRecoveryMs: config.paymentRecoveryMs,
+  }));
   return {
     config,
     db,
@@ -96,9 +129,11 @@ export async function createServices(input: {
     sandbox,
     connectors,
     payments,
+    callbacks,
     egressPolicy,
     egress: createEgressClient({ policy: egressPolicy }),
     outbox: createOutboxSignal(),
     webhookEndpoints: createWebhookEndpointService({ keyring, egressPolicy }),
+    demoShop: createDemoShopCredentials(),
   };
 }

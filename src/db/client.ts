@@ -116,6 +116,11 @@ export function createDatabase(options: {
 /** Connection failures become a coded 503 so the HTTP layer answers fast with a problem document. */
 export function translateDatabaseError(error: unknown): unknown {
   if (error instanceof AppError) return error;
+  // 22021: a text value holds U+0000, which PostgreSQL text cannot store. It comes from the caller's input
+  // (any field or query parameter), so it is the caller's error, not ours.
+  if ((error as { code?: unknown })?.code === '22021') {
+    return new AppError('invalid_request', 'Text must not contain the NUL character (U+0000)', { cause: error });
+  }
   if (isDatabaseUnavailableError(error)) {
     return new AppError('service_unavailable', 'The database is not reachable; try again shortly.', {
       cause: error,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Database, Queryable } from '../db/client.ts';
 import { AppError } from '../lib/errors.ts';
+import type { Keyring } from '../lib/keyring.ts';
 import { stableStringify } from '../lib/hashing.ts';
 import { requireMerchant } from './http.types.ts';
 
@@ -24,6 +25,25 @@ export const IDEMPOTENCY_RETENTION_HOURS = 24;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/; // visible ASCII, 1–255 characters
 
 type StoredResponse = { status: number; body: string };
+
+/**
+ * Stored responses can hold secrets shown once (a webhook secret, a client token), so they are kept
+ * encrypted (AES-256-GCM, a key derived from the master key) and opened only to replay them.
+ */
+export type ResponseSealer = { seal(body: string): string; open(stored: string): string };
+
+export function createResponseSealer(keyring: Keyring): ResponseSealer {
+  return {
+    seal: (body) => keyring.encrypt('idempotency-response-encryption', body).toString('base64'),
+    open: (stored) => keyring.decrypt('idempotency-response-encryption', Buffer.from(stored, 'base64')).toString('utf8'),
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    idempotencyResponses: ResponseSealer;
+  }
+}
 
 export function readIdempotencyKey(request: FastifyRequest): string | undefined {
   const header = request.headers['idempotency-key'];
@@ -102,7 +122,8 @@ export async function respondIdempotently<T>(
     if (existing) {
       if (existing.request_fingerprint !== fingerprint) throw keyReused();
       if (existing.state === 'in_progress') throw keyInUse();
-      return { replayed: true, stored: { status: existing.response_status!, body: existing.response_body! } };
+      const body = request.server.idempotencyResponses.open(existing.response_body!);
+      return { replayed: true, stored: { status: existing.response_status!, body } };
     }
     const result = await effect(tx);
     // Serialise exactly as the response will be, so a replay is byte-for-byte the first answer.
@@ -111,7 +132,16 @@ export async function respondIdempotently<T>(
       `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
          request_fingerprint, state, response_status, response_body, completed_at)
        VALUES ($1, $2, $3, $4, $5, $6, 'completed', $7, $8, now())`,
-      [merchantId, livemode, key, request.method, request.url.split('?')[0], fingerprint, statusCode, body],
+      [
+        merchantId,
+        livemode,
+        key,
+        request.method,
+        request.url.split('?')[0],
+        fingerprint,
+        statusCode,
+        request.server.idempotencyResponses.seal(body),
+      ],
     );
     return { replayed: false, stored: { status: statusCode, body } };
   });
@@ -196,7 +226,9 @@ export async function respondIdempotentlyWithPipeline(
     const existing = await findRecord(tx, merchantId, livemode, key);
     if (existing && existing.request_fingerprint !== fingerprint) throw keyReused();
     if (existing?.state === 'completed') {
-      return { replay: { statusCode: existing.response_status!, body: existing.response_body! } };
+      return {
+        replay: { statusCode: existing.response_status!, body: request.server.idempotencyResponses.open(existing.response_body!) },
+      };
     }
     const { rows: clock } = await tx.query<{ now: Date }>('SELECT now() AS now');
     if (existing && existing.locked_until && existing.locked_until > clock[0]!.now) throw keyInUse();
@@ -228,7 +260,7 @@ export async function respondIdempotentlyWithPipeline(
     `UPDATE idempotency_keys SET state = 'completed', locked_until = NULL, response_status = $4, response_body = $5,
        completed_at = now()
      WHERE merchant_id = $1 AND livemode = $2 AND idempotency_key = $3`,
-    [merchantId, livemode, key, result.statusCode, JSON.stringify(result.body)],
+    [merchantId, livemode, key, result.statusCode, request.server.idempotencyResponses.seal(JSON.stringify(result.body))],
   );
   return send(result, false);
 }

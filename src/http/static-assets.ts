@@ -56,7 +56,11 @@ export function registerStaticAssets(app: KassaApp, options: { dir?: string } = 
     const wildcard = (request.params as { '*': string })['*'];
     const asset = assets.get(wildcard);
     if (!asset) {
-      return reply.code(404).header('x-content-type-options', 'nosniff').type('text/plain; charset=utf-8').send('Not found');
+      return reply
+        .code(404)
+        .header('x-content-type-options', 'nosniff')
+        .type('text/plain; charset=utf-8')
+        .send('Not found');
     }
     reply
       .header('content-type', asset.contentType)

@@ -14,7 +14,8 @@ export type KeyPurpose =
   | 'payment-link-signature'
   | 'csrf'
   | 'proxy-url-signature'
-  | 'webhook-secret-encryption';
+  | 'webhook-secret-encryption'
+  | 'idempotency-response-encryption';
 
 export type Keyring = {
   key(purpose: KeyPurpose): Buffer;

@@ -16,7 +16,13 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  */
 
 /** The query parameters Kassa adds to a return URL, in the order it adds them. */
-export const RETURN_SIGNATURE_PARAMS = ['checkout_id', 'order_id', 'status', 'timestamp', 'signature'] as const;
+export const RETURN_SIGNATURE_PARAMS = [
+  'checkout_id',
+  'order_id',
+  'status',
+  'timestamp',
+  'signature',
+] as const;
 
 export type ReturnSignatureInput = { checkoutId: string; orderId: string; status: string };
 
@@ -49,7 +55,13 @@ export type ReturnSignatureResult =
   | { valid: true; checkoutId: string; orderId: string; status: string; timestamp: number }
   | {
       valid: false;
-      reason: 'missing_parameter' | 'duplicate_parameter' | 'malformed' | 'signature_mismatch' | 'too_old' | 'in_future';
+      reason:
+        | 'missing_parameter'
+        | 'duplicate_parameter'
+        | 'malformed'
+        | 'signature_mismatch'
+        | 'too_old'
+        | 'in_future';
     };
 
 export type VerifyReturnSignatureOptions = {
@@ -73,7 +85,11 @@ export function verifyReturnSignature(
   options: VerifyReturnSignatureOptions = {},
 ): ReturnSignatureResult {
   const params =
-    input instanceof URLSearchParams ? input : typeof input === 'string' ? new URL(input).searchParams : input.searchParams;
+    input instanceof URLSearchParams
+      ? input
+      : typeof input === 'string'
+        ? new URL(input).searchParams
+        : input.searchParams;
   const values: Record<string, string> = {};
   for (const name of RETURN_SIGNATURE_PARAMS) {
     const all = params.getAll(name);
@@ -81,17 +97,27 @@ export function verifyReturnSignature(
     if (all.length > 1) return { valid: false, reason: 'duplicate_parameter' };
     values[name] = all[0]!;
   }
-  const { checkout_id: checkoutId, order_id: orderId, status, timestamp, signature } = values as Record<
-    (typeof RETURN_SIGNATURE_PARAMS)[number],
-    string
-  >;
-  if (!/^\d{1,12}$/.test(timestamp) || !/^[0-9a-f]{64}$/.test(signature)) return { valid: false, reason: 'malformed' };
+  const {
+    checkout_id: checkoutId,
+    order_id: orderId,
+    status,
+    timestamp,
+    signature,
+  } = values as Record<(typeof RETURN_SIGNATURE_PARAMS)[number], string>;
+  if (!/^\d{1,12}$/.test(timestamp) || !/^[0-9a-f]{64}$/.test(signature))
+    return { valid: false, reason: 'malformed' };
 
   const expected = Buffer.from(hmacHex(secret, signedPayload(checkoutId, orderId, status, timestamp)), 'hex');
-  if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) return { valid: false, reason: 'signature_mismatch' };
+  if (!timingSafeEqual(expected, Buffer.from(signature, 'hex')))
+    return { valid: false, reason: 'signature_mismatch' };
 
   const tolerance = options.toleranceSeconds ?? 600;
-  const nowMs = options.now === undefined ? Date.now() : typeof options.now === 'number' ? options.now : options.now.getTime();
+  const nowMs =
+    options.now === undefined
+      ? Date.now()
+      : typeof options.now === 'number'
+        ? options.now
+        : options.now.getTime();
   const age = Math.floor(nowMs / 1000) - Number(timestamp);
   if (age > tolerance) return { valid: false, reason: 'too_old' };
   if (age < -tolerance) return { valid: false, reason: 'in_future' };

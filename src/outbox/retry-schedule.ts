@@ -60,8 +60,7 @@ export function parseRetryAfter(value: string | undefined, now: Date): number | 
 
 /** What one attempt observed: an HTTP answer, or a failure before one arrived. */
 export type AttemptObservation =
-  | { kind: 'response'; status: number; headers: Record<string, string> }
-  | { kind: 'error'; error: string };
+  { kind: 'response'; status: number; headers: Record<string, string> } | { kind: 'error'; error: string };
 
 export type AttemptVerdict =
   | { result: 'succeeded' }
@@ -95,7 +94,8 @@ export function judgeAttempt(
   let retryInSeconds = retry();
   if (retryInSeconds !== null && (status === 429 || status === 503)) {
     const retryAfter = parseRetryAfter(headers['retry-after'], context.now);
-    if (retryAfter !== null) retryInSeconds = Math.max(retryInSeconds, Math.min(retryAfter, RETRY_AFTER_CAP_SECONDS));
+    if (retryAfter !== null)
+      retryInSeconds = Math.max(retryInSeconds, Math.min(retryAfter, RETRY_AFTER_CAP_SECONDS));
   }
   const error =
     status >= 300 && status < 400

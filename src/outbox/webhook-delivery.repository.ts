@@ -135,7 +135,10 @@ export type AttemptRecord = {
  * appends one attempt row for every request that was sent (even by a fenced-out worker — it happened).
  * Returns the ids whose state was updated.
  */
-export async function recordAttemptResults(db: Queryable, records: readonly AttemptRecord[]): Promise<Set<string>> {
+export async function recordAttemptResults(
+  db: Queryable,
+  records: readonly AttemptRecord[],
+): Promise<Set<string>> {
   if (records.length === 0) return new Set();
   const column = <T>(pick: (record: AttemptRecord) => T) => records.map(pick);
   const { rows } = await db.query<{ id: string }>(
@@ -192,7 +195,10 @@ export async function recordAttemptResults(db: Queryable, records: readonly Atte
  * Gives back leases of claimed deliveries that were never sent (a stopping worker), undoing the attempt
  * count, so another process picks them up at once instead of after the lease.
  */
-export async function releaseDeliveryLeases(db: Queryable, leases: readonly { id: string; leaseToken: string }[]) {
+export async function releaseDeliveryLeases(
+  db: Queryable,
+  leases: readonly { id: string; leaseToken: string }[],
+) {
   if (leases.length === 0) return;
   await db.query(
     `UPDATE webhook_deliveries d
@@ -374,19 +380,20 @@ export async function listOrderDeliveryAttempts(
   orderId: string,
   limit: number,
 ): Promise<(DeliveryAttempt & { eventId: string; eventType: string; endpointId: string })[]> {
+  // One branch per origin, each joining on its partial index with `event_id`; a UNION inside the join would
+  // not be parameterised and would scan every delivery.
+  const branch = (origin: DeliveryOrigin) => `
+    SELECT a.delivery_id, a.attempt_number, a.attempted_at, a.url, a.status_code, a.latency_ms, a.result, a.error,
+           a.response_excerpt, a.response_truncated, a.next_attempt_at,
+           d.event_id, ev.type AS event_type, d.endpoint_id
+      FROM events ev
+      JOIN webhook_deliveries d ON d.event_id = ev.id AND d.origin = '${origin}'
+      JOIN webhook_delivery_attempts a ON a.delivery_id = d.id
+     WHERE ev.order_id = $1 AND ev.merchant_id = $2 AND ev.livemode = $3`;
   const { rows } = await db.query<AttemptRow & { event_id: string; event_type: string; endpoint_id: string }>(
-    `SELECT a.delivery_id, a.attempt_number, a.attempted_at, a.url, a.status_code, a.latency_ms, a.result, a.error,
-            a.response_excerpt, a.response_truncated, a.next_attempt_at,
-            d.event_id, ev.type AS event_type, d.endpoint_id
-       FROM events ev
-       JOIN (SELECT id, event_id, endpoint_id FROM webhook_deliveries WHERE origin = 'event'
-             UNION ALL
-             SELECT id, event_id, endpoint_id FROM webhook_deliveries WHERE origin = 'redelivery') d
-         ON d.event_id = ev.id
-       JOIN webhook_delivery_attempts a ON a.delivery_id = d.id
-      WHERE ev.order_id = $1 AND ev.merchant_id = $2 AND ev.livemode = $3
-      ORDER BY a.attempted_at, a.delivery_id, a.attempt_number
-      LIMIT $4`,
+    `${branch('event')} UNION ALL ${branch('redelivery')}
+     ORDER BY attempted_at, delivery_id, attempt_number
+     LIMIT $4`,
     [orderId, scope.merchantId, scope.livemode, limit],
   );
   return rows.map((row) => ({

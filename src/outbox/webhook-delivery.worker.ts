@@ -5,7 +5,7 @@ import { newSecret } from '../lib/ids.ts';
 import type { Keyring } from '../lib/keyring.ts';
 import { fanOutPendingEvents } from './fan-out.repository.ts';
 import type { OutboxSignal } from './outbox-signal.ts';
-import { judgeAttempt, type AttemptObservation } from './retry-schedule.ts';
+import { judgeAttempt, retryDelaySeconds, type AttemptObservation } from './retry-schedule.ts';
 import {
   cancelPendingDeliveries,
   claimDueDeliveries,
@@ -37,7 +37,8 @@ import { buildWebhookHeaders, buildWebhookPayload } from './webhook-signer.ts';
 
 export const RESPONSE_EXCERPT_BYTES = 4096;
 const ENDPOINT_GONE_REASON = 'The endpoint answered 410 Gone to a webhook delivery';
-const RECORD_COALESCE_MS = 5;
+const RECORD_COALESCE_MS = 10;
+const SECRET_CACHE_ENTRIES = 1_000;
 const DUE_BUCKET_MS = 10;
 const ERROR_BACKOFF_MAX_MS = 5_000;
 
@@ -139,6 +140,8 @@ export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOption
   let loops: Promise<void>[] = [];
   let unsubscribe: (() => void) | undefined;
   let recordTimer: NodeJS.Timeout | undefined;
+  /** Decrypted secrets by ciphertext: a rotated secret has a new ciphertext, so entries never go stale. */
+  const secretCache = new Map<string, string>();
   const fanOutBell = createDoorbell();
   const claimBell = createDoorbell();
   const recordBell = createDoorbell();
@@ -168,7 +171,24 @@ export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOption
         .then((result) => {
           finished.push(result);
         })
-        .catch((error: unknown) => logger.error({ err: error, delivery: item.claimed.id }, 'webhook send crashed'))
+        .catch((error: unknown) => {
+          // A bug, not the receiver's doing. Still record a failure, so the delivery runs out of attempts
+          // instead of coming back at every lease expiry forever.
+          logger.error({ err: error, delivery: item.claimed.id }, 'webhook send crashed');
+          const retryInSeconds = retryDelaySeconds(options.retrySchedule, item.claimed.attemptNumber, random);
+          finished.push({
+            record: {
+              deliveryId: item.claimed.id,
+              leaseToken: item.claimed.leaseToken,
+              outcome: retryInSeconds === null ? 'failed' : 'retry',
+              retryInSeconds,
+              error: 'internal_error: the attempt failed inside Kassa',
+              attempt: null,
+            },
+            endpointGone: false,
+            endpointId: item.claimed.endpointId,
+          });
+        })
         .finally(() => {
           inFlight.delete(task);
           pump();
@@ -187,45 +207,20 @@ export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOption
     const base = { deliveryId: claimed.id, leaseToken: claimed.leaseToken };
     if (!claimed.endpointActive) {
       return {
-        record: { ...base, outcome: 'canceled', retryInSeconds: null, error: 'The endpoint was disabled or deleted', attempt: null },
+        record: {
+          ...base,
+          outcome: 'canceled',
+          retryInSeconds: null,
+          error: 'The endpoint was disabled or deleted',
+          attempt: null,
+        },
         endpointGone: false,
         endpointId: claimed.endpointId,
       };
     }
     const attemptedAt = clock.now();
-    const payload = buildWebhookPayload({
-      type: claimed.eventType,
-      createdAt: claimed.eventCreatedAt,
-      data: claimed.eventData,
-    });
-    const secrets = claimed.secretsEncrypted.map((sealed) =>
-      keyring.decrypt('webhook-secret-encryption', sealed).toString('utf8'),
-    );
-    const headers = buildWebhookHeaders({ webhookId: claimed.eventId, timestamp: attemptedAt, payload, secrets });
-
     const started = performance.now();
-    let observation: AttemptObservation;
-    let excerpt: string | null = null;
-    let truncated = false;
-    try {
-      const response = await egress.request({
-        url: claimed.url,
-        method: 'POST',
-        headers,
-        body: payload,
-        maxResponseBytes: RESPONSE_EXCERPT_BYTES,
-      });
-      observation = { kind: 'response', status: response.status, headers: response.headers };
-      // Postgres text cannot hold NUL; the excerpt is for people, so drop it.
-      excerpt = response.body.length > 0 ? response.body.toString('utf8').replaceAll('\u0000', '') : null;
-      truncated = response.truncated;
-    } catch (error) {
-      observation = {
-        kind: 'error',
-        error: error instanceof EgressError ? `${error.kind}: ${error.message}` : 'The request failed unexpectedly',
-      };
-      if (!(error instanceof EgressError)) logger.warn({ err: error, delivery: claimed.id }, 'webhook request failed');
-    }
+    const { observation, excerpt, truncated } = await signAndSend(claimed, attemptedAt);
     const latencyMs = Math.round(performance.now() - started);
     const verdict = judgeAttempt(observation, {
       attemptNumber: claimed.attemptNumber,
@@ -260,6 +255,66 @@ export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOption
       endpointGone: verdict.disableEndpoint,
       endpointId: claimed.endpointId,
     };
+  }
+
+  /** One HTTP attempt. Never throws: every failure, signing included, becomes an error observation. */
+  async function signAndSend(
+    claimed: ClaimedDelivery,
+    attemptedAt: Date,
+  ): Promise<{ observation: AttemptObservation; excerpt: string | null; truncated: boolean }> {
+    const payload = buildWebhookPayload({
+      type: claimed.eventType,
+      createdAt: claimed.eventCreatedAt,
+      data: claimed.eventData,
+    });
+    let headers: Record<string, string>;
+    try {
+      const secrets = claimed.secretsEncrypted.map(decryptSecret);
+      headers = buildWebhookHeaders({ webhookId: claimed.eventId, timestamp: attemptedAt, payload, secrets });
+    } catch (error) {
+      // Never send unsigned. A failed attempt like any other, so the schedule still runs out.
+      logger.error(
+        { err: error, delivery: claimed.id },
+        'cannot sign a webhook: the endpoint secret does not decrypt',
+      );
+      const observation: AttemptObservation = {
+        kind: 'error',
+        error: 'signing_failed: the endpoint secret could not be decrypted',
+      };
+      return { observation, excerpt: null, truncated: false };
+    }
+    try {
+      const response = await egress.request({
+        url: claimed.url,
+        method: 'POST',
+        headers,
+        body: payload,
+        maxResponseBytes: RESPONSE_EXCERPT_BYTES,
+      });
+      return {
+        observation: { kind: 'response', status: response.status, headers: response.headers },
+        // Postgres text cannot hold NUL; the excerpt is for people, so drop it.
+        excerpt: response.body.length > 0 ? response.body.toString('utf8').replaceAll('\u0000', '') : null,
+        truncated: response.truncated,
+      };
+    } catch (error) {
+      if (!(error instanceof EgressError))
+        logger.warn({ err: error, delivery: claimed.id }, 'webhook request failed');
+      const message =
+        error instanceof EgressError ? `${error.kind}: ${error.message}` : 'The request failed unexpectedly';
+      return { observation: { kind: 'error', error: message }, excerpt: null, truncated: false };
+    }
+  }
+
+  function decryptSecret(sealed: Buffer): string {
+    const key = sealed.toString('base64');
+    let secret = secretCache.get(key);
+    if (secret === undefined) {
+      secret = keyring.decrypt('webhook-secret-encryption', sealed).toString('utf8');
+      if (secretCache.size >= SECRET_CACHE_ENTRIES) secretCache.clear();
+      secretCache.set(key, secret);
+    }
+    return secret;
   }
 
   /** Writes finished attempts (and gives back unsent leases). On failure the results stay for the next try. */
@@ -311,7 +366,12 @@ export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOption
    * Runs `turn` until stopped. `turn` returns 'again' (a full batch: go on at once), 'found' (some work)
    * or 'idle'; the loop then sleeps until rung, or for a poll interval that doubles while idle.
    */
-  async function runLoop(name: string, bell: ReturnType<typeof createDoorbell>, turn: () => Promise<'again' | 'found' | 'idle'>, nextWakeAt: () => number = () => Number.POSITIVE_INFINITY) {
+  async function runLoop(
+    name: string,
+    bell: ReturnType<typeof createDoorbell>,
+    turn: () => Promise<'again' | 'found' | 'idle'>,
+    nextWakeAt: () => number = () => Number.POSITIVE_INFINITY,
+  ) {
     let pollMs = minPollMs;
     let errorBackoffMs = minPollMs;
     while (!stopping) {
@@ -354,7 +414,11 @@ export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOption
     const room = roomInQueue();
     if (queue.length >= concurrency || room === 0) return 'found'; // sends finishing ring the bell
     const leasedAt = performance.now();
-    const claimed = await claimDueDeliveries(db, { limit: room, leaseSeconds: options.leaseSeconds, leaseToken: newSecret(12) });
+    const claimed = await claimDueDeliveries(db, {
+      limit: room,
+      leaseSeconds: options.leaseSeconds,
+      leaseToken: newSecret(12),
+    });
     lastClaimWasFull = claimed.length === room;
     enqueue(claimed, leasedAt);
     if (lastClaimWasFull) return queue.length < concurrency ? 'again' : 'found';
@@ -371,10 +435,15 @@ export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOption
       if (loops.length > 0) return;
       unsubscribe = options.signal?.subscribe(wake);
       const guard = (name: string, loop: Promise<void>) =>
-        loop.catch((error: unknown) => logger.error({ err: error, loop: name }, 'webhook worker loop stopped'));
+        loop.catch((error: unknown) =>
+          logger.error({ err: error, loop: name }, 'webhook worker loop stopped'),
+        );
       loops = [
         guard('fan-out', runLoop('fan-out', fanOutBell, fanOutTurn)),
-        guard('claim', runLoop('claim', claimBell, claimTurn, () => takeNextDue(performance.now()))),
+        guard(
+          'claim',
+          runLoop('claim', claimBell, claimTurn, () => takeNextDue(performance.now())),
+        ),
         // Results are written when sends ring the bell; the poll only catches leases to give back.
         guard('record', runLoop('record', recordBell, recordTurn)),
       ];

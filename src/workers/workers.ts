@@ -30,7 +30,8 @@ export function createWorkers(services: Services): Worker[] {
     {
       // Payments a crash or a lost processor answer left unsettled; abandoned 3-D Secure; missed captures.
       name: 'recover-payments',
-      intervalMs: 10_000,
+      // A third of the recovery age (10 s by default), so interrupted work settles within ~1.3× that age.
+      intervalMs: Math.min(10_000, Math.max(500, services.config.paymentRecoveryMs / 3)),
       run: () => services.payments.recover(),
     },
     {
@@ -43,6 +44,19 @@ export function createWorkers(services: Services): Worker[] {
       },
     },
     {
+      // `callbacks.notification` of payments finalised after they were PENDING; retries on the webhook
+      // schedule, state in callback_notifications (SKIP LOCKED leases).
+      name: 'callback-notifications',
+      intervalMs: 1_000,
+      run: () => services.callbacks.deliverDueNotifications(),
+    },
+    {
+      // Delivery history is kept WEBHOOK_HISTORY_DAYS for the deliveries API and order timelines.
+      name: 'prune-webhook-history',
+      intervalMs: 60 * 60_000,
+      run: () => pruneWebhookHistory(services.db, services.clock.now()),
+    },
+    {
       name: 'prune-idempotency-keys',
       intervalMs: 10 * 60_000,
       run: () => pruneIdempotencyKeys(services.db, services.clock.now()),
@@ -53,6 +67,24 @@ export function createWorkers(services: Services): Worker[] {
       run: () => services.db.query('DELETE FROM auth_failures WHERE expire < $1', [Date.now()]),
     },
   ];
+}
+
+export const WEBHOOK_HISTORY_DAYS = 30;
+
+/** Deletes finished deliveries (and their attempts) older than the retention; pending ones are kept. */
+export async function pruneWebhookHistory(db: Services['db'], now: Date): Promise<number> {
+  return db.transaction(async (tx) => {
+    const cutoff = new Date(now.getTime() - WEBHOOK_HISTORY_DAYS * 86_400_000);
+    const { rows } = await tx.query<{ id: string }>(
+      `SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND created_at < $1 LIMIT 5000 FOR UPDATE SKIP LOCKED`,
+      [cutoff],
+    );
+    const ids = rows.map((row) => row.id);
+    if (ids.length === 0) return 0;
+    await tx.query('DELETE FROM webhook_delivery_attempts WHERE delivery_id = ANY($1)', [ids]);
+    await tx.query('DELETE FROM webhook_deliveries WHERE id = ANY($1)', [ids]);
+    return ids.length;
+  });
 }
 
 export function startWorkers(

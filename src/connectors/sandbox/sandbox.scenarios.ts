@@ -82,7 +82,8 @@ export function decideCard(
   if (number === null || !passesLuhn(number)) return decline('invalid_number');
   if (!checkCardExpiry({ month: card.expMonth, year: card.expYear }, now).ok) return decline('expired_card');
   // A stored-credential charge carries no CVC (it may never be stored); every other charge must have one.
-  if (!card.storedCredential && !checkCvc(card.cvc, detectCardBrand(number)).ok) return decline('incorrect_cvc');
+  if (!card.storedCredential && !checkCvc(card.cvc, detectCardBrand(number)).ok)
+    return decline('incorrect_cvc');
   const scenario = SANDBOX_TEST_CARDS.find((testCard) => testCard.number === number)?.scenario;
   return scenario ?? { kind: 'approve' };
 }

@@ -1,5 +1,11 @@
 import type { CardDetails } from '../../connectors/connector.ts';
-import { checkCardExpiry, checkCvc, detectCardBrand, normalizeCardNumber, passesLuhn } from '../../lib/card.ts';
+import {
+  checkCardExpiry,
+  checkCvc,
+  detectCardBrand,
+  normalizeCardNumber,
+  passesLuhn,
+} from '../../lib/card.ts';
 import {
   CHECKOUT_FORM_FIELDS,
   type CheckoutFieldErrors,
@@ -50,7 +56,8 @@ export function parseCheckoutForm(body: unknown, now: Date): ParsedCheckoutForm 
   const save = formField(body, CHECKOUT_FORM_FIELDS.saveCard) !== '';
   const values: CheckoutFormValues = { cardName: name, cardExpiry: expiry.trim(), saveCard: save };
 
-  if (SAVED_CARD_ID.test(method)) return { ok: true, selection: { type: 'saved_card', savedCardId: method }, values };
+  if (SAVED_CARD_ID.test(method))
+    return { ok: true, selection: { type: 'saved_card', savedCardId: method }, values };
   if (!(METHODS as readonly string[]).includes(method)) {
     return { ok: false, fieldErrors: { paymentMethod: method ? 'unavailable' : 'required' }, values };
   }

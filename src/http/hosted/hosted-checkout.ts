@@ -11,6 +11,7 @@ import type { Payment } from '../../modules/payments/payment.types.ts';
 import type { OrderSummaryView } from '../pages/checkout-page.ts';
 import type { MerchantBranding } from '../pages/page-layout.ts';
 import type { CheckoutGlobalError } from '../pages/page-locale.ts';
+import { ORDER_VERIFICATION_DECLINE_CODE } from '../../modules/callbacks/callback.types.ts';
 import { redirectOrigins } from './page-reply.ts';
 
 /** A checkout as the hosted page sees it: reached through its signed URL, with its order and merchant. */
@@ -48,7 +49,13 @@ export async function reloadHostedCheckout(
   const found = await findCheckoutWithOrder(db, context.scope, context.checkoutId);
   const merchant = found && (await findMerchantById(db, context.scope.merchantId));
   if (!found || !merchant) return undefined;
-  return { scope: context.scope, basePath: context.basePath, checkout: found.checkout, order: found.order, merchant };
+  return {
+    scope: context.scope,
+    basePath: context.basePath,
+    checkout: found.checkout,
+    order: found.order,
+    merchant,
+  };
 }
 
 export function merchantBranding(merchant: Merchant): MerchantBranding {
@@ -75,14 +82,24 @@ export function orderSummary(order: Order): OrderSummaryView {
   };
 }
 
-/** Where the page's forms may end up after redirects: the merchant's completed and canceled URLs. */
+/**
+ * Where the page's forms may end up after redirects: the merchant's completed and canceled URLs, and the
+ * origins of its ok / fail / open callbacks (a callback may answer with a redirect, typically to its own site).
+ */
 export function checkoutFormOrigins(checkout: Checkout): string[] {
-  return redirectOrigins([checkout.completedRedirectUrl, checkout.canceledRedirectUrl]);
+  const { ok, fail, open } = checkout.callbacks;
+  const callbackUrls = [ok, fail, open].filter((url): url is string => typeof url === 'string');
+  return [
+    ...new Set(
+      redirectOrigins([checkout.completedRedirectUrl, checkout.canceledRedirectUrl, ...callbackUrls]),
+    ),
+  ];
 }
 
 /** The message above the form after an attempt that did not go through. */
 export function globalErrorFor(payment: Payment): CheckoutGlobalError {
-  if (payment.status === 'CANCELED') return payment.method === 'wallet' ? 'wallet_declined' : 'authentication_failed';
+  if (payment.status === 'CANCELED')
+    return payment.method === 'wallet' ? 'wallet_declined' : 'authentication_failed';
   switch (payment.declineCode) {
     case null:
       // Rejected without a decline: the processor failed (or could not be reached) and nothing was charged.
@@ -91,6 +108,8 @@ export function globalErrorFor(payment: Payment): CheckoutGlobalError {
       return 'insufficient_funds';
     case 'authentication_failed':
       return 'authentication_failed';
+    case ORDER_VERIFICATION_DECLINE_CODE:
+      return 'verification_refused';
     default:
       return payment.method === 'wallet' ? 'wallet_declined' : 'declined';
   }

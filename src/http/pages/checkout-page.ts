@@ -68,7 +68,13 @@ export type CheckoutFormValues = { cardName?: string; cardExpiry?: string; saveC
  * A card this customer saved on an earlier checkout, offered as its own radio option ("Visa •••• 4242"). Its
  * radio value is `id`, so choosing it sends no card fields (checkout.js disables them; the server ignores them).
  */
-export type SavedCardOption = { id: string; brand: CardBrand; last4: string; expMonth: number; expYear: number };
+export type SavedCardOption = {
+  id: string;
+  brand: CardBrand;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+};
 
 export type CheckoutField = keyof PageDictionary['fieldErrors'];
 
@@ -93,6 +99,8 @@ export type CheckoutPageModel = PageShellModel & {
   values?: CheckoutFormValues;
   fieldErrors?: CheckoutFieldErrors;
   globalError?: CheckoutGlobalError;
+  /** A line under the global error, shown as text (the merchant's reason when `verify_order` refused). */
+  globalErrorDetail?: string;
   csrfToken: string;
   payAction: string;
   cancelAction: string;
@@ -214,6 +222,7 @@ function renderAlert(model: CheckoutPageModel, page: ResolvedPageLocale): SafeHt
     ${renderIcon('alert', 'icon alert__icon')}
     <div class="alert__body" data-error-summary-body>
       ${model.globalError && html`<p class="alert__message">${text.globalErrors[model.globalError]}</p>`}
+      ${model.globalError && model.globalErrorDetail && html`<p class="alert__message alert__detail">${model.globalErrorDetail}</p>`}
       ${
         fieldMessages.length > 0 &&
         html`<p class="alert__message">${text.errorSummary}</p>

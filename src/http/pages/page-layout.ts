@@ -66,7 +66,11 @@ export type DocumentOptions = {
 
 function renderRefresh(refresh: DocumentOptions['refresh']): SafeHtml | false {
   if (!refresh) return false;
-  if (!/^\/(?![/\\])[^\s;,]*$/.test(refresh.url) || !Number.isInteger(refresh.seconds) || refresh.seconds < 1) {
+  if (
+    !/^\/(?![/\\])[^\s;,]*$/.test(refresh.url) ||
+    !Number.isInteger(refresh.seconds) ||
+    refresh.seconds < 1
+  ) {
     throw new TypeError('A page refresh must name a same-origin path and a whole number of seconds');
   }
   return html`<meta http-equiv="refresh" content="${refresh.seconds};url=${refresh.url}" />`;

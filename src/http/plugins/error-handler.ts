@@ -18,6 +18,25 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
     .send(toProblemDocument(error, { instance: request.url.split('?')[0], requestId: String(request.id) }));
 }
 
+/**
+ * Errors the router raises before any route or hook runs (Fastify's `frameworkErrors`): a path that is not
+ * valid percent-encoding, or a path segment longer than the router accepts. Without this they would leave
+ * as Fastify's own JSON, not as problem documents.
+ */
+export function sendFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const detail =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'A path segment is longer than any id (at most 100 characters)'
+      : error.code === 'FST_ERR_BAD_URL'
+        ? 'The path is not valid percent-encoding'
+        : undefined;
+  if (detail === undefined) {
+    request.log.error({ err: error }, 'router failed');
+    return sendProblem(request, reply, new AppError('internal_error'));
+  }
+  return sendProblem(request, reply, new AppError('invalid_request', detail));
+}
+
 const FASTIFY_ERROR_CODES: Record<string, (error: FastifyError) => AppError> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: (error) =>
     new AppError(

@@ -9,7 +9,7 @@ import {
   isCheckoutPayable,
 } from '../../modules/checkouts/checkout.service.ts';
 import { signedReturnUrl } from '../../modules/merchants/signing-secret.service.ts';
-import { detectDevice } from '../../modules/payment-methods/eligibility.ts';
+import { detectDevice, PAYMENT_METHOD_TYPES } from '../../modules/payment-methods/eligibility.ts';
 import { evaluateCheckoutPaymentMethods } from '../../modules/payment-methods/payment-method-settings.service.ts';
 import type { PaymentAttempt } from '../../modules/payments/payment-flow.service.ts';
 import { findPaymentById } from '../../modules/payments/payment.repository.ts';
@@ -32,6 +32,8 @@ import {
   type HostedCheckout,
 } from '../hosted/hosted-checkout.ts';
 import { ASSET_BASE, sendNotFoundPage, sendPage } from '../hosted/page-reply.ts';
+import { configuredCallbackKind, sendCallbackOutcome } from '../hosted/callback-outcome.ts';
+import { ORDER_VERIFICATION_DECLINE_CODE } from '../../modules/callbacks/callback.types.ts';
 import {
   CHECKOUT_FORM_FIELDS,
   renderCheckoutPage,
@@ -57,8 +59,9 @@ import { renderStatusPage } from '../pages/status-page.ts';
  * signature and an unknown id get the same 404 page. Card number and CVC exist only in this request's
  * memory, for the one connector call: they are not logged (bodies never are), stored, echoed or redirected.
  *
- * Callbacks to the merchant (seed 001) come in a later issue: until then a checkout with `callbacks` also
- * ends with the signed redirect.
+ * With callbacks (seed 001) the outcome is posted to `callbacks.ok` / `fail` / `open` and the merchant's answer
+ * is what the shopper gets (`hosted/callback-outcome.ts`); without, the signed redirect. A payment stopped by
+ * `verify_order` shows the page again with the merchant's reason.
  */
 
 type PageParams = { checkoutId: string; signature: string };
@@ -67,9 +70,13 @@ type ReturnParams = PageParams & { paymentId: string };
 const REFRESH_SECONDS = 2;
 
 function knownBrands(brands: readonly string[] | undefined): CardBrand[] {
-  return (brands ?? []).filter((brand): brand is CardBrand => (CARD_BRANDS as readonly string[]).includes(brand));
+  return (brands ?? []).filter((brand): brand is CardBrand =>
+    (CARD_BRANDS as readonly string[]).includes(brand),
+  );
 }
 const csrfBinding = (checkoutId: string) => `checkout:${checkoutId}`;
+const isPaymentMethodType = (value: string): value is PaymentMethodType =>
+  (PAYMENT_METHOD_TYPES as readonly string[]).includes(value);
 
 type FormState = {
   globalError?: CheckoutGlobalError;
@@ -77,12 +84,15 @@ type FormState = {
   values?: CheckoutFormValues;
   selectedMethod?: PaymentMethodType;
   selectedSavedCardId?: string;
+  /** Shown under the global error: the merchant's reason when `verify_order` refused the order. */
+  globalErrorDetail?: string;
 };
 
 export function registerHostedPageRoutes(app: KassaApp, services: Services) {
   const { db, keyring, clock, config } = services;
   const checkoutDeps = checkoutServiceDeps(services);
   const returnDeps = { keyring, clock };
+  const callbackDeps = { db, keyring, clock, publicUrl: config.publicUrl, callbacks: services.callbacks };
 
   async function load(request: FastifyRequest): Promise<HostedCheckout | undefined> {
     const { checkoutId, signature } = request.params as PageParams;
@@ -116,7 +126,9 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     const { checkout, order, scope } = context;
     const { eligible } = await evaluateCheckoutPaymentMethods(db, { clock }, context, deviceOf(request));
     const methods: CheckoutMethodOption[] = eligible.map((setting) =>
-      setting.method === 'card' ? { type: 'card', brands: knownBrands(setting.card_brands) } : { type: setting.method },
+      setting.method === 'card'
+        ? { type: 'card', brands: knownBrands(setting.card_brands) }
+        : { type: setting.method },
     );
     const cardSetting = eligible.find((setting) => setting.method === 'card');
     const canSave = checkout.allowSavePaymentMethods && order.customer !== null;
@@ -179,20 +191,35 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
   }
 
   /**
-   * A session that takes no payment: paid (or pending), canceled or expired, with a signed link back to the
-   * store. `onPost`: the answer to a form submission, which did nothing (409, or 410 when expired).
+   * A session that takes no payment: paid (or pending), canceled or expired, with a link back to the store.
+   * The link goes through `…/store`, which signs the merchant URL when it is followed, so a page left open
+   * for a while still hands the merchant a fresh timestamp. `onPost`: the answer to a form submission, which
+   * did nothing (409, or 410 when expired).
    */
-  async function sendClosedPage(reply: FastifyReply, context: HostedCheckout, onPost: boolean): Promise<FastifyReply> {
+  async function sendClosedPage(
+    reply: FastifyReply,
+    context: HostedCheckout,
+    onPost: boolean,
+  ): Promise<FastifyReply> {
     const { checkout, order } = context;
+    const returnUrl = `${config.publicUrl}${context.basePath}/store`;
     if (checkout.status === 'COMPLETED') {
-      const returnUrl = await signedReturnUrl(db, returnDeps, context, 'completed');
-      return sendStatusPage(reply, context, onPost ? 409 : 200, order.status === 'PENDING' ? 'pending' : 'completed', {
-        returnUrl,
-      });
+      const kind = order.status === 'PENDING' ? 'pending' : 'completed';
+      return sendStatusPage(reply, context, onPost ? 409 : 200, kind, { returnUrl });
     }
-    const returnUrl = await signedReturnUrl(db, returnDeps, context, 'canceled');
-    if (checkout.status === 'CANCELED') return sendStatusPage(reply, context, onPost ? 409 : 200, 'canceled', { returnUrl });
+    if (checkout.status === 'CANCELED')
+      return sendStatusPage(reply, context, onPost ? 409 : 200, 'canceled', { returnUrl });
     return sendStatusPage(reply, context, 410, 'expired', { returnUrl });
+  }
+
+  /** The signed merchant URL for a closed session: completed, or canceled (also for an expired one). */
+  async function storeUrl(context: HostedCheckout): Promise<string> {
+    return signedReturnUrl(
+      db,
+      returnDeps,
+      context,
+      context.checkout.status === 'COMPLETED' ? 'completed' : 'canceled',
+    );
   }
 
   /**
@@ -202,7 +229,9 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
   async function expireIfDue(context: HostedCheckout): Promise<HostedCheckout> {
     if (context.checkout.status !== 'OPEN' || context.checkout.expiresAt > clock.now()) return context;
     await db
-      .transaction((tx) => closeCheckout(tx, checkoutDeps, context.scope, context.checkout.id, 'EXPIRED', { action: 'expire' }))
+      .transaction((tx) =>
+        closeCheckout(tx, checkoutDeps, context.scope, context.checkout.id, 'EXPIRED', { action: 'expire' }),
+      )
       .catch((error: unknown) => {
         if (!(error instanceof AppError)) throw error;
       });
@@ -239,7 +268,8 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     if (context.checkout.activePaymentId) {
       return sendInProgress(reply, context, context.checkout.activePaymentId, onPost ? 409 : 200);
     }
-    if (!isCheckoutPayable(context.checkout, clock.now())) return sendClosedPage(reply, await expireIfDue(context), onPost);
+    if (!isCheckoutPayable(context.checkout, clock.now()))
+      return sendClosedPage(reply, await expireIfDue(context), onPost);
     return undefined;
   }
 
@@ -253,6 +283,9 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     state: FormState = {},
   ): Promise<FastifyReply> {
     const { payment } = attempt;
+    const callbackKind = configuredCallbackKind(context, attempt);
+    if (callbackKind)
+      return sendCallbackOutcome(reply, callbackDeps, await reload(context), payment, callbackKind);
     switch (attempt.outcome) {
       case 'succeeded':
       case 'authorized':
@@ -270,7 +303,15 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
         const notPayable = await sendIfNotPayable(reply, fresh, request.method === 'POST');
         if (notPayable) return notPayable;
         // 402: the attempt was refused; the page is shown again to retry or choose another method.
-        return sendCheckoutPage(request, reply, fresh, 402, { ...state, globalError: globalErrorFor(payment) });
+        const refusal =
+          payment.declineCode === ORDER_VERIFICATION_DECLINE_CODE && payment.failureMessage
+            ? { globalErrorDetail: payment.failureMessage }
+            : {};
+        return sendCheckoutPage(request, reply, fresh, 402, {
+          ...state,
+          globalError: globalErrorFor(payment),
+          ...refusal,
+        });
       }
       default: {
         const unreachable: never = attempt.outcome;
@@ -302,8 +343,12 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
       case 'not_found':
         return sendNotFoundPage(request, reply);
       case 'payment_method_not_available': {
-        const brandRefused = (error as AppError).errors?.some((fieldError) => fieldError.pointer === '/card/number');
-        const fieldErrors: CheckoutFieldErrors = brandRefused ? { cardNumber: 'unsupported_brand' } : { paymentMethod: 'unavailable' };
+        const brandRefused = (error as AppError).errors?.some(
+          (fieldError) => fieldError.pointer === '/card/number',
+        );
+        const fieldErrors: CheckoutFieldErrors = brandRefused
+          ? { cardNumber: 'unsupported_brand' }
+          : { paymentMethod: 'unavailable' };
         return sendCheckoutPage(request, reply, context, 422, { ...state, fieldErrors });
       }
       default:
@@ -323,15 +368,27 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
         return { method: { type: 'card', card: selection.card } };
       case 'saved_card': {
         if (!context.checkout.allowSavePaymentMethods || !customer) return undefined;
-        const saved = await loadChargeableCard(db, { keyring, clock }, context.scope, customer.id, selection.savedCardId);
-        return saved ? { method: { type: 'card', card: saved.card }, savedPaymentMethodId: saved.saved.id } : undefined;
+        const saved = await loadChargeableCard(
+          db,
+          { keyring, clock },
+          context.scope,
+          customer.id,
+          selection.savedCardId,
+        );
+        return saved
+          ? { method: { type: 'card', card: saved.card }, savedPaymentMethodId: saved.saved.id }
+          : undefined;
       }
       case 'invoice':
         return {
           method: {
             type: 'invoice',
             customer: customer
-              ? { email: customer.email, firstName: customer.firstName ?? undefined, lastName: customer.lastName ?? undefined }
+              ? {
+                  email: customer.email,
+                  firstName: customer.firstName ?? undefined,
+                  lastName: customer.lastName ?? undefined,
+                }
               : {},
           },
         };
@@ -345,16 +402,26 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
   }
 
   /** "Save card" was ticked and the card went through: keep it (sealed) for this customer's next checkout. */
-  async function saveCardIfAsked(request: FastifyRequest, context: HostedCheckout, selection: CheckoutSelection, attempt: PaymentAttempt) {
+  async function saveCardIfAsked(
+    request: FastifyRequest,
+    context: HostedCheckout,
+    selection: CheckoutSelection,
+    attempt: PaymentAttempt,
+  ) {
     if (selection.type !== 'card' || !selection.save) return;
     if (!context.checkout.allowSavePaymentMethods || !context.order.customer) return;
     if (!['succeeded', 'authorized', 'pending'].includes(attempt.outcome)) return;
     const customerId = context.order.customer.id;
     try {
-      await db.transaction((tx) => saveCard(tx, { keyring, clock }, context.scope, customerId, selection.card));
+      await db.transaction((tx) =>
+        saveCard(tx, { keyring, clock }, context.scope, customerId, selection.card),
+      );
     } catch (error) {
       // The payment stands; only the convenience is lost. Log the code, never the error (it could quote data).
-      request.log.warn({ checkoutId: context.checkout.id, code: (error as { code?: unknown }).code }, 'saving the card failed');
+      request.log.warn(
+        { checkoutId: context.checkout.id, code: (error as { code?: unknown }).code },
+        'saving the card failed',
+      );
     }
   }
 
@@ -363,12 +430,22 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
   const pageRoute = { schema: { hide: true }, config: { auth: 'public' as const } };
   // Exactly-once comes from the session's single active attempt (row lock + partial unique index in the
   // payment flow), not from an Idempotency-Key header: however often the form is sent, one charge.
-  const pagePost = { schema: { hide: true }, config: { auth: 'public' as const, idempotency: 'natural' as const } };
+  const pagePost = {
+    schema: { hide: true },
+    config: { auth: 'public' as const, idempotency: 'natural' as const },
+  };
 
   app.get('/pay/:checkoutId/:signature', pageRoute, async (request, reply) => {
     const context = await load(request);
     if (!context) return sendNotFoundPage(request, reply);
-    return (await sendIfNotPayable(reply, context, false)) ?? sendCheckoutPage(request, reply, context, 200);
+    // `?method=` is the shopper's choice on the merchant's page (the browser SDK appends it): preselect it.
+    // The page ignores a method this session does not offer and falls back to its default choice.
+    const method = formField(request.query, 'method');
+    const state: FormState = isPaymentMethodType(method) ? { selectedMethod: method } : {};
+    return (
+      (await sendIfNotPayable(reply, context, false)) ??
+      sendCheckoutPage(request, reply, context, 200, state)
+    );
   });
 
   app.post('/pay/:checkoutId/:signature', pagePost, async (request, reply) => {
@@ -379,13 +456,26 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
 
     const now = clock.now();
     const form = parseCheckoutForm(request.body, now);
-    const csrf = checkCsrfToken(keyring, csrfBinding(context.checkout.id), formField(request.body, CHECKOUT_FORM_FIELDS.csrfToken), now);
+    const csrf = checkCsrfToken(
+      keyring,
+      csrfBinding(context.checkout.id),
+      formField(request.body, CHECKOUT_FORM_FIELDS.csrfToken),
+      now,
+    );
     if (csrf !== 'valid') {
-      return sendCheckoutPage(request, reply, context, 403, { globalError: 'form_expired', values: form.values });
+      return sendCheckoutPage(request, reply, context, 403, {
+        globalError: 'form_expired',
+        values: form.values,
+      });
     }
     if (!form.ok) {
       const { fieldErrors, values, selectedMethod, selectedSavedCardId } = form;
-      return sendCheckoutPage(request, reply, context, 422, { fieldErrors, values, selectedMethod, selectedSavedCardId });
+      return sendCheckoutPage(request, reply, context, 422, {
+        fieldErrors,
+        values,
+        selectedMethod,
+        selectedSavedCardId,
+      });
     }
     const state: FormState =
       form.selection.type === 'saved_card'
@@ -393,7 +483,10 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
         : { values: form.values, selectedMethod: form.selection.type };
     const method = await paymentMethodFor(context, form.selection);
     if (!method) {
-      return sendCheckoutPage(request, reply, context, 422, { ...state, fieldErrors: { paymentMethod: 'unavailable' } });
+      return sendCheckoutPage(request, reply, context, 422, {
+        ...state,
+        fieldErrors: { paymentMethod: 'unavailable' },
+      });
     }
 
     let attempt: PaymentAttempt;
@@ -412,6 +505,15 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     }
     await saveCardIfAsked(request, context, form.selection, attempt);
     return respondToAttempt(request, reply, context, attempt, state);
+  });
+
+  // "Return to the store" on a closed session's page: signed now, when the shopper follows it.
+  app.get('/pay/:checkoutId/:signature/store', pageRoute, async (request, reply) => {
+    const loaded = await load(request);
+    if (!loaded) return sendNotFoundPage(request, reply);
+    const context = await expireIfDue(loaded);
+    if (context.checkout.status === 'OPEN') return reply.redirect(context.basePath, 303);
+    return reply.redirect(await storeUrl(context), 303);
   });
 
   app.get('/pay/:checkoutId/:signature/return/:paymentId', pageRoute, async (request, reply) => {
@@ -437,8 +539,14 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     if (!context) return sendNotFoundPage(request, reply);
     const notPayable = await sendIfNotPayable(reply, context, true);
     if (notPayable) return notPayable;
-    const csrf = checkCsrfToken(keyring, csrfBinding(context.checkout.id), formField(request.body, CHECKOUT_FORM_FIELDS.csrfToken), clock.now());
-    if (csrf !== 'valid') return sendCheckoutPage(request, reply, context, 403, { globalError: 'form_expired' });
+    const csrf = checkCsrfToken(
+      keyring,
+      csrfBinding(context.checkout.id),
+      formField(request.body, CHECKOUT_FORM_FIELDS.csrfToken),
+      clock.now(),
+    );
+    if (csrf !== 'valid')
+      return sendCheckoutPage(request, reply, context, 403, { globalError: 'form_expired' });
 
     try {
       await db.transaction((tx) =>

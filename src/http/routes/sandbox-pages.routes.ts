@@ -29,7 +29,12 @@ import { WALLET_FORM_FIELDS, renderWalletPage } from '../pages/wallet-page.ts';
  */
 
 type Kind = 'three_ds' | 'wallet';
-type Loaded = { payment: SandboxPayment; session: CheckoutWithOrder; merchantName: string; formOrigins: string[] };
+type Loaded = {
+  payment: SandboxPayment;
+  session: CheckoutWithOrder;
+  merchantName: string;
+  formOrigins: string[];
+};
 
 const PATHS: Record<Kind, string> = { three_ds: '3ds', wallet: 'wallet' };
 const csrfBinding = (reference: string) => `sandbox:${reference}`;
@@ -60,7 +65,12 @@ export function registerSandboxPageRoutes(app: KassaApp, services: Services) {
     };
   }
 
-  function sendDecisionPage(reply: FastifyReply, kind: Kind, loaded: Loaded, statusCode: number): FastifyReply {
+  function sendDecisionPage(
+    reply: FastifyReply,
+    kind: Kind,
+    loaded: Loaded,
+    statusCode: number,
+  ): FastifyReply {
     const { payment, session } = loaded;
     const shell = {
       locale: session.checkout.locale,
@@ -70,7 +80,9 @@ export function registerSandboxPageRoutes(app: KassaApp, services: Services) {
       action: `/sandbox/${PATHS[kind]}/${payment.reference}`,
       csrfToken: issueCsrfToken(keyring, csrfBinding(payment.reference), clock.now()),
     };
-    const brand = (CARD_BRANDS as readonly string[]).includes(payment.cardBrand ?? '') ? (payment.cardBrand as CardBrand) : 'unknown';
+    const brand = (CARD_BRANDS as readonly string[]).includes(payment.cardBrand ?? '')
+      ? (payment.cardBrand as CardBrand)
+      : 'unknown';
     return sendPage(
       reply,
       statusCode,
@@ -116,7 +128,8 @@ export function registerSandboxPageRoutes(app: KassaApp, services: Services) {
           resolution = await sandbox.completeChallenge(reference, outcome === 'complete' ? 'pass' : 'fail');
         } else {
           const decision = formField(request.body, WALLET_FORM_FIELDS.decision);
-          if (decision !== 'approve' && decision !== 'decline') return sendDecisionPage(reply, kind, loaded, 422);
+          if (decision !== 'approve' && decision !== 'decline')
+            return sendDecisionPage(reply, kind, loaded, 422);
           resolution = await sandbox.completeWallet(reference, decision);
         }
         return reply.redirect(resolution.returnUrl, 303);

@@ -35,6 +35,7 @@ export function presentCheckout(
     payment_methods: checkout.paymentMethods,
     metadata: checkout.metadata,
     payment_started: checkout.paymentStarted,
+    payment_link_id: checkout.paymentLinkId,
     placed_at: checkout.createdAt.toISOString(),
     expires_at: checkout.expiresAt.toISOString(),
     updated_at: checkout.updatedAt.toISOString(),

@@ -21,6 +21,7 @@ type CheckoutRow = {
   metadata: Metadata;
   payment_started: boolean;
   active_payment_id: string | null;
+  payment_link_id: string | null;
   expires_at: Date;
   completed_at: Date | null;
   canceled_at: Date | null;
@@ -32,8 +33,8 @@ type CheckoutRow = {
 
 // Every column but the token digest, which never leaves the repository.
 const COLUMNS = `id, merchant_id, livemode, status, completed_redirect_url, canceled_redirect_url, callbacks, capture,
-  allow_save_payment_methods, locale, payment_methods, metadata, payment_started, active_payment_id, expires_at,
-  completed_at, canceled_at, expired_at, created_at, updated_at, version`;
+  allow_save_payment_methods, locale, payment_methods, metadata, payment_started, active_payment_id, payment_link_id,
+  expires_at, completed_at, canceled_at, expired_at, created_at, updated_at, version`;
 
 export function toCheckout(row: CheckoutRow): Checkout {
   return {
@@ -51,6 +52,7 @@ export function toCheckout(row: CheckoutRow): Checkout {
     metadata: row.metadata,
     paymentStarted: row.payment_started,
     activePaymentId: row.active_payment_id,
+    paymentLinkId: row.payment_link_id,
     expiresAt: row.expires_at,
     completedAt: row.completed_at,
     canceledAt: row.canceled_at,
@@ -232,7 +234,7 @@ export async function setActivePayment(
   now: Date,
 ): Promise<Checkout | undefined> {
   const { rows } = await tx.query<CheckoutRow>(
-    `UPDATE checkouts SET active_payment_id = $1, payment_started = payment_started OR $1 IS NOT NULL,
+    `UPDATE checkouts SET active_payment_id = $1::text, payment_started = payment_started OR $1::text IS NOT NULL,
        updated_at = $2, version = version + 1
      WHERE id = $3 AND merchant_id = $4 AND livemode = $5 AND status = 'OPEN' RETURNING ${COLUMNS}`,
     [paymentId, now, id, scope.merchantId, scope.livemode],

@@ -108,6 +108,10 @@ export const ZCheckout = z
     payment_started: z
       .boolean()
       .describe('True once a payment attempt was made; the order can no longer be replaced'),
+    payment_link_id: z
+      .string()
+      .nullable()
+      .describe('The payment link (pl_…) whose visit opened this session; null for sessions created with the API'),
     placed_at: zTimestamp,
     expires_at: zTimestamp,
     updated_at: zTimestamp,

@@ -27,6 +27,8 @@ export type Checkout = {
   paymentStarted: boolean;
   /** A payment attempt in flight; the expiry sweep skips the session while it is set. */
   activePaymentId: string | null;
+  /** The payment link whose visit opened this session (`pl_…`); null for sessions made with the API. */
+  paymentLinkId: string | null;
   expiresAt: Date;
   completedAt: Date | null;
   canceledAt: Date | null;

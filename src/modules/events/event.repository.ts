@@ -68,6 +68,12 @@ export async function findEvent(db: Queryable, scope: { merchantId: string; live
 
 // --- Queries for the events API -------------------------------------------------------------------------
 
+/** Deliveries of `events` still being tried; one branch per origin so each uses its partial index on event_id. */
+const PENDING_WEBHOOKS = `((SELECT count(*) FROM webhook_deliveries d
+     WHERE d.event_id = events.id AND d.origin = 'event' AND d.status = 'pending')
+  + (SELECT count(*) FROM webhook_deliveries d
+     WHERE d.event_id = events.id AND d.origin = 'redelivery' AND d.status = 'pending'))::int`;
+
 export type EventFilters = {
   type?: StoredEvent['type'];
   orderId?: string;
@@ -108,9 +114,7 @@ export async function listEvents(
   values.push(page.limit + 1);
   const { rows } = await db.query<EventRow & { pending_webhooks: number }>(
     `SELECT events.*,
-            (SELECT count(*)::int FROM webhook_deliveries d
-              WHERE d.event_id = events.id AND d.origin IN ('event', 'redelivery') AND d.status = 'pending')
-              AS pending_webhooks
+            ${PENDING_WEBHOOKS} AS pending_webhooks
        FROM events WHERE ${conditions.join(' AND ')}
       ORDER BY events.created_at DESC, events.id DESC LIMIT $${values.length}`,
     values,
@@ -125,9 +129,7 @@ export async function findEventWithDeliveryCounts(
 ): Promise<ListedEvent | undefined> {
   const { rows } = await db.query<EventRow & { pending_webhooks: number }>(
     `SELECT events.*,
-            (SELECT count(*)::int FROM webhook_deliveries d
-              WHERE d.event_id = events.id AND d.origin IN ('event', 'redelivery') AND d.status = 'pending')
-              AS pending_webhooks
+            ${PENDING_WEBHOOKS} AS pending_webhooks
        FROM events WHERE id = $1 AND merchant_id = $2 AND livemode = $3`,
     [id, scope.merchantId, scope.livemode],
   );
@@ -143,9 +145,7 @@ export async function listOrderEvents(
 ): Promise<ListedEvent[]> {
   const { rows } = await db.query<EventRow & { pending_webhooks: number }>(
     `SELECT events.*,
-            (SELECT count(*)::int FROM webhook_deliveries d
-              WHERE d.event_id = events.id AND d.origin IN ('event', 'redelivery') AND d.status = 'pending')
-              AS pending_webhooks
+            ${PENDING_WEBHOOKS} AS pending_webhooks
        FROM events WHERE order_id = $1 AND merchant_id = $2 AND livemode = $3
       ORDER BY created_at, seq LIMIT $4`,
     [orderId, scope.merchantId, scope.livemode, limit],

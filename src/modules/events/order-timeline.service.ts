@@ -1,6 +1,8 @@
 import type { Queryable } from '../../db/client.ts';
 import { notFoundError } from '../../lib/errors.ts';
 import { listOrderDeliveryAttempts, type DeliveryAttempt } from '../../outbox/webhook-delivery.repository.ts';
+import { listOrderCallbackAttempts } from '../callbacks/callback.repository.ts';
+import type { CallbackAttempt } from '../callbacks/callback.types.ts';
 import { listOrderEvents, type ListedEvent } from './event.repository.ts';
 
 /**
@@ -12,19 +14,33 @@ import { listOrderEvents, type ListedEvent } from './event.repository.ts';
  * changes (the route's response schema gains the matching union member).
  */
 
-export type WebhookAttemptEntry = DeliveryAttempt & { eventId: string; eventType: string; endpointId: string };
+export type WebhookAttemptEntry = DeliveryAttempt & {
+  eventId: string;
+  eventType: string;
+  endpointId: string;
+};
 
 export type TimelineEntry =
   | { kind: 'event'; at: Date; event: ListedEvent }
-  | { kind: 'webhook_attempt'; at: Date; attempt: WebhookAttemptEntry };
+  | { kind: 'webhook_attempt'; at: Date; attempt: WebhookAttemptEntry }
+  | { kind: 'callback_attempt'; at: Date; attempt: CallbackAttempt };
 
 type Scope = { merchantId: string; livemode: boolean };
 
 /** Entries of one kind for an order, oldest first, at most `limit`. */
-export type TimelineSource = (db: Queryable, scope: Scope, orderId: string, limit: number) => Promise<TimelineEntry[]>;
+export type TimelineSource = (
+  db: Queryable,
+  scope: Scope,
+  orderId: string,
+  limit: number,
+) => Promise<TimelineEntry[]>;
 
 export const eventTimelineSource: TimelineSource = async (db, scope, orderId, limit) =>
-  (await listOrderEvents(db, scope, orderId, limit)).map((event) => ({ kind: 'event', at: event.createdAt, event }));
+  (await listOrderEvents(db, scope, orderId, limit)).map((event) => ({
+    kind: 'event',
+    at: event.createdAt,
+    event,
+  }));
 
 export const webhookAttemptTimelineSource: TimelineSource = async (db, scope, orderId, limit) =>
   (await listOrderDeliveryAttempts(db, scope, orderId, limit)).map((attempt) => ({
@@ -33,10 +49,25 @@ export const webhookAttemptTimelineSource: TimelineSource = async (db, scope, or
     attempt,
   }));
 
-export const DEFAULT_TIMELINE_SOURCES: readonly TimelineSource[] = [eventTimelineSource, webhookAttemptTimelineSource];
+export const callbackAttemptTimelineSource: TimelineSource = async (db, scope, orderId, limit) =>
+  (await listOrderCallbackAttempts(db, scope, orderId, limit)).map((attempt) => ({
+    kind: 'callback_attempt',
+    at: attempt.createdAt,
+    attempt,
+  }));
+
+export const DEFAULT_TIMELINE_SOURCES: readonly TimelineSource[] = [
+  eventTimelineSource,
+  webhookAttemptTimelineSource,
+  callbackAttemptTimelineSource,
+];
 
 /** At the same instant, the state change comes before the notifications about it. */
-const KIND_ORDER: Record<TimelineEntry['kind'], number> = { event: 0, webhook_attempt: 1 };
+const KIND_ORDER: Record<TimelineEntry['kind'], number> = {
+  event: 0,
+  webhook_attempt: 1,
+  callback_attempt: 1,
+};
 
 export const MAX_TIMELINE_ENTRIES = 1_000;
 
@@ -46,11 +77,10 @@ export async function buildOrderTimeline(
   orderId: string,
   options: { sources?: readonly TimelineSource[]; limit?: number } = {},
 ): Promise<{ entries: TimelineEntry[]; hasMore: boolean }> {
-  const { rowCount } = await db.query('SELECT 1 FROM orders WHERE id = $1 AND merchant_id = $2 AND livemode = $3', [
-    orderId,
-    scope.merchantId,
-    scope.livemode,
-  ]);
+  const { rowCount } = await db.query(
+    'SELECT 1 FROM orders WHERE id = $1 AND merchant_id = $2 AND livemode = $3',
+    [orderId, scope.merchantId, scope.livemode],
+  );
   if (!rowCount) throw notFoundError('order', orderId);
   const limit = options.limit ?? MAX_TIMELINE_ENTRIES;
   const sources = options.sources ?? DEFAULT_TIMELINE_SOURCES;

@@ -4,7 +4,11 @@ import type { Scope } from '../checkouts/checkout.types.ts';
 /** SQL of `merchant_signing_secrets`: one encrypted secret per merchant and mode (migration 0006). */
 
 /** Inserts the secret unless one exists; concurrent first uses all end up reading the same winner. */
-export async function insertSigningSecretIfMissing(db: Queryable, scope: Scope, encrypted: Buffer): Promise<void> {
+export async function insertSigningSecretIfMissing(
+  db: Queryable,
+  scope: Scope,
+  encrypted: Buffer,
+): Promise<void> {
   await db.query(
     `INSERT INTO merchant_signing_secrets (merchant_id, livemode, secret_encrypted) VALUES ($1, $2, $3)
      ON CONFLICT (merchant_id, livemode) DO NOTHING`,

@@ -20,14 +20,21 @@ function newSigningSecret(): string {
   return `kss_${randomBytes(32).toString('base64url')}`;
 }
 
-export async function getSigningSecret(db: Queryable, keyring: Keyring, scope: Scope): Promise<SigningSecret> {
+export async function getSigningSecret(
+  db: Queryable,
+  keyring: Keyring,
+  scope: Scope,
+): Promise<SigningSecret> {
   let stored = await findSigningSecret(db, scope);
   if (!stored) {
     await insertSigningSecretIfMissing(db, scope, keyring.encrypt('redirect-signature', newSigningSecret()));
     stored = await findSigningSecret(db, scope);
     if (!stored) throw new Error('The signing secret was not stored');
   }
-  return { secret: keyring.decrypt('redirect-signature', stored.encrypted).toString('utf8'), createdAt: stored.createdAt };
+  return {
+    secret: keyring.decrypt('redirect-signature', stored.encrypted).toString('utf8'),
+    createdAt: stored.createdAt,
+  };
 }
 
 /**
@@ -41,8 +48,15 @@ export async function signedReturnUrl(
   { checkout, order }: { checkout: Checkout; order: Order },
   kind: 'completed' | 'canceled',
 ): Promise<string> {
-  const { secret } = await getSigningSecret(db, deps.keyring, { merchantId: checkout.merchantId, livemode: checkout.livemode });
+  const { secret } = await getSigningSecret(db, deps.keyring, {
+    merchantId: checkout.merchantId,
+    livemode: checkout.livemode,
+  });
   const base = kind === 'completed' ? checkout.completedRedirectUrl : checkout.canceledRedirectUrl;
-  const params = signReturnParams({ checkoutId: checkout.id, orderId: order.id, status: order.status }, secret, deps.clock.now());
+  const params = signReturnParams(
+    { checkoutId: checkout.id, orderId: order.id, status: order.status },
+    secret,
+    deps.clock.now(),
+  );
   return appendQueryParams(base, params);
 }

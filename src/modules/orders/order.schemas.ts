@@ -76,17 +76,22 @@ export const zOrderInput = z
     customer: zCustomerInput.optional(),
     metadata: zMetadata.default({}),
   })
-  .superRefine((order, ctx) => {
-    // Runs only once every field is well-formed; each broken sum points at the field to fix.
-    for (const error of checkOrderTotals(order, '')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: pointerToPath(error.pointer),
-        message: error.message,
-        params: { code: error.code },
-      });
-    }
-  })
+  .superRefine(
+    (order, ctx) => {
+      // Each broken sum points at the field to fix.
+      for (const error of checkOrderTotals(order, '')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: pointerToPath(error.pointer),
+          message: error.message,
+          params: { code: error.code },
+        });
+      }
+    },
+    // Only once every field is well-formed: zod 4 runs refinements after non-aborting issues too (an amount
+    // beyond the safe-integer range), and checkOrderTotals rightly throws on such input.
+    { when: (payload) => payload.issues.length === 0 },
+  )
   .meta({
     id: 'OrderContent',
     description: 'The order of a checkout; every amount is an integer of minor units',

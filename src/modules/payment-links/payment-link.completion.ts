@@ -4,7 +4,11 @@ import type { Checkout } from '../checkouts/checkout.types.ts';
 import type { Order } from '../orders/order.types.ts';
 import { emitPaymentLinkEvent } from './payment-link.events.ts';
 import type { PaymentLinkPresentationDeps } from './payment-link.presenter.ts';
-import { closePaymentLinkRow, findPaymentLinkOfCheckout, incrementPaymentLinkCompletions } from './payment-link.repository.ts';
+import {
+  closePaymentLinkRow,
+  findPaymentLinkOfCheckout,
+  incrementPaymentLinkCompletions,
+} from './payment-link.repository.ts';
 import { paymentLinkEventType, paymentLinkStateMachine } from './payment-link.states.ts';
 
 /**

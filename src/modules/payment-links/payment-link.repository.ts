@@ -89,7 +89,11 @@ export type NewPaymentLink = {
   now: Date;
 };
 
-export async function insertPaymentLink(tx: Queryable, scope: Scope, link: NewPaymentLink): Promise<PaymentLink> {
+export async function insertPaymentLink(
+  tx: Queryable,
+  scope: Scope,
+  link: NewPaymentLink,
+): Promise<PaymentLink> {
   const { rows } = await tx.query<PaymentLinkRow>(
     `INSERT INTO payment_links (id, merchant_id, livemode, status, order_input, completed_redirect_url,
        canceled_redirect_url, landing_url, locale, capture, payment_methods, metadata, usage, max_completions,
@@ -216,7 +220,11 @@ export async function closePaymentLinkRow(
   return rows[0] ? toPaymentLink(rows[0]) : undefined;
 }
 
-export async function incrementPaymentLinkCompletions(tx: Queryable, id: string, now: Date): Promise<PaymentLink> {
+export async function incrementPaymentLinkCompletions(
+  tx: Queryable,
+  id: string,
+  now: Date,
+): Promise<PaymentLink> {
   const { rows } = await tx.query<PaymentLinkRow>(
     `UPDATE payment_links SET completions = completions + 1, updated_at = $1, version = version + 1
      WHERE id = $2 RETURNING ${COLUMNS}`,
@@ -226,7 +234,10 @@ export async function incrementPaymentLinkCompletions(tx: Queryable, id: string,
 }
 
 /** The link a checkout session was opened from, locked; undefined for an ordinary checkout. */
-export async function findPaymentLinkOfCheckout(tx: Queryable, checkoutId: string): Promise<PaymentLink | undefined> {
+export async function findPaymentLinkOfCheckout(
+  tx: Queryable,
+  checkoutId: string,
+): Promise<PaymentLink | undefined> {
   const { rows } = await tx.query<PaymentLinkRow>(
     `SELECT ${COLUMNS} FROM payment_links JOIN checkouts ON checkouts.payment_link_id = payment_links.id
       WHERE checkouts.id = $1 FOR UPDATE OF payment_links`,
@@ -235,7 +246,11 @@ export async function findPaymentLinkOfCheckout(tx: Queryable, checkoutId: strin
   return rows[0] ? toPaymentLink(rows[0]) : undefined;
 }
 
-export async function attachCheckoutToPaymentLink(tx: Queryable, checkoutId: string, linkId: string): Promise<void> {
+export async function attachCheckoutToPaymentLink(
+  tx: Queryable,
+  checkoutId: string,
+  linkId: string,
+): Promise<void> {
   await tx.query('UPDATE checkouts SET payment_link_id = $1 WHERE id = $2 AND payment_link_id IS NULL', [
     linkId,
     checkoutId,
@@ -279,7 +294,10 @@ export async function replaceSessionClientToken(
  * Open sessions of the link with no payment in flight, locked with SKIP LOCKED (same reason as above), so a
  * deactivation can close them.
  */
-export async function claimIdleSessionsOfPaymentLink(tx: Queryable, linkId: string): Promise<{ id: string }[]> {
+export async function claimIdleSessionsOfPaymentLink(
+  tx: Queryable,
+  linkId: string,
+): Promise<{ id: string }[]> {
   const { rows } = await tx.query<{ id: string }>(
     `SELECT id FROM checkouts WHERE payment_link_id = $1 AND status = 'OPEN' AND active_payment_id IS NULL
       FOR UPDATE SKIP LOCKED`,

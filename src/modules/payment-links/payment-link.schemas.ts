@@ -17,7 +17,10 @@ export const MIN_ACTIVATION_WINDOW_SECONDS = 60;
 export const MAX_ACTIVATION_WINDOW_SECONDS = 7 * 24 * 60 * 60;
 export const MAX_COMPLETIONS = 1_000_000;
 
-const zUrl = z.string().max(2048).meta({ description: 'Absolute https:// URL (http:// accepted in test mode)' });
+const zUrl = z
+  .string()
+  .max(2048)
+  .meta({ description: 'Absolute https:// URL (http:// accepted in test mode)' });
 
 export const ZCreatePaymentLink = ZCreateCheckout.pick({
   completed_redirect_url: true,
@@ -98,7 +101,12 @@ export const ZPaymentLinkOrder = z
     shipping_amount: z.number().int(),
     total_amount: z.number().int(),
     products: z.array(
-      z.object({ id: z.string(), name: z.string(), quantity: z.number().int(), unit_price: z.number().int() }),
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        quantity: z.number().int(),
+        unit_price: z.number().int(),
+      }),
     ),
     customer: z
       .object({

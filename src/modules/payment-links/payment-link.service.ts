@@ -94,7 +94,10 @@ export function listPaymentLinksOf(db: Queryable, scope: Scope, filters: Payment
 }
 
 /** The QR code (PNG data URL) of the link's URL. */
-export function paymentLinkQrCode(deps: Pick<PaymentLinkServiceDeps, 'keyring' | 'publicUrl'>, link: PaymentLink) {
+export function paymentLinkQrCode(
+  deps: Pick<PaymentLinkServiceDeps, 'keyring' | 'publicUrl'>,
+  link: PaymentLink,
+) {
   return renderQrPngDataUrl(paymentLinkUrl(deps.publicUrl, deps.keyring, link.id));
 }
 
@@ -178,7 +181,8 @@ export async function openPaymentLink(
         throw new Error(`Unknown payment link status ${String(unreachable)}`);
       }
     }
-    if (paymentLinkDeadline(found) <= now) return closed('expired', await closeLink(tx, deps, found, 'EXPIRED'));
+    if (paymentLinkDeadline(found) <= now)
+      return closed('expired', await closeLink(tx, deps, found, 'EXPIRED'));
 
     let link = found;
     if (!link.firstOpenedAt) {
@@ -193,20 +197,32 @@ export async function openPaymentLink(
     if (payable.length >= remaining) {
       if (!link.landingUrl) {
         const joined = payable[0]!.id;
-        return { kind: 'redirect', location: checkoutRedirectUrl(deps.publicUrl, deps.keyring, joined), checkoutId: joined, createdSession: false };
+        return {
+          kind: 'redirect',
+          location: checkoutRedirectUrl(deps.publicUrl, deps.keyring, joined),
+          checkoutId: joined,
+          createdSession: false,
+        };
       }
       for (const session of payable) {
         const { token, digest } = newClientToken();
         if (await replaceSessionClientToken(tx, session.id, digest)) {
-          return { kind: 'redirect', location: landingLocation(link, session.id, token), checkoutId: session.id, createdSession: false };
+          return {
+            kind: 'redirect',
+            location: landingLocation(link, session.id, token),
+            checkoutId: session.id,
+            createdSession: false,
+          };
         }
       }
       return closed('busy', link);
     }
 
-    // The session may be paid only until the link's deadline: it expires exactly then.
+    // The session may be paid only until the link's deadline: it expires exactly then. One instant for the
+    // whole visit (the session's clock is frozen at `now`), so "exactly" holds to the millisecond.
     const lifetimeSeconds = (paymentLinkDeadline(link).getTime() - now.getTime()) / 1000;
-    const { checkout, clientToken } = await createCheckout(tx, deps, scope, {
+    const visitDeps = { ...deps, clock: { now: () => now } };
+    const { checkout, clientToken } = await createCheckout(tx, visitDeps, scope, {
       completed_redirect_url: link.completedRedirectUrl,
       canceled_redirect_url: link.canceledRedirectUrl,
       allow_save_payment_methods: false,

@@ -20,6 +20,7 @@ import type { Keyring } from '../../lib/keyring.ts';
 import { findCheckout, setActivePayment } from '../checkouts/checkout.repository.ts';
 import { closeCheckout, type CheckoutServiceDeps } from '../checkouts/checkout.service.ts';
 import type { Checkout, Scope } from '../checkouts/checkout.types.ts';
+import { ORDER_VERIFICATION_DECLINE_CODE } from '../callbacks/callback.types.ts';
 import { emitEvent } from '../events/event.repository.ts';
 import type { EventType } from '../events/event.types.ts';
 import { findOrderByCheckoutId, updateOrderState } from '../orders/order.repository.ts';
@@ -72,7 +73,11 @@ import type { Capture, Payment, PaymentCard, PaymentChannel } from './payment.ty
  * for ACTION_TIMEOUT_MS are canceled; automatic captures that never ran are run; pending captures retried.
  */
 
-export const PROCESSING_RECOVERY_MS = 30_000;
+/**
+ * Longer than the slowest legitimate step before the processor answers: `verify_order` may take up to 28 s
+ * (seed 001's response timeout) before `authorize` is even sent, so recovery must not conclude earlier.
+ */
+export const PROCESSING_RECOVERY_MS = 60_000;
 export const ACTION_TIMEOUT_MS = 15 * 60_000;
 const AUTHORIZE_RETRY_DELAYS_MS = [100, 400];
 
@@ -82,6 +87,15 @@ export type PaymentFlowDeps = {
   keyring: Keyring;
   connectors: ConnectorRegistry;
   checkoutDeps: CheckoutServiceDeps;
+  /**
+   * `callbacks.verify_order` (seed 001): asked after an attempt started and before the processor is called. A
+   * refusal settles the payment REJECTED (decline_code `order_verification_failed`, failure_message = the
+   * merchant's reason) and no money moves. Not asked again when an interrupted attempt is resumed: it may
+   * already be at the processor. Absent = no verification.
+   */
+  verifyOrder?: (payment: Payment, checkout: Checkout, order: Order) => Promise<{ ok: true } | { ok: false; reason: string }>;
+  /** Age after which `recover` settles interrupted work (default PROCESSING_RECOVERY_MS; shorter in fault tests). */
+  processingRecoveryMs?: number;
 };
 
 export type PayCheckoutInput = {
@@ -181,6 +195,7 @@ export type PaymentFlow = ReturnType<typeof createPaymentFlow>;
 
 export function createPaymentFlow(deps: PaymentFlowDeps) {
   const { db, clock } = deps;
+  const recoveryMs = deps.processingRecoveryMs ?? PROCESSING_RECOVERY_MS;
   // Void and refund (order management) live in their own module; capture stays here, next to automatic capture.
   const operations = createPaymentOperations({ db, clock, connectors: deps.connectors });
 
@@ -496,7 +511,16 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         if (!outcome) return { payment: existing, outcome: 'processing' };
         return finish(await settle(existing.id, outcome));
       }
-      const { payment } = await startAttempt(input);
+      const { payment, checkout, order } = await startAttempt(input);
+      const verdict = deps.verifyOrder ? await deps.verifyOrder(payment, checkout, order) : { ok: true as const };
+      if (!verdict.ok) {
+        return finish(
+          await settle(payment.id, { status: 'declined', declineCode: ORDER_VERIFICATION_DECLINE_CODE, message: verdict.reason }),
+        );
+      }
+      // Verification can be slow: if recovery settled the attempt meanwhile, do not send it to the processor.
+      const current = deps.verifyOrder ? await findPaymentById(db, payment.id) : payment;
+      if (!current?.processingSince) return finish(current ?? payment);
       const outcome = await authorize(payment, input);
       if (!outcome) return { payment: (await findPaymentById(db, payment.id))!, outcome: 'processing' };
       return finish(await settle(payment.id, outcome));
@@ -548,7 +572,13 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     async recover(): Promise<{ processing: number; abandoned: number; captures: number; refunds: number }> {
       const now = clock.now();
       let processing = 0;
-      for (const payment of await findStuckProcessingPayments(db, new Date(now.getTime() - PROCESSING_RECOVERY_MS), 50)) {
+      for (const payment of await findStuckProcessingPayments(db, new Date(now.getTime() - recoveryMs), 50)) {
+        // AUTHORIZED + processing is a void in flight (see payment-operations.service.ts): finish it.
+        if (payment.status === 'AUTHORIZED') {
+          await operations.resumeCancel(payment).catch(() => undefined);
+          processing += 1;
+          continue;
+        }
         const status = await connectorOf(payment).lookupPayment({ paymentId: payment.id }).catch(() => undefined);
         if (status === undefined) continue; // processor unreachable: try again next round
         const outcome = status
@@ -579,14 +609,14 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         await captureAutomatically(payment);
         captures += 1;
       }
-      for (const pending of await findPendingMoneyOperations(db, 'captures', new Date(now.getTime() - PROCESSING_RECOVERY_MS), 50)) {
+      for (const pending of await findPendingMoneyOperations(db, 'captures', new Date(now.getTime() - recoveryMs), 50)) {
         const payment = await findPaymentById(db, pending.paymentId);
         if (!payment) continue;
         await capturePayment(payment, pending.amount, pending.id).catch(() => undefined);
         captures += 1;
       }
       // Refunds whose processor answer was lost: asked again with the same key (the refund's id).
-      const refunds = await operations.resumePendingRefunds(new Date(now.getTime() - PROCESSING_RECOVERY_MS), 50);
+      const refunds = await operations.resumePendingRefunds(new Date(now.getTime() - recoveryMs), 50);
       return { processing, abandoned, captures, refunds };
     },
   };

@@ -95,7 +95,11 @@ export function orderStatusForPayment(payment: Payment): OrderStatus | undefined
  * capture or refund); a move the order table refuses (the order is already terminal) changes nothing.
  * Callers hold the payment's row lock (lock order: checkout → payment → order).
  */
-export async function followPaymentWithOrder(tx: Queryable, clock: Clock, payment: Payment): Promise<Order | undefined> {
+export async function followPaymentWithOrder(
+  tx: Queryable,
+  clock: Clock,
+  payment: Payment,
+): Promise<Order | undefined> {
   const target = orderStatusForPayment(payment);
   if (!target) return undefined;
   const scope = { merchantId: payment.merchantId, livemode: payment.livemode };
@@ -113,7 +117,14 @@ export async function followPaymentWithOrder(tx: Queryable, clock: Clock, paymen
     order.capturedAmount !== amounts.capturedAmount ||
     order.refundedAmount !== amounts.refundedAmount;
   if (verdict === 'same' && !amountsChange) return order;
-  const moved = await updateOrderState(tx, scope, order.id, order.status, { status: target, ...amounts }, clock.now());
+  const moved = await updateOrderState(
+    tx,
+    scope,
+    order.id,
+    order.status,
+    { status: target, ...amounts },
+    clock.now(),
+  );
   if (moved) await emitOrderEvent(tx, moved, 'order.updated');
   return moved ?? order;
 }
@@ -152,7 +163,12 @@ async function emitPaymentSnapshot(tx: Queryable, payment: Payment, type: EventT
 }
 
 /** `refund.succeeded` / `refund.failed`: the refund with its currency, and the payment's amounts after it. */
-async function emitRefundEvent(tx: Queryable, payment: Payment, refund: Refund, type: 'refund.succeeded' | 'refund.failed') {
+async function emitRefundEvent(
+  tx: Queryable,
+  payment: Payment,
+  refund: Refund,
+  type: 'refund.succeeded' | 'refund.failed',
+) {
   await emitEvent(tx, {
     merchantId: payment.merchantId,
     livemode: payment.livemode,
@@ -175,7 +191,8 @@ export type PaymentOperations = ReturnType<typeof createPaymentOperations>;
 
 export function createPaymentOperations(deps: PaymentOperationsDeps) {
   const { db, clock } = deps;
-  const connectorOf = (payment: Pick<Payment, 'connectorId'>): Connector => deps.connectors.get(payment.connectorId);
+  const connectorOf = (payment: Pick<Payment, 'connectorId'>): Connector =>
+    deps.connectors.get(payment.connectorId);
 
   /**
    * Voids an authorization with nothing captured: payment CANCELED, order CANCELED. While the processor is
@@ -186,7 +203,8 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
     const started = await db.transaction(async (tx) => {
       const payment = await findPayment(tx, scope, paymentId, { forUpdate: true });
       if (!payment) throw notFoundError('payment', paymentId);
-      if (payment.status !== 'AUTHORIZED') throw invalidStateError('payment', payment.status, ['AUTHORIZED'], 'cancel');
+      if (payment.status !== 'AUTHORIZED')
+        throw invalidStateError('payment', payment.status, ['AUTHORIZED'], 'cancel');
       if (payment.processingSince) {
         throw new AppError('conflict', 'A cancellation of this payment is already in progress', {
           extensions: { current_status: payment.status, processing: true },
@@ -194,13 +212,22 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
       }
       const capturing = await sumCommittedAmount(tx, 'captures', payment.id);
       if (capturing > 0) {
-        throw new AppError('conflict', 'A capture of this payment is in progress; refund it once captured instead', {
-          extensions: { current_status: payment.status, pending_capture_amount: capturing },
-        });
+        throw new AppError(
+          'conflict',
+          'A capture of this payment is in progress; refund it once captured instead',
+          {
+            extensions: { current_status: payment.status, pending_capture_amount: capturing },
+          },
+        );
       }
       return updatePayment(tx, payment.id, { processingSince: clock.now() }, clock.now());
     });
 
+    return executeVoid(started);
+  }
+
+  /** Steps 2 and 3 of a void; safe to run again (same processor key, conditional settle). */
+  async function executeVoid(started: Payment): Promise<CancelAttempt> {
     let result: OperationResult;
     try {
       result = await connectorOf(started).void({
@@ -208,7 +235,7 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
         connectorReference: started.connectorReference!,
       });
     } catch (error) {
-      if (!isConnectorError(error)) throw error; // left `processing`: recovery reconciles it with the processor
+      if (!isConnectorError(error)) throw error; // left `processing`: recovery asks again
       if (error.retryable) return { payment: started, pending: true };
       await clearProcessing(started.id);
       throw toAppError(error);
@@ -218,17 +245,25 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
     const settled = await db.transaction(async (tx) => {
       const payment = (await findPaymentById(tx, started.id, { forUpdate: true }))!;
       if (result.status === 'failed') {
-        const cleared = payment.processingSince ? await updatePayment(tx, payment.id, { processingSince: null }, clock.now()) : payment;
+        const cleared = payment.processingSince
+          ? await updatePayment(tx, payment.id, { processingSince: null }, clock.now())
+          : payment;
         return { payment: cleared, refusal: { code: result.failureCode, message: result.message } };
       }
-      // Recovery may have settled it first (the processor reported the authorization voided).
+      // Settled concurrently (the request and recovery both asked): nothing more to do.
       if (paymentStateMachine.check(payment.status, 'CANCELED') !== 'advance') return { payment };
-      const canceled = await updatePayment(tx, payment.id, { status: 'CANCELED', processingSince: null }, clock.now());
+      const canceled = await updatePayment(
+        tx,
+        payment.id,
+        { status: 'CANCELED', processingSince: null },
+        clock.now(),
+      );
       await followPaymentWithOrder(tx, clock, canceled);
       await emitPaymentSnapshot(tx, canceled, 'payment.canceled');
       return { payment: canceled };
     });
-    if ('refusal' in settled && settled.refusal) throw refusalError('cancel', settled.payment, settled.refusal);
+    if ('refusal' in settled && settled.refusal)
+      throw refusalError('cancel', settled.payment, settled.refusal);
     return { payment: settled.payment, pending: false };
   }
 
@@ -246,23 +281,40 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
    * under the payment's lock after checking Σ refunds (PENDING included) + amount ≤ captured; an existing
    * `refundId` resumes that row (PENDING) or answers it as settled.
    */
-  async function refundPayment(scope: Scope, paymentId: string, input: RefundInput, refundId = newId('ref')): Promise<RefundAttempt> {
+  async function refundPayment(
+    scope: Scope,
+    paymentId: string,
+    input: RefundInput,
+    refundId = newId('ref'),
+  ): Promise<RefundAttempt> {
     const refund = await db.transaction(async (tx) => {
       const payment = await findPayment(tx, scope, paymentId, { forUpdate: true });
       if (!payment) throw notFoundError('payment', paymentId);
       const previous = (await listRefunds(tx, payment.id)).find((row) => row.id === refundId);
       if (previous) return previous;
-      if (payment.status !== 'SUCCEEDED') throw invalidStateError('payment', payment.status, ['SUCCEEDED'], 'refund');
+      if (payment.status !== 'SUCCEEDED')
+        throw invalidStateError('payment', payment.status, ['SUCCEEDED'], 'refund');
       const refundable = payment.capturedAmount - (await sumCommittedAmount(tx, 'refunds', payment.id));
       const amount = input.amount ?? refundable;
       if (refundable < 1 || amount < 1 || amount > refundable) {
-        throw new AppError('amount_exceeds_refundable', `At most ${Math.max(0, refundable)} can still be refunded`, {
-          extensions: { refundable_amount: Math.max(0, refundable), currency: payment.currency },
-        });
+        throw new AppError(
+          'amount_exceeds_refundable',
+          `At most ${Math.max(0, refundable)} can still be refunded`,
+          {
+            extensions: { refundable_amount: Math.max(0, refundable), currency: payment.currency },
+          },
+        );
       }
-      return insertRefund(tx, { id: refundId, payment, amount, reason: input.reason ?? null, now: clock.now() });
+      return insertRefund(tx, {
+        id: refundId,
+        payment,
+        amount,
+        reason: input.reason ?? null,
+        now: clock.now(),
+      });
     });
-    if (refund.status !== 'PENDING') return { payment: (await findPaymentById(db, refund.paymentId))!, refund };
+    if (refund.status !== 'PENDING')
+      return { payment: (await findPaymentById(db, refund.paymentId))!, refund };
     return executeRefund(refund);
   }
 
@@ -282,7 +334,10 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
       if (isConnectorError(error) && error.retryable) return { payment, refund };
       if (!isConnectorError(error)) throw error;
       // The processor failed this request outright: nothing was refunded, the amount is refundable again.
-      await settleRefund(refund, { status: 'FAILED', failureMessage: 'The payment processor could not process this refund' });
+      await settleRefund(refund, {
+        status: 'FAILED',
+        failureMessage: 'The payment processor could not process this refund',
+      });
       throw toAppError(error);
     }
     if (result.status === 'pending') return { payment, refund };
@@ -292,7 +347,9 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
         ? { status: 'SUCCEEDED', connectorReference: result.operationReference }
         : { status: 'FAILED', connectorReference: result.operationReference, failureMessage: result.message },
     );
-    return result.status === 'failed' ? { ...attempt, refusal: { code: result.failureCode, message: result.message } } : attempt;
+    return result.status === 'failed'
+      ? { ...attempt, refusal: { code: result.failureCode, message: result.message } }
+      : attempt;
   }
 
   async function settleRefund(
@@ -301,7 +358,8 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
   ): Promise<RefundAttempt> {
     return db.transaction(async (tx) => {
       const locked = (await findPaymentById(tx, refund.paymentId, { forUpdate: true }))!;
-      const settled = (await settleMoneyOperation(tx, 'refunds', refund.id, outcome, clock.now())) as Refund | undefined;
+      const settled = (await settleMoneyOperation(tx, 'refunds', refund.id, outcome, clock.now())) as
+        Refund | undefined;
       if (!settled) {
         // Settled concurrently (the request and recovery both asked): answer with what is stored.
         const stored = (await listRefunds(tx, locked.id)).find((row) => row.id === refund.id) ?? refund;
@@ -311,7 +369,12 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
         await emitRefundEvent(tx, locked, settled, 'refund.failed');
         return { payment: locked, refund: settled };
       }
-      const updated = await updatePayment(tx, locked.id, { refundedAmount: locked.refundedAmount + settled.amount }, clock.now());
+      const updated = await updatePayment(
+        tx,
+        locked.id,
+        { refundedAmount: locked.refundedAmount + settled.amount },
+        clock.now(),
+      );
       await followPaymentWithOrder(tx, clock, updated);
       await emitRefundEvent(tx, updated, settled, 'refund.succeeded');
       return { payment: updated, refund: settled };
@@ -321,6 +384,15 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
   return {
     cancelPayment,
     refundPayment,
+
+    /**
+     * Recovery of a void whose answer was lost: an AUTHORIZED payment marked `processing` is a void in flight
+     * (an authorization in flight is PENDING). Asking again with the same key finishes what the merchant asked.
+     */
+    async resumeCancel(payment: Payment): Promise<CancelAttempt> {
+      if (payment.status !== 'AUTHORIZED' || !payment.processingSince) return { payment, pending: false };
+      return executeVoid(payment);
+    },
 
     /** Recovery: PENDING refunds last touched before `before` are asked again. Returns how many were tried. */
     async resumePendingRefunds(before: Date, limit: number): Promise<number> {
@@ -335,7 +407,11 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
  * How a processor's refusal of a capture, void or refund reaches the API: the same coded errors Kassa's own
  * checks give, so a client handles one set of codes whoever refused.
  */
-export function refusalError(action: 'capture' | 'cancel' | 'refund', payment: Payment, refusal: ProcessorRefusal): AppError {
+export function refusalError(
+  action: 'capture' | 'cancel' | 'refund',
+  payment: Payment,
+  refusal: ProcessorRefusal,
+): AppError {
   const extensions = { current_status: payment.status, processor_message: refusal.message };
   switch (refusal.code) {
     case 'amount_exceeds_authorized':
@@ -343,9 +419,21 @@ export function refusalError(action: 'capture' | 'cancel' | 'refund', payment: P
     case 'amount_exceeds_captured':
       return new AppError('amount_exceeds_refundable', refusal.message, { extensions });
     case 'invalid_state':
-      return new AppError('invalid_state_transition', `The payment processor refused to ${action} this payment: ${refusal.message}`, {
-        extensions: { ...extensions, allowed_statuses: action === 'refund' ? ['SUCCEEDED'] : action === 'cancel' ? ['AUTHORIZED'] : ['AUTHORIZED', 'SUCCEEDED'] },
-      });
+      return new AppError(
+        'invalid_state_transition',
+        `The payment processor refused to ${action} this payment: ${refusal.message}`,
+        {
+          extensions: {
+            ...extensions,
+            allowed_statuses:
+              action === 'refund'
+                ? ['SUCCEEDED']
+                : action === 'cancel'
+                  ? ['AUTHORIZED']
+                  : ['AUTHORIZED', 'SUCCEEDED'],
+          },
+        },
+      );
     case 'currency_mismatch':
       return new AppError('conflict', refusal.message, { extensions });
     default: {

@@ -16,7 +16,9 @@ export const ZPayment = z
     checkout_id: z.string(),
     order_id: z.string(),
     status: z.enum(PAYMENT_STATUSES),
-    processing: z.boolean().describe("True while a processor call is in flight; the status is settled shortly (or by recovery)"),
+    processing: z
+      .boolean()
+      .describe('True while a processor call is in flight; the status is settled shortly (or by recovery)'),
     channel: z.enum(['hosted_page', 'api']),
     method: z.enum(PAYMENT_METHOD_TYPES),
     amount: zMinor,
@@ -26,7 +28,12 @@ export const ZPayment = z
     captured_amount: zMinor,
     refunded_amount: zMinor,
     card: z
-      .object({ brand: z.string(), last4: z.string(), exp_month: z.number().int(), exp_year: z.number().int() })
+      .object({
+        brand: z.string(),
+        last4: z.string(),
+        exp_month: z.number().int(),
+        exp_year: z.number().int(),
+      })
       .nullable()
       .describe('Display data only: never the number or the CVC'),
     saved_payment_method_id: z.string().nullable(),
@@ -47,13 +54,17 @@ const moneyOperationFields = {
   payment_id: z.string(),
   amount: zMinor,
   currency: z.string(),
-  status: z.enum(MONEY_OPERATION_STATUSES).describe('PENDING: the processor has not answered yet; recovery asks again'),
+  status: z
+    .enum(MONEY_OPERATION_STATUSES)
+    .describe('PENDING: the processor has not answered yet; recovery asks again'),
   failure_message: z.string().nullable(),
   created_at: zTimestamp,
   updated_at: zTimestamp,
 };
 
-export const ZCapture = z.object({ object: z.literal('capture'), ...moneyOperationFields }).meta({ id: 'Capture' });
+export const ZCapture = z
+  .object({ object: z.literal('capture'), ...moneyOperationFields })
+  .meta({ id: 'Capture' });
 
 export const ZRefund = z
   .object({ object: z.literal('refund'), ...moneyOperationFields, reason: z.string().nullable() })
@@ -64,21 +75,38 @@ export const ZCaptureResult = ZCapture.extend({ payment: ZPayment }).meta({ id: 
 export const ZRefundResult = ZRefund.extend({ payment: ZPayment }).meta({ id: 'RefundResult' });
 
 export function ZList<T extends z.ZodType>(item: T) {
-  return z.object({ object: z.literal('list'), data: z.array(item), has_more: z.boolean(), next_cursor: z.string().nullable() });
+  return z.object({
+    object: z.literal('list'),
+    data: z.array(item),
+    has_more: z.boolean(),
+    next_cursor: z.string().nullable(),
+  });
 }
 
 export const ZCaptureBody = z
   .strictObject({
-    amount: z.number().int().min(1).optional().describe('Minor units; default: all that can still be captured'),
+    amount: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Minor units; default: all that can still be captured'),
   })
-  .optional();
+  .nullish()
+  .describe('Optional: a request without a body captures all that remains');
 
 export const ZRefundBody = z
   .strictObject({
-    amount: z.number().int().min(1).optional().describe('Minor units; default: all that can still be refunded'),
+    amount: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Minor units; default: all that can still be refunded'),
     reason: z.string().trim().min(1).max(500).optional().describe('Free text kept with the refund'),
   })
-  .optional();
+  .nullish()
+  .describe('Optional: a request without a body refunds all that remains');
 
 /**
  * Card data as the Processor API receives it. Only the shape is checked here; Luhn, expiry and CVC are
@@ -96,12 +124,24 @@ export const ZCreatePaymentBody = z.strictObject({
   checkout_id: z.string().max(100).describe('An OPEN checkout of the caller (chk_…)'),
   payment_method: z
     .strictObject({
-      type: z.enum(PAYMENT_METHOD_TYPES).optional().describe('card (with `card` or `saved_payment_method_id`), invoice or wallet'),
+      type: z
+        .enum(PAYMENT_METHOD_TYPES)
+        .optional()
+        .describe('card (with `card` or `saved_payment_method_id`), invoice or wallet'),
       card: ZCardInput.optional(),
-      saved_payment_method_id: z.string().max(100).optional().describe("A card the checkout's customer saved (pm_…)"),
+      saved_payment_method_id: z
+        .string()
+        .max(100)
+        .optional()
+        .describe("A card the checkout's customer saved (pm_…)"),
     })
-    .describe('Exactly one of: {type: card, card: {...}}, {saved_payment_method_id}, {type: invoice}, {type: wallet}'),
-  device: z.enum(DEVICES).optional().describe("The shopper's device (method eligibility); default: from the User-Agent"),
+    .describe(
+      'Exactly one of: {type: card, card: {...}}, {saved_payment_method_id}, {type: invoice}, {type: wallet}',
+    ),
+  device: z
+    .enum(DEVICES)
+    .optional()
+    .describe("The shopper's device (method eligibility); default: from the User-Agent"),
 });
 
 export type CreatePaymentBody = z.infer<typeof ZCreatePaymentBody>;

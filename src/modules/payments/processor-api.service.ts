@@ -1,6 +1,12 @@
 import type { CardDetails, PaymentMethodData } from '../../connectors/connector.ts';
 import type { Database } from '../../db/client.ts';
-import { checkCardExpiry, checkCvc, detectCardBrand, normalizeCardNumber, passesLuhn } from '../../lib/card.ts';
+import {
+  checkCardExpiry,
+  checkCvc,
+  detectCardBrand,
+  normalizeCardNumber,
+  passesLuhn,
+} from '../../lib/card.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { notFoundError, validationError, type FieldError } from '../../lib/errors.ts';
 import type { Keyring } from '../../lib/keyring.ts';
@@ -34,26 +40,48 @@ export type ProcessorApiDeps = {
 const CARD_POINTER = '/payment_method/card';
 
 /** Checks raw card input; throws `validation_failed` with one error per bad field. */
-export function checkCardInput(card: NonNullable<CreatePaymentBody['payment_method']['card']>, now: Date): CardDetails {
+export function checkCardInput(
+  card: NonNullable<CreatePaymentBody['payment_method']['card']>,
+  now: Date,
+): CardDetails {
   const errors: FieldError[] = [];
   const number = normalizeCardNumber(card.number);
   if (number === null) {
-    errors.push({ pointer: `${CARD_POINTER}/number`, code: 'invalid_number', message: 'Enter a card number of 12–19 digits' });
+    errors.push({
+      pointer: `${CARD_POINTER}/number`,
+      code: 'invalid_number',
+      message: 'Enter a card number of 12–19 digits',
+    });
   } else if (!passesLuhn(number)) {
-    errors.push({ pointer: `${CARD_POINTER}/number`, code: 'invalid_number', message: 'The card number is not valid' });
+    errors.push({
+      pointer: `${CARD_POINTER}/number`,
+      code: 'invalid_number',
+      message: 'The card number is not valid',
+    });
   }
   const expiry = checkCardExpiry({ month: card.exp_month, year: card.exp_year }, now);
   if (!expiry.ok) {
-    const field = expiry.reason === 'invalid_month' || expiry.reason === 'invalid_format' ? 'exp_month' : 'exp_year';
+    const field =
+      expiry.reason === 'invalid_month' || expiry.reason === 'invalid_format' ? 'exp_month' : 'exp_year';
     errors.push({ pointer: `${CARD_POINTER}/${field}`, code: expiry.reason, message: expiry.message });
   }
   const cvc = checkCvc(card.cvc, detectCardBrand(number ?? ''));
   if (!cvc.ok) errors.push({ pointer: `${CARD_POINTER}/cvc`, code: cvc.reason, message: cvc.message });
   if (card.holder_name.trim() === '') {
-    errors.push({ pointer: `${CARD_POINTER}/holder_name`, code: 'required', message: 'Enter the name on the card' });
+    errors.push({
+      pointer: `${CARD_POINTER}/holder_name`,
+      code: 'required',
+      message: 'Enter the name on the card',
+    });
   }
   if (errors.length > 0 || number === null || !expiry.ok) throw validationError(errors);
-  return { number, expMonth: expiry.month, expYear: expiry.year, cvc: card.cvc.trim(), holderName: card.holder_name.trim() };
+  return {
+    number,
+    expMonth: expiry.month,
+    expYear: expiry.year,
+    cvc: card.cvc.trim(),
+    holderName: card.holder_name.trim(),
+  };
 }
 
 /** Exactly one way to pay: card data, a saved card, an invoice or a wallet. */
@@ -61,18 +89,39 @@ function checkMethodShape(method: CreatePaymentBody['payment_method']): FieldErr
   const errors: FieldError[] = [];
   const type = method.type ?? (method.saved_payment_method_id !== undefined ? 'card' : undefined);
   if (type === undefined) {
-    errors.push({ pointer: '/payment_method/type', code: 'required', message: 'Give a type (card, invoice, wallet) or a saved_payment_method_id' });
+    errors.push({
+      pointer: '/payment_method/type',
+      code: 'required',
+      message: 'Give a type (card, invoice, wallet) or a saved_payment_method_id',
+    });
   } else if (type === 'card') {
     if (method.card === undefined && method.saved_payment_method_id === undefined) {
-      errors.push({ pointer: CARD_POINTER, code: 'required', message: 'Give the card data or a saved_payment_method_id' });
+      errors.push({
+        pointer: CARD_POINTER,
+        code: 'required',
+        message: 'Give the card data or a saved_payment_method_id',
+      });
     }
     if (method.card !== undefined && method.saved_payment_method_id !== undefined) {
-      errors.push({ pointer: '/payment_method/saved_payment_method_id', code: 'not_allowed', message: 'Give either card data or a saved card, not both' });
+      errors.push({
+        pointer: '/payment_method/saved_payment_method_id',
+        code: 'not_allowed',
+        message: 'Give either card data or a saved card, not both',
+      });
     }
   } else {
-    if (method.card !== undefined) errors.push({ pointer: CARD_POINTER, code: 'not_allowed', message: `A ${type} payment takes no card data` });
+    if (method.card !== undefined)
+      errors.push({
+        pointer: CARD_POINTER,
+        code: 'not_allowed',
+        message: `A ${type} payment takes no card data`,
+      });
     if (method.saved_payment_method_id !== undefined) {
-      errors.push({ pointer: '/payment_method/saved_payment_method_id', code: 'not_allowed', message: `A ${type} payment takes no saved card` });
+      errors.push({
+        pointer: '/payment_method/saved_payment_method_id',
+        code: 'not_allowed',
+        message: `A ${type} payment takes no saved card`,
+      });
     }
   }
   return errors;
@@ -87,7 +136,11 @@ export function createProcessorApi(deps: ProcessorApiDeps) {
     const shapeErrors = checkMethodShape(body.payment_method);
     if (shapeErrors.length > 0) throw validationError(shapeErrors);
     const { payment_method: input } = body;
-    if (input.card) return { method: { type: 'card', card: checkCardInput(input.card, deps.clock.now()) }, savedPaymentMethodId: null };
+    if (input.card)
+      return {
+        method: { type: 'card', card: checkCardInput(input.card, deps.clock.now()) },
+        savedPaymentMethodId: null,
+      };
     if (input.type === 'wallet') return { method: { type: 'wallet' }, savedPaymentMethodId: null };
 
     // Invoices and saved cards belong to the order's customer.
@@ -104,11 +157,22 @@ export function createProcessorApi(deps: ProcessorApiDeps) {
     }
     const savedId = input.saved_payment_method_id!;
     // A card saved by another customer (or merchant, or mode) answers exactly like an unknown one.
-    const chargeable = order.customer ? await loadChargeableCard(deps.db, deps, scope, order.customer.id, savedId) : undefined;
+    const chargeable = order.customer
+      ? await loadChargeableCard(deps.db, deps, scope, order.customer.id, savedId)
+      : undefined;
     if (!chargeable) throw notFoundError('saved payment method', savedId);
-    const expiry = checkCardExpiry({ month: chargeable.card.expMonth, year: chargeable.card.expYear }, deps.clock.now());
+    const expiry = checkCardExpiry(
+      { month: chargeable.card.expMonth, year: chargeable.card.expYear },
+      deps.clock.now(),
+    );
     if (!expiry.ok) {
-      throw validationError([{ pointer: '/payment_method/saved_payment_method_id', code: 'expired', message: 'This saved card has expired' }]);
+      throw validationError([
+        {
+          pointer: '/payment_method/saved_payment_method_id',
+          code: 'expired',
+          message: 'This saved card has expired',
+        },
+      ]);
     }
     return { method: { type: 'card', card: chargeable.card }, savedPaymentMethodId: chargeable.saved.id };
   }
@@ -118,14 +182,21 @@ export function createProcessorApi(deps: ProcessorApiDeps) {
      * Pays the checkout and answers with the outcome. With an Idempotency-Key the payment id is derived from
      * it, so a retry after a crash resumes the same payment (and the processor, keyed by that id, charges once).
      */
-    async pay(scope: Scope, body: CreatePaymentBody, options: { idempotencyKey: string | undefined; device: Device }): Promise<PaymentAttempt> {
+    async pay(
+      scope: Scope,
+      body: CreatePaymentBody,
+      options: { idempotencyKey: string | undefined; device: Device },
+    ): Promise<PaymentAttempt> {
       const { method, savedPaymentMethodId } = await resolveMethod(scope, body);
       const checkoutId = body.checkout_id;
       const signature = checkoutUrlSignature(deps.keyring, checkoutId);
       return deps.payments.payCheckout({
         scope,
         checkoutId,
-        paymentId: options.idempotencyKey === undefined ? undefined : paymentIdForIdempotencyKey(scope, options.idempotencyKey),
+        paymentId:
+          options.idempotencyKey === undefined
+            ? undefined
+            : paymentIdForIdempotencyKey(scope, options.idempotencyKey),
         channel: 'api',
         method,
         device: options.device,

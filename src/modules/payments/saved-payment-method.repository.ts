@@ -63,7 +63,11 @@ export async function upsertSavedCard(tx: Queryable, card: NewSavedCard): Promis
 }
 
 /** The customer's cards that have not been removed, newest first. */
-export async function listSavedCards(db: Queryable, scope: Scope, customerId: string): Promise<SavedPaymentMethodRow[]> {
+export async function listSavedCards(
+  db: Queryable,
+  scope: Scope,
+  customerId: string,
+): Promise<SavedPaymentMethodRow[]> {
   const { rows } = await db.query<SavedPaymentMethodRow>(
     `SELECT * FROM saved_payment_methods
       WHERE merchant_id = $1 AND livemode = $2 AND customer_id = $3 AND deleted_at IS NULL

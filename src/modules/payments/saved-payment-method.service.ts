@@ -1,6 +1,13 @@
 import type { Queryable } from '../../db/client.ts';
 import type { CardDetails } from '../../connectors/connector.ts';
-import { CARD_BRANDS, cardFingerprint, cardLast4, checkCardExpiry, detectCardBrand, type CardBrand } from '../../lib/card.ts';
+import {
+  CARD_BRANDS,
+  cardFingerprint,
+  cardLast4,
+  checkCardExpiry,
+  detectCardBrand,
+  type CardBrand,
+} from '../../lib/card.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
@@ -48,7 +55,9 @@ type SealedCard = {
 };
 
 function toSavedCard(row: SavedPaymentMethodRow): SavedCard {
-  const brand = (CARD_BRANDS as readonly string[]).includes(row.card_brand) ? (row.card_brand as CardBrand) : 'unknown';
+  const brand = (CARD_BRANDS as readonly string[]).includes(row.card_brand)
+    ? (row.card_brand as CardBrand)
+    : 'unknown';
   return {
     id: row.id,
     customerId: row.customer_id,
@@ -107,7 +116,11 @@ export async function listUsableSavedCards(
     .filter((card) => checkCardExpiry({ month: card.expMonth, year: card.expYear }, now).ok);
 }
 
-export async function listCustomerSavedCards(db: Queryable, scope: Scope, customerId: string): Promise<SavedCard[]> {
+export async function listCustomerSavedCards(
+  db: Queryable,
+  scope: Scope,
+  customerId: string,
+): Promise<SavedCard[]> {
   return (await listSavedCards(db, scope, customerId)).map(toSavedCard);
 }
 
@@ -126,11 +139,14 @@ export async function loadChargeableCard(
   if (!row || row.card_encrypted.length === 0) return undefined;
   let sealed: SealedCard;
   try {
-    sealed = JSON.parse(deps.keyring.decrypt('saved-card-encryption', row.card_encrypted).toString('utf8')) as SealedCard;
+    sealed = JSON.parse(
+      deps.keyring.decrypt('saved-card-encryption', row.card_encrypted).toString('utf8'),
+    ) as SealedCard;
   } catch {
     return undefined;
   }
-  if (sealed.v !== 1 || sealed.customer_id !== row.customer_id || sealed.fingerprint !== row.card_fingerprint) return undefined;
+  if (sealed.v !== 1 || sealed.customer_id !== row.customer_id || sealed.fingerprint !== row.card_fingerprint)
+    return undefined;
   return {
     saved: toSavedCard(row),
     card: {

@@ -183,4 +183,3 @@ export async function softDeleteWebhookEndpoint(db: Queryable, id: string): Prom
     [id],
   );
 }
-

@@ -1,6 +1,12 @@
 import type { Queryable } from '../../db/client.ts';
 import { checkOutboundUrl, type CompiledEgressPolicy } from '../../egress/index.ts';
-import { AppError, invalidStateError, notFoundError, validationError, type FieldError } from '../../lib/errors.ts';
+import {
+  AppError,
+  invalidStateError,
+  notFoundError,
+  validationError,
+  type FieldError,
+} from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
 import { checkCallbackUrl } from '../../lib/merchant-urls.ts';
@@ -116,9 +122,10 @@ export function createWebhookEndpointService(deps: {
 
     async update(tx: Queryable, scope: MerchantScope, id: string, patch: WebhookEndpointUpdate) {
       const checkedEvents = patch.enabledEvents ? checkEnabledEvents(patch.enabledEvents) : undefined;
-      const errors = [patch.url === undefined ? null : checkUrl(patch.url, scope), checkedEvents?.error ?? null].filter(
-        (e): e is FieldError => e !== null,
-      );
+      const errors = [
+        patch.url === undefined ? null : checkUrl(patch.url, scope),
+        checkedEvents?.error ?? null,
+      ].filter((e): e is FieldError => e !== null);
       if (errors.length > 0) throw validationError(errors);
       const current = await requireEndpoint(tx, scope, id, true);
       if (
@@ -126,7 +133,12 @@ export function createWebhookEndpointService(deps: {
         patch.status !== current.status &&
         !WEBHOOK_ENDPOINT_TRANSITIONS[current.status].includes(patch.status)
       ) {
-        throw invalidStateError('webhook endpoint', current.status, WEBHOOK_ENDPOINT_TRANSITIONS[current.status], `set to ${patch.status}`);
+        throw invalidStateError(
+          'webhook endpoint',
+          current.status,
+          WEBHOOK_ENDPOINT_TRANSITIONS[current.status],
+          `set to ${patch.status}`,
+        );
       }
       const updated = await updateWebhookEndpoint(tx, id, {
         url: patch.url,

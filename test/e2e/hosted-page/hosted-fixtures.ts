@@ -32,9 +32,19 @@ export type CheckoutOptions = {
   paymentMethods?: string[];
 };
 
-export type CreatedCheckout = { checkoutId: string; orderId: string; url: string; path: string; customerId: string | null };
+export type CreatedCheckout = {
+  checkoutId: string;
+  orderId: string;
+  url: string;
+  path: string;
+  customerId: string | null;
+};
 
-export async function createHostedCheckout(t: TestApp, merchant: TestMerchant, options: CheckoutOptions = {}): Promise<CreatedCheckout> {
+export async function createHostedCheckout(
+  t: TestApp,
+  merchant: TestMerchant,
+  options: CheckoutOptions = {},
+): Promise<CreatedCheckout> {
   const amount = options.amount ?? 2500;
   const body: Record<string, unknown> = {
     completed_redirect_url: options.completedUrl ?? 'https://shop.example/complete?ref=abc',
@@ -54,8 +64,14 @@ export async function createHostedCheckout(t: TestApp, merchant: TestMerchant, o
   };
   if (options.expiresInSeconds !== undefined) body.expires_in_seconds = options.expiresInSeconds;
   if (options.paymentMethods) body.payment_methods = options.paymentMethods;
-  const response = await t.app.inject({ method: 'POST', url: '/v1/checkouts', headers: merchant.headers, payload: body });
-  if (response.statusCode !== 201) throw new Error(`create checkout: ${response.statusCode} ${response.body}`);
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/v1/checkouts',
+    headers: merchant.headers,
+    payload: body,
+  });
+  if (response.statusCode !== 201)
+    throw new Error(`create checkout: ${response.statusCode} ${response.body}`);
   const json = response.json() as {
     checkout_id: string;
     checkout_redirect_url: string;
@@ -106,17 +122,31 @@ export async function postForm(t: TestApp, path: string, fields: Record<string, 
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     payload: formBody(fields),
   });
-  return { status: response.statusCode, headers: response.headers, html: response.body, location: response.headers.location as string | undefined };
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    html: response.body,
+    location: response.headers.location as string | undefined,
+  };
 }
 
 /** Loads the page and pays with a card in one go (the common first step of many tests). */
-export async function payWithCard(t: TestApp, path: string, number: string = CARDS.approved, extra: Record<string, string> = {}) {
+export async function payWithCard(
+  t: TestApp,
+  path: string,
+  number: string = CARDS.approved,
+  extra: Record<string, string> = {},
+) {
   const page = await getPage(t, path);
   return postForm(t, path, cardForm(csrfOf(page.html), number, extra));
 }
 
 export async function signingSecret(t: TestApp, merchant: TestMerchant): Promise<string> {
-  const response = await t.app.inject({ method: 'GET', url: '/v1/merchant/signing-secret', headers: merchant.headers });
+  const response = await t.app.inject({
+    method: 'GET',
+    url: '/v1/merchant/signing-secret',
+    headers: merchant.headers,
+  });
   if (response.statusCode !== 200) throw new Error(`signing secret: ${response.statusCode} ${response.body}`);
   return (response.json() as { secret: string }).secret;
 }
@@ -135,11 +165,47 @@ export async function paymentsOf(t: TestApp, checkoutId: string) {
 }
 
 export async function orderStatus(t: TestApp, orderId: string): Promise<string> {
-  const { rows } = await t.services.db.query<{ status: string }>('SELECT status FROM orders WHERE id = $1', [orderId]);
+  const { rows } = await t.services.db.query<{ status: string }>('SELECT status FROM orders WHERE id = $1', [
+    orderId,
+  ]);
   return rows[0]!.status;
 }
 
 export async function checkoutStatus(t: TestApp, checkoutId: string): Promise<string> {
-  const { rows } = await t.services.db.query<{ status: string }>('SELECT status FROM checkouts WHERE id = $1', [checkoutId]);
+  const { rows } = await t.services.db.query<{ status: string }>(
+    'SELECT status FROM checkouts WHERE id = $1',
+    [checkoutId],
+  );
   return rows[0]!.status;
+}
+
+/** The path and query of a URL on the gateway (redirects name the public origin). */
+export function localPath(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.pathname}${parsed.search}`;
+}
+
+/** Follows one of the sandbox's pages: GET it, then press the button whose hidden field carries `value`. */
+export async function decideOnSandboxPage(
+  t: TestApp,
+  location: string,
+  field: 'outcome' | 'decision',
+  value: string,
+) {
+  const page = await getPage(t, localPath(location));
+  if (page.status !== 200) throw new Error(`sandbox page: ${page.status}`);
+  return postForm(t, localPath(location), { csrf_token: csrfOf(page.html), [field]: value });
+}
+
+/** Text of the error summary of a re-rendered payment page. */
+export function alertOf(html: string): string | undefined {
+  return /class="alert__message">([^<]*)</.exec(html)?.[1];
+}
+
+export async function countAuthorizations(t: TestApp, paymentIds?: string[]): Promise<number> {
+  if (!paymentIds) return t.services.sandbox.countOperations({ kind: 'authorize' });
+  let total = 0;
+  for (const paymentId of paymentIds)
+    total += await t.services.sandbox.countOperations({ kind: 'authorize', paymentId });
+  return total;
 }

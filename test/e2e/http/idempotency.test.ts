@@ -111,6 +111,12 @@ describe('Idempotency-Key on POST', () => {
     expect(second.headers.get('idempotent-replayed')).toBe('true');
     expect(await second.text()).toBe(firstBody);
     expect(await countEffects('replay')).toBe(1);
+    // Stored responses may hold secrets shown once: they are kept encrypted, never as readable JSON.
+    const stored = await database.db.query<{ response_body: string }>(
+      `SELECT response_body FROM idempotency_keys WHERE idempotency_key = 'key-replay'`,
+    );
+    expect(stored.rows[0]!.response_body).not.toContain('replay');
+    expect(() => JSON.parse(stored.rows[0]!.response_body)).toThrow();
   });
 
   it('treats key order and white space in the body as the same request', async () => {

@@ -1,5 +1,10 @@
 import type { TestApp, TestMerchant } from '../../fixtures/test-app.ts';
-import { checkoutRequest, createCheckout, simpleOrder, type CheckoutJson } from '../checkouts/checkout-fixtures.ts';
+import {
+  checkoutRequest,
+  createCheckout,
+  simpleOrder,
+  type CheckoutJson,
+} from '../checkouts/checkout-fixtures.ts';
 
 /** Helpers for the payment tests: a checkout, paid through the Processor API, then managed. */
 
@@ -12,7 +17,14 @@ export const TEST_CARDS = {
   pending: '4000000000000259',
 } as const;
 
-export const COUNTRY_OF: Record<string, string> = { JPY: 'JP', USD: 'US', KWD: 'KW', EUR: 'DE', MXN: 'MX' };
+export const COUNTRY_OF: Record<string, string> = {
+  JPY: 'JP',
+  USD: 'US',
+  KWD: 'KW',
+  EUR: 'DE',
+  MXN: 'MX',
+  DKK: 'DK',
+};
 
 export function cardMethod(number: string = TEST_CARDS.approved, overrides: Record<string, unknown> = {}) {
   return {
@@ -53,11 +65,23 @@ export type MoneyOperationJson = {
 export async function createPaymentCheckout(
   testApp: TestApp,
   merchant: TestMerchant,
-  options: { currency?: string; amount?: number; capture?: 'automatic' | 'manual'; merchantOrderId?: string; customerEmail?: string } = {},
+  options: {
+    currency?: string;
+    amount?: number;
+    capture?: 'automatic' | 'manual';
+    merchantOrderId?: string;
+    customerEmail?: string;
+  } = {},
 ): Promise<CheckoutJson> {
   const currency = options.currency ?? 'USD';
-  const order: Record<string, unknown> = simpleOrder(currency, COUNTRY_OF[currency] ?? 'US', options.amount ?? 1000, options.merchantOrderId);
-  if (options.customerEmail) order.customer = { email: options.customerEmail, first_name: 'Ada', last_name: 'Lovelace' };
+  const order: Record<string, unknown> = simpleOrder(
+    currency,
+    COUNTRY_OF[currency] ?? 'US',
+    options.amount ?? 1000,
+    options.merchantOrderId,
+  );
+  if (options.customerEmail)
+    order.customer = { email: options.customerEmail, first_name: 'Ada', last_name: 'Lovelace' };
   return createCheckout(testApp, merchant, checkoutRequest(order, { capture: options.capture ?? 'manual' }));
 }
 
@@ -88,7 +112,13 @@ export async function authorizedPayment(
   return response.json();
 }
 
-export function post(testApp: TestApp, merchant: TestMerchant, url: string, payload?: object, headers: Record<string, string> = {}) {
+export function post(
+  testApp: TestApp,
+  merchant: TestMerchant,
+  url: string,
+  payload?: object,
+  headers: Record<string, string> = {},
+) {
   return testApp.app.inject({
     method: 'POST',
     url,
@@ -103,10 +133,11 @@ export function get(testApp: TestApp, merchant: TestMerchant, url: string) {
 
 /** Events written for a payment, oldest first (type and data). */
 export async function paymentEvents(testApp: TestApp, paymentId: string) {
-  const { rows } = await testApp.database.db.query<{ type: string; data: Record<string, unknown>; object_id: string }>(
-    `SELECT type, data, object_id FROM events WHERE payment_id = $1 ORDER BY created_at, id`,
-    [paymentId],
-  );
+  const { rows } = await testApp.database.db.query<{
+    type: string;
+    data: Record<string, unknown>;
+    object_id: string;
+  }>(`SELECT type, data, object_id FROM events WHERE payment_id = $1 ORDER BY created_at, id`, [paymentId]);
   return rows;
 }
 
@@ -131,7 +162,9 @@ export async function kassaTotals(testApp: TestApp, paymentId: string) {
 export async function sandboxTotals(testApp: TestApp, paymentId: string) {
   const operations = await testApp.services.sandbox.listOperations({ paymentId });
   const total = (kind: string) =>
-    operations.filter((op) => op.kind === kind && op.outcome === 'succeeded').reduce((sum, op) => sum + (op.amount ?? 0), 0);
+    operations
+      .filter((op) => op.kind === kind && op.outcome === 'succeeded')
+      .reduce((sum, op) => sum + (op.amount ?? 0), 0);
   return {
     captured: total('capture'),
     refunded: total('refund'),

@@ -13,7 +13,10 @@ import { startWebhookReceiver, verifyWebhook, type WebhookReceiver } from './web
 let t: TestApp;
 let receiver: WebhookReceiver;
 let workers: { stop(): Promise<void> };
-const replies = new Map<string, (index: number) => { status: number; headers?: Record<string, string>; body?: string }>();
+const replies = new Map<
+  string,
+  (index: number) => { status: number; headers?: Record<string, string>; body?: string }
+>();
 
 beforeAll(async () => {
   t = await createTestApp({ env: { KASSA_WEBHOOK_RETRY_SCHEDULE: '0.2,0.4' } });
@@ -42,7 +45,10 @@ async function createEndpoint(merchant: TestMerchant, path: string, enabledEvent
   return response.json() as { id: string; secret: string; status: string };
 }
 
-async function emit(merchant: TestMerchant, type: 'payment.succeeded' | 'checkout.completed' = 'payment.succeeded') {
+async function emit(
+  merchant: TestMerchant,
+  type: 'payment.succeeded' | 'checkout.completed' = 'payment.succeeded',
+) {
   const { id } = await t.services.db.transaction((tx) =>
     emitEvent(tx, {
       merchantId: merchant.merchantId,
@@ -50,7 +56,14 @@ async function emit(merchant: TestMerchant, type: 'payment.succeeded' | 'checkou
       type,
       objectId: 'pay_0123456789abcdef0123456789abcdef',
       objectVersion: 3,
-      data: { object: 'payment', id: 'pay_0123456789abcdef0123456789abcdef', amount: 12_345, currency: 'EUR', status: 'SUCCEEDED', version: 3 },
+      data: {
+        object: 'payment',
+        id: 'pay_0123456789abcdef0123456789abcdef',
+        amount: 12_345,
+        currency: 'EUR',
+        status: 'SUCCEEDED',
+        version: 3,
+      },
     }),
   );
   t.services.outbox.notify();
@@ -62,9 +75,26 @@ function receivedAt(path: string) {
 }
 
 async function deliveriesOf(merchant: TestMerchant, eventId: string) {
-  const response = await t.app.inject({ method: 'GET', url: `/v1/events/${eventId}/deliveries`, headers: merchant.headers });
+  const response = await t.app.inject({
+    method: 'GET',
+    url: `/v1/events/${eventId}/deliveries`,
+    headers: merchant.headers,
+  });
   expect(response.statusCode).toBe(200);
-  return (response.json() as { data: { status: string; endpoint_id: string; attempts: { status_code: number | null; error: string | null; result: string; response_excerpt: string | null }[] }[] }).data;
+  return (
+    response.json() as {
+      data: {
+        status: string;
+        endpoint_id: string;
+        attempts: {
+          status_code: number | null;
+          error: string | null;
+          result: string;
+          response_excerpt: string | null;
+        }[];
+      }[];
+    }
+  ).data;
 }
 
 describe('delivery', () => {
@@ -79,7 +109,11 @@ describe('delivery', () => {
     const timestamp = Number(webhook!.headers['webhook-timestamp']);
     expect(Math.abs(timestamp - Date.now() / 1000)).toBeLessThan(10);
     expect(String(webhook!.headers['webhook-signature'])).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
-    const payload = verifyWebhook(endpoint.secret, webhook!) as { type: string; timestamp: string; data: Record<string, unknown> };
+    const payload = verifyWebhook(endpoint.secret, webhook!) as {
+      type: string;
+      timestamp: string;
+      data: Record<string, unknown>;
+    };
     expect(Object.keys(payload).sort()).toEqual(['data', 'timestamp', 'type']);
     expect(payload.type).toBe('payment.succeeded');
     expect(new Date(payload.timestamp).toISOString()).toBe(payload.timestamp);
@@ -98,9 +132,14 @@ describe('delivery', () => {
     const index = webhook.body.indexOf('12345');
     const tampered = `${webhook.body.slice(0, index)}92345${webhook.body.slice(index + 5)}`;
     expect(tampered).not.toBe(webhook.body);
-    expect(() => verifyWebhook(endpoint.secret, { ...webhook, body: tampered })).toThrow(WebhookVerificationError);
+    expect(() => verifyWebhook(endpoint.secret, { ...webhook, body: tampered })).toThrow(
+      WebhookVerificationError,
+    );
     expect(() =>
-      verifyWebhook(endpoint.secret, { ...webhook, headers: { ...webhook.headers, 'webhook-id': 'evt_other' } }),
+      verifyWebhook(endpoint.secret, {
+        ...webhook,
+        headers: { ...webhook.headers, 'webhook-id': 'evt_other' },
+      }),
     ).toThrow(WebhookVerificationError);
     const other = await createEndpoint(merchant, '/tamper-other');
     expect(() => verifyWebhook(other.secret, webhook)).toThrow(WebhookVerificationError);
@@ -109,7 +148,9 @@ describe('delivery', () => {
   it('retries 500, 500, 200 with the same webhook-id and growing delays, then stops', async () => {
     const merchant = await t.createMerchant();
     const endpoint = await createEndpoint(merchant, '/flaky');
-    replies.set('/flaky', (index) => (index < 2 ? { status: 500, body: `boom ${index}` } : { status: 200, body: 'finally' }));
+    replies.set('/flaky', (index) =>
+      index < 2 ? { status: 500, body: `boom ${index}` } : { status: 200, body: 'finally' },
+    );
     const eventId = await emit(merchant);
     await receiver.waitFor(() => receivedAt('/flaky').length === 3);
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // nothing more may arrive
@@ -155,12 +196,23 @@ describe('delivery', () => {
     await receiver.waitFor(() => receivedAt('/gone').length === 1);
     await expect
       .poll(async () => {
-        const response = await t.app.inject({ method: 'GET', url: `/v1/webhook-endpoints/${endpoint.id}`, headers: merchant.headers });
+        const response = await t.app.inject({
+          method: 'GET',
+          url: `/v1/webhook-endpoints/${endpoint.id}`,
+          headers: merchant.headers,
+        });
         return (response.json() as { status: string }).status;
       })
       .toBe('disabled');
-    const response = await t.app.inject({ method: 'GET', url: `/v1/webhook-endpoints/${endpoint.id}`, headers: merchant.headers });
-    expect(response.json()).toMatchObject({ status: 'disabled', disabled_reason: expect.stringContaining('410') });
+    const response = await t.app.inject({
+      method: 'GET',
+      url: `/v1/webhook-endpoints/${endpoint.id}`,
+      headers: merchant.headers,
+    });
+    expect(response.json()).toMatchObject({
+      status: 'disabled',
+      disabled_reason: expect.stringContaining('410'),
+    });
     const [delivery] = await deliveriesOf(merchant, eventId);
     expect(delivery!.status).toBe('failed');
 
@@ -214,7 +266,9 @@ describe('delivery', () => {
     });
     expect(created.statusCode).toBe(201);
     const eventId = await emit(merchant);
-    await expect.poll(async () => (await deliveriesOf(merchant, eventId))[0]?.status, { timeout: 5_000 }).toBe('failed');
+    await expect
+      .poll(async () => (await deliveriesOf(merchant, eventId))[0]?.status, { timeout: 5_000 })
+      .toBe('failed');
     const [delivery] = await deliveriesOf(merchant, eventId);
     expect(delivery!.attempts).toHaveLength(3);
     expect(delivery!.attempts[0]).toMatchObject({ status_code: null, result: 'failed' });
@@ -227,7 +281,9 @@ describe('delivery', () => {
     await createEndpoint(merchant, '/everything', ['*']);
     await emit(merchant, 'payment.succeeded');
     const checkoutEvent = await emit(merchant, 'checkout.completed');
-    await receiver.waitFor(() => receivedAt('/everything').length === 2 && receivedAt('/only-checkouts').length === 1);
+    await receiver.waitFor(
+      () => receivedAt('/everything').length === 2 && receivedAt('/only-checkouts').length === 1,
+    );
     expect(receivedAt('/only-checkouts')[0]!.headers['webhook-id']).toBe(checkoutEvent);
   });
 });
@@ -291,7 +347,10 @@ describe('POST /v1/webhook-endpoints/{id}/test', () => {
     await receiver.waitFor(() => receivedAt('/ping-me').length === 1);
     const ping = receivedAt('/ping-me')[0]!;
     expect(ping.headers['webhook-id']).toBe(event.id);
-    const payload = verifyWebhook(endpoint.secret, ping) as { type: string; data: { webhook_endpoint_id: string } };
+    const payload = verifyWebhook(endpoint.secret, ping) as {
+      type: string;
+      data: { webhook_endpoint_id: string };
+    };
     expect(payload.type).toBe('ping');
     expect(payload.data.webhook_endpoint_id).toBe(endpoint.id);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -307,7 +366,11 @@ describe('POST /v1/webhook-endpoints/{id}/test', () => {
       headers: merchant.headers,
       payload: { status: 'disabled' },
     });
-    const disabled = await t.app.inject({ method: 'POST', url: `/v1/webhook-endpoints/${endpoint.id}/test`, headers: merchant.headers });
+    const disabled = await t.app.inject({
+      method: 'POST',
+      url: `/v1/webhook-endpoints/${endpoint.id}/test`,
+      headers: merchant.headers,
+    });
     expect(expectProblem(disabled)).toMatchObject({ status: 409, code: 'invalid_state_transition' });
     const unknown = await t.app.inject({
       method: 'POST',

@@ -26,7 +26,11 @@ parentPort.on('message', (message) => {
 });
 `;
 
-export type FastReceiver = { url: string; counts(): Promise<{ count: number; unique: number }>; close(): Promise<void> };
+export type FastReceiver = {
+  url: string;
+  counts(): Promise<{ count: number; unique: number }>;
+  close(): Promise<void>;
+};
 
 export async function startFastReceiver(): Promise<FastReceiver> {
   const worker = new Worker(SOURCE, { eval: true });

@@ -45,7 +45,11 @@ export async function startWebhookReceiver(respond: WebhookReceiver['respond'] =
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`receiver: condition not met within ${timeoutMs} ms (${receiver.received.length} received)`));
+          reject(
+            new Error(
+              `receiver: condition not met within ${timeoutMs} ms (${receiver.received.length} received)`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
       });

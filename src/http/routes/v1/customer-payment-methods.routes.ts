@@ -22,7 +22,12 @@ const ZSavedPaymentMethod = z
     livemode: z.boolean(),
     type: z.literal('card'),
     customer_id: z.string(),
-    card: z.object({ brand: z.string(), last4: z.string(), exp_month: z.number().int(), exp_year: z.number().int() }),
+    card: z.object({
+      brand: z.string(),
+      last4: z.string(),
+      exp_month: z.number().int(),
+      exp_year: z.number().int(),
+    }),
     created_at: z.string(),
   })
   .meta({ id: 'SavedPaymentMethod' });
@@ -42,7 +47,11 @@ export function registerCustomerPaymentMethodRoutes(app: KassaApp, services: Pic
         summary: "A customer's saved cards (not removed), newest first",
         params: ZCustomerParams,
         response: {
-          200: z.object({ data: z.array(ZSavedPaymentMethod), has_more: z.boolean(), next_cursor: z.string().nullable() }),
+          200: z.object({
+            data: z.array(ZSavedPaymentMethod),
+            has_more: z.boolean(),
+            next_cursor: z.string().nullable(),
+          }),
         },
       },
     },
@@ -73,7 +82,13 @@ export function registerCustomerPaymentMethodRoutes(app: KassaApp, services: Pic
       const { id, pm_id: paymentMethodId } = request.params;
       const customer = await findCustomer(services.db, scope, id);
       if (!customer) throw notFoundError('customer', id);
-      const removed = await removeCustomerSavedCard(services.db, services, scope, customer.id, paymentMethodId);
+      const removed = await removeCustomerSavedCard(
+        services.db,
+        services,
+        scope,
+        customer.id,
+        paymentMethodId,
+      );
       if (!removed) throw notFoundError('payment method', paymentMethodId);
       return { object: 'payment_method' as const, id: paymentMethodId, deleted: true as const };
     },

@@ -8,6 +8,7 @@ import {
   type ListedEvent,
 } from '../../../modules/events/event.repository.ts';
 import { EVENT_TYPES } from '../../../modules/events/event.types.ts';
+import { CALLBACK_KINDS } from '../../../modules/callbacks/callback.types.ts';
 import { buildOrderTimeline, type TimelineEntry } from '../../../modules/events/order-timeline.service.ts';
 import { listEventDeliveries, type WebhookDelivery } from '../../../outbox/webhook-delivery.repository.ts';
 import type { Services } from '../../../services.ts';
@@ -31,6 +32,32 @@ export const ZEvent = z
     pending_webhooks: z.number().int().describe('Deliveries of this event not yet succeeded or given up'),
   })
   .meta({ id: 'Event' });
+
+export const ZCallbackAttempt = z
+  .object({
+    kind: z.enum(CALLBACK_KINDS).describe('Which callback URL of the checkout was called'),
+    payment_id: z.string(),
+    checkout_id: z.string(),
+    attempt_number: z.number().int().describe('For notifications: 1 for the first try, then each retry'),
+    webhook_id: z.string().describe('The `webhook-id` header sent (the same on every retry)'),
+    url: z.string(),
+    status_code: z.number().int().nullable().describe('The HTTP status, or null when no answer arrived'),
+    latency_ms: z.number().int(),
+    result: z
+      .enum(['html', 'redirect', 'error', 'accepted', 'refused', 'delivered', 'failed'])
+      .describe(
+        'ok / fail / open: html (page shown), redirect (shopper sent on) or error (Kassa error page); ' +
+          'verify_order: accepted or refused; notification: delivered or failed',
+      ),
+    error: z.string().nullable(),
+    response_excerpt: z.string().nullable().describe('The first 4 KiB of the response body'),
+    response_truncated: z.boolean(),
+    next_attempt_at: z
+      .string()
+      .nullable()
+      .describe('For a failed notification: when it is tried again, if it is'),
+  })
+  .meta({ id: 'CallbackAttempt' });
 
 export const ZWebhookDeliveryAttempt = z
   .object({
@@ -77,7 +104,7 @@ const ZTimelineEntry = z
       endpoint_id: z.string(),
       attempt: ZWebhookDeliveryAttempt,
     }),
-    // A later issue adds { kind: 'callback_attempt', … } here (see order-timeline.service.ts).
+    z.object({ kind: z.literal('callback_attempt'), at: z.string(), attempt: ZCallbackAttempt }),
   ])
   .meta({ id: 'OrderTimelineEntry' });
 
@@ -108,7 +135,9 @@ export function presentEvent(event: ListedEvent): z.infer<typeof ZEvent> {
   };
 }
 
-function presentAttempt(attempt: WebhookDelivery['attempts'][number]): z.infer<typeof ZWebhookDeliveryAttempt> {
+function presentAttempt(
+  attempt: WebhookDelivery['attempts'][number],
+): z.infer<typeof ZWebhookDeliveryAttempt> {
   return {
     attempt_number: attempt.number,
     attempted_at: attempt.attemptedAt.toISOString(),
@@ -154,6 +183,26 @@ function presentTimelineEntry(entry: TimelineEntry): z.infer<typeof ZTimelineEnt
         delivery_id: entry.attempt.deliveryId,
         endpoint_id: entry.attempt.endpointId,
         attempt: presentAttempt(entry.attempt),
+      };
+    case 'callback_attempt':
+      return {
+        kind: 'callback_attempt',
+        at: entry.at.toISOString(),
+        attempt: {
+          kind: entry.attempt.kind,
+          payment_id: entry.attempt.paymentId,
+          checkout_id: entry.attempt.checkoutId,
+          attempt_number: entry.attempt.attemptNumber,
+          webhook_id: entry.attempt.webhookId,
+          url: entry.attempt.url,
+          status_code: entry.attempt.statusCode,
+          latency_ms: entry.attempt.durationMs,
+          result: entry.attempt.result,
+          error: entry.attempt.error,
+          response_excerpt: entry.attempt.responseExcerpt,
+          response_truncated: entry.attempt.responseTruncated,
+          next_attempt_at: entry.attempt.nextAttemptAt?.toISOString() ?? null,
+        },
       };
     default: {
       const unknown: never = entry;
@@ -230,7 +279,8 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
       schema: {
         tags,
         summary: "List an event's webhook deliveries",
-        description: 'Newest delivery first; each carries every attempt (time, URL, status, latency, response excerpt, error).',
+        description:
+          'Newest delivery first; each carries every attempt (time, URL, status, latency, response excerpt, error).',
         params: ZParams,
         querystring: ZListQuery,
         response: { 200: ZPage(ZWebhookDelivery) },
@@ -257,7 +307,7 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
           'New deliveries of the event — to every enabled endpoint subscribed to its type, or only to `endpoint_id`. ' +
           'They carry the same `webhook-id` as the original delivery.',
         params: ZParams,
-        body: z.object({ endpoint_id: z.string().max(100).optional() }).optional(),
+        body: z.object({ endpoint_id: z.string().max(100).optional() }).nullish(),
         response: {
           202: z
             .object({
@@ -274,7 +324,11 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
       const { id } = request.params;
       const sent = await respondIdempotently(request, reply, services.db, 202, async (tx) => {
         const deliveries = await redeliverEvent(tx, scope, id, request.body?.endpoint_id);
-        return { object: 'event_redelivery' as const, event_id: id, deliveries: deliveries.map(presentDelivery) };
+        return {
+          object: 'event_redelivery' as const,
+          event_id: id,
+          deliveries: deliveries.map(presentDelivery),
+        };
       });
       services.outbox.notify();
       return sent;
@@ -289,8 +343,8 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
         tags: ['Orders'],
         summary: "An order's timeline",
         description:
-          "The order's state changes (events) and every webhook attempt about them, oldest first — one place to " +
-          'see what happened and what the merchant was told.',
+          "The order's state changes (events), every webhook attempt about them and every request to the merchant's " +
+          'callback URLs, oldest first — one place to see what happened and what the merchant was told.',
         params: ZParams,
         response: { 200: ZOrderTimeline },
       },

@@ -19,14 +19,17 @@ const ZSigningSecret = z
   })
   .meta({ id: 'SigningSecret' });
 
-export function registerMerchantSigningSecretRoutes(app: KassaApp, services: Pick<Services, 'db' | 'keyring'>) {
+export function registerMerchantSigningSecretRoutes(
+  app: KassaApp,
+  services: Pick<Services, 'db' | 'keyring'>,
+) {
   app.get(
     '/v1/merchant/signing-secret',
     {
       config: { auth: 'merchant' },
       schema: {
         tags: ['Merchant'],
-        summary: 'The secret that signs completed / canceled return URLs, for the caller\'s mode',
+        summary: "The secret that signs completed / canceled return URLs, for the caller's mode",
         response: { 200: ZSigningSecret },
       },
     },

@@ -22,13 +22,16 @@ import {
   type PaymentLinkVisit,
 } from '../../../modules/payment-links/payment-link.service.ts';
 import { PAYMENT_LINK_STATUSES } from '../../../modules/payment-links/payment-link.states.ts';
-import { paymentLinkUrl, verifyPaymentLinkSignature } from '../../../modules/payment-links/payment-link.tokens.ts';
+import {
+  paymentLinkUrl,
+  verifyPaymentLinkSignature,
+} from '../../../modules/payment-links/payment-link.tokens.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
 import { ZListQuery, ZPage } from '../../pagination.ts';
+import { ASSET_BASE, sendNotFoundPage, sendPage } from '../../hosted/page-reply.ts';
 import { renderPaymentLinkPage } from '../../pages/payment-link-page.ts';
-import { createCspNonce, pageSecurityHeaders } from '../../pages/page-security.ts';
 
 /**
  * Payment links (SPEC §8): the merchant API under /v1/payment-links, the public link pages under /l/, and the
@@ -44,9 +47,6 @@ const ZLinkListQuery = ZListQuery.extend({ status: z.enum(PAYMENT_LINK_STATUSES)
 const IDEMPOTENCY_HEADER = z.looseObject({
   'idempotency-key': z.string().max(255).optional().describe('Makes the request safe to retry (kept 24 h)'),
 });
-
-/** Where the hosted pages' stylesheet and script are served (`public/`). */
-const ASSET_BASE = '/public';
 
 export function registerPaymentLinkRoutes(app: KassaApp, services: Services) {
   registerPaymentLinkApi(app, services);
@@ -101,7 +101,11 @@ function registerPaymentLinkApi(app: KassaApp, services: Services) {
       const rows = await listPaymentLinksOf(services.db, principal, { limit, startingAfter, status });
       const data = rows.slice(0, limit).map((link) => presentPaymentLink(link, deps));
       const hasMore = rows.length > limit;
-      return { data, has_more: hasMore, next_cursor: hasMore ? (data.at(-1)?.payment_link_id ?? null) : null };
+      return {
+        data,
+        has_more: hasMore,
+        next_cursor: hasMore ? (data.at(-1)?.payment_link_id ?? null) : null,
+      };
     },
   );
 
@@ -147,7 +151,12 @@ function registerPaymentLinkApi(app: KassaApp, services: Services) {
   );
 }
 
-const CLOSED_LINK_STATUS: Record<ClosedLinkReason, number> = { expired: 410, used: 410, deactivated: 410, busy: 409 };
+const CLOSED_LINK_STATUS: Record<ClosedLinkReason, number> = {
+  expired: 410,
+  used: 410,
+  deactivated: 410,
+  busy: 409,
+};
 
 function registerPaymentLinkPages(app: KassaApp, services: Services) {
   const deps = checkoutServiceDeps(services);
@@ -162,7 +171,7 @@ function registerPaymentLinkPages(app: KassaApp, services: Services) {
     },
     async (request, reply) => {
       const visit = await openPaymentLink(services.db, deps, request.params.id, request.params.signature);
-      return answerVisit(reply, visit, request.params.id);
+      return answerVisit(request, reply, visit);
     },
   );
 
@@ -172,7 +181,8 @@ function registerPaymentLinkPages(app: KassaApp, services: Services) {
     async (request, reply) => {
       const { id, signature } = request.params;
       // Only Kassa can sign an id, so a valid signature is enough: the image says nothing the URL does not.
-      if (!verifyPaymentLinkSignature(services.keyring, id, signature)) throw notFoundError('payment_link', id);
+      if (!verifyPaymentLinkSignature(services.keyring, id, signature))
+        throw notFoundError('payment_link', id);
       const svg = await renderQrSvg(paymentLinkUrl(services.config.publicUrl, services.keyring, id));
       return reply
         .type('image/svg+xml; charset=utf-8')
@@ -185,10 +195,11 @@ function registerPaymentLinkPages(app: KassaApp, services: Services) {
   );
 }
 
-function answerVisit(reply: FastifyReply, visit: PaymentLinkVisit, id: string) {
+function answerVisit(request: FastifyRequest, reply: FastifyReply, visit: PaymentLinkVisit) {
   switch (visit.kind) {
     case 'not_found':
-      throw notFoundError('payment_link', id);
+      // The hosted pages' one 404 page: it never tells whether the id or the signature was wrong.
+      return sendNotFoundPage(request, reply);
     case 'redirect':
       return reply
         .code(303)
@@ -198,28 +209,24 @@ function answerVisit(reply: FastifyReply, visit: PaymentLinkVisit, id: string) {
         .send();
     case 'closed': {
       const { link, merchant } = visit;
-      const nonce = createCspNonce();
-      const page = renderPaymentLinkPage({
-        kind: visit.reason,
-        locale: link.locale ?? merchant.defaultLocale,
-        nonce,
-        assetBase: ASSET_BASE,
-        livemode: link.livemode,
-        merchant: {
-          displayName: merchant.displayName ?? merchant.name,
-          ...(merchant.logoUrl ? { logoUrl: merchant.logoUrl } : {}),
-          ...(merchant.primaryColor ? { primaryColor: merchant.primaryColor } : {}),
-        },
-        merchantOrderId: link.order.merchant_order_id,
-        amount: { amountMinor: link.order.total_amount, currency: link.order.currency },
-        // The store's home page: the link's redirect URLs expect the signed parameters of a session.
-        returnUrl: new URL(link.canceledRedirectUrl).origin,
-      });
-      return reply
-        .code(CLOSED_LINK_STATUS[visit.reason])
-        .headers(pageSecurityHeaders(nonce, { formActionOrigins: [] }))
-        .type('text/html; charset=utf-8')
-        .send(page);
+      return sendPage(reply, CLOSED_LINK_STATUS[visit.reason], (nonce) =>
+        renderPaymentLinkPage({
+          kind: visit.reason,
+          locale: link.locale ?? merchant.defaultLocale,
+          nonce,
+          assetBase: ASSET_BASE,
+          livemode: link.livemode,
+          merchant: {
+            displayName: merchant.displayName ?? merchant.name,
+            ...(merchant.logoUrl ? { logoUrl: merchant.logoUrl } : {}),
+            ...(merchant.primaryColor ? { primaryColor: merchant.primaryColor } : {}),
+          },
+          merchantOrderId: link.order.merchant_order_id,
+          amount: { amountMinor: link.order.total_amount, currency: link.order.currency },
+          // The store's home page: the link's redirect URLs expect the signed parameters of a session.
+          returnUrl: new URL(link.canceledRedirectUrl).origin,
+        }),
+      );
     }
     default: {
       const unreachable: never = visit;
@@ -261,7 +268,9 @@ const ZBrowserSession = z
       taxes: z.array(z.object({ amount: z.number().int(), description: z.string().optional() })),
       shipping_amount: z.number().int(),
       total_amount: z.number().int(),
-      products: z.array(z.object({ name: z.string(), quantity: z.number().int(), unit_price: z.number().int() })),
+      products: z.array(
+        z.object({ name: z.string(), quantity: z.number().int(), unit_price: z.number().int() }),
+      ),
     }),
   })
   .meta({ id: 'CheckoutSessionSummary' });
@@ -302,7 +311,8 @@ function registerBrowserSdk(app: KassaApp, services: Services) {
       config: { auth: 'merchant_or_client_token' },
       schema: {
         tags: ['Checkouts'],
-        summary: 'What the browser SDK needs to show a checkout: order summary, amount and the secure page URL',
+        summary:
+          'What the browser SDK needs to show a checkout: order summary, amount and the secure page URL',
         description:
           "The checkout's client_token (ct_…) or merchant credentials. Callable cross-origin with a client token. " +
           'Card data is never entered on the merchant page: the SDK sends the shopper to checkout_redirect_url.',
@@ -316,7 +326,11 @@ function registerBrowserSdk(app: KassaApp, services: Services) {
       // A client token opens its own checkout only; any other id answers like a missing one.
       if (token && token.checkoutId !== id) throw notFoundError('checkout', id);
       const scope = token ?? requireMerchant(request);
-      const session = await getCheckoutWithOrder(services.db, { merchantId: scope.merchantId, livemode: scope.livemode }, id);
+      const session = await getCheckoutWithOrder(
+        services.db,
+        { merchantId: scope.merchantId, livemode: scope.livemode },
+        id,
+      );
       const merchant = await findMerchantById(services.db, scope.merchantId);
       return presentBrowserSession(session, {
         merchantName: merchant?.displayName ?? merchant?.name ?? '',

@@ -10,7 +10,12 @@ import {
   refusalError,
 } from '../../../modules/payments/payment-operations.service.ts';
 import { presentCapture, presentPayment } from '../../../modules/payments/payment.presenter.ts';
-import { findPayment, listCaptures, listPaymentsOfOrder, listRefunds } from '../../../modules/payments/payment.repository.ts';
+import {
+  findPayment,
+  listCaptures,
+  listPaymentsOfOrder,
+  listRefunds,
+} from '../../../modules/payments/payment.repository.ts';
 import {
   ZCapture,
   ZCaptureBody,
@@ -48,7 +53,9 @@ const IDEMPOTENCY_HEADER = z.looseObject({
     .string()
     .max(255)
     .optional()
-    .describe('Makes the request safe to retry (kept 24 h); a retry after a crash resumes the same operation'),
+    .describe(
+      'Makes the request safe to retry (kept 24 h); a retry after a crash resumes the same operation',
+    ),
 });
 
 const PENDING_NOTE = '202 when the processor has not answered yet (status PENDING); recovery settles it.';
@@ -108,10 +115,15 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       const body = request.body;
       const device = body.device ?? detectDevice(request.headers['user-agent']);
       request.body = withoutCardSecrets(body, (data) => services.keyring.hmac('card-fingerprint', data));
-      const answer = await respondIdempotentlyWithPipeline(request, reply, services.db, async ({ idempotencyKey }) => {
-        const { payment, outcome } = await processorApi.pay(scope, body, { idempotencyKey, device });
-        return { statusCode: outcome === 'processing' ? 202 : 201, body: presentPayment(payment) };
-      });
+      const answer = await respondIdempotentlyWithPipeline(
+        request,
+        reply,
+        services.db,
+        async ({ idempotencyKey }) => {
+          const { payment, outcome } = await processorApi.pay(scope, body, { idempotencyKey, device });
+          return { statusCode: outcome === 'processing' ? 202 : 201, body: presentPayment(payment) };
+        },
+      );
       services.outbox.notify();
       return answer;
     },
@@ -121,7 +133,12 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
     '/v1/payments/:id',
     {
       config: { auth: 'merchant' },
-      schema: { tags: ['Payments'], summary: 'Retrieve a payment', params: ZPaymentParams, response: { 200: ZPayment } },
+      schema: {
+        tags: ['Payments'],
+        summary: 'Retrieve a payment',
+        params: ZPaymentParams,
+        response: { 200: ZPayment },
+      },
     },
     async (request) => presentPayment(await loadPayment(requireMerchant(request), request.params.id)),
   );
@@ -142,7 +159,12 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       const order = await findOrder(services.db, principal, request.params.id);
       if (!order) throw notFoundError('order', request.params.id);
       const payments = await listPaymentsOfOrder(services.db, principal, order.id);
-      return { object: 'list' as const, data: payments.map(presentPayment), has_more: false, next_cursor: null };
+      return {
+        object: 'list' as const,
+        data: payments.map(presentPayment),
+        has_more: false,
+        next_cursor: null,
+      };
     },
   );
 
@@ -164,17 +186,24 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
     },
     async (request, reply) => {
       const principal = requireMerchant(request);
-      const answer = await respondIdempotentlyWithPipeline(request, reply, services.db, async ({ idempotencyKey }) => {
-        const payment = await loadPayment(principal, request.params.id);
-        const captureId = idempotencyKey ? captureIdForIdempotencyKey(principal, payment.id, idempotencyKey) : newId('cap');
-        const attempt = await services.payments.capturePayment(payment, request.body?.amount, captureId);
-        if (attempt.refusal) throw refusalError('capture', attempt.payment, attempt.refusal);
-        if (attempt.capture.status === 'FAILED') throw settledFailure('capture', attempt.capture);
-        return {
-          statusCode: attempt.capture.status === 'PENDING' ? 202 : 201,
-          body: presentCaptureResult(attempt.capture, attempt.payment),
-        };
-      });
+      const answer = await respondIdempotentlyWithPipeline(
+        request,
+        reply,
+        services.db,
+        async ({ idempotencyKey }) => {
+          const payment = await loadPayment(principal, request.params.id);
+          const captureId = idempotencyKey
+            ? captureIdForIdempotencyKey(principal, payment.id, idempotencyKey)
+            : newId('cap');
+          const attempt = await services.payments.capturePayment(payment, request.body?.amount, captureId);
+          if (attempt.refusal) throw refusalError('capture', attempt.payment, attempt.refusal);
+          if (attempt.capture.status === 'FAILED') throw settledFailure('capture', attempt.capture);
+          return {
+            statusCode: attempt.capture.status === 'PENDING' ? 202 : 201,
+            body: presentCaptureResult(attempt.capture, attempt.payment),
+          };
+        },
+      );
       services.outbox.notify();
       return answer;
     },
@@ -244,21 +273,31 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
     async (request, reply) => {
       const principal = requireMerchant(request);
       const paymentId = request.params.id;
-      const answer = await respondIdempotentlyWithPipeline(request, reply, services.db, async ({ idempotencyKey }) => {
-        const refundId = idempotencyKey ? refundIdForIdempotencyKey(principal, paymentId, idempotencyKey) : newId('ref');
-        const attempt = await services.payments.refundPayment(
-          principal,
-          paymentId,
-          { amount: request.body?.amount, reason: request.body?.reason },
-          refundId,
-        );
-        if (attempt.refusal) throw refusalError('refund', attempt.payment, attempt.refusal);
-        if (attempt.refund.status === 'FAILED') throw settledFailure('refund', attempt.refund);
-        return {
-          statusCode: attempt.refund.status === 'PENDING' ? 202 : 201,
-          body: { ...presentRefundWithCurrency(attempt.refund, attempt.payment.currency), payment: presentPayment(attempt.payment) },
-        };
-      });
+      const answer = await respondIdempotentlyWithPipeline(
+        request,
+        reply,
+        services.db,
+        async ({ idempotencyKey }) => {
+          const refundId = idempotencyKey
+            ? refundIdForIdempotencyKey(principal, paymentId, idempotencyKey)
+            : newId('ref');
+          const attempt = await services.payments.refundPayment(
+            principal,
+            paymentId,
+            { amount: request.body?.amount, reason: request.body?.reason },
+            refundId,
+          );
+          if (attempt.refusal) throw refusalError('refund', attempt.payment, attempt.refusal);
+          if (attempt.refund.status === 'FAILED') throw settledFailure('refund', attempt.refund);
+          return {
+            statusCode: attempt.refund.status === 'PENDING' ? 202 : 201,
+            body: {
+              ...presentRefundWithCurrency(attempt.refund, attempt.payment.currency),
+              payment: presentPayment(attempt.payment),
+            },
+          };
+        },
+      );
       services.outbox.notify();
       return answer;
     },
@@ -285,8 +324,15 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
 }
 
 /** A row resumed after it had already failed (a retry with the key of a failed operation). */
-function settledFailure(action: 'capture' | 'refund', row: { id: string; failureMessage: string | null }): AppError {
-  return new AppError('conflict', `This ${action} (${row.id}) failed: ${row.failureMessage ?? 'refused by the processor'}`, {
-    extensions: { [`${action}_id`]: row.id },
-  });
+function settledFailure(
+  action: 'capture' | 'refund',
+  row: { id: string; failureMessage: string | null },
+): AppError {
+  return new AppError(
+    'conflict',
+    `This ${action} (${row.id}) failed: ${row.failureMessage ?? 'refused by the processor'}`,
+    {
+      extensions: { [`${action}_id`]: row.id },
+    },
+  );
 }

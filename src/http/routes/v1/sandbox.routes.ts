@@ -17,7 +17,9 @@ import { requireMerchant, type KassaApp } from '../../http.types.ts';
  */
 
 const ZResolveBody = z.strictObject({
-  outcome: z.enum(['SUCCEEDED', 'REJECTED']).describe('SUCCEEDED: the acquirer approves; REJECTED: it declines'),
+  outcome: z
+    .enum(['SUCCEEDED', 'REJECTED'])
+    .describe('SUCCEEDED: the acquirer approves; REJECTED: it declines'),
 });
 
 const ZSandboxPayment = z.looseObject({
@@ -44,7 +46,8 @@ export function registerSandboxRoutes(app: KassaApp, services: Pick<Services, 'd
       config: { auth: 'merchant', idempotency: 'natural' },
       schema: {
         tags: ['Sandbox'],
-        summary: 'Test mode: finalise a pending payment (invoice or the pending test card) as SUCCEEDED or REJECTED',
+        summary:
+          'Test mode: finalise a pending payment (invoice or the pending test card) as SUCCEEDED or REJECTED',
         params: z.object({ id: z.string().max(100).describe('The payment id (pay_…)') }),
         body: ZResolveBody,
         response: { 200: ZSandboxPayment },
@@ -53,19 +56,28 @@ export function registerSandboxRoutes(app: KassaApp, services: Pick<Services, 'd
     async (request) => {
       const scope = requireMerchant(request);
       if (scope.livemode) {
-        throw new AppError('livemode_not_allowed', 'The sandbox acquirer serves test mode only; use test-mode credentials');
+        throw new AppError(
+          'livemode_not_allowed',
+          'The sandbox acquirer serves test mode only; use test-mode credentials',
+        );
       }
       const payment = await findPayment(services.db, scope, request.params.id);
       if (!payment) throw notFoundError('payment', request.params.id);
       if (payment.connectorId !== services.sandbox.id || !payment.connectorReference) {
-        throw invalidStateError('payment', payment.processingSince ? 'processing' : payment.status, ['PENDING'], 'resolve');
+        throw invalidStateError(
+          'payment',
+          payment.processingSince ? 'processing' : payment.status,
+          ['PENDING'],
+          'resolve',
+        );
       }
       try {
         await services.sandbox.resolvePending(payment.connectorReference, request.body.outcome);
       } catch (error) {
         // The sandbox refuses payments that wait for the shopper (3-D Secure, wallet): they are decided there.
         if (!isConnectorError(error)) throw error;
-        if (error.code === 'invalid_request') throw invalidStateError('payment', payment.status, ['PENDING'], 'resolve');
+        if (error.code === 'invalid_request')
+          throw invalidStateError('payment', payment.status, ['PENDING'], 'resolve');
         throw toAppError(error);
       }
       const resolved = await findPayment(services.db, scope, payment.id);

@@ -28,7 +28,10 @@ export const ZWebhookEndpoint = z
     description: z.string().nullable(),
     enabled_events: z.array(z.string()),
     status: z.enum(WEBHOOK_ENDPOINT_STATUSES),
-    disabled_reason: z.string().nullable().describe('Why the endpoint is disabled (by the merchant, or 410 Gone)'),
+    disabled_reason: z
+      .string()
+      .nullable()
+      .describe('Why the endpoint is disabled (by the merchant, or 410 Gone)'),
     disabled_at: z.string().nullable(),
     previous_secret_expires_at: z
       .string()
@@ -51,7 +54,8 @@ const ZDeletedWebhookEndpoint = z
 const ZParams = z.object({ id: z.string().max(100) });
 
 export function presentWebhookEndpoint(endpoint: WebhookEndpoint): z.infer<typeof ZWebhookEndpoint> {
-  const overlapOpen = endpoint.previousSecretExpiresAt !== null && endpoint.previousSecretExpiresAt > new Date();
+  const overlapOpen =
+    endpoint.previousSecretExpiresAt !== null && endpoint.previousSecretExpiresAt > new Date();
   return {
     id: endpoint.id,
     object: 'webhook_endpoint',
@@ -130,7 +134,12 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
     '/v1/webhook-endpoints/:id',
     {
       config: { auth: 'merchant' },
-      schema: { tags, summary: 'Retrieve a webhook endpoint', params: ZParams, response: { 200: ZWebhookEndpoint } },
+      schema: {
+        tags,
+        summary: 'Retrieve a webhook endpoint',
+        params: ZParams,
+        response: { 200: ZWebhookEndpoint },
+      },
     },
     async (request) => {
       const scope = requireMerchant(request);
@@ -180,7 +189,8 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
       schema: {
         tags,
         summary: 'Delete a webhook endpoint',
-        description: 'Deliveries not yet sent are canceled; the delivery history of past events stays readable.',
+        description:
+          'Deliveries not yet sent are canceled; the delivery history of past events stays readable.',
         params: ZParams,
         response: { 200: ZDeletedWebhookEndpoint },
       },
@@ -214,7 +224,7 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
               .max(MAX_SECRET_OVERLAP_SECONDS)
               .default(DEFAULT_SECRET_OVERLAP_SECONDS),
           })
-          .optional(),
+          .nullish(),
         response: { 200: ZWebhookEndpointWithSecret },
       },
     },

@@ -1,0 +1,302 @@
+import sanitizeHtml from 'sanitize-html';
+
+/**
+ * Makes a merchant's callback answer safe to serve to the shopper from Kassa's origin (seed 001: "JavaScript
+ * and other active content is stripped … all HTTP resources are proxied … links/forms are rewritten so that
+ * the page works as if it was served directly").
+ *
+ * Two layers, each enough on its own for scripts:
+ * 1. this sanitiser (`sanitize-html`, allow-list based): no `<script>`, no event-handler attributes, no
+ *    `javascript:` / `vbscript:` / non-image `data:` URLs, no `<iframe>` / `<object>` / `<embed>` / `<svg>` /
+ *    `<math>` / `<template>` (their content is dropped too), no `<base>`, no `<meta>` but `viewport` (so no
+ *    refresh, no charset, no referrer override), no `<link>` but stylesheets, no `target`, `ping`,
+ *    `formaction`, `srcset` or `background` attributes;
+ * 2. the page's CSP (`callbackPageHeaders`): `sandbox` without `allow-scripts`, `default-src 'none'`, …
+ *
+ * Rewriting, against the callback URL (or the merchant's own `<base href>`, honoured for resolution and then
+ * removed): relative `href` / `src` / `action` become absolute merchant URLs; fragment-only links (`#top`)
+ * stay in-page; `http:` images and stylesheets — in attributes, `<style>` blocks and `style` attributes —
+ * become signed same-origin proxy paths; `https:` resources load directly. A form without an action posts
+ * to the merchant's page URL (never to Kassa). CSS rewriting is best effort (escaped `url()` forms are not
+ * recognised); the CSP is what enforces where the page may load from.
+ */
+
+export type CallbackHtmlOptions = {
+  /** The callback URL that answered: the page's address "as if it was served directly". */
+  pageUrl: string;
+  /** A same-origin path that serves this absolute `http:` URL through the signed proxy. */
+  proxy: (httpUrl: string) => string;
+};
+
+export type SanitizedCallbackPage = {
+  html: string;
+  /** Origins the page's forms post to (for the CSP `form-action`); always includes the page's own origin. */
+  formOrigins: string[];
+};
+
+// prettier-ignore
+const ALLOWED_TAGS = [
+  // document structure: kept so the merchant's head (title, styles) stays in the head
+  'html', 'head', 'body', 'title', 'meta', 'link', 'style',
+  // text and sections
+  'address', 'article', 'aside', 'footer', 'header', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hgroup', 'main', 'nav',
+  'section', 'blockquote', 'dd', 'div', 'dl', 'dt', 'figcaption', 'figure', 'hr', 'li', 'ol', 'p', 'pre', 'ul',
+  'a', 'abbr', 'b', 'bdi', 'bdo', 'br', 'cite', 'code', 'data', 'dfn', 'em', 'i', 'kbd', 'mark', 'q', 's', 'samp',
+  'small', 'span', 'strong', 'sub', 'sup', 'time', 'u', 'var', 'wbr', 'del', 'ins', 'center', 'font', 'details',
+  'summary', 'caption', 'col', 'colgroup', 'table', 'tbody', 'td', 'tfoot', 'th', 'thead', 'tr', 'img',
+  // forms (they post to the merchant; the CSP's form-action names where)
+  'form', 'input', 'button', 'label', 'select', 'option', 'optgroup', 'textarea', 'fieldset', 'legend',
+];
+
+/**
+ * Elements removed WITH their content: scripts and styles of disallowed kinds, embedded documents and
+ * foreign content (whose parsing differs between browsers and our parser), templates.
+ */
+// prettier-ignore
+const DROPPED_WITH_CONTENT = [
+  'script', 'style', 'textarea', 'option', 'xmp', 'iframe', 'frame', 'frameset', 'object', 'embed', 'applet',
+  'svg', 'math', 'template', 'noembed', 'noframes', 'canvas', 'video', 'audio', 'portal', 'plaintext',
+];
+
+// prettier-ignore
+const GLOBAL_ATTRIBUTES = [
+  'id', 'class', 'style', 'title', 'lang', 'dir', 'align', 'hidden', 'role', 'aria-*', 'data-*',
+];
+
+const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
+  '*': GLOBAL_ATTRIBUTES,
+  a: ['href', 'name', 'rel', 'hreflang', 'type'],
+  img: ['src', 'alt', 'width', 'height', 'border'],
+  link: ['rel', 'href', 'media', 'type'],
+  meta: ['name', 'content'],
+  body: ['bgcolor', 'text', 'link', 'vlink', 'alink'],
+  table: ['width', 'border', 'cellpadding', 'cellspacing', 'bgcolor', 'summary'],
+  td: ['colspan', 'rowspan', 'valign', 'width', 'height', 'bgcolor', 'nowrap', 'headers', 'scope'],
+  th: ['colspan', 'rowspan', 'valign', 'width', 'height', 'bgcolor', 'nowrap', 'headers', 'scope'],
+  tr: ['valign', 'bgcolor'],
+  col: ['span', 'width'],
+  colgroup: ['span', 'width'],
+  font: ['color', 'face', 'size'],
+  ol: ['start', 'type', 'reversed'],
+  ul: ['type'],
+  li: ['value', 'type'],
+  time: ['datetime'],
+  data: ['value'],
+  details: ['open'],
+  form: ['action', 'method', 'enctype', 'accept-charset', 'name', 'autocomplete', 'novalidate'],
+  input: [
+    'type',
+    'name',
+    'value',
+    'placeholder',
+    'checked',
+    'disabled',
+    'readonly',
+    'required',
+    'size',
+    'maxlength',
+    'minlength',
+    'min',
+    'max',
+    'step',
+    'pattern',
+    'autocomplete',
+    'multiple',
+    'alt',
+  ],
+  button: ['type', 'name', 'value', 'disabled'],
+  label: ['for'],
+  select: ['name', 'multiple', 'required', 'disabled', 'size', 'autocomplete'],
+  option: ['value', 'selected', 'disabled', 'label'],
+  optgroup: ['label', 'disabled'],
+  textarea: ['name', 'rows', 'cols', 'placeholder', 'required', 'disabled', 'readonly', 'maxlength', 'wrap'],
+  fieldset: ['disabled', 'name'],
+};
+
+const NAVIGATION_SCHEMES = new Set(['http:', 'https:', 'mailto:', 'tel:']);
+const IMAGE_DATA_URL = /^data:image\/(?:png|gif|jpeg|webp|avif|bmp|svg\+xml)[;,]/i;
+
+function parseAbsolute(raw: string, base: string): URL | null {
+  try {
+    return new URL(raw.trim(), base);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where a resource (image, stylesheet, CSS url()) is loaded from: an https URL as is, an http URL through the
+ * proxy, an image data URL as is (only when `allowImageData`); anything else is refused (null).
+ */
+export function rewriteResourceUrl(
+  raw: string,
+  base: string,
+  proxy: (httpUrl: string) => string,
+  allowImageData = true,
+): string | null {
+  const trimmed = raw.trim();
+  if (trimmed === '') return null;
+  if (/^data:/i.test(trimmed)) return allowImageData && IMAGE_DATA_URL.test(trimmed) ? trimmed : null;
+  const url = parseAbsolute(trimmed, base);
+  if (!url || url.username !== '' || url.password !== '') return null;
+  if (url.protocol === 'https:') return url.href;
+  if (url.protocol === 'http:') return proxy(url.href);
+  return null;
+}
+
+/** Where a link goes: fragment-only links stay in the page; else an absolute http(s) / mailto / tel URL. */
+export function rewriteNavigationUrl(raw: string, base: string): string | null {
+  const trimmed = raw.trim();
+  if (trimmed.startsWith('#')) return trimmed;
+  const url = parseAbsolute(trimmed, base);
+  if (!url || !NAVIGATION_SCHEMES.has(url.protocol)) return null;
+  return url.href;
+}
+
+/** Where a form posts: an absolute http(s) URL (an empty action means the page's own URL, as in a browser). */
+export function rewriteFormAction(raw: string | undefined, base: string, pageUrl: string): string | null {
+  if (raw === undefined || raw.trim() === '') return pageUrl;
+  const url = parseAbsolute(raw, base);
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return null;
+  return url.href;
+}
+
+// `url(…)` with a quoted or unquoted argument, and `@import "…"` (whose string is a URL too).
+const CSS_URL = /url\(\s*(?:"([^"\n]*)"|'([^'\n]*)'|([^)\s'"]*))\s*\)/gi;
+const CSS_IMPORT_STRING = /@import\s+(?:"([^"\n]*)"|'([^'\n]*)')/gi;
+/** A harmless stand-in for a refused CSS URL (an empty url() would point at the page itself). */
+const REFUSED_CSS_URL = 'url("data:,")';
+
+/**
+ * Rewrites the URLs of a stylesheet: each `url()` and `@import` string goes through `rewrite` (null: refused).
+ * Rewritten URLs are serialised by the URL parser (no quotes, no newlines), so they cannot break out of the
+ * CSS string they are put in.
+ */
+export function rewriteCssUrls(css: string, rewrite: (raw: string) => string | null): string {
+  const quoted = (url: string) => `"${url.replace(/["\\\n\r]/g, (char) => encodeURIComponent(char))}"`;
+  return css
+    .replace(CSS_IMPORT_STRING, (_match, double?: string, single?: string) => {
+      const target = rewrite(double ?? single ?? '');
+      return target ? `@import ${quoted(target)}` : `@import ${quoted('data:,')}`;
+    })
+    .replace(CSS_URL, (_match, double?: string, single?: string, bare?: string) => {
+      const target = rewrite(double ?? single ?? bare ?? '');
+      return target ? `url(${quoted(target)})` : REFUSED_CSS_URL;
+    });
+}
+
+/** The merchant's own `<base href>` (the first one, as browsers do), resolved against the page URL. */
+function findBaseHref(html: string, pageUrl: string): string | null {
+  if (!/<base/i.test(html)) return null;
+  let found: string | null = null;
+  sanitizeHtml(html, {
+    allowedTags: [],
+    allowedAttributes: {},
+    onOpenTag: (name, attribs) => {
+      if (found === null && name === 'base' && typeof attribs.href === 'string') {
+        const url = parseAbsolute(attribs.href, pageUrl);
+        if (url && (url.protocol === 'http:' || url.protocol === 'https:')) found = url.href;
+      }
+    },
+  });
+  return found;
+}
+
+function relIncludes(rel: string | undefined, token: string): boolean {
+  return (rel ?? '').toLowerCase().split(/\s+/).includes(token);
+}
+
+export function sanitizeCallbackHtml(input: string, options: CallbackHtmlOptions): SanitizedCallbackPage {
+  const { pageUrl, proxy } = options;
+  const base = findBaseHref(input, pageUrl) ?? pageUrl;
+  const formOrigins = new Set<string>([new URL(pageUrl).origin]);
+  const resource = (raw: string) => rewriteResourceUrl(raw, base, proxy);
+  // Elements to drop entirely, by identity of their attribute object (the sanitiser keeps the object the
+  // transform returns as the frame's attributes). Renaming them to a disallowed tag instead would trip a
+  // sanitize-html quirk: the rename leaks onto the next element at the same depth.
+  const removed = new WeakSet<sanitizeHtml.Attributes>();
+  const remove = (tagName: string): sanitizeHtml.Tag => {
+    const attribs: sanitizeHtml.Attributes = {};
+    removed.add(attribs);
+    return { tagName, attribs };
+  };
+
+  function transform(tagName: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag {
+    const out: sanitizeHtml.Attributes = { ...attribs };
+    if (typeof out.style === 'string') out.style = rewriteCssUrls(out.style, resource);
+    switch (tagName) {
+      case 'a': {
+        if (out.href !== undefined) {
+          const href = rewriteNavigationUrl(out.href, base);
+          if (href) out.href = href;
+          else delete out.href;
+        }
+        return { tagName, attribs: out };
+      }
+      case 'img': {
+        if (out.src !== undefined) {
+          const src = resource(out.src);
+          if (src) out.src = src;
+          else delete out.src;
+        }
+        return { tagName, attribs: out };
+      }
+      case 'link': {
+        // Only stylesheets: preload / prefetch / dns-prefetch / import / icon … would fetch or resolve more.
+        if (!relIncludes(out.rel, 'stylesheet') || out.href === undefined) return remove(tagName);
+        const href = resource(out.href);
+        if (!href || href.startsWith('data:')) return remove(tagName);
+        return { tagName, attribs: { rel: 'stylesheet', href, ...(out.media ? { media: out.media } : {}) } };
+      }
+      case 'meta': {
+        // Only the viewport: refresh, charset (we re-encode as UTF-8), referrer, CSP … are the document's.
+        if ((out.name ?? '').toLowerCase() !== 'viewport' || out['http-equiv'] !== undefined) {
+          return remove(tagName);
+        }
+        return { tagName, attribs: { name: 'viewport', content: out.content ?? '' } };
+      }
+      case 'form': {
+        const action = rewriteFormAction(out.action, base, pageUrl);
+        // A form that could only post somewhere unsafe is no form at all.
+        if (!action) return { tagName: 'div', attribs: {} };
+        formOrigins.add(new URL(action).origin);
+        out.action = action;
+        const method = (out.method ?? 'get').toLowerCase();
+        out.method = method === 'post' ? 'post' : 'get';
+        return { tagName, attribs: out };
+      }
+      default:
+        return { tagName, attribs: out };
+    }
+  }
+
+  const sanitized = sanitizeHtml(input, {
+    allowedTags: ALLOWED_TAGS,
+    allowedAttributes: ALLOWED_ATTRIBUTES,
+    disallowedTagsMode: 'discard',
+    nonTextTags: DROPPED_WITH_CONTENT,
+    allowedSchemes: ['http', 'https', 'mailto', 'tel'],
+    allowedSchemesByTag: { img: ['https', 'data'], link: ['https'] },
+    allowedSchemesAppliedToAttributes: ['href', 'src', 'action', 'cite'],
+    allowProtocolRelative: false,
+    // `<style>` is needed for the merchant's design; its content cannot run script (and the CSP forbids it).
+    allowVulnerableTags: true,
+    parseStyleAttributes: true,
+    transformTags: { '*': transform },
+    exclusiveFilter: (frame) => removed.has(frame.attribs),
+  });
+
+  // `<style>` content is passed through verbatim by the sanitiser (it cannot contain `</style`, or the element
+  // would have ended there), so its URLs are rewritten here. Text and attribute values in the output are
+  // escaped, so `<style` only ever appears as a real element. Every `<` in the CSS becomes the CSS escape
+  // `\3c ` (the same character inside a CSS string; never valid elsewhere in CSS): style text then cannot look
+  // like markup to any parser, whatever context a browser might parse it in (mutation-XSS through
+  // `<select><style>…` or foreign content).
+  const withStyles = sanitized.replace(
+    /(<style\b[^>]*>)([\s\S]*?)(<\/style>)/gi,
+    (_match, open: string, css: string, close: string) =>
+      `${open}${rewriteCssUrls(css, resource).replaceAll('<', '\\3c ')}${close}`,
+  );
+  // Standards mode, as the merchant most likely wrote it (the sanitiser drops the doctype with other directives).
+  return { html: `<!doctype html>\n${withStyles}`, formOrigins: [...formOrigins] };
+}

@@ -1,0 +1,93 @@
+/** Our signer against the reference `standardwebhooks` verifier (never our own verification code). */
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { describe, expect, it } from 'vitest';
+import {
+  buildWebhookHeaders,
+  buildWebhookPayload,
+  generateWebhookSecret,
+} from '../../../src/outbox/webhook-signer.ts';
+
+const event = {
+  type: 'payment.succeeded',
+  createdAt: new Date('2025-03-01T12:00:00.123Z'),
+  data: { amount: 1050, currency: 'KWD' },
+};
+
+describe('webhook secrets', () => {
+  it('are whsec_ + base64 of 24–64 random bytes, all different', () => {
+    const secrets = new Set(Array.from({ length: 50 }, generateWebhookSecret));
+    expect(secrets.size).toBe(50);
+    for (const secret of secrets) {
+      expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+={0,2}$/);
+      const bytes = Buffer.from(secret.slice('whsec_'.length), 'base64');
+      expect(bytes.length).toBeGreaterThanOrEqual(24);
+      expect(bytes.length).toBeLessThanOrEqual(64);
+    }
+  });
+});
+
+describe('signed webhooks', () => {
+  const secret = generateWebhookSecret();
+  const payload = buildWebhookPayload(event);
+
+  it('have the Standard Webhooks body and headers, and verify with the reference library', () => {
+    expect(JSON.parse(payload)).toEqual({
+      type: 'payment.succeeded',
+      timestamp: '2025-03-01T12:00:00.123Z',
+      data: { amount: 1050, currency: 'KWD' },
+    });
+    const timestamp = new Date();
+    const headers = buildWebhookHeaders({ webhookId: 'evt_1', timestamp, payload, secrets: [secret] });
+    expect(headers['webhook-id']).toBe('evt_1');
+    expect(headers['webhook-timestamp']).toBe(String(Math.floor(timestamp.getTime() / 1000)));
+    expect(new Webhook(secret).verify(payload, headers)).toEqual(JSON.parse(payload));
+  });
+
+  it('fail verification when any byte, the id or the timestamp changes, or with another secret', () => {
+    const headers = buildWebhookHeaders({
+      webhookId: 'evt_1',
+      timestamp: new Date(),
+      payload,
+      secrets: [secret],
+    });
+    const verifier = new Webhook(secret);
+    for (let index = 0; index < payload.length; index += 7) {
+      const flipped =
+        payload.slice(0, index) +
+        String.fromCharCode(payload.charCodeAt(index) ^ 1) +
+        payload.slice(index + 1);
+      expect(() => verifier.verify(flipped, headers)).toThrow(WebhookVerificationError);
+    }
+    expect(() => verifier.verify(payload, { ...headers, 'webhook-id': 'evt_2' })).toThrow(
+      WebhookVerificationError,
+    );
+    expect(() =>
+      verifier.verify(payload, {
+        ...headers,
+        'webhook-timestamp': String(Number(headers['webhook-timestamp']) - 1),
+      }),
+    ).toThrow(WebhookVerificationError);
+    expect(() => new Webhook(generateWebhookSecret()).verify(payload, headers)).toThrow(
+      WebhookVerificationError,
+    );
+  });
+
+  it('carry one v1 signature per active secret, each verifiable on its own', () => {
+    const previous = generateWebhookSecret();
+    const headers = buildWebhookHeaders({
+      webhookId: 'evt_1',
+      timestamp: new Date(),
+      payload,
+      secrets: [secret, previous],
+    });
+    expect(headers['webhook-signature']!.split(' ').map((s) => s.split(',')[0])).toEqual(['v1', 'v1']);
+    expect(() => new Webhook(secret).verify(payload, headers)).not.toThrow();
+    expect(() => new Webhook(previous).verify(payload, headers)).not.toThrow();
+  });
+
+  it('are refused by verifiers when older than their tolerance (the timestamp is per attempt)', () => {
+    const stale = new Date(Date.now() - 10 * 60_000);
+    const headers = buildWebhookHeaders({ webhookId: 'evt_1', timestamp: stale, payload, secrets: [secret] });
+    expect(() => new Webhook(secret).verify(payload, headers)).toThrow(/too old/);
+  });
+});
