@@ -33,7 +33,10 @@ async function main() {
   const issuer = env('BASELINE_ISSUER');
   const audience = env('BASELINE_AUDIENCE');
   const key = await importSPKI(env('BASELINE_PUBLIC_KEY_PEM'), 'RS256');
-  const pool = new pg.Pool({ connectionString: env('BASELINE_DATABASE_URL'), max: Number(env('BASELINE_POOL_MAX')) });
+  const pool = new pg.Pool({
+    connectionString: env('BASELINE_DATABASE_URL'),
+    max: Number(env('BASELINE_POOL_MAX')),
+  });
   await pool.query(TABLES_SQL);
 
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
@@ -57,22 +60,29 @@ async function main() {
       return reply.code(401).send({ error: 'invalid_token' });
     }
     const id = `chk_${randomBytes(16).toString('hex')}`;
-    const session = { id, object: 'checkout', livemode, merchant_id: merchantId, ...(request.body as object) };
+    const session = {
+      id,
+      object: 'checkout',
+      livemode,
+      merchant_id: merchantId,
+      ...(request.body as object),
+    };
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query('INSERT INTO bench_baseline_sessions (id, merchant_id, livemode, data) VALUES ($1, $2, $3, $4)', [
-        id,
-        merchantId,
-        livemode,
-        JSON.stringify(session),
-      ]);
-      await client.query('INSERT INTO bench_baseline_outbox (id, session_id, type, data) VALUES ($1, $2, $3, $4)', [
-        `evt_${randomBytes(16).toString('hex')}`,
-        id,
-        'checkout.created',
-        JSON.stringify({ id, merchant_id: merchantId }),
-      ]);
+      await client.query(
+        'INSERT INTO bench_baseline_sessions (id, merchant_id, livemode, data) VALUES ($1, $2, $3, $4)',
+        [id, merchantId, livemode, JSON.stringify(session)],
+      );
+      await client.query(
+        'INSERT INTO bench_baseline_outbox (id, session_id, type, data) VALUES ($1, $2, $3, $4)',
+        [
+          `evt_${randomBytes(16).toString('hex')}`,
+          id,
+          'checkout.created',
+          JSON.stringify({ id, merchant_id: merchantId }),
+        ],
+      );
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
@@ -86,7 +96,10 @@ async function main() {
   const address = await app.listen({ port: Number(env('BASELINE_PORT')), host: '127.0.0.1' });
   console.log(`listening ${new URL(address).port}`);
   const stop = () => {
-    void app.close().then(() => pool.end()).finally(() => process.exit(0));
+    void app
+      .close()
+      .then(() => pool.end())
+      .finally(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -12,7 +12,13 @@ import path from 'node:path';
 
 type CallFrame = { functionName: string; url: string; lineNumber: number; columnNumber: number };
 type ProfileNode = { id: number; callFrame: CallFrame; children?: number[] };
-type CpuProfile = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+type CpuProfile = {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+};
 
 export type ProfileRow = { name: string; ms: number; percent: number };
 export type ProfileSummary = {
@@ -120,7 +126,9 @@ export function formatProfileSummary(summary: ProfileSummary): string {
       '',
       '| % of busy | ms | Function / module |',
       '|---:|---:|---|',
-      ...rows.map((row) => `| ${row.percent.toFixed(1)} | ${row.ms} | \`${row.name.replace(/\|/g, '\\|')}\` |`),
+      ...rows.map(
+        (row) => `| ${row.percent.toFixed(1)} | ${row.ms} | \`${row.name.replace(/\|/g, '\\|')}\` |`,
+      ),
       '',
     ].join('\n');
   return [

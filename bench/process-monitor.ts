@@ -12,7 +12,12 @@ import { readdir, readFile } from 'node:fs/promises';
 
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux architecture Node supports
 
-export type MemorySample = { gatewayRssMb: number; postgresRssSumMb: number; postgresFootprintMb: number; postgresProcesses: number };
+export type MemorySample = {
+  gatewayRssMb: number;
+  postgresRssSumMb: number;
+  postgresFootprintMb: number;
+  postgresProcesses: number;
+};
 
 export type ScenarioResources = {
   samples: number;
@@ -58,7 +63,9 @@ async function readStatus(pid: number): Promise<ProcStatus | undefined> {
  * CPU ticks, and the ticks of its children that have ended and been waited for (a PostgreSQL backend that
  * exits — pool idle timeout — is accounted in its postmaster's cutime/cstime, not lost).
  */
-async function readStat(pid: number): Promise<{ ppid: number; ticks: number; reapedTicks: number } | undefined> {
+async function readStat(
+  pid: number,
+): Promise<{ ppid: number; ticks: number; reapedTicks: number } | undefined> {
   try {
     const text = await readFile(`/proc/${pid}/stat`, 'utf8');
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
@@ -73,33 +80,41 @@ async function readStat(pid: number): Promise<{ ppid: number; ticks: number; rea
   }
 }
 
-/** Descendants of `rootPid` whose command is `postgres` (not, e.g., a transpiler's helper process). */
-async function findPostgresDescendants(rootPid: number): Promise<{ pid: number; ticks: number }[]> {
-  const entries = await readdir('/proc');
-  const stats = new Map<number, { ppid: number; ticks: number; reapedTicks: number }>();
-  await Promise.all(
-    entries
-      .filter((name) => /^\d+$/.test(name))
-      .map(async (name) => {
-        const stat = await readStat(Number(name));
-        if (stat) stats.set(Number(name), stat);
-      }),
+/** The children of every thread of `pid` (Linux keeps them per thread in /proc/<pid>/task/<tid>/children). */
+async function readChildren(pid: number): Promise<number[]> {
+  let tasks: string[];
+  try {
+    tasks = await readdir(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const lists = await Promise.all(
+    tasks.map((tid) => readFile(`/proc/${pid}/task/${tid}/children`, 'utf8').catch(() => '')),
   );
-  const descendants: { pid: number; ticks: number }[] = [];
+  return lists.flatMap((list) => list.split(' ').filter(Boolean).map(Number));
+}
+
+/**
+ * Descendants of `rootPid` whose command is `postgres` (not, e.g., a transpiler's helper process), with
+ * their CPU ticks. Walks the children lists, so it reads a few dozen small files, not all of /proc.
+ */
+async function findPostgresDescendants(rootPid: number): Promise<{ pid: number; ticks: number }[]> {
+  const found: { pid: number; ticks: number }[] = [];
   const frontier = [rootPid];
   while (frontier.length > 0) {
-    const parent = frontier.pop()!;
-    for (const [pid, stat] of stats) {
-      if (stat.ppid === parent) {
-        descendants.push({ pid, ticks: stat.ticks + stat.reapedTicks });
+    const children = await readChildren(frontier.pop()!);
+    await Promise.all(
+      children.map(async (pid) => {
         frontier.push(pid);
-      }
-    }
+        const [command, stat] = await Promise.all([
+          readFile(`/proc/${pid}/comm`, 'utf8').catch(() => ''),
+          readStat(pid),
+        ]);
+        if (command.trim() === 'postgres' && stat) found.push({ pid, ticks: stat.ticks + stat.reapedTicks });
+      }),
+    );
   }
-  const commands = await Promise.all(
-    descendants.map((child) => readFile(`/proc/${child.pid}/comm`, 'utf8').catch(() => '')),
-  );
-  return descendants.filter((_, index) => commands[index]!.trim() === 'postgres');
+  return found;
 }
 
 export type ProcessMonitor = {
@@ -160,8 +175,10 @@ export function createProcessMonitor(options: {
     });
   }
 
+  // Samples only inside a window (between mark and collect), so an idle monitor costs nothing.
+  let active = false;
   const timer = setInterval(() => {
-    if (stopped) return;
+    if (stopped || !active) return;
     sampling = sampling.then(sample, () => {});
   }, options.intervalMs ?? 500);
 
@@ -177,15 +194,17 @@ export function createProcessMonitor(options: {
         boxTicks: ticks.box,
         bench: process.cpuUsage(),
       };
+      active = true;
       await sample();
     },
     async collect() {
+      active = false;
       await sampling;
       await sample();
       const seconds = (performance.now() - window.at) / 1000;
       const ticks = await cpuTicks();
       const bench = process.cpuUsage(window.bench);
-      const percent = (ticks: number) => Math.round(((ticks / CLOCK_TICKS_PER_SECOND) / seconds) * 100);
+      const percent = (ticks: number) => Math.round((ticks / CLOCK_TICKS_PER_SECOND / seconds) * 100);
       const gatewayCpu = percent(ticks.gateway - window.gatewayTicks);
       const postgresCpu = trackPostgres ? percent(ticks.postgres - window.postgresTicks) : null;
       const benchCpu = Math.round(((bench.user + bench.system) / 1e6 / seconds) * 100);
@@ -222,11 +241,17 @@ export async function measureBoxCpu(ms: number): Promise<number> {
  * Waits (at most `maxWaitMs`) until the machine has been nearly idle for a few seconds, so that a run does
  * not start in the middle of someone else's test suite. Returns the last measurement.
  */
-export async function waitForQuietBox(options: { maxWaitMs: number; thresholdPercent: number; log(message: string): void }) {
+export async function waitForQuietBox(options: {
+  maxWaitMs: number;
+  thresholdPercent: number;
+  log(message: string): void;
+}) {
   const deadline = performance.now() + options.maxWaitMs;
   let busy = await measureBoxCpu(3000);
   while (busy > options.thresholdPercent && performance.now() < deadline) {
-    options.log(`the machine is busy (${busy} % CPU of one core in use by other processes); waiting for it to calm down…`);
+    options.log(
+      `the machine is busy (${busy} % CPU of one core in use by other processes); waiting for it to calm down…`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     busy = await measureBoxCpu(3000);
   }

@@ -87,10 +87,14 @@ export type BenchMerchant = {
 
 /** `kassa merchant create --name Bench --json` with the gateway's environment (joins its database). */
 export async function createMerchant(env: Record<string, string>): Promise<BenchMerchant> {
-  const { stdout } = await run(process.execPath, [KASSA_BIN, 'merchant', 'create', '--name', 'Bench', '--json'], {
-    env,
-    timeout: 60_000,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    [KASSA_BIN, 'merchant', 'create', '--name', 'Bench', '--json'],
+    {
+      env,
+      timeout: 60_000,
+    },
+  );
   return JSON.parse(stdout) as BenchMerchant;
 }
 

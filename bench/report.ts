@@ -42,6 +42,8 @@ export type SuiteResult = {
   /** Largest gateway RSS over every gateway scenario. */
   gateway_rss_max_mb: number | null;
   postgres_footprint_max_mb: number | null;
+  /** Set when the suite could not run at all (the gateway did not start, the database was unreachable, …). */
+  error?: string;
 };
 
 export type BenchReport = {
@@ -86,9 +88,16 @@ export function throughputOf(scenario: ScenarioResult | undefined): number | und
   return typeof rate === 'number' ? rate : undefined;
 }
 
-export function evaluateTargets(suite: Pick<SuiteResult, 'scenarios' | 'gateway_rss_max_mb'>): TargetResult[] {
+export function evaluateTargets(
+  suite: Pick<SuiteResult, 'scenarios' | 'gateway_rss_max_mb'>,
+): TargetResult[] {
   const targets: TargetResult[] = [];
-  const add = (target: string, value: number | undefined, measured: string, met: (value: number) => boolean) =>
+  const add = (
+    target: string,
+    value: number | undefined,
+    measured: string,
+    met: (value: number) => boolean,
+  ) =>
     targets.push({
       target,
       measured: value === undefined ? measured || 'not measured' : measured,
@@ -101,12 +110,19 @@ export function evaluateTargets(suite: Pick<SuiteResult, 'scenarios' | 'gateway_
   const baseline = find(suite, 'baseline_create_checkout');
   const createRate = throughputOf(create);
   const baselineRate = throughputOf(baseline);
-  add('create-checkout ≥ 1,500/s closed loop', createRate, createRate === undefined ? reasonOf(create) : `${fmt(createRate)}/s`, (v) => v >= 1500);
+  add(
+    'create-checkout ≥ 1,500/s closed loop',
+    createRate,
+    createRate === undefined ? reasonOf(create) : `${fmt(createRate)}/s`,
+    (v) => v >= 1500,
+  );
   const ratio = createRate !== undefined && baselineRate ? createRate / baselineRate : undefined;
   add(
     'create-checkout ≥ 70 % of the baseline',
     ratio,
-    ratio === undefined ? reasonOf(baselineRate ? create : baseline) : `${fmt(ratio * 100)} % (${fmt(createRate)} / ${fmt(baselineRate)})`,
+    ratio === undefined
+      ? reasonOf(baselineRate ? create : baseline)
+      : `${fmt(ratio * 100)} % (${fmt(createRate)} / ${fmt(baselineRate)})`,
     (v) => v >= 0.7,
   );
   const open = find(suite, 'create_checkout_open_1000');
@@ -115,15 +131,27 @@ export function evaluateTargets(suite: Pick<SuiteResult, 'scenarios' | 'gateway_
   add(
     'create-checkout p99 ≤ 25 ms at 1,000/s open loop',
     openP99 === undefined ? undefined : open?.open?.saturated ? Number.POSITIVE_INFINITY : openP99,
-    openP99 === undefined ? reasonOf(open) : `p99 ${fmt(openP99, 1)} ms (p50 ${fmt(open?.open?.p50_ms, 1)} ms)${open?.open?.saturated ? ', saturated' : ''}`,
+    openP99 === undefined
+      ? reasonOf(open)
+      : `p99 ${fmt(openP99, 1)} ms (p50 ${fmt(open?.open?.p50_ms, 1)} ms)${open?.open?.saturated ? ', saturated' : ''}`,
     (v) => v <= 25,
   );
   const page = find(suite, 'hosted_page');
   const pageRate = throughputOf(page);
-  add('hosted page ≥ 5,000/s', pageRate, pageRate === undefined ? reasonOf(page) : `${fmt(pageRate)}/s`, (v) => v >= 5000);
+  add(
+    'hosted page ≥ 5,000/s',
+    pageRate,
+    pageRate === undefined ? reasonOf(page) : `${fmt(pageRate)}/s`,
+    (v) => v >= 5000,
+  );
   const payment = find(suite, 'full_payment');
   const paymentRate = throughputOf(payment);
-  add('full payments ≥ 500/s', paymentRate, paymentRate === undefined ? reasonOf(payment) : `${fmt(paymentRate)}/s`, (v) => v >= 500);
+  add(
+    'full payments ≥ 500/s',
+    paymentRate,
+    paymentRate === undefined ? reasonOf(payment) : `${fmt(paymentRate)}/s`,
+    (v) => v >= 500,
+  );
   const drain = find(suite, 'webhook_drain');
   const drainRate = throughputOf(drain);
   add(
@@ -133,7 +161,12 @@ export function evaluateTargets(suite: Pick<SuiteResult, 'scenarios' | 'gateway_
     (v) => v >= 5000,
   );
   const rss = suite.gateway_rss_max_mb ?? undefined;
-  add('server RSS ≤ 300 MB under load', rss, rss === undefined ? 'not measured' : `${fmt(rss)} MB (gateway process, max)`, (v) => v <= 300);
+  add(
+    'server RSS ≤ 300 MB under load',
+    rss,
+    rss === undefined ? 'not measured' : `${fmt(rss)} MB (gateway process, max)`,
+    (v) => v <= 300,
+  );
   return targets;
 }
 
@@ -152,7 +185,11 @@ function vsBaseline(suite: SuiteResult, scenario: ScenarioResult): string {
 }
 
 function scenarioRow(suite: SuiteResult, scenario: ScenarioResult): string {
-  const loop = scenario.closed ? `closed c${scenario.closed.connections}` : scenario.open ? `open ${fmt(scenario.open.offered_rate)}/s` : scenario.loop;
+  const loop = scenario.closed
+    ? `closed c${scenario.closed.connections}`
+    : scenario.open
+      ? `open ${fmt(scenario.open.offered_rate)}/s`
+      : scenario.loop;
   const stats = scenario.closed ?? scenario.open;
   const resources = scenario.resources;
   const note =
@@ -178,21 +215,33 @@ function scenarioRow(suite: SuiteResult, scenario: ScenarioResult): string {
 }
 
 export function formatSuite(report: BenchReport, suite: SuiteResult): string {
-  const kind = suite.database.kind === 'embedded' ? 'embedded PostgreSQL (child of the gateway)' : 'external PostgreSQL (DATABASE_URL)';
+  const kind =
+    suite.database.kind === 'embedded'
+      ? 'embedded PostgreSQL (child of the gateway)'
+      : 'external PostgreSQL (DATABASE_URL)';
   const lines = [
     `## ${kind}`,
     '',
     `${suite.database.server_version ?? 'unknown version'}; pool max ${suite.database.pool_max} in the gateway and in the baseline; ${fmt(suite.seconds)} s for this suite.`,
     '',
+    ...(suite.error ? [`**This suite failed:** ${suite.error.replace(/\n/g, ' ').slice(0, 600)}`, ''] : []),
     '| Scenario | Loop | ops/s | p50 ms | p99 ms | max ms | errors | vs baseline | CPU % server / PG / bench / other | server RSS MB | Notes |',
     '|---|---|---:|---:|---:|---:|---:|---|---|---:|---|',
     ...suite.scenarios.map((scenario) => scenarioRow(suite, scenario)),
     '',
     '| Target (issue 7) | Measured | Status |',
     '|---|---|---|',
-    ...suite.targets.map((target) => `| ${target.target} | ${target.measured.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 240)} | ${target.status === 'met' ? '**met**' : target.status} |`),
+    ...suite.targets.map(
+      (target) =>
+        `| ${target.target} | ${target.measured.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 240)} | ${target.status === 'met' ? '**met**' : target.status} |`,
+    ),
     '',
   ];
+  if (suite.database.kind === 'external')
+    lines.push(
+      'The external PostgreSQL server is not sampled: its CPU is part of "other" (so "other" is not a disturbance measure here) and its memory is not reported.',
+      '',
+    );
   if (suite.postgres_footprint_max_mb !== null)
     lines.push(
       `PostgreSQL under load (not part of the server-RSS target): up to ${fmt(suite.postgres_footprint_max_mb)} MB (private memory of every postgres process + the shared segment once).`,

@@ -15,7 +15,7 @@ import { createResponseSealer } from './http/idempotency.ts';
 import { loggerOptions } from './http/logging.ts';
 import { registerAuthentication } from './http/plugins/authentication.ts';
 import { registerErrorHandling, sendFrameworkError } from './http/plugins/error-handler.ts';
-import { registerBodyDepthLimit } from './http/plugins/body-depth.ts';
+import { registerRequestShapeLimits } from './http/plugins/request-shape.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
 import { registerCheckoutRoutes } from './http/routes/v1/checkouts.routes.ts';
 import { registerEventRoutes } from './http/routes/v1/events.routes.ts';
@@ -33,6 +33,7 @@ import { registerCustomerPaymentMethodRoutes } from './http/routes/v1/customer-p
 import { registerMerchantSigningSecretRoutes } from './http/routes/v1/merchant-signing-secret.routes.ts';
 import { registerSandboxRoutes } from './http/routes/v1/sandbox.routes.ts';
 import { registerStaticAssets } from './http/static-assets.ts';
+import { registerDemoShopRoutes } from './http/routes/demo-shop.routes.ts';
 import { createClientTokenVerifier } from './modules/checkouts/checkout.tokens.ts';
 import type { Services } from './services.ts';
 
@@ -76,7 +77,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
-  registerBodyDepthLimit(app);
+  registerRequestShapeLimits(app);
   app.addHook('onRoute', (route) => {
     // Every POST must say how it is idempotent (SPEC §1): a route that forgets fails at start-up.
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -120,6 +121,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
 
   registerAuthentication(app, {
     db: services.db,
+    clock: services.clock,
     accessTokens: services.accessTokens,
     verifyClientToken: createClientTokenVerifier(services.db),
   });
@@ -131,6 +133,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   });
   registerMerchantRoutes(app, services);
   // Feature routes:
+  if (services.config.demoShop) registerDemoShopRoutes(app, services);
   registerCallbackProxyRoutes(app, services);
   registerPaymentLinkRoutes(app, services);
   registerStaticAssets(app);

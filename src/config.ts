@@ -47,6 +47,8 @@ const SandboxFaultsSchema = z.strictObject({
   timeoutMs: z.number().int().min(0).max(120_000).optional(),
   timeoutEveryNth: z.number().int().min(1).optional(),
   duplicateNotifications: z.boolean().optional(),
+  failRate: z.number().min(0).max(1).optional(),
+  timeoutRate: z.number().min(0).max(1).optional(),
 }) satisfies z.ZodType<SandboxFaults>;
 
 export type Environment = 'development' | 'production' | 'test';
@@ -92,7 +94,9 @@ export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable means "not set" (e.g. `DATABASE_URL= npm start` selects the embedded server).
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
@@ -127,7 +131,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     const faults = SandboxFaultsSchema.safeParse(json);
     if (!faults.success) {
-      const lines = faults.error.issues.map((issue) => `  KASSA_SANDBOX_FAULTS.${issue.path.join('.')}: ${issue.message}`);
+      const lines = faults.error.issues.map(
+        (issue) => `  KASSA_SANDBOX_FAULTS.${issue.path.join('.')}: ${issue.message}`,
+      );
       throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
     }
     sandboxFaults = faults.data;

@@ -30,10 +30,16 @@ export async function serve(config: Config): Promise<{ close(): Promise<void>; u
   );
   console.log(`  API docs:   ${config.publicUrl}/docs   (OpenAPI: ${config.publicUrl}/openapi.json)`);
   console.log(`  Database:   ${database.description}`);
+  if (config.demoShop)
+    console.log(
+      `  Demo shop:  ${config.publicUrl}/demo   (a shop that pays through the API; KASSA_DEMO=false hides it)`,
+    );
   if (config.environment !== 'production') {
     const demo = await ensureDemoMerchant(services.db, config.dataDir);
     console.log(`\n  Demo merchant (test mode): ${demo.merchantId}${demo.created ? ' — created now' : ''}`);
     if (demo.credentials) {
+      // The demo shop at /demo pays with this merchant's secret API key, like a separate shop would.
+      services.demoShop.use(demo.credentials);
       console.log(`    client_id:     ${demo.credentials.clientId}`);
       console.log(`    client_secret: ${demo.credentials.clientSecret}`);
       console.log(`    API key:       ${demo.credentials.apiKey}`);
@@ -47,6 +53,8 @@ export async function serve(config: Config): Promise<{ close(): Promise<void>; u
       console.log(
         '    (its secrets were shown when it was created; make new ones with `npx kassa merchant create`)',
       );
+      if (config.demoShop)
+        console.log(`    (the demo shop needs its API key, kept in ${config.dataDir}/demo-credentials.json)`);
     }
   }
   console.log('');

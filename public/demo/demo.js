@@ -61,10 +61,10 @@
     var buttons = document.querySelectorAll('[data-copy-target]');
     Array.prototype.forEach.call(buttons, function (button) {
       var input = document.getElementById(button.getAttribute('data-copy-target'));
-      if (!input || !navigator.clipboard) return;
+      if (!input || !window.navigator.clipboard) return;
       button.hidden = false;
       button.addEventListener('click', function () {
-        navigator.clipboard.writeText(input.value).then(
+        window.navigator.clipboard.writeText(input.value).then(
           function () {
             button.textContent = 'Copied';
           },

@@ -64,6 +64,13 @@ export function createDatabase(options: {
   });
   // An idle client losing its connection (server restart) must not crash the process; the pool discards it.
   pool.on('error', () => {});
+  // A client checked out of the pool has no 'error' listener (pg-pool removes its idle one), so a connection
+  // lost between two queries of a transaction — the server restarting — would be an unhandled 'error' event
+  // and kill the process. The failure still reaches the caller through its next query, and the pool drops
+  // the dead client on release; this listener only keeps the event from being fatal.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
 
   async function query<Row extends pg.QueryResultRow>(text: string, values?: unknown[]) {
     try {
@@ -119,7 +126,9 @@ export function translateDatabaseError(error: unknown): unknown {
   // 22021: a text value holds U+0000, which PostgreSQL text cannot store. It comes from the caller's input
   // (any field or query parameter), so it is the caller's error, not ours.
   if ((error as { code?: unknown })?.code === '22021') {
-    return new AppError('invalid_request', 'Text must not contain the NUL character (U+0000)', { cause: error });
+    return new AppError('invalid_request', 'Text must not contain the NUL character (U+0000)', {
+      cause: error,
+    });
   }
   if (isDatabaseUnavailableError(error)) {
     return new AppError('service_unavailable', 'The database is not reachable; try again shortly.', {

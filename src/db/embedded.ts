@@ -93,7 +93,17 @@ export async function startEmbeddedPostgres(options: {
     async stop() {
       if (stopped) return;
       stopped = true;
-      await server.stop();
+      const spawned = (
+        server as unknown as { process?: { exitCode: number | null; signalCode: string | null } }
+      ).process;
+      if (spawned && spawned.exitCode === null && spawned.signalCode === null) {
+        await server.stop();
+      } else {
+        // The server this process started is gone, yet the database may be up: an operator restarted it from
+        // outside (`pg_ctl restart`). The library would wait forever for its own child to exit; stop the
+        // server that owns the data folder now instead, so a graceful stop never leaves it behind.
+        await stopServerOf(pgDir);
+      }
       await rm(ownerFile, { force: true });
     },
   };
@@ -142,6 +152,17 @@ async function recoverFromCrash(pgDir: string, logger: Logger) {
     logger.warn('removing a stale postmaster.pid left by a crash');
   }
   await rm(lockFile, { force: true });
+}
+
+/** Fast shutdown (SIGINT) of the server running on `pgDir`, if any; immediate (SIGQUIT) if it does not stop. */
+async function stopServerOf(pgDir: string) {
+  const serverPid = await readPid(path.join(pgDir, 'postmaster.pid'));
+  if (!serverPid || !isProcessAlive(serverPid) || !(await isPostgresProcess(serverPid))) return;
+  process.kill(serverPid, 'SIGINT');
+  if (!(await waitForExit(serverPid, 15_000))) {
+    process.kill(serverPid, 'SIGQUIT');
+    await waitForExit(serverPid, 5_000);
+  }
 }
 
 async function readPid(file: string): Promise<number | undefined> {

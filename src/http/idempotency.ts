@@ -35,7 +35,8 @@ export type ResponseSealer = { seal(body: string): string; open(stored: string):
 export function createResponseSealer(keyring: Keyring): ResponseSealer {
   return {
     seal: (body) => keyring.encrypt('idempotency-response-encryption', body).toString('base64'),
-    open: (stored) => keyring.decrypt('idempotency-response-encryption', Buffer.from(stored, 'base64')).toString('utf8'),
+    open: (stored) =>
+      keyring.decrypt('idempotency-response-encryption', Buffer.from(stored, 'base64')).toString('utf8'),
   };
 }
 
@@ -221,13 +222,19 @@ export async function respondIdempotentlyWithPipeline(
   const fingerprint = fingerprintRequest(request);
   const claim = await db.transaction(async (tx) => {
     const [lockA, lockB] = advisoryLockIds(merchantId, livemode, key);
-    const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [lockA, lockB]);
+    const { rows } = await tx.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_xact_lock($1, $2) AS locked',
+      [lockA, lockB],
+    );
     if (!rows[0]?.locked) throw keyInUse();
     const existing = await findRecord(tx, merchantId, livemode, key);
     if (existing && existing.request_fingerprint !== fingerprint) throw keyReused();
     if (existing?.state === 'completed') {
       return {
-        replay: { statusCode: existing.response_status!, body: request.server.idempotencyResponses.open(existing.response_body!) },
+        replay: {
+          statusCode: existing.response_status!,
+          body: request.server.idempotencyResponses.open(existing.response_body!),
+        },
       };
     }
     const { rows: clock } = await tx.query<{ now: Date }>('SELECT now() AS now');
@@ -238,7 +245,15 @@ export async function respondIdempotentlyWithPipeline(
        VALUES ($1, $2, $3, $4, $5, $6, 'in_progress', now() + make_interval(secs => $7))
        ON CONFLICT (merchant_id, livemode, idempotency_key)
        DO UPDATE SET locked_until = now() + make_interval(secs => $7)`,
-      [merchantId, livemode, key, request.method, request.url.split('?')[0], fingerprint, PIPELINE_LEASE_SECONDS],
+      [
+        merchantId,
+        livemode,
+        key,
+        request.method,
+        request.url.split('?')[0],
+        fingerprint,
+        PIPELINE_LEASE_SECONDS,
+      ],
     );
     return { claimed: true as const };
   });
@@ -260,7 +275,13 @@ export async function respondIdempotentlyWithPipeline(
     `UPDATE idempotency_keys SET state = 'completed', locked_until = NULL, response_status = $4, response_body = $5,
        completed_at = now()
      WHERE merchant_id = $1 AND livemode = $2 AND idempotency_key = $3`,
-    [merchantId, livemode, key, result.statusCode, request.server.idempotencyResponses.seal(JSON.stringify(result.body))],
+    [
+      merchantId,
+      livemode,
+      key,
+      result.statusCode,
+      request.server.idempotencyResponses.seal(JSON.stringify(result.body)),
+    ],
   );
   return send(result, false);
 }

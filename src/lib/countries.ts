@@ -1,3 +1,4 @@
+import { regionDisplayNames } from './intl-cache.ts';
 /**
  * ISO 3166-1 alpha-2 country codes: the 249 officially assigned codes, nothing else.
  *
@@ -61,5 +62,5 @@ export function isCountryCode(code: unknown): code is CountryCode {
 export function countryName(code: string, locale: string): string {
   if (!isCountryCode(code))
     throw new RangeError(`Unknown ISO 3166-1 alpha-2 country code: ${JSON.stringify(code)}`);
-  return new Intl.DisplayNames([locale], { type: 'region', fallback: 'code' }).of(code) ?? code;
+  return regionDisplayNames(locale).of(code) ?? code;
 }

@@ -6,6 +6,7 @@
  * that decimal *string* (exact, per ECMA-402 `format(string)`), so 9007199254740991 cents prints as
  * 90,071,992,547,409.91 and not …409.9.
  */
+import { currencyFormat } from './intl-cache.ts';
 import { z } from 'zod';
 import { isCountryCode } from './countries.ts';
 import { currencyExponent, isCurrencyCode } from './currencies.ts';
@@ -35,12 +36,7 @@ export function toDecimalString(amountMinor: number, currency: string): string {
 export function formatMoney(amountMinor: number, currency: string, locale: string): string {
   const decimal = toDecimalString(amountMinor, currency) as `${number}`;
   const exponent = currencyExponent(currency);
-  return new Intl.NumberFormat(locale, {
-    style: 'currency',
-    currency,
-    minimumFractionDigits: exponent,
-    maximumFractionDigits: exponent,
-  }).format(decimal);
+  return currencyFormat(locale, currency, exponent).format(decimal);
 }
 
 /** Names what a client sent, for messages: `the string "10.50"`, `NaN`, `null`, `an array`. */

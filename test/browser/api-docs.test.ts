@@ -20,7 +20,8 @@ describe('the API reference at /docs in a real browser', () => {
     const foreignRequests: string[] = [];
     page.on('request', (request) => {
       const url = new URL(request.url());
-      if (!['127.0.0.1', 'localhost'].includes(url.hostname) && url.protocol !== 'data:') foreignRequests.push(request.url());
+      if (!['127.0.0.1', 'localhost'].includes(url.hostname) && url.protocol !== 'data:')
+        foreignRequests.push(request.url());
     });
     await page.goto(`${t.baseUrl}/docs/`);
     await page.getByText('/v1/oauth/tokens').first().waitFor({ timeout: 15_000 });

@@ -40,7 +40,12 @@ function resolve(schema: JsonSchema, options: SchemaArbitraryOptions): JsonSchem
   return current;
 }
 
-function build(raw: JsonSchema, options: SchemaArbitraryOptions, name: string | undefined, depth: number): fc.Arbitrary<unknown> {
+function build(
+  raw: JsonSchema,
+  options: SchemaArbitraryOptions,
+  name: string | undefined,
+  depth: number,
+): fc.Arbitrary<unknown> {
   const schema = resolve(raw ?? {}, options);
   if (name !== undefined) {
     const hinted = options.hints?.(name, schema);
@@ -51,7 +56,9 @@ function build(raw: JsonSchema, options: SchemaArbitraryOptions, name: string | 
   const alternatives = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
   if (Array.isArray(alternatives)) {
     const { anyOf: _a, oneOf: _o, ...shared } = schema;
-    return fc.oneof(...alternatives.map((alternative) => build({ ...shared, ...alternative }, options, name, depth)));
+    return fc.oneof(
+      ...alternatives.map((alternative) => build({ ...shared, ...alternative }, options, name, depth)),
+    );
   }
   const type = schema.type;
   if (Array.isArray(type)) {
@@ -65,7 +72,10 @@ function build(raw: JsonSchema, options: SchemaArbitraryOptions, name: string | 
     case 'integer':
       return integerArbitrary(schema);
     case 'number':
-      return fc.oneof(integerArbitrary(schema), fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e9, max: 1e9 }));
+      return fc.oneof(
+        integerArbitrary(schema),
+        fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e9, max: 1e9 }),
+      );
     case 'string':
       return stringArbitrary(schema, options);
     case 'array':
@@ -85,19 +95,30 @@ function integerArbitrary(schema: JsonSchema): fc.Arbitrary<number> {
   const smallMin = Math.max(min, -1000);
   const smallMax = Math.min(max, 100_000);
   return smallMin <= smallMax
-    ? fc.oneof({ weight: 3, arbitrary: fc.integer({ min: smallMin, max: smallMax }) }, { weight: 1, arbitrary: fc.integer({ min, max }) })
+    ? fc.oneof(
+        { weight: 3, arbitrary: fc.integer({ min: smallMin, max: smallMax }) },
+        { weight: 1, arbitrary: fc.integer({ min, max }) },
+      )
     : fc.integer({ min, max });
 }
 
 function stringArbitrary(schema: JsonSchema, options: SchemaArbitraryOptions): fc.Arbitrary<string> {
   const minLength = typeof schema.minLength === 'number' ? schema.minLength : 0;
   const cap = options.maxStringLength ?? 64;
-  const maxLength = Math.max(minLength, Math.min(typeof schema.maxLength === 'number' ? schema.maxLength : cap, cap));
-  const fits = (text: string) => text.length >= minLength && text.length <= (schema.maxLength as number | undefined ?? Infinity);
+  const maxLength = Math.max(
+    minLength,
+    Math.min(typeof schema.maxLength === 'number' ? schema.maxLength : cap, cap),
+  );
+  const fits = (text: string) =>
+    text.length >= minLength && text.length <= ((schema.maxLength as number | undefined) ?? Infinity);
   switch (schema.format) {
     case 'date-time':
       return fc
-        .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true })
+        .date({
+          min: new Date('2000-01-01T00:00:00Z'),
+          max: new Date('2100-01-01T00:00:00Z'),
+          noInvalidDate: true,
+        })
         .map((date) => date.toISOString());
     case 'email':
       return fc.emailAddress().filter(fits);
@@ -116,14 +137,29 @@ function stringArbitrary(schema: JsonSchema, options: SchemaArbitraryOptions): f
   );
 }
 
-function arrayArbitrary(schema: JsonSchema, options: SchemaArbitraryOptions, name: string | undefined, depth: number) {
+function arrayArbitrary(
+  schema: JsonSchema,
+  options: SchemaArbitraryOptions,
+  name: string | undefined,
+  depth: number,
+) {
   const minLength = typeof schema.minItems === 'number' ? schema.minItems : 0;
-  const maxLength = Math.max(minLength, Math.min(typeof schema.maxItems === 'number' ? schema.maxItems : 4, 4));
+  const maxLength = Math.max(
+    minLength,
+    Math.min(typeof schema.maxItems === 'number' ? schema.maxItems : 4, 4),
+  );
   if (depth >= MAX_DEPTH) return fc.constant([]);
-  return fc.array(build((schema.items as JsonSchema) ?? {}, options, name, depth + 1), { minLength, maxLength });
+  return fc.array(build((schema.items as JsonSchema) ?? {}, options, name, depth + 1), {
+    minLength,
+    maxLength,
+  });
 }
 
-function objectArbitrary(schema: JsonSchema, options: SchemaArbitraryOptions, depth: number): fc.Arbitrary<unknown> {
+function objectArbitrary(
+  schema: JsonSchema,
+  options: SchemaArbitraryOptions,
+  depth: number,
+): fc.Arbitrary<unknown> {
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((schema.required ?? []) as string[]);
   if (depth >= MAX_DEPTH) return fc.constant({});
@@ -133,10 +169,19 @@ function objectArbitrary(schema: JsonSchema, options: SchemaArbitraryOptions, de
   const extra = schema.additionalProperties;
   if (extra && typeof extra === 'object') {
     const names = schema.propertyNames as JsonSchema | undefined;
-    const keyArbitrary = names ? (stringArbitrary(names, options) as fc.Arbitrary<string>) : fc.string({ minLength: 1, maxLength: 12 });
+    const keyArbitrary = names
+      ? (stringArbitrary(names, options) as fc.Arbitrary<string>)
+      : fc.string({ minLength: 1, maxLength: 12 });
     const values = build(extra as JsonSchema, options, undefined, depth + 1);
     return fc
-      .tuple(known, fc.dictionary(keyArbitrary.filter((key) => !(key in properties) && key !== '__proto__'), values, { maxKeys: 4 }))
+      .tuple(
+        known,
+        fc.dictionary(
+          keyArbitrary.filter((key) => !(key in properties) && key !== '__proto__'),
+          values,
+          { maxKeys: 4 },
+        ),
+      )
       .map(([fixed, more]) => ({ ...more, ...fixed }));
   }
   return known;

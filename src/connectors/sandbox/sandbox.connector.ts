@@ -86,10 +86,17 @@ export type SandboxFaults = {
   failEveryNth?: number;
   /** The call is recorded, then the caller waits this long and gets ConnectorError `timeout` instead of the answer. */
   timeoutMs?: number;
-  /** Which calls time out when `timeoutMs` is set: every Nth (default 1, i.e. all). */
+  /** Which calls time out when `timeoutMs` is set: every Nth (default 1, i.e. all; see also `timeoutRate`). */
   timeoutEveryNth?: number;
   /** Every notification is delivered twice, as real processors sometimes do. */
   duplicateNotifications?: boolean;
+  /**
+   * Random variants of `failEveryNth` and `timeoutEveryNth`: the share (0–1) of calls refused before the ledger /
+   * timing out after it. A fixed "every Nth" can fall in step with a retry loop that makes N calls per round
+   * and fail the same operation forever; a flaky acquirer in a long fault test is better simulated at random.
+   */
+  failRate?: number;
+  timeoutRate?: number;
 };
 
 export type SandboxConnectorOptions = {
@@ -241,12 +248,19 @@ export function createSandboxConnector(options: SandboxConnectorOptions): Sandbo
     const call = callCount;
     const current = faults;
     if (current.latencyMs) await sleep(current.latencyMs);
-    if (current.failEveryNth && call % current.failEveryNth === 0) {
+    if (
+      (current.failEveryNth && call % current.failEveryNth === 0) ||
+      Math.random() < (current.failRate ?? 0)
+    ) {
       throw fail('unavailable', 'The sandbox acquirer answered 503 Service Unavailable (simulated)');
     }
     const result = await guardLedger(work);
     if (current.responseDelayMs) await sleep(current.responseDelayMs);
-    if (current.timeoutMs !== undefined && call % (current.timeoutEveryNth ?? 1) === 0) {
+    const timesOut =
+      current.timeoutRate !== undefined
+        ? Math.random() < current.timeoutRate
+        : call % (current.timeoutEveryNth ?? 1) === 0;
+    if (current.timeoutMs !== undefined && timesOut) {
       await sleep(current.timeoutMs);
       throw fail('timeout', `The sandbox acquirer did not answer within ${current.timeoutMs} ms (simulated)`);
     }

@@ -173,7 +173,10 @@ export async function findPaymentRow(
 }
 
 /** The acquirer's authorization for a Kassa payment id (the latest, should a caller ever send two). */
-export async function findPaymentRowByPaymentId(tx: Queryable, paymentId: string): Promise<PaymentRow | undefined> {
+export async function findPaymentRowByPaymentId(
+  tx: Queryable,
+  paymentId: string,
+): Promise<PaymentRow | undefined> {
   const { rows } = await tx.query<PaymentRow>(
     `SELECT * FROM sandbox_acquirer_payments WHERE payment_id = $1 ORDER BY created_at DESC LIMIT 1`,
     [paymentId],

@@ -1,3 +1,4 @@
+import { numberFormat } from '../../lib/intl-cache.ts';
 import type { CardBrand } from '../../lib/card.ts';
 import { formatMoney } from '../../lib/money.ts';
 import { html } from './html.ts';
@@ -161,7 +162,7 @@ function renderSummary(model: CheckoutPageModel, page: ResolvedPageLocale): Safe
   const { order } = model;
   const { text } = page;
   const money = (amount: number) => formatMoney(amount, order.currency, page.intlLocale);
-  const quantity = new Intl.NumberFormat(page.intlLocale);
+  const quantity = numberFormat(page.intlLocale);
   const row = (label: string, value: string, modifier = '') =>
     html`<div class="totals__row${modifier}">
       <dt>${label}</dt>

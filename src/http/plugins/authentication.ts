@@ -1,9 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { Queryable } from '../../db/client.ts';
+import type { Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
 import { sha256 } from '../../lib/hashing.ts';
 import { createTtlCache } from '../../lib/ttl-cache.ts';
-import type { AccessTokenService } from '../../modules/auth/access-token.service.ts';
+import type { AccessTokenClaims, AccessTokenService } from '../../modules/auth/access-token.service.ts';
 import { findApiKeyByDigest, findCredentialStatus } from '../../modules/merchants/credential.repository.ts';
 import type { MerchantPrincipal } from '../../modules/merchants/merchant.types.ts';
 import type { ClientTokenPrincipal, KassaApp } from '../http.types.ts';
@@ -23,6 +24,7 @@ const API_KEY_PATTERN = /^sk_(test|live)_[A-Za-z0-9_-]{20,200}$/;
 
 export type AuthenticationDeps = {
   db: Queryable;
+  clock: Clock;
   accessTokens: AccessTokenService;
   verifyClientToken?: (token: string) => Promise<ClientTokenPrincipal | undefined>;
 };
@@ -78,10 +80,25 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
     return active;
   }
 
-  async function principalFromAccessToken(token: string): Promise<MerchantPrincipal> {
+  // A verified token is remembered until it expires (at most CREDENTIAL_CACHE_TTL_MS): its signature and
+  // claims cannot change, and RSA verification is the largest cost of an authenticated request.
+  const verifiedTokens = createTtlCache<AccessTokenClaims>({
+    ttlMs: CREDENTIAL_CACHE_TTL_MS,
+    maxEntries: 10_000,
+  });
+
+  async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
+    const cached = verifiedTokens.get(token);
+    if (cached && cached.exp * 1000 > deps.clock.now().getTime()) return cached;
     const claims = await deps.accessTokens.verify(token).catch((error: unknown) => {
       throw error instanceof AppError ? invalidToken(error.message) : error;
     });
+    verifiedTokens.set(token, claims);
+    return claims;
+  }
+
+  async function principalFromAccessToken(token: string): Promise<MerchantPrincipal> {
+    const claims = await verifyAccessToken(token);
     if (!(await isClientActive(claims.clientId)))
       throw invalidToken('The client of this token has been revoked');
     return {

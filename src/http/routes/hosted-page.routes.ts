@@ -443,8 +443,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     const method = formField(request.query, 'method');
     const state: FormState = isPaymentMethodType(method) ? { selectedMethod: method } : {};
     return (
-      (await sendIfNotPayable(reply, context, false)) ??
-      sendCheckoutPage(request, reply, context, 200, state)
+      (await sendIfNotPayable(reply, context, false)) ?? sendCheckoutPage(request, reply, context, 200, state)
     );
   });
 

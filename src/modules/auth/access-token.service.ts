@@ -13,7 +13,14 @@ import { TOKEN_ALGORITHM, type SigningKeyStore } from './signing-keys.ts';
 
 export const TOKEN_SCOPE = 'checkouts orders payments payment_links webhooks';
 
-export type AccessTokenClaims = { clientId: string; merchantId: string; livemode: boolean; jti: string };
+export type AccessTokenClaims = {
+  clientId: string;
+  merchantId: string;
+  livemode: boolean;
+  jti: string;
+  /** Expiry, seconds since the epoch. */
+  exp: number;
+};
 
 export type AccessTokenService = {
   issue(subject: { clientId: string; merchantId: string; livemode: boolean }): Promise<{
@@ -77,17 +84,18 @@ export function createAccessTokenService(deps: {
             clockTolerance: 5,
           },
         );
-        const { client_id: clientId, merchant_id: merchantId, livemode, jti, sub } = payload;
+        const { client_id: clientId, merchant_id: merchantId, livemode, jti, sub, exp } = payload;
         if (
           typeof clientId !== 'string' ||
           clientId !== sub ||
           typeof merchantId !== 'string' ||
           typeof livemode !== 'boolean' ||
-          typeof jti !== 'string'
+          typeof jti !== 'string' ||
+          typeof exp !== 'number'
         ) {
           throw new AppError('invalid_token', 'The token is missing required claims');
         }
-        return { clientId, merchantId, livemode, jti };
+        return { clientId, merchantId, livemode, jti, exp };
       } catch (error) {
         if (error instanceof AppError) throw error;
         if (error instanceof joseErrors.JWTExpired)

@@ -111,7 +111,9 @@ export const ZCheckout = z
     payment_link_id: z
       .string()
       .nullable()
-      .describe('The payment link (pl_…) whose visit opened this session; null for sessions created with the API'),
+      .describe(
+        'The payment link (pl_…) whose visit opened this session; null for sessions created with the API',
+      ),
     placed_at: zTimestamp,
     expires_at: zTimestamp,
     updated_at: zTimestamp,

@@ -4,7 +4,8 @@ import { addSeconds, type Clock } from '../../lib/clock.ts';
 import { AppError, invalidStateError, notFoundError, validationError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
-import { emitEvent } from '../events/event.repository.ts';
+import { emitEvent, emitEvents } from '../events/event.repository.ts';
+import type { NewEvent } from '../events/event.types.ts';
 import { findMerchantById } from '../merchants/merchant.repository.ts';
 import { upsertCustomer } from '../orders/customer.repository.ts';
 import {
@@ -14,7 +15,7 @@ import {
   replaceOrderContent,
   updateOrderState,
 } from '../orders/order.repository.ts';
-import { emitOrderEvent } from '../orders/order.service.ts';
+import { emitOrderEvent, orderEvent } from '../orders/order.service.ts';
 import { countPaymentLinkCompletion } from '../payment-links/payment-link.completion.ts';
 import type { OrderStatus } from '../orders/order.states.ts';
 import { orderStateMachine } from '../orders/order.states.ts';
@@ -114,8 +115,10 @@ export async function createCheckout(
   });
   const order = await insertOrderFor(tx, scope, checkout.id, request.order, now);
   const created = { checkout, order };
-  await emitCheckoutEvent(tx, deps, created, 'checkout.created');
-  await emitOrderEvent(tx, order, 'order.created');
+  await emitEvents(tx, [
+    checkoutEvent(deps, created, 'checkout.created'),
+    orderEvent(order, 'order.created'),
+  ]);
   return { checkout: created, clientToken: token };
 }
 
@@ -279,7 +282,15 @@ export async function emitCheckoutEvent(
   { checkout, order }: CheckoutWithOrder,
   type: Parameters<typeof emitEvent>[1]['type'],
 ) {
-  await emitEvent(tx, {
+  await emitEvent(tx, checkoutEvent(deps, { checkout, order }, type));
+}
+
+export function checkoutEvent(
+  deps: Pick<CheckoutServiceDeps, 'keyring' | 'publicUrl'>,
+  { checkout, order }: CheckoutWithOrder,
+  type: Parameters<typeof emitEvent>[1]['type'],
+): NewEvent {
+  return {
     merchantId: checkout.merchantId,
     livemode: checkout.livemode,
     type,
@@ -288,7 +299,7 @@ export async function emitCheckoutEvent(
     checkoutId: checkout.id,
     orderId: order.id,
     data: presentCheckout({ checkout, order }, deps),
-  });
+  };
 }
 
 export const SWEEP_BATCH_SIZE = 100;

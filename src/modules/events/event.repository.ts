@@ -8,12 +8,19 @@ import type { NewEvent, StoredEvent } from './event.types.ts';
  * what makes the outbox transactional: the event exists if and only if the change committed.
  */
 export async function emitEvent(tx: Queryable, event: NewEvent): Promise<{ id: string }> {
-  const id = newId('evt');
-  await tx.query(
-    `INSERT INTO events (id, merchant_id, livemode, type, object_id, object_version, order_id, checkout_id, payment_id, data)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [
-      id,
+  const [emitted] = await emitEvents(tx, [event]);
+  return emitted!;
+}
+
+const EVENT_COLUMNS = 10;
+
+/** Several events of one change in a single statement (one round trip), in the order given. */
+export async function emitEvents(tx: Queryable, events: NewEvent[]): Promise<{ id: string }[]> {
+  const ids = events.map(() => newId('evt'));
+  const values: unknown[] = [];
+  const tuples = events.map((event, index) => {
+    values.push(
+      ids[index],
       event.merchantId,
       event.livemode,
       event.type,
@@ -23,9 +30,17 @@ export async function emitEvent(tx: Queryable, event: NewEvent): Promise<{ id: s
       event.checkoutId ?? null,
       event.paymentId ?? null,
       JSON.stringify(event.data),
-    ],
+    );
+    const base = index * EVENT_COLUMNS;
+    return `(${Array.from({ length: EVENT_COLUMNS }, (_, column) => `$${base + column + 1}`).join(', ')})`;
+  });
+  if (tuples.length === 0) return [];
+  await tx.query(
+    `INSERT INTO events (id, merchant_id, livemode, type, object_id, object_version, order_id, checkout_id, payment_id, data)
+     VALUES ${tuples.join(', ')}`,
+    values,
   );
-  return { id };
+  return ids.map((id) => ({ id }));
 }
 
 type EventRow = {

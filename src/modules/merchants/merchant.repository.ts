@@ -33,7 +33,10 @@ function toMerchant(row: MerchantRow): Merchant {
   };
 }
 
-export async function insertMerchant(db: Queryable, merchant: { id: string; name: string }): Promise<Merchant> {
+export async function insertMerchant(
+  db: Queryable,
+  merchant: { id: string; name: string },
+): Promise<Merchant> {
   const { rows } = await db.query<MerchantRow>(
     'INSERT INTO merchants (id, name, display_name) VALUES ($1, $2, $2) RETURNING *',
     [merchant.id, merchant.name],
@@ -76,7 +79,10 @@ export async function updateMerchantSettings(
 ): Promise<Merchant | undefined> {
   const assignments: string[] = [];
   const values: unknown[] = [id];
-  for (const [field, column] of Object.entries(PATCHABLE_COLUMNS) as [keyof MerchantSettingsPatch, string][]) {
+  for (const [field, column] of Object.entries(PATCHABLE_COLUMNS) as [
+    keyof MerchantSettingsPatch,
+    string,
+  ][]) {
     if (patch[field] === undefined) continue;
     const value = patch[field];
     values.push(field === 'defaultCallbacks' ? JSON.stringify(value) : value);

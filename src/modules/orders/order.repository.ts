@@ -90,11 +90,13 @@ export async function insertOrder(
   scope: Scope,
   order: { id: string; checkoutId: string; input: OrderInput; customerId: string | null; now: Date },
 ): Promise<Order> {
-  await tx.query(
-    `INSERT INTO orders (merchant_order_id, currency, country_code, subtotal_amount, discounts, taxes,
+  // One round trip: the insert and the joined read that every order is presented from.
+  const { rows } = await tx.query<OrderRow>(
+    `WITH orders AS (INSERT INTO orders (merchant_order_id, currency, country_code, subtotal_amount, discounts, taxes,
        shipping_amount, total_amount, products, customer_id, metadata,
        id, merchant_id, livemode, checkout_id, status, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'CREATED', $16, $16)`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'CREATED', $16, $16) RETURNING *)
+     ${SELECT_ORDER.replace(/^\s*/, '')}`,
     [
       ...contentValues(order.input, order.customerId),
       order.id,
@@ -104,7 +106,7 @@ export async function insertOrder(
       order.now,
     ],
   );
-  return (await findOrder(tx, scope, order.id))!;
+  return toOrder(rows[0]!);
 }
 
 /** Replaces the content (lines, amounts, customer, metadata) of an order; status and money moved stay. */

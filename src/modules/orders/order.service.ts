@@ -1,3 +1,4 @@
+import type { NewEvent } from '../events/event.types.ts';
 import type { Queryable } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, notFoundError } from '../../lib/errors.ts';
@@ -46,7 +47,11 @@ export async function transitionOrder(
 }
 
 export async function emitOrderEvent(tx: Queryable, order: Order, type: 'order.created' | 'order.updated') {
-  await emitEvent(tx, {
+  await emitEvent(tx, orderEvent(order, type));
+}
+
+export function orderEvent(order: Order, type: 'order.created' | 'order.updated'): NewEvent {
+  return {
     merchantId: order.merchantId,
     livemode: order.livemode,
     type,
@@ -55,5 +60,5 @@ export async function emitOrderEvent(tx: Queryable, order: Order, type: 'order.c
     orderId: order.id,
     checkoutId: order.checkoutId,
     data: presentOrder(order),
-  });
+  };
 }

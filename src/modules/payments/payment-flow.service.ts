@@ -93,7 +93,11 @@ export type PaymentFlowDeps = {
    * merchant's reason) and no money moves. Not asked again when an interrupted attempt is resumed: it may
    * already be at the processor. Absent = no verification.
    */
-  verifyOrder?: (payment: Payment, checkout: Checkout, order: Order) => Promise<{ ok: true } | { ok: false; reason: string }>;
+  verifyOrder?: (
+    payment: Payment,
+    checkout: Checkout,
+    order: Order,
+  ) => Promise<{ ok: true } | { ok: false; reason: string }>;
   /** Age after which `recover` settles interrupted work (default PROCESSING_RECOVERY_MS; shorter in fault tests). */
   processingRecoveryMs?: number;
 };
@@ -117,7 +121,8 @@ export type PayCheckoutInput = {
 };
 
 /** What an attempt came to, for the caller to answer the shopper or the API client. */
-export type PaymentOutcome = 'succeeded' | 'authorized' | 'pending' | 'requires_action' | 'rejected' | 'canceled' | 'processing';
+export type PaymentOutcome =
+  'succeeded' | 'authorized' | 'pending' | 'requires_action' | 'rejected' | 'canceled' | 'processing';
 
 export type PaymentAttempt = { payment: Payment; outcome: PaymentOutcome };
 
@@ -177,7 +182,11 @@ export function outcomeOf(payment: Payment): PaymentOutcome {
   }
 }
 
-export async function emitPaymentEvent(tx: Queryable, payment: Payment, type: EventType = PAYMENT_EVENT[payment.status]) {
+export async function emitPaymentEvent(
+  tx: Queryable,
+  payment: Payment,
+  type: EventType = PAYMENT_EVENT[payment.status],
+) {
   await emitEvent(tx, {
     merchantId: payment.merchantId,
     livemode: payment.livemode,
@@ -216,18 +225,25 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
   }
 
   /** Step 1: the guarded start of an attempt. Throws a coded error when the session cannot be paid now. */
-  async function startAttempt(input: PayCheckoutInput): Promise<{ payment: Payment; checkout: Checkout; order: Order }> {
+  async function startAttempt(
+    input: PayCheckoutInput,
+  ): Promise<{ payment: Payment; checkout: Checkout; order: Order }> {
     const connector = deps.connectors.connectorFor({ livemode: input.scope.livemode });
     return db.transaction(async (tx) => {
       const now = clock.now();
       const checkout = await findCheckout(tx, input.scope, input.checkoutId, { forUpdate: true });
       if (!checkout) throw notFoundError('checkout', input.checkoutId);
       if (checkout.status !== 'OPEN') {
-        throw new AppError('invalid_state_transition', `This checkout is ${checkout.status} and accepts no payment`, {
-          extensions: { current_status: checkout.status, allowed_statuses: ['OPEN'] },
-        });
+        throw new AppError(
+          'invalid_state_transition',
+          `This checkout is ${checkout.status} and accepts no payment`,
+          {
+            extensions: { current_status: checkout.status, allowed_statuses: ['OPEN'] },
+          },
+        );
       }
-      if (checkout.expiresAt <= now) throw new AppError('gone', `This checkout expired at ${checkout.expiresAt.toISOString()}`);
+      if (checkout.expiresAt <= now)
+        throw new AppError('gone', `This checkout expired at ${checkout.expiresAt.toISOString()}`);
       if (checkout.activePaymentId) {
         throw new AppError('payment_in_progress', 'A payment for this checkout is already in progress', {
           extensions: { payment_id: checkout.activePaymentId },
@@ -246,14 +262,30 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       });
       const setting = eligible.find((candidate) => candidate.method === input.method.type);
       if (!setting) {
-        throw new AppError('payment_method_not_available', `${input.method.type} is not available for this checkout`, {
-          errors: [{ pointer: '/payment_method', code: 'unavailable', message: `${input.method.type} is not offered here` }],
-        });
+        throw new AppError(
+          'payment_method_not_available',
+          `${input.method.type} is not available for this checkout`,
+          {
+            errors: [
+              {
+                pointer: '/payment_method',
+                code: 'unavailable',
+                message: `${input.method.type} is not offered here`,
+              },
+            ],
+          },
+        );
       }
       const card = describeCard(input.method);
       if (card && setting.card_brands && !setting.card_brands.includes(card.brand)) {
         throw new AppError('payment_method_not_available', `${card.brand} cards are not accepted here`, {
-          errors: [{ pointer: '/card/number', code: 'unsupported_brand', message: `${card.brand} cards are not accepted` }],
+          errors: [
+            {
+              pointer: '/card/number',
+              code: 'unsupported_brand',
+              message: `${card.brand} cards are not accepted`,
+            },
+          ],
         });
       }
 
@@ -273,13 +305,17 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         now,
       });
       const marked = await setActivePayment(tx, input.scope, checkout.id, payment.id, now);
-      if (!marked) throw new AppError('conflict', 'The checkout changed while the payment started; try again');
+      if (!marked)
+        throw new AppError('conflict', 'The checkout changed while the payment started; try again');
       return { payment, checkout: marked, order };
     });
   }
 
   /** Step 2: the processor call. Retryable failures are retried with the same idempotency key. */
-  async function authorize(payment: Payment, input: PayCheckoutInput): Promise<AuthorizationOutcome | undefined> {
+  async function authorize(
+    payment: Payment,
+    input: PayCheckoutInput,
+  ): Promise<AuthorizationOutcome | undefined> {
     const connector = connectorOf(payment);
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -295,7 +331,8 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         return fromAuthorizeResult(result);
       } catch (error) {
         if (!isConnectorError(error)) throw error;
-        if (!error.retryable) return { status: 'failed', message: 'The payment processor could not process this payment' };
+        if (!error.retryable)
+          return { status: 'failed', message: 'The payment processor could not process this payment' };
         const delay = AUTHORIZE_RETRY_DELAYS_MS[attempt];
         // Outcome unknown: the processor may or may not have charged. Leave it "processing" for recovery.
         if (delay === undefined) return undefined;
@@ -313,7 +350,11 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     return db.transaction(async (tx) => settleInTransaction(tx, paymentId, outcome));
   }
 
-  async function settleInTransaction(tx: Queryable, paymentId: string, outcome: AuthorizationOutcome): Promise<Payment> {
+  async function settleInTransaction(
+    tx: Queryable,
+    paymentId: string,
+    outcome: AuthorizationOutcome,
+  ): Promise<Payment> {
     const unlocked = await findPaymentById(tx, paymentId);
     if (!unlocked) throw notFoundError('payment', paymentId);
     const scope = { merchantId: unlocked.merchantId, livemode: unlocked.livemode };
@@ -326,14 +367,16 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
 
     const now = clock.now();
     const change: PaymentChange = { status: target, processingSince: null };
-    if ('connectorReference' in outcome && outcome.connectorReference) change.connectorReference = outcome.connectorReference;
+    if ('connectorReference' in outcome && outcome.connectorReference)
+      change.connectorReference = outcome.connectorReference;
     if (outcome.status === 'authorized') change.authorizedAmount = payment.amount;
     if (outcome.status === 'requires_action') change.actionUrl = outcome.actionUrl;
     if (outcome.status === 'declined') {
       change.declineCode = outcome.declineCode;
       change.failureMessage = outcome.message;
     }
-    if (outcome.status === 'failed' || outcome.status === 'abandoned') change.failureMessage = outcome.message;
+    if (outcome.status === 'failed' || outcome.status === 'abandoned')
+      change.failureMessage = outcome.message;
     const updated = await updatePayment(tx, payment.id, change, now);
 
     const sessionIsOpenForThis = checkout?.status === 'OPEN' && checkout.activePaymentId === payment.id;
@@ -395,7 +438,11 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
   async function captureAutomatically(payment: Payment): Promise<Payment> {
     if (payment.status !== 'AUTHORIZED' || payment.captureMode !== 'automatic') return payment;
     try {
-      const { payment: captured } = await capturePayment(payment, payment.authorizedAmount, automaticCaptureId(payment.id));
+      const { payment: captured } = await capturePayment(
+        payment,
+        payment.authorizedAmount,
+        automaticCaptureId(payment.id),
+      );
       return captured;
     } catch {
       return (await findPaymentById(db, payment.id)) ?? payment;
@@ -412,7 +459,11 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
    * answer is unknown (timeout) — recovery retries the same key, which never captures twice. Calling it
    * again with the id of an existing row resumes that row (PENDING) or answers it as settled.
    */
-  async function capturePayment(payment: Payment, amount?: number, captureId = newId('cap')): Promise<CaptureAttempt> {
+  async function capturePayment(
+    payment: Payment,
+    amount?: number,
+    captureId = newId('cap'),
+  ): Promise<CaptureAttempt> {
     const capture = await db.transaction(async (tx) => {
       const locked = (await findPaymentById(tx, payment.id, { forUpdate: true }))!;
       const previous = (await listCaptures(tx, locked.id)).find((row) => row.id === captureId);
@@ -422,16 +473,24 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       }
       // A void in flight marks the payment `processing`; capturing now could race it at the processor.
       if (locked.processingSince) {
-        throw new AppError('conflict', 'A cancellation of this payment is in progress; it cannot be captured now', {
-          extensions: { current_status: locked.status, processing: true },
-        });
+        throw new AppError(
+          'conflict',
+          'A cancellation of this payment is in progress; it cannot be captured now',
+          {
+            extensions: { current_status: locked.status, processing: true },
+          },
+        );
       }
       const remaining = locked.authorizedAmount - (await sumCommittedAmount(tx, 'captures', locked.id));
       const requested = amount ?? remaining;
       if (remaining < 1 || requested < 1 || requested > remaining) {
-        throw new AppError('amount_exceeds_capturable', `At most ${Math.max(0, remaining)} can still be captured`, {
-          extensions: { capturable_amount: Math.max(0, remaining), currency: locked.currency },
-        });
+        throw new AppError(
+          'amount_exceeds_capturable',
+          `At most ${Math.max(0, remaining)} can still be captured`,
+          {
+            extensions: { capturable_amount: Math.max(0, remaining), currency: locked.currency },
+          },
+        );
       }
       return insertCapture(tx, { id: captureId, payment: locked, amount: requested, now: clock.now() });
     });
@@ -451,7 +510,10 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       if (isConnectorError(error) && error.retryable) return { payment: current, capture };
       if (!isConnectorError(error)) throw error;
       // The processor failed this request outright: nothing was captured, so the amount is capturable again.
-      await settleCapture(payment.id, capture, { status: 'FAILED', failureMessage: 'The payment processor could not process this capture' });
+      await settleCapture(payment.id, capture, {
+        status: 'FAILED',
+        failureMessage: 'The payment processor could not process this capture',
+      });
       throw toAppError(error);
     }
     if (result.status === 'pending') return { payment: current, capture };
@@ -462,7 +524,9 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         ? { status: 'SUCCEEDED', connectorReference: result.operationReference }
         : { status: 'FAILED', connectorReference: result.operationReference, failureMessage: result.message },
     );
-    return result.status === 'failed' ? { ...attempt, refusal: { code: result.failureCode, message: result.message } } : attempt;
+    return result.status === 'failed'
+      ? { ...attempt, refusal: { code: result.failureCode, message: result.message } }
+      : attempt;
   }
 
   /** Records a capture's outcome; a no-op answer when it was settled concurrently (the request and recovery). */
@@ -473,7 +537,8 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
   ): Promise<CaptureAttempt> {
     return db.transaction(async (tx) => {
       const locked = (await findPaymentById(tx, paymentId, { forUpdate: true }))!;
-      const settled = (await settleMoneyOperation(tx, 'captures', capture.id, outcome, clock.now())) as Capture | undefined;
+      const settled = (await settleMoneyOperation(tx, 'captures', capture.id, outcome, clock.now())) as
+        Capture | undefined;
       if (!settled) {
         const stored = (await listCaptures(tx, locked.id)).find((row) => row.id === capture.id) ?? capture;
         return { payment: locked, capture: stored };
@@ -503,8 +568,10 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     async payCheckout(input: PayCheckoutInput): Promise<PaymentAttempt> {
       const existing = input.paymentId ? await findPaymentById(db, input.paymentId) : undefined;
       if (existing) {
-        const sameOwner = existing.merchantId === input.scope.merchantId && existing.livemode === input.scope.livemode;
-        if (!sameOwner || existing.checkoutId !== input.checkoutId) throw new AppError('conflict', 'This payment id belongs to another checkout');
+        const sameOwner =
+          existing.merchantId === input.scope.merchantId && existing.livemode === input.scope.livemode;
+        if (!sameOwner || existing.checkoutId !== input.checkoutId)
+          throw new AppError('conflict', 'This payment id belongs to another checkout');
         if (!existing.processingSince) return finish(existing);
         // Interrupted before its outcome was recorded: ask again with the same processor idempotency key.
         const outcome = await authorize(existing, input);
@@ -512,10 +579,16 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         return finish(await settle(existing.id, outcome));
       }
       const { payment, checkout, order } = await startAttempt(input);
-      const verdict = deps.verifyOrder ? await deps.verifyOrder(payment, checkout, order) : { ok: true as const };
+      const verdict = deps.verifyOrder
+        ? await deps.verifyOrder(payment, checkout, order)
+        : { ok: true as const };
       if (!verdict.ok) {
         return finish(
-          await settle(payment.id, { status: 'declined', declineCode: ORDER_VERIFICATION_DECLINE_CODE, message: verdict.reason }),
+          await settle(payment.id, {
+            status: 'declined',
+            declineCode: ORDER_VERIFICATION_DECLINE_CODE,
+            message: verdict.reason,
+          }),
         );
       }
       // Verification can be slow: if recovery settled the attempt meanwhile, do not send it to the processor.
@@ -533,7 +606,9 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         throw notFoundError('payment', paymentId);
       }
       if (payment.status !== 'REQUIRES_ACTION' || !payment.connectorReference) return finish(payment);
-      const status = await connectorOf(payment).getPaymentStatus({ connectorReference: payment.connectorReference });
+      const status = await connectorOf(payment).getPaymentStatus({
+        connectorReference: payment.connectorReference,
+      });
       const outcome = fromPaymentStatus(status);
       if (!outcome) return { payment, outcome: outcomeOf(payment) };
       return finish(await settle(payment.id, outcome));
@@ -579,19 +654,30 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
           processing += 1;
           continue;
         }
-        const status = await connectorOf(payment).lookupPayment({ paymentId: payment.id }).catch(() => undefined);
+        const status = await connectorOf(payment)
+          .lookupPayment({ paymentId: payment.id })
+          .catch(() => undefined);
         if (status === undefined) continue; // processor unreachable: try again next round
         const outcome = status
           ? fromPaymentStatus(status)
-          : ({ status: 'failed', message: 'The payment was interrupted before the processor received it' } as const);
+          : ({
+              status: 'failed',
+              message: 'The payment was interrupted before the processor received it',
+            } as const);
         if (!outcome) continue;
         await finish(await settle(payment.id, outcome));
         processing += 1;
       }
       let abandoned = 0;
-      for (const payment of await findAbandonedActionPayments(db, new Date(now.getTime() - ACTION_TIMEOUT_MS), 50)) {
+      for (const payment of await findAbandonedActionPayments(
+        db,
+        new Date(now.getTime() - ACTION_TIMEOUT_MS),
+        50,
+      )) {
         const status = payment.connectorReference
-          ? await connectorOf(payment).getPaymentStatus({ connectorReference: payment.connectorReference }).catch(() => undefined)
+          ? await connectorOf(payment)
+              .getPaymentStatus({ connectorReference: payment.connectorReference })
+              .catch(() => undefined)
           : undefined;
         const outcome = status ? fromPaymentStatus(status) : undefined;
         await finish(
@@ -609,7 +695,12 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         await captureAutomatically(payment);
         captures += 1;
       }
-      for (const pending of await findPendingMoneyOperations(db, 'captures', new Date(now.getTime() - recoveryMs), 50)) {
+      for (const pending of await findPendingMoneyOperations(
+        db,
+        'captures',
+        new Date(now.getTime() - recoveryMs),
+        50,
+      )) {
         const payment = await findPaymentById(db, pending.paymentId);
         if (!payment) continue;
         await capturePayment(payment, pending.amount, pending.id).catch(() => undefined);
@@ -624,7 +715,9 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
 
 /** A payment id derived from an Idempotency-Key: a retried request finds and resumes the same payment. */
 export function paymentIdForIdempotencyKey(scope: Scope, idempotencyKey: string): string {
-  const digest = createHash('sha256').update(`payment:${scope.merchantId}:${scope.livemode}:${idempotencyKey}`).digest('hex');
+  const digest = createHash('sha256')
+    .update(`payment:${scope.merchantId}:${scope.livemode}:${idempotencyKey}`)
+    .digest('hex');
   return `pay_${digest.slice(0, 32)}`;
 }
 
@@ -640,7 +733,11 @@ function fromAuthorizeResult(result: AuthorizeResult): AuthorizationOutcome {
     case 'pending':
       return { status: 'pending', connectorReference: result.connectorReference };
     case 'requires_action':
-      return { status: 'requires_action', connectorReference: result.connectorReference, actionUrl: result.action.url };
+      return {
+        status: 'requires_action',
+        connectorReference: result.connectorReference,
+        actionUrl: result.action.url,
+      };
     case 'declined':
       return {
         status: 'declined',
@@ -663,7 +760,11 @@ function fromPaymentStatus(status: ConnectorPaymentStatus): AuthorizationOutcome
       return { status: 'pending', connectorReference: status.connectorReference };
     case 'requires_action':
       return status.action
-        ? { status: 'requires_action', connectorReference: status.connectorReference, actionUrl: status.action.url }
+        ? {
+            status: 'requires_action',
+            connectorReference: status.connectorReference,
+            actionUrl: status.action.url,
+          }
         : undefined;
     case 'declined':
       return {

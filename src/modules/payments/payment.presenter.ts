@@ -20,10 +20,18 @@ export function presentPayment(payment: Payment) {
     captured_amount: payment.capturedAmount,
     refunded_amount: payment.refundedAmount,
     card: payment.card
-      ? { brand: payment.card.brand, last4: payment.card.last4, exp_month: payment.card.expMonth, exp_year: payment.card.expYear }
+      ? {
+          brand: payment.card.brand,
+          last4: payment.card.last4,
+          exp_month: payment.card.expMonth,
+          exp_year: payment.card.expYear,
+        }
       : null,
     saved_payment_method_id: payment.savedPaymentMethodId,
-    next_action: payment.status === 'REQUIRES_ACTION' && payment.actionUrl ? { type: 'redirect' as const, url: payment.actionUrl } : null,
+    next_action:
+      payment.status === 'REQUIRES_ACTION' && payment.actionUrl
+        ? { type: 'redirect' as const, url: payment.actionUrl }
+        : null,
     decline_code: payment.declineCode,
     failure_message: payment.failureMessage,
     version: payment.version,

@@ -2,7 +2,14 @@ import type { Queryable } from '../../db/client.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { PaymentStatus } from './payment.states.ts';
-import type { Capture, MoneyOperationStatus, Payment, PaymentCard, PaymentChannel, Refund } from './payment.types.ts';
+import type {
+  Capture,
+  MoneyOperationStatus,
+  Payment,
+  PaymentCard,
+  PaymentChannel,
+  Refund,
+} from './payment.types.ts';
 
 type PaymentRow = {
   id: string;
@@ -142,7 +149,10 @@ export async function findPaymentById(
   id: string,
   options: { forUpdate?: boolean } = {},
 ): Promise<Payment | undefined> {
-  const { rows } = await db.query<PaymentRow>(`SELECT * FROM payments WHERE id = $1 ${options.forUpdate ? 'FOR UPDATE' : ''}`, [id]);
+  const { rows } = await db.query<PaymentRow>(
+    `SELECT * FROM payments WHERE id = $1 ${options.forUpdate ? 'FOR UPDATE' : ''}`,
+    [id],
+  );
   return rows[0] ? toPayment(rows[0]) : undefined;
 }
 
@@ -181,7 +191,12 @@ const CHANGE_COLUMNS: Record<keyof PaymentChange, string> = {
 };
 
 /** Applies a change to a payment the caller has locked; the version moves with every change. */
-export async function updatePayment(tx: Queryable, id: string, change: PaymentChange, now: Date): Promise<Payment> {
+export async function updatePayment(
+  tx: Queryable,
+  id: string,
+  change: PaymentChange,
+  now: Date,
+): Promise<Payment> {
   const sets: string[] = [];
   const values: unknown[] = [id, now];
   for (const [field, column] of Object.entries(CHANGE_COLUMNS) as [keyof PaymentChange, string][]) {
@@ -198,7 +213,11 @@ export async function updatePayment(tx: Queryable, id: string, change: PaymentCh
 }
 
 /** Payments whose processor call has been in flight since before `before` (a crash, a lost answer). */
-export async function findStuckProcessingPayments(db: Queryable, before: Date, limit: number): Promise<Payment[]> {
+export async function findStuckProcessingPayments(
+  db: Queryable,
+  before: Date,
+  limit: number,
+): Promise<Payment[]> {
   const { rows } = await db.query<PaymentRow>(
     `SELECT * FROM payments WHERE processing_since IS NOT NULL AND processing_since < $1 ORDER BY processing_since LIMIT $2`,
     [before, limit],
@@ -207,7 +226,11 @@ export async function findStuckProcessingPayments(db: Queryable, before: Date, l
 }
 
 /** Payments waiting for the shopper (3-D Secure, wallet) since before `before`. */
-export async function findAbandonedActionPayments(db: Queryable, before: Date, limit: number): Promise<Payment[]> {
+export async function findAbandonedActionPayments(
+  db: Queryable,
+  before: Date,
+  limit: number,
+): Promise<Payment[]> {
   const { rows } = await db.query<PaymentRow>(
     `SELECT * FROM payments WHERE status = 'REQUIRES_ACTION' AND processing_since IS NULL AND updated_at < $1
      ORDER BY updated_at LIMIT $2`,
@@ -217,7 +240,11 @@ export async function findAbandonedActionPayments(db: Queryable, before: Date, l
 }
 
 /** Automatic-capture payments left AUTHORIZED with no capture attempt (the capture step was interrupted). */
-export async function findUncapturedAutomaticPayments(db: Queryable, before: Date, limit: number): Promise<Payment[]> {
+export async function findUncapturedAutomaticPayments(
+  db: Queryable,
+  before: Date,
+  limit: number,
+): Promise<Payment[]> {
   const { rows } = await db.query<PaymentRow>(
     `SELECT p.* FROM payments p
       WHERE p.status = 'AUTHORIZED' AND p.capture_mode = 'automatic' AND p.updated_at < $1
@@ -264,7 +291,14 @@ export async function insertCapture(
   const { rows } = await tx.query<MoneyOperationRow>(
     `INSERT INTO captures (id, payment_id, merchant_id, livemode, amount, status, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $6) RETURNING *`,
-    [capture.id, capture.payment.id, capture.payment.merchantId, capture.payment.livemode, capture.amount, capture.now],
+    [
+      capture.id,
+      capture.payment.id,
+      capture.payment.merchantId,
+      capture.payment.livemode,
+      capture.amount,
+      capture.now,
+    ],
   );
   return toCapture(rows[0]!);
 }
@@ -276,7 +310,15 @@ export async function insertRefund(
   const { rows } = await tx.query<MoneyOperationRow>(
     `INSERT INTO refunds (id, payment_id, merchant_id, livemode, amount, reason, status, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $7) RETURNING *`,
-    [refund.id, refund.payment.id, refund.payment.merchantId, refund.payment.livemode, refund.amount, refund.reason, refund.now],
+    [
+      refund.id,
+      refund.payment.id,
+      refund.payment.merchantId,
+      refund.payment.livemode,
+      refund.amount,
+      refund.reason,
+      refund.now,
+    ],
   );
   return toRefund(rows[0]!);
 }
@@ -298,7 +340,11 @@ export async function settleMoneyOperation(
 }
 
 /** Sum of captures (or refunds) that hold or may hold money: SUCCEEDED and PENDING ones. */
-export async function sumCommittedAmount(tx: Queryable, table: 'captures' | 'refunds', paymentId: string): Promise<number> {
+export async function sumCommittedAmount(
+  tx: Queryable,
+  table: 'captures' | 'refunds',
+  paymentId: string,
+): Promise<number> {
   const { rows } = await tx.query<{ total: number | null }>(
     `SELECT COALESCE(sum(amount), 0)::bigint AS total FROM ${table} WHERE payment_id = $1 AND status <> 'FAILED'`,
     [paymentId],
@@ -307,16 +353,27 @@ export async function sumCommittedAmount(tx: Queryable, table: 'captures' | 'ref
 }
 
 export async function listCaptures(db: Queryable, paymentId: string): Promise<Capture[]> {
-  const { rows } = await db.query<MoneyOperationRow>(`SELECT * FROM captures WHERE payment_id = $1 ORDER BY created_at, id`, [paymentId]);
+  const { rows } = await db.query<MoneyOperationRow>(
+    `SELECT * FROM captures WHERE payment_id = $1 ORDER BY created_at, id`,
+    [paymentId],
+  );
   return rows.map(toCapture);
 }
 
 export async function listRefunds(db: Queryable, paymentId: string): Promise<Refund[]> {
-  const { rows } = await db.query<MoneyOperationRow>(`SELECT * FROM refunds WHERE payment_id = $1 ORDER BY created_at, id`, [paymentId]);
+  const { rows } = await db.query<MoneyOperationRow>(
+    `SELECT * FROM refunds WHERE payment_id = $1 ORDER BY created_at, id`,
+    [paymentId],
+  );
   return rows.map(toRefund);
 }
 
-export async function findPendingMoneyOperations(db: Queryable, table: 'captures' | 'refunds', before: Date, limit: number) {
+export async function findPendingMoneyOperations(
+  db: Queryable,
+  table: 'captures' | 'refunds',
+  before: Date,
+  limit: number,
+) {
   const { rows } = await db.query<MoneyOperationRow>(
     `SELECT * FROM ${table} WHERE status = 'PENDING' AND updated_at < $1 ORDER BY updated_at LIMIT $2`,
     [before, limit],

@@ -4,7 +4,13 @@ import type { PaymentStatus } from './payment.states.ts';
 export type PaymentChannel = 'hosted_page' | 'api';
 
 /** Display data of the card used; never the number or the CVC. */
-export type PaymentCard = { brand: string; last4: string; expMonth: number; expYear: number; fingerprint: string };
+export type PaymentCard = {
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+  fingerprint: string;
+};
 
 /** One attempt to pay a checkout. Captures and refunds are child rows; the amounts here are their sums. */
 export type Payment = {

@@ -30,9 +30,15 @@ describe('the gateway process on its embedded PostgreSQL', () => {
     const token = await fetch(`${baseUrl}/v1/oauth/tokens`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }),
+      body: JSON.stringify({
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_secret: clientSecret,
+      }),
     }).then((response) => response.json() as Promise<{ access_token: string }>);
-    const me = await fetch(`${baseUrl}/v1/merchant`, { headers: { authorization: `Bearer ${token.access_token}` } });
+    const me = await fetch(`${baseUrl}/v1/merchant`, {
+      headers: { authorization: `Bearer ${token.access_token}` },
+    });
     return me.status === 200;
   }
 

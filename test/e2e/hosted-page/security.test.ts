@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyReturnSignature } from '../../../src/lib/return-signature.ts';
 import { createTestApp, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import { createManualClock } from '../checkouts/checkout-fixtures.ts';
+import { PROCESSING_RECOVERY_MS } from '../../../src/modules/payments/payment-flow.service.ts';
 import {
   alertOf,
   CARDS,
@@ -127,7 +128,7 @@ describe('hosted page security', () => {
     expect(again.html).toContain('Confirming your payment');
     expect(await paymentsOf(t, checkout.checkoutId)).toHaveLength(1);
 
-    clock.advance(31);
+    clock.advance(PROCESSING_RECOVERY_MS / 1000 + 1);
     await t.services.payments.recover();
     const settled = await getPage(t, checkout.path);
     expect(settled.html).toContain('This order is paid');

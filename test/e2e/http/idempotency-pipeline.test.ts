@@ -26,9 +26,15 @@ describe('Idempotency-Key on processor-calling POSTs (pipeline mode)', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    await database.db.query('CREATE TABLE pipeline_effects (key text PRIMARY KEY, runs int NOT NULL DEFAULT 1)');
+    await database.db.query(
+      'CREATE TABLE pipeline_effects (key text PRIMARY KEY, runs int NOT NULL DEFAULT 1)',
+    );
     const config = loadConfig({ KASSA_ENV: 'test' });
-    const services = await createServices({ config, db: database.db, keyring: createKeyring(randomBytes(32)) });
+    const services = await createServices({
+      config,
+      db: database.db,
+      keyring: createKeyring(randomBytes(32)),
+    });
     app = await buildApp(services, { logStream: false });
     app.post(
       '/v1/test-pipeline',
@@ -53,8 +59,9 @@ describe('Idempotency-Key on processor-calling POSTs (pipeline mode)', () => {
         }),
     );
     await app.ready();
-    apiKey = (await database.db.transaction((tx) => createMerchantWithCredentials(tx, { name: 'P', livemode: false })))
-      .credentials.apiKey;
+    apiKey = (
+      await database.db.transaction((tx) => createMerchantWithCredentials(tx, { name: 'P', livemode: false }))
+    ).credentials.apiKey;
   });
   afterAll(async () => {
     await app.close();
@@ -95,10 +102,14 @@ describe('Idempotency-Key on processor-calling POSTs (pipeline mode)', () => {
     expect(expectProblem(blocked).code).toBe('idempotency_key_in_use');
 
     // Time passes: the dead holder's lease expires.
-    await database.db.query(`UPDATE idempotency_keys SET locked_until = now() - interval '1 second' WHERE idempotency_key = 'p-crash'`);
+    await database.db.query(
+      `UPDATE idempotency_keys SET locked_until = now() - interval '1 second' WHERE idempotency_key = 'p-crash'`,
+    );
     const resumed = await post({ label: 'c' }, 'p-crash');
     expect(resumed.statusCode).toBe(201);
-    const { rows } = await database.db.query<{ runs: number }>(`SELECT runs FROM pipeline_effects WHERE key = 'p-crash'`);
+    const { rows } = await database.db.query<{ runs: number }>(
+      `SELECT runs FROM pipeline_effects WHERE key = 'p-crash'`,
+    );
     expect(rows).toEqual([{ runs: 2 }]); // one effect row, resumed — not a second one
     expect((await post({ label: 'c' }, 'p-crash')).headers['idempotent-replayed']).toBe('true');
   });

@@ -18,12 +18,17 @@ export type DemoCart = {
   /** 16 random bytes, hex: names the cart in metadata and its order number. */
   id: string;
   items: CartItems;
-  /** What was last made from this cart, so the shop notices when it has been paid and starts a new cart. */
-  pending?: { kind: 'checkout' | 'payment_link'; id: string };
+  /**
+   * What was last made from this cart, so the shop notices when it has been paid and starts a new cart; for
+   * the embedded checkout also its browser-safe client token (Kassa shows it once), which the checkout page
+   * hands to the SDK.
+   */
+  pending?: { kind: 'checkout' | 'payment_link'; id: string; clientToken?: string };
 };
 
 const CART_ID = /^[0-9a-f]{32}$/;
 const PENDING_ID = /^(chk|pl)_[0-9a-f]{32}$/;
+const CLIENT_TOKEN = /^ct_[A-Za-z0-9_-]{16,128}$/;
 
 export function newCart(): DemoCart {
   return { id: randomBytes(16).toString('hex'), items: {} };
@@ -60,12 +65,19 @@ export function decodeCart(key: CartCookieKey, value: string | undefined): DemoC
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
   const { id, items, pending } = parsed as Record<string, unknown>;
-  if (typeof id !== 'string' || !CART_ID.test(id) || typeof items !== 'object' || items === null) return undefined;
+  if (typeof id !== 'string' || !CART_ID.test(id) || typeof items !== 'object' || items === null)
+    return undefined;
   const cart: DemoCart = { id, items: normalizeItems(items as Record<string, unknown>) };
-  if (typeof pending === 'object' && pending !== null) {
-    const { kind, id: pendingId } = pending as Record<string, unknown>;
-    if ((kind === 'checkout' || kind === 'payment_link') && typeof pendingId === 'string' && PENDING_ID.test(pendingId))
-      cart.pending = { kind, id: pendingId };
+  const made = typeof pending === 'object' && pending !== null ? (pending as Record<string, unknown>) : {};
+  if (
+    (made.kind === 'checkout' || made.kind === 'payment_link') &&
+    typeof made.id === 'string' &&
+    PENDING_ID.test(made.id)
+  ) {
+    cart.pending = { kind: made.kind, id: made.id };
+    if (typeof made.clientToken === 'string' && CLIENT_TOKEN.test(made.clientToken)) {
+      cart.pending.clientToken = made.clientToken;
+    }
   }
   return cart;
 }

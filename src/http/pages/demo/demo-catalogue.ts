@@ -133,7 +133,8 @@ export function checkOrderPrices(
   },
   amountToCharge: number,
 ): { ok: true } | { ok: false; reason: string } {
-  if (order.currency !== DEMO_CURRENCY) return { ok: false, reason: `This shop sells in ${DEMO_CURRENCY} only` };
+  if (order.currency !== DEMO_CURRENCY)
+    return { ok: false, reason: `This shop sells in ${DEMO_CURRENCY} only` };
   if (order.discounts.length > 0 || order.taxes.length > 0) {
     return { ok: false, reason: 'This shop does not give discounts or add taxes on top of its prices' };
   }
@@ -141,7 +142,8 @@ export function checkOrderPrices(
   for (const line of order.products) {
     const product = findProduct(line.product_id);
     if (!product) return { ok: false, reason: `Unknown product ${line.product_id}` };
-    if (line.unit_price !== product.unitPrice) return { ok: false, reason: `The price of ${product.name} changed` };
+    if (line.unit_price !== product.unitPrice)
+      return { ok: false, reason: `The price of ${product.name} changed` };
     items[product.id] = (items[product.id] ?? 0) + line.quantity;
   }
   const expected = priceCart(items);

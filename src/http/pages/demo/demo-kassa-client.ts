@@ -99,7 +99,11 @@ export function createDemoKassaClient(options: { baseUrl: string; apiKey: string
       json = undefined;
     }
     if (!response.ok) {
-      const problem = (json ?? {}) as { code?: unknown; detail?: unknown; errors?: { pointer: string; message: string }[] };
+      const problem = (json ?? {}) as {
+        code?: unknown;
+        detail?: unknown;
+        errors?: { pointer: string; message: string }[];
+      };
       const fields = Array.isArray(problem.errors)
         ? problem.errors.map((error) => ` ${error.pointer}: ${error.message}`).join(';')
         : '';

@@ -36,7 +36,13 @@ export function renderDemoDocument(document: DemoDocument): string {
     nonce &&
     html`${
       sdk &&
-      html`<script src="${sdk.src}" integrity="${sdk.integrity}" crossorigin="anonymous" nonce="${nonce}" defer></script>`
+      html`<script
+        src="${sdk.src}"
+        integrity="${sdk.integrity}"
+        crossorigin="anonymous"
+        nonce="${nonce}"
+        defer
+      ></script>`
     }${(sdk || document.script) && html`<script src="${DEMO_ASSETS}/demo.js" nonce="${nonce}" defer></script>`}`;
   const page = html`<html lang="en">
     <head>
@@ -50,8 +56,8 @@ export function renderDemoDocument(document: DemoDocument): string {
     <body class="demo">
       <div class="demo-banner" role="note">
         <strong>Demo shop in test mode.</strong> It runs inside Kassa but talks to it only through the public
-        API, with the demo merchant's test key. Pay with <span class="demo-mono">4242 4242 4242 4242</span>, any
-        future expiry and any CVC.
+        API, with the demo merchant's test key. Pay with <span class="demo-mono">4242 4242 4242 4242</span>,
+        any future expiry and any CVC.
       </div>
       <header class="demo-header">
         <div class="demo-container demo-header__inner">
@@ -68,7 +74,8 @@ export function renderDemoDocument(document: DemoDocument): string {
       <main class="demo-container demo-main">${document.body}</main>
       <footer class="demo-footer">
         <div class="demo-container">
-          Payments by Kassa, test mode · <a href="/docs">API reference</a> · Prices in Danish kroner, VAT included
+          Payments by Kassa, test mode · <a href="/docs">API reference</a> · Prices in Danish kroner, VAT
+          included
         </div>
       </footer>
     </body>

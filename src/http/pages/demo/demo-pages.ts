@@ -1,10 +1,5 @@
 import { html, type SafeHtml } from '../html.ts';
-import {
-  DEMO_PRODUCTS,
-  FREE_SHIPPING_FROM,
-  type DemoProduct,
-  type PricedCart,
-} from './demo-catalogue.ts';
+import { DEMO_PRODUCTS, FREE_SHIPPING_FROM, SHIPPING_AMOUNT, type PricedCart } from './demo-catalogue.ts';
 import { DEMO_ASSETS, formatDemoMoney, renderDemoDocument, type SdkScript } from './demo-layout.ts';
 
 /**
@@ -18,46 +13,59 @@ export type Notice = { tone: 'info' | 'success' | 'warning'; text: string };
 function renderNotice(notice: Notice | undefined): SafeHtml | false {
   return (
     !!notice &&
-    html`<p class="demo-notice demo-notice--${notice.tone}" role="${notice.tone === 'warning' ? 'alert' : 'status'}">
+    html`<p
+      class="demo-notice demo-notice--${notice.tone}"
+      role="${notice.tone === 'warning' ? 'alert' : 'status'}"
+    >
       ${notice.text}
     </p>`
   );
 }
 
 function productImage(product: { image: string; name: string }, className: string): SafeHtml {
-  return html`<img class="${className}" src="${DEMO_ASSETS}/${product.image}" alt="" width="400" height="300" />`;
+  return html`<img
+    class="${className}"
+    src="${DEMO_ASSETS}/${product.image}"
+    alt=""
+    width="400"
+    height="300"
+  />`;
 }
 
 // ---------- Shop front ----------
 
 export function renderShopPage(model: { cartCount: number; notice?: Notice }): string {
-  const body = html`
-    ${renderNotice(model.notice)}
+  const body = html` ${renderNotice(model.notice)}
     <section class="demo-hero">
       <h1>Warm things for long evenings</h1>
       <p>
-        Four objects, made to last. Free shipping from ${formatDemoMoney(FREE_SHIPPING_FROM)}, otherwise
-        ${formatDemoMoney(3_900)}.
+        Four objects, made to last. Shipping ${formatDemoMoney(SHIPPING_AMOUNT)}, free from
+        ${formatDemoMoney(FREE_SHIPPING_FROM)}.
       </p>
     </section>
     <section class="demo-grid" aria-label="Products">
       ${DEMO_PRODUCTS.map(
-        (product) => html`<article class="demo-product">
-          ${productImage(product, 'demo-product__image')}
-          <div class="demo-product__body">
-            <h2 class="demo-product__name">${product.name}</h2>
-            <p class="demo-product__description">${product.description}</p>
-            <div class="demo-product__buy">
-              <span class="demo-price">${formatDemoMoney(product.unitPrice)}</span>
-              <form method="post" action="/demo/cart/add">
-                <input type="hidden" name="product" value="${product.id}" />
-                <button class="demo-button demo-button--small" type="submit" aria-label="Add ${product.name} to cart">
-                  Add to cart
-                </button>
-              </form>
+        (product) =>
+          html`<article class="demo-product">
+            ${productImage(product, 'demo-product__image')}
+            <div class="demo-product__body">
+              <h2 class="demo-product__name">${product.name}</h2>
+              <p class="demo-product__description">${product.description}</p>
+              <div class="demo-product__buy">
+                <span class="demo-price">${formatDemoMoney(product.unitPrice)}</span>
+                <form method="post" action="/demo/cart/add">
+                  <input type="hidden" name="product" value="${product.id}" />
+                  <button
+                    class="demo-button demo-button--small"
+                    type="submit"
+                    aria-label="Add ${product.name} to cart"
+                  >
+                    Add to cart
+                  </button>
+                </form>
+              </div>
             </div>
-          </div>
-        </article>`,
+          </article>`,
       )}
     </section>
     <section class="demo-explain">
@@ -80,14 +88,23 @@ export function renderShopPage(model: { cartCount: number; notice?: Notice }): s
 
 // ---------- Cart ----------
 
-function renderTotals(cart: Pick<PricedCart, 'subtotal' | 'shipping' | 'total'>, currency?: string): SafeHtml {
+function renderTotals(
+  cart: Pick<PricedCart, 'subtotal' | 'shipping' | 'total'>,
+  currency?: string,
+): SafeHtml {
   return html`<dl class="demo-totals">
-    <div><dt>Subtotal</dt><dd>${formatDemoMoney(cart.subtotal, currency)}</dd></div>
+    <div>
+      <dt>Subtotal</dt>
+      <dd>${formatDemoMoney(cart.subtotal, currency)}</dd>
+    </div>
     <div>
       <dt>Shipping</dt>
       <dd>${cart.shipping === 0 ? 'Free' : formatDemoMoney(cart.shipping, currency)}</dd>
     </div>
-    <div class="demo-totals__total"><dt>Total</dt><dd>${formatDemoMoney(cart.total, currency)}</dd></div>
+    <div class="demo-totals__total">
+      <dt>Total</dt>
+      <dd>${formatDemoMoney(cart.total, currency)}</dd>
+    </div>
   </dl>`;
 }
 
@@ -114,30 +131,33 @@ export function renderCartPage(model: { cart: PricedCart; attempt: string; notic
     <div class="demo-cart">
       <section class="demo-card demo-lines" aria-label="Items">
         ${cart.lines.map(
-          (line) => html`<div class="demo-line">
-            ${productImage(line.product, 'demo-line__image')}
-            <div class="demo-line__info">
-              <span class="demo-line__name">${line.product.name}</span>
-              <span class="demo-line__unit">${formatDemoMoney(line.product.unitPrice)} each</span>
-            </div>
-            <form class="demo-line__quantity" method="post" action="/demo/cart/update">
-              <input type="hidden" name="product" value="${line.product.id}" />
-              <label class="demo-visually-hidden" for="qty-${line.product.id}">Quantity of ${line.product.name}</label>
-              <input
-                class="demo-input demo-input--quantity"
-                id="qty-${line.product.id}"
-                name="quantity"
-                type="number"
-                inputmode="numeric"
-                min="0"
-                max="9"
-                value="${line.quantity}"
-              />
-              <button class="demo-link-button" type="submit">Update</button>
-              <button class="demo-link-button" type="submit" name="quantity" value="0">Remove</button>
-            </form>
-            <span class="demo-line__total">${formatDemoMoney(line.lineTotal)}</span>
-          </div>`,
+          (line) =>
+            html`<div class="demo-line">
+              ${productImage(line.product, 'demo-line__image')}
+              <div class="demo-line__info">
+                <span class="demo-line__name">${line.product.name}</span>
+                <span class="demo-line__unit">${formatDemoMoney(line.product.unitPrice)} each</span>
+              </div>
+              <form class="demo-line__quantity" method="post" action="/demo/cart/update">
+                <input type="hidden" name="product" value="${line.product.id}" />
+                <label class="demo-visually-hidden" for="qty-${line.product.id}"
+                  >Quantity of ${line.product.name}</label
+                >
+                <input
+                  class="demo-input demo-input--quantity"
+                  id="qty-${line.product.id}"
+                  name="quantity"
+                  type="number"
+                  inputmode="numeric"
+                  min="0"
+                  max="9"
+                  value="${line.quantity}"
+                />
+                <button class="demo-link-button" type="submit">Update</button>
+                <button class="demo-link-button" type="submit" name="quantity" value="0">Remove</button>
+              </form>
+              <span class="demo-line__total">${formatDemoMoney(line.lineTotal)}</span>
+            </div>`,
         )}
         ${renderTotals(cart)}
       </section>
@@ -169,35 +189,34 @@ export function renderCartPage(model: { cart: PricedCart; attempt: string; notic
 
 // ---------- Checkout with the SDK, payment link, landing page ----------
 
-function renderOrderSummary(
-  order: { merchantOrderId: string; lines: { name: string; quantity: number; lineTotal: number }[] },
-  totals: Pick<PricedCart, 'subtotal' | 'shipping' | 'total'>,
-): SafeHtml {
+/** An order as the API returns it, reduced to what a summary shows. */
+export type OrderSummaryModel = {
+  merchantOrderId: string;
+  lines: { name: string; quantity: number; lineTotal: number }[];
+  totals: Pick<PricedCart, 'subtotal' | 'shipping' | 'total'>;
+};
+
+function renderOrderSummary(order: OrderSummaryModel): SafeHtml {
+  const { totals } = order;
   return html`<section class="demo-card demo-summary" aria-label="Order summary">
     <h2 class="demo-summary__title">Order ${order.merchantOrderId}</h2>
     <ul class="demo-summary__lines">
       ${order.lines.map(
         (line) =>
-          html`<li><span>${line.quantity} × ${line.name}</span><span>${formatDemoMoney(line.lineTotal)}</span></li>`,
+          html`<li>
+            <span>${line.quantity} × ${line.name}</span><span>${formatDemoMoney(line.lineTotal)}</span>
+          </li>`,
       )}
     </ul>
     ${renderTotals(totals)}
   </section>`;
 }
 
-function linesOfCart(cart: PricedCart) {
-  return cart.lines.map((line) => ({
-    name: line.product.name,
-    quantity: line.quantity,
-    lineTotal: line.lineTotal,
-  }));
-}
-
 export function renderEmbeddedCheckoutPage(model: {
   nonce: string;
   sdk: SdkScript;
-  cart: PricedCart;
-  merchantOrderId: string;
+  cartCount: number;
+  order: OrderSummaryModel;
   checkoutId: string;
   clientToken: string;
   securePageUrl: string;
@@ -223,11 +242,11 @@ export function renderEmbeddedCheckoutPage(model: {
           </p>
         </noscript>
       </section>
-      ${renderOrderSummary({ merchantOrderId: model.merchantOrderId, lines: linesOfCart(model.cart) }, model.cart)}
+      ${renderOrderSummary(model.order)}
     </div>`;
   return renderDemoDocument({
     title: 'Checkout',
-    cartCount: model.cart.itemCount,
+    cartCount: model.cartCount,
     nonce: model.nonce,
     sdk: model.sdk,
     body,
@@ -245,8 +264,7 @@ export function renderPaymentLinkPage(model: {
     expiresAt: string;
     activationMinutes: number;
   };
-  order: { merchantOrderId: string; lines: { name: string; quantity: number; lineTotal: number }[] };
-  totals: Pick<PricedCart, 'subtotal' | 'shipping' | 'total'>;
+  order: OrderSummaryModel;
 }): string {
   const { link } = model;
   const expires = new Date(link.expiresAt).toLocaleDateString('en-GB', {
@@ -261,28 +279,53 @@ export function renderPaymentLinkPage(model: {
         ${
           link.status === 'ACTIVE'
             ? html`<p class="demo-link__lead">Scan the code with your phone, or open or share the link.</p>`
-            : html`<p class="demo-notice demo-notice--warning" role="status">This link is ${link.status.toLowerCase()}.</p>`
+            : html`<p class="demo-notice demo-notice--warning" role="status">
+                This link is ${link.status.toLowerCase()}.
+              </p>`
         }
         ${
           link.qrCode &&
-          html`<img class="demo-link__qr" src="${link.qrCode}" alt="QR code of the payment link" width="240" height="240" />`
+          html`<img
+            class="demo-link__qr"
+            src="${link.qrCode}"
+            alt="QR code of the payment link"
+            width="240"
+            height="240"
+          />`
         }
         <label class="demo-label" for="payment-link-url">Payment link</label>
         <div class="demo-link__row">
-          <input class="demo-input demo-link__url" id="payment-link-url" type="text" readonly value="${link.url}" />
-          <button class="demo-button demo-button--secondary" type="button" data-copy-target="payment-link-url" hidden>
+          <input
+            class="demo-input demo-link__url"
+            id="payment-link-url"
+            type="text"
+            readonly
+            value="${link.url}"
+          />
+          <button
+            class="demo-button demo-button--secondary"
+            type="button"
+            data-copy-target="payment-link-url"
+            hidden
+          >
             Copy
           </button>
         </div>
         <a class="demo-button demo-link__open" href="${link.url}">Open the payment link</a>
         <p class="demo-muted">
-          Valid until ${expires}. Once opened, it can be paid for ${link.activationMinutes} minutes; it can be paid
-          once.
+          Valid until ${expires}. Once opened, it can be paid for ${link.activationMinutes} minutes; it can be
+          paid once.
         </p>
       </section>
-      ${renderOrderSummary(model.order, model.totals)}
+      ${renderOrderSummary(model.order)}
     </div>`;
-  return renderDemoDocument({ title: 'Payment link', cartCount: model.cartCount, nonce: model.nonce, script: true, body });
+  return renderDemoDocument({
+    title: 'Payment link',
+    cartCount: model.cartCount,
+    nonce: model.nonce,
+    script: true,
+    body,
+  });
 }
 
 export function renderLinkLandingPage(model: { nonce: string; sdk: SdkScript }): string {
@@ -291,8 +334,10 @@ export function renderLinkLandingPage(model: { nonce: string; sdk: SdkScript }):
       <section class="demo-card demo-methods" aria-labelledby="methods-heading">
         <h2 id="methods-heading">Payment</h2>
         <p class="demo-muted">
-          You opened a Demo Shop payment link. Kassa's browser SDK read the order from the link
-          (<span class="demo-mono">initFromQR</span>) and shows how you can pay.
+          You opened a Demo Shop payment link. Kassa's browser SDK read the order from the link (<span
+            class="demo-mono"
+            >initFromQR</span
+          >) and shows how you can pay.
         </p>
         <div id="kassa-payment-methods" class="demo-sdk" data-kassa-from-qr="true" aria-live="polite">
           <p class="demo-muted demo-sdk__loading">Loading your order…</p>
@@ -309,9 +354,11 @@ export function renderLinkLandingPage(model: { nonce: string; sdk: SdkScript }):
 export type ReceiptModel = {
   /** Who rendered it, shown as a hint: the shop's callback handler, or its signed-return handler. */
   source: 'callback' | 'redirect';
+  /** Items in the shopper's cart; unknown (undefined) when Kassa serves the page from a callback. */
+  cartCount?: number;
   merchantOrderId: string;
   placedAt?: string;
-  lines: { name: string; quantity: number; unitPrice: number; lineTotal: number; image?: string }[];
+  lines: { name: string; quantity: number; unitPrice: number; lineTotal: number }[];
   currency: string;
   subtotal: number;
   shipping: number;
@@ -334,7 +381,8 @@ const BRAND_NAMES: Record<string, string> = {
 
 export function describePaymentMethod(payment: ReceiptModel['payment']): string {
   if (!payment) return '—';
-  if (payment.card) return `${BRAND_NAMES[payment.card.brand] ?? payment.card.brand} •••• ${payment.card.last4}`;
+  if (payment.card)
+    return `${BRAND_NAMES[payment.card.brand] ?? payment.card.brand} •••• ${payment.card.last4}`;
   if (payment.method === 'invoice') return 'Invoice (pay later)';
   if (payment.method === 'wallet') return 'Wallet';
   return payment.method;
@@ -373,39 +421,67 @@ export function renderReceiptPage(model: ReceiptModel): string {
     : undefined;
   const body = html`<section class="demo-receipt demo-card" aria-labelledby="receipt-title">
     <div class="demo-receipt__head">
-      <span class="demo-receipt__check demo-receipt__check--${model.status.toLowerCase()}" aria-hidden="true">✓</span>
+      <span class="demo-receipt__check demo-receipt__check--${model.status.toLowerCase()}" aria-hidden="true"
+        >✓</span
+      >
       <h1 id="receipt-title">${text.title}</h1>
       <p class="demo-muted">${text.lead}</p>
     </div>
     <dl class="demo-facts">
-      <div><dt>Order number</dt><dd id="receipt-order-number">${model.merchantOrderId}</dd></div>
-      ${placed && html`<div><dt>Placed</dt><dd>${placed}</dd></div>`}
-      <div><dt>Payment</dt><dd id="receipt-payment-method">${describePaymentMethod(model.payment)}</dd></div>
+      <div>
+        <dt>Order number</dt>
+        <dd id="receipt-order-number">${model.merchantOrderId}</dd>
+      </div>
+      ${
+        placed &&
+        html`<div>
+          <dt>Placed</dt>
+          <dd>${placed}</dd>
+        </div>`
+      }
+      <div>
+        <dt>Payment</dt>
+        <dd id="receipt-payment-method">${describePaymentMethod(model.payment)}</dd>
+      </div>
       <div>
         <dt>Status</dt>
-        <dd><span id="receipt-status" class="demo-status demo-status--${model.status.toLowerCase()}">${text.badge}</span></dd>
+        <dd>
+          <span id="receipt-status" class="demo-status demo-status--${model.status.toLowerCase()}"
+            >${text.badge}</span
+          >
+        </dd>
       </div>
     </dl>
     <table class="demo-receipt__items">
-      <caption class="demo-visually-hidden">Items</caption>
+      <caption class="demo-visually-hidden">
+        Items
+      </caption>
       <thead>
-        <tr><th scope="col">Item</th><th scope="col">Qty</th><th scope="col">Price</th><th scope="col">Total</th></tr>
+        <tr>
+          <th scope="col">Item</th>
+          <th scope="col">Qty</th>
+          <th scope="col">Price</th>
+          <th scope="col">Total</th>
+        </tr>
       </thead>
       <tbody>
         ${model.lines.map(
-          (line) => html`<tr>
-            <td>${line.name}</td>
-            <td>${line.quantity}</td>
-            <td>${formatDemoMoney(line.unitPrice, model.currency)}</td>
-            <td>${formatDemoMoney(line.lineTotal, model.currency)}</td>
-          </tr>`,
+          (line) =>
+            html`<tr>
+              <td>${line.name}</td>
+              <td>${line.quantity}</td>
+              <td>${formatDemoMoney(line.unitPrice, model.currency)}</td>
+              <td>${formatDemoMoney(line.lineTotal, model.currency)}</td>
+            </tr>`,
         )}
       </tbody>
     </table>
     ${renderTotals(model, model.currency)}
     ${
       model.payment &&
-      html`<p class="demo-muted demo-receipt__ref">Payment reference <span class="demo-mono">${model.payment.id}</span></p>`
+      html`<p class="demo-muted demo-receipt__ref">
+        Payment reference <span class="demo-mono">${model.payment.id}</span>
+      </p>`
     }
     <div class="demo-receipt__actions"><a class="demo-button" href="/demo">Continue shopping</a></div>
     <p class="demo-hint">
@@ -416,7 +492,7 @@ export function renderReceiptPage(model: ReceiptModel): string {
       }
     </p>
   </section>`;
-  return renderDemoDocument({ title: 'Receipt', body });
+  return renderDemoDocument({ title: 'Receipt', cartCount: model.cartCount, body });
 }
 
 export function renderDeclinedPage(model: {
@@ -430,14 +506,19 @@ export function renderDeclinedPage(model: {
       <h1 id="declined-title">Your payment did not go through</h1>
       <p class="demo-muted">${model.reason}</p>
     </div>
-    <dl class="demo-facts"><div><dt>Order number</dt><dd>${model.merchantOrderId}</dd></div></dl>
+    <dl class="demo-facts">
+      <div>
+        <dt>Order number</dt>
+        <dd>${model.merchantOrderId}</dd>
+      </div>
+    </dl>
     <div class="demo-receipt__actions">
       ${model.retryUrl && html`<a class="demo-button" href="${model.retryUrl}">Try again</a>`}
       <a class="demo-button demo-button--secondary" href="/demo/cart">Back to the cart</a>
     </div>
     <p class="demo-hint">
-      This page is the shop’s answer to Kassa’s signed callback (callbacks.fail). Nothing was charged; the payment
-      page is still open for another try.
+      This page is the shop’s answer to Kassa’s signed callback (callbacks.fail). Nothing was charged; the
+      payment page is still open for another try.
     </p>
   </section>`;
   return renderDemoDocument({ title: 'Payment declined', body });
@@ -455,9 +536,4 @@ export function renderMessagePage(model: {
     ${model.action && html`<a class="demo-button" href="${model.action.href}">${model.action.label}</a>`}
   </section>`;
   return renderDemoDocument({ title: model.title, cartCount: model.cartCount, body });
-}
-
-/** The catalogue's image of a product id, for receipt lines built from the API's order. */
-export function imageOf(productId: string): DemoProduct['image'] | undefined {
-  return DEMO_PRODUCTS.find((product) => product.id === productId)?.image;
 }
