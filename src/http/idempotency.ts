@@ -84,6 +84,28 @@ async function findRecord(tx: Queryable, merchantId: string, livemode: boolean, 
   return rows[0];
 }
 
+/**
+ * The first step of both modes: take the key's transaction-scoped advisory lock (409 when another request
+ * holds it) and read its record (422 when it belongs to a different request).
+ */
+async function lockKeyAndFindRecord(
+  tx: Queryable,
+  merchantId: string,
+  livemode: boolean,
+  key: string,
+  fingerprint: string,
+) {
+  const [lockA, lockB] = advisoryLockIds(merchantId, livemode, key);
+  const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [
+    lockA,
+    lockB,
+  ]);
+  if (!rows[0]?.locked) throw keyInUse();
+  const existing = await findRecord(tx, merchantId, livemode, key);
+  if (existing && existing.request_fingerprint !== fingerprint) throw keyReused();
+  return existing;
+}
+
 function replay(reply: FastifyReply, stored: StoredResponse) {
   return reply
     .code(stored.status)
@@ -113,15 +135,8 @@ export async function respondIdempotently<T>(
   const fingerprint = fingerprintRequest(request);
 
   const outcome = await db.transaction(async (tx) => {
-    const [lockA, lockB] = advisoryLockIds(merchantId, livemode, key);
-    const { rows } = await tx.query<{ locked: boolean }>(
-      'SELECT pg_try_advisory_xact_lock($1, $2) AS locked',
-      [lockA, lockB],
-    );
-    if (!rows[0]?.locked) throw keyInUse();
-    const existing = await findRecord(tx, merchantId, livemode, key);
+    const existing = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprint);
     if (existing) {
-      if (existing.request_fingerprint !== fingerprint) throw keyReused();
       if (existing.state === 'in_progress') throw keyInUse();
       const body = request.server.idempotencyResponses.open(existing.response_body!);
       return { replayed: true, stored: { status: existing.response_status!, body } };
@@ -221,14 +236,7 @@ export async function respondIdempotentlyWithPipeline(
   const { merchantId, livemode } = requireMerchant(request);
   const fingerprint = fingerprintRequest(request);
   const claim = await db.transaction(async (tx) => {
-    const [lockA, lockB] = advisoryLockIds(merchantId, livemode, key);
-    const { rows } = await tx.query<{ locked: boolean }>(
-      'SELECT pg_try_advisory_xact_lock($1, $2) AS locked',
-      [lockA, lockB],
-    );
-    if (!rows[0]?.locked) throw keyInUse();
-    const existing = await findRecord(tx, merchantId, livemode, key);
-    if (existing && existing.request_fingerprint !== fingerprint) throw keyReused();
+    const existing = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprint);
     if (existing?.state === 'completed') {
       return {
         replay: {

@@ -459,6 +459,8 @@ const authArbitrary: fc.Arbitrary<{ label: string; headers: () => Record<string,
         'Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.e30.c2ln',
         'Basic Y2xpOnNlY3JldA==',
         'Basic !!!',
+        `Basic ${Buffer.from('cli_x\u0000:secret').toString('base64')}`,
+        `Basic ${Buffer.from('cli_x%00:sec%00ret').toString('base64')}`,
         'Digest x',
         'bearer  ' + 'a'.repeat(8000),
       )
@@ -578,6 +580,7 @@ function seedBodies(path: string, method: string): unknown[] {
           client_id: merchant.clientId,
           client_secret: merchant.clientSecret,
         },
+        { grant_type: 'client_credentials' }, // with HTTP Basic client authentication
       ];
     case 'POST /v1/sandbox/payments/{id}/resolve':
       return [{ outcome: 'SUCCEEDED' }];

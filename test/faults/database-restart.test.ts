@@ -98,13 +98,8 @@ it(
       KASSA_DATA_DIR: dataDir,
       KASSA_PAYMENT_RECOVERY_MS: String(RECOVERY_MS),
     };
-    gateway = await startGatewayProcess(env, { timeoutMs: 90_000 });
     // The demo merchant's credentials are printed just after the server starts listening.
-    await waitUntil(
-      async () => /API key:\s+sk_test_\S+/.test(gateway!.output()),
-      30_000,
-      () => gateway!.output(),
-    );
+    gateway = await startGatewayProcess(env, { timeoutMs: 90_000, waitForOutput: /API key:\s+sk_test_\S+/ });
     const apiKey = /API key:\s+(sk_test_\S+)/.exec(gateway.output())![1]!;
     const gatewayPid = gateway.child.pid;
     let stopping = false;

@@ -147,9 +147,9 @@ it(
     const overdue: unknown[] = [];
     let watching = true;
     const watcher = (async () => {
-      const bound = RECOVERY_MS + RECOVERY_PERIOD_MS + 3_000;
+      const bound = RECOVERY_MS + RECOVERY_PERIOD_MS + 5_000;
       while (watching) {
-        if (restartedAt && Date.now() > restartedAt + RECOVERY_PERIOD_MS + 3_000) {
+        if (restartedAt && Date.now() > restartedAt + RECOVERY_PERIOD_MS + 5_000) {
           const { rows } = await database.db.query(
             `SELECT id, processing_since FROM payments
             WHERE merchant_id = $1 AND processing_since < $2::timestamptz - make_interval(secs => $3)`,

@@ -60,7 +60,7 @@ describe('the gateway process on its embedded PostgreSQL', () => {
   it('initialises on first start and prints demo credentials that work', async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'kassa-lifecycle-'));
     env.KASSA_DATA_DIR = dataDir;
-    running = await startGatewayProcess(env, { timeoutMs: 90_000 });
+    running = await startGatewayProcess(env, { timeoutMs: 90_000, waitForOutput: /client_secret:\s+\S+/ });
     const output = running.output();
     expect(output).toMatch(/initialising embedded PostgreSQL/);
     expect(output).toMatch(/API docs:\s+http:\/\/127\.0\.0\.1:\d+\/docs/);

@@ -123,6 +123,16 @@ export function registerOAuthTokenRoute(
       if (!clientId || !clientSecret) {
         return oauthError(reply, 400, 'invalid_request', 'client_id and client_secret are required');
       }
+      // From HTTP Basic they arrive percent-decoded, so they may hold U+0000, which the throttle's and the
+      // client lookup's PostgreSQL text cannot (the body's fields are refused earlier, by request-shape).
+      if (clientId.includes('\u0000') || clientSecret.includes('\u0000')) {
+        return oauthError(
+          reply,
+          400,
+          'invalid_request',
+          'client_id and client_secret must not contain NUL characters',
+        );
+      }
       if (body.scope !== undefined) {
         const allowed = new Set(TOKEN_SCOPE.split(' '));
         if (
