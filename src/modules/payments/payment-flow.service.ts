@@ -1,13 +1,11 @@
 import type { Database, Queryable } from '../../db/client.ts';
 import {
   isConnectorError,
-  toAppError,
   type AuthorizeResult,
   type Connector,
   type ConnectorPaymentStatus,
   type ConnectorStatusUpdate,
   type OperationFailureCode,
-  type OperationResult,
   type PaymentMethodData,
 } from '../../connectors/connector.ts';
 import type { ConnectorRegistry } from '../../connectors/registry.ts';
@@ -30,6 +28,7 @@ import type { Order } from '../orders/order.types.ts';
 import { evaluatePaymentMethods, type Device } from '../payment-methods/eligibility.ts';
 import { getPaymentMethodSettings } from '../payment-methods/payment-method-settings.service.ts';
 import { createPaymentOperations, followPaymentWithOrder } from './payment-operations.service.ts';
+import { callAndSettleMoneyOperation } from './money-operation.ts';
 import { presentPayment } from './payment.presenter.ts';
 import {
   findAbandonedActionPayments,
@@ -497,36 +496,18 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     const current = (await findPaymentById(db, payment.id))!;
     if (capture.status !== 'PENDING') return { payment: current, capture };
 
-    let result: OperationResult;
-    try {
-      result = await connectorOf(current).capture({
-        idempotencyKey: capture.id,
-        connectorReference: current.connectorReference!,
-        amount: capture.amount,
-        currency: current.currency,
-      });
-    } catch (error) {
-      // Unknown outcome (timeout, unreachable): the row stays PENDING and recovery retries the same key.
-      if (isConnectorError(error) && error.retryable) return { payment: current, capture };
-      if (!isConnectorError(error)) throw error;
-      // The processor failed this request outright: nothing was captured, so the amount is capturable again.
-      await settleCapture(payment.id, capture, {
-        status: 'FAILED',
-        failureMessage: 'The payment processor could not process this capture',
-      });
-      throw toAppError(error);
-    }
-    if (result.status === 'pending') return { payment: current, capture };
-    const attempt = await settleCapture(
-      payment.id,
-      capture,
-      result.status === 'succeeded'
-        ? { status: 'SUCCEEDED', connectorReference: result.operationReference }
-        : { status: 'FAILED', connectorReference: result.operationReference, failureMessage: result.message },
-    );
-    return result.status === 'failed'
-      ? { ...attempt, refusal: { code: result.failureCode, message: result.message } }
-      : attempt;
+    return callAndSettleMoneyOperation({
+      call: () =>
+        connectorOf(current).capture({
+          idempotencyKey: capture.id,
+          connectorReference: current.connectorReference!,
+          amount: capture.amount,
+          currency: current.currency,
+        }),
+      settle: (outcome) => settleCapture(payment.id, capture, outcome),
+      unsettled: () => ({ payment: current, capture }),
+      failureMessage: 'The payment processor could not process this capture',
+    });
   }
 
   /** Records a capture's outcome; a no-op answer when it was settled concurrently (the request and recovery). */

@@ -1,9 +1,9 @@
+import { callAndSettleMoneyOperation, type ProcessorRefusal } from './money-operation.ts';
 import { createHash } from 'node:crypto';
 import {
   isConnectorError,
   toAppError,
   type Connector,
-  type OperationFailureCode,
   type OperationResult,
 } from '../../connectors/connector.ts';
 import type { ConnectorRegistry } from '../../connectors/registry.ts';
@@ -50,7 +50,7 @@ import type { Payment, Refund } from './payment.types.ts';
 
 export type PaymentOperationsDeps = { db: Database; clock: Clock; connectors: ConnectorRegistry };
 
-export type ProcessorRefusal = { code: OperationFailureCode; message: string };
+export type { ProcessorRefusal } from './money-operation.ts';
 
 export type CancelAttempt = {
   payment: Payment;
@@ -321,35 +321,18 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
   /** Steps 2 and 3 of a PENDING refund; safe to run again (same processor key, conditional settle). */
   async function executeRefund(refund: Refund): Promise<RefundAttempt> {
     const payment = (await findPaymentById(db, refund.paymentId))!;
-    let result: OperationResult;
-    try {
-      result = await connectorOf(payment).refund({
-        idempotencyKey: refund.id,
-        connectorReference: payment.connectorReference!,
-        amount: refund.amount,
-        currency: payment.currency,
-      });
-    } catch (error) {
-      // Unknown outcome: the row stays PENDING (its amount stays reserved) and recovery asks again.
-      if (isConnectorError(error) && error.retryable) return { payment, refund };
-      if (!isConnectorError(error)) throw error;
-      // The processor failed this request outright: nothing was refunded, the amount is refundable again.
-      await settleRefund(refund, {
-        status: 'FAILED',
-        failureMessage: 'The payment processor could not process this refund',
-      });
-      throw toAppError(error);
-    }
-    if (result.status === 'pending') return { payment, refund };
-    const attempt = await settleRefund(
-      refund,
-      result.status === 'succeeded'
-        ? { status: 'SUCCEEDED', connectorReference: result.operationReference }
-        : { status: 'FAILED', connectorReference: result.operationReference, failureMessage: result.message },
-    );
-    return result.status === 'failed'
-      ? { ...attempt, refusal: { code: result.failureCode, message: result.message } }
-      : attempt;
+    return callAndSettleMoneyOperation({
+      call: () =>
+        connectorOf(payment).refund({
+          idempotencyKey: refund.id,
+          connectorReference: payment.connectorReference!,
+          amount: refund.amount,
+          currency: payment.currency,
+        }),
+      settle: (outcome) => settleRefund(refund, outcome),
+      unsettled: () => ({ payment, refund }),
+      failureMessage: 'The payment processor could not process this refund',
+    });
   }
 
   async function settleRefund(

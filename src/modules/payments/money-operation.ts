@@ -1,0 +1,51 @@
+import {
+  isConnectorError,
+  toAppError,
+  type OperationFailureCode,
+  type OperationResult,
+} from '../../connectors/connector.ts';
+
+/** How a capture or refund row ends: the processor's answer, recorded on the child row. */
+export type MoneyOperationOutcome = {
+  status: 'SUCCEEDED' | 'FAILED';
+  connectorReference?: string;
+  failureMessage?: string;
+};
+
+export type ProcessorRefusal = { code: OperationFailureCode; message: string };
+
+/**
+ * Steps 2 and 3 of a capture or refund whose PENDING row is already written: ask the processor (the row id
+ * is the idempotency key), then settle the row. Shared so both operations treat every answer alike:
+ * - unknown outcome (timeout, unreachable) or `pending` → the row stays PENDING, recovery asks again;
+ * - the processor failed the request outright → the row FAILS (its amount is available again), coded error;
+ * - succeeded / refused → the row is settled; a refusal is reported alongside the attempt.
+ */
+export async function callAndSettleMoneyOperation<Attempt extends object>(steps: {
+  call: () => Promise<OperationResult>;
+  settle: (outcome: MoneyOperationOutcome) => Promise<Attempt>;
+  /** The answer while the row stays PENDING. */
+  unsettled: () => Attempt;
+  /** Recorded when the processor failed the request outright. */
+  failureMessage: string;
+}): Promise<Attempt & { refusal?: ProcessorRefusal }> {
+  let result: OperationResult;
+  try {
+    result = await steps.call();
+  } catch (error) {
+    if (isConnectorError(error) && error.retryable) return steps.unsettled();
+    if (!isConnectorError(error)) throw error;
+    await steps.settle({ status: 'FAILED', failureMessage: steps.failureMessage });
+    throw toAppError(error);
+  }
+  if (result.status === 'pending') return steps.unsettled();
+  if (result.status === 'succeeded') {
+    return steps.settle({ status: 'SUCCEEDED', connectorReference: result.operationReference });
+  }
+  const attempt = await steps.settle({
+    status: 'FAILED',
+    connectorReference: result.operationReference,
+    failureMessage: result.message,
+  });
+  return { ...attempt, refusal: { code: result.failureCode, message: result.message } };
+}
