@@ -21,6 +21,7 @@ import { createSandboxConnector, type SandboxConnector } from './connectors/sand
 import { checkoutServiceDeps } from './modules/checkouts/checkout.service.ts';
 import { createPaymentFlow, type PaymentFlow } from './modules/payments/payment-flow.service.ts';
 import { createCallbackService, type CallbackService } from './modules/callbacks/callback.service.ts';
+import { createMerchantCache, type MerchantCache } from './modules/merchants/merchant-cache.ts';
 import {
   createDemoShopCredentials,
   type DemoShopCredentials,
@@ -51,6 +52,8 @@ export type Services = {
   payments: PaymentFlow;
   /** Merchant callbacks (ok / fail / open / notification / verify_order) and the proxy of their pages' resources. */
   callbacks: CallbackService;
+  /** Merchant rows for hot paths (checkout defaults), kept ≤ 1 s; `PATCH /v1/merchant` forgets its own. */
+  merchants: MerchantCache;
   /** The API key of the demo shop at `/demo` (config.demoShop); main.ts and tests provide it. */
   demoShop: DemoShopCredentials;
 };
@@ -85,6 +88,7 @@ export async function createServices(input: {
   // The sandbox notifies the payment flow, which needs the registry holding the sandbox: the sink closes
   // over a reference filled just below (no notification can arrive before a payment exists).
   const flow: { current?: PaymentFlow } = {};
+  const merchants = createMerchantCache();
   const sandbox = createSandboxConnector({
     db: db.pool,
     publicBaseUrl: config.publicUrl,
@@ -114,7 +118,7 @@ export async function createServices(input: {
     clock,
     keyring,
     connectors,
-    checkoutDeps: checkoutServiceDeps({ clock, keyring, config }),
+    checkoutDeps: checkoutServiceDeps({ clock, keyring, config, merchants }),
     verifyOrder: callbacks.verifyOrder,
     processingRecoveryMs: config.paymentRecoveryMs,
   }));
@@ -134,6 +138,7 @@ export async function createServices(input: {
     egress: createEgressClient({ policy: egressPolicy }),
     outbox: createOutboxSignal(),
     webhookEndpoints: createWebhookEndpointService({ keyring, egressPolicy }),
+    merchants,
     demoShop: createDemoShopCredentials(),
   };
 }

@@ -69,24 +69,22 @@ function advisoryLockIds(merchantId: string, livemode: boolean, key: string): [n
   return [digest.readInt32BE(0), digest.readInt32BE(4)];
 }
 
-async function findRecord(tx: Queryable, merchantId: string, livemode: boolean, key: string) {
-  const { rows } = await tx.query<{
-    request_fingerprint: string;
-    state: 'in_progress' | 'completed';
-    locked_until: Date | null;
-    response_status: number | null;
-    response_body: string | null;
-  }>(
-    `SELECT request_fingerprint, state, locked_until, response_status, response_body
-       FROM idempotency_keys WHERE merchant_id = $1 AND livemode = $2 AND idempotency_key = $3`,
-    [merchantId, livemode, key],
-  );
-  return rows[0];
-}
+type KeyRecord = {
+  request_fingerprint: string;
+  state: 'in_progress' | 'completed';
+  locked_until: Date | null;
+  response_status: number | null;
+  response_body: string | null;
+};
 
 /**
- * The first step of both modes: take the key's transaction-scoped advisory lock (409 when another request
- * holds it) and read its record (422 when it belongs to a different request).
+ * The first step of both modes, in one round trip: take the key's transaction-scoped advisory lock (409 when
+ * another request holds it) and read its record (422 when it belongs to a different request), plus the
+ * database's clock for lease checks.
+ *
+ * The record is read with the statement's snapshot, taken just before the lock: a request that committed the
+ * record and released the lock in between is not seen. The record's insert then finds the key taken, and the
+ * caller runs the whole step again (`KeyRecordRaced`), which sees the record and replays it.
  */
 async function lockKeyAndFindRecord(
   tx: Queryable,
@@ -94,16 +92,37 @@ async function lockKeyAndFindRecord(
   livemode: boolean,
   key: string,
   fingerprint: string,
-) {
+): Promise<{ existing: KeyRecord | undefined; now: Date }> {
   const [lockA, lockB] = advisoryLockIds(merchantId, livemode, key);
-  const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [
-    lockA,
-    lockB,
-  ]);
-  if (!rows[0]?.locked) throw keyInUse();
-  const existing = await findRecord(tx, merchantId, livemode, key);
-  if (existing && existing.request_fingerprint !== fingerprint) throw keyReused();
-  return existing;
+  const { rows } = await tx.query<
+    { locked: boolean; now: Date } & { [K in keyof KeyRecord]: KeyRecord[K] | null }
+  >(
+    `SELECT pg_try_advisory_xact_lock($1, $2) AS locked, now() AS now,
+       k.request_fingerprint, k.state, k.locked_until, k.response_status, k.response_body
+     FROM (VALUES (1)) AS one
+     LEFT JOIN idempotency_keys k ON k.merchant_id = $3 AND k.livemode = $4 AND k.idempotency_key = $5`,
+    [lockA, lockB, merchantId, livemode, key],
+  );
+  const row = rows[0]!;
+  if (!row.locked) throw keyInUse();
+  if (row.request_fingerprint === null) return { existing: undefined, now: row.now };
+  if (row.request_fingerprint !== fingerprint) throw keyReused();
+  return { existing: row as KeyRecord, now: row.now };
+}
+
+/** Thrown inside a transaction when the key's record appeared after its snapshot; the caller tries again. */
+class KeyRecordRaced extends Error {}
+
+/** Runs `attempt` again (a few times) when it lost the race described at `lockKeyAndFindRecord`. */
+async function retryWhenRaced<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof KeyRecordRaced)) throw error;
+      if (tries >= 3) throw keyInUse();
+    }
+  }
 }
 
 function replay(reply: FastifyReply, stored: StoredResponse) {
@@ -134,33 +153,37 @@ export async function respondIdempotently<T>(
   const { merchantId, livemode } = requireMerchant(request);
   const fingerprint = fingerprintRequest(request);
 
-  const outcome = await db.transaction(async (tx) => {
-    const existing = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprint);
-    if (existing) {
-      if (existing.state === 'in_progress') throw keyInUse();
-      const body = request.server.idempotencyResponses.open(existing.response_body!);
-      return { replayed: true, stored: { status: existing.response_status!, body } };
-    }
-    const result = await effect(tx);
-    // Serialise exactly as the response will be, so a replay is byte-for-byte the first answer.
-    const body = JSON.stringify(result);
-    await tx.query(
-      `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
+  const outcome = await retryWhenRaced(() =>
+    db.transaction(async (tx) => {
+      const { existing } = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprint);
+      if (existing) {
+        if (existing.state === 'in_progress') throw keyInUse();
+        const body = request.server.idempotencyResponses.open(existing.response_body!);
+        return { replayed: true, stored: { status: existing.response_status!, body } };
+      }
+      const result = await effect(tx);
+      // Serialise exactly as the response will be, so a replay is byte-for-byte the first answer.
+      const body = JSON.stringify(result);
+      const inserted = await tx.query(
+        `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
          request_fingerprint, state, response_status, response_body, completed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'completed', $7, $8, now())`,
-      [
-        merchantId,
-        livemode,
-        key,
-        request.method,
-        request.url.split('?')[0],
-        fingerprint,
-        statusCode,
-        request.server.idempotencyResponses.seal(body),
-      ],
-    );
-    return { replayed: false, stored: { status: statusCode, body } };
-  });
+       VALUES ($1, $2, $3, $4, $5, $6, 'completed', $7, $8, now())
+       ON CONFLICT (merchant_id, livemode, idempotency_key) DO NOTHING`,
+        [
+          merchantId,
+          livemode,
+          key,
+          request.method,
+          request.url.split('?')[0],
+          fingerprint,
+          statusCode,
+          request.server.idempotencyResponses.seal(body),
+        ],
+      );
+      if (inserted.rowCount === 0) throw new KeyRecordRaced();
+      return { replayed: false, stored: { status: statusCode, body } };
+    }),
+  );
 
   if (outcome.replayed) return replay(reply, outcome.stored);
   return reply
@@ -235,36 +258,42 @@ export async function respondIdempotentlyWithPipeline(
 
   const { merchantId, livemode } = requireMerchant(request);
   const fingerprint = fingerprintRequest(request);
-  const claim = await db.transaction(async (tx) => {
-    const existing = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprint);
-    if (existing?.state === 'completed') {
-      return {
-        replay: {
-          statusCode: existing.response_status!,
-          body: request.server.idempotencyResponses.open(existing.response_body!),
-        },
-      };
-    }
-    const { rows: clock } = await tx.query<{ now: Date }>('SELECT now() AS now');
-    if (existing && existing.locked_until && existing.locked_until > clock[0]!.now) throw keyInUse();
-    await tx.query(
-      `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
+  const claim = await retryWhenRaced(() =>
+    db.transaction(async (tx) => {
+      const { existing, now } = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprint);
+      if (existing?.state === 'completed') {
+        return {
+          replay: {
+            statusCode: existing.response_status!,
+            body: request.server.idempotencyResponses.open(existing.response_body!),
+          },
+        };
+      }
+      if (existing && existing.locked_until && existing.locked_until > now) throw keyInUse();
+      // Takes over only a record that is still in progress with an expired lease; anything else means the
+      // record changed after this transaction's snapshot (see KeyRecordRaced).
+      const claimed = await tx.query(
+        `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
          request_fingerprint, state, locked_until)
        VALUES ($1, $2, $3, $4, $5, $6, 'in_progress', now() + make_interval(secs => $7))
        ON CONFLICT (merchant_id, livemode, idempotency_key)
-       DO UPDATE SET locked_until = now() + make_interval(secs => $7)`,
-      [
-        merchantId,
-        livemode,
-        key,
-        request.method,
-        request.url.split('?')[0],
-        fingerprint,
-        PIPELINE_LEASE_SECONDS,
-      ],
-    );
-    return { claimed: true as const };
-  });
+       DO UPDATE SET locked_until = now() + make_interval(secs => $7)
+       WHERE idempotency_keys.state = 'in_progress' AND idempotency_keys.request_fingerprint = $6
+         AND idempotency_keys.locked_until <= now()`,
+        [
+          merchantId,
+          livemode,
+          key,
+          request.method,
+          request.url.split('?')[0],
+          fingerprint,
+          PIPELINE_LEASE_SECONDS,
+        ],
+      );
+      if (claimed.rowCount === 0) throw new KeyRecordRaced();
+      return { claimed: true as const };
+    }),
+  );
   if ('replay' in claim && claim.replay) return send(claim.replay, true);
 
   let result: PipelineResult;

@@ -4,7 +4,8 @@ import type { CallbackUrls } from '../merchants/merchant.types.ts';
 import type { Metadata } from '../orders/order.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { CheckoutStatus, ClosedCheckoutStatus } from './checkout.states.ts';
-import type { CaptureMode, Checkout, Scope } from './checkout.types.ts';
+import { newOrderRecord, orderInsertSql, type NewOrder } from '../orders/order.repository.ts';
+import type { CaptureMode, Checkout, CheckoutWithOrder, Scope } from './checkout.types.ts';
 
 type CheckoutRow = {
   id: string;
@@ -78,13 +79,27 @@ export type NewCheckout = {
   now: Date;
 };
 
-export async function insertCheckout(tx: Queryable, scope: Scope, checkout: NewCheckout): Promise<Checkout> {
-  const { rows } = await tx.query<CheckoutRow>(
-    `INSERT INTO checkouts (id, merchant_id, livemode, status, completed_redirect_url, canceled_redirect_url,
-       callbacks, capture, allow_save_payment_methods, locale, payment_methods, metadata, client_token_sha256,
-       expires_at, created_at, updated_at)
-     VALUES ($1, $2, $3, 'OPEN', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
-     RETURNING ${COLUMNS}`,
+/**
+ * Inserts a new session and its order in ONE statement (a round trip is the dearest part of creating a
+ * checkout) and returns both as they now stand in the database. Nothing is read back: every value is either
+ * given or a column default, and `newCheckoutRecord` / `newOrderRecord` mirror those defaults next to their
+ * INSERTs (a test compares the creation response with a later GET).
+ */
+export async function insertCheckoutWithOrder(
+  tx: Queryable,
+  scope: Scope,
+  checkout: NewCheckout,
+  order: NewOrder,
+): Promise<CheckoutWithOrder> {
+  const orderInsert = orderInsertSql(15);
+  await tx.query(
+    `WITH checkout AS (
+       INSERT INTO checkouts (id, merchant_id, livemode, status, completed_redirect_url, canceled_redirect_url,
+         callbacks, capture, allow_save_payment_methods, locale, payment_methods, metadata, client_token_sha256,
+         expires_at, created_at, updated_at)
+       VALUES ($1, $2, $3, 'OPEN', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+     ), new_order AS (${orderInsert.sql})
+     SELECT 1`,
     [
       checkout.id,
       scope.merchantId,
@@ -100,9 +115,41 @@ export async function insertCheckout(tx: Queryable, scope: Scope, checkout: NewC
       checkout.clientTokenSha256,
       checkout.expiresAt,
       checkout.now,
+      ...orderInsert.values(scope, order),
     ],
   );
-  return toCheckout(rows[0]!);
+  return {
+    checkout: newCheckoutRecord(scope, checkout),
+    order: newOrderRecord(scope, order, { expiresAt: checkout.expiresAt, locale: checkout.locale }),
+  };
+}
+
+/** The row `insertCheckoutWithOrder` writes, as `findCheckout` would read it (the column defaults included). */
+function newCheckoutRecord(scope: Scope, checkout: NewCheckout): Checkout {
+  return {
+    id: checkout.id,
+    merchantId: scope.merchantId,
+    livemode: scope.livemode,
+    status: 'OPEN',
+    completedRedirectUrl: checkout.completedRedirectUrl,
+    canceledRedirectUrl: checkout.canceledRedirectUrl,
+    callbacks: checkout.callbacks,
+    capture: checkout.capture,
+    allowSavePaymentMethods: checkout.allowSavePaymentMethods,
+    locale: checkout.locale,
+    paymentMethods: checkout.paymentMethods,
+    metadata: checkout.metadata,
+    paymentStarted: false,
+    activePaymentId: null,
+    paymentLinkId: null,
+    expiresAt: checkout.expiresAt,
+    completedAt: null,
+    canceledAt: null,
+    expiredAt: null,
+    createdAt: checkout.now,
+    updatedAt: checkout.now,
+    version: 1,
+  };
 }
 
 /** `forUpdate` locks the row until the transaction ends: use it before any change guarded by a status. */

@@ -6,12 +6,11 @@ import { newId } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
 import { emitEvent, emitEvents } from '../events/event.repository.ts';
 import type { NewEvent } from '../events/event.types.ts';
-import { findMerchantById } from '../merchants/merchant.repository.ts';
+import type { MerchantCache } from '../merchants/merchant-cache.ts';
 import { upsertCustomer } from '../orders/customer.repository.ts';
 import {
   findOrderByCheckoutId,
   findOrdersByCheckoutIds,
-  insertOrder,
   replaceOrderContent,
   updateOrderState,
 } from '../orders/order.repository.ts';
@@ -25,7 +24,7 @@ import {
   claimDueCheckouts,
   closeCheckoutRow,
   findCheckout,
-  insertCheckout,
+  insertCheckoutWithOrder,
   listCheckouts,
   touchCheckout,
   type CheckoutListFilters,
@@ -48,6 +47,8 @@ export type CheckoutServiceDeps = {
   publicUrl: string;
   /** Judges callback URLs at registration (literal private addresses, localhost in production). */
   egressPolicy: CompiledEgressPolicy;
+  /** The merchant defaults a new checkout inherits, read through this process's short-lived cache. */
+  merchants: MerchantCache;
 };
 
 /**
@@ -58,10 +59,12 @@ export function checkoutServiceDeps(services: {
   config: { publicUrl: string; environment: string; egressAllowList: string[] };
   clock: Clock;
   keyring: Keyring;
+  merchants: MerchantCache;
 }): CheckoutServiceDeps {
   return {
     clock: services.clock,
     keyring: services.keyring,
+    merchants: services.merchants,
     publicUrl: services.config.publicUrl,
     egressPolicy: compileEgressPolicy({
       mode: services.config.environment === 'production' ? 'production' : 'development',
@@ -81,7 +84,7 @@ export async function createCheckout(
   scope: Scope,
   request: CreateCheckoutRequest,
 ): Promise<{ checkout: CheckoutWithOrder; clientToken: string }> {
-  const merchant = await findMerchantById(tx, scope.merchantId);
+  const merchant = await deps.merchants.find(tx, scope.merchantId);
   if (!merchant) throw notFoundError('merchant', scope.merchantId);
 
   const { callbacks, fromDefaults } = mergeCallbacks(merchant.defaultCallbacks, request.callbacks);
@@ -99,38 +102,34 @@ export async function createCheckout(
 
   const now = deps.clock.now();
   const { token, digest } = newClientToken();
-  const checkout = await insertCheckout(tx, scope, {
-    id: newId('chk'),
-    completedRedirectUrl: request.completed_redirect_url,
-    canceledRedirectUrl: request.canceled_redirect_url,
-    callbacks,
-    capture: request.capture ?? merchant.defaultCapture,
-    allowSavePaymentMethods: request.allow_save_payment_methods,
-    locale: request.locale ?? merchant.defaultLocale,
-    paymentMethods: request.payment_methods ?? null,
-    metadata: request.metadata,
-    clientTokenSha256: digest,
-    expiresAt: addSeconds(now, request.expires_in_seconds ?? merchant.defaultSessionLifetimeSeconds),
-    now,
-  });
-  const order = await insertOrderFor(tx, scope, checkout.id, request.order, now);
-  const created = { checkout, order };
+  const customer = request.order.customer
+    ? await upsertCustomer(tx, scope, request.order.customer, now)
+    : null;
+  const checkoutId = newId('chk');
+  const created = await insertCheckoutWithOrder(
+    tx,
+    scope,
+    {
+      id: checkoutId,
+      completedRedirectUrl: request.completed_redirect_url,
+      canceledRedirectUrl: request.canceled_redirect_url,
+      callbacks,
+      capture: request.capture ?? merchant.defaultCapture,
+      allowSavePaymentMethods: request.allow_save_payment_methods,
+      locale: request.locale ?? merchant.defaultLocale,
+      paymentMethods: request.payment_methods ?? null,
+      metadata: request.metadata,
+      clientTokenSha256: digest,
+      expiresAt: addSeconds(now, request.expires_in_seconds ?? merchant.defaultSessionLifetimeSeconds),
+      now,
+    },
+    { id: newId('ord'), checkoutId, input: request.order, customer, now },
+  );
   await emitEvents(tx, [
     checkoutEvent(deps, created, 'checkout.created'),
-    orderEvent(order, 'order.created'),
+    orderEvent(created.order, 'order.created'),
   ]);
   return { checkout: created, clientToken: token };
-}
-
-async function insertOrderFor(tx: Queryable, scope: Scope, checkoutId: string, input: OrderInput, now: Date) {
-  const customer = input.customer ? await upsertCustomer(tx, scope, input.customer, now) : null;
-  return insertOrder(tx, scope, {
-    id: newId('ord'),
-    checkoutId,
-    input,
-    customerId: customer?.id ?? null,
-    now,
-  });
 }
 
 export async function findCheckoutWithOrder(

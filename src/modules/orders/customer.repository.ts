@@ -46,13 +46,35 @@ export async function upsertCustomer(
   input: CustomerInput,
   now: Date,
 ): Promise<Customer> {
-  // A returning customer whose details are unchanged is only read: the upsert below would lock the row
-  // until commit and so serialise every concurrent checkout of the same shopper (measured: 267/s vs 427/s).
-  const known = await tx.query<CustomerRow>(
-    'SELECT * FROM customers WHERE merchant_id = $1 AND livemode = $2 AND email_normalized = $3',
-    [scope.merchantId, scope.livemode, normalizeEmail(input.email)],
+  // One round trip for the common cases: a returning customer is only read (an upsert would lock the row
+  // until commit and so serialise every concurrent checkout of the same shopper: measured 267/s vs 427/s),
+  // a new one is inserted. Changed details, or a concurrent first sight that won the insert, fall through to
+  // the upsert below.
+  const values = [
+    newId('cus'),
+    scope.merchantId,
+    scope.livemode,
+    input.email,
+    normalizeEmail(input.email),
+    input.first_name ?? null,
+    input.last_name ?? null,
+    input.phone ?? null,
+    now,
+  ];
+  const seen = await tx.query<CustomerRow>(
+    `WITH known AS (
+       SELECT * FROM customers WHERE merchant_id = $2 AND livemode = $3 AND email_normalized = $5
+     ), created AS (
+       INSERT INTO customers (id, merchant_id, livemode, email, email_normalized, first_name, last_name, phone,
+         created_at, updated_at)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9 WHERE NOT EXISTS (SELECT 1 FROM known)
+       ON CONFLICT (merchant_id, livemode, email_normalized) DO NOTHING
+       RETURNING *
+     )
+     SELECT * FROM known UNION ALL SELECT * FROM created`,
+    values,
   );
-  const existing = known.rows[0];
+  const existing = seen.rows[0];
   if (
     existing &&
     existing.email === input.email &&
@@ -77,17 +99,7 @@ export async function upsertCustomer(
                 COALESCE(EXCLUDED.last_name, customers.last_name), COALESCE(EXCLUDED.phone, customers.phone))
          THEN customers.updated_at ELSE EXCLUDED.updated_at END
      RETURNING *`,
-    [
-      newId('cus'),
-      scope.merchantId,
-      scope.livemode,
-      input.email,
-      normalizeEmail(input.email),
-      input.first_name ?? null,
-      input.last_name ?? null,
-      input.phone ?? null,
-      now,
-    ],
+    values,
   );
   return toCustomer(rows[0]!);
 }

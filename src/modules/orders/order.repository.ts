@@ -3,7 +3,7 @@ import { cursorCondition } from '../../http/pagination.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import { toCustomer, type CustomerRow } from './customer.repository.ts';
 import type { OrderStatus } from './order.states.ts';
-import type { Metadata, Order, OrderAdjustment, OrderInput, OrderProduct } from './order.types.ts';
+import type { Customer, Metadata, Order, OrderAdjustment, OrderInput, OrderProduct } from './order.types.ts';
 
 type OrderRow = {
   id: string;
@@ -85,28 +85,69 @@ function contentValues(input: OrderInput, customerId: string | null): unknown[] 
   ];
 }
 
-export async function insertOrder(
-  tx: Queryable,
-  scope: Scope,
-  order: { id: string; checkoutId: string; input: OrderInput; customerId: string | null; now: Date },
-): Promise<Order> {
-  // One round trip: the insert and the joined read that every order is presented from.
-  const { rows } = await tx.query<OrderRow>(
-    `WITH orders AS (INSERT INTO orders (merchant_order_id, currency, country_code, subtotal_amount, discounts, taxes,
+export type NewOrder = {
+  id: string;
+  checkoutId: string;
+  input: OrderInput;
+  customer: Customer | null;
+  now: Date;
+};
+
+/**
+ * The INSERT of a new order, for the statement that creates its checkout session in the same round trip
+ * (`insertCheckoutWithOrder`); its parameters are numbered from `firstParameter`.
+ */
+export function orderInsertSql(firstParameter: number) {
+  const p = (offset: number) => `$${firstParameter + offset}`;
+  return {
+    sql: `INSERT INTO orders (merchant_order_id, currency, country_code, subtotal_amount, discounts, taxes,
        shipping_amount, total_amount, products, customer_id, metadata,
        id, merchant_id, livemode, checkout_id, status, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'CREATED', $16, $16) RETURNING *)
-     ${SELECT_ORDER.replace(/^\s*/, '')}`,
-    [
-      ...contentValues(order.input, order.customerId),
+     VALUES (${Array.from({ length: 15 }, (_, index) => p(index)).join(', ')}, 'CREATED', ${p(15)}, ${p(15)})`,
+    values: (scope: Scope, order: NewOrder): unknown[] => [
+      ...contentValues(order.input, order.customer?.id ?? null),
       order.id,
       scope.merchantId,
       scope.livemode,
       order.checkoutId,
       order.now,
     ],
-  );
-  return toOrder(rows[0]!);
+  };
+}
+
+/** The row `orderInsertSql` writes, as `findOrder` would read it (the column defaults included). */
+export function newOrderRecord(
+  scope: Scope,
+  order: NewOrder,
+  session: { expiresAt: Date; locale: string },
+): Order {
+  const { input } = order;
+  return {
+    id: order.id,
+    merchantId: scope.merchantId,
+    livemode: scope.livemode,
+    checkoutId: order.checkoutId,
+    status: 'CREATED',
+    merchantOrderId: input.merchant_order_id,
+    currency: input.currency,
+    countryCode: input.country_code,
+    subtotalAmount: input.subtotal_amount,
+    discounts: input.discounts,
+    taxes: input.taxes,
+    shippingAmount: input.shipping_amount,
+    totalAmount: input.total_amount,
+    products: input.products,
+    customer: order.customer,
+    metadata: input.metadata,
+    authorizedAmount: 0,
+    capturedAmount: 0,
+    refundedAmount: 0,
+    expiresAt: session.expiresAt,
+    locale: session.locale,
+    createdAt: order.now,
+    updatedAt: order.now,
+    version: 1,
+  };
 }
 
 /** Replaces the content (lines, amounts, customer, metadata) of an order; status and money moved stay. */

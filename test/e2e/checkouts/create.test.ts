@@ -165,6 +165,42 @@ describe('POST /v1/checkouts', () => {
     expect(body.order.expires_at).toBe(body.expires_at);
   });
 
+  it('answers the creation with exactly what a later GET reads from the database (no field read back)', async () => {
+    // The create path writes session and order in one statement and presents what it wrote; this pins that
+    // it matches the rows, column defaults and the stored customer included.
+    const bodies = [
+      seedCheckoutRequest(),
+      checkoutRequest(
+        {
+          ...simpleOrder('KWD', 'KW', 12_345, 'kwd-1'),
+          taxes: [{ amount: 0, description: 'VAT 0 %' }],
+          metadata: { cart: 'c-7', gift: true, items: 3, note: null },
+          customer: { email: 'New.Shopper@Example.com', first_name: 'Ana', phone: '+4512345678' },
+        },
+        {
+          capture: 'manual',
+          locale: 'DA',
+          payment_methods: ['card'],
+          expires_in_seconds: 900,
+          metadata: { channel: 'web', attempt: 2 },
+          callbacks: { ok: 'https://shop.example/ok', notification: 'https://shop.example/notify' },
+        },
+      ),
+    ];
+    for (const body of [...bodies, bodies[1]]) {
+      const created = await createCheckout(testApp, merchant, body);
+      const read = await testApp.app.inject({
+        method: 'GET',
+        url: `/v1/checkouts/${created.checkout_id}`,
+        headers: merchant.headers,
+      });
+      expect(read.statusCode).toBe(200);
+      const { client_token: clientToken, ...withoutToken } = created;
+      expect(clientToken).toMatch(/^ct_/);
+      expect(read.json()).toEqual(withoutToken);
+    }
+  });
+
   it('stores the client token only as a digest and never returns it again', async () => {
     const created = await createCheckout(testApp, merchant);
     const { rows } = await testApp.database.db.query<{ digest: Buffer }>(

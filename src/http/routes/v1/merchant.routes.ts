@@ -84,7 +84,7 @@ const ZUpdateMerchant = z
 
 export function registerMerchantRoutes(
   app: KassaApp,
-  deps: Pick<Services, 'db' | 'config' | 'clock' | 'keyring'>,
+  deps: Pick<Services, 'db' | 'config' | 'clock' | 'keyring' | 'merchants'>,
 ) {
   const { egressPolicy } = checkoutServiceDeps(deps);
 
@@ -118,6 +118,7 @@ export function registerMerchantRoutes(
       const merchant = await deps.db.transaction((tx) =>
         updateMerchantSettingsFromRequest(tx, { egressPolicy }, principal, request.body),
       );
+      deps.merchants.forget(principal.merchantId);
       return presentMerchant(merchant, principal.livemode);
     },
   );
