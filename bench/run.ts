@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import pg from 'pg';
 import type { Pool } from 'undici';
-import { findRunningEmbeddedPort } from '../src/db/embedded.ts';
+import { embeddedConnectionString, findRunningEmbeddedPort } from '../src/db/embedded.ts';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.ts';
 import {
   createPool,
@@ -790,7 +790,7 @@ async function runSuite(
     if (target.kind === 'embedded') {
       const port = await findRunningEmbeddedPort(dataDir);
       if (!port) throw new Error('cannot find the embedded PostgreSQL port');
-      dbUrl = `postgres://postgres@127.0.0.1:${port}/kassa`;
+      dbUrl = embeddedConnectionString(dataDir, port, 'kassa'); // the gateway's own transport
     }
     const db = new pg.Client({ connectionString: dbUrl });
     await db.connect();

@@ -43,6 +43,8 @@ export function isDatabaseUnavailableError(error: unknown): boolean {
     // 08 connection exception, 57P01-57P03 admin shutdown / crash shutdown / cannot connect now, 53300 too many connections
     if (code.startsWith('08') || code.startsWith('57P') || code === '53300') return true;
     if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND'].includes(code)) return true;
+    // A stopped server removes its unix socket: connecting then fails with ENOENT rather than ECONNREFUSED.
+    if (code === 'ENOENT' && (error as { syscall?: unknown }).syscall === 'connect') return true;
   }
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection/i.test(
     error.message,

@@ -51,8 +51,10 @@ export async function startEmbeddedPostgres(options: {
   const port = options.port ?? (await findFreePort());
   const settings = {
     listen_addresses: '127.0.0.1',
-    // No unix socket: a second cluster (tests, a dev server) would otherwise collide on /tmp/.s.PGSQL.<port>.
-    unix_socket_directories: '',
+    // The gateway connects through a unix socket in the data folder when its path fits (a round trip costs
+    // noticeably less than over loopback TCP, and round trips dominate the request path); TCP on 127.0.0.1
+    // stays for tools and joining processes. Never /tmp: a second cluster would collide on .s.PGSQL.<port>.
+    unix_socket_directories: socketPathFits(pgDir, port) ? pgDir : '',
     max_connections: '200',
     ...options.settings,
   };
@@ -89,7 +91,7 @@ export async function startEmbeddedPostgres(options: {
   return {
     port,
     dataDir: pgDir,
-    connectionString: (database = 'postgres') => `postgres://${SUPERUSER}@127.0.0.1:${port}/${database}`,
+    connectionString: (database = 'postgres') => embeddedConnectionString(rootDir, port, database),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -237,6 +239,23 @@ export async function findFreePort(): Promise<number> {
  * When a live Kassa process already runs the embedded server for this folder (e.g. `npm start` in another
  * terminal), CLI commands connect to it instead of starting a second one. Returns its port, if any.
  */
+/** A unix socket path is limited to 107 bytes (sun_path); the server refuses a directory that is too long. */
+function socketPathFits(socketDir: string, port: number): boolean {
+  return Buffer.byteLength(path.join(socketDir, `.s.PGSQL.${port}`)) <= 100;
+}
+
+/**
+ * How to reach the embedded server of `dataDir` listening on `port`: its unix socket when the server made
+ * one (see `unix_socket_directories` above), else loopback TCP.
+ */
+export function embeddedConnectionString(dataDir: string, port: number, database: string): string {
+  const socketDir = path.join(path.resolve(dataDir), 'pg');
+  if (existsSync(path.join(socketDir, `.s.PGSQL.${port}`))) {
+    return `postgres://${SUPERUSER}@localhost:${port}/${database}?host=${encodeURIComponent(socketDir)}`;
+  }
+  return `postgres://${SUPERUSER}@127.0.0.1:${port}/${database}`;
+}
+
 export async function findRunningEmbeddedPort(dataDir: string): Promise<number | undefined> {
   const rootDir = path.resolve(dataDir);
   const ownerPid = await readPid(path.join(rootDir, OWNER_FILE));

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Config } from '../config.ts';
 import { createDatabase, type Database } from './client.ts';
-import { findRunningEmbeddedPort, startEmbeddedPostgres } from './embedded.ts';
+import { embeddedConnectionString, findRunningEmbeddedPort, startEmbeddedPostgres } from './embedded.ts';
 import { migrate, type MigrationResult } from './migrate.ts';
 
 export const EMBEDDED_DATABASE_NAME = 'kassa';
@@ -47,10 +47,10 @@ export async function openDatabase(
     port = server.port;
     stopServer = () => server.stop();
   }
-  const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const adminUrl = embeddedConnectionString(config.dataDir, port, 'postgres');
   await ensureDatabaseExists(adminUrl, EMBEDDED_DATABASE_NAME);
   const db = createDatabase({
-    connectionString: `postgres://postgres@127.0.0.1:${port}/${EMBEDDED_DATABASE_NAME}`,
+    connectionString: embeddedConnectionString(config.dataDir, port, EMBEDDED_DATABASE_NAME),
     max: poolMax,
   });
   try {
