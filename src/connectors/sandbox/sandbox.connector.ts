@@ -24,9 +24,9 @@ import {
   findOperationByKey,
   findPaymentRow,
   findPaymentRowByPaymentId,
+  insertAuthorization,
   insertNotification,
   insertOperation,
-  insertPayment,
   listNotificationRows,
   listOperationRows,
   lockDuePendingPayments,
@@ -36,6 +36,7 @@ import {
   sumSettledAmounts,
   toAmount,
   updatePaymentStatus,
+  type NewPayment,
   type NotificationRow,
   type OperationFilter,
   type OperationRow,
@@ -484,41 +485,27 @@ export function createSandboxConnector(options: SandboxConnectorOptions): Sandbo
       method.type === 'card' ? [method.card.expMonth, method.card.expYear] : null,
     ]);
 
-    const outcome = await withFaults(() =>
-      inTransaction(async (tx): Promise<AuthorizeOutcome> => {
-        await lockIdempotencyKey(tx, request.idempotencyKey);
-        const existing = await findOperationByKey(tx, request.idempotencyKey);
-        // The hash starts with the operation kind, so a key first used for a capture never replays here.
-        if (existing) return replay(existing, requestHash) as AuthorizeOutcome;
-
-        const now = clock.now();
-        const decision = decideAuthorization(method, now);
-        const operation = {
-          id: newReference('sbxop'),
-          idempotencyKey: request.idempotencyKey,
-          requestHash,
-          kind: 'authorize' as const,
-          paymentId: request.paymentId,
-          amount: request.amount,
-          currency: request.currency,
-          createdAt: now,
+    const outcome = await withFaults(async (): Promise<AuthorizeOutcome> => {
+      const now = clock.now();
+      const decision = decideAuthorization(method, now);
+      const operation = {
+        id: newReference('sbxop'),
+        idempotencyKey: request.idempotencyKey,
+        requestHash,
+        kind: 'authorize' as const,
+        paymentId: request.paymentId,
+        amount: request.amount,
+        currency: request.currency,
+        createdAt: now,
+      };
+      let result: AuthorizeOutcome;
+      let payment: NewPayment | null = null;
+      if (decision.kind === 'processor_error') {
+        result = {
+          error: { code: 'processor_error', message: 'The sandbox acquirer failed to process the payment' },
         };
-        if (decision.kind === 'processor_error') {
-          const result: StoredErrorResult = {
-            error: { code: 'processor_error', message: 'The sandbox acquirer failed to process the payment' },
-          };
-          await insertOperation(tx, {
-            ...operation,
-            paymentReference: null,
-            outcome: 'processor_error',
-            failureCode: null,
-            result,
-          });
-          return result;
-        }
-
+      } else {
         const reference = newReference('sbx');
-        let result: AuthorizeResult;
         let finaliseAt: Date | null = null;
         switch (decision.kind) {
           case 'approve':
@@ -546,7 +533,7 @@ export function createSandboxConnector(options: SandboxConnectorOptions): Sandbo
           default:
             return assertNever(decision);
         }
-        await insertPayment(tx, {
+        payment = {
           reference,
           payment_id: request.paymentId,
           method_type: method.type,
@@ -560,17 +547,26 @@ export function createSandboxConnector(options: SandboxConnectorOptions): Sandbo
           card_last4: card?.last4 ?? null,
           finalise_at: finaliseAt,
           created_at: now,
-        });
-        await insertOperation(tx, {
+        };
+      }
+      const recorded = await insertAuthorization(
+        db,
+        {
           ...operation,
-          paymentReference: reference,
-          outcome: result.status,
-          failureCode: result.status === 'declined' ? result.declineCode : null,
+          paymentReference: payment?.reference ?? null,
+          outcome: 'error' in result ? 'processor_error' : result.status,
+          failureCode: 'status' in result && result.status === 'declined' ? result.declineCode : null,
           result,
-        });
-        return result;
-      }),
-    );
+        },
+        payment,
+      );
+      if (recorded) return result;
+      // The key was used before (a retry, or a concurrent twin that committed first): its stored answer.
+      const existing = await findOperationByKey(db, request.idempotencyKey);
+      if (!existing) throw fail('unavailable', 'The sandbox acquirer lost track of this request; retry');
+      // The hash starts with the operation kind, so a key first used for a capture never replays here.
+      return replay(existing, requestHash) as AuthorizeOutcome;
+    });
 
     if ('error' in outcome) throw fail('processor_error', outcome.error.message);
     return outcome;

@@ -136,13 +136,35 @@ export async function insertOperation(tx: Queryable, op: NewOperation): Promise<
 
 export type NewPayment = Omit<PaymentRow, 'amount' | 'updated_at'> & { amount: number };
 
-export async function insertPayment(tx: Queryable, payment: NewPayment): Promise<void> {
-  await tx.query(
-    `INSERT INTO sandbox_acquirer_payments
-       (reference, payment_id, method_type, amount, currency, status, decline_code, action_kind, return_url,
-        card_brand, card_last4, finalise_at, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
-    [
+/**
+ * An authorization in one statement, without a transaction: the operation row is inserted first and the
+ * unique index on its idempotency key decides — a concurrent request with the same key waits for the first
+ * to commit and then inserts nothing; the payment row (when there is one) is inserted only together with
+ * its operation. False when the key was taken: the caller replays the stored operation. (The operation's
+ * foreign key to the payment is checked at the end of the statement, when both rows exist.)
+ */
+export async function insertAuthorization(
+  db: Queryable,
+  operation: NewOperation,
+  payment: NewPayment | null,
+): Promise<boolean> {
+  const values: unknown[] = [
+    operation.id,
+    operation.idempotencyKey,
+    operation.requestHash,
+    operation.kind,
+    operation.paymentReference,
+    operation.paymentId,
+    operation.amount,
+    operation.currency,
+    operation.outcome,
+    operation.failureCode,
+    JSON.stringify(operation.result),
+    operation.createdAt,
+  ];
+  let insertPayment = '';
+  if (payment) {
+    values.push(
       payment.reference,
       payment.payment_id,
       payment.method_type,
@@ -156,8 +178,27 @@ export async function insertPayment(tx: Queryable, payment: NewPayment): Promise
       payment.card_last4,
       payment.finalise_at,
       payment.created_at,
-    ],
+    );
+    insertPayment = `, payment AS (
+       INSERT INTO sandbox_acquirer_payments
+         (reference, payment_id, method_type, amount, currency, status, decline_code, action_kind, return_url,
+          card_brand, card_last4, finalise_at, created_at, updated_at)
+       SELECT $13::text, $14::text, $15::text, $16::bigint, $17::text, $18::text, $19::text, $20::text, $21::text,
+              $22::text, $23::text, $24::timestamptz, $25::timestamptz, $25::timestamptz
+         FROM operation)`;
+  }
+  const { rows } = await db.query<{ inserted: boolean }>(
+    `WITH operation AS (
+       INSERT INTO sandbox_acquirer_operations
+         (id, idempotency_key, request_hash, kind, payment_reference, payment_id, amount, currency, outcome,
+          failure_code, result, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (idempotency_key) DO NOTHING
+       RETURNING id)${insertPayment}
+     SELECT EXISTS (SELECT 1 FROM operation) AS inserted`,
+    values,
   );
+  return rows[0]?.inserted ?? false;
 }
 
 export async function findPaymentRow(

@@ -19,9 +19,9 @@ import { findCheckout, setActivePayment } from '../checkouts/checkout.repository
 import { closeCheckout, type CheckoutServiceDeps } from '../checkouts/checkout.service.ts';
 import type { Checkout, Scope } from '../checkouts/checkout.types.ts';
 import { ORDER_VERIFICATION_DECLINE_CODE } from '../callbacks/callback.types.ts';
-import { emitEvent } from '../events/event.repository.ts';
-import type { EventType } from '../events/event.types.ts';
-import { findOrderByCheckoutId, updateOrderState } from '../orders/order.repository.ts';
+import { emitEvent, emitEvents } from '../events/event.repository.ts';
+import type { EventType, NewEvent } from '../events/event.types.ts';
+import { findOrder, findOrderByCheckoutId } from '../orders/order.repository.ts';
 import { emitOrderEvent } from '../orders/order.service.ts';
 import { orderStateMachine, type OrderStatus } from '../orders/order.states.ts';
 import type { Order } from '../orders/order.types.ts';
@@ -37,8 +37,10 @@ import {
   findStuckProcessingPayments,
   findUncapturedAutomaticPayments,
   insertCapture,
-  insertProcessingPayment,
+  insertPaymentAsActiveAttempt,
   listCaptures,
+  lockPaymentAndCheckout,
+  moveOrderOfPayment,
   recordConnectorNotification,
   settleMoneyOperation,
   sumCommittedAmount,
@@ -132,6 +134,9 @@ export type CaptureAttempt = {
   refusal?: { code: OperationFailureCode; message: string };
 };
 
+/** What `settle` recorded: the payment, and the capture row it wrote when an automatic payment was authorized. */
+type Settlement = { payment: Payment; automaticCapture?: Capture | undefined };
+
 /** What the processor said about an authorization, normalised for `settle`. */
 type AuthorizationOutcome =
   | { status: 'authorized'; connectorReference: string }
@@ -181,12 +186,8 @@ export function outcomeOf(payment: Payment): PaymentOutcome {
   }
 }
 
-export async function emitPaymentEvent(
-  tx: Queryable,
-  payment: Payment,
-  type: EventType = PAYMENT_EVENT[payment.status],
-) {
-  await emitEvent(tx, {
+export function paymentEvent(payment: Payment, type: EventType = PAYMENT_EVENT[payment.status]): NewEvent {
+  return {
     merchantId: payment.merchantId,
     livemode: payment.livemode,
     type,
@@ -196,7 +197,15 @@ export async function emitPaymentEvent(
     checkoutId: payment.checkoutId,
     paymentId: payment.id,
     data: presentPayment(payment),
-  });
+  };
+}
+
+export async function emitPaymentEvent(
+  tx: Queryable,
+  payment: Payment,
+  type: EventType = PAYMENT_EVENT[payment.status],
+) {
+  await emitEvent(tx, paymentEvent(payment, type));
 }
 
 export type PaymentFlow = ReturnType<typeof createPaymentFlow>;
@@ -288,7 +297,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         });
       }
 
-      const payment = await insertProcessingPayment(tx, {
+      const { payment, checkoutVersion } = await insertPaymentAsActiveAttempt(tx, {
         id: input.paymentId ?? newId('pay'),
         scope: input.scope,
         checkoutId: checkout.id,
@@ -303,9 +312,15 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         savedPaymentMethodId: input.savedPaymentMethodId ?? null,
         now,
       });
-      const marked = await setActivePayment(tx, input.scope, checkout.id, payment.id, now);
-      if (!marked)
+      if (checkoutVersion === undefined)
         throw new AppError('conflict', 'The checkout changed while the payment started; try again');
+      const marked: Checkout = {
+        ...checkout,
+        activePaymentId: payment.id,
+        paymentStarted: true,
+        updatedAt: now,
+        version: checkoutVersion,
+      };
       return { payment, checkout: marked, order };
     });
   }
@@ -344,8 +359,12 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
    * Step 3: move the payment (and its order and session) to what the processor said. Locks session then
    * payment (the order of every path, so paths never deadlock); a no-op when the payment has already moved
    * past `outcome` — which is how duplicates, late notifications and concurrent recoveries are absorbed.
+   *
+   * An `automatic` payment that becomes AUTHORIZED gets its capture row (PENDING, fixed id) in the same
+   * transaction, so step 4 goes straight to the processor. Should the process die before the capture is
+   * settled, recovery finds the PENDING row and asks again with the same key, as for any capture.
    */
-  async function settle(paymentId: string, outcome: AuthorizationOutcome): Promise<Payment> {
+  async function settle(paymentId: string, outcome: AuthorizationOutcome): Promise<Settlement> {
     return db.transaction(async (tx) => settleInTransaction(tx, paymentId, outcome));
   }
 
@@ -353,16 +372,15 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     tx: Queryable,
     paymentId: string,
     outcome: AuthorizationOutcome,
-  ): Promise<Payment> {
-    const unlocked = await findPaymentById(tx, paymentId);
-    if (!unlocked) throw notFoundError('payment', paymentId);
-    const scope = { merchantId: unlocked.merchantId, livemode: unlocked.livemode };
-    const checkout = await findCheckout(tx, scope, unlocked.checkoutId, { forUpdate: true });
-    const payment = (await findPaymentById(tx, paymentId, { forUpdate: true }))!;
+  ): Promise<Settlement> {
+    const locked = await lockPaymentAndCheckout(tx, paymentId);
+    if (!locked) throw notFoundError('payment', paymentId);
+    const { payment, checkout } = locked;
+    const scope = { merchantId: payment.merchantId, livemode: payment.livemode };
     const target = TARGET_STATUS[outcome.status];
     const transition = paymentStateMachine.check(payment.status, target);
     const finishesProcessing = payment.processingSince !== null && transition === 'same';
-    if (transition === 'refused' || (transition === 'same' && !finishesProcessing)) return payment;
+    if (transition === 'refused' || (transition === 'same' && !finishesProcessing)) return { payment };
 
     const now = clock.now();
     const change: PaymentChange = { status: target, processingSince: null };
@@ -378,16 +396,16 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       change.failureMessage = outcome.message;
     const updated = await updatePayment(tx, payment.id, change, now);
 
-    const sessionIsOpenForThis = checkout?.status === 'OPEN' && checkout.activePaymentId === payment.id;
+    const sessionIsOpenForThis = checkout.status === 'OPEN' && checkout.activePaymentId === payment.id;
     switch (updated.status) {
       case 'AUTHORIZED':
       case 'PENDING':
-        await moveOrder(tx, scope, updated, updated.status === 'AUTHORIZED' ? 'AUTHORIZED' : 'PENDING', {
+        await moveOrder(tx, updated, updated.status === 'AUTHORIZED' ? 'AUTHORIZED' : 'PENDING', {
           authorizedAmount: updated.status === 'AUTHORIZED' ? updated.amount : undefined,
         });
         // Authorized or accepted for later: the session's job is done (SPEC §5, "pending → completes").
         if (sessionIsOpenForThis) {
-          await closeCheckout(tx, deps.checkoutDeps, scope, checkout.id, 'COMPLETED', {
+          await closeCheckout(tx, deps.checkoutDeps, scope, updated.checkoutId, 'COMPLETED', {
             action: 'complete',
             refuseWhilePaymentActive: false,
           });
@@ -397,8 +415,8 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       case 'CANCELED':
         // The shopper may try again on an open session; a session already completed (pending payment
         // declined later) leaves its order with nothing to pay: CANCELED.
-        if (sessionIsOpenForThis) await setActivePayment(tx, scope, checkout.id, null, now);
-        else await moveOrder(tx, scope, updated, 'CANCELED', {});
+        if (sessionIsOpenForThis) await setActivePayment(tx, scope, updated.checkoutId, null, now);
+        else await moveOrder(tx, updated, 'CANCELED', {});
         break;
       case 'REQUIRES_ACTION':
       case 'SUCCEEDED':
@@ -409,39 +427,57 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       }
     }
     await emitPaymentEvent(tx, updated);
-    return updated;
+    // Nothing has been captured yet (a payment is authorized once), so the whole authorization is capturable.
+    const automaticCapture =
+      updated.status === 'AUTHORIZED' && updated.captureMode === 'automatic'
+        ? await insertCapture(tx, {
+            id: automaticCaptureId(updated.id),
+            payment: updated,
+            amount: updated.authorizedAmount,
+            now,
+          })
+        : undefined;
+    return { payment: updated, automaticCapture };
   }
 
-  /** Moves the payment's order forward when that is an edge of the order table; otherwise leaves it. */
+  /**
+   * Moves the payment's order forward when that is an edge of the order table (one conditional UPDATE, which
+   * takes the order's row lock); otherwise leaves it.
+   */
   async function moveOrder(
     tx: Queryable,
-    scope: Scope,
     payment: Payment,
     to: OrderStatus,
-    amounts: { authorizedAmount?: number | undefined; capturedAmount?: number | undefined },
+    amounts: { authorizedAmount?: number | undefined },
   ): Promise<void> {
-    const order = await findOrderByCheckoutId(tx, scope, payment.checkoutId, { forUpdate: true });
-    if (!order || orderStateMachine.check(order.status, to) !== 'advance') return;
-    const moved = await updateOrderState(
+    const scope = { merchantId: payment.merchantId, livemode: payment.livemode };
+    const moved = await moveOrderOfPayment(
       tx,
-      scope,
-      order.id,
-      order.status,
-      { status: to, authorizedAmount: amounts.authorizedAmount, capturedAmount: amounts.capturedAmount },
+      { id: payment.orderId, ...scope },
+      {
+        from: orderStateMachine.sourcesOf(to),
+        to,
+        sameStatusWhenAmountsDiffer: false,
+        authorizedAmount: amounts.authorizedAmount,
+      },
       clock.now(),
     );
-    if (moved) await emitOrderEvent(tx, moved, 'order.updated');
+    if (!moved) return;
+    const order = await findOrder(tx, scope, payment.orderId);
+    if (order) await emitOrderEvent(tx, order, 'order.updated');
   }
 
-  /** Step 4 for automatic capture; failures leave the payment AUTHORIZED for recovery to capture later. */
-  async function captureAutomatically(payment: Payment): Promise<Payment> {
+  /**
+   * Step 4 for automatic capture: the row `settle` wrote, or (a payment authorized before that existed, or
+   * whose capture step was interrupted) the row with the fixed id, found or inserted. Failures leave the
+   * payment AUTHORIZED for recovery to capture later.
+   */
+  async function captureAutomatically({ payment, automaticCapture }: Settlement): Promise<Payment> {
     if (payment.status !== 'AUTHORIZED' || payment.captureMode !== 'automatic') return payment;
     try {
-      const { payment: captured } = await capturePayment(
-        payment,
-        payment.authorizedAmount,
-        automaticCaptureId(payment.id),
-      );
+      const { payment: captured } = automaticCapture
+        ? await captureAtProcessor(payment, automaticCapture)
+        : await capturePayment(payment, payment.authorizedAmount, automaticCaptureId(payment.id));
       return captured;
     } catch {
       return (await findPaymentById(db, payment.id)) ?? payment;
@@ -463,10 +499,11 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     amount?: number,
     captureId = newId('cap'),
   ): Promise<CaptureAttempt> {
-    const capture = await db.transaction(async (tx) => {
+    // The payment as locked is still current at commit: this transaction does not change it.
+    const { locked, capture } = await db.transaction(async (tx) => {
       const locked = (await findPaymentById(tx, payment.id, { forUpdate: true }))!;
       const previous = (await listCaptures(tx, locked.id)).find((row) => row.id === captureId);
-      if (previous) return previous;
+      if (previous) return { locked, capture: previous };
       if (locked.status !== 'AUTHORIZED' && locked.status !== 'SUCCEEDED') {
         throw invalidStateError('payment', locked.status, ['AUTHORIZED', 'SUCCEEDED'], 'capture');
       }
@@ -491,21 +528,30 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
           },
         );
       }
-      return insertCapture(tx, { id: captureId, payment: locked, amount: requested, now: clock.now() });
+      const inserted = await insertCapture(tx, {
+        id: captureId,
+        payment: locked,
+        amount: requested,
+        now: clock.now(),
+      });
+      return { locked, capture: inserted };
     });
-    const current = (await findPaymentById(db, payment.id))!;
-    if (capture.status !== 'PENDING') return { payment: current, capture };
+    if (capture.status !== 'PENDING') return { payment: locked, capture };
+    return captureAtProcessor(locked, capture);
+  }
 
+  /** Asks the processor for a PENDING capture row (its id is the idempotency key), then settles the row. */
+  async function captureAtProcessor(payment: Payment, capture: Capture): Promise<CaptureAttempt> {
     return callAndSettleMoneyOperation({
       call: () =>
-        connectorOf(current).capture({
+        connectorOf(payment).capture({
           idempotencyKey: capture.id,
-          connectorReference: current.connectorReference!,
+          connectorReference: payment.connectorReference!,
           amount: capture.amount,
-          currency: current.currency,
+          currency: payment.currency,
         }),
       settle: (outcome) => settleCapture(payment.id, capture, outcome),
-      unsettled: () => ({ payment: current, capture }),
+      unsettled: () => ({ payment, capture }),
       failureMessage: 'The payment processor could not process this capture',
     });
   }
@@ -532,34 +578,50 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         clock.now(),
       );
       // PAID on the first capture; later partial captures only move the order's amounts.
-      await followPaymentWithOrder(tx, clock, updated);
-      await emitPaymentEvent(tx, updated, 'payment.captured');
-      if (locked.status === 'AUTHORIZED') await emitPaymentEvent(tx, updated, 'payment.succeeded');
+      const events = await followPaymentWithOrder(tx, clock, updated);
+      events.push(paymentEvent(updated, 'payment.captured'));
+      if (locked.status === 'AUTHORIZED') events.push(paymentEvent(updated, 'payment.succeeded'));
+      await emitEvents(tx, events);
       return { payment: updated, capture: settled };
     });
   }
 
-  async function finish(payment: Payment): Promise<PaymentAttempt> {
-    const captured = await captureAutomatically(payment);
+  /** Continues an attempt that already exists under the requested payment id (a retried request). */
+  async function resume(existing: Payment, input: PayCheckoutInput): Promise<PaymentAttempt> {
+    const sameOwner =
+      existing.merchantId === input.scope.merchantId && existing.livemode === input.scope.livemode;
+    if (!sameOwner || existing.checkoutId !== input.checkoutId)
+      throw new AppError('conflict', 'This payment id belongs to another checkout');
+    if (!existing.processingSince) return finish({ payment: existing });
+    // Interrupted before its outcome was recorded: ask again with the same processor idempotency key.
+    const outcome = await authorize(existing, input);
+    if (!outcome) return { payment: existing, outcome: 'processing' };
+    return finish(await settle(existing.id, outcome));
+  }
+
+  /** Answers an attempt whose outcome is recorded, after its automatic capture (step 4) if it has one. */
+  async function finish(settled: Settlement): Promise<PaymentAttempt> {
+    const captured = await captureAutomatically(settled);
     return { payment: captured, outcome: outcomeOf(captured) };
   }
 
   return {
     /** Pays a checkout: start → authorize → settle → (automatic) capture. */
     async payCheckout(input: PayCheckoutInput): Promise<PaymentAttempt> {
-      const existing = input.paymentId ? await findPaymentById(db, input.paymentId) : undefined;
-      if (existing) {
-        const sameOwner =
-          existing.merchantId === input.scope.merchantId && existing.livemode === input.scope.livemode;
-        if (!sameOwner || existing.checkoutId !== input.checkoutId)
-          throw new AppError('conflict', 'This payment id belongs to another checkout');
-        if (!existing.processingSince) return finish(existing);
-        // Interrupted before its outcome was recorded: ask again with the same processor idempotency key.
-        const outcome = await authorize(existing, input);
-        if (!outcome) return { payment: existing, outcome: 'processing' };
-        return finish(await settle(existing.id, outcome));
+      let started: Awaited<ReturnType<typeof startAttempt>>;
+      try {
+        started = await startAttempt(input);
+      } catch (error) {
+        // A retry of an attempt that exists (the id is derived from the Idempotency-Key) cannot start again:
+        // its session has it in flight or is closed, or the insert collides with it. Only then is the id looked
+        // up, so the first request pays for no extra round trip. Nothing else exists: the refusal stands.
+        const existing = input.paymentId
+          ? await findPaymentById(db, input.paymentId).catch(() => undefined)
+          : undefined;
+        if (!existing) throw error;
+        return resume(existing, input);
       }
-      const { payment, checkout, order } = await startAttempt(input);
+      const { payment, checkout, order } = started;
       const verdict = deps.verifyOrder
         ? await deps.verifyOrder(payment, checkout, order)
         : { ok: true as const };
@@ -573,8 +635,12 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         );
       }
       // Verification can be slow: if recovery settled the attempt meanwhile, do not send it to the processor.
-      const current = deps.verifyOrder ? await findPaymentById(db, payment.id) : payment;
-      if (!current?.processingSince) return finish(current ?? payment);
+      // Without a verify_order callback nothing was awaited, so there is nothing to re-read.
+      const current =
+        deps.verifyOrder && checkout.callbacks.verify_order
+          ? await findPaymentById(db, payment.id)
+          : payment;
+      if (!current?.processingSince) return finish({ payment: current ?? payment });
       const outcome = await authorize(payment, input);
       if (!outcome) return { payment: (await findPaymentById(db, payment.id))!, outcome: 'processing' };
       return finish(await settle(payment.id, outcome));
@@ -586,7 +652,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       if (!payment || payment.merchantId !== scope.merchantId || payment.livemode !== scope.livemode) {
         throw notFoundError('payment', paymentId);
       }
-      if (payment.status !== 'REQUIRES_ACTION' || !payment.connectorReference) return finish(payment);
+      if (payment.status !== 'REQUIRES_ACTION' || !payment.connectorReference) return finish({ payment });
       const status = await connectorOf(payment).getPaymentStatus({
         connectorReference: payment.connectorReference,
       });
@@ -597,7 +663,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
 
     /** A processor's asynchronous notification; duplicates (same notification id) are ignored. */
     async applyStatusUpdate(update: ConnectorStatusUpdate): Promise<void> {
-      const payment = await db.transaction(async (tx) => {
+      const settled = await db.transaction(async (tx) => {
         const fresh = await recordConnectorNotification(tx, {
           id: update.notificationId,
           connectorId: update.connectorId,
@@ -615,7 +681,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
               };
         return settleInTransaction(tx, update.paymentId, outcome);
       });
-      if (payment) await captureAutomatically(payment);
+      if (settled) await captureAutomatically(settled);
     },
 
     capturePayment,
@@ -673,7 +739,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       }
       let captures = 0;
       for (const payment of await findUncapturedAutomaticPayments(db, new Date(now.getTime() - 5_000), 50)) {
-        await captureAutomatically(payment);
+        await captureAutomatically({ payment });
         captures += 1;
       }
       for (const pending of await findPendingMoneyOperations(

@@ -12,12 +12,11 @@ import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalidStateError, notFoundError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
-import { emitEvent } from '../events/event.repository.ts';
-import type { EventType } from '../events/event.types.ts';
-import { findOrder, updateOrderState } from '../orders/order.repository.ts';
-import { emitOrderEvent } from '../orders/order.service.ts';
+import { emitEvent, emitEvents } from '../events/event.repository.ts';
+import type { EventType, NewEvent } from '../events/event.types.ts';
+import { findOrder } from '../orders/order.repository.ts';
+import { orderEvent } from '../orders/order.service.ts';
 import { orderStateMachine, type OrderStatus } from '../orders/order.states.ts';
-import type { Order } from '../orders/order.types.ts';
 import { presentPayment, presentRefund } from './payment.presenter.ts';
 import {
   findPayment,
@@ -25,6 +24,7 @@ import {
   findPendingMoneyOperations,
   insertRefund,
   listRefunds,
+  moveOrderOfPayment,
   settleMoneyOperation,
   sumCommittedAmount,
   updatePayment,
@@ -90,43 +90,37 @@ export function orderStatusForPayment(payment: Payment): OrderStatus | undefined
 }
 
 /**
- * Moves the payment's order to the status and amounts the payment implies (`orderStatusForPayment`), under
- * the order's row lock, with `order.updated`. A same-status change moves only the amounts (a second partial
- * capture or refund); a move the order table refuses (the order is already terminal) changes nothing.
- * Callers hold the payment's row lock (lock order: checkout → payment → order).
+ * Moves the payment's order to the status and amounts the payment implies (`orderStatusForPayment`) and
+ * answers with the `order.updated` event to emit, so the caller writes it together with its own events in
+ * one statement. A same-status change moves only the amounts (a second partial capture or refund); a move
+ * the order table refuses (the order is already terminal) changes nothing and answers no event. The
+ * conditional UPDATE takes the order's row lock; callers hold the payment's (lock order: checkout → payment
+ * → order).
  */
 export async function followPaymentWithOrder(
   tx: Queryable,
   clock: Clock,
   payment: Payment,
-): Promise<Order | undefined> {
+): Promise<NewEvent[]> {
   const target = orderStatusForPayment(payment);
-  if (!target) return undefined;
+  if (!target) return [];
   const scope = { merchantId: payment.merchantId, livemode: payment.livemode };
-  const order = await findOrder(tx, scope, payment.orderId, { forUpdate: true });
-  if (!order) return undefined;
-  const verdict = orderStateMachine.check(order.status, target);
-  if (verdict === 'refused') return order;
-  const amounts = {
-    authorizedAmount: payment.authorizedAmount,
-    capturedAmount: payment.capturedAmount,
-    refundedAmount: payment.refundedAmount,
-  };
-  const amountsChange =
-    order.authorizedAmount !== amounts.authorizedAmount ||
-    order.capturedAmount !== amounts.capturedAmount ||
-    order.refundedAmount !== amounts.refundedAmount;
-  if (verdict === 'same' && !amountsChange) return order;
-  const moved = await updateOrderState(
+  const moved = await moveOrderOfPayment(
     tx,
-    scope,
-    order.id,
-    order.status,
-    { status: target, ...amounts },
+    { id: payment.orderId, ...scope },
+    {
+      from: orderStateMachine.sourcesOf(target),
+      to: target,
+      sameStatusWhenAmountsDiffer: true,
+      authorizedAmount: payment.authorizedAmount,
+      capturedAmount: payment.capturedAmount,
+      refundedAmount: payment.refundedAmount,
+    },
     clock.now(),
   );
-  if (moved) await emitOrderEvent(tx, moved, 'order.updated');
-  return moved ?? order;
+  if (!moved) return [];
+  const order = await findOrder(tx, scope, payment.orderId);
+  return order ? [orderEvent(order, 'order.updated')] : [];
 }
 
 /** A refund id derived from an Idempotency-Key: a retry after a crash resumes the same refund row. */
@@ -258,7 +252,7 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
         { status: 'CANCELED', processingSince: null },
         clock.now(),
       );
-      await followPaymentWithOrder(tx, clock, canceled);
+      await emitEvents(tx, await followPaymentWithOrder(tx, clock, canceled));
       await emitPaymentSnapshot(tx, canceled, 'payment.canceled');
       return { payment: canceled };
     });
@@ -358,7 +352,7 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
         { refundedAmount: locked.refundedAmount + settled.amount },
         clock.now(),
       );
-      await followPaymentWithOrder(tx, clock, updated);
+      await emitEvents(tx, await followPaymentWithOrder(tx, clock, updated));
       await emitRefundEvent(tx, updated, settled, 'refund.succeeded');
       return { payment: updated, refund: settled };
     });

@@ -130,6 +130,125 @@ export async function insertProcessingPayment(tx: Queryable, payment: NewPayment
   return toPayment(rows[0]!);
 }
 
+/**
+ * Step 1 of an attempt in one round trip: inserts the payment (as `insertProcessingPayment`) and marks it as
+ * its session's active attempt. The caller holds the session's row lock and has checked that it is OPEN
+ * with no attempt in flight; the conditions are repeated in the UPDATE so a session that changed anyway is
+ * reported (`checkoutVersion` undefined) and the caller rolls back.
+ */
+export async function insertPaymentAsActiveAttempt(
+  tx: Queryable,
+  payment: NewPayment,
+): Promise<{ payment: Payment; checkoutVersion: number | undefined }> {
+  const { rows } = await tx.query<PaymentRow & { checkout_version: number | null }>(
+    `WITH inserted AS (
+       INSERT INTO payments (id, merchant_id, livemode, checkout_id, order_id, status, processing_since, channel,
+         method, amount, currency, capture_mode, connector_id, card_brand, card_last4, card_exp_month,
+         card_exp_year, card_fingerprint, saved_payment_method_id, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $6, $6)
+       RETURNING *),
+     marked AS (
+       UPDATE checkouts SET active_payment_id = $1, payment_started = true, updated_at = $6, version = version + 1
+        WHERE id = $4 AND merchant_id = $2 AND livemode = $3 AND status = 'OPEN' AND active_payment_id IS NULL
+       RETURNING version)
+     SELECT inserted.*, marked.version AS checkout_version FROM inserted LEFT JOIN marked ON true`,
+    [
+      payment.id,
+      payment.scope.merchantId,
+      payment.scope.livemode,
+      payment.checkoutId,
+      payment.orderId,
+      payment.now,
+      payment.channel,
+      payment.method,
+      payment.amount,
+      payment.currency,
+      payment.captureMode,
+      payment.connectorId,
+      payment.card?.brand ?? null,
+      payment.card?.last4 ?? null,
+      payment.card?.expMonth ?? null,
+      payment.card?.expYear ?? null,
+      payment.card?.fingerprint ?? null,
+      payment.savedPaymentMethodId,
+    ],
+  );
+  const row = rows[0]!;
+  return { payment: toPayment(row), checkoutVersion: row.checkout_version ?? undefined };
+}
+
+/**
+ * Locks a payment's session and then the payment (the lock order of every path: checkout → payment) in one
+ * statement, and answers with the payment and what `settle` needs to know of its session. Row locks of one
+ * statement are taken in the order the FOR UPDATE clause names the tables.
+ */
+export async function lockPaymentAndCheckout(
+  tx: Queryable,
+  paymentId: string,
+): Promise<{ payment: Payment; checkout: { status: string; activePaymentId: string | null } } | undefined> {
+  const { rows } = await tx.query<
+    PaymentRow & { checkout_status: string; checkout_active_payment_id: string | null }
+  >(
+    `SELECT p.*, c.status AS checkout_status, c.active_payment_id AS checkout_active_payment_id
+       FROM checkouts c JOIN payments p ON p.checkout_id = c.id
+      WHERE p.id = $1
+      FOR UPDATE OF c, p`,
+    [paymentId],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    payment: toPayment(row),
+    checkout: { status: row.checkout_status, activePaymentId: row.checkout_active_payment_id },
+  };
+}
+
+/**
+ * Moves an order to `to` in one conditional statement (the row lock is taken by the UPDATE itself) when it
+ * is in one of `from`, or — with `sameStatusWhenAmountsDiffer` — already in `to` with other amounts (a second
+ * partial capture or refund). Amounts left undefined keep their value. True when the row changed; the
+ * caller re-reads the order for its event.
+ */
+export async function moveOrderOfPayment(
+  tx: Queryable,
+  order: { id: string; merchantId: string; livemode: boolean },
+  change: {
+    from: readonly string[];
+    to: string;
+    sameStatusWhenAmountsDiffer: boolean;
+    authorizedAmount?: number | undefined;
+    capturedAmount?: number | undefined;
+    refundedAmount?: number | undefined;
+  },
+  now: Date,
+): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `UPDATE orders SET status = $1::text,
+       authorized_amount = COALESCE($2, authorized_amount),
+       captured_amount = COALESCE($3, captured_amount),
+       refunded_amount = COALESCE($4, refunded_amount),
+       updated_at = $5, version = version + 1
+     WHERE id = $6 AND merchant_id = $7 AND livemode = $8
+       AND (status = ANY($9::text[])
+            OR ($10::boolean AND status = $1
+                AND (authorized_amount, captured_amount, refunded_amount) IS DISTINCT FROM
+                    (COALESCE($2, authorized_amount), COALESCE($3, captured_amount), COALESCE($4, refunded_amount))))`,
+    [
+      change.to,
+      change.authorizedAmount ?? null,
+      change.capturedAmount ?? null,
+      change.refundedAmount ?? null,
+      now,
+      order.id,
+      order.merchantId,
+      order.livemode,
+      change.from,
+      change.sameStatusWhenAmountsDiffer,
+    ],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
 export async function findPayment(
   db: Queryable,
   scope: Scope,
