@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../fixtures/database.ts';
+
+/**
+ * `db.transaction` sends BEGIN together with the first statement (src/db/begin-with-first-query.ts). These
+ * pin that the pair behaves exactly like BEGIN then the statement, on the `pg` version in the lockfile.
+ * One pooled connection, so every test also checks that the connection is left clean for the next.
+ */
+describe('BEGIN sent with the first statement of a transaction', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase({ poolMax: 1 });
+    await database.db.query('CREATE TABLE pipelined (id int PRIMARY KEY, note text)');
+  });
+  afterAll(() => database.close());
+
+  const inTransaction = () =>
+    database.db.query<{ open: boolean }>(
+      `SELECT pg_current_xact_id_if_assigned() IS NOT NULL OR now() <> statement_timestamp() AS open`,
+    );
+
+  it('answers the first statement with its own result: rows, RETURNING, row counts, no parameters', async () => {
+    const result = await database.db.transaction(async (tx) => {
+      const first = await tx.query<{ id: number; note: string }>(
+        'INSERT INTO pipelined (id, note) VALUES ($1, $2), ($3, $4) RETURNING id, note',
+        [1, 'a', 2, 'b'],
+      );
+      const second = await tx.query('UPDATE pipelined SET note = $1 WHERE id = 1', ['c']);
+      return { first, second };
+    });
+    expect(result.first.rows).toEqual([
+      { id: 1, note: 'a' },
+      { id: 2, note: 'b' },
+    ]);
+    expect(result.first.rowCount).toBe(2);
+    expect(result.first.command).toBe('INSERT');
+    expect(result.second.rowCount).toBe(1);
+
+    const plain = await database.db.transaction((tx) => tx.query<{ one: number }>('SELECT 1 AS one'));
+    expect(plain.rows).toEqual([{ one: 1 }]);
+    const noRows = await database.db.transaction((tx) => tx.query('DELETE FROM pipelined WHERE id = 99'));
+    expect(noRows.rowCount).toBe(0);
+  });
+
+  it('runs the first statement inside the transaction: its effect is rolled back with the rest', async () => {
+    await expect(
+      database.db.transaction(async (tx) => {
+        await tx.query('INSERT INTO pipelined (id, note) VALUES ($1, $2)', [10, 'first']);
+        await tx.query('INSERT INTO pipelined (id, note) VALUES ($1, $2)', [11, 'second']);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    const { rowCount } = await database.db.query('SELECT 1 FROM pipelined WHERE id IN (10, 11)');
+    expect(rowCount).toBe(0);
+  });
+
+  it('opens the transaction with the requested isolation level before the first statement', async () => {
+    const level = await database.db.transaction(
+      (tx) => tx.query<{ level: string }>(`SELECT current_setting('transaction_isolation') AS level`),
+      { isolation: 'serializable' },
+    );
+    expect(level.rows[0]?.level).toBe('serializable');
+    // Both statements see one snapshot: the same transaction.
+    const times = await database.db.transaction(async (tx) => {
+      const a = await tx.query<{ at: Date }>('SELECT now() AS at');
+      await tx.query('SELECT pg_sleep(0.01)');
+      const b = await tx.query<{ at: Date }>('SELECT now() AS at');
+      return [a.rows[0]!.at.getTime(), b.rows[0]!.at.getTime()];
+    });
+    expect(times[0]).toBe(times[1]);
+  });
+
+  it('reports a failing first statement with its SQLSTATE and leaves the connection usable', async () => {
+    await database.db.query(`INSERT INTO pipelined (id, note) VALUES (20, 'taken')`);
+    await expect(
+      database.db.transaction((tx) =>
+        tx.query('INSERT INTO pipelined (id, note) VALUES ($1, $2)', [20, 'x']),
+      ),
+    ).rejects.toMatchObject({ code: '23505' });
+    await expect(
+      database.db.transaction((tx) => tx.query('SELECT * FROM no_such_table')),
+    ).rejects.toMatchObject({ code: '42P01' });
+    expect((await inTransaction()).rows[0]?.open).toBe(false);
+    const after = await database.db.transaction((tx) => tx.query<{ n: number }>('SELECT 2 AS n'));
+    expect(after.rows).toEqual([{ n: 2 }]);
+  });
+
+  it('sends nothing for work that runs no statement', async () => {
+    await expect(database.db.transaction(async () => 'nothing')).resolves.toBe('nothing');
+    await expect(
+      database.db.transaction(async () => {
+        throw new Error('before any statement');
+      }),
+    ).rejects.toThrow('before any statement');
+    expect((await inTransaction()).rows[0]?.open).toBe(false);
+  });
+});
