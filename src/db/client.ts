@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { AppError } from '../lib/errors.ts';
-import { queryAfterBegin } from './begin-with-first-query.ts';
+import { queryWithin } from './pipelined-transaction.ts';
 
 /**
  * The one database handle: a `pg` pool plus a transaction helper. Repositories take a `Queryable`, so the
@@ -28,9 +28,21 @@ export type TransactionOptions = {
   retries?: number;
 };
 
+/**
+ * The handle `transaction` gives its work. `commitWith` runs the transaction's LAST statement and its COMMIT in
+ * one round trip: if the statement fails, nothing commits (the error arrives as from `query`); after it the
+ * transaction is over, and any further statement is refused.
+ */
+export type Transaction = Queryable & {
+  commitWith<Row extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<Row>>;
+};
+
 export type Database = Queryable & {
   pool: pg.Pool;
-  transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(work: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 };
 
@@ -83,7 +95,7 @@ export function createDatabase(options: {
     }
   }
 
-  async function transaction<T>(work: (tx: Queryable) => Promise<T>, txOptions: TransactionOptions = {}) {
+  async function transaction<T>(work: (tx: Transaction) => Promise<T>, txOptions: TransactionOptions = {}) {
     const attempts = 1 + (txOptions.retries ?? (txOptions.isolation === 'serializable' ? 5 : 0));
     for (let attempt = 1; ; attempt += 1) {
       let client: pg.PoolClient;
@@ -93,26 +105,43 @@ export function createDatabase(options: {
         throw translateDatabaseError(error);
       }
       let broken = false;
-      // BEGIN travels with the transaction's first statement (one round trip less per transaction); a
-      // transaction whose work sent nothing has nothing to commit or roll back.
+      // BEGIN travels with the transaction's first statement and COMMIT with its last when the work names it
+      // (`commitWith`): no round trip of their own. Work that sent nothing has nothing to commit or roll back.
       const begin = txOptions.isolation
         ? `BEGIN ISOLATION LEVEL ${txOptions.isolation.toUpperCase()}`
         : 'BEGIN';
-      let begun = false;
-      const tx: Queryable = {
-        query<Row extends pg.QueryResultRow>(text: string, values?: unknown[]) {
-          if (begun) return client.query<Row>(text, values);
-          begun = true;
-          return queryAfterBegin<Row>(client, begin, text, values);
-        },
+      // Mutated by `send` (a closure), so typed wide: control flow below must not narrow it to 'idle'.
+      let state = 'idle' as 'idle' | 'open' | 'committing' | 'committed';
+      const send = <Row extends pg.QueryResultRow>(
+        text: string,
+        values: unknown[] | undefined,
+        commit: boolean,
+      ) => {
+        if (state === 'committing' || state === 'committed') {
+          return Promise.reject(new Error('This transaction has already been committed'));
+        }
+        const before = state === 'idle' ? begin : undefined;
+        state = commit ? 'committing' : 'open';
+        if (before === undefined && !commit) return client.query<Row>(text, values);
+        return queryWithin<Row>(client, { before, after: commit ? 'COMMIT' : undefined }, text, values).then(
+          (result) => {
+            if (commit) state = 'committed';
+            return result;
+          },
+        );
+      };
+      const tx: Transaction = {
+        query: (text, values) => send(text, values, false),
+        commitWith: (text, values) => send(text, values, true),
       };
       try {
         const result = await work(tx);
-        if (begun) await client.query('COMMIT');
+        if (state === 'open') await client.query('COMMIT');
         return result;
       } catch (error) {
         try {
-          if (begun) await client.query('ROLLBACK');
+          // After a failed commitWith the server has already ended the transaction; ROLLBACK is then a no-op.
+          if (state !== 'idle' && state !== 'committed') await client.query('ROLLBACK');
         } catch {
           broken = true;
         }

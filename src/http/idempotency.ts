@@ -164,23 +164,29 @@ export async function respondIdempotently<T>(
       const result = await effect(tx);
       // Serialise exactly as the response will be, so a replay is byte-for-byte the first answer.
       const body = JSON.stringify(result);
-      const inserted = await tx.query(
-        `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
-         request_fingerprint, state, response_status, response_body, completed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'completed', $7, $8, now())
-       ON CONFLICT (merchant_id, livemode, idempotency_key) DO NOTHING`,
-        [
-          merchantId,
-          livemode,
-          key,
-          request.method,
-          request.url.split('?')[0],
-          fingerprint,
-          statusCode,
-          request.server.idempotencyResponses.seal(body),
-        ],
-      );
-      if (inserted.rowCount === 0) throw new KeyRecordRaced();
+      // The record's insert carries the COMMIT (one round trip). It must fail, not skip, on a taken key: a
+      // failed statement stops the COMMIT, so the effect is rolled back and the step runs again to replay.
+      try {
+        await tx.commitWith(
+          `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
+           request_fingerprint, state, response_status, response_body, completed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'completed', $7, $8, now())`,
+          [
+            merchantId,
+            livemode,
+            key,
+            request.method,
+            request.url.split('?')[0],
+            fingerprint,
+            statusCode,
+            request.server.idempotencyResponses.seal(body),
+          ],
+        );
+      } catch (error) {
+        const { code, constraint } = error as { code?: string; constraint?: string };
+        if (code === '23505' && constraint === 'idempotency_keys_pkey') throw new KeyRecordRaced();
+        throw error;
+      }
       return { replayed: false, stored: { status: statusCode, body } };
     }),
   );

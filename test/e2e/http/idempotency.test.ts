@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { buildApp } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { findFreePort } from '../../../src/db/embedded.ts';
-import { respondIdempotently } from '../../../src/http/idempotency.ts';
+import { fingerprintRequest, respondIdempotently } from '../../../src/http/idempotency.ts';
 import type { KassaApp } from '../../../src/http/http.types.ts';
 import { requireMerchant } from '../../../src/http/http.types.ts';
 import { AppError } from '../../../src/lib/errors.ts';
@@ -49,6 +49,7 @@ describe('Idempotency-Key on POST', () => {
             label: z.string().min(1),
             fail: z.enum(['business', 'crash']).optional(),
             slow_ms: z.number().int().max(2000).optional(),
+            commit_twin_first: z.boolean().optional(),
           }),
         },
       },
@@ -59,6 +60,23 @@ describe('Idempotency-Key on POST', () => {
             [requireMerchant(request).merchantId, request.body.label],
           );
           if (request.body.slow_ms) await new Promise((resolve) => setTimeout(resolve, request.body.slow_ms));
+          if (request.body.commit_twin_first) {
+            // A twin request that committed the key's record after this one's first read (the window between
+            // the read's snapshot and its advisory lock): written on another connection, committed now.
+            const merchant = requireMerchant(request);
+            await database.db.query(
+              `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
+                 request_fingerprint, state, response_status, response_body, completed_at)
+               VALUES ($1, $2, $3, 'POST', '/v1/test-effects', $4, 'completed', 201, $5, now())`,
+              [
+                merchant.merchantId,
+                merchant.livemode,
+                request.headers['idempotency-key'],
+                fingerprintRequest(request),
+                request.server.idempotencyResponses.seal('{"twin":true}'),
+              ],
+            );
+          }
           if (request.body.fail === 'business') throw new AppError('conflict', 'refused after the insert');
           if (request.body.fail === 'crash') throw new Error('unexpected failure after the insert');
           return { id: rows[0]!.id, label: request.body.label, at: Date.now() };
@@ -174,6 +192,14 @@ describe('Idempotency-Key on POST', () => {
       ]);
       expect(stored.rowCount).toBe(0);
     }
+  });
+
+  it("replays a twin's record that appeared after the key was read, and rolls its own effect back", async () => {
+    const response = await post({ label: 'raced', commit_twin_first: true }, 'k-raced');
+    expect(response.status).toBe(201);
+    expect(response.headers.get('idempotent-replayed')).toBe('true');
+    expect(await response.json()).toEqual({ twin: true });
+    expect(await countEffects('raced')).toBe(0);
   });
 
   it('produces exactly one effect from 20 parallel identical requests', async () => {

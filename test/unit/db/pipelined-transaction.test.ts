@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../fixtures/database.ts';
 
 /**
- * `db.transaction` sends BEGIN together with the first statement (src/db/begin-with-first-query.ts). These
- * pin that the pair behaves exactly like BEGIN then the statement, on the `pg` version in the lockfile.
+ * `db.transaction` sends BEGIN together with the first statement, and COMMIT with the last one when the work
+ * uses `commitWith` (src/db/pipelined-transaction.ts). These pin that this behaves exactly like sending the
+ * commands one by one, on the `pg` version in the lockfile.
  * One pooled connection, so every test also checks that the connection is left clean for the next.
  */
 describe('BEGIN sent with the first statement of a transaction', () => {
@@ -93,5 +94,51 @@ describe('BEGIN sent with the first statement of a transaction', () => {
       }),
     ).rejects.toThrow('before any statement');
     expect((await inTransaction()).rows[0]?.open).toBe(false);
+  });
+
+  it('commitWith commits with the last statement, and a transaction of one statement is one round trip', async () => {
+    const returned = await database.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO pipelined (id, note) VALUES ($1, $2)', [30, 'one']);
+      return tx.commitWith<{ id: number }>('INSERT INTO pipelined (id, note) VALUES ($1, $2) RETURNING id', [
+        31,
+        'two',
+      ]);
+    });
+    expect(returned.rows).toEqual([{ id: 31 }]);
+    const single = await database.db.transaction((tx) =>
+      tx.commitWith('INSERT INTO pipelined (id, note) VALUES ($1, $2)', [32, 'alone']),
+    );
+    expect(single.rowCount).toBe(1);
+    const { rows } = await database.db.query<{ id: number }>(
+      'SELECT id FROM pipelined WHERE id BETWEEN 30 AND 39 ORDER BY id',
+    );
+    expect(rows.map((row) => row.id)).toEqual([30, 31, 32]);
+    expect((await inTransaction()).rows[0]?.open).toBe(false);
+  });
+
+  it('commits nothing when the statement given to commitWith fails', async () => {
+    await expect(
+      database.db.transaction(async (tx) => {
+        await tx.query('INSERT INTO pipelined (id, note) VALUES ($1, $2)', [40, 'before']);
+        await tx.commitWith('INSERT INTO pipelined (id, note) VALUES ($1, $2)', [40, 'duplicate']);
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    await expect(
+      database.db.transaction((tx) => tx.commitWith('INSERT INTO pipelined (id) VALUES (1 / 0)')),
+    ).rejects.toMatchObject({ code: '22012' });
+    const { rowCount } = await database.db.query('SELECT 1 FROM pipelined WHERE id = 40');
+    expect(rowCount).toBe(0);
+    expect((await inTransaction()).rows[0]?.open).toBe(false);
+  });
+
+  it('refuses statements after commitWith', async () => {
+    await expect(
+      database.db.transaction(async (tx) => {
+        await tx.commitWith('INSERT INTO pipelined (id, note) VALUES ($1, $2)', [50, 'committed']);
+        await tx.query('INSERT INTO pipelined (id, note) VALUES ($1, $2)', [51, 'too late']);
+      }),
+    ).rejects.toThrow('already been committed');
+    const { rows } = await database.db.query<{ id: number }>('SELECT id FROM pipelined WHERE id IN (50, 51)');
+    expect(rows).toEqual([{ id: 50 }]);
   });
 });
