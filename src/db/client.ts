@@ -64,6 +64,27 @@ export function isDatabaseUnavailableError(error: unknown): boolean {
   );
 }
 
+/**
+ * Every statement runs as a NAMED prepared statement, keyed by its SQL text: PostgreSQL then parses and
+ * plans it once per connection instead of on every call. Planning was ~40 % of PostgreSQL's time per
+ * statement on the create-checkout path (pg_stat_statements with track_planning), and 0.45 ms of the hosted
+ * page's 0.65 ms query. The texts are module constants, so the set is small; SQL built with a variable
+ * shape (n rows in one INSERT) adds one name per shape. Past `limit` names a text runs unnamed, so a
+ * caller that built SQL with values inside could never exhaust the server's memory.
+ */
+export function createStatementNames(limit = 1000) {
+  const names = new Map<string, string>();
+  return (text: string): string | undefined => {
+    let name = names.get(text);
+    if (name === undefined) {
+      if (names.size >= limit) return undefined;
+      name = `kassa_${names.size.toString(36)}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+}
+
 export function createDatabase(options: {
   connectionString: string;
   max?: number;
@@ -87,9 +108,16 @@ export function createDatabase(options: {
     client.on('error', () => {});
   });
 
+  const statementName = createStatementNames();
+  const statement = (text: string, values: unknown[] | undefined): pg.QueryConfig => ({
+    name: statementName(text),
+    text,
+    values,
+  });
+
   async function query<Row extends pg.QueryResultRow>(text: string, values?: unknown[]) {
     try {
-      return await pool.query<Row>(text, values);
+      return await pool.query<Row>(statement(text, values));
     } catch (error) {
       throw translateDatabaseError(error);
     }
@@ -122,13 +150,15 @@ export function createDatabase(options: {
         }
         const before = state === 'idle' ? begin : undefined;
         state = commit ? 'committing' : 'open';
-        if (before === undefined && !commit) return client.query<Row>(text, values);
-        return queryWithin<Row>(client, { before, after: commit ? 'COMMIT' : undefined }, text, values).then(
-          (result) => {
-            if (commit) state = 'committed';
-            return result;
-          },
-        );
+        if (before === undefined && !commit) return client.query<Row>(statement(text, values));
+        return queryWithin<Row>(
+          client,
+          { before, after: commit ? 'COMMIT' : undefined },
+          statement(text, values),
+        ).then((result) => {
+          if (commit) state = 'committed';
+          return result;
+        });
       };
       const tx: Transaction = {
         query: (text, values) => send(text, values, false),

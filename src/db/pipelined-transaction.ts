@@ -20,22 +20,49 @@ import pg from 'pg';
 class PipelinedQuery extends pg.Query {
   readonly #before: string | undefined;
   readonly #after: string | undefined;
+  readonly #named: boolean;
 
   constructor(
-    text: string,
-    values: unknown[] | undefined,
+    statement: pg.QueryConfig,
     around: { before?: string | undefined; after?: string | undefined },
     callback: (error: Error | null, results: pg.QueryResult | pg.QueryResult[]) => void,
   ) {
+    // A named statement not yet parsed on the connection gets its Parse BEFORE the opening command (see
+    // prepare()); that is only possible for a plain BEGIN, since BEGIN ISOLATION LEVEL must precede any
+    // statement's analysis. Such a rare opening sends its statement unnamed instead.
+    const name = around.before === undefined || around.before === 'BEGIN' ? statement.name : undefined;
     // `extended` so that a statement without parameters still goes through prepare() below.
-    super({ text, values, queryMode: 'extended', callback } as pg.QueryConfig & { callback: unknown });
+    super({ ...statement, name, queryMode: 'extended', callback } as pg.QueryConfig & { callback: unknown });
     this.#before = around.before;
     this.#after = around.after;
+    this.#named = Boolean(name);
   }
 
+  /**
+   * pg writes Parse (unless this connection has parsed the named statement before), Bind, Describe, then
+   * `_getRows` (Execute, Sync). The opening command must run before Bind. For a named statement it goes
+   * AFTER the statement's own Parse: pg marks a name as parsed on the first ParseComplete that arrives while
+   * the query is active, so an earlier BEGIN's ParseComplete would mark a statement whose Parse then failed.
+   * (A Parse ahead of BEGIN runs in the implicit transaction that BEGIN then makes explicit.) An unnamed
+   * statement must come after BEGIN: BEGIN's own Parse would replace the unnamed statement.
+   */
   prepare(connection: PgConnection): void {
-    if (this.#before !== undefined) sendCommand(connection, this.#before);
-    queryPrototype.prepare.call(this, connection);
+    const before = this.#before;
+    if (before === undefined) return queryPrototype.prepare.call(this, connection);
+    if (!this.#named) {
+      sendCommand(connection, before);
+      return queryPrototype.prepare.call(this, connection);
+    }
+    let opened = false;
+    const open = () => {
+      if (!opened) sendCommand(connection, before);
+      opened = true;
+    };
+    const relay: PgConnection = Object.create(connection, {
+      parse: { value: (message: { text: string }) => (connection.parse(message), open()) },
+      bind: { value: (message: object) => (open(), connection.bind(message)) },
+    });
+    queryPrototype.prepare.call(this, relay);
   }
 
   /** pg's last step of prepare(): Execute, then Sync. The closing command goes between the two. */
@@ -65,16 +92,15 @@ function sendCommand(connection: PgConnection, text: string) {
   connection.execute({ portal: '', rows: 0 });
 }
 
-/** Runs `text` with `before` (e.g. BEGIN) and/or `after` (e.g. COMMIT) in the same round trip. */
+/** Runs `statement` with `before` (e.g. BEGIN) and/or `after` (e.g. COMMIT) in the same round trip. */
 export function queryWithin<Row extends pg.QueryResultRow>(
   client: pg.ClientBase,
   around: { before?: string | undefined; after?: string | undefined },
-  text: string,
-  values?: unknown[],
+  statement: pg.QueryConfig,
 ): Promise<pg.QueryResult<Row>> {
   return new Promise((resolve, reject) => {
     client.query(
-      new PipelinedQuery(text, values, around, (error, results) => {
+      new PipelinedQuery(statement, around, (error, results) => {
         if (error) return reject(error);
         const all = Array.isArray(results) ? results : [results];
         resolve(all[around.before === undefined ? 0 : 1] as pg.QueryResult<Row>);

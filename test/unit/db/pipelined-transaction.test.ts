@@ -1,4 +1,6 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStatementNames } from '../../../src/db/client.ts';
 import { createTestDatabase, type TestDatabase } from '../../fixtures/database.ts';
 
 /**
@@ -15,10 +17,20 @@ describe('BEGIN sent with the first statement of a transaction', () => {
   });
   afterAll(() => database.close());
 
-  const inTransaction = () =>
-    database.db.query<{ open: boolean }>(
-      `SELECT pg_current_xact_id_if_assigned() IS NOT NULL OR now() <> statement_timestamp() AS open`,
-    );
+  /** Whether the pooled connection was left inside a transaction, seen from another connection. */
+  const inTransaction = async () => {
+    const probe = new pg.Client({ connectionString: database.connectionString });
+    await probe.connect();
+    try {
+      const { rows } = await probe.query<{ open: boolean }>(
+        `SELECT count(*) > 0 AS open FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'`,
+      );
+      return { rows };
+    } finally {
+      await probe.end();
+    }
+  };
 
   it('answers the first statement with its own result: rows, RETURNING, row counts, no parameters', async () => {
     const result = await database.db.transaction(async (tx) => {
@@ -140,5 +152,27 @@ describe('BEGIN sent with the first statement of a transaction', () => {
     ).rejects.toThrow('already been committed');
     const { rows } = await database.db.query<{ id: number }>('SELECT id FROM pipelined WHERE id IN (50, 51)');
     expect(rows).toEqual([{ id: 50 }]);
+  });
+
+  it('a statement whose first Parse failed is parsed again next time (not taken for prepared)', async () => {
+    const text = 'SELECT count(*)::int AS n FROM created_later';
+    await expect(database.db.transaction((tx) => tx.query(text))).rejects.toMatchObject({ code: '42P01' });
+    await database.db.query('CREATE TABLE created_later (id int)');
+    const inTx = await database.db.transaction((tx) => tx.query<{ n: number }>(text));
+    expect(inTx.rows).toEqual([{ n: 0 }]);
+    const alone = await database.db.query<{ n: number }>(text);
+    expect(alone.rows).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('statement names (prepared statements per SQL text)', () => {
+  it('gives one name per text, and none past the limit', () => {
+    const nameOf = createStatementNames(2);
+    const first = nameOf('SELECT 1');
+    expect(first).toBeDefined();
+    expect(nameOf('SELECT 1')).toBe(first);
+    expect(nameOf('SELECT 2')).not.toBe(first);
+    expect(nameOf('SELECT 3')).toBeUndefined();
+    expect(nameOf('SELECT 1')).toBe(first);
   });
 });
