@@ -1,10 +1,7 @@
 import type { Queryable } from '../../db/client.ts';
 import type { Keyring } from '../../lib/keyring.ts';
-import { findCheckoutScope } from '../../modules/checkouts/checkout-lookup.repository.ts';
-import { findCheckoutWithOrder } from '../../modules/checkouts/checkout.service.ts';
 import { verifyCheckoutUrlSignature } from '../../modules/checkouts/checkout.tokens.ts';
-import type { Checkout, Scope } from '../../modules/checkouts/checkout.types.ts';
-import { findMerchantById } from '../../modules/merchants/merchant.repository.ts';
+import type { Checkout } from '../../modules/checkouts/checkout.types.ts';
 import type { Merchant } from '../../modules/merchants/merchant.types.ts';
 import type { Order } from '../../modules/orders/order.types.ts';
 import type { Payment } from '../../modules/payments/payment.types.ts';
@@ -12,14 +9,15 @@ import type { OrderSummaryView } from '../pages/checkout-page.ts';
 import type { MerchantBranding } from '../pages/page-layout.ts';
 import type { CheckoutGlobalError } from '../pages/page-locale.ts';
 import { ORDER_VERIFICATION_DECLINE_CODE } from '../../modules/callbacks/callback.types.ts';
+import { findHostedPageSnapshot, type HostedPageSnapshot } from './hosted-page.repository.ts';
 import { redirectOrigins } from './page-reply.ts';
 
-/** A checkout as the hosted page sees it: reached through its signed URL, with its order and merchant. */
-export type HostedCheckout = {
-  scope: Scope;
-  checkout: Checkout;
-  order: Order;
-  merchant: Merchant;
+/**
+ * A checkout as the hosted page sees it: reached through its signed URL, with its order, its merchant, the
+ * merchant's payment-method settings and the customer's saved cards, all read in one statement
+ * (`hosted-page.repository.ts`).
+ */
+export type HostedCheckout = HostedPageSnapshot & {
   /** `/pay/{checkout_id}/{signature}`: the page's own path, the base of its form actions. */
   basePath: string;
 };
@@ -37,25 +35,16 @@ export async function loadHostedCheckout(
 ): Promise<HostedCheckout | undefined> {
   if (typeof checkoutId !== 'string' || !/^chk_[0-9a-f]{32}$/.test(checkoutId)) return undefined;
   if (!verifyCheckoutUrlSignature(keyring, checkoutId, signature)) return undefined;
-  const scope = await findCheckoutScope(db, checkoutId);
-  if (!scope) return undefined;
-  return reloadHostedCheckout(db, { scope, basePath: `/pay/${checkoutId}/${signature}`, checkoutId });
+  return reloadHostedCheckout(db, { basePath: `/pay/${checkoutId}/${signature}`, checkoutId });
 }
 
+/** The checkout read again (after a change), for a caller that already checked its signature. */
 export async function reloadHostedCheckout(
   db: Queryable,
-  context: { scope: Scope; basePath: string; checkoutId: string },
+  context: { basePath: string; checkoutId: string },
 ): Promise<HostedCheckout | undefined> {
-  const found = await findCheckoutWithOrder(db, context.scope, context.checkoutId);
-  const merchant = found && (await findMerchantById(db, context.scope.merchantId));
-  if (!found || !merchant) return undefined;
-  return {
-    scope: context.scope,
-    basePath: context.basePath,
-    checkout: found.checkout,
-    order: found.order,
-    merchant,
-  };
+  const snapshot = await findHostedPageSnapshot(db, context.checkoutId);
+  return snapshot && { ...snapshot, basePath: context.basePath };
 }
 
 export function merchantBranding(merchant: Merchant): MerchantBranding {
@@ -82,6 +71,9 @@ export function orderSummary(order: Order): OrderSummaryView {
   };
 }
 
+const MAX_FORM_ORIGIN_ENTRIES = 1000;
+const formOriginsByUrls = new Map<string, readonly string[]>();
+
 /**
  * Where the page's forms may end up after redirects: the merchant's completed and canceled URLs, and the
  * origins of its ok / fail / open callbacks (a callback may answer with a redirect, typically to its own site).
@@ -89,11 +81,16 @@ export function orderSummary(order: Order): OrderSummaryView {
 export function checkoutFormOrigins(checkout: Checkout): string[] {
   const { ok, fail, open } = checkout.callbacks;
   const callbackUrls = [ok, fail, open].filter((url): url is string => typeof url === 'string');
-  return [
-    ...new Set(
-      redirectOrigins([checkout.completedRedirectUrl, checkout.canceledRedirectUrl, ...callbackUrls]),
-    ),
-  ];
+  const urls = [checkout.completedRedirectUrl, checkout.canceledRedirectUrl, ...callbackUrls];
+  // A merchant sends the same few URLs with every checkout: parse them once (bounded, cleared when full).
+  const key = JSON.stringify(urls);
+  let origins = formOriginsByUrls.get(key);
+  if (origins === undefined) {
+    origins = [...new Set(redirectOrigins(urls))];
+    if (formOriginsByUrls.size >= MAX_FORM_ORIGIN_ENTRIES) formOriginsByUrls.clear();
+    formOriginsByUrls.set(key, origins);
+  }
+  return [...origins];
 }
 
 /** The message above the form after an attempt that did not go through. */

@@ -20,6 +20,7 @@ import type {
   ResolvedPageLocale,
 } from './page-locale.ts';
 import { derivePageTheme } from './page-theme.ts';
+import { createPageTemplateCache, type ResponseSecrets } from './page-template-cache.ts';
 
 /**
  * The hosted payment page: order summary, eligible methods, card form, Pay and Cancel.
@@ -506,4 +507,23 @@ export function renderCheckoutPage(model: CheckoutPageModel): string {
     bodyClass: 'page page--checkout',
     body,
   });
+}
+
+/** The checkout page's model without what changes in every response (the CSP nonce and the CSRF token). */
+export type CheckoutPageContent = Omit<CheckoutPageModel, 'nonce' | 'csrfToken'>;
+
+const cachedCheckoutPage = createPageTemplateCache<CheckoutPageContent>((content, { nonce, csrfToken }) =>
+  renderCheckoutPage({ ...content, nonce, csrfToken }),
+);
+
+/**
+ * `renderCheckoutPage` through the page template cache: a checkout shown again with the same content (a
+ * reload, the back button, a second tab) is not rendered again. The result is exactly what
+ * `renderCheckoutPage({ ...content, nonce, csrfToken })` returns. A page that echoes what the shopper typed
+ * (`values`) is always rendered directly: what a shopper types, even into the wrong field, is never kept
+ * beyond its request (a card number typed as the name must not sit in a cache key).
+ */
+export function renderCheckoutPageWith(content: CheckoutPageContent, secrets: ResponseSecrets): string {
+  if (content.values !== undefined) return renderCheckoutPage({ ...content, ...secrets });
+  return cachedCheckoutPage(content, secrets);
 }

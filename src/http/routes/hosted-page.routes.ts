@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PaymentMethodData } from '../../connectors/connector.ts';
 import { isConnectorError } from '../../connectors/connector.ts';
-import { CARD_BRANDS, type CardBrand } from '../../lib/card.ts';
+import { CARD_BRANDS, checkCardExpiry, type CardBrand } from '../../lib/card.ts';
 import { AppError } from '../../lib/errors.ts';
 import {
   checkoutServiceDeps,
@@ -13,11 +13,7 @@ import { detectDevice, PAYMENT_METHOD_TYPES } from '../../modules/payment-method
 import { evaluateCheckoutPaymentMethods } from '../../modules/payment-methods/payment-method-settings.service.ts';
 import type { PaymentAttempt } from '../../modules/payments/payment-flow.service.ts';
 import { findPaymentById } from '../../modules/payments/payment.repository.ts';
-import {
-  listUsableSavedCards,
-  loadChargeableCard,
-  saveCard,
-} from '../../modules/payments/saved-payment-method.service.ts';
+import { loadChargeableCard, saveCard } from '../../modules/payments/saved-payment-method.service.ts';
 import type { Services } from '../../services.ts';
 import type { KassaApp } from '../http.types.ts';
 import { parseCheckoutForm, formField, type CheckoutSelection } from '../hosted/checkout-form.ts';
@@ -36,7 +32,7 @@ import { configuredCallbackKind, sendCallbackOutcome } from '../hosted/callback-
 import { ORDER_VERIFICATION_DECLINE_CODE } from '../../modules/callbacks/callback.types.ts';
 import {
   CHECKOUT_FORM_FIELDS,
-  renderCheckoutPage,
+  renderCheckoutPageWith,
   type CheckoutFieldErrors,
   type CheckoutFormValues,
   type CheckoutMethodOption,
@@ -102,7 +98,6 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
   async function reload(context: HostedCheckout): Promise<HostedCheckout> {
     return (
       (await reloadHostedCheckout(db, {
-        scope: context.scope,
         basePath: context.basePath,
         checkoutId: context.checkout.id,
       })) ?? context
@@ -123,8 +118,15 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     statusCode: number,
     state: FormState = {},
   ): Promise<FastifyReply> {
-    const { checkout, order, scope } = context;
-    const { eligible } = await evaluateCheckoutPaymentMethods(db, { clock }, context, deviceOf(request));
+    const { checkout, order } = context;
+    const now = clock.now();
+    const { eligible } = await evaluateCheckoutPaymentMethods(
+      db,
+      { clock },
+      context,
+      deviceOf(request),
+      context.paymentMethodSettings,
+    );
     const methods: CheckoutMethodOption[] = eligible.map((setting) =>
       setting.method === 'card'
         ? { type: 'card', brands: knownBrands(setting.card_brands) }
@@ -132,32 +134,36 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     );
     const cardSetting = eligible.find((setting) => setting.method === 'card');
     const canSave = checkout.allowSavePaymentMethods && order.customer !== null;
+    // The saved cards came with the checkout (only when it allows them); offer those still chargeable.
     const savedCards: SavedCardOption[] =
       canSave && cardSetting
-        ? (await listUsableSavedCards(db, { keyring, clock }, scope, order.customer!.id)).filter(
-            (card) => !cardSetting.card_brands || cardSetting.card_brands.includes(card.brand),
+        ? context.savedCards.filter(
+            (card) =>
+              checkCardExpiry({ month: card.expMonth, year: card.expYear }, now).ok &&
+              (!cardSetting.card_brands || cardSetting.card_brands.includes(card.brand)),
           )
         : [];
-    const csrfToken = issueCsrfToken(keyring, csrfBinding(checkout.id), clock.now());
+    const csrfToken = issueCsrfToken(keyring, csrfBinding(checkout.id), now);
     return sendPage(
       reply,
       statusCode,
       (nonce) =>
-        renderCheckoutPage({
-          locale: checkout.locale,
-          nonce,
-          assetBase: ASSET_BASE,
-          livemode: checkout.livemode,
-          merchant: merchantBranding(context.merchant),
-          order: orderSummary(order),
-          methods,
-          savedCards,
-          offerSaveCard: canSave,
-          csrfToken,
-          payAction: context.basePath,
-          cancelAction: `${context.basePath}/cancel`,
-          ...state,
-        }),
+        renderCheckoutPageWith(
+          {
+            locale: checkout.locale,
+            assetBase: ASSET_BASE,
+            livemode: checkout.livemode,
+            merchant: merchantBranding(context.merchant),
+            order: orderSummary(order),
+            methods,
+            savedCards,
+            offerSaveCard: canSave,
+            payAction: context.basePath,
+            cancelAction: `${context.basePath}/cancel`,
+            ...state,
+          },
+          { nonce, csrfToken },
+        ),
       checkoutFormOrigins(checkout),
     );
   }

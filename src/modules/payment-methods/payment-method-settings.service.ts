@@ -2,6 +2,7 @@ import type { Queryable } from '../../db/client.ts';
 import { CARD_BRANDS } from '../../lib/card.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, validationError, type FieldError } from '../../lib/errors.ts';
+import type { CheckoutStatus } from '../checkouts/checkout.states.ts';
 import type { CheckoutWithOrder, Scope } from '../checkouts/checkout.types.ts';
 import { emitEvent } from '../events/event.repository.ts';
 import {
@@ -13,6 +14,7 @@ import {
   type PaymentMethodSetting,
   type PaymentMethodType,
 } from './eligibility.ts';
+import { findCheckoutForEligibility } from './checkout-payment-methods.repository.ts';
 import {
   findPaymentMethodSetting,
   insertMissingPaymentMethodSettings,
@@ -117,17 +119,24 @@ export function presentPaymentMethodSetting(setting: PaymentMethodSettingRecord)
   };
 }
 
-/** The methods one checkout may offer a shopper on `device`, and why the others are hidden. */
+/**
+ * The methods one checkout may offer a shopper on `device`, and why the others are hidden. `readWithCheckout`:
+ * the merchant's settings when the caller read them in the same statement as the checkout (saves a round
+ * trip); undefined reads them here, writing the defaults first for a merchant that has none yet.
+ */
 export async function evaluateCheckoutPaymentMethods(
   db: Queryable,
   deps: { clock: Clock },
   { checkout, order }: CheckoutWithOrder,
   device: Device,
+  readWithCheckout?: readonly PaymentMethodSetting[],
 ): Promise<EligibilityResult> {
-  const settings = await getPaymentMethodSettings(db, deps, {
-    merchantId: checkout.merchantId,
-    livemode: checkout.livemode,
-  });
+  const settings =
+    readWithCheckout ??
+    (await getPaymentMethodSettings(db, deps, {
+      merchantId: checkout.merchantId,
+      livemode: checkout.livemode,
+    }));
   return evaluatePaymentMethods(settings, {
     country: order.countryCode,
     currency: order.currency,
@@ -135,4 +144,31 @@ export async function evaluateCheckoutPaymentMethods(
     device,
     allowedMethods: checkout.paymentMethods,
   });
+}
+
+/**
+ * `GET /v1/checkouts/{id}/payment-methods`: the checkout's status and the methods it may offer on `device`,
+ * read in one statement (a second one only for a merchant whose settings are not written yet); undefined
+ * when `scope` has no such checkout.
+ */
+export async function evaluatePaymentMethodsOfCheckout(
+  db: Queryable,
+  deps: { clock: Clock },
+  scope: Scope,
+  checkoutId: string,
+  device: Device,
+): Promise<{ status: CheckoutStatus; result: EligibilityResult } | undefined> {
+  const found = await findCheckoutForEligibility(db, scope, checkoutId);
+  if (!found) return undefined;
+  const settings = found.settings ?? (await getPaymentMethodSettings(db, deps, scope));
+  return {
+    status: found.status,
+    result: evaluatePaymentMethods(settings, {
+      country: found.country,
+      currency: found.currency,
+      amount: found.amount,
+      device,
+      allowedMethods: found.allowedMethods,
+    }),
+  };
 }

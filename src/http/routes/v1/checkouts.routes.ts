@@ -23,7 +23,7 @@ import {
 } from '../../../modules/payment-methods/eligibility.ts';
 import {
   ACCEPTABLE_CARD_BRANDS,
-  evaluateCheckoutPaymentMethods,
+  evaluatePaymentMethodsOfCheckout,
 } from '../../../modules/payment-methods/payment-method-settings.service.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
@@ -221,21 +221,19 @@ export function registerCheckoutRoutes(app: KassaApp, services: Services) {
       // A client token opens its own checkout only; any other id answers like a missing one.
       if (token && token.checkoutId !== id) throw notFoundError('checkout', id);
       const scope = token ?? requireMerchant(request);
-      const checkout = await getCheckoutWithOrder(
+      const device = request.query.device ?? detectDevice(request.headers['user-agent']);
+      const evaluated = await evaluatePaymentMethodsOfCheckout(
         services.db,
+        services,
         { merchantId: scope.merchantId, livemode: scope.livemode },
         id,
+        device,
       );
-      if (checkout.checkout.status !== 'OPEN') {
-        throw invalidStateError(
-          'checkout',
-          checkout.checkout.status,
-          ['OPEN'],
-          'list the payment methods of',
-        );
+      if (!evaluated) throw notFoundError('checkout', id);
+      if (evaluated.status !== 'OPEN') {
+        throw invalidStateError('checkout', evaluated.status, ['OPEN'], 'list the payment methods of');
       }
-      const device = request.query.device ?? detectDevice(request.headers['user-agent']);
-      const result = await evaluateCheckoutPaymentMethods(services.db, services, checkout, device);
+      const { result } = evaluated;
       return {
         object: 'list' as const,
         checkout_id: id,
