@@ -175,6 +175,10 @@ export function createDatabase(options: {
         } catch {
           broken = true;
         }
+        // A table whose columns changed under a prepared statement (another process migrated) makes the
+        // server refuse it on this connection; a new connection prepares afresh. (pool.query drops a
+        // connection after any error already.)
+        if (isStalePreparedStatement(error)) broken = true;
         const sqlstate = (error as { code?: string }).code;
         if (sqlstate && RETRYABLE_SQLSTATES.has(sqlstate) && attempt < attempts) continue;
         throw translateDatabaseError(error);
@@ -190,6 +194,13 @@ export function createDatabase(options: {
     transaction,
     close: () => pool.end(),
   };
+}
+
+function isStalePreparedStatement(error: unknown): boolean {
+  return (
+    (error as { code?: unknown })?.code === '0A000' &&
+    /cached plan must not change result type/.test((error as Error).message)
+  );
 }
 
 /** Connection failures become a coded 503 so the HTTP layer answers fast with a problem document. */

@@ -165,6 +165,26 @@ describe('BEGIN sent with the first statement of a transaction', () => {
   });
 });
 
+describe('prepared statements and schema changes', () => {
+  it('drops a connection whose prepared statement went stale, so the next call prepares afresh', async () => {
+    const database = await createTestDatabase({ poolMax: 1 });
+    try {
+      await database.db.query('CREATE TABLE widened (id int)');
+      const text = 'SELECT * FROM widened';
+      await database.db.transaction((tx) => tx.query(text));
+      await database.db.query('ALTER TABLE widened ADD COLUMN note text'); // another process migrating
+      // The server refuses the stale statement once on that connection (PostgreSQL's rule for prepared
+      // statements whose result columns changed)…
+      await expect(database.db.transaction((tx) => tx.query(text))).rejects.toMatchObject({ code: '0A000' });
+      // …and the connection is replaced, not reused.
+      const after = await database.db.transaction((tx) => tx.query(text));
+      expect(after.fields.map((field) => field.name)).toEqual(['id', 'note']);
+    } finally {
+      await database.close();
+    }
+  });
+});
+
 describe('statement names (prepared statements per SQL text)', () => {
   it('gives one name per text, and none past the limit', () => {
     const nameOf = createStatementNames(2);
