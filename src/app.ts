@@ -9,7 +9,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { randomBytes } from 'node:crypto';
+import { pooledRandomHex } from './lib/random.ts';
 import type { KassaApp } from './http/http.types.ts';
 import { createResponseSealer } from './http/idempotency.ts';
 import { loggerOptions } from './http/logging.ts';
@@ -63,7 +63,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming)
         ? incoming
-        : `req_${randomBytes(12).toString('hex')}`;
+        : `req_${pooledRandomHex(12)}`;
     },
     trustProxy: services.config.environment === 'production' ? 'loopback' : false,
     routerOptions: { ignoreTrailingSlash: true },

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { pooledRandomHex } from './random.ts';
 
 /** Every id prefix in the API; the random part carries 128 bits, so an id can safely grant access. */
 export const ID_PREFIXES = [
@@ -21,7 +22,7 @@ export const ID_PREFIXES = [
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 export function newId(prefix: IdPrefix): string {
-  return `${prefix}_${randomBytes(16).toString('hex')}`;
+  return `${prefix}_${pooledRandomHex(16)}`;
 }
 
 /** A random URL-safe secret of `bytes` bytes (default 32 = 256 bits). */
