@@ -1,9 +1,12 @@
-import type { Database, Queryable } from '../db/client.ts';
-import { newId } from '../lib/ids.ts';
+import type { Queryable } from '../db/client.ts';
 import type { ClaimedDelivery } from './webhook-delivery.repository.ts';
 
 /**
- * Fan-out: each pending event becomes one delivery row per matching webhook endpoint.
+ * Fan-out: each event becomes one delivery row per matching webhook endpoint. Two paths apply one rule:
+ * - at emit time (`fanOutEmittedEventsSql`): the statement that inserts events also inserts their
+ *   deliveries and marks the events done — atomic with the business change, and no second write of the
+ *   event row (rewriting every event doubled the events heap with dead tuples, even with no endpoint);
+ * - the worker (`fanOutPendingEvents`): events still 'pending' — rows written by any other path.
  *
  * Invariant: at most one 'event' delivery per (event, endpoint) — the partial unique index
  * `webhook_deliveries_fanout_key` makes a repeated fan-out (a crashed or concurrent worker) insert nothing.
@@ -15,6 +18,24 @@ const ENDPOINT_MATCHES_EVENT = `ep.merchant_id = ev.merchant_id AND ep.livemode 
   AND CASE WHEN ev.type = 'ping' THEN ep.id = ev.data->>'webhook_endpoint_id'
            ELSE ('*' = ANY (ep.enabled_events) OR ev.type = ANY (ep.enabled_events)) END`;
 
+/**
+ * A new delivery id, made in SQL because only the database knows how many deliveries a fan-out writes:
+ * `del_` + 32 hex digits like `newId('del')`, an md5 of two random UUIDs (244 bits of pg_strong_random) so
+ * the id carries a full 128 random bits.
+ */
+const NEW_DELIVERY_ID = `'del_' || md5(gen_random_uuid()::text || gen_random_uuid()::text)`;
+
+/**
+ * The statement that follows `WITH <emitted> AS (INSERT INTO events … 'done' … RETURNING *)`: writes the
+ * deliveries of the just-inserted events, in the same statement and so the same transaction. An endpoint
+ * counts when the statement's snapshot sees it, as with the worker's fan-out at its own later moment.
+ */
+export function fanOutEmittedEventsSql(emitted: string): string {
+  return `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, livemode, origin)
+    SELECT ${NEW_DELIVERY_ID}, ev.id, ep.id, ev.merchant_id, ev.livemode, 'event'
+      FROM ${emitted} ev JOIN webhook_endpoints ep ON ${ENDPOINT_MATCHES_EVENT} AND ep.created_at <= ev.created_at`;
+}
+
 export type FanOutResult = {
   events: number;
   deliveries: number;
@@ -23,99 +44,92 @@ export type FanOutResult = {
 };
 
 /**
- * Turns up to `batchSize` pending events into delivery rows, oldest first, in one transaction: marking the
- * events done, and inserting their deliveries, commit together. The row locks taken with SKIP LOCKED are
- * the lease: other processes skip these events meanwhile, and a crash rolls everything back for the next
- * claimer. An endpoint receives events created after it was (replaying older ones is what redelivery is for).
+ * Turns up to `batchSize` pending events into delivery rows, oldest first, in ONE statement (so one round
+ * trip, and atomic without an explicit transaction): marking the events done, and inserting their
+ * deliveries, commit together. The row locks taken with SKIP LOCKED are the lease: other processes skip
+ * these events meanwhile, and a crash rolls everything back for the next claimer. An endpoint receives
+ * events created after it was (replaying older ones is what redelivery is for).
  *
  * The first `lease.count` deliveries are inserted already leased to the caller, with their first attempt
  * counted — the same state `claimDueDeliveries` would leave — which spares a claim round trip per delivery.
+ * Only those come back with their event's payload; the others are left to the claim loop.
+ *
+ * The join starts from the claimed events (a CTE, so materialised): given a list of ids instead, the planner
+ * may start from the endpoints and scan every event of the merchant. `targets` is materialised too (used
+ * twice), so each delivery id is drawn once: the id inserted is the id returned.
  */
 export async function fanOutPendingEvents(
-  db: Database,
+  db: Queryable,
   batchSize: number,
   lease: { count: number; seconds: number; token: string } = { count: 0, seconds: 0, token: '' },
 ): Promise<FanOutResult> {
-  return db.transaction(async (tx) => {
-    const { rows: events } = await tx.query<{ id: string }>(
-      // `= ANY (ARRAY(…))` keeps the plan on the primary key; `IN (subquery)` may hash-join a scan of the table.
-      `UPDATE events SET fanout_state = 'done', fanout_lease_until = NULL
+  const { rows } = await db.query<{
+    events: number;
+    deliveries: number;
+    id: string | null;
+    event_id: string;
+    event_type: string;
+    event_created_at: Date;
+    event_data_json: string;
+    endpoint_id: string;
+    url: string;
+    secret_encrypted: Buffer;
+    previous_secret_encrypted: Buffer | null;
+  }>(
+    // `= ANY (ARRAY(…))` keeps the plan on the primary key; `IN (subquery)` may hash-join a scan of the table.
+    `WITH fanned AS (
+       UPDATE events SET fanout_state = 'done', fanout_lease_until = NULL
         WHERE id = ANY (ARRAY(SELECT id FROM events
                                WHERE fanout_state = 'pending' AND (fanout_lease_until IS NULL OR fanout_lease_until < now())
                                ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED))
-        RETURNING id`,
-      [batchSize],
-    );
-    if (events.length === 0) return { events: 0, deliveries: 0, leased: [] };
-    const { rows: targets } = await tx.query<{
-      event_id: string;
-      event_type: string;
-      event_created_at: Date;
-      event_data: unknown;
-      merchant_id: string;
-      livemode: boolean;
-      endpoint_id: string;
-      url: string;
-      secret_encrypted: Buffer;
-      previous_secret_encrypted: Buffer | null;
-    }>(
-      `SELECT ev.id AS event_id, ev.type AS event_type, ev.created_at AS event_created_at, ev.data AS event_data,
-              ev.merchant_id, ev.livemode, ep.id AS endpoint_id, ep.url, ep.secret_encrypted,
+       RETURNING id, seq, type, created_at, merchant_id, livemode, data
+     ), targets AS (
+       SELECT ${NEW_DELIVERY_ID} AS id, ev.id AS event_id, ev.type AS event_type, ev.created_at AS event_created_at,
+              ev.data AS event_data, ev.merchant_id, ev.livemode, ep.id AS endpoint_id, ep.url, ep.secret_encrypted,
               CASE WHEN ep.previous_secret_expires_at > now() THEN ep.previous_secret_encrypted END
-                AS previous_secret_encrypted
-         FROM events ev JOIN webhook_endpoints ep ON ${ENDPOINT_MATCHES_EVENT} AND ep.created_at <= ev.created_at
-        WHERE ev.id = ANY ($1)
-        ORDER BY ev.seq, ep.id`,
-      [events.map((event) => event.id)],
-    );
-    if (targets.length === 0) return { events: events.length, deliveries: 0, leased: [] };
-    const ids = targets.map(() => newId('del'));
-    const leasedFlags = targets.map((_, index) => index < lease.count);
-    const { rows: inserted } = await tx.query<{ id: string; lease_token: string | null }>(
-      `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, livemode, origin,
+                AS previous_secret_encrypted,
+              row_number() OVER (ORDER BY ev.seq, ep.id) AS position
+         FROM fanned ev JOIN webhook_endpoints ep ON ${ENDPOINT_MATCHES_EVENT} AND ep.created_at <= ev.created_at
+     ), inserted AS (
+       INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, livemode, origin,
            lease_until, lease_token, attempt_count)
        SELECT id, event_id, endpoint_id, merchant_id, livemode, 'event',
-              CASE WHEN leased THEN now() + make_interval(secs => $7::float8) END,
-              CASE WHEN leased THEN $8 END,
-              CASE WHEN leased THEN 1 ELSE 0 END
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::boolean[])
-           AS t (id, event_id, endpoint_id, merchant_id, livemode, leased)
+              CASE WHEN position <= $2 THEN now() + make_interval(secs => $3::float8) END,
+              CASE WHEN position <= $2 THEN $4 END,
+              CASE WHEN position <= $2 THEN 1 ELSE 0 END
+         FROM targets
        ON CONFLICT DO NOTHING
-       RETURNING id, lease_token`,
-      [
-        ids,
-        targets.map((t) => t.event_id),
-        targets.map((t) => t.endpoint_id),
-        targets.map((t) => t.merchant_id),
-        targets.map((t) => t.livemode),
-        leasedFlags,
-        lease.seconds,
-        lease.token,
-      ],
-    );
-    const insertedLeased = new Set(inserted.filter((row) => row.lease_token !== null).map((row) => row.id));
-    const leased: ClaimedDelivery[] = [];
-    targets.forEach((target, index) => {
-      const id = ids[index]!;
-      if (!insertedLeased.has(id)) return;
-      leased.push({
-        id,
-        leaseToken: lease.token,
-        attemptNumber: 1,
-        eventId: target.event_id,
-        eventType: target.event_type,
-        eventCreatedAt: target.event_created_at,
-        eventData: target.event_data,
-        endpointId: target.endpoint_id,
-        url: target.url,
-        endpointActive: true,
-        secretsEncrypted: target.previous_secret_encrypted
-          ? [target.secret_encrypted, target.previous_secret_encrypted]
-          : [target.secret_encrypted],
-      });
-    });
-    return { events: events.length, deliveries: inserted.length, leased };
-  });
+       RETURNING id
+     )
+     SELECT counts.events, counts.deliveries, leased.*
+       FROM (SELECT (SELECT count(*) FROM fanned)::int AS events, (SELECT count(*) FROM inserted)::int AS deliveries) counts
+       LEFT JOIN (
+         SELECT t.id, t.event_id, t.event_type, t.event_created_at, t.event_data::text AS event_data_json, t.endpoint_id, t.url,
+                t.secret_encrypted, t.previous_secret_encrypted, t.position
+           FROM targets t WHERE t.position <= $2 AND t.id IN (SELECT id FROM inserted)
+       ) leased ON true
+      ORDER BY leased.position`,
+    [batchSize, lease.count, lease.seconds, lease.token],
+  );
+  const counts = rows[0] ?? { events: 0, deliveries: 0 };
+  const leased: ClaimedDelivery[] = rows
+    .filter((row) => row.id !== null)
+    .map((row) => ({
+      id: row.id!,
+      leaseToken: lease.token,
+      attemptNumber: 1,
+      eventId: row.event_id,
+      eventType: row.event_type,
+      eventCreatedAt: row.event_created_at,
+      eventDataJson: row.event_data_json,
+      endpointId: row.endpoint_id,
+      url: row.url,
+      endpointActive: true,
+      secretsEncrypted: row.previous_secret_encrypted
+        ? [row.secret_encrypted, row.previous_secret_encrypted]
+        : [row.secret_encrypted],
+    }));
+  return { events: counts.events, deliveries: counts.deliveries, leased };
 }
 
 /** The ids of the enabled endpoints an event goes to, whatever their age (for redelivery). */

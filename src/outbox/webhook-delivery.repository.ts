@@ -40,7 +40,11 @@ export type ClaimedDelivery = {
   eventId: string;
   eventType: string;
   eventCreatedAt: Date;
-  eventData: unknown;
+  /**
+   * The event's `data` as the JSON text PostgreSQL prints for the jsonb: spliced into the body as is, which
+   * spares parsing ~1.5 KB of JSON into objects and serialising it again for every attempt.
+   */
+  eventDataJson: string;
   endpointId: string;
   url: string;
   /** False when the endpoint was disabled or deleted since the delivery was written: cancel, don't send. */
@@ -64,7 +68,7 @@ export async function claimDueDeliveries(
     event_id: string;
     event_type: string;
     event_created_at: Date;
-    event_data: unknown;
+    event_data_json: string;
     endpoint_id: string;
     url: string;
     endpoint_active: boolean;
@@ -84,7 +88,7 @@ export async function claimDueDeliveries(
                FOR UPDATE SKIP LOCKED))
         AND ev.id = d.event_id AND ep.id = d.endpoint_id
      RETURNING d.id, d.attempt_count, d.event_id, ev.type AS event_type, ev.created_at AS event_created_at,
-               ev.data AS event_data, d.endpoint_id, ep.url,
+               ev.data::text AS event_data_json, d.endpoint_id, ep.url,
                (ep.status = 'enabled' AND ep.deleted_at IS NULL) AS endpoint_active, ep.secret_encrypted,
                CASE WHEN ep.previous_secret_expires_at > now() THEN ep.previous_secret_encrypted END
                  AS previous_secret_encrypted`,
@@ -97,7 +101,7 @@ export async function claimDueDeliveries(
     eventId: row.event_id,
     eventType: row.event_type,
     eventCreatedAt: row.event_created_at,
-    eventData: row.event_data,
+    eventDataJson: row.event_data_json,
     endpointId: row.endpoint_id,
     url: row.url,
     endpointActive: row.endpoint_active,

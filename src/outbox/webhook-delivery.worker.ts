@@ -15,7 +15,7 @@ import {
   type AttemptRecord,
   type ClaimedDelivery,
 } from './webhook-delivery.repository.ts';
-import { buildWebhookHeaders, buildWebhookPayload } from './webhook-signer.ts';
+import { buildWebhookHeaders, buildWebhookPayloadFromJson } from './webhook-signer.ts';
 
 /**
  * The webhook delivery worker of one gateway process. Three loops share a queue of leased deliveries:
@@ -262,10 +262,10 @@ export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOption
     claimed: ClaimedDelivery,
     attemptedAt: Date,
   ): Promise<{ observation: AttemptObservation; excerpt: string | null; truncated: boolean }> {
-    const payload = buildWebhookPayload({
+    const payload = buildWebhookPayloadFromJson({
       type: claimed.eventType,
       createdAt: claimed.eventCreatedAt,
-      data: claimed.eventData,
+      dataJson: claimed.eventDataJson,
     });
     let headers: Record<string, string>;
     try {

@@ -1,20 +1,43 @@
 import type { Queryable } from '../../db/client.ts';
 import { cursorCondition } from '../../http/pagination.ts';
 import { newId } from '../../lib/ids.ts';
+import { fanOutEmittedEventsSql } from '../../outbox/fan-out.repository.ts';
 import type { NewEvent, StoredEvent } from './event.types.ts';
 
 /**
  * Writes an event row. MUST be called with the transaction that makes the change it describes — that is
- * what makes the outbox transactional: the event exists if and only if the change committed.
+ * what makes the outbox transactional: the event exists if and only if the change committed. The same
+ * statement fans the event out (its webhook deliveries), so both commit or roll back with the change;
+ * ring the outbox signal after the commit when the deliveries should start at once.
  */
 export async function emitEvent(tx: Queryable, event: NewEvent): Promise<{ id: string }> {
   const [emitted] = await emitEvents(tx, [event]);
   return emitted!;
 }
 
-const EVENT_COLUMNS = 10;
+/**
+ * The columns `emitEvents` writes, in the order of its values, with each placeholder's type: inside a WITH,
+ * PostgreSQL does not infer the types of placeholders from the target columns.
+ */
+const EVENT_COLUMN_TYPES = {
+  id: 'text',
+  merchant_id: 'text',
+  livemode: 'boolean',
+  type: 'text',
+  object_id: 'text',
+  object_version: 'integer',
+  order_id: 'text',
+  checkout_id: 'text',
+  payment_id: 'text',
+  data: 'jsonb',
+} as const;
+const EVENT_COLUMNS = Object.keys(EVENT_COLUMN_TYPES);
+const EVENT_PLACEHOLDER_TYPES = Object.values(EVENT_COLUMN_TYPES);
 
-/** Several events of one change in a single statement (one round trip), in the order given. */
+/**
+ * Several events of one change in a single statement (one round trip), in the order given, already fanned
+ * out (`fanOutEmittedEventsSql`), so the outbox worker never has to rewrite them.
+ */
 export async function emitEvents(tx: Queryable, events: NewEvent[]): Promise<{ id: string }[]> {
   const ids = events.map(() => newId('evt'));
   const values: unknown[] = [];
@@ -31,13 +54,17 @@ export async function emitEvents(tx: Queryable, events: NewEvent[]): Promise<{ i
       event.paymentId ?? null,
       JSON.stringify(event.data),
     );
-    const base = index * EVENT_COLUMNS;
-    return `(${Array.from({ length: EVENT_COLUMNS }, (_, column) => `$${base + column + 1}`).join(', ')})`;
+    const base = index * EVENT_COLUMNS.length;
+    return `(${EVENT_PLACEHOLDER_TYPES.map((type, column) => `$${base + column + 1}::${type}`).join(', ')}, 'done')`;
   });
   if (tuples.length === 0) return [];
   await tx.query(
-    `INSERT INTO events (id, merchant_id, livemode, type, object_id, object_version, order_id, checkout_id, payment_id, data)
-     VALUES ${tuples.join(', ')}`,
+    `WITH emitted AS (
+       INSERT INTO events (${EVENT_COLUMNS.join(', ')}, fanout_state)
+       VALUES ${tuples.join(', ')}
+       RETURNING id, merchant_id, livemode, type, data, created_at
+     )
+     ${fanOutEmittedEventsSql('emitted')}`,
     values,
   );
   return ids.map((id) => ({ id }));

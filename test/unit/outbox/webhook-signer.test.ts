@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildWebhookHeaders,
   buildWebhookPayload,
+  buildWebhookPayloadFromJson,
   generateWebhookSecret,
 } from '../../../src/outbox/webhook-signer.ts';
 
@@ -89,5 +90,32 @@ describe('signed webhooks', () => {
     const stale = new Date(Date.now() - 10 * 60_000);
     const headers = buildWebhookHeaders({ webhookId: 'evt_1', timestamp: stale, payload, secrets: [secret] });
     expect(() => new Webhook(secret).verify(payload, headers)).toThrow(/too old/);
+  });
+});
+
+describe('payloads around JSON text (how the delivery worker builds them)', () => {
+  it('match the compact body for compact data', () => {
+    expect(buildWebhookPayloadFromJson({ ...event, dataJson: JSON.stringify(event.data) })).toBe(
+      JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data: event.data }),
+    );
+  });
+
+  it('carry data as PostgreSQL prints jsonb (spaces, escapes, unicode), and verify', () => {
+    const dataJson =
+      '{"note": "a \\"quoted\\" line\\nbreak", "name": "Zoë", "amount": 1050, "items": [1, 2]}';
+    const payload = buildWebhookPayloadFromJson({ ...event, dataJson });
+    expect(JSON.parse(payload)).toEqual({
+      type: 'payment.succeeded',
+      timestamp: '2025-03-01T12:00:00.123Z',
+      data: { note: 'a "quoted" line\nbreak', name: 'Zoë', amount: 1050, items: [1, 2] },
+    });
+    const secret = generateWebhookSecret();
+    const headers = buildWebhookHeaders({
+      webhookId: 'evt_2',
+      timestamp: new Date(),
+      payload,
+      secrets: [secret],
+    });
+    expect(new Webhook(secret).verify(payload, headers)).toEqual(JSON.parse(payload));
   });
 });
