@@ -86,6 +86,23 @@ export type AuthorizeResult =
   | { status: 'requires_action'; connectorReference: string; action: ConnectorAction };
 
 /**
+ * A sale: authorize and, when the processor approves at once, capture the whole amount in the same call.
+ * `idempotencyKey` is the authorization's key (a sale and an `authorize` with the same key are the same
+ * request: either one retried answers the first one's result); `captureIdempotencyKey` is the key of the
+ * capture the sale makes, so a later `capture` with that key answers the sale's capture instead of making
+ * another (a caller unsure whether the sale captured may always capture with it).
+ */
+export type SaleRequest = AuthorizeRequest & { captureIdempotencyKey: string };
+
+/**
+ * The outcome of a sale: `captured` (authorized and captured in full; `operationReference` is the capture's),
+ * or, when the processor cannot decide at once (3-D Secure, wallet, pending) or refuses, what `authorize`
+ * would answer — the caller then captures after the authorization as it would without a sale.
+ */
+export type SaleResult =
+  { status: 'captured'; connectorReference: string; operationReference: string } | AuthorizeResult;
+
+/**
  * The processor's current view of one authorization, for the flow to learn the outcome when the shopper
  * returns from an action, and for a worker to reconcile a payment whose notification never arrived.
  */
@@ -172,6 +189,12 @@ export type Connector = {
   readonly id: string;
   readonly capabilities: ConnectorCapabilities;
   authorize(request: AuthorizeRequest): Promise<AuthorizeResult>;
+  /**
+   * Authorize and capture in one processor call, for automatic capture (one round trip instead of two). A
+   * sale that captured reports `authorized` with `capturedAmount` = amount through `getPaymentStatus` and
+   * `lookupPayment`, which is how recovery recognises it.
+   */
+  sale(request: SaleRequest): Promise<SaleResult>;
   getPaymentStatus(request: { connectorReference: string }): Promise<ConnectorPaymentStatus>;
   /**
    * The processor's authorization for Kassa's payment id, or null when the processor never received one.

@@ -149,6 +149,106 @@ export function describeConnectorConformance(
       expect(await fixture.countAuthorizations(request.paymentId)).toBe(1);
     });
 
+    it('sells an approvable payment: authorised and captured in one call, once per key', async () => {
+      const request = { ...authorizeRequest({ amount: 7_000 }), captureIdempotencyKey: key() };
+      const result = await fixture.connector.sale(request);
+      expect(result.status).toBe('captured');
+      if (result.status !== 'captured') return;
+      expect(await fixture.connector.sale({ ...request })).toEqual(result);
+      const concurrent = { ...authorizeRequest(), captureIdempotencyKey: key() };
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => fixture.connector.sale({ ...concurrent })),
+      );
+      expect(new Set(results.map((sold) => sold.connectorReference)).size).toBe(1);
+      expect(await fixture.countAuthorizations(request.paymentId)).toBe(1);
+      expect(await fixture.countAuthorizations(concurrent.paymentId)).toBe(1);
+
+      // Recovery recognises a sale by what it captured.
+      const expected = { status: 'authorized', amount: 7_000, capturedAmount: 7_000, refundedAmount: 0 };
+      expect(
+        await fixture.connector.getPaymentStatus({ connectorReference: result.connectorReference }),
+      ).toMatchObject(expected);
+      expect(await fixture.connector.lookupPayment({ paymentId: request.paymentId })).toMatchObject({
+        ...expected,
+        connectorReference: result.connectorReference,
+      });
+      // A capture with the sale's capture key answers the sale's capture; no other capture fits.
+      const capture = {
+        connectorReference: result.connectorReference,
+        amount: 7_000,
+        currency: fixture.currency,
+      };
+      expect(
+        await fixture.connector.capture({ ...capture, idempotencyKey: request.captureIdempotencyKey }),
+      ).toEqual({
+        status: 'succeeded',
+        connectorReference: result.connectorReference,
+        operationReference: result.operationReference,
+      });
+      expect(await fixture.connector.capture({ ...capture, amount: 1, idempotencyKey: key() })).toMatchObject(
+        {
+          status: 'failed',
+          failureCode: 'amount_exceeds_authorized',
+        },
+      );
+      expect(await fixture.connector.refund({ ...capture, idempotencyKey: key() })).toMatchObject({
+        status: 'succeeded',
+      });
+    });
+
+    it('answers a sale it cannot decide at once as authorize would, capturing nothing', async () => {
+      const declined = await fixture.connector.sale({
+        ...authorizeRequest({ method: fixture.inputs.declined }),
+        captureIdempotencyKey: key(),
+      });
+      expect(declined.status).toBe('declined');
+      const status = await fixture.connector.getPaymentStatus({
+        connectorReference: declined.connectorReference,
+      });
+      expect(status.capturedAmount).toBe(0);
+
+      const request = {
+        ...authorizeRequest({ method: fixture.inputs.pending }),
+        captureIdempotencyKey: key(),
+      };
+      const pending = await fixture.connector.sale(request);
+      expect(pending.status).toBe('pending');
+      await fixture.settlePending(pending.connectorReference, 'authorized');
+      expect(
+        await fixture.connector.getPaymentStatus({ connectorReference: pending.connectorReference }),
+      ).toMatchObject({ status: 'authorized', capturedAmount: 0 });
+      // The caller then captures as usual, and may use the sale's capture key for it.
+      const capture = {
+        idempotencyKey: request.captureIdempotencyKey,
+        connectorReference: pending.connectorReference,
+        amount: request.amount,
+        currency: fixture.currency,
+      };
+      const captured = await fixture.connector.capture(capture);
+      expect(captured.status).toBe('succeeded');
+      expect(await fixture.connector.capture({ ...capture })).toEqual(captured);
+    });
+
+    it('treats a sale and an authorization with the same key as one request', async () => {
+      const request = authorizeRequest();
+      const authorization = await fixture.connector.authorize(request);
+      const sold = await fixture.connector.sale({ ...request, captureIdempotencyKey: key() });
+      expect(sold).toEqual(authorization);
+      expect(
+        await fixture.connector.getPaymentStatus({ connectorReference: authorization.connectorReference }),
+      ).toMatchObject({ status: 'authorized', capturedAmount: 0 });
+
+      const sale = { ...authorizeRequest(), captureIdempotencyKey: key() };
+      const first = await fixture.connector.sale(sale);
+      expect(first.status).toBe('captured');
+      const { captureIdempotencyKey: _unused, ...asAuthorization } = sale;
+      expect(await fixture.connector.authorize(asAuthorization)).toEqual({
+        status: 'authorized',
+        connectorReference: first.connectorReference,
+      });
+      expect(await fixture.countAuthorizations(sale.paymentId)).toBe(1);
+    });
+
     it('captures up to the authorised amount and refuses more', async () => {
       const reference = await authorized(10_000);
       const tooMuch = await fixture.connector.capture({

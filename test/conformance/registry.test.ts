@@ -24,6 +24,7 @@ function liveProcessor(id: string): Connector {
       partialRefund: true,
     },
     authorize: unused,
+    sale: unused,
     getPaymentStatus: unused,
     lookupPayment: unused,
     capture: unused,

@@ -16,6 +16,8 @@ import {
   type OperationFailureCode,
   type OperationResult,
   type RefundRequest,
+  type SaleRequest,
+  type SaleResult,
   type VoidRequest,
 } from '../connector.ts';
 import {
@@ -36,6 +38,7 @@ import {
   sumSettledAmounts,
   toAmount,
   updatePaymentStatus,
+  type NewOperation,
   type NewPayment,
   type NotificationRow,
   type OperationFilter,
@@ -57,9 +60,10 @@ export type { SandboxDatabase } from './sandbox.ledger.ts';
  * compare Kassa's objects with what the "bank" actually did. Test mode only.
  *
  * Design notes:
- * - Every money-moving request runs in one ledger transaction that first takes an advisory lock on its
- *   idempotency key, then (capture / void / refund) a row lock on the authorization. So the same key never
- *   acts twice, and parallel captures or refunds can never exceed the authorised / captured amount.
+ * - An authorization (or a sale: the authorization and its capture) is one statement whose unique key on
+ *   the idempotency key decides; capture / void / refund run in one ledger transaction that first takes an
+ *   advisory lock on the key, then a row lock on the authorization. So the same key never acts twice, and
+ *   parallel captures or refunds can never exceed the authorised / captured amount.
  * - The answer is recorded with the operation. A replay (same key, same request) returns it unchanged, even
  *   if the payment has moved on since; a key reused for a different request is `invalid_request`.
  * - Simulated faults happen either before the ledger is touched (`failEveryNth`: nothing happened, safe to
@@ -186,7 +190,7 @@ export type SandboxConnector = Connector & {
 };
 
 type StoredErrorResult = { error: { code: 'processor_error'; message: string } };
-type AuthorizeOutcome = AuthorizeResult | StoredErrorResult;
+type AuthorizeOutcome = SaleResult | StoredErrorResult;
 
 const REFERENCE_PATTERN = /^sbx_[0-9a-f]{32}$/;
 
@@ -201,6 +205,16 @@ function sleep(ms: number): Promise<void> {
 /** A digest of the request fields that identify it, without the card number or CVC. */
 function hashRequest(parts: unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+/** A capture's request digest; a sale's capture is stored under it, so a later identical capture replays it. */
+function captureRequestHash(reference: string, amount: number | null, currency: string | null): string {
+  return hashRequest(['capture', reference, amount, currency]);
+}
+
+/** What the authorization part of a (sale) result was: a sale that captured was authorized. */
+function authorizationStatusOf(result: SaleResult): AuthorizeResult['status'] {
+  return result.status === 'captured' ? 'authorized' : result.status;
 }
 
 export function createSandboxConnector(options: SandboxConnectorOptions): SandboxConnector {
@@ -458,11 +472,23 @@ export function createSandboxConnector(options: SandboxConnectorOptions): Sandbo
     };
   }
 
-  async function authorize(request: AuthorizeRequest): Promise<AuthorizeResult> {
+  /**
+   * An authorization, and for a sale (`captureKey` given) its capture when the card is approved at once: the
+   * authorize operation (under the request's key), the payment row and the capture operation (under the
+   * capture key, answering exactly what `capture` with that key would) are one statement. A sale and an
+   * authorization with the same key are the same request (same hash): a retry of either replays the first.
+   */
+  async function authorizeOrSell(request: AuthorizeRequest, captureKey: string | null): Promise<SaleResult> {
     if (request.livemode) {
       throw fail('invalid_request', 'The sandbox acquirer serves test mode only and never moves real money');
     }
     assertKey(request.idempotencyKey);
+    if (captureKey !== null) {
+      assertKey(captureKey);
+      if (captureKey === request.idempotencyKey) {
+        throw fail('invalid_request', 'A sale needs a capture key of its own');
+      }
+    }
     assertMoney(request.amount, request.currency);
     if (!request.paymentId) throw fail('invalid_request', 'A payment id is required');
     if (!/^https?:\/\//i.test(request.returnUrl ?? '') || !URL.canParse(request.returnUrl)) {
@@ -500,6 +526,7 @@ export function createSandboxConnector(options: SandboxConnectorOptions): Sandbo
       };
       let result: AuthorizeOutcome;
       let payment: NewPayment | null = null;
+      let capture: NewOperation | null = null;
       if (decision.kind === 'processor_error') {
         result = {
           error: { code: 'processor_error', message: 'The sandbox acquirer failed to process the payment' },
@@ -548,17 +575,43 @@ export function createSandboxConnector(options: SandboxConnectorOptions): Sandbo
           finalise_at: finaliseAt,
           created_at: now,
         };
+        if (captureKey !== null && result.status === 'authorized') {
+          const operationReference = newReference('sbxop');
+          const captured: OperationResult = {
+            status: 'succeeded',
+            connectorReference: reference,
+            operationReference,
+          };
+          capture = {
+            id: operationReference,
+            idempotencyKey: captureKey,
+            // What `capture` hashes: a capture retried with this key replays this one.
+            requestHash: captureRequestHash(reference, request.amount, request.currency),
+            kind: 'capture',
+            paymentReference: reference,
+            paymentId: request.paymentId,
+            amount: request.amount,
+            currency: request.currency,
+            outcome: captured.status,
+            failureCode: null,
+            result: captured,
+            createdAt: now,
+          };
+          result = { status: 'captured', connectorReference: reference, operationReference };
+        }
       }
       const recorded = await insertAuthorization(
         db,
         {
           ...operation,
           paymentReference: payment?.reference ?? null,
-          outcome: 'error' in result ? 'processor_error' : result.status,
+          // The authorization's own outcome; a sale's capture is the operation next to it.
+          outcome: 'error' in result ? 'processor_error' : authorizationStatusOf(result),
           failureCode: 'status' in result && result.status === 'declined' ? result.declineCode : null,
           result,
         },
         payment,
+        capture,
       );
       if (recorded) return result;
       // The key was used before (a retry, or a concurrent twin that committed first): its stored answer.
@@ -570,6 +623,19 @@ export function createSandboxConnector(options: SandboxConnectorOptions): Sandbo
 
     if ('error' in outcome) throw fail('processor_error', outcome.error.message);
     return outcome;
+  }
+
+  async function authorize(request: AuthorizeRequest): Promise<AuthorizeResult> {
+    const result = await authorizeOrSell(request, null);
+    // A replayed sale that captured: as an authorization it is `authorized` (its capture stands under the
+    // sale's capture key, which a `capture` with that key replays).
+    return result.status === 'captured'
+      ? { status: 'authorized', connectorReference: result.connectorReference }
+      : result;
+  }
+
+  function sale(request: SaleRequest): Promise<SaleResult> {
+    return authorizeOrSell(request, request.captureIdempotencyKey ?? '');
   }
 
   /**
@@ -589,12 +655,10 @@ export function createSandboxConnector(options: SandboxConnectorOptions): Sandbo
     if (request.amount !== undefined || request.currency !== undefined) {
       assertMoney(request.amount ?? NaN, request.currency ?? '');
     }
-    const requestHash = hashRequest([
-      kind,
-      request.connectorReference,
-      request.amount ?? null,
-      request.currency ?? null,
-    ]);
+    const requestHash =
+      kind === 'capture'
+        ? captureRequestHash(request.connectorReference, request.amount ?? null, request.currency ?? null)
+        : hashRequest([kind, request.connectorReference, request.amount ?? null, request.currency ?? null]);
 
     return withFaults(() =>
       inTransaction(async (tx) => {
@@ -716,6 +780,7 @@ export function createSandboxConnector(options: SandboxConnectorOptions): Sandbo
       partialRefund: true,
     },
     authorize,
+    sale,
     getPaymentStatus,
     lookupPayment,
     capture,

@@ -136,17 +136,36 @@ export async function insertOperation(tx: Queryable, op: NewOperation): Promise<
 
 export type NewPayment = Omit<PaymentRow, 'amount' | 'updated_at'> & { amount: number };
 
+const OPERATION_COLUMN_TYPES = [
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'bigint',
+  'text',
+  'text',
+  'text',
+  'jsonb',
+  'timestamptz',
+];
+
 /**
  * An authorization in one statement, without a transaction: the operation row is inserted first and the
  * unique index on its idempotency key decides — a concurrent request with the same key waits for the first
  * to commit and then inserts nothing; the payment row (when there is one) is inserted only together with
  * its operation. False when the key was taken: the caller replays the stored operation. (The operation's
  * foreign key to the payment is checked at the end of the statement, when both rows exist.)
+ *
+ * A sale passes its `capture` operation too, written only together with the authorization (under its own
+ * key), so an approved sale is authorized and captured in the same statement or not at all.
  */
 export async function insertAuthorization(
   db: Queryable,
   operation: NewOperation,
   payment: NewPayment | null,
+  capture: NewOperation | null = null,
 ): Promise<boolean> {
   const values: unknown[] = [
     operation.id,
@@ -187,6 +206,31 @@ export async function insertAuthorization(
               $22::text, $23::text, $24::timestamptz, $25::timestamptz, $25::timestamptz
          FROM operation)`;
   }
+  let insertCapture = '';
+  if (capture) {
+    const first = values.length + 1;
+    values.push(
+      capture.id,
+      capture.idempotencyKey,
+      capture.requestHash,
+      capture.kind,
+      capture.paymentReference,
+      capture.paymentId,
+      capture.amount,
+      capture.currency,
+      capture.outcome,
+      capture.failureCode,
+      JSON.stringify(capture.result),
+      capture.createdAt,
+    );
+    // Typed: in an INSERT … SELECT PostgreSQL does not infer the placeholders' types from the columns.
+    const placeholders = OPERATION_COLUMN_TYPES.map((type, index) => `$${first + index}::${type}`);
+    insertCapture = `, capture AS (
+       INSERT INTO sandbox_acquirer_operations
+         (id, idempotency_key, request_hash, kind, payment_reference, payment_id, amount, currency, outcome,
+          failure_code, result, created_at)
+       SELECT ${placeholders.join(', ')} FROM operation)`;
+  }
   const { rows } = await db.query<{ inserted: boolean }>(
     `WITH operation AS (
        INSERT INTO sandbox_acquirer_operations
@@ -194,7 +238,7 @@ export async function insertAuthorization(
           failure_code, result, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT (idempotency_key) DO NOTHING
-       RETURNING id)${insertPayment}
+       RETURNING id)${insertPayment}${insertCapture}
      SELECT EXISTS (SELECT 1 FROM operation) AS inserted`,
     values,
   );

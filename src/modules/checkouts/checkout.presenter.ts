@@ -46,3 +46,17 @@ export function presentCheckout(
     order: presentOrder(order),
   };
 }
+
+/**
+ * `resource` (a `presentCheckout` without token) with the just-created session's client token, in the place
+ * `presentCheckout(…, clientToken)` gives it — so creation presents the session once for its event and its
+ * response alike.
+ */
+export function withClientToken(resource: CheckoutResource, clientToken: string): CheckoutResource {
+  const answer: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(resource)) {
+    answer[name] = value;
+    if (name === 'checkout_redirect_url') answer.client_token = clientToken;
+  }
+  return answer as CheckoutResource;
+}

@@ -4,6 +4,8 @@ import type { CallbackUrls } from '../merchants/merchant.types.ts';
 import type { Metadata } from '../orders/order.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { CheckoutStatus, ClosedCheckoutStatus } from './checkout.states.ts';
+import { eventEmissionSql } from '../events/event.repository.ts';
+import type { NewEvent } from '../events/event.types.ts';
 import { newOrderRecord, orderInsertSql, type NewOrder } from '../orders/order.repository.ts';
 import type { CaptureMode, Checkout, CheckoutWithOrder, Scope } from './checkout.types.ts';
 
@@ -80,25 +82,28 @@ export type NewCheckout = {
 };
 
 /**
- * Inserts a new session and its order in ONE statement (a round trip is the dearest part of creating a
- * checkout) and returns both as they now stand in the database. Nothing is read back: every value is either
- * given or a column default, and `newCheckoutRecord` / `newOrderRecord` mirror those defaults next to their
- * INSERTs (a test compares the creation response with a later GET).
+ * Inserts a new session, its order and the events of their creation (fanned out to webhook endpoints) in
+ * ONE statement: a round trip is the dearest part of creating a checkout. Nothing is read back — every value
+ * is given or a column default — so the caller presents `newCheckoutWithOrder(…)`, the same rows, for its
+ * events and its answer (a test compares the creation response with a later GET).
  */
 export async function insertCheckoutWithOrder(
   tx: Queryable,
   scope: Scope,
   checkout: NewCheckout,
   order: NewOrder,
-): Promise<CheckoutWithOrder> {
+  events: NewEvent[],
+): Promise<void> {
   const orderInsert = orderInsertSql(15);
+  const orderValues = orderInsert.values(scope, order);
+  const emission = eventEmissionSql(events, 15 + orderValues.length);
   await tx.query(
     `WITH checkout AS (
        INSERT INTO checkouts (id, merchant_id, livemode, status, completed_redirect_url, canceled_redirect_url,
          callbacks, capture, allow_save_payment_methods, locale, payment_methods, metadata, client_token_sha256,
          expires_at, created_at, updated_at)
        VALUES ($1, $2, $3, 'OPEN', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
-     ), new_order AS (${orderInsert.sql})
+     ), new_order AS (${orderInsert.sql}), ${emission.ctes}
      SELECT 1`,
     [
       checkout.id,
@@ -115,9 +120,18 @@ export async function insertCheckoutWithOrder(
       checkout.clientTokenSha256,
       checkout.expiresAt,
       checkout.now,
-      ...orderInsert.values(scope, order),
+      ...orderValues,
+      ...emission.values,
     ],
   );
+}
+
+/** The rows `insertCheckoutWithOrder` writes, as `findCheckoutWithOrder` would read them back. */
+export function newCheckoutWithOrder(
+  scope: Scope,
+  checkout: NewCheckout,
+  order: NewOrder,
+): CheckoutWithOrder {
   return {
     checkout: newCheckoutRecord(scope, checkout),
     order: newOrderRecord(scope, order, { expiresAt: checkout.expiresAt, locale: checkout.locale }),

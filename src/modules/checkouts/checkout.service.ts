@@ -25,11 +25,12 @@ import {
   closeCheckoutRow,
   findCheckout,
   insertCheckoutWithOrder,
+  newCheckoutWithOrder,
   listCheckouts,
   touchCheckout,
   type CheckoutListFilters,
 } from './checkout.repository.ts';
-import type { CreateCheckoutRequest } from './checkout.schemas.ts';
+import type { CheckoutResource, CreateCheckoutRequest } from './checkout.schemas.ts';
 import { checkoutEventType, checkoutStateMachine, type ClosedCheckoutStatus } from './checkout.states.ts';
 import { newClientToken } from './checkout.tokens.ts';
 import type { Checkout, CheckoutWithOrder, Scope } from './checkout.types.ts';
@@ -83,7 +84,7 @@ export async function createCheckout(
   deps: CheckoutServiceDeps,
   scope: Scope,
   request: CreateCheckoutRequest,
-): Promise<{ checkout: CheckoutWithOrder; clientToken: string }> {
+): Promise<{ checkout: CheckoutWithOrder; clientToken: string; resource: CheckoutResource }> {
   const merchant = await deps.merchants.find(tx, scope.merchantId);
   if (!merchant) throw notFoundError('merchant', scope.merchantId);
 
@@ -106,30 +107,30 @@ export async function createCheckout(
     ? await upsertCustomer(tx, scope, request.order.customer, now)
     : null;
   const checkoutId = newId('chk');
-  const created = await insertCheckoutWithOrder(
-    tx,
-    scope,
-    {
-      id: checkoutId,
-      completedRedirectUrl: request.completed_redirect_url,
-      canceledRedirectUrl: request.canceled_redirect_url,
-      callbacks,
-      capture: request.capture ?? merchant.defaultCapture,
-      allowSavePaymentMethods: request.allow_save_payment_methods,
-      locale: request.locale ?? merchant.defaultLocale,
-      paymentMethods: request.payment_methods ?? null,
-      metadata: request.metadata,
-      clientTokenSha256: digest,
-      expiresAt: addSeconds(now, request.expires_in_seconds ?? merchant.defaultSessionLifetimeSeconds),
-      now,
-    },
-    { id: newId('ord'), checkoutId, input: request.order, customer, now },
-  );
-  await emitEvents(tx, [
-    checkoutEvent(deps, created, 'checkout.created'),
-    orderEvent(created.order, 'order.created'),
+  const newCheckout = {
+    id: checkoutId,
+    completedRedirectUrl: request.completed_redirect_url,
+    canceledRedirectUrl: request.canceled_redirect_url,
+    callbacks,
+    capture: request.capture ?? merchant.defaultCapture,
+    allowSavePaymentMethods: request.allow_save_payment_methods,
+    locale: request.locale ?? merchant.defaultLocale,
+    paymentMethods: request.payment_methods ?? null,
+    metadata: request.metadata,
+    clientTokenSha256: digest,
+    expiresAt: addSeconds(now, request.expires_in_seconds ?? merchant.defaultSessionLifetimeSeconds),
+    now,
+  };
+  const newOrder = { id: newId('ord'), checkoutId, input: request.order, customer, now };
+  // Presented once, before the write (nothing is read back): the checkout's event carries it, the order's
+  // event its order, and the response adds the client token.
+  const created = newCheckoutWithOrder(scope, newCheckout, newOrder);
+  const resource = presentCheckout(created, deps);
+  await insertCheckoutWithOrder(tx, scope, newCheckout, newOrder, [
+    checkoutEvent(deps, created, 'checkout.created', resource),
+    orderEvent(created.order, 'order.created', resource.order),
   ]);
-  return { checkout: created, clientToken: token };
+  return { checkout: created, clientToken: token, resource };
 }
 
 export async function findCheckoutWithOrder(
@@ -237,6 +238,32 @@ export async function closeCheckout(
 ): Promise<CheckoutWithOrder> {
   const current = await findCheckoutWithOrder(tx, scope, checkoutId, { forUpdate: true });
   if (!current) throw notFoundError('checkout', checkoutId);
+  return closeLockedCheckout(tx, deps, scope, current, status, options);
+}
+
+/** What closing needs to know of a session its caller has locked and read, with its order. */
+export type LockedSession = {
+  checkout: Pick<Checkout, 'id' | 'status' | 'activePaymentId'>;
+  order: Order;
+};
+
+/**
+ * `closeCheckout` for a caller that already holds the session's row lock and its order (the payment flow's
+ * settle locks the session with the payment and has just moved the order), so neither is read again.
+ *
+ * `pendingEvents`: the caller's events not yet emitted, in order. When given, the close appends its own
+ * events to it for the caller to emit with the rest (one statement for all); should a payment link have to
+ * emit its event here, the list is emitted (and emptied) first, so the order of events stays that of the
+ * changes. Without it, the close emits its events itself.
+ */
+export async function closeLockedCheckout(
+  tx: Queryable,
+  deps: CheckoutServiceDeps,
+  scope: Scope,
+  current: LockedSession,
+  status: ClosedCheckoutStatus,
+  options: { action: string; refuseWhilePaymentActive?: boolean; pendingEvents?: NewEvent[] },
+): Promise<CheckoutWithOrder> {
   checkoutStateMachine.assertTransition(current.checkout.status, status, options.action);
   if ((options.refuseWhilePaymentActive ?? true) && current.checkout.activePaymentId !== null) {
     throw new AppError(
@@ -244,7 +271,7 @@ export async function closeCheckout(
       `A payment (${current.checkout.activePaymentId}) is in progress for this checkout; try again when it has finished`,
     );
   }
-  return applyClose(tx, deps, scope, current, status);
+  return applyClose(tx, deps, scope, current, status, options.pendingEvents);
 }
 
 /** The change itself, for a session already locked and checked. */
@@ -252,8 +279,9 @@ async function applyClose(
   tx: Queryable,
   deps: CheckoutServiceDeps,
   scope: Scope,
-  current: CheckoutWithOrder,
+  current: LockedSession,
   status: ClosedCheckoutStatus,
+  pendingEvents?: NewEvent[],
 ): Promise<CheckoutWithOrder> {
   const now = deps.clock.now();
   const checkout = await closeCheckoutRow(tx, scope, current.checkout.id, status, now);
@@ -267,11 +295,17 @@ async function applyClose(
     order = (await updateOrderState(tx, scope, order.id, 'CREATED', { status: orderStatus }, now)) ?? order;
   }
   const closed = { checkout, order };
-  await emitCheckoutEvent(tx, deps, closed, checkoutEventType(status));
-  if (order !== current.order) await emitOrderEvent(tx, order, 'order.updated');
+  const events = pendingEvents ?? [];
+  events.push(checkoutEvent(deps, closed, checkoutEventType(status)));
+  if (order !== current.order) events.push(orderEvent(order, 'order.updated'));
   // Every path that completes a session comes through here, so a session opened from a payment link is
-  // counted towards the link's cap in the very transaction that completes it (no-op for other sessions).
-  if (status === 'COMPLETED') await countPaymentLinkCompletion(tx, deps, closed);
+  // counted towards the link's cap in the very transaction that completes it. A session without a link
+  // (the returned row says so, under its lock) has nothing to count: no look-up.
+  if (status === 'COMPLETED' && checkout.paymentLinkId !== null) {
+    await emitEvents(tx, events.splice(0)); // the link's event, if any, comes after the session's
+    await countPaymentLinkCompletion(tx, deps, closed);
+  }
+  if (!pendingEvents) await emitEvents(tx, events);
   return closed;
 }
 
@@ -288,6 +322,7 @@ export function checkoutEvent(
   deps: Pick<CheckoutServiceDeps, 'keyring' | 'publicUrl'>,
   { checkout, order }: CheckoutWithOrder,
   type: Parameters<typeof emitEvent>[1]['type'],
+  presented: CheckoutResource = presentCheckout({ checkout, order }, deps),
 ): NewEvent {
   return {
     merchantId: checkout.merchantId,
@@ -297,7 +332,7 @@ export function checkoutEvent(
     objectVersion: checkout.version,
     checkoutId: checkout.id,
     orderId: order.id,
-    data: presentCheckout({ checkout, order }, deps),
+    data: presented,
   };
 }
 

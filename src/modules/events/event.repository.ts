@@ -39,6 +39,21 @@ const EVENT_PLACEHOLDER_TYPES = Object.values(EVENT_COLUMN_TYPES);
  * out (`fanOutEmittedEventsSql`), so the outbox worker never has to rewrite them.
  */
 export async function emitEvents(tx: Queryable, events: NewEvent[]): Promise<{ id: string }[]> {
+  if (events.length === 0) return [];
+  const emission = eventEmissionSql(events, 1);
+  await tx.query(`WITH ${emission.ctes} SELECT 1`, emission.values);
+  return emission.ids.map((id) => ({ id }));
+}
+
+/**
+ * What `emitEvents` runs, as common table expressions (`emitted AS (…), fanned_out AS (…)`) with parameters
+ * numbered from `firstParameter`, for a statement that makes its change and writes its events in the same
+ * round trip (creating a checkout). Data-modifying CTEs run whether or not the statement reads them.
+ */
+export function eventEmissionSql(
+  events: NewEvent[],
+  firstParameter: number,
+): { ctes: string; values: unknown[]; ids: string[] } {
   const ids = events.map(() => newId('evt'));
   const values: unknown[] = [];
   const tuples = events.map((event, index) => {
@@ -54,20 +69,17 @@ export async function emitEvents(tx: Queryable, events: NewEvent[]): Promise<{ i
       event.paymentId ?? null,
       JSON.stringify(event.data),
     );
-    const base = index * EVENT_COLUMNS.length;
-    return `(${EVENT_PLACEHOLDER_TYPES.map((type, column) => `$${base + column + 1}::${type}`).join(', ')}, 'done')`;
+    const base = firstParameter + index * EVENT_COLUMNS.length;
+    return `(${EVENT_PLACEHOLDER_TYPES.map((type, column) => `$${base + column}::${type}`).join(', ')}, 'done')`;
   });
-  if (tuples.length === 0) return [];
-  await tx.query(
-    `WITH emitted AS (
+  const ctes = `emitted AS (
        INSERT INTO events (${EVENT_COLUMNS.join(', ')}, fanout_state)
        VALUES ${tuples.join(', ')}
        RETURNING id, merchant_id, livemode, type, data, created_at
-     )
-     ${fanOutEmittedEventsSql('emitted')}`,
-    values,
-  );
-  return ids.map((id) => ({ id }));
+     ), fanned_out AS (
+       ${fanOutEmittedEventsSql('emitted')}
+     )`;
+  return { ctes, values, ids };
 }
 
 type EventRow = {

@@ -5,7 +5,7 @@ import { toCustomer, type CustomerRow } from './customer.repository.ts';
 import type { OrderStatus } from './order.states.ts';
 import type { Customer, Metadata, Order, OrderAdjustment, OrderInput, OrderProduct } from './order.types.ts';
 
-type OrderRow = {
+export type OrderRow = {
   id: string;
   merchant_id: string;
   livemode: boolean;
@@ -32,15 +32,23 @@ type OrderRow = {
   customer: CustomerRow | null;
 };
 
-/** An order is always read with its session's deadline and locale and its customer. */
-const SELECT_ORDER = `
-  SELECT orders.*, checkouts.expires_at AS checkout_expires_at, checkouts.locale AS checkout_locale,
+/**
+ * An order is always read with its session's deadline and locale and its customer. `relation` holds order
+ * rows: the table, or a CTE of `UPDATE orders … RETURNING *`, so a change answers with the order it made in
+ * the same statement (read it with `toOrder`).
+ */
+export function selectOrderFrom(relation: string): string {
+  return `
+  SELECT ${relation}.*, checkouts.expires_at AS checkout_expires_at, checkouts.locale AS checkout_locale,
          CASE WHEN customers.id IS NULL THEN NULL ELSE to_jsonb(customers) END AS customer
-    FROM orders
-    JOIN checkouts ON checkouts.id = orders.checkout_id
-    LEFT JOIN customers ON customers.id = orders.customer_id`;
+    FROM ${relation}
+    JOIN checkouts ON checkouts.id = ${relation}.checkout_id
+    LEFT JOIN customers ON customers.id = ${relation}.customer_id`;
+}
 
-function toOrder(row: OrderRow): Order {
+const SELECT_ORDER = selectOrderFrom('orders');
+
+export function toOrder(row: OrderRow): Order {
   return {
     id: row.id,
     merchantId: row.merchant_id,

@@ -7,6 +7,7 @@ import { emitEvent } from '../events/event.repository.ts';
 import { presentOrder } from './order.presenter.ts';
 import { findOrder, updateOrderState, type OrderStateChange } from './order.repository.ts';
 import { orderStateMachine } from './order.states.ts';
+import type { OrderResource } from './order.schemas.ts';
 import type { Order } from './order.types.ts';
 
 /**
@@ -50,7 +51,11 @@ export async function emitOrderEvent(tx: Queryable, order: Order, type: 'order.c
   await emitEvent(tx, orderEvent(order, type));
 }
 
-export function orderEvent(order: Order, type: 'order.created' | 'order.updated'): NewEvent {
+export function orderEvent(
+  order: Order,
+  type: 'order.created' | 'order.updated',
+  presented: OrderResource = presentOrder(order),
+): NewEvent {
   return {
     merchantId: order.merchantId,
     livemode: order.livemode,
@@ -59,6 +64,6 @@ export function orderEvent(order: Order, type: 'order.created' | 'order.updated'
     objectVersion: order.version,
     orderId: order.id,
     checkoutId: order.checkoutId,
-    data: presentOrder(order),
+    data: presented,
   };
 }

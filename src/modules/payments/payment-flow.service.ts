@@ -1,12 +1,12 @@
 import type { Database, Queryable } from '../../db/client.ts';
 import {
   isConnectorError,
-  type AuthorizeResult,
   type Connector,
   type ConnectorPaymentStatus,
   type ConnectorStatusUpdate,
   type OperationFailureCode,
   type PaymentMethodData,
+  type SaleResult,
 } from '../../connectors/connector.ts';
 import type { ConnectorRegistry } from '../../connectors/registry.ts';
 import { cardFingerprint, cardLast4, detectCardBrand } from '../../lib/card.ts';
@@ -16,13 +16,13 @@ import { createHash } from 'node:crypto';
 import { newId } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
 import { findCheckout, setActivePayment } from '../checkouts/checkout.repository.ts';
-import { closeCheckout, type CheckoutServiceDeps } from '../checkouts/checkout.service.ts';
+import { closeLockedCheckout, type CheckoutServiceDeps } from '../checkouts/checkout.service.ts';
 import type { Checkout, Scope } from '../checkouts/checkout.types.ts';
 import { ORDER_VERIFICATION_DECLINE_CODE } from '../callbacks/callback.types.ts';
 import { emitEvent, emitEvents } from '../events/event.repository.ts';
 import type { EventType, NewEvent } from '../events/event.types.ts';
-import { findOrder, findOrderByCheckoutId } from '../orders/order.repository.ts';
-import { emitOrderEvent } from '../orders/order.service.ts';
+import { findOrderByCheckoutId } from '../orders/order.repository.ts';
+import { orderEvent } from '../orders/order.service.ts';
 import { orderStateMachine, type OrderStatus } from '../orders/order.states.ts';
 import type { Order } from '../orders/order.types.ts';
 import { evaluatePaymentMethods, type Device } from '../payment-methods/eligibility.ts';
@@ -38,6 +38,7 @@ import {
   findUncapturedAutomaticPayments,
   insertCapture,
   insertPaymentAsActiveAttempt,
+  insertSucceededCapture,
   listCaptures,
   lockPaymentAndCheckout,
   moveOrderOfPayment,
@@ -68,6 +69,11 @@ import type { Capture, Payment, PaymentCard, PaymentChannel } from './payment.ty
  *                 answers are harmless.
  *   4. capture  — `automatic` sessions capture right after authorization (a separate processor call, with
  *                 its own child row and idempotency key); if that is interrupted, recovery finishes it.
+ *                 Usually there is nothing left to do here: an automatic payment is sent as a sale (step 2
+ *                 authorizes and captures in one processor call, the capture keyed by the automatic capture's
+ *                 id) and step 3 records the authorization and the capture in one transaction, with the very
+ *                 events the two steps would have written. Only a payment the processor could not decide at
+ *                 once (3-D Secure, wallet, pending) is captured here after its authorization, as before.
  *
  * Recovery (`recover`) reconciles what a crash or a lost answer left behind: payments processing for longer
  * than PROCESSING_RECOVERY_MS are looked up at the processor by payment id; actions the shopper abandoned
@@ -140,6 +146,8 @@ type Settlement = { payment: Payment; automaticCapture?: Capture | undefined };
 /** What the processor said about an authorization, normalised for `settle`. */
 type AuthorizationOutcome =
   | { status: 'authorized'; connectorReference: string }
+  /** Authorized and captured by one sale; `operationReference` is the capture's, when the answer names it. */
+  | { status: 'captured'; connectorReference: string; capturedAmount: number; operationReference?: string }
   | { status: 'pending'; connectorReference: string }
   | { status: 'requires_action'; connectorReference: string; actionUrl: string }
   | { status: 'declined'; connectorReference?: string; declineCode: string; message: string }
@@ -148,6 +156,8 @@ type AuthorizationOutcome =
 
 const TARGET_STATUS: Record<AuthorizationOutcome['status'], PaymentStatus> = {
   authorized: 'AUTHORIZED',
+  // A sale moves through AUTHORIZED (with its events) to SUCCEEDED in the same transaction.
+  captured: 'AUTHORIZED',
   pending: 'PENDING',
   requires_action: 'REQUIRES_ACTION',
   declined: 'REJECTED',
@@ -325,24 +335,33 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     });
   }
 
-  /** Step 2: the processor call. Retryable failures are retried with the same idempotency key. */
+  /**
+   * Step 2: the processor call. Retryable failures are retried with the same idempotency key. An automatic
+   * payment is sent as a sale: the processor captures in the same call when it approves at once, under the
+   * automatic capture's id as key — the key step 4 and recovery would capture with, so whatever path asks
+   * again after a crash, the money is captured once.
+   */
   async function authorize(
     payment: Payment,
     input: PayCheckoutInput,
   ): Promise<AuthorizationOutcome | undefined> {
     const connector = connectorOf(payment);
+    const request = {
+      idempotencyKey: payment.id,
+      paymentId: payment.id,
+      amount: payment.amount,
+      currency: payment.currency,
+      livemode: payment.livemode,
+      method: input.method,
+      returnUrl: input.returnUrl(payment.id),
+    };
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const result = await connector.authorize({
-          idempotencyKey: payment.id,
-          paymentId: payment.id,
-          amount: payment.amount,
-          currency: payment.currency,
-          livemode: payment.livemode,
-          method: input.method,
-          returnUrl: input.returnUrl(payment.id),
-        });
-        return fromAuthorizeResult(result);
+        const result =
+          payment.captureMode === 'automatic'
+            ? await connector.sale({ ...request, captureIdempotencyKey: automaticCaptureId(payment.id) })
+            : await connector.authorize(request);
+        return fromAuthorizeResult(result, payment.amount);
       } catch (error) {
         if (!isConnectorError(error)) throw error;
         if (!error.retryable)
@@ -362,7 +381,10 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
    *
    * An `automatic` payment that becomes AUTHORIZED gets its capture row (PENDING, fixed id) in the same
    * transaction, so step 4 goes straight to the processor. Should the process die before the capture is
-   * settled, recovery finds the PENDING row and asks again with the same key, as for any capture.
+   * settled, recovery finds the PENDING row and asks again with the same key, as for any capture. A sale
+   * that captured writes that row SUCCEEDED instead and moves the payment on to SUCCEEDED here.
+   *
+   * The events are those of the steps one by one, in that order, written in one statement at the end.
    */
   async function settle(paymentId: string, outcome: AuthorizationOutcome): Promise<Settlement> {
     return db.transaction(async (tx) => settleInTransaction(tx, paymentId, outcome));
@@ -386,7 +408,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     const change: PaymentChange = { status: target, processingSince: null };
     if ('connectorReference' in outcome && outcome.connectorReference)
       change.connectorReference = outcome.connectorReference;
-    if (outcome.status === 'authorized') change.authorizedAmount = payment.amount;
+    if (target === 'AUTHORIZED') change.authorizedAmount = payment.amount;
     if (outcome.status === 'requires_action') change.actionUrl = outcome.actionUrl;
     if (outcome.status === 'declined') {
       change.declineCode = outcome.declineCode;
@@ -395,28 +417,54 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     if (outcome.status === 'failed' || outcome.status === 'abandoned')
       change.failureMessage = outcome.message;
     const updated = await updatePayment(tx, payment.id, change, now);
+    const events: NewEvent[] = [];
 
     const sessionIsOpenForThis = checkout.status === 'OPEN' && checkout.activePaymentId === payment.id;
     switch (updated.status) {
       case 'AUTHORIZED':
-      case 'PENDING':
-        await moveOrder(tx, updated, updated.status === 'AUTHORIZED' ? 'AUTHORIZED' : 'PENDING', {
-          authorizedAmount: updated.status === 'AUTHORIZED' ? updated.amount : undefined,
-        });
+      case 'PENDING': {
+        const moved = await moveOrder(
+          tx,
+          updated,
+          updated.status === 'AUTHORIZED' ? 'AUTHORIZED' : 'PENDING',
+          {
+            authorizedAmount: updated.status === 'AUTHORIZED' ? updated.amount : undefined,
+          },
+        );
+        if (moved) events.push(orderEvent(moved, 'order.updated'));
         // Authorized or accepted for later: the session's job is done (SPEC §5, "pending → completes").
         if (sessionIsOpenForThis) {
-          await closeCheckout(tx, deps.checkoutDeps, scope, updated.checkoutId, 'COMPLETED', {
-            action: 'complete',
-            refuseWhilePaymentActive: false,
-          });
+          // Locked above with the payment; the order is the one just moved (else read under its lock).
+          const order =
+            moved ?? (await findOrderByCheckoutId(tx, scope, updated.checkoutId, { forUpdate: true }));
+          if (!order) throw notFoundError('order of checkout', updated.checkoutId);
+          await closeLockedCheckout(
+            tx,
+            deps.checkoutDeps,
+            scope,
+            {
+              checkout: {
+                id: updated.checkoutId,
+                status: checkout.status as Checkout['status'],
+                activePaymentId: checkout.activePaymentId,
+              },
+              order,
+            },
+            'COMPLETED',
+            { action: 'complete', refuseWhilePaymentActive: false, pendingEvents: events },
+          );
         }
         break;
+      }
       case 'REJECTED':
       case 'CANCELED':
         // The shopper may try again on an open session; a session already completed (pending payment
         // declined later) leaves its order with nothing to pay: CANCELED.
         if (sessionIsOpenForThis) await setActivePayment(tx, scope, updated.checkoutId, null, now);
-        else await moveOrder(tx, updated, 'CANCELED', {});
+        else {
+          const moved = await moveOrder(tx, updated, 'CANCELED', {});
+          if (moved) events.push(orderEvent(moved, 'order.updated'));
+        }
         break;
       case 'REQUIRES_ACTION':
       case 'SUCCEEDED':
@@ -426,34 +474,70 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         throw new Error(`unhandled payment status ${String(unreachable)}`);
       }
     }
-    await emitPaymentEvent(tx, updated);
-    // Nothing has been captured yet (a payment is authorized once), so the whole authorization is capturable.
-    const automaticCapture =
-      updated.status === 'AUTHORIZED' && updated.captureMode === 'automatic'
-        ? await insertCapture(tx, {
-            id: automaticCaptureId(updated.id),
-            payment: updated,
-            amount: updated.authorizedAmount,
-            now,
-          })
-        : undefined;
-    return { payment: updated, automaticCapture };
+    events.push(paymentEvent(updated));
+    let settlement: Settlement;
+    if (outcome.status === 'captured' && updated.status === 'AUTHORIZED') {
+      settlement = await recordSaleCapture(tx, updated, outcome, events);
+    } else {
+      // Nothing has been captured yet (a payment is authorized once), so the whole authorization is capturable.
+      const automaticCapture =
+        updated.status === 'AUTHORIZED' && updated.captureMode === 'automatic'
+          ? await insertCapture(tx, {
+              id: automaticCaptureId(updated.id),
+              payment: updated,
+              amount: updated.authorizedAmount,
+              now,
+            })
+          : undefined;
+      settlement = { payment: updated, automaticCapture };
+    }
+    await emitEvents(tx, events);
+    return settlement;
+  }
+
+  /**
+   * The capture half of a sale, in settle's transaction: the automatic capture's row written SUCCEEDED (the
+   * id the sale's capture was keyed by), then the payment, its order and the events exactly as
+   * `settleCapture` records a capture the processor confirmed.
+   */
+  async function recordSaleCapture(
+    tx: Queryable,
+    authorized: Payment,
+    outcome: Extract<AuthorizationOutcome, { status: 'captured' }>,
+    events: NewEvent[],
+  ): Promise<Settlement> {
+    const amount = Math.min(outcome.capturedAmount, authorized.authorizedAmount);
+    await insertSucceededCapture(tx, {
+      id: automaticCaptureId(authorized.id),
+      payment: authorized,
+      amount,
+      connectorReference: outcome.operationReference ?? null,
+      now: clock.now(),
+    });
+    const captured = await updatePayment(
+      tx,
+      authorized.id,
+      { status: 'SUCCEEDED', capturedAmount: authorized.capturedAmount + amount },
+      clock.now(),
+    );
+    events.push(...(await followPaymentWithOrder(tx, clock, captured)));
+    events.push(paymentEvent(captured, 'payment.captured'), paymentEvent(captured, 'payment.succeeded'));
+    return { payment: captured };
   }
 
   /**
    * Moves the payment's order forward when that is an edge of the order table (one conditional UPDATE, which
-   * takes the order's row lock); otherwise leaves it.
+   * takes the order's row lock, answering with the order as moved); otherwise leaves it (undefined).
    */
   async function moveOrder(
     tx: Queryable,
     payment: Payment,
     to: OrderStatus,
     amounts: { authorizedAmount?: number | undefined },
-  ): Promise<void> {
-    const scope = { merchantId: payment.merchantId, livemode: payment.livemode };
-    const moved = await moveOrderOfPayment(
+  ): Promise<Order | undefined> {
+    return moveOrderOfPayment(
       tx,
-      { id: payment.orderId, ...scope },
+      { id: payment.orderId, merchantId: payment.merchantId, livemode: payment.livemode },
       {
         from: orderStateMachine.sourcesOf(to),
         to,
@@ -462,9 +546,6 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       },
       clock.now(),
     );
-    if (!moved) return;
-    const order = await findOrder(tx, scope, payment.orderId);
-    if (order) await emitOrderEvent(tx, order, 'order.updated');
   }
 
   /**
@@ -637,9 +718,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       // Verification can be slow: if recovery settled the attempt meanwhile, do not send it to the processor.
       // Without a verify_order callback nothing was awaited, so there is nothing to re-read.
       const current =
-        deps.verifyOrder && checkout.callbacks.verify_order
-          ? await findPaymentById(db, payment.id)
-          : payment;
+        deps.verifyOrder && checkout.callbacks.verify_order ? await findPaymentById(db, payment.id) : payment;
       if (!current?.processingSince) return finish({ payment: current ?? payment });
       const outcome = await authorize(payment, input);
       if (!outcome) return { payment: (await findPaymentById(db, payment.id))!, outcome: 'processing' };
@@ -773,8 +852,15 @@ export function automaticCaptureId(paymentId: string): string {
   return `cap_${createHash('sha256').update(`auto:${paymentId}`).digest('hex').slice(0, 32)}`;
 }
 
-function fromAuthorizeResult(result: AuthorizeResult): AuthorizationOutcome {
+function fromAuthorizeResult(result: SaleResult, amount: number): AuthorizationOutcome {
   switch (result.status) {
+    case 'captured':
+      return {
+        status: 'captured',
+        connectorReference: result.connectorReference,
+        capturedAmount: amount,
+        operationReference: result.operationReference,
+      };
     case 'authorized':
       return { status: 'authorized', connectorReference: result.connectorReference };
     case 'pending':
@@ -802,7 +888,15 @@ function fromAuthorizeResult(result: AuthorizeResult): AuthorizationOutcome {
 function fromPaymentStatus(status: ConnectorPaymentStatus): AuthorizationOutcome | undefined {
   switch (status.status) {
     case 'authorized':
-      return { status: 'authorized', connectorReference: status.connectorReference };
+      // Money captured before Kassa recorded the authorization can only come from a sale (Kassa captures
+      // only what it recorded as authorized): record it as captured, never ask to capture it again.
+      return status.capturedAmount > 0
+        ? {
+            status: 'captured',
+            connectorReference: status.connectorReference,
+            capturedAmount: status.capturedAmount,
+          }
+        : { status: 'authorized', connectorReference: status.connectorReference };
     case 'pending':
       return { status: 'pending', connectorReference: status.connectorReference };
     case 'requires_action':

@@ -14,7 +14,6 @@ import { newId } from '../../lib/ids.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import { emitEvent, emitEvents } from '../events/event.repository.ts';
 import type { EventType, NewEvent } from '../events/event.types.ts';
-import { findOrder } from '../orders/order.repository.ts';
 import { orderEvent } from '../orders/order.service.ts';
 import { orderStateMachine, type OrderStatus } from '../orders/order.states.ts';
 import { presentPayment, presentRefund } from './payment.presenter.ts';
@@ -104,10 +103,9 @@ export async function followPaymentWithOrder(
 ): Promise<NewEvent[]> {
   const target = orderStatusForPayment(payment);
   if (!target) return [];
-  const scope = { merchantId: payment.merchantId, livemode: payment.livemode };
   const moved = await moveOrderOfPayment(
     tx,
-    { id: payment.orderId, ...scope },
+    { id: payment.orderId, merchantId: payment.merchantId, livemode: payment.livemode },
     {
       from: orderStateMachine.sourcesOf(target),
       to: target,
@@ -118,9 +116,7 @@ export async function followPaymentWithOrder(
     },
     clock.now(),
   );
-  if (!moved) return [];
-  const order = await findOrder(tx, scope, payment.orderId);
-  return order ? [orderEvent(order, 'order.updated')] : [];
+  return moved ? [orderEvent(moved, 'order.updated')] : [];
 }
 
 /** A refund id derived from an Idempotency-Key: a retry after a crash resumes the same refund row. */

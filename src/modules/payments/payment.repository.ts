@@ -1,5 +1,7 @@
 import type { Queryable } from '../../db/client.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
+import { selectOrderFrom, toOrder, type OrderRow } from '../orders/order.repository.ts';
+import type { Order } from '../orders/order.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { PaymentStatus } from './payment.states.ts';
 import type {
@@ -206,8 +208,8 @@ export async function lockPaymentAndCheckout(
 /**
  * Moves an order to `to` in one conditional statement (the row lock is taken by the UPDATE itself) when it
  * is in one of `from`, or — with `sameStatusWhenAmountsDiffer` — already in `to` with other amounts (a second
- * partial capture or refund). Amounts left undefined keep their value. True when the row changed; the
- * caller re-reads the order for its event.
+ * partial capture or refund). Amounts left undefined keep their value. Answers with the order as changed
+ * (for its event, without a second read), or undefined when it was left as it was.
  */
 export async function moveOrderOfPayment(
   tx: Queryable,
@@ -221,9 +223,10 @@ export async function moveOrderOfPayment(
     refundedAmount?: number | undefined;
   },
   now: Date,
-): Promise<boolean> {
-  const { rowCount } = await tx.query(
-    `UPDATE orders SET status = $1::text,
+): Promise<Order | undefined> {
+  const { rows } = await tx.query<OrderRow>(
+    `WITH moved AS (
+     UPDATE orders SET status = $1::text,
        authorized_amount = COALESCE($2, authorized_amount),
        captured_amount = COALESCE($3, captured_amount),
        refunded_amount = COALESCE($4, refunded_amount),
@@ -232,7 +235,9 @@ export async function moveOrderOfPayment(
        AND (status = ANY($9::text[])
             OR ($10::boolean AND status = $1
                 AND (authorized_amount, captured_amount, refunded_amount) IS DISTINCT FROM
-                    (COALESCE($2, authorized_amount), COALESCE($3, captured_amount), COALESCE($4, refunded_amount))))`,
+                    (COALESCE($2, authorized_amount), COALESCE($3, captured_amount), COALESCE($4, refunded_amount))))
+     RETURNING *)
+     ${selectOrderFrom('moved')}`,
     [
       change.to,
       change.authorizedAmount ?? null,
@@ -246,7 +251,7 @@ export async function moveOrderOfPayment(
       change.sameStatusWhenAmountsDiffer,
     ],
   );
-  return (rowCount ?? 0) > 0;
+  return rows[0] ? toOrder(rows[0]) : undefined;
 }
 
 export async function findPayment(
@@ -416,6 +421,28 @@ export async function insertCapture(
       capture.payment.merchantId,
       capture.payment.livemode,
       capture.amount,
+      capture.now,
+    ],
+  );
+  return toCapture(rows[0]!);
+}
+
+/** A capture the processor has already made (a sale's): written SUCCEEDED, with the processor's reference. */
+export async function insertSucceededCapture(
+  tx: Queryable,
+  capture: { id: string; payment: Payment; amount: number; connectorReference: string | null; now: Date },
+): Promise<Capture> {
+  const { rows } = await tx.query<MoneyOperationRow>(
+    `INSERT INTO captures (id, payment_id, merchant_id, livemode, amount, status, connector_reference, created_at,
+       updated_at)
+     VALUES ($1, $2, $3, $4, $5, 'SUCCEEDED', $6, $7, $7) RETURNING *`,
+    [
+      capture.id,
+      capture.payment.id,
+      capture.payment.merchantId,
+      capture.payment.livemode,
+      capture.amount,
+      capture.connectorReference,
       capture.now,
     ],
   );

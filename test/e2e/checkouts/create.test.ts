@@ -197,6 +197,8 @@ describe('POST /v1/checkouts', () => {
       expect(read.statusCode).toBe(200);
       const { client_token: clientToken, ...withoutToken } = created;
       expect(clientToken).toMatch(/^ct_/);
+      const keys = Object.keys(created);
+      expect(keys[keys.indexOf('checkout_redirect_url') + 1]).toBe('client_token');
       expect(read.json()).toEqual(withoutToken);
     }
   });

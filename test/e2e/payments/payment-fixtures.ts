@@ -131,13 +131,13 @@ export function get(testApp: TestApp, merchant: TestMerchant, url: string) {
   return testApp.app.inject({ method: 'GET', url, headers: merchant.headers });
 }
 
-/** Events written for a payment, oldest first (type and data). */
+/** Events written for a payment in the order they were written (`seq`: one transaction writes several). */
 export async function paymentEvents(testApp: TestApp, paymentId: string) {
   const { rows } = await testApp.database.db.query<{
     type: string;
     data: Record<string, unknown>;
     object_id: string;
-  }>(`SELECT type, data, object_id FROM events WHERE payment_id = $1 ORDER BY created_at, id`, [paymentId]);
+  }>(`SELECT type, data, object_id FROM events WHERE payment_id = $1 ORDER BY seq`, [paymentId]);
   return rows;
 }
 

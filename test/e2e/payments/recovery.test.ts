@@ -4,9 +4,11 @@ import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '.
 import { createManualClock } from '../checkouts/checkout-fixtures.ts';
 import {
   authorizedPayment,
+  createPaymentCheckout,
   get,
   kassaTotals,
   paymentEvents,
+  payByApi,
   post,
   sandboxTotals,
   type MoneyOperationJson,
@@ -157,5 +159,34 @@ describe('recovery of captures, refunds and voids whose processor answer was los
       (event) => event.type === 'payment.canceled',
     );
     expect(canceledEvents).toHaveLength(1);
+  });
+  it('an automatic payment whose sale was answered too late is recorded captured by recovery, captured once', async () => {
+    const checkout = await createPaymentCheckout(t, merchant, { capture: 'automatic', amount: 1000 });
+    loseAnswers();
+    const response = await payByApi(t, merchant, checkout.checkout_id);
+    heal();
+    expect(response.statusCode).toBe(202);
+    const interrupted = response.json<PaymentJson>();
+    expect(interrupted).toMatchObject({ status: 'PENDING', processing: true });
+    // The sandbox sold it: authorized and captured in one call, whose answer never came back.
+    expect(await sandboxTotals(t, interrupted.id)).toMatchObject({ captured: 1000, captureCalls: 1 });
+
+    await recoverLater();
+    expect(await payment(interrupted.id)).toMatchObject({
+      status: 'SUCCEEDED',
+      authorized_amount: 1000,
+      captured_amount: 1000,
+      processing: false,
+    });
+    expect(await orderStatus(interrupted.order_id)).toBe('PAID');
+    expect(await kassaTotals(t, interrupted.id)).toMatchObject({ captured: 1000, pendingCaptures: 0 });
+    // Later recovery rounds find nothing left to capture: the bank still holds one capture.
+    await recoverLater();
+    expect(await sandboxTotals(t, interrupted.id)).toMatchObject({ captured: 1000, captureCalls: 1 });
+    // The same events as a payment whose answer arrived.
+    const direct = await authorizedPayment(t, merchant, { amount: 1000, capture: 'automatic' });
+    const types = async (id: string) => (await paymentEvents(t, id)).map((event) => event.type);
+    expect(await types(interrupted.id)).toEqual(await types(direct.id));
+    expect(await types(direct.id)).toEqual(['payment.authorized', 'payment.captured', 'payment.succeeded']);
   });
 });

@@ -8,7 +8,7 @@ import {
   listCheckoutsWithOrders,
   replaceCheckoutOrder,
 } from '../../../modules/checkouts/checkout.service.ts';
-import { presentCheckout } from '../../../modules/checkouts/checkout.presenter.ts';
+import { presentCheckout, withClientToken } from '../../../modules/checkouts/checkout.presenter.ts';
 import {
   ZCheckout,
   ZCreateCheckout,
@@ -102,8 +102,8 @@ export function registerCheckoutRoutes(app: KassaApp, services: Services) {
       const principal = requireMerchant(request);
       const scope = { merchantId: principal.merchantId, livemode: principal.livemode };
       return respondIdempotently(request, reply, services.db, 201, async (tx) => {
-        const { checkout, clientToken } = await createCheckout(tx, deps, scope, request.body);
-        return present(checkout, clientToken);
+        const { resource, clientToken } = await createCheckout(tx, deps, scope, request.body);
+        return withClientToken(resource, clientToken);
       });
     },
   );
