@@ -1,5 +1,4 @@
 import type { Queryable } from '../../db/client.ts';
-import { cursorCondition } from '../../http/pagination.ts';
 import { newId } from '../../lib/ids.ts';
 import { fanOutEmittedEventsSql } from '../../outbox/fan-out.repository.ts';
 import type { NewEvent, StoredEvent } from './event.types.ts';
@@ -163,14 +162,18 @@ export async function listEvents(
   if (filters.createdBefore) add((p) => `events.created_at < ${p}`, filters.createdBefore);
   if (page.startingAfter) {
     values.push(page.startingAfter);
-    conditions.push(cursorCondition('events', values.length));
+    // The cursor compares (created_at, seq): events written by one transaction share created_at, and
+    // seq is the order they were written in.
+    conditions.push(
+      `(events.created_at, events.seq) < (SELECT c.created_at, c.seq FROM events c WHERE c.id = $${values.length})`,
+    );
   }
   values.push(page.limit + 1);
   const { rows } = await db.query<EventRow & { pending_webhooks: number }>(
     `SELECT events.*,
             ${PENDING_WEBHOOKS} AS pending_webhooks
        FROM events WHERE ${conditions.join(' AND ')}
-      ORDER BY events.created_at DESC, events.id DESC LIMIT $${values.length}`,
+      ORDER BY events.created_at DESC, events.seq DESC LIMIT $${values.length}`,
     values,
   );
   return rows.map((row) => ({ ...toStoredEvent(row), pendingWebhooks: row.pending_webhooks }));

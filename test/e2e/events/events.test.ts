@@ -144,6 +144,26 @@ describe('GET /v1/events', () => {
     });
   });
 
+  it('lists the events of one transaction in the order they were written, across pages too', async () => {
+    // checkout.created then order.created share one created_at (one transaction); 8 sessions, so random
+    // ids in the tie-break would show up.
+    const other = await t.createMerchant({ name: 'Ordered' });
+    for (let index = 0; index < 8; index += 1) await createCheckout(t, other);
+    const types = async (query: string) =>
+      ((await get(other, `/v1/events${query}`)).json() as { data: EventJson[] }).data.map((e) => e.type);
+    const all = await types('?limit=100');
+    expect(all).toEqual(Array.from({ length: 8 }, () => ['order.created', 'checkout.created']).flat());
+    let cursor: string | null = null;
+    const paged: string[] = [];
+    do {
+      const response = await get(other, `/v1/events?limit=1${cursor ? `&starting_after=${cursor}` : ''}`);
+      const page = response.json() as { data: EventJson[]; next_cursor: string | null };
+      paged.push(...page.data.map((e) => e.type));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(paged).toEqual(all);
+  });
+
   it('refuses bad filters with problem documents', async () => {
     for (const query of [
       '?type=payment.exploded',
