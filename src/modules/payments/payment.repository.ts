@@ -100,40 +100,8 @@ export type NewPayment = {
   now: Date;
 };
 
-/** Inserted as PENDING with `processing_since` set: the processor call is about to start. */
-export async function insertProcessingPayment(tx: Queryable, payment: NewPayment): Promise<Payment> {
-  const { rows } = await tx.query<PaymentRow>(
-    `INSERT INTO payments (id, merchant_id, livemode, checkout_id, order_id, status, processing_since, channel, method,
-       amount, currency, capture_mode, connector_id, card_brand, card_last4, card_exp_month, card_exp_year,
-       card_fingerprint, saved_payment_method_id, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $6, $6)
-     RETURNING *`,
-    [
-      payment.id,
-      payment.scope.merchantId,
-      payment.scope.livemode,
-      payment.checkoutId,
-      payment.orderId,
-      payment.now,
-      payment.channel,
-      payment.method,
-      payment.amount,
-      payment.currency,
-      payment.captureMode,
-      payment.connectorId,
-      payment.card?.brand ?? null,
-      payment.card?.last4 ?? null,
-      payment.card?.expMonth ?? null,
-      payment.card?.expYear ?? null,
-      payment.card?.fingerprint ?? null,
-      payment.savedPaymentMethodId,
-    ],
-  );
-  return toPayment(rows[0]!);
-}
-
 /**
- * Step 1 of an attempt in one round trip: inserts the payment (as `insertProcessingPayment`) and marks it as
+ * Step 1 of an attempt in one round trip: inserts the payment as `processing` and marks it as
  * its session's active attempt. The caller holds the session's row lock and has checked that it is OPEN
  * with no attempt in flight; the conditions are repeated in the UPDATE so a session that changed anyway is
  * reported (`checkoutVersion` undefined) and the caller rolls back.

@@ -4,7 +4,6 @@ import {
   CARD_BRANDS,
   cardFingerprint,
   cardLast4,
-  checkCardExpiry,
   detectCardBrand,
   type CardBrand,
 } from '../../lib/card.ts';
@@ -101,19 +100,6 @@ export async function saveCard(
     now: deps.clock.now(),
   });
   return toSavedCard(row);
-}
-
-/** The customer's saved cards that can still be charged (not removed, not expired), newest first. */
-export async function listUsableSavedCards(
-  db: Queryable,
-  deps: SavedCardDeps,
-  scope: Scope,
-  customerId: string,
-): Promise<SavedCard[]> {
-  const now = deps.clock.now();
-  return (await listSavedCards(db, scope, customerId))
-    .map(toSavedCard)
-    .filter((card) => checkCardExpiry({ month: card.expMonth, year: card.expYear }, now).ok);
 }
 
 export async function listCustomerSavedCards(
