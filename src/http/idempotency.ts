@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Database, Queryable } from '../db/client.ts';
+import { PLANNED_PER_CALL, type Database, type Queryable } from '../db/client.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Keyring } from '../lib/keyring.ts';
 import { stableStringify } from '../lib/hashing.ts';
@@ -218,7 +218,7 @@ export function keyReused(): AppError {
 
 export async function pruneIdempotencyKeys(db: Queryable, now: Date): Promise<number> {
   const { rowCount } = await db.query(
-    `DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz - make_interval(hours => $2)
+    `${PLANNED_PER_CALL}DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz - make_interval(hours => $2)
        AND (state = 'completed' OR locked_until < $1::timestamptz)`,
     [now, IDEMPOTENCY_RETENTION_HOURS],
   );

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/client.ts';
+import { PLANNED_PER_CALL, type Queryable } from '../db/client.ts';
 import type { ClaimedDelivery } from './webhook-delivery.repository.ts';
 
 /**
@@ -77,7 +77,7 @@ export async function fanOutPendingEvents(
     previous_secret_encrypted: Buffer | null;
   }>(
     // `= ANY (ARRAY(…))` keeps the plan on the primary key; `IN (subquery)` may hash-join a scan of the table.
-    `WITH fanned AS (
+    `${PLANNED_PER_CALL}WITH fanned AS (
        UPDATE events SET fanout_state = 'done', fanout_lease_until = NULL
         WHERE id = ANY (ARRAY(SELECT id FROM events
                                WHERE fanout_state = 'pending' AND (fanout_lease_until IS NULL OR fanout_lease_until < now())

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/client.ts';
+import { PLANNED_PER_CALL, type Queryable } from '../db/client.ts';
 import { cursorCondition } from '../http/pagination.ts';
 import { newId } from '../lib/ids.ts';
 
@@ -77,7 +77,7 @@ export async function claimDueDeliveries(
   }>(
     // `= ANY (ARRAY(…))` keeps every statement here on primary keys: a join with a subquery or an unnest
     // may be planned as a hash join over a scan of the whole (large, growing) table.
-    `UPDATE webhook_deliveries d
+    `${PLANNED_PER_CALL}UPDATE webhook_deliveries d
         SET lease_until = now() + make_interval(secs => $2::float8), lease_token = $3,
             attempt_count = d.attempt_count + CASE WHEN ep.status = 'enabled' AND ep.deleted_at IS NULL THEN 1 ELSE 0 END
        FROM events ev, webhook_endpoints ep

@@ -4,6 +4,7 @@ import { checkoutServiceDeps, sweepExpiredCheckouts } from '../modules/checkouts
 import { sweepExpiredPaymentLinks } from '../modules/payment-links/payment-link.service.ts';
 import { createWebhookDeliveryWorker } from '../outbox/webhook-delivery.worker.ts';
 import type { Services } from '../services.ts';
+import { PLANNED_PER_CALL } from '../db/client.ts';
 
 /**
  * Background workers: each is a periodic task whose state lives in the database, so any number of gateway
@@ -76,7 +77,7 @@ export async function pruneWebhookHistory(db: Services['db'], now: Date): Promis
   return db.transaction(async (tx) => {
     const cutoff = new Date(now.getTime() - WEBHOOK_HISTORY_DAYS * 86_400_000);
     const { rows } = await tx.query<{ id: string }>(
-      `SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND created_at < $1 LIMIT 5000 FOR UPDATE SKIP LOCKED`,
+      `${PLANNED_PER_CALL}SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND created_at < $1 LIMIT 5000 FOR UPDATE SKIP LOCKED`,
       [cutoff],
     );
     const ids = rows.map((row) => row.id);

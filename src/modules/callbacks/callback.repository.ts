@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/client.ts';
+import { PLANNED_PER_CALL, type Queryable } from '../../db/client.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import type { CallbackAttempt, CallbackAttemptResult, CallbackKind } from './callback.types.ts';
 
@@ -149,7 +149,7 @@ export async function claimDueNotifications(
     payment_id: string;
     url: string;
   }>(
-    `WITH claimed AS (
+    `${PLANNED_PER_CALL}WITH claimed AS (
        UPDATE callback_notifications
           SET lease_until = now() + make_interval(secs => $2::float8), lease_token = $3,
               attempt_count = attempt_count + 1

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/client.ts';
+import { PLANNED_PER_CALL, type Queryable } from '../../db/client.ts';
 import { cursorCondition } from '../../http/pagination.ts';
 import type { CallbackUrls } from '../merchants/merchant.types.ts';
 import type { Metadata } from '../orders/order.types.ts';
@@ -310,7 +310,7 @@ export async function setActivePayment(
  */
 export async function claimDueCheckouts(tx: Queryable, now: Date, limit: number): Promise<Checkout[]> {
   const { rows } = await tx.query<CheckoutRow>(
-    `SELECT ${COLUMNS} FROM checkouts
+    `${PLANNED_PER_CALL}SELECT ${COLUMNS} FROM checkouts
       WHERE status = 'OPEN' AND active_payment_id IS NULL AND expires_at <= $1
       ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
     [now, limit],

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/client.ts';
+import { PLANNED_PER_CALL, type Queryable } from '../../db/client.ts';
 import { cursorCondition } from '../../http/pagination.ts';
 import type { CaptureMode, Scope } from '../checkouts/checkout.types.ts';
 import type { Metadata } from '../orders/order.types.ts';
@@ -299,7 +299,7 @@ export async function claimIdleSessionsOfPaymentLink(
   linkId: string,
 ): Promise<{ id: string }[]> {
   const { rows } = await tx.query<{ id: string }>(
-    `SELECT id FROM checkouts WHERE payment_link_id = $1 AND status = 'OPEN' AND active_payment_id IS NULL
+    `${PLANNED_PER_CALL}SELECT id FROM checkouts WHERE payment_link_id = $1 AND status = 'OPEN' AND active_payment_id IS NULL
       FOR UPDATE SKIP LOCKED`,
     [linkId],
   );
@@ -309,7 +309,7 @@ export async function claimIdleSessionsOfPaymentLink(
 /** The expiry sweep's claim: ACTIVE links past their deadline, locked with SKIP LOCKED. */
 export async function claimDuePaymentLinks(tx: Queryable, now: Date, limit: number): Promise<PaymentLink[]> {
   const { rows } = await tx.query<PaymentLinkRow>(
-    `SELECT ${COLUMNS} FROM payment_links
+    `${PLANNED_PER_CALL}SELECT ${COLUMNS} FROM payment_links
       WHERE status = 'ACTIVE' AND coalesce(completable_until, expires_at) <= $1
       ORDER BY coalesce(completable_until, expires_at) LIMIT $2 FOR UPDATE SKIP LOCKED`,
     [now, limit],

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/client.ts';
+import { PLANNED_PER_CALL, type Queryable } from '../../db/client.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import { selectOrderFrom, toOrder, type OrderRow } from '../orders/order.repository.ts';
 import type { Order } from '../orders/order.types.ts';
@@ -311,7 +311,7 @@ export async function findStuckProcessingPayments(
   limit: number,
 ): Promise<Payment[]> {
   const { rows } = await db.query<PaymentRow>(
-    `SELECT * FROM payments WHERE processing_since IS NOT NULL AND processing_since < $1 ORDER BY processing_since LIMIT $2`,
+    `${PLANNED_PER_CALL}SELECT * FROM payments WHERE processing_since IS NOT NULL AND processing_since < $1 ORDER BY processing_since LIMIT $2`,
     [before, limit],
   );
   return rows.map(toPayment);

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStatementNames } from '../../../src/db/client.ts';
+import { createStatementNames, PLANNED_PER_CALL } from '../../../src/db/client.ts';
 import { createTestDatabase, type TestDatabase } from '../../fixtures/database.ts';
 
 /**
@@ -194,5 +194,10 @@ describe('statement names (prepared statements per SQL text)', () => {
     expect(nameOf('SELECT 2')).not.toBe(first);
     expect(nameOf('SELECT 3')).toBeUndefined();
     expect(nameOf('SELECT 1')).toBe(first);
+  });
+
+  it('leaves statements marked PLANNED_PER_CALL unnamed (planned on every call)', () => {
+    const nameOf = createStatementNames();
+    expect(nameOf(`${PLANNED_PER_CALL}SELECT id FROM events ORDER BY seq LIMIT $1`)).toBeUndefined();
   });
 });
