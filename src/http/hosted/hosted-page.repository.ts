@@ -1,11 +1,13 @@
 import type { Queryable } from '../../db/client.ts';
+import { withDates, type JsonRow } from '../../db/json-row.ts';
 import { CARD_BRANDS, type CardBrand } from '../../lib/card.ts';
-import { toCheckout } from '../../modules/checkouts/checkout.repository.ts';
+import { toCheckout, type CheckoutRow } from '../../modules/checkouts/checkout.repository.ts';
 import type { Checkout, Scope } from '../../modules/checkouts/checkout.types.ts';
-import type { CallbackUrls, Merchant } from '../../modules/merchants/merchant.types.ts';
-import { toCustomer, type CustomerRow } from '../../modules/orders/customer.repository.ts';
-import type { OrderStatus } from '../../modules/orders/order.states.ts';
-import type { Metadata, Order, OrderAdjustment, OrderProduct } from '../../modules/orders/order.types.ts';
+import { toMerchant, type MerchantRow } from '../../modules/merchants/merchant.repository.ts';
+import type { Merchant } from '../../modules/merchants/merchant.types.ts';
+import type { CustomerRow } from '../../modules/orders/customer.repository.ts';
+import { toOrder, type OrderRow } from '../../modules/orders/order.repository.ts';
+import type { Order } from '../../modules/orders/order.types.ts';
 import type { PaymentMethodSetting } from '../../modules/payment-methods/eligibility.ts';
 import {
   paymentMethodSettingsJson,
@@ -43,54 +45,15 @@ export type HostedPageSnapshot = {
   savedCards: SavedCardSummary[];
 };
 
-/** The checkout's columns as `json_build_object` gives them: timestamps are ISO strings. */
-type CheckoutJson = Omit<
-  Parameters<typeof toCheckout>[0],
-  'expires_at' | 'completed_at' | 'canceled_at' | 'expired_at' | 'created_at' | 'updated_at'
-> & {
-  expires_at: string;
-  completed_at: string | null;
-  canceled_at: string | null;
-  expired_at: string | null;
-  created_at: string;
-  updated_at: string;
-};
-
-type OrderJson = {
-  id: string;
-  status: OrderStatus;
-  merchant_order_id: string;
-  currency: string;
-  country_code: string;
-  subtotal_amount: number;
-  discounts: OrderAdjustment[];
-  taxes: OrderAdjustment[];
-  shipping_amount: number;
-  total_amount: number;
-  products: OrderProduct[];
-  metadata: Metadata;
-  authorized_amount: number;
-  captured_amount: number;
-  refunded_amount: number;
-  created_at: string;
-  updated_at: string;
-  version: number;
-};
-
-type MerchantJson = {
-  id: string;
-  name: string;
-  display_name: string | null;
-  logo_url: string | null;
-  primary_color: string | null;
-  default_locale: string;
-  default_callbacks: CallbackUrls;
-  default_capture: 'automatic' | 'manual';
-  default_session_lifetime_seconds: number;
-  version: number;
-  created_at: string;
-  updated_at: string;
-};
+/** The rows as `json_build_object` gives them (timestamps as ISO strings); the tables' mappers read them. */
+type CheckoutJson = JsonRow<CheckoutRow>;
+/** The order's own columns (its session's and customer's come separately). */
+type OrderContentRow = Omit<
+  OrderRow,
+  'merchant_id' | 'livemode' | 'checkout_id' | 'checkout_expires_at' | 'checkout_locale' | 'customer'
+>;
+type OrderJson = JsonRow<OrderContentRow>;
+type MerchantJson = JsonRow<MerchantRow>;
 
 type SavedCardJson = { id: string; brand: string; last4: string; exp_month: number; exp_year: number };
 
@@ -148,8 +111,6 @@ const SELECT_HOSTED_PAGE = `
     LEFT JOIN customers cu ON cu.id = o.customer_id
    WHERE c.id = $1`;
 
-const dateOrNull = (value: string | null) => (value === null ? null : new Date(value));
-
 /**
  * JSON numbers bypass the int8 parser's guard (db/client.ts), so amounts are checked here the same way: an
  * amount beyond the safe integer range is refused, never rounded.
@@ -160,61 +121,29 @@ function amount(value: number): number {
 }
 
 function toCheckoutFromJson(json: CheckoutJson): Checkout {
-  return toCheckout({
-    ...json,
-    expires_at: new Date(json.expires_at),
-    completed_at: dateOrNull(json.completed_at),
-    canceled_at: dateOrNull(json.canceled_at),
-    expired_at: dateOrNull(json.expired_at),
-    created_at: new Date(json.created_at),
-    updated_at: new Date(json.updated_at),
-  });
+  return toCheckout(
+    withDates(json, ['expires_at', 'completed_at', 'canceled_at', 'expired_at', 'created_at', 'updated_at']),
+  );
 }
 
-function toOrder(json: OrderJson, checkout: Checkout, customer: CustomerRow | null): Order {
-  return {
-    id: json.id,
-    merchantId: checkout.merchantId,
+/** Amounts come through JSON here rather than through the int8 parser of `pg`, so they are checked the same way. */
+function toOrderFromJson(json: OrderJson, checkout: Checkout, customer: CustomerRow | null): Order {
+  const row = withDates<OrderContentRow, 'created_at' | 'updated_at'>(json, ['created_at', 'updated_at']);
+  return toOrder({
+    ...row,
+    merchant_id: checkout.merchantId,
     livemode: checkout.livemode,
-    checkoutId: checkout.id,
-    status: json.status,
-    merchantOrderId: json.merchant_order_id,
-    currency: json.currency,
-    countryCode: json.country_code,
-    subtotalAmount: amount(json.subtotal_amount),
-    discounts: json.discounts,
-    taxes: json.taxes,
-    shippingAmount: amount(json.shipping_amount),
-    totalAmount: amount(json.total_amount),
-    products: json.products,
-    customer: customer ? toCustomer(customer) : null,
-    metadata: json.metadata,
-    authorizedAmount: amount(json.authorized_amount),
-    capturedAmount: amount(json.captured_amount),
-    refundedAmount: amount(json.refunded_amount),
-    expiresAt: checkout.expiresAt,
-    locale: checkout.locale,
-    createdAt: new Date(json.created_at),
-    updatedAt: new Date(json.updated_at),
-    version: json.version,
-  };
-}
-
-function toMerchant(json: MerchantJson): Merchant {
-  return {
-    id: json.id,
-    name: json.name,
-    displayName: json.display_name,
-    logoUrl: json.logo_url,
-    primaryColor: json.primary_color,
-    defaultLocale: json.default_locale,
-    defaultCallbacks: json.default_callbacks,
-    defaultCapture: json.default_capture,
-    defaultSessionLifetimeSeconds: json.default_session_lifetime_seconds,
-    version: json.version,
-    createdAt: new Date(json.created_at),
-    updatedAt: new Date(json.updated_at),
-  };
+    checkout_id: checkout.id,
+    subtotal_amount: amount(json.subtotal_amount),
+    shipping_amount: amount(json.shipping_amount),
+    total_amount: amount(json.total_amount),
+    authorized_amount: amount(json.authorized_amount),
+    captured_amount: amount(json.captured_amount),
+    refunded_amount: amount(json.refunded_amount),
+    checkout_expires_at: checkout.expiresAt,
+    checkout_locale: checkout.locale,
+    customer,
+  });
 }
 
 function toSavedCard(card: SavedCardJson): SavedCardSummary {
@@ -236,8 +165,8 @@ export async function findHostedPageSnapshot(
   return {
     scope: { merchantId: checkout.merchantId, livemode: checkout.livemode },
     checkout,
-    order: toOrder(page.order, checkout, page.customer),
-    merchant: toMerchant(page.merchant),
+    order: toOrderFromJson(page.order, checkout, page.customer),
+    merchant: toMerchant(withDates(page.merchant, ['created_at', 'updated_at'])),
     paymentMethodSettings: settingsFromJson(page.payment_method_settings),
     savedCards: (page.saved_cards ?? []).map(toSavedCard),
   };

@@ -9,7 +9,7 @@ import type { NewEvent } from '../events/event.types.ts';
 import { newOrderRecord, orderInsertSql, type NewOrder } from '../orders/order.repository.ts';
 import type { CaptureMode, Checkout, CheckoutWithOrder, Scope } from './checkout.types.ts';
 
-type CheckoutRow = {
+export type CheckoutRow = {
   id: string;
   merchant_id: string;
   livemode: boolean;

@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/client.ts';
 import type { CallbackUrls, Merchant } from './merchant.types.ts';
 
-type MerchantRow = {
+export type MerchantRow = {
   id: string;
   name: string;
   display_name: string | null;
@@ -16,7 +16,7 @@ type MerchantRow = {
   updated_at: Date;
 };
 
-function toMerchant(row: MerchantRow): Merchant {
+export function toMerchant(row: MerchantRow): Merchant {
   return {
     id: row.id,
     name: row.name,

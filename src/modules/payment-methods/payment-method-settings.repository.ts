@@ -9,7 +9,7 @@ export type PaymentMethodSettingRecord = PaymentMethodSetting & {
   updatedAt: Date;
 };
 
-type SettingRow = {
+export type SettingRow = {
   merchant_id: string;
   livemode: boolean;
   method: PaymentMethodType;
@@ -25,7 +25,10 @@ type SettingRow = {
   updated_at: Date;
 };
 
-function toRecord(row: SettingRow): PaymentMethodSettingRecord {
+/** The columns eligibility reads: a stored row's, or their JSON form in a bigger query (`settingsFromJson`). */
+export type SettingFields = Omit<SettingRow, 'merchant_id' | 'livemode' | 'version' | 'updated_at'>;
+
+export function toSetting(row: SettingFields): PaymentMethodSetting {
   return {
     method: row.method,
     enabled: row.enabled,
@@ -36,10 +39,11 @@ function toRecord(row: SettingRow): PaymentMethodSettingRecord {
     devices: row.devices,
     display_order: row.display_order,
     ...(row.card_brands === null ? {} : { card_brands: row.card_brands }),
-    livemode: row.livemode,
-    version: row.version,
-    updatedAt: row.updated_at,
   };
+}
+
+function toRecord(row: SettingRow): PaymentMethodSettingRecord {
+  return { ...toSetting(row), livemode: row.livemode, version: row.version, updatedAt: row.updated_at };
 }
 
 function settingValues(setting: PaymentMethodSetting): unknown[] {

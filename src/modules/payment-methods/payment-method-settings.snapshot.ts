@@ -1,5 +1,6 @@
-import type { Device, PaymentMethodSetting, PaymentMethodType } from './eligibility.ts';
+import type { PaymentMethodSetting } from './eligibility.ts';
 import { PAYMENT_METHOD_TYPES } from './eligibility.ts';
+import { toSetting, type SettingFields } from './payment-method-settings.repository.ts';
 
 /**
  * A merchant's payment-method settings read as one JSON column of a bigger query, so a page or an API call
@@ -20,33 +21,11 @@ export function paymentMethodSettingsJson(merchantIdColumn: string, livemodeColu
        WHERE s.merchant_id = ${merchantIdColumn} AND s.livemode = ${livemodeColumn}), '[]'::json)`;
 }
 
-type SettingJson = {
-  method: PaymentMethodType;
-  enabled: boolean;
-  countries: string[] | null;
-  currencies: string[] | null;
-  min_amount: number | null;
-  max_amount: number | null;
-  devices: Device[] | null;
-  display_order: number;
-  card_brands: string[] | null;
-};
-
 /**
  * The settings out of `paymentMethodSettingsJson`, or undefined when the merchant has not got one row per
  * method yet: the caller then goes through `getPaymentMethodSettings`, which writes the defaults first.
  */
 export function settingsFromJson(json: unknown): PaymentMethodSetting[] | undefined {
   if (!Array.isArray(json) || json.length < PAYMENT_METHOD_TYPES.length) return undefined;
-  return (json as SettingJson[]).map((row) => ({
-    method: row.method,
-    enabled: row.enabled,
-    countries: row.countries,
-    currencies: row.currencies,
-    min_amount: row.min_amount,
-    max_amount: row.max_amount,
-    devices: row.devices,
-    display_order: row.display_order,
-    ...(row.card_brands === null ? {} : { card_brands: row.card_brands }),
-  }));
+  return (json as SettingFields[]).map(toSetting);
 }
