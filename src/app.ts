@@ -74,6 +74,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   }).withTypeProvider<ZodTypeProvider>();
 
   app.decorate('idempotencyResponses', createResponseSealer(services.keyring));
+  services.payments.logTo(app.log);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);

@@ -5,6 +5,7 @@ import {
   type ConnectorPaymentStatus,
   type ConnectorStatusUpdate,
   type OperationFailureCode,
+  type OperationResult,
   type PaymentMethodData,
   type SaleResult,
 } from '../../connectors/connector.ts';
@@ -78,6 +79,15 @@ import type { Capture, Payment, PaymentCard, PaymentChannel } from './payment.ty
  * Recovery (`recover`) reconciles what a crash or a lost answer left behind: payments processing for longer
  * than PROCESSING_RECOVERY_MS are looked up at the processor by payment id; actions the shopper abandoned
  * for ACTION_TIMEOUT_MS are canceled; automatic captures that never ran are run; pending captures retried.
+ *
+ * Release of money held for a payment Kassa gave up: recovery may settle a payment REJECTED (the processor
+ * knew nothing of it yet) or CANCELED (3-D Secure abandoned) while its `authorize`/`sale` is still on its way,
+ * and the processor may then approve it. Statuses never move back, so `settle` does not record that answer;
+ * instead it marks the given-up payment `processing` (the release is owed, durably, in the same transaction)
+ * and, outside the transaction, `releaseGivenUpPayment` voids the authorization or refunds the capture at the
+ * processor under fixed keys (`releaseIdempotencyKey`), then clears the mark and notes it in
+ * `failure_message`. A release whose call fails or whose process dies stays marked: recovery finds it among
+ * the processing payments and runs it again; the fixed keys make every repetition a replay.
  */
 
 /**
@@ -87,6 +97,32 @@ import type { Capture, Payment, PaymentCard, PaymentChannel } from './payment.ty
 export const PROCESSING_RECOVERY_MS = 60_000;
 export const ACTION_TIMEOUT_MS = 15 * 60_000;
 const AUTHORIZE_RETRY_DELAYS_MS = [100, 400];
+
+/**
+ * Terminal failures: Kassa has told the merchant that no money moved, so none may stay held at the processor.
+ * REJECTED/CANCELED + `processing_since` means a release of a late authorization is owed (see above).
+ */
+const GIVEN_UP_STATUSES: ReadonlySet<PaymentStatus> = new Set(['REJECTED', 'CANCELED']);
+
+export type PaymentFlowLogger = {
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+};
+
+/** Without an application logger, releases are still reported (stderr; the only console use lint allows). */
+const stderrLogger: PaymentFlowLogger = {
+  warn: (object, message) => console.error(`warning: ${message}`, object),
+  error: (object, message) => console.error(`error: ${message}`, object),
+};
+
+/**
+ * The processor key of the void or refund that releases a given-up payment. Fixed per payment (and per kind,
+ * since a key may never name two different requests), so every path that releases it — the late answer, a
+ * duplicate, a concurrent notification, recovery after a crash — sends the same request, which acts once.
+ */
+export function releaseIdempotencyKey(paymentId: string, kind: 'void' | 'refund'): string {
+  return kind === 'void' ? `${paymentId}:release` : `${paymentId}:release-refund`;
+}
 
 export type PaymentFlowDeps = {
   db: Database;
@@ -107,6 +143,8 @@ export type PaymentFlowDeps = {
   ) => Promise<{ ok: true } | { ok: false; reason: string }>;
   /** Age after which `recover` settles interrupted work (default PROCESSING_RECOVERY_MS; shorter in fault tests). */
   processingRecoveryMs?: number;
+  /** Where releases of late authorizations are reported (warn) and failed ones (error). Default: stderr. */
+  logger?: PaymentFlowLogger;
 };
 
 export type PayCheckoutInput = {
@@ -140,8 +178,11 @@ export type CaptureAttempt = {
   refusal?: { code: OperationFailureCode; message: string };
 };
 
-/** What `settle` recorded: the payment, and the capture row it wrote when an automatic payment was authorized. */
-type Settlement = { payment: Payment; automaticCapture?: Capture | undefined };
+/**
+ * What `settle` recorded: the payment, and the capture row it wrote when an automatic payment was authorized;
+ * `releaseOwed` when the processor approved a payment Kassa had given up (money to void or refund).
+ */
+type Settlement = { payment: Payment; automaticCapture?: Capture | undefined; releaseOwed?: boolean };
 
 /** What the processor said about an authorization, normalised for `settle`. */
 type AuthorizationOutcome =
@@ -175,7 +216,8 @@ const PAYMENT_EVENT: Record<PaymentStatus, EventType> = {
 };
 
 export function outcomeOf(payment: Payment): PaymentOutcome {
-  if (payment.processingSince) return 'processing';
+  // A given-up payment that is `processing` is releasing a late authorization: its own outcome is final.
+  if (payment.processingSince && !GIVEN_UP_STATUSES.has(payment.status)) return 'processing';
   switch (payment.status) {
     case 'SUCCEEDED':
       return 'succeeded';
@@ -223,6 +265,7 @@ export type PaymentFlow = ReturnType<typeof createPaymentFlow>;
 export function createPaymentFlow(deps: PaymentFlowDeps) {
   const { db, clock } = deps;
   const recoveryMs = deps.processingRecoveryMs ?? PROCESSING_RECOVERY_MS;
+  let logger = deps.logger ?? stderrLogger;
   // Void and refund (order management) live in their own module; capture stays here, next to automatic capture.
   const operations = createPaymentOperations({ db, clock, connectors: deps.connectors });
 
@@ -398,6 +441,12 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     const locked = await lockPaymentAndCheckout(tx, paymentId);
     if (!locked) throw notFoundError('payment', paymentId);
     const { payment, checkout } = locked;
+    // Given up, so never moved again; but money the processor holds for it is released (and a release
+    // already owed is not cleared by a late decline).
+    if (GIVEN_UP_STATUSES.has(payment.status)) {
+      if (outcome.status !== 'authorized' && outcome.status !== 'captured') return { payment };
+      return { payment: await oweRelease(tx, payment, outcome), releaseOwed: true };
+    }
     const scope = { merchantId: payment.merchantId, livemode: payment.livemode };
     const target = TARGET_STATUS[outcome.status];
     const transition = paymentStateMachine.check(payment.status, target);
@@ -493,6 +542,111 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     }
     await emitEvents(tx, events);
     return settlement;
+  }
+
+  /**
+   * The processor approved a payment Kassa already gave up (its answer came after recovery settled it):
+   * records, in settle's transaction, that a release is owed — `processing_since` on the given-up payment,
+   * which recovery finds if the release below does not finish. The status, the order and the session stay
+   * as they are: the shopper was told the attempt failed and may have paid otherwise since.
+   */
+  async function oweRelease(
+    tx: Queryable,
+    payment: Payment,
+    outcome: Extract<AuthorizationOutcome, { status: 'authorized' | 'captured' }>,
+  ): Promise<Payment> {
+    logger.warn(
+      { paymentId: payment.id, status: payment.status, processorStatus: outcome.status },
+      'the processor approved a payment Kassa had given up; releasing it at the processor',
+    );
+    if (payment.processingSince) return payment; // already owed: keep its age for recovery
+    const change: PaymentChange = { processingSince: clock.now() };
+    if (!payment.connectorReference) change.connectorReference = outcome.connectorReference;
+    return updatePayment(tx, payment.id, change, clock.now());
+  }
+
+  /**
+   * Releases what the processor holds for a given-up payment whose release is owed: asks the processor what
+   * it holds now (the late answer may be stale, or the release already done), voids an authorization with
+   * nothing captured or refunds what was captured, with fixed keys, then clears the mark. Outside any
+   * transaction; never throws — on any failure the mark stays and recovery runs it again.
+   */
+  async function releaseGivenUpPayment(payment: Payment): Promise<Payment> {
+    const connector = connectorOf(payment);
+    try {
+      const status = payment.connectorReference
+        ? await connector.getPaymentStatus({ connectorReference: payment.connectorReference })
+        : await connector.lookupPayment({ paymentId: payment.id });
+      if (status && (status.status === 'pending' || status.status === 'requires_action')) {
+        logger.warn({ paymentId: payment.id }, 'release waits: the processor has not decided yet');
+        return await postponeRelease(payment.id);
+      }
+      // A sale captured the whole amount, so nothing of the authorization is left to void: refund it all.
+      const refundable = status?.status === 'authorized' ? status.capturedAmount - status.refundedAmount : 0;
+      let result: OperationResult | undefined;
+      let held = status;
+      if (status?.status === 'authorized' && refundable > 0) {
+        result = await connector.refund({
+          idempotencyKey: releaseIdempotencyKey(payment.id, 'refund'),
+          connectorReference: status.connectorReference,
+          amount: refundable,
+          currency: status.currency,
+        });
+        held = { ...status, refundedAmount: status.capturedAmount };
+      } else if (status?.status === 'authorized' && status.capturedAmount === 0) {
+        result = await connector.void({
+          idempotencyKey: releaseIdempotencyKey(payment.id, 'void'),
+          connectorReference: status.connectorReference,
+        });
+        held = { ...status, status: 'voided' };
+      }
+      if (result && result.status !== 'succeeded') {
+        // Pending: the processor answers later, so recovery asks again with the same key. A refusal should
+        // not happen (its state was just read); it stays owed and reported until someone looks.
+        const message = 'the processor did not release a given-up payment (yet); recovery will try again';
+        if (result.status === 'pending') logger.warn({ paymentId: payment.id, result }, message);
+        else logger.error({ paymentId: payment.id, result }, message);
+        return await postponeRelease(payment.id);
+      }
+      if (result) {
+        logger.warn(
+          { paymentId: payment.id, operationReference: result.operationReference },
+          'released a given-up payment at the processor',
+        );
+      }
+      return await finishRelease(payment.id, releaseNote(held));
+    } catch (error) {
+      logger.error(
+        { err: error, paymentId: payment.id },
+        'could not release a given-up payment; recovery will try again',
+      );
+      return (await postponeRelease(payment.id).catch(() => undefined)) ?? payment;
+    }
+  }
+
+  /**
+   * A release that did not finish goes to the back of recovery's queue (its mark restarts its age), so one
+   * the processor keeps refusing is retried every recovery age without holding up the other work recovery
+   * takes oldest first.
+   */
+  async function postponeRelease(paymentId: string): Promise<Payment> {
+    return db.transaction(async (tx) => {
+      const payment = (await findPaymentById(tx, paymentId, { forUpdate: true }))!;
+      if (!payment.processingSince || !GIVEN_UP_STATUSES.has(payment.status)) return payment;
+      return updatePayment(tx, paymentId, { processingSince: clock.now() }, clock.now());
+    });
+  }
+
+  /** Clears the mark of a finished release (once: under the row lock) and notes it on the payment. */
+  async function finishRelease(paymentId: string, note: string | undefined): Promise<Payment> {
+    return db.transaction(async (tx) => {
+      const payment = (await findPaymentById(tx, paymentId, { forUpdate: true }))!;
+      if (!payment.processingSince || !GIVEN_UP_STATUSES.has(payment.status)) return payment;
+      const change: PaymentChange = { processingSince: null };
+      if (note && !payment.failureMessage?.includes(note))
+        change.failureMessage = payment.failureMessage ? `${payment.failureMessage}. ${note}` : note;
+      return updatePayment(tx, paymentId, change, clock.now());
+    });
   }
 
   /**
@@ -673,6 +827,8 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       existing.merchantId === input.scope.merchantId && existing.livemode === input.scope.livemode;
     if (!sameOwner || existing.checkoutId !== input.checkoutId)
       throw new AppError('conflict', 'This payment id belongs to another checkout');
+    if (GIVEN_UP_STATUSES.has(existing.status))
+      return finish({ payment: existing, releaseOwed: existing.processingSince !== null });
     if (!existing.processingSince) return finish({ payment: existing });
     // Interrupted before its outcome was recorded: ask again with the same processor idempotency key.
     const outcome = await authorize(existing, input);
@@ -680,13 +836,28 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     return finish(await settle(existing.id, outcome));
   }
 
-  /** Answers an attempt whose outcome is recorded, after its automatic capture (step 4) if it has one. */
+  /**
+   * Answers an attempt whose outcome is recorded, after its automatic capture (step 4) if it has one, or the
+   * release of a late authorization of a given-up payment.
+   */
   async function finish(settled: Settlement): Promise<PaymentAttempt> {
+    if (settled.releaseOwed) {
+      const released = await releaseGivenUpPayment(settled.payment);
+      return { payment: released, outcome: outcomeOf(released) };
+    }
     const captured = await captureAutomatically(settled);
     return { payment: captured, outcome: outcomeOf(captured) };
   }
 
   return {
+    /**
+     * Reports through the application's logger from now on: the flow is built before the HTTP app that owns
+     * the logger (`buildApp` calls this).
+     */
+    logTo(applicationLogger: PaymentFlowLogger): void {
+      logger = applicationLogger;
+    },
+
     /** Pays a checkout: start → authorize → settle → (automatic) capture. */
     async payCheckout(input: PayCheckoutInput): Promise<PaymentAttempt> {
       let started: Awaited<ReturnType<typeof startAttempt>>;
@@ -719,7 +890,8 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       // Without a verify_order callback nothing was awaited, so there is nothing to re-read.
       const current =
         deps.verifyOrder && checkout.callbacks.verify_order ? await findPaymentById(db, payment.id) : payment;
-      if (!current?.processingSince) return finish({ payment: current ?? payment });
+      if (!current?.processingSince || GIVEN_UP_STATUSES.has(current.status))
+        return finish({ payment: current ?? payment });
       const outcome = await authorize(payment, input);
       if (!outcome) return { payment: (await findPaymentById(db, payment.id))!, outcome: 'processing' };
       return finish(await settle(payment.id, outcome));
@@ -760,7 +932,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
               };
         return settleInTransaction(tx, update.paymentId, outcome);
       });
-      if (settled) await captureAutomatically(settled);
+      if (settled) await finish(settled);
     },
 
     capturePayment,
@@ -774,6 +946,12 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       const now = clock.now();
       let processing = 0;
       for (const payment of await findStuckProcessingPayments(db, new Date(now.getTime() - recoveryMs), 50)) {
+        // Given up + processing is a release of a late authorization that did not finish: run it again.
+        if (GIVEN_UP_STATUSES.has(payment.status)) {
+          await releaseGivenUpPayment(payment);
+          processing += 1;
+          continue;
+        }
         // AUTHORIZED + processing is a void in flight (see payment-operations.service.ts): finish it.
         if (payment.status === 'AUTHORIZED') {
           await operations.resumeCancel(payment).catch(() => undefined);
@@ -850,6 +1028,21 @@ export function paymentIdForIdempotencyKey(scope: Scope, idempotencyKey: string)
 /** The automatic capture of a payment has a fixed id, so a retry finds (and resumes) the same capture. */
 export function automaticCaptureId(paymentId: string): string {
   return `cap_${createHash('sha256').update(`auto:${paymentId}`).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * What the processor holds after a release, noted on the given-up payment (its `failure_message`). Derived
+ * from the processor's state rather than from the call made, so a release finished by recovery after a crash
+ * (the call done, its answer lost) is noted alike.
+ */
+function releaseNote(held: ConnectorPaymentStatus | null): string | undefined {
+  if (!held) return undefined;
+  if (held.status === 'voided')
+    return 'The processor approved this payment after it was given up; the authorization was voided';
+  if (held.status === 'authorized' && held.capturedAmount > 0 && held.refundedAmount >= held.capturedAmount) {
+    return `The processor captured this payment after it was given up; the ${held.capturedAmount} captured was refunded`;
+  }
+  return undefined;
 }
 
 function fromAuthorizeResult(result: SaleResult, amount: number): AuthorizationOutcome {

@@ -1,12 +1,6 @@
 import type { Queryable } from '../../db/client.ts';
 import type { CardDetails } from '../../connectors/connector.ts';
-import {
-  CARD_BRANDS,
-  cardFingerprint,
-  cardLast4,
-  detectCardBrand,
-  type CardBrand,
-} from '../../lib/card.ts';
+import { CARD_BRANDS, cardFingerprint, cardLast4, detectCardBrand, type CardBrand } from '../../lib/card.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
