@@ -96,4 +96,27 @@ describe('the gateway process on its embedded PostgreSQL', () => {
     expect(await postmasterPid(path.join(dataDir, 'pg'))).toBeUndefined();
     running = undefined;
   });
+
+  it('stops on a SIGTERM sent to `npm start` too: no gateway or database is left running', async () => {
+    // A process manager signals the process it started; npm passes it to the script's shell, which must
+    // hand it on (the script execs node) rather than die and leave the gateway behind.
+    const viaNpm = await startGatewayProcess(env, { viaNpmStart: true });
+    const gatewayPid = Number.parseInt(await readFile(path.join(dataDir, 'kassa-owner.pid'), 'utf8'), 10);
+    const serverPid = await postmasterPid(path.join(dataDir, 'pg'));
+    try {
+      expect(alive(gatewayPid)).toBe(true);
+      viaNpm.child.kill('SIGTERM');
+      await viaNpm.exited;
+      const deadline = Date.now() + 15_000;
+      while ((alive(gatewayPid) || alive(serverPid!)) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(alive(gatewayPid)).toBe(false);
+      expect(alive(serverPid!)).toBe(false);
+    } finally {
+      // Should the signal not have reached the gateway, do not leave it (and its database) running.
+      if (alive(gatewayPid)) process.kill(gatewayPid, 'SIGTERM');
+      viaNpm.child.kill('SIGKILL');
+    }
+  });
 });
