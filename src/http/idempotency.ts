@@ -125,6 +125,17 @@ async function retryWhenRaced<T>(attempt: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The first six columns of a key's record: whose key, and which request it belongs to. */
+function recordIdentity(
+  request: FastifyRequest,
+  merchantId: string,
+  livemode: boolean,
+  key: string,
+  fingerprint: string,
+): unknown[] {
+  return [merchantId, livemode, key, request.method, request.url.split('?')[0], fingerprint];
+}
+
 function replay(reply: FastifyReply, stored: StoredResponse) {
   return reply
     .code(stored.status)
@@ -172,12 +183,7 @@ export async function respondIdempotently<T>(
            request_fingerprint, state, response_status, response_body, completed_at)
          VALUES ($1, $2, $3, $4, $5, $6, 'completed', $7, $8, now())`,
           [
-            merchantId,
-            livemode,
-            key,
-            request.method,
-            request.url.split('?')[0],
-            fingerprint,
+            ...recordIdentity(request, merchantId, livemode, key, fingerprint),
             statusCode,
             request.server.idempotencyResponses.seal(body),
           ],
@@ -286,15 +292,7 @@ export async function respondIdempotentlyWithPipeline(
        DO UPDATE SET locked_until = now() + make_interval(secs => $7)
        WHERE idempotency_keys.state = 'in_progress' AND idempotency_keys.request_fingerprint = $6
          AND idempotency_keys.locked_until <= now()`,
-        [
-          merchantId,
-          livemode,
-          key,
-          request.method,
-          request.url.split('?')[0],
-          fingerprint,
-          PIPELINE_LEASE_SECONDS,
-        ],
+        [...recordIdentity(request, merchantId, livemode, key, fingerprint), PIPELINE_LEASE_SECONDS],
       );
       if (claimed.rowCount === 0) throw new KeyRecordRaced();
       return { claimed: true as const };

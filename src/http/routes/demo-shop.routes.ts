@@ -314,13 +314,22 @@ export function registerDemoShopRoutes(app: KassaApp, services: Pick<Services, '
 
   // ---------- Receipts ----------
 
-  function receiptLines(order: ApiOrder): ReceiptModel['lines'] {
-    return order.products.map((product) => ({
-      name: product.name,
-      quantity: product.quantity,
-      unitPrice: product.unit_price,
-      lineTotal: product.quantity * product.unit_price,
-    }));
+  /** What a receipt shows of the order, whichever way the shopper came back. */
+  function receiptAmounts(order: ApiOrder) {
+    return {
+      merchantOrderId: order.merchant_order_id,
+      placedAt: order.placed_at,
+      lines: order.products.map((product) => ({
+        name: product.name,
+        quantity: product.quantity,
+        unitPrice: product.unit_price,
+        lineTotal: product.quantity * product.unit_price,
+      })),
+      currency: order.currency,
+      subtotal: order.subtotal_amount,
+      shipping: order.shipping_amount,
+      total: order.total_amount,
+    } satisfies Partial<ReceiptModel>;
   }
 
   function receiptStatus(status: string): ReceiptModel['status'] | undefined {
@@ -372,13 +381,7 @@ export function registerDemoShopRoutes(app: KassaApp, services: Pick<Services, '
     }
     return renderReceiptPage({
       source: 'callback',
-      merchantOrderId: order.merchant_order_id,
-      placedAt: order.placed_at,
-      lines: receiptLines(order),
-      currency: order.currency,
-      subtotal: order.subtotal_amount,
-      shipping: order.shipping_amount,
-      total: order.total_amount,
+      ...receiptAmounts(order),
       status,
       payment,
     });
@@ -674,13 +677,7 @@ export function registerDemoShopRoutes(app: KassaApp, services: Pick<Services, '
             renderReceiptPage({
               source: 'redirect',
               cartCount: cartDone ? 0 : priceCart(cart.items).itemCount,
-              merchantOrderId: order.merchant_order_id,
-              placedAt: order.placed_at,
-              lines: receiptLines(order),
-              currency: order.currency,
-              subtotal: order.subtotal_amount,
-              shipping: order.shipping_amount,
-              total: order.total_amount,
+              ...receiptAmounts(order),
               status,
               payment: payment && { id: payment.id, method: payment.method, card: payment.card },
             }),

@@ -39,7 +39,6 @@ import {
   findUncapturedAutomaticPayments,
   insertCapture,
   insertPaymentAsActiveAttempt,
-  insertSucceededCapture,
   listCaptures,
   lockPaymentAndCheckout,
   moveOrderOfPayment,
@@ -661,12 +660,12 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     events: NewEvent[],
   ): Promise<Settlement> {
     const amount = Math.min(outcome.capturedAmount, authorized.authorizedAmount);
-    await insertSucceededCapture(tx, {
+    await insertCapture(tx, {
       id: automaticCaptureId(authorized.id),
       payment: authorized,
       amount,
-      connectorReference: outcome.operationReference ?? null,
       now: clock.now(),
+      made: { connectorReference: outcome.operationReference ?? null },
     });
     const captured = await updatePayment(
       tx,

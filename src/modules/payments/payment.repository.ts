@@ -376,41 +376,32 @@ function toRefund(row: MoneyOperationRow): Refund {
   return { ...toCapture(row), reason: row.reason ?? null };
 }
 
+/**
+ * A capture row: PENDING before the processor is asked, or — with `made` — one the processor has already made
+ * (a sale's), written SUCCEEDED with the processor's reference.
+ */
 export async function insertCapture(
   tx: Queryable,
-  capture: { id: string; payment: Payment; amount: number; now: Date },
-): Promise<Capture> {
-  const { rows } = await tx.query<MoneyOperationRow>(
-    `INSERT INTO captures (id, payment_id, merchant_id, livemode, amount, status, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $6) RETURNING *`,
-    [
-      capture.id,
-      capture.payment.id,
-      capture.payment.merchantId,
-      capture.payment.livemode,
-      capture.amount,
-      capture.now,
-    ],
-  );
-  return toCapture(rows[0]!);
-}
-
-/** A capture the processor has already made (a sale's): written SUCCEEDED, with the processor's reference. */
-export async function insertSucceededCapture(
-  tx: Queryable,
-  capture: { id: string; payment: Payment; amount: number; connectorReference: string | null; now: Date },
+  capture: {
+    id: string;
+    payment: Payment;
+    amount: number;
+    now: Date;
+    made?: { connectorReference: string | null };
+  },
 ): Promise<Capture> {
   const { rows } = await tx.query<MoneyOperationRow>(
     `INSERT INTO captures (id, payment_id, merchant_id, livemode, amount, status, connector_reference, created_at,
        updated_at)
-     VALUES ($1, $2, $3, $4, $5, 'SUCCEEDED', $6, $7, $7) RETURNING *`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *`,
     [
       capture.id,
       capture.payment.id,
       capture.payment.merchantId,
       capture.payment.livemode,
       capture.amount,
-      capture.connectorReference,
+      capture.made ? 'SUCCEEDED' : 'PENDING',
+      capture.made?.connectorReference ?? null,
       capture.now,
     ],
   );

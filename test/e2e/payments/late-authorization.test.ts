@@ -82,6 +82,21 @@ describe('a processor approval that arrives after Kassa gave the payment up', ()
     return { reached, release };
   }
 
+  /**
+   * Pays `checkout` with its `kind` call stalled until recovery has REJECTED the payment, then lets the call
+   * through: the processor approves a payment Kassa gave up. Answers with the late request's answer.
+   */
+  async function approvedAfterRecoveryRejected(kind: 'authorize' | 'sale', checkoutId: string) {
+    const stall = stallNext(kind);
+    const request = payByApi(t, merchant, checkoutId);
+    const paymentId = await stall.reached;
+    // The processor has heard nothing of it yet: recovery gives it up.
+    await recoverLater();
+    expect(await payment(paymentId)).toMatchObject({ status: 'REJECTED', processing: false });
+    stall.release();
+    return { paymentId, answered: (await request).json<PaymentJson>() };
+  }
+
   /** A 3-D Secure payment (manual capture) whose challenge recovery gave up: CANCELED; its sandbox reference. */
   async function abandonedChallenge(amount: number) {
     const checkout = await createPaymentCheckout(t, merchant, { amount });
@@ -101,17 +116,8 @@ describe('a processor approval that arrives after Kassa gave the payment up', ()
     const checkout = await createPaymentCheckout(t, merchant, { capture: 'automatic', amount: 1000 });
     const orderBefore = await orderStatus(checkout.order.order_id);
     expect(orderBefore).toMatch(/^[A-Z_]+$/);
-    const stall = stallNext('sale');
-    const request = payByApi(t, merchant, checkout.checkout_id);
-    const paymentId = await stall.reached;
-
-    // The processor has heard nothing of it yet: recovery gives it up.
-    await recoverLater();
-    expect(await payment(paymentId)).toMatchObject({ status: 'REJECTED', processing: false });
-
-    // Now the stalled sale goes through: the bank authorizes and captures 1000.
-    stall.release();
-    const answered = (await request).json<PaymentJson>();
+    // The stalled sale goes through after recovery: the bank authorizes and captures 1000.
+    const { paymentId, answered } = await approvedAfterRecoveryRejected('sale', checkout.checkout_id);
     expect(answered).toMatchObject({
       id: paymentId,
       status: 'REJECTED',
@@ -158,14 +164,7 @@ describe('a processor approval that arrives after Kassa gave the payment up', ()
     const checkout = await createPaymentCheckout(t, merchant, { amount: 800 });
     const orderBefore = await orderStatus(checkout.order.order_id);
     expect(orderBefore).toMatch(/^[A-Z_]+$/);
-    const stall = stallNext('authorize');
-    const request = payByApi(t, merchant, checkout.checkout_id);
-    const paymentId = await stall.reached;
-    await recoverLater();
-    expect(await payment(paymentId)).toMatchObject({ status: 'REJECTED', processing: false });
-
-    stall.release();
-    const answered = (await request).json<PaymentJson>();
+    const { paymentId, answered } = await approvedAfterRecoveryRejected('authorize', checkout.checkout_id);
     expect(answered).toMatchObject({ status: 'REJECTED', processing: false, authorized_amount: 0 });
     expect(answered.failure_message).toContain('the authorization was voided');
     const sandboxPayment = (await t.services.sandbox.lookupPayment({ paymentId }))!;
