@@ -51,6 +51,7 @@ import { absoluteNow, startWebhookReceiver, type WebhookReceiver } from './webho
  *   npm run bench -- --wait-quiet 600   first wait (≤ 600 s) until nothing else keeps the CPUs busy
  *   BENCH_GATEWAY_LOG_LEVEL=info        the gateway's log level (default warn)
  *   BENCH_POOL_MAX=20                   the database pool size of the gateway and the baseline (default 10)
+ *   BENCH_KEEP_DATABASE=1               leave the external bench database in place, to inspect it afterwards
  *   npm run bench -- --only baseline_create_checkout,create_checkout
  *                                       some scenarios only (printed, not written to bench/results/)
  */
@@ -704,6 +705,8 @@ async function createBenchDatabase(adminUrl: string): Promise<{ url: string; dro
   return {
     url: url.toString(),
     async drop() {
+      if (process.env.BENCH_KEEP_DATABASE)
+        return console.log(`[bench] kept database ${name} (BENCH_KEEP_DATABASE)`);
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
       try {

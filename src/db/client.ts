@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { AppError } from '../lib/errors.ts';
-import { queryWithin } from './pipelined-transaction.ts';
+import { isParsedOn, queryWithin, toWireValues, type LeadingCommand } from './pipelined-transaction.ts';
 
 /**
  * The one database handle: a `pg` pool plus a transaction helper. Repositories take a `Queryable`, so the
@@ -29,15 +29,22 @@ export type TransactionOptions = {
 };
 
 /**
- * The handle `transaction` gives its work. `commitWith` runs the transaction's LAST statement and its COMMIT in
- * one round trip: if the statement fails, nothing commits (the error arrives as from `query`); after it the
- * transaction is over, and any further statement is refused.
+ * The handle `transaction` gives its work.
+ *
+ * - `commitWith` runs the transaction's LAST statement and its COMMIT in one round trip: if the statement
+ *   fails, nothing commits (the error arrives as from `query`); after it the transaction is over, and any
+ *   further statement is refused.
+ * - `defer` queues a statement whose result the work does not need: it is sent in the same round trip as the
+ *   transaction's next statement, or its COMMIT. If it fails, that next statement fails with its error (and
+ *   the transaction, as always after an error, is rolled back). A deferred statement the work never follows
+ *   with another is sent when the work returns, before COMMIT; if the work throws, it is never sent.
  */
 export type Transaction = Queryable & {
   commitWith<Row extends pg.QueryResultRow = pg.QueryResultRow>(
     text: string,
     values?: unknown[],
   ): Promise<pg.QueryResult<Row>>;
+  defer(text: string, values?: unknown[]): void;
 };
 
 export type Database = Queryable & {
@@ -151,33 +158,56 @@ export function createDatabase(options: {
         : 'BEGIN';
       // Mutated by `send` (a closure), so typed wide: control flow below must not narrow it to 'idle'.
       let state = 'idle' as 'idle' | 'open' | 'committing' | 'committed';
-      const send = <Row extends pg.QueryResultRow>(
+      let deferred: pg.QueryConfig[] = [];
+      const run = <Row extends pg.QueryResultRow>(
+        query: pg.QueryConfig,
+        commit: boolean,
+        leading: LeadingCommand[],
+      ): Promise<pg.QueryResult<Row>> => {
+        const before = state === 'idle' ? [begin, ...leading] : leading;
+        state = commit ? 'committing' : 'open';
+        if (before.length === 0 && !commit) return client.query<Row>(query);
+        return queryWithin<Row>(client, { before, after: commit ? 'COMMIT' : undefined }, query).then(
+          (result) => {
+            if (commit) state = 'committed';
+            return result;
+          },
+        );
+      };
+      const send = async <Row extends pg.QueryResultRow>(
         text: string,
         values: unknown[] | undefined,
         commit: boolean,
-      ) => {
+      ): Promise<pg.QueryResult<Row>> => {
         if (state === 'committing' || state === 'committed') {
-          return Promise.reject(new Error('This transaction has already been committed'));
+          throw new Error('This transaction has already been committed');
         }
-        const before = state === 'idle' ? begin : undefined;
-        state = commit ? 'committing' : 'open';
-        if (before === undefined && !commit) return client.query<Row>(statement(text, values));
-        return queryWithin<Row>(
-          client,
-          { before, after: commit ? 'COMMIT' : undefined },
-          statement(text, values),
-        ).then((result) => {
-          if (commit) state = 'committed';
-          return result;
-        });
+        const queued = deferred;
+        deferred = [];
+        // Deferred statements ride along only once this connection has prepared them (they are sent without
+        // a Parse of their own); the first time, each runs alone, which prepares it for next time.
+        if (queued.every((query) => isParsedOn(client, query.name, query.text))) {
+          const leading = queued.map((query) => ({ name: query.name!, values: query.values! }));
+          return run<Row>(statement(text, values), commit, leading);
+        }
+        for (const query of queued) await run(query, false, []);
+        return run<Row>(statement(text, values), commit, []);
       };
       const tx: Transaction = {
         query: (text, values) => send(text, values, false),
         commitWith: (text, values) => send(text, values, true),
+        defer: (text, values) => {
+          if (state === 'committing' || state === 'committed') {
+            throw new Error('This transaction has already been committed');
+          }
+          deferred.push(statement(text, toWireValues(values)));
+        },
       };
       try {
         const result = await work(tx);
-        if (state === 'open') await client.query('COMMIT');
+        const last = deferred.pop();
+        if (last) await send(last.text, last.values as unknown[], true);
+        else if (state === 'open') await client.query('COMMIT');
         return result;
       } catch (error) {
         try {

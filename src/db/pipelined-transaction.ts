@@ -1,4 +1,10 @@
+import { createRequire } from 'node:module';
 import pg from 'pg';
+
+// pg's own mapping of parameters to wire values, the one Query.prepare uses (pg exports lib/*; untyped).
+const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as {
+  prepareValue(value: unknown): unknown;
+};
 
 /**
  * Sends a transaction's `BEGIN` together with its first statement, and its `COMMIT` together with its last
@@ -13,24 +19,43 @@ import pg from 'pg';
  * been sent one by one. Every command completes before the one ReadyForQuery, so `pg` collects one result
  * per command; the caller gets the statement's.
  *
+ * The same way, statements the transaction's work deferred (`tx.defer`: their results are not needed) travel
+ * ahead of the next statement. Each is a prepared statement this connection has already parsed, so it costs
+ * only Bind/Describe/Execute; its failure stops everything after it, like BEGIN's would.
+ *
  * This extends `pg.Query` through `prepare()` and `_getRows()`, which `pg` calls to write a query's messages
  * (with the socket corked); `test/unit/db/pipelined-transaction.test.ts` pins the behaviour on the `pg`
  * version in the lockfile.
  */
+
+/**
+ * A command sent ahead of a statement in its round trip: a plain command such as `BEGIN`, or a prepared
+ * statement already parsed on the connection, with its parameters already in wire form (`toWireValues`).
+ */
+export type LeadingCommand = string | { name: string; values: unknown[] };
+
+/**
+ * Parameters as `pg` would send them (Dates, objects as JSON, arrays, …). Deferred statements are mapped when
+ * they are queued, so a value that cannot be sent fails there, in the caller, not in the middle of a write.
+ */
+export function toWireValues(values: unknown[] | undefined): unknown[] {
+  return (values ?? []).map((value) => prepareValue(value));
+}
 class PipelinedQuery extends pg.Query {
-  readonly #before: string | undefined;
+  readonly #before: readonly LeadingCommand[];
   readonly #after: string | undefined;
   readonly #named: boolean;
 
   constructor(
     statement: pg.QueryConfig,
-    around: { before?: string | undefined; after?: string | undefined },
+    around: { before: readonly LeadingCommand[]; after?: string | undefined },
     callback: (error: Error | null, results: pg.QueryResult | pg.QueryResult[]) => void,
   ) {
-    // A named statement not yet parsed on the connection gets its Parse BEFORE the opening command (see
-    // prepare()); that is only possible for a plain BEGIN, since BEGIN ISOLATION LEVEL must precede any
+    // A named statement not yet parsed on the connection gets its Parse BEFORE the leading commands (see
+    // prepare()); that is only possible after a plain BEGIN, since BEGIN ISOLATION LEVEL must precede any
     // statement's analysis. Such a rare opening sends its statement unnamed instead.
-    const name = around.before === undefined || around.before === 'BEGIN' ? statement.name : undefined;
+    const first = around.before[0];
+    const name = typeof first !== 'string' || first === 'BEGIN' ? statement.name : undefined;
     // `extended` so that a statement without parameters still goes through prepare() below.
     super({ ...statement, name, queryMode: 'extended', callback } as pg.QueryConfig & { callback: unknown });
     this.#before = around.before;
@@ -48,14 +73,20 @@ class PipelinedQuery extends pg.Query {
    */
   prepare(connection: PgConnection): void {
     const before = this.#before;
-    if (before === undefined) return queryPrototype.prepare.call(this, connection);
+    if (before.length === 0) return queryPrototype.prepare.call(this, connection);
+    const sendLeading = () => {
+      for (const command of before) {
+        if (typeof command === 'string') sendCommand(connection, command);
+        else sendPrepared(connection, command);
+      }
+    };
     if (!this.#named) {
-      sendCommand(connection, before);
+      sendLeading();
       return queryPrototype.prepare.call(this, connection);
     }
     let opened = false;
     const open = () => {
-      if (!opened) sendCommand(connection, before);
+      if (!opened) sendLeading();
       opened = true;
     };
     const relay: PgConnection = Object.create(connection, {
@@ -77,6 +108,7 @@ class PipelinedQuery extends pg.Query {
 type PgConnection = {
   parse(message: { text: string }): void;
   bind(message: object): void;
+  describe(message: { type: 'P'; name: string }): void;
   execute(message: { portal: string; rows: number }): void;
   sync(): void;
 };
@@ -92,10 +124,27 @@ function sendCommand(connection: PgConnection, text: string) {
   connection.execute({ portal: '', rows: 0 });
 }
 
-/** Runs `statement` with `before` (e.g. BEGIN) and/or `after` (e.g. COMMIT) in the same round trip. */
+/** Describe too: a statement with RETURNING sends rows, which `pg` can only read after a RowDescription. */
+function sendPrepared(connection: PgConnection, command: { name: string; values: unknown[] }) {
+  connection.bind({ statement: command.name, values: command.values });
+  connection.describe({ type: 'P', name: '' });
+  connection.execute({ portal: '', rows: 0 });
+}
+
+/** Whether `name` is a prepared statement `client`'s connection has parsed (with this text). */
+export function isParsedOn(client: pg.ClientBase, name: string | undefined, text: string): boolean {
+  const parsed = (client as unknown as { connection?: { parsedStatements?: Record<string, string> } })
+    .connection?.parsedStatements;
+  return name !== undefined && parsed?.[name] === text;
+}
+
+/**
+ * Runs `statement` with the commands `before` it (BEGIN, deferred statements) and/or `after` it (COMMIT) in the
+ * same round trip, and answers with the statement's own result.
+ */
 export function queryWithin<Row extends pg.QueryResultRow>(
   client: pg.ClientBase,
-  around: { before?: string | undefined; after?: string | undefined },
+  around: { before: readonly LeadingCommand[]; after?: string | undefined },
   statement: pg.QueryConfig,
 ): Promise<pg.QueryResult<Row>> {
   return new Promise((resolve, reject) => {
@@ -103,7 +152,8 @@ export function queryWithin<Row extends pg.QueryResultRow>(
       new PipelinedQuery(statement, around, (error, results) => {
         if (error) return reject(error);
         const all = Array.isArray(results) ? results : [results];
-        resolve(all[around.before === undefined ? 0 : 1] as pg.QueryResult<Row>);
+        // Every command completes with a result of its own, in order.
+        resolve(all[around.before.length] as pg.QueryResult<Row>);
       }) as unknown as pg.QueryConfig,
     );
   });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PLANNED_PER_CALL, type Database, type Queryable } from '../db/client.ts';
+import { PLANNED_PER_CALL, type Database, type Queryable, type Transaction } from '../db/client.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Keyring } from '../lib/keyring.ts';
 import { stableStringify } from '../lib/hashing.ts';
@@ -154,7 +154,7 @@ export async function respondIdempotently<T>(
   reply: FastifyReply,
   db: Database,
   statusCode: number,
-  effect: (tx: Queryable) => Promise<T>,
+  effect: (tx: Transaction) => Promise<T>,
 ): Promise<FastifyReply> {
   const key = readIdempotencyKey(request);
   if (key === undefined) {
@@ -283,8 +283,9 @@ export async function respondIdempotentlyWithPipeline(
       }
       if (existing && existing.locked_until && existing.locked_until > now) throw keyInUse();
       // Takes over only a record that is still in progress with an expired lease; anything else means the
-      // record changed after this transaction's snapshot (see KeyRecordRaced).
-      const claimed = await tx.query(
+      // record changed after this transaction's snapshot (see KeyRecordRaced). It carries the COMMIT: a claim
+      // that took nothing commits nothing but the released lock.
+      const claimed = await tx.commitWith(
         `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
          request_fingerprint, state, locked_until)
        VALUES ($1, $2, $3, $4, $5, $6, 'in_progress', now() + make_interval(secs => $7))

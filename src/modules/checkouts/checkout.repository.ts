@@ -1,4 +1,4 @@
-import { PLANNED_PER_CALL, type Queryable } from '../../db/client.ts';
+import { PLANNED_PER_CALL, type Queryable, type Transaction } from '../../db/client.ts';
 import { cursorCondition } from '../../http/pagination.ts';
 import type { CallbackUrls } from '../merchants/merchant.types.ts';
 import type { Metadata } from '../orders/order.types.ts';
@@ -87,17 +87,19 @@ export type NewCheckout = {
  * is given or a column default — so the caller presents `newCheckoutWithOrder(…)`, the same rows, for its
  * events and its answer (a test compares the creation response with a later GET).
  */
-export async function insertCheckoutWithOrder(
-  tx: Queryable,
+export function insertCheckoutWithOrder(
+  tx: Transaction,
   scope: Scope,
   checkout: NewCheckout,
   order: NewOrder,
   events: NewEvent[],
-): Promise<void> {
+): void {
   const orderInsert = orderInsertSql(15);
   const orderValues = orderInsert.values(scope, order);
   const emission = eventEmissionSql(events, 15 + orderValues.length);
-  await tx.query(
+  // Nothing is read back (the caller built the rows), so the insert travels with the transaction's next
+  // statement: for create-checkout, the idempotency record and COMMIT.
+  tx.defer(
     `WITH checkout AS (
        INSERT INTO checkouts (id, merchant_id, livemode, status, completed_redirect_url, canceled_redirect_url,
          callbacks, capture, allow_save_payment_methods, locale, payment_methods, metadata, client_token_sha256,

@@ -1,4 +1,4 @@
-import type { Database, Queryable } from '../../db/client.ts';
+import type { Database, Queryable, Transaction } from '../../db/client.ts';
 import { compileEgressPolicy, type CompiledEgressPolicy } from '../../egress/index.ts';
 import { addSeconds, type Clock } from '../../lib/clock.ts';
 import { AppError, invalidStateError, notFoundError, validationError } from '../../lib/errors.ts';
@@ -80,7 +80,7 @@ export function isCheckoutPayable(checkout: Checkout, now: Date): boolean {
 }
 
 export async function createCheckout(
-  tx: Queryable,
+  tx: Transaction,
   deps: CheckoutServiceDeps,
   scope: Scope,
   request: CreateCheckoutRequest,
@@ -126,7 +126,7 @@ export async function createCheckout(
   // event its order, and the response adds the client token.
   const created = newCheckoutWithOrder(scope, newCheckout, newOrder);
   const resource = presentCheckout(created, deps);
-  await insertCheckoutWithOrder(tx, scope, newCheckout, newOrder, [
+  insertCheckoutWithOrder(tx, scope, newCheckout, newOrder, [
     checkoutEvent(deps, created, 'checkout.created', resource),
     orderEvent(created.order, 'order.created', resource.order),
   ]);

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/client.ts';
+import type { Queryable, Transaction } from '../../db/client.ts';
 import { newId } from '../../lib/ids.ts';
 import { fanOutEmittedEventsSql } from '../../outbox/fan-out.repository.ts';
 import type { NewEvent, StoredEvent } from './event.types.ts';
@@ -42,6 +42,17 @@ export async function emitEvents(tx: Queryable, events: NewEvent[]): Promise<{ i
   const emission = eventEmissionSql(events, 1);
   await tx.query(`WITH ${emission.ctes} SELECT 1`, emission.values);
   return emission.ids.map((id) => ({ id }));
+}
+
+/**
+ * `emitEvents` for the LAST writes of a transaction: the statement is deferred (`tx.defer`), so it travels
+ * with the COMMIT (or the next statement) instead of costing a round trip of its own. A failure surfaces
+ * there, and rolls the change back with its events.
+ */
+export function deferEvents(tx: Transaction, events: NewEvent[]): void {
+  if (events.length === 0) return;
+  const emission = eventEmissionSql(events, 1);
+  tx.defer(`WITH ${emission.ctes} SELECT 1`, emission.values);
 }
 
 /**

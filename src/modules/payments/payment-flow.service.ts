@@ -1,4 +1,4 @@
-import type { Database, Queryable } from '../../db/client.ts';
+import type { Database, Queryable, Transaction } from '../../db/client.ts';
 import {
   isConnectorError,
   type Connector,
@@ -20,7 +20,7 @@ import { findCheckout, setActivePayment } from '../checkouts/checkout.repository
 import { closeLockedCheckout, type CheckoutServiceDeps } from '../checkouts/checkout.service.ts';
 import type { Checkout, Scope } from '../checkouts/checkout.types.ts';
 import { ORDER_VERIFICATION_DECLINE_CODE } from '../callbacks/callback.types.ts';
-import { emitEvent, emitEvents } from '../events/event.repository.ts';
+import { deferEvents, emitEvent } from '../events/event.repository.ts';
 import type { EventType, NewEvent } from '../events/event.types.ts';
 import { findOrderByCheckoutId } from '../orders/order.repository.ts';
 import { orderEvent } from '../orders/order.service.ts';
@@ -349,7 +349,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         });
       }
 
-      const { payment, checkoutVersion } = await insertPaymentAsActiveAttempt(tx, {
+      const started = await insertPaymentAsActiveAttempt(tx, {
         id: input.paymentId ?? newId('pay'),
         scope: input.scope,
         checkoutId: checkout.id,
@@ -364,8 +364,9 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         savedPaymentMethodId: input.savedPaymentMethodId ?? null,
         now,
       });
-      if (checkoutVersion === undefined)
+      if (!started)
         throw new AppError('conflict', 'The checkout changed while the payment started; try again');
+      const { payment, checkoutVersion } = started;
       const marked: Checkout = {
         ...checkout,
         activePaymentId: payment.id,
@@ -433,7 +434,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
   }
 
   async function settleInTransaction(
-    tx: Queryable,
+    tx: Transaction,
     paymentId: string,
     outcome: AuthorizationOutcome,
   ): Promise<Settlement> {
@@ -539,7 +540,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
           : undefined;
       settlement = { payment: updated, automaticCapture };
     }
-    await emitEvents(tx, events);
+    deferEvents(tx, events); // with the COMMIT
     return settlement;
   }
 
@@ -815,7 +816,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       const events = await followPaymentWithOrder(tx, clock, updated);
       events.push(paymentEvent(updated, 'payment.captured'));
       if (locked.status === 'AUTHORIZED') events.push(paymentEvent(updated, 'payment.succeeded'));
-      await emitEvents(tx, events);
+      deferEvents(tx, events); // with the COMMIT
       return { payment: updated, capture: settled };
     });
   }

@@ -1,4 +1,4 @@
-import { PLANNED_PER_CALL, type Queryable } from '../../db/client.ts';
+import { PLANNED_PER_CALL, type Queryable, type Transaction } from '../../db/client.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import { selectOrderFrom, toOrder, type OrderRow } from '../orders/order.repository.ts';
 import type { Order } from '../orders/order.types.ts';
@@ -101,27 +101,29 @@ export type NewPayment = {
 };
 
 /**
- * Step 1 of an attempt in one round trip: inserts the payment as `processing` and marks it as
- * its session's active attempt. The caller holds the session's row lock and has checked that it is OPEN
- * with no attempt in flight; the conditions are repeated in the UPDATE so a session that changed anyway is
- * reported (`checkoutVersion` undefined) and the caller rolls back.
+ * Step 1 of an attempt, as the LAST statement of the caller's transaction, which it commits (one round trip):
+ * marks the session's active attempt and inserts the payment as `processing`. The caller holds the session's
+ * row lock and has checked that it is OPEN with no attempt in flight; the conditions are repeated in the
+ * UPDATE, and a session that changed anyway gets neither the mark nor the payment (answer: undefined).
  */
 export async function insertPaymentAsActiveAttempt(
-  tx: Queryable,
+  tx: Transaction,
   payment: NewPayment,
-): Promise<{ payment: Payment; checkoutVersion: number | undefined }> {
-  const { rows } = await tx.query<PaymentRow & { checkout_version: number | null }>(
-    `WITH inserted AS (
+): Promise<{ payment: Payment; checkoutVersion: number } | undefined> {
+  const { rows } = await tx.commitWith<PaymentRow & { checkout_version: number }>(
+    `WITH marked AS (
+       UPDATE checkouts SET active_payment_id = $1, payment_started = true, updated_at = $6, version = version + 1
+        WHERE id = $4 AND merchant_id = $2 AND livemode = $3 AND status = 'OPEN' AND active_payment_id IS NULL
+       RETURNING version),
+     inserted AS (
        INSERT INTO payments (id, merchant_id, livemode, checkout_id, order_id, status, processing_since, channel,
          method, amount, currency, capture_mode, connector_id, card_brand, card_last4, card_exp_month,
          card_exp_year, card_fingerprint, saved_payment_method_id, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $6, $6)
-       RETURNING *),
-     marked AS (
-       UPDATE checkouts SET active_payment_id = $1, payment_started = true, updated_at = $6, version = version + 1
-        WHERE id = $4 AND merchant_id = $2 AND livemode = $3 AND status = 'OPEN' AND active_payment_id IS NULL
-       RETURNING version)
-     SELECT inserted.*, marked.version AS checkout_version FROM inserted LEFT JOIN marked ON true`,
+       SELECT $1, $2, $3, $4, $5::text, 'PENDING', $6, $7::text, $8::text, $9::bigint, $10::char(3), $11::text,
+         $12::text, $13::text, $14::char(4), $15::smallint, $16::smallint, $17::text, $18::text, $6, $6
+         FROM marked -- (a SELECT's placeholders get no type from the target columns, hence the casts)
+       RETURNING *)
+     SELECT inserted.*, marked.version AS checkout_version FROM inserted, marked`,
     [
       payment.id,
       payment.scope.merchantId,
@@ -143,8 +145,8 @@ export async function insertPaymentAsActiveAttempt(
       payment.savedPaymentMethodId,
     ],
   );
-  const row = rows[0]!;
-  return { payment: toPayment(row), checkoutVersion: row.checkout_version ?? undefined };
+  const row = rows[0];
+  return row && { payment: toPayment(row), checkoutVersion: row.checkout_version };
 }
 
 /**

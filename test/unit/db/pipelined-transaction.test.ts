@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createStatementNames, PLANNED_PER_CALL } from '../../../src/db/client.ts';
 import { createTestDatabase, type TestDatabase } from '../../fixtures/database.ts';
 
@@ -162,6 +162,124 @@ describe('BEGIN sent with the first statement of a transaction', () => {
     expect(inTx.rows).toEqual([{ n: 0 }]);
     const alone = await database.db.query<{ n: number }>(text);
     expect(alone.rows).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('deferred statements (tx.defer): sent with the next statement of the transaction', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase({ poolMax: 1 });
+    await database.db.query(
+      'CREATE TABLE deferred (id int PRIMARY KEY, note text, at timestamptz, doc jsonb)',
+    );
+  });
+  afterAll(() => database.close());
+
+  const insert = 'INSERT INTO deferred (id, note, at, doc) VALUES ($1, $2, $3, $4)';
+  const ids = async (from: number, to: number) =>
+    (
+      await database.db.query<{ id: number }>(
+        'SELECT id FROM deferred WHERE id BETWEEN $1 AND $2 ORDER BY id',
+        [from, to],
+      )
+    ).rows.map((row) => row.id);
+  /** How many queries the work hands to `pg` (each is one round trip), by counting Client#query calls. */
+  const countQueries = async <T>(work: () => Promise<T>) => {
+    const spy = vi.spyOn(pg.Client.prototype, 'query');
+    try {
+      const result = await work();
+      return { result, queries: spy.mock.calls.length };
+    } finally {
+      spy.mockRestore();
+    }
+  };
+
+  it('runs deferred statements in order before the next one, inside the transaction, with wire-mapped values', async () => {
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    const seen = await database.db.transaction(async (tx) => {
+      tx.defer(insert, [1, 'first', at, { nested: ['x'] }]);
+      tx.defer('UPDATE deferred SET note = note || $2 WHERE id = $1 RETURNING id', [1, '+updated']);
+      return tx.query<{ note: string; at: Date; doc: unknown }>(
+        'SELECT note, at, doc FROM deferred WHERE id = 1',
+      );
+    });
+    expect(seen.rows).toEqual([{ note: 'first+updated', at, doc: { nested: ['x'] } }]);
+    expect(await ids(1, 9)).toEqual([1]);
+  });
+
+  it('sends a prepared deferred statement in the same round trip as the next one', async () => {
+    // The first use on the connection runs the statement alone (that prepares it)…
+    const fresh = `${insert} ON CONFLICT DO NOTHING`; // a text this connection has not seen yet
+    const first = await countQueries(() =>
+      database.db.transaction(async (tx) => {
+        tx.defer(fresh, [10, 'a', null, null]);
+        return tx.commitWith('SELECT 1');
+      }),
+    );
+    expect(first.queries).toBe(2);
+    // …after which it rides along: one round trip for BEGIN, both statements and COMMIT, and one for a
+    // transaction of a deferred statement alone.
+    const riding = await countQueries(() =>
+      database.db.transaction(async (tx) => {
+        tx.defer(fresh, [11, 'b', null, null]);
+        return tx.commitWith<{ n: number }>('SELECT count(*)::int AS n FROM deferred WHERE id IN (10, 11)');
+      }),
+    );
+    expect(riding.queries).toBe(1);
+    expect(riding.result.rows).toEqual([{ n: 2 }]);
+    const atCommit = await countQueries(() =>
+      database.db.transaction(async (tx) => {
+        tx.defer(fresh, [12, 'c', null, null]);
+      }),
+    );
+    expect(atCommit.queries).toBe(1);
+    expect(await ids(10, 19)).toEqual([10, 11, 12]);
+  });
+
+  it("fails the next statement with the deferred one's error, and commits nothing", async () => {
+    await database.db.transaction((tx) => tx.commitWith(insert, [20, 'taken', null, null]));
+    for (const carrier of ['query', 'commitWith', 'none'] as const) {
+      await expect(
+        database.db.transaction(async (tx) => {
+          await tx.query(insert, [21, 'before', null, null]);
+          tx.defer(insert, [20, 'duplicate', null, null]);
+          if (carrier === 'query') await tx.query(insert, [22, 'after', null, null]);
+          if (carrier === 'commitWith') await tx.commitWith(insert, [22, 'after', null, null]);
+        }),
+      ).rejects.toMatchObject({ code: '23505', constraint: 'deferred_pkey' });
+    }
+    expect(await ids(20, 29)).toEqual([20]);
+    // The connection is usable and outside any transaction.
+    const next = await database.db.transaction((tx) => tx.query<{ one: number }>('SELECT 1 AS one'));
+    expect(next.rows).toEqual([{ one: 1 }]);
+  });
+
+  it('never sends a deferred statement when the work throws', async () => {
+    await expect(
+      database.db.transaction(async (tx) => {
+        tx.defer(insert, [30, 'never', null, null]);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    expect(await ids(30, 39)).toEqual([]);
+  });
+
+  it('works under a requested isolation level, and refuses to defer after commitWith', async () => {
+    const level = await database.db.transaction(
+      async (tx) => {
+        tx.defer(insert, [40, 'serializable', null, null]);
+        return tx.query<{ level: string }>(`SELECT current_setting('transaction_isolation') AS level`);
+      },
+      { isolation: 'serializable' },
+    );
+    expect(level.rows[0]?.level).toBe('serializable');
+    await expect(
+      database.db.transaction(async (tx) => {
+        await tx.commitWith(insert, [41, 'committed', null, null]);
+        tx.defer(insert, [42, 'too late', null, null]);
+      }),
+    ).rejects.toThrow('already been committed');
+    expect(await ids(40, 49)).toEqual([40, 41]);
   });
 });
 
