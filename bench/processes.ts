@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { findFreePort } from '../src/db/embedded.ts';
@@ -9,6 +10,20 @@ import { findFreePort } from '../src/db/embedded.ts';
  */
 
 const KASSA_BIN = fileURLToPath(new URL('../bin/kassa.js', import.meta.url));
+
+/**
+ * The flags `npm start` gives node before `bin/kassa.js` (package.json, scripts.start), so the benchmark
+ * measures exactly what `npm start` runs.
+ */
+export function startScriptNodeFlags(): string[] {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const flags = /\bnode ((?:--\S+ )*)bin\/kassa\.js serve\b/.exec(manifest.scripts.start);
+  if (!flags)
+    throw new Error(`package.json's start script does not run bin/kassa.js serve: ${manifest.scripts.start}`);
+  return flags[1]!.split(' ').filter(Boolean);
+}
 const BASELINE_SERVER = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
 const run = promisify(execFile);
 
@@ -57,7 +72,8 @@ export async function startGateway(options: {
 }): Promise<ServerProcess> {
   const port = await findFreePort();
   const origin = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), KASSA_BIN, 'serve'], {
+  const nodeArgs = [...startScriptNodeFlags(), ...(options.nodeArgs ?? [])];
+  const child = spawn(process.execPath, [...nodeArgs, KASSA_BIN, 'serve'], {
     env: { ...options.env, PORT: String(port), HOST: '127.0.0.1', KASSA_PUBLIC_URL: origin },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -23,6 +23,10 @@ import { createPaymentFlow, type PaymentFlow } from './modules/payments/payment-
 import { createCallbackService, type CallbackService } from './modules/callbacks/callback.service.ts';
 import { createMerchantCache, type MerchantCache } from './modules/merchants/merchant-cache.ts';
 import {
+  createPaymentMethodSettingsCache,
+  type PaymentMethodSettingsCache,
+} from './modules/payment-methods/payment-method-settings.cache.ts';
+import {
   createDemoShopCredentials,
   type DemoShopCredentials,
 } from './modules/merchants/demo-shop-credentials.ts';
@@ -54,6 +58,8 @@ export type Services = {
   callbacks: CallbackService;
   /** Merchant rows for hot paths (checkout defaults), kept ≤ 1 s; `PATCH /v1/merchant` forgets its own. */
   merchants: MerchantCache;
+  /** Payment-method settings for hot paths (pages, payments), kept ≤ 1 s; their PUT forgets its own. */
+  paymentMethodSettings: PaymentMethodSettingsCache;
   /** The API key of the demo shop at `/demo` (config.demoShop); main.ts and tests provide it. */
   demoShop: DemoShopCredentials;
 };
@@ -89,6 +95,7 @@ export async function createServices(input: {
   // over a reference filled just below (no notification can arrive before a payment exists).
   const flow: { current?: PaymentFlow } = {};
   const merchants = createMerchantCache();
+  const paymentMethodSettings = createPaymentMethodSettingsCache({ clock });
   const sandbox = createSandboxConnector({
     db: db.pool,
     publicBaseUrl: config.publicUrl,
@@ -119,6 +126,7 @@ export async function createServices(input: {
     keyring,
     connectors,
     checkoutDeps: checkoutServiceDeps({ clock, keyring, config, merchants }),
+    paymentMethodSettings,
     verifyOrder: callbacks.verifyOrder,
     processingRecoveryMs: config.paymentRecoveryMs,
   }));
@@ -139,6 +147,7 @@ export async function createServices(input: {
     outbox: createOutboxSignal(),
     webhookEndpoints: createWebhookEndpointService({ keyring, egressPolicy }),
     merchants,
+    paymentMethodSettings,
     demoShop: createDemoShopCredentials(),
   };
 }

@@ -45,6 +45,15 @@ export type Transaction = Queryable & {
     values?: unknown[],
   ): Promise<pg.QueryResult<Row>>;
   defer(text: string, values?: unknown[]): void;
+  /**
+   * `defer` for a statement whose result IS wanted, but not before the work's next statement: a read that can
+   * travel with it. `result()` answers once that statement has; if the work sent none, it sends the read
+   * alone. If the statement it travelled with failed, `result()` rejects with that error (its answer is lost).
+   */
+  deferRead<Row extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): { result(): Promise<pg.QueryResult<Row>> };
 };
 
 export type Database = Queryable & {
@@ -156,63 +165,15 @@ export function createDatabase(options: {
       const begin = txOptions.isolation
         ? `BEGIN ISOLATION LEVEL ${txOptions.isolation.toUpperCase()}`
         : 'BEGIN';
-      // Mutated by `send` (a closure), so typed wide: control flow below must not narrow it to 'idle'.
-      let state = 'idle' as 'idle' | 'open' | 'committing' | 'committed';
-      let deferred: pg.QueryConfig[] = [];
-      const run = <Row extends pg.QueryResultRow>(
-        query: pg.QueryConfig,
-        commit: boolean,
-        leading: LeadingCommand[],
-      ): Promise<pg.QueryResult<Row>> => {
-        const before = state === 'idle' ? [begin, ...leading] : leading;
-        state = commit ? 'committing' : 'open';
-        if (before.length === 0 && !commit) return client.query<Row>(query);
-        return queryWithin<Row>(client, { before, after: commit ? 'COMMIT' : undefined }, query).then(
-          (result) => {
-            if (commit) state = 'committed';
-            return result;
-          },
-        );
-      };
-      const send = async <Row extends pg.QueryResultRow>(
-        text: string,
-        values: unknown[] | undefined,
-        commit: boolean,
-      ): Promise<pg.QueryResult<Row>> => {
-        if (state === 'committing' || state === 'committed') {
-          throw new Error('This transaction has already been committed');
-        }
-        const queued = deferred;
-        deferred = [];
-        // Deferred statements ride along only once this connection has prepared them (they are sent without
-        // a Parse of their own); the first time, each runs alone, which prepares it for next time.
-        if (queued.every((query) => isParsedOn(client, query.name, query.text))) {
-          const leading = queued.map((query) => ({ name: query.name!, values: query.values! }));
-          return run<Row>(statement(text, values), commit, leading);
-        }
-        for (const query of queued) await run(query, false, []);
-        return run<Row>(statement(text, values), commit, []);
-      };
-      const tx: Transaction = {
-        query: (text, values) => send(text, values, false),
-        commitWith: (text, values) => send(text, values, true),
-        defer: (text, values) => {
-          if (state === 'committing' || state === 'committed') {
-            throw new Error('This transaction has already been committed');
-          }
-          deferred.push(statement(text, toWireValues(values)));
-        },
-      };
+      const { tx, finish, state } = openTransaction(client, begin, statement);
       try {
         const result = await work(tx);
-        const last = deferred.pop();
-        if (last) await send(last.text, last.values as unknown[], true);
-        else if (state === 'open') await client.query('COMMIT');
+        await finish();
         return result;
       } catch (error) {
         try {
           // After a failed commitWith the server has already ended the transaction; ROLLBACK is then a no-op.
-          if (state !== 'idle' && state !== 'committed') await client.query('ROLLBACK');
+          if (state() !== 'idle' && state() !== 'committed') await client.query('ROLLBACK');
         } catch {
           broken = true;
         }
@@ -234,6 +195,126 @@ export function createDatabase(options: {
     query,
     transaction,
     close: () => pool.end(),
+  };
+}
+
+type TransactionState = 'idle' | 'open' | 'committing' | 'committed';
+
+/** A deferred statement, and where its result goes when the work asked for it (`deferRead`). */
+type Queued = {
+  query: pg.QueryConfig;
+  answer?: { resolve(result: pg.QueryResult): void; reject(error: unknown): void };
+};
+
+/**
+ * The handle `transaction` gives its work, on a checked-out client: it opens the transaction with the first
+ * statement, carries deferred statements along with the next one, and `finish` commits (with the last
+ * deferred statement when there is one).
+ */
+function openTransaction(
+  client: pg.PoolClient,
+  begin: string,
+  statement: (text: string, values: unknown[] | undefined) => pg.QueryConfig,
+): { tx: Transaction; finish(): Promise<void>; state(): TransactionState } {
+  let state: TransactionState = 'idle';
+  let deferred: Queued[] = [];
+
+  /** Sends `query` with `leading` ahead of it; answers with the leading commands' results and its own. */
+  const run = async (query: pg.QueryConfig, commit: boolean, leading: LeadingCommand[]) => {
+    const opening = state === 'idle' ? [begin] : [];
+    state = commit ? 'committing' : 'open';
+    const before = [...opening, ...leading];
+    if (before.length === 0 && !commit) return { leading: [], own: await client.query(query) };
+    const results = await queryWithin(client, { before, after: commit ? 'COMMIT' : undefined }, query);
+    if (commit) state = 'committed';
+    return { leading: results.slice(opening.length, before.length), own: results[before.length]! };
+  };
+
+  const refuseAfterCommit = () => {
+    if (state === 'committing' || state === 'committed') {
+      throw new Error('This transaction has already been committed');
+    }
+  };
+
+  const send = async (query: pg.QueryConfig, commit: boolean): Promise<pg.QueryResult> => {
+    refuseAfterCommit();
+    const queued = deferred;
+    deferred = [];
+    try {
+      // Deferred statements ride along only once this connection has prepared them (they are sent without a
+      // Parse of their own); the first time, each runs alone, which prepares it for next time.
+      if (queued.every(({ query: q }) => isParsedOn(client, q.name, q.text))) {
+        const leading = queued.map(({ query: q }) => ({ name: q.name!, values: q.values! }));
+        const results = await run(query, commit, leading);
+        queued.forEach((entry, index) => entry.answer?.resolve(results.leading[index]!));
+        return results.own;
+      }
+      while (queued.length > 0) {
+        const entry = queued[0]!;
+        const { own } = await run(entry.query, false, []);
+        queued.shift();
+        entry.answer?.resolve(own);
+      }
+      return (await run(query, commit, [])).own;
+    } catch (error) {
+      for (const entry of queued) entry.answer?.reject(error);
+      throw error;
+    }
+  };
+
+  /** Sends the last deferred statement, with the others ahead of it. */
+  const sendDeferred = async (commit: boolean) => {
+    const last = deferred.pop()!;
+    try {
+      const result = await send(last.query, commit); // (not inside `answer?.resolve(…)`: `?.` would skip it)
+      last.answer?.resolve(result);
+    } catch (error) {
+      last.answer?.reject(error);
+      throw error;
+    }
+  };
+
+  const tx: Transaction = {
+    query: <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) =>
+      send(statement(text, values), false) as Promise<pg.QueryResult<Row>>,
+    commitWith: <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) =>
+      send(statement(text, values), true) as Promise<pg.QueryResult<Row>>,
+    defer: (text, values) => {
+      refuseAfterCommit();
+      deferred.push({ query: statement(text, toWireValues(values)) });
+    },
+    deferRead: <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
+      refuseAfterCommit();
+      let answer!: Queued['answer'] & object;
+      const result = new Promise<pg.QueryResult>((resolve, reject) => (answer = { resolve, reject }));
+      result.catch(() => {}); // the work may never ask for it (it failed first)
+      const entry: Queued = { query: statement(text, toWireValues(values)), answer };
+      deferred.push(entry);
+      return {
+        result: async () => {
+          const index = deferred.indexOf(entry);
+          if (index >= 0) {
+            // Not sent yet: send it now (with what was deferred before it); later ones keep waiting.
+            const later = deferred.splice(index + 1);
+            try {
+              await sendDeferred(false);
+            } finally {
+              deferred.push(...later);
+            }
+          }
+          return result as Promise<pg.QueryResult<Row>>;
+        },
+      };
+    },
+  };
+
+  return {
+    tx,
+    state: () => state,
+    async finish() {
+      if (deferred.length > 0) await sendDeferred(true);
+      else if (state === 'open') await client.query('COMMIT');
+    },
   };
 }
 

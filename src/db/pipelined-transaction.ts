@@ -140,20 +140,18 @@ export function isParsedOn(client: pg.ClientBase, name: string | undefined, text
 
 /**
  * Runs `statement` with the commands `before` it (BEGIN, deferred statements) and/or `after` it (COMMIT) in the
- * same round trip, and answers with the statement's own result.
+ * same round trip. Answers with every command's result, in order: each completes with one of its own.
  */
-export function queryWithin<Row extends pg.QueryResultRow>(
+export function queryWithin(
   client: pg.ClientBase,
   around: { before: readonly LeadingCommand[]; after?: string | undefined },
   statement: pg.QueryConfig,
-): Promise<pg.QueryResult<Row>> {
+): Promise<pg.QueryResult[]> {
   return new Promise((resolve, reject) => {
     client.query(
       new PipelinedQuery(statement, around, (error, results) => {
         if (error) return reject(error);
-        const all = Array.isArray(results) ? results : [results];
-        // Every command completes with a result of its own, in order.
-        resolve(all[around.before.length] as pg.QueryResult<Row>);
+        resolve(Array.isArray(results) ? results : [results]);
       }) as unknown as pg.QueryConfig,
     );
   });

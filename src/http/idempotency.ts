@@ -86,28 +86,38 @@ type KeyRecord = {
  * record and released the lock in between is not seen. The record's insert then finds the key taken, and the
  * caller runs the whole step again (`KeyRecordRaced`), which sees the record and replays it.
  */
+const LOCK_KEY_AND_FIND_RECORD = `SELECT pg_try_advisory_xact_lock($1, $2) AS locked, now() AS now,
+       k.request_fingerprint, k.state, k.locked_until, k.response_status, k.response_body
+     FROM (VALUES (1)) AS one
+     LEFT JOIN idempotency_keys k ON k.merchant_id = $3 AND k.livemode = $4 AND k.idempotency_key = $5`;
+
+type KeyLookupRow = { locked: boolean; now: Date } & { [K in keyof KeyRecord]: KeyRecord[K] | null };
+type KeyLookup = { existing: KeyRecord | undefined; now: Date };
+
+function lockKeyValues(merchantId: string, livemode: boolean, key: string): unknown[] {
+  return [...advisoryLockIds(merchantId, livemode, key), merchantId, livemode, key];
+}
+
+/** What the lock-and-find answered: 409 when the key is held, 422 when it is another request's. */
+function judgeKeyLookup(row: KeyLookupRow, fingerprint: string): KeyLookup {
+  if (!row.locked) throw keyInUse();
+  if (row.request_fingerprint === null) return { existing: undefined, now: row.now };
+  if (row.request_fingerprint !== fingerprint) throw keyReused();
+  return { existing: row as KeyRecord, now: row.now };
+}
+
 async function lockKeyAndFindRecord(
   tx: Queryable,
   merchantId: string,
   livemode: boolean,
   key: string,
   fingerprint: string,
-): Promise<{ existing: KeyRecord | undefined; now: Date }> {
-  const [lockA, lockB] = advisoryLockIds(merchantId, livemode, key);
-  const { rows } = await tx.query<
-    { locked: boolean; now: Date } & { [K in keyof KeyRecord]: KeyRecord[K] | null }
-  >(
-    `SELECT pg_try_advisory_xact_lock($1, $2) AS locked, now() AS now,
-       k.request_fingerprint, k.state, k.locked_until, k.response_status, k.response_body
-     FROM (VALUES (1)) AS one
-     LEFT JOIN idempotency_keys k ON k.merchant_id = $3 AND k.livemode = $4 AND k.idempotency_key = $5`,
-    [lockA, lockB, merchantId, livemode, key],
+): Promise<KeyLookup> {
+  const { rows } = await tx.query<KeyLookupRow>(
+    LOCK_KEY_AND_FIND_RECORD,
+    lockKeyValues(merchantId, livemode, key),
   );
-  const row = rows[0]!;
-  if (!row.locked) throw keyInUse();
-  if (row.request_fingerprint === null) return { existing: undefined, now: row.now };
-  if (row.request_fingerprint !== fingerprint) throw keyReused();
-  return { existing: row as KeyRecord, now: row.now };
+  return judgeKeyLookup(rows[0]!, fingerprint);
 }
 
 /** Thrown inside a transaction when the key's record appeared after its snapshot; the caller tries again. */
@@ -145,9 +155,25 @@ function replay(reply: FastifyReply, stored: StoredResponse) {
     .send(stored.body);
 }
 
+/** Thrown to roll back an attempt whose key already has a completed record; the record is replayed. */
+class ReplayStored extends Error {
+  constructor(readonly stored: StoredResponse) {
+    super('replay the stored response');
+  }
+}
+
+/** Thrown when the statement the key's lookup travelled with failed, taking the lookup's answer with it. */
+class KeyLookupLost extends Error {}
+
 /**
  * Runs `effect` in a transaction and answers `statusCode` with its result, honouring Idempotency-Key.
  * Use it from every merchant POST route whose effect is database-only.
+ *
+ * The key's lock-and-find does not cost a round trip of its own: it is deferred (`tx.deferRead`) and travels
+ * with the effect's first statement. Its verdict is checked before anything commits, and wins over whatever
+ * the effect did: for a key that is held (409), another request's (422) or already answered (replay), the
+ * effect is rolled back unseen. Only if the statement it travelled with failed — its answer lost with it —
+ * is the attempt run again the careful way, lookup first.
  */
 export async function respondIdempotently<T>(
   request: FastifyRequest,
@@ -164,15 +190,44 @@ export async function respondIdempotently<T>(
   const { merchantId, livemode } = requireMerchant(request);
   const fingerprint = fingerprintRequest(request);
 
-  const outcome = await retryWhenRaced(() =>
+  const attempt = (careful: boolean) =>
     db.transaction(async (tx) => {
-      const { existing } = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprint);
-      if (existing) {
+      let lookUp: () => Promise<KeyLookup>;
+      if (careful) {
+        const found = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprint);
+        lookUp = async () => found;
+      } else {
+        const pending = tx.deferRead<KeyLookupRow>(
+          LOCK_KEY_AND_FIND_RECORD,
+          lockKeyValues(merchantId, livemode, key),
+        );
+        lookUp = () =>
+          pending.result().then(
+            ({ rows }) => judgeKeyLookup(rows[0]!, fingerprint),
+            (error: unknown) => {
+              throw new KeyLookupLost('the key lookup was lost with the statement it travelled with', {
+                cause: error,
+              });
+            },
+          );
+      }
+      const refuseTakenKey = async () => {
+        const { existing } = await lookUp();
+        if (!existing) return;
         if (existing.state === 'in_progress') throw keyInUse();
         const body = request.server.idempotencyResponses.open(existing.response_body!);
-        return { replayed: true, stored: { status: existing.response_status!, body } };
+        throw new ReplayStored({ status: existing.response_status!, body });
+      };
+      if (careful) await refuseTakenKey();
+
+      let result: T;
+      try {
+        result = await effect(tx);
+      } catch (error) {
+        await refuseTakenKey(); // the key's verdict first
+        throw error;
       }
-      const result = await effect(tx);
+      await refuseTakenKey();
       // Serialise exactly as the response will be, so a replay is byte-for-byte the first answer.
       const body = JSON.stringify(result);
       // The record's insert carries the COMMIT (one round trip). It must fail, not skip, on a taken key: a
@@ -193,16 +248,26 @@ export async function respondIdempotently<T>(
         if (code === '23505' && constraint === 'idempotency_keys_pkey') throw new KeyRecordRaced();
         throw error;
       }
-      return { replayed: false, stored: { status: statusCode, body } };
-    }),
-  );
+      return body;
+    });
 
-  if (outcome.replayed) return replay(reply, outcome.stored);
+  let body: string;
+  try {
+    body = await retryWhenRaced(() =>
+      attempt(false).catch((error: unknown) => {
+        if (error instanceof KeyLookupLost) return attempt(true);
+        throw error;
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ReplayStored) return replay(reply, error.stored);
+    throw error;
+  }
   return reply
-    .code(outcome.stored.status)
+    .code(statusCode)
     .type('application/json; charset=utf-8')
     .serializer((payload: unknown) => payload as string)
-    .send(outcome.stored.body);
+    .send(body);
 }
 
 export function keyInUse(): AppError {

@@ -6,6 +6,11 @@ export type TtlCache<V> = {
   get(key: string): V | undefined;
   set(key: string, value: V): void;
   delete(key: string): void;
+  /**
+   * The cached value, or else `load()`'s, which is kept unless it is undefined ("not found" is not cached) or
+   * an entry was deleted while it loaded (the load may have read what that deletion was about).
+   */
+  getOrLoad(key: string, load: () => Promise<V | undefined>): Promise<V | undefined>;
 };
 
 export function createTtlCache<V>(options: {
@@ -15,7 +20,8 @@ export function createTtlCache<V>(options: {
 }): TtlCache<V> {
   const now = options.now ?? Date.now;
   const entries = new Map<string, { value: V; expiresAt: number }>();
-  return {
+  let deletions = 0;
+  const cache: TtlCache<V> = {
     get(key) {
       const entry = entries.get(key);
       if (!entry) return undefined;
@@ -35,6 +41,16 @@ export function createTtlCache<V>(options: {
     },
     delete(key) {
       entries.delete(key);
+      deletions += 1;
+    },
+    async getOrLoad(key, load) {
+      const cached = cache.get(key);
+      if (cached !== undefined) return cached;
+      const deletionsBefore = deletions;
+      const loaded = await load();
+      if (loaded !== undefined && deletions === deletionsBefore) cache.set(key, loaded);
+      return loaded;
     },
   };
+  return cache;
 }

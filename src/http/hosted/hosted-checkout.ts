@@ -1,4 +1,3 @@
-import type { Queryable } from '../../db/client.ts';
 import type { Keyring } from '../../lib/keyring.ts';
 import { verifyCheckoutUrlSignature } from '../../modules/checkouts/checkout.tokens.ts';
 import type { Checkout } from '../../modules/checkouts/checkout.types.ts';
@@ -9,13 +8,16 @@ import type { OrderSummaryView } from '../pages/checkout-page.ts';
 import type { MerchantBranding } from '../pages/page-layout.ts';
 import type { CheckoutGlobalError } from '../pages/page-locale.ts';
 import { ORDER_VERIFICATION_DECLINE_CODE } from '../../modules/callbacks/callback.types.ts';
-import { findHostedPageSnapshot, type HostedPageSnapshot } from './hosted-page.repository.ts';
+import {
+  findHostedPageSnapshot,
+  type HostedPageSnapshot,
+  type HostedPageSources,
+} from './hosted-page.repository.ts';
 import { redirectOrigins } from './page-reply.ts';
 
 /**
  * A checkout as the hosted page sees it: reached through its signed URL, with its order, its merchant, the
- * merchant's payment-method settings and the customer's saved cards, all read in one statement
- * (`hosted-page.repository.ts`).
+ * merchant's payment-method settings and the customer's saved cards (`hosted-page.repository.ts`).
  */
 export type HostedCheckout = HostedPageSnapshot & {
   /** `/pay/{checkout_id}/{signature}`: the page's own path, the base of its form actions. */
@@ -28,22 +30,22 @@ export type HostedCheckout = HostedPageSnapshot & {
  * database is not even asked about ids that come without a valid signature.
  */
 export async function loadHostedCheckout(
-  db: Queryable,
+  sources: HostedPageSources,
   keyring: Keyring,
   checkoutId: string,
   signature: string,
 ): Promise<HostedCheckout | undefined> {
   if (typeof checkoutId !== 'string' || !/^chk_[0-9a-f]{32}$/.test(checkoutId)) return undefined;
   if (!verifyCheckoutUrlSignature(keyring, checkoutId, signature)) return undefined;
-  return reloadHostedCheckout(db, { basePath: `/pay/${checkoutId}/${signature}`, checkoutId });
+  return reloadHostedCheckout(sources, { basePath: `/pay/${checkoutId}/${signature}`, checkoutId });
 }
 
 /** The checkout read again (after a change), for a caller that already checked its signature. */
 export async function reloadHostedCheckout(
-  db: Queryable,
+  sources: HostedPageSources,
   context: { basePath: string; checkoutId: string },
 ): Promise<HostedCheckout | undefined> {
-  const snapshot = await findHostedPageSnapshot(db, context.checkoutId);
+  const snapshot = await findHostedPageSnapshot(sources, context.checkoutId);
   return snapshot && { ...snapshot, basePath: context.basePath };
 }
 

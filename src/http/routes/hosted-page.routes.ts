@@ -89,15 +89,20 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
   const checkoutDeps = checkoutServiceDeps(services);
   const returnDeps = { keyring, clock };
   const callbackDeps = { db, keyring, clock, publicUrl: config.publicUrl, callbacks: services.callbacks };
+  const pageSources = {
+    db,
+    merchants: services.merchants,
+    paymentMethodSettings: services.paymentMethodSettings,
+  };
 
   async function load(request: FastifyRequest): Promise<HostedCheckout | undefined> {
     const { checkoutId, signature } = request.params as PageParams;
-    return loadHostedCheckout(db, keyring, checkoutId, signature);
+    return loadHostedCheckout(pageSources, keyring, checkoutId, signature);
   }
 
   async function reload(context: HostedCheckout): Promise<HostedCheckout> {
     return (
-      (await reloadHostedCheckout(db, {
+      (await reloadHostedCheckout(pageSources, {
         basePath: context.basePath,
         checkoutId: context.checkout.id,
       })) ?? context

@@ -25,10 +25,7 @@ export type SettingRow = {
   updated_at: Date;
 };
 
-/** The columns eligibility reads: a stored row's, or their JSON form in a bigger query (`settingsFromJson`). */
-export type SettingFields = Omit<SettingRow, 'merchant_id' | 'livemode' | 'version' | 'updated_at'>;
-
-export function toSetting(row: SettingFields): PaymentMethodSetting {
+function toSetting(row: SettingRow): PaymentMethodSetting {
   return {
     method: row.method,
     enabled: row.enabled,

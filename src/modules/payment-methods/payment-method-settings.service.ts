@@ -15,6 +15,7 @@ import {
   type PaymentMethodType,
 } from './eligibility.ts';
 import { findCheckoutForEligibility } from './checkout-payment-methods.repository.ts';
+import type { PaymentMethodSettingsCache } from './payment-method-settings.cache.ts';
 import {
   findPaymentMethodSetting,
   insertMissingPaymentMethodSettings,
@@ -148,19 +149,18 @@ export async function evaluateCheckoutPaymentMethods(
 
 /**
  * `GET /v1/checkouts/{id}/payment-methods`: the checkout's status and the methods it may offer on `device`,
- * read in one statement (a second one only for a merchant whose settings are not written yet); undefined
- * when `scope` has no such checkout.
+ * read in one statement (the settings come through the cache); undefined when `scope` has no such checkout.
  */
 export async function evaluatePaymentMethodsOfCheckout(
   db: Queryable,
-  deps: { clock: Clock },
+  deps: { paymentMethodSettings: PaymentMethodSettingsCache },
   scope: Scope,
   checkoutId: string,
   device: Device,
 ): Promise<{ status: CheckoutStatus; result: EligibilityResult } | undefined> {
   const found = await findCheckoutForEligibility(db, scope, checkoutId);
   if (!found) return undefined;
-  const settings = found.settings ?? (await getPaymentMethodSettings(db, deps, scope));
+  const settings = await deps.paymentMethodSettings.find(db, scope);
   return {
     status: found.status,
     result: evaluatePaymentMethods(settings, {

@@ -21,6 +21,7 @@ import { closeLockedCheckout, type CheckoutServiceDeps } from '../checkouts/chec
 import type { Checkout, Scope } from '../checkouts/checkout.types.ts';
 import { ORDER_VERIFICATION_DECLINE_CODE } from '../callbacks/callback.types.ts';
 import { deferEvents, emitEvent } from '../events/event.repository.ts';
+import type { PaymentMethodSettingsCache } from '../payment-methods/payment-method-settings.cache.ts';
 import type { EventType, NewEvent } from '../events/event.types.ts';
 import { findOrderByCheckoutId } from '../orders/order.repository.ts';
 import { orderEvent } from '../orders/order.service.ts';
@@ -129,6 +130,8 @@ export type PaymentFlowDeps = {
   keyring: Keyring;
   connectors: ConnectorRegistry;
   checkoutDeps: CheckoutServiceDeps;
+  /** The merchant's payment-method settings through this cache (≤ 1 s old); absent: read in the transaction. */
+  paymentMethodSettings?: PaymentMethodSettingsCache;
   /**
    * `callbacks.verify_order` (seed 001): asked after an attempt started and before the processor is called. A
    * refusal settles the payment REJECTED (decline_code `order_verification_failed`, failure_message = the
@@ -312,7 +315,9 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       const order = await findOrderByCheckoutId(tx, input.scope, checkout.id);
       if (!order) throw notFoundError('order of checkout', checkout.id);
 
-      const settings = await getPaymentMethodSettings(tx, { clock }, input.scope);
+      const settings = deps.paymentMethodSettings
+        ? await deps.paymentMethodSettings.find(tx, input.scope)
+        : await getPaymentMethodSettings(tx, { clock }, input.scope);
       const { eligible } = evaluatePaymentMethods(settings, {
         country: order.countryCode,
         currency: order.currency,

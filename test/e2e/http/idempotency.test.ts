@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { buildApp } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
@@ -23,6 +24,7 @@ describe('Idempotency-Key on POST', () => {
   let app: KassaApp;
   let baseUrl: string;
   let apiKey: string;
+  let merchantAId: string;
   let otherApiKey: string;
   let liveApiKey: string;
   const keyring = createKeyring(randomBytes(32));
@@ -47,7 +49,7 @@ describe('Idempotency-Key on POST', () => {
         schema: {
           body: z.object({
             label: z.string().min(1),
-            fail: z.enum(['business', 'crash']).optional(),
+            fail: z.enum(['business', 'crash', 'validation', 'first_statement']).optional(),
             slow_ms: z.number().int().max(2000).optional(),
             commit_twin_first: z.boolean().optional(),
           }),
@@ -55,6 +57,11 @@ describe('Idempotency-Key on POST', () => {
       },
       (request, reply) =>
         respondIdempotently(request, reply, database.db, 201, async (tx) => {
+          // Refusals before any statement (the effect's own checks) and in its first statement, which carries
+          // the key's lookup.
+          if (request.body.fail === 'validation')
+            throw new AppError('invalid_request', 'refused before any statement');
+          if (request.body.fail === 'first_statement') await tx.query('SELECT 1 / 0');
           const { rows } = await tx.query<{ id: number }>(
             'INSERT INTO test_effects (merchant_id, label) VALUES ($1, $2) RETURNING id',
             [requireMerchant(request).merchantId, request.body.label],
@@ -86,7 +93,9 @@ describe('Idempotency-Key on POST', () => {
     baseUrl = `http://127.0.0.1:${port}`;
     const make = (name: string, livemode = false) =>
       database.db.transaction((tx) => createMerchantWithCredentials(tx, { name, livemode }));
-    apiKey = (await make('A')).credentials.apiKey;
+    const merchantA = await make('A');
+    apiKey = merchantA.credentials.apiKey;
+    merchantAId = merchantA.merchant.id;
     otherApiKey = (await make('B')).credentials.apiKey;
     liveApiKey = (await make('A live', true)).credentials.apiKey;
   });
@@ -200,6 +209,55 @@ describe('Idempotency-Key on POST', () => {
     expect(response.headers.get('idempotent-replayed')).toBe('true');
     expect(await response.json()).toEqual({ twin: true });
     expect(await countEffects('raced')).toBe(0);
+  });
+
+  /** Stores a completed record for `key` as if an earlier request with `body` (or another body) had answered. */
+  const storeRecord = async (key: string, body: unknown, answer: unknown) => {
+    const fingerprint = fingerprintRequest({
+      method: 'POST',
+      url: '/v1/test-effects',
+      body,
+    } as FastifyRequest);
+    await database.db.query(
+      `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
+         request_fingerprint, state, response_status, response_body, completed_at)
+       VALUES ($1, false, $2, 'POST', '/v1/test-effects', $3, 'completed', 201, $4, now())`,
+      [merchantAId, key, fingerprint, app.idempotencyResponses.seal(JSON.stringify(answer))],
+    );
+  };
+
+  it("the key's verdict wins over the effect's failure: replay, 422 for another body, never the effect's error", async () => {
+    // The key's lookup travels with the effect's first statement; an effect that fails before any statement,
+    // in that statement, or after it must still get the key's answer, and leave nothing behind.
+    for (const fail of ['validation', 'first_statement', 'business', 'crash'] as const) {
+      const label = `verdict-${fail}`;
+      await storeRecord(`k-${label}`, { label, fail }, { stored: fail });
+      const replayed = await post({ label, fail }, `k-${label}`);
+      expect(replayed.status).toBe(201);
+      expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+      expect(await replayed.json()).toEqual({ stored: fail });
+
+      await storeRecord(`k-other-${label}`, { label: 'another request' }, { stored: 'other' });
+      const reused = await post({ label, fail }, `k-other-${label}`);
+      expect(reused.status).toBe(422);
+      expect((await reused.json()).code).toBe('idempotency_key_reused');
+      expect(await countEffects(label)).toBe(0);
+    }
+  });
+
+  it("answers with the effect's own error when the key is free, whichever statement failed", async () => {
+    const expected = { validation: 400, first_statement: 500, business: 409, crash: 500 } as const;
+    for (const [fail, status] of Object.entries(expected)) {
+      const label = `free-${fail}`;
+      const response = await post({ label, fail }, `k-${label}`);
+      expect(response.status).toBe(status);
+      expectProblem(await asInjectResponse(response));
+      expect(await countEffects(label)).toBe(0);
+      const stored = await database.db.query('SELECT 1 FROM idempotency_keys WHERE idempotency_key = $1', [
+        `k-${label}`,
+      ]);
+      expect(stored.rowCount).toBe(0);
+    }
   });
 
   it('produces exactly one effect from 20 parallel identical requests', async () => {

@@ -283,6 +283,79 @@ describe('deferred statements (tx.defer): sent with the next statement of the tr
   });
 });
 
+describe('deferred reads (tx.deferRead): a result that travels with the next statement', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase({ poolMax: 1 });
+    await database.db.query('CREATE TABLE lookups (id int PRIMARY KEY, note text)');
+    await database.db.query(`INSERT INTO lookups VALUES (1, 'one'), (2, 'two')`);
+  });
+  afterAll(() => database.close());
+
+  const read = 'SELECT note FROM lookups WHERE id = $1';
+  const queriesDuring = async <T>(work: () => Promise<T>) => {
+    const spy = vi.spyOn(pg.Client.prototype, 'query');
+    try {
+      return { result: await work(), queries: spy.mock.calls.length };
+    } finally {
+      spy.mockRestore();
+    }
+  };
+
+  it('answers with its own rows once the statement it travelled with has answered, in one round trip', async () => {
+    await database.db.transaction((tx) => tx.query(read, [1])); // prepares the read on the one connection
+    const { result, queries } = await queriesDuring(() =>
+      database.db.transaction(async (tx) => {
+        const lookup = tx.deferRead<{ note: string }>(read, [1]);
+        const other = await tx.commitWith<{ note: string }>(
+          'SELECT note FROM lookups WHERE id = $1 + 1',
+          [1],
+        );
+        return { looked: (await lookup.result()).rows, other: other.rows };
+      }),
+    );
+    expect(result).toEqual({ looked: [{ note: 'one' }], other: [{ note: 'two' }] });
+    expect(queries).toBe(1);
+  });
+
+  it('sends the read alone when asked before anything carried it; later deferred statements keep waiting', async () => {
+    const seen = await database.db.transaction(async (tx) => {
+      tx.defer('INSERT INTO lookups VALUES ($1, $2)', [10, 'deferred before']);
+      const lookup = tx.deferRead<{ n: number }>(
+        'SELECT count(*)::int AS n FROM lookups WHERE id >= $1',
+        [10],
+      );
+      tx.defer('INSERT INTO lookups VALUES ($1, $2)', [11, 'deferred after']);
+      const counted = (await lookup.result()).rows[0]!.n;
+      const again = await lookup.result(); // the same answer, not a second read
+      return { counted, again: again.rows[0]!.n };
+    });
+    // The read saw the insert deferred before it, not the one after; both were committed.
+    expect(seen).toEqual({ counted: 1, again: 1 });
+    const { rows } = await database.db.query<{ id: number }>(
+      'SELECT id FROM lookups WHERE id >= 10 ORDER BY id',
+    );
+    expect(rows.map((row) => row.id)).toEqual([10, 11]);
+  });
+
+  it('rejects with the error of the statement it travelled with, and the transaction rolls back', async () => {
+    let lost: unknown;
+    await expect(
+      database.db.transaction(async (tx) => {
+        const lookup = tx.deferRead(read, [1]);
+        tx.defer('INSERT INTO lookups VALUES ($1, $2)', [20, 'rolled back']);
+        try {
+          await tx.query('INSERT INTO lookups VALUES ($1, $2)', [1, 'duplicate']);
+        } finally {
+          lost = await lookup.result().catch((error: unknown) => error);
+        }
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(lost).toMatchObject({ code: '23505' });
+    expect((await database.db.query('SELECT 1 FROM lookups WHERE id = 20')).rowCount).toBe(0);
+  });
+});
+
 describe('prepared statements and schema changes', () => {
   it('drops a connection whose prepared statement went stale, so the next call prepares afresh', async () => {
     const database = await createTestDatabase({ poolMax: 1 });

@@ -102,6 +102,7 @@ export function registerPaymentMethodSettingsRoutes(app: KassaApp, services: Ser
       const updated = await services.db.transaction((tx) =>
         updatePaymentMethodSetting(tx, services, principal, method as PaymentMethodType, request.body),
       );
+      services.paymentMethodSettings.forget(principal); // applies at once in this process
       return presentPaymentMethodSetting(updated);
     },
   );
