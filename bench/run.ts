@@ -9,6 +9,7 @@ import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import pg from 'pg';
 import type { Pool } from 'undici';
 import { embeddedConnectionString, findRunningEmbeddedPort } from '../src/db/embedded.ts';
+import { fanOutEmittedEventsSql } from '../src/outbox/fan-out.repository.ts';
 import { formatProfileSummary, summariseProfile } from './cpu-profile-summary.ts';
 import {
   createPool,
@@ -517,44 +518,67 @@ function fullPayment(): Scenario {
  * transactions would have written), one endpoint subscribed to them, the fast receiver; the clock runs from
  * the commit to the last delivery received. A test ping wakes the worker at once (POST …/test notifies the
  * outbox), so the figure does not include an idle poll interval.
+ *
+ * `emitted` (the target's scenario): the events come with their delivery rows, written in the same statement
+ * by the gateway's own fan-out SQL, exactly as every business transaction writes its events. `pending`: the
+ * events alone, left for the worker to fan out first (the path of events written by any other means).
  */
-function webhookDrain(): Scenario {
+function webhookDrain(written: 'emitted' | 'pending'): Scenario {
+  // Each variant has an event type of its own, so the receiver's counts of one never include the other's.
+  const type = written === 'emitted' ? 'checkout.updated' : 'order.updated';
+  const events = `INSERT INTO events (id, merchant_id, livemode, type, object_id, data, fanout_state)
+           SELECT 'evt_' || md5(random()::text || g::text), $1, false, $6, $3, $4::json, $5
+             FROM generate_series(1, $2) AS g`;
+  const insert =
+    written === 'emitted'
+      ? `WITH emitted AS (${events} RETURNING id, merchant_id, livemode, type, data, created_at),
+           fanned_out AS (${fanOutEmittedEventsSql('emitted')})
+         SELECT 1`
+      : events;
   return {
-    name: 'webhook_drain',
-    title: `webhook deliveries: ${DRAIN_EVENTS.toLocaleString('en-US')} events from the outbox`,
+    name: written === 'emitted' ? 'webhook_drain' : 'webhook_fanout_drain',
+    title:
+      written === 'emitted'
+        ? `webhook deliveries: ${DRAIN_EVENTS.toLocaleString('en-US')} events from the outbox`
+        : `… the same events left for the worker to fan out first`,
     server: 'gateway',
     loop: 'drain',
     async run(ctx) {
       const pool = createPool(ctx.gateway.origin, 4);
       let endpointId: string | undefined;
       try {
-        endpointId = await createWebhookEndpoint(ctx, pool, ['checkout.updated']);
+        endpointId = await createWebhookEndpoint(ctx, pool, [type]);
         // A realistic payload: the snapshot of a real checkout (≈ 1.5 KB of JSON).
         const sample = (await requestJson<Record<string, unknown>>(pool, createCheckoutRequest(ctx), [201]))
           .json;
-        const before = (await ctx.receiver.counts()).byType['checkout.updated']?.count ?? 0;
+        const before = (await ctx.receiver.counts()).byType[type]?.count ?? 0;
         await new Promise((resolve) => setTimeout(resolve, 50)); // the endpoint's created_at precedes the events
-        await ctx.db.query(
-          `INSERT INTO events (id, merchant_id, livemode, type, object_id, data)
-           SELECT 'evt_' || md5(random()::text || g::text), $1, false, 'checkout.updated', $3, $4::jsonb
-             FROM generate_series(1, $2) AS g`,
-          [ctx.merchantId, DRAIN_EVENTS, String(sample.checkout_id), JSON.stringify(sample)],
-        );
+        await ctx.db.query(insert, [
+          ctx.merchantId,
+          DRAIN_EVENTS,
+          String(sample.checkout_id),
+          JSON.stringify(sample),
+          written === 'emitted' ? 'done' : 'pending',
+          type,
+        ]);
         const committed = absoluteNow();
+        // Only a wake-up (without it the worker finds the rows at its next poll, ≤ 1 s later), but it must
+        // succeed: a refused ping would silently turn the figure into "time to the next poll".
         await requestJson(
           pool,
           {
             method: 'POST',
             path: `/v1/webhook-endpoints/${endpointId}/test`,
             headers: merchantHeaders(ctx.token, ctx.nextKey()),
+            body: '{}',
           },
           [202],
-        ).catch(() => undefined); // only a wake-up: without it the worker finds the rows at its next poll (≤ 1 s)
+        );
         const counts = await ctx.receiver.waitFor(
-          (c) => (c.byType['checkout.updated']?.count ?? 0) - before >= DRAIN_EVENTS,
+          (c) => (c.byType[type]?.count ?? 0) - before >= DRAIN_EVENTS,
           120_000,
         );
-        const entry = counts.byType['checkout.updated'];
+        const entry = counts.byType[type];
         const received = (entry?.count ?? 0) - before;
         if (!entry || received < DRAIN_EVENTS)
           return {
@@ -682,7 +706,8 @@ function allScenarios(): Scenario[] {
     paymentMethods(),
     hostedPage(),
     fullPayment(),
-    webhookDrain(),
+    webhookDrain('emitted'),
+    webhookDrain('pending'),
     webhooksUnderLoad(),
   ];
 }

@@ -97,7 +97,9 @@ export async function createServices(input: {
   const merchants = createMerchantCache();
   const paymentMethodSettings = createPaymentMethodSettingsCache({ clock });
   const sandbox = createSandboxConnector({
-    db: db.pool,
+    // Its statements go through Kassa's handle (prepared once per connection, like every other statement);
+    // its own transactions check out a pool client.
+    db: { query: db.query, connect: () => db.pool.connect() },
     publicBaseUrl: config.publicUrl,
     clock,
     notify: (update) => flow.current!.applyStatusUpdate(update),

@@ -54,6 +54,12 @@ export type Transaction = Queryable & {
     text: string,
     values?: unknown[],
   ): { result(): Promise<pg.QueryResult<Row>> };
+  /**
+   * A `Queryable` whose statements are deferred reads (for repository functions that take one): each answers
+   * once the work's next statement, sent right after, has carried it. One that nothing carried by the end of
+   * the current turn of the event loop is sent alone, so awaiting it first costs a round trip, never a hang.
+   */
+  withNext: Queryable;
 };
 
 export type Database = Queryable & {
@@ -305,6 +311,14 @@ function openTransaction(
           return result as Promise<pg.QueryResult<Row>>;
         },
       };
+    },
+    withNext: {
+      query: <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
+        const read = tx.deferRead<Row>(text, values);
+        return new Promise<pg.QueryResult<Row>>((resolve, reject) => {
+          setImmediate(() => read.result().then(resolve, reject));
+        });
+      },
     },
   };
 

@@ -41,7 +41,7 @@ export type ClaimedDelivery = {
   eventType: string;
   eventCreatedAt: Date;
   /**
-   * The event's `data` as the JSON text PostgreSQL prints for the jsonb: spliced into the body as is, which
+   * The event's `data` as the JSON text stored (a `json` column keeps it as written): spliced into the body as is, which
    * spares parsing ~1.5 KB of JSON into objects and serialising it again for every attempt.
    */
   eventDataJson: string;

@@ -1,5 +1,6 @@
 import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
 
+import { PLANNED_PER_CALL } from '../../db/client.ts';
 import type { DeclineCode, PaymentMethodType } from '../connector.ts';
 
 /**
@@ -298,7 +299,7 @@ export async function updatePaymentStatus(
 /** Pending payments whose automatic finalisation is due, locked; concurrent workers skip each other's rows. */
 export async function lockDuePendingPayments(tx: Queryable, now: Date, limit: number): Promise<PaymentRow[]> {
   const { rows } = await tx.query<PaymentRow>(
-    `SELECT * FROM sandbox_acquirer_payments
+    `${PLANNED_PER_CALL}SELECT * FROM sandbox_acquirer_payments
       WHERE status = 'pending' AND finalise_at IS NOT NULL AND finalise_at <= $1
       ORDER BY finalise_at
       LIMIT $2
@@ -340,7 +341,7 @@ export async function claimNotifications(
 ): Promise<NotificationRow[]> {
   const byId = 'id' in selection;
   const { rows } = await db.query<NotificationRow>(
-    `UPDATE sandbox_acquirer_notifications
+    `${byId ? '' : PLANNED_PER_CALL}UPDATE sandbox_acquirer_notifications
         SET claimed_until = $1::timestamptz + make_interval(secs => $2::double precision / 1000),
             attempts = attempts + 1
       WHERE id IN (

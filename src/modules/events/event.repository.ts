@@ -28,7 +28,7 @@ const EVENT_COLUMN_TYPES = {
   order_id: 'text',
   checkout_id: 'text',
   payment_id: 'text',
-  data: 'jsonb',
+  data: 'json',
 } as const;
 const EVENT_COLUMNS = Object.keys(EVENT_COLUMN_TYPES);
 const EVENT_PLACEHOLDER_TYPES = Object.values(EVENT_COLUMN_TYPES);

@@ -294,7 +294,12 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     const connector = deps.connectors.connectorFor({ livemode: input.scope.livemode });
     return db.transaction(async (tx) => {
       const now = clock.now();
-      const checkout = await findCheckout(tx, input.scope, input.checkoutId, { forUpdate: true });
+      // The session's lock and the read of its order travel in one round trip, in that order: the order is
+      // read once the lock is held (it is replaced only under that lock).
+      const [checkout, order] = await Promise.all([
+        findCheckout(tx.withNext, input.scope, input.checkoutId, { forUpdate: true }),
+        findOrderByCheckoutId(tx, input.scope, input.checkoutId),
+      ]);
       if (!checkout) throw notFoundError('checkout', input.checkoutId);
       if (checkout.status !== 'OPEN') {
         throw new AppError(
@@ -312,7 +317,6 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
           extensions: { payment_id: checkout.activePaymentId },
         });
       }
-      const order = await findOrderByCheckoutId(tx, input.scope, checkout.id);
       if (!order) throw notFoundError('order of checkout', checkout.id);
 
       const settings = deps.paymentMethodSettings

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createStatementNames, PLANNED_PER_CALL } from '../../../src/db/client.ts';
+import { createStatementNames, PLANNED_PER_CALL, type Queryable } from '../../../src/db/client.ts';
 import { createTestDatabase, type TestDatabase } from '../../fixtures/database.ts';
 
 /**
@@ -336,6 +336,22 @@ describe('deferred reads (tx.deferRead): a result that travels with the next sta
       'SELECT id FROM lookups WHERE id >= 10 ORDER BY id',
     );
     expect(rows.map((row) => row.id)).toEqual([10, 11]);
+  });
+
+  it('tx.withNext: a repository read that travels with the statement sent right after it, or alone', async () => {
+    const findNote = async (db: Queryable, id: number) =>
+      (await db.query<{ note: string }>(read, [id])).rows[0]?.note;
+    const together = await queriesDuring(() =>
+      database.db.transaction(async (tx) =>
+        Promise.all([findNote(tx.withNext, 1), tx.commitWith<{ n: number }>('SELECT 2 AS n')]),
+      ),
+    );
+    expect(together.result[0]).toBe('one');
+    expect(together.result[1].rows).toEqual([{ n: 2 }]);
+    expect(together.queries).toBe(1);
+    // Awaited before anything else is sent: it goes alone (the next turn of the event loop), never hangs.
+    const alone = await database.db.transaction(async (tx) => findNote(tx.withNext, 2));
+    expect(alone).toBe('two');
   });
 
   it('rejects with the error of the statement it travelled with, and the transaction rolls back', async () => {

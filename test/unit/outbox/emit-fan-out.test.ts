@@ -99,7 +99,7 @@ describe('emitEvents fans out in the same statement', () => {
     expect((await fanOutPendingEvents(database.db, 100)).events).toBe(0);
     const claimed = await claimDueDeliveries(database.db, { limit: 100, leaseSeconds: 30, leaseToken: 'x' });
     expect(claimed.filter((c) => c.eventId === seenInside.id)).toMatchObject([
-      { endpointId: endpoint.id, eventType: 'checkout.created', eventDataJson: '{"n": 1}', attemptNumber: 1 },
+      { endpointId: endpoint.id, eventType: 'checkout.created', eventDataJson: '{"n":1}', attemptNumber: 1 },
     ]);
   });
 
