@@ -171,7 +171,7 @@ export function createDatabase(options: {
       const begin = txOptions.isolation
         ? `BEGIN ISOLATION LEVEL ${txOptions.isolation.toUpperCase()}`
         : 'BEGIN';
-      const { tx, finish, state } = openTransaction(client, begin, statement);
+      const { tx, finish, close, state } = openTransaction(client, begin, statement);
       try {
         const result = await work(tx);
         await finish();
@@ -191,6 +191,7 @@ export function createDatabase(options: {
         if (sqlstate && RETRYABLE_SQLSTATES.has(sqlstate) && attempt < attempts) continue;
         throw translateDatabaseError(error);
       } finally {
+        close();
         client.release(broken);
       }
     }
@@ -221,9 +222,12 @@ function openTransaction(
   client: pg.PoolClient,
   begin: string,
   statement: (text: string, values: unknown[] | undefined) => pg.QueryConfig,
-): { tx: Transaction; finish(): Promise<void>; state(): TransactionState } {
+): { tx: Transaction; finish(): Promise<void>; close(): void; state(): TransactionState } {
   let state: TransactionState = 'idle';
   let deferred: Queued[] = [];
+  // Set once the work is over (committed, or failed and rolled back): the client goes back to the pool, and a
+  // read still queued (a `withNext` whose work failed first) must never reach another transaction.
+  let closed = false;
 
   /** Sends `query` with `leading` ahead of it; answers with the leading commands' results and its own. */
   const run = async (query: pg.QueryConfig, commit: boolean, leading: LeadingCommand[]) => {
@@ -240,6 +244,7 @@ function openTransaction(
     if (state === 'committing' || state === 'committed') {
       throw new Error('This transaction has already been committed');
     }
+    if (closed) throw new Error('This transaction is over');
   };
 
   const send = async (query: pg.QueryConfig, commit: boolean): Promise<pg.QueryResult> => {
@@ -315,9 +320,11 @@ function openTransaction(
     withNext: {
       query: <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
         const read = tx.deferRead<Row>(text, values);
-        return new Promise<pg.QueryResult<Row>>((resolve, reject) => {
+        const answer = new Promise<pg.QueryResult<Row>>((resolve, reject) => {
           setImmediate(() => read.result().then(resolve, reject));
         });
+        answer.catch(() => {}); // awaited by the work, unless it failed first
+        return answer;
       },
     },
   };
@@ -328,6 +335,11 @@ function openTransaction(
     async finish() {
       if (deferred.length > 0) await sendDeferred(true);
       else if (state === 'open') await client.query('COMMIT');
+    },
+    close() {
+      closed = true;
+      for (const entry of deferred) entry.answer?.reject(new Error('This transaction is over'));
+      deferred = [];
     },
   };
 }

@@ -354,6 +354,20 @@ describe('deferred reads (tx.deferRead): a result that travels with the next sta
     expect(alone).toBe('two');
   });
 
+  it('never sends a deferred read once the work is over: a failed work leaves no stray statement', async () => {
+    let late: Promise<unknown> | undefined;
+    await expect(
+      database.db.transaction(async (tx) => {
+        late = tx.withNext.query('INSERT INTO lookups VALUES ($1, $2) RETURNING id', [30, 'too late']);
+        throw new Error('failed before sending anything');
+      }),
+    ).rejects.toThrow('failed before sending anything');
+    await expect(late).rejects.toThrow('This transaction is over');
+    // The pooled connection served the next transaction without the stray insert.
+    await database.db.transaction((tx) => tx.query('SELECT 1'));
+    expect((await database.db.query('SELECT 1 FROM lookups WHERE id = 30')).rowCount).toBe(0);
+  });
+
   it('rejects with the error of the statement it travelled with, and the transaction rolls back', async () => {
     let lost: unknown;
     await expect(
