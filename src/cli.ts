@@ -25,8 +25,8 @@ async function main(argv: string[]) {
   const config = loadConfig();
   switch (command) {
     case 'serve': {
-      const server = await serve(config);
-      closeOnSignals(server);
+      const signals = closeOnSignals(); // before anything starts: see closeOnSignals
+      signals.attach(await serve(config));
       return;
     }
     case 'migrate': {

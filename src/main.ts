@@ -77,16 +77,18 @@ export async function serve(config: Config): Promise<{ close(): Promise<void>; u
   return { close, url: localUrl };
 }
 
-export function closeOnSignals(server: { close(): Promise<void> }) {
+/**
+ * SIGTERM / SIGINT handling for `kassa serve`, installed BEFORE the gateway starts: a signal that arrives while
+ * it is starting (a process manager stopping a fresh instance; the server may already answer /healthz while
+ * the demo merchant is being prepared) must not kill the process with Node's default action, which would
+ * leave the embedded PostgreSQL running without its owner. Such a signal is remembered and the gateway stops
+ * as soon as its start has finished. A second signal exits at once.
+ */
+export function closeOnSignals(): { attach(server: { close(): Promise<void> }): void } {
+  let server: { close(): Promise<void> } | undefined;
   let signalled = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) {
-      console.log(`[kassa] ${signal} again: exiting now`);
-      process.exit(1);
-    }
-    signalled = true;
-    console.log(`[kassa] ${signal} received: finishing in-flight requests, then stopping`);
-    server.close().then(
+  const stop = (running: { close(): Promise<void> }) =>
+    running.close().then(
       () => {
         console.log('[kassa] stopped');
         process.exit(0);
@@ -96,7 +98,25 @@ export function closeOnSignals(server: { close(): Promise<void> }) {
         process.exit(1);
       },
     );
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      console.log(`[kassa] ${signal} again: exiting now`);
+      process.exit(1);
+    }
+    signalled = true;
+    if (!server) {
+      console.log(`[kassa] ${signal} received while starting: stopping as soon as the start has finished`);
+      return;
+    }
+    console.log(`[kassa] ${signal} received: finishing in-flight requests, then stopping`);
+    void stop(server);
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  return {
+    attach(started) {
+      server = started;
+      if (signalled) void stop(started);
+    },
+  };
 }

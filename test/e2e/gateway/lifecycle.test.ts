@@ -97,6 +97,23 @@ describe('the gateway process on its embedded PostgreSQL', () => {
     running = undefined;
   });
 
+  it('stops cleanly on a SIGTERM that arrives while it is still starting (its database already up)', async () => {
+    // Before the fix, the signal handlers came after the start (demo merchant included): a SIGTERM in between
+    // killed the process by Node's default action and left its PostgreSQL running without an owner.
+    const pgDir = path.join(dataDir, 'pg');
+    const starting = await startGatewayProcess(env, {
+      until: async () => (await postmasterPid(pgDir)) !== undefined,
+    });
+    const serverPid = await postmasterPid(pgDir);
+    starting.child.kill('SIGTERM');
+    const exitCode = await starting.exited;
+    const seen = `the gateway exited with ${exitCode} and printed:\n${starting.output()}`;
+    expect(exitCode, seen).toBe(0);
+    expect(starting.output(), seen).toMatch(/\[kassa\] stopped/);
+    expect(alive(serverPid!), seen).toBe(false);
+    expect(await postmasterPid(pgDir)).toBeUndefined();
+  }, 90_000);
+
   it('stops on a SIGTERM sent to `npm start` too: no gateway or database is left running', async () => {
     // A process manager signals the process it started; npm passes it to the script's shell, which must
     // hand it on (the script execs node) rather than die and leave the gateway behind.
