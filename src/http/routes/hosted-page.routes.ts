@@ -125,9 +125,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
   ): Promise<FastifyReply> {
     const { checkout, order } = context;
     const now = clock.now();
-    const { eligible } = await evaluateCheckoutPaymentMethods(
-      db,
-      { clock },
+    const { eligible } = evaluateCheckoutPaymentMethods(
       context,
       deviceOf(request),
       context.paymentMethodSettings,

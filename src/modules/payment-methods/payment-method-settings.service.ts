@@ -120,24 +120,12 @@ export function presentPaymentMethodSetting(setting: PaymentMethodSettingRecord)
   };
 }
 
-/**
- * The methods one checkout may offer a shopper on `device`, and why the others are hidden. `readWithCheckout`:
- * the merchant's settings when the caller read them in the same statement as the checkout (saves a round
- * trip); undefined reads them here, writing the defaults first for a merchant that has none yet.
- */
-export async function evaluateCheckoutPaymentMethods(
-  db: Queryable,
-  deps: { clock: Clock },
+/** The methods one checkout may offer a shopper on `device` under the merchant's `settings`, and why the others are hidden. */
+export function evaluateCheckoutPaymentMethods(
   { checkout, order }: CheckoutWithOrder,
   device: Device,
-  readWithCheckout?: readonly PaymentMethodSetting[],
-): Promise<EligibilityResult> {
-  const settings =
-    readWithCheckout ??
-    (await getPaymentMethodSettings(db, deps, {
-      merchantId: checkout.merchantId,
-      livemode: checkout.livemode,
-    }));
+  settings: readonly PaymentMethodSetting[],
+): EligibilityResult {
   return evaluatePaymentMethods(settings, {
     country: order.countryCode,
     currency: order.currency,
