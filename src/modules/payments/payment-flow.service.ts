@@ -33,6 +33,7 @@ import { createPaymentOperations, followPaymentWithOrder } from './payment-opera
 import { callAndSettleMoneyOperation } from './money-operation.ts';
 import { presentPayment } from './payment.presenter.ts';
 import {
+  deferCaptureInsert,
   findAbandonedActionPayments,
   findPaymentById,
   findPendingMoneyOperations,
@@ -43,6 +44,7 @@ import {
   listCaptures,
   lockPaymentAndCheckout,
   moveOrderOfPayment,
+  moveOrderThroughAuthorizedToPaid,
   recordConnectorNotification,
   settleMoneyOperation,
   sumCommittedAmount,
@@ -185,6 +187,14 @@ export type CaptureAttempt = {
  * `releaseOwed` when the processor approved a payment Kassa had given up (money to void or refund).
  */
 type Settlement = { payment: Payment; automaticCapture?: Capture | undefined; releaseOwed?: boolean };
+
+/** A sale written at SUCCEEDED, with the AUTHORIZED state it went through (for that step's events). */
+type Sale = {
+  authorized: Payment;
+  captured: Payment;
+  capturedAmount: number;
+  operationReference: string | null;
+};
 
 /** What the processor said about an authorization, normalised for `settle`. */
 type AuthorizationOutcome =
@@ -474,21 +484,40 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     }
     if (outcome.status === 'failed' || outcome.status === 'abandoned')
       change.failureMessage = outcome.message;
-    const updated = await updatePayment(tx, payment.id, change, now);
+    // A sale that captured goes through AUTHORIZED (with its events) to SUCCEEDED. The payment is written once,
+    // at SUCCEEDED; its AUTHORIZED state is built in memory for the step's events (one version before).
+    const sale =
+      outcome.status === 'captured' && target === 'AUTHORIZED'
+        ? await writeSale(tx, payment, change, outcome, now)
+        : undefined;
+    const updated = sale?.authorized ?? (await updatePayment(tx, payment.id, change, now));
     const events: NewEvent[] = [];
+    let paidOrder: Order | undefined;
 
     const sessionIsOpenForThis = checkout.status === 'OPEN' && checkout.activePaymentId === payment.id;
     switch (updated.status) {
       case 'AUTHORIZED':
       case 'PENDING': {
-        const moved = await moveOrder(
-          tx,
-          updated,
-          updated.status === 'AUTHORIZED' ? 'AUTHORIZED' : 'PENDING',
-          {
+        let moved: Order | undefined;
+        if (sale) {
+          // The order's two moves in one write too, when it has not moved yet (else step by step, below).
+          const orderMoves = await moveOrderThroughAuthorizedToPaid(
+            tx,
+            {
+              id: sale.captured.orderId,
+              merchantId: sale.captured.merchantId,
+              livemode: sale.captured.livemode,
+            },
+            sale.captured,
+            now,
+          );
+          moved = orderMoves?.authorized;
+          paidOrder = orderMoves?.paid;
+        } else {
+          moved = await moveOrder(tx, updated, updated.status === 'AUTHORIZED' ? 'AUTHORIZED' : 'PENDING', {
             authorizedAmount: updated.status === 'AUTHORIZED' ? updated.amount : undefined,
-          },
-        );
+          });
+        }
         if (moved) events.push(orderEvent(moved, 'order.updated'));
         // Authorized or accepted for later: the session's job is done (SPEC §5, "pending → completes").
         if (sessionIsOpenForThis) {
@@ -534,8 +563,8 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     }
     events.push(paymentEvent(updated));
     let settlement: Settlement;
-    if (outcome.status === 'captured' && updated.status === 'AUTHORIZED') {
-      settlement = await recordSaleCapture(tx, updated, outcome, events);
+    if (sale) {
+      settlement = await recordSaleCapture(tx, sale, paidOrder, events);
     } else {
       // Nothing has been captured yet (a payment is authorized once), so the whole authorization is capturable.
       const automaticCapture =
@@ -659,31 +688,54 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
   }
 
   /**
-   * The capture half of a sale, in settle's transaction: the automatic capture's row written SUCCEEDED (the
-   * id the sale's capture was keyed by), then the payment, its order and the events exactly as
-   * `settleCapture` records a capture the processor confirmed.
+   * A sale's payment write: straight to SUCCEEDED with what the authorization changes and the amount captured
+   * (at most what was authorized), version + 2. Answers that and the AUTHORIZED state in between.
    */
-  async function recordSaleCapture(
+  async function writeSale(
     tx: Queryable,
-    authorized: Payment,
+    payment: Payment,
+    authorization: PaymentChange,
     outcome: Extract<AuthorizationOutcome, { status: 'captured' }>,
-    events: NewEvent[],
-  ): Promise<Settlement> {
-    const amount = Math.min(outcome.capturedAmount, authorized.authorizedAmount);
-    await insertCapture(tx, {
-      id: automaticCaptureId(authorized.id),
-      payment: authorized,
-      amount,
-      now: clock.now(),
-      made: { connectorReference: outcome.operationReference ?? null },
-    });
+    now: Date,
+  ): Promise<Sale> {
+    const capturedAmount = Math.min(outcome.capturedAmount, payment.amount);
     const captured = await updatePayment(
       tx,
-      authorized.id,
-      { status: 'SUCCEEDED', capturedAmount: authorized.capturedAmount + amount },
-      clock.now(),
+      payment.id,
+      { ...authorization, status: 'SUCCEEDED', capturedAmount: payment.capturedAmount + capturedAmount },
+      now,
+      2,
     );
-    events.push(...(await followPaymentWithOrder(tx, clock, captured)));
+    const authorized: Payment = {
+      ...captured,
+      status: 'AUTHORIZED',
+      capturedAmount: payment.capturedAmount,
+      version: captured.version - 1,
+    };
+    return { authorized, captured, capturedAmount, operationReference: outcome.operationReference ?? null };
+  }
+
+  /**
+   * The capture half of a sale, in settle's transaction: the automatic capture's row written SUCCEEDED (the
+   * id the sale's capture was keyed by), the order moved to PAID unless the sale's write did it (`paidOrder`),
+   * and the events exactly as `settleCapture` records a capture the processor confirmed.
+   */
+  async function recordSaleCapture(
+    tx: Transaction,
+    sale: Sale,
+    paidOrder: Order | undefined,
+    events: NewEvent[],
+  ): Promise<Settlement> {
+    const { authorized, captured } = sale;
+    deferCaptureInsert(tx, {
+      id: automaticCaptureId(authorized.id),
+      payment: authorized,
+      amount: sale.capturedAmount,
+      now: clock.now(),
+      made: { connectorReference: sale.operationReference },
+    });
+    if (paidOrder) events.push(orderEvent(paidOrder, 'order.updated'));
+    else events.push(...(await followPaymentWithOrder(tx, clock, captured)));
     events.push(paymentEvent(captured, 'payment.captured'), paymentEvent(captured, 'payment.succeeded'));
     return { payment: captured };
   }

@@ -1,6 +1,7 @@
 import { PLANNED_PER_CALL, type Queryable, type Transaction } from '../../db/client.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import { selectOrderFrom, toOrder, type OrderRow } from '../orders/order.repository.ts';
+import { orderStateMachine } from '../orders/order.states.ts';
 import type { Order } from '../orders/order.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { PaymentStatus } from './payment.states.ts';
@@ -224,6 +225,53 @@ export async function moveOrderOfPayment(
   return rows[0] ? toOrder(rows[0]) : undefined;
 }
 
+/**
+ * A sale's two order moves in one statement, for an order still CREATED or PENDING: to AUTHORIZED with the
+ * authorization, then to PAID with the capture (version + 2, as two moves make). Answers the order as paid and,
+ * built from the same row, as it was in between (one version before, with the amounts captured and refunded
+ * before), for the events of both steps; undefined when the order is elsewhere, for the caller to move it
+ * step by step.
+ */
+export async function moveOrderThroughAuthorizedToPaid(
+  tx: Queryable,
+  order: { id: string; merchantId: string; livemode: boolean },
+  amounts: { authorizedAmount: number; capturedAmount: number; refundedAmount: number },
+  now: Date,
+): Promise<{ authorized: Order; paid: Order } | undefined> {
+  const { rows } = await tx.query<OrderRow & { previous_captured: number; previous_refunded: number }>(
+    `WITH moved AS (
+     UPDATE orders SET status = 'PAID', authorized_amount = $1, captured_amount = $2, refunded_amount = $3,
+       updated_at = $4, version = orders.version + 2
+       FROM (SELECT id, captured_amount, refunded_amount FROM orders
+              WHERE id = $5 AND merchant_id = $6 AND livemode = $7 AND status = ANY($8::text[])
+              FOR UPDATE) previous
+      WHERE orders.id = previous.id
+     RETURNING orders.*, previous.captured_amount AS previous_captured, previous.refunded_amount AS previous_refunded)
+     ${selectOrderFrom('moved')}`,
+    [
+      amounts.authorizedAmount,
+      amounts.capturedAmount,
+      amounts.refundedAmount,
+      now,
+      order.id,
+      order.merchantId,
+      order.livemode,
+      orderStateMachine.sourcesOf('AUTHORIZED'),
+    ],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const paid = toOrder(row);
+  const authorized: Order = {
+    ...paid,
+    status: 'AUTHORIZED',
+    capturedAmount: row.previous_captured,
+    refundedAmount: row.previous_refunded,
+    version: paid.version - 1,
+  };
+  return { authorized, paid };
+}
+
 export async function findPayment(
   db: Queryable,
   scope: Scope,
@@ -284,12 +332,16 @@ const CHANGE_COLUMNS: Record<keyof PaymentChange, string> = {
   savedPaymentMethodId: 'saved_payment_method_id',
 };
 
-/** Applies a change to a payment the caller has locked; the version moves with every change. */
+/**
+ * Applies a change to a payment the caller has locked; the version moves with every change. `steps` is how
+ * many changes the write stands for (a sale's authorization and capture, written once, are two).
+ */
 export async function updatePayment(
   tx: Queryable,
   id: string,
   change: PaymentChange,
   now: Date,
+  steps: 1 | 2 = 1,
 ): Promise<Payment> {
   const sets: string[] = [];
   const values: unknown[] = [id, now];
@@ -299,7 +351,7 @@ export async function updatePayment(
     sets.push(`${column} = $${values.length}`);
   }
   const { rows } = await tx.query<PaymentRow>(
-    `UPDATE payments SET ${sets.join(', ')}${sets.length ? ', ' : ''}updated_at = $2, version = version + 1
+    `UPDATE payments SET ${sets.join(', ')}${sets.length ? ', ' : ''}updated_at = $2, version = version + ${steps}
      WHERE id = $1 RETURNING *`,
     values,
   );
@@ -382,32 +434,42 @@ function toRefund(row: MoneyOperationRow): Refund {
  * A capture row: PENDING before the processor is asked, or — with `made` — one the processor has already made
  * (a sale's), written SUCCEEDED with the processor's reference.
  */
-export async function insertCapture(
-  tx: Queryable,
-  capture: {
-    id: string;
-    payment: Payment;
-    amount: number;
-    now: Date;
-    made?: { connectorReference: string | null };
-  },
-): Promise<Capture> {
-  const { rows } = await tx.query<MoneyOperationRow>(
-    `INSERT INTO captures (id, payment_id, merchant_id, livemode, amount, status, connector_reference, created_at,
-       updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *`,
-    [
-      capture.id,
-      capture.payment.id,
-      capture.payment.merchantId,
-      capture.payment.livemode,
-      capture.amount,
-      capture.made ? 'SUCCEEDED' : 'PENDING',
-      capture.made?.connectorReference ?? null,
-      capture.now,
-    ],
-  );
+type NewCapture = {
+  id: string;
+  payment: Payment;
+  amount: number;
+  now: Date;
+  made?: { connectorReference: string | null };
+};
+
+const INSERT_CAPTURE = `INSERT INTO captures (id, payment_id, merchant_id, livemode, amount, status, connector_reference,
+   created_at, updated_at)
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *`;
+
+function insertCaptureValues(capture: NewCapture): unknown[] {
+  return [
+    capture.id,
+    capture.payment.id,
+    capture.payment.merchantId,
+    capture.payment.livemode,
+    capture.amount,
+    capture.made ? 'SUCCEEDED' : 'PENDING',
+    capture.made?.connectorReference ?? null,
+    capture.now,
+  ];
+}
+
+export async function insertCapture(tx: Queryable, capture: NewCapture): Promise<Capture> {
+  const { rows } = await tx.query<MoneyOperationRow>(INSERT_CAPTURE, insertCaptureValues(capture));
   return toCapture(rows[0]!);
+}
+
+/**
+ * `insertCapture` as one of the LAST writes of a transaction, for a caller that needs no answer: it travels
+ * with the COMMIT (`tx.defer`), and a failure (the id taken) rolls the transaction back there.
+ */
+export function deferCaptureInsert(tx: Transaction, capture: NewCapture): void {
+  tx.defer(INSERT_CAPTURE, insertCaptureValues(capture));
 }
 
 export async function insertRefund(

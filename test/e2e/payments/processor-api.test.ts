@@ -63,6 +63,97 @@ describe('POST /v1/payments (Processor API)', () => {
     );
   });
 
+  it("records a sale's two steps in its events: authorized (order AUTHORIZED), then captured (order PAID)", async () => {
+    const checkout = await createPaymentCheckout(t, merchant, { capture: 'automatic', amount: 2500 });
+    const payment = (await payByApi(t, merchant, checkout.checkout_id)).json<PaymentJson>();
+    const { rows } = await t.database.db.query<{
+      type: string;
+      object_id: string;
+      object_version: number;
+      data: Record<string, unknown>;
+    }>(`SELECT type, object_id, object_version, data FROM events WHERE checkout_id = $1 ORDER BY seq`, [
+      checkout.checkout_id,
+    ]);
+    const orderId = checkout.order.order_id;
+    const steps = rows.map(({ type, object_id, object_version, data }) => ({
+      type,
+      object_id,
+      object_version,
+      status: data.status,
+      captured_amount: data.captured_amount,
+    }));
+    expect(steps).toEqual([
+      {
+        type: 'checkout.created',
+        object_id: checkout.checkout_id,
+        object_version: 1,
+        status: 'OPEN',
+        captured_amount: undefined,
+      },
+      { type: 'order.created', object_id: orderId, object_version: 1, status: 'CREATED', captured_amount: 0 },
+      {
+        type: 'order.updated',
+        object_id: orderId,
+        object_version: 2,
+        status: 'AUTHORIZED',
+        captured_amount: 0,
+      },
+      {
+        type: 'checkout.completed',
+        object_id: checkout.checkout_id,
+        object_version: 3,
+        status: 'COMPLETED',
+        captured_amount: undefined,
+      },
+      {
+        type: 'payment.authorized',
+        object_id: payment.id,
+        object_version: 2,
+        status: 'AUTHORIZED',
+        captured_amount: 0,
+      },
+      { type: 'order.updated', object_id: orderId, object_version: 3, status: 'PAID', captured_amount: 2500 },
+      {
+        type: 'payment.captured',
+        object_id: payment.id,
+        object_version: 3,
+        status: 'SUCCEEDED',
+        captured_amount: 2500,
+      },
+      {
+        type: 'payment.succeeded',
+        object_id: payment.id,
+        object_version: 3,
+        status: 'SUCCEEDED',
+        captured_amount: 2500,
+      },
+    ]);
+    // Every step's snapshot is the object as it was then: the last ones are what the API answers now. (The
+    // steps share one transaction; their updated_at may be one instant or two.)
+    const [authorizedOrder, paidOrder] = rows.filter((row) => row.type === 'order.updated');
+    expect(paidOrder!.data).toEqual((await get(t, merchant, `/v1/orders/${orderId}`)).json());
+    expect(authorizedOrder!.data).toEqual({
+      ...paidOrder!.data,
+      status: 'AUTHORIZED',
+      captured_amount: 0,
+      version: 2,
+      updated_at: expect.any(String),
+    });
+    expect(rows.at(-1)!.data).toEqual((await get(t, merchant, `/v1/payments/${payment.id}`)).json());
+    expect(rows.find((row) => row.type === 'payment.authorized')!.data).toEqual({
+      ...rows.at(-1)!.data,
+      status: 'AUTHORIZED',
+      captured_amount: 0,
+      version: 2,
+      updated_at: expect.any(String),
+    });
+    const { rows: captures } = await t.database.db.query(
+      `SELECT amount, status FROM captures WHERE payment_id = $1`,
+      [payment.id],
+    );
+    expect(captures).toEqual([{ amount: 2500, status: 'SUCCEEDED' }]);
+  });
+
   it('authorizes only with manual capture: 201 AUTHORIZED', async () => {
     const checkout = await createPaymentCheckout(t, merchant, { capture: 'manual' });
     const response = await payByApi(t, merchant, checkout.checkout_id);
