@@ -78,6 +78,8 @@ export type NewCheckout = {
   metadata: Metadata;
   clientTokenSha256: Buffer;
   expiresAt: Date;
+  /** The payment link the session was opened from (a visit of the link), else null. */
+  paymentLinkId: string | null;
   now: Date;
 };
 
@@ -94,17 +96,17 @@ export function insertCheckoutWithOrder(
   order: NewOrder,
   events: NewEvent[],
 ): void {
-  const orderInsert = orderInsertSql(15);
+  const orderInsert = orderInsertSql(16);
   const orderValues = orderInsert.values(scope, order);
-  const emission = eventEmissionSql(events, 15 + orderValues.length);
+  const emission = eventEmissionSql(events, 16 + orderValues.length);
   // Nothing is read back (the caller built the rows), so the insert travels with the transaction's next
   // statement: for create-checkout, the idempotency record and COMMIT.
   tx.defer(
     `WITH checkout AS (
        INSERT INTO checkouts (id, merchant_id, livemode, status, completed_redirect_url, canceled_redirect_url,
          callbacks, capture, allow_save_payment_methods, locale, payment_methods, metadata, client_token_sha256,
-         expires_at, created_at, updated_at)
-       VALUES ($1, $2, $3, 'OPEN', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+         expires_at, created_at, updated_at, payment_link_id)
+       VALUES ($1, $2, $3, 'OPEN', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)
      ), new_order AS (${orderInsert.sql}), ${emission.ctes}
      SELECT 1`,
     [
@@ -122,6 +124,7 @@ export function insertCheckoutWithOrder(
       checkout.clientTokenSha256,
       checkout.expiresAt,
       checkout.now,
+      checkout.paymentLinkId,
       ...orderValues,
       ...emission.values,
     ],
@@ -157,7 +160,7 @@ function newCheckoutRecord(scope: Scope, checkout: NewCheckout): Checkout {
     metadata: checkout.metadata,
     paymentStarted: false,
     activePaymentId: null,
-    paymentLinkId: null,
+    paymentLinkId: checkout.paymentLinkId,
     expiresAt: checkout.expiresAt,
     completedAt: null,
     canceledAt: null,

@@ -84,6 +84,7 @@ export async function createCheckout(
   deps: CheckoutServiceDeps,
   scope: Scope,
   request: CreateCheckoutRequest,
+  origin: { paymentLinkId?: string } = {},
 ): Promise<{ checkout: CheckoutWithOrder; clientToken: string; resource: CheckoutResource }> {
   const merchant = await deps.merchants.find(tx, scope.merchantId);
   if (!merchant) throw notFoundError('merchant', scope.merchantId);
@@ -119,6 +120,7 @@ export async function createCheckout(
     metadata: request.metadata,
     clientTokenSha256: digest,
     expiresAt: addSeconds(now, request.expires_in_seconds ?? merchant.defaultSessionLifetimeSeconds),
+    paymentLinkId: origin.paymentLinkId ?? null,
     now,
   };
   const newOrder = { id: newId('ord'), checkoutId, input: request.order, customer, now };

@@ -246,17 +246,6 @@ export async function findPaymentLinkOfCheckout(
   return rows[0] ? toPaymentLink(rows[0]) : undefined;
 }
 
-export async function attachCheckoutToPaymentLink(
-  tx: Queryable,
-  checkoutId: string,
-  linkId: string,
-): Promise<void> {
-  await tx.query('UPDATE checkouts SET payment_link_id = $1 WHERE id = $2 AND payment_link_id IS NULL', [
-    linkId,
-    checkoutId,
-  ]);
-}
-
 /** The link's sessions that can still be paid (OPEN, before their deadline), newest first. */
 export async function findOpenSessionsOfPaymentLink(
   tx: Queryable,

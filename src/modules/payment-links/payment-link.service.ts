@@ -12,7 +12,6 @@ import type { Merchant } from '../merchants/merchant.types.ts';
 import { emitPaymentLinkEvent } from './payment-link.events.ts';
 import { renderQrPngDataUrl } from './payment-link.qr.ts';
 import {
-  attachCheckoutToPaymentLink,
   claimDuePaymentLinks,
   claimIdleSessionsOfPaymentLink,
   closePaymentLinkRow,
@@ -222,19 +221,25 @@ export async function openPaymentLink(
     // whole visit (the session's clock is frozen at `now`), so "exactly" holds to the millisecond.
     const lifetimeSeconds = (paymentLinkDeadline(link).getTime() - now.getTime()) / 1000;
     const visitDeps = { ...deps, clock: { now: () => now } };
-    const { checkout, clientToken } = await createCheckout(tx, visitDeps, scope, {
-      completed_redirect_url: link.completedRedirectUrl,
-      canceled_redirect_url: link.canceledRedirectUrl,
-      allow_save_payment_methods: false,
-      locale: link.locale ?? undefined,
-      capture: link.capture ?? undefined,
-      payment_methods: link.paymentMethods ?? undefined,
-      metadata: link.metadata,
-      expires_in_seconds: lifetimeSeconds,
-      order: link.order,
-    });
+    const { checkout, clientToken } = await createCheckout(
+      tx,
+      visitDeps,
+      scope,
+      {
+        completed_redirect_url: link.completedRedirectUrl,
+        canceled_redirect_url: link.canceledRedirectUrl,
+        allow_save_payment_methods: false,
+        locale: link.locale ?? undefined,
+        capture: link.capture ?? undefined,
+        payment_methods: link.paymentMethods ?? undefined,
+        metadata: link.metadata,
+        expires_in_seconds: lifetimeSeconds,
+        order: link.order,
+      },
+      // Written with the session, so its checkout.created event already names the link.
+      { paymentLinkId: link.id },
+    );
     const checkoutId = checkout.checkout.id;
-    await attachCheckoutToPaymentLink(tx, checkoutId, link.id);
     const location = link.landingUrl
       ? landingLocation(link, checkoutId, clientToken)
       : checkoutRedirectUrl(deps.publicUrl, deps.keyring, checkoutId);

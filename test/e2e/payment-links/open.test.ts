@@ -64,6 +64,13 @@ describe('opening payment links', () => {
       [checkoutId],
     );
     expect(rows[0]!.payment_link_id).toBe(link.payment_link_id);
+    expect(checkout.payment_link_id).toBe(link.payment_link_id);
+    // The session's creation event names the link too: a merchant can tell a link's sessions from the start.
+    const { rows: created } = await testApp.database.db.query<{ data: { payment_link_id: string | null } }>(
+      `SELECT data FROM events WHERE checkout_id = $1 AND type = 'checkout.created'`,
+      [checkoutId],
+    );
+    expect(created.map((event) => event.data.payment_link_id)).toEqual([link.payment_link_id]);
 
     // The first visit started the activation window, and the session ends with it.
     const opened = await getLink(link.payment_link_id);
