@@ -55,6 +55,8 @@ export type BenchReport = {
     kernel: string;
     node_version: string;
     git_commit: string | null;
+    /** Tracked files differed from the commit (bench/results aside) when the run started. */
+    git_uncommitted_changes: boolean;
     /** 1-minute load average when the run started (other work on the box makes figures noisy). */
     load_average_at_start: number;
   };
@@ -258,7 +260,7 @@ export function formatReport(report: BenchReport): string {
     '',
     `Generated ${report.generated_at} by \`npm run bench\`${settings.quick ? ' (--quick)' : ''}. ` +
       `Machine: ${machine.nproc} × ${machine.cpu_model}, ${fmt(machine.memory_gb)} GiB, Linux ${machine.kernel}, Node ${machine.node_version}` +
-      `${machine.git_commit ? `, commit ${machine.git_commit.slice(0, 12)} (plus uncommitted work)` : ''}` +
+      `${machine.git_commit ? `, commit ${machine.git_commit.slice(0, 12)}${machine.git_uncommitted_changes ? ' (plus uncommitted work)' : ''}` : ''}` +
       `; load average ${fmt(machine.load_average_at_start, 2)} at the start.`,
     '',
     `Closed loop: ${settings.connections} connections, ${settings.warmup_seconds} s warm-up then ${settings.duration_seconds} s measured. ` +

@@ -959,8 +959,16 @@ function summaryLine(result: ScenarioResult): string {
 
 function machineInfo(): BenchReport['machine'] {
   let gitCommit: string | null = null;
+  let uncommitted = false;
   try {
     gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    // Changed tracked files, the benchmark's own results aside (they are rewritten by every run).
+    const changed = execFileSync(
+      'git',
+      ['status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)bench/results'],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    uncommitted = changed.trim() !== '';
   } catch {
     gitCommit = null;
   }
@@ -971,6 +979,7 @@ function machineInfo(): BenchReport['machine'] {
     kernel: os.release(),
     node_version: process.version,
     git_commit: gitCommit,
+    git_uncommitted_changes: uncommitted,
     load_average_at_start: round(os.loadavg()[0] ?? 0, 2),
   };
 }
