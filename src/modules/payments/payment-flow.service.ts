@@ -29,7 +29,11 @@ import { orderStateMachine, type OrderStatus } from '../orders/order.states.ts';
 import type { Order } from '../orders/order.types.ts';
 import { evaluatePaymentMethods, type Device } from '../payment-methods/eligibility.ts';
 import { getPaymentMethodSettings } from '../payment-methods/payment-method-settings.service.ts';
-import { createPaymentOperations, followPaymentWithOrder } from './payment-operations.service.ts';
+import {
+  createPaymentOperations,
+  followPaymentWithOrder,
+  orderStatusForPayment,
+} from './payment-operations.service.ts';
 import { callAndSettleMoneyOperation } from './money-operation.ts';
 import { presentPayment } from './payment.presenter.ts';
 import {
@@ -499,7 +503,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       case 'AUTHORIZED':
       case 'PENDING': {
         let moved: Order | undefined;
-        if (sale) {
+        if (sale && orderStatusForPayment(sale.captured) === 'PAID') {
           // The order's two moves in one write too, when it has not moved yet (else step by step, below).
           const orderMoves = await moveOrderThroughAuthorizedToPaid(
             tx,
