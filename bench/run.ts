@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -1029,10 +1029,14 @@ async function profileScenario() {
     // One file per thread (Node 20 also runs the tsx module loader in a thread of its own): the gateway's
     // main thread is the one that was busy the longest.
     let summary: ReturnType<typeof summariseProfile> | undefined;
+    let mainThreadFile = files[0]!;
     for (const file of files) {
       const profile = JSON.parse(await readFile(path.join(profileDir, file), 'utf8'));
       const candidate = summariseProfile(profile, 30, window);
-      if (!summary || candidate.busy_ms > summary.busy_ms) summary = candidate;
+      if (!summary || candidate.busy_ms > summary.busy_ms) {
+        summary = candidate;
+        mainThreadFile = file;
+      }
     }
     summary = summary!;
     const result = suite.scenarios[0];
@@ -1055,7 +1059,12 @@ async function profileScenario() {
       path.join(RESULTS_DIR, `${base}.json`),
       `${JSON.stringify({ scenario: suite.scenarios[0], summary }, null, 2)}\n`,
     );
+    // The whole profile (start-up and warm-up included), for a flame graph in Chrome DevTools or speedscope.
+    await copyFile(path.join(profileDir, mainThreadFile), path.join(RESULTS_DIR, `${base}.cpuprofile`));
     console.log(`\n${text}`);
+    console.log(
+      `\n[bench] the whole profile: ${path.relative(ROOT, path.join(RESULTS_DIR, `${base}.cpuprofile`))}`,
+    );
   } finally {
     await rm(profileDir, { recursive: true, force: true });
   }
@@ -1116,6 +1125,7 @@ async function main() {
   const markdown = formatReport(report);
   console.log(`\n${markdown}`);
   const seconds = Math.round((performance.now() - started) / 1000);
+  if (report.suites.some((suite) => suite.error)) process.exitCode = 1;
   if (args.only) {
     console.log(`[bench] finished in ${seconds} s (--only: bench/results/ left as it was)`);
     return;
@@ -1124,7 +1134,6 @@ async function main() {
   await writeFile(path.join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(RESULTS_DIR, 'latest.md'), `${markdown}\n`);
   console.log(`[bench] finished in ${seconds} s; wrote bench/results/latest.{json,md}`);
-  if (report.suites.some((suite) => suite.error)) process.exitCode = 1;
 }
 
 main().then(
