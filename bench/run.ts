@@ -1060,11 +1060,10 @@ async function profileScenario() {
       `${JSON.stringify({ scenario: suite.scenarios[0], summary }, null, 2)}\n`,
     );
     // The whole profile (start-up and warm-up included), for a flame graph in Chrome DevTools or speedscope.
-    await copyFile(path.join(profileDir, mainThreadFile), path.join(RESULTS_DIR, `${base}.cpuprofile`));
+    const wholeProfile = path.join(RESULTS_DIR, `${base}.cpuprofile`);
+    await copyFile(path.join(profileDir, mainThreadFile), wholeProfile);
     console.log(`\n${text}`);
-    console.log(
-      `\n[bench] the whole profile: ${path.relative(ROOT, path.join(RESULTS_DIR, `${base}.cpuprofile`))}`,
-    );
+    console.log(`\n[bench] the whole profile: ${path.relative(ROOT, wholeProfile)}`);
   } finally {
     await rm(profileDir, { recursive: true, force: true });
   }

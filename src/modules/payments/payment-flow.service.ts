@@ -28,7 +28,6 @@ import { orderEvent } from '../orders/order.service.ts';
 import { orderStateMachine, type OrderStatus } from '../orders/order.states.ts';
 import type { Order } from '../orders/order.types.ts';
 import { evaluatePaymentMethods, type Device } from '../payment-methods/eligibility.ts';
-import { getPaymentMethodSettings } from '../payment-methods/payment-method-settings.service.ts';
 import {
   createPaymentOperations,
   followPaymentWithOrder,
@@ -136,8 +135,8 @@ export type PaymentFlowDeps = {
   keyring: Keyring;
   connectors: ConnectorRegistry;
   checkoutDeps: CheckoutServiceDeps;
-  /** The merchant's payment-method settings through this cache (≤ 1 s old); absent: read in the transaction. */
-  paymentMethodSettings?: PaymentMethodSettingsCache;
+  /** The merchant's payment-method settings, through this process's cache (≤ 1 s old). */
+  paymentMethodSettings: PaymentMethodSettingsCache;
   /**
    * `callbacks.verify_order` (seed 001): asked after an attempt started and before the processor is called. A
    * refusal settles the payment REJECTED (decline_code `order_verification_failed`, failure_message = the
@@ -333,9 +332,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       }
       if (!order) throw notFoundError('order of checkout', checkout.id);
 
-      const settings = deps.paymentMethodSettings
-        ? await deps.paymentMethodSettings.find(tx, input.scope)
-        : await getPaymentMethodSettings(tx, { clock }, input.scope);
+      const settings = await deps.paymentMethodSettings.find(tx, input.scope);
       const { eligible } = evaluatePaymentMethods(settings, {
         country: order.countryCode,
         currency: order.currency,
@@ -491,9 +488,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     // A sale that captured goes through AUTHORIZED (with its events) to SUCCEEDED. The payment is written once,
     // at SUCCEEDED; its AUTHORIZED state is built in memory for the step's events (one version before).
     const sale =
-      outcome.status === 'captured' && target === 'AUTHORIZED'
-        ? await writeSale(tx, payment, change, outcome, now)
-        : undefined;
+      outcome.status === 'captured' ? await writeSale(tx, payment, change, outcome, now) : undefined;
     const updated = sale?.authorized ?? (await updatePayment(tx, payment.id, change, now));
     const events: NewEvent[] = [];
     let paidOrder: Order | undefined;
