@@ -100,7 +100,8 @@ async function hotStatements(): Promise<Map<string, Statement>> {
       findCheckout(tx, SCOPE, CHECKOUT_ID, { forUpdate: true }),
     'read the session (findCheckout)': (tx) => findCheckout(tx, SCOPE, CHECKOUT_ID),
     'whose session (findCheckoutScope)': (tx) => findCheckoutScope(tx, CHECKOUT_ID),
-    'settle: lock session and payment (lockPaymentAndCheckout)': (tx) => lockPaymentAndCheckout(tx, PAYMENT_ID),
+    'settle: lock session and payment (lockPaymentAndCheckout)': (tx) =>
+      lockPaymentAndCheckout(tx, PAYMENT_ID),
     'order replaced (touchCheckout)': (tx) => touchCheckout(tx, SCOPE, CHECKOUT_ID, NOW),
     'payment link visit (replaceSessionClientToken)': (tx) =>
       replaceSessionClientToken(tx, CHECKOUT_ID, Buffer.alloc(32, 7)),
