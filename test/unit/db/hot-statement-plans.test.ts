@@ -235,12 +235,16 @@ describe('plan shape of the hot statements on checkouts, with many open sessions
     for (const mode of PLAN_CACHE_MODES) {
       const scans = tableScans(await planOf(database, sent[0]!, mode));
       expect(scans.map(describeScan), mode).toHaveLength(1);
-      expect(scans[0]).toMatchObject({
-        'Node Type': 'Index Scan',
-        'Relation Name': 'checkouts',
-        'Index Name': 'checkouts_open_deadline_idx',
-      });
-      expect(scans[0]!['Index Cond'], mode).toBeDefined();
+      const scan = scans[0]!;
+      // Walked in deadline order, or (when the planner expects few due sessions) collected as a bitmap and
+      // sorted: either way only the index entries up to the deadline are read.
+      const indexScan =
+        scan['Node Type'] === 'Bitmap Heap Scan'
+          ? (scan.Plans ?? []).find((child) => child['Node Type'] === 'Bitmap Index Scan')
+          : scan;
+      expect(['Index Scan', 'Bitmap Heap Scan'], mode).toContain(scan['Node Type']);
+      expect(indexScan?.['Index Name'], mode).toBe('checkouts_open_deadline_idx');
+      expect(indexScan?.['Index Cond'], mode).toBeDefined();
     }
   });
 });
