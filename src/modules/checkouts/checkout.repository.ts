@@ -309,6 +309,15 @@ export async function setActivePayment(
 }
 
 /**
+ * An OPEN session's deadline, NULL for any other status: the key of `checkouts_open_deadline_idx`, which
+ * only a statement comparing this very expression can use. `status = 'OPEN'` alone must not reach an index
+ * of open sessions: the by-id guards above say it, and a planner whose statistics saw no open session would
+ * scan every open session rather than look the id up (docs/performance.md, "Primary-key lookups whatever
+ * the number of open checkouts").
+ */
+const OPEN_DEADLINE = `(CASE WHEN status = 'OPEN' THEN expires_at END)`;
+
+/**
  * The expiry sweep's claim: OPEN sessions past their deadline with no payment in flight, oldest first, locked
  * with SKIP LOCKED so several gateway processes (or a request locking one session) never wait on each other
  * or expire a session twice. The row lock re-checks the WHERE clause on the latest row version.
@@ -316,8 +325,8 @@ export async function setActivePayment(
 export async function claimDueCheckouts(tx: Queryable, now: Date, limit: number): Promise<Checkout[]> {
   const { rows } = await tx.query<CheckoutRow>(
     `${PLANNED_PER_CALL}SELECT ${COLUMNS} FROM checkouts
-      WHERE status = 'OPEN' AND active_payment_id IS NULL AND expires_at <= $1
-      ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      WHERE ${OPEN_DEADLINE} <= $1 AND active_payment_id IS NULL
+      ORDER BY ${OPEN_DEADLINE} LIMIT $2 FOR UPDATE SKIP LOCKED`,
     [now, limit],
   );
   return rows.map(toCheckout);

@@ -1,0 +1,250 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import type { Queryable, Transaction } from '../../../src/db/client.ts';
+import {
+  claimDueCheckouts,
+  closeCheckoutRow,
+  findCheckout,
+  findCheckoutScope,
+  setActivePayment,
+  touchCheckout,
+} from '../../../src/modules/checkouts/checkout.repository.ts';
+import { replaceSessionClientToken } from '../../../src/modules/payment-links/payment-link.repository.ts';
+import {
+  insertPaymentAsActiveAttempt,
+  lockPaymentAndCheckout,
+} from '../../../src/modules/payments/payment.repository.ts';
+import { createTestDatabase, type TestDatabase } from '../../fixtures/database.ts';
+
+/**
+ * The plan shape of the statements a payment sends to `checkouts` (docs/performance.md, "Primary-key lookups
+ * whatever the number of open checkouts"): each must find its session through the primary key (or another
+ * unique index) with an index condition, whatever the number of open sessions and whatever ANALYZE last saw,
+ * with the custom plan and with the generic plan a prepared statement settles on.
+ *
+ * The statements are the ones the repository functions send: the functions run against a recorder that keeps
+ * their SQL and values, and each is then explained as a prepared statement with those values.
+ *
+ * The database is in the state that made the planner go wrong: ANALYZE ran when no session was open (a
+ * busy gateway's steady state — sessions are paid soon after they open), and many have opened since. An
+ * index of open sessions then looks empty, and a full scan of it cheaper than the primary-key lookup.
+ */
+
+const MERCHANT = 'mer_plan_shape';
+const SCOPE = { merchantId: MERCHANT, livemode: false };
+const CLOSED_SESSIONS = 10_000;
+const OPEN_SESSIONS = 30_000;
+const CHECKOUT_ID = 'chk_plan_00025000'; // one of the open sessions
+const PAYMENT_ID = 'pay_plan_shape';
+const NOW = new Date();
+
+type Statement = { text: string; values: unknown[] };
+type PlanNode = {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Index Cond'?: string;
+  Plans?: PlanNode[];
+};
+
+/** A transaction that records what it is asked to send instead of sending it; every result is empty. */
+function recorder(): { tx: Transaction; statements: Statement[] } {
+  const statements: Statement[] = [];
+  const empty = { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
+  const record = (text: string, values: unknown[] = []) => {
+    statements.push({ text, values });
+  };
+  const queryable: Queryable = {
+    query: async <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
+      record(text, values);
+      return empty as pg.QueryResult<Row>;
+    },
+  };
+  const tx: Transaction = {
+    ...queryable,
+    commitWith: queryable.query,
+    defer: record,
+    deferRead: <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
+      record(text, values);
+      return { result: async () => empty as pg.QueryResult<Row> };
+    },
+    withNext: queryable,
+  };
+  return { tx, statements };
+}
+
+/** What each hot function sends, by name (one statement each). */
+async function hotStatements(): Promise<Map<string, Statement>> {
+  const calls: Record<string, (tx: Transaction) => Promise<unknown>> = {
+    'payment start (insertPaymentAsActiveAttempt)': (tx) =>
+      insertPaymentAsActiveAttempt(tx, {
+        id: PAYMENT_ID,
+        scope: SCOPE,
+        checkoutId: CHECKOUT_ID,
+        orderId: 'ord_plan_00025000',
+        channel: 'api',
+        method: 'card',
+        amount: 1000,
+        currency: 'EUR',
+        captureMode: 'automatic',
+        connectorId: 'sandbox',
+        card: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030, fingerprint: 'fp' },
+        savedPaymentMethodId: null,
+        now: NOW,
+      }),
+    'settle: close the session (closeCheckoutRow)': (tx) =>
+      closeCheckoutRow(tx, SCOPE, CHECKOUT_ID, 'COMPLETED', NOW),
+    'mark or clear the attempt in flight (setActivePayment)': (tx) =>
+      setActivePayment(tx, SCOPE, CHECKOUT_ID, PAYMENT_ID, NOW),
+    'lock the session (findCheckout FOR UPDATE)': (tx) =>
+      findCheckout(tx, SCOPE, CHECKOUT_ID, { forUpdate: true }),
+    'read the session (findCheckout)': (tx) => findCheckout(tx, SCOPE, CHECKOUT_ID),
+    'whose session (findCheckoutScope)': (tx) => findCheckoutScope(tx, CHECKOUT_ID),
+    'settle: lock session and payment (lockPaymentAndCheckout)': (tx) =>
+      lockPaymentAndCheckout(tx, PAYMENT_ID),
+    'order replaced (touchCheckout)': (tx) => touchCheckout(tx, SCOPE, CHECKOUT_ID, NOW),
+    'payment link visit (replaceSessionClientToken)': (tx) =>
+      replaceSessionClientToken(tx, CHECKOUT_ID, Buffer.alloc(32, 7)),
+  };
+  const statements = new Map<string, Statement>();
+  for (const [name, call] of Object.entries(calls)) {
+    const { tx, statements: sent } = recorder();
+    await call(tx);
+    expect(sent, name).toHaveLength(1);
+    statements.set(name, sent[0]!);
+  }
+  return statements;
+}
+
+const PLAN_CACHE_MODES = ['force_custom_plan', 'force_generic_plan'] as const;
+
+/** A value as an SQL literal, as `pg` would send it as a parameter. */
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (Buffer.isBuffer(value)) return `'\\x${value.toString('hex')}'`;
+  if (value instanceof Date) return pg.escapeLiteral(value.toISOString());
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return pg.escapeLiteral(String(value));
+  throw new Error(`no literal for ${typeof value} parameter: add it here`);
+}
+
+/** The statement's plan as PostgreSQL would run it prepared, in the given plan cache mode. */
+async function planOf(
+  database: TestDatabase,
+  statement: Statement,
+  mode: (typeof PLAN_CACHE_MODES)[number],
+): Promise<PlanNode> {
+  const client = await database.pool.connect();
+  try {
+    await client.query(`SET plan_cache_mode = ${mode}`);
+    await client.query(`PREPARE plan_probe AS ${statement.text}`);
+    // EXECUTE takes no bind parameters: the values go in as literals, typed by the prepared statement.
+    const args = statement.values.map(literal).join(', ');
+    const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+      `EXPLAIN (FORMAT JSON) EXECUTE plan_probe${args ? `(${args})` : ''}`,
+    );
+    return rows[0]!['QUERY PLAN'][0].Plan;
+  } finally {
+    await client.query('DEALLOCATE ALL; RESET plan_cache_mode').catch(() => {});
+    client.release();
+  }
+}
+
+/** Every node of the plan that reads a table (its own rows, not a CTE's or a function's). */
+function tableScans(node: PlanNode): PlanNode[] {
+  const own = node['Relation Name'] !== undefined && node['Node Type'] !== 'ModifyTable' ? [node] : [];
+  return [...own, ...(node.Plans ?? []).flatMap(tableScans)];
+}
+
+function describeScan(scan: PlanNode): string {
+  return `${scan['Node Type']} on ${scan['Relation Name']}${scan['Index Name'] ? ` using ${scan['Index Name']}` : ''}${
+    scan['Index Cond'] ? ` (${scan['Index Cond']})` : ' (no index condition)'
+  }`;
+}
+
+describe('plan shape of the hot statements on checkouts, with many open sessions', () => {
+  let database: TestDatabase;
+  let statements: Map<string, Statement>;
+  /** Unique indexes (the primary key among them) by table: the only lookups a by-id statement may use. */
+  const uniqueIndexes = new Set<string>();
+
+  const insertSessions = (from: number, to: number) =>
+    database.db.query(
+      `INSERT INTO checkouts (id, merchant_id, livemode, status, completed_redirect_url, canceled_redirect_url,
+         capture, locale, client_token_sha256, expires_at, created_at, updated_at)
+       SELECT 'chk_plan_' || lpad(g::text, 8, '0'), $1, false, 'OPEN', 'https://shop.example/ok',
+         'https://shop.example/cancel', 'automatic', 'EN', sha256(g::text::bytea),
+         now() + interval '1 day' + g * interval '1 second', now(), now()
+         FROM generate_series($2::int, $3::int) g`,
+      [MERCHANT, from, to],
+    );
+
+  beforeAll(async () => {
+    database = await createTestDatabase({ poolMax: 2 });
+    // The statistics are this test's to set: autovacuum must not refresh them halfway.
+    await database.db.query('ALTER TABLE checkouts SET (autovacuum_enabled = false)');
+    await database.db.query(`INSERT INTO merchants (id, name) VALUES ($1, 'Plan shape')`, [MERCHANT]);
+    // History: sessions that opened and were paid; ANALYZE runs when none is open.
+    await insertSessions(1, CLOSED_SESSIONS);
+    await database.db.query(`UPDATE checkouts SET status = 'COMPLETED', completed_at = now()`);
+    await database.db.query('ANALYZE checkouts');
+    // Then many sessions open, and no ANALYZE sees them.
+    await insertSessions(CLOSED_SESSIONS + 1, CLOSED_SESSIONS + OPEN_SESSIONS);
+
+    const { rows } = await database.db.query<{ index_name: string }>(
+      `SELECT indexrelid::regclass::text AS index_name FROM pg_index
+        WHERE indrelid IN ('checkouts'::regclass, 'payments'::regclass) AND indisunique AND indpred IS NULL`,
+    );
+    for (const row of rows) uniqueIndexes.add(row.index_name);
+    statements = await hotStatements();
+  });
+  afterAll(() => database?.close());
+
+  it('has the sessions open that the statistics do not know of', async () => {
+    const { rows } = await database.db.query<{ open: number }>(
+      `SELECT count(*)::int AS open FROM checkouts WHERE status = 'OPEN'`,
+    );
+    expect(rows[0]!.open).toBe(OPEN_SESSIONS);
+    expect(uniqueIndexes).toContain('checkouts_pkey');
+    expect(uniqueIndexes).toContain('payments_pkey');
+  });
+
+  for (const mode of PLAN_CACHE_MODES) {
+    it(`finds each session by a unique index with an index condition (${mode})`, async () => {
+      const wrong: string[] = [];
+      for (const [name, statement] of statements) {
+        const scans = tableScans(await planOf(database, statement, mode));
+        if (!scans.some((scan) => scan['Relation Name'] === 'checkouts'))
+          wrong.push(`${name}: no access to checkouts`);
+        for (const scan of scans) {
+          const lookup =
+            (scan['Node Type'] === 'Index Scan' || scan['Node Type'] === 'Index Only Scan') &&
+            uniqueIndexes.has(scan['Index Name'] ?? '') &&
+            scan['Index Cond'] !== undefined;
+          if (!lookup) wrong.push(`${name}: ${describeScan(scan)}`);
+        }
+      }
+      expect(wrong).toEqual([]);
+    });
+  }
+
+  it('lets the expiry sweep read only the due open sessions, through its index', async () => {
+    const { tx, statements: sent } = recorder();
+    await claimDueCheckouts(tx, NOW, 100);
+    expect(sent).toHaveLength(1);
+    for (const mode of PLAN_CACHE_MODES) {
+      const scans = tableScans(await planOf(database, sent[0]!, mode));
+      expect(scans.map(describeScan), mode).toHaveLength(1);
+      const scan = scans[0]!;
+      // Walked in deadline order, or (when the planner expects few due sessions) collected as a bitmap and
+      // sorted: either way only the index entries up to the deadline are read.
+      const indexScan =
+        scan['Node Type'] === 'Bitmap Heap Scan'
+          ? (scan.Plans ?? []).find((child) => child['Node Type'] === 'Bitmap Index Scan')
+          : scan;
+      expect(['Index Scan', 'Bitmap Heap Scan'], mode).toContain(scan['Node Type']);
+      expect(indexScan?.['Index Name'], mode).toBe('checkouts_open_deadline_idx');
+      expect(indexScan?.['Index Cond'], mode).toBeDefined();
+    }
+  });
+});
