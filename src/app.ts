@@ -23,6 +23,7 @@ import { registerMerchantRoutes } from './http/routes/v1/merchant.routes.ts';
 import { registerWebhookEndpointRoutes } from './http/routes/v1/webhook-endpoints.routes.ts';
 import { registerOrderRoutes } from './http/routes/v1/orders.routes.ts';
 import { registerPaymentLinkRoutes } from './http/routes/v1/payment-links.routes.ts';
+import { registerSdkRoutes } from './http/routes/sdk/sdk.routes.ts';
 import { registerPaymentRoutes } from './http/routes/v1/payments.routes.ts';
 import { registerPaymentMethodSettingsRoutes } from './http/routes/v1/payment-method-settings.routes.ts';
 import { registerOAuthTokenRoute } from './http/routes/v1/oauth-tokens.route.ts';
@@ -137,6 +138,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   if (services.config.demoShop) registerDemoShopRoutes(app, services);
   registerCallbackProxyRoutes(app, services);
   registerPaymentLinkRoutes(app, services);
+  registerSdkRoutes(app, services);
   registerStaticAssets(app);
   registerHostedPageRoutes(app, services);
   registerSandboxPageRoutes(app, services);
