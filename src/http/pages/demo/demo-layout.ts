@@ -1,5 +1,5 @@
 import { formatMoney } from '../../../lib/money.ts';
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../../lib/html.ts';
 import { DEMO_CURRENCY, DEMO_LOCALE } from './demo-catalogue.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../../lib/html.ts';
 import { DEMO_PRODUCTS, FREE_SHIPPING_FROM, SHIPPING_AMOUNT, type PricedCart } from './demo-catalogue.ts';
 import { DEMO_ASSETS, formatDemoMoney, renderDemoDocument, type SdkScript } from './demo-layout.ts';
 
