@@ -34,7 +34,7 @@ import { registerCustomerPaymentMethodRoutes } from './http/routes/v1/customer-p
 import { registerMerchantSigningSecretRoutes } from './http/routes/v1/merchant-signing-secret.routes.ts';
 import { registerSandboxRoutes } from './http/routes/v1/sandbox.routes.ts';
 import { registerStaticAssets } from './http/static-assets.ts';
-import { registerDemoShopRoutes } from './http/routes/demo-shop.routes.ts';
+import { registerDemoShopRoutes } from './demo-shop/demo-shop.routes.ts';
 import { createClientTokenVerifier } from './modules/checkouts/checkout.tokens.ts';
 import type { Services } from './services.ts';
 
@@ -135,7 +135,8 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   });
   registerMerchantRoutes(app, services);
   // Feature routes:
-  if (services.config.demoShop) registerDemoShopRoutes(app, services);
+  if (services.config.demoShop)
+    registerDemoShopRoutes(app, { publicUrl: services.config.publicUrl, credentials: services.demoShop });
   registerCallbackProxyRoutes(app, services);
   registerPaymentLinkRoutes(app, services);
   registerSdkRoutes(app, services);

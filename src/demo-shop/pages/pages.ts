@@ -1,6 +1,6 @@
-import { html, type SafeHtml } from '../../../lib/html.ts';
-import { DEMO_PRODUCTS, FREE_SHIPPING_FROM, SHIPPING_AMOUNT, type PricedCart } from './demo-catalogue.ts';
-import { DEMO_ASSETS, formatDemoMoney, renderDemoDocument, type SdkScript } from './demo-layout.ts';
+import { html, type SafeHtml } from '../../lib/html.ts';
+import { DEMO_PRODUCTS, FREE_SHIPPING_FROM, SHIPPING_AMOUNT, type PricedCart } from '../catalogue.ts';
+import { DEMO_ASSETS, formatDemoMoney, renderDemoDocument, type SdkScript } from './layout.ts';
 
 /**
  * The demo shop's pages, as view models in and HTML out (escaped by default). Pages that are served through

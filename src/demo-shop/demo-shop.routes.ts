@@ -1,10 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Webhook } from 'standardwebhooks';
-import { verifyReturnSignature } from '../../lib/return-signature.ts';
-import type { Services } from '../../services.ts';
-import type { KassaApp } from '../http.types.ts';
+import { verifyReturnSignature } from '../lib/return-signature.ts';
 import {
   cartCookieKey,
   cartSetCookie,
@@ -15,7 +13,7 @@ import {
   readCookie,
   type CartCookieKey,
   type DemoCart,
-} from '../pages/demo/demo-cart-cookie.ts';
+} from './cart-cookie.ts';
 import {
   checkOrderPrices,
   DEMO_LOCALE,
@@ -23,14 +21,10 @@ import {
   MAX_QUANTITY,
   orderForCart,
   priceCart,
-} from '../pages/demo/demo-catalogue.ts';
-import {
-  createDemoKassaClient,
-  DemoApiError,
-  type ApiOrder,
-  type DemoKassaClient,
-} from '../pages/demo/demo-kassa-client.ts';
-import { demoPageHeaders, type SdkScript } from '../pages/demo/demo-layout.ts';
+} from './catalogue.ts';
+import type { DemoShopCredentials } from './credentials.ts';
+import { createDemoKassaClient, DemoApiError, type ApiOrder, type DemoKassaClient } from './kassa-client.ts';
+import { demoPageHeaders, type SdkScript } from './pages/layout.ts';
 import {
   renderCartPage,
   renderDeclinedPage,
@@ -43,28 +37,28 @@ import {
   type Notice,
   type OrderSummaryModel,
   type ReceiptModel,
-} from '../pages/demo/demo-pages.ts';
-import { createCspNonce } from '../pages/page-security.ts';
+} from './pages/pages.ts';
 
 /**
- * The demo shop at `/demo` (SPEC §9, seed 000's demo page), registered when `config.demoShop` is on.
+ * The demo shop at `/demo` (docs/demo-shop.md), registered when `config.demoShop` (`KASSA_DEMO`) is on.
  *
- * It is a separate merchant website that lives inside Kassa for convenience: it knows the demo merchant only
- * by its secret API key (`services.demoShop`) and talks to Kassa only through the public HTTP API, over the
- * network, like any shop (`demo-kassa-client.ts`). Its cart is a signed cookie; it has no tables.
+ * It is a separate merchant website that lives inside Kassa's process for convenience: it knows the demo
+ * merchant only by its secret API key (`credentials.ts`) and talks to Kassa only through the public HTTP API,
+ * over the network, like any shop (`kassa-client.ts`). It imports nothing of the gateway but pure utilities
+ * from src/lib/. Its cart is a signed cookie; it has no tables.
  *
  *   GET  /demo                      products
  *   POST /demo/cart/add             add one → 303 /demo?added=…
  *   GET  /demo/cart                 the cart and three ways to pay (also the canceled return URL)
  *   POST /demo/cart/update          change a quantity (0 removes) → 303 /demo/cart
- *   POST /demo/pay/redirect         POST /v1/checkouts → 303 to checkout_redirect_url (seeds 003 / 004)
+ *   POST /demo/pay/redirect         POST /v1/checkouts → 303 to checkout_redirect_url
  *   POST /demo/pay/embedded         POST /v1/checkouts → 303 /demo/checkout
- *   GET  /demo/checkout             the shop's checkout page with Kassa's SDK: injectPaymentMethods (seed 000)
- *   POST /demo/pay/link             POST /v1/payment-links → 303 /demo/links/{id}: link and QR (seed 002)
+ *   GET  /demo/checkout             the shop's checkout page with Kassa's SDK: injectPaymentMethods
+ *   POST /demo/pay/link             POST /v1/payment-links → 303 /demo/links/{id}: link and QR
  *   GET  /demo/links/:id            the link and its QR code
- *   GET  /demo/link/landing         the link's landing page: Kassa.initFromQR() (seed 002)
+ *   GET  /demo/link/landing         the link's landing page: Kassa.initFromQR()
  *   POST /demo/callbacks/:kind      ok / fail / open → the receipt or decline page Kassa serves the shopper;
- *                                   verify_order → OKAY after re-pricing; notification → 204 (seed 001)
+ *                                   verify_order → OKAY after re-pricing; notification → 204
  *   GET  /demo/receipt              a payment link's completed return URL: verified signature → receipt
  *
  * Checkouts get callbacks, so their receipt is the shop's answer to the signed `ok` / `open` callback.
@@ -85,22 +79,39 @@ const RETURN_TOLERANCE_SECONDS = 30 * 60;
 /** A failed callback verification refetches the signing secret (it may have been rotated), at most this often. */
 const SECRET_REFRESH_MS = 30_000;
 
-const SDK_FILE = new URL('../../../public/sdk/v1/kassa.js', import.meta.url);
+const SDK_FILE = new URL('../../public/sdk/v1/kassa.js', import.meta.url);
 
 type ShopContext = { apiKey: string; client: DemoKassaClient; cookieKey: CartCookieKey };
+
+/** A fresh CSP nonce per page: 128 random bits (the shop's pages allow only their own nonced scripts). */
+function createNonce(): string {
+  return randomBytes(16).toString('base64');
+}
 
 function formFields(body: unknown): URLSearchParams {
   return new URLSearchParams(typeof body === 'string' ? body : '');
 }
 
-export function registerDemoShopRoutes(app: KassaApp, services: Pick<Services, 'config' | 'demoShop'>) {
-  const { config } = services;
-  const shopUrl = `${config.publicUrl}/demo`;
-  const kassaOrigin = new URL(config.publicUrl).origin;
+export type DemoShopOptions = {
+  /** Kassa's public URL: where shoppers' browsers reach Kassa, and under which the shop answers (`/demo`). */
+  publicUrl: string;
+  /** The secret API key the shop calls Kassa's API with (`credentials.ts`). */
+  credentials: DemoShopCredentials;
+};
+
+/**
+ * Mounts the shop on the gateway's Fastify instance (same process and port). Its routes follow the host's
+ * route contract — each says who may call it (`auth: 'public'`) and how a POST is idempotent — and nothing
+ * else of Kassa's.
+ */
+export function registerDemoShopRoutes(app: FastifyInstance, options: DemoShopOptions) {
+  const { publicUrl, credentials } = options;
+  const shopUrl = `${publicUrl}/demo`;
+  const kassaOrigin = new URL(publicUrl).origin;
   const secureCookie = kassaOrigin.startsWith('https:');
   // The SDK is loaded from Kassa's public URL, pinned by the hash of the published file.
   const sdk: SdkScript = {
-    src: `${config.publicUrl}/sdk/v1/kassa.js`,
+    src: `${publicUrl}/sdk/v1/kassa.js`,
     integrity: `sha384-${createHash('sha384').update(readFileSync(SDK_FILE)).digest('base64')}`,
   };
   let signingSecret: { apiKey: string; secret: string; fetchedAt: number } | undefined;
@@ -124,7 +135,7 @@ export function registerDemoShopRoutes(app: KassaApp, services: Pick<Services, '
   }
 
   function shopContext(): ShopContext | string {
-    const apiKey = services.demoShop.apiKey();
+    const apiKey = credentials.apiKey();
     if (!apiKey) {
       return 'The demo shop has no API key. `npm start` gives it the demo merchant’s key, saved in <data dir>/demo-credentials.json when the demo merchant was created.';
     }
@@ -547,7 +558,7 @@ export function registerDemoShopRoutes(app: KassaApp, services: Pick<Services, '
         );
       }
 
-      // The embedded checkout (seed 000): the SDK shows the methods; card entry happens on Kassa's page.
+      // The embedded checkout: the SDK shows the methods; card entry happens on Kassa's page.
       shop.get(
         '/checkout',
         page,
@@ -562,7 +573,7 @@ export function registerDemoShopRoutes(app: KassaApp, services: Pick<Services, '
             return sendApiError(request, reply, error);
           }
           if (checkout.status !== 'OPEN') return reply.redirect('/demo/cart', 303);
-          const nonce = createCspNonce();
+          const nonce = createNonce();
           return sendHtml(
             reply,
             200,
@@ -598,7 +609,7 @@ export function registerDemoShopRoutes(app: KassaApp, services: Pick<Services, '
             }
             return sendApiError(request, reply, error);
           }
-          const nonce = createCspNonce();
+          const nonce = createNonce();
           return sendHtml(
             reply,
             200,
@@ -622,7 +633,7 @@ export function registerDemoShopRoutes(app: KassaApp, services: Pick<Services, '
 
       // The payment link's landing page: the SDK reads kassa_session / kassa_token from the address.
       shop.get('/link/landing', page, async (_request, reply) => {
-        const nonce = createCspNonce();
+        const nonce = createNonce();
         return sendHtml(reply, 200, renderLinkLandingPage({ nonce, sdk }), nonce);
       });
 
@@ -685,7 +696,7 @@ export function registerDemoShopRoutes(app: KassaApp, services: Pick<Services, '
         }),
       );
 
-      // Kassa's server-side callbacks (seed 001): only signed ones are answered.
+      // Kassa's server-side callbacks: only signed ones are answered.
       shop.post(
         '/callbacks/:kind',
         form,
