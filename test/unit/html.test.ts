@@ -1,14 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HtmlValue } from '../../src/lib/html.ts';
-import {
-  escapeHtml,
-  html,
-  isSafeHtml,
-  raw,
-  safeHttpUrl,
-  safeImageUrl,
-} from '../../src/lib/html.ts';
+import { escapeHtml, html, isSafeHtml, raw, safeHttpUrl, safeImageUrl } from '../../src/lib/html.ts';
 import { listTags } from './pages/page-fixtures.ts';
 
 describe('html tagged template', () => {
