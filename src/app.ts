@@ -23,6 +23,7 @@ import { registerMerchantRoutes } from './http/routes/v1/merchant.routes.ts';
 import { registerWebhookEndpointRoutes } from './http/routes/v1/webhook-endpoints.routes.ts';
 import { registerOrderRoutes } from './http/routes/v1/orders.routes.ts';
 import { registerPaymentLinkRoutes } from './http/routes/v1/payment-links.routes.ts';
+import { registerSdkRoutes } from './http/routes/sdk/sdk.routes.ts';
 import { registerPaymentRoutes } from './http/routes/v1/payments.routes.ts';
 import { registerPaymentMethodSettingsRoutes } from './http/routes/v1/payment-method-settings.routes.ts';
 import { registerOAuthTokenRoute } from './http/routes/v1/oauth-tokens.route.ts';
@@ -33,7 +34,7 @@ import { registerCustomerPaymentMethodRoutes } from './http/routes/v1/customer-p
 import { registerMerchantSigningSecretRoutes } from './http/routes/v1/merchant-signing-secret.routes.ts';
 import { registerSandboxRoutes } from './http/routes/v1/sandbox.routes.ts';
 import { registerStaticAssets } from './http/static-assets.ts';
-import { registerDemoShopRoutes } from './http/routes/demo-shop.routes.ts';
+import { registerDemoShopRoutes } from './demo-shop/demo-shop.routes.ts';
 import { createClientTokenVerifier } from './modules/checkouts/checkout.tokens.ts';
 import type { Services } from './services.ts';
 
@@ -134,9 +135,11 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   });
   registerMerchantRoutes(app, services);
   // Feature routes:
-  if (services.config.demoShop) registerDemoShopRoutes(app, services);
+  if (services.config.demoShop)
+    registerDemoShopRoutes(app, { publicUrl: services.config.publicUrl, credentials: services.demoShop });
   registerCallbackProxyRoutes(app, services);
   registerPaymentLinkRoutes(app, services);
+  registerSdkRoutes(app, services);
   registerStaticAssets(app);
   registerHostedPageRoutes(app, services);
   registerSandboxPageRoutes(app, services);

@@ -26,10 +26,7 @@ import {
   createPaymentMethodSettingsCache,
   type PaymentMethodSettingsCache,
 } from './modules/payment-methods/payment-method-settings.cache.ts';
-import {
-  createDemoShopCredentials,
-  type DemoShopCredentials,
-} from './modules/merchants/demo-shop-credentials.ts';
+import { createDemoShopCredentials, type DemoShopCredentials } from './demo-shop/credentials.ts';
 
 /**
  * The composition root: builds every service from configuration, a database and a keyring. `main.ts` and

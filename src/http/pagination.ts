@@ -3,7 +3,8 @@ import { z } from 'zod';
 /**
  * Cursor pagination for every list (SPEC §1): `limit` 1–100 (default 20) and `starting_after` (the id of
  * the last object of the previous page). Lists are newest first; repositories fetch `limit + 1` rows
- * ordered by (created_at DESC, id DESC) after the cursor row, and `toPage` trims the extra one.
+ * ordered by (created_at DESC, id DESC) after the cursor row (`cursorCondition`, src/db/pagination.ts),
+ * and `toPage` trims the extra one.
  */
 export const ZListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -26,12 +27,4 @@ export function toPage<Row, Item>(
   const data = rows.slice(0, limit).map(present);
   const last = data[data.length - 1];
   return { data, has_more: hasMore, next_cursor: hasMore && last ? idOf(last) : null };
-}
-
-/**
- * SQL for "after the cursor" in (created_at DESC, id DESC) order. `$n` is the cursor id's parameter; a
- * cursor that names no row of this table (or another merchant's) yields an empty page, not an error.
- */
-export function cursorCondition(table: string, parameterIndex: number): string {
-  return `(${table}.created_at, ${table}.id) < (SELECT c.created_at, c.id FROM ${table} c WHERE c.id = $${parameterIndex})`;
 }

@@ -1,5 +1,5 @@
 import { PLANNED_PER_CALL, type Queryable } from '../db/client.ts';
-import { cursorCondition } from '../http/pagination.ts';
+import { cursorCondition } from '../db/pagination.ts';
 import { newId } from '../lib/ids.ts';
 
 /**

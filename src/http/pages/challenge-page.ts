@@ -1,5 +1,5 @@
 import type { CardBrand } from '../../lib/card.ts';
-import { html } from './html.ts';
+import { html } from '../../lib/html.ts';
 import { renderIcon } from './page-icons.ts';
 import {
   formatPageMoney,

@@ -1,8 +1,8 @@
 import { numberFormat } from '../../lib/intl-cache.ts';
 import type { CardBrand } from '../../lib/card.ts';
 import { formatMoney } from '../../lib/money.ts';
-import { html } from './html.ts';
-import type { SafeHtml } from './html.ts';
+import { html } from '../../lib/html.ts';
+import type { SafeHtml } from '../../lib/html.ts';
 import { renderIcon } from './page-icons.ts';
 import {
   CSRF_FIELD,

@@ -1,5 +1,5 @@
-import { raw } from './html.ts';
-import type { SafeHtml } from './html.ts';
+import { raw } from '../../lib/html.ts';
+import type { SafeHtml } from '../../lib/html.ts';
 
 /**
  * Inline SVG icons, drawn for these pages (no icon font, no third-party asset). Each is decorative: hidden

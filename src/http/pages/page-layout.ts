@@ -1,6 +1,6 @@
 import { formatMoney } from '../../lib/money.ts';
-import { html, raw, safeImageUrl } from './html.ts';
-import type { SafeHtml } from './html.ts';
+import { html, raw, safeImageUrl } from '../../lib/html.ts';
+import type { SafeHtml } from '../../lib/html.ts';
 import { renderIcon } from './page-icons.ts';
 import type { ResolvedPageLocale } from './page-locale.ts';
 import type { PageTheme } from './page-theme.ts';

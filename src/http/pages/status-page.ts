@@ -1,5 +1,5 @@
-import { html, safeHttpUrl } from './html.ts';
-import type { SafeHtml } from './html.ts';
+import { html, safeHttpUrl } from '../../lib/html.ts';
+import type { SafeHtml } from '../../lib/html.ts';
 import { renderIcon } from './page-icons.ts';
 import type { IconName } from './page-icons.ts';
 import {

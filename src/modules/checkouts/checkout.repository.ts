@@ -1,5 +1,5 @@
 import { PLANNED_PER_CALL, type Queryable, type Transaction } from '../../db/client.ts';
-import { cursorCondition } from '../../http/pagination.ts';
+import { cursorCondition } from '../../db/pagination.ts';
 import type { CallbackUrls } from '../merchants/merchant.types.ts';
 import type { Metadata } from '../orders/order.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';

@@ -6,12 +6,14 @@ import type { CallbackAttempt } from '../callbacks/callback.types.ts';
 import { listOrderEvents, type ListedEvent } from './event.repository.ts';
 
 /**
- * One timeline per order: its state changes (events) and every notification attempt about them, in time
- * order. Each kind of entry comes from a `TimelineSource`.
+ * One timeline per order: its state changes (events), every webhook attempt about them and every call to the
+ * merchant's callback URLs, in time order. Each kind of entry comes from a `TimelineSource`; another kind is
+ * a member of `TimelineEntry`, a source and an entry in `DEFAULT_TIMELINE_SOURCES` (and the matching union
+ * member of the route's response schema in src/http/routes/v1/orders.routes.ts).
  *
- * Extension point: callback attempts (a later issue) add a `{ kind: 'callback_attempt', … }` member to
- * `TimelineEntry`, a source that reads them, and an entry in `DEFAULT_TIMELINE_SOURCES` — nothing else here
- * changes (the route's response schema gains the matching union member).
+ * It lives with the events rather than in modules/orders because it reads the events, the outbox's deliveries
+ * and the callbacks' attempts: modules/callbacks depends on modules/orders, so an orders-side timeline would
+ * close a cycle between the two.
  */
 
 export type WebhookAttemptEntry = DeliveryAttempt & {

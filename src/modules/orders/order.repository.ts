@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/client.ts';
-import { cursorCondition } from '../../http/pagination.ts';
+import { cursorCondition } from '../../db/pagination.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import { toCustomer, type CustomerRow } from './customer.repository.ts';
 import type { OrderStatus } from './order.states.ts';

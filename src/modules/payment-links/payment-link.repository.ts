@@ -1,5 +1,5 @@
 import { PLANNED_PER_CALL, type Queryable } from '../../db/client.ts';
-import { cursorCondition } from '../../http/pagination.ts';
+import { cursorCondition } from '../../db/pagination.ts';
 import type { CaptureMode, Scope } from '../checkouts/checkout.types.ts';
 import type { Metadata } from '../orders/order.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/client.ts';
-import { cursorCondition } from '../../http/pagination.ts';
+import { cursorCondition } from '../../db/pagination.ts';
 import type { MerchantScope, WebhookEndpoint, WebhookEndpointStatus } from './webhook-endpoint.types.ts';
 
 /** SQL for webhook endpoints. Every read is scoped to (merchant, mode) and skips soft-deleted rows. */

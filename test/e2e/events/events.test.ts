@@ -1,7 +1,7 @@
 /**
- * GET /v1/events (filters, pagination, scoping), GET /v1/events/{id}, GET /v1/events/{id}/deliveries,
- * POST /v1/events/{id}/redeliver and GET /v1/orders/{id}/timeline — with the real outbox worker delivering
- * to a receiver on 127.0.0.1.
+ * GET /v1/events (filters, pagination, scoping), GET /v1/events/{id}, GET /v1/events/{id}/deliveries and
+ * POST /v1/events/{id}/redeliver — with the real outbox worker delivering to a receiver on 127.0.0.1.
+ * The order timeline's tests are in test/e2e/orders/order-timeline.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emitEvent } from '../../../src/modules/events/event.repository.ts';
@@ -284,73 +284,5 @@ describe('deliveries and redelivery', () => {
     const foreign = await createEndpoint(await t.createMerchant(), '/foreign');
     const notMine = await post(merchant, `/v1/events/${eventId}/redeliver`, { endpoint_id: foreign.id });
     expect(expectProblem(notMine)).toMatchObject({ status: 404 });
-  });
-});
-
-describe('GET /v1/orders/{id}/timeline', () => {
-  it('holds the order’s events and every webhook attempt, in time order', async () => {
-    const merchant = await t.createMerchant();
-    await createEndpoint(merchant, '/timeline', ['payment.succeeded']);
-    replies.set('/timeline', (index) => (index === 0 ? { status: 500 } : { status: 200 }));
-    const checkout = await createCheckout(t, merchant);
-    const orderId = checkout.order.order_id;
-    const paid = await emit(merchant, {
-      type: 'payment.succeeded',
-      orderId,
-      checkoutId: checkout.checkout_id,
-      data: { amount: 990, currency: 'MXN' },
-    });
-    await receiver.waitFor((r) => r.filter((w) => w.path === '/timeline').length === 2);
-
-    const timeline = async () => {
-      const response = await get(merchant, `/v1/orders/${orderId}/timeline`);
-      expect(response.statusCode, response.body).toBe(200);
-      return response.json() as {
-        object: string;
-        order_id: string;
-        has_more: boolean;
-        data: {
-          kind: string;
-          at: string;
-          event?: EventJson;
-          event_id?: string;
-          attempt?: { status_code: number | null };
-        }[];
-      };
-    };
-    await expect
-      .poll(async () => (await timeline()).data.filter((e) => e.kind === 'webhook_attempt').length)
-      .toBe(2);
-    const body = await timeline();
-    expect(body).toMatchObject({ object: 'order_timeline', order_id: orderId, has_more: false });
-    const times = body.data.map((entry) => Date.parse(entry.at));
-    expect(times).toEqual([...times].sort((a, b) => a - b));
-    const events = body.data.filter((e) => e.kind === 'event').map((e) => e.event!);
-    expect(events.length).toBeGreaterThanOrEqual(2); // the checkout's own events, and the payment
-    expect(events.every((e) => e.order_id === orderId)).toBe(true);
-    expect(events.at(-1)!.id).toBe(paid);
-    const attempts = body.data.filter((e) => e.kind === 'webhook_attempt');
-    expect(attempts.map((a) => [a.event_id, a.attempt!.status_code])).toEqual([
-      [paid, 500],
-      [paid, 200],
-    ]);
-    const paidIndex = body.data.findIndex((e) => e.event?.id === paid);
-    expect(body.data.findIndex((e) => e.kind === 'webhook_attempt')).toBeGreaterThan(paidIndex);
-  });
-
-  it('answers 404 for an unknown order, another merchant’s, and the other mode’s', async () => {
-    const merchant = await t.createMerchant();
-    const checkout = await createCheckout(t, merchant);
-    const orderId = checkout.order.order_id;
-    expect((await get(merchant, `/v1/orders/${orderId}/timeline`)).statusCode).toBe(200);
-    for (const who of [await t.createMerchant(), await t.createMerchant({ livemode: true })]) {
-      expect(expectProblem(await get(who, `/v1/orders/${orderId}/timeline`))).toMatchObject({
-        status: 404,
-        code: 'not_found',
-      });
-    }
-    expect(
-      expectProblem(await get(merchant, '/v1/orders/ord_00000000000000000000000000000000/timeline')).status,
-    ).toBe(404);
   });
 });

@@ -8,8 +8,6 @@ import {
   type ListedEvent,
 } from '../../../modules/events/event.repository.ts';
 import { EVENT_TYPES } from '../../../modules/events/event.types.ts';
-import { CALLBACK_KINDS } from '../../../modules/callbacks/callback.types.ts';
-import { buildOrderTimeline, type TimelineEntry } from '../../../modules/events/order-timeline.service.ts';
 import { listEventDeliveries, type WebhookDelivery } from '../../../outbox/webhook-delivery.repository.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
@@ -32,32 +30,6 @@ export const ZEvent = z
     pending_webhooks: z.number().int().describe('Deliveries of this event not yet succeeded or given up'),
   })
   .meta({ id: 'Event' });
-
-export const ZCallbackAttempt = z
-  .object({
-    kind: z.enum(CALLBACK_KINDS).describe('Which callback URL of the checkout was called'),
-    payment_id: z.string(),
-    checkout_id: z.string(),
-    attempt_number: z.number().int().describe('For notifications: 1 for the first try, then each retry'),
-    webhook_id: z.string().describe('The `webhook-id` header sent (the same on every retry)'),
-    url: z.string(),
-    status_code: z.number().int().nullable().describe('The HTTP status, or null when no answer arrived'),
-    latency_ms: z.number().int(),
-    result: z
-      .enum(['html', 'redirect', 'error', 'accepted', 'refused', 'delivered', 'failed'])
-      .describe(
-        'ok / fail / open: html (page shown), redirect (shopper sent on) or error (Kassa error page); ' +
-          'verify_order: accepted or refused; notification: delivered or failed',
-      ),
-    error: z.string().nullable(),
-    response_excerpt: z.string().nullable().describe('The first 4 KiB of the response body'),
-    response_truncated: z.boolean(),
-    next_attempt_at: z
-      .string()
-      .nullable()
-      .describe('For a failed notification: when it is tried again, if it is'),
-  })
-  .meta({ id: 'CallbackAttempt' });
 
 export const ZWebhookDeliveryAttempt = z
   .object({
@@ -92,32 +64,6 @@ export const ZWebhookDelivery = z
   })
   .meta({ id: 'WebhookDelivery' });
 
-const ZTimelineEntry = z
-  .discriminatedUnion('kind', [
-    z.object({ kind: z.literal('event'), at: z.string(), event: ZEvent }),
-    z.object({
-      kind: z.literal('webhook_attempt'),
-      at: z.string(),
-      event_id: z.string(),
-      event_type: z.string(),
-      delivery_id: z.string(),
-      endpoint_id: z.string(),
-      attempt: ZWebhookDeliveryAttempt,
-    }),
-    z.object({ kind: z.literal('callback_attempt'), at: z.string(), attempt: ZCallbackAttempt }),
-  ])
-  .meta({ id: 'OrderTimelineEntry' });
-
-const ZOrderTimeline = z
-  .object({
-    object: z.literal('order_timeline'),
-    order_id: z.string(),
-    livemode: z.boolean(),
-    data: z.array(ZTimelineEntry).describe('Oldest first'),
-    has_more: z.boolean().describe('True when the order has more entries than one answer holds (1000)'),
-  })
-  .meta({ id: 'OrderTimeline' });
-
 export function presentEvent(event: ListedEvent): z.infer<typeof ZEvent> {
   return {
     id: event.id,
@@ -135,7 +81,7 @@ export function presentEvent(event: ListedEvent): z.infer<typeof ZEvent> {
   };
 }
 
-function presentAttempt(
+export function presentAttempt(
   attempt: WebhookDelivery['attempts'][number],
 ): z.infer<typeof ZWebhookDeliveryAttempt> {
   return {
@@ -168,47 +114,6 @@ export function presentDelivery(delivery: WebhookDelivery): z.infer<typeof ZWebh
     completed_at: delivery.completedAt?.toISOString() ?? null,
     attempts: delivery.attempts.map(presentAttempt),
   };
-}
-
-function presentTimelineEntry(entry: TimelineEntry): z.infer<typeof ZTimelineEntry> {
-  switch (entry.kind) {
-    case 'event':
-      return { kind: 'event', at: entry.at.toISOString(), event: presentEvent(entry.event) };
-    case 'webhook_attempt':
-      return {
-        kind: 'webhook_attempt',
-        at: entry.at.toISOString(),
-        event_id: entry.attempt.eventId,
-        event_type: entry.attempt.eventType,
-        delivery_id: entry.attempt.deliveryId,
-        endpoint_id: entry.attempt.endpointId,
-        attempt: presentAttempt(entry.attempt),
-      };
-    case 'callback_attempt':
-      return {
-        kind: 'callback_attempt',
-        at: entry.at.toISOString(),
-        attempt: {
-          kind: entry.attempt.kind,
-          payment_id: entry.attempt.paymentId,
-          checkout_id: entry.attempt.checkoutId,
-          attempt_number: entry.attempt.attemptNumber,
-          webhook_id: entry.attempt.webhookId,
-          url: entry.attempt.url,
-          status_code: entry.attempt.statusCode,
-          latency_ms: entry.attempt.durationMs,
-          result: entry.attempt.result,
-          error: entry.attempt.error,
-          response_excerpt: entry.attempt.responseExcerpt,
-          response_truncated: entry.attempt.responseTruncated,
-          next_attempt_at: entry.attempt.nextAttemptAt?.toISOString() ?? null,
-        },
-      };
-    default: {
-      const unknown: never = entry;
-      throw new Error(`unhandled timeline entry ${JSON.stringify(unknown)}`);
-    }
-  }
 }
 
 const ZTimestamp = z.iso.datetime({ offset: true }).transform((text) => new Date(text));
@@ -332,34 +237,6 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
       });
       services.outbox.notify();
       return sent;
-    },
-  );
-
-  app.get(
-    '/v1/orders/:id/timeline',
-    {
-      config: { auth: 'merchant' },
-      schema: {
-        tags: ['Orders'],
-        summary: "An order's timeline",
-        description:
-          "The order's state changes (events), every webhook attempt about them and every request to the merchant's " +
-          'callback URLs, oldest first — one place to see what happened and what the merchant was told.',
-        params: ZParams,
-        response: { 200: ZOrderTimeline },
-      },
-    },
-    async (request) => {
-      const scope = requireMerchant(request);
-      const { id } = request.params;
-      const { entries, hasMore } = await buildOrderTimeline(services.db, scope, id);
-      return {
-        object: 'order_timeline' as const,
-        order_id: id,
-        livemode: scope.livemode,
-        data: entries.map(presentTimelineEntry),
-        has_more: hasMore,
-      };
     },
   );
 }

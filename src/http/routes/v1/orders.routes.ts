@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { notFoundError } from '../../../lib/errors.ts';
+import { CALLBACK_KINDS } from '../../../modules/callbacks/callback.types.ts';
+import { buildOrderTimeline, type TimelineEntry } from '../../../modules/events/order-timeline.service.ts';
 import { presentOrder } from '../../../modules/orders/order.presenter.ts';
 import { findOrder, listOrders } from '../../../modules/orders/order.repository.ts';
 import { ZOrder } from '../../../modules/orders/order.schemas.ts';
@@ -7,8 +9,12 @@ import { ORDER_STATUSES } from '../../../modules/orders/order.states.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { ZListQuery, ZPage } from '../../pagination.ts';
+import { presentAttempt, presentEvent, ZEvent, ZWebhookDeliveryAttempt } from './events.routes.ts';
 
-/** Orders (SPEC §3), scoped to the caller's merchant and mode; a foreign id answers like a missing one. */
+/**
+ * Orders (docs/checkouts.md) and each order's timeline (docs/events.md), scoped to the caller's merchant and
+ * mode; a foreign id answers like a missing one.
+ */
 
 const zTimestampFilter = z.iso.datetime({ offset: true }).describe('RFC 3339 timestamp');
 
@@ -18,6 +24,58 @@ const ZOrderListQuery = ZListQuery.extend({
   created_gte: zTimestampFilter.optional().describe('Only orders placed at or after this time'),
   created_lte: zTimestampFilter.optional().describe('Only orders placed at or before this time'),
 });
+
+const ZCallbackAttempt = z
+  .object({
+    kind: z.enum(CALLBACK_KINDS).describe('Which callback URL of the checkout was called'),
+    payment_id: z.string(),
+    checkout_id: z.string(),
+    attempt_number: z.number().int().describe('For notifications: 1 for the first try, then each retry'),
+    webhook_id: z.string().describe('The `webhook-id` header sent (the same on every retry)'),
+    url: z.string(),
+    status_code: z.number().int().nullable().describe('The HTTP status, or null when no answer arrived'),
+    latency_ms: z.number().int(),
+    result: z
+      .enum(['html', 'redirect', 'error', 'accepted', 'refused', 'delivered', 'failed'])
+      .describe(
+        'ok / fail / open: html (page shown), redirect (shopper sent on) or error (Kassa error page); ' +
+          'verify_order: accepted or refused; notification: delivered or failed',
+      ),
+    error: z.string().nullable(),
+    response_excerpt: z.string().nullable().describe('The first 4 KiB of the response body'),
+    response_truncated: z.boolean(),
+    next_attempt_at: z
+      .string()
+      .nullable()
+      .describe('For a failed notification: when it is tried again, if it is'),
+  })
+  .meta({ id: 'CallbackAttempt' });
+
+const ZTimelineEntry = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('event'), at: z.string(), event: ZEvent }),
+    z.object({
+      kind: z.literal('webhook_attempt'),
+      at: z.string(),
+      event_id: z.string(),
+      event_type: z.string(),
+      delivery_id: z.string(),
+      endpoint_id: z.string(),
+      attempt: ZWebhookDeliveryAttempt,
+    }),
+    z.object({ kind: z.literal('callback_attempt'), at: z.string(), attempt: ZCallbackAttempt }),
+  ])
+  .meta({ id: 'OrderTimelineEntry' });
+
+const ZOrderTimeline = z
+  .object({
+    object: z.literal('order_timeline'),
+    order_id: z.string(),
+    livemode: z.boolean(),
+    data: z.array(ZTimelineEntry).describe('Oldest first'),
+    has_more: z.boolean().describe('True when the order has more entries than one answer holds (1000)'),
+  })
+  .meta({ id: 'OrderTimeline' });
 
 export function registerOrderRoutes(app: KassaApp, services: Pick<Services, 'db'>) {
   app.get(
@@ -67,4 +125,73 @@ export function registerOrderRoutes(app: KassaApp, services: Pick<Services, 'db'
       return { data, has_more: hasMore, next_cursor: hasMore ? (data.at(-1)?.order_id ?? null) : null };
     },
   );
+
+  app.get(
+    '/v1/orders/:id/timeline',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags: ['Orders'],
+        summary: "An order's timeline",
+        description:
+          "The order's state changes (events), every webhook attempt about them and every request to the merchant's " +
+          'callback URLs, oldest first — one place to see what happened and what the merchant was told.',
+        params: z.object({ id: z.string().max(100) }),
+        response: { 200: ZOrderTimeline },
+      },
+    },
+    async (request) => {
+      const scope = requireMerchant(request);
+      const { id } = request.params;
+      const { entries, hasMore } = await buildOrderTimeline(services.db, scope, id);
+      return {
+        object: 'order_timeline' as const,
+        order_id: id,
+        livemode: scope.livemode,
+        data: entries.map(presentTimelineEntry),
+        has_more: hasMore,
+      };
+    },
+  );
+}
+
+function presentTimelineEntry(entry: TimelineEntry): z.infer<typeof ZTimelineEntry> {
+  switch (entry.kind) {
+    case 'event':
+      return { kind: 'event', at: entry.at.toISOString(), event: presentEvent(entry.event) };
+    case 'webhook_attempt':
+      return {
+        kind: 'webhook_attempt',
+        at: entry.at.toISOString(),
+        event_id: entry.attempt.eventId,
+        event_type: entry.attempt.eventType,
+        delivery_id: entry.attempt.deliveryId,
+        endpoint_id: entry.attempt.endpointId,
+        attempt: presentAttempt(entry.attempt),
+      };
+    case 'callback_attempt':
+      return {
+        kind: 'callback_attempt',
+        at: entry.at.toISOString(),
+        attempt: {
+          kind: entry.attempt.kind,
+          payment_id: entry.attempt.paymentId,
+          checkout_id: entry.attempt.checkoutId,
+          attempt_number: entry.attempt.attemptNumber,
+          webhook_id: entry.attempt.webhookId,
+          url: entry.attempt.url,
+          status_code: entry.attempt.statusCode,
+          latency_ms: entry.attempt.durationMs,
+          result: entry.attempt.result,
+          error: entry.attempt.error,
+          response_excerpt: entry.attempt.responseExcerpt,
+          response_truncated: entry.attempt.responseTruncated,
+          next_attempt_at: entry.attempt.nextAttemptAt?.toISOString() ?? null,
+        },
+      };
+    default: {
+      const unknown: never = entry;
+      throw new Error(`unhandled timeline entry ${JSON.stringify(unknown)}`);
+    }
+  }
 }

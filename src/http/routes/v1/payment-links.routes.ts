@@ -1,13 +1,7 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { notFoundError } from '../../../lib/errors.ts';
-import { checkoutServiceDeps, getCheckoutWithOrder } from '../../../modules/checkouts/checkout.service.ts';
-import { CHECKOUT_STATUSES } from '../../../modules/checkouts/checkout.states.ts';
-import { checkoutRedirectUrl } from '../../../modules/checkouts/checkout.tokens.ts';
-import type { CheckoutWithOrder } from '../../../modules/checkouts/checkout.types.ts';
-import { findMerchantById } from '../../../modules/merchants/merchant.repository.ts';
+import { checkoutServiceDeps } from '../../../modules/checkouts/checkout.service.ts';
 import { presentPaymentLink } from '../../../modules/payment-links/payment-link.presenter.ts';
 import { renderQrSvg } from '../../../modules/payment-links/payment-link.qr.ts';
 import { ZCreatePaymentLink, ZPaymentLink } from '../../../modules/payment-links/payment-link.schemas.ts';
@@ -34,9 +28,8 @@ import { ASSET_BASE, sendNotFoundPage, sendPage } from '../../hosted/page-reply.
 import { renderPaymentLinkPage } from '../../pages/payment-link-page.ts';
 
 /**
- * Payment links (SPEC §8): the merchant API under /v1/payment-links, the public link pages under /l/, and the
- * browser SDK (SPEC §9) that a link's landing page — or any merchant page — uses to show the payment methods:
- * the script at /sdk/v1/kassa.js, the session summary it reads, and the only cross-origin access Kassa allows.
+ * Payment links (docs/payment-links.md): the merchant API under /v1/payment-links and the public link pages
+ * under /l/. A link's landing page shows the payment methods with the browser SDK (`../sdk/`).
  */
 
 const ZLinkParams = z.object({ id: z.string().max(100).describe('The payment link id (pl_…)') });
@@ -51,7 +44,6 @@ const IDEMPOTENCY_HEADER = z.looseObject({
 export function registerPaymentLinkRoutes(app: KassaApp, services: Services) {
   registerPaymentLinkApi(app, services);
   registerPaymentLinkPages(app, services);
-  registerBrowserSdk(app, services);
 }
 
 function registerPaymentLinkApi(app: KassaApp, services: Services) {
@@ -233,160 +225,4 @@ function answerVisit(request: FastifyRequest, reply: FastifyReply, visit: Paymen
       throw new Error(`Unknown visit ${JSON.stringify(unreachable)}`);
     }
   }
-}
-
-// --- Browser SDK (SPEC §9) --------------------------------------------------------------------------------
-
-const SDK_DIRECTORY = new URL('../../../../public/sdk/v1/', import.meta.url);
-
-/**
- * The routes a merchant's page may call from its own origin with a checkout's client token. CORS is granted
- * to these only, with `Access-Control-Allow-Origin: *`: the client token in the Authorization header is the
- * credential (no cookies are involved, so no origin needs to be trusted), and a merchant's landing page can be
- * on any origin. Answers to requests made with merchant credentials carry no CORS header, so a browser never
- * hands them to another origin; every other route stays same-origin.
- */
-export const SDK_CORS_ROUTES = ['/v1/checkouts/:id/payment-methods', '/v1/checkouts/:id/session'] as const;
-const SDK_CORS_MAX_AGE_SECONDS = 600;
-
-const ZBrowserSession = z
-  .object({
-    object: z.literal('checkout_session'),
-    checkout_id: z.string(),
-    livemode: z.boolean(),
-    status: z.enum(CHECKOUT_STATUSES),
-    locale: z.string().describe('The language the hosted page will use'),
-    expires_at: z.string(),
-    checkout_redirect_url: z.string().describe("Kassa's secure payment page for this session"),
-    merchant: z.object({ display_name: z.string() }),
-    order: z.object({
-      merchant_order_id: z.string(),
-      currency: z.string(),
-      country_code: z.string(),
-      subtotal_amount: z.number().int(),
-      discounts: z.array(z.object({ amount: z.number().int(), description: z.string().optional() })),
-      taxes: z.array(z.object({ amount: z.number().int(), description: z.string().optional() })),
-      shipping_amount: z.number().int(),
-      total_amount: z.number().int(),
-      products: z.array(
-        z.object({ name: z.string(), quantity: z.number().int(), unit_price: z.number().int() }),
-      ),
-    }),
-  })
-  .meta({ id: 'CheckoutSessionSummary' });
-
-function registerBrowserSdk(app: KassaApp, services: Services) {
-  const sdkFiles = new Map<string, { body: Buffer; type: string; etag: string }>();
-  for (const [name, type] of [
-    ['kassa.js', 'text/javascript; charset=utf-8'],
-    ['kassa.d.ts', 'application/typescript; charset=utf-8'],
-  ] as const) {
-    const body = readFileSync(new URL(name, SDK_DIRECTORY));
-    sdkFiles.set(name, { body, type, etag: `"${createHash('sha384').update(body).digest('base64url')}"` });
-  }
-
-  app.get(
-    '/sdk/v1/:file',
-    { config: { auth: 'public' }, schema: { hide: true, params: z.object({ file: z.string().max(40) }) } },
-    async (request, reply) => {
-      const file = sdkFiles.get(request.params.file);
-      if (!file) throw notFoundError('file', request.params.file);
-      // A versioned path never changes once published (the SRI hash merchants pin depends on it), so it
-      // may be cached for a year. ACAO lets `<script integrity crossorigin>` on any origin check the hash.
-      reply
-        .type(file.type)
-        .header('cache-control', 'public, max-age=31536000, immutable')
-        .header('etag', file.etag)
-        .header('access-control-allow-origin', '*')
-        .header('cross-origin-resource-policy', 'cross-origin')
-        .header('x-content-type-options', 'nosniff');
-      if (request.headers['if-none-match'] === file.etag) return reply.code(304).send();
-      return reply.send(file.body);
-    },
-  );
-
-  app.get(
-    '/v1/checkouts/:id/session',
-    {
-      config: { auth: 'merchant_or_client_token' },
-      schema: {
-        tags: ['Checkouts'],
-        summary:
-          'What the browser SDK needs to show a checkout: order summary, amount and the secure page URL',
-        description:
-          "The checkout's client_token (ct_…) or merchant credentials. Callable cross-origin with a client token. " +
-          'Card data is never entered on the merchant page: the SDK sends the shopper to checkout_redirect_url.',
-        params: z.object({ id: z.string().max(100) }),
-        response: { 200: ZBrowserSession },
-      },
-    },
-    async (request) => {
-      const { id } = request.params;
-      const token = request.clientToken;
-      // A client token opens its own checkout only; any other id answers like a missing one.
-      if (token && token.checkoutId !== id) throw notFoundError('checkout', id);
-      const scope = token ?? requireMerchant(request);
-      const session = await getCheckoutWithOrder(
-        services.db,
-        { merchantId: scope.merchantId, livemode: scope.livemode },
-        id,
-      );
-      const merchant = await findMerchantById(services.db, scope.merchantId);
-      return presentBrowserSession(session, {
-        merchantName: merchant?.displayName ?? merchant?.name ?? '',
-        redirectUrl: checkoutRedirectUrl(services.config.publicUrl, services.keyring, id),
-      });
-    },
-  );
-
-  for (const url of SDK_CORS_ROUTES) {
-    app.options(url, { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) =>
-      reply
-        .code(204)
-        .header('access-control-allow-origin', '*')
-        .header('access-control-allow-methods', 'GET, OPTIONS')
-        .header('access-control-allow-headers', 'Authorization')
-        .header('access-control-max-age', String(SDK_CORS_MAX_AGE_SECONDS))
-        .send(),
-    );
-  }
-
-  const corsRoutes = new Set<string>(SDK_CORS_ROUTES);
-  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method === 'OPTIONS' || !corsRoutes.has(request.routeOptions.url ?? '')) return;
-    if (request.merchant) return;
-    reply.header('access-control-allow-origin', '*');
-    reply.header('access-control-expose-headers', 'x-request-id');
-  });
-}
-
-function presentBrowserSession(
-  { checkout, order }: CheckoutWithOrder,
-  extra: { merchantName: string; redirectUrl: string },
-): z.infer<typeof ZBrowserSession> {
-  return {
-    object: 'checkout_session',
-    checkout_id: checkout.id,
-    livemode: checkout.livemode,
-    status: checkout.status,
-    locale: checkout.locale,
-    expires_at: checkout.expiresAt.toISOString(),
-    checkout_redirect_url: extra.redirectUrl,
-    merchant: { display_name: extra.merchantName },
-    order: {
-      merchant_order_id: order.merchantOrderId,
-      currency: order.currency,
-      country_code: order.countryCode,
-      subtotal_amount: order.subtotalAmount,
-      discounts: order.discounts,
-      taxes: order.taxes,
-      shipping_amount: order.shippingAmount,
-      total_amount: order.totalAmount,
-      products: order.products.map((product) => ({
-        name: product.name,
-        quantity: product.quantity,
-        unit_price: product.unit_price,
-      })),
-    },
-  };
 }

@@ -1,6 +1,6 @@
-import { formatMoney } from '../../../lib/money.ts';
-import { html, type SafeHtml } from '../html.ts';
-import { DEMO_CURRENCY, DEMO_LOCALE } from './demo-catalogue.ts';
+import { formatMoney } from '../../lib/money.ts';
+import { html, type SafeHtml } from '../../lib/html.ts';
+import { DEMO_CURRENCY, DEMO_LOCALE } from '../catalogue.ts';
 
 /**
  * The demo shop's document shell and response headers. The shop is a merchant website, not a Kassa payment

@@ -1,5 +1,5 @@
 /**
- * The API key the demo shop (`/demo`, src/http/routes/demo-shop.routes.ts) calls Kassa with.
+ * The API key the demo shop (`/demo`, `demo-shop.routes.ts`) calls Kassa with.
  *
  * The demo shop is a merchant website that happens to live in the same process: it knows the demo merchant
  * only by its secret API key, exactly as a separate shop would. That key exists in clear only where it was

@@ -1,15 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { HtmlValue } from '../../../src/http/pages/html.ts';
-import {
-  escapeHtml,
-  html,
-  isSafeHtml,
-  raw,
-  safeHttpUrl,
-  safeImageUrl,
-} from '../../../src/http/pages/html.ts';
-import { listTags } from './page-fixtures.ts';
+import type { HtmlValue } from '../../src/lib/html.ts';
+import { escapeHtml, html, isSafeHtml, raw, safeHttpUrl, safeImageUrl } from '../../src/lib/html.ts';
+import { listTags } from './pages/page-fixtures.ts';
 
 describe('html tagged template', () => {
   it('escapes interpolated text in content and in attributes', () => {

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { normalizeItems, type CartItems } from './demo-catalogue.ts';
+import { normalizeItems, type CartItems } from './catalogue.ts';
 
 /**
  * The demo shop's cart lives in one signed cookie (no tables): `v1.<base64url JSON>.<base64url HMAC>`.

@@ -1,5 +1,6 @@
 /**
- * Escaping by default for server-rendered pages.
+ * Escaping by default for server-rendered pages: the gateway's (src/http/pages/) and the demo shop's
+ * (src/demo-shop/), which is why it lives in lib/ and imports nothing.
  *
  * `html` is a tagged template whose interpolations are HTML-escaped unless they are already `SafeHtml`
  * (the result of another `html` template, or of `raw()` on a trusted constant). Arrays are rendered item by
