@@ -19,10 +19,10 @@ function find(commands: CommandSpec[], name: string) {
 }
 
 /** Walks the command names at the start of `argv`; what follows them is the command's own arguments. */
-function resolve(argv: string[]): Resolved {
+function resolve(commands: CommandSpec[], argv: string[]): Resolved {
   const path: string[] = [];
   const chain: CommandSpec[] = [];
-  let candidates = COMMANDS;
+  let candidates = commands;
   let rest = argv;
   while (rest.length > 0 && !rest[0]!.startsWith('-') && candidates.length > 0) {
     const next = find(candidates, rest[0]!);
@@ -46,15 +46,15 @@ function helpRequested(args: string[]) {
 }
 
 /** The usage shown for a command path (the top level for an empty or unknown one). */
-export function usageFor(path: string[]): string {
+export function usageFor(path: string[], commands: CommandSpec[] = COMMANDS): string {
   let command: CommandSpec | undefined;
-  let candidates = COMMANDS;
+  let candidates = commands;
   for (const name of path) {
     command = find(candidates, name);
-    if (!command) return topLevelHelp(COMMANDS);
+    if (!command) return topLevelHelp(commands);
     candidates = command.subcommands ?? [];
   }
-  return command ? commandHelp(path, command) : topLevelHelp(COMMANDS);
+  return command ? commandHelp(path, command) : topLevelHelp(commands);
 }
 
 function parseOptions(path: string[], command: CommandSpec, args: string[]) {
@@ -85,23 +85,27 @@ function parseOptions(path: string[], command: CommandSpec, args: string[]) {
   return { options: parsed.values, args: parsed.positionals };
 }
 
-async function dispatch(argv: string[]): Promise<void> {
+/**
+ * Runs the command `argv` names from the table `commands` (the real one, or a test's). Throws UsageError for a
+ * wrong command line; whatever the command throws passes through.
+ */
+export async function dispatch(argv: string[], commands: CommandSpec[] = COMMANDS): Promise<void> {
   if (argv[0] === 'help') {
-    const { path, chain, rest } = resolve(argv.slice(1));
+    const { path, chain, rest } = resolve(commands, argv.slice(1));
     if (rest.length > 0) throw new UsageError(`unknown command: ${[...path, ...rest].join(' ')}`, path);
     const command = chain.at(-1);
-    print(command ? commandHelp(path, command) : topLevelHelp(COMMANDS));
+    print(command ? commandHelp(path, command) : topLevelHelp(commands));
     return;
   }
-  const { path, chain, rest } = resolve(argv);
+  const { path, chain, rest } = resolve(commands, argv);
   const command = chain.at(-1);
   if (helpRequested(rest)) {
-    print(command ? commandHelp(path, command) : topLevelHelp(COMMANDS));
+    print(command ? commandHelp(path, command) : topLevelHelp(commands));
     return;
   }
   if (!command) {
     if (rest.length === 0) {
-      print(topLevelHelp(COMMANDS));
+      print(topLevelHelp(commands));
       return;
     }
     throw new UsageError(`unknown option: ${rest[0]}`, path);
