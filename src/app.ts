@@ -16,6 +16,7 @@ import { loggerOptions } from './http/logging.ts';
 import { registerAuthentication } from './http/plugins/authentication.ts';
 import { registerErrorHandling, sendFrameworkError } from './http/plugins/error-handler.ts';
 import { registerRequestShapeLimits } from './http/plugins/request-shape.ts';
+import { registerUnreadBodyDrain } from './http/plugins/unread-body.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
 import { registerCheckoutRoutes } from './http/routes/v1/checkouts.routes.ts';
 import { registerEventRoutes } from './http/routes/v1/events.routes.ts';
@@ -78,6 +79,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerUnreadBodyDrain(app);
   registerRequestShapeLimits(app);
   app.addHook('onRoute', (route) => {
     // Every POST must say how it is idempotent (SPEC §1): a route that forgets fails at start-up.
