@@ -23,7 +23,9 @@ export const MAX_DRAIN_MS = 10_000;
 
 function hasUnreadBody(request: FastifyRequest): boolean {
   const raw = request.raw;
-  if (raw.complete || raw.destroyed) return false;
+  // `complete`: the parser has the whole message; `readableEnded`: a consumer read it to its end (also what an
+  // injected request, which has no parser, reports).
+  if (raw.complete || raw.readableEnded || raw.destroyed) return false;
   const declared = Number(raw.headers['content-length'] ?? 0);
   return declared > 0 || raw.headers['transfer-encoding'] !== undefined;
 }
@@ -41,7 +43,7 @@ function drainUnreadBody(request: FastifyRequest, reply: FastifyReply) {
   let drained = 0;
   const cut = () => {
     stop();
-    raw.socket?.destroy();
+    raw.destroy(); // and with it the connection
   };
   const onData = (chunk: Buffer) => {
     drained += chunk.length;
