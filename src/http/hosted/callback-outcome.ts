@@ -85,7 +85,6 @@ export async function sendCallbackOutcome(
  * Sends the shopper's answer and resolves with nothing: a Fastify reply is thenable, so resolving with it
  * would hand the caller `undefined` anyway (see docs/security.md).
  */
-
 export async function sendCallbackResult(
   reply: FastifyReply,
   deps: Omit<CallbackOutcomeDeps, 'callbacks'>,
