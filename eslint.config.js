@@ -24,7 +24,8 @@ export default tseslint.config(
     // sent, so a caller that tests the result (`if (await sendX(…))`) always goes on (docs/security.md). Helpers
     // that send resolve with nothing, or with a boolean that says whether they answered.
     files: ['src/**/*.ts'],
-    ignores: ['src/**/demo-shop*', 'src/**/demo/**'],
+    // The demo shop's handlers return the reply to Fastify, which is the documented pattern; none is awaited.
+    ignores: ['src/demo-shop/**'],
     rules: {
       'no-restricted-syntax': [
         'error',
