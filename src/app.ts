@@ -36,6 +36,7 @@ import { registerSandboxRoutes } from './http/routes/v1/sandbox.routes.ts';
 import { registerStaticAssets } from './http/static-assets.ts';
 import { registerDemoShopRoutes } from './demo-shop/demo-shop.routes.ts';
 import { createClientTokenVerifier } from './modules/checkouts/checkout.tokens.ts';
+import { registerMetrics } from './metrics/index.ts';
 import type { Services } from './services.ts';
 
 export const API_VERSION = '0.1.0';
@@ -79,6 +80,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerMetrics(app, { metrics: services.metrics, token: services.config.metricsToken });
   registerRequestShapeLimits(app);
   app.addHook('onRoute', (route) => {
     // Every POST must say how it is idempotent (SPEC §1): a route that forgets fails at start-up.

@@ -38,6 +38,8 @@ const EnvSchema = z.object({
   KASSA_CALLBACK_RESPONSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(28_000),
   KASSA_PAYMENT_RECOVERY_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   KASSA_SANDBOX_FAULTS: z.string().optional(),
+  KASSA_METRICS_TOKEN: z.string().min(16, 'KASSA_METRICS_TOKEN must be at least 16 characters').optional(),
+  KASSA_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 });
 
 // Simulated acquirer faults (SandboxFaults) for fault tests and local experiments; refused in production.
@@ -94,6 +96,10 @@ export type Config = {
   paymentRecoveryMs: number;
   /** Faults the sandbox acquirer simulates (test / development only; see SandboxFaults). */
   sandboxFaults: SandboxFaults | undefined;
+  /** Bearer token that opens `/metrics` on the main port; undefined: not served there. */
+  metricsToken: string | undefined;
+  /** Port of the separate `/metrics` listener (bound to HOST); undefined: none. */
+  metricsPort: number | undefined;
 };
 
 export class ConfigError extends Error {}
@@ -172,5 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     callbackResponseTimeoutMs: values.KASSA_CALLBACK_RESPONSE_TIMEOUT_MS,
     paymentRecoveryMs: values.KASSA_PAYMENT_RECOVERY_MS,
     sandboxFaults,
+    metricsToken: values.KASSA_METRICS_TOKEN,
+    metricsPort: values.KASSA_METRICS_PORT,
   };
 }

@@ -1,6 +1,7 @@
 import { buildApp } from './app.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { Config } from './config.ts';
+import { startMetricsListener } from './metrics/index.ts';
 import { ensureDemoMerchant } from './modules/merchants/demo-merchant.ts';
 import { startWorkers } from './workers/workers.ts';
 
@@ -29,6 +30,21 @@ export async function serve(config: Config): Promise<{ close(): Promise<void>; u
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
+  if (config.metricsPort !== undefined) {
+    try {
+      metricsListener = await startMetricsListener({
+        metrics: services.metrics,
+        host: config.host,
+        port: config.metricsPort,
+        token: config.metricsToken,
+      });
+    } catch (error) {
+      await app.close().catch(() => {});
+      await database.close().catch(() => {});
+      throw error;
+    }
+  }
   const workers = config.runWorkers ? startWorkers(services, app.log) : undefined;
 
   const localUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -76,6 +92,7 @@ export async function serve(config: Config): Promise<{ close(): Promise<void>; u
       }, config.shutdownGraceMs);
       deadline.unref();
       await app.close(); // stops accepting, waits for in-flight requests
+      await metricsListener?.close();
       await workers?.stop();
       clearTimeout(deadline);
       await database.close();
