@@ -3,6 +3,7 @@
  * capture whose sandbox answer times out is counted `error_timeout`, and its settlement by the recovery
  * worker is counted under `captures`. Time moves by hand past the recovery delay.
  */
+import type { MetricValueWithName } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PROCESSING_RECOVERY_MS } from '../../../src/modules/payments/payment-flow.service.ts';
 import { createTestApp, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
@@ -37,7 +38,7 @@ const countOf = async (labels: Record<string, string>) => {
   return (
     metric.values.find(
       (value) =>
-        value.metricName === 'kassa_processor_call_duration_seconds_count' &&
+        (value as MetricValueWithName<string>).metricName === 'kassa_processor_call_duration_seconds_count' &&
         Object.entries(labels).every(([key, expected]) => value.labels[key] === expected),
     )?.value ?? 0
   );
