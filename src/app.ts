@@ -38,6 +38,7 @@ import { registerSandboxRoutes } from './http/routes/v1/sandbox.routes.ts';
 import { registerStaticAssets } from './http/static-assets.ts';
 import { registerDemoShopRoutes } from './demo-shop/demo-shop.routes.ts';
 import { createClientTokenVerifier } from './modules/checkouts/checkout.tokens.ts';
+import { createRequestLogController, registerMetrics, registerTraceContext } from './metrics/index.ts';
 import type { Services } from './services.ts';
 
 export const API_VERSION = '0.1.0';
@@ -69,6 +70,10 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
         : `req_${pooledRandomHex(12)}`;
     },
     trustProxy: services.config.environment === 'production' ? 'loopback' : false,
+    // One line per request instead of two, with who made it (src/metrics/request-log.ts).
+    logController: createRequestLogController(
+      services.config.environment === 'development' ? 'debug' : 'info',
+    ),
     routerOptions: { ignoreTrailingSlash: true },
     forceCloseConnections: false,
     return503OnClosing: true,
@@ -80,8 +85,10 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   services.payments.logTo(app.log);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  registerTraceContext(app); // first: every later hook and handler runs in the request's trace
   registerErrorHandling(app);
   registerUnreadBodyDrain(app);
+  registerMetrics(app, { metrics: services.metrics, token: services.config.metricsToken });
   registerRequestShapeLimits(app);
   app.addHook('onRoute', (route) => {
     // Every POST must say how it is idempotent (SPEC §1): a route that forgets fails at start-up.

@@ -1,4 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
+import { traceLogFields } from '../metrics/trace-context.ts';
 
 /**
  * Structured logs (pino through Fastify). Secrets never reach them: authorization and cookie headers are
@@ -31,6 +32,8 @@ export function loggerOptions(options: {
   return {
     level: options.level,
     ...(options.stream ? { stream: options.stream } : {}),
+    // Lines written while a request is handled (its own, the payment flow's, …) name its W3C trace id.
+    mixin: traceLogFields,
     redact: {
       paths: [
         'req.headers.authorization',
