@@ -41,7 +41,8 @@ describe('log redaction', () => {
     await t.app.inject({ method: 'POST', url: `/pay/chk_00000000000000000000000000000000/${SECRET}` });
 
     const logged = lines();
-    expect(logged.filter((line) => line.includes('"incoming request"'))).toHaveLength(urls.length + 1);
+    // One line per request (written when it completes: src/metrics/request-log.ts).
+    expect(logged.filter((line) => line.includes('"request completed"'))).toHaveLength(urls.length + 1);
     for (const line of logged) JSON.parse(line); // still one JSON document per line
     const text = t.logs.join('');
     expect(text).not.toContain(SECRET);
