@@ -33,6 +33,7 @@ export async function serve(config: Config): Promise<{ close(): Promise<void>; u
 
   const localUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   console.log(`\n  Kassa is running (${config.environment})`);
+  console.log(`  Mode:       ${config.environment}  (from ${config.environmentSource})`);
   console.log(
     `  Base URL:   ${config.publicUrl}${config.publicUrl.endsWith(`:${port}`) ? '' : `  (listening on ${localUrl})`}`,
   );
