@@ -118,6 +118,7 @@ export async function createServices(input: {
     clock,
     retrySchedule: config.webhookRetryScheduleSeconds,
     attemptTimeoutMs: config.callbackResponseTimeoutMs,
+    disclosure: { policy: egressPolicy, publicUrl: config.publicUrl },
   });
   const payments = (flow.current = createPaymentFlow({
     db,
