@@ -337,7 +337,9 @@ function isHbaRule(line: string): boolean {
  */
 async function upgradeTrustAuthentication(pgDir: string, port: number, password: string, logger: Logger) {
   if (!(await usesTrust(pgDir))) return;
-  logger.warn('the embedded PostgreSQL server trusted every local user; setting a password (one-time upgrade)');
+  logger.warn(
+    'the embedded PostgreSQL server trusted every local user; setting a password (one-time upgrade)',
+  );
   const client = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, password, database: 'postgres' });
   await client.connect();
   try {
