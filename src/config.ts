@@ -24,6 +24,7 @@ const EnvSchema = z.object({
   KASSA_ENV: z.enum(['development', 'production', 'test']).optional(),
   NODE_ENV: z.string().optional(),
   KASSA_MASTER_KEY: z.string().optional(),
+  KASSA_MASTER_KEY_PREVIOUS: z.string().optional(),
   KASSA_JWT_PRIVATE_KEY: z.string().optional(),
   KASSA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   KASSA_DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
@@ -70,6 +71,8 @@ export type Config = {
    */
   allowEmbeddedDatabase: boolean;
   masterKey: string | undefined;
+  /** Master keys being rotated away from: they only open what they sealed (src/lib/keyring.ts). */
+  previousMasterKeys: string[];
   jwtPrivateKeyPem: string | undefined;
   logLevel: z.infer<typeof EnvSchema>['KASSA_LOG_LEVEL'];
   dbPoolMax: number;
@@ -155,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: values.KASSA_DATA_DIR,
     allowEmbeddedDatabase: values.KASSA_ALLOW_EMBEDDED_DB,
     masterKey: values.KASSA_MASTER_KEY,
+    previousMasterKeys: splitPreviousMasterKeys(values.KASSA_MASTER_KEY_PREVIOUS),
     jwtPrivateKeyPem: values.KASSA_JWT_PRIVATE_KEY,
     logLevel: values.KASSA_LOG_LEVEL,
     dbPoolMax: values.KASSA_DB_POOL_MAX,
@@ -273,3 +277,19 @@ export function describeWeakMasterKey(encoded: string): string | null {
 }
 
 const MIN_DISTINCT_MASTER_KEY_BYTES = 16;
+
+/** `KASSA_MASTER_KEY_PREVIOUS`: comma-separated base64 keys (each at least 32 bytes). */
+function splitPreviousMasterKeys(value: string | undefined): string[] {
+  const keys = (value ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+  for (const key of keys) {
+    if (Buffer.from(key, 'base64').length < 32) {
+      throw new ConfigError(
+        'Invalid configuration:\n  KASSA_MASTER_KEY_PREVIOUS: each key must be at least 32 bytes, base64',
+      );
+    }
+  }
+  return keys;
+}
