@@ -5,7 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxyPathFor } from '../../../src/modules/callbacks/callback-proxy-url.ts';
 import { createTestApp, type TestApp } from '../../fixtures/test-app.ts';
-import { RECEIVER_ALLOW_LIST_ENV, startCallbackReceiver, type CallbackReceiver } from './callback-fixtures.ts';
+import {
+  RECEIVER_ALLOW_LIST_ENV,
+  startCallbackReceiver,
+  type CallbackReceiver,
+} from './callback-fixtures.ts';
 
 let t: TestApp;
 let receiver: CallbackReceiver;
