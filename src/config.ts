@@ -228,7 +228,7 @@ function isLoopbackHost(host: string): boolean {
 function checkProductionFailsClosed(values: z.infer<typeof EnvSchema>, environment: Environment) {
   if (values.KASSA_MASTER_KEY !== undefined) {
     const weakness = describeWeakMasterKey(values.KASSA_MASTER_KEY);
-    if (weakness) throw new ConfigError(`Invalid configuration:\n  KASSA_MASTER_KEY: ${weakness}`);
+    if (weakness) throw new ConfigError(`KASSA_MASTER_KEY ${weakness}`);
   }
   if (environment !== 'production') return;
   if (!values.KASSA_MASTER_KEY) {

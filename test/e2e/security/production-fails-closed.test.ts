@@ -126,7 +126,7 @@ describe('production settings', () => {
       KASSA_MASTER_KEY: Buffer.alloc(32).toString('base64'),
     });
     expect(run.code, run.output).toBe(1);
-    expect(run.output).toMatch(/KASSA_MASTER_KEY: looks constant or patterned/);
+    expect(run.output).toMatch(/KASSA_MASTER_KEY looks constant or patterned/);
   });
 
   it('starts with an https public URL, says production in the banner, and sends HSTS on pages, API and errors', async () => {
