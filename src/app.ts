@@ -97,11 +97,18 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
       throw new Error(`POST ${route.url} does not declare config.idempotency`);
     }
   });
+  // HSTS (RFC 6797) on every response — pages, API, errors, static files — once Kassa is served over https:
+  // a browser that has seen it never again sends a checkout page or a token over plain http. Over http the
+  // header would be ignored (and wrong), so it depends on the public URL, not on the mode.
+  const strictTransportSecurity = services.config.publicUrl.startsWith('https://')
+    ? 'max-age=31536000; includeSubDomains'
+    : undefined;
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
     // Nothing is cached unless its route says so (public assets, the SDK, the JWKS): API answers carry
     // secrets (client tokens, signed page URLs, whsec_ / kss_ secrets, access tokens) and are per merchant.
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    if (strictTransportSecurity) reply.header('strict-transport-security', strictTransportSecurity);
   });
 
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });

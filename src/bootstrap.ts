@@ -13,14 +13,15 @@ type Logger = { info(msg: string): void; warn(msg: string): void };
  * kept in `<dataDir>/master.key` so encrypted data and signing keys survive restarts.
  */
 export async function resolveKeyring(config: Config, logger: Logger): Promise<Keyring> {
-  if (config.masterKey) return createKeyring(parseMasterKey(config.masterKey));
+  const previous = config.previousMasterKeys.map(parseMasterKey);
+  if (config.masterKey) return createKeyring(parseMasterKey(config.masterKey), previous);
   const file = path.join(config.dataDir, 'master.key');
   if (!existsSync(file)) {
     await mkdir(config.dataDir, { recursive: true, mode: 0o755 });
     await writeFile(file, `${generateMasterKey()}\n`, { mode: 0o600 });
     logger.warn(`generated a development master key in ${file}; set KASSA_MASTER_KEY in production`);
   }
-  return createKeyring(parseMasterKey(await readFile(file, 'utf8')));
+  return createKeyring(parseMasterKey(await readFile(file, 'utf8')), previous);
 }
 
 /** Database (migrated), keyring and services: everything `serve` and the CLI commands need. */

@@ -87,6 +87,7 @@ export async function serve(
     // One structured line (never the demo credentials: production has no demo merchant).
     log.info('Kassa is running', {
       environment: config.environment,
+      environment_source: config.environmentSource,
       public_url: config.publicUrl,
       listening: localUrl,
       database: database.description,
@@ -143,6 +144,7 @@ function printBanner(input: {
 }) {
   const { config, port, localUrl, demo, write } = input;
   write(`\n  Kassa is running (${config.environment})`);
+  write(`  Mode:       ${config.environment}  (from ${config.environmentSource})`);
   write(
     `  Base URL:   ${config.publicUrl}${config.publicUrl.endsWith(`:${port}`) ? '' : `  (listening on ${localUrl})`}`,
   );

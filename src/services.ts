@@ -130,6 +130,7 @@ export async function createServices(input: {
     retrySchedule: config.webhookRetryScheduleSeconds,
     attemptTimeoutMs: config.callbackResponseTimeoutMs,
     metrics,
+    disclosure: { policy: egressPolicy, publicUrl: config.publicUrl },
   });
   const payments = (flow.current = createPaymentFlow({
     db,

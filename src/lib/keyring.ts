@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import type { DecipherGCM } from 'node:crypto';
 
 /**
  * Every secret key Kassa uses is derived from one master key (HKDF-SHA256, one `purpose` label each), so an
@@ -22,10 +23,34 @@ export type Keyring = {
   hmac(purpose: KeyPurpose, data: string | Buffer): Buffer;
   encrypt(purpose: KeyPurpose, plaintext: Buffer | string): Buffer;
   decrypt(purpose: KeyPurpose, sealed: Buffer): Buffer;
+  /** The current master key's id (hex): what `encrypt` writes into every sealed value. */
+  keyId: string;
+  /**
+   * True when `sealed` was not made with the current master key (a previous key, or the unversioned format
+   * of older versions): what a master-key rotation must re-seal.
+   */
+  needsReseal(sealed: Buffer): boolean;
 };
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+
+/**
+ * Sealed values are versioned: `KS` ‖ format (1) ‖ key id (8) ‖ iv ‖ tag ‖ ciphertext, the header bound in as
+ * associated data with the purpose. The key id names the master key that sealed it, so a keyring holding the
+ * current key and previous ones (during a rotation) opens each value with its own key, and a rotation can find
+ * what is left to re-seal. Values older versions sealed have no header (iv ‖ tag ‖ ciphertext) and are still
+ * opened — with the current key or a previous one — and reported by `needsReseal`.
+ */
+const MAGIC = Buffer.from('KS');
+const FORMAT_V1 = 1;
+const KEY_ID_BYTES = 8;
+const HEADER_BYTES = MAGIC.length + 1 + KEY_ID_BYTES;
+
+/** A public fingerprint of a master key (not a secret: HKDF output under its own label). */
+export function masterKeyId(masterKey: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'kassa:master-key-id', KEY_ID_BYTES));
+}
 
 export function parseMasterKey(encoded: string): Buffer {
   const key = Buffer.from(encoded.trim(), 'base64');
@@ -37,34 +62,90 @@ export function generateMasterKey(): string {
   return randomBytes(32).toString('base64');
 }
 
-export function createKeyring(masterKey: Buffer): Keyring {
+type MasterKeyEntry = { id: Buffer; key(purpose: KeyPurpose): Buffer };
+
+function masterKeyEntry(masterKey: Buffer): MasterKeyEntry {
   const derived = new Map<KeyPurpose, Buffer>();
-  function key(purpose: KeyPurpose): Buffer {
-    let value = derived.get(purpose);
-    if (!value) {
-      value = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `kassa:${purpose}`, 32));
-      derived.set(purpose, value);
-    }
-    return value;
+  return {
+    id: masterKeyId(masterKey),
+    key(purpose) {
+      let value = derived.get(purpose);
+      if (!value) {
+        value = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `kassa:${purpose}`, 32));
+        derived.set(purpose, value);
+      }
+      return value;
+    },
+  };
+}
+
+function open(key: Buffer, aad: Buffer, body: Buffer): Buffer {
+  const iv = body.subarray(0, IV_BYTES);
+  const tag = body.subarray(IV_BYTES, IV_BYTES + TAG_BYTES);
+  const decipher: DecipherGCM = createDecipheriv('aes-256-gcm', key, iv);
+  decipher.setAAD(aad);
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(body.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+}
+
+function versionedHeader(sealed: Buffer): Buffer | null {
+  if (sealed.length < HEADER_BYTES + IV_BYTES + TAG_BYTES) return null;
+  if (!sealed.subarray(0, MAGIC.length).equals(MAGIC) || sealed[MAGIC.length] !== FORMAT_V1) return null;
+  return sealed.subarray(0, HEADER_BYTES);
+}
+
+/**
+ * `masterKey` seals and signs; `previousKeys` (during a master-key rotation) only open what they sealed.
+ * HMACs (signed URLs, card fingerprints) come from the current key alone.
+ */
+export function createKeyring(masterKey: Buffer, previousKeys: readonly Buffer[] = []): Keyring {
+  const current = masterKeyEntry(masterKey);
+  const all = [current, ...previousKeys.map(masterKeyEntry)];
+  const key = current.key;
+
+  /** The versioned value's key, if this keyring has it; else null. */
+  function entryFor(header: Buffer): MasterKeyEntry | undefined {
+    const id = header.subarray(MAGIC.length + 1);
+    return all.find((entry) => entry.id.equals(id));
   }
+
   return {
     key,
+    keyId: current.id.toString('hex'),
     hmac: (purpose, data) => createHmac('sha256', key(purpose)).update(data).digest(),
-    /** AES-256-GCM; output is iv ‖ tag ‖ ciphertext, the purpose bound in as associated data. */
+    /** AES-256-GCM under the current master key, in the versioned format above. */
     encrypt(purpose, plaintext) {
+      const header = Buffer.concat([MAGIC, Buffer.from([FORMAT_V1]), current.id]);
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', key(purpose), iv);
-      cipher.setAAD(Buffer.from(purpose));
+      cipher.setAAD(Buffer.concat([header, Buffer.from(purpose)]));
       const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-      return Buffer.concat([iv, cipher.getAuthTag(), ciphertext]);
+      return Buffer.concat([header, iv, cipher.getAuthTag(), ciphertext]);
     },
     decrypt(purpose, sealed) {
-      const iv = sealed.subarray(0, IV_BYTES);
-      const tag = sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES);
-      const decipher = createDecipheriv('aes-256-gcm', key(purpose), iv);
-      decipher.setAAD(Buffer.from(purpose));
-      decipher.setAuthTag(tag);
-      return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+      const header = versionedHeader(sealed);
+      const entry = header ? entryFor(header) : undefined;
+      if (header && entry) {
+        return open(
+          entry.key(purpose),
+          Buffer.concat([header, Buffer.from(purpose)]),
+          sealed.subarray(HEADER_BYTES),
+        );
+      }
+      // The unversioned format (a legacy IV may start with the magic by chance, 1 in 2^24): every key in turn.
+      let failure: unknown = new Error('Unsupported state or unable to authenticate data');
+      for (const candidate of all) {
+        try {
+          return open(candidate.key(purpose), Buffer.from(purpose), sealed);
+        } catch (error) {
+          failure = error;
+        }
+      }
+      throw failure;
+    },
+    needsReseal(sealed) {
+      const header = versionedHeader(sealed);
+      return !header || !header.subarray(MAGIC.length + 1).equals(current.id);
     },
   };
 }

@@ -21,6 +21,8 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../src/db/client.ts';
+// With the embedded server's password (0600 in the data folder), or the probes below would fail for want of it.
+import { embeddedConnectionString } from '../../src/db/embedded.ts';
 import { checkProblemDocument } from '../fixtures/openapi-contract.ts';
 import { startGatewayProcess, type GatewayProcess } from '../fixtures/gateway-process.ts';
 import { checkoutRequest, simpleOrder } from '../e2e/checkouts/checkout-fixtures.ts';
@@ -253,7 +255,7 @@ it(
       }
     });
 
-    db = createDatabase({ connectionString: `postgres://postgres@127.0.0.1:${port}/kassa`, max: 2 });
+    db = createDatabase({ connectionString: embeddedConnectionString(dataDir, port, 'kassa'), max: 2 });
     const { rows: checkouts } = await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM checkouts WHERE merchant_id = $1`,
       [merchant.id],
@@ -292,7 +294,7 @@ it(
     expect(await gateway.exited).toBe(0);
     await expect(readFile(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8')).rejects.toThrow();
     const probe = new pg.Client({
-      connectionString: `postgres://postgres@127.0.0.1:${port}/kassa`,
+      connectionString: embeddedConnectionString(dataDir, port, 'kassa'),
       connectionTimeoutMillis: 1_000,
     });
     await expect(probe.connect()).rejects.toThrow();

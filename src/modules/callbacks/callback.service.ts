@@ -1,5 +1,14 @@
 import type { Database } from '../../db/client.ts';
-import { EgressError, type EgressClient, type EgressResponse } from '../../egress/index.ts';
+import { mayDiscloseResponse } from '../../egress/egress-policy.ts';
+import {
+  EgressError,
+  parseIpAddress,
+  resolveWithSystemDns,
+  type CompiledEgressPolicy,
+  type EgressClient,
+  type EgressResponse,
+  type IPAddress,
+} from '../../egress/index.ts';
 import type { Metrics } from '../../metrics/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newSecret } from '../../lib/ids.ts';
@@ -79,10 +88,27 @@ export type CallbackServiceDeps = {
   retrySchedule: readonly number[];
   /** The longest one attempt can take; a notification's lease outlasts it. */
   attemptTimeoutMs: number;
+  /**
+   * Which answers may be shown (see `mayDiscloseResponse`): the egress policy, Kassa's own public URL, and
+   * how host names are resolved for the check (the system resolver unless a test gives its own).
+   */
+  disclosure: {
+    policy: CompiledEgressPolicy;
+    publicUrl: string;
+    resolve?: (hostname: string) => Promise<{ address: string }[]>;
+  };
   logger?: { warn(object: object, message: string): void };
   /** Counts each exchange's result (src/metrics/). */
   metrics?: Pick<Metrics, 'callbackResults'>;
 };
+
+/**
+ * A 2xx from a target production refuses (a loopback service in development): its page is not shown, the
+ * shopper sees Kassa's error page with this reason (docs/callbacks.md).
+ */
+const UNDISCLOSED_REASON = (status: number) =>
+  `HTTP ${status} from an address production refuses (e.g. loopback); the page is not shown. ` +
+  'Allow-list the address (KASSA_EGRESS_ALLOW_LIST) to see it in development';
 
 export type ProxiedResource =
   { ok: true; contentType: string; body: Buffer } | { ok: false; status: 404 | 502; reason: string };
@@ -90,7 +116,10 @@ export type ProxiedResource =
 export type CallbackService = ReturnType<typeof createCallbackService>;
 
 /** One request and what came of it; `startedAt` (the clock's) is when the attempt is shown on the timeline. */
-type Exchange = { startedAt: Date; durationMs: number } & ({ response: EgressResponse } | { error: string });
+type Exchange = { startedAt: Date; durationMs: number } & (
+  | { response: EgressResponse; /** May its body be shown? See `mayDiscloseResponse`. */ disclose: boolean }
+  | { error: string }
+);
 
 function mediaTypeOf(headers: Record<string, string>): string {
   return (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -151,6 +180,25 @@ export function createCallbackService(deps: CallbackServiceDeps) {
   const leaseSeconds = Math.ceil(deps.attemptTimeoutMs / 1000) + 30;
   const proxy = (httpUrl: string) => proxyPathFor(keyring, httpUrl);
 
+  /**
+   * Whether what `url` answered may reach the shopper or the timeline. In production the request itself
+   * met the production rules. Elsewhere, a host name is resolved again for the check: the connection's own
+   * address is not exposed by the egress client, so a name that answers differently twice (DNS rebinding)
+   * could still slip a loopback body through in development; production is not affected.
+   */
+  async function mayDisclose(url: string): Promise<boolean> {
+    const { policy, publicUrl } = deps.disclosure;
+    if (policy.mode === 'production') return true;
+    let addresses: IPAddress[] = [];
+    const hostname = new URL(url).hostname;
+    if (parseIpAddress(hostname) === null) {
+      const resolve = deps.disclosure.resolve ?? resolveWithSystemDns;
+      const resolved = await resolve(hostname).catch(() => []);
+      addresses = resolved.map((entry) => parseIpAddress(entry.address)).filter((a) => a !== null);
+    }
+    return mayDiscloseResponse(policy, url, addresses, publicUrl);
+  }
+
   /** One signed POST; never throws for network trouble (that is an answer too). */
   async function send(input: {
     scope: Scope;
@@ -178,7 +226,8 @@ export function createCallbackService(deps: CallbackServiceDeps) {
         body: input.body,
         maxResponseBytes: input.maxResponseBytes,
       });
-      return { startedAt, response, durationMs: Math.round(performance.now() - started) };
+      const durationMs = Math.round(performance.now() - started);
+      return { startedAt, response, durationMs, disclose: await mayDisclose(input.url) };
     } catch (error) {
       if (!(error instanceof EgressError))
         deps.logger?.warn({ err: error, url: input.url }, 'callback request failed');
@@ -215,7 +264,8 @@ export function createCallbackService(deps: CallbackServiceDeps) {
       url,
       statusCode: response?.status ?? null,
       durationMs: exchange.durationMs,
-      responseExcerpt: response ? excerptOf(response.body) : null,
+      responseExcerpt:
+        response && 'disclose' in exchange && exchange.disclose ? excerptOf(response.body) : null,
       responseTruncated: response?.truncated ?? false,
       createdAt: exchange.startedAt,
     };
@@ -231,6 +281,7 @@ export function createCallbackService(deps: CallbackServiceDeps) {
     const { response } = exchange;
     const { status } = response;
     if (status >= 200 && status < 300) {
+      if (!exchange.disclose) return { type: 'error', reason: UNDISCLOSED_REASON(status) };
       const mediaType = mediaTypeOf(response.headers);
       if (!HTML_TYPES.has(mediaType)) {
         return {
@@ -323,7 +374,7 @@ export function createCallbackService(deps: CallbackServiceDeps) {
       const text = plainTextOf(decodeBody(response.headers, response.body), mediaTypeOf(response.headers));
       if (response.status === 200 && text === VERIFY_ORDER_ACCEPTED) verdict = { ok: true };
       else {
-        const reason = firstCharacters(text, VERIFY_ORDER_REASON_MAX_CHARS);
+        const reason = exchange.disclose ? firstCharacters(text, VERIFY_ORDER_REASON_MAX_CHARS) : '';
         verdict = { ok: false, reason: reason || `The store refused the order (HTTP ${response.status})` };
       }
     }
@@ -427,6 +478,13 @@ export function createCallbackService(deps: CallbackServiceDeps) {
     }
     if (parsed.protocol !== 'http:')
       return { ok: false, status: 404, reason: 'only http: resources are proxied' };
+    if (!(await mayDisclose(parsed.href))) {
+      return {
+        ok: false,
+        status: 404,
+        reason: 'the address is refused in production; its content is not shown',
+      };
+    }
     let response: EgressResponse;
     try {
       response = await egress.request({

@@ -93,9 +93,17 @@ export async function startCallbackReceiver(): Promise<CallbackReceiver> {
 }
 
 /** Short callback timeouts, so timeout tests take a second, not half a minute. */
+/**
+ * The receivers stand in for a merchant's public server, so the operator allow-list vouches for their address:
+ * outside production Kassa reaches loopback but never shows what a target production would refuse answered
+ * (docs/callbacks.md; test/e2e/security/callback-disclosure.test.ts tests that refusal).
+ */
+export const RECEIVER_ALLOW_LIST_ENV = { KASSA_EGRESS_ALLOW_LIST: '127.0.0.1' };
+
 export const FAST_CALLBACK_ENV = {
   KASSA_CALLBACK_CONNECT_TIMEOUT_MS: '500',
   KASSA_CALLBACK_RESPONSE_TIMEOUT_MS: '1000',
+  ...RECEIVER_ALLOW_LIST_ENV,
 };
 
 /** The merchant's callback signing key as a Standard Webhooks secret (docs/callbacks.md). */

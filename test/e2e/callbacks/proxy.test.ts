@@ -5,7 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxyPathFor } from '../../../src/modules/callbacks/callback-proxy-url.ts';
 import { createTestApp, type TestApp } from '../../fixtures/test-app.ts';
-import { startCallbackReceiver, type CallbackReceiver } from './callback-fixtures.ts';
+import {
+  RECEIVER_ALLOW_LIST_ENV,
+  startCallbackReceiver,
+  type CallbackReceiver,
+} from './callback-fixtures.ts';
 
 let t: TestApp;
 let receiver: CallbackReceiver;
@@ -17,7 +21,7 @@ const PNG = Buffer.from(
 );
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ env: RECEIVER_ALLOW_LIST_ENV });
   receiver = await startCallbackReceiver();
   receiver.on('/logo.png', { status: 200, headers: { 'content-type': 'image/png' }, body: PNG });
   receiver.on('/page.html', {

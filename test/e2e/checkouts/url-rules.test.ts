@@ -126,6 +126,7 @@ describe('checkout URL rules', () => {
         KASSA_ENV: 'production',
         KASSA_MASTER_KEY: randomBytes(32).toString('base64'),
         KASSA_EGRESS_ALLOW_LIST: '127.0.0.2',
+        KASSA_PUBLIC_URL: 'https://pay.kassa.test',
       },
     });
     try {

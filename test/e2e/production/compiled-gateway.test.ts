@@ -59,6 +59,8 @@ function runKassa(args: string[], env: Record<string, string>, timeoutMs = 60_00
 const productionEnv = () => ({
   KASSA_ENV: 'production',
   KASSA_MASTER_KEY: randomBytes(32).toString('base64'),
+  // Production requires an https public URL (TLS terminates in front of Kassa).
+  KASSA_PUBLIC_URL: 'https://pay.kassa.test',
   KASSA_LOG_LEVEL: 'warn',
 });
 
@@ -98,7 +100,6 @@ describe('production runs the compiled build', () => {
         KASSA_DATA_DIR: scratchDataDir,
         HOST: '127.0.0.1',
         PORT: String(port),
-        KASSA_PUBLIC_URL: `http://127.0.0.1:${port}`,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
