@@ -1,4 +1,5 @@
 /** Secrets from files (`X_FILE`, docs/operations.md#configuration-from-files), read by `loadConfig`. */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,13 +15,14 @@ function secretFile(name: string, content: string): string {
   return file;
 }
 
-const MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
+const MASTER_KEY = randomBytes(32).toString('base64'); // constant keys are refused (docs/security.md)
 const PEM = '-----BEGIN PRIVATE KEY-----\nMIIE…\n-----END PRIVATE KEY-----';
 
 describe('_FILE secrets', () => {
   it('reads each secret from its file once, with the trailing line break removed', () => {
     const config = loadConfig({
       KASSA_ENV: 'production',
+      KASSA_PUBLIC_URL: 'https://kassa.example',
       KASSA_MASTER_KEY_FILE: secretFile('master', `${MASTER_KEY}\n`),
       DATABASE_URL_FILE: secretFile('db', 'postgres://kassa:s3cret@127.0.0.1:5432/kassa\r\n'),
       KASSA_JWT_PRIVATE_KEY_FILE: secretFile('jwt', `${PEM}\n`),

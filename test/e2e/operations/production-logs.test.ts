@@ -29,7 +29,7 @@ it('writes JSON lines only, and serves metrics on their own port', { timeout: 60
     KASSA_MASTER_KEY: randomBytes(32).toString('base64'),
     HOST: '127.0.0.1',
     PORT: String(port),
-    KASSA_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    KASSA_PUBLIC_URL: 'https://kassa.example', // production requires https (TLS ends in front of Kassa)
     KASSA_WORKERS: 'false',
     KASSA_METRICS_PORT: String(metricsPort),
   });
@@ -59,7 +59,7 @@ it('writes JSON lines only, and serves metrics on their own port', { timeout: 60
   expect(banner).toMatchObject({
     level: 30,
     environment: 'production',
-    public_url: `http://127.0.0.1:${port}`,
+    public_url: 'https://kassa.example',
     metrics: { main_port: false, port: metricsPort },
     demo_shop: false,
   });
