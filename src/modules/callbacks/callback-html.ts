@@ -1,3 +1,4 @@
+import { type DefaultTreeAdapterTypes, html as parse5Html, parse, serialize } from 'parse5';
 import sanitizeHtml from 'sanitize-html';
 
 /**
@@ -12,6 +13,16 @@ import sanitizeHtml from 'sanitize-html';
  *    refresh, no charset, no referrer override), no `<link>` but stylesheets, no `target`, `ping`,
  *    `formaction`, `srcset` or `background` attributes;
  * 2. the page's CSP (`callbackPageHeaders`): `sandbox` without `allow-scripts`, `default-src 'none'`, …
+ *
+ * Parser differentials (mutation XSS): `sanitize-html` parses with htmlparser2, which does not follow the
+ * WHATWG tree-building rules browsers use (`</textarea/>`, raw-text elements, comments such as `<!-->`, foreign
+ * content, `<noscript>`). So the page goes through parse5 — a WHATWG-compliant parser, i.e. the browser's view —
+ * on both sides: the input is parsed and re-serialised by parse5 before the sanitiser sees it (the serialisation
+ * is unambiguous, so htmlparser2 and a browser build the same tree from it), and the sanitiser's output is parsed
+ * again by parse5, checked against the same allow-list on that tree (anything that is not an allowed HTML element
+ * or attribute goes, with its content), and re-serialised by parse5. The page is served only once that
+ * serialisation is a fixed point (parsing it again yields the same markup): what the browser parses is exactly
+ * the tree that was checked. Otherwise the page is served empty.
  *
  * Rewriting, against the callback URL (or the merchant's own `<base href>`, honoured for resolution and then
  * removed): relative `href` / `src` / `action` become absolute merchant URLs; fragment-only links (`#top`)
@@ -270,7 +281,7 @@ export function sanitizeCallbackHtml(input: string, options: CallbackHtmlOptions
     }
   }
 
-  const sanitized = sanitizeHtml(input, {
+  const sanitized = sanitizeHtml(normaliseWithBrowserParser(input), {
     allowedTags: ALLOWED_TAGS,
     allowedAttributes: ALLOWED_ATTRIBUTES,
     disallowedTagsMode: 'discard',
@@ -286,17 +297,82 @@ export function sanitizeCallbackHtml(input: string, options: CallbackHtmlOptions
     exclusiveFilter: (frame) => removed.has(frame.attribs),
   });
 
-  // `<style>` content is passed through verbatim by the sanitiser (it cannot contain `</style`, or the element
-  // would have ended there), so its URLs are rewritten here. Text and attribute values in the output are
-  // escaped, so `<style` only ever appears as a real element. Every `<` in the CSS becomes the CSS escape
-  // `\3c ` (the same character inside a CSS string; never valid elsewhere in CSS): style text then cannot look
-  // like markup to any parser, whatever context a browser might parse it in (mutation-XSS through
-  // `<select><style>…` or foreign content).
-  const withStyles = sanitized.replace(
-    /(<style\b[^>]*>)([\s\S]*?)(<\/style>)/gi,
-    (_match, open: string, css: string, close: string) =>
-      `${open}${rewriteCssUrls(css, resource).replaceAll('<', '\\3c ')}${close}`,
-  );
-  // Standards mode, as the merchant most likely wrote it (the sanitiser drops the doctype with other directives).
-  return { html: `<!doctype html>\n${withStyles}`, formOrigins: [...formOrigins] };
+  // The browser's view of the sanitiser's output, checked again on the tree. Standards mode, as the merchant
+  // most likely wrote it (the sanitiser drops the doctype with other directives) — and the mode the browser
+  // will parse the served page in, so the check parses in it too.
+  const document = parse(`<!doctype html>\n${sanitized}`, { scriptingEnabled: false });
+  enforceAllowList(document, (css) => rewriteCssUrls(css, resource));
+  return { html: serialiseFixedPoint(document), formOrigins: [...formOrigins] };
+}
+
+type Parse5Node = DefaultTreeAdapterTypes.Node;
+type Parse5Element = DefaultTreeAdapterTypes.Element;
+type Parse5ParentNode = DefaultTreeAdapterTypes.ParentNode;
+
+const ALLOWED_TAG_SET = new Set(ALLOWED_TAGS);
+const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'cite']);
+/** What a URL attribute may hold once rewritten: absolute http(s) / mailto / tel, a fragment, the proxy path, an image. */
+const SAFE_URL_VALUE = /^(?:https?:\/\/|mailto:|tel:|#|\/callback-proxy\/|data:image\/)/i;
+const EMPTY_PAGE = '<!DOCTYPE html><html><head></head><body></body></html>';
+
+/** The input as a browser reads it, re-serialised so that htmlparser2 (the sanitiser's parser) reads the same. */
+function normaliseWithBrowserParser(input: string): string {
+  return serialize(parse(input, { scriptingEnabled: false }));
+}
+
+function isAllowedAttribute(tagName: string, name: string): boolean {
+  if (name.startsWith('on')) return false;
+  if (/^(aria|data)-[a-z0-9_.-]*$/.test(name)) return true;
+  return GLOBAL_ATTRIBUTES.includes(name) || (ALLOWED_ATTRIBUTES[tagName] ?? []).includes(name);
+}
+
+function isElement(node: Parse5Node): node is Parse5Element {
+  return 'tagName' in node;
+}
+
+/**
+ * The allow-list applied to parse5's tree: only allowed HTML-namespace elements (others go with their content),
+ * only allowed attributes with safe URLs, no comments, and `<style>` text
+ * with its URLs rewritten (`rewriteStyle`, first pass only) and every `<` as the CSS escape `\3c ` (the same
+ * character inside a CSS string, never valid elsewhere in CSS): style text cannot look like markup to any parser.
+ */
+function enforceAllowList(parent: Parse5ParentNode, rewriteStyle?: (css: string) => string): void {
+  parent.childNodes = parent.childNodes.filter((node) => {
+    if (node.nodeName === '#comment') return false;
+    if (!isElement(node)) return true;
+    if (node.namespaceURI !== parse5Html.NS.HTML || !ALLOWED_TAG_SET.has(node.tagName)) return false;
+    node.attrs = node.attrs.filter(
+      (attr) =>
+        attr.namespace === undefined &&
+        isAllowedAttribute(node.tagName, attr.name) &&
+        (!URL_ATTRIBUTES.has(attr.name) || SAFE_URL_VALUE.test(attr.value.trim())),
+    );
+    if (node.tagName === 'style') {
+      for (const child of node.childNodes) {
+        if ('value' in child) {
+          const css = rewriteStyle ? rewriteStyle(child.value) : child.value;
+          child.value = css.replaceAll('<', '\\3c ');
+        }
+      }
+    }
+    enforceAllowList(node, rewriteStyle);
+    return true;
+  });
+}
+
+/**
+ * parse5's serialisation of the checked tree, served only when the browser would read it back as the same tree
+ * (serialising is not always the inverse of parsing); a page that does not settle within a few rounds is served
+ * empty rather than differently from what was checked.
+ */
+function serialiseFixedPoint(document: DefaultTreeAdapterTypes.Document): string {
+  let html = serialize(document);
+  for (let round = 0; round < 3; round += 1) {
+    const again = parse(html, { scriptingEnabled: false });
+    enforceAllowList(again);
+    const next = serialize(again);
+    if (next === html) return html;
+    html = next;
+  }
+  return EMPTY_PAGE;
 }
