@@ -89,7 +89,10 @@ export function activeContentIn(html: string): string[] {
       for (const attr of element.attrs) {
         if (/^on/i.test(attr.name)) found.push(`${element.tagName}[${attr.name}]`);
         // A URL's scheme as a browser reads it: control characters and white space inside it are ignored.
-        const scheme = attr.value.replace(/[\u0000-\u0020]/g, '').toLowerCase();
+        const scheme = [...attr.value]
+          .filter((char) => char.charCodeAt(0) > 0x20)
+          .join('')
+          .toLowerCase();
         if (/^(javascript|vbscript):/.test(scheme))
           found.push(`${element.tagName}[${attr.name}=${attr.value}]`);
         if (/^(formaction|srcset|ping|target)$/.test(attr.name))
