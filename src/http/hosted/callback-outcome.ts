@@ -102,7 +102,13 @@ export async function sendCallbackResult(
     case 'html':
       return reply
         .code(200)
-        .headers(callbackPageHeaders({ publicUrl: deps.publicUrl, formOrigins: result.formOrigins }))
+        .headers(
+          callbackPageHeaders({
+            publicUrl: deps.publicUrl,
+            formOrigins: result.formOrigins,
+            merchantOrigins: checkoutFormOrigins(checkout),
+          }),
+        )
         .type('text/html; charset=utf-8')
         .send(result.html);
     case 'redirect': {

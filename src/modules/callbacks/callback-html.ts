@@ -24,6 +24,9 @@ import sanitizeHtml from 'sanitize-html';
  * serialisation is a fixed point (parsing it again yields the same markup): what the browser parses is exactly
  * the tree that was checked. Otherwise the page is served empty.
  *
+ * Phishing (a page on Kassa's origin asking for card data or a password): password inputs and card-like
+ * fields (`isCardLikeField`) are removed, and the CSP limits where forms may post (`callbackPageHeaders`).
+ *
  * Rewriting, against the callback URL (or the merchant's own `<base href>`, honoured for resolution and then
  * removed): relative `href` / `src` / `action` become absolute merchant URLs; fragment-only links (`#top`)
  * stay in-page; `http:` images and stylesheets — in attributes, `<style>` blocks and `style` attributes —
@@ -38,6 +41,44 @@ export type CallbackHtmlOptions = {
   /** A same-origin path that serves this absolute `http:` URL through the signed proxy. */
   proxy: (httpUrl: string) => string;
 };
+
+/**
+ * A field that asks for card data or a password, which a merchant page served from Kassa's origin must not do
+ * (docs/callbacks.md): `type=password`; an `autocomplete` token starting `cc-` (cc-number, cc-csc, cc-exp, …);
+ * a `name` or `id` that mentions card data (`card`, `cvc`, `cvv`, `expiry`/`expiration` anywhere; `pan`, `cc`,
+ * `csc`, `cvn`, `ccv`, `exp` as a word of it — camelCase, `-`, `_` and digits split words); a numeric keypad
+ * field (`inputmode=numeric|decimal|tel`, or `type=number|tel`) whose `maxlength` fits a card number (12–23, with
+ * separators) or a security code (3–4). Errs towards removal: a removed field only costs the merchant a field.
+ */
+export function isCardLikeField(tagName: string, attribs: Record<string, string | undefined>): boolean {
+  if (tagName !== 'input' && tagName !== 'select' && tagName !== 'textarea') return false;
+  const lower = (name: string) => (attribs[name] ?? '').trim().toLowerCase();
+  const type = lower('type');
+  if (tagName === 'input' && type === 'password') return true;
+  if (
+    lower('autocomplete')
+      .split(/\s+/)
+      .some((token) => token.startsWith('cc-'))
+  )
+    return true;
+  for (const raw of [attribs.name ?? '', attribs.id ?? '']) {
+    const flat = raw.toLowerCase().replace(/[^a-z]/g, '');
+    if (/card|cvc|cvv|expiry|expiration/.test(flat)) return true;
+    const words = raw
+      .replace(/([a-z])([A-Z])/g, '$1 $2')
+      .toLowerCase()
+      .split(/[^a-z]+/);
+    if (words.some((word) => CARD_WORDS.has(word))) return true;
+  }
+  const numericKeypad =
+    /^(numeric|decimal|tel)$/.test(lower('inputmode')) || type === 'number' || type === 'tel';
+  const maxLength = Number.parseInt(lower('maxlength'), 10);
+  if (numericKeypad && ((maxLength >= 12 && maxLength <= 23) || maxLength === 3 || maxLength === 4))
+    return true;
+  return false;
+}
+
+const CARD_WORDS = new Set(['pan', 'cc', 'csc', 'cvn', 'ccv', 'exp', 'ccnum', 'ccnumber', 'ccexp']);
 
 export type SanitizedCallbackPage = {
   html: string;
@@ -266,6 +307,10 @@ export function sanitizeCallbackHtml(input: string, options: CallbackHtmlOptions
         }
         return { tagName, attribs: { name: 'viewport', content: out.content ?? '' } };
       }
+      case 'input':
+      case 'select':
+      case 'textarea':
+        return isCardLikeField(tagName, attribs) ? remove(tagName) : { tagName, attribs: out };
       case 'form': {
         const action = rewriteFormAction(out.action, base, pageUrl);
         // A form that could only post somewhere unsafe is no form at all.
@@ -332,7 +377,7 @@ function isElement(node: Parse5Node): node is Parse5Element {
 
 /**
  * The allow-list applied to parse5's tree: only allowed HTML-namespace elements (others go with their content),
- * only allowed attributes with safe URLs, no comments, and `<style>` text
+ * only allowed attributes with safe URLs, no comments, no password or card-like fields, and `<style>` text
  * with its URLs rewritten (`rewriteStyle`, first pass only) and every `<` as the CSS escape `\3c ` (the same
  * character inside a CSS string, never valid elsewhere in CSS): style text cannot look like markup to any parser.
  */
@@ -347,6 +392,8 @@ function enforceAllowList(parent: Parse5ParentNode, rewriteStyle?: (css: string)
         isAllowedAttribute(node.tagName, attr.name) &&
         (!URL_ATTRIBUTES.has(attr.name) || SAFE_URL_VALUE.test(attr.value.trim())),
     );
+    const attribs = Object.fromEntries(node.attrs.map((attr) => [attr.name, attr.value]));
+    if (isCardLikeField(node.tagName, attribs)) return false;
     if (node.tagName === 'style') {
       for (const child of node.childNodes) {
         if ('value' in child) {

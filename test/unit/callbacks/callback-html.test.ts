@@ -164,12 +164,13 @@ describe('callbackPageHeaders', () => {
     const headers = callbackPageHeaders({
       publicUrl: 'https://pay.kassa.test',
       formOrigins: ['http://shop.test', 'bogus; script-src *'],
+      merchantOrigins: ['http://shop.test'],
     });
     const csp = headers['Content-Security-Policy'];
     expect(csp).toBe(
       "sandbox allow-forms; default-src 'none'; img-src 'self' https://pay.kassa.test https: data:; " +
         "style-src 'self' https://pay.kassa.test https: 'unsafe-inline'; font-src https:; " +
-        "form-action http://shop.test https:; frame-ancestors 'none'; base-uri 'none'",
+        "form-action http://shop.test; frame-ancestors 'none'; base-uri 'none'",
     );
     expect(headers).toMatchObject({
       'X-Frame-Options': 'DENY',
