@@ -36,11 +36,19 @@ import { registerSandboxRoutes } from './http/routes/v1/sandbox.routes.ts';
 import { registerStaticAssets } from './http/static-assets.ts';
 import { registerDemoShopRoutes } from './demo-shop/demo-shop.routes.ts';
 import { createClientTokenVerifier } from './modules/checkouts/checkout.tokens.ts';
+import type { TrustProxy } from './config.ts';
 import type { Services } from './services.ts';
 
 export const API_VERSION = '0.1.0';
 const BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A hop count as proxy-addr's trust function (what Fastify does with a number, which its types omit). */
+function fastifyTrustProxy(
+  trust: TrustProxy,
+): false | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
+}
 
 export type BuildAppOptions = {
   /** Where log lines go (tests capture them); defaults to stdout. `false` disables logging. */
@@ -66,7 +74,9 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
         ? incoming
         : `req_${pooledRandomHex(12)}`;
     },
-    trustProxy: services.config.environment === 'production' ? 'loopback' : false,
+    // Who may set the client address through X-Forwarded-For: KASSA_TRUST_PROXY (config.ts). Every
+    // per-address limit reads request.ip, so a header from an untrusted peer must never move it.
+    trustProxy: fastifyTrustProxy(services.config.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
     forceCloseConnections: false,
     return503OnClosing: true,

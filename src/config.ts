@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_SECONDS, parseRetrySchedule } from './outbox/retry-schedule.ts';
 import type { SandboxFaults } from './connectors/sandbox/sandbox.connector.ts';
@@ -38,6 +39,8 @@ const EnvSchema = z.object({
   KASSA_CALLBACK_RESPONSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(28_000),
   KASSA_PAYMENT_RECOVERY_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   KASSA_SANDBOX_FAULTS: z.string().optional(),
+  // Abuse limits (proxy trust, request limits, load shedding): one block, read by `abuseLimitsOf`.
+  KASSA_TRUST_PROXY: z.string().optional(),
 });
 
 // Simulated acquirer faults (SandboxFaults) for fault tests and local experiments; refused in production.
@@ -94,7 +97,56 @@ export type Config = {
   paymentRecoveryMs: number;
   /** Faults the sandbox acquirer simulates (test / development only; see SandboxFaults). */
   sandboxFaults: SandboxFaults | undefined;
+} & AbuseLimitsConfig;
+
+/**
+ * Which peers may tell Kassa the client's address in `X-Forwarded-For` (Fastify's `trustProxy`): `false` (the
+ * TCP peer is the client), a number of proxy hops, or addresses / CIDRs / the names `loopback`, `linklocal`,
+ * `uniquelocal`. Every per-address limit uses the address this yields (`request.ip`).
+ */
+export type TrustProxy = false | number | string[];
+
+export type AbuseLimitsConfig = {
+  trustProxy: TrustProxy;
 };
+
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * `KASSA_TRUST_PROXY`: `off` | a hop count | a comma list of addresses, CIDRs and range names. Default: `off`
+ * in development and test; `loopback` in production (a reverse proxy on the same host — what production did
+ * before the setting existed; only a process on the host itself could forge the header).
+ */
+export function parseTrustProxy(raw: string | undefined, environment: Environment): TrustProxy {
+  if (raw === undefined) return environment === 'production' ? ['loopback'] : false;
+  const value = raw.trim().toLowerCase();
+  if (['off', 'false', 'no', '0', 'none'].includes(value)) return false;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 20)
+      throw new ConfigError('Invalid configuration:\n  KASSA_TRUST_PROXY: at most 20 proxy hops');
+    return hops;
+  }
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    if (PROXY_RANGE_NAMES.has(entry)) continue;
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = isIP(address ?? '');
+    const maxPrefix = family === 4 ? 32 : 128;
+    const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (family === 0 || !validPrefix || rest.length > 0) {
+      throw new ConfigError(
+        `Invalid configuration:\n  KASSA_TRUST_PROXY: "${entry}" is not an address, a CIDR, loopback, linklocal or ` +
+          'uniquelocal (or use off, or a hop count)',
+      );
+    }
+  }
+  if (entries.length === 0) return false;
+  return entries;
+}
 
 export class ConfigError extends Error {}
 
@@ -172,5 +224,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     callbackResponseTimeoutMs: values.KASSA_CALLBACK_RESPONSE_TIMEOUT_MS,
     paymentRecoveryMs: values.KASSA_PAYMENT_RECOVERY_MS,
     sandboxFaults,
+    trustProxy: parseTrustProxy(values.KASSA_TRUST_PROXY, environment),
   };
 }
