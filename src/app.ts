@@ -15,6 +15,7 @@ import { createResponseSealer } from './http/idempotency.ts';
 import { loggerOptions } from './http/logging.ts';
 import { registerAuthentication } from './http/plugins/authentication.ts';
 import { registerErrorHandling, sendFrameworkError } from './http/plugins/error-handler.ts';
+import { registerCredentialLimits, registerLoadShedding } from './http/plugins/rate-limit.ts';
 import { registerRequestShapeLimits } from './http/plugins/request-shape.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
 import { registerCheckoutRoutes } from './http/routes/v1/checkouts.routes.ts';
@@ -131,12 +132,17 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // Load shedding before authentication (which may wait for a database connection), the per-credential
+  // limit after it (it counts against the credential authentication found): src/http/plugins/rate-limit.ts.
+  const limitDeps = { pool: services.db.pool, limits: services.config.requestLimits };
+  await registerLoadShedding(app as unknown as KassaApp, limitDeps);
   registerAuthentication(app, {
     db: services.db,
     clock: services.clock,
     accessTokens: services.accessTokens,
     verifyClientToken: createClientTokenVerifier(services.db),
   });
+  registerCredentialLimits(app as unknown as KassaApp, limitDeps);
   registerSystemRoutes(app, services);
   registerOAuthTokenRoute(app, {
     db: services.db,

@@ -41,6 +41,11 @@ const EnvSchema = z.object({
   KASSA_SANDBOX_FAULTS: z.string().optional(),
   // Abuse limits (proxy trust, request limits, load shedding): one block, read by `abuseLimitsOf`.
   KASSA_TRUST_PROXY: z.string().optional(),
+  KASSA_RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).default(0),
+  KASSA_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  KASSA_SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  KASSA_SHED_POOL_WAITING: z.coerce.number().int().min(0).default(0),
+  KASSA_SHED_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(3_600).default(2),
 });
 
 // Simulated acquirer faults (SandboxFaults) for fault tests and local experiments; refused in production.
@@ -106,8 +111,21 @@ export type Config = {
  */
 export type TrustProxy = false | number | string[];
 
+/** Per-credential request limits and load shedding (src/http/plugins/rate-limit.ts); 0 = off. */
+export type RequestLimitsConfig = {
+  /** Requests per window per credential (API key, OAuth client, checkout client token); 0: no limit. */
+  requestsPerWindow: number;
+  windowSeconds: number;
+  /** Shed new requests (503) while the event loop lags more than this; 0: never. */
+  shedEventLoopDelayMs: number;
+  /** Shed new requests (503) while at least this many queries wait for a pool connection; 0: never. */
+  shedPoolWaiting: number;
+  shedRetryAfterSeconds: number;
+};
+
 export type AbuseLimitsConfig = {
   trustProxy: TrustProxy;
+  requestLimits: RequestLimitsConfig;
 };
 
 const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -225,5 +243,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     paymentRecoveryMs: values.KASSA_PAYMENT_RECOVERY_MS,
     sandboxFaults,
     trustProxy: parseTrustProxy(values.KASSA_TRUST_PROXY, environment),
+    requestLimits: {
+      requestsPerWindow: values.KASSA_RATE_LIMIT_REQUESTS,
+      windowSeconds: values.KASSA_RATE_LIMIT_WINDOW_SECONDS,
+      shedEventLoopDelayMs: values.KASSA_SHED_EVENT_LOOP_DELAY_MS,
+      shedPoolWaiting: values.KASSA_SHED_POOL_WAITING,
+      shedRetryAfterSeconds: values.KASSA_SHED_RETRY_AFTER_SECONDS,
+    },
   };
 }
