@@ -92,7 +92,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerErrorHandling(app);
   registerRequestShapeLimits(app);
   app.addHook('onRoute', (route) => {
-    // Every POST must say how it is idempotent (SPEC §1): a route that forgets fails at start-up.
+    // Every POST must say how it is idempotent (docs/api-conventions.md): a route that forgets fails at start-up.
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (methods.includes('POST') && !route.config?.idempotency) {
       throw new Error(`POST ${route.url} does not declare config.idempotency`);

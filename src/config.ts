@@ -91,9 +91,9 @@ export type Config = {
    * response timeout) or a slow receiver may get a duplicate; a crashed process's claims return after it.
    */
   webhookLeaseSeconds: number;
-  /** Merchant callbacks (ok / fail / open / notification / verify_order): connect timeout (seed 001: 7 s). */
+  /** Merchant callbacks (ok / fail / open / notification / verify_order): connect timeout (docs/callbacks.md: 7 s). */
   callbackConnectTimeoutMs: number;
-  /** Merchant callbacks: deadline for the whole exchange (seed 001: 28 s). */
+  /** Merchant callbacks: deadline for the whole exchange (docs/callbacks.md: 28 s). */
   callbackResponseTimeoutMs: number;
   /**
    * How long a payment may stay `processing` (or a capture / refund PENDING) before the recovery worker asks

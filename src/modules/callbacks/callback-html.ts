@@ -2,9 +2,9 @@ import { type DefaultTreeAdapterTypes, html as parse5Html, parse, serialize } fr
 import sanitizeHtml from 'sanitize-html';
 
 /**
- * Makes a merchant's callback answer safe to serve to the shopper from Kassa's origin (seed 001: "JavaScript
- * and other active content is stripped … all HTTP resources are proxied … links/forms are rewritten so that
- * the page works as if it was served directly").
+ * Makes a merchant's callback answer safe to serve to the shopper from Kassa's origin (docs/callbacks.md: active
+ * content is stripped, http resources are proxied, links and forms are rewritten so that the page works as if
+ * it was served directly).
  *
  * Two layers, each enough on its own for scripts:
  * 1. this sanitiser (`sanitize-html`, allow-list based): no `<script>`, no event-handler attributes, no

@@ -7,7 +7,7 @@ import { authenticateClient } from '../../../modules/merchants/merchant.service.
 import type { KassaApp } from '../../http.types.ts';
 
 /**
- * POST /v1/oauth/tokens — OAuth 2.0 client credentials (RFC 6749 §4.4) as in seed 004.
+ * POST /v1/oauth/tokens — OAuth 2.0 client credentials (RFC 6749 §4.4).
  *
  * Client authentication by HTTP Basic (§2.3.1, which the RFC requires servers to support) or by
  * `client_id`/`client_secret` in a JSON or form-encoded body. Errors use RFC 6749 §5.2 bodies
