@@ -16,6 +16,7 @@ import { loggerOptions } from './http/logging.ts';
 import { DOCS_PAGE_HEADERS } from './http/pages/page-security.ts';
 import { registerAuthentication } from './http/plugins/authentication.ts';
 import { registerErrorHandling, sendFrameworkError } from './http/plugins/error-handler.ts';
+import { registerCredentialLimits, registerLoadShedding } from './http/plugins/rate-limit.ts';
 import { registerRequestShapeLimits } from './http/plugins/request-shape.ts';
 import { registerUnreadBodyDrain } from './http/plugins/unread-body.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
@@ -39,11 +40,19 @@ import { registerStaticAssets } from './http/static-assets.ts';
 import { registerDemoShopRoutes } from './demo-shop/demo-shop.routes.ts';
 import { createClientTokenVerifier } from './modules/checkouts/checkout.tokens.ts';
 import { createRequestLogController, registerMetrics, registerTraceContext } from './metrics/index.ts';
+import type { TrustProxy } from './config.ts';
 import type { Services } from './services.ts';
 
 export const API_VERSION = '0.1.0';
 const BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A hop count as proxy-addr's trust function (what Fastify does with a number, which its types omit). */
+function fastifyTrustProxy(
+  trust: TrustProxy,
+): false | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
+}
 
 export type BuildAppOptions = {
   /** Where log lines go (tests capture them); defaults to stdout. `false` disables logging. */
@@ -69,7 +78,9 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
         ? incoming
         : `req_${pooledRandomHex(12)}`;
     },
-    trustProxy: services.config.environment === 'production' ? 'loopback' : false,
+    // Who may set the client address through X-Forwarded-For: KASSA_TRUST_PROXY (config.ts). Every
+    // per-address limit reads request.ip, so a header from an untrusted peer must never move it.
+    trustProxy: fastifyTrustProxy(services.config.trustProxy),
     // One line per request instead of two, with who made it (src/metrics/request-log.ts).
     logController: createRequestLogController(
       services.config.environment === 'development' ? 'debug' : 'info',
@@ -91,7 +102,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerMetrics(app, { metrics: services.metrics, token: services.config.metricsToken });
   registerRequestShapeLimits(app);
   app.addHook('onRoute', (route) => {
-    // Every POST must say how it is idempotent (SPEC §1): a route that forgets fails at start-up.
+    // Every POST must say how it is idempotent (docs/api-conventions.md): a route that forgets fails at start-up.
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (methods.includes('POST') && !route.config?.idempotency) {
       throw new Error(`POST ${route.url} does not declare config.idempotency`);
@@ -151,12 +162,17 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // Load shedding before authentication (which may wait for a database connection), the per-credential
+  // limit after it (it counts against the credential authentication found): src/http/plugins/rate-limit.ts.
+  const limitDeps = { pool: services.db.pool, limits: services.config.requestLimits };
+  await registerLoadShedding(app as unknown as KassaApp, limitDeps);
   registerAuthentication(app, {
     db: services.db,
     clock: services.clock,
     accessTokens: services.accessTokens,
     verifyClientToken: createClientTokenVerifier(services.db),
   });
+  registerCredentialLimits(app as unknown as KassaApp, limitDeps);
   registerSystemRoutes(app, services);
   registerOAuthTokenRoute(app, {
     db: services.db,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_SECONDS, parseRetrySchedule } from './outbox/retry-schedule.ts';
 import type { SandboxFaults } from './connectors/sandbox/sandbox.connector.ts';
@@ -136,6 +137,33 @@ export const EnvSchema = z.object({
     description:
       'serve `/metrics` on a listener of its own at this port (bound to `HOST`; asks for `KASSA_METRICS_TOKEN` when that is set)',
   }),
+  // Abuse limits (proxy trust, request limits, load shedding).
+  KASSA_TRUST_PROXY: documented(z.string().optional(), {
+    description:
+      "who may name the client's address in `X-Forwarded-For`: `off` (the TCP peer is the client), a number of proxy hops, or a comma list of addresses, CIDRs and `loopback` / `linklocal` / `uniquelocal`; every per-address limit uses the result ([docs/operations.md](docs/operations.md#behind-a-reverse-proxy))",
+    defaultText: '`off` (`loopback` in production)',
+  }),
+  KASSA_RATE_LIMIT_REQUESTS: documented(z.coerce.number().int().min(0).default(0), {
+    description:
+      'requests each credential (API key, OAuth client, checkout client token) may make per window, counted in PostgreSQL across processes; answers carry `RateLimit-Limit` / `-Remaining` / `-Reset` / `-Policy`, and over it a 429 `rate_limited` with `Retry-After` ([docs/security.md](docs/security.md#abuse-limits-and-pages))',
+    defaultText: '`0` (off)',
+  }),
+  KASSA_RATE_LIMIT_WINDOW_SECONDS: documented(z.coerce.number().int().min(1).max(3_600).default(60), {
+    description: 'the window of `KASSA_RATE_LIMIT_REQUESTS`',
+  }),
+  KASSA_SHED_EVENT_LOOP_DELAY_MS: documented(z.coerce.number().int().min(0).max(60_000).default(0), {
+    description:
+      'answer new requests `503 service_unavailable` + `Retry-After` at once while the event loop lags more than this',
+    defaultText: '`0` (off)',
+  }),
+  KASSA_SHED_POOL_WAITING: documented(z.coerce.number().int().min(0).default(0), {
+    description:
+      'the same while at least this many queries wait for a database connection (compare `KASSA_DB_POOL_MAX`)',
+    defaultText: '`0` (off)',
+  }),
+  KASSA_SHED_RETRY_AFTER_SECONDS: documented(z.coerce.number().int().min(1).max(3_600).default(2), {
+    description: '`Retry-After` of a shed request',
+  }),
 });
 
 /**
@@ -223,9 +251,9 @@ export type Config = {
    * response timeout) or a slow receiver may get a duplicate; a crashed process's claims return after it.
    */
   webhookLeaseSeconds: number;
-  /** Merchant callbacks (ok / fail / open / notification / verify_order): connect timeout (seed 001: 7 s). */
+  /** Merchant callbacks (ok / fail / open / notification / verify_order): connect timeout (docs/callbacks.md: 7 s). */
   callbackConnectTimeoutMs: number;
-  /** Merchant callbacks: deadline for the whole exchange (seed 001: 28 s). */
+  /** Merchant callbacks: deadline for the whole exchange (docs/callbacks.md: 28 s). */
   callbackResponseTimeoutMs: number;
   /**
    * How long a payment may stay `processing` (or a capture / refund PENDING) before the recovery worker asks
@@ -238,7 +266,69 @@ export type Config = {
   metricsToken: string | undefined;
   /** Port of the separate `/metrics` listener (bound to HOST); undefined: none. */
   metricsPort: number | undefined;
+} & AbuseLimitsConfig;
+
+/**
+ * Which peers may tell Kassa the client's address in `X-Forwarded-For` (Fastify's `trustProxy`): `false` (the
+ * TCP peer is the client), a number of proxy hops, or addresses / CIDRs / the names `loopback`, `linklocal`,
+ * `uniquelocal`. Every per-address limit uses the address this yields (`request.ip`).
+ */
+export type TrustProxy = false | number | string[];
+
+/** Per-credential request limits and load shedding (src/http/plugins/rate-limit.ts); 0 = off. */
+export type RequestLimitsConfig = {
+  /** Requests per window per credential (API key, OAuth client, checkout client token); 0: no limit. */
+  requestsPerWindow: number;
+  windowSeconds: number;
+  /** Shed new requests (503) while the event loop lags more than this; 0: never. */
+  shedEventLoopDelayMs: number;
+  /** Shed new requests (503) while at least this many queries wait for a pool connection; 0: never. */
+  shedPoolWaiting: number;
+  shedRetryAfterSeconds: number;
 };
+
+export type AbuseLimitsConfig = {
+  trustProxy: TrustProxy;
+  requestLimits: RequestLimitsConfig;
+};
+
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * `KASSA_TRUST_PROXY`: `off` | a hop count | a comma list of addresses, CIDRs and range names. Default: `off`
+ * in development and test; `loopback` in production (a reverse proxy on the same host — what production did
+ * before the setting existed; only a process on the host itself could forge the header).
+ */
+export function parseTrustProxy(raw: string | undefined, environment: Environment): TrustProxy {
+  if (raw === undefined) return environment === 'production' ? ['loopback'] : false;
+  const value = raw.trim().toLowerCase();
+  if (['off', 'false', 'no', '0', 'none'].includes(value)) return false;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 20)
+      throw new ConfigError('Invalid configuration:\n  KASSA_TRUST_PROXY: at most 20 proxy hops');
+    return hops;
+  }
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    if (PROXY_RANGE_NAMES.has(entry)) continue;
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = isIP(address ?? '');
+    const maxPrefix = family === 4 ? 32 : 128;
+    const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (family === 0 || !validPrefix || rest.length > 0) {
+      throw new ConfigError(
+        `Invalid configuration:\n  KASSA_TRUST_PROXY: "${entry}" is not an address, a CIDR, loopback, linklocal or ` +
+          'uniquelocal (or use off, or a hop count)',
+      );
+    }
+  }
+  if (entries.length === 0) return false;
+  return entries;
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable means "not set" (e.g. `DATABASE_URL= npm start` selects the embedded server).
@@ -318,6 +408,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sandboxFaults,
     metricsToken: values.KASSA_METRICS_TOKEN,
     metricsPort: values.KASSA_METRICS_PORT,
+    trustProxy: parseTrustProxy(values.KASSA_TRUST_PROXY, environment),
+    requestLimits: {
+      requestsPerWindow: values.KASSA_RATE_LIMIT_REQUESTS,
+      windowSeconds: values.KASSA_RATE_LIMIT_WINDOW_SECONDS,
+      shedEventLoopDelayMs: values.KASSA_SHED_EVENT_LOOP_DELAY_MS,
+      shedPoolWaiting: values.KASSA_SHED_POOL_WAITING,
+      shedRetryAfterSeconds: values.KASSA_SHED_RETRY_AFTER_SECONDS,
+    },
   };
 }
 

@@ -191,7 +191,11 @@ describe('a hostile callback page in a real browser', () => {
       // Plays Kassa's part: serves the hostile page UNSANITISED, with the callback page's headers.
       server = createServer((request, response) => {
         if (request.url === '/page') {
-          const headers = callbackPageHeaders({ publicUrl: origin, formOrigins: [receiver.url] });
+          const headers = callbackPageHeaders({
+            publicUrl: origin,
+            formOrigins: [receiver.url],
+            merchantOrigins: [receiver.url],
+          });
           response.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8' });
           response.end(hostilePage(receiver.url));
           return;

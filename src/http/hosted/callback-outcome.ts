@@ -106,7 +106,13 @@ export async function sendCallbackResult(
     case 'html':
       reply
         .code(200)
-        .headers(callbackPageHeaders({ publicUrl: deps.publicUrl, formOrigins: result.formOrigins }))
+        .headers(
+          callbackPageHeaders({
+            publicUrl: deps.publicUrl,
+            formOrigins: result.formOrigins,
+            merchantOrigins: checkoutFormOrigins(checkout),
+          }),
+        )
         .type('text/html; charset=utf-8')
         .send(result.html);
       return;

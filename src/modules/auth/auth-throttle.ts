@@ -1,22 +1,38 @@
-import { RateLimiterPostgres } from 'rate-limiter-flexible';
+import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type pg from 'pg';
+import { findApiClient } from '../merchants/credential.repository.ts';
 
 /**
- * Throttling of repeated wrong client secrets, shared by every gateway process through PostgreSQL.
+ * Throttling of client-secret guesses at `POST /v1/oauth/tokens`, shared by every gateway process through
+ * PostgreSQL (rate-limiter-flexible's store, table `auth_failures`).
  *
- * Only FAILURES are counted, and they are counted per (client id, address) and per address. A client that
- * is being attacked from one address keeps working from its own address: valid traffic is never slowed by
- * somebody else's wrong guesses, and each check costs one indexed read.
+ * Two rules, each protecting something without letting one party's failures refuse another's correct secret:
+ * - per (client id, address): at most `CLIENT_ADDRESS_FAILURE_LIMIT` guesses at one real client's secret from
+ *   one address per window. The attempt is RESERVED before the secret is verified — one
+ *   `INSERT … ON CONFLICT DO UPDATE … RETURNING points` statement, so parallel guesses cannot all pass a check
+ *   made before any of them is counted — and given back when the secret was right (only failures count).
+ *   Other addresses, and other clients at the same address, are not affected.
+ * - per address, for client ids that do not exist: at most `UNKNOWN_CLIENT_ADDRESS_LIMIT` attempts per window,
+ *   counted in one row per address (so made-up ids cannot grow the table without bound). It never applies to a
+ *   real client id: a gateway behind a proxy (or many merchants behind one NAT) share an address, and made-up
+ *   ids sent from it must not lock every merchant out.
+ * What is left: someone at the same address as a client, guessing that client's own id, holds that client at
+ * that address back for the rest of the window; an id is not a secret, the window is short, and the client's
+ * other addresses keep working. Client ids are not secret, so answering 429 earlier for unknown ids tells an
+ * attacker nothing worth having.
  */
 
 export const CLIENT_ADDRESS_FAILURE_LIMIT = 10;
-export const ADDRESS_FAILURE_LIMIT = 50;
+export const UNKNOWN_CLIENT_ADDRESS_LIMIT = 50;
 export const FAILURE_WINDOW_SECONDS = 600;
 
+export type AuthAttempt =
+  | { allowed: true; /** Gives the reservation back: the secret was right. */ succeeded(): Promise<void> }
+  | { allowed: false; retryAfterSeconds: number };
+
 export type AuthThrottle = {
-  /** Seconds to wait when the caller is over a limit, else 0. */
-  retryAfterSeconds(clientId: string, address: string): Promise<number>;
-  recordFailure(clientId: string, address: string): Promise<void>;
+  /** Counts this attempt before the secret is verified; refused when over the limit. */
+  reserveAttempt(clientId: string, address: string): Promise<AuthAttempt>;
 };
 
 export function createAuthThrottle(pool: pg.Pool): AuthThrottle {
@@ -33,32 +49,32 @@ export function createAuthThrottle(pool: pg.Pool): AuthThrottle {
     points: CLIENT_ADDRESS_FAILURE_LIMIT,
     duration: FAILURE_WINDOW_SECONDS,
   });
-  const perAddress = new RateLimiterPostgres({
+  const unknownClientsPerAddress = new RateLimiterPostgres({
     ...common,
-    keyPrefix: 'addr',
-    points: ADDRESS_FAILURE_LIMIT,
+    keyPrefix: 'unknown_client_addr',
+    points: UNKNOWN_CLIENT_ADDRESS_LIMIT,
     duration: FAILURE_WINDOW_SECONDS,
   });
-  const clientAddressKey = (clientId: string, address: string) => `${clientId.slice(0, 80)}|${address}`;
 
   return {
-    async retryAfterSeconds(clientId, address) {
-      const [pair, addr] = await Promise.all([
-        perClientAddress.get(clientAddressKey(clientId, address)),
-        perAddress.get(address),
-      ]);
-      let waitMs = 0;
-      if (pair && pair.consumedPoints >= CLIENT_ADDRESS_FAILURE_LIMIT)
-        waitMs = Math.max(waitMs, pair.msBeforeNext);
-      if (addr && addr.consumedPoints >= ADDRESS_FAILURE_LIMIT) waitMs = Math.max(waitMs, addr.msBeforeNext);
-      return Math.ceil(waitMs / 1000);
-    },
-    async recordFailure(clientId, address) {
-      // consume() rejects once a limit is passed; the rejection only means "still blocked".
-      await Promise.all([
-        perClientAddress.consume(clientAddressKey(clientId, address)).catch(() => {}),
-        perAddress.consume(address).catch(() => {}),
-      ]);
+    async reserveAttempt(clientId, address) {
+      const known = clientId.length <= 64 && (await findApiClient(pool, clientId)) !== undefined;
+      const [limiter, key] = known
+        ? [perClientAddress, `${clientId}|${address}`]
+        : [unknownClientsPerAddress, address];
+      try {
+        await limiter.consume(key);
+      } catch (refusal) {
+        // consume() rejects with the counter (over the limit; the attempt was still counted) or a store error.
+        if (!(refusal instanceof RateLimiterRes)) throw refusal;
+        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)) };
+      }
+      return {
+        allowed: true,
+        async succeeded() {
+          await limiter.reward(key, 1);
+        },
+      };
     },
   };
 }

@@ -1,9 +1,10 @@
+import { type DefaultTreeAdapterTypes, html as parse5Html, parse, serialize } from 'parse5';
 import sanitizeHtml from 'sanitize-html';
 
 /**
- * Makes a merchant's callback answer safe to serve to the shopper from Kassa's origin (seed 001: "JavaScript
- * and other active content is stripped … all HTTP resources are proxied … links/forms are rewritten so that
- * the page works as if it was served directly").
+ * Makes a merchant's callback answer safe to serve to the shopper from Kassa's origin (docs/callbacks.md: active
+ * content is stripped, http resources are proxied, links and forms are rewritten so that the page works as if
+ * it was served directly).
  *
  * Two layers, each enough on its own for scripts:
  * 1. this sanitiser (`sanitize-html`, allow-list based): no `<script>`, no event-handler attributes, no
@@ -12,6 +13,19 @@ import sanitizeHtml from 'sanitize-html';
  *    refresh, no charset, no referrer override), no `<link>` but stylesheets, no `target`, `ping`,
  *    `formaction`, `srcset` or `background` attributes;
  * 2. the page's CSP (`callbackPageHeaders`): `sandbox` without `allow-scripts`, `default-src 'none'`, …
+ *
+ * Parser differentials (mutation XSS): `sanitize-html` parses with htmlparser2, which does not follow the
+ * WHATWG tree-building rules browsers use (`</textarea/>`, raw-text elements, comments such as `<!-->`, foreign
+ * content, `<noscript>`). So the page goes through parse5 — a WHATWG-compliant parser, i.e. the browser's view —
+ * on both sides: the input is parsed and re-serialised by parse5 before the sanitiser sees it (the serialisation
+ * is unambiguous, so htmlparser2 and a browser build the same tree from it), and the sanitiser's output is parsed
+ * again by parse5, checked against the same allow-list on that tree (anything that is not an allowed HTML element
+ * or attribute goes, with its content), and re-serialised by parse5. The page is served only once that
+ * serialisation is a fixed point (parsing it again yields the same markup): what the browser parses is exactly
+ * the tree that was checked. Otherwise the page is served empty.
+ *
+ * Phishing (a page on Kassa's origin asking for card data or a password): password inputs and card-like
+ * fields (`isCardLikeField`) are removed, and the CSP limits where forms may post (`callbackPageHeaders`).
  *
  * Rewriting, against the callback URL (or the merchant's own `<base href>`, honoured for resolution and then
  * removed): relative `href` / `src` / `action` become absolute merchant URLs; fragment-only links (`#top`)
@@ -27,6 +41,44 @@ export type CallbackHtmlOptions = {
   /** A same-origin path that serves this absolute `http:` URL through the signed proxy. */
   proxy: (httpUrl: string) => string;
 };
+
+/**
+ * A field that asks for card data or a password, which a merchant page served from Kassa's origin must not do
+ * (docs/callbacks.md): `type=password`; an `autocomplete` token starting `cc-` (cc-number, cc-csc, cc-exp, …);
+ * a `name` or `id` that mentions card data (`card`, `cvc`, `cvv`, `expiry`/`expiration` anywhere; `pan`, `cc`,
+ * `csc`, `cvn`, `ccv`, `exp` as a word of it — camelCase, `-`, `_` and digits split words); a numeric keypad
+ * field (`inputmode=numeric|decimal|tel`, or `type=number|tel`) whose `maxlength` fits a card number (12–23, with
+ * separators) or a security code (3–4). Errs towards removal: a removed field only costs the merchant a field.
+ */
+export function isCardLikeField(tagName: string, attribs: Record<string, string | undefined>): boolean {
+  if (tagName !== 'input' && tagName !== 'select' && tagName !== 'textarea') return false;
+  const lower = (name: string) => (attribs[name] ?? '').trim().toLowerCase();
+  const type = lower('type');
+  if (tagName === 'input' && type === 'password') return true;
+  if (
+    lower('autocomplete')
+      .split(/\s+/)
+      .some((token) => token.startsWith('cc-'))
+  )
+    return true;
+  for (const raw of [attribs.name ?? '', attribs.id ?? '']) {
+    const flat = raw.toLowerCase().replace(/[^a-z]/g, '');
+    if (/card|cvc|cvv|expiry|expiration/.test(flat)) return true;
+    const words = raw
+      .replace(/([a-z])([A-Z])/g, '$1 $2')
+      .toLowerCase()
+      .split(/[^a-z]+/);
+    if (words.some((word) => CARD_WORDS.has(word))) return true;
+  }
+  const numericKeypad =
+    /^(numeric|decimal|tel)$/.test(lower('inputmode')) || type === 'number' || type === 'tel';
+  const maxLength = Number.parseInt(lower('maxlength'), 10);
+  if (numericKeypad && ((maxLength >= 12 && maxLength <= 23) || maxLength === 3 || maxLength === 4))
+    return true;
+  return false;
+}
+
+const CARD_WORDS = new Set(['pan', 'cc', 'csc', 'cvn', 'ccv', 'exp', 'ccnum', 'ccnumber', 'ccexp']);
 
 export type SanitizedCallbackPage = {
   html: string;
@@ -255,6 +307,10 @@ export function sanitizeCallbackHtml(input: string, options: CallbackHtmlOptions
         }
         return { tagName, attribs: { name: 'viewport', content: out.content ?? '' } };
       }
+      case 'input':
+      case 'select':
+      case 'textarea':
+        return isCardLikeField(tagName, attribs) ? remove(tagName) : { tagName, attribs: out };
       case 'form': {
         const action = rewriteFormAction(out.action, base, pageUrl);
         // A form that could only post somewhere unsafe is no form at all.
@@ -270,7 +326,7 @@ export function sanitizeCallbackHtml(input: string, options: CallbackHtmlOptions
     }
   }
 
-  const sanitized = sanitizeHtml(input, {
+  const sanitized = sanitizeHtml(normaliseWithBrowserParser(input), {
     allowedTags: ALLOWED_TAGS,
     allowedAttributes: ALLOWED_ATTRIBUTES,
     disallowedTagsMode: 'discard',
@@ -286,17 +342,84 @@ export function sanitizeCallbackHtml(input: string, options: CallbackHtmlOptions
     exclusiveFilter: (frame) => removed.has(frame.attribs),
   });
 
-  // `<style>` content is passed through verbatim by the sanitiser (it cannot contain `</style`, or the element
-  // would have ended there), so its URLs are rewritten here. Text and attribute values in the output are
-  // escaped, so `<style` only ever appears as a real element. Every `<` in the CSS becomes the CSS escape
-  // `\3c ` (the same character inside a CSS string; never valid elsewhere in CSS): style text then cannot look
-  // like markup to any parser, whatever context a browser might parse it in (mutation-XSS through
-  // `<select><style>…` or foreign content).
-  const withStyles = sanitized.replace(
-    /(<style\b[^>]*>)([\s\S]*?)(<\/style>)/gi,
-    (_match, open: string, css: string, close: string) =>
-      `${open}${rewriteCssUrls(css, resource).replaceAll('<', '\\3c ')}${close}`,
-  );
-  // Standards mode, as the merchant most likely wrote it (the sanitiser drops the doctype with other directives).
-  return { html: `<!doctype html>\n${withStyles}`, formOrigins: [...formOrigins] };
+  // The browser's view of the sanitiser's output, checked again on the tree. Standards mode, as the merchant
+  // most likely wrote it (the sanitiser drops the doctype with other directives) — and the mode the browser
+  // will parse the served page in, so the check parses in it too.
+  const document = parse(`<!doctype html>\n${sanitized}`, { scriptingEnabled: false });
+  enforceAllowList(document, (css) => rewriteCssUrls(css, resource));
+  return { html: serialiseFixedPoint(document), formOrigins: [...formOrigins] };
+}
+
+type Parse5Node = DefaultTreeAdapterTypes.Node;
+type Parse5Element = DefaultTreeAdapterTypes.Element;
+type Parse5ParentNode = DefaultTreeAdapterTypes.ParentNode;
+
+const ALLOWED_TAG_SET = new Set(ALLOWED_TAGS);
+const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'cite']);
+/** What a URL attribute may hold once rewritten: absolute http(s) / mailto / tel, a fragment, the proxy path, an image. */
+const SAFE_URL_VALUE = /^(?:https?:\/\/|mailto:|tel:|#|\/callback-proxy\/|data:image\/)/i;
+const EMPTY_PAGE = '<!DOCTYPE html><html><head></head><body></body></html>';
+
+/** The input as a browser reads it, re-serialised so that htmlparser2 (the sanitiser's parser) reads the same. */
+function normaliseWithBrowserParser(input: string): string {
+  return serialize(parse(input, { scriptingEnabled: false }));
+}
+
+function isAllowedAttribute(tagName: string, name: string): boolean {
+  if (name.startsWith('on')) return false;
+  if (/^(aria|data)-[a-z0-9_.-]*$/.test(name)) return true;
+  return GLOBAL_ATTRIBUTES.includes(name) || (ALLOWED_ATTRIBUTES[tagName] ?? []).includes(name);
+}
+
+function isElement(node: Parse5Node): node is Parse5Element {
+  return 'tagName' in node;
+}
+
+/**
+ * The allow-list applied to parse5's tree: only allowed HTML-namespace elements (others go with their content),
+ * only allowed attributes with safe URLs, no comments, no password or card-like fields, and `<style>` text
+ * with its URLs rewritten (`rewriteStyle`, first pass only) and every `<` as the CSS escape `\3c ` (the same
+ * character inside a CSS string, never valid elsewhere in CSS): style text cannot look like markup to any parser.
+ */
+function enforceAllowList(parent: Parse5ParentNode, rewriteStyle?: (css: string) => string): void {
+  parent.childNodes = parent.childNodes.filter((node) => {
+    if (node.nodeName === '#comment') return false;
+    if (!isElement(node)) return true;
+    if (node.namespaceURI !== parse5Html.NS.HTML || !ALLOWED_TAG_SET.has(node.tagName)) return false;
+    node.attrs = node.attrs.filter(
+      (attr) =>
+        attr.namespace === undefined &&
+        isAllowedAttribute(node.tagName, attr.name) &&
+        (!URL_ATTRIBUTES.has(attr.name) || SAFE_URL_VALUE.test(attr.value.trim())),
+    );
+    const attribs = Object.fromEntries(node.attrs.map((attr) => [attr.name, attr.value]));
+    if (isCardLikeField(node.tagName, attribs)) return false;
+    if (node.tagName === 'style') {
+      for (const child of node.childNodes) {
+        if ('value' in child) {
+          const css = rewriteStyle ? rewriteStyle(child.value) : child.value;
+          child.value = css.replaceAll('<', '\\3c ');
+        }
+      }
+    }
+    enforceAllowList(node, rewriteStyle);
+    return true;
+  });
+}
+
+/**
+ * parse5's serialisation of the checked tree, served only when the browser would read it back as the same tree
+ * (serialising is not always the inverse of parsing); a page that does not settle within a few rounds is served
+ * empty rather than differently from what was checked.
+ */
+function serialiseFixedPoint(document: DefaultTreeAdapterTypes.Document): string {
+  let html = serialize(document);
+  for (let round = 0; round < 3; round += 1) {
+    const again = parse(html, { scriptingEnabled: false });
+    enforceAllowList(again);
+    const next = serialize(again);
+    if (next === html) return html;
+    html = next;
+  }
+  return EMPTY_PAGE;
 }

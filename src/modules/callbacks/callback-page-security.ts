@@ -17,9 +17,11 @@
  *   stylesheets (https directly, http via the proxy). CSS cannot run script; 'unsafe-inline' is the price of
  *   serving a page we did not write, and the page holds no Kassa secret worth exfiltrating through CSS.
  * - `font-src https:`: web fonts the merchant's https stylesheets use.
- * - `form-action <the page's form origins> https:`: the merchant's origins its own forms post to (computed
- *   by the sanitiser, which rewrote every action), plus any https origin so a merchant's POST answered by a
- *   redirect elsewhere still works (Chrome applies form-action to the redirects after a POST).
+ * - `form-action <origins>`: the origins the page's forms post to (computed by the sanitiser, which rewrote
+ *   every action) that are ALSO the merchant's own — the origins of the checkout's callback and redirect URLs.
+ *   Nothing else: a page on Kassa's origin must not hand a shopper's input to an arbitrary site (phishing), so a
+ *   form posting elsewhere, or a POST answered by a redirect to another origin (Chrome applies form-action to
+ *   the redirects after a POST), is refused by the browser. With no such origin: `'none'`.
  * - `frame-ancestors 'none'` + `X-Frame-Options: DENY`: never framed (clickjacking); `base-uri 'none'`.
  * - `Cache-Control: no-store` (a receipt is personal), `nosniff`, `Referrer-Policy: no-referrer` (the page's
  *   URL is the shopper's payment page and must not leak to the sites it links to).
@@ -46,16 +48,19 @@ export function callbackPageHeaders(input: {
   publicUrl: string;
   /** Where the page's forms post (see `SanitizedCallbackPage.formOrigins`). */
   formOrigins: readonly string[];
+  /** The merchant's own origins: those of the checkout's callback and redirect URLs (`checkoutFormOrigins`). */
+  merchantOrigins: readonly string[];
 }): Record<string, string> {
   const kassa = cspOrigins([input.publicUrl]).join(' ');
-  const forms = cspOrigins(input.formOrigins).join(' ');
+  const merchant = new Set(cspOrigins(input.merchantOrigins));
+  const forms = cspOrigins(input.formOrigins).filter((origin) => merchant.has(origin));
   const csp = [
     'sandbox allow-forms',
     "default-src 'none'",
     `img-src 'self' ${kassa} https: data:`,
     `style-src 'self' ${kassa} https: 'unsafe-inline'`,
     'font-src https:',
-    `form-action ${forms} https:`,
+    `form-action ${forms.length > 0 ? forms.join(' ') : "'none'"}`,
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ]

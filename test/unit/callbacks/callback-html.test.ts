@@ -47,7 +47,7 @@ describe('sanitizeCallbackHtml', () => {
     expectInert(html);
     expect(html).toContain('<h1>Thanks!</h1>');
     expect(html).toContain('<a>click</a>');
-    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
   });
 
   it('resolves relative links and forms against the callback URL, or the merchant base href', () => {
@@ -98,7 +98,7 @@ describe('sanitizeCallbackHtml', () => {
       '<meta charset="latin1"><meta name="referrer" content="unsafe-url"><meta name="viewport" content="width=device-width">' +
         '<form action="javascript:alert(1)"><button formaction="https://evil.example">x</button></form>',
     );
-    expect(html).toContain('<meta name="viewport" content="width=device-width" />');
+    expect(html).toContain('<meta name="viewport" content="width=device-width">');
     expect(html).not.toContain('referrer');
     expect(html).not.toContain('charset');
     expect(html).not.toContain('<form');
@@ -164,12 +164,13 @@ describe('callbackPageHeaders', () => {
     const headers = callbackPageHeaders({
       publicUrl: 'https://pay.kassa.test',
       formOrigins: ['http://shop.test', 'bogus; script-src *'],
+      merchantOrigins: ['http://shop.test'],
     });
     const csp = headers['Content-Security-Policy'];
     expect(csp).toBe(
       "sandbox allow-forms; default-src 'none'; img-src 'self' https://pay.kassa.test https: data:; " +
         "style-src 'self' https://pay.kassa.test https: 'unsafe-inline'; font-src https:; " +
-        "form-action http://shop.test https:; frame-ancestors 'none'; base-uri 'none'",
+        "form-action http://shop.test; frame-ancestors 'none'; base-uri 'none'",
     );
     expect(headers).toMatchObject({
       'X-Frame-Options': 'DENY',

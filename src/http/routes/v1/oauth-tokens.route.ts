@@ -7,7 +7,7 @@ import { authenticateClient } from '../../../modules/merchants/merchant.service.
 import type { KassaApp } from '../../http.types.ts';
 
 /**
- * POST /v1/oauth/tokens — OAuth 2.0 client credentials (RFC 6749 §4.4) as in seed 004.
+ * POST /v1/oauth/tokens — OAuth 2.0 client credentials (RFC 6749 §4.4).
  *
  * Client authentication by HTTP Basic (§2.3.1, which the RFC requires servers to support) or by
  * `client_id`/`client_secret` in a JSON or form-encoded body. Errors use RFC 6749 §5.2 bodies
@@ -145,23 +145,23 @@ export function registerOAuthTokenRoute(
         }
       }
 
-      const address = request.ip;
-      const waitSeconds = await deps.throttle.retryAfterSeconds(clientId, address);
-      if (waitSeconds > 0) {
-        reply.header('retry-after', String(waitSeconds));
+      // Counted before the secret is checked (auth-throttle.ts): parallel guesses cannot all get through.
+      const attempt = await deps.throttle.reserveAttempt(clientId, request.ip);
+      if (!attempt.allowed) {
+        reply.header('retry-after', String(attempt.retryAfterSeconds));
         return oauthError(
           reply,
           429,
           'too_many_attempts',
-          `Too many failed attempts; retry in ${waitSeconds} s`,
+          `Too many failed attempts; retry in ${attempt.retryAfterSeconds} s`,
         );
       }
       const result = await authenticateClient(deps.db, clientId, clientSecret);
       if (!result.ok) {
-        await deps.throttle.recordFailure(clientId, address);
         if (usesBasic) reply.header('www-authenticate', 'Basic realm="kassa", charset="UTF-8"');
         return oauthError(reply, 401, 'invalid_client', 'Client authentication failed');
       }
+      await attempt.succeeded();
       const token = await deps.accessTokens.issue(result);
       return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').code(200).send(token);
     },
