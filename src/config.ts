@@ -38,6 +38,11 @@ const EnvSchema = z.object({
   KASSA_CALLBACK_RESPONSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(28_000),
   KASSA_PAYMENT_RECOVERY_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   KASSA_SANDBOX_FAULTS: z.string().optional(),
+  KASSA_AUTO_MIGRATE: booleanFlag.default(true),
+  KASSA_RETENTION_EXPIRED_CHECKOUT_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
+  KASSA_RETENTION_WEBHOOK_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
+  KASSA_RETENTION_IDEMPOTENCY_HOURS: z.coerce.number().int().min(24).max(876_000).default(24),
+  KASSA_RETENTION_BATCH_SIZE: z.coerce.number().int().min(10).max(10_000).default(500),
 });
 
 // Simulated acquirer faults (SandboxFaults) for fault tests and local experiments; refused in production.
@@ -94,6 +99,23 @@ export type Config = {
   paymentRecoveryMs: number;
   /** Faults the sandbox acquirer simulates (test / development only; see SandboxFaults). */
   sandboxFaults: SandboxFaults | undefined;
+  /**
+   * Apply pending migrations at start (the default). false: the app changes no schema — it checks that every
+   * migration is applied and refuses to start otherwise; `kassa migrate` runs as its own job, with a
+   * DATABASE_URL whose role has DDL rights (docs/operations.md, "Upgrades").
+   */
+  autoMigrate: boolean;
+  /** What the retention worker prunes, and when (docs/operations.md, "Retention"). Money is kept forever. */
+  retention: {
+    /** Checkouts that expired unpaid (no payment attempt at all), with their orders and events, after this. */
+    expiredCheckoutDays: number;
+    /** Request and response bodies of finished webhook attempts after this; the attempt rows stay. */
+    webhookBodyDays: number;
+    /** Idempotency records after this (a retry with the same key later is a new request). */
+    idempotencyHours: number;
+    /** Rows per statement: short statements, so the pruner never holds locks on a hot table for long. */
+    batchSize: number;
+  };
 };
 
 export class ConfigError extends Error {}
@@ -172,5 +194,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     callbackResponseTimeoutMs: values.KASSA_CALLBACK_RESPONSE_TIMEOUT_MS,
     paymentRecoveryMs: values.KASSA_PAYMENT_RECOVERY_MS,
     sandboxFaults,
+    autoMigrate: values.KASSA_AUTO_MIGRATE,
+    retention: {
+      expiredCheckoutDays: values.KASSA_RETENTION_EXPIRED_CHECKOUT_DAYS,
+      webhookBodyDays: values.KASSA_RETENTION_WEBHOOK_DAYS,
+      idempotencyHours: values.KASSA_RETENTION_IDEMPOTENCY_HOURS,
+      batchSize: values.KASSA_RETENTION_BATCH_SIZE,
+    },
   };
 }

@@ -20,7 +20,19 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'migrate',
     summary: 'Apply pending database migrations',
+    description:
+      'Applies every pending migration, whatever KASSA_AUTO_MIGRATE says: run it as its own job before the new\n' +
+      'release starts, with a DATABASE_URL whose role may change the schema (docs/operations.md, "Upgrades").',
     load: () => import('./commands/migrate.ts').then((module) => module.migrate),
+    subcommands: [
+      {
+        name: 'status',
+        summary: 'List every migration: applied or pending, and any edited since it was applied',
+        description: 'Changes nothing. Exits 1 when an applied migration was edited (its checksum differs).',
+        options: { json: { type: 'boolean', description: 'print the list as JSON' } },
+        load: () => import('./commands/migrate.ts').then((module) => module.migrateStatus),
+      },
+    ],
   },
   {
     name: 'merchant',
