@@ -40,7 +40,8 @@ const EnvSchema = z.object({
   KASSA_SANDBOX_FAULTS: z.string().optional(),
   KASSA_AUTO_MIGRATE: booleanFlag.default(true),
   KASSA_RETENTION_EXPIRED_CHECKOUT_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
-  KASSA_RETENTION_WEBHOOK_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
+  KASSA_RETENTION_WEBHOOK_BODY_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
+  KASSA_RETENTION_WEBHOOK_HISTORY_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
   KASSA_RETENTION_IDEMPOTENCY_HOURS: z.coerce.number().int().min(24).max(876_000).default(24),
   KASSA_RETENTION_BATCH_SIZE: z.coerce.number().int().min(10).max(10_000).default(500),
 });
@@ -109,8 +110,10 @@ export type Config = {
   retention: {
     /** Checkouts that expired unpaid (no payment attempt at all), with their orders and events, after this. */
     expiredCheckoutDays: number;
-    /** Request and response bodies of finished webhook attempts after this; the attempt rows stay. */
+    /** Response bodies (`response_excerpt`) of finished webhook deliveries' attempts after this; the rest stays. */
     webhookBodyDays: number;
+    /** Finished webhook deliveries, with their attempts, after this (the events themselves stay). */
+    webhookHistoryDays: number;
     /** Idempotency records after this (a retry with the same key later is a new request). */
     idempotencyHours: number;
     /** Rows per statement: short statements, so the pruner never holds locks on a hot table for long. */
@@ -197,7 +200,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     autoMigrate: values.KASSA_AUTO_MIGRATE,
     retention: {
       expiredCheckoutDays: values.KASSA_RETENTION_EXPIRED_CHECKOUT_DAYS,
-      webhookBodyDays: values.KASSA_RETENTION_WEBHOOK_DAYS,
+      webhookBodyDays: values.KASSA_RETENTION_WEBHOOK_BODY_DAYS,
+      webhookHistoryDays: values.KASSA_RETENTION_WEBHOOK_HISTORY_DAYS,
       idempotencyHours: values.KASSA_RETENTION_IDEMPOTENCY_HOURS,
       batchSize: values.KASSA_RETENTION_BATCH_SIZE,
     },
