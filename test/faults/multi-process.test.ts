@@ -15,7 +15,7 @@
  * normal suite, so CI runs it on both databases (the embedded server and the machine's PostgreSQL).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -133,8 +133,14 @@ it(
     const { merchant, credentials } = await database.db.transaction((tx) =>
       createMerchantWithCredentials(tx, { name: 'Three Process Shop', livemode: false }),
     );
+    // Each process has a data folder of its own (the demo merchant's credentials file; no database in it). It
+    // exists beforehand: a start that creates the demo merchant writes there without creating the folder.
     const started = await Promise.all(
-      [1, 2, 3].map((n) => startGatewayProcess({ ...env, KASSA_DATA_DIR: path.join(scratch, `data-${n}`) })),
+      [1, 2, 3].map(async (n) => {
+        const dataDir = path.join(scratch, `data-${n}`);
+        await mkdir(dataDir);
+        return startGatewayProcess({ ...env, KASSA_DATA_DIR: dataDir });
+      }),
     );
     gateways.push(...started);
     const victim = gateways[2]!;
