@@ -139,10 +139,12 @@ it(
       [1, 2, 3].map(async (n) => {
         const dataDir = path.join(scratch, `data-${n}`);
         await mkdir(dataDir);
-        return startGatewayProcess({ ...env, KASSA_DATA_DIR: dataDir });
+        const gateway = await startGatewayProcess({ ...env, KASSA_DATA_DIR: dataDir });
+        gateways.push(gateway); // at once: if another fails to start, afterAll still stops this one
+        return gateway;
       }),
     );
-    gateways.push(...started);
+    gateways.splice(0, gateways.length, ...started); // in start order: the victim is the third
     const victim = gateways[2]!;
     const client = balancedClient(credentials.apiKey);
 
