@@ -164,6 +164,28 @@ export const EnvSchema = z.object({
   KASSA_SHED_RETRY_AFTER_SECONDS: documented(z.coerce.number().int().min(1).max(3_600).default(2), {
     description: '`Retry-After` of a shed request',
   }),
+  KASSA_AUTO_MIGRATE: documented(booleanFlag.default(true), {
+    description:
+      'apply pending migrations at start; `false`: the app changes no schema, refuses to start while a migration is pending, and `kassa migrate` runs as its own job ([docs/operations.md](docs/operations.md#upgrades))',
+  }),
+  KASSA_RETENTION_EXPIRED_CHECKOUT_DAYS: documented(z.coerce.number().int().min(1).max(36_500).default(90), {
+    description:
+      'checkouts that expired with no payment attempt are deleted with their order, events and deliveries after this many days (money is kept forever: [docs/operations.md](docs/operations.md#retention))',
+  }),
+  KASSA_RETENTION_WEBHOOK_BODY_DAYS: documented(z.coerce.number().int().min(1).max(36_500).default(30), {
+    description: 'response bodies of finished webhook deliveries are cleared after this many days',
+  }),
+  KASSA_RETENTION_WEBHOOK_HISTORY_DAYS: documented(z.coerce.number().int().min(1).max(36_500).default(365), {
+    description:
+      'finished webhook deliveries and their attempts are deleted after this many days (the events stay)',
+  }),
+  KASSA_RETENTION_IDEMPOTENCY_HOURS: documented(z.coerce.number().int().min(24).max(876_000).default(24), {
+    description:
+      'idempotency records are deleted after this many hours (a later retry with the same key is a new request)',
+  }),
+  KASSA_RETENTION_BATCH_SIZE: documented(z.coerce.number().int().min(10).max(10_000).default(500), {
+    description: 'rows per pruning statement, so the pruner never holds locks on a hot table for long',
+  }),
 });
 
 /**
@@ -266,6 +288,25 @@ export type Config = {
   metricsToken: string | undefined;
   /** Port of the separate `/metrics` listener (bound to HOST); undefined: none. */
   metricsPort: number | undefined;
+  /**
+   * Apply pending migrations at start (the default). false: the app changes no schema — it checks that every
+   * migration is applied and refuses to start otherwise; `kassa migrate` runs as its own job, with a
+   * DATABASE_URL whose role has DDL rights (docs/operations.md, "Upgrades").
+   */
+  autoMigrate: boolean;
+  /** What the retention worker prunes, and when (docs/operations.md, "Retention"). Money is kept forever. */
+  retention: {
+    /** Checkouts that expired unpaid (no payment attempt at all), with their orders and events, after this. */
+    expiredCheckoutDays: number;
+    /** Response bodies (`response_excerpt`) of finished webhook deliveries' attempts after this; the rest stays. */
+    webhookBodyDays: number;
+    /** Finished webhook deliveries, with their attempts, after this (the events themselves stay). */
+    webhookHistoryDays: number;
+    /** Idempotency records after this (a retry with the same key later is a new request). */
+    idempotencyHours: number;
+    /** Rows per statement: short statements, so the pruner never holds locks on a hot table for long. */
+    batchSize: number;
+  };
 } & AbuseLimitsConfig;
 
 /**
@@ -415,6 +456,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       shedEventLoopDelayMs: values.KASSA_SHED_EVENT_LOOP_DELAY_MS,
       shedPoolWaiting: values.KASSA_SHED_POOL_WAITING,
       shedRetryAfterSeconds: values.KASSA_SHED_RETRY_AFTER_SECONDS,
+    },
+    autoMigrate: values.KASSA_AUTO_MIGRATE,
+    retention: {
+      expiredCheckoutDays: values.KASSA_RETENTION_EXPIRED_CHECKOUT_DAYS,
+      webhookBodyDays: values.KASSA_RETENTION_WEBHOOK_BODY_DAYS,
+      webhookHistoryDays: values.KASSA_RETENTION_WEBHOOK_HISTORY_DAYS,
+      idempotencyHours: values.KASSA_RETENTION_IDEMPOTENCY_HOURS,
+      batchSize: values.KASSA_RETENTION_BATCH_SIZE,
     },
   };
 }

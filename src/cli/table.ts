@@ -20,7 +20,52 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'migrate',
     summary: 'Apply pending database migrations',
+    description:
+      'Applies every pending migration, whatever KASSA_AUTO_MIGRATE says: run it as its own job before the new\n' +
+      'release starts, with a DATABASE_URL whose role may change the schema (docs/operations.md, "Upgrades").',
     load: () => import('./commands/migrate.ts').then((module) => module.migrate),
+    subcommands: [
+      {
+        name: 'status',
+        summary: 'List every migration: applied or pending, and any edited since it was applied',
+        description: 'Changes nothing. Exits 1 when an applied migration was edited (its checksum differs).',
+        options: { json: { type: 'boolean', description: 'print the list as JSON' } },
+        load: () => import('./commands/migrate.ts').then((module) => module.migrateStatus),
+      },
+    ],
+  },
+  {
+    name: 'backup',
+    summary: 'Copy the embedded database (and its development master key) into a folder',
+    description:
+      'A consistent copy of the embedded PostgreSQL data folder: online while a gateway runs (between\n' +
+      'pg_backup_start and pg_backup_stop, with its WAL), or plain with it stopped. A configured\n' +
+      "KASSA_MASTER_KEY is not copied: keep it separately. With DATABASE_URL, use the server's own tools\n" +
+      '(docs/operations.md, "Backups").',
+    options: {
+      to: {
+        type: 'string',
+        valueName: 'DIR',
+        description: 'a new or empty folder (default: ./kassa-backup-<time>)',
+      },
+    },
+    load: () => import('./commands/backup.ts').then((module) => module.backup),
+  },
+  {
+    name: 'restore',
+    summary: 'Replace the embedded database with a backup (the gateway must be stopped)',
+    description:
+      'Moves the current data aside (pg.before-restore-<time>), copies the backup in, and restores its master\n' +
+      'key. Refused while a gateway or its server uses KASSA_DATA_DIR. Start the gateway afterwards.',
+    options: {
+      from: {
+        type: 'string',
+        valueName: 'DIR',
+        required: true,
+        description: 'the folder kassa backup wrote',
+      },
+    },
+    load: () => import('./commands/backup.ts').then((module) => module.restore),
   },
   {
     name: 'merchant',

@@ -34,7 +34,7 @@ export type EmbeddedPostgres = {
 type Logger = { info(msg: string): void; warn(msg: string): void };
 
 const SUPERUSER = 'postgres';
-const OWNER_FILE = 'kassa-owner.pid';
+export const OWNER_FILE = 'kassa-owner.pid';
 const PASSWORD_FILE = 'postgres.password';
 
 export async function startEmbeddedPostgres(options: {
@@ -190,7 +190,7 @@ async function stopServerOf(pgDir: string) {
   }
 }
 
-async function readPid(file: string): Promise<number | undefined> {
+export async function readPid(file: string): Promise<number | undefined> {
   try {
     const firstLine = (await readFile(file, 'utf8')).split('\n')[0] ?? '';
     const pid = Number.parseInt(firstLine.trim(), 10);
@@ -200,7 +200,7 @@ async function readPid(file: string): Promise<number | undefined> {
   }
 }
 
-function isProcessAlive(pid: number): boolean {
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -209,7 +209,7 @@ function isProcessAlive(pid: number): boolean {
   }
 }
 
-async function isPostgresProcess(pid: number): Promise<boolean> {
+export async function isPostgresProcess(pid: number): Promise<boolean> {
   try {
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
     return cmdline.includes('postgres');

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { ConfigError, type Config } from '../config.ts';
 import { createDatabase, type Database } from './client.ts';
 import { embeddedConnectionString, findRunningEmbeddedPort, startEmbeddedPostgres } from './embedded.ts';
-import { migrate, type MigrationResult } from './migrate.ts';
+import { checkMigrations, migrate, type MigrationResult } from './migrate.ts';
 
 export const EMBEDDED_DATABASE_NAME = 'kassa';
 
@@ -16,27 +16,52 @@ export type OpenedDatabase = {
 
 type Logger = { info(msg: string): void; warn(msg: string): void };
 
+export type OpenOptions = {
+  poolMax?: number;
+  /**
+   * What to do about the schema: apply pending migrations ('migrate'), check that none is pending and refuse
+   * otherwise ('check', creating nothing), or neither ('none', for `kassa migrate status`). Default: 'migrate'
+   * unless KASSA_AUTO_MIGRATE=false.
+   */
+  schema?: 'migrate' | 'check' | 'none';
+  /** Another migrations folder (tests). */
+  migrationsDir?: string;
+};
+
 /**
  * Opens the database the configuration names — the server in DATABASE_URL, or the embedded server under
  * KASSA_DATA_DIR (started here, or joined when another local Kassa process already runs it) — and applies
- * pending migrations. The same code and migrations serve both.
+ * pending migrations (or, with KASSA_AUTO_MIGRATE=false, only checks that none is pending). The same code and
+ * migrations serve both.
  */
 export async function openDatabase(
   config: Config,
   logger: Logger,
-  options: { poolMax?: number } = {},
+  options: OpenOptions = {},
 ): Promise<OpenedDatabase> {
   const poolMax = options.poolMax ?? config.dbPoolMax;
+  const schema = options.schema ?? (config.autoMigrate ? 'migrate' : 'check');
+  const prepareSchema = (db: Database): Promise<MigrationResult> =>
+    schema === 'migrate'
+      ? migrate(db, { dir: options.migrationsDir })
+      : schema === 'check'
+        ? checkMigrations(db, { dir: options.migrationsDir })
+        : Promise.resolve({ applied: [], alreadyApplied: 0 });
   if (config.databaseUrl) {
     const db = createDatabase({ connectionString: config.databaseUrl, max: poolMax });
-    const migrations = await migrate(db);
-    const url = new URL(config.databaseUrl);
-    return {
-      db,
-      description: `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`,
-      migrations,
-      close: () => db.close(),
-    };
+    try {
+      const migrations = await prepareSchema(db);
+      const url = new URL(config.databaseUrl);
+      return {
+        db,
+        description: `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`,
+        migrations,
+        close: () => db.close(),
+      };
+    } catch (error) {
+      await db.close().catch(() => {});
+      throw error;
+    }
   }
 
   if (config.environment === 'production' && !config.allowEmbeddedDatabase) {
@@ -54,13 +79,14 @@ export async function openDatabase(
     stopServer = () => server.stop();
   }
   const adminUrl = embeddedConnectionString(config.dataDir, port, 'postgres');
-  await ensureDatabaseExists(adminUrl, EMBEDDED_DATABASE_NAME);
+  // Creating the database is part of migrating: a process told to change nothing finds it missing instead.
+  if (schema !== 'check') await ensureDatabaseExists(adminUrl, EMBEDDED_DATABASE_NAME);
   const db = createDatabase({
     connectionString: embeddedConnectionString(config.dataDir, port, EMBEDDED_DATABASE_NAME),
     max: poolMax,
   });
   try {
-    const migrations = await migrate(db);
+    const migrations = await prepareSchema(db);
     return {
       db,
       description: `embedded PostgreSQL (data in ${config.dataDir}, port ${port})`,

@@ -1,10 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { pruneIdempotencyKeys } from '../http/idempotency.ts';
 import { checkoutServiceDeps, sweepExpiredCheckouts } from '../modules/checkouts/checkout.service.ts';
 import { sweepExpiredPaymentLinks } from '../modules/payment-links/payment-link.service.ts';
 import { createWebhookDeliveryWorker } from '../outbox/webhook-delivery.worker.ts';
 import type { Services } from '../services.ts';
-import { PLANNED_PER_CALL } from '../db/client.ts';
+import { runRetention } from './retention.worker.ts';
 
 /**
  * Background workers: each is a periodic task whose state lives in the database, so any number of gateway
@@ -52,40 +51,13 @@ export function createWorkers(services: Services): Worker[] {
       run: () => services.callbacks.deliverDueNotifications(),
     },
     {
-      // Delivery history is kept WEBHOOK_HISTORY_DAYS for the deliveries API and order timelines.
-      name: 'prune-webhook-history',
-      intervalMs: 60 * 60_000,
-      run: () => pruneWebhookHistory(services.db, services.clock.now()),
-    },
-    {
-      name: 'prune-idempotency-keys',
+      // Retention: expired unpaid checkouts, webhook bodies and history, idempotency records, throttling rows;
+      // money is kept forever (src/workers/retention.worker.ts, docs/operations.md "Retention").
+      name: 'retention',
       intervalMs: 10 * 60_000,
-      run: () => pruneIdempotencyKeys(services.db, services.clock.now()),
-    },
-    {
-      name: 'prune-auth-failures',
-      intervalMs: 10 * 60_000,
-      run: () => services.db.query('DELETE FROM auth_failures WHERE expire < $1', [Date.now()]),
+      run: () => runRetention({ db: services.db, config: services.config, now: services.clock.now() }),
     },
   ];
-}
-
-export const WEBHOOK_HISTORY_DAYS = 30;
-
-/** Deletes finished deliveries (and their attempts) older than the retention; pending ones are kept. */
-export async function pruneWebhookHistory(db: Services['db'], now: Date): Promise<number> {
-  return db.transaction(async (tx) => {
-    const cutoff = new Date(now.getTime() - WEBHOOK_HISTORY_DAYS * 86_400_000);
-    const { rows } = await tx.query<{ id: string }>(
-      `${PLANNED_PER_CALL}SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND created_at < $1 LIMIT 5000 FOR UPDATE SKIP LOCKED`,
-      [cutoff],
-    );
-    const ids = rows.map((row) => row.id);
-    if (ids.length === 0) return 0;
-    await tx.query('DELETE FROM webhook_delivery_attempts WHERE delivery_id = ANY($1)', [ids]);
-    await tx.query('DELETE FROM webhook_deliveries WHERE id = ANY($1)', [ids]);
-    return ids.length;
-  });
 }
 
 export function startWorkers(

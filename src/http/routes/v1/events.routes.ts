@@ -185,7 +185,10 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
         tags,
         summary: "List an event's webhook deliveries",
         description:
-          'Newest delivery first; each carries every attempt (time, URL, status, latency, response excerpt, error).',
+          'Newest delivery first; each carries every attempt (time, URL, status, latency, response excerpt, error). ' +
+          'Retention: an attempt of a finished delivery keeps its response_excerpt for 30 days ' +
+          '(KASSA_RETENTION_WEBHOOK_BODY_DAYS), then it is null; finished deliveries are deleted after 365 days ' +
+          '(KASSA_RETENTION_WEBHOOK_HISTORY_DAYS), and are then missing from this list.',
         params: ZParams,
         querystring: ZListQuery,
         response: { 200: ZPage(ZWebhookDelivery) },
