@@ -1,12 +1,18 @@
-import { PLANNED_PER_CALL, type Queryable, type Transaction } from '../../db/client.ts';
+import { PLANNED_PER_CALL, type Queryable, type UnitOfWork } from '../../db/client.ts';
 import { cursorCondition } from '../../http/pagination.ts';
 import type { CallbackUrls } from '../merchants/merchant.types.ts';
 import type { Metadata } from '../orders/order.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { CheckoutStatus, ClosedCheckoutStatus } from './checkout.states.ts';
-import { eventEmissionSql } from '../events/event.repository.ts';
-import type { NewEvent } from '../events/event.types.ts';
-import { newOrderRecord, orderInsertSql, type NewOrder } from '../orders/order.repository.ts';
+import {
+  newOrderRecord,
+  ORDER_BY_CHECKOUT_ID,
+  orderInsertSql,
+  toOrder,
+  type NewOrder,
+  type OrderRow,
+} from '../orders/order.repository.ts';
+import type { Order } from '../orders/order.types.ts';
 import type { CaptureMode, Checkout, CheckoutWithOrder, Scope } from './checkout.types.ts';
 
 export type CheckoutRow = {
@@ -84,30 +90,25 @@ export type NewCheckout = {
 };
 
 /**
- * Inserts a new session, its order and the events of their creation (fanned out to webhook endpoints) in
- * ONE statement: a round trip is the dearest part of creating a checkout. Nothing is read back — every value
- * is given or a column default — so the caller presents `newCheckoutWithOrder(…)`, the same rows, for its
- * events and its answer (a test compares the creation response with a later GET).
+ * Inserts a new session and its order in one statement, as a write of the unit of work. Nothing is read
+ * back — every value is given or a column default — so the caller presents `newCheckoutWithOrder(…)`, the
+ * same rows, for its events and its answer (a test compares the creation response with a later GET).
  */
 export function insertCheckoutWithOrder(
-  tx: Transaction,
+  tx: UnitOfWork,
   scope: Scope,
   checkout: NewCheckout,
   order: NewOrder,
-  events: NewEvent[],
 ): void {
   const orderInsert = orderInsertSql(16);
   const orderValues = orderInsert.values(scope, order);
-  const emission = eventEmissionSql(events, 16 + orderValues.length);
-  // Nothing is read back (the caller built the rows), so the insert travels with the transaction's next
-  // statement: for create-checkout, the idempotency record and COMMIT.
-  tx.defer(
+  tx.write(
     `WITH checkout AS (
        INSERT INTO checkouts (id, merchant_id, livemode, status, completed_redirect_url, canceled_redirect_url,
          callbacks, capture, allow_save_payment_methods, locale, payment_methods, metadata, client_token_sha256,
          expires_at, created_at, updated_at, payment_link_id)
        VALUES ($1, $2, $3, 'OPEN', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)
-     ), new_order AS (${orderInsert.sql}), ${emission.ctes}
+     ), new_order AS (${orderInsert.sql})
      SELECT 1`,
     [
       checkout.id,
@@ -126,7 +127,6 @@ export function insertCheckoutWithOrder(
       checkout.now,
       checkout.paymentLinkId,
       ...orderValues,
-      ...emission.values,
     ],
   );
 }
@@ -184,6 +184,29 @@ export async function findCheckout(
     [id, scope.merchantId, scope.livemode],
   );
   return rows[0] ? toCheckout(rows[0]) : undefined;
+}
+
+/**
+ * A payment's start load: locks the session, then reads its order once the lock is held (the order is
+ * replaced only under that lock, so it is read as of then, not as of before the wait).
+ */
+export async function lockCheckoutWithOrder(
+  tx: UnitOfWork,
+  scope: Scope,
+  id: string,
+): Promise<{ checkout: Checkout; order: Order | undefined } | undefined> {
+  const values = [id, scope.merchantId, scope.livemode];
+  const [locked, ordered] = await tx.sequence([
+    {
+      text: `SELECT ${COLUMNS} FROM checkouts WHERE id = $1 AND merchant_id = $2 AND livemode = $3 FOR UPDATE`,
+      values,
+    },
+    { text: ORDER_BY_CHECKOUT_ID, values },
+  ]);
+  const checkout = locked!.rows[0] as CheckoutRow | undefined;
+  if (!checkout) return undefined;
+  const order = ordered!.rows[0] as OrderRow | undefined;
+  return { checkout: toCheckout(checkout), order: order && toOrder(order) };
 }
 
 /**

@@ -191,6 +191,10 @@ export async function findOrder(
   return rows[0] ? toOrder(rows[0]) : undefined;
 }
 
+/** The order of a checkout (`$1`, scoped by `$2`, `$3`), as a statement for a unit of work's load. */
+export const ORDER_BY_CHECKOUT_ID = `${SELECT_ORDER}
+  WHERE orders.checkout_id = $1 AND orders.merchant_id = $2 AND orders.livemode = $3`;
+
 export async function findOrderByCheckoutId(
   db: Queryable,
   scope: Scope,

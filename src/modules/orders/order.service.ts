@@ -1,9 +1,8 @@
 import type { NewEvent } from '../events/event.types.ts';
-import type { Queryable } from '../../db/client.ts';
+import type { UnitOfWork } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, notFoundError } from '../../lib/errors.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
-import { emitEvent } from '../events/event.repository.ts';
 import { presentOrder } from './order.presenter.ts';
 import { findOrder, updateOrderState, type OrderStateChange } from './order.repository.ts';
 import { orderStateMachine } from './order.states.ts';
@@ -21,7 +20,7 @@ import type { Order } from './order.types.ts';
  * - Anything else (backwards, out of a terminal status) is a coded 409 naming the current status.
  */
 export async function transitionOrder(
-  tx: Queryable,
+  tx: UnitOfWork,
   deps: { clock: Clock },
   scope: Scope,
   orderId: string,
@@ -47,8 +46,8 @@ export async function transitionOrder(
   return { order: updated, changed: true };
 }
 
-export async function emitOrderEvent(tx: Queryable, order: Order, type: 'order.created' | 'order.updated') {
-  await emitEvent(tx, orderEvent(order, type));
+export async function emitOrderEvent(tx: UnitOfWork, order: Order, type: 'order.created' | 'order.updated') {
+  tx.emit(orderEvent(order, type));
 }
 
 export function orderEvent(

@@ -1,4 +1,4 @@
-import type { Database, Queryable, Transaction } from '../../db/client.ts';
+import type { Database, Queryable, UnitOfWork } from '../../db/client.ts';
 import {
   isConnectorError,
   type Connector,
@@ -16,11 +16,10 @@ import { AppError, invalidStateError, notFoundError } from '../../lib/errors.ts'
 import { createHash } from 'node:crypto';
 import { newId } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
-import { findCheckout, setActivePayment } from '../checkouts/checkout.repository.ts';
+import { lockCheckoutWithOrder, setActivePayment } from '../checkouts/checkout.repository.ts';
 import { closeLockedCheckout, type CheckoutServiceDeps } from '../checkouts/checkout.service.ts';
 import type { Checkout, Scope } from '../checkouts/checkout.types.ts';
 import { ORDER_VERIFICATION_DECLINE_CODE } from '../callbacks/callback.types.ts';
-import { deferEvents, emitEvent } from '../events/event.repository.ts';
 import type { PaymentMethodSettingsCache } from '../payment-methods/payment-method-settings.cache.ts';
 import type { EventType, NewEvent } from '../events/event.types.ts';
 import { findOrderByCheckoutId } from '../orders/order.repository.ts';
@@ -36,7 +35,6 @@ import {
 import { callAndSettleMoneyOperation } from './money-operation.ts';
 import { presentPayment } from './payment.presenter.ts';
 import {
-  deferCaptureInsert,
   findAbandonedActionPayments,
   findPaymentById,
   findPendingMoneyOperations,
@@ -45,6 +43,7 @@ import {
   insertCapture,
   insertPaymentAsActiveAttempt,
   listCaptures,
+  recordCapture,
   lockPaymentAndCheckout,
   moveOrderOfPayment,
   moveOrderThroughAuthorizedToPaid,
@@ -267,14 +266,6 @@ export function paymentEvent(payment: Payment, type: EventType = PAYMENT_EVENT[p
   };
 }
 
-export async function emitPaymentEvent(
-  tx: Queryable,
-  payment: Payment,
-  type: EventType = PAYMENT_EVENT[payment.status],
-) {
-  await emitEvent(tx, paymentEvent(payment, type));
-}
-
 export type PaymentFlow = ReturnType<typeof createPaymentFlow>;
 
 export function createPaymentFlow(deps: PaymentFlowDeps) {
@@ -305,14 +296,9 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     input: PayCheckoutInput,
   ): Promise<{ payment: Payment; checkout: Checkout; order: Order }> {
     const connector = deps.connectors.connectorFor({ livemode: input.scope.livemode });
-    return db.transaction(async (tx) => {
+    const { started, checkout, order, now } = await db.transaction(async (tx) => {
       const now = clock.now();
-      // The session's lock and the read of its order travel in one round trip, in that order: the order is
-      // read once the lock is held (it is replaced only under that lock).
-      const [checkout, order] = await Promise.all([
-        findCheckout(tx.withNext, input.scope, input.checkoutId, { forUpdate: true }),
-        findOrderByCheckoutId(tx, input.scope, input.checkoutId),
-      ]);
+      const { checkout, order } = (await lockCheckoutWithOrder(tx, input.scope, input.checkoutId)) ?? {};
       if (!checkout) throw notFoundError('checkout', input.checkoutId);
       if (checkout.status !== 'OPEN') {
         throw new AppError(
@@ -369,7 +355,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         });
       }
 
-      const started = await insertPaymentAsActiveAttempt(tx, {
+      const started = insertPaymentAsActiveAttempt(tx, {
         id: input.paymentId ?? newId('pay'),
         scope: input.scope,
         checkoutId: checkout.id,
@@ -384,18 +370,21 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         savedPaymentMethodId: input.savedPaymentMethodId ?? null,
         now,
       });
-      if (!started)
-        throw new AppError('conflict', 'The checkout changed while the payment started; try again');
-      const { payment, checkoutVersion } = started;
-      const marked: Checkout = {
-        ...checkout,
-        activePaymentId: payment.id,
-        paymentStarted: true,
-        updatedAt: now,
-        version: checkoutVersion,
-      };
-      return { payment, checkout: marked, order };
+      return { started, checkout, order, now };
     });
+    // The insert is conditional on the session as locked: a session that changed anyway got nothing.
+    const inserted = await started.result();
+    if (!inserted)
+      throw new AppError('conflict', 'The checkout changed while the payment started; try again');
+    const { payment, checkoutVersion } = inserted;
+    const marked: Checkout = {
+      ...checkout,
+      activePaymentId: payment.id,
+      paymentStarted: true,
+      updatedAt: now,
+      version: checkoutVersion,
+    };
+    return { payment, checkout: marked, order };
   }
 
   /**
@@ -454,7 +443,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
   }
 
   async function settleInTransaction(
-    tx: Transaction,
+    tx: UnitOfWork,
     paymentId: string,
     outcome: AuthorizationOutcome,
   ): Promise<Settlement> {
@@ -490,7 +479,6 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     const sale =
       outcome.status === 'captured' ? await writeSale(tx, payment, change, outcome, now) : undefined;
     const updated = sale?.authorized ?? (await updatePayment(tx, payment.id, change, now));
-    const events: NewEvent[] = [];
     let paidOrder: Order | undefined;
 
     const sessionIsOpenForThis = checkout.status === 'OPEN' && checkout.activePaymentId === payment.id;
@@ -517,7 +505,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
             authorizedAmount: updated.status === 'AUTHORIZED' ? updated.amount : undefined,
           });
         }
-        if (moved) events.push(orderEvent(moved, 'order.updated'));
+        if (moved) tx.emit(orderEvent(moved, 'order.updated'));
         // Authorized or accepted for later: the session's job is done (SPEC §5, "pending → completes").
         if (sessionIsOpenForThis) {
           // Locked above with the payment; the order is the one just moved (else read under its lock).
@@ -537,7 +525,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
               order,
             },
             'COMPLETED',
-            { action: 'complete', refuseWhilePaymentActive: false, pendingEvents: events },
+            { action: 'complete', refuseWhilePaymentActive: false },
           );
         }
         break;
@@ -549,7 +537,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         if (sessionIsOpenForThis) await setActivePayment(tx, scope, updated.checkoutId, null, now);
         else {
           const moved = await moveOrder(tx, updated, 'CANCELED', {});
-          if (moved) events.push(orderEvent(moved, 'order.updated'));
+          if (moved) tx.emit(orderEvent(moved, 'order.updated'));
         }
         break;
       case 'REQUIRES_ACTION':
@@ -560,10 +548,10 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         throw new Error(`unhandled payment status ${String(unreachable)}`);
       }
     }
-    events.push(paymentEvent(updated));
+    tx.emit(paymentEvent(updated));
     let settlement: Settlement;
     if (sale) {
-      settlement = await recordSaleCapture(tx, sale, paidOrder, events);
+      settlement = await recordSaleCapture(tx, sale, paidOrder);
     } else {
       // Nothing has been captured yet (a payment is authorized once), so the whole authorization is capturable.
       const automaticCapture =
@@ -577,7 +565,6 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
           : undefined;
       settlement = { payment: updated, automaticCapture };
     }
-    deferEvents(tx, events); // with the COMMIT
     return settlement;
   }
 
@@ -720,22 +707,22 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
    * and the events exactly as `settleCapture` records a capture the processor confirmed.
    */
   async function recordSaleCapture(
-    tx: Transaction,
+    tx: UnitOfWork,
     sale: Sale,
     paidOrder: Order | undefined,
-    events: NewEvent[],
   ): Promise<Settlement> {
     const { authorized, captured } = sale;
-    deferCaptureInsert(tx, {
+    recordCapture(tx, {
       id: automaticCaptureId(authorized.id),
       payment: authorized,
       amount: sale.capturedAmount,
       now: clock.now(),
       made: { connectorReference: sale.operationReference },
     });
-    if (paidOrder) events.push(orderEvent(paidOrder, 'order.updated'));
-    else events.push(...(await followPaymentWithOrder(tx, clock, captured)));
-    events.push(paymentEvent(captured, 'payment.captured'), paymentEvent(captured, 'payment.succeeded'));
+    if (paidOrder) tx.emit(orderEvent(paidOrder, 'order.updated'));
+    else for (const event of await followPaymentWithOrder(tx, clock, captured)) tx.emit(event);
+    tx.emit(paymentEvent(captured, 'payment.captured'));
+    tx.emit(paymentEvent(captured, 'payment.succeeded'));
     return { payment: captured };
   }
 
@@ -873,10 +860,9 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         clock.now(),
       );
       // PAID on the first capture; later partial captures only move the order's amounts.
-      const events = await followPaymentWithOrder(tx, clock, updated);
-      events.push(paymentEvent(updated, 'payment.captured'));
-      if (locked.status === 'AUTHORIZED') events.push(paymentEvent(updated, 'payment.succeeded'));
-      deferEvents(tx, events); // with the COMMIT
+      for (const event of await followPaymentWithOrder(tx, clock, updated)) tx.emit(event);
+      tx.emit(paymentEvent(updated, 'payment.captured'));
+      if (locked.status === 'AUTHORIZED') tx.emit(paymentEvent(updated, 'payment.succeeded'));
       return { payment: updated, capture: settled };
     });
   }

@@ -7,12 +7,11 @@ import {
   type OperationResult,
 } from '../../connectors/connector.ts';
 import type { ConnectorRegistry } from '../../connectors/registry.ts';
-import type { Database, Queryable } from '../../db/client.ts';
+import type { Database, UnitOfWork } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalidStateError, notFoundError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
-import { emitEvent, emitEvents } from '../events/event.repository.ts';
 import type { EventType, NewEvent } from '../events/event.types.ts';
 import { orderEvent } from '../orders/order.service.ts';
 import { orderStateMachine, type OrderStatus } from '../orders/order.states.ts';
@@ -97,7 +96,7 @@ export function orderStatusForPayment(payment: Payment): OrderStatus | undefined
  * → order).
  */
 export async function followPaymentWithOrder(
-  tx: Queryable,
+  tx: UnitOfWork,
   clock: Clock,
   payment: Payment,
 ): Promise<NewEvent[]> {
@@ -138,8 +137,8 @@ function digest(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
 
-async function emitPaymentSnapshot(tx: Queryable, payment: Payment, type: EventType): Promise<void> {
-  await emitEvent(tx, {
+async function emitPaymentSnapshot(tx: UnitOfWork, payment: Payment, type: EventType): Promise<void> {
+  tx.emit({
     merchantId: payment.merchantId,
     livemode: payment.livemode,
     type,
@@ -154,12 +153,12 @@ async function emitPaymentSnapshot(tx: Queryable, payment: Payment, type: EventT
 
 /** `refund.succeeded` / `refund.failed`: the refund with its currency, and the payment's amounts after it. */
 async function emitRefundEvent(
-  tx: Queryable,
+  tx: UnitOfWork,
   payment: Payment,
   refund: Refund,
   type: 'refund.succeeded' | 'refund.failed',
 ) {
-  await emitEvent(tx, {
+  tx.emit({
     merchantId: payment.merchantId,
     livemode: payment.livemode,
     type,
@@ -248,7 +247,7 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
         { status: 'CANCELED', processingSince: null },
         clock.now(),
       );
-      await emitEvents(tx, await followPaymentWithOrder(tx, clock, canceled));
+      for (const event of await followPaymentWithOrder(tx, clock, canceled)) tx.emit(event);
       await emitPaymentSnapshot(tx, canceled, 'payment.canceled');
       return { payment: canceled };
     });
@@ -348,7 +347,7 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
         { refundedAmount: locked.refundedAmount + settled.amount },
         clock.now(),
       );
-      await emitEvents(tx, await followPaymentWithOrder(tx, clock, updated));
+      for (const event of await followPaymentWithOrder(tx, clock, updated)) tx.emit(event);
       await emitRefundEvent(tx, updated, settled, 'refund.succeeded');
       return { payment: updated, refund: settled };
     });

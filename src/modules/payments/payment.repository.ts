@@ -1,4 +1,4 @@
-import { PLANNED_PER_CALL, type Queryable, type Transaction } from '../../db/client.ts';
+import { PLANNED_PER_CALL, type Queryable, type UnitOfWork } from '../../db/client.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import { selectOrderFrom, toOrder, type OrderRow } from '../orders/order.repository.ts';
 import { orderStateMachine } from '../orders/order.states.ts';
@@ -102,16 +102,16 @@ export type NewPayment = {
 };
 
 /**
- * Step 1 of an attempt, as the LAST statement of the caller's transaction, which it commits (one round trip):
- * marks the session's active attempt and inserts the payment as `processing`. The caller holds the session's
- * row lock and has checked that it is OPEN with no attempt in flight; the conditions are repeated in the
- * UPDATE, and a session that changed anyway gets neither the mark nor the payment (answer: undefined).
+ * Step 1 of an attempt, a write of the caller's unit of work: marks the session's active attempt and inserts
+ * the payment as `processing`. The caller holds the session's row lock and has checked that it is OPEN with
+ * no attempt in flight; the conditions are repeated in the UPDATE, and a session that changed anyway gets
+ * neither the mark nor the payment (answer: undefined). The answer comes once the unit has applied it.
  */
-export async function insertPaymentAsActiveAttempt(
-  tx: Transaction,
+export function insertPaymentAsActiveAttempt(
+  tx: UnitOfWork,
   payment: NewPayment,
-): Promise<{ payment: Payment; checkoutVersion: number } | undefined> {
-  const { rows } = await tx.commitWith<PaymentRow & { checkout_version: number }>(
+): { result(): Promise<{ payment: Payment; checkoutVersion: number } | undefined> } {
+  const pending = tx.write<PaymentRow & { checkout_version: number }>(
     `WITH marked AS (
        UPDATE checkouts SET active_payment_id = $1, payment_started = true, updated_at = $6, version = version + 1
         WHERE id = $4 AND merchant_id = $2 AND livemode = $3 AND status = 'OPEN' AND active_payment_id IS NULL
@@ -146,8 +146,12 @@ export async function insertPaymentAsActiveAttempt(
       payment.savedPaymentMethodId,
     ],
   );
-  const row = rows[0];
-  return row && { payment: toPayment(row), checkoutVersion: row.checkout_version };
+  return {
+    async result() {
+      const row = (await pending.result()).rows[0];
+      return row && { payment: toPayment(row), checkoutVersion: row.checkout_version };
+    },
+  };
 }
 
 /**
@@ -465,11 +469,11 @@ export async function insertCapture(tx: Queryable, capture: NewCapture): Promise
 }
 
 /**
- * `insertCapture` as one of the LAST writes of a transaction, for a caller that needs no answer: it travels
- * with the COMMIT (`tx.defer`), and a failure (the id taken) rolls the transaction back there.
+ * `insertCapture` for a caller that needs no answer: a write of its unit of work. A failure (the id taken)
+ * fails the unit, and nothing commits.
  */
-export function deferCaptureInsert(tx: Transaction, capture: NewCapture): void {
-  tx.defer(INSERT_CAPTURE, insertCaptureValues(capture));
+export function recordCapture(tx: UnitOfWork, capture: NewCapture): void {
+  tx.write(INSERT_CAPTURE, insertCaptureValues(capture));
 }
 
 export async function insertRefund(
