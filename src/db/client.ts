@@ -2,7 +2,7 @@ import pg from 'pg';
 import { AppError } from '../lib/errors.ts';
 import { openUnitOfWork, type Transaction } from './unit-of-work.ts';
 
-export type { Pending, Statement, Transaction, UnitOfWork } from './unit-of-work.ts';
+export type { Load, Pending, Statement, Transaction, UnitOfWork } from './unit-of-work.ts';
 
 /**
  * The one database handle: a `pg` pool plus a transaction helper. Repositories take a `Queryable`, so the

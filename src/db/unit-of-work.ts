@@ -26,10 +26,11 @@ export type UnitOfWork = Queryable & {
    */
   write<Row extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Pending<Row>;
   /**
-   * Runs the statements one after another — each starts once the one before it has finished, so a read after
-   * a locking statement sees the row as locked — and answers with their results, in order.
+   * The load of an operation: runs the statements one after another — each starts once the one before it
+   * has finished, so a read after a locking statement sees the row as locked, and locks are taken in the
+   * order given — and answers with what each one read, in order.
    */
-  sequence(statements: readonly Statement[]): Promise<pg.QueryResult[]>;
+  load<const Loads extends readonly Load<unknown>[]>(...loads: Loads): Promise<Loaded<Loads>>;
   /**
    * Records an event of this unit's change, with its snapshot. Events are written together, after the
    * unit's other writes and in the order emitted, and commit with them (or not at all). Answers the id the
@@ -41,6 +42,13 @@ export type UnitOfWork = Queryable & {
 };
 
 export type Statement = { text: string; values?: unknown[] };
+
+/** A statement of a load and how to read its answer (repositories build them: they own the SQL). */
+export type Load<T> = Statement & { read(result: pg.QueryResult): T };
+
+export type Loaded<Loads extends readonly Load<unknown>[]> = {
+  -readonly [Index in keyof Loads]: Loads[Index] extends Load<infer T> ? T : never;
+};
 
 /** A queued statement's answer (`UnitOfWork.write`). */
 export type Pending<Row extends pg.QueryResultRow = pg.QueryResultRow> = {
@@ -204,12 +212,12 @@ export function openUnitOfWork(
       };
     },
     write: (text, values) => tx.deferRead(text, values),
-    async sequence(statements) {
-      if (statements.length === 0) return [];
-      const leading = statements.slice(0, -1).map(({ text, values }) => tx.deferRead(text, values));
-      const last = statements[statements.length - 1]!;
-      const own = await tx.query(last.text, last.values);
-      return [...(await Promise.all(leading.map((pending) => pending.result()))), own];
+    async load(...loads) {
+      const leading = loads.slice(0, -1).map(({ text, values }) => tx.deferRead(text, values));
+      const last = loads[loads.length - 1];
+      const own = last ? [await tx.query(last.text, last.values)] : [];
+      const results = [...(await Promise.all(leading.map((pending) => pending.result()))), ...own];
+      return results.map((result, index) => loads[index]!.read(result)) as Loaded<typeof loads>;
     },
     emit(event) {
       refuseAfterCommit();

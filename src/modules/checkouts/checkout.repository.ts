@@ -1,18 +1,11 @@
-import { PLANNED_PER_CALL, type Queryable, type UnitOfWork } from '../../db/client.ts';
+import type { QueryResult } from 'pg';
+import { PLANNED_PER_CALL, type Load, type Queryable, type UnitOfWork } from '../../db/client.ts';
 import { cursorCondition } from '../../http/pagination.ts';
 import type { CallbackUrls } from '../merchants/merchant.types.ts';
 import type { Metadata } from '../orders/order.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { CheckoutStatus, ClosedCheckoutStatus } from './checkout.states.ts';
-import {
-  newOrderRecord,
-  ORDER_BY_CHECKOUT_ID,
-  orderInsertSql,
-  toOrder,
-  type NewOrder,
-  type OrderRow,
-} from '../orders/order.repository.ts';
-import type { Order } from '../orders/order.types.ts';
+import { newOrderRecord, orderInsertSql, type NewOrder } from '../orders/order.repository.ts';
 import type { CaptureMode, Checkout, CheckoutWithOrder, Scope } from './checkout.types.ts';
 
 export type CheckoutRow = {
@@ -186,27 +179,27 @@ export async function findCheckout(
   return rows[0] ? toCheckout(rows[0]) : undefined;
 }
 
-/**
- * A payment's start load: locks the session, then reads its order once the lock is held (the order is
- * replaced only under that lock, so it is read as of then, not as of before the wait).
- */
-export async function lockCheckoutWithOrder(
-  tx: UnitOfWork,
-  scope: Scope,
-  id: string,
-): Promise<{ checkout: Checkout; order: Order | undefined } | undefined> {
-  const values = [id, scope.merchantId, scope.livemode];
-  const [locked, ordered] = await tx.sequence([
-    {
-      text: `SELECT ${COLUMNS} FROM checkouts WHERE id = $1 AND merchant_id = $2 AND livemode = $3 FOR UPDATE`,
-      values,
-    },
-    { text: ORDER_BY_CHECKOUT_ID, values },
-  ]);
-  const checkout = locked!.rows[0] as CheckoutRow | undefined;
-  if (!checkout) return undefined;
-  const order = ordered!.rows[0] as OrderRow | undefined;
-  return { checkout: toCheckout(checkout), order: order && toOrder(order) };
+/** A load (`uow.load`) that locks a session and reads it. */
+export function lockCheckout(scope: Scope, id: string): Load<Checkout | undefined> {
+  return {
+    text: `SELECT ${COLUMNS} FROM checkouts WHERE id = $1 AND merchant_id = $2 AND livemode = $3 FOR UPDATE`,
+    values: [id, scope.merchantId, scope.livemode],
+    read: readCheckout,
+  };
+}
+
+/** A load that locks the session of a payment and reads it (a payment's session never changes). */
+export function lockCheckoutOfPayment(paymentId: string): Load<Checkout | undefined> {
+  return {
+    text: `SELECT ${COLUMNS} FROM checkouts WHERE id = (SELECT checkout_id FROM payments WHERE id = $1) FOR UPDATE`,
+    values: [paymentId],
+    read: readCheckout,
+  };
+}
+
+function readCheckout(result: QueryResult): Checkout | undefined {
+  const row = result.rows[0] as CheckoutRow | undefined;
+  return row && toCheckout(row);
 }
 
 /**
@@ -291,23 +284,39 @@ const CLOSED_AT_COLUMN: Record<ClosedCheckoutStatus, string> = {
 };
 
 /**
- * Closes an OPEN session (conditional UPDATE: returns undefined when it was no longer OPEN) and clears any
- * in-flight payment marker. Callers check the transition against `checkoutStateMachine` first.
+ * A session as closing leaves it (pure): what `closeCheckoutRow` writes, for the events of the close.
  */
-export async function closeCheckoutRow(
-  tx: Queryable,
+export function closedCheckout(checkout: Checkout, status: ClosedCheckoutStatus, now: Date): Checkout {
+  return {
+    ...checkout,
+    status,
+    completedAt: status === 'COMPLETED' ? now : checkout.completedAt,
+    canceledAt: status === 'CANCELED' ? now : checkout.canceledAt,
+    expiredAt: status === 'EXPIRED' ? now : checkout.expiredAt,
+    activePaymentId: null,
+    updatedAt: now,
+    version: checkout.version + 1,
+  };
+}
+
+/**
+ * Closes an OPEN session and clears any in-flight payment marker: a write of the caller's unit of work.
+ * Callers hold the session's row lock and check the transition against `checkoutStateMachine` first (the
+ * condition on OPEN is a second line of defence).
+ */
+export function closeCheckoutRow(
+  tx: UnitOfWork,
   scope: Scope,
   id: string,
   status: ClosedCheckoutStatus,
   now: Date,
-): Promise<Checkout | undefined> {
-  const { rows } = await tx.query<CheckoutRow>(
+): void {
+  tx.write(
     `UPDATE checkouts SET status = $1, ${CLOSED_AT_COLUMN[status]} = $2, updated_at = $2, version = version + 1,
        active_payment_id = NULL
      WHERE id = $3 AND merchant_id = $4 AND livemode = $5 AND status = 'OPEN' RETURNING ${COLUMNS}`,
     [status, now, id, scope.merchantId, scope.livemode],
   );
-  return rows[0] ? toCheckout(rows[0]) : undefined;
 }
 
 /**
@@ -315,20 +324,20 @@ export async function closeCheckoutRow(
  * payment has started, so the order can no longer be replaced. Only an OPEN session accepts a new attempt;
  * lock the row first (`findCheckout(…, { forUpdate: true })`) to check the rest of the preconditions.
  */
-export async function setActivePayment(
-  tx: Queryable,
+export function setActivePayment(
+  tx: UnitOfWork,
   scope: Scope,
   id: string,
   paymentId: string | null,
   now: Date,
-): Promise<Checkout | undefined> {
-  const { rows } = await tx.query<CheckoutRow>(
+): { result(): Promise<Checkout | undefined> } {
+  const pending = tx.write<CheckoutRow>(
     `UPDATE checkouts SET active_payment_id = $1::text, payment_started = payment_started OR $1::text IS NOT NULL,
        updated_at = $2, version = version + 1
      WHERE id = $3 AND merchant_id = $4 AND livemode = $5 AND status = 'OPEN' RETURNING ${COLUMNS}`,
     [paymentId, now, id, scope.merchantId, scope.livemode],
   );
-  return rows[0] ? toCheckout(rows[0]) : undefined;
+  return { result: async () => readCheckout(await pending.result()) };
 }
 
 /**

@@ -11,9 +11,9 @@ import {
   findOrderByCheckoutId,
   findOrdersByCheckoutIds,
   replaceOrderContent,
-  updateOrderState,
 } from '../orders/order.repository.ts';
 import { emitOrderEvent, orderEvent } from '../orders/order.service.ts';
+import { transitionOrder } from '../orders/order.transitions.ts';
 import { countPaymentLinkCompletion } from '../payment-links/payment-link.completion.ts';
 import type { OrderStatus } from '../orders/order.states.ts';
 import { orderStateMachine } from '../orders/order.states.ts';
@@ -22,6 +22,7 @@ import { presentCheckout } from './checkout.presenter.ts';
 import {
   claimDueCheckouts,
   closeCheckoutRow,
+  closedCheckout,
   findCheckout,
   insertCheckoutWithOrder,
   newCheckoutWithOrder,
@@ -241,11 +242,8 @@ export async function closeCheckout(
   return closeLockedCheckout(tx, deps, scope, current, status, options);
 }
 
-/** What closing needs to know of a session its caller has locked and read, with its order. */
-export type LockedSession = {
-  checkout: Pick<Checkout, 'id' | 'status' | 'activePaymentId'>;
-  order: Order;
-};
+/** A session its caller has locked and read, with its order: what closing decides on. */
+export type LockedSession = CheckoutWithOrder;
 
 /**
  * `closeCheckout` for a caller that already holds the session's row lock and its order (the payment flow's
@@ -278,15 +276,14 @@ async function applyClose(
   status: ClosedCheckoutStatus,
 ): Promise<CheckoutWithOrder> {
   const now = deps.clock.now();
-  const checkout = await closeCheckoutRow(tx, scope, current.checkout.id, status, now);
-  if (!checkout)
-    throw new AppError('conflict', `The checkout ${current.checkout.id} changed concurrently; retry`);
+  const checkout = closedCheckout(current.checkout, status, now);
+  closeCheckoutRow(tx, scope, checkout.id, status, now);
   let order: Order = current.order;
   const orderStatus = orderStatusOnClose(status);
   // Only an order with nothing paid follows its session; CREATED → CANCELED / EXPIRED are table edges.
   if (orderStatus && order.status === 'CREATED') {
     orderStateMachine.assertTransition(order.status, orderStatus, 'close');
-    order = (await updateOrderState(tx, scope, order.id, 'CREATED', { status: orderStatus }, now)) ?? order;
+    order = transitionOrder(tx, order, { to: orderStatus }, now) ?? order;
   }
   const closed = { checkout, order };
   tx.emit(checkoutEvent(deps, closed, checkoutEventType(status)));

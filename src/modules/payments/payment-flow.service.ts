@@ -1,4 +1,4 @@
-import type { Database, Queryable, UnitOfWork } from '../../db/client.ts';
+import type { Database, UnitOfWork } from '../../db/client.ts';
 import {
   isConnectorError,
   type Connector,
@@ -16,22 +16,18 @@ import { AppError, invalidStateError, notFoundError } from '../../lib/errors.ts'
 import { createHash } from 'node:crypto';
 import { newId } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
-import { lockCheckoutWithOrder, setActivePayment } from '../checkouts/checkout.repository.ts';
+import { lockCheckout, lockCheckoutOfPayment, setActivePayment } from '../checkouts/checkout.repository.ts';
 import { closeLockedCheckout, type CheckoutServiceDeps } from '../checkouts/checkout.service.ts';
 import type { Checkout, Scope } from '../checkouts/checkout.types.ts';
 import { ORDER_VERIFICATION_DECLINE_CODE } from '../callbacks/callback.types.ts';
 import type { PaymentMethodSettingsCache } from '../payment-methods/payment-method-settings.cache.ts';
 import type { EventType, NewEvent } from '../events/event.types.ts';
-import { findOrderByCheckoutId } from '../orders/order.repository.ts';
+import { lockOrderOfPayment, readOrderOfCheckout } from '../orders/order.repository.ts';
 import { orderEvent } from '../orders/order.service.ts';
-import { orderStateMachine, type OrderStatus } from '../orders/order.states.ts';
+import { transitionOrder } from '../orders/order.transitions.ts';
 import type { Order } from '../orders/order.types.ts';
 import { evaluatePaymentMethods, type Device } from '../payment-methods/eligibility.ts';
-import {
-  createPaymentOperations,
-  followPaymentWithOrder,
-  orderStatusForPayment,
-} from './payment-operations.service.ts';
+import { createPaymentOperations, followPaymentWithOrder } from './payment-operations.service.ts';
 import { callAndSettleMoneyOperation } from './money-operation.ts';
 import { presentPayment } from './payment.presenter.ts';
 import {
@@ -41,16 +37,16 @@ import {
   findStuckProcessingPayments,
   findUncapturedAutomaticPayments,
   insertCapture,
-  insertPaymentAsActiveAttempt,
+  insertPayment,
   listCaptures,
+  lockPayment,
   recordCapture,
-  lockPaymentAndCheckout,
-  moveOrderOfPayment,
-  moveOrderThroughAuthorizedToPaid,
   recordConnectorNotification,
   settleMoneyOperation,
   sumCommittedAmount,
-  updatePayment,
+  applyPaymentChange,
+  changePayment,
+  writePayment,
   type PaymentChange,
 } from './payment.repository.ts';
 import { paymentStateMachine, type PaymentStatus } from './payment.states.ts';
@@ -188,14 +184,10 @@ export type CaptureAttempt = {
  * What `settle` recorded: the payment, and the capture row it wrote when an automatic payment was authorized;
  * `releaseOwed` when the processor approved a payment Kassa had given up (money to void or refund).
  */
-type Settlement = { payment: Payment; automaticCapture?: Capture | undefined; releaseOwed?: boolean };
-
-/** A sale written at SUCCEEDED, with the AUTHORIZED state it went through (for that step's events). */
-type Sale = {
-  authorized: Payment;
-  captured: Payment;
-  capturedAmount: number;
-  operationReference: string | null;
+type Settlement = {
+  payment: Payment;
+  automaticCapture?: { result(): Promise<Capture> } | undefined;
+  releaseOwed?: boolean;
 };
 
 /** What the processor said about an authorization, normalised for `settle`. */
@@ -296,9 +288,13 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     input: PayCheckoutInput,
   ): Promise<{ payment: Payment; checkout: Checkout; order: Order }> {
     const connector = deps.connectors.connectorFor({ livemode: input.scope.livemode });
-    const { started, checkout, order, now } = await db.transaction(async (tx) => {
+    const { mark, started, order } = await db.transaction(async (tx) => {
       const now = clock.now();
-      const { checkout, order } = (await lockCheckoutWithOrder(tx, input.scope, input.checkoutId)) ?? {};
+      // Load: the session locked, then its order read under that lock (it is replaced only under it).
+      const [checkout, order] = await tx.load(
+        lockCheckout(input.scope, input.checkoutId),
+        readOrderOfCheckout(input.scope, input.checkoutId),
+      );
       if (!checkout) throw notFoundError('checkout', input.checkoutId);
       if (checkout.status !== 'OPEN') {
         throw new AppError(
@@ -355,8 +351,11 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         });
       }
 
-      const started = insertPaymentAsActiveAttempt(tx, {
-        id: input.paymentId ?? newId('pay'),
+      // Apply: the session marks the attempt as its active one, and the payment is inserted as `processing`.
+      const paymentId = input.paymentId ?? newId('pay');
+      const mark = setActivePayment(tx, input.scope, checkout.id, paymentId, now);
+      const started = insertPayment(tx, {
+        id: paymentId,
         scope: input.scope,
         checkoutId: checkout.id,
         orderId: order.id,
@@ -370,20 +369,12 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         savedPaymentMethodId: input.savedPaymentMethodId ?? null,
         now,
       });
-      return { started, checkout, order, now };
+      return { mark, started, order };
     });
-    // The insert is conditional on the session as locked: a session that changed anyway got nothing.
-    const inserted = await started.result();
-    if (!inserted)
+    // Both writes are conditional on the session as locked: a session that changed anyway got neither.
+    const [marked, payment] = [await mark.result(), await started.result()];
+    if (!marked || !payment)
       throw new AppError('conflict', 'The checkout changed while the payment started; try again');
-    const { payment, checkoutVersion } = inserted;
-    const marked: Checkout = {
-      ...checkout,
-      activePaymentId: payment.id,
-      paymentStarted: true,
-      updatedAt: now,
-      version: checkoutVersion,
-    };
     return { payment, checkout: marked, order };
   }
 
@@ -447,14 +438,19 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     paymentId: string,
     outcome: AuthorizationOutcome,
   ): Promise<Settlement> {
-    const locked = await lockPaymentAndCheckout(tx, paymentId);
-    if (!locked) throw notFoundError('payment', paymentId);
-    const { payment, checkout } = locked;
+    // Load: the session, the payment and its order, locked in that order (every path's lock order).
+    const [checkout, payment, order] = await tx.load(
+      lockCheckoutOfPayment(paymentId),
+      lockPayment(paymentId),
+      lockOrderOfPayment(paymentId),
+    );
+    if (!payment) throw notFoundError('payment', paymentId);
+    if (!checkout || !order) throw notFoundError('order of checkout', payment.checkoutId);
     // Given up, so never moved again; but money the processor holds for it is released (and a release
     // already owed is not cleared by a late decline).
     if (GIVEN_UP_STATUSES.has(payment.status)) {
       if (outcome.status !== 'authorized' && outcome.status !== 'captured') return { payment };
-      return { payment: await oweRelease(tx, payment, outcome), releaseOwed: true };
+      return { payment: oweRelease(tx, payment, outcome), releaseOwed: true };
     }
     const scope = { merchantId: payment.merchantId, livemode: payment.livemode };
     const target = TARGET_STATUS[outcome.status];
@@ -462,6 +458,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     const finishesProcessing = payment.processingSince !== null && transition === 'same';
     if (transition === 'refused' || (transition === 'same' && !finishesProcessing)) return { payment };
 
+    // Decide, then apply: every write below is queued and sent with the events and COMMIT.
     const now = clock.now();
     const change: PaymentChange = { status: target, processingSince: null };
     if ('connectorReference' in outcome && outcome.connectorReference)
@@ -474,56 +471,44 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     }
     if (outcome.status === 'failed' || outcome.status === 'abandoned')
       change.failureMessage = outcome.message;
-    // A sale that captured goes through AUTHORIZED (with its events) to SUCCEEDED. The payment is written once,
-    // at SUCCEEDED; its AUTHORIZED state is built in memory for the step's events (one version before).
-    const sale =
-      outcome.status === 'captured' ? await writeSale(tx, payment, change, outcome, now) : undefined;
-    const updated = sale?.authorized ?? (await updatePayment(tx, payment.id, change, now));
-    let paidOrder: Order | undefined;
+    const updated = applyPaymentChange(payment, change, now);
+    // A sale that captured goes through AUTHORIZED (with its events) to SUCCEEDED: two states, one write.
+    const captured =
+      outcome.status === 'captured'
+        ? applyPaymentChange(
+            updated,
+            {
+              status: 'SUCCEEDED',
+              capturedAmount: payment.capturedAmount + Math.min(outcome.capturedAmount, payment.amount),
+            },
+            now,
+          )
+        : undefined;
+    writePayment(tx, payment, captured ?? updated);
 
+    let currentOrder = order;
     const sessionIsOpenForThis = checkout.status === 'OPEN' && checkout.activePaymentId === payment.id;
     switch (updated.status) {
       case 'AUTHORIZED':
       case 'PENDING': {
-        let moved: Order | undefined;
-        if (sale && orderStatusForPayment(sale.captured) === 'PAID') {
-          // The order's two moves in one write too, when it has not moved yet (else step by step, below).
-          const orderMoves = await moveOrderThroughAuthorizedToPaid(
-            tx,
-            {
-              id: sale.captured.orderId,
-              merchantId: sale.captured.merchantId,
-              livemode: sale.captured.livemode,
-            },
-            sale.captured,
-            now,
-          );
-          moved = orderMoves?.authorized;
-          paidOrder = orderMoves?.paid;
-        } else {
-          moved = await moveOrder(tx, updated, updated.status === 'AUTHORIZED' ? 'AUTHORIZED' : 'PENDING', {
+        const moved = transitionOrder(
+          tx,
+          order,
+          {
+            to: updated.status,
             authorizedAmount: updated.status === 'AUTHORIZED' ? updated.amount : undefined,
-          });
-        }
+          },
+          now,
+        );
         if (moved) tx.emit(orderEvent(moved, 'order.updated'));
-        // Authorized or accepted for later: the session's job is done (SPEC §5, "pending → completes").
+        currentOrder = moved ?? order;
+        // Authorized or accepted for later: the session's job is done (docs/checkouts.md, "pending → completes").
         if (sessionIsOpenForThis) {
-          // Locked above with the payment; the order is the one just moved (else read under its lock).
-          const order =
-            moved ?? (await findOrderByCheckoutId(tx, scope, updated.checkoutId, { forUpdate: true }));
-          if (!order) throw notFoundError('order of checkout', updated.checkoutId);
           await closeLockedCheckout(
             tx,
             deps.checkoutDeps,
             scope,
-            {
-              checkout: {
-                id: updated.checkoutId,
-                status: checkout.status as Checkout['status'],
-                activePaymentId: checkout.activePaymentId,
-              },
-              order,
-            },
+            { checkout, order: currentOrder },
             'COMPLETED',
             { action: 'complete', refuseWhilePaymentActive: false },
           );
@@ -534,9 +519,9 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       case 'CANCELED':
         // The shopper may try again on an open session; a session already completed (pending payment
         // declined later) leaves its order with nothing to pay: CANCELED.
-        if (sessionIsOpenForThis) await setActivePayment(tx, scope, updated.checkoutId, null, now);
+        if (sessionIsOpenForThis) setActivePayment(tx, scope, updated.checkoutId, null, now);
         else {
-          const moved = await moveOrder(tx, updated, 'CANCELED', {});
+          const moved = transitionOrder(tx, order, { to: 'CANCELED' }, now);
           if (moved) tx.emit(orderEvent(moved, 'order.updated'));
         }
         break;
@@ -549,23 +534,35 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       }
     }
     tx.emit(paymentEvent(updated));
-    let settlement: Settlement;
-    if (sale) {
-      settlement = await recordSaleCapture(tx, sale, paidOrder);
-    } else {
-      // Nothing has been captured yet (a payment is authorized once), so the whole authorization is capturable.
-      const automaticCapture =
-        updated.status === 'AUTHORIZED' && updated.captureMode === 'automatic'
-          ? await insertCapture(tx, {
-              id: automaticCaptureId(updated.id),
-              payment: updated,
-              amount: updated.authorizedAmount,
-              now,
-            })
-          : undefined;
-      settlement = { payment: updated, automaticCapture };
+    if (captured) {
+      // The capture half of a sale: the automatic capture's row written SUCCEEDED (the id the sale's capture
+      // was keyed by), the order moved to PAID, and the events exactly as `settleCapture` records a capture
+      // the processor confirmed.
+      recordCapture(tx, {
+        id: automaticCaptureId(updated.id),
+        payment: updated,
+        amount: captured.capturedAmount - payment.capturedAmount,
+        now,
+        made: {
+          connectorReference: outcome.status === 'captured' ? (outcome.operationReference ?? null) : null,
+        },
+      });
+      followPaymentWithOrder(tx, currentOrder, captured, now);
+      tx.emit(paymentEvent(captured, 'payment.captured'));
+      tx.emit(paymentEvent(captured, 'payment.succeeded'));
+      return { payment: captured };
     }
-    return settlement;
+    // Nothing has been captured yet (a payment is authorized once), so the whole authorization is capturable.
+    const automaticCapture =
+      updated.status === 'AUTHORIZED' && updated.captureMode === 'automatic'
+        ? recordCapture(tx, {
+            id: automaticCaptureId(updated.id),
+            payment: updated,
+            amount: updated.authorizedAmount,
+            now,
+          })
+        : undefined;
+    return { payment: updated, automaticCapture };
   }
 
   /**
@@ -574,11 +571,11 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
    * which recovery finds if the release below does not finish. The status, the order and the session stay
    * as they are: the shopper was told the attempt failed and may have paid otherwise since.
    */
-  async function oweRelease(
-    tx: Queryable,
+  function oweRelease(
+    tx: UnitOfWork,
     payment: Payment,
     outcome: Extract<AuthorizationOutcome, { status: 'authorized' | 'captured' }>,
-  ): Promise<Payment> {
+  ): Payment {
     logger.warn(
       { paymentId: payment.id, status: payment.status, processorStatus: outcome.status },
       'the processor approved a payment Kassa had given up; releasing it at the processor',
@@ -586,7 +583,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     if (payment.processingSince) return payment; // already owed: keep its age for recovery
     const change: PaymentChange = { processingSince: clock.now() };
     if (!payment.connectorReference) change.connectorReference = outcome.connectorReference;
-    return updatePayment(tx, payment.id, change, clock.now());
+    return changePayment(tx, payment, change, clock.now());
   }
 
   /**
@@ -657,7 +654,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     return db.transaction(async (tx) => {
       const payment = (await findPaymentById(tx, paymentId, { forUpdate: true }))!;
       if (!payment.processingSince || !GIVEN_UP_STATUSES.has(payment.status)) return payment;
-      return updatePayment(tx, paymentId, { processingSince: clock.now() }, clock.now());
+      return changePayment(tx, payment, { processingSince: clock.now() }, clock.now());
     });
   }
 
@@ -669,84 +666,8 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       const change: PaymentChange = { processingSince: null };
       if (note && !payment.failureMessage?.includes(note))
         change.failureMessage = payment.failureMessage ? `${payment.failureMessage}. ${note}` : note;
-      return updatePayment(tx, paymentId, change, clock.now());
+      return changePayment(tx, payment, change, clock.now());
     });
-  }
-
-  /**
-   * A sale's payment write: straight to SUCCEEDED with what the authorization changes and the amount captured
-   * (at most what was authorized), version + 2. Answers that and the AUTHORIZED state in between.
-   */
-  async function writeSale(
-    tx: Queryable,
-    payment: Payment,
-    authorization: PaymentChange,
-    outcome: Extract<AuthorizationOutcome, { status: 'captured' }>,
-    now: Date,
-  ): Promise<Sale> {
-    const capturedAmount = Math.min(outcome.capturedAmount, payment.amount);
-    const captured = await updatePayment(
-      tx,
-      payment.id,
-      { ...authorization, status: 'SUCCEEDED', capturedAmount: payment.capturedAmount + capturedAmount },
-      now,
-      2,
-    );
-    const authorized: Payment = {
-      ...captured,
-      status: 'AUTHORIZED',
-      capturedAmount: payment.capturedAmount,
-      version: captured.version - 1,
-    };
-    return { authorized, captured, capturedAmount, operationReference: outcome.operationReference ?? null };
-  }
-
-  /**
-   * The capture half of a sale, in settle's transaction: the automatic capture's row written SUCCEEDED (the
-   * id the sale's capture was keyed by), the order moved to PAID unless the sale's write did it (`paidOrder`),
-   * and the events exactly as `settleCapture` records a capture the processor confirmed.
-   */
-  async function recordSaleCapture(
-    tx: UnitOfWork,
-    sale: Sale,
-    paidOrder: Order | undefined,
-  ): Promise<Settlement> {
-    const { authorized, captured } = sale;
-    recordCapture(tx, {
-      id: automaticCaptureId(authorized.id),
-      payment: authorized,
-      amount: sale.capturedAmount,
-      now: clock.now(),
-      made: { connectorReference: sale.operationReference },
-    });
-    if (paidOrder) tx.emit(orderEvent(paidOrder, 'order.updated'));
-    else for (const event of await followPaymentWithOrder(tx, clock, captured)) tx.emit(event);
-    tx.emit(paymentEvent(captured, 'payment.captured'));
-    tx.emit(paymentEvent(captured, 'payment.succeeded'));
-    return { payment: captured };
-  }
-
-  /**
-   * Moves the payment's order forward when that is an edge of the order table (one conditional UPDATE, which
-   * takes the order's row lock, answering with the order as moved); otherwise leaves it (undefined).
-   */
-  async function moveOrder(
-    tx: Queryable,
-    payment: Payment,
-    to: OrderStatus,
-    amounts: { authorizedAmount?: number | undefined },
-  ): Promise<Order | undefined> {
-    return moveOrderOfPayment(
-      tx,
-      { id: payment.orderId, merchantId: payment.merchantId, livemode: payment.livemode },
-      {
-        from: orderStateMachine.sourcesOf(to),
-        to,
-        sameStatusWhenAmountsDiffer: false,
-        authorizedAmount: amounts.authorizedAmount,
-      },
-      clock.now(),
-    );
   }
 
   /**
@@ -758,7 +679,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     if (payment.status !== 'AUTHORIZED' || payment.captureMode !== 'automatic') return payment;
     try {
       const { payment: captured } = automaticCapture
-        ? await captureAtProcessor(payment, automaticCapture)
+        ? await captureAtProcessor(payment, await automaticCapture.result())
         : await capturePayment(payment, payment.authorizedAmount, automaticCaptureId(payment.id));
       return captured;
     } catch {
@@ -845,7 +766,8 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     outcome: { status: 'SUCCEEDED' | 'FAILED'; connectorReference?: string; failureMessage?: string },
   ): Promise<CaptureAttempt> {
     return db.transaction(async (tx) => {
-      const locked = (await findPaymentById(tx, paymentId, { forUpdate: true }))!;
+      const [payment, order] = await tx.load(lockPayment(paymentId), lockOrderOfPayment(paymentId));
+      const locked = payment!;
       const settled = (await settleMoneyOperation(tx, 'captures', capture.id, outcome, clock.now())) as
         Capture | undefined;
       if (!settled) {
@@ -853,14 +775,15 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         return { payment: locked, capture: stored };
       }
       if (settled.status !== 'SUCCEEDED') return { payment: locked, capture: settled };
-      const updated = await updatePayment(
+      const now = clock.now();
+      const updated = changePayment(
         tx,
-        locked.id,
+        locked,
         { status: 'SUCCEEDED', capturedAmount: locked.capturedAmount + settled.amount },
-        clock.now(),
+        now,
       );
       // PAID on the first capture; later partial captures only move the order's amounts.
-      for (const event of await followPaymentWithOrder(tx, clock, updated)) tx.emit(event);
+      followPaymentWithOrder(tx, order!, updated, now);
       tx.emit(paymentEvent(updated, 'payment.captured'));
       if (locked.status === 'AUTHORIZED') tx.emit(paymentEvent(updated, 'payment.succeeded'));
       return { payment: updated, capture: settled };

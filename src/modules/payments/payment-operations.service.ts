@@ -12,9 +12,12 @@ import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalidStateError, notFoundError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
-import type { EventType, NewEvent } from '../events/event.types.ts';
+import type { EventType } from '../events/event.types.ts';
+import { lockOrderOfPayment } from '../orders/order.repository.ts';
 import { orderEvent } from '../orders/order.service.ts';
-import { orderStateMachine, type OrderStatus } from '../orders/order.states.ts';
+import type { OrderStatus } from '../orders/order.states.ts';
+import { transitionOrder } from '../orders/order.transitions.ts';
+import type { Order } from '../orders/order.types.ts';
 import { presentPayment, presentRefund } from './payment.presenter.ts';
 import {
   findPayment,
@@ -22,10 +25,10 @@ import {
   findPendingMoneyOperations,
   insertRefund,
   listRefunds,
-  moveOrderOfPayment,
+  lockPayment,
+  changePayment,
   settleMoneyOperation,
   sumCommittedAmount,
-  updatePayment,
 } from './payment.repository.ts';
 import { paymentStateMachine } from './payment.states.ts';
 import type { Payment, Refund } from './payment.types.ts';
@@ -88,34 +91,29 @@ export function orderStatusForPayment(payment: Payment): OrderStatus | undefined
 }
 
 /**
- * Moves the payment's order to the status and amounts the payment implies (`orderStatusForPayment`) and
- * answers with the `order.updated` event to emit, so the caller writes it together with its own events in
- * one statement. A same-status change moves only the amounts (a second partial capture or refund); a move
- * the order table refuses (the order is already terminal) changes nothing and answers no event. The
- * conditional UPDATE takes the order's row lock; callers hold the payment's (lock order: checkout → payment
- * → order).
+ * Moves the payment's order (loaded under its row lock) to the status and amounts the payment implies
+ * (`orderStatusForPayment`), through the orders module's `transitionOrder`, and emits `order.updated` when
+ * it moved. A same-status change moves only the amounts (a second partial capture or refund); a move the
+ * order table refuses (the order is already terminal) changes nothing. Answers the order as it now is.
  */
-export async function followPaymentWithOrder(
-  tx: UnitOfWork,
-  clock: Clock,
-  payment: Payment,
-): Promise<NewEvent[]> {
+export function followPaymentWithOrder(tx: UnitOfWork, order: Order, payment: Payment, now: Date): Order {
   const target = orderStatusForPayment(payment);
-  if (!target) return [];
-  const moved = await moveOrderOfPayment(
+  if (!target) return order;
+  const moved = transitionOrder(
     tx,
-    { id: payment.orderId, merchantId: payment.merchantId, livemode: payment.livemode },
+    order,
     {
-      from: orderStateMachine.sourcesOf(target),
       to: target,
       sameStatusWhenAmountsDiffer: true,
       authorizedAmount: payment.authorizedAmount,
       capturedAmount: payment.capturedAmount,
       refundedAmount: payment.refundedAmount,
     },
-    clock.now(),
+    now,
   );
-  return moved ? [orderEvent(moved, 'order.updated')] : [];
+  if (!moved) return order;
+  tx.emit(orderEvent(moved, 'order.updated'));
+  return moved;
 }
 
 /** A refund id derived from an Idempotency-Key: a retry after a crash resumes the same refund row. */
@@ -209,7 +207,7 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
           },
         );
       }
-      return updatePayment(tx, payment.id, { processingSince: clock.now() }, clock.now());
+      return changePayment(tx, payment, { processingSince: clock.now() }, clock.now());
     });
 
     return executeVoid(started);
@@ -232,22 +230,19 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
     if (result.status === 'pending') return { payment: started, pending: true };
 
     const settled = await db.transaction(async (tx) => {
-      const payment = (await findPaymentById(tx, started.id, { forUpdate: true }))!;
+      const [locked, order] = await tx.load(lockPayment(started.id), lockOrderOfPayment(started.id));
+      const payment = locked!;
       if (result.status === 'failed') {
         const cleared = payment.processingSince
-          ? await updatePayment(tx, payment.id, { processingSince: null }, clock.now())
+          ? changePayment(tx, payment, { processingSince: null }, clock.now())
           : payment;
         return { payment: cleared, refusal: { code: result.failureCode, message: result.message } };
       }
       // Settled concurrently (the request and recovery both asked): nothing more to do.
       if (paymentStateMachine.check(payment.status, 'CANCELED') !== 'advance') return { payment };
-      const canceled = await updatePayment(
-        tx,
-        payment.id,
-        { status: 'CANCELED', processingSince: null },
-        clock.now(),
-      );
-      for (const event of await followPaymentWithOrder(tx, clock, canceled)) tx.emit(event);
+      const now = clock.now();
+      const canceled = changePayment(tx, payment, { status: 'CANCELED', processingSince: null }, now);
+      followPaymentWithOrder(tx, order!, canceled, now);
       await emitPaymentSnapshot(tx, canceled, 'payment.canceled');
       return { payment: canceled };
     });
@@ -260,7 +255,7 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
     await db.transaction(async (tx) => {
       const payment = await findPaymentById(tx, paymentId, { forUpdate: true });
       if (payment?.processingSince && payment.status === 'AUTHORIZED') {
-        await updatePayment(tx, paymentId, { processingSince: null }, clock.now());
+        changePayment(tx, payment, { processingSince: null }, clock.now());
       }
     });
   }
@@ -329,7 +324,11 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
     outcome: { status: 'SUCCEEDED' | 'FAILED'; connectorReference?: string; failureMessage?: string },
   ): Promise<RefundAttempt> {
     return db.transaction(async (tx) => {
-      const locked = (await findPaymentById(tx, refund.paymentId, { forUpdate: true }))!;
+      const [payment, order] = await tx.load(
+        lockPayment(refund.paymentId),
+        lockOrderOfPayment(refund.paymentId),
+      );
+      const locked = payment!;
       const settled = (await settleMoneyOperation(tx, 'refunds', refund.id, outcome, clock.now())) as
         Refund | undefined;
       if (!settled) {
@@ -341,13 +340,14 @@ export function createPaymentOperations(deps: PaymentOperationsDeps) {
         await emitRefundEvent(tx, locked, settled, 'refund.failed');
         return { payment: locked, refund: settled };
       }
-      const updated = await updatePayment(
+      const now = clock.now();
+      const updated = changePayment(
         tx,
-        locked.id,
+        locked,
         { refundedAmount: locked.refundedAmount + settled.amount },
-        clock.now(),
+        now,
       );
-      for (const event of await followPaymentWithOrder(tx, clock, updated)) tx.emit(event);
+      followPaymentWithOrder(tx, order!, updated, now);
       await emitRefundEvent(tx, updated, settled, 'refund.succeeded');
       return { payment: updated, refund: settled };
     });

@@ -1,8 +1,6 @@
-import { PLANNED_PER_CALL, type Queryable, type UnitOfWork } from '../../db/client.ts';
+import type { QueryResult } from 'pg';
+import { PLANNED_PER_CALL, type Load, type Queryable, type UnitOfWork } from '../../db/client.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
-import { selectOrderFrom, toOrder, type OrderRow } from '../orders/order.repository.ts';
-import { orderStateMachine } from '../orders/order.states.ts';
-import type { Order } from '../orders/order.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { PaymentStatus } from './payment.states.ts';
 import type {
@@ -102,29 +100,23 @@ export type NewPayment = {
 };
 
 /**
- * Step 1 of an attempt, a write of the caller's unit of work: marks the session's active attempt and inserts
- * the payment as `processing`. The caller holds the session's row lock and has checked that it is OPEN with
- * no attempt in flight; the conditions are repeated in the UPDATE, and a session that changed anyway gets
- * neither the mark nor the payment (answer: undefined). The answer comes once the unit has applied it.
+ * Step 1 of an attempt, a write of the caller's unit of work: inserts the payment as `processing`, once the
+ * session's mark (`setActivePayment`, queued before it in the same unit) names it as the active attempt. The
+ * caller holds the session's row lock and has checked it; should the mark have found the session changed
+ * anyway, no payment is inserted (answer: undefined). The answer comes once the unit has applied it.
  */
-export function insertPaymentAsActiveAttempt(
+export function insertPayment(
   tx: UnitOfWork,
   payment: NewPayment,
-): { result(): Promise<{ payment: Payment; checkoutVersion: number } | undefined> } {
-  const pending = tx.write<PaymentRow & { checkout_version: number }>(
-    `WITH marked AS (
-       UPDATE checkouts SET active_payment_id = $1, payment_started = true, updated_at = $6, version = version + 1
-        WHERE id = $4 AND merchant_id = $2 AND livemode = $3 AND status = 'OPEN' AND active_payment_id IS NULL
-       RETURNING version),
-     inserted AS (
-       INSERT INTO payments (id, merchant_id, livemode, checkout_id, order_id, status, processing_since, channel,
-         method, amount, currency, capture_mode, connector_id, card_brand, card_last4, card_exp_month,
-         card_exp_year, card_fingerprint, saved_payment_method_id, created_at, updated_at)
-       SELECT $1, $2, $3, $4, $5::text, 'PENDING', $6, $7::text, $8::text, $9::bigint, $10::char(3), $11::text,
-         $12::text, $13::text, $14::char(4), $15::smallint, $16::smallint, $17::text, $18::text, $6, $6
-         FROM marked -- (a SELECT's placeholders get no type from the target columns, hence the casts)
-       RETURNING *)
-     SELECT inserted.*, marked.version AS checkout_version FROM inserted, marked`,
+): { result(): Promise<Payment | undefined> } {
+  const pending = tx.write<PaymentRow>(
+    `INSERT INTO payments (id, merchant_id, livemode, checkout_id, order_id, status, processing_since, channel,
+       method, amount, currency, capture_mode, connector_id, card_brand, card_last4, card_exp_month,
+       card_exp_year, card_fingerprint, saved_payment_method_id, created_at, updated_at)
+     SELECT $1, $2, $3, $4, $5::text, 'PENDING', $6, $7::text, $8::text, $9::bigint, $10::char(3), $11::text,
+       $12::text, $13::text, $14::char(4), $15::smallint, $16::smallint, $17::text, $18::text, $6, $6
+      WHERE EXISTS (SELECT 1 FROM checkouts WHERE id = $4 AND active_payment_id = $1)
+     RETURNING *`,
     [
       payment.id,
       payment.scope.merchantId,
@@ -146,134 +138,17 @@ export function insertPaymentAsActiveAttempt(
       payment.savedPaymentMethodId,
     ],
   );
-  return {
-    async result() {
-      const row = (await pending.result()).rows[0];
-      return row && { payment: toPayment(row), checkoutVersion: row.checkout_version };
-    },
-  };
+  return { result: async () => readPayment(await pending.result()) };
 }
 
-/**
- * Locks a payment's session and then the payment (the lock order of every path: checkout → payment) in one
- * statement, and answers with the payment and what `settle` needs to know of its session. Row locks of one
- * statement are taken in the order the FOR UPDATE clause names the tables.
- */
-export async function lockPaymentAndCheckout(
-  tx: Queryable,
-  paymentId: string,
-): Promise<{ payment: Payment; checkout: { status: string; activePaymentId: string | null } } | undefined> {
-  const { rows } = await tx.query<
-    PaymentRow & { checkout_status: string; checkout_active_payment_id: string | null }
-  >(
-    `SELECT p.*, c.status AS checkout_status, c.active_payment_id AS checkout_active_payment_id
-       FROM checkouts c JOIN payments p ON p.checkout_id = c.id
-      WHERE p.id = $1
-      FOR UPDATE OF c, p`,
-    [paymentId],
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  return {
-    payment: toPayment(row),
-    checkout: { status: row.checkout_status, activePaymentId: row.checkout_active_payment_id },
-  };
+/** A load (`uow.load`) that locks a payment and reads it. */
+export function lockPayment(paymentId: string): Load<Payment | undefined> {
+  return { text: 'SELECT * FROM payments WHERE id = $1 FOR UPDATE', values: [paymentId], read: readPayment };
 }
 
-/**
- * Moves an order to `to` in one conditional statement (the row lock is taken by the UPDATE itself) when it
- * is in one of `from`, or — with `sameStatusWhenAmountsDiffer` — already in `to` with other amounts (a second
- * partial capture or refund). Amounts left undefined keep their value. Answers with the order as changed
- * (for its event, without a second read), or undefined when it was left as it was.
- */
-export async function moveOrderOfPayment(
-  tx: Queryable,
-  order: { id: string; merchantId: string; livemode: boolean },
-  change: {
-    from: readonly string[];
-    to: string;
-    sameStatusWhenAmountsDiffer: boolean;
-    authorizedAmount?: number | undefined;
-    capturedAmount?: number | undefined;
-    refundedAmount?: number | undefined;
-  },
-  now: Date,
-): Promise<Order | undefined> {
-  const { rows } = await tx.query<OrderRow>(
-    `WITH moved AS (
-     UPDATE orders SET status = $1::text,
-       authorized_amount = COALESCE($2, authorized_amount),
-       captured_amount = COALESCE($3, captured_amount),
-       refunded_amount = COALESCE($4, refunded_amount),
-       updated_at = $5, version = version + 1
-     WHERE id = $6 AND merchant_id = $7 AND livemode = $8
-       AND (status = ANY($9::text[])
-            OR ($10::boolean AND status = $1
-                AND (authorized_amount, captured_amount, refunded_amount) IS DISTINCT FROM
-                    (COALESCE($2, authorized_amount), COALESCE($3, captured_amount), COALESCE($4, refunded_amount))))
-     RETURNING *)
-     ${selectOrderFrom('moved')}`,
-    [
-      change.to,
-      change.authorizedAmount ?? null,
-      change.capturedAmount ?? null,
-      change.refundedAmount ?? null,
-      now,
-      order.id,
-      order.merchantId,
-      order.livemode,
-      change.from,
-      change.sameStatusWhenAmountsDiffer,
-    ],
-  );
-  return rows[0] ? toOrder(rows[0]) : undefined;
-}
-
-/**
- * A sale's two order moves in one statement, for an order still CREATED or PENDING: to AUTHORIZED with the
- * authorization, then to PAID with the capture (version + 2, as two moves make). Answers the order as paid and,
- * built from the same row, as it was in between (one version before, with the amounts captured and refunded
- * before), for the events of both steps; undefined when the order is elsewhere, for the caller to move it
- * step by step.
- */
-export async function moveOrderThroughAuthorizedToPaid(
-  tx: Queryable,
-  order: { id: string; merchantId: string; livemode: boolean },
-  amounts: { authorizedAmount: number; capturedAmount: number; refundedAmount: number },
-  now: Date,
-): Promise<{ authorized: Order; paid: Order } | undefined> {
-  const { rows } = await tx.query<OrderRow & { previous_captured: number; previous_refunded: number }>(
-    `WITH moved AS (
-     UPDATE orders SET status = 'PAID', authorized_amount = $1, captured_amount = $2, refunded_amount = $3,
-       updated_at = $4, version = orders.version + 2
-       FROM (SELECT id, captured_amount, refunded_amount FROM orders
-              WHERE id = $5 AND merchant_id = $6 AND livemode = $7 AND status = ANY($8::text[])
-              FOR UPDATE) previous
-      WHERE orders.id = previous.id
-     RETURNING orders.*, previous.captured_amount AS previous_captured, previous.refunded_amount AS previous_refunded)
-     ${selectOrderFrom('moved')}`,
-    [
-      amounts.authorizedAmount,
-      amounts.capturedAmount,
-      amounts.refundedAmount,
-      now,
-      order.id,
-      order.merchantId,
-      order.livemode,
-      orderStateMachine.sourcesOf('AUTHORIZED'),
-    ],
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  const paid = toOrder(row);
-  const authorized: Order = {
-    ...paid,
-    status: 'AUTHORIZED',
-    capturedAmount: row.previous_captured,
-    refundedAmount: row.previous_refunded,
-    version: paid.version - 1,
-  };
-  return { authorized, paid };
+function readPayment(result: QueryResult): Payment | undefined {
+  const row = result.rows[0] as PaymentRow | undefined;
+  return row && toPayment(row);
 }
 
 export async function findPayment(
@@ -336,30 +211,39 @@ const CHANGE_COLUMNS: Record<keyof PaymentChange, string> = {
   savedPaymentMethodId: 'saved_payment_method_id',
 };
 
+/** A payment after `change` (pure): what `changePayment` writes. Every change moves the version by one. */
+export function applyPaymentChange(payment: Payment, change: PaymentChange, now: Date): Payment {
+  const changed: Payment = { ...payment, updatedAt: now, version: payment.version + 1 };
+  for (const field of Object.keys(CHANGE_COLUMNS) as (keyof PaymentChange)[]) {
+    if (field in change) (changed as Record<string, unknown>)[field] = change[field];
+  }
+  return changed;
+}
+
 /**
- * Applies a change to a payment the caller has locked; the version moves with every change. `steps` is how
- * many changes the write stands for (a sale's authorization and capture, written once, are two).
+ * Writes a payment the caller has locked, as it is after one or more changes (`applyPaymentChange`): a
+ * write of its unit of work, guarded by the version it was decided on (under the lock it cannot miss).
  */
-export async function updatePayment(
-  tx: Queryable,
-  id: string,
-  change: PaymentChange,
-  now: Date,
-  steps: 1 | 2 = 1,
-): Promise<Payment> {
+export function writePayment(tx: UnitOfWork, before: Payment, after: Payment): void {
   const sets: string[] = [];
-  const values: unknown[] = [id, now];
+  const values: unknown[] = [before.id, before.version, after.updatedAt, after.version];
   for (const [field, column] of Object.entries(CHANGE_COLUMNS) as [keyof PaymentChange, string][]) {
-    if (!(field in change)) continue;
-    values.push(change[field]);
+    if (after[field] === before[field]) continue;
+    values.push(after[field]);
     sets.push(`${column} = $${values.length}`);
   }
-  const { rows } = await tx.query<PaymentRow>(
-    `UPDATE payments SET ${sets.join(', ')}${sets.length ? ', ' : ''}updated_at = $2, version = version + ${steps}
-     WHERE id = $1 RETURNING *`,
+  tx.write(
+    `UPDATE payments SET ${sets.join(', ')}${sets.length ? ', ' : ''}updated_at = $3, version = $4
+     WHERE id = $1 AND version = $2`,
     values,
   );
-  return toPayment(rows[0]!);
+}
+
+/** `applyPaymentChange` and `writePayment` in one: the payment as changed, its write queued. */
+export function changePayment(tx: UnitOfWork, payment: Payment, change: PaymentChange, now: Date): Payment {
+  const changed = applyPaymentChange(payment, change, now);
+  writePayment(tx, payment, changed);
+  return changed;
 }
 
 /** Payments whose processor call has been in flight since before `before` (a crash, a lost answer). */
@@ -469,11 +353,12 @@ export async function insertCapture(tx: Queryable, capture: NewCapture): Promise
 }
 
 /**
- * `insertCapture` for a caller that needs no answer: a write of its unit of work. A failure (the id taken)
- * fails the unit, and nothing commits.
+ * `insertCapture` as a write of the caller's unit of work (its answer comes once the unit has applied it). A
+ * failure (the id taken) fails the unit, and nothing commits.
  */
-export function recordCapture(tx: UnitOfWork, capture: NewCapture): void {
-  tx.write(INSERT_CAPTURE, insertCaptureValues(capture));
+export function recordCapture(tx: UnitOfWork, capture: NewCapture): { result(): Promise<Capture> } {
+  const pending = tx.write<MoneyOperationRow>(INSERT_CAPTURE, insertCaptureValues(capture));
+  return { result: async () => toCapture((await pending.result()).rows[0]!) };
 }
 
 export async function insertRefund(
