@@ -115,7 +115,7 @@ export async function settleInTransaction(
       );
       if (moved) tx.emit(orderEvent(moved, 'order.updated'));
       currentOrder = moved ?? order;
-      // Authorized or accepted for later: the session's job is done (docs/checkouts.md, "pending → completes").
+      // Authorized, or accepted for later (pending): the session's job is done (docs/redirects.md).
       if (sessionIsOpenForThis) {
         await closeLockedCheckout(
           tx,
