@@ -97,6 +97,9 @@ export async function createServices(input: {
   });
   // The sandbox notifies the payment flow, which needs the registry holding the sandbox: the sink closes
   // over a reference filled just below (no notification can arrive before a payment exists).
+  // Every commit that wrote events rings the outbox worker (db/unit-of-work.ts), whichever route made it.
+  const outbox = createOutboxSignal();
+  db.onEventsCommitted(outbox.notify);
   const flow: { current?: PaymentFlow } = {};
   const merchants = createMerchantCache();
   const paymentMethodSettings = createPaymentMethodSettingsCache({ clock });
@@ -164,7 +167,7 @@ export async function createServices(input: {
     callbacks,
     egressPolicy,
     egress: createEgressClient({ policy: egressPolicy }),
-    outbox: createOutboxSignal(),
+    outbox,
     webhookEndpoints: createWebhookEndpointService({ keyring, egressPolicy }),
     merchants,
     paymentMethodSettings,

@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { AppError } from '../lib/errors.ts';
-import { isParsedOn, queryWithin, toWireValues, type LeadingCommand } from './pipelined-transaction.ts';
+import { openUnitOfWork, type Transaction } from './unit-of-work.ts';
+
+export type { Load, Pending, Statement, Transaction, UnitOfWork } from './unit-of-work.ts';
 
 /**
  * The one database handle: a `pg` pool plus a transaction helper. Repositories take a `Queryable`, so the
@@ -28,43 +30,15 @@ export type TransactionOptions = {
   retries?: number;
 };
 
-/**
- * The handle `transaction` gives its work.
- *
- * - `commitWith` runs the transaction's LAST statement and its COMMIT in one round trip: if the statement
- *   fails, nothing commits (the error arrives as from `query`); after it the transaction is over, and any
- *   further statement is refused.
- * - `defer` queues a statement whose result the work does not need: it is sent in the same round trip as the
- *   transaction's next statement, or its COMMIT. If it fails, that next statement fails with its error (and
- *   the transaction, as always after an error, is rolled back). A deferred statement the work never follows
- *   with another is sent when the work returns, before COMMIT; if the work throws, it is never sent.
- */
-export type Transaction = Queryable & {
-  commitWith<Row extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
-    values?: unknown[],
-  ): Promise<pg.QueryResult<Row>>;
-  defer(text: string, values?: unknown[]): void;
-  /**
-   * `defer` for a statement whose result IS wanted, but not before the work's next statement: a read that can
-   * travel with it. `result()` answers once that statement has; if the work sent none, it sends the read
-   * alone. If the statement it travelled with failed, `result()` rejects with that error (its answer is lost).
-   */
-  deferRead<Row extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
-    values?: unknown[],
-  ): { result(): Promise<pg.QueryResult<Row>> };
-  /**
-   * A `Queryable` whose statements are deferred reads (for repository functions that take one): each answers
-   * once the work's next statement, sent right after, has carried it. One that nothing carried by the end of
-   * the current turn of the event loop is sent alone, so awaiting it first costs a round trip, never a hang.
-   */
-  withNext: Queryable;
-};
-
 export type Database = Queryable & {
   pool: pg.Pool;
+  /** Runs `work` as one unit of work (`db/unit-of-work.ts`): one transaction, committed when it returns. */
   transaction<T>(work: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * The outbox doorbell: `listener` runs after every commit that wrote events (the webhook worker looks for
+   * work at once instead of at its next poll). Answers the unsubscribe.
+   */
+  onEventsCommitted(listener: () => void): () => void;
   close(): Promise<void>;
 };
 
@@ -171,10 +145,11 @@ export function createDatabase(options: {
       const begin = txOptions.isolation
         ? `BEGIN ISOLATION LEVEL ${txOptions.isolation.toUpperCase()}`
         : 'BEGIN';
-      const { tx, finish, close, state } = openTransaction(client, begin, statement);
+      const { tx, finish, close, state } = openUnitOfWork(client, begin, statement);
+      let emitted = false;
       try {
         const result = await work(tx);
-        await finish();
+        ({ emitted } = await finish());
         return result;
       } catch (error) {
         try {
@@ -193,6 +168,18 @@ export function createDatabase(options: {
       } finally {
         close();
         client.release(broken);
+        if (emitted) ringDoorbell();
+      }
+    }
+  }
+
+  const doorbell = new Set<() => void>();
+  function ringDoorbell() {
+    for (const listener of doorbell) {
+      try {
+        listener();
+      } catch {
+        // Only a latency hint: the workers poll anyway.
       }
     }
   }
@@ -201,146 +188,11 @@ export function createDatabase(options: {
     pool,
     query,
     transaction,
+    onEventsCommitted(listener) {
+      doorbell.add(listener);
+      return () => doorbell.delete(listener);
+    },
     close: () => pool.end(),
-  };
-}
-
-type TransactionState = 'idle' | 'open' | 'committing' | 'committed';
-
-/** A deferred statement, and where its result goes when the work asked for it (`deferRead`). */
-type Queued = {
-  query: pg.QueryConfig;
-  answer?: { resolve(result: pg.QueryResult): void; reject(error: unknown): void };
-};
-
-/**
- * The handle `transaction` gives its work, on a checked-out client: it opens the transaction with the first
- * statement, carries deferred statements along with the next one, and `finish` commits (with the last
- * deferred statement when there is one).
- */
-function openTransaction(
-  client: pg.PoolClient,
-  begin: string,
-  statement: (text: string, values: unknown[] | undefined) => pg.QueryConfig,
-): { tx: Transaction; finish(): Promise<void>; close(): void; state(): TransactionState } {
-  let state: TransactionState = 'idle';
-  let deferred: Queued[] = [];
-  // Set once the work is over (committed, or failed and rolled back): the client goes back to the pool, and a
-  // read still queued (a `withNext` whose work failed first) must never reach another transaction.
-  let closed = false;
-
-  /** Sends `query` with `leading` ahead of it; answers with the leading commands' results and its own. */
-  const run = async (query: pg.QueryConfig, commit: boolean, leading: LeadingCommand[]) => {
-    const opening = state === 'idle' ? [begin] : [];
-    state = commit ? 'committing' : 'open';
-    const before = [...opening, ...leading];
-    if (before.length === 0 && !commit) return { leading: [], own: await client.query(query) };
-    const results = await queryWithin(client, { before, after: commit ? 'COMMIT' : undefined }, query);
-    if (commit) state = 'committed';
-    return { leading: results.slice(opening.length, before.length), own: results[before.length]! };
-  };
-
-  const refuseAfterCommit = () => {
-    if (state === 'committing' || state === 'committed') {
-      throw new Error('This transaction has already been committed');
-    }
-    if (closed) throw new Error('This transaction is over');
-  };
-
-  const send = async (query: pg.QueryConfig, commit: boolean): Promise<pg.QueryResult> => {
-    refuseAfterCommit();
-    const queued = deferred;
-    deferred = [];
-    try {
-      // Deferred statements ride along only once this connection has prepared them (they are sent without a
-      // Parse of their own); the first time, each runs alone, which prepares it for next time.
-      if (queued.every(({ query: q }) => isParsedOn(client, q.name, q.text))) {
-        const leading = queued.map(({ query: q }) => ({ name: q.name!, values: q.values! }));
-        const results = await run(query, commit, leading);
-        queued.forEach((entry, index) => entry.answer?.resolve(results.leading[index]!));
-        return results.own;
-      }
-      while (queued.length > 0) {
-        const entry = queued[0]!;
-        const { own } = await run(entry.query, false, []);
-        queued.shift();
-        entry.answer?.resolve(own);
-      }
-      return (await run(query, commit, [])).own;
-    } catch (error) {
-      for (const entry of queued) entry.answer?.reject(error);
-      throw error;
-    }
-  };
-
-  /** Sends the last deferred statement, with the others ahead of it. */
-  const sendDeferred = async (commit: boolean) => {
-    const last = deferred.pop()!;
-    try {
-      const result = await send(last.query, commit); // (not inside `answer?.resolve(…)`: `?.` would skip it)
-      last.answer?.resolve(result);
-    } catch (error) {
-      last.answer?.reject(error);
-      throw error;
-    }
-  };
-
-  const tx: Transaction = {
-    query: <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) =>
-      send(statement(text, values), false) as Promise<pg.QueryResult<Row>>,
-    commitWith: <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) =>
-      send(statement(text, values), true) as Promise<pg.QueryResult<Row>>,
-    defer: (text, values) => {
-      refuseAfterCommit();
-      deferred.push({ query: statement(text, toWireValues(values)) });
-    },
-    deferRead: <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
-      refuseAfterCommit();
-      let answer!: Queued['answer'] & object;
-      const result = new Promise<pg.QueryResult>((resolve, reject) => (answer = { resolve, reject }));
-      result.catch(() => {}); // the work may never ask for it (it failed first)
-      const entry: Queued = { query: statement(text, toWireValues(values)), answer };
-      deferred.push(entry);
-      return {
-        result: async () => {
-          const index = deferred.indexOf(entry);
-          if (index >= 0) {
-            // Not sent yet: send it now (with what was deferred before it); later ones keep waiting.
-            const later = deferred.splice(index + 1);
-            try {
-              await sendDeferred(false);
-            } finally {
-              deferred.push(...later);
-            }
-          }
-          return result as Promise<pg.QueryResult<Row>>;
-        },
-      };
-    },
-    withNext: {
-      query: <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
-        const read = tx.deferRead<Row>(text, values);
-        const answer = new Promise<pg.QueryResult<Row>>((resolve, reject) => {
-          setImmediate(() => read.result().then(resolve, reject));
-        });
-        answer.catch(() => {}); // awaited by the work, unless it failed first
-        return answer;
-      },
-    },
-  };
-
-  return {
-    tx,
-    state: () => state,
-    async finish() {
-      if (deferred.length > 0) await sendDeferred(true);
-      else if (state === 'open') await client.query('COMMIT');
-    },
-    close() {
-      closed = true;
-      for (const entry of deferred) entry.answer?.reject(new Error('This transaction is over'));
-      deferred = [];
-    },
   };
 }
 

@@ -194,49 +194,49 @@ export async function respondIdempotently<T>(
   const fingerprint = fingerprintRequest(request);
 
   const attempt = (careful: boolean) =>
-    db.transaction(async (tx) => {
-      let lookUp: () => Promise<KeyLookup>;
-      if (careful) {
-        const found = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprint);
-        lookUp = async () => found;
-      } else {
-        const pending = tx.deferRead<KeyLookupRow>(
-          LOCK_KEY_AND_FIND_RECORD,
-          lockKeyValues(merchantId, livemode, key),
-        );
-        lookUp = () =>
-          pending.result().then(
-            ({ rows }) => judgeKeyLookup(rows[0]!, fingerprint),
-            (error: unknown) => {
-              throw new KeyLookupLost('the key lookup was lost with the statement it travelled with', {
-                cause: error,
-              });
-            },
+    db
+      .transaction(async (tx) => {
+        let lookUp: () => Promise<KeyLookup>;
+        if (careful) {
+          const found = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprint);
+          lookUp = async () => found;
+        } else {
+          const pending = tx.write<KeyLookupRow>(
+            LOCK_KEY_AND_FIND_RECORD,
+            lockKeyValues(merchantId, livemode, key),
           );
-      }
-      const refuseTakenKey = async () => {
-        const { existing } = await lookUp();
-        if (!existing) return;
-        if (existing.state === 'in_progress') throw keyInUse();
-        const body = request.server.idempotencyResponses.open(existing.response_body!);
-        throw new ReplayStored({ status: existing.response_status!, body });
-      };
-      if (careful) await refuseTakenKey();
+          lookUp = () =>
+            pending.result().then(
+              ({ rows }) => judgeKeyLookup(rows[0]!, fingerprint),
+              (error: unknown) => {
+                throw new KeyLookupLost('the key lookup was lost with the statement it travelled with', {
+                  cause: error,
+                });
+              },
+            );
+        }
+        const refuseTakenKey = async () => {
+          const { existing } = await lookUp();
+          if (!existing) return;
+          if (existing.state === 'in_progress') throw keyInUse();
+          const body = request.server.idempotencyResponses.open(existing.response_body!);
+          throw new ReplayStored({ status: existing.response_status!, body });
+        };
+        if (careful) await refuseTakenKey();
 
-      let result: T;
-      try {
-        result = await effect(tx);
-      } catch (error) {
-        await refuseTakenKey(); // the key's verdict first
-        throw error;
-      }
-      await refuseTakenKey();
-      // Serialise exactly as the response will be, so a replay is byte-for-byte the first answer.
-      const body = JSON.stringify(result);
-      // The record's insert carries the COMMIT (one round trip). It must fail, not skip, on a taken key: a
-      // failed statement stops the COMMIT, so the effect is rolled back and the step runs again to replay.
-      try {
-        await tx.commitWith(
+        let result: T;
+        try {
+          result = await effect(tx);
+        } catch (error) {
+          await refuseTakenKey(); // the key's verdict first
+          throw error;
+        }
+        await refuseTakenKey();
+        // Serialise exactly as the response will be, so a replay is byte-for-byte the first answer.
+        const body = JSON.stringify(result);
+        // The record is the unit's last write, committed with the effect. It must fail, not skip, on a taken
+        // key: a failed write stops the COMMIT, so the effect is rolled back and the step runs again to replay.
+        tx.write(
           `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
            request_fingerprint, state, response_status, response_body, completed_at)
          VALUES ($1, $2, $3, $4, $5, $6, 'completed', $7, $8, now())`,
@@ -246,13 +246,13 @@ export async function respondIdempotently<T>(
             request.server.idempotencyResponses.seal(body),
           ],
         );
-      } catch (error) {
+        return body;
+      })
+      .catch((error: unknown) => {
         const { code, constraint } = error as { code?: string; constraint?: string };
         if (code === '23505' && constraint === 'idempotency_keys_pkey') throw new KeyRecordRaced();
         throw error;
-      }
-      return body;
-    });
+      });
 
   let body: string;
   try {
@@ -343,22 +343,21 @@ export async function respondIdempotentlyWithPipeline(
 
   const { merchantId, livemode } = requireMerchant(request);
   const fingerprint = fingerprintRequest(request);
-  const claim = await retryWhenRaced(() =>
-    db.transaction(async (tx) => {
+  const claim = await retryWhenRaced(async () => {
+    const claimed = await db.transaction(async (tx) => {
       const { existing, now } = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprint);
       if (existing?.state === 'completed') {
-        return {
-          replay: {
-            statusCode: existing.response_status!,
-            body: request.server.idempotencyResponses.open(existing.response_body!),
-          },
+        const replay: PipelineResult = {
+          statusCode: existing.response_status!,
+          body: request.server.idempotencyResponses.open(existing.response_body!),
         };
+        return { replay, claim: undefined };
       }
       if (existing && existing.locked_until && existing.locked_until > now) throw keyInUse();
       // Takes over only a record that is still in progress with an expired lease; anything else means the
-      // record changed after this transaction's snapshot (see KeyRecordRaced). It carries the COMMIT: a claim
-      // that took nothing commits nothing but the released lock.
-      const claimed = await tx.commitWith(
+      // record changed after this transaction's snapshot (see KeyRecordRaced). A claim that took nothing
+      // commits nothing but the released lock.
+      const claim = tx.write(
         `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
          request_fingerprint, state, locked_until)
        VALUES ($1, $2, $3, $4, $5, $6, 'in_progress', now() + make_interval(secs => $7))
@@ -368,11 +367,12 @@ export async function respondIdempotentlyWithPipeline(
          AND idempotency_keys.locked_until <= now()`,
         [...recordIdentity(request, merchantId, livemode, key, fingerprint), PIPELINE_LEASE_SECONDS],
       );
-      if (claimed.rowCount === 0) throw new KeyRecordRaced();
-      return { claimed: true as const };
-    }),
-  );
-  if ('replay' in claim && claim.replay) return send(claim.replay, true);
+      return { replay: undefined, claim };
+    });
+    if (claimed.claim && (await claimed.claim.result()).rowCount === 0) throw new KeyRecordRaced();
+    return claimed;
+  });
+  if (claim.replay) return send(claim.replay, true);
 
   let result: PipelineResult;
   try {

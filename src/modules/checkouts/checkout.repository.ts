@@ -1,11 +1,10 @@
-import { PLANNED_PER_CALL, type Queryable, type Transaction } from '../../db/client.ts';
+import type { QueryResult } from 'pg';
+import { PLANNED_PER_CALL, type Load, type Queryable, type UnitOfWork } from '../../db/client.ts';
 import { cursorCondition } from '../../db/pagination.ts';
 import type { CallbackUrls } from '../merchants/merchant.types.ts';
 import type { Metadata } from '../orders/order.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { CheckoutStatus, ClosedCheckoutStatus } from './checkout.states.ts';
-import { eventEmissionSql } from '../events/event.repository.ts';
-import type { NewEvent } from '../events/event.types.ts';
 import { newOrderRecord, orderInsertSql, type NewOrder } from '../orders/order.repository.ts';
 import type { CaptureMode, Checkout, CheckoutWithOrder, Scope } from './checkout.types.ts';
 
@@ -84,30 +83,25 @@ export type NewCheckout = {
 };
 
 /**
- * Inserts a new session, its order and the events of their creation (fanned out to webhook endpoints) in
- * ONE statement: a round trip is the dearest part of creating a checkout. Nothing is read back — every value
- * is given or a column default — so the caller presents `newCheckoutWithOrder(…)`, the same rows, for its
- * events and its answer (a test compares the creation response with a later GET).
+ * Inserts a new session and its order in one statement, as a write of the unit of work. Nothing is read
+ * back — every value is given or a column default — so the caller presents `newCheckoutWithOrder(…)`, the
+ * same rows, for its events and its answer (a test compares the creation response with a later GET).
  */
 export function insertCheckoutWithOrder(
-  tx: Transaction,
+  tx: UnitOfWork,
   scope: Scope,
   checkout: NewCheckout,
   order: NewOrder,
-  events: NewEvent[],
 ): void {
   const orderInsert = orderInsertSql(16);
   const orderValues = orderInsert.values(scope, order);
-  const emission = eventEmissionSql(events, 16 + orderValues.length);
-  // Nothing is read back (the caller built the rows), so the insert travels with the transaction's next
-  // statement: for create-checkout, the idempotency record and COMMIT.
-  tx.defer(
+  tx.write(
     `WITH checkout AS (
        INSERT INTO checkouts (id, merchant_id, livemode, status, completed_redirect_url, canceled_redirect_url,
          callbacks, capture, allow_save_payment_methods, locale, payment_methods, metadata, client_token_sha256,
          expires_at, created_at, updated_at, payment_link_id)
        VALUES ($1, $2, $3, 'OPEN', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)
-     ), new_order AS (${orderInsert.sql}), ${emission.ctes}
+     ), new_order AS (${orderInsert.sql})
      SELECT 1`,
     [
       checkout.id,
@@ -126,7 +120,6 @@ export function insertCheckoutWithOrder(
       checkout.now,
       checkout.paymentLinkId,
       ...orderValues,
-      ...emission.values,
     ],
   );
 }
@@ -184,6 +177,29 @@ export async function findCheckout(
     [id, scope.merchantId, scope.livemode],
   );
   return rows[0] ? toCheckout(rows[0]) : undefined;
+}
+
+/** A load (`uow.load`) that locks a session and reads it. */
+export function lockCheckout(scope: Scope, id: string): Load<Checkout | undefined> {
+  return {
+    text: `SELECT ${COLUMNS} FROM checkouts WHERE id = $1 AND merchant_id = $2 AND livemode = $3 FOR UPDATE`,
+    values: [id, scope.merchantId, scope.livemode],
+    read: readCheckout,
+  };
+}
+
+/** A load that locks the session of a payment and reads it (a payment's session never changes). */
+export function lockCheckoutOfPayment(paymentId: string): Load<Checkout | undefined> {
+  return {
+    text: `SELECT ${COLUMNS} FROM checkouts WHERE id = (SELECT checkout_id FROM payments WHERE id = $1) FOR UPDATE`,
+    values: [paymentId],
+    read: readCheckout,
+  };
+}
+
+function readCheckout(result: QueryResult): Checkout | undefined {
+  const row = result.rows[0] as CheckoutRow | undefined;
+  return row && toCheckout(row);
 }
 
 /**
@@ -268,23 +284,39 @@ const CLOSED_AT_COLUMN: Record<ClosedCheckoutStatus, string> = {
 };
 
 /**
- * Closes an OPEN session (conditional UPDATE: returns undefined when it was no longer OPEN) and clears any
- * in-flight payment marker. Callers check the transition against `checkoutStateMachine` first.
+ * A session as closing leaves it (pure): what `closeCheckoutRow` writes, for the events of the close.
  */
-export async function closeCheckoutRow(
-  tx: Queryable,
+export function closedCheckout(checkout: Checkout, status: ClosedCheckoutStatus, now: Date): Checkout {
+  return {
+    ...checkout,
+    status,
+    completedAt: status === 'COMPLETED' ? now : checkout.completedAt,
+    canceledAt: status === 'CANCELED' ? now : checkout.canceledAt,
+    expiredAt: status === 'EXPIRED' ? now : checkout.expiredAt,
+    activePaymentId: null,
+    updatedAt: now,
+    version: checkout.version + 1,
+  };
+}
+
+/**
+ * Closes an OPEN session and clears any in-flight payment marker: a write of the caller's unit of work.
+ * Callers hold the session's row lock and check the transition against `checkoutStateMachine` first (the
+ * condition on OPEN is a second line of defence).
+ */
+export function closeCheckoutRow(
+  tx: UnitOfWork,
   scope: Scope,
   id: string,
   status: ClosedCheckoutStatus,
   now: Date,
-): Promise<Checkout | undefined> {
-  const { rows } = await tx.query<CheckoutRow>(
+): void {
+  tx.write(
     `UPDATE checkouts SET status = $1, ${CLOSED_AT_COLUMN[status]} = $2, updated_at = $2, version = version + 1,
        active_payment_id = NULL
      WHERE id = $3 AND merchant_id = $4 AND livemode = $5 AND status = 'OPEN' RETURNING ${COLUMNS}`,
     [status, now, id, scope.merchantId, scope.livemode],
   );
-  return rows[0] ? toCheckout(rows[0]) : undefined;
 }
 
 /**
@@ -292,20 +324,20 @@ export async function closeCheckoutRow(
  * payment has started, so the order can no longer be replaced. Only an OPEN session accepts a new attempt;
  * lock the row first (`findCheckout(…, { forUpdate: true })`) to check the rest of the preconditions.
  */
-export async function setActivePayment(
-  tx: Queryable,
+export function setActivePayment(
+  tx: UnitOfWork,
   scope: Scope,
   id: string,
   paymentId: string | null,
   now: Date,
-): Promise<Checkout | undefined> {
-  const { rows } = await tx.query<CheckoutRow>(
+): { result(): Promise<Checkout | undefined> } {
+  const pending = tx.write<CheckoutRow>(
     `UPDATE checkouts SET active_payment_id = $1::text, payment_started = payment_started OR $1::text IS NOT NULL,
        updated_at = $2, version = version + 1
      WHERE id = $3 AND merchant_id = $4 AND livemode = $5 AND status = 'OPEN' RETURNING ${COLUMNS}`,
     [paymentId, now, id, scope.merchantId, scope.livemode],
   );
-  return rows[0] ? toCheckout(rows[0]) : undefined;
+  return { result: async () => readCheckout(await pending.result()) };
 }
 
 /**

@@ -1,20 +1,19 @@
-import type { Database, Queryable, Transaction } from '../../db/client.ts';
+import type { Database, Queryable, UnitOfWork } from '../../db/client.ts';
 import { compileEgressPolicy, type CompiledEgressPolicy } from '../../egress/index.ts';
 import { addSeconds, type Clock } from '../../lib/clock.ts';
 import { AppError, invalidStateError, notFoundError, validationError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
-import { emitEvent, emitEvents } from '../events/event.repository.ts';
-import type { NewEvent } from '../events/event.types.ts';
+import type { EventType, NewEvent } from '../events/event.types.ts';
 import type { MerchantCache } from '../merchants/merchant-cache.ts';
 import { upsertCustomer } from '../orders/customer.repository.ts';
 import {
   findOrderByCheckoutId,
   findOrdersByCheckoutIds,
   replaceOrderContent,
-  updateOrderState,
 } from '../orders/order.repository.ts';
 import { emitOrderEvent, orderEvent } from '../orders/order.service.ts';
+import { transitionOrder } from '../orders/order.transitions.ts';
 import { countPaymentLinkCompletion } from '../payment-links/payment-link.completion.ts';
 import type { OrderStatus } from '../orders/order.states.ts';
 import { orderStateMachine } from '../orders/order.states.ts';
@@ -23,6 +22,7 @@ import { presentCheckout } from './checkout.presenter.ts';
 import {
   claimDueCheckouts,
   closeCheckoutRow,
+  closedCheckout,
   findCheckout,
   insertCheckoutWithOrder,
   newCheckoutWithOrder,
@@ -80,7 +80,7 @@ export function isCheckoutPayable(checkout: Checkout, now: Date): boolean {
 }
 
 export async function createCheckout(
-  tx: Transaction,
+  tx: UnitOfWork,
   deps: CheckoutServiceDeps,
   scope: Scope,
   request: CreateCheckoutRequest,
@@ -128,10 +128,9 @@ export async function createCheckout(
   // event its order, and the response adds the client token.
   const created = newCheckoutWithOrder(scope, newCheckout, newOrder);
   const resource = presentCheckout(created, deps);
-  insertCheckoutWithOrder(tx, scope, newCheckout, newOrder, [
-    checkoutEvent(deps, created, 'checkout.created', resource),
-    orderEvent(created.order, 'order.created', resource.order),
-  ]);
+  insertCheckoutWithOrder(tx, scope, newCheckout, newOrder);
+  tx.emit(checkoutEvent(deps, created, 'checkout.created', resource));
+  tx.emit(orderEvent(created.order, 'order.created', resource.order));
   return { checkout: created, clientToken: token, resource };
 }
 
@@ -177,7 +176,7 @@ export async function listCheckoutsWithOrders(
  * as no payment has started. Same order id; the versions of order and session move on.
  */
 export async function replaceCheckoutOrder(
-  tx: Queryable,
+  tx: UnitOfWork,
   deps: CheckoutServiceDeps,
   scope: Scope,
   checkoutId: string,
@@ -231,7 +230,7 @@ function orderStatusOnClose(status: ClosedCheckoutStatus): OrderStatus | undefin
  * flight; the payment flow completing its own attempt passes false.
  */
 export async function closeCheckout(
-  tx: Queryable,
+  tx: UnitOfWork,
   deps: CheckoutServiceDeps,
   scope: Scope,
   checkoutId: string,
@@ -243,28 +242,20 @@ export async function closeCheckout(
   return closeLockedCheckout(tx, deps, scope, current, status, options);
 }
 
-/** What closing needs to know of a session its caller has locked and read, with its order. */
-export type LockedSession = {
-  checkout: Pick<Checkout, 'id' | 'status' | 'activePaymentId'>;
-  order: Order;
-};
+/** A session its caller has locked and read, with its order: what closing decides on. */
+export type LockedSession = CheckoutWithOrder;
 
 /**
  * `closeCheckout` for a caller that already holds the session's row lock and its order (the payment flow's
  * settle locks the session with the payment and has just moved the order), so neither is read again.
- *
- * `pendingEvents`: the caller's events not yet emitted, in order. When given, the close appends its own
- * events to it for the caller to emit with the rest (one statement for all); should a payment link have to
- * emit its event here, the list is emitted (and emptied) first, so the order of events stays that of the
- * changes. Without it, the close emits its events itself.
  */
 export async function closeLockedCheckout(
-  tx: Queryable,
+  tx: UnitOfWork,
   deps: CheckoutServiceDeps,
   scope: Scope,
   current: LockedSession,
   status: ClosedCheckoutStatus,
-  options: { action: string; refuseWhilePaymentActive?: boolean; pendingEvents?: NewEvent[] },
+  options: { action: string; refuseWhilePaymentActive?: boolean },
 ): Promise<CheckoutWithOrder> {
   checkoutStateMachine.assertTransition(current.checkout.status, status, options.action);
   if ((options.refuseWhilePaymentActive ?? true) && current.checkout.activePaymentId !== null) {
@@ -273,57 +264,52 @@ export async function closeLockedCheckout(
       `A payment (${current.checkout.activePaymentId}) is in progress for this checkout; try again when it has finished`,
     );
   }
-  return applyClose(tx, deps, scope, current, status, options.pendingEvents);
+  return applyClose(tx, deps, scope, current, status);
 }
 
 /** The change itself, for a session already locked and checked. */
 async function applyClose(
-  tx: Queryable,
+  tx: UnitOfWork,
   deps: CheckoutServiceDeps,
   scope: Scope,
   current: LockedSession,
   status: ClosedCheckoutStatus,
-  pendingEvents?: NewEvent[],
 ): Promise<CheckoutWithOrder> {
   const now = deps.clock.now();
-  const checkout = await closeCheckoutRow(tx, scope, current.checkout.id, status, now);
-  if (!checkout)
-    throw new AppError('conflict', `The checkout ${current.checkout.id} changed concurrently; retry`);
+  const checkout = closedCheckout(current.checkout, status, now);
+  closeCheckoutRow(tx, scope, checkout.id, status, now);
   let order: Order = current.order;
   const orderStatus = orderStatusOnClose(status);
   // Only an order with nothing paid follows its session; CREATED → CANCELED / EXPIRED are table edges.
   if (orderStatus && order.status === 'CREATED') {
     orderStateMachine.assertTransition(order.status, orderStatus, 'close');
-    order = (await updateOrderState(tx, scope, order.id, 'CREATED', { status: orderStatus }, now)) ?? order;
+    order = transitionOrder(tx, order, { to: orderStatus }, now) ?? order;
   }
   const closed = { checkout, order };
-  const events = pendingEvents ?? [];
-  events.push(checkoutEvent(deps, closed, checkoutEventType(status)));
-  if (order !== current.order) events.push(orderEvent(order, 'order.updated'));
+  tx.emit(checkoutEvent(deps, closed, checkoutEventType(status)));
+  if (order !== current.order) tx.emit(orderEvent(order, 'order.updated'));
   // Every path that completes a session comes through here, so a session opened from a payment link is
   // counted towards the link's cap in the very transaction that completes it. A session without a link
   // (the returned row says so, under its lock) has nothing to count: no look-up.
   if (status === 'COMPLETED' && checkout.paymentLinkId !== null) {
-    await emitEvents(tx, events.splice(0)); // the link's event, if any, comes after the session's
     await countPaymentLinkCompletion(tx, deps, closed);
   }
-  if (!pendingEvents) await emitEvents(tx, events);
   return closed;
 }
 
 export async function emitCheckoutEvent(
-  tx: Queryable,
+  tx: UnitOfWork,
   deps: Pick<CheckoutServiceDeps, 'keyring' | 'publicUrl'>,
   { checkout, order }: CheckoutWithOrder,
-  type: Parameters<typeof emitEvent>[1]['type'],
+  type: EventType,
 ) {
-  await emitEvent(tx, checkoutEvent(deps, { checkout, order }, type));
+  tx.emit(checkoutEvent(deps, { checkout, order }, type));
 }
 
 export function checkoutEvent(
   deps: Pick<CheckoutServiceDeps, 'keyring' | 'publicUrl'>,
   { checkout, order }: CheckoutWithOrder,
-  type: Parameters<typeof emitEvent>[1]['type'],
+  type: EventType,
   presented: CheckoutResource = presentCheckout({ checkout, order }, deps),
 ): NewEvent {
   return {

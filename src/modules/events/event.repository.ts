@@ -1,95 +1,20 @@
-import type { Queryable, Transaction } from '../../db/client.ts';
-import { newId } from '../../lib/ids.ts';
-import { fanOutEmittedEventsSql } from '../../outbox/fan-out.repository.ts';
+import type { Queryable, UnitOfWork } from '../../db/client.ts';
 import type { NewEvent, StoredEvent } from './event.types.ts';
 
 /**
- * Writes an event row. MUST be called with the transaction that makes the change it describes — that is
- * what makes the outbox transactional: the event exists if and only if the change committed. The same
- * statement fans the event out (its webhook deliveries), so both commit or roll back with the change;
- * ring the outbox signal after the commit when the deliveries should start at once.
+ * Emits `events` (`uow.emit`, the one way events are written: with the change, in its transaction) and
+ * writes them now rather than with the COMMIT, for work that reads them back before committing.
  */
-export async function emitEvent(tx: Queryable, event: NewEvent): Promise<{ id: string }> {
-  const [emitted] = await emitEvents(tx, [event]);
+export async function emitEvents(uow: UnitOfWork, events: NewEvent[]): Promise<{ id: string }[]> {
+  const emitted = events.map((event) => uow.emit(event));
+  await uow.flush();
+  return emitted;
+}
+
+/** `emitEvents` for one event. */
+export async function emitEvent(uow: UnitOfWork, event: NewEvent): Promise<{ id: string }> {
+  const [emitted] = await emitEvents(uow, [event]);
   return emitted!;
-}
-
-/**
- * The columns `emitEvents` writes, in the order of its values, with each placeholder's type: inside a WITH,
- * PostgreSQL does not infer the types of placeholders from the target columns.
- */
-const EVENT_COLUMN_TYPES = {
-  id: 'text',
-  merchant_id: 'text',
-  livemode: 'boolean',
-  type: 'text',
-  object_id: 'text',
-  object_version: 'integer',
-  order_id: 'text',
-  checkout_id: 'text',
-  payment_id: 'text',
-  data: 'json',
-} as const;
-const EVENT_COLUMNS = Object.keys(EVENT_COLUMN_TYPES);
-const EVENT_PLACEHOLDER_TYPES = Object.values(EVENT_COLUMN_TYPES);
-
-/**
- * Several events of one change in a single statement (one round trip), in the order given, already fanned
- * out (`fanOutEmittedEventsSql`), so the outbox worker never has to rewrite them.
- */
-export async function emitEvents(tx: Queryable, events: NewEvent[]): Promise<{ id: string }[]> {
-  if (events.length === 0) return [];
-  const emission = eventEmissionSql(events, 1);
-  await tx.query(`WITH ${emission.ctes} SELECT 1`, emission.values);
-  return emission.ids.map((id) => ({ id }));
-}
-
-/**
- * `emitEvents` for the LAST writes of a transaction: the statement is deferred (`tx.defer`), so it travels
- * with the COMMIT (or the next statement) instead of costing a round trip of its own. A failure surfaces
- * there, and rolls the change back with its events.
- */
-export function deferEvents(tx: Transaction, events: NewEvent[]): void {
-  if (events.length === 0) return;
-  const emission = eventEmissionSql(events, 1);
-  tx.defer(`WITH ${emission.ctes} SELECT 1`, emission.values);
-}
-
-/**
- * What `emitEvents` runs, as common table expressions (`emitted AS (…), fanned_out AS (…)`) with parameters
- * numbered from `firstParameter`, for a statement that makes its change and writes its events in the same
- * round trip (creating a checkout). Data-modifying CTEs run whether or not the statement reads them.
- */
-export function eventEmissionSql(
-  events: NewEvent[],
-  firstParameter: number,
-): { ctes: string; values: unknown[]; ids: string[] } {
-  const ids = events.map(() => newId('evt'));
-  const values: unknown[] = [];
-  const tuples = events.map((event, index) => {
-    values.push(
-      ids[index],
-      event.merchantId,
-      event.livemode,
-      event.type,
-      event.objectId ?? null,
-      event.objectVersion ?? null,
-      event.orderId ?? null,
-      event.checkoutId ?? null,
-      event.paymentId ?? null,
-      JSON.stringify(event.data),
-    );
-    const base = firstParameter + index * EVENT_COLUMNS.length;
-    return `(${EVENT_PLACEHOLDER_TYPES.map((type, column) => `$${base + column}::${type}`).join(', ')}, 'done')`;
-  });
-  const ctes = `emitted AS (
-       INSERT INTO events (${EVENT_COLUMNS.join(', ')}, fanout_state)
-       VALUES ${tuples.join(', ')}
-       RETURNING id, merchant_id, livemode, type, data, created_at
-     ), fanned_out AS (
-       ${fanOutEmittedEventsSql('emitted')}
-     )`;
-  return { ctes, values, ids };
 }
 
 type EventRow = {

@@ -1,9 +1,8 @@
-import type { Queryable } from '../../db/client.ts';
+import type { UnitOfWork } from '../../db/client.ts';
 import type { CompiledEgressPolicy } from '../../egress/index.ts';
 import { notFoundError, validationError, type FieldError } from '../../lib/errors.ts';
 import { CALLBACK_NAMES, type CallbackName } from '../checkouts/checkout.schemas.ts';
 import { refuseCallbackUrl, refuseRedirectUrl } from '../checkouts/checkout.urls.ts';
-import { emitEvent } from '../events/event.repository.ts';
 import {
   findMerchantById,
   updateMerchantSettings,
@@ -29,7 +28,7 @@ export type MerchantSettingsRequest = {
 };
 
 export async function updateMerchantSettingsFromRequest(
-  tx: Queryable,
+  tx: UnitOfWork,
   deps: { egressPolicy: CompiledEgressPolicy },
   scope: { merchantId: string; livemode: boolean },
   request: MerchantSettingsRequest,
@@ -73,7 +72,7 @@ export async function updateMerchantSettingsFromRequest(
 
   const updated = await updateMerchantSettings(tx, scope.merchantId, patch);
   if (!updated) throw notFoundError('merchant', scope.merchantId);
-  await emitEvent(tx, {
+  tx.emit({
     merchantId: scope.merchantId,
     livemode: scope.livemode,
     type: 'merchant.updated',

@@ -1,4 +1,5 @@
-import type { Queryable } from '../../db/client.ts';
+import type { QueryResult } from 'pg';
+import type { Load, Queryable, UnitOfWork } from '../../db/client.ts';
 import { cursorCondition } from '../../db/pagination.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import { toCustomer, type CustomerRow } from './customer.repository.ts';
@@ -191,6 +192,29 @@ export async function findOrder(
   return rows[0] ? toOrder(rows[0]) : undefined;
 }
 
+/** A load (`uow.load`) that reads the order of a session. */
+export function readOrderOfCheckout(scope: Scope, checkoutId: string): Load<Order | undefined> {
+  return {
+    text: `${SELECT_ORDER} WHERE orders.checkout_id = $1 AND orders.merchant_id = $2 AND orders.livemode = $3`,
+    values: [checkoutId, scope.merchantId, scope.livemode],
+    read: readOrder,
+  };
+}
+
+/** A load that locks the order of a payment and reads it. */
+export function lockOrderOfPayment(paymentId: string): Load<Order | undefined> {
+  return {
+    text: `${SELECT_ORDER} WHERE orders.id = (SELECT order_id FROM payments WHERE id = $1) FOR UPDATE OF orders`,
+    values: [paymentId],
+    read: readOrder,
+  };
+}
+
+function readOrder(result: QueryResult): Order | undefined {
+  const row = result.rows[0] as OrderRow | undefined;
+  return row && toOrder(row);
+}
+
 export async function findOrderByCheckoutId(
   db: Queryable,
   scope: Scope,
@@ -251,43 +275,24 @@ export async function listOrders(db: Queryable, scope: Scope, filters: OrderList
   return rows.map(toOrder);
 }
 
-export type OrderStateChange = {
-  status: OrderStatus;
-  authorizedAmount?: number;
-  capturedAmount?: number;
-  refundedAmount?: number;
-};
-
 /**
- * Moves an order from `expectedStatus` (conditional UPDATE: a concurrent change makes it a no-op that returns
- * undefined) and sets the amounts given. Callers check the transition against `orderStateMachine` first.
+ * Writes an order's move (`transitionOrder`): its status and money as decided, guarded by the version it
+ * was decided on (the caller holds the row lock, so the guard cannot miss).
  */
-export async function updateOrderState(
-  tx: Queryable,
-  scope: Scope,
-  id: string,
-  expectedStatus: OrderStatus,
-  change: OrderStateChange,
-  now: Date,
-): Promise<Order | undefined> {
-  const { rowCount } = await tx.query(
-    `UPDATE orders SET status = $1,
-       authorized_amount = COALESCE($2, authorized_amount),
-       captured_amount = COALESCE($3, captured_amount),
-       refunded_amount = COALESCE($4, refunded_amount),
-       updated_at = $5, version = version + 1
-     WHERE id = $6 AND merchant_id = $7 AND livemode = $8 AND status = $9`,
+export function writeOrderMove(uow: UnitOfWork, before: Order, after: Order): void {
+  uow.write(
+    `UPDATE orders SET status = $1, authorized_amount = $2, captured_amount = $3, refunded_amount = $4,
+       updated_at = $5, version = $6
+     WHERE id = $7 AND version = $8`,
     [
-      change.status,
-      change.authorizedAmount ?? null,
-      change.capturedAmount ?? null,
-      change.refundedAmount ?? null,
-      now,
-      id,
-      scope.merchantId,
-      scope.livemode,
-      expectedStatus,
+      after.status,
+      after.authorizedAmount,
+      after.capturedAmount,
+      after.refundedAmount,
+      after.updatedAt,
+      after.version,
+      before.id,
+      before.version,
     ],
   );
-  return rowCount ? findOrder(tx, scope, id) : undefined;
 }

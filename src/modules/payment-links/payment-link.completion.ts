@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/client.ts';
+import type { UnitOfWork } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Checkout } from '../checkouts/checkout.types.ts';
 import type { Order } from '../orders/order.types.ts';
@@ -26,7 +26,7 @@ import { paymentLinkEventType, paymentLinkStateMachine } from './payment-link.st
  * Imports nothing from the checkout service, so checkouts → payment links is a one-way dependency here.
  */
 export async function countPaymentLinkCompletion(
-  tx: Queryable,
+  tx: UnitOfWork,
   deps: PaymentLinkPresentationDeps & { clock: Clock },
   session: { checkout: Checkout; order: Order },
 ): Promise<void> {

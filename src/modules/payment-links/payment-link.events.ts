@@ -1,22 +1,21 @@
-import type { Queryable } from '../../db/client.ts';
-import { emitEvent } from '../events/event.repository.ts';
+import type { UnitOfWork } from '../../db/client.ts';
 import type { EventType } from '../events/event.types.ts';
 import { presentPaymentLink, type PaymentLinkPresentationDeps } from './payment-link.presenter.ts';
 import type { PaymentLink } from './payment-link.types.ts';
 
 /**
- * Writes a link's event with its snapshot (status, completions, order amounts, version) as data. Call it with
+ * Emits a link's event with its snapshot (status, completions, order amounts, version) as data. Call it with
  * the transaction that made the change. `session` names the checkout (and order) that caused it, if any, so
  * the event also appears on that order's timeline.
  */
 export async function emitPaymentLinkEvent(
-  tx: Queryable,
+  tx: UnitOfWork,
   deps: PaymentLinkPresentationDeps,
   link: PaymentLink,
   type: EventType,
   session?: { checkoutId: string; orderId: string },
 ) {
-  await emitEvent(tx, {
+  tx.emit({
     merchantId: link.merchantId,
     livemode: link.livemode,
     type,

@@ -1,4 +1,4 @@
-import type { Database, Queryable } from '../../db/client.ts';
+import type { Database, Queryable, UnitOfWork } from '../../db/client.ts';
 import { addSeconds } from '../../lib/clock.ts';
 import { notFoundError, validationError, type FieldError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
@@ -42,7 +42,7 @@ import { paymentLinkDeadline, type PaymentLink } from './payment-link.types.ts';
 export type PaymentLinkServiceDeps = CheckoutServiceDeps;
 
 export async function createPaymentLink(
-  tx: Queryable,
+  tx: UnitOfWork,
   deps: PaymentLinkServiceDeps,
   scope: Scope,
   request: CreatePaymentLinkRequest,
@@ -105,7 +105,7 @@ export function paymentLinkQrCode(
  * are expired with it (a session being paid right now is left to finish). Anything but ACTIVE is a 409.
  */
 export async function deactivatePaymentLink(
-  tx: Queryable,
+  tx: UnitOfWork,
   deps: PaymentLinkServiceDeps,
   scope: Scope,
   id: string,
@@ -121,7 +121,7 @@ export async function deactivatePaymentLink(
 }
 
 async function closeLink(
-  tx: Queryable,
+  tx: UnitOfWork,
   deps: PaymentLinkServiceDeps,
   link: PaymentLink,
   status: 'EXPIRED' | 'DEACTIVATED',

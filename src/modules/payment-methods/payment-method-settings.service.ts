@@ -1,10 +1,9 @@
-import type { Queryable } from '../../db/client.ts';
+import type { Queryable, UnitOfWork } from '../../db/client.ts';
 import { CARD_BRANDS } from '../../lib/card.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, validationError, type FieldError } from '../../lib/errors.ts';
 import type { CheckoutStatus } from '../checkouts/checkout.states.ts';
 import type { CheckoutWithOrder, Scope } from '../checkouts/checkout.types.ts';
-import { emitEvent } from '../events/event.repository.ts';
 import {
   defaultPaymentMethodSettings,
   evaluatePaymentMethods,
@@ -48,7 +47,7 @@ export async function getPaymentMethodSettings(
 export type PaymentMethodSettingChange = Partial<Omit<PaymentMethodSetting, 'method'>>;
 
 export async function updatePaymentMethodSetting(
-  tx: Queryable,
+  tx: UnitOfWork,
   deps: { clock: Clock },
   scope: Scope,
   method: PaymentMethodType,
@@ -91,7 +90,7 @@ export async function updatePaymentMethodSetting(
 
   const updated = await updatePaymentMethodSettingRow(tx, scope, next, now);
   if (!updated) throw new AppError('internal_error', `The ${method} setting could not be updated`);
-  await emitEvent(tx, {
+  tx.emit({
     merchantId: scope.merchantId,
     livemode: scope.livemode,
     type: 'payment_method_settings.updated',

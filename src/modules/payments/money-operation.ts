@@ -4,6 +4,8 @@ import {
   type OperationFailureCode,
   type OperationResult,
 } from '../../connectors/connector.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { Payment } from './payment.types.ts';
 
 /** How a capture or refund row ends: the processor's answer, recorded on the child row. */
 export type MoneyOperationOutcome = {
@@ -48,4 +50,44 @@ export async function callAndSettleMoneyOperation<Attempt extends object>(steps:
     failureMessage: result.message,
   });
   return { ...attempt, refusal: { code: result.failureCode, message: result.message } };
+}
+
+/**
+ * How a processor's refusal of a capture, void or refund reaches the API: the same coded errors Kassa's own
+ * checks give, so a client handles one set of codes whoever refused.
+ */
+export function refusalError(
+  action: 'capture' | 'cancel' | 'refund',
+  payment: Payment,
+  refusal: ProcessorRefusal,
+): AppError {
+  const extensions = { current_status: payment.status, processor_message: refusal.message };
+  switch (refusal.code) {
+    case 'amount_exceeds_authorized':
+      return new AppError('amount_exceeds_capturable', refusal.message, { extensions });
+    case 'amount_exceeds_captured':
+      return new AppError('amount_exceeds_refundable', refusal.message, { extensions });
+    case 'invalid_state':
+      return new AppError(
+        'invalid_state_transition',
+        `The payment processor refused to ${action} this payment: ${refusal.message}`,
+        {
+          extensions: {
+            ...extensions,
+            allowed_statuses:
+              action === 'refund'
+                ? ['SUCCEEDED']
+                : action === 'cancel'
+                  ? ['AUTHORIZED']
+                  : ['AUTHORIZED', 'SUCCEEDED'],
+          },
+        },
+      );
+    case 'currency_mismatch':
+      return new AppError('conflict', refusal.message, { extensions });
+    default: {
+      const unreachable: never = refusal.code;
+      throw new Error(`unhandled refusal ${String(unreachable)}`);
+    }
+  }
 }

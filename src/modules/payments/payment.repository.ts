@@ -1,18 +1,9 @@
-import { PLANNED_PER_CALL, type Queryable, type Transaction } from '../../db/client.ts';
+import type { QueryResult } from 'pg';
+import { PLANNED_PER_CALL, type Load, type Queryable, type UnitOfWork } from '../../db/client.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
-import { selectOrderFrom, toOrder, type OrderRow } from '../orders/order.repository.ts';
-import { orderStateMachine } from '../orders/order.states.ts';
-import type { Order } from '../orders/order.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { PaymentStatus } from './payment.states.ts';
-import type {
-  Capture,
-  MoneyOperationStatus,
-  Payment,
-  PaymentCard,
-  PaymentChannel,
-  Refund,
-} from './payment.types.ts';
+import type { Payment, PaymentCard, PaymentChannel } from './payment.types.ts';
 
 type PaymentRow = {
   id: string;
@@ -102,29 +93,23 @@ export type NewPayment = {
 };
 
 /**
- * Step 1 of an attempt, as the LAST statement of the caller's transaction, which it commits (one round trip):
- * marks the session's active attempt and inserts the payment as `processing`. The caller holds the session's
- * row lock and has checked that it is OPEN with no attempt in flight; the conditions are repeated in the
- * UPDATE, and a session that changed anyway gets neither the mark nor the payment (answer: undefined).
+ * Step 1 of an attempt, a write of the caller's unit of work: inserts the payment as `processing`, once the
+ * session's mark (`setActivePayment`, queued before it in the same unit) names it as the active attempt. The
+ * caller holds the session's row lock and has checked it; should the mark have found the session changed
+ * anyway, no payment is inserted (answer: undefined). The answer comes once the unit has applied it.
  */
-export async function insertPaymentAsActiveAttempt(
-  tx: Transaction,
+export function insertPayment(
+  tx: UnitOfWork,
   payment: NewPayment,
-): Promise<{ payment: Payment; checkoutVersion: number } | undefined> {
-  const { rows } = await tx.commitWith<PaymentRow & { checkout_version: number }>(
-    `WITH marked AS (
-       UPDATE checkouts SET active_payment_id = $1, payment_started = true, updated_at = $6, version = version + 1
-        WHERE id = $4 AND merchant_id = $2 AND livemode = $3 AND status = 'OPEN' AND active_payment_id IS NULL
-       RETURNING version),
-     inserted AS (
-       INSERT INTO payments (id, merchant_id, livemode, checkout_id, order_id, status, processing_since, channel,
-         method, amount, currency, capture_mode, connector_id, card_brand, card_last4, card_exp_month,
-         card_exp_year, card_fingerprint, saved_payment_method_id, created_at, updated_at)
-       SELECT $1, $2, $3, $4, $5::text, 'PENDING', $6, $7::text, $8::text, $9::bigint, $10::char(3), $11::text,
-         $12::text, $13::text, $14::char(4), $15::smallint, $16::smallint, $17::text, $18::text, $6, $6
-         FROM marked -- (a SELECT's placeholders get no type from the target columns, hence the casts)
-       RETURNING *)
-     SELECT inserted.*, marked.version AS checkout_version FROM inserted, marked`,
+): { result(): Promise<Payment | undefined> } {
+  const pending = tx.write<PaymentRow>(
+    `INSERT INTO payments (id, merchant_id, livemode, checkout_id, order_id, status, processing_since, channel,
+       method, amount, currency, capture_mode, connector_id, card_brand, card_last4, card_exp_month,
+       card_exp_year, card_fingerprint, saved_payment_method_id, created_at, updated_at)
+     SELECT $1, $2, $3, $4, $5::text, 'PENDING', $6, $7::text, $8::text, $9::bigint, $10::char(3), $11::text,
+       $12::text, $13::text, $14::char(4), $15::smallint, $16::smallint, $17::text, $18::text, $6, $6
+      WHERE EXISTS (SELECT 1 FROM checkouts WHERE id = $4 AND active_payment_id = $1)
+     RETURNING *`,
     [
       payment.id,
       payment.scope.merchantId,
@@ -146,130 +131,17 @@ export async function insertPaymentAsActiveAttempt(
       payment.savedPaymentMethodId,
     ],
   );
-  const row = rows[0];
-  return row && { payment: toPayment(row), checkoutVersion: row.checkout_version };
+  return { result: async () => readPayment(await pending.result()) };
 }
 
-/**
- * Locks a payment's session and then the payment (the lock order of every path: checkout → payment) in one
- * statement, and answers with the payment and what `settle` needs to know of its session. Row locks of one
- * statement are taken in the order the FOR UPDATE clause names the tables.
- */
-export async function lockPaymentAndCheckout(
-  tx: Queryable,
-  paymentId: string,
-): Promise<{ payment: Payment; checkout: { status: string; activePaymentId: string | null } } | undefined> {
-  const { rows } = await tx.query<
-    PaymentRow & { checkout_status: string; checkout_active_payment_id: string | null }
-  >(
-    `SELECT p.*, c.status AS checkout_status, c.active_payment_id AS checkout_active_payment_id
-       FROM checkouts c JOIN payments p ON p.checkout_id = c.id
-      WHERE p.id = $1
-      FOR UPDATE OF c, p`,
-    [paymentId],
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  return {
-    payment: toPayment(row),
-    checkout: { status: row.checkout_status, activePaymentId: row.checkout_active_payment_id },
-  };
+/** A load (`uow.load`) that locks a payment and reads it. */
+export function lockPayment(paymentId: string): Load<Payment | undefined> {
+  return { text: 'SELECT * FROM payments WHERE id = $1 FOR UPDATE', values: [paymentId], read: readPayment };
 }
 
-/**
- * Moves an order to `to` in one conditional statement (the row lock is taken by the UPDATE itself) when it
- * is in one of `from`, or — with `sameStatusWhenAmountsDiffer` — already in `to` with other amounts (a second
- * partial capture or refund). Amounts left undefined keep their value. Answers with the order as changed
- * (for its event, without a second read), or undefined when it was left as it was.
- */
-export async function moveOrderOfPayment(
-  tx: Queryable,
-  order: { id: string; merchantId: string; livemode: boolean },
-  change: {
-    from: readonly string[];
-    to: string;
-    sameStatusWhenAmountsDiffer: boolean;
-    authorizedAmount?: number | undefined;
-    capturedAmount?: number | undefined;
-    refundedAmount?: number | undefined;
-  },
-  now: Date,
-): Promise<Order | undefined> {
-  const { rows } = await tx.query<OrderRow>(
-    `WITH moved AS (
-     UPDATE orders SET status = $1::text,
-       authorized_amount = COALESCE($2, authorized_amount),
-       captured_amount = COALESCE($3, captured_amount),
-       refunded_amount = COALESCE($4, refunded_amount),
-       updated_at = $5, version = version + 1
-     WHERE id = $6 AND merchant_id = $7 AND livemode = $8
-       AND (status = ANY($9::text[])
-            OR ($10::boolean AND status = $1
-                AND (authorized_amount, captured_amount, refunded_amount) IS DISTINCT FROM
-                    (COALESCE($2, authorized_amount), COALESCE($3, captured_amount), COALESCE($4, refunded_amount))))
-     RETURNING *)
-     ${selectOrderFrom('moved')}`,
-    [
-      change.to,
-      change.authorizedAmount ?? null,
-      change.capturedAmount ?? null,
-      change.refundedAmount ?? null,
-      now,
-      order.id,
-      order.merchantId,
-      order.livemode,
-      change.from,
-      change.sameStatusWhenAmountsDiffer,
-    ],
-  );
-  return rows[0] ? toOrder(rows[0]) : undefined;
-}
-
-/**
- * A sale's two order moves in one statement, for an order still CREATED or PENDING: to AUTHORIZED with the
- * authorization, then to PAID with the capture (version + 2, as two moves make). Answers the order as paid and,
- * built from the same row, as it was in between (one version before, with the amounts captured and refunded
- * before), for the events of both steps; undefined when the order is elsewhere, for the caller to move it
- * step by step.
- */
-export async function moveOrderThroughAuthorizedToPaid(
-  tx: Queryable,
-  order: { id: string; merchantId: string; livemode: boolean },
-  amounts: { authorizedAmount: number; capturedAmount: number; refundedAmount: number },
-  now: Date,
-): Promise<{ authorized: Order; paid: Order } | undefined> {
-  const { rows } = await tx.query<OrderRow & { previous_captured: number; previous_refunded: number }>(
-    `WITH moved AS (
-     UPDATE orders SET status = 'PAID', authorized_amount = $1, captured_amount = $2, refunded_amount = $3,
-       updated_at = $4, version = orders.version + 2
-       FROM (SELECT id, captured_amount, refunded_amount FROM orders
-              WHERE id = $5 AND merchant_id = $6 AND livemode = $7 AND status = ANY($8::text[])
-              FOR UPDATE) previous
-      WHERE orders.id = previous.id
-     RETURNING orders.*, previous.captured_amount AS previous_captured, previous.refunded_amount AS previous_refunded)
-     ${selectOrderFrom('moved')}`,
-    [
-      amounts.authorizedAmount,
-      amounts.capturedAmount,
-      amounts.refundedAmount,
-      now,
-      order.id,
-      order.merchantId,
-      order.livemode,
-      orderStateMachine.sourcesOf('AUTHORIZED'),
-    ],
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  const paid = toOrder(row);
-  const authorized: Order = {
-    ...paid,
-    status: 'AUTHORIZED',
-    capturedAmount: row.previous_captured,
-    refundedAmount: row.previous_refunded,
-    version: paid.version - 1,
-  };
-  return { authorized, paid };
+function readPayment(result: QueryResult): Payment | undefined {
+  const row = result.rows[0] as PaymentRow | undefined;
+  return row && toPayment(row);
 }
 
 export async function findPayment(
@@ -332,30 +204,39 @@ const CHANGE_COLUMNS: Record<keyof PaymentChange, string> = {
   savedPaymentMethodId: 'saved_payment_method_id',
 };
 
+/** A payment after `change` (pure): what `changePayment` writes. Every change moves the version by one. */
+export function applyPaymentChange(payment: Payment, change: PaymentChange, now: Date): Payment {
+  const changed: Payment = { ...payment, updatedAt: now, version: payment.version + 1 };
+  for (const field of Object.keys(CHANGE_COLUMNS) as (keyof PaymentChange)[]) {
+    if (field in change) (changed as Record<string, unknown>)[field] = change[field];
+  }
+  return changed;
+}
+
 /**
- * Applies a change to a payment the caller has locked; the version moves with every change. `steps` is how
- * many changes the write stands for (a sale's authorization and capture, written once, are two).
+ * Writes a payment the caller has locked, as it is after one or more changes (`applyPaymentChange`): a
+ * write of its unit of work, guarded by the version it was decided on (under the lock it cannot miss).
  */
-export async function updatePayment(
-  tx: Queryable,
-  id: string,
-  change: PaymentChange,
-  now: Date,
-  steps: 1 | 2 = 1,
-): Promise<Payment> {
+export function writePayment(tx: UnitOfWork, before: Payment, after: Payment): void {
   const sets: string[] = [];
-  const values: unknown[] = [id, now];
+  const values: unknown[] = [before.id, before.version, after.updatedAt, after.version];
   for (const [field, column] of Object.entries(CHANGE_COLUMNS) as [keyof PaymentChange, string][]) {
-    if (!(field in change)) continue;
-    values.push(change[field]);
+    if (after[field] === before[field]) continue;
+    values.push(after[field]);
     sets.push(`${column} = $${values.length}`);
   }
-  const { rows } = await tx.query<PaymentRow>(
-    `UPDATE payments SET ${sets.join(', ')}${sets.length ? ', ' : ''}updated_at = $2, version = version + ${steps}
-     WHERE id = $1 RETURNING *`,
+  tx.write(
+    `UPDATE payments SET ${sets.join(', ')}${sets.length ? ', ' : ''}updated_at = $3, version = $4
+     WHERE id = $1 AND version = $2`,
     values,
   );
-  return toPayment(rows[0]!);
+}
+
+/** `applyPaymentChange` and `writePayment` in one: the payment as changed, its write queued. */
+export function changePayment(tx: UnitOfWork, payment: Payment, change: PaymentChange, now: Date): Payment {
+  const changed = applyPaymentChange(payment, change, now);
+  writePayment(tx, payment, changed);
+  return changed;
 }
 
 /** Payments whose processor call has been in flight since before `before` (a crash, a lost answer). */
@@ -399,155 +280,6 @@ export async function findUncapturedAutomaticPayments(
     [before, limit],
   );
   return rows.map(toPayment);
-}
-
-// ---- captures and refunds: append-only child rows ------------------------------------------------------
-
-type MoneyOperationRow = {
-  id: string;
-  payment_id: string;
-  amount: number;
-  status: MoneyOperationStatus;
-  failure_message: string | null;
-  reason?: string | null;
-  created_at: Date;
-  updated_at: Date;
-};
-
-function toCapture(row: MoneyOperationRow): Capture {
-  return {
-    id: row.id,
-    paymentId: row.payment_id,
-    amount: row.amount,
-    status: row.status,
-    failureMessage: row.failure_message,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toRefund(row: MoneyOperationRow): Refund {
-  return { ...toCapture(row), reason: row.reason ?? null };
-}
-
-/**
- * A capture row: PENDING before the processor is asked, or — with `made` — one the processor has already made
- * (a sale's), written SUCCEEDED with the processor's reference.
- */
-type NewCapture = {
-  id: string;
-  payment: Payment;
-  amount: number;
-  now: Date;
-  made?: { connectorReference: string | null };
-};
-
-const INSERT_CAPTURE = `INSERT INTO captures (id, payment_id, merchant_id, livemode, amount, status, connector_reference,
-   created_at, updated_at)
- VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *`;
-
-function insertCaptureValues(capture: NewCapture): unknown[] {
-  return [
-    capture.id,
-    capture.payment.id,
-    capture.payment.merchantId,
-    capture.payment.livemode,
-    capture.amount,
-    capture.made ? 'SUCCEEDED' : 'PENDING',
-    capture.made?.connectorReference ?? null,
-    capture.now,
-  ];
-}
-
-export async function insertCapture(tx: Queryable, capture: NewCapture): Promise<Capture> {
-  const { rows } = await tx.query<MoneyOperationRow>(INSERT_CAPTURE, insertCaptureValues(capture));
-  return toCapture(rows[0]!);
-}
-
-/**
- * `insertCapture` as one of the LAST writes of a transaction, for a caller that needs no answer: it travels
- * with the COMMIT (`tx.defer`), and a failure (the id taken) rolls the transaction back there.
- */
-export function deferCaptureInsert(tx: Transaction, capture: NewCapture): void {
-  tx.defer(INSERT_CAPTURE, insertCaptureValues(capture));
-}
-
-export async function insertRefund(
-  tx: Queryable,
-  refund: { id: string; payment: Payment; amount: number; reason: string | null; now: Date },
-): Promise<Refund> {
-  const { rows } = await tx.query<MoneyOperationRow>(
-    `INSERT INTO refunds (id, payment_id, merchant_id, livemode, amount, reason, status, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $7) RETURNING *`,
-    [
-      refund.id,
-      refund.payment.id,
-      refund.payment.merchantId,
-      refund.payment.livemode,
-      refund.amount,
-      refund.reason,
-      refund.now,
-    ],
-  );
-  return toRefund(rows[0]!);
-}
-
-export async function settleMoneyOperation(
-  tx: Queryable,
-  table: 'captures' | 'refunds',
-  id: string,
-  outcome: { status: 'SUCCEEDED' | 'FAILED'; connectorReference?: string; failureMessage?: string },
-  now: Date,
-): Promise<Capture | Refund | undefined> {
-  const { rows } = await tx.query<MoneyOperationRow>(
-    `UPDATE ${table} SET status = $2, connector_reference = COALESCE($3, connector_reference), failure_message = $4, updated_at = $5
-     WHERE id = $1 AND status = 'PENDING' RETURNING *`,
-    [id, outcome.status, outcome.connectorReference ?? null, outcome.failureMessage ?? null, now],
-  );
-  if (!rows[0]) return undefined;
-  return table === 'captures' ? toCapture(rows[0]) : toRefund(rows[0]);
-}
-
-/** Sum of captures (or refunds) that hold or may hold money: SUCCEEDED and PENDING ones. */
-export async function sumCommittedAmount(
-  tx: Queryable,
-  table: 'captures' | 'refunds',
-  paymentId: string,
-): Promise<number> {
-  const { rows } = await tx.query<{ total: number | null }>(
-    `SELECT COALESCE(sum(amount), 0)::bigint AS total FROM ${table} WHERE payment_id = $1 AND status <> 'FAILED'`,
-    [paymentId],
-  );
-  return rows[0]?.total ?? 0;
-}
-
-export async function listCaptures(db: Queryable, paymentId: string): Promise<Capture[]> {
-  const { rows } = await db.query<MoneyOperationRow>(
-    `SELECT * FROM captures WHERE payment_id = $1 ORDER BY created_at, id`,
-    [paymentId],
-  );
-  return rows.map(toCapture);
-}
-
-export async function listRefunds(db: Queryable, paymentId: string): Promise<Refund[]> {
-  const { rows } = await db.query<MoneyOperationRow>(
-    `SELECT * FROM refunds WHERE payment_id = $1 ORDER BY created_at, id`,
-    [paymentId],
-  );
-  return rows.map(toRefund);
-}
-
-export async function findPendingMoneyOperations(
-  db: Queryable,
-  table: 'captures' | 'refunds',
-  before: Date,
-  limit: number,
-) {
-  const { rows } = await db.query<MoneyOperationRow>(
-    `SELECT * FROM ${table} WHERE status = 'PENDING' AND updated_at < $1 ORDER BY updated_at LIMIT $2`,
-    [before, limit],
-  );
-  return rows.map(table === 'captures' ? toCapture : toRefund);
 }
 
 /** Records a processor notification; false when it was seen before (a duplicate to ignore). */

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/client.ts';
+import type { Queryable, UnitOfWork } from '../../db/client.ts';
 import { checkOutboundUrl, type CompiledEgressPolicy } from '../../egress/index.ts';
 import {
   AppError,
@@ -12,7 +12,7 @@ import type { Keyring } from '../../lib/keyring.ts';
 import { checkCallbackUrl } from '../../lib/merchant-urls.ts';
 import { cancelPendingDeliveries } from '../../outbox/webhook-delivery.repository.ts';
 import { generateWebhookSecret } from '../../outbox/webhook-signer.ts';
-import { emitEvent, findEvent } from '../events/event.repository.ts';
+import { findEvent } from '../events/event.repository.ts';
 import type { StoredEvent } from '../events/event.types.ts';
 import {
   countWebhookEndpoints,
@@ -97,7 +97,7 @@ export function createWebhookEndpointService(deps: {
     list: (db: Queryable, scope: MerchantScope, page: { limit: number; startingAfter?: string }) =>
       listWebhookEndpoints(db, scope, page),
 
-    async create(tx: Queryable, scope: MerchantScope, input: NewWebhookEndpoint) {
+    async create(tx: UnitOfWork, scope: MerchantScope, input: NewWebhookEndpoint) {
       const { events, error } = checkEnabledEvents(input.enabledEvents);
       const errors = [checkUrl(input.url, scope), error].filter((e): e is FieldError => e !== null);
       if (errors.length > 0) throw validationError(errors);
@@ -120,7 +120,7 @@ export function createWebhookEndpointService(deps: {
       return { endpoint, secret };
     },
 
-    async update(tx: Queryable, scope: MerchantScope, id: string, patch: WebhookEndpointUpdate) {
+    async update(tx: UnitOfWork, scope: MerchantScope, id: string, patch: WebhookEndpointUpdate) {
       const checkedEvents = patch.enabledEvents ? checkEnabledEvents(patch.enabledEvents) : undefined;
       const errors = [
         patch.url === undefined ? null : checkUrl(patch.url, scope),
@@ -153,14 +153,14 @@ export function createWebhookEndpointService(deps: {
       return updated;
     },
 
-    async remove(tx: Queryable, scope: MerchantScope, id: string): Promise<void> {
+    async remove(tx: UnitOfWork, scope: MerchantScope, id: string): Promise<void> {
       await requireEndpoint(tx, scope, id, true);
       await softDeleteWebhookEndpoint(tx, id);
       await cancelPendingDeliveries(tx, [id], 'The endpoint was deleted');
     },
 
     /** A new secret; the current one keeps signing for `overlapSeconds` (0: stops at once). */
-    async rotateSecret(tx: Queryable, scope: MerchantScope, id: string, overlapSeconds: number) {
+    async rotateSecret(tx: UnitOfWork, scope: MerchantScope, id: string, overlapSeconds: number) {
       await requireEndpoint(tx, scope, id, true);
       const secret = generateWebhookSecret();
       const endpoint = await replaceWebhookEndpointSecret(
@@ -173,12 +173,12 @@ export function createWebhookEndpointService(deps: {
     },
 
     /** Emits a `ping` event that the fan-out sends to this endpoint only. */
-    async sendTest(tx: Queryable, scope: MerchantScope, id: string): Promise<StoredEvent> {
+    async sendTest(tx: UnitOfWork, scope: MerchantScope, id: string): Promise<StoredEvent> {
       const endpoint = await requireEndpoint(tx, scope, id);
       if (endpoint.status !== 'enabled') {
         throw invalidStateError('webhook endpoint', endpoint.status, ['enabled'], 'send a test event to');
       }
-      const { id: eventId } = await emitEvent(tx, {
+      const { id: eventId } = tx.emit({
         merchantId: scope.merchantId,
         livemode: scope.livemode,
         type: 'ping',
@@ -191,6 +191,7 @@ export function createWebhookEndpointService(deps: {
           message: 'A test event from Kassa. Answer 2xx to acknowledge it.',
         },
       });
+      await tx.flush(); // read back as stored (its created_at)
       return (await findEvent(tx, scope, eventId))!;
     },
   };

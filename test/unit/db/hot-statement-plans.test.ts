@@ -1,19 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import type { Queryable, Transaction } from '../../../src/db/client.ts';
+import type { Load, UnitOfWork } from '../../../src/db/client.ts';
 import {
   claimDueCheckouts,
   closeCheckoutRow,
   findCheckout,
   findCheckoutScope,
+  lockCheckout,
+  lockCheckoutOfPayment,
   setActivePayment,
   touchCheckout,
 } from '../../../src/modules/checkouts/checkout.repository.ts';
 import { replaceSessionClientToken } from '../../../src/modules/payment-links/payment-link.repository.ts';
-import {
-  insertPaymentAsActiveAttempt,
-  lockPaymentAndCheckout,
-} from '../../../src/modules/payments/payment.repository.ts';
+import { insertPayment } from '../../../src/modules/payments/payment.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../../fixtures/database.ts';
 
 /**
@@ -47,37 +46,40 @@ type PlanNode = {
   Plans?: PlanNode[];
 };
 
-/** A transaction that records what it is asked to send instead of sending it; every result is empty. */
-function recorder(): { tx: Transaction; statements: Statement[] } {
+/** A unit of work that records what it is asked to send instead of sending it; every result is empty. */
+function recorder(): { tx: UnitOfWork; statements: Statement[] } {
   const statements: Statement[] = [];
   const empty = { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
   const record = (text: string, values: unknown[] = []) => {
     statements.push({ text, values });
   };
-  const queryable: Queryable = {
+  const tx: UnitOfWork = {
     query: async <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
       record(text, values);
       return empty as pg.QueryResult<Row>;
     },
-  };
-  const tx: Transaction = {
-    ...queryable,
-    commitWith: queryable.query,
-    defer: record,
-    deferRead: <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
+    write: <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
       record(text, values);
       return { result: async () => empty as pg.QueryResult<Row> };
     },
-    withNext: queryable,
+    load: (async (...loads: Load<unknown>[]) =>
+      loads.map((load) => {
+        record(load.text, load.values);
+        return load.read(empty as pg.QueryResult);
+      })) as UnitOfWork['load'],
+    emit: () => ({ id: 'evt_plan_shape' }),
+    flush: async () => {},
   };
   return { tx, statements };
 }
 
 /** What each hot function sends, by name (one statement each). */
 async function hotStatements(): Promise<Map<string, Statement>> {
-  const calls: Record<string, (tx: Transaction) => Promise<unknown>> = {
-    'payment start (insertPaymentAsActiveAttempt)': (tx) =>
-      insertPaymentAsActiveAttempt(tx, {
+  const calls: Record<string, (tx: UnitOfWork) => unknown> = {
+    'payment start: mark the attempt in flight (setActivePayment)': (tx) =>
+      setActivePayment(tx, SCOPE, CHECKOUT_ID, PAYMENT_ID, NOW),
+    'payment start: insert the attempt (insertPayment)': (tx) =>
+      insertPayment(tx, {
         id: PAYMENT_ID,
         scope: SCOPE,
         checkoutId: CHECKOUT_ID,
@@ -94,14 +96,13 @@ async function hotStatements(): Promise<Map<string, Statement>> {
       }),
     'settle: close the session (closeCheckoutRow)': (tx) =>
       closeCheckoutRow(tx, SCOPE, CHECKOUT_ID, 'COMPLETED', NOW),
-    'mark or clear the attempt in flight (setActivePayment)': (tx) =>
-      setActivePayment(tx, SCOPE, CHECKOUT_ID, PAYMENT_ID, NOW),
+    'payment start: lock the session (lockCheckout)': (tx) => tx.load(lockCheckout(SCOPE, CHECKOUT_ID)),
     'lock the session (findCheckout FOR UPDATE)': (tx) =>
       findCheckout(tx, SCOPE, CHECKOUT_ID, { forUpdate: true }),
     'read the session (findCheckout)': (tx) => findCheckout(tx, SCOPE, CHECKOUT_ID),
     'whose session (findCheckoutScope)': (tx) => findCheckoutScope(tx, CHECKOUT_ID),
-    'settle: lock session and payment (lockPaymentAndCheckout)': (tx) =>
-      lockPaymentAndCheckout(tx, PAYMENT_ID),
+    'settle: lock the session of the payment (lockCheckoutOfPayment)': (tx) =>
+      tx.load(lockCheckoutOfPayment(PAYMENT_ID)),
     'order replaced (touchCheckout)': (tx) => touchCheckout(tx, SCOPE, CHECKOUT_ID, NOW),
     'payment link visit (replaceSessionClientToken)': (tx) =>
       replaceSessionClientToken(tx, CHECKOUT_ID, Buffer.alloc(32, 7)),

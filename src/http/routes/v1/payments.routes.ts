@@ -3,19 +3,15 @@ import { AppError, notFoundError } from '../../../lib/errors.ts';
 import { newId } from '../../../lib/ids.ts';
 import { findOrder } from '../../../modules/orders/order.repository.ts';
 import { detectDevice } from '../../../modules/payment-methods/eligibility.ts';
+import { refusalError } from '../../../modules/payments/money-operation.ts';
+import { presentRefundWithCurrency } from '../../../modules/payments/payment.events.ts';
 import {
   captureIdForIdempotencyKey,
-  presentRefundWithCurrency,
   refundIdForIdempotencyKey,
-  refusalError,
-} from '../../../modules/payments/payment-operations.service.ts';
+} from '../../../modules/payments/payment.keys.ts';
 import { presentCapture, presentPayment } from '../../../modules/payments/payment.presenter.ts';
-import {
-  findPayment,
-  listCaptures,
-  listPaymentsOfOrder,
-  listRefunds,
-} from '../../../modules/payments/payment.repository.ts';
+import { listCaptures, listRefunds } from '../../../modules/payments/money-operation.repository.ts';
+import { findPayment, listPaymentsOfOrder } from '../../../modules/payments/payment.repository.ts';
 import {
   ZCapture,
   ZCaptureBody,

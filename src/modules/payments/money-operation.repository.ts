@@ -1,0 +1,155 @@
+import type { Queryable, UnitOfWork } from '../../db/client.ts';
+import type { Capture, MoneyOperationStatus, Payment, Refund } from './payment.types.ts';
+
+/**
+ * Captures and refunds: append-only child rows of a payment (docs/payments.md, "Capture and refund rules").
+ * Remaining amounts are derived from them under the payment's row lock.
+ */
+
+type MoneyOperationRow = {
+  id: string;
+  payment_id: string;
+  amount: number;
+  status: MoneyOperationStatus;
+  failure_message: string | null;
+  reason?: string | null;
+  created_at: Date;
+  updated_at: Date;
+};
+
+function toCapture(row: MoneyOperationRow): Capture {
+  return {
+    id: row.id,
+    paymentId: row.payment_id,
+    amount: row.amount,
+    status: row.status,
+    failureMessage: row.failure_message,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toRefund(row: MoneyOperationRow): Refund {
+  return { ...toCapture(row), reason: row.reason ?? null };
+}
+
+/**
+ * A capture row: PENDING before the processor is asked, or — with `made` — one the processor has already made
+ * (a sale's), written SUCCEEDED with the processor's reference.
+ */
+type NewCapture = {
+  id: string;
+  payment: Payment;
+  amount: number;
+  now: Date;
+  made?: { connectorReference: string | null };
+};
+
+const INSERT_CAPTURE = `INSERT INTO captures (id, payment_id, merchant_id, livemode, amount, status, connector_reference,
+   created_at, updated_at)
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *`;
+
+function insertCaptureValues(capture: NewCapture): unknown[] {
+  return [
+    capture.id,
+    capture.payment.id,
+    capture.payment.merchantId,
+    capture.payment.livemode,
+    capture.amount,
+    capture.made ? 'SUCCEEDED' : 'PENDING',
+    capture.made?.connectorReference ?? null,
+    capture.now,
+  ];
+}
+
+export async function insertCapture(tx: Queryable, capture: NewCapture): Promise<Capture> {
+  const { rows } = await tx.query<MoneyOperationRow>(INSERT_CAPTURE, insertCaptureValues(capture));
+  return toCapture(rows[0]!);
+}
+
+/**
+ * `insertCapture` as a write of the caller's unit of work (its answer comes once the unit has applied it). A
+ * failure (the id taken) fails the unit, and nothing commits.
+ */
+export function recordCapture(tx: UnitOfWork, capture: NewCapture): { result(): Promise<Capture> } {
+  const pending = tx.write<MoneyOperationRow>(INSERT_CAPTURE, insertCaptureValues(capture));
+  return { result: async () => toCapture((await pending.result()).rows[0]!) };
+}
+
+export async function insertRefund(
+  tx: Queryable,
+  refund: { id: string; payment: Payment; amount: number; reason: string | null; now: Date },
+): Promise<Refund> {
+  const { rows } = await tx.query<MoneyOperationRow>(
+    `INSERT INTO refunds (id, payment_id, merchant_id, livemode, amount, reason, status, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $7) RETURNING *`,
+    [
+      refund.id,
+      refund.payment.id,
+      refund.payment.merchantId,
+      refund.payment.livemode,
+      refund.amount,
+      refund.reason,
+      refund.now,
+    ],
+  );
+  return toRefund(rows[0]!);
+}
+
+export async function settleMoneyOperation(
+  tx: Queryable,
+  table: 'captures' | 'refunds',
+  id: string,
+  outcome: { status: 'SUCCEEDED' | 'FAILED'; connectorReference?: string; failureMessage?: string },
+  now: Date,
+): Promise<Capture | Refund | undefined> {
+  const { rows } = await tx.query<MoneyOperationRow>(
+    `UPDATE ${table} SET status = $2, connector_reference = COALESCE($3, connector_reference), failure_message = $4, updated_at = $5
+     WHERE id = $1 AND status = 'PENDING' RETURNING *`,
+    [id, outcome.status, outcome.connectorReference ?? null, outcome.failureMessage ?? null, now],
+  );
+  if (!rows[0]) return undefined;
+  return table === 'captures' ? toCapture(rows[0]) : toRefund(rows[0]);
+}
+
+/** Sum of captures (or refunds) that hold or may hold money: SUCCEEDED and PENDING ones. */
+export async function sumCommittedAmount(
+  tx: Queryable,
+  table: 'captures' | 'refunds',
+  paymentId: string,
+): Promise<number> {
+  const { rows } = await tx.query<{ total: number | null }>(
+    `SELECT COALESCE(sum(amount), 0)::bigint AS total FROM ${table} WHERE payment_id = $1 AND status <> 'FAILED'`,
+    [paymentId],
+  );
+  return rows[0]?.total ?? 0;
+}
+
+export async function listCaptures(db: Queryable, paymentId: string): Promise<Capture[]> {
+  const { rows } = await db.query<MoneyOperationRow>(
+    `SELECT * FROM captures WHERE payment_id = $1 ORDER BY created_at, id`,
+    [paymentId],
+  );
+  return rows.map(toCapture);
+}
+
+export async function listRefunds(db: Queryable, paymentId: string): Promise<Refund[]> {
+  const { rows } = await db.query<MoneyOperationRow>(
+    `SELECT * FROM refunds WHERE payment_id = $1 ORDER BY created_at, id`,
+    [paymentId],
+  );
+  return rows.map(toRefund);
+}
+
+export async function findPendingMoneyOperations(
+  db: Queryable,
+  table: 'captures' | 'refunds',
+  before: Date,
+  limit: number,
+) {
+  const { rows } = await db.query<MoneyOperationRow>(
+    `SELECT * FROM ${table} WHERE status = 'PENDING' AND updated_at < $1 ORDER BY updated_at LIMIT $2`,
+    [before, limit],
+  );
+  return rows.map(table === 'captures' ? toCapture : toRefund);
+}

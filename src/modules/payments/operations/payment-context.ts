@@ -1,0 +1,87 @@
+import type { Connector, PaymentMethodData } from '../../../connectors/connector.ts';
+import type { ConnectorRegistry } from '../../../connectors/registry.ts';
+import type { Database } from '../../../db/client.ts';
+import type { Clock } from '../../../lib/clock.ts';
+import type { Keyring } from '../../../lib/keyring.ts';
+import type { CheckoutServiceDeps } from '../../checkouts/checkout.service.ts';
+import type { Checkout, Scope } from '../../checkouts/checkout.types.ts';
+import type { Order } from '../../orders/order.types.ts';
+import type { Device } from '../../payment-methods/eligibility.ts';
+import type { PaymentMethodSettingsCache } from '../../payment-methods/payment-method-settings.cache.ts';
+import { PROCESSING_RECOVERY_MS } from '../payment.outcomes.ts';
+import type { Payment, PaymentChannel } from '../payment.types.ts';
+
+export type PaymentFlowLogger = {
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+};
+
+/** Without an application logger, releases are still reported (stderr; the only console use lint allows). */
+const stderrLogger: PaymentFlowLogger = {
+  warn: (object, message) => console.error(`warning: ${message}`, object),
+  error: (object, message) => console.error(`error: ${message}`, object),
+};
+
+export type PaymentFlowDeps = {
+  db: Database;
+  clock: Clock;
+  keyring: Keyring;
+  connectors: ConnectorRegistry;
+  checkoutDeps: CheckoutServiceDeps;
+  /** The merchant's payment-method settings, through this process's cache (≤ 1 s old). */
+  paymentMethodSettings: PaymentMethodSettingsCache;
+  /**
+   * `callbacks.verify_order` (seed 001): asked after an attempt started and before the processor is called. A
+   * refusal settles the payment REJECTED (decline_code `order_verification_failed`, failure_message = the
+   * merchant's reason) and no money moves. Not asked again when an interrupted attempt is resumed: it may
+   * already be at the processor. Absent = no verification.
+   */
+  verifyOrder?: (
+    payment: Payment,
+    checkout: Checkout,
+    order: Order,
+  ) => Promise<{ ok: true } | { ok: false; reason: string }>;
+  /** Age after which `recover` settles interrupted work (default PROCESSING_RECOVERY_MS; shorter in fault tests). */
+  processingRecoveryMs?: number;
+  /** Where releases of late authorizations are reported (warn) and failed ones (error). Default: stderr. */
+  logger?: PaymentFlowLogger;
+};
+
+export type PayCheckoutInput = {
+  scope: Scope;
+  checkoutId: string;
+  /**
+   * A deterministic id (from `paymentIdForIdempotencyKey`) makes the call resumable: if a payment with this
+   * id exists, the call continues it (re-asking the processor with the same idempotency key) instead of
+   * starting another. Without it, a fresh id is drawn.
+   */
+  paymentId?: string;
+  channel: PaymentChannel;
+  method: PaymentMethodData;
+  device: Device;
+  /** Where the shopper lands after a 3-D Secure challenge or wallet approval. */
+  returnUrl: (paymentId: string) => string;
+  /** The saved card being charged (its data is in `method`, as a stored credential), recorded on the payment. */
+  savedPaymentMethodId?: string | null;
+};
+
+/**
+ * What every payment operation (the files of this folder) works with: the flow's dependencies, with the
+ * recovery age resolved and the logger the application may swap in (`PaymentFlow.logTo`).
+ */
+export type PaymentContext = Omit<PaymentFlowDeps, 'logger' | 'processingRecoveryMs'> & {
+  recoveryMs: number;
+  logger: PaymentFlowLogger;
+};
+
+export function createPaymentContext(deps: PaymentFlowDeps): PaymentContext {
+  return {
+    ...deps,
+    recoveryMs: deps.processingRecoveryMs ?? PROCESSING_RECOVERY_MS,
+    logger: deps.logger ?? stderrLogger,
+  };
+}
+
+export function connectorOf(context: PaymentContext, payment: Pick<Payment, 'connectorId'>): Connector {
+  return context.connectors.get(payment.connectorId);
+}

@@ -1,0 +1,120 @@
+import { cardFingerprint, cardLast4, detectCardBrand } from '../../../lib/card.ts';
+import type { PaymentMethodData } from '../../../connectors/connector.ts';
+import { AppError, notFoundError } from '../../../lib/errors.ts';
+import { newId } from '../../../lib/ids.ts';
+import { lockCheckout, setActivePayment } from '../../checkouts/checkout.repository.ts';
+import type { Checkout } from '../../checkouts/checkout.types.ts';
+import { readOrderOfCheckout } from '../../orders/order.repository.ts';
+import type { Order } from '../../orders/order.types.ts';
+import { evaluatePaymentMethods } from '../../payment-methods/eligibility.ts';
+import { insertPayment } from '../payment.repository.ts';
+import type { Payment, PaymentCard } from '../payment.types.ts';
+import type { PayCheckoutInput, PaymentContext } from './payment-context.ts';
+
+export function describeCard(context: PaymentContext, method: PaymentMethodData): PaymentCard | null {
+  if (method.type !== 'card') return null;
+  const { number, expMonth, expYear } = method.card;
+  return {
+    brand: detectCardBrand(number),
+    last4: cardLast4(number),
+    expMonth,
+    expYear,
+    fingerprint: cardFingerprint(number, context.keyring.key('card-fingerprint')),
+  };
+}
+
+/** Step 1: the guarded start of an attempt. Throws a coded error when the session cannot be paid now. */
+export async function startAttempt(
+  context: PaymentContext,
+  input: PayCheckoutInput,
+): Promise<{ payment: Payment; checkout: Checkout; order: Order }> {
+  const connector = context.connectors.connectorFor({ livemode: input.scope.livemode });
+  const { mark, started, order } = await context.db.transaction(async (tx) => {
+    const now = context.clock.now();
+    // Load: the session locked, then its order read under that lock (it is replaced only under it).
+    const [checkout, order] = await tx.load(
+      lockCheckout(input.scope, input.checkoutId),
+      readOrderOfCheckout(input.scope, input.checkoutId),
+    );
+    if (!checkout) throw notFoundError('checkout', input.checkoutId);
+    if (checkout.status !== 'OPEN') {
+      throw new AppError(
+        'invalid_state_transition',
+        `This checkout is ${checkout.status} and accepts no payment`,
+        {
+          extensions: { current_status: checkout.status, allowed_statuses: ['OPEN'] },
+        },
+      );
+    }
+    if (checkout.expiresAt <= now)
+      throw new AppError('gone', `This checkout expired at ${checkout.expiresAt.toISOString()}`);
+    if (checkout.activePaymentId) {
+      throw new AppError('payment_in_progress', 'A payment for this checkout is already in progress', {
+        extensions: { payment_id: checkout.activePaymentId },
+      });
+    }
+    if (!order) throw notFoundError('order of checkout', checkout.id);
+
+    const settings = await context.paymentMethodSettings.find(tx, input.scope);
+    const { eligible } = evaluatePaymentMethods(settings, {
+      country: order.countryCode,
+      currency: order.currency,
+      amount: order.totalAmount,
+      device: input.device,
+      allowedMethods: checkout.paymentMethods,
+    });
+    const setting = eligible.find((candidate) => candidate.method === input.method.type);
+    if (!setting) {
+      throw new AppError(
+        'payment_method_not_available',
+        `${input.method.type} is not available for this checkout`,
+        {
+          errors: [
+            {
+              pointer: '/payment_method',
+              code: 'unavailable',
+              message: `${input.method.type} is not offered here`,
+            },
+          ],
+        },
+      );
+    }
+    const card = describeCard(context, input.method);
+    if (card && setting.card_brands && !setting.card_brands.includes(card.brand)) {
+      throw new AppError('payment_method_not_available', `${card.brand} cards are not accepted here`, {
+        errors: [
+          {
+            pointer: '/card/number',
+            code: 'unsupported_brand',
+            message: `${card.brand} cards are not accepted`,
+          },
+        ],
+      });
+    }
+
+    // Apply: the session marks the attempt as its active one, and the payment is inserted as `processing`.
+    const paymentId = input.paymentId ?? newId('pay');
+    const mark = setActivePayment(tx, input.scope, checkout.id, paymentId, now);
+    const started = insertPayment(tx, {
+      id: paymentId,
+      scope: input.scope,
+      checkoutId: checkout.id,
+      orderId: order.id,
+      channel: input.channel,
+      method: input.method.type,
+      amount: order.totalAmount,
+      currency: order.currency,
+      captureMode: checkout.capture,
+      connectorId: connector.id,
+      card,
+      savedPaymentMethodId: input.savedPaymentMethodId ?? null,
+      now,
+    });
+    return { mark, started, order };
+  });
+  // Both writes are conditional on the session as locked: a session that changed anyway got neither.
+  const [marked, payment] = [await mark.result(), await started.result()];
+  if (!marked || !payment)
+    throw new AppError('conflict', 'The checkout changed while the payment started; try again');
+  return { payment, checkout: marked, order };
+}
