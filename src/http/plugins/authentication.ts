@@ -5,6 +5,14 @@ import { AppError } from '../../lib/errors.ts';
 import { sha256 } from '../../lib/hashing.ts';
 import { createTtlCache } from '../../lib/ttl-cache.ts';
 import type { AccessTokenClaims, AccessTokenService } from '../../modules/auth/access-token.service.ts';
+import {
+  FULL_ACCESS,
+  accessOf,
+  allows,
+  isResourceScope,
+  requiredScope,
+  type ResourceScope,
+} from '../../modules/auth/scopes.ts';
 import { findApiKeyByDigest, findCredentialStatus } from '../../modules/merchants/credential.repository.ts';
 import type { MerchantPrincipal } from '../../modules/merchants/merchant.types.ts';
 import type { ClientTokenPrincipal, KassaApp } from '../http.types.ts';
@@ -15,12 +23,18 @@ import type { ClientTokenPrincipal, KassaApp } from '../http.types.ts';
  * - `Bearer <JWT>`: an RFC 9068 access token from `/v1/oauth/tokens`;
  * - on `merchant_or_client_token` routes also a checkout's browser-safe `client_token`.
  *
+ * and then checks that a merchant credential holds the route's `config.scope` (src/modules/auth/scopes.ts):
+ * 403 `insufficient_scope` with the RFC 6750 §3.1 challenge otherwise. A client token needs no scope: it
+ * opens only its own checkout's routes. Registering a non-public route without a scope, or a `/v1/` route
+ * without `config.auth`, throws — the app does not start with an unguarded route.
+ *
  * Credential state is cached for CREDENTIAL_CACHE_TTL_MS: revoking a key or client takes effect everywhere
  * within that time, and valid traffic costs no database read per request.
  */
 
 const CREDENTIAL_CACHE_TTL_MS = 30_000;
 const API_KEY_PATTERN = /^sk_(test|live)_[A-Za-z0-9_-]{20,200}$/;
+const FULL_ACCESS_SET: ReadonlySet<string> = new Set(FULL_ACCESS);
 
 export type AuthenticationDeps = {
   db: Queryable;
@@ -45,7 +59,47 @@ function invalidToken(detail: string): AppError {
   });
 }
 
+function insufficientScope(resource: ResourceScope, method: string): AppError {
+  const scope = requiredScope(resource, accessOf(method));
+  return new AppError(
+    'insufficient_scope',
+    `This route needs the scope "${scope}"${scope.endsWith(':read') ? ` (or "${resource}")` : ''}, which these credentials do not hold`,
+    {
+      extensions: { required_scope: scope },
+      headers: {
+        'www-authenticate': `Bearer realm="kassa", error="insufficient_scope", scope="${scope}"`,
+      },
+    },
+  );
+}
+
+/**
+ * Refuses, at registration, a route that would be reachable without the checks above: an API route with no
+ * `config.auth` (which would default to public), or a non-public route with no valid `config.scope`. The
+ * scope also goes into the route's OpenAPI operation as `security: [{bearer: [scope]}]`.
+ */
+function guardRouteDeclarations(app: KassaApp) {
+  app.addHook('onRoute', (route) => {
+    const auth = route.config?.auth;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const name = `${methods.join(',')} ${route.url}`;
+    if (auth === undefined && route.url.startsWith('/v1/'))
+      throw new Error(`${name} does not declare config.auth`);
+    if (auth === undefined || auth === 'public') return;
+    const scope = route.config?.scope;
+    if (scope === undefined || !isResourceScope(scope))
+      throw new Error(`${name} is authenticated but declares no valid config.scope`);
+    if (route.schema && !route.schema.hide) {
+      route.schema = {
+        ...route.schema,
+        security: [{ bearer: [requiredScope(scope, accessOf(methods[0]!))] }],
+      };
+    }
+  });
+}
+
 export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) {
+  guardRouteDeclarations(app);
   const apiKeys = createTtlCache<MerchantPrincipal | null>({
     ttlMs: CREDENTIAL_CACHE_TTL_MS,
     maxEntries: 10_000,
@@ -63,6 +117,7 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
               merchantId: stored.merchantId,
               livemode: stored.livemode,
               credential: { kind: 'api_key', id: stored.id },
+              scopes: FULL_ACCESS_SET,
             }
           : null;
       apiKeys.set(digest, principal);
@@ -105,7 +160,16 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
       merchantId: claims.merchantId,
       livemode: claims.livemode,
       credential: { kind: 'access_token', id: claims.clientId },
+      scopes: new Set(claims.scopes),
     };
+  }
+
+  function checkScope(request: FastifyRequest) {
+    const scope = request.routeOptions.config.scope;
+    // guardRouteDeclarations guarantees a scope on every route that reaches here.
+    if (!scope) throw new Error(`${request.method} ${request.routeOptions.url} declares no scope`);
+    if (!allows(request.merchant!.scopes, scope, accessOf(request.method)))
+      throw insufficientScope(scope, request.method);
   }
 
   app.decorateRequest('merchant', undefined);
@@ -132,6 +196,7 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
         });
       }
       request.merchant = principal;
+      checkScope(request);
       return;
     }
     if (mode === 'merchant_or_client_token' && deps.verifyClientToken && token.startsWith('ct_')) {
@@ -141,5 +206,6 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
       return;
     }
     request.merchant = await principalFromAccessToken(token);
+    checkScope(request);
   });
 }

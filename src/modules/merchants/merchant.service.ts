@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/client.ts';
+import { FULL_ACCESS, type Scope } from '../auth/scopes.ts';
 import { digestsEqual, sha256 } from '../../lib/hashing.ts';
 import { newId, newSecret } from '../../lib/ids.ts';
 import { insertApiClient, insertApiKey, findApiClient, findApiKeyByDigest } from './credential.repository.ts';
@@ -42,7 +43,8 @@ export async function issueCredentials(
 }
 
 export type ClientAuthentication =
-  { ok: true; clientId: string; merchantId: string; livemode: boolean } | { ok: false };
+  | { ok: true; clientId: string; merchantId: string; livemode: boolean; scopes: readonly Scope[] }
+  | { ok: false };
 
 // A digest to compare against when the client id is unknown, so both failures cost the same time.
 const UNKNOWN_CLIENT_DIGEST = sha256('kassa:unknown-client');
@@ -55,7 +57,13 @@ export async function authenticateClient(
   const client = clientId.length <= 64 ? await findApiClient(db, clientId) : undefined;
   const matches = digestsEqual(sha256(clientSecret), client?.secretSha256 ?? UNKNOWN_CLIENT_DIGEST);
   if (!client || !matches || client.revokedAt) return { ok: false };
-  return { ok: true, clientId: client.id, merchantId: client.merchantId, livemode: client.livemode };
+  return {
+    ok: true,
+    clientId: client.id,
+    merchantId: client.merchantId,
+    livemode: client.livemode,
+    scopes: FULL_ACCESS,
+  };
 }
 
 export async function findActiveApiKey(db: Queryable, apiKey: string) {

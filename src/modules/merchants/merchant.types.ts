@@ -26,6 +26,8 @@ export type MerchantPrincipal = {
   merchantId: string;
   livemode: boolean;
   credential: { kind: 'access_token' | 'api_key'; id: string };
+  /** The scopes this credential holds (src/modules/auth/scopes.ts); a bare name implies its `:read`. */
+  scopes: ReadonlySet<string>;
 };
 
 export type IssuedCredentials = {

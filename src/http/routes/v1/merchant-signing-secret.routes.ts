@@ -26,7 +26,7 @@ export function registerMerchantSigningSecretRoutes(
   app.get(
     '/v1/merchant/signing-secret',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'merchant' },
       schema: {
         tags: ['Merchant'],
         summary: "The secret that signs completed / canceled return URLs, for the caller's mode",

@@ -91,7 +91,7 @@ export function registerMerchantRoutes(
   app.get(
     '/v1/merchant',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'merchant' },
       schema: { tags: ['Merchant'], summary: "The caller's merchant", response: { 200: ZMerchant } },
     },
     async (request) => {
@@ -105,7 +105,7 @@ export function registerMerchantRoutes(
   app.patch(
     '/v1/merchant',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'merchant' },
       schema: {
         tags: ['Merchant'],
         summary: "Change the caller's merchant settings: display name, branding and checkout defaults",

@@ -94,7 +94,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
   app.post(
     '/v1/payments',
     {
-      config: { auth: 'merchant', idempotency: 'pipeline' },
+      config: { auth: 'merchant', scope: 'payments', idempotency: 'pipeline' },
       schema: {
         tags: ['Payments'],
         summary: 'Pay a checkout server-to-server (Processor API)',
@@ -132,7 +132,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
   app.get(
     '/v1/payments/:id',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'payments' },
       schema: {
         tags: ['Payments'],
         summary: 'Retrieve a payment',
@@ -146,7 +146,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
   app.get(
     '/v1/orders/:id/payments',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'orders' },
       schema: {
         tags: ['Payments'],
         summary: "List an order's payment attempts, oldest first",
@@ -171,7 +171,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
   app.post(
     '/v1/payments/:id/capture',
     {
-      config: { auth: 'merchant', idempotency: 'pipeline' },
+      config: { auth: 'merchant', scope: 'payments', idempotency: 'pipeline' },
       schema: {
         tags: ['Payments'],
         summary: 'Capture an authorized payment, fully or in part',
@@ -212,7 +212,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
   app.get(
     '/v1/payments/:id/captures',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'payments' },
       schema: {
         tags: ['Payments'],
         summary: "List a payment's captures, oldest first",
@@ -231,7 +231,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
   app.post(
     '/v1/payments/:id/cancel',
     {
-      config: { auth: 'merchant', idempotency: 'pipeline' },
+      config: { auth: 'merchant', scope: 'payments', idempotency: 'pipeline' },
       schema: {
         tags: ['Payments'],
         summary: 'Cancel (void) an authorization with nothing captured',
@@ -257,7 +257,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
   app.post(
     '/v1/payments/:id/refunds',
     {
-      config: { auth: 'merchant', idempotency: 'pipeline' },
+      config: { auth: 'merchant', scope: 'payments', idempotency: 'pipeline' },
       schema: {
         tags: ['Payments'],
         summary: 'Refund a captured payment, fully or in part',
@@ -306,7 +306,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
   app.get(
     '/v1/payments/:id/refunds',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'payments' },
       schema: {
         tags: ['Payments'],
         summary: "List a payment's refunds, oldest first",
