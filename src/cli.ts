@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/open.ts';
 import { closeOnSignals, serve } from './main.ts';
 import { revokeCredential } from './modules/merchants/credential.repository.ts';
+import { setCardDataPermitted } from './modules/merchants/merchant.repository.ts';
 import { createMerchantWithCredentials } from './modules/merchants/merchant.service.ts';
 
 const USAGE = `Usage: kassa <command> [options]
@@ -11,8 +12,10 @@ const USAGE = `Usage: kassa <command> [options]
 Commands:
   serve                                   Start the gateway (embedded PostgreSQL unless DATABASE_URL is set)
   migrate                                 Apply pending database migrations
-  merchant create --name NAME [--live] [--json]
-                                          Create a merchant with a client id, client secret and secret API key
+  merchant create --name NAME [--live] [--card-data] [--json]
+                                          Create a merchant with a client id, client secret and secret API key;
+                                          --card-data lets it send raw card data to POST /v1/payments
+  merchant update ID --card-data on|off   Allow or refuse raw card data (the Processor API) for a merchant
   credentials revoke ID                   Revoke an OAuth client (cli_…) or an API key (key_…)
   keys rotate                             Start signing access tokens with a new key (old tokens stay valid)
 
@@ -39,12 +42,17 @@ async function main(argv: string[]) {
       return;
     }
     case 'merchant': {
+      if (subcommand === 'update') {
+        await updateMerchant(config, rest);
+        return;
+      }
       if (subcommand !== 'create') break;
       const { values } = parseArgs({
         args: rest,
         options: {
           name: { type: 'string' },
           live: { type: 'boolean', default: false },
+          'card-data': { type: 'boolean', default: false },
           json: { type: 'boolean', default: false },
         },
       });
@@ -53,7 +61,11 @@ async function main(argv: string[]) {
         throw new UsageError('merchant create needs --name NAME (1–200 characters)');
       const { services, database } = await bootstrap(config, quietLogger);
       const { merchant, credentials } = await services.db.transaction((tx) =>
-        createMerchantWithCredentials(tx, { name, livemode: values.live }),
+        createMerchantWithCredentials(tx, {
+          name,
+          livemode: values.live,
+          cardDataPermitted: values['card-data'],
+        }),
       );
       await database.close();
       if (values.json) {
@@ -63,6 +75,7 @@ async function main(argv: string[]) {
               merchant_id: merchant.id,
               name: merchant.name,
               livemode: credentials.livemode,
+              card_data_permitted: merchant.cardDataPermitted,
               client_id: credentials.clientId,
               client_secret: credentials.clientSecret,
               api_key: credentials.apiKey,
@@ -73,7 +86,8 @@ async function main(argv: string[]) {
         );
       } else {
         console.log(
-          `Merchant ${merchant.name} (${merchant.id}), ${credentials.livemode ? 'LIVE' : 'test'} mode`,
+          `Merchant ${merchant.name} (${merchant.id}), ${credentials.livemode ? 'LIVE' : 'test'} mode, ` +
+            `raw card data ${merchant.cardDataPermitted ? 'allowed' : 'not allowed'}`,
         );
         console.log(`  client_id:     ${credentials.clientId}`);
         console.log(`  client_secret: ${credentials.clientSecret}`);
@@ -113,6 +127,29 @@ async function main(argv: string[]) {
 }
 
 class UsageError extends Error {}
+
+async function updateMerchant(config: ReturnType<typeof loadConfig>, args: string[]) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { 'card-data': { type: 'string' } },
+  });
+  const [merchantId, ...extra] = positionals;
+  const cardData = values['card-data'];
+  if (!merchantId || extra.length > 0 || (cardData !== 'on' && cardData !== 'off'))
+    throw new UsageError('merchant update needs a merchant id (mer_…) and --card-data on|off');
+  const database = await openDatabase(config, quietLogger);
+  try {
+    const merchant = await setCardDataPermitted(database.db, merchantId, cardData === 'on');
+    if (!merchant) throw new UsageError(`no merchant ${merchantId}`);
+    console.log(
+      `${merchant.name} (${merchant.id}): raw card data ${merchant.cardDataPermitted ? 'allowed' : 'not allowed'} ` +
+        '(running gateways apply it within 1 second)',
+    );
+  } finally {
+    await database.close();
+  }
+}
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof UsageError) {

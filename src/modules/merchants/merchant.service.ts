@@ -15,9 +15,13 @@ import type { IssuedCredentials, Merchant } from './merchant.types.ts';
 /** Run inside a transaction: the merchant and its first credentials exist together or not at all. */
 export async function createMerchantWithCredentials(
   tx: Queryable,
-  input: { name: string; livemode: boolean },
+  input: { name: string; livemode: boolean; cardDataPermitted?: boolean },
 ): Promise<{ merchant: Merchant; credentials: IssuedCredentials }> {
-  const merchant = await insertMerchant(tx, { id: newId('mer'), name: input.name });
+  const merchant = await insertMerchant(tx, {
+    id: newId('mer'),
+    name: input.name,
+    cardDataPermitted: input.cardDataPermitted ?? false,
+  });
   const credentials = await issueCredentials(tx, merchant.id, input.livemode);
   return { merchant, credentials };
 }

@@ -16,6 +16,8 @@ export type Merchant = {
   defaultCallbacks: CallbackUrls;
   defaultCapture: 'automatic' | 'manual';
   defaultSessionLifetimeSeconds: number;
+  /** May send raw card data to the Processor API (set by the operator, not through the API). */
+  cardDataPermitted: boolean;
   version: number;
   createdAt: Date;
   updatedAt: Date;

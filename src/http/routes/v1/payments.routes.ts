@@ -30,6 +30,7 @@ import {
 } from '../../../modules/payments/payment.schemas.ts';
 import type { Capture, Payment } from '../../../modules/payments/payment.types.ts';
 import { createProcessorApi } from '../../../modules/payments/processor-api.service.ts';
+import { assertCardDataPermitted } from '../../../modules/merchants/card-data-permission.service.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotentlyWithPipeline } from '../../idempotency.ts';
@@ -113,6 +114,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       const principal = requireMerchant(request);
       const scope = { merchantId: principal.merchantId, livemode: principal.livemode };
       const body = request.body;
+      if (body.payment_method.card) await assertCardDataPermitted(services, principal.merchantId);
       const device = body.device ?? detectDevice(request.headers['user-agent']);
       request.body = withoutCardSecrets(body, (data) => services.keyring.hmac('card-fingerprint', data));
       const answer = await respondIdempotentlyWithPipeline(
