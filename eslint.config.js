@@ -3,7 +3,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.kassa/', '.tmp/', 'coverage/', 'bench/results/', 'public/vendor/'] },
+  {
+    ignores: ['node_modules/', 'dist/', '.kassa/', '.tmp/', 'coverage/', 'bench/results/', 'public/vendor/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -25,7 +25,8 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           pool: 'forks',
-          poolOptions: { forks: { singleFork: true } },
+          // One file at a time: the browser files share one Chromium and one embedded server per run.
+          fileParallelism: false,
         },
       },
     ],

@@ -20,6 +20,7 @@ const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL')
     .optional(),
   KASSA_DATA_DIR: z.string().default('./.kassa'),
+  KASSA_ALLOW_EMBEDDED_DB: booleanFlag.default(false),
   KASSA_ENV: z.enum(['development', 'production', 'test']).optional(),
   NODE_ENV: z.string().optional(),
   KASSA_MASTER_KEY: z.string().optional(),
@@ -61,6 +62,11 @@ export type Config = {
   publicUrl: string;
   databaseUrl: string | undefined;
   dataDir: string;
+  /**
+   * Production refuses the embedded PostgreSQL server (one process, data on the local disk, no backups of
+   * its own) unless this is set; development and tests use it by default.
+   */
+  allowEmbeddedDatabase: boolean;
   masterKey: string | undefined;
   jwtPrivateKeyPem: string | undefined;
   logLevel: z.infer<typeof EnvSchema>['KASSA_LOG_LEVEL'];
@@ -148,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl,
     databaseUrl: values.DATABASE_URL,
     dataDir: values.KASSA_DATA_DIR,
+    allowEmbeddedDatabase: values.KASSA_ALLOW_EMBEDDED_DB,
     masterKey: values.KASSA_MASTER_KEY,
     jwtPrivateKeyPem: values.KASSA_JWT_PRIVATE_KEY,
     logLevel: values.KASSA_LOG_LEVEL,

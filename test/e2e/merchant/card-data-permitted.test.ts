@@ -132,7 +132,7 @@ describe('card_data_permitted gates raw card data on the Processor API', () => {
       kassa('merchant', 'update', created.merchant_id, '--card-data', 'maybe'),
     ).rejects.toMatchObject({ code: 2 });
     await expect(kassa('merchant', 'update', 'mer_unknown', '--card-data', 'on')).rejects.toMatchObject({
-      code: 2,
+      code: 1,
     });
   }, 120_000);
 

@@ -1,0 +1,90 @@
+import type { CommandSpec } from './spec.ts';
+
+/**
+ * Every `kassa` command: its name, help and options, and a loader that imports its module only when it runs.
+ * Nothing here may import anything at load time (the table is read for every `--help` and every usage error);
+ * `load` must use a literal `import('…')` so the build rewrites its path.
+ *
+ * A new command is one entry here plus one module in commands/. Nested commands go in `subcommands`, other
+ * names in `aliases` (e.g. a renamed command keeps its old name as an alias).
+ */
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'serve',
+    summary: 'Start the gateway (embedded PostgreSQL unless DATABASE_URL is set)',
+    description:
+      'Opens the database (starting the embedded PostgreSQL under KASSA_DATA_DIR unless DATABASE_URL is set),\n' +
+      'applies pending migrations, listens on HOST:PORT and runs the background workers until SIGTERM / SIGINT.',
+    load: () => import('./commands/serve.ts').then((module) => module.serve),
+  },
+  {
+    name: 'migrate',
+    summary: 'Apply pending database migrations',
+    load: () => import('./commands/migrate.ts').then((module) => module.migrate),
+  },
+  {
+    name: 'merchant',
+    summary: 'Manage merchants',
+    subcommands: [
+      {
+        name: 'create',
+        summary: 'Create a merchant with a client id, client secret and secret API key',
+        description: 'The secrets are printed once, now; Kassa keeps only their hashes.',
+        options: {
+          name: {
+            type: 'string',
+            valueName: 'NAME',
+            required: true,
+            description: "the merchant's name (1–200 characters)",
+          },
+          live: { type: 'boolean', description: 'a live-mode merchant (default: test mode)' },
+          'card-data': {
+            type: 'boolean',
+            description: 'let it send raw card data to POST /v1/payments (the Processor API; PCI DSS scope)',
+          },
+          json: { type: 'boolean', description: 'print the result as JSON' },
+        },
+        load: () => import('./commands/merchant.ts').then((module) => module.createMerchant),
+      },
+      {
+        name: 'update',
+        summary: "Change a merchant's operator settings: whether it may send raw card data",
+        description: 'Running gateways apply the change within 1 second.',
+        arguments: [{ name: 'ID', description: 'the merchant id (mer_…)' }],
+        options: {
+          'card-data': {
+            type: 'string',
+            valueName: 'on|off',
+            required: true,
+            description: 'allow (on) or refuse (off) raw card data on POST /v1/payments',
+          },
+        },
+        load: () => import('./commands/merchant.ts').then((module) => module.updateMerchant),
+      },
+    ],
+  },
+  {
+    name: 'credentials',
+    summary: 'Manage OAuth clients and API keys',
+    subcommands: [
+      {
+        name: 'revoke',
+        summary: 'Revoke an OAuth client (cli_…) or an API key (key_…)',
+        description: 'Sessions cached by running gateways end within 30 seconds.',
+        arguments: [{ name: 'ID', description: 'the client id (cli_…) or API key id (key_…)' }],
+        load: () => import('./commands/credentials.ts').then((module) => module.revokeCredential),
+      },
+    ],
+  },
+  {
+    name: 'keys',
+    summary: 'Manage the access-token signing keys',
+    subcommands: [
+      {
+        name: 'rotate',
+        summary: 'Start signing access tokens with a new key (old tokens stay valid)',
+        load: () => import('./commands/keys.ts').then((module) => module.rotateSigningKey),
+      },
+    ],
+  },
+];
