@@ -27,6 +27,7 @@ import { registerSdkRoutes } from './http/routes/sdk/sdk.routes.ts';
 import { registerPaymentRoutes } from './http/routes/v1/payments.routes.ts';
 import { registerPaymentMethodSettingsRoutes } from './http/routes/v1/payment-method-settings.routes.ts';
 import { registerOAuthTokenRoute } from './http/routes/v1/oauth-tokens.route.ts';
+import { registerApiKeyRoutes } from './http/routes/v1/api-keys.routes.ts';
 import { registerHostedPageRoutes } from './http/routes/hosted-page.routes.ts';
 import { registerCallbackProxyRoutes } from './http/routes/callback-proxy.routes.ts';
 import { registerSandboxPageRoutes } from './http/routes/sandbox-pages.routes.ts';
@@ -121,7 +122,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  registerAuthentication(app, {
+  const credentialCache = registerAuthentication(app, {
     db: services.db,
     clock: services.clock,
     accessTokens: services.accessTokens,
@@ -130,10 +131,12 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerSystemRoutes(app, services);
   registerOAuthTokenRoute(app, {
     db: services.db,
+    clock: services.clock,
     accessTokens: services.accessTokens,
     throttle: services.authThrottle,
   });
   registerMerchantRoutes(app, services);
+  registerApiKeyRoutes(app, services, credentialCache);
   // Feature routes:
   if (services.config.demoShop)
     registerDemoShopRoutes(app, { publicUrl: services.config.publicUrl, credentials: services.demoShop });

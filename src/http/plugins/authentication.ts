@@ -19,7 +19,9 @@ import type { ClientTokenPrincipal, KassaApp } from '../http.types.ts';
 
 /**
  * Resolves the caller of every route that is not `public`:
- * - `Bearer sk_test_…` / `sk_live_…`: a secret API key, looked up by its SHA-256 digest;
+ * - `Bearer sk_test_…` / `sk_live_…` (secret, every scope) or `rk_test_…` / `rk_live_…` (restricted, the
+ *   scopes chosen when it was made): an API key, looked up by its SHA-256 digest; a rolled key until its
+ *   `expires_at`;
  * - `Bearer <JWT>`: an RFC 9068 access token from `/v1/oauth/tokens`;
  * - on `merchant_or_client_token` routes also a checkout's browser-safe `client_token`.
  *
@@ -28,12 +30,16 @@ import type { ClientTokenPrincipal, KassaApp } from '../http.types.ts';
  * opens only its own checkout's routes. Registering a non-public route without a scope, or a `/v1/` route
  * without `config.auth`, throws — the app does not start with an unguarded route.
  *
- * Credential state is cached for CREDENTIAL_CACHE_TTL_MS: revoking a key or client takes effect everywhere
- * within that time, and valid traffic costs no database read per request.
+ * Credential state (an API key's row, whether a client is revoked) is cached for CREDENTIAL_CACHE_TTL_MS, 1 s:
+ * revoking a key or client takes effect on every process sharing the database within that second (this
+ * process forgets at once), and a credential in steady use costs one primary-key read per second per process.
+ * Verified access-token claims are cached longer (VERIFIED_TOKEN_CACHE_TTL_MS): they cannot change, and the
+ * revocation of their client is checked through the 1 s cache on every request.
  */
 
-const CREDENTIAL_CACHE_TTL_MS = 30_000;
-const API_KEY_PATTERN = /^sk_(test|live)_[A-Za-z0-9_-]{20,200}$/;
+const CREDENTIAL_CACHE_TTL_MS = 1_000;
+const VERIFIED_TOKEN_CACHE_TTL_MS = 30_000;
+const API_KEY_PATTERN = /^(sk|rk)_(test|live)_[A-Za-z0-9_-]{20,200}$/;
 const FULL_ACCESS_SET: ReadonlySet<string> = new Set(FULL_ACCESS);
 
 export type AuthenticationDeps = {
@@ -98,9 +104,14 @@ function guardRouteDeclarations(app: KassaApp) {
   });
 }
 
-export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) {
+type CachedApiKey = { principal: MerchantPrincipal; expiresAt: Date | null } | null;
+
+/** Returned so routes that revoke or roll a credential can make this process forget it at once. */
+export type CredentialCache = { forget(): void };
+
+export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps): CredentialCache {
   guardRouteDeclarations(app);
-  const apiKeys = createTtlCache<MerchantPrincipal | null>({
+  const apiKeys = createTtlCache<CachedApiKey>({
     ttlMs: CREDENTIAL_CACHE_TTL_MS,
     maxEntries: 10_000,
   });
@@ -108,21 +119,25 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
 
   async function principalFromApiKey(token: string): Promise<MerchantPrincipal | undefined> {
     const digest = sha256(token).toString('base64');
-    let principal = apiKeys.get(digest);
-    if (principal === undefined) {
+    let cached = apiKeys.get(digest);
+    if (cached === undefined) {
       const stored = await findApiKeyByDigest(deps.db, sha256(token));
-      principal =
+      cached =
         stored && !stored.revokedAt
           ? {
-              merchantId: stored.merchantId,
-              livemode: stored.livemode,
-              credential: { kind: 'api_key', id: stored.id },
-              scopes: FULL_ACCESS_SET,
+              principal: {
+                merchantId: stored.merchantId,
+                livemode: stored.livemode,
+                credential: { kind: 'api_key', id: stored.id },
+                scopes: stored.scopes ? new Set(stored.scopes) : FULL_ACCESS_SET,
+              },
+              expiresAt: stored.expiresAt,
             }
           : null;
-      apiKeys.set(digest, principal);
+      apiKeys.set(digest, cached);
     }
-    return principal ?? undefined;
+    if (!cached || (cached.expiresAt && cached.expiresAt <= deps.clock.now())) return undefined;
+    return cached.principal;
   }
 
   async function isClientActive(clientId: string): Promise<boolean> {
@@ -135,10 +150,10 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
     return active;
   }
 
-  // A verified token is remembered until it expires (at most CREDENTIAL_CACHE_TTL_MS): its signature and
+  // A verified token is remembered until it expires (at most VERIFIED_TOKEN_CACHE_TTL_MS): its signature and
   // claims cannot change, and RSA verification is the largest cost of an authenticated request.
   const verifiedTokens = createTtlCache<AccessTokenClaims>({
-    ttlMs: CREDENTIAL_CACHE_TTL_MS,
+    ttlMs: VERIFIED_TOKEN_CACHE_TTL_MS,
     maxEntries: 10_000,
   });
 
@@ -188,10 +203,10 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
         },
       );
     }
-    if (token.startsWith('sk_')) {
+    if (token.startsWith('sk_') || token.startsWith('rk_')) {
       const principal = API_KEY_PATTERN.test(token) ? await principalFromApiKey(token) : undefined;
       if (!principal) {
-        throw new AppError('invalid_api_key', 'The API key is not valid or has been revoked', {
+        throw new AppError('invalid_api_key', 'The API key is not valid, has expired or has been revoked', {
           headers: { 'www-authenticate': 'Bearer realm="kassa", error="invalid_token"' },
         });
       }
@@ -208,4 +223,11 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
     request.merchant = await principalFromAccessToken(token);
     checkScope(request);
   });
+
+  return {
+    forget() {
+      apiKeys.clear();
+      clientStatus.clear();
+    },
+  };
 }

@@ -57,16 +57,25 @@ export async function authenticateClient(
   db: Queryable,
   clientId: string,
   clientSecret: string,
+  now: Date,
 ): Promise<ClientAuthentication> {
   const client = clientId.length <= 64 ? await findApiClient(db, clientId) : undefined;
-  const matches = digestsEqual(sha256(clientSecret), client?.secretSha256 ?? UNKNOWN_CLIENT_DIGEST);
-  if (!client || !matches || client.revokedAt) return { ok: false };
+  const digest = sha256(clientSecret);
+  const matches = digestsEqual(digest, client?.secretSha256 ?? UNKNOWN_CLIENT_DIGEST);
+  // After a roll the previous secret works until its overlap ends.
+  const matchesPrevious =
+    client !== undefined &&
+    client.previousSecretSha256 !== null &&
+    client.previousSecretExpiresAt !== null &&
+    client.previousSecretExpiresAt > now &&
+    digestsEqual(digest, client.previousSecretSha256);
+  if (!client || !(matches || matchesPrevious) || client.revokedAt) return { ok: false };
   return {
     ok: true,
     clientId: client.id,
     merchantId: client.merchantId,
     livemode: client.livemode,
-    scopes: FULL_ACCESS,
+    scopes: client.scopes ?? FULL_ACCESS,
   };
 }
 

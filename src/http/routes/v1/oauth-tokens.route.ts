@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Queryable } from '../../../db/client.ts';
+import type { Clock } from '../../../lib/clock.ts';
 import type { AuthThrottle } from '../../../modules/auth/auth-throttle.ts';
 import type { AccessTokenService } from '../../../modules/auth/access-token.service.ts';
 import { ALL_SCOPE_VALUES, isWithin, parseScopes } from '../../../modules/auth/scopes.ts';
@@ -83,7 +84,7 @@ function decodeBasic(header: string): { clientId: string; clientSecret: string }
 
 export function registerOAuthTokenRoute(
   app: KassaApp,
-  deps: { db: Queryable; accessTokens: AccessTokenService; throttle: AuthThrottle },
+  deps: { db: Queryable; clock: Clock; accessTokens: AccessTokenService; throttle: AuthThrottle },
 ) {
   app.post(
     '/v1/oauth/tokens',
@@ -162,7 +163,7 @@ export function registerOAuthTokenRoute(
           `Too many failed attempts; retry in ${waitSeconds} s`,
         );
       }
-      const result = await authenticateClient(deps.db, clientId, clientSecret);
+      const result = await authenticateClient(deps.db, clientId, clientSecret, deps.clock.now());
       if (!result.ok) {
         await deps.throttle.recordFailure(clientId, address);
         if (usesBasic) reply.header('www-authenticate', 'Basic realm="kassa", charset="UTF-8"');
