@@ -110,7 +110,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
             type: 'http',
             scheme: 'bearer',
             description:
-              'An access token from POST /v1/oauth/tokens, or a secret API key sk_test_… / sk_live_…',
+              'An access token from POST /v1/oauth/tokens, or an API key: secret sk_test_… / sk_live_… (every scope) or restricted rk_test_… / rk_live_… (its scopes)',
           },
         },
       },

@@ -101,8 +101,13 @@ describe('the kassa command', () => {
       ['merchant', 'create'],
       ['credentials'],
       ['credentials', 'revoke'],
-      ['keys'],
-      ['keys', 'rotate'],
+      ['signing-keys'],
+      ['signing-keys', 'rotate'],
+      ['api-keys'],
+      ['api-keys', 'list'],
+      ['api-keys', 'create'],
+      ['api-keys', 'roll'],
+      ['api-keys', 'revoke'],
     ];
 
     it('answers on every command and subcommand with its usage, exit 0, reading no configuration and touching no database', async () => {
@@ -138,7 +143,8 @@ describe('the kassa command', () => {
         'migrate',
         'merchant create --name NAME [--live] [--card-data] [--json]',
         'credentials revoke ID',
-        'keys rotate',
+        'signing-keys rotate',
+        'api-keys revoke KEY',
       ]) {
         // Each command's synopsis starts a line; its summary follows on the same line or, when long, the next.
         const synopsis = line.replace(/[[\]]/g, '\\$&');
@@ -371,7 +377,7 @@ describe('the kassa command', () => {
       const clientId = /client_id:\s+(cli_\w+)/.exec(run.stdout)![1]!;
       const revoke = await kassa(['credentials', 'revoke', clientId], env);
       expect(revoke.code, seen(revoke)).toBe(0);
-      expect(revoke.stdout).toBe(`revoked ${clientId} (cached sessions end within 30 seconds)\n`);
+      expect(revoke.stdout).toBe(`revoked ${clientId} (every gateway refuses it within 1 second)\n`);
       const again = await kassa(['credentials', 'revoke', clientId], env);
       expect(again.code, seen(again)).toBe(1);
       expect(again.stderr).toBe(`kassa: no active credential ${clientId}\n`);
