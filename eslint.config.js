@@ -20,6 +20,24 @@ export default tseslint.config(
     },
   },
   {
+    // A Fastify reply is thenable: `await`ing a function that resolves with one yields `undefined` once it is
+    // sent, so a caller that tests the result (`if (await sendX(…))`) always goes on (docs/security.md). Helpers
+    // that send resolve with nothing, or with a boolean that says whether they answered.
+    files: ['src/**/*.ts'],
+    // The demo shop's handlers return the reply to Fastify, which is the documented pattern; none is awaited.
+    ignores: ['src/demo-shop/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "TSTypeReference[typeName.name='Promise'] TSTypeReference[typeName.name='FastifyReply']",
+          message:
+            'Do not resolve with a FastifyReply (it is thenable: awaiting it yields undefined). Resolve with void or a result.',
+        },
+      ],
+    },
+  },
+  {
     // The CLI, the benchmark runner and browser scripts talk to a terminal or the page on purpose.
     files: ['src/cli.ts', 'src/main.ts', 'bench/**', 'public/**', 'bin/**', 'test/**', 'scripts/**'],
     rules: { 'no-console': 'off' },

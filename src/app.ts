@@ -13,9 +13,11 @@ import { pooledRandomHex } from './lib/random.ts';
 import type { KassaApp } from './http/http.types.ts';
 import { createResponseSealer } from './http/idempotency.ts';
 import { loggerOptions } from './http/logging.ts';
+import { DOCS_PAGE_HEADERS } from './http/pages/page-security.ts';
 import { registerAuthentication } from './http/plugins/authentication.ts';
 import { registerErrorHandling, sendFrameworkError } from './http/plugins/error-handler.ts';
 import { registerRequestShapeLimits } from './http/plugins/request-shape.ts';
+import { registerUnreadBodyDrain } from './http/plugins/unread-body.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
 import { registerCheckoutRoutes } from './http/routes/v1/checkouts.routes.ts';
 import { registerEventRoutes } from './http/routes/v1/events.routes.ts';
@@ -37,6 +39,7 @@ import { registerSandboxRoutes } from './http/routes/v1/sandbox.routes.ts';
 import { registerStaticAssets } from './http/static-assets.ts';
 import { registerDemoShopRoutes } from './demo-shop/demo-shop.routes.ts';
 import { createClientTokenVerifier } from './modules/checkouts/checkout.tokens.ts';
+import { createRequestLogController, registerMetrics, registerTraceContext } from './metrics/index.ts';
 import type { Services } from './services.ts';
 
 export const API_VERSION = '0.1.0';
@@ -68,6 +71,10 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
         : `req_${pooledRandomHex(12)}`;
     },
     trustProxy: services.config.environment === 'production' ? 'loopback' : false,
+    // One line per request instead of two, with who made it (src/metrics/request-log.ts).
+    logController: createRequestLogController(
+      services.config.environment === 'development' ? 'debug' : 'info',
+    ),
     routerOptions: { ignoreTrailingSlash: true },
     forceCloseConnections: false,
     return503OnClosing: true,
@@ -79,7 +86,10 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   services.payments.logTo(app.log);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  registerTraceContext(app); // first: every later hook and handler runs in the request's trace
   registerErrorHandling(app);
+  registerUnreadBodyDrain(app);
+  registerMetrics(app, { metrics: services.metrics, token: services.config.metricsToken });
   registerRequestShapeLimits(app);
   app.addHook('onRoute', (route) => {
     // Every POST must say how it is idempotent (SPEC §1): a route that forgets fails at start-up.
@@ -90,6 +100,9 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
+    // Nothing is cached unless its route says so (public assets, the SDK, the JWKS): API answers carry
+    // secrets (client tokens, signed page URLs, whsec_ / kss_ secrets, access tokens) and are per merchant.
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
 
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
@@ -118,7 +131,17 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json' } as never });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { url: '/openapi.json', validatorUrl: null } as never,
+    // The same security headers as every page (docs/security.md); its static files keep their own caching.
+    uiHooks: {
+      onRequest: (_request, reply, done) => {
+        reply.headers(DOCS_PAGE_HEADERS);
+        done();
+      },
+    },
+  });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -1,6 +1,8 @@
+import pino from 'pino';
 import { buildApp } from './app.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { Config } from './config.ts';
+import { startMetricsListener } from './metrics/index.ts';
 import { ensureDemoMerchant } from './modules/merchants/demo-merchant.ts';
 import { startWorkers } from './workers/workers.ts';
 
@@ -10,14 +12,42 @@ import { startWorkers } from './workers/workers.ts';
  * finish (bounded by KASSA_SHUTDOWN_GRACE_MS), workers stop, the database closes last.
  */
 
-const startupLogger = {
-  info: (message: string) => console.log(`[kassa] ${message}`),
-  warn: (message: string) => console.log(`[kassa] warning: ${message}`),
+/** Start-up and lifecycle messages: `[kassa] …` lines for a person, JSON lines (pino) in production. */
+export type LifecycleLogger = {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
 };
 
-export async function serve(config: Config): Promise<{ close(): Promise<void>; url: string }> {
-  const { services, database } = await bootstrap(config, startupLogger);
-  const app = await buildApp(services);
+export function createLifecycleLogger(
+  config: Pick<Config, 'environment' | 'logLevel'>,
+  stream: NodeJS.WritableStream = process.stdout,
+): LifecycleLogger {
+  if (config.environment === 'production') {
+    // Same shape as the request logs (pino through Fastify), so one log pipeline parses everything.
+    const log = pino({ level: config.logLevel }, stream as pino.DestinationStream);
+    return {
+      info: (message, fields = {}) => log.info(fields, message),
+      warn: (message, fields = {}) => log.warn(fields, message),
+      error: (message, fields = {}) => log.error(fields, message),
+    };
+  }
+  const line = (prefix: string) => (message: string, fields?: Record<string, unknown>) => {
+    const error = fields?.err instanceof Error ? `: ${fields.err.stack ?? fields.err.message}` : '';
+    // Errors go to stderr when the lines go to the terminal, as console.error did.
+    const target = prefix === 'error: ' && stream === process.stdout ? process.stderr : stream;
+    target.write(`[kassa] ${prefix}${message}${error}\n`);
+  };
+  return { info: line(''), warn: line('warning: '), error: line('error: ') };
+}
+
+export async function serve(
+  config: Config,
+  options: { stream?: NodeJS.WritableStream } = {},
+): Promise<{ close(): Promise<void>; url: string; log: LifecycleLogger }> {
+  const log = createLifecycleLogger(config, options.stream);
+  const { services, database } = await bootstrap(config, log);
+  const app = await buildApp(services, options.stream ? { logStream: options.stream } : {});
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
@@ -29,60 +59,124 @@ export async function serve(config: Config): Promise<{ close(): Promise<void>; u
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
+  if (config.metricsPort !== undefined) {
+    try {
+      metricsListener = await startMetricsListener({
+        metrics: services.metrics,
+        host: config.host,
+        port: config.metricsPort,
+        token: config.metricsToken,
+      });
+    } catch (error) {
+      await app.close().catch(() => {});
+      await database.close().catch(() => {});
+      throw error;
+    }
+  }
   const workers = config.runWorkers ? startWorkers(services, app.log) : undefined;
 
   const localUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  console.log(`\n  Kassa is running (${config.environment})`);
-  console.log(
-    `  Base URL:   ${config.publicUrl}${config.publicUrl.endsWith(`:${port}`) ? '' : `  (listening on ${localUrl})`}`,
-  );
-  console.log(`  API docs:   ${config.publicUrl}/docs   (OpenAPI: ${config.publicUrl}/openapi.json)`);
-  console.log(`  Database:   ${database.description}`);
-  if (config.demoShop)
-    console.log(
-      `  Demo shop:  ${config.publicUrl}/demo   (a shop that pays through the API; KASSA_DEMO=false hides it)`,
-    );
-  if (config.environment !== 'production') {
-    const demo = await ensureDemoMerchant(services.db, config.dataDir);
-    console.log(`\n  Demo merchant (test mode): ${demo.merchantId}${demo.created ? ' — created now' : ''}`);
-    if (demo.credentials) {
-      // The demo shop at /demo pays with this merchant's secret API key, like a separate shop would.
-      services.demoShop.use(demo.credentials);
-      console.log(`    client_id:     ${demo.credentials.clientId}`);
-      console.log(`    client_secret: ${demo.credentials.clientSecret}`);
-      console.log(`    API key:       ${demo.credentials.apiKey}`);
-      console.log(
-        `\n  Try it:\n    curl -s ${config.publicUrl}/v1/oauth/tokens -H 'content-type: application/json' \\`,
-      );
-      console.log(
-        `      -d '{"grant_type":"client_credentials","client_id":"${demo.credentials.clientId}","client_secret":"${demo.credentials.clientSecret}"}'`,
-      );
-    } else {
-      console.log(
-        '    (its secrets were shown when it was created; make new ones with `npx kassa merchant create`)',
-      );
-      if (config.demoShop)
-        console.log(`    (the demo shop needs its API key, kept in ${config.dataDir}/demo-credentials.json)`);
-    }
+  const demo =
+    config.environment !== 'production' ? await ensureDemoMerchant(services.db, config.dataDir) : undefined;
+  if (demo?.credentials) {
+    // The demo shop at /demo pays with this merchant's secret API key, like a separate shop would.
+    services.demoShop.use(demo.credentials);
   }
-  console.log('');
+  if (config.environment === 'production') {
+    // One structured line (never the demo credentials: production has no demo merchant).
+    log.info('Kassa is running', {
+      environment: config.environment,
+      public_url: config.publicUrl,
+      listening: localUrl,
+      database: database.description,
+      metrics: {
+        main_port: config.metricsToken !== undefined,
+        port: metricsListener?.port ?? null,
+      },
+      demo_shop: config.demoShop,
+      workers: config.runWorkers,
+    });
+  } else {
+    printBanner({
+      config,
+      port,
+      localUrl,
+      database: database.description,
+      metricsPort: metricsListener?.port,
+      demo,
+      write: (text) => (options.stream ?? process.stdout).write(`${text}\n`),
+    });
+  }
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       const deadline = setTimeout(() => {
-        app.log.warn('shutdown grace period over; closing remaining connections');
+        log.warn('shutdown grace period over; closing remaining connections');
         app.server.closeAllConnections();
       }, config.shutdownGraceMs);
       deadline.unref();
       await app.close(); // stops accepting, waits for in-flight requests
+      await metricsListener?.close();
       await workers?.stop();
       clearTimeout(deadline);
       await database.close();
     })();
     return closing;
   };
-  return { close, url: localUrl };
+  return { close, url: localUrl, log };
+}
+
+/**
+ * The development banner: where Kassa listens and the demo merchant's credentials. Per-request log lines
+ * are at `debug` in development (src/metrics/request-log.ts), so it stays on the screen.
+ */
+function printBanner(input: {
+  config: Config;
+  port: number;
+  localUrl: string;
+  database: string;
+  metricsPort: number | undefined;
+  demo: Awaited<ReturnType<typeof ensureDemoMerchant>> | undefined;
+  write(text: string): void;
+}) {
+  const { config, port, localUrl, demo, write } = input;
+  write(`\n  Kassa is running (${config.environment})`);
+  write(
+    `  Base URL:   ${config.publicUrl}${config.publicUrl.endsWith(`:${port}`) ? '' : `  (listening on ${localUrl})`}`,
+  );
+  write(`  API docs:   ${config.publicUrl}/docs   (OpenAPI: ${config.publicUrl}/openapi.json)`);
+  write(`  Database:   ${input.database}`);
+  if (input.metricsPort !== undefined)
+    write(`  Metrics:    http://${config.host}:${input.metricsPort}/metrics`);
+  else if (config.metricsToken !== undefined)
+    write(`  Metrics:    ${config.publicUrl}/metrics   (Authorization: Bearer $KASSA_METRICS_TOKEN)`);
+  if (config.demoShop)
+    write(
+      `  Demo shop:  ${config.publicUrl}/demo   (a shop that pays through the API; KASSA_DEMO=false hides it)`,
+    );
+  if (demo) {
+    write(`\n  Demo merchant (test mode): ${demo.merchantId}${demo.created ? ' — created now' : ''}`);
+    if (demo.credentials) {
+      write(`    client_id:     ${demo.credentials.clientId}`);
+      write(`    client_secret: ${demo.credentials.clientSecret}`);
+      write(`    API key:       ${demo.credentials.apiKey}`);
+      write(
+        `\n  Try it:\n    curl -s ${config.publicUrl}/v1/oauth/tokens -H 'content-type: application/json' \\`,
+      );
+      write(
+        `      -d '{"grant_type":"client_credentials","client_id":"${demo.credentials.clientId}","client_secret":"${demo.credentials.clientSecret}"}'`,
+      );
+    } else {
+      write(
+        '    (its secrets were shown when it was created; make new ones with `npx kassa merchant create`)',
+      );
+      if (config.demoShop)
+        write(`    (the demo shop needs its API key, kept in ${config.dataDir}/demo-credentials.json)`);
+    }
+  }
+  write(`  Request log lines are at debug level here: KASSA_LOG_LEVEL=debug shows them.\n`);
 }
 
 /**
@@ -92,31 +186,36 @@ export async function serve(config: Config): Promise<{ close(): Promise<void>; u
  * leave the embedded PostgreSQL running without its owner. Such a signal is remembered and the gateway stops
  * as soon as its start has finished. A second signal exits at once.
  */
-export function closeOnSignals(): { attach(server: { close(): Promise<void> }): void } {
-  let server: { close(): Promise<void> } | undefined;
+type Running = { close(): Promise<void>; log?: LifecycleLogger };
+
+export function closeOnSignals(): { attach(server: Running): void } {
+  let server: Running | undefined;
   let signalled = false;
-  const stop = (running: { close(): Promise<void> }) =>
+  // Until the gateway has started (and knows its environment), lifecycle lines are plain `[kassa]` lines.
+  const plain = createLifecycleLogger({ environment: 'development', logLevel: 'info' });
+  const log = () => server?.log ?? plain;
+  const stop = (running: Running) =>
     running.close().then(
       () => {
-        console.log('[kassa] stopped');
+        log().info('stopped');
         process.exit(0);
       },
       (error: unknown) => {
-        console.error('[kassa] error while stopping', error);
+        log().error('error while stopping', { err: error });
         process.exit(1);
       },
     );
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {
-      console.log(`[kassa] ${signal} again: exiting now`);
+      log().info(`${signal} again: exiting now`, { signal });
       process.exit(1);
     }
     signalled = true;
     if (!server) {
-      console.log(`[kassa] ${signal} received while starting: stopping as soon as the start has finished`);
+      log().info(`${signal} received while starting: stopping as soon as the start has finished`, { signal });
       return;
     }
-    console.log(`[kassa] ${signal} received: finishing in-flight requests, then stopping`);
+    log().info(`${signal} received: finishing in-flight requests, then stopping`, { signal });
     void stop(server);
   };
   process.on('SIGTERM', onSignal);

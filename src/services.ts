@@ -27,6 +27,7 @@ import {
   type PaymentMethodSettingsCache,
 } from './modules/payment-methods/payment-method-settings.cache.ts';
 import { createDemoShopCredentials, type DemoShopCredentials } from './demo-shop/credentials.ts';
+import { createMetrics, instrumentConnector, observeDatabase, type Metrics } from './metrics/index.ts';
 
 /**
  * The composition root: builds every service from configuration, a database and a keyring. `main.ts` and
@@ -59,6 +60,8 @@ export type Services = {
   paymentMethodSettings: PaymentMethodSettingsCache;
   /** The API key of the demo shop at `/demo` (config.demoShop); main.ts and tests provide it. */
   demoShop: DemoShopCredentials;
+  /** This process's Prometheus metrics (src/metrics/); served per config.metricsToken / metricsPort. */
+  metrics: Metrics;
 };
 
 export async function createServices(input: {
@@ -66,9 +69,13 @@ export async function createServices(input: {
   db: Database;
   keyring: Keyring;
   clock?: Clock;
+  /** Tests may pass their own; by default a fresh registry (never a module-level one). */
+  metrics?: Metrics;
 }): Promise<Services> {
   const { config, db, keyring } = input;
   const clock = input.clock ?? systemClock;
+  const metrics = input.metrics ?? createMetrics();
+  observeDatabase(metrics, db);
   const signingKeys = createSigningKeyStore({
     db,
     keyring,
@@ -102,7 +109,11 @@ export async function createServices(input: {
     notify: (update) => flow.current!.applyStatusUpdate(update),
     faults: config.sandboxFaults,
   });
-  const connectors = createConnectorRegistry({ connectors: [sandbox], testConnectorId: sandbox.id });
+  // Processor calls are timed and counted here, around the connector, not inside the payment pipelines.
+  const connectors = createConnectorRegistry({
+    connectors: [instrumentConnector(sandbox, metrics)],
+    testConnectorId: sandbox.id,
+  });
   // Callbacks leave through the egress module like webhooks, with their own timeouts (seed 001: 7 s to
   // connect, 28 s to answer; shorter in tests) and room for a whole HTML page.
   const callbacks = createCallbackService({
@@ -118,6 +129,7 @@ export async function createServices(input: {
     clock,
     retrySchedule: config.webhookRetryScheduleSeconds,
     attemptTimeoutMs: config.callbackResponseTimeoutMs,
+    metrics,
   });
   const payments = (flow.current = createPaymentFlow({
     db,
@@ -129,6 +141,14 @@ export async function createServices(input: {
     verifyOrder: callbacks.verifyOrder,
     processingRecoveryMs: config.paymentRecoveryMs,
   }));
+  // What the recovery worker settled, counted by kind from the counts `recover()` returns.
+  const recover = payments.recover;
+  payments.recover = async () => {
+    const settled = await recover();
+    for (const [action, count] of Object.entries(settled))
+      if (count > 0) metrics.recoveryActions.inc({ action }, count);
+    return settled;
+  };
   return {
     config,
     db,
@@ -148,5 +168,6 @@ export async function createServices(input: {
     merchants,
     paymentMethodSettings,
     demoShop: createDemoShopCredentials(),
+    metrics,
   };
 }

@@ -17,6 +17,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { Agent, Pool, buildConnector } from 'undici';
 import type { Dispatcher } from 'undici';
+import { currentTraceparent } from '../metrics/trace-context.ts';
 import { classifyAddress, parseIpAddress } from './address-classifier.ts';
 import type { AddressClass, IPAddress } from './address-classifier.ts';
 import { compileEgressPolicy, inspectOutboundUrl, isAddressAllowed } from './egress-policy.ts';
@@ -148,6 +149,9 @@ export function createEgressClient(options: EgressClientOptions): EgressClient {
     const { url } = inspected;
     const maxBytes = req.maxResponseBytes ?? defaultMaxBytes;
     const headers: Record<string, string> = { 'user-agent': userAgent };
+    // Work done for a request carries its W3C trace on (src/metrics/trace-context.ts); a caller's own wins.
+    const traceparent = currentTraceparent();
+    if (traceparent) headers.traceparent = traceparent;
     for (const [name, value] of Object.entries(req.headers ?? {})) headers[name.toLowerCase()] = value;
 
     const controller = new AbortController();

@@ -167,7 +167,9 @@ class KeyLookupLost extends Error {}
 
 /**
  * Runs `effect` in a transaction and answers `statusCode` with its result, honouring Idempotency-Key.
- * Use it from every merchant POST route whose effect is database-only.
+ * Use it from every merchant POST route whose effect is database-only. Resolves, with nothing, once the
+ * answer has been sent (a Fastify reply is thenable: resolving with the reply would hand the caller `undefined`
+ * and suggest otherwise); the route then returns `reply` or this promise.
  *
  * The key's lock-and-find does not cost a round trip of its own: it is deferred (`tx.deferRead`) and travels
  * with the effect's first statement. Its verdict is checked before anything commits, and wins over whatever
@@ -181,11 +183,12 @@ export async function respondIdempotently<T>(
   db: Database,
   statusCode: number,
   effect: (tx: Transaction) => Promise<T>,
-): Promise<FastifyReply> {
+): Promise<void> {
   const key = readIdempotencyKey(request);
   if (key === undefined) {
     const result = await db.transaction(effect);
-    return reply.code(statusCode).send(result);
+    await reply.code(statusCode).send(result);
+    return;
   }
   const { merchantId, livemode } = requireMerchant(request);
   const fingerprint = fingerprintRequest(request);
@@ -260,10 +263,13 @@ export async function respondIdempotently<T>(
       }),
     );
   } catch (error) {
-    if (error instanceof ReplayStored) return replay(reply, error.stored);
+    if (error instanceof ReplayStored) {
+      await replay(reply, error.stored);
+      return;
+    }
     throw error;
   }
-  return reply
+  await reply
     .code(statusCode)
     .type('application/json; charset=utf-8')
     .serializer((payload: unknown) => payload as string)
@@ -314,23 +320,25 @@ export type PipelineResult = { statusCode: number; body: unknown };
  * 3. the record is completed with the response.
  *
  * A coded refusal (`AppError`) from `run` means nothing happened: the record is removed so the key can be
- * used again. An unexpected failure leaves the record for the lease to expire.
+ * used again. An unexpected failure leaves the record for the lease to expire. Resolves, with nothing, once the
+ * answer has been sent (as `respondIdempotently`).
  */
 export async function respondIdempotentlyWithPipeline(
   request: FastifyRequest,
   reply: FastifyReply,
   db: Database,
   run: (context: { idempotencyKey: string | undefined }) => Promise<PipelineResult>,
-): Promise<FastifyReply> {
+): Promise<void> {
   const key = readIdempotencyKey(request);
-  const send = (result: PipelineResult, replayed: boolean) =>
-    replayed
+  const send = async (result: PipelineResult, replayed: boolean): Promise<void> => {
+    await (replayed
       ? replay(reply, { status: result.statusCode, body: result.body as string })
       : reply
           .code(result.statusCode)
           .type('application/json; charset=utf-8')
           .serializer((payload: unknown) => payload as string)
-          .send(JSON.stringify(result.body));
+          .send(JSON.stringify(result.body)));
+  };
   if (key === undefined) return send(await run({ idempotencyKey: undefined }), false);
 
   const { merchantId, livemode } = requireMerchant(request);

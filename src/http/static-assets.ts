@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AppError } from '../lib/errors.ts';
 import type { KassaApp } from './http.types.ts';
 
 /**
@@ -55,13 +56,7 @@ export function registerStaticAssets(app: KassaApp, options: { dir?: string } = 
   app.get(`${PUBLIC_PREFIX}/*`, { schema: { hide: true } }, async (request, reply) => {
     const wildcard = (request.params as { '*': string })['*'];
     const asset = assets.get(wildcard);
-    if (!asset) {
-      return reply
-        .code(404)
-        .header('x-content-type-options', 'nosniff')
-        .type('text/plain; charset=utf-8')
-        .send('Not found');
-    }
+    if (!asset) throw new AppError('route_not_found', `No asset ${PUBLIC_PREFIX}/${wildcard}`);
     reply
       .header('content-type', asset.contentType)
       .header('x-content-type-options', 'nosniff')

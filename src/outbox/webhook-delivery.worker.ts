@@ -16,6 +16,7 @@ import {
   type ClaimedDelivery,
 } from './webhook-delivery.repository.ts';
 import { buildWebhookHeaders, buildWebhookPayloadFromJson } from './webhook-signer.ts';
+import type { Metrics } from '../metrics/index.ts';
 
 /**
  * The webhook delivery worker of one gateway process. Three loops share a queue of leased deliveries:
@@ -70,6 +71,7 @@ export type WebhookDeliveryWorkerOptions = {
   /** How long `stop()` waits for sends in flight. */
   stopTimeoutMs?: number;
   random?: () => number;
+  metrics?: Pick<Metrics, 'webhookDeliveries'>;
 };
 
 export type WebhookDeliveryWorker = {
@@ -331,6 +333,7 @@ export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOption
         finished = batch.concat(finished);
         throw error;
       }
+      for (const f of batch) options.metrics?.webhookDeliveries.inc({ result: f.record.outcome });
       // The database scheduled each retry at its now() + delay, and that now() is behind ours: waking at
       // our now + delay is never too early.
       const recordedAt = performance.now();

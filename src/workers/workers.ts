@@ -105,6 +105,7 @@ export function startWorkers(
     retrySchedule: services.config.webhookRetryScheduleSeconds,
     leaseSeconds: services.config.webhookLeaseSeconds,
     stopTimeoutMs: services.config.shutdownGraceMs,
+    metrics: services.metrics,
   });
   webhooks.start();
   let stopping = false;

@@ -15,8 +15,12 @@ describe('the API reference at /docs in a real browser', () => {
     await t?.close();
   });
 
-  it('renders the operations from /openapi.json, with no request leaving loopback', async () => {
+  it('renders the operations from /openapi.json, with no request leaving loopback and nothing refused by its CSP', async () => {
     const page = await browser.newPage();
+    const cspViolations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
     const foreignRequests: string[] = [];
     page.on('request', (request) => {
       const url = new URL(request.url());
@@ -28,6 +32,10 @@ describe('the API reference at /docs in a real browser', () => {
     expect(await page.getByText('Kassa API').first().isVisible()).toBe(true);
     expect(await page.getByText('/v1/merchant').first().isVisible()).toBe(true);
     expect(foreignRequests).toEqual([]);
+    // The page runs under the CSP of every page (docs/security.md): nothing of swagger-ui is refused by it.
+    const response = await page.request.get(`${t.baseUrl}/docs/`);
+    expect(response.headers()['content-security-policy']).toContain("default-src 'none'");
+    expect(cspViolations).toEqual([]);
     await page.close();
   });
 });

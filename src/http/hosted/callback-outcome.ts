@@ -76,11 +76,15 @@ export async function sendCallbackOutcome(
   context: HostedCheckout,
   payment: Payment,
   kind: ShopperCallbackKind,
-): Promise<FastifyReply> {
+): Promise<void> {
   const result = await deps.callbacks.postCallback(kind, context.checkout, context.order, payment);
-  return sendCallbackResult(reply, deps, context, payment, kind, result);
+  await sendCallbackResult(reply, deps, context, payment, kind, result);
 }
 
+/**
+ * Sends the shopper's answer and resolves with nothing: a Fastify reply is thenable, so resolving with it
+ * would hand the caller `undefined` anyway (see docs/security.md).
+ */
 export async function sendCallbackResult(
   reply: FastifyReply,
   deps: Omit<CallbackOutcomeDeps, 'callbacks'>,
@@ -88,7 +92,7 @@ export async function sendCallbackResult(
   payment: Payment,
   kind: ShopperCallbackKind,
   result: CallbackResult,
-): Promise<FastifyReply> {
+): Promise<void> {
   const { checkout, order } = context;
   const shell = {
     locale: checkout.locale,
@@ -100,15 +104,19 @@ export async function sendCallbackResult(
   };
   switch (result.type) {
     case 'html':
-      return reply
+      reply
         .code(200)
         .headers(callbackPageHeaders({ publicUrl: deps.publicUrl, formOrigins: result.formOrigins }))
         .type('text/html; charset=utf-8')
         .send(result.html);
+      return;
     case 'redirect': {
       const formOrigins = checkoutFormOrigins(checkout);
-      if (formOrigins.includes(new URL(result.location).origin)) return reply.redirect(result.location, 303);
-      return sendPage(
+      if (formOrigins.includes(new URL(result.location).origin)) {
+        reply.redirect(result.location, 303);
+        return;
+      }
+      sendPage(
         reply,
         200,
         (nonce) => {
@@ -131,6 +139,7 @@ export async function sendCallbackResult(
         },
         formOrigins,
       );
+      return;
     }
     case 'error': {
       // The payment stands (or failed) whatever the merchant's server did; the shopper keeps the ids to quote.
@@ -140,12 +149,13 @@ export async function sendCallbackResult(
         context,
         kind === 'fail' ? 'canceled' : 'completed',
       );
-      return sendPage(
+      sendPage(
         reply,
         502,
         (nonce) => renderErrorPage({ ...shell, nonce, paymentId: payment.id, returnUrl }),
         checkoutFormOrigins(checkout),
       );
+      return;
     }
     default: {
       const unreachable: never = result;

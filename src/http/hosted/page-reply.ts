@@ -1,4 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../lib/errors.ts';
+import { sendProblem } from '../plugins/error-handler.ts';
 import { createCspNonce, pageSecurityHeaders } from '../pages/page-security.ts';
 import { renderStatusPage } from '../pages/status-page.ts';
 
@@ -33,10 +35,37 @@ export function requestLocale(request: FastifyRequest): string {
 }
 
 /**
+ * Which of the two answers a page route can give — an HTML page or a problem document — the request's Accept
+ * header asks for: the one of `text/html` / `application/xhtml+xml` and `application/json` /
+ * `application/problem+json` it rates higher (HTML on a tie); undefined when it names neither (no header,
+ * `*\/*`), where each caller keeps its default.
+ */
+export function acceptedAnswer(request: FastifyRequest): 'html' | 'problem' | undefined {
+  const accept = request.headers.accept;
+  if (typeof accept !== 'string') return undefined;
+  let html = 0;
+  let json = 0;
+  for (const range of accept.split(',')) {
+    const [type = '', ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+    const quality = parameters.find((parameter) => parameter.startsWith('q='));
+    const q = quality === undefined ? 1 : Number(quality.slice(2));
+    if (!(q >= 0 && q <= 1)) continue;
+    if (type === 'text/html' || type === 'application/xhtml+xml') html = Math.max(html, q);
+    else if (type === 'application/json' || type === 'application/problem+json') json = Math.max(json, q);
+  }
+  if (html === 0 && json === 0) return undefined;
+  return html >= json ? 'html' : 'problem';
+}
+
+/**
  * One 404 page for an unknown checkout, a wrong signature and an unknown sandbox reference alike, so a
- * response never tells which part of a guessed link was wrong. Carries no merchant's branding.
+ * response never tells which part of a guessed link was wrong. Carries no merchant's branding. A client that
+ * asks for JSON gets the same answer as a problem document (`not_found`).
  */
 export function sendNotFoundPage(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (acceptedAnswer(request) === 'problem') {
+    return sendProblem(request, reply, new AppError('not_found', 'No such page'));
+  }
   return sendPage(reply, 404, (nonce) =>
     renderStatusPage({
       kind: 'not_found',

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { pooledRandomBase64 } from '../../lib/random.ts';
 
 /**
- * Response headers for every hosted page (payment page, 3-D Secure, wallet, status pages).
+ * Response headers for every hosted page (payment page, 3-D Secure, wallet, status pages), and for the API
+ * reference at `/docs`.
  *
  * The CSP allows scripts and styles only from our own origin or carrying this response's nonce, so no inline
  * script, inline event handler, `style` attribute or third-party script can run (PCI DSS 6.4.3 / 11.6.1:
@@ -61,6 +63,16 @@ function formActionDirective(origins: readonly string[]): string {
   return directive;
 }
 
+/** The headers every page shares, whatever its CSP. */
+const COMMON_PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'X-Frame-Options': 'DENY',
+  'Cache-Control': 'no-store',
+  'Referrer-Policy': 'no-referrer',
+  'X-Content-Type-Options': 'nosniff',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
+};
+
 export function pageSecurityHeaders(nonce: string, options: PageSecurityOptions): Record<string, string> {
   // The nonce is ours, but it is pasted into a header: refuse anything that could end the directive.
   if (!NONCE_PATTERN.test(nonce)) throw new TypeError('CSP nonce must be base64 of at least 12 bytes');
@@ -74,13 +86,30 @@ export function pageSecurityHeaders(nonce: string, options: PageSecurityOptions)
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ].join('; ');
-  return {
-    'Content-Security-Policy': csp,
-    'X-Frame-Options': 'DENY',
-    'Cache-Control': 'no-store',
-    'Referrer-Policy': 'no-referrer',
-    'X-Content-Type-Options': 'nosniff',
-    'Cross-Origin-Opener-Policy': 'same-origin',
-    'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
-  };
+  return { 'Content-Security-Policy': csp, ...COMMON_PAGE_HEADERS };
 }
+
+// swagger-ui draws its small logo as an SVG with this one inline style element; its hash lets exactly that in
+// (@fastify/swagger-ui is pinned; test/browser/api-docs.test.ts fails on any CSP refusal if it changes).
+const SWAGGER_LOGO_STYLE = '.logo_small_svg__cls-2{fill:#fff}.logo_small_svg__cls-3{fill:#85ea2d}';
+
+/**
+ * The API reference at `/docs` (swagger-ui): the same headers as every page. Its scripts and styles are files
+ * of our origin (no inline script; one inline style element, allowed by its hash), it fetches `/openapi.json`
+ * and "Try it out" calls the API on this origin, and its logo is a data: image; nothing else may load (the
+ * online validator badge is off).
+ */
+export const DOCS_PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': [
+    "default-src 'none'",
+    "script-src 'self'",
+    `style-src 'self' 'sha256-${createHash('sha256').update(SWAGGER_LOGO_STYLE).digest('base64')}'`,
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; '),
+  ...COMMON_PAGE_HEADERS,
+};

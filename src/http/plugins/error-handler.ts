@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { AppError, toProblemDocument, type FieldError } from '../../lib/errors.ts';
 import type { KassaApp } from '../http.types.ts';
+import { acceptedAnswer, sendNotFoundPage } from '../hosted/page-reply.ts';
 
 /**
  * Every failure leaves as an RFC 9457 problem document with a code from the catalogue — unknown routes,
@@ -92,6 +93,12 @@ function toAppError(error: FastifyError): AppError {
   );
 }
 
+/**
+ * Paths where only machines are answered: the API, its description and keys, health checks, and the asset and
+ * SDK trees. Their 404s are always problem documents; elsewhere (pages) a browser gets the 404 page.
+ */
+const API_PATH = /^\/(?:v1|public|sdk|\.well-known)(?:\/|$)|^\/(?:openapi\.json|healthz|readyz)$/;
+
 export function registerErrorHandling(app: KassaApp) {
   // Route patterns by method, to tell "no such route" (404) from "route exists, other method" (405).
   const routes: { method: string; pattern: RegExp }[] = [];
@@ -124,6 +131,9 @@ export function registerErrorHandling(app: KassaApp) {
         ),
       );
     }
+    // A browser that mistyped or cut a page address (`/pay/chk_…` without its signature) gets a page it can
+    // read; anything that asks for JSON, names no preference, or is on an API path gets the problem.
+    if (!API_PATH.test(path) && acceptedAnswer(request) === 'html') return sendNotFoundPage(request, reply);
     return sendProblem(request, reply, new AppError('route_not_found', `No route ${request.method} ${path}`));
   });
 

@@ -116,13 +116,13 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
 
   // ---------- Pages ----------
 
-  async function sendCheckoutPage(
+  function sendCheckoutPage(
     request: FastifyRequest,
     reply: FastifyReply,
     context: HostedCheckout,
     statusCode: number,
     state: FormState = {},
-  ): Promise<FastifyReply> {
+  ): void {
     const { checkout, order } = context;
     const now = clock.now();
     const { eligible } = evaluateCheckoutPaymentMethods(
@@ -147,7 +147,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
           )
         : [];
     const csrfToken = issueCsrfToken(keyring, csrfBinding(checkout.id), now);
-    return sendPage(
+    sendPage(
       reply,
       statusCode,
       (nonce) =>
@@ -171,15 +171,15 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     );
   }
 
-  async function sendStatusPage(
+  function sendStatusPage(
     reply: FastifyReply,
     context: HostedCheckout,
     statusCode: number,
     kind: StatusPageKind,
     options: { returnUrl?: string; refresh?: boolean } = {},
-  ): Promise<FastifyReply> {
+  ): void {
     const { checkout, order } = context;
-    return sendPage(
+    sendPage(
       reply,
       statusCode,
       (nonce) =>
@@ -205,20 +205,17 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
    * for a while still hands the merchant a fresh timestamp. `onPost`: the answer to a form submission, which
    * did nothing (409, or 410 when expired).
    */
-  async function sendClosedPage(
-    reply: FastifyReply,
-    context: HostedCheckout,
-    onPost: boolean,
-  ): Promise<FastifyReply> {
+  function sendClosedPage(reply: FastifyReply, context: HostedCheckout, onPost: boolean): void {
     const { checkout, order } = context;
     const returnUrl = `${config.publicUrl}${context.basePath}/store`;
     if (checkout.status === 'COMPLETED') {
       const kind = order.status === 'PENDING' ? 'pending' : 'completed';
-      return sendStatusPage(reply, context, onPost ? 409 : 200, kind, { returnUrl });
+      sendStatusPage(reply, context, onPost ? 409 : 200, kind, { returnUrl });
+    } else if (checkout.status === 'CANCELED') {
+      sendStatusPage(reply, context, onPost ? 409 : 200, 'canceled', { returnUrl });
+    } else {
+      sendStatusPage(reply, context, 410, 'expired', { returnUrl });
     }
-    if (checkout.status === 'CANCELED')
-      return sendStatusPage(reply, context, onPost ? 409 : 200, 'canceled', { returnUrl });
-    return sendStatusPage(reply, context, 410, 'expired', { returnUrl });
   }
 
   /** The signed merchant URL for a closed session: completed, or canceled (also for an expired one). */
@@ -256,30 +253,41 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     context: HostedCheckout,
     paymentId: string | null,
     statusCode: number,
-  ): Promise<FastifyReply> {
+  ): Promise<void> {
     const payment = paymentId ? await findPaymentById(db, paymentId) : undefined;
     if (payment?.status === 'REQUIRES_ACTION' && payment.actionUrl && !payment.processingSince) {
-      return reply.redirect(payment.actionUrl, 303);
+      reply.redirect(payment.actionUrl, 303);
+    } else {
+      sendStatusPage(reply, context, statusCode, 'processing', { refresh: true });
     }
-    return sendStatusPage(reply, context, statusCode, 'processing', { refresh: true });
   }
 
   /**
-   * What the page shows for a session right now, before any form is considered: the closed page, the
-   * waiting page, or nothing (undefined: the session takes a payment).
+   * What the page shows for a session right now, before any form is considered: the closed page or the
+   * waiting page (→ true: answered, the caller must stop), or nothing (→ false: the session takes a payment).
+   *
+   * A boolean, never the reply: a Fastify reply is thenable (`await reply` resolves to `undefined` once it is
+   * sent), so a helper that returned the reply always looked "not answered" to its caller, which then went on
+   * to render a second page and into the payment code. docs/security.md lists this defence.
    */
-  async function sendIfNotPayable(
+  async function answerIfNotPayable(
     reply: FastifyReply,
     context: HostedCheckout,
     onPost: boolean,
-  ): Promise<FastifyReply | undefined> {
-    if (context.checkout.status !== 'OPEN') return sendClosedPage(reply, context, onPost);
-    if (context.checkout.activePaymentId) {
-      return sendInProgress(reply, context, context.checkout.activePaymentId, onPost ? 409 : 200);
+  ): Promise<boolean> {
+    if (context.checkout.status !== 'OPEN') {
+      sendClosedPage(reply, context, onPost);
+      return true;
     }
-    if (!isCheckoutPayable(context.checkout, clock.now()))
-      return sendClosedPage(reply, await expireIfDue(context), onPost);
-    return undefined;
+    if (context.checkout.activePaymentId) {
+      await sendInProgress(reply, context, context.checkout.activePaymentId, onPost ? 409 : 200);
+      return true;
+    }
+    if (!isCheckoutPayable(context.checkout, clock.now())) {
+      sendClosedPage(reply, await expireIfDue(context), onPost);
+      return true;
+    }
+    return false;
   }
 
   // ---------- Outcomes ----------
@@ -290,37 +298,42 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     context: HostedCheckout,
     attempt: PaymentAttempt,
     state: FormState = {},
-  ): Promise<FastifyReply> {
+  ): Promise<void> {
     const { payment } = attempt;
     const callbackKind = configuredCallbackKind(context, attempt);
-    if (callbackKind)
-      return sendCallbackOutcome(reply, callbackDeps, await reload(context), payment, callbackKind);
+    if (callbackKind) {
+      await sendCallbackOutcome(reply, callbackDeps, await reload(context), payment, callbackKind);
+      return;
+    }
     switch (attempt.outcome) {
       case 'succeeded':
       case 'authorized':
       case 'pending':
         // Authorized, captured or accepted for later: the session is COMPLETED; back to the store, signed.
-        return reply.redirect(await signedReturnUrl(db, returnDeps, await reload(context), 'completed'), 303);
+        reply.redirect(await signedReturnUrl(db, returnDeps, await reload(context), 'completed'), 303);
+        return;
       case 'requires_action':
-        if (payment.actionUrl) return reply.redirect(payment.actionUrl, 303);
-        return sendStatusPage(reply, context, 202, 'processing', { refresh: true });
+        if (payment.actionUrl) reply.redirect(payment.actionUrl, 303);
+        else sendStatusPage(reply, context, 202, 'processing', { refresh: true });
+        return;
       case 'processing':
-        return sendStatusPage(reply, context, 202, 'processing', { refresh: true });
+        sendStatusPage(reply, context, 202, 'processing', { refresh: true });
+        return;
       case 'rejected':
       case 'canceled': {
         const fresh = await reload(context);
-        const notPayable = await sendIfNotPayable(reply, fresh, request.method === 'POST');
-        if (notPayable) return notPayable;
+        if (await answerIfNotPayable(reply, fresh, request.method === 'POST')) return;
         // 402: the attempt was refused; the page is shown again to retry or choose another method.
         const refusal =
           payment.declineCode === ORDER_VERIFICATION_DECLINE_CODE && payment.failureMessage
             ? { globalErrorDetail: payment.failureMessage }
             : {};
-        return sendCheckoutPage(request, reply, fresh, 402, {
+        sendCheckoutPage(request, reply, fresh, 402, {
           ...state,
           globalError: globalErrorFor(payment),
           ...refusal,
         });
+        return;
       }
       default: {
         const unreachable: never = attempt.outcome;
@@ -336,21 +349,24 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     context: HostedCheckout,
     error: unknown,
     state: FormState,
-  ): Promise<FastifyReply> {
+  ): Promise<void> {
     if (!(error instanceof AppError) && !isConnectorError(error)) throw error;
     const code = error instanceof AppError ? error.code : 'connector_error';
     switch (code) {
       case 'payment_in_progress':
       case 'conflict': {
         const fresh = await reload(context);
-        if (fresh.checkout.status !== 'OPEN') return sendClosedPage(reply, fresh, true);
-        return sendInProgress(reply, fresh, fresh.checkout.activePaymentId, 409);
+        if (fresh.checkout.status !== 'OPEN') sendClosedPage(reply, fresh, true);
+        else await sendInProgress(reply, fresh, fresh.checkout.activePaymentId, 409);
+        return;
       }
       case 'gone':
       case 'invalid_state_transition':
-        return sendClosedPage(reply, await expireIfDue(await reload(context)), true);
+        sendClosedPage(reply, await expireIfDue(await reload(context)), true);
+        return;
       case 'not_found':
-        return sendNotFoundPage(request, reply);
+        sendNotFoundPage(request, reply);
+        return;
       case 'payment_method_not_available': {
         const brandRefused = (error as AppError).errors?.some(
           (fieldError) => fieldError.pointer === '/card/number',
@@ -358,11 +374,12 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
         const fieldErrors: CheckoutFieldErrors = brandRefused
           ? { cardNumber: 'unsupported_brand' }
           : { paymentMethod: 'unavailable' };
-        return sendCheckoutPage(request, reply, context, 422, { ...state, fieldErrors });
+        sendCheckoutPage(request, reply, context, 422, { ...state, fieldErrors });
+        return;
       }
       default:
         request.log.warn({ code, checkoutId: context.checkout.id }, 'hosted payment failed to start');
-        return sendCheckoutPage(request, reply, context, 502, { ...state, globalError: 'processor_error' });
+        sendCheckoutPage(request, reply, context, 502, { ...state, globalError: 'processor_error' });
     }
   }
 
@@ -436,6 +453,18 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
 
   // ---------- Routes ----------
 
+  /**
+   * Every page handler answers through the helpers above (which send and return nothing) and then hands
+   * Fastify the reply itself: the documented way for an async handler that sent its answer with
+   * `reply.send` (Fastify then waits for that answer instead of sending one of its own).
+   */
+  const answered =
+    (handle: (request: FastifyRequest, reply: FastifyReply) => Promise<void>) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      await handle(request, reply);
+      return reply;
+    };
+
   const pageRoute = { schema: { hide: true }, config: { auth: 'public' as const } };
   // Exactly-once comes from the session's single active attempt (row lock + partial unique index in the
   // payment flow), not from an Idempotency-Key header: however often the form is sent, one charge.
@@ -444,127 +473,148 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     config: { auth: 'public' as const, idempotency: 'natural' as const },
   };
 
-  app.get('/pay/:checkoutId/:signature', pageRoute, async (request, reply) => {
-    const context = await load(request);
-    if (!context) return sendNotFoundPage(request, reply);
-    // `?method=` is the shopper's choice on the merchant's page (the browser SDK appends it): preselect it.
-    // The page ignores a method this session does not offer and falls back to its default choice.
-    const method = formField(request.query, 'method');
-    const state: FormState = isPaymentMethodType(method) ? { selectedMethod: method } : {};
-    return (
-      (await sendIfNotPayable(reply, context, false)) ?? sendCheckoutPage(request, reply, context, 200, state)
-    );
-  });
+  app.get(
+    '/pay/:checkoutId/:signature',
+    pageRoute,
+    answered(async (request, reply) => {
+      const context = await load(request);
+      if (!context) return void sendNotFoundPage(request, reply);
+      if (await answerIfNotPayable(reply, context, false)) return;
+      // `?method=` is the shopper's choice on the merchant's page (the browser SDK appends it): preselect it.
+      // The page ignores a method this session does not offer and falls back to its default choice.
+      const method = formField(request.query, 'method');
+      const state: FormState = isPaymentMethodType(method) ? { selectedMethod: method } : {};
+      sendCheckoutPage(request, reply, context, 200, state);
+    }),
+  );
 
-  app.post('/pay/:checkoutId/:signature', pagePost, async (request, reply) => {
-    const context = await load(request);
-    if (!context) return sendNotFoundPage(request, reply);
-    const notPayable = await sendIfNotPayable(reply, context, true);
-    if (notPayable) return notPayable;
+  app.post(
+    '/pay/:checkoutId/:signature',
+    pagePost,
+    answered(async (request, reply) => {
+      const context = await load(request);
+      if (!context) return void sendNotFoundPage(request, reply);
+      if (await answerIfNotPayable(reply, context, true)) return;
 
-    const now = clock.now();
-    const form = parseCheckoutForm(request.body, now);
-    const csrf = checkCsrfToken(
-      keyring,
-      csrfBinding(context.checkout.id),
-      formField(request.body, CHECKOUT_FORM_FIELDS.csrfToken),
-      now,
-    );
-    if (csrf !== 'valid') {
-      return sendCheckoutPage(request, reply, context, 403, {
-        globalError: 'form_expired',
-        values: form.values,
-      });
-    }
-    if (!form.ok) {
-      const { fieldErrors, values, selectedMethod, selectedSavedCardId } = form;
-      return sendCheckoutPage(request, reply, context, 422, {
-        fieldErrors,
-        values,
-        selectedMethod,
-        selectedSavedCardId,
-      });
-    }
-    const state: FormState =
-      form.selection.type === 'saved_card'
-        ? { values: form.values, selectedSavedCardId: form.selection.savedCardId }
-        : { values: form.values, selectedMethod: form.selection.type };
-    const method = await paymentMethodFor(context, form.selection);
-    if (!method) {
-      return sendCheckoutPage(request, reply, context, 422, {
-        ...state,
-        fieldErrors: { paymentMethod: 'unavailable' },
-      });
-    }
+      const now = clock.now();
+      const form = parseCheckoutForm(request.body, now);
+      const csrf = checkCsrfToken(
+        keyring,
+        csrfBinding(context.checkout.id),
+        formField(request.body, CHECKOUT_FORM_FIELDS.csrfToken),
+        now,
+      );
+      if (csrf !== 'valid') {
+        return sendCheckoutPage(request, reply, context, 403, {
+          globalError: 'form_expired',
+          values: form.values,
+        });
+      }
+      if (!form.ok) {
+        const { fieldErrors, values, selectedMethod, selectedSavedCardId } = form;
+        return sendCheckoutPage(request, reply, context, 422, {
+          fieldErrors,
+          values,
+          selectedMethod,
+          selectedSavedCardId,
+        });
+      }
+      const state: FormState =
+        form.selection.type === 'saved_card'
+          ? { values: form.values, selectedSavedCardId: form.selection.savedCardId }
+          : { values: form.values, selectedMethod: form.selection.type };
+      const method = await paymentMethodFor(context, form.selection);
+      if (!method) {
+        return sendCheckoutPage(request, reply, context, 422, {
+          ...state,
+          fieldErrors: { paymentMethod: 'unavailable' },
+        });
+      }
 
-    let attempt: PaymentAttempt;
-    try {
-      attempt = await services.payments.payCheckout({
-        scope: context.scope,
-        checkoutId: context.checkout.id,
-        channel: 'hosted_page',
-        method: method.method,
-        savedPaymentMethodId: method.savedPaymentMethodId ?? null,
-        device: deviceOf(request),
-        returnUrl: (paymentId) => `${config.publicUrl}${context.basePath}/return/${paymentId}`,
-      });
-    } catch (error) {
-      return respondToPaymentError(request, reply, context, error, state);
-    }
-    await saveCardIfAsked(request, context, form.selection, attempt);
-    return respondToAttempt(request, reply, context, attempt, state);
-  });
+      let attempt: PaymentAttempt;
+      try {
+        attempt = await services.payments.payCheckout({
+          scope: context.scope,
+          checkoutId: context.checkout.id,
+          channel: 'hosted_page',
+          method: method.method,
+          savedPaymentMethodId: method.savedPaymentMethodId ?? null,
+          device: deviceOf(request),
+          returnUrl: (paymentId) => `${config.publicUrl}${context.basePath}/return/${paymentId}`,
+        });
+      } catch (error) {
+        return respondToPaymentError(request, reply, context, error, state);
+      }
+      await saveCardIfAsked(request, context, form.selection, attempt);
+      await respondToAttempt(request, reply, context, attempt, state);
+    }),
+  );
 
   // "Return to the store" on a closed session's page: signed now, when the shopper follows it.
-  app.get('/pay/:checkoutId/:signature/store', pageRoute, async (request, reply) => {
-    const loaded = await load(request);
-    if (!loaded) return sendNotFoundPage(request, reply);
-    const context = await expireIfDue(loaded);
-    if (context.checkout.status === 'OPEN') return reply.redirect(context.basePath, 303);
-    return reply.redirect(await storeUrl(context), 303);
-  });
+  app.get(
+    '/pay/:checkoutId/:signature/store',
+    pageRoute,
+    answered(async (request, reply) => {
+      const loaded = await load(request);
+      if (!loaded) return void sendNotFoundPage(request, reply);
+      const context = await expireIfDue(loaded);
+      if (context.checkout.status === 'OPEN') return void reply.redirect(context.basePath, 303);
+      reply.redirect(await storeUrl(context), 303);
+    }),
+  );
 
-  app.get('/pay/:checkoutId/:signature/return/:paymentId', pageRoute, async (request, reply) => {
-    const context = await load(request);
-    if (!context) return sendNotFoundPage(request, reply);
-    const { paymentId } = request.params as ReturnParams;
-    const payment = /^pay_[0-9a-f]{32}$/.test(paymentId) ? await findPaymentById(db, paymentId) : undefined;
-    if (!payment || payment.checkoutId !== context.checkout.id) return sendNotFoundPage(request, reply);
+  app.get(
+    '/pay/:checkoutId/:signature/return/:paymentId',
+    pageRoute,
+    answered(async (request, reply) => {
+      const context = await load(request);
+      if (!context) return void sendNotFoundPage(request, reply);
+      const { paymentId } = request.params as ReturnParams;
+      const payment = /^pay_[0-9a-f]{32}$/.test(paymentId) ? await findPaymentById(db, paymentId) : undefined;
+      if (!payment || payment.checkoutId !== context.checkout.id)
+        return void sendNotFoundPage(request, reply);
 
-    let attempt: PaymentAttempt;
-    try {
-      attempt = await services.payments.completeAction(context.scope, payment.id);
-    } catch (error) {
-      if (!isConnectorError(error)) throw error;
-      // The processor could not say yet: wait on the payment page, which follows the attempt.
-      return sendStatusPage(reply, context, 202, 'processing', { refresh: true });
-    }
-    return respondToAttempt(request, reply, context, attempt, { selectedMethod: payment.method });
-  });
+      let attempt: PaymentAttempt;
+      try {
+        attempt = await services.payments.completeAction(context.scope, payment.id);
+      } catch (error) {
+        if (!isConnectorError(error)) throw error;
+        // The processor could not say yet: wait on the payment page, which follows the attempt.
+        return sendStatusPage(reply, context, 202, 'processing', { refresh: true });
+      }
+      await respondToAttempt(request, reply, context, attempt, { selectedMethod: payment.method });
+    }),
+  );
 
-  app.post('/pay/:checkoutId/:signature/cancel', pagePost, async (request, reply) => {
-    const context = await load(request);
-    if (!context) return sendNotFoundPage(request, reply);
-    const notPayable = await sendIfNotPayable(reply, context, true);
-    if (notPayable) return notPayable;
-    const csrf = checkCsrfToken(
-      keyring,
-      csrfBinding(context.checkout.id),
-      formField(request.body, CHECKOUT_FORM_FIELDS.csrfToken),
-      clock.now(),
-    );
-    if (csrf !== 'valid')
-      return sendCheckoutPage(request, reply, context, 403, { globalError: 'form_expired' });
-
-    try {
-      await db.transaction((tx) =>
-        closeCheckout(tx, checkoutDeps, context.scope, context.checkout.id, 'CANCELED', { action: 'cancel' }),
+  app.post(
+    '/pay/:checkoutId/:signature/cancel',
+    pagePost,
+    answered(async (request, reply) => {
+      const context = await load(request);
+      if (!context) return void sendNotFoundPage(request, reply);
+      if (await answerIfNotPayable(reply, context, true)) return;
+      const csrf = checkCsrfToken(
+        keyring,
+        csrfBinding(context.checkout.id),
+        formField(request.body, CHECKOUT_FORM_FIELDS.csrfToken),
+        clock.now(),
       );
-    } catch (error) {
-      if (!(error instanceof AppError)) throw error;
-      const fresh = await reload(context);
-      return (await sendIfNotPayable(reply, fresh, true)) ?? sendInProgress(reply, fresh, null, 409);
-    }
-    return reply.redirect(await signedReturnUrl(db, returnDeps, await reload(context), 'canceled'), 303);
-  });
+      if (csrf !== 'valid')
+        return sendCheckoutPage(request, reply, context, 403, { globalError: 'form_expired' });
+
+      try {
+        await db.transaction((tx) =>
+          closeCheckout(tx, checkoutDeps, context.scope, context.checkout.id, 'CANCELED', {
+            action: 'cancel',
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        const fresh = await reload(context);
+        if (await answerIfNotPayable(reply, fresh, true)) return;
+        return sendInProgress(reply, fresh, null, 409);
+      }
+      reply.redirect(await signedReturnUrl(db, returnDeps, await reload(context), 'canceled'), 303);
+    }),
+  );
 }

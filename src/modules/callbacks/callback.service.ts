@@ -1,5 +1,6 @@
 import type { Database } from '../../db/client.ts';
 import { EgressError, type EgressClient, type EgressResponse } from '../../egress/index.ts';
+import type { Metrics } from '../../metrics/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newSecret } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
@@ -79,6 +80,8 @@ export type CallbackServiceDeps = {
   /** The longest one attempt can take; a notification's lease outlasts it. */
   attemptTimeoutMs: number;
   logger?: { warn(object: object, message: string): void };
+  /** Counts each exchange's result (src/metrics/). */
+  metrics?: Pick<Metrics, 'callbackResults'>;
 };
 
 export type ProxiedResource =
@@ -187,6 +190,12 @@ export function createCallbackService(deps: CallbackServiceDeps) {
     }
   }
 
+  /** Stores one exchange and counts its result. */
+  function recordAttempt(attempt: NewCallbackAttempt) {
+    deps.metrics?.callbackResults.inc({ kind: attempt.kind, result: attempt.result });
+    return insertCallbackAttempt(db, attempt);
+  }
+
   function attemptBase(
     kind: NewCallbackAttempt['kind'],
     url: string,
@@ -273,7 +282,7 @@ export function createCallbackService(deps: CallbackServiceDeps) {
       maxResponseBytes: CALLBACK_HTML_MAX_BYTES,
     });
     const result = interpretShopperAnswer(exchange, url, checkout.livemode);
-    await insertCallbackAttempt(db, {
+    await recordAttempt({
       ...attemptBase(kind, url, webhookId, payment, exchange),
       result: result.type,
       error: result.type === 'error' ? result.reason : null,
@@ -318,7 +327,7 @@ export function createCallbackService(deps: CallbackServiceDeps) {
         verdict = { ok: false, reason: reason || `The store refused the order (HTTP ${response.status})` };
       }
     }
-    await insertCallbackAttempt(db, {
+    await recordAttempt({
       ...attemptBase('verify_order', url, webhookId, payment, exchange),
       result: verdict.ok ? 'accepted' : 'refused',
       error: verdict.ok ? null : 'error' in exchange ? exchange.error : verdict.reason,
@@ -369,7 +378,7 @@ export function createCallbackService(deps: CallbackServiceDeps) {
         : verdict.disableEndpoint
           ? 'HTTP 410: the notification URL answered Gone; not retried'
           : verdict.error;
-    await insertCallbackAttempt(db, {
+    await recordAttempt({
       ...attemptBase(
         'notification',
         claimed.url,

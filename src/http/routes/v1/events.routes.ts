@@ -227,7 +227,7 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
     async (request, reply) => {
       const scope = requireMerchant(request);
       const { id } = request.params;
-      const sent = await respondIdempotently(request, reply, services.db, 202, async (tx) => {
+      await respondIdempotently(request, reply, services.db, 202, async (tx) => {
         const deliveries = await redeliverEvent(tx, scope, id, request.body?.endpoint_id);
         return {
           object: 'event_redelivery' as const,
@@ -236,7 +236,7 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
         };
       });
       services.outbox.notify();
-      return sent;
+      return reply;
     },
   );
 }

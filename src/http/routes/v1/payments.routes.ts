@@ -117,17 +117,12 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       if (body.payment_method.card) await assertCardDataPermitted(services, principal.merchantId);
       const device = body.device ?? detectDevice(request.headers['user-agent']);
       request.body = withoutCardSecrets(body, (data) => services.keyring.hmac('card-fingerprint', data));
-      const answer = await respondIdempotentlyWithPipeline(
-        request,
-        reply,
-        services.db,
-        async ({ idempotencyKey }) => {
-          const { payment, outcome } = await processorApi.pay(scope, body, { idempotencyKey, device });
-          return { statusCode: outcome === 'processing' ? 202 : 201, body: presentPayment(payment) };
-        },
-      );
+      await respondIdempotentlyWithPipeline(request, reply, services.db, async ({ idempotencyKey }) => {
+        const { payment, outcome } = await processorApi.pay(scope, body, { idempotencyKey, device });
+        return { statusCode: outcome === 'processing' ? 202 : 201, body: presentPayment(payment) };
+      });
       services.outbox.notify();
-      return answer;
+      return reply;
     },
   );
 
@@ -188,26 +183,21 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
     },
     async (request, reply) => {
       const principal = requireMerchant(request);
-      const answer = await respondIdempotentlyWithPipeline(
-        request,
-        reply,
-        services.db,
-        async ({ idempotencyKey }) => {
-          const payment = await loadPayment(principal, request.params.id);
-          const captureId = idempotencyKey
-            ? captureIdForIdempotencyKey(principal, payment.id, idempotencyKey)
-            : newId('cap');
-          const attempt = await services.payments.capturePayment(payment, request.body?.amount, captureId);
-          if (attempt.refusal) throw refusalError('capture', attempt.payment, attempt.refusal);
-          if (attempt.capture.status === 'FAILED') throw settledFailure('capture', attempt.capture);
-          return {
-            statusCode: attempt.capture.status === 'PENDING' ? 202 : 201,
-            body: presentCaptureResult(attempt.capture, attempt.payment),
-          };
-        },
-      );
+      await respondIdempotentlyWithPipeline(request, reply, services.db, async ({ idempotencyKey }) => {
+        const payment = await loadPayment(principal, request.params.id);
+        const captureId = idempotencyKey
+          ? captureIdForIdempotencyKey(principal, payment.id, idempotencyKey)
+          : newId('cap');
+        const attempt = await services.payments.capturePayment(payment, request.body?.amount, captureId);
+        if (attempt.refusal) throw refusalError('capture', attempt.payment, attempt.refusal);
+        if (attempt.capture.status === 'FAILED') throw settledFailure('capture', attempt.capture);
+        return {
+          statusCode: attempt.capture.status === 'PENDING' ? 202 : 201,
+          body: presentCaptureResult(attempt.capture, attempt.payment),
+        };
+      });
       services.outbox.notify();
-      return answer;
+      return reply;
     },
   );
 
@@ -247,12 +237,12 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
     },
     async (request, reply) => {
       const principal = requireMerchant(request);
-      const answer = await respondIdempotentlyWithPipeline(request, reply, services.db, async () => {
+      await respondIdempotentlyWithPipeline(request, reply, services.db, async () => {
         const { payment, pending } = await services.payments.cancelPayment(principal, request.params.id);
         return { statusCode: pending ? 202 : 200, body: presentPayment(payment) };
       });
       services.outbox.notify();
-      return answer;
+      return reply;
     },
   );
 
@@ -275,33 +265,28 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
     async (request, reply) => {
       const principal = requireMerchant(request);
       const paymentId = request.params.id;
-      const answer = await respondIdempotentlyWithPipeline(
-        request,
-        reply,
-        services.db,
-        async ({ idempotencyKey }) => {
-          const refundId = idempotencyKey
-            ? refundIdForIdempotencyKey(principal, paymentId, idempotencyKey)
-            : newId('ref');
-          const attempt = await services.payments.refundPayment(
-            principal,
-            paymentId,
-            { amount: request.body?.amount, reason: request.body?.reason },
-            refundId,
-          );
-          if (attempt.refusal) throw refusalError('refund', attempt.payment, attempt.refusal);
-          if (attempt.refund.status === 'FAILED') throw settledFailure('refund', attempt.refund);
-          return {
-            statusCode: attempt.refund.status === 'PENDING' ? 202 : 201,
-            body: {
-              ...presentRefundWithCurrency(attempt.refund, attempt.payment.currency),
-              payment: presentPayment(attempt.payment),
-            },
-          };
-        },
-      );
+      await respondIdempotentlyWithPipeline(request, reply, services.db, async ({ idempotencyKey }) => {
+        const refundId = idempotencyKey
+          ? refundIdForIdempotencyKey(principal, paymentId, idempotencyKey)
+          : newId('ref');
+        const attempt = await services.payments.refundPayment(
+          principal,
+          paymentId,
+          { amount: request.body?.amount, reason: request.body?.reason },
+          refundId,
+        );
+        if (attempt.refusal) throw refusalError('refund', attempt.payment, attempt.refusal);
+        if (attempt.refund.status === 'FAILED') throw settledFailure('refund', attempt.refund);
+        return {
+          statusCode: attempt.refund.status === 'PENDING' ? 202 : 201,
+          body: {
+            ...presentRefundWithCurrency(attempt.refund, attempt.payment.currency),
+            payment: presentPayment(attempt.payment),
+          },
+        };
+      });
       services.outbox.notify();
-      return answer;
+      return reply;
     },
   );
 

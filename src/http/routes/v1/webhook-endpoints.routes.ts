@@ -254,11 +254,11 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
     },
     async (request, reply) => {
       const scope = requireMerchant(request);
-      const sent = await respondIdempotently(request, reply, services.db, 202, async (tx) =>
+      await respondIdempotently(request, reply, services.db, 202, async (tx) =>
         presentEvent({ ...(await endpoints.sendTest(tx, scope, request.params.id)), pendingWebhooks: 0 }),
       );
       services.outbox.notify(); // committed: deliver now rather than at the next poll
-      return sent;
+      return reply;
     },
   );
 }
