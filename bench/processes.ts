@@ -101,11 +101,14 @@ export type BenchMerchant = {
   api_key: string;
 };
 
-/** `kassa merchant create --name Bench --json` with the gateway's environment (joins its database). */
+/**
+ * `kassa merchant create --name Bench --card-data --json` with the gateway's environment (joins its database);
+ * `--card-data` because scenarios pay through the Processor API with test cards.
+ */
 export async function createMerchant(env: Record<string, string>): Promise<BenchMerchant> {
   const { stdout } = await run(
     process.execPath,
-    [KASSA_BIN, 'merchant', 'create', '--name', 'Bench', '--json'],
+    [KASSA_BIN, 'merchant', 'create', '--name', 'Bench', '--card-data', '--json'],
     {
       env,
       timeout: 60_000,

@@ -30,6 +30,7 @@ import { registerSdkRoutes } from './http/routes/sdk/sdk.routes.ts';
 import { registerPaymentRoutes } from './http/routes/v1/payments.routes.ts';
 import { registerPaymentMethodSettingsRoutes } from './http/routes/v1/payment-method-settings.routes.ts';
 import { registerOAuthTokenRoute } from './http/routes/v1/oauth-tokens.route.ts';
+import { registerApiKeyRoutes } from './http/routes/v1/api-keys.routes.ts';
 import { registerHostedPageRoutes } from './http/routes/hosted-page.routes.ts';
 import { registerCallbackProxyRoutes } from './http/routes/callback-proxy.routes.ts';
 import { registerSandboxPageRoutes } from './http/routes/sandbox-pages.routes.ts';
@@ -140,7 +141,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
             type: 'http',
             scheme: 'bearer',
             description:
-              'An access token from POST /v1/oauth/tokens, or a secret API key sk_test_… / sk_live_…',
+              'An access token from POST /v1/oauth/tokens, or an API key: secret sk_test_… / sk_live_… (every scope) or restricted rk_test_… / rk_live_… (its scopes)',
           },
         },
       },
@@ -166,7 +167,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   // limit after it (it counts against the credential authentication found): src/http/plugins/rate-limit.ts.
   const limitDeps = { pool: services.db.pool, limits: services.config.requestLimits };
   await registerLoadShedding(app as unknown as KassaApp, limitDeps);
-  registerAuthentication(app, {
+  const credentialCache = registerAuthentication(app, {
     db: services.db,
     clock: services.clock,
     accessTokens: services.accessTokens,
@@ -176,10 +177,12 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerSystemRoutes(app, services);
   registerOAuthTokenRoute(app, {
     db: services.db,
+    clock: services.clock,
     accessTokens: services.accessTokens,
     throttle: services.authThrottle,
   });
   registerMerchantRoutes(app, services);
+  registerApiKeyRoutes(app, services, credentialCache);
   // Feature routes:
   if (services.config.demoShop)
     registerDemoShopRoutes(app, { publicUrl: services.config.publicUrl, credentials: services.demoShop });

@@ -83,9 +83,97 @@ export const COMMANDS: CommandSpec[] = [
             description: "the merchant's name (1–200 characters)",
           },
           live: { type: 'boolean', description: 'a live-mode merchant (default: test mode)' },
+          'card-data': {
+            type: 'boolean',
+            description: 'let it send raw card data to POST /v1/payments (the Processor API; PCI DSS scope)',
+          },
           json: { type: 'boolean', description: 'print the result as JSON' },
         },
         load: () => import('./commands/merchant.ts').then((module) => module.createMerchant),
+      },
+      {
+        name: 'update',
+        summary: "Change a merchant's operator settings: whether it may send raw card data",
+        description: 'Running gateways apply the change within 1 second.',
+        arguments: [{ name: 'ID', description: 'the merchant id (mer_…)' }],
+        options: {
+          'card-data': {
+            type: 'string',
+            valueName: 'on|off',
+            required: true,
+            description: 'allow (on) or refuse (off) raw card data on POST /v1/payments',
+          },
+        },
+        load: () => import('./commands/merchant.ts').then((module) => module.updateMerchant),
+      },
+    ],
+  },
+  {
+    name: 'api-keys',
+    summary: "Manage a merchant's API keys",
+    subcommands: [
+      {
+        name: 'list',
+        summary: "List a merchant's API keys (not revoked), both modes",
+        options: {
+          merchant: {
+            type: 'string',
+            valueName: 'ID',
+            required: true,
+            description: 'the merchant id (mer_…)',
+          },
+          json: { type: 'boolean', description: 'print the result as JSON' },
+        },
+        load: () => import('./commands/api-keys.ts').then((module) => module.listKeys),
+      },
+      {
+        name: 'create',
+        summary: 'Create a secret key (every scope) or a restricted key (the scopes you choose)',
+        description: 'The key is printed once, now; Kassa keeps only its hash.',
+        options: {
+          merchant: {
+            type: 'string',
+            valueName: 'ID',
+            required: true,
+            description: 'the merchant id (mer_…)',
+          },
+          live: { type: 'boolean', description: 'a live-mode key (default: test mode)' },
+          type: { type: 'string', valueName: 'secret|restricted', description: 'default: secret' },
+          scopes: {
+            type: 'string',
+            valueName: 'LIST',
+            description: 'restricted keys: comma-separated scopes, e.g. checkouts,orders:read',
+          },
+          name: { type: 'string', valueName: 'NAME', description: 'a name to recognise the key by' },
+          json: { type: 'boolean', description: 'print the result as JSON' },
+        },
+        load: () => import('./commands/api-keys.ts').then((module) => module.createKey),
+      },
+      {
+        name: 'roll',
+        summary: 'Replace a key with a new one; the old one works for an overlap',
+        arguments: [{ name: 'KEY', description: 'the key id (key_…) or the key itself (sk_… / rk_…)' }],
+        options: {
+          'expire-previous-in-seconds': {
+            type: 'string',
+            valueName: 'N',
+            description: 'how long the old key keeps working (default 86400; 0: stop it now)',
+          },
+          json: { type: 'boolean', description: 'print the result as JSON' },
+        },
+        load: () => import('./commands/api-keys.ts').then((module) => module.rollKey),
+      },
+      {
+        name: 'revoke',
+        summary: 'Revoke an API key (or an OAuth client) now',
+        description: 'Every gateway refuses it within 1 second.',
+        arguments: [
+          {
+            name: 'KEY',
+            description: 'the key id (key_…), the key itself (sk_… / rk_…) or a client id (cli_…)',
+          },
+        ],
+        load: () => import('./commands/api-keys.ts').then((module) => module.revokeKey),
       },
     ],
   },
@@ -95,15 +183,18 @@ export const COMMANDS: CommandSpec[] = [
     subcommands: [
       {
         name: 'revoke',
-        summary: 'Revoke an OAuth client (cli_…) or an API key (key_…)',
-        description: 'Sessions cached by running gateways end within 30 seconds.',
-        arguments: [{ name: 'ID', description: 'the client id (cli_…) or API key id (key_…)' }],
-        load: () => import('./commands/credentials.ts').then((module) => module.revokeCredential),
+        summary: 'Revoke an OAuth client (cli_…) or an API key (key_…, sk_…, rk_…)',
+        description: 'The same as `kassa api-keys revoke`. Every gateway refuses it within 1 second.',
+        arguments: [
+          { name: 'ID', description: 'the client id (cli_…), the key id (key_…) or the key itself' },
+        ],
+        load: () => import('./commands/api-keys.ts').then((module) => module.revokeKey),
       },
     ],
   },
   {
-    name: 'keys',
+    name: 'signing-keys',
+    aliases: ['keys'],
     summary: 'Manage the access-token signing keys',
     subcommands: [
       {

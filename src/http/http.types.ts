@@ -6,6 +6,7 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ResourceScope } from '../modules/auth/scopes.ts';
 import type { MerchantPrincipal } from '../modules/merchants/merchant.types.ts';
 
 /** The Fastify instance with zod schemas as the type provider: route schemas type the handlers. */
@@ -35,6 +36,11 @@ export type ClientTokenPrincipal = { checkoutId: string; merchantId: string; liv
 declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: RouteAuth;
+    /**
+     * The resource scope a merchant credential needs (GET/HEAD: `<scope>:read` or `<scope>`; other methods:
+     * `<scope>`). Required on every route that is not `public`: the app refuses to start otherwise.
+     */
+    scope?: ResourceScope;
     idempotency?: RouteIdempotency;
   }
   interface FastifyRequest {

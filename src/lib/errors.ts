@@ -16,6 +16,8 @@ export const ERROR_CATALOGUE = {
   invalid_token: { status: 401, title: 'The access token is not valid' },
   invalid_api_key: { status: 401, title: 'The API key is not valid' },
   forbidden: { status: 403, title: 'These credentials may not do this' },
+  insufficient_scope: { status: 403, title: 'These credentials lack the scope this route needs' },
+  card_data_not_permitted: { status: 403, title: 'This merchant may not send raw card data' },
   livemode_not_allowed: { status: 403, title: 'This operation is available in test mode only' },
   // 404 / 405 / 406 / 409 / 410 / 413 / 415
   not_found: { status: 404, title: 'The resource does not exist' },

@@ -9,6 +9,13 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * where `signature` = hex HMAC-SHA256, keyed with the merchant's per-mode signing secret (the whole `kss_…`
  * string as UTF-8), over `${checkout_id}.${order_id}.${status}.${timestamp}`.
  *
+ * After the merchant rolls its secret, and until the overlap it chose ends, a sixth parameter travels:
+ * `next_signature`, the same HMAC keyed with the NEW secret, while `signature` stays keyed with the previous
+ * one. So a verifier that knows one secret keeps working whichever it knows: one written before rolling
+ * existed checks `signature` with the secret it has (and ignores the unknown parameter); one given the new
+ * secret checks `next_signature` when present, else `signature` — which is what `verifyReturnSignature` does
+ * (docs/redirects.md, "Rolling the secret"). The parameter is never repeated: verifiers refuse duplicates.
+ *
  * A merchant checks the landing URL with `verifyReturnSignature`. It depends on nothing but `node:crypto`,
  * so it can be copied into a merchant's code as it is (docs/redirects.md). A valid signature proves Kassa
  * produced these values for this merchant; the status is still only what was true at redirect time —
@@ -35,19 +42,28 @@ function hmacHex(secret: string, payload: string): string {
   return createHmac('sha256', secret).update(payload, 'utf8').digest('hex');
 }
 
-/** The five parameters to append to a return URL (use `appendQueryParams`), timestamped `now`. */
+/** During a secret's roll-over: the signature made with the new secret. */
+export const NEXT_SIGNATURE_PARAM = 'next_signature';
+
+/**
+ * The parameters to append to a return URL (use `appendQueryParams`), timestamped `now`: the five, plus
+ * `next_signature` when `nextSecret` is given (a rolled secret's overlap; `secret` is then the previous one).
+ */
 export function signReturnParams(
   input: ReturnSignatureInput,
-  secret: string,
+  secretOrKeys: string | { secret: string; nextSecret?: string },
   now: Date,
-): Record<(typeof RETURN_SIGNATURE_PARAMS)[number], string> {
+): Record<(typeof RETURN_SIGNATURE_PARAMS)[number], string> & { next_signature?: string } {
+  const keys = typeof secretOrKeys === 'string' ? { secret: secretOrKeys } : secretOrKeys;
   const timestamp = String(Math.floor(now.getTime() / 1000));
+  const payload = signedPayload(input.checkoutId, input.orderId, input.status, timestamp);
   return {
     checkout_id: input.checkoutId,
     order_id: input.orderId,
     status: input.status,
     timestamp,
-    signature: hmacHex(secret, signedPayload(input.checkoutId, input.orderId, input.status, timestamp)),
+    signature: hmacHex(keys.secret, payload),
+    ...(keys.nextSecret === undefined ? {} : { [NEXT_SIGNATURE_PARAM]: hmacHex(keys.nextSecret, payload) }),
   };
 }
 
@@ -76,7 +92,7 @@ export type VerifyReturnSignatureOptions = {
  * (URLSearchParams), and your signing secret (`GET /v1/merchant/signing-secret`, one per mode).
  *
  * Refuses: a missing or repeated parameter, a malformed timestamp or signature, a signature that does not
- * match (compared in constant time), and a timestamp more than `toleranceSeconds` from now (a replayed old
+ * match (compared in constant time; `signature` or, during a roll-over, `next_signature`), and a timestamp more than `toleranceSeconds` from now (a replayed old
  * link). On success returns the signed values.
  */
 export function verifyReturnSignature(
@@ -104,12 +120,19 @@ export function verifyReturnSignature(
     timestamp,
     signature,
   } = values as Record<(typeof RETURN_SIGNATURE_PARAMS)[number], string>;
-  if (!/^\d{1,12}$/.test(timestamp) || !/^[0-9a-f]{64}$/.test(signature))
+  const next = params.getAll(NEXT_SIGNATURE_PARAM);
+  if (next.length > 1) return { valid: false, reason: 'duplicate_parameter' };
+  const signatures = next.length === 1 ? [signature, next[0]!] : [signature];
+  if (!/^\d{1,12}$/.test(timestamp) || signatures.some((candidate) => !/^[0-9a-f]{64}$/.test(candidate)))
     return { valid: false, reason: 'malformed' };
 
   const expected = Buffer.from(hmacHex(secret, signedPayload(checkoutId, orderId, status, timestamp)), 'hex');
-  if (!timingSafeEqual(expected, Buffer.from(signature, 'hex')))
-    return { valid: false, reason: 'signature_mismatch' };
+  // Compare with every candidate (no early exit), so the timing does not say which one matched.
+  let matched = false;
+  for (const candidate of signatures) {
+    if (timingSafeEqual(expected, Buffer.from(candidate, 'hex'))) matched = true;
+  }
+  if (!matched) return { valid: false, reason: 'signature_mismatch' };
 
   const tolerance = options.toleranceSeconds ?? 600;
   const nowMs =

@@ -6,6 +6,8 @@ export type TtlCache<V> = {
   get(key: string): V | undefined;
   set(key: string, value: V): void;
   delete(key: string): void;
+  /** Drops every entry (counts as a deletion for loads in flight). */
+  clear(): void;
   /**
    * The cached value, or else `load()`'s, which is kept unless it is undefined ("not found" is not cached) or
    * an entry was deleted while it loaded (the load may have read what that deletion was about).
@@ -41,6 +43,10 @@ export function createTtlCache<V>(options: {
     },
     delete(key) {
       entries.delete(key);
+      deletions += 1;
+    },
+    clear() {
+      entries.clear();
       deletions += 1;
     },
     async getOrLoad(key, load) {

@@ -104,7 +104,7 @@ it(
       KASSA_WEBHOOK_RETRY_SCHEDULE: '0.5,1,1,1,2,2,2,2',
     };
     const { merchant, credentials } = await database.db.transaction((tx) =>
-      createMerchantWithCredentials(tx, { name: 'Crash Shop', livemode: false }),
+      createMerchantWithCredentials(tx, { name: 'Crash Shop', livemode: false, cardDataPermitted: true }),
     );
     gateway = await startGatewayProcess(env, { timeoutMs: 60_000 });
     const port = gateway.port;

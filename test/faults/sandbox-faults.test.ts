@@ -54,7 +54,11 @@ describe('a flaky acquirer behind the real gateway process (KASSA_SANDBOX_FAULTS
     { timeout: 90_000 },
     async () => {
       const { merchant, credentials } = await database.db.transaction((tx) =>
-        createMerchantWithCredentials(tx, { name: 'Flaky Acquirer Shop', livemode: false }),
+        createMerchantWithCredentials(tx, {
+          name: 'Flaky Acquirer Shop',
+          livemode: false,
+          cardDataPermitted: true,
+        }),
       );
       // Every call waits 40 ms; one in five is refused before the ledger (nothing happened, like a 5xx); three
       // in ten are recorded and then time out after 250 ms (it happened, the answer is lost). At random, so that

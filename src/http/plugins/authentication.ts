@@ -5,22 +5,42 @@ import { AppError } from '../../lib/errors.ts';
 import { sha256 } from '../../lib/hashing.ts';
 import { createTtlCache } from '../../lib/ttl-cache.ts';
 import type { AccessTokenClaims, AccessTokenService } from '../../modules/auth/access-token.service.ts';
+import {
+  FULL_ACCESS,
+  accessOf,
+  allows,
+  isResourceScope,
+  requiredScope,
+  type ResourceScope,
+} from '../../modules/auth/scopes.ts';
 import { findApiKeyByDigest, findCredentialStatus } from '../../modules/merchants/credential.repository.ts';
 import type { MerchantPrincipal } from '../../modules/merchants/merchant.types.ts';
 import type { ClientTokenPrincipal, KassaApp } from '../http.types.ts';
 
 /**
  * Resolves the caller of every route that is not `public`:
- * - `Bearer sk_test_…` / `sk_live_…`: a secret API key, looked up by its SHA-256 digest;
+ * - `Bearer sk_test_…` / `sk_live_…` (secret, every scope) or `rk_test_…` / `rk_live_…` (restricted, the
+ *   scopes chosen when it was made): an API key, looked up by its SHA-256 digest; a rolled key until its
+ *   `expires_at`;
  * - `Bearer <JWT>`: an RFC 9068 access token from `/v1/oauth/tokens`;
  * - on `merchant_or_client_token` routes also a checkout's browser-safe `client_token`.
  *
- * Credential state is cached for CREDENTIAL_CACHE_TTL_MS: revoking a key or client takes effect everywhere
- * within that time, and valid traffic costs no database read per request.
+ * and then checks that a merchant credential holds the route's `config.scope` (src/modules/auth/scopes.ts):
+ * 403 `insufficient_scope` with the RFC 6750 §3.1 challenge otherwise. A client token needs no scope: it
+ * opens only its own checkout's routes. Registering a non-public route without a scope, or a `/v1/` route
+ * without `config.auth`, throws — the app does not start with an unguarded route.
+ *
+ * Credential state (an API key's row, whether a client is revoked) is cached for CREDENTIAL_CACHE_TTL_MS, 1 s:
+ * revoking a key or client takes effect on every process sharing the database within that second (this
+ * process forgets at once), and a credential in steady use costs one primary-key read per second per process.
+ * Verified access-token claims are cached longer (VERIFIED_TOKEN_CACHE_TTL_MS): they cannot change, and the
+ * revocation of their client is checked through the 1 s cache on every request.
  */
 
-const CREDENTIAL_CACHE_TTL_MS = 30_000;
-const API_KEY_PATTERN = /^sk_(test|live)_[A-Za-z0-9_-]{20,200}$/;
+const CREDENTIAL_CACHE_TTL_MS = 1_000;
+const VERIFIED_TOKEN_CACHE_TTL_MS = 30_000;
+const API_KEY_PATTERN = /^(sk|rk)_(test|live)_[A-Za-z0-9_-]{20,200}$/;
+const FULL_ACCESS_SET: ReadonlySet<string> = new Set(FULL_ACCESS);
 
 export type AuthenticationDeps = {
   db: Queryable;
@@ -45,8 +65,53 @@ function invalidToken(detail: string): AppError {
   });
 }
 
-export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) {
-  const apiKeys = createTtlCache<MerchantPrincipal | null>({
+function insufficientScope(resource: ResourceScope, method: string): AppError {
+  const scope = requiredScope(resource, accessOf(method));
+  return new AppError(
+    'insufficient_scope',
+    `This route needs the scope "${scope}"${scope.endsWith(':read') ? ` (or "${resource}")` : ''}, which these credentials do not hold`,
+    {
+      extensions: { required_scope: scope },
+      headers: {
+        'www-authenticate': `Bearer realm="kassa", error="insufficient_scope", scope="${scope}"`,
+      },
+    },
+  );
+}
+
+/**
+ * Refuses, at registration, a route that would be reachable without the checks above: an API route with no
+ * `config.auth` (which would default to public), or a non-public route with no valid `config.scope`. The
+ * scope also goes into the route's OpenAPI operation as `security: [{bearer: [scope]}]`.
+ */
+function guardRouteDeclarations(app: KassaApp) {
+  app.addHook('onRoute', (route) => {
+    const auth = route.config?.auth;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const name = `${methods.join(',')} ${route.url}`;
+    if (auth === undefined && route.url.startsWith('/v1/'))
+      throw new Error(`${name} does not declare config.auth`);
+    if (auth === undefined || auth === 'public') return;
+    const scope = route.config?.scope;
+    if (scope === undefined || !isResourceScope(scope))
+      throw new Error(`${name} is authenticated but declares no valid config.scope`);
+    if (route.schema && !route.schema.hide) {
+      route.schema = {
+        ...route.schema,
+        security: [{ bearer: [requiredScope(scope, accessOf(methods[0]!))] }],
+      };
+    }
+  });
+}
+
+type CachedApiKey = { principal: MerchantPrincipal; expiresAt: Date | null } | null;
+
+/** Returned so routes that revoke or roll a credential can make this process forget it at once. */
+export type CredentialCache = { forget(): void };
+
+export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps): CredentialCache {
+  guardRouteDeclarations(app);
+  const apiKeys = createTtlCache<CachedApiKey>({
     ttlMs: CREDENTIAL_CACHE_TTL_MS,
     maxEntries: 10_000,
   });
@@ -54,20 +119,25 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
 
   async function principalFromApiKey(token: string): Promise<MerchantPrincipal | undefined> {
     const digest = sha256(token).toString('base64');
-    let principal = apiKeys.get(digest);
-    if (principal === undefined) {
+    let cached = apiKeys.get(digest);
+    if (cached === undefined) {
       const stored = await findApiKeyByDigest(deps.db, sha256(token));
-      principal =
+      cached =
         stored && !stored.revokedAt
           ? {
-              merchantId: stored.merchantId,
-              livemode: stored.livemode,
-              credential: { kind: 'api_key', id: stored.id },
+              principal: {
+                merchantId: stored.merchantId,
+                livemode: stored.livemode,
+                credential: { kind: 'api_key', id: stored.id },
+                scopes: stored.scopes ? new Set(stored.scopes) : FULL_ACCESS_SET,
+              },
+              expiresAt: stored.expiresAt,
             }
           : null;
-      apiKeys.set(digest, principal);
+      apiKeys.set(digest, cached);
     }
-    return principal ?? undefined;
+    if (!cached || (cached.expiresAt && cached.expiresAt <= deps.clock.now())) return undefined;
+    return cached.principal;
   }
 
   async function isClientActive(clientId: string): Promise<boolean> {
@@ -80,10 +150,10 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
     return active;
   }
 
-  // A verified token is remembered until it expires (at most CREDENTIAL_CACHE_TTL_MS): its signature and
+  // A verified token is remembered until it expires (at most VERIFIED_TOKEN_CACHE_TTL_MS): its signature and
   // claims cannot change, and RSA verification is the largest cost of an authenticated request.
   const verifiedTokens = createTtlCache<AccessTokenClaims>({
-    ttlMs: CREDENTIAL_CACHE_TTL_MS,
+    ttlMs: VERIFIED_TOKEN_CACHE_TTL_MS,
     maxEntries: 10_000,
   });
 
@@ -105,7 +175,16 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
       merchantId: claims.merchantId,
       livemode: claims.livemode,
       credential: { kind: 'access_token', id: claims.clientId },
+      scopes: new Set(claims.scopes),
     };
+  }
+
+  function checkScope(request: FastifyRequest) {
+    const scope = request.routeOptions.config.scope;
+    // guardRouteDeclarations guarantees a scope on every route that reaches here.
+    if (!scope) throw new Error(`${request.method} ${request.routeOptions.url} declares no scope`);
+    if (!allows(request.merchant!.scopes, scope, accessOf(request.method)))
+      throw insufficientScope(scope, request.method);
   }
 
   app.decorateRequest('merchant', undefined);
@@ -124,14 +203,15 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
         },
       );
     }
-    if (token.startsWith('sk_')) {
+    if (token.startsWith('sk_') || token.startsWith('rk_')) {
       const principal = API_KEY_PATTERN.test(token) ? await principalFromApiKey(token) : undefined;
       if (!principal) {
-        throw new AppError('invalid_api_key', 'The API key is not valid or has been revoked', {
+        throw new AppError('invalid_api_key', 'The API key is not valid, has expired or has been revoked', {
           headers: { 'www-authenticate': 'Bearer realm="kassa", error="invalid_token"' },
         });
       }
       request.merchant = principal;
+      checkScope(request);
       return;
     }
     if (mode === 'merchant_or_client_token' && deps.verifyClientToken && token.startsWith('ct_')) {
@@ -141,5 +221,13 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps) 
       return;
     }
     request.merchant = await principalFromAccessToken(token);
+    checkScope(request);
   });
+
+  return {
+    forget() {
+      apiKeys.clear();
+      clientStatus.clear();
+    },
+  };
 }

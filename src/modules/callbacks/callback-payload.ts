@@ -104,9 +104,18 @@ export function toStandardWebhooksSecret(signingSecret: string): string {
   return `whsec_${Buffer.from(signingSecret, 'utf8').toString('base64')}`;
 }
 
-export async function callbackSigningSecret(db: Queryable, keyring: Keyring, scope: Scope): Promise<string> {
-  const { secret } = await getSigningSecret(db, keyring, scope);
-  return toStandardWebhooksSecret(secret);
+/**
+ * The secrets that sign a callback: the merchant's signing secret, and during a roll-over also the previous
+ * one (Standard Webhooks sends one signature per secret; a verifier accepts any that matches), so a merchant
+ * verifying with either secret keeps working (docs/redirects.md, "Rolling the secret").
+ */
+export async function callbackSigningSecret(
+  db: Queryable,
+  keyring: Keyring,
+  scope: Scope,
+): Promise<string[]> {
+  const { secret, previous } = await getSigningSecret(db, keyring, scope);
+  return [secret, ...(previous ? [previous.secret] : [])].map(toStandardWebhooksSecret);
 }
 
 /** Headers of one callback request: the three Standard Webhooks headers and the form content type. */
@@ -114,14 +123,14 @@ export function buildCallbackHeaders(input: {
   webhookId: string;
   timestamp: Date;
   body: string;
-  secret: string;
+  secret: string | string[];
   accept?: string;
 }): Record<string, string> {
   const headers = buildWebhookHeaders({
     webhookId: input.webhookId,
     timestamp: input.timestamp,
     payload: input.body,
-    secrets: [input.secret],
+    secrets: Array.isArray(input.secret) ? input.secret : [input.secret],
   });
   headers['content-type'] = CALLBACK_CONTENT_TYPE;
   if (input.accept) headers.accept = input.accept;

@@ -30,7 +30,12 @@ export async function ensureDemoMerchant(db: Database, dataDir: string): Promise
       DEMO_SETTING_KEY,
     ]);
     if (existing.rows[0]) return undefined;
-    const result = await createMerchantWithCredentials(tx, { name: DEMO_MERCHANT_NAME, livemode: false });
+    // The demo shows every integration, the Processor API with test cards included.
+    const result = await createMerchantWithCredentials(tx, {
+      name: DEMO_MERCHANT_NAME,
+      livemode: false,
+      cardDataPermitted: true,
+    });
     await tx.query('INSERT INTO instance_settings (key, value) VALUES ($1, $2)', [
       DEMO_SETTING_KEY,
       JSON.stringify(result.merchant.id),

@@ -11,6 +11,7 @@ export type MerchantRow = {
   default_callbacks: CallbackUrls;
   default_capture: 'automatic' | 'manual';
   default_session_lifetime_seconds: number;
+  card_data_permitted: boolean;
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -27,6 +28,7 @@ export function toMerchant(row: MerchantRow): Merchant {
     defaultCallbacks: row.default_callbacks,
     defaultCapture: row.default_capture,
     defaultSessionLifetimeSeconds: row.default_session_lifetime_seconds,
+    cardDataPermitted: row.card_data_permitted,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -35,11 +37,11 @@ export function toMerchant(row: MerchantRow): Merchant {
 
 export async function insertMerchant(
   db: Queryable,
-  merchant: { id: string; name: string },
+  merchant: { id: string; name: string; cardDataPermitted: boolean },
 ): Promise<Merchant> {
   const { rows } = await db.query<MerchantRow>(
-    'INSERT INTO merchants (id, name, display_name) VALUES ($1, $2, $2) RETURNING *',
-    [merchant.id, merchant.name],
+    'INSERT INTO merchants (id, name, display_name, card_data_permitted) VALUES ($1, $2, $2, $3) RETURNING *',
+    [merchant.id, merchant.name, merchant.cardDataPermitted],
   );
   return toMerchant(rows[0]!);
 }
@@ -93,6 +95,23 @@ export async function updateMerchantSettings(
     `UPDATE merchants SET ${assignments.join(', ')}, version = version + 1, updated_at = now()
      WHERE id = $1 RETURNING *`,
     values,
+  );
+  return rows[0] ? toMerchant(rows[0]) : undefined;
+}
+
+/** The operator's switch for raw card data (CLI only); returns the merchant, or undefined if unknown. */
+export async function setCardDataPermitted(
+  db: Queryable,
+  id: string,
+  permitted: boolean,
+): Promise<Merchant | undefined> {
+  const { rows } = await db.query<MerchantRow>(
+    `UPDATE merchants
+        SET card_data_permitted = $2,
+            version = version + CASE WHEN card_data_permitted = $2 THEN 0 ELSE 1 END,
+            updated_at = CASE WHEN card_data_permitted = $2 THEN updated_at ELSE now() END
+      WHERE id = $1 RETURNING *`,
+    [id, permitted],
   );
   return rows[0] ? toMerchant(rows[0]) : undefined;
 }

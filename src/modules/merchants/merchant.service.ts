@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/client.ts';
+import { FULL_ACCESS, type Scope } from '../auth/scopes.ts';
 import { digestsEqual, sha256 } from '../../lib/hashing.ts';
 import { newId, newSecret } from '../../lib/ids.ts';
 import { insertApiClient, insertApiKey, findApiClient, findApiKeyByDigest } from './credential.repository.ts';
@@ -14,9 +15,13 @@ import type { IssuedCredentials, Merchant } from './merchant.types.ts';
 /** Run inside a transaction: the merchant and its first credentials exist together or not at all. */
 export async function createMerchantWithCredentials(
   tx: Queryable,
-  input: { name: string; livemode: boolean },
+  input: { name: string; livemode: boolean; cardDataPermitted?: boolean },
 ): Promise<{ merchant: Merchant; credentials: IssuedCredentials }> {
-  const merchant = await insertMerchant(tx, { id: newId('mer'), name: input.name });
+  const merchant = await insertMerchant(tx, {
+    id: newId('mer'),
+    name: input.name,
+    cardDataPermitted: input.cardDataPermitted ?? false,
+  });
   const credentials = await issueCredentials(tx, merchant.id, input.livemode);
   return { merchant, credentials };
 }
@@ -42,7 +47,8 @@ export async function issueCredentials(
 }
 
 export type ClientAuthentication =
-  { ok: true; clientId: string; merchantId: string; livemode: boolean } | { ok: false };
+  | { ok: true; clientId: string; merchantId: string; livemode: boolean; scopes: readonly Scope[] }
+  | { ok: false };
 
 // A digest to compare against when the client id is unknown, so both failures cost the same time.
 const UNKNOWN_CLIENT_DIGEST = sha256('kassa:unknown-client');
@@ -51,11 +57,26 @@ export async function authenticateClient(
   db: Queryable,
   clientId: string,
   clientSecret: string,
+  now: Date,
 ): Promise<ClientAuthentication> {
   const client = clientId.length <= 64 ? await findApiClient(db, clientId) : undefined;
-  const matches = digestsEqual(sha256(clientSecret), client?.secretSha256 ?? UNKNOWN_CLIENT_DIGEST);
-  if (!client || !matches || client.revokedAt) return { ok: false };
-  return { ok: true, clientId: client.id, merchantId: client.merchantId, livemode: client.livemode };
+  const digest = sha256(clientSecret);
+  const matches = digestsEqual(digest, client?.secretSha256 ?? UNKNOWN_CLIENT_DIGEST);
+  // After a roll the previous secret works until its overlap ends.
+  const matchesPrevious =
+    client !== undefined &&
+    client.previousSecretSha256 !== null &&
+    client.previousSecretExpiresAt !== null &&
+    client.previousSecretExpiresAt > now &&
+    digestsEqual(digest, client.previousSecretSha256);
+  if (!client || !(matches || matchesPrevious) || client.revokedAt) return { ok: false };
+  return {
+    ok: true,
+    clientId: client.id,
+    merchantId: client.merchantId,
+    livemode: client.livemode,
+    scopes: client.scopes ?? FULL_ACCESS,
+  };
 }
 
 export async function findActiveApiKey(db: Queryable, apiKey: string) {

@@ -16,6 +16,8 @@ export type Merchant = {
   defaultCallbacks: CallbackUrls;
   defaultCapture: 'automatic' | 'manual';
   defaultSessionLifetimeSeconds: number;
+  /** May send raw card data to the Processor API (set by the operator, not through the API). */
+  cardDataPermitted: boolean;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -26,6 +28,8 @@ export type MerchantPrincipal = {
   merchantId: string;
   livemode: boolean;
   credential: { kind: 'access_token' | 'api_key'; id: string };
+  /** The scopes this credential holds (src/modules/auth/scopes.ts); a bare name implies its `:read`. */
+  scopes: ReadonlySet<string>;
 };
 
 export type IssuedCredentials = {

@@ -16,13 +16,58 @@ export async function insertSigningSecretIfMissing(
   );
 }
 
+export type StoredSigningSecret = {
+  encrypted: Buffer;
+  createdAt: Date;
+  /** After a roll (migration 0014): the secret it replaced, still used until `previousExpiresAt`. */
+  previousEncrypted: Buffer | null;
+  previousExpiresAt: Date | null;
+};
+
+type SigningSecretRow = {
+  secret_encrypted: Buffer;
+  created_at: Date;
+  previous_secret_encrypted: Buffer | null;
+  previous_expires_at: Date | null;
+};
+
+function toStoredSigningSecret(row: SigningSecretRow): StoredSigningSecret {
+  return {
+    encrypted: row.secret_encrypted,
+    createdAt: row.created_at,
+    previousEncrypted: row.previous_secret_encrypted,
+    previousExpiresAt: row.previous_expires_at,
+  };
+}
+
 export async function findSigningSecret(
   db: Queryable,
   scope: Scope,
-): Promise<{ encrypted: Buffer; createdAt: Date } | undefined> {
-  const { rows } = await db.query<{ secret_encrypted: Buffer; created_at: Date }>(
-    'SELECT secret_encrypted, created_at FROM merchant_signing_secrets WHERE merchant_id = $1 AND livemode = $2',
+  options: { forUpdate?: boolean } = {},
+): Promise<StoredSigningSecret | undefined> {
+  const { rows } = await db.query<SigningSecretRow>(
+    `SELECT secret_encrypted, created_at, previous_secret_encrypted, previous_expires_at
+       FROM merchant_signing_secrets WHERE merchant_id = $1 AND livemode = $2
+       ${options.forUpdate ? 'FOR UPDATE' : ''}`,
     [scope.merchantId, scope.livemode],
   );
-  return rows[0] ? { encrypted: rows[0].secret_encrypted, createdAt: rows[0].created_at } : undefined;
+  return rows[0] ? toStoredSigningSecret(rows[0]) : undefined;
+}
+
+/** Replaces the secret; the one it replaces is kept until `previousExpiresAt`. */
+export async function replaceSigningSecret(
+  db: Queryable,
+  scope: Scope,
+  encrypted: Buffer,
+  previousExpiresAt: Date,
+): Promise<StoredSigningSecret> {
+  const { rows } = await db.query<SigningSecretRow>(
+    `UPDATE merchant_signing_secrets
+        SET previous_secret_encrypted = secret_encrypted, previous_expires_at = $4,
+            secret_encrypted = $3, created_at = now()
+      WHERE merchant_id = $1 AND livemode = $2
+      RETURNING secret_encrypted, created_at, previous_secret_encrypted, previous_expires_at`,
+    [scope.merchantId, scope.livemode, encrypted, previousExpiresAt],
+  );
+  return toStoredSigningSecret(rows[0]!);
 }

@@ -6,15 +6,45 @@ import { appendQueryParams } from '../../lib/merchant-urls.ts';
 import { signReturnParams } from '../../lib/return-signature.ts';
 import type { Checkout, Scope } from '../checkouts/checkout.types.ts';
 import type { Order } from '../orders/order.types.ts';
-import { findSigningSecret, insertSigningSecretIfMissing } from './signing-secret.repository.ts';
+import {
+  findSigningSecret,
+  insertSigningSecretIfMissing,
+  replaceSigningSecret,
+  type StoredSigningSecret,
+} from './signing-secret.repository.ts';
 
 /**
  * The secret that signs return URLs (`src/lib/return-signature.ts`), one per merchant and mode, created on
  * first use: `kss_` + 256 random bits (base64url), stored encrypted under the keyring's `redirect-signature`
  * key. Creation races are settled by the primary key: every caller reads back the row that won.
+ *
+ * Rolling (`POST /v1/merchant/signing-secret/roll`) replaces it and keeps the previous secret for an overlap.
+ * During the overlap return URLs carry two signatures (docs/redirects.md, "Rolling the secret"): `signature`
+ * still made with the previous secret — so a verifier that knows only the secret it had keeps working,
+ * unchanged — and `next_signature` made with the new one, for verifiers already given the new secret.
  */
 
-export type SigningSecret = { secret: string; createdAt: Date };
+export type SigningSecret = {
+  secret: string;
+  createdAt: Date;
+  /** The rolled-over secret while its overlap lasts. */
+  previous: { secret: string; expiresAt: Date } | undefined;
+};
+
+function decryptSigningSecret(keyring: Keyring, stored: StoredSigningSecret, now: Date): SigningSecret {
+  const previousActive =
+    stored.previousEncrypted !== null && stored.previousExpiresAt !== null && stored.previousExpiresAt > now;
+  return {
+    secret: keyring.decrypt('redirect-signature', stored.encrypted).toString('utf8'),
+    createdAt: stored.createdAt,
+    previous: previousActive
+      ? {
+          secret: keyring.decrypt('redirect-signature', stored.previousEncrypted!).toString('utf8'),
+          expiresAt: stored.previousExpiresAt!,
+        }
+      : undefined,
+  };
+}
 
 function newSigningSecret(): string {
   return `kss_${randomBytes(32).toString('base64url')}`;
@@ -24,6 +54,7 @@ export async function getSigningSecret(
   db: Queryable,
   keyring: Keyring,
   scope: Scope,
+  now: Date = new Date(),
 ): Promise<SigningSecret> {
   let stored = await findSigningSecret(db, scope);
   if (!stored) {
@@ -31,10 +62,26 @@ export async function getSigningSecret(
     stored = await findSigningSecret(db, scope);
     if (!stored) throw new Error('The signing secret was not stored');
   }
-  return {
-    secret: keyring.decrypt('redirect-signature', stored.encrypted).toString('utf8'),
-    createdAt: stored.createdAt,
-  };
+  return decryptSigningSecret(keyring, stored, now);
+}
+
+/** A new secret for this merchant and mode; the current one keeps signing `signature` for `overlapSeconds`. */
+export async function rollSigningSecret(
+  tx: Queryable,
+  keyring: Keyring,
+  scope: Scope,
+  overlapSeconds: number,
+  now: Date,
+): Promise<SigningSecret> {
+  await insertSigningSecretIfMissing(tx, scope, keyring.encrypt('redirect-signature', newSigningSecret()));
+  await findSigningSecret(tx, scope, { forUpdate: true });
+  const stored = await replaceSigningSecret(
+    tx,
+    scope,
+    keyring.encrypt('redirect-signature', newSigningSecret()),
+    new Date(now.getTime() + overlapSeconds * 1000),
+  );
+  return decryptSigningSecret(keyring, stored, now);
 }
 
 /**
@@ -48,15 +95,18 @@ export async function signedReturnUrl(
   { checkout, order }: { checkout: Checkout; order: Order },
   kind: 'completed' | 'canceled',
 ): Promise<string> {
-  const { secret } = await getSigningSecret(db, deps.keyring, {
-    merchantId: checkout.merchantId,
-    livemode: checkout.livemode,
-  });
+  const now = deps.clock.now();
+  const { secret, previous } = await getSigningSecret(
+    db,
+    deps.keyring,
+    { merchantId: checkout.merchantId, livemode: checkout.livemode },
+    now,
+  );
   const base = kind === 'completed' ? checkout.completedRedirectUrl : checkout.canceledRedirectUrl;
   const params = signReturnParams(
     { checkoutId: checkout.id, orderId: order.id, status: order.status },
-    secret,
-    deps.clock.now(),
+    previous ? { secret: previous.secret, nextSecret: secret } : { secret },
+    now,
   );
   return appendQueryParams(base, params);
 }

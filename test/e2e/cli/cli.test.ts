@@ -101,8 +101,13 @@ describe('the kassa command', () => {
       ['merchant', 'create'],
       ['credentials'],
       ['credentials', 'revoke'],
-      ['keys'],
-      ['keys', 'rotate'],
+      ['signing-keys'],
+      ['signing-keys', 'rotate'],
+      ['api-keys'],
+      ['api-keys', 'list'],
+      ['api-keys', 'create'],
+      ['api-keys', 'roll'],
+      ['api-keys', 'revoke'],
     ];
 
     it('answers on every command and subcommand with its usage, exit 0, reading no configuration and touching no database', async () => {
@@ -136,9 +141,10 @@ describe('the kassa command', () => {
       for (const line of [
         'serve',
         'migrate',
-        'merchant create --name NAME [--live] [--json]',
+        'merchant create --name NAME [--live] [--card-data] [--json]',
         'credentials revoke ID',
-        'keys rotate',
+        'signing-keys rotate',
+        'api-keys revoke KEY',
       ]) {
         // Each command's synopsis starts a line; its summary follows on the same line or, when long, the next.
         const synopsis = line.replace(/[[\]]/g, '\\$&');
@@ -240,7 +246,9 @@ describe('the kassa command', () => {
       expect(run.code, seen(run)).toBe(2);
       expect(run.stderr.split('\n')[0]).toBe("kassa: Option '--name <value>' argument missing");
       expect(run.stderr.split('\n')[1]).toBe('');
-      expect(run.stderr).toMatch(/Usage: kassa merchant create --name NAME \[--live\] \[--json\]/);
+      expect(run.stderr).toMatch(
+        /Usage: kassa merchant create --name NAME \[--live\] \[--card-data\] \[--json\]/,
+      );
       expect(run.stderr).not.toMatch(STACK_FRAME);
     });
 
@@ -250,7 +258,7 @@ describe('the kassa command', () => {
       expect(revoke.stderr.split('\n')[0]).toBe('kassa: credentials revoke needs ID');
       const group = await kassa(['merchant'], env);
       expect(group.code, seen(group)).toBe(2);
-      expect(group.stderr.split('\n')[0]).toBe('kassa: merchant needs a command: create');
+      expect(group.stderr.split('\n')[0]).toBe('kassa: merchant needs a command: create, update');
       expect(group.stderr).toMatch(/Usage: kassa merchant <command>/);
     });
 
@@ -346,6 +354,7 @@ describe('the kassa command', () => {
         'client_id',
         'client_secret',
         'api_key',
+        'card_data_permitted',
       ]);
       expect(created).toMatchObject({ name: 'Corner Shop', livemode: false });
       const { rows } = await database.pool.query('SELECT name FROM merchants WHERE id = $1', [
@@ -368,7 +377,7 @@ describe('the kassa command', () => {
       const clientId = /client_id:\s+(cli_\w+)/.exec(run.stdout)![1]!;
       const revoke = await kassa(['credentials', 'revoke', clientId], env);
       expect(revoke.code, seen(revoke)).toBe(0);
-      expect(revoke.stdout).toBe(`revoked ${clientId} (cached sessions end within 30 seconds)\n`);
+      expect(revoke.stdout).toBe(`revoked ${clientId} (every gateway refuses it within 1 second)\n`);
       const again = await kassa(['credentials', 'revoke', clientId], env);
       expect(again.code, seen(again)).toBe(1);
       expect(again.stderr).toBe(`kassa: no active credential ${clientId}\n`);

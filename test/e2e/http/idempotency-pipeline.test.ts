@@ -39,7 +39,7 @@ describe('Idempotency-Key on processor-calling POSTs (pipeline mode)', () => {
     app.post(
       '/v1/test-pipeline',
       {
-        config: { auth: 'merchant', idempotency: 'pipeline' },
+        config: { auth: 'merchant', scope: 'payments', idempotency: 'pipeline' },
         schema: { body: z.object({ label: z.string(), refuse: z.boolean().optional() }) },
       },
       (request, reply) =>

@@ -45,7 +45,7 @@ describe('Idempotency-Key on POST', () => {
     app.post(
       '/v1/test-effects',
       {
-        config: { auth: 'merchant', idempotency: 'transactional' },
+        config: { auth: 'merchant', scope: 'payments', idempotency: 'transactional' },
         schema: {
           body: z.object({
             label: z.string().min(1),

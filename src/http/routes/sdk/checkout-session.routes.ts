@@ -46,7 +46,7 @@ export function registerCheckoutSessionRoute(
   app.get(
     '/v1/checkouts/:id/session',
     {
-      config: { auth: 'merchant_or_client_token' },
+      config: { auth: 'merchant_or_client_token', scope: 'checkouts' },
       schema: {
         tags: ['Checkouts'],
         summary:

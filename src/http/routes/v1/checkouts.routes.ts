@@ -89,7 +89,7 @@ export function registerCheckoutRoutes(app: KassaApp, services: Services) {
   app.post(
     '/v1/checkouts',
     {
-      config: { auth: 'merchant', idempotency: 'transactional' },
+      config: { auth: 'merchant', scope: 'checkouts', idempotency: 'transactional' },
       schema: {
         tags: ['Checkouts'],
         summary: 'Create a checkout session for an order',
@@ -111,7 +111,7 @@ export function registerCheckoutRoutes(app: KassaApp, services: Services) {
   app.get(
     '/v1/checkouts',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'checkouts' },
       schema: {
         tags: ['Checkouts'],
         summary: 'List checkout sessions, newest first',
@@ -141,7 +141,7 @@ export function registerCheckoutRoutes(app: KassaApp, services: Services) {
   app.get(
     '/v1/checkouts/:id',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'checkouts' },
       schema: {
         tags: ['Checkouts'],
         summary: 'Retrieve a checkout session',
@@ -158,7 +158,7 @@ export function registerCheckoutRoutes(app: KassaApp, services: Services) {
   app.put(
     '/v1/checkouts/:id',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'checkouts' },
       schema: {
         tags: ['Checkouts'],
         summary: 'Replace the order of an open checkout before any payment has started',
@@ -181,7 +181,7 @@ export function registerCheckoutRoutes(app: KassaApp, services: Services) {
   app.post(
     '/v1/checkouts/:id/expire',
     {
-      config: { auth: 'merchant', idempotency: 'transactional' },
+      config: { auth: 'merchant', scope: 'checkouts', idempotency: 'transactional' },
       schema: {
         tags: ['Checkouts'],
         summary: 'Expire an open checkout now',
@@ -203,7 +203,7 @@ export function registerCheckoutRoutes(app: KassaApp, services: Services) {
   app.get(
     '/v1/checkouts/:id/payment-methods',
     {
-      config: { auth: 'merchant_or_client_token' },
+      config: { auth: 'merchant_or_client_token', scope: 'checkouts' },
       schema: {
         tags: ['Checkouts'],
         summary: 'The payment methods this checkout may offer',

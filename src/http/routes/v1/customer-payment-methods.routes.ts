@@ -41,7 +41,7 @@ export function registerCustomerPaymentMethodRoutes(app: KassaApp, services: Pic
   app.get(
     '/v1/customers/:id/payment-methods',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'customers' },
       schema: {
         tags: ['Customers'],
         summary: "A customer's saved cards (not removed), newest first",
@@ -67,7 +67,7 @@ export function registerCustomerPaymentMethodRoutes(app: KassaApp, services: Pic
   app.delete(
     '/v1/customers/:id/payment-methods/:pm_id',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'customers' },
       schema: {
         tags: ['Customers'],
         summary: 'Remove a saved card: its encrypted card data is wiped and it is no longer offered',

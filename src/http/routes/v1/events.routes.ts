@@ -125,7 +125,7 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
   app.get(
     '/v1/events',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'webhooks' },
       schema: {
         tags,
         summary: 'List events',
@@ -166,7 +166,7 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
   app.get(
     '/v1/events/:id',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'webhooks' },
       schema: { tags, summary: 'Retrieve an event', params: ZParams, response: { 200: ZEvent } },
     },
     async (request) => {
@@ -180,7 +180,7 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
   app.get(
     '/v1/events/:id/deliveries',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'webhooks' },
       schema: {
         tags,
         summary: "List an event's webhook deliveries",
@@ -207,7 +207,7 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
   app.post(
     '/v1/events/:id/redeliver',
     {
-      config: { auth: 'merchant', idempotency: 'transactional' },
+      config: { auth: 'merchant', scope: 'webhooks', idempotency: 'transactional' },
       schema: {
         tags,
         summary: 'Redeliver an event',

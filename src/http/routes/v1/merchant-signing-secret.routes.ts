@@ -1,7 +1,16 @@
 import { z } from 'zod';
-import { getSigningSecret } from '../../../modules/merchants/signing-secret.service.ts';
+import {
+  DEFAULT_ROLL_OVERLAP_SECONDS,
+  MAX_ROLL_OVERLAP_SECONDS,
+} from '../../../modules/merchants/api-key.service.ts';
+import {
+  getSigningSecret,
+  rollSigningSecret,
+  type SigningSecret,
+} from '../../../modules/merchants/signing-secret.service.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
+import { respondIdempotently } from '../../idempotency.ts';
 
 /**
  * The secret a merchant verifies signed return URLs with (docs/redirects.md). One per mode, created on first
@@ -16,17 +25,35 @@ const ZSigningSecret = z
     algorithm: z.literal('HMAC-SHA256'),
     signed_payload: z.literal('{checkout_id}.{order_id}.{status}.{timestamp}'),
     created_at: z.string(),
+    previous_secret_expires_at: z
+      .string()
+      .nullable()
+      .describe(
+        'After a roll: until then return URLs carry `signature` made with the previous secret and `next_signature` made with this one',
+      ),
   })
   .meta({ id: 'SigningSecret' });
 
+function presentSigningSecret(signing: SigningSecret, livemode: boolean): z.infer<typeof ZSigningSecret> {
+  return {
+    object: 'signing_secret',
+    livemode,
+    secret: signing.secret,
+    algorithm: 'HMAC-SHA256',
+    signed_payload: '{checkout_id}.{order_id}.{status}.{timestamp}',
+    created_at: signing.createdAt.toISOString(),
+    previous_secret_expires_at: signing.previous?.expiresAt.toISOString() ?? null,
+  };
+}
+
 export function registerMerchantSigningSecretRoutes(
   app: KassaApp,
-  services: Pick<Services, 'db' | 'keyring'>,
+  services: Pick<Services, 'db' | 'keyring' | 'clock'>,
 ) {
   app.get(
     '/v1/merchant/signing-secret',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'merchant' },
       schema: {
         tags: ['Merchant'],
         summary: "The secret that signs completed / canceled return URLs, for the caller's mode",
@@ -35,16 +62,49 @@ export function registerMerchantSigningSecretRoutes(
     },
     async (request, reply) => {
       const principal = requireMerchant(request);
-      const { secret, createdAt } = await getSigningSecret(services.db, services.keyring, principal);
+      const signing = await getSigningSecret(services.db, services.keyring, principal, services.clock.now());
       reply.header('cache-control', 'no-store');
-      return {
-        object: 'signing_secret' as const,
-        livemode: principal.livemode,
-        secret,
-        algorithm: 'HMAC-SHA256' as const,
-        signed_payload: '{checkout_id}.{order_id}.{status}.{timestamp}' as const,
-        created_at: createdAt.toISOString(),
-      };
+      return presentSigningSecret(signing, principal.livemode);
+    },
+  );
+
+  app.post(
+    '/v1/merchant/signing-secret/roll',
+    {
+      config: { auth: 'merchant', scope: 'merchant', idempotency: 'transactional' },
+      schema: {
+        tags: ['Merchant'],
+        summary: 'Roll the return-URL signing secret; both signatures are sent during the overlap',
+        description:
+          'Until `previous_secret_expires_at`, return URLs carry `signature` made with the previous secret (so ' +
+          'verifiers that know only it keep working) and `next_signature` made with the new one (docs/redirects.md).',
+        headers: z.looseObject({ 'idempotency-key': z.string().max(255).optional() }),
+        body: z
+          .strictObject({
+            expire_previous_in_seconds: z
+              .number()
+              .int()
+              .min(0)
+              .max(MAX_ROLL_OVERLAP_SECONDS)
+              .optional()
+              .describe(
+                `How long the previous secret keeps signing (default ${DEFAULT_ROLL_OVERLAP_SECONDS}; 0: stop now)`,
+              ),
+          })
+          .optional(),
+        response: { 200: ZSigningSecret },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireMerchant(request);
+      const overlap = request.body?.expire_previous_in_seconds ?? DEFAULT_ROLL_OVERLAP_SECONDS;
+      reply.header('cache-control', 'no-store');
+      return respondIdempotently(request, reply, services.db, 200, async (tx) =>
+        presentSigningSecret(
+          await rollSigningSecret(tx, services.keyring, principal, overlap, services.clock.now()),
+          principal.livemode,
+        ),
+      );
     },
   );
 }

@@ -25,6 +25,11 @@ export const ZMerchant = z
     default_callbacks: z.record(z.string(), z.string()),
     default_capture: z.enum(['automatic', 'manual']),
     default_session_lifetime_seconds: z.number().int(),
+    card_data_permitted: z
+      .boolean()
+      .describe(
+        'Whether this merchant may send raw card data to POST /v1/payments; set by the operator (kassa merchant update ID --card-data on|off)',
+      ),
     version: z.number().int(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -47,6 +52,7 @@ export function presentMerchant(merchant: Merchant, livemode: boolean): z.infer<
     ),
     default_capture: merchant.defaultCapture,
     default_session_lifetime_seconds: merchant.defaultSessionLifetimeSeconds,
+    card_data_permitted: merchant.cardDataPermitted,
     version: merchant.version,
     created_at: merchant.createdAt.toISOString(),
     updated_at: merchant.updatedAt.toISOString(),
@@ -91,7 +97,7 @@ export function registerMerchantRoutes(
   app.get(
     '/v1/merchant',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'merchant' },
       schema: { tags: ['Merchant'], summary: "The caller's merchant", response: { 200: ZMerchant } },
     },
     async (request) => {
@@ -105,7 +111,7 @@ export function registerMerchantRoutes(
   app.patch(
     '/v1/merchant',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'merchant' },
       schema: {
         tags: ['Merchant'],
         summary: "Change the caller's merchant settings: display name, branding and checkout defaults",

@@ -1,8 +1,10 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Queryable } from '../../../db/client.ts';
+import type { Clock } from '../../../lib/clock.ts';
 import type { AuthThrottle } from '../../../modules/auth/auth-throttle.ts';
-import { TOKEN_SCOPE, type AccessTokenService } from '../../../modules/auth/access-token.service.ts';
+import type { AccessTokenService } from '../../../modules/auth/access-token.service.ts';
+import { ALL_SCOPE_VALUES, isWithin, parseScopes } from '../../../modules/auth/scopes.ts';
 import { authenticateClient } from '../../../modules/merchants/merchant.service.ts';
 import type { KassaApp } from '../../http.types.ts';
 
@@ -21,7 +23,12 @@ const ZTokenRequest = z
     grant_type: z.string().optional().describe('Must be "client_credentials"'),
     client_id: z.string().optional(),
     client_secret: z.string().optional(),
-    scope: z.string().optional().describe(`Space-separated subset of: ${TOKEN_SCOPE}`),
+    scope: z
+      .string()
+      .optional()
+      .describe(
+        `Space-separated scopes the token should carry (default: every scope the client may have); each of: ${ALL_SCOPE_VALUES.join(' ')}`,
+      ),
   })
   .describe(
     'Send as application/json or application/x-www-form-urlencoded; or authenticate with HTTP Basic.',
@@ -31,7 +38,7 @@ const ZTokenResponse = z.object({
   token_type: z.literal('Bearer'),
   expires_in: z.number().int(),
   access_token: z.string(),
-  scope: z.string(),
+  scope: z.string().describe('The scopes the token carries, space-separated'),
 });
 
 const ZOAuthError = z.object({
@@ -77,7 +84,7 @@ function decodeBasic(header: string): { clientId: string; clientSecret: string }
 
 export function registerOAuthTokenRoute(
   app: KassaApp,
-  deps: { db: Queryable; accessTokens: AccessTokenService; throttle: AuthThrottle },
+  deps: { db: Queryable; clock: Clock; accessTokens: AccessTokenService; throttle: AuthThrottle },
 ) {
   app.post(
     '/v1/oauth/tokens',
@@ -133,16 +140,16 @@ export function registerOAuthTokenRoute(
           'client_id and client_secret must not contain NUL characters',
         );
       }
-      if (body.scope !== undefined) {
-        const allowed = new Set(TOKEN_SCOPE.split(' '));
-        if (
-          !body.scope
-            .split(' ')
-            .filter(Boolean)
-            .every((scope) => allowed.has(scope))
-        ) {
-          return oauthError(reply, 400, 'invalid_scope', `scope must be a subset of: ${TOKEN_SCOPE}`);
-        }
+      // RFC 6749 §3.3: the scope is checked against the vocabulary before the client is authenticated (a
+      // malformed request says so whoever sends it) and against what the client may have after.
+      const requested = body.scope === undefined ? undefined : parseScopes(body.scope);
+      if (requested && requested.unknown.length > 0) {
+        return oauthError(
+          reply,
+          400,
+          'invalid_scope',
+          `Unknown scope ${requested.unknown.map((value) => `"${value}"`).join(', ')}; each scope is one of: ${ALL_SCOPE_VALUES.join(' ')}`,
+        );
       }
 
       // Counted before the secret is checked (auth-throttle.ts): parallel guesses cannot all get through.
@@ -156,13 +163,22 @@ export function registerOAuthTokenRoute(
           `Too many failed attempts; retry in ${attempt.retryAfterSeconds} s`,
         );
       }
-      const result = await authenticateClient(deps.db, clientId, clientSecret);
+      const result = await authenticateClient(deps.db, clientId, clientSecret, deps.clock.now());
       if (!result.ok) {
         if (usesBasic) reply.header('www-authenticate', 'Basic realm="kassa", charset="UTF-8"');
         return oauthError(reply, 401, 'invalid_client', 'Client authentication failed');
       }
-      await attempt.succeeded();
-      const token = await deps.accessTokens.issue(result);
+      await attempt.succeeded(); // the secret was right: the reserved attempt is given back, whatever the scope
+      const granted = requested && requested.scopes.length > 0 ? requested.scopes : result.scopes;
+      if (!isWithin(granted, new Set(result.scopes))) {
+        return oauthError(
+          reply,
+          400,
+          'invalid_scope',
+          `This client may have only: ${result.scopes.join(' ')}`,
+        );
+      }
+      const token = await deps.accessTokens.issue(result, granted);
       return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').code(200).send(token);
     },
   );

@@ -81,7 +81,7 @@ export function registerOrderRoutes(app: KassaApp, services: Pick<Services, 'db'
   app.get(
     '/v1/orders/:id',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'orders' },
       schema: {
         tags: ['Orders'],
         summary: 'Retrieve an order',
@@ -100,7 +100,7 @@ export function registerOrderRoutes(app: KassaApp, services: Pick<Services, 'db'
   app.get(
     '/v1/orders',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'orders' },
       schema: {
         tags: ['Orders'],
         summary: 'List orders, newest first',
@@ -129,7 +129,7 @@ export function registerOrderRoutes(app: KassaApp, services: Pick<Services, 'db'
   app.get(
     '/v1/orders/:id/timeline',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'orders' },
       schema: {
         tags: ['Orders'],
         summary: "An order's timeline",

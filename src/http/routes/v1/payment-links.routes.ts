@@ -52,7 +52,7 @@ function registerPaymentLinkApi(app: KassaApp, services: Services) {
   app.post(
     '/v1/payment-links',
     {
-      config: { auth: 'merchant', idempotency: 'transactional' },
+      config: { auth: 'merchant', scope: 'payment_links', idempotency: 'transactional' },
       schema: {
         tags: ['Payment links'],
         summary: 'Create a payment link (URL and QR code) for an order',
@@ -78,7 +78,7 @@ function registerPaymentLinkApi(app: KassaApp, services: Services) {
   app.get(
     '/v1/payment-links',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'payment_links' },
       schema: {
         tags: ['Payment links'],
         summary: 'List payment links, newest first',
@@ -104,7 +104,7 @@ function registerPaymentLinkApi(app: KassaApp, services: Services) {
   app.get(
     '/v1/payment-links/:id',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'payment_links' },
       schema: {
         tags: ['Payment links'],
         summary: 'Retrieve a payment link, with its QR code',
@@ -122,7 +122,7 @@ function registerPaymentLinkApi(app: KassaApp, services: Services) {
   app.post(
     '/v1/payment-links/:id/deactivate',
     {
-      config: { auth: 'merchant', idempotency: 'transactional' },
+      config: { auth: 'merchant', scope: 'payment_links', idempotency: 'transactional' },
       schema: {
         tags: ['Payment links'],
         summary: 'Deactivate a payment link now',

@@ -67,7 +67,7 @@ export function registerPaymentMethodSettingsRoutes(app: KassaApp, services: Ser
   app.get(
     '/v1/payment-method-settings',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'merchant' },
       schema: {
         tags: ['Payment methods'],
         summary: "The merchant's payment-method settings in the caller's mode",
@@ -84,7 +84,7 @@ export function registerPaymentMethodSettingsRoutes(app: KassaApp, services: Ser
   app.put(
     '/v1/payment-method-settings/:method',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'merchant' },
       schema: {
         tags: ['Payment methods'],
         summary: 'Change the settings of one payment method',

@@ -26,6 +26,7 @@ import {
 } from '../../../modules/payments/payment.schemas.ts';
 import type { Capture, Payment } from '../../../modules/payments/payment.types.ts';
 import { createProcessorApi } from '../../../modules/payments/processor-api.service.ts';
+import { assertCardDataPermitted } from '../../../modules/merchants/card-data-permission.service.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotentlyWithPipeline } from '../../idempotency.ts';
@@ -90,7 +91,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
   app.post(
     '/v1/payments',
     {
-      config: { auth: 'merchant', idempotency: 'pipeline' },
+      config: { auth: 'merchant', scope: 'payments', idempotency: 'pipeline' },
       schema: {
         tags: ['Payments'],
         summary: 'Pay a checkout server-to-server (Processor API)',
@@ -109,6 +110,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       const principal = requireMerchant(request);
       const scope = { merchantId: principal.merchantId, livemode: principal.livemode };
       const body = request.body;
+      if (body.payment_method.card) await assertCardDataPermitted(services, principal.merchantId);
       const device = body.device ?? detectDevice(request.headers['user-agent']);
       request.body = withoutCardSecrets(body, (data) => services.keyring.hmac('card-fingerprint', data));
       await respondIdempotentlyWithPipeline(request, reply, services.db, async ({ idempotencyKey }) => {
@@ -123,7 +125,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
   app.get(
     '/v1/payments/:id',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'payments' },
       schema: {
         tags: ['Payments'],
         summary: 'Retrieve a payment',
@@ -137,7 +139,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
   app.get(
     '/v1/orders/:id/payments',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'orders' },
       schema: {
         tags: ['Payments'],
         summary: "List an order's payment attempts, oldest first",
@@ -162,7 +164,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
   app.post(
     '/v1/payments/:id/capture',
     {
-      config: { auth: 'merchant', idempotency: 'pipeline' },
+      config: { auth: 'merchant', scope: 'payments', idempotency: 'pipeline' },
       schema: {
         tags: ['Payments'],
         summary: 'Capture an authorized payment, fully or in part',
@@ -198,7 +200,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
   app.get(
     '/v1/payments/:id/captures',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'payments' },
       schema: {
         tags: ['Payments'],
         summary: "List a payment's captures, oldest first",
@@ -217,7 +219,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
   app.post(
     '/v1/payments/:id/cancel',
     {
-      config: { auth: 'merchant', idempotency: 'pipeline' },
+      config: { auth: 'merchant', scope: 'payments', idempotency: 'pipeline' },
       schema: {
         tags: ['Payments'],
         summary: 'Cancel (void) an authorization with nothing captured',
@@ -243,7 +245,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
   app.post(
     '/v1/payments/:id/refunds',
     {
-      config: { auth: 'merchant', idempotency: 'pipeline' },
+      config: { auth: 'merchant', scope: 'payments', idempotency: 'pipeline' },
       schema: {
         tags: ['Payments'],
         summary: 'Refund a captured payment, fully or in part',
@@ -287,7 +289,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
   app.get(
     '/v1/payments/:id/refunds',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'payments' },
       schema: {
         tags: ['Payments'],
         summary: "List a payment's refunds, oldest first",

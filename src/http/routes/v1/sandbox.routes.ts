@@ -43,7 +43,7 @@ export function registerSandboxRoutes(app: KassaApp, services: Pick<Services, 'd
       // Natural, not transactional: the effect is a call to the sandbox acquirer (outside our transaction),
       // and it is idempotent by nature — the acquirer decides a payment once, so resolving again changes
       // nothing and answers with the payment as it is.
-      config: { auth: 'merchant', idempotency: 'natural' },
+      config: { auth: 'merchant', scope: 'payments', idempotency: 'natural' },
       schema: {
         tags: ['Sandbox'],
         summary:

@@ -80,7 +80,7 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
   app.post(
     '/v1/webhook-endpoints',
     {
-      config: { auth: 'merchant', idempotency: 'transactional' },
+      config: { auth: 'merchant', scope: 'webhooks', idempotency: 'transactional' },
       schema: {
         tags,
         summary: 'Register a webhook endpoint',
@@ -114,7 +114,7 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
   app.get(
     '/v1/webhook-endpoints',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'webhooks' },
       schema: {
         tags,
         summary: 'List webhook endpoints',
@@ -133,7 +133,7 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
   app.get(
     '/v1/webhook-endpoints/:id',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'webhooks' },
       schema: {
         tags,
         summary: 'Retrieve a webhook endpoint',
@@ -150,7 +150,7 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
   app.patch(
     '/v1/webhook-endpoints/:id',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'webhooks' },
       schema: {
         tags,
         summary: 'Update a webhook endpoint',
@@ -185,7 +185,7 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
   app.delete(
     '/v1/webhook-endpoints/:id',
     {
-      config: { auth: 'merchant' },
+      config: { auth: 'merchant', scope: 'webhooks' },
       schema: {
         tags,
         summary: 'Delete a webhook endpoint',
@@ -206,7 +206,7 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
   app.post(
     '/v1/webhook-endpoints/:id/rotate-secret',
     {
-      config: { auth: 'merchant', idempotency: 'transactional' },
+      config: { auth: 'merchant', scope: 'webhooks', idempotency: 'transactional' },
       schema: {
         tags,
         summary: "Rotate a webhook endpoint's signing secret",
@@ -241,7 +241,7 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
   app.post(
     '/v1/webhook-endpoints/:id/test',
     {
-      config: { auth: 'merchant', idempotency: 'transactional' },
+      config: { auth: 'merchant', scope: 'webhooks', idempotency: 'transactional' },
       schema: {
         tags,
         summary: 'Send a test webhook',

@@ -1,0 +1,404 @@
+import { z } from 'zod';
+import { notFoundError } from '../../../lib/errors.ts';
+import { ALL_SCOPE_VALUES } from '../../../modules/auth/scopes.ts';
+import {
+  DEFAULT_ROLL_OVERLAP_SECONDS,
+  MAX_ROLL_OVERLAP_SECONDS,
+  createApiKey,
+  createOAuthClient,
+  revokeApiKey,
+  revokeOAuthClient,
+  rollApiKey,
+  rollOAuthClientSecret,
+  scopesHeld,
+} from '../../../modules/merchants/api-key.service.ts';
+import {
+  findApiKey,
+  findOwnedApiClient,
+  listApiClients,
+  listApiKeys,
+  type StoredApiClient,
+  type StoredApiKey,
+} from '../../../modules/merchants/credential.repository.ts';
+import type { Services } from '../../../services.ts';
+import { requireMerchant, type KassaApp } from '../../http.types.ts';
+import { respondIdempotently } from '../../idempotency.ts';
+import { toPage, ZListQuery } from '../../pagination.ts';
+
+/**
+ * Key management for the caller's merchant and mode (docs/security.md "API keys and OAuth clients"):
+ * `/v1/api-keys` (secret `sk_…` and restricted `rk_…` keys) and `/v1/oauth-clients` (client id + secret).
+ * A secret is in the answer to create and roll only, with `Cache-Control: no-store`; afterwards only its hint
+ * (prefix … last 4) is shown. Revoked credentials answer 404 like unknown ones. Guarded by the `api_keys`
+ * scope; what a credential may create is bounded by its own scopes (src/modules/merchants/api-key.service.ts).
+ * `last_used_at` is not tracked yet.
+ */
+
+// Loose: fastify replaces request.headers with the parsed value, so every other header must pass through.
+const IDEMPOTENCY_HEADER = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .max(255)
+    .optional()
+    .describe('Makes the request safe to retry (kept 24 h): a retry answers the same, secret included'),
+});
+
+const ZScopes = z.array(z.string().max(40)).max(ALL_SCOPE_VALUES.length);
+const ZMetadata = z.record(z.string().max(40), z.string().max(500)).optional();
+
+const ZApiKey = z
+  .object({
+    id: z.string(),
+    object: z.literal('api_key'),
+    livemode: z.boolean(),
+    type: z.enum(['secret', 'restricted']),
+    name: z.string().nullable(),
+    scopes: z.array(z.string()).describe('What the key may do; a secret key holds every scope'),
+    redacted_secret: z.string().describe('The key’s prefix and last 4 characters, e.g. rk_test_…a1b2'),
+    status: z.enum(['ACTIVE', 'EXPIRED']),
+    expires_at: z.string().nullable().describe('Set when the key was rolled: it works until then'),
+    metadata: z.record(z.string(), z.string()),
+    version: z.number().int(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .meta({ id: 'ApiKey' });
+
+const ZApiKeyWithSecret = ZApiKey.extend({
+  secret: z.string().describe('The key itself (sk_… / rk_…). Shown only in this response; store it now.'),
+}).meta({ id: 'ApiKeyWithSecret' });
+
+const ZOAuthClient = z
+  .object({
+    id: z.string().describe('The client_id for POST /v1/oauth/tokens (cli_…)'),
+    object: z.literal('oauth_client'),
+    livemode: z.boolean(),
+    name: z.string().nullable(),
+    scopes: z.array(z.string()).describe('The scopes its tokens may carry'),
+    redacted_secret: z
+      .string()
+      .nullable()
+      .describe('The last 4 characters of the secret (null for clients made before)'),
+    previous_secret_expires_at: z
+      .string()
+      .nullable()
+      .describe('After a roll, the previous secret also works until then'),
+    metadata: z.record(z.string(), z.string()),
+    version: z.number().int(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .meta({ id: 'OAuthClient' });
+
+const ZOAuthClientWithSecret = ZOAuthClient.extend({
+  secret: z.string().describe('The client_secret. Shown only in this response; store it now.'),
+}).meta({ id: 'OAuthClientWithSecret' });
+
+const ZDeleted = (object: 'api_key' | 'oauth_client') =>
+  z.object({ id: z.string(), object: z.literal(object), deleted: z.literal(true) });
+
+const ZParams = z.object({ id: z.string().max(100) });
+const ZRollBody = z
+  .strictObject({
+    expire_previous_in_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_ROLL_OVERLAP_SECONDS)
+      .optional()
+      .describe(
+        `How long the previous secret keeps working (default ${DEFAULT_ROLL_OVERLAP_SECONDS}; 0: stop now)`,
+      ),
+  })
+  .optional();
+
+const ZListPage = <T extends z.ZodType>(item: T) =>
+  z.object({
+    object: z.literal('list'),
+    data: z.array(item),
+    has_more: z.boolean(),
+    next_cursor: z.string().nullable(),
+  });
+
+function presentApiKey(key: StoredApiKey, now: Date): z.infer<typeof ZApiKey> {
+  return {
+    id: key.id,
+    object: 'api_key',
+    livemode: key.livemode,
+    type: key.type,
+    name: key.name,
+    scopes: [...scopesHeld(key)],
+    redacted_secret: key.keyHint,
+    status: key.expiresAt !== null && key.expiresAt <= now ? 'EXPIRED' : 'ACTIVE',
+    expires_at: key.expiresAt?.toISOString() ?? null,
+    metadata: key.metadata,
+    version: key.version,
+    created_at: key.createdAt.toISOString(),
+    updated_at: key.updatedAt.toISOString(),
+  };
+}
+
+function presentOAuthClient(client: StoredApiClient, now: Date): z.infer<typeof ZOAuthClient> {
+  const overlapOpen = client.previousSecretExpiresAt !== null && client.previousSecretExpiresAt > now;
+  return {
+    id: client.id,
+    object: 'oauth_client',
+    livemode: client.livemode,
+    name: client.name,
+    scopes: [...scopesHeld(client)],
+    redacted_secret: client.secretHint,
+    previous_secret_expires_at: overlapOpen ? client.previousSecretExpiresAt!.toISOString() : null,
+    metadata: client.metadata,
+    version: client.version,
+    created_at: client.createdAt.toISOString(),
+    updated_at: client.updatedAt.toISOString(),
+  };
+}
+
+export function registerApiKeyRoutes(
+  app: KassaApp,
+  services: Pick<Services, 'db' | 'clock'>,
+  credentials: { forget(): void },
+) {
+  const tags = ['API keys and OAuth clients'];
+  const config = { auth: 'merchant', scope: 'api_keys' } as const;
+  const now = () => services.clock.now();
+
+  app.post(
+    '/v1/api-keys',
+    {
+      config: { ...config, idempotency: 'transactional' },
+      schema: {
+        tags,
+        summary: 'Create an API key: secret (every scope) or restricted (the scopes you choose)',
+        description:
+          'The answer carries the key in `secret`, the only time it is shown. A credential cannot create a key ' +
+          'with scopes it does not hold (403 forbidden).',
+        headers: IDEMPOTENCY_HEADER,
+        body: z.strictObject({
+          type: z.enum(['secret', 'restricted']),
+          scopes: ZScopes.optional().describe('Restricted keys: e.g. ["checkouts", "orders:read"]'),
+          name: z.string().max(100).nullable().optional(),
+          metadata: ZMetadata,
+        }),
+        response: { 201: ZApiKeyWithSecret },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireMerchant(request);
+      reply.header('cache-control', 'no-store');
+      return respondIdempotently(request, reply, services.db, 201, async (tx) => {
+        const { key, secret } = await createApiKey(tx, principal, request.body);
+        return { ...presentApiKey(key, now()), secret };
+      });
+    },
+  );
+
+  app.get(
+    '/v1/api-keys',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'List API keys (not revoked), newest first',
+        querystring: ZListQuery.strict(),
+        response: { 200: ZListPage(ZApiKey) },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const { limit, starting_after: startingAfter } = request.query;
+      const rows = await listApiKeys(services.db, principal, { limit, startingAfter });
+      const at = now();
+      return {
+        object: 'list' as const,
+        ...toPage(
+          rows,
+          limit,
+          (key) => presentApiKey(key, at),
+          (key) => key.id,
+        ),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/api-keys/:id',
+    {
+      config,
+      schema: { tags, summary: 'Retrieve an API key', params: ZParams, response: { 200: ZApiKey } },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const key = await findApiKey(services.db, principal, request.params.id);
+      if (!key) throw notFoundError('api_key', request.params.id);
+      return presentApiKey(key, now());
+    },
+  );
+
+  app.post(
+    '/v1/api-keys/:id/roll',
+    {
+      config: { ...config, idempotency: 'transactional' },
+      schema: {
+        tags,
+        summary: 'Roll an API key: a new key with the same type and scopes; the old one works for an overlap',
+        headers: IDEMPOTENCY_HEADER,
+        params: ZParams,
+        body: ZRollBody,
+        response: { 200: ZApiKeyWithSecret },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireMerchant(request);
+      const overlap = request.body?.expire_previous_in_seconds ?? DEFAULT_ROLL_OVERLAP_SECONDS;
+      reply.header('cache-control', 'no-store');
+      const answer = await respondIdempotently(request, reply, services.db, 200, async (tx) => {
+        const { key, secret } = await rollApiKey(tx, principal, request.params.id, overlap, now());
+        return { ...presentApiKey(key, now()), secret };
+      });
+      credentials.forget();
+      return answer;
+    },
+  );
+
+  app.delete(
+    '/v1/api-keys/:id',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Revoke an API key now (every process refuses it within 1 second)',
+        params: ZParams,
+        response: { 200: ZDeleted('api_key') },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      await revokeApiKey(services.db, principal, request.params.id);
+      credentials.forget();
+      return { id: request.params.id, object: 'api_key' as const, deleted: true as const };
+    },
+  );
+
+  app.post(
+    '/v1/oauth-clients',
+    {
+      config: { ...config, idempotency: 'transactional' },
+      schema: {
+        tags,
+        summary: 'Create an OAuth client (client id and secret for POST /v1/oauth/tokens)',
+        description:
+          'Its tokens may carry at most `scopes` (default: the scopes of the credential creating it). The answer ' +
+          'carries the client secret in `secret`, the only time it is shown.',
+        headers: IDEMPOTENCY_HEADER,
+        body: z.strictObject({
+          scopes: ZScopes.optional(),
+          name: z.string().max(100).nullable().optional(),
+          metadata: ZMetadata,
+        }),
+        response: { 201: ZOAuthClientWithSecret },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireMerchant(request);
+      reply.header('cache-control', 'no-store');
+      return respondIdempotently(request, reply, services.db, 201, async (tx) => {
+        const { client, secret } = await createOAuthClient(tx, principal, request.body);
+        return { ...presentOAuthClient(client, now()), secret };
+      });
+    },
+  );
+
+  app.get(
+    '/v1/oauth-clients',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'List OAuth clients (not revoked), newest first',
+        querystring: ZListQuery.strict(),
+        response: { 200: ZListPage(ZOAuthClient) },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const { limit, starting_after: startingAfter } = request.query;
+      const rows = await listApiClients(services.db, principal, { limit, startingAfter });
+      const at = now();
+      return {
+        object: 'list' as const,
+        ...toPage(
+          rows,
+          limit,
+          (client) => presentOAuthClient(client, at),
+          (client) => client.id,
+        ),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/oauth-clients/:id',
+    {
+      config,
+      schema: { tags, summary: 'Retrieve an OAuth client', params: ZParams, response: { 200: ZOAuthClient } },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const client = await findOwnedApiClient(services.db, principal, request.params.id);
+      if (!client) throw notFoundError('oauth_client', request.params.id);
+      return presentOAuthClient(client, now());
+    },
+  );
+
+  app.post(
+    '/v1/oauth-clients/:id/roll-secret',
+    {
+      config: { ...config, idempotency: 'transactional' },
+      schema: {
+        tags,
+        summary: 'Roll an OAuth client’s secret; the previous secret works for an overlap',
+        headers: IDEMPOTENCY_HEADER,
+        params: ZParams,
+        body: ZRollBody,
+        response: { 200: ZOAuthClientWithSecret },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireMerchant(request);
+      const overlap = request.body?.expire_previous_in_seconds ?? DEFAULT_ROLL_OVERLAP_SECONDS;
+      reply.header('cache-control', 'no-store');
+      return respondIdempotently(request, reply, services.db, 200, async (tx) => {
+        const { client, secret } = await rollOAuthClientSecret(
+          tx,
+          principal,
+          request.params.id,
+          overlap,
+          now(),
+        );
+        return { ...presentOAuthClient(client, now()), secret };
+      });
+    },
+  );
+
+  app.delete(
+    '/v1/oauth-clients/:id',
+    {
+      config,
+      schema: {
+        tags,
+        summary:
+          'Revoke an OAuth client now: its secret and every token it was given stop working within 1 second',
+        params: ZParams,
+        response: { 200: ZDeleted('oauth_client') },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      await revokeOAuthClient(services.db, principal, request.params.id);
+      credentials.forget();
+      return { id: request.params.id, object: 'oauth_client' as const, deleted: true as const };
+    },
+  );
+}
