@@ -43,7 +43,7 @@ async function measure(processes: number) {
   try {
     await migrate(db);
     const { credentials } = await db.transaction((tx) =>
-      createMerchantWithCredentials(tx, { name: 'Throughput', livemode: false }),
+      createMerchantWithCredentials(tx, { name: 'Throughput', livemode: false, cardDataPermitted: true }),
     );
     const env = {
       DATABASE_URL: url,

@@ -131,7 +131,12 @@ it(
       KASSA_DB_POOL_MAX: '5',
     };
     const { merchant, credentials } = await database.db.transaction((tx) =>
-      createMerchantWithCredentials(tx, { name: 'Three Process Shop', livemode: false }),
+      // It pays through the Processor API (raw card data), which a merchant must be allowed.
+      createMerchantWithCredentials(tx, {
+        name: 'Three Process Shop',
+        livemode: false,
+        cardDataPermitted: true,
+      }),
     );
     // Each process has a data folder of its own (the demo merchant's credentials file; no database in it). It
     // exists beforehand: a start that creates the demo merchant writes there without creating the folder.
