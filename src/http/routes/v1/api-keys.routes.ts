@@ -20,6 +20,7 @@ import {
   type StoredApiClient,
   type StoredApiKey,
 } from '../../../modules/merchants/credential.repository.ts';
+import type { Queryable } from '../../../db/client.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
@@ -194,47 +195,15 @@ export function registerApiKeyRoutes(
     },
   );
 
-  app.get(
-    '/v1/api-keys',
-    {
-      config,
-      schema: {
-        tags,
-        summary: 'List API keys (not revoked), newest first',
-        querystring: ZListQuery.strict(),
-        response: { 200: ZListPage(ZApiKey) },
-      },
-    },
-    async (request) => {
-      const principal = requireMerchant(request);
-      const { limit, starting_after: startingAfter } = request.query;
-      const rows = await listApiKeys(services.db, principal, { limit, startingAfter });
-      const at = now();
-      return {
-        object: 'list' as const,
-        ...toPage(
-          rows,
-          limit,
-          (key) => presentApiKey(key, at),
-          (key) => key.id,
-        ),
-      };
-    },
-  );
-
-  app.get(
-    '/v1/api-keys/:id',
-    {
-      config,
-      schema: { tags, summary: 'Retrieve an API key', params: ZParams, response: { 200: ZApiKey } },
-    },
-    async (request) => {
-      const principal = requireMerchant(request);
-      const key = await findApiKey(services.db, principal, request.params.id);
-      if (!key) throw notFoundError('api_key', request.params.id);
-      return presentApiKey(key, now());
-    },
-  );
+  registerCredentialReads(app, services, {
+    path: '/v1/api-keys',
+    object: 'api_key',
+    noun: 'API key',
+    schema: ZApiKey,
+    list: listApiKeys,
+    find: findApiKey,
+    present: presentApiKey,
+  });
 
   app.post(
     '/v1/api-keys/:id/roll',
@@ -310,47 +279,15 @@ export function registerApiKeyRoutes(
     },
   );
 
-  app.get(
-    '/v1/oauth-clients',
-    {
-      config,
-      schema: {
-        tags,
-        summary: 'List OAuth clients (not revoked), newest first',
-        querystring: ZListQuery.strict(),
-        response: { 200: ZListPage(ZOAuthClient) },
-      },
-    },
-    async (request) => {
-      const principal = requireMerchant(request);
-      const { limit, starting_after: startingAfter } = request.query;
-      const rows = await listApiClients(services.db, principal, { limit, startingAfter });
-      const at = now();
-      return {
-        object: 'list' as const,
-        ...toPage(
-          rows,
-          limit,
-          (client) => presentOAuthClient(client, at),
-          (client) => client.id,
-        ),
-      };
-    },
-  );
-
-  app.get(
-    '/v1/oauth-clients/:id',
-    {
-      config,
-      schema: { tags, summary: 'Retrieve an OAuth client', params: ZParams, response: { 200: ZOAuthClient } },
-    },
-    async (request) => {
-      const principal = requireMerchant(request);
-      const client = await findOwnedApiClient(services.db, principal, request.params.id);
-      if (!client) throw notFoundError('oauth_client', request.params.id);
-      return presentOAuthClient(client, now());
-    },
-  );
+  registerCredentialReads(app, services, {
+    path: '/v1/oauth-clients',
+    object: 'oauth_client',
+    noun: 'OAuth client',
+    schema: ZOAuthClient,
+    list: listApiClients,
+    find: findOwnedApiClient,
+    present: presentOAuthClient,
+  });
 
   app.post(
     '/v1/oauth-clients/:id/roll-secret',
@@ -399,6 +336,75 @@ export function registerApiKeyRoutes(
       await revokeOAuthClient(services.db, principal, request.params.id);
       credentials.forget();
       return { id: request.params.id, object: 'oauth_client' as const, deleted: true as const };
+    },
+  );
+}
+
+/**
+ * The two reads every credential resource has, the same for API keys and OAuth clients: the list (not
+ * revoked, newest first, the list envelope) and one by id (404 when unknown or revoked).
+ */
+type Owner = { merchantId: string; livemode: boolean };
+
+function registerCredentialReads<Stored extends { id: string }, Shown extends { id: string }>(
+  app: KassaApp,
+  services: Pick<Services, 'db' | 'clock'>,
+  resource: {
+    path: string;
+    object: 'api_key' | 'oauth_client';
+    noun: string;
+    schema: z.ZodType<Shown>;
+    list(db: Queryable, owner: Owner, page: { limit: number; startingAfter?: string }): Promise<Stored[]>;
+    find(db: Queryable, owner: Owner, id: string): Promise<Stored | undefined>;
+    present(stored: Stored, now: Date): Shown;
+  },
+) {
+  const tags = ['API keys and OAuth clients'];
+  const config = { auth: 'merchant', scope: 'api_keys' } as const;
+  app.get(
+    resource.path,
+    {
+      config,
+      schema: {
+        tags,
+        summary: `List ${resource.noun}s (not revoked), newest first`,
+        querystring: ZListQuery.strict(),
+        response: { 200: ZListPage(resource.schema) },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const { limit, starting_after: startingAfter } = request.query;
+      const rows = await resource.list(services.db, principal, { limit, startingAfter });
+      const at = services.clock.now();
+      return {
+        object: 'list' as const,
+        ...toPage(
+          rows,
+          limit,
+          (stored) => resource.present(stored, at),
+          (stored) => stored.id,
+        ),
+      };
+    },
+  );
+
+  app.get(
+    `${resource.path}/:id`,
+    {
+      config,
+      schema: {
+        tags,
+        summary: `Retrieve an ${resource.noun}`,
+        params: ZParams,
+        response: { 200: resource.schema },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const stored = await resource.find(services.db, principal, request.params.id);
+      if (!stored) throw notFoundError(resource.object, request.params.id);
+      return resource.present(stored, services.clock.now());
     },
   );
 }
