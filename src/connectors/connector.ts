@@ -53,6 +53,20 @@ export type AuthorizeRequest = {
   method: PaymentMethodData;
   /** Where the shopper comes back to after a 3-D Secure challenge or a wallet approval. */
   returnUrl: string;
+  /**
+   * The shopper's browser as seen by the hosted page, for processors whose 3-D Secure needs it (Adyen's
+   * `browserInfo`, `shopperIP`). Absent for server-to-server payments.
+   */
+  shopper?: ShopperBrowser;
+};
+
+export type ShopperBrowser = {
+  ipAddress?: string;
+  userAgent?: string;
+  /** The request's `Accept` header. */
+  acceptHeader?: string;
+  /** BCP 47, from `Accept-Language` or the checkout's locale. */
+  language?: string;
 };
 
 /**
@@ -196,6 +210,16 @@ export type Connector = {
    */
   sale(request: SaleRequest): Promise<SaleResult>;
   getPaymentStatus(request: { connectorReference: string }): Promise<ConnectorPaymentStatus>;
+  /**
+   * Called when the shopper comes back to `returnUrl` from an action, with the query (or form) parameters the
+   * processor appended (Adyen's `redirectResult`). Processors that need a call to finish the action (Adyen's
+   * `/payments/details`) implement it; for the others the flow calls `getPaymentStatus`.
+   */
+  completeAction?(request: {
+    connectorReference: string;
+    paymentId: string;
+    returnParameters: Record<string, string>;
+  }): Promise<ConnectorPaymentStatus>;
   /**
    * The processor's authorization for Kassa's payment id, or null when the processor never received one.
    * Recovery uses it when a crash or a lost answer left the outcome of `authorize` unknown.
