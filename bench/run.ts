@@ -88,7 +88,7 @@ const DURATION_MS = durationSeconds * 1000;
 const WARMUP_MS = args.quick ? 1000 : Math.min(3000, DURATION_MS);
 const DRAIN_EVENTS = args.quick ? 5_000 : 20_000;
 
-/** Seed 004's create-checkout body, amounts as minor units (test/e2e/checkouts/checkout-fixtures.ts). */
+/** The redirect-checkout flow's create-checkout body, amounts as minor units (test/e2e/checkouts/checkout-fixtures.ts). */
 function seedCheckoutRequest() {
   return {
     completed_redirect_url: 'https://example.com/complete',
@@ -124,7 +124,7 @@ function checkoutBodyForCustomer(sequence: number) {
 }
 
 /**
- * The Processor API request (SPEC §5: `POST /v1/payments` pays a checkout server-to-server with card data).
+ * The Processor API request (docs/payments.md: `POST /v1/payments` pays a checkout server-to-server with card data).
  * Its schema was not final when this was written: if the route answers 400, adjust this one function.
  */
 function paymentRequestBody(checkoutId: string) {
@@ -294,13 +294,13 @@ function createCheckoutClosed(): Scenario {
         task: () => sendRequest(pool, createCheckoutRequest(ctx), [201]),
       });
       await closePool(pool);
-      return { closed, note: 'unique Idempotency-Key per request; seed 004 body' };
+      return { closed, note: 'unique Idempotency-Key per request; redirect-checkout body' };
     },
   };
 }
 
 /**
- * Seed 004's body names the same customer every time; Kassa upserts the customer row (by e-mail) in the
+ * The redirect-checkout flow's body names the same customer every time; Kassa upserts the customer row (by e-mail) in the
  * checkout's transaction, so concurrent checkouts of ONE customer queue on that row's lock. This variant
  * sends a different customer per request, to show what the route does when that lock is not shared.
  */
@@ -329,7 +329,7 @@ function createCheckoutDistinctCustomers(): Scenario {
           ),
       });
       await closePool(pool);
-      return { closed, note: 'seed 004 body with customer.email unique per request' };
+      return { closed, note: 'redirect-checkout body with customer.email unique per request' };
     },
   };
 }

@@ -117,7 +117,7 @@ export async function createServices(input: {
     connectors: [instrumentConnector(sandbox, metrics)],
     testConnectorId: sandbox.id,
   });
-  // Callbacks leave through the egress module like webhooks, with their own timeouts (seed 001: 7 s to
+  // Callbacks leave through the egress module like webhooks, with their own timeouts (the callbacks flow: 7 s to
   // connect, 28 s to answer; shorter in tests) and room for a whole HTML page.
   const callbacks = createCallbackService({
     db,

@@ -29,9 +29,9 @@ export type ResolveHostname = (hostname: string) => Promise<ResolvedAddress[]>;
 
 export type EgressClientOptions = {
   policy: EgressPolicy | CompiledEgressPolicy;
-  /** TCP (+TLS) connect timeout per connection. Default 7 s (SPEC §6). */
+  /** TCP (+TLS) connect timeout per connection. Default 7 s (docs/callbacks.md). */
   connectTimeoutMs?: number;
-  /** Deadline for the whole exchange, from the call to the last body byte. Default 28 s (SPEC §6). */
+  /** Deadline for the whole exchange, from the call to the last body byte. Default 28 s (docs/callbacks.md). */
   responseTimeoutMs?: number;
   /** Response body cap; more is not read. Default 256 KiB. */
   maxResponseBytes?: number;

@@ -1,7 +1,7 @@
 /**
  * Which outbound destinations Kassa may talk to.
  *
- * Rules (SPEC §6, OWASP SSRF "case 2"):
+ * Rules (docs/webhooks.md, OWASP SSRF "case 2"):
  * - only `http:` and `https:`; URLs carrying a user name or password are refused;
  * - every address a request may connect to must be 'public', except that development mode also allows
  *   loopback (a shop on the developer's machine receives its callbacks) and the operator allow-list

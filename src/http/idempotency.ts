@@ -7,7 +7,7 @@ import { stableStringify } from '../lib/hashing.ts';
 import { requireMerchant } from './http.types.ts';
 
 /**
- * Idempotency for every POST (SPEC §1), one mechanism:
+ * Idempotency for every POST (docs/api-conventions.md), one mechanism:
  *
  * - The key is scoped to (merchant, mode). Its record stores a fingerprint of method, path and body (keys
  *   sorted, so white space and key order do not matter) and the response.

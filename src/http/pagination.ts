@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Cursor pagination for every list (SPEC §1): `limit` 1–100 (default 20) and `starting_after` (the id of
+ * Cursor pagination for every list (docs/api-conventions.md): `limit` 1–100 (default 20) and `starting_after` (the id of
  * the last object of the previous page). Lists are newest first; repositories fetch `limit + 1` rows
  * ordered by (created_at DESC, id DESC) after the cursor row (`cursorCondition`, src/db/pagination.ts),
  * and `toPage` trims the extra one.

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Signed return URLs (SPEC §5, "Beyond the anchors"): when Kassa sends the shopper back to a merchant's
+ * Signed return URLs (docs/redirects.md): when Kassa sends the shopper back to a merchant's
  * `completed_redirect_url` or `canceled_redirect_url` it appends
  *
  *   checkout_id, order_id, status (the order's status), timestamp (unix seconds), signature

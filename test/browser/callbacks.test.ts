@@ -13,7 +13,7 @@ import {
 } from '../e2e/callbacks/callback-fixtures.ts';
 
 /**
- * A hostile callback page in Debian's Chromium (SPEC §5 "Outcome", done-when of issue 5 item 5): the merchant's
+ * A hostile callback page in Debian's Chromium (docs/hosted-page.md, done-when of issue 5 item 5): the merchant's
  * `ok` URL answers with `<script>`, `onerror=`, a `javascript:` link, `<iframe>`, `<object>`, `<embed>`, `<svg>`
  * script, `<meta http-equiv=refresh>`, `<base href>`, `autofocus onfocus`, a prefetch and http: resources. The
  * shopper pays on the real hosted page; the page Kassa serves must run no script, and every request it makes

@@ -6,7 +6,7 @@ import { createTestApp, type TestApp, type TestMerchant } from '../fixtures/test
 import { decodeQrDataUrl } from '../e2e/payment-links/payment-link-fixtures.ts';
 
 /**
- * The demo shop at /demo (SPEC §9) in Debian's Chromium: a shopper fills a cart and pays the three ways —
+ * The demo shop at /demo (docs/sdk.md) in Debian's Chromium: a shopper fills a cart and pays the three ways —
  * redirect to the hosted page, payment methods embedded by the browser SDK, and a payment link (opened in the
  * browser, through the shop's initFromQR landing page) — with 4242 4242 4242 4242, and ends on the shop's
  * receipt. The shop talks to Kassa only over HTTP with the API key of a merchant this test creates.

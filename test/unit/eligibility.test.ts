@@ -63,7 +63,7 @@ describe('evaluatePaymentMethods with the default settings', () => {
     expect(result.hidden).toEqual([]);
   });
 
-  it('hides invoice for the seed 004 checkout (Mexico, MXN) by country, the first rule it fails', () => {
+  it('hides invoice for the the redirect-checkout flow checkout (Mexico, MXN) by country, the first rule it fails', () => {
     const result = evaluatePaymentMethods(defaultPaymentMethodSettings(), {
       country: 'MX',
       currency: 'MXN',

@@ -72,7 +72,7 @@ describe('formatMoney', () => {
     expect(plain(formatMoney(1, 'CLF', 'en'))).toBe('CLF 0.0001');
   });
 
-  it('formats for the locale (seed 004: 990 MXN in Mexican Spanish; Danish kroner)', () => {
+  it('formats for the locale (the redirect-checkout flow: 990 MXN in Mexican Spanish; Danish kroner)', () => {
     expect(formatMoney(990, 'MXN', 'es-MX')).toBe('$9.90');
     expect(plain(formatMoney(123456, 'DKK', 'da-DK'))).toBe('1.234,56 kr.');
     expect(plain(formatMoney(-150, 'EUR', 'en-US'))).toBe('-€1.50');

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkOrderTotals, type OrderAmounts } from '../../src/modules/checkouts/order-totals.ts';
 
-/** The order of seed 004 (OrkestaPay): MXN, subtotal 1000, one discount of 10, total 990. */
+/** The order of the redirect-checkout flow (OrkestaPay): MXN, subtotal 1000, one discount of 10, total 990. */
 const seedOrder: OrderAmounts = {
   subtotal_amount: 1000,
   discounts: [{ amount: 10 }],
@@ -13,7 +13,7 @@ const seedOrder: OrderAmounts = {
 const MAX = Number.MAX_SAFE_INTEGER;
 
 describe('checkOrderTotals', () => {
-  it('accepts the seed 004 order', () => {
+  it('accepts the the redirect-checkout flow order', () => {
     expect(checkOrderTotals(seedOrder)).toEqual([]);
   });
 

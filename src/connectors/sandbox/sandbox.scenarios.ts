@@ -21,7 +21,7 @@ export type SandboxCardScenario =
 
 export type SandboxTestCard = { number: string; scenario: SandboxCardScenario; description: string };
 
-/** The magic card numbers (SPEC §5). Any other Luhn-valid number is approved. */
+/** The magic card numbers (docs/test-cards.md). Any other Luhn-valid number is approved. */
 export const SANDBOX_TEST_CARDS: readonly SandboxTestCard[] = [
   { number: '4242424242424242', scenario: { kind: 'approve' }, description: 'Approved' },
   {

@@ -18,7 +18,7 @@ import { checkoutFormOrigins, merchantBranding, type HostedCheckout } from './ho
 import { ASSET_BASE, sendPage } from './page-reply.ts';
 
 /**
- * The end of a hosted payment when the checkout has callbacks (seed 001, SPEC §5 "Outcome"):
+ * The end of a hosted payment when the checkout has callbacks (the callbacks flow, docs/hosted-page.md):
  *
  *   authorized / succeeded → `ok`,  pending → `open`,  rejected / canceled → `fail`
  *

@@ -6,7 +6,7 @@ import type { PageLocale } from './page-locale.ts';
 import { renderOutcomePage } from './status-page.ts';
 
 /**
- * What a payment link says when it cannot be paid (SPEC §8: "an expired or used link says so clearly"). Same
+ * What a payment link says when it cannot be paid (docs/payment-links.md: "an expired or used link says so clearly"). Same
  * layout as the checkout status pages; no form, only a link back to the store when there is one.
  */
 

@@ -7,7 +7,7 @@ import type { KassaApp } from '../http.types.ts';
 
 /**
  * `GET /callback-proxy/{signature}?url={http URL}` — the `http:` images and stylesheets of a merchant's callback
- * page, served from Kassa's origin (seed 001: "all HTTP resources are proxied"), so the page needs no mixed
+ * page, served from Kassa's origin (the callbacks flow: "all HTTP resources are proxied"), so the page needs no mixed
  * content and its CSP can stay `img-src https: data: 'self'`.
  *
  * Only URLs Kassa signed while rewriting a callback page are fetched (a wrong or missing signature is a 404,

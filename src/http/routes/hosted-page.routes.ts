@@ -42,7 +42,7 @@ import type { CheckoutGlobalError, PaymentMethodType, StatusPageKind } from '../
 import { renderStatusPage } from '../pages/status-page.ts';
 
 /**
- * The hosted payment page (SPEC §5) at `checkout_redirect_url` = `/pay/{checkout_id}/{signature}`:
+ * The hosted payment page (docs/hosted-page.md) at `checkout_redirect_url` = `/pay/{checkout_id}/{signature}`:
  *
  *   GET    /pay/:id/:sig                    the page (or the session's closed / waiting page)
  *   POST   /pay/:id/:sig                    pay (form-encoded) → 303 to the merchant, the 3-D Secure / wallet
@@ -55,7 +55,7 @@ import { renderStatusPage } from '../pages/status-page.ts';
  * signature and an unknown id get the same 404 page. Card number and CVC exist only in this request's
  * memory, for the one connector call: they are not logged (bodies never are), stored, echoed or redirected.
  *
- * With callbacks (seed 001) the outcome is posted to `callbacks.ok` / `fail` / `open` and the merchant's answer
+ * With callbacks (the callbacks flow) the outcome is posted to `callbacks.ok` / `fail` / `open` and the merchant's answer
  * is what the shopper gets (`hosted/callback-outcome.ts`); without, the signed redirect. A payment stopped by
  * `verify_order` shows the page again with the merchant's reason.
  */

@@ -11,7 +11,7 @@ import type { CallbackKind, CallbackSubject } from './callback.types.ts';
 /**
  * The body and signature of every callback request.
  *
- * Body: `application/x-www-form-urlencoded` (seed 001 posts forms), fields in this fixed order:
+ * Body: `application/x-www-form-urlencoded` (the callbacks flow posts forms), fields in this fixed order:
  *   callback, livemode, checkout_id, order_id, merchant_order_id, payment_id, status, amount, currency, method,
  *   card_brand, card_last4, decline_code, failure_message, metadata[<key>]…, timestamp
  * Amounts are integers of minor units; `timestamp` is RFC 3339 UTC; absent values are sent empty.

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Keyring } from '../../lib/keyring.ts';
 
 /**
- * Signed proxy URLs for the `http:` resources of a merchant's callback page (seed 001: "all HTTP resources
+ * Signed proxy URLs for the `http:` resources of a merchant's callback page (the callbacks flow: "all HTTP resources
  * are proxied"): `/callback-proxy/{signature}?url={percent-encoded absolute http URL}`.
  *
  * `signature` = base64url HMAC-SHA256 (keyring purpose `proxy-url-signature`) over `callback-proxy:{url}`.

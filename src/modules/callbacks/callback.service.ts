@@ -40,7 +40,7 @@ import {
 import type { CallbackResult, ShopperCallbackKind, VerifyOrderVerdict } from './callback.types.ts';
 
 /**
- * Kassa's requests to a merchant's callback URLs (seed 001), all through the egress client (SSRF-safe, no
+ * Kassa's requests to a merchant's callback URLs (the callbacks flow), all through the egress client (SSRF-safe, no
  * redirects followed, 7 s connect / 28 s deadline by default) and all signed like webhooks:
  *
  * - `postCallback('ok' | 'fail' | 'open', …)` while the shopper waits: the answer becomes the shopper's next

@@ -1,6 +1,6 @@
 import type { Metadata } from '../orders/order.types.ts';
 
-/** The callbacks that answer the shopper's browser (seed 001): the merchant's page or redirect is shown. */
+/** The callbacks that answer the shopper's browser (the callbacks flow): the merchant's page or redirect is shown. */
 export const SHOPPER_CALLBACK_KINDS = ['ok', 'fail', 'open'] as const;
 export type ShopperCallbackKind = (typeof SHOPPER_CALLBACK_KINDS)[number];
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * A checkout's language: one of seed 004's names (`EN`, `ES_LATAM`, `DA`) or any BCP 47 tag (`es-MX`,
+ * A checkout's language: one of the redirect-checkout flow's names (`EN`, `ES_LATAM`, `DA`) or any BCP 47 tag (`es-MX`,
  * `da-DK`). Stored exactly as sent; `intlLocaleOf` gives the tag `Intl` formats names and money with.
  */
 export const NAMED_LOCALES = { EN: 'en', ES_LATAM: 'es-419', DA: 'da' } as const;

@@ -5,7 +5,7 @@ import { CHECKOUT_STATUSES } from './checkout.states.ts';
 import { zLocale } from './checkout.locale.ts';
 
 /**
- * `POST /v1/checkouts` and `PUT /v1/checkouts/{id}` bodies (seed 004's field names, SPEC §3) and the Checkout
+ * `POST /v1/checkouts` and `PUT /v1/checkouts/{id}` bodies (the redirect-checkout flow's field names, docs/checkouts.md) and the Checkout
  * resource. URL fields are shape-checked here; whether a URL is acceptable depends on the caller's mode (http
  * is test-mode only) and the egress policy, so `checkCheckoutUrls` judges them in the service.
  */
@@ -21,7 +21,7 @@ const zUrl = z
 export const CALLBACK_NAMES = ['ok', 'fail', 'open', 'notification', 'verify_order'] as const;
 export type CallbackName = (typeof CALLBACK_NAMES)[number];
 
-/** Seed 001's callbacks. A URL overrides the merchant's default for that callback; null switches it off. */
+/** The callbacks flow's callbacks. A URL overrides the merchant's default for that callback; null switches it off. */
 export const zCallbacksInput = z.strictObject({
   ok: zUrl.nullable().optional(),
   fail: zUrl.nullable().optional(),

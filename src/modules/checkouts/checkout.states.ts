@@ -2,7 +2,7 @@ import type { EventType } from '../events/event.types.ts';
 import { defineStateMachine } from '../../lib/state-machine.ts';
 
 /**
- * Checkout session statuses (SPEC §3). A session is OPEN until exactly one of: the shopper paid (COMPLETED),
+ * Checkout session statuses (docs/state-machines.md). A session is OPEN until exactly one of: the shopper paid (COMPLETED),
  * the shopper or the merchant gave up (CANCELED), or its lifetime ran out (EXPIRED). Every closed status is
  * terminal.
  */

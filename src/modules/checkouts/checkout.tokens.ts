@@ -6,7 +6,7 @@ import type { Keyring } from '../../lib/keyring.ts';
 /**
  * The two secrets a checkout hands out:
  *
- * - the signature segment of `checkout_redirect_url` (`/pay/{checkout_id}/{signature}`, seed 004): an
+ * - the signature segment of `checkout_redirect_url` (`/pay/{checkout_id}/{signature}`, the redirect-checkout flow): an
  *   HMAC-SHA256 of the id under a key derived for this purpose only, so a checkout id alone (which appears in
  *   events, logs, merchant systems) does not open the payment page;
  * - the browser-safe `client_token` (`ct_` + 256 random bits): shown once, stored only as its SHA-256, and

@@ -1,5 +1,5 @@
 /**
- * Checks that an order's amounts add up exactly (SPEC §3):
+ * Checks that an order's amounts add up exactly (docs/checkouts.md):
  *   subtotal_amount = Σ quantity × unit_price            (when products are listed)
  *   total_amount    = subtotal − Σ discounts + Σ taxes + shipping
  * and that the total is a positive amount we can charge.

@@ -1,4 +1,4 @@
-/** The closed catalogue of event types (SPEC §6). Dot-namespaced, lower case. */
+/** The closed catalogue of event types (docs/webhooks.md). Dot-namespaced, lower case. */
 export const EVENT_TYPES = [
   'checkout.created',
   'checkout.updated',

@@ -4,7 +4,7 @@ import { checkOrderTotals } from '../checkouts/order-totals.ts';
 import { ORDER_STATUSES } from './order.states.ts';
 
 /**
- * The order as merchants send it (seed 004's names) and as the API returns it. Objects are strict: an unknown
+ * The order as merchants send it (the redirect-checkout flow's names) and as the API returns it. Objects are strict: an unknown
  * field is refused, not ignored, because a misspelt amount field (`shiping_amount`) silently dropped would
  * change what the shopper pays.
  */

@@ -1,7 +1,7 @@
 import { defineStateMachine } from '../../lib/state-machine.ts';
 
 /**
- * Order statuses (SPEC §3). The order follows the money:
+ * Order statuses (docs/state-machines.md). The order follows the money:
  *
  * - CREATED: nothing is paid. A payment attempt that is declined leaves the order CREATED, so the shopper can
  *   try again (another card, another method) while the session is open. A 3-D Secure challenge in progress

@@ -4,7 +4,7 @@ import { PAYMENT_METHOD_TYPES } from '../payment-methods/eligibility.ts';
 import { PAYMENT_LINK_STATUSES } from './payment-link.states.ts';
 
 /**
- * `POST /v1/payment-links` (SPEC §8, seed 002) and the PaymentLink resource. The order, redirect URLs, locale,
+ * `POST /v1/payment-links` (docs/payment-links.md, the payment-link flow) and the PaymentLink resource. The order, redirect URLs, locale,
  * capture, payment methods and metadata are the checkout's own fields and rules (same schema, same totals
  * check); the link adds its validity, activation window, usage cap and optional landing page.
  */

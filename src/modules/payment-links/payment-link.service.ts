@@ -30,7 +30,7 @@ import { paymentLinkUrl, verifyPaymentLinkSignature } from './payment-link.token
 import { paymentLinkDeadline, type PaymentLink } from './payment-link.types.ts';
 
 /**
- * Payment links (SPEC §8, seed 002): create, read, deactivate, open (one checkout session per visit) and the
+ * Payment links (docs/payment-links.md, the payment-link flow): create, read, deactivate, open (one checkout session per visit) and the
  * expiry sweep. Counting completions lives in `payment-link.completion.ts`, called by `closeCheckout`.
  *
  * Invariant: a link never has more payable sessions (OPEN, before their deadline) than completions it has

@@ -2,7 +2,7 @@ import { defineStateMachine } from '../../lib/state-machine.ts';
 import type { EventType } from '../events/event.types.ts';
 
 /**
- * Payment link statuses (SPEC §8). A link is ACTIVE until exactly one of: its sessions were paid as often as
+ * Payment link statuses (docs/payment-links.md). A link is ACTIVE until exactly one of: its sessions were paid as often as
  * its cap allows (COMPLETED), its validity or activation window ran out (EXPIRED), or the merchant switched it
  * off (DEACTIVATED). Every closed status is terminal: a closed link never opens a session again.
  */

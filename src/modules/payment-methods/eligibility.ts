@@ -1,5 +1,5 @@
 /**
- * Which payment methods a checkout may offer (SPEC §4, AltaPay's "terminal settings").
+ * Which payment methods a checkout may offer (docs/checkouts.md, AltaPay's "terminal settings").
  *
  * A merchant configures, per method, whether it is enabled and the rules it is offered under: countries,
  * currencies, an amount range and devices. For one checkout, every method either passes every rule and is

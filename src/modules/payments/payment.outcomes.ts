@@ -4,7 +4,7 @@ import type { Capture, Payment } from './payment.types.ts';
 
 /**
  * Longer than the slowest legitimate step before the processor answers: `verify_order` may take up to 28 s
- * (seed 001's response timeout) before `authorize` is even sent, so recovery must not conclude earlier.
+ * (the callbacks flow's response timeout) before `authorize` is even sent, so recovery must not conclude earlier.
  */
 export const PROCESSING_RECOVERY_MS = 60_000;
 export const ACTION_TIMEOUT_MS = 15 * 60_000;

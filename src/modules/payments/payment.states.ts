@@ -1,7 +1,7 @@
 import { defineStateMachine } from '../../lib/state-machine.ts';
 
 /**
- * Payment statuses (SPEC §3); one payment is one attempt to pay a checkout.
+ * Payment statuses (docs/state-machines.md); one payment is one attempt to pay a checkout.
  *
  * - PENDING: created, or accepted by the processor with the outcome to follow (invoice, delayed card).
  * - REQUIRES_ACTION: the shopper must act first (3-D Secure challenge, wallet approval).

@@ -19,7 +19,7 @@ import type { CreatePaymentBody } from './payment.schemas.ts';
 import { loadChargeableCard } from './saved-payment-method.service.ts';
 
 /**
- * The Processor API (seed 001's no-redirect alternative): a merchant's server pays an OPEN checkout with card
+ * The Processor API (the callbacks flow's no-redirect alternative): a merchant's server pays an OPEN checkout with card
  * data, a saved card, an invoice or a wallet, and gets the outcome in the response. It runs the same payment
  * pipeline as the hosted page (`PaymentFlow.payCheckout`), so "a session is paid at most once" holds across
  * both channels.

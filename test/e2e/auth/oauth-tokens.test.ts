@@ -27,7 +27,7 @@ describe('POST /v1/oauth/tokens', () => {
     expect(me.json()).toMatchObject({ id: merchant.merchantId, livemode: false });
   }
 
-  it('accepts JSON (seed 004), form-encoded and HTTP Basic client authentication', async () => {
+  it('accepts JSON (the redirect-checkout flow), form-encoded and HTTP Basic client authentication', async () => {
     await expectUsableToken(
       await tokenRequest(
         JSON.stringify({

@@ -1,5 +1,5 @@
 /**
- * `callbacks.notification` (seed 001): a payment that was PENDING and is finalised later (here by the sandbox
+ * `callbacks.notification` (the callbacks flow): a payment that was PENDING and is finalised later (here by the sandbox
  * acquirer's resolve control, i.e. a processor notification) is POSTed to the notification URL, signed, by the
  * `callback-notifications` worker — retried on the webhook schedule (KASSA_WEBHOOK_RETRY_SCHEDULE=0.2,0.2 →
  * at most 3 attempts) until a 2xx. The delivery is enqueued in the transaction that finalises the payment.

@@ -1,5 +1,5 @@
 /**
- * The hosted page's outcome with callbacks (seed 001): the result is POSTed, form-encoded and signed, to
+ * The hosted page's outcome with callbacks (the callbacks flow): the result is POSTed, form-encoded and signed, to
  * `ok` / `fail` / `open`; the merchant's HTML is served sanitised under a sandboxing CSP, a 30x redirects the
  * shopper, and no usable answer shows Kassa's error page with the order number and payment id (HTTP 502).
  * Real app, real database, a real receiver on 127.0.0.1; timeouts shortened through configuration.

@@ -1,5 +1,5 @@
 /**
- * `verify_order` (seed 001, SPEC §5): asked after the attempt starts and before the processor is called.
+ * `verify_order` (the callbacks flow, docs/hosted-page.md): asked after the attempt starts and before the processor is called.
  * Only `200` + `OKAY` lets the payment proceed; anything else stops it — REJECTED with decline code
  * `order_verification_failed`, no authorization at the sandbox acquirer — and the shopper sees the first 255
  * characters of the answer. The same veto holds for the Processor API.

@@ -1,7 +1,7 @@
 import type { TestApp, TestMerchant } from '../../fixtures/test-app.ts';
 
 /**
- * Seed 004's `POST /v1/checkouts` body, as written, with its amounts read as minor units (1000 = 10.00 MXN).
+ * The redirect-checkout flow's `POST /v1/checkouts` body, as written, with its amounts read as minor units (1000 = 10.00 MXN).
  * Two substitutions the seed itself asks for or forces: the REPLACE_WITH_YOUR_… placeholders become the URLs
  * the seed's response echoes, and the e-mail — which the scraped page shows as "[email protected]", the
  * text Cloudflare's e-mail obfuscation puts in place of an address — becomes a real address.

@@ -13,7 +13,7 @@ import {
   type CheckoutJson,
 } from './checkout-fixtures.ts';
 
-/** Seed 004's response to the create call, verbatim: our response must carry every one of its fields. */
+/** The redirect-checkout flow's response to the create call, verbatim: our response must carry every one of its fields. */
 const SEED_RESPONSE = {
   checkout_id: 'chk_e69283cb55814402b9372a2f834cc8a8',
   checkout_redirect_url:
@@ -90,7 +90,7 @@ describe('POST /v1/checkouts', () => {
   });
   afterAll(() => testApp.close());
 
-  it("accepts seed 004's request as written and answers with every field of seed 004's response", async () => {
+  it("accepts the redirect-checkout flow's request as written and answers with every field of the redirect-checkout flow's response", async () => {
     const response = await testApp.app.inject({
       method: 'POST',
       url: '/v1/checkouts',

@@ -3,7 +3,7 @@ import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '.
 import { checkoutRequest, createCheckout, seedCheckoutRequest, simpleOrder } from './checkout-fixtures.ts';
 
 /**
- * Money rules (SPEC §1, §3): integers of minor units only, ISO 4217 currencies with their exponents, ISO 3166
+ * Money rules (docs/api-conventions.md, docs/checkouts.md): integers of minor units only, ISO 4217 currencies with their exponents, ISO 3166
  * countries, totals that add up exactly. Refused inputs are never rounded or coerced, and create nothing.
  */
 describe('checkout money rules', () => {

@@ -12,7 +12,7 @@ import {
 } from './hosted-fixtures.ts';
 
 /**
- * SPEC §5: card numbers and CVCs are used for the processor call and never stored, logged, put in events,
+ * docs/hosted-page.md: card numbers and CVCs are used for the processor call and never stored, logged, put in events,
  * URLs or pages after submit, or sent to merchant hosts. The flows below use every test card, then every
  * table of the database and every log line is searched for them.
  */

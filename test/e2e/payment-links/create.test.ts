@@ -10,7 +10,7 @@ import {
 } from './payment-link-fixtures.ts';
 
 /**
- * `POST /v1/payment-links` (SPEC §8, seed 002): the link, its QR code (decoded here from the PNG) and SVG, the
+ * `POST /v1/payment-links` (docs/payment-links.md, the payment-link flow): the link, its QR code (decoded here from the PNG) and SVG, the
  * order's money rules shared with checkouts, the usage options, reads and lists scoped to the merchant.
  */
 describe('creating and reading payment links', () => {

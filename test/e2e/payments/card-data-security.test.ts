@@ -5,7 +5,7 @@ import { createTestApp, type TestApp, type TestMerchant } from '../../fixtures/t
 import { cardMethod, createPaymentCheckout, payByApi, TEST_CARDS } from './payment-fixtures.ts';
 
 /**
- * PCI DSS 3.3.1 / 3.5.1 and SPEC §5: card numbers and CVCs sent to the Processor API are never stored (not even
+ * PCI DSS 3.3.1 / 3.5.1 and docs/hosted-page.md: card numbers and CVCs sent to the Processor API are never stored (not even
  * as a recoverable hash), never logged, never echoed. The test pays with distinctive cards through every path
  * (approved, declined, 3-D Secure, processor error, invalid input, idempotent retry), then searches every row
  * of every table of the database — Kassa's and the sandbox bank's — and every log line.

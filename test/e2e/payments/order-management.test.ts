@@ -12,7 +12,7 @@ import {
 } from './payment-fixtures.ts';
 
 /**
- * Order Management (SPEC §7, seed 003): captures and refunds are child rows, partial and repeated, never
+ * Order Management (docs/payments.md, the secret-key checkout flow): captures and refunds are child rows, partial and repeated, never
  * beyond the authorised / captured amount; cancel voids an authorization; the order and the events follow.
  */
 describe('order management: capture, cancel, refund', () => {

@@ -13,7 +13,7 @@ import {
   type PaymentJson,
 } from './payment-fixtures.ts';
 
-/** The Processor API (SPEC §5, seed 001): a checkout paid server-to-server, the outcome in the response. */
+/** The Processor API (docs/hosted-page.md, the callbacks flow): a checkout paid server-to-server, the outcome in the response. */
 describe('POST /v1/payments (Processor API)', () => {
   let t: TestApp;
   let merchant: TestMerchant;

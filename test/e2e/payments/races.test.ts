@@ -11,7 +11,7 @@ import {
 } from './payment-fixtures.ts';
 
 /**
- * Parallel requests over real HTTP against the real database (SPEC §7: "parallel requests can never capture
+ * Parallel requests over real HTTP against the real database (docs/payments.md: "parallel requests can never capture
  * or refund more than allowed"). Each burst is sent with Promise.all over fetch, so the requests really
  * overlap in the server, its connection pool and PostgreSQL; the sandbox's own ledger is the bank's truth.
  */

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 
 /**
- * The browser SDK as served (SPEC §9): the script at its versioned path with long caching and its published
+ * The browser SDK as served (docs/sdk.md): the script at its versioned path with long caching and its published
  * SRI hash (README.md and docs/sdk.md must match the file), the session summary it reads with a client token,
  * and CORS granted to exactly the two client-token endpoints the SDK calls.
  */

@@ -31,7 +31,7 @@ import { respondIdempotently } from '../../idempotency.ts';
 import { ZListQuery, ZPage } from '../../pagination.ts';
 
 /**
- * Checkout sessions (SPEC §3) and the methods a session may offer (SPEC §4). Every query is scoped to the
+ * Checkout sessions (docs/state-machines.md) and the methods a session may offer (docs/checkouts.md). Every query is scoped to the
  * caller's merchant and mode: another merchant's (or mode's) checkout answers exactly like a missing one.
  */
 
@@ -131,7 +131,7 @@ export function registerCheckoutRoutes(app: KassaApp, services: Services) {
         createdGte: query.created_gte === undefined ? undefined : new Date(query.created_gte),
         createdLte: query.created_lte === undefined ? undefined : new Date(query.created_lte),
       });
-      // toPage() wants items with an `id`; checkouts are identified by `checkout_id` (seed 004's name).
+      // toPage() wants items with an `id`; checkouts are identified by `checkout_id` (the redirect-checkout flow's name).
       const data = rows.slice(0, query.limit).map((row) => present(row));
       const hasMore = rows.length > query.limit;
       return { data, has_more: hasMore, next_cursor: hasMore ? (data.at(-1)?.checkout_id ?? null) : null };

@@ -119,7 +119,7 @@ export function registerOrderRoutes(app: KassaApp, services: Pick<Services, 'db'
         createdGte: query.created_gte === undefined ? undefined : new Date(query.created_gte),
         createdLte: query.created_lte === undefined ? undefined : new Date(query.created_lte),
       });
-      // toPage() wants items with an `id`; orders are identified by `order_id` (seed 004's name).
+      // toPage() wants items with an `id`; orders are identified by `order_id` (the redirect-checkout flow's name).
       const data = orders.slice(0, query.limit).map(presentOrder);
       const hasMore = orders.length > query.limit;
       return { data, has_more: hasMore, next_cursor: hasMore ? (data.at(-1)?.order_id ?? null) : null };

@@ -16,7 +16,7 @@ import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 
 /**
- * Payment-method settings per merchant and mode (SPEC §4, AltaPay's terminal settings). A new merchant
+ * Payment-method settings per merchant and mode (docs/checkouts.md, AltaPay's terminal settings). A new merchant
  * starts with card everywhere, invoice in a few Nordic / DACH countries within an amount range, wallet on
  * mobile; PUT changes one method (omitted fields keep their value, null removes a restriction).
  */

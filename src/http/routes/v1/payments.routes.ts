@@ -32,7 +32,7 @@ import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotentlyWithPipeline } from '../../idempotency.ts';
 
 /**
- * Payments (SPEC §5 Processor API, §7 Order Management). Every query is scoped to the caller's merchant and
+ * Payments (Processor API and order management: docs/payments.md). Every query is scoped to the caller's merchant and
  * mode; a foreign id answers exactly like a missing one. Every POST reaches the payment processor, so it uses
  * the `pipeline` idempotency (a lease over the processor call; ids derived from the key make a retry after a
  * crash resume the same payment, capture or refund instead of starting another).

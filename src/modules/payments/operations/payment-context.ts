@@ -31,7 +31,7 @@ export type PaymentFlowDeps = {
   /** The merchant's payment-method settings, through this process's cache (≤ 1 s old). */
   paymentMethodSettings: PaymentMethodSettingsCache;
   /**
-   * `callbacks.verify_order` (seed 001): asked after an attempt started and before the processor is called. A
+   * `callbacks.verify_order` (the callbacks flow): asked after an attempt started and before the processor is called. A
    * refusal settles the payment REJECTED (decline_code `order_verification_failed`, failure_message = the
    * merchant's reason) and no money moves. Not asked again when an interrupted attempt is resumed: it may
    * already be at the processor. Absent = no verification.

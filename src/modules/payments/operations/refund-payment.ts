@@ -18,7 +18,7 @@ import type { Payment, Refund } from '../payment.types.ts';
 import { connectorOf, type PaymentContext } from './payment-context.ts';
 
 /**
- * Order management after authorization (SPEC §7): void and refund. Each has its file here (capture-payment.ts,
+ * Order management after authorization (docs/payments.md): void and refund. Each has its file here (capture-payment.ts,
  * void-payment.ts, refund-payment.ts); all three follow the same pipeline (ARCHITECTURE rules 3 and 4):
  *
  *   1. one short transaction: lock the payment row, check its status and the remaining amount — counting
