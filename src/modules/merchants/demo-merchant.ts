@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '../../db/client.ts';
 import { createMerchantWithCredentials } from './merchant.service.ts';
@@ -23,6 +23,9 @@ export type DemoMerchant = {
 
 export async function ensureDemoMerchant(db: Database, dataDir: string): Promise<DemoMerchant> {
   const file = path.join(dataDir, 'demo-credentials.json');
+  // The folder exists before the merchant does: its secrets are shown once, and a write that failed after the
+  // commit (a gateway on an external DATABASE_URL has created no data folder) would lose them for good.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const created = await db.transaction(async (tx) => {
     // Serialise concurrent first starts on the settings row.
     await tx.query('SELECT pg_advisory_xact_lock(7216002)');
