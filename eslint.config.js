@@ -1,6 +1,22 @@
 // @ts-check
 import js from '@eslint/js';
+import boundaries from 'eslint-plugin-boundaries';
 import tseslint from 'typescript-eslint';
+
+/** The top-level folders of src/ other than modules/, each one architectural element. */
+const ELEMENT_TYPES = [
+  'lib',
+  'db',
+  'egress',
+  'metrics',
+  'connectors',
+  'outbox',
+  'http',
+  'dashboard',
+  'workers',
+  'cli',
+  'demo-shop',
+];
 
 export default tseslint.config(
   {
@@ -33,6 +49,112 @@ export default tseslint.config(
           selector: "TSTypeReference[typeName.name='Promise'] TSTypeReference[typeName.name='FastifyReply']",
           message:
             'Do not resolve with a FastifyReply (it is thenable: awaiting it yields undefined). Resolve with void or a result.',
+        },
+      ],
+    },
+  },
+  {
+    // The arrows of docs/ARCHITECTURE.md, checked on every import in src/: http → modules → (connectors, outbox,
+    // egress, db, lib). An element may import only what a policy below allows; anything else fails the lint.
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    plugins: { boundaries },
+    settings: {
+      'boundaries/root-path': import.meta.dirname,
+      'boundaries/include': ['src/**/*'],
+      'boundaries/elements': [
+        { type: 'module', pattern: 'src/modules/*', capture: ['module'], partialMatch: false },
+        ...[
+          'lib',
+          'db',
+          'egress',
+          'metrics',
+          'connectors',
+          'outbox',
+          'http',
+          'dashboard',
+          'workers',
+          'cli',
+          'demo-shop',
+        ].map((type) => ({ type, pattern: `src/${type}`, partialMatch: false })),
+      ],
+      'boundaries/files': [
+        // The unit of work (in db/) sends a module's queued writes and the outbox's events in one COMMIT.
+        { category: 'unit-of-work', pattern: 'src/db/unit-of-work.ts' },
+        { category: 'config', pattern: 'src/config.ts', exclusive: true },
+        // The composition root: builds the services and the app, starts the process, dispatches the CLI.
+        { category: 'composition', pattern: 'src/*.ts' },
+      ],
+    },
+    rules: {
+      'boundaries/no-unknown-files': 'error',
+      'boundaries/dependencies': [
+        'error',
+        {
+          default: 'disallow',
+          policies: [
+            ...[
+              ['lib', ['lib']],
+              // db/client.ts opens a unit of work for each transaction, and the unit of work writes the outbox's
+              // events: with the outbox's use of db/client.ts, the one known cycle (docs/ARCHITECTURE.md).
+              ['db', ['db', 'lib']],
+              // Observability: the trace context travels on outbound requests.
+              ['egress', ['egress', 'lib', 'metrics']],
+              ['metrics', ['metrics', 'lib', 'db', 'connectors']],
+              ['connectors', ['connectors', 'lib', 'db', 'egress', 'metrics']],
+              ['outbox', ['outbox', 'lib', 'db', 'egress', 'metrics']],
+              ['module', ['module', 'db', 'lib', 'egress', 'connectors', 'outbox', 'metrics']],
+              ['http', ['http', 'module', 'db', 'lib', 'egress', 'connectors', 'outbox', 'metrics']],
+              [
+                'dashboard',
+                ['dashboard', 'http', 'module', 'db', 'lib', 'egress', 'connectors', 'outbox', 'metrics'],
+              ],
+              ['workers', ['workers', 'module', 'db', 'outbox', 'lib', 'metrics']],
+              ['cli', ['cli', 'module', 'db', 'lib']],
+              // An example merchant app: it talks to Kassa over HTTP only.
+              ['demo-shop', ['demo-shop', 'lib']],
+            ].map(([from, to]) => ({
+              from: { element: { type: from } },
+              allow: { to: { element: { types: { anyOf: to } } } },
+            })),
+            {
+              from: { file: { categories: 'unit-of-work' } },
+              allow: { to: { element: { type: 'outbox' } } },
+            },
+            // Metrics describe the app's request types (type imports only).
+            {
+              from: { element: { type: 'metrics' } },
+              allow: { to: { element: { type: 'http' } }, dependency: { kind: 'type' } },
+            },
+            // Configuration is read everywhere but in lib, connectors and metrics; it reads the outbox's default
+            // retry schedule and the sandbox's fault options.
+            {
+              from: {
+                element: { types: { noneOf: ['lib', 'connectors', 'metrics', 'egress', 'demo-shop'] } },
+              },
+              allow: { to: { file: { categories: 'config' } } },
+            },
+            {
+              from: { file: { categories: 'config' } },
+              allow: { to: { element: { types: { anyOf: ['lib', 'outbox', 'connectors'] } } } },
+            },
+            // Routes and workers receive the service container (its type); only the composition root builds it.
+            {
+              from: { element: { types: { anyOf: ['http', 'dashboard', 'workers'] } } },
+              allow: { to: { file: { categories: 'composition' } }, dependency: { kind: 'type' } },
+            },
+            {
+              from: { element: { type: 'cli' } },
+              allow: { to: { file: { categories: { anyOf: ['composition'] } } } },
+            },
+            {
+              from: { file: { categories: 'composition' } },
+              allow: { to: { element: { types: { anyOf: [...ELEMENT_TYPES, 'module'] } } } },
+            },
+            {
+              from: { file: { categories: 'composition' } },
+              allow: { to: { file: { categories: { anyOf: ['config', 'composition'] } } } },
+            },
+          ],
         },
       ],
     },
