@@ -1,20 +1,37 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `api` (unit, e2e and conformance tests against a real PostgreSQL) and `browser`
-// (Playwright driving Debian's Chromium against a gateway served on loopback).
+/**
+ * Three projects. `fast` and `slow` are the API tests (unit, e2e, conformance, contract) against a real
+ * PostgreSQL; `npm test` runs both, `npm run test:fast` only the first for daily work. `slow` holds what takes
+ * minutes or whole processes: fault injection (crashes, restarts, outages), the benchmark runner's own tests
+ * and the schema fuzzer. `browser` is Playwright driving Debian's Chromium against a gateway on loopback.
+ */
+const SLOW_TESTS = ['test/faults/**/*.test.ts', 'test/bench/**/*.test.ts', 'test/contract/fuzz.test.ts'];
+
+const API_TEST_OPTIONS = {
+  globalSetup: ['./test/fixtures/global-setup.ts'],
+  testTimeout: 30_000,
+  hookTimeout: 60_000,
+  pool: 'forks',
+} as const;
+
 export default defineConfig({
   test: {
     reporters: ['default', './test/fixtures/summary-reporter.ts'],
     projects: [
       {
         test: {
-          name: 'api',
+          name: 'fast',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/browser/**', 'node_modules/**'],
-          globalSetup: ['./test/fixtures/global-setup.ts'],
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
-          pool: 'forks',
+          exclude: ['test/browser/**', ...SLOW_TESTS, 'node_modules/**'],
+          ...API_TEST_OPTIONS,
+        },
+      },
+      {
+        test: {
+          name: 'slow',
+          include: SLOW_TESTS,
+          ...API_TEST_OPTIONS,
         },
       },
       {
