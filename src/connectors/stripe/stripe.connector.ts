@@ -121,7 +121,8 @@ export function createStripeConnector(
     }
     if (error instanceof Stripe.errors.StripeError) {
       const status = error.statusCode ?? 0;
-      if (error instanceof Stripe.errors.StripeInvalidRequestError && RAW_CARD_REFUSAL.test(error.message)) {
+      // Stripe answers it as a 400 invalid_request_error; matched on any class in case the status changes.
+      if (RAW_CARD_REFUSAL.test(error.message)) {
         return fail(
           'invalid_request',
           'Stripe refused the raw card data: this Stripe account is not enabled for raw card data APIs. ' +

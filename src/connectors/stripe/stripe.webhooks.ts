@@ -19,6 +19,7 @@ export const STRIPE_WEBHOOK_EVENTS = [
   'payment_intent.payment_failed',
   'payment_intent.canceled',
   'charge.refunded',
+  'refund.created',
   'refund.updated',
   'refund.failed',
 ] as const;

@@ -135,8 +135,8 @@ export type FakeStripe = {
   deliveries: { eventId: string; status: number | string }[];
   intent(id: string): Json | undefined;
   intentsFor(paymentId: string): Json[];
-  /** Next `count` API requests answer `status` (5xx) before doing anything. */
-  failNext(count: number, status?: number): void;
+  /** Next `count` API requests (whose path matches `path`, when given) answer `status` before doing anything. */
+  failNext(count: number, status?: number, path?: RegExp): void;
   /** Next `count` API requests are processed, then answered after `ms` (a lost or late answer). */
   delayNext(count: number, ms: number): void;
   setRawCardDataEnabled(enabled: boolean): void;
@@ -315,7 +315,7 @@ export async function startFakeStripe(options: FakeStripeOptions): Promise<FakeS
   const deliveries: FakeStripe['deliveries'] = [];
   const inFlight = new Set<Promise<unknown>>();
   let webhook: { url: string; secret: string } | null = null;
-  let failures: { count: number; status: number } = { count: 0, status: 500 };
+  let failures: { count: number; status: number; path?: RegExp } = { count: 0, status: 500 };
   let delays: { count: number; ms: number } = { count: 0, ms: 0 };
   let baseUrl = '';
 
@@ -511,12 +511,8 @@ export async function startFakeStripe(options: FakeStripeOptions): Promise<FakeS
         throw invalid('Invalid cvc', 'payment_method_data[card][cvc]');
       }
       expiry = { month, year };
-      if (!rawCardDataEnabled)
-        throw new StripeRequestError(
-          402,
-          { error: { type: 'invalid_request_error', message: RAW_CARD_REFUSAL } },
-          false,
-        );
+      // Stripe answers 400 invalid_request_error (no code) on accounts without raw card data APIs.
+      if (!rawCardDataEnabled) throw refusal(400, { message: RAW_CARD_REFUSAL });
     }
 
     const intent = fixture('payment_intent');
@@ -876,7 +872,7 @@ export async function startFakeStripe(options: FakeStripeOptions): Promise<FakeS
         JSON.stringify({ error: { type: 'invalid_request_error', message: problems.join('; ') } }),
       );
     }
-    if (failures.count > 0) {
+    if (failures.count > 0 && (!failures.path || failures.path.test(`${method} ${url.pathname}`))) {
       failures.count--;
       return send(
         failures.status,
@@ -946,8 +942,8 @@ export async function startFakeStripe(options: FakeStripeOptions): Promise<FakeS
       [...intents.values()]
         .filter((state) => (state.intent.metadata as Record<string, string>).kassa_payment_id === paymentId)
         .map((state) => state.intent),
-    failNext(count, status = 500) {
-      failures = { count, status };
+    failNext(count, status = 500, path) {
+      failures = { count, status, ...(path ? { path } : {}) };
     },
     delayNext(count, ms) {
       delays = { count, ms };
