@@ -58,7 +58,8 @@ export class EgressHttpClient extends Stripe.HttpClient {
     if (method !== 'GET' && method !== 'POST') {
       throw new EgressError('invalid_request', `The Stripe connector does not send ${method} requests`, null);
     }
-    const url = new URL(`${protocol === 'http' ? 'http' : 'https'}://${host}${path}`);
+    const hostname = host.includes(':') ? `[${host}]` : host; // an IPv6 literal
+    const url = new URL(`${protocol === 'http' ? 'http' : 'https'}://${hostname}${path}`);
     url.port = port;
     const flat: Record<string, string> = {};
     for (const [name, value] of Object.entries(headers)) {

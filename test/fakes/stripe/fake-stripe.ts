@@ -123,6 +123,8 @@ export type FakeStripeOptions = {
   apiVersion: string;
   /** Whether the account may send raw card numbers (Stripe's raw card data APIs). Default true. */
   rawCardDataEnabled?: boolean;
+  /** Port on 127.0.0.1; default a random free one. */
+  port?: number;
 };
 
 export type FakeStripe = {
@@ -927,7 +929,7 @@ export async function startFakeStripe(options: FakeStripeOptions): Promise<FakeS
     });
   });
   server.keepAliveTimeout = 1_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
