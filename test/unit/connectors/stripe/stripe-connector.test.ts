@@ -268,6 +268,28 @@ describe('processor failures', () => {
     );
   });
 
+  it('a sale whose capture got a 5xx: the retried sale answers authorized, and the capture key then captures once', async () => {
+    const sale = {
+      ...request(STRIPE_TEST_CARDS.visa, { amount: 3_300 }),
+      captureIdempotencyKey: randomUUID(),
+    };
+    rig.fake.failNext(1, 500, /\/capture$/);
+    expect((await rejection(rig.connector.sale(sale))).code).toBe('unavailable');
+    const retried = await rig.connector.sale({ ...sale });
+    expect(retried.status).toBe('authorized');
+    const capture = {
+      idempotencyKey: sale.captureIdempotencyKey,
+      connectorReference: retried.connectorReference,
+      amount: 3_300,
+      currency: 'EUR',
+    };
+    expect((await rig.connector.capture(capture)).status).toBe('succeeded');
+    // Now that it captured, the sale retried once more answers captured, with that capture.
+    expect(await rig.connector.sale({ ...sale })).toMatchObject({ status: 'captured' });
+    expect(rig.fake.intentsFor(sale.paymentId)).toHaveLength(1);
+    expect(rig.fake.intent(retried.connectorReference)).toMatchObject({ amount_received: 3_300 });
+  });
+
   it('an answer that comes too late is a timeout; the retry with the same key answers the original, charged once', async () => {
     const authorizeRequest = request(STRIPE_TEST_CARDS.visa);
     rig.fake.delayNext(1, 1_500);
