@@ -195,7 +195,7 @@ export function createAdyenClient(options: AdyenClientOptions): AdyenClient {
       return fail(
         'processor_error',
         `Adyen refused the request as not allowed for this API credential (${detail}). Sending card numbers ` +
-          'needs the "API PCI Payments role" (unencrypted card fields) on the web service user; it is a ' +
+          'needs the PCI role for unencrypted card fields ("API PCI Payments role") on the web service user; it is a ' +
           'configuration of the Adyen account, not a decline',
         { retryable: false },
       );
