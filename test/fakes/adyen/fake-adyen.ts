@@ -34,6 +34,8 @@ export const FAKE_ADYEN_CARDS = {
 export const FAKE_ADYEN_HOLDER_NAMES = {
   /** The payment is `Received`: decided later through `settlePending`. */
   pending: 'PENDING',
+  /** With the challenge card: the redirect is a POST form (as some issuers' pages need). */
+  postRedirect: 'POST REDIRECT',
 } as const;
 
 /** Refusal reasons a holder name selects on any card (Adyen's texts and codes). */
@@ -53,6 +55,7 @@ export type FakeAdyenPayment = {
   state: PaymentState;
   refusal?: { reason: string; code: string };
   returnUrl: string;
+  redirectMethod: 'GET' | 'POST';
   captured: number;
   refunded: number;
   /** The request's body as received, card fields masked. */
@@ -227,9 +230,12 @@ export async function startFakeAdyen(
           resultCode: 'RedirectShopper',
           action: {
             type: 'redirect',
-            method: 'GET',
+            method: payment.redirectMethod,
             paymentMethodType: 'scheme',
             url: `${url}/threeds/${payment.pspReference}`,
+            ...(payment.redirectMethod === 'POST'
+              ? { data: { PaReq: 'fake', TermUrl: payment.returnUrl } }
+              : {}),
           },
         };
       default: {
@@ -252,6 +258,7 @@ export async function startFakeAdyen(
       amount,
       state: 'Authorised',
       returnUrl: String(body.returnUrl),
+      redirectMethod: holder === FAKE_ADYEN_HOLDER_NAMES.postRedirect ? 'POST' : 'GET',
       captured: 0,
       refunded: 0,
       request: {

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { ADYEN_TEST_BASE_URL, adyenBaseUrl } from '../../../src/connectors/adyen/adyen.connector.ts';
 import { adyenIdempotencyKey } from '../../../src/connectors/adyen/adyen.client.ts';
@@ -14,7 +14,7 @@ import {
 import { compileEgressPolicy, createEgressClient } from '../../../src/egress/index.ts';
 import { newId } from '../../../src/lib/ids.ts';
 import { startAdyenHarness, type AdyenHarness } from '../../fakes/adyen/adyen-harness.ts';
-import { FAKE_ADYEN_CARDS } from '../../fakes/adyen/fake-adyen.ts';
+import { FAKE_ADYEN_CARDS, FAKE_ADYEN_HOLDER_NAMES } from '../../fakes/adyen/fake-adyen.ts';
 
 const RETURN_URL = 'http://127.0.0.1:3000/checkout/return';
 
@@ -89,11 +89,16 @@ describe('Adyen connector', () => {
     } finally {
       harness.fake.setFaults({});
     }
-    const [made] = harness.fake.paymentsFor(payment.paymentId);
-    expect(made?.state).toBe('Authorised');
+    // Adyen acted on it even though the answer was lost (on a loaded machine it may still be at it).
+    const made = await vi.waitFor(() => {
+      const [found] = harness.fake.paymentsFor(payment.paymentId);
+      if (!found) throw new Error('not made yet');
+      return found;
+    });
+    expect(made.state).toBe('Authorised');
     expect(await slow.authorize({ ...payment })).toEqual({
       status: 'authorized',
-      connectorReference: made!.pspReference,
+      connectorReference: made.pspReference,
     });
     expect(harness.fake.paymentsFor(payment.paymentId)).toHaveLength(1);
   });
@@ -158,6 +163,36 @@ describe('Adyen connector', () => {
       (await rejection(connector.void({ idempotencyKey: 'k', connectorReference: '../../payments' }))).code,
     ).toBe('invalid_request');
     expect(harness.fake.requests.length).toBe(before);
+  });
+
+  it('declines a 3-D Secure redirect that must be POSTed, which the script-free page cannot make', async () => {
+    const result = await connector.authorize(
+      request({ method: card(FAKE_ADYEN_CARDS.challenge, FAKE_ADYEN_HOLDER_NAMES.postRedirect) }),
+    );
+    expect(result).toMatchObject({ status: 'declined', declineCode: 'authentication_failed' });
+    const get = await connector.authorize(request({ method: card(FAKE_ADYEN_CARDS.challenge) }));
+    expect(get).toMatchObject({ status: 'requires_action', action: { type: 'redirect' } });
+  });
+
+  it('refuses to complete an action without Adyen’s redirectResult', async () => {
+    const payment = request({ method: card(FAKE_ADYEN_CARDS.challenge) });
+    const result = await connector.authorize(payment);
+    const error = await rejection(
+      connector.completeAction!({
+        connectorReference: result.connectorReference,
+        paymentId: payment.paymentId,
+        returnParameters: { MD: 'x' },
+      }),
+    );
+    expect(error.code).toBe('invalid_request');
+    const unknown = await rejection(
+      connector.completeAction!({
+        connectorReference: result.connectorReference,
+        paymentId: payment.paymentId,
+        returnParameters: { redirectResult: 'forged-result' },
+      }),
+    );
+    expect(unknown.code).toBe('invalid_request');
   });
 
   it('fills browserInfo and shopperIP from the shopper’s request for 3-D Secure', async () => {
