@@ -28,6 +28,7 @@ function statusOf(payment: FakeAdyenPayment): ConnectorPaymentStatus {
       Received: 'pending',
       RedirectShopper: 'requires_action',
       Cancelled: 'voided',
+      Error: 'declined',
     } as const
   )[payment.state];
   return {

@@ -36,6 +36,8 @@ export const FAKE_ADYEN_HOLDER_NAMES = {
   pending: 'PENDING',
   /** With the challenge card: the redirect is a POST form (as some issuers' pages need). */
   postRedirect: 'POST REDIRECT',
+  /** `resultCode: Error`: Adyen failed to process the payment. */
+  error: 'ERROR',
 } as const;
 
 /** Refusal reasons a holder name selects on any card (Adyen's texts and codes). */
@@ -46,7 +48,7 @@ const REFUSAL_BY_HOLDER: Readonly<Record<string, { reason: string; code: string 
   FRAUD: { reason: 'FRAUD', code: '20' },
 };
 
-type PaymentState = 'Authorised' | 'Refused' | 'Received' | 'RedirectShopper' | 'Cancelled';
+type PaymentState = 'Authorised' | 'Refused' | 'Received' | 'RedirectShopper' | 'Cancelled' | 'Error';
 
 export type FakeAdyenPayment = {
   pspReference: string;
@@ -224,6 +226,8 @@ export async function startFakeAdyen(
         return { ...base, resultCode: 'Received' };
       case 'Cancelled':
         return { ...base, resultCode: 'Cancelled' };
+      case 'Error':
+        return { ...base, resultCode: 'Error', refusalReason: 'Acquirer Error', refusalReasonCode: '4' };
       case 'RedirectShopper':
         return {
           ...base,
@@ -269,6 +273,7 @@ export async function startFakeAdyen(
     const refusal = REFUSAL_BY_HOLDER[holder];
     if (refusal) Object.assign(payment, { state: 'Refused', refusal });
     else if (holder === FAKE_ADYEN_HOLDER_NAMES.pending) payment.state = 'Received';
+    else if (holder === FAKE_ADYEN_HOLDER_NAMES.error) payment.state = 'Error';
     else if (method.number === FAKE_ADYEN_CARDS.refused)
       Object.assign(payment, { state: 'Refused', refusal: { reason: 'Refused', code: '2' } });
     else if (method.number === FAKE_ADYEN_CARDS.challenge) payment.state = 'RedirectShopper';

@@ -174,6 +174,14 @@ describe('Adyen connector', () => {
     expect(get).toMatchObject({ status: 'requires_action', action: { type: 'redirect' } });
   });
 
+  it('answers resultCode Error as a declined payment, not as a failure to get an answer', async () => {
+    const result = await connector.authorize(
+      request({ method: card(FAKE_ADYEN_CARDS.authorised, FAKE_ADYEN_HOLDER_NAMES.error) }),
+    );
+    expect(result).toMatchObject({ status: 'declined', declineCode: 'payment_rejected' });
+    if (result.status === 'declined') expect(result.message).toMatch(/Acquirer Error/);
+  });
+
   it('refuses to complete an action without Adyen’s redirectResult', async () => {
     const payment = request({ method: card(FAKE_ADYEN_CARDS.challenge) });
     const result = await connector.authorize(payment);
