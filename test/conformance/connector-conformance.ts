@@ -8,7 +8,9 @@ import {
   type AuthorizeResult,
   type Connector,
   type ConnectorCapabilities,
+  type ConnectorPaymentStatus,
   type ConnectorStatusUpdate,
+  type OperationResult,
   type PaymentMethodData,
 } from '../../src/connectors/connector.ts';
 import { newId } from '../../src/lib/ids.ts';
@@ -32,6 +34,40 @@ export type ConformanceFixture = {
   /** How many authorizations the processor holds for a Kassa payment id: proves "charged once". */
   countAuthorizations(paymentId: string): Promise<number>;
   teardown?(): Promise<void>;
+  /**
+   * For a processor the connector cannot read back (`statusLookups: false`): the processor's own view of a
+   * payment, from its test fake, standing in for `getPaymentStatus` / `lookupPayment` in every check.
+   */
+  processorStatus?(connectorReference: string): Promise<ConnectorPaymentStatus>;
+  processorLookup?(paymentId: string): Promise<ConnectorPaymentStatus | null>;
+  /**
+   * For a processor whose captures, voids and refunds are asynchronous: waits for the processor's decision on
+   * a `pending` result (its webhook) and answers the final result.
+   */
+  settleOperation?(result: OperationResult): Promise<OperationResult>;
+  /** With `threeDSecureRedirect`: a card that asks for a challenge, and the shopper passing or failing it. */
+  challenge?: {
+    input: PaymentMethodData;
+    /** Follows the action's URL as the shopper would; answers the parameters the processor appends to returnUrl. */
+    complete(actionUrl: string, outcome: 'pass' | 'fail'): Promise<Record<string, string>>;
+  };
+};
+
+export type ConformanceOptions = {
+  /**
+   * Captures, voids and refunds answer `pending` and the processor decides later (Adyen): every such result
+   * must be pending, and `fixture.settleOperation` gives the decision the checks apply to. A sale then cannot
+   * capture at once: it answers as `authorize` would, and the caller captures with the sale's capture key.
+   */
+  asynchronousOperations?: boolean;
+  /**
+   * The connector reads a payment back (`getPaymentStatus`, `lookupPayment`). When false (Adyen has no such
+   * call), the connector must refuse both without retry, and `fixture.processorStatus` / `processorLookup`
+   * stand in for them.
+   */
+  statusLookups?: boolean;
+  /** The connector runs 3-D Secure as a redirect finished by `completeAction` (`fixture.challenge`). */
+  threeDSecureRedirect?: boolean;
 };
 
 /**
@@ -42,17 +78,54 @@ export function describeConnectorConformance(
   name: string,
   setup: () => Promise<ConformanceFixture>,
   capabilities: ConnectorCapabilities,
+  options: ConformanceOptions = {},
 ): void {
+  const asynchronous = options.asynchronousOperations ?? false;
+  const statusLookups = options.statusLookups ?? true;
   describe(`connector conformance: ${name}`, () => {
     let fixture: ConformanceFixture;
+    /** The connector as built; `fixture.connector` is the view the shared checks use (see `checkedView`). */
+    let connector: Connector;
     beforeAll(async () => {
       fixture = await setup();
+      connector = fixture.connector;
+      fixture = { ...fixture, connector: checkedView(fixture) };
     });
     afterAll(async () => {
       await fixture?.teardown?.();
     });
 
     const key = () => `conformance-${randomUUID()}`;
+
+    /** A synchronous connector's result as it is; an asynchronous one's must be pending, then its decision. */
+    async function decided(result: OperationResult): Promise<OperationResult> {
+      if (!asynchronous) return result;
+      expect(result.status).toBe('pending');
+      expect(fixture.settleOperation).toBeDefined();
+      return fixture.settleOperation!(result);
+    }
+
+    /**
+     * The connector with the same checks for every processor: with `asynchronousOperations`, each capture, void
+     * and refund must answer pending and is then decided; with `statusLookups: false`, lookups are answered by the
+     * processor's own view. Otherwise the connector itself.
+     */
+    function checkedView(built: ConformanceFixture): Connector {
+      const raw = built.connector;
+      if (!asynchronous && statusLookups) return raw;
+      return {
+        ...raw,
+        id: raw.id,
+        capabilities: raw.capabilities,
+        capture: async (request) => decided(await raw.capture(request)),
+        void: async (request) => decided(await raw.void(request)),
+        refund: async (request) => decided(await raw.refund(request)),
+        getPaymentStatus: (request) =>
+          statusLookups ? raw.getPaymentStatus(request) : built.processorStatus!(request.connectorReference),
+        lookupPayment: (request) =>
+          statusLookups ? raw.lookupPayment(request) : built.processorLookup!(request.paymentId),
+      };
+    }
 
     function authorizeRequest(overrides: Partial<AuthorizeRequest> = {}): AuthorizeRequest {
       return {
@@ -149,7 +222,11 @@ export function describeConnectorConformance(
       expect(await fixture.countAuthorizations(request.paymentId)).toBe(1);
     });
 
-    it('sells an approvable payment: authorised and captured in one call, once per key', async () => {
+    const saleTitle = asynchronous
+      ? 'sells an approvable payment as an authorization; the capture with the sale key captures once'
+      : 'sells an approvable payment: authorised and captured in one call, once per key';
+    it(saleTitle, async () => {
+      if (asynchronous) return checkSaleAnsweredAsAuthorization();
       const request = { ...authorizeRequest({ amount: 7_000 }), captureIdempotencyKey: key() };
       const result = await fixture.connector.sale(request);
       expect(result.status).toBe('captured');
@@ -196,6 +273,49 @@ export function describeConnectorConformance(
       });
     });
 
+    /** A processor whose captures are asynchronous cannot capture in the sale: the caller captures after. */
+    async function checkSaleAnsweredAsAuthorization() {
+      const request = { ...authorizeRequest({ amount: 7_000 }), captureIdempotencyKey: key() };
+      const result = await fixture.connector.sale(request);
+      expect(result).toEqual({ status: 'authorized', connectorReference: expect.any(String) });
+      expect(await fixture.connector.sale({ ...request })).toEqual(result);
+      const concurrent = { ...authorizeRequest(), captureIdempotencyKey: key() };
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => fixture.connector.sale({ ...concurrent })),
+      );
+      expect(new Set(results.map((sold) => sold.connectorReference)).size).toBe(1);
+      expect(await fixture.countAuthorizations(request.paymentId)).toBe(1);
+      expect(await fixture.countAuthorizations(concurrent.paymentId)).toBe(1);
+      const reference = { connectorReference: result.connectorReference };
+      expect(await fixture.connector.getPaymentStatus(reference)).toMatchObject({
+        status: 'authorized',
+        capturedAmount: 0,
+      });
+
+      const capture = { ...reference, amount: 7_000, currency: fixture.currency };
+      const first = await connector.capture({ ...capture, idempotencyKey: request.captureIdempotencyKey });
+      expect(await decided(first)).toMatchObject({ status: 'succeeded', ...reference });
+      expect(await connector.capture({ ...capture, idempotencyKey: request.captureIdempotencyKey })).toEqual(
+        first,
+      );
+      // Recovery recognises the sale by what it captured.
+      const expected = { status: 'authorized', amount: 7_000, capturedAmount: 7_000, refundedAmount: 0 };
+      expect(await fixture.connector.getPaymentStatus(reference)).toMatchObject(expected);
+      expect(await fixture.connector.lookupPayment({ paymentId: request.paymentId })).toMatchObject({
+        ...expected,
+        ...reference,
+      });
+      expect(await fixture.connector.capture({ ...capture, amount: 1, idempotencyKey: key() })).toMatchObject(
+        {
+          status: 'failed',
+          failureCode: 'amount_exceeds_authorized',
+        },
+      );
+      expect(await fixture.connector.refund({ ...capture, idempotencyKey: key() })).toMatchObject({
+        status: 'succeeded',
+      });
+    }
+
     it('answers a sale it cannot decide at once as authorize would, capturing nothing', async () => {
       const declined = await fixture.connector.sale({
         ...authorizeRequest({ method: fixture.inputs.declined }),
@@ -240,7 +360,7 @@ export function describeConnectorConformance(
 
       const sale = { ...authorizeRequest(), captureIdempotencyKey: key() };
       const first = await fixture.connector.sale(sale);
-      expect(first.status).toBe('captured');
+      expect(first.status).toBe(asynchronous ? 'authorized' : 'captured');
       const { captureIdempotencyKey: _unused, ...asAuthorization } = sale;
       expect(await fixture.connector.authorize(asAuthorization)).toEqual({
         status: 'authorized',
@@ -477,10 +597,12 @@ export function describeConnectorConformance(
 
     it('answers invalid_request for a reference it does not know', async () => {
       const unknown = 'not-a-reference';
-      await expectConnectorError(
-        fixture.connector.getPaymentStatus({ connectorReference: unknown }),
-        'invalid_request',
-      );
+      if (statusLookups) {
+        await expectConnectorError(
+          fixture.connector.getPaymentStatus({ connectorReference: unknown }),
+          'invalid_request',
+        );
+      }
       await expectConnectorError(
         fixture.connector.capture({
           idempotencyKey: key(),
@@ -491,6 +613,87 @@ export function describeConnectorConformance(
         'invalid_request',
       );
     });
+
+    if (!statusLookups) {
+      it('refuses the lookups it cannot answer, without retry, rather than guess', async () => {
+        const reference = await authorized(10_000);
+        const status = await expectConnectorError(
+          connector.getPaymentStatus({ connectorReference: reference }),
+          'processor_error',
+        );
+        expect(status.retryable).toBe(false);
+        const lookup = await expectConnectorError(
+          connector.lookupPayment({ paymentId: newId('pay') }),
+          'processor_error',
+        );
+        expect(lookup.retryable).toBe(false);
+      });
+    }
+
+    if (asynchronous) {
+      it('reports every modification pending, with the reference its decision carries', async () => {
+        const reference = await authorized(10_000);
+        const request = {
+          idempotencyKey: key(),
+          connectorReference: reference,
+          amount: 500,
+          currency: fixture.currency,
+        };
+        const pending = await connector.capture(request);
+        expect(pending).toEqual({
+          status: 'pending',
+          connectorReference: reference,
+          operationReference: expect.any(String),
+        });
+        expect(pending.operationReference).not.toBe(reference);
+        expect(await fixture.settleOperation!(pending)).toEqual({ ...pending, status: 'succeeded' });
+        const refund = await connector.refund({ ...request, idempotencyKey: key() });
+        expect(refund.status).toBe('pending');
+        expect(refund.operationReference).not.toBe(pending.operationReference);
+        expect(await fixture.settleOperation!(refund)).toEqual({ ...refund, status: 'succeeded' });
+      });
+    }
+
+    if (options.threeDSecureRedirect) {
+      it.each(['pass', 'fail'] as const)(
+        'runs a 3-D Secure challenge as a redirect finished by completeAction (%s)',
+        async (outcome) => {
+          const request = authorizeRequest({ method: fixture.challenge!.input });
+          const result = await connector.authorize(request);
+          expect(result.status).toBe('requires_action');
+          if (result.status !== 'requires_action') return;
+          expect(result.action.type).toBe('redirect');
+          const returnParameters = await fixture.challenge!.complete(result.action.url, outcome);
+          const complete = () =>
+            connector.completeAction!({
+              connectorReference: result.connectorReference,
+              paymentId: request.paymentId,
+              returnParameters,
+            });
+          const status = await complete();
+          expect(status).toMatchObject({
+            connectorReference: result.connectorReference,
+            status: outcome === 'pass' ? 'authorized' : 'declined',
+            amount: request.amount,
+            currency: fixture.currency,
+            capturedAmount: 0,
+          });
+          if (outcome === 'fail') expect(status.declineCode).toBe('authentication_failed');
+          // The shopper's browser may come back twice: the same answer, nothing charged twice.
+          expect(await complete()).toEqual(status);
+          expect(await fixture.countAuthorizations(request.paymentId)).toBe(1);
+          // Another payment's return parameters are refused.
+          await expectConnectorError(
+            connector.completeAction!({
+              connectorReference: result.connectorReference,
+              paymentId: newId('pay'),
+              returnParameters,
+            }),
+            'invalid_request',
+          );
+        },
+      );
+    }
 
     it('refuses amounts that are not positive integers of minor units', async () => {
       for (const amount of [0, -100, 10.5, Number.NaN]) {
