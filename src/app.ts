@@ -39,6 +39,7 @@ import { registerMerchantSigningSecretRoutes } from './http/routes/v1/merchant-s
 import { registerSandboxRoutes } from './http/routes/v1/sandbox.routes.ts';
 import { registerStaticAssets } from './http/static-assets.ts';
 import { registerDemoShopRoutes } from './demo-shop/demo-shop.routes.ts';
+import { registerDashboardRoutes } from './dashboard/dashboard.routes.tsx';
 import { createClientTokenVerifier } from './modules/checkouts/checkout.tokens.ts';
 import { createRequestLogController, registerMetrics, registerTraceContext } from './metrics/index.ts';
 import type { TrustProxy } from './config.ts';
@@ -201,6 +202,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerCheckoutRoutes(app, services);
   registerOrderRoutes(app, services);
   registerPaymentMethodSettingsRoutes(app, services);
+  registerDashboardRoutes(app, services);
 
   return app as unknown as KassaApp;
 }
