@@ -114,7 +114,7 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
   }
 
   function audit(request: FastifyRequest, entry: Omit<DashboardAuditEntry, 'clientAddress'>) {
-    return recordDashboardAudit(db, request.log, { ...entry, clientAddress: request.ip });
+    return recordDashboardAudit(db, { ...entry, clientAddress: request.ip });
   }
 
   function userActor(session: DashboardSession) {
@@ -263,7 +263,7 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
           await audit(request, {
             merchantId: null,
             actor: { type: 'system', id: 'dashboard' },
-            action: 'dashboard.sign_in.address_limited',
+            action: 'user.sign_in_refused_address',
             details: { email },
           });
           return again(429, 'Too many failed sign-ins from your network. Try again in 15 minutes.');
@@ -272,7 +272,7 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
           await audit(request, {
             merchantId: result.user.merchantId,
             actor: userActor({ user: result.user } as DashboardSession),
-            action: 'dashboard.sign_in.refused_locked',
+            action: 'user.sign_in_refused_locked',
             objectType: 'dashboard_user',
             objectId: result.user.id,
           });
@@ -287,7 +287,7 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
             actor: result.user
               ? { type: 'user', id: result.user.id, label: result.user.email }
               : { type: 'system', id: 'dashboard' },
-            action: 'dashboard.sign_in.failed',
+            action: 'user.sign_in_failed',
             objectType: 'dashboard_user',
             objectId: result.user?.id,
             details: result.user ? undefined : { email },
@@ -296,7 +296,7 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
             await audit(request, {
               merchantId: result.user.merchantId,
               actor: { type: 'system', id: 'dashboard' },
-              action: 'dashboard.user.locked',
+              action: 'user.locked',
               objectType: 'dashboard_user',
               objectId: result.user.id,
               details: { minutes: 30 },
@@ -313,7 +313,7 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
         await audit(request, {
           merchantId: result.user.merchantId,
           actor: { type: 'user', id: result.user.id, label: result.user.email },
-          action: 'dashboard.sign_in.succeeded',
+          action: 'user.signed_in',
           objectType: 'dashboard_user',
           objectId: result.user.id,
         });
@@ -337,7 +337,7 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
         await audit(request, {
           merchantId: context.scope.merchantId,
           actor: userActor(context.session),
-          action: 'dashboard.sign_out',
+          action: 'user.signed_out',
         });
         return reply
           .code(303)
@@ -356,7 +356,7 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
         await audit(request, {
           merchantId: context.scope.merchantId,
           actor: userActor(context.session),
-          action: 'dashboard.sign_out_everywhere',
+          action: 'user.signed_out_everywhere',
           details: { sessions: revoked },
         });
         return reply
@@ -558,7 +558,7 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
         await audit(request, {
           merchantId: context.scope.merchantId,
           actor: userActor(context.session),
-          action: 'dashboard.user.password_changed',
+          action: 'user.password_changed',
           objectType: 'dashboard_user',
           objectId: context.session.user.id,
         });

@@ -116,6 +116,18 @@ describe('dashboard', () => {
     expect((await attemptSignIn(testApp, email, PASSWORD, '10.0.0.10')).statusCode).toBe(423);
     clock.advance(61);
     expect((await attemptSignIn(testApp, email, PASSWORD, '10.0.0.10')).statusCode).toBe(303);
+    // Every failure, the lock, the refusal while locked and the sign-in are in the audit log, with the address.
+    const { rows } = await testApp.database.pool.query(
+      `SELECT action, actor_type, client_address FROM audit_log WHERE object_id = (
+         SELECT id FROM dashboard_users WHERE email_normalized = $1) ORDER BY created_at, id`,
+      [email],
+    );
+    const actions = rows.map((row) => row.action);
+    expect(actions.filter((action) => action === 'user.sign_in_failed')).toHaveLength(10);
+    expect(actions.filter((action) => action === 'user.locked')).toHaveLength(1);
+    expect(actions.filter((action) => action === 'user.sign_in_refused_locked')).toHaveLength(2);
+    expect(actions.at(-1)).toBe('user.signed_in');
+    expect(rows[0]).toMatchObject({ actor_type: 'user', client_address: '10.0.0.9' });
   });
 
   it('limits failed sign-ins per client address, whichever accounts they name', async () => {
@@ -238,6 +250,16 @@ describe('dashboard', () => {
     expect(again.statusCode).toBe(303);
     const refunds = (await get(testApp, merchant, `/v1/payments/${paid.id}/refunds`)).json();
     expect(refunds.data).toHaveLength(1);
+    // The acting person is recorded beside the money movement.
+    const { rows: audited } = await testApp.database.pool.query(
+      `SELECT actor_type, actor_label, details FROM audit_log WHERE action = 'payment.refund' AND object_id = $1`,
+      [paid.id],
+    );
+    expect(audited[0]).toMatchObject({
+      actor_type: 'user',
+      actor_label: 'support@shop.test',
+      details: { amount: 250, currency: 'USD', operation_id: refunds.data[0].id },
+    });
     expect(refunds.data[0]).toMatchObject({ amount: 250, status: 'SUCCEEDED', reason: 'Damaged <box>' });
     const after = await page(testApp, session, `${url}?notice=refunded`);
     expect(after.body).toContain('The refund was sent.');
