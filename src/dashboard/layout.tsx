@@ -17,9 +17,14 @@ export type Viewer = {
   merchantName: string;
   livemode: boolean;
   csrfToken: string;
+  /** Sections shown in the navigation (the server refuses the others anyway). */
+  nav: NavFlags;
 };
 
-export type Section = 'home' | 'orders' | 'account';
+export type Section = 'home' | 'orders' | 'developers' | 'account';
+
+/** Whether the person's role may see the Developers section (api_keys:read). */
+export type NavFlags = { developers: boolean };
 
 export function renderDocument(page: VNode): string {
   return `<!doctype html>\n${renderToString(page)}`;
@@ -81,6 +86,7 @@ export function AppPage(props: {
             <nav class="dash-nav" aria-label="Dashboard">
               {link('home', '/dashboard', 'Home')}
               {link('orders', '/dashboard/orders', 'Payments')}
+              {viewer.nav.developers && link('developers', '/dashboard/developers', 'Developers')}
               {link('account', '/dashboard/account', 'Account')}
             </nav>
             <form class="dash-signout" method="post" action="/dashboard/sign-out">

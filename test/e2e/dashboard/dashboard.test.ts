@@ -331,6 +331,92 @@ describe('dashboard', () => {
     expect((await attemptSignIn(testApp, 'changer@shop.test', PASSWORD, '10.0.0.30')).statusCode).toBe(401);
   });
 
+  it('lets an owner create (shown once), roll and revoke API keys; support may not see them', async () => {
+    const support = await signIn(testApp, 'support@shop.test');
+    expect((await page(testApp, support, '/dashboard/developers')).statusCode).toBe(403);
+    expect((await page(testApp, support, '/dashboard')).body).not.toContain('/dashboard/developers');
+
+    const owner = await signIn(testApp, 'owner@shop.test');
+    const developers = await page(testApp, owner, '/dashboard/developers');
+    expect(developers.statusCode).toBe(200);
+    const form = new URLSearchParams({
+      csrf_token: csrfOf(developers.body),
+      form_key: formKeyOf(developers.body, '/dashboard/developers/api-keys'),
+      name: 'Reporting',
+      type: 'restricted',
+    });
+    form.append('scopes', 'orders:read');
+    form.append('scopes', 'payments:read');
+    const post = () =>
+      testApp.app.inject({
+        method: 'POST',
+        url: '/dashboard/developers/api-keys',
+        headers: { cookie: `kassa_session=${owner}`, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: form.toString(),
+      });
+    const created = await post();
+    expect(created.statusCode).toBe(201);
+    const secret = /(rk_test_[A-Za-z0-9_-]{43})/.exec(created.body)![1]!;
+    expect(created.body).toContain('it is shown only once');
+    const withKey = (method: 'GET' | 'POST', url: string, key: string) =>
+      testApp.app.inject({ method, url, headers: { authorization: `Bearer ${key}` } });
+    expect((await withKey('GET', '/v1/orders', secret)).statusCode).toBe(200);
+    expect((await withKey('POST', `/v1/payments/${paid.id}/refunds`, secret)).statusCode).toBe(403);
+    // The same form again creates nothing and shows no secret.
+    const again = await post();
+    expect(again.statusCode).toBe(303);
+    expect(again.headers.location).toBe('/dashboard/developers?notice=key_already_created');
+    const listed = (await page(testApp, owner, '/dashboard/developers')).body;
+    expect(listed.match(/Reporting/g)).toHaveLength(1);
+    expect(listed).not.toContain(secret);
+
+    const keyId = /(key_[0-9a-f]{32})/.exec(created.body)![1]!;
+    const rolled = await submit(testApp, owner, `/dashboard/developers/api-keys/${keyId}/roll`, {
+      csrf_token: csrfOf(listed),
+    });
+    expect(rolled.statusCode).toBe(201);
+    const rolledSecret = /(rk_test_[A-Za-z0-9_-]{43})/.exec(rolled.body)![1]!;
+    expect(rolledSecret).not.toBe(secret);
+    expect((await withKey('GET', '/v1/orders', rolledSecret)).statusCode).toBe(200);
+    expect((await withKey('GET', '/v1/orders', secret)).statusCode).toBe(200); // the overlap
+    const rollAgain = await submit(testApp, owner, `/dashboard/developers/api-keys/${keyId}/roll`, {
+      csrf_token: csrfOf(listed),
+    });
+    expect(rollAgain.statusCode).toBe(422);
+    expect(rollAgain.body).toContain('was rolled already');
+
+    const revoked = await submit(testApp, owner, `/dashboard/developers/api-keys/${keyId}/revoke`, {
+      csrf_token: csrfOf(listed),
+    });
+    expect(revoked.headers.location).toBe('/dashboard/developers?notice=key_revoked');
+    const { rows } = await testApp.database.pool.query('SELECT revoked_at FROM api_keys WHERE id = $1', [
+      keyId,
+    ]);
+    expect(rows[0].revoked_at).not.toBeNull();
+    const { rows: audited } = await testApp.database.pool.query(
+      `SELECT action FROM audit_log WHERE actor_label = 'owner@shop.test' AND action LIKE 'api_key.%' ORDER BY created_at`,
+    );
+    expect(audited.map((row) => row.action)).toEqual([
+      'api_key.created',
+      'api_key.rolled',
+      'api_key.revoked',
+    ]);
+  });
+
+  it('refuses a developer a secret key (every scope), which the role does not hold', async () => {
+    await addUser(testApp, merchant.merchantId, 'dev@shop.test', 'developer');
+    const developer = await signIn(testApp, 'dev@shop.test');
+    const developers = await page(testApp, developer, '/dashboard/developers');
+    const refused = await submit(testApp, developer, '/dashboard/developers/api-keys', {
+      csrf_token: csrfOf(developers.body),
+      form_key: formKeyOf(developers.body, '/dashboard/developers/api-keys'),
+      type: 'secret',
+    });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.body).toContain('scopes they do not hold');
+    expect(refused.body).not.toMatch(/sk_test_[A-Za-z0-9_-]{43}/);
+  });
+
   it('signs out: the session is revoked at once', async () => {
     const session = await signIn(testApp, 'viewer@shop.test');
     const home = await page(testApp, session, '/dashboard');
