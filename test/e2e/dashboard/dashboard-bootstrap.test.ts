@@ -178,5 +178,5 @@ describe('dashboard bootstrap', () => {
       ['ops@cli.test', 'support'],
     ]);
     expect(rows[0].password_hash).toMatch(/^\$argon2id\$/);
-  }, 60_000);
+  }, 180_000); // five runs of the command, each opening the database
 });
