@@ -39,7 +39,7 @@ export default tseslint.config(
     // A Fastify reply is thenable: `await`ing a function that resolves with one yields `undefined` once it is
     // sent, so a caller that tests the result (`if (await sendX(…))`) always goes on (docs/security.md). Helpers
     // that send resolve with nothing, or with a boolean that says whether they answered.
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
     // The demo shop's handlers return the reply to Fastify, which is the documented pattern; none is awaited.
     ignores: ['src/demo-shop/**'],
     rules: {

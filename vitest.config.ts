@@ -12,8 +12,8 @@ const API_TEST_OPTIONS = {
   globalSetup: ['./test/fixtures/global-setup.ts'],
   testTimeout: 30_000,
   hookTimeout: 60_000,
-  pool: 'forks',
-} as const;
+  pool: 'forks' as const,
+};
 
 export default defineConfig({
   test: {

@@ -14,6 +14,7 @@ import type { KassaApp } from './http/http.types.ts';
 import { createResponseSealer } from './http/idempotency.ts';
 import { loggerOptions } from './http/logging.ts';
 import { DOCS_PAGE_HEADERS } from './http/pages/page-security.ts';
+import { registerActorContext } from './http/plugins/actor-context.ts';
 import { registerAuthentication } from './http/plugins/authentication.ts';
 import { registerErrorHandling, sendFrameworkError } from './http/plugins/error-handler.ts';
 import { registerCredentialLimits, registerLoadShedding } from './http/plugins/rate-limit.ts';
@@ -39,6 +40,7 @@ import { registerMerchantSigningSecretRoutes } from './http/routes/v1/merchant-s
 import { registerSandboxRoutes } from './http/routes/v1/sandbox.routes.ts';
 import { registerStaticAssets } from './http/static-assets.ts';
 import { registerDemoShopRoutes } from './demo-shop/demo-shop.routes.ts';
+import { registerDashboardRoutes } from './dashboard/dashboard.routes.tsx';
 import { createClientTokenVerifier } from './modules/checkouts/checkout.tokens.ts';
 import { createRequestLogController, registerMetrics, registerTraceContext } from './metrics/index.ts';
 import type { TrustProxy } from './config.ts';
@@ -98,6 +100,8 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerTraceContext(app); // first: every later hook and handler runs in the request's trace
+  // Then the actor (credential, shopper) every event and audit entry of the request names: src/lib/actor-context.ts.
+  registerActorContext(app as unknown as KassaApp);
   registerErrorHandling(app);
   registerUnreadBodyDrain(app);
   registerMetrics(app, { metrics: services.metrics, token: services.config.metricsToken });
@@ -201,6 +205,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerCheckoutRoutes(app, services);
   registerOrderRoutes(app, services);
   registerPaymentMethodSettingsRoutes(app, services);
+  registerDashboardRoutes(app, services);
 
   return app as unknown as KassaApp;
 }

@@ -4,6 +4,7 @@ import { bootstrap } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import { startMetricsListener } from './metrics/index.ts';
 import { ensureDemoMerchant } from './modules/merchants/demo-merchant.ts';
+import { ensureDemoDashboardUser } from './modules/users/demo-user.ts';
 import { startWorkers } from './workers/workers.ts';
 
 /**
@@ -79,6 +80,9 @@ export async function serve(
   const localUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   const demo =
     config.environment !== 'production' ? await ensureDemoMerchant(services.db, config.dataDir) : undefined;
+  const demoLogin = demo
+    ? await ensureDemoDashboardUser(services.db, config.dataDir, demo.merchantId, services.clock.now())
+    : undefined;
   if (demo?.credentials) {
     // The demo shop at /demo pays with this merchant's secret API key, like a separate shop would.
     services.demoShop.use(demo.credentials);
@@ -106,6 +110,7 @@ export async function serve(
       database: database.description,
       metricsPort: metricsListener?.port,
       demo,
+      demoLogin,
       write: (text) => (options.stream ?? process.stdout).write(`${text}\n`),
     });
   }
@@ -140,6 +145,7 @@ function printBanner(input: {
   database: string;
   metricsPort: number | undefined;
   demo: Awaited<ReturnType<typeof ensureDemoMerchant>> | undefined;
+  demoLogin: Awaited<ReturnType<typeof ensureDemoDashboardUser>> | undefined;
   write(text: string): void;
 }) {
   const { config, port, localUrl, demo, write } = input;
@@ -160,6 +166,11 @@ function printBanner(input: {
     );
   if (demo) {
     write(`\n  Demo merchant (test mode): ${demo.merchantId}${demo.created ? ' — created now' : ''}`);
+    // The demo's dashboard login (src/modules/users/demo-user.ts), an owner of the demo merchant.
+    if (input.demoLogin?.password)
+      write(
+        `    Dashboard:     ${config.publicUrl}/dashboard   Email: ${input.demoLogin.email}   Password: ${input.demoLogin.password}`,
+      );
     if (demo.credentials) {
       write(`    client_id:     ${demo.credentials.clientId}`);
       write(`    client_secret: ${demo.credentials.clientSecret}`);

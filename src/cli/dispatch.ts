@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { runAsSystem } from '../lib/actor-context.ts';
 import { describeOperationalError, UsageError } from './errors.ts';
 import { print } from './output.ts';
 import { commandHelp, topLevelHelp } from './help.ts';
@@ -119,7 +120,10 @@ export async function dispatch(argv: string[], commands: CommandSpec[] = COMMAND
   }
   const input = parseOptions(path, command, rest);
   const run = await command.load();
-  await run(input);
+  // What a command changes (events, audit entries) names the command line as its actor; a server's own
+  // requests and workers set theirs.
+  if (path[0] === 'serve') await run(input);
+  else await runAsSystem('cli', () => run(input));
 }
 
 /** Runs the `kassa` command line `argv` (without node and the script), ending the process on an error. */

@@ -109,6 +109,46 @@ export const COMMANDS: CommandSpec[] = [
     ],
   },
   {
+    name: 'user',
+    summary: 'Manage the people who sign in to the dashboard',
+    subcommands: [
+      {
+        name: 'create',
+        summary: 'Create a dashboard user for a merchant (prints a generated password when none is given)',
+        description:
+          'Roles: owner (everything, people, live credentials), developer (credentials, webhooks, settings),\n' +
+          'support (orders, captures, voids, refunds), viewer (read only). Passwords: at least 12 characters.',
+        options: {
+          merchant: {
+            type: 'string',
+            valueName: 'ID',
+            required: true,
+            description: 'the merchant id (mer_…)',
+          },
+          email: {
+            type: 'string',
+            valueName: 'EMAIL',
+            required: true,
+            description: 'the e-mail to sign in with',
+          },
+          role: {
+            type: 'string',
+            valueName: 'owner|developer|support|viewer',
+            required: true,
+            description: "the person's role",
+          },
+          password: {
+            type: 'string',
+            valueName: 'PASSWORD',
+            description: 'at least 12 characters (default: a random one, printed once)',
+          },
+          json: { type: 'boolean', description: 'print the result as JSON' },
+        },
+        load: () => import('./commands/user.ts').then((module) => module.createDashboardUser),
+      },
+    ],
+  },
+  {
     name: 'api-keys',
     summary: "Manage a merchant's API keys",
     subcommands: [

@@ -1,3 +1,4 @@
+import { currentActor, type Actor } from '../lib/actor-context.ts';
 import { newId } from '../lib/ids.ts';
 import { fanOutEmittedEventsSql } from './fan-out.repository.ts';
 
@@ -16,6 +17,11 @@ export type OutboxEvent = {
   checkoutId?: string;
   paymentId?: string;
   data: Record<string, unknown>;
+  /**
+   * Who caused the change (src/lib/actor-context.ts). Left out, it is the actor of the work emitting the
+   * event: the credential of the request, the shopper, or the worker.
+   */
+  actor?: Actor;
 };
 
 /**
@@ -33,15 +39,20 @@ const EVENT_COLUMN_TYPES = {
   checkout_id: 'text',
   payment_id: 'text',
   data: 'json',
+  actor_type: 'text',
+  actor_id: 'text',
 } as const;
 const EVENT_COLUMNS = Object.keys(EVENT_COLUMN_TYPES);
 const EVENT_PLACEHOLDER_TYPES = Object.values(EVENT_COLUMN_TYPES);
 
-export type EventWithId = OutboxEvent & { id: string };
+export type EventWithId = OutboxEvent & { id: string; actor: Actor };
 
-/** Gives an event its id when it is emitted, so the emitter can name it before it is written. */
+/**
+ * Gives an event its id when it is emitted, so the emitter can name it before it is written, and its actor:
+ * the one the emitter named, or the actor of the work emitting it (read now, inside that work's context).
+ */
 export function withEventId(event: OutboxEvent): EventWithId {
-  return { ...event, id: newId('evt') };
+  return { ...event, id: newId('evt'), actor: event.actor ?? currentActor() };
 }
 
 /**
@@ -67,6 +78,8 @@ export function eventEmissionSql(
       event.checkoutId ?? null,
       event.paymentId ?? null,
       JSON.stringify(event.data),
+      event.actor.type,
+      event.actor.id,
     );
     const base = firstParameter + index * EVENT_COLUMNS.length;
     return `(${EVENT_PLACEHOLDER_TYPES.map((type, column) => `$${base + column}::${type}`).join(', ')}, 'done')`;

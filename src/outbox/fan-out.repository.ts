@@ -1,5 +1,5 @@
 import { PLANNED_PER_CALL, type Queryable } from '../db/client.ts';
-import type { ClaimedDelivery } from './webhook-delivery.repository.ts';
+import { actorOfRow, type ClaimedDelivery } from './webhook-delivery.repository.ts';
 
 /**
  * Fan-out: each event becomes one delivery row per matching webhook endpoint. Two paths apply one rule:
@@ -71,6 +71,8 @@ export async function fanOutPendingEvents(
     event_type: string;
     event_created_at: Date;
     event_data_json: string;
+    event_actor_type: string | null;
+    event_actor_id: string | null;
     endpoint_id: string;
     url: string;
     secret_encrypted: Buffer;
@@ -82,10 +84,10 @@ export async function fanOutPendingEvents(
         WHERE id = ANY (ARRAY(SELECT id FROM events
                                WHERE fanout_state = 'pending' AND (fanout_lease_until IS NULL OR fanout_lease_until < now())
                                ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED))
-       RETURNING id, seq, type, created_at, merchant_id, livemode, data
+       RETURNING id, seq, type, created_at, merchant_id, livemode, data, actor_type, actor_id
      ), targets AS (
        SELECT ${NEW_DELIVERY_ID} AS id, ev.id AS event_id, ev.type AS event_type, ev.created_at AS event_created_at,
-              ev.data AS event_data, ev.merchant_id, ev.livemode, ep.id AS endpoint_id, ep.url, ep.secret_encrypted,
+              ev.data AS event_data, ev.actor_type AS event_actor_type, ev.actor_id AS event_actor_id, ev.merchant_id, ev.livemode, ep.id AS endpoint_id, ep.url, ep.secret_encrypted,
               CASE WHEN ep.previous_secret_expires_at > now() THEN ep.previous_secret_encrypted END
                 AS previous_secret_encrypted,
               row_number() OVER (ORDER BY ev.seq, ep.id) AS position
@@ -104,7 +106,8 @@ export async function fanOutPendingEvents(
      SELECT counts.events, counts.deliveries, leased.*
        FROM (SELECT (SELECT count(*) FROM fanned)::int AS events, (SELECT count(*) FROM inserted)::int AS deliveries) counts
        LEFT JOIN (
-         SELECT t.id, t.event_id, t.event_type, t.event_created_at, t.event_data::text AS event_data_json, t.endpoint_id, t.url,
+         SELECT t.id, t.event_id, t.event_type, t.event_created_at, t.event_data::text AS event_data_json,
+                t.event_actor_type, t.event_actor_id, t.endpoint_id, t.url,
                 t.secret_encrypted, t.previous_secret_encrypted, t.position
            FROM targets t WHERE t.position <= $2 AND t.id IN (SELECT id FROM inserted)
        ) leased ON true
@@ -122,6 +125,7 @@ export async function fanOutPendingEvents(
       eventType: row.event_type,
       eventCreatedAt: row.event_created_at,
       eventDataJson: row.event_data_json,
+      eventActor: actorOfRow(row.event_actor_type, row.event_actor_id),
       endpointId: row.endpoint_id,
       url: row.url,
       endpointActive: true,

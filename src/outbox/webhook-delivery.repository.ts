@@ -45,6 +45,8 @@ export type ClaimedDelivery = {
    * spares parsing ~1.5 KB of JSON into objects and serialising it again for every attempt.
    */
   eventDataJson: string;
+  /** Who caused the event (null for events recorded before events named their actor). */
+  eventActor: { type: string; id: string } | null;
   endpointId: string;
   url: string;
   /** False when the endpoint was disabled or deleted since the delivery was written: cancel, don't send. */
@@ -52,6 +54,10 @@ export type ClaimedDelivery = {
   /** Encrypted secrets that sign this attempt, current first (the previous one only inside its overlap). */
   secretsEncrypted: Buffer[];
 };
+
+export function actorOfRow(type: string | null, id: string | null): { type: string; id: string } | null {
+  return type !== null && id !== null ? { type, id } : null;
+}
 
 /**
  * Leases up to `limit` due deliveries for `leaseSeconds`, oldest due first, and counts the attempt.
@@ -69,6 +75,8 @@ export async function claimDueDeliveries(
     event_type: string;
     event_created_at: Date;
     event_data_json: string;
+    event_actor_type: string | null;
+    event_actor_id: string | null;
     endpoint_id: string;
     url: string;
     endpoint_active: boolean;
@@ -88,7 +96,8 @@ export async function claimDueDeliveries(
                FOR UPDATE SKIP LOCKED))
         AND ev.id = d.event_id AND ep.id = d.endpoint_id
      RETURNING d.id, d.attempt_count, d.event_id, ev.type AS event_type, ev.created_at AS event_created_at,
-               ev.data::text AS event_data_json, d.endpoint_id, ep.url,
+               ev.data::text AS event_data_json, ev.actor_type AS event_actor_type, ev.actor_id AS event_actor_id,
+               d.endpoint_id, ep.url,
                (ep.status = 'enabled' AND ep.deleted_at IS NULL) AS endpoint_active, ep.secret_encrypted,
                CASE WHEN ep.previous_secret_expires_at > now() THEN ep.previous_secret_encrypted END
                  AS previous_secret_encrypted`,
@@ -102,6 +111,7 @@ export async function claimDueDeliveries(
     eventType: row.event_type,
     eventCreatedAt: row.event_created_at,
     eventDataJson: row.event_data_json,
+    eventActor: actorOfRow(row.event_actor_type, row.event_actor_id),
     endpointId: row.endpoint_id,
     url: row.url,
     endpointActive: row.endpoint_active,

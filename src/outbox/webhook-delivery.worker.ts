@@ -267,6 +267,7 @@ export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOption
     const payload = buildWebhookPayloadFromJson({
       type: claimed.eventType,
       createdAt: claimed.eventCreatedAt,
+      actor: claimed.eventActor,
       dataJson: claimed.eventDataJson,
     });
     let headers: Record<string, string>;

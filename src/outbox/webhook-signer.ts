@@ -18,11 +18,20 @@ export function generateWebhookSecret(): string {
   return `${WEBHOOK_SECRET_PREFIX}${randomBytes(WEBHOOK_SECRET_BYTES).toString('base64')}`;
 }
 
-/** The body of every webhook: `{type, timestamp, data}` — `timestamp` is when the event happened. */
-export function buildWebhookPayload(event: { type: string; createdAt: Date; data: unknown }): string {
+/**
+ * The body of every webhook: `{type, timestamp, actor, data}` — `timestamp` is when the event happened,
+ * `actor` who caused it (null for events recorded before events named their actor).
+ */
+export function buildWebhookPayload(event: {
+  type: string;
+  createdAt: Date;
+  actor?: { type: string; id: string } | null;
+  data: unknown;
+}): string {
   return buildWebhookPayloadFromJson({
     type: event.type,
     createdAt: event.createdAt,
+    actor: event.actor ?? null,
     dataJson: JSON.stringify(event.data),
   });
 }
@@ -34,9 +43,11 @@ export function buildWebhookPayload(event: { type: string; createdAt: Date; data
 export function buildWebhookPayloadFromJson(event: {
   type: string;
   createdAt: Date;
+  actor?: { type: string; id: string } | null;
   dataJson: string;
 }): string {
-  return `{"type":${JSON.stringify(event.type)},"timestamp":"${event.createdAt.toISOString()}","data":${event.dataJson}}`;
+  const actor = event.actor ? JSON.stringify({ type: event.actor.type, id: event.actor.id }) : 'null';
+  return `{"type":${JSON.stringify(event.type)},"timestamp":"${event.createdAt.toISOString()}","actor":${actor},"data":${event.dataJson}}`;
 }
 
 export function signWebhookPayload(input: {

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { runAsSystem } from '../lib/actor-context.ts';
 import { checkoutServiceDeps, sweepExpiredCheckouts } from '../modules/checkouts/checkout.service.ts';
 import { sweepExpiredPaymentLinks } from '../modules/payment-links/payment-link.service.ts';
 import { createWebhookDeliveryWorker } from '../outbox/webhook-delivery.worker.ts';
@@ -88,8 +89,8 @@ export function startWorkers(
     if (stopping) return;
     const timer = setTimeout(() => {
       timers.delete(timer);
-      const run = worker
-        .run()
+      // Events a worker emits name it as their actor, whatever context armed the timer.
+      const run = runAsSystem(worker.name, () => worker.run())
         .catch((error: unknown) => logger.warn({ err: error, worker: worker.name }, 'worker run failed'))
         .finally(() => {
           running.delete(run);

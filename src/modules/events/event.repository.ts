@@ -1,4 +1,5 @@
 import type { Queryable, UnitOfWork } from '../../db/client.ts';
+import type { Actor } from '../../lib/actor-context.ts';
 import type { NewEvent, StoredEvent } from './event.types.ts';
 
 /**
@@ -28,6 +29,8 @@ type EventRow = {
   checkout_id: string | null;
   payment_id: string | null;
   data: Record<string, unknown>;
+  actor_type: Actor['type'] | null;
+  actor_id: string | null;
   created_at: Date;
 };
 
@@ -43,6 +46,8 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     checkoutId: row.checkout_id,
     paymentId: row.payment_id,
     data: row.data,
+    actor:
+      row.actor_type !== null && row.actor_id !== null ? { type: row.actor_type, id: row.actor_id } : null,
     createdAt: row.created_at,
   };
 }

@@ -1,3 +1,5 @@
+import type { Actor } from '../../lib/actor-context.ts';
+
 /** The closed catalogue of event types (docs/webhooks.md). Dot-namespaced, lower case. */
 export const EVENT_TYPES = [
   'checkout.created',
@@ -43,6 +45,8 @@ export type NewEvent = {
 
 export type StoredEvent = {
   id: string;
+  /** Who caused it (src/lib/actor-context.ts); null for events written before events named their actor. */
+  actor: Actor | null;
   merchantId: string;
   livemode: boolean;
   type: EventType;

@@ -98,7 +98,7 @@ async function deliveriesOf(merchant: TestMerchant, eventId: string) {
 }
 
 describe('delivery', () => {
-  it('sends {type, timestamp, data} with Standard Webhooks headers that the reference library verifies', async () => {
+  it('sends {type, timestamp, actor, data} with Standard Webhooks headers that the reference library verifies', async () => {
     const merchant = await t.createMerchant();
     const endpoint = await createEndpoint(merchant, '/basic');
     const eventId = await emit(merchant);
@@ -114,7 +114,9 @@ describe('delivery', () => {
       timestamp: string;
       data: Record<string, unknown>;
     };
-    expect(Object.keys(payload).sort()).toEqual(['data', 'timestamp', 'type']);
+    expect(Object.keys(payload).sort()).toEqual(['actor', 'data', 'timestamp', 'type']);
+    // Emitted outside any request or worker: Kassa itself.
+    expect((payload as { actor?: unknown }).actor).toEqual({ type: 'system', id: 'kassa' });
     expect(payload.type).toBe('payment.succeeded');
     expect(new Date(payload.timestamp).toISOString()).toBe(payload.timestamp);
     expect(payload.data).toMatchObject({ amount: 12_345, currency: 'EUR', version: 3 });

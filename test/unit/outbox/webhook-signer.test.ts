@@ -11,6 +11,7 @@ import {
 const event = {
   type: 'payment.succeeded',
   createdAt: new Date('2025-03-01T12:00:00.123Z'),
+  actor: { type: 'credential', id: 'key_0123456789abcdef0123456789abcdef' },
   data: { amount: 1050, currency: 'KWD' },
 };
 
@@ -35,6 +36,7 @@ describe('signed webhooks', () => {
     expect(JSON.parse(payload)).toEqual({
       type: 'payment.succeeded',
       timestamp: '2025-03-01T12:00:00.123Z',
+      actor: { type: 'credential', id: 'key_0123456789abcdef0123456789abcdef' },
       data: { amount: 1050, currency: 'KWD' },
     });
     const timestamp = new Date();
@@ -96,7 +98,12 @@ describe('signed webhooks', () => {
 describe('payloads around JSON text (how the delivery worker builds them)', () => {
   it('match the compact body for compact data', () => {
     expect(buildWebhookPayloadFromJson({ ...event, dataJson: JSON.stringify(event.data) })).toBe(
-      JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data: event.data }),
+      JSON.stringify({
+        type: event.type,
+        timestamp: event.createdAt.toISOString(),
+        actor: event.actor,
+        data: event.data,
+      }),
     );
   });
 
@@ -107,6 +114,7 @@ describe('payloads around JSON text (how the delivery worker builds them)', () =
     expect(JSON.parse(payload)).toEqual({
       type: 'payment.succeeded',
       timestamp: '2025-03-01T12:00:00.123Z',
+      actor: event.actor,
       data: { note: 'a "quoted" line\nbreak', name: 'Zoë', amount: 1050, items: [1, 2] },
     });
     const secret = generateWebhookSecret();

@@ -14,6 +14,21 @@ import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
 import { toPage, ZListQuery, ZPage } from '../../pagination.ts';
 
+export const ZEventActor = z
+  .object({
+    type: z
+      .enum(['credential', 'user', 'system', 'shopper'])
+      .describe(
+        '`credential`: an API key or OAuth client; `shopper`: a shopper on a hosted page, payment link or client token; `user`: a dashboard user; `system`: Kassa itself (expiry, recovery, the CLI)',
+      ),
+    id: z
+      .string()
+      .describe(
+        'The API key (`key_…`) or OAuth client (`cli_…`); the checkout or payment link; the user; or the worker or command',
+      ),
+  })
+  .meta({ id: 'EventActor' });
+
 export const ZEvent = z
   .object({
     id: z.string().describe('Also the `webhook-id` of every delivery of this event'),
@@ -26,6 +41,9 @@ export const ZEvent = z
     order_id: z.string().nullable(),
     checkout_id: z.string().nullable(),
     payment_id: z.string().nullable(),
+    actor: ZEventActor.nullable().describe(
+      'Who caused the event; null only for events recorded before Kassa recorded actors',
+    ),
     data: z.record(z.string(), z.unknown()).describe('The snapshot delivered as the webhook body `data`'),
     pending_webhooks: z.number().int().describe('Deliveries of this event not yet succeeded or given up'),
   })
@@ -76,6 +94,7 @@ export function presentEvent(event: ListedEvent): z.infer<typeof ZEvent> {
     order_id: event.orderId,
     checkout_id: event.checkoutId,
     payment_id: event.paymentId,
+    actor: event.actor,
     data: event.data,
     pending_webhooks: event.pendingWebhooks,
   };

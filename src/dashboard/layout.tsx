@@ -1,0 +1,137 @@
+import type { ComponentChildren, VNode } from 'preact';
+import { renderToString } from 'preact-render-to-string';
+import type { Role } from '../modules/users/permissions.ts';
+
+/**
+ * The dashboard's document shell: the hosted pages' stylesheet (one design system: tokens, fields, buttons,
+ * alerts) plus the dashboard's own layout rules, both from `public/` under the response's CSP nonce; no script.
+ * Preact renders on the server only, and escapes every interpolated value.
+ */
+
+export const CSRF_FIELD = 'csrf_token';
+export const FORM_KEY_FIELD = 'form_key';
+
+export type Viewer = {
+  email: string;
+  role: Role;
+  merchantName: string;
+  livemode: boolean;
+  csrfToken: string;
+  /** Sections shown in the navigation (the server refuses the others anyway). */
+  nav: NavFlags;
+};
+
+export type Section = 'home' | 'orders' | 'developers' | 'account';
+
+/** Whether the person's role may see the Developers section (api_keys:read). */
+export type NavFlags = { developers: boolean };
+
+export function renderDocument(page: VNode): string {
+  return `<!doctype html>\n${renderToString(page)}`;
+}
+
+export function CsrfField({ token }: { token: string }) {
+  return <input type="hidden" name={CSRF_FIELD} value={token} />;
+}
+
+function Head({ title, nonce }: { title: string; nonce: string }) {
+  return (
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="robots" content="noindex, nofollow" />
+      <meta name="color-scheme" content="light" />
+      <title>{`${title} · Kassa dashboard`}</title>
+      <link rel="icon" href="data:," />
+      <link rel="stylesheet" href="/public/checkout/checkout.css" nonce={nonce} />
+      <link rel="stylesheet" href="/public/dashboard/dashboard.css" nonce={nonce} />
+    </head>
+  );
+}
+
+/** A page of a signed-in person: the navigation, the test-mode banner and the main content. */
+export function AppPage(props: {
+  title: string;
+  nonce: string;
+  viewer: Viewer;
+  section: Section;
+  children: ComponentChildren;
+}) {
+  const { viewer } = props;
+  const link = (section: Section, href: string, label: string) => (
+    <a class="dash-nav__link" href={href} aria-current={props.section === section ? 'page' : undefined}>
+      {label}
+    </a>
+  );
+  return (
+    <html lang="en">
+      <Head title={props.title} nonce={props.nonce} />
+      <body class="dash">
+        <a class="dash-skip" href="#main">
+          Skip to content
+        </a>
+        {!viewer.livemode && (
+          <div class="dash-testmode" role="note">
+            Test mode: test data only, no real money moves.
+          </div>
+        )}
+        <header class="dash-header">
+          <div class="dash-header__inner">
+            <a class="dash-brand" href="/dashboard">
+              <span class="merchant__initial" aria-hidden="true">
+                K
+              </span>
+              <span class="dash-brand__name">{viewer.merchantName}</span>
+            </a>
+            <nav class="dash-nav" aria-label="Dashboard">
+              {link('home', '/dashboard', 'Home')}
+              {link('orders', '/dashboard/orders', 'Payments')}
+              {viewer.nav.developers && link('developers', '/dashboard/developers', 'Developers')}
+              {link('account', '/dashboard/account', 'Account')}
+            </nav>
+            <form class="dash-signout" method="post" action="/dashboard/sign-out">
+              <CsrfField token={viewer.csrfToken} />
+              <span class="dash-signout__who">
+                {viewer.email} <span class="badge">{viewer.role}</span>
+              </span>
+              <button class="button button--secondary dash-button" type="submit">
+                Sign out
+              </button>
+            </form>
+          </div>
+        </header>
+        <main id="main" class="dash-main">
+          {props.children}
+        </main>
+      </body>
+    </html>
+  );
+}
+
+/** A page outside a session: sign-in and errors. */
+export function PlainPage(props: { title: string; nonce: string; children: ComponentChildren }) {
+  return (
+    <html lang="en">
+      <Head title={props.title} nonce={props.nonce} />
+      <body class="dash dash--plain">
+        <main id="main" class="shell shell--narrow dash-plain">
+          {props.children}
+        </main>
+      </body>
+    </html>
+  );
+}
+
+export function Notice({
+  kind,
+  children,
+}: {
+  kind: 'error' | 'success' | 'info';
+  children: ComponentChildren;
+}) {
+  return (
+    <div class={`dash-notice dash-notice--${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
+      {children}
+    </div>
+  );
+}

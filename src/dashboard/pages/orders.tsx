@@ -1,0 +1,150 @@
+import { ORDER_STATUSES } from '../../modules/orders/order.states.ts';
+import type { Order } from '../../modules/orders/order.types.ts';
+import { AppPage, type Viewer } from '../layout.tsx';
+import type { OrderFilters } from '../queries.ts';
+import { dateTime, money } from './format.ts';
+
+/** The query string of `filters` with `page` replaced: filters stay in the URL, so a link shows the same list. */
+export function filterQuery(filters: OrderFilters, page: number): string {
+  const params = new URLSearchParams();
+  if (filters.q) params.set('q', filters.q);
+  if (filters.status) params.set('status', filters.status);
+  if (filters.method) params.set('method', filters.method);
+  if (filters.from) params.set('from', filters.from);
+  if (filters.to) params.set('to', filters.to);
+  if (page > 1) params.set('page', String(page));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+export function OrdersPage(props: {
+  nonce: string;
+  viewer: Viewer;
+  filters: OrderFilters;
+  orders: Order[];
+  hasMore: boolean;
+}) {
+  const { filters } = props;
+  return (
+    <AppPage title="Payments" nonce={props.nonce} viewer={props.viewer} section="orders">
+      <h1 class="dash-title">Payments</h1>
+      <form class="dash-filters" method="get" action="/dashboard/orders" role="search">
+        <div class="field dash-filters__search">
+          <label class="field__label" for="q">
+            Search
+          </label>
+          <input
+            class="field__input"
+            id="q"
+            name="q"
+            type="search"
+            value={filters.q ?? ''}
+            aria-describedby="q-hint"
+          />
+          <span class="field__hint" id="q-hint">
+            Order number, customer e-mail, last 4 card digits, payment id or amount (12.50)
+          </span>
+        </div>
+        <div class="field">
+          <label class="field__label" for="status">
+            Status
+          </label>
+          <select class="field__input" id="status" name="status">
+            <option value="">Any</option>
+            {ORDER_STATUSES.map((status) => (
+              <option key={status} value={status} selected={filters.status === status}>
+                {status}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label class="field__label" for="method">
+            Method
+          </label>
+          <select class="field__input" id="method" name="method">
+            <option value="">Any</option>
+            {['card', 'invoice', 'wallet'].map((method) => (
+              <option key={method} value={method} selected={filters.method === method}>
+                {method}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label class="field__label" for="from">
+            From
+          </label>
+          <input class="field__input" id="from" name="from" type="date" value={filters.from ?? ''} />
+        </div>
+        <div class="field">
+          <label class="field__label" for="to">
+            To
+          </label>
+          <input class="field__input" id="to" name="to" type="date" value={filters.to ?? ''} />
+        </div>
+        <div class="dash-filters__actions">
+          <button class="button button--primary dash-button" type="submit">
+            Search
+          </button>
+          <a class="dash-link" href="/dashboard/orders">
+            Clear
+          </a>
+        </div>
+      </form>
+      {props.orders.length === 0 ? (
+        <p class="dash-muted" role="status">
+          No orders match.
+        </p>
+      ) : (
+        <div class="dash-table-wrap">
+          <table class="dash-table dash-table--orders">
+            <caption class="visually-hidden">Orders, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Order</th>
+                <th scope="col">Customer</th>
+                <th scope="col">Status</th>
+                <th scope="col" class="num">
+                  Amount
+                </th>
+                <th scope="col">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.orders.map((order) => (
+                <tr key={order.id}>
+                  <td>
+                    <a href={`/dashboard/orders/${order.id}`}>{order.merchantOrderId}</a>
+                    <div class="dash-muted dash-code">{order.id}</div>
+                  </td>
+                  <td>{order.customer?.email ?? '—'}</td>
+                  <td>
+                    <span class={`dash-status dash-status--${order.status.toLowerCase()}`}>
+                      {order.status}
+                    </span>
+                  </td>
+                  <td class="num">{money(order.totalAmount, order.currency)}</td>
+                  <td>{dateTime(order.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav class="dash-pager" aria-label="Pages">
+        {filters.page > 1 && (
+          <a class="dash-link" href={`/dashboard/orders${filterQuery(filters, filters.page - 1)}`} rel="prev">
+            Previous page
+          </a>
+        )}
+        <span class="dash-muted">Page {filters.page}</span>
+        {props.hasMore && (
+          <a class="dash-link" href={`/dashboard/orders${filterQuery(filters, filters.page + 1)}`} rel="next">
+            Next page
+          </a>
+        )}
+      </nav>
+    </AppPage>
+  );
+}

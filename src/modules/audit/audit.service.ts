@@ -1,0 +1,65 @@
+import type { Queryable } from '../../db/client.ts';
+import { newId } from '../../lib/ids.ts';
+import { INSERT_AUDIT_ENTRY } from './audit.repository.ts';
+
+export { listAuditEntries, type AuditFilters, type StoredAuditEntry } from './audit.repository.ts';
+
+/**
+ * The audit trail (docs/security.md, "Audit trail"): one row per security-relevant act — a credential made,
+ * rolled or revoked, a secret or signing key rotated, a dashboard sign-in, a failed one, a lock-out — naming
+ * who did it (`actor`), what (`action`, dotted: `api_key.created`), to which object, from which client
+ * address, and when. Write it with `recordAudit` in the transaction of the change it records, so the change
+ * and its entry commit together or not at all.
+ */
+
+/** Who acted: an API credential (`key_…`, `cli_…`), a dashboard user, or Kassa itself (workers, CLI). */
+export type AuditActor = { type: 'credential' | 'user' | 'system'; id: string; label?: string };
+
+export type AuditEntry = {
+  /** null: the act concerns no one merchant (the token-signing key). */
+  merchantId: string | null;
+  actor: AuditActor;
+  /** Dotted and lower-case: `api_key.created`, `user.signed_in`, `user.sign_in_failed`, `user.locked`. */
+  action: string;
+  objectType?: string;
+  objectId?: string;
+  clientAddress?: string | null;
+  /** Never a secret: hints (`sk_test_…abcd`), scopes, expiry times, reasons. */
+  details?: Record<string, unknown>;
+};
+
+const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
+
+/**
+ * Writes one audit entry on `db` — a transaction's handle (the entry commits with the change) or the pool
+ * (autocommit: a failed sign-in, which changes nothing else). Inside a unit of work the insert is queued
+ * and travels with the unit's next statement or its COMMIT, costing no round trip of its own.
+ */
+export async function recordAudit(db: Queryable, entry: AuditEntry): Promise<void> {
+  if (!ACTION.test(entry.action)) {
+    throw new Error(
+      `Audit action ${JSON.stringify(entry.action)} is not dotted lower-case (api_key.created)`,
+    );
+  }
+  const values = [
+    newId('aud'),
+    entry.merchantId,
+    entry.actor.type,
+    entry.actor.id,
+    entry.actor.label ?? null,
+    entry.action,
+    entry.objectType ?? null,
+    entry.objectId ?? null,
+    entry.clientAddress ?? null,
+    JSON.stringify(entry.details ?? {}),
+  ];
+  if (isUnitOfWork(db)) {
+    db.write(INSERT_AUDIT_ENTRY, values);
+    return;
+  }
+  await db.query(INSERT_AUDIT_ENTRY, values);
+}
+
+function isUnitOfWork(db: Queryable): db is Queryable & { write(text: string, values?: unknown[]): unknown } {
+  return typeof (db as { write?: unknown }).write === 'function';
+}
