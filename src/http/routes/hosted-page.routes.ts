@@ -137,9 +137,10 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     );
     const cardSetting = eligible.find((setting) => setting.method === 'card');
     const canSave = checkout.allowSavePaymentMethods && order.customer !== null;
-    // The saved cards came with the checkout (only when it allows them); offer those still chargeable.
+    // The saved cards came with the checkout (only when it allows them and the merchant vouched for the
+    // customer, `customer.verified`); offer those still chargeable.
     const savedCards: SavedCardOption[] =
-      canSave && cardSetting
+      canSave && order.customerVerified && cardSetting
         ? context.savedCards.filter(
             (card) =>
               checkCardExpiry({ month: card.expMonth, year: card.expYear }, now).ok &&
@@ -393,7 +394,9 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
       case 'card':
         return { method: { type: 'card', card: selection.card } };
       case 'saved_card': {
-        if (!context.checkout.allowSavePaymentMethods || !customer) return undefined;
+        // Only for a customer the merchant vouched for: an e-mail address alone is what anyone can type.
+        if (!context.checkout.allowSavePaymentMethods || !customer || !context.order.customerVerified)
+          return undefined;
         const saved = await loadChargeableCard(
           db,
           { keyring, clock },
