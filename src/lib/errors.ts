@@ -27,6 +27,7 @@ export const ERROR_CATALOGUE = {
   invalid_state_transition: { status: 409, title: 'The object is not in a state that allows this' },
   idempotency_key_in_use: { status: 409, title: 'A request with this Idempotency-Key is still in progress' },
   payment_in_progress: { status: 409, title: 'A payment has already started for this checkout' },
+  order_changed: { status: 409, title: 'The order changed since the payment form was shown' },
   gone: { status: 410, title: 'The resource is no longer available' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'The request content type is not supported' },

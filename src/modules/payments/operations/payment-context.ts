@@ -63,6 +63,11 @@ export type PayCheckoutInput = {
   returnUrl: (paymentId: string) => string;
   /** The saved card being charged (its data is in `method`, as a stored credential), recorded on the payment. */
   savedPaymentMethodId?: string | null;
+  /**
+   * The order version the shopper saw (the hosted page's form carries it): checked under the session's lock,
+   * so an order replaced since then is refused with `order_changed` and nothing is charged.
+   */
+  expectedOrderVersion?: number;
 };
 
 /**
