@@ -46,6 +46,7 @@ export const ERROR_CATALOGUE = {
   payment_declined: { status: 422, title: 'The payment was declined' },
   // 429 / 5xx
   rate_limited: { status: 429, title: 'Too many requests' },
+  too_many_attempts: { status: 429, title: 'Too many declined payment attempts' },
   internal_error: { status: 500, title: 'Something went wrong on our side' },
   connector_error: { status: 502, title: 'The payment processor failed to answer' },
   service_unavailable: { status: 503, title: 'The service is temporarily unavailable' },

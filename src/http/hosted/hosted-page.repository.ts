@@ -80,7 +80,7 @@ const SELECT_HOSTED_PAGE = `
       'payment_started', c.payment_started, 'active_payment_id', c.active_payment_id,
       'payment_link_id', c.payment_link_id, 'expires_at', c.expires_at, 'completed_at', c.completed_at,
       'canceled_at', c.canceled_at, 'expired_at', c.expired_at, 'created_at', c.created_at,
-      'updated_at', c.updated_at, 'version', c.version),
+      'updated_at', c.updated_at, 'version', c.version, 'cancellation_reason', c.cancellation_reason),
     'order', json_build_object(
       'id', o.id, 'status', o.status, 'merchant_order_id', o.merchant_order_id, 'currency', o.currency,
       'country_code', o.country_code, 'subtotal_amount', o.subtotal_amount, 'discounts', o.discounts,

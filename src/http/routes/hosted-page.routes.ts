@@ -361,6 +361,13 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
         else await sendInProgress(reply, fresh, fresh.checkout.activePaymentId, 409);
         return;
       }
+      case 'too_many_attempts': {
+        // A card-testing limit (attempt-limits.ts): nothing was sent to the processor.
+        for (const [name, value] of Object.entries((error as AppError).headers ?? {}))
+          reply.header(name, value);
+        sendCheckoutPage(request, reply, context, 429, { ...state, globalError: 'too_many_attempts' });
+        return;
+      }
       case 'order_changed': {
         // Replaced between the check above and the payment's start: the same answer as that check.
         const fresh = await reload(context);
@@ -557,6 +564,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
           method: method.method,
           savedPaymentMethodId: method.savedPaymentMethodId ?? null,
           expectedOrderVersion: csrf.orderVersion,
+          clientAddress: request.ip,
           device: deviceOf(request),
           returnUrl: (paymentId) => `${config.publicUrl}${context.basePath}/return/${paymentId}`,
         });
