@@ -158,11 +158,11 @@ export const EnvSchema = z.object({
   }),
   KASSA_CARD_DECLINES_PER_ADDRESS: documented(z.coerce.number().int().min(0).default(30), {
     description:
-      "declined payment attempts per shopper address (the hosted page's client, see `KASSA_TRUST_PROXY`) per window, across every merchant and process; over it 429 `too_many_attempts` + `Retry-After`. `0`: no limit",
+      "declined payment attempts per shopper address (the hosted page's client, see `KASSA_TRUST_PROXY`) per window, across every process and (in live mode) every merchant; over it 429 `too_many_attempts` + `Retry-After`. `0`: no limit",
   }),
   KASSA_CARD_DECLINES_PER_CARD: documented(z.coerce.number().int().min(0).default(10), {
     description:
-      'declined payment attempts per card (its keyed fingerprint) per window, across every merchant and process, on the hosted page, payment links and `POST /v1/payments`; over it 429 `too_many_attempts`. `0`: no limit',
+      'declined payment attempts per card (its keyed fingerprint) per window, across every process and (in live mode) every merchant, on the hosted page, payment links and `POST /v1/payments`; over it 429 `too_many_attempts`. `0`: no limit',
   }),
   KASSA_CARD_DECLINE_WINDOW_SECONDS: documented(z.coerce.number().int().min(1).max(86_400).default(3_600), {
     description:

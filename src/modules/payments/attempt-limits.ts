@@ -9,8 +9,9 @@ import { ORDER_VERIFICATION_DECLINE_CODE } from '../callbacks/callback.types.ts'
  *   merchant's, not counted). Attempts on one checkout never overlap (one attempt in flight per session), so
  *   the count is exact: the decline that reaches the limit cancels the checkout and no further attempt starts.
  * - Per address and per card: counters in PostgreSQL (`card_attempt_limits`, a fixed window per key), shared
- *   by every gateway process and every merchant (a card tester moves from shop to shop), apart per mode
- *   (declines of test cards in test mode must not lock a live shopper out). Before an attempt the counts are
+ *   by every gateway process and, in live mode, every merchant (a card tester moves from shop to shop). Test
+ *   mode counts apart, per merchant (everyone declines the same test cards; nobody's live shoppers must pay
+ *   for that). Before an attempt the counts are
  *   read (one statement): at the limit the attempt is refused before anything reaches the processor. A
  *   decline adds one to each key in one atomic upsert. Only declines count — in-flight attempts do not — so
  *   parallel approved payments of one card or one address (a busy NAT, the benchmark's closed loops) are never
@@ -33,6 +34,7 @@ export type AttemptLimitsConfig = {
 export type AttemptLimitKind = 'client_address' | 'card';
 
 export type AttemptSubject = {
+  merchantId: string;
   livemode: boolean;
   /** The shopper's address (the hosted page's client); absent for server-to-server payments. */
   clientAddress?: string | undefined;
@@ -78,7 +80,9 @@ export function createAttemptLimiter(db: Queryable, config: AttemptLimitsConfig)
   const windowMs = config.windowSeconds * 1000;
 
   function limitsOf(subject: AttemptSubject): Map<string, { kind: AttemptLimitKind; max: number }> {
-    const mode = subject.livemode ? 'live' : 'test';
+    // Live counts are gateway-wide; test-mode counts are the merchant's own: every developer declines the same
+    // test cards, and one merchant's tests must not hold another's back.
+    const mode = subject.livemode ? 'live' : `test:${subject.merchantId}`;
     const limits = new Map<string, { kind: AttemptLimitKind; max: number }>();
     if (config.perClientAddress > 0 && subject.clientAddress)
       limits.set(`${mode}:addr:${subject.clientAddress}`, {

@@ -255,6 +255,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       const limiter = context.attemptLimits;
       if (!limiter) return payOnce(input, { resumed: false });
       const subject = {
+        merchantId: input.scope.merchantId,
         livemode: input.scope.livemode,
         clientAddress: input.clientAddress,
         cardFingerprint:
