@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_SECONDS, parseRetrySchedule } from './outbox/retry-schedule.ts';
 import type { SandboxFaults } from './connectors/sandbox/sandbox.connector.ts';
+import type { AttemptLimitsConfig } from './modules/payments/attempt-limits.ts';
 
 /**
  * One validated read of the environment. Everything configurable lives here; nothing else reads
@@ -150,6 +151,22 @@ export const EnvSchema = z.object({
   }),
   KASSA_RATE_LIMIT_WINDOW_SECONDS: documented(z.coerce.number().int().min(1).max(3_600).default(60), {
     description: 'the window of `KASSA_RATE_LIMIT_REQUESTS`',
+  }),
+  KASSA_CARD_DECLINES_PER_CHECKOUT: documented(z.coerce.number().int().min(0).max(1_000).default(5), {
+    description:
+      'declined payment attempts a checkout may have; the one that reaches it cancels the checkout (`cancellation_reason: "too_many_declines"`, event `checkout.canceled`). `0`: no limit ([docs/security.md](docs/security.md#card-testing))',
+  }),
+  KASSA_CARD_DECLINES_PER_ADDRESS: documented(z.coerce.number().int().min(0).default(30), {
+    description:
+      "declined payment attempts per shopper address (the hosted page's client, see `KASSA_TRUST_PROXY`) per window, across every process and (in live mode) every merchant; over it 429 `too_many_attempts` + `Retry-After`. `0`: no limit",
+  }),
+  KASSA_CARD_DECLINES_PER_CARD: documented(z.coerce.number().int().min(0).default(10), {
+    description:
+      'declined payment attempts per card (its keyed fingerprint) per window, across every process and (in live mode) every merchant, on the hosted page, payment links and `POST /v1/payments`; over it 429 `too_many_attempts`. `0`: no limit',
+  }),
+  KASSA_CARD_DECLINE_WINDOW_SECONDS: documented(z.coerce.number().int().min(1).max(86_400).default(3_600), {
+    description:
+      'the window of `KASSA_CARD_DECLINES_PER_ADDRESS` and `KASSA_CARD_DECLINES_PER_CARD`, fixed from the first decline',
   }),
   KASSA_SHED_EVENT_LOOP_DELAY_MS: documented(z.coerce.number().int().min(0).max(60_000).default(0), {
     description:
@@ -331,6 +348,8 @@ export type RequestLimitsConfig = {
 export type AbuseLimitsConfig = {
   trustProxy: TrustProxy;
   requestLimits: RequestLimitsConfig;
+  /** Card-testing limits (src/modules/payments/attempt-limits.ts). */
+  attemptLimits: AttemptLimitsConfig;
 };
 
 const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -456,6 +475,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       shedEventLoopDelayMs: values.KASSA_SHED_EVENT_LOOP_DELAY_MS,
       shedPoolWaiting: values.KASSA_SHED_POOL_WAITING,
       shedRetryAfterSeconds: values.KASSA_SHED_RETRY_AFTER_SECONDS,
+    },
+    attemptLimits: {
+      perCheckout: values.KASSA_CARD_DECLINES_PER_CHECKOUT,
+      perClientAddress: values.KASSA_CARD_DECLINES_PER_ADDRESS,
+      perCard: values.KASSA_CARD_DECLINES_PER_CARD,
+      windowSeconds: values.KASSA_CARD_DECLINE_WINDOW_SECONDS,
     },
     autoMigrate: values.KASSA_AUTO_MIGRATE,
     retention: {

@@ -28,6 +28,7 @@ import {
 } from './modules/payment-methods/payment-method-settings.cache.ts';
 import { createDemoShopCredentials, type DemoShopCredentials } from './demo-shop/credentials.ts';
 import { createMetrics, instrumentConnector, observeDatabase, type Metrics } from './metrics/index.ts';
+import { createAttemptLimiter } from './modules/payments/attempt-limits.ts';
 
 /**
  * The composition root: builds every service from configuration, a database and a keyring. `main.ts` and
@@ -143,6 +144,9 @@ export async function createServices(input: {
     checkoutDeps: checkoutServiceDeps({ clock, keyring, config, merchants }),
     paymentMethodSettings,
     verifyOrder: callbacks.verifyOrder,
+    attemptLimits: createAttemptLimiter(db, config.attemptLimits),
+    // A verify_order call ends within its connect and response timeouts; 5 s more for the rest of the exchange.
+    orderVerificationTimeoutMs: config.callbackConnectTimeoutMs + config.callbackResponseTimeoutMs + 5_000,
     processingRecoveryMs: config.paymentRecoveryMs,
   }));
   // What the recovery worker settled, counted by kind from the counts `recover()` returns.

@@ -27,6 +27,7 @@ export const ERROR_CATALOGUE = {
   invalid_state_transition: { status: 409, title: 'The object is not in a state that allows this' },
   idempotency_key_in_use: { status: 409, title: 'A request with this Idempotency-Key is still in progress' },
   payment_in_progress: { status: 409, title: 'A payment has already started for this checkout' },
+  order_changed: { status: 409, title: 'The order changed since the payment form was shown' },
   gone: { status: 410, title: 'The resource is no longer available' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'The request content type is not supported' },
@@ -45,6 +46,7 @@ export const ERROR_CATALOGUE = {
   payment_declined: { status: 422, title: 'The payment was declined' },
   // 429 / 5xx
   rate_limited: { status: 429, title: 'Too many requests' },
+  too_many_attempts: { status: 429, title: 'Too many declined payment attempts' },
   internal_error: { status: 500, title: 'Something went wrong on our side' },
   connector_error: { status: 502, title: 'The payment processor failed to answer' },
   service_unavailable: { status: 503, title: 'The service is temporarily unavailable' },

@@ -299,7 +299,7 @@ describe('the hosted payment page in a browser', () => {
     await expectLandedOn(first.page, `${receiver.origin}/complete`, 'PAID', first.checkout);
     await context.close();
 
-    const { checkout, page } = await open({ allowSave: true, email });
+    const { checkout, page } = await open({ allowSave: true, email, verified: true });
     const saved = page.locator('label.method--saved');
     expect(await saved.textContent()).toContain('Visa •••• 4242');
     expect(await page.isChecked('label.method--saved input')).toBe(true);

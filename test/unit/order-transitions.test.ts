@@ -26,6 +26,7 @@ const order = (overrides: Partial<Order> = {}): Order => ({
   totalAmount: 1000,
   products: [],
   customer: null,
+  customerVerified: false,
   metadata: {},
   authorizedAmount: 0,
   capturedAmount: 0,

@@ -47,3 +47,44 @@ export function checkCsrfToken(
   if (age < -FUTURE_SKEW_SECONDS) return 'invalid';
   return age > maxAgeSeconds ? 'expired' : 'valid';
 }
+
+/**
+ * The hosted payment form's token: a CSRF token that is also bound to the version of the order the page showed,
+ *
+ *   `o${orderVersion}.${issuedAt}.${base64url HMAC-SHA256(keyring 'csrf', `checkout:${id}:order:${v}.${issuedAt}`)}`
+ *
+ * so a submitted form says, unforgeably, which amount the shopper saw. When the merchant replaced the order in
+ * the meantime (`PUT /v1/checkouts/{id}`), the version differs: the submission charges nothing and the page is
+ * shown again with the new amount. The version travels in clear (it is no secret) so that a changed order can
+ * be told apart from a forged or stale form.
+ */
+export type CheckoutFormCheck =
+  { check: 'valid'; orderVersion: number } | { check: Exclude<CsrfCheck, 'valid'>; orderVersion?: undefined };
+
+const CHECKOUT_TOKEN_PATTERN = /^o(\d{1,9})\.(.+)$/;
+const checkoutBinding = (checkoutId: string, orderVersion: number) =>
+  `checkout:${checkoutId}:order:${orderVersion}`;
+
+export function issueCheckoutFormToken(
+  keyring: Keyring,
+  checkoutId: string,
+  orderVersion: number,
+  now: Date,
+): string {
+  return `o${orderVersion}.${issueCsrfToken(keyring, checkoutBinding(checkoutId, orderVersion), now)}`;
+}
+
+/** Checks a hosted payment form's token; when it holds, says which order version the form was made for. */
+export function checkCheckoutFormToken(
+  keyring: Keyring,
+  checkoutId: string,
+  token: unknown,
+  now: Date,
+): CheckoutFormCheck {
+  if (typeof token !== 'string') return { check: 'invalid' };
+  const match = CHECKOUT_TOKEN_PATTERN.exec(token);
+  if (!match) return { check: 'invalid' };
+  const orderVersion = Number(match[1]);
+  const check = checkCsrfToken(keyring, checkoutBinding(checkoutId, orderVersion), match[2], now);
+  return check === 'valid' ? { check, orderVersion } : { check };
+}

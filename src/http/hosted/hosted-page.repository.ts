@@ -13,7 +13,7 @@ import type { PaymentMethodSettingsCache } from '../../modules/payment-methods/p
 
 /**
  * Everything one view of the hosted page reads: the checkout, its order and customer and — only when the
- * session may offer them — the customer's saved cards in ONE statement, read at the moment of the request, so
+ * session may offer them (saving allowed, and the merchant vouched for the customer) — the customer's saved cards in ONE statement, read at the moment of the request, so
  * the page always shows the checkout's current state. Each database round trip is expensive on a loaded box
  * (the socket writes dominated the page's CPU profile when it took five), so the page pays for one.
  *
@@ -40,7 +40,10 @@ export type HostedPageSnapshot = {
   order: Order;
   merchant: Merchant;
   paymentMethodSettings: PaymentMethodSetting[];
-  /** The customer's saved cards, newest first, when the session allows them and has a customer; else []. */
+  /**
+   * The customer's saved cards, newest first, when the session allows them and has a customer the merchant
+   * vouched for (`customer.verified: true`); else [].
+   */
   savedCards: SavedCardSummary[];
 };
 
@@ -77,16 +80,17 @@ const SELECT_HOSTED_PAGE = `
       'payment_started', c.payment_started, 'active_payment_id', c.active_payment_id,
       'payment_link_id', c.payment_link_id, 'expires_at', c.expires_at, 'completed_at', c.completed_at,
       'canceled_at', c.canceled_at, 'expired_at', c.expired_at, 'created_at', c.created_at,
-      'updated_at', c.updated_at, 'version', c.version),
+      'updated_at', c.updated_at, 'version', c.version, 'cancellation_reason', c.cancellation_reason),
     'order', json_build_object(
       'id', o.id, 'status', o.status, 'merchant_order_id', o.merchant_order_id, 'currency', o.currency,
       'country_code', o.country_code, 'subtotal_amount', o.subtotal_amount, 'discounts', o.discounts,
       'taxes', o.taxes, 'shipping_amount', o.shipping_amount, 'total_amount', o.total_amount,
       'products', o.products, 'metadata', o.metadata, 'authorized_amount', o.authorized_amount,
       'captured_amount', o.captured_amount, 'refunded_amount', o.refunded_amount,
-      'created_at', o.created_at, 'updated_at', o.updated_at, 'version', o.version),
+      'created_at', o.created_at, 'updated_at', o.updated_at, 'version', o.version,
+      'customer_verified', o.customer_verified),
     'customer', CASE WHEN cu.id IS NULL THEN NULL ELSE to_jsonb(cu) END,
-    'saved_cards', CASE WHEN c.allow_save_payment_methods AND cu.id IS NOT NULL THEN (
+    'saved_cards', CASE WHEN c.allow_save_payment_methods AND o.customer_verified AND cu.id IS NOT NULL THEN (
       SELECT json_agg(json_build_object('id', p.id, 'brand', p.card_brand, 'last4', p.card_last4,
                'exp_month', p.card_exp_month, 'exp_year', p.card_exp_year)
              ORDER BY p.created_at DESC, p.id DESC)

@@ -22,7 +22,9 @@ export type CheckoutGlobalError =
   | 'processor_error'
   | 'payment_in_progress'
   | 'form_expired'
-  | 'verification_refused';
+  | 'verification_refused'
+  | 'order_changed'
+  | 'too_many_attempts';
 
 /**
  * `processing`: an answer from the processor is awaited (the page refreshes itself); `not_found`: an unknown
@@ -163,6 +165,9 @@ export const EN: PageDictionary = {
     payment_in_progress:
       'A payment for this order is already in progress. Wait a moment, then reload the page.',
     form_expired: 'This form has expired. Check your details and try again.',
+    order_changed:
+      'The store updated this order after the page was loaded. Nothing was charged: check the new total and pay again.',
+    too_many_attempts: 'Too many declined payment attempts. Nothing was charged. Try again later.',
     verification_refused:
       'The store could not confirm this order and no money was taken. Return to the store.',
   },
@@ -293,6 +298,10 @@ export const ES_LATAM: PageDictionary = {
     payment_in_progress:
       'Ya hay un pago en curso para este pedido. Espera un momento y vuelve a cargar la página.',
     form_expired: 'El formulario expiró. Revisa tus datos e inténtalo de nuevo.',
+    order_changed:
+      'La tienda actualizó este pedido después de cargar la página. No se hizo ningún cargo: revisa el nuevo total y vuelve a pagar.',
+    too_many_attempts:
+      'Demasiados intentos de pago rechazados. No se hizo ningún cargo. Inténtalo más tarde.',
     verification_refused:
       'La tienda no pudo confirmar este pedido y no se hizo ningún cargo. Vuelve a la tienda.',
   },
@@ -416,6 +425,9 @@ export const DA: PageDictionary = {
     payment_in_progress:
       'Der er allerede en betaling i gang for denne ordre. Vent et øjeblik, og genindlæs siden.',
     form_expired: 'Formularen er udløbet. Tjek dine oplysninger, og prøv igen.',
+    order_changed:
+      'Butikken har opdateret ordren, efter siden blev indlæst. Der er ikke trukket penge: tjek det nye beløb, og betal igen.',
+    too_many_attempts: 'For mange afviste betalingsforsøg. Der er ikke trukket penge. Prøv igen senere.',
     verification_refused:
       'Butikken kunne ikke bekræfte ordren, og der er ikke trukket penge. Gå tilbage til butikken.',
   },

@@ -17,7 +17,7 @@ import { loadChargeableCard, saveCard } from '../../modules/payments/saved-payme
 import type { Services } from '../../services.ts';
 import type { KassaApp } from '../http.types.ts';
 import { parseCheckoutForm, formField, type CheckoutSelection } from '../hosted/checkout-form.ts';
-import { checkCsrfToken, issueCsrfToken } from '../hosted/csrf-token.ts';
+import { checkCheckoutFormToken, issueCheckoutFormToken } from '../hosted/csrf-token.ts';
 import {
   checkoutFormOrigins,
   globalErrorFor,
@@ -70,7 +70,6 @@ function knownBrands(brands: readonly string[] | undefined): CardBrand[] {
     (CARD_BRANDS as readonly string[]).includes(brand),
   );
 }
-const csrfBinding = (checkoutId: string) => `checkout:${checkoutId}`;
 const isPaymentMethodType = (value: string): value is PaymentMethodType =>
   (PAYMENT_METHOD_TYPES as readonly string[]).includes(value);
 
@@ -137,16 +136,18 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     );
     const cardSetting = eligible.find((setting) => setting.method === 'card');
     const canSave = checkout.allowSavePaymentMethods && order.customer !== null;
-    // The saved cards came with the checkout (only when it allows them); offer those still chargeable.
+    // The saved cards came with the checkout (only when it allows them and the merchant vouched for the
+    // customer, `customer.verified`); offer those still chargeable.
     const savedCards: SavedCardOption[] =
-      canSave && cardSetting
+      canSave && order.customerVerified && cardSetting
         ? context.savedCards.filter(
             (card) =>
               checkCardExpiry({ month: card.expMonth, year: card.expYear }, now).ok &&
               (!cardSetting.card_brands || cardSetting.card_brands.includes(card.brand)),
           )
         : [];
-    const csrfToken = issueCsrfToken(keyring, csrfBinding(checkout.id), now);
+    // Bound to the order version shown: a form for an order replaced since then pays nothing (csrf-token.ts).
+    const csrfToken = issueCheckoutFormToken(keyring, checkout.id, order.version, now);
     sendPage(
       reply,
       statusCode,
@@ -360,6 +361,20 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
         else await sendInProgress(reply, fresh, fresh.checkout.activePaymentId, 409);
         return;
       }
+      case 'too_many_attempts': {
+        // A card-testing limit (attempt-limits.ts): nothing was sent to the processor.
+        for (const [name, value] of Object.entries((error as AppError).headers ?? {}))
+          reply.header(name, value);
+        sendCheckoutPage(request, reply, context, 429, { ...state, globalError: 'too_many_attempts' });
+        return;
+      }
+      case 'order_changed': {
+        // Replaced between the check above and the payment's start: the same answer as that check.
+        const fresh = await reload(context);
+        if (await answerIfNotPayable(reply, fresh, true)) return;
+        sendCheckoutPage(request, reply, fresh, 409, { values: state.values, globalError: 'order_changed' });
+        return;
+      }
       case 'gone':
       case 'invalid_state_transition':
         sendClosedPage(reply, await expireIfDue(await reload(context)), true);
@@ -393,7 +408,9 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
       case 'card':
         return { method: { type: 'card', card: selection.card } };
       case 'saved_card': {
-        if (!context.checkout.allowSavePaymentMethods || !customer) return undefined;
+        // Only for a customer the merchant vouched for: an e-mail address alone is what anyone can type.
+        if (!context.checkout.allowSavePaymentMethods || !customer || !context.order.customerVerified)
+          return undefined;
         const saved = await loadChargeableCard(
           db,
           { keyring, clock },
@@ -498,15 +515,22 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
 
       const now = clock.now();
       const form = parseCheckoutForm(request.body, now);
-      const csrf = checkCsrfToken(
+      const csrf = checkCheckoutFormToken(
         keyring,
-        csrfBinding(context.checkout.id),
+        context.checkout.id,
         formField(request.body, CHECKOUT_FORM_FIELDS.csrfToken),
         now,
       );
-      if (csrf !== 'valid') {
+      if (csrf.check !== 'valid') {
         return sendCheckoutPage(request, reply, context, 403, {
           globalError: 'form_expired',
+          values: form.values,
+        });
+      }
+      // The merchant replaced the order after this form was shown: charge nothing, show the new amount.
+      if (csrf.orderVersion !== context.order.version) {
+        return sendCheckoutPage(request, reply, context, 409, {
+          globalError: 'order_changed',
           values: form.values,
         });
       }
@@ -539,6 +563,8 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
           channel: 'hosted_page',
           method: method.method,
           savedPaymentMethodId: method.savedPaymentMethodId ?? null,
+          expectedOrderVersion: csrf.orderVersion,
+          clientAddress: request.ip,
           device: deviceOf(request),
           returnUrl: (paymentId) => `${config.publicUrl}${context.basePath}/return/${paymentId}`,
         });
@@ -593,12 +619,13 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
       const context = await load(request);
       if (!context) return void sendNotFoundPage(request, reply);
       if (await answerIfNotPayable(reply, context, true)) return;
-      const csrf = checkCsrfToken(
+      // Canceling moves no money: a form shown for an earlier version of the order may cancel.
+      const csrf = checkCheckoutFormToken(
         keyring,
-        csrfBinding(context.checkout.id),
+        context.checkout.id,
         formField(request.body, CHECKOUT_FORM_FIELDS.csrfToken),
         clock.now(),
-      );
+      ).check;
       if (csrf !== 'valid')
         return sendCheckoutPage(request, reply, context, 403, { globalError: 'form_expired' });
 

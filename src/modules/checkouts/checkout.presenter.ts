@@ -41,6 +41,7 @@ export function presentCheckout(
     updated_at: checkout.updatedAt.toISOString(),
     completed_at: checkout.completedAt?.toISOString() ?? null,
     canceled_at: checkout.canceledAt?.toISOString() ?? null,
+    cancellation_reason: checkout.cancellationReason,
     expired_at: checkout.expiredAt?.toISOString() ?? null,
     version: checkout.version,
     order: presentOrder(order),

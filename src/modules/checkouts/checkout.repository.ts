@@ -6,7 +6,13 @@ import type { Metadata } from '../orders/order.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { CheckoutStatus, ClosedCheckoutStatus } from './checkout.states.ts';
 import { newOrderRecord, orderInsertSql, type NewOrder } from '../orders/order.repository.ts';
-import type { CaptureMode, Checkout, CheckoutWithOrder, Scope } from './checkout.types.ts';
+import type {
+  CancellationReason,
+  CaptureMode,
+  Checkout,
+  CheckoutWithOrder,
+  Scope,
+} from './checkout.types.ts';
 
 export type CheckoutRow = {
   id: string;
@@ -27,6 +33,7 @@ export type CheckoutRow = {
   expires_at: Date;
   completed_at: Date | null;
   canceled_at: Date | null;
+  cancellation_reason?: CancellationReason | null;
   expired_at: Date | null;
   created_at: Date;
   updated_at: Date;
@@ -36,7 +43,7 @@ export type CheckoutRow = {
 // Every column but the token digest, which never leaves the repository.
 const COLUMNS = `id, merchant_id, livemode, status, completed_redirect_url, canceled_redirect_url, callbacks, capture,
   allow_save_payment_methods, locale, payment_methods, metadata, payment_started, active_payment_id, payment_link_id,
-  expires_at, completed_at, canceled_at, expired_at, created_at, updated_at, version`;
+  expires_at, completed_at, canceled_at, expired_at, created_at, updated_at, version, cancellation_reason`;
 
 export function toCheckout(row: CheckoutRow): Checkout {
   return {
@@ -58,6 +65,7 @@ export function toCheckout(row: CheckoutRow): Checkout {
     expiresAt: row.expires_at,
     completedAt: row.completed_at,
     canceledAt: row.canceled_at,
+    cancellationReason: row.cancellation_reason ?? null,
     expiredAt: row.expired_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -157,6 +165,7 @@ function newCheckoutRecord(scope: Scope, checkout: NewCheckout): Checkout {
     expiresAt: checkout.expiresAt,
     completedAt: null,
     canceledAt: null,
+    cancellationReason: null,
     expiredAt: null,
     createdAt: checkout.now,
     updatedAt: checkout.now,
@@ -286,10 +295,16 @@ const CLOSED_AT_COLUMN: Record<ClosedCheckoutStatus, string> = {
 /**
  * A session as closing leaves it (pure): what `closeCheckoutRow` writes, for the events of the close.
  */
-export function closedCheckout(checkout: Checkout, status: ClosedCheckoutStatus, now: Date): Checkout {
+export function closedCheckout(
+  checkout: Checkout,
+  status: ClosedCheckoutStatus,
+  now: Date,
+  cancellationReason: CancellationReason | null = null,
+): Checkout {
   return {
     ...checkout,
     status,
+    cancellationReason: status === 'CANCELED' ? cancellationReason : checkout.cancellationReason,
     completedAt: status === 'COMPLETED' ? now : checkout.completedAt,
     canceledAt: status === 'CANCELED' ? now : checkout.canceledAt,
     expiredAt: status === 'EXPIRED' ? now : checkout.expiredAt,
@@ -310,12 +325,13 @@ export function closeCheckoutRow(
   id: string,
   status: ClosedCheckoutStatus,
   now: Date,
+  cancellationReason: CancellationReason | null = null,
 ): void {
   tx.write(
     `UPDATE checkouts SET status = $1, ${CLOSED_AT_COLUMN[status]} = $2, updated_at = $2, version = version + 1,
-       active_payment_id = NULL
+       active_payment_id = NULL, cancellation_reason = $6
      WHERE id = $3 AND merchant_id = $4 AND livemode = $5 AND status = 'OPEN' RETURNING ${COLUMNS}`,
-    [status, now, id, scope.merchantId, scope.livemode],
+    [status, now, id, scope.merchantId, scope.livemode, cancellationReason],
   );
 }
 

@@ -119,6 +119,12 @@ export const ZCheckout = z
     updated_at: zTimestamp,
     completed_at: zTimestamp.nullable(),
     canceled_at: zTimestamp.nullable(),
+    cancellation_reason: z
+      .enum(['too_many_declines'])
+      .nullable()
+      .describe(
+        'Why Kassa canceled the checkout itself: `too_many_declines` when declined payment attempts reached the limit per checkout (card testing; docs/security.md). null otherwise, also when the shopper or the merchant canceled.',
+      ),
     expired_at: zTimestamp.nullable(),
     version: z.number().int(),
     order: ZOrder,

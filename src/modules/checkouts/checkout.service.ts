@@ -33,7 +33,7 @@ import {
 import type { CheckoutResource, CreateCheckoutRequest } from './checkout.schemas.ts';
 import { checkoutEventType, checkoutStateMachine, type ClosedCheckoutStatus } from './checkout.states.ts';
 import { newClientToken } from './checkout.tokens.ts';
-import type { Checkout, CheckoutWithOrder, Scope } from './checkout.types.ts';
+import type { CancellationReason, Checkout, CheckoutWithOrder, Scope } from './checkout.types.ts';
 import { checkCheckoutUrls, mergeCallbacks } from './checkout.urls.ts';
 
 /**
@@ -235,7 +235,7 @@ export async function closeCheckout(
   scope: Scope,
   checkoutId: string,
   status: ClosedCheckoutStatus,
-  options: { action: string; refuseWhilePaymentActive?: boolean },
+  options: { action: string; refuseWhilePaymentActive?: boolean; cancellationReason?: CancellationReason },
 ): Promise<CheckoutWithOrder> {
   const current = await findCheckoutWithOrder(tx, scope, checkoutId, { forUpdate: true });
   if (!current) throw notFoundError('checkout', checkoutId);
@@ -255,7 +255,7 @@ export async function closeLockedCheckout(
   scope: Scope,
   current: LockedSession,
   status: ClosedCheckoutStatus,
-  options: { action: string; refuseWhilePaymentActive?: boolean },
+  options: { action: string; refuseWhilePaymentActive?: boolean; cancellationReason?: CancellationReason },
 ): Promise<CheckoutWithOrder> {
   checkoutStateMachine.assertTransition(current.checkout.status, status, options.action);
   if ((options.refuseWhilePaymentActive ?? true) && current.checkout.activePaymentId !== null) {
@@ -264,7 +264,7 @@ export async function closeLockedCheckout(
       `A payment (${current.checkout.activePaymentId}) is in progress for this checkout; try again when it has finished`,
     );
   }
-  return applyClose(tx, deps, scope, current, status);
+  return applyClose(tx, deps, scope, current, status, options.cancellationReason ?? null);
 }
 
 /** The change itself, for a session already locked and checked. */
@@ -274,10 +274,11 @@ async function applyClose(
   scope: Scope,
   current: LockedSession,
   status: ClosedCheckoutStatus,
+  cancellationReason: CancellationReason | null,
 ): Promise<CheckoutWithOrder> {
   const now = deps.clock.now();
-  const checkout = closedCheckout(current.checkout, status, now);
-  closeCheckoutRow(tx, scope, checkout.id, status, now);
+  const checkout = closedCheckout(current.checkout, status, now, cancellationReason);
+  closeCheckoutRow(tx, scope, checkout.id, status, now, cancellationReason);
   let order: Order = current.order;
   const orderStatus = orderStatusOnClose(status);
   // Only an order with nothing paid follows its session; CREATED → CANCELED / EXPIRED are table edges.
@@ -348,7 +349,7 @@ export async function sweepExpiredCheckouts(
         const scope = { merchantId: checkout.merchantId, livemode: checkout.livemode };
         const order = await findOrderByCheckoutId(tx, scope, checkout.id, { forUpdate: true });
         if (!order) throw new Error(`Checkout ${checkout.id} has no order`);
-        await applyClose(tx, deps, scope, { checkout, order }, 'EXPIRED');
+        await applyClose(tx, deps, scope, { checkout, order }, 'EXPIRED', null);
       }
       return due.length;
     });

@@ -5,6 +5,9 @@ import type { CheckoutStatus } from './checkout.states.ts';
 
 export type CaptureMode = 'automatic' | 'manual';
 
+/** Why Kassa canceled a checkout on its own: too many declined payment attempts (card testing). */
+export type CancellationReason = 'too_many_declines';
+
 /** Which merchant and mode an operation acts for; every query filters by both. */
 export type Scope = { merchantId: string; livemode: boolean };
 
@@ -32,6 +35,8 @@ export type Checkout = {
   expiresAt: Date;
   completedAt: Date | null;
   canceledAt: Date | null;
+  /** Why Kassa canceled the session itself (`too_many_declines`); null otherwise. */
+  cancellationReason: CancellationReason | null;
   expiredAt: Date | null;
   createdAt: Date;
   updatedAt: Date;

@@ -7,6 +7,7 @@ export const EVENT_TYPES = [
   'checkout.completed',
   'checkout.canceled',
   'checkout.expired',
+  'checkout.attempts_limited',
   'order.created',
   'order.updated',
   'payment.pending',

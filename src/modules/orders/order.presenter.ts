@@ -26,7 +26,7 @@ export function presentOrder(order: Order): OrderResource {
       quantity: product.quantity,
       unit_price: product.unit_price,
     })),
-    customer: order.customer ? presentCustomer(order.customer) : null,
+    customer: order.customer ? presentCustomer(order.customer, order.customerVerified) : null,
     authorized_amount: order.authorizedAmount,
     captured_amount: order.capturedAmount,
     refunded_amount: order.refundedAmount,
@@ -44,7 +44,7 @@ function presentAdjustment(line: { amount: number; description?: string }) {
     : { amount: line.amount, description: line.description };
 }
 
-export function presentCustomer(customer: Customer): CustomerResource {
+export function presentCustomer(customer: Customer, verified: boolean): CustomerResource {
   return {
     object: 'customer',
     customer_id: customer.id,
@@ -52,6 +52,7 @@ export function presentCustomer(customer: Customer): CustomerResource {
     last_name: customer.lastName,
     email: customer.email,
     phone: customer.phone,
+    verified,
     created_at: customer.createdAt.toISOString(),
     updated_at: customer.updatedAt.toISOString(),
   };

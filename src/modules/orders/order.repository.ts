@@ -28,6 +28,7 @@ export type OrderRow = {
   created_at: Date;
   updated_at: Date;
   version: number;
+  customer_verified: boolean;
   checkout_expires_at: Date;
   checkout_locale: string;
   customer: CustomerRow | null;
@@ -66,6 +67,7 @@ export function toOrder(row: OrderRow): Order {
     totalAmount: row.total_amount,
     products: row.products,
     customer: row.customer ? toCustomer(row.customer) : null,
+    customerVerified: row.customer !== null && row.customer_verified,
     metadata: row.metadata,
     authorizedAmount: row.authorized_amount,
     capturedAmount: row.captured_amount,
@@ -91,6 +93,7 @@ function contentValues(input: OrderInput, customerId: string | null): unknown[] 
     JSON.stringify(input.products),
     customerId,
     JSON.stringify(input.metadata),
+    customerId !== null && input.customer?.verified === true,
   ];
 }
 
@@ -110,9 +113,9 @@ export function orderInsertSql(firstParameter: number) {
   const p = (offset: number) => `$${firstParameter + offset}`;
   return {
     sql: `INSERT INTO orders (merchant_order_id, currency, country_code, subtotal_amount, discounts, taxes,
-       shipping_amount, total_amount, products, customer_id, metadata,
+       shipping_amount, total_amount, products, customer_id, metadata, customer_verified,
        id, merchant_id, livemode, checkout_id, status, created_at, updated_at)
-     VALUES (${Array.from({ length: 15 }, (_, index) => p(index)).join(', ')}, 'CREATED', ${p(15)}, ${p(15)})`,
+     VALUES (${Array.from({ length: 16 }, (_, index) => p(index)).join(', ')}, 'CREATED', ${p(16)}, ${p(16)})`,
     values: (scope: Scope, order: NewOrder): unknown[] => [
       ...contentValues(order.input, order.customer?.id ?? null),
       order.id,
@@ -147,6 +150,7 @@ export function newOrderRecord(
     totalAmount: input.total_amount,
     products: input.products,
     customer: order.customer,
+    customerVerified: order.customer !== null && input.customer?.verified === true,
     metadata: input.metadata,
     authorizedAmount: 0,
     capturedAmount: 0,
@@ -171,8 +175,8 @@ export async function replaceOrderContent(
   const { rowCount } = await tx.query(
     `UPDATE orders SET merchant_order_id = $1, currency = $2, country_code = $3, subtotal_amount = $4,
        discounts = $5, taxes = $6, shipping_amount = $7, total_amount = $8, products = $9, customer_id = $10,
-       metadata = $11, updated_at = $12, version = version + 1
-     WHERE id = $13 AND merchant_id = $14 AND livemode = $15`,
+       metadata = $11, customer_verified = $12, updated_at = $13, version = version + 1
+     WHERE id = $14 AND merchant_id = $15 AND livemode = $16`,
     [...contentValues(input, customerId), now, orderId, scope.merchantId, scope.livemode],
   );
   return rowCount ? findOrder(tx, scope, orderId) : undefined;

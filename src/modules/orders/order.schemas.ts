@@ -50,6 +50,12 @@ export const zCustomerInput = z.strictObject({
     .string()
     .regex(/^\+?[0-9][0-9 ().-]{3,30}$/, { error: 'must be a phone number such as "+52 55 1234 5678"' })
     .optional(),
+  verified: z
+    .boolean()
+    .optional()
+    .describe(
+      "true when the merchant vouches that the shopper signed in to the merchant's shop as this customer. Only then does the hosted page offer (and charge) the customer's saved cards: a customer is identified by e-mail address, which anyone can type at a guest checkout. Default false.",
+    ),
 });
 
 /** Turns a checkOrderTotals pointer (`/total_amount`, `/products/0`) into a zod path. */
@@ -109,6 +115,11 @@ export const ZCustomer = z
     last_name: z.string().nullable(),
     email: z.string(),
     phone: z.string().nullable(),
+    verified: z
+      .boolean()
+      .describe(
+        "Whether the merchant vouched for the customer on this order (`verified: true` when it was placed or replaced): the shopper signed in to the merchant's shop. Saved cards are offered only then.",
+      ),
     created_at: zTimestamp,
     updated_at: zTimestamp,
   })

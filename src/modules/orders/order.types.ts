@@ -17,7 +17,14 @@ export type Customer = {
   updatedAt: Date;
 };
 
-export type CustomerInput = { email: string; first_name?: string; last_name?: string; phone?: string };
+export type CustomerInput = {
+  email: string;
+  first_name?: string;
+  last_name?: string;
+  phone?: string;
+  /** The merchant vouches that the shopper signed in as this customer (saved cards are offered only then). */
+  verified?: boolean;
+};
 
 /**
  * The order's content as a merchant sends it (request names). Amounts are validated safe integers of minor
@@ -55,6 +62,8 @@ export type Order = {
   totalAmount: number;
   products: OrderProduct[];
   customer: Customer | null;
+  /** The merchant vouched for the customer on this order (`customer.verified: true`); false without one. */
+  customerVerified: boolean;
   metadata: Metadata;
   authorizedAmount: number;
   capturedAmount: number;

@@ -1,7 +1,11 @@
 import type { ConnectorStatusUpdate } from '../../connectors/connector.ts';
+import { cardFingerprint } from '../../lib/card.ts';
 import { AppError, notFoundError } from '../../lib/errors.ts';
+import { checkoutEvent, closeCheckout, findCheckoutWithOrder } from '../checkouts/checkout.service.ts';
+import type { AttemptRefusal } from './attempt-limits.ts';
 import { ORDER_VERIFICATION_DECLINE_CODE } from '../callbacks/callback.types.ts';
-import type { Scope } from '../checkouts/checkout.types.ts';
+import type { Checkout, Scope } from '../checkouts/checkout.types.ts';
+import type { Order } from '../orders/order.types.ts';
 import { authorize } from './operations/authorize-payment.ts';
 import { capturePayment } from './operations/capture-payment.ts';
 import { finishAttempt } from './operations/finish-attempt.ts';
@@ -25,7 +29,7 @@ import {
   type AuthorizationOutcome,
   type PaymentAttempt,
 } from './payment.outcomes.ts';
-import { findPaymentById, recordConnectorNotification } from './payment.repository.ts';
+import { findPaymentById, markOrderVerified, recordConnectorNotification } from './payment.repository.ts';
 import type { Payment } from './payment.types.ts';
 
 export type { PayCheckoutInput, PaymentFlowDeps, PaymentFlowLogger } from './operations/payment-context.ts';
@@ -82,6 +86,65 @@ export {
 
 export type PaymentFlow = ReturnType<typeof createPaymentFlow>;
 
+/**
+ * `verify_order` before the processor is called: a refusal settles the attempt REJECTED (no money moves); an
+ * OKAY is recorded on the payment (`order_verified_at`) before the processor is called, so a resumed attempt
+ * knows whether it was verified. `proceed: false` carries the attempt's answer.
+ */
+async function verifyBeforeAuthorizing(
+  context: PaymentContext,
+  payment: Payment,
+  checkout: Checkout,
+  order: Order,
+): Promise<{ proceed: true } | { proceed: false; attempt: PaymentAttempt }> {
+  if (!context.verifyOrder || !checkout.callbacks.verify_order) return { proceed: true };
+  const verdict = await context.verifyOrder(payment, checkout, order);
+  if (!verdict.ok) {
+    const refused = await settle(context, payment.id, {
+      status: 'declined',
+      declineCode: ORDER_VERIFICATION_DECLINE_CODE,
+      message: verdict.reason,
+    });
+    return { proceed: false, attempt: await finishAttempt(context, refused) };
+  }
+  // Verification can be slow: if recovery settled the attempt meanwhile, do not send it to the processor.
+  const current = await markOrderVerified(context.db, payment.id, context.clock.now());
+  if (!current?.processingSince || GIVEN_UP_STATUSES.has(current.status))
+    return { proceed: false, attempt: await finishAttempt(context, { payment: current ?? payment }) };
+  return { proceed: true };
+}
+
+/**
+ * A resumed attempt of a checkout with `verify_order` that has no recorded OKAY must not reach the processor on
+ * the strength of the retry alone: the merchant may still be answering — and may refuse. While the first
+ * request can still be waiting for the answer (the attempt is younger than the verification's timeout), the
+ * retry is told to come back (409 `payment_in_progress` + `Retry-After`); after that, the first request is gone
+ * (a crash), and the retry asks `verify_order` itself.
+ */
+async function verifyResumed(
+  context: PaymentContext,
+  existing: Payment,
+): Promise<{ proceed: true } | { proceed: false; attempt: PaymentAttempt }> {
+  if (!context.verifyOrder || existing.orderVerifiedAt) return { proceed: true };
+  const session = await findCheckoutWithOrder(
+    context.db,
+    { merchantId: existing.merchantId, livemode: existing.livemode },
+    existing.checkoutId,
+  );
+  if (!session?.checkout.callbacks.verify_order) return { proceed: true };
+  const waitMs =
+    existing.createdAt.getTime() + context.orderVerificationTimeoutMs - context.clock.now().getTime();
+  if (waitMs > 0) {
+    const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
+    throw new AppError(
+      'payment_in_progress',
+      'The merchant is still verifying this order (verify_order); retry with the same Idempotency-Key later',
+      { headers: { 'retry-after': String(retryAfter) }, extensions: { payment_id: existing.id } },
+    );
+  }
+  return verifyBeforeAuthorizing(context, existing, session.checkout, session.order);
+}
+
 /** Continues an attempt that already exists under the requested payment id (a retried request). */
 async function resume(
   context: PaymentContext,
@@ -95,14 +158,83 @@ async function resume(
   if (GIVEN_UP_STATUSES.has(existing.status))
     return finishAttempt(context, { payment: existing, releaseOwed: existing.processingSince !== null });
   if (!existing.processingSince) return finishAttempt(context, { payment: existing });
+  // Never past a verification that has not said OKAY: a refusal always wins over a retry.
+  const verified = await verifyResumed(context, existing);
+  if (!verified.proceed) return verified.attempt;
   // Interrupted before its outcome was recorded: ask again with the same processor idempotency key.
   const outcome = await authorize(context, existing, input);
   if (!outcome) return { payment: existing, outcome: 'processing' };
   return finishAttempt(context, await settle(context, existing.id, outcome));
 }
 
+/** The last decline a checkout may have: cancel it, so the card tester's session is over. */
+async function cancelForDeclines(context: PaymentContext, input: PayCheckoutInput): Promise<void> {
+  await context.db
+    .transaction((tx) =>
+      closeCheckout(tx, context.checkoutDeps, input.scope, input.checkoutId, 'CANCELED', {
+        action: 'cancel',
+        cancellationReason: 'too_many_declines',
+      }),
+    )
+    .catch((error: unknown) => {
+      // Closed meanwhile (expired, canceled by the shopper): nothing left to do.
+      if (!(error instanceof AppError)) throw error;
+    });
+}
+
+/**
+ * The first refusal of a limit's window: `checkout.attempts_limited`, so the merchant can see card testing
+ * on its checkouts (data: the checkout, with `attempt_limit`).
+ */
+async function reportAttemptsLimited(
+  context: PaymentContext,
+  input: PayCheckoutInput,
+  refusal: AttemptRefusal,
+): Promise<void> {
+  await context.db.transaction(async (tx) => {
+    const session = await findCheckoutWithOrder(tx, input.scope, input.checkoutId);
+    if (!session) return;
+    const event = checkoutEvent(context.checkoutDeps, session, 'checkout.attempts_limited');
+    tx.emit({
+      ...event,
+      data: {
+        ...event.data,
+        attempt_limit: {
+          limit: refusal.limit,
+          retry_after_seconds: refusal.retryAfterSeconds,
+          channel: input.channel,
+        },
+      },
+    });
+  });
+}
+
 export function createPaymentFlow(deps: PaymentFlowDeps) {
   const context = createPaymentContext(deps);
+
+  /** One attempt, or the resumption of the attempt that exists under `input.paymentId` (`track.resumed`). */
+  async function payOnce(input: PayCheckoutInput, track: { resumed: boolean }): Promise<PaymentAttempt> {
+    let started: Awaited<ReturnType<typeof startAttempt>>;
+    try {
+      started = await startAttempt(context, input);
+    } catch (error) {
+      // A retry of an attempt that exists (the id is derived from the Idempotency-Key) cannot start again:
+      // its session has it in flight or is closed, or the insert collides with it. Only then is the id looked
+      // up, so the first request pays for no extra round trip. Nothing else exists: the refusal stands.
+      const existing = input.paymentId
+        ? await findPaymentById(context.db, input.paymentId).catch(() => undefined)
+        : undefined;
+      if (!existing) throw error;
+      track.resumed = true;
+      return resume(context, existing, input);
+    }
+    const { payment, checkout, order } = started;
+    const verified = await verifyBeforeAuthorizing(context, payment, checkout, order);
+    if (!verified.proceed) return verified.attempt;
+    const outcome = await authorize(context, payment, input);
+    if (!outcome) return { payment: (await findPaymentById(context.db, payment.id))!, outcome: 'processing' };
+    return finishAttempt(context, await settle(context, payment.id, outcome));
+  }
 
   return {
     /**
@@ -113,47 +245,49 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       context.logger = applicationLogger;
     },
 
-    /** Pays a checkout: start → authorize → settle → (automatic) capture. */
+    /**
+     * Pays a checkout: start → authorize → settle → (automatic) capture, within the card-testing limits
+     * (`attempt-limits.ts`): refused (429 `too_many_attempts`) when its address or card is at its limit of
+     * declines; a decline is counted, and the one that reaches the per-checkout limit cancels the checkout
+     * (`cancellation_reason: "too_many_declines"`).
+     */
     async payCheckout(input: PayCheckoutInput): Promise<PaymentAttempt> {
-      let started: Awaited<ReturnType<typeof startAttempt>>;
-      try {
-        started = await startAttempt(context, input);
-      } catch (error) {
-        // A retry of an attempt that exists (the id is derived from the Idempotency-Key) cannot start again:
-        // its session has it in flight or is closed, or the insert collides with it. Only then is the id looked
-        // up, so the first request pays for no extra round trip. Nothing else exists: the refusal stands.
-        const existing = input.paymentId
-          ? await findPaymentById(context.db, input.paymentId).catch(() => undefined)
-          : undefined;
-        if (!existing) throw error;
-        return resume(context, existing, input);
-      }
-      const { payment, checkout, order } = started;
-      const verdict = context.verifyOrder
-        ? await context.verifyOrder(payment, checkout, order)
-        : { ok: true as const };
-      if (!verdict.ok) {
-        return finishAttempt(
-          context,
-          await settle(context, payment.id, {
-            status: 'declined',
-            declineCode: ORDER_VERIFICATION_DECLINE_CODE,
-            message: verdict.reason,
-          }),
+      const limiter = context.attemptLimits;
+      if (!limiter) return payOnce(input, { resumed: false });
+      const subject = {
+        merchantId: input.scope.merchantId,
+        livemode: input.scope.livemode,
+        clientAddress: input.clientAddress,
+        cardFingerprint:
+          input.method.type === 'card'
+            ? cardFingerprint(input.method.card.number, context.keyring.key('card-fingerprint'))
+            : undefined,
+      };
+      const refusal = await limiter.check(subject, context.clock.now());
+      if (refusal) {
+        if (refusal.first) await reportAttemptsLimited(context, input, refusal);
+        throw new AppError(
+          'too_many_attempts',
+          `Too many declined payment attempts; retry in ${refusal.retryAfterSeconds} s`,
+          {
+            headers: { 'retry-after': String(refusal.retryAfterSeconds) },
+            extensions: { limit: refusal.limit, retry_after_seconds: refusal.retryAfterSeconds },
+          },
         );
       }
-      // Verification can be slow: if recovery settled the attempt meanwhile, do not send it to the processor.
-      // Without a verify_order callback nothing was awaited, so there is nothing to re-read.
-      const current =
-        context.verifyOrder && checkout.callbacks.verify_order
-          ? await findPaymentById(context.db, payment.id)
-          : payment;
-      if (!current?.processingSince || GIVEN_UP_STATUSES.has(current.status))
-        return finishAttempt(context, { payment: current ?? payment });
-      const outcome = await authorize(context, payment, input);
-      if (!outcome)
-        return { payment: (await findPaymentById(context.db, payment.id))!, outcome: 'processing' };
-      return finishAttempt(context, await settle(context, payment.id, outcome));
+      const track = { resumed: false };
+      const attempt = await payOnce(input, track);
+      // A retry that resumed an attempt counted before is not a new decline; a refusal by `verify_order` is
+      // the merchant's, not a sign of card testing.
+      if (
+        !track.resumed &&
+        attempt.outcome === 'rejected' &&
+        attempt.payment.declineCode !== ORDER_VERIFICATION_DECLINE_CODE
+      ) {
+        await limiter.recordDecline(subject, context.clock.now());
+        if (await limiter.checkoutExhausted(input.checkoutId)) await cancelForDeclines(context, input);
+      }
+      return attempt;
     },
 
     /** The shopper came back from a 3-D Secure challenge or a wallet: ask the processor what happened. */

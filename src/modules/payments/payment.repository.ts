@@ -13,6 +13,7 @@ type PaymentRow = {
   order_id: string;
   status: PaymentStatus;
   processing_since: Date | null;
+  order_verified_at?: Date | null;
   channel: PaymentChannel;
   method: PaymentMethodType;
   amount: number;
@@ -46,6 +47,7 @@ function toPayment(row: PaymentRow): Payment {
     orderId: row.order_id,
     status: row.status,
     processingSince: row.processing_since,
+    orderVerifiedAt: row.order_verified_at ?? null,
     channel: row.channel,
     method: row.method,
     amount: row.amount,
@@ -153,6 +155,18 @@ export async function findPayment(
   const { rows } = await db.query<PaymentRow>(
     `SELECT * FROM payments WHERE id = $1 AND merchant_id = $2 AND livemode = $3 ${options.forUpdate ? 'FOR UPDATE' : ''}`,
     [id, scope.merchantId, scope.livemode],
+  );
+  return rows[0] ? toPayment(rows[0]) : undefined;
+}
+
+/**
+ * Records that `verify_order` answered OKAY for the attempt, and answers with the payment as it is now (a
+ * recovery or a concurrent resume may have settled it meanwhile). The processor is called only after this.
+ */
+export async function markOrderVerified(db: Queryable, id: string, now: Date): Promise<Payment | undefined> {
+  const { rows } = await db.query<PaymentRow>(
+    `UPDATE payments SET order_verified_at = $2 WHERE id = $1 RETURNING *`,
+    [id, now],
   );
   return rows[0] ? toPayment(rows[0]) : undefined;
 }

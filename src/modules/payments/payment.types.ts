@@ -22,6 +22,8 @@ export type Payment = {
   status: PaymentStatus;
   /** Set while a processor call is in flight and its outcome not yet recorded. */
   processingSince: Date | null;
+  /** When `verify_order` answered OKAY for this attempt; null without verification or before the answer. */
+  orderVerifiedAt: Date | null;
   channel: PaymentChannel;
   method: PaymentMethodType;
   amount: number;

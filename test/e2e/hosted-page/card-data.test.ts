@@ -85,7 +85,7 @@ describe('card data never stored or logged', () => {
     redirects.push(String(back.headers.location));
 
     // Pay again with the saved card (no CVC sent at all).
-    const next = await createHostedCheckout(t, merchant, { allowSave: true, email });
+    const next = await createHostedCheckout(t, merchant, { allowSave: true, email, verified: true });
     const page = await getPage(t, next.path);
     const savedId = /value="(pm_[0-9a-f]{32})"/.exec(page.html)![1]!;
     const withSaved = await postForm(t, next.path, {

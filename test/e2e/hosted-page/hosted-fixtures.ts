@@ -30,6 +30,8 @@ export type CheckoutOptions = {
   expiresInSeconds?: number;
   merchantOrderId?: string;
   paymentMethods?: string[];
+  /** `order.customer.verified`: the merchant vouches the shopper signed in (saved cards are offered only then). */
+  verified?: boolean;
 };
 
 export type CreatedCheckout = {
@@ -59,7 +61,12 @@ export async function createHostedCheckout(
       subtotal_amount: amount,
       total_amount: amount,
       products: [{ id: 'sku-1', name: 'Trail shoes', quantity: 1, unit_price: amount }],
-      customer: { first_name: 'Ada', last_name: 'Lovelace', email: options.email ?? 'ada@example.com' },
+      customer: {
+        first_name: 'Ada',
+        last_name: 'Lovelace',
+        email: options.email ?? 'ada@example.com',
+        ...(options.verified === undefined ? {} : { verified: options.verified }),
+      },
     },
   };
   if (options.expiresInSeconds !== undefined) body.expires_in_seconds = options.expiresInSeconds;

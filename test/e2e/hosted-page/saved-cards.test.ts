@@ -59,7 +59,11 @@ describe('saved cards', () => {
     expect(rows[0]!.card_encrypted.toString('latin1')).not.toContain('4242424242424242');
 
     // Same customer (same e-mail, other case): the card is offered and checked first.
-    const second = await createHostedCheckout(t, merchant, { allowSave: true, email: 'Grace@Example.com' });
+    const second = await createHostedCheckout(t, merchant, {
+      allowSave: true,
+      email: 'Grace@Example.com',
+      verified: true,
+    });
     expect(second.customerId).toBe(first.customerId);
     const secondPage = await getPage(t, second.path);
     expect(secondPage.html).toContain('Visa •••• 4242');
@@ -84,6 +88,7 @@ describe('saved cards', () => {
     const stranger = await createHostedCheckout(t, merchant, {
       allowSave: true,
       email: 'someone.else@example.com',
+      verified: true,
     });
     const strangerPage = await getPage(t, stranger.path);
     expect(strangerPage.html).not.toContain('Visa •••• 4242');
@@ -94,6 +99,68 @@ describe('saved cards', () => {
     expect(stolen.status).toBe(422);
     expect(stolen.html).toContain('This payment method is not available for this order.');
     expect(await paymentsOf(t, stranger.checkoutId)).toEqual([]);
+  });
+
+  it('saved cards are offered and charged only when the merchant vouches for the customer (customer.verified)', async () => {
+    const email = 'victim@example.com';
+    const first = await createHostedCheckout(t, merchant, { allowSave: true, email, verified: true });
+    const paid = await postForm(
+      t,
+      first.path,
+      cardForm(csrfOf((await getPage(t, first.path)).html), CARDS.approved, { save_card: 'yes' }),
+    );
+    expect(paid.status).toBe(303);
+    const { rows } = await t.services.db.query<{ id: string }>(
+      'SELECT id FROM saved_payment_methods WHERE customer_id = $1',
+      [first.customerId],
+    );
+    expect(rows).toHaveLength(1);
+    const savedId = rows[0]!.id;
+
+    // A guest checkout where someone typed the victim's e-mail: same customer, but not vouched for.
+    for (const verified of [undefined, false]) {
+      const guest = await createHostedCheckout(t, merchant, { allowSave: true, email, verified });
+      expect(guest.customerId).toBe(first.customerId);
+      const order = await t.app.inject({
+        method: 'GET',
+        url: `/v1/orders/${guest.orderId}`,
+        headers: merchant.headers,
+      });
+      expect(order.json()).toMatchObject({ customer: { email, verified: false } });
+      const guestPage = await getPage(t, guest.path);
+      expect(guestPage.html).not.toContain('Visa •••• 4242');
+      expect(guestPage.html).not.toContain(savedId);
+      const before = await countAuthorizations(t);
+      const stolen = await postForm(t, guest.path, {
+        csrf_token: csrfOf(guestPage.html),
+        payment_method: savedId,
+      });
+      expect(stolen.status).toBe(422);
+      expect(await countAuthorizations(t)).toBe(before);
+      expect(await paymentsOf(t, guest.checkoutId)).toEqual([]);
+    }
+
+    // The merchant signs the shopper in and replaces the order with the customer vouched for: offered now.
+    const later = await createHostedCheckout(t, merchant, { allowSave: true, email });
+    expect((await getPage(t, later.path)).html).not.toContain('Visa •••• 4242');
+    const replaced = await t.app.inject({
+      method: 'PUT',
+      url: `/v1/checkouts/${later.checkoutId}`,
+      headers: merchant.headers,
+      payload: {
+        order: {
+          merchant_order_id: 'ORDER-1',
+          currency: 'USD',
+          country_code: 'US',
+          subtotal_amount: 2500,
+          total_amount: 2500,
+          customer: { email, verified: true },
+        },
+      },
+    });
+    expect(replaced.statusCode).toBe(200);
+    expect(replaced.json()).toMatchObject({ order: { customer: { verified: true } } });
+    expect((await getPage(t, later.path)).html).toContain('Visa •••• 4242');
   });
 
   it('a card is saved only when the payment goes through, and not without the tick', async () => {
@@ -167,7 +234,7 @@ describe('saved cards', () => {
     expect(rows[0]!.card_encrypted.length).toBe(0);
     expect(rows[0]!.deleted_at).not.toBeNull();
 
-    const next = await createHostedCheckout(t, merchant, { allowSave: true, email });
+    const next = await createHostedCheckout(t, merchant, { allowSave: true, email, verified: true });
     const nextPage = await getPage(t, next.path);
     expect(nextPage.html).not.toContain('Mastercard •••• 4444');
     const withRemoved = await postForm(t, next.path, {

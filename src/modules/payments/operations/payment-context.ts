@@ -10,6 +10,7 @@ import type { Device } from '../../payment-methods/eligibility.ts';
 import type { PaymentMethodSettingsCache } from '../../payment-methods/payment-method-settings.cache.ts';
 import { PROCESSING_RECOVERY_MS } from '../payment.outcomes.ts';
 import type { Payment, PaymentChannel } from '../payment.types.ts';
+import type { AttemptLimiter } from '../attempt-limits.ts';
 
 export type PaymentFlowLogger = {
   warn(object: object, message: string): void;
@@ -41,6 +42,14 @@ export type PaymentFlowDeps = {
     checkout: Checkout,
     order: Order,
   ) => Promise<{ ok: true } | { ok: false; reason: string }>;
+  /**
+   * The longest a `verify_order` call may take (connect + response timeouts, and a margin): a resumed attempt
+   * younger than this whose verification has not answered waits (409) instead of reaching the processor.
+   * Default 130 s (the configurable timeouts' maxima).
+   */
+  orderVerificationTimeoutMs?: number;
+  /** Card-testing limits (declines per checkout, client address and card); absent = none. */
+  attemptLimits?: AttemptLimiter;
   /** Age after which `recover` settles interrupted work (default PROCESSING_RECOVERY_MS; shorter in fault tests). */
   processingRecoveryMs?: number;
   /** Where releases of late authorizations are reported (warn) and failed ones (error). Default: stderr. */
@@ -63,14 +72,25 @@ export type PayCheckoutInput = {
   returnUrl: (paymentId: string) => string;
   /** The saved card being charged (its data is in `method`, as a stored credential), recorded on the payment. */
   savedPaymentMethodId?: string | null;
+  /**
+   * The order version the shopper saw (the hosted page's form carries it): checked under the session's lock,
+   * so an order replaced since then is refused with `order_changed` and nothing is charged.
+   */
+  expectedOrderVersion?: number;
+  /** The shopper's address as the hosted page saw it, for the per-address card-testing limit. */
+  clientAddress?: string;
 };
 
 /**
  * What every payment operation (the files of this folder) works with: the flow's dependencies, with the
  * recovery age resolved and the logger the application may swap in (`PaymentFlow.logTo`).
  */
-export type PaymentContext = Omit<PaymentFlowDeps, 'logger' | 'processingRecoveryMs'> & {
+export type PaymentContext = Omit<
+  PaymentFlowDeps,
+  'logger' | 'processingRecoveryMs' | 'orderVerificationTimeoutMs'
+> & {
   recoveryMs: number;
+  orderVerificationTimeoutMs: number;
   logger: PaymentFlowLogger;
 };
 
@@ -78,6 +98,7 @@ export function createPaymentContext(deps: PaymentFlowDeps): PaymentContext {
   return {
     ...deps,
     recoveryMs: deps.processingRecoveryMs ?? PROCESSING_RECOVERY_MS,
+    orderVerificationTimeoutMs: deps.orderVerificationTimeoutMs ?? 130_000,
     logger: deps.logger ?? stderrLogger,
   };
 }

@@ -54,6 +54,11 @@ export async function startAttempt(
       });
     }
     if (!order) throw notFoundError('order of checkout', checkout.id);
+    if (input.expectedOrderVersion !== undefined && order.version !== input.expectedOrderVersion) {
+      throw new AppError('order_changed', 'The order changed since the payment form was shown', {
+        extensions: { order_version: order.version },
+      });
+    }
 
     const settings = await context.paymentMethodSettings.find(tx, input.scope);
     const { eligible } = evaluatePaymentMethods(settings, {
