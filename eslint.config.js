@@ -137,6 +137,12 @@ export default tseslint.config(
               from: { file: { categories: 'config' } },
               allow: { to: { element: { types: { anyOf: ['lib', 'outbox', 'connectors'] } } } },
             },
+            // Configuration may name the shape a module takes its settings in (type imports only).
+            {
+              from: { file: { categories: 'config' } },
+              allow: { to: { element: { type: 'module' } } },
+              dependency: { kind: 'type' },
+            },
             // Routes and workers receive the service container (its type); only the composition root builds it.
             {
               from: { element: { types: { anyOf: ['http', 'dashboard', 'workers'] } } },
