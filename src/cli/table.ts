@@ -178,6 +178,41 @@ export const COMMANDS: CommandSpec[] = [
     ],
   },
   {
+    name: 'audit-log',
+    summary: "Read a merchant's audit trail",
+    subcommands: [
+      {
+        name: 'list',
+        summary: 'Credential changes, secret rotations and dashboard sign-ins, newest first',
+        options: {
+          merchant: {
+            type: 'string',
+            valueName: 'ID',
+            required: false,
+            description: 'the merchant id (mer_…); without it, the entries that concern no one merchant',
+          },
+          action: {
+            type: 'string',
+            valueName: 'ACTION',
+            description: 'only this action (api_key.revoked) or family (api_key.*)',
+          },
+          limit: {
+            type: 'string',
+            valueName: 'N',
+            description: 'how many entries (default 50, at most 1000)',
+          },
+          'starting-after': {
+            type: 'string',
+            valueName: 'ID',
+            description: 'the last entry (aud_…) of the previous page',
+          },
+          json: { type: 'boolean', description: 'print the result as JSON' },
+        },
+        load: () => import('./commands/audit-log.ts').then((module) => module.listAuditLog),
+      },
+    ],
+  },
+  {
     name: 'credentials',
     summary: 'Manage OAuth clients and API keys',
     subcommands: [
