@@ -228,6 +228,24 @@ export const COMMANDS: CommandSpec[] = [
     ],
   },
   {
+    name: 'master-key',
+    summary: 'Manage the master key',
+    subcommands: [
+      {
+        name: 'rotate',
+        summary:
+          'Re-seal every stored secret under KASSA_MASTER_KEY (old values open with KASSA_MASTER_KEY_PREVIOUS)',
+        description:
+          'Batch by batch, restart-safe: stop it at any time and run it again to continue. Exit status 3 while values remain under another key.',
+        options: {
+          'batch-size': { type: 'string', valueName: 'N', description: 'rows per transaction (default 500)' },
+          json: { type: 'boolean', description: 'print the report as JSON' },
+        },
+        load: () => import('./commands/master-key.ts').then((module) => module.rotateMasterKeyCommand),
+      },
+    ],
+  },
+  {
     name: 'signing-keys',
     aliases: ['keys'],
     summary: 'Manage the access-token signing keys',
