@@ -15,6 +15,7 @@ import { createResponseSealer } from './http/idempotency.ts';
 import { loggerOptions } from './http/logging.ts';
 import { DOCS_PAGE_HEADERS } from './http/pages/page-security.ts';
 import { registerActorContext } from './http/plugins/actor-context.ts';
+import { createCredentialUsageRecorder } from './modules/merchants/credential-usage.ts';
 import { registerAuthentication } from './http/plugins/authentication.ts';
 import { registerErrorHandling, sendFrameworkError } from './http/plugins/error-handler.ts';
 import { registerCredentialLimits, registerLoadShedding } from './http/plugins/rate-limit.ts';
@@ -22,6 +23,7 @@ import { registerRequestShapeLimits } from './http/plugins/request-shape.ts';
 import { registerUnreadBodyDrain } from './http/plugins/unread-body.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
 import { registerCheckoutRoutes } from './http/routes/v1/checkouts.routes.ts';
+import { registerAuditLogRoutes } from './http/routes/v1/audit-log.routes.ts';
 import { registerEventRoutes } from './http/routes/v1/events.routes.ts';
 import { registerMerchantRoutes } from './http/routes/v1/merchant.routes.ts';
 import { registerWebhookEndpointRoutes } from './http/routes/v1/webhook-endpoints.routes.ts';
@@ -171,11 +173,24 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   // limit after it (it counts against the credential authentication found): src/http/plugins/rate-limit.ts.
   const limitDeps = { pool: services.db.pool, limits: services.config.requestLimits };
   await registerLoadShedding(app as unknown as KassaApp, limitDeps);
+  // `last_used_at` of keys and clients: noted per request, written in batches, the rest on close.
+  const credentialUsage = createCredentialUsageRecorder({
+    db: services.db,
+    clock: services.clock,
+    intervalMs: services.config.credentialUsageFlushSeconds * 1000,
+    onError: (error) => app.log.warn({ err: error }, 'could not record when credentials were last used'),
+  });
+  app.addHook('onClose', async () => {
+    await credentialUsage.stop().catch((error: unknown) => {
+      app.log.warn({ err: error }, 'could not record when credentials were last used');
+    });
+  });
   const credentialCache = registerAuthentication(app, {
     db: services.db,
     clock: services.clock,
     accessTokens: services.accessTokens,
     verifyClientToken: createClientTokenVerifier(services.db),
+    usage: credentialUsage,
   });
   registerCredentialLimits(app as unknown as KassaApp, limitDeps);
   registerSystemRoutes(app, services);
@@ -184,6 +199,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     clock: services.clock,
     accessTokens: services.accessTokens,
     throttle: services.authThrottle,
+    usage: credentialUsage,
   });
   registerMerchantRoutes(app, services);
   registerApiKeyRoutes(app, services, credentialCache);
@@ -202,6 +218,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerPaymentRoutes(app, services);
   registerWebhookEndpointRoutes(app, services);
   registerEventRoutes(app, services);
+  registerAuditLogRoutes(app, services);
   registerCheckoutRoutes(app, services);
   registerOrderRoutes(app, services);
   registerPaymentMethodSettingsRoutes(app, services);

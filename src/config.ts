@@ -112,6 +112,10 @@ export const EnvSchema = z.object({
     description:
       "how long a claimed webhook delivery stays reserved for its process; must outlast one attempt (28 s), and a crashed process's claims return after it",
   }),
+  KASSA_CREDENTIAL_USAGE_FLUSH_SECONDS: documented(z.coerce.number().min(0.05).max(300).default(5), {
+    description:
+      "how often each process writes the `last_used_at` of the API keys and OAuth clients it saw (one UPDATE per flush, also on shutdown); the value's accuracy",
+  }),
   KASSA_CALLBACK_CONNECT_TIMEOUT_MS: documented(z.coerce.number().int().min(50).max(60_000).default(7_000), {
     description: 'merchant callbacks (ok / fail / open / notification / verify_order): connect timeout',
   }),
@@ -290,6 +294,8 @@ export type Config = {
    * response timeout) or a slow receiver may get a duplicate; a crashed process's claims return after it.
    */
   webhookLeaseSeconds: number;
+  /** How often `last_used_at` of the credentials seen is written (src/modules/merchants/credential-usage.ts). */
+  credentialUsageFlushSeconds: number;
   /** Merchant callbacks (ok / fail / open / notification / verify_order): connect timeout (docs/callbacks.md: 7 s). */
   callbackConnectTimeoutMs: number;
   /** Merchant callbacks: deadline for the whole exchange (docs/callbacks.md: 28 s). */
@@ -462,6 +468,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: values.KASSA_SHUTDOWN_GRACE_MS,
     webhookRetryScheduleSeconds,
     webhookLeaseSeconds: values.KASSA_WEBHOOK_LEASE_SECONDS,
+    credentialUsageFlushSeconds: values.KASSA_CREDENTIAL_USAGE_FLUSH_SECONDS,
     callbackConnectTimeoutMs: values.KASSA_CALLBACK_CONNECT_TIMEOUT_MS,
     callbackResponseTimeoutMs: values.KASSA_CALLBACK_RESPONSE_TIMEOUT_MS,
     paymentRecoveryMs: values.KASSA_PAYMENT_RECOVERY_MS,

@@ -218,6 +218,41 @@ export const COMMANDS: CommandSpec[] = [
     ],
   },
   {
+    name: 'audit-log',
+    summary: "Read a merchant's audit trail",
+    subcommands: [
+      {
+        name: 'list',
+        summary: 'Credential changes, secret rotations and dashboard sign-ins, newest first',
+        options: {
+          merchant: {
+            type: 'string',
+            valueName: 'ID',
+            required: false,
+            description: 'the merchant id (mer_…); without it, the entries that concern no one merchant',
+          },
+          action: {
+            type: 'string',
+            valueName: 'ACTION',
+            description: 'only this action (api_key.revoked) or family (api_key.*)',
+          },
+          limit: {
+            type: 'string',
+            valueName: 'N',
+            description: 'how many entries (default 50, at most 1000)',
+          },
+          'starting-after': {
+            type: 'string',
+            valueName: 'ID',
+            description: 'the last entry (aud_…) of the previous page',
+          },
+          json: { type: 'boolean', description: 'print the result as JSON' },
+        },
+        load: () => import('./commands/audit-log.ts').then((module) => module.listAuditLog),
+      },
+    ],
+  },
+  {
     name: 'credentials',
     summary: 'Manage OAuth clients and API keys',
     subcommands: [
@@ -229,6 +264,24 @@ export const COMMANDS: CommandSpec[] = [
           { name: 'ID', description: 'the client id (cli_…), the key id (key_…) or the key itself' },
         ],
         load: () => import('./commands/api-keys.ts').then((module) => module.revokeKey),
+      },
+    ],
+  },
+  {
+    name: 'master-key',
+    summary: 'Manage the master key',
+    subcommands: [
+      {
+        name: 'rotate',
+        summary:
+          'Re-seal every stored secret under KASSA_MASTER_KEY (old values open with KASSA_MASTER_KEY_PREVIOUS)',
+        description:
+          'Batch by batch, restart-safe: stop it at any time and run it again to continue. Exit status 3 while values remain under another key.',
+        options: {
+          'batch-size': { type: 'string', valueName: 'N', description: 'rows per transaction (default 500)' },
+          json: { type: 'boolean', description: 'print the report as JSON' },
+        },
+        load: () => import('./commands/master-key.ts').then((module) => module.rotateMasterKeyCommand),
       },
     ],
   },

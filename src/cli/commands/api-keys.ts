@@ -7,6 +7,8 @@ import {
   DEFAULT_ROLL_OVERLAP_SECONDS,
   MAX_ROLL_OVERLAP_SECONDS,
   createApiKey,
+  revokeApiKey,
+  revokeOAuthClient,
   rollApiKey,
   scopesHeld,
 } from '../../modules/merchants/api-key.service.ts';
@@ -14,7 +16,6 @@ import {
   findApiKeyByDigest,
   findCredentialStatus,
   listApiKeys,
-  revokeCredential,
   type StoredApiKey,
 } from '../../modules/merchants/credential.repository.ts';
 import { findMerchantById } from '../../modules/merchants/merchant.repository.ts';
@@ -47,7 +48,8 @@ async function resolveCredentialId(db: Database, keyOrId: string): Promise<strin
 function describeKey(key: StoredApiKey): string {
   const state = key.expiresAt ? `expires ${key.expiresAt.toISOString()}` : 'active';
   const scopes = key.type === 'secret' ? 'every scope' : scopesHeld(key).join(' ');
-  return `${key.id}  ${key.keyHint}  ${key.livemode ? 'live' : 'test'}  ${key.type}  ${state}  ${scopes}${key.name ? `  "${key.name}"` : ''}`;
+  const used = key.lastUsedAt ? `last used ${key.lastUsedAt.toISOString()}` : 'never used';
+  return `${key.id}  ${key.keyHint}  ${key.livemode ? 'live' : 'test'}  ${key.type}  ${state}  ${used}  ${scopes}${key.name ? `  "${key.name}"` : ''}`;
 }
 
 function keyJson(key: StoredApiKey, secret?: string) {
@@ -60,6 +62,7 @@ function keyJson(key: StoredApiKey, secret?: string) {
     scopes: [...scopesHeld(key)],
     redacted_secret: key.keyHint,
     expires_at: key.expiresAt?.toISOString() ?? null,
+    last_used_at: key.lastUsedAt?.toISOString() ?? null,
     created_at: key.createdAt.toISOString(),
     ...(secret ? { secret } : {}),
   };
@@ -174,7 +177,15 @@ export const rollKey: CommandRun = async ({ args: [keyOrId], options }) => {
 export const revokeKey: CommandRun = async ({ args: [keyOrId] }) => {
   await withDatabase(async (db) => {
     const id = await resolveCredentialId(db, keyOrId!);
-    if (!id || !(await revokeCredential(db, id))) throw new CommandError(`no active credential ${keyOrId}`);
+    const status = id && /^(key|cli)_/.test(id) ? await findCredentialStatus(db, id) : undefined;
+    if (!id || !status || status.revokedAt) throw new CommandError(`no active credential ${keyOrId}`);
+    const owner = { merchantId: status.merchantId, livemode: status.livemode };
+    await db
+      .transaction(async (tx) => {
+        if (id.startsWith('cli_')) await revokeOAuthClient(tx, owner, id, new Date());
+        else await revokeApiKey(tx, owner, id, new Date());
+      })
+      .catch(operatorError);
     print(`revoked ${id} (every gateway refuses it within 1 second)`);
   });
 };

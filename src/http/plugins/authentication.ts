@@ -14,6 +14,7 @@ import {
   type ResourceScope,
 } from '../../modules/auth/scopes.ts';
 import { findApiKeyByDigest, findCredentialStatus } from '../../modules/merchants/credential.repository.ts';
+import type { CredentialUsageRecorder } from '../../modules/merchants/credential-usage.ts';
 import type { MerchantPrincipal } from '../../modules/merchants/merchant.types.ts';
 import type { ClientTokenPrincipal, KassaApp } from '../http.types.ts';
 
@@ -47,6 +48,8 @@ export type AuthenticationDeps = {
   clock: Clock;
   accessTokens: AccessTokenService;
   verifyClientToken?: (token: string) => Promise<ClientTokenPrincipal | undefined>;
+  /** Notes each authenticated credential as used (`last_used_at`, written in batches). */
+  usage?: Pick<CredentialUsageRecorder, 'record'>;
 };
 
 function bearerToken(request: FastifyRequest): string | undefined {
@@ -211,6 +214,7 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps):
         });
       }
       request.merchant = principal;
+      deps.usage?.record(principal.credential.id);
       checkScope(request);
       return;
     }
@@ -221,6 +225,7 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps):
       return;
     }
     request.merchant = await principalFromAccessToken(token);
+    deps.usage?.record(request.merchant.credential.id);
     checkScope(request);
   });
 

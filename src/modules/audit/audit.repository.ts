@@ -58,6 +58,8 @@ export type AuditFilters = {
   /** Only entries whose action is this one (`api_key.created`) or, ending in `.*`, starts with it. */
   action?: string;
   objectId?: string;
+  /** Leave out entries about live-mode objects (`details.livemode = true`): what a test-mode caller sees. */
+  testModeOnly?: boolean;
 };
 
 /**
@@ -87,6 +89,7 @@ export async function listAuditEntries(
       conditions.push(`a.action = $${values.length}`);
     }
   }
+  if (filters.testModeOnly) conditions.push(`(a.details->>'livemode') IS DISTINCT FROM 'true'`);
   if (filters.objectId !== undefined) {
     values.push(filters.objectId);
     conditions.push(`a.object_id = $${values.length}`);

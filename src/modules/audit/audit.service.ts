@@ -1,4 +1,6 @@
+import { userInfo } from 'node:os';
 import type { Queryable } from '../../db/client.ts';
+import { currentActor, currentClientAddress } from '../../lib/actor-context.ts';
 import { newId } from '../../lib/ids.ts';
 import { INSERT_AUDIT_ENTRY } from './audit.repository.ts';
 
@@ -27,6 +29,34 @@ export type AuditEntry = {
   /** Never a secret: hints (`sk_test_…abcd`), scopes, expiry times, reasons. */
   details?: Record<string, unknown>;
 };
+
+/**
+ * The actor of the work running now, for an audit entry (src/lib/actor-context.ts): the request's credential,
+ * a dashboard user, or Kassa itself — the command line labelled with the operating-system user who ran it.
+ */
+export function currentAuditActor(): AuditActor {
+  const actor = currentActor();
+  if (actor.type === 'credential' || actor.type === 'user') return { type: actor.type, id: actor.id };
+  if (actor.type === 'shopper') return { type: 'system', id: `shopper:${actor.id}` };
+  if (actor.id === 'cli') {
+    const label = operatingSystemUser();
+    return label ? { type: 'system', id: 'cli', label } : { type: 'system', id: 'cli' };
+  }
+  return { type: 'system', id: actor.id };
+}
+
+function operatingSystemUser(): string | undefined {
+  try {
+    return userInfo().username || undefined;
+  } catch {
+    return process.env.USER ?? undefined;
+  }
+}
+
+/** `recordAudit` with the actor and client address of the work running now (an API request, the CLI). */
+export async function recordAuditNow(db: Queryable, entry: Omit<AuditEntry, 'actor' | 'clientAddress'>) {
+  await recordAudit(db, { ...entry, actor: currentAuditActor(), clientAddress: currentClientAddress() });
+}
 
 const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 

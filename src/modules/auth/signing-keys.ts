@@ -2,6 +2,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, importPK
 import { isUniqueViolation, type Database } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Keyring } from '../../lib/keyring.ts';
+import { recordAuditNow } from '../audit/audit.service.ts';
 import {
   demoteActiveKey,
   findVerifyingKeys,
@@ -199,6 +200,14 @@ export function createSigningKeyStore(deps: {
           `UPDATE signing_keys SET status = 'retired', private_jwk_encrypted = NULL WHERE status = 'next'`,
         );
         await insertKey(tx, sealed, 'next', clock.now());
+        // The token-signing key is the whole gateway's, no one merchant's: audited without a merchant.
+        await recordAuditNow(tx, {
+          merchantId: null,
+          action: 'signing_key.rotated',
+          objectType: 'signing_key',
+          objectId: sealed.kid,
+          details: { signs_from: new Date(clock.now().getTime() + KEY_PUBLICATION_DELAY_MS).toISOString() },
+        });
       });
       await load();
       return { kid: sealed.kid, signsFrom: new Date(clock.now().getTime() + KEY_PUBLICATION_DELAY_MS) };

@@ -25,6 +25,13 @@ export const EVENT_TYPES = [
   'payment_link.deactivated',
   'merchant.updated',
   'payment_method_settings.updated',
+  'api_key.created',
+  'api_key.rolled',
+  'api_key.revoked',
+  'oauth_client.created',
+  'oauth_client.rolled',
+  'oauth_client.revoked',
+  'signing_secret.rolled',
   'ping',
 ] as const;
 

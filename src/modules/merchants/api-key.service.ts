@@ -1,8 +1,10 @@
-import type { Queryable } from '../../db/client.ts';
+import type { UnitOfWork } from '../../db/client.ts';
 import { AppError, notFoundError, validationError } from '../../lib/errors.ts';
 import { sha256 } from '../../lib/hashing.ts';
 import { newId, newSecret } from '../../lib/ids.ts';
+import { recordAuditNow } from '../audit/audit.service.ts';
 import { FULL_ACCESS, isWithin, parseScopes, type Scope } from '../auth/scopes.ts';
+import type { EventType } from '../events/event.types.ts';
 import {
   expireApiKey,
   findApiKey,
@@ -10,11 +12,13 @@ import {
   insertApiClient,
   insertApiKey,
   replaceApiClientSecret,
-  revokeCredential,
+  revokeApiClientRow,
+  revokeApiKeyRow,
   type ApiKeyType,
   type StoredApiClient,
   type StoredApiKey,
 } from './credential.repository.ts';
+import { presentApiKey, presentOAuthClient } from './credential.presenter.ts';
 import type { MerchantPrincipal } from './merchant.types.ts';
 
 /**
@@ -25,7 +29,47 @@ import type { MerchantPrincipal } from './merchant.types.ts';
  * No escalation: a credential creates or rolls only credentials whose scopes are within its own (a secret
  * key, holding every scope, can be made or rolled only by a credential holding every scope). Revoking needs
  * only the `api_keys` scope — stopping a leaked key must not wait for a more powerful one.
+ *
+ * Every change is audited (audit_log, docs/security.md "Audit trail") and is an event (`api_key.created|
+ * rolled|revoked`, `oauth_client.created|rolled|revoked`, data: the credential as the API shows it, never its
+ * secret), both in the change's transaction and naming the actor of the work (the request's credential, or
+ * the command line).
  */
+
+type CredentialChange = 'created' | 'rolled' | 'revoked';
+
+/** The audit entry and the event of one change to a key or client. */
+async function recordCredentialChange(
+  uow: UnitOfWork,
+  change: CredentialChange,
+  credential: StoredApiKey | StoredApiClient,
+  now: Date,
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  const isKey = 'keyHint' in credential;
+  const objectType = isKey ? 'api_key' : 'oauth_client';
+  const hint = isKey ? credential.keyHint : credential.secretHint;
+  await recordAuditNow(uow, {
+    merchantId: credential.merchantId,
+    action: `${objectType}.${change}`,
+    objectType,
+    objectId: credential.id,
+    details: {
+      livemode: credential.livemode,
+      ...(hint ? { redacted_secret: hint } : {}),
+      scopes: [...scopesHeld(credential)],
+      ...details,
+    },
+  });
+  uow.emit({
+    merchantId: credential.merchantId,
+    livemode: credential.livemode,
+    type: `${objectType}.${change}` satisfies EventType,
+    objectId: credential.id,
+    objectVersion: credential.version,
+    data: isKey ? presentApiKey(credential, now) : presentOAuthClient(credential, now),
+  });
+}
 
 export const DEFAULT_ROLL_OVERLAP_SECONDS = 24 * 60 * 60;
 export const MAX_ROLL_OVERLAP_SECONDS = 7 * 24 * 60 * 60;
@@ -73,7 +117,7 @@ export function requestedScopes(values: readonly string[], pointer = '/scopes'):
 }
 
 export async function createApiKey(
-  tx: Queryable,
+  tx: UnitOfWork,
   creator: Creator,
   input: {
     type: ApiKeyType;
@@ -81,6 +125,7 @@ export async function createApiKey(
     name?: string | null;
     metadata?: Record<string, string>;
   },
+  options: { replaces?: string } = {},
 ): Promise<{ key: StoredApiKey; secret: string }> {
   let scopes: Scope[] | null = null;
   if (input.type === 'secret') {
@@ -112,6 +157,13 @@ export async function createApiKey(
     name: input.name ?? null,
     metadata: input.metadata ?? {},
   });
+  await recordCredentialChange(
+    tx,
+    'created',
+    key,
+    new Date(),
+    options.replaces ? { replaces: options.replaces } : {},
+  );
   return { key, secret };
 }
 
@@ -120,7 +172,7 @@ export async function createApiKey(
  * (0: it stops now). A key that was rolled already is refused: roll its successor.
  */
 export async function rollApiKey(
-  tx: Queryable,
+  tx: UnitOfWork,
   creator: Creator,
   id: string,
   overlapSeconds: number,
@@ -132,22 +184,39 @@ export async function rollApiKey(
     throw new AppError('conflict', `API key ${id} was rolled already; roll the key that replaced it`);
   }
   refuseEscalation(creator, scopesHeld(previous), 'roll a key');
-  const { key, secret } = await createApiKey(tx, creator, {
-    type: previous.type,
-    ...(previous.type === 'restricted' ? { scopes: previous.scopes! } : {}),
-    name: previous.name,
-    metadata: previous.metadata,
+  const { key, secret } = await createApiKey(
+    tx,
+    creator,
+    {
+      type: previous.type,
+      ...(previous.type === 'restricted' ? { scopes: previous.scopes! } : {}),
+      name: previous.name,
+      metadata: previous.metadata,
+    },
+    { replaces: previous.id },
+  );
+  const rolled = await expireApiKey(tx, previous.id, new Date(now.getTime() + overlapSeconds * 1000));
+  await recordCredentialChange(tx, 'rolled', rolled, now, {
+    replaced_by: key.id,
+    expires_at: rolled.expiresAt?.toISOString() ?? null,
   });
-  await expireApiKey(tx, previous.id, new Date(now.getTime() + overlapSeconds * 1000));
-  return { key, secret, previous };
+  return { key, secret, previous: rolled };
 }
 
-export async function revokeApiKey(db: Queryable, owner: Creator, id: string): Promise<void> {
-  if (!id.startsWith('key_') || !(await revokeCredential(db, id, owner))) throw notFoundError('api_key', id);
+export async function revokeApiKey(
+  tx: UnitOfWork,
+  owner: Owner,
+  id: string,
+  now: Date,
+): Promise<StoredApiKey> {
+  const revoked = id.startsWith('key_') ? await revokeApiKeyRow(tx, owner, id) : undefined;
+  if (!revoked) throw notFoundError('api_key', id);
+  await recordCredentialChange(tx, 'revoked', revoked, now);
+  return revoked;
 }
 
 export async function createOAuthClient(
-  tx: Queryable,
+  tx: UnitOfWork,
   creator: Creator,
   input: { scopes?: readonly string[]; name?: string | null; metadata?: Record<string, string> },
 ): Promise<{ client: StoredApiClient; secret: string }> {
@@ -171,12 +240,13 @@ export async function createOAuthClient(
     name: input.name ?? null,
     metadata: input.metadata ?? {},
   });
+  await recordCredentialChange(tx, 'created', client, new Date());
   return { client, secret };
 }
 
 /** A new secret for the same client id; the previous secret keeps working for `overlapSeconds`. */
 export async function rollOAuthClientSecret(
-  tx: Queryable,
+  tx: UnitOfWork,
   creator: Creator,
   id: string,
   overlapSeconds: number,
@@ -192,10 +262,22 @@ export async function rollOAuthClientSecret(
     { sha256: sha256(secret), hint: hintOf(secret, 0) },
     new Date(now.getTime() + overlapSeconds * 1000),
   );
+  await recordCredentialChange(tx, 'rolled', client, now, {
+    previous_secret_expires_at: client.previousSecretExpiresAt?.toISOString() ?? null,
+  });
   return { client, secret };
 }
 
-export async function revokeOAuthClient(db: Queryable, owner: Creator, id: string): Promise<void> {
-  if (!id.startsWith('cli_') || !(await revokeCredential(db, id, owner)))
-    throw notFoundError('oauth_client', id);
+export async function revokeOAuthClient(
+  tx: UnitOfWork,
+  owner: Owner,
+  id: string,
+  now: Date,
+): Promise<StoredApiClient> {
+  const revoked = id.startsWith('cli_') ? await revokeApiClientRow(tx, owner, id) : undefined;
+  if (!revoked) throw notFoundError('oauth_client', id);
+  await recordCredentialChange(tx, 'revoked', revoked, now);
+  return revoked;
 }
+
+type Owner = { merchantId: string; livemode: boolean };

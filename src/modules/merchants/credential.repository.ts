@@ -21,6 +21,8 @@ export type StoredApiKey = StoredCredential & {
   keyHint: string;
   /** Set when the key was rolled: it stays valid until then. */
   expiresAt: Date | null;
+  /** Accurate to the usage recorder's flush interval (credential-usage.ts); null: never used since tracked. */
+  lastUsedAt: Date | null;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -35,6 +37,7 @@ export type StoredApiClient = StoredCredential & {
   secretSha256: Buffer;
   previousSecretSha256: Buffer | null;
   previousSecretExpiresAt: Date | null;
+  lastUsedAt: Date | null;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -51,6 +54,7 @@ type ApiKeyRow = {
   metadata: Record<string, string>;
   key_hint: string;
   expires_at: Date | null;
+  last_used_at: Date | null;
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -68,15 +72,16 @@ type ApiClientRow = {
   secret_sha256: Buffer;
   previous_secret_sha256: Buffer | null;
   previous_secret_expires_at: Date | null;
+  last_used_at: Date | null;
   version: number;
   created_at: Date;
   updated_at: Date;
 };
 
 const API_KEY_COLUMNS =
-  'id, merchant_id, livemode, revoked_at, type, scopes, name, metadata, key_hint, expires_at, version, created_at, updated_at';
+  'id, merchant_id, livemode, revoked_at, type, scopes, name, metadata, key_hint, expires_at, last_used_at, version, created_at, updated_at';
 const API_CLIENT_COLUMNS =
-  'id, merchant_id, livemode, revoked_at, scopes, name, metadata, secret_hint, secret_sha256, previous_secret_sha256, previous_secret_expires_at, version, created_at, updated_at';
+  'id, merchant_id, livemode, revoked_at, scopes, name, metadata, secret_hint, secret_sha256, previous_secret_sha256, previous_secret_expires_at, last_used_at, version, created_at, updated_at';
 
 function toApiKey(row: ApiKeyRow): StoredApiKey {
   return {
@@ -90,6 +95,7 @@ function toApiKey(row: ApiKeyRow): StoredApiKey {
     metadata: row.metadata,
     keyHint: row.key_hint,
     expiresAt: row.expires_at,
+    lastUsedAt: row.last_used_at,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -109,6 +115,7 @@ function toApiClient(row: ApiClientRow): StoredApiClient {
     secretSha256: row.secret_sha256,
     previousSecretSha256: row.previous_secret_sha256,
     previousSecretExpiresAt: row.previous_secret_expires_at,
+    lastUsedAt: row.last_used_at,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -275,12 +282,13 @@ export async function listApiClients(
 }
 
 /** A rolled key stays valid until `expiresAt` (never later than an expiry it already had). */
-export async function expireApiKey(db: Queryable, id: string, expiresAt: Date): Promise<void> {
-  await db.query(
+export async function expireApiKey(db: Queryable, id: string, expiresAt: Date): Promise<StoredApiKey> {
+  const { rows } = await db.query<ApiKeyRow>(
     `UPDATE api_keys SET expires_at = LEAST(COALESCE(expires_at, $2), $2), version = version + 1, updated_at = now()
-      WHERE id = $1`,
+      WHERE id = $1 RETURNING ${API_KEY_COLUMNS}`,
     [id, expiresAt],
   );
+  return toApiKey(rows[0]!);
 }
 
 /** A new client secret; the old one keeps working until `previousExpiresAt`. */
@@ -298,6 +306,36 @@ export async function replaceApiClientSecret(
     [id, secret.sha256, secret.hint, previousExpiresAt],
   );
   return toApiClient(rows[0]!);
+}
+
+/** Revokes a live API key of `owner`; answers it as revoked, or undefined when there is no such key. */
+export async function revokeApiKeyRow(
+  db: Queryable,
+  owner: Owner,
+  id: string,
+): Promise<StoredApiKey | undefined> {
+  const { rows } = await db.query<ApiKeyRow>(
+    `UPDATE api_keys SET revoked_at = now(), version = version + 1, updated_at = now()
+      WHERE id = $1 AND merchant_id = $2 AND livemode = $3 AND revoked_at IS NULL
+      RETURNING ${API_KEY_COLUMNS}`,
+    [id, owner.merchantId, owner.livemode],
+  );
+  return rows[0] ? toApiKey(rows[0]) : undefined;
+}
+
+/** Revokes a live OAuth client of `owner`; answers it as revoked, or undefined when there is no such client. */
+export async function revokeApiClientRow(
+  db: Queryable,
+  owner: Owner,
+  id: string,
+): Promise<StoredApiClient | undefined> {
+  const { rows } = await db.query<ApiClientRow>(
+    `UPDATE api_clients SET revoked_at = now(), version = version + 1, updated_at = now()
+      WHERE id = $1 AND merchant_id = $2 AND livemode = $3 AND revoked_at IS NULL
+      RETURNING ${API_CLIENT_COLUMNS}`,
+    [id, owner.merchantId, owner.livemode],
+  );
+  return rows[0] ? toApiClient(rows[0]) : undefined;
 }
 
 /** Revokes a client (`cli_…`) or an API key (`key_…`); returns false when no such live credential exists. */

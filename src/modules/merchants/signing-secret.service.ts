@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Queryable } from '../../db/client.ts';
+import type { Queryable, UnitOfWork } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Keyring } from '../../lib/keyring.ts';
 import { appendQueryParams } from '../../lib/merchant-urls.ts';
 import { signReturnParams } from '../../lib/return-signature.ts';
+import { recordAuditNow } from '../audit/audit.service.ts';
 import type { Checkout, Scope } from '../checkouts/checkout.types.ts';
 import type { Order } from '../orders/order.types.ts';
 import {
@@ -65,9 +66,13 @@ export async function getSigningSecret(
   return decryptSigningSecret(keyring, stored, now);
 }
 
-/** A new secret for this merchant and mode; the current one keeps signing `signature` for `overlapSeconds`. */
+/**
+ * A new secret for this merchant and mode; the current one keeps signing `signature` for `overlapSeconds`.
+ * Audited (`signing_secret.rolled`) and an event of that type, whose data names the mode and the overlap —
+ * never a secret.
+ */
 export async function rollSigningSecret(
-  tx: Queryable,
+  tx: UnitOfWork,
   keyring: Keyring,
   scope: Scope,
   overlapSeconds: number,
@@ -81,7 +86,21 @@ export async function rollSigningSecret(
     keyring.encrypt('redirect-signature', newSigningSecret()),
     new Date(now.getTime() + overlapSeconds * 1000),
   );
-  return decryptSigningSecret(keyring, stored, now);
+  const rolled = decryptSigningSecret(keyring, stored, now);
+  const data = {
+    object: 'signing_secret',
+    livemode: scope.livemode,
+    created_at: rolled.createdAt.toISOString(),
+    previous_secret_expires_at: rolled.previous?.expiresAt.toISOString() ?? null,
+  };
+  await recordAuditNow(tx, {
+    merchantId: scope.merchantId,
+    action: 'signing_secret.rolled',
+    objectType: 'signing_secret',
+    details: data,
+  });
+  tx.emit({ merchantId: scope.merchantId, livemode: scope.livemode, type: 'signing_secret.rolled', data });
+  return rolled;
 }
 
 /**

@@ -10,15 +10,13 @@ import {
   revokeOAuthClient,
   rollApiKey,
   rollOAuthClientSecret,
-  scopesHeld,
 } from '../../../modules/merchants/api-key.service.ts';
+import { presentApiKey, presentOAuthClient } from '../../../modules/merchants/credential.presenter.ts';
 import {
   findApiKey,
   findOwnedApiClient,
   listApiClients,
   listApiKeys,
-  type StoredApiClient,
-  type StoredApiKey,
 } from '../../../modules/merchants/credential.repository.ts';
 import type { Queryable } from '../../../db/client.ts';
 import type { Services } from '../../../services.ts';
@@ -32,7 +30,8 @@ import { toPage, ZListQuery } from '../../pagination.ts';
  * A secret is in the answer to create and roll only, with `Cache-Control: no-store`; afterwards only its hint
  * (prefix … last 4) is shown. Revoked credentials answer 404 like unknown ones. Guarded by the `api_keys`
  * scope; what a credential may create is bounded by its own scopes (src/modules/merchants/api-key.service.ts).
- * `last_used_at` is not tracked yet.
+ * Every change is audited and is an event (api-key.service.ts). `last_used_at` is recorded in batches
+ * (src/modules/merchants/credential-usage.ts).
  */
 
 // Loose: fastify replaces request.headers with the parsed value, so every other header must pass through.
@@ -56,8 +55,14 @@ const ZApiKey = z
     name: z.string().nullable(),
     scopes: z.array(z.string()).describe('What the key may do; a secret key holds every scope'),
     redacted_secret: z.string().describe('The key’s prefix and last 4 characters, e.g. rk_test_…a1b2'),
-    status: z.enum(['ACTIVE', 'EXPIRED']),
+    status: z
+      .enum(['ACTIVE', 'EXPIRED', 'REVOKED'])
+      .describe('REVOKED only in the data of an `api_key.revoked` event: revoked keys are not listed'),
     expires_at: z.string().nullable().describe('Set when the key was rolled: it works until then'),
+    last_used_at: z
+      .string()
+      .nullable()
+      .describe('When a request last used the key (recorded every few seconds); null: not used yet'),
     metadata: z.record(z.string(), z.string()),
     version: z.number().int(),
     created_at: z.string(),
@@ -84,6 +89,17 @@ const ZOAuthClient = z
       .string()
       .nullable()
       .describe('After a roll, the previous secret also works until then'),
+    status: z
+      .enum(['ACTIVE', 'REVOKED'])
+      .describe(
+        'REVOKED only in the data of an `oauth_client.revoked` event: revoked clients are not listed',
+      ),
+    last_used_at: z
+      .string()
+      .nullable()
+      .describe(
+        'When the client last got a token or a request used one of its tokens (recorded every few seconds)',
+      ),
     metadata: z.record(z.string(), z.string()),
     version: z.number().int(),
     created_at: z.string(),
@@ -120,41 +136,6 @@ const ZListPage = <T extends z.ZodType>(item: T) =>
     has_more: z.boolean(),
     next_cursor: z.string().nullable(),
   });
-
-function presentApiKey(key: StoredApiKey, now: Date): z.infer<typeof ZApiKey> {
-  return {
-    id: key.id,
-    object: 'api_key',
-    livemode: key.livemode,
-    type: key.type,
-    name: key.name,
-    scopes: [...scopesHeld(key)],
-    redacted_secret: key.keyHint,
-    status: key.expiresAt !== null && key.expiresAt <= now ? 'EXPIRED' : 'ACTIVE',
-    expires_at: key.expiresAt?.toISOString() ?? null,
-    metadata: key.metadata,
-    version: key.version,
-    created_at: key.createdAt.toISOString(),
-    updated_at: key.updatedAt.toISOString(),
-  };
-}
-
-function presentOAuthClient(client: StoredApiClient, now: Date): z.infer<typeof ZOAuthClient> {
-  const overlapOpen = client.previousSecretExpiresAt !== null && client.previousSecretExpiresAt > now;
-  return {
-    id: client.id,
-    object: 'oauth_client',
-    livemode: client.livemode,
-    name: client.name,
-    scopes: [...scopesHeld(client)],
-    redacted_secret: client.secretHint,
-    previous_secret_expires_at: overlapOpen ? client.previousSecretExpiresAt!.toISOString() : null,
-    metadata: client.metadata,
-    version: client.version,
-    created_at: client.createdAt.toISOString(),
-    updated_at: client.updatedAt.toISOString(),
-  };
-}
 
 export function registerApiKeyRoutes(
   app: KassaApp,
@@ -244,7 +225,7 @@ export function registerApiKeyRoutes(
     },
     async (request) => {
       const principal = requireMerchant(request);
-      await revokeApiKey(services.db, principal, request.params.id);
+      await services.db.transaction((tx) => revokeApiKey(tx, principal, request.params.id, now()));
       credentials.forget();
       return { id: request.params.id, object: 'api_key' as const, deleted: true as const };
     },
@@ -333,7 +314,7 @@ export function registerApiKeyRoutes(
     },
     async (request) => {
       const principal = requireMerchant(request);
-      await revokeOAuthClient(services.db, principal, request.params.id);
+      await services.db.transaction((tx) => revokeOAuthClient(tx, principal, request.params.id, now()));
       credentials.forget();
       return { id: request.params.id, object: 'oauth_client' as const, deleted: true as const };
     },

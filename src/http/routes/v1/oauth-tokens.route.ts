@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Queryable } from '../../../db/client.ts';
 import type { Clock } from '../../../lib/clock.ts';
 import type { AuthThrottle } from '../../../modules/auth/auth-throttle.ts';
+import type { CredentialUsageRecorder } from '../../../modules/merchants/credential-usage.ts';
 import type { AccessTokenService } from '../../../modules/auth/access-token.service.ts';
 import { ALL_SCOPE_VALUES, isWithin, parseScopes } from '../../../modules/auth/scopes.ts';
 import { authenticateClient } from '../../../modules/merchants/merchant.service.ts';
@@ -84,7 +85,14 @@ function decodeBasic(header: string): { clientId: string; clientSecret: string }
 
 export function registerOAuthTokenRoute(
   app: KassaApp,
-  deps: { db: Queryable; clock: Clock; accessTokens: AccessTokenService; throttle: AuthThrottle },
+  deps: {
+    db: Queryable;
+    clock: Clock;
+    accessTokens: AccessTokenService;
+    throttle: AuthThrottle;
+    /** Notes the client as used when it gets a token (`last_used_at`, written in batches). */
+    usage?: Pick<CredentialUsageRecorder, 'record'>;
+  },
 ) {
   app.post(
     '/v1/oauth/tokens',
@@ -179,6 +187,7 @@ export function registerOAuthTokenRoute(
         );
       }
       const token = await deps.accessTokens.issue(result, granted);
+      deps.usage?.record(clientId);
       return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').code(200).send(token);
     },
   );
