@@ -139,6 +139,8 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
     const merchant = await findMerchantById(db, session.user.merchantId);
     if (!merchant) return undefined;
     const merchantName = merchant.displayName ?? merchant.name;
+    // Events and audit entries of this request (a refund, a new key) name this person as their actor.
+    request.dashboardUserId = session.user.id;
     return {
       session,
       merchantName,
@@ -605,20 +607,6 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
                 request.server.idempotencyResponses.seal(JSON.stringify({ id: made.key.id })),
               ],
             );
-            await recordDashboardAudit(tx, {
-              merchantId: context.scope.merchantId,
-              actor: userActor(context.session),
-              action: 'api_key.created',
-              objectType: 'api_key',
-              objectId: made.key.id,
-              clientAddress: request.ip,
-              details: {
-                type,
-                scopes: made.key.scopes ?? 'all',
-                hint: made.key.keyHint,
-                livemode: context.scope.livemode,
-              },
-            });
             return made;
           });
         } catch (error) {
@@ -655,15 +643,6 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
               DEFAULT_ROLL_OVERLAP_SECONDS,
               clock.now(),
             );
-            await recordDashboardAudit(tx, {
-              merchantId: context.scope.merchantId,
-              actor: userActor(context.session),
-              action: 'api_key.rolled',
-              objectType: 'api_key',
-              objectId: result.previous.id,
-              clientAddress: request.ip,
-              details: { new_key_id: result.key.id, overlap_seconds: DEFAULT_ROLL_OVERLAP_SECONDS },
-            });
             return result;
           });
           return developersPage(request, reply, context, {
@@ -692,15 +671,8 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
         const id = (request.params as { id: string }).id;
         try {
           await db.transaction(async (tx) => {
-            await revokeApiKey(tx, creatorOf(context), id);
-            await recordDashboardAudit(tx, {
-              merchantId: context.scope.merchantId,
-              actor: userActor(context.session),
-              action: 'api_key.revoked',
-              objectType: 'api_key',
-              objectId: id,
-              clientAddress: request.ip,
-            });
+            // The key service audits the change and emits its event, with this person as the actor.
+            await revokeApiKey(tx, creatorOf(context), id, clock.now());
           });
         } catch (error) {
           if (error instanceof AppError)

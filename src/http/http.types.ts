@@ -46,6 +46,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     merchant: MerchantPrincipal | undefined;
     clientToken: ClientTokenPrincipal | undefined;
+    /** The dashboard person signed in on this request (set by the dashboard once its session is read). */
+    dashboardUserId: string | undefined;
   }
 }
 

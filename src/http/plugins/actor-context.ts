@@ -26,6 +26,7 @@ function shopperObjectId(request: FastifyRequest): string {
 
 export function actorOf(request: FastifyRequest): Actor {
   if (request.merchant) return { type: 'credential', id: request.merchant.credential.id };
+  if (request.dashboardUserId) return { type: 'user', id: request.dashboardUserId };
   if (request.clientToken) return { type: 'shopper', id: request.clientToken.checkoutId };
   return { type: 'shopper', id: shopperObjectId(request) };
 }

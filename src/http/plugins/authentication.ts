@@ -192,6 +192,7 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps):
 
   app.decorateRequest('merchant', undefined);
   app.decorateRequest('clientToken', undefined);
+  app.decorateRequest('dashboardUserId', undefined);
 
   app.addHook('onRequest', async (request) => {
     const mode = request.routeOptions.config.auth ?? 'public';

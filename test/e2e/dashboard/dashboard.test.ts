@@ -394,13 +394,18 @@ describe('dashboard', () => {
     ]);
     expect(rows[0].revoked_at).not.toBeNull();
     const { rows: audited } = await testApp.database.pool.query(
-      `SELECT action FROM audit_log WHERE actor_label = 'owner@shop.test' AND action LIKE 'api_key.%' ORDER BY created_at`,
+      `SELECT action, client_address FROM audit_log
+        WHERE actor_type = 'user' AND actor_id = (SELECT id FROM dashboard_users WHERE email = 'owner@shop.test')
+          AND action LIKE 'api_key.%' ORDER BY created_at, id`,
     );
-    expect(audited.map((row) => row.action)).toEqual([
+    // The key service audits every change with the signed-in person as the actor; a roll creates the successor.
+    expect(audited.map((row) => row.action).sort()).toEqual([
       'api_key.created',
-      'api_key.rolled',
+      'api_key.created',
       'api_key.revoked',
+      'api_key.rolled',
     ]);
+    expect(audited.every((row) => row.client_address !== null)).toBe(true);
   });
 
   it('refuses a developer a secret key (every scope), which the role does not hold', async () => {
