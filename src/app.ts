@@ -5,6 +5,7 @@ import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pooledRandomHex } from './lib/random.ts';
 import { transformDocument, transformRoute } from './http/openapi/document.ts';
+import { registerApiVersioning } from './http/api-version.ts';
 import type { KassaApp } from './http/http.types.ts';
 import { createResponseSealer } from './http/idempotency.ts';
 import { loggerOptions } from './http/logging.ts';
@@ -170,6 +171,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     verifyClientToken: createClientTokenVerifier(services.db),
   });
   registerCredentialLimits(app as unknown as KassaApp, limitDeps);
+  registerApiVersioning(app as unknown as KassaApp, { db: services.db });
   registerSystemRoutes(app, services);
   registerOAuthTokenRoute(app, {
     db: services.db,

@@ -47,6 +47,8 @@ export type ClaimedDelivery = {
   eventDataJson: string;
   endpointId: string;
   url: string;
+  /** The Kassa-Version the endpoint renders its deliveries in. */
+  apiVersion: string;
   /** False when the endpoint was disabled or deleted since the delivery was written: cancel, don't send. */
   endpointActive: boolean;
   /** Encrypted secrets that sign this attempt, current first (the previous one only inside its overlap). */
@@ -71,6 +73,7 @@ export async function claimDueDeliveries(
     event_data_json: string;
     endpoint_id: string;
     url: string;
+    api_version: string;
     endpoint_active: boolean;
     secret_encrypted: Buffer;
     previous_secret_encrypted: Buffer | null;
@@ -88,7 +91,7 @@ export async function claimDueDeliveries(
                FOR UPDATE SKIP LOCKED))
         AND ev.id = d.event_id AND ep.id = d.endpoint_id
      RETURNING d.id, d.attempt_count, d.event_id, ev.type AS event_type, ev.created_at AS event_created_at,
-               ev.data::text AS event_data_json, d.endpoint_id, ep.url,
+               ev.data::text AS event_data_json, d.endpoint_id, ep.url, ep.api_version,
                (ep.status = 'enabled' AND ep.deleted_at IS NULL) AS endpoint_active, ep.secret_encrypted,
                CASE WHEN ep.previous_secret_expires_at > now() THEN ep.previous_secret_encrypted END
                  AS previous_secret_encrypted`,
@@ -104,6 +107,7 @@ export async function claimDueDeliveries(
     eventDataJson: row.event_data_json,
     endpointId: row.endpoint_id,
     url: row.url,
+    apiVersion: row.api_version,
     endpointActive: row.endpoint_active,
     secretsEncrypted: row.previous_secret_encrypted
       ? [row.secret_encrypted, row.previous_secret_encrypted]

@@ -18,10 +18,19 @@ export function generateWebhookSecret(): string {
   return `${WEBHOOK_SECRET_PREFIX}${randomBytes(WEBHOOK_SECRET_BYTES).toString('base64')}`;
 }
 
-/** The body of every webhook: `{type, timestamp, data}` — `timestamp` is when the event happened. */
-export function buildWebhookPayload(event: { type: string; createdAt: Date; data: unknown }): string {
+/**
+ * The body of every webhook: `{type, api_version, timestamp, data}` — `api_version` is the Kassa-Version the
+ * body is rendered in (the endpoint's), `timestamp` is when the event happened.
+ */
+export function buildWebhookPayload(event: {
+  type: string;
+  apiVersion: string;
+  createdAt: Date;
+  data: unknown;
+}): string {
   return buildWebhookPayloadFromJson({
     type: event.type,
+    apiVersion: event.apiVersion,
     createdAt: event.createdAt,
     dataJson: JSON.stringify(event.data),
   });
@@ -33,10 +42,11 @@ export function buildWebhookPayload(event: { type: string; createdAt: Date; data
  */
 export function buildWebhookPayloadFromJson(event: {
   type: string;
+  apiVersion: string;
   createdAt: Date;
   dataJson: string;
 }): string {
-  return `{"type":${JSON.stringify(event.type)},"timestamp":"${event.createdAt.toISOString()}","data":${event.dataJson}}`;
+  return `{"type":${JSON.stringify(event.type)},"api_version":${JSON.stringify(event.apiVersion)},"timestamp":"${event.createdAt.toISOString()}","data":${event.dataJson}}`;
 }
 
 export function signWebhookPayload(input: {

@@ -10,6 +10,7 @@ import {
 
 const event = {
   type: 'payment.succeeded',
+  apiVersion: '2026-12-06',
   createdAt: new Date('2025-03-01T12:00:00.123Z'),
   data: { amount: 1050, currency: 'KWD' },
 };
@@ -34,6 +35,7 @@ describe('signed webhooks', () => {
   it('have the Standard Webhooks body and headers, and verify with the reference library', () => {
     expect(JSON.parse(payload)).toEqual({
       type: 'payment.succeeded',
+      api_version: '2026-12-06',
       timestamp: '2025-03-01T12:00:00.123Z',
       data: { amount: 1050, currency: 'KWD' },
     });
@@ -96,7 +98,12 @@ describe('signed webhooks', () => {
 describe('payloads around JSON text (how the delivery worker builds them)', () => {
   it('match the compact body for compact data', () => {
     expect(buildWebhookPayloadFromJson({ ...event, dataJson: JSON.stringify(event.data) })).toBe(
-      JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data: event.data }),
+      JSON.stringify({
+        type: event.type,
+        api_version: event.apiVersion,
+        timestamp: event.createdAt.toISOString(),
+        data: event.data,
+      }),
     );
   });
 
@@ -106,6 +113,7 @@ describe('payloads around JSON text (how the delivery worker builds them)', () =
     const payload = buildWebhookPayloadFromJson({ ...event, dataJson });
     expect(JSON.parse(payload)).toEqual({
       type: 'payment.succeeded',
+      api_version: '2026-12-06',
       timestamp: '2025-03-01T12:00:00.123Z',
       data: { note: 'a "quoted" line\nbreak', name: 'Zoë', amount: 1050, items: [1, 2] },
     });
