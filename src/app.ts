@@ -24,6 +24,7 @@ import { registerOrderRoutes } from './http/routes/v1/orders.routes.ts';
 import { registerPaymentLinkRoutes } from './http/routes/v1/payment-links.routes.ts';
 import { registerSdkRoutes } from './http/routes/sdk/sdk.routes.ts';
 import { registerPaymentRoutes } from './http/routes/v1/payments.routes.ts';
+import { registerMoneyOperationRoutes } from './http/routes/v1/money-operations.routes.ts';
 import { registerPaymentMethodSettingsRoutes } from './http/routes/v1/payment-method-settings.routes.ts';
 import { registerOAuthTokenRoute } from './http/routes/v1/oauth-tokens.route.ts';
 import { registerApiKeyRoutes } from './http/routes/v1/api-keys.routes.ts';
@@ -194,6 +195,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerMerchantSigningSecretRoutes(app, services);
   registerCustomerPaymentMethodRoutes(app, services);
   registerPaymentRoutes(app, services);
+  registerMoneyOperationRoutes(app, services);
   registerWebhookEndpointRoutes(app, services);
   registerEventRoutes(app, services);
   registerCheckoutRoutes(app, services);

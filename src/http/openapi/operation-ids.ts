@@ -52,6 +52,10 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'POST /v1/payments/{id}/cancel': 'cancelPayment',
   'POST /v1/payments/{id}/refunds': 'createRefund',
   'GET /v1/payments/{id}/refunds': 'listPaymentRefunds',
+  'GET /v1/captures': 'listCaptures',
+  'GET /v1/captures/{id}': 'getCapture',
+  'GET /v1/refunds': 'listRefunds',
+  'GET /v1/refunds/{id}': 'getRefund',
   'POST /v1/sandbox/payments/{id}/resolve': 'resolveSandboxPayment',
   // Payment links
   'POST /v1/payment-links': 'createPaymentLink',
