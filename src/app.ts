@@ -16,6 +16,7 @@ import { registerCredentialLimits, registerLoadShedding } from './http/plugins/r
 import { registerRequestShapeLimits } from './http/plugins/request-shape.ts';
 import { registerUnreadBodyDrain } from './http/plugins/unread-body.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
+import { registerLandingRoute } from './http/routes/landing.routes.ts';
 import { registerCheckoutRoutes } from './http/routes/v1/checkouts.routes.ts';
 import { registerEventRoutes } from './http/routes/v1/events.routes.ts';
 import { registerMerchantRoutes } from './http/routes/v1/merchant.routes.ts';
@@ -174,6 +175,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerCredentialLimits(app as unknown as KassaApp, limitDeps);
   registerApiVersioning(app as unknown as KassaApp, { db: services.db });
   registerSystemRoutes(app, services);
+  registerLandingRoute(app, { demoShop: services.config.demoShop });
   registerOAuthTokenRoute(app, {
     db: services.db,
     clock: services.clock,
