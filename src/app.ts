@@ -14,6 +14,7 @@ import { registerAuthentication } from './http/plugins/authentication.ts';
 import { registerErrorHandling, sendFrameworkError } from './http/plugins/error-handler.ts';
 import { registerCredentialLimits, registerLoadShedding } from './http/plugins/rate-limit.ts';
 import { registerRequestShapeLimits } from './http/plugins/request-shape.ts';
+import { registerUnknownQueryRefusal } from './http/plugins/unknown-query.ts';
 import { registerUnreadBodyDrain } from './http/plugins/unread-body.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
 import { registerLandingRoute } from './http/routes/landing.routes.ts';
@@ -100,6 +101,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerUnreadBodyDrain(app);
   registerMetrics(app, { metrics: services.metrics, token: services.config.metricsToken });
   registerRequestShapeLimits(app);
+  registerUnknownQueryRefusal(app as unknown as KassaApp);
   app.addHook('onRoute', (route) => {
     // Every POST must say how it is idempotent (docs/api-conventions.md): a route that forgets fails at start-up.
     const methods = Array.isArray(route.method) ? route.method : [route.method];

@@ -105,7 +105,7 @@ const ERROR_RESPONSES: Record<string, string> = {
   '403': 'The credentials lack the scope or permission this operation needs',
   '404': 'No such object for this merchant and mode',
   '409': 'The object is not in a state that allows this, or the same Idempotency-Key is in progress',
-  '422': 'Invalid fields: `errors[]` points at each',
+  '422': 'Invalid fields or unknown query parameters: `errors[]` points at each',
   '429': 'Too many requests (see Retry-After)',
   '5XX': 'A failure on Kassa’s side or the processor’s',
 };
@@ -300,12 +300,10 @@ export const transformDocument: SwaggerTransformObject = (input) => {
 function withErrorResponses(method: string, path: string, operation: Operation): Operation {
   const responses = { ...(operation.responses ?? {}) };
   const authenticated = (operation.security?.length ?? 0) > 0; // set per route by the authentication plugin
-  const takesInput =
-    operation.requestBody !== undefined || (operation.parameters ?? []).some((p) => p.in === 'query');
   const statuses = ['400'];
   if (authenticated) statuses.push('401', '403');
   if (path.includes('{')) statuses.push('404');
-  if (takesInput || path.includes('{')) statuses.push('422');
+  statuses.push('422'); // invalid fields, or an unknown query parameter (src/http/plugins/unknown-query.ts)
   if (method !== 'get' && path !== '/v1/oauth/tokens') statuses.push('409');
   statuses.push('429', '5XX');
   for (const status of statuses.sort()) {
