@@ -2,14 +2,10 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pooledRandomHex } from './lib/random.ts';
+import { transformDocument, transformRoute } from './http/openapi/document.ts';
+import { registerApiVersioning } from './http/api-version.ts';
 import type { KassaApp } from './http/http.types.ts';
 import { createResponseSealer } from './http/idempotency.ts';
 import { loggerOptions } from './http/logging.ts';
@@ -20,8 +16,10 @@ import { registerAuthentication } from './http/plugins/authentication.ts';
 import { registerErrorHandling, sendFrameworkError } from './http/plugins/error-handler.ts';
 import { registerCredentialLimits, registerLoadShedding } from './http/plugins/rate-limit.ts';
 import { registerRequestShapeLimits } from './http/plugins/request-shape.ts';
+import { registerUnknownQueryRefusal } from './http/plugins/unknown-query.ts';
 import { registerUnreadBodyDrain } from './http/plugins/unread-body.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
+import { registerLandingRoute } from './http/routes/landing.routes.ts';
 import { registerCheckoutRoutes } from './http/routes/v1/checkouts.routes.ts';
 import { registerAuditLogRoutes } from './http/routes/v1/audit-log.routes.ts';
 import { registerEventRoutes } from './http/routes/v1/events.routes.ts';
@@ -31,6 +29,7 @@ import { registerOrderRoutes } from './http/routes/v1/orders.routes.ts';
 import { registerPaymentLinkRoutes } from './http/routes/v1/payment-links.routes.ts';
 import { registerSdkRoutes } from './http/routes/sdk/sdk.routes.ts';
 import { registerPaymentRoutes } from './http/routes/v1/payments.routes.ts';
+import { registerMoneyOperationRoutes } from './http/routes/v1/money-operations.routes.ts';
 import { registerPaymentMethodSettingsRoutes } from './http/routes/v1/payment-method-settings.routes.ts';
 import { registerOAuthTokenRoute } from './http/routes/v1/oauth-tokens.route.ts';
 import { registerApiKeyRoutes } from './http/routes/v1/api-keys.routes.ts';
@@ -108,6 +107,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerUnreadBodyDrain(app);
   registerMetrics(app, { metrics: services.metrics, token: services.config.metricsToken });
   registerRequestShapeLimits(app);
+  registerUnknownQueryRefusal(app as unknown as KassaApp);
   app.addHook('onRoute', (route) => {
     // Every POST must say how it is idempotent (docs/api-conventions.md): a route that forgets fails at start-up.
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -152,8 +152,9 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
         },
       },
     },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    // operationIds, Idempotency-Key, error responses, webhooks, schemas once: src/http/openapi/document.ts
+    transform: transformRoute,
+    transformObject: transformDocument,
   });
   await app.register(fastifySwaggerUi, {
     routePrefix: '/docs',
@@ -193,7 +194,9 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     usage: credentialUsage,
   });
   registerCredentialLimits(app as unknown as KassaApp, limitDeps);
+  registerApiVersioning(app as unknown as KassaApp, { db: services.db });
   registerSystemRoutes(app, services);
+  registerLandingRoute(app, { demoShop: services.config.demoShop });
   registerOAuthTokenRoute(app, {
     db: services.db,
     clock: services.clock,
@@ -216,6 +219,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerMerchantSigningSecretRoutes(app, services);
   registerCustomerPaymentMethodRoutes(app, services);
   registerPaymentRoutes(app, services);
+  registerMoneyOperationRoutes(app, services);
   registerWebhookEndpointRoutes(app, services);
   registerEventRoutes(app, services);
   registerAuditLogRoutes(app, services);

@@ -75,6 +75,7 @@ export async function fanOutPendingEvents(
     event_actor_id: string | null;
     endpoint_id: string;
     url: string;
+    api_version: string;
     secret_encrypted: Buffer;
     previous_secret_encrypted: Buffer | null;
   }>(
@@ -87,7 +88,8 @@ export async function fanOutPendingEvents(
        RETURNING id, seq, type, created_at, merchant_id, livemode, data, actor_type, actor_id
      ), targets AS (
        SELECT ${NEW_DELIVERY_ID} AS id, ev.id AS event_id, ev.type AS event_type, ev.created_at AS event_created_at,
-              ev.data AS event_data, ev.actor_type AS event_actor_type, ev.actor_id AS event_actor_id, ev.merchant_id, ev.livemode, ep.id AS endpoint_id, ep.url, ep.secret_encrypted,
+              ev.data AS event_data, ev.actor_type AS event_actor_type, ev.actor_id AS event_actor_id, ev.merchant_id,
+              ev.livemode, ep.id AS endpoint_id, ep.url, ep.api_version, ep.secret_encrypted,
               CASE WHEN ep.previous_secret_expires_at > now() THEN ep.previous_secret_encrypted END
                 AS previous_secret_encrypted,
               row_number() OVER (ORDER BY ev.seq, ep.id) AS position
@@ -107,7 +109,7 @@ export async function fanOutPendingEvents(
        FROM (SELECT (SELECT count(*) FROM fanned)::int AS events, (SELECT count(*) FROM inserted)::int AS deliveries) counts
        LEFT JOIN (
          SELECT t.id, t.event_id, t.event_type, t.event_created_at, t.event_data::text AS event_data_json,
-                t.event_actor_type, t.event_actor_id, t.endpoint_id, t.url,
+                t.event_actor_type, t.event_actor_id, t.endpoint_id, t.url, t.api_version,
                 t.secret_encrypted, t.previous_secret_encrypted, t.position
            FROM targets t WHERE t.position <= $2 AND t.id IN (SELECT id FROM inserted)
        ) leased ON true
@@ -127,6 +129,7 @@ export async function fanOutPendingEvents(
       eventDataJson: row.event_data_json,
       eventActor: actorOfRow(row.event_actor_type, row.event_actor_id),
       endpointId: row.endpoint_id,
+      apiVersion: row.api_version,
       url: row.url,
       endpointActive: true,
       secretsEncrypted: row.previous_secret_encrypted

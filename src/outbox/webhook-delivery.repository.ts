@@ -49,6 +49,8 @@ export type ClaimedDelivery = {
   eventActor: { type: string; id: string } | null;
   endpointId: string;
   url: string;
+  /** The Kassa-Version the endpoint renders its deliveries in. */
+  apiVersion: string;
   /** False when the endpoint was disabled or deleted since the delivery was written: cancel, don't send. */
   endpointActive: boolean;
   /** Encrypted secrets that sign this attempt, current first (the previous one only inside its overlap). */
@@ -79,6 +81,7 @@ export async function claimDueDeliveries(
     event_actor_id: string | null;
     endpoint_id: string;
     url: string;
+    api_version: string;
     endpoint_active: boolean;
     secret_encrypted: Buffer;
     previous_secret_encrypted: Buffer | null;
@@ -97,7 +100,7 @@ export async function claimDueDeliveries(
         AND ev.id = d.event_id AND ep.id = d.endpoint_id
      RETURNING d.id, d.attempt_count, d.event_id, ev.type AS event_type, ev.created_at AS event_created_at,
                ev.data::text AS event_data_json, ev.actor_type AS event_actor_type, ev.actor_id AS event_actor_id,
-               d.endpoint_id, ep.url,
+               d.endpoint_id, ep.url, ep.api_version,
                (ep.status = 'enabled' AND ep.deleted_at IS NULL) AS endpoint_active, ep.secret_encrypted,
                CASE WHEN ep.previous_secret_expires_at > now() THEN ep.previous_secret_encrypted END
                  AS previous_secret_encrypted`,
@@ -114,6 +117,7 @@ export async function claimDueDeliveries(
     eventActor: actorOfRow(row.event_actor_type, row.event_actor_id),
     endpointId: row.endpoint_id,
     url: row.url,
+    apiVersion: row.api_version,
     endpointActive: row.endpoint_active,
     secretsEncrypted: row.previous_secret_encrypted
       ? [row.secret_encrypted, row.previous_secret_encrypted]

@@ -266,6 +266,7 @@ export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOption
   ): Promise<{ observation: AttemptObservation; excerpt: string | null; truncated: boolean }> {
     const payload = buildWebhookPayloadFromJson({
       type: claimed.eventType,
+      apiVersion: claimed.apiVersion,
       createdAt: claimed.eventCreatedAt,
       actor: claimed.eventActor,
       dataJson: claimed.eventDataJson,

@@ -19,17 +19,20 @@ export function generateWebhookSecret(): string {
 }
 
 /**
- * The body of every webhook: `{type, timestamp, actor, data}` — `timestamp` is when the event happened,
- * `actor` who caused it (null for events recorded before events named their actor).
+ * The body of every webhook: `{type, api_version, timestamp, actor, data}` — `api_version` is the Kassa-Version
+ * the body is rendered in (the endpoint's), `timestamp` is when the event happened, `actor` who caused it (null
+ * for events recorded before events named their actor).
  */
 export function buildWebhookPayload(event: {
   type: string;
+  apiVersion: string;
   createdAt: Date;
   actor?: { type: string; id: string } | null;
   data: unknown;
 }): string {
   return buildWebhookPayloadFromJson({
     type: event.type,
+    apiVersion: event.apiVersion,
     createdAt: event.createdAt,
     actor: event.actor ?? null,
     dataJson: JSON.stringify(event.data),
@@ -42,12 +45,13 @@ export function buildWebhookPayload(event: {
  */
 export function buildWebhookPayloadFromJson(event: {
   type: string;
+  apiVersion: string;
   createdAt: Date;
   actor?: { type: string; id: string } | null;
   dataJson: string;
 }): string {
   const actor = event.actor ? JSON.stringify({ type: event.actor.type, id: event.actor.id }) : 'null';
-  return `{"type":${JSON.stringify(event.type)},"timestamp":"${event.createdAt.toISOString()}","actor":${actor},"data":${event.dataJson}}`;
+  return `{"type":${JSON.stringify(event.type)},"api_version":${JSON.stringify(event.apiVersion)},"timestamp":"${event.createdAt.toISOString()}","actor":${actor},"data":${event.dataJson}}`;
 }
 
 export function signWebhookPayload(input: {

@@ -12,6 +12,7 @@ export type MerchantRow = {
   default_capture: 'automatic' | 'manual';
   default_session_lifetime_seconds: number;
   card_data_permitted: boolean;
+  api_version: string | null;
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -29,6 +30,7 @@ export function toMerchant(row: MerchantRow): Merchant {
     defaultCapture: row.default_capture,
     defaultSessionLifetimeSeconds: row.default_session_lifetime_seconds,
     cardDataPermitted: row.card_data_permitted,
+    apiVersion: row.api_version,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

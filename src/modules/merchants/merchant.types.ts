@@ -18,6 +18,8 @@ export type Merchant = {
   defaultSessionLifetimeSeconds: number;
   /** May send raw card data to the Processor API (set by the operator, not through the API). */
   cardDataPermitted: boolean;
+  /** The Kassa-Version the merchant is pinned to; null until its first authenticated request. */
+  apiVersion: string | null;
   version: number;
   createdAt: Date;
   updatedAt: Date;

@@ -153,3 +153,81 @@ export async function findPendingMoneyOperations(
   );
   return rows.map(table === 'captures' ? toCapture : toRefund);
 }
+
+type ScopedMoneyOperationRow = MoneyOperationRow & { currency: string };
+type MoneyOperationTable = 'captures' | 'refunds';
+
+/** One capture or refund of the caller's merchant and mode, with its payment's currency; another's is absent. */
+async function findScopedMoneyOperation(
+  db: Queryable,
+  table: MoneyOperationTable,
+  scope: { merchantId: string; livemode: boolean },
+  id: string,
+): Promise<ScopedMoneyOperationRow | undefined> {
+  const { rows } = await db.query<ScopedMoneyOperationRow>(
+    `SELECT o.*, p.currency FROM ${table} o JOIN payments p ON p.id = o.payment_id
+      WHERE o.id = $1 AND o.merchant_id = $2 AND o.livemode = $3`,
+    [id, scope.merchantId, scope.livemode],
+  );
+  return rows[0];
+}
+
+/** A page of the caller's captures or refunds, newest first (`limit + 1` rows: see src/db/pagination.ts). */
+async function listScopedMoneyOperations(
+  db: Queryable,
+  table: MoneyOperationTable,
+  scope: { merchantId: string; livemode: boolean },
+  page: { limit: number; startingAfter?: string },
+): Promise<ScopedMoneyOperationRow[]> {
+  const values: unknown[] = [scope.merchantId, scope.livemode, page.limit + 1];
+  let after = '';
+  if (page.startingAfter) {
+    values.push(page.startingAfter);
+    // The cursor row must be the caller's too (src/db/pagination.ts's condition, scoped).
+    after = `AND (o.created_at, o.id) < (SELECT c.created_at, c.id FROM ${table} c
+                WHERE c.id = $${values.length} AND c.merchant_id = $1 AND c.livemode = $2)`;
+  }
+  const { rows } = await db.query<ScopedMoneyOperationRow>(
+    `SELECT o.*, p.currency FROM ${table} o JOIN payments p ON p.id = o.payment_id
+      WHERE o.merchant_id = $1 AND o.livemode = $2 ${after}
+      ORDER BY o.created_at DESC, o.id DESC LIMIT $3`,
+    values,
+  );
+  return rows;
+}
+
+export async function findScopedCapture(
+  db: Queryable,
+  scope: { merchantId: string; livemode: boolean },
+  id: string,
+): Promise<{ capture: Capture; currency: string } | undefined> {
+  const row = await findScopedMoneyOperation(db, 'captures', scope, id);
+  return row && { capture: toCapture(row), currency: row.currency };
+}
+
+export async function findScopedRefund(
+  db: Queryable,
+  scope: { merchantId: string; livemode: boolean },
+  id: string,
+): Promise<{ refund: Refund; currency: string } | undefined> {
+  const row = await findScopedMoneyOperation(db, 'refunds', scope, id);
+  return row && { refund: toRefund(row), currency: row.currency };
+}
+
+export async function listScopedCaptures(
+  db: Queryable,
+  scope: { merchantId: string; livemode: boolean },
+  page: { limit: number; startingAfter?: string },
+): Promise<{ capture: Capture; currency: string }[]> {
+  const rows = await listScopedMoneyOperations(db, 'captures', scope, page);
+  return rows.map((row) => ({ capture: toCapture(row), currency: row.currency }));
+}
+
+export async function listScopedRefunds(
+  db: Queryable,
+  scope: { merchantId: string; livemode: boolean },
+  page: { limit: number; startingAfter?: string },
+): Promise<{ refund: Refund; currency: string }[]> {
+  const rows = await listScopedMoneyOperations(db, 'refunds', scope, page);
+  return rows.map((row) => ({ refund: toRefund(row), currency: row.currency }));
+}

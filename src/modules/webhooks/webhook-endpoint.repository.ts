@@ -1,3 +1,4 @@
+import { LATEST_API_VERSION } from '../../lib/api-versions.ts';
 import type { Queryable } from '../../db/client.ts';
 import { cursorCondition } from '../../db/pagination.ts';
 import type { MerchantScope, WebhookEndpoint, WebhookEndpointStatus } from './webhook-endpoint.types.ts';
@@ -15,13 +16,14 @@ type WebhookEndpointRow = {
   disabled_reason: string | null;
   disabled_at: Date | null;
   previous_secret_expires_at: Date | null;
+  api_version: string;
   version: number;
   created_at: Date;
   updated_at: Date;
 };
 
 const COLUMNS = `id, merchant_id, livemode, url, description, enabled_events, status, disabled_reason, disabled_at,
-  previous_secret_expires_at, version, created_at, updated_at`;
+  previous_secret_expires_at, api_version, version, created_at, updated_at`;
 
 function toWebhookEndpoint(row: WebhookEndpointRow): WebhookEndpoint {
   return {
@@ -35,6 +37,7 @@ function toWebhookEndpoint(row: WebhookEndpointRow): WebhookEndpoint {
     disabledReason: row.disabled_reason,
     disabledAt: row.disabled_at,
     previousSecretExpiresAt: row.previous_secret_expires_at,
+    apiVersion: row.api_version,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -51,11 +54,15 @@ export async function insertWebhookEndpoint(
     enabledEvents: string[];
     status: WebhookEndpointStatus;
     secretEncrypted: Buffer;
+    /** Without one: the merchant's pinned version, else the newest. */
+    apiVersion?: string;
   },
 ): Promise<WebhookEndpoint> {
   const { rows } = await db.query<WebhookEndpointRow>(
-    `INSERT INTO webhook_endpoints (id, merchant_id, livemode, url, description, enabled_events, status, secret_encrypted)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+    `INSERT INTO webhook_endpoints (id, merchant_id, livemode, url, description, enabled_events, status, secret_encrypted,
+                                    api_version)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+             COALESCE($9, (SELECT api_version FROM merchants WHERE id = $2), $10)) RETURNING ${COLUMNS}`,
     [
       endpoint.id,
       endpoint.scope.merchantId,
@@ -65,6 +72,8 @@ export async function insertWebhookEndpoint(
       endpoint.enabledEvents,
       endpoint.status,
       endpoint.secretEncrypted,
+      endpoint.apiVersion ?? null,
+      LATEST_API_VERSION,
     ],
   );
   return toWebhookEndpoint(rows[0]!);

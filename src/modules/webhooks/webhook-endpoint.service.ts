@@ -44,6 +44,8 @@ export type NewWebhookEndpoint = {
   description?: string | null;
   enabledEvents: string[];
   status?: WebhookEndpointStatus;
+  /** The Kassa-Version to render deliveries in; default: the merchant's. */
+  apiVersion?: string;
 };
 
 export type WebhookEndpointUpdate = {
@@ -116,6 +118,7 @@ export function createWebhookEndpointService(deps: {
         enabledEvents: events,
         status: input.status ?? 'enabled',
         secretEncrypted: deps.keyring.encrypt(SECRET_PURPOSE, secret),
+        apiVersion: input.apiVersion,
       });
       return { endpoint, secret };
     },

@@ -39,6 +39,8 @@ export type WebhookEndpoint = {
   disabledAt: Date | null;
   /** While set and in the future, the previous secret still signs every delivery. */
   previousSecretExpiresAt: Date | null;
+  /** The Kassa-Version its deliveries are rendered in (default: the merchant's at creation). */
+  apiVersion: string;
   version: number;
   createdAt: Date;
   updatedAt: Date;

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookVerificationError } from 'standardwebhooks';
 import { emitEvent } from '../../../src/modules/events/event.repository.ts';
+import { LATEST_API_VERSION } from '../../../src/lib/api-versions.ts';
 import { startWorkers } from '../../../src/workers/workers.ts';
 import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import { startWebhookReceiver, verifyWebhook, type WebhookReceiver } from './webhook-receiver.ts';
@@ -98,7 +99,7 @@ async function deliveriesOf(merchant: TestMerchant, eventId: string) {
 }
 
 describe('delivery', () => {
-  it('sends {type, timestamp, actor, data} with Standard Webhooks headers that the reference library verifies', async () => {
+  it('sends {type, api_version, timestamp, actor, data} with Standard Webhooks headers that the reference library verifies', async () => {
     const merchant = await t.createMerchant();
     const endpoint = await createEndpoint(merchant, '/basic');
     const eventId = await emit(merchant);
@@ -111,13 +112,15 @@ describe('delivery', () => {
     expect(String(webhook!.headers['webhook-signature'])).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
     const payload = verifyWebhook(endpoint.secret, webhook!) as {
       type: string;
+      api_version: string;
       timestamp: string;
       data: Record<string, unknown>;
     };
-    expect(Object.keys(payload).sort()).toEqual(['actor', 'data', 'timestamp', 'type']);
+    expect(Object.keys(payload).sort()).toEqual(['actor', 'api_version', 'data', 'timestamp', 'type']);
     // Emitted outside any request or worker: Kassa itself.
     expect((payload as { actor?: unknown }).actor).toEqual({ type: 'system', id: 'kassa' });
     expect(payload.type).toBe('payment.succeeded');
+    expect(payload.api_version).toBe(LATEST_API_VERSION);
     expect(new Date(payload.timestamp).toISOString()).toBe(payload.timestamp);
     expect(payload.data).toMatchObject({ amount: 12_345, currency: 'EUR', version: 3 });
 

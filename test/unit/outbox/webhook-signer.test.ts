@@ -10,6 +10,7 @@ import {
 
 const event = {
   type: 'payment.succeeded',
+  apiVersion: '2026-12-06',
   createdAt: new Date('2025-03-01T12:00:00.123Z'),
   actor: { type: 'credential', id: 'key_0123456789abcdef0123456789abcdef' },
   data: { amount: 1050, currency: 'KWD' },
@@ -35,6 +36,7 @@ describe('signed webhooks', () => {
   it('have the Standard Webhooks body and headers, and verify with the reference library', () => {
     expect(JSON.parse(payload)).toEqual({
       type: 'payment.succeeded',
+      api_version: '2026-12-06',
       timestamp: '2025-03-01T12:00:00.123Z',
       actor: { type: 'credential', id: 'key_0123456789abcdef0123456789abcdef' },
       data: { amount: 1050, currency: 'KWD' },
@@ -100,6 +102,7 @@ describe('payloads around JSON text (how the delivery worker builds them)', () =
     expect(buildWebhookPayloadFromJson({ ...event, dataJson: JSON.stringify(event.data) })).toBe(
       JSON.stringify({
         type: event.type,
+        api_version: event.apiVersion,
         timestamp: event.createdAt.toISOString(),
         actor: event.actor,
         data: event.data,
@@ -113,6 +116,7 @@ describe('payloads around JSON text (how the delivery worker builds them)', () =
     const payload = buildWebhookPayloadFromJson({ ...event, dataJson });
     expect(JSON.parse(payload)).toEqual({
       type: 'payment.succeeded',
+      api_version: '2026-12-06',
       timestamp: '2025-03-01T12:00:00.123Z',
       actor: event.actor,
       data: { note: 'a "quoted" line\nbreak', name: 'Zoë', amount: 1050, items: [1, 2] },

@@ -1,3 +1,4 @@
+import { LATEST_API_VERSION } from '../../../lib/api-versions.ts';
 import { z } from 'zod';
 import { notFoundError } from '../../../lib/errors.ts';
 import { redeliverEvent } from '../../../modules/events/event-redelivery.service.ts';
@@ -34,6 +35,7 @@ export const ZEvent = z
     id: z.string().describe('Also the `webhook-id` of every delivery of this event'),
     object: z.literal('event'),
     type: z.enum(EVENT_TYPES),
+    api_version: z.string().describe('The Kassa-Version this event object (and its data) is rendered in'),
     livemode: z.boolean(),
     created_at: z.string(),
     object_id: z.string().nullable().describe('The object the event is about'),
@@ -82,11 +84,16 @@ export const ZWebhookDelivery = z
   })
   .meta({ id: 'WebhookDelivery' });
 
-export function presentEvent(event: ListedEvent): z.infer<typeof ZEvent> {
+/** The event rendered in `apiVersion` (the request's; a delivery uses its endpoint's). */
+export function presentEvent(
+  event: ListedEvent,
+  apiVersion: string = LATEST_API_VERSION,
+): z.infer<typeof ZEvent> {
   return {
     id: event.id,
     object: 'event',
     type: event.type,
+    api_version: apiVersion,
     livemode: event.livemode,
     created_at: event.createdAt.toISOString(),
     object_id: event.objectId,
@@ -178,7 +185,12 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
         },
         { limit: query.limit, startingAfter: query.starting_after },
       );
-      return toPage(rows, query.limit, presentEvent, (event) => event.id);
+      return toPage(
+        rows,
+        query.limit,
+        (event) => presentEvent(event, request.apiVersion),
+        (event) => event.id,
+      );
     },
   );
 
@@ -192,7 +204,7 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
       const scope = requireMerchant(request);
       const event = await findEventWithDeliveryCounts(services.db, scope, request.params.id);
       if (!event) throw notFoundError('event', request.params.id);
-      return presentEvent(event);
+      return presentEvent(event, request.apiVersion);
     },
   );
 

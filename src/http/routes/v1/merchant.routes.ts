@@ -30,6 +30,12 @@ export const ZMerchant = z
       .describe(
         'Whether this merchant may send raw card data to POST /v1/payments; set by the operator (kassa merchant update ID --card-data on|off)',
       ),
+    api_version: z
+      .string()
+      .nullable()
+      .describe(
+        'The Kassa-Version this merchant is pinned to: the one its first authenticated request used (null before it)',
+      ),
     version: z.number().int(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -53,6 +59,7 @@ export function presentMerchant(merchant: Merchant, livemode: boolean): z.infer<
     default_capture: merchant.defaultCapture,
     default_session_lifetime_seconds: merchant.defaultSessionLifetimeSeconds,
     card_data_permitted: merchant.cardDataPermitted,
+    api_version: merchant.apiVersion,
     version: merchant.version,
     created_at: merchant.createdAt.toISOString(),
     updated_at: merchant.updatedAt.toISOString(),

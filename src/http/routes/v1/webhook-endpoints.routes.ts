@@ -1,3 +1,4 @@
+import { API_VERSIONS } from '../../api-version.ts';
 import { z } from 'zod';
 import type { WebhookEndpoint } from '../../../modules/webhooks/webhook-endpoint.types.ts';
 import {
@@ -37,6 +38,9 @@ export const ZWebhookEndpoint = z
       .string()
       .nullable()
       .describe('Until then, deliveries carry a second signature made with the previous secret'),
+    api_version: z
+      .string()
+      .describe("The Kassa-Version deliveries are rendered in (default: the merchant's)"),
     version: z.number().int(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -67,6 +71,7 @@ export function presentWebhookEndpoint(endpoint: WebhookEndpoint): z.infer<typeo
     disabled_reason: endpoint.disabledReason,
     disabled_at: endpoint.disabledAt?.toISOString() ?? null,
     previous_secret_expires_at: overlapOpen ? endpoint.previousSecretExpiresAt!.toISOString() : null,
+    api_version: endpoint.apiVersion,
     version: endpoint.version,
     created_at: endpoint.createdAt.toISOString(),
     updated_at: endpoint.updatedAt.toISOString(),
@@ -92,6 +97,10 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
           enabled_events: ZEnabledEvents,
           description: z.string().max(500).nullable().optional(),
           status: z.enum(WEBHOOK_ENDPOINT_STATUSES).optional(),
+          api_version: z
+            .enum(API_VERSIONS)
+            .optional()
+            .describe("The Kassa-Version to render deliveries in; default: the merchant's"),
         }),
         response: { 201: ZWebhookEndpointWithSecret },
       },
@@ -105,6 +114,7 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
           enabledEvents: body.enabled_events,
           description: body.description,
           status: body.status,
+          apiVersion: body.api_version,
         });
         return { ...presentWebhookEndpoint(endpoint), secret };
       });

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { notFoundError } from '../../../lib/errors.ts';
+import {
+  findScopedCapture,
+  findScopedRefund,
+  listScopedCaptures,
+  listScopedRefunds,
+} from '../../../modules/payments/money-operation.repository.ts';
+import { presentRefundWithCurrency } from '../../../modules/payments/payment.events.ts';
+import { presentCapture } from '../../../modules/payments/payment.presenter.ts';
+import { ZCapture, ZList, ZRefund } from '../../../modules/payments/payment.schemas.ts';
+import type { Services } from '../../../services.ts';
+import { requireMerchant, type KassaApp } from '../../http.types.ts';
+import { toPage, ZListQuery } from '../../pagination.ts';
+
+/**
+ * Captures and refunds by their own id, and the merchant's lists of them (newest first), beside the
+ * per-payment lists under `/v1/payments/{id}/…`. Scoped to the caller's merchant and mode: another
+ * merchant's or the other mode's id answers 404 like an unknown one.
+ */
+export function registerMoneyOperationRoutes(app: KassaApp, services: Services) {
+  const tags = ['Payments'];
+  const config = { auth: 'merchant', scope: 'payments' } as const;
+
+  app.get(
+    '/v1/captures',
+    {
+      config,
+      schema: {
+        tags,
+        summary: "List the merchant's captures, newest first",
+        querystring: ZListQuery,
+        response: { 200: ZList(ZCapture) },
+      },
+    },
+    async (request) => {
+      const { limit, starting_after: startingAfter } = request.query;
+      const rows = await listScopedCaptures(services.db, requireMerchant(request), { limit, startingAfter });
+      return {
+        object: 'list' as const,
+        ...toPage(
+          rows,
+          limit,
+          ({ capture, currency }) => ({ ...presentCapture(capture), currency }),
+          (capture) => capture.id,
+        ),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/captures/:id',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Retrieve a capture',
+        params: z.object({ id: z.string().max(100).describe('The capture id (cap_…)') }),
+        response: { 200: ZCapture },
+      },
+    },
+    async (request) => {
+      const found = await findScopedCapture(services.db, requireMerchant(request), request.params.id);
+      if (!found) throw notFoundError('capture', request.params.id);
+      return { ...presentCapture(found.capture), currency: found.currency };
+    },
+  );
+
+  app.get(
+    '/v1/refunds',
+    {
+      config,
+      schema: {
+        tags,
+        summary: "List the merchant's refunds, newest first",
+        querystring: ZListQuery,
+        response: { 200: ZList(ZRefund) },
+      },
+    },
+    async (request) => {
+      const { limit, starting_after: startingAfter } = request.query;
+      const rows = await listScopedRefunds(services.db, requireMerchant(request), { limit, startingAfter });
+      return {
+        object: 'list' as const,
+        ...toPage(
+          rows,
+          limit,
+          ({ refund, currency }) => presentRefundWithCurrency(refund, currency),
+          (refund) => refund.id,
+        ),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/refunds/:id',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Retrieve a refund',
+        params: z.object({ id: z.string().max(100).describe('The refund id (ref_…)') }),
+        response: { 200: ZRefund },
+      },
+    },
+    async (request) => {
+      const found = await findScopedRefund(services.db, requireMerchant(request), request.params.id);
+      if (!found) throw notFoundError('refund', request.params.id);
+      return presentRefundWithCurrency(found.refund, found.currency);
+    },
+  );
+}

@@ -1,0 +1,164 @@
+import { createConfig, lintFromString } from '@redocly/openapi-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_TYPES } from '../../../src/modules/events/event.types.ts';
+import { OPERATION_IDS } from '../../../src/http/openapi/operation-ids.ts';
+import { dedupeSchemas } from '../../../src/http/openapi/document.ts';
+import { createTestApp, type TestApp } from '../../fixtures/test-app.ts';
+
+type Parameter = { in: string; name: string; required?: boolean };
+type Operation = {
+  operationId?: string;
+  security?: { bearer: string[] }[];
+  parameters?: Parameter[];
+  responses: Record<string, { content?: Record<string, unknown> }>;
+};
+type OpenApi = {
+  paths: Record<string, Record<string, Operation>>;
+  webhooks: Record<string, { post: { requestBody: { content: Record<string, { schema: unknown }> } } }>;
+  components: { schemas: Record<string, unknown> };
+};
+
+const METHODS = ['get', 'put', 'post', 'patch', 'delete'];
+/** Public by design (docs/api-conventions.md §12): no security requirement. */
+const PUBLIC = new Set([
+  'GET /healthz',
+  'GET /readyz',
+  'GET /.well-known/jwks.json',
+  'POST /v1/oauth/tokens',
+]);
+
+describe('/openapi.json generates clients', () => {
+  let t: TestApp;
+  let raw: string;
+  let doc: OpenApi;
+  const operations: [string, Operation][] = [];
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    raw = (await t.app.inject({ url: '/openapi.json' })).body;
+    doc = JSON.parse(raw) as OpenApi;
+    for (const [path, ops] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(ops))
+        if (METHODS.includes(method)) operations.push([`${method.toUpperCase()} ${path}`, op]);
+  });
+  afterAll(() => t.close());
+
+  it('gives every operation a unique operationId from src/http/openapi/operation-ids.ts', () => {
+    expect(operations.length).toBeGreaterThan(50);
+    const missing = operations.filter(([, op]) => !op.operationId).map(([key]) => key);
+    expect(
+      missing,
+      `add these to OPERATION_IDS in src/http/openapi/operation-ids.ts: ${missing.map((k) => `'${k}'`).join(', ')}`,
+    ).toEqual([]);
+    const seen = new Map<string, string>();
+    for (const [key, op] of operations) {
+      const other = seen.get(op.operationId!);
+      expect(other, `${key} and ${other} share the operationId ${op.operationId}`).toBeUndefined();
+      seen.set(op.operationId!, key);
+      expect(op.operationId).toMatch(/^[a-z][A-Za-z0-9]+$/);
+    }
+    const ids = Object.values(OPERATION_IDS);
+    expect(new Set(ids).size, 'OPERATION_IDS has an id twice').toBe(ids.length);
+    const documented = new Set(operations.map(([key]) => key));
+    const stale = Object.keys(OPERATION_IDS).filter((key) => !documented.has(key));
+    expect(stale, 'OPERATION_IDS names operations the API does not have').toEqual([]);
+  });
+
+  it('applies the bearer scheme to every authenticated operation and to no public one', () => {
+    for (const [key, op] of operations) {
+      if (PUBLIC.has(key)) expect(op.security, key).toEqual([]);
+      else expect(op.security?.[0]?.bearer?.length, key).toBe(1);
+    }
+  });
+
+  it('documents problem+json errors on every operation', () => {
+    for (const [key, op] of operations) {
+      const errors = Object.entries(op.responses).filter(([status]) => /^[45]/.test(status));
+      const problem = errors.filter(([, r]) => r.content?.['application/problem+json']);
+      expect(problem.length, `${key} documents no problem+json error`).toBeGreaterThan(0);
+      expect(Object.keys(op.responses), key).toContain('5XX');
+      if (!PUBLIC.has(key))
+        expect(Object.keys(op.responses), key).toEqual(expect.arrayContaining(['401', '403']));
+    }
+    expect(doc.components.schemas.Problem).toMatchObject({
+      required: expect.arrayContaining(['code', 'status']),
+    });
+  });
+
+  it('declares Idempotency-Key on every POST that stores its answer, and not on the token or sandbox routes', () => {
+    for (const [key, op] of operations) {
+      if (!key.startsWith('POST ')) continue;
+      const header = (op.parameters ?? []).find((p) => p.in === 'header' && p.name === 'idempotency-key');
+      if (key === 'POST /v1/oauth/tokens' || key === 'POST /v1/sandbox/payments/{id}/resolve')
+        expect(header, key).toBeUndefined();
+      else expect(header, `${key} lacks the Idempotency-Key header`).toBeDefined();
+    }
+  });
+
+  it('lists every event type under webhooks with its payload schema', () => {
+    expect(Object.keys(doc.webhooks).sort()).toEqual([...EVENT_TYPES].sort());
+    const paymentSucceeded = doc.webhooks['payment.succeeded']!.post.requestBody.content['application/json']!
+      .schema as { properties: { data: { $ref: string }; type: { const: string } } };
+    expect(paymentSucceeded.properties.type.const).toBe('payment.succeeded');
+    expect(paymentSucceeded.properties.data.$ref).toBe('#/components/schemas/Payment');
+  });
+
+  it('holds each schema once: no Input twins, nothing unreferenced', () => {
+    const names = Object.keys(doc.components.schemas);
+    expect(names.filter((name) => name.endsWith('Input'))).toEqual([]);
+    expect(names).toEqual(expect.arrayContaining(['Checkout', 'CreateCheckout', 'Payment', 'Problem']));
+    for (const name of names)
+      expect(raw, `${name} is never referenced`).toContain(`"#/components/schemas/${name}"`);
+  });
+
+  it('keeps both twins where a schema is read and written in different shapes', () => {
+    const deduped = dedupeSchemas({
+      paths: {
+        '/a': {
+          get: { responses: { 200: { $ref: '#/components/schemas/A' } } },
+          post: { requestBody: { $ref: '#/components/schemas/AInput' }, responses: {} },
+        },
+        '/b': { post: { requestBody: { $ref: '#/components/schemas/BInput' }, responses: {} } },
+      },
+      components: {
+        schemas: {
+          A: { type: 'object', required: ['x'] },
+          AInput: { type: 'object' },
+          B: { type: 'object' },
+          BInput: { type: 'object', properties: { c: { $ref: '#/components/schemas/CInput' } } },
+          C: { type: 'string' },
+          CInput: { type: 'string' },
+          Unused: { type: 'string' },
+        },
+      },
+    });
+    expect(Object.keys(deduped.components!.schemas!)).toEqual(['A', 'AInput', 'B', 'C']);
+    expect(JSON.stringify(deduped.paths)).toContain('"#/components/schemas/B"');
+    expect(deduped.components!.schemas!.B).toEqual({
+      type: 'object',
+      properties: { c: { $ref: '#/components/schemas/C' } },
+    });
+  });
+
+  it("passes Redocly's recommended ruleset", async () => {
+    const config = await createConfig({
+      extends: ['recommended'],
+      rules: {
+        // Kassa's routes have no tags yet, and the servers URL is this test's loopback address.
+        'operation-tag-defined': 'off',
+        'tags-alphabetical': 'off',
+        'no-server-example.com': 'off',
+        'info-license': 'off',
+        'info-license-url': 'off',
+      },
+    });
+    const problems = await lintFromString({ source: raw, absoluteRef: '/openapi.json', config });
+    const serious = problems
+      .filter((problem) => problem.severity === 'error' || problem.severity === 'warn')
+      .map(
+        (problem) =>
+          `${problem.severity} ${problem.ruleId}: ${problem.message} @ ${problem.location[0]?.pointer}`,
+      );
+    expect(serious).toEqual([]);
+  });
+});
