@@ -24,6 +24,8 @@ import { registerCheckoutRoutes } from './http/routes/v1/checkouts.routes.ts';
 import { registerEventRoutes } from './http/routes/v1/events.routes.ts';
 import { registerMerchantRoutes } from './http/routes/v1/merchant.routes.ts';
 import { registerWebhookEndpointRoutes } from './http/routes/v1/webhook-endpoints.routes.ts';
+import { registerProcessorAccountRoutes } from './http/routes/v1/processor-accounts.routes.ts';
+import { registerProcessorWebhookRoutes } from './http/routes/processor-webhooks.routes.ts';
 import { registerOrderRoutes } from './http/routes/v1/orders.routes.ts';
 import { registerPaymentLinkRoutes } from './http/routes/v1/payment-links.routes.ts';
 import { registerSdkRoutes } from './http/routes/sdk/sdk.routes.ts';
@@ -197,6 +199,8 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerCustomerPaymentMethodRoutes(app, services);
   registerPaymentRoutes(app, services);
   registerWebhookEndpointRoutes(app, services);
+  registerProcessorAccountRoutes(app, services);
+  registerProcessorWebhookRoutes(app, services);
   registerEventRoutes(app, services);
   registerCheckoutRoutes(app, services);
   registerOrderRoutes(app, services);

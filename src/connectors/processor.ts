@@ -31,7 +31,8 @@ export type ProcessorConnectorContext = {
 };
 
 /** Why a processor webhook was refused. Nothing is applied; the answer is 400 (malformed) or 401 (signature). */
-export type ProcessorWebhookRefusal = 'missing_signature' | 'invalid_signature' | 'stale_timestamp' | 'malformed';
+export type ProcessorWebhookRefusal =
+  'missing_signature' | 'invalid_signature' | 'stale_timestamp' | 'malformed';
 
 export class ProcessorWebhookError extends Error {
   override readonly name = 'ProcessorWebhookError';

@@ -18,6 +18,7 @@ export const ID_PREFIXES = [
   'del',
   'pm',
   'req',
+  'pa',
 ] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 

@@ -22,6 +22,9 @@ export const EVENT_TYPES = [
   'payment_link.deactivated',
   'merchant.updated',
   'payment_method_settings.updated',
+  'processor_account.created',
+  'processor_account.updated',
+  'processor_account.deleted',
   'ping',
 ] as const;
 

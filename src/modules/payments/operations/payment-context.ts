@@ -1,11 +1,11 @@
-import type { Connector, PaymentMethodData } from '../../../connectors/connector.ts';
-import type { ConnectorRegistry } from '../../../connectors/registry.ts';
+import type { Connector, PaymentMethodData, ShopperBrowser } from '../../../connectors/connector.ts';
 import type { Database } from '../../../db/client.ts';
 import type { Clock } from '../../../lib/clock.ts';
 import type { Keyring } from '../../../lib/keyring.ts';
 import type { CheckoutServiceDeps } from '../../checkouts/checkout.service.ts';
 import type { Checkout, Scope } from '../../checkouts/checkout.types.ts';
 import type { Order } from '../../orders/order.types.ts';
+import type { ConnectorRouter } from '../../processor-accounts/processor-routing.ts';
 import type { Device } from '../../payment-methods/eligibility.ts';
 import type { PaymentMethodSettingsCache } from '../../payment-methods/payment-method-settings.cache.ts';
 import { PROCESSING_RECOVERY_MS } from '../payment.outcomes.ts';
@@ -26,7 +26,8 @@ export type PaymentFlowDeps = {
   db: Database;
   clock: Clock;
   keyring: Keyring;
-  connectors: ConnectorRegistry;
+  /** Which connector takes a new payment, and the connector of a stored one (processor-routing.ts). */
+  connectors: ConnectorRouter;
   checkoutDeps: CheckoutServiceDeps;
   /** The merchant's payment-method settings, through this process's cache (≤ 1 s old). */
   paymentMethodSettings: PaymentMethodSettingsCache;
@@ -63,6 +64,8 @@ export type PayCheckoutInput = {
   returnUrl: (paymentId: string) => string;
   /** The saved card being charged (its data is in `method`, as a stored credential), recorded on the payment. */
   savedPaymentMethodId?: string | null;
+  /** The shopper's browser, when paying on the hosted page (processors' 3-D Secure uses it). */
+  shopper?: ShopperBrowser;
 };
 
 /**
@@ -82,6 +85,10 @@ export function createPaymentContext(deps: PaymentFlowDeps): PaymentContext {
   };
 }
 
-export function connectorOf(context: PaymentContext, payment: Pick<Payment, 'connectorId'>): Connector {
+/** The connector that took `payment` (its processor account, deleted or not, or the sandbox). */
+export function connectorOf(
+  context: PaymentContext,
+  payment: Pick<Payment, 'connectorId'>,
+): Promise<Connector> {
   return context.connectors.get(payment.connectorId);
 }
