@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { Connector } from './connector.ts';
 import { ProcessorWebhookError, type ProcessorModule, type ProcessorName } from './processor.ts';
+import { stripeProcessor } from './stripe/index.ts';
 
 /** A module with its credentials type erased: what the registry and the routes hold. */
 export type AnyProcessorModule = ProcessorModule<Record<string, string>>;
@@ -38,5 +39,6 @@ export function sandboxProcessorModule(sandbox: Connector): AnyProcessorModule {
 export function createProcessorModules(options: { sandbox: Connector }): ProcessorModules {
   return {
     sandbox: sandboxProcessorModule(options.sandbox),
+    stripe: stripeProcessor,
   };
 }
