@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCredentials } from '../../../src/modules/merchants/merchant.service.ts';
-import { connectLiveProcessor, liveProcessorModules } from '../../fixtures/live-processor.ts';
+import { connectLiveProcessor } from '../../fixtures/live-processor.ts';
 import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import { createCheckout, seedCheckoutRequest, type CheckoutJson } from './checkout-fixtures.ts';
 
@@ -16,7 +16,7 @@ describe('checkout and order access', () => {
   let checkout: CheckoutJson;
 
   beforeAll(async () => {
-    testApp = await createTestApp({ processorModules: liveProcessorModules() });
+    testApp = await createTestApp();
     shop = await testApp.createMerchant({ name: 'Shop' });
     rival = await testApp.createMerchant({ name: 'Rival' });
     const live = await issueCredentials(testApp.database.db, shop.merchantId, true);

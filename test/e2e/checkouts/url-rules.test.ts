@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectLiveProcessor, liveProcessorModules } from '../../fixtures/live-processor.ts';
+import { connectLiveProcessor } from '../../fixtures/live-processor.ts';
 import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import { createCheckout, seedCheckoutRequest } from './checkout-fixtures.ts';
 
@@ -15,7 +15,7 @@ describe('checkout URL rules', () => {
   let liveMerchant: TestMerchant;
 
   beforeAll(async () => {
-    testApp = await createTestApp({ processorModules: liveProcessorModules() });
+    testApp = await createTestApp();
     merchant = await testApp.createMerchant();
     liveMerchant = await testApp.createMerchant({ livemode: true, name: 'Live shop' });
     await connectLiveProcessor(testApp, liveMerchant.headers);
