@@ -25,6 +25,8 @@ import { registerAuditLogRoutes } from './http/routes/v1/audit-log.routes.ts';
 import { registerEventRoutes } from './http/routes/v1/events.routes.ts';
 import { registerMerchantRoutes } from './http/routes/v1/merchant.routes.ts';
 import { registerWebhookEndpointRoutes } from './http/routes/v1/webhook-endpoints.routes.ts';
+import { registerProcessorAccountRoutes } from './http/routes/v1/processor-accounts.routes.ts';
+import { registerProcessorWebhookRoutes } from './http/routes/processor-webhooks.routes.ts';
 import { registerOrderRoutes } from './http/routes/v1/orders.routes.ts';
 import { registerPaymentLinkRoutes } from './http/routes/v1/payment-links.routes.ts';
 import { registerSdkRoutes } from './http/routes/sdk/sdk.routes.ts';
@@ -221,6 +223,8 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerPaymentRoutes(app, services);
   registerMoneyOperationRoutes(app, services);
   registerWebhookEndpointRoutes(app, services);
+  registerProcessorAccountRoutes(app, services);
+  registerProcessorWebhookRoutes(app, services);
   registerEventRoutes(app, services);
   registerAuditLogRoutes(app, services);
   registerCheckoutRoutes(app, services);

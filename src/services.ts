@@ -16,7 +16,15 @@ import {
   type WebhookEndpointService,
 } from './modules/webhooks/webhook-endpoint.service.ts';
 import { createOutboxSignal, type OutboxSignal } from './outbox/outbox-signal.ts';
-import { createConnectorRegistry, type ConnectorRegistry } from './connectors/registry.ts';
+import { createProcessorModules, type ProcessorModules } from './connectors/processor-modules.ts';
+import {
+  createProcessorAccountService,
+  type ProcessorAccountService,
+} from './modules/processor-accounts/processor-account.service.ts';
+import {
+  createConnectorRouter,
+  type ConnectorRouter,
+} from './modules/processor-accounts/processor-routing.ts';
 import { createSandboxConnector, type SandboxConnector } from './connectors/sandbox/sandbox.connector.ts';
 import { checkoutServiceDeps } from './modules/checkouts/checkout.service.ts';
 import { createPaymentFlow, type PaymentFlow } from './modules/payments/payment-flow.service.ts';
@@ -51,7 +59,12 @@ export type Services = {
   webhookEndpoints: WebhookEndpointService;
   /** The simulated acquirer behind the same interface as a real processor (test mode only). */
   sandbox: SandboxConnector;
-  connectors: ConnectorRegistry;
+  /** Which processors a merchant can connect (src/connectors/processor-modules.ts). */
+  processorModules: ProcessorModules;
+  /** Merchants' processor accounts: create, update, delete, credentials sealed. */
+  processorAccounts: ProcessorAccountService;
+  /** A payment's connector: routed by processor account, or the sandbox in test mode. */
+  connectors: ConnectorRouter;
   payments: PaymentFlow;
   /** Merchant callbacks (ok / fail / open / notification / verify_order) and the proxy of their pages' resources. */
   callbacks: CallbackService;
@@ -72,6 +85,8 @@ export async function createServices(input: {
   clock?: Clock;
   /** Tests may pass their own; by default a fresh registry (never a module-level one). */
   metrics?: Metrics;
+  /** Tests add a test double of an external processor here; by default the modules this build has. */
+  processorModules?: (defaults: ProcessorModules) => ProcessorModules;
 }): Promise<Services> {
   const { config, db, keyring } = input;
   const clock = input.clock ?? systemClock;
@@ -113,10 +128,30 @@ export async function createServices(input: {
     notify: (update) => flow.current!.applyStatusUpdate(update),
     faults: config.sandboxFaults,
   });
+  const defaultModules = createProcessorModules({ sandbox });
+  const processorModules = input.processorModules?.(defaultModules) ?? defaultModules;
+  const processorAccounts = createProcessorAccountService({
+    keyring,
+    clock,
+    modules: processorModules,
+    environment: config.environment,
+    publicUrl: config.publicUrl,
+  });
   // Processor calls are timed and counted here, around the connector, not inside the payment pipelines.
-  const connectors = createConnectorRegistry({
-    connectors: [instrumentConnector(sandbox, metrics)],
-    testConnectorId: sandbox.id,
+  // They leave through the egress module (its policy, timeouts and response cap), like every outbound call.
+  const connectors = createConnectorRouter({
+    db,
+    sandbox: instrumentConnector(sandbox, metrics),
+    modules: processorModules,
+    accounts: processorAccounts,
+    egress: createEgressClient({
+      policy: egressPolicy,
+      responseTimeoutMs: 30_000,
+      maxResponseBytes: 1024 * 1024,
+      userAgent: 'Kassa/0.1 (+processors)',
+    }),
+    notify: (update) => flow.current!.applyStatusUpdate(update),
+    wrap: (connector) => instrumentConnector(connector, metrics),
   });
   // Callbacks leave through the egress module like webhooks, with their own timeouts (the callbacks flow: 7 s to
   // connect, 28 s to answer; shorter in tests) and room for a whole HTML page.
@@ -166,6 +201,8 @@ export async function createServices(input: {
     accessTokens,
     authThrottle: createAuthThrottle(db.pool),
     sandbox,
+    processorModules,
+    processorAccounts,
     connectors,
     payments,
     callbacks,

@@ -16,6 +16,7 @@ export const ERROR_CATALOGUE = {
   authentication_required: { status: 401, title: 'Authentication is required' },
   invalid_token: { status: 401, title: 'The access token is not valid' },
   invalid_api_key: { status: 401, title: 'The API key is not valid' },
+  invalid_signature: { status: 401, title: 'The signature of this webhook is not valid' },
   forbidden: { status: 403, title: 'These credentials may not do this' },
   insufficient_scope: { status: 403, title: 'These credentials lack the scope this route needs' },
   card_data_not_permitted: { status: 403, title: 'This merchant may not send raw card data' },
@@ -45,6 +46,10 @@ export const ERROR_CATALOGUE = {
     title: 'The payment method is not available for this checkout',
   },
   payment_declined: { status: 422, title: 'The payment was declined' },
+  no_processor: {
+    status: 422,
+    title: 'No processor account can take this payment',
+  },
   // 429 / 5xx
   rate_limited: { status: 429, title: 'Too many requests' },
   too_many_attempts: { status: 429, title: 'Too many declined payment attempts' },

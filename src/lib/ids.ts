@@ -19,6 +19,7 @@ export const ID_PREFIXES = [
   'pm',
   'req',
   'aud',
+  'pa',
 ] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 

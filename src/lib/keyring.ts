@@ -16,6 +16,7 @@ export type KeyPurpose =
   | 'csrf'
   | 'proxy-url-signature'
   | 'webhook-secret-encryption'
+  | 'processor-credentials-encryption'
   | 'idempotency-response-encryption';
 
 export type Keyring = {

@@ -47,5 +47,15 @@ export function instrumentConnector(
     capture: timed('capture', (request) => connector.capture(request), status),
     void: timed('void', (request) => connector.void(request), status),
     refund: timed('refund', (request) => connector.refund(request), status),
+    ...(connector.completeAction
+      ? {
+          completeAction: timed(
+            'complete_action',
+            (request: Parameters<NonNullable<Connector['completeAction']>>[0]) =>
+              connector.completeAction!(request),
+            () => 'ok',
+          ),
+        }
+      : {}),
   };
 }

@@ -4,6 +4,7 @@ import { checkoutServiceDeps, sweepExpiredCheckouts } from '../modules/checkouts
 import { sweepExpiredPaymentLinks } from '../modules/payment-links/payment-link.service.ts';
 import { createWebhookDeliveryWorker } from '../outbox/webhook-delivery.worker.ts';
 import type { Services } from '../services.ts';
+import { applyUnappliedProcessorNotifications } from '../modules/processor-accounts/processor-notifications.ts';
 import { runRetention } from './retention.worker.ts';
 
 /**
@@ -34,6 +35,14 @@ export function createWorkers(services: Services): Worker[] {
       // A third of the recovery age (10 s by default), so interrupted work settles within ~1.3× that age.
       intervalMs: Math.min(10_000, Math.max(500, services.config.paymentRecoveryMs / 3)),
       run: () => services.payments.recover(),
+    },
+    {
+      // Processor webhooks stored but not applied (their payment's answer was still on its way, or the
+      // process stopped after answering the processor): applied again through the same state machines.
+      name: 'processor-notifications',
+      intervalMs: 5_000,
+      run: () =>
+        applyUnappliedProcessorNotifications(services.db, services.payments.applyProcessorNotification),
     },
     {
       // The sandbox acquirer's own background: pending test cards finalise, unaccepted notifications retry.

@@ -1,3 +1,4 @@
+import type { ConnectorRouter } from '../../modules/processor-accounts/processor-routing.ts';
 import type { Queryable } from '../../db/client.ts';
 import { withDates, type JsonRow } from '../../db/json-row.ts';
 import { CARD_BRANDS, type CardBrand } from '../../lib/card.ts';
@@ -150,6 +151,8 @@ export type HostedPageSources = {
   db: Queryable;
   merchants: MerchantCache;
   paymentMethodSettings: PaymentMethodSettingsCache;
+  /** Live mode: the methods a processor account takes in a currency; the page offers no other. */
+  processorMethods?: ConnectorRouter['routableMethods'];
 };
 
 /** The hosted page's view of checkout `checkoutId`, or undefined when there is no such checkout. */
@@ -163,15 +166,23 @@ export async function findHostedPageSnapshot(
   if (!page) return undefined;
   const checkout = toCheckoutFromJson(page.checkout);
   const scope = { merchantId: checkout.merchantId, livemode: checkout.livemode };
-  const [merchant, paymentMethodSettings] = await Promise.all([
+  const order = toOrderFromJson(page.order, checkout, page.customer);
+  const [merchant, settings, processorMethods] = await Promise.all([
     sources.merchants.find(db, scope.merchantId),
     sources.paymentMethodSettings.find(db, scope),
+    sources.processorMethods?.(db, scope, order.currency),
   ]);
   if (!merchant) throw new Error(`Checkout ${checkout.id} has no merchant`);
+  // A method no processor account takes is not offered (a payment with it would be refused).
+  const paymentMethodSettings = processorMethods
+    ? settings.map((setting) =>
+        processorMethods.has(setting.method) ? setting : { ...setting, enabled: false },
+      )
+    : settings;
   return {
     scope,
     checkout,
-    order: toOrderFromJson(page.order, checkout, page.customer),
+    order,
     merchant,
     paymentMethodSettings,
     savedCards: (page.saved_cards ?? []).map(toSavedCard),

@@ -31,6 +31,12 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'GET /v1/oauth-clients/{id}': 'getOAuthClient',
   'DELETE /v1/oauth-clients/{id}': 'revokeOAuthClient',
   'POST /v1/oauth-clients/{id}/roll-secret': 'rollOAuthClientSecret',
+  // Processor accounts
+  'POST /v1/processor-accounts': 'createProcessorAccount',
+  'GET /v1/processor-accounts': 'listProcessorAccounts',
+  'GET /v1/processor-accounts/{id}': 'getProcessorAccount',
+  'PATCH /v1/processor-accounts/{id}': 'updateProcessorAccount',
+  'DELETE /v1/processor-accounts/{id}': 'deleteProcessorAccount',
   // Audit trail
   'GET /v1/audit-log': 'listAuditLogEntries',
   // Checkouts

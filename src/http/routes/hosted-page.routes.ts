@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { PaymentMethodData } from '../../connectors/connector.ts';
+import type { PaymentMethodData, ShopperBrowser } from '../../connectors/connector.ts';
 import { isConnectorError } from '../../connectors/connector.ts';
 import { CARD_BRANDS, checkCardExpiry, type CardBrand } from '../../lib/card.ts';
 import { AppError } from '../../lib/errors.ts';
@@ -83,6 +83,19 @@ type FormState = {
   globalErrorDetail?: string;
 };
 
+/**
+ * The parameters a processor appended to the return URL after 3-D Secure (Adyen's `redirectResult`): string
+ * values only, bounded, for the connector that finishes the action with them.
+ */
+function returnParametersOf(query: unknown): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  if (typeof query !== 'object' || query === null) return parameters;
+  for (const [name, value] of Object.entries(query).slice(0, 20)) {
+    if (typeof value === 'string' && name.length <= 100 && value.length <= 20_000) parameters[name] = value;
+  }
+  return parameters;
+}
+
 export function registerHostedPageRoutes(app: KassaApp, services: Services) {
   const { db, keyring, clock, config } = services;
   const checkoutDeps = checkoutServiceDeps(services);
@@ -92,6 +105,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     db,
     merchants: services.merchants,
     paymentMethodSettings: services.paymentMethodSettings,
+    processorMethods: services.connectors.routableMethods,
   };
 
   async function load(request: FastifyRequest): Promise<HostedCheckout | undefined> {
@@ -106,6 +120,21 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
         checkoutId: context.checkout.id,
       })) ?? context
     );
+  }
+
+  /** What a processor's 3-D Secure needs to know of the shopper's browser (Adyen's `browserInfo`). */
+  function shopperBrowserOf(request: FastifyRequest, locale: string): ShopperBrowser {
+    const header = (name: string) => {
+      const value = request.headers[name];
+      return typeof value === 'string' && value !== '' ? value.slice(0, 512) : undefined;
+    };
+    const language = header('accept-language')?.split(',')[0]?.split(';')[0]?.trim();
+    const shopper: ShopperBrowser = { ipAddress: request.ip, language: language || locale };
+    const userAgent = header('user-agent');
+    const acceptHeader = header('accept');
+    if (userAgent) shopper.userAgent = userAgent;
+    if (acceptHeader) shopper.acceptHeader = acceptHeader;
+    return shopper;
   }
 
   function deviceOf(request: FastifyRequest) {
@@ -567,6 +596,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
           clientAddress: request.ip,
           device: deviceOf(request),
           returnUrl: (paymentId) => `${config.publicUrl}${context.basePath}/return/${paymentId}`,
+          shopper: shopperBrowserOf(request, context.checkout.locale),
         });
       } catch (error) {
         return respondToPaymentError(request, reply, context, error, state);
@@ -602,7 +632,11 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
 
       let attempt: PaymentAttempt;
       try {
-        attempt = await services.payments.completeAction(context.scope, payment.id);
+        attempt = await services.payments.completeAction(
+          context.scope,
+          payment.id,
+          returnParametersOf(request.query),
+        );
       } catch (error) {
         if (!isConnectorError(error)) throw error;
         // The processor could not say yet: wait on the payment page, which follows the attempt.

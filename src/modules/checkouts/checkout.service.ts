@@ -1,11 +1,19 @@
 import type { Database, Queryable, UnitOfWork } from '../../db/client.ts';
 import { compileEgressPolicy, type CompiledEgressPolicy } from '../../egress/index.ts';
 import { addSeconds, type Clock } from '../../lib/clock.ts';
-import { AppError, invalidStateError, notFoundError, validationError } from '../../lib/errors.ts';
+import {
+  AppError,
+  invalidStateError,
+  notFoundError,
+  validationError,
+  type FieldError,
+} from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
 import type { EventType, NewEvent } from '../events/event.types.ts';
 import type { MerchantCache } from '../merchants/merchant-cache.ts';
+import { PAYMENT_METHOD_TYPES, type PaymentMethodType } from '../payment-methods/eligibility.ts';
+import { noProcessorError, type ConnectorRouter } from '../processor-accounts/processor-routing.ts';
 import { upsertCustomer } from '../orders/customer.repository.ts';
 import {
   findOrderByCheckoutId,
@@ -50,6 +58,11 @@ export type CheckoutServiceDeps = {
   egressPolicy: CompiledEgressPolicy;
   /** The merchant defaults a new checkout inherits, read through this process's short-lived cache. */
   merchants: MerchantCache;
+  /**
+   * Which methods a processor account of the mode takes in a currency (null: every method, test mode). A
+   * live checkout no account can be paid through is refused up front (`no_processor`). Absent: not checked.
+   */
+  processorMethods?: ConnectorRouter['routableMethods'];
 };
 
 /**
@@ -61,11 +74,16 @@ export function checkoutServiceDeps(services: {
   clock: Clock;
   keyring: Keyring;
   merchants: MerchantCache;
+  connectors?: Pick<ConnectorRouter, 'routableMethods'>;
 }): CheckoutServiceDeps {
+  const connectors = services.connectors;
   return {
     clock: services.clock,
     keyring: services.keyring,
     merchants: services.merchants,
+    ...(connectors
+      ? { processorMethods: (db, scope, currency) => connectors.routableMethods(db, scope, currency) }
+      : {}),
     publicUrl: services.config.publicUrl,
     egressPolicy: compileEgressPolicy({
       mode: services.config.environment === 'production' ? 'production' : 'development',
@@ -77,6 +95,29 @@ export function checkoutServiceDeps(services: {
 /** True while a shopper may still pay: OPEN and before its deadline (the sweep may not have run yet). */
 export function isCheckoutPayable(checkout: Checkout, now: Date): boolean {
   return checkout.status === 'OPEN' && checkout.expiresAt.getTime() > now.getTime();
+}
+
+/**
+ * Live is never "accepted, then fails": a checkout (or payment link) that no processor account of the mode
+ * can take in `currency` with any of `allowedMethods` (null: every method) is refused up front with
+ * `no_processor`, which carries the request's other field errors too.
+ */
+export async function checkProcessorCoverage(
+  tx: Queryable,
+  deps: Pick<CheckoutServiceDeps, 'processorMethods'>,
+  scope: Scope,
+  currency: string,
+  allowedMethods: readonly PaymentMethodType[] | null | undefined,
+  otherErrors: FieldError[],
+): Promise<void> {
+  const routable = await deps.processorMethods?.(tx, scope, currency);
+  if (!routable) return;
+  const allowed = allowedMethods ?? PAYMENT_METHOD_TYPES;
+  if (allowed.some((method) => routable.has(method))) return;
+  throw noProcessorError(
+    allowed.map((method) => ({ method, currency: currency.toUpperCase() })),
+    otherErrors,
+  );
 }
 
 export async function createCheckout(
@@ -100,6 +141,7 @@ export async function createCheckout(
     scope.livemode,
     deps.egressPolicy,
   );
+  await checkProcessorCoverage(tx, deps, scope, request.order.currency, request.payment_methods, urlErrors);
   if (urlErrors.length > 0) throw validationError(urlErrors);
 
   const now = deps.clock.now();

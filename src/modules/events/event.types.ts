@@ -32,6 +32,9 @@ export const EVENT_TYPES = [
   'oauth_client.rolled',
   'oauth_client.revoked',
   'signing_secret.rolled',
+  'processor_account.created',
+  'processor_account.updated',
+  'processor_account.deleted',
   'ping',
 ] as const;
 

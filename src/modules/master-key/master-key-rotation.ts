@@ -8,7 +8,7 @@ import { recordAuditNow } from '../audit/audit.service.ts';
  * the master key").
  *
  * Every sealed column is listed in SEALED_COLUMNS — a new one must be added here (test/e2e/operations/
- * master-key-rotate.test.ts fails for a `bytea` column ending in `_encrypted` that is missing). Each is walked
+ * master-key-rotate.test.ts fails for a `bytea` column ending in `_encrypted` or `_sealed` that is missing). Each is walked
  * in primary-key order, `batchSize` rows a transaction, and only rows not sealed under the current key are
  * read (their first bytes are not the current key's header): a run that stops half-way — a crash, Ctrl-C —
  * loses nothing, and the next run continues with what is left. Each row is written with compare-and-set
@@ -68,6 +68,13 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     key: ['id'],
     column: 'card_encrypted',
     purpose: 'saved-card-encryption',
+    encoding: 'bytea',
+  },
+  {
+    table: 'processor_accounts',
+    key: ['id'],
+    column: 'credentials_sealed',
+    purpose: 'processor-credentials-encryption',
     encoding: 'bytea',
   },
   {

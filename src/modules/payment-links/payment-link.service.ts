@@ -3,7 +3,12 @@ import { addSeconds } from '../../lib/clock.ts';
 import { notFoundError, validationError, type FieldError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { appendQueryParams } from '../../lib/merchant-urls.ts';
-import { closeCheckout, createCheckout, type CheckoutServiceDeps } from '../checkouts/checkout.service.ts';
+import {
+  checkProcessorCoverage,
+  closeCheckout,
+  createCheckout,
+  type CheckoutServiceDeps,
+} from '../checkouts/checkout.service.ts';
 import { checkoutRedirectUrl, newClientToken } from '../checkouts/checkout.tokens.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import { refuseRedirectUrl } from '../checkouts/checkout.urls.ts';
@@ -59,6 +64,7 @@ export async function createPaymentLink(
     const reason = refuseRedirectUrl(url, scope.livemode);
     if (reason) urlErrors.push({ pointer: `/${field}`, code: 'invalid_url', message: reason });
   }
+  await checkProcessorCoverage(tx, deps, scope, request.order.currency, request.payment_methods, urlErrors);
   if (urlErrors.length > 0) throw validationError(urlErrors);
 
   const now = deps.clock.now();

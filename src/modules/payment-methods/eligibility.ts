@@ -45,6 +45,11 @@ export type EligibilityContext = {
   device: Device;
   /** The checkout's own `payment_methods` restriction; null = no restriction. */
   allowedMethods: readonly PaymentMethodType[] | null;
+  /**
+   * The methods some processor account of the checkout's mode takes in its currency; null or absent = every
+   * method (test mode, where the sandbox takes what no account does).
+   */
+  processorMethods?: ReadonlySet<PaymentMethodType> | null;
 };
 
 /** Every reason a method can be hidden, in the order they are tried. */
@@ -57,6 +62,7 @@ export const HIDING_RULES = [
   'min_amount',
   'max_amount',
   'device',
+  'no_processor',
 ] as const;
 export type HidingRule = (typeof HIDING_RULES)[number];
 
@@ -137,6 +143,12 @@ function findHidingRule(
     return {
       rule: 'device',
       message: `${method} is offered only on ${listOrNone(setting.devices)}; this shopper is on ${context.device}`,
+    };
+  }
+  if (context.processorMethods && !context.processorMethods.has(method)) {
+    return {
+      rule: 'no_processor',
+      message: `no enabled live processor account takes ${method} in ${currency}`,
     };
   }
   return null;

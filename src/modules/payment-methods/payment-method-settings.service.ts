@@ -15,6 +15,7 @@ import {
 } from './eligibility.ts';
 import { findCheckoutForEligibility } from './checkout-payment-methods.repository.ts';
 import type { PaymentMethodSettingsCache } from './payment-method-settings.cache.ts';
+import type { ConnectorRouter } from '../processor-accounts/processor-routing.ts';
 import {
   findPaymentMethodSetting,
   insertMissingPaymentMethodSettings,
@@ -140,7 +141,11 @@ export function evaluateCheckoutPaymentMethods(
  */
 export async function evaluatePaymentMethodsOfCheckout(
   db: Queryable,
-  deps: { paymentMethodSettings: PaymentMethodSettingsCache },
+  deps: {
+    paymentMethodSettings: PaymentMethodSettingsCache;
+    /** Live mode: methods no processor account takes are hidden (`no_processor`). */
+    connectors?: Pick<ConnectorRouter, 'routableMethods'>;
+  },
   scope: Scope,
   checkoutId: string,
   device: Device,
@@ -148,6 +153,7 @@ export async function evaluatePaymentMethodsOfCheckout(
   const found = await findCheckoutForEligibility(db, scope, checkoutId);
   if (!found) return undefined;
   const settings = await deps.paymentMethodSettings.find(db, scope);
+  const processorMethods = await deps.connectors?.routableMethods(db, scope, found.currency);
   return {
     status: found.status,
     result: evaluatePaymentMethods(settings, {
@@ -156,6 +162,7 @@ export async function evaluatePaymentMethodsOfCheckout(
       amount: found.amount,
       device,
       allowedMethods: found.allowedMethods,
+      processorMethods,
     }),
   };
 }

@@ -231,3 +231,41 @@ export async function listScopedRefunds(
   const rows = await listScopedMoneyOperations(db, 'refunds', scope, page);
   return rows.map((row) => ({ refund: toRefund(row), currency: row.currency }));
 }
+
+/** Records the processor's id of a PENDING capture or refund (an operation the processor decides later). */
+export async function rememberOperationReference(
+  db: Queryable,
+  table: 'captures' | 'refunds',
+  id: string,
+  operationReference: string,
+): Promise<void> {
+  await db.query(
+    `UPDATE ${table} SET connector_reference = $2 WHERE id = $1 AND status = 'PENDING' AND connector_reference IS NULL`,
+    [id, operationReference],
+  );
+}
+
+/**
+ * The capture or refund of `paymentId` a processor notification is about: the one with its reference, else
+ * (the reference not yet recorded when the notification raced the processor's answer) the only PENDING one.
+ */
+export async function findMoneyOperationForNotification(
+  db: Queryable,
+  table: 'captures' | 'refunds',
+  paymentId: string,
+  operationReference: string,
+): Promise<Capture | Refund | undefined> {
+  const { rows } = await db.query<MoneyOperationRow & { connector_reference: string | null }>(
+    `SELECT * FROM ${table} WHERE payment_id = $1 AND (connector_reference = $2 OR status = 'PENDING')
+      ORDER BY created_at, id`,
+    [paymentId, operationReference],
+  );
+  const row =
+    rows.find((candidate) => candidate.connector_reference === operationReference) ??
+    (rows.filter((candidate) => candidate.status === 'PENDING' && candidate.connector_reference === null)
+      .length === 1
+      ? rows.find((candidate) => candidate.status === 'PENDING' && candidate.connector_reference === null)
+      : undefined);
+  if (!row) return undefined;
+  return table === 'captures' ? toCapture(row) : toRefund(row);
+}

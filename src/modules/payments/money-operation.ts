@@ -19,7 +19,8 @@ export type ProcessorRefusal = { code: OperationFailureCode; message: string };
 /**
  * Steps 2 and 3 of a capture or refund whose PENDING row is already written: ask the processor (the row id
  * is the idempotency key), then settle the row. Shared so both operations treat every answer alike:
- * - unknown outcome (timeout, unreachable) or `pending` → the row stays PENDING, recovery asks again;
+ * - unknown outcome (timeout, unreachable) or `pending` → the row stays PENDING, recovery asks again (a
+ *   `pending` row also waits for the processor's notification, which settles it);
  * - the processor failed the request outright → the row FAILS (its amount is available again), coded error;
  * - succeeded / refused → the row is settled; a refusal is reported alongside the attempt.
  */
@@ -30,6 +31,11 @@ export async function callAndSettleMoneyOperation<Attempt extends object>(steps:
   unsettled: () => Attempt;
   /** Recorded when the processor failed the request outright. */
   failureMessage: string;
+  /**
+   * Keeps the processor's id of an operation it accepted for later (`pending`, Adyen's modifications), so
+   * the notification that settles it finds the row.
+   */
+  remember?: (operationReference: string) => Promise<void>;
 }): Promise<Attempt & { refusal?: ProcessorRefusal }> {
   let result: OperationResult;
   try {
@@ -40,7 +46,10 @@ export async function callAndSettleMoneyOperation<Attempt extends object>(steps:
     await steps.settle({ status: 'FAILED', failureMessage: steps.failureMessage });
     throw toAppError(error);
   }
-  if (result.status === 'pending') return steps.unsettled();
+  if (result.status === 'pending') {
+    await steps.remember?.(result.operationReference);
+    return steps.unsettled();
+  }
   if (result.status === 'succeeded') {
     return steps.settle({ status: 'SUCCEEDED', connectorReference: result.operationReference });
   }

@@ -6,6 +6,8 @@ import type { AttemptRefusal } from './attempt-limits.ts';
 import { ORDER_VERIFICATION_DECLINE_CODE } from '../callbacks/callback.types.ts';
 import type { Checkout, Scope } from '../checkouts/checkout.types.ts';
 import type { Order } from '../orders/order.types.ts';
+import type { ProcessorNotification } from '../../connectors/processor.ts';
+import { applyProcessorNotification } from './operations/apply-processor-notification.ts';
 import { authorize } from './operations/authorize-payment.ts';
 import { capturePayment } from './operations/capture-payment.ts';
 import { finishAttempt } from './operations/finish-attempt.ts';
@@ -290,17 +292,30 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       return attempt;
     },
 
-    /** The shopper came back from a 3-D Secure challenge or a wallet: ask the processor what happened. */
-    async completeAction(scope: Scope, paymentId: string): Promise<PaymentAttempt> {
+    /**
+     * The shopper came back from a 3-D Secure challenge or a wallet: ask the processor what happened. A
+     * connector that must finish the action itself (Adyen's `/payments/details`) gets the parameters the
+     * processor appended to the return URL; the others are asked for the payment's status.
+     */
+    async completeAction(
+      scope: Scope,
+      paymentId: string,
+      returnParameters: Record<string, string> = {},
+    ): Promise<PaymentAttempt> {
       const payment = await findPaymentById(context.db, paymentId);
       if (!payment || payment.merchantId !== scope.merchantId || payment.livemode !== scope.livemode) {
         throw notFoundError('payment', paymentId);
       }
       if (payment.status !== 'REQUIRES_ACTION' || !payment.connectorReference)
         return finishAttempt(context, { payment });
-      const status = await connectorOf(context, payment).getPaymentStatus({
-        connectorReference: payment.connectorReference,
-      });
+      const connector = await connectorOf(context, payment);
+      const status = connector.completeAction
+        ? await connector.completeAction({
+            connectorReference: payment.connectorReference,
+            paymentId: payment.id,
+            returnParameters,
+          })
+        : await connector.getPaymentStatus({ connectorReference: payment.connectorReference });
       const outcome = fromPaymentStatus(status);
       if (!outcome) return { payment, outcome: outcomeOf(payment) };
       return finishAttempt(context, await settle(context, payment.id, outcome));
@@ -328,6 +343,13 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       });
       if (settled) await finishAttempt(context, settled);
     },
+
+    /**
+     * A processor account's verified and stored webhook notification (processor-notifications.ts), applied
+     * through the same state machines; `unmatched` when its payment or row is not known yet.
+     */
+    applyProcessorNotification: (accountId: string, notification: ProcessorNotification) =>
+      applyProcessorNotification(context, accountId, notification),
 
     /** Captures `amount` of an authorization (default: all that remains capturable), as a child row. */
     capturePayment: (payment: Payment, amount?: number, captureId?: string) =>

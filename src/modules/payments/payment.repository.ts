@@ -184,6 +184,19 @@ export async function findPaymentById(
   return rows[0] ? toPayment(rows[0]) : undefined;
 }
 
+/** The payment a processor account took with the processor's id `connectorReference`. */
+export async function findPaymentByConnectorReference(
+  db: Queryable,
+  connectorId: string,
+  connectorReference: string,
+): Promise<Payment | undefined> {
+  const { rows } = await db.query<PaymentRow>(
+    `SELECT * FROM payments WHERE connector_id = $1 AND connector_reference = $2`,
+    [connectorId, connectorReference],
+  );
+  return rows[0] ? toPayment(rows[0]) : undefined;
+}
+
 export async function listPaymentsOfOrder(db: Queryable, scope: Scope, orderId: string): Promise<Payment[]> {
   const { rows } = await db.query<PaymentRow>(
     `SELECT * FROM payments WHERE order_id = $1 AND merchant_id = $2 AND livemode = $3 ORDER BY created_at, id`,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCredentials } from '../../../src/modules/merchants/merchant.service.ts';
+import { connectLiveProcessor } from '../../fixtures/live-processor.ts';
 import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import { createCheckout, seedCheckoutRequest, type CheckoutJson } from './checkout-fixtures.ts';
 
@@ -20,6 +21,7 @@ describe('checkout and order access', () => {
     rival = await testApp.createMerchant({ name: 'Rival' });
     const live = await issueCredentials(testApp.database.db, shop.merchantId, true);
     shopLiveHeaders = { authorization: `Bearer ${live.apiKey}` };
+    await connectLiveProcessor(testApp, shopLiveHeaders);
     checkout = await createCheckout(testApp, shop);
     await createCheckout(testApp, rival);
   });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectLiveProcessor } from '../../fixtures/live-processor.ts';
 import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import { createCheckout, seedCheckoutRequest } from './checkout-fixtures.ts';
 
@@ -17,6 +18,7 @@ describe('checkout URL rules', () => {
     testApp = await createTestApp();
     merchant = await testApp.createMerchant();
     liveMerchant = await testApp.createMerchant({ livemode: true, name: 'Live shop' });
+    await connectLiveProcessor(testApp, liveMerchant.headers);
   });
   afterAll(() => testApp.close());
 
@@ -168,6 +170,7 @@ describe('checkout URL rules', () => {
     // The same merchant, in live mode: the inherited http:// default is refused with a hint.
     const { issueCredentials } = await import('../../../src/modules/merchants/merchant.service.ts');
     const live = await issueCredentials(testApp.database.db, merchant.merchantId, true);
+    await connectLiveProcessor(testApp, { authorization: `Bearer ${live.apiKey}` });
     const response = await testApp.app.inject({
       method: 'POST',
       url: '/v1/checkouts',

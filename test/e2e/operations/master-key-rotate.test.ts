@@ -104,7 +104,8 @@ describe('kassa master-key rotate', () => {
   it('lists every sealed column of the schema', async () => {
     const { rows } = await t.database.db.query<{ name: string }>(
       `SELECT table_name || '.' || column_name AS name FROM information_schema.columns
-        WHERE table_schema = current_schema() AND data_type = 'bytea' AND column_name LIKE '%\\_encrypted'`,
+        WHERE table_schema = current_schema() AND data_type = 'bytea'
+          AND (column_name LIKE '%\\_encrypted' OR column_name LIKE '%\\_sealed')`,
     );
     const listed = new Set(SEALED_COLUMNS.map((spec) => `${spec.table}.${spec.column}`));
     expect(rows.map((row) => row.name).filter((name) => !listed.has(name))).toEqual([]);

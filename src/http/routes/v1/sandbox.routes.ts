@@ -36,7 +36,10 @@ const ZSandboxPayment = z.looseObject({
   decline_code: z.string().nullable(),
 });
 
-export function registerSandboxRoutes(app: KassaApp, services: Pick<Services, 'db' | 'sandbox'>) {
+export function registerSandboxRoutes(
+  app: KassaApp,
+  services: Pick<Services, 'db' | 'sandbox' | 'connectors'>,
+) {
   app.post(
     '/v1/sandbox/payments/:id/resolve',
     {
@@ -63,7 +66,13 @@ export function registerSandboxRoutes(app: KassaApp, services: Pick<Services, 'd
       }
       const payment = await findPayment(services.db, scope, request.params.id);
       if (!payment) throw notFoundError('payment', request.params.id);
-      if (payment.connectorId !== services.sandbox.id || !payment.connectorReference) {
+      // The built-in sandbox, or a sandbox processor account (which shares its ledger).
+      const account =
+        payment.connectorId === services.sandbox.id
+          ? undefined
+          : await services.connectors.accountOf(payment.connectorId);
+      const onSandbox = account === undefined || account.processor === 'sandbox';
+      if (!onSandbox || !payment.connectorReference) {
         throw invalidStateError(
           'payment',
           payment.processingSince ? 'processing' : payment.status,

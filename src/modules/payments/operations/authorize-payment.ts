@@ -17,7 +17,7 @@ export async function authorize(
   payment: Payment,
   input: PayCheckoutInput,
 ): Promise<AuthorizationOutcome | undefined> {
-  const connector = connectorOf(context, payment);
+  const connector = await connectorOf(context, payment);
   const request = {
     idempotencyKey: payment.id,
     paymentId: payment.id,
@@ -26,6 +26,7 @@ export async function authorize(
     livemode: payment.livemode,
     method: input.method,
     returnUrl: input.returnUrl(payment.id),
+    ...(input.shopper ? { shopper: input.shopper } : {}),
   };
   for (let attempt = 0; ; attempt += 1) {
     try {

@@ -10,6 +10,7 @@ import { changePayment, findPaymentById, lockPayment } from '../payment.reposito
 import {
   insertCapture,
   listCaptures,
+  rememberOperationReference,
   settleMoneyOperation,
   sumCommittedAmount,
 } from '../money-operation.repository.ts';
@@ -100,8 +101,8 @@ async function captureAtProcessor(
   capture: Capture,
 ): Promise<CaptureAttempt> {
   return callAndSettleMoneyOperation({
-    call: () =>
-      connectorOf(context, payment).capture({
+    call: async () =>
+      (await connectorOf(context, payment)).capture({
         idempotencyKey: capture.id,
         connectorReference: payment.connectorReference!,
         amount: capture.amount,
@@ -110,6 +111,7 @@ async function captureAtProcessor(
     settle: (outcome) => settleCapture(context, payment.id, capture, outcome),
     unsettled: () => ({ payment, capture }),
     failureMessage: 'The payment processor could not process this capture',
+    remember: (reference) => rememberOperationReference(context.db, 'captures', capture.id, reference),
   });
 }
 

@@ -1,11 +1,11 @@
-import type { Connector, PaymentMethodData } from '../../../connectors/connector.ts';
-import type { ConnectorRegistry } from '../../../connectors/registry.ts';
+import type { Connector, PaymentMethodData, ShopperBrowser } from '../../../connectors/connector.ts';
 import type { Database } from '../../../db/client.ts';
 import type { Clock } from '../../../lib/clock.ts';
 import type { Keyring } from '../../../lib/keyring.ts';
 import type { CheckoutServiceDeps } from '../../checkouts/checkout.service.ts';
 import type { Checkout, Scope } from '../../checkouts/checkout.types.ts';
 import type { Order } from '../../orders/order.types.ts';
+import type { ConnectorRouter } from '../../processor-accounts/processor-routing.ts';
 import type { Device } from '../../payment-methods/eligibility.ts';
 import type { PaymentMethodSettingsCache } from '../../payment-methods/payment-method-settings.cache.ts';
 import { PROCESSING_RECOVERY_MS } from '../payment.outcomes.ts';
@@ -27,7 +27,8 @@ export type PaymentFlowDeps = {
   db: Database;
   clock: Clock;
   keyring: Keyring;
-  connectors: ConnectorRegistry;
+  /** Which connector takes a new payment, and the connector of a stored one (processor-routing.ts). */
+  connectors: ConnectorRouter;
   checkoutDeps: CheckoutServiceDeps;
   /** The merchant's payment-method settings, through this process's cache (≤ 1 s old). */
   paymentMethodSettings: PaymentMethodSettingsCache;
@@ -79,6 +80,8 @@ export type PayCheckoutInput = {
   expectedOrderVersion?: number;
   /** The shopper's address as the hosted page saw it, for the per-address card-testing limit. */
   clientAddress?: string;
+  /** The shopper's browser, when paying on the hosted page (processors' 3-D Secure uses it). */
+  shopper?: ShopperBrowser;
 };
 
 /**
@@ -103,6 +106,10 @@ export function createPaymentContext(deps: PaymentFlowDeps): PaymentContext {
   };
 }
 
-export function connectorOf(context: PaymentContext, payment: Pick<Payment, 'connectorId'>): Connector {
+/** The connector that took `payment` (its processor account, deleted or not, or the sandbox). */
+export function connectorOf(
+  context: PaymentContext,
+  payment: Pick<Payment, 'connectorId'>,
+): Promise<Connector> {
   return context.connectors.get(payment.connectorId);
 }

@@ -39,7 +39,7 @@ export async function recoverPayments(
       continue;
     }
     const status = await connectorOf(context, payment)
-      .lookupPayment({ paymentId: payment.id })
+      .then((connector) => connector.lookupPayment({ paymentId: payment.id }))
       .catch(() => undefined);
     if (status === undefined) continue; // processor unreachable: try again next round
     const outcome = status
@@ -60,7 +60,9 @@ export async function recoverPayments(
   )) {
     const status = payment.connectorReference
       ? await connectorOf(context, payment)
-          .getPaymentStatus({ connectorReference: payment.connectorReference })
+          .then((connector) =>
+            connector.getPaymentStatus({ connectorReference: payment.connectorReference! }),
+          )
           .catch(() => undefined)
       : undefined;
     const outcome = status ? fromPaymentStatus(status) : undefined;

@@ -10,6 +10,7 @@ import {
   findPendingMoneyOperations,
   insertRefund,
   listRefunds,
+  rememberOperationReference,
   settleMoneyOperation,
   sumCommittedAmount,
 } from '../money-operation.repository.ts';
@@ -84,8 +85,8 @@ export async function refundPayment(
 async function executeRefund(context: PaymentContext, refund: Refund): Promise<RefundAttempt> {
   const payment = (await findPaymentById(context.db, refund.paymentId))!;
   return callAndSettleMoneyOperation({
-    call: () =>
-      connectorOf(context, payment).refund({
+    call: async () =>
+      (await connectorOf(context, payment)).refund({
         idempotencyKey: refund.id,
         connectorReference: payment.connectorReference!,
         amount: refund.amount,
@@ -94,10 +95,12 @@ async function executeRefund(context: PaymentContext, refund: Refund): Promise<R
     settle: (outcome) => settleRefund(context, refund, outcome),
     unsettled: () => ({ payment, refund }),
     failureMessage: 'The payment processor could not process this refund',
+    remember: (reference) => rememberOperationReference(context.db, 'refunds', refund.id, reference),
   });
 }
 
-async function settleRefund(
+/** Records a refund's outcome (the processor's answer or its notification); a no-op once settled. */
+export async function settleRefund(
   context: PaymentContext,
   refund: Refund,
   outcome: { status: 'SUCCEEDED' | 'FAILED'; connectorReference?: string; failureMessage?: string },

@@ -12,8 +12,8 @@ import { connectorOf, type PaymentContext } from './payment-context.ts';
  * transaction; never throws — on any failure the mark stays and recovery runs it again.
  */
 export async function releaseGivenUpPayment(context: PaymentContext, payment: Payment): Promise<Payment> {
-  const connector = connectorOf(context, payment);
   try {
+    const connector = await connectorOf(context, payment);
     const status = payment.connectorReference
       ? await connector.getPaymentStatus({ connectorReference: payment.connectorReference })
       : await connector.lookupPayment({ paymentId: payment.id });

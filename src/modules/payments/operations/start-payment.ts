@@ -7,6 +7,7 @@ import type { Checkout } from '../../checkouts/checkout.types.ts';
 import { readOrderOfCheckout } from '../../orders/order.repository.ts';
 import type { Order } from '../../orders/order.types.ts';
 import { evaluatePaymentMethods } from '../../payment-methods/eligibility.ts';
+import { noProcessorError } from '../../processor-accounts/processor-routing.ts';
 import { insertPayment } from '../payment.repository.ts';
 import type { Payment, PaymentCard } from '../payment.types.ts';
 import type { PayCheckoutInput, PaymentContext } from './payment-context.ts';
@@ -28,7 +29,6 @@ export async function startAttempt(
   context: PaymentContext,
   input: PayCheckoutInput,
 ): Promise<{ payment: Payment; checkout: Checkout; order: Order }> {
-  const connector = context.connectors.connectorFor({ livemode: input.scope.livemode });
   const { mark, started, order } = await context.db.transaction(async (tx) => {
     const now = context.clock.now();
     // Load: the session locked, then its order read under that lock (it is replaced only under it).
@@ -61,14 +61,17 @@ export async function startAttempt(
     }
 
     const settings = await context.paymentMethodSettings.find(tx, input.scope);
-    const { eligible } = evaluatePaymentMethods(settings, {
+    const { eligible, hidden } = evaluatePaymentMethods(settings, {
       country: order.countryCode,
       currency: order.currency,
       amount: order.totalAmount,
       device: input.device,
       allowedMethods: checkout.paymentMethods,
+      processorMethods: await context.connectors.routableMethods(tx, input.scope, order.currency),
     });
     const setting = eligible.find((candidate) => candidate.method === input.method.type);
+    if (hidden.some((entry) => entry.method === input.method.type && entry.rule === 'no_processor'))
+      throw noProcessorError([{ method: input.method.type, currency: order.currency }]);
     if (!setting) {
       throw new AppError(
         'payment_method_not_available',
@@ -96,6 +99,12 @@ export async function startAttempt(
         ],
       });
     }
+
+    // The processor account that takes it (test mode without one: the sandbox); stored on the payment.
+    const connector = await context.connectors.route(tx, input.scope, {
+      method: input.method.type,
+      currency: order.currency,
+    });
 
     // Apply: the session marks the attempt as its active one, and the payment is inserted as `processing`.
     const paymentId = input.paymentId ?? newId('pay');

@@ -58,7 +58,9 @@ export async function cancelPayment(
 async function executeVoid(context: PaymentContext, started: Payment): Promise<CancelAttempt> {
   let result: OperationResult;
   try {
-    result = await connectorOf(context, started).void({
+    result = await (
+      await connectorOf(context, started)
+    ).void({
       idempotencyKey: voidIdempotencyKey(started.id),
       connectorReference: started.connectorReference!,
     });
@@ -69,9 +71,21 @@ async function executeVoid(context: PaymentContext, started: Payment): Promise<C
     throw toAppError(error);
   }
   if (result.status === 'pending') return { payment: started, pending: true };
+  return settleVoid(context, started.id, result);
+}
 
+/**
+ * Records a void's outcome (the processor's answer, or its notification for a void it decided later): the
+ * payment CANCELED with its order, or — refused — left AUTHORIZED with the `processing` mark cleared. A
+ * no-op when the payment already moved on.
+ */
+export async function settleVoid(
+  context: PaymentContext,
+  paymentId: string,
+  result: Exclude<OperationResult, { status: 'pending' }>,
+): Promise<CancelAttempt> {
   const settled = await context.db.transaction(async (tx) => {
-    const [locked, order] = await tx.load(lockPayment(started.id), lockOrderOfPayment(started.id));
+    const [locked, order] = await tx.load(lockPayment(paymentId), lockOrderOfPayment(paymentId));
     const payment = locked!;
     if (result.status === 'failed') {
       const cleared = payment.processingSince

@@ -1,0 +1,226 @@
+import type { Queryable } from '../../db/client.ts';
+import { cursorCondition } from '../../db/pagination.ts';
+import type { MerchantScope, ProcessorAccount } from './processor-account.types.ts';
+
+/** SQL for processor accounts. Merchant reads are scoped to (merchant, mode) and skip soft-deleted rows. */
+
+type ProcessorAccountRow = {
+  id: string;
+  merchant_id: string;
+  livemode: boolean;
+  processor: ProcessorAccount['processor'];
+  status: ProcessorAccount['status'];
+  payment_methods: ProcessorAccount['paymentMethods'];
+  currencies: string[] | null;
+  priority: number;
+  api_base_url: string | null;
+  credentials_public: Record<string, string>;
+  secret_hints: Record<string, string>;
+  credentials_sealed: Buffer;
+  webhook_secret_set: boolean;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+};
+
+const COLUMNS = `id, merchant_id, livemode, processor, status, payment_methods, currencies, priority, api_base_url,
+  credentials_public, secret_hints, credentials_sealed, webhook_secret_set, version, created_at, updated_at, deleted_at`;
+
+function toProcessorAccount(row: ProcessorAccountRow): ProcessorAccount {
+  return {
+    id: row.id,
+    merchantId: row.merchant_id,
+    livemode: row.livemode,
+    processor: row.processor,
+    status: row.status,
+    paymentMethods: row.payment_methods,
+    currencies: row.currencies,
+    priority: row.priority,
+    apiBaseUrl: row.api_base_url,
+    publicCredentials: row.credentials_public,
+    secretHints: row.secret_hints,
+    credentialsSealed: row.credentials_sealed,
+    webhookSecretSet: row.webhook_secret_set,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deletedAt: row.deleted_at,
+  };
+}
+
+export type StoredCredentials = {
+  publicCredentials: Record<string, string>;
+  secretHints: Record<string, string>;
+  credentialsSealed: Buffer;
+  webhookSecretSet: boolean;
+};
+
+export async function insertProcessorAccount(
+  db: Queryable,
+  account: {
+    id: string;
+    scope: MerchantScope;
+    processor: ProcessorAccount['processor'];
+    paymentMethods: string[];
+    currencies: string[] | null;
+    priority: number;
+    apiBaseUrl: string | null;
+    now: Date;
+  } & StoredCredentials,
+): Promise<ProcessorAccount> {
+  const { rows } = await db.query<ProcessorAccountRow>(
+    `INSERT INTO processor_accounts (id, merchant_id, livemode, processor, status, payment_methods, currencies, priority,
+       api_base_url, credentials_public, secret_hints, credentials_sealed, webhook_secret_set, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, 'ENABLED', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ${COLUMNS}`,
+    [
+      account.id,
+      account.scope.merchantId,
+      account.scope.livemode,
+      account.processor,
+      account.paymentMethods,
+      account.currencies,
+      account.priority,
+      account.apiBaseUrl,
+      JSON.stringify(account.publicCredentials),
+      JSON.stringify(account.secretHints),
+      account.credentialsSealed,
+      account.webhookSecretSet,
+      account.now,
+    ],
+  );
+  return toProcessorAccount(rows[0]!);
+}
+
+export async function findProcessorAccount(
+  db: Queryable,
+  scope: MerchantScope,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<ProcessorAccount | undefined> {
+  const { rows } = await db.query<ProcessorAccountRow>(
+    `SELECT ${COLUMNS} FROM processor_accounts
+      WHERE id = $1 AND merchant_id = $2 AND livemode = $3 AND deleted_at IS NULL
+      ${options.forUpdate ? 'FOR UPDATE' : ''}`,
+    [id, scope.merchantId, scope.livemode],
+  );
+  return rows[0] ? toProcessorAccount(rows[0]) : undefined;
+}
+
+/**
+ * By id alone, deleted ones included: the connector of a payment an account took, and the account a processor
+ * webhook names in its URL.
+ */
+export async function findProcessorAccountById(
+  db: Queryable,
+  id: string,
+): Promise<ProcessorAccount | undefined> {
+  const { rows } = await db.query<ProcessorAccountRow>(
+    `SELECT ${COLUMNS} FROM processor_accounts WHERE id = $1`,
+    [id],
+  );
+  return rows[0] ? toProcessorAccount(rows[0]) : undefined;
+}
+
+/** Newest first, `limit + 1` rows (see `toPage`). */
+export async function listProcessorAccounts(
+  db: Queryable,
+  scope: MerchantScope,
+  page: { limit: number; startingAfter?: string },
+): Promise<ProcessorAccount[]> {
+  const values: unknown[] = [scope.merchantId, scope.livemode, page.limit + 1];
+  let after = '';
+  if (page.startingAfter) {
+    values.push(page.startingAfter);
+    after = `AND ${cursorCondition('processor_accounts', values.length)}`;
+  }
+  const { rows } = await db.query<ProcessorAccountRow>(
+    `SELECT ${COLUMNS} FROM processor_accounts
+      WHERE merchant_id = $1 AND livemode = $2 AND deleted_at IS NULL ${after}
+      ORDER BY created_at DESC, id DESC LIMIT $3`,
+    values,
+  );
+  return rows.map(toProcessorAccount);
+}
+
+/** The accounts that may take new payments in `scope`: enabled, not deleted; by priority, then age. */
+export async function listRoutableProcessorAccounts(
+  db: Queryable,
+  scope: MerchantScope,
+): Promise<ProcessorAccount[]> {
+  const { rows } = await db.query<ProcessorAccountRow>(
+    `SELECT ${COLUMNS} FROM processor_accounts
+      WHERE merchant_id = $1 AND livemode = $2 AND deleted_at IS NULL AND status = 'ENABLED'
+      ORDER BY priority, created_at, id`,
+    [scope.merchantId, scope.livemode],
+  );
+  return rows.map(toProcessorAccount);
+}
+
+export async function countProcessorAccounts(db: Queryable, scope: MerchantScope): Promise<number> {
+  const { rows } = await db.query<{ count: number }>(
+    `SELECT count(*)::int AS count FROM processor_accounts
+      WHERE merchant_id = $1 AND livemode = $2 AND deleted_at IS NULL`,
+    [scope.merchantId, scope.livemode],
+  );
+  return rows[0]?.count ?? 0;
+}
+
+export type ProcessorAccountPatch = {
+  status?: ProcessorAccount['status'];
+  paymentMethods?: string[];
+  /** null = every currency; undefined = unchanged. */
+  currencies?: string[] | null;
+  priority?: number;
+  credentials?: StoredCredentials;
+};
+
+/** Applies a patch to a row the caller has locked, bumping `version`. */
+export async function updateProcessorAccount(
+  db: Queryable,
+  id: string,
+  patch: ProcessorAccountPatch,
+  now: Date,
+): Promise<ProcessorAccount> {
+  const { rows } = await db.query<ProcessorAccountRow>(
+    `UPDATE processor_accounts SET
+        status = COALESCE($2, status),
+        payment_methods = COALESCE($3, payment_methods),
+        currencies = CASE WHEN $4::boolean THEN $5 ELSE currencies END,
+        priority = COALESCE($6, priority),
+        credentials_public = COALESCE($7, credentials_public),
+        secret_hints = COALESCE($8, secret_hints),
+        credentials_sealed = COALESCE($9, credentials_sealed),
+        webhook_secret_set = COALESCE($10, webhook_secret_set),
+        version = version + 1,
+        updated_at = $11
+      WHERE id = $1 RETURNING ${COLUMNS}`,
+    [
+      id,
+      patch.status ?? null,
+      patch.paymentMethods ?? null,
+      patch.currencies !== undefined,
+      patch.currencies ?? null,
+      patch.priority ?? null,
+      patch.credentials ? JSON.stringify(patch.credentials.publicCredentials) : null,
+      patch.credentials ? JSON.stringify(patch.credentials.secretHints) : null,
+      patch.credentials?.credentialsSealed ?? null,
+      patch.credentials?.webhookSecretSet ?? null,
+      now,
+    ],
+  );
+  return toProcessorAccount(rows[0]!);
+}
+
+export async function softDeleteProcessorAccount(
+  db: Queryable,
+  id: string,
+  now: Date,
+): Promise<ProcessorAccount> {
+  const { rows } = await db.query<ProcessorAccountRow>(
+    `UPDATE processor_accounts SET deleted_at = $2, updated_at = $2, version = version + 1 WHERE id = $1
+     RETURNING ${COLUMNS}`,
+    [id, now],
+  );
+  return toProcessorAccount(rows[0]!);
+}

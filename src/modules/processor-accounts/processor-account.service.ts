@@ -1,0 +1,336 @@
+import { PAYMENT_METHOD_TYPES, type PaymentMethodType } from '../../connectors/connector.ts';
+import type { AnyProcessorModule, ProcessorModules } from '../../connectors/processor-modules.ts';
+import type { ProcessorName } from '../../connectors/processor.ts';
+import type { Queryable, UnitOfWork } from '../../db/client.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { isCurrencyCode } from '../../lib/currencies.ts';
+import { AppError, notFoundError, validationError, type FieldError } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import type { Keyring } from '../../lib/keyring.ts';
+import {
+  countProcessorAccounts,
+  findProcessorAccount,
+  insertProcessorAccount,
+  listProcessorAccounts,
+  softDeleteProcessorAccount,
+  updateProcessorAccount,
+  type StoredCredentials,
+} from './processor-account.repository.ts';
+import type { MerchantScope, ProcessorAccount, ProcessorAccountStatus } from './processor-account.types.ts';
+
+/**
+ * Processor accounts (docs/processors.md): a merchant connects its own account at a processor; payments of
+ * the account's mode are routed to it. Credentials are checked by the processor's module, sealed with a key
+ * derived from the master key, and never answered again (their last 4 characters only). Every function that
+ * changes something takes the caller's transaction and emits its event in it.
+ */
+
+export const CREDENTIALS_PURPOSE = 'processor-credentials-encryption';
+/** A bound per (merchant, mode): routing reads them all for every payment. */
+export const MAX_PROCESSOR_ACCOUNTS_PER_MODE = 20;
+
+export type NewProcessorAccount = {
+  processor: ProcessorName;
+  credentials: Record<string, unknown>;
+  paymentMethods: PaymentMethodType[];
+  currencies?: string[] | null;
+  priority?: number;
+  apiBaseUrl?: string | null;
+};
+
+export type ProcessorAccountUpdate = {
+  credentials?: Record<string, unknown>;
+  paymentMethods?: PaymentMethodType[];
+  currencies?: string[] | null;
+  priority?: number;
+  status?: ProcessorAccountStatus;
+};
+
+export type ProcessorAccountServiceDeps = {
+  keyring: Pick<Keyring, 'encrypt' | 'decrypt'>;
+  clock: Clock;
+  modules: ProcessorModules;
+  /** `api_base_url` is refused in production: live money only ever goes to the processor's real hosts. */
+  environment: 'development' | 'production' | 'test';
+  /** Base of `webhook_url`. */
+  publicUrl: string;
+};
+
+export type ProcessorAccountService = ReturnType<typeof createProcessorAccountService>;
+
+/** "sk_test_…abcd": a recognisable key prefix (if any) and the last 4 characters. */
+export function secretHint(value: string): string {
+  const prefix = /^[A-Za-z]+_(?:(?:test|live)_)?/.exec(value)?.[0] ?? '';
+  return `${prefix}…${value.slice(-4)}`;
+}
+
+/** The webhook URL a merchant registers at the processor for this account. */
+export function processorWebhookUrl(publicUrl: string, accountId: string): string {
+  return `${publicUrl.replace(/\/$/, '')}/v1/processor-webhooks/${accountId}`;
+}
+
+export function createProcessorAccountService(deps: ProcessorAccountServiceDeps) {
+  function moduleOf(processor: ProcessorName): AnyProcessorModule {
+    const module = deps.modules[processor];
+    if (!module) {
+      throw validationError([
+        {
+          pointer: '/processor',
+          code: 'unsupported',
+          message: `${processor} accounts cannot be connected on this gateway`,
+        },
+      ]);
+    }
+    return module;
+  }
+
+  /** Validates `credentials` with the module and the mode rules; errors point under `/credentials`. */
+  function checkCredentials(
+    module: AnyProcessorModule,
+    credentials: Record<string, unknown>,
+    scope: MerchantScope,
+  ): { credentials: Record<string, string>; errors: FieldError[] } {
+    const parsed = module.credentialsSchema.safeParse(credentials);
+    if (!parsed.success) {
+      return {
+        credentials: {},
+        errors: parsed.error.issues.map((issue) => ({
+          pointer: ['/credentials', ...issue.path.map(String)].join('/'),
+          code: 'invalid_credentials',
+          message: issue.message,
+        })),
+      };
+    }
+    const checked = parsed.data;
+    const errors: FieldError[] = [];
+    const implied = module.impliedLivemode(checked);
+    if (module.name === 'sandbox' && scope.livemode) {
+      errors.push({
+        pointer: '/processor',
+        code: 'livemode_mismatch',
+        message: 'The sandbox never moves real money: connect it with a test-mode credential',
+      });
+    } else if (implied !== null && implied !== scope.livemode) {
+      const field = module.secretFields[0];
+      errors.push({
+        pointer: field ? `/credentials/${field}` : '/credentials',
+        code: 'livemode_mismatch',
+        message: implied
+          ? 'These are live credentials; connect them with a live Kassa credential'
+          : 'These are test credentials; connect them with a test-mode Kassa credential',
+      });
+    }
+    if (scope.livemode) {
+      const missing = module.liveRequirement?.(checked);
+      if (missing) {
+        errors.push({
+          pointer: `/credentials/${missing.field}`,
+          code: 'required_for_live',
+          message: missing.message,
+        });
+      }
+    }
+    return { credentials: checked, errors };
+  }
+
+  function checkCurrencies(currencies: string[] | null | undefined): {
+    currencies: string[] | null | undefined;
+    errors: FieldError[];
+  } {
+    if (currencies === undefined || currencies === null) return { currencies, errors: [] };
+    const upper = [...new Set(currencies.map((code) => code.toUpperCase()))];
+    const errors = upper
+      .filter((code) => !isCurrencyCode(code))
+      .map((code) => ({
+        pointer: '/currencies',
+        code: 'invalid_currency',
+        message: `${code} is not an ISO 4217 currency code`,
+      }));
+    return { currencies: upper, errors };
+  }
+
+  function checkApiBaseUrl(value: string | null | undefined): FieldError | null {
+    if (value === undefined || value === null) return null;
+    if (deps.environment === 'production') {
+      return {
+        pointer: '/api_base_url',
+        code: 'not_allowed_in_production',
+        message:
+          'api_base_url points a connector at another host (a local fake); a production gateway only talks to the processor itself',
+      };
+    }
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return { pointer: '/api_base_url', code: 'invalid_url', message: 'api_base_url is not a URL' };
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      return { pointer: '/api_base_url', code: 'invalid_url', message: 'api_base_url must be http(s)' };
+    }
+    return null;
+  }
+
+  function seal(module: AnyProcessorModule, credentials: Record<string, string>): StoredCredentials {
+    const secrets = new Set<string>(module.secretFields);
+    const publicCredentials: Record<string, string> = {};
+    const secretHints: Record<string, string> = {};
+    for (const [field, value] of Object.entries(credentials)) {
+      if (secrets.has(field) || field === module.webhookSecretField) secretHints[field] = secretHint(value);
+      else publicCredentials[field] = value;
+    }
+    return {
+      publicCredentials,
+      secretHints,
+      credentialsSealed: deps.keyring.encrypt(CREDENTIALS_PURPOSE, JSON.stringify(credentials)),
+      webhookSecretSet: Boolean(credentials[module.webhookSecretField]),
+    };
+  }
+
+  function emit(tx: UnitOfWork, account: ProcessorAccount, type: 'created' | 'updated' | 'deleted') {
+    tx.emit({
+      merchantId: account.merchantId,
+      livemode: account.livemode,
+      type: `processor_account.${type}`,
+      objectId: account.id,
+      objectVersion: account.version,
+      data: presentProcessorAccount(account, deps.publicUrl),
+    });
+  }
+
+  function openCredentials(account: ProcessorAccount): Record<string, string> {
+    return JSON.parse(
+      deps.keyring.decrypt(CREDENTIALS_PURPOSE, account.credentialsSealed).toString('utf8'),
+    ) as Record<string, string>;
+  }
+
+  async function requireAccount(db: Queryable, scope: MerchantScope, id: string, forUpdate = false) {
+    const account = await findProcessorAccount(db, scope, id, { forUpdate });
+    if (!account) throw notFoundError('processor account', id);
+    return account;
+  }
+
+  return {
+    get: (db: Queryable, scope: MerchantScope, id: string) => requireAccount(db, scope, id),
+
+    list: (db: Queryable, scope: MerchantScope, page: { limit: number; startingAfter?: string }) =>
+      listProcessorAccounts(db, scope, page),
+
+    /** The account's credentials, opened (for building its connector). */
+    openCredentials,
+
+    async create(
+      tx: UnitOfWork,
+      scope: MerchantScope,
+      input: NewProcessorAccount,
+    ): Promise<ProcessorAccount> {
+      const module = moduleOf(input.processor);
+      const checked = checkCredentials(module, input.credentials, scope);
+      const currencies = checkCurrencies(input.currencies);
+      const errors = [...checked.errors, ...currencies.errors, checkApiBaseUrl(input.apiBaseUrl)].filter(
+        (error): error is FieldError => error !== null,
+      );
+      if (errors.length > 0) throw validationError(errors);
+      if ((await countProcessorAccounts(tx, scope)) >= MAX_PROCESSOR_ACCOUNTS_PER_MODE) {
+        throw new AppError(
+          'conflict',
+          `A merchant can have at most ${MAX_PROCESSOR_ACCOUNTS_PER_MODE} processor accounts per mode; delete one first`,
+        );
+      }
+      const account = await insertProcessorAccount(tx, {
+        id: newId('pa'),
+        scope,
+        processor: input.processor,
+        paymentMethods: [...new Set(input.paymentMethods)],
+        currencies: currencies.currencies ?? null,
+        priority: input.priority ?? 0,
+        apiBaseUrl: input.apiBaseUrl ?? null,
+        now: deps.clock.now(),
+        ...seal(module, checked.credentials),
+      });
+      emit(tx, account, 'created');
+      return account;
+    },
+
+    /** `credentials` are merged onto the stored ones (e.g. only the webhook secret), then checked whole. */
+    async update(
+      tx: UnitOfWork,
+      scope: MerchantScope,
+      id: string,
+      patch: ProcessorAccountUpdate,
+    ): Promise<ProcessorAccount> {
+      const current = await requireAccount(tx, scope, id, true);
+      const module = moduleOf(current.processor);
+      let credentials: StoredCredentials | undefined;
+      const errors: FieldError[] = [];
+      if (patch.credentials) {
+        const merged = { ...openCredentials(current), ...patch.credentials };
+        const checked = checkCredentials(module, merged, scope);
+        errors.push(...checked.errors);
+        if (checked.errors.length === 0) credentials = seal(module, checked.credentials);
+      }
+      const currencies = checkCurrencies(patch.currencies);
+      errors.push(...currencies.errors);
+      if (errors.length > 0) throw validationError(errors);
+      // A patch that changes nothing answers the account as it is: no new version, no event.
+      const sameList = (a: readonly string[] | null, b: readonly string[] | null) =>
+        a === b || (a !== null && b !== null && [...a].sort().join() === [...b].sort().join());
+      const unchanged =
+        (patch.status === undefined || patch.status === current.status) &&
+        (patch.priority === undefined || patch.priority === current.priority) &&
+        (patch.paymentMethods === undefined || sameList(patch.paymentMethods, current.paymentMethods)) &&
+        (currencies.currencies === undefined || sameList(currencies.currencies, current.currencies)) &&
+        (patch.credentials === undefined ||
+          JSON.stringify(sortedEntries({ ...openCredentials(current), ...patch.credentials })) ===
+            JSON.stringify(sortedEntries(openCredentials(current))));
+      if (unchanged) return current;
+      const updated = await updateProcessorAccount(
+        tx,
+        id,
+        {
+          status: patch.status,
+          paymentMethods: patch.paymentMethods ? [...new Set(patch.paymentMethods)] : undefined,
+          currencies: currencies.currencies,
+          priority: patch.priority,
+          credentials,
+        },
+        deps.clock.now(),
+      );
+      emit(tx, updated, 'updated');
+      return updated;
+    },
+
+    /** A soft delete: no new payments; payments it took keep reaching it (captures, refunds, webhooks). */
+    async remove(tx: UnitOfWork, scope: MerchantScope, id: string): Promise<ProcessorAccount> {
+      await requireAccount(tx, scope, id, true);
+      const deleted = await softDeleteProcessorAccount(tx, id, deps.clock.now());
+      emit(tx, deleted, 'deleted');
+      return deleted;
+    },
+  };
+}
+
+function sortedEntries(record: Record<string, unknown>): [string, unknown][] {
+  return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
+}
+
+export function presentProcessorAccount(account: ProcessorAccount, publicUrl: string) {
+  return {
+    id: account.id,
+    object: 'processor_account' as const,
+    processor: account.processor,
+    livemode: account.livemode,
+    status: account.status,
+    payment_methods: PAYMENT_METHOD_TYPES.filter((method) => account.paymentMethods.includes(method)),
+    currencies: account.currencies,
+    priority: account.priority,
+    api_base_url: account.apiBaseUrl,
+    webhook_url: processorWebhookUrl(publicUrl, account.id),
+    webhook_secret_set: account.webhookSecretSet,
+    credentials: { ...account.publicCredentials, ...account.secretHints },
+    version: account.version,
+    created_at: account.createdAt.toISOString(),
+    updated_at: account.updatedAt.toISOString(),
+    deleted_at: account.deletedAt?.toISOString() ?? null,
+  };
+}
