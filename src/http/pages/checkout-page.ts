@@ -1,6 +1,5 @@
 import { numberFormat } from '../../lib/intl-cache.ts';
 import type { CardBrand } from '../../lib/card.ts';
-import { formatMoney } from '../../lib/money.ts';
 import { html } from '../../lib/html.ts';
 import type { SafeHtml } from '../../lib/html.ts';
 import { renderIcon } from './page-icons.ts';
@@ -10,9 +9,9 @@ import {
   renderDocument,
   renderFooter,
   renderMerchantHeader,
+  pageLocaleOf,
 } from './page-layout.ts';
 import type { MerchantBranding, PageShellModel } from './page-layout.ts';
-import { resolvePageLocale } from './page-locale.ts';
 import type {
   CheckoutGlobalError,
   PageDictionary,
@@ -162,7 +161,7 @@ function fieldErrorMessage(
 function renderSummary(model: CheckoutPageModel, page: ResolvedPageLocale): SafeHtml {
   const { order } = model;
   const { text } = page;
-  const money = (amount: number) => formatMoney(amount, order.currency, page.intlLocale);
+  const money = (amount: number) => page.money(amount, order.currency);
   const quantity = numberFormat(page.intlLocale);
   const row = (label: string, value: string, modifier = '') =>
     html`<div class="totals__row${modifier}">
@@ -459,6 +458,8 @@ function renderPaymentForm(model: CheckoutPageModel, page: ResolvedPageLocale): 
   const requestedMethod = model.methods.find((m) => m.type === model.selectedMethod);
   const selectedSavedCardId = requestedCard?.id ?? (requestedMethod ? undefined : savedCards[0]?.id);
   const selected = requestedMethod?.type ?? first.type;
+  const selectedType = selectedSavedCardId !== undefined ? 'card' : selected;
+  const total = page.money(model.order.total, model.order.currency);
   return html`<form
     class="pay-form"
     method="post"
@@ -477,14 +478,14 @@ function renderPaymentForm(model: CheckoutPageModel, page: ResolvedPageLocale): 
       data-processing-label="${text.processing}"
     >
       ${renderIcon('lock', 'icon icon--small')}<span data-button-label
-        >${text.pay(formatMoney(model.order.total, model.order.currency, page.intlLocale))}</span
+        >${text.payButton(selectedType, total)}</span
       >
     </button>
   </form>`;
 }
 
 export function renderCheckoutPage(model: CheckoutPageModel): string {
-  const page = resolvePageLocale(model.locale);
+  const page = pageLocaleOf(model);
   const body = html`<div class="shell shell--checkout">
     <main class="checkout">
       ${renderSummary(model, page)}

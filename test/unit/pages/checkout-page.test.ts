@@ -161,7 +161,7 @@ describe('checkout page: languages', () => {
       [
         'Nombre en la tarjeta',
         'Número de tarjeta',
-        'Vencimiento (MM/AA)',
+        'Vencimiento',
         'Pagar USD 161.91',
         'Cancelar y volver a la tienda',
       ],
@@ -173,12 +173,15 @@ describe('checkout page: languages', () => {
       [
         'Navn på kortet',
         'Kortnummer',
-        'Udløbsdato (MM/ÅÅ)',
+        'Udløbsdato',
         'Betal 161,91 US$',
         'Annuller og vend tilbage til butikken',
       ],
     ],
     ['DA', 'da', ['Betalingsmetode', 'Ordreoversigt', 'I alt']],
+    ['de-DE', 'de', ['Name auf der Karte', 'Kartennummer', 'Ablaufdatum', '161,91 USD bezahlen']],
+    ['fr', 'fr', ['Nom sur la carte', 'Numéro de carte', 'Date d’expiration', 'Payer 161,91 $US']],
+    ['pt-BR', 'pt-BR', ['Nome no cartão', 'Número do cartão', 'Validade', 'Pagar US$ 161,91']],
   ])('%s renders lang="%s" and translated text', (locale, lang, texts) => {
     const page = renderCheckoutPage(checkoutModel({ locale }));
     expect(
