@@ -113,7 +113,10 @@ export function renderTestModeBadge(page: ResolvedPageLocale): SafeHtml {
   return html`<span class="badge badge--test">${page.text.testMode}</span>`;
 }
 
-/** Logo (decorative: the name is printed next to it) and display name, plus the test-mode badge. */
+/**
+ * Logo (decorative: the name is printed next to it) and display name, plus the test-mode badge. The logo sits
+ * on top of the merchant's initial: if it does not load, checkout.js removes it and the initial shows.
+ */
 export function renderMerchantHeader(
   merchant: MerchantBranding,
   page: ResolvedPageLocale,
@@ -123,7 +126,11 @@ export function renderMerchantHeader(
   return html`<div class="merchant">
     ${
       logo
-        ? html`<img class="merchant__logo" src="${logo}" alt="" width="32" height="32" />`
+        ? html`<span class="merchant__mark"
+            ><span class="merchant__initial" aria-hidden="true" data-logo-initial
+              >${initialOf(merchant.displayName)}</span
+            ><img class="merchant__logo" src="${logo}" alt="" width="32" height="32" data-logo
+          /></span>`
         : html`<span class="merchant__initial" aria-hidden="true">${initialOf(merchant.displayName)}</span>`
     }
     <span class="merchant__name">${merchant.displayName}</span>
