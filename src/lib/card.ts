@@ -58,30 +58,32 @@ export function passesLuhn(digits: string): boolean {
  * overlap (Discover's 6011 / 64–65 before Maestro's 6; Diners' 36 before nothing else starting with 3).
  * Each entry is an inclusive range over the first `length` digits.
  */
-export const BRAND_RANGES: ReadonlyArray<{ brand: Exclude<CardBrand, 'unknown'>; from: number; to: number }> =
-  [
-    { brand: 'amex', from: 34, to: 34 },
-    { brand: 'amex', from: 37, to: 37 },
-    { brand: 'diners', from: 300, to: 305 },
-    { brand: 'diners', from: 36, to: 36 },
-    { brand: 'diners', from: 38, to: 39 },
-    { brand: 'jcb', from: 3528, to: 3589 },
-    { brand: 'discover', from: 6011, to: 6011 },
-    { brand: 'discover', from: 644, to: 649 },
-    { brand: 'discover', from: 65, to: 65 },
-    // China UnionPay: 62 (including the Discover co-branded 622126–622925 range, which cards report as
-    // UnionPay in most wallets) and 81.
-    { brand: 'unionpay', from: 62, to: 62 },
-    { brand: 'unionpay', from: 81, to: 81 },
-    { brand: 'mastercard', from: 51, to: 55 },
-    { brand: 'mastercard', from: 2221, to: 2720 },
-    { brand: 'maestro', from: 50, to: 50 },
-    { brand: 'maestro', from: 56, to: 58 },
-    { brand: 'maestro', from: 6304, to: 6304 },
-    { brand: 'maestro', from: 6390, to: 6390 },
-    { brand: 'maestro', from: 67, to: 67 },
-    { brand: 'visa', from: 4, to: 4 },
-  ];
+const BRAND_RANGES: ReadonlyArray<{ brand: Exclude<CardBrand, 'unknown'>; from: number; to: number }> = [
+  { brand: 'amex', from: 34, to: 34 },
+  { brand: 'amex', from: 37, to: 37 },
+  { brand: 'diners', from: 300, to: 305 },
+  { brand: 'diners', from: 36, to: 36 },
+  { brand: 'diners', from: 38, to: 39 },
+  { brand: 'jcb', from: 3528, to: 3589 },
+  { brand: 'discover', from: 6011, to: 6011 },
+  { brand: 'discover', from: 644, to: 649 },
+  { brand: 'discover', from: 65, to: 65 },
+  // China UnionPay: 62 (including the Discover co-branded 622126–622925 range, which cards report as
+  // UnionPay in most wallets) and 81.
+  { brand: 'unionpay', from: 62, to: 62 },
+  { brand: 'unionpay', from: 81, to: 81 },
+  { brand: 'mastercard', from: 51, to: 55 },
+  { brand: 'mastercard', from: 2221, to: 2720 },
+  { brand: 'maestro', from: 50, to: 50 },
+  { brand: 'maestro', from: 56, to: 58 },
+  { brand: 'maestro', from: 6304, to: 6304 },
+  { brand: 'maestro', from: 6390, to: 6390 },
+  { brand: 'maestro', from: 67, to: 67 },
+  { brand: 'visa', from: 4, to: 4 },
+];
+
+/** The same ranges, in order, for the payment page's script to detect the brand as the number is typed. */
+export const CARD_BRAND_RANGES = BRAND_RANGES;
 
 /** The brand a card number belongs to, from its leading digits; 'unknown' when no range matches. */
 export function detectCardBrand(number: string): CardBrand {

@@ -1,5 +1,5 @@
 import { numberFormat } from '../../lib/intl-cache.ts';
-import { BRAND_RANGES, type CardBrand } from '../../lib/card.ts';
+import { CARD_BRAND_RANGES, type CardBrand } from '../../lib/card.ts';
 import { BRAND_NAMES, renderBrandMark } from './card-brand-marks.ts';
 import { html } from '../../lib/html.ts';
 import type { SafeHtml } from '../../lib/html.ts';
@@ -112,9 +112,9 @@ export type CheckoutPageModel = PageShellModel & {
  * The brand ranges of src/lib/card.ts, in their order, as `brand:from-to;…`, written on the card number input so
  * checkout.js shows the detected brand with exactly the server's rules.
  */
-const BRAND_RANGES_ATTRIBUTE = BRAND_RANGES.map((range) => `${range.brand}:${range.from}-${range.to}`).join(
-  ';',
-);
+const BRAND_RANGES_ATTRIBUTE = CARD_BRAND_RANGES.map(
+  (range) => `${range.brand}:${range.from}-${range.to}`,
+).join(';');
 
 const FIELD_IDS: Record<CheckoutField, string> = {
   paymentMethod: 'payment-method',
