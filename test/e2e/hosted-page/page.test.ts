@@ -155,6 +155,27 @@ describe('the hosted payment page', () => {
     expect((await getPage(t, created.path)).html).toContain('<html lang="en">');
   });
 
+  it('a cut checkout URL and unknown pages: an HTML page for browsers, a problem document for API clients', async () => {
+    const checkout = await createHostedCheckout(t, merchant);
+    const [, , id] = checkout.path.split('/') as [string, string, string];
+    const browserAccept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    const cut = await getPage(t, `/pay/${id}`, { accept: browserAccept, 'accept-language': 'da' });
+    expect(cut.status).toBe(404);
+    expect(cut.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(cut.html).toContain('<html lang="da">');
+    expect(cut.html).toContain('Linket til betalingssiden er ikke gyldigt');
+    const unknown = await getPage(t, '/no/such/page', { accept: browserAccept });
+    expect(unknown.status).toBe(404);
+    expect(unknown.html).toContain('Page not found');
+    expect(unknown.html).not.toContain('checkout link');
+    for (const path of [`/pay/${id}`, '/no/such/page']) {
+      const api = await getPage(t, path, { accept: 'application/json' });
+      expect(api.status).toBe(404);
+      expect(api.headers['content-type']).toContain('application/problem+json');
+      expect(JSON.parse(api.html)).toMatchObject({ status: 404 });
+    }
+  });
+
   it('an explicit locale wins over Accept-Language; an unsupported one falls back by language', async () => {
     const danish = await createHostedCheckout(t, merchant, { locale: 'DA', currency: 'DKK', country: 'DK' });
     expect((await getPage(t, danish.path, { 'accept-language': 'de' })).html).toContain('<html lang="da">');
