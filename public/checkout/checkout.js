@@ -1,5 +1,6 @@
 // Kassa hosted pages: progressive enhancement only. Every page works without this file; with it,
-// card fields show only for the card method, the card number is grouped as typed, card data is checked
+// card fields show only for the card method, the card number is grouped as typed and its brand shown,
+// a logo that fails to load gives way to the merchant's initial, card data is checked
 // before it is sent (the server checks again), errors are announced, and a form is submitted only once.
 // Plain ES2020, no dependencies, no build step. Listed with its SHA-384 in docs/page-scripts.md.
 (function () {
@@ -27,11 +28,23 @@
     buttons.forEach(function (button) {
       button.setAttribute('aria-disabled', 'true');
       var processing = button.dataset.processingLabel;
-      if (processing) {
-        var label = button.querySelector('[data-button-label]') || button;
-        if (!label.dataset.originalLabel) label.dataset.originalLabel = label.textContent;
-        label.textContent = processing;
+      if (!processing) return;
+      var label = button.querySelector('[data-button-label]');
+      if (label) {
+        // The label may hold one text per method: hide it whole and show the processing text beside it.
+        label.hidden = true;
+        var busy = button.querySelector('[data-processing-text]');
+        if (!busy) {
+          busy = document.createElement('span');
+          busy.setAttribute('data-processing-text', '');
+          button.appendChild(busy);
+        }
+        busy.textContent = processing;
+        busy.hidden = false;
+        return;
       }
+      if (!button.dataset.originalLabel) button.dataset.originalLabel = button.textContent;
+      button.textContent = processing;
     });
     // Disabled in the next task: disabling now could drop the clicked button from the submitted data.
     window.setTimeout(function () {
@@ -46,8 +59,11 @@
     form.querySelectorAll('button[type="submit"]').forEach(function (button) {
       button.disabled = false;
       button.removeAttribute('aria-disabled');
-      var label = button.querySelector('[data-button-label]') || button;
-      if (label.dataset.originalLabel) label.textContent = label.dataset.originalLabel;
+      var label = button.querySelector('[data-button-label]');
+      var busy = button.querySelector('[data-processing-text]');
+      if (label) label.hidden = false;
+      if (busy) busy.hidden = true;
+      if (!label && button.dataset.originalLabel) button.textContent = button.dataset.originalLabel;
     });
   }
 
@@ -119,6 +135,41 @@
     if (!value.trim()) return 'required';
     var length = isAmex(digitsOf(cardNumber)) ? 4 : 3;
     return new RegExp('^\\d{' + length + '}$').test(value.trim()) ? null : 'invalid';
+  }
+
+  // ---------- Card brand as typed (the server writes its own ranges on the input) ----------
+
+  function brandRanges(input) {
+    return (input.dataset.brandRanges || '')
+      .split(';')
+      .filter(Boolean)
+      .map(function (entry) {
+        var parts = entry.split(':');
+        var bounds = (parts[1] || '').split('-');
+        return { brand: parts[0], from: bounds[0], to: Number(bounds[1]) };
+      });
+  }
+
+  function detectBrand(digits, ranges) {
+    for (var i = 0; i < ranges.length; i++) {
+      var length = ranges[i].from.length;
+      if (digits.length < length) continue;
+      var prefix = Number(digits.slice(0, length));
+      if (prefix >= Number(ranges[i].from) && prefix <= ranges[i].to) return ranges[i].brand;
+    }
+    return '';
+  }
+
+  /** Shows the mark of the brand the number belongs to in the field, when the page offers that brand. */
+  function showBrand(input, ranges) {
+    var slot = input.parentNode.querySelector('[data-brand-slot]');
+    if (!slot) return;
+    var brand = detectBrand(digitsOf(input.value), ranges);
+    if (slot.dataset.brand === brand) return;
+    slot.dataset.brand = brand;
+    slot.textContent = '';
+    var mark = brand && document.querySelector('.method__brands [data-brand-mark="' + brand + '"]');
+    if (mark) slot.appendChild(mark.cloneNode(true));
   }
 
   // ---------- Formatting as typed ----------
@@ -263,11 +314,17 @@
       });
     });
 
+    var ranges = inputs.cardNumber ? brandRanges(inputs.cardNumber) : [];
+    if (inputs.cardNumber) showBrand(inputs.cardNumber, ranges);
+
     fieldOrder.forEach(function (name) {
       var input = inputs[name];
       if (!input) return;
       input.addEventListener('input', function (event) {
-        if (name === 'cardNumber') formatCardNumberInput(input);
+        if (name === 'cardNumber') {
+          formatCardNumberInput(input);
+          showBrand(input, ranges);
+        }
         if (name === 'cardExpiry') formatExpiryInput(input, event);
         // While typing, only clear an error that has been fixed; never raise a new one mid-word.
         if (input.getAttribute('aria-invalid') === 'true' && !checks[name](input.value))
@@ -314,6 +371,29 @@
     // After a failed attempt the server renders the summary: take the shopper (and screen reader) there.
     if (summary && !summary.hidden) summary.focus();
   }
+
+  // ---------- Order summary and merchant logo ----------
+
+  // Wide screens show the summary open; a browser that cannot style the details' content opens it here.
+  var details = document.querySelector('[data-summary-details]');
+  if (
+    details &&
+    !(window.CSS && window.CSS.supports('selector(::details-content)')) &&
+    window.matchMedia('(min-width: 821px)').matches
+  ) {
+    details.open = true;
+  }
+
+  // A logo that does not load gives way to the merchant's initial.
+  document.querySelectorAll('img[data-logo]').forEach(function (logo) {
+    function fallBack() {
+      var initial = logo.parentNode.querySelector('[data-logo-initial]');
+      if (initial) initial.hidden = false;
+      logo.remove();
+    }
+    if (logo.complete && logo.naturalWidth === 0) fallBack();
+    else logo.addEventListener('error', fallBack);
+  });
 
   var checkoutForm = document.querySelector('form[data-checkout-form]');
   if (checkoutForm) enhanceCheckout(checkoutForm);

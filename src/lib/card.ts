@@ -82,6 +82,9 @@ const BRAND_RANGES: ReadonlyArray<{ brand: Exclude<CardBrand, 'unknown'>; from: 
   { brand: 'visa', from: 4, to: 4 },
 ];
 
+/** The same ranges, in order, for the payment page's script to detect the brand as the number is typed. */
+export const CARD_BRAND_RANGES = BRAND_RANGES;
+
 /** The brand a card number belongs to, from its leading digits; 'unknown' when no range matches. */
 export function detectCardBrand(number: string): CardBrand {
   const digits = number.replace(/[\s-]/g, '');

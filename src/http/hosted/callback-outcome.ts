@@ -12,9 +12,14 @@ import { signedReturnUrl } from '../../modules/merchants/signing-secret.service.
 import type { PaymentAttempt } from '../../modules/payments/payment-flow.service.ts';
 import type { Payment } from '../../modules/payments/payment.types.ts';
 import type { Queryable } from '../../db/client.ts';
-import { resolvePageLocale } from '../pages/page-locale.ts';
+import { pageLocaleOf } from '../pages/page-layout.ts';
 import { renderErrorPage, renderOutcomePage, renderStatusPage } from '../pages/status-page.ts';
-import { checkoutFormOrigins, merchantBranding, type HostedCheckout } from './hosted-checkout.ts';
+import {
+  checkoutFormOrigins,
+  merchantBranding,
+  pageLocaleFor,
+  type HostedCheckout,
+} from './hosted-checkout.ts';
 import { ASSET_BASE, sendPage } from './page-reply.ts';
 
 /**
@@ -95,7 +100,7 @@ export async function sendCallbackResult(
 ): Promise<void> {
   const { checkout, order } = context;
   const shell = {
-    locale: checkout.locale,
+    ...pageLocaleFor(reply.request, context),
     assetBase: ASSET_BASE,
     livemode: checkout.livemode,
     merchant: merchantBranding(context.merchant),
@@ -134,7 +139,7 @@ export async function sendCallbackResult(
               returnUrl: result.location,
             });
           }
-          const page = resolvePageLocale(checkout.locale);
+          const page = pageLocaleOf(shell);
           return renderOutcomePage({ ...shell, nonce, returnUrl: result.location }, page, {
             icon: 'alert',
             tone: 'neutral',
@@ -158,7 +163,15 @@ export async function sendCallbackResult(
       sendPage(
         reply,
         502,
-        (nonce) => renderErrorPage({ ...shell, nonce, paymentId: payment.id, returnUrl }),
+        (nonce) =>
+          renderErrorPage({
+            ...shell,
+            nonce,
+            paymentId: payment.id,
+            returnUrl,
+            // The merchant did not answer, but the money was taken: the shopper must not pay again.
+            paymentSucceeded: payment.status === 'AUTHORIZED' || payment.status === 'SUCCEEDED',
+          }),
         checkoutFormOrigins(checkout),
       );
       return;

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { Keyring } from '../../lib/keyring.ts';
 import { verifyCheckoutUrlSignature } from '../../modules/checkouts/checkout.tokens.ts';
 import type { Checkout } from '../../modules/checkouts/checkout.types.ts';
@@ -5,7 +6,7 @@ import type { Merchant } from '../../modules/merchants/merchant.types.ts';
 import type { Order } from '../../modules/orders/order.types.ts';
 import type { Payment } from '../../modules/payments/payment.types.ts';
 import type { OrderSummaryView } from '../pages/checkout-page.ts';
-import type { MerchantBranding } from '../pages/page-layout.ts';
+import type { MerchantBranding, PageShellModel } from '../pages/page-layout.ts';
 import type { CheckoutGlobalError } from '../pages/page-locale.ts';
 import { ORDER_VERIFICATION_DECLINE_CODE } from '../../modules/callbacks/callback.types.ts';
 import {
@@ -47,6 +48,25 @@ export async function reloadHostedCheckout(
 ): Promise<HostedCheckout | undefined> {
   const snapshot = await findHostedPageSnapshot(sources, context.checkoutId);
   return snapshot && { ...snapshot, basePath: context.basePath };
+}
+
+/**
+ * The language sources of a checkout's pages: its own locale, else the shopper's Accept-Language, then the
+ * merchant's default; money formatted for the order's country.
+ */
+export function pageLocaleFor(
+  request: FastifyRequest,
+  context: Pick<HostedCheckout, 'checkout' | 'order' | 'merchant'>,
+): Pick<PageShellModel, 'locale' | 'localeHints'> {
+  const acceptLanguage = request.headers['accept-language'];
+  return {
+    locale: context.checkout.localeIsDefault ? null : context.checkout.locale,
+    localeHints: {
+      ...(typeof acceptLanguage === 'string' ? { acceptLanguage } : {}),
+      merchantDefault: context.merchant.defaultLocale,
+      country: context.order.countryCode,
+    },
+  };
 }
 
 export function merchantBranding(merchant: Merchant): MerchantBranding {

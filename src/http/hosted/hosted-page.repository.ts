@@ -77,7 +77,7 @@ const SELECT_HOSTED_PAGE = `
       'id', c.id, 'merchant_id', c.merchant_id, 'livemode', c.livemode, 'status', c.status,
       'completed_redirect_url', c.completed_redirect_url, 'canceled_redirect_url', c.canceled_redirect_url,
       'callbacks', c.callbacks, 'capture', c.capture, 'allow_save_payment_methods', c.allow_save_payment_methods,
-      'locale', c.locale, 'payment_methods', c.payment_methods, 'metadata', c.metadata,
+      'locale', c.locale, 'locale_is_default', c.locale_is_default, 'payment_methods', c.payment_methods, 'metadata', c.metadata,
       'payment_started', c.payment_started, 'active_payment_id', c.active_payment_id,
       'payment_link_id', c.payment_link_id, 'expires_at', c.expires_at, 'completed_at', c.completed_at,
       'canceled_at', c.canceled_at, 'expired_at', c.expired_at, 'created_at', c.created_at,

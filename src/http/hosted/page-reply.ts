@@ -27,13 +27,6 @@ export function sendPage(
     .send(body);
 }
 
-/** The shopper's preferred language from Accept-Language, for pages that belong to no checkout. */
-export function requestLocale(request: FastifyRequest): string {
-  const header = request.headers['accept-language'];
-  const first = (typeof header === 'string' ? header : '').split(',')[0]?.split(';')[0]?.trim();
-  return first && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(first) ? first : 'EN';
-}
-
 /**
  * Which of the two answers a page route can give — an HTML page or a problem document — the request's Accept
  * header asks for: the one of `text/html` / `application/xhtml+xml` and `application/json` /
@@ -58,18 +51,32 @@ export function acceptedAnswer(request: FastifyRequest): 'html' | 'problem' | un
 }
 
 /**
+ * What a 404 page says for a path: a checkout URL (`/pay/…`) that is unknown, cut short or tampered with is
+ * "this checkout link is not valid", a payment link (`/l/…`) "this payment link is not valid", anything else
+ * "page not found".
+ */
+export function notFoundKind(path: string): 'invalid_checkout' | 'invalid_payment_link' | 'not_found' {
+  if (/^\/pay(\/|$)/.test(path)) return 'invalid_checkout';
+  if (/^\/l(\/|$)/.test(path)) return 'invalid_payment_link';
+  return 'not_found';
+}
+
+/**
  * One 404 page for an unknown checkout, a wrong signature and an unknown sandbox reference alike, so a
- * response never tells which part of a guessed link was wrong. Carries no merchant's branding. A client that
- * asks for JSON gets the same answer as a problem document (`not_found`).
+ * response never tells which part of a guessed link was wrong. Carries no merchant's branding; speaks the
+ * shopper's Accept-Language. A client that asks for JSON gets the same answer as a problem document
+ * (`not_found`).
  */
 export function sendNotFoundPage(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (acceptedAnswer(request) === 'problem') {
     return sendProblem(request, reply, new AppError('not_found', 'No such page'));
   }
+  const acceptLanguage = request.headers['accept-language'];
   return sendPage(reply, 404, (nonce) =>
     renderStatusPage({
-      kind: 'not_found',
-      locale: requestLocale(request),
+      kind: notFoundKind(request.url.split('?')[0] ?? ''),
+      locale: null,
+      ...(typeof acceptLanguage === 'string' ? { localeHints: { acceptLanguage } } : {}),
       nonce,
       assetBase: ASSET_BASE,
       livemode: true,

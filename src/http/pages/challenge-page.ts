@@ -8,9 +8,9 @@ import {
   renderDocument,
   renderFooter,
   renderTestModeBadge,
+  pageLocaleOf,
 } from './page-layout.ts';
 import type { MoneyView, PageShellModel } from './page-layout.ts';
-import { resolvePageLocale } from './page-locale.ts';
 import { derivePageTheme } from './page-theme.ts';
 
 /**
@@ -51,7 +51,7 @@ function describeCard(card: ChallengePageModel['card']): string | undefined {
 }
 
 export function renderChallengePage(model: ChallengePageModel): string {
-  const page = resolvePageLocale(model.locale);
+  const page = pageLocaleOf(model);
   const text = page.text.challenge;
   const outcomeForm = (outcome: ChallengeOutcome, label: string, variant: string) =>
     html`<form method="post" action="${model.action}" data-submit-once>

@@ -1,6 +1,6 @@
 import { numberFormat } from '../../lib/intl-cache.ts';
-import type { CardBrand } from '../../lib/card.ts';
-import { formatMoney } from '../../lib/money.ts';
+import { CARD_BRAND_RANGES, type CardBrand } from '../../lib/card.ts';
+import { BRAND_NAMES, renderBrandMark } from './card-brand-marks.ts';
 import { html } from '../../lib/html.ts';
 import type { SafeHtml } from '../../lib/html.ts';
 import { renderIcon } from './page-icons.ts';
@@ -10,9 +10,9 @@ import {
   renderDocument,
   renderFooter,
   renderMerchantHeader,
+  pageLocaleOf,
 } from './page-layout.ts';
 import type { MerchantBranding, PageShellModel } from './page-layout.ts';
-import { resolvePageLocale } from './page-locale.ts';
 import type {
   CheckoutGlobalError,
   PageDictionary,
@@ -108,16 +108,13 @@ export type CheckoutPageModel = PageShellModel & {
   cancelAction: string;
 };
 
-const BRAND_NAMES: Record<Exclude<CardBrand, 'unknown'>, string> = {
-  visa: 'Visa',
-  mastercard: 'Mastercard',
-  amex: 'American Express',
-  discover: 'Discover',
-  diners: 'Diners Club',
-  jcb: 'JCB',
-  unionpay: 'UnionPay',
-  maestro: 'Maestro',
-};
+/**
+ * The brand ranges of src/lib/card.ts, in their order, as `brand:from-to;…`, written on the card number input so
+ * checkout.js shows the detected brand with exactly the server's rules.
+ */
+const BRAND_RANGES_ATTRIBUTE = CARD_BRAND_RANGES.map(
+  (range) => `${range.brand}:${range.from}-${range.to}`,
+).join(';');
 
 const FIELD_IDS: Record<CheckoutField, string> = {
   paymentMethod: 'payment-method',
@@ -162,8 +159,9 @@ function fieldErrorMessage(
 function renderSummary(model: CheckoutPageModel, page: ResolvedPageLocale): SafeHtml {
   const { order } = model;
   const { text } = page;
-  const money = (amount: number) => formatMoney(amount, order.currency, page.intlLocale);
+  const money = (amount: number) => page.money(amount, order.currency);
   const quantity = numberFormat(page.intlLocale);
+  const itemCount = order.products.reduce((sum, product) => sum + product.quantity, 0);
   const row = (label: string, value: string, modifier = '') =>
     html`<div class="totals__row${modifier}">
       <dt>${label}</dt>
@@ -175,33 +173,44 @@ function renderSummary(model: CheckoutPageModel, page: ResolvedPageLocale): Safe
       <span class="summary__pay-to">${text.payTo(model.merchant.displayName)}</span>
       <span class="summary__amount">${money(order.total)}</span>
     </h1>
-    <div class="summary__heading-row">
-      <h2 class="summary__title" id="summary-heading">${text.orderSummary}</h2>
-      <span class="summary__reference">${text.orderReference(order.merchantOrderId)}</span>
-    </div>
-    <ul class="lines">
-      ${order.products.map(
-        (product) =>
-          html`<li class="line">
-            <div class="line__main">
-              <span class="line__name">${product.name}</span>
-              <span class="line__quantity"
-                >${text.quantityTimesPrice(quantity.format(product.quantity), money(product.unitPrice))}</span
-              >
-            </div>
-            <span class="line__amount">${money(product.quantity * product.unitPrice)}</span>
-          </li>`,
-      )}
-    </ul>
-    <dl class="totals">
-      ${row(text.subtotal, money(order.subtotal))}
-      ${order.discounts.map((discount) =>
-        row(discount.description || text.discount, money(-discount.amount), ' totals__row--discount'),
-      )}
-      ${order.taxes.map((tax) => row(tax.description || text.tax, money(tax.amount)))}
-      ${order.shipping > 0 && row(text.shipping, money(order.shipping))}
-      ${row(text.total, money(order.total), ' totals__row--total')}
-    </dl>
+    <details class="summary__details" data-summary-details>
+      <summary class="summary__toggle">
+        <span class="summary__toggle-label"
+          >${itemCount > 0 ? text.orderSummaryToggle(itemCount) : text.orderSummary}</span
+        >
+        <span class="summary__toggle-total">${money(order.total)}</span>
+        ${renderIcon('chevron', 'icon icon--small summary__chevron')}
+      </summary>
+      <div class="summary__body">
+        <div class="summary__heading-row">
+          <h2 class="summary__title" id="summary-heading">${text.orderSummary}</h2>
+          <span class="summary__reference">${text.orderReference(order.merchantOrderId)}</span>
+        </div>
+        <ul class="lines">
+          ${order.products.map(
+            (product) =>
+              html`<li class="line">
+                <div class="line__main">
+                  <span class="line__name">${product.name}</span>
+                  <span class="line__quantity"
+                    >${text.quantityTimesPrice(quantity.format(product.quantity), money(product.unitPrice))}</span
+                  >
+                </div>
+                <span class="line__amount">${money(product.quantity * product.unitPrice)}</span>
+              </li>`,
+          )}
+        </ul>
+        <dl class="totals">
+          ${row(text.subtotal, money(order.subtotal))}
+          ${order.discounts.map((discount) =>
+            row(discount.description || text.discount, money(-discount.amount), ' totals__row--discount'),
+          )}
+          ${order.taxes.map((tax) => row(tax.description || text.tax, money(tax.amount)))}
+          ${order.shipping > 0 && row(text.shipping, money(order.shipping))}
+          ${row(text.total, money(order.total), ' totals__row--total')}
+        </dl>
+      </div>
+    </details>
   </section>`;
 }
 
@@ -306,7 +315,7 @@ function renderMethods(
               brands.length > 0 &&
               html`<span class="method__brands"
                 ><span class="visually-hidden">${text.acceptedCards}:</span>
-                ${brands.map((brand) => html`<span class="brand-chip">${BRAND_NAMES[brand]}</span>`)}</span
+                ${brands.map((brand) => renderBrandMark(brand))}</span
               >`
             }
           </span>
@@ -325,6 +334,8 @@ type InputSpec = {
   placeholder?: string;
   maxlength: number;
   hint?: string;
+  /** The card number: a slot at the input's end where checkout.js shows the detected brand's mark. */
+  brandSlot?: boolean;
   /** Client-side check messages, by code; checkout.js reads them from data-msg-* attributes. */
   messages: Record<string, string>;
 };
@@ -337,24 +348,28 @@ function renderInput(spec: InputSpec, model: CheckoutPageModel, page: ResolvedPa
   const describedBy = [spec.hint ? hintId : '', error ? errorId : ''].filter(Boolean).join(' ');
   return html`<div class="field${error ? ' field--invalid' : ''}">
     <label class="field__label" for="${id}">${spec.label}</label>
-    <input
-      class="field__input"
-      type="text"
-      id="${id}"
-      name="${CHECKOUT_FORM_FIELDS[spec.field]}"
-      autocomplete="${spec.autocomplete}"
-      ${spec.numeric ? html`inputmode="numeric"` : ''}
-      autocapitalize="${spec.field === 'cardName' ? 'words' : 'off'}"
-      spellcheck="false"
-      maxlength="${spec.maxlength}"
-      aria-required="true"
-      ${spec.placeholder ? html`placeholder="${spec.placeholder}"` : ''}
-      ${spec.value !== undefined ? html`value="${spec.value}"` : ''}
-      ${error ? html`aria-invalid="true"` : ''}
-      ${describedBy ? html`aria-describedby="${describedBy}"` : ''}
-      data-field="${spec.field}"
-      ${Object.entries(spec.messages).map(([code, message]) => html` data-msg-${code.replaceAll('_', '-')}="${message}"`)}
-    />
+    <div class="field__control">
+      <input
+        class="field__input${spec.brandSlot ? ' field__input--brand' : ''}"
+        type="text"
+        id="${id}"
+        name="${CHECKOUT_FORM_FIELDS[spec.field]}"
+        autocomplete="${spec.autocomplete}"
+        ${spec.numeric ? html`inputmode="numeric"` : ''}
+        autocapitalize="${spec.field === 'cardName' ? 'words' : 'off'}"
+        spellcheck="false"
+        maxlength="${spec.maxlength}"
+        aria-required="true"
+        ${spec.placeholder ? html`placeholder="${spec.placeholder}"` : ''}
+        ${spec.value !== undefined ? html`value="${spec.value}"` : ''}
+        ${error ? html`aria-invalid="true"` : ''}
+        ${describedBy ? html`aria-describedby="${describedBy}"` : ''}
+        data-field="${spec.field}"
+        ${spec.brandSlot ? html`data-brand-ranges="${BRAND_RANGES_ATTRIBUTE}"` : ''}
+        ${Object.entries(spec.messages).map(([code, message]) => html` data-msg-${code.replaceAll('_', '-')}="${message}"`)}
+      />
+      ${spec.brandSlot && html`<span class="field__brand" data-brand-slot aria-hidden="true"></span>`}
+    </div>
     ${spec.hint && html`<p class="field__hint" id="${hintId}">${spec.hint}</p>`}
     <p class="field__error" id="${errorId}" ${error ? '' : html`hidden`}>${error}</p>
   </div>`;
@@ -387,6 +402,7 @@ function renderCardFields(model: CheckoutPageModel, page: ResolvedPageLocale): S
           numeric: true,
           placeholder: '1234 1234 1234 1234',
           maxlength: 23,
+          brandSlot: true,
           messages: { required: errors.cardNumber.required, invalid: errors.cardNumber.invalid },
         },
         model,
@@ -459,6 +475,12 @@ function renderPaymentForm(model: CheckoutPageModel, page: ResolvedPageLocale): 
   const requestedMethod = model.methods.find((m) => m.type === model.selectedMethod);
   const selectedSavedCardId = requestedCard?.id ?? (requestedMethod ? undefined : savedCards[0]?.id);
   const selected = requestedMethod?.type ?? first.type;
+  const selectedType = selectedSavedCardId !== undefined ? 'card' : selected;
+  const total = page.money(model.order.total, model.order.currency);
+  // One label per offered method; the stylesheet shows the one for the checked radio (no script needed).
+  const payLabelTypes = [...new Set<PaymentMethodType>(['card', ...model.methods.map((m) => m.type)])].filter(
+    (type) => (type === 'card' ? hasCard || savedCards.length > 0 : true),
+  );
   return html`<form
     class="pay-form"
     method="post"
@@ -477,14 +499,20 @@ function renderPaymentForm(model: CheckoutPageModel, page: ResolvedPageLocale): 
       data-processing-label="${text.processing}"
     >
       ${renderIcon('lock', 'icon icon--small')}<span data-button-label
-        >${text.pay(formatMoney(model.order.total, model.order.currency, page.intlLocale))}</span
+        >${payLabelTypes.map(
+          (type) =>
+            html`<span
+              class="pay-label pay-label--${type}${type === selectedType ? ' pay-label--initial' : ''}"
+              >${text.payButton(type, total)}</span
+            >`,
+        )}</span
       >
     </button>
   </form>`;
 }
 
 export function renderCheckoutPage(model: CheckoutPageModel): string {
-  const page = resolvePageLocale(model.locale);
+  const page = pageLocaleOf(model);
   const body = html`<div class="shell shell--checkout">
     <main class="checkout">
       ${renderSummary(model, page)}

@@ -16,6 +16,7 @@ const ICON_PATHS = {
   clock: '<circle cx="12" cy="12" r="9.5"/><path d="M12 7v5.25l3.25 2"/>',
   cross: '<circle cx="12" cy="12" r="9.5"/><path d="M15 9l-6 6M9 9l6 6"/>',
   alert: '<circle cx="12" cy="12" r="9.5"/><path d="M12 7.5v5.5M12 16.25v.25"/>',
+  chevron: '<path d="M7 9.5l5 5 5-5"/>',
   shield:
     '<path d="M12 2.75l7.5 3v6c0 4.4-3.2 8.2-7.5 9.5-4.3-1.3-7.5-5.1-7.5-9.5v-6z"/><path d="M8.75 12l2.25 2.25 4.25-4.5"/>',
 } as const;

@@ -1,8 +1,8 @@
-import { formatMoney } from '../../lib/money.ts';
 import { html, raw, safeImageUrl } from '../../lib/html.ts';
 import type { SafeHtml } from '../../lib/html.ts';
 import { renderIcon } from './page-icons.ts';
-import type { ResolvedPageLocale } from './page-locale.ts';
+import { resolvePageLocale } from './page-locale.ts';
+import type { PageLocaleSources, ResolvedPageLocale } from './page-locale.ts';
 import type { PageTheme } from './page-theme.ts';
 
 /**
@@ -31,8 +31,13 @@ export type MoneyView = { amountMinor: number; currency: string };
 
 /** Fields every page model carries for the document shell. */
 export type PageShellModel = {
-  /** `EN`, `ES_LATAM`, `DA` or a BCP 47 tag such as `es-MX`. */
-  locale: string;
+  /** The checkout's locale: `EN`, `ES_LATAM`, `DA` or a BCP 47 tag such as `es-MX`; null when it has none. */
+  locale: string | null;
+  /**
+   * Where the language comes from when `locale` is null or not spoken (the shopper's Accept-Language, then the
+   * merchant's default), and the order's country, which money is formatted for.
+   */
+  localeHints?: Omit<PageLocaleSources, 'locale'>;
   /** This response's CSP nonce (see `createCspNonce`), repeated in the Content-Security-Policy header. */
   nonce: string;
   /** URL path under which `public/` is served, e.g. `/public`. */
@@ -108,7 +113,10 @@ export function renderTestModeBadge(page: ResolvedPageLocale): SafeHtml {
   return html`<span class="badge badge--test">${page.text.testMode}</span>`;
 }
 
-/** Logo (decorative: the name is printed next to it) and display name, plus the test-mode badge. */
+/**
+ * Logo (decorative: the name is printed next to it) and display name, plus the test-mode badge. The logo sits
+ * on top of the merchant's initial: if it does not load, checkout.js removes it and the initial shows.
+ */
 export function renderMerchantHeader(
   merchant: MerchantBranding,
   page: ResolvedPageLocale,
@@ -118,7 +126,11 @@ export function renderMerchantHeader(
   return html`<div class="merchant">
     ${
       logo
-        ? html`<img class="merchant__logo" src="${logo}" alt="" width="32" height="32" />`
+        ? html`<span class="merchant__mark"
+            ><span class="merchant__initial" aria-hidden="true" data-logo-initial
+              >${initialOf(merchant.displayName)}</span
+            ><img class="merchant__logo" src="${logo}" alt="" width="32" height="32" data-logo
+          /></span>`
         : html`<span class="merchant__initial" aria-hidden="true">${initialOf(merchant.displayName)}</span>`
     }
     <span class="merchant__name">${merchant.displayName}</span>
@@ -138,7 +150,12 @@ export function renderFooter(page: ResolvedPageLocale): SafeHtml {
 }
 
 export function formatPageMoney(money: MoneyView, page: ResolvedPageLocale): string {
-  return formatMoney(money.amountMinor, money.currency, page.intlLocale);
+  return page.money(money.amountMinor, money.currency);
+}
+
+/** The language and money format of a page model (see `resolvePageLocale`). */
+export function pageLocaleOf(model: Pick<PageShellModel, 'locale' | 'localeHints'>): ResolvedPageLocale {
+  return resolvePageLocale({ locale: model.locale, ...model.localeHints });
 }
 
 export type DetailRow = { label: string; value: string | undefined; code?: boolean };

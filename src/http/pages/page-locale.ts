@@ -1,15 +1,105 @@
+import { IntlMessageFormat } from 'intl-messageformat';
 import type { CardExpiryProblem } from '../../lib/card.ts';
+import { currencyExponent } from '../../lib/currencies.ts';
+import { currencyFormat } from '../../lib/intl-cache.ts';
+import { toDecimalString } from '../../lib/money.ts';
+import { da } from './locales/da.ts';
+import { de } from './locales/de.ts';
+import { en, type MessageKey, type Messages } from './locales/en.ts';
+import { esES } from './locales/es-ES.ts';
+import { es419 } from './locales/es-419.ts';
+import { fi } from './locales/fi.ts';
+import { fr } from './locales/fr.ts';
+import { it } from './locales/it.ts';
+import { nb } from './locales/nb.ts';
+import { nl } from './locales/nl.ts';
+import { pl } from './locales/pl.ts';
+import { ptBR } from './locales/pt-BR.ts';
+import { sv } from './locales/sv.ts';
 
 /**
- * The hosted pages' languages: one typed dictionary per locale, so a missing translation is a type error.
+ * The hosted pages' languages. Each language is an ICU MessageFormat catalogue in `locales/` (formatted with
+ * intl-messageformat, so plurals and selects follow the language's rules); English is the reference and every
+ * catalogue has exactly its keys and placeholders (a missing key is a type error, a wrong placeholder fails
+ * test/unit/pages/page-messages.test.ts). Wording sources per language: docs/languages.md.
  *
- * A checkout stores `EN`, `ES_LATAM`, `DA` or a BCP 47 tag; `resolvePageLocale` maps either onto a dictionary,
- * the `lang` attribute of the page, and the locale `Intl` formats money and quantities with. A tag keeps its
- * own region for formatting (`es-MX` → Mexican number formats) while the words come from the dictionary.
+ * Which language a page speaks (`resolvePageLocale`): the checkout's locale when it has one (exact, else by
+ * language: `es-MX` → Latin American Spanish, `pt-PT` → Brazilian Portuguese), else the shopper's
+ * Accept-Language, then the merchant's default locale, then English. Money is formatted for that language
+ * and the order's country (`es` + `MX` → es-MX, where MXN prints as "$9.90"); a bare symbol that could
+ * name several currencies ($, kr, ¥) is replaced by the ISO code when the region does not settle it.
  */
 
-export const PAGE_LOCALES = ['EN', 'ES_LATAM', 'DA'] as const;
+/** The page languages by their BCP 47 tag (what `<html lang>` says). */
+export const PAGE_LOCALES = [
+  'en',
+  'es-419',
+  'da',
+  'de',
+  'fr',
+  'nl',
+  'sv',
+  'nb',
+  'fi',
+  'it',
+  'es-ES',
+  'pt-BR',
+  'pl',
+] as const;
 export type PageLocale = (typeof PAGE_LOCALES)[number];
+
+export const CATALOGUES: Record<PageLocale, Messages> = {
+  en,
+  'es-419': es419,
+  da,
+  de,
+  fr,
+  nl,
+  sv,
+  nb,
+  fi,
+  it,
+  'es-ES': esES,
+  'pt-BR': ptBR,
+  pl,
+};
+
+/** The region `Intl` formats with when neither the locale nor the order names one. */
+const DEFAULT_REGION: Record<PageLocale, string | undefined> = {
+  en: 'US',
+  'es-419': undefined,
+  da: 'DK',
+  de: 'DE',
+  fr: 'FR',
+  nl: 'NL',
+  sv: 'SE',
+  nb: 'NO',
+  fi: 'FI',
+  it: 'IT',
+  'es-ES': 'ES',
+  'pt-BR': 'BR',
+  pl: 'PL',
+};
+
+/** The API's named locales. */
+const NAMED: Record<string, PageLocale> = { EN: 'en', ES_LATAM: 'es-419', DA: 'da' };
+
+const BY_LANGUAGE: Record<string, PageLocale> = {
+  en: 'en',
+  es: 'es-419',
+  da: 'da',
+  de: 'de',
+  fr: 'fr',
+  nl: 'nl',
+  sv: 'sv',
+  nb: 'nb',
+  no: 'nb',
+  nn: 'nb',
+  fi: 'fi',
+  it: 'it',
+  pt: 'pt-BR',
+  pl: 'pl',
+};
 
 export type PaymentMethodType = 'card' | 'invoice' | 'wallet';
 
@@ -22,20 +112,35 @@ export type CheckoutGlobalError =
   | 'processor_error'
   | 'payment_in_progress'
   | 'form_expired'
-  | 'verification_refused'
   | 'order_changed'
-  | 'too_many_attempts';
+  | 'too_many_attempts'
+  | 'verification_refused';
 
 /**
- * `processing`: an answer from the processor is awaited (the page refreshes itself); `not_found`: an unknown
- * or tampered payment link, shown without any merchant's branding.
+ * `processing`: an answer from the processor is awaited (the page refreshes itself); `not_found`: no page at
+ * this address; `invalid_checkout` / `invalid_payment_link`: a checkout URL or payment link that is unknown or
+ * was tampered with. The last three are shown without any merchant's branding.
  */
-export type StatusPageKind = 'expired' | 'canceled' | 'completed' | 'pending' | 'processing' | 'not_found';
+export type StatusPageKind =
+  | 'expired'
+  | 'canceled'
+  | 'completed'
+  | 'pending'
+  | 'processing'
+  | 'not_found'
+  | 'invalid_checkout'
+  | 'invalid_payment_link';
+
+export type PaymentLinkPageKind = 'expired' | 'used' | 'deactivated' | 'busy';
+
+type TitleBody = { title: string; body: string };
 
 export type PageDictionary = {
   payTo: (merchant: string) => string;
   testMode: string;
   orderSummary: string;
+  /** The collapsed summary's toggle: "Order summary (3 items)". */
+  orderSummaryToggle: (count: number) => string;
   orderReference: (merchantOrderId: string) => string;
   quantityTimesPrice: (quantity: string, unitPrice: string) => string;
   subtotal: string;
@@ -58,7 +163,8 @@ export type PageDictionary = {
   /** Second line of a saved card's radio option; `expiry` is MM/YY. */
   savedCard: (expiry: string) => string;
   expiryPlaceholder: string;
-  pay: (amount: string) => string;
+  /** The submit button: what happens with the chosen method ("Pay €9.90", "Place order, pay … by invoice"). */
+  payButton: (method: PaymentMethodType, amount: string) => string;
   processing: string;
   cancel: string;
   errorSummary: string;
@@ -72,461 +178,350 @@ export type PageDictionary = {
     cardCvc: Record<'required' | 'invalid', string>;
   };
   globalErrors: Record<CheckoutGlobalError, string>;
-  challenge: {
-    bank: string;
-    heading: string;
-    intro: string;
-    merchant: string;
-    amount: string;
-    card: string;
-    complete: string;
-    fail: string;
-    notice: string;
-  };
-  wallet: {
-    name: string;
-    heading: string;
+  challenge: Record<
+    'bank' | 'heading' | 'intro' | 'merchant' | 'amount' | 'card' | 'complete' | 'fail' | 'notice',
+    string
+  >;
+  wallet: Record<'name' | 'heading' | 'merchant' | 'amount' | 'approve' | 'decline' | 'notice', string> & {
     intro: (merchant: string) => string;
-    merchant: string;
-    amount: string;
-    approve: string;
-    decline: string;
-    notice: string;
   };
-  status: Record<StatusPageKind, { title: string; body: string }>;
-  errorPage: { title: string; body: (merchant: string) => string };
+  status: Record<StatusPageKind, TitleBody>;
+  link: Record<PaymentLinkPageKind, TitleBody>;
+  errorPage: {
+    title: string;
+    body: (merchant: string) => string;
+    /** The merchant could not be reached but the money was taken: say so. */
+    paidTitle: string;
+    paidBody: (merchant: string) => string;
+  };
   orderNumber: string;
   paymentId: string;
   amount: string;
   returnToStore: string;
 };
 
-export const EN: PageDictionary = {
-  payTo: (merchant) => `Pay ${merchant}`,
-  testMode: 'Test mode',
-  orderSummary: 'Order summary',
-  orderReference: (id) => `Order ${id}`,
-  quantityTimesPrice: (quantity, unitPrice) => `${quantity} × ${unitPrice}`,
-  subtotal: 'Subtotal',
-  discount: 'Discount',
-  tax: 'Tax',
-  shipping: 'Shipping',
-  total: 'Total',
-  totalDue: 'Total due',
-  paymentMethod: 'Payment method',
-  methods: {
-    card: { label: 'Card', description: 'Pay with a credit or debit card.' },
-    invoice: { label: 'Invoice', description: 'Pay later. You will receive an invoice.' },
-    wallet: { label: 'Wallet', description: 'Approve the payment in your wallet app.' },
-  },
-  acceptedCards: 'Accepted cards',
-  cardDetails: 'Card details',
-  cardName: 'Name on card',
-  cardNumber: 'Card number',
-  cardExpiry: 'Expiry (MM/YY)',
-  cardCvc: 'CVC',
-  cardCvcHint: '3 digits on the back, or 4 on the front of American Express.',
-  saveCard: 'Save this card for my next purchase',
-  savedCard: (expiry) => `Saved card, expires ${expiry}`,
-  expiryPlaceholder: 'MM/YY',
-  pay: (amount) => `Pay ${amount}`,
-  processing: 'Processing…',
-  cancel: 'Cancel and return to the store',
-  errorSummary: 'Please check the highlighted fields.',
-  noMethods:
-    'No payment method is available for this order. Return to the store to choose another way to pay.',
-  securedBy: 'Secure payment by Kassa',
-  fieldErrors: {
-    paymentMethod: {
-      required: 'Choose a payment method.',
-      unavailable: 'This payment method is not available for this order.',
-    },
-    cardName: { required: 'Enter the name shown on the card.', too_long: 'The name is too long.' },
-    cardNumber: {
-      required: 'Enter the card number.',
-      invalid: 'The card number is not valid.',
-      unsupported_brand: 'This type of card is not accepted.',
-    },
-    cardExpiry: {
-      required: 'Enter the expiry date.',
-      invalid_format: 'Enter the expiry date as MM/YY.',
-      invalid_month: 'The month must be between 01 and 12.',
-      invalid_year: 'The expiry year is not valid.',
-      expired: 'This card has expired.',
-    },
-    cardCvc: { required: 'Enter the security code (CVC).', invalid: 'The security code is not valid.' },
-  },
-  globalErrors: {
-    declined: 'Your card was declined. Try again or choose another method.',
-    insufficient_funds: 'Your card has insufficient funds. Try another card or choose another method.',
-    authentication_failed: 'Your card could not be authenticated. Try again or choose another method.',
-    wallet_declined: 'The wallet payment was declined. Try again or choose another method.',
-    processor_error: 'The payment could not be processed and no money was taken. Please try again shortly.',
-    payment_in_progress:
-      'A payment for this order is already in progress. Wait a moment, then reload the page.',
-    form_expired: 'This form has expired. Check your details and try again.',
-    order_changed:
-      'The store updated this order after the page was loaded. Nothing was charged: check the new total and pay again.',
-    too_many_attempts: 'Too many declined payment attempts. Nothing was charged. Try again later.',
-    verification_refused:
-      'The store could not confirm this order and no money was taken. Return to the store.',
-  },
-  challenge: {
-    bank: 'Sandbox Bank',
-    heading: 'Confirm your payment',
-    intro: 'Your bank asks you to confirm this purchase.',
-    merchant: 'Merchant',
-    amount: 'Amount',
-    card: 'Card',
-    complete: 'Complete authentication',
-    fail: 'Fail authentication',
-    notice: 'Simulated 3-D Secure check. No real bank is contacted.',
-  },
-  wallet: {
-    name: 'Sandbox Wallet',
-    heading: 'Approve this payment?',
-    intro: (merchant) => `${merchant} requests a payment from your wallet.`,
-    merchant: 'Merchant',
-    amount: 'Amount',
-    approve: 'Approve',
-    decline: 'Decline',
-    notice: 'Simulated wallet. No real money moves.',
-  },
-  status: {
-    expired: {
-      title: 'This checkout has expired',
-      body: 'The time to pay for this order has run out and no payment was made. Return to the store to start again.',
-    },
-    canceled: { title: 'Payment canceled', body: 'You canceled this payment. No money was taken.' },
-    completed: {
-      title: 'This order is paid',
-      body: 'Thank you! The payment was received. There is nothing more to do here.',
-    },
-    processing: {
-      title: 'Confirming your payment',
-      body: 'Your payment is being confirmed. This page updates by itself in a moment. Please do not pay again.',
-    },
-    not_found: {
-      title: 'Payment page not found',
-      body: 'This payment link is not valid. Check the link, or return to the store to start again.',
-    },
-    pending: {
-      title: 'We are waiting for confirmation',
-      body: 'Your order is placed and the payment is being confirmed. The store will let you know as soon as it is final. You can close this page.',
-    },
-  },
-  errorPage: {
-    title: 'We could not finish your order',
-    body: (merchant) =>
-      `Something went wrong while confirming your order with ${merchant}. Keep the details below and contact the store before you pay again.`,
-  },
-  orderNumber: 'Order number',
-  paymentId: 'Payment ID',
-  amount: 'Amount',
-  returnToStore: 'Return to the store',
-};
+type Values = Record<string, string | number>;
 
-export const ES_LATAM: PageDictionary = {
-  payTo: (merchant) => `Pagar a ${merchant}`,
-  testMode: 'Modo de prueba',
-  orderSummary: 'Resumen del pedido',
-  orderReference: (id) => `Pedido ${id}`,
-  quantityTimesPrice: (quantity, unitPrice) => `${quantity} × ${unitPrice}`,
-  subtotal: 'Subtotal',
-  discount: 'Descuento',
-  tax: 'Impuestos',
-  shipping: 'Envío',
-  total: 'Total',
-  totalDue: 'Total a pagar',
-  paymentMethod: 'Método de pago',
-  methods: {
-    card: { label: 'Tarjeta', description: 'Paga con tarjeta de crédito o débito.' },
-    invoice: { label: 'Factura', description: 'Paga después. Recibirás una factura.' },
-    wallet: { label: 'Billetera digital', description: 'Aprueba el pago en tu billetera digital.' },
-  },
-  acceptedCards: 'Tarjetas aceptadas',
-  cardDetails: 'Datos de la tarjeta',
-  cardName: 'Nombre en la tarjeta',
-  cardNumber: 'Número de tarjeta',
-  cardExpiry: 'Vencimiento (MM/AA)',
-  cardCvc: 'CVC',
-  cardCvcHint: '3 dígitos al reverso, o 4 al frente en American Express.',
-  saveCard: 'Guardar esta tarjeta para mi próxima compra',
-  savedCard: (expiry) => `Tarjeta guardada, vence ${expiry}`,
-  expiryPlaceholder: 'MM/AA',
-  pay: (amount) => `Pagar ${amount}`,
-  processing: 'Procesando…',
-  cancel: 'Cancelar y volver a la tienda',
-  errorSummary: 'Revisa los campos marcados.',
-  noMethods:
-    'No hay ningún método de pago disponible para este pedido. Vuelve a la tienda para elegir otra forma de pago.',
-  securedBy: 'Pago seguro con Kassa',
-  fieldErrors: {
-    paymentMethod: {
-      required: 'Elige un método de pago.',
-      unavailable: 'Este método de pago no está disponible para este pedido.',
-    },
-    cardName: {
-      required: 'Ingresa el nombre que aparece en la tarjeta.',
-      too_long: 'El nombre es demasiado largo.',
-    },
-    cardNumber: {
-      required: 'Ingresa el número de tarjeta.',
-      invalid: 'El número de tarjeta no es válido.',
-      unsupported_brand: 'No se acepta este tipo de tarjeta.',
-    },
-    cardExpiry: {
-      required: 'Ingresa la fecha de vencimiento.',
-      invalid_format: 'Ingresa la fecha como MM/AA.',
-      invalid_month: 'El mes debe estar entre 01 y 12.',
-      invalid_year: 'El año de vencimiento no es válido.',
-      expired: 'Esta tarjeta está vencida.',
-    },
-    cardCvc: {
-      required: 'Ingresa el código de seguridad (CVC).',
-      invalid: 'El código de seguridad no es válido.',
-    },
-  },
-  globalErrors: {
-    declined: 'Tu tarjeta fue rechazada. Inténtalo de nuevo o elige otro método.',
-    insufficient_funds:
-      'Tu tarjeta no tiene fondos suficientes. Prueba con otra tarjeta o elige otro método.',
-    authentication_failed: 'No se pudo verificar tu tarjeta. Inténtalo de nuevo o elige otro método.',
-    wallet_declined: 'El pago con billetera fue rechazado. Inténtalo de nuevo o elige otro método.',
-    processor_error:
-      'No pudimos procesar el pago y no se hizo ningún cargo. Inténtalo de nuevo en unos momentos.',
-    payment_in_progress:
-      'Ya hay un pago en curso para este pedido. Espera un momento y vuelve a cargar la página.',
-    form_expired: 'El formulario expiró. Revisa tus datos e inténtalo de nuevo.',
-    order_changed:
-      'La tienda actualizó este pedido después de cargar la página. No se hizo ningún cargo: revisa el nuevo total y vuelve a pagar.',
-    too_many_attempts:
-      'Demasiados intentos de pago rechazados. No se hizo ningún cargo. Inténtalo más tarde.',
-    verification_refused:
-      'La tienda no pudo confirmar este pedido y no se hizo ningún cargo. Vuelve a la tienda.',
-  },
-  challenge: {
-    bank: 'Banco Sandbox',
-    heading: 'Confirma tu pago',
-    intro: 'Tu banco te pide confirmar esta compra.',
-    merchant: 'Comercio',
-    amount: 'Monto',
-    card: 'Tarjeta',
-    complete: 'Completar autenticación',
-    fail: 'Hacer fallar la autenticación',
-    notice: 'Verificación 3-D Secure simulada. No se contacta a ningún banco real.',
-  },
-  wallet: {
-    name: 'Billetera Sandbox',
-    heading: '¿Aprobar este pago?',
-    intro: (merchant) => `${merchant} solicita un pago desde tu billetera.`,
-    merchant: 'Comercio',
-    amount: 'Monto',
-    approve: 'Aprobar',
-    decline: 'Rechazar',
-    notice: 'Billetera simulada. No se mueve dinero real.',
-  },
-  status: {
-    expired: {
-      title: 'Esta sesión de pago expiró',
-      body: 'Se acabó el tiempo para pagar este pedido y no se hizo ningún cargo. Vuelve a la tienda para empezar de nuevo.',
-    },
-    canceled: { title: 'Pago cancelado', body: 'Cancelaste este pago. No se hizo ningún cargo.' },
-    completed: {
-      title: 'Este pedido está pagado',
-      body: '¡Gracias! Recibimos el pago. No tienes que hacer nada más aquí.',
-    },
-    processing: {
-      title: 'Confirmando tu pago',
-      body: 'Estamos confirmando tu pago. Esta página se actualizará sola en un momento. No vuelvas a pagar.',
-    },
-    not_found: {
-      title: 'No encontramos esta página de pago',
-      body: 'Este enlace de pago no es válido. Revisa el enlace o vuelve a la tienda para empezar de nuevo.',
-    },
-    pending: {
-      title: 'Estamos esperando la confirmación',
-      body: 'Registramos tu pedido y estamos confirmando el pago. La tienda te avisará en cuanto sea definitivo. Puedes cerrar esta página.',
-    },
-  },
-  errorPage: {
-    title: 'No pudimos finalizar tu pedido',
-    body: (merchant) =>
-      `Algo salió mal al confirmar tu pedido con ${merchant}. Guarda estos datos y comunícate con la tienda antes de volver a pagar.`,
-  },
-  orderNumber: 'Número de pedido',
-  paymentId: 'ID de pago',
-  amount: 'Monto',
-  returnToStore: 'Volver a la tienda',
-};
+/** A catalogue's messages, compiled on first use. */
+function messageFormatter(messages: Messages, tag: string) {
+  const compiled = new Map<MessageKey, IntlMessageFormat>();
+  return (key: MessageKey, values?: Values): string => {
+    let format = compiled.get(key);
+    if (!format) {
+      format = new IntlMessageFormat(messages[key], tag, undefined, { ignoreTag: true });
+      compiled.set(key, format);
+    }
+    return String(format.format(values));
+  };
+}
 
-export const DA: PageDictionary = {
-  payTo: (merchant) => `Betal til ${merchant}`,
-  testMode: 'Testtilstand',
-  orderSummary: 'Ordreoversigt',
-  orderReference: (id) => `Ordre ${id}`,
-  quantityTimesPrice: (quantity, unitPrice) => `${quantity} × ${unitPrice}`,
-  subtotal: 'Subtotal',
-  discount: 'Rabat',
-  tax: 'Moms',
-  shipping: 'Fragt',
-  total: 'I alt',
-  totalDue: 'At betale',
-  paymentMethod: 'Betalingsmetode',
-  methods: {
-    card: { label: 'Kort', description: 'Betal med betalings- eller kreditkort.' },
-    invoice: { label: 'Faktura', description: 'Betal senere. Du får tilsendt en faktura.' },
-    wallet: { label: 'Wallet', description: 'Godkend betalingen i din wallet-app.' },
-  },
-  acceptedCards: 'Kort, vi modtager',
-  cardDetails: 'Kortoplysninger',
-  cardName: 'Navn på kortet',
-  cardNumber: 'Kortnummer',
-  cardExpiry: 'Udløbsdato (MM/ÅÅ)',
-  cardCvc: 'CVC',
-  cardCvcHint: '3 cifre på bagsiden, eller 4 på forsiden af American Express.',
-  saveCard: 'Gem kortet til mit næste køb',
-  savedCard: (expiry) => `Gemt kort, udløber ${expiry}`,
-  expiryPlaceholder: 'MM/ÅÅ',
-  pay: (amount) => `Betal ${amount}`,
-  processing: 'Behandler…',
-  cancel: 'Annuller og vend tilbage til butikken',
-  errorSummary: 'Tjek de markerede felter.',
-  noMethods:
-    'Der er ingen betalingsmetode til rådighed for denne ordre. Gå tilbage til butikken for at vælge en anden måde at betale på.',
-  securedBy: 'Sikker betaling med Kassa',
-  fieldErrors: {
-    paymentMethod: {
-      required: 'Vælg en betalingsmetode.',
-      unavailable: 'Denne betalingsmetode kan ikke bruges til denne ordre.',
+function buildDictionary(tag: PageLocale): PageDictionary {
+  const t = messageFormatter(CATALOGUES[tag], tag);
+  const titleBody = (prefix: string): TitleBody => ({
+    title: t(`${prefix}.title` as MessageKey),
+    body: t(`${prefix}.body` as MessageKey),
+  });
+  const statusKinds: StatusPageKind[] = [
+    'expired',
+    'canceled',
+    'completed',
+    'pending',
+    'processing',
+    'not_found',
+    'invalid_checkout',
+    'invalid_payment_link',
+  ];
+  const linkKinds: PaymentLinkPageKind[] = ['expired', 'used', 'deactivated', 'busy'];
+  const method = (type: PaymentMethodType) => ({
+    label: t(`methods.${type}.label`),
+    description: t(`methods.${type}.description`),
+  });
+  return {
+    payTo: (merchant) => t('payTo', { merchant }),
+    testMode: t('testMode'),
+    orderSummary: t('orderSummary'),
+    orderSummaryToggle: (count) => t('orderSummaryToggle', { count }),
+    orderReference: (id) => t('orderReference', { id }),
+    quantityTimesPrice: (quantity, unitPrice) => t('quantityTimesPrice', { quantity, unitPrice }),
+    subtotal: t('subtotal'),
+    discount: t('discount'),
+    tax: t('tax'),
+    shipping: t('shipping'),
+    total: t('total'),
+    totalDue: t('totalDue'),
+    paymentMethod: t('paymentMethod'),
+    methods: { card: method('card'), invoice: method('invoice'), wallet: method('wallet') },
+    acceptedCards: t('acceptedCards'),
+    cardDetails: t('cardDetails'),
+    cardName: t('cardName'),
+    cardNumber: t('cardNumber'),
+    cardExpiry: t('cardExpiry'),
+    cardCvc: t('cardCvc'),
+    cardCvcHint: t('cardCvcHint'),
+    saveCard: t('saveCard'),
+    savedCard: (expiry) => t('savedCard', { expiry }),
+    expiryPlaceholder: t('expiryPlaceholder'),
+    payButton: (paymentMethod, amount) => t('payButton', { method: paymentMethod, amount }),
+    processing: t('processing'),
+    cancel: t('cancel'),
+    errorSummary: t('errorSummary'),
+    noMethods: t('noMethods'),
+    securedBy: t('securedBy'),
+    fieldErrors: {
+      paymentMethod: {
+        required: t('fieldErrors.paymentMethod.required'),
+        unavailable: t('fieldErrors.paymentMethod.unavailable'),
+      },
+      cardName: {
+        required: t('fieldErrors.cardName.required'),
+        too_long: t('fieldErrors.cardName.too_long'),
+      },
+      cardNumber: {
+        required: t('fieldErrors.cardNumber.required'),
+        invalid: t('fieldErrors.cardNumber.invalid'),
+        unsupported_brand: t('fieldErrors.cardNumber.unsupported_brand'),
+      },
+      cardExpiry: {
+        required: t('fieldErrors.cardExpiry.required'),
+        invalid_format: t('fieldErrors.cardExpiry.invalid_format'),
+        invalid_month: t('fieldErrors.cardExpiry.invalid_month'),
+        invalid_year: t('fieldErrors.cardExpiry.invalid_year'),
+        expired: t('fieldErrors.cardExpiry.expired'),
+      },
+      cardCvc: {
+        required: t('fieldErrors.cardCvc.required'),
+        invalid: t('fieldErrors.cardCvc.invalid'),
+      },
     },
-    cardName: { required: 'Skriv navnet, som det står på kortet.', too_long: 'Navnet er for langt.' },
-    cardNumber: {
-      required: 'Skriv kortnummeret.',
-      invalid: 'Kortnummeret er ikke gyldigt.',
-      unsupported_brand: 'Denne korttype modtages ikke.',
+    globalErrors: {
+      declined: t('globalErrors.declined'),
+      insufficient_funds: t('globalErrors.insufficient_funds'),
+      authentication_failed: t('globalErrors.authentication_failed'),
+      wallet_declined: t('globalErrors.wallet_declined'),
+      processor_error: t('globalErrors.processor_error'),
+      payment_in_progress: t('globalErrors.payment_in_progress'),
+      form_expired: t('globalErrors.form_expired'),
+      order_changed: t('globalErrors.order_changed'),
+      too_many_attempts: t('globalErrors.too_many_attempts'),
+      verification_refused: t('globalErrors.verification_refused'),
     },
-    cardExpiry: {
-      required: 'Skriv udløbsdatoen.',
-      invalid_format: 'Skriv udløbsdatoen som MM/ÅÅ.',
-      invalid_month: 'Måneden skal være mellem 01 og 12.',
-      invalid_year: 'Udløbsåret er ikke gyldigt.',
-      expired: 'Kortet er udløbet.',
+    challenge: {
+      bank: t('challenge.bank'),
+      heading: t('challenge.heading'),
+      intro: t('challenge.intro'),
+      merchant: t('challenge.merchant'),
+      amount: t('challenge.amount'),
+      card: t('challenge.card'),
+      complete: t('challenge.complete'),
+      fail: t('challenge.fail'),
+      notice: t('challenge.notice'),
     },
-    cardCvc: { required: 'Skriv kontrolcifrene (CVC).', invalid: 'Kontrolcifrene er ikke gyldige.' },
-  },
-  globalErrors: {
-    declined: 'Dit kort blev afvist. Prøv igen, eller vælg en anden betalingsmetode.',
-    insufficient_funds:
-      'Der er ikke dækning på kortet. Prøv et andet kort, eller vælg en anden betalingsmetode.',
-    authentication_failed: 'Kortet kunne ikke godkendes. Prøv igen, eller vælg en anden betalingsmetode.',
-    wallet_declined: 'Betalingen med wallet blev afvist. Prøv igen, eller vælg en anden betalingsmetode.',
-    processor_error: 'Betalingen kunne ikke gennemføres, og der er ikke trukket penge. Prøv igen om lidt.',
-    payment_in_progress:
-      'Der er allerede en betaling i gang for denne ordre. Vent et øjeblik, og genindlæs siden.',
-    form_expired: 'Formularen er udløbet. Tjek dine oplysninger, og prøv igen.',
-    order_changed:
-      'Butikken har opdateret ordren, efter siden blev indlæst. Der er ikke trukket penge: tjek det nye beløb, og betal igen.',
-    too_many_attempts: 'For mange afviste betalingsforsøg. Der er ikke trukket penge. Prøv igen senere.',
-    verification_refused:
-      'Butikken kunne ikke bekræfte ordren, og der er ikke trukket penge. Gå tilbage til butikken.',
-  },
-  challenge: {
-    bank: 'Sandbox Bank',
-    heading: 'Bekræft din betaling',
-    intro: 'Din bank beder dig bekræfte dette køb.',
-    merchant: 'Forretning',
-    amount: 'Beløb',
-    card: 'Kort',
-    complete: 'Gennemfør godkendelse',
-    fail: 'Lad godkendelsen fejle',
-    notice: 'Simuleret 3-D Secure-kontrol. Ingen rigtig bank bliver kontaktet.',
-  },
-  wallet: {
-    name: 'Sandbox Wallet',
-    heading: 'Godkend betalingen?',
-    intro: (merchant) => `${merchant} anmoder om en betaling fra din wallet.`,
-    merchant: 'Forretning',
-    amount: 'Beløb',
-    approve: 'Godkend',
-    decline: 'Afvis',
-    notice: 'Simuleret wallet. Ingen rigtige penge flyttes.',
-  },
-  status: {
-    expired: {
-      title: 'Betalingssiden er udløbet',
-      body: 'Tiden til at betale ordren er gået, og der er ikke trukket penge. Gå tilbage til butikken for at starte forfra.',
+    wallet: {
+      name: t('wallet.name'),
+      heading: t('wallet.heading'),
+      intro: (merchant) => t('wallet.intro', { merchant }),
+      merchant: t('wallet.merchant'),
+      amount: t('wallet.amount'),
+      approve: t('wallet.approve'),
+      decline: t('wallet.decline'),
+      notice: t('wallet.notice'),
     },
-    canceled: {
-      title: 'Betalingen er annulleret',
-      body: 'Du har annulleret betalingen. Der er ikke trukket penge.',
+    status: Object.fromEntries(statusKinds.map((kind) => [kind, titleBody(`status.${kind}`)])) as Record<
+      StatusPageKind,
+      TitleBody
+    >,
+    link: Object.fromEntries(linkKinds.map((kind) => [kind, titleBody(`link.${kind}`)])) as Record<
+      PaymentLinkPageKind,
+      TitleBody
+    >,
+    errorPage: {
+      title: t('errorPage.title'),
+      body: (merchant) => t('errorPage.body', { merchant }),
+      paidTitle: t('errorPage.paidTitle'),
+      paidBody: (merchant) => t('errorPage.paidBody', { merchant }),
     },
-    completed: {
-      title: 'Ordren er betalt',
-      body: 'Tak! Betalingen er modtaget. Du behøver ikke gøre mere her.',
-    },
-    processing: {
-      title: 'Vi bekræfter din betaling',
-      body: 'Din betaling bliver bekræftet. Siden opdaterer sig selv om et øjeblik. Betal venligst ikke igen.',
-    },
-    not_found: {
-      title: 'Betalingssiden blev ikke fundet',
-      body: 'Linket til betalingen er ikke gyldigt. Tjek linket, eller gå tilbage til butikken for at starte forfra.',
-    },
-    pending: {
-      title: 'Vi venter på bekræftelse',
-      body: 'Din ordre er afgivet, og betalingen bliver bekræftet. Butikken giver besked, så snart den er endelig. Du kan lukke siden.',
-    },
-  },
-  errorPage: {
-    title: 'Vi kunne ikke afslutte din ordre',
-    body: (merchant) =>
-      `Der opstod en fejl, da vi skulle bekræfte din ordre hos ${merchant}. Gem oplysningerne nedenfor, og kontakt butikken, før du betaler igen.`,
-  },
-  orderNumber: 'Ordrenummer',
-  paymentId: 'Betalings-id',
-  amount: 'Beløb',
-  returnToStore: 'Tilbage til butikken',
-};
+    orderNumber: t('orderNumber'),
+    paymentId: t('paymentId'),
+    amount: t('amount'),
+    returnToStore: t('returnToStore'),
+  };
+}
 
-const DICTIONARIES: Record<PageLocale, PageDictionary> = { EN, ES_LATAM, DA };
-const HTML_LANG: Record<PageLocale, string> = { EN: 'en', ES_LATAM: 'es-419', DA: 'da' };
-const DEFAULT_INTL_LOCALE: Record<PageLocale, string> = { EN: 'en-US', ES_LATAM: 'es-419', DA: 'da-DK' };
-const LANGUAGE_TO_LOCALE: Record<string, PageLocale> = { en: 'EN', es: 'ES_LATAM', da: 'DA' };
+const dictionaries = new Map<PageLocale, PageDictionary>();
+
+/** The page texts of one language (built once per process). */
+export function pageDictionary(locale: PageLocale): PageDictionary {
+  let dictionary = dictionaries.get(locale);
+  if (!dictionary) {
+    dictionary = buildDictionary(locale);
+    dictionaries.set(locale, dictionary);
+  }
+  return dictionary;
+}
 
 export type ResolvedPageLocale = {
   locale: PageLocale;
   /** The page's `lang` attribute: the language the words are written in. */
   htmlLang: string;
-  /** The locale `Intl` formats money and numbers with. */
+  /** The locale `Intl` formats money and numbers with: the page's language and the order's region. */
   intlLocale: string;
   text: PageDictionary;
+  /** `amountMinor` of `currency` for this page (see `formatPageAmount`). */
+  money: (amountMinor: number, currency: string) => string;
 };
 
-function resolved(locale: PageLocale, intlLocale = DEFAULT_INTL_LOCALE[locale]): ResolvedPageLocale {
-  return { locale, htmlLang: HTML_LANG[locale], intlLocale, text: DICTIONARIES[locale] };
+/** Where a page's language comes from, strongest first. */
+export type PageLocaleSources = {
+  /** The checkout's (or payment link's) locale: `EN`, `ES_LATAM`, `DA` or a BCP 47 tag; null when it has none. */
+  locale?: string | null | undefined;
+  /** The shopper's Accept-Language header, used when `locale` is null. */
+  acceptLanguage?: string | undefined;
+  /** The merchant's default locale: when neither of the above names a language the pages speak. */
+  merchantDefault?: string | undefined;
+  /** The order's country (ISO 3166-1 alpha-2): the region money is formatted for. */
+  country?: string | undefined;
+};
+
+type Match = { locale: PageLocale; region: string | undefined };
+
+/** `EN` / `ES_LATAM` / `DA` or a BCP 47 tag → the page language that speaks it (by language if not exact). */
+export function matchPageLocale(input: string | null | undefined): Match | undefined {
+  if (!input || input.length > 35) return undefined;
+  const named = NAMED[input.toUpperCase().replace('-', '_')];
+  if (named) return { locale: named, region: undefined };
+  let parsed: Intl.Locale;
+  try {
+    const tag = Intl.getCanonicalLocales(input)[0];
+    if (!tag) return undefined;
+    parsed = new Intl.Locale(tag);
+  } catch {
+    return undefined;
+  }
+  const region = parsed.region !== undefined && /^[A-Z]{2}$/.test(parsed.region) ? parsed.region : undefined;
+  if (parsed.language === 'es' && region === 'ES') return { locale: 'es-ES', region };
+  const locale = BY_LANGUAGE[parsed.language];
+  return locale ? { locale, region } : undefined;
+}
+
+/** The tags of an Accept-Language header, most preferred first (q=0 and `*` left out). */
+export function acceptedLanguages(header: string | undefined): string[] {
+  if (!header) return [];
+  return header
+    .slice(0, 1000)
+    .split(',')
+    .map((part, index) => {
+      const [tag = '', ...parameters] = part.split(';').map((piece) => piece.trim());
+      const q = parameters.find((parameter) => parameter.startsWith('q='));
+      const quality = q === undefined ? 1 : Number(q.slice(2));
+      return { tag, quality: Number.isFinite(quality) ? quality : 0, index };
+    })
+    .filter((entry) => entry.tag !== '' && entry.tag !== '*' && entry.quality > 0)
+    .sort((a, b) => b.quality - a.quality || a.index - b.index)
+    .map((entry) => entry.tag);
+}
+
+/** Currency symbols several currencies print as (CLDR uses them bare for "the" local one). */
+const AMBIGUOUS_SYMBOLS = new Set(['$', 'kr', 'kr.']);
+
+/** The local currency of the regions where those bare symbols mean it. */
+const LOCAL_CURRENCY: Record<string, string> = {
+  ...Object.fromEntries(
+    'US EC SV PA PR TL FM MH PW VG VI TC BQ AS GU MP UM IO ZW'.split(' ').map((region) => [region, 'USD']),
+  ),
+  MX: 'MXN',
+  CA: 'CAD',
+  AU: 'AUD',
+  NZ: 'NZD',
+  AR: 'ARS',
+  CL: 'CLP',
+  CO: 'COP',
+  UY: 'UYU',
+  SG: 'SGD',
+  HK: 'HKD',
+  TW: 'TWD',
+  DK: 'DKK',
+  FO: 'DKK',
+  GL: 'DKK',
+  SE: 'SEK',
+  NO: 'NOK',
+  IS: 'ISK',
+  JP: 'JPY',
+  CN: 'CNY',
+  GB: 'GBP',
+  GG: 'GBP',
+  JE: 'GBP',
+  IM: 'GBP',
+};
+
+/**
+ * `amountMinor` formatted for `intlLocale` with the ISO 4217 number of decimals. A bare shared symbol ($, kr)
+ * is kept only where it is the region's own currency (pesos as "$" in es-MX); anywhere else the ISO code
+ * is printed ("USD 9.90" in es-MX, "9,90 USD" in de-DE). CLDR's own disambiguated symbols ("US$", "MX$") stay.
+ */
+export function formatPageAmount(amountMinor: number, currency: string, intlLocale: string): string {
+  const decimal = toDecimalString(amountMinor, currency) as `${number}`;
+  const exponent = currencyExponent(currency);
+  const format = currencyFormat(intlLocale, currency, exponent);
+  let region: string | undefined;
+  try {
+    region = new Intl.Locale(intlLocale).region;
+  } catch {
+    region = undefined;
+  }
+  const symbol = format.formatToParts(decimal).find((part) => part.type === 'currency')?.value;
+  const ambiguous =
+    symbol !== undefined &&
+    AMBIGUOUS_SYMBOLS.has(symbol) &&
+    (region === undefined || LOCAL_CURRENCY[region] !== currency);
+  if (!ambiguous) return format.format(decimal);
+  return new Intl.NumberFormat(intlLocale, {
+    style: 'currency',
+    currency,
+    currencyDisplay: 'code',
+    minimumFractionDigits: exponent,
+    maximumFractionDigits: exponent,
+  }).format(decimal);
+}
+
+function languageOf(locale: PageLocale): string {
+  return locale.split('-')[0] ?? 'en';
+}
+
+function intlLocaleFor(match: Match, country: string | undefined): string {
+  const region = (country && /^[A-Z]{2}$/.test(country) ? country : undefined) ?? match.region;
+  if (region) {
+    const tag = `${languageOf(match.locale)}-${region}`;
+    if (Intl.NumberFormat.supportedLocalesOf([tag]).length > 0) return tag;
+  }
+  if (match.locale === 'es-419') return 'es-419';
+  const fallback = DEFAULT_REGION[match.locale];
+  return fallback ? `${languageOf(match.locale)}-${fallback}` : languageOf(match.locale);
+}
+
+function resolved(match: Match, country: string | undefined): ResolvedPageLocale {
+  const intlLocale = intlLocaleFor(match, country);
+  return {
+    locale: match.locale,
+    htmlLang: match.locale,
+    intlLocale,
+    text: pageDictionary(match.locale),
+    money: (amountMinor, currency) => formatPageAmount(amountMinor, currency, intlLocale),
+  };
 }
 
 /**
- * `EN` / `ES_LATAM` / `DA`, or a BCP 47 tag (`es-MX`, `da-DK`, `en-US`) → dictionary and formatting locale.
- * Unknown or unsupported languages fall back to English formatted as en-US, never to an error: a shopper
- * must always get a page.
+ * The language a page speaks and the locale its money is formatted with. A plain string is taken as the
+ * checkout's locale. Unknown or malformed inputs are skipped, never an error: a shopper always gets a page.
  */
-export function resolvePageLocale(locale: string | undefined): ResolvedPageLocale {
-  if (!locale) return resolved('EN');
-  const upper = locale.toUpperCase().replace('-', '_');
-  if ((PAGE_LOCALES as readonly string[]).includes(upper)) return resolved(upper as PageLocale);
-  let tag: string;
-  let language: string;
-  try {
-    tag = Intl.getCanonicalLocales(locale)[0] ?? '';
-    language = new Intl.Locale(tag).language;
-  } catch {
-    return resolved('EN');
+export function resolvePageLocale(
+  sources: PageLocaleSources | string | null | undefined,
+): ResolvedPageLocale {
+  const { locale, acceptLanguage, merchantDefault, country } =
+    typeof sources === 'object' && sources !== null ? sources : { locale: sources };
+  const candidates = locale ? [locale] : acceptedLanguages(acceptLanguage);
+  for (const candidate of [...candidates, merchantDefault]) {
+    const match = matchPageLocale(candidate);
+    if (match) return resolved(match, country);
   }
-  const pageLocale = LANGUAGE_TO_LOCALE[language];
-  if (!pageLocale) return resolved('EN');
-  const hasRegion = new Intl.Locale(tag).region !== undefined;
-  const supported = Intl.NumberFormat.supportedLocalesOf([tag]).length > 0;
-  return resolved(pageLocale, hasRegion && supported ? tag : undefined);
+  return resolved({ locale: 'en', region: undefined }, country);
 }

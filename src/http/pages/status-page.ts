@@ -8,9 +8,9 @@ import {
   renderDocument,
   renderFooter,
   renderMerchantHeader,
+  pageLocaleOf,
 } from './page-layout.ts';
 import type { DetailRow, MerchantBranding, MoneyView, PageShellModel } from './page-layout.ts';
-import { resolvePageLocale } from './page-locale.ts';
 import type { ResolvedPageLocale, StatusPageKind } from './page-locale.ts';
 import { derivePageTheme } from './page-theme.ts';
 
@@ -41,6 +41,8 @@ export type ErrorPageModel = PageShellModel & {
   paymentId: string;
   amount?: MoneyView;
   returnUrl?: string;
+  /** The money was taken (authorized or captured): the page says the payment went through. */
+  paymentSucceeded?: boolean;
 };
 
 const STATUS_ICONS: Record<StatusPageKind, { icon: IconName; tone: string }> = {
@@ -50,6 +52,8 @@ const STATUS_ICONS: Record<StatusPageKind, { icon: IconName; tone: string }> = {
   expired: { icon: 'clock', tone: 'neutral' },
   processing: { icon: 'clock', tone: 'info' },
   not_found: { icon: 'alert', tone: 'neutral' },
+  invalid_checkout: { icon: 'alert', tone: 'neutral' },
+  invalid_payment_link: { icon: 'alert', tone: 'neutral' },
 };
 
 export type OutcomeContent = {
@@ -102,7 +106,7 @@ export function renderOutcomePage(
 }
 
 export function renderStatusPage(model: StatusPageModel): string {
-  const page = resolvePageLocale(model.locale);
+  const page = pageLocaleOf(model);
   const { text } = page;
   return renderOutcomePage(model, page, {
     ...STATUS_ICONS[model.kind],
@@ -116,13 +120,22 @@ export function renderStatusPage(model: StatusPageModel): string {
 }
 
 export function renderErrorPage(model: ErrorPageModel): string {
-  const page = resolvePageLocale(model.locale);
+  const page = pageLocaleOf(model);
   const { text } = page;
   return renderOutcomePage(model, page, {
-    icon: 'alert',
-    tone: 'warning',
-    title: text.errorPage.title,
-    message: text.errorPage.body(model.merchant.displayName),
+    ...(model.paymentSucceeded
+      ? {
+          icon: 'check',
+          tone: 'success',
+          title: text.errorPage.paidTitle,
+          message: text.errorPage.paidBody(model.merchant.displayName),
+        }
+      : {
+          icon: 'alert',
+          tone: 'warning',
+          title: text.errorPage.title,
+          message: text.errorPage.body(model.merchant.displayName),
+        }),
     details: [
       { label: text.orderNumber, value: model.merchantOrderId },
       { label: text.paymentId, value: model.paymentId, code: true },

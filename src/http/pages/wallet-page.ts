@@ -7,9 +7,9 @@ import {
   renderDocument,
   renderFooter,
   renderTestModeBadge,
+  pageLocaleOf,
 } from './page-layout.ts';
 import type { MoneyView, PageShellModel } from './page-layout.ts';
-import { resolvePageLocale } from './page-locale.ts';
 import { derivePageTheme } from './page-theme.ts';
 
 /**
@@ -31,7 +31,7 @@ export type WalletPageModel = PageShellModel & {
 const SANDBOX_WALLET_COLOR = '#1f2937';
 
 export function renderWalletPage(model: WalletPageModel): string {
-  const page = resolvePageLocale(model.locale);
+  const page = pageLocaleOf(model);
   const text = page.text.wallet;
   const decisionForm = (decision: WalletDecision, label: string, variant: string) =>
     html`<form method="post" action="${model.action}" data-submit-once>

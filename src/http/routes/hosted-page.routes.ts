@@ -24,6 +24,7 @@ import {
   loadHostedCheckout,
   merchantBranding,
   orderSummary,
+  pageLocaleFor,
   reloadHostedCheckout,
   type HostedCheckout,
 } from '../hosted/hosted-checkout.ts';
@@ -183,7 +184,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
       (nonce) =>
         renderCheckoutPageWith(
           {
-            locale: checkout.locale,
+            ...pageLocaleFor(request, context),
             assetBase: ASSET_BASE,
             livemode: checkout.livemode,
             merchant: merchantBranding(context.merchant),
@@ -215,7 +216,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
       (nonce) =>
         renderStatusPage({
           kind,
-          locale: checkout.locale,
+          ...pageLocaleFor(reply.request, context),
           nonce,
           assetBase: ASSET_BASE,
           livemode: checkout.livemode,

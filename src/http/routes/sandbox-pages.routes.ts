@@ -10,7 +10,8 @@ import type { Services } from '../../services.ts';
 import type { KassaApp } from '../http.types.ts';
 import { formField } from '../hosted/checkout-form.ts';
 import { checkCsrfToken, issueCsrfToken } from '../hosted/csrf-token.ts';
-import { checkoutFormOrigins, merchantBranding } from '../hosted/hosted-checkout.ts';
+import { checkoutFormOrigins, merchantBranding, pageLocaleFor } from '../hosted/hosted-checkout.ts';
+import type { PageShellModel } from '../pages/page-layout.ts';
 import { ASSET_BASE, sendNotFoundPage, sendPage } from '../hosted/page-reply.ts';
 import { CHALLENGE_FORM_FIELDS, renderChallengePage } from '../pages/challenge-page.ts';
 import { CSRF_FIELD } from '../pages/page-layout.ts';
@@ -33,6 +34,8 @@ type Loaded = {
   payment: SandboxPayment;
   session: CheckoutWithOrder;
   merchantName: string;
+  /** The page's language sources (the checkout's locale, the shopper's Accept-Language, the merchant's default). */
+  locale: Pick<PageShellModel, 'locale' | 'localeHints'>;
   formOrigins: string[];
 };
 
@@ -60,6 +63,7 @@ export function registerSandboxPageRoutes(app: KassaApp, services: Services) {
       payment,
       session,
       merchantName: merchantBranding(merchant).displayName,
+      locale: pageLocaleFor(request, { checkout: session.checkout, order: session.order, merchant }),
       // The decision redirects to the payment page, which redirects on to the merchant.
       formOrigins: checkoutFormOrigins(session.checkout),
     };
@@ -73,7 +77,7 @@ export function registerSandboxPageRoutes(app: KassaApp, services: Services) {
   ): FastifyReply {
     const { payment, session } = loaded;
     const shell = {
-      locale: session.checkout.locale,
+      ...loaded.locale,
       assetBase: ASSET_BASE,
       merchant: { displayName: loaded.merchantName },
       amount: { amountMinor: payment.amount, currency: payment.currency },

@@ -30,7 +30,7 @@ export function presentCheckout(
     canceled_redirect_url: checkout.canceledRedirectUrl,
     callbacks,
     allow_save_payment_methods: checkout.allowSavePaymentMethods,
-    locale: checkout.locale,
+    locale: checkout.localeIsDefault ? null : checkout.locale,
     capture: checkout.capture,
     payment_methods: checkout.paymentMethods,
     metadata: checkout.metadata,

@@ -25,6 +25,7 @@ export type CheckoutRow = {
   capture: CaptureMode;
   allow_save_payment_methods: boolean;
   locale: string;
+  locale_is_default: boolean;
   payment_methods: PaymentMethodType[] | null;
   metadata: Metadata;
   payment_started: boolean;
@@ -42,8 +43,9 @@ export type CheckoutRow = {
 
 // Every column but the token digest, which never leaves the repository.
 const COLUMNS = `id, merchant_id, livemode, status, completed_redirect_url, canceled_redirect_url, callbacks, capture,
-  allow_save_payment_methods, locale, payment_methods, metadata, payment_started, active_payment_id, payment_link_id,
-  expires_at, completed_at, canceled_at, expired_at, created_at, updated_at, version, cancellation_reason`;
+  allow_save_payment_methods, locale, locale_is_default, payment_methods, metadata, payment_started, active_payment_id,
+  payment_link_id, expires_at, completed_at, canceled_at, expired_at, created_at, updated_at, version,
+  cancellation_reason`;
 
 export function toCheckout(row: CheckoutRow): Checkout {
   return {
@@ -57,6 +59,7 @@ export function toCheckout(row: CheckoutRow): Checkout {
     capture: row.capture,
     allowSavePaymentMethods: row.allow_save_payment_methods,
     locale: row.locale,
+    localeIsDefault: row.locale_is_default,
     paymentMethods: row.payment_methods,
     metadata: row.metadata,
     paymentStarted: row.payment_started,
@@ -81,6 +84,7 @@ export type NewCheckout = {
   capture: CaptureMode;
   allowSavePaymentMethods: boolean;
   locale: string;
+  localeIsDefault: boolean;
   paymentMethods: PaymentMethodType[] | null;
   metadata: Metadata;
   clientTokenSha256: Buffer;
@@ -101,14 +105,14 @@ export function insertCheckoutWithOrder(
   checkout: NewCheckout,
   order: NewOrder,
 ): void {
-  const orderInsert = orderInsertSql(16);
+  const orderInsert = orderInsertSql(17);
   const orderValues = orderInsert.values(scope, order);
   tx.write(
     `WITH checkout AS (
        INSERT INTO checkouts (id, merchant_id, livemode, status, completed_redirect_url, canceled_redirect_url,
          callbacks, capture, allow_save_payment_methods, locale, payment_methods, metadata, client_token_sha256,
-         expires_at, created_at, updated_at, payment_link_id)
-       VALUES ($1, $2, $3, 'OPEN', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)
+         expires_at, created_at, updated_at, payment_link_id, locale_is_default)
+       VALUES ($1, $2, $3, 'OPEN', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16)
      ), new_order AS (${orderInsert.sql})
      SELECT 1`,
     [
@@ -127,6 +131,7 @@ export function insertCheckoutWithOrder(
       checkout.expiresAt,
       checkout.now,
       checkout.paymentLinkId,
+      checkout.localeIsDefault,
       ...orderValues,
     ],
   );
@@ -157,6 +162,7 @@ function newCheckoutRecord(scope: Scope, checkout: NewCheckout): Checkout {
     capture: checkout.capture,
     allowSavePaymentMethods: checkout.allowSavePaymentMethods,
     locale: checkout.locale,
+    localeIsDefault: checkout.localeIsDefault,
     paymentMethods: checkout.paymentMethods,
     metadata: checkout.metadata,
     paymentStarted: false,

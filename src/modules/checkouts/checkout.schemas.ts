@@ -49,7 +49,11 @@ export const ZCreateCheckout = z
       .optional()
       .describe("Server-side callbacks; default: the merchant's default_callbacks"),
     allow_save_payment_methods: z.boolean().default(false),
-    locale: zLocale.optional().describe("Default: the merchant's default_locale"),
+    locale: zLocale
+      .optional()
+      .describe(
+        "The hosted page's language. Without it the checkout has locale null and its pages follow the shopper's browser language (Accept-Language), then the merchant's default_locale",
+      ),
     capture: zCaptureMode.optional().describe("Default: the merchant's default_capture"),
     expires_in_seconds: zSessionLifetime
       .optional()
@@ -101,7 +105,10 @@ export const ZCheckout = z
       verify_order: z.string().optional(),
     }),
     allow_save_payment_methods: z.boolean(),
-    locale: z.string(),
+    locale: z
+      .string()
+      .nullable()
+      .describe("null: the pages follow the shopper's Accept-Language, then the merchant's default_locale"),
     capture: zCaptureMode,
     payment_methods: z.array(z.enum(PAYMENT_METHOD_TYPES)).nullable(),
     metadata: z.record(z.string(), z.unknown()),

@@ -158,6 +158,7 @@ export async function createCheckout(
     capture: request.capture ?? merchant.defaultCapture,
     allowSavePaymentMethods: request.allow_save_payment_methods,
     locale: request.locale ?? merchant.defaultLocale,
+    localeIsDefault: request.locale === undefined,
     paymentMethods: request.payment_methods ?? null,
     metadata: request.metadata,
     clientTokenSha256: digest,

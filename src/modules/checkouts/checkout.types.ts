@@ -23,6 +23,11 @@ export type Checkout = {
   allowSavePaymentMethods: boolean;
   /** `EN`, `ES_LATAM`, `DA` or a BCP 47 tag, as the merchant sent it. */
   locale: string;
+  /**
+   * Created without a locale: `locale` holds the merchant's default at creation, the API shows `locale: null`
+   * and the pages follow the shopper's Accept-Language first.
+   */
+  localeIsDefault: boolean;
   /** The checkout's own restriction; null = every method the merchant's settings allow. */
   paymentMethods: PaymentMethodType[] | null;
   metadata: Metadata;

@@ -21,7 +21,8 @@ export type CheckoutOptions = {
   currency?: string;
   country?: string;
   amount?: number;
-  locale?: string;
+  /** null: created without a locale (the page follows the shopper's Accept-Language). */
+  locale?: string | null;
   capture?: 'automatic' | 'manual';
   completedUrl?: string;
   canceledUrl?: string;
@@ -51,7 +52,7 @@ export async function createHostedCheckout(
   const body: Record<string, unknown> = {
     completed_redirect_url: options.completedUrl ?? 'https://shop.example/complete?ref=abc',
     canceled_redirect_url: options.canceledUrl ?? 'https://shop.example/cancel',
-    locale: options.locale ?? 'EN',
+    ...(options.locale === null ? {} : { locale: options.locale ?? 'EN' }),
     capture: options.capture ?? 'automatic',
     allow_save_payment_methods: options.allowSave ?? false,
     order: {

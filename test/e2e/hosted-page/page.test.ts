@@ -118,6 +118,79 @@ describe('the hosted payment page', () => {
     expect(spanish.html).toContain('Pagar');
     expect(spanish.html).toContain('Número de tarjeta');
     expect(spanish.html).toContain('9.90');
+    // A Mexican order in Spanish: pesos are "$".
+    expect(spanish.html).toContain('Pagar $9.90');
+  });
+
+  it("a checkout without a locale has locale null and follows the shopper's Accept-Language", async () => {
+    const created = await createHostedCheckout(t, merchant, {
+      locale: null,
+      currency: 'EUR',
+      country: 'DE',
+      amount: 990,
+    });
+    const api = await t.app.inject({
+      method: 'GET',
+      url: `/v1/checkouts/${created.checkoutId}`,
+      headers: merchant.headers,
+    });
+    expect(api.json()).toMatchObject({ locale: null });
+    const german = await getPage(t, created.path, { 'accept-language': 'de-DE,de;q=0.9,en;q=0.5' });
+    expect(german.html).toContain('<html lang="de">');
+    expect(german.html).toContain('Kartennummer');
+    expect(german.html.replace(/\u00a0/g, ' ')).toContain('9,90 €');
+    const french = await getPage(t, created.path, { 'accept-language': 'ja, fr-BE;q=0.8' });
+    expect(french.html).toContain('<html lang="fr">');
+    // Plain `es` is Latin American Spanish; `es-ES` is Spain's.
+    expect((await getPage(t, created.path, { 'accept-language': 'es' })).html).toContain(
+      '<html lang="es-419">',
+    );
+    expect((await getPage(t, created.path, { 'accept-language': 'es-ES' })).html).toContain(
+      '<html lang="es-ES">',
+    );
+    // Nothing the pages speak: the merchant's default (EN).
+    expect((await getPage(t, created.path, { 'accept-language': 'ja, zh' })).html).toContain(
+      '<html lang="en">',
+    );
+    expect((await getPage(t, created.path)).html).toContain('<html lang="en">');
+  });
+
+  it('a cut checkout URL and unknown pages: an HTML page for browsers, a problem document for API clients', async () => {
+    const checkout = await createHostedCheckout(t, merchant);
+    const [, , id] = checkout.path.split('/') as [string, string, string];
+    const browserAccept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    const cut = await getPage(t, `/pay/${id}`, { accept: browserAccept, 'accept-language': 'da' });
+    expect(cut.status).toBe(404);
+    expect(cut.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(cut.html).toContain('<html lang="da">');
+    expect(cut.html).toContain('Linket til betalingssiden er ikke gyldigt');
+    const unknown = await getPage(t, '/no/such/page', { accept: browserAccept });
+    expect(unknown.status).toBe(404);
+    expect(unknown.html).toContain('Page not found');
+    expect(unknown.html).not.toContain('checkout link');
+    for (const path of [`/pay/${id}`, '/no/such/page']) {
+      const api = await getPage(t, path, { accept: 'application/json' });
+      expect(api.status).toBe(404);
+      expect(api.headers['content-type']).toContain('application/problem+json');
+      expect(JSON.parse(api.html)).toMatchObject({ status: 404 });
+    }
+  });
+
+  it('an explicit locale wins over Accept-Language; an unsupported one falls back by language', async () => {
+    const danish = await createHostedCheckout(t, merchant, { locale: 'DA', currency: 'DKK', country: 'DK' });
+    expect((await getPage(t, danish.path, { 'accept-language': 'de' })).html).toContain('<html lang="da">');
+    const austrian = await createHostedCheckout(t, merchant, {
+      locale: 'de-AT',
+      currency: 'EUR',
+      country: 'AT',
+    });
+    expect((await getPage(t, austrian.path)).html).toContain('<html lang="de">');
+    const japanese = await createHostedCheckout(t, merchant, {
+      locale: 'ja-JP',
+      currency: 'JPY',
+      country: 'JP',
+    });
+    expect((await getPage(t, japanese.path, { 'accept-language': 'fr' })).html).toContain('<html lang="en">');
   });
 
   it('shows JPY without decimals', async () => {
@@ -141,7 +214,8 @@ describe('the hosted payment page', () => {
       expect(response.status).toBe(404);
       expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(response.headers['content-security-policy']).toContain("frame-ancestors 'none'");
-      expect(response.html).toContain('Payment page not found');
+      expect(response.html).toContain('This checkout link is not valid');
+      expect(response.html).not.toContain('payment link');
       expect(response.html).not.toContain('Nordlys');
     }
     expect(strip(wrongSignature.html)).toBe(strip(unknownId.html));

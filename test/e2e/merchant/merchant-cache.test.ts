@@ -62,16 +62,16 @@ describe('merchant cache', () => {
           },
         },
       });
-    expect((await create()).json().locale).toBe('EN'); // the app's cache now holds the merchant
+    expect((await create()).json().capture).toBe('automatic'); // the app's cache now holds the merchant
     const patched = await testApp.app.inject({
       method: 'PATCH',
       url: '/v1/merchant',
       headers: merchant.headers,
-      payload: { default_locale: 'DA' },
+      payload: { default_capture: 'manual' },
     });
     expect(patched.statusCode).toBe(200);
     const created = await create();
     expect(created.statusCode).toBe(201);
-    expect(created.json().locale).toBe('DA');
+    expect(created.json().capture).toBe('manual');
   });
 });

@@ -46,8 +46,14 @@ describe('checkout page: card form', () => {
     ]);
     expect(page).toContain('Pay with a credit or debit card.');
     expect(page).toContain('Pay later. You will receive an invoice.');
-    expect(page).toContain('<span class="brand-chip">Visa</span>');
-    expect(page).toContain('<span class="brand-chip">Mastercard</span>');
+    // Accepted brands as marks a screen reader reads by name.
+    const marks = listTags(page).filter((t) => t.name === 'svg' && t.attributes.has('data-brand-mark'));
+    expect(marks.map((t) => [t.attributes.get('role'), t.attributes.get('aria-label')])).toEqual(
+      expect.arrayContaining([
+        ['img', 'Visa'],
+        ['img', 'Mastercard'],
+      ]),
+    );
   });
 
   it('checks the selected method, and leaves card fields out when card is not eligible', () => {
@@ -61,7 +67,11 @@ describe('checkout page: card form', () => {
   });
 
   it('renders the Pay button with the formatted total and a POST cancel form', () => {
-    expect(page).toMatch(/<span data-button-label\s*>Pay \$161\.91<\/span\s*>/);
+    // One label per method; the stylesheet shows the checked method's (card here).
+    expect(page).toMatch(/class="pay-label pay-label--card pay-label--initial"\s*>Pay \$161\.91<\/span/);
+    expect(page).toMatch(
+      /class="pay-label pay-label--invoice"\s*>Place order, pay \$161\.91 by invoice<\/span/,
+    );
     const forms = listForms(page);
     expect(forms).toHaveLength(2);
     const cancel = listTags(forms[1]!)[0]!;
@@ -161,7 +171,7 @@ describe('checkout page: languages', () => {
       [
         'Nombre en la tarjeta',
         'Número de tarjeta',
-        'Vencimiento (MM/AA)',
+        'Vencimiento',
         'Pagar USD 161.91',
         'Cancelar y volver a la tienda',
       ],
@@ -173,12 +183,15 @@ describe('checkout page: languages', () => {
       [
         'Navn på kortet',
         'Kortnummer',
-        'Udløbsdato (MM/ÅÅ)',
+        'Udløbsdato',
         'Betal 161,91 US$',
         'Annuller og vend tilbage til butikken',
       ],
     ],
     ['DA', 'da', ['Betalingsmetode', 'Ordreoversigt', 'I alt']],
+    ['de-DE', 'de', ['Name auf der Karte', 'Kartennummer', 'Ablaufdatum', '161,91 USD bezahlen']],
+    ['fr', 'fr', ['Nom sur la carte', 'Numéro de carte', 'Date d’expiration', 'Payer 161,91 $US']],
+    ['pt-BR', 'pt-BR', ['Nome no cartão', 'Número do cartão', 'Validade', 'Pagar US$ 161,91']],
   ])('%s renders lang="%s" and translated text', (locale, lang, texts) => {
     const page = renderCheckoutPage(checkoutModel({ locale }));
     expect(

@@ -156,6 +156,32 @@ describe('callback error page', () => {
     expect(page).toMatch(/<dd>KWD\s1\.500<\/dd>/);
     expect(page).toContain('&lt;b&gt;Shop&lt;/b&gt;');
     expect(page).not.toContain('<b>Shop</b>');
+    expect(page).not.toContain('Your payment went through');
+  });
+
+  it('says the payment went through, with the order number and payment id, when the money was taken', () => {
+    for (const [locale, title] of [
+      ['EN', 'Your payment went through'],
+      ['DA', 'Din betaling er gennemført'],
+      ['es-MX', 'Tu pago se realizó'],
+      ['de', 'Ihre Zahlung ist erfolgt'],
+    ] as const) {
+      const page = renderErrorPage({
+        ...shell,
+        locale,
+        livemode: true,
+        merchant: { displayName: 'Nordlys Outdoor' },
+        merchantOrderId: 'NO-10482',
+        paymentId: 'pay_3f9c2a7e41d84b0c9e1f5a6b7c8d9e0f',
+        amount: { amountMinor: 24900, currency: 'DKK' },
+        paymentSucceeded: true,
+      });
+      expect(page, locale).toContain(title);
+      expect(page).toContain('Nordlys Outdoor');
+      expect(page).toContain('<dd>NO-10482</dd>');
+      expect(page).toContain('pay_3f9c2a7e41d84b0c9e1f5a6b7c8d9e0f');
+      expect(page).toContain('status-icon--success');
+    }
   });
 });
 

@@ -1,62 +1,110 @@
 import { describe, expect, it } from 'vitest';
-import { DA, EN, ES_LATAM, resolvePageLocale } from '../../../src/http/pages/page-locale.ts';
+import {
+  acceptedLanguages,
+  formatPageAmount,
+  pageDictionary,
+  resolvePageLocale,
+} from '../../../src/http/pages/page-locale.ts';
 
-describe('resolvePageLocale', () => {
+describe('resolvePageLocale: the checkout locale', () => {
   it.each([
-    ['EN', 'EN', 'en', 'en-US'],
-    ['ES_LATAM', 'ES_LATAM', 'es-419', 'es-419'],
-    ['DA', 'DA', 'da', 'da-DK'],
-    ['en-US', 'EN', 'en', 'en-US'],
-    ['en-GB', 'EN', 'en', 'en-GB'],
-    ['es-MX', 'ES_LATAM', 'es-419', 'es-MX'],
-    ['es', 'ES_LATAM', 'es-419', 'es-419'],
-    ['da-DK', 'DA', 'da', 'da-DK'],
-    ['da', 'DA', 'da', 'da-DK'],
-    ['es-mx', 'ES_LATAM', 'es-419', 'es-MX'],
-  ])('%s → %s (lang %s, Intl %s)', (input, locale, htmlLang, intlLocale) => {
-    expect(resolvePageLocale(input)).toMatchObject({ locale, htmlLang, intlLocale });
+    ['EN', 'en', 'en-US'],
+    ['ES_LATAM', 'es-419', 'es-419'],
+    ['DA', 'da', 'da-DK'],
+    ['en-US', 'en', 'en-US'],
+    ['en-GB', 'en', 'en-GB'],
+    ['es-MX', 'es-419', 'es-MX'],
+    ['es-mx', 'es-419', 'es-MX'],
+    ['es', 'es-419', 'es-419'],
+    ['es-ES', 'es-ES', 'es-ES'],
+    ['da-DK', 'da', 'da-DK'],
+    ['de-DE', 'de', 'de-DE'],
+    ['de-AT', 'de', 'de-AT'],
+    ['fr', 'fr', 'fr-FR'],
+    ['fr-CA', 'fr', 'fr-CA'],
+    ['nl', 'nl', 'nl-NL'],
+    ['sv-SE', 'sv', 'sv-SE'],
+    ['no', 'nb', 'nb-NO'],
+    ['nn-NO', 'nb', 'nb-NO'],
+    ['fi', 'fi', 'fi-FI'],
+    ['it-IT', 'it', 'it-IT'],
+    ['pt-BR', 'pt-BR', 'pt-BR'],
+    ['pt-PT', 'pt-BR', 'pt-PT'],
+    ['pl-PL', 'pl', 'pl-PL'],
+  ])('%s → words %s, money %s', (input, htmlLang, intlLocale) => {
+    const page = resolvePageLocale(input);
+    expect(page).toMatchObject({ locale: htmlLang, htmlLang, intlLocale });
+    expect(page.text).toBe(pageDictionary(page.locale));
   });
 
-  it('falls back to English for unknown, unsupported or malformed locales', () => {
-    for (const input of [undefined, '', 'fr-FR', 'ja-JP', 'not a locale', 'x-<script>']) {
-      expect(resolvePageLocale(input)).toMatchObject({ locale: 'EN', intlLocale: 'en-US', text: EN });
+  it('falls back to English for unknown, unsupported or malformed locales with nothing else to go on', () => {
+    for (const input of [undefined, null, '', 'ja-JP', 'not a locale', 'x-<script>']) {
+      expect(resolvePageLocale(input)).toMatchObject({ locale: 'en', htmlLang: 'en' });
     }
   });
 
-  it('returns the dictionary of the locale', () => {
-    expect(resolvePageLocale('es-AR').text).toBe(ES_LATAM);
-    expect(resolvePageLocale('da-DK').text).toBe(DA);
+  it('an unsupported checkout locale falls back to the merchant default, not to the shopper', () => {
+    const page = resolvePageLocale({ locale: 'ja-JP', acceptLanguage: 'fr', merchantDefault: 'DA' });
+    expect(page.locale).toBe('da');
   });
 });
 
-describe('dictionaries', () => {
-  it('translate every string (no English left in Spanish or Danish, except shared terms)', () => {
-    const sharedTerms = new Set(['Subtotal', 'Total', 'CVC', 'Wallet', 'Sandbox Bank', 'Sandbox Wallet']);
-    const sharedPaths = new Set(['.quantityTimesPrice']);
-    const flatten = (value: unknown, path = ''): Array<[string, string]> => {
-      if (typeof value === 'string') return [[path, value]];
-      if (typeof value === 'function') return [[path, String((value as (s: string) => string)('X'))]];
-      return Object.entries(value as object).flatMap(([key, inner]) => flatten(inner, `${path}.${key}`));
-    };
-    const english = new Map(flatten(EN));
-    for (const dictionary of [ES_LATAM, DA]) {
-      for (const [path, text] of flatten(dictionary)) {
-        expect(english.has(path)).toBe(true);
-        if (!sharedTerms.has(text) && !sharedPaths.has(path))
-          expect.soft(text, path).not.toBe(english.get(path));
-      }
-    }
+describe('resolvePageLocale: no checkout locale', () => {
+  it("follows the shopper's Accept-Language by preference, skipping languages the pages do not speak", () => {
+    expect(resolvePageLocale({ locale: null, acceptLanguage: 'ja;q=1, de-CH;q=0.8, fr;q=0.9' }).locale).toBe(
+      'fr',
+    );
+    expect(resolvePageLocale({ locale: null, acceptLanguage: 'es-AR,es;q=0.9' })).toMatchObject({
+      locale: 'es-419',
+      intlLocale: 'es-AR',
+    });
+    expect(resolvePageLocale({ locale: null, acceptLanguage: 'es-ES', merchantDefault: 'EN' }).locale).toBe(
+      'es-ES',
+    );
   });
 
-  it('labels the card form as the specification says', () => {
-    expect([EN.cardName, EN.cardNumber, EN.cardExpiry, EN.cardCvc]).toEqual([
-      'Name on card',
-      'Card number',
-      'Expiry (MM/YY)',
-      'CVC',
-    ]);
-    expect(EN.cancel).toBe('Cancel and return to the store');
-    expect(EN.globalErrors.declined).toBe('Your card was declined. Try again or choose another method.');
-    expect(EN.status.pending.title).toBe('We are waiting for confirmation');
+  it("then the merchant's default, then English", () => {
+    expect(
+      resolvePageLocale({ locale: null, acceptLanguage: 'ja, zh;q=0.5', merchantDefault: 'DA' }).locale,
+    ).toBe('da');
+    expect(resolvePageLocale({ locale: null, acceptLanguage: '*', merchantDefault: 'xx-!' }).locale).toBe(
+      'en',
+    );
+  });
+
+  it('reads Accept-Language by quality, leaving out q=0 and the wildcard', () => {
+    expect(acceptedLanguages('da, en-GB;q=0.8, en;q=0.7, *;q=0.1, sv;q=0')).toEqual(['da', 'en-GB', 'en']);
+    expect(acceptedLanguages(undefined)).toEqual([]);
+  });
+});
+
+describe('money for the shopper and the order country', () => {
+  it('a Mexican order in Spanish shows pesos as $', () => {
+    const page = resolvePageLocale({ locale: 'ES_LATAM', country: 'MX' });
+    expect(page.intlLocale).toBe('es-MX');
+    expect(page.money(990, 'MXN')).toBe('$9.90');
+    expect(page.money(990, 'USD')).toBe('USD\u00a09.90');
+  });
+
+  it('a foreign or unplaced dollar gets a distinguishing symbol or the code', () => {
+    expect(resolvePageLocale({ locale: 'EN', country: 'MX' }).money(990, 'MXN')).toBe('MX$9.90');
+    expect(resolvePageLocale({ locale: 'EN', country: 'US' }).money(990, 'USD')).toBe('$9.90');
+    // No region at all: "$" could be any dollar, so the code is printed.
+    expect(formatPageAmount(990, 'USD', 'en')).toBe('USD\u00a09.90');
+    expect(formatPageAmount(990, 'EUR', 'en')).toBe('€9.90');
+    // German formats name the dollar "$"; a German shopper gets the code.
+    expect(resolvePageLocale({ locale: 'de', country: 'DE' }).money(990, 'USD')).toBe('9,90\u00a0USD');
+    expect(resolvePageLocale({ locale: 'de', country: 'DE' }).money(990, 'EUR')).toBe('9,90\u00a0€');
+  });
+
+  it('Danish kroner in Danish, Swedish kronor in Danish', () => {
+    const page = resolvePageLocale({ locale: 'DA', country: 'DK' });
+    expect(page.money(24900, 'DKK')).toBe('249,00\u00a0kr.');
+    expect(page.money(24900, 'SEK')).toBe('249,00\u00a0SEK');
+  });
+
+  it('keeps the ISO 4217 decimals', () => {
+    expect(resolvePageLocale({ locale: 'EN', country: 'JP' }).money(1234, 'JPY')).toBe('¥1,234');
+    expect(resolvePageLocale({ locale: 'EN', country: 'KW' }).money(1234, 'KWD')).toContain('1.234');
   });
 });

@@ -116,15 +116,19 @@ describe('waiting and not-found pages', () => {
     }
   });
 
-  it('the not-found page says the link is not valid, in English, Spanish and Danish', () => {
-    expect(renderStatusPage({ ...shell, kind: 'not_found', locale: 'EN' })).toContain(
-      'Payment page not found',
+  it('the not-found pages say what was not found, in English, Spanish and Danish', () => {
+    expect(renderStatusPage({ ...shell, kind: 'invalid_checkout', locale: 'EN' })).toContain(
+      'This checkout link is not valid',
     );
+    expect(renderStatusPage({ ...shell, kind: 'invalid_payment_link', locale: 'EN' })).toContain(
+      'This payment link is not valid',
+    );
+    expect(renderStatusPage({ ...shell, kind: 'not_found', locale: 'EN' })).toContain('Page not found');
     expect(renderStatusPage({ ...shell, kind: 'not_found', locale: 'es-MX' })).toContain(
-      'No encontramos esta página de pago',
+      'No encontramos esta página',
     );
-    expect(renderStatusPage({ ...shell, kind: 'not_found', locale: 'da' })).toContain(
-      'Betalingssiden blev ikke fundet',
+    expect(renderStatusPage({ ...shell, kind: 'invalid_checkout', locale: 'da' })).toContain(
+      'Linket til betalingssiden er ikke gyldigt',
     );
   });
 });

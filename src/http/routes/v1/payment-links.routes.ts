@@ -204,7 +204,14 @@ function answerVisit(request: FastifyRequest, reply: FastifyReply, visit: Paymen
       return sendPage(reply, CLOSED_LINK_STATUS[visit.reason], (nonce) =>
         renderPaymentLinkPage({
           kind: visit.reason,
-          locale: link.locale ?? merchant.defaultLocale,
+          locale: link.locale,
+          localeHints: {
+            ...(typeof request.headers['accept-language'] === 'string'
+              ? { acceptLanguage: request.headers['accept-language'] }
+              : {}),
+            merchantDefault: merchant.defaultLocale,
+            country: link.order.country_code,
+          },
           nonce,
           assetBase: ASSET_BASE,
           livemode: link.livemode,

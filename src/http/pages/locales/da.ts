@@ -1,0 +1,133 @@
+import type { Messages } from './en.ts';
+
+/** Danish (du-form, "kort", "udløbsdato", "kontrolcifre"). */
+export const da: Messages = {
+  payTo: 'Betal til {merchant}',
+  testMode: 'Testtilstand',
+  orderSummary: 'Ordreoversigt',
+  orderSummaryToggle: 'Ordreoversigt ({count, plural, one {# vare} other {# varer}})',
+  orderReference: 'Ordre {id}',
+  quantityTimesPrice: '{quantity} × {unitPrice}',
+  subtotal: 'Subtotal',
+  discount: 'Rabat',
+  tax: 'Moms',
+  shipping: 'Fragt',
+  total: 'I alt',
+  totalDue: 'At betale',
+  paymentMethod: 'Betalingsmetode',
+  'methods.card.label': 'Kort',
+  'methods.card.description': 'Betal med betalings- eller kreditkort.',
+  'methods.invoice.label': 'Faktura',
+  'methods.invoice.description': 'Betal senere. Du får tilsendt en faktura.',
+  'methods.wallet.label': 'Wallet',
+  'methods.wallet.description': 'Godkend betalingen i din wallet-app.',
+  acceptedCards: 'Kort, vi modtager',
+  cardDetails: 'Kortoplysninger',
+  cardName: 'Navn på kortet',
+  cardNumber: 'Kortnummer',
+  cardExpiry: 'Udløbsdato',
+  cardCvc: 'CVC',
+  cardCvcHint: '3 cifre på bagsiden, eller 4 på forsiden af American Express.',
+  saveCard: 'Gem kortet til mit næste køb',
+  savedCard: 'Gemt kort, udløber {expiry}',
+  expiryPlaceholder: 'MM/ÅÅ',
+  payButton:
+    '{method, select, invoice {Bestil og betal {amount} mod faktura} wallet {Fortsæt til wallet · {amount}} other {Betal {amount}}}',
+  processing: 'Behandler…',
+  cancel: 'Annuller og vend tilbage til butikken',
+  errorSummary: 'Tjek de markerede felter.',
+  noMethods:
+    'Der er ingen betalingsmetode til rådighed for denne ordre. Gå tilbage til butikken for at vælge en anden måde at betale på.',
+  securedBy: 'Sikker betaling med Kassa',
+  'fieldErrors.paymentMethod.required': 'Vælg en betalingsmetode.',
+  'fieldErrors.paymentMethod.unavailable': 'Denne betalingsmetode kan ikke bruges til denne ordre.',
+  'fieldErrors.cardName.required': 'Skriv navnet, som det står på kortet.',
+  'fieldErrors.cardName.too_long': 'Navnet er for langt.',
+  'fieldErrors.cardNumber.required': 'Skriv kortnummeret.',
+  'fieldErrors.cardNumber.invalid': 'Kortnummeret er ikke gyldigt.',
+  'fieldErrors.cardNumber.unsupported_brand': 'Denne korttype modtages ikke.',
+  'fieldErrors.cardExpiry.required': 'Skriv udløbsdatoen.',
+  'fieldErrors.cardExpiry.invalid_format': 'Skriv udløbsdatoen som MM/ÅÅ.',
+  'fieldErrors.cardExpiry.invalid_month': 'Måneden skal være mellem 01 og 12.',
+  'fieldErrors.cardExpiry.invalid_year': 'Udløbsåret er ikke gyldigt.',
+  'fieldErrors.cardExpiry.expired': 'Kortet er udløbet.',
+  'fieldErrors.cardCvc.required': 'Skriv kontrolcifrene (CVC).',
+  'fieldErrors.cardCvc.invalid': 'Kontrolcifrene er ikke gyldige.',
+  'globalErrors.declined': 'Dit kort blev afvist. Prøv igen, eller vælg en anden betalingsmetode.',
+  'globalErrors.insufficient_funds':
+    'Der er ikke dækning på kortet. Prøv et andet kort, eller vælg en anden betalingsmetode.',
+  'globalErrors.authentication_failed':
+    'Kortet kunne ikke godkendes. Prøv igen, eller vælg en anden betalingsmetode.',
+  'globalErrors.wallet_declined':
+    'Betalingen med wallet blev afvist. Prøv igen, eller vælg en anden betalingsmetode.',
+  'globalErrors.processor_error':
+    'Betalingen kunne ikke gennemføres, og der er ikke trukket penge. Prøv igen om lidt.',
+  'globalErrors.payment_in_progress':
+    'Der er allerede en betaling i gang for denne ordre. Vent et øjeblik, og genindlæs siden.',
+  'globalErrors.form_expired': 'Formularen er udløbet. Tjek dine oplysninger, og prøv igen.',
+  'globalErrors.order_changed':
+    'Butikken har opdateret ordren, efter siden blev indlæst. Der er ikke trukket penge: tjek det nye beløb, og betal igen.',
+  'globalErrors.too_many_attempts':
+    'For mange afviste betalingsforsøg. Der er ikke trukket penge. Prøv igen senere.',
+  'globalErrors.verification_refused':
+    'Butikken kunne ikke bekræfte ordren, og der er ikke trukket penge. Gå tilbage til butikken.',
+  'challenge.bank': 'Sandbox Bank',
+  'challenge.heading': 'Bekræft din betaling',
+  'challenge.intro': 'Din bank beder dig bekræfte dette køb.',
+  'challenge.merchant': 'Forretning',
+  'challenge.amount': 'Beløb',
+  'challenge.card': 'Kort',
+  'challenge.complete': 'Gennemfør godkendelse',
+  'challenge.fail': 'Lad godkendelsen fejle',
+  'challenge.notice': 'Simuleret 3-D Secure-kontrol. Ingen rigtig bank bliver kontaktet.',
+  'wallet.name': 'Sandbox Wallet',
+  'wallet.heading': 'Godkend betalingen?',
+  'wallet.intro': '{merchant} anmoder om en betaling fra din wallet.',
+  'wallet.merchant': 'Forretning',
+  'wallet.amount': 'Beløb',
+  'wallet.approve': 'Godkend',
+  'wallet.decline': 'Afvis',
+  'wallet.notice': 'Simuleret wallet. Ingen rigtige penge flyttes.',
+  'status.expired.title': 'Betalingssiden er udløbet',
+  'status.expired.body':
+    'Tiden til at betale ordren er gået, og der er ikke trukket penge. Gå tilbage til butikken for at starte forfra.',
+  'status.canceled.title': 'Betalingen er annulleret',
+  'status.canceled.body': 'Du har annulleret betalingen. Der er ikke trukket penge.',
+  'status.completed.title': 'Ordren er betalt',
+  'status.completed.body': 'Tak! Betalingen er modtaget. Du behøver ikke gøre mere her.',
+  'status.processing.title': 'Vi bekræfter din betaling',
+  'status.processing.body':
+    'Din betaling bliver bekræftet. Siden opdaterer sig selv om et øjeblik. Betal venligst ikke igen.',
+  'status.pending.title': 'Vi venter på bekræftelse',
+  'status.pending.body':
+    'Din ordre er afgivet, og betalingen bliver bekræftet. Butikken giver besked, så snart den er endelig. Du kan lukke siden.',
+  'status.not_found.title': 'Siden blev ikke fundet',
+  'status.not_found.body':
+    'Der er ingen side på denne adresse. Tjek adressen, eller gå tilbage til butikken.',
+  'status.invalid_checkout.title': 'Linket til betalingssiden er ikke gyldigt',
+  'status.invalid_checkout.body':
+    'Adressen på betalingssiden er ufuldstændig eller ændret. Åbn betalingen igen fra butikken.',
+  'status.invalid_payment_link.title': 'Betalingslinket er ikke gyldigt',
+  'status.invalid_payment_link.body': 'Tjek det link, du har fået, eller bed butikken om et nyt.',
+  'link.expired.title': 'Betalingslinket er udløbet',
+  'link.expired.body':
+    'Tiden til at betale med dette link er gået, og der er ikke trukket penge. Bed butikken om et nyt link.',
+  'link.used.title': 'Betalingslinket er allerede brugt',
+  'link.used.body':
+    'Betalingen for dette link er allerede gennemført, så det kan ikke betales igen. Du behøver ikke gøre mere.',
+  'link.deactivated.title': 'Betalingslinket er ikke længere aktivt',
+  'link.deactivated.body':
+    'Butikken har slået linket fra, og der er ikke trukket penge. Kontakt butikken, hvis du stadig vil betale.',
+  'link.busy.title': 'Der er en betaling i gang med dette link',
+  'link.busy.body': 'Nogen betaler med dette link lige nu. Vent et øjeblik, og åbn linket igen.',
+  'errorPage.title': 'Vi kunne ikke afslutte din ordre',
+  'errorPage.body':
+    'Der opstod en fejl, da vi skulle bekræfte din ordre hos {merchant}. Gem oplysningerne nedenfor, og kontakt butikken, før du betaler igen.',
+  'errorPage.paidTitle': 'Din betaling er gennemført',
+  'errorPage.paidBody':
+    'Betalingen er modtaget, men vi kunne ikke få kontakt til {merchant} for at bekræfte ordren. Betal ikke igen: gem ordrenummeret og betalings-id’et nedenfor, og kontakt butikken, hvis du ikke hører fra den.',
+  orderNumber: 'Ordrenummer',
+  paymentId: 'Betalings-id',
+  amount: 'Beløb',
+  returnToStore: 'Tilbage til butikken',
+};

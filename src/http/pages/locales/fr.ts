@@ -1,0 +1,133 @@
+import type { Messages } from './en.ts';
+
+/** French (vous, "carte", "date d'expiration", "cryptogramme"). */
+export const fr: Messages = {
+  payTo: 'Payer {merchant}',
+  testMode: 'Mode test',
+  orderSummary: 'Récapitulatif de la commande',
+  orderSummaryToggle: 'Récapitulatif ({count, plural, one {# article} other {# articles}})',
+  orderReference: 'Commande {id}',
+  quantityTimesPrice: '{quantity} × {unitPrice}',
+  subtotal: 'Sous-total',
+  discount: 'Remise',
+  tax: 'TVA',
+  shipping: 'Livraison',
+  total: 'Total',
+  totalDue: 'Total à payer',
+  paymentMethod: 'Moyen de paiement',
+  'methods.card.label': 'Carte',
+  'methods.card.description': 'Payez par carte bancaire, de crédit ou de débit.',
+  'methods.invoice.label': 'Facture',
+  'methods.invoice.description': 'Payez plus tard. Vous recevrez une facture.',
+  'methods.wallet.label': 'Portefeuille',
+  'methods.wallet.description': 'Validez le paiement dans votre application de portefeuille.',
+  acceptedCards: 'Cartes acceptées',
+  cardDetails: 'Informations de la carte',
+  cardName: 'Nom sur la carte',
+  cardNumber: 'Numéro de carte',
+  cardExpiry: 'Date d’expiration',
+  cardCvc: 'Cryptogramme',
+  cardCvcHint: '3 chiffres au dos, ou 4 au recto d’une American Express.',
+  saveCard: 'Enregistrer cette carte pour mon prochain achat',
+  savedCard: 'Carte enregistrée, expire fin {expiry}',
+  expiryPlaceholder: 'MM/AA',
+  payButton:
+    '{method, select, invoice {Commander et payer {amount} sur facture} wallet {Continuer vers le portefeuille · {amount}} other {Payer {amount}}}',
+  processing: 'Traitement en cours…',
+  cancel: 'Annuler et revenir à la boutique',
+  errorSummary: 'Veuillez vérifier les champs signalés.',
+  noMethods:
+    'Aucun moyen de paiement n’est disponible pour cette commande. Revenez à la boutique pour choisir une autre façon de payer.',
+  securedBy: 'Paiement sécurisé par Kassa',
+  'fieldErrors.paymentMethod.required': 'Choisissez un moyen de paiement.',
+  'fieldErrors.paymentMethod.unavailable': 'Ce moyen de paiement n’est pas disponible pour cette commande.',
+  'fieldErrors.cardName.required': 'Saisissez le nom figurant sur la carte.',
+  'fieldErrors.cardName.too_long': 'Le nom est trop long.',
+  'fieldErrors.cardNumber.required': 'Saisissez le numéro de carte.',
+  'fieldErrors.cardNumber.invalid': 'Le numéro de carte n’est pas valide.',
+  'fieldErrors.cardNumber.unsupported_brand': 'Ce type de carte n’est pas accepté.',
+  'fieldErrors.cardExpiry.required': 'Saisissez la date d’expiration.',
+  'fieldErrors.cardExpiry.invalid_format': 'Saisissez la date d’expiration au format MM/AA.',
+  'fieldErrors.cardExpiry.invalid_month': 'Le mois doit être compris entre 01 et 12.',
+  'fieldErrors.cardExpiry.invalid_year': 'L’année d’expiration n’est pas valide.',
+  'fieldErrors.cardExpiry.expired': 'Cette carte a expiré.',
+  'fieldErrors.cardCvc.required': 'Saisissez le cryptogramme (CVC).',
+  'fieldErrors.cardCvc.invalid': 'Le cryptogramme n’est pas valide.',
+  'globalErrors.declined': 'Votre carte a été refusée. Réessayez ou choisissez un autre moyen de paiement.',
+  'globalErrors.insufficient_funds':
+    'Le solde de votre carte est insuffisant. Essayez une autre carte ou un autre moyen de paiement.',
+  'globalErrors.authentication_failed':
+    'Votre carte n’a pas pu être authentifiée. Réessayez ou choisissez un autre moyen de paiement.',
+  'globalErrors.wallet_declined':
+    'Le paiement par portefeuille a été refusé. Réessayez ou choisissez un autre moyen de paiement.',
+  'globalErrors.processor_error':
+    'Le paiement n’a pas pu être traité et aucun montant n’a été débité. Réessayez dans quelques instants.',
+  'globalErrors.payment_in_progress':
+    'Un paiement est déjà en cours pour cette commande. Patientez un instant, puis rechargez la page.',
+  'globalErrors.form_expired': 'Ce formulaire a expiré. Vérifiez vos informations et réessayez.',
+  'globalErrors.order_changed':
+    "La boutique a modifié cette commande après le chargement de la page. Aucun montant n'a été débité : vérifiez le nouveau total et payez à nouveau.",
+  'globalErrors.too_many_attempts':
+    "Trop de tentatives de paiement refusées. Aucun montant n'a été débité. Réessayez plus tard.",
+  'globalErrors.verification_refused':
+    'La boutique n’a pas pu confirmer cette commande et aucun montant n’a été débité. Revenez à la boutique.',
+  'challenge.bank': 'Banque Sandbox',
+  'challenge.heading': 'Confirmez votre paiement',
+  'challenge.intro': 'Votre banque vous demande de confirmer cet achat.',
+  'challenge.merchant': 'Marchand',
+  'challenge.amount': 'Montant',
+  'challenge.card': 'Carte',
+  'challenge.complete': 'Valider l’authentification',
+  'challenge.fail': 'Faire échouer l’authentification',
+  'challenge.notice': 'Contrôle 3-D Secure simulé. Aucune vraie banque n’est contactée.',
+  'wallet.name': 'Portefeuille Sandbox',
+  'wallet.heading': 'Valider ce paiement ?',
+  'wallet.intro': '{merchant} demande un paiement depuis votre portefeuille.',
+  'wallet.merchant': 'Marchand',
+  'wallet.amount': 'Montant',
+  'wallet.approve': 'Valider',
+  'wallet.decline': 'Refuser',
+  'wallet.notice': 'Portefeuille simulé. Aucun argent réel n’est déplacé.',
+  'status.expired.title': 'Cette page de paiement a expiré',
+  'status.expired.body':
+    'Le délai pour payer cette commande est écoulé et aucun paiement n’a été effectué. Revenez à la boutique pour recommencer.',
+  'status.canceled.title': 'Paiement annulé',
+  'status.canceled.body': 'Vous avez annulé ce paiement. Aucun montant n’a été débité.',
+  'status.completed.title': 'Cette commande est payée',
+  'status.completed.body': 'Merci ! Le paiement a bien été reçu. Vous n’avez plus rien à faire ici.',
+  'status.processing.title': 'Confirmation de votre paiement',
+  'status.processing.body':
+    'Votre paiement est en cours de confirmation. Cette page se met à jour d’elle-même dans un instant. Ne payez pas une seconde fois.',
+  'status.pending.title': 'En attente de confirmation',
+  'status.pending.body':
+    'Votre commande est passée et le paiement est en cours de confirmation. La boutique vous préviendra dès qu’il sera définitif. Vous pouvez fermer cette page.',
+  'status.not_found.title': 'Page introuvable',
+  'status.not_found.body':
+    'Il n’y a aucune page à cette adresse. Vérifiez l’adresse ou revenez à la boutique.',
+  'status.invalid_checkout.title': 'Ce lien vers la page de paiement n’est pas valide',
+  'status.invalid_checkout.body':
+    'L’adresse de cette page de paiement est incomplète ou a été modifiée. Rouvrez le paiement depuis la boutique.',
+  'status.invalid_payment_link.title': 'Ce lien de paiement n’est pas valide',
+  'status.invalid_payment_link.body': 'Vérifiez le lien reçu ou demandez-en un nouveau à la boutique.',
+  'link.expired.title': 'Ce lien de paiement a expiré',
+  'link.expired.body':
+    'Le délai pour payer avec ce lien est écoulé et aucun paiement n’a été effectué. Demandez un nouveau lien à la boutique.',
+  'link.used.title': 'Ce lien de paiement a déjà été utilisé',
+  'link.used.body':
+    'Le paiement de ce lien a déjà été effectué ; il ne peut pas être payé une seconde fois. Vous n’avez rien d’autre à faire.',
+  'link.deactivated.title': 'Ce lien de paiement n’est plus actif',
+  'link.deactivated.body':
+    'La boutique a désactivé ce lien et aucun paiement n’a été effectué. Contactez la boutique si vous souhaitez toujours payer.',
+  'link.busy.title': 'Un paiement est en cours avec ce lien',
+  'link.busy.body': 'Quelqu’un paie avec ce lien en ce moment. Patientez un instant, puis rouvrez le lien.',
+  'errorPage.title': 'Nous n’avons pas pu finaliser votre commande',
+  'errorPage.body':
+    'Un problème est survenu lors de la confirmation de votre commande auprès de {merchant}. Conservez les informations ci-dessous et contactez la boutique avant de payer à nouveau.',
+  'errorPage.paidTitle': 'Votre paiement a bien été effectué',
+  'errorPage.paidBody':
+    'Le paiement a été reçu, mais {merchant} n’a pas pu être joint pour confirmer votre commande. Ne payez pas une seconde fois : conservez le numéro de commande et l’identifiant de paiement ci-dessous, et contactez la boutique si vous n’avez pas de nouvelles.',
+  orderNumber: 'Numéro de commande',
+  paymentId: 'Identifiant de paiement',
+  amount: 'Montant',
+  returnToStore: 'Revenir à la boutique',
+};

@@ -1,0 +1,133 @@
+import type { Messages } from './en.ts';
+
+/** Italian (tu, "carta", "scadenza", "codice di sicurezza"). */
+export const it: Messages = {
+  payTo: 'Paga {merchant}',
+  testMode: 'Modalità test',
+  orderSummary: 'Riepilogo dell’ordine',
+  orderSummaryToggle: 'Riepilogo ({count, plural, one {# articolo} other {# articoli}})',
+  orderReference: 'Ordine {id}',
+  quantityTimesPrice: '{quantity} × {unitPrice}',
+  subtotal: 'Subtotale',
+  discount: 'Sconto',
+  tax: 'IVA',
+  shipping: 'Spedizione',
+  total: 'Totale',
+  totalDue: 'Totale da pagare',
+  paymentMethod: 'Metodo di pagamento',
+  'methods.card.label': 'Carta',
+  'methods.card.description': 'Paga con carta di credito o di debito.',
+  'methods.invoice.label': 'Fattura',
+  'methods.invoice.description': 'Paga dopo. Riceverai una fattura.',
+  'methods.wallet.label': 'Wallet',
+  'methods.wallet.description': 'Approva il pagamento nella tua app wallet.',
+  acceptedCards: 'Carte accettate',
+  cardDetails: 'Dati della carta',
+  cardName: 'Titolare della carta',
+  cardNumber: 'Numero della carta',
+  cardExpiry: 'Scadenza',
+  cardCvc: 'CVC',
+  cardCvcHint: '3 cifre sul retro, oppure 4 sul fronte per American Express.',
+  saveCard: 'Salva questa carta per il prossimo acquisto',
+  savedCard: 'Carta salvata, scade {expiry}',
+  expiryPlaceholder: 'MM/AA',
+  payButton:
+    '{method, select, invoice {Conferma l’ordine e paga {amount} con fattura} wallet {Continua con il wallet · {amount}} other {Paga {amount}}}',
+  processing: 'Elaborazione…',
+  cancel: 'Annulla e torna al negozio',
+  errorSummary: 'Controlla i campi evidenziati.',
+  noMethods:
+    'Nessun metodo di pagamento è disponibile per questo ordine. Torna al negozio per scegliere un altro modo di pagare.',
+  securedBy: 'Pagamento sicuro con Kassa',
+  'fieldErrors.paymentMethod.required': 'Scegli un metodo di pagamento.',
+  'fieldErrors.paymentMethod.unavailable': 'Questo metodo di pagamento non è disponibile per questo ordine.',
+  'fieldErrors.cardName.required': 'Inserisci il nome riportato sulla carta.',
+  'fieldErrors.cardName.too_long': 'Il nome è troppo lungo.',
+  'fieldErrors.cardNumber.required': 'Inserisci il numero della carta.',
+  'fieldErrors.cardNumber.invalid': 'Il numero della carta non è valido.',
+  'fieldErrors.cardNumber.unsupported_brand': 'Questo tipo di carta non è accettato.',
+  'fieldErrors.cardExpiry.required': 'Inserisci la data di scadenza.',
+  'fieldErrors.cardExpiry.invalid_format': 'Inserisci la scadenza nel formato MM/AA.',
+  'fieldErrors.cardExpiry.invalid_month': 'Il mese deve essere compreso tra 01 e 12.',
+  'fieldErrors.cardExpiry.invalid_year': 'L’anno di scadenza non è valido.',
+  'fieldErrors.cardExpiry.expired': 'Questa carta è scaduta.',
+  'fieldErrors.cardCvc.required': 'Inserisci il codice di sicurezza (CVC).',
+  'fieldErrors.cardCvc.invalid': 'Il codice di sicurezza non è valido.',
+  'globalErrors.declined': 'La tua carta è stata rifiutata. Riprova o scegli un altro metodo.',
+  'globalErrors.insufficient_funds':
+    'Fondi insufficienti sulla carta. Prova un’altra carta o scegli un altro metodo.',
+  'globalErrors.authentication_failed':
+    'Non è stato possibile autenticare la carta. Riprova o scegli un altro metodo.',
+  'globalErrors.wallet_declined':
+    'Il pagamento con wallet è stato rifiutato. Riprova o scegli un altro metodo.',
+  'globalErrors.processor_error':
+    'Non è stato possibile elaborare il pagamento e non è stato addebitato nulla. Riprova tra poco.',
+  'globalErrors.payment_in_progress':
+    'È già in corso un pagamento per questo ordine. Attendi un momento, poi ricarica la pagina.',
+  'globalErrors.form_expired': 'Il modulo è scaduto. Controlla i tuoi dati e riprova.',
+  'globalErrors.order_changed':
+    'Il negozio ha modificato questo ordine dopo il caricamento della pagina. Non è stato addebitato nulla: controlla il nuovo totale e paga di nuovo.',
+  'globalErrors.too_many_attempts':
+    'Troppi tentativi di pagamento rifiutati. Non è stato addebitato nulla. Riprova più tardi.',
+  'globalErrors.verification_refused':
+    'Il negozio non ha potuto confermare l’ordine e non è stato addebitato nulla. Torna al negozio.',
+  'challenge.bank': 'Banca Sandbox',
+  'challenge.heading': 'Conferma il pagamento',
+  'challenge.intro': 'La tua banca ti chiede di confermare questo acquisto.',
+  'challenge.merchant': 'Esercente',
+  'challenge.amount': 'Importo',
+  'challenge.card': 'Carta',
+  'challenge.complete': 'Completa l’autenticazione',
+  'challenge.fail': 'Fai fallire l’autenticazione',
+  'challenge.notice': 'Verifica 3-D Secure simulata. Nessuna banca reale viene contattata.',
+  'wallet.name': 'Wallet Sandbox',
+  'wallet.heading': 'Approvare questo pagamento?',
+  'wallet.intro': '{merchant} richiede un pagamento dal tuo wallet.',
+  'wallet.merchant': 'Esercente',
+  'wallet.amount': 'Importo',
+  'wallet.approve': 'Approva',
+  'wallet.decline': 'Rifiuta',
+  'wallet.notice': 'Wallet simulato. Non si muove denaro reale.',
+  'status.expired.title': 'Questa pagina di pagamento è scaduta',
+  'status.expired.body':
+    'Il tempo per pagare questo ordine è scaduto e non è stato effettuato alcun pagamento. Torna al negozio per ricominciare.',
+  'status.canceled.title': 'Pagamento annullato',
+  'status.canceled.body': 'Hai annullato questo pagamento. Non è stato addebitato nulla.',
+  'status.completed.title': 'Questo ordine è pagato',
+  'status.completed.body': 'Grazie! Il pagamento è stato ricevuto. Non devi fare altro qui.',
+  'status.processing.title': 'Conferma del pagamento in corso',
+  'status.processing.body':
+    'Stiamo confermando il tuo pagamento. La pagina si aggiornerà da sola tra poco. Non pagare di nuovo.',
+  'status.pending.title': 'In attesa di conferma',
+  'status.pending.body':
+    'Il tuo ordine è stato effettuato e il pagamento è in fase di conferma. Il negozio ti avviserà appena sarà definitivo. Puoi chiudere questa pagina.',
+  'status.not_found.title': 'Pagina non trovata',
+  'status.not_found.body':
+    'A questo indirizzo non c’è nessuna pagina. Controlla l’indirizzo o torna al negozio.',
+  'status.invalid_checkout.title': 'Il link alla pagina di pagamento non è valido',
+  'status.invalid_checkout.body':
+    'L’indirizzo di questa pagina di pagamento è incompleto o è stato modificato. Riapri il pagamento dal negozio.',
+  'status.invalid_payment_link.title': 'Questo link di pagamento non è valido',
+  'status.invalid_payment_link.body': 'Controlla il link ricevuto o chiedine uno nuovo al negozio.',
+  'link.expired.title': 'Questo link di pagamento è scaduto',
+  'link.expired.body':
+    'Il tempo per pagare con questo link è scaduto e non è stato effettuato alcun pagamento. Chiedi un nuovo link al negozio.',
+  'link.used.title': 'Questo link di pagamento è già stato usato',
+  'link.used.body':
+    'Il pagamento di questo link è già stato effettuato e non può essere ripetuto. Non devi fare altro.',
+  'link.deactivated.title': 'Questo link di pagamento non è più attivo',
+  'link.deactivated.body':
+    'Il negozio ha disattivato questo link e non è stato effettuato alcun pagamento. Contatta il negozio se vuoi ancora pagare.',
+  'link.busy.title': 'È in corso un pagamento con questo link',
+  'link.busy.body': 'Qualcuno sta pagando con questo link in questo momento. Attendi e riapri il link.',
+  'errorPage.title': 'Non siamo riusciti a completare il tuo ordine',
+  'errorPage.body':
+    'Si è verificato un problema durante la conferma dell’ordine con {merchant}. Conserva i dati qui sotto e contatta il negozio prima di pagare di nuovo.',
+  'errorPage.paidTitle': 'Il tuo pagamento è andato a buon fine',
+  'errorPage.paidBody':
+    'Il pagamento è stato ricevuto, ma non è stato possibile contattare {merchant} per confermare l’ordine. Non pagare di nuovo: conserva il numero d’ordine e l’ID del pagamento qui sotto e contatta il negozio se non ricevi notizie.',
+  orderNumber: 'Numero d’ordine',
+  paymentId: 'ID pagamento',
+  amount: 'Importo',
+  returnToStore: 'Torna al negozio',
+};

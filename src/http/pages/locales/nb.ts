@@ -1,0 +1,133 @@
+import type { Messages } from './en.ts';
+
+/** Norwegian Bokmål (du-form, "kort", "utløpsdato", "sikkerhetskode"). */
+export const nb: Messages = {
+  payTo: 'Betal til {merchant}',
+  testMode: 'Testmodus',
+  orderSummary: 'Ordresammendrag',
+  orderSummaryToggle: 'Ordresammendrag ({count, plural, one {# vare} other {# varer}})',
+  orderReference: 'Ordre {id}',
+  quantityTimesPrice: '{quantity} × {unitPrice}',
+  subtotal: 'Delsum',
+  discount: 'Rabatt',
+  tax: 'MVA',
+  shipping: 'Frakt',
+  total: 'Totalt',
+  totalDue: 'Å betale',
+  paymentMethod: 'Betalingsmåte',
+  'methods.card.label': 'Kort',
+  'methods.card.description': 'Betal med kreditt- eller debetkort.',
+  'methods.invoice.label': 'Faktura',
+  'methods.invoice.description': 'Betal senere. Du får en faktura.',
+  'methods.wallet.label': 'Lommebok',
+  'methods.wallet.description': 'Godkjenn betalingen i lommebokappen din.',
+  acceptedCards: 'Kort vi tar imot',
+  cardDetails: 'Kortopplysninger',
+  cardName: 'Navn på kortet',
+  cardNumber: 'Kortnummer',
+  cardExpiry: 'Utløpsdato',
+  cardCvc: 'CVC',
+  cardCvcHint: '3 sifre på baksiden, eller 4 på forsiden av American Express.',
+  saveCard: 'Lagre kortet til neste kjøp',
+  savedCard: 'Lagret kort, utløper {expiry}',
+  expiryPlaceholder: 'MM/ÅÅ',
+  payButton:
+    '{method, select, invoice {Fullfør kjøpet og betal {amount} med faktura} wallet {Fortsett til lommeboken · {amount}} other {Betal {amount}}}',
+  processing: 'Behandler…',
+  cancel: 'Avbryt og gå tilbake til butikken',
+  errorSummary: 'Sjekk de markerte feltene.',
+  noMethods:
+    'Ingen betalingsmåte er tilgjengelig for denne ordren. Gå tilbake til butikken for å velge en annen måte å betale på.',
+  securedBy: 'Sikker betaling med Kassa',
+  'fieldErrors.paymentMethod.required': 'Velg en betalingsmåte.',
+  'fieldErrors.paymentMethod.unavailable': 'Denne betalingsmåten er ikke tilgjengelig for denne ordren.',
+  'fieldErrors.cardName.required': 'Skriv inn navnet som står på kortet.',
+  'fieldErrors.cardName.too_long': 'Navnet er for langt.',
+  'fieldErrors.cardNumber.required': 'Skriv inn kortnummeret.',
+  'fieldErrors.cardNumber.invalid': 'Kortnummeret er ugyldig.',
+  'fieldErrors.cardNumber.unsupported_brand': 'Denne korttypen tas ikke imot.',
+  'fieldErrors.cardExpiry.required': 'Skriv inn utløpsdatoen.',
+  'fieldErrors.cardExpiry.invalid_format': 'Skriv inn utløpsdatoen som MM/ÅÅ.',
+  'fieldErrors.cardExpiry.invalid_month': 'Måneden må være mellom 01 og 12.',
+  'fieldErrors.cardExpiry.invalid_year': 'Utløpsåret er ugyldig.',
+  'fieldErrors.cardExpiry.expired': 'Kortet er utløpt.',
+  'fieldErrors.cardCvc.required': 'Skriv inn sikkerhetskoden (CVC).',
+  'fieldErrors.cardCvc.invalid': 'Sikkerhetskoden er ugyldig.',
+  'globalErrors.declined': 'Kortet ble avvist. Prøv igjen, eller velg en annen betalingsmåte.',
+  'globalErrors.insufficient_funds':
+    'Det er ikke dekning på kortet. Prøv et annet kort eller en annen betalingsmåte.',
+  'globalErrors.authentication_failed':
+    'Kortet kunne ikke bekreftes. Prøv igjen, eller velg en annen betalingsmåte.',
+  'globalErrors.wallet_declined':
+    'Betalingen med lommebok ble avvist. Prøv igjen, eller velg en annen betalingsmåte.',
+  'globalErrors.processor_error':
+    'Betalingen kunne ikke gjennomføres, og ingen penger er trukket. Prøv igjen om litt.',
+  'globalErrors.payment_in_progress':
+    'En betaling for denne ordren pågår allerede. Vent litt, og last inn siden på nytt.',
+  'globalErrors.form_expired': 'Skjemaet er utløpt. Sjekk opplysningene dine, og prøv igjen.',
+  'globalErrors.order_changed':
+    'Butikken har endret bestillingen etter at siden ble lastet. Ingenting er trukket: sjekk det nye beløpet og betal på nytt.',
+  'globalErrors.too_many_attempts':
+    'For mange avviste betalingsforsøk. Ingenting er trukket. Prøv igjen senere.',
+  'globalErrors.verification_refused':
+    'Butikken kunne ikke bekrefte ordren, og ingen penger er trukket. Gå tilbake til butikken.',
+  'challenge.bank': 'Sandbox Bank',
+  'challenge.heading': 'Bekreft betalingen',
+  'challenge.intro': 'Banken din ber deg bekrefte dette kjøpet.',
+  'challenge.merchant': 'Brukersted',
+  'challenge.amount': 'Beløp',
+  'challenge.card': 'Kort',
+  'challenge.complete': 'Fullfør bekreftelsen',
+  'challenge.fail': 'La bekreftelsen mislykkes',
+  'challenge.notice': 'Simulert 3-D Secure-kontroll. Ingen ekte bank blir kontaktet.',
+  'wallet.name': 'Sandbox-lommebok',
+  'wallet.heading': 'Godkjenne betalingen?',
+  'wallet.intro': '{merchant} ber om en betaling fra lommeboken din.',
+  'wallet.merchant': 'Brukersted',
+  'wallet.amount': 'Beløp',
+  'wallet.approve': 'Godkjenn',
+  'wallet.decline': 'Avvis',
+  'wallet.notice': 'Simulert lommebok. Ingen ekte penger flyttes.',
+  'status.expired.title': 'Betalingssiden er utløpt',
+  'status.expired.body':
+    'Tiden for å betale ordren er ute, og ingen betaling er gjort. Gå tilbake til butikken for å starte på nytt.',
+  'status.canceled.title': 'Betalingen er avbrutt',
+  'status.canceled.body': 'Du avbrøt betalingen. Ingen penger er trukket.',
+  'status.completed.title': 'Ordren er betalt',
+  'status.completed.body': 'Takk! Betalingen er mottatt. Du trenger ikke gjøre noe mer her.',
+  'status.processing.title': 'Vi bekrefter betalingen din',
+  'status.processing.body':
+    'Betalingen din blir bekreftet. Siden oppdaterer seg selv om et øyeblikk. Ikke betal på nytt.',
+  'status.pending.title': 'Vi venter på bekreftelse',
+  'status.pending.body':
+    'Ordren din er lagt inn, og betalingen blir bekreftet. Butikken gir beskjed så snart den er endelig. Du kan lukke siden.',
+  'status.not_found.title': 'Fant ikke siden',
+  'status.not_found.body':
+    'Det finnes ingen side på denne adressen. Sjekk adressen, eller gå tilbake til butikken.',
+  'status.invalid_checkout.title': 'Lenken til betalingssiden er ugyldig',
+  'status.invalid_checkout.body':
+    'Adressen til betalingssiden er ufullstendig eller endret. Åpne betalingen på nytt fra butikken.',
+  'status.invalid_payment_link.title': 'Betalingslenken er ugyldig',
+  'status.invalid_payment_link.body': 'Sjekk lenken du fikk, eller be butikken om en ny.',
+  'link.expired.title': 'Betalingslenken er utløpt',
+  'link.expired.body':
+    'Tiden for å betale med lenken er ute, og ingen betaling er gjort. Be butikken om en ny lenke.',
+  'link.used.title': 'Betalingslenken er allerede brukt',
+  'link.used.body':
+    'Betalingen for lenken er allerede gjort, så den kan ikke betales på nytt. Du trenger ikke gjøre noe mer.',
+  'link.deactivated.title': 'Betalingslenken er ikke lenger aktiv',
+  'link.deactivated.body':
+    'Butikken har slått av lenken, og ingen betaling er gjort. Kontakt butikken hvis du fortsatt vil betale.',
+  'link.busy.title': 'En betaling med denne lenken pågår',
+  'link.busy.body': 'Noen betaler med denne lenken akkurat nå. Vent litt, og åpne lenken på nytt.',
+  'errorPage.title': 'Vi kunne ikke fullføre ordren din',
+  'errorPage.body':
+    'Noe gikk galt da ordren din skulle bekreftes hos {merchant}. Ta vare på opplysningene nedenfor, og kontakt butikken før du betaler på nytt.',
+  'errorPage.paidTitle': 'Betalingen din er gjennomført',
+  'errorPage.paidBody':
+    'Betalingen er mottatt, men vi nådde ikke {merchant} for å bekrefte ordren. Ikke betal på nytt: ta vare på ordrenummeret og betalings-ID-en nedenfor, og kontakt butikken hvis du ikke hører noe.',
+  orderNumber: 'Ordrenummer',
+  paymentId: 'Betalings-ID',
+  amount: 'Beløp',
+  returnToStore: 'Tilbake til butikken',
+};

@@ -1,0 +1,133 @@
+import type { Messages } from './en.ts';
+
+/** Dutch (je-vorm, "kaart", "vervaldatum", "beveiligingscode"). */
+export const nl: Messages = {
+  payTo: 'Betalen aan {merchant}',
+  testMode: 'Testmodus',
+  orderSummary: 'Besteloverzicht',
+  orderSummaryToggle: 'Besteloverzicht ({count, plural, one {# artikel} other {# artikelen}})',
+  orderReference: 'Bestelling {id}',
+  quantityTimesPrice: '{quantity} × {unitPrice}',
+  subtotal: 'Subtotaal',
+  discount: 'Korting',
+  tax: 'Btw',
+  shipping: 'Verzending',
+  total: 'Totaal',
+  totalDue: 'Te betalen',
+  paymentMethod: 'Betaalmethode',
+  'methods.card.label': 'Kaart',
+  'methods.card.description': 'Betaal met een creditcard of debitcard.',
+  'methods.invoice.label': 'Factuur',
+  'methods.invoice.description': 'Achteraf betalen. Je ontvangt een factuur.',
+  'methods.wallet.label': 'Wallet',
+  'methods.wallet.description': 'Keur de betaling goed in je wallet-app.',
+  acceptedCards: 'Geaccepteerde kaarten',
+  cardDetails: 'Kaartgegevens',
+  cardName: 'Naam op de kaart',
+  cardNumber: 'Kaartnummer',
+  cardExpiry: 'Vervaldatum',
+  cardCvc: 'CVC',
+  cardCvcHint: '3 cijfers op de achterkant, of 4 op de voorkant van American Express.',
+  saveCard: 'Deze kaart bewaren voor mijn volgende aankoop',
+  savedCard: 'Opgeslagen kaart, geldig t/m {expiry}',
+  expiryPlaceholder: 'MM/JJ',
+  payButton:
+    '{method, select, invoice {Bestellen en {amount} achteraf betalen} wallet {Verder naar wallet · {amount}} other {{amount} betalen}}',
+  processing: 'Bezig met verwerken…',
+  cancel: 'Annuleren en terug naar de winkel',
+  errorSummary: 'Controleer de gemarkeerde velden.',
+  noMethods:
+    'Er is geen betaalmethode beschikbaar voor deze bestelling. Ga terug naar de winkel om op een andere manier te betalen.',
+  securedBy: 'Veilig betalen met Kassa',
+  'fieldErrors.paymentMethod.required': 'Kies een betaalmethode.',
+  'fieldErrors.paymentMethod.unavailable': 'Deze betaalmethode is niet beschikbaar voor deze bestelling.',
+  'fieldErrors.cardName.required': 'Vul de naam in zoals die op de kaart staat.',
+  'fieldErrors.cardName.too_long': 'De naam is te lang.',
+  'fieldErrors.cardNumber.required': 'Vul het kaartnummer in.',
+  'fieldErrors.cardNumber.invalid': 'Het kaartnummer is ongeldig.',
+  'fieldErrors.cardNumber.unsupported_brand': 'Dit type kaart wordt niet geaccepteerd.',
+  'fieldErrors.cardExpiry.required': 'Vul de vervaldatum in.',
+  'fieldErrors.cardExpiry.invalid_format': 'Vul de vervaldatum in als MM/JJ.',
+  'fieldErrors.cardExpiry.invalid_month': 'De maand moet tussen 01 en 12 liggen.',
+  'fieldErrors.cardExpiry.invalid_year': 'Het jaar van de vervaldatum is ongeldig.',
+  'fieldErrors.cardExpiry.expired': 'Deze kaart is verlopen.',
+  'fieldErrors.cardCvc.required': 'Vul de beveiligingscode (CVC) in.',
+  'fieldErrors.cardCvc.invalid': 'De beveiligingscode is ongeldig.',
+  'globalErrors.declined': 'Je kaart is geweigerd. Probeer het opnieuw of kies een andere betaalmethode.',
+  'globalErrors.insufficient_funds':
+    'Er staat onvoldoende saldo op je kaart. Probeer een andere kaart of betaalmethode.',
+  'globalErrors.authentication_failed':
+    'Je kaart kon niet worden geverifieerd. Probeer het opnieuw of kies een andere betaalmethode.',
+  'globalErrors.wallet_declined':
+    'De walletbetaling is geweigerd. Probeer het opnieuw of kies een andere betaalmethode.',
+  'globalErrors.processor_error':
+    'De betaling kon niet worden verwerkt en er is geen geld afgeschreven. Probeer het zo opnieuw.',
+  'globalErrors.payment_in_progress':
+    'Er loopt al een betaling voor deze bestelling. Wacht even en laad de pagina opnieuw.',
+  'globalErrors.form_expired': 'Dit formulier is verlopen. Controleer je gegevens en probeer het opnieuw.',
+  'globalErrors.order_changed':
+    'De winkel heeft deze bestelling gewijzigd nadat de pagina was geladen. Er is niets afgeschreven: controleer het nieuwe totaal en betaal opnieuw.',
+  'globalErrors.too_many_attempts':
+    'Te veel geweigerde betaalpogingen. Er is niets afgeschreven. Probeer het later opnieuw.',
+  'globalErrors.verification_refused':
+    'De winkel kon deze bestelling niet bevestigen en er is geen geld afgeschreven. Ga terug naar de winkel.',
+  'challenge.bank': 'Sandbox Bank',
+  'challenge.heading': 'Bevestig je betaling',
+  'challenge.intro': 'Je bank vraagt je deze aankoop te bevestigen.',
+  'challenge.merchant': 'Verkoper',
+  'challenge.amount': 'Bedrag',
+  'challenge.card': 'Kaart',
+  'challenge.complete': 'Verificatie voltooien',
+  'challenge.fail': 'Verificatie laten mislukken',
+  'challenge.notice': 'Gesimuleerde 3-D Secure-controle. Er wordt geen echte bank benaderd.',
+  'wallet.name': 'Sandbox Wallet',
+  'wallet.heading': 'Deze betaling goedkeuren?',
+  'wallet.intro': '{merchant} vraagt een betaling uit je wallet.',
+  'wallet.merchant': 'Verkoper',
+  'wallet.amount': 'Bedrag',
+  'wallet.approve': 'Goedkeuren',
+  'wallet.decline': 'Weigeren',
+  'wallet.notice': 'Gesimuleerde wallet. Er wordt geen echt geld verplaatst.',
+  'status.expired.title': 'Deze betaalpagina is verlopen',
+  'status.expired.body':
+    'De tijd om deze bestelling te betalen is voorbij en er is niets betaald. Ga terug naar de winkel om opnieuw te beginnen.',
+  'status.canceled.title': 'Betaling geannuleerd',
+  'status.canceled.body': 'Je hebt deze betaling geannuleerd. Er is geen geld afgeschreven.',
+  'status.completed.title': 'Deze bestelling is betaald',
+  'status.completed.body': 'Bedankt! De betaling is ontvangen. Je hoeft hier niets meer te doen.',
+  'status.processing.title': 'Je betaling wordt bevestigd',
+  'status.processing.body':
+    'Je betaling wordt bevestigd. Deze pagina werkt zichzelf zo bij. Betaal niet nog een keer.',
+  'status.pending.title': 'We wachten op bevestiging',
+  'status.pending.body':
+    'Je bestelling is geplaatst en de betaling wordt bevestigd. De winkel laat het je weten zodra die definitief is. Je kunt deze pagina sluiten.',
+  'status.not_found.title': 'Pagina niet gevonden',
+  'status.not_found.body': 'Op dit adres staat geen pagina. Controleer het adres of ga terug naar de winkel.',
+  'status.invalid_checkout.title': 'Deze link naar de betaalpagina is ongeldig',
+  'status.invalid_checkout.body':
+    'Het adres van deze betaalpagina is onvolledig of gewijzigd. Open de betaling opnieuw vanuit de winkel.',
+  'status.invalid_payment_link.title': 'Deze betaallink is ongeldig',
+  'status.invalid_payment_link.body':
+    'Controleer de link die je hebt ontvangen, of vraag de winkel om een nieuwe.',
+  'link.expired.title': 'Deze betaallink is verlopen',
+  'link.expired.body':
+    'De tijd om met deze link te betalen is voorbij en er is niets betaald. Vraag de winkel om een nieuwe link.',
+  'link.used.title': 'Deze betaallink is al gebruikt',
+  'link.used.body':
+    'De betaling voor deze link is al gedaan, dus je kunt hem niet nog eens betalen. Je hoeft niets meer te doen.',
+  'link.deactivated.title': 'Deze betaallink is niet meer actief',
+  'link.deactivated.body':
+    'De winkel heeft deze link uitgeschakeld en er is niets betaald. Neem contact op met de winkel als je toch wilt betalen.',
+  'link.busy.title': 'Er loopt een betaling met deze link',
+  'link.busy.body': 'Iemand betaalt op dit moment met deze link. Wacht even en open de link opnieuw.',
+  'errorPage.title': 'We konden je bestelling niet afronden',
+  'errorPage.body':
+    'Er ging iets mis bij het bevestigen van je bestelling bij {merchant}. Bewaar de gegevens hieronder en neem contact op met de winkel voordat je opnieuw betaalt.',
+  'errorPage.paidTitle': 'Je betaling is gelukt',
+  'errorPage.paidBody':
+    'De betaling is ontvangen, maar {merchant} was niet bereikbaar om je bestelling te bevestigen. Betaal niet opnieuw: bewaar het bestelnummer en de betalings-ID hieronder en neem contact op met de winkel als je niets hoort.',
+  orderNumber: 'Bestelnummer',
+  paymentId: 'Betalings-ID',
+  amount: 'Bedrag',
+  returnToStore: 'Terug naar de winkel',
+};

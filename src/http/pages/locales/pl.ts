@@ -1,0 +1,133 @@
+import type { Messages } from './en.ts';
+
+/** Polish (forma bezosobowa / "Ty", "karta", "data ważności", "kod CVC"). */
+export const pl: Messages = {
+  payTo: 'Zapłać {merchant}',
+  testMode: 'Tryb testowy',
+  orderSummary: 'Podsumowanie zamówienia',
+  orderSummaryToggle:
+    'Podsumowanie ({count, plural, one {# produkt} few {# produkty} many {# produktów} other {# produktu}})',
+  orderReference: 'Zamówienie {id}',
+  quantityTimesPrice: '{quantity} × {unitPrice}',
+  subtotal: 'Suma częściowa',
+  discount: 'Rabat',
+  tax: 'VAT',
+  shipping: 'Dostawa',
+  total: 'Razem',
+  totalDue: 'Do zapłaty',
+  paymentMethod: 'Metoda płatności',
+  'methods.card.label': 'Karta',
+  'methods.card.description': 'Zapłać kartą kredytową lub debetową.',
+  'methods.invoice.label': 'Faktura',
+  'methods.invoice.description': 'Zapłać później. Otrzymasz fakturę.',
+  'methods.wallet.label': 'Portfel',
+  'methods.wallet.description': 'Zatwierdź płatność w aplikacji portfela.',
+  acceptedCards: 'Akceptowane karty',
+  cardDetails: 'Dane karty',
+  cardName: 'Imię i nazwisko na karcie',
+  cardNumber: 'Numer karty',
+  cardExpiry: 'Data ważności',
+  cardCvc: 'CVC',
+  cardCvcHint: '3 cyfry na odwrocie lub 4 na przodzie karty American Express.',
+  saveCard: 'Zapisz kartę na potrzeby kolejnych zakupów',
+  savedCard: 'Zapisana karta, ważna do {expiry}',
+  expiryPlaceholder: 'MM/RR',
+  payButton:
+    '{method, select, invoice {Zamawiam i płacę później · {amount}} wallet {Przejdź do portfela · {amount}} other {Zapłać {amount}}}',
+  processing: 'Przetwarzanie…',
+  cancel: 'Anuluj i wróć do sklepu',
+  errorSummary: 'Sprawdź zaznaczone pola.',
+  noMethods:
+    'Dla tego zamówienia nie jest dostępna żadna metoda płatności. Wróć do sklepu, aby wybrać inny sposób zapłaty.',
+  securedBy: 'Bezpieczna płatność przez Kassa',
+  'fieldErrors.paymentMethod.required': 'Wybierz metodę płatności.',
+  'fieldErrors.paymentMethod.unavailable': 'Ta metoda płatności nie jest dostępna dla tego zamówienia.',
+  'fieldErrors.cardName.required': 'Wpisz imię i nazwisko widoczne na karcie.',
+  'fieldErrors.cardName.too_long': 'Imię i nazwisko jest za długie.',
+  'fieldErrors.cardNumber.required': 'Wpisz numer karty.',
+  'fieldErrors.cardNumber.invalid': 'Numer karty jest nieprawidłowy.',
+  'fieldErrors.cardNumber.unsupported_brand': 'Ten rodzaj karty nie jest akceptowany.',
+  'fieldErrors.cardExpiry.required': 'Wpisz datę ważności.',
+  'fieldErrors.cardExpiry.invalid_format': 'Wpisz datę ważności w formacie MM/RR.',
+  'fieldErrors.cardExpiry.invalid_month': 'Miesiąc musi mieścić się w zakresie 01–12.',
+  'fieldErrors.cardExpiry.invalid_year': 'Rok ważności jest nieprawidłowy.',
+  'fieldErrors.cardExpiry.expired': 'Ta karta straciła ważność.',
+  'fieldErrors.cardCvc.required': 'Wpisz kod zabezpieczający (CVC).',
+  'fieldErrors.cardCvc.invalid': 'Kod zabezpieczający jest nieprawidłowy.',
+  'globalErrors.declined': 'Karta została odrzucona. Spróbuj ponownie lub wybierz inną metodę.',
+  'globalErrors.insufficient_funds':
+    'Brak wystarczających środków na karcie. Użyj innej karty lub wybierz inną metodę.',
+  'globalErrors.authentication_failed':
+    'Nie udało się uwierzytelnić karty. Spróbuj ponownie lub wybierz inną metodę.',
+  'globalErrors.wallet_declined':
+    'Płatność portfelem została odrzucona. Spróbuj ponownie lub wybierz inną metodę.',
+  'globalErrors.processor_error':
+    'Nie udało się przetworzyć płatności i nie pobrano żadnych środków. Spróbuj ponownie za chwilę.',
+  'globalErrors.payment_in_progress':
+    'Płatność za to zamówienie jest już w toku. Poczekaj chwilę i odśwież stronę.',
+  'globalErrors.form_expired': 'Formularz wygasł. Sprawdź dane i spróbuj ponownie.',
+  'globalErrors.order_changed':
+    'Sklep zmienił to zamówienie po załadowaniu strony. Nic nie zostało pobrane: sprawdź nową kwotę i zapłać ponownie.',
+  'globalErrors.too_many_attempts':
+    'Zbyt wiele odrzuconych prób płatności. Nic nie zostało pobrane. Spróbuj ponownie później.',
+  'globalErrors.verification_refused':
+    'Sklep nie mógł potwierdzić zamówienia i nie pobrano żadnych środków. Wróć do sklepu.',
+  'challenge.bank': 'Bank Sandbox',
+  'challenge.heading': 'Potwierdź płatność',
+  'challenge.intro': 'Twój bank prosi o potwierdzenie tego zakupu.',
+  'challenge.merchant': 'Sprzedawca',
+  'challenge.amount': 'Kwota',
+  'challenge.card': 'Karta',
+  'challenge.complete': 'Zakończ uwierzytelnianie',
+  'challenge.fail': 'Przerwij uwierzytelnianie z błędem',
+  'challenge.notice': 'Symulowana weryfikacja 3-D Secure. Żaden prawdziwy bank nie jest angażowany.',
+  'wallet.name': 'Portfel Sandbox',
+  'wallet.heading': 'Zatwierdzić tę płatność?',
+  'wallet.intro': '{merchant} prosi o płatność z Twojego portfela.',
+  'wallet.merchant': 'Sprzedawca',
+  'wallet.amount': 'Kwota',
+  'wallet.approve': 'Zatwierdź',
+  'wallet.decline': 'Odrzuć',
+  'wallet.notice': 'Symulowany portfel. Prawdziwe pieniądze nie są przesyłane.',
+  'status.expired.title': 'Ta strona płatności wygasła',
+  'status.expired.body':
+    'Czas na opłacenie zamówienia minął i nie dokonano płatności. Wróć do sklepu, aby zacząć od nowa.',
+  'status.canceled.title': 'Płatność anulowana',
+  'status.canceled.body': 'Anulowano tę płatność. Nie pobrano żadnych środków.',
+  'status.completed.title': 'To zamówienie jest opłacone',
+  'status.completed.body': 'Dziękujemy! Płatność została przyjęta. Nie musisz tu już nic robić.',
+  'status.processing.title': 'Potwierdzamy płatność',
+  'status.processing.body':
+    'Twoja płatność jest potwierdzana. Strona za chwilę sama się odświeży. Nie płać ponownie.',
+  'status.pending.title': 'Czekamy na potwierdzenie',
+  'status.pending.body':
+    'Zamówienie zostało złożone, a płatność jest potwierdzana. Sklep poinformuje Cię, gdy będzie ostateczna. Możesz zamknąć tę stronę.',
+  'status.not_found.title': 'Nie znaleziono strony',
+  'status.not_found.body': 'Pod tym adresem nie ma żadnej strony. Sprawdź adres lub wróć do sklepu.',
+  'status.invalid_checkout.title': 'Link do strony płatności jest nieprawidłowy',
+  'status.invalid_checkout.body':
+    'Adres tej strony płatności jest niepełny lub został zmieniony. Otwórz płatność ponownie ze sklepu.',
+  'status.invalid_payment_link.title': 'Ten link do płatności jest nieprawidłowy',
+  'status.invalid_payment_link.body': 'Sprawdź otrzymany link lub poproś sklep o nowy.',
+  'link.expired.title': 'Ten link do płatności wygasł',
+  'link.expired.body':
+    'Czas na zapłatę tym linkiem minął i nie dokonano płatności. Poproś sklep o nowy link.',
+  'link.used.title': 'Ten link do płatności został już użyty',
+  'link.used.body':
+    'Płatność za ten link została już dokonana, więc nie można zapłacić ponownie. Nic więcej nie trzeba robić.',
+  'link.deactivated.title': 'Ten link do płatności nie jest już aktywny',
+  'link.deactivated.body':
+    'Sklep wyłączył ten link i nie dokonano płatności. Skontaktuj się ze sklepem, jeśli nadal chcesz zapłacić.',
+  'link.busy.title': 'Trwa płatność tym linkiem',
+  'link.busy.body': 'Ktoś właśnie płaci tym linkiem. Poczekaj chwilę i otwórz link ponownie.',
+  'errorPage.title': 'Nie udało się sfinalizować zamówienia',
+  'errorPage.body':
+    'Wystąpił błąd podczas potwierdzania zamówienia w sklepie {merchant}. Zachowaj poniższe dane i skontaktuj się ze sklepem, zanim zapłacisz ponownie.',
+  'errorPage.paidTitle': 'Płatność została zrealizowana',
+  'errorPage.paidBody':
+    'Płatność została przyjęta, ale nie udało się połączyć ze sklepem {merchant}, aby potwierdzić zamówienie. Nie płać ponownie: zachowaj poniższy numer zamówienia i identyfikator płatności i skontaktuj się ze sklepem, jeśli nie otrzymasz wiadomości.',
+  orderNumber: 'Numer zamówienia',
+  paymentId: 'Identyfikator płatności',
+  amount: 'Kwota',
+  returnToStore: 'Wróć do sklepu',
+};
