@@ -63,19 +63,7 @@ export default tseslint.config(
       'boundaries/include': ['src/**/*'],
       'boundaries/elements': [
         { type: 'module', pattern: 'src/modules/*', capture: ['module'], partialMatch: false },
-        ...[
-          'lib',
-          'db',
-          'egress',
-          'metrics',
-          'connectors',
-          'outbox',
-          'http',
-          'dashboard',
-          'workers',
-          'cli',
-          'demo-shop',
-        ].map((type) => ({ type, pattern: `src/${type}`, partialMatch: false })),
+        ...ELEMENT_TYPES.map((type) => ({ type, pattern: `src/${type}`, partialMatch: false })),
       ],
       'boundaries/files': [
         // The unit of work (in db/) sends a module's queued writes and the outbox's events in one COMMIT.

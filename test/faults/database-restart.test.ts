@@ -34,6 +34,7 @@ import {
   runPool,
   sleep,
   waitUntil,
+  WITHOUT_CARD_TESTING_LIMITS,
 } from './fault-fixtures.ts';
 
 const PG_CTL = fileURLToPath(
@@ -96,6 +97,7 @@ it(
     dataDir = await mkdtemp(path.join(tmpdir(), 'kassa-fault-pg-'));
     const env = {
       KASSA_ENV: 'test',
+      ...WITHOUT_CARD_TESTING_LIMITS,
       DATABASE_URL: '',
       KASSA_DATA_DIR: dataDir,
       KASSA_PAYMENT_RECOVERY_MS: String(RECOVERY_MS),

@@ -515,3 +515,13 @@ export async function startReceiverOnPort(port: number) {
       }),
   };
 }
+
+/**
+ * Fault tests replay the sandbox's declining test cards dozens of times on purpose, as a real burst of shoppers
+ * would with many different cards. The per-card and per-address card-testing limits
+ * (test/e2e/security/card-testing.test.ts) would refuse them after a few declines: off in these gateways.
+ */
+export const WITHOUT_CARD_TESTING_LIMITS = {
+  KASSA_CARD_DECLINES_PER_CARD: '0',
+  KASSA_CARD_DECLINES_PER_ADDRESS: '0',
+} as const;

@@ -34,6 +34,7 @@ import {
   sleep,
   waitUntil,
   type Answer,
+  WITHOUT_CARD_TESTING_LIMITS,
 } from './fault-fixtures.ts';
 
 const OPERATIONS = 200;
@@ -95,6 +96,7 @@ it(
     const env = {
       DATABASE_URL: database.connectionString,
       KASSA_ENV: 'test',
+      ...WITHOUT_CARD_TESTING_LIMITS,
       KASSA_DATA_DIR: dataDir,
       KASSA_PAYMENT_RECOVERY_MS: String(RECOVERY_MS),
       // Slow acquirer answers (30 ms before the ledger, 30 ms after it) widen both windows a crash can hit:

@@ -29,7 +29,14 @@ import {
 } from '../e2e/webhooks/webhook-receiver.ts';
 import { cardMethod, TEST_CARDS } from '../e2e/payments/payment-fixtures.ts';
 import { checkoutRequest, simpleOrder } from '../e2e/checkouts/checkout-fixtures.ts';
-import { compareWithSandbox, findInconsistencies, runPool, sleep, waitUntil } from './fault-fixtures.ts';
+import {
+  compareWithSandbox,
+  findInconsistencies,
+  runPool,
+  sleep,
+  waitUntil,
+  WITHOUT_CARD_TESTING_LIMITS,
+} from './fault-fixtures.ts';
 
 const OPERATIONS = 150;
 const CONCURRENCY = 12;
@@ -122,6 +129,7 @@ it(
     const env = {
       DATABASE_URL: database.connectionString,
       KASSA_ENV: 'test',
+      ...WITHOUT_CARD_TESTING_LIMITS,
       KASSA_MASTER_KEY: randomBytes(32).toString('base64'),
       KASSA_DEMO: 'false',
       KASSA_PAYMENT_RECOVERY_MS: String(RECOVERY_MS),
