@@ -154,7 +154,13 @@ describe('browser SDK and payment links in a real browser', () => {
     const landed = new URL(page.url());
     expect(`${landed.origin}${landed.pathname}`).toBe(checkout.checkout_redirect_url);
     expect(landed.searchParams.get('method')).toBe('invoice');
-    expect(await page.getByRole('button', { name: /^Pay / }).first().isVisible()).toBe(true);
+    // Invoice comes preselected, and the button says what happens for it.
+    expect(
+      await page
+        .getByRole('button', { name: /^Place order, pay .+ by invoice$/ })
+        .first()
+        .isVisible(),
+    ).toBe(true);
     expect(await page.getByText('sdk-1').first().isVisible()).toBe(true);
     expect(problems).toEqual([]);
     await page.close();
