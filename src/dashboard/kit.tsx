@@ -1,0 +1,203 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { VNode } from 'preact';
+import { currencyExponent } from '../lib/currencies.ts';
+import { ERROR_CATALOGUE, type ErrorCode } from '../lib/errors.ts';
+import { pageSecurityHeaders } from '../http/pages/page-security.ts';
+import type { ResourceScope, ScopeAccess } from '../modules/auth/scopes.ts';
+import { findMerchantById } from '../modules/merchants/merchant.repository.ts';
+import { roleAllows } from '../modules/users/permissions.ts';
+import type { Services } from '../services.ts';
+import { recordDashboardAudit, type DashboardAuditEntry } from './audit.ts';
+import { CSRF_FIELD, FORM_KEY_FIELD, renderDocument, type Viewer } from './layout.tsx';
+import {
+  cookieNames,
+  csrfBinding,
+  dashboardCsrfValid,
+  issueDashboardCsrf,
+  loadSession,
+  readCookie,
+  serializeCookie,
+  type DashboardSession,
+} from './sessions.ts';
+
+/**
+ * What every dashboard route file shares: who is signed in, the CSRF check of a form, the role check, the
+ * page answer with the strict page headers, and the audit entry of an action. Route files under `routes/`
+ * receive one kit each from `dashboard.routes.tsx`.
+ */
+
+export const PAGE = { auth: 'public' as const };
+/** Sign-in and sign-out change only the session: doing them twice is doing them once. */
+export const NATURAL_POST = { auth: 'public' as const, idempotency: 'natural' as const };
+/** Money actions: each rendered form carries its own key, from which the operation's id is derived. */
+export const KEYED_POST = { auth: 'public' as const, idempotency: 'pipeline' as const };
+/** A form whose effect and its idempotency record commit in one transaction. */
+export const TRANSACTIONAL_POST = { auth: 'public' as const, idempotency: 'transactional' as const };
+
+export type Context = {
+  session: DashboardSession;
+  merchantName: string;
+  scope: { merchantId: string; livemode: boolean };
+  viewer: Viewer;
+};
+
+/** A refusal shown as the dashboard's error page with this status (not a problem document). */
+export class DashboardRefusal extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly title: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The message of an error code carried in a redirect's `?error=`; undefined for an unknown code. */
+export function errorMessage(code: string | undefined): string | undefined {
+  if (!code) return undefined;
+  if (code === 'invalid_amount') return 'Enter an amount such as 12.50.';
+  return code in ERROR_CATALOGUE ? ERROR_CATALOGUE[code as ErrorCode].title : undefined;
+}
+
+export function queryText(request: FastifyRequest, name: string): string | undefined {
+  const value = (request.query as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function formText(request: FastifyRequest, name: string): string {
+  const value = (request.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** The notice named by `?notice=` among a page's own notices. */
+export function noticeOf(request: FastifyRequest, notices: Record<string, string>): string | undefined {
+  const name = queryText(request, 'notice');
+  return name && Object.hasOwn(notices, name) ? notices[name] : undefined;
+}
+
+/** The form's own key (32 hex digits, rendered into each form); refuses a form without one. */
+export function formKeyOf(request: FastifyRequest): string {
+  const formKey = formText(request, FORM_KEY_FIELD);
+  if (!/^[0-9a-f]{32}$/.test(formKey))
+    throw new DashboardRefusal(400, 'Form refused', 'The form is incomplete; reload the page.');
+  return formKey;
+}
+
+/** A decimal amount typed in a form (`12.50`, `12,5`) in minor units of `currency`; undefined when not one. */
+export function parseFormAmount(text: string, currency: string): number | undefined {
+  const exponent = currencyExponent(currency);
+  const match = /^(\d{1,13})(?:[.,](\d+))?$/.exec(text.trim());
+  if (!match || (match[2] ?? '').length > exponent) return undefined;
+  const minor = Number(match[1]) * 10 ** exponent + Number((match[2] ?? '').padEnd(exponent, '0') || '0');
+  return Number.isSafeInteger(minor) && minor > 0 ? minor : undefined;
+}
+
+export function userActor(session: Pick<DashboardSession, 'user'>) {
+  return { type: 'user' as const, id: session.user.id, label: session.user.email };
+}
+
+export type DashboardKit = ReturnType<typeof createDashboardKit>;
+
+export function createDashboardKit(services: Services) {
+  const { db, keyring, clock } = services;
+  const cookies = cookieNames(services.config.publicUrl);
+
+  function send(reply: FastifyReply, statusCode: number, nonce: string, page: VNode): FastifyReply {
+    return reply
+      .code(statusCode)
+      .headers(pageSecurityHeaders(nonce, { formActionOrigins: [] }))
+      .type('text/html; charset=utf-8')
+      .send(renderDocument(page));
+  }
+
+  function audit(request: FastifyRequest, entry: Omit<DashboardAuditEntry, 'clientAddress'>) {
+    return recordDashboardAudit(db, { ...entry, clientAddress: request.ip });
+  }
+
+  async function sessionOf(request: FastifyRequest): Promise<Context | undefined> {
+    const secret = readCookie(request.headers.cookie, cookies.session);
+    if (!secret) return undefined;
+    const session = await loadSession(db, secret, clock.now());
+    if (!session) return undefined;
+    const merchant = await findMerchantById(db, session.user.merchantId);
+    if (!merchant) return undefined;
+    const merchantName = merchant.displayName ?? merchant.name;
+    // Events and audit entries of this request (a refund, a new key) name this person as their actor.
+    request.dashboardUserId = session.user.id;
+    return {
+      session,
+      merchantName,
+      scope: { merchantId: merchant.id, livemode: session.livemode },
+      viewer: {
+        email: session.user.email,
+        role: session.user.role,
+        merchantName,
+        livemode: session.livemode,
+        csrfToken: issueDashboardCsrf(keyring, csrfBinding('session', session.idHash), clock.now()),
+        nav: { developers: roleAllows(session.user.role, 'api_keys', 'read') },
+      },
+    };
+  }
+
+  /** The signed-in person of a page, or a 303 to the sign-in page (undefined: the answer is sent). */
+  async function pageContext(request: FastifyRequest, reply: FastifyReply): Promise<Context | undefined> {
+    const context = await sessionOf(request);
+    if (!context) {
+      await reply.code(303).header('location', '/dashboard/sign-in').send();
+      return undefined;
+    }
+    return context;
+  }
+
+  /** The signed-in person of a form POST whose CSRF token is this session's; refuses otherwise. */
+  async function actionContext(request: FastifyRequest): Promise<Context> {
+    const context = await sessionOf(request);
+    if (!context)
+      throw new DashboardRefusal(401, 'Signed out', 'Your session has ended. Sign in again to continue.');
+    const binding = csrfBinding('session', context.session.idHash);
+    if (!dashboardCsrfValid(keyring, binding, formText(request, CSRF_FIELD), clock.now())) {
+      throw new DashboardRefusal(
+        403,
+        'Form refused',
+        'This form was not sent from your dashboard session, or it is too old. Go back, reload the page and try again.',
+      );
+    }
+    return context;
+  }
+
+  /** Roles are checked here, on the server, for every page and action: hiding a button is not the check. */
+  function requirePermission(context: Context, resource: ResourceScope, access: ScopeAccess) {
+    if (!roleAllows(context.session.user.role, resource, access)) {
+      throw new DashboardRefusal(
+        403,
+        'Not allowed',
+        `Your role (${context.session.user.role}) may not ${access === 'read' ? 'see' : 'change'} ${resource.replace('_', ' ')}.`,
+      );
+    }
+  }
+
+  function sessionCookie(secret: string) {
+    return serializeCookie(cookies, cookies.session, secret);
+  }
+
+  /** A 303 to a dashboard page (the answer to every plain form POST). */
+  function seeOther(reply: FastifyReply, location: string) {
+    return reply.code(303).header('location', location).send();
+  }
+
+  return {
+    services,
+    db,
+    keyring,
+    clock,
+    cookies,
+    send,
+    audit,
+    sessionOf,
+    pageContext,
+    actionContext,
+    requirePermission,
+    sessionCookie,
+    seeOther,
+  };
+}

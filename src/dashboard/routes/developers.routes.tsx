@@ -1,0 +1,189 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../lib/errors.ts';
+import { pooledRandomHex } from '../../lib/random.ts';
+import { createCspNonce } from '../../http/pages/page-security.ts';
+import {
+  createApiKey,
+  DEFAULT_ROLL_OVERLAP_SECONDS,
+  revokeApiKey,
+  rollApiKey,
+} from '../../modules/merchants/api-key.service.ts';
+import { listApiKeys } from '../../modules/merchants/credential.repository.ts';
+import { roleAllows, scopesOfRole } from '../../modules/users/permissions.ts';
+import {
+  errorMessage,
+  formKeyOf,
+  formText,
+  NATURAL_POST,
+  noticeOf,
+  PAGE,
+  queryText,
+  TRANSACTIONAL_POST,
+  type Context,
+} from '../kit.tsx';
+import { DevelopersPage, type RevealedKey } from '../pages/developers.tsx';
+import type { KassaApp } from '../../http/http.types.ts';
+import type { DashboardKit } from '../kit.tsx';
+
+const NOTICES: Record<string, string> = {
+  key_revoked: 'The API key was revoked; every gateway refuses it within a second.',
+  key_already_created: 'This form was already sent: its key was created then, and its secret shown once.',
+};
+
+/** Developers: API keys (create, shown once, roll with overlap, revoke). */
+export function registerDeveloperRoutes(scope: KassaApp, kit: DashboardKit) {
+  const { db, clock, send, pageContext, actionContext, requirePermission } = kit;
+
+  async function developersPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    context: Context,
+    extra: { statusCode?: number; revealed?: RevealedKey; error?: string } = {},
+  ) {
+    const keys = await listApiKeys(db, context.scope, { limit: 100 });
+    const nonce = createCspNonce();
+    return send(
+      reply,
+      extra.statusCode ?? 200,
+      nonce,
+      <DevelopersPage
+        nonce={nonce}
+        viewer={context.viewer}
+        keys={keys.slice(0, 100)}
+        canWrite={roleAllows(context.session.user.role, 'api_keys', 'write')}
+        formKey={pooledRandomHex(16)}
+        revealed={extra.revealed}
+        notice={noticeOf(request, NOTICES)}
+        error={extra.error ?? errorMessage(queryText(request, 'error'))}
+      />,
+    );
+  }
+
+  /** What the key-management service may do for this person: the role's scopes, in this session's mode. */
+  const creatorOf = (context: Context) => ({
+    ...context.scope,
+    scopes: scopesOfRole(context.session.user.role),
+  });
+
+  scope.get('/dashboard/developers', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
+    const context = await pageContext(request, reply);
+    if (!context) return reply;
+    requirePermission(context, 'api_keys', 'read');
+    return developersPage(request, reply, context);
+  });
+
+  /**
+   * Creates a key and shows its secret once, in this answer (a redirect would have to keep it somewhere).
+   * The form's key is recorded in the idempotency table in the same transaction, so the same form sent
+   * twice creates one key; the second answer says so instead of showing a secret again.
+   */
+  scope.post(
+    '/dashboard/developers/api-keys',
+    { config: TRANSACTIONAL_POST, schema: { hide: true } },
+    async (request, reply) => {
+      const context = await actionContext(request);
+      requirePermission(context, 'api_keys', 'write');
+      const formKey = formKeyOf(request);
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const type = body.type === 'secret' ? 'secret' : 'restricted';
+      const scopes = ([] as unknown[])
+        .concat(body.scopes ?? [])
+        .filter((value): value is string => typeof value === 'string');
+      const name = formText(request, 'name').trim().slice(0, 100) || null;
+      let created: Awaited<ReturnType<typeof createApiKey>>;
+      try {
+        created = await db.transaction(async (tx) => {
+          const made = await createApiKey(tx, creatorOf(context), {
+            type,
+            ...(type === 'restricted' ? { scopes } : {}),
+            name,
+          });
+          await tx.query(
+            `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
+               request_fingerprint, state, response_status, response_body, completed_at)
+             VALUES ($1, $2, $3, 'POST', $4, $5, 'completed', 201, $6, now())`,
+            [
+              context.scope.merchantId,
+              context.scope.livemode,
+              `dashboard:${formKey}`,
+              '/dashboard/developers/api-keys',
+              formKey,
+              request.server.idempotencyResponses.seal(JSON.stringify({ id: made.key.id })),
+            ],
+          );
+          return made;
+        });
+      } catch (error) {
+        if ((error as { code?: string }).code === '23505')
+          return reply
+            .code(303)
+            .header('location', '/dashboard/developers?notice=key_already_created')
+            .send();
+        if (error instanceof AppError)
+          return developersPage(request, reply, context, { statusCode: 422, error: error.message });
+        throw error;
+      }
+      return developersPage(request, reply, context, {
+        statusCode: 201,
+        revealed: { id: created.key.id, secret: created.secret },
+      });
+    },
+  );
+
+  scope.post(
+    '/dashboard/developers/api-keys/:id/roll',
+    { config: NATURAL_POST, schema: { hide: true } },
+    async (request, reply) => {
+      const context = await actionContext(request);
+      requirePermission(context, 'api_keys', 'write');
+      const id = (request.params as { id: string }).id;
+      try {
+        // A key is rolled once: the same form sent again is refused ("rolled already"), never a second roll.
+        const rolled = await db.transaction(async (tx) => {
+          const result = await rollApiKey(
+            tx,
+            creatorOf(context),
+            id,
+            DEFAULT_ROLL_OVERLAP_SECONDS,
+            clock.now(),
+          );
+          return result;
+        });
+        return developersPage(request, reply, context, {
+          statusCode: 201,
+          revealed: {
+            id: rolled.key.id,
+            secret: rolled.secret,
+            previousId: rolled.previous.id,
+            previousExpiresAt: new Date(clock.now().getTime() + DEFAULT_ROLL_OVERLAP_SECONDS * 1000),
+          },
+        });
+      } catch (error) {
+        if (error instanceof AppError)
+          return developersPage(request, reply, context, { statusCode: 422, error: error.message });
+        throw error;
+      }
+    },
+  );
+
+  scope.post(
+    '/dashboard/developers/api-keys/:id/revoke',
+    { config: NATURAL_POST, schema: { hide: true } },
+    async (request, reply) => {
+      const context = await actionContext(request);
+      requirePermission(context, 'api_keys', 'write');
+      const id = (request.params as { id: string }).id;
+      try {
+        await db.transaction(async (tx) => {
+          // The key service audits the change and emits its event, with this person as the actor.
+          await revokeApiKey(tx, creatorOf(context), id, clock.now());
+        });
+      } catch (error) {
+        if (error instanceof AppError)
+          return reply.code(303).header('location', `/dashboard/developers?error=${error.code}`).send();
+        throw error;
+      }
+      return reply.code(303).header('location', '/dashboard/developers?notice=key_revoked').send();
+    },
+  );
+}

@@ -1,0 +1,165 @@
+import { verifySignIn } from '../../modules/users/users.ts';
+import { createCspNonce } from '../../http/pages/page-security.ts';
+import { formText, NATURAL_POST, PAGE, queryText, userActor } from '../kit.tsx';
+import { CSRF_FIELD } from '../layout.tsx';
+import { SignInPage } from '../pages/sign-in.tsx';
+import {
+  createSession,
+  csrfBinding,
+  dashboardCsrfValid,
+  issueDashboardCsrf,
+  newSessionSecret,
+  readCookie,
+  revokeAllSessions,
+  revokeSession,
+  serializeCookie,
+} from '../sessions.ts';
+import type { KassaApp } from '../../http/http.types.ts';
+import type { DashboardKit } from '../kit.tsx';
+
+/** Signing in and out: the sign-in form, its throttles and lock-out, and ending one or every session. */
+export function registerSignInRoutes(scope: KassaApp, kit: DashboardKit) {
+  const { db, keyring, clock, cookies, send, audit, sessionOf, actionContext, sessionCookie } = kit;
+
+  scope.get('/dashboard/sign-in', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
+    if (await sessionOf(request)) return reply.code(303).header('location', '/dashboard').send();
+    const signInId = readCookie(request.headers.cookie, cookies.signIn) ?? newSessionSecret();
+    const nonce = createCspNonce();
+    reply.header('set-cookie', serializeCookie(cookies, cookies.signIn, signInId));
+    const csrfToken = issueDashboardCsrf(keyring, csrfBinding('sign_in', signInId), clock.now());
+    const notice = queryText(request, 'signed_out') ? 'You are signed out.' : undefined;
+    return send(reply, 200, nonce, <SignInPage nonce={nonce} csrfToken={csrfToken} notice={notice} />);
+  });
+
+  scope.post(
+    '/dashboard/sign-in',
+    { config: NATURAL_POST, schema: { hide: true } },
+    async (request, reply) => {
+      const now = clock.now();
+      const nonce = createCspNonce();
+      const signInId = readCookie(request.headers.cookie, cookies.signIn);
+      const email = formText(request, 'email').slice(0, 320);
+      const password = formText(request, 'password');
+      const again = (statusCode: number, error: string) => {
+        const id = signInId ?? newSessionSecret();
+        reply.header('set-cookie', serializeCookie(cookies, cookies.signIn, id));
+        const csrfToken = issueDashboardCsrf(keyring, csrfBinding('sign_in', id), now);
+        return send(
+          reply,
+          statusCode,
+          nonce,
+          <SignInPage nonce={nonce} csrfToken={csrfToken} email={email} error={error} />,
+        );
+      };
+      if (
+        !signInId ||
+        !dashboardCsrfValid(keyring, csrfBinding('sign_in', signInId), formText(request, CSRF_FIELD), now)
+      ) {
+        return again(403, 'The sign-in form expired. Please sign in again.');
+      }
+      const result = await verifySignIn(db, { email, password, clientAddress: request.ip, now });
+      if (result.outcome === 'address_limited') {
+        await audit(request, {
+          merchantId: null,
+          actor: { type: 'system', id: 'dashboard' },
+          action: 'user.sign_in_refused_address',
+          details: { email },
+        });
+        return again(429, 'Too many failed sign-ins from your network. Try again in 15 minutes.');
+      }
+      if (result.outcome === 'locked') {
+        await audit(request, {
+          merchantId: result.user.merchantId,
+          actor: userActor({ user: result.user }),
+          action: 'user.sign_in_refused_locked',
+          objectType: 'dashboard_user',
+          objectId: result.user.id,
+        });
+        return again(423, 'This account is locked after too many failed sign-ins. Try again in 30 minutes.');
+      }
+      if (result.outcome === 'invalid') {
+        await audit(request, {
+          merchantId: result.user?.merchantId ?? null,
+          actor: result.user
+            ? { type: 'user', id: result.user.id, label: result.user.email }
+            : { type: 'system', id: 'dashboard' },
+          action: 'user.sign_in_failed',
+          objectType: 'dashboard_user',
+          objectId: result.user?.id,
+          details: result.user ? undefined : { email },
+        });
+        if (result.lockedNow && result.user) {
+          await audit(request, {
+            merchantId: result.user.merchantId,
+            actor: { type: 'system', id: 'dashboard' },
+            action: 'user.locked',
+            objectType: 'dashboard_user',
+            objectId: result.user.id,
+            details: { minutes: 30 },
+          });
+        }
+        return again(401, 'The email or password is not correct.');
+      }
+      const secret = await createSession(db, {
+        userId: result.user.id,
+        clientAddress: request.ip,
+        userAgent: request.headers['user-agent'],
+        now,
+      });
+      await audit(request, {
+        merchantId: result.user.merchantId,
+        actor: { type: 'user', id: result.user.id, label: result.user.email },
+        action: 'user.signed_in',
+        objectType: 'dashboard_user',
+        objectId: result.user.id,
+      });
+      return reply
+        .code(303)
+        .header('set-cookie', [
+          sessionCookie(secret),
+          serializeCookie(cookies, cookies.signIn, '', { maxAgeSeconds: 0 }),
+        ])
+        .header('location', '/dashboard')
+        .send();
+    },
+  );
+
+  scope.post(
+    '/dashboard/sign-out',
+    { config: NATURAL_POST, schema: { hide: true } },
+    async (request, reply) => {
+      const context = await actionContext(request);
+      await revokeSession(db, context.session.idHash, clock.now());
+      await audit(request, {
+        merchantId: context.scope.merchantId,
+        actor: userActor(context.session),
+        action: 'user.signed_out',
+      });
+      return reply
+        .code(303)
+        .header('set-cookie', serializeCookie(cookies, cookies.session, '', { maxAgeSeconds: 0 }))
+        .header('location', '/dashboard/sign-in?signed_out=1')
+        .send();
+    },
+  );
+
+  scope.post(
+    '/dashboard/sign-out-everywhere',
+    { config: NATURAL_POST, schema: { hide: true } },
+    async (request, reply) => {
+      const context = await actionContext(request);
+      const revoked = await revokeAllSessions(db, context.session.user.id, clock.now());
+      await audit(request, {
+        merchantId: context.scope.merchantId,
+        actor: userActor(context.session),
+        action: 'user.signed_out_everywhere',
+        details: { sessions: revoked },
+      });
+      return reply
+        .code(303)
+        .header('set-cookie', serializeCookie(cookies, cookies.session, '', { maxAgeSeconds: 0 }))
+        .header('location', '/dashboard/sign-in?signed_out=1')
+        .send();
+    },
+  );
+}
