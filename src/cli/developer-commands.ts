@@ -37,7 +37,8 @@ export const DEVELOPER_COMMANDS: CommandSpec[] = [
     summary: 'Produce an event through a real sandbox flow (test mode)',
     description:
       'Creates a checkout and pays, cancels, captures or refunds it through the public API and the hosted\n' +
-      'payment page with the sandbox test cards, then waits for the event. Event types:\n  ' +
+      'payment page with the sandbox test cards, then waits for the event. Needs a test-mode key holding the\n' +
+      'checkouts, orders, payments and webhooks:read scopes (a secret key sk_test_… holds them all). Event types:\n  ' +
       TRIGGER_TYPES.join(', ')
         .replace(/(.{1,100})(, |$)/g, '$1,\n  ')
         .replace(/,\n {2}$/, ''),
