@@ -23,6 +23,7 @@ import { registerLandingRoute } from './http/routes/landing.routes.ts';
 import { registerCheckoutRoutes } from './http/routes/v1/checkouts.routes.ts';
 import { registerAuditLogRoutes } from './http/routes/v1/audit-log.routes.ts';
 import { registerEventRoutes } from './http/routes/v1/events.routes.ts';
+import { registerEventStreamRoute } from './http/routes/v1/event-stream.routes.ts';
 import { registerMerchantRoutes } from './http/routes/v1/merchant.routes.ts';
 import { registerWebhookEndpointRoutes } from './http/routes/v1/webhook-endpoints.routes.ts';
 import { registerProcessorAccountRoutes } from './http/routes/v1/processor-accounts.routes.ts';
@@ -226,6 +227,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerProcessorAccountRoutes(app, services);
   registerProcessorWebhookRoutes(app, services);
   registerEventRoutes(app, services);
+  registerEventStreamRoute(app, services);
   registerAuditLogRoutes(app, services);
   registerCheckoutRoutes(app, services);
   registerOrderRoutes(app, services);

@@ -1,4 +1,5 @@
 import type { CommandSpec } from './spec.ts';
+import { DEVELOPER_COMMANDS } from './developer-commands.ts';
 
 /**
  * Every `kassa` command: its name, help and options, and a loader that imports its module only when it runs.
@@ -297,4 +298,5 @@ export const COMMANDS: CommandSpec[] = [
       },
     ],
   },
+  ...DEVELOPER_COMMANDS,
 ];

@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   not_found: { status: 404, title: 'The resource does not exist' },
   route_not_found: { status: 404, title: 'No such route' },
   method_not_allowed: { status: 405, title: 'The method is not allowed on this route' },
+  not_acceptable: { status: 406, title: 'The route cannot answer in a media type the request accepts' },
   conflict: { status: 409, title: 'The request conflicts with the current state' },
   invalid_state_transition: { status: 409, title: 'The object is not in a state that allows this' },
   idempotency_key_in_use: { status: 409, title: 'A request with this Idempotency-Key is still in progress' },

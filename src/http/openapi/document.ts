@@ -104,6 +104,7 @@ const ERROR_RESPONSES: Record<string, string> = {
   '401': 'No valid credentials',
   '403': 'The credentials lack the scope or permission this operation needs',
   '404': 'No such object for this merchant and mode',
+  '406': 'The request does not accept the media type this operation answers in (see its 200 response)',
   '409': 'The object is not in a state that allows this, or the same Idempotency-Key is in progress',
   '422': 'Invalid fields or unknown query parameters: `errors[]` points at each',
   '429': 'Too many requests (see Retry-After)',
@@ -303,6 +304,9 @@ function withErrorResponses(method: string, path: string, operation: Operation):
   const statuses = ['400'];
   if (authenticated) statuses.push('401', '403');
   if (path.includes('{')) statuses.push('404');
+  // A stream answers only a client that asks for one (Accept: text/event-stream): 406 otherwise.
+  const ok = operation.responses?.['200'] as { content?: Record<string, unknown> } | undefined;
+  if (ok?.content?.['text/event-stream'] !== undefined) statuses.push('406');
   statuses.push('422'); // invalid fields, or an unknown query parameter (src/http/plugins/unknown-query.ts)
   if (method !== 'get' && path !== '/v1/oauth/tokens') statuses.push('409');
   statuses.push('429', '5XX');

@@ -82,6 +82,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'POST /v1/webhook-endpoints/{id}/rotate-secret': 'rotateWebhookEndpointSecret',
   'POST /v1/webhook-endpoints/{id}/test': 'testWebhookEndpoint',
   'GET /v1/events': 'listEvents',
+  'GET /v1/events/stream': 'streamEvents',
   'GET /v1/events/{id}': 'getEvent',
   'GET /v1/events/{id}/deliveries': 'listEventDeliveries',
   'POST /v1/events/{id}/redeliver': 'redeliverEvent',

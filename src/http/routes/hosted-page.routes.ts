@@ -238,7 +238,11 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
    */
   function sendClosedPage(reply: FastifyReply, context: HostedCheckout, onPost: boolean): void {
     const { checkout, order } = context;
-    const returnUrl = `${config.publicUrl}${context.basePath}/store`;
+    // No way back when the checkout's way back is this very page (a payment link without redirect URLs).
+    const ownPage = `${config.publicUrl}${context.basePath}`;
+    const returnUrl = checkout.completedRedirectUrl.startsWith(ownPage)
+      ? undefined
+      : `${config.publicUrl}${context.basePath}/store`;
     if (checkout.status === 'COMPLETED') {
       const kind = order.status === 'PENDING' ? 'pending' : 'completed';
       sendStatusPage(reply, context, onPost ? 409 : 200, kind, { returnUrl });

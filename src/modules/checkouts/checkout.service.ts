@@ -125,7 +125,8 @@ export async function createCheckout(
   deps: CheckoutServiceDeps,
   scope: Scope,
   request: CreateCheckoutRequest,
-  origin: { paymentLinkId?: string } = {},
+  /** `checkoutId`: an id chosen beforehand (a payment link's session whose redirect URLs name its own page). */
+  origin: { paymentLinkId?: string; checkoutId?: string } = {},
 ): Promise<{ checkout: CheckoutWithOrder; clientToken: string; resource: CheckoutResource }> {
   const merchant = await deps.merchants.find(tx, scope.merchantId);
   if (!merchant) throw notFoundError('merchant', scope.merchantId);
@@ -149,7 +150,7 @@ export async function createCheckout(
   const customer = request.order.customer
     ? await upsertCustomer(tx, scope, request.order.customer, now)
     : null;
-  const checkoutId = newId('chk');
+  const checkoutId = origin.checkoutId ?? newId('chk');
   const newCheckout = {
     id: checkoutId,
     completedRedirectUrl: request.completed_redirect_url,

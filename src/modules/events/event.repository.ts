@@ -18,7 +18,7 @@ export async function emitEvent(uow: UnitOfWork, event: NewEvent): Promise<{ id:
   return emitted!;
 }
 
-type EventRow = {
+export type EventRow = {
   id: string;
   merchant_id: string;
   livemode: boolean;
@@ -63,7 +63,7 @@ export async function findEvent(db: Queryable, scope: { merchantId: string; live
 // --- Queries for the events API -------------------------------------------------------------------------
 
 /** Deliveries of `events` still being tried; one branch per origin so each uses its partial index on event_id. */
-const PENDING_WEBHOOKS = `((SELECT count(*) FROM webhook_deliveries d
+export const PENDING_WEBHOOKS = `((SELECT count(*) FROM webhook_deliveries d
      WHERE d.event_id = events.id AND d.origin = 'event' AND d.status = 'pending')
   + (SELECT count(*) FROM webhook_deliveries d
      WHERE d.event_id = events.id AND d.origin = 'redelivery' AND d.status = 'pending'))::int`;

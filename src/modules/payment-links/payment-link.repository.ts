@@ -12,8 +12,8 @@ type PaymentLinkRow = {
   livemode: boolean;
   status: PaymentLinkStatus;
   order_input: PaymentLinkOrder;
-  completed_redirect_url: string;
-  canceled_redirect_url: string;
+  completed_redirect_url: string | null;
+  canceled_redirect_url: string | null;
   landing_url: string | null;
   locale: string | null;
   capture: CaptureMode | null;
@@ -75,8 +75,8 @@ function toPaymentLink(row: PaymentLinkRow): PaymentLink {
 export type NewPaymentLink = {
   id: string;
   order: PaymentLinkOrder;
-  completedRedirectUrl: string;
-  canceledRedirectUrl: string;
+  completedRedirectUrl: string | null;
+  canceledRedirectUrl: string | null;
   landingUrl: string | null;
   locale: string | null;
   capture: CaptureMode | null;

@@ -23,8 +23,6 @@ const zUrl = z
   .meta({ description: 'Absolute https:// URL (http:// accepted in test mode)' });
 
 export const ZCreatePaymentLink = ZCreateCheckout.pick({
-  completed_redirect_url: true,
-  canceled_redirect_url: true,
   locale: true,
   capture: true,
   payment_methods: true,
@@ -32,6 +30,16 @@ export const ZCreatePaymentLink = ZCreateCheckout.pick({
   order: true,
 })
   .extend({
+    completed_redirect_url: zUrl
+      .optional()
+      .describe(
+        'Where the shopper goes after paying, with the signed checkout_id, order_id, status, timestamp and ' +
+          "signature. Default: none — the shopper stays on Kassa's page, which shows the outcome (a link sent " +
+          'with an invoice has no shop page to return to).',
+      ),
+    canceled_redirect_url: zUrl
+      .optional()
+      .describe("Where the shopper goes after canceling, signed likewise. Default: Kassa's page, as above."),
     landing_url: zUrl
       .optional()
       .describe(
@@ -142,8 +150,8 @@ export const ZPaymentLink = z
       .nullable()
       .describe('Once opened: the end of the activation window (never after expires_at)'),
     landing_url: z.string().nullable(),
-    completed_redirect_url: z.string(),
-    canceled_redirect_url: z.string(),
+    completed_redirect_url: z.string().nullable().describe("null: Kassa's own status page of the session"),
+    canceled_redirect_url: z.string().nullable().describe("null: Kassa's own status page of the session"),
     locale: z.string().nullable().describe("null: the merchant's default_locale when a session opens"),
     capture: zCaptureMode.nullable().describe("null: the merchant's default_capture when a session opens"),
     payment_methods: z.array(z.enum(PAYMENT_METHOD_TYPES)).nullable(),

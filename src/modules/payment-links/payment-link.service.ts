@@ -71,8 +71,8 @@ export async function createPaymentLink(
   const link = await insertPaymentLink(tx, scope, {
     id: newId('pl'),
     order: request.order,
-    completedRedirectUrl: request.completed_redirect_url,
-    canceledRedirectUrl: request.canceled_redirect_url,
+    completedRedirectUrl: request.completed_redirect_url ?? null,
+    canceledRedirectUrl: request.canceled_redirect_url ?? null,
     landingUrl: request.landing_url ?? null,
     locale: request.locale ?? null,
     capture: request.capture ?? null,
@@ -227,13 +227,17 @@ export async function openPaymentLink(
     // whole visit (the session's clock is frozen at `now`), so "exactly" holds to the millisecond.
     const lifetimeSeconds = (paymentLinkDeadline(link).getTime() - now.getTime()) / 1000;
     const visitDeps = { ...deps, clock: { now: () => now } };
+    // A link without redirect URLs (one sent with an invoice has no shop page to go back to) sends the shopper
+    // back to the session's own page, which shows the outcome once the session is closed.
+    const sessionId = newId('chk');
+    const ownPage = checkoutRedirectUrl(deps.publicUrl, deps.keyring, sessionId);
     const { checkout, clientToken } = await createCheckout(
       tx,
       visitDeps,
       scope,
       {
-        completed_redirect_url: link.completedRedirectUrl,
-        canceled_redirect_url: link.canceledRedirectUrl,
+        completed_redirect_url: link.completedRedirectUrl ?? ownPage,
+        canceled_redirect_url: link.canceledRedirectUrl ?? ownPage,
         allow_save_payment_methods: false,
         locale: link.locale ?? undefined,
         capture: link.capture ?? undefined,
@@ -243,7 +247,7 @@ export async function openPaymentLink(
         order: link.order,
       },
       // Written with the session, so its checkout.created event already names the link.
-      { paymentLinkId: link.id },
+      { paymentLinkId: link.id, checkoutId: sessionId },
     );
     const checkoutId = checkout.checkout.id;
     const location = link.landingUrl

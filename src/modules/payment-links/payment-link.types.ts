@@ -16,8 +16,9 @@ export type PaymentLink = {
   status: PaymentLinkStatus;
   /** The order every session of the link starts from (validated, totals checked). */
   order: PaymentLinkOrder;
-  completedRedirectUrl: string;
-  canceledRedirectUrl: string;
+  /** Null: the shopper ends on Kassa's own status page of the session (docs/payment-links.md). */
+  completedRedirectUrl: string | null;
+  canceledRedirectUrl: string | null;
   /** The merchant's own landing page (browser SDK `initFromQR`); null = Kassa's hosted page. */
   landingUrl: string | null;
   /** null = the merchant's default when a session is opened. */

@@ -143,6 +143,12 @@ function registerPaymentLinkApi(app: KassaApp, services: Services) {
   );
 }
 
+/** The store's home page, for a closed link's page: the redirect URLs expect a session's signed parameters. */
+function storeHome(link: { canceledRedirectUrl: string | null; completedRedirectUrl: string | null }) {
+  const url = link.canceledRedirectUrl ?? link.completedRedirectUrl;
+  return url ? new URL(url).origin : undefined;
+}
+
 const CLOSED_LINK_STATUS: Record<ClosedLinkReason, number> = {
   expired: 410,
   used: 410,
@@ -223,7 +229,7 @@ function answerVisit(request: FastifyRequest, reply: FastifyReply, visit: Paymen
           merchantOrderId: link.order.merchant_order_id,
           amount: { amountMinor: link.order.total_amount, currency: link.order.currency },
           // The store's home page: the link's redirect URLs expect the signed parameters of a session.
-          returnUrl: new URL(link.canceledRedirectUrl).origin,
+          returnUrl: storeHome(link),
         }),
       );
     }
