@@ -7,10 +7,10 @@
   for (const button of document.querySelectorAll('button[data-copy]')) {
     const source = document.getElementById(button.dataset.copy);
     const status = document.querySelector(`[data-copy-status="${button.dataset.copy}"]`);
-    if (!source || !navigator.clipboard) continue;
+    if (!source || !window.navigator.clipboard) continue;
     button.hidden = false;
     button.addEventListener('click', () => {
-      navigator.clipboard.writeText(source.value).then(
+      window.navigator.clipboard.writeText(source.value).then(
         () => {
           if (status) status.textContent = 'Link copied.';
         },
@@ -27,15 +27,15 @@
   if (form && frame) {
     let timer;
     const redraw = () => {
-      const query = new URLSearchParams();
+      const query = new window.URLSearchParams();
       for (const name of ['display_name', 'logo_url', 'primary_color']) {
         query.set(name, form.elements.namedItem(name).value);
       }
       frame.src = `/dashboard/settings/preview?${query}`;
     };
     form.addEventListener('input', () => {
-      clearTimeout(timer);
-      timer = setTimeout(redraw, 400);
+      window.clearTimeout(timer);
+      timer = window.setTimeout(redraw, 400);
     });
   }
 })();

@@ -22,19 +22,18 @@ export type Viewer = {
 };
 
 export type Section =
-  | 'home'
-  | 'orders'
-  | 'developers'
-  | 'account'
-  | 'checkouts'
-  | 'payment-links'
-  | 'settings';
+  'home' | 'orders' | 'developers' | 'account' | 'checkouts' | 'payment-links' | 'settings';
 
 /**
  * Sections the person's role may see: Developers (api_keys:read), Checkouts (checkouts:read), Payment links
  * (payment_links:read), Settings (merchant:read).
  */
-export type NavFlags = { developers: boolean; checkouts?: boolean; paymentLinks?: boolean; settings?: boolean };
+export type NavFlags = {
+  developers: boolean;
+  checkouts?: boolean;
+  paymentLinks?: boolean;
+  settings?: boolean;
+};
 
 export function renderDocument(page: VNode): string {
   return `<!doctype html>\n${renderToString(page)}`;

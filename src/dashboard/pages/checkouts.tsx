@@ -72,7 +72,10 @@ export function CheckoutsPage(props: {
                     <span class="dash-code">{checkout.id}</span>
                     {checkout.paymentLinkId && (
                       <div class="dash-muted">
-                        from <a href={`/dashboard/payment-links/${checkout.paymentLinkId}`}>{checkout.paymentLinkId}</a>
+                        from{' '}
+                        <a href={`/dashboard/payment-links/${checkout.paymentLinkId}`}>
+                          {checkout.paymentLinkId}
+                        </a>
                       </div>
                     )}
                   </td>

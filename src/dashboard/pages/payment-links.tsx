@@ -93,7 +93,9 @@ export function PaymentLinksPage(props: {
               <p>The link was not created:</p>
               <ul>
                 {props.problems.map((problem, index) => (
-                  <li key={index}>{problem.field ? `${problem.field}: ${problem.message}` : problem.message}</li>
+                  <li key={index}>
+                    {problem.field ? `${problem.field}: ${problem.message}` : problem.message}
+                  </li>
                 ))}
               </ul>
             </Notice>
@@ -101,13 +103,62 @@ export function PaymentLinksPage(props: {
           <form class="dash-form dash-form--grid" method="post" action="/dashboard/payment-links">
             <CsrfField token={props.viewer.csrfToken} />
             <input type="hidden" name={FORM_KEY_FIELD} value={props.formKey} />
-            <Field id="amount" name="amount" label="Amount" draft={draft} required inputmode="decimal" hint="e.g. 49.95" />
-            <Field id="currency" name="currency" label="Currency" draft={draft} required hint="ISO code, e.g. EUR, DKK" />
-            <Field id="description" name="description" label="Description" draft={draft} required hint="What the shopper pays for" />
-            <Field id="merchantOrderId" name="merchant_order_id" label="Order number" draft={draft} hint="Your reference; one is made when empty" />
-            <Field id="country" name="country" label="Country" draft={draft} required hint="The shopper's country, e.g. DK" />
-            <Field id="completedUrl" name="completed_redirect_url" label="After paying, go to" type="url" draft={draft} required />
-            <Field id="canceledUrl" name="canceled_redirect_url" label="After canceling, go to" type="url" draft={draft} required />
+            <Field
+              id="amount"
+              name="amount"
+              label="Amount"
+              draft={draft}
+              required
+              inputmode="decimal"
+              hint="e.g. 49.95"
+            />
+            <Field
+              id="currency"
+              name="currency"
+              label="Currency"
+              draft={draft}
+              required
+              hint="ISO code, e.g. EUR, DKK"
+            />
+            <Field
+              id="description"
+              name="description"
+              label="Description"
+              draft={draft}
+              required
+              hint="What the shopper pays for"
+            />
+            <Field
+              id="merchantOrderId"
+              name="merchant_order_id"
+              label="Order number"
+              draft={draft}
+              hint="Your reference; one is made when empty"
+            />
+            <Field
+              id="country"
+              name="country"
+              label="Country"
+              draft={draft}
+              required
+              hint="The shopper's country, e.g. DK"
+            />
+            <Field
+              id="completedUrl"
+              name="completed_redirect_url"
+              label="After paying, go to"
+              type="url"
+              draft={draft}
+              required
+            />
+            <Field
+              id="canceledUrl"
+              name="canceled_redirect_url"
+              label="After canceling, go to"
+              type="url"
+              draft={draft}
+              required
+            />
             <div class="field">
               <label class="field__label" for="link-usage">
                 Usage
@@ -121,8 +172,22 @@ export function PaymentLinksPage(props: {
                 </option>
               </select>
             </div>
-            <Field id="maxCompletions" name="max_completions" label="Times it can be paid" draft={draft} inputmode="numeric" hint="Reusable links only" />
-            <Field id="validDays" name="valid_days" label="Valid for (days)" draft={draft} inputmode="numeric" hint="1 to 90" />
+            <Field
+              id="maxCompletions"
+              name="max_completions"
+              label="Times it can be paid"
+              draft={draft}
+              inputmode="numeric"
+              hint="Reusable links only"
+            />
+            <Field
+              id="validDays"
+              name="valid_days"
+              label="Valid for (days)"
+              draft={draft}
+              inputmode="numeric"
+              hint="1 to 90"
+            />
             <div class="dash-form__actions">
               <button class="button button--primary dash-button" type="submit">
                 Create link
@@ -160,7 +225,9 @@ export function PaymentLinksPage(props: {
                       <div class="dash-muted dash-code">{link.id}</div>
                     </td>
                     <td>
-                      <span class={`dash-status dash-status--${link.status.toLowerCase()}`}>{link.status}</span>
+                      <span class={`dash-status dash-status--${link.status.toLowerCase()}`}>
+                        {link.status}
+                      </span>
                     </td>
                     <td class="num">{money(link.order.total_amount, link.order.currency)}</td>
                     <td>
@@ -190,7 +257,12 @@ export function PaymentLinkPage(props: {
 }) {
   const { link } = props;
   return (
-    <AppPage title={`Payment link ${link.id}`} nonce={props.nonce} viewer={props.viewer} section="payment-links">
+    <AppPage
+      title={`Payment link ${link.id}`}
+      nonce={props.nonce}
+      viewer={props.viewer}
+      section="payment-links"
+    >
       <p>
         <a class="dash-link" href="/dashboard/payment-links">
           All payment links
@@ -243,8 +315,8 @@ export function PaymentLinkPage(props: {
           <dd>{link.order.merchant_order_id}</dd>
           <dt>Usage</dt>
           <dd>
-            {link.usage === 'single' ? 'Single use' : 'Reusable'}: paid {link.completions} of {link.maxCompletions}{' '}
-            times
+            {link.usage === 'single' ? 'Single use' : 'Reusable'}: paid {link.completions} of{' '}
+            {link.maxCompletions} times
           </dd>
           <dt>Created</dt>
           <dd>{dateTime(link.createdAt)}</dd>

@@ -104,7 +104,9 @@ export function SettingsPage(props: {
   };
   const branding = drafts.branding ?? saved;
   const terminal = drafts.terminal ?? {
-    callbacks: Object.fromEntries(CALLBACK_NAMES.map((name) => [name, merchant.defaultCallbacks[name] ?? ''])),
+    callbacks: Object.fromEntries(
+      CALLBACK_NAMES.map((name) => [name, merchant.defaultCallbacks[name] ?? '']),
+    ),
     capture: merchant.defaultCapture,
     locale: merchant.defaultLocale,
     lifetimeMinutes: String(Math.round(merchant.defaultSessionLifetimeSeconds / 60)),
@@ -121,9 +123,7 @@ export function SettingsPage(props: {
         <h2 class="dash-card__title" id="branding-title">
           Branding
         </h2>
-        <p class="dash-muted">
-          Shown to shoppers on the hosted payment page. Shared by test and live mode.
-        </p>
+        <p class="dash-muted">Shown to shoppers on the hosted payment page. Shared by test and live mode.</p>
         <Problems problems={drafts.problems?.branding} />
         <div class="dash-branding">
           <form class="dash-form" method="post" action="/dashboard/settings/branding" id="branding-form">
@@ -253,7 +253,12 @@ export function SettingsPage(props: {
               <legend>{method.method}</legend>
               <Problems problems={drafts.problems?.[`method_${method.method}`]} />
               <div class="dash-check">
-                <input id={`${method.method}-enabled`} name="enabled" type="checkbox" checked={method.enabled} />
+                <input
+                  id={`${method.method}-enabled`}
+                  name="enabled"
+                  type="checkbox"
+                  checked={method.enabled}
+                />
                 <label for={`${method.method}-enabled`}>Enabled</label>
               </div>
               <div class="dash-method__grid">
@@ -365,7 +370,8 @@ function EligibilityAnswer({ view }: { view: EligibilityView }) {
         <ul class="dash-why">
           {view.result.hidden.map((hidden) => (
             <li key={hidden.method}>
-              <strong>{hidden.method}</strong> is hidden: {hidden.message} <span class="badge">{hidden.rule}</span>
+              <strong>{hidden.method}</strong> is hidden: {hidden.message}{' '}
+              <span class="badge">{hidden.rule}</span>
             </li>
           ))}
         </ul>

