@@ -1,5 +1,6 @@
 import { ASSET_BASE } from '../../http/hosted/page-reply.ts';
 import { renderCheckoutPage, type OrderSummaryView } from '../../http/pages/checkout-page.ts';
+import { PAGE_SCRIPT } from '../../http/pages/page-layout.ts';
 import { sanitizeHexColor } from '../../http/pages/page-theme.ts';
 import { refuseRedirectUrl } from '../../modules/checkouts/checkout.urls.ts';
 import type { Merchant } from '../../modules/merchants/merchant.types.ts';
@@ -37,7 +38,7 @@ export function renderBrandingPreview(input: {
   const logoUrl =
     draft.logoUrl && refuseRedirectUrl(draft.logoUrl, input.livemode) === null ? draft.logoUrl : undefined;
   const primaryColor = sanitizeHexColor(draft.primaryColor) ?? undefined;
-  return renderCheckoutPage({
+  const page = renderCheckoutPage({
     locale: merchant.defaultLocale,
     nonce: input.nonce,
     assetBase: ASSET_BASE,
@@ -53,4 +54,11 @@ export function renderBrandingPreview(input: {
     payAction: '/dashboard/settings',
     cancelAction: '/dashboard/settings',
   });
+  // The frame may run no script (its sandbox), so the page is shown as it works without one: the hosted
+  // page's script tag is left out rather than refused by the browser.
+  const withoutScript = page.replace(SCRIPT_TAG, '');
+  if (withoutScript === page) throw new Error('The hosted page no longer loads its script as expected');
+  return withoutScript;
 }
+
+const SCRIPT_TAG = new RegExp(`<script src="${ASSET_BASE}/${PAGE_SCRIPT}" nonce="[^"]*" defer></script>`);

@@ -346,6 +346,7 @@ export function SettingsPage(props: {
         </form>
         {props.eligibility && <EligibilityAnswer view={props.eligibility} />}
       </section>
+      <script src="/public/dashboard/shop.js" nonce={props.nonce} defer />
     </AppPage>
   );
 }

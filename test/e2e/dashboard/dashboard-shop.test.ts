@@ -108,6 +108,7 @@ describe('dashboard shop pages', () => {
       expect(response.body).toContain('src="https://cdn.example/bakery.png"');
       expect(response.body).toContain('--brand:#aa3300');
       expect(response.body).toContain('PREVIEW-1001');
+      expect(response.body).not.toContain('<script');
       expect(response.headers['content-security-policy']).toContain("frame-ancestors 'self'");
       expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
 
