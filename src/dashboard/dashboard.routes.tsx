@@ -5,8 +5,13 @@ import type { Services } from '../services.ts';
 import { createDashboardKit, DashboardRefusal } from './kit.tsx';
 import { ErrorPage } from './pages/sign-in.tsx';
 import { registerAccountRoutes } from './routes/account.routes.tsx';
+import { registerCheckoutRoutes } from './routes/checkouts.routes.tsx';
 import { registerDeveloperRoutes } from './routes/developers.routes.tsx';
+import { registerModeRoutes } from './routes/mode.routes.tsx';
+import { registerOrderExportRoutes } from './routes/orders-export.routes.tsx';
 import { registerOrderRoutes } from './routes/orders.routes.tsx';
+import { registerPaymentLinkRoutes } from './routes/payment-links.routes.tsx';
+import { registerSettingsRoutes } from './routes/settings.routes.tsx';
 import { registerSignInRoutes } from './routes/sign-in.routes.tsx';
 
 /**
@@ -57,5 +62,11 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
     registerOrderRoutes(scope, kit);
     registerDeveloperRoutes(scope, kit);
     registerAccountRoutes(scope, kit);
+    // Shop: settings, the test/live switch, checkouts, payment links, the orders CSV.
+    registerSettingsRoutes(scope, kit);
+    registerModeRoutes(scope, kit);
+    registerCheckoutRoutes(scope, kit);
+    registerPaymentLinkRoutes(scope, kit);
+    registerOrderExportRoutes(scope, kit);
   });
 }

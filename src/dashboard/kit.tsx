@@ -134,7 +134,12 @@ export function createDashboardKit(services: Services) {
         merchantName,
         livemode: session.livemode,
         csrfToken: issueDashboardCsrf(keyring, csrfBinding('session', session.idHash), clock.now()),
-        nav: { developers: roleAllows(session.user.role, 'api_keys', 'read') },
+        nav: {
+          developers: roleAllows(session.user.role, 'api_keys', 'read'),
+          checkouts: roleAllows(session.user.role, 'checkouts', 'read'),
+          paymentLinks: roleAllows(session.user.role, 'payment_links', 'read'),
+          settings: roleAllows(session.user.role, 'merchant', 'read'),
+        },
       },
     };
   }

@@ -21,10 +21,19 @@ export type Viewer = {
   nav: NavFlags;
 };
 
-export type Section = 'home' | 'orders' | 'developers' | 'account';
+export type Section =
+  'home' | 'orders' | 'developers' | 'account' | 'checkouts' | 'payment-links' | 'settings';
 
-/** Whether the person's role may see the Developers section (api_keys:read). */
-export type NavFlags = { developers: boolean };
+/**
+ * Sections the person's role may see: Developers (api_keys:read), Checkouts (checkouts:read), Payment links
+ * (payment_links:read), Settings (merchant:read).
+ */
+export type NavFlags = {
+  developers: boolean;
+  checkouts?: boolean;
+  paymentLinks?: boolean;
+  settings?: boolean;
+};
 
 export function renderDocument(page: VNode): string {
   return `<!doctype html>\n${renderToString(page)}`;
@@ -86,9 +95,13 @@ export function AppPage(props: {
             <nav class="dash-nav" aria-label="Dashboard">
               {link('home', '/dashboard', 'Home')}
               {link('orders', '/dashboard/orders', 'Payments')}
+              {viewer.nav.checkouts && link('checkouts', '/dashboard/checkouts', 'Checkouts')}
+              {viewer.nav.paymentLinks && link('payment-links', '/dashboard/payment-links', 'Payment links')}
+              {viewer.nav.settings && link('settings', '/dashboard/settings', 'Settings')}
               {viewer.nav.developers && link('developers', '/dashboard/developers', 'Developers')}
               {link('account', '/dashboard/account', 'Account')}
             </nav>
+            <ModeSwitch viewer={viewer} />
             <form class="dash-signout" method="post" action="/dashboard/sign-out">
               <CsrfField token={viewer.csrfToken} />
               <span class="dash-signout__who">
@@ -105,6 +118,22 @@ export function AppPage(props: {
         </main>
       </body>
     </html>
+  );
+}
+
+/** The test/live switch: a plain form, so it works without JavaScript (src/dashboard/mode.ts). */
+function ModeSwitch({ viewer }: { viewer: Viewer }) {
+  return (
+    <form class="dash-mode" method="post" action="/dashboard/mode">
+      <CsrfField token={viewer.csrfToken} />
+      <input type="hidden" name="mode" value={viewer.livemode ? 'test' : 'live'} />
+      <span class={`dash-mode__now dash-mode__now--${viewer.livemode ? 'live' : 'test'}`}>
+        {viewer.livemode ? 'Live mode' : 'Test mode'}
+      </span>
+      <button class="button button--secondary dash-button" type="submit">
+        {viewer.livemode ? 'Switch to test' : 'Switch to live'}
+      </button>
+    </form>
   );
 }
 

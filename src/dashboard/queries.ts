@@ -58,11 +58,17 @@ export function amountFromSearch(q: string): number | null {
   return Number(match[1]) * 100 + Number((match[2] ?? '0').padEnd(2, '0'));
 }
 
-export async function searchOrders(
+/**
+ * The orders matching `filters`, newest first: a page (`offset`) for the list, or the rows after `afterId`
+ * (keyset on its stored (created_at, id), full precision, so a long export never skips or
+ * repeats a row while new orders arrive) for the CSV export.
+ */
+async function queryOrders(
   db: Queryable,
   scope: Scope,
   filters: OrderFilters,
-): Promise<{ orders: Order[]; hasMore: boolean }> {
+  window: { limit: number; offset?: number; afterId?: string },
+): Promise<Order[]> {
   const q = filters.q ?? null;
   const { rows } = await db.query<OrderRow>(
     `${selectOrderFrom('orders')}
@@ -76,6 +82,8 @@ export async function searchOrders(
              OR EXISTS (SELECT 1 FROM payments p WHERE p.order_id = orders.id
                           AND (p.id = $6 OR p.card_last4 = $6)))
         AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM payments p WHERE p.order_id = orders.id AND p.method = $8))
+        AND ($11::text IS NULL OR (orders.created_at, orders.id) <
+             (SELECT cursor.created_at, cursor.id FROM orders cursor WHERE cursor.id = $11))
       ORDER BY orders.created_at DESC, orders.id DESC
       LIMIT $9 OFFSET $10`,
     [
@@ -87,11 +95,50 @@ export async function searchOrders(
       q,
       q === null ? null : amountFromSearch(q),
       filters.method ?? null,
-      PAGE_SIZE + 1,
-      (filters.page - 1) * PAGE_SIZE,
+      window.limit,
+      window.offset ?? 0,
+      window.afterId ?? null,
     ],
   );
-  return { orders: rows.slice(0, PAGE_SIZE).map(toOrder), hasMore: rows.length > PAGE_SIZE };
+  return rows.map(toOrder);
+}
+
+export async function searchOrders(
+  db: Queryable,
+  scope: Scope,
+  filters: OrderFilters,
+): Promise<{ orders: Order[]; hasMore: boolean }> {
+  const rows = await queryOrders(db, scope, filters, {
+    limit: PAGE_SIZE + 1,
+    offset: (filters.page - 1) * PAGE_SIZE,
+  });
+  return { orders: rows.slice(0, PAGE_SIZE), hasMore: rows.length > PAGE_SIZE };
+}
+
+/**
+ * Every order the list shows for `filters` (all its pages), in batches, newest first, at most `maxRows`; then
+ * whether there were more. Each batch is one query, so an export holds no transaction or cursor open.
+ */
+export async function* exportOrders(
+  db: Queryable,
+  scope: Scope,
+  filters: OrderFilters,
+  options: { maxRows: number; batchSize?: number },
+): AsyncGenerator<Order[], { truncated: boolean }> {
+  const batchSize = options.batchSize ?? 1000;
+  let afterId: string | undefined;
+  let sent = 0;
+  for (;;) {
+    const want = Math.min(batchSize, options.maxRows - sent);
+    // One row more than allowed tells a full export from a cut one.
+    const rows = await queryOrders(db, scope, filters, { limit: want + 1, ...(afterId ? { afterId } : {}) });
+    const batch = rows.slice(0, want);
+    if (batch.length > 0) yield batch;
+    sent += batch.length;
+    if (rows.length <= want) return { truncated: false };
+    if (sent >= options.maxRows) return { truncated: true };
+    afterId = batch.at(-1)!.id;
+  }
 }
 
 export type StatusFigure = { status: OrderStatus; currency: string; count: number; volume: number };

@@ -90,6 +90,9 @@ export function OrdersPage(props: {
           <a class="dash-link" href="/dashboard/orders">
             Clear
           </a>
+          <a class="dash-link" href={`/dashboard/orders.csv${filterQuery(filters, 1)}`} download>
+            Export CSV
+          </a>
         </div>
       </form>
       {props.orders.length === 0 ? (

@@ -70,7 +70,7 @@ export function presentMerchant(merchant: Merchant, livemode: boolean): z.infer<
  * PATCH body: JSON merge-patch semantics — omitted fields are kept, null clears `branding.logo_url` /
  * `branding.primary_color`, and `default_callbacks` is merged per callback (null removes one).
  */
-const ZUpdateMerchant = z
+export const ZUpdateMerchant = z
   .strictObject({
     display_name: z
       .string()

@@ -50,7 +50,7 @@ const ZPaymentMethodSetting = z
   })
   .meta({ id: 'PaymentMethodSetting' });
 
-const ZUpdatePaymentMethodSetting = z
+export const ZUpdatePaymentMethodSetting = z
   .strictObject({
     enabled: z.boolean().optional(),
     countries: z.array(zCountryCode).min(1).max(300).refine(unique, noDuplicates).nullable().optional(),

@@ -1,0 +1,114 @@
+import { CHECKOUT_STATUSES } from '../../modules/checkouts/checkout.states.ts';
+import { AppPage, type Viewer } from '../layout.tsx';
+import type { CheckoutFilters, CheckoutListItem } from '../shop-queries.ts';
+import { dateTime, money } from './format.ts';
+
+function pageHref(filters: CheckoutFilters, page: number): string {
+  const params = new URLSearchParams();
+  if (filters.status) params.set('status', filters.status);
+  if (page > 1) params.set('page', String(page));
+  const text = params.toString();
+  return `/dashboard/checkouts${text ? `?${text}` : ''}`;
+}
+
+export function CheckoutsPage(props: {
+  nonce: string;
+  viewer: Viewer;
+  filters: CheckoutFilters;
+  checkouts: CheckoutListItem[];
+  hasMore: boolean;
+}) {
+  const { filters } = props;
+  return (
+    <AppPage title="Checkouts" nonce={props.nonce} viewer={props.viewer} section="checkouts">
+      <h1 class="dash-title">Checkouts</h1>
+      <p class="dash-muted">
+        Every checkout session, newest first: made with the API or opened from a payment link.
+      </p>
+      <form class="dash-filters" method="get" action="/dashboard/checkouts">
+        <div class="field">
+          <label class="field__label" for="status">
+            Status
+          </label>
+          <select class="field__input" id="status" name="status">
+            <option value="">Any</option>
+            {CHECKOUT_STATUSES.map((status) => (
+              <option key={status} value={status} selected={filters.status === status}>
+                {status}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="dash-filters__actions">
+          <button class="button button--primary dash-button" type="submit">
+            Show
+          </button>
+        </div>
+      </form>
+      {props.checkouts.length === 0 ? (
+        <p class="dash-muted" role="status">
+          No checkouts.
+        </p>
+      ) : (
+        <div class="dash-table-wrap">
+          <table class="dash-table">
+            <caption class="visually-hidden">Checkouts, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Checkout</th>
+                <th scope="col">Order</th>
+                <th scope="col">Status</th>
+                <th scope="col" class="num">
+                  Amount
+                </th>
+                <th scope="col">Created</th>
+                <th scope="col">Expires</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.checkouts.map((checkout) => (
+                <tr key={checkout.id}>
+                  <td>
+                    <span class="dash-code">{checkout.id}</span>
+                    {checkout.paymentLinkId && (
+                      <div class="dash-muted">
+                        from{' '}
+                        <a href={`/dashboard/payment-links/${checkout.paymentLinkId}`}>
+                          {checkout.paymentLinkId}
+                        </a>
+                      </div>
+                    )}
+                  </td>
+                  <td>
+                    <a href={`/dashboard/orders/${checkout.orderId}`}>{checkout.merchantOrderId}</a>
+                  </td>
+                  <td>
+                    <span class={`dash-status dash-status--${checkout.status.toLowerCase()}`}>
+                      {checkout.status}
+                    </span>
+                  </td>
+                  <td class="num">{money(checkout.totalAmount, checkout.currency)}</td>
+                  <td>{dateTime(checkout.createdAt)}</td>
+                  <td>{dateTime(checkout.expiresAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav class="dash-pager" aria-label="Pages">
+        {filters.page > 1 && (
+          <a class="dash-link" href={pageHref(filters, filters.page - 1)} rel="prev">
+            Previous page
+          </a>
+        )}
+        <span class="dash-muted">Page {filters.page}</span>
+        {props.hasMore && (
+          <a class="dash-link" href={pageHref(filters, filters.page + 1)} rel="next">
+            Next page
+          </a>
+        )}
+      </nav>
+    </AppPage>
+  );
+}
