@@ -149,7 +149,7 @@ export function PaymentLinksPage(props: {
               label="After paying, go to"
               type="url"
               draft={draft}
-              required
+              hint="Optional: without it the shopper stays on Kassa's paid page"
             />
             <Field
               id="canceledUrl"
@@ -157,7 +157,7 @@ export function PaymentLinksPage(props: {
               label="After canceling, go to"
               type="url"
               draft={draft}
-              required
+              hint="Optional: without it the shopper stays on Kassa's canceled page"
             />
             <div class="field">
               <label class="field__label" for="link-usage">

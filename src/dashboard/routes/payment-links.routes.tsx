@@ -159,8 +159,9 @@ export function registerPaymentLinkRoutes(scope: KassaApp, kit: DashboardKit) {
     if (amount === undefined) return refuse([{ field: 'Amount', message: 'enter an amount such as 12.50' }]);
     const validDays = /^\d{1,3}$/.test(draft.validDays) ? Number(draft.validDays) : Number.NaN;
     const parsed = ZCreatePaymentLink.safeParse({
-      completed_redirect_url: draft.completedUrl,
-      canceled_redirect_url: draft.canceledUrl,
+      // Both are optional: without them the shopper ends on Kassa's own paid or canceled page.
+      ...(draft.completedUrl ? { completed_redirect_url: draft.completedUrl } : {}),
+      ...(draft.canceledUrl ? { canceled_redirect_url: draft.canceledUrl } : {}),
       usage: draft.usage,
       ...(draft.maxCompletions ? { max_completions: Number(draft.maxCompletions) } : {}),
       expires_in_seconds: validDays * 86_400,

@@ -128,6 +128,26 @@ describe('dashboard payment links, checkouts and CSV export', () => {
       expect((await auditActions('payment_link.created'))[0]!.actor_label).toBe('support@shop-links.test');
     });
 
+    it("creates a link without redirect addresses: the shopper then stays on Kassa's own pages", async () => {
+      const { html, csrf } = await form(support, '/dashboard/payment-links');
+      const formKey = formKeyOf(html, '/dashboard/payment-links');
+      const response = await submit(testApp, support, '/dashboard/payment-links', {
+        ...linkFields(csrf, formKey),
+        merchant_order_id: 'NO-REDIRECTS-1',
+        completed_redirect_url: '',
+        canceled_redirect_url: '',
+      });
+      expect(response.statusCode).toBe(303);
+      const linkId = response.headers.location!.split('/')[3]!.split('?')[0]!;
+      const api = await testApp.app.inject({
+        method: 'GET',
+        url: `/v1/payment-links/${linkId}`,
+        headers: merchant.headers,
+      });
+      expect(api.statusCode).toBe(200);
+      expect(api.json()).toMatchObject({ completed_redirect_url: null, canceled_redirect_url: null });
+    });
+
     it('refuses a viewer on the server and shows the form again with what was wrong', async () => {
       const { csrf } = await form(viewer, '/dashboard/payment-links');
       const refused = await submit(
