@@ -6,8 +6,10 @@ import { createDashboardKit, DashboardRefusal } from './kit.tsx';
 import { ErrorPage } from './pages/sign-in.tsx';
 import { registerAccountRoutes } from './routes/account.routes.tsx';
 import { registerDeveloperRoutes } from './routes/developers.routes.tsx';
+import { registerEventRoutes } from './routes/events.routes.tsx';
 import { registerOrderRoutes } from './routes/orders.routes.tsx';
 import { registerSignInRoutes } from './routes/sign-in.routes.tsx';
+import { registerWebhookRoutes } from './routes/webhooks.routes.tsx';
 
 /**
  * The merchant dashboard at `/dashboard` (docs/dashboard.md): server-rendered pages in the gateway's own
@@ -56,6 +58,8 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
     registerSignInRoutes(scope, kit);
     registerOrderRoutes(scope, kit);
     registerDeveloperRoutes(scope, kit);
+    registerWebhookRoutes(scope, kit);
+    registerEventRoutes(scope, kit);
     registerAccountRoutes(scope, kit);
   });
 }

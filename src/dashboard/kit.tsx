@@ -134,7 +134,10 @@ export function createDashboardKit(services: Services) {
         merchantName,
         livemode: session.livemode,
         csrfToken: issueDashboardCsrf(keyring, csrfBinding('session', session.idHash), clock.now()),
-        nav: { developers: roleAllows(session.user.role, 'api_keys', 'read') },
+        nav: {
+          developers: roleAllows(session.user.role, 'api_keys', 'read'),
+          webhooks: roleAllows(session.user.role, 'webhooks', 'read'),
+        },
       },
     };
   }

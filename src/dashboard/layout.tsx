@@ -21,10 +21,10 @@ export type Viewer = {
   nav: NavFlags;
 };
 
-export type Section = 'home' | 'orders' | 'developers' | 'account';
+export type Section = 'home' | 'orders' | 'developers' | 'webhooks' | 'account';
 
-/** Whether the person's role may see the Developers section (api_keys:read). */
-export type NavFlags = { developers: boolean };
+/** Whether the person's role may see the Developers section (api_keys:read) and Webhooks (webhooks:read). */
+export type NavFlags = { developers: boolean; webhooks?: boolean };
 
 export function renderDocument(page: VNode): string {
   return `<!doctype html>\n${renderToString(page)}`;
@@ -87,6 +87,7 @@ export function AppPage(props: {
               {link('home', '/dashboard', 'Home')}
               {link('orders', '/dashboard/orders', 'Payments')}
               {viewer.nav.developers && link('developers', '/dashboard/developers', 'Developers')}
+              {viewer.nav.webhooks && link('webhooks', '/dashboard/webhooks', 'Webhooks')}
               {link('account', '/dashboard/account', 'Account')}
             </nav>
             <form class="dash-signout" method="post" action="/dashboard/sign-out">
