@@ -39,7 +39,11 @@ export async function listEndpointDeliveries(
     .sort((a, b) => order.get(a.id)! - order.get(b.id)!);
 }
 
-async function findEventsByIds(db: Queryable, scope: Scope, ids: string[]): Promise<Map<string, StoredEvent>> {
+async function findEventsByIds(
+  db: Queryable,
+  scope: Scope,
+  ids: string[],
+): Promise<Map<string, StoredEvent>> {
   if (ids.length === 0) return new Map();
   const { rows } = await db.query<Parameters<typeof toStoredEvent>[0]>(
     'SELECT * FROM events WHERE id = ANY ($1) AND merchant_id = $2 AND livemode = $3',

@@ -50,7 +50,13 @@ export function EventsPage(props: {
           <label class="field__label" for="object">
             Object id
           </label>
-          <input class="field__input" id="object" name="object" maxLength={100} value={filters.object ?? ''} />
+          <input
+            class="field__input"
+            id="object"
+            name="object"
+            maxLength={100}
+            value={filters.object ?? ''}
+          />
         </div>
         <div class="dash-filters__actions">
           <button class="button button--primary dash-button" type="submit">
@@ -98,7 +104,10 @@ export function EventsPage(props: {
       )}
       <nav class="dash-pager" aria-label="Pages">
         {filters.startingAfter && (
-          <a class="dash-link" href={`/dashboard/events${eventsQuery({ ...filters, startingAfter: undefined })}`}>
+          <a
+            class="dash-link"
+            href={`/dashboard/events${eventsQuery({ ...filters, startingAfter: undefined })}`}
+          >
             Newest events
           </a>
         )}

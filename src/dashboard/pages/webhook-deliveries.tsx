@@ -70,8 +70,9 @@ function Attempts({ delivery }: { delivery: WebhookDelivery }) {
       {delivery.attempts.map((attempt) => (
         <li key={attempt.number}>
           <h3 class="dash-subtitle">
-            Attempt {attempt.number}: {attempt.statusCode === null ? 'no answer' : `HTTP ${attempt.statusCode}`}{' '}
-            ({attempt.result}, {attempt.latencyMs} ms, {dateTime(attempt.attemptedAt)})
+            Attempt {attempt.number}:{' '}
+            {attempt.statusCode === null ? 'no answer' : `HTTP ${attempt.statusCode}`} ({attempt.result},{' '}
+            {attempt.latencyMs} ms, {dateTime(attempt.attemptedAt)})
           </h3>
           {attempt.error && <p>{attempt.error}</p>}
           {attempt.responseExcerpt !== null && attempt.responseExcerpt !== '' && (
@@ -117,7 +118,8 @@ export function DeliveryList(props: {
               )}{' '}
               <span class="dash-muted">
                 {delivery.attemptCount} {delivery.attemptCount === 1 ? 'attempt' : 'attempts'} ·{' '}
-                {delivery.origin === 'redelivery' ? 'redelivery' : 'delivery'} · {dateTime(delivery.createdAt)}
+                {delivery.origin === 'redelivery' ? 'redelivery' : 'delivery'} ·{' '}
+                {dateTime(delivery.createdAt)}
               </span>
               <div class="dash-muted dash-code">{delivery.id}</div>
               {delivery.lastError && delivery.status !== 'succeeded' && <div>{delivery.lastError}</div>}

@@ -1,8 +1,5 @@
 import type { WebhookEndpoint } from '../../modules/webhooks/webhook-endpoint.types.ts';
-import {
-  ALL_EVENTS,
-  SUBSCRIBABLE_EVENT_TYPES,
-} from '../../modules/webhooks/webhook-endpoint.types.ts';
+import { ALL_EVENTS, SUBSCRIBABLE_EVENT_TYPES } from '../../modules/webhooks/webhook-endpoint.types.ts';
 import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
 import { dateTime } from './format.ts';
 

@@ -1,9 +1,6 @@
 import { pooledRandomHex } from '../../lib/random.ts';
 import { createCspNonce } from '../../http/pages/page-security.ts';
-import {
-  findEventWithDeliveryCounts,
-  listEvents,
-} from '../../modules/events/event.repository.ts';
+import { findEventWithDeliveryCounts, listEvents } from '../../modules/events/event.repository.ts';
 import { EVENT_TYPES, type EventType } from '../../modules/events/event.types.ts';
 import { findWebhookEndpoint } from '../../modules/webhooks/webhook-endpoint.repository.ts';
 import type { WebhookEndpoint } from '../../modules/webhooks/webhook-endpoint.types.ts';
