@@ -7,7 +7,9 @@ import { ErrorPage } from './pages/sign-in.tsx';
 import { registerAccountRoutes } from './routes/account.routes.tsx';
 import { registerDeveloperRoutes } from './routes/developers.routes.tsx';
 import { registerEventRoutes } from './routes/events.routes.tsx';
+import { registerOAuthClientRoutes } from './routes/oauth-clients.routes.tsx';
 import { registerOrderRoutes } from './routes/orders.routes.tsx';
+import { registerProcessorAccountRoutes } from './routes/processor-accounts.routes.tsx';
 import { registerSignInRoutes } from './routes/sign-in.routes.tsx';
 import { registerWebhookRoutes } from './routes/webhooks.routes.tsx';
 
@@ -58,8 +60,10 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
     registerSignInRoutes(scope, kit);
     registerOrderRoutes(scope, kit);
     registerDeveloperRoutes(scope, kit);
+    registerOAuthClientRoutes(scope, kit);
     registerWebhookRoutes(scope, kit);
     registerEventRoutes(scope, kit);
+    registerProcessorAccountRoutes(scope, kit);
     registerAccountRoutes(scope, kit);
   });
 }

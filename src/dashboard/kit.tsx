@@ -137,6 +137,7 @@ export function createDashboardKit(services: Services) {
         nav: {
           developers: roleAllows(session.user.role, 'api_keys', 'read'),
           webhooks: roleAllows(session.user.role, 'webhooks', 'read'),
+          processors: roleAllows(session.user.role, 'processor_accounts', 'read'),
         },
       },
     };

@@ -21,10 +21,10 @@ export type Viewer = {
   nav: NavFlags;
 };
 
-export type Section = 'home' | 'orders' | 'developers' | 'webhooks' | 'account';
+export type Section = 'home' | 'orders' | 'developers' | 'webhooks' | 'processors' | 'account';
 
-/** Whether the person's role may see the Developers section (api_keys:read) and Webhooks (webhooks:read). */
-export type NavFlags = { developers: boolean; webhooks?: boolean };
+/** Sections the role may see: Developers (api_keys:read), Webhooks (webhooks:read), Processors (processor_accounts:read). */
+export type NavFlags = { developers: boolean; webhooks?: boolean; processors?: boolean };
 
 export function renderDocument(page: VNode): string {
   return `<!doctype html>\n${renderToString(page)}`;
@@ -88,6 +88,7 @@ export function AppPage(props: {
               {link('orders', '/dashboard/orders', 'Payments')}
               {viewer.nav.developers && link('developers', '/dashboard/developers', 'Developers')}
               {viewer.nav.webhooks && link('webhooks', '/dashboard/webhooks', 'Webhooks')}
+              {viewer.nav.processors && link('processors', '/dashboard/processor-accounts', 'Processors')}
               {link('account', '/dashboard/account', 'Account')}
             </nav>
             <form class="dash-signout" method="post" action="/dashboard/sign-out">
