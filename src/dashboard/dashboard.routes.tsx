@@ -7,12 +7,16 @@ import { ErrorPage } from './pages/sign-in.tsx';
 import { registerAccountRoutes } from './routes/account.routes.tsx';
 import { registerCheckoutRoutes } from './routes/checkouts.routes.tsx';
 import { registerDeveloperRoutes } from './routes/developers.routes.tsx';
+import { registerEventRoutes } from './routes/events.routes.tsx';
 import { registerModeRoutes } from './routes/mode.routes.tsx';
+import { registerOAuthClientRoutes } from './routes/oauth-clients.routes.tsx';
 import { registerOrderExportRoutes } from './routes/orders-export.routes.tsx';
 import { registerOrderRoutes } from './routes/orders.routes.tsx';
 import { registerPaymentLinkRoutes } from './routes/payment-links.routes.tsx';
+import { registerProcessorAccountRoutes } from './routes/processor-accounts.routes.tsx';
 import { registerSettingsRoutes } from './routes/settings.routes.tsx';
 import { registerSignInRoutes } from './routes/sign-in.routes.tsx';
+import { registerWebhookRoutes } from './routes/webhooks.routes.tsx';
 
 /**
  * The merchant dashboard at `/dashboard` (docs/dashboard.md): server-rendered pages in the gateway's own
@@ -61,6 +65,10 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
     registerSignInRoutes(scope, kit);
     registerOrderRoutes(scope, kit);
     registerDeveloperRoutes(scope, kit);
+    registerOAuthClientRoutes(scope, kit);
+    registerWebhookRoutes(scope, kit);
+    registerEventRoutes(scope, kit);
+    registerProcessorAccountRoutes(scope, kit);
     registerAccountRoutes(scope, kit);
     // Shop: settings, the test/live switch, checkouts, payment links, the orders CSV.
     registerSettingsRoutes(scope, kit);

@@ -139,6 +139,8 @@ export function createDashboardKit(services: Services) {
           checkouts: roleAllows(session.user.role, 'checkouts', 'read'),
           paymentLinks: roleAllows(session.user.role, 'payment_links', 'read'),
           settings: roleAllows(session.user.role, 'merchant', 'read'),
+          webhooks: roleAllows(session.user.role, 'webhooks', 'read'),
+          processors: roleAllows(session.user.role, 'processor_accounts', 'read'),
         },
       },
     };

@@ -22,14 +22,25 @@ export type Viewer = {
 };
 
 export type Section =
-  'home' | 'orders' | 'developers' | 'account' | 'checkouts' | 'payment-links' | 'settings';
+  | 'home'
+  | 'orders'
+  | 'developers'
+  | 'webhooks'
+  | 'processors'
+  | 'account'
+  | 'checkouts'
+  | 'payment-links'
+  | 'settings';
 
 /**
- * Sections the person's role may see: Developers (api_keys:read), Checkouts (checkouts:read), Payment links
- * (payment_links:read), Settings (merchant:read).
+ * Sections the person's role may see: Developers (api_keys:read), Webhooks (webhooks:read), Processors
+ * (processor_accounts:read), Checkouts (checkouts:read), Payment links (payment_links:read), Settings
+ * (merchant:read).
  */
 export type NavFlags = {
   developers: boolean;
+  webhooks?: boolean;
+  processors?: boolean;
   checkouts?: boolean;
   paymentLinks?: boolean;
   settings?: boolean;
@@ -99,6 +110,8 @@ export function AppPage(props: {
               {viewer.nav.paymentLinks && link('payment-links', '/dashboard/payment-links', 'Payment links')}
               {viewer.nav.settings && link('settings', '/dashboard/settings', 'Settings')}
               {viewer.nav.developers && link('developers', '/dashboard/developers', 'Developers')}
+              {viewer.nav.webhooks && link('webhooks', '/dashboard/webhooks', 'Webhooks')}
+              {viewer.nav.processors && link('processors', '/dashboard/processor-accounts', 'Processors')}
               {link('account', '/dashboard/account', 'Account')}
             </nav>
             <ModeSwitch viewer={viewer} />

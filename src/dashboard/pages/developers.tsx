@@ -23,6 +23,17 @@ export function DevelopersPage(props: {
   return (
     <AppPage title="Developers" nonce={props.nonce} viewer={viewer} section="developers">
       <h1 class="dash-title">Developers</h1>
+      <p class="dash-row-actions">
+        <a class="dash-link" href="/dashboard/developers/oauth-clients">
+          OAuth clients
+        </a>
+        <a class="dash-link" href="/dashboard/webhooks">
+          Webhooks
+        </a>
+        <a class="dash-link" href="/dashboard/events">
+          Events
+        </a>
+      </p>
       {props.notice && <Notice kind="success">{props.notice}</Notice>}
       {props.error && <Notice kind="error">{props.error}</Notice>}
       {props.revealed && (

@@ -72,6 +72,8 @@ export type EventFilters = {
   type?: StoredEvent['type'];
   orderId?: string;
   checkoutId?: string;
+  /** Only events about this object (the dashboard's events log). */
+  objectId?: string;
   /** Inclusive bounds (`created[gte]`, `created[lte]`) and exclusive ones (`created_after`, `created_before`). */
   createdGte?: Date;
   createdLte?: Date;
@@ -97,6 +99,7 @@ export async function listEvents(
   if (filters.type) add((p) => `events.type = ${p}`, filters.type);
   if (filters.orderId) add((p) => `events.order_id = ${p}`, filters.orderId);
   if (filters.checkoutId) add((p) => `events.checkout_id = ${p}`, filters.checkoutId);
+  if (filters.objectId) add((p) => `events.object_id = ${p}`, filters.objectId);
   if (filters.createdGte) add((p) => `events.created_at >= ${p}`, filters.createdGte);
   if (filters.createdLte) add((p) => `events.created_at <= ${p}`, filters.createdLte);
   if (filters.createdAfter) add((p) => `events.created_at > ${p}`, filters.createdAfter);

@@ -1,0 +1,166 @@
+import { RESOURCE_SCOPES } from '../../modules/auth/scopes.ts';
+import type { StoredApiClient } from '../../modules/merchants/credential.repository.ts';
+import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
+import { dateTime } from './format.ts';
+
+export type RevealedClientSecret = { id: string; secret: string; previousExpiresAt?: Date };
+
+export const CLIENT_OVERLAP_CHOICES: readonly { seconds: number; label: string }[] = [
+  { seconds: 86_400, label: '24 hours' },
+  { seconds: 3_600, label: '1 hour' },
+  { seconds: 0, label: 'No overlap' },
+];
+
+export function OAuthClientsPage(props: {
+  nonce: string;
+  viewer: Viewer;
+  clients: StoredApiClient[];
+  canWrite: boolean;
+  formKeys: { create: string; roll: Record<string, string> };
+  now: Date;
+  revealed?: RevealedClientSecret;
+  notice?: string;
+  error?: string;
+}) {
+  const { viewer } = props;
+  return (
+    <AppPage title="OAuth clients" nonce={props.nonce} viewer={viewer} section="developers">
+      <p>
+        <a class="dash-link" href="/dashboard/developers">
+          API keys
+        </a>
+      </p>
+      <h1 class="dash-title">OAuth clients</h1>
+      {props.notice && <Notice kind="success">{props.notice}</Notice>}
+      {props.error && <Notice kind="error">{props.error}</Notice>}
+      {props.revealed && (
+        <section class="dash-card dash-secret" aria-labelledby="secret-title">
+          <h2 class="dash-card__title" id="secret-title">
+            Client secret of {props.revealed.id}
+          </h2>
+          <p>Copy it now: it is shown only once. Kassa keeps only its hash.</p>
+          <p>
+            <code class="dash-code dash-secret__value">{props.revealed.secret}</code>
+          </p>
+          {props.revealed.previousExpiresAt && (
+            <p class="dash-muted">
+              The previous secret keeps working until {dateTime(props.revealed.previousExpiresAt)}.
+            </p>
+          )}
+        </section>
+      )}
+      <section class="dash-card">
+        <h2 class="dash-card__title">Clients ({viewer.livemode ? 'live' : 'test'} mode)</h2>
+        <p class="dash-muted">
+          A client exchanges its id and secret for short-lived access tokens at{' '}
+          <code class="dash-code">POST /v1/oauth/tokens</code>.
+        </p>
+        {props.clients.length === 0 ? (
+          <p class="dash-muted">No OAuth clients.</p>
+        ) : (
+          <div class="dash-table-wrap">
+            <table class="dash-table">
+              <thead>
+                <tr>
+                  <th scope="col">Client</th>
+                  <th scope="col">Scopes</th>
+                  <th scope="col">Last used</th>
+                  {props.canWrite && <th scope="col">Actions</th>}
+                </tr>
+              </thead>
+              <tbody>
+                {props.clients.map((client) => (
+                  <tr key={client.id}>
+                    <td>
+                      <span class="dash-code">{client.id}</span>
+                      {client.name && <div>{client.name}</div>}
+                      {client.secretHint && (
+                        <div class="dash-muted dash-code">secret …{client.secretHint}</div>
+                      )}
+                      {client.previousSecretExpiresAt && client.previousSecretExpiresAt > props.now && (
+                        <div class="dash-muted">
+                          Previous secret works until {dateTime(client.previousSecretExpiresAt)}
+                        </div>
+                      )}
+                    </td>
+                    <td>{client.scopes === null ? 'every scope' : client.scopes.join(' ')}</td>
+                    <td>{client.lastUsedAt ? dateTime(client.lastUsedAt) : 'never'}</td>
+                    {props.canWrite && (
+                      <td>
+                        <div class="dash-row-actions">
+                          <form
+                            method="post"
+                            action={`/dashboard/developers/oauth-clients/${client.id}/roll`}
+                          >
+                            <CsrfField token={viewer.csrfToken} />
+                            <input
+                              type="hidden"
+                              name={FORM_KEY_FIELD}
+                              value={props.formKeys.roll[client.id]}
+                            />
+                            <label class="visually-hidden" for={`overlap-${client.id}`}>
+                              Previous secret of {client.id} works for
+                            </label>
+                            <select class="field__input" id={`overlap-${client.id}`} name="overlap">
+                              {CLIENT_OVERLAP_CHOICES.map((choice) => (
+                                <option key={choice.seconds} value={String(choice.seconds)}>
+                                  {choice.label}
+                                </option>
+                              ))}
+                            </select>
+                            <button class="button button--secondary dash-button" type="submit">
+                              Roll secret <span class="visually-hidden">of {client.id}</span>
+                            </button>
+                          </form>
+                          <form
+                            method="post"
+                            action={`/dashboard/developers/oauth-clients/${client.id}/revoke`}
+                          >
+                            <CsrfField token={viewer.csrfToken} />
+                            <button class="button button--secondary dash-button" type="submit">
+                              Revoke <span class="visually-hidden">{client.id}</span>
+                            </button>
+                          </form>
+                        </div>
+                      </td>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      {props.canWrite && (
+        <section class="dash-card">
+          <h2 class="dash-card__title">Create an OAuth client</h2>
+          <form class="dash-form" method="post" action="/dashboard/developers/oauth-clients">
+            <CsrfField token={viewer.csrfToken} />
+            <input type="hidden" name={FORM_KEY_FIELD} value={props.formKeys.create} />
+            <div class="field">
+              <label class="field__label" for="client-name">
+                Name
+              </label>
+              <input class="field__input" id="client-name" name="name" maxLength={100} />
+            </div>
+            <fieldset class="field">
+              <legend class="field__label">
+                Scopes its tokens may carry (none ticked: the scopes of your role)
+              </legend>
+              <div class="dash-scopes">
+                {RESOURCE_SCOPES.flatMap((resource) => [resource, `${resource}:read`]).map((scope) => (
+                  <label class="checkbox" key={scope}>
+                    <input class="checkbox__input" type="checkbox" name="scopes" value={scope} /> {scope}
+                  </label>
+                ))}
+              </div>
+            </fieldset>
+            <button class="button button--primary dash-button" type="submit">
+              Create client
+            </button>
+          </form>
+        </section>
+      )}
+    </AppPage>
+  );
+}

@@ -1,0 +1,243 @@
+import { PAYMENT_METHOD_TYPES } from '../../connectors/connector.ts';
+import type { ProcessorName } from '../../connectors/processor.ts';
+import type { ProcessorAccount } from '../../modules/processor-accounts/processor-account.types.ts';
+import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
+
+/** The credential fields of each processor's form (the connector's schema checks them on the server). */
+export const CREDENTIAL_FIELDS: Record<
+  ProcessorName,
+  readonly { name: string; label: string; secret: boolean; required: boolean }[]
+> = {
+  stripe: [
+    { name: 'secret_key', label: 'Secret key (sk_test_… or sk_live_…)', secret: true, required: true },
+    {
+      name: 'webhook_secret',
+      label: 'Webhook signing secret (whsec_…, optional)',
+      secret: true,
+      required: false,
+    },
+  ],
+  adyen: [
+    { name: 'api_key', label: 'API key', secret: true, required: true },
+    { name: 'merchant_account', label: 'Merchant account', secret: false, required: true },
+    { name: 'hmac_key', label: 'HMAC key (hexadecimal, optional)', secret: true, required: false },
+    { name: 'live_url_prefix', label: 'Live URL prefix (live mode only)', secret: false, required: false },
+  ],
+  sandbox: [],
+};
+
+const PROCESSOR_LABELS: Record<ProcessorName, string> = {
+  stripe: 'Stripe',
+  adyen: 'Adyen',
+  sandbox: 'Sandbox (test mode, no real money)',
+};
+
+export type ProcessorDraft = { processor: ProcessorName; error: string };
+
+function ConnectForm(props: { viewer: Viewer; processor: ProcessorName; formKey: string; error?: string }) {
+  const { processor } = props;
+  const id = (field: string) => `${processor}-${field}`;
+  return (
+    <section class="dash-card">
+      <h2 class="dash-card__title">Connect {PROCESSOR_LABELS[processor]}</h2>
+      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <form class="dash-form" method="post" action="/dashboard/processor-accounts" autocomplete="off">
+        <CsrfField token={props.viewer.csrfToken} />
+        <input type="hidden" name={FORM_KEY_FIELD} value={props.formKey} />
+        <input type="hidden" name="processor" value={processor} />
+        {CREDENTIAL_FIELDS[processor].map((field) => (
+          <div class="field" key={field.name}>
+            <label class="field__label" for={id(field.name)}>
+              {field.label}
+            </label>
+            {field.secret ? (
+              <input
+                class="field__input"
+                id={id(field.name)}
+                name={`credential_${field.name}`}
+                type="password"
+                required={field.required}
+                maxLength={4096}
+                autocomplete="off"
+              />
+            ) : (
+              <input
+                class="field__input"
+                id={id(field.name)}
+                name={`credential_${field.name}`}
+                type="text"
+                required={field.required}
+                maxLength={4096}
+                autocomplete="off"
+              />
+            )}
+          </div>
+        ))}
+        <fieldset class="field">
+          <legend class="field__label">Payment methods</legend>
+          {PAYMENT_METHOD_TYPES.map((method) => (
+            <label class="checkbox" key={method}>
+              <input
+                class="checkbox__input"
+                type="checkbox"
+                name="payment_methods"
+                value={method}
+                checked={method === 'card'}
+              />{' '}
+              {method}
+            </label>
+          ))}
+        </fieldset>
+        <div class="field">
+          <label class="field__label" for={id('currencies')}>
+            Currencies (e.g. EUR, USD; empty: every currency)
+          </label>
+          <input class="field__input" id={id('currencies')} name="currencies" maxLength={1000} />
+        </div>
+        <div class="field">
+          <label class="field__label" for={id('priority')}>
+            Priority (lower is tried first)
+          </label>
+          <input
+            class="field__input"
+            id={id('priority')}
+            name="priority"
+            type="number"
+            min={-1000}
+            max={1000}
+            value="0"
+          />
+        </div>
+        <button class="button button--primary dash-button" type="submit">
+          Connect {processor}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+export function ProcessorAccountsPage(props: {
+  nonce: string;
+  viewer: Viewer;
+  accounts: ProcessorAccount[];
+  webhookUrlOf: (id: string) => string;
+  canWrite: boolean;
+  formKeys: Record<ProcessorName, string>;
+  notice?: string;
+  error?: string;
+  refused?: ProcessorDraft;
+}) {
+  const { viewer } = props;
+  const processors: ProcessorName[] = viewer.livemode ? ['stripe', 'adyen'] : ['stripe', 'adyen', 'sandbox'];
+  return (
+    <AppPage title="Processor accounts" nonce={props.nonce} viewer={viewer} section="processors">
+      <h1 class="dash-title">Processor accounts</h1>
+      {props.notice && <Notice kind="success">{props.notice}</Notice>}
+      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <section class="dash-card">
+        <h2 class="dash-card__title">Accounts ({viewer.livemode ? 'live' : 'test'} mode)</h2>
+        <p class="dash-muted">
+          Payments go to the enabled account that takes their method and currency, lowest priority first.
+          Credentials are stored encrypted and never shown again: only their last 4 characters.
+        </p>
+        {props.accounts.length === 0 ? (
+          <p class="dash-muted">No processor accounts: payments use the gateway's default processor.</p>
+        ) : (
+          <div class="dash-table-wrap">
+            <table class="dash-table">
+              <thead>
+                <tr>
+                  <th scope="col">Account</th>
+                  <th scope="col">Takes</th>
+                  <th scope="col">Credentials</th>
+                  <th scope="col">Status and priority</th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.accounts.map((account) => (
+                  <tr key={account.id}>
+                    <td>
+                      {account.processor}
+                      <div class="dash-muted dash-code">{account.id}</div>
+                    </td>
+                    <td>
+                      {account.paymentMethods.join(', ')}
+                      <div class="dash-muted">{account.currencies?.join(', ') ?? 'every currency'}</div>
+                    </td>
+                    <td>
+                      {Object.entries({ ...account.publicCredentials, ...account.secretHints }).map(
+                        ([field, value]) => (
+                          <div key={field}>
+                            {field}: <span class="dash-code">{value}</span>
+                          </div>
+                        ),
+                      )}
+                      {account.processor !== 'sandbox' && (
+                        <div class="dash-muted">
+                          Webhook URL:{' '}
+                          <span class="dash-code dash-break">{props.webhookUrlOf(account.id)}</span>
+                          {!account.webhookSecretSet &&
+                            ' (its signing secret is not set: webhooks are refused)'}
+                        </div>
+                      )}
+                    </td>
+                    <td>
+                      <span class={`dash-status dash-status--${account.status.toLowerCase()}`}>
+                        {account.status}
+                      </span>{' '}
+                      priority {account.priority}
+                      {props.canWrite && (
+                        <div class="dash-row-actions">
+                          <form method="post" action={`/dashboard/processor-accounts/${account.id}/status`}>
+                            <CsrfField token={viewer.csrfToken} />
+                            <input
+                              type="hidden"
+                              name="status"
+                              value={account.status === 'ENABLED' ? 'DISABLED' : 'ENABLED'}
+                            />
+                            <button class="button button--secondary dash-button" type="submit">
+                              {account.status === 'ENABLED' ? 'Disable' : 'Enable'}{' '}
+                              <span class="visually-hidden">{account.id}</span>
+                            </button>
+                          </form>
+                          <form method="post" action={`/dashboard/processor-accounts/${account.id}/priority`}>
+                            <CsrfField token={viewer.csrfToken} />
+                            <label class="visually-hidden" for={`priority-${account.id}`}>
+                              Priority of {account.id}
+                            </label>
+                            <input
+                              class="field__input dash-narrow"
+                              id={`priority-${account.id}`}
+                              name="priority"
+                              type="number"
+                              min={-1000}
+                              max={1000}
+                              value={String(account.priority)}
+                            />
+                            <button class="button button--secondary dash-button" type="submit">
+                              Set priority <span class="visually-hidden">of {account.id}</span>
+                            </button>
+                          </form>
+                        </div>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      {props.canWrite &&
+        processors.map((processor) => (
+          <ConnectForm
+            key={processor}
+            viewer={viewer}
+            processor={processor}
+            formKey={props.formKeys[processor]}
+            error={props.refused?.processor === processor ? props.refused.error : undefined}
+          />
+        ))}
+    </AppPage>
+  );
+}

@@ -1,0 +1,206 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PAYMENT_METHOD_TYPES, type PaymentMethodType } from '../../connectors/connector.ts';
+import { PROCESSOR_NAMES, type ProcessorName } from '../../connectors/processor.ts';
+import { AppError } from '../../lib/errors.ts';
+import { pooledRandomHex } from '../../lib/random.ts';
+import { createCspNonce } from '../../http/pages/page-security.ts';
+import { processorWebhookUrl } from '../../modules/processor-accounts/processor-account.service.ts';
+import { roleAllows } from '../../modules/users/permissions.ts';
+import { recordDashboardAudit } from '../audit.ts';
+import { isRepeatedForm, recordFormOnce } from '../form-once.ts';
+import {
+  DashboardRefusal,
+  errorMessage,
+  formKeyOf,
+  formText,
+  NATURAL_POST,
+  noticeOf,
+  PAGE,
+  queryText,
+  TRANSACTIONAL_POST,
+  userActor,
+  type Context,
+} from '../kit.tsx';
+import {
+  CREDENTIAL_FIELDS,
+  ProcessorAccountsPage,
+  type ProcessorDraft,
+} from '../pages/processor-accounts.tsx';
+import type { KassaApp } from '../../http/http.types.ts';
+import type { DashboardKit } from '../kit.tsx';
+
+const PATH = '/dashboard/processor-accounts';
+
+const NOTICES: Record<string, string> = {
+  created: 'The processor account was connected.',
+  already_created: 'This form was already sent: its account was connected then.',
+  enabled: 'The account is enabled: new payments may be routed to it.',
+  disabled: 'The account is disabled: no new payment is routed to it.',
+  priority: 'The priority was saved.',
+};
+
+function refusal(): never {
+  throw new DashboardRefusal(400, 'Form refused', 'The form is incomplete; reload the page.');
+}
+
+function priorityOf(request: FastifyRequest): number | undefined {
+  const text = formText(request, 'priority').trim();
+  if (text === '') return undefined;
+  const value = Number(text);
+  return Number.isInteger(value) && value >= -1000 && value <= 1000 ? value : Number.NaN;
+}
+
+/**
+ * Processor accounts of this mode through the service `/v1/processor-accounts` calls: list, connect a
+ * Stripe, Adyen or sandbox account (credentials are write-only: sealed by the service, shown back only as
+ * hints), enable/disable, routing priority.
+ */
+export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKit) {
+  const { services, db, send, pageContext, actionContext, requirePermission } = kit;
+  const accounts = services.processorAccounts;
+
+  function auditTx(
+    tx: Parameters<typeof recordDashboardAudit>[0],
+    request: FastifyRequest,
+    context: Context,
+    action: string,
+    id: string,
+    details: Record<string, unknown>,
+  ) {
+    return recordDashboardAudit(tx, {
+      merchantId: context.scope.merchantId,
+      actor: userActor(context.session),
+      action,
+      objectType: 'processor_account',
+      objectId: id,
+      clientAddress: request.ip,
+      details: { livemode: context.scope.livemode, ...details },
+    });
+  }
+
+  async function accountsPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    context: Context,
+    extra: { statusCode?: number; refused?: ProcessorDraft } = {},
+  ) {
+    const list = (await accounts.list(db, context.scope, { limit: 100 })).slice(0, 100);
+    const nonce = createCspNonce();
+    return send(
+      reply,
+      extra.statusCode ?? 200,
+      nonce,
+      <ProcessorAccountsPage
+        nonce={nonce}
+        viewer={context.viewer}
+        accounts={list}
+        webhookUrlOf={(id) => processorWebhookUrl(services.config.publicUrl, id)}
+        canWrite={roleAllows(context.session.user.role, 'processor_accounts', 'write')}
+        formKeys={{ stripe: pooledRandomHex(16), adyen: pooledRandomHex(16), sandbox: pooledRandomHex(16) }}
+        notice={noticeOf(request, NOTICES)}
+        error={errorMessage(queryText(request, 'error'))}
+        refused={extra.refused}
+      />,
+    );
+  }
+
+  scope.get(PATH, { config: PAGE, schema: { hide: true } }, async (request, reply) => {
+    const context = await pageContext(request, reply);
+    if (!context) return reply;
+    requirePermission(context, 'processor_accounts', 'read');
+    return accountsPage(request, reply, context);
+  });
+
+  scope.post(PATH, { config: TRANSACTIONAL_POST, schema: { hide: true } }, async (request, reply) => {
+    const context = await actionContext(request);
+    requirePermission(context, 'processor_accounts', 'write');
+    const formKey = formKeyOf(request);
+    const processor = formText(request, 'processor') as ProcessorName;
+    if (!(PROCESSOR_NAMES as readonly string[]).includes(processor)) refusal();
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    // Only the fields of this processor's form; an empty optional field is not sent.
+    const credentials: Record<string, string> = {};
+    for (const field of CREDENTIAL_FIELDS[processor]) {
+      const value = formText(request, `credential_${field.name}`).trim();
+      if (value.length > 4096) refusal();
+      if (value !== '') credentials[field.name] = value;
+    }
+    const paymentMethods = ([] as unknown[])
+      .concat(body.payment_methods ?? [])
+      .filter((value): value is PaymentMethodType =>
+        (PAYMENT_METHOD_TYPES as readonly unknown[]).includes(value),
+      );
+    const currencies = formText(request, 'currencies')
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .slice(0, 200);
+    const priority = priorityOf(request);
+    const refused = (error: string) =>
+      accountsPage(request, reply, context, { statusCode: 422, refused: { processor, error } });
+    if (paymentMethods.length === 0) return refused('Choose at least one payment method.');
+    if (Number.isNaN(priority)) return refused('The priority is a whole number from -1000 to 1000.');
+    try {
+      await db.transaction(async (tx) => {
+        const account = await accounts.create(tx, context.scope, {
+          processor,
+          credentials,
+          paymentMethods,
+          currencies: currencies.length > 0 ? currencies : null,
+          priority,
+        });
+        await auditTx(tx, request, context, 'processor_account.created', account.id, {
+          processor,
+          credentials: account.secretHints,
+        });
+        await recordFormOnce(tx, request, context.scope, formKey, PATH, { id: account.id });
+      });
+    } catch (error) {
+      if (isRepeatedForm(error))
+        return reply.code(303).header('location', `${PATH}?notice=already_created`).send();
+      if (error instanceof AppError)
+        return refused(
+          error.errors?.length ? error.errors.map((field) => field.message).join('. ') : error.message,
+        );
+      throw error;
+    }
+    return reply.code(303).header('location', `${PATH}?notice=created`).send();
+  });
+
+  /** Status and priority set a value: sending the same form twice sets it once. */
+  for (const change of ['status', 'priority'] as const) {
+    scope.post(
+      `${PATH}/:id/${change}`,
+      { config: NATURAL_POST, schema: { hide: true } },
+      async (request, reply) => {
+        const context = await actionContext(request);
+        requirePermission(context, 'processor_accounts', 'write');
+        const id = (request.params as { id: string }).id;
+        let notice: string;
+        let patch: { status?: 'ENABLED' | 'DISABLED'; priority?: number };
+        if (change === 'status') {
+          const status = formText(request, 'status');
+          if (status !== 'ENABLED' && status !== 'DISABLED') refusal();
+          patch = { status };
+          notice = status.toLowerCase();
+        } else {
+          const priority = priorityOf(request);
+          if (priority === undefined || Number.isNaN(priority))
+            return reply.code(303).header('location', `${PATH}?error=validation_failed`).send();
+          patch = { priority };
+          notice = 'priority';
+        }
+        try {
+          await db.transaction(async (tx) => {
+            await accounts.update(tx, context.scope, id, patch);
+            await auditTx(tx, request, context, 'processor_account.updated', id, patch);
+          });
+        } catch (error) {
+          if (error instanceof AppError)
+            return reply.code(303).header('location', `${PATH}?error=${error.code}`).send();
+          throw error;
+        }
+        return reply.code(303).header('location', `${PATH}?notice=${notice}`).send();
+      },
+    );
+  }
+}
