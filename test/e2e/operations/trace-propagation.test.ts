@@ -1,18 +1,27 @@
 /**
  * W3C trace context on every outgoing request (docs/operations.md#tracing), received by real HTTP servers on
  * loopback: a webhook sent later by the delivery worker carries the trace of the request that caused its event
- * (stored with the event), a redelivery the trace of the request that asked for it, and a call to a processor
- * (the fake Stripe) the trace of the payment request that made it.
+ * (stored with the event), a redelivery the trace of the request that asked for it, a callback notification
+ * (sent by its worker) the trace of the request that finalised the payment, and a call to a processor (the fake
+ * Stripe) the trace of the payment request that made it.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRIPE_API_VERSION } from '../../../src/connectors/stripe/index.ts';
-import { startWorkers } from '../../../src/workers/workers.ts';
+import { createWorkers, startWorkers } from '../../../src/workers/workers.ts';
+import { currentTraceparent, parseTraceparent } from '../../../src/metrics/index.ts';
 import { startFakeStripe, STRIPE_TEST_CARDS, type FakeStripe } from '../../fakes/stripe/fake-stripe.ts';
 import { createTestApp, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import { checkoutRequest, simpleOrder } from '../checkouts/checkout-fixtures.ts';
 import { cardMethod } from '../payments/payment-fixtures.ts';
 import { startWebhookReceiver, verifyWebhook, type WebhookReceiver } from '../webhooks/webhook-receiver.ts';
+import {
+  FAST_CALLBACK_ENV,
+  createCallbackCheckout,
+  paymentsOfCheckout,
+  startCallbackReceiver,
+} from '../callbacks/callback-fixtures.ts';
+import { CARDS, cardForm, csrfOf, getPage, postForm } from '../hosted-page/hosted-fixtures.ts';
 
 let t: TestApp;
 let receiver: WebhookReceiver;
@@ -146,5 +155,68 @@ describe('processor requests', () => {
     for (const request of stripe.requests) {
       expect(request.headers.traceparent, request.path).toBe(`00-${paying}-${paymentSpan}-01`);
     }
+  });
+});
+
+describe('callback notifications sent later by their worker', () => {
+  it('carry the trace of the request that finalised the payment', async () => {
+    const app = await createTestApp({ env: FAST_CALLBACK_ENV });
+    const callbacks = await startCallbackReceiver();
+    try {
+      const shop = await app.createMerchant({ name: 'Notified traced shop' });
+      callbacks.on('/notify', { status: 200, body: 'thanks' });
+      const checkout = await createCallbackCheckout(app, shop, { notification: `${callbacks.url}/notify` });
+      const page = await getPage(app, checkout.path);
+      await postForm(app, checkout.path, cardForm(csrfOf(page.html), CARDS.pending));
+      const [payment] = await paymentsOfCheckout(app, checkout.checkoutId);
+      expect(payment!.status).toBe('PENDING');
+
+      const resolving = newTraceId();
+      const resolved = await app.app.inject({
+        method: 'POST',
+        url: `/v1/sandbox/payments/${payment!.id}/resolve`,
+        headers: { ...shop.headers, traceparent: traceparentOf(resolving) },
+        payload: { outcome: 'SUCCEEDED' },
+      });
+      expect(resolved.statusCode, resolved.body).toBe(200);
+      const resolveSpan = kassaSpanOf(resolved, resolving);
+
+      const worker = createWorkers(app.services).find((w) => w.name === 'callback-notifications')!;
+      for (let round = 0; round < 50 && callbacks.receivedAt('/notify').length === 0; round += 1) {
+        await worker.run();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const [notification] = callbacks.receivedAt('/notify');
+      expect(notification!.headers.traceparent).toBe(`00-${resolving}-${resolveSpan}-01`);
+    } finally {
+      await callbacks.close();
+      await app.close();
+    }
+  });
+});
+
+describe('background work no request caused', () => {
+  it('runs each worker run in a trace of its own, which its outgoing requests carry', async () => {
+    const seen: (string | undefined)[] = [];
+    const running = startWorkers(t.services, t.app.log, [
+      {
+        name: 'probe',
+        intervalMs: 20,
+        run: async () => {
+          seen.push(currentTraceparent());
+        },
+      },
+    ]);
+    try {
+      for (let waited = 0; seen.length < 2 && waited < 5_000; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      await running.stop();
+    }
+    const traces = seen.map((header) => parseTraceparent(header)?.traceId);
+    expect(traces.length).toBeGreaterThanOrEqual(2);
+    expect(traces.every((traceId) => traceId !== undefined)).toBe(true);
+    expect(new Set(traces).size).toBe(traces.length);
   });
 });
