@@ -225,6 +225,6 @@ export async function createServices(input: {
     paymentMethodSettings,
     demoShop: createDemoShopCredentials(),
     metrics,
-    tracer: createTracer(config.tracing),
+    tracer: await createTracer(config.tracing),
   };
 }

@@ -25,7 +25,8 @@ import {
  * ids Kassa sends on. That is why a span's trace id is always the one in the `traceparent` headers.
  *
  * The provider belongs to one set of services (not the global OpenTelemetry API), so several apps in one
- * process (tests) each export their own spans.
+ * process (tests) each export their own spans. The SDK is imported only when export is on: the CLI and a
+ * process without it do not pay for loading it.
  */
 
 export type SpanKindName = 'server' | 'client' | 'internal' | 'consumer';
@@ -55,32 +56,39 @@ export type Tracer = {
   shutdown(): Promise<void>;
 };
 
-const KINDS: Record<SpanKindName, SpanKind> = {
-  server: SpanKind.SERVER,
-  client: SpanKind.CLIENT,
-  internal: SpanKind.INTERNAL,
-  consumer: SpanKind.CONSUMER,
-};
-
 /** The OTLP/HTTP traces URL for a base endpoint, as the OpenTelemetry exporter specification builds it. */
 export function tracesUrl(endpoint: string): string {
   return `${endpoint.replace(/\/+$/, '')}/v1/traces`;
 }
 
 /** A tracer exporting to `endpoint`, or undefined when no endpoint is configured (tracing off). */
-export function createTracer(
+export async function createTracer(
   options: { endpoint: string; serviceName: string; version?: string } | undefined,
-): Tracer | undefined {
+): Promise<Tracer | undefined> {
   if (!options) return undefined;
+  const [{ ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace }, otlp, resources, sdk] =
+    await Promise.all([
+      import('@opentelemetry/api'),
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-trace'),
+    ]);
+  const { BatchSpanProcessor, ParentBasedSampler, AlwaysOnSampler, TracerProvider } = sdk;
+  const kinds: Record<SpanKindName, SpanKind> = {
+    server: SpanKind.SERVER,
+    client: SpanKind.CLIENT,
+    internal: SpanKind.INTERNAL,
+    consumer: SpanKind.CONSUMER,
+  };
   const provider = new TracerProvider({
-    resource: resourceFromAttributes({
+    resource: resources.resourceFromAttributes({
       'service.name': options.serviceName,
       ...(options.version ? { 'service.version': options.version } : {}),
     }),
     // A caller's sampling decision is kept (its flags travel on unchanged); traces Kassa starts are sampled.
     sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
     spanProcessors: [
-      new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: tracesUrl(options.endpoint) }) }),
+      new BatchSpanProcessor({ exporter: new otlp.OTLPTraceExporter({ url: tracesUrl(options.endpoint) }) }),
     ],
   });
   const tracer = provider.getTracer('kassa');
@@ -96,7 +104,7 @@ export function createTracer(
         : ROOT_CONTEXT;
       const span = tracer.startSpan(
         name,
-        { kind: KINDS[kind], ...(attributes ? { attributes } : {}) },
+        { kind: kinds[kind], ...(attributes ? { attributes } : {}) },
         context,
       );
       const spanContext = span.spanContext();
