@@ -17,7 +17,10 @@ const HEADER = `/**
 `;
 
 export async function renderTypes(document: unknown): Promise<string> {
-  const ast = await openapiTS(document as OpenAPI3);
+  const ast = await openapiTS(document as OpenAPI3, {
+    // A field with a default may be left out of a request: optional unless the document lists it as required.
+    defaultNonNullable: false,
+  });
   const source = `${HEADER}${astToString(ast)}`;
   const options = await prettier.resolveConfig(TYPES_PATH);
   return prettier.format(source, { ...options, filepath: TYPES_PATH });

@@ -1908,7 +1908,7 @@ export interface components {
         verify_order?: string | null;
       };
       /** @default false */
-      allow_save_payment_methods: boolean;
+      allow_save_payment_methods?: boolean;
       /**
        * @description The hosted page's language. Without it the checkout has locale null and its pages follow the shopper's browser language (Accept-Language), then the merchant's default_locale
        * @example ES_LATAM
@@ -1927,7 +1927,7 @@ export interface components {
        * @description Up to 50 keys (≤ 40 characters) with short scalar values
        * @default {}
        */
-      metadata: {
+      metadata?: {
         [key: string]: string | number | boolean | null;
       };
       order: components['schemas']['OrderContent'];
@@ -1953,7 +1953,7 @@ export interface components {
        * @description Up to 50 keys (≤ 40 characters) with short scalar values
        * @default {}
        */
-      metadata: {
+      metadata?: {
         [key: string]: string | number | boolean | null;
       };
       order: components['schemas']['OrderContent'];
@@ -1963,18 +1963,18 @@ export interface components {
        * @description How long the link can be opened, in seconds (default 14 days, at most 90 days)
        * @default 1209600
        */
-      expires_in_seconds: number;
+      expires_in_seconds?: number;
       /**
        * @description Once the link is first opened, it can be paid only within this many seconds (default 600)
        * @default 600
        */
-      activation_window_seconds: number;
+      activation_window_seconds?: number;
       /**
        * @description single: paid at most once; reusable: paid up to max_completions times, once per visit
        * @default single
        * @enum {string}
        */
-      usage: 'single' | 'reusable';
+      usage?: 'single' | 'reusable';
       /** @description reusable: how many paid sessions close the link (required); single: 1 (may be omitted) */
       max_completions?: number;
     };
@@ -2276,13 +2276,13 @@ export interface components {
       /** @description Σ quantity × unit_price of the products (when products are listed) */
       subtotal_amount: number;
       /** @default [] */
-      discounts: {
+      discounts?: {
         /** @description Amount in minor units of the currency, as a JSON integer (ISO 4217 exponent: 1050 is 10.50 USD, 1050 JPY, 1.050 KWD) */
         amount: number;
         description?: string;
       }[];
       /** @default [] */
-      taxes: {
+      taxes?: {
         /** @description Amount in minor units of the currency, as a JSON integer (ISO 4217 exponent: 1050 is 10.50 USD, 1050 JPY, 1.050 KWD) */
         amount: number;
         description?: string;
@@ -2291,11 +2291,11 @@ export interface components {
        * @description Amount in minor units of the currency, as a JSON integer (ISO 4217 exponent: 1050 is 10.50 USD, 1050 JPY, 1.050 KWD)
        * @default 0
        */
-      shipping_amount: number;
+      shipping_amount?: number;
       /** @description subtotal − Σ discounts + Σ taxes + shipping, exactly */
       total_amount: number;
       /** @default [] */
-      products: {
+      products?: {
         /** @description The merchant's product id (returned as product_id) */
         id: string;
         name: string;
@@ -2316,7 +2316,7 @@ export interface components {
        * @description Up to 50 keys (≤ 40 characters) with short scalar values
        * @default {}
        */
-      metadata: {
+      metadata?: {
         [key: string]: string | number | boolean | null;
       };
     };

@@ -113,7 +113,21 @@ describe('the Node client against a running gateway', () => {
     const writer = createKassa({ apiKey: shop.apiKey, baseUrl: t.baseUrl });
     const created: string[] = [];
     for (let index = 0; index < 5; index += 1) {
-      const checkout = await writer.post('/v1/checkouts', { body: order(`paged-${index}`) as never });
+      // Typed from the document: no cast, a wrong field fails `npm run typecheck`.
+      const checkout = await writer.post('/v1/checkouts', {
+        body: {
+          completed_redirect_url: 'https://shop.example/done',
+          canceled_redirect_url: 'https://shop.example/cancel',
+          order: {
+            merchant_order_id: `paged-${index}`,
+            currency: 'EUR',
+            country_code: 'DE',
+            subtotal_amount: 1500,
+            total_amount: 1500,
+            products: [{ id: 'sku-1', name: 'Tea', quantity: 1, unit_price: 1500 }],
+          },
+        },
+      });
       created.push(checkout.checkout_id);
     }
     const transport = recordingFetch();
