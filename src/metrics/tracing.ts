@@ -1,19 +1,4 @@
-import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  TraceFlags,
-  trace,
-  type Attributes,
-} from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  AlwaysOnSampler,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
+import type { Attributes, SpanKind } from '@opentelemetry/api';
 
 /**
  * OpenTelemetry span export, on when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (docs/operations.md "Tracing").
