@@ -155,7 +155,16 @@ export default tseslint.config(
   },
   {
     // The CLI, the benchmark runner and browser scripts talk to a terminal or the page on purpose.
-    files: ['src/cli.ts', 'src/main.ts', 'bench/**', 'public/**', 'bin/**', 'test/**', 'scripts/**'],
+    files: [
+      'src/cli.ts',
+      'src/main.ts',
+      'bench/**',
+      'public/**',
+      'bin/**',
+      'test/**',
+      'scripts/**',
+      'packages/*/scripts/**',
+    ],
     rules: { 'no-console': 'off' },
   },
   {

@@ -103,7 +103,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   services.payments.logTo(app.log);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  registerTraceContext(app); // first: every later hook and handler runs in the request's trace
+  registerTraceContext(app, services.tracer); // first: every later hook and handler runs in the request's trace
   // Then the actor (credential, shopper) every event and audit entry of the request names: src/lib/actor-context.ts.
   registerActorContext(app as unknown as KassaApp);
   registerErrorHandling(app);

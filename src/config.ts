@@ -142,6 +142,16 @@ export const EnvSchema = z.object({
     description:
       'serve `/metrics` on a listener of its own at this port (bound to `HOST`; asks for `KASSA_METRICS_TOKEN` when that is set)',
   }),
+  // OpenTelemetry's own names (https://opentelemetry.io/docs/specs/otel/protocol/exporter/), so a platform's
+  // usual settings apply unchanged.
+  OTEL_EXPORTER_OTLP_ENDPOINT: documented(z.url().optional(), {
+    description:
+      'export trace spans (incoming requests, webhook, callback and processor calls, worker runs) over OTLP/HTTP JSON to this collector (`/v1/traces` is appended); unset, no spans are recorded ([docs/operations.md](docs/operations.md#tracing))',
+    defaultText: '— (off)',
+  }),
+  OTEL_SERVICE_NAME: documented(z.string().min(1).default('kassa'), {
+    description: 'the `service.name` of exported spans',
+  }),
   // Abuse limits (proxy trust, request limits, load shedding).
   KASSA_TRUST_PROXY: documented(z.string().optional(), {
     description:
@@ -311,6 +321,8 @@ export type Config = {
   metricsToken: string | undefined;
   /** Port of the separate `/metrics` listener (bound to HOST); undefined: none. */
   metricsPort: number | undefined;
+  /** OTLP/HTTP trace export (src/metrics/tracing.ts); undefined: tracing off, only `traceparent` travels. */
+  tracing: { endpoint: string; serviceName: string } | undefined;
   /**
    * Apply pending migrations at start (the default). false: the app changes no schema — it checks that every
    * migration is applied and refuses to start otherwise; `kassa migrate` runs as its own job, with a
@@ -475,6 +487,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sandboxFaults,
     metricsToken: values.KASSA_METRICS_TOKEN,
     metricsPort: values.KASSA_METRICS_PORT,
+    tracing: values.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? { endpoint: values.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: values.OTEL_SERVICE_NAME }
+      : undefined,
     trustProxy: parseTrustProxy(values.KASSA_TRUST_PROXY, environment),
     requestLimits: {
       requestsPerWindow: values.KASSA_RATE_LIMIT_REQUESTS,

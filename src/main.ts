@@ -127,6 +127,8 @@ export async function serve(
       await metricsListener?.close();
       await workers?.stop();
       clearTimeout(deadline);
+      // The spans of the last requests and deliveries go out before the process ends.
+      await services.tracer?.shutdown().catch(() => {});
       await database.close();
     })();
     return closing;

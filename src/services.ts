@@ -35,7 +35,14 @@ import {
   type PaymentMethodSettingsCache,
 } from './modules/payment-methods/payment-method-settings.cache.ts';
 import { createDemoShopCredentials, type DemoShopCredentials } from './demo-shop/credentials.ts';
-import { createMetrics, instrumentConnector, observeDatabase, type Metrics } from './metrics/index.ts';
+import {
+  createMetrics,
+  createTracer,
+  instrumentConnector,
+  observeDatabase,
+  type Metrics,
+  type Tracer,
+} from './metrics/index.ts';
 import { createAttemptLimiter } from './modules/payments/attempt-limits.ts';
 
 /**
@@ -76,6 +83,8 @@ export type Services = {
   demoShop: DemoShopCredentials;
   /** This process's Prometheus metrics (src/metrics/); served per config.metricsToken / metricsPort. */
   metrics: Metrics;
+  /** OpenTelemetry span export (config.tracing); undefined when off. Shut down when the app closes. */
+  tracer: Tracer | undefined;
 };
 
 export async function createServices(input: {
@@ -149,6 +158,7 @@ export async function createServices(input: {
       responseTimeoutMs: 30_000,
       maxResponseBytes: 1024 * 1024,
       userAgent: 'Kassa/0.1 (+processors)',
+      purpose: 'processor',
     }),
     notify: (update) => flow.current!.applyStatusUpdate(update),
     wrap: (connector) => instrumentConnector(connector, metrics),
@@ -163,6 +173,7 @@ export async function createServices(input: {
       responseTimeoutMs: config.callbackResponseTimeoutMs,
       maxResponseBytes: 1024 * 1024,
       userAgent: 'Kassa/0.1 (+callbacks)',
+      purpose: 'callback',
     }),
     keyring,
     clock,
@@ -207,12 +218,13 @@ export async function createServices(input: {
     payments,
     callbacks,
     egressPolicy,
-    egress: createEgressClient({ policy: egressPolicy }),
+    egress: createEgressClient({ policy: egressPolicy, purpose: 'webhook' }),
     outbox,
     webhookEndpoints: createWebhookEndpointService({ keyring, egressPolicy }),
     merchants,
     paymentMethodSettings,
     demoShop: createDemoShopCredentials(),
     metrics,
+    tracer: await createTracer(config.tracing),
   };
 }

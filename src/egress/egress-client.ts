@@ -17,7 +17,8 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { Agent, Pool, buildConnector } from 'undici';
 import type { Dispatcher } from 'undici';
-import { currentTraceparent } from '../metrics/trace-context.ts';
+import { currentTrace, formatTraceparent } from '../metrics/trace-context.ts';
+import type { StartedSpan } from '../metrics/tracing.ts';
 import { classifyAddress, parseIpAddress } from './address-classifier.ts';
 import type { AddressClass, IPAddress } from './address-classifier.ts';
 import { compileEgressPolicy, inspectOutboundUrl, isAddressAllowed } from './egress-policy.ts';
@@ -39,6 +40,8 @@ export type EgressClientOptions = {
   resolve?: ResolveHostname;
   /** Keep-alive connections per origin. Default 64. */
   maxConnectionsPerOrigin?: number;
+  /** What the requests are for (`webhook`, `callback`, `processor`): names their spans when tracing is on. */
+  purpose?: string;
 };
 
 export type EgressRequest = {
@@ -124,6 +127,7 @@ export function createEgressClient(options: EgressClientOptions): EgressClient {
   const responseTimeoutMs = options.responseTimeoutMs ?? DEFAULTS.responseTimeoutMs;
   const defaultMaxBytes = options.maxResponseBytes ?? DEFAULTS.maxResponseBytes;
   const userAgent = options.userAgent ?? DEFAULTS.userAgent;
+  const purpose = options.purpose ?? 'webhook';
 
   const agent = new Agent({
     connections: options.maxConnectionsPerOrigin ?? DEFAULTS.maxConnectionsPerOrigin,
@@ -150,8 +154,21 @@ export function createEgressClient(options: EgressClientOptions): EgressClient {
     const maxBytes = req.maxResponseBytes ?? defaultMaxBytes;
     const headers: Record<string, string> = { 'user-agent': userAgent };
     // Work done for a request carries its W3C trace on (src/metrics/trace-context.ts); a caller's own wins.
-    const traceparent = currentTraceparent();
-    if (traceparent) headers.traceparent = traceparent;
+    // With span export on, the request is a client span of its own and the header names that span.
+    const trace = currentTrace();
+    let span: StartedSpan | undefined;
+    if (trace?.tracer) {
+      span = trace.tracer.start(`${req.method} ${purpose}`, 'client', trace, {
+        'http.request.method': req.method,
+        'url.scheme': url.protocol.slice(0, -1),
+        'server.address': url.hostname,
+        'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+        'kassa.egress.purpose': purpose,
+      });
+      headers.traceparent = formatTraceparent({ ...span, parentSpanId: undefined });
+    } else if (trace) {
+      headers.traceparent = formatTraceparent(trace);
+    }
     for (const [name, value] of Object.entries(req.headers ?? {})) headers[name.toLowerCase()] = value;
 
     const controller = new AbortController();
@@ -170,6 +187,8 @@ export function createEgressClient(options: EgressClientOptions): EgressClient {
         signal: controller.signal,
       });
       const { body, truncated } = await readCapped(response.body, maxBytes);
+      span?.setAttributes({ 'http.response.status_code': response.statusCode });
+      span?.end(response.statusCode >= 500 ? { error: `HTTP ${response.statusCode}` } : undefined);
       return {
         status: response.statusCode,
         headers: flattenHeaders(response.headers),
@@ -178,7 +197,9 @@ export function createEgressClient(options: EgressClientOptions): EgressClient {
         durationMs: Math.round(performance.now() - started),
       };
     } catch (error) {
-      throw toEgressError(error, url.origin, timedOut);
+      const failure = toEgressError(error, url.origin, timedOut);
+      span?.end({ error: `${failure.kind}: ${failure.message}` });
+      throw failure;
     } finally {
       clearTimeout(deadline);
     }

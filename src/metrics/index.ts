@@ -2,7 +2,10 @@ export { createMetrics, observeDatabase, BACKLOG_COUNT_CAP, type Metrics } from 
 export { instrumentConnector } from './instrumented-connector.ts';
 export { registerMetrics, startMetricsListener, bearerMatches } from './metrics-http.ts';
 export { createRequestLogController } from './request-log.ts';
+export { createTracer, type Tracer, type StartedSpan } from './tracing.ts';
 export {
+  continueTrace,
+  openSpan,
   currentTrace,
   currentTraceparent,
   formatTraceparent,

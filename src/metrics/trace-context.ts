@@ -1,14 +1,21 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { Attributes } from '@opentelemetry/api';
+import type { SpanKindName, StartedSpan, Tracer } from './tracing.ts';
 
 /**
  * W3C Trace Context (https://www.w3.org/TR/trace-context/): a request's `traceparent` is accepted when it is
  * well formed (a new trace starts otherwise), its trace id names the request in every log line written
  * while the request is handled, and outgoing requests made in its course — callbacks, processor calls,
- * proxied resources — carry it on (src/egress/egress-client.ts reads `currentTraceparent()`). Kassa
- * records no spans: the span id it sends is one it makes per request, so a tracing backend shows Kassa as
- * one hop between the caller and the merchant's server.
+ * proxied resources — carry it on (src/egress/egress-client.ts reads `currentTraceparent()`). Work done later
+ * for a request keeps its trace through the database: every event stores the `traceparent` current when it
+ * was emitted, and the webhooks and callback notifications sent for it run in that trace (`continueTrace`).
+ * Background work that no request caused (a worker's periodic run) starts a trace of its own.
+ *
+ * Without span export the span id Kassa sends is one it makes per request, so a tracing backend shows Kassa
+ * as one hop between the caller and the merchant's server. With export on (src/metrics/tracing.ts) the ids
+ * are those of real spans: the request's server span, and a client span per outgoing request.
  *
  * The context travels with the request's async work in an AsyncLocalStorage. It is process-wide because
  * async context is (like `console`); it holds nothing outside a request's own async scope, so it is no
@@ -24,6 +31,8 @@ export type TraceContext = {
   parentSpanId: string | undefined;
   /** Trace flags (2 hex; `01` = sampled), passed on unchanged. */
   flags: string;
+  /** The span exporter of the services doing the work, when export is on: outgoing requests record spans. */
+  tracer?: Tracer | undefined;
 };
 
 const storage = new AsyncLocalStorage<TraceContext>();
@@ -46,12 +55,60 @@ export function parseTraceparent(
 
 /** The context of a request that sent `header` (or none, or an invalid one: a new trace). */
 export function startTrace(header: string | undefined): TraceContext {
-  const incoming = parseTraceparent(header);
+  return openSpan(header, undefined, 'request', 'server').context;
+}
+
+/**
+ * A new span under `parentTraceparent` (none or invalid: a new trace): a real one when `tracer` is given, else
+ * just fresh ids. Work run in the returned context sends `traceparent` headers naming this span.
+ */
+export function openSpan(
+  parentTraceparent: string | undefined,
+  tracer: Tracer | undefined,
+  name: string,
+  kind: SpanKindName,
+  attributes?: Attributes,
+): { context: TraceContext; span: StartedSpan | undefined } {
+  const parent = parseTraceparent(parentTraceparent);
+  if (tracer) {
+    const span = tracer.start(
+      name,
+      kind,
+      parent && { traceId: parent.traceId, spanId: parent.parentSpanId, flags: parent.flags },
+      attributes,
+    );
+    const { traceId, spanId, flags } = span;
+    return { context: { traceId, spanId, parentSpanId: parent?.parentSpanId, flags, tracer }, span };
+  }
   return {
-    traceId: incoming?.traceId ?? randomBytes(16).toString('hex'),
-    spanId: randomBytes(8).toString('hex'),
-    parentSpanId: incoming?.parentSpanId,
-    flags: incoming?.flags ?? '00',
+    context: {
+      traceId: parent?.traceId ?? randomBytes(16).toString('hex'),
+      spanId: randomBytes(8).toString('hex'),
+      parentSpanId: parent?.parentSpanId,
+      flags: parent?.flags ?? '00',
+    },
+    span: undefined,
+  };
+}
+
+/**
+ * The context of work done later for the request (or worker run) whose `traceparent` was stored: a webhook
+ * delivery, a callback notification. It continues that trace under the stored span, so the `traceparent` sent
+ * names the request's span (and, with export on, the outgoing request's span is a child of the request's).
+ * A row stored without one (written before traces were stored) continues the trace of the work running now.
+ */
+export function continueTrace(
+  storedTraceparent: string | null,
+  tracer = currentTrace()?.tracer,
+): TraceContext {
+  const stored = parseTraceparent(storedTraceparent ?? undefined);
+  if (!stored) return currentTrace() ?? openSpan(undefined, undefined, 'work', 'internal').context;
+  return {
+    traceId: stored.traceId,
+    spanId: stored.parentSpanId,
+    parentSpanId: undefined,
+    flags: stored.flags,
+    tracer,
   };
 }
 
@@ -91,13 +148,39 @@ declare module 'fastify' {
  * Gives every request its trace and runs the rest of its handling inside it. Register it before any other
  * hook, so authentication, handlers and their outgoing calls all see it.
  */
-export function registerTraceContext(app: FastifyInstance): void {
+export function registerTraceContext(app: FastifyInstance, tracer?: Tracer): void {
   app.decorateRequest('trace', undefined as unknown as TraceContext);
+  const spans = new WeakMap<object, StartedSpan>();
   app.addHook('onRequest', (request, reply, done) => {
     const header = request.headers.traceparent;
-    const context = startTrace(typeof header === 'string' ? header : undefined);
+    // The route template, never the URL: hosted-page paths carry signatures (as the request log line does).
+    const route = request.routeOptions.url;
+    const { context, span } = openSpan(
+      typeof header === 'string' ? header : undefined,
+      tracer,
+      route ? `${request.method} ${route}` : request.method,
+      'server',
+      { 'http.request.method': request.method, ...(route ? { 'http.route': route } : {}) },
+    );
+    if (span) spans.set(request, span);
     request.trace = context;
     reply.header('traceresponse', formatTraceparent(context));
     storage.run(context, done);
+  });
+  if (!tracer) return;
+  app.addHook('onResponse', (request, reply, done) => {
+    const span = spans.get(request);
+    spans.delete(request);
+    if (span) {
+      span.setAttributes({ 'http.response.status_code': reply.statusCode });
+      span.end(reply.statusCode >= 500 ? { error: `HTTP ${reply.statusCode}` } : undefined);
+    }
+    done();
+  });
+  // A request whose client went away gets no onResponse.
+  app.addHook('onRequestAbort', (request, done) => {
+    spans.get(request)?.end({ error: 'the client closed the connection' });
+    spans.delete(request);
+    done();
   });
 }

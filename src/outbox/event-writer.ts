@@ -1,4 +1,5 @@
 import { currentActor, type Actor } from '../lib/actor-context.ts';
+import { currentTraceparent } from '../metrics/trace-context.ts';
 import { newId } from '../lib/ids.ts';
 import { fanOutEmittedEventsSql } from './fan-out.repository.ts';
 
@@ -41,18 +42,26 @@ const EVENT_COLUMN_TYPES = {
   data: 'json',
   actor_type: 'text',
   actor_id: 'text',
+  traceparent: 'text',
 } as const;
 const EVENT_COLUMNS = Object.keys(EVENT_COLUMN_TYPES);
 const EVENT_PLACEHOLDER_TYPES = Object.values(EVENT_COLUMN_TYPES);
 
-export type EventWithId = OutboxEvent & { id: string; actor: Actor };
+export type EventWithId = OutboxEvent & { id: string; actor: Actor; traceparent: string | null };
 
 /**
- * Gives an event its id when it is emitted, so the emitter can name it before it is written, and its actor:
- * the one the emitter named, or the actor of the work emitting it (read now, inside that work's context).
+ * Gives an event its id when it is emitted, so the emitter can name it before it is written, its actor (the
+ * one the emitter named, or the actor of the work emitting it) and the trace of that work, which the webhooks
+ * and callback notifications sent for the event later carry on (src/metrics/trace-context.ts). Both are read
+ * now, inside the emitting work's context.
  */
 export function withEventId(event: OutboxEvent): EventWithId {
-  return { ...event, id: newId('evt'), actor: event.actor ?? currentActor() };
+  return {
+    ...event,
+    id: newId('evt'),
+    actor: event.actor ?? currentActor(),
+    traceparent: currentTraceparent() ?? null,
+  };
 }
 
 /**
@@ -80,6 +89,7 @@ export function eventEmissionSql(
       JSON.stringify(event.data),
       event.actor.type,
       event.actor.id,
+      event.traceparent,
     );
     const base = firstParameter + index * EVENT_COLUMNS.length;
     return `(${EVENT_PLACEHOLDER_TYPES.map((type, column) => `$${base + column}::${type}`).join(', ')}, 'done')`;

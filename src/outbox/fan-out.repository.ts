@@ -78,6 +78,7 @@ export async function fanOutPendingEvents(
     api_version: string;
     secret_encrypted: Buffer;
     previous_secret_encrypted: Buffer | null;
+    traceparent: string | null;
   }>(
     // `= ANY (ARRAY(…))` keeps the plan on the primary key; `IN (subquery)` may hash-join a scan of the table.
     `${PLANNED_PER_CALL}WITH fanned AS (
@@ -85,11 +86,11 @@ export async function fanOutPendingEvents(
         WHERE id = ANY (ARRAY(SELECT id FROM events
                                WHERE fanout_state = 'pending' AND (fanout_lease_until IS NULL OR fanout_lease_until < now())
                                ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED))
-       RETURNING id, seq, type, created_at, merchant_id, livemode, data, actor_type, actor_id
+       RETURNING id, seq, type, created_at, merchant_id, livemode, data, actor_type, actor_id, traceparent
      ), targets AS (
        SELECT ${NEW_DELIVERY_ID} AS id, ev.id AS event_id, ev.type AS event_type, ev.created_at AS event_created_at,
               ev.data AS event_data, ev.actor_type AS event_actor_type, ev.actor_id AS event_actor_id, ev.merchant_id,
-              ev.livemode, ep.id AS endpoint_id, ep.url, ep.api_version, ep.secret_encrypted,
+              ev.livemode, ev.traceparent, ep.id AS endpoint_id, ep.url, ep.api_version, ep.secret_encrypted,
               CASE WHEN ep.previous_secret_expires_at > now() THEN ep.previous_secret_encrypted END
                 AS previous_secret_encrypted,
               row_number() OVER (ORDER BY ev.seq, ep.id) AS position
@@ -110,7 +111,7 @@ export async function fanOutPendingEvents(
        LEFT JOIN (
          SELECT t.id, t.event_id, t.event_type, t.event_created_at, t.event_data::text AS event_data_json,
                 t.event_actor_type, t.event_actor_id, t.endpoint_id, t.url, t.api_version,
-                t.secret_encrypted, t.previous_secret_encrypted, t.position
+                t.secret_encrypted, t.previous_secret_encrypted, t.traceparent, t.position
            FROM targets t WHERE t.position <= $2 AND t.id IN (SELECT id FROM inserted)
        ) leased ON true
       ORDER BY leased.position`,
@@ -135,6 +136,7 @@ export async function fanOutPendingEvents(
       secretsEncrypted: row.previous_secret_encrypted
         ? [row.secret_encrypted, row.previous_secret_encrypted]
         : [row.secret_encrypted],
+      traceparent: row.traceparent,
     }));
   return { events: counts.events, deliveries: counts.deliveries, leased };
 }

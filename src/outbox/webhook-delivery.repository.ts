@@ -1,6 +1,7 @@
 import { PLANNED_PER_CALL, type Queryable } from '../db/client.ts';
 import { cursorCondition } from '../db/pagination.ts';
 import { newId } from '../lib/ids.ts';
+import { currentTraceparent } from '../metrics/trace-context.ts';
 
 /**
  * SQL of webhook deliveries: leased claims of due deliveries, batched recording of attempts, redeliveries,
@@ -17,7 +18,10 @@ import { newId } from '../lib/ids.ts';
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'canceled';
 export type DeliveryOrigin = 'event' | 'redelivery';
 
-/** New 'redelivery' rows (no uniqueness: every replay is its own delivery with the same webhook-id). */
+/**
+ * New 'redelivery' rows (no uniqueness: every replay is its own delivery with the same webhook-id). Each is
+ * sent in the trace of the request that asked for it.
+ */
 export async function insertRedeliveries(
   db: Queryable,
   event: { id: string; merchantId: string; livemode: boolean },
@@ -25,9 +29,9 @@ export async function insertRedeliveries(
 ): Promise<string[]> {
   const ids = endpointIds.map(() => newId('del'));
   await db.query(
-    `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, livemode, origin)
-     SELECT id, $2, endpoint_id, $3, $4, 'redelivery' FROM unnest($1::text[], $5::text[]) AS t (id, endpoint_id)`,
-    [ids, event.id, event.merchantId, event.livemode, endpointIds],
+    `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, livemode, origin, traceparent)
+     SELECT id, $2, endpoint_id, $3, $4, 'redelivery', $6 FROM unnest($1::text[], $5::text[]) AS t (id, endpoint_id)`,
+    [ids, event.id, event.merchantId, event.livemode, endpointIds, currentTraceparent() ?? null],
   );
   return ids;
 }
@@ -55,6 +59,8 @@ export type ClaimedDelivery = {
   endpointActive: boolean;
   /** Encrypted secrets that sign this attempt, current first (the previous one only inside its overlap). */
   secretsEncrypted: Buffer[];
+  /** The trace the attempt is sent in: the redelivery request's, else the event's (null: stored before either). */
+  traceparent: string | null;
 };
 
 export function actorOfRow(type: string | null, id: string | null): { type: string; id: string } | null {
@@ -85,6 +91,7 @@ export async function claimDueDeliveries(
     endpoint_active: boolean;
     secret_encrypted: Buffer;
     previous_secret_encrypted: Buffer | null;
+    traceparent: string | null;
   }>(
     // `= ANY (ARRAY(…))` keeps every statement here on primary keys: a join with a subquery or an unnest
     // may be planned as a hash join over a scan of the whole (large, growing) table.
@@ -103,7 +110,7 @@ export async function claimDueDeliveries(
                d.endpoint_id, ep.url, ep.api_version,
                (ep.status = 'enabled' AND ep.deleted_at IS NULL) AS endpoint_active, ep.secret_encrypted,
                CASE WHEN ep.previous_secret_expires_at > now() THEN ep.previous_secret_encrypted END
-                 AS previous_secret_encrypted`,
+                 AS previous_secret_encrypted, COALESCE(d.traceparent, ev.traceparent) AS traceparent`,
     [options.limit, options.leaseSeconds, options.leaseToken],
   );
   return rows.map((row) => ({
@@ -122,6 +129,7 @@ export async function claimDueDeliveries(
     secretsEncrypted: row.previous_secret_encrypted
       ? [row.secret_encrypted, row.previous_secret_encrypted]
       : [row.secret_encrypted],
+    traceparent: row.traceparent,
   }));
 }
 

@@ -16,7 +16,7 @@ import {
   type ClaimedDelivery,
 } from './webhook-delivery.repository.ts';
 import { buildWebhookHeaders, buildWebhookPayloadFromJson } from './webhook-signer.ts';
-import type { Metrics } from '../metrics/index.ts';
+import { continueTrace, runInTrace, type Metrics, type Tracer } from '../metrics/index.ts';
 
 /**
  * The webhook delivery worker of one gateway process. Three loops share a queue of leased deliveries:
@@ -72,6 +72,8 @@ export type WebhookDeliveryWorkerOptions = {
   stopTimeoutMs?: number;
   random?: () => number;
   metrics?: Pick<Metrics, 'webhookDeliveries'>;
+  /** Span export (src/metrics/tracing.ts): each attempt is a client span in the trace of its event. */
+  tracer?: Tracer | undefined;
 };
 
 export type WebhookDeliveryWorker = {
@@ -222,7 +224,11 @@ export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOption
     }
     const attemptedAt = clock.now();
     const started = performance.now();
-    const { observation, excerpt, truncated } = await signAndSend(claimed, attemptedAt);
+    // Sent in the trace of the request that caused the event (stored with it), not the worker's.
+    const { observation, excerpt, truncated } = await runInTrace(
+      continueTrace(claimed.traceparent, options.tracer),
+      () => signAndSend(claimed, attemptedAt),
+    );
     const latencyMs = Math.round(performance.now() - started);
     const verdict = judgeAttempt(observation, {
       attemptNumber: claimed.attemptNumber,

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { runAsSystem } from '../lib/actor-context.ts';
+import { openSpan, runInTrace } from '../metrics/index.ts';
 import { checkoutServiceDeps, sweepExpiredCheckouts } from '../modules/checkouts/checkout.service.ts';
 import { sweepExpiredPaymentLinks } from '../modules/payment-links/payment-link.service.ts';
 import { createWebhookDeliveryWorker } from '../outbox/webhook-delivery.worker.ts';
@@ -70,6 +71,14 @@ export function createWorkers(services: Services): Worker[] {
   ];
 }
 
+/** Whether a run's result (a count, counts by kind, a list) says it did something. */
+function didWork(result: unknown): boolean {
+  if (typeof result === 'number') return result > 0;
+  if (Array.isArray(result)) return result.length > 0;
+  if (result !== null && typeof result === 'object') return Object.values(result).some(didWork);
+  return result === true;
+}
+
 export function startWorkers(
   services: Services,
   logger: FastifyBaseLogger,
@@ -88,6 +97,7 @@ export function startWorkers(
     leaseSeconds: services.config.webhookLeaseSeconds,
     stopTimeoutMs: services.config.shutdownGraceMs,
     metrics: services.metrics,
+    tracer: services.tracer,
   });
   webhooks.start();
   let stopping = false;
@@ -98,9 +108,18 @@ export function startWorkers(
     if (stopping) return;
     const timer = setTimeout(() => {
       timers.delete(timer);
-      // Events a worker emits name it as their actor, whatever context armed the timer.
-      const run = runAsSystem(worker.name, () => worker.run())
-        .catch((error: unknown) => logger.warn({ err: error, worker: worker.name }, 'worker run failed'))
+      // Events a worker emits name it as their actor, whatever context armed the timer. Each run is a trace
+      // of its own: the processor calls it makes, and the webhooks of the events it emits, carry it.
+      const { context, span } = openSpan(undefined, services.tracer, `worker ${worker.name}`, 'internal');
+      // A span that is never ended is never exported: idle runs (most of them) leave no span behind.
+      const run = runInTrace(context, () => runAsSystem(worker.name, () => worker.run()))
+        .then((result) => {
+          if (didWork(result)) span?.end();
+        })
+        .catch((error: unknown) => {
+          span?.end({ error: error instanceof Error ? error.message : String(error) });
+          logger.warn({ err: error, worker: worker.name }, 'worker run failed');
+        })
         .finally(() => {
           running.delete(run);
           // ±20 % jitter keeps several processes from waking in lock-step.

@@ -126,6 +126,8 @@ export type ClaimedNotification = {
   orderId: string;
   paymentId: string;
   url: string;
+  /** The trace of the work that finalised the payment (stored with its event): the notification carries it. */
+  traceparent: string | null;
 };
 
 /**
@@ -148,6 +150,7 @@ export async function claimDueNotifications(
     order_id: string;
     payment_id: string;
     url: string;
+    traceparent: string | null;
   }>(
     `${PLANNED_PER_CALL}WITH claimed AS (
        UPDATE callback_notifications
@@ -159,7 +162,7 @@ export async function claimDueNotifications(
                                ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED))
         RETURNING *)
      SELECT c.id, c.attempt_count, c.event_id, e.created_at AS event_created_at, e.data AS event_data,
-            c.merchant_id, c.livemode, c.checkout_id, c.order_id, c.payment_id, c.url
+            c.merchant_id, c.livemode, c.checkout_id, c.order_id, c.payment_id, c.url, e.traceparent
        FROM claimed c JOIN events e ON e.id = c.event_id`,
     [input.limit, input.leaseSeconds, input.leaseToken],
   );
@@ -176,6 +179,7 @@ export async function claimDueNotifications(
     orderId: row.order_id,
     paymentId: row.payment_id,
     url: row.url,
+    traceparent: row.traceparent,
   }));
 }
 

@@ -9,7 +9,7 @@ import {
   type EgressResponse,
   type IPAddress,
 } from '../../egress/index.ts';
-import type { Metrics } from '../../metrics/index.ts';
+import { continueTrace, runInTrace, type Metrics } from '../../metrics/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newSecret } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
@@ -455,7 +455,12 @@ export function createCallbackService(deps: CallbackServiceDeps) {
   /** One round of the notification worker: claims due deliveries and sends them in parallel. */
   async function deliverDueNotifications(limit = 20): Promise<number> {
     const claimed = await claimDueNotifications(db, { limit, leaseSeconds, leaseToken: newSecret(12) });
-    const results = await Promise.allSettled(claimed.map(deliverNotification));
+    // Each in the trace of the work that finalised its payment (src/metrics/trace-context.ts).
+    const results = await Promise.allSettled(
+      claimed.map((notification) =>
+        runInTrace(continueTrace(notification.traceparent), () => deliverNotification(notification)),
+      ),
+    );
     for (const result of results) {
       // The lease expires and another round retries; nothing is lost.
       if (result.status === 'rejected')
