@@ -26,11 +26,14 @@ export type ProcessorPageRig = {
   open(options?: { capture?: 'automatic' | 'manual'; amount?: number }): Promise<OpenedCheckout>;
   /** Console errors, script errors and requests that left loopback, since the last call. */
   takeProblems(): string[];
-  api(method: 'GET' | 'POST' | 'PATCH', path: string, body?: object): Promise<{ statusCode: number; json: any }>;
+  api(method: 'GET' | 'POST' | 'PATCH', path: string, body?: object): Promise<ApiAnswer>;
   shot(page: Page, name: string): Promise<void>;
   closeContext(): Promise<void>;
   close(): Promise<void>;
 };
+
+/** An API answer: the status and the parsed JSON body. */
+export type ApiAnswer = { statusCode: number; json: Record<string, unknown> };
 
 export type OpenedCheckout = {
   page: Page;
@@ -49,20 +52,19 @@ export async function startProcessorPageRig(options: {
   await mkdir(SCREENSHOTS, { recursive: true });
   const t = await createTestApp({ listen: true });
   const merchant = await t.createMerchant({ name: 'Nordlys Outdoor' });
-  const secret = await signingSecret(t, merchant);
   const receiver = await startMerchantReceiver();
   const browser: Browser = await launchBrowser();
   let context: BrowserContext | undefined;
   const problems: string[] = [];
 
-  async function api(method: 'GET' | 'POST' | 'PATCH', path: string, body?: object) {
+  async function api(method: 'GET' | 'POST' | 'PATCH', path: string, body?: object): Promise<ApiAnswer> {
     const response = await t.app.inject({
       method,
       url: path,
       headers: merchant.headers,
       ...(body ? { payload: body } : {}),
     });
-    return { statusCode: response.statusCode, json: response.json() as any };
+    return { statusCode: response.statusCode, json: response.json<Record<string, unknown>>() };
   }
 
   const connected = await api('POST', '/v1/processor-accounts', {
@@ -162,7 +164,11 @@ export async function onlyPayment(rig: ProcessorPageRig, checkoutId: string) {
     'SELECT connector_id, connector_reference FROM payments WHERE id = $1',
     [payments[0]!.id],
   );
-  return { ...payments[0]!, connectorId: rows[0]!.connector_id, connectorReference: rows[0]!.connector_reference };
+  return {
+    ...payments[0]!,
+    connectorId: rows[0]!.connector_id,
+    connectorReference: rows[0]!.connector_reference,
+  };
 }
 
 /** Polls `read` until `done` (webhooks are applied after they are acknowledged). */
