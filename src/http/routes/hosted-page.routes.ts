@@ -107,6 +107,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     merchants: services.merchants,
     paymentMethodSettings: services.paymentMethodSettings,
     processorMethods: services.connectors.routableMethods,
+    savedCardsChargeable: services.connectors.savedCardsChargeable,
   };
 
   async function load(request: FastifyRequest): Promise<HostedCheckout | undefined> {
@@ -165,7 +166,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
         : { type: setting.method },
     );
     const cardSetting = eligible.find((setting) => setting.method === 'card');
-    const canSave = checkout.allowSavePaymentMethods && order.customer !== null;
+    const canSave = checkout.allowSavePaymentMethods && order.customer !== null && context.savedCardsAllowed;
     // The saved cards came with the checkout (only when it allows them and the merchant vouched for the
     // customer, `customer.verified`); offer those still chargeable.
     const savedCards: SavedCardOption[] =
@@ -457,7 +458,12 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
         return { method: { type: 'card', card: selection.card } };
       case 'saved_card': {
         // Only for a customer the merchant vouched for: an e-mail address alone is what anyone can type.
-        if (!context.checkout.allowSavePaymentMethods || !customer || !context.order.customerVerified)
+        if (
+          !context.checkout.allowSavePaymentMethods ||
+          !context.savedCardsAllowed ||
+          !customer ||
+          !context.order.customerVerified
+        )
           return undefined;
         const saved = await loadChargeableCard(
           db,
@@ -500,7 +506,8 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     attempt: PaymentAttempt,
   ) {
     if (selection.type !== 'card' || !selection.save) return;
-    if (!context.checkout.allowSavePaymentMethods || !context.order.customer) return;
+    if (!context.checkout.allowSavePaymentMethods || !context.savedCardsAllowed || !context.order.customer)
+      return;
     if (!['succeeded', 'authorized', 'pending'].includes(attempt.outcome)) return;
     const customerId = context.order.customer.id;
     try {
