@@ -93,7 +93,7 @@ describe('the hosted page paying through Stripe (fake, on loopback)', () => {
     expect(await orderStatus(rig.t, opened.orderId)).toBe('PARTIALLY_REFUNDED');
   });
 
-  it('declined: the page says so and offers the form again; nothing is authorized', async () => {
+  it('declined: the page says so and offers the form again; another card then pays', async () => {
     const opened = await rig.open();
     await fillCard(opened.page, STRIPE_TEST_CARDS.insufficientFunds);
     await opened.page.click('button.button--pay');
