@@ -90,7 +90,7 @@ describeConnectorConformance(
       },
     },
   }),
-  { methods: ['card'], livemode: true, partialCapture: true, multipleCaptures: true, partialRefund: true },
+  { methods: ['card'], livemode: true, partialCapture: true, multipleCaptures: false, partialRefund: true },
   { asynchronousOperations: true, statusLookups: false, threeDSecureRedirect: true },
 );
 

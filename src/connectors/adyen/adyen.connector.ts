@@ -268,7 +268,9 @@ export function createAdyenConnector(
       methods: ['card'],
       livemode: true,
       partialCapture: true,
-      multipleCaptures: true,
+      // Adyen's default: a partial capture cancels what it left. Several partial captures need a setting Adyen
+      // support turns on per merchant account, which Kassa cannot see; it assumes the default.
+      multipleCaptures: false,
       partialRefund: true,
     },
     authorize,

@@ -46,6 +46,11 @@ export type HostedPageSnapshot = {
    * vouched for (`customer.verified: true`); else [].
    */
   savedCards: SavedCardSummary[];
+  /**
+   * False when the checkout's cards go to a real processor (Stripe, Adyen): saved cards are sandbox-only, so the
+   * page neither lists them nor offers to save one.
+   */
+  savedCardsAllowed: boolean;
 };
 
 /** The rows as `json_build_object` gives them (timestamps as ISO strings); the tables' mappers read them. */
@@ -153,6 +158,8 @@ export type HostedPageSources = {
   paymentMethodSettings: PaymentMethodSettingsCache;
   /** Live mode: the methods a processor account takes in a currency; the page offers no other. */
   processorMethods?: ConnectorRouter['routableMethods'];
+  /** Whether saved cards may be charged (their cards go to the sandbox); absent = always. */
+  savedCardsChargeable?: ConnectorRouter['savedCardsChargeable'];
 };
 
 /** The hosted page's view of checkout `checkoutId`, or undefined when there is no such checkout. */
@@ -167,10 +174,11 @@ export async function findHostedPageSnapshot(
   const checkout = toCheckoutFromJson(page.checkout);
   const scope = { merchantId: checkout.merchantId, livemode: checkout.livemode };
   const order = toOrderFromJson(page.order, checkout, page.customer);
-  const [merchant, settings, processorMethods] = await Promise.all([
+  const [merchant, settings, processorMethods, savedCardsAllowed] = await Promise.all([
     sources.merchants.find(db, scope.merchantId),
     sources.paymentMethodSettings.find(db, scope),
     sources.processorMethods?.(db, scope, order.currency),
+    sources.savedCardsChargeable?.(db, scope, order.currency) ?? true,
   ]);
   if (!merchant) throw new Error(`Checkout ${checkout.id} has no merchant`);
   // A method no processor account takes is not offered (a payment with it would be refused).
@@ -185,6 +193,7 @@ export async function findHostedPageSnapshot(
     order,
     merchant,
     paymentMethodSettings,
-    savedCards: (page.saved_cards ?? []).map(toSavedCard),
+    savedCards: savedCardsAllowed ? (page.saved_cards ?? []).map(toSavedCard) : [],
+    savedCardsAllowed,
   };
 }

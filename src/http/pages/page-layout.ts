@@ -74,7 +74,7 @@ function renderRefresh(refresh: DocumentOptions['refresh']): SafeHtml | false {
   if (
     !/^\/(?![/\\])[^\s;,]*$/.test(refresh.url) ||
     !Number.isInteger(refresh.seconds) ||
-    refresh.seconds < 1
+    refresh.seconds < 0
   ) {
     throw new TypeError('A page refresh must name a same-origin path and a whole number of seconds');
   }

@@ -107,6 +107,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     merchants: services.merchants,
     paymentMethodSettings: services.paymentMethodSettings,
     processorMethods: services.connectors.routableMethods,
+    savedCardsChargeable: services.connectors.savedCardsChargeable,
   };
 
   async function load(request: FastifyRequest): Promise<HostedCheckout | undefined> {
@@ -165,7 +166,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
         : { type: setting.method },
     );
     const cardSetting = eligible.find((setting) => setting.method === 'card');
-    const canSave = checkout.allowSavePaymentMethods && order.customer !== null;
+    const canSave = checkout.allowSavePaymentMethods && order.customer !== null && context.savedCardsAllowed;
     // The saved cards came with the checkout (only when it allows them and the merchant vouched for the
     // customer, `customer.verified`); offer those still chargeable.
     const savedCards: SavedCardOption[] =
@@ -207,7 +208,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     context: HostedCheckout,
     statusCode: number,
     kind: StatusPageKind,
-    options: { returnUrl?: string; refresh?: boolean } = {},
+    options: { returnUrl?: string; refresh?: boolean | 'now' } = {},
   ): void {
     const { checkout, order } = context;
     sendPage(
@@ -224,7 +225,9 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
           merchantOrderId: order.merchantOrderId,
           amount: { amountMinor: order.totalAmount, currency: order.currency },
           ...(options.returnUrl ? { returnUrl: options.returnUrl } : {}),
-          ...(options.refresh ? { refresh: { seconds: REFRESH_SECONDS, url: context.basePath } } : {}),
+          ...(options.refresh
+            ? { refresh: { seconds: options.refresh === 'now' ? 0 : REFRESH_SECONDS, url: context.basePath } }
+            : {}),
         }),
       checkoutFormOrigins(checkout),
     );
@@ -280,6 +283,22 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
   }
 
   /**
+   * To the 3-D Secure / wallet page an attempt waits for. The sandbox's pages are on the gateway's own origin;
+   * a processor's (Stripe, Adyen) are elsewhere, and Chrome applies the payment form's `form-action 'self'`
+   * to the redirect that follows the form's POST, so a 303 there would be blocked. After a POST the shopper
+   * gets the waiting page, which reloads the payment page at once (a plain GET, no script); that GET is
+   * redirected to the processor's page.
+   */
+  function sendToAction(reply: FastifyReply, context: HostedCheckout, actionUrl: string): void {
+    const ownOrigin = new URL(config.publicUrl).origin;
+    if (reply.request.method === 'GET' || new URL(actionUrl).origin === ownOrigin) {
+      reply.redirect(actionUrl, 303);
+      return;
+    }
+    sendStatusPage(reply, context, 200, 'processing', { refresh: 'now' });
+  }
+
+  /**
    * While an attempt is in flight: back to the 3-D Secure / wallet page it waits for, or a page that says the
    * payment is being confirmed and reloads the payment page by itself.
    */
@@ -291,7 +310,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
   ): Promise<void> {
     const payment = paymentId ? await findPaymentById(db, paymentId) : undefined;
     if (payment?.status === 'REQUIRES_ACTION' && payment.actionUrl && !payment.processingSince) {
-      reply.redirect(payment.actionUrl, 303);
+      sendToAction(reply, context, payment.actionUrl);
     } else {
       sendStatusPage(reply, context, statusCode, 'processing', { refresh: true });
     }
@@ -348,7 +367,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
         reply.redirect(await signedReturnUrl(db, returnDeps, await reload(context), 'completed'), 303);
         return;
       case 'requires_action':
-        if (payment.actionUrl) reply.redirect(payment.actionUrl, 303);
+        if (payment.actionUrl) sendToAction(reply, context, payment.actionUrl);
         else sendStatusPage(reply, context, 202, 'processing', { refresh: true });
         return;
       case 'processing':
@@ -443,7 +462,12 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
         return { method: { type: 'card', card: selection.card } };
       case 'saved_card': {
         // Only for a customer the merchant vouched for: an e-mail address alone is what anyone can type.
-        if (!context.checkout.allowSavePaymentMethods || !customer || !context.order.customerVerified)
+        if (
+          !context.checkout.allowSavePaymentMethods ||
+          !context.savedCardsAllowed ||
+          !customer ||
+          !context.order.customerVerified
+        )
           return undefined;
         const saved = await loadChargeableCard(
           db,
@@ -486,7 +510,8 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     attempt: PaymentAttempt,
   ) {
     if (selection.type !== 'card' || !selection.save) return;
-    if (!context.checkout.allowSavePaymentMethods || !context.order.customer) return;
+    if (!context.checkout.allowSavePaymentMethods || !context.savedCardsAllowed || !context.order.customer)
+      return;
     if (!['succeeded', 'authorized', 'pending'].includes(attempt.outcome)) return;
     const customerId = context.order.customer.id;
     try {

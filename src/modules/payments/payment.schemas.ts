@@ -133,7 +133,10 @@ export const ZCreatePaymentBody = z.strictObject({
         .string()
         .max(100)
         .optional()
-        .describe("A card the checkout's customer saved (pm_…)"),
+        .describe(
+          "A card the checkout's customer saved (pm_…). Charged through the sandbox only: refused (422 " +
+            "saved_card_sandbox_only) when the checkout's cards go to a Stripe or Adyen account",
+        ),
     })
     .describe(
       'Exactly one of: {type: card, card: {...}}, {saved_payment_method_id}, {type: invoice}, {type: wallet}',

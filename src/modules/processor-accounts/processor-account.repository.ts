@@ -18,6 +18,7 @@ type ProcessorAccountRow = {
   secret_hints: Record<string, string>;
   credentials_sealed: Buffer;
   webhook_secret_set: boolean;
+  metadata: ProcessorAccount['metadata'];
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -25,7 +26,8 @@ type ProcessorAccountRow = {
 };
 
 const COLUMNS = `id, merchant_id, livemode, processor, status, payment_methods, currencies, priority, api_base_url,
-  credentials_public, secret_hints, credentials_sealed, webhook_secret_set, version, created_at, updated_at, deleted_at`;
+  credentials_public, secret_hints, credentials_sealed, webhook_secret_set, metadata, version, created_at, updated_at,
+  deleted_at`;
 
 function toProcessorAccount(row: ProcessorAccountRow): ProcessorAccount {
   return {
@@ -42,6 +44,7 @@ function toProcessorAccount(row: ProcessorAccountRow): ProcessorAccount {
     secretHints: row.secret_hints,
     credentialsSealed: row.credentials_sealed,
     webhookSecretSet: row.webhook_secret_set,
+    metadata: row.metadata,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -66,13 +69,15 @@ export async function insertProcessorAccount(
     currencies: string[] | null;
     priority: number;
     apiBaseUrl: string | null;
+    metadata: ProcessorAccount['metadata'];
     now: Date;
   } & StoredCredentials,
 ): Promise<ProcessorAccount> {
   const { rows } = await db.query<ProcessorAccountRow>(
     `INSERT INTO processor_accounts (id, merchant_id, livemode, processor, status, payment_methods, currencies, priority,
-       api_base_url, credentials_public, secret_hints, credentials_sealed, webhook_secret_set, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, 'ENABLED', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ${COLUMNS}`,
+       api_base_url, credentials_public, secret_hints, credentials_sealed, webhook_secret_set, metadata, created_at,
+       updated_at)
+     VALUES ($1, $2, $3, $4, 'ENABLED', $5, $6, $7, $8, $9, $10, $11, $12, $14, $13, $13) RETURNING ${COLUMNS}`,
     [
       account.id,
       account.scope.merchantId,
@@ -87,6 +92,7 @@ export async function insertProcessorAccount(
       account.credentialsSealed,
       account.webhookSecretSet,
       account.now,
+      JSON.stringify(account.metadata),
     ],
   );
   return toProcessorAccount(rows[0]!);
@@ -173,6 +179,8 @@ export type ProcessorAccountPatch = {
   currencies?: string[] | null;
   priority?: number;
   credentials?: StoredCredentials;
+  /** The whole new metadata (the caller merged it); undefined = unchanged. */
+  metadata?: ProcessorAccount['metadata'];
 };
 
 /** Applies a patch to a row the caller has locked, bumping `version`. */
@@ -192,6 +200,7 @@ export async function updateProcessorAccount(
         secret_hints = COALESCE($8, secret_hints),
         credentials_sealed = COALESCE($9, credentials_sealed),
         webhook_secret_set = COALESCE($10, webhook_secret_set),
+        metadata = COALESCE($12, metadata),
         version = version + 1,
         updated_at = $11
       WHERE id = $1 RETURNING ${COLUMNS}`,
@@ -207,6 +216,7 @@ export async function updateProcessorAccount(
       patch.credentials?.credentialsSealed ?? null,
       patch.credentials?.webhookSecretSet ?? null,
       now,
+      patch.metadata ? JSON.stringify(patch.metadata) : null,
     ],
   );
   return toProcessorAccount(rows[0]!);

@@ -36,7 +36,15 @@ export type NewProcessorAccount = {
   currencies?: string[] | null;
   priority?: number;
   apiBaseUrl?: string | null;
+  /** Validated by the route (`zMetadata`); null values are dropped. */
+  metadata?: MetadataPatch;
 };
+
+/** A metadata patch: a key set to null is removed; `null` for the whole removes every key. */
+export type MetadataPatch = Record<string, string | number | boolean | null>;
+
+/** The same bound as every object's metadata (docs/api-conventions.md, Metadata). */
+const MAX_METADATA_KEYS = 50;
 
 export type ProcessorAccountUpdate = {
   credentials?: Record<string, unknown>;
@@ -44,6 +52,7 @@ export type ProcessorAccountUpdate = {
   currencies?: string[] | null;
   priority?: number;
   status?: ProcessorAccountStatus;
+  metadata?: MetadataPatch | null;
 };
 
 export type ProcessorAccountServiceDeps = {
@@ -227,9 +236,13 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
       const module = moduleOf(input.processor);
       const checked = checkCredentials(module, input.credentials, scope);
       const currencies = checkCurrencies(input.currencies);
-      const errors = [...checked.errors, ...currencies.errors, checkApiBaseUrl(input.apiBaseUrl)].filter(
-        (error): error is FieldError => error !== null,
-      );
+      const metadata = mergeMetadata({}, input.metadata ?? {});
+      const errors = [
+        ...checked.errors,
+        ...currencies.errors,
+        checkApiBaseUrl(input.apiBaseUrl),
+        tooManyMetadataKeys(metadata),
+      ].filter((error): error is FieldError => error !== null);
       if (errors.length > 0) throw validationError(errors);
       if ((await countProcessorAccounts(tx, scope)) >= MAX_PROCESSOR_ACCOUNTS_PER_MODE) {
         throw new AppError(
@@ -245,6 +258,7 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
         currencies: currencies.currencies ?? null,
         priority: input.priority ?? 0,
         apiBaseUrl: input.apiBaseUrl ?? null,
+        metadata,
         now: deps.clock.now(),
         ...seal(module, checked.credentials),
       });
@@ -271,6 +285,10 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
       }
       const currencies = checkCurrencies(patch.currencies);
       errors.push(...currencies.errors);
+      const metadata =
+        patch.metadata === undefined ? undefined : mergeMetadata(current.metadata, patch.metadata);
+      const metadataError = metadata ? tooManyMetadataKeys(metadata) : null;
+      if (metadataError) errors.push(metadataError);
       if (errors.length > 0) throw validationError(errors);
       // A patch that changes nothing answers the account as it is: no new version, no event.
       const sameList = (a: readonly string[] | null, b: readonly string[] | null) =>
@@ -280,6 +298,8 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
         (patch.priority === undefined || patch.priority === current.priority) &&
         (patch.paymentMethods === undefined || sameList(patch.paymentMethods, current.paymentMethods)) &&
         (currencies.currencies === undefined || sameList(currencies.currencies, current.currencies)) &&
+        (metadata === undefined ||
+          JSON.stringify(sortedEntries(metadata)) === JSON.stringify(sortedEntries(current.metadata))) &&
         (patch.credentials === undefined ||
           JSON.stringify(sortedEntries({ ...openCredentials(current), ...patch.credentials })) ===
             JSON.stringify(sortedEntries(openCredentials(current))));
@@ -293,6 +313,7 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
           currencies: currencies.currencies,
           priority: patch.priority,
           credentials,
+          metadata,
         },
         deps.clock.now(),
       );
@@ -314,6 +335,30 @@ function sortedEntries(record: Record<string, unknown>): [string, unknown][] {
   return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
 }
 
+/** Merges a metadata patch onto `current`: null removes a key, `null` as a whole removes them all. */
+export function mergeMetadata(
+  current: ProcessorAccount['metadata'],
+  patch: MetadataPatch | null,
+): ProcessorAccount['metadata'] {
+  if (patch === null) return {};
+  const merged: ProcessorAccount['metadata'] = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return merged;
+}
+
+function tooManyMetadataKeys(metadata: ProcessorAccount['metadata']): FieldError | null {
+  return Object.keys(metadata).length > MAX_METADATA_KEYS
+    ? {
+        pointer: '/metadata',
+        code: 'too_many_keys',
+        message: `metadata may hold at most ${MAX_METADATA_KEYS} keys`,
+      }
+    : null;
+}
+
 export function presentProcessorAccount(account: ProcessorAccount, publicUrl: string) {
   return {
     id: account.id,
@@ -328,6 +373,7 @@ export function presentProcessorAccount(account: ProcessorAccount, publicUrl: st
     webhook_url: processorWebhookUrl(publicUrl, account.id),
     webhook_secret_set: account.webhookSecretSet,
     credentials: { ...account.publicCredentials, ...account.secretHints },
+    metadata: account.metadata,
     version: account.version,
     created_at: account.createdAt.toISOString(),
     updated_at: account.updatedAt.toISOString(),

@@ -26,6 +26,8 @@ export type ProcessorAccount = {
   secretHints: Record<string, string>;
   credentialsSealed: Buffer;
   webhookSecretSet: boolean;
+  /** The merchant's own data (docs/api-conventions.md, Metadata); never holds null values. */
+  metadata: Record<string, string | number | boolean>;
   version: number;
   createdAt: Date;
   updatedAt: Date;

@@ -35,6 +35,11 @@ export type ConnectorRouter = {
     scope: MerchantScope,
     currency: string,
   ): Promise<ReadonlySet<PaymentMethodType> | null>;
+  /**
+   * Whether a saved card may be charged in `scope` and `currency`: only when cards go to the sandbox (built in, or
+   * a sandbox account). Saved cards are sandbox-only until processors' own tokens are used (docs/processors.md).
+   */
+  savedCardsChargeable(db: Queryable, scope: MerchantScope, currency: string): Promise<boolean>;
   /** The processor account behind a connector id, or undefined for the built-in sandbox. */
   accountOf(id: string): Promise<ProcessorAccount | undefined>;
   /** The built-in sandbox's connector (test mode's default). */
@@ -114,6 +119,12 @@ export function createConnectorRouter(deps: ConnectorRouterDeps): ConnectorRoute
       throw noProcessorError([{ method, currency }]);
     },
 
+    async savedCardsChargeable(db, scope, currency) {
+      const accounts = await listRoutableProcessorAccounts(db, scope);
+      const account = accounts.find((candidate) => accountTakes(candidate, 'card', currency));
+      return account ? account.processor === 'sandbox' : !scope.livemode;
+    },
+
     async routableMethods(db, scope, currency) {
       if (!scope.livemode) return null;
       const accounts = await listRoutableProcessorAccounts(db, scope);
@@ -145,6 +156,26 @@ export function noProcessorError(
         })),
       ],
       extensions: { missing: missing.map(({ method, currency }) => ({ payment_method: method, currency })) },
+    },
+  );
+}
+
+/**
+ * A saved card about to be charged through a real processor: refused before anything is sent (the card would go
+ * to the processor as a stored credential it never saw verified).
+ */
+export function savedCardNotChargeableError(processor: string): AppError {
+  return new AppError(
+    'payment_method_not_available',
+    `Saved cards are charged through the built-in sandbox only; this checkout's card payments go to a ${processor} processor account: pay with the card's details`,
+    {
+      errors: [
+        {
+          pointer: '/payment_method/saved_payment_method_id',
+          code: 'saved_card_sandbox_only',
+          message: `A saved card cannot be charged through ${processor}`,
+        },
+      ],
     },
   );
 }

@@ -123,7 +123,14 @@ const ERROR_BODY = (status: number, errorCode: string, message: string, errorTyp
 });
 
 export async function startFakeAdyen(
-  options: { apiKey?: string; merchantAccount?: string; hmacKey?: string; webhookUrl?: string } = {},
+  options: {
+    apiKey?: string;
+    merchantAccount?: string;
+    hmacKey?: string;
+    webhookUrl?: string;
+    /** A live merchant account: notifications say `live: "true"`. Default false. */
+    live?: boolean;
+  } = {},
 ): Promise<FakeAdyen> {
   const apiKey = options.apiKey ?? `AQE_fake_${randomBytes(8).toString('hex')}`;
   const merchantAccount = options.merchantAccount ?? 'KassaTestECOM';
@@ -153,7 +160,7 @@ export async function startFakeAdyen(
     };
     full.additionalData = { hmacSignature: signAdyenNotificationItem(full, hmacKey) };
     const request: AdyenNotificationRequest = {
-      live: 'false',
+      live: options.live ? 'true' : 'false',
       notificationItems: [{ NotificationRequestItem: full }],
     };
     const schema = NOTIFICATION_SCHEMA_BY_EVENT[item.eventCode];

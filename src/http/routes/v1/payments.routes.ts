@@ -170,6 +170,8 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
         summary: 'Capture an authorized payment, fully or in part',
         description:
           'Partial and repeated captures: Σ captures ≤ the authorised amount (422 amount_exceeds_capturable). ' +
+          'Where the payment went to a processor that takes one capture per payment (Stripe; Adyen by default), ' +
+          'a second capture is refused the same way, with capturable_amount 0. ' +
           `Without an amount, all that remains is captured. 409 from a status other than AUTHORIZED / SUCCEEDED. ${PENDING_NOTE}`,
         headers: IDEMPOTENCY_HEADER,
         params: ZPaymentParams,

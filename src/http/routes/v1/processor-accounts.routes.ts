@@ -3,6 +3,7 @@ import { PAYMENT_METHOD_TYPES } from '../../../connectors/connector.ts';
 import { PROCESSOR_NAMES } from '../../../connectors/processor.ts';
 import { presentProcessorAccount } from '../../../modules/processor-accounts/processor-account.service.ts';
 import { PROCESSOR_ACCOUNT_STATUSES } from '../../../modules/processor-accounts/processor-account.types.ts';
+import { zMetadata } from '../../../modules/orders/order.schemas.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
@@ -45,6 +46,9 @@ export const ZProcessorAccount = z
     credentials: z
       .record(z.string(), z.string())
       .describe('Non-secret fields in full; secret fields as their last 4 characters only'),
+    metadata: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .describe("The merchant's own data, never interpreted by Kassa"),
     version: z.number().int(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -84,6 +88,7 @@ export function registerProcessorAccountRoutes(app: KassaApp, services: Services
           currencies: ZCurrencies.nullable().optional(),
           priority: z.number().int().min(-1000).max(1000).optional(),
           api_base_url: z.string().max(2048).nullable().optional(),
+          metadata: zMetadata.optional(),
         }),
         response: { 201: ZProcessorAccount },
       },
@@ -101,6 +106,7 @@ export function registerProcessorAccountRoutes(app: KassaApp, services: Services
             currencies: body.currencies,
             priority: body.priority,
             apiBaseUrl: body.api_base_url,
+            metadata: body.metadata,
           }),
         ),
       );
@@ -155,7 +161,7 @@ export function registerProcessorAccountRoutes(app: KassaApp, services: Services
         description:
           '`credentials` merge onto the stored ones (send only `webhook_secret` / `hmac_key` to set it once the ' +
           'processor shows it); lists are replaced whole; `currencies: null` = every currency; ' +
-          '`status: DISABLED` stops routing new payments to it.',
+          '`status: DISABLED` stops routing new payments to it; `metadata` merges key by key.',
         params: ZParams,
         body: z.strictObject({
           credentials: ZCredentials.optional(),
@@ -163,6 +169,12 @@ export function registerProcessorAccountRoutes(app: KassaApp, services: Services
           currencies: ZCurrencies.nullable().optional(),
           priority: z.number().int().min(-1000).max(1000).optional(),
           status: z.enum(PROCESSOR_ACCOUNT_STATUSES).optional(),
+          metadata: zMetadata
+            .nullable()
+            .optional()
+            .describe(
+              'Merged onto the stored metadata: a key set to null is removed; null removes every key',
+            ),
         }),
         response: { 200: ZProcessorAccount },
       },
@@ -178,6 +190,7 @@ export function registerProcessorAccountRoutes(app: KassaApp, services: Services
           currencies: body.currencies,
           priority: body.priority,
           status: body.status,
+          metadata: body.metadata,
         }),
       );
       return present(account);

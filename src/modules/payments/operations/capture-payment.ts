@@ -53,10 +53,12 @@ export async function capturePayment(
   amount?: number,
   captureId = newId('cap'),
 ): Promise<CaptureAttempt> {
+  const { multipleCaptures } = (await connectorOf(context, payment)).capabilities;
   // The payment as locked is still current at commit: this transaction does not change it.
   const { locked, capture } = await context.db.transaction(async (tx) => {
     const locked = (await findPaymentById(tx, payment.id, { forUpdate: true }))!;
-    const previous = (await listCaptures(tx, locked.id)).find((row) => row.id === captureId);
+    const captures = await listCaptures(tx, locked.id);
+    const previous = captures.find((row) => row.id === captureId);
     if (previous) return { locked, capture: previous };
     if (locked.status !== 'AUTHORIZED' && locked.status !== 'SUCCEEDED') {
       throw invalidStateError('payment', locked.status, ['AUTHORIZED', 'SUCCEEDED'], 'capture');
@@ -69,6 +71,15 @@ export async function capturePayment(
         {
           extensions: { current_status: locked.status, processing: true },
         },
+      );
+    }
+    // A processor that takes one capture per authorization (Stripe, Adyen by default) releases what a partial
+    // capture left: a second capture is refused here, before the processor is asked. A FAILED one took nothing.
+    if (!multipleCaptures && captures.some((row) => row.status !== 'FAILED')) {
+      throw new AppError(
+        'amount_exceeds_capturable',
+        "This payment's processor takes one capture per payment: it was captured, and the rest of the authorization was released",
+        { extensions: { capturable_amount: 0, currency: locked.currency } },
       );
     }
     const remaining = locked.authorizedAmount - (await sumCommittedAmount(tx, 'captures', locked.id));

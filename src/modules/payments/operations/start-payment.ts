@@ -7,7 +7,7 @@ import type { Checkout } from '../../checkouts/checkout.types.ts';
 import { readOrderOfCheckout } from '../../orders/order.repository.ts';
 import type { Order } from '../../orders/order.types.ts';
 import { evaluatePaymentMethods } from '../../payment-methods/eligibility.ts';
-import { noProcessorError } from '../../processor-accounts/processor-routing.ts';
+import { noProcessorError, savedCardNotChargeableError } from '../../processor-accounts/processor-routing.ts';
 import { insertPayment } from '../payment.repository.ts';
 import type { Payment, PaymentCard } from '../payment.types.ts';
 import type { PayCheckoutInput, PaymentContext } from './payment-context.ts';
@@ -105,6 +105,12 @@ export async function startAttempt(
       method: input.method.type,
       currency: order.currency,
     });
+
+    // Saved cards stay sandbox-only: a real processor is never sent a stored credential it did not verify.
+    if (input.savedPaymentMethodId) {
+      const account = await context.connectors.accountOf(connector.id);
+      if (account && account.processor !== 'sandbox') throw savedCardNotChargeableError(account.processor);
+    }
 
     // Apply: the session marks the attempt as its active one, and the payment is inserted as `processing`.
     const paymentId = input.paymentId ?? newId('pay');
