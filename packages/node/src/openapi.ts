@@ -435,7 +435,7 @@ export interface paths {
     put?: never;
     /**
      * Capture an authorized payment, fully or in part
-     * @description Partial and repeated captures: Σ captures ≤ the authorised amount (422 amount_exceeds_capturable). Without an amount, all that remains is captured. 409 from a status other than AUTHORIZED / SUCCEEDED. 202 when the processor has not answered yet (status PENDING); recovery settles it.
+     * @description Partial and repeated captures: Σ captures ≤ the authorised amount (422 amount_exceeds_capturable). Where the payment went to a processor that takes one capture per payment (Stripe; Adyen by default), a second capture is refused the same way, with capturable_amount 0. Without an amount, all that remains is captured. 409 from a status other than AUTHORIZED / SUCCEEDED. 202 when the processor has not answered yet (status PENDING); recovery settles it.
      */
     post: operations['capturePayment'];
     delete?: never;
@@ -697,7 +697,7 @@ export interface paths {
     head?: never;
     /**
      * Update a processor account
-     * @description `credentials` merge onto the stored ones (send only `webhook_secret` / `hmac_key` to set it once the processor shows it); lists are replaced whole; `currencies: null` = every currency; `status: DISABLED` stops routing new payments to it.
+     * @description `credentials` merge onto the stored ones (send only `webhook_secret` / `hmac_key` to set it once the processor shows it); lists are replaced whole; `currencies: null` = every currency; `status: DISABLED` stops routing new payments to it; `metadata` merges key by key.
      */
     patch: operations['updateProcessorAccount'];
     trace?: never;
@@ -773,6 +773,26 @@ export interface paths {
      * @description New deliveries of the event — to every enabled endpoint subscribed to its type, or only to `endpoint_id`. They carry the same `webhook-id` as the original delivery.
      */
     post: operations['redeliverEvent'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/events/stream': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Stream events
+     * @description The events of the merchant and mode of the credential, as Server-Sent Events, oldest first, from the position given by the `Last-Event-ID` header (what EventSource sends when it reconnects) or `after`, else from now. Needs `Accept: text/event-stream` (406 otherwise). The first message (`event: ready`) carries the starting position; each event is `id: <position>`, `event: <type>`, `data: <the Event object>`; a comment line every 15 s keeps idle connections open. Positions are ordered: resuming after one sends exactly the events not yet sent, whichever gateway process wrote them.
+     */
+    get: operations['streamEvents'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -1933,10 +1953,6 @@ export interface components {
       order: components['schemas']['OrderContent'];
     };
     CreatePaymentLink: {
-      /** @description Where the shopper goes after paying */
-      completed_redirect_url: string;
-      /** @description Where the shopper goes after canceling */
-      canceled_redirect_url: string;
       /**
        * @description The hosted page's language. Without it the checkout has locale null and its pages follow the shopper's browser language (Accept-Language), then the merchant's default_locale
        * @example ES_LATAM
@@ -1957,6 +1973,10 @@ export interface components {
         [key: string]: string | number | boolean | null;
       };
       order: components['schemas']['OrderContent'];
+      /** @description Where the shopper goes after paying, with the signed checkout_id, order_id, status, timestamp and signature. Default: none — the shopper stays on Kassa's page, which shows the outcome (a link sent with an invoice has no shop page to return to). */
+      completed_redirect_url?: string;
+      /** @description Where the shopper goes after canceling, signed likewise. Default: Kassa's page, as above. */
+      canceled_redirect_url?: string;
       /** @description The merchant's own payment page. Opening the link then redirects there with kassa_link, kassa_session and kassa_token, which the browser SDK's initFromQR() reads. Default: Kassa's hosted payment page. */
       landing_url?: string;
       /**
@@ -2432,8 +2452,10 @@ export interface components {
       /** @description Once opened: the end of the activation window (never after expires_at) */
       completable_until: string | null;
       landing_url: string | null;
-      completed_redirect_url: string;
-      canceled_redirect_url: string;
+      /** @description null: Kassa's own status page of the session */
+      completed_redirect_url: string | null;
+      /** @description null: Kassa's own status page of the session */
+      canceled_redirect_url: string | null;
       /** @description null: the merchant's default_locale when a session opens */
       locale: string | null;
       /** @description null: the merchant's default_capture when a session opens */
@@ -2546,6 +2568,10 @@ export interface components {
       /** @description Non-secret fields in full; secret fields as their last 4 characters only */
       credentials: {
         [key: string]: string;
+      };
+      /** @description The merchant's own data, never interpreted by Kassa */
+      metadata: {
+        [key: string]: string | number | boolean;
       };
       version: number;
       created_at: string;
@@ -5114,7 +5140,7 @@ export interface operations {
               /** @description Name on card */
               holder_name: string;
             };
-            /** @description A card the checkout's customer saved (pm_…) */
+            /** @description A card the checkout's customer saved (pm_…). Charged through the sandbox only: refused (422 saved_card_sandbox_only) when the checkout's cards go to a Stripe or Adyen account */
             saved_payment_method_id?: string;
           };
           /**
@@ -7096,6 +7122,10 @@ export interface operations {
           currencies?: string[] | null;
           priority?: number;
           api_base_url?: string | null;
+          /** @description Up to 50 keys (≤ 40 characters) with short scalar values */
+          metadata?: {
+            [key: string]: string | number | boolean | null;
+          };
         };
       };
     };
@@ -7374,6 +7404,10 @@ export interface operations {
           priority?: number;
           /** @enum {string} */
           status?: 'ENABLED' | 'DISABLED';
+          /** @description Merged onto the stored metadata: a key set to null is removed; null removes every key */
+          metadata?: {
+            [key: string]: string | number | boolean | null;
+          } | null;
         };
       };
     };
@@ -7833,6 +7867,94 @@ export interface operations {
       };
       /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  streamEvents: {
+    parameters: {
+      query?: {
+        /** @description Send the events after this position (the `id` of a message of an earlier stream) */
+        after?: string;
+        /** @description Only these event types, comma-separated */
+        types?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description text/event-stream: `id: <position>`, `event: <type>`, `data: <Event as JSON>` */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/event-stream': string;
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The request does not accept the media type this operation answers in (see its 200 response) */
+      406: {
         headers: {
           [name: string]: unknown;
         };
