@@ -14,13 +14,14 @@ import type { EventType, NewEvent } from '../events/event.types.ts';
 import type { MerchantCache } from '../merchants/merchant-cache.ts';
 import { PAYMENT_METHOD_TYPES, type PaymentMethodType } from '../payment-methods/eligibility.ts';
 import { noProcessorError, type ConnectorRouter } from '../processor-accounts/processor-routing.ts';
-import { upsertCustomer } from '../orders/customer.repository.ts';
 import {
+  emitOrderEvent,
   findOrderByCheckoutId,
   findOrdersByCheckoutIds,
+  orderEvent,
   replaceOrderContent,
-} from '../orders/order.repository.ts';
-import { emitOrderEvent, orderEvent } from '../orders/order.service.ts';
+  upsertCustomer,
+} from '../orders/order.service.ts';
 import { transitionOrder } from '../orders/order.transitions.ts';
 import { countPaymentLinkCompletion } from '../payment-links/payment-link.completion.ts';
 import type { OrderStatus } from '../orders/order.states.ts';
@@ -48,6 +49,10 @@ import { checkCheckoutUrls, mergeCallbacks } from './checkout.urls.ts';
  * Checkout sessions: create, read, replace the order, close (complete / cancel / expire) and the expiry sweep.
  * Every function that changes something takes the caller's transaction and writes its events with it.
  */
+
+// The loads and writes other modules may send for sessions (through this file, never the repository:
+// eslint.config.js): a payment locks its session and marks it as the one attempt in flight.
+export { lockCheckout, lockCheckoutOfPayment, setActivePayment } from './checkout.repository.ts';
 
 export type CheckoutServiceDeps = {
   clock: Clock;

@@ -46,6 +46,14 @@ export async function issueCredentials(
   return { merchantId, livemode, clientId, clientSecret, apiKey };
 }
 
+/** Whether an OAuth client id exists (revoked or not): the sign-in throttle counts failures per known client. */
+export async function apiClientExists(db: Queryable, clientId: string): Promise<boolean> {
+  return (await findApiClient(db, clientId)) !== undefined;
+}
+
+// Other modules read a merchant through this file (or the cache), never the repository (eslint.config.js).
+export { findMerchantById } from './merchant.repository.ts';
+
 export type ClientAuthentication =
   | { ok: true; clientId: string; merchantId: string; livemode: boolean; scopes: readonly Scope[] }
   | { ok: false };
