@@ -83,8 +83,8 @@ export default tseslint.config(
           policies: [
             ...[
               ['lib', ['lib']],
-              // db/client.ts opens a unit of work for each transaction, and the unit of work writes the outbox's
-              // events: with the outbox's use of db/client.ts, the one known cycle (docs/ARCHITECTURE.md).
+              // The unit of work (db/unit-of-work.ts, below) also writes the outbox's events; the outbox's SQL takes
+              // db/queryable.ts, so there is no cycle of files (test/unit/architecture/import-cycles.test.ts).
               ['db', ['db', 'lib']],
               // Observability: the trace context travels on outbound requests.
               ['egress', ['egress', 'lib', 'metrics']],
