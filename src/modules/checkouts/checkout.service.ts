@@ -10,7 +10,6 @@ import {
 } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
-import type { EventType, NewEvent } from '../events/event.types.ts';
 import type { MerchantCache } from '../merchants/merchant-cache.ts';
 import { PAYMENT_METHOD_TYPES, type PaymentMethodType } from '../payment-methods/eligibility.ts';
 import { noProcessorError, type ConnectorRouter } from '../processor-accounts/processor-routing.ts';
@@ -27,7 +26,10 @@ import { countPaymentLinkCompletion } from '../payment-links/payment-link.comple
 import type { OrderStatus } from '../orders/order.states.ts';
 import { orderStateMachine } from '../orders/order.states.ts';
 import type { Order, OrderInput } from '../orders/order.types.ts';
+import { checkoutEvent, emitCheckoutEvent } from './checkout.events.ts';
 import { presentCheckout } from './checkout.presenter.ts';
+
+export { checkoutEvent, emitCheckoutEvent };
 import {
   claimDueCheckouts,
   closeCheckoutRow,
@@ -344,33 +346,6 @@ async function applyClose(
     await countPaymentLinkCompletion(tx, deps, closed);
   }
   return closed;
-}
-
-export async function emitCheckoutEvent(
-  tx: UnitOfWork,
-  deps: Pick<CheckoutServiceDeps, 'keyring' | 'publicUrl'>,
-  { checkout, order }: CheckoutWithOrder,
-  type: EventType,
-) {
-  tx.emit(checkoutEvent(deps, { checkout, order }, type));
-}
-
-export function checkoutEvent(
-  deps: Pick<CheckoutServiceDeps, 'keyring' | 'publicUrl'>,
-  { checkout, order }: CheckoutWithOrder,
-  type: EventType,
-  presented: CheckoutResource = presentCheckout({ checkout, order }, deps),
-): NewEvent {
-  return {
-    merchantId: checkout.merchantId,
-    livemode: checkout.livemode,
-    type,
-    objectId: checkout.id,
-    objectVersion: checkout.version,
-    checkoutId: checkout.id,
-    orderId: order.id,
-    data: presented,
-  };
 }
 
 export const SWEEP_BATCH_SIZE = 100;
