@@ -8,7 +8,6 @@ import {
 } from './sandbox.context.ts';
 import {
   findPaymentRow,
-  insertNotification,
   insertOperation,
   lockDuePendingPayments,
   toAmount,
@@ -16,6 +15,7 @@ import {
   type PaymentRow,
   type Queryable,
 } from './sandbox.ledger.ts';
+import { insertNotification } from './sandbox.ledger-notifications.ts';
 import type { SandboxNotifications } from './sandbox.notifications.ts';
 import type { SandboxConnector, SandboxResolution } from './sandbox.types.ts';
 

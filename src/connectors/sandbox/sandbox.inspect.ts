@@ -2,12 +2,12 @@ import { REFERENCE_PATTERN, type SandboxContext } from './sandbox.context.ts';
 import {
   countOperationRows,
   findPaymentRow,
-  listNotificationRows,
   listOperationRows,
   sumSettledAmounts,
   toAmount,
   type PaymentRow,
 } from './sandbox.ledger.ts';
+import { listNotificationRows } from './sandbox.ledger-notifications.ts';
 import type { SandboxConnector, SandboxPayment } from './sandbox.types.ts';
 
 /** What the sandbox's pages and the tests read of its ledger: a payment, its notifications, the operations. */

@@ -12,7 +12,7 @@ import {
   markNotificationDelivered,
   markNotificationFailed,
   type NotificationRow,
-} from './sandbox.ledger.ts';
+} from './sandbox.ledger-notifications.ts';
 
 /**
  * The sandbox's asynchronous decisions reach Kassa as notifications: written with the decision, handed to the
