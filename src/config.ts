@@ -182,6 +182,10 @@ export const EnvSchema = z.object({
     description:
       'the window of `KASSA_CARD_DECLINES_PER_ADDRESS` and `KASSA_CARD_DECLINES_PER_CARD`, fixed from the first decline',
   }),
+  KASSA_CARD_DECLINE_LIMITS_IN_TEST_MODE: documented(booleanFlag.default(false), {
+    description:
+      'count `KASSA_CARD_DECLINES_PER_ADDRESS` and `KASSA_CARD_DECLINES_PER_CARD` in test mode too (per merchant). Off: test cards decline as often as an integration test needs, as at Stripe and Adyen; live mode always counts ([docs/security.md](docs/security.md#card-testing))',
+  }),
   KASSA_SHED_EVENT_LOOP_DELAY_MS: documented(z.coerce.number().int().min(0).max(60_000).default(0), {
     description:
       'answer new requests `503 service_unavailable` + `Retry-After` at once while the event loop lags more than this',
@@ -503,6 +507,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perClientAddress: values.KASSA_CARD_DECLINES_PER_ADDRESS,
       perCard: values.KASSA_CARD_DECLINES_PER_CARD,
       windowSeconds: values.KASSA_CARD_DECLINE_WINDOW_SECONDS,
+      inTestMode: values.KASSA_CARD_DECLINE_LIMITS_IN_TEST_MODE,
     },
     autoMigrate: values.KASSA_AUTO_MIGRATE,
     retention: {

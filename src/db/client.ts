@@ -1,6 +1,9 @@
 import pg from 'pg';
 import { AppError } from '../lib/errors.ts';
+import { PLANNED_PER_CALL, type Queryable } from './queryable.ts';
 import { openUnitOfWork, type Transaction } from './unit-of-work.ts';
+
+export { PLANNED_PER_CALL, type Queryable };
 
 export type { Load, Pending, Statement, Transaction, UnitOfWork } from './unit-of-work.ts';
 
@@ -16,13 +19,6 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => {
   if (!Number.isSafeInteger(parsed)) throw new Error(`int8 value ${value} exceeds the safe integer range`);
   return parsed;
 });
-
-export type Queryable = {
-  query<Row extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
-    values?: unknown[],
-  ): Promise<pg.QueryResult<Row>>;
-};
 
 export type TransactionOptions = {
   isolation?: 'read committed' | 'repeatable read' | 'serializable';
@@ -59,15 +55,6 @@ export function isDatabaseUnavailableError(error: unknown): boolean {
     error.message,
   );
 }
-
-/**
- * Put first in the SQL of a statement whose best plan depends on how many rows qualify at the moment — the
- * workers' queue scans (due deliveries, pending events, expiry sweeps, recovery): it runs unnamed and is
- * planned on every call. Prepared, PostgreSQL may settle on a generic plan made while a table was small (a
- * hash join over a sequential scan of `events` for the delivery claim), which turned a 20,000-delivery
- * drain from 4 s into 48 s on PostgreSQL 15 in a full benchmark run.
- */
-export const PLANNED_PER_CALL = '/* planned per call */ ';
 
 /**
  * Every statement runs as a NAMED prepared statement, keyed by its SQL text: PostgreSQL then parses and

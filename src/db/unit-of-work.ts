@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { eventsStatement, withEventId, type EventWithId, type OutboxEvent } from '../outbox/event-writer.ts';
-import type { Queryable } from './client.ts';
+import type { Queryable } from './queryable.ts';
 import { isParsedOn, queryWithin, toWireValues, type LeadingCommand } from './pipelined-transaction.ts';
 
 /**

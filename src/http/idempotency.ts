@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PLANNED_PER_CALL, type Database, type Queryable, type Transaction } from '../db/client.ts';
+import type { Database, Queryable, Transaction } from '../db/client.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Keyring } from '../lib/keyring.ts';
 import { stableStringify } from '../lib/hashing.ts';
@@ -18,10 +18,10 @@ import { requireMerchant } from './http.types.ts';
  *   transaction holds a transaction-scoped advisory lock on the key, which is released at commit or rollback.
  * - Same key again: same fingerprint → the stored response with `Idempotent-Replayed: true`; another
  *   fingerprint → 422 `idempotency_key_reused`.
- * - Records are kept IDEMPOTENCY_RETENTION_HOURS, then pruned by a worker.
+ * - Records are kept `KASSA_RETENTION_IDEMPOTENCY_HOURS` (24 by default), then pruned by the retention worker
+ *   (`src/workers/retention.worker.ts`).
  */
 
-export const IDEMPOTENCY_RETENTION_HOURS = 24;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/; // visible ASCII, 1–255 characters
 
 type StoredResponse = { status: number; body: string };
@@ -291,15 +291,6 @@ export function keyReused(): AppError {
     'idempotency_key_reused',
     'This Idempotency-Key was already used with a different method, path or body; use a new key for a new request',
   );
-}
-
-export async function pruneIdempotencyKeys(db: Queryable, now: Date): Promise<number> {
-  const { rowCount } = await db.query(
-    `${PLANNED_PER_CALL}DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz - make_interval(hours => $2)
-       AND (state = 'completed' OR locked_until < $1::timestamptz)`,
-    [now, IDEMPOTENCY_RETENTION_HOURS],
-  );
-  return rowCount ?? 0;
 }
 
 /**

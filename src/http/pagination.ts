@@ -11,8 +11,6 @@ export const ZListQuery = z.object({
   starting_after: z.string().max(100).optional().describe('The id of the last object on the previous page'),
 });
 
-export type ListQuery = z.infer<typeof ZListQuery>;
-
 export function ZPage<T extends z.ZodType>(item: T) {
   return z.object({ data: z.array(item), has_more: z.boolean(), next_cursor: z.string().nullable() });
 }

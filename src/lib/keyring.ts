@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import type { DecipherGCM } from 'node:crypto';
 
 /**
@@ -22,6 +29,12 @@ export type KeyPurpose =
 export type Keyring = {
   key(purpose: KeyPurpose): Buffer;
   hmac(purpose: KeyPurpose, data: string | Buffer): Buffer;
+  /**
+   * Constant-time: whether `mac` is the HMAC of `data` under the current master key or a previous one. Signed
+   * URLs and forms handed out before a master-key rotation keep opening while the previous key is configured
+   * (`KASSA_MASTER_KEY_PREVIOUS`); new ones are signed with the current key.
+   */
+  verifyHmac(purpose: KeyPurpose, data: string | Buffer, mac: Buffer): boolean;
   encrypt(purpose: KeyPurpose, plaintext: Buffer | string): Buffer;
   decrypt(purpose: KeyPurpose, sealed: Buffer): Buffer;
   /** The current master key's id (hex): what `encrypt` writes into every sealed value. */
@@ -96,8 +109,8 @@ function versionedHeader(sealed: Buffer): Buffer | null {
 }
 
 /**
- * `masterKey` seals and signs; `previousKeys` (during a master-key rotation) only open what they sealed.
- * HMACs (signed URLs, card fingerprints) come from the current key alone.
+ * `masterKey` seals and signs; `previousKeys` (during a master-key rotation) only open what they sealed and
+ * verify what they signed (`verifyHmac`). New HMACs (signed URLs, card fingerprints) come from the current key.
  */
 export function createKeyring(masterKey: Buffer, previousKeys: readonly Buffer[] = []): Keyring {
   const current = masterKeyEntry(masterKey);
@@ -114,6 +127,15 @@ export function createKeyring(masterKey: Buffer, previousKeys: readonly Buffer[]
     key,
     keyId: current.id.toString('hex'),
     hmac: (purpose, data) => createHmac('sha256', key(purpose)).update(data).digest(),
+    verifyHmac(purpose, data, mac) {
+      let matched = false;
+      // Every key is tried, so the time taken does not tell which one matched.
+      for (const entry of all) {
+        const expected = createHmac('sha256', entry.key(purpose)).update(data).digest();
+        if (mac.length === expected.length && timingSafeEqual(mac, expected)) matched = true;
+      }
+      return matched;
+    },
     /** AES-256-GCM under the current master key, in the versioned format above. */
     encrypt(purpose, plaintext) {
       const header = Buffer.concat([MAGIC, Buffer.from([FORMAT_V1]), current.id]);

@@ -1,4 +1,4 @@
-import { PLANNED_PER_CALL, type Queryable } from '../db/client.ts';
+import { PLANNED_PER_CALL, type Queryable } from '../db/queryable.ts';
 import { actorOfRow, type ClaimedDelivery } from './webhook-delivery.repository.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { PLANNED_PER_CALL, type Queryable } from '../db/client.ts';
+import { PLANNED_PER_CALL, type Queryable } from '../db/queryable.ts';
 import { cursorCondition } from '../db/pagination.ts';
 import { newId } from '../lib/ids.ts';
 import { currentTraceparent } from '../metrics/trace-context.ts';

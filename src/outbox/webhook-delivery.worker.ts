@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.ts';
 import { newSecret } from '../lib/ids.ts';
 import type { Keyring } from '../lib/keyring.ts';
 import { fanOutPendingEvents } from './fan-out.repository.ts';
+import { createDoorbell, runPollingLoop, type Doorbell } from './loop.ts';
 import type { OutboxSignal } from './outbox-signal.ts';
 import { judgeAttempt, retryDelaySeconds, type AttemptObservation } from './retry-schedule.ts';
 import {
@@ -41,7 +42,6 @@ const ENDPOINT_GONE_REASON = 'The endpoint answered 410 Gone to a webhook delive
 const RECORD_COALESCE_MS = 10;
 const SECRET_CACHE_ENTRIES = 1_000;
 const DUE_BUCKET_MS = 10;
-const ERROR_BACKOFF_MAX_MS = 5_000;
 
 export type WebhookWorkerLogger = {
   warn(object: object, message: string): void;
@@ -85,35 +85,6 @@ export type WebhookDeliveryWorker = {
 
 type Queued = { claimed: ClaimedDelivery; startBy: number };
 type Finished = { record: AttemptRecord; endpointGone: boolean; endpointId: string };
-
-/** A loop's sleep that others can cut short. */
-function createDoorbell() {
-  let ring: ((woken: boolean) => void) | undefined;
-  let rung = false;
-  return {
-    ring() {
-      rung = true;
-      ring?.(true);
-    },
-    /** Resolves true when rung (now or while waiting), false when the timeout elapsed. */
-    wait(timeoutMs: number): Promise<boolean> {
-      if (rung) {
-        rung = false;
-        return Promise.resolve(true);
-      }
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => done(false), timeoutMs);
-        function done(woken: boolean) {
-          clearTimeout(timer);
-          ring = undefined;
-          rung = false;
-          resolve(woken);
-        }
-        ring = done;
-      });
-    },
-  };
-}
 
 export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOptions): WebhookDeliveryWorker {
   const { db, egress, keyring, clock, logger } = options;
@@ -373,39 +344,22 @@ export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOption
     return next;
   }
 
-  /**
-   * Runs `turn` until stopped. `turn` returns 'again' (a full batch: go on at once), 'found' (some work)
-   * or 'idle'; the loop then sleeps until rung, or for a poll interval that doubles while idle.
-   */
-  async function runLoop(
+  const runLoop = (
     name: string,
-    bell: ReturnType<typeof createDoorbell>,
+    bell: Doorbell,
     turn: () => Promise<'again' | 'found' | 'idle'>,
-    nextWakeAt: () => number = () => Number.POSITIVE_INFINITY,
-  ) {
-    let pollMs = minPollMs;
-    let errorBackoffMs = minPollMs;
-    while (!stopping) {
-      let outcome: 'again' | 'found' | 'idle';
-      try {
-        outcome = await turn();
-        errorBackoffMs = minPollMs;
-      } catch (error) {
-        logger.warn({ err: error, loop: name }, 'webhook worker turn failed; retrying');
-        await bell.wait(errorBackoffMs);
-        errorBackoffMs = Math.min(errorBackoffMs * 2, ERROR_BACKOFF_MAX_MS);
-        continue;
-      }
-      if (stopping) break;
-      if (outcome === 'again') {
-        await new Promise((resolve) => setImmediate(resolve)); // let finished sends run their callbacks
-        continue;
-      }
-      pollMs = outcome === 'found' ? minPollMs : Math.min(pollMs * 2, maxPollMs);
-      const now = performance.now();
-      await bell.wait(Math.max(0, Math.min(pollMs, nextWakeAt() - now)));
-    }
-  }
+    nextWakeAt?: () => number,
+  ) =>
+    runPollingLoop({
+      bell,
+      turn,
+      nextWakeAt,
+      minPollMs,
+      maxPollMs,
+      isStopping: () => stopping,
+      onTurnFailed: (error) =>
+        logger.warn({ err: error, loop: name }, 'webhook worker turn failed; retrying'),
+    });
 
   async function fanOutTurn() {
     const leasedAt = performance.now(); // never later than the database's now() for the lease

@@ -519,7 +519,9 @@ export async function startReceiverOnPort(port: number) {
 /**
  * Fault tests replay the sandbox's declining test cards dozens of times on purpose, as a real burst of shoppers
  * would with many different cards. The per-card and per-address card-testing limits
- * (test/e2e/security/card-testing.test.ts) would refuse them after a few declines: off in these gateways.
+ * (test/e2e/security/card-testing.test.ts) count in test mode only when asked to
+ * (`KASSA_CARD_DECLINE_LIMITS_IN_TEST_MODE`); they are switched off here too, so a change of that default
+ * cannot make these bursts fail for the wrong reason.
  */
 export const WITHOUT_CARD_TESTING_LIMITS = {
   KASSA_CARD_DECLINES_PER_CARD: '0',

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
-import { sendProblem } from '../plugins/error-handler.ts';
+import { sendProblem } from '../plugins/problem-reply.ts';
 import { createCspNonce, pageSecurityHeaders } from '../pages/page-security.ts';
 import { renderStatusPage } from '../pages/status-page.ts';
 

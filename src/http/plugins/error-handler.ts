@@ -1,23 +1,17 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { AppError, toProblemDocument, type FieldError } from '../../lib/errors.ts';
+import { AppError, type FieldError } from '../../lib/errors.ts';
 import type { KassaApp } from '../http.types.ts';
 import { acceptedAnswer, sendNotFoundPage } from '../hosted/page-reply.ts';
+import { sendProblem } from './problem-reply.ts';
+
+export { sendProblem };
 
 /**
  * Every failure leaves as an RFC 9457 problem document with a code from the catalogue — unknown routes,
  * wrong methods, bad media types, malformed JSON, oversized bodies and unexpected exceptions included.
  * Nothing internal (stack, SQL, host names) reaches the body; unexpected errors are logged with the request id.
  */
-
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError) {
-  for (const [name, value] of Object.entries(error.headers ?? {})) reply.header(name, value);
-  return reply
-    .code(error.status)
-    .type('application/problem+json')
-    .serializer((payload: unknown) => JSON.stringify(payload))
-    .send(toProblemDocument(error, { instance: request.url.split('?')[0], requestId: String(request.id) }));
-}
 
 /**
  * Errors the router raises before any route or hook runs (Fastify's `frameworkErrors`): a path that is not

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/client.ts';
-import type { AuditActor } from './audit.service.ts';
+import type { AuditActor } from './audit.types.ts';
 
 /**
  * SQL of the audit trail (`audit_log`): rows are only ever inserted, and listed newest first per merchant

@@ -3,6 +3,9 @@ import type { Queryable } from '../../db/client.ts';
 import { currentActor, currentClientAddress } from '../../lib/actor-context.ts';
 import { newId } from '../../lib/ids.ts';
 import { INSERT_AUDIT_ENTRY } from './audit.repository.ts';
+import type { AuditActor } from './audit.types.ts';
+
+export type { AuditActor };
 
 export { listAuditEntries, type AuditFilters, type StoredAuditEntry } from './audit.repository.ts';
 
@@ -13,9 +16,6 @@ export { listAuditEntries, type AuditFilters, type StoredAuditEntry } from './au
  * address, and when. Write it with `recordAudit` in the transaction of the change it records, so the change
  * and its entry commit together or not at all.
  */
-
-/** Who acted: an API credential (`key_…`, `cli_…`), a dashboard user, or Kassa itself (workers, CLI). */
-export type AuditActor = { type: 'credential' | 'user' | 'system'; id: string; label?: string };
 
 export type AuditEntry = {
   /** null: the act concerns no one merchant (the token-signing key). */

@@ -1,6 +1,6 @@
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type pg from 'pg';
-import { findApiClient } from '../merchants/credential.repository.ts';
+import { apiClientExists } from '../merchants/merchant.service.ts';
 
 /**
  * Throttling of client-secret guesses at `POST /v1/oauth/tokens`, shared by every gateway process through
@@ -58,7 +58,7 @@ export function createAuthThrottle(pool: pg.Pool): AuthThrottle {
 
   return {
     async reserveAttempt(clientId, address) {
-      const known = clientId.length <= 64 && (await findApiClient(pool, clientId)) !== undefined;
+      const known = clientId.length <= 64 && (await apiClientExists(pool, clientId));
       const [limiter, key] = known
         ? [perClientAddress, `${clientId}|${address}`]
         : [unknownClientsPerAddress, address];

@@ -5,7 +5,7 @@ import type { CallbackUrls } from '../merchants/merchant.types.ts';
 import type { Metadata } from '../orders/order.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { CheckoutStatus, ClosedCheckoutStatus } from './checkout.states.ts';
-import { newOrderRecord, orderInsertSql, type NewOrder } from '../orders/order.repository.ts';
+import { newOrderRecord, orderInsertSql, type NewOrder } from '../orders/order.service.ts';
 import type {
   CancellationReason,
   CaptureMode,

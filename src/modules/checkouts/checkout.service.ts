@@ -10,23 +10,26 @@ import {
 } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
-import type { EventType, NewEvent } from '../events/event.types.ts';
 import type { MerchantCache } from '../merchants/merchant-cache.ts';
 import { PAYMENT_METHOD_TYPES, type PaymentMethodType } from '../payment-methods/eligibility.ts';
 import { noProcessorError, type ConnectorRouter } from '../processor-accounts/processor-routing.ts';
-import { upsertCustomer } from '../orders/customer.repository.ts';
 import {
+  emitOrderEvent,
   findOrderByCheckoutId,
   findOrdersByCheckoutIds,
+  orderEvent,
   replaceOrderContent,
-} from '../orders/order.repository.ts';
-import { emitOrderEvent, orderEvent } from '../orders/order.service.ts';
+  upsertCustomer,
+} from '../orders/order.service.ts';
 import { transitionOrder } from '../orders/order.transitions.ts';
 import { countPaymentLinkCompletion } from '../payment-links/payment-link.completion.ts';
 import type { OrderStatus } from '../orders/order.states.ts';
 import { orderStateMachine } from '../orders/order.states.ts';
 import type { Order, OrderInput } from '../orders/order.types.ts';
+import { checkoutEvent, emitCheckoutEvent } from './checkout.events.ts';
 import { presentCheckout } from './checkout.presenter.ts';
+
+export { checkoutEvent, emitCheckoutEvent };
 import {
   claimDueCheckouts,
   closeCheckoutRow,
@@ -48,6 +51,10 @@ import { checkCheckoutUrls, mergeCallbacks } from './checkout.urls.ts';
  * Checkout sessions: create, read, replace the order, close (complete / cancel / expire) and the expiry sweep.
  * Every function that changes something takes the caller's transaction and writes its events with it.
  */
+
+// The loads and writes other modules may send for sessions (through this file, never the repository:
+// eslint.config.js): a payment locks its session and marks it as the one attempt in flight.
+export { lockCheckout, lockCheckoutOfPayment, setActivePayment } from './checkout.repository.ts';
 
 export type CheckoutServiceDeps = {
   clock: Clock;
@@ -340,33 +347,6 @@ async function applyClose(
     await countPaymentLinkCompletion(tx, deps, closed);
   }
   return closed;
-}
-
-export async function emitCheckoutEvent(
-  tx: UnitOfWork,
-  deps: Pick<CheckoutServiceDeps, 'keyring' | 'publicUrl'>,
-  { checkout, order }: CheckoutWithOrder,
-  type: EventType,
-) {
-  tx.emit(checkoutEvent(deps, { checkout, order }, type));
-}
-
-export function checkoutEvent(
-  deps: Pick<CheckoutServiceDeps, 'keyring' | 'publicUrl'>,
-  { checkout, order }: CheckoutWithOrder,
-  type: EventType,
-  presented: CheckoutResource = presentCheckout({ checkout, order }, deps),
-): NewEvent {
-  return {
-    merchantId: checkout.merchantId,
-    livemode: checkout.livemode,
-    type,
-    objectId: checkout.id,
-    objectVersion: checkout.version,
-    checkoutId: checkout.id,
-    orderId: order.id,
-    data: presented,
-  };
 }
 
 export const SWEEP_BATCH_SIZE = 100;

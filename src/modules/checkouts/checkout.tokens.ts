@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../../db/client.ts';
 import { sha256 } from '../../lib/hashing.ts';
 import type { Keyring } from '../../lib/keyring.ts';
@@ -27,8 +27,7 @@ export function checkoutUrlSignature(keyring: Keyring, checkoutId: string): stri
 /** Constant-time check of a `/pay/{id}/{signature}` segment; false for anything malformed. */
 export function verifyCheckoutUrlSignature(keyring: Keyring, checkoutId: string, signature: string): boolean {
   if (typeof signature !== 'string' || !SIGNATURE_PATTERN.test(signature)) return false;
-  const expected = keyring.hmac('checkout-url-signature', checkoutId);
-  return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
+  return keyring.verifyHmac('checkout-url-signature', checkoutId, Buffer.from(signature, 'hex'));
 }
 
 export function checkoutRedirectUrl(publicUrl: string, keyring: Keyring, checkoutId: string): string {

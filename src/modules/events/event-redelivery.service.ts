@@ -6,7 +6,7 @@ import {
   insertRedeliveries,
   type WebhookDelivery,
 } from '../../outbox/webhook-delivery.repository.ts';
-import { findWebhookEndpoint } from '../webhooks/webhook-endpoint.repository.ts';
+import { findWebhookEndpoint } from '../webhooks/webhook-endpoint.service.ts';
 import { findEvent } from './event.repository.ts';
 
 /**

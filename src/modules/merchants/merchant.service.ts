@@ -2,7 +2,7 @@ import type { Queryable } from '../../db/client.ts';
 import { FULL_ACCESS, type Scope } from '../auth/scopes.ts';
 import { digestsEqual, sha256 } from '../../lib/hashing.ts';
 import { newId, newSecret } from '../../lib/ids.ts';
-import { insertApiClient, insertApiKey, findApiClient, findApiKeyByDigest } from './credential.repository.ts';
+import { insertApiClient, insertApiKey, findApiClient } from './credential.repository.ts';
 import { insertMerchant } from './merchant.repository.ts';
 import type { IssuedCredentials, Merchant } from './merchant.types.ts';
 
@@ -46,6 +46,14 @@ export async function issueCredentials(
   return { merchantId, livemode, clientId, clientSecret, apiKey };
 }
 
+/** Whether an OAuth client id exists (revoked or not): the sign-in throttle counts failures per known client. */
+export async function apiClientExists(db: Queryable, clientId: string): Promise<boolean> {
+  return (await findApiClient(db, clientId)) !== undefined;
+}
+
+// Other modules read a merchant through this file (or the cache), never the repository (eslint.config.js).
+export { findMerchantById } from './merchant.repository.ts';
+
 export type ClientAuthentication =
   | { ok: true; clientId: string; merchantId: string; livemode: boolean; scopes: readonly Scope[] }
   | { ok: false };
@@ -77,9 +85,4 @@ export async function authenticateClient(
     livemode: client.livemode,
     scopes: client.scopes ?? FULL_ACCESS,
   };
-}
-
-export async function findActiveApiKey(db: Queryable, apiKey: string) {
-  const stored = await findApiKeyByDigest(db, sha256(apiKey));
-  return stored && !stored.revokedAt ? stored : undefined;
 }

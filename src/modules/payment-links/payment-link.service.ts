@@ -12,7 +12,7 @@ import {
 import { checkoutRedirectUrl, newClientToken } from '../checkouts/checkout.tokens.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import { refuseRedirectUrl } from '../checkouts/checkout.urls.ts';
-import { findMerchantById } from '../merchants/merchant.repository.ts';
+import { findMerchantById } from '../merchants/merchant.service.ts';
 import type { Merchant } from '../merchants/merchant.types.ts';
 import { emitPaymentLinkEvent } from './payment-link.events.ts';
 import { renderQrPngDataUrl } from './payment-link.qr.ts';

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Keyring } from '../../lib/keyring.ts';
 
 /**
@@ -16,7 +15,7 @@ export function paymentLinkSignature(keyring: Keyring, linkId: string): string {
 /** Constant-time check; false for anything malformed. */
 export function verifyPaymentLinkSignature(keyring: Keyring, linkId: string, signature: string): boolean {
   if (typeof signature !== 'string' || !SIGNATURE_PATTERN.test(signature)) return false;
-  return timingSafeEqual(keyring.hmac('payment-link-signature', linkId), Buffer.from(signature, 'hex'));
+  return keyring.verifyHmac('payment-link-signature', linkId, Buffer.from(signature, 'hex'));
 }
 
 export function paymentLinkUrl(publicUrl: string, keyring: Keyring, linkId: string): string {

@@ -1,24 +1,12 @@
 import { performance } from 'node:perf_hooks';
-import type { Queryable } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { createTtlCache } from '../../lib/ttl-cache.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import type { PaymentMethodSettingRecord } from './payment-method-settings.repository.ts';
+import type { PaymentMethodSettingsCache } from './payment-method-settings.types.ts';
 import { getPaymentMethodSettings } from './payment-method-settings.service.ts';
 
-/**
- * A merchant's payment-method settings per mode, kept by this process for `ttlMs` (default 1 s):
- * every hosted page, payment-methods answer and payment start reads them, and they change rarely.
- *
- * - `PUT /v1/payment-method-settings/{method}` through this process calls `forget`: the change applies here at
- *   once;
- * - another process sharing the database sees it within `ttlMs` (default 1 s): for that long it may still
- *   offer, or accept a payment with, a method just switched off there.
- */
-export type PaymentMethodSettingsCache = {
-  find(db: Queryable, scope: Scope): Promise<PaymentMethodSettingRecord[]>;
-  forget(scope: Scope): void;
-};
+export type { PaymentMethodSettingsCache };
 
 export function createPaymentMethodSettingsCache(options: {
   clock: Clock;

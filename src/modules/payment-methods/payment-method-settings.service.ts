@@ -14,7 +14,7 @@ import {
   type PaymentMethodType,
 } from './eligibility.ts';
 import { findCheckoutForEligibility } from './checkout-payment-methods.repository.ts';
-import type { PaymentMethodSettingsCache } from './payment-method-settings.cache.ts';
+import type { PaymentMethodSettingsCache } from './payment-method-settings.types.ts';
 import type { ConnectorRouter } from '../processor-accounts/processor-routing.ts';
 import {
   findPaymentMethodSetting,

@@ -9,8 +9,11 @@ import { ORDER_VERIFICATION_DECLINE_CODE } from '../callbacks/callback.types.ts'
  *   merchant's, not counted). Attempts on one checkout never overlap (one attempt in flight per session), so
  *   the count is exact: the decline that reaches the limit cancels the checkout and no further attempt starts.
  * - Per address and per card: counters in PostgreSQL (`card_attempt_limits`, a fixed window per key), shared
- *   by every gateway process and, in live mode, every merchant (a card tester moves from shop to shop). Test
- *   mode counts apart, per merchant (everyone declines the same test cards; nobody's live shoppers must pay
+ *   by every gateway process and, in live mode, every merchant (a card tester moves from shop to shop). In
+ *   test mode they do not count unless `inTestMode`: no real card can be tried there (the sandbox and the
+ *   processors' test environments take only their test numbers), and a merchant's integration tests decline
+ *   the same test cards over and over, as Stripe's and Adyen's test modes let them. Counted in test mode, they
+ *   count apart, per merchant (everyone declines the same test cards; nobody's live shoppers must pay
  *   for that). Before an attempt the counts are
  *   read (one statement): at the limit the attempt is refused before anything reaches the processor. A
  *   decline adds one to each key in one atomic upsert. Only declines count — in-flight attempts do not — so
@@ -29,6 +32,8 @@ export type AttemptLimitsConfig = {
   /** Declines per card fingerprint per window; 0 = no limit. */
   perCard: number;
   windowSeconds: number;
+  /** Whether the address and card limits count in test mode too (the checkout limit always does). */
+  inTestMode: boolean;
 };
 
 export type AttemptLimitKind = 'client_address' | 'card';
@@ -84,6 +89,7 @@ export function createAttemptLimiter(db: Queryable, config: AttemptLimitsConfig)
     // test cards, and one merchant's tests must not hold another's back.
     const mode = subject.livemode ? 'live' : `test:${subject.merchantId}`;
     const limits = new Map<string, { kind: AttemptLimitKind; max: number }>();
+    if (!subject.livemode && !config.inTestMode) return limits;
     if (config.perClientAddress > 0 && subject.clientAddress)
       limits.set(`${mode}:addr:${subject.clientAddress}`, {
         kind: 'client_address',

@@ -12,7 +12,7 @@ import { notFoundError, validationError, type FieldError } from '../../lib/error
 import type { Keyring } from '../../lib/keyring.ts';
 import { checkoutUrlSignature } from '../checkouts/checkout.tokens.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
-import { findOrderByCheckoutId } from '../orders/order.repository.ts';
+import { findOrderByCheckoutId } from '../orders/order.service.ts';
 import type { Device } from '../payment-methods/eligibility.ts';
 import { paymentIdForIdempotencyKey, type PaymentAttempt, type PaymentFlow } from './payment-flow.service.ts';
 import type { CreatePaymentBody } from './payment.schemas.ts';

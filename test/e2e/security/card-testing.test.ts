@@ -68,6 +68,9 @@ describe('card testing: per checkout and per card', () => {
         KASSA_CARD_DECLINES_PER_CHECKOUT: '3',
         KASSA_CARD_DECLINES_PER_CARD: '5',
         KASSA_CARD_DECLINES_PER_ADDRESS: '0',
+        // The sandbox serves test mode only; the address and card limits count there when asked to
+        // (live mode always counts: card-testing-modes.test.ts).
+        KASSA_CARD_DECLINE_LIMITS_IN_TEST_MODE: 'true',
       },
     });
     merchant = await t.createMerchant();
@@ -163,6 +166,7 @@ describe('card testing: per client address, on the hosted page and a reusable pa
         KASSA_CARD_DECLINES_PER_CHECKOUT: '0',
         KASSA_CARD_DECLINES_PER_CARD: '0',
         KASSA_CARD_DECLINES_PER_ADDRESS: '4',
+        KASSA_CARD_DECLINE_LIMITS_IN_TEST_MODE: 'true',
       },
     });
     merchant = await t.createMerchant();

@@ -1,6 +1,6 @@
 import { AppError, invalidStateError } from '../../../lib/errors.ts';
 import { newId } from '../../../lib/ids.ts';
-import { lockOrderOfPayment } from '../../orders/order.repository.ts';
+import { lockOrderOfPayment } from '../../orders/order.service.ts';
 import { callAndSettleMoneyOperation } from '../money-operation.ts';
 import { paymentEvent } from '../payment.events.ts';
 import { automaticCaptureId } from '../payment.keys.ts';

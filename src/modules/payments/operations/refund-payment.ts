@@ -1,7 +1,7 @@
 import { AppError, invalidStateError, notFoundError } from '../../../lib/errors.ts';
 import { newId } from '../../../lib/ids.ts';
 import type { Scope } from '../../checkouts/checkout.types.ts';
-import { lockOrderOfPayment } from '../../orders/order.repository.ts';
+import { lockOrderOfPayment } from '../../orders/order.service.ts';
 import { callAndSettleMoneyOperation } from '../money-operation.ts';
 import { refundEvent } from '../payment.events.ts';
 import { followPaymentWithOrder } from '../payment.order-moves.ts';

@@ -1,8 +1,11 @@
 import type { UnitOfWork } from '../../../db/client.ts';
 import { notFoundError } from '../../../lib/errors.ts';
-import { lockCheckoutOfPayment, setActivePayment } from '../../checkouts/checkout.repository.ts';
-import { closeLockedCheckout } from '../../checkouts/checkout.service.ts';
-import { lockOrderOfPayment } from '../../orders/order.repository.ts';
+import {
+  closeLockedCheckout,
+  lockCheckoutOfPayment,
+  setActivePayment,
+} from '../../checkouts/checkout.service.ts';
+import { lockOrderOfPayment } from '../../orders/order.service.ts';
 import { orderEvent } from '../../orders/order.service.ts';
 import { transitionOrder } from '../../orders/order.transitions.ts';
 import { paymentEvent } from '../payment.events.ts';

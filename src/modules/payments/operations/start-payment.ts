@@ -2,9 +2,9 @@ import { cardFingerprint, cardLast4, detectCardBrand } from '../../../lib/card.t
 import type { PaymentMethodData } from '../../../connectors/connector.ts';
 import { AppError, notFoundError } from '../../../lib/errors.ts';
 import { newId } from '../../../lib/ids.ts';
-import { lockCheckout, setActivePayment } from '../../checkouts/checkout.repository.ts';
+import { lockCheckout, setActivePayment } from '../../checkouts/checkout.service.ts';
 import type { Checkout } from '../../checkouts/checkout.types.ts';
-import { readOrderOfCheckout } from '../../orders/order.repository.ts';
+import { readOrderOfCheckout } from '../../orders/order.service.ts';
 import type { Order } from '../../orders/order.types.ts';
 import { evaluatePaymentMethods } from '../../payment-methods/eligibility.ts';
 import { noProcessorError, savedCardNotChargeableError } from '../../processor-accounts/processor-routing.ts';

@@ -1,7 +1,7 @@
 import { isConnectorError, toAppError, type OperationResult } from '../../../connectors/connector.ts';
 import { AppError, invalidStateError, notFoundError } from '../../../lib/errors.ts';
 import type { Scope } from '../../checkouts/checkout.types.ts';
-import { lockOrderOfPayment } from '../../orders/order.repository.ts';
+import { lockOrderOfPayment } from '../../orders/order.service.ts';
 import { refusalError } from '../money-operation.ts';
 import { paymentEvent } from '../payment.events.ts';
 import { voidIdempotencyKey } from '../payment.keys.ts';
