@@ -119,6 +119,8 @@ export function createDashboardKit(services: Services) {
     if (!secret) return undefined;
     const session = await loadSession(db, secret, clock.now());
     if (!session) return undefined;
+    // Live mode needs two-factor (docs/security.md): a live session of someone without it is no session.
+    if (session.livemode && !session.user.totpEnabled) return undefined;
     const merchant = await findMerchantById(db, session.user.merchantId);
     if (!merchant) return undefined;
     const merchantName = merchant.displayName ?? merchant.name;
