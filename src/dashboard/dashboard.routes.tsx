@@ -8,6 +8,10 @@ import { registerAccountRoutes } from './routes/account.routes.tsx';
 import { registerDeveloperRoutes } from './routes/developers.routes.tsx';
 import { registerOrderRoutes } from './routes/orders.routes.tsx';
 import { registerSignInRoutes } from './routes/sign-in.routes.tsx';
+import { registerAuditLogRoutes } from './routes/audit-log.routes.tsx';
+import { registerTeamRoutes } from './routes/team.routes.tsx';
+import { registerTwoFactorRoutes } from './routes/two-factor.routes.tsx';
+import { registerStepUpRoutes } from './step-up.tsx';
 
 /**
  * The merchant dashboard at `/dashboard` (docs/dashboard.md): server-rendered pages in the gateway's own
@@ -57,5 +61,9 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
     registerOrderRoutes(scope, kit);
     registerDeveloperRoutes(scope, kit);
     registerAccountRoutes(scope, kit);
+    registerTwoFactorRoutes(scope, kit);
+    registerStepUpRoutes(scope, kit);
+    registerTeamRoutes(scope, kit);
+    registerAuditLogRoutes(scope, kit);
   });
 }

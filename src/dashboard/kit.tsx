@@ -5,7 +5,7 @@ import { ERROR_CATALOGUE, type ErrorCode } from '../lib/errors.ts';
 import { pageSecurityHeaders } from '../http/pages/page-security.ts';
 import type { ResourceScope, ScopeAccess } from '../modules/auth/scopes.ts';
 import { findMerchantById } from '../modules/merchants/merchant.repository.ts';
-import { roleAllows } from '../modules/users/permissions.ts';
+import { roleAllows, roleSeesTeam } from '../modules/users/permissions.ts';
 import type { Services } from '../services.ts';
 import { recordDashboardAudit, type DashboardAuditEntry } from './audit.ts';
 import { CSRF_FIELD, FORM_KEY_FIELD, renderDocument, type Viewer } from './layout.tsx';
@@ -136,7 +136,11 @@ export function createDashboardKit(services: Services) {
         merchantName,
         livemode: session.livemode,
         csrfToken: issueDashboardCsrf(keyring, csrfBinding('session', session.idHash), clock.now()),
-        nav: { developers: roleAllows(session.user.role, 'api_keys', 'read') },
+        nav: {
+          developers: roleAllows(session.user.role, 'api_keys', 'read'),
+          team: roleSeesTeam(session.user.role),
+          auditLog: roleSeesTeam(session.user.role),
+        },
       },
     };
   }

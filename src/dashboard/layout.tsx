@@ -21,10 +21,10 @@ export type Viewer = {
   nav: NavFlags;
 };
 
-export type Section = 'home' | 'orders' | 'developers' | 'account';
+export type Section = 'home' | 'orders' | 'developers' | 'team' | 'audit-log' | 'account';
 
-/** Whether the person's role may see the Developers section (api_keys:read). */
-export type NavFlags = { developers: boolean };
+/** Whether the person's role may see the Developers section (api_keys:read), the Team and the Audit log. */
+export type NavFlags = { developers: boolean; team?: boolean; auditLog?: boolean };
 
 export function renderDocument(page: VNode): string {
   return `<!doctype html>\n${renderToString(page)}`;
@@ -87,6 +87,8 @@ export function AppPage(props: {
               {link('home', '/dashboard', 'Home')}
               {link('orders', '/dashboard/orders', 'Payments')}
               {viewer.nav.developers && link('developers', '/dashboard/developers', 'Developers')}
+              {viewer.nav.team && link('team', '/dashboard/team', 'Team')}
+              {viewer.nav.auditLog && link('audit-log', '/dashboard/audit-log', 'Audit log')}
               {link('account', '/dashboard/account', 'Account')}
             </nav>
             <form class="dash-signout" method="post" action="/dashboard/sign-out">

@@ -30,7 +30,8 @@ export async function loadPendingSignIn(
       WHERE p.id_hash = $1 AND p.expires_at > $2 AND u.disabled_at IS NULL`,
     [idHash, now],
   );
-  const row = rows[0] as (Parameters<typeof toUser>[0] & { step: 'code' | 'enrol'; attempts: number }) | undefined;
+  const row = rows[0] as
+    (Parameters<typeof toUser>[0] & { step: 'code' | 'enrol'; attempts: number }) | undefined;
   return row ? { idHash, user: toUser(row), step: row.step, attempts: row.attempts } : undefined;
 }
 
@@ -90,11 +91,7 @@ export async function continueAfterPassword(
       .send();
   }
   const session = await startSession(kit, request, user, 'none');
-  return reply
-    .code(303)
-    .header('set-cookie', session)
-    .header('location', '/dashboard')
-    .send();
+  return reply.code(303).header('set-cookie', session).header('location', '/dashboard').send();
 }
 
 /**
@@ -123,5 +120,8 @@ export async function startSession(
     objectId: user.id,
     details: { second_factor: secondFactor },
   });
-  return [kit.sessionCookie(secret), serializeCookie(kit.cookies, kit.cookies.signIn, '', { maxAgeSeconds: 0 })];
+  return [
+    kit.sessionCookie(secret),
+    serializeCookie(kit.cookies, kit.cookies.signIn, '', { maxAgeSeconds: 0 }),
+  ];
 }

@@ -24,7 +24,8 @@ export async function stepUpDone(
 ): Promise<boolean> {
   if (!context.scope.livemode) return true;
   const steppedUpAt = context.session.steppedUpAt;
-  if (steppedUpAt && kit.clock.now().getTime() - steppedUpAt.getTime() < STEP_UP_MINUTES * 60_000) return true;
+  if (steppedUpAt && kit.clock.now().getTime() - steppedUpAt.getTime() < STEP_UP_MINUTES * 60_000)
+    return true;
   const nonce = createCspNonce();
   await kit.send(
     reply,

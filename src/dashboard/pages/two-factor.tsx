@@ -70,7 +70,12 @@ export function SignInCodePage(props: { nonce: string; csrfToken: string; email:
 
 export type EnrolmentView = { secret: string; qrDataUrl: string };
 
-function EnrolmentBody(props: { action: string; csrfToken: string; enrolment: EnrolmentView; error?: string }) {
+function EnrolmentBody(props: {
+  action: string;
+  csrfToken: string;
+  enrolment: EnrolmentView;
+  error?: string;
+}) {
   return (
     <>
       {props.error && <Notice kind="error">{props.error}</Notice>}
@@ -109,7 +114,9 @@ export function SignInEnrolPage(props: {
 }) {
   return (
     <Panel title="Set up two-factor authentication" nonce={props.nonce}>
-      <p class="panel__text">Your account ({props.email}) needs two-factor authentication before it can sign in.</p>
+      <p class="panel__text">
+        Your account ({props.email}) needs two-factor authentication before it can sign in.
+      </p>
       <EnrolmentBody
         action="/dashboard/sign-in/enrol"
         csrfToken={props.csrfToken}
@@ -124,8 +131,8 @@ function RecoveryCodeList({ codes }: { codes: string[] }) {
   return (
     <>
       <p>
-        Each recovery code signs you in once if you lose your authenticator. They are shown only now: store them
-        somewhere safe.
+        Each recovery code signs you in once if you lose your authenticator. They are shown only now: store
+        them somewhere safe.
       </p>
       <ul class="dash-recovery-codes" aria-label="Recovery codes">
         {codes.map((code) => (
@@ -174,9 +181,7 @@ export function TwoFactorPage(props: {
         ) : props.enabled ? (
           <>
             {props.error && <Notice kind="error">{props.error}</Notice>}
-            <p>
-              Two-factor authentication is on. {props.remaining} of 10 recovery codes are unused.
-            </p>
+            <p>Two-factor authentication is on. {props.remaining} of 10 recovery codes are unused.</p>
             <h2 class="dash-card__title">New recovery codes</h2>
             <form class="dash-form" method="post" action="/dashboard/account/two-factor/recovery-codes">
               <CsrfField token={props.viewer.csrfToken} />
@@ -218,7 +223,11 @@ export function StepUpPage(props: {
       <section class="dash-card">
         {props.error && <Notice kind="error">{props.error}</Notice>}
         <p>This is a live-mode action. Enter a code from your authenticator app to go on.</p>
-        <form class="dash-form" method="post" action={`/dashboard/step-up?then=${encodeURIComponent(props.then)}`}>
+        <form
+          class="dash-form"
+          method="post"
+          action={`/dashboard/step-up?then=${encodeURIComponent(props.then)}`}
+        >
           {props.fields.map(([name, value]) => (
             <input key={name} type="hidden" name={name} value={value} />
           ))}

@@ -36,6 +36,8 @@ CREATE TABLE dashboard_invitations (
   email_normalized text NOT NULL,
   role             text NOT NULL CHECK (role IN ('owner', 'developer', 'support', 'viewer')),
   token_hash       bytea NOT NULL UNIQUE,
+  -- The key of the form that made it: the same form sent twice makes one invitation.
+  form_key         text NOT NULL,
   created_by       text NOT NULL REFERENCES dashboard_users (id),
   created_at       timestamptz NOT NULL,
   expires_at       timestamptz NOT NULL,
@@ -44,3 +46,4 @@ CREATE TABLE dashboard_invitations (
   revoked_at       timestamptz
 );
 CREATE INDEX dashboard_invitations_merchant_idx ON dashboard_invitations (merchant_id, created_at);
+CREATE UNIQUE INDEX dashboard_invitations_form_key_idx ON dashboard_invitations (merchant_id, form_key);

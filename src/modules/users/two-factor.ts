@@ -97,7 +97,8 @@ export async function acceptCode(
     userId,
   ]);
   const row = rows[0];
-  if (!row?.totp_secret_sealed || (row.totp_enabled_at === null) !== (options.enrolling ?? false)) return false;
+  if (!row?.totp_secret_sealed || (row.totp_enabled_at === null) !== (options.enrolling ?? false))
+    return false;
   const lastStep = row.totp_last_step === null ? null : Number(row.totp_last_step);
   const step = matchingStep(unseal(keyring, row.totp_secret_sealed), row.email, code.trim(), lastStep, now);
   if (step === undefined) return false;
