@@ -88,6 +88,13 @@ export function deviceOf(testApp: TestApp, email: string): TwoFactorDevice | und
   return devices.get(testApp)?.get(email.toLowerCase());
 }
 
+/** Records what a test read off an enrolment page it went through by hand, for later sign-ins. */
+export function rememberDevice(testApp: TestApp, email: string, device: TwoFactorDevice): void {
+  const perApp = devices.get(testApp) ?? new Map<string, TwoFactorDevice>();
+  devices.set(testApp, perApp);
+  perApp.set(email.toLowerCase(), device);
+}
+
 export function totpOf(secret: string): TOTP {
   return new TOTP({ secret: Secret.fromBase32(secret) });
 }
