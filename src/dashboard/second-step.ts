@@ -53,14 +53,15 @@ export async function dropPendingSignIn(db: Queryable, idHash: Buffer): Promise<
 
 /**
  * What follows an accepted password (the sign-in form, or an accepted invitation): the code of an enrolled
- * person, the enrolment of one who must have two-factor (owners), or else the session at once.
+ * person, the enrolment of one who must have two-factor (owners), or else the session at once. Sends the
+ * answer (a 303); the route returns `reply`.
  */
 export async function continueAfterPassword(
   kit: DashboardKit,
   request: FastifyRequest,
   reply: FastifyReply,
   user: DashboardUser,
-): Promise<FastifyReply> {
+): Promise<void> {
   const { db, clock, cookies, services } = kit;
   const now = clock.now();
   const step = user.totpEnabled
@@ -84,14 +85,15 @@ export async function continueAfterPassword(
       objectId: user.id,
       details: { next: step === 'code' ? 'two_factor_code' : 'two_factor_enrolment' },
     });
-    return reply
+    reply
       .code(303)
       .header('set-cookie', serializeCookie(cookies, cookies.signIn, secret))
       .header('location', step === 'code' ? '/dashboard/sign-in/code' : '/dashboard/sign-in/enrol')
       .send();
+    return;
   }
   const session = await startSession(kit, request, user, 'none');
-  return reply.code(303).header('set-cookie', session).header('location', '/dashboard').send();
+  reply.code(303).header('set-cookie', session).header('location', '/dashboard').send();
 }
 
 /**

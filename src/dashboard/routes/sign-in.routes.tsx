@@ -113,7 +113,8 @@ export function registerSignInRoutes(scope: KassaApp, kit: DashboardKit) {
         return again(401, 'The email or password is not correct.');
       }
       // The session, or first the second factor (docs/security.md, "Dashboard two-factor authentication").
-      return continueAfterPassword(kit, request, reply, result.user);
+      await continueAfterPassword(kit, request, reply, result.user);
+      return reply;
     },
   );
 

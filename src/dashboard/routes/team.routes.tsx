@@ -366,7 +366,8 @@ export function registerTeamRoutes(scope: KassaApp, kit: DashboardKit) {
         objectId: accepted.user.id,
         details: { invitation: accepted.invitation.id, role: accepted.user.role },
       });
-      return continueAfterPassword(kit, request, reply, accepted.user);
+      await continueAfterPassword(kit, request, reply, accepted.user);
+      return reply;
     },
   );
 }
