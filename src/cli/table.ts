@@ -147,6 +147,20 @@ export const COMMANDS: CommandSpec[] = [
         },
         load: () => import('./commands/user.ts').then((module) => module.createDashboardUser),
       },
+      {
+        name: 'reset-2fa',
+        summary: "Switch off a person's two-factor authentication (a lost phone); signs them out everywhere",
+        description:
+          'Removes the authenticator secret and the recovery codes and ends every session of the person.\n' +
+          'An owner is asked to set two-factor up again at the next sign-in. Name the person by one of\n' +
+          '--email or --user.',
+        options: {
+          email: { type: 'string', valueName: 'EMAIL', description: 'the e-mail the person signs in with' },
+          user: { type: 'string', valueName: 'ID', description: 'the dashboard user id (usr_…)' },
+          json: { type: 'boolean', description: 'print the result as JSON' },
+        },
+        load: () => import('./commands/user.ts').then((module) => module.resetDashboardUserTwoFactor),
+      },
     ],
   },
   {

@@ -17,6 +17,10 @@ import { registerProcessorAccountRoutes } from './routes/processor-accounts.rout
 import { registerSettingsRoutes } from './routes/settings.routes.tsx';
 import { registerSignInRoutes } from './routes/sign-in.routes.tsx';
 import { registerWebhookRoutes } from './routes/webhooks.routes.tsx';
+import { registerAuditLogRoutes } from './routes/audit-log.routes.tsx';
+import { registerTeamRoutes } from './routes/team.routes.tsx';
+import { registerTwoFactorRoutes } from './routes/two-factor.routes.tsx';
+import { registerStepUpRoutes } from './step-up.tsx';
 
 /**
  * The merchant dashboard at `/dashboard` (docs/dashboard.md): server-rendered pages in the gateway's own
@@ -76,5 +80,9 @@ export function registerDashboardRoutes(app: KassaApp, services: Services) {
     registerCheckoutRoutes(scope, kit);
     registerPaymentLinkRoutes(scope, kit);
     registerOrderExportRoutes(scope, kit);
+    registerTwoFactorRoutes(scope, kit);
+    registerStepUpRoutes(scope, kit);
+    registerTeamRoutes(scope, kit);
+    registerAuditLogRoutes(scope, kit);
   });
 }

@@ -5,7 +5,7 @@ import { ERROR_CATALOGUE, type ErrorCode } from '../lib/errors.ts';
 import { pageSecurityHeaders } from '../http/pages/page-security.ts';
 import type { ResourceScope, ScopeAccess } from '../modules/auth/scopes.ts';
 import { findMerchantById } from '../modules/merchants/merchant.repository.ts';
-import { roleAllows } from '../modules/users/permissions.ts';
+import { roleAllows, roleSeesTeam } from '../modules/users/permissions.ts';
 import type { Services } from '../services.ts';
 import { recordDashboardAudit, type DashboardAuditEntry } from './audit.ts';
 import { CSRF_FIELD, FORM_KEY_FIELD, renderDocument, type Viewer } from './layout.tsx';
@@ -119,6 +119,8 @@ export function createDashboardKit(services: Services) {
     if (!secret) return undefined;
     const session = await loadSession(db, secret, clock.now());
     if (!session) return undefined;
+    // Live mode needs two-factor (docs/security.md): a live session of someone without it is no session.
+    if (session.livemode && !session.user.totpEnabled) return undefined;
     const merchant = await findMerchantById(db, session.user.merchantId);
     if (!merchant) return undefined;
     const merchantName = merchant.displayName ?? merchant.name;
@@ -141,6 +143,8 @@ export function createDashboardKit(services: Services) {
           settings: roleAllows(session.user.role, 'merchant', 'read'),
           webhooks: roleAllows(session.user.role, 'webhooks', 'read'),
           processors: roleAllows(session.user.role, 'processor_accounts', 'read'),
+          team: roleSeesTeam(session.user.role),
+          auditLog: roleSeesTeam(session.user.role),
         },
       },
     };

@@ -27,6 +27,8 @@ export type Section =
   | 'developers'
   | 'webhooks'
   | 'processors'
+  | 'team'
+  | 'audit-log'
   | 'account'
   | 'checkouts'
   | 'payment-links'
@@ -35,7 +37,7 @@ export type Section =
 /**
  * Sections the person's role may see: Developers (api_keys:read), Webhooks (webhooks:read), Processors
  * (processor_accounts:read), Checkouts (checkouts:read), Payment links (payment_links:read), Settings
- * (merchant:read).
+ * (merchant:read), the Team and the Audit log.
  */
 export type NavFlags = {
   developers: boolean;
@@ -44,6 +46,8 @@ export type NavFlags = {
   checkouts?: boolean;
   paymentLinks?: boolean;
   settings?: boolean;
+  team?: boolean;
+  auditLog?: boolean;
 };
 
 export function renderDocument(page: VNode): string {
@@ -112,6 +116,8 @@ export function AppPage(props: {
               {viewer.nav.developers && link('developers', '/dashboard/developers', 'Developers')}
               {viewer.nav.webhooks && link('webhooks', '/dashboard/webhooks', 'Webhooks')}
               {viewer.nav.processors && link('processors', '/dashboard/processor-accounts', 'Processors')}
+              {viewer.nav.team && link('team', '/dashboard/team', 'Team')}
+              {viewer.nav.auditLog && link('audit-log', '/dashboard/audit-log', 'Audit log')}
               {link('account', '/dashboard/account', 'Account')}
             </nav>
             <ModeSwitch viewer={viewer} />

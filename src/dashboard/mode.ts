@@ -9,12 +9,15 @@ import { roleAllows } from '../modules/users/permissions.ts';
  */
 
 /**
- * Whether this person may see and act on live data. A role that reads orders may look at live mode; the
- * second factor owners and live actions need is checked here as well once two-factor sign-in exists, so
- * every way into live mode passes this one function.
+ * Why this person may not enter live mode, or undefined when they may. A role that reads orders may look at
+ * live mode, and only with two-factor sign-in on (docs/security.md): the kit also refuses a live session of
+ * someone without it, so every way into live mode meets the same rule.
  */
-export function mayEnterLiveMode(user: Pick<DashboardUser, 'role'>): boolean {
-  return roleAllows(user.role, 'orders', 'read');
+export function liveModeRefusal(user: Pick<DashboardUser, 'role' | 'totpEnabled'>): string | undefined {
+  if (!roleAllows(user.role, 'orders', 'read')) return 'Your role may not see live mode.';
+  if (!user.totpEnabled)
+    return 'Live mode needs two-factor sign-in. Turn it on under Account, then switch to live mode.';
+  return undefined;
 }
 
 export async function setSessionMode(db: Queryable, idHash: Buffer, livemode: boolean): Promise<void> {

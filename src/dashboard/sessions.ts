@@ -64,6 +64,8 @@ export type DashboardSession = {
   user: DashboardUser;
   livemode: boolean;
   createdAt: Date;
+  /** When a code was last re-entered in this session (step-up before live credentials and refunds). */
+  steppedUpAt: Date | null;
 };
 
 export async function createSession(
@@ -87,20 +89,31 @@ export async function loadSession(
 ): Promise<DashboardSession | undefined> {
   const idHash = sha256(secret);
   const { rows } = await db.query(
-    `SELECT s.livemode, s.created_at AS session_created_at, s.last_seen_at, u.*
+    `SELECT s.livemode, s.created_at AS session_created_at, s.last_seen_at, s.stepped_up_at, u.*
        FROM dashboard_sessions s JOIN dashboard_users u ON u.id = s.user_id
       WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND u.disabled_at IS NULL
         AND s.last_seen_at > $2::timestamptz - make_interval(mins => $3)`,
     [idHash, now, IDLE_TIMEOUT_MINUTES],
   );
   const row = rows[0] as
-    | (Parameters<typeof toUser>[0] & { livemode: boolean; session_created_at: Date; last_seen_at: Date })
+    | (Parameters<typeof toUser>[0] & {
+        livemode: boolean;
+        session_created_at: Date;
+        last_seen_at: Date;
+        stepped_up_at: Date | null;
+      })
     | undefined;
   if (!row) return undefined;
   if (now.getTime() - row.last_seen_at.getTime() > TOUCH_AFTER_SECONDS * 1000) {
     await db.query('UPDATE dashboard_sessions SET last_seen_at = $2 WHERE id_hash = $1', [idHash, now]);
   }
-  return { idHash, user: toUser(row), livemode: row.livemode, createdAt: row.session_created_at };
+  return {
+    idHash,
+    user: toUser(row),
+    livemode: row.livemode,
+    createdAt: row.session_created_at,
+    steppedUpAt: row.stepped_up_at,
+  };
 }
 
 export async function revokeSession(db: Queryable, idHash: Buffer, now: Date): Promise<void> {

@@ -24,7 +24,8 @@ export type KeyPurpose =
   | 'proxy-url-signature'
   | 'webhook-secret-encryption'
   | 'processor-credentials-encryption'
-  | 'idempotency-response-encryption';
+  | 'idempotency-response-encryption'
+  | 'totp-secret-encryption';
 
 export type Keyring = {
   key(purpose: KeyPurpose): Buffer;

@@ -5,7 +5,8 @@ import { startWorkers } from '../../src/workers/workers.ts';
 import { axeViolations } from '../fixtures/axe.ts';
 import { launchBrowser } from '../fixtures/browser.ts';
 import { createTestApp, type TestApp, type TestMerchant } from '../fixtures/test-app.ts';
-import { addUser, PASSWORD } from '../e2e/dashboard/dashboard-fixtures.ts';
+import { addUser } from '../e2e/dashboard/dashboard-fixtures.ts';
+import { signInThroughForms } from './dashboard-sign-in.ts';
 import {
   startWebhookReceiver,
   verifyWebhook,
@@ -71,11 +72,7 @@ describe('the dashboard developer pages in a real browser', () => {
       if (url.protocol !== 'data:' && url.hostname !== '127.0.0.1')
         problems.push(`left loopback: ${request.url()}`);
     });
-    await page.goto(`${t.baseUrl}/dashboard/sign-in`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${t.baseUrl}/dashboard`);
+    await signInThroughForms(page, t, email);
     return page;
   }
 

@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations } from '../fixtures/axe.ts';
 import { launchBrowser } from '../fixtures/browser.ts';
 import { createTestApp, type TestApp, type TestMerchant } from '../fixtures/test-app.ts';
-import { addUser, PASSWORD } from '../e2e/dashboard/dashboard-fixtures.ts';
+import { addUser } from '../e2e/dashboard/dashboard-fixtures.ts';
+import { signInThroughForms } from './dashboard-sign-in.ts';
 import { createPaymentCheckout } from '../e2e/payments/payment-fixtures.ts';
 
 /**
@@ -55,11 +56,7 @@ describe('the shop pages of the dashboard in a real browser', () => {
       if (url.protocol !== 'data:' && url.hostname !== '127.0.0.1')
         problems.push(`left loopback: ${request.url()}`);
     });
-    await page.goto(`${t.baseUrl}/dashboard/sign-in`);
-    await page.getByLabel('Email').fill('owner@bakery.test');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${t.baseUrl}/dashboard`);
+    await signInThroughForms(page, t, 'owner@bakery.test');
     return page;
   }
 

@@ -1,6 +1,14 @@
 import { openDatabase } from '../../db/open.ts';
 import { isRole, ROLES } from '../../modules/users/permissions.ts';
-import { createUser, generatePassword, UserInputError } from '../../modules/users/users.ts';
+import { recordAuditNow } from '../../modules/audit/audit.service.ts';
+import { resetTwoFactor } from '../../modules/users/two-factor.ts';
+import {
+  createUser,
+  findUserByEmail,
+  findUserById,
+  generatePassword,
+  UserInputError,
+} from '../../modules/users/users.ts';
 import { findMerchantById } from '../../modules/merchants/merchant.repository.ts';
 import { loadCliConfig } from '../context.ts';
 import { CommandError, UsageError } from '../errors.ts';
@@ -50,6 +58,56 @@ export const createDashboardUser: CommandRun = async ({ options }) => {
         print(`  password: ${password}`);
         print('The password is shown only now; ask the person to change it after signing in.');
       }
+    }
+  } finally {
+    await database.close();
+  }
+};
+
+/**
+ * `kassa user reset-2fa --email E | --user ID [--json]`: recovery for a person who lost their authenticator
+ * and their recovery codes. Their secret, recovery codes and sessions go; the act is audited as the CLI's.
+ */
+export const resetDashboardUserTwoFactor: CommandRun = async ({ options }) => {
+  const email = typeof options.email === 'string' ? options.email : undefined;
+  const userId = typeof options.user === 'string' ? options.user : undefined;
+  if ((email === undefined) === (userId === undefined))
+    throw new UsageError('name the person with exactly one of --email or --user', ['user', 'reset-2fa']);
+  const database = await openDatabase(loadCliConfig(), quietLogger);
+  try {
+    const user = email ? await findUserByEmail(database.db, email) : await findUserById(database.db, userId!);
+    if (!user) throw new CommandError(`no dashboard user ${email ?? userId}`);
+    const wasEnabled = user.totpEnabled;
+    await database.db.transaction(async (tx) => {
+      await resetTwoFactor(tx, user.id, new Date());
+      await recordAuditNow(tx, {
+        merchantId: user.merchantId,
+        action: 'user.two_factor_reset',
+        objectType: 'dashboard_user',
+        objectId: user.id,
+        details: { was_enabled: wasEnabled },
+      });
+    });
+    if (options.json) {
+      print(
+        JSON.stringify(
+          {
+            id: user.id,
+            object: 'dashboard_user',
+            email: user.email,
+            two_factor_enabled: false,
+            was_enabled: wasEnabled,
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      print(
+        `Two-factor authentication of ${user.email} (${user.id}) is off${wasEnabled ? '' : ' (it was not on)'}; ` +
+          'their sessions are signed out.',
+      );
+      if (user.role === 'owner') print('As an owner they set it up again at their next sign-in.');
     }
   } finally {
     await database.close();

@@ -49,6 +49,14 @@ export function AccountPage(props: { nonce: string; viewer: Viewer; error?: stri
         </form>
       </section>
       <section class="dash-card">
+        <h2 class="dash-card__title">Two-factor authentication</h2>
+        <p>
+          <a class="dash-link" href="/dashboard/account/two-factor">
+            Two-factor authentication and recovery codes
+          </a>
+        </p>
+      </section>
+      <section class="dash-card">
         <h2 class="dash-card__title">Sessions</h2>
         <form method="post" action="/dashboard/sign-out-everywhere">
           <CsrfField token={props.viewer.csrfToken} />

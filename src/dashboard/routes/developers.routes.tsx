@@ -24,6 +24,7 @@ import {
 import { DevelopersPage, type RevealedKey } from '../pages/developers.tsx';
 import type { KassaApp } from '../../http/http.types.ts';
 import type { DashboardKit } from '../kit.tsx';
+import { stepUpDone } from '../step-up.tsx';
 
 const NOTICES: Record<string, string> = {
   key_revoked: 'The API key was revoked; every gateway refuses it within a second.',
@@ -83,6 +84,7 @@ export function registerDeveloperRoutes(scope: KassaApp, kit: DashboardKit) {
     async (request, reply) => {
       const context = await actionContext(request);
       requirePermission(context, 'api_keys', 'write');
+      if (!(await stepUpDone(kit, context, request, reply))) return reply;
       const formKey = formKeyOf(request);
       const body = (request.body ?? {}) as Record<string, unknown>;
       const type = body.type === 'secret' ? 'secret' : 'restricted';
@@ -136,6 +138,7 @@ export function registerDeveloperRoutes(scope: KassaApp, kit: DashboardKit) {
     async (request, reply) => {
       const context = await actionContext(request);
       requirePermission(context, 'api_keys', 'write');
+      if (!(await stepUpDone(kit, context, request, reply))) return reply;
       const id = (request.params as { id: string }).id;
       try {
         // A key is rolled once: the same form sent again is refused ("rolled already"), never a second roll.

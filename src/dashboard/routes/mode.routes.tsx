@@ -1,5 +1,5 @@
 import { DashboardRefusal, formText, NATURAL_POST, userActor } from '../kit.tsx';
-import { mayEnterLiveMode, setSessionMode } from '../mode.ts';
+import { liveModeRefusal, setSessionMode } from '../mode.ts';
 import type { KassaApp } from '../../http/http.types.ts';
 import type { DashboardKit } from '../kit.tsx';
 
@@ -14,8 +14,8 @@ export function registerModeRoutes(scope: KassaApp, kit: DashboardKit) {
     if (mode !== 'live' && mode !== 'test')
       throw new DashboardRefusal(400, 'Form refused', 'Choose test or live mode.');
     const livemode = mode === 'live';
-    if (livemode && !mayEnterLiveMode(context.session.user))
-      throw new DashboardRefusal(403, 'Not allowed', 'Your account may not enter live mode.');
+    const refusal = livemode ? liveModeRefusal(context.session.user) : undefined;
+    if (refusal) throw new DashboardRefusal(403, 'Not allowed', refusal);
     if (livemode !== context.scope.livemode) {
       await setSessionMode(kit.db, context.session.idHash, livemode);
       await kit.audit(request, {

@@ -28,6 +28,7 @@ import { OrdersPage } from '../pages/orders.tsx';
 import { homeFigures, parseOrderFilters, searchOrders } from '../queries.ts';
 import type { KassaApp } from '../../http/http.types.ts';
 import type { DashboardKit } from '../kit.tsx';
+import { stepUpDone } from '../step-up.tsx';
 
 const NOTICES: Record<string, string> = {
   captured: 'The payment was captured.',
@@ -117,6 +118,7 @@ export function registerOrderRoutes(scope: KassaApp, kit: DashboardKit) {
       async (request, reply) => {
         const context = await actionContext(request);
         requirePermission(context, 'payments', 'write');
+        if (action === 'refund' && !(await stepUpDone(kit, context, request, reply))) return reply;
         const paymentId = (request.params as { id: string }).id;
         const payment = await findPayment(db, context.scope, paymentId);
         if (!payment)

@@ -3,8 +3,8 @@ import { createCspNonce } from '../../http/pages/page-security.ts';
 import { formText, NATURAL_POST, PAGE, queryText, userActor } from '../kit.tsx';
 import { CSRF_FIELD } from '../layout.tsx';
 import { SignInPage } from '../pages/sign-in.tsx';
+import { continueAfterPassword } from '../second-step.ts';
 import {
-  createSession,
   csrfBinding,
   dashboardCsrfValid,
   issueDashboardCsrf,
@@ -19,7 +19,7 @@ import type { DashboardKit } from '../kit.tsx';
 
 /** Signing in and out: the sign-in form, its throttles and lock-out, and ending one or every session. */
 export function registerSignInRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, keyring, clock, cookies, send, audit, sessionOf, actionContext, sessionCookie } = kit;
+  const { db, keyring, clock, cookies, send, audit, sessionOf, actionContext } = kit;
 
   scope.get('/dashboard/sign-in', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
     if (await sessionOf(request)) return reply.code(303).header('location', '/dashboard').send();
@@ -28,7 +28,19 @@ export function registerSignInRoutes(scope: KassaApp, kit: DashboardKit) {
     reply.header('set-cookie', serializeCookie(cookies, cookies.signIn, signInId));
     const csrfToken = issueDashboardCsrf(keyring, csrfBinding('sign_in', signInId), clock.now());
     const notice = queryText(request, 'signed_out') ? 'You are signed out.' : undefined;
-    return send(reply, 200, nonce, <SignInPage nonce={nonce} csrfToken={csrfToken} notice={notice} />);
+    const again = queryText(request, 'again');
+    const error =
+      again === 'locked'
+        ? 'This account is locked after too many failed sign-ins. Try again in 30 minutes.'
+        : again === 'second_factor'
+          ? 'Too many wrong codes, or the sign-in took too long. Sign in again.'
+          : undefined;
+    return send(
+      reply,
+      200,
+      nonce,
+      <SignInPage nonce={nonce} csrfToken={csrfToken} notice={notice} error={error} />,
+    );
   });
 
   scope.post(
@@ -100,27 +112,9 @@ export function registerSignInRoutes(scope: KassaApp, kit: DashboardKit) {
         }
         return again(401, 'The email or password is not correct.');
       }
-      const secret = await createSession(db, {
-        userId: result.user.id,
-        clientAddress: request.ip,
-        userAgent: request.headers['user-agent'],
-        now,
-      });
-      await audit(request, {
-        merchantId: result.user.merchantId,
-        actor: { type: 'user', id: result.user.id, label: result.user.email },
-        action: 'user.signed_in',
-        objectType: 'dashboard_user',
-        objectId: result.user.id,
-      });
-      return reply
-        .code(303)
-        .header('set-cookie', [
-          sessionCookie(secret),
-          serializeCookie(cookies, cookies.signIn, '', { maxAgeSeconds: 0 }),
-        ])
-        .header('location', '/dashboard')
-        .send();
+      // The session, or first the second factor (docs/security.md, "Dashboard two-factor authentication").
+      await continueAfterPassword(kit, request, reply, result.user);
+      return reply;
     },
   );
 

@@ -60,6 +60,11 @@ export type AuditFilters = {
   objectId?: string;
   /** Leave out entries about live-mode objects (`details.livemode = true`): what a test-mode caller sees. */
   testModeOnly?: boolean;
+  /** Only entries of this actor (a dashboard user's id, a credential's id). */
+  actorId?: string;
+  /** Only entries at or after `createdFrom` and before `createdBefore`. */
+  createdFrom?: Date;
+  createdBefore?: Date;
 };
 
 /**
@@ -90,6 +95,18 @@ export async function listAuditEntries(
     }
   }
   if (filters.testModeOnly) conditions.push(`(a.details->>'livemode') IS DISTINCT FROM 'true'`);
+  if (filters.actorId !== undefined) {
+    values.push(filters.actorId);
+    conditions.push(`a.actor_id = $${values.length}`);
+  }
+  if (filters.createdFrom !== undefined) {
+    values.push(filters.createdFrom);
+    conditions.push(`a.created_at >= $${values.length}`);
+  }
+  if (filters.createdBefore !== undefined) {
+    values.push(filters.createdBefore);
+    conditions.push(`a.created_at < $${values.length}`);
+  }
   if (filters.objectId !== undefined) {
     values.push(filters.objectId);
     conditions.push(`a.object_id = $${values.length}`);

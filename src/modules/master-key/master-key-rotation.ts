@@ -84,6 +84,13 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     purpose: 'idempotency-response-encryption',
     encoding: 'base64',
   },
+  {
+    table: 'dashboard_users',
+    key: ['id'],
+    column: 'totp_secret_sealed',
+    purpose: 'totp-secret-encryption',
+    encoding: 'base64',
+  },
 ];
 
 export type ColumnReport = {

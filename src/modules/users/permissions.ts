@@ -66,3 +66,11 @@ export function roleAllows(role: Role, resource: ResourceScope, access: ScopeAcc
 export function roleManagesTeam(role: Role): boolean {
   return role === 'owner';
 }
+
+/**
+ * Who sees the Team page and the audit log (read only unless `roleManagesTeam`): whoever may read the shop's
+ * settings (`merchant:read`, every role today), as `GET /v1/audit-log` asks of an API caller.
+ */
+export function roleSeesTeam(role: Role): boolean {
+  return roleAllows(role, 'merchant', 'read');
+}

@@ -192,8 +192,12 @@ export async function verifySignIn(
     ? await verify(row.password_hash, password).catch(() => false)
     : await verify(await (decoyHash ??= hashPassword(pooledRandomHex(16))), password).catch(() => false);
   if (row && matches) {
+    // With two-factor on, the count is cleared only by the code (completeSignIn): a known password must
+    // not wipe the failures of someone guessing codes.
     const { rows: updated } = await db.query<UserRow>(
-      `UPDATE dashboard_users SET failed_count = 0, locked_until = NULL, last_sign_in_at = $2, updated_at = $2
+      `UPDATE dashboard_users
+          SET failed_count = CASE WHEN totp_enabled_at IS NULL THEN 0 ELSE failed_count END,
+              locked_until = NULL, updated_at = $2
         WHERE id = $1 RETURNING *`,
       [row.id, input.now],
     );
@@ -201,7 +205,19 @@ export async function verifySignIn(
   }
   await recordAddressFailure(db, input.clientAddress, input.now);
   if (!row) return { outcome: 'invalid', user: undefined, lockedNow: false };
-  // The tenth failure in a row locks the account and starts the count again for after the lock.
+  const counted = await countFailedSignIn(db, row.id, input.now);
+  return { outcome: 'invalid', user: counted.user, lockedNow: counted.lockedNow };
+}
+
+/**
+ * Counts one failed sign-in step (a wrong password, or a wrong second-factor code) against the account; the
+ * tenth in a row locks it for 30 minutes and starts the count again for after the lock.
+ */
+export async function countFailedSignIn(
+  db: Queryable,
+  userId: string,
+  now: Date,
+): Promise<{ user: DashboardUser; lockedNow: boolean }> {
   const { rows: counted } = await db.query<UserRow & { locked_now: boolean }>(
     `UPDATE dashboard_users
         SET failed_count = CASE WHEN failed_count + 1 >= $2 THEN 0 ELSE failed_count + 1 END,
@@ -210,13 +226,22 @@ export async function verifySignIn(
             updated_at = $3
       WHERE id = $1
       RETURNING *, (failed_count = 0) AS locked_now`,
-    [row.id, LOCK_AFTER_FAILURES, input.now, LOCK_MINUTES],
+    [userId, LOCK_AFTER_FAILURES, now, LOCK_MINUTES],
   );
   const after = counted[0]!;
-  return { outcome: 'invalid', user: toUser(after), lockedNow: after.locked_now };
+  return { user: toUser(after), lockedNow: after.locked_now };
 }
 
-async function recordAddressFailure(db: Queryable, clientAddress: string, now: Date): Promise<void> {
+/** The sign-in is complete (password, and the second factor when there is one): the count starts again. */
+export async function completeSignIn(db: Queryable, userId: string, now: Date): Promise<void> {
+  await db.query(
+    `UPDATE dashboard_users SET failed_count = 0, locked_until = NULL, last_sign_in_at = $2, updated_at = $2
+      WHERE id = $1`,
+    [userId, now],
+  );
+}
+
+export async function recordAddressFailure(db: Queryable, clientAddress: string, now: Date): Promise<void> {
   await db.query(
     `WITH pruned AS (
        DELETE FROM dashboard_sign_in_failures WHERE failed_at < $2::timestamptz - make_interval(mins => $3)

@@ -1,3 +1,4 @@
+import { Secret, TOTP } from 'otpauth';
 import type { TestApp } from '../../fixtures/test-app.ts';
 import { createUser } from '../../../src/modules/users/users.ts';
 import type { Role } from '../../../src/modules/users/permissions.ts';
@@ -44,7 +45,15 @@ export function formKeyOf(html: string, action: string): string {
   return match[1]!;
 }
 
-export type SignInAttempt = { statusCode: number; body: string; session: string | undefined };
+export type SignInAttempt = {
+  statusCode: number;
+  body: string;
+  session: string | undefined;
+  /** Where a 303 sends the browser: `/dashboard`, or the second step (`/dashboard/sign-in/code`, `…/enrol`). */
+  location: string | undefined;
+  /** The pre-session cookie after the password: it carries the half-signed-in state of the second step. */
+  pending: string | undefined;
+};
 
 /** Opens the sign-in page and posts it, as a browser would (its pre-session cookie and CSRF token). */
 export async function attemptSignIn(
@@ -66,11 +75,102 @@ export async function attemptSignIn(
     statusCode: response.statusCode,
     body: response.body,
     session: cookiesOf(response).get('kassa_session')?.value,
+    location: response.headers.location as string | undefined,
+    pending: cookiesOf(response).get('kassa_signin')?.value,
   };
+}
+
+/** What the tests know of a person's two-factor: the secret read off the enrolment page, and codes. */
+export type TwoFactorDevice = { secret: string; lastStep: number; recoveryCodes: string[] };
+const devices = new WeakMap<TestApp, Map<string, TwoFactorDevice>>();
+
+export function deviceOf(testApp: TestApp, email: string): TwoFactorDevice | undefined {
+  return devices.get(testApp)?.get(email.toLowerCase());
+}
+
+/** Records what a test read off an enrolment page it went through by hand, for later sign-ins. */
+export function rememberDevice(testApp: TestApp, email: string, device: TwoFactorDevice): void {
+  const perApp = devices.get(testApp) ?? new Map<string, TwoFactorDevice>();
+  devices.set(testApp, perApp);
+  perApp.set(email.toLowerCase(), device);
+}
+
+export function totpOf(secret: string): TOTP {
+  return new TOTP({ secret: Secret.fromBase32(secret) });
+}
+
+/** The code of the authenticator app for the first time step after the last one used (now or the next). */
+export function nextCode(device: TwoFactorDevice, now = Date.now()): string | undefined {
+  const step = TOTP.counter({ timestamp: now });
+  for (const candidate of [step, step + 1]) {
+    if (candidate > device.lastStep) {
+      device.lastStep = candidate;
+      return totpOf(device.secret).generate({ timestamp: candidate * 30_000 });
+    }
+  }
+  return undefined;
+}
+
+export function secretOnPage(html: string): string {
+  const match = /class="dash-code dash-secret">([A-Z2-7]+)</.exec(html);
+  if (!match) throw new Error('no two-factor secret on the page');
+  return match[1]!;
+}
+
+export function recoveryCodesOnPage(html: string): string[] {
+  return [
+    ...html.matchAll(/<code class="dash-code">([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})<\/code>/g),
+  ].map((match) => match[1]!);
+}
+
+/**
+ * The second step of a sign-in, as a browser would take it: enrolment (reading the secret off the page, the
+ * code computed with otpauth) or the code of an enrolled person (a recovery code once this test used the
+ * current and the next time step already). Answers the session.
+ */
+export async function completeSecondStep(
+  testApp: TestApp,
+  email: string,
+  attempt: SignInAttempt,
+  remoteAddress = '127.0.0.1',
+): Promise<string> {
+  const cookie = `kassa_signin=${attempt.pending}`;
+  const step = await testApp.app.inject({
+    method: 'GET',
+    url: attempt.location!,
+    remoteAddress,
+    headers: { cookie },
+  });
+  let code: string;
+  if (attempt.location === '/dashboard/sign-in/enrol') {
+    const device: TwoFactorDevice = { secret: secretOnPage(step.body), lastStep: 0, recoveryCodes: [] };
+    code = nextCode(device, testApp.services.clock.now().getTime())!;
+    const perApp = devices.get(testApp) ?? new Map<string, TwoFactorDevice>();
+    devices.set(testApp, perApp);
+    perApp.set(email.toLowerCase(), device);
+  } else {
+    const device = deviceOf(testApp, email);
+    if (!device) throw new Error(`the tests do not know the two-factor secret of ${email}`);
+    code = nextCode(device, testApp.services.clock.now().getTime()) ?? device.recoveryCodes.shift()!;
+  }
+  const response = await testApp.app.inject({
+    method: 'POST',
+    url: attempt.location!,
+    remoteAddress,
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ csrf_token: csrfOf(step.body), code }).toString(),
+  });
+  if (attempt.location === '/dashboard/sign-in/enrol')
+    deviceOf(testApp, email)!.recoveryCodes = recoveryCodesOnPage(response.body);
+  const session = cookiesOf(response).get('kassa_session')?.value;
+  if (!session) throw new Error(`second step failed: ${response.statusCode} ${response.body.slice(0, 300)}`);
+  return session;
 }
 
 export async function signIn(testApp: TestApp, email: string, remoteAddress = '127.0.0.1'): Promise<string> {
   const attempt = await attemptSignIn(testApp, email, PASSWORD, remoteAddress);
+  if (attempt.statusCode === 303 && attempt.location?.startsWith('/dashboard/sign-in/'))
+    return completeSecondStep(testApp, email, attempt, remoteAddress);
   if (attempt.statusCode !== 303 || !attempt.session)
     throw new Error(`sign-in failed: ${attempt.statusCode} ${attempt.body.slice(0, 300)}`);
   return attempt.session;

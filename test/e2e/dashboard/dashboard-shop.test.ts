@@ -305,31 +305,41 @@ describe('dashboard shop pages', () => {
   });
 
   describe('test/live switch', () => {
+    it('refuses live mode to a person without two-factor sign-in, and says how to get it', async () => {
+      const { csrf } = await form(support, '/dashboard/orders');
+      const refused = await submit(testApp, support, '/dashboard/mode', { csrf_token: csrf, mode: 'live' });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.body).toContain('Live mode needs two-factor sign-in');
+      // Still signed in, still in test mode.
+      expect((await page(testApp, support, '/dashboard/orders')).body).toContain('class="dash-testmode"');
+    });
+
     it('switches the session between test and live: the banner, the badge and every list follow', async () => {
       await checkoutFor('MODE-1', { email: 'mode@customer.test' });
-      const { html, csrf } = await form(support, '/dashboard/orders');
+      // The owner has two-factor on (the fixture enrols owners), which live mode needs.
+      const { html, csrf } = await form(owner, '/dashboard/orders');
       expect(html).toContain('class="dash-testmode"');
       expect(html).toContain('MODE-1');
       expect(html).toContain('Switch to live');
 
-      const switched = await submit(testApp, support, '/dashboard/mode', { csrf_token: csrf, mode: 'live' });
+      const switched = await submit(testApp, owner, '/dashboard/mode', { csrf_token: csrf, mode: 'live' });
       expect(switched.statusCode).toBe(303);
       // Sent twice, it leaves the session in live mode (the form names the mode, it does not toggle).
-      await submit(testApp, support, '/dashboard/mode', { csrf_token: csrf, mode: 'live' });
-      const live = await page(testApp, support, '/dashboard/orders');
+      await submit(testApp, owner, '/dashboard/mode', { csrf_token: csrf, mode: 'live' });
+      const live = await page(testApp, owner, '/dashboard/orders');
       expect(live.body).not.toContain('class="dash-testmode"');
       expect(live.body).toContain('Live mode');
       expect(live.body).toContain('Switch to test');
       expect(live.body).not.toContain('MODE-1');
-      const liveCsv = await page(testApp, support, '/dashboard/orders.csv');
+      const liveCsv = await page(testApp, owner, '/dashboard/orders.csv');
       expect(csvRows(liveCsv.body)).toHaveLength(1);
-      const checkouts = await page(testApp, support, '/dashboard/checkouts');
+      const checkouts = await page(testApp, owner, '/dashboard/checkouts');
       expect(checkouts.body).toContain('No checkouts.');
 
-      const forged = await submit(testApp, support, '/dashboard/mode', { csrf_token: 'nope', mode: 'test' });
+      const forged = await submit(testApp, owner, '/dashboard/mode', { csrf_token: 'nope', mode: 'test' });
       expect(forged.statusCode).toBe(403);
-      await submit(testApp, support, '/dashboard/mode', { csrf_token: csrf, mode: 'test' });
-      expect((await page(testApp, support, '/dashboard/orders')).body).toContain('MODE-1');
+      await submit(testApp, owner, '/dashboard/mode', { csrf_token: csrf, mode: 'test' });
+      expect((await page(testApp, owner, '/dashboard/orders')).body).toContain('MODE-1');
       expect((await auditActions('user.mode_switched')).map((row) => row.details.livemode)).toContain(true);
     });
   });

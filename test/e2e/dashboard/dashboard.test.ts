@@ -80,14 +80,15 @@ describe('dashboard', () => {
   });
 
   it('signs in with a new session id, stores only its hash and an argon2id password hash', async () => {
-    const attempt = await attemptSignIn(testApp, 'OWNER@shop.test', PASSWORD);
+    // Support signs in with a password alone; owners take the second step (dashboard-two-factor.test.ts).
+    const attempt = await attemptSignIn(testApp, 'SUPPORT@shop.test', PASSWORD);
     expect(attempt.statusCode).toBe(303);
     expect(attempt.session).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const second = await signIn(testApp, 'owner@shop.test');
+    const second = await signIn(testApp, 'support@shop.test');
     expect(second).not.toBe(attempt.session);
     const { rows } = await testApp.database.pool.query(
       `SELECT u.password_hash, s.id_hash FROM dashboard_users u JOIN dashboard_sessions s ON s.user_id = u.id
-        WHERE u.email_normalized = 'owner@shop.test'`,
+        WHERE u.email_normalized = 'support@shop.test'`,
     );
     expect(rows[0].password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(rows.map((row) => row.id_hash.toString('base64url'))).not.toContain(attempt.session);

@@ -18,6 +18,8 @@ import {
   rotateMasterKey,
   SEALED_COLUMNS,
 } from '../../../src/modules/master-key/master-key-rotation.ts';
+import { pendingEnrolment } from '../../../src/modules/users/two-factor.ts';
+import { addUser } from '../dashboard/dashboard-fixtures.ts';
 import { createTestApp, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 
 const KASSA_BIN = fileURLToPath(new URL('../../../bin/kassa.js', import.meta.url));
@@ -33,6 +35,9 @@ beforeAll(async () => {
   t = await createTestApp();
   merchant = await t.createMerchant();
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'kassa-master-key-'));
+  // A dashboard person's two-factor secret (sealed at enrolment).
+  const person = await addUser(t, merchant.merchantId, 'totp@rotate.test', 'owner');
+  await pendingEnrolment(t.database.db, t.services.keyring, person);
   // Sealed values of every kind the API makes: webhook secrets (one rolled: current and previous), the
   // return-URL secret (rolled: current and previous), stored idempotent responses, the token-signing key.
   for (let i = 0; i < 3; i += 1) {
@@ -121,6 +126,7 @@ describe('kassa master-key rotate', () => {
       'webhook_endpoints.secret_encrypted',
       'webhook_endpoints.previous_secret_encrypted',
       'idempotency_keys.response_body',
+      'dashboard_users.totp_secret_sealed',
     ])
       expect(kinds).toContain(kind);
     const total = before.size;

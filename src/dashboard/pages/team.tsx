@@ -1,0 +1,262 @@
+import { ROLES, type Role } from '../../modules/users/permissions.ts';
+import type { Invitation } from '../../modules/users/team.ts';
+import { MIN_PASSWORD_LENGTH, type DashboardUser } from '../../modules/users/users.ts';
+import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, PlainPage, type Viewer } from '../layout.tsx';
+import { dateTime } from './format.ts';
+
+/** What the answer to an owner's action shows once: an invitation link or a generated password. */
+export type TeamReveal =
+  | { kind: 'invitation'; email: string; link: string; expiresAt: Date }
+  | { kind: 'password'; email: string; password: string };
+
+function RoleSelect(props: { id: string; selected?: Role; label: string; hiddenLabel?: boolean }) {
+  return (
+    <>
+      <label class={props.hiddenLabel ? 'visually-hidden' : 'field__label'} for={props.id}>
+        {props.label}
+      </label>
+      <select class="field__input" id={props.id} name="role">
+        {ROLES.map((role) => (
+          <option key={role} value={role} selected={role === props.selected}>
+            {role}
+          </option>
+        ))}
+      </select>
+    </>
+  );
+}
+
+export function TeamPage(props: {
+  nonce: string;
+  viewer: Viewer;
+  selfId: string;
+  members: DashboardUser[];
+  invitations: Invitation[];
+  canManage: boolean;
+  formKey: string;
+  reveal?: TeamReveal;
+  notice?: string;
+  error?: string;
+}) {
+  const { viewer } = props;
+  const post = (action: string, label: string, member: DashboardUser) => (
+    <form method="post" action={action}>
+      <CsrfField token={viewer.csrfToken} />
+      <button class="button button--secondary dash-button" type="submit">
+        {label} <span class="visually-hidden">{member.email}</span>
+      </button>
+    </form>
+  );
+  return (
+    <AppPage title="Team" nonce={props.nonce} viewer={viewer} section="team">
+      <h1 class="dash-title">Team</h1>
+      {props.notice && <Notice kind="success">{props.notice}</Notice>}
+      {props.error && <Notice kind="error">{props.error}</Notice>}
+      {props.reveal && (
+        <section class="dash-card dash-secret" aria-labelledby="reveal-title">
+          {props.reveal.kind === 'invitation' ? (
+            <>
+              <h2 class="dash-card__title" id="reveal-title">
+                Invitation link for {props.reveal.email}
+              </h2>
+              <p>
+                Copy it now and send it to them: it is shown only once, works once, and expires{' '}
+                {dateTime(props.reveal.expiresAt)}.
+              </p>
+              <p>
+                <code class="dash-code dash-secret__value" id="invitation-link">
+                  {props.reveal.link}
+                </code>
+              </p>
+            </>
+          ) : (
+            <>
+              <h2 class="dash-card__title" id="reveal-title">
+                New password for {props.reveal.email}
+              </h2>
+              <p>Shown only once. Their sessions were signed out; ask them to change it after signing in.</p>
+              <p>
+                <code class="dash-code dash-secret__value">{props.reveal.password}</code>
+              </p>
+            </>
+          )}
+        </section>
+      )}
+      <section class="dash-card">
+        <h2 class="dash-card__title">People</h2>
+        <div class="dash-table-wrap">
+          <table class="dash-table">
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">Role</th>
+                <th scope="col">Two-factor</th>
+                <th scope="col">Last sign-in</th>
+                {props.canManage && <th scope="col">Actions</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {props.members.map((member) => (
+                <tr key={member.id}>
+                  <td>
+                    {member.email}
+                    {member.id === props.selfId && <span class="dash-muted"> (you)</span>}
+                  </td>
+                  <td>
+                    {props.canManage ? (
+                      <form
+                        class="dash-inline-form"
+                        method="post"
+                        action={`/dashboard/team/members/${member.id}/role`}
+                      >
+                        <CsrfField token={viewer.csrfToken} />
+                        <RoleSelect
+                          id={`role-${member.id}`}
+                          selected={member.role}
+                          label={`Role of ${member.email}`}
+                          hiddenLabel
+                        />
+                        <button class="button button--secondary dash-button" type="submit">
+                          Change role <span class="visually-hidden">of {member.email}</span>
+                        </button>
+                      </form>
+                    ) : (
+                      <span class="badge">{member.role}</span>
+                    )}
+                  </td>
+                  <td>{member.totpEnabled ? 'On' : 'Off'}</td>
+                  <td>{member.lastSignInAt ? dateTime(member.lastSignInAt) : 'Never'}</td>
+                  {props.canManage && (
+                    <td>
+                      {member.id !== props.selfId && (
+                        <div class="dash-row-actions">
+                          {post(
+                            `/dashboard/team/members/${member.id}/reset-password`,
+                            'Reset password',
+                            member,
+                          )}
+                          {post(`/dashboard/team/members/${member.id}/remove`, 'Remove', member)}
+                        </div>
+                      )}
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+      <section class="dash-card">
+        <h2 class="dash-card__title">Open invitations</h2>
+        {props.invitations.length === 0 ? (
+          <p class="dash-muted">No open invitations.</p>
+        ) : (
+          <div class="dash-table-wrap">
+            <table class="dash-table">
+              <thead>
+                <tr>
+                  <th scope="col">Email</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Expires</th>
+                  {props.canManage && <th scope="col">Actions</th>}
+                </tr>
+              </thead>
+              <tbody>
+                {props.invitations.map((invitation) => (
+                  <tr key={invitation.id}>
+                    <td>{invitation.email}</td>
+                    <td>{invitation.role}</td>
+                    <td>{dateTime(invitation.expiresAt)}</td>
+                    {props.canManage && (
+                      <td>
+                        <form method="post" action={`/dashboard/team/invitations/${invitation.id}/revoke`}>
+                          <CsrfField token={viewer.csrfToken} />
+                          <button class="button button--secondary dash-button" type="submit">
+                            Revoke <span class="visually-hidden">the invitation of {invitation.email}</span>
+                          </button>
+                        </form>
+                      </td>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      {props.canManage && (
+        <section class="dash-card">
+          <h2 class="dash-card__title">Invite someone</h2>
+          <form class="dash-form" method="post" action="/dashboard/team/invitations">
+            <CsrfField token={viewer.csrfToken} />
+            <input type="hidden" name={FORM_KEY_FIELD} value={props.formKey} />
+            <div class="field">
+              <label class="field__label" for="invite-email">
+                Email
+              </label>
+              <input class="field__input" id="invite-email" name="email" type="email" required />
+            </div>
+            <div class="field">
+              <RoleSelect id="invite-role" selected="viewer" label="Role" />
+            </div>
+            <button class="button button--primary dash-button" type="submit">
+              Create invitation link
+            </button>
+          </form>
+        </section>
+      )}
+    </AppPage>
+  );
+}
+
+/** The page an invitation link opens: choose a password and sign in. */
+export function InvitationPage(props: {
+  nonce: string;
+  csrfToken: string;
+  token: string;
+  email: string;
+  role: Role;
+  merchantName: string;
+  error?: string;
+}) {
+  return (
+    <PlainPage title="Join the team" nonce={props.nonce}>
+      <div class="panel">
+        <div class="panel__header">
+          <h1 class="panel__title">Join {props.merchantName} on Kassa</h1>
+        </div>
+        <div class="panel__body">
+          {props.error && <Notice kind="error">{props.error}</Notice>}
+          <p class="panel__text">
+            You are invited as {props.role} with the address {props.email}. Choose a password to sign in.
+          </p>
+          <form class="dash-form" method="post" action={`/dashboard/invitations/${props.token}`}>
+            <CsrfField token={props.csrfToken} />
+            <input type="hidden" name="username" value={props.email} autocomplete="username" />
+            <div class="field">
+              <label class="field__label" for="new_password">
+                Password
+              </label>
+              <input
+                class="field__input"
+                id="new_password"
+                name="password"
+                type="password"
+                autocomplete="new-password"
+                minLength={MIN_PASSWORD_LENGTH}
+                required
+                aria-describedby="new-password-hint"
+              />
+              <span class="field__hint" id="new-password-hint">
+                At least {MIN_PASSWORD_LENGTH} characters.
+              </span>
+            </div>
+            <button class="button button--primary" type="submit">
+              Join and sign in
+            </button>
+          </form>
+        </div>
+      </div>
+    </PlainPage>
+  );
+}

@@ -1,0 +1,336 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createCspNonce } from '../../http/pages/page-security.ts';
+import { renderQrSvg } from '../../modules/payment-links/payment-link.qr.ts';
+import {
+  acceptCode,
+  acceptSecondFactor,
+  issueRecoveryCodes,
+  pendingEnrolment,
+  remainingRecoveryCodes,
+  type Enrolment,
+} from '../../modules/users/two-factor.ts';
+import { countFailedSignIn, recordAddressFailure, type DashboardUser } from '../../modules/users/users.ts';
+import type { KassaApp } from '../../http/http.types.ts';
+import { formText, NATURAL_POST, PAGE, userActor, type DashboardKit } from '../kit.tsx';
+import {
+  SignInCodePage,
+  SignInEnrolPage,
+  SignInRecoveryCodesPage,
+  TwoFactorPage,
+  type EnrolmentView,
+} from '../pages/two-factor.tsx';
+import {
+  countPendingFailure,
+  dropPendingSignIn,
+  loadPendingSignIn,
+  startSession,
+  type PendingSignIn,
+} from '../second-step.ts';
+import { csrfBinding, dashboardCsrfValid, issueDashboardCsrf, readCookie } from '../sessions.ts';
+import { CSRF_FIELD } from '../layout.tsx';
+
+export async function enrolmentView(enrolment: Enrolment): Promise<EnrolmentView> {
+  const svg = await renderQrSvg(enrolment.uri);
+  return {
+    secret: enrolment.secret,
+    qrDataUrl: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,
+  };
+}
+
+/**
+ * Two-factor authentication: the second step of a sign-in (a code, or the enrolment an owner must do first),
+ * and the signed-in person's own enrolment and recovery codes on the Account page.
+ */
+export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
+  const { db, keyring, clock, cookies, send, audit, pageContext, actionContext } = kit;
+
+  const toSignIn = (reply: FastifyReply, error?: string) =>
+    reply
+      .code(303)
+      .header('location', `/dashboard/sign-in${error ? `?again=${error}` : ''}`)
+      .send();
+
+  /** The pending sign-in of this browser and the CSRF token of its form; undefined when there is none. */
+  async function pendingOf(request: FastifyRequest, step: PendingSignIn['step']) {
+    const secret = readCookie(request.headers.cookie, cookies.signIn);
+    const pending = await loadPendingSignIn(db, secret, clock.now());
+    if (!pending || pending.step !== step || !secret) return undefined;
+    const binding = csrfBinding('sign_in', secret);
+    return { pending, binding, csrfToken: issueDashboardCsrf(keyring, binding, clock.now()) };
+  }
+
+  /** A wrong second-step code: counts toward the account's lock-out and the address limit, and is audited. */
+  async function secondStepFailed(request: FastifyRequest, pending: PendingSignIn) {
+    const now = clock.now();
+    await recordAddressFailure(db, request.ip, now);
+    const counted = await countFailedSignIn(db, pending.user.id, now);
+    await audit(request, {
+      merchantId: pending.user.merchantId,
+      actor: userActor(pending),
+      action: 'user.second_factor_failed',
+      objectType: 'dashboard_user',
+      objectId: pending.user.id,
+      details: { step: pending.step },
+    });
+    if (counted.lockedNow) {
+      await dropPendingSignIn(db, pending.idHash);
+      await audit(request, {
+        merchantId: pending.user.merchantId,
+        actor: { type: 'system', id: 'dashboard' },
+        action: 'user.locked',
+        objectType: 'dashboard_user',
+        objectId: pending.user.id,
+        details: { minutes: 30 },
+      });
+      return false;
+    }
+    return countPendingFailure(db, pending.idHash);
+  }
+
+  const locked = (user: DashboardUser) => user.lockedUntil !== null && user.lockedUntil > clock.now();
+
+  scope.get('/dashboard/sign-in/code', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
+    const state = await pendingOf(request, 'code');
+    if (!state) return toSignIn(reply);
+    const nonce = createCspNonce();
+    return send(
+      reply,
+      200,
+      nonce,
+      <SignInCodePage nonce={nonce} csrfToken={state.csrfToken} email={state.pending.user.email} />,
+    );
+  });
+
+  scope.post(
+    '/dashboard/sign-in/code',
+    { config: NATURAL_POST, schema: { hide: true } },
+    async (request, reply) => {
+      const state = await pendingOf(request, 'code');
+      if (!state || !dashboardCsrfValid(keyring, state.binding, formText(request, CSRF_FIELD), clock.now()))
+        return toSignIn(reply);
+      const { pending } = state;
+      if (locked(pending.user)) {
+        await dropPendingSignIn(db, pending.idHash);
+        return toSignIn(reply, 'locked');
+      }
+      const used = await acceptSecondFactor(
+        db,
+        keyring,
+        pending.user.id,
+        formText(request, 'code'),
+        clock.now(),
+      );
+      if (!used) {
+        if (!(await secondStepFailed(request, pending))) return toSignIn(reply, 'second_factor');
+        const nonce = createCspNonce();
+        return send(
+          reply,
+          401,
+          nonce,
+          <SignInCodePage
+            nonce={nonce}
+            csrfToken={state.csrfToken}
+            email={pending.user.email}
+            error="That code is not valid (or was already used). Try the next one."
+          />,
+        );
+      }
+      await dropPendingSignIn(db, pending.idHash);
+      if (used === 'recovery_code') {
+        await audit(request, {
+          merchantId: pending.user.merchantId,
+          actor: userActor(pending),
+          action: 'user.recovery_code_used',
+          objectType: 'dashboard_user',
+          objectId: pending.user.id,
+          details: { remaining: await remainingRecoveryCodes(db, pending.user.id) },
+        });
+      }
+      const setCookies = await startSession(kit, request, pending.user, used);
+      return reply.code(303).header('set-cookie', setCookies).header('location', '/dashboard').send();
+    },
+  );
+
+  scope.get('/dashboard/sign-in/enrol', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
+    const state = await pendingOf(request, 'enrol');
+    if (!state) return toSignIn(reply);
+    const enrolment = await pendingEnrolment(db, keyring, state.pending.user);
+    if (!enrolment) return toSignIn(reply);
+    const nonce = createCspNonce();
+    return send(
+      reply,
+      200,
+      nonce,
+      <SignInEnrolPage
+        nonce={nonce}
+        csrfToken={state.csrfToken}
+        email={state.pending.user.email}
+        enrolment={await enrolmentView(enrolment)}
+      />,
+    );
+  });
+
+  scope.post(
+    '/dashboard/sign-in/enrol',
+    { config: NATURAL_POST, schema: { hide: true } },
+    async (request, reply) => {
+      const state = await pendingOf(request, 'enrol');
+      if (!state || !dashboardCsrfValid(keyring, state.binding, formText(request, CSRF_FIELD), clock.now()))
+        return toSignIn(reply);
+      const { pending } = state;
+      const now = clock.now();
+      if (
+        !(await acceptCode(db, keyring, pending.user.id, formText(request, 'code'), now, { enrolling: true }))
+      ) {
+        const enrolment = await pendingEnrolment(db, keyring, pending.user);
+        if (!enrolment || !(await countPendingFailure(db, pending.idHash)))
+          return toSignIn(reply, 'second_factor');
+        const nonce = createCspNonce();
+        return send(
+          reply,
+          422,
+          nonce,
+          <SignInEnrolPage
+            nonce={nonce}
+            csrfToken={state.csrfToken}
+            email={pending.user.email}
+            enrolment={await enrolmentView(enrolment)}
+            error="That code is not valid. Check the app shows the Kassa entry you just added, and try again."
+          />,
+        );
+      }
+      await dropPendingSignIn(db, pending.idHash);
+      const codes = await issueRecoveryCodes(db, pending.user.id, now);
+      await audit(request, {
+        merchantId: pending.user.merchantId,
+        actor: userActor(pending),
+        action: 'user.two_factor_enabled',
+        objectType: 'dashboard_user',
+        objectId: pending.user.id,
+      });
+      const setCookies = await startSession(kit, request, pending.user, 'enrolled');
+      const nonce = createCspNonce();
+      reply.header('set-cookie', setCookies).header('cache-control', 'no-store');
+      return send(reply, 200, nonce, <SignInRecoveryCodesPage nonce={nonce} codes={codes} />);
+    },
+  );
+
+  scope.get(
+    '/dashboard/account/two-factor',
+    { config: PAGE, schema: { hide: true } },
+    async (request, reply) => {
+      const context = await pageContext(request, reply);
+      if (!context) return reply;
+      const user = context.session.user;
+      const enrolment = user.totpEnabled ? undefined : await pendingEnrolment(db, keyring, user);
+      const nonce = createCspNonce();
+      return send(
+        reply,
+        200,
+        nonce,
+        <TwoFactorPage
+          nonce={nonce}
+          viewer={context.viewer}
+          enabled={user.totpEnabled}
+          remaining={await remainingRecoveryCodes(db, user.id)}
+          enrolment={enrolment && (await enrolmentView(enrolment))}
+        />,
+      );
+    },
+  );
+
+  scope.post(
+    '/dashboard/account/two-factor',
+    { config: NATURAL_POST, schema: { hide: true } },
+    async (request, reply) => {
+      const context = await actionContext(request);
+      const user = context.session.user;
+      const now = clock.now();
+      const nonce = createCspNonce();
+      if (user.totpEnabled) return reply.code(303).header('location', '/dashboard/account/two-factor').send();
+      if (!(await acceptCode(db, keyring, user.id, formText(request, 'code'), now, { enrolling: true }))) {
+        const enrolment = await pendingEnrolment(db, keyring, user);
+        return send(
+          reply,
+          422,
+          nonce,
+          <TwoFactorPage
+            nonce={nonce}
+            viewer={context.viewer}
+            enabled={false}
+            remaining={0}
+            enrolment={enrolment && (await enrolmentView(enrolment))}
+            error="That code is not valid. Try the next one your app shows."
+          />,
+        );
+      }
+      const codes = await issueRecoveryCodes(db, user.id, now);
+      await audit(request, {
+        merchantId: context.scope.merchantId,
+        actor: userActor(context.session),
+        action: 'user.two_factor_enabled',
+        objectType: 'dashboard_user',
+        objectId: user.id,
+      });
+      reply.header('cache-control', 'no-store');
+      return send(
+        reply,
+        200,
+        nonce,
+        <TwoFactorPage
+          nonce={nonce}
+          viewer={context.viewer}
+          enabled
+          remaining={codes.length}
+          codes={codes}
+        />,
+      );
+    },
+  );
+
+  scope.post(
+    '/dashboard/account/two-factor/recovery-codes',
+    { config: NATURAL_POST, schema: { hide: true } },
+    async (request, reply) => {
+      const context = await actionContext(request);
+      const user = context.session.user;
+      const now = clock.now();
+      const nonce = createCspNonce();
+      if (!user.totpEnabled || !(await acceptCode(db, keyring, user.id, formText(request, 'code'), now))) {
+        return send(
+          reply,
+          422,
+          nonce,
+          <TwoFactorPage
+            nonce={nonce}
+            viewer={context.viewer}
+            enabled={user.totpEnabled}
+            remaining={await remainingRecoveryCodes(db, user.id)}
+            error="That code is not valid (or was already used)."
+          />,
+        );
+      }
+      const codes = await issueRecoveryCodes(db, user.id, now);
+      await audit(request, {
+        merchantId: context.scope.merchantId,
+        actor: userActor(context.session),
+        action: 'user.recovery_codes_replaced',
+        objectType: 'dashboard_user',
+        objectId: user.id,
+      });
+      reply.header('cache-control', 'no-store');
+      return send(
+        reply,
+        200,
+        nonce,
+        <TwoFactorPage
+          nonce={nonce}
+          viewer={context.viewer}
+          enabled
+          remaining={codes.length}
+          codes={codes}
+        />,
+      );
+    },
+  );
+}
