@@ -36,11 +36,29 @@ describe('accessibility of every shopper page (axe-core)', () => {
     try {
       expect(await axeViolations(page)).toEqual([]);
       await page.evaluate(() => {
-        document.querySelector('label[for="card-number"]')?.remove();
+        const unlabelled = document.createElement('input');
+        unlabelled.type = 'text';
+        document.querySelector('main')?.append(unlabelled);
         document.querySelector('.page-footer')?.setAttribute('style', 'color: #d0d0d0');
       });
       const found = (await axeViolations(page)).map((line) => line.split(' ')[0]);
       expect(found).toEqual(expect.arrayContaining(['label', 'color-contrast']));
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('the waiting page moves on to the result by itself, without reloading itself meanwhile (WCAG 2.2.1)', async () => {
+    const waiting = shopperTour(world, 'en').find((stop) => stop.name === 'status-processing')!;
+    const { context, page } = await waiting.open(browser, PHONE);
+    try {
+      expect(await page.textContent('h1')).toBe('Confirming your payment');
+      expect(await page.locator('meta[http-equiv="refresh"]').count()).toBe(0); // only inside <noscript>
+      const loads: string[] = [];
+      page.on('load', () => loads.push(page.url()));
+      // The processor answers after PROCESSING_LATENCY_MS; checkout.js has been asking every 2 s meanwhile.
+      await page.waitForSelector('h1:has-text("This order is paid")', { timeout: 30_000 });
+      expect(loads).toHaveLength(1);
     } finally {
       await context.close();
     }
