@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three projects. `fast` and `slow` are the API tests (unit, e2e, conformance, contract) against a real
+ * Three test projects (and `screenshots`, which `npm run screenshots` runs). `fast` and `slow` are the API tests (unit, e2e, conformance, contract) against a real
  * PostgreSQL; `npm test` runs both, `npm run test:fast` only the first for daily work. `slow` holds what takes
  * minutes or whole processes: fault injection (crashes, restarts, outages), the benchmark runner's own tests
  * and the schema fuzzer. `browser` is Playwright driving Debian's Chromium against a gateway on loopback.
@@ -44,6 +44,17 @@ export default defineConfig({
           pool: 'forks',
           // One file at a time: the browser files share one Chromium and one embedded server per run.
           fileParallelism: false,
+        },
+      },
+      {
+        // `npm run screenshots` only: PNGs of every shopper page into screenshots/ (not a test of anything).
+        test: {
+          name: 'screenshots',
+          include: ['test/screenshots/**/*.run.ts'],
+          globalSetup: ['./test/fixtures/global-setup.ts'],
+          testTimeout: 1_800_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
         },
       },
     ],

@@ -1,7 +1,8 @@
 // Kassa hosted pages: progressive enhancement only. Every page works without this file; with it,
 // card fields show only for the card method, the card number is grouped as typed and its brand shown,
 // a logo that fails to load gives way to the merchant's initial, card data is checked
-// before it is sent (the server checks again), errors are announced, and a form is submitted only once.
+// before it is sent (the server checks again), errors are announced, a form is submitted only once, and a
+// waiting page checks in the background rather than reloading itself.
 // Plain ES2020, no dependencies, no build step. Listed with its SHA-384 in docs/page-scripts.md.
 (function () {
   'use strict';
@@ -394,6 +395,33 @@
     if (logo.complete && logo.naturalWidth === 0) fallBack();
     else logo.addEventListener('error', fallBack);
   });
+
+  // ---------- A waiting page ("Confirming your payment") ----------
+
+  // Without script a <noscript> meta refresh reloads the page every few seconds. Here the page asks in the
+  // background instead and moves on only once the answer is something else (the result, or a redirect), so
+  // the shopper and a screen reader are not interrupted by reloads of the same page.
+  var waitingUrl = document.body.dataset.refreshUrl;
+  if (waitingUrl) {
+    var waitMs = (Number(document.body.dataset.refreshSeconds) || 2) * 1000;
+    var moveOn = function () {
+      window.location.replace(waitingUrl);
+    };
+    var poll = function () {
+      fetch(waitingUrl, { credentials: 'same-origin', redirect: 'manual', headers: { accept: 'text/html' } })
+        .then(function (response) {
+          if (response.type === 'opaqueredirect' || !response.ok) return moveOn();
+          return response.text().then(function (text) {
+            if (text.indexOf('data-refresh-url=') === -1) moveOn();
+            else window.setTimeout(poll, waitMs);
+          });
+        })
+        .catch(function () {
+          window.setTimeout(poll, waitMs);
+        });
+    };
+    window.setTimeout(poll, waitMs);
+  }
 
   var checkoutForm = document.querySelector('form[data-checkout-form]');
   if (checkoutForm) enhanceCheckout(checkoutForm);

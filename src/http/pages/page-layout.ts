@@ -63,14 +63,16 @@ export type DocumentOptions = {
   bodyClass: string;
   body: SafeHtml;
   /**
-   * Reload `url` (a same-origin path) after `seconds`: a waiting page that updates itself with no script.
-   * CSP does not govern a meta refresh, and the path is ours, so no merchant input reaches it.
+   * A waiting page that moves on by itself to `url` (a same-origin path). Without script a meta refresh
+   * reloads it every `seconds` (inside <noscript>); with script, checkout.js asks `url` in the background as
+   * often and navigates only once the answer is no longer this waiting page, so a screen reader is not
+   * interrupted by reloads of the same content (WCAG 2.2.1, docs/accessibility.md). CSP does not govern a
+   * meta refresh, and the path is ours, so no merchant input reaches it.
    */
   refresh?: { seconds: number; url: string };
 };
 
-function renderRefresh(refresh: DocumentOptions['refresh']): SafeHtml | false {
-  if (!refresh) return false;
+function checkRefresh(refresh: NonNullable<DocumentOptions['refresh']>): void {
   if (
     !/^\/(?![/\\])[^\s;,]*$/.test(refresh.url) ||
     !Number.isInteger(refresh.seconds) ||
@@ -78,7 +80,20 @@ function renderRefresh(refresh: DocumentOptions['refresh']): SafeHtml | false {
   ) {
     throw new TypeError('A page refresh must name a same-origin path and a whole number of seconds');
   }
-  return html`<meta http-equiv="refresh" content="${refresh.seconds};url=${refresh.url}" />`;
+}
+
+function renderRefresh(refresh: DocumentOptions['refresh']): SafeHtml | false {
+  if (!refresh) return false;
+  checkRefresh(refresh);
+  const meta = html`<meta http-equiv="refresh" content="${refresh.seconds};url=${refresh.url}" />`;
+  return html`<noscript>${meta}</noscript>`;
+}
+
+/** The attributes checkout.js polls a waiting page with (see `DocumentOptions.refresh`). */
+function renderRefreshAttributes(refresh: DocumentOptions['refresh']): SafeHtml | false {
+  if (!refresh) return false;
+  checkRefresh(refresh);
+  return html` data-refresh-url="${refresh.url}" data-refresh-seconds="${refresh.seconds}"`;
 }
 
 export function renderDocument(options: DocumentOptions): string {
@@ -98,7 +113,7 @@ export function renderDocument(options: DocumentOptions): string {
       </style>
       <script src="${base}/${PAGE_SCRIPT}" nonce="${options.nonce}" defer></script>
     </head>
-    <body class="${options.bodyClass}">
+    <body class="${options.bodyClass}" ${renderRefreshAttributes(options.refresh)}>
       ${options.body}
     </body>
   </html> `;

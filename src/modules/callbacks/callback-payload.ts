@@ -13,7 +13,8 @@ import type { CallbackKind, CallbackSubject } from './callback.types.ts';
  *
  * Body: `application/x-www-form-urlencoded` (the callbacks flow posts forms), fields in this fixed order:
  *   callback, livemode, checkout_id, order_id, merchant_order_id, payment_id, status, amount, currency, method,
- *   card_brand, card_last4, decline_code, failure_message, metadata[<key>]…, timestamp
+ *   card_brand, card_last4, decline_code, failure_message, metadata[<key>]…, timestamp, order_status
+ * (`order_status` came last, so no earlier field moved.)
  * Amounts are integers of minor units; `timestamp` is RFC 3339 UTC; absent values are sent empty.
  *
  * Signature: the Standard Webhooks scheme, exactly as webhooks (`webhook-id`, `webhook-timestamp`,
@@ -46,6 +47,7 @@ export function buildCallbackForm(subject: CallbackSubject): string {
     form.append(`metadata[${key}]`, value === null ? '' : String(value));
   }
   form.append('timestamp', subject.timestamp.toISOString());
+  form.append('order_status', subject.orderStatus);
   return form.toString();
 }
 
@@ -64,6 +66,7 @@ export function subjectFromPayment(
     merchantOrderId: order.merchantOrderId,
     paymentId: payment.id,
     status: payment.status,
+    orderStatus: order.status,
     amount: payment.amount,
     currency: payment.currency,
     method: payment.method,
@@ -75,7 +78,10 @@ export function subjectFromPayment(
   };
 }
 
-/** The subject of a notification: the payment as the finalising event captured it. */
+/**
+ * The subject of a notification: the payment as the latest event of the delivery captured it (its final state
+ * once nothing is left to happen), and the order as it is when the request is sent.
+ */
 export function subjectFromEventSnapshot(
   snapshot: PaymentResource,
   context: { checkout: Checkout; order: Order; eventCreatedAt: Date },
@@ -88,6 +94,7 @@ export function subjectFromEventSnapshot(
     merchantOrderId: context.order.merchantOrderId,
     paymentId: snapshot.id,
     status: snapshot.status,
+    orderStatus: context.order.status,
     amount: snapshot.amount,
     currency: snapshot.currency,
     method: snapshot.method,

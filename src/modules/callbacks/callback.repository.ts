@@ -2,7 +2,7 @@ import { PLANNED_PER_CALL, type Queryable } from '../../db/client.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import type { CallbackAttempt, CallbackAttemptResult, CallbackKind } from './callback.types.ts';
 
-/** SQL of `callback_attempts` and `callback_notifications` (migration 0008). */
+/** SQL of `callback_attempts` and `callback_notifications` (migrations 0008 and 0028). */
 
 type AttemptRow = {
   id: string;
@@ -186,12 +186,17 @@ export async function claimDueNotifications(
 /**
  * Writes an attempt's outcome, only while the lease is still ours (a lease that expired and was re-claimed by
  * another process belongs to that process now). Returns false when the lease was lost.
+ *
+ * `sentEventId` is the event the attempt sent. When the payment moved on meanwhile (the enqueue trigger put a
+ * newer event on the row, migration 0028), this attempt's outcome no longer describes the row: it stays due
+ * at once, with the newer state and the fresh schedule the trigger gave it.
  */
 export async function recordNotificationOutcome(
   db: Queryable,
   input: {
     id: number;
     leaseToken: string;
+    sentEventId: string;
     outcome: 'succeeded' | 'retry' | 'failed';
     retryInSeconds: number | null;
     error: string | null;
@@ -199,12 +204,15 @@ export async function recordNotificationOutcome(
 ): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE callback_notifications
-        SET status = CASE $3 WHEN 'retry' THEN 'pending' ELSE $3 END,
-            next_attempt_at = CASE WHEN $3 = 'retry' THEN now() + make_interval(secs => $4::float8) ELSE next_attempt_at END,
-            completed_at = CASE WHEN $3 = 'retry' THEN NULL ELSE now() END,
-            last_error = $5, lease_until = NULL, lease_token = NULL
+        SET status = CASE WHEN event_id <> $6 OR $3 = 'retry' THEN 'pending' ELSE $3 END,
+            next_attempt_at = CASE WHEN event_id <> $6 THEN now()
+                                   WHEN $3 = 'retry' THEN now() + make_interval(secs => $4::float8)
+                                   ELSE next_attempt_at END,
+            completed_at = CASE WHEN event_id <> $6 OR $3 = 'retry' THEN NULL ELSE now() END,
+            last_error = CASE WHEN event_id <> $6 THEN NULL ELSE $5 END,
+            lease_until = NULL, lease_token = NULL
       WHERE id = $1 AND lease_token = $2`,
-    [input.id, input.leaseToken, input.outcome, input.retryInSeconds ?? 0, input.error],
+    [input.id, input.leaseToken, input.outcome, input.retryInSeconds ?? 0, input.error, input.sentEventId],
   );
   return rowCount === 1;
 }

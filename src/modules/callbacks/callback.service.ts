@@ -47,8 +47,8 @@ import type { CallbackResult, ShopperCallbackKind, VerifyOrderVerdict } from './
  *   page (sanitised HTML, a redirect, or Kassa's error page);
  * - `verifyOrder` just before authorization: `200` + body `OKAY` lets the payment proceed, anything else stops
  *   it with the answer's first 255 characters as the reason;
- * - `deliverDueNotifications` (a worker): the result of a payment finalised after it was PENDING, retried on
- *   the webhook schedule until a 2xx.
+ * - `deliverDueNotifications` (a worker): the latest state of a payment that was PENDING (its finalisation,
+ *   then a later capture or cancellation), retried on the webhook schedule until a 2xx.
  *
  * Every request is recorded in `callback_attempts` (the order timeline shows them).
  */
@@ -324,11 +324,14 @@ export function createCallbackService(deps: CallbackServiceDeps) {
     const url = checkout.callbacks[kind];
     if (!url) throw new Error(`checkout ${checkout.id} has no ${kind} callback`);
     const webhookId = callbackWebhookId(payment.id, kind);
+    const scope = { merchantId: checkout.merchantId, livemode: checkout.livemode };
+    // The caller's order was read before the payment settled; `order_status` says where it is now (PAID…).
+    const current = (await findCheckoutWithOrder(db, scope, checkout.id))?.order ?? order;
     const exchange = await send({
-      scope: { merchantId: checkout.merchantId, livemode: checkout.livemode },
+      scope,
       url,
       webhookId,
-      body: buildCallbackForm(subjectFromPayment(kind, checkout, order, payment)),
+      body: buildCallbackForm(subjectFromPayment(kind, checkout, current, payment)),
       accept: 'text/html',
       maxResponseBytes: CALLBACK_HTML_MAX_BYTES,
     });
@@ -393,6 +396,7 @@ export function createCallbackService(deps: CallbackServiceDeps) {
       await recordNotificationOutcome(db, {
         id: claimed.id,
         leaseToken: claimed.leaseToken,
+        sentEventId: claimed.eventId,
         outcome: 'failed',
         retryInSeconds: null,
         error: 'The checkout no longer exists',
@@ -446,6 +450,7 @@ export function createCallbackService(deps: CallbackServiceDeps) {
     await recordNotificationOutcome(db, {
       id: claimed.id,
       leaseToken: claimed.leaseToken,
+      sentEventId: claimed.eventId,
       outcome: verdict.result === 'succeeded' ? 'succeeded' : retryInSeconds === null ? 'failed' : 'retry',
       retryInSeconds,
       error,

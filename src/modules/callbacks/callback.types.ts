@@ -35,6 +35,8 @@ export type CallbackSubject = {
   paymentId: string;
   /** The payment's status (PENDING, AUTHORIZED, SUCCEEDED, REJECTED, CANCELED). */
   status: string;
+  /** The order's status when the request is built (CREATED, PENDING, AUTHORIZED, PAID, CANCELED, …). */
+  orderStatus: string;
   amount: number;
   currency: string;
   method: string;

@@ -2,7 +2,9 @@
  * `callbacks.notification` (the callbacks flow): a payment that was PENDING and is finalised later (here by the sandbox
  * acquirer's resolve control, i.e. a processor notification) is POSTed to the notification URL, signed, by the
  * `callback-notifications` worker — retried on the webhook schedule (KASSA_WEBHOOK_RETRY_SCHEDULE=0.2,0.2 →
- * at most 3 attempts) until a 2xx. The delivery is enqueued in the transaction that finalises the payment.
+ * at most 3 attempts) until a 2xx. The delivery is enqueued in the transaction that finalises the payment and
+ * carries the payment's latest state (an automatic capture: SUCCEEDED, order PAID); a later capture of a
+ * manual payment is notified again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkers, type Worker } from '../../../src/workers/workers.ts';
@@ -67,6 +69,24 @@ async function pendingPayment(callbacks: Record<string, string>, capture: 'autom
   return { checkout, paymentId: payment!.id };
 }
 
+async function eventTypeOf(eventId: string): Promise<string | undefined> {
+  const { rows } = await t.services.db.query<{ type: string }>('SELECT type FROM events WHERE id = $1', [
+    eventId,
+  ]);
+  return rows[0]?.type;
+}
+
+/** The merchant captures a manual payment in full through the API. */
+async function capture(paymentId: string) {
+  const response = await t.app.inject({
+    method: 'POST',
+    url: `/v1/payments/${paymentId}/capture`,
+    headers: { ...merchant.headers, 'idempotency-key': `capture-${paymentId}` },
+    payload: { amount: 2500 },
+  });
+  expect(response.statusCode, response.body).toBe(201);
+}
+
 async function resolve(paymentId: string, outcome: 'SUCCEEDED' | 'REJECTED') {
   const response = await t.app.inject({
     method: 'POST',
@@ -78,7 +98,7 @@ async function resolve(paymentId: string, outcome: 'SUCCEEDED' | 'REJECTED') {
 }
 
 describe('notification', () => {
-  it('posts the final result of a pending payment once, signed, with the event id as webhook-id', async () => {
+  it('posts the final state of a pending payment once, signed, with the event id as webhook-id', async () => {
     receiver.on('/notify-ok', { status: 200, body: 'thanks' });
     receiver.on('/open', { status: 200, headers: { 'content-type': 'text/html' }, body: '<p>pending</p>' });
     const { checkout, paymentId } = await pendingPayment(
@@ -91,7 +111,7 @@ describe('notification', () => {
 
     await resolve(paymentId, 'SUCCEEDED');
     await runWorkerUntil(() => receiver.receivedAt('/notify-ok').length === 1);
-    // Automatic capture moved it on to SUCCEEDED: still one notification (the first finalisation).
+    // Authorized and captured before the worker came round: one notification, with the final state.
     for (let round = 0; round < 3; round += 1) await worker.run();
     expect(receiver.receivedAt('/notify-ok')).toHaveLength(1);
 
@@ -101,12 +121,14 @@ describe('notification', () => {
     const [notification] = await notificationsOf(paymentId);
     expect(notification).toMatchObject({ status: 'succeeded', attempt_count: 1 });
     expect(request!.headers['webhook-id']).toBe(notification!.event_id);
+    expect(await eventTypeOf(notification!.event_id)).toBe('payment.succeeded');
     expect(Object.fromEntries(request!.form)).toMatchObject({
       callback: 'notification',
       checkout_id: checkout.checkoutId,
       order_id: checkout.orderId,
       payment_id: paymentId,
-      status: 'AUTHORIZED',
+      status: 'SUCCEEDED',
+      order_status: 'PAID',
       amount: '2500',
       currency: 'USD',
       card_last4: '0259',
@@ -117,6 +139,53 @@ describe('notification', () => {
       ['open', 'html'],
       ['notification', 'delivered'],
     ]);
+  });
+
+  it('a manual payment: AUTHORIZED when finalised, then SUCCEEDED and PAID again when captured later', async () => {
+    receiver.on('/notify-manual', { status: 200 });
+    const { paymentId } = await pendingPayment({ notification: `${receiver.url}/notify-manual` }, 'manual');
+    await resolve(paymentId, 'SUCCEEDED');
+    await runWorkerUntil(() => receiver.receivedAt('/notify-manual').length === 1);
+    await runWorkerUntil(async () => (await notificationsOf(paymentId))[0]?.status === 'succeeded');
+    const authorized = receiver.receivedAt('/notify-manual')[0]!;
+    expect(authorized.form.get('status')).toBe('AUTHORIZED');
+    expect(authorized.form.get('order_status')).toBe('AUTHORIZED');
+
+    await capture(paymentId);
+    await runWorkerUntil(() => receiver.receivedAt('/notify-manual').length === 2);
+    const secret = await callbackSecret(t, merchant);
+    const captured = receiver.receivedAt('/notify-manual')[1]!;
+    expect(Object.fromEntries(captured.form)).toMatchObject({
+      callback: 'notification',
+      payment_id: paymentId,
+      status: 'SUCCEEDED',
+      order_status: 'PAID',
+    });
+    // A new state, a new webhook-id (the capture's event), signed the same way.
+    expect(captured.headers['webhook-id']).not.toBe(authorized.headers['webhook-id']);
+    expect(await eventTypeOf(String(captured.headers['webhook-id']))).toBe('payment.succeeded');
+    expect(() => verifyCallback(secret, captured)).not.toThrow();
+    await runWorkerUntil(async () => (await notificationsOf(paymentId))[0]?.status === 'succeeded');
+    for (let round = 0; round < 3; round += 1) await worker.run();
+    expect(receiver.receivedAt('/notify-manual')).toHaveLength(2);
+  });
+
+  it('a capture while the AUTHORIZED notification is in flight is sent after it, not lost', async () => {
+    receiver.on('/notify-inflight', (_request, index) =>
+      index === 0 ? { status: 200, delayMs: 400 } : { status: 200 },
+    );
+    const { paymentId } = await pendingPayment({ notification: `${receiver.url}/notify-inflight` }, 'manual');
+    await resolve(paymentId, 'SUCCEEDED');
+    // The first attempt is on the wire (the receiver holds its answer) when the merchant captures.
+    const firstRound = worker.run();
+    await receiver.waitFor(() => receiver.receivedAt('/notify-inflight').length === 1);
+    await capture(paymentId);
+    await firstRound;
+    expect((await notificationsOf(paymentId))[0]).toMatchObject({ status: 'pending' });
+    await runWorkerUntil(() => receiver.receivedAt('/notify-inflight').length === 2);
+    const statuses = receiver.receivedAt('/notify-inflight').map((request) => request.form.get('status'));
+    expect(statuses).toEqual(['AUTHORIZED', 'SUCCEEDED']);
+    await runWorkerUntil(async () => (await notificationsOf(paymentId))[0]?.status === 'succeeded');
   });
 
   it('a rejection is notified too', async () => {

@@ -123,6 +123,7 @@ describe('ok', () => {
       merchant_order_id: 'ORDER-OK-1',
       payment_id: payment!.id,
       status: 'SUCCEEDED',
+      order_status: 'PAID',
       amount: '2500',
       currency: 'USD',
       method: 'card',

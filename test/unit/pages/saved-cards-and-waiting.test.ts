@@ -84,7 +84,7 @@ describe('checkout page: saved cards', () => {
 describe('waiting and not-found pages', () => {
   const shell = { nonce: NONCE, assetBase: '/public', livemode: true, merchant: { displayName: 'Shop' } };
 
-  it('the processing page reloads the payment page by itself with a meta refresh, no script', () => {
+  it('the processing page moves on by itself: a meta refresh without script, a background check with it', () => {
     const page = renderStatusPage({
       ...shell,
       kind: 'processing',
@@ -95,6 +95,11 @@ describe('waiting and not-found pages', () => {
       (tag) => tag.name === 'meta' && tag.attributes.get('http-equiv') === 'refresh',
     );
     expect(meta?.attributes.get('content')).toBe('2;url=/pay/chk_1/abc');
+    // Only without script: with it, checkout.js polls instead of reloading the same page every 2 s.
+    expect(page).toContain('<noscript><meta http-equiv="refresh"');
+    const body = listTags(page).find((tag) => tag.name === 'body');
+    expect(body?.attributes.get('data-refresh-url')).toBe('/pay/chk_1/abc');
+    expect(body?.attributes.get('data-refresh-seconds')).toBe('2');
     expect(page).toContain('Confirmando tu pago');
     expect(
       listTags(page)
