@@ -21,6 +21,7 @@ import {
   TRANSACTIONAL_POST,
   type Context,
 } from '../kit.tsx';
+import { isRepeatedForm, recordFormOnce } from '../form-once.ts';
 import { DevelopersPage, type RevealedKey } from '../pages/developers.tsx';
 import type { KassaApp } from '../../http/http.types.ts';
 import type { DashboardKit } from '../kit.tsx';
@@ -100,23 +101,13 @@ export function registerDeveloperRoutes(scope: KassaApp, kit: DashboardKit) {
             ...(type === 'restricted' ? { scopes } : {}),
             name,
           });
-          await tx.query(
-            `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
-               request_fingerprint, state, response_status, response_body, completed_at)
-             VALUES ($1, $2, $3, 'POST', $4, $5, 'completed', 201, $6, now())`,
-            [
-              context.scope.merchantId,
-              context.scope.livemode,
-              `dashboard:${formKey}`,
-              '/dashboard/developers/api-keys',
-              formKey,
-              request.server.idempotencyResponses.seal(JSON.stringify({ id: made.key.id })),
-            ],
-          );
+          await recordFormOnce(tx, request, context.scope, formKey, '/dashboard/developers/api-keys', {
+            id: made.key.id,
+          });
           return made;
         });
       } catch (error) {
-        if ((error as { code?: string }).code === '23505')
+        if (isRepeatedForm(error))
           return reply
             .code(303)
             .header('location', '/dashboard/developers?notice=key_already_created')

@@ -1,3 +1,4 @@
+import { isRepeatedForm, recordFormOnce } from '../form-once.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { isCurrencyCode } from '../../lib/currencies.ts';
@@ -179,23 +180,11 @@ export function registerPaymentLinkRoutes(scope: KassaApp, kit: DashboardKit) {
     try {
       linkId = await db.transaction(async (tx) => {
         const link = await createPaymentLink(tx, deps, context.scope, parsed.data);
-        await tx.query(
-          `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
-             request_fingerprint, state, response_status, response_body, completed_at)
-           VALUES ($1, $2, $3, 'POST', $4, $5, 'completed', 201, $6, now())`,
-          [
-            context.scope.merchantId,
-            context.scope.livemode,
-            `dashboard:${formKey}`,
-            REQUEST_PATH,
-            formKey,
-            request.server.idempotencyResponses.seal(JSON.stringify({ id: link.id })),
-          ],
-        );
+        await recordFormOnce(tx, request, context.scope, formKey, REQUEST_PATH, { id: link.id });
         return link.id;
       });
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') {
+      if (isRepeatedForm(error)) {
         // The same form again: lead to the link it made the first time.
         const { rows } = await db.query<{ response_body: string }>(
           `SELECT response_body FROM idempotency_keys
