@@ -11,7 +11,7 @@ import {
 } from '../../modules/users/two-factor.ts';
 import { countFailedSignIn, recordAddressFailure, type DashboardUser } from '../../modules/users/users.ts';
 import type { KassaApp } from '../../http/http.types.ts';
-import { formText, NATURAL_POST, PAGE, userActor, type DashboardKit } from '../kit.tsx';
+import { formText, NATURAL_POST, PAGE, userActor, type Context, type DashboardKit } from '../kit.tsx';
 import {
   SignInCodePage,
   SignInEnrolPage,
@@ -85,6 +85,32 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
       return false;
     }
     return countPendingFailure(db, pending.idHash);
+  }
+
+  /** Issues a fresh set of recovery codes, audits it as `action` and shows the codes this once (not cached). */
+  async function showNewRecoveryCodes(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    context: Context,
+    action: 'user.two_factor_enabled' | 'user.recovery_codes_replaced',
+  ) {
+    const user = context.session.user;
+    const codes = await issueRecoveryCodes(db, user.id, clock.now());
+    await audit(request, {
+      merchantId: context.scope.merchantId,
+      actor: userActor(context.session),
+      action,
+      objectType: 'dashboard_user',
+      objectId: user.id,
+    });
+    const nonce = createCspNonce();
+    reply.header('cache-control', 'no-store');
+    return send(
+      reply,
+      200,
+      nonce,
+      <TwoFactorPage nonce={nonce} viewer={context.viewer} enabled remaining={codes.length} codes={codes} />,
+    );
   }
 
   const locked = (user: DashboardUser) => user.lockedUntil !== null && user.lockedUntil > clock.now();
@@ -264,27 +290,7 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
           />,
         );
       }
-      const codes = await issueRecoveryCodes(db, user.id, now);
-      await audit(request, {
-        merchantId: context.scope.merchantId,
-        actor: userActor(context.session),
-        action: 'user.two_factor_enabled',
-        objectType: 'dashboard_user',
-        objectId: user.id,
-      });
-      reply.header('cache-control', 'no-store');
-      return send(
-        reply,
-        200,
-        nonce,
-        <TwoFactorPage
-          nonce={nonce}
-          viewer={context.viewer}
-          enabled
-          remaining={codes.length}
-          codes={codes}
-        />,
-      );
+      return showNewRecoveryCodes(request, reply, context, 'user.two_factor_enabled');
     },
   );
 
@@ -310,27 +316,7 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
           />,
         );
       }
-      const codes = await issueRecoveryCodes(db, user.id, now);
-      await audit(request, {
-        merchantId: context.scope.merchantId,
-        actor: userActor(context.session),
-        action: 'user.recovery_codes_replaced',
-        objectType: 'dashboard_user',
-        objectId: user.id,
-      });
-      reply.header('cache-control', 'no-store');
-      return send(
-        reply,
-        200,
-        nonce,
-        <TwoFactorPage
-          nonce={nonce}
-          viewer={context.viewer}
-          enabled
-          remaining={codes.length}
-          codes={codes}
-        />,
-      );
+      return showNewRecoveryCodes(request, reply, context, 'user.recovery_codes_replaced');
     },
   );
 }

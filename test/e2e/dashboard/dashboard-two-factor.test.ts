@@ -193,6 +193,20 @@ describe('dashboard two-factor', () => {
     });
     expect(done.statusCode).toBe(200);
     expect(recoveryCodesOnPage(done.body)).toHaveLength(10);
+
+    // New recovery codes need a fresh code, and replace the old ones (shown once, not cached).
+    clock.advance(30);
+    const account = await page(testApp, session, '/dashboard/account/two-factor');
+    const replaced = await submit(testApp, session, '/dashboard/account/two-factor/recovery-codes', {
+      csrf_token: csrfOf(account.body),
+      code: totpOf(secret).generate({ timestamp: clock.now().getTime() }),
+    });
+    expect(replaced.statusCode).toBe(200);
+    expect(replaced.headers['cache-control']).toBe('no-store');
+    const newCodes = recoveryCodesOnPage(replaced.body);
+    expect(newCodes).toHaveLength(10);
+    expect(newCodes).not.toEqual(recoveryCodesOnPage(done.body));
+
     const next = await attemptSignIn(testApp, 'support@2fa.test', PASSWORD);
     expect(next.location).toBe('/dashboard/sign-in/code');
   });
