@@ -58,6 +58,26 @@ export function CsrfField({ token }: { token: string }) {
   return <input type="hidden" name={CSRF_FIELD} value={token} />;
 }
 
+/**
+ * A one-button form (Roll, Revoke, Remove…) in a table row: `hiddenLabel` names the row's object for screen
+ * readers, so every button of the table says what it acts on.
+ */
+export function ActionButton(props: {
+  action: string;
+  csrfToken: string;
+  label: string;
+  hiddenLabel: string;
+}) {
+  return (
+    <form method="post" action={props.action}>
+      <CsrfField token={props.csrfToken} />
+      <button class="button button--secondary dash-button" type="submit">
+        {props.label} <span class="visually-hidden">{props.hiddenLabel}</span>
+      </button>
+    </form>
+  );
+}
+
 function Head({ title, nonce }: { title: string; nonce: string }) {
   return (
     <head>

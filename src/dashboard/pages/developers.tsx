@@ -1,6 +1,6 @@
 import { RESOURCE_SCOPES } from '../../modules/auth/scopes.ts';
 import type { StoredApiKey } from '../../modules/merchants/credential.repository.ts';
-import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
+import { ActionButton, AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
 import { dateTime } from './format.ts';
 
 export type RevealedKey = { id: string; secret: string; previousId?: string; previousExpiresAt?: Date };
@@ -87,19 +87,19 @@ export function DevelopersPage(props: {
                       <td>
                         <div class="dash-row-actions">
                           {!key.expiresAt && (
-                            <form method="post" action={`/dashboard/developers/api-keys/${key.id}/roll`}>
-                              <CsrfField token={viewer.csrfToken} />
-                              <button class="button button--secondary dash-button" type="submit">
-                                Roll <span class="visually-hidden">{key.keyHint}</span>
-                              </button>
-                            </form>
+                            <ActionButton
+                              action={`/dashboard/developers/api-keys/${key.id}/roll`}
+                              csrfToken={viewer.csrfToken}
+                              label="Roll"
+                              hiddenLabel={key.keyHint}
+                            />
                           )}
-                          <form method="post" action={`/dashboard/developers/api-keys/${key.id}/revoke`}>
-                            <CsrfField token={viewer.csrfToken} />
-                            <button class="button button--secondary dash-button" type="submit">
-                              Revoke <span class="visually-hidden">{key.keyHint}</span>
-                            </button>
-                          </form>
+                          <ActionButton
+                            action={`/dashboard/developers/api-keys/${key.id}/revoke`}
+                            csrfToken={viewer.csrfToken}
+                            label="Revoke"
+                            hiddenLabel={key.keyHint}
+                          />
                         </div>
                       </td>
                     )}

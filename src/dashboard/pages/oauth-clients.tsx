@@ -1,6 +1,6 @@
 import { RESOURCE_SCOPES } from '../../modules/auth/scopes.ts';
 import type { StoredApiClient } from '../../modules/merchants/credential.repository.ts';
-import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
+import { ActionButton, AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
 import { dateTime } from './format.ts';
 
 export type RevealedClientSecret = { id: string; secret: string; previousExpiresAt?: Date };
@@ -112,15 +112,12 @@ export function OAuthClientsPage(props: {
                               Roll secret <span class="visually-hidden">of {client.id}</span>
                             </button>
                           </form>
-                          <form
-                            method="post"
+                          <ActionButton
                             action={`/dashboard/developers/oauth-clients/${client.id}/revoke`}
-                          >
-                            <CsrfField token={viewer.csrfToken} />
-                            <button class="button button--secondary dash-button" type="submit">
-                              Revoke <span class="visually-hidden">{client.id}</span>
-                            </button>
-                          </form>
+                            csrfToken={viewer.csrfToken}
+                            label="Revoke"
+                            hiddenLabel={client.id}
+                          />
                         </div>
                       </td>
                     )}

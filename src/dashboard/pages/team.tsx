@@ -1,7 +1,15 @@
 import { ROLES, type Role } from '../../modules/users/permissions.ts';
 import type { Invitation } from '../../modules/users/team.ts';
 import { MIN_PASSWORD_LENGTH, type DashboardUser } from '../../modules/users/users.ts';
-import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, PlainPage, type Viewer } from '../layout.tsx';
+import {
+  ActionButton,
+  AppPage,
+  CsrfField,
+  FORM_KEY_FIELD,
+  Notice,
+  PlainPage,
+  type Viewer,
+} from '../layout.tsx';
 import { dateTime } from './format.ts';
 
 /** What the answer to an owner's action shows once: an invitation link or a generated password. */
@@ -40,12 +48,7 @@ export function TeamPage(props: {
 }) {
   const { viewer } = props;
   const post = (action: string, label: string, member: DashboardUser) => (
-    <form method="post" action={action}>
-      <CsrfField token={viewer.csrfToken} />
-      <button class="button button--secondary dash-button" type="submit">
-        {label} <span class="visually-hidden">{member.email}</span>
-      </button>
-    </form>
+    <ActionButton action={action} csrfToken={viewer.csrfToken} label={label} hiddenLabel={member.email} />
   );
   return (
     <AppPage title="Team" nonce={props.nonce} viewer={viewer} section="team">
