@@ -68,7 +68,7 @@ export default tseslint.config(
       'boundaries/files': [
         // The unit of work (in db/) sends a module's queued writes and the outbox's events in one COMMIT.
         { category: 'unit-of-work', pattern: 'src/db/unit-of-work.ts' },
-        { category: 'config', pattern: 'src/config.ts', exclusive: true },
+        { category: 'config', pattern: ['src/config.ts', 'src/config/*.ts'], exclusive: true },
         { category: 'repository', pattern: 'src/modules/**/*.repository.ts' },
         // The composition root: builds the services and the app, starts the process, dispatches the CLI.
         { category: 'composition', pattern: 'src/*.ts' },
@@ -142,6 +142,11 @@ export default tseslint.config(
             {
               from: { file: { categories: 'config' } },
               allow: { to: { element: { types: { anyOf: ['lib', 'outbox', 'connectors'] } } } },
+            },
+            // The loader (src/config.ts) and its areas (src/config/*.ts) import each other.
+            {
+              from: { file: { categories: 'config' } },
+              allow: { to: { file: { categories: 'config' } } },
             },
             // Configuration may name the shape a module takes its settings in (type imports only).
             {

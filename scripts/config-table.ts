@@ -1,6 +1,6 @@
 /**
- * `npm run docs:config`: writes the README's configuration table from the schema in src/config.ts (each
- * variable's description and default sit next to its schema there). test/unit/config-table.test.ts fails
+ * `npm run docs:config`: writes the README's configuration table from the schema of src/config.ts (each
+ * variable's description and default sit next to its schema in its area's file, src/config/*.ts). test/unit/config-table.test.ts fails
  * when README.md and the schema differ, so the table cannot drift from what Kassa reads.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -33,7 +33,7 @@ export function renderConfigTable(): string {
     const schema = field as unknown as Inspectable;
     const docs = schema.meta() as VariableDocs | undefined;
     if (!docs?.description) {
-      throw new Error(`src/config.ts: ${name} has no description; wrap its schema in documented(…)`);
+      throw new Error(`src/config/: ${name} has no description; wrap its schema in documented(…)`);
     }
     const variable = fileSecrets.includes(name) ? `\`${name}\` or \`${name}_FILE\`` : `\`${name}\``;
     const meaning = fileSecrets.includes(name)

@@ -1,11 +1,5 @@
 import type { CardDetails } from '../../connectors/connector.ts';
-import {
-  checkCardExpiry,
-  checkCvc,
-  detectCardBrand,
-  normalizeCardNumber,
-  passesLuhn,
-} from '../../lib/card.ts';
+import { checkCardInput } from '../../modules/payments/card-input.ts';
 import {
   CHECKOUT_FORM_FIELDS,
   type CheckoutFieldErrors,
@@ -15,7 +9,8 @@ import type { PaymentMethodType } from '../pages/page-locale.ts';
 
 /**
  * The payment page's form (application/x-www-form-urlencoded) → what to pay with, checked on the server
- * whatever checkout.js did: Luhn, expiry (MM/YY, MM / YY, MMYY, MM/YYYY) and CVC length for the brand.
+ * whatever checkout.js did, by the card check the API uses too (`modules/payments/card-input.ts`): Luhn,
+ * expiry (MM/YY, MM / YY, MMYY, MM/YYYY) and CVC length for the brand.
  *
  * Invariant: the card number and CVC are returned only inside `selection.card`, for the one connector call;
  * `values` (echoed into a re-rendered page) never holds them.
@@ -63,34 +58,24 @@ export function parseCheckoutForm(body: unknown, now: Date): ParsedCheckoutForm 
   }
   if (method === 'invoice' || method === 'wallet') return { ok: true, selection: { type: method }, values };
 
+  const rawNumber = formField(body, CHECKOUT_FORM_FIELDS.cardNumber);
+  const cvc = formField(body, CHECKOUT_FORM_FIELDS.cardCvc).trim();
+  const checked = checkCardInput({ number: rawNumber, expiry, cvc, holderName: name }, now);
+  const problems = checked.ok ? {} : checked.problems;
+
+  // An empty field is `required`; otherwise the shared check's problem, in the page's words.
   const fieldErrors: CheckoutFieldErrors = {};
   if (!name) fieldErrors.cardName = 'required';
   else if (name.length > MAX_NAME_LENGTH) fieldErrors.cardName = 'too_long';
-
-  const rawNumber = formField(body, CHECKOUT_FORM_FIELDS.cardNumber);
-  const number = normalizeCardNumber(rawNumber);
   if (!rawNumber.trim()) fieldErrors.cardNumber = 'required';
-  else if (number === null || !passesLuhn(number)) fieldErrors.cardNumber = 'invalid';
-
-  let expMonth = 0;
-  let expYear = 0;
+  else if (problems.number) fieldErrors.cardNumber = 'invalid';
   if (!expiry.trim()) fieldErrors.cardExpiry = 'required';
-  else {
-    const checked = checkCardExpiry(expiry, now);
-    if (checked.ok) ({ month: expMonth, year: expYear } = checked);
-    else fieldErrors.cardExpiry = checked.reason;
-  }
-
-  const cvc = formField(body, CHECKOUT_FORM_FIELDS.cardCvc).trim();
+  else if (problems.expiry) fieldErrors.cardExpiry = problems.expiry.reason;
   if (!cvc) fieldErrors.cardCvc = 'required';
-  else if (!checkCvc(cvc, number ? detectCardBrand(number) : 'unknown').ok) fieldErrors.cardCvc = 'invalid';
+  else if (problems.cvc) fieldErrors.cardCvc = 'invalid';
 
-  if (Object.keys(fieldErrors).length > 0 || number === null) {
+  if (Object.keys(fieldErrors).length > 0 || !checked.ok) {
     return { ok: false, fieldErrors, values, selectedMethod: 'card' };
   }
-  return {
-    ok: true,
-    selection: { type: 'card', card: { number, expMonth, expYear, cvc, holderName: name }, save },
-    values,
-  };
+  return { ok: true, selection: { type: 'card', card: checked.card, save }, values };
 }

@@ -110,7 +110,8 @@ export const ZRefundBody = z
 
 /**
  * Card data as the Processor API receives it. Only the shape is checked here; Luhn, expiry and CVC are
- * checked by `checkCardInput` so each problem gets its own pointer and a clear message.
+ * checked by `checkApiCardInput` (processor-api.service.ts, over card-input.ts), so each problem gets its
+ * own pointer and a clear message.
  */
 const ZCardInput = z.strictObject({
   number: z.string().max(30).describe('The card number (spaces and dashes allowed). Never stored or logged.'),

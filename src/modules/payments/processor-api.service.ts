@@ -1,12 +1,6 @@
 import type { CardDetails, PaymentMethodData } from '../../connectors/connector.ts';
 import type { Database } from '../../db/client.ts';
-import {
-  checkCardExpiry,
-  checkCvc,
-  detectCardBrand,
-  normalizeCardNumber,
-  passesLuhn,
-} from '../../lib/card.ts';
+import { checkCardExpiry } from '../../lib/card.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { notFoundError, validationError, type FieldError } from '../../lib/errors.ts';
 import type { Keyring } from '../../lib/keyring.ts';
@@ -16,7 +10,12 @@ import { findOrderByCheckoutId } from '../orders/order.service.ts';
 import type { Device } from '../payment-methods/eligibility.ts';
 import { paymentIdForIdempotencyKey, type PaymentAttempt, type PaymentFlow } from './payment-flow.service.ts';
 import type { CreatePaymentBody } from './payment.schemas.ts';
-import { loadChargeableCard } from './saved-payment-method.service.ts';
+import { checkCardInput } from './card-input.ts';
+import {
+  resolvePaymentMethod,
+  type OrderPayer,
+  type PaymentMethodChoice,
+} from './payment-method-resolver.ts';
 
 /**
  * The Processor API (the callbacks flow's no-redirect alternative): a merchant's server pays an OPEN checkout with card
@@ -39,49 +38,45 @@ export type ProcessorApiDeps = {
 
 const CARD_POINTER = '/payment_method/card';
 
-/** Checks raw card input; throws `validation_failed` with one error per bad field. */
-export function checkCardInput(
+/** Checks raw card input (`card-input.ts`); throws `validation_failed` with one error per bad field. */
+export function checkApiCardInput(
   card: NonNullable<CreatePaymentBody['payment_method']['card']>,
   now: Date,
 ): CardDetails {
+  const checked = checkCardInput(
+    {
+      number: card.number,
+      expiry: { month: card.exp_month, year: card.exp_year },
+      cvc: card.cvc,
+      holderName: card.holder_name,
+    },
+    now,
+  );
+  if (checked.ok) return checked.card;
+  const { number, expiry, cvc, holderName } = checked.problems;
   const errors: FieldError[] = [];
-  const number = normalizeCardNumber(card.number);
-  if (number === null) {
+  if (number) {
     errors.push({
       pointer: `${CARD_POINTER}/number`,
       code: 'invalid_number',
-      message: 'Enter a card number of 12–19 digits',
-    });
-  } else if (!passesLuhn(number)) {
-    errors.push({
-      pointer: `${CARD_POINTER}/number`,
-      code: 'invalid_number',
-      message: 'The card number is not valid',
+      message:
+        number === 'malformed' ? 'Enter a card number of 12–19 digits' : 'The card number is not valid',
     });
   }
-  const expiry = checkCardExpiry({ month: card.exp_month, year: card.exp_year }, now);
-  if (!expiry.ok) {
+  if (expiry) {
     const field =
       expiry.reason === 'invalid_month' || expiry.reason === 'invalid_format' ? 'exp_month' : 'exp_year';
     errors.push({ pointer: `${CARD_POINTER}/${field}`, code: expiry.reason, message: expiry.message });
   }
-  const cvc = checkCvc(card.cvc, detectCardBrand(number ?? ''));
-  if (!cvc.ok) errors.push({ pointer: `${CARD_POINTER}/cvc`, code: cvc.reason, message: cvc.message });
-  if (card.holder_name.trim() === '') {
+  if (cvc) errors.push({ pointer: `${CARD_POINTER}/cvc`, code: cvc.reason, message: cvc.message });
+  if (holderName) {
     errors.push({
       pointer: `${CARD_POINTER}/holder_name`,
       code: 'required',
       message: 'Enter the name on the card',
     });
   }
-  if (errors.length > 0 || number === null || !expiry.ok) throw validationError(errors);
-  return {
-    number,
-    expMonth: expiry.month,
-    expYear: expiry.year,
-    cvc: card.cvc.trim(),
-    holderName: card.holder_name.trim(),
-  };
+  throw validationError(errors);
 }
 
 /** Exactly one way to pay: card data, a saved card, an invoice or a wallet. */
@@ -136,45 +131,35 @@ export function createProcessorApi(deps: ProcessorApiDeps) {
     const shapeErrors = checkMethodShape(body.payment_method);
     if (shapeErrors.length > 0) throw validationError(shapeErrors);
     const { payment_method: input } = body;
-    if (input.card)
-      return {
-        method: { type: 'card', card: checkCardInput(input.card, deps.clock.now()) },
-        savedPaymentMethodId: null,
-      };
-    if (input.type === 'wallet') return { method: { type: 'wallet' }, savedPaymentMethodId: null };
-
+    const now = deps.clock.now();
+    const choice: PaymentMethodChoice = input.card
+      ? { type: 'card', card: checkApiCardInput(input.card, now) }
+      : input.type === 'wallet' || input.type === 'invoice'
+        ? { type: input.type }
+        : { type: 'saved_card', savedCardId: input.saved_payment_method_id! };
     // Invoices and saved cards belong to the order's customer.
-    const order = await findOrderByCheckoutId(deps.db, scope, body.checkout_id);
-    if (!order) throw notFoundError('checkout', body.checkout_id);
-    if (input.type === 'invoice') {
-      const customer: { email?: string; firstName?: string; lastName?: string } = {};
-      if (order.customer) {
-        customer.email = order.customer.email;
-        if (order.customer.firstName) customer.firstName = order.customer.firstName;
-        if (order.customer.lastName) customer.lastName = order.customer.lastName;
+    const payerOf = async (): Promise<OrderPayer> => {
+      const order = await findOrderByCheckoutId(deps.db, scope, body.checkout_id);
+      if (!order) throw notFoundError('checkout', body.checkout_id);
+      return { customer: order.customer, savedCardsAllowed: true };
+    };
+    const resolved = await resolvePaymentMethod(deps, scope, choice, payerOf);
+    // Only a saved card can be unresolvable: not this customer's, or removed.
+    if (!resolved) throw notFoundError('saved payment method', input.saved_payment_method_id ?? '');
+    const { method, savedCard } = resolved;
+    if (savedCard && method.type === 'card') {
+      const expiry = checkCardExpiry({ month: method.card.expMonth, year: method.card.expYear }, now);
+      if (!expiry.ok) {
+        throw validationError([
+          {
+            pointer: '/payment_method/saved_payment_method_id',
+            code: 'expired',
+            message: 'This saved card has expired',
+          },
+        ]);
       }
-      return { method: { type: 'invoice', customer }, savedPaymentMethodId: null };
     }
-    const savedId = input.saved_payment_method_id!;
-    // A card saved by another customer (or merchant, or mode) answers exactly like an unknown one.
-    const chargeable = order.customer
-      ? await loadChargeableCard(deps.db, deps, scope, order.customer.id, savedId)
-      : undefined;
-    if (!chargeable) throw notFoundError('saved payment method', savedId);
-    const expiry = checkCardExpiry(
-      { month: chargeable.card.expMonth, year: chargeable.card.expYear },
-      deps.clock.now(),
-    );
-    if (!expiry.ok) {
-      throw validationError([
-        {
-          pointer: '/payment_method/saved_payment_method_id',
-          code: 'expired',
-          message: 'This saved card has expired',
-        },
-      ]);
-    }
-    return { method: { type: 'card', card: chargeable.card }, savedPaymentMethodId: chargeable.saved.id };
+    return { method, savedPaymentMethodId: savedCard?.id ?? null };
   }
 
   return {
