@@ -1,5 +1,5 @@
 import type { ConnectorStatusUpdate } from '../../connectors/connector.ts';
-import { cardFingerprint } from '../../lib/card.ts';
+import { cardFingerprintCandidates } from '../../lib/card.ts';
 import { AppError, notFoundError } from '../../lib/errors.ts';
 import { checkoutEvent, closeCheckout, findCheckoutWithOrder } from '../checkouts/checkout.service.ts';
 import type { AttemptRefusal } from './attempt-limits.ts';
@@ -260,9 +260,9 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         merchantId: input.scope.merchantId,
         livemode: input.scope.livemode,
         clientAddress: input.clientAddress,
-        cardFingerprint:
+        cardFingerprints:
           input.method.type === 'card'
-            ? cardFingerprint(input.method.card.number, context.keyring.key('card-fingerprint'))
+            ? cardFingerprintCandidates(input.method.card.number, context.keyring)
             : undefined,
       };
       const refusal = await limiter.check(subject, context.clock.now());
