@@ -7,7 +7,7 @@ import { pooledRandomHex } from './lib/random.ts';
 import { transformDocument, transformRoute } from './http/openapi/document.ts';
 import { registerApiVersioning } from './http/api-version.ts';
 import type { KassaApp } from './http/http.types.ts';
-import { createResponseSealer } from './http/idempotency.ts';
+import { createResponseSealer, pipelineLeaseSeconds } from './http/idempotency.ts';
 import { loggerOptions } from './http/logging.ts';
 import { DOCS_PAGE_HEADERS } from './http/pages/page-security.ts';
 import { registerActorContext } from './http/plugins/actor-context.ts';
@@ -100,6 +100,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   }).withTypeProvider<ZodTypeProvider>();
 
   app.decorate('idempotencyResponses', createResponseSealer(services.keyring));
+  app.decorate('pipelineLeaseSeconds', pipelineLeaseSeconds(services.payments.attemptBoundMs));
   services.payments.logTo(app.log);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

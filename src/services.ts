@@ -27,7 +27,11 @@ import {
 } from './modules/processor-accounts/processor-routing.ts';
 import { createSandboxConnector, type SandboxConnector } from './connectors/sandbox/sandbox.connector.ts';
 import { checkoutServiceDeps } from './modules/checkouts/checkout.service.ts';
-import { createPaymentFlow, type PaymentFlow } from './modules/payments/payment-flow.service.ts';
+import {
+  createPaymentFlow,
+  PROCESSOR_CALL_TIMEOUT_MS,
+  type PaymentFlow,
+} from './modules/payments/payment-flow.service.ts';
 import { createCallbackService, type CallbackService } from './modules/callbacks/callback.service.ts';
 import { createMerchantCache, type MerchantCache } from './modules/merchants/merchant-cache.ts';
 import {
@@ -155,7 +159,7 @@ export async function createServices(input: {
     accounts: processorAccounts,
     egress: createEgressClient({
       policy: egressPolicy,
-      responseTimeoutMs: 30_000,
+      responseTimeoutMs: PROCESSOR_CALL_TIMEOUT_MS,
       maxResponseBytes: 1024 * 1024,
       userAgent: 'Kassa/0.1 (+processors)',
       purpose: 'processor',

@@ -43,6 +43,8 @@ export function createResponseSealer(keyring: Keyring): ResponseSealer {
 declare module 'fastify' {
   interface FastifyInstance {
     idempotencyResponses: ResponseSealer;
+    /** The lease of `pipeline` routes (`pipelineLeaseSeconds`), derived from the configured timeouts. */
+    pipelineLeaseSeconds: number;
   }
 }
 
@@ -293,11 +295,22 @@ export function keyReused(): AppError {
   );
 }
 
+/** The shortest lease, whatever the configured timeouts: a slow database alone can take seconds. */
+export const MIN_PIPELINE_LEASE_SECONDS = 20;
+/** Added to the pipeline's bound for its database work (claims, transactions, the record's completion). */
+const PIPELINE_LEASE_MARGIN_MS = 10_000;
+
 /**
- * How long an `in_progress` record blocks its key. A request that crashed mid-way (process killed) leaves
- * its record behind; once the lease has passed, a retry with the same key takes over and resumes.
+ * How long an `in_progress` record blocks its key: longer than every step inside the pipeline can take while
+ * its process lives (`boundMs`: for payments, the `verify_order` exchange and the processor calls, from the
+ * configured callback and processor timeouts — `PaymentFlow.attemptBoundMs`), plus a margin. A retry during
+ * that time gets 409 `idempotency_key_in_use`, so it never resumes an attempt whose `verify_order` may still
+ * answer "refused": a refusal always wins. A request that crashed mid-way (process killed) leaves its record
+ * behind; once the lease has passed, a retry with the same key takes over and resumes.
  */
-export const PIPELINE_LEASE_SECONDS = 20;
+export function pipelineLeaseSeconds(boundMs: number): number {
+  return Math.max(MIN_PIPELINE_LEASE_SECONDS, Math.ceil((boundMs + PIPELINE_LEASE_MARGIN_MS) / 1000));
+}
 
 export type PipelineResult = { statusCode: number; body: unknown };
 
@@ -311,7 +324,8 @@ export type PipelineResult = { statusCode: number; body: unknown };
  * 3. the record is completed with the response.
  *
  * A coded refusal (`AppError`) from `run` means nothing happened: the record is removed so the key can be
- * used again. An unexpected failure leaves the record for the lease to expire. Resolves, with nothing, once the
+ * used again — unless this request took the record over from an earlier one whose lease had passed (that one
+ * may still be running and complete it). An unexpected failure leaves the record for the lease to expire. Resolves, with nothing, once the
  * answer has been sent (as `respondIdempotently`).
  */
 export async function respondIdempotentlyWithPipeline(
@@ -342,7 +356,7 @@ export async function respondIdempotentlyWithPipeline(
           statusCode: existing.response_status!,
           body: request.server.idempotencyResponses.open(existing.response_body!),
         };
-        return { replay, claim: undefined };
+        return { replay, claim: undefined, tookOver: false };
       }
       if (existing && existing.locked_until && existing.locked_until > now) throw keyInUse();
       // Takes over only a record that is still in progress with an expired lease; anything else means the
@@ -356,9 +370,12 @@ export async function respondIdempotentlyWithPipeline(
        DO UPDATE SET locked_until = now() + make_interval(secs => $7)
        WHERE idempotency_keys.state = 'in_progress' AND idempotency_keys.request_fingerprint = $6
          AND idempotency_keys.locked_until <= now()`,
-        [...recordIdentity(request, merchantId, livemode, key, fingerprint), PIPELINE_LEASE_SECONDS],
+        [
+          ...recordIdentity(request, merchantId, livemode, key, fingerprint),
+          request.server.pipelineLeaseSeconds,
+        ],
       );
-      return { replay: undefined, claim };
+      return { replay: undefined, claim, tookOver: existing !== undefined };
     });
     if (claimed.claim && (await claimed.claim.result()).rowCount === 0) throw new KeyRecordRaced();
     return claimed;
@@ -369,7 +386,10 @@ export async function respondIdempotentlyWithPipeline(
   try {
     result = await run({ idempotencyKey: key });
   } catch (error) {
-    if (error instanceof AppError) {
+    // A retry that took over an expired lease and was refused (an attempt still being verified elsewhere:
+    // 409 `payment_in_progress`) leaves the record: the key is not free, and the request that still runs
+    // completes it.
+    if (error instanceof AppError && !claim.tookOver) {
       await db.query(
         `DELETE FROM idempotency_keys WHERE merchant_id = $1 AND livemode = $2 AND idempotency_key = $3 AND state = 'in_progress'`,
         [merchantId, livemode, key],

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { Keyring } from './keyring.ts';
 
 /**
  * Pure card-data checks shared by the hosted page, the Processor API and the connectors.
@@ -164,9 +165,26 @@ export function cardLast4(number: string): string {
 /**
  * A stable, keyed fingerprint of a card number: HMAC-SHA256 over the normalised digits, hex-encoded.
  * Keyed so the fingerprint cannot be reversed by hashing every possible number (the PAN space is small);
- * the key is an operator secret and rotating it makes earlier fingerprints stop matching.
+ * the key is derived from the master key (keyring purpose `card-fingerprint`), so a master-key rotation
+ * changes the fingerprint of every card: what looks a card up by its fingerprint (the per-card decline limit,
+ * the de-duplication of saved cards) matches `cardFingerprintCandidates` instead.
  */
 export function cardFingerprint(number: string, key: Buffer | string): string {
-  const digits = number.replace(/[\s-]/g, '');
-  return createHmac('sha256', key).update(digits, 'utf8').digest('hex');
+  return createHmac('sha256', key).update(cardDigits(number), 'utf8').digest('hex');
+}
+
+function cardDigits(number: string): string {
+  return number.replace(/[\s-]/g, '');
+}
+
+/**
+ * The card's fingerprint under the current master key first, then under each previous one
+ * (`KASSA_MASTER_KEY_PREVIOUS`): during and after a master-key rotation a card is still recognised by what was
+ * stored under the key before. Equal to `cardFingerprint(number, keyring.key('card-fingerprint'))` first.
+ */
+export function cardFingerprintCandidates(
+  number: string,
+  keyring: Pick<Keyring, 'hmacCandidates'>,
+): string[] {
+  return keyring.hmacCandidates('card-fingerprint', cardDigits(number)).map((mac) => mac.toString('hex'));
 }

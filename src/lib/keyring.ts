@@ -36,6 +36,11 @@ export type Keyring = {
    * (`KASSA_MASTER_KEY_PREVIOUS`); new ones are signed with the current key.
    */
   verifyHmac(purpose: KeyPurpose, data: string | Buffer, mac: Buffer): boolean;
+  /**
+   * The HMAC of `data` under the current master key first, then under each previous one: for keyed lookups
+   * (card fingerprints) that must still find what was stored under the previous key during a rotation.
+   */
+  hmacCandidates(purpose: KeyPurpose, data: string | Buffer): Buffer[];
   encrypt(purpose: KeyPurpose, plaintext: Buffer | string): Buffer;
   decrypt(purpose: KeyPurpose, sealed: Buffer): Buffer;
   /** The current master key's id (hex): what `encrypt` writes into every sealed value. */
@@ -128,6 +133,8 @@ export function createKeyring(masterKey: Buffer, previousKeys: readonly Buffer[]
     key,
     keyId: current.id.toString('hex'),
     hmac: (purpose, data) => createHmac('sha256', key(purpose)).update(data).digest(),
+    hmacCandidates: (purpose, data) =>
+      all.map((entry) => createHmac('sha256', entry.key(purpose)).update(data).digest()),
     verifyHmac(purpose, data, mac) {
       let matched = false;
       // Every key is tried, so the time taken does not tell which one matched.

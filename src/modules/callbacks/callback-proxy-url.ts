@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Keyring } from '../../lib/keyring.ts';
 
 /**
@@ -13,8 +12,12 @@ import type { Keyring } from '../../lib/keyring.ts';
 
 export const CALLBACK_PROXY_PATH = '/callback-proxy';
 
+function proxySignedData(url: string): string {
+  return `callback-proxy:${url}`;
+}
+
 function signatureOf(keyring: Keyring, url: string): Buffer {
-  return keyring.hmac('proxy-url-signature', `callback-proxy:${url}`);
+  return keyring.hmac('proxy-url-signature', proxySignedData(url));
 }
 
 /** The same-origin path that serves `url` (an absolute http URL) through the proxy. */
@@ -23,10 +26,12 @@ export function proxyPathFor(keyring: Keyring, url: string): string {
   return `${CALLBACK_PROXY_PATH}/${signature}?url=${encodeURIComponent(url)}`;
 }
 
-/** True when `signature` was minted for exactly this `url` (constant-time comparison). */
+/**
+ * True when `signature` was minted for exactly this `url` (constant-time comparison), under the current
+ * master key or a previous one: a callback page (or a cached copy of it) rewritten before a master-key
+ * rotation keeps its images while the previous key is configured.
+ */
 export function verifyProxySignature(keyring: Keyring, url: string, signature: string): boolean {
   if (!/^[A-Za-z0-9_-]{43}$/.test(signature)) return false;
-  const given = Buffer.from(signature, 'base64url');
-  const expected = signatureOf(keyring, url);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return keyring.verifyHmac('proxy-url-signature', proxySignedData(url), Buffer.from(signature, 'base64url'));
 }

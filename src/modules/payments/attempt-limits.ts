@@ -43,8 +43,11 @@ export type AttemptSubject = {
   livemode: boolean;
   /** The shopper's address (the hosted page's client); absent for server-to-server payments. */
   clientAddress?: string | undefined;
-  /** `cardFingerprint` of the card number; absent for other methods. */
-  cardFingerprint?: string | undefined;
+  /**
+   * The card's fingerprints (`cardFingerprintCandidates`): under the current master key first, then under
+   * each previous one. Absent for other methods.
+   */
+  cardFingerprints?: readonly string[] | undefined;
 };
 
 export type AttemptRefusal = {
@@ -65,6 +68,9 @@ export type AttemptLimiter = {
 
 type Counter = { key: string; points: number; expire: string };
 
+/** One limit of an attempt: its counters (one per key; several for a card during a rotation) add up. */
+type Limit = { kind: AttemptLimitKind; max: number; keys: string[] };
+
 const READ = `SELECT key, points, expire FROM card_attempt_limits WHERE key = ANY($1::text[]) AND expire > $2::bigint`;
 
 const COUNT = `
@@ -84,41 +90,61 @@ const DECLINES_OF_CHECKOUT = `
 export function createAttemptLimiter(db: Queryable, config: AttemptLimitsConfig): AttemptLimiter {
   const windowMs = config.windowSeconds * 1000;
 
-  function limitsOf(subject: AttemptSubject): Map<string, { kind: AttemptLimitKind; max: number }> {
+  /**
+   * The counters of one attempt: its address, and its card under each master key (the current one first).
+   * A card's declines made before a master-key rotation were counted under its fingerprint of the previous
+   * key, later ones under the current key's: the card's count is the sum over all of them, so the per-card
+   * limit holds across a rotation (for as long as the previous key is configured — at least one window).
+   */
+  function limitsOf(subject: AttemptSubject): Limit[] {
     // Live counts are gateway-wide; test-mode counts are the merchant's own: every developer declines the same
     // test cards, and one merchant's tests must not hold another's back.
     const mode = subject.livemode ? 'live' : `test:${subject.merchantId}`;
-    const limits = new Map<string, { kind: AttemptLimitKind; max: number }>();
+    const limits: Limit[] = [];
     if (!subject.livemode && !config.inTestMode) return limits;
     if (config.perClientAddress > 0 && subject.clientAddress)
-      limits.set(`${mode}:addr:${subject.clientAddress}`, {
+      limits.push({
         kind: 'client_address',
         max: config.perClientAddress,
+        keys: [`${mode}:addr:${subject.clientAddress}`],
       });
-    if (config.perCard > 0 && subject.cardFingerprint)
-      limits.set(`${mode}:card:${subject.cardFingerprint}`, { kind: 'card', max: config.perCard });
+    const fingerprints = [...new Set(subject.cardFingerprints ?? [])];
+    if (config.perCard > 0 && fingerprints.length > 0)
+      limits.push({
+        kind: 'card',
+        max: config.perCard,
+        keys: fingerprints.map((fingerprint) => `${mode}:card:${fingerprint}`),
+      });
     return limits;
   }
 
   return {
     async check(subject, now) {
       const limits = limitsOf(subject);
-      if (limits.size === 0) return undefined;
+      if (limits.length === 0) return undefined;
       const nowMs = now.getTime();
-      const { rows } = await db.query<Counter>(READ, [[...limits.keys()], nowMs]);
-      const over = rows.filter((row) => row.points >= limits.get(row.key)!.max);
-      if (over.length === 0) return undefined;
-      const worst = over.reduce((a, b) => (Number(a.expire) >= Number(b.expire) ? a : b));
-      const notified = await db.query(NOTIFY_ONCE, [worst.key]);
+      const { rows } = await db.query<Counter>(READ, [limits.flatMap((limit) => limit.keys), nowMs]);
+      let worst: { limit: Limit; row: Counter } | undefined;
+      for (const limit of limits) {
+        const counters = rows.filter((row) => limit.keys.includes(row.key));
+        const points = counters.reduce((sum, row) => sum + row.points, 0);
+        if (points < limit.max) continue;
+        // Free again when the latest of its counters expires.
+        const row = counters.reduce((a, b) => (Number(a.expire) >= Number(b.expire) ? a : b));
+        if (!worst || Number(row.expire) > Number(worst.row.expire)) worst = { limit, row };
+      }
+      if (!worst) return undefined;
+      const notified = await db.query(NOTIFY_ONCE, [worst.row.key]);
       return {
-        limit: limits.get(worst.key)!.kind,
-        retryAfterSeconds: Math.max(1, Math.ceil((Number(worst.expire) - nowMs) / 1000)),
+        limit: worst.limit.kind,
+        retryAfterSeconds: Math.max(1, Math.ceil((Number(worst.row.expire) - nowMs) / 1000)),
         first: (notified.rowCount ?? 0) > 0,
       };
     },
 
     async recordDecline(subject, now) {
-      const keys = [...limitsOf(subject).keys()];
+      // Counted under the current key only (the first key of each limit); `check` adds up the others.
+      const keys = limitsOf(subject).map((limit) => limit.keys[0]!);
       if (keys.length === 0) return;
       const nowMs = now.getTime();
       await db.query(COUNT, [keys, nowMs + windowMs, nowMs]);

@@ -1,5 +1,5 @@
 import type { ConnectorStatusUpdate } from '../../connectors/connector.ts';
-import { cardFingerprint } from '../../lib/card.ts';
+import { cardFingerprintCandidates } from '../../lib/card.ts';
 import { AppError, notFoundError } from '../../lib/errors.ts';
 import { checkoutEvent, closeCheckout, findCheckoutWithOrder } from '../checkouts/checkout.service.ts';
 import type { AttemptRefusal } from './attempt-limits.ts';
@@ -8,7 +8,7 @@ import type { Checkout, Scope } from '../checkouts/checkout.types.ts';
 import type { Order } from '../orders/order.types.ts';
 import type { ProcessorNotification } from '../../connectors/processor.ts';
 import { applyProcessorNotification } from './operations/apply-processor-notification.ts';
-import { authorize } from './operations/authorize-payment.ts';
+import { authorize, authorizeBoundMs } from './operations/authorize-payment.ts';
 import { capturePayment } from './operations/capture-payment.ts';
 import { finishAttempt } from './operations/finish-attempt.ts';
 import {
@@ -35,6 +35,7 @@ import { findPaymentById, markOrderVerified, recordConnectorNotification } from 
 import type { Payment } from './payment.types.ts';
 
 export type { PayCheckoutInput, PaymentFlowDeps, PaymentFlowLogger } from './operations/payment-context.ts';
+export { PROCESSOR_CALL_TIMEOUT_MS } from './operations/payment-context.ts';
 export { paymentEvent } from './payment.events.ts';
 export { automaticCaptureId, paymentIdForIdempotencyKey, releaseIdempotencyKey } from './payment.keys.ts';
 export {
@@ -240,6 +241,15 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
 
   return {
     /**
+     * The longest one `payCheckout` takes while its process lives, from the configured timeouts: the
+     * `verify_order` exchange and the processor calls of step 2 (each try within its egress deadline). The
+     * idempotency lease of the payment routes is derived from it (src/http/idempotency.ts), so a retry never
+     * takes over an attempt whose verification may still answer "refused". Database work is not bounded here;
+     * the lease adds a margin for it, and `verifyResumed` guards a retry that still comes in too early.
+     */
+    attemptBoundMs: context.orderVerificationTimeoutMs + authorizeBoundMs(context.processorCallTimeoutMs),
+
+    /**
      * Reports through the application's logger from now on: the flow is built before the HTTP app that owns
      * the logger (`buildApp` calls this).
      */
@@ -260,9 +270,9 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
         merchantId: input.scope.merchantId,
         livemode: input.scope.livemode,
         clientAddress: input.clientAddress,
-        cardFingerprint:
+        cardFingerprints:
           input.method.type === 'card'
-            ? cardFingerprint(input.method.card.number, context.keyring.key('card-fingerprint'))
+            ? cardFingerprintCandidates(input.method.card.number, context.keyring)
             : undefined,
       };
       const refusal = await limiter.check(subject, context.clock.now());

@@ -62,6 +62,28 @@ export async function upsertSavedCard(tx: Queryable, card: NewSavedCard): Promis
   return rows[0]!;
 }
 
+/**
+ * After a master-key rotation a card's fingerprint changes: the customer's entry saved under a previous key's
+ * fingerprint (`previous`) takes the current one, so saving the card again refreshes that entry instead of
+ * adding a second one. Nothing happens when the customer already has an entry under the current fingerprint.
+ */
+export async function rekeySavedCardFingerprint(
+  tx: Queryable,
+  customerId: string,
+  current: string,
+  previous: readonly string[],
+): Promise<void> {
+  if (previous.length === 0) return;
+  await tx.query(
+    `UPDATE saved_payment_methods SET card_fingerprint = $2
+      WHERE id = (SELECT id FROM saved_payment_methods
+                   WHERE customer_id = $1 AND card_fingerprint = ANY($3::text[])
+                   ORDER BY created_at LIMIT 1 FOR UPDATE)
+        AND NOT EXISTS (SELECT 1 FROM saved_payment_methods WHERE customer_id = $1 AND card_fingerprint = $2)`,
+    [customerId, current, previous],
+  );
+}
+
 /** The customer's cards that have not been removed, newest first. */
 export async function listSavedCards(
   db: Queryable,

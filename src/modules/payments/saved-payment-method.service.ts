@@ -1,6 +1,12 @@
 import type { Queryable } from '../../db/client.ts';
 import type { CardDetails } from '../../connectors/connector.ts';
-import { CARD_BRANDS, cardFingerprint, cardLast4, detectCardBrand, type CardBrand } from '../../lib/card.ts';
+import {
+  CARD_BRANDS,
+  cardFingerprintCandidates,
+  cardLast4,
+  detectCardBrand,
+  type CardBrand,
+} from '../../lib/card.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
@@ -8,6 +14,7 @@ import type { Scope } from '../checkouts/checkout.types.ts';
 import {
   findSavedCard,
   listSavedCards,
+  rekeySavedCardFingerprint,
   removeSavedCard,
   upsertSavedCard,
   type SavedPaymentMethodRow,
@@ -71,7 +78,12 @@ export async function saveCard(
   customerId: string,
   card: CardDetails,
 ): Promise<SavedCard> {
-  const fingerprint = cardFingerprint(card.number, deps.keyring.key('card-fingerprint'));
+  const [fingerprint, ...previous] = cardFingerprintCandidates(card.number, deps.keyring) as [
+    string,
+    ...string[],
+  ];
+  // The same card saved before a master-key rotation: its entry is found under the previous fingerprint.
+  await rekeySavedCardFingerprint(tx, customerId, fingerprint, previous);
   const sealed: SealedCard = {
     v: 1,
     customer_id: customerId,

@@ -67,8 +67,8 @@ describe('card-testing limits by mode', () => {
     const limiter = createAttemptLimiter(t.database.db, LIMITS);
     const now = new Date();
     const card = cardFingerprint('4000 0000 0000 0002', 'a key of the test');
-    const live = { merchantId: merchant.merchantId, livemode: true, cardFingerprint: card };
-    const test = { merchantId: merchant.merchantId, livemode: false, cardFingerprint: card };
+    const live = { merchantId: merchant.merchantId, livemode: true, cardFingerprints: [card] };
+    const test = { merchantId: merchant.merchantId, livemode: false, cardFingerprints: [card] };
     for (let i = 0; i < 3; i += 1) {
       expect(await limiter.check(live, now)).toBeUndefined();
       await limiter.recordDecline(live, now);
@@ -89,7 +89,7 @@ describe('card-testing limits by mode', () => {
     const limiter = createAttemptLimiter(t.database.db, { ...LIMITS, inTestMode: true });
     const now = new Date();
     const card = cardFingerprint('4000 0000 0000 9995', 'a key of the test');
-    const test = { merchantId: merchant.merchantId, livemode: false, cardFingerprint: card };
+    const test = { merchantId: merchant.merchantId, livemode: false, cardFingerprints: [card] };
     for (let i = 0; i < 3; i += 1) await limiter.recordDecline(test, now);
     expect(await limiter.check(test, now)).toMatchObject({ limit: 'card' });
     // Another merchant's tests of the same test card are not held back.

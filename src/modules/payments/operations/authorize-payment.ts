@@ -7,6 +7,15 @@ import { connectorOf, type PayCheckoutInput, type PaymentContext } from './payme
 const AUTHORIZE_RETRY_DELAYS_MS = [100, 400];
 
 /**
+ * The longest step 2 takes when each processor call ends within `callTimeoutMs` (its egress deadline): every
+ * try and the pauses between them.
+ */
+export function authorizeBoundMs(callTimeoutMs: number): number {
+  const pauses = AUTHORIZE_RETRY_DELAYS_MS.reduce((sum, delay) => sum + delay, 0);
+  return (AUTHORIZE_RETRY_DELAYS_MS.length + 1) * callTimeoutMs + pauses;
+}
+
+/**
  * Step 2: the processor call. Retryable failures are retried with the same idempotency key. An automatic
  * payment is sent as a sale: the processor captures in the same call when it approves at once, under the
  * automatic capture's id as key — the key step 4 and recovery would capture with, so whatever path asks

@@ -49,6 +49,11 @@ export type PaymentFlowDeps = {
    * Default 130 s (the configurable timeouts' maxima).
    */
   orderVerificationTimeoutMs?: number;
+  /**
+   * The processor egress client's deadline for one call (connect, request and answer); default
+   * PROCESSOR_CALL_TIMEOUT_MS. With `orderVerificationTimeoutMs` it bounds one attempt (`attemptBoundMs`).
+   */
+  processorCallTimeoutMs?: number;
   /** Card-testing limits (declines per checkout, client address and card); absent = none. */
   attemptLimits?: AttemptLimiter;
   /** Age after which `recover` settles interrupted work (default PROCESSING_RECOVERY_MS; shorter in fault tests). */
@@ -56,6 +61,9 @@ export type PaymentFlowDeps = {
   /** Where releases of late authorizations are reported (warn) and failed ones (error). Default: stderr. */
   logger?: PaymentFlowLogger;
 };
+
+/** The processor egress client's deadline for one call (services.ts): connect, request and the whole answer. */
+export const PROCESSOR_CALL_TIMEOUT_MS = 30_000;
 
 export type PayCheckoutInput = {
   scope: Scope;
@@ -90,10 +98,11 @@ export type PayCheckoutInput = {
  */
 export type PaymentContext = Omit<
   PaymentFlowDeps,
-  'logger' | 'processingRecoveryMs' | 'orderVerificationTimeoutMs'
+  'logger' | 'processingRecoveryMs' | 'orderVerificationTimeoutMs' | 'processorCallTimeoutMs'
 > & {
   recoveryMs: number;
   orderVerificationTimeoutMs: number;
+  processorCallTimeoutMs: number;
   logger: PaymentFlowLogger;
 };
 
@@ -102,6 +111,7 @@ export function createPaymentContext(deps: PaymentFlowDeps): PaymentContext {
     ...deps,
     recoveryMs: deps.processingRecoveryMs ?? PROCESSING_RECOVERY_MS,
     orderVerificationTimeoutMs: deps.orderVerificationTimeoutMs ?? 130_000,
+    processorCallTimeoutMs: deps.processorCallTimeoutMs ?? PROCESSOR_CALL_TIMEOUT_MS,
     logger: deps.logger ?? stderrLogger,
   };
 }
