@@ -281,7 +281,10 @@ describe('the hosted payment page in a browser', () => {
       amount: 990,
     });
     expect(await page.getAttribute('html', 'lang')).toBe('es-419');
-    expect(await page.textContent('button.button--pay')).toContain('Pagar');
+    // Spanish for a Mexican order: pesos as "$9.90" (the country's own currency), never "MXN 9.90".
+    const pay = (await page.innerText('button.button--pay')).replace(/\s+/g, ' ').trim();
+    expect(pay).toBe('Pagar $9.90');
+    expect(await page.textContent('body')).not.toContain('MXN');
     expect(await page.textContent('label[for="card-name"]')).toBe('Nombre en la tarjeta');
     await shot(page, 'checkout-es-latam');
     await fillCard(page, CARDS.approved);

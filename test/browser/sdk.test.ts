@@ -15,7 +15,16 @@ import { createTestApp, type TestApp, type TestMerchant } from '../fixtures/test
 
 const SDK_FILE = new URL('../../public/sdk/v1/kassa.js', import.meta.url);
 
-type ShopPage = { sessionId?: string; token?: string; qr?: boolean };
+/** `css`: the merchant's own stylesheet (served from the shop's origin); `locale`: injectPaymentMethods' option. */
+type ShopPage = { sessionId?: string; token?: string; qr?: boolean; css?: string; locale?: string };
+
+/** The merchant's stylesheet for the override test: plain rules, some less specific than a class. */
+const MERCHANT_CSS = `
+  :root { --kassa-radius: 0px; }
+  .kassa-method { display: flex; flex-direction: row-reverse; }
+  label { font-weight: 300; }
+  * { row-gap: 3px; }
+`;
 
 describe('browser SDK and payment links in a real browser', () => {
   let kassa: TestApp;
@@ -30,17 +39,22 @@ describe('browser SDK and payment links in a real browser', () => {
    * SDK reads them from the URL with initFromQR). The page's own CSP allows scripts from Kassa and its nonce,
    * connections to Kassa, and no inline styles at all.
    */
-  function shopHtml(options: ShopPage): { html: string; nonce: string } {
+  function shopHtml(options: ShopPage, pageId = ''): { html: string; nonce: string } {
     const nonce = randomBytes(16).toString('base64');
     const init = options.qr
       ? 'var client = Kassa.initFromQR();'
       : `var client = Kassa.init(${JSON.stringify({ sessionId: options.sessionId, token: options.token })});`;
+    const inject = options.locale
+      ? `client.injectPaymentMethods('#methods', ${JSON.stringify({ locale: options.locale })})`
+      : "client.injectPaymentMethods('#methods')";
     const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Demo shop</title>
+      <meta name="viewport" content="width=device-width, initial-scale=1">
+      ${options.css === undefined ? '' : `<link rel="stylesheet" href="/shop.css?page=${encodeURIComponent(pageId)}">`}
       <script src="${kassa.baseUrl}/sdk/v1/kassa.js" integrity="${integrity}" crossorigin="anonymous"></script>
       </head><body><h1>Checkout</h1><div id="methods"></div>
       <script nonce="${nonce}">
         ${init}
-        client.injectPaymentMethods('#methods').then(
+        ${inject}.then(
           function (result) { document.body.setAttribute('data-ready', String(result.methods.length)); },
           function (error) { document.body.setAttribute('data-error', error.code + ':' + (error instanceof Kassa.KassaError)); }
         );
@@ -55,16 +69,21 @@ describe('browser SDK and payment links in a real browser', () => {
     const pages = new Map<string, ShopPage>();
     shop = createServer((request, response) => {
       const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+      if (url.pathname === '/shop.css') {
+        const css = pages.get(url.searchParams.get('page') ?? '')?.css;
+        response.writeHead(css === undefined ? 404 : 200, { 'content-type': 'text/css' }).end(css ?? '');
+        return;
+      }
       const options =
         url.pathname === '/landing' ? { qr: true } : pages.get(url.searchParams.get('page') ?? '');
       if (!options) {
         response.writeHead(404).end();
         return;
       }
-      const { html, nonce } = shopHtml(options);
+      const { html, nonce } = shopHtml(options, url.searchParams.get('page') ?? '');
       response.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
-        'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}' ${kassa.baseUrl}; connect-src ${kassa.baseUrl}; style-src 'none'`,
+        'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}' ${kassa.baseUrl}; connect-src ${kassa.baseUrl}; style-src ${options.css === undefined ? "'none'" : "'self'"}`,
       });
       response.end(html);
     });
@@ -164,6 +183,195 @@ describe('browser SDK and payment links in a real browser', () => {
     expect(await page.getByText('sdk-1').first().isVisible()).toBe(true);
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  /** A page in its own context (viewport, browser language), failing on script errors and CSP reports. */
+  async function newContextPage(options: { viewport?: { width: number; height: number }; locale?: string }) {
+    const context = await browser.newContext(options);
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    return { context, page, problems };
+  }
+
+  type Box = { name: string; left: number; top: number; right: number; bottom: number };
+
+  /** The element boxes of the injected form's parts, in document order. */
+  function injectedBoxes(page: Page) {
+    return page.evaluate(() => {
+      const parts = [
+        '.kassa-total',
+        '.kassa-legend',
+        '.kassa-method__input',
+        '.kassa-method__label',
+        '.kassa-method__description',
+        '.kassa-note',
+        '.kassa-continue',
+      ];
+      const boxes: { name: string; left: number; top: number; right: number; bottom: number }[] = [];
+      for (const element of document.querySelectorAll<HTMLElement>(parts.join(','))) {
+        const rect = element.getBoundingClientRect();
+        const name = `${element.className}${element.id ? '#' + element.id : ''} "${element.textContent ?? ''}"`;
+        boxes.push({ name, left: rect.left, top: rect.top, right: rect.right, bottom: rect.bottom });
+      }
+      return {
+        boxes,
+        viewportWidth: document.documentElement.clientWidth,
+        scrollWidth: document.documentElement.scrollWidth,
+      };
+    });
+  }
+
+  const overlaps = (a: Box, b: Box) =>
+    Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 &&
+    Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+
+  for (const viewport of [
+    { width: 375, height: 740 },
+    { width: 1280, height: 900 },
+  ]) {
+    it(`on a bare merchant page (no CSS, CSP style-src 'none') at ${viewport.width} px, each injected label, description and button is its own box: none overlaps, none off-screen`, async () => {
+      // German: the longest method descriptions of the SDK's languages.
+      const checkout = await createCheckout({ ...base, locale: 'de', order: order('EUR', 'DE', 'sdk-bare') });
+      const id = `bare-${viewport.width}`;
+      registerShopPage(id, { sessionId: checkout.checkout_id, token: checkout.client_token });
+      const { context, page, problems } = await newContextPage({ viewport });
+      await page.goto(`${shopOrigin}/shop?page=${id}`);
+      await page.waitForSelector('body[data-ready]');
+      expect(await page.locator('link[rel="stylesheet"], style').count()).toBe(0);
+
+      const { boxes, viewportWidth, scrollWidth } = await injectedBoxes(page);
+      const methods = Number(await page.getAttribute('body', 'data-ready'));
+      expect(boxes).toHaveLength(4 + 3 * methods);
+      expect(scrollWidth).toBeLessThanOrEqual(viewportWidth);
+      for (const box of boxes) {
+        expect(box.right - box.left, box.name).toBeGreaterThan(0);
+        expect(box.bottom - box.top, box.name).toBeGreaterThan(0);
+        expect(box.left, box.name).toBeGreaterThanOrEqual(0);
+        expect(box.right, box.name).toBeLessThanOrEqual(viewportWidth);
+      }
+      for (const [index, a] of boxes.entries())
+        for (const b of boxes.slice(index + 1)) expect(overlaps(a, b), `${a.name} × ${b.name}`).toBe(false);
+
+      // Each method: its description on a line of its own under its label; each method under the previous
+      // one; the button under the note. Unstyled, they would run together on one line ("KarteMit Kredit…").
+      const byClass = (name: string) => boxes.filter((box) => box.name.startsWith(name));
+      const labels = byClass('kassa-method__label');
+      const descriptions = byClass('kassa-method__description');
+      expect(labels).toHaveLength(methods);
+      for (const [index, label] of labels.entries()) {
+        const description = descriptions[index]!;
+        expect(description.top, description.name).toBeGreaterThanOrEqual(label.bottom - 0.5);
+        expect(description.left, description.name).toBeCloseTo(label.left, 0);
+        const next = labels[index + 1];
+        if (next) expect(next.top, next.name).toBeGreaterThanOrEqual(description.bottom - 0.5);
+      }
+      const [note] = byClass('kassa-note');
+      const [button] = byClass('kassa-continue');
+      expect(button!.top).toBeGreaterThanOrEqual(note!.bottom - 0.5);
+      // The defaults came in although the page's CSP allows no style at all (no CSP report either).
+      expect(await page.$eval('.kassa-method', (element) => getComputedStyle(element).display)).toBe('grid');
+      expect(problems).toEqual([]);
+      await context.close();
+    });
+  }
+
+  it("the merchant's own stylesheet overrides the defaults, even with rules less specific than a class", async () => {
+    const checkout = await createCheckout({ ...base, order: order('EUR', 'FI', 'sdk-styled') });
+    registerShopPage('styled', {
+      sessionId: checkout.checkout_id,
+      token: checkout.client_token,
+      css: MERCHANT_CSS,
+    });
+    const { context, page, problems } = await newContextPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${shopOrigin}/shop?page=styled`);
+    await page.waitForSelector('body[data-ready]');
+    const style = await page.evaluate(() => {
+      const computed = (selector: string) => getComputedStyle(document.querySelector(selector)!);
+      return {
+        methodDisplay: computed('.kassa-method').display,
+        methodDirection: computed('.kassa-method').flexDirection,
+        labelWeight: computed('.kassa-method__label').fontWeight,
+        fieldsetRadius: computed('.kassa-fieldset').borderTopLeftRadius,
+        formGap: computed('.kassa-payment-methods').rowGap,
+        // Not overridden by the merchant: the default stays.
+        radioWidth: computed('.kassa-method__input').width,
+        buttonMinHeight: computed('.kassa-continue').minHeight,
+      };
+    });
+    expect(style).toEqual({
+      methodDisplay: 'flex', // `.kassa-method { display: flex }`
+      methodDirection: 'row-reverse',
+      labelWeight: '300', // `label { … }`: an element selector beats the default's class
+      fieldsetRadius: '0px', // `--kassa-radius: 0px`
+      formGap: '3px', // `* { row-gap: 3px }`
+      radioWidth: '20px',
+      buttonMinHeight: '44px',
+    });
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it("speaks the checkout's language, else the shopper's browser language; amounts by language and the order's country", async () => {
+    const cases = [
+      // [checkout locale, browser language, expected lang, label, button, total]
+      {
+        locale: 'fr',
+        browser: 'en-US',
+        lang: 'fr',
+        card: 'Carte',
+        button: 'Continuer vers le paiement sécurisé',
+      },
+      {
+        locale: undefined,
+        browser: 'pl-PL',
+        lang: 'pl',
+        card: 'Karta',
+        button: 'Przejdź do bezpiecznej płatności',
+      },
+      { locale: 'es', browser: 'en-US', lang: 'es-419', card: 'Tarjeta', button: 'Continuar al pago seguro' },
+      { locale: 'nn-NO', browser: 'en-US', lang: 'nb', card: 'Kort', button: 'Fortsett til sikker betaling' },
+    ];
+    for (const [index, entry] of cases.entries()) {
+      const checkout = await createCheckout({
+        ...base,
+        ...(entry.locale ? { locale: entry.locale } : {}),
+        order:
+          index === 2 ? order('MXN', 'MX', `sdk-lang-${index}`) : order('EUR', 'FI', `sdk-lang-${index}`),
+      });
+      registerShopPage(`lang-${index}`, { sessionId: checkout.checkout_id, token: checkout.client_token });
+      const { context, page, problems } = await newContextPage({ locale: entry.browser });
+      await page.goto(`${shopOrigin}/shop?page=lang-${index}`);
+      await page.waitForSelector('body[data-ready]');
+      expect(await page.getAttribute('.kassa-payment-methods', 'lang')).toBe(entry.lang);
+      expect(await page.getByRole('radio', { name: entry.card, exact: true }).isVisible()).toBe(true);
+      expect(await page.getByRole('button', { name: entry.button }).isVisible()).toBe(true);
+      const total = await page.textContent('.kassa-total__amount');
+      // A Mexican order in Spanish shows pesos as "$25.00"; a Finnish one in Polish or French "25,00 €".
+      if (index === 2) expect(total).toBe('$25.00');
+      else expect(total?.replace(/\s/g, ' ')).toBe('25,00 €');
+      expect(problems).toEqual([]);
+      await context.close();
+    }
+  });
+
+  it("the injectPaymentMethods locale option wins over the checkout's", async () => {
+    const checkout = await createCheckout({ ...base, locale: 'DA', order: order('EUR', 'FI', 'sdk-option') });
+    registerShopPage('option', {
+      sessionId: checkout.checkout_id,
+      token: checkout.client_token,
+      locale: 'it-IT',
+    });
+    const { context, page, problems } = await newContextPage({});
+    await page.goto(`${shopOrigin}/shop?page=option`);
+    await page.waitForSelector('body[data-ready]');
+    expect(await page.getAttribute('.kassa-payment-methods', 'lang')).toBe('it');
+    expect(await page.getByRole('group', { name: 'Metodo di pagamento' }).isVisible()).toBe(true);
+    expect(problems).toEqual([]);
+    await context.close();
   });
 
   it('rejects with a typed no_payment_methods error when no method is available', async () => {

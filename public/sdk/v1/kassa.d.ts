@@ -83,8 +83,18 @@ export interface InitFromQROptions {
 }
 
 export interface InjectOptions {
-  /** Language of the rendered labels; default: the checkout's locale (EN, ES_LATAM, DA or a BCP 47 tag). */
+  /**
+   * Language of the rendered labels (EN, ES_LATAM, DA or a BCP 47 tag; by language when not exact); default:
+   * the checkout's locale, then the browser's languages, then English.
+   */
   locale?: string;
+  /**
+   * `false`: add no default styles (the markup is then unstyled). Default `true`: a small stylesheet, installed
+   * once per page, that any rule of the page's own overrides (docs/sdk.md, "Styling").
+   */
+  styles?: boolean;
+  /** Nonce for the fallback `<style>` element, in browsers without constructable stylesheets only. */
+  styleNonce?: string;
 }
 
 export interface InjectResult {

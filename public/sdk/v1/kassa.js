@@ -41,7 +41,7 @@
       choose: 'Choose a payment method.',
       total: 'Total',
     },
-    es: {
+    'es-419': {
       legend: 'Método de pago',
       methods: {
         card: ['Tarjeta', 'Paga con tarjeta de crédito o débito.'],
@@ -49,6 +49,18 @@
         wallet: ['Billetera digital', 'Aprueba el pago en tu billetera digital.'],
       },
       note: 'Ingresarás los datos de pago en la página segura de Kassa.',
+      proceed: 'Continuar al pago seguro',
+      choose: 'Elige un método de pago.',
+      total: 'Total',
+    },
+    'es-ES': {
+      legend: 'Método de pago',
+      methods: {
+        card: ['Tarjeta', 'Paga con tarjeta de crédito o débito.'],
+        invoice: ['Factura', 'Paga después. Recibirás una factura.'],
+        wallet: ['Monedero', 'Aprueba el pago en tu monedero digital.'],
+      },
+      note: 'Introducirás los datos de pago en la página segura de Kassa.',
       proceed: 'Continuar al pago seguro',
       choose: 'Elige un método de pago.',
       total: 'Total',
@@ -65,30 +77,240 @@
       choose: 'Vælg en betalingsmetode.',
       total: 'I alt',
     },
+    de: {
+      legend: 'Zahlungsart',
+      methods: {
+        card: ['Karte', 'Mit Kredit- oder Debitkarte bezahlen.'],
+        invoice: ['Rechnung', 'Später bezahlen. Sie erhalten eine Rechnung.'],
+        wallet: ['Wallet', 'Bestätigen Sie die Zahlung in Ihrer Wallet-App.'],
+      },
+      note: 'Sie geben Ihre Zahlungsdaten auf der sicheren Zahlungsseite von Kassa ein.',
+      proceed: 'Weiter zur sicheren Zahlung',
+      choose: 'Wählen Sie eine Zahlungsart.',
+      total: 'Gesamt',
+    },
+    fr: {
+      legend: 'Moyen de paiement',
+      methods: {
+        card: ['Carte', 'Payez par carte bancaire, de crédit ou de débit.'],
+        invoice: ['Facture', 'Payez plus tard. Vous recevrez une facture.'],
+        wallet: ['Portefeuille', 'Validez le paiement dans votre application de portefeuille.'],
+      },
+      note: 'Vous saisirez vos informations de paiement sur la page de paiement sécurisée de Kassa.',
+      proceed: 'Continuer vers le paiement sécurisé',
+      choose: 'Choisissez un moyen de paiement.',
+      total: 'Total',
+    },
+    nl: {
+      legend: 'Betaalmethode',
+      methods: {
+        card: ['Kaart', 'Betaal met een creditcard of debitcard.'],
+        invoice: ['Factuur', 'Achteraf betalen. Je ontvangt een factuur.'],
+        wallet: ['Wallet', 'Keur de betaling goed in je wallet-app.'],
+      },
+      note: 'Je voert je betaalgegevens in op de beveiligde betaalpagina van Kassa.',
+      proceed: 'Verder naar veilig betalen',
+      choose: 'Kies een betaalmethode.',
+      total: 'Totaal',
+    },
+    sv: {
+      legend: 'Betalsätt',
+      methods: {
+        card: ['Kort', 'Betala med kredit- eller betalkort.'],
+        invoice: ['Faktura', 'Betala senare. Du får en faktura.'],
+        wallet: ['Plånbok', 'Godkänn betalningen i din plånboksapp.'],
+      },
+      note: 'Du anger dina betalningsuppgifter på Kassas säkra betalningssida.',
+      proceed: 'Fortsätt till säker betalning',
+      choose: 'Välj ett betalsätt.',
+      total: 'Totalt',
+    },
+    nb: {
+      legend: 'Betalingsmåte',
+      methods: {
+        card: ['Kort', 'Betal med kreditt- eller debetkort.'],
+        invoice: ['Faktura', 'Betal senere. Du får en faktura.'],
+        wallet: ['Lommebok', 'Godkjenn betalingen i lommebokappen din.'],
+      },
+      note: 'Du legger inn betalingsopplysningene dine på Kassas sikre betalingsside.',
+      proceed: 'Fortsett til sikker betaling',
+      choose: 'Velg en betalingsmåte.',
+      total: 'Totalt',
+    },
+    fi: {
+      legend: 'Maksutapa',
+      methods: {
+        card: ['Kortti', 'Maksa luotto- tai debit-kortilla.'],
+        invoice: ['Lasku', 'Maksa myöhemmin. Saat laskun.'],
+        wallet: ['Lompakko', 'Hyväksy maksu lompakkosovelluksessasi.'],
+      },
+      note: 'Syötät maksutietosi Kassan suojatulla maksusivulla.',
+      proceed: 'Jatka suojattuun maksuun',
+      choose: 'Valitse maksutapa.',
+      total: 'Yhteensä',
+    },
+    it: {
+      legend: 'Metodo di pagamento',
+      methods: {
+        card: ['Carta', 'Paga con carta di credito o di debito.'],
+        invoice: ['Fattura', 'Paga dopo. Riceverai una fattura.'],
+        wallet: ['Wallet', 'Approva il pagamento nella tua app wallet.'],
+      },
+      note: 'Inserirai i dati di pagamento nella pagina di pagamento sicura di Kassa.',
+      proceed: 'Continua al pagamento sicuro',
+      choose: 'Scegli un metodo di pagamento.',
+      total: 'Totale',
+    },
+    'pt-BR': {
+      legend: 'Forma de pagamento',
+      methods: {
+        card: ['Cartão', 'Pague com cartão de crédito ou débito.'],
+        invoice: ['Fatura', 'Pague depois. Você receberá uma fatura.'],
+        wallet: ['Carteira digital', 'Aprove o pagamento no app da sua carteira digital.'],
+      },
+      note: 'Você informará os dados de pagamento na página de pagamento segura da Kassa.',
+      proceed: 'Continuar para o pagamento seguro',
+      choose: 'Escolha uma forma de pagamento.',
+      total: 'Total',
+    },
+    pl: {
+      legend: 'Metoda płatności',
+      methods: {
+        card: ['Karta', 'Zapłać kartą kredytową lub debetową.'],
+        invoice: ['Faktura', 'Zapłać później. Otrzymasz fakturę.'],
+        wallet: ['Portfel', 'Zatwierdź płatność w aplikacji portfela.'],
+      },
+      note: 'Dane płatności podasz na bezpiecznej stronie płatności Kassa.',
+      proceed: 'Przejdź do bezpiecznej płatności',
+      choose: 'Wybierz metodę płatności.',
+      total: 'Razem',
+    },
   };
 
-  /** `EN` / `ES_LATAM` / `DA` or a BCP 47 tag → one of the dictionaries (English when unknown). */
-  function textsFor(locale) {
-    var language = String(locale || 'en')
-      .toLowerCase()
-      .split(/[-_]/)[0];
-    return TEXTS[language] || TEXTS.en;
+  // Shopper-facing words in the languages of Kassa's own pages (docs/languages.md); the method names and
+  // descriptions are the hosted page's (src/http/pages/locales/), so both read the same.
+  var LANGUAGE_FALLBACKS = { es: 'es-419', no: 'nb', nn: 'nb', pt: 'pt-BR' };
+  var NAMED_LOCALES = { EN: 'en', ES_LATAM: 'es-419', DA: 'da' };
+
+  /** `EN` / `ES_LATAM` / `DA` or a BCP 47 tag → the dictionary that speaks it (exact, else by language). */
+  function languageTagOf(locale) {
+    if (typeof locale !== 'string' || locale === '') return null;
+    var named = NAMED_LOCALES[locale.toUpperCase().replace('-', '_')];
+    if (named) return named;
+    var parts = locale.split(/[-_]/);
+    var language = parts[0].toLowerCase();
+    var region = parts.length > 1 ? parts[parts.length - 1].toUpperCase() : '';
+    var exact = region ? language + '-' + region : language;
+    if (TEXTS[exact]) return exact;
+    if (TEXTS[language]) return language;
+    return LANGUAGE_FALLBACKS[language] || null;
   }
 
-  function intlLocaleOf(locale) {
-    var named = { EN: 'en', ES_LATAM: 'es-419', DA: 'da' }[locale];
-    return named || locale || 'en';
+  /** The first of `candidates` the SDK speaks (explicit option, the session's locale, the browser's). */
+  function pickLanguage(candidates) {
+    for (var i = 0; i < candidates.length; i += 1) {
+      var tag = languageTagOf(candidates[i]);
+      if (tag) return tag;
+    }
+    return 'en';
   }
 
-  function formatAmount(minor, currency, locale) {
+  // A bare "$" or "kr" is printed only for the order country's own currency, the ISO code otherwise
+  // (as on the hosted page: docs/languages.md, "Money").
+  var AMBIGUOUS_SYMBOLS = ['$', 'kr', 'kr.'];
+  var LOCAL_CURRENCY = {
+    US: 'USD',
+    MX: 'MXN',
+    CA: 'CAD',
+    AU: 'AUD',
+    NZ: 'NZD',
+    AR: 'ARS',
+    CL: 'CLP',
+    CO: 'COP',
+    UY: 'UYU',
+    SG: 'SGD',
+    HK: 'HKD',
+    DK: 'DKK',
+    SE: 'SEK',
+    NO: 'NOK',
+    IS: 'ISK',
+  };
+
+  function formatAmount(minor, currency, language, country) {
     try {
-      var format = new Intl.NumberFormat(intlLocaleOf(locale), { style: 'currency', currency: currency });
+      var base = language.split('-')[0];
+      var tag =
+        country && Intl.NumberFormat.supportedLocalesOf([base + '-' + country]).length
+          ? base + '-' + country
+          : language;
+      var format = new Intl.NumberFormat(tag, { style: 'currency', currency: currency });
       var digits = format.resolvedOptions().maximumFractionDigits;
       // Integer minor units → major units for display only, by the currency's own exponent.
-      return format.format(minor / Math.pow(10, digits));
+      var major = minor / Math.pow(10, digits);
+      var symbol = format.formatToParts(major).filter(function (part) {
+        return part.type === 'currency';
+      })[0];
+      if (symbol && AMBIGUOUS_SYMBOLS.indexOf(symbol.value) >= 0 && LOCAL_CURRENCY[country] !== currency) {
+        format = new Intl.NumberFormat(tag, {
+          style: 'currency',
+          currency: currency,
+          currencyDisplay: 'code',
+        });
+      }
+      return format.format(major);
     } catch {
       return String(minor) + ' ' + currency;
     }
+  }
+
+  // Minimal default looks, so the methods read as a list of choices on a page with no CSS for them. In a
+  // cascade layer and behind :where() (zero specificity): any rule of the merchant's own for these classes,
+  // even `.kassa-method { display: block }` or a `*` reset, wins. Custom properties tune them.
+  var DEFAULT_CSS = [
+    '@layer kassa-sdk {',
+    ':where(.kassa-payment-methods){display:grid;gap:var(--kassa-gap,0.75rem);max-width:var(--kassa-max-width,32rem);margin:0}',
+    ':where(.kassa-total,.kassa-note,.kassa-error){margin:0}',
+    ':where(.kassa-total__amount){margin-inline-start:0.25em}',
+    ':where(.kassa-fieldset){display:grid;gap:var(--kassa-gap,0.75rem);min-width:0;margin:0;padding:0.75rem 1rem 1rem;' +
+      'border:1px solid var(--kassa-border-color,currentColor);border-radius:var(--kassa-radius,0.5rem)}',
+    ':where(.kassa-legend){padding:0 0.25rem;font-weight:600}',
+    ':where(.kassa-method){display:grid;grid-template-columns:auto minmax(0,1fr);column-gap:0.625rem;align-items:center}',
+    ':where(.kassa-method__input){width:1.25rem;height:1.25rem;margin:0;accent-color:var(--kassa-accent-color,auto)}',
+    ':where(.kassa-method__label){grid-column:2;font-weight:600;cursor:pointer}',
+    ':where(.kassa-method__description){grid-column:2;font-size:0.875em}',
+    ':where(.kassa-error){color:var(--kassa-error-color);font-weight:600}',
+    ':where(.kassa-note){font-size:0.875em}',
+    ':where(.kassa-continue){justify-self:start;min-height:2.75rem;padding:0.625rem 1.25rem;font:inherit;font-weight:600;cursor:pointer}',
+    '}',
+  ].join('\n');
+
+  var stylesInstalled = false;
+
+  /**
+   * Installs DEFAULT_CSS once per page. A constructed stylesheet (document.adoptedStyleSheets) is not subject
+   * to the page's CSP `style-src`, so a strict CSP needs no exception; a browser without it gets a <style>
+   * element, carrying `nonce` when given.
+   */
+  function installDefaultStyles(nonce) {
+    var doc = root.document;
+    if (stylesInstalled || !doc) return;
+    stylesInstalled = true;
+    try {
+      if (typeof root.CSSStyleSheet === 'function' && Array.isArray(doc.adoptedStyleSheets)) {
+        var sheet = new root.CSSStyleSheet();
+        sheet.replaceSync(DEFAULT_CSS);
+        doc.adoptedStyleSheets = [sheet].concat(doc.adoptedStyleSheets);
+        return;
+      }
+    } catch {
+      // Fall through to a <style> element.
+    }
+    var style = doc.createElement('style');
+    style.setAttribute('data-kassa-sdk', VERSION);
+    if (nonce) style.setAttribute('nonce', nonce);
+    style.textContent = DEFAULT_CSS;
+    var head = doc.head || doc.documentElement;
+    head.insertBefore(style, head.firstChild);
   }
 
   function requireString(value, name) {
@@ -212,7 +434,10 @@
         throw new KassaError('no_payment_methods', 'No payment method is available for this checkout');
       }
       this.session = session;
-      renderMethods(this, element, methods, session, textsFor(settings.locale || session.locale));
+      var browserLanguages = (root.navigator && root.navigator.languages) || [];
+      var language = pickLanguage([settings.locale, session.locale].concat(browserLanguages));
+      if (settings.styles !== false) installDefaultStyles(settings.styleNonce);
+      renderMethods(this, element, methods, session, language);
       return { session: session, methods: methods };
     }
 
@@ -241,12 +466,16 @@
   }
 
   // DOM built with createElement/textContent only: nothing from the API is ever parsed as HTML, and no
-  // inline style is used, so the merchant's CSP needs no exception (style the kassa-* classes instead).
-  function renderMethods(client, element, methods, session, texts) {
+  // inline style is used, so the merchant's CSP needs no exception (style the kassa-* classes; the defaults
+  // above yield to any rule of the merchant's).
+  function renderMethods(client, element, methods, session, language) {
+    var texts = TEXTS[language];
     var uid = client.uid;
     var form = create('form', 'kassa-payment-methods');
     form.setAttribute('novalidate', '');
     form.setAttribute('data-kassa-sdk', VERSION);
+    // The merchant's page may be in another language than the methods: say which one they are in.
+    form.setAttribute('lang', language);
 
     var summary = create('p', 'kassa-total');
     summary.appendChild(create('span', 'kassa-total__label', texts.total + ' '));
@@ -254,7 +483,12 @@
       create(
         'strong',
         'kassa-total__amount',
-        formatAmount(session.order.total_amount, session.order.currency, session.locale),
+        formatAmount(
+          session.order.total_amount,
+          session.order.currency,
+          language,
+          session.order.country_code,
+        ),
       ),
     );
     form.appendChild(summary);

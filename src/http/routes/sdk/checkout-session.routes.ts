@@ -6,6 +6,7 @@ import { checkoutRedirectUrl } from '../../../modules/checkouts/checkout.tokens.
 import type { CheckoutWithOrder } from '../../../modules/checkouts/checkout.types.ts';
 import { findMerchantById } from '../../../modules/merchants/merchant.repository.ts';
 import type { Services } from '../../../services.ts';
+import { resolvePageLocale } from '../../pages/page-locale.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 
 /**
@@ -70,7 +71,18 @@ export function registerCheckoutSessionRoute(
         id,
       );
       const merchant = await findMerchantById(services.db, scope.merchantId);
+      // A checkout created without a locale: the language its page will use for this browser (the SDK's
+      // request carries the shopper's Accept-Language), as the hosted page resolves it.
+      const acceptLanguage = request.headers['accept-language'];
+      const locale = session.checkout.localeIsDefault
+        ? resolvePageLocale({
+            locale: null,
+            acceptLanguage: typeof acceptLanguage === 'string' ? acceptLanguage : undefined,
+            merchantDefault: merchant?.defaultLocale,
+          }).locale
+        : session.checkout.locale;
       return presentBrowserSession(session, {
+        locale,
         merchantName: merchant?.displayName ?? merchant?.name ?? '',
         redirectUrl: checkoutRedirectUrl(services.config.publicUrl, services.keyring, id),
       });
@@ -80,14 +92,14 @@ export function registerCheckoutSessionRoute(
 
 function presentBrowserSession(
   { checkout, order }: CheckoutWithOrder,
-  extra: { merchantName: string; redirectUrl: string },
+  extra: { locale: string; merchantName: string; redirectUrl: string },
 ): z.infer<typeof ZBrowserSession> {
   return {
     object: 'checkout_session',
     checkout_id: checkout.id,
     livemode: checkout.livemode,
     status: checkout.status,
-    locale: checkout.locale,
+    locale: extra.locale,
     expires_at: checkout.expiresAt.toISOString(),
     checkout_redirect_url: extra.redirectUrl,
     merchant: { display_name: extra.merchantName },
