@@ -225,6 +225,62 @@ describe('dashboard team and audit log', () => {
     expect((await attemptSignIn(testApp, 'forgetful@team.test', password!)).session).toBeDefined();
   });
 
+  it('makes a person whose password an owner reset choose a new one before any other page or form', async () => {
+    await addUser(testApp, merchant.merchantId, 'reset@team.test', 'support');
+    const reset = await submit(
+      testApp,
+      owner,
+      `/dashboard/team/members/${await idOf('reset@team.test')}/reset-password`,
+      { csrf_token: csrfOf((await page(testApp, owner, '/dashboard/team')).body) },
+    );
+    const given = /dash-secret__value">([A-Za-z0-9]{20})</.exec(reset.body)![1]!;
+    const session = (await attemptSignIn(testApp, 'reset@team.test', given)).session!;
+    expect(session).toBeDefined();
+
+    for (const url of [
+      '/dashboard',
+      '/dashboard/orders',
+      '/dashboard/checkouts',
+      '/dashboard/account/two-factor',
+    ]) {
+      const refused = await page(testApp, session, url);
+      expect(refused.statusCode, url).toBe(303);
+      expect(refused.headers.location, url).toBe('/dashboard/account');
+    }
+    const account = await page(testApp, session, '/dashboard/account');
+    expect(account.statusCode).toBe(200);
+    expect(account.body).toContain('An owner reset your password');
+    const csrf = csrfOf(account.body);
+    const switched = await submit(testApp, session, '/dashboard/mode', { csrf_token: csrf, mode: 'test' });
+    expect(switched.statusCode).toBe(403);
+    expect(switched.body).toContain('Choose a new password first');
+
+    const same = await submit(testApp, session, '/dashboard/account/password', {
+      csrf_token: csrf,
+      current_password: given,
+      new_password: given,
+    });
+    expect(same.statusCode).toBe(422);
+    expect(same.body).toContain('different from the current one');
+    const changed = await submit(testApp, session, '/dashboard/account/password', {
+      csrf_token: csrf,
+      current_password: given,
+      new_password: 'my very own new password',
+    });
+    expect(changed.statusCode).toBe(303);
+    const fresh = cookiesOf(changed).get('kassa_session')!.value;
+    const home = await page(testApp, fresh, '/dashboard');
+    expect(home.statusCode).toBe(200);
+    expect(home.body).not.toContain('An owner reset your password');
+    const { rows } = await testApp.database.pool.query(
+      "SELECT password_change_required FROM dashboard_users WHERE email = 'reset@team.test'",
+    );
+    expect(rows[0]).toEqual({ password_change_required: false });
+    // The person's own change asks nothing more of the next sign-in.
+    const again = await attemptSignIn(testApp, 'reset@team.test', 'my very own new password');
+    expect((await page(testApp, again.session!, '/dashboard/orders')).statusCode).toBe(200);
+  });
+
   it('removes a person: their sessions end at once and they cannot sign in', async () => {
     await addUser(testApp, merchant.merchantId, 'leaving@team.test', 'support');
     const theirs = await signIn(testApp, 'leaving@team.test');
