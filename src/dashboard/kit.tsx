@@ -34,6 +34,26 @@ export const KEYED_POST = { auth: 'public' as const, idempotency: 'pipeline' as 
 /** A form whose effect and its idempotency record commit in one transaction. */
 export const TRANSACTIONAL_POST = { auth: 'public' as const, idempotency: 'transactional' as const };
 
+/** Where someone whose password an owner reset must go first, and the routes open to them meanwhile. */
+const PASSWORD_CHANGE_PAGE = '/dashboard/account';
+const OPEN_BEFORE_PASSWORD_CHANGE: ReadonlySet<string> = new Set([
+  'GET /dashboard/account',
+  'POST /dashboard/account/password',
+  'POST /dashboard/sign-out',
+  'POST /dashboard/sign-out-everywhere',
+]);
+
+/**
+ * Whether this request is refused because the person must first replace a password an owner reset: every
+ * page and form but the change of password and signing out (checked in the kit, so no route can forget it).
+ */
+function passwordChangePending(request: FastifyRequest, context: Context): boolean {
+  return (
+    context.session.user.passwordChangeRequired &&
+    !OPEN_BEFORE_PASSWORD_CHANGE.has(`${request.method} ${request.routeOptions.url}`)
+  );
+}
+
 export type Context = {
   session: DashboardSession;
   merchantName: string;
@@ -150,11 +170,18 @@ export function createDashboardKit(services: Services) {
     };
   }
 
-  /** The signed-in person of a page, or a 303 to the sign-in page (undefined: the answer is sent). */
+  /**
+   * The signed-in person of a page, or a 303 to the sign-in page (undefined: the answer is sent). Someone whose
+   * password an owner reset is sent to the Account page instead, until they chose their own.
+   */
   async function pageContext(request: FastifyRequest, reply: FastifyReply): Promise<Context | undefined> {
     const context = await sessionOf(request);
     if (!context) {
       await reply.code(303).header('location', '/dashboard/sign-in').send();
+      return undefined;
+    }
+    if (passwordChangePending(request, context)) {
+      await reply.code(303).header('location', PASSWORD_CHANGE_PAGE).send();
       return undefined;
     }
     return context;
@@ -171,6 +198,13 @@ export function createDashboardKit(services: Services) {
         403,
         'Form refused',
         'This form was not sent from your dashboard session, or it is too old. Go back, reload the page and try again.',
+      );
+    }
+    if (passwordChangePending(request, context)) {
+      throw new DashboardRefusal(
+        403,
+        'Choose a new password first',
+        'An owner reset your password. Choose your own on the Account page before doing anything else.',
       );
     }
     return context;

@@ -1,10 +1,21 @@
 import { AppPage, CsrfField, Notice, type Viewer } from '../layout.tsx';
 import { MIN_PASSWORD_LENGTH } from '../../modules/users/users.ts';
 
-export function AccountPage(props: { nonce: string; viewer: Viewer; error?: string; notice?: string }) {
+export function AccountPage(props: {
+  nonce: string;
+  viewer: Viewer;
+  error?: string;
+  notice?: string;
+  passwordChangeRequired?: boolean;
+}) {
   return (
     <AppPage title="Account" nonce={props.nonce} viewer={props.viewer} section="account">
       <h1 class="dash-title">Account</h1>
+      {props.passwordChangeRequired && (
+        <Notice kind="error">
+          An owner reset your password. Choose a new password of your own before using the dashboard.
+        </Notice>
+      )}
       {props.notice && <Notice kind="success">{props.notice}</Notice>}
       {props.error && <Notice kind="error">{props.error}</Notice>}
       <section class="dash-card">

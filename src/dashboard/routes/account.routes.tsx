@@ -22,7 +22,12 @@ export function registerAccountRoutes(scope: KassaApp, kit: DashboardKit) {
       reply,
       200,
       nonce,
-      <AccountPage nonce={nonce} viewer={context.viewer} notice={noticeOf(request, NOTICES)} />,
+      <AccountPage
+        nonce={nonce}
+        viewer={context.viewer}
+        notice={noticeOf(request, NOTICES)}
+        passwordChangeRequired={context.session.user.passwordChangeRequired}
+      />,
     );
   });
 
@@ -34,9 +39,22 @@ export function registerAccountRoutes(scope: KassaApp, kit: DashboardKit) {
       const now = clock.now();
       const nonce = createCspNonce();
       const refuse = (error: string) =>
-        send(reply, 422, nonce, <AccountPage nonce={nonce} viewer={context.viewer} error={error} />);
+        send(
+          reply,
+          422,
+          nonce,
+          <AccountPage
+            nonce={nonce}
+            viewer={context.viewer}
+            error={error}
+            passwordChangeRequired={context.session.user.passwordChangeRequired}
+          />,
+        );
       if (!(await passwordMatches(db, context.session.user.id, formText(request, 'current_password'))))
         return refuse('The current password is not correct.');
+      // A reset password was seen by the owner who made it: keeping it would defeat the change.
+      if (await passwordMatches(db, context.session.user.id, formText(request, 'new_password')))
+        return refuse('Choose a new password different from the current one.');
       try {
         // Revokes every session of the person, this one included; this browser gets a new one.
         await setPassword(db, context.session.user.id, formText(request, 'new_password'), now);

@@ -40,7 +40,7 @@ export function registerAuditLogRoutes(scope: KassaApp, kit: DashboardKit) {
       throw new DashboardRefusal(
         403,
         'Not allowed',
-        `Your role (${context.session.user.role}) may not see the audit log.`,
+        `Your role (${context.session.user.role}) may not see the audit log (it needs users:read).`,
       );
     const action = queryText(request, 'action')?.trim();
     const user = queryText(request, 'user');

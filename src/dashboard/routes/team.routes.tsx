@@ -50,8 +50,9 @@ const NOTICES: Record<string, string> = {
 };
 
 /**
- * The Team page: people with their role and two-factor status, and invitations by one-time link. Everyone
- * whose role reads the shop's settings sees it; only owners change anything, checked here on the server.
+ * The Team page: people with their role and two-factor status, and invitations by one-time link. Roles
+ * holding `users:read` see it (owners, viewers); only `users` (owners) changes anything — both checked here on
+ * the server, for every page and form, whatever the navigation showed (src/modules/users/permissions.ts).
  */
 export function registerTeamRoutes(scope: KassaApp, kit: DashboardKit) {
   const { db, keyring, clock, cookies, send, audit, pageContext, actionContext } = kit;
@@ -61,7 +62,7 @@ export function registerTeamRoutes(scope: KassaApp, kit: DashboardKit) {
       throw new DashboardRefusal(
         403,
         'Not allowed',
-        `Your role (${context.session.user.role}) may not see the team.`,
+        `Your role (${context.session.user.role}) may not see the team (it needs users:read).`,
       );
   }
 

@@ -12,7 +12,7 @@ import {
  * signed in with a role holds exactly the scopes an API credential with those scopes would, and every page
  * and action checks them on the server with the same `allows()` the API's authentication hook uses.
  *
- * Managing people (the team) is not an API resource; only owners may, as `manageTeam` says.
+ * People (the team, the audit log) are not an API resource: `ROLE_USERS_PERMISSION` below.
  */
 
 export const ROLES = ['owner', 'developer', 'support', 'viewer'] as const;
@@ -62,15 +62,35 @@ export function roleAllows(role: Role, resource: ResourceScope, access: ScopeAcc
   return allows(scopesOfRole(role), resource, access);
 }
 
-/** Only owners manage people: invite, remove, change roles, reset another person's password. */
-export function roleManagesTeam(role: Role): boolean {
-  return role === 'owner';
+/**
+ * People — the Team page, invitations and the audit log of sign-ins and changes — are a permission of the
+ * dashboard alone, outside the API's scopes (no API credential holds it: the API has no people routes, and
+ * `GET /v1/audit-log` keeps `merchant:read`). `users` manages people, `users:read` reads them
+ * (docs/dashboard.md "People and roles"). Owners hold `users`; a viewer, who reads everything, holds
+ * `users:read`; developers and support hold neither: who is on the team and from which address each person
+ * signs in is not theirs to see, whatever the shop's settings they may read.
+ */
+export type UsersPermission = 'users' | 'users:read';
+
+export const ROLE_USERS_PERMISSION: Readonly<Record<Role, UsersPermission | undefined>> = {
+  owner: 'users',
+  developer: undefined,
+  support: undefined,
+  viewer: 'users:read',
+};
+
+/** Whether `role` may see (`read`) or change (`write`) the shop's people and audit log. */
+export function roleAllowsUsers(role: Role, access: ScopeAccess): boolean {
+  const held = ROLE_USERS_PERMISSION[role];
+  return held === 'users' || (access === 'read' && held === 'users:read');
 }
 
-/**
- * Who sees the Team page and the audit log (read only unless `roleManagesTeam`): whoever may read the shop's
- * settings (`merchant:read`, every role today), as `GET /v1/audit-log` asks of an API caller.
- */
+/** Only owners manage people: invite, remove, change roles, reset another person's password. */
+export function roleManagesTeam(role: Role): boolean {
+  return roleAllowsUsers(role, 'write');
+}
+
+/** Who sees the Team page and the audit log (read only unless `roleManagesTeam`): `users:read`. */
 export function roleSeesTeam(role: Role): boolean {
-  return roleAllows(role, 'merchant', 'read');
+  return roleAllowsUsers(role, 'read');
 }

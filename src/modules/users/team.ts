@@ -82,12 +82,16 @@ export async function removeMember(db: Queryable, merchantId: string, userId: st
   return member;
 }
 
-/** An owner's reset of another person's password: a generated one, answered once; their sessions end. */
+/**
+ * An owner's reset of another person's password: a generated one, answered once; their sessions end, and the
+ * person must choose their own password at the next sign-in before any other page opens.
+ */
 export async function resetMemberPassword(db: Queryable, merchantId: string, userId: string, now: Date) {
   const member = await findTeamMember(db, merchantId, userId);
   if (!member) return undefined;
   const password = generatePassword();
-  await setPassword(db, userId, password, now); // revokes every session of the person
+  // Revokes every session of the person; the owner saw this password, so the person must replace it.
+  await setPassword(db, userId, password, now, { changeRequired: true });
   await db.query('DELETE FROM dashboard_pending_sign_ins WHERE user_id = $1', [userId]);
   return { member, password };
 }

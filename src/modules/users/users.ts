@@ -30,6 +30,8 @@ export type DashboardUser = {
   lockedUntil: Date | null;
   totpEnabled: boolean;
   passwordChangedAt: Date;
+  /** An owner reset the password: no page but the change of password opens until the person sets their own. */
+  passwordChangeRequired: boolean;
   lastSignInAt: Date | null;
   createdAt: Date;
 };
@@ -44,6 +46,7 @@ type UserRow = {
   locked_until: Date | null;
   totp_enabled_at: Date | null;
   password_changed_at: Date;
+  password_change_required: boolean;
   last_sign_in_at: Date | null;
   disabled_at: Date | null;
   created_at: Date;
@@ -60,6 +63,7 @@ export function toUser(row: UserRow): DashboardUser {
     lockedUntil: row.locked_until,
     totpEnabled: row.totp_enabled_at !== null,
     passwordChangedAt: row.password_changed_at,
+    passwordChangeRequired: row.password_change_required,
     lastSignInAt: row.last_sign_in_at,
     createdAt: row.created_at,
   };
@@ -261,8 +265,18 @@ export async function passwordMatches(db: Queryable, userId: string, password: s
   return verify(rows[0].password_hash, password.slice(0, MAX_PASSWORD_LENGTH * 4)).catch(() => false);
 }
 
-/** Sets a new password and revokes every session of the user (the caller signs the person in again). */
-export async function setPassword(db: Queryable, userId: string, password: string, now: Date): Promise<void> {
+/**
+ * Sets a new password and revokes every session of the user (the caller signs the person in again).
+ * `changeRequired`: someone else chose it (an owner's reset), so the person must replace it at the next
+ * sign-in; the person's own change clears the requirement.
+ */
+export async function setPassword(
+  db: Queryable,
+  userId: string,
+  password: string,
+  now: Date,
+  options: { changeRequired?: boolean } = {},
+): Promise<void> {
   checkPassword(password);
   const passwordHash = await hashPassword(password);
   await db.query(
@@ -270,8 +284,8 @@ export async function setPassword(db: Queryable, userId: string, password: strin
        UPDATE dashboard_sessions SET revoked_at = $3 WHERE user_id = $1 AND revoked_at IS NULL
      )
      UPDATE dashboard_users SET password_hash = $2, password_changed_at = $3, failed_count = 0,
-            locked_until = NULL, updated_at = $3
+            locked_until = NULL, password_change_required = $4, updated_at = $3
       WHERE id = $1`,
-    [userId, passwordHash, now],
+    [userId, passwordHash, now, options.changeRequired ?? false],
   );
 }

@@ -32,6 +32,7 @@ describe('dashboard team and audit log', () => {
     await addUser(testApp, merchant.merchantId, 'owner@team.test', 'owner');
     await addUser(testApp, merchant.merchantId, 'viewer@team.test', 'viewer');
     await addUser(testApp, merchant.merchantId, 'support@team.test', 'support');
+    await addUser(testApp, merchant.merchantId, 'developer@team.test', 'developer');
     await addUser(testApp, other.merchantId, 'stranger@other.test', 'viewer');
     owner = await signIn(testApp, 'owner@team.test');
   });
@@ -94,11 +95,55 @@ describe('dashboard team and audit log', () => {
     expect(seen.body).not.toContain('/reset-password');
   });
 
+  it('keeps the Team page and the audit log from developers and support (users:read): 403 on GET and POST, no link', async () => {
+    const ownerId = await idOf('owner@team.test');
+    for (const email of ['developer@team.test', 'support@team.test']) {
+      const session = await signIn(testApp, email);
+      const home = await page(testApp, session, '/dashboard');
+      expect(home.statusCode).toBe(200);
+      expect(home.body).not.toContain('href="/dashboard/team"');
+      expect(home.body).not.toContain('href="/dashboard/audit-log"');
+      for (const url of ['/dashboard/team', '/dashboard/audit-log', '/dashboard/audit-log?action=user.*']) {
+        const seen = await page(testApp, session, url);
+        expect(seen.statusCode, `${email} GET ${url}`).toBe(403);
+        expect(seen.body).toContain('users:read');
+        expect(seen.body).not.toContain('owner@team.test');
+      }
+      const csrf = csrfOf(home.body);
+      for (const [url, fields] of [
+        [
+          '/dashboard/team/invitations',
+          { email: 'sneaky@team.test', role: 'owner', form_key: 'b'.repeat(32) },
+        ],
+        [`/dashboard/team/members/${ownerId}/reset-password`, {}],
+      ] as const) {
+        const response = await submit(testApp, session, url, { csrf_token: csrf, ...fields });
+        expect(response.statusCode, `${email} POST ${url}`).toBe(403);
+      }
+    }
+    expect(
+      (
+        await testApp.database.pool.query(
+          "SELECT 1 FROM dashboard_invitations WHERE email = 'sneaky@team.test'",
+        )
+      ).rows,
+    ).toHaveLength(0);
+    // The owner (users) and a viewer (users:read) do see both pages and their links.
+    const viewer = await signIn(testApp, 'viewer@team.test');
+    for (const session of [owner, viewer]) {
+      const home = await page(testApp, session, '/dashboard');
+      expect(home.body).toContain('href="/dashboard/team"');
+      expect(home.body).toContain('href="/dashboard/audit-log"');
+      expect((await page(testApp, session, '/dashboard/audit-log')).statusCode).toBe(200);
+    }
+  });
+
   it("refuses a viewer's and support's team actions on the server with 403, whatever the page showed", async () => {
     const ownerId = await idOf('owner@team.test');
     for (const email of ['viewer@team.test', 'support@team.test']) {
       const session = await signIn(testApp, email);
-      const csrf = csrfOf((await page(testApp, session, '/dashboard/team')).body);
+      // Support may not even open the Team page (no users:read): the token comes from Home, like any form's.
+      const csrf = csrfOf((await page(testApp, session, '/dashboard')).body);
       for (const [url, fields] of [
         [`/dashboard/team/members/${ownerId}/role`, { role: 'viewer' }],
         [`/dashboard/team/members/${ownerId}/remove`, {}],
@@ -178,6 +223,62 @@ describe('dashboard team and audit log', () => {
     expect(await live(theirs)).toBe(false);
     expect((await attemptSignIn(testApp, 'forgetful@team.test', PASSWORD)).statusCode).toBe(401);
     expect((await attemptSignIn(testApp, 'forgetful@team.test', password!)).session).toBeDefined();
+  });
+
+  it('makes a person whose password an owner reset choose a new one before any other page or form', async () => {
+    await addUser(testApp, merchant.merchantId, 'reset@team.test', 'support');
+    const reset = await submit(
+      testApp,
+      owner,
+      `/dashboard/team/members/${await idOf('reset@team.test')}/reset-password`,
+      { csrf_token: csrfOf((await page(testApp, owner, '/dashboard/team')).body) },
+    );
+    const given = /dash-secret__value">([A-Za-z0-9]{20})</.exec(reset.body)![1]!;
+    const session = (await attemptSignIn(testApp, 'reset@team.test', given)).session!;
+    expect(session).toBeDefined();
+
+    for (const url of [
+      '/dashboard',
+      '/dashboard/orders',
+      '/dashboard/checkouts',
+      '/dashboard/account/two-factor',
+    ]) {
+      const refused = await page(testApp, session, url);
+      expect(refused.statusCode, url).toBe(303);
+      expect(refused.headers.location, url).toBe('/dashboard/account');
+    }
+    const account = await page(testApp, session, '/dashboard/account');
+    expect(account.statusCode).toBe(200);
+    expect(account.body).toContain('An owner reset your password');
+    const csrf = csrfOf(account.body);
+    const switched = await submit(testApp, session, '/dashboard/mode', { csrf_token: csrf, mode: 'test' });
+    expect(switched.statusCode).toBe(403);
+    expect(switched.body).toContain('Choose a new password first');
+
+    const same = await submit(testApp, session, '/dashboard/account/password', {
+      csrf_token: csrf,
+      current_password: given,
+      new_password: given,
+    });
+    expect(same.statusCode).toBe(422);
+    expect(same.body).toContain('different from the current one');
+    const changed = await submit(testApp, session, '/dashboard/account/password', {
+      csrf_token: csrf,
+      current_password: given,
+      new_password: 'my very own new password',
+    });
+    expect(changed.statusCode).toBe(303);
+    const fresh = cookiesOf(changed).get('kassa_session')!.value;
+    const home = await page(testApp, fresh, '/dashboard');
+    expect(home.statusCode).toBe(200);
+    expect(home.body).not.toContain('An owner reset your password');
+    const { rows } = await testApp.database.pool.query(
+      "SELECT password_change_required FROM dashboard_users WHERE email = 'reset@team.test'",
+    );
+    expect(rows[0]).toEqual({ password_change_required: false });
+    // The person's own change asks nothing more of the next sign-in.
+    const again = await attemptSignIn(testApp, 'reset@team.test', 'my very own new password');
+    expect((await page(testApp, again.session!, '/dashboard/orders')).statusCode).toBe(200);
   });
 
   it('removes a person: their sessions end at once and they cannot sign in', async () => {
