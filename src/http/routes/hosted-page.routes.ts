@@ -45,14 +45,7 @@ const isPaymentMethodType = (value: string): value is PaymentMethodType =>
 export function registerHostedPageRoutes(app: KassaApp, services: Services) {
   const { keyring, clock } = services;
   const hosted = createHostedPageService(services);
-  const {
-    sendCheckoutPage,
-    sendStatusPage,
-    sendInProgress,
-    answerIfNotPayable,
-    respondToAttempt,
-    respondToPaymentError,
-  } = createHostedPageReplies(services, hosted);
+  const pages = createHostedPageReplies(services, hosted);
 
   async function load(request: FastifyRequest): Promise<HostedCheckout | undefined> {
     const { checkoutId, signature } = request.params as PageParams;
@@ -87,12 +80,12 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     answered(async (request, reply) => {
       const context = await load(request);
       if (!context) return void sendNotFoundPage(request, reply);
-      if (await answerIfNotPayable(reply, context, false)) return;
+      if (await pages.answerIfNotPayable(reply, context, false)) return;
       // `?method=` is the shopper's choice on the merchant's page (the browser SDK appends it): preselect it.
       // The page ignores a method this session does not offer and falls back to its default choice.
       const method = formField(request.query, 'method');
       const state: FormState = isPaymentMethodType(method) ? { selectedMethod: method } : {};
-      sendCheckoutPage(request, reply, context, 200, state);
+      pages.sendCheckoutPage(request, reply, context, 200, state);
     }),
   );
 
@@ -102,7 +95,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     answered(async (request, reply) => {
       const context = await load(request);
       if (!context) return void sendNotFoundPage(request, reply);
-      if (await answerIfNotPayable(reply, context, true)) return;
+      if (await pages.answerIfNotPayable(reply, context, true)) return;
 
       const now = clock.now();
       const form = parseCheckoutForm(request.body, now);
@@ -113,21 +106,21 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
         now,
       );
       if (csrf.check !== 'valid') {
-        return sendCheckoutPage(request, reply, context, 403, {
+        return pages.sendCheckoutPage(request, reply, context, 403, {
           globalError: 'form_expired',
           values: form.values,
         });
       }
       // The merchant replaced the order after this form was shown: charge nothing, show the new amount.
       if (csrf.orderVersion !== context.order.version) {
-        return sendCheckoutPage(request, reply, context, 409, {
+        return pages.sendCheckoutPage(request, reply, context, 409, {
           globalError: 'order_changed',
           values: form.values,
         });
       }
       if (!form.ok) {
         const { fieldErrors, values, selectedMethod, selectedSavedCardId } = form;
-        return sendCheckoutPage(request, reply, context, 422, {
+        return pages.sendCheckoutPage(request, reply, context, 422, {
           fieldErrors,
           values,
           selectedMethod,
@@ -146,15 +139,15 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
           browser: shopperBrowserOf(request, context.checkout.locale),
         });
       } catch (error) {
-        return respondToPaymentError(request, reply, context, error, state);
+        return pages.respondToPaymentError(request, reply, context, error, state);
       }
       if (paid.outcome === 'unavailable') {
-        return sendCheckoutPage(request, reply, context, 422, {
+        return pages.sendCheckoutPage(request, reply, context, 422, {
           ...state,
           fieldErrors: { paymentMethod: 'unavailable' },
         });
       }
-      await respondToAttempt(request, reply, context, paid.attempt, state);
+      await pages.respondToAttempt(request, reply, context, paid.attempt, state);
     }),
   );
 
@@ -187,9 +180,9 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
       } catch (error) {
         if (!isConnectorError(error)) throw error;
         // The processor could not say yet: wait on the payment page, which follows the attempt.
-        return sendStatusPage(reply, context, 202, 'processing', { refresh: true });
+        return pages.sendStatusPage(reply, context, 202, 'processing', { refresh: true });
       }
-      await respondToAttempt(request, reply, context, attempt, { selectedMethod: payment.method });
+      await pages.respondToAttempt(request, reply, context, attempt, { selectedMethod: payment.method });
     }),
   );
 
@@ -199,7 +192,7 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
     answered(async (request, reply) => {
       const context = await load(request);
       if (!context) return void sendNotFoundPage(request, reply);
-      if (await answerIfNotPayable(reply, context, true)) return;
+      if (await pages.answerIfNotPayable(reply, context, true)) return;
       // Canceling moves no money: a form shown for an earlier version of the order may cancel.
       const csrf = checkCheckoutFormToken(
         keyring,
@@ -208,13 +201,13 @@ export function registerHostedPageRoutes(app: KassaApp, services: Services) {
         clock.now(),
       ).check;
       if (csrf !== 'valid')
-        return sendCheckoutPage(request, reply, context, 403, { globalError: 'form_expired' });
+        return pages.sendCheckoutPage(request, reply, context, 403, { globalError: 'form_expired' });
 
       if (!(await hosted.cancel(context))) {
         // Closed, paid or attempted meanwhile: what the page shows now.
         const fresh = await hosted.reload(context);
-        if (await answerIfNotPayable(reply, fresh, true)) return;
-        return sendInProgress(reply, fresh, null, 409);
+        if (await pages.answerIfNotPayable(reply, fresh, true)) return;
+        return pages.sendInProgress(reply, fresh, null, 409);
       }
       reply.redirect(await hosted.signedReturnUrl(context, 'canceled'), 303);
     }),
