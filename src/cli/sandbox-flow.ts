@@ -30,7 +30,7 @@ export async function createCheckout(
     // Never opened by the trigger: the shopper's redirect after paying is read, not followed.
     completed_redirect_url: 'https://example.com/kassa-trigger/completed',
     canceled_redirect_url: 'https://example.com/kassa-trigger/canceled',
-    ...(options.capture ? { capture: options.capture } : {}),
+    ...(options.capture ? { capture_mode: options.capture } : {}),
     order: {
       merchant_order_id: `trigger-${Date.now()}`,
       currency: 'EUR',

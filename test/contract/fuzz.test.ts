@@ -525,7 +525,7 @@ function seedBodies(path: string, method: string): unknown[] {
       customer: { email: 'seed@example.com', first_name: 'Ada', last_name: 'L' },
     },
     {
-      capture: 'manual',
+      capture_mode: 'manual',
       callbacks: { verify_order: `http://127.0.0.1:${sinkPort}/verify` },
       metadata: { cart: 'c-1' },
     },
@@ -567,7 +567,7 @@ function seedBodies(path: string, method: string): unknown[] {
       return [{ description: 'changed', enabled_events: ['*'] }];
     case 'PATCH /v1/merchant':
       return [
-        { display_name: 'Fuzz Shop', branding: { primary_color: '#123456' }, default_capture: 'manual' },
+        { display_name: 'Fuzz Shop', branding: { primary_color: '#123456' }, default_capture_mode: 'manual' },
       ];
     case 'PUT /v1/payment-method-settings/{method}':
       return [

@@ -86,7 +86,7 @@ async function measure(processes: number) {
           const checkout = await send(
             '/v1/checkouts',
             checkoutRequest(simpleOrder('EUR', 'DE', 1_000 + i, `tp-${worker}-${i}`), {
-              capture: 'automatic',
+              capture_mode: 'automatic',
             }),
           );
           await send('/v1/payments', { checkout_id: checkout.checkout_id, payment_method: cardMethod() });

@@ -168,7 +168,7 @@ describe('a crash between the processor charging and Kassa recording it', () => 
         const created = await call(
           'POST',
           '/v1/checkouts',
-          checkoutRequest(simpleOrder('EUR', 'DE', 4200), { capture: 'automatic' }),
+          checkoutRequest(simpleOrder('EUR', 'DE', 4200), { capture_mode: 'automatic' }),
         );
         expect(created.status).toBe(201);
         const checkoutId = String(created.json.checkout_id);
@@ -244,7 +244,7 @@ describe('a crash between the processor charging and Kassa recording it', () => 
         const created = await call(
           'POST',
           '/v1/checkouts',
-          checkoutRequest(simpleOrder('EUR', 'DE', 3100), { capture: 'manual' }),
+          checkoutRequest(simpleOrder('EUR', 'DE', 3100), { capture_mode: 'manual' }),
         );
         const checkoutId = String(created.json.checkout_id);
 

@@ -1783,6 +1783,7 @@ export interface components {
       /** @constant */
       object: 'capture';
       id: string;
+      livemode: boolean;
       payment_id: string;
       /** @description Minor units of `currency` */
       amount: number;
@@ -1808,6 +1809,7 @@ export interface components {
       /** @constant */
       object: 'capture';
       id: string;
+      livemode: boolean;
       payment_id: string;
       /** @description Minor units of `currency` */
       amount: number;
@@ -1831,8 +1833,11 @@ export interface components {
       payment: components['schemas']['Payment'];
     };
     Checkout: {
+      /** @description chk_… */
+      id: string;
       /** @constant */
       object: 'checkout';
+      /** @description The same as `id` (a documented alias, docs/api-conventions.md#2-objects) */
       checkout_id: string;
       livemode: boolean;
       /** @enum {string} */
@@ -1854,7 +1859,7 @@ export interface components {
       /** @description null: the pages follow the shopper's Accept-Language, then the merchant's default_locale */
       locale: string | null;
       /** @enum {string} */
-      capture: 'automatic' | 'manual';
+      capture_mode: 'automatic' | 'manual';
       payment_methods: ('card' | 'invoice' | 'wallet')[] | null;
       metadata: {
         [key: string]: unknown;
@@ -1864,6 +1869,8 @@ export interface components {
       /** @description The payment link (pl_…) whose visit opened this session; null for sessions created with the API */
       payment_link_id: string | null;
       /** @description RFC 3339 UTC timestamp */
+      created_at: string;
+      /** @description The same as `created_at` (a documented alias) */
       placed_at: string;
       /** @description RFC 3339 UTC timestamp */
       expires_at: string;
@@ -1878,14 +1885,18 @@ export interface components {
       order: components['schemas']['Order'];
     };
     CheckoutSessionSummary: {
+      /** @description The checkout (chk_…) */
+      id: string;
       /** @constant */
       object: 'checkout_session';
+      /** @description The same as `id` (a documented alias) */
       checkout_id: string;
       livemode: boolean;
       /** @enum {string} */
       status: 'OPEN' | 'COMPLETED' | 'CANCELED' | 'EXPIRED';
       /** @description The language the hosted page will use */
       locale: string;
+      created_at: string;
       expires_at: string;
       /** @description Kassa's secure payment page for this session */
       checkout_redirect_url: string;
@@ -1935,10 +1946,10 @@ export interface components {
        */
       locale?: string;
       /**
-       * @description Default: the merchant's default_capture
+       * @description Default: the merchant's default_capture_mode
        * @enum {string}
        */
-      capture?: 'automatic' | 'manual';
+      capture_mode?: 'automatic' | 'manual';
       /** @description Default: the merchant's default_session_lifetime_seconds */
       expires_in_seconds?: number;
       /** @description Restrict this checkout to these methods (default: every method the merchant's settings allow) */
@@ -1959,10 +1970,10 @@ export interface components {
        */
       locale?: string;
       /**
-       * @description Default: the merchant's default_capture
+       * @description Default: the merchant's default_capture_mode
        * @enum {string}
        */
-      capture?: 'automatic' | 'manual';
+      capture_mode?: 'automatic' | 'manual';
       /** @description Restrict this checkout to these methods (default: every method the merchant's settings allow) */
       payment_methods?: ('card' | 'invoice' | 'wallet')[];
       /**
@@ -1999,9 +2010,13 @@ export interface components {
       max_completions?: number;
     };
     Customer: {
+      /** @description cus_… */
+      id: string;
       /** @constant */
       object: 'customer';
+      /** @description The same as `id` (a documented alias) */
       customer_id: string;
+      livemode: boolean;
       first_name: string | null;
       last_name: string | null;
       email: string;
@@ -2156,8 +2171,11 @@ export interface components {
       default_callbacks: {
         [key: string]: string;
       };
-      /** @enum {string} */
-      default_capture: 'automatic' | 'manual';
+      /**
+       * @description The capture_mode of checkouts and payment links that do not set one
+       * @enum {string}
+       */
+      default_capture_mode: 'automatic' | 'manual';
       default_session_lifetime_seconds: number;
       /** @description Whether this merchant may send raw card data to POST /v1/payments; set by the operator (kassa merchant update ID --card-data on|off) */
       card_data_permitted: boolean;
@@ -2224,8 +2242,11 @@ export interface components {
       secret: string;
     };
     Order: {
+      /** @description ord_… */
+      id: string;
       /** @constant */
       object: 'order';
+      /** @description The same as `id` (a documented alias) */
       order_id: string;
       livemode: boolean;
       checkout_id: string;
@@ -2240,7 +2261,7 @@ export interface components {
         | 'CANCELED'
         | 'EXPIRED';
       merchant_order_id: string;
-      /** @description The country's name in the checkout's locale */
+      /** @description The country's English short name ("Germany"), whatever the checkout's locale; derive a translated name from country_code */
       country: string;
       country_code: string;
       currency: string;
@@ -2256,6 +2277,9 @@ export interface components {
       shipping_amount: number;
       total_amount: number;
       products: {
+        /** @description The merchant's product id, as sent */
+        id: string;
+        /** @description The same as `id` (a documented alias) */
         product_id: string;
         name: string;
         quantity: number;
@@ -2270,6 +2294,11 @@ export interface components {
       };
       /**
        * @description RFC 3339 UTC timestamp
+       * @example 2025-01-31T12:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * @description The same as `created_at` (a documented alias)
        * @example 2025-01-31T12:00:00.000Z
        */
       placed_at: string;
@@ -2316,7 +2345,7 @@ export interface components {
       total_amount: number;
       /** @default [] */
       products?: {
-        /** @description The merchant's product id (returned as product_id) */
+        /** @description The merchant's product id (returned as id, and as its alias product_id) */
         id: string;
         name: string;
         quantity: number;
@@ -2428,8 +2457,11 @@ export interface components {
       updated_at: string;
     };
     PaymentLink: {
+      /** @description pl_… */
+      id: string;
       /** @constant */
       object: 'payment_link';
+      /** @description The same as `id` (a documented alias) */
       payment_link_id: string;
       livemode: boolean;
       /** @enum {string} */
@@ -2458,8 +2490,8 @@ export interface components {
       canceled_redirect_url: string | null;
       /** @description null: the merchant's default_locale when a session opens */
       locale: string | null;
-      /** @description null: the merchant's default_capture when a session opens */
-      capture: ('automatic' | 'manual') | null;
+      /** @description null: the merchant's default_capture_mode when a session opens */
+      capture_mode: ('automatic' | 'manual') | null;
       payment_methods: ('card' | 'invoice' | 'wallet')[] | null;
       metadata: {
         [key: string]: unknown;
@@ -2506,6 +2538,11 @@ export interface components {
       };
     };
     PaymentMethodSetting: {
+      /**
+       * @description The method: one setting per method and mode
+       * @enum {string}
+       */
+      id: 'card' | 'invoice' | 'wallet';
       /** @constant */
       object: 'payment_method_setting';
       /** @enum {string} */
@@ -2527,6 +2564,7 @@ export interface components {
       /** @description Card only: accepted brands */
       card_brands: string[] | null;
       version: number;
+      created_at: string;
       updated_at: string;
     };
     /** @description An RFC 9457 problem document; `code` is one of the catalogue in docs/errors.md. Extension members (`current_status`, `required_scope`, …) are documented per code. */
@@ -2582,6 +2620,7 @@ export interface components {
       /** @constant */
       object: 'refund';
       id: string;
+      livemode: boolean;
       payment_id: string;
       /** @description Minor units of `currency` */
       amount: number;
@@ -2608,6 +2647,7 @@ export interface components {
       /** @constant */
       object: 'refund';
       id: string;
+      livemode: boolean;
       payment_id: string;
       /** @description Minor units of `currency` */
       amount: number;
@@ -2651,6 +2691,8 @@ export interface components {
       created_at: string;
     };
     SigningSecret: {
+      /** @description ss_…: a new id with every roll */
+      id: string;
       /** @constant */
       object: 'signing_secret';
       livemode: boolean;
@@ -2685,7 +2727,7 @@ export interface components {
         verify_order?: string | null;
       };
       /** @enum {string} */
-      default_capture?: 'automatic' | 'manual';
+      default_capture_mode?: 'automatic' | 'manual';
       /** @description Seconds, 60 to 2592000 (30 days) */
       default_session_lifetime_seconds?: number;
     };
@@ -4668,6 +4710,7 @@ export interface operations {
             currency: string;
             captured_amount: number;
             decline_code: string | null;
+            created_at: string;
           } & {
             [key: string]: unknown;
           };

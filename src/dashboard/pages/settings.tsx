@@ -196,10 +196,10 @@ export function SettingsPage(props: {
           <fieldset class="dash-fieldset" disabled={readOnly}>
             <legend>Checkout defaults</legend>
             <div class="field">
-              <label class="field__label" for="default_capture">
+              <label class="field__label" for="default_capture_mode">
                 Default capture
               </label>
-              <select class="field__input" id="default_capture" name="default_capture">
+              <select class="field__input" id="default_capture_mode" name="default_capture_mode">
                 <option value="automatic" selected={terminal.capture === 'automatic'}>
                   Automatic: capture when authorized
                 </option>

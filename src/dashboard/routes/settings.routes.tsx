@@ -36,7 +36,7 @@ const BRANDING_LABELS = {
 };
 const TERMINAL_LABELS: Record<string, string> = {
   default_locale: 'Default language',
-  default_capture: 'Default capture',
+  default_capture_mode: 'Default capture',
   default_session_lifetime_seconds: 'Checkout lifetime',
   ...Object.fromEntries(CALLBACK_NAMES.map((name) => [`default_callbacks.${name}`, `Callback ${name}`])),
 };
@@ -255,7 +255,7 @@ export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
       const minutes = /^\d{1,6}$/.test(minutesText) ? Number(minutesText) : Number.NaN;
       const body = {
         default_callbacks: callbacks,
-        default_capture: formText(request, 'default_capture'),
+        default_capture_mode: formText(request, 'default_capture_mode'),
         default_locale: formText(request, 'default_locale').trim(),
         default_session_lifetime_seconds: minutes * 60,
       };
@@ -263,7 +263,7 @@ export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
         callbacks: Object.fromEntries(
           CALLBACK_NAMES.map((name) => [name, formText(request, `callback_${name}`)]),
         ),
-        capture: formText(request, 'default_capture'),
+        capture: formText(request, 'default_capture_mode'),
         locale: formText(request, 'default_locale'),
         lifetimeMinutes: minutesText,
       };

@@ -20,6 +20,7 @@ export function presentCheckout(
     if (typeof url === 'string') callbacks[name as keyof CheckoutResource['callbacks']] = url;
   }
   return {
+    id: checkout.id,
     object: 'checkout',
     checkout_id: checkout.id,
     livemode: checkout.livemode,
@@ -31,11 +32,12 @@ export function presentCheckout(
     callbacks,
     allow_save_payment_methods: checkout.allowSavePaymentMethods,
     locale: checkout.localeIsDefault ? null : checkout.locale,
-    capture: checkout.capture,
+    capture_mode: checkout.capture,
     payment_methods: checkout.paymentMethods,
     metadata: checkout.metadata,
     payment_started: checkout.paymentStarted,
     payment_link_id: checkout.paymentLinkId,
+    created_at: checkout.createdAt.toISOString(),
     placed_at: checkout.createdAt.toISOString(),
     expires_at: checkout.expiresAt.toISOString(),
     updated_at: checkout.updatedAt.toISOString(),

@@ -54,7 +54,7 @@ export const ZCreateCheckout = z
       .describe(
         "The hosted page's language. Without it the checkout has locale null and its pages follow the shopper's browser language (Accept-Language), then the merchant's default_locale",
       ),
-    capture: zCaptureMode.optional().describe("Default: the merchant's default_capture"),
+    capture_mode: zCaptureMode.optional().describe("Default: the merchant's default_capture_mode"),
     expires_in_seconds: zSessionLifetime
       .optional()
       .describe("Default: the merchant's default_session_lifetime_seconds"),
@@ -84,8 +84,11 @@ const zTimestamp = z.string().meta({ description: 'RFC 3339 UTC timestamp' });
 
 export const ZCheckout = z
   .object({
+    id: z.string().describe('chk_…'),
     object: z.literal('checkout'),
-    checkout_id: z.string(),
+    checkout_id: z
+      .string()
+      .describe('The same as `id` (a documented alias, docs/api-conventions.md#2-objects)'),
     livemode: z.boolean(),
     status: z.enum(CHECKOUT_STATUSES),
     checkout_redirect_url: z
@@ -109,7 +112,7 @@ export const ZCheckout = z
       .string()
       .nullable()
       .describe("null: the pages follow the shopper's Accept-Language, then the merchant's default_locale"),
-    capture: zCaptureMode,
+    capture_mode: zCaptureMode,
     payment_methods: z.array(z.enum(PAYMENT_METHOD_TYPES)).nullable(),
     metadata: z.record(z.string(), z.unknown()),
     payment_started: z
@@ -121,7 +124,8 @@ export const ZCheckout = z
       .describe(
         'The payment link (pl_…) whose visit opened this session; null for sessions created with the API',
       ),
-    placed_at: zTimestamp,
+    created_at: zTimestamp,
+    placed_at: zTimestamp.describe('The same as `created_at` (a documented alias)'),
     expires_at: zTimestamp,
     updated_at: zTimestamp,
     completed_at: zTimestamp.nullable(),

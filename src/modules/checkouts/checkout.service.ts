@@ -163,7 +163,7 @@ export async function createCheckout(
     completedRedirectUrl: request.completed_redirect_url,
     canceledRedirectUrl: request.canceled_redirect_url,
     callbacks,
-    capture: request.capture ?? merchant.defaultCapture,
+    capture: request.capture_mode ?? merchant.defaultCapture,
     allowSavePaymentMethods: request.allow_save_payment_methods,
     locale: request.locale ?? merchant.defaultLocale,
     localeIsDefault: request.locale === undefined,

@@ -23,7 +23,7 @@ export type MerchantSettingsRequest = {
   branding?: { logo_url?: string | null | undefined; primary_color?: string | null | undefined } | undefined;
   default_locale?: string | undefined;
   default_callbacks?: Partial<Record<CallbackName, string | null>> | undefined;
-  default_capture?: 'automatic' | 'manual' | undefined;
+  default_capture_mode?: 'automatic' | 'manual' | undefined;
   default_session_lifetime_seconds?: number | undefined;
 };
 
@@ -64,7 +64,7 @@ export async function updateMerchantSettingsFromRequest(
   if (request.branding?.primary_color !== undefined) patch.primaryColor = request.branding.primary_color;
   if (request.default_locale !== undefined) patch.defaultLocale = request.default_locale;
   if (callbacks !== undefined) patch.defaultCallbacks = callbacks;
-  if (request.default_capture !== undefined) patch.defaultCapture = request.default_capture;
+  if (request.default_capture_mode !== undefined) patch.defaultCapture = request.default_capture_mode;
   if (request.default_session_lifetime_seconds !== undefined) {
     patch.defaultSessionLifetimeSeconds = request.default_session_lifetime_seconds;
   }
@@ -85,7 +85,7 @@ export async function updateMerchantSettingsFromRequest(
       branding: { logo_url: updated.logoUrl, primary_color: updated.primaryColor },
       default_locale: updated.defaultLocale,
       default_callbacks: updated.defaultCallbacks,
-      default_capture: updated.defaultCapture,
+      default_capture_mode: updated.defaultCapture,
       default_session_lifetime_seconds: updated.defaultSessionLifetimeSeconds,
       version: updated.version,
       updated_fields: Object.keys(request).sort(),

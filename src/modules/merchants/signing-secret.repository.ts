@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/client.ts';
+import { newId } from '../../lib/ids.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 
 /** SQL of `merchant_signing_secrets`: one encrypted secret per merchant and mode (migration 0006). */
@@ -10,13 +11,15 @@ export async function insertSigningSecretIfMissing(
   encrypted: Buffer,
 ): Promise<void> {
   await db.query(
-    `INSERT INTO merchant_signing_secrets (merchant_id, livemode, secret_encrypted) VALUES ($1, $2, $3)
+    `INSERT INTO merchant_signing_secrets (merchant_id, livemode, secret_encrypted, id) VALUES ($1, $2, $3, $4)
      ON CONFLICT (merchant_id, livemode) DO NOTHING`,
-    [scope.merchantId, scope.livemode, encrypted],
+    [scope.merchantId, scope.livemode, encrypted, newId('ss')],
   );
 }
 
 export type StoredSigningSecret = {
+  /** `ss_…` (migration 0035): a new one with every roll. */
+  id: string;
   encrypted: Buffer;
   createdAt: Date;
   /** After a roll (migration 0014): the secret it replaced, still used until `previousExpiresAt`. */
@@ -25,6 +28,7 @@ export type StoredSigningSecret = {
 };
 
 type SigningSecretRow = {
+  id: string;
   secret_encrypted: Buffer;
   created_at: Date;
   previous_secret_encrypted: Buffer | null;
@@ -33,6 +37,7 @@ type SigningSecretRow = {
 
 function toStoredSigningSecret(row: SigningSecretRow): StoredSigningSecret {
   return {
+    id: row.id,
     encrypted: row.secret_encrypted,
     createdAt: row.created_at,
     previousEncrypted: row.previous_secret_encrypted,
@@ -46,7 +51,7 @@ export async function findSigningSecret(
   options: { forUpdate?: boolean } = {},
 ): Promise<StoredSigningSecret | undefined> {
   const { rows } = await db.query<SigningSecretRow>(
-    `SELECT secret_encrypted, created_at, previous_secret_encrypted, previous_expires_at
+    `SELECT id, secret_encrypted, created_at, previous_secret_encrypted, previous_expires_at
        FROM merchant_signing_secrets WHERE merchant_id = $1 AND livemode = $2
        ${options.forUpdate ? 'FOR UPDATE' : ''}`,
     [scope.merchantId, scope.livemode],
@@ -64,10 +69,10 @@ export async function replaceSigningSecret(
   const { rows } = await db.query<SigningSecretRow>(
     `UPDATE merchant_signing_secrets
         SET previous_secret_encrypted = secret_encrypted, previous_expires_at = $4,
-            secret_encrypted = $3, created_at = now()
+            secret_encrypted = $3, created_at = now(), id = $5
       WHERE merchant_id = $1 AND livemode = $2
-      RETURNING secret_encrypted, created_at, previous_secret_encrypted, previous_expires_at`,
-    [scope.merchantId, scope.livemode, encrypted, previousExpiresAt],
+      RETURNING id, secret_encrypted, created_at, previous_secret_encrypted, previous_expires_at`,
+    [scope.merchantId, scope.livemode, encrypted, previousExpiresAt, newId('ss')],
   );
   return toStoredSigningSecret(rows[0]!);
 }

@@ -26,6 +26,7 @@ import {
  */
 
 export type SigningSecret = {
+  id: string;
   secret: string;
   createdAt: Date;
   /** The rolled-over secret while its overlap lasts. */
@@ -36,6 +37,7 @@ function decryptSigningSecret(keyring: Keyring, stored: StoredSigningSecret, now
   const previousActive =
     stored.previousEncrypted !== null && stored.previousExpiresAt !== null && stored.previousExpiresAt > now;
   return {
+    id: stored.id,
     secret: keyring.decrypt('redirect-signature', stored.encrypted).toString('utf8'),
     createdAt: stored.createdAt,
     previous: previousActive
@@ -88,6 +90,7 @@ export async function rollSigningSecret(
   );
   const rolled = decryptSigningSecret(keyring, stored, now);
   const data = {
+    id: rolled.id,
     object: 'signing_secret',
     livemode: scope.livemode,
     created_at: rolled.createdAt.toISOString(),

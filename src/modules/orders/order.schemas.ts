@@ -36,7 +36,7 @@ export const zOrderAdjustment = z.strictObject({
 });
 
 export const zOrderProductInput = z.strictObject({
-  id: zText(255).describe("The merchant's product id (returned as product_id)"),
+  id: zText(255).describe("The merchant's product id (returned as id, and as its alias product_id)"),
   name: zText(255),
   quantity: z.number().int().min(1).max(1_000_000),
   unit_price: zMinorAmount,
@@ -109,8 +109,10 @@ const zTimestamp = z
 
 export const ZCustomer = z
   .object({
+    id: z.string().describe('cus_…'),
     object: z.literal('customer'),
-    customer_id: z.string(),
+    customer_id: z.string().describe('The same as `id` (a documented alias)'),
+    livemode: z.boolean(),
     first_name: z.string().nullable(),
     last_name: z.string().nullable(),
     email: z.string(),
@@ -129,13 +131,18 @@ const ZAdjustmentOut = z.object({ amount: z.number().int(), description: z.strin
 
 export const ZOrder = z
   .object({
+    id: z.string().describe('ord_…'),
     object: z.literal('order'),
-    order_id: z.string(),
+    order_id: z.string().describe('The same as `id` (a documented alias)'),
     livemode: z.boolean(),
     checkout_id: z.string(),
     status: z.enum(ORDER_STATUSES),
     merchant_order_id: z.string(),
-    country: z.string().describe("The country's name in the checkout's locale"),
+    country: z
+      .string()
+      .describe(
+        'The country\'s English short name ("Germany"), whatever the checkout\'s locale; derive a translated name from country_code',
+      ),
     country_code: z.string(),
     currency: z.string(),
     subtotal_amount: z.number().int(),
@@ -145,7 +152,8 @@ export const ZOrder = z
     total_amount: z.number().int(),
     products: z.array(
       z.object({
-        product_id: z.string(),
+        id: z.string().describe("The merchant's product id, as sent"),
+        product_id: z.string().describe('The same as `id` (a documented alias)'),
         name: z.string(),
         quantity: z.number().int(),
         unit_price: z.number().int(),
@@ -156,7 +164,8 @@ export const ZOrder = z
     captured_amount: z.number().int(),
     refunded_amount: z.number().int(),
     metadata: z.record(z.string(), z.unknown()),
-    placed_at: zTimestamp,
+    created_at: zTimestamp,
+    placed_at: zTimestamp.describe('The same as `created_at` (a documented alias)'),
     expires_at: zTimestamp.describe("The checkout session's deadline"),
     updated_at: zTimestamp,
     version: z.number().int(),

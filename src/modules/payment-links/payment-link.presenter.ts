@@ -12,6 +12,7 @@ export function presentPaymentLink(
   qrCode?: string,
 ): PaymentLinkResource {
   return {
+    id: link.id,
     object: 'payment_link',
     payment_link_id: link.id,
     livemode: link.livemode,
@@ -30,7 +31,7 @@ export function presentPaymentLink(
     completed_redirect_url: link.completedRedirectUrl,
     canceled_redirect_url: link.canceledRedirectUrl,
     locale: link.locale,
-    capture: link.capture,
+    capture_mode: link.capture,
     payment_methods: link.paymentMethods,
     metadata: link.metadata,
     order: link.order,

@@ -5,7 +5,7 @@ import { PAYMENT_LINK_STATUSES } from './payment-link.states.ts';
 
 /**
  * `POST /v1/payment-links` (docs/payment-links.md, the payment-link flow) and the PaymentLink resource. The order, redirect URLs, locale,
- * capture, payment methods and metadata are the checkout's own fields and rules (same schema, same totals
+ * capture mode, payment methods and metadata are the checkout's own fields and rules (same schema, same totals
  * check); the link adds its validity, activation window, usage cap and optional landing page.
  */
 
@@ -24,7 +24,7 @@ const zUrl = z
 
 export const ZCreatePaymentLink = ZCreateCheckout.pick({
   locale: true,
-  capture: true,
+  capture_mode: true,
   payment_methods: true,
   metadata: true,
   order: true,
@@ -130,8 +130,9 @@ export const ZPaymentLinkOrder = z
 
 export const ZPaymentLink = z
   .object({
+    id: z.string().describe('pl_…'),
     object: z.literal('payment_link'),
-    payment_link_id: z.string(),
+    payment_link_id: z.string().describe('The same as `id` (a documented alias)'),
     livemode: z.boolean(),
     status: z.enum(PAYMENT_LINK_STATUSES),
     url: z.string().describe('The link to share; carries an unguessable signature segment'),
@@ -153,7 +154,9 @@ export const ZPaymentLink = z
     completed_redirect_url: z.string().nullable().describe("null: Kassa's own status page of the session"),
     canceled_redirect_url: z.string().nullable().describe("null: Kassa's own status page of the session"),
     locale: z.string().nullable().describe("null: the merchant's default_locale when a session opens"),
-    capture: zCaptureMode.nullable().describe("null: the merchant's default_capture when a session opens"),
+    capture_mode: zCaptureMode
+      .nullable()
+      .describe("null: the merchant's default_capture_mode when a session opens"),
     payment_methods: z.array(z.enum(PAYMENT_METHOD_TYPES)).nullable(),
     metadata: z.record(z.string(), z.unknown()),
     order: ZPaymentLinkOrder,

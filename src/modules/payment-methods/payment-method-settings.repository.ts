@@ -6,6 +6,7 @@ import type { Device, PaymentMethodSetting, PaymentMethodType } from './eligibil
 export type PaymentMethodSettingRecord = PaymentMethodSetting & {
   livemode: boolean;
   version: number;
+  createdAt: Date;
   updatedAt: Date;
 };
 
@@ -22,6 +23,7 @@ export type SettingRow = {
   display_order: number;
   card_brands: string[] | null;
   version: number;
+  created_at: Date;
   updated_at: Date;
 };
 
@@ -40,7 +42,13 @@ function toSetting(row: SettingRow): PaymentMethodSetting {
 }
 
 function toRecord(row: SettingRow): PaymentMethodSettingRecord {
-  return { ...toSetting(row), livemode: row.livemode, version: row.version, updatedAt: row.updated_at };
+  return {
+    ...toSetting(row),
+    livemode: row.livemode,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 function settingValues(setting: PaymentMethodSetting): unknown[] {

@@ -104,6 +104,8 @@ export async function updatePaymentMethodSetting(
 
 export function presentPaymentMethodSetting(setting: PaymentMethodSettingRecord) {
   return {
+    // One setting per method and mode: the method names it (docs/api-conventions.md#2-objects).
+    id: setting.method,
     object: 'payment_method_setting' as const,
     method: setting.method,
     livemode: setting.livemode,
@@ -116,6 +118,7 @@ export function presentPaymentMethodSetting(setting: PaymentMethodSettingRecord)
     display_order: setting.display_order,
     card_brands: setting.method === 'card' ? (setting.card_brands ?? [...ACCEPTABLE_CARD_BRANDS]) : null,
     version: setting.version,
+    created_at: setting.createdAt.toISOString(),
     updated_at: setting.updatedAt.toISOString(),
   };
 }

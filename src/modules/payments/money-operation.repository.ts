@@ -9,6 +9,7 @@ import type { Capture, MoneyOperationStatus, Payment, Refund } from './payment.t
 type MoneyOperationRow = {
   id: string;
   payment_id: string;
+  livemode: boolean;
   amount: number;
   status: MoneyOperationStatus;
   failure_message: string | null;
@@ -21,6 +22,7 @@ function toCapture(row: MoneyOperationRow): Capture {
   return {
     id: row.id,
     paymentId: row.payment_id,
+    livemode: row.livemode,
     amount: row.amount,
     status: row.status,
     failureMessage: row.failure_message,

@@ -46,6 +46,7 @@ export function presentCapture(capture: Capture) {
   return {
     object: 'capture' as const,
     id: capture.id,
+    livemode: capture.livemode,
     payment_id: capture.paymentId,
     amount: capture.amount,
     status: capture.status,

@@ -51,6 +51,7 @@ export const ZPayment = z
 
 const moneyOperationFields = {
   id: z.string(),
+  livemode: z.boolean(),
   payment_id: z.string(),
   amount: zMinor,
   currency: z.string(),

@@ -49,6 +49,7 @@ export type MoneyOperationStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
 export type Capture = {
   id: string;
   paymentId: string;
+  livemode: boolean;
   amount: number;
   status: MoneyOperationStatus;
   failureMessage: string | null;

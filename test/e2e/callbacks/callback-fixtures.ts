@@ -155,7 +155,7 @@ export async function createCallbackCheckout(
       completed_redirect_url: 'https://shop.example/complete',
       canceled_redirect_url: 'https://shop.example/cancel',
       locale: 'EN',
-      capture: options.capture ?? 'automatic',
+      capture_mode: options.capture ?? 'automatic',
       callbacks,
       metadata: options.metadata ?? {},
       order: {

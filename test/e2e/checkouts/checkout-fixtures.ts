@@ -56,20 +56,23 @@ export function checkoutRequest(order: Record<string, unknown>, extra: Record<st
 }
 
 export type CheckoutJson = {
+  id: string;
   checkout_id: string;
   status: string;
   client_token?: string;
   checkout_redirect_url: string;
   expires_at: string;
+  created_at: string;
   placed_at: string;
   version: number;
   payment_started: boolean;
   order: {
+    id: string;
     order_id: string;
     status: string;
     total_amount: number;
     version: number;
-    customer: { customer_id: string; email: string; first_name: string | null } | null;
+    customer: { id: string; customer_id: string; email: string; first_name: string | null } | null;
   } & Record<string, unknown>;
 } & Record<string, unknown>;
 

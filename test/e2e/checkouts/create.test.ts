@@ -110,14 +110,15 @@ describe('POST /v1/checkouts', () => {
       canceled_redirect_url: 'https://example.com/cancel',
       allow_save_payment_methods: false,
       locale: 'ES_LATAM',
-      capture: 'automatic',
+      capture_mode: 'automatic',
       payment_methods: null,
       metadata: {},
       order: {
         object: 'order',
         status: 'CREATED',
         merchant_order_id: '1366656595193',
-        country: 'México',
+        // English, whatever the locale (docs/api-conventions.md#4); the seed's own answer said "México".
+        country: 'Mexico',
         country_code: 'MX',
         currency: 'MXN',
         taxes: [],
@@ -127,13 +128,21 @@ describe('POST /v1/checkouts', () => {
         total_amount: 990,
         products: [
           {
+            id: '7197',
             product_id: '7197',
             quantity: 1,
             unit_price: 1000,
             name: 'Pantalla TCL Smart TV Serie A3 A343 HD Android TV 40',
           },
         ],
-        customer: { first_name: 'John', last_name: 'Doe', email: 'john.doe@example.com', phone: null },
+        customer: {
+          object: 'customer',
+          livemode: false,
+          first_name: 'John',
+          last_name: 'Doe',
+          email: 'john.doe@example.com',
+          phone: null,
+        },
         authorized_amount: 0,
         captured_amount: 0,
         refunded_amount: 0,
@@ -145,6 +154,13 @@ describe('POST /v1/checkouts', () => {
     expect(body.checkout_id).toMatch(/^chk_[0-9a-f]{32}$/);
     expect(body.order.order_id).toMatch(/^ord_[0-9a-f]{32}$/);
     expect(body.order.customer?.customer_id).toMatch(/^cus_[0-9a-f]{32}$/);
+    // Canonical `id` and `created_at` beside the documented aliases, always equal (docs/api-conventions.md#2).
+    expect(body.id).toBe(body.checkout_id);
+    expect(body.created_at).toBe(body.placed_at);
+    expect(body.order.id).toBe(body.order.order_id);
+    expect(body.order.created_at).toBe(body.order.placed_at);
+    expect(body.order.customer?.id).toBe(body.order.customer?.customer_id);
+    expect(body).not.toHaveProperty('capture');
     expect(body.client_token).toMatch(/^ct_[A-Za-z0-9_-]{43}$/);
 
     // Seed-style redirect URL: /pay/{id}/{64 hex signature}, verifiable, and not forgeable by editing.
@@ -178,7 +194,7 @@ describe('POST /v1/checkouts', () => {
           customer: { email: 'New.Shopper@Example.com', first_name: 'Ana', phone: '+4512345678' },
         },
         {
-          capture: 'manual',
+          capture_mode: 'manual',
           locale: 'DA',
           payment_methods: ['card'],
           expires_in_seconds: 900,
@@ -293,7 +309,7 @@ describe('POST /v1/checkouts', () => {
       merchant,
       checkoutRequest(simpleOrder('DKK', 'DK', 12_500), {
         locale: 'da-DK',
-        capture: 'manual',
+        capture_mode: 'manual',
         expires_in_seconds: 900,
         payment_methods: ['card', 'invoice'],
         allow_save_payment_methods: true,
@@ -303,13 +319,19 @@ describe('POST /v1/checkouts', () => {
     );
     expect(created).toMatchObject({
       locale: 'da-DK',
-      capture: 'manual',
+      capture_mode: 'manual',
       payment_methods: ['card', 'invoice'],
       allow_save_payment_methods: true,
       callbacks: { ok: 'https://shop.example/cb/ok', notification: 'https://shop.example/cb/notify' },
       metadata: { cart: 'c-42', items: 3, gift: false },
-      order: { country: 'Danmark', customer: null },
+      order: { country: 'Denmark', customer: null },
     });
+    // The event's data too: data never depends on the display language.
+    const { rows } = await testApp.database.db.query<{ data: { order: { country: string } } }>(
+      `SELECT data FROM events WHERE checkout_id = $1 AND type = 'checkout.created'`,
+      [created.checkout_id],
+    );
+    expect(rows.map((row) => row.data.order.country)).toEqual(['Denmark']);
     expect(Date.parse(created.expires_at) - Date.parse(created.placed_at)).toBe(900_000);
   });
 
@@ -320,7 +342,7 @@ describe('POST /v1/checkouts', () => {
       headers: merchant.headers,
       payload: {
         default_locale: 'DA',
-        default_capture: 'manual',
+        default_capture_mode: 'manual',
         default_session_lifetime_seconds: 3600,
         default_callbacks: {
           ok: 'https://shop.example/default-ok',
@@ -337,12 +359,12 @@ describe('POST /v1/checkouts', () => {
       }),
     );
     expect(created).toMatchObject({
-      // No locale asked for: the pages follow the shopper, then the merchant's default (which also names the
-      // country, below).
+      // No locale asked for: the pages follow the shopper, then the merchant's default (DA) — which does not
+      // translate the country: data never depends on the display language.
       locale: null,
-      capture: 'manual',
+      capture_mode: 'manual',
       callbacks: { ok: 'https://shop.example/default-ok', open: 'https://shop.example/open' },
-      order: { country: 'Tyskland' },
+      order: { country: 'Germany' },
     });
     expect(created.callbacks).not.toHaveProperty('fail');
     expect(Date.parse(created.expires_at) - Date.parse(created.placed_at)).toBe(3_600_000);
@@ -356,7 +378,7 @@ describe('POST /v1/checkouts', () => {
       [{ ...seedCheckoutRequest(), expires_in_seconds: 31 * 24 * 3600 }, '/expires_in_seconds'],
       [{ ...seedCheckoutRequest(), payment_methods: ['card', 'card'] }, '/payment_methods'],
       [{ ...seedCheckoutRequest(), payment_methods: ['paypal'] }, '/payment_methods/0'],
-      [{ ...seedCheckoutRequest(), capture: 'later' }, '/capture'],
+      [{ ...seedCheckoutRequest(), capture_mode: 'later' }, '/capture_mode'],
       [{ ...seedCheckoutRequest(), metadata: { nested: { a: 1 } } }, '/metadata/nested'],
     ];
     for (const [payload, pointer] of cases) {
@@ -371,6 +393,19 @@ describe('POST /v1/checkouts', () => {
       expect(problem.code).toBe('validation_failed');
       expect(problem.errors?.map((error) => error.pointer)).toContain(pointer);
     }
+  });
+
+  it('takes the capture mode as capture_mode only: the old name capture is an unknown field', async () => {
+    const response = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/checkouts',
+      headers: merchant.headers,
+      payload: { ...seedCheckoutRequest(), capture: 'manual' },
+    });
+    expect(response.statusCode).toBe(422);
+    const problem = expectProblem(response);
+    expect(problem.code).toBe('validation_failed');
+    expect(JSON.stringify(problem.errors)).toMatch(/\bcapture\b/);
   });
 
   it('requires merchant credentials', async () => {

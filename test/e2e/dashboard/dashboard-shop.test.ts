@@ -85,7 +85,7 @@ describe('dashboard shop pages', () => {
         expect(response.statusCode).toBe(403);
         const terminal = await submit(testApp, session, '/dashboard/settings/terminal', {
           csrf_token: csrf,
-          default_capture: 'manual',
+          default_capture_mode: 'manual',
           default_locale: 'EN',
           session_lifetime_minutes: '60',
         });
@@ -217,7 +217,7 @@ describe('dashboard shop pages', () => {
         callback_open: '',
         callback_notification: 'https://shop.example/kassa/notify',
         callback_verify_order: '',
-        default_capture: 'manual',
+        default_capture_mode: 'manual',
         default_locale: 'DA',
         session_lifetime_minutes: '45',
       };
@@ -236,7 +236,7 @@ describe('dashboard shop pages', () => {
       });
       expect(stored!.defaultCallbacks.open).toBeUndefined();
       const checkout = await checkoutFor('TERMINAL-1', { email: 'terminal@customer.test' });
-      expect(checkout).toMatchObject({ capture: 'manual' });
+      expect(checkout).toMatchObject({ capture_mode: 'manual' });
       expect(checkout.callbacks).toMatchObject({ ok: 'https://shop.example/kassa/ok' });
 
       const refused = await submit(testApp, owner, '/dashboard/settings/terminal', {
@@ -250,7 +250,7 @@ describe('dashboard shop pages', () => {
       // Put the defaults back for the tests after this one (automatic capture, no callbacks).
       await submit(testApp, owner, '/dashboard/settings/terminal', {
         csrf_token: csrf,
-        default_capture: 'automatic',
+        default_capture_mode: 'automatic',
         default_locale: 'EN',
         session_lifetime_minutes: '60',
       });

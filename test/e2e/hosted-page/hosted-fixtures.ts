@@ -53,7 +53,7 @@ export async function createHostedCheckout(
     completed_redirect_url: options.completedUrl ?? 'https://shop.example/complete?ref=abc',
     canceled_redirect_url: options.canceledUrl ?? 'https://shop.example/cancel',
     ...(options.locale === null ? {} : { locale: options.locale ?? 'EN' }),
-    capture: options.capture ?? 'automatic',
+    capture_mode: options.capture ?? 'automatic',
     allow_save_payment_methods: options.allowSave ?? false,
     order: {
       merchant_order_id: options.merchantOrderId ?? 'ORDER-1',

@@ -140,6 +140,46 @@ describe('/openapi.json generates clients', () => {
     });
   });
 
+  it('gives every object id, object and created_at, and aliases equal to nothing else (docs/api-conventions.md#2-objects)', () => {
+    type Schema = { properties?: Record<string, { const?: unknown; enum?: unknown[] }>; required?: string[] };
+    const objects: { name: unknown; where: string; schema: Schema }[] = [];
+    const walk = (node: unknown, where: string): void => {
+      if (Array.isArray(node)) return node.forEach((item) => walk(item, where));
+      if (node === null || typeof node !== 'object') return;
+      const schema = node as Schema;
+      const object = schema.properties?.object;
+      if (object) objects.push({ name: object.const ?? object.enum?.join('|'), where, schema });
+      for (const child of Object.values(node)) walk(child, where);
+    };
+    for (const [name, schema] of Object.entries(doc.components.schemas)) walk(schema, `#/${name}`);
+    for (const [where, op] of operations) walk(op.responses, where);
+    // Lists are envelopes, not objects; a deletion answers the stub {id, object, deleted}. The other two are
+    // answers that become list envelopes (the deviations table's D16 and D22).
+    const notObjects = new Set(['list', 'event_redelivery', 'order_timeline']);
+    const checked = objects.filter(
+      ({ name, schema }) => !notObjects.has(String(name)) && !schema.properties?.deleted,
+    );
+    expect(checked.map(({ name }) => name)).toEqual(
+      expect.arrayContaining([
+        'checkout',
+        'order',
+        'customer',
+        'payment_link',
+        'payment',
+        'capture',
+        'refund',
+      ]),
+    );
+    const missing = checked.flatMap(({ name, where, schema }) =>
+      ['id', 'object', 'created_at']
+        .filter((field) => !schema.required?.includes(field))
+        .map((field) => `${String(name)} (${where}) lacks a required ${field}`),
+    );
+    expect(missing).toEqual([]);
+    // One name per concept: capture_mode / default_capture_mode, nowhere the names they replace.
+    expect(raw).not.toMatch(/"(capture|default_capture)":\{/);
+  });
+
   it("passes Redocly's recommended ruleset", async () => {
     const config = await createConfig({
       extends: ['recommended'],

@@ -62,16 +62,16 @@ describe('merchant cache', () => {
           },
         },
       });
-    expect((await create()).json().capture).toBe('automatic'); // the app's cache now holds the merchant
+    expect((await create()).json().capture_mode).toBe('automatic'); // the app's cache now holds the merchant
     const patched = await testApp.app.inject({
       method: 'PATCH',
       url: '/v1/merchant',
       headers: merchant.headers,
-      payload: { default_capture: 'manual' },
+      payload: { default_capture_mode: 'manual' },
     });
     expect(patched.statusCode).toBe(200);
     const created = await create();
     expect(created.statusCode).toBe(201);
-    expect(created.json().capture).toBe('manual');
+    expect(created.json().capture_mode).toBe('manual');
   });
 });

@@ -62,6 +62,11 @@ describe('POST /v1/merchant/signing-secret/roll', () => {
     const after = rolled.json();
     expect(after.secret).toMatch(/^kss_/);
     expect(after.secret).not.toBe(before.secret);
+    // Each secret has its own id, so a rolled secret can be told from the one it replaced.
+    expect(before.id).toMatch(/^ss_[0-9a-f]{32}$/);
+    expect(after.id).toMatch(/^ss_[0-9a-f]{32}$/);
+    expect(after.id).not.toBe(before.id);
+    expect((await secretNow()).id).toBe(after.id);
     expect(Date.parse(after.previous_secret_expires_at) - Date.now()).toBeGreaterThan(3500_000);
     expect((await secretNow()).secret).toBe(after.secret);
 
@@ -82,6 +87,12 @@ describe('POST /v1/merchant/signing-secret/roll', () => {
     // Ending the overlap now: only the new secret signs, in `signature` again.
     const cut = await roll({ expire_previous_in_seconds: 0 });
     const latest = cut.json();
+    expect(latest.id).not.toBe(after.id);
+    const { rows: events } = await t.database.db.query<{ data: { id: string } }>(
+      `SELECT data FROM events WHERE merchant_id = $1 AND type = 'signing_secret.rolled' ORDER BY seq`,
+      [merchant.merchantId],
+    );
+    expect(events.map((event) => event.data.id)).toEqual([after.id, latest.id]);
     expect(latest.previous_secret_expires_at).toBeNull();
     const afterwards = await canceledReturnUrl();
     expect(new URL(afterwards).searchParams.has('next_signature')).toBe(false);

@@ -24,7 +24,7 @@ describe('PATCH /v1/merchant', () => {
       display_name: 'Nordlys',
       branding: { logo_url: 'https://cdn.nordlys.example/logo.svg', primary_color: '#0055FF' },
       default_locale: 'DA',
-      default_capture: 'manual',
+      default_capture_mode: 'manual',
       default_session_lifetime_seconds: 1800,
       default_callbacks: {
         ok: 'https://nordlys.example/kassa/ok',
@@ -38,7 +38,7 @@ describe('PATCH /v1/merchant', () => {
       display_name: 'Nordlys',
       branding: { logo_url: 'https://cdn.nordlys.example/logo.svg', primary_color: '#0055FF' },
       default_locale: 'DA',
-      default_capture: 'manual',
+      default_capture_mode: 'manual',
       default_session_lifetime_seconds: 1800,
       default_callbacks: {
         ok: 'https://nordlys.example/kassa/ok',
@@ -55,7 +55,7 @@ describe('PATCH /v1/merchant', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       object_version: before.version + 1,
-      data: { display_name: 'Nordlys', default_capture: 'manual' },
+      data: { display_name: 'Nordlys', default_capture_mode: 'manual' },
     });
   });
 
@@ -85,7 +85,7 @@ describe('PATCH /v1/merchant', () => {
     [{ branding: { logo_url: 'javascript:alert(1)' } }, '/branding/logo_url'],
     [{ branding: { logo_url: '//cdn.example/logo.png' } }, '/branding/logo_url'],
     [{ default_locale: 'Danish' }, '/default_locale'],
-    [{ default_capture: 'sometimes' }, '/default_capture'],
+    [{ default_capture_mode: 'sometimes' }, '/default_capture_mode'],
     [{ default_session_lifetime_seconds: 59 }, '/default_session_lifetime_seconds'],
     [{ default_session_lifetime_seconds: 30 * 24 * 3600 + 1 }, '/default_session_lifetime_seconds'],
     [{ default_callbacks: { ok: 'https://user:pw@shop.example/ok' } }, '/default_callbacks/ok'],
@@ -96,6 +96,7 @@ describe('PATCH /v1/merchant', () => {
     [{ default_callbacks: { ok: 'https://shop.example/ok#x' } }, '/default_callbacks/ok'],
     [{ default_callbacks: { other: 'https://shop.example/' } }, '/default_callbacks'],
     [{ name: 'Renamed' }, ''],
+    [{ default_capture: 'manual' }, ''], // the old name: default_capture_mode is the one name
   ])('refuses %j', async (payload, pointer) => {
     const response = await patch(payload);
     expect(response.statusCode).toBe(422);

@@ -116,7 +116,7 @@ describe('OTLP span export', () => {
       method: 'POST',
       url: '/v1/checkouts',
       headers: merchant.headers,
-      payload: checkoutRequest(simpleOrder('EUR', 'DE', 4200), { capture: 'manual' }),
+      payload: checkoutRequest(simpleOrder('EUR', 'DE', 4200), { capture_mode: 'manual' }),
     });
     expect(checkout.statusCode, checkout.body).toBe(201);
 

@@ -57,9 +57,11 @@ describe('orders', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual(first.order);
     expect(response.json()).toMatchObject({
+      id: first.order.order_id,
       object: 'order',
       checkout_id: first.checkout_id,
-      country: 'México',
+      country: 'Mexico', // English whatever the checkout's locale (docs/api-conventions.md#4)
+      created_at: '2025-05-01T08:00:00.000Z',
       placed_at: '2025-05-01T08:00:00.000Z',
     });
   });

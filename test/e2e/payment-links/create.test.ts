@@ -49,6 +49,9 @@ describe('creating and reading payment links', () => {
       },
     });
     expect(link.payment_link_id).toMatch(/^pl_[0-9a-f]{32}$/);
+    expect(link.id).toBe(link.payment_link_id); // canonical id + documented alias
+    expect(link).toMatchObject({ capture_mode: null });
+    expect(link).not.toHaveProperty('capture');
     expect(link.url).toBe(
       `${testApp.config.publicUrl}/l/${link.payment_link_id}/${link.url.split('/').at(-1)}`,
     );
@@ -90,7 +93,7 @@ describe('creating and reading payment links', () => {
         expires_in_seconds: 3_600,
         activation_window_seconds: 120,
         locale: 'DA',
-        capture: 'manual',
+        capture_mode: 'manual',
         payment_methods: ['card'],
         metadata: { campaign: 'spring' },
       }),
@@ -101,7 +104,7 @@ describe('creating and reading payment links', () => {
       landing_url: 'https://shop.example/pay-with-qr?campaign=spring',
       activation_window_seconds: 120,
       locale: 'DA',
-      capture: 'manual',
+      capture_mode: 'manual',
       payment_methods: ['card'],
       metadata: { campaign: 'spring' },
     });

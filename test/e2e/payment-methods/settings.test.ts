@@ -77,6 +77,7 @@ describe('payment-method settings', () => {
     });
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json()).toMatchObject({
+      id: 'invoice', // one setting per method and mode: the method is its id
       object: 'payment_method_setting',
       method: 'invoice',
       enabled: true,

@@ -31,6 +31,7 @@ describe('GET /v1/captures/{id}, GET /v1/refunds/{id} and their lists', () => {
     expect(response.json()).toEqual(listed);
     expect(response.json()).toMatchObject({
       object: 'capture',
+      livemode: false,
       amount: 1000,
       currency: 'EUR',
       status: 'SUCCEEDED',
@@ -43,7 +44,12 @@ describe('GET /v1/captures/{id}, GET /v1/refunds/{id} and their lists', () => {
     expect(response.statusCode).toBe(200);
     const { payment: _payment, ...withoutPayment } = refund;
     expect(response.json()).toEqual(withoutPayment);
-    expect(response.json()).toMatchObject({ object: 'refund', amount: 200, currency: 'EUR' });
+    expect(response.json()).toMatchObject({
+      object: 'refund',
+      livemode: false,
+      amount: 200,
+      currency: 'EUR',
+    });
   });
 
   it("answers 404 for another merchant's, the other mode's and unknown ids", async () => {

@@ -82,7 +82,11 @@ export async function createPaymentCheckout(
   );
   if (options.customerEmail)
     order.customer = { email: options.customerEmail, first_name: 'Ada', last_name: 'Lovelace' };
-  return createCheckout(testApp, merchant, checkoutRequest(order, { capture: options.capture ?? 'manual' }));
+  return createCheckout(
+    testApp,
+    merchant,
+    checkoutRequest(order, { capture_mode: options.capture ?? 'manual' }),
+  );
 }
 
 export async function payByApi(

@@ -94,7 +94,7 @@ describe('live mode through Adyen (fake, on loopback)', () => {
     const created = await call(
       'POST',
       '/v1/checkouts',
-      checkoutRequest(simpleOrder('EUR', 'NL', 4200), { capture: 'manual' }),
+      checkoutRequest(simpleOrder('EUR', 'NL', 4200), { capture_mode: 'manual' }),
     );
     expect(created.statusCode, created.body).toBe(201);
     const checkoutId = created.json<{ checkout_id: string }>().checkout_id;

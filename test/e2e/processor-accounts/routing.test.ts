@@ -55,7 +55,7 @@ async function checkout(
     'POST',
     '/v1/checkouts',
     who,
-    checkoutRequest(simpleOrder(currency, country, 2000), { capture: 'manual', ...extra }),
+    checkoutRequest(simpleOrder(currency, country, 2000), { capture_mode: 'manual', ...extra }),
   );
   expect(response.statusCode, response.body).toBe(201);
   return response.json<{ checkout_id: string }>().checkout_id;

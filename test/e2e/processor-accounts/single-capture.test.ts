@@ -32,7 +32,7 @@ async function authorizedPayment(): Promise<PaymentJson> {
   const created = await call(
     'POST',
     '/v1/checkouts',
-    checkoutRequest(simpleOrder('EUR', 'DE', 2000), { capture: 'manual' }),
+    checkoutRequest(simpleOrder('EUR', 'DE', 2000), { capture_mode: 'manual' }),
   );
   const paid = await call('POST', '/v1/payments', {
     checkout_id: created.json<{ checkout_id: string }>().checkout_id,

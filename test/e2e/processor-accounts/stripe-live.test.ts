@@ -91,7 +91,7 @@ describe('live mode through Stripe (fake, on loopback)', () => {
     const created = await call(
       'POST',
       '/v1/checkouts',
-      checkoutRequest(simpleOrder('EUR', 'DE', 4200), { capture: 'manual' }),
+      checkoutRequest(simpleOrder('EUR', 'DE', 4200), { capture_mode: 'manual' }),
     );
     expect(created.statusCode, created.body).toBe(201);
     const checkoutId = created.json<{ checkout_id: string; livemode: boolean }>().checkout_id;

@@ -94,10 +94,12 @@ describe('browser SDK: script, session summary and CORS', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
       object: 'checkout_session',
+      id: checkout.checkout_id,
       checkout_id: checkout.checkout_id,
       livemode: false,
       status: 'OPEN',
       locale: expect.any(String),
+      created_at: expect.any(String),
       expires_at: expect.any(String),
       checkout_redirect_url: checkout.checkout_redirect_url,
       merchant: { display_name: 'Mugs ApS' },

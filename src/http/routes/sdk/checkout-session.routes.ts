@@ -16,11 +16,13 @@ import { requireMerchant, type KassaApp } from '../../http.types.ts';
 
 const ZBrowserSession = z
   .object({
+    id: z.string().describe('The checkout (chk_…)'),
     object: z.literal('checkout_session'),
-    checkout_id: z.string(),
+    checkout_id: z.string().describe('The same as `id` (a documented alias)'),
     livemode: z.boolean(),
     status: z.enum(CHECKOUT_STATUSES),
     locale: z.string().describe('The language the hosted page will use'),
+    created_at: z.string(),
     expires_at: z.string(),
     checkout_redirect_url: z.string().describe("Kassa's secure payment page for this session"),
     merchant: z.object({ display_name: z.string() }),
@@ -95,11 +97,13 @@ function presentBrowserSession(
   extra: { locale: string; merchantName: string; redirectUrl: string },
 ): z.infer<typeof ZBrowserSession> {
   return {
+    id: checkout.id,
     object: 'checkout_session',
     checkout_id: checkout.id,
     livemode: checkout.livemode,
     status: checkout.status,
     locale: extra.locale,
+    created_at: checkout.createdAt.toISOString(),
     expires_at: checkout.expiresAt.toISOString(),
     checkout_redirect_url: extra.redirectUrl,
     merchant: { display_name: extra.merchantName },

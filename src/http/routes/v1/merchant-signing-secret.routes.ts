@@ -19,6 +19,7 @@ import { respondIdempotently } from '../../idempotency.ts';
 
 const ZSigningSecret = z
   .object({
+    id: z.string().describe('ss_…: a new id with every roll'),
     object: z.literal('signing_secret'),
     livemode: z.boolean(),
     secret: z.string().describe('kss_…: the HMAC-SHA256 key of the `signature` parameter on return URLs'),
@@ -36,6 +37,7 @@ const ZSigningSecret = z
 
 function presentSigningSecret(signing: SigningSecret, livemode: boolean): z.infer<typeof ZSigningSecret> {
   return {
+    id: signing.id,
     object: 'signing_secret',
     livemode,
     secret: signing.secret,

@@ -23,7 +23,9 @@ export const ZMerchant = z
     branding: z.object({ logo_url: z.string().nullable(), primary_color: z.string().nullable() }),
     default_locale: z.string(),
     default_callbacks: z.record(z.string(), z.string()),
-    default_capture: z.enum(['automatic', 'manual']),
+    default_capture_mode: z
+      .enum(['automatic', 'manual'])
+      .describe('The capture_mode of checkouts and payment links that do not set one'),
     default_session_lifetime_seconds: z.number().int(),
     card_data_permitted: z
       .boolean()
@@ -56,7 +58,7 @@ export function presentMerchant(merchant: Merchant, livemode: boolean): z.infer<
         (entry): entry is [string, string] => typeof entry[1] === 'string',
       ),
     ),
-    default_capture: merchant.defaultCapture,
+    default_capture_mode: merchant.defaultCapture,
     default_session_lifetime_seconds: merchant.defaultSessionLifetimeSeconds,
     card_data_permitted: merchant.cardDataPermitted,
     api_version: merchant.apiVersion,
@@ -90,7 +92,7 @@ export const ZUpdateMerchant = z
       .optional(),
     default_locale: zLocale.optional(),
     default_callbacks: zCallbacksInput.optional(),
-    default_capture: zCaptureMode.optional(),
+    default_capture_mode: zCaptureMode.optional(),
     default_session_lifetime_seconds: zSessionLifetime.optional(),
   })
   .meta({ id: 'UpdateMerchant' });

@@ -26,6 +26,7 @@ const noDuplicates = { error: 'must not list a value twice', params: { code: 'du
 
 const ZPaymentMethodSetting = z
   .object({
+    id: z.enum(PAYMENT_METHOD_TYPES).describe('The method: one setting per method and mode'),
     object: z.literal('payment_method_setting'),
     method: z.enum(PAYMENT_METHOD_TYPES),
     livemode: z.boolean(),
@@ -46,6 +47,7 @@ const ZPaymentMethodSetting = z
     display_order: z.number().int().describe('Lower comes first'),
     card_brands: z.array(z.string()).nullable().describe('Card only: accepted brands'),
     version: z.number().int(),
+    created_at: z.string(),
     updated_at: z.string(),
   })
   .meta({ id: 'PaymentMethodSetting' });

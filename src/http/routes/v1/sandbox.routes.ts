@@ -34,6 +34,7 @@ const ZSandboxPayment = z.looseObject({
   currency: z.string(),
   captured_amount: z.number().int(),
   decline_code: z.string().nullable(),
+  created_at: z.string(),
 });
 
 export function registerSandboxRoutes(
