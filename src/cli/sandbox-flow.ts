@@ -99,8 +99,12 @@ export async function cancelOnPage(gateway: Gateway, checkout: Checkout): Promis
 
 /** The checkout's latest payment attempt, as the merchant API shows it. */
 export async function latestPayment(gateway: Gateway, checkout: Checkout): Promise<Payment> {
-  const list = await gateway.request<{ data: Payment[] }>('GET', `/v1/orders/${checkout.orderId}/payments`);
-  const payment = list.data.at(-1);
+  // Newest first (docs/api-conventions.md §7): the latest attempt is the first.
+  const list = await gateway.request<{ data: Payment[] }>(
+    'GET',
+    `/v1/orders/${checkout.orderId}/payments?limit=1`,
+  );
+  const payment = list.data[0];
   if (!payment) throw new CommandError(`the payment page made no payment for checkout ${checkout.id}`);
   return payment;
 }
@@ -119,7 +123,7 @@ export async function awaitEvent(
   for (;;) {
     const page = await gateway.request<{ data: { id: string }[] }>(
       'GET',
-      `/v1/events?type=${encodeURIComponent(type)}&checkout=${encodeURIComponent(checkoutId)}&limit=1`,
+      `/v1/events?type=${encodeURIComponent(type)}&checkout_id=${encodeURIComponent(checkoutId)}&limit=1`,
     );
     if (page.data[0]) return page.data[0];
     if (Date.now() > deadline) {

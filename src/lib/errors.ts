@@ -12,6 +12,7 @@ export const ERROR_CATALOGUE = {
   malformed_json: { status: 400, title: 'The request body is not valid JSON' },
   idempotency_key_invalid: { status: 400, title: 'The Idempotency-Key header is not valid' },
   invalid_api_version: { status: 400, title: 'The Kassa-Version header names no version of this API' },
+  invalid_cursor: { status: 400, title: 'The cursor is not an object of this list' },
   // 401 / 403 — who is calling and what they may do
   authentication_required: { status: 401, title: 'Authentication is required' },
   invalid_token: { status: 401, title: 'The access token is not valid' },

@@ -1,5 +1,11 @@
 import { PLANNED_PER_CALL, type Queryable } from '../db/queryable.ts';
-import { cursorCondition } from '../db/pagination.ts';
+import {
+  fetchPage,
+  mergedSourceQuery,
+  renderConditions,
+  type MergedWindow,
+  type PageRequest,
+} from '../db/pagination.ts';
 import { newId } from '../lib/ids.ts';
 import { currentTraceparent } from '../metrics/trace-context.ts';
 
@@ -364,29 +370,32 @@ async function attachAttempts(db: Queryable, rows: DeliveryRow[]): Promise<Webho
 const DELIVERY_COLUMNS = `id, event_id, endpoint_id, livemode, origin, status, attempt_count, next_attempt_at,
   last_error, created_at, completed_at`;
 
-/** An event's deliveries, newest first (`limit + 1` rows, see `toPage`), each with all its attempts. */
+/** A page of an event's deliveries, newest first (`limit + 1` rows: src/db/pagination.ts), with all their attempts. */
 export async function listEventDeliveries(
   db: Queryable,
   scope: { merchantId: string; livemode: boolean },
   eventId: string,
-  page: { limit: number; startingAfter?: string },
+  page: PageRequest,
 ): Promise<WebhookDelivery[]> {
-  const values: unknown[] = [eventId, scope.merchantId, scope.livemode, page.limit + 1];
-  let after = '';
-  if (page.startingAfter) {
-    values.push(page.startingAfter);
-    after = `AND ${cursorCondition('webhook_deliveries', values.length)}`;
-  }
   // One branch per origin, so each uses its (partial) index on event_id.
-  const { rows } = await db.query<DeliveryRow>(
-    `SELECT ${DELIVERY_COLUMNS} FROM (
-       SELECT * FROM webhook_deliveries WHERE event_id = $1 AND origin = 'event'
-       UNION ALL
-       SELECT * FROM webhook_deliveries WHERE event_id = $1 AND origin = 'redelivery'
-     ) AS webhook_deliveries
-      WHERE merchant_id = $2 AND livemode = $3 ${after}
-      ORDER BY created_at DESC, id DESC LIMIT $4`,
-    values,
+  const rows = await fetchPage<DeliveryRow>(
+    db,
+    {
+      alias: 'webhook_deliveries',
+      from: (p) => {
+        const event = p(eventId);
+        return `(SELECT * FROM webhook_deliveries WHERE event_id = ${event} AND origin = 'event'
+                 UNION ALL
+                 SELECT * FROM webhook_deliveries WHERE event_id = ${event} AND origin = 'redelivery'
+                ) AS webhook_deliveries`;
+      },
+      columns: DELIVERY_COLUMNS,
+      scope: [
+        (p) => `webhook_deliveries.merchant_id = ${p(scope.merchantId)}`,
+        (p) => `webhook_deliveries.livemode = ${p(scope.livemode)}`,
+      ],
+    },
+    page,
   );
   return attachAttempts(db, rows);
 }
@@ -399,13 +408,29 @@ export async function findDeliveriesByIds(db: Queryable, ids: readonly string[])
   return attachAttempts(db, rows);
 }
 
-/** Every attempt for the events of one order, oldest first (the order timeline). */
+/**
+ * The webhook attempts for the events of one order (its timeline), in the window's direction
+ * (src/db/pagination.ts `MergedWindow`); key: (delivery id, attempt number).
+ */
 export async function listOrderDeliveryAttempts(
   db: Queryable,
   scope: { merchantId: string; livemode: boolean },
   orderId: string,
-  limit: number,
-): Promise<(DeliveryAttempt & { eventId: string; eventType: string; endpointId: string })[]> {
+  window: MergedWindow,
+  rank: number,
+): Promise<
+  {
+    attempt: DeliveryAttempt & { eventId: string; eventType: string; endpointId: string };
+    position: { time: string; us: bigint; key: unknown[] };
+  }[]
+> {
+  const { conditions, orderBy } = mergedSourceQuery(window, rank, 'attempted_at', [
+    'delivery_id',
+    'attempt_number',
+  ]);
+  const values: unknown[] = [orderId, scope.merchantId, scope.livemode];
+  const terms = renderConditions(conditions, values);
+  values.push(window.limit);
   // One branch per origin, each joining on its partial index with `event_id`; a UNION inside the join would
   // not be parameterised and would scan every delivery.
   const branch = (origin: DeliveryOrigin) => `
@@ -416,16 +441,54 @@ export async function listOrderDeliveryAttempts(
       JOIN webhook_deliveries d ON d.event_id = ev.id AND d.origin = '${origin}'
       JOIN webhook_delivery_attempts a ON a.delivery_id = d.id
      WHERE ev.order_id = $1 AND ev.merchant_id = $2 AND ev.livemode = $3`;
-  const { rows } = await db.query<AttemptRow & { event_id: string; event_type: string; endpoint_id: string }>(
-    `${branch('event')} UNION ALL ${branch('redelivery')}
-     ORDER BY attempted_at, delivery_id, attempt_number
-     LIMIT $4`,
-    [orderId, scope.merchantId, scope.livemode, limit],
+  const { rows } = await db.query<
+    AttemptRow & {
+      event_id: string;
+      event_type: string;
+      endpoint_id: string;
+      position_time: string;
+      position_us: string;
+    }
+  >(
+    `SELECT attempts.*, attempted_at::text AS position_time,
+            (extract(epoch FROM attempted_at) * 1000000)::bigint AS position_us
+       FROM (${branch('event')} UNION ALL ${branch('redelivery')}) AS attempts
+      ${terms.length ? `WHERE ${terms.join(' AND ')}` : ''}
+      ORDER BY ${orderBy}
+      LIMIT $${values.length}`,
+    values,
   );
   return rows.map((row) => ({
-    ...toAttempt(row),
-    eventId: row.event_id,
-    eventType: row.event_type,
-    endpointId: row.endpoint_id,
+    attempt: {
+      ...toAttempt(row),
+      eventId: row.event_id,
+      eventType: row.event_type,
+      endpointId: row.endpoint_id,
+    },
+    position: {
+      time: row.position_time,
+      us: BigInt(row.position_us),
+      key: [row.delivery_id, row.attempt_number],
+    },
   }));
+}
+
+/** A webhook attempt about one order's events as a timeline cursor, or undefined when it is not one. */
+export async function findOrderDeliveryAttemptPosition(
+  db: Queryable,
+  scope: { merchantId: string; livemode: boolean },
+  orderId: string,
+  deliveryId: string,
+  attemptNumber: number,
+): Promise<{ time: string; key: unknown[] } | undefined> {
+  const { rows } = await db.query<{ time: string }>(
+    `SELECT a.attempted_at::text AS time
+       FROM webhook_delivery_attempts a
+       JOIN webhook_deliveries d ON d.id = a.delivery_id
+       JOIN events ev ON ev.id = d.event_id
+      WHERE a.delivery_id = $1 AND a.attempt_number = $2
+        AND ev.order_id = $3 AND ev.merchant_id = $4 AND ev.livemode = $5`,
+    [deliveryId, attemptNumber, orderId, scope.merchantId, scope.livemode],
+  );
+  return rows[0] && { time: rows[0].time, key: [deliveryId, attemptNumber] };
 }

@@ -44,8 +44,8 @@ export type ResponseOf<M extends Method, P extends PathOf<M>, Init = unknown> = 
   FetchResponse<OperationOf<M, P>, Init, `${string}/${string}`>['data']
 >;
 
-type ListEnvelope = { data: unknown[]; has_more: boolean; next_cursor: string | null };
-/** The GET paths that answer a list page (`data`, `has_more`, `next_cursor`). */
+type ListEnvelope = { object: 'list'; data: unknown[]; has_more: boolean; next_cursor: string | null };
+/** The GET paths that answer a list page (`object: "list"`, `data`, `has_more`, `next_cursor`). */
 export type ListPath = {
   [P in PathOf<'get'>]: ResponseOf<'get', P> extends ListEnvelope ? P : never;
 }[PathOf<'get'>];
@@ -79,9 +79,11 @@ export type Kassa = {
     ...init: InitArgument<I>
   ): Promise<ResponseOf<'delete', P, I>>;
   /**
-   * Every object of a list, page after page (`starting_after` = the previous page's `next_cursor`), fetched as
-   * the loop asks for more: `for await (const checkout of kassa.paginate('/v1/checkouts', { params: { query:
-   * { limit: 100 } } }))`. Break out of the loop to stop fetching.
+   * Every object of a list, page after page, fetched as the loop asks for more: `for await (const checkout of
+   * kassa.paginate('/v1/checkouts', { params: { query: { limit: 100 } } }))`. Newest first from the start (or
+   * from `starting_after`), each next page asked with the previous page's `next_cursor`; given `ending_before`
+   * it walks towards newer objects instead (each page still newest first, the pages in the order fetched).
+   * Break out of the loop to stop fetching.
    */
   paginate<P extends ListPath, I extends InitOf<'get', P>>(
     path: P,
@@ -117,13 +119,15 @@ export function createKassa(options: KassaOptions): Kassa {
   const get = call('GET');
 
   async function* paginate(path: string, init?: { params?: { query?: Record<string, unknown> } }) {
-    let startingAfter = init?.params?.query?.starting_after as string | undefined;
+    const backwards = init?.params?.query?.ending_before !== undefined;
+    const cursorName = backwards ? 'ending_before' : 'starting_after';
+    let cursor = init?.params?.query?.[cursorName] as string | undefined;
     for (;;) {
-      const query = { ...init?.params?.query, ...(startingAfter ? { starting_after: startingAfter } : {}) };
+      const query = { ...init?.params?.query, ...(cursor ? { [cursorName]: cursor } : {}) };
       const page = (await get(path, { ...init, params: { ...init?.params, query } })) as ListEnvelope;
       yield* page.data;
       if (!page.has_more || !page.next_cursor) return;
-      startingAfter = page.next_cursor;
+      cursor = page.next_cursor;
     }
   }
 

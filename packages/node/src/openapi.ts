@@ -414,7 +414,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List an order's payment attempts, oldest first */
+    /** List an order's payment attempts, newest first */
     get: operations['listOrderPayments'];
     put?: never;
     post?: never;
@@ -451,7 +451,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List a payment's captures, oldest first */
+    /** List a payment's captures, newest first */
     get: operations['listPaymentCaptures'];
     put?: never;
     post?: never;
@@ -488,7 +488,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List a payment's refunds, oldest first */
+    /** List a payment's refunds, newest first */
     get: operations['listPaymentRefunds'];
     put?: never;
     /**
@@ -711,7 +711,7 @@ export interface paths {
     };
     /**
      * List events
-     * @description Newest first. Timestamps are RFC 3339; `created[gte]`/`created[lte]` are inclusive.
+     * @description Newest first (events written together: in the order they were written).
      */
     get: operations['listEvents'];
     put?: never;
@@ -937,8 +937,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * An order's timeline
-     * @description The order's state changes (events), every webhook attempt about them and every request to the merchant's callback URLs, oldest first — one place to see what happened and what the merchant was told.
+     * List an order's timeline, newest first
+     * @description The order's state changes (events), every webhook attempt about them and every request to the merchant's callback URLs, newest first (at the same instant, the notifications before the state change they are about) — one place to see what happened and what the merchant was told.
      */
     get: operations['getOrderTimeline'];
     put?: never;
@@ -956,7 +956,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The merchant's payment-method settings in the caller's mode */
+    /**
+     * The merchant's payment-method settings in the caller's mode
+     * @description In display order; never paginated (one setting per payment-method type), so has_more is always false.
+     */
     get: operations['listPaymentMethodSettings'];
     put?: never;
     post?: never;
@@ -2369,26 +2372,20 @@ export interface components {
         [key: string]: string | number | boolean | null;
       };
     };
-    OrderTimeline: {
-      /** @constant */
-      object: 'order_timeline';
-      order_id: string;
-      livemode: boolean;
-      /** @description Oldest first */
-      data: components['schemas']['OrderTimelineEntry'][];
-      /** @description True when the order has more entries than one answer holds (1000) */
-      has_more: boolean;
-    };
     OrderTimelineEntry:
       | {
           /** @constant */
           kind: 'event';
+          /** @description The entry id, a cursor for this timeline: the event id, `<delivery id>.<attempt number>` or `cba_<n>` */
+          id: string;
           at: string;
           event: components['schemas']['Event'];
         }
       | {
           /** @constant */
           kind: 'webhook_attempt';
+          /** @description The entry id, a cursor for this timeline: the event id, `<delivery id>.<attempt number>` or `cba_<n>` */
+          id: string;
           at: string;
           event_id: string;
           event_type: string;
@@ -2399,6 +2396,8 @@ export interface components {
       | {
           /** @constant */
           kind: 'callback_attempt';
+          /** @description The entry id, a cursor for this timeline: the event id, `<delivery id>.<attempt number>` or `cba_<n>` */
+          id: string;
           at: string;
           attempt: components['schemas']['CallbackAttempt'];
         };
@@ -3288,9 +3287,20 @@ export interface operations {
   listApiKeys: {
     parameters: {
       query?: {
+        /** @description Page size, 1–100 (default 20) */
         limit?: number;
-        /** @description The id of the last object on the previous page */
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
         starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
       };
       header?: never;
       path?: never;
@@ -3307,8 +3317,11 @@ export interface operations {
           'application/json': {
             /** @enum {string} */
             object: 'list';
+            /** @description Newest first */
             data: components['schemas']['ApiKey'][];
+            /** @description Whether there is more in the direction of travel */
             has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
             next_cursor: string | null;
           };
         };
@@ -3760,9 +3773,20 @@ export interface operations {
   listOAuthClients: {
     parameters: {
       query?: {
+        /** @description Page size, 1–100 (default 20) */
         limit?: number;
-        /** @description The id of the last object on the previous page */
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
         starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
       };
       header?: never;
       path?: never;
@@ -3779,8 +3803,11 @@ export interface operations {
           'application/json': {
             /** @enum {string} */
             object: 'list';
+            /** @description Newest first */
             data: components['schemas']['OAuthClient'][];
+            /** @description Whether there is more in the direction of travel */
             has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
             next_cursor: string | null;
           };
         };
@@ -4229,9 +4256,20 @@ export interface operations {
   listPaymentLinks: {
     parameters: {
       query?: {
+        /** @description Page size, 1–100 (default 20) */
         limit?: number;
-        /** @description The id of the last object on the previous page */
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
         starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
         status?: 'ACTIVE' | 'COMPLETED' | 'EXPIRED' | 'DEACTIVATED';
       };
       header?: never;
@@ -4247,8 +4285,13 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @enum {string} */
+            object: 'list';
+            /** @description Newest first */
             data: components['schemas']['PaymentLink'][];
+            /** @description Whether there is more in the direction of travel */
             has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
             next_cursor: string | null;
           };
         };
@@ -4958,7 +5001,22 @@ export interface operations {
   };
   listCustomerPaymentMethods: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Page size, 1–100 (default 20) */
+        limit?: number;
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
+        starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
+      };
       header?: never;
       path: {
         /** @description The customer id (cus_…) */
@@ -4975,8 +5033,13 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @enum {string} */
+            object: 'list';
+            /** @description Newest first */
             data: components['schemas']['SavedPaymentMethod'][];
+            /** @description Whether there is more in the direction of travel */
             has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
             next_cursor: string | null;
           };
         };
@@ -5366,7 +5429,22 @@ export interface operations {
   };
   listOrderPayments: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Page size, 1–100 (default 20) */
+        limit?: number;
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
+        starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
+      };
       header?: never;
       path: {
         /** @description The order id (ord_…) */
@@ -5385,8 +5463,11 @@ export interface operations {
           'application/json': {
             /** @enum {string} */
             object: 'list';
+            /** @description Newest first */
             data: components['schemas']['Payment'][];
+            /** @description Whether there is more in the direction of travel */
             has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
             next_cursor: string | null;
           };
         };
@@ -5573,7 +5654,22 @@ export interface operations {
   };
   listPaymentCaptures: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Page size, 1–100 (default 20) */
+        limit?: number;
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
+        starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
+      };
       header?: never;
       path: {
         /** @description The payment id (pay_…) */
@@ -5592,8 +5688,11 @@ export interface operations {
           'application/json': {
             /** @enum {string} */
             object: 'list';
+            /** @description Newest first */
             data: components['schemas']['Capture'][];
+            /** @description Whether there is more in the direction of travel */
             has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
             next_cursor: string | null;
           };
         };
@@ -5772,7 +5871,22 @@ export interface operations {
   };
   listPaymentRefunds: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Page size, 1–100 (default 20) */
+        limit?: number;
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
+        starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
+      };
       header?: never;
       path: {
         /** @description The payment id (pay_…) */
@@ -5791,8 +5905,11 @@ export interface operations {
           'application/json': {
             /** @enum {string} */
             object: 'list';
+            /** @description Newest first */
             data: components['schemas']['Refund'][];
+            /** @description Whether there is more in the direction of travel */
             has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
             next_cursor: string | null;
           };
         };
@@ -5982,9 +6099,20 @@ export interface operations {
   listCaptures: {
     parameters: {
       query?: {
+        /** @description Page size, 1–100 (default 20) */
         limit?: number;
-        /** @description The id of the last object on the previous page */
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
         starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
       };
       header?: never;
       path?: never;
@@ -6001,8 +6129,11 @@ export interface operations {
           'application/json': {
             /** @enum {string} */
             object: 'list';
+            /** @description Newest first */
             data: components['schemas']['Capture'][];
+            /** @description Whether there is more in the direction of travel */
             has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
             next_cursor: string | null;
           };
         };
@@ -6152,9 +6283,20 @@ export interface operations {
   listRefunds: {
     parameters: {
       query?: {
+        /** @description Page size, 1–100 (default 20) */
         limit?: number;
-        /** @description The id of the last object on the previous page */
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
         starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
       };
       header?: never;
       path?: never;
@@ -6171,8 +6313,11 @@ export interface operations {
           'application/json': {
             /** @enum {string} */
             object: 'list';
+            /** @description Newest first */
             data: components['schemas']['Refund'][];
+            /** @description Whether there is more in the direction of travel */
             has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
             next_cursor: string | null;
           };
         };
@@ -6322,9 +6467,20 @@ export interface operations {
   listWebhookEndpoints: {
     parameters: {
       query?: {
+        /** @description Page size, 1–100 (default 20) */
         limit?: number;
-        /** @description The id of the last object on the previous page */
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
         starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
       };
       header?: never;
       path?: never;
@@ -6339,8 +6495,13 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @enum {string} */
+            object: 'list';
+            /** @description Newest first */
             data: components['schemas']['WebhookEndpoint'][];
+            /** @description Whether there is more in the direction of travel */
             has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
             next_cursor: string | null;
           };
         };
@@ -7061,9 +7222,20 @@ export interface operations {
   listProcessorAccounts: {
     parameters: {
       query?: {
+        /** @description Page size, 1–100 (default 20) */
         limit?: number;
-        /** @description The id of the last object on the previous page */
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
         starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
       };
       header?: never;
       path?: never;
@@ -7078,11 +7250,14 @@ export interface operations {
         };
         content: {
           'application/json': {
-            data: components['schemas']['ProcessorAccount'][];
-            has_more: boolean;
-            next_cursor: string | null;
             /** @enum {string} */
             object: 'list';
+            /** @description Newest first */
+            data: components['schemas']['ProcessorAccount'][];
+            /** @description Whether there is more in the direction of travel */
+            has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
+            next_cursor: string | null;
           };
         };
       };
@@ -7541,9 +7716,20 @@ export interface operations {
   listEvents: {
     parameters: {
       query?: {
+        /** @description Page size, 1–100 (default 20) */
         limit?: number;
-        /** @description The id of the last object on the previous page */
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
         starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
         type?:
           | 'checkout.created'
           | 'checkout.updated'
@@ -7580,15 +7766,9 @@ export interface operations {
           | 'processor_account.deleted'
           | 'ping';
         /** @description Only events of this order (ord_…) */
-        order?: string;
+        order_id?: string;
         /** @description Only events of this checkout session (chk_…) */
-        checkout?: string;
-        'created[gte]'?: string;
-        'created[lte]'?: string;
-        /** @description Exclusive lower bound */
-        created_after?: string;
-        /** @description Exclusive upper bound */
-        created_before?: string;
+        checkout_id?: string;
       };
       header?: never;
       path?: never;
@@ -7603,8 +7783,13 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @enum {string} */
+            object: 'list';
+            /** @description Newest first */
             data: components['schemas']['Event'][];
+            /** @description Whether there is more in the direction of travel */
             has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
             next_cursor: string | null;
           };
         };
@@ -7753,9 +7938,20 @@ export interface operations {
   listEventDeliveries: {
     parameters: {
       query?: {
+        /** @description Page size, 1–100 (default 20) */
         limit?: number;
-        /** @description The id of the last object on the previous page */
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
         starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
       };
       header?: never;
       path: {
@@ -7772,8 +7968,13 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @enum {string} */
+            object: 'list';
+            /** @description Newest first */
             data: components['schemas']['WebhookDelivery'][];
+            /** @description Whether there is more in the direction of travel */
             has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
             next_cursor: string | null;
           };
         };
@@ -8037,9 +8238,20 @@ export interface operations {
   listAuditLogEntries: {
     parameters: {
       query?: {
+        /** @description Page size, 1–100 (default 20) */
         limit?: number;
-        /** @description The id of the last object on the previous page */
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
         starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
         /** @description Only this action (`api_key.revoked`), or a family of them (`api_key.*`) */
         action?: string;
         /** @description Only entries about this object */
@@ -8060,8 +8272,11 @@ export interface operations {
           'application/json': {
             /** @enum {string} */
             object: 'list';
+            /** @description Newest first */
             data: components['schemas']['AuditLogEntry'][];
+            /** @description Whether there is more in the direction of travel */
             has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
             next_cursor: string | null;
           };
         };
@@ -8125,16 +8340,23 @@ export interface operations {
   listCheckouts: {
     parameters: {
       query?: {
+        /** @description Page size, 1–100 (default 20) */
         limit?: number;
-        /** @description The id of the last object on the previous page */
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
         starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
         status?: 'OPEN' | 'COMPLETED' | 'CANCELED' | 'EXPIRED';
         merchant_order_id?: string;
         customer_id?: string;
-        /** @description Only checkouts placed at or after this time */
-        created_gte?: string;
-        /** @description Only checkouts placed at or before this time */
-        created_lte?: string;
       };
       header?: never;
       path?: never;
@@ -8149,8 +8371,13 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @enum {string} */
+            object: 'list';
+            /** @description Newest first */
             data: components['schemas']['Checkout'][];
+            /** @description Whether there is more in the direction of travel */
             has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
             next_cursor: string | null;
           };
         };
@@ -8764,9 +8991,20 @@ export interface operations {
   listOrders: {
     parameters: {
       query?: {
+        /** @description Page size, 1–100 (default 20) */
         limit?: number;
-        /** @description The id of the last object on the previous page */
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
         starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
         /** @description The merchant's own order reference */
         merchant_order_id?: string;
         status?:
@@ -8778,10 +9016,6 @@ export interface operations {
           | 'REFUNDED'
           | 'CANCELED'
           | 'EXPIRED';
-        /** @description Only orders placed at or after this time */
-        created_gte?: string;
-        /** @description Only orders placed at or before this time */
-        created_lte?: string;
       };
       header?: never;
       path?: never;
@@ -8796,8 +9030,13 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @enum {string} */
+            object: 'list';
+            /** @description Newest first */
             data: components['schemas']['Order'][];
+            /** @description Whether there is more in the direction of travel */
             has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
             next_cursor: string | null;
           };
         };
@@ -8860,7 +9099,22 @@ export interface operations {
   };
   getOrderTimeline: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Page size, 1–100 (default 20) */
+        limit?: number;
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
+        starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
+      };
       header?: never;
       path: {
         id: string;
@@ -8875,7 +9129,16 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['OrderTimeline'];
+          'application/json': {
+            /** @enum {string} */
+            object: 'list';
+            /** @description Newest first */
+            data: components['schemas']['OrderTimelineEntry'][];
+            /** @description Whether there is more in the direction of travel */
+            has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
+            next_cursor: string | null;
+          };
         };
       };
       /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
@@ -8961,7 +9224,12 @@ export interface operations {
           'application/json': {
             /** @enum {string} */
             object: 'list';
+            /** @description Newest first */
             data: components['schemas']['PaymentMethodSetting'][];
+            /** @description Whether there is more in the direction of travel */
+            has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
+            next_cursor: string | null;
           };
         };
       };

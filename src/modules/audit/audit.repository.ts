@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/client.ts';
+import { fetchPage, type PageRequest, type Sql } from '../../db/pagination.ts';
 import type { AuditActor } from './audit.types.ts';
 
 /**
@@ -68,62 +69,37 @@ export type AuditFilters = {
 };
 
 /**
- * A merchant's entries (or, with `merchantId` null, those that concern no one merchant), newest first:
- * `limit + 1` rows after the entry `startingAfter` (see `toPage`, src/http/pagination.ts). A cursor that
- * names no entry of this merchant yields an empty page.
+ * A page of a merchant's entries (or, with `merchantId` null, those that concern no one merchant), newest
+ * first: `limit + 1` rows (src/db/pagination.ts). A cursor that names no entry the caller may see is a 400.
  */
 export async function listAuditEntries(
   db: Queryable,
   merchantId: string | null,
-  page: { limit: number; startingAfter?: string },
+  page: PageRequest,
   filters: AuditFilters = {},
 ): Promise<StoredAuditEntry[]> {
-  const values: unknown[] = [];
-  const conditions: string[] = [];
-  if (merchantId === null) conditions.push('a.merchant_id IS NULL');
-  else {
-    values.push(merchantId);
-    conditions.push(`a.merchant_id = $${values.length}`);
+  const scope: Sql[] = [
+    merchantId === null ? () => 'a.merchant_id IS NULL' : (p) => `a.merchant_id = ${p(merchantId)}`,
+  ];
+  if (filters.testModeOnly) scope.push(() => `(a.details->>'livemode') IS DISTINCT FROM 'true'`);
+  const conditions: Sql[] = [];
+  const action = filters.action;
+  if (action !== undefined) {
+    if (action.endsWith('.*'))
+      conditions.push(
+        (p) => `a.action LIKE ${p(`${action.slice(0, -2).replace(/[\\%_]/g, (c) => `\\${c}`)}.%`)}`,
+      );
+    else conditions.push((p) => `a.action = ${p(action)}`);
   }
-  if (filters.action !== undefined) {
-    if (filters.action.endsWith('.*')) {
-      values.push(`${filters.action.slice(0, -2).replace(/[\\%_]/g, (c) => `\\${c}`)}.%`);
-      conditions.push(`a.action LIKE $${values.length}`);
-    } else {
-      values.push(filters.action);
-      conditions.push(`a.action = $${values.length}`);
-    }
-  }
-  if (filters.testModeOnly) conditions.push(`(a.details->>'livemode') IS DISTINCT FROM 'true'`);
-  if (filters.actorId !== undefined) {
-    values.push(filters.actorId);
-    conditions.push(`a.actor_id = $${values.length}`);
-  }
-  if (filters.createdFrom !== undefined) {
-    values.push(filters.createdFrom);
-    conditions.push(`a.created_at >= $${values.length}`);
-  }
-  if (filters.createdBefore !== undefined) {
-    values.push(filters.createdBefore);
-    conditions.push(`a.created_at < $${values.length}`);
-  }
-  if (filters.objectId !== undefined) {
-    values.push(filters.objectId);
-    conditions.push(`a.object_id = $${values.length}`);
-  }
-  if (page.startingAfter !== undefined) {
-    values.push(page.startingAfter);
-    const cursor = `$${values.length}`;
-    conditions.push(
-      `(a.created_at, a.id) < (SELECT c.created_at, c.id FROM audit_log c
-                                 WHERE c.id = ${cursor} AND c.merchant_id IS NOT DISTINCT FROM a.merchant_id)`,
-    );
-  }
-  values.push(page.limit + 1);
-  const { rows } = await db.query<AuditRow>(
-    `SELECT a.* FROM audit_log a WHERE ${conditions.join(' AND ')}
-      ORDER BY a.created_at DESC, a.id DESC LIMIT $${values.length}`,
-    values,
+  if (filters.actorId !== undefined) conditions.push((p) => `a.actor_id = ${p(filters.actorId)}`);
+  if (filters.createdFrom !== undefined) conditions.push((p) => `a.created_at >= ${p(filters.createdFrom)}`);
+  if (filters.createdBefore !== undefined)
+    conditions.push((p) => `a.created_at < ${p(filters.createdBefore)}`);
+  if (filters.objectId !== undefined) conditions.push((p) => `a.object_id = ${p(filters.objectId)}`);
+  const rows = await fetchPage<AuditRow>(
+    db,
+    { alias: 'a', from: 'audit_log a', columns: 'a.*', scope, filters: conditions },
+    page,
   );
   return rows.map(toAuditEntry);
 }

@@ -1,6 +1,6 @@
 import type { QueryResult } from 'pg';
 import { PLANNED_PER_CALL, type Load, type Queryable, type UnitOfWork } from '../../db/client.ts';
-import { cursorCondition } from '../../db/pagination.ts';
+import { fetchPage, type PageRequest, type Sql } from '../../db/pagination.ts';
 import type { CallbackUrls } from '../merchants/merchant.types.ts';
 import type { Metadata } from '../orders/order.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
@@ -229,50 +229,43 @@ export async function findCheckoutScope(db: Queryable, id: string): Promise<Scop
   return rows[0] ? { merchantId: rows[0].merchant_id, livemode: rows[0].livemode } : undefined;
 }
 
-export type CheckoutListFilters = {
-  limit: number;
-  startingAfter?: string | undefined;
+export type CheckoutListFilters = PageRequest & {
   status?: CheckoutStatus | undefined;
   merchantOrderId?: string | undefined;
   customerId?: string | undefined;
-  createdGte?: Date | undefined;
-  createdLte?: Date | undefined;
 };
 
-/** Newest first; fetches `limit + 1` rows so the caller can tell whether there is a next page. */
+/** A page of checkouts, newest first (`limit + 1` rows: src/db/pagination.ts). */
 export async function listCheckouts(
   db: Queryable,
   scope: Scope,
   filters: CheckoutListFilters,
 ): Promise<Checkout[]> {
-  const values: unknown[] = [scope.merchantId, scope.livemode];
-  const conditions = ['checkouts.merchant_id = $1', 'checkouts.livemode = $2'];
-  const add = (sql: (index: number) => string, value: unknown) => {
-    values.push(value);
-    conditions.push(sql(values.length));
-  };
-  if (filters.status !== undefined) add((i) => `checkouts.status = $${i}`, filters.status);
-  if (filters.merchantOrderId !== undefined) {
-    add(
-      (i) =>
-        `EXISTS (SELECT 1 FROM orders o WHERE o.checkout_id = checkouts.id AND o.merchant_order_id = $${i})`,
-      filters.merchantOrderId,
+  const conditions: Sql[] = [];
+  if (filters.status !== undefined) conditions.push((p) => `checkouts.status = ${p(filters.status)}`);
+  if (filters.merchantOrderId !== undefined)
+    conditions.push(
+      (p) =>
+        `EXISTS (SELECT 1 FROM orders o WHERE o.checkout_id = checkouts.id AND o.merchant_order_id = ${p(filters.merchantOrderId)})`,
     );
-  }
-  if (filters.customerId !== undefined) {
-    add(
-      (i) => `EXISTS (SELECT 1 FROM orders o WHERE o.checkout_id = checkouts.id AND o.customer_id = $${i})`,
-      filters.customerId,
+  if (filters.customerId !== undefined)
+    conditions.push(
+      (p) =>
+        `EXISTS (SELECT 1 FROM orders o WHERE o.checkout_id = checkouts.id AND o.customer_id = ${p(filters.customerId)})`,
     );
-  }
-  if (filters.createdGte !== undefined) add((i) => `checkouts.created_at >= $${i}`, filters.createdGte);
-  if (filters.createdLte !== undefined) add((i) => `checkouts.created_at <= $${i}`, filters.createdLte);
-  if (filters.startingAfter !== undefined) add((i) => cursorCondition('checkouts', i), filters.startingAfter);
-  values.push(filters.limit + 1);
-  const { rows } = await db.query<CheckoutRow>(
-    `SELECT ${COLUMNS} FROM checkouts WHERE ${conditions.join(' AND ')}
-     ORDER BY checkouts.created_at DESC, checkouts.id DESC LIMIT $${values.length}`,
-    values,
+  const rows = await fetchPage<CheckoutRow>(
+    db,
+    {
+      alias: 'checkouts',
+      from: 'checkouts',
+      columns: COLUMNS,
+      scope: [
+        (p) => `checkouts.merchant_id = ${p(scope.merchantId)}`,
+        (p) => `checkouts.livemode = ${p(scope.livemode)}`,
+      ],
+      filters: conditions,
+    },
+    filters,
   );
   return rows.map(toCheckout);
 }

@@ -1,4 +1,12 @@
 import type { Queryable, UnitOfWork } from '../../db/client.ts';
+import {
+  fetchPage,
+  mergedSourceQuery,
+  renderConditions,
+  type MergedWindow,
+  type PageRequest,
+  type Sql,
+} from '../../db/pagination.ts';
 import type { Actor } from '../../lib/actor-context.ts';
 import type { NewEvent, StoredEvent } from './event.types.ts';
 
@@ -69,56 +77,45 @@ export const PENDING_WEBHOOKS = `((SELECT count(*) FROM webhook_deliveries d
      WHERE d.event_id = events.id AND d.origin = 'redelivery' AND d.status = 'pending'))::int`;
 
 export type EventFilters = {
-  type?: StoredEvent['type'];
-  orderId?: string;
-  checkoutId?: string;
+  type?: StoredEvent['type'] | undefined;
+  orderId?: string | undefined;
+  checkoutId?: string | undefined;
   /** Only events about this object (the dashboard's events log). */
-  objectId?: string;
-  /** Inclusive bounds (`created[gte]`, `created[lte]`) and exclusive ones (`created_after`, `created_before`). */
-  createdGte?: Date;
-  createdLte?: Date;
-  createdAfter?: Date;
-  createdBefore?: Date;
+  objectId?: string | undefined;
 };
 
 export type ListedEvent = StoredEvent & { pendingWebhooks: number };
 
-/** Newest first, `limit + 1` rows (see `toPage`), each with its count of deliveries still pending. */
+/**
+ * A page of events, newest first (`limit + 1` rows: src/db/pagination.ts), each with its count of deliveries
+ * still pending. Events written by one transaction share created_at; `seq`, the order they were written in,
+ * breaks the tie.
+ */
 export async function listEvents(
   db: Queryable,
   scope: { merchantId: string; livemode: boolean },
   filters: EventFilters,
-  page: { limit: number; startingAfter?: string },
+  page: PageRequest,
 ): Promise<ListedEvent[]> {
-  const values: unknown[] = [scope.merchantId, scope.livemode];
-  const conditions = ['events.merchant_id = $1', 'events.livemode = $2'];
-  const add = (sql: (placeholder: string) => string, value: unknown) => {
-    values.push(value);
-    conditions.push(sql(`$${values.length}`));
-  };
-  if (filters.type) add((p) => `events.type = ${p}`, filters.type);
-  if (filters.orderId) add((p) => `events.order_id = ${p}`, filters.orderId);
-  if (filters.checkoutId) add((p) => `events.checkout_id = ${p}`, filters.checkoutId);
-  if (filters.objectId) add((p) => `events.object_id = ${p}`, filters.objectId);
-  if (filters.createdGte) add((p) => `events.created_at >= ${p}`, filters.createdGte);
-  if (filters.createdLte) add((p) => `events.created_at <= ${p}`, filters.createdLte);
-  if (filters.createdAfter) add((p) => `events.created_at > ${p}`, filters.createdAfter);
-  if (filters.createdBefore) add((p) => `events.created_at < ${p}`, filters.createdBefore);
-  if (page.startingAfter) {
-    values.push(page.startingAfter);
-    // The cursor compares (created_at, seq): events written by one transaction share created_at, and
-    // seq is the order they were written in.
-    conditions.push(
-      `(events.created_at, events.seq) < (SELECT c.created_at, c.seq FROM events c WHERE c.id = $${values.length})`,
-    );
-  }
-  values.push(page.limit + 1);
-  const { rows } = await db.query<EventRow & { pending_webhooks: number }>(
-    `SELECT events.*,
-            ${PENDING_WEBHOOKS} AS pending_webhooks
-       FROM events WHERE ${conditions.join(' AND ')}
-      ORDER BY events.created_at DESC, events.seq DESC LIMIT $${values.length}`,
-    values,
+  const conditions: Sql[] = [];
+  if (filters.type) conditions.push((p) => `events.type = ${p(filters.type)}`);
+  if (filters.orderId) conditions.push((p) => `events.order_id = ${p(filters.orderId)}`);
+  if (filters.checkoutId) conditions.push((p) => `events.checkout_id = ${p(filters.checkoutId)}`);
+  if (filters.objectId) conditions.push((p) => `events.object_id = ${p(filters.objectId)}`);
+  const rows = await fetchPage<EventRow & { pending_webhooks: number }>(
+    db,
+    {
+      alias: 'events',
+      from: 'events',
+      columns: `events.*, ${PENDING_WEBHOOKS} AS pending_webhooks`,
+      scope: [
+        (p) => `events.merchant_id = ${p(scope.merchantId)}`,
+        (p) => `events.livemode = ${p(scope.livemode)}`,
+      ],
+      filters: conditions,
+      tiebreak: 'seq',
+    },
+    page,
   );
   return rows.map((row) => ({ ...toStoredEvent(row), pendingWebhooks: row.pending_webhooks }));
 }
@@ -137,19 +134,51 @@ export async function findEventWithDeliveryCounts(
   return rows[0] ? { ...toStoredEvent(rows[0]), pendingWebhooks: rows[0].pending_webhooks } : undefined;
 }
 
-/** The events of one order, oldest first (the order timeline). */
+/** Where a row sits in a merged list: its time as text and in microseconds, and its key. */
+export type MergedRowPosition = { time: string; us: bigint; key: unknown[] };
+
+/** The SQL of a row's time for `MergedRowPosition`. */
+export const positionColumns = (time: string) =>
+  `${time}::text AS position_time, (extract(epoch FROM ${time}) * 1000000)::bigint AS position_us`;
+
+/** One order's events for its timeline, in the window's direction (src/db/pagination.ts `MergedWindow`). */
 export async function listOrderEvents(
   db: Queryable,
   scope: { merchantId: string; livemode: boolean },
   orderId: string,
-  limit: number,
-): Promise<ListedEvent[]> {
-  const { rows } = await db.query<EventRow & { pending_webhooks: number }>(
-    `SELECT events.*,
-            ${PENDING_WEBHOOKS} AS pending_webhooks
-       FROM events WHERE order_id = $1 AND merchant_id = $2 AND livemode = $3
-      ORDER BY created_at, seq LIMIT $4`,
-    [orderId, scope.merchantId, scope.livemode, limit],
+  window: MergedWindow,
+  rank: number,
+): Promise<{ event: ListedEvent; position: MergedRowPosition }[]> {
+  const { conditions, orderBy } = mergedSourceQuery(window, rank, 'events.created_at', ['events.seq']);
+  const values: unknown[] = [orderId, scope.merchantId, scope.livemode];
+  const terms = renderConditions(conditions, values);
+  values.push(window.limit);
+  const { rows } = await db.query<
+    EventRow & { seq: string; pending_webhooks: number; position_time: string; position_us: string }
+  >(
+    `SELECT events.*, ${PENDING_WEBHOOKS} AS pending_webhooks, ${positionColumns('events.created_at')}
+       FROM events WHERE events.order_id = $1 AND events.merchant_id = $2 AND events.livemode = $3
+       ${terms.map((term) => `AND ${term}`).join(' ')}
+      ORDER BY ${orderBy} LIMIT $${values.length}`,
+    values,
   );
-  return rows.map((row) => ({ ...toStoredEvent(row), pendingWebhooks: row.pending_webhooks }));
+  return rows.map((row) => ({
+    event: { ...toStoredEvent(row), pendingWebhooks: row.pending_webhooks },
+    position: { time: row.position_time, us: BigInt(row.position_us), key: [String(row.seq)] },
+  }));
+}
+
+/** An event of one order as a timeline cursor, or undefined when it is not one. */
+export async function findOrderEventPosition(
+  db: Queryable,
+  scope: { merchantId: string; livemode: boolean },
+  orderId: string,
+  id: string,
+): Promise<{ time: string; key: unknown[] } | undefined> {
+  const { rows } = await db.query<{ time: string; seq: string }>(
+    `SELECT created_at::text AS time, seq FROM events
+      WHERE id = $1 AND order_id = $2 AND merchant_id = $3 AND livemode = $4`,
+    [id, orderId, scope.merchantId, scope.livemode],
+  );
+  return rows[0] && { time: rows[0].time, key: [String(rows[0].seq)] };
 }

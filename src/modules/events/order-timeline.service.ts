@@ -1,15 +1,39 @@
 import type { Queryable } from '../../db/client.ts';
+import {
+  invalidCursorError,
+  splitPage,
+  type MergedPosition,
+  type MergedWindow,
+  type PageRequest,
+} from '../../db/pagination.ts';
 import { notFoundError } from '../../lib/errors.ts';
-import { listOrderDeliveryAttempts, type DeliveryAttempt } from '../../outbox/webhook-delivery.repository.ts';
-import { listOrderCallbackAttempts } from '../callbacks/callback.repository.ts';
+import {
+  findOrderDeliveryAttemptPosition,
+  listOrderDeliveryAttempts,
+  type DeliveryAttempt,
+} from '../../outbox/webhook-delivery.repository.ts';
 import type { CallbackAttempt } from '../callbacks/callback.types.ts';
-import { listOrderEvents, type ListedEvent } from './event.repository.ts';
+import {
+  findOrderEventPosition,
+  listOrderEvents,
+  type ListedEvent,
+  type MergedRowPosition,
+} from './event.repository.ts';
+import {
+  findOrderCallbackAttemptPosition,
+  listOrderCallbackAttemptsWindow,
+} from './order-timeline.repository.ts';
 
 /**
  * One timeline per order: its state changes (events), every webhook attempt about them and every call to the
- * merchant's callback URLs, in time order. Each kind of entry comes from a `TimelineSource`; another kind is
- * a member of `TimelineEntry`, a source and an entry in `DEFAULT_TIMELINE_SOURCES` (and the matching union
- * member of the route's response schema in src/http/routes/v1/orders.routes.ts).
+ * merchant's callback URLs — a list like any other (docs/api-conventions.md §7): newest first, paged with
+ * `starting_after` / `ending_before` on entry ids, `created_*` bounds on the entries' times. Each kind of
+ * entry comes from a `TimelineSource`; another kind is a member of `TimelineEntry`, a source in
+ * `TIMELINE_SOURCES` (and the matching union member of the route's response schema in
+ * src/http/routes/v1/orders.routes.ts).
+ *
+ * Entry ids: an event's is the event id (`evt_…`); a webhook attempt's its delivery id and attempt number
+ * (`del_….2`); a callback attempt's `cba_<n>`.
  *
  * It lives with the events rather than in modules/orders because it reads the events, the outbox's deliveries
  * and the callbacks' attempts: modules/callbacks depends on modules/orders, so an orders-side timeline would
@@ -22,74 +46,143 @@ export type WebhookAttemptEntry = DeliveryAttempt & {
   endpointId: string;
 };
 
-export type TimelineEntry =
-  | { kind: 'event'; at: Date; event: ListedEvent }
-  | { kind: 'webhook_attempt'; at: Date; attempt: WebhookAttemptEntry }
-  | { kind: 'callback_attempt'; at: Date; attempt: CallbackAttempt };
+export type TimelineEntry = { id: string; at: Date } & (
+  | { kind: 'event'; event: ListedEvent }
+  | { kind: 'webhook_attempt'; attempt: WebhookAttemptEntry }
+  | { kind: 'callback_attempt'; attempt: CallbackAttempt }
+);
 
 type Scope = { merchantId: string; livemode: boolean };
 
-/** Entries of one kind for an order, oldest first, at most `limit`. */
-export type TimelineSource = (
+type PositionedEntry = { entry: TimelineEntry; position: MergedRowPosition; rank: number };
+
+/**
+ * One kind of entry. `rank` orders kinds at the same instant (higher: newer), so that oldest first a state
+ * change comes before the notifications about it; `find` places an entry id of this kind as a cursor.
+ */
+type TimelineSource = {
+  rank: number;
+  list(db: Queryable, scope: Scope, orderId: string, window: MergedWindow): Promise<PositionedEntry[]>;
+  find(
+    db: Queryable,
+    scope: Scope,
+    orderId: string,
+    id: string,
+  ): Promise<{ time: string; key: unknown[] } | undefined> | undefined;
+};
+
+const EVENT_ID = /^evt_[0-9a-f]{32}$/;
+const WEBHOOK_ATTEMPT_ID = /^(del_[0-9a-f]{32})\.([1-9][0-9]{0,8})$/;
+const CALLBACK_ATTEMPT_ID = /^cba_([1-9][0-9]{0,17})$/;
+
+const eventSource: TimelineSource = {
+  rank: 0,
+  list: async (db, scope, orderId, window) =>
+    (await listOrderEvents(db, scope, orderId, window, 0)).map(({ event, position }) => ({
+      entry: { id: event.id, kind: 'event', at: event.createdAt, event },
+      position,
+      rank: 0,
+    })),
+  find: (db, scope, orderId, id) =>
+    EVENT_ID.test(id) ? findOrderEventPosition(db, scope, orderId, id) : undefined,
+};
+
+const webhookAttemptSource: TimelineSource = {
+  rank: 1,
+  list: async (db, scope, orderId, window) =>
+    (await listOrderDeliveryAttempts(db, scope, orderId, window, 1)).map(({ attempt, position }) => ({
+      entry: {
+        id: `${attempt.deliveryId}.${attempt.number}`,
+        kind: 'webhook_attempt',
+        at: attempt.attemptedAt,
+        attempt,
+      },
+      position,
+      rank: 1,
+    })),
+  find: (db, scope, orderId, id) => {
+    const match = WEBHOOK_ATTEMPT_ID.exec(id);
+    return match
+      ? findOrderDeliveryAttemptPosition(db, scope, orderId, match[1]!, Number(match[2]))
+      : undefined;
+  },
+};
+
+const callbackAttemptSource: TimelineSource = {
+  rank: 2,
+  list: async (db, scope, orderId, window) =>
+    (await listOrderCallbackAttemptsWindow(db, scope, orderId, window, 2)).map(({ attempt, position }) => ({
+      entry: { id: `cba_${attempt.id}`, kind: 'callback_attempt', at: attempt.createdAt, attempt },
+      position,
+      rank: 2,
+    })),
+  find: (db, scope, orderId, id) => {
+    const match = CALLBACK_ATTEMPT_ID.exec(id);
+    return match ? findOrderCallbackAttemptPosition(db, scope, orderId, match[1]!) : undefined;
+  },
+};
+
+const TIMELINE_SOURCES: readonly TimelineSource[] = [
+  eventSource,
+  webhookAttemptSource,
+  callbackAttemptSource,
+];
+
+async function resolveTimelineCursor(
   db: Queryable,
   scope: Scope,
   orderId: string,
-  limit: number,
-) => Promise<TimelineEntry[]>;
+  id: string,
+): Promise<MergedPosition> {
+  for (const source of TIMELINE_SOURCES) {
+    const found = source.find(db, scope, orderId, id);
+    if (found === undefined) continue;
+    const position = await found;
+    if (!position) break;
+    return { ...position, rank: source.rank };
+  }
+  throw invalidCursorError(id);
+}
 
-export const eventTimelineSource: TimelineSource = async (db, scope, orderId, limit) =>
-  (await listOrderEvents(db, scope, orderId, limit)).map((event) => ({
-    kind: 'event',
-    at: event.createdAt,
-    event,
-  }));
+/** Oldest first by (time, rank); entries of one source at the same instant keep their query's order. */
+function compareOldestFirst(a: PositionedEntry, b: PositionedEntry): number {
+  if (a.position.us !== b.position.us) return a.position.us < b.position.us ? -1 : 1;
+  return a.rank - b.rank;
+}
 
-export const webhookAttemptTimelineSource: TimelineSource = async (db, scope, orderId, limit) =>
-  (await listOrderDeliveryAttempts(db, scope, orderId, limit)).map((attempt) => ({
-    kind: 'webhook_attempt',
-    at: attempt.attemptedAt,
-    attempt,
-  }));
-
-export const callbackAttemptTimelineSource: TimelineSource = async (db, scope, orderId, limit) =>
-  (await listOrderCallbackAttempts(db, scope, orderId, limit)).map((attempt) => ({
-    kind: 'callback_attempt',
-    at: attempt.createdAt,
-    attempt,
-  }));
-
-export const DEFAULT_TIMELINE_SOURCES: readonly TimelineSource[] = [
-  eventTimelineSource,
-  webhookAttemptTimelineSource,
-  callbackAttemptTimelineSource,
-];
-
-/** At the same instant, the state change comes before the notifications about it. */
-const KIND_ORDER: Record<TimelineEntry['kind'], number> = {
-  event: 0,
-  webhook_attempt: 1,
-  callback_attempt: 1,
-};
-
-export const MAX_TIMELINE_ENTRIES = 1_000;
-
+/**
+ * One page of an order's timeline, newest first; 404 for an order that is not the caller's, 400
+ * `invalid_cursor` for a cursor that is not an entry of this order's timeline.
+ */
 export async function buildOrderTimeline(
   db: Queryable,
   scope: Scope,
   orderId: string,
-  options: { sources?: readonly TimelineSource[]; limit?: number } = {},
-): Promise<{ entries: TimelineEntry[]; hasMore: boolean }> {
+  page: PageRequest,
+): Promise<{ entries: TimelineEntry[]; hasMore: boolean; nextCursor: string | null }> {
   const { rowCount } = await db.query(
     'SELECT 1 FROM orders WHERE id = $1 AND merchant_id = $2 AND livemode = $3',
     [orderId, scope.merchantId, scope.livemode],
   );
   if (!rowCount) throw notFoundError('order', orderId);
-  const limit = options.limit ?? MAX_TIMELINE_ENTRIES;
-  const sources = options.sources ?? DEFAULT_TIMELINE_SOURCES;
-  // Each source returns its oldest `limit + 1`; the merged oldest `limit` are then exact.
-  const lists = await Promise.all(sources.map((source) => source(db, scope, orderId, limit + 1)));
-  const entries = lists
+  if (page.startingAfter !== undefined && page.endingBefore !== undefined)
+    throw invalidCursorError(page.endingBefore);
+  const cursor = page.startingAfter ?? page.endingBefore;
+  const forward = page.endingBefore === undefined;
+  const window: MergedWindow = {
+    limit: page.limit + 1,
+    forward,
+    position: cursor === undefined ? undefined : await resolveTimelineCursor(db, scope, orderId, cursor),
+    page,
+  };
+  // Each source answers its first `limit + 1` past the cursor; the merged first `limit + 1` are then exact.
+  const lists = await Promise.all(TIMELINE_SOURCES.map((source) => source.list(db, scope, orderId, window)));
+  const merged = lists
     .flat()
-    .sort((a, b) => a.at.getTime() - b.at.getTime() || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
-  return { entries: entries.slice(0, limit), hasMore: entries.length > limit };
+    .sort((a, b) => (forward ? compareOldestFirst(b, a) : compareOldestFirst(a, b)))
+    .slice(0, page.limit + 1)
+    .map(({ entry }) => entry);
+  if (!forward) merged.reverse();
+  const split = splitPage(merged, page, (entry) => entry.id);
+  return { entries: split.rows, hasMore: split.hasMore, nextCursor: split.nextCursor };
 }

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/client.ts';
-import { cursorCondition } from '../../db/pagination.ts';
+import { fetchPage, type PageRequest, type Sql } from '../../db/pagination.ts';
 import type { Scope } from '../auth/scopes.ts';
 
 /**
@@ -236,47 +236,44 @@ export async function findOwnedApiClient(
   return rows[0] ? toApiClient(rows[0]) : undefined;
 }
 
-/** Newest first, `limit + 1` rows after the cursor; revoked keys are left out. */
+/** A page of keys, newest first (`limit + 1` rows: src/db/pagination.ts); revoked keys are left out. */
 export async function listApiKeys(
   db: Queryable,
   owner: Owner | { merchantId: string; livemode?: undefined },
-  page: { limit: number; startingAfter?: string },
+  page: PageRequest,
 ): Promise<StoredApiKey[]> {
-  const values: unknown[] = [owner.merchantId];
-  let where = 'api_keys.merchant_id = $1 AND api_keys.revoked_at IS NULL';
-  if (owner.livemode !== undefined) {
-    values.push(owner.livemode);
-    where += ` AND api_keys.livemode = $${values.length}`;
-  }
-  if (page.startingAfter) {
-    values.push(page.startingAfter);
-    where += ` AND ${cursorCondition('api_keys', values.length)}`;
-  }
-  values.push(page.limit + 1);
-  const { rows } = await db.query<ApiKeyRow>(
-    `SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE ${where}
-      ORDER BY api_keys.created_at DESC, api_keys.id DESC LIMIT $${values.length}`,
-    values,
+  const scope: Sql[] = [
+    (p) => `api_keys.merchant_id = ${p(owner.merchantId)}`,
+    () => 'api_keys.revoked_at IS NULL',
+  ];
+  if (owner.livemode !== undefined) scope.push((p) => `api_keys.livemode = ${p(owner.livemode)}`);
+  const rows = await fetchPage<ApiKeyRow>(
+    db,
+    { alias: 'api_keys', from: 'api_keys', columns: API_KEY_COLUMNS, scope },
+    page,
   );
   return rows.map(toApiKey);
 }
 
+/** A page of OAuth clients, newest first (`limit + 1` rows); revoked ones are left out. */
 export async function listApiClients(
   db: Queryable,
   owner: Owner,
-  page: { limit: number; startingAfter?: string },
+  page: PageRequest,
 ): Promise<StoredApiClient[]> {
-  const values: unknown[] = [owner.merchantId, owner.livemode];
-  let where = 'api_clients.merchant_id = $1 AND api_clients.livemode = $2 AND api_clients.revoked_at IS NULL';
-  if (page.startingAfter) {
-    values.push(page.startingAfter);
-    where += ` AND ${cursorCondition('api_clients', values.length)}`;
-  }
-  values.push(page.limit + 1);
-  const { rows } = await db.query<ApiClientRow>(
-    `SELECT ${API_CLIENT_COLUMNS} FROM api_clients WHERE ${where}
-      ORDER BY api_clients.created_at DESC, api_clients.id DESC LIMIT $${values.length}`,
-    values,
+  const rows = await fetchPage<ApiClientRow>(
+    db,
+    {
+      alias: 'api_clients',
+      from: 'api_clients',
+      columns: API_CLIENT_COLUMNS,
+      scope: [
+        (p) => `api_clients.merchant_id = ${p(owner.merchantId)}`,
+        (p) => `api_clients.livemode = ${p(owner.livemode)}`,
+        () => 'api_clients.revoked_at IS NULL',
+      ],
+    },
+    page,
   );
   return rows.map(toApiClient);
 }

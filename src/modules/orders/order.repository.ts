@@ -1,6 +1,6 @@
 import type { QueryResult } from 'pg';
 import type { Load, Queryable, UnitOfWork } from '../../db/client.ts';
-import { cursorCondition } from '../../db/pagination.ts';
+import { fetchPage, type PageRequest, type Sql } from '../../db/pagination.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import { toCustomer, type CustomerRow } from './customer.repository.ts';
 import type { OrderStatus } from './order.states.ts';
@@ -41,9 +41,17 @@ export type OrderRow = {
  */
 export function selectOrderFrom(relation: string): string {
   return `
-  SELECT ${relation}.*, checkouts.expires_at AS checkout_expires_at, checkouts.locale AS checkout_locale,
-         CASE WHEN customers.id IS NULL THEN NULL ELSE to_jsonb(customers) END AS customer
-    FROM ${relation}
+  SELECT ${orderColumns(relation)}
+    FROM ${orderJoins(relation)}`;
+}
+
+function orderColumns(relation: string): string {
+  return `${relation}.*, checkouts.expires_at AS checkout_expires_at, checkouts.locale AS checkout_locale,
+         CASE WHEN customers.id IS NULL THEN NULL ELSE to_jsonb(customers) END AS customer`;
+}
+
+function orderJoins(relation: string): string {
+  return `${relation}
     JOIN checkouts ON checkouts.id = ${relation}.checkout_id
     LEFT JOIN customers ON customers.id = ${relation}.customer_id`;
 }
@@ -247,34 +255,30 @@ export async function findOrdersByCheckoutIds(
   return new Map(rows.map((row) => [row.checkout_id, toOrder(row)]));
 }
 
-export type OrderListFilters = {
-  limit: number;
-  startingAfter?: string | undefined;
+export type OrderListFilters = PageRequest & {
   merchantOrderId?: string | undefined;
   status?: OrderStatus | undefined;
-  createdGte?: Date | undefined;
-  createdLte?: Date | undefined;
 };
 
-/** Newest first; fetches `limit + 1` rows so the caller can tell whether there is a next page. */
+/** A page of orders, newest first (`limit + 1` rows: src/db/pagination.ts). */
 export async function listOrders(db: Queryable, scope: Scope, filters: OrderListFilters): Promise<Order[]> {
-  const values: unknown[] = [scope.merchantId, scope.livemode];
-  const conditions = ['orders.merchant_id = $1', 'orders.livemode = $2'];
-  const add = (sql: (index: number) => string, value: unknown) => {
-    values.push(value);
-    conditions.push(sql(values.length));
-  };
+  const conditions: Sql[] = [];
   if (filters.merchantOrderId !== undefined)
-    add((i) => `orders.merchant_order_id = $${i}`, filters.merchantOrderId);
-  if (filters.status !== undefined) add((i) => `orders.status = $${i}`, filters.status);
-  if (filters.createdGte !== undefined) add((i) => `orders.created_at >= $${i}`, filters.createdGte);
-  if (filters.createdLte !== undefined) add((i) => `orders.created_at <= $${i}`, filters.createdLte);
-  if (filters.startingAfter !== undefined) add((i) => cursorCondition('orders', i), filters.startingAfter);
-  values.push(filters.limit + 1);
-  const { rows } = await db.query<OrderRow>(
-    `${SELECT_ORDER} WHERE ${conditions.join(' AND ')}
-     ORDER BY orders.created_at DESC, orders.id DESC LIMIT $${values.length}`,
-    values,
+    conditions.push((p) => `orders.merchant_order_id = ${p(filters.merchantOrderId)}`);
+  if (filters.status !== undefined) conditions.push((p) => `orders.status = ${p(filters.status)}`);
+  const rows = await fetchPage<OrderRow>(
+    db,
+    {
+      alias: 'orders',
+      from: orderJoins('orders'),
+      columns: orderColumns('orders'),
+      scope: [
+        (p) => `orders.merchant_id = ${p(scope.merchantId)}`,
+        (p) => `orders.livemode = ${p(scope.livemode)}`,
+      ],
+      filters: conditions,
+    },
+    filters,
   );
   return rows.map(toOrder);
 }

@@ -1,5 +1,5 @@
 import { PLANNED_PER_CALL, type Queryable } from '../../db/client.ts';
-import { cursorCondition } from '../../db/pagination.ts';
+import { fetchPage, type PageRequest } from '../../db/pagination.ts';
 import type { CaptureMode, Scope } from '../checkouts/checkout.types.ts';
 import type { Metadata } from '../orders/order.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
@@ -153,33 +153,29 @@ export async function findPaymentLinkBySignedId(
   return rows[0] ? toPaymentLink(rows[0]) : undefined;
 }
 
-export type PaymentLinkListFilters = {
-  limit: number;
-  startingAfter?: string | undefined;
+export type PaymentLinkListFilters = PageRequest & {
   status?: PaymentLinkStatus | undefined;
 };
 
-/** Newest first; fetches `limit + 1` rows so the caller can tell whether there is a next page. */
+/** A page of payment links, newest first (`limit + 1` rows: src/db/pagination.ts). */
 export async function listPaymentLinks(
   db: Queryable,
   scope: Scope,
   filters: PaymentLinkListFilters,
 ): Promise<PaymentLink[]> {
-  const values: unknown[] = [scope.merchantId, scope.livemode];
-  const conditions = ['payment_links.merchant_id = $1', 'payment_links.livemode = $2'];
-  if (filters.status !== undefined) {
-    values.push(filters.status);
-    conditions.push(`payment_links.status = $${values.length}`);
-  }
-  if (filters.startingAfter !== undefined) {
-    values.push(filters.startingAfter);
-    conditions.push(cursorCondition('payment_links', values.length));
-  }
-  values.push(filters.limit + 1);
-  const { rows } = await db.query<PaymentLinkRow>(
-    `SELECT ${COLUMNS} FROM payment_links WHERE ${conditions.join(' AND ')}
-     ORDER BY payment_links.created_at DESC, payment_links.id DESC LIMIT $${values.length}`,
-    values,
+  const rows = await fetchPage<PaymentLinkRow>(
+    db,
+    {
+      alias: 'payment_links',
+      from: 'payment_links',
+      columns: COLUMNS,
+      scope: [
+        (p) => `payment_links.merchant_id = ${p(scope.merchantId)}`,
+        (p) => `payment_links.livemode = ${p(scope.livemode)}`,
+      ],
+      filters: filters.status === undefined ? [] : [(p) => `payment_links.status = ${p(filters.status)}`],
+    },
+    filters,
   );
   return rows.map(toPaymentLink);
 }

@@ -1,4 +1,5 @@
 import type { Queryable, UnitOfWork } from '../../db/client.ts';
+import { fetchPage, type PageRequest, type Sql } from '../../db/pagination.ts';
 import type { Capture, MoneyOperationStatus, Payment, Refund } from './payment.types.ts';
 
 /**
@@ -174,28 +175,32 @@ async function findScopedMoneyOperation(
   return rows[0];
 }
 
-/** A page of the caller's captures or refunds, newest first (`limit + 1` rows: see src/db/pagination.ts). */
+/**
+ * A page of the caller's captures or refunds — all of them, or one payment's — newest first, with the
+ * payment's currency (`limit + 1` rows: src/db/pagination.ts).
+ */
 async function listScopedMoneyOperations(
   db: Queryable,
   table: MoneyOperationTable,
   scope: { merchantId: string; livemode: boolean },
-  page: { limit: number; startingAfter?: string },
+  page: PageRequest,
+  paymentId?: string,
 ): Promise<ScopedMoneyOperationRow[]> {
-  const values: unknown[] = [scope.merchantId, scope.livemode, page.limit + 1];
-  let after = '';
-  if (page.startingAfter) {
-    values.push(page.startingAfter);
-    // The cursor row must be the caller's too (src/db/pagination.ts's condition, scoped).
-    after = `AND (o.created_at, o.id) < (SELECT c.created_at, c.id FROM ${table} c
-                WHERE c.id = $${values.length} AND c.merchant_id = $1 AND c.livemode = $2)`;
-  }
-  const { rows } = await db.query<ScopedMoneyOperationRow>(
-    `SELECT o.*, p.currency FROM ${table} o JOIN payments p ON p.id = o.payment_id
-      WHERE o.merchant_id = $1 AND o.livemode = $2 ${after}
-      ORDER BY o.created_at DESC, o.id DESC LIMIT $3`,
-    values,
+  const conditions: Sql[] = [
+    (p) => `o.merchant_id = ${p(scope.merchantId)}`,
+    (p) => `o.livemode = ${p(scope.livemode)}`,
+  ];
+  if (paymentId !== undefined) conditions.push((p) => `o.payment_id = ${p(paymentId)}`);
+  return fetchPage<ScopedMoneyOperationRow>(
+    db,
+    {
+      alias: 'o',
+      from: `${table} o JOIN payments p ON p.id = o.payment_id`,
+      columns: 'o.*, p.currency',
+      scope: conditions,
+    },
+    page,
   );
-  return rows;
 }
 
 export async function findScopedCapture(
@@ -216,21 +221,25 @@ export async function findScopedRefund(
   return row && { refund: toRefund(row), currency: row.currency };
 }
 
+/** A page of the caller's captures, or of one payment's (a cursor from another payment is a 400). */
 export async function listScopedCaptures(
   db: Queryable,
   scope: { merchantId: string; livemode: boolean },
-  page: { limit: number; startingAfter?: string },
+  page: PageRequest,
+  paymentId?: string,
 ): Promise<{ capture: Capture; currency: string }[]> {
-  const rows = await listScopedMoneyOperations(db, 'captures', scope, page);
+  const rows = await listScopedMoneyOperations(db, 'captures', scope, page, paymentId);
   return rows.map((row) => ({ capture: toCapture(row), currency: row.currency }));
 }
 
+/** A page of the caller's refunds, or of one payment's (a cursor from another payment is a 400). */
 export async function listScopedRefunds(
   db: Queryable,
   scope: { merchantId: string; livemode: boolean },
-  page: { limit: number; startingAfter?: string },
+  page: PageRequest,
+  paymentId?: string,
 ): Promise<{ refund: Refund; currency: string }[]> {
-  const rows = await listScopedMoneyOperations(db, 'refunds', scope, page);
+  const rows = await listScopedMoneyOperations(db, 'refunds', scope, page, paymentId);
   return rows.map((row) => ({ refund: toRefund(row), currency: row.currency }));
 }
 

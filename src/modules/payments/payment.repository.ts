@@ -1,5 +1,6 @@
 import type { QueryResult } from 'pg';
 import { PLANNED_PER_CALL, type Load, type Queryable, type UnitOfWork } from '../../db/client.ts';
+import { fetchPage, type PageRequest } from '../../db/pagination.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { PaymentStatus } from './payment.states.ts';
@@ -197,6 +198,31 @@ export async function findPaymentByConnectorReference(
   return rows[0] ? toPayment(rows[0]) : undefined;
 }
 
+/** A page of an order's payments, newest first (`limit + 1` rows: src/db/pagination.ts). */
+export async function listPaymentsOfOrderPage(
+  db: Queryable,
+  scope: Scope,
+  orderId: string,
+  page: PageRequest,
+): Promise<Payment[]> {
+  const rows = await fetchPage<PaymentRow>(
+    db,
+    {
+      alias: 'payments',
+      from: 'payments',
+      columns: 'payments.*',
+      scope: [
+        (p) => `payments.order_id = ${p(orderId)}`,
+        (p) => `payments.merchant_id = ${p(scope.merchantId)}`,
+        (p) => `payments.livemode = ${p(scope.livemode)}`,
+      ],
+    },
+    page,
+  );
+  return rows.map(toPayment);
+}
+
+/** Every payment of an order, oldest first (the dashboard's order page). */
 export async function listPaymentsOfOrder(db: Queryable, scope: Scope, orderId: string): Promise<Payment[]> {
   const { rows } = await db.query<PaymentRow>(
     `SELECT * FROM payments WHERE order_id = $1 AND merchant_id = $2 AND livemode = $3 ORDER BY created_at, id`,

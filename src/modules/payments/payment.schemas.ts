@@ -75,15 +75,6 @@ export const ZRefund = z
 export const ZCaptureResult = ZCapture.extend({ payment: ZPayment }).meta({ id: 'CaptureResult' });
 export const ZRefundResult = ZRefund.extend({ payment: ZPayment }).meta({ id: 'RefundResult' });
 
-export function ZList<T extends z.ZodType>(item: T) {
-  return z.object({
-    object: z.literal('list'),
-    data: z.array(item),
-    has_more: z.boolean(),
-    next_cursor: z.string().nullable(),
-  });
-}
-
 export const ZCaptureBody = z
   .strictObject({
     amount: z

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/client.ts';
+import { fetchPage, type PageRequest } from '../../db/pagination.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 
 /** SQL of `saved_payment_methods` (migration 0006). Every query filters by merchant, mode and customer. */
@@ -84,19 +85,28 @@ export async function rekeySavedCardFingerprint(
   );
 }
 
-/** The customer's cards that have not been removed, newest first. */
+/** A page of the customer's cards that have not been removed, newest first (`limit + 1` rows: src/db/pagination.ts). */
 export async function listSavedCards(
   db: Queryable,
   scope: Scope,
   customerId: string,
+  page: PageRequest,
 ): Promise<SavedPaymentMethodRow[]> {
-  const { rows } = await db.query<SavedPaymentMethodRow>(
-    `SELECT * FROM saved_payment_methods
-      WHERE merchant_id = $1 AND livemode = $2 AND customer_id = $3 AND deleted_at IS NULL
-      ORDER BY created_at DESC, id DESC`,
-    [scope.merchantId, scope.livemode, customerId],
+  return fetchPage<SavedPaymentMethodRow>(
+    db,
+    {
+      alias: 'saved_payment_methods',
+      from: 'saved_payment_methods',
+      columns: 'saved_payment_methods.*',
+      scope: [
+        (p) => `saved_payment_methods.merchant_id = ${p(scope.merchantId)}`,
+        (p) => `saved_payment_methods.livemode = ${p(scope.livemode)}`,
+        (p) => `saved_payment_methods.customer_id = ${p(customerId)}`,
+        () => 'saved_payment_methods.deleted_at IS NULL',
+      ],
+    },
+    page,
   );
-  return rows;
 }
 
 export async function findSavedCard(

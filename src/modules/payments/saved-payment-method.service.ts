@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/client.ts';
+import type { PageRequest } from '../../db/pagination.ts';
 import type { CardDetails } from '../../connectors/connector.ts';
 import {
   CARD_BRANDS,
@@ -112,8 +113,9 @@ export async function listCustomerSavedCards(
   db: Queryable,
   scope: Scope,
   customerId: string,
+  page: PageRequest,
 ): Promise<SavedCard[]> {
-  return (await listSavedCards(db, scope, customerId)).map(toSavedCard);
+  return (await listSavedCards(db, scope, customerId, page)).map(toSavedCard);
 }
 
 /**

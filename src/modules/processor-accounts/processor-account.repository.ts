@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/client.ts';
-import { cursorCondition } from '../../db/pagination.ts';
+import { fetchPage, type PageRequest } from '../../db/pagination.ts';
 import type { MerchantScope, ProcessorAccount } from './processor-account.types.ts';
 
 /** SQL for processor accounts. Merchant reads are scoped to (merchant, mode) and skip soft-deleted rows. */
@@ -128,23 +128,25 @@ export async function findProcessorAccountById(
   return rows[0] ? toProcessorAccount(rows[0]) : undefined;
 }
 
-/** Newest first, `limit + 1` rows (see `toPage`). */
+/** A page of accounts, newest first (`limit + 1` rows: src/db/pagination.ts). */
 export async function listProcessorAccounts(
   db: Queryable,
   scope: MerchantScope,
-  page: { limit: number; startingAfter?: string },
+  page: PageRequest,
 ): Promise<ProcessorAccount[]> {
-  const values: unknown[] = [scope.merchantId, scope.livemode, page.limit + 1];
-  let after = '';
-  if (page.startingAfter) {
-    values.push(page.startingAfter);
-    after = `AND ${cursorCondition('processor_accounts', values.length)}`;
-  }
-  const { rows } = await db.query<ProcessorAccountRow>(
-    `SELECT ${COLUMNS} FROM processor_accounts
-      WHERE merchant_id = $1 AND livemode = $2 AND deleted_at IS NULL ${after}
-      ORDER BY created_at DESC, id DESC LIMIT $3`,
-    values,
+  const rows = await fetchPage<ProcessorAccountRow>(
+    db,
+    {
+      alias: 'processor_accounts',
+      from: 'processor_accounts',
+      columns: COLUMNS,
+      scope: [
+        (p) => `processor_accounts.merchant_id = ${p(scope.merchantId)}`,
+        (p) => `processor_accounts.livemode = ${p(scope.livemode)}`,
+        () => 'processor_accounts.deleted_at IS NULL',
+      ],
+    },
+    page,
   );
   return rows.map(toProcessorAccount);
 }

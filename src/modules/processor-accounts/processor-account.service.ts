@@ -1,3 +1,4 @@
+import type { PageRequest } from '../../db/pagination.ts';
 import { PAYMENT_METHOD_TYPES, type PaymentMethodType } from '../../connectors/connector.ts';
 import type { AnyProcessorModule, ProcessorModules } from '../../connectors/processor-modules.ts';
 import type { ProcessorName } from '../../connectors/processor.ts';
@@ -222,8 +223,7 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
   return {
     get: (db: Queryable, scope: MerchantScope, id: string) => requireAccount(db, scope, id),
 
-    list: (db: Queryable, scope: MerchantScope, page: { limit: number; startingAfter?: string }) =>
-      listProcessorAccounts(db, scope, page),
+    list: (db: Queryable, scope: MerchantScope, page: PageRequest) => listProcessorAccounts(db, scope, page),
 
     /** The account's credentials, opened (for building its connector). */
     openCredentials,

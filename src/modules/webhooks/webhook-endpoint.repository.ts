@@ -1,6 +1,6 @@
 import { LATEST_API_VERSION } from '../../lib/api-versions.ts';
 import type { Queryable } from '../../db/client.ts';
-import { cursorCondition } from '../../db/pagination.ts';
+import { fetchPage, type PageRequest } from '../../db/pagination.ts';
 import type { MerchantScope, WebhookEndpoint, WebhookEndpointStatus } from './webhook-endpoint.types.ts';
 
 /** SQL for webhook endpoints. Every read is scoped to (merchant, mode) and skips soft-deleted rows. */
@@ -94,23 +94,25 @@ export async function findWebhookEndpoint(
   return rows[0] ? toWebhookEndpoint(rows[0]) : undefined;
 }
 
-/** Newest first, `limit + 1` rows (see `toPage`). */
+/** A page of endpoints, newest first (`limit + 1` rows: src/db/pagination.ts). */
 export async function listWebhookEndpoints(
   db: Queryable,
   scope: MerchantScope,
-  page: { limit: number; startingAfter?: string },
+  page: PageRequest,
 ): Promise<WebhookEndpoint[]> {
-  const values: unknown[] = [scope.merchantId, scope.livemode, page.limit + 1];
-  let after = '';
-  if (page.startingAfter) {
-    values.push(page.startingAfter);
-    after = `AND ${cursorCondition('webhook_endpoints', values.length)}`;
-  }
-  const { rows } = await db.query<WebhookEndpointRow>(
-    `SELECT ${COLUMNS} FROM webhook_endpoints
-      WHERE merchant_id = $1 AND livemode = $2 AND deleted_at IS NULL ${after}
-      ORDER BY created_at DESC, id DESC LIMIT $3`,
-    values,
+  const rows = await fetchPage<WebhookEndpointRow>(
+    db,
+    {
+      alias: 'webhook_endpoints',
+      from: 'webhook_endpoints',
+      columns: COLUMNS,
+      scope: [
+        (p) => `webhook_endpoints.merchant_id = ${p(scope.merchantId)}`,
+        (p) => `webhook_endpoints.livemode = ${p(scope.livemode)}`,
+        () => 'webhook_endpoints.deleted_at IS NULL',
+      ],
+    },
+    page,
   );
   return rows.map(toWebhookEndpoint);
 }

@@ -1,3 +1,4 @@
+import type { PageRequest } from '../../db/pagination.ts';
 import type { Queryable, UnitOfWork } from '../../db/client.ts';
 import { checkOutboundUrl, type CompiledEgressPolicy } from '../../egress/index.ts';
 import {
@@ -99,8 +100,7 @@ export function createWebhookEndpointService(deps: {
   return {
     get: (db: Queryable, scope: MerchantScope, id: string) => requireEndpoint(db, scope, id),
 
-    list: (db: Queryable, scope: MerchantScope, page: { limit: number; startingAfter?: string }) =>
-      listWebhookEndpoints(db, scope, page),
+    list: (db: Queryable, scope: MerchantScope, page: PageRequest) => listWebhookEndpoints(db, scope, page),
 
     async create(tx: UnitOfWork, scope: MerchantScope, input: NewWebhookEndpoint) {
       const { events, error } = checkEnabledEvents(input.enabledEvents);

@@ -101,7 +101,7 @@ describe('checkout and order access', () => {
       checkout.order.order_id,
     ]);
     const live = await testApp.app.inject({ method: 'GET', url: '/v1/checkouts', headers: shopLiveHeaders });
-    expect(live.json()).toEqual({ data: [], has_more: false, next_cursor: null });
+    expect(live.json()).toEqual({ object: 'list', data: [], has_more: false, next_cursor: null });
     const liveOrders = await testApp.app.inject({
       method: 'GET',
       url: '/v1/orders',

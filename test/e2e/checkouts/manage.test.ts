@@ -57,7 +57,34 @@ describe('managing checkouts', () => {
       expect(all1).toMatchObject({ has_more: true, next_cursor: b.checkout_id });
       const all2 = (await inject('GET', `/v1/checkouts?limit=2&starting_after=${all1.next_cursor}`)).json();
       expect(all2.data.map((x: CheckoutJson) => x.checkout_id)).toEqual([a.checkout_id]);
-      expect(all2).toMatchObject({ has_more: false, next_cursor: null });
+      expect(all2).toMatchObject({ object: 'list', has_more: false, next_cursor: null });
+
+      const back1 = (await inject('GET', `/v1/checkouts?limit=1&ending_before=${a.checkout_id}`)).json();
+      expect(back1.data.map((x: CheckoutJson) => x.checkout_id)).toEqual([b.checkout_id]);
+      expect(back1).toMatchObject({ object: 'list', has_more: true, next_cursor: b.checkout_id });
+      const back2 = (await inject('GET', `/v1/checkouts?limit=1&ending_before=${back1.next_cursor}`)).json();
+      expect(back2.data.map((x: CheckoutJson) => x.checkout_id)).toEqual([c.checkout_id]);
+      expect(back2).toMatchObject({ has_more: false, next_cursor: null });
+    });
+
+    it('refuses a foreign, unknown or wrong-type cursor with 400 invalid_cursor', async () => {
+      const stranger = await testApp.createMerchant({ name: 'Stranger' });
+      const theirs = await createCheckout(
+        testApp,
+        stranger,
+        checkoutRequest(simpleOrder('USD', 'US', 500, 'x')),
+      );
+      for (const cursor of [
+        a.order.order_id, // an ord_ id on /v1/checkouts
+        'garbage',
+        'chk_00000000000000000000000000000000',
+        theirs.checkout_id,
+      ]) {
+        for (const name of ['starting_after', 'ending_before']) {
+          const problem = expectProblem(await inject('GET', `/v1/checkouts?${name}=${cursor}`));
+          expect(problem, `${name}=${cursor}`).toMatchObject({ status: 400, code: 'invalid_cursor' });
+        }
+      }
     });
 
     it('filters by status, customer and creation time', async () => {
@@ -68,6 +95,11 @@ describe('managing checkouts', () => {
         await inject('GET', `/v1/checkouts?created_lte=${encodeURIComponent(firstPlaced)}`)
       ).json();
       expect(early.data.map((x: CheckoutJson) => x.checkout_id)).toEqual([a.checkout_id]);
+      const bOn = encodeURIComponent(b.placed_at as string);
+      const after = (await inject('GET', `/v1/checkouts?created_gt=${bOn}`)).json();
+      expect(after.data.map((x: CheckoutJson) => x.checkout_id)).toEqual([c.checkout_id]);
+      const before = (await inject('GET', `/v1/checkouts?created_lt=${bOn}`)).json();
+      expect(before.data.map((x: CheckoutJson) => x.checkout_id)).toEqual([a.checkout_id]);
       const expired = (await inject('GET', '/v1/checkouts?status=EXPIRED')).json();
       expect(expired.data).toEqual([]);
       const bad = await inject('GET', '/v1/checkouts?status=PAID');

@@ -150,6 +150,20 @@ describe('the Node client against a running gateway', () => {
       break;
     }
     expect(early.sent).toHaveLength(1);
+    // Given ending_before, it walks towards newer checkouts.
+    const back = recordingFetch();
+    const backwards = createKassa({ apiKey: shop.apiKey, baseUrl: t.baseUrl, fetch: back.fetch });
+    const newer: string[] = [];
+    for await (const checkout of backwards.paginate('/v1/checkouts', {
+      params: { query: { limit: 2, ending_before: created[0] } },
+    })) {
+      newer.push(checkout.checkout_id);
+    }
+    expect(newer).toEqual([created[2], created[1], created[4], created[3]]);
+    expect(back.sent.map((request) => request.path)).toEqual([
+      `/v1/checkouts?limit=2&ending_before=${created[0]}`,
+      `/v1/checkouts?limit=2&ending_before=${created[2]}`,
+    ]);
   });
 
   it('throws problem documents as typed errors', async () => {

@@ -122,26 +122,65 @@ describe('GET /v1/events', () => {
 
   it('filters by type, order, checkout and creation time', async () => {
     expect((await list('?type=checkout.created')).data.map((e) => e.id)).toEqual([ids.c, ids.a]);
-    expect((await list('?order=ord_a')).data.map((e) => e.id)).toEqual([ids.b, ids.a]);
-    expect((await list('?checkout=chk_c')).data.map((e) => e.id)).toEqual([ids.c]);
-    expect((await list('?order=ord_c&type=refund.succeeded')).data.map((e) => e.id)).toEqual([ids.d]);
+    expect((await list('?order_id=ord_a')).data.map((e) => e.id)).toEqual([ids.b, ids.a]);
+    expect((await list('?checkout_id=chk_c')).data.map((e) => e.id)).toEqual([ids.c]);
+    expect((await list('?order_id=ord_c&type=refund.succeeded')).data.map((e) => e.id)).toEqual([ids.d]);
     const iso = encodeURIComponent(middle.toISOString());
-    expect((await list(`?created[gte]=${iso}`)).data.map((e) => e.id)).toEqual([ids.d, ids.c]);
-    expect((await list(`?created_after=${iso}`)).data.map((e) => e.id)).toEqual([ids.d, ids.c]);
-    expect((await list(`?created[lte]=${iso}`)).data.map((e) => e.id)).toEqual([ids.b, ids.a]);
-    expect((await list(`?created_before=${iso}`)).data.map((e) => e.id)).toEqual([ids.b, ids.a]);
-    expect((await list(`?order=ord_none`)).data).toEqual([]);
+    expect((await list(`?created_gte=${iso}`)).data.map((e) => e.id)).toEqual([ids.d, ids.c]);
+    expect((await list(`?created_gt=${iso}`)).data.map((e) => e.id)).toEqual([ids.d, ids.c]);
+    expect((await list(`?created_lte=${iso}`)).data.map((e) => e.id)).toEqual([ids.b, ids.a]);
+    expect((await list(`?created_lt=${iso}`)).data.map((e) => e.id)).toEqual([ids.b, ids.a]);
+    expect((await list(`?order_id=ord_none`)).data).toEqual([]);
   });
 
-  it('paginates with starting_after', async () => {
+  it('refuses the old spellings of the filters (created[gte], created_after, order, checkout)', async () => {
+    const iso = encodeURIComponent(middle.toISOString());
+    for (const [query, name] of [
+      [`?created[gte]=${iso}`, 'created[gte]'],
+      [`?created[lte]=${iso}`, 'created[lte]'],
+      [`?created_after=${iso}`, 'created_after'],
+      [`?created_before=${iso}`, 'created_before'],
+      ['?order=ord_a', 'order'],
+      ['?checkout=chk_c', 'checkout'],
+    ] as const) {
+      const problem = expectProblem(await get(merchant, `/v1/events${query}`));
+      expect(problem, query).toMatchObject({ status: 422, code: 'validation_failed' });
+      expect(problem.errors?.[0], query).toMatchObject({ pointer: `/query/${name}`, code: 'unknown_field' });
+    }
+  });
+
+  it('paginates with starting_after, and back with ending_before', async () => {
     const first = await list('?limit=3');
-    expect(first).toMatchObject({ has_more: true, next_cursor: ids.b });
+    expect(first).toMatchObject({ object: 'list', has_more: true, next_cursor: ids.b });
+    expect(first.data.map((e) => e.id)).toEqual([ids.d, ids.c, ids.b]);
     const second = await list(`?limit=3&starting_after=${first.next_cursor}`);
     expect(second).toMatchObject({
+      object: 'list',
       data: [expect.objectContaining({ id: ids.a })],
       has_more: false,
       next_cursor: null,
     });
+    const back = await list(`?limit=2&ending_before=${ids.a}`);
+    expect(back).toMatchObject({ object: 'list', has_more: true, next_cursor: ids.c });
+    expect(back.data.map((e) => e.id)).toEqual([ids.c, ids.b]);
+    const front = await list(`?limit=2&ending_before=${back.next_cursor}`);
+    expect(front).toMatchObject({ has_more: false, next_cursor: null });
+    expect(front.data.map((e) => e.id)).toEqual([ids.d]);
+  });
+
+  it('refuses a cursor that is not an event of this list with 400 invalid_cursor', async () => {
+    const stranger = await t.createMerchant();
+    const foreign = await emit(stranger, { type: 'checkout.created' });
+    for (const cursor of ['garbage', 'evt_00000000000000000000000000000000', foreign, 'ord_a']) {
+      for (const name of ['starting_after', 'ending_before']) {
+        const problem = expectProblem(await get(merchant, `/v1/events?${name}=${cursor}`));
+        expect(problem, `${name}=${cursor}`).toMatchObject({ status: 400, code: 'invalid_cursor' });
+      }
+    }
+    // A filter does not judge the cursor: an event outside the filter still places the page.
+    expect((await list(`?type=checkout.created&starting_after=${ids.b}`)).data.map((e) => e.id)).toEqual([
+      ids.a,
+    ]);
   });
 
   it('lists the events of one transaction in the order they were written, across pages too', async () => {
@@ -167,8 +206,8 @@ describe('GET /v1/events', () => {
   it('refuses bad filters with problem documents', async () => {
     for (const query of [
       '?type=payment.exploded',
-      '?created[gte]=yesterday',
-      '?created_before=2025-13-01T00:00:00Z',
+      '?created_gte=yesterday',
+      '?created_lt=2025-13-01T00:00:00Z',
       '?limit=101',
     ]) {
       const problem = expectProblem(await get(merchant, `/v1/events${query}`));

@@ -6,11 +6,21 @@ import { dedupeSchemas } from '../../../src/http/openapi/document.ts';
 import { createTestApp, type TestApp } from '../../fixtures/test-app.ts';
 
 type Parameter = { in: string; name: string; required?: boolean };
+type Schema = {
+  $ref?: string;
+  type?: string | string[];
+  const?: unknown;
+  enum?: unknown[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  anyOf?: Schema[];
+};
 type Operation = {
   operationId?: string;
   security?: { bearer: string[] }[];
   parameters?: Parameter[];
-  responses: Record<string, { content?: Record<string, unknown> }>;
+  responses: Record<string, { content?: Record<string, { schema?: Schema }> }>;
 };
 type OpenApi = {
   paths: Record<string, Record<string, Operation>>;
@@ -19,6 +29,39 @@ type OpenApi = {
 };
 
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'];
+/** Lists whose presence the envelope check below must find, so that it cannot pass by finding none. */
+const KNOWN_LISTS = [
+  'GET /v1/checkouts',
+  'GET /v1/orders',
+  'GET /v1/orders/{id}/payments',
+  'GET /v1/orders/{id}/timeline',
+  'GET /v1/payments/{id}/captures',
+  'GET /v1/payments/{id}/refunds',
+  'GET /v1/captures',
+  'GET /v1/refunds',
+  'GET /v1/events',
+  'GET /v1/events/{id}/deliveries',
+  'GET /v1/payment-links',
+  'GET /v1/webhook-endpoints',
+  'GET /v1/customers/{id}/payment-methods',
+  'GET /v1/payment-method-settings',
+  'GET /v1/processor-accounts',
+  'GET /v1/api-keys',
+  'GET /v1/audit-log',
+];
+/** The settings keyed by name: the list envelope, never paginated (docs/api-conventions.md §7). */
+const UNPAGINATED_LISTS = new Set(['GET /v1/payment-method-settings']);
+/** Answers with a `data` array that are not lists (docs/api-conventions.md, deviation D15). */
+const NOT_LISTS = new Set(['GET /v1/checkouts/{id}/payment-methods']);
+const PAGE_PARAMETERS = [
+  'limit',
+  'starting_after',
+  'ending_before',
+  'created_gte',
+  'created_gt',
+  'created_lte',
+  'created_lt',
+];
 /** Public by design (docs/api-conventions.md §12): no security requirement. */
 const PUBLIC = new Set([
   'GET /healthz',
@@ -178,6 +221,36 @@ describe('/openapi.json generates clients', () => {
     expect(missing).toEqual([]);
     // One name per concept: capture_mode / default_capture_mode, nowhere the names they replace.
     expect(raw).not.toMatch(/"(capture|default_capture)":\{/);
+  });
+
+  it('answers every list in the one envelope, with the cursor and date parameters (docs/api-conventions.md §7, §8)', () => {
+    const resolve = (schema: Schema | undefined): Schema | undefined => {
+      const name = schema?.$ref?.replace('#/components/schemas/', '');
+      return name ? resolve(doc.components.schemas[name] as Schema) : schema;
+    };
+    const lists: string[] = [];
+    for (const [key, op] of operations) {
+      if (!key.startsWith('GET ') || NOT_LISTS.has(key)) continue;
+      const body = resolve(op.responses['200']?.content?.['application/json']?.schema);
+      if (body?.properties?.data?.type !== 'array') continue;
+      lists.push(key);
+      expect(Object.keys(body.properties).sort(), key).toEqual(['data', 'has_more', 'next_cursor', 'object']);
+      expect(body.required?.sort(), key).toEqual(['data', 'has_more', 'next_cursor', 'object']);
+      const object = body.properties.object!;
+      expect(object.const ?? object.enum, key).toEqual(object.const === undefined ? ['list'] : 'list');
+      expect(body.properties.has_more, key).toMatchObject({ type: 'boolean' });
+      const cursor = body.properties.next_cursor!;
+      const cursorTypes = cursor.anyOf?.map((s) => s.type) ?? [cursor.type].flat();
+      expect(cursorTypes.sort(), key).toEqual(['null', 'string']);
+      const names = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
+      if (UNPAGINATED_LISTS.has(key)) expect(names, key).toEqual([]);
+      else expect(names, `${key} lacks list parameters`).toEqual(expect.arrayContaining(PAGE_PARAMETERS));
+      for (const old of ['created[gte]', 'created[lte]', 'created_after', 'created_before'])
+        expect(names, key).not.toContain(old);
+    }
+    expect(lists, 'a known list is not answered in the list envelope').toEqual(
+      expect.arrayContaining(KNOWN_LISTS),
+    );
   });
 
   it("passes Redocly's recommended ruleset", async () => {

@@ -40,7 +40,7 @@ describe('unknown query parameters on GET /v1 routes', () => {
     for (const url of [
       '/v1/orders?limit=5',
       '/v1/checkouts?limit=2&status=OPEN',
-      '/v1/events?type=payment.succeeded&created[gte]=2026-01-01T00:00:00Z',
+      '/v1/events?type=payment.succeeded&created_gte=2026-01-01T00:00:00Z&order_id=ord_x',
       '/v1/webhook-endpoints?limit=1',
       '/v1/merchant',
     ]) {

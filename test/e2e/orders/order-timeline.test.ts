@@ -53,7 +53,7 @@ async function createEndpoint(merchant: TestMerchant, path: string, events: stri
 }
 
 describe('GET /v1/orders/{id}/timeline', () => {
-  it('holds the order’s events and every webhook attempt, in time order', async () => {
+  it('holds the order’s events and every webhook attempt, newest first, paged by entry id', async () => {
     const merchant = await t.createMerchant();
     await createEndpoint(merchant, '/timeline', ['payment.succeeded']);
     replies.set('/timeline', (index) => (index === 0 ? { status: 500 } : { status: 200 }));
@@ -67,40 +67,92 @@ describe('GET /v1/orders/{id}/timeline', () => {
     });
     await receiver.waitFor((r) => r.filter((w) => w.path === '/timeline').length === 2);
 
-    const timeline = async () => {
-      const response = await get(merchant, `/v1/orders/${orderId}/timeline`);
+    type Entry = {
+      id: string;
+      kind: string;
+      at: string;
+      event?: EventJson;
+      event_id?: string;
+      delivery_id?: string;
+      attempt?: { status_code: number | null; attempt_number?: number };
+    };
+    type Page = { object: string; has_more: boolean; next_cursor: string | null; data: Entry[] };
+    const timeline = async (query = '') => {
+      const response = await get(merchant, `/v1/orders/${orderId}/timeline${query}`);
       expect(response.statusCode, response.body).toBe(200);
-      return response.json() as {
-        object: string;
-        order_id: string;
-        has_more: boolean;
-        data: {
-          kind: string;
-          at: string;
-          event?: EventJson;
-          event_id?: string;
-          attempt?: { status_code: number | null };
-        }[];
-      };
+      return response.json() as Page;
     };
     await expect
       .poll(async () => (await timeline()).data.filter((e) => e.kind === 'webhook_attempt').length)
       .toBe(2);
     const body = await timeline();
-    expect(body).toMatchObject({ object: 'order_timeline', order_id: orderId, has_more: false });
+    expect(body).toMatchObject({ object: 'list', has_more: false, next_cursor: null });
     const times = body.data.map((entry) => Date.parse(entry.at));
-    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
     const events = body.data.filter((e) => e.kind === 'event').map((e) => e.event!);
     expect(events.length).toBeGreaterThanOrEqual(2); // the checkout's own events, and the payment
     expect(events.every((e) => e.order_id === orderId)).toBe(true);
-    expect(events.at(-1)!.id).toBe(paid);
+    expect(events[0]!.id).toBe(paid);
     const attempts = body.data.filter((e) => e.kind === 'webhook_attempt');
     expect(attempts.map((a) => [a.event_id, a.attempt!.status_code])).toEqual([
-      [paid, 500],
       [paid, 200],
+      [paid, 500],
     ]);
+    // Newest first: the attempts come before the event they deliver.
     const paidIndex = body.data.findIndex((e) => e.event?.id === paid);
-    expect(body.data.findIndex((e) => e.kind === 'webhook_attempt')).toBeGreaterThan(paidIndex);
+    expect(body.data.findLastIndex((e) => e.kind === 'webhook_attempt')).toBeLessThan(paidIndex);
+    // Every entry has an id, unique; an event's is the event id, an attempt's its delivery and number.
+    expect(new Set(body.data.map((e) => e.id)).size).toBe(body.data.length);
+    for (const entry of body.data) {
+      if (entry.kind === 'event') expect(entry.id).toBe(entry.event!.id);
+      if (entry.kind === 'webhook_attempt')
+        expect(entry.id).toBe(`${entry.delivery_id}.${entry.attempt!.attempt_number}`);
+    }
+
+    // Paged one entry at a time, forward and back, it is the same list.
+    const all = body.data.map((e) => e.id);
+    const forward: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page = await timeline(`?limit=1${cursor ? `&starting_after=${cursor}` : ''}`);
+      forward.push(...page.data.map((e) => e.id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(forward).toEqual(all);
+    const backward: string[] = [];
+    cursor = all.at(-1)!;
+    do {
+      const page: Page = await timeline(`?limit=2&ending_before=${cursor}`);
+      backward.unshift(...page.data.map((e) => e.id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(backward).toEqual(all.slice(0, -1));
+
+    // Date bounds on the entries' times (an attempt's time is the clock's, to the millisecond).
+    const firstAttempt = attempts[1]!;
+    const attemptIds = attempts.map((a) => a.id);
+    const since = await timeline(`?created_gte=${encodeURIComponent(firstAttempt.at)}&limit=100`);
+    expect(since.data.map((e) => e.id)).toEqual(attemptIds);
+    const until = await timeline(`?created_lt=${encodeURIComponent(firstAttempt.at)}&limit=100`);
+    expect(until.data.map((e) => e.id)).toEqual(all.filter((id) => !attemptIds.includes(id)));
+
+    // A cursor that is not an entry of this order's timeline: 400.
+    const other = await createCheckout(t, merchant);
+    const otherEvents = (await get(merchant, `/v1/events?order_id=${other.order.order_id}`)).json() as {
+      data: { id: string }[];
+    };
+    for (const bad of [
+      'garbage',
+      otherEvents.data[0]!.id,
+      `${attempts[0]!.delivery_id}.9`,
+      'cba_1',
+      orderId,
+    ]) {
+      const problem = expectProblem(
+        await get(merchant, `/v1/orders/${orderId}/timeline?starting_after=${bad}`),
+      );
+      expect(problem, bad).toMatchObject({ status: 400, code: 'invalid_cursor' });
+    }
   });
 
   it('answers 404 for an unknown order, another merchant’s, and the other mode’s', async () => {

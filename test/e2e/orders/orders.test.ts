@@ -97,6 +97,27 @@ describe('orders', () => {
       `/v1/orders?created_gte=${encodeURIComponent('2025-05-01T10:00:00+01:00')}&created_lte=2025-05-01T09:00:00.000Z`,
     );
     expect(ids(between.json())).toEqual([second.order.order_id]);
+    const at = (time: string) => encodeURIComponent(time);
+    expect(ids((await get(`/v1/orders?created_gt=${at('2025-05-01T09:00:00Z')}`)).json())).toEqual([
+      third.order.order_id,
+    ]);
+    expect(ids((await get(`/v1/orders?created_lt=${at('2025-05-01T09:00:00Z')}`)).json())).toEqual([
+      first.order.order_id,
+    ]);
+    expect(
+      ids(
+        (
+          await get(`/v1/orders?created_gte=${at('2025-05-01T09:00:00Z')}&created_lte=2025-05-01T09:00:00Z`)
+        ).json(),
+      ),
+    ).toEqual([second.order.order_id]);
+    expect(
+      ids(
+        (
+          await get(`/v1/orders?created_gt=${at('2025-05-01T08:00:00Z')}&created_lt=2025-05-01T10:00:00Z`)
+        ).json(),
+      ),
+    ).toEqual([second.order.order_id]);
     const bad = await get('/v1/orders?created_gte=yesterday');
     expect(bad.statusCode).toBe(422);
     expect(expectProblem(bad).errors?.[0]?.pointer).toBe('/query/created_gte');
@@ -111,13 +132,52 @@ describe('orders', () => {
     expect(page2).toMatchObject({ has_more: false, next_cursor: null });
   });
 
-  it("never lists another merchant's orders, even with its cursor", async () => {
+  it('pages back with ending_before, newest first, without the cursor itself', async () => {
+    const back1 = (await get(`/v1/orders?limit=1&ending_before=${first.order.order_id}`)).json();
+    expect(back1).toMatchObject({ object: 'list', has_more: true, next_cursor: second.order.order_id });
+    expect(ids(back1)).toEqual([second.order.order_id]);
+    const back2 = (await get(`/v1/orders?limit=1&ending_before=${back1.next_cursor}`)).json();
+    expect(back2).toMatchObject({ has_more: false, next_cursor: null });
+    expect(ids(back2)).toEqual([third.order.order_id]);
+    const both = (await get(`/v1/orders?ending_before=${first.order.order_id}`)).json();
+    expect(ids(both)).toEqual([third.order.order_id, second.order.order_id]);
+    expect((await get(`/v1/orders?ending_before=${third.order.order_id}`)).json()).toEqual({
+      object: 'list',
+      data: [],
+      has_more: false,
+      next_cursor: null,
+    });
+    const twoWays = await get(
+      `/v1/orders?starting_after=${third.order.order_id}&ending_before=${first.order.order_id}`,
+    );
+    expect(expectProblem(twoWays)).toMatchObject({ status: 422, code: 'validation_failed' });
+    expect(expectProblem(twoWays).errors?.[0]).toMatchObject({
+      pointer: '/query/ending_before',
+      code: 'not_allowed',
+    });
+  });
+
+  it('refuses a cursor that is not an order of this list (garbage, unknown, another type) with 400', async () => {
+    for (const cursor of ['garbage', 'ord_00000000000000000000000000000000', first.checkout_id]) {
+      for (const name of ['starting_after', 'ending_before']) {
+        const problem = expectProblem(await get(`/v1/orders?${name}=${cursor}`));
+        expect(problem, `${name}=${cursor}`).toMatchObject({ status: 400, code: 'invalid_cursor' });
+      }
+    }
+    // A filter does not judge the cursor: `first` is not EXPIRED, yet places the page.
+    expect(
+      ids((await get(`/v1/orders?status=CREATED&starting_after=${third.order.order_id}`)).json()),
+    ).toEqual([second.order.order_id, first.order.order_id]);
+  });
+
+  it("never lists another merchant's orders, and refuses its cursor", async () => {
     const other = await testApp.createMerchant({ name: 'Other' });
     const response = await testApp.app.inject({
       method: 'GET',
       url: `/v1/orders?starting_after=${third.order.order_id}`,
       headers: other.headers,
     });
-    expect(response.json()).toEqual({ data: [], has_more: false, next_cursor: null });
+    // Its cursor is not an order of this list: refused, never an empty page that looks like the end.
+    expect(expectProblem(response)).toMatchObject({ status: 400, code: 'invalid_cursor' });
   });
 });

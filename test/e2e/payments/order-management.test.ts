@@ -57,7 +57,22 @@ describe('order management: capture, cancel, refund', () => {
     expect(expectProblem(beyond)).toMatchObject({ code: 'amount_exceeds_capturable', capturable_amount: 0 });
 
     const list = await get(t, merchant, `/v1/payments/${payment.id}/captures`);
-    expect(list.json().data.map((c: { amount: number }) => c.amount)).toEqual([300, 700]);
+    // Newest first, paginated like every list.
+    expect(list.json().data.map((c: { amount: number }) => c.amount)).toEqual([700, 300]);
+    const page1 = (await get(t, merchant, `/v1/payments/${payment.id}/captures?limit=1`)).json();
+    expect(page1).toMatchObject({ object: 'list', data: [{ amount: 700 }], has_more: true });
+    const page2 = (
+      await get(
+        t,
+        merchant,
+        `/v1/payments/${payment.id}/captures?limit=1&starting_after=${page1.next_cursor}`,
+      )
+    ).json();
+    expect(page2).toMatchObject({ data: [{ amount: 300 }], has_more: false, next_cursor: null });
+    const back = (
+      await get(t, merchant, `/v1/payments/${payment.id}/captures?limit=1&ending_before=${page2.data[0].id}`)
+    ).json();
+    expect(back).toMatchObject({ data: [{ id: page1.next_cursor, amount: 700 }], has_more: false });
     expect(await sandboxTotals(t, payment.id)).toMatchObject({ captured: 1000, captureCalls: 2 });
     const types = (await paymentEvents(t, payment.id)).map((event) => event.type);
     expect(types.filter((type) => type === 'payment.captured')).toHaveLength(2);
@@ -191,10 +206,31 @@ describe('order management: capture, cancel, refund', () => {
 
     const list = await get(t, merchant, `/v1/payments/${payment.id}/refunds`);
     expect(list.json().data.map((r: { amount: number; status: string }) => [r.amount, r.status])).toEqual([
-      [400, 'SUCCEEDED'],
-      [100, 'SUCCEEDED'],
       [500, 'SUCCEEDED'],
+      [100, 'SUCCEEDED'],
+      [400, 'SUCCEEDED'],
     ]);
+    const refundIds = list.json().data.map((r: { id: string }) => r.id);
+    const paged = (
+      await get(t, merchant, `/v1/payments/${payment.id}/refunds?limit=2&starting_after=${refundIds[0]}`)
+    ).json();
+    expect(paged).toMatchObject({ object: 'list', has_more: false, next_cursor: null });
+    expect(paged.data.map((r: { id: string }) => r.id)).toEqual(refundIds.slice(1));
+    const back = (
+      await get(t, merchant, `/v1/payments/${payment.id}/refunds?limit=1&ending_before=${refundIds[2]}`)
+    ).json();
+    expect(back).toMatchObject({ has_more: true, next_cursor: refundIds[1] });
+    expect(back.data.map((r: { id: string }) => r.id)).toEqual([refundIds[1]]);
+    // Another payment's refund is not a cursor of this list.
+    const other = await authorizedPayment(t, merchant, { amount: 300 });
+    await post(t, merchant, `/v1/payments/${other.id}/capture`);
+    const otherRefund = (await post(t, merchant, `/v1/payments/${other.id}/refunds`, { amount: 100 })).json();
+    expect(otherRefund.id).toMatch(/^ref_/);
+    expect(
+      expectProblem(
+        await get(t, merchant, `/v1/payments/${payment.id}/refunds?starting_after=${otherRefund.id}`),
+      ),
+    ).toMatchObject({ status: 400, code: 'invalid_cursor' });
     expect(await kassaTotals(t, payment.id)).toMatchObject({ captured: 1000, refunded: 1000 });
     expect(await sandboxTotals(t, payment.id)).toMatchObject({ refunded: 1000, refundCalls: 3 });
 

@@ -381,7 +381,7 @@ describe('OpenAPI', () => {
       'Event',
       'WebhookDelivery',
       'WebhookDeliveryAttempt',
-      'OrderTimeline',
+      'OrderTimelineEntry',
     ]) {
       expect(document.components.schemas, name).toHaveProperty([name]);
     }
@@ -391,15 +391,25 @@ describe('OpenAPI', () => {
     expect(parameters).toEqual(
       expect.arrayContaining([
         'type',
-        'order',
-        'checkout',
-        'created[gte]',
-        'created[lte]',
-        'created_after',
-        'created_before',
+        'order_id',
+        'checkout_id',
+        'created_gte',
+        'created_gt',
+        'created_lte',
+        'created_lt',
         'limit',
         'starting_after',
+        'ending_before',
       ]),
     );
+    for (const old of [
+      'order',
+      'checkout',
+      'created[gte]',
+      'created[lte]',
+      'created_after',
+      'created_before',
+    ])
+      expect(parameters).not.toContain(old);
   });
 });

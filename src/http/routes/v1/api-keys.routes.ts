@@ -22,7 +22,8 @@ import type { Queryable } from '../../../db/client.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
-import { toPage, ZListQuery } from '../../pagination.ts';
+import type { PageRequest } from '../../../db/pagination.ts';
+import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 
 /**
  * Key management for the caller's merchant and mode (docs/security.md "API keys and OAuth clients"):
@@ -128,14 +129,6 @@ const ZRollBody = z
       ),
   })
   .optional();
-
-const ZListPage = <T extends z.ZodType>(item: T) =>
-  z.object({
-    object: z.literal('list'),
-    data: z.array(item),
-    has_more: z.boolean(),
-    next_cursor: z.string().nullable(),
-  });
 
 export function registerApiKeyRoutes(
   app: KassaApp,
@@ -335,7 +328,7 @@ function registerCredentialReads<Stored extends { id: string }, Shown extends { 
     object: 'api_key' | 'oauth_client';
     noun: string;
     schema: z.ZodType<Shown>;
-    list(db: Queryable, owner: Owner, page: { limit: number; startingAfter?: string }): Promise<Stored[]>;
+    list(db: Queryable, owner: Owner, page: PageRequest): Promise<Stored[]>;
     find(db: Queryable, owner: Owner, id: string): Promise<Stored | undefined>;
     present(stored: Stored, now: Date): Shown;
   },
@@ -350,23 +343,20 @@ function registerCredentialReads<Stored extends { id: string }, Shown extends { 
         tags,
         summary: `List ${resource.noun}s (not revoked), newest first`,
         querystring: ZListQuery.strict(),
-        response: { 200: ZListPage(resource.schema) },
+        response: { 200: ZPage(resource.schema) },
       },
     },
     async (request) => {
       const principal = requireMerchant(request);
-      const { limit, starting_after: startingAfter } = request.query;
-      const rows = await resource.list(services.db, principal, { limit, startingAfter });
+      const page = toPageRequest(request.query);
+      const rows = await resource.list(services.db, principal, page);
       const at = services.clock.now();
-      return {
-        object: 'list' as const,
-        ...toPage(
-          rows,
-          limit,
-          (stored) => resource.present(stored, at),
-          (stored) => stored.id,
-        ),
-      };
+      return toPage(
+        rows,
+        page,
+        (stored) => resource.present(stored, at),
+        (stored) => stored.id,
+      );
     },
   );
 

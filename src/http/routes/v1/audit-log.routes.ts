@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { listAuditEntries, type StoredAuditEntry } from '../../../modules/audit/audit.service.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
-import { toPage, ZListQuery } from '../../pagination.ts';
+import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 
 /**
  * `GET /v1/audit-log`: the caller's merchant's audit trail, newest first (docs/security.md, "Audit trail").
@@ -66,29 +66,19 @@ export function registerAuditLogRoutes(app: KassaApp, services: Pick<Services, '
         tags: ['Merchant'],
         summary: 'The audit trail: credential changes, secret rotations, dashboard sign-ins; newest first',
         querystring: ZAuditLogQuery,
-        response: {
-          200: z.object({
-            object: z.literal('list'),
-            data: z.array(ZAuditLogEntry),
-            has_more: z.boolean(),
-            next_cursor: z.string().nullable(),
-          }),
-        },
+        response: { 200: ZPage(ZAuditLogEntry) },
       },
     },
     async (request) => {
       const principal = requireMerchant(request);
-      const { limit, starting_after: startingAfter, action, object_id: objectId } = request.query;
-      const rows = await listAuditEntries(
-        services.db,
-        principal.merchantId,
-        { limit, startingAfter },
-        { action, objectId, testModeOnly: !principal.livemode },
-      );
-      return {
-        object: 'list' as const,
-        ...toPage(rows, limit, presentAuditEntry, (entry) => entry.id),
-      };
+      const { action, object_id: objectId } = request.query;
+      const page = toPageRequest(request.query);
+      const rows = await listAuditEntries(services.db, principal.merchantId, page, {
+        action,
+        objectId,
+        testModeOnly: !principal.livemode,
+      });
+      return toPage(rows, page, presentAuditEntry, (entry) => entry.id);
     },
   );
 }

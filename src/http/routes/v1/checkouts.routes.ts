@@ -28,7 +28,7 @@ import {
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
-import { ZListQuery, ZPage } from '../../pagination.ts';
+import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 
 /**
  * Checkout sessions (docs/state-machines.md) and the methods a session may offer (docs/checkouts.md). Every query is scoped to the
@@ -37,14 +37,10 @@ import { ZListQuery, ZPage } from '../../pagination.ts';
 
 const ZCheckoutParams = z.object({ id: z.string().max(100).describe('The checkout id (chk_…)') });
 
-const zTimestampFilter = z.iso.datetime({ offset: true }).describe('RFC 3339 timestamp');
-
 const ZCheckoutListQuery = ZListQuery.extend({
   status: z.enum(CHECKOUT_STATUSES).optional(),
   merchant_order_id: z.string().max(255).optional(),
   customer_id: z.string().max(100).optional(),
-  created_gte: zTimestampFilter.optional().describe('Only checkouts placed at or after this time'),
-  created_lte: zTimestampFilter.optional().describe('Only checkouts placed at or before this time'),
 });
 
 const ZPaymentMethodsQuery = z.object({
@@ -122,19 +118,19 @@ export function registerCheckoutRoutes(app: KassaApp, services: Services) {
     async (request) => {
       const principal = requireMerchant(request);
       const query = request.query;
+      const page = toPageRequest(query);
       const rows = await listCheckoutsWithOrders(services.db, principal, {
-        limit: query.limit,
-        startingAfter: query.starting_after,
+        ...page,
         status: query.status,
         merchantOrderId: query.merchant_order_id,
         customerId: query.customer_id,
-        createdGte: query.created_gte === undefined ? undefined : new Date(query.created_gte),
-        createdLte: query.created_lte === undefined ? undefined : new Date(query.created_lte),
       });
-      // toPage() wants items with an `id`; checkouts are identified by `checkout_id` (the redirect-checkout flow's name).
-      const data = rows.slice(0, query.limit).map((row) => present(row));
-      const hasMore = rows.length > query.limit;
-      return { data, has_more: hasMore, next_cursor: hasMore ? (data.at(-1)?.checkout_id ?? null) : null };
+      return toPage(
+        rows,
+        page,
+        (row) => present(row),
+        (checkout) => checkout.checkout_id,
+      );
     },
   );
 

@@ -8,6 +8,7 @@ import {
 } from '../../../modules/payments/saved-payment-method.service.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
+import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 
 /**
  * Cards a customer saved on the hosted page (`allow_save_payment_methods`). Merchants can list and remove
@@ -46,21 +47,17 @@ export function registerCustomerPaymentMethodRoutes(app: KassaApp, services: Pic
         tags: ['Customers'],
         summary: "A customer's saved cards (not removed), newest first",
         params: ZCustomerParams,
-        response: {
-          200: z.object({
-            data: z.array(ZSavedPaymentMethod),
-            has_more: z.boolean(),
-            next_cursor: z.string().nullable(),
-          }),
-        },
+        querystring: ZListQuery,
+        response: { 200: ZPage(ZSavedPaymentMethod) },
       },
     },
     async (request) => {
       const scope = requireMerchant(request);
       const customer = await findCustomer(services.db, scope, request.params.id);
       if (!customer) throw notFoundError('customer', request.params.id);
-      const cards = await listCustomerSavedCards(services.db, scope, customer.id);
-      return { data: cards.map(presentSavedCard), has_more: false, next_cursor: null };
+      const page = toPageRequest(request.query);
+      const cards = await listCustomerSavedCards(services.db, scope, customer.id, page);
+      return toPage(cards, page, presentSavedCard, (card) => card.id);
     },
   );
 

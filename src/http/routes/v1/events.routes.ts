@@ -13,7 +13,7 @@ import { listEventDeliveries, type WebhookDelivery } from '../../../outbox/webho
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
-import { toPage, ZListQuery, ZPage } from '../../pagination.ts';
+import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 
 export const ZEventActor = z
   .object({
@@ -142,7 +142,6 @@ export function presentDelivery(delivery: WebhookDelivery): z.infer<typeof ZWebh
   };
 }
 
-const ZTimestamp = z.iso.datetime({ offset: true }).transform((text) => new Date(text));
 const ZParams = z.object({ id: z.string().max(100) });
 
 export function registerEventRoutes(app: KassaApp, services: Services) {
@@ -155,15 +154,15 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
       schema: {
         tags,
         summary: 'List events',
-        description: 'Newest first. Timestamps are RFC 3339; `created[gte]`/`created[lte]` are inclusive.',
+        description: 'Newest first (events written together: in the order they were written).',
         querystring: ZListQuery.extend({
           type: z.enum(EVENT_TYPES).optional(),
-          order: z.string().max(100).optional().describe('Only events of this order (ord_…)'),
-          checkout: z.string().max(100).optional().describe('Only events of this checkout session (chk_…)'),
-          'created[gte]': ZTimestamp.optional(),
-          'created[lte]': ZTimestamp.optional(),
-          created_after: ZTimestamp.optional().describe('Exclusive lower bound'),
-          created_before: ZTimestamp.optional().describe('Exclusive upper bound'),
+          order_id: z.string().max(100).optional().describe('Only events of this order (ord_…)'),
+          checkout_id: z
+            .string()
+            .max(100)
+            .optional()
+            .describe('Only events of this checkout session (chk_…)'),
         }),
         response: { 200: ZPage(ZEvent) },
       },
@@ -171,23 +170,16 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
     async (request) => {
       const scope = requireMerchant(request);
       const query = request.query;
+      const page = toPageRequest(query);
       const rows = await listEvents(
         services.db,
         scope,
-        {
-          type: query.type,
-          orderId: query.order,
-          checkoutId: query.checkout,
-          createdGte: query['created[gte]'],
-          createdLte: query['created[lte]'],
-          createdAfter: query.created_after,
-          createdBefore: query.created_before,
-        },
-        { limit: query.limit, startingAfter: query.starting_after },
+        { type: query.type, orderId: query.order_id, checkoutId: query.checkout_id },
+        page,
       );
       return toPage(
         rows,
-        query.limit,
+        page,
         (event) => presentEvent(event, request.apiVersion),
         (event) => event.id,
       );
@@ -229,9 +221,9 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
       const scope = requireMerchant(request);
       const { id } = request.params;
       if (!(await findEvent(services.db, scope, id))) throw notFoundError('event', id);
-      const { limit, starting_after: startingAfter } = request.query;
-      const rows = await listEventDeliveries(services.db, scope, id, { limit, startingAfter });
-      return toPage(rows, limit, presentDelivery, (delivery) => delivery.id);
+      const page = toPageRequest(request.query);
+      const rows = await listEventDeliveries(services.db, scope, id, page);
+      return toPage(rows, page, presentDelivery, (delivery) => delivery.id);
     },
   );
 

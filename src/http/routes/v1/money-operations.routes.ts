@@ -8,10 +8,10 @@ import {
 } from '../../../modules/payments/money-operation.repository.ts';
 import { presentRefundWithCurrency } from '../../../modules/payments/payment.events.ts';
 import { presentCapture } from '../../../modules/payments/payment.presenter.ts';
-import { ZCapture, ZList, ZRefund } from '../../../modules/payments/payment.schemas.ts';
+import { ZCapture, ZRefund } from '../../../modules/payments/payment.schemas.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
-import { toPage, ZListQuery } from '../../pagination.ts';
+import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 
 /**
  * Captures and refunds by their own id, and the merchant's lists of them (newest first), beside the
@@ -30,21 +30,18 @@ export function registerMoneyOperationRoutes(app: KassaApp, services: Services) 
         tags,
         summary: "List the merchant's captures, newest first",
         querystring: ZListQuery,
-        response: { 200: ZList(ZCapture) },
+        response: { 200: ZPage(ZCapture) },
       },
     },
     async (request) => {
-      const { limit, starting_after: startingAfter } = request.query;
-      const rows = await listScopedCaptures(services.db, requireMerchant(request), { limit, startingAfter });
-      return {
-        object: 'list' as const,
-        ...toPage(
-          rows,
-          limit,
-          ({ capture, currency }) => ({ ...presentCapture(capture), currency }),
-          (capture) => capture.id,
-        ),
-      };
+      const page = toPageRequest(request.query);
+      const rows = await listScopedCaptures(services.db, requireMerchant(request), page);
+      return toPage(
+        rows,
+        page,
+        ({ capture, currency }) => ({ ...presentCapture(capture), currency }),
+        (capture) => capture.id,
+      );
     },
   );
 
@@ -74,21 +71,18 @@ export function registerMoneyOperationRoutes(app: KassaApp, services: Services) 
         tags,
         summary: "List the merchant's refunds, newest first",
         querystring: ZListQuery,
-        response: { 200: ZList(ZRefund) },
+        response: { 200: ZPage(ZRefund) },
       },
     },
     async (request) => {
-      const { limit, starting_after: startingAfter } = request.query;
-      const rows = await listScopedRefunds(services.db, requireMerchant(request), { limit, startingAfter });
-      return {
-        object: 'list' as const,
-        ...toPage(
-          rows,
-          limit,
-          ({ refund, currency }) => presentRefundWithCurrency(refund, currency),
-          (refund) => refund.id,
-        ),
-      };
+      const page = toPageRequest(request.query);
+      const rows = await listScopedRefunds(services.db, requireMerchant(request), page);
+      return toPage(
+        rows,
+        page,
+        ({ refund, currency }) => presentRefundWithCurrency(refund, currency),
+        (refund) => refund.id,
+      );
     },
   );
 

@@ -8,7 +8,7 @@ import { ZOrder } from '../../../modules/orders/order.schemas.ts';
 import { ORDER_STATUSES } from '../../../modules/orders/order.states.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
-import { ZListQuery, ZPage } from '../../pagination.ts';
+import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 import { presentAttempt, presentEvent, ZEvent, ZWebhookDeliveryAttempt } from './events.routes.ts';
 
 /**
@@ -16,13 +16,9 @@ import { presentAttempt, presentEvent, ZEvent, ZWebhookDeliveryAttempt } from '.
  * mode; a foreign id answers like a missing one.
  */
 
-const zTimestampFilter = z.iso.datetime({ offset: true }).describe('RFC 3339 timestamp');
-
 const ZOrderListQuery = ZListQuery.extend({
   merchant_order_id: z.string().max(255).optional().describe("The merchant's own order reference"),
   status: z.enum(ORDER_STATUSES).optional(),
-  created_gte: zTimestampFilter.optional().describe('Only orders placed at or after this time'),
-  created_lte: zTimestampFilter.optional().describe('Only orders placed at or before this time'),
 });
 
 const ZCallbackAttempt = z
@@ -51,31 +47,30 @@ const ZCallbackAttempt = z
   })
   .meta({ id: 'CallbackAttempt' });
 
+const timelineEntryBase = {
+  id: z
+    .string()
+    .describe(
+      'The entry id, a cursor for this timeline: the event id, `<delivery id>.<attempt number>` or `cba_<n>`',
+    ),
+  at: z.string(),
+};
+
 const ZTimelineEntry = z
   .discriminatedUnion('kind', [
-    z.object({ kind: z.literal('event'), at: z.string(), event: ZEvent }),
+    z.object({ kind: z.literal('event'), ...timelineEntryBase, event: ZEvent }),
     z.object({
       kind: z.literal('webhook_attempt'),
-      at: z.string(),
+      ...timelineEntryBase,
       event_id: z.string(),
       event_type: z.string(),
       delivery_id: z.string(),
       endpoint_id: z.string(),
       attempt: ZWebhookDeliveryAttempt,
     }),
-    z.object({ kind: z.literal('callback_attempt'), at: z.string(), attempt: ZCallbackAttempt }),
+    z.object({ kind: z.literal('callback_attempt'), ...timelineEntryBase, attempt: ZCallbackAttempt }),
   ])
   .meta({ id: 'OrderTimelineEntry' });
-
-const ZOrderTimeline = z
-  .object({
-    object: z.literal('order_timeline'),
-    order_id: z.string(),
-    livemode: z.boolean(),
-    data: z.array(ZTimelineEntry).describe('Oldest first'),
-    has_more: z.boolean().describe('True when the order has more entries than one answer holds (1000)'),
-  })
-  .meta({ id: 'OrderTimeline' });
 
 export function registerOrderRoutes(app: KassaApp, services: Pick<Services, 'db'>) {
   app.get(
@@ -111,18 +106,13 @@ export function registerOrderRoutes(app: KassaApp, services: Pick<Services, 'db'
     async (request) => {
       const principal = requireMerchant(request);
       const query = request.query;
+      const page = toPageRequest(query);
       const orders = await listOrders(services.db, principal, {
-        limit: query.limit,
-        startingAfter: query.starting_after,
+        ...page,
         merchantOrderId: query.merchant_order_id,
         status: query.status,
-        createdGte: query.created_gte === undefined ? undefined : new Date(query.created_gte),
-        createdLte: query.created_lte === undefined ? undefined : new Date(query.created_lte),
       });
-      // toPage() wants items with an `id`; orders are identified by `order_id` (the redirect-checkout flow's name).
-      const data = orders.slice(0, query.limit).map(presentOrder);
-      const hasMore = orders.length > query.limit;
-      return { data, has_more: hasMore, next_cursor: hasMore ? (data.at(-1)?.order_id ?? null) : null };
+      return toPage(orders, page, presentOrder, (order) => order.order_id);
     },
   );
 
@@ -132,24 +122,30 @@ export function registerOrderRoutes(app: KassaApp, services: Pick<Services, 'db'
       config: { auth: 'merchant', scope: 'orders' },
       schema: {
         tags: ['Orders'],
-        summary: "An order's timeline",
+        summary: "List an order's timeline, newest first",
         description:
           "The order's state changes (events), every webhook attempt about them and every request to the merchant's " +
-          'callback URLs, oldest first — one place to see what happened and what the merchant was told.',
+          'callback URLs, newest first (at the same instant, the notifications before the state change they are ' +
+          'about) — one place to see what happened and what the merchant was told.',
         params: z.object({ id: z.string().max(100) }),
-        response: { 200: ZOrderTimeline },
+        querystring: ZListQuery,
+        response: { 200: ZPage(ZTimelineEntry) },
       },
     },
     async (request) => {
       const scope = requireMerchant(request);
-      const { id } = request.params;
-      const { entries, hasMore } = await buildOrderTimeline(services.db, scope, id);
+      const page = toPageRequest(request.query);
+      const { entries, hasMore, nextCursor } = await buildOrderTimeline(
+        services.db,
+        scope,
+        request.params.id,
+        page,
+      );
       return {
-        object: 'order_timeline' as const,
-        order_id: id,
-        livemode: scope.livemode,
+        object: 'list' as const,
         data: entries.map(presentTimelineEntry),
         has_more: hasMore,
+        next_cursor: nextCursor,
       };
     },
   );
@@ -158,10 +154,11 @@ export function registerOrderRoutes(app: KassaApp, services: Pick<Services, 'db'
 function presentTimelineEntry(entry: TimelineEntry): z.infer<typeof ZTimelineEntry> {
   switch (entry.kind) {
     case 'event':
-      return { kind: 'event', at: entry.at.toISOString(), event: presentEvent(entry.event) };
+      return { kind: 'event', id: entry.id, at: entry.at.toISOString(), event: presentEvent(entry.event) };
     case 'webhook_attempt':
       return {
         kind: 'webhook_attempt',
+        id: entry.id,
         at: entry.at.toISOString(),
         event_id: entry.attempt.eventId,
         event_type: entry.attempt.eventType,
@@ -172,6 +169,7 @@ function presentTimelineEntry(entry: TimelineEntry): z.infer<typeof ZTimelineEnt
     case 'callback_attempt':
       return {
         kind: 'callback_attempt',
+        id: entry.id,
         at: entry.at.toISOString(),
         attempt: {
           kind: entry.attempt.kind,

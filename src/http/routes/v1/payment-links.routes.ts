@@ -23,7 +23,7 @@ import {
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
-import { ZListQuery, ZPage } from '../../pagination.ts';
+import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 import { ASSET_BASE, sendNotFoundPage, sendPage } from '../../hosted/page-reply.ts';
 import { renderPaymentLinkPage } from '../../pages/payment-link-page.ts';
 
@@ -89,15 +89,17 @@ function registerPaymentLinkApi(app: KassaApp, services: Services) {
     },
     async (request) => {
       const principal = requireMerchant(request);
-      const { limit, starting_after: startingAfter, status } = request.query;
-      const rows = await listPaymentLinksOf(services.db, principal, { limit, startingAfter, status });
-      const data = rows.slice(0, limit).map((link) => presentPaymentLink(link, deps));
-      const hasMore = rows.length > limit;
-      return {
-        data,
-        has_more: hasMore,
-        next_cursor: hasMore ? (data.at(-1)?.payment_link_id ?? null) : null,
-      };
+      const page = toPageRequest(request.query);
+      const rows = await listPaymentLinksOf(services.db, principal, {
+        ...page,
+        status: request.query.status,
+      });
+      return toPage(
+        rows,
+        page,
+        (link) => presentPaymentLink(link, deps),
+        (link) => link.payment_link_id,
+      );
     },
   );
 

@@ -14,6 +14,7 @@ import {
 } from '../../../modules/payment-methods/payment-method-settings.service.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
+import { wholeList, ZPage } from '../../pagination.ts';
 
 /**
  * Payment-method settings per merchant and mode (docs/checkouts.md, AltaPay's terminal settings). A new merchant
@@ -73,13 +74,15 @@ export function registerPaymentMethodSettingsRoutes(app: KassaApp, services: Ser
       schema: {
         tags: ['Payment methods'],
         summary: "The merchant's payment-method settings in the caller's mode",
-        response: { 200: z.object({ object: z.literal('list'), data: z.array(ZPaymentMethodSetting) }) },
+        description:
+          'In display order; never paginated (one setting per payment-method type), so has_more is always false.',
+        response: { 200: ZPage(ZPaymentMethodSetting) },
       },
     },
     async (request) => {
       const principal = requireMerchant(request);
       const settings = await getPaymentMethodSettings(services.db, services, principal);
-      return { object: 'list' as const, data: settings.map(presentPaymentMethodSetting) };
+      return wholeList(settings.map(presentPaymentMethodSetting));
     },
   );
 

@@ -10,14 +10,16 @@ import {
   refundIdForIdempotencyKey,
 } from '../../../modules/payments/payment.keys.ts';
 import { presentCapture, presentPayment } from '../../../modules/payments/payment.presenter.ts';
-import { listCaptures, listRefunds } from '../../../modules/payments/money-operation.repository.ts';
-import { findPayment, listPaymentsOfOrder } from '../../../modules/payments/payment.repository.ts';
+import {
+  listScopedCaptures,
+  listScopedRefunds,
+} from '../../../modules/payments/money-operation.repository.ts';
+import { findPayment, listPaymentsOfOrderPage } from '../../../modules/payments/payment.repository.ts';
 import {
   ZCapture,
   ZCaptureBody,
   ZCaptureResult,
   ZCreatePaymentBody,
-  ZList,
   ZPayment,
   ZRefund,
   ZRefundBody,
@@ -30,6 +32,7 @@ import { assertCardDataPermitted } from '../../../modules/merchants/card-data-pe
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotentlyWithPipeline } from '../../idempotency.ts';
+import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 
 /**
  * Payments (Processor API and order management: docs/payments.md). Every query is scoped to the caller's merchant and
@@ -142,22 +145,19 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       config: { auth: 'merchant', scope: 'orders' },
       schema: {
         tags: ['Payments'],
-        summary: "List an order's payment attempts, oldest first",
+        summary: "List an order's payment attempts, newest first",
         params: ZOrderParams,
-        response: { 200: ZList(ZPayment) },
+        querystring: ZListQuery,
+        response: { 200: ZPage(ZPayment) },
       },
     },
     async (request) => {
       const principal = requireMerchant(request);
       const order = await findOrder(services.db, principal, request.params.id);
       if (!order) throw notFoundError('order', request.params.id);
-      const payments = await listPaymentsOfOrder(services.db, principal, order.id);
-      return {
-        object: 'list' as const,
-        data: payments.map(presentPayment),
-        has_more: false,
-        next_cursor: null,
-      };
+      const page = toPageRequest(request.query);
+      const payments = await listPaymentsOfOrderPage(services.db, principal, order.id, page);
+      return toPage(payments, page, presentPayment, (payment) => payment.id);
     },
   );
 
@@ -205,16 +205,23 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       config: { auth: 'merchant', scope: 'payments' },
       schema: {
         tags: ['Payments'],
-        summary: "List a payment's captures, oldest first",
+        summary: "List a payment's captures, newest first",
         params: ZPaymentParams,
-        response: { 200: ZList(ZCapture) },
+        querystring: ZListQuery,
+        response: { 200: ZPage(ZCapture) },
       },
     },
     async (request) => {
-      const payment = await loadPayment(requireMerchant(request), request.params.id);
-      const captures = await listCaptures(services.db, payment.id);
-      const data = captures.map((capture) => ({ ...presentCapture(capture), currency: payment.currency }));
-      return { object: 'list' as const, data, has_more: false, next_cursor: null };
+      const principal = requireMerchant(request);
+      const payment = await loadPayment(principal, request.params.id);
+      const page = toPageRequest(request.query);
+      const rows = await listScopedCaptures(services.db, principal, page, payment.id);
+      return toPage(
+        rows,
+        page,
+        ({ capture, currency }) => ({ ...presentCapture(capture), currency }),
+        (capture) => capture.id,
+      );
     },
   );
 
@@ -294,16 +301,23 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       config: { auth: 'merchant', scope: 'payments' },
       schema: {
         tags: ['Payments'],
-        summary: "List a payment's refunds, oldest first",
+        summary: "List a payment's refunds, newest first",
         params: ZPaymentParams,
-        response: { 200: ZList(ZRefund) },
+        querystring: ZListQuery,
+        response: { 200: ZPage(ZRefund) },
       },
     },
     async (request) => {
-      const payment = await loadPayment(requireMerchant(request), request.params.id);
-      const refunds = await listRefunds(services.db, payment.id);
-      const data = refunds.map((refund) => presentRefundWithCurrency(refund, payment.currency));
-      return { object: 'list' as const, data, has_more: false, next_cursor: null };
+      const principal = requireMerchant(request);
+      const payment = await loadPayment(principal, request.params.id);
+      const page = toPageRequest(request.query);
+      const rows = await listScopedRefunds(services.db, principal, page, payment.id);
+      return toPage(
+        rows,
+        page,
+        ({ refund, currency }) => presentRefundWithCurrency(refund, currency),
+        (refund) => refund.id,
+      );
     },
   );
 }

@@ -7,7 +7,7 @@ import { zMetadata } from '../../../modules/orders/order.schemas.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
-import { toPage, ZListQuery, ZPage } from '../../pagination.ts';
+import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 
 const ZCredentials = z
   .record(z.string().max(100), z.string().max(4096))
@@ -121,15 +121,15 @@ export function registerProcessorAccountRoutes(app: KassaApp, services: Services
         tags,
         summary: 'List processor accounts, newest first',
         querystring: ZListQuery,
-        response: { 200: ZPage(ZProcessorAccount).extend({ object: z.literal('list') }) },
+        response: { 200: ZPage(ZProcessorAccount) },
       },
     },
     async (request) => {
       const principal = requireMerchant(request);
       const scope = { merchantId: principal.merchantId, livemode: principal.livemode };
-      const { limit, starting_after: startingAfter } = request.query;
-      const rows = await accounts.list(services.db, scope, { limit, startingAfter });
-      return { object: 'list' as const, ...toPage(rows, limit, present, (account) => account.id) };
+      const page = toPageRequest(request.query);
+      const rows = await accounts.list(services.db, scope, page);
+      return toPage(rows, page, present, (account) => account.id);
     },
   );
 

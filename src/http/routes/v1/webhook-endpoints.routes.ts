@@ -11,7 +11,7 @@ import {
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
-import { toPage, ZListQuery, ZPage } from '../../pagination.ts';
+import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 import { presentEvent, ZEvent } from './events.routes.ts';
 
 const ZEnabledEvents = z
@@ -134,9 +134,9 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
     },
     async (request) => {
       const scope = requireMerchant(request);
-      const { limit, starting_after: startingAfter } = request.query;
-      const rows = await endpoints.list(services.db, scope, { limit, startingAfter });
-      return toPage(rows, limit, presentWebhookEndpoint, (endpoint) => endpoint.id);
+      const page = toPageRequest(request.query);
+      const rows = await endpoints.list(services.db, scope, page);
+      return toPage(rows, page, presentWebhookEndpoint, (endpoint) => endpoint.id);
     },
   );
 
