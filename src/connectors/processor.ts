@@ -30,9 +30,12 @@ export type ProcessorConnectorContext = {
   notify: ConnectorNotifySink;
 };
 
-/** Why a processor webhook was refused. Nothing is applied; the answer is 400 (malformed) or 401 (signature). */
+/**
+ * Why a processor webhook was refused. Nothing is applied; the answer is 400 (malformed, or a notification of
+ * the other mode than the account's) or 401 (signature).
+ */
 export type ProcessorWebhookRefusal =
-  'missing_signature' | 'invalid_signature' | 'stale_timestamp' | 'malformed';
+  'missing_signature' | 'invalid_signature' | 'stale_timestamp' | 'malformed' | 'livemode_mismatch';
 
 export class ProcessorWebhookError extends Error {
   override readonly name = 'ProcessorWebhookError';
@@ -102,6 +105,11 @@ export type ProcessorModule<Credentials extends Record<string, string>> = {
     rawBody: Buffer;
     headers: Record<string, string | undefined>;
     credentials: Credentials;
+    /**
+     * The account's mode. A processor whose notifications say their own mode (Adyen's `live`) refuses those
+     * of the other mode: a test notification must never move a live payment, nor the reverse.
+     */
+    livemode: boolean;
     now: Date;
   }): VerifiedWebhook;
 };

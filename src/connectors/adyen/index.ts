@@ -23,9 +23,10 @@ export const adyenProcessor: ProcessorModule<AdyenCredentials> = {
         },
   webhookSecretField: 'hmac_key',
   createConnector: createAdyenConnector,
-  verifyWebhook: ({ rawBody, credentials }) =>
+  verifyWebhook: ({ rawBody, credentials, livemode }) =>
     verifyAdyenWebhook({
       rawBody,
+      livemode,
       hmacKey: credentials.hmac_key,
       merchantAccount: credentials.merchant_account,
     }),

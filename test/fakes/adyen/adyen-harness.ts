@@ -53,6 +53,7 @@ export async function startAdyenHarness(): Promise<AdyenHarness> {
             Object.entries(request.headers).map(([name, value]) => [name, String(value)]),
           ),
           credentials,
+          livemode: false,
           now: new Date(),
         });
         for (const notification of verified.notifications) {
