@@ -30,6 +30,8 @@ export const stripeProcessor: ProcessorModule<StripeCredentials> = {
   secretFields: ['secret_key', 'webhook_secret'],
   impliedLivemode: (credentials) => credentials.secret_key.startsWith('sk_live_'),
   webhookSecretField: 'webhook_secret',
+  // A partial capture releases the rest (Stripe's multicapture is not used).
+  multipleCaptures: false,
   createConnector: createStripeConnector,
   verifyWebhook: ({ rawBody, headers, credentials, now }) =>
     verifyStripeWebhook({ rawBody, headers, webhookSecret: credentials.webhook_secret, now }),
