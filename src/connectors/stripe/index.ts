@@ -9,7 +9,8 @@ import { createStripeConnector, type StripeCredentials } from './stripe.connecto
 import { verifyStripeWebhook } from './stripe.webhooks.ts';
 
 export type { StripeCredentials } from './stripe.connector.ts';
-export { STRIPE_API_VERSION, STRIPE_METADATA_PAYMENT_ID } from './stripe.connector.ts';
+export { STRIPE_API_VERSION } from './stripe.client.ts';
+export { STRIPE_METADATA_PAYMENT_ID } from './stripe.requests.ts';
 export { STRIPE_WEBHOOK_EVENTS, signStripePayload } from './stripe.webhooks.ts';
 
 const credentialsSchema = z
