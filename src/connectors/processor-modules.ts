@@ -29,6 +29,7 @@ export function sandboxProcessorModule(sandbox: Connector): AnyProcessorModule {
     // The sandbox never moves real money: whatever the mode, it is a test processor.
     impliedLivemode: () => false,
     webhookSecretField: 'webhook_secret',
+    multipleCaptures: true,
     createConnector: (_credentials, context) => ({ ...sandbox, id: context.accountId }),
     verifyWebhook() {
       throw new ProcessorWebhookError('malformed', 'The sandbox sends no processor webhooks');

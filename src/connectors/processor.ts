@@ -26,13 +26,21 @@ export type ProcessorConnectorContext = {
   apiBaseUrl?: string;
   /** Every call goes through the egress client: its policy, timeouts and response cap apply. */
   egress: EgressClient;
+  /**
+   * The account's `multiple_captures`: the processor takes several partial captures of one authorization on
+   * this account. Read by a connector whose module says `multipleCaptures: 'account_setting'`; absent = false.
+   */
+  multipleCaptures?: boolean;
   /** Where the connector reports asynchronous authorization outcomes it learns itself (rarely used). */
   notify: ConnectorNotifySink;
 };
 
-/** Why a processor webhook was refused. Nothing is applied; the answer is 400 (malformed) or 401 (signature). */
+/**
+ * Why a processor webhook was refused. Nothing is applied; the answer is 400 (malformed, or a notification of
+ * the other mode than the account's) or 401 (signature).
+ */
 export type ProcessorWebhookRefusal =
-  'missing_signature' | 'invalid_signature' | 'stale_timestamp' | 'malformed';
+  'missing_signature' | 'invalid_signature' | 'stale_timestamp' | 'malformed' | 'livemode_mismatch';
 
 export class ProcessorWebhookError extends Error {
   override readonly name = 'ProcessorWebhookError';
@@ -93,6 +101,12 @@ export type ProcessorModule<Credentials extends Record<string, string>> = {
   liveRequirement?(credentials: Credentials): { field: string; message: string } | null;
   /** The credential field holding the webhook secret / HMAC key; until it is set, webhooks are refused. */
   webhookSecretField: keyof Credentials & string;
+  /**
+   * Whether its accounts' payments take several partial captures: fixed by the processor (true, false), or
+   * `'account_setting'` when the processor turns it on per account (Adyen's "multiple partial captures"), which
+   * Kassa cannot see: the merchant states it with the account's `multiple_captures`.
+   */
+  multipleCaptures: boolean | 'account_setting';
   createConnector(credentials: Credentials, context: ProcessorConnectorContext): Connector;
   /**
    * Verifies the signature(s) and parses the body; throws `ProcessorWebhookError` on anything wrong. `headers`
@@ -102,6 +116,11 @@ export type ProcessorModule<Credentials extends Record<string, string>> = {
     rawBody: Buffer;
     headers: Record<string, string | undefined>;
     credentials: Credentials;
+    /**
+     * The account's mode. A processor whose notifications say their own mode (Adyen's `live`) refuses those
+     * of the other mode: a test notification must never move a live payment, nor the reverse.
+     */
+    livemode: boolean;
     now: Date;
   }): VerifiedWebhook;
 };

@@ -2596,6 +2596,8 @@ export interface components {
       currencies: string[] | null;
       /** @description Lower is tried first */
       priority: number;
+      /** @description Payments of this account take several partial captures. adyen: set it to true only once Adyen has turned on "multiple partial captures" for the merchant account (default false: a partial capture releases the rest); stripe: always false; sandbox: always true. A value the processor does not allow is refused. */
+      multiple_captures: boolean;
       /** @description Another base URL for the processor (development and test only) */
       api_base_url: string | null;
       /** @description Register this URL at the processor: its webhooks about this account's payments come here */
@@ -7339,6 +7341,8 @@ export interface operations {
           payment_methods: ('card' | 'invoice' | 'wallet')[];
           currencies?: string[] | null;
           priority?: number;
+          /** @description Payments of this account take several partial captures. adyen: set it to true only once Adyen has turned on "multiple partial captures" for the merchant account (default false: a partial capture releases the rest); stripe: always false; sandbox: always true. A value the processor does not allow is refused. */
+          multiple_captures?: boolean;
           api_base_url?: string | null;
           /** @description Up to 50 keys (≤ 40 characters) with short scalar values */
           metadata?: {
@@ -7620,6 +7624,8 @@ export interface operations {
           payment_methods?: ('card' | 'invoice' | 'wallet')[];
           currencies?: string[] | null;
           priority?: number;
+          /** @description Payments of this account take several partial captures. adyen: set it to true only once Adyen has turned on "multiple partial captures" for the merchant account (default false: a partial capture releases the rest); stripe: always false; sandbox: always true. A value the processor does not allow is refused. */
+          multiple_captures?: boolean;
           /** @enum {string} */
           status?: 'ENABLED' | 'DISABLED';
           /** @description Merged onto the stored metadata: a key set to null is removed; null removes every key */

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { EgressError, type EgressClient } from '../../egress/index.ts';
+import type { EgressClient } from '../../egress/index.ts';
 import { ConnectorError } from '../connector.ts';
+import { connectorErrorOfEgressFailure } from '../egress-failure.ts';
 
 /**
  * A small typed client for the part of Adyen's Checkout API v71 that Kassa uses. The shapes below are the
@@ -123,35 +124,7 @@ export function createAdyenClient(options: AdyenClientOptions): AdyenClient {
         body,
       });
     } catch (error) {
-      throw toConnectorError(error);
-    }
-  }
-
-  function toConnectorError(error: unknown): ConnectorError {
-    if (!(error instanceof EgressError))
-      return fail('unavailable', 'Adyen could not be reached', { cause: error });
-    switch (error.kind) {
-      case 'response_timeout':
-        return fail('timeout', 'Adyen did not answer in time', { cause: error });
-      // The answer broke off after the request was sent: it may have been acted on, as with a timeout.
-      case 'protocol_error':
-        return fail('timeout', 'The answer from Adyen broke off', { cause: error });
-      case 'connect_timeout':
-      case 'connection_failed':
-      case 'dns_failure':
-      case 'tls_failure':
-        return fail('unavailable', 'Adyen could not be reached', { cause: error });
-      case 'blocked_url':
-      case 'blocked_address':
-      case 'invalid_request':
-        return fail('processor_error', `The egress policy refused Adyen's address: ${error.message}`, {
-          cause: error,
-          retryable: false,
-        });
-      default: {
-        const unreachable: never = error.kind;
-        return fail('unavailable', `Adyen could not be reached (${String(unreachable)})`, { cause: error });
-      }
+      throw connectorErrorOfEgressFailure(error, { processor: 'Adyen', connectorId });
     }
   }
 

@@ -269,8 +269,10 @@ export function createAdyenConnector(
       livemode: true,
       partialCapture: true,
       // Adyen's default: a partial capture cancels what it left. Several partial captures need a setting Adyen
-      // support turns on per merchant account, which Kassa cannot see; it assumes the default.
-      multipleCaptures: false,
+      // support turns on per merchant account, which Kassa cannot see: the processor account's
+      // `multiple_captures` says it is on. Should Adyen refuse a second capture after all, its CAPTURE webhook
+      // says success false and the capture ends FAILED, having taken nothing.
+      multipleCaptures: context.multipleCaptures ?? false,
       partialRefund: true,
     },
     authorize,

@@ -82,6 +82,8 @@ export function verifyAdyenWebhook(input: {
   hmacKey: string | undefined;
   /** Items of another merchant account (a company-level webhook) are verified, then left alone. */
   merchantAccount: string;
+  /** The processor account's mode: a batch whose `live` says the other mode is refused whole. */
+  livemode: boolean;
 }): VerifiedWebhook {
   if (!input.hmacKey) {
     throw new ProcessorWebhookError('missing_signature', 'No HMAC key is set for this processor account yet');
@@ -101,6 +103,18 @@ export function verifyAdyenWebhook(input: {
         `The HMAC signature of notification item ${item.pspReference} does not match`,
       );
     }
+  }
+  // A notification of the other environment is a webhook registered at the wrong account's URL; applying it
+  // would let Adyen's test platform move a live payment (or the reverse). `live` is not signed, but a wrong
+  // value can only refuse an authentic batch, never apply a forged one.
+  const live = request.live === 'true';
+  if (live !== input.livemode) {
+    throw new ProcessorWebhookError(
+      'livemode_mismatch',
+      `This notification comes from Adyen's ${live ? 'live' : 'test'} environment (live: "${request.live}"), ` +
+        `but this processor account is in ${input.livemode ? 'live' : 'test'} mode: register each Adyen ` +
+        "environment's webhook at the webhook_url of the Kassa account of the same mode",
+    );
   }
   for (const { NotificationRequestItem: item } of request.notificationItems) {
     if (item.merchantAccountCode !== input.merchantAccount) continue;
@@ -155,6 +169,9 @@ function parseRequest(rawBody: Buffer): AdyenNotificationRequest {
   const request = parsed as Partial<AdyenNotificationRequest> | null;
   if (!request || typeof request !== 'object' || !Array.isArray(request.notificationItems)) {
     throw new ProcessorWebhookError('malformed', 'The webhook body has no notificationItems');
+  }
+  if (request.live !== 'true' && request.live !== 'false') {
+    throw new ProcessorWebhookError('malformed', 'The webhook body\'s "live" is neither "true" nor "false"');
   }
   if (request.notificationItems.length === 0) {
     throw new ProcessorWebhookError('malformed', 'The webhook body has no notification items');

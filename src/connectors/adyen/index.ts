@@ -22,10 +22,12 @@ export const adyenProcessor: ProcessorModule<AdyenCredentials> = {
             'A live Adyen account needs its live URL prefix (Customer Area › Developers › API URLs), e.g. "1797a841fbb37ca7-AdyenDemo"',
         },
   webhookSecretField: 'hmac_key',
+  multipleCaptures: 'account_setting',
   createConnector: createAdyenConnector,
-  verifyWebhook: ({ rawBody, credentials }) =>
+  verifyWebhook: ({ rawBody, credentials, livemode }) =>
     verifyAdyenWebhook({
       rawBody,
+      livemode,
       hmacKey: credentials.hmac_key,
       merchantAccount: credentials.merchant_account,
     }),

@@ -9,7 +9,8 @@ import { createStripeConnector, type StripeCredentials } from './stripe.connecto
 import { verifyStripeWebhook } from './stripe.webhooks.ts';
 
 export type { StripeCredentials } from './stripe.connector.ts';
-export { STRIPE_API_VERSION, STRIPE_METADATA_PAYMENT_ID } from './stripe.connector.ts';
+export { STRIPE_API_VERSION } from './stripe.client.ts';
+export { STRIPE_METADATA_PAYMENT_ID } from './stripe.requests.ts';
 export { STRIPE_WEBHOOK_EVENTS, signStripePayload } from './stripe.webhooks.ts';
 
 const credentialsSchema = z
@@ -30,6 +31,8 @@ export const stripeProcessor: ProcessorModule<StripeCredentials> = {
   secretFields: ['secret_key', 'webhook_secret'],
   impliedLivemode: (credentials) => credentials.secret_key.startsWith('sk_live_'),
   webhookSecretField: 'webhook_secret',
+  // A partial capture releases the rest (Stripe's multicapture is not used).
+  multipleCaptures: false,
   createConnector: createStripeConnector,
   verifyWebhook: ({ rawBody, headers, credentials, now }) =>
     verifyStripeWebhook({ rawBody, headers, webhookSecret: credentials.webhook_secret, now }),

@@ -7,7 +7,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 import { ProcessorWebhookError, type ProcessorNotification, type VerifiedWebhook } from '../processor.ts';
 import { mapDeclineCode, type StripeErrorView, type StripeIntentView } from './stripe.mapping.ts';
-import { STRIPE_METADATA_PAYMENT_ID } from './stripe.connector.ts';
+import { STRIPE_METADATA_PAYMENT_ID } from './stripe.requests.ts';
 
 export const STRIPE_SIGNATURE_TOLERANCE_SECONDS = 300;
 export const STRIPE_WEBHOOK_ACKNOWLEDGEMENT = { contentType: 'application/json', body: '{"received":true}' };

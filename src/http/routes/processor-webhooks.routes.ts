@@ -60,14 +60,18 @@ export function registerProcessorWebhookRoutes(app: KassaApp, services: Services
             rawBody,
             headers,
             credentials: services.processorAccounts.openCredentials(account),
+            livemode: account.livemode,
             now: services.clock.now(),
           });
         } catch (error) {
           if (!(error instanceof ProcessorWebhookError)) throw error;
           request.log.warn({ processorAccountId: id, reason: error.reason }, 'processor webhook refused');
-          throw error.reason === 'malformed'
-            ? new AppError('invalid_request', error.message)
-            : new AppError('invalid_signature', error.message, { extensions: { reason: error.reason } });
+          if (error.reason === 'malformed') throw new AppError('invalid_request', error.message);
+          // Authentic, but of the other mode than the account's: a misregistered webhook, refused as a bad request.
+          if (error.reason === 'livemode_mismatch') {
+            throw new AppError('invalid_request', error.message, { extensions: { reason: error.reason } });
+          }
+          throw new AppError('invalid_signature', error.message, { extensions: { reason: error.reason } });
         }
         const fresh = await storeProcessorNotifications(services.db, account.id, verified.notifications);
         await reply.code(200).type(verified.acknowledgement.contentType).send(verified.acknowledgement.body);

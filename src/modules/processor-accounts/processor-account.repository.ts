@@ -13,6 +13,7 @@ type ProcessorAccountRow = {
   payment_methods: ProcessorAccount['paymentMethods'];
   currencies: string[] | null;
   priority: number;
+  multiple_captures: boolean;
   api_base_url: string | null;
   credentials_public: Record<string, string>;
   secret_hints: Record<string, string>;
@@ -25,9 +26,9 @@ type ProcessorAccountRow = {
   deleted_at: Date | null;
 };
 
-const COLUMNS = `id, merchant_id, livemode, processor, status, payment_methods, currencies, priority, api_base_url,
-  credentials_public, secret_hints, credentials_sealed, webhook_secret_set, metadata, version, created_at, updated_at,
-  deleted_at`;
+const COLUMNS = `id, merchant_id, livemode, processor, status, payment_methods, currencies, priority,
+  multiple_captures, api_base_url, credentials_public, secret_hints, credentials_sealed, webhook_secret_set, metadata,
+  version, created_at, updated_at, deleted_at`;
 
 function toProcessorAccount(row: ProcessorAccountRow): ProcessorAccount {
   return {
@@ -39,6 +40,7 @@ function toProcessorAccount(row: ProcessorAccountRow): ProcessorAccount {
     paymentMethods: row.payment_methods,
     currencies: row.currencies,
     priority: row.priority,
+    multipleCaptures: row.multiple_captures,
     apiBaseUrl: row.api_base_url,
     publicCredentials: row.credentials_public,
     secretHints: row.secret_hints,
@@ -68,6 +70,7 @@ export async function insertProcessorAccount(
     paymentMethods: string[];
     currencies: string[] | null;
     priority: number;
+    multipleCaptures: boolean;
     apiBaseUrl: string | null;
     metadata: ProcessorAccount['metadata'];
     now: Date;
@@ -76,8 +79,8 @@ export async function insertProcessorAccount(
   const { rows } = await db.query<ProcessorAccountRow>(
     `INSERT INTO processor_accounts (id, merchant_id, livemode, processor, status, payment_methods, currencies, priority,
        api_base_url, credentials_public, secret_hints, credentials_sealed, webhook_secret_set, metadata, created_at,
-       updated_at)
-     VALUES ($1, $2, $3, $4, 'ENABLED', $5, $6, $7, $8, $9, $10, $11, $12, $14, $13, $13) RETURNING ${COLUMNS}`,
+       updated_at, multiple_captures)
+     VALUES ($1, $2, $3, $4, 'ENABLED', $5, $6, $7, $8, $9, $10, $11, $12, $14, $13, $13, $15) RETURNING ${COLUMNS}`,
     [
       account.id,
       account.scope.merchantId,
@@ -93,6 +96,7 @@ export async function insertProcessorAccount(
       account.webhookSecretSet,
       account.now,
       JSON.stringify(account.metadata),
+      account.multipleCaptures,
     ],
   );
   return toProcessorAccount(rows[0]!);
@@ -180,6 +184,7 @@ export type ProcessorAccountPatch = {
   /** null = every currency; undefined = unchanged. */
   currencies?: string[] | null;
   priority?: number;
+  multipleCaptures?: boolean;
   credentials?: StoredCredentials;
   /** The whole new metadata (the caller merged it); undefined = unchanged. */
   metadata?: ProcessorAccount['metadata'];
@@ -203,6 +208,7 @@ export async function updateProcessorAccount(
         credentials_sealed = COALESCE($9, credentials_sealed),
         webhook_secret_set = COALESCE($10, webhook_secret_set),
         metadata = COALESCE($12, metadata),
+        multiple_captures = COALESCE($13, multiple_captures),
         version = version + 1,
         updated_at = $11
       WHERE id = $1 RETURNING ${COLUMNS}`,
@@ -219,6 +225,7 @@ export async function updateProcessorAccount(
       patch.credentials?.webhookSecretSet ?? null,
       now,
       patch.metadata ? JSON.stringify(patch.metadata) : null,
+      patch.multipleCaptures ?? null,
     ],
   );
   return toProcessorAccount(rows[0]!);

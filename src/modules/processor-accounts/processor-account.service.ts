@@ -36,6 +36,8 @@ export type NewProcessorAccount = {
   paymentMethods: PaymentMethodType[];
   currencies?: string[] | null;
   priority?: number;
+  /** Adyen: "multiple partial captures" is on at Adyen. Others: only their fixed value is accepted. */
+  multipleCaptures?: boolean;
   apiBaseUrl?: string | null;
   /** Validated by the route (`zMetadata`); null values are dropped. */
   metadata?: MetadataPatch;
@@ -52,6 +54,7 @@ export type ProcessorAccountUpdate = {
   paymentMethods?: PaymentMethodType[];
   currencies?: string[] | null;
   priority?: number;
+  multipleCaptures?: boolean;
   status?: ProcessorAccountStatus;
   metadata?: MetadataPatch | null;
 };
@@ -159,6 +162,29 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
     return { currencies: upper, errors };
   }
 
+  /**
+   * The account's `multiple_captures`: Adyen's is the merchant's word (default false); a processor that fixes it
+   * takes only its own value, so an answer never claims captures the connector would refuse (or the reverse).
+   */
+  function checkMultipleCaptures(
+    module: AnyProcessorModule,
+    value: boolean | undefined,
+  ): { value: boolean; error: FieldError | null } {
+    const fixed = module.multipleCaptures;
+    if (fixed === 'account_setting') return { value: value ?? false, error: null };
+    if (value === undefined || value === fixed) return { value: fixed, error: null };
+    return {
+      value: fixed,
+      error: {
+        pointer: '/multiple_captures',
+        code: 'unsupported',
+        message: fixed
+          ? `${module.name} accounts always take several partial captures`
+          : `${module.name} accounts take one capture per payment: a partial capture releases the rest`,
+      },
+    };
+  }
+
   function checkApiBaseUrl(value: string | null | undefined): FieldError | null {
     if (value === undefined || value === null) return null;
     if (deps.environment === 'production') {
@@ -237,9 +263,11 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
       const checked = checkCredentials(module, input.credentials, scope);
       const currencies = checkCurrencies(input.currencies);
       const metadata = mergeMetadata({}, input.metadata ?? {});
+      const multipleCaptures = checkMultipleCaptures(module, input.multipleCaptures);
       const errors = [
         ...checked.errors,
         ...currencies.errors,
+        multipleCaptures.error,
         checkApiBaseUrl(input.apiBaseUrl),
         tooManyMetadataKeys(metadata),
       ].filter((error): error is FieldError => error !== null);
@@ -257,6 +285,7 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
         paymentMethods: [...new Set(input.paymentMethods)],
         currencies: currencies.currencies ?? null,
         priority: input.priority ?? 0,
+        multipleCaptures: multipleCaptures.value,
         apiBaseUrl: input.apiBaseUrl ?? null,
         metadata,
         now: deps.clock.now(),
@@ -289,6 +318,11 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
         patch.metadata === undefined ? undefined : mergeMetadata(current.metadata, patch.metadata);
       const metadataError = metadata ? tooManyMetadataKeys(metadata) : null;
       if (metadataError) errors.push(metadataError);
+      const multipleCapturesError =
+        patch.multipleCaptures === undefined
+          ? null
+          : checkMultipleCaptures(module, patch.multipleCaptures).error;
+      if (multipleCapturesError) errors.push(multipleCapturesError);
       if (errors.length > 0) throw validationError(errors);
       // A patch that changes nothing answers the account as it is: no new version, no event.
       const sameList = (a: readonly string[] | null, b: readonly string[] | null) =>
@@ -296,6 +330,7 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
       const unchanged =
         (patch.status === undefined || patch.status === current.status) &&
         (patch.priority === undefined || patch.priority === current.priority) &&
+        (patch.multipleCaptures === undefined || patch.multipleCaptures === current.multipleCaptures) &&
         (patch.paymentMethods === undefined || sameList(patch.paymentMethods, current.paymentMethods)) &&
         (currencies.currencies === undefined || sameList(currencies.currencies, current.currencies)) &&
         (metadata === undefined ||
@@ -312,6 +347,7 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
           paymentMethods: patch.paymentMethods ? [...new Set(patch.paymentMethods)] : undefined,
           currencies: currencies.currencies,
           priority: patch.priority,
+          multipleCaptures: patch.multipleCaptures,
           credentials,
           metadata,
         },
@@ -369,6 +405,7 @@ export function presentProcessorAccount(account: ProcessorAccount, publicUrl: st
     payment_methods: PAYMENT_METHOD_TYPES.filter((method) => account.paymentMethods.includes(method)),
     currencies: account.currencies,
     priority: account.priority,
+    multiple_captures: account.multipleCaptures,
     api_base_url: account.apiBaseUrl,
     webhook_url: processorWebhookUrl(publicUrl, account.id),
     webhook_secret_set: account.webhookSecretSet,

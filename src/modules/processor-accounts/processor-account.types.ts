@@ -21,6 +21,8 @@ export type ProcessorAccount = {
   /** Upper-case ISO 4217 codes; null = every currency. */
   currencies: string[] | null;
   priority: number;
+  /** Payments of this account take several partial captures (fixed by the processor, or Adyen's setting). */
+  multipleCaptures: boolean;
   apiBaseUrl: string | null;
   publicCredentials: Record<string, string>;
   secretHints: Record<string, string>;

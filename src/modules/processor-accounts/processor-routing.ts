@@ -87,6 +87,7 @@ export function createConnectorRouter(deps: ConnectorRouterDeps): ConnectorRoute
         accountId: account.id,
         livemode: account.livemode,
         ...(account.apiBaseUrl ? { apiBaseUrl: account.apiBaseUrl } : {}),
+        multipleCaptures: account.multipleCaptures,
         egress: deps.egress,
         notify: deps.notify,
       }),

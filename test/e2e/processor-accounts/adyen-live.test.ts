@@ -5,6 +5,10 @@
  * and the refund over real HTTP. Nothing leaves the machine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  signAdyenNotificationItem,
+  type AdyenNotificationItem,
+} from '../../../src/connectors/adyen/adyen.webhook.ts';
 import { FAKE_ADYEN_CARDS, startFakeAdyen, type FakeAdyen } from '../../fakes/adyen/fake-adyen.ts';
 import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import { checkoutRequest, simpleOrder } from '../checkouts/checkout-fixtures.ts';
@@ -170,6 +174,28 @@ describe('live mode through Adyen (fake, on loopback)', () => {
       body: JSON.stringify(forged),
     });
     expect(forgedAnswer.status).toBe(401);
+
+    // Correctly signed, but from Adyen's test environment (`live: "false"`), to a live account's URL: refused
+    // whole with a clear problem, not stored, not applied — although it would refund the rest of the payment.
+    const lastRefund = adyen.sent[adyen.sent.length - 1]!.notificationItems[0]!.NotificationRequestItem;
+    const testItem: AdyenNotificationItem = {
+      ...lastRefund,
+      pspReference: 'TESTENV000000001',
+      amount: { currency: 'EUR', value: 3000 },
+      additionalData: {},
+    };
+    testItem.additionalData = { hmacSignature: signAdyenNotificationItem(testItem, adyen.hmacKey) };
+    const fromTestEnvironment = await fetch(account.webhook_url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ live: 'false', notificationItems: [{ NotificationRequestItem: testItem }] }),
+    });
+    expect(fromTestEnvironment.status).toBe(400);
+    const mismatch = (await fromTestEnvironment.json()) as { code: string; reason: string; detail: string };
+    expect(mismatch).toMatchObject({ code: 'invalid_request', reason: 'livemode_mismatch' });
+    expect(mismatch.detail).toContain("Adyen's test environment");
+    expect(mismatch.detail).toContain('live mode');
+    expect(await stored()).toHaveLength(3);
 
     const after = (await call('GET', `/v1/payments/${payment.id}`)).json<PaymentJson>();
     expect(after).toMatchObject({ status: 'SUCCEEDED', captured_amount: 4200, refunded_amount: 1200 });

@@ -29,8 +29,14 @@ export type AdyenHarness = {
   close(): Promise<void>;
 };
 
-export async function startAdyenHarness(): Promise<AdyenHarness> {
-  const fake = await startFakeAdyen();
+export async function startAdyenHarness(
+  options: {
+    /** Adyen's "multiple partial captures" on at the fake, and stated on the account (`multiple_captures`). */
+    multiplePartialCaptures?: boolean;
+  } = {},
+): Promise<AdyenHarness> {
+  const multiplePartialCaptures = options.multiplePartialCaptures ?? false;
+  const fake = await startFakeAdyen({ multiplePartialCaptures });
   const accountId = `pa_${randomBytes(16).toString('hex')}`;
   const credentials: AdyenCredentials = {
     api_key: fake.apiKey,
@@ -53,6 +59,7 @@ export async function startAdyenHarness(): Promise<AdyenHarness> {
             Object.entries(request.headers).map(([name, value]) => [name, String(value)]),
           ),
           credentials,
+          livemode: false,
           now: new Date(),
         });
         for (const notification of verified.notifications) {
@@ -137,16 +144,19 @@ export async function startAdyenHarness(): Promise<AdyenHarness> {
     refused,
     received,
     webhookUrl,
-    connector(options = {}) {
+    connector(connectorOptions = {}) {
       const egress = createEgressClient({
         policy: compileEgressPolicy({ mode: 'development', allowList: [] }),
-        ...(options.responseTimeoutMs ? { responseTimeoutMs: options.responseTimeoutMs } : {}),
+        ...(connectorOptions.responseTimeoutMs
+          ? { responseTimeoutMs: connectorOptions.responseTimeoutMs }
+          : {}),
       });
       egressClients.push(egress);
       return adyenProcessor.createConnector(credentials, {
         accountId,
-        livemode: options.livemode ?? false,
+        livemode: connectorOptions.livemode ?? false,
         apiBaseUrl: fake.url,
+        multipleCaptures: multiplePartialCaptures,
         egress,
         notify: async () => {
           throw new Error('the Adyen connector reports through webhooks, never through notify');

@@ -130,6 +130,11 @@ export async function startFakeAdyen(
     webhookUrl?: string;
     /** A live merchant account: notifications say `live: "true"`. Default false. */
     live?: boolean;
+    /**
+     * Adyen's per-merchant-account "multiple partial captures". Off (Adyen's default): the first capture that
+     * succeeds releases the rest, and every later capture is refused by its CAPTURE webhook (`success: false`).
+     */
+    multiplePartialCaptures?: boolean;
   } = {},
 ): Promise<FakeAdyen> {
   const apiKey = options.apiKey ?? `AQE_fake_${randomBytes(8).toString('hex')}`;
@@ -335,6 +340,8 @@ export async function startFakeAdyen(
       if (payment.state !== 'Authorised') refuse('Payment is not in a state that can be captured');
       else if (payment.captured + amount.value > payment.amount.value)
         refuse('Capture amount exceeds the authorised amount');
+      else if (payment.captured > 0 && !options.multiplePartialCaptures)
+        refuse('The remaining amount was released by the first capture');
       else payment.captured += amount.value;
     } else if (kind === 'cancels') {
       if (payment.state !== 'Authorised' || payment.captured > 0)

@@ -68,6 +68,7 @@ export async function startStripeTestRig(
           rawBody: Buffer.concat(chunks),
           headers,
           credentials,
+          livemode: fake.secretKey.startsWith('sk_live_'),
           now: new Date(),
         });
         for (const notification of verified.notifications) {

@@ -47,23 +47,28 @@ function signed(value: AdyenNotificationItem, key = HMAC_KEY): AdyenNotification
 }
 
 function body(...items: AdyenNotificationItem[]): Buffer {
+  return bodyOf('false', items);
+}
+
+function bodyOf(live: string, items: AdyenNotificationItem[]): Buffer {
   return Buffer.from(
-    JSON.stringify({ live: 'false', notificationItems: items.map((i) => ({ NotificationRequestItem: i })) }),
+    JSON.stringify({ live, notificationItems: items.map((i) => ({ NotificationRequestItem: i })) }),
   );
 }
 
-function verify(rawBody: Buffer, key: string | undefined = HMAC_KEY) {
+function verify(rawBody: Buffer, key: string | undefined = HMAC_KEY, livemode = false) {
   return adyenProcessor.verifyWebhook({
     rawBody,
     headers: { 'content-type': 'application/json' },
     credentials: { ...credentials, hmac_key: key },
+    livemode,
     now: new Date(),
   });
 }
 
-function refusal(rawBody: Buffer, key?: string): ProcessorWebhookError {
+function refusal(rawBody: Buffer, key?: string, livemode = false): ProcessorWebhookError {
   try {
-    verify(rawBody, key);
+    verify(rawBody, key, livemode);
   } catch (error) {
     expect(error).toBeInstanceOf(ProcessorWebhookError);
     return error as ProcessorWebhookError;
@@ -121,6 +126,26 @@ describe('Adyen webhook HMAC', () => {
     const bad = { ...signed(item({ pspReference: '8814073381342285' })), success: 'false' };
     expect(refusal(body(good, bad)).reason).toBe('invalid_signature');
     expect(refusal(body(good, item({ pspReference: '8814073381342285' }))).reason).toBe('missing_signature');
+  });
+
+  it("refuses a signed batch whose live flag is not the account's mode, and accepts the matching one", () => {
+    const good = signed(item());
+    const fromLive = refusal(bodyOf('true', [good]), HMAC_KEY, false);
+    expect(fromLive.reason).toBe('livemode_mismatch');
+    expect(fromLive.message).toContain('live environment');
+    expect(fromLive.message).toContain('test mode');
+    const fromTest = refusal(bodyOf('false', [good]), HMAC_KEY, true);
+    expect(fromTest.reason).toBe('livemode_mismatch');
+    expect(fromTest.message).toContain('live mode');
+    expect(verify(bodyOf('true', [good]), HMAC_KEY, true).notifications).toHaveLength(1);
+    expect(verify(bodyOf('false', [good]), HMAC_KEY, false).notifications).toHaveLength(1);
+    // A forged item is still a signature refusal, whatever the flag says.
+    expect(refusal(bodyOf('true', [{ ...good, success: 'false' }]), HMAC_KEY, false).reason).toBe(
+      'invalid_signature',
+    );
+    for (const live of ['TRUE', '', 'yes']) {
+      expect(refusal(bodyOf(live, [good]), HMAC_KEY, false).reason).toBe('malformed');
+    }
   });
 
   it('refuses a malformed body as malformed', () => {

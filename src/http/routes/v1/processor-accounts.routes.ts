@@ -16,6 +16,14 @@ const ZCredentials = z
       'adyen: {"api_key", "merchant_account", "hmac_key" (hex), "live_url_prefix" (live only)}; sandbox: {}.',
   );
 
+const ZMultipleCaptures = z
+  .boolean()
+  .describe(
+    'Payments of this account take several partial captures. adyen: set it to true only once Adyen has turned on ' +
+      '"multiple partial captures" for the merchant account (default false: a partial capture releases the rest); ' +
+      'stripe: always false; sandbox: always true. A value the processor does not allow is refused.',
+  );
+
 const ZPaymentMethods = z.array(z.enum(PAYMENT_METHOD_TYPES)).min(1).max(PAYMENT_METHOD_TYPES.length);
 const ZCurrencies = z
   .array(z.string().regex(/^[A-Za-z]{3}$/))
@@ -33,6 +41,7 @@ export const ZProcessorAccount = z
     payment_methods: z.array(z.enum(PAYMENT_METHOD_TYPES)),
     currencies: z.array(z.string()).nullable(),
     priority: z.number().int().describe('Lower is tried first'),
+    multiple_captures: ZMultipleCaptures,
     api_base_url: z
       .string()
       .nullable()
@@ -87,6 +96,7 @@ export function registerProcessorAccountRoutes(app: KassaApp, services: Services
           payment_methods: ZPaymentMethods,
           currencies: ZCurrencies.nullable().optional(),
           priority: z.number().int().min(-1000).max(1000).optional(),
+          multiple_captures: ZMultipleCaptures.optional(),
           api_base_url: z.string().max(2048).nullable().optional(),
           metadata: zMetadata.optional(),
         }),
@@ -105,6 +115,7 @@ export function registerProcessorAccountRoutes(app: KassaApp, services: Services
             paymentMethods: body.payment_methods,
             currencies: body.currencies,
             priority: body.priority,
+            multipleCaptures: body.multiple_captures,
             apiBaseUrl: body.api_base_url,
             metadata: body.metadata,
           }),
@@ -168,6 +179,7 @@ export function registerProcessorAccountRoutes(app: KassaApp, services: Services
           payment_methods: ZPaymentMethods.optional(),
           currencies: ZCurrencies.nullable().optional(),
           priority: z.number().int().min(-1000).max(1000).optional(),
+          multiple_captures: ZMultipleCaptures.optional(),
           status: z.enum(PROCESSOR_ACCOUNT_STATUSES).optional(),
           metadata: zMetadata
             .nullable()
@@ -189,6 +201,7 @@ export function registerProcessorAccountRoutes(app: KassaApp, services: Services
           paymentMethods: body.payment_methods,
           currencies: body.currencies,
           priority: body.priority,
+          multipleCaptures: body.multiple_captures,
           status: body.status,
           metadata: body.metadata,
         }),

@@ -29,6 +29,7 @@ function verify(body: string, header: string | undefined, options: { now?: Date;
     rawBody: Buffer.from(body),
     headers: header === undefined ? {} : { 'stripe-signature': header },
     credentials: { ...credentials, webhook_secret: options.secret ?? SECRET },
+    livemode: false,
     now: options.now ?? NOW,
   });
 }
@@ -110,6 +111,7 @@ describe('Stripe-Signature verification', () => {
         rawBody: Buffer.from(body),
         headers: { 'stripe-signature': signStripePayload(body, SECRET, T) },
         credentials: { secret_key: credentials.secret_key },
+        livemode: false,
         now: NOW,
       }),
     );
