@@ -59,10 +59,34 @@ export function readIdempotencyKey(request: FastifyRequest): string | undefined 
 }
 
 export function fingerprintRequest(request: FastifyRequest): string {
+  return fingerprintOf(request, request.body);
+}
+
+function fingerprintOf(request: FastifyRequest, body: unknown): string {
   const path = request.url.split('?')[0];
   return createHash('sha256')
-    .update(`${request.method} ${path}\n${stableStringify(request.body ?? null)}`)
+    .update(`${request.method} ${path}\n${stableStringify(body ?? null)}`)
     .digest('hex');
+}
+
+const equivalentBodies = new WeakMap<FastifyRequest, readonly unknown[]>();
+
+/**
+ * Other forms of the request's body that are the same request: a route that keys part of its body before the
+ * fingerprint (`POST /v1/payments` replaces the card by an HMAC of the master key) names the forms under the
+ * previous master keys, so a request sent before a master-key rotation and retried after it with the same
+ * Idempotency-Key is recognised (replayed, resumed), not refused as another request.
+ */
+export function setEquivalentBodies(request: FastifyRequest, bodies: readonly unknown[]): void {
+  equivalentBodies.set(request, bodies);
+}
+
+/** The request's fingerprint first, then those of its equivalent bodies. */
+function acceptedFingerprints(request: FastifyRequest): string[] {
+  return [
+    fingerprintRequest(request),
+    ...(equivalentBodies.get(request) ?? []).map((body) => fingerprintOf(request, body)),
+  ];
 }
 
 /** Two 32-bit halves of a digest of the scoped key, for pg_try_advisory_xact_lock(int, int). */
@@ -101,10 +125,10 @@ function lockKeyValues(merchantId: string, livemode: boolean, key: string): unkn
 }
 
 /** What the lock-and-find answered: 409 when the key is held, 422 when it is another request's. */
-function judgeKeyLookup(row: KeyLookupRow, fingerprint: string): KeyLookup {
+function judgeKeyLookup(row: KeyLookupRow, fingerprints: readonly string[]): KeyLookup {
   if (!row.locked) throw keyInUse();
   if (row.request_fingerprint === null) return { existing: undefined, now: row.now };
-  if (row.request_fingerprint !== fingerprint) throw keyReused();
+  if (!fingerprints.includes(row.request_fingerprint)) throw keyReused();
   return { existing: row as KeyRecord, now: row.now };
 }
 
@@ -113,13 +137,13 @@ async function lockKeyAndFindRecord(
   merchantId: string,
   livemode: boolean,
   key: string,
-  fingerprint: string,
+  fingerprints: readonly string[],
 ): Promise<KeyLookup> {
   const { rows } = await tx.query<KeyLookupRow>(
     LOCK_KEY_AND_FIND_RECORD,
     lockKeyValues(merchantId, livemode, key),
   );
-  return judgeKeyLookup(rows[0]!, fingerprint);
+  return judgeKeyLookup(rows[0]!, fingerprints);
 }
 
 /** Thrown inside a transaction when the key's record appeared after its snapshot; the caller tries again. */
@@ -193,14 +217,15 @@ export async function respondIdempotently<T>(
     return;
   }
   const { merchantId, livemode } = requireMerchant(request);
-  const fingerprint = fingerprintRequest(request);
+  const fingerprints = acceptedFingerprints(request);
+  const fingerprint = fingerprints[0]!;
 
   const attempt = (careful: boolean) =>
     db
       .transaction(async (tx) => {
         let lookUp: () => Promise<KeyLookup>;
         if (careful) {
-          const found = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprint);
+          const found = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprints);
           lookUp = async () => found;
         } else {
           const pending = tx.write<KeyLookupRow>(
@@ -209,7 +234,7 @@ export async function respondIdempotently<T>(
           );
           lookUp = () =>
             pending.result().then(
-              ({ rows }) => judgeKeyLookup(rows[0]!, fingerprint),
+              ({ rows }) => judgeKeyLookup(rows[0]!, fingerprints),
               (error: unknown) => {
                 throw new KeyLookupLost('the key lookup was lost with the statement it travelled with', {
                   cause: error,
@@ -347,10 +372,12 @@ export async function respondIdempotentlyWithPipeline(
   if (key === undefined) return send(await run({ idempotencyKey: undefined }), false);
 
   const { merchantId, livemode } = requireMerchant(request);
-  const fingerprint = fingerprintRequest(request);
+  const fingerprints = acceptedFingerprints(request);
   const claim = await retryWhenRaced(async () => {
     const claimed = await db.transaction(async (tx) => {
-      const { existing, now } = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprint);
+      const { existing, now } = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprints);
+      // A record made before a master-key rotation keeps the fingerprint it was made with.
+      const fingerprint = existing?.request_fingerprint ?? fingerprints[0]!;
       if (existing?.state === 'completed') {
         const replay: PipelineResult = {
           statusCode: existing.response_status!,

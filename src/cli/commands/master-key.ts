@@ -36,7 +36,7 @@ export const rotateMasterKeyCommand: CommandRun = async ({ options }) => {
     print(`re-sealed ${report.resealed} value(s)`);
     if (report.complete) {
       print(
-        'Every sealed value is under the current key: KASSA_MASTER_KEY_PREVIOUS can be removed once every gateway process runs with this KASSA_MASTER_KEY.',
+        'Every sealed value is under the current key: KASSA_MASTER_KEY_PREVIOUS can be removed once every gateway process runs with this KASSA_MASTER_KEY and one card-decline window (KASSA_CARD_DECLINE_WINDOW_SECONDS) has passed since (card fingerprints and signed URLs are still matched under it until then).',
       );
     } else {
       print(

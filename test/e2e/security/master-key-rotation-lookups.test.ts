@@ -165,6 +165,46 @@ describe('saved cards across a master-key rotation', () => {
   });
 });
 
+describe('an idempotent POST /v1/payments retried across a master-key rotation', () => {
+  it('is replayed, not refused as another request (its stored fingerprint keys the card under the old key)', async () => {
+    const checkout = await createHostedCheckout(before, merchant);
+    const request = (t: TestApp) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/payments',
+        headers: { ...merchant.headers, 'idempotency-key': 'retried-across-rotation' },
+        payload: {
+          checkout_id: checkout.checkoutId,
+          payment_method: {
+            type: 'card',
+            card: { number: CARDS.approved, exp_month: 12, exp_year: 2040, cvc: '123', holder_name: 'Ada' },
+          },
+        },
+      });
+    const first = await request(before);
+    expect(first.statusCode).toBe(201);
+    const retried = await request(after);
+    expect(retried.statusCode).toBe(201);
+    expect(retried.headers['idempotent-replayed']).toBe('true');
+    expect((retried.json() as { id: string }).id).toBe((first.json() as { id: string }).id);
+    // Another card under the same key is still another request.
+    const other = await after.app.inject({
+      method: 'POST',
+      url: '/v1/payments',
+      headers: { ...merchant.headers, 'idempotency-key': 'retried-across-rotation' },
+      payload: {
+        checkout_id: checkout.checkoutId,
+        payment_method: {
+          type: 'card',
+          card: { number: CARDS.mastercard, exp_month: 12, exp_year: 2040, cvc: '123', holder_name: 'Ada' },
+        },
+      },
+    });
+    expect(other.statusCode).toBe(422);
+    expect(other.json()).toMatchObject({ code: 'idempotency_key_reused' });
+  });
+});
+
 describe('callback proxy URLs across a master-key rotation', () => {
   it('an image URL signed before the rotation is still served; a forged or unrelated-key one is not', async () => {
     const url = `${receiver.url}/logo.png`;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError, notFoundError } from '../../../lib/errors.ts';
 import { newId } from '../../../lib/ids.ts';
+import type { Keyring } from '../../../lib/keyring.ts';
 import { findOrder } from '../../../modules/orders/order.repository.ts';
 import { detectDevice } from '../../../modules/payment-methods/eligibility.ts';
 import { refusalError } from '../../../modules/payments/money-operation.ts';
@@ -31,7 +32,7 @@ import { createProcessorApi } from '../../../modules/payments/processor-api.serv
 import { assertCardDataPermitted } from '../../../modules/merchants/card-data-permission.service.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
-import { respondIdempotentlyWithPipeline } from '../../idempotency.ts';
+import { respondIdempotentlyWithPipeline, setEquivalentBodies } from '../../idempotency.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 
 /**
@@ -69,11 +70,16 @@ function presentCaptureResult(capture: Capture, payment: Payment) {
  * number and CVC could be brute-forced back (the unknown digits are few), so the card is replaced by a keyed
  * HMAC before the fingerprint is taken: same card → same fingerprint, and nothing recoverable is stored.
  */
-function withoutCardSecrets(body: CreatePaymentBody, hmac: (data: string) => Buffer): CreatePaymentBody {
+function withoutCardSecrets(body: CreatePaymentBody, keyring: Keyring): CreatePaymentBody[] {
   const card = body.payment_method.card;
-  if (!card) return body;
-  const digest = hmac(`${card.number.replace(/[\s-]/g, '')}:${card.cvc.trim()}`).toString('hex');
-  return { ...body, payment_method: { ...body.payment_method, card: { ...card, number: digest, cvc: '' } } };
+  if (!card) return [body];
+  // Under the current master key first, then each previous one: a request retried across a rotation matches.
+  return keyring
+    .hmacCandidates('card-fingerprint', `${card.number.replace(/[\s-]/g, '')}:${card.cvc.trim()}`)
+    .map((mac) => ({
+      ...body,
+      payment_method: { ...body.payment_method, card: { ...card, number: mac.toString('hex'), cvc: '' } },
+    }));
 }
 
 export function registerPaymentRoutes(app: KassaApp, services: Services) {
@@ -115,7 +121,9 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       const body = request.body;
       if (body.payment_method.card) await assertCardDataPermitted(services, principal.merchantId);
       const device = body.device ?? detectDevice(request.headers['user-agent']);
-      request.body = withoutCardSecrets(body, (data) => services.keyring.hmac('card-fingerprint', data));
+      const [fingerprinted, ...beforeRotation] = withoutCardSecrets(body, services.keyring);
+      request.body = fingerprinted!;
+      setEquivalentBodies(request, beforeRotation);
       await respondIdempotentlyWithPipeline(request, reply, services.db, async ({ idempotencyKey }) => {
         const { payment, outcome } = await processorApi.pay(scope, body, { idempotencyKey, device });
         return { statusCode: outcome === 'processing' ? 202 : 201, body: presentPayment(payment) };
