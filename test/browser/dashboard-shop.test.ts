@@ -5,7 +5,7 @@ import { launchBrowser } from '../fixtures/browser.ts';
 import { createTestApp, type TestApp, type TestMerchant } from '../fixtures/test-app.ts';
 import { addUser } from '../e2e/dashboard/dashboard-fixtures.ts';
 import { signInThroughForms } from './dashboard-sign-in.ts';
-import { createPaymentCheckout } from '../e2e/payments/payment-fixtures.ts';
+import { createPaymentCheckout, payByApi } from '../e2e/payments/payment-fixtures.ts';
 
 /**
  * The dashboard's shop pages in Debian's Chromium: branding changed in Settings shows in the preview and then
@@ -25,6 +25,15 @@ describe('the shop pages of the dashboard in a real browser', () => {
     merchant = await t.createMerchant({ name: 'Browser Bakery' });
     await addUser(t, merchant.merchantId, 'owner@bakery.test', 'owner');
     await createPaymentCheckout(t, merchant, { currency: 'EUR', amount: 1250, merchantOrderId: 'BAKE-1' });
+    // A paid order, so its page shows a payment attempt, the refund form and a timeline.
+    const paid = await createPaymentCheckout(t, merchant, {
+      currency: 'EUR',
+      amount: 2400,
+      capture: 'automatic',
+      merchantOrderId: 'BAKE-2',
+      customerEmail: 'baker@customer.test',
+    });
+    expect((await payByApi(t, merchant, paid.checkout_id)).statusCode).toBe(201);
     browser = await launchBrowser();
   });
   afterEach(async () => {
@@ -156,6 +165,25 @@ describe('the shop pages of the dashboard in a real browser', () => {
     await page.goto(`${t.baseUrl}/dashboard/checkouts`);
     await expectAccessible(page);
     await page.goto(`${t.baseUrl}/dashboard/orders`);
+    await expectAccessible(page);
+  });
+
+  it('has no axe violations on the sign-in page, Home, an order with its timeline and refund form, and Account', async () => {
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const signIn = await context.newPage();
+    await signIn.goto(`${t.baseUrl}/dashboard/sign-in`);
+    await expectAccessible(signIn);
+    await context.close();
+
+    const page = await signedInPage({ width: 1280, javaScript: true });
+    await expectAccessible(page); // Home: figures, the SVG chart and its table
+    await page.goto(`${t.baseUrl}/dashboard/orders?q=BAKE-2`);
+    await page.getByRole('link', { name: 'BAKE-2' }).click();
+    await page.waitForURL(/\/dashboard\/orders\/ord_/);
+    expect(await page.textContent('main')).toContain('Timeline');
+    expect(await page.getByLabel('Amount to refund').count()).toBe(1);
+    await expectAccessible(page);
+    await page.goto(`${t.baseUrl}/dashboard/account`);
     await expectAccessible(page);
   });
 });

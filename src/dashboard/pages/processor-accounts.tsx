@@ -34,6 +34,61 @@ const PROCESSOR_LABELS: Record<ProcessorName, string> = {
 
 export type ProcessorDraft = { processor: ProcessorName; error: string };
 
+function CredentialInput(props: {
+  id: string;
+  field: (typeof CREDENTIAL_FIELDS)[ProcessorName][number];
+  required: boolean;
+}) {
+  const common = {
+    class: 'field__input',
+    id: props.id,
+    name: `credential_${props.field.name}`,
+    required: props.required,
+    maxLength: 4096,
+    autocomplete: 'off',
+  };
+  // Two elements: preact's input types tie `type` to the attributes each kind allows.
+  return props.field.secret ? <input {...common} type="password" /> : <input {...common} type="text" />;
+}
+
+/**
+ * New credentials for a connected account: every field optional (an empty one keeps the stored value), the
+ * stored secrets never written back into the page — only their last 4 characters, beside each label.
+ */
+function UpdateCredentialsForm(props: { viewer: Viewer; account: ProcessorAccount }) {
+  const { account } = props;
+  const hints: Record<string, string> = { ...account.publicCredentials, ...account.secretHints };
+  return (
+    <form
+      class="dash-form"
+      method="post"
+      action={`/dashboard/processor-accounts/${account.id}/credentials`}
+      autocomplete="off"
+    >
+      <CsrfField token={props.viewer.csrfToken} />
+      <fieldset class="field">
+        <legend class="field__label">
+          {PROCESSOR_LABELS[account.processor]} <span class="dash-code">{account.id}</span>
+        </legend>
+        {CREDENTIAL_FIELDS[account.processor].map((field) => (
+          <div class="field" key={field.name}>
+            <label class="field__label" for={`${account.id}-${field.name}`}>
+              {field.label}
+            </label>
+            <CredentialInput id={`${account.id}-${field.name}`} field={field} required={false} />
+            <span class="field__hint">
+              {hints[field.name] ? `Now: ${hints[field.name]}` : 'Not set'}. Empty keeps it.
+            </span>
+          </div>
+        ))}
+      </fieldset>
+      <button class="button button--secondary dash-button" type="submit">
+        Save credentials <span class="visually-hidden">of {account.id}</span>
+      </button>
+    </form>
+  );
+}
+
 function ConnectForm(props: { viewer: Viewer; processor: ProcessorName; formKey: string; error?: string }) {
   const { processor } = props;
   const id = (field: string) => `${processor}-${field}`;
@@ -50,27 +105,7 @@ function ConnectForm(props: { viewer: Viewer; processor: ProcessorName; formKey:
             <label class="field__label" for={id(field.name)}>
               {field.label}
             </label>
-            {field.secret ? (
-              <input
-                class="field__input"
-                id={id(field.name)}
-                name={`credential_${field.name}`}
-                type="password"
-                required={field.required}
-                maxLength={4096}
-                autocomplete="off"
-              />
-            ) : (
-              <input
-                class="field__input"
-                id={id(field.name)}
-                name={`credential_${field.name}`}
-                type="text"
-                required={field.required}
-                maxLength={4096}
-                autocomplete="off"
-              />
-            )}
+            <CredentialInput id={id(field.name)} field={field} required={field.required} />
           </div>
         ))}
         <fieldset class="field">
@@ -228,6 +263,20 @@ export function ProcessorAccountsPage(props: {
           </div>
         )}
       </section>
+      {props.canWrite && props.accounts.some((account) => account.processor !== 'sandbox') && (
+        <section class="dash-card">
+          <h2 class="dash-card__title">Update credentials</h2>
+          <p class="dash-muted">
+            A rolled key, or the webhook signing secret once the processor shows it. Saved encrypted, like a
+            new account's; fill in only what changes.
+          </p>
+          {props.accounts
+            .filter((account) => account.processor !== 'sandbox')
+            .map((account) => (
+              <UpdateCredentialsForm key={account.id} viewer={viewer} account={account} />
+            ))}
+        </section>
+      )}
       {props.canWrite &&
         processors.map((processor) => (
           <ConnectForm

@@ -37,6 +37,7 @@ const NOTICES: Record<string, string> = {
   enabled: 'The account is enabled: new payments may be routed to it.',
   disabled: 'The account is disabled: no new payment is routed to it.',
   priority: 'The priority was saved.',
+  credentials: 'The credentials were saved. Only their last 4 characters are shown.',
 };
 
 function refusal(): never {
@@ -82,7 +83,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
     request: FastifyRequest,
     reply: FastifyReply,
     context: Context,
-    extra: { statusCode?: number; refused?: ProcessorDraft } = {},
+    extra: { statusCode?: number; refused?: ProcessorDraft; error?: string } = {},
   ) {
     const list = (await accounts.list(db, context.scope, { limit: 100 })).slice(0, 100);
     const nonce = createCspNonce();
@@ -98,7 +99,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
         canWrite={roleAllows(context.session.user.role, 'processor_accounts', 'write')}
         formKeys={{ stripe: pooledRandomHex(16), adyen: pooledRandomHex(16), sandbox: pooledRandomHex(16) }}
         notice={noticeOf(request, NOTICES)}
-        error={errorMessage(queryText(request, 'error'))}
+        error={extra.error ?? errorMessage(queryText(request, 'error'))}
         refused={extra.refused}
       />,
     );
@@ -165,6 +166,53 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
     }
     return reply.code(303).header('location', `${PATH}?notice=created`).send();
   });
+
+  /**
+   * New credentials for an account (a rolled Stripe key, the webhook secret once the processor shows it):
+   * the service `PATCH /v1/processor-accounts/{id}` calls, merging the fields given onto the stored ones (an
+   * empty field keeps its value), checked by the connector's schema and sealed. The answer and the audit entry
+   * carry only the last 4 characters. Setting the same values twice sets them once.
+   */
+  scope.post(
+    `${PATH}/:id/credentials`,
+    { config: NATURAL_POST, schema: { hide: true } },
+    async (request, reply) => {
+      const context = await actionContext(request);
+      requirePermission(context, 'processor_accounts', 'write');
+      const id = (request.params as { id: string }).id;
+      const current = await accounts.get(db, context.scope, id); // 404 for another shop's or mode's account
+      const credentials: Record<string, string> = {};
+      for (const field of CREDENTIAL_FIELDS[current.processor]) {
+        const value = formText(request, `credential_${field.name}`).trim();
+        if (value.length > 4096) refusal();
+        if (value !== '') credentials[field.name] = value;
+      }
+      if (Object.keys(credentials).length === 0)
+        return accountsPage(request, reply, context, {
+          statusCode: 422,
+          error: 'Enter at least one credential to change; empty fields keep their value.',
+        });
+      try {
+        await db.transaction(async (tx) => {
+          const account = await accounts.update(tx, context.scope, id, { credentials });
+          await auditTx(tx, request, context, 'processor_account.updated', id, {
+            changed: Object.keys(credentials),
+            credentials: account.secretHints,
+          });
+        });
+      } catch (error) {
+        if (error instanceof AppError)
+          return accountsPage(request, reply, context, {
+            statusCode: 422,
+            error: error.errors?.length
+              ? error.errors.map((field) => field.message).join('. ')
+              : error.message,
+          });
+        throw error;
+      }
+      return reply.code(303).header('location', `${PATH}?notice=credentials`).send();
+    },
+  );
 
   /** Status and priority set a value: sending the same form twice sets it once. */
   for (const change of ['status', 'priority'] as const) {

@@ -241,4 +241,80 @@ describe('dashboard: OAuth clients and processor accounts', () => {
       priority: -5,
     });
   });
+
+  it("updates an account's credentials through the PATCH service: merged, sealed, last 4 shown, audited", async () => {
+    const stripe = (
+      (await api('/v1/processor-accounts')).json().data as { id: string; processor: string }[]
+    ).find((account) => account.processor === 'stripe')!;
+    const html = (await page(t, developer, ACCOUNTS)).body;
+    expect(html).toContain(`action="${ACCOUNTS}/${stripe.id}/credentials"`);
+    expect(html).toContain('Now: sk_test_…1234');
+    const csrf_token = csrfOf(html);
+    const url = `${ACCOUNTS}/${stripe.id}/credentials`;
+    const NEW_KEY = 'sk_test_51DashboardRolledKeyWxyz9876';
+    const WEBHOOK_SECRET = 'whsec_dashboardSigningSecret5555';
+
+    const empty = await submit(t, developer, url, { csrf_token, credential_secret_key: ' ' });
+    expect(empty.statusCode).toBe(422);
+    const wrong = await submit(t, developer, url, {
+      csrf_token,
+      credential_secret_key: 'pk_test_public_key',
+    });
+    expect(wrong.statusCode).toBe(422);
+    expect(wrong.body).toContain('Must be a Stripe secret key');
+    expect(wrong.body).not.toContain('pk_test_public_key');
+
+    // Only the webhook secret: the secret key is kept (merged, as PATCH does).
+    const hookOnly = await submit(t, developer, url, {
+      csrf_token,
+      credential_secret_key: '',
+      credential_webhook_secret: WEBHOOK_SECRET,
+    });
+    expect(hookOnly.headers.location).toBe(`${ACCOUNTS}?notice=credentials`);
+    expect((await api(`/v1/processor-accounts/${stripe.id}`)).json()).toMatchObject({
+      credentials: { secret_key: 'sk_test_…1234', webhook_secret: 'whsec_…5555' },
+      webhook_secret_set: true,
+    });
+    const rolled = await submit(t, developer, url, { csrf_token, credential_secret_key: NEW_KEY });
+    expect(rolled.headers.location).toBe(`${ACCOUNTS}?notice=credentials`);
+    expect((await api(`/v1/processor-accounts/${stripe.id}`)).json()).toMatchObject({
+      credentials: { secret_key: 'sk_test_…9876', webhook_secret: 'whsec_…5555' },
+    });
+    const after = (await page(t, developer, `${ACCOUNTS}?notice=credentials`)).body;
+    expect(after).toContain('The credentials were saved');
+    expect(after).toContain('sk_test_…9876');
+    for (const secret of [NEW_KEY, WEBHOOK_SECRET]) expect(after).not.toContain(secret);
+
+    const { rows } = await t.database.pool.query<{ actor_id: string; details: Record<string, unknown> }>(
+      `SELECT actor_id, details FROM audit_log
+        WHERE action = 'processor_account.updated' AND object_id = $1 AND details ? 'changed'
+        ORDER BY created_at, id`,
+      [stripe.id],
+    );
+    expect(rows).toHaveLength(2);
+    expect(rows[1]!.details).toMatchObject({
+      changed: ['secret_key'],
+      credentials: { secret_key: 'sk_test_…9876' },
+    });
+    expect(JSON.stringify(rows)).not.toContain(NEW_KEY);
+    expect(JSON.stringify(rows)).not.toContain(WEBHOOK_SECRET);
+    const devId = (
+      await t.database.pool.query<{ id: string }>(
+        "SELECT id FROM dashboard_users WHERE email = 'dev@cred.test'",
+      )
+    ).rows[0]!.id;
+    expect(rows[1]!.actor_id).toBe(devId);
+
+    // A viewer's form is refused by the server; the credentials stay.
+    const viewerCsrf = csrfOf((await page(t, viewer, ACCOUNTS)).body);
+    expect((await page(t, viewer, ACCOUNTS)).body).not.toContain('Save credentials');
+    const refused = await submit(t, viewer, url, {
+      csrf_token: viewerCsrf,
+      credential_secret_key: 'sk_test_51ViewerWasHereAbcdef0000',
+    });
+    expect(refused.statusCode).toBe(403);
+    expect((await api(`/v1/processor-accounts/${stripe.id}`)).json().credentials.secret_key).toBe(
+      'sk_test_…9876',
+    );
+  });
 });

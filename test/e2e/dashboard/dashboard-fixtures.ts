@@ -1,5 +1,7 @@
 import { Secret, TOTP } from 'otpauth';
-import type { TestApp } from '../../fixtures/test-app.ts';
+import { expect } from 'vitest';
+import type { TestApp, TestMerchant } from '../../fixtures/test-app.ts';
+import { checkoutRequest, createCheckout, simpleOrder } from '../checkouts/checkout-fixtures.ts';
 import { createUser } from '../../../src/modules/users/users.ts';
 import type { Role } from '../../../src/modules/users/permissions.ts';
 
@@ -187,4 +189,36 @@ export function submit(testApp: TestApp, session: string, url: string, fields: R
     headers: { cookie: `kassa_session=${session}`, 'content-type': 'application/x-www-form-urlencoded' },
     payload: new URLSearchParams(fields).toString(),
   });
+}
+
+/**
+ * What the dashboard's shop test files share, bound to their app and merchant (getters: both are made in
+ * `beforeAll`): a page that must open, with its CSRF token; a checkout for an order number and customer; the
+ * lines of a CSV answer; the audit entries of one action.
+ */
+export function shopHelpers(testApp: () => TestApp, merchant: () => TestMerchant) {
+  return {
+    async form(session: string, url: string) {
+      const response = await page(testApp(), session, url);
+      expect(response.statusCode, url).toBe(200);
+      return { html: response.body, csrf: csrfOf(response.body) };
+    },
+    checkoutFor(orderId: string, customer: Record<string, unknown>, amount = 1000) {
+      const order = { ...simpleOrder('EUR', 'DK', amount, orderId), customer };
+      return createCheckout(testApp(), merchant(), checkoutRequest(order));
+    },
+    csvRows(body: string): string[] {
+      return body.split('\r\n').filter((line) => line !== '');
+    },
+    async auditActions(action: string) {
+      const { rows } = await testApp().database.db.query<{
+        actor_label: string;
+        details: Record<string, unknown>;
+      }>(
+        'SELECT actor_label, details FROM audit_log WHERE action = $1 AND merchant_id = $2 ORDER BY created_at',
+        [action, merchant().merchantId],
+      );
+      return rows;
+    },
+  };
 }

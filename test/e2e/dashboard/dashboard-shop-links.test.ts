@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import { ordersCsv } from '../../../src/dashboard/orders-csv.ts';
 import { parseOrderFilters } from '../../../src/dashboard/queries.ts';
-import { checkoutRequest, createCheckout, simpleOrder } from '../checkouts/checkout-fixtures.ts';
-import { addUser, csrfOf, formKeyOf, page, signIn, submit } from './dashboard-fixtures.ts';
+import { addUser, csrfOf, formKeyOf, page, shopHelpers, signIn, submit } from './dashboard-fixtures.ts';
 
 /** The dashboard's payment links, checkouts and orders CSV export through app.inject. */
 describe('dashboard payment links, checkouts and CSV export', () => {
@@ -13,31 +12,10 @@ describe('dashboard payment links, checkouts and CSV export', () => {
   let support: string;
   let viewer: string;
 
-  async function form(session: string, url: string) {
-    const response = await page(testApp, session, url);
-    expect(response.statusCode, url).toBe(200);
-    return { html: response.body, csrf: csrfOf(response.body) };
-  }
-
-  async function checkoutFor(orderId: string, customer: Record<string, unknown>, amount = 1000) {
-    const order = { ...simpleOrder('EUR', 'DK', amount, orderId), customer };
-    return createCheckout(testApp, merchant, checkoutRequest(order));
-  }
-
-  function csvRows(body: string): string[] {
-    return body.split('\r\n').filter((line) => line !== '');
-  }
-
-  async function auditActions(action: string) {
-    const { rows } = await testApp.database.db.query<{
-      actor_label: string;
-      details: Record<string, unknown>;
-    }>(
-      'SELECT actor_label, details FROM audit_log WHERE action = $1 AND merchant_id = $2 ORDER BY created_at',
-      [action, merchant.merchantId],
-    );
-    return rows;
-  }
+  const { form, checkoutFor, csvRows, auditActions } = shopHelpers(
+    () => testApp,
+    () => merchant,
+  );
 
   beforeAll(async () => {
     testApp = await createTestApp();

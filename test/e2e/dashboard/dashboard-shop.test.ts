@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import { findMerchantById } from '../../../src/modules/merchants/merchant.repository.ts';
-import { checkoutRequest, createCheckout, simpleOrder } from '../checkouts/checkout-fixtures.ts';
-import { addUser, csrfOf, page, signIn, submit } from './dashboard-fixtures.ts';
+import { addUser, page, shopHelpers, signIn, submit } from './dashboard-fixtures.ts';
 
 /**
  * The dashboard's shop pages through app.inject: Settings (branding with its preview, terminal settings,
@@ -17,31 +16,10 @@ describe('dashboard shop pages', () => {
   let support: string;
   let viewer: string;
 
-  async function form(session: string, url: string) {
-    const response = await page(testApp, session, url);
-    expect(response.statusCode, url).toBe(200);
-    return { html: response.body, csrf: csrfOf(response.body) };
-  }
-
-  async function checkoutFor(orderId: string, customer: Record<string, unknown>, amount = 1000) {
-    const order = { ...simpleOrder('EUR', 'DK', amount, orderId), customer };
-    return createCheckout(testApp, merchant, checkoutRequest(order));
-  }
-
-  function csvRows(body: string): string[] {
-    return body.split('\r\n').filter((line) => line !== '');
-  }
-
-  async function auditActions(action: string) {
-    const { rows } = await testApp.database.db.query<{
-      actor_label: string;
-      details: Record<string, unknown>;
-    }>(
-      'SELECT actor_label, details FROM audit_log WHERE action = $1 AND merchant_id = $2 ORDER BY created_at',
-      [action, merchant.merchantId],
-    );
-    return rows;
-  }
+  const { form, checkoutFor, csvRows, auditActions } = shopHelpers(
+    () => testApp,
+    () => merchant,
+  );
 
   beforeAll(async () => {
     testApp = await createTestApp();
