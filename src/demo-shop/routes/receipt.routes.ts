@@ -47,9 +47,10 @@ export function registerReceiptRoutes(shop: FastifyInstance, demo: DemoShop) {
           `Order ${order.merchant_order_id} is ${order.status.toLowerCase()}: there is nothing to show a receipt for.`,
         );
       }
-      const payment = [...payments.data]
-        .reverse()
-        .find((candidate) => ['SUCCEEDED', 'AUTHORIZED', 'PENDING'].includes(candidate.status));
+      // The list is newest first: the latest attempt that took (or may take) the money.
+      const payment = payments.data.find((candidate) =>
+        ['SUCCEEDED', 'AUTHORIZED', 'PENDING'].includes(candidate.status),
+      );
       // This order came from the shopper's cart: the cart is done.
       const cart = readCart(request, context);
       const cartDone = order.metadata.cart === cart.id;

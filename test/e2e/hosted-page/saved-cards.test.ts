@@ -204,6 +204,20 @@ describe('saved cards', () => {
     const [saved] = (list.json() as { data: { id: string; card: { brand: string; last4: string } }[] }).data;
     expect(saved).toMatchObject({ card: { brand: 'mastercard', last4: '4444' } });
     expect(list.body).not.toContain('5555555555554444');
+    expect(list.json()).toMatchObject({ object: 'list', has_more: false, next_cursor: null });
+    // Its cursors are its own cards: the customer id is not one.
+    const badCursor = await t.app.inject({
+      method: 'GET',
+      url: `/v1/customers/${first.customerId}/payment-methods?starting_after=${first.customerId}`,
+      headers: merchant.headers,
+    });
+    expect(expectProblem(badCursor)).toMatchObject({ status: 400, code: 'invalid_cursor' });
+    const fromSaved = await t.app.inject({
+      method: 'GET',
+      url: `/v1/customers/${first.customerId}/payment-methods?ending_before=${saved!.id}`,
+      headers: merchant.headers,
+    });
+    expect(fromSaved.json()).toEqual({ object: 'list', data: [], has_more: false, next_cursor: null });
 
     const other = await t.createMerchant();
     const foreign = await t.app.inject({

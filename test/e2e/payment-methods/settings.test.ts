@@ -35,8 +35,10 @@ describe('payment-method settings', () => {
   it('starts a new merchant with sensible defaults: card everywhere, invoice in some countries and amounts, wallet on mobile', async () => {
     const response = await get();
     expect(response.statusCode).toBe(200);
-    const { object, data } = response.json() as { object: string; data: Setting[] };
+    const { object, data, ...rest } = response.json() as { object: string; data: Setting[] };
     expect(object).toBe('list');
+    // The one list envelope; settings keyed by method are never paginated.
+    expect(rest).toEqual({ has_more: false, next_cursor: null });
     expect(data.map((setting) => setting.method)).toEqual(['card', 'invoice', 'wallet']);
     const [card, invoice, wallet] = data;
     expect(card).toMatchObject({
