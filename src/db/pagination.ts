@@ -208,6 +208,13 @@ export function mergedSourceQuery(
 }
 
 /** Renders conditions into a WHERE clause's terms, adding their values to `values`. */
+/** A row's place in a merged window: its time as text, in microseconds, and its key within the source. */
+export type MergedRowPosition = { time: string; us: bigint; key: unknown[] };
+
+/** The SQL of a row's time for `MergedRowPosition`. */
+export const positionColumns = (time: string) =>
+  `${time}::text AS position_time, (extract(epoch FROM ${time}) * 1000000)::bigint AS position_us`;
+
 export function renderConditions(conditions: Sql[], values: unknown[]): string[] {
   return conditions.map((sql) => render(sql, values));
 }

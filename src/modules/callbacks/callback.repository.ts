@@ -1,4 +1,11 @@
 import { PLANNED_PER_CALL, type Queryable } from '../../db/client.ts';
+import {
+  mergedSourceQuery,
+  positionColumns,
+  renderConditions,
+  type MergedRowPosition,
+  type MergedWindow,
+} from '../../db/pagination.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import type { CallbackAttempt, CallbackAttemptResult, CallbackKind } from './callback.types.ts';
 
@@ -93,20 +100,46 @@ export async function insertCallbackAttempt(
   return toAttempt(rows[0]!);
 }
 
-/** An order's callback attempts, oldest first, at most `limit` (for the order timeline). */
-export async function listOrderCallbackAttempts(
+/**
+ * One order's callback attempts for its timeline, in the window's direction (src/db/pagination.ts
+ * `MergedWindow`; key: the attempt's id).
+ */
+export async function listOrderCallbackAttemptsWindow(
   db: Queryable,
   scope: Scope,
   orderId: string,
-  limit: number,
-): Promise<CallbackAttempt[]> {
-  const { rows } = await db.query<AttemptRow>(
-    `SELECT * FROM callback_attempts
-      WHERE order_id = $1 AND merchant_id = $2 AND livemode = $3
-      ORDER BY created_at, id LIMIT $4`,
-    [orderId, scope.merchantId, scope.livemode, limit],
+  window: MergedWindow,
+  rank: number,
+): Promise<{ attempt: CallbackAttempt; position: MergedRowPosition }[]> {
+  const { conditions, orderBy } = mergedSourceQuery(window, rank, 'created_at', ['id']);
+  const values: unknown[] = [orderId, scope.merchantId, scope.livemode];
+  const terms = renderConditions(conditions, values);
+  values.push(window.limit);
+  const { rows } = await db.query<AttemptRow & { position_time: string; position_us: string }>(
+    `SELECT *, ${positionColumns('created_at')} FROM callback_attempts
+      WHERE order_id = $1 AND merchant_id = $2 AND livemode = $3 ${terms.map((term) => `AND ${term}`).join(' ')}
+      ORDER BY ${orderBy} LIMIT $${values.length}`,
+    values,
   );
-  return rows.map(toAttempt);
+  return rows.map((row) => ({
+    attempt: toAttempt(row),
+    position: { time: row.position_time, us: BigInt(row.position_us), key: [row.id] },
+  }));
+}
+
+/** A callback attempt of one order as a timeline cursor, or undefined when it is not one. */
+export async function findOrderCallbackAttemptPosition(
+  db: Queryable,
+  scope: Scope,
+  orderId: string,
+  id: string,
+): Promise<{ time: string; key: unknown[] } | undefined> {
+  const { rows } = await db.query<{ time: string; id: string }>(
+    `SELECT created_at::text AS time, id FROM callback_attempts
+      WHERE id = $1 AND order_id = $2 AND merchant_id = $3 AND livemode = $4`,
+    [id, orderId, scope.merchantId, scope.livemode],
+  );
+  return rows[0] && { time: rows[0].time, key: [rows[0].id] };
 }
 
 // --- notification deliveries ----------------------------------------------------------------------------

@@ -2,7 +2,9 @@ import type { Queryable, UnitOfWork } from '../../db/client.ts';
 import {
   fetchPage,
   mergedSourceQuery,
+  positionColumns,
   renderConditions,
+  type MergedRowPosition,
   type MergedWindow,
   type PageRequest,
   type Sql,
@@ -135,12 +137,6 @@ export async function findEventWithDeliveryCounts(
 }
 
 /** Where a row sits in a merged list: its time as text and in microseconds, and its key. */
-export type MergedRowPosition = { time: string; us: bigint; key: unknown[] };
-
-/** The SQL of a row's time for `MergedRowPosition`. */
-export const positionColumns = (time: string) =>
-  `${time}::text AS position_time, (extract(epoch FROM ${time}) * 1000000)::bigint AS position_us`;
-
 /** One order's events for its timeline, in the window's direction (src/db/pagination.ts `MergedWindow`). */
 export async function listOrderEvents(
   db: Queryable,

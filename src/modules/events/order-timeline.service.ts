@@ -3,6 +3,7 @@ import {
   invalidCursorError,
   splitPage,
   type MergedPosition,
+  type MergedRowPosition,
   type MergedWindow,
   type PageRequest,
 } from '../../db/pagination.ts';
@@ -14,15 +15,10 @@ import {
 } from '../../outbox/webhook-delivery.repository.ts';
 import type { CallbackAttempt } from '../callbacks/callback.types.ts';
 import {
-  findOrderEventPosition,
-  listOrderEvents,
-  type ListedEvent,
-  type MergedRowPosition,
-} from './event.repository.ts';
-import {
   findOrderCallbackAttemptPosition,
   listOrderCallbackAttemptsWindow,
-} from './order-timeline.repository.ts';
+} from '../callbacks/callback.repository.ts';
+import { findOrderEventPosition, listOrderEvents, type ListedEvent } from './event.repository.ts';
 
 /**
  * One timeline per order: its state changes (events), every webhook attempt about them and every call to the
