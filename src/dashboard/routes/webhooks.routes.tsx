@@ -290,7 +290,7 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
         throw new DashboardRefusal(400, 'Form refused', 'The form is incomplete; reload the page.');
       try {
         const rotated = await db.transaction(async (tx) => {
-          const result = await endpoints.rotateSecret(tx, context.scope, id, overlap);
+          const result = await endpoints.rollSecret(tx, context.scope, id, overlap);
           await auditTx(tx, request, context, 'webhook_endpoint.secret_rotated', id, {
             previous_secret_expires_in_seconds: overlap,
           });
