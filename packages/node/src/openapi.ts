@@ -611,9 +611,29 @@ export interface paths {
     head?: never;
     /**
      * Update a webhook endpoint
-     * @description Change the URL, the event filter or the description, or pause (`disabled`) and resume (`enabled`) deliveries. Disabling cancels the deliveries not yet sent.
+     * @description Change the URL, the event filter or the description, or pause (`DISABLED`) and resume (`ENABLED`) deliveries. Disabling cancels the deliveries not yet sent. A patch that changes nothing answers the endpoint as it is, without a new `version`.
      */
     patch: operations['updateWebhookEndpoint'];
+    trace?: never;
+  };
+  '/v1/webhook-endpoints/{id}/roll-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Roll a webhook endpoint's signing secret
+     * @description Issues a new secret (shown only in this response). Until `expire_previous_in_seconds` have passed (default 24 h, 0 = at once) every delivery is signed with both secrets: two `v1,` signatures in `webhook-signature`, so receivers can switch without missing a webhook.
+     */
+    post: operations['rollWebhookEndpointSecret'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
     trace?: never;
   };
   '/v1/webhook-endpoints/{id}/rotate-secret': {
@@ -626,8 +646,9 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Rotate a webhook endpoint's signing secret
-     * @description Issues a new secret (shown only in this response). Until `expire_previous_in_seconds` have passed (default 24 h, 0 = at once) every delivery is signed with both secrets: two `v1,` signatures in `webhook-signature`, so receivers can switch without missing a webhook.
+     * Roll a webhook endpoint's signing secret (deprecated: use roll-secret)
+     * @deprecated
+     * @description Deprecated alias of POST /v1/webhook-endpoints/{id}/roll-secret, answered with a `Deprecation` header. Issues a new secret (shown only in this response). Until `expire_previous_in_seconds` have passed (default 24 h, 0 = at once) every delivery is signed with both secrets: two `v1,` signatures in `webhook-signature`, so receivers can switch without missing a webhook.
      */
     post: operations['rotateWebhookEndpointSecret'];
     delete?: never;
@@ -647,7 +668,7 @@ export interface paths {
     put?: never;
     /**
      * Send a test webhook
-     * @description Emits a `ping` event that is delivered to this endpoint only, signed and retried like any other. Follow it with GET /v1/events/{id}/deliveries.
+     * @description Emits a test event that is delivered to this endpoint only, signed and retried like any other: a `ping`, or with `{"type": …}` the example of that event type shown in the `webhooks` section of this document (its ids are examples, not objects of yours). Follow it with GET /v1/events/{id}/deliveries.
      */
     post: operations['testWebhookEndpoint'];
     delete?: never;
@@ -770,7 +791,7 @@ export interface paths {
     put?: never;
     /**
      * Redeliver an event
-     * @description New deliveries of the event — to every enabled endpoint subscribed to its type, or only to `endpoint_id`. They carry the same `webhook-id` as the original delivery.
+     * @description New deliveries of the event — to every enabled endpoint subscribed to its type, or only to `webhook_endpoint_id`. They carry the same `webhook-id` as the original delivery. The answer lists the new deliveries.
      */
     post: operations['redeliverEvent'];
     delete?: never;
@@ -996,7 +1017,7 @@ export interface webhooks {
     put?: never;
     /**
      * The checkout.created event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "checkout.created"} sends this example to one endpoint.
      */
     post: operations['webhook_checkout_created'];
     delete?: never;
@@ -1016,7 +1037,7 @@ export interface webhooks {
     put?: never;
     /**
      * The checkout.updated event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "checkout.updated"} sends this example to one endpoint.
      */
     post: operations['webhook_checkout_updated'];
     delete?: never;
@@ -1036,7 +1057,7 @@ export interface webhooks {
     put?: never;
     /**
      * The checkout.completed event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "checkout.completed"} sends this example to one endpoint.
      */
     post: operations['webhook_checkout_completed'];
     delete?: never;
@@ -1056,7 +1077,7 @@ export interface webhooks {
     put?: never;
     /**
      * The checkout.canceled event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "checkout.canceled"} sends this example to one endpoint.
      */
     post: operations['webhook_checkout_canceled'];
     delete?: never;
@@ -1076,7 +1097,7 @@ export interface webhooks {
     put?: never;
     /**
      * The checkout.expired event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "checkout.expired"} sends this example to one endpoint.
      */
     post: operations['webhook_checkout_expired'];
     delete?: never;
@@ -1096,7 +1117,7 @@ export interface webhooks {
     put?: never;
     /**
      * The checkout.attempts_limited event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "checkout.attempts_limited"} sends this example to one endpoint.
      */
     post: operations['webhook_checkout_attempts_limited'];
     delete?: never;
@@ -1116,7 +1137,7 @@ export interface webhooks {
     put?: never;
     /**
      * The order.created event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "order.created"} sends this example to one endpoint.
      */
     post: operations['webhook_order_created'];
     delete?: never;
@@ -1136,7 +1157,7 @@ export interface webhooks {
     put?: never;
     /**
      * The order.updated event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "order.updated"} sends this example to one endpoint.
      */
     post: operations['webhook_order_updated'];
     delete?: never;
@@ -1156,7 +1177,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment.pending event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment.pending"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_pending'];
     delete?: never;
@@ -1176,7 +1197,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment.requires_action event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment.requires_action"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_requires_action'];
     delete?: never;
@@ -1196,7 +1217,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment.authorized event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment.authorized"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_authorized'];
     delete?: never;
@@ -1216,7 +1237,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment.succeeded event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment.succeeded"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_succeeded'];
     delete?: never;
@@ -1236,7 +1257,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment.rejected event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment.rejected"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_rejected'];
     delete?: never;
@@ -1256,7 +1277,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment.canceled event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment.canceled"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_canceled'];
     delete?: never;
@@ -1276,7 +1297,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment.captured event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment.captured"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_captured'];
     delete?: never;
@@ -1296,7 +1317,7 @@ export interface webhooks {
     put?: never;
     /**
      * The refund.succeeded event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "refund.succeeded"} sends this example to one endpoint.
      */
     post: operations['webhook_refund_succeeded'];
     delete?: never;
@@ -1316,7 +1337,7 @@ export interface webhooks {
     put?: never;
     /**
      * The refund.failed event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "refund.failed"} sends this example to one endpoint.
      */
     post: operations['webhook_refund_failed'];
     delete?: never;
@@ -1336,7 +1357,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment_link.created event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment_link.created"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_link_created'];
     delete?: never;
@@ -1356,7 +1377,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment_link.completed event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment_link.completed"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_link_completed'];
     delete?: never;
@@ -1376,7 +1397,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment_link.expired event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment_link.expired"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_link_expired'];
     delete?: never;
@@ -1396,7 +1417,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment_link.deactivated event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment_link.deactivated"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_link_deactivated'];
     delete?: never;
@@ -1416,7 +1437,7 @@ export interface webhooks {
     put?: never;
     /**
      * The merchant.updated event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "merchant.updated"} sends this example to one endpoint.
      */
     post: operations['webhook_merchant_updated'];
     delete?: never;
@@ -1436,7 +1457,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment_method_settings.updated event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment_method_settings.updated"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_method_settings_updated'];
     delete?: never;
@@ -1456,7 +1477,7 @@ export interface webhooks {
     put?: never;
     /**
      * The api_key.created event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "api_key.created"} sends this example to one endpoint.
      */
     post: operations['webhook_api_key_created'];
     delete?: never;
@@ -1476,7 +1497,7 @@ export interface webhooks {
     put?: never;
     /**
      * The api_key.rolled event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "api_key.rolled"} sends this example to one endpoint.
      */
     post: operations['webhook_api_key_rolled'];
     delete?: never;
@@ -1496,7 +1517,7 @@ export interface webhooks {
     put?: never;
     /**
      * The api_key.revoked event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "api_key.revoked"} sends this example to one endpoint.
      */
     post: operations['webhook_api_key_revoked'];
     delete?: never;
@@ -1516,7 +1537,7 @@ export interface webhooks {
     put?: never;
     /**
      * The oauth_client.created event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "oauth_client.created"} sends this example to one endpoint.
      */
     post: operations['webhook_oauth_client_created'];
     delete?: never;
@@ -1536,7 +1557,7 @@ export interface webhooks {
     put?: never;
     /**
      * The oauth_client.rolled event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "oauth_client.rolled"} sends this example to one endpoint.
      */
     post: operations['webhook_oauth_client_rolled'];
     delete?: never;
@@ -1556,7 +1577,7 @@ export interface webhooks {
     put?: never;
     /**
      * The oauth_client.revoked event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "oauth_client.revoked"} sends this example to one endpoint.
      */
     post: operations['webhook_oauth_client_revoked'];
     delete?: never;
@@ -1576,7 +1597,7 @@ export interface webhooks {
     put?: never;
     /**
      * The signing_secret.rolled event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "signing_secret.rolled"} sends this example to one endpoint.
      */
     post: operations['webhook_signing_secret_rolled'];
     delete?: never;
@@ -1596,7 +1617,7 @@ export interface webhooks {
     put?: never;
     /**
      * The processor_account.created event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "processor_account.created"} sends this example to one endpoint.
      */
     post: operations['webhook_processor_account_created'];
     delete?: never;
@@ -1616,7 +1637,7 @@ export interface webhooks {
     put?: never;
     /**
      * The processor_account.updated event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "processor_account.updated"} sends this example to one endpoint.
      */
     post: operations['webhook_processor_account_updated'];
     delete?: never;
@@ -1636,7 +1657,7 @@ export interface webhooks {
     put?: never;
     /**
      * The processor_account.deleted event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "processor_account.deleted"} sends this example to one endpoint.
      */
     post: operations['webhook_processor_account_deleted'];
     delete?: never;
@@ -1656,7 +1677,7 @@ export interface webhooks {
     put?: never;
     /**
      * The ping event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "ping"} sends this example to one endpoint.
      */
     post: operations['webhook_ping'];
     delete?: never;
@@ -2134,12 +2155,6 @@ export interface components {
       /** @description The API key (`key_…`) or OAuth client (`cli_…`); the checkout or payment link; the user; or the worker or command */
       id: string;
     };
-    EventRedelivery: {
-      /** @constant */
-      object: 'event_redelivery';
-      event_id: string;
-      deliveries: components['schemas']['WebhookDelivery'][];
-    };
     Merchant: {
       id: string;
       /** @constant */
@@ -2364,7 +2379,7 @@ export interface components {
           event_id: string;
           event_type: string;
           delivery_id: string;
-          endpoint_id: string;
+          webhook_endpoint_id: string;
           attempt: components['schemas']['WebhookDeliveryAttempt'];
         }
       | {
@@ -2707,11 +2722,11 @@ export interface components {
       object: 'webhook_delivery';
       livemode: boolean;
       event_id: string;
-      endpoint_id: string;
+      webhook_endpoint_id: string;
       /** @enum {string} */
       origin: 'event' | 'redelivery';
       /** @enum {string} */
-      status: 'pending' | 'succeeded' | 'failed' | 'canceled';
+      status: 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
       attempt_count: number;
       next_attempt_at: string | null;
       last_error: string | null;
@@ -2735,6 +2750,15 @@ export interface components {
       /** @description When the failed delivery is tried again, if it is */
       next_attempt_at: string | null;
     };
+    /** @description The new deliveries (every one: the list is never paginated) */
+    WebhookDeliveryList: {
+      /** @constant */
+      object: 'list';
+      data: components['schemas']['WebhookDelivery'][];
+      /** @constant */
+      has_more: false;
+      next_cursor: null;
+    };
     WebhookEndpoint: {
       id: string;
       /** @constant */
@@ -2744,9 +2768,11 @@ export interface components {
       description: string | null;
       enabled_events: string[];
       /** @enum {string} */
-      status: 'enabled' | 'disabled';
-      /** @description Why the endpoint is disabled (by the merchant, or 410 Gone) */
-      disabled_reason: string | null;
+      status: 'ENABLED' | 'DISABLED';
+      /** @description Why the endpoint is DISABLED: `disabled_by_merchant`, or `endpoint_gone` (it answered 410 Gone). More codes may be added */
+      disabled_reason: ('disabled_by_merchant' | 'endpoint_gone') | null;
+      /** @description `disabled_reason` in a sentence, for people */
+      disabled_message: string | null;
       disabled_at: string | null;
       /** @description Until then, deliveries carry a second signature made with the previous secret */
       previous_secret_expires_at: string | null;
@@ -2765,9 +2791,11 @@ export interface components {
       description: string | null;
       enabled_events: string[];
       /** @enum {string} */
-      status: 'enabled' | 'disabled';
-      /** @description Why the endpoint is disabled (by the merchant, or 410 Gone) */
-      disabled_reason: string | null;
+      status: 'ENABLED' | 'DISABLED';
+      /** @description Why the endpoint is DISABLED: `disabled_by_merchant`, or `endpoint_gone` (it answered 410 Gone). More codes may be added */
+      disabled_reason: ('disabled_by_merchant' | 'endpoint_gone') | null;
+      /** @description `disabled_reason` in a sentence, for people */
+      disabled_message: string | null;
       disabled_at: string | null;
       /** @description Until then, deliveries carry a second signature made with the previous secret */
       previous_secret_expires_at: string | null;
@@ -6410,8 +6438,11 @@ export interface operations {
             | 'processor_account.deleted'
           )[];
           description?: string | null;
-          /** @enum {string} */
-          status?: 'enabled' | 'disabled';
+          /**
+           * @description `DISABLED` pauses deliveries (and cancels those not yet sent); `ENABLED` resumes them
+           * @enum {string}
+           */
+          status?: 'ENABLED' | 'DISABLED';
           /**
            * @description The Kassa-Version to render deliveries in; default: the merchant's
            * @enum {string}
@@ -6725,8 +6756,11 @@ export interface operations {
             | 'processor_account.deleted'
           )[];
           description?: string | null;
-          /** @enum {string} */
-          status?: 'enabled' | 'disabled';
+          /**
+           * @description `DISABLED` pauses deliveries (and cancels those not yet sent); `ENABLED` resumes them
+           * @enum {string}
+           */
+          status?: 'ENABLED' | 'DISABLED';
         };
       };
     };
@@ -6738,6 +6772,110 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['WebhookEndpoint'];
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such object for this merchant and mode */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  rollWebhookEndpointSecret: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Makes the request safe to retry: the same key with the same request within 24 h answers the stored response (Idempotent-Replayed: true); with another request, 422 idempotency_key_reused (docs/api-conventions.md §11) */
+        'idempotency-key'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @default 86400 */
+          expire_previous_in_seconds?: number;
+        } | null;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookEndpointWithSecret'];
         };
       };
       /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
@@ -6930,7 +7068,52 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody?: never;
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * @description The event type whose example to send (the example in this document's `webhooks` section); default `ping`
+           * @default ping
+           * @enum {string}
+           */
+          type?:
+            | 'checkout.created'
+            | 'checkout.updated'
+            | 'checkout.completed'
+            | 'checkout.canceled'
+            | 'checkout.expired'
+            | 'checkout.attempts_limited'
+            | 'order.created'
+            | 'order.updated'
+            | 'payment.pending'
+            | 'payment.requires_action'
+            | 'payment.authorized'
+            | 'payment.succeeded'
+            | 'payment.rejected'
+            | 'payment.canceled'
+            | 'payment.captured'
+            | 'refund.succeeded'
+            | 'refund.failed'
+            | 'payment_link.created'
+            | 'payment_link.completed'
+            | 'payment_link.expired'
+            | 'payment_link.deactivated'
+            | 'merchant.updated'
+            | 'payment_method_settings.updated'
+            | 'api_key.created'
+            | 'api_key.rolled'
+            | 'api_key.revoked'
+            | 'oauth_client.created'
+            | 'oauth_client.rolled'
+            | 'oauth_client.revoked'
+            | 'signing_secret.rolled'
+            | 'processor_account.created'
+            | 'processor_account.updated'
+            | 'processor_account.deleted'
+            | 'ping';
+        } | null;
+      };
+    };
     responses: {
       /** @description Default Response */
       202: {
@@ -7815,7 +7998,8 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
-          endpoint_id?: string;
+          /** @description Send to this endpoint only; default: every enabled endpoint subscribed to the type */
+          webhook_endpoint_id?: string;
         } | null;
       };
     };
@@ -7826,7 +8010,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['EventRedelivery'];
+          'application/json': components['schemas']['WebhookDeliveryList'];
         };
       };
       /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
@@ -9091,15 +9275,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'checkout.created';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Checkout'];
         };
       };
@@ -9128,15 +9328,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'checkout.updated';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Checkout'];
         };
       };
@@ -9165,15 +9381,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'checkout.completed';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Checkout'];
         };
       };
@@ -9202,15 +9434,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'checkout.canceled';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Checkout'];
         };
       };
@@ -9239,15 +9487,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'checkout.expired';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Checkout'];
         };
       };
@@ -9276,15 +9540,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'checkout.attempts_limited';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Checkout'];
         };
       };
@@ -9313,15 +9593,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'order.created';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Order'];
         };
       };
@@ -9350,15 +9646,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'order.updated';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Order'];
         };
       };
@@ -9387,15 +9699,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment.pending';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Payment'];
         };
       };
@@ -9424,15 +9752,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment.requires_action';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Payment'];
         };
       };
@@ -9461,15 +9805,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment.authorized';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Payment'];
         };
       };
@@ -9498,15 +9858,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment.succeeded';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Payment'];
         };
       };
@@ -9535,15 +9911,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment.rejected';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Payment'];
         };
       };
@@ -9572,15 +9964,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment.canceled';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Payment'];
         };
       };
@@ -9609,15 +10017,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment.captured';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Payment'];
         };
       };
@@ -9646,15 +10070,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'refund.succeeded';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['RefundResult'];
         };
       };
@@ -9683,15 +10123,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'refund.failed';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['RefundResult'];
         };
       };
@@ -9720,15 +10176,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment_link.created';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['PaymentLink'];
         };
       };
@@ -9757,15 +10229,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment_link.completed';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['PaymentLink'];
         };
       };
@@ -9794,15 +10282,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment_link.expired';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['PaymentLink'];
         };
       };
@@ -9831,15 +10335,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment_link.deactivated';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['PaymentLink'];
         };
       };
@@ -9868,15 +10388,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'merchant.updated';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Merchant'];
         };
       };
@@ -9905,19 +10441,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment_method_settings.updated';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          /** @description The payment-method settings after the change */
-          data: {
-            [key: string]: unknown;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['PaymentMethodSetting'];
         };
       };
     };
@@ -9945,22 +10494,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'api_key.created';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['ApiKey'];
         };
       };
     };
@@ -9988,22 +10547,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'api_key.rolled';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['ApiKey'];
         };
       };
     };
@@ -10031,22 +10600,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'api_key.revoked';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['ApiKey'];
         };
       };
     };
@@ -10074,22 +10653,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'oauth_client.created';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['OAuthClient'];
         };
       };
     };
@@ -10117,22 +10706,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'oauth_client.rolled';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['OAuthClient'];
         };
       };
     };
@@ -10160,22 +10759,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'oauth_client.revoked';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['OAuthClient'];
         };
       };
     };
@@ -10203,21 +10812,39 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'signing_secret.rolled';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          /** @description The return-URL signing secret after the roll (never the secret itself) */
           data: {
             /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
+            object: 'signing_secret';
+            livemode: boolean;
+            /** Format: date-time */
+            created_at: string;
+            previous_secret_expires_at: string | null;
           };
         };
       };
@@ -10246,22 +10873,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'processor_account.created';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['ProcessorAccount'];
         };
       };
     };
@@ -10289,22 +10926,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'processor_account.updated';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['ProcessorAccount'];
         };
       };
     };
@@ -10332,22 +10979,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'processor_account.deleted';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['ProcessorAccount'];
         };
       };
     };
@@ -10375,15 +11032,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'ping';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: {
             /** @constant */
             object: 'ping';

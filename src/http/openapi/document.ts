@@ -306,8 +306,9 @@ function rewriteRefs(value: unknown, rename: Map<string, string>): unknown {
       const name = child.slice(SCHEMA_REF.length);
       out.$ref = `${SCHEMA_REF}${rename.get(name) ?? name}`;
     } else if (key === '$id' && typeof child === 'string' && child.startsWith(SCHEMA_REF)) {
-      const name = child.slice(SCHEMA_REF.length);
-      out.$id = `${SCHEMA_REF}${rename.get(name) ?? name}`;
+      // Dropped: a component is named by its place in the document, and an `$id` makes validators resolve
+      // the `$ref`s inside it against itself — which fails the check of the webhook examples against them.
+      continue;
     } else out[key] = rewriteRefs(child, rename);
   }
   return out;

@@ -141,6 +141,35 @@ export function presentWebhookEndpoint(endpoint: WebhookEndpoint): z.infer<typeo
   };
 }
 
+/**
+ * The example of `type` from the `webhooks` section of /openapi.json (src/http/openapi/event-examples.ts): the
+ * one registry of examples, so what a test sends is what the document shows. Also the dashboard's test.
+ */
+export function testEventExample(app: KassaApp, type: Exclude<EventType, 'ping'>): TestEventExample {
+  const document = app.swagger() as {
+    webhooks?: Record<
+      string,
+      {
+        post?: {
+          requestBody?: { content?: Record<string, { examples?: Record<string, { value?: unknown }> }> };
+        };
+      }
+    >;
+  };
+  const value = document.webhooks?.[type]?.post?.requestBody?.content?.['application/json']?.examples?.[type]
+    ?.value as WebhookExample | undefined;
+  if (!value) throw new Error(`/openapi.json has no example of ${type}`);
+  return {
+    type,
+    objectId: value.object_id,
+    objectVersion: value.object_version,
+    orderId: value.order_id,
+    checkoutId: value.checkout_id,
+    paymentId: value.payment_id,
+    data: value.data,
+  };
+}
+
 export function registerWebhookEndpointRoutes(app: KassaApp, services: Services) {
   const endpoints = services.webhookEndpoints;
   const tags = ['Webhook endpoints'];
@@ -323,33 +352,6 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
     },
   );
 
-  /** The example of `type` from the `webhooks` section of /openapi.json (src/http/openapi/event-examples.ts). */
-  function exampleOf(type: Exclude<EventType, 'ping'>): TestEventExample {
-    const document = app.swagger() as {
-      webhooks?: Record<
-        string,
-        {
-          post?: {
-            requestBody?: { content?: Record<string, { examples?: Record<string, { value?: unknown }> }> };
-          };
-        }
-      >;
-    };
-    const value = document.webhooks?.[type]?.post?.requestBody?.content?.['application/json']?.examples?.[
-      type
-    ]?.value as WebhookExample | undefined;
-    if (!value) throw new Error(`/openapi.json has no example of ${type}`);
-    return {
-      type,
-      objectId: value.object_id,
-      objectVersion: value.object_version,
-      orderId: value.order_id,
-      checkoutId: value.checkout_id,
-      paymentId: value.payment_id,
-      data: value.data,
-    };
-  }
-
   app.post(
     '/v1/webhook-endpoints/:id/test',
     {
@@ -371,7 +373,7 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
     async (request, reply) => {
       const scope = requireMerchant(request);
       const type = request.body?.type ?? 'ping';
-      const example = type === 'ping' ? undefined : exampleOf(type);
+      const example = type === 'ping' ? undefined : testEventExample(app, type);
       await respondIdempotently(request, reply, services.db, 202, async (tx) =>
         presentEvent({
           ...(await endpoints.sendTest(tx, scope, request.params.id, example)),
