@@ -18,6 +18,8 @@ export type OutboxEvent = {
   checkoutId?: string;
   paymentId?: string;
   data: Record<string, unknown>;
+  /** A test event: sent to this webhook endpoint only, whatever its subscriptions (fan-out.repository.ts). */
+  targetEndpointId?: string;
   /**
    * Who caused the change (src/lib/actor-context.ts). Left out, it is the actor of the work emitting the
    * event: the credential of the request, the shopper, or the worker.
@@ -43,6 +45,7 @@ const EVENT_COLUMN_TYPES = {
   actor_type: 'text',
   actor_id: 'text',
   traceparent: 'text',
+  target_endpoint_id: 'text',
 } as const;
 const EVENT_COLUMNS = Object.keys(EVENT_COLUMN_TYPES);
 const EVENT_PLACEHOLDER_TYPES = Object.values(EVENT_COLUMN_TYPES);
@@ -90,6 +93,7 @@ export function eventEmissionSql(
       event.actor.type,
       event.actor.id,
       event.traceparent,
+      event.targetEndpointId ?? null,
     );
     const base = firstParameter + index * EVENT_COLUMNS.length;
     return `(${EVENT_PLACEHOLDER_TYPES.map((type, column) => `$${base + column}::${type}`).join(', ')}, 'done')`;
@@ -97,7 +101,7 @@ export function eventEmissionSql(
   const ctes = `emitted AS (
        INSERT INTO events (${EVENT_COLUMNS.join(', ')}, fanout_state)
        VALUES ${tuples.join(', ')}
-       RETURNING id, merchant_id, livemode, type, data, created_at
+       RETURNING id, merchant_id, livemode, type, data, created_at, target_endpoint_id
      ), fanned_out AS (
        ${fanOutEmittedEventsSql('emitted')}
      )`;

@@ -1,5 +1,11 @@
 import { PLANNED_PER_CALL, type Queryable } from '../db/queryable.ts';
-import { actorOfRow, type ClaimedDelivery } from './webhook-delivery.repository.ts';
+import {
+  actorOfRow,
+  deliveredEventOfRow,
+  type ClaimedDelivery,
+  DELIVERED_EVENT_COLUMNS,
+  type DeliveredEventRow,
+} from './webhook-delivery.repository.ts';
 
 /**
  * Fan-out: each event becomes one delivery row per matching webhook endpoint. Two paths apply one rule:
@@ -12,10 +18,14 @@ import { actorOfRow, type ClaimedDelivery } from './webhook-delivery.repository.
  * `webhook_deliveries_fanout_key` makes a repeated fan-out (a crashed or concurrent worker) insert nothing.
  */
 
-/** Which endpoints an event goes to. `ping` goes only to the endpoint it names; `*` matches every other type. */
+/**
+ * Which endpoints an event goes to. A test event goes only to the endpoint it targets (`target_endpoint_id`;
+ * a `ping` written before that column names it in its data); `*` matches every other type.
+ */
 const ENDPOINT_MATCHES_EVENT = `ep.merchant_id = ev.merchant_id AND ep.livemode = ev.livemode
   AND ep.deleted_at IS NULL AND ep.status = 'enabled'
-  AND CASE WHEN ev.type = 'ping' THEN ep.id = ev.data->>'webhook_endpoint_id'
+  AND CASE WHEN ev.target_endpoint_id IS NOT NULL THEN ep.id = ev.target_endpoint_id
+           WHEN ev.type = 'ping' THEN ep.id = ev.data->>'webhook_endpoint_id'
            ELSE ('*' = ANY (ep.enabled_events) OR ev.type = ANY (ep.enabled_events)) END`;
 
 /**
@@ -63,34 +73,37 @@ export async function fanOutPendingEvents(
   batchSize: number,
   lease: { count: number; seconds: number; token: string } = { count: 0, seconds: 0, token: '' },
 ): Promise<FanOutResult> {
-  const { rows } = await db.query<{
-    events: number;
-    deliveries: number;
-    id: string | null;
-    event_id: string;
-    event_type: string;
-    event_created_at: Date;
-    event_data_json: string;
-    event_actor_type: string | null;
-    event_actor_id: string | null;
-    endpoint_id: string;
-    url: string;
-    api_version: string;
-    secret_encrypted: Buffer;
-    previous_secret_encrypted: Buffer | null;
-    traceparent: string | null;
-  }>(
+  const { rows } = await db.query<
+    DeliveredEventRow & {
+      events: number;
+      deliveries: number;
+      id: string | null;
+      event_id: string;
+      event_type: string;
+      event_created_at: Date;
+      event_data_json: string;
+      event_actor_type: string | null;
+      event_actor_id: string | null;
+      endpoint_id: string;
+      url: string;
+      api_version: string;
+      secret_encrypted: Buffer;
+      previous_secret_encrypted: Buffer | null;
+      traceparent: string | null;
+    }
+  >(
     // `= ANY (ARRAY(…))` keeps the plan on the primary key; `IN (subquery)` may hash-join a scan of the table.
     `${PLANNED_PER_CALL}WITH fanned AS (
        UPDATE events SET fanout_state = 'done', fanout_lease_until = NULL
         WHERE id = ANY (ARRAY(SELECT id FROM events
                                WHERE fanout_state = 'pending' AND (fanout_lease_until IS NULL OR fanout_lease_until < now())
                                ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED))
-       RETURNING id, seq, type, created_at, merchant_id, livemode, data, actor_type, actor_id, traceparent
+       RETURNING id, seq, type, created_at, merchant_id, livemode, data, actor_type, actor_id, traceparent,
+                 target_endpoint_id, object_id, object_version, order_id, checkout_id, payment_id
      ), targets AS (
        SELECT ${NEW_DELIVERY_ID} AS id, ev.id AS event_id, ev.type AS event_type, ev.created_at AS event_created_at,
               ev.data AS event_data, ev.actor_type AS event_actor_type, ev.actor_id AS event_actor_id, ev.merchant_id,
-              ev.livemode, ev.traceparent, ep.id AS endpoint_id, ep.url, ep.api_version, ep.secret_encrypted,
+              ev.livemode, ev.traceparent, ${DELIVERED_EVENT_COLUMNS}, ep.id AS endpoint_id, ep.url, ep.api_version, ep.secret_encrypted,
               CASE WHEN ep.previous_secret_expires_at > now() THEN ep.previous_secret_encrypted END
                 AS previous_secret_encrypted,
               row_number() OVER (ORDER BY ev.seq, ep.id) AS position
@@ -110,7 +123,8 @@ export async function fanOutPendingEvents(
        FROM (SELECT (SELECT count(*) FROM fanned)::int AS events, (SELECT count(*) FROM inserted)::int AS deliveries) counts
        LEFT JOIN (
          SELECT t.id, t.event_id, t.event_type, t.event_created_at, t.event_data::text AS event_data_json,
-                t.event_actor_type, t.event_actor_id, t.endpoint_id, t.url, t.api_version,
+                t.event_actor_type, t.event_actor_id, t.event_livemode, t.event_object_id, t.event_object_version,
+                t.event_order_id, t.event_checkout_id, t.event_payment_id, t.endpoint_id, t.url, t.api_version,
                 t.secret_encrypted, t.previous_secret_encrypted, t.traceparent, t.position
            FROM targets t WHERE t.position <= $2 AND t.id IN (SELECT id FROM inserted)
        ) leased ON true
@@ -127,6 +141,7 @@ export async function fanOutPendingEvents(
       eventId: row.event_id,
       eventType: row.event_type,
       eventCreatedAt: row.event_created_at,
+      event: deliveredEventOfRow(row),
       eventDataJson: row.event_data_json,
       eventActor: actorOfRow(row.event_actor_type, row.event_actor_id),
       endpointId: row.endpoint_id,

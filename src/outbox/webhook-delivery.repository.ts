@@ -1,17 +1,11 @@
 import { PLANNED_PER_CALL, type Queryable } from '../db/queryable.ts';
-import {
-  fetchPage,
-  mergedSourceQuery,
-  renderConditions,
-  type MergedWindow,
-  type PageRequest,
-} from '../db/pagination.ts';
 import { newId } from '../lib/ids.ts';
 import { currentTraceparent } from '../metrics/trace-context.ts';
 
 /**
- * SQL of webhook deliveries: leased claims of due deliveries, batched recording of attempts, redeliveries,
- * and the read side the API shows. (Fan-out of events into deliveries: `fan-out.repository.ts`.)
+ * SQL of webhook deliveries that the worker runs: leased claims of due deliveries, batched recording of
+ * attempts, redeliveries, cancellation. (Fan-out of events into deliveries: `fan-out.repository.ts`; the
+ * read side the API and the dashboard show: `webhook-delivery-history.repository.ts`.)
  *
  * Invariants:
  * - A delivery is sent only by the holder of its lease (`lease_token`, valid until `lease_until`); results
@@ -21,8 +15,18 @@ import { currentTraceparent } from '../metrics/trace-context.ts';
  * - Every statement touches a batch; per-delivery round trips would cap throughput.
  */
 
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'canceled';
-export type DeliveryOrigin = 'event' | 'redelivery';
+// The read side (what the API and the dashboard show) is its own file; importers of this one keep working.
+export {
+  API_DELIVERY_STATUS,
+  API_DELIVERY_STATUSES,
+  findDeliveriesByIds,
+  listEventDeliveries,
+  listOrderDeliveryAttempts,
+  type DeliveryAttempt,
+  type DeliveryOrigin,
+  type DeliveryStatus,
+  type WebhookDelivery,
+} from './webhook-delivery-history.repository.ts';
 
 /**
  * New 'redelivery' rows (no uniqueness: every replay is its own delivery with the same webhook-id). Each is
@@ -42,6 +46,41 @@ export async function insertRedeliveries(
   return ids;
 }
 
+/** The event fields a delivery's body carries besides `data` (the event object: docs/webhooks.md). */
+export type DeliveredEventFields = {
+  livemode: boolean;
+  objectId: string | null;
+  objectVersion: number | null;
+  orderId: string | null;
+  checkoutId: string | null;
+  paymentId: string | null;
+};
+
+/** The columns that fill `DeliveredEventFields`, selected from the event row as `ev`. */
+export const DELIVERED_EVENT_COLUMNS = `ev.livemode AS event_livemode, ev.object_id AS event_object_id,
+  ev.object_version AS event_object_version, ev.order_id AS event_order_id, ev.checkout_id AS event_checkout_id,
+  ev.payment_id AS event_payment_id`;
+
+export type DeliveredEventRow = {
+  event_livemode: boolean;
+  event_object_id: string | null;
+  event_object_version: number | null;
+  event_order_id: string | null;
+  event_checkout_id: string | null;
+  event_payment_id: string | null;
+};
+
+export function deliveredEventOfRow(row: DeliveredEventRow): DeliveredEventFields {
+  return {
+    livemode: row.event_livemode,
+    objectId: row.event_object_id,
+    objectVersion: row.event_object_version,
+    orderId: row.event_order_id,
+    checkoutId: row.event_checkout_id,
+    paymentId: row.event_payment_id,
+  };
+}
+
 export type ClaimedDelivery = {
   id: string;
   leaseToken: string;
@@ -50,6 +89,7 @@ export type ClaimedDelivery = {
   eventId: string;
   eventType: string;
   eventCreatedAt: Date;
+  event: DeliveredEventFields;
   /**
    * The event's `data` as the JSON text stored (a `json` column keeps it as written): spliced into the body as is, which
    * spares parsing ~1.5 KB of JSON into objects and serialising it again for every attempt.
@@ -82,23 +122,25 @@ export async function claimDueDeliveries(
   db: Queryable,
   options: { limit: number; leaseSeconds: number; leaseToken: string },
 ): Promise<ClaimedDelivery[]> {
-  const { rows } = await db.query<{
-    id: string;
-    attempt_count: number;
-    event_id: string;
-    event_type: string;
-    event_created_at: Date;
-    event_data_json: string;
-    event_actor_type: string | null;
-    event_actor_id: string | null;
-    endpoint_id: string;
-    url: string;
-    api_version: string;
-    endpoint_active: boolean;
-    secret_encrypted: Buffer;
-    previous_secret_encrypted: Buffer | null;
-    traceparent: string | null;
-  }>(
+  const { rows } = await db.query<
+    DeliveredEventRow & {
+      id: string;
+      attempt_count: number;
+      event_id: string;
+      event_type: string;
+      event_created_at: Date;
+      event_data_json: string;
+      event_actor_type: string | null;
+      event_actor_id: string | null;
+      endpoint_id: string;
+      url: string;
+      api_version: string;
+      endpoint_active: boolean;
+      secret_encrypted: Buffer;
+      previous_secret_encrypted: Buffer | null;
+      traceparent: string | null;
+    }
+  >(
     // `= ANY (ARRAY(…))` keeps every statement here on primary keys: a join with a subquery or an unnest
     // may be planned as a hash join over a scan of the whole (large, growing) table.
     `${PLANNED_PER_CALL}UPDATE webhook_deliveries d
@@ -113,7 +155,7 @@ export async function claimDueDeliveries(
         AND ev.id = d.event_id AND ep.id = d.endpoint_id
      RETURNING d.id, d.attempt_count, d.event_id, ev.type AS event_type, ev.created_at AS event_created_at,
                ev.data::text AS event_data_json, ev.actor_type AS event_actor_type, ev.actor_id AS event_actor_id,
-               d.endpoint_id, ep.url, ep.api_version,
+               ${DELIVERED_EVENT_COLUMNS}, d.endpoint_id, ep.url, ep.api_version,
                (ep.status = 'enabled' AND ep.deleted_at IS NULL) AS endpoint_active, ep.secret_encrypted,
                CASE WHEN ep.previous_secret_expires_at > now() THEN ep.previous_secret_encrypted END
                  AS previous_secret_encrypted, COALESCE(d.traceparent, ev.traceparent) AS traceparent`,
@@ -126,6 +168,7 @@ export async function claimDueDeliveries(
     eventId: row.event_id,
     eventType: row.event_type,
     eventCreatedAt: row.event_created_at,
+    event: deliveredEventOfRow(row),
     eventDataJson: row.event_data_json,
     eventActor: actorOfRow(row.event_actor_type, row.event_actor_id),
     endpointId: row.endpoint_id,
@@ -251,7 +294,10 @@ export async function cancelPendingDeliveries(db: Queryable, endpointIds: readon
   );
 }
 
-/** 410 Gone: the receiver asked us to stop. Disables still-enabled endpoints and records why. */
+/**
+ * 410 Gone: the receiver asked us to stop. Disables still-enabled endpoints and records why (`reason`: a
+ * `disabled_reason` code, src/modules/webhooks/webhook-endpoint.types.ts).
+ */
 export async function disableGoneEndpoints(db: Queryable, endpointIds: readonly string[], reason: string) {
   if (endpointIds.length === 0) return;
   await db.query(
@@ -260,235 +306,4 @@ export async function disableGoneEndpoints(db: Queryable, endpointIds: readonly 
       WHERE id = ANY ($1) AND status = 'enabled'`,
     [endpointIds, reason],
   );
-}
-
-// --- Read side (API) ---------------------------------------------------------------------------------
-
-export type DeliveryAttempt = {
-  deliveryId: string;
-  number: number;
-  attemptedAt: Date;
-  url: string;
-  statusCode: number | null;
-  latencyMs: number;
-  result: 'succeeded' | 'failed';
-  error: string | null;
-  responseExcerpt: string | null;
-  responseTruncated: boolean;
-  nextAttemptAt: Date | null;
-};
-
-export type WebhookDelivery = {
-  id: string;
-  eventId: string;
-  endpointId: string;
-  livemode: boolean;
-  origin: DeliveryOrigin;
-  status: DeliveryStatus;
-  attemptCount: number;
-  nextAttemptAt: Date | null;
-  lastError: string | null;
-  createdAt: Date;
-  completedAt: Date | null;
-  attempts: DeliveryAttempt[];
-};
-
-type DeliveryRow = {
-  id: string;
-  event_id: string;
-  endpoint_id: string;
-  livemode: boolean;
-  origin: DeliveryOrigin;
-  status: DeliveryStatus;
-  attempt_count: number;
-  next_attempt_at: Date;
-  last_error: string | null;
-  created_at: Date;
-  completed_at: Date | null;
-};
-
-type AttemptRow = {
-  delivery_id: string;
-  attempt_number: number;
-  attempted_at: Date;
-  url: string;
-  status_code: number | null;
-  latency_ms: number;
-  result: 'succeeded' | 'failed';
-  error: string | null;
-  response_excerpt: string | null;
-  response_truncated: boolean;
-  next_attempt_at: Date | null;
-};
-
-function toAttempt(row: AttemptRow): DeliveryAttempt {
-  return {
-    deliveryId: row.delivery_id,
-    number: row.attempt_number,
-    attemptedAt: row.attempted_at,
-    url: row.url,
-    statusCode: row.status_code,
-    latencyMs: row.latency_ms,
-    result: row.result,
-    error: row.error,
-    responseExcerpt: row.response_excerpt,
-    responseTruncated: row.response_truncated,
-    nextAttemptAt: row.next_attempt_at,
-  };
-}
-
-async function attachAttempts(db: Queryable, rows: DeliveryRow[]): Promise<WebhookDelivery[]> {
-  if (rows.length === 0) return [];
-  const { rows: attempts } = await db.query<AttemptRow>(
-    `SELECT delivery_id, attempt_number, attempted_at, url, status_code, latency_ms, result, error,
-            response_excerpt, response_truncated, next_attempt_at
-       FROM webhook_delivery_attempts WHERE delivery_id = ANY ($1) ORDER BY attempt_number`,
-    [rows.map((row) => row.id)],
-  );
-  const byDelivery = new Map<string, DeliveryAttempt[]>();
-  for (const attempt of attempts) {
-    const list = byDelivery.get(attempt.delivery_id) ?? [];
-    list.push(toAttempt(attempt));
-    byDelivery.set(attempt.delivery_id, list);
-  }
-  return rows.map((row) => ({
-    id: row.id,
-    eventId: row.event_id,
-    endpointId: row.endpoint_id,
-    livemode: row.livemode,
-    origin: row.origin,
-    status: row.status,
-    attemptCount: row.attempt_count,
-    nextAttemptAt: row.status === 'pending' ? row.next_attempt_at : null,
-    lastError: row.last_error,
-    createdAt: row.created_at,
-    completedAt: row.completed_at,
-    attempts: byDelivery.get(row.id) ?? [],
-  }));
-}
-
-const DELIVERY_COLUMNS = `id, event_id, endpoint_id, livemode, origin, status, attempt_count, next_attempt_at,
-  last_error, created_at, completed_at`;
-
-/** A page of an event's deliveries, newest first (`limit + 1` rows: src/db/pagination.ts), with all their attempts. */
-export async function listEventDeliveries(
-  db: Queryable,
-  scope: { merchantId: string; livemode: boolean },
-  eventId: string,
-  page: PageRequest,
-): Promise<WebhookDelivery[]> {
-  // One branch per origin, so each uses its (partial) index on event_id.
-  const rows = await fetchPage<DeliveryRow>(
-    db,
-    {
-      alias: 'webhook_deliveries',
-      from: (p) => {
-        const event = p(eventId);
-        return `(SELECT * FROM webhook_deliveries WHERE event_id = ${event} AND origin = 'event'
-                 UNION ALL
-                 SELECT * FROM webhook_deliveries WHERE event_id = ${event} AND origin = 'redelivery'
-                ) AS webhook_deliveries`;
-      },
-      columns: DELIVERY_COLUMNS,
-      scope: [
-        (p) => `webhook_deliveries.merchant_id = ${p(scope.merchantId)}`,
-        (p) => `webhook_deliveries.livemode = ${p(scope.livemode)}`,
-      ],
-    },
-    page,
-  );
-  return attachAttempts(db, rows);
-}
-
-export async function findDeliveriesByIds(db: Queryable, ids: readonly string[]): Promise<WebhookDelivery[]> {
-  const { rows } = await db.query<DeliveryRow>(
-    `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ANY ($1) ORDER BY created_at, id`,
-    [ids],
-  );
-  return attachAttempts(db, rows);
-}
-
-/**
- * The webhook attempts for the events of one order (its timeline), in the window's direction
- * (src/db/pagination.ts `MergedWindow`); key: (delivery id, attempt number).
- */
-export async function listOrderDeliveryAttempts(
-  db: Queryable,
-  scope: { merchantId: string; livemode: boolean },
-  orderId: string,
-  window: MergedWindow,
-  rank: number,
-): Promise<
-  {
-    attempt: DeliveryAttempt & { eventId: string; eventType: string; endpointId: string };
-    position: { time: string; us: bigint; key: unknown[] };
-  }[]
-> {
-  const { conditions, orderBy } = mergedSourceQuery(window, rank, 'attempted_at', [
-    'delivery_id',
-    'attempt_number',
-  ]);
-  const values: unknown[] = [orderId, scope.merchantId, scope.livemode];
-  const terms = renderConditions(conditions, values);
-  values.push(window.limit);
-  // One branch per origin, each joining on its partial index with `event_id`; a UNION inside the join would
-  // not be parameterised and would scan every delivery.
-  const branch = (origin: DeliveryOrigin) => `
-    SELECT a.delivery_id, a.attempt_number, a.attempted_at, a.url, a.status_code, a.latency_ms, a.result, a.error,
-           a.response_excerpt, a.response_truncated, a.next_attempt_at,
-           d.event_id, ev.type AS event_type, d.endpoint_id
-      FROM events ev
-      JOIN webhook_deliveries d ON d.event_id = ev.id AND d.origin = '${origin}'
-      JOIN webhook_delivery_attempts a ON a.delivery_id = d.id
-     WHERE ev.order_id = $1 AND ev.merchant_id = $2 AND ev.livemode = $3`;
-  const { rows } = await db.query<
-    AttemptRow & {
-      event_id: string;
-      event_type: string;
-      endpoint_id: string;
-      position_time: string;
-      position_us: string;
-    }
-  >(
-    `SELECT attempts.*, attempted_at::text AS position_time,
-            (extract(epoch FROM attempted_at) * 1000000)::bigint AS position_us
-       FROM (${branch('event')} UNION ALL ${branch('redelivery')}) AS attempts
-      ${terms.length ? `WHERE ${terms.join(' AND ')}` : ''}
-      ORDER BY ${orderBy}
-      LIMIT $${values.length}`,
-    values,
-  );
-  return rows.map((row) => ({
-    attempt: {
-      ...toAttempt(row),
-      eventId: row.event_id,
-      eventType: row.event_type,
-      endpointId: row.endpoint_id,
-    },
-    position: {
-      time: row.position_time,
-      us: BigInt(row.position_us),
-      key: [row.delivery_id, row.attempt_number],
-    },
-  }));
-}
-
-/** A webhook attempt about one order's events as a timeline cursor, or undefined when it is not one. */
-export async function findOrderDeliveryAttemptPosition(
-  db: Queryable,
-  scope: { merchantId: string; livemode: boolean },
-  orderId: string,
-  deliveryId: string,
-  attemptNumber: number,
-): Promise<{ time: string; key: unknown[] } | undefined> {
-  const { rows } = await db.query<{ time: string }>(
-    `SELECT a.attempted_at::text AS time
-       FROM webhook_delivery_attempts a
-       JOIN webhook_deliveries d ON d.id = a.delivery_id
-       JOIN events ev ON ev.id = d.event_id
-      WHERE a.delivery_id = $1 AND a.attempt_number = $2
-        AND ev.order_id = $3 AND ev.merchant_id = $4 AND ev.livemode = $5`,
-    [deliveryId, attemptNumber, orderId, scope.merchantId, scope.livemode],
-  );
-  return rows[0] && { time: rows[0].time, key: [deliveryId, attemptNumber] };
 }

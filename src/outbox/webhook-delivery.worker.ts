@@ -1,23 +1,22 @@
 import type { Database } from '../db/client.ts';
-import { EgressError, type EgressClient } from '../egress/index.ts';
+import type { EgressClient } from '../egress/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newSecret } from '../lib/ids.ts';
 import type { Keyring } from '../lib/keyring.ts';
 import { fanOutPendingEvents } from './fan-out.repository.ts';
 import { createDoorbell, runPollingLoop, type Doorbell } from './loop.ts';
 import type { OutboxSignal } from './outbox-signal.ts';
-import { judgeAttempt, retryDelaySeconds, type AttemptObservation } from './retry-schedule.ts';
+import { retryDelaySeconds } from './retry-schedule.ts';
+import { createAttemptSender, type AttemptLogger, type Finished } from './webhook-attempt.ts';
 import {
   cancelPendingDeliveries,
   claimDueDeliveries,
   disableGoneEndpoints,
   recordAttemptResults,
   releaseDeliveryLeases,
-  type AttemptRecord,
   type ClaimedDelivery,
 } from './webhook-delivery.repository.ts';
-import { buildWebhookHeaders, buildWebhookPayloadFromJson } from './webhook-signer.ts';
-import { continueTrace, runInTrace, type Metrics, type Tracer } from '../metrics/index.ts';
+import type { Metrics, Tracer } from '../metrics/index.ts';
 
 /**
  * The webhook delivery worker of one gateway process. Three loops share a queue of leased deliveries:
@@ -37,16 +36,13 @@ import { continueTrace, runInTrace, type Metrics, type Tracer } from '../metrics
  *   their results.
  */
 
-export const RESPONSE_EXCERPT_BYTES = 4096;
-const ENDPOINT_GONE_REASON = 'The endpoint answered 410 Gone to a webhook delivery';
+export { RESPONSE_EXCERPT_BYTES } from './webhook-attempt.ts';
+/** The `disabled_reason` code of an endpoint that answered 410 Gone (docs/webhooks.md#retries). */
+const ENDPOINT_GONE_REASON = 'endpoint_gone';
 const RECORD_COALESCE_MS = 10;
-const SECRET_CACHE_ENTRIES = 1_000;
 const DUE_BUCKET_MS = 10;
 
-export type WebhookWorkerLogger = {
-  warn(object: object, message: string): void;
-  error(object: object, message: string): void;
-};
+export type WebhookWorkerLogger = AttemptLogger;
 
 export type WebhookDeliveryWorkerOptions = {
   db: Database;
@@ -84,10 +80,9 @@ export type WebhookDeliveryWorker = {
 };
 
 type Queued = { claimed: ClaimedDelivery; startBy: number };
-type Finished = { record: AttemptRecord; endpointGone: boolean; endpointId: string };
 
 export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOptions): WebhookDeliveryWorker {
-  const { db, egress, keyring, clock, logger } = options;
+  const { db, logger } = options;
   const concurrency = options.concurrency ?? 64;
   const claimBatchSize = options.claimBatchSize ?? 200;
   const fanOutBatchSize = options.fanOutBatchSize ?? 200;
@@ -115,8 +110,15 @@ export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOption
   let loops: Promise<void>[] = [];
   let unsubscribe: (() => void) | undefined;
   let recordTimer: NodeJS.Timeout | undefined;
-  /** Decrypted secrets by ciphertext: a rotated secret has a new ciphertext, so entries never go stale. */
-  const secretCache = new Map<string, string>();
+  const deliver = createAttemptSender({
+    egress: options.egress,
+    keyring: options.keyring,
+    clock: options.clock,
+    logger,
+    retrySchedule: options.retrySchedule,
+    random,
+    tracer: options.tracer,
+  });
   const fanOutBell = createDoorbell();
   const claimBell = createDoorbell();
   const recordBell = createDoorbell();
@@ -176,126 +178,6 @@ export function createWebhookDeliveryWorker(options: WebhookDeliveryWorkerOption
         });
       inFlight.add(task);
     }
-  }
-
-  async function deliver(claimed: ClaimedDelivery): Promise<Finished> {
-    const base = { deliveryId: claimed.id, leaseToken: claimed.leaseToken };
-    if (!claimed.endpointActive) {
-      return {
-        record: {
-          ...base,
-          outcome: 'canceled',
-          retryInSeconds: null,
-          error: 'The endpoint was disabled or deleted',
-          attempt: null,
-        },
-        endpointGone: false,
-        endpointId: claimed.endpointId,
-      };
-    }
-    const attemptedAt = clock.now();
-    const started = performance.now();
-    // Sent in the trace of the request that caused the event (stored with it), not the worker's.
-    const { observation, excerpt, truncated } = await runInTrace(
-      continueTrace(claimed.traceparent, options.tracer),
-      () => signAndSend(claimed, attemptedAt),
-    );
-    const latencyMs = Math.round(performance.now() - started);
-    const verdict = judgeAttempt(observation, {
-      attemptNumber: claimed.attemptNumber,
-      schedule: options.retrySchedule,
-      now: clock.now(),
-      random,
-    });
-    const attempt = {
-      number: claimed.attemptNumber,
-      attemptedAt,
-      url: claimed.url,
-      statusCode: observation.kind === 'response' ? observation.status : null,
-      latencyMs,
-      responseExcerpt: excerpt,
-      responseTruncated: truncated,
-    };
-    if (verdict.result === 'succeeded') {
-      return {
-        record: { ...base, outcome: 'succeeded', retryInSeconds: null, error: null, attempt },
-        endpointGone: false,
-        endpointId: claimed.endpointId,
-      };
-    }
-    return {
-      record: {
-        ...base,
-        outcome: verdict.retryInSeconds === null ? 'failed' : 'retry',
-        retryInSeconds: verdict.retryInSeconds,
-        error: verdict.error,
-        attempt,
-      },
-      endpointGone: verdict.disableEndpoint,
-      endpointId: claimed.endpointId,
-    };
-  }
-
-  /** One HTTP attempt. Never throws: every failure, signing included, becomes an error observation. */
-  async function signAndSend(
-    claimed: ClaimedDelivery,
-    attemptedAt: Date,
-  ): Promise<{ observation: AttemptObservation; excerpt: string | null; truncated: boolean }> {
-    const payload = buildWebhookPayloadFromJson({
-      type: claimed.eventType,
-      apiVersion: claimed.apiVersion,
-      createdAt: claimed.eventCreatedAt,
-      actor: claimed.eventActor,
-      dataJson: claimed.eventDataJson,
-    });
-    let headers: Record<string, string>;
-    try {
-      const secrets = claimed.secretsEncrypted.map(decryptSecret);
-      headers = buildWebhookHeaders({ webhookId: claimed.eventId, timestamp: attemptedAt, payload, secrets });
-    } catch (error) {
-      // Never send unsigned. A failed attempt like any other, so the schedule still runs out.
-      logger.error(
-        { err: error, delivery: claimed.id },
-        'cannot sign a webhook: the endpoint secret does not decrypt',
-      );
-      const observation: AttemptObservation = {
-        kind: 'error',
-        error: 'signing_failed: the endpoint secret could not be decrypted',
-      };
-      return { observation, excerpt: null, truncated: false };
-    }
-    try {
-      const response = await egress.request({
-        url: claimed.url,
-        method: 'POST',
-        headers,
-        body: payload,
-        maxResponseBytes: RESPONSE_EXCERPT_BYTES,
-      });
-      return {
-        observation: { kind: 'response', status: response.status, headers: response.headers },
-        // Postgres text cannot hold NUL; the excerpt is for people, so drop it.
-        excerpt: response.body.length > 0 ? response.body.toString('utf8').replaceAll('\u0000', '') : null,
-        truncated: response.truncated,
-      };
-    } catch (error) {
-      if (!(error instanceof EgressError))
-        logger.warn({ err: error, delivery: claimed.id }, 'webhook request failed');
-      const message =
-        error instanceof EgressError ? `${error.kind}: ${error.message}` : 'The request failed unexpectedly';
-      return { observation: { kind: 'error', error: message }, excerpt: null, truncated: false };
-    }
-  }
-
-  function decryptSecret(sealed: Buffer): string {
-    const key = sealed.toString('base64');
-    let secret = secretCache.get(key);
-    if (secret === undefined) {
-      secret = keyring.decrypt('webhook-secret-encryption', sealed).toString('utf8');
-      if (secretCache.size >= SECRET_CACHE_ENTRIES) secretCache.clear();
-      secretCache.set(key, secret);
-    }
-    return secret;
   }
 
   /** Writes finished attempts (and gives back unsent leases). On failure the results stay for the next try. */

@@ -18,40 +18,47 @@ export function generateWebhookSecret(): string {
   return `${WEBHOOK_SECRET_PREFIX}${randomBytes(WEBHOOK_SECRET_BYTES).toString('base64')}`;
 }
 
-/**
- * The body of every webhook: `{type, api_version, timestamp, actor, data}` — `api_version` is the Kassa-Version
- * the body is rendered in (the endpoint's), `timestamp` is when the event happened, `actor` who caused it (null
- * for events recorded before events named their actor).
- */
-export function buildWebhookPayload(event: {
+/** The event a delivery carries: the event object's fields (docs/events.md), `data` aside. */
+export type WebhookEventFields = {
+  id: string;
   type: string;
+  /** The Kassa-Version the body is rendered in (the endpoint's). */
   apiVersion: string;
+  livemode: boolean;
   createdAt: Date;
+  objectId: string | null;
+  objectVersion: number | null;
+  orderId: string | null;
+  checkoutId: string | null;
+  paymentId: string | null;
+  /** Who caused it (null for events recorded before events named their actor). */
   actor?: { type: string; id: string } | null;
-  data: unknown;
-}): string {
-  return buildWebhookPayloadFromJson({
-    type: event.type,
-    apiVersion: event.apiVersion,
-    createdAt: event.createdAt,
-    actor: event.actor ?? null,
-    dataJson: JSON.stringify(event.data),
-  });
+};
+
+/**
+ * The body of every webhook: the event object as `GET /v1/events/{id}` shows it in the endpoint's version —
+ * without `pending_webhooks`, a count that moves while the event is delivered — plus the Standard Webhooks
+ * member `timestamp`, equal to `created_at` (docs/webhooks.md, docs/api-conventions.md §14).
+ */
+export function buildWebhookPayload(event: WebhookEventFields & { data: unknown }): string {
+  return buildWebhookPayloadFromJson({ ...event, dataJson: JSON.stringify(event.data) });
 }
 
 /**
  * The same body around `data` that is JSON text already (the delivery worker reads it from the database as
  * text: parsing and re-serialising it cost more than signing). `dataJson` must be one valid JSON value.
  */
-export function buildWebhookPayloadFromJson(event: {
-  type: string;
-  apiVersion: string;
-  createdAt: Date;
-  actor?: { type: string; id: string } | null;
-  dataJson: string;
-}): string {
-  const actor = event.actor ? JSON.stringify({ type: event.actor.type, id: event.actor.id }) : 'null';
-  return `{"type":${JSON.stringify(event.type)},"api_version":${JSON.stringify(event.apiVersion)},"timestamp":"${event.createdAt.toISOString()}","actor":${actor},"data":${event.dataJson}}`;
+export function buildWebhookPayloadFromJson(event: WebhookEventFields & { dataJson: string }): string {
+  const json = JSON.stringify;
+  const actor = event.actor ? json({ type: event.actor.type, id: event.actor.id }) : 'null';
+  const at = json(event.createdAt.toISOString());
+  return (
+    `{"id":${json(event.id)},"object":"event","type":${json(event.type)},"api_version":${json(event.apiVersion)},` +
+    `"livemode":${event.livemode},"created_at":${at},"timestamp":${at},"object_id":${json(event.objectId)},` +
+    `"object_version":${json(event.objectVersion)},"order_id":${json(event.orderId)},` +
+    `"checkout_id":${json(event.checkoutId)},"payment_id":${json(event.paymentId)},"actor":${actor},` +
+    `"data":${event.dataJson}}`
+  );
 }
 
 export function signWebhookPayload(input: {

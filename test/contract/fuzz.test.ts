@@ -501,7 +501,7 @@ function schemaOptions() {
       if (name === 'country_code')
         return fc.constantFrom('DE', 'US', 'JP', 'KW', 'DK', 'MX', 'FI', 'ZZ', 'de');
       if (name === 'checkout_id') return fc.constantFrom(...fixtures.checkoutIds);
-      if (name === 'endpoint_id') return fc.constantFrom(...fixtures.endpointIds, 'whe_x');
+      if (name === 'webhook_endpoint_id') return fc.constantFrom(...fixtures.endpointIds, 'whe_x');
       if (name === 'number')
         return fc.constantFrom(...Object.values(TEST_CARDS), '4242 4242 4242 4241', '1234');
       if (name === 'cvc') return fc.constantFrom('123', '1234', '12', 'abc');

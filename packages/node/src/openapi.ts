@@ -611,9 +611,29 @@ export interface paths {
     head?: never;
     /**
      * Update a webhook endpoint
-     * @description Change the URL, the event filter or the description, or pause (`disabled`) and resume (`enabled`) deliveries. Disabling cancels the deliveries not yet sent.
+     * @description Change the URL, the event filter or the description, or pause (`DISABLED`) and resume (`ENABLED`) deliveries. Disabling cancels the deliveries not yet sent. A patch that changes nothing answers the endpoint as it is, without a new `version`.
      */
     patch: operations['updateWebhookEndpoint'];
+    trace?: never;
+  };
+  '/v1/webhook-endpoints/{id}/roll-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Roll a webhook endpoint's signing secret
+     * @description Issues a new secret (shown only in this response). Until `expire_previous_in_seconds` have passed (default 24 h, 0 = at once) every delivery is signed with both secrets: two `v1,` signatures in `webhook-signature`, so receivers can switch without missing a webhook.
+     */
+    post: operations['rollWebhookEndpointSecret'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
     trace?: never;
   };
   '/v1/webhook-endpoints/{id}/rotate-secret': {
@@ -626,8 +646,9 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Rotate a webhook endpoint's signing secret
-     * @description Issues a new secret (shown only in this response). Until `expire_previous_in_seconds` have passed (default 24 h, 0 = at once) every delivery is signed with both secrets: two `v1,` signatures in `webhook-signature`, so receivers can switch without missing a webhook.
+     * Roll a webhook endpoint's signing secret (deprecated: use roll-secret)
+     * @deprecated
+     * @description Deprecated alias of POST /v1/webhook-endpoints/{id}/roll-secret, answered with a `Deprecation` header. Issues a new secret (shown only in this response). Until `expire_previous_in_seconds` have passed (default 24 h, 0 = at once) every delivery is signed with both secrets: two `v1,` signatures in `webhook-signature`, so receivers can switch without missing a webhook.
      */
     post: operations['rotateWebhookEndpointSecret'];
     delete?: never;
@@ -647,7 +668,7 @@ export interface paths {
     put?: never;
     /**
      * Send a test webhook
-     * @description Emits a `ping` event that is delivered to this endpoint only, signed and retried like any other. Follow it with GET /v1/events/{id}/deliveries.
+     * @description Emits a test event that is delivered to this endpoint only, signed and retried like any other: a `ping`, or with `{"type": …}` the example of that event type shown in the `webhooks` section of this document (its ids are examples, not objects of yours). Follow it with GET /v1/events/{id}/deliveries.
      */
     post: operations['testWebhookEndpoint'];
     delete?: never;
@@ -770,7 +791,7 @@ export interface paths {
     put?: never;
     /**
      * Redeliver an event
-     * @description New deliveries of the event — to every enabled endpoint subscribed to its type, or only to `endpoint_id`. They carry the same `webhook-id` as the original delivery.
+     * @description New deliveries of the event — to every enabled endpoint subscribed to its type, or only to `webhook_endpoint_id`. They carry the same `webhook-id` as the original delivery. The answer lists the new deliveries.
      */
     post: operations['redeliverEvent'];
     delete?: never;
@@ -999,7 +1020,7 @@ export interface webhooks {
     put?: never;
     /**
      * The checkout.created event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "checkout.created"} sends this example to one endpoint.
      */
     post: operations['webhook_checkout_created'];
     delete?: never;
@@ -1019,7 +1040,7 @@ export interface webhooks {
     put?: never;
     /**
      * The checkout.updated event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "checkout.updated"} sends this example to one endpoint.
      */
     post: operations['webhook_checkout_updated'];
     delete?: never;
@@ -1039,7 +1060,7 @@ export interface webhooks {
     put?: never;
     /**
      * The checkout.completed event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "checkout.completed"} sends this example to one endpoint.
      */
     post: operations['webhook_checkout_completed'];
     delete?: never;
@@ -1059,7 +1080,7 @@ export interface webhooks {
     put?: never;
     /**
      * The checkout.canceled event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "checkout.canceled"} sends this example to one endpoint.
      */
     post: operations['webhook_checkout_canceled'];
     delete?: never;
@@ -1079,7 +1100,7 @@ export interface webhooks {
     put?: never;
     /**
      * The checkout.expired event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "checkout.expired"} sends this example to one endpoint.
      */
     post: operations['webhook_checkout_expired'];
     delete?: never;
@@ -1099,7 +1120,7 @@ export interface webhooks {
     put?: never;
     /**
      * The checkout.attempts_limited event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "checkout.attempts_limited"} sends this example to one endpoint.
      */
     post: operations['webhook_checkout_attempts_limited'];
     delete?: never;
@@ -1119,7 +1140,7 @@ export interface webhooks {
     put?: never;
     /**
      * The order.created event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "order.created"} sends this example to one endpoint.
      */
     post: operations['webhook_order_created'];
     delete?: never;
@@ -1139,7 +1160,7 @@ export interface webhooks {
     put?: never;
     /**
      * The order.updated event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "order.updated"} sends this example to one endpoint.
      */
     post: operations['webhook_order_updated'];
     delete?: never;
@@ -1159,7 +1180,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment.pending event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment.pending"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_pending'];
     delete?: never;
@@ -1179,7 +1200,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment.requires_action event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment.requires_action"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_requires_action'];
     delete?: never;
@@ -1199,7 +1220,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment.authorized event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment.authorized"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_authorized'];
     delete?: never;
@@ -1219,7 +1240,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment.succeeded event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment.succeeded"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_succeeded'];
     delete?: never;
@@ -1239,7 +1260,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment.rejected event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment.rejected"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_rejected'];
     delete?: never;
@@ -1259,7 +1280,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment.canceled event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment.canceled"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_canceled'];
     delete?: never;
@@ -1279,7 +1300,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment.captured event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment.captured"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_captured'];
     delete?: never;
@@ -1299,7 +1320,7 @@ export interface webhooks {
     put?: never;
     /**
      * The refund.succeeded event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "refund.succeeded"} sends this example to one endpoint.
      */
     post: operations['webhook_refund_succeeded'];
     delete?: never;
@@ -1319,7 +1340,7 @@ export interface webhooks {
     put?: never;
     /**
      * The refund.failed event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "refund.failed"} sends this example to one endpoint.
      */
     post: operations['webhook_refund_failed'];
     delete?: never;
@@ -1339,7 +1360,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment_link.created event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment_link.created"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_link_created'];
     delete?: never;
@@ -1359,7 +1380,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment_link.completed event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment_link.completed"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_link_completed'];
     delete?: never;
@@ -1379,7 +1400,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment_link.expired event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment_link.expired"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_link_expired'];
     delete?: never;
@@ -1399,7 +1420,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment_link.deactivated event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment_link.deactivated"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_link_deactivated'];
     delete?: never;
@@ -1419,7 +1440,7 @@ export interface webhooks {
     put?: never;
     /**
      * The merchant.updated event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "merchant.updated"} sends this example to one endpoint.
      */
     post: operations['webhook_merchant_updated'];
     delete?: never;
@@ -1439,7 +1460,7 @@ export interface webhooks {
     put?: never;
     /**
      * The payment_method_settings.updated event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "payment_method_settings.updated"} sends this example to one endpoint.
      */
     post: operations['webhook_payment_method_settings_updated'];
     delete?: never;
@@ -1459,7 +1480,7 @@ export interface webhooks {
     put?: never;
     /**
      * The api_key.created event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "api_key.created"} sends this example to one endpoint.
      */
     post: operations['webhook_api_key_created'];
     delete?: never;
@@ -1479,7 +1500,7 @@ export interface webhooks {
     put?: never;
     /**
      * The api_key.rolled event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "api_key.rolled"} sends this example to one endpoint.
      */
     post: operations['webhook_api_key_rolled'];
     delete?: never;
@@ -1499,7 +1520,7 @@ export interface webhooks {
     put?: never;
     /**
      * The api_key.revoked event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "api_key.revoked"} sends this example to one endpoint.
      */
     post: operations['webhook_api_key_revoked'];
     delete?: never;
@@ -1519,7 +1540,7 @@ export interface webhooks {
     put?: never;
     /**
      * The oauth_client.created event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "oauth_client.created"} sends this example to one endpoint.
      */
     post: operations['webhook_oauth_client_created'];
     delete?: never;
@@ -1539,7 +1560,7 @@ export interface webhooks {
     put?: never;
     /**
      * The oauth_client.rolled event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "oauth_client.rolled"} sends this example to one endpoint.
      */
     post: operations['webhook_oauth_client_rolled'];
     delete?: never;
@@ -1559,7 +1580,7 @@ export interface webhooks {
     put?: never;
     /**
      * The oauth_client.revoked event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "oauth_client.revoked"} sends this example to one endpoint.
      */
     post: operations['webhook_oauth_client_revoked'];
     delete?: never;
@@ -1579,7 +1600,7 @@ export interface webhooks {
     put?: never;
     /**
      * The signing_secret.rolled event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "signing_secret.rolled"} sends this example to one endpoint.
      */
     post: operations['webhook_signing_secret_rolled'];
     delete?: never;
@@ -1599,7 +1620,7 @@ export interface webhooks {
     put?: never;
     /**
      * The processor_account.created event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "processor_account.created"} sends this example to one endpoint.
      */
     post: operations['webhook_processor_account_created'];
     delete?: never;
@@ -1619,7 +1640,7 @@ export interface webhooks {
     put?: never;
     /**
      * The processor_account.updated event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "processor_account.updated"} sends this example to one endpoint.
      */
     post: operations['webhook_processor_account_updated'];
     delete?: never;
@@ -1639,7 +1660,7 @@ export interface webhooks {
     put?: never;
     /**
      * The processor_account.deleted event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "processor_account.deleted"} sends this example to one endpoint.
      */
     post: operations['webhook_processor_account_deleted'];
     delete?: never;
@@ -1659,7 +1680,7 @@ export interface webhooks {
     put?: never;
     /**
      * The ping event
-     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.
+     * @description Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. POST /v1/webhook-endpoints/{id}/test with {"type": "ping"} sends this example to one endpoint.
      */
     post: operations['webhook_ping'];
     delete?: never;
@@ -2152,12 +2173,6 @@ export interface components {
       /** @description The API key (`key_…`) or OAuth client (`cli_…`); the checkout or payment link; the user; or the worker or command */
       id: string;
     };
-    EventRedelivery: {
-      /** @constant */
-      object: 'event_redelivery';
-      event_id: string;
-      deliveries: components['schemas']['WebhookDelivery'][];
-    };
     Merchant: {
       id: string;
       /** @constant */
@@ -2390,7 +2405,7 @@ export interface components {
           event_id: string;
           event_type: string;
           delivery_id: string;
-          endpoint_id: string;
+          webhook_endpoint_id: string;
           attempt: components['schemas']['WebhookDeliveryAttempt'];
         }
       | {
@@ -2750,11 +2765,11 @@ export interface components {
       object: 'webhook_delivery';
       livemode: boolean;
       event_id: string;
-      endpoint_id: string;
+      webhook_endpoint_id: string;
       /** @enum {string} */
       origin: 'event' | 'redelivery';
       /** @enum {string} */
-      status: 'pending' | 'succeeded' | 'failed' | 'canceled';
+      status: 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
       attempt_count: number;
       next_attempt_at: string | null;
       last_error: string | null;
@@ -2778,6 +2793,15 @@ export interface components {
       /** @description When the failed delivery is tried again, if it is */
       next_attempt_at: string | null;
     };
+    /** @description The new deliveries (every one: the list is never paginated) */
+    WebhookDeliveryList: {
+      /** @constant */
+      object: 'list';
+      data: components['schemas']['WebhookDelivery'][];
+      /** @constant */
+      has_more: false;
+      next_cursor: null;
+    };
     WebhookEndpoint: {
       id: string;
       /** @constant */
@@ -2787,9 +2811,11 @@ export interface components {
       description: string | null;
       enabled_events: string[];
       /** @enum {string} */
-      status: 'enabled' | 'disabled';
-      /** @description Why the endpoint is disabled (by the merchant, or 410 Gone) */
-      disabled_reason: string | null;
+      status: 'ENABLED' | 'DISABLED';
+      /** @description Why the endpoint is DISABLED: `disabled_by_merchant`, or `endpoint_gone` (it answered 410 Gone). More codes may be added */
+      disabled_reason: ('disabled_by_merchant' | 'endpoint_gone') | null;
+      /** @description `disabled_reason` in a sentence, for people */
+      disabled_message: string | null;
       disabled_at: string | null;
       /** @description Until then, deliveries carry a second signature made with the previous secret */
       previous_secret_expires_at: string | null;
@@ -2808,9 +2834,11 @@ export interface components {
       description: string | null;
       enabled_events: string[];
       /** @enum {string} */
-      status: 'enabled' | 'disabled';
-      /** @description Why the endpoint is disabled (by the merchant, or 410 Gone) */
-      disabled_reason: string | null;
+      status: 'ENABLED' | 'DISABLED';
+      /** @description Why the endpoint is DISABLED: `disabled_by_merchant`, or `endpoint_gone` (it answered 410 Gone). More codes may be added */
+      disabled_reason: ('disabled_by_merchant' | 'endpoint_gone') | null;
+      /** @description `disabled_reason` in a sentence, for people */
+      disabled_message: string | null;
       disabled_at: string | null;
       /** @description Until then, deliveries carry a second signature made with the previous secret */
       previous_secret_expires_at: string | null;
@@ -6616,8 +6644,11 @@ export interface operations {
             | 'processor_account.deleted'
           )[];
           description?: string | null;
-          /** @enum {string} */
-          status?: 'enabled' | 'disabled';
+          /**
+           * @description `DISABLED` pauses deliveries (and cancels those not yet sent); `ENABLED` resumes them
+           * @enum {string}
+           */
+          status?: 'ENABLED' | 'DISABLED';
           /**
            * @description The Kassa-Version to render deliveries in; default: the merchant's
            * @enum {string}
@@ -6931,8 +6962,11 @@ export interface operations {
             | 'processor_account.deleted'
           )[];
           description?: string | null;
-          /** @enum {string} */
-          status?: 'enabled' | 'disabled';
+          /**
+           * @description `DISABLED` pauses deliveries (and cancels those not yet sent); `ENABLED` resumes them
+           * @enum {string}
+           */
+          status?: 'ENABLED' | 'DISABLED';
         };
       };
     };
@@ -6944,6 +6978,110 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['WebhookEndpoint'];
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such object for this merchant and mode */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  rollWebhookEndpointSecret: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Makes the request safe to retry: the same key with the same request within 24 h answers the stored response (Idempotent-Replayed: true); with another request, 422 idempotency_key_reused (docs/api-conventions.md §11) */
+        'idempotency-key'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @default 86400 */
+          expire_previous_in_seconds?: number;
+        } | null;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookEndpointWithSecret'];
         };
       };
       /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
@@ -7136,7 +7274,52 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody?: never;
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * @description The event type whose example to send (the example in this document's `webhooks` section); default `ping`
+           * @default ping
+           * @enum {string}
+           */
+          type?:
+            | 'checkout.created'
+            | 'checkout.updated'
+            | 'checkout.completed'
+            | 'checkout.canceled'
+            | 'checkout.expired'
+            | 'checkout.attempts_limited'
+            | 'order.created'
+            | 'order.updated'
+            | 'payment.pending'
+            | 'payment.requires_action'
+            | 'payment.authorized'
+            | 'payment.succeeded'
+            | 'payment.rejected'
+            | 'payment.canceled'
+            | 'payment.captured'
+            | 'refund.succeeded'
+            | 'refund.failed'
+            | 'payment_link.created'
+            | 'payment_link.completed'
+            | 'payment_link.expired'
+            | 'payment_link.deactivated'
+            | 'merchant.updated'
+            | 'payment_method_settings.updated'
+            | 'api_key.created'
+            | 'api_key.rolled'
+            | 'api_key.revoked'
+            | 'oauth_client.created'
+            | 'oauth_client.rolled'
+            | 'oauth_client.revoked'
+            | 'signing_secret.rolled'
+            | 'processor_account.created'
+            | 'processor_account.updated'
+            | 'processor_account.deleted'
+            | 'ping';
+        } | null;
+      };
+    };
     responses: {
       /** @description Default Response */
       202: {
@@ -8065,7 +8248,8 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
-          endpoint_id?: string;
+          /** @description Send to this endpoint only; default: every enabled endpoint subscribed to the type */
+          webhook_endpoint_id?: string;
         } | null;
       };
     };
@@ -8076,7 +8260,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['EventRedelivery'];
+          'application/json': components['schemas']['WebhookDeliveryList'];
         };
       };
       /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
@@ -9408,15 +9592,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'checkout.created';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Checkout'];
         };
       };
@@ -9445,15 +9645,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'checkout.updated';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Checkout'];
         };
       };
@@ -9482,15 +9698,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'checkout.completed';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Checkout'];
         };
       };
@@ -9519,15 +9751,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'checkout.canceled';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Checkout'];
         };
       };
@@ -9556,15 +9804,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'checkout.expired';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Checkout'];
         };
       };
@@ -9593,15 +9857,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'checkout.attempts_limited';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Checkout'];
         };
       };
@@ -9630,15 +9910,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'order.created';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Order'];
         };
       };
@@ -9667,15 +9963,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'order.updated';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Order'];
         };
       };
@@ -9704,15 +10016,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment.pending';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Payment'];
         };
       };
@@ -9741,15 +10069,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment.requires_action';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Payment'];
         };
       };
@@ -9778,15 +10122,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment.authorized';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Payment'];
         };
       };
@@ -9815,15 +10175,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment.succeeded';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Payment'];
         };
       };
@@ -9852,15 +10228,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment.rejected';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Payment'];
         };
       };
@@ -9889,15 +10281,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment.canceled';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Payment'];
         };
       };
@@ -9926,15 +10334,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment.captured';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Payment'];
         };
       };
@@ -9963,15 +10387,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'refund.succeeded';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['RefundResult'];
         };
       };
@@ -10000,15 +10440,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'refund.failed';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['RefundResult'];
         };
       };
@@ -10037,15 +10493,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment_link.created';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['PaymentLink'];
         };
       };
@@ -10074,15 +10546,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment_link.completed';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['PaymentLink'];
         };
       };
@@ -10111,15 +10599,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment_link.expired';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['PaymentLink'];
         };
       };
@@ -10148,15 +10652,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment_link.deactivated';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['PaymentLink'];
         };
       };
@@ -10185,15 +10705,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'merchant.updated';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: components['schemas']['Merchant'];
         };
       };
@@ -10222,19 +10758,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'payment_method_settings.updated';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          /** @description The payment-method settings after the change */
-          data: {
-            [key: string]: unknown;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['PaymentMethodSetting'];
         };
       };
     };
@@ -10262,22 +10811,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'api_key.created';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['ApiKey'];
         };
       };
     };
@@ -10305,22 +10864,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'api_key.rolled';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['ApiKey'];
         };
       };
     };
@@ -10348,22 +10917,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'api_key.revoked';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['ApiKey'];
         };
       };
     };
@@ -10391,22 +10970,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'oauth_client.created';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['OAuthClient'];
         };
       };
     };
@@ -10434,22 +11023,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'oauth_client.rolled';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['OAuthClient'];
         };
       };
     };
@@ -10477,22 +11076,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'oauth_client.revoked';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['OAuthClient'];
         };
       };
     };
@@ -10520,21 +11129,39 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'signing_secret.rolled';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          /** @description The return-URL signing secret after the roll (never the secret itself) */
           data: {
             /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
+            object: 'signing_secret';
+            livemode: boolean;
+            /** Format: date-time */
+            created_at: string;
+            previous_secret_expires_at: string | null;
           };
         };
       };
@@ -10563,22 +11190,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'processor_account.created';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['ProcessorAccount'];
         };
       };
     };
@@ -10606,22 +11243,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'processor_account.updated';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['ProcessorAccount'];
         };
       };
     };
@@ -10649,22 +11296,32 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'processor_account.deleted';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
-          data: {
-            /** @constant */
-            object: 'ping';
-            webhook_endpoint_id: string;
-            url: string;
-            message: string;
-          };
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
+          data: components['schemas']['ProcessorAccount'];
         };
       };
     };
@@ -10692,15 +11349,31 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description The event id; also the webhook-id header */
+          id: string;
+          /** @constant */
+          object: 'event';
           /** @constant */
           type: 'ping';
           /** @description The Kassa-Version the payload is rendered in (the endpoint’s) */
           api_version: string;
+          livemode: boolean;
           /**
            * Format: date-time
            * @description When the event happened
            */
+          created_at: string;
+          /**
+           * Format: date-time
+           * @description Standard Webhooks: equal to created_at
+           */
           timestamp: string;
+          object_id: string | null;
+          object_version: number | null;
+          order_id: string | null;
+          checkout_id: string | null;
+          payment_id: string | null;
+          actor: components['schemas']['EventActor'] | null;
           data: {
             /** @constant */
             object: 'ping';

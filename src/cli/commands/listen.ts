@@ -45,15 +45,18 @@ function parseSecret(value: string | boolean | undefined): string {
   return value;
 }
 
-/** The body Kassa's webhook deliveries carry (docs/webhooks.md), built from the streamed event object. */
+/**
+ * The body Kassa's webhook deliveries carry (docs/webhooks.md), built from the streamed event object: the
+ * event object without `pending_webhooks`, plus `timestamp` (= `created_at`) right after `created_at`.
+ */
 export function webhookBody(event: StreamedEvent['event']): string {
-  return JSON.stringify({
-    type: event.type,
-    api_version: event.api_version,
-    timestamp: event.created_at,
-    actor: event.actor ?? null,
-    data: event.data,
-  });
+  const body: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(event)) {
+    if (key === 'pending_webhooks') continue;
+    body[key] = value;
+    if (key === 'created_at') body.timestamp = value;
+  }
+  return JSON.stringify(body);
 }
 
 export async function runListen(input: CommandInput, signal: AbortSignal): Promise<void> {

@@ -28,8 +28,15 @@ function requestBody(event: StoredEvent, apiVersion: string): string {
   return prettyJson(
     JSON.parse(
       buildWebhookPayload({
+        id: event.id,
         type: event.type,
         apiVersion,
+        livemode: event.livemode,
+        objectId: event.objectId,
+        objectVersion: event.objectVersion,
+        orderId: event.orderId,
+        checkoutId: event.checkoutId,
+        paymentId: event.paymentId,
         createdAt: event.createdAt,
         actor: event.actor,
         data: event.data,

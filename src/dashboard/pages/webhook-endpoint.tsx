@@ -1,3 +1,4 @@
+import { EVENT_TYPES } from '../../modules/events/event.types.ts';
 import type { WebhookEndpoint } from '../../modules/webhooks/webhook-endpoint.types.ts';
 import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
 import { dateTime } from './format.ts';
@@ -62,7 +63,7 @@ export function WebhookEndpointPage(props: {
             <div class="details__row">
               <dt>Disabled</dt>
               <dd>
-                {endpoint.disabledReason}
+                {endpoint.disabledMessage}
                 {endpoint.disabledAt && ` (${dateTime(endpoint.disabledAt)})`}
               </dd>
             </div>
@@ -91,6 +92,14 @@ export function WebhookEndpointPage(props: {
               <form method="post" action={action('test')}>
                 <CsrfField token={viewer.csrfToken} />
                 <input type="hidden" name={FORM_KEY_FIELD} value={props.formKeys.test} />
+                <label for="test-event-type">Event type</label>{' '}
+                <select id="test-event-type" name="type">
+                  {EVENT_TYPES.map((type) => (
+                    <option value={type} selected={type === 'ping'}>
+                      {type}
+                    </option>
+                  ))}
+                </select>{' '}
                 <button class="button button--secondary dash-button" type="submit">
                   Send test event
                 </button>
@@ -100,8 +109,8 @@ export function WebhookEndpointPage(props: {
         )}
         {props.canWrite && endpoint.status === 'enabled' && (
           <p class="dash-muted">
-            The test event is a <code class="dash-code">ping</code>, sent to this endpoint only, signed and
-            retried like any other.
+            The test event is a <code class="dash-code">ping</code>, or an example of the event type you
+            choose (its ids are examples), sent to this endpoint only, signed and retried like any other.
           </p>
         )}
       </section>

@@ -3,6 +3,8 @@ import { AppError } from '../../lib/errors.ts';
 import { pooledRandomHex } from '../../lib/random.ts';
 import { createCspNonce } from '../../http/pages/page-security.ts';
 import { redeliverEvent } from '../../modules/events/event-redelivery.service.ts';
+import { EVENT_TYPES, type EventType } from '../../modules/events/event.types.ts';
+import { testEventExample } from '../../http/routes/v1/webhook-endpoints.routes.ts';
 import { findWebhookEndpoint } from '../../modules/webhooks/webhook-endpoint.repository.ts';
 import {
   ALL_EVENTS,
@@ -39,7 +41,7 @@ const NOTICES: Record<string, string> = {
   enabled: 'The endpoint is enabled: new events are delivered to it.',
   disabled: 'The endpoint is disabled: nothing is sent to it, and deliveries not yet sent were canceled.',
   events_saved: 'The events were saved.',
-  test_sent: 'A test event (ping) is on its way; its delivery shows below.',
+  test_sent: 'The test event is on its way; its delivery shows below.',
   redelivered: 'The event is being delivered again; the new delivery shows below.',
 };
 
@@ -290,7 +292,7 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
         throw new DashboardRefusal(400, 'Form refused', 'The form is incomplete; reload the page.');
       try {
         const rotated = await db.transaction(async (tx) => {
-          const result = await endpoints.rotateSecret(tx, context.scope, id, overlap);
+          const result = await endpoints.rollSecret(tx, context.scope, id, overlap);
           await auditTx(tx, request, context, 'webhook_endpoint.secret_rotated', id, {
             previous_secret_expires_in_seconds: overlap,
           });
@@ -313,7 +315,10 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
     },
   );
 
-  /** The API's test: a `ping` event for this endpoint only, signed and retried like any other. */
+  /**
+   * The API's test: a `ping`, or the example of the chosen event type (`type`, the same examples as
+   * `POST /v1/webhook-endpoints/{id}/test`), for this endpoint only, signed and retried like any other.
+   */
   scope.post(
     '/dashboard/webhooks/:id/test',
     { config: TRANSACTIONAL_POST, schema: { hide: true } },
@@ -322,9 +327,14 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
       requirePermission(context, 'webhooks', 'write');
       const id = idOf(request);
       const formKey = formKeyOf(request);
+      const type = formText(request, 'type') || 'ping';
+      if (!(EVENT_TYPES as readonly string[]).includes(type))
+        return back(reply, id, 'error=validation_failed');
+      const example =
+        type === 'ping' ? undefined : testEventExample(scope, type as Exclude<EventType, 'ping'>);
       try {
         await db.transaction(async (tx) => {
-          const event = await endpoints.sendTest(tx, context.scope, id);
+          const event = await endpoints.sendTest(tx, context.scope, id, example);
           await auditTx(tx, request, context, 'webhook_endpoint.test_sent', id, { event_id: event.id });
           await recordFormOnce(tx, request, context.scope, formKey, request.url, { event_id: event.id });
         });

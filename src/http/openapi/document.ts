@@ -1,6 +1,7 @@
 import type { SwaggerTransform, SwaggerTransformObject } from '@fastify/swagger';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { EVENT_TYPES, type EventType } from '../../modules/events/event.types.ts';
+import { exampleEventData } from './event-examples.ts';
 import { OPERATION_IDS, operationKey } from './operation-ids.ts';
 
 /**
@@ -129,10 +130,24 @@ function eventDataSchema(type: EventType): JsonObject {
     case 'merchant':
       return ref('Merchant');
     case 'payment_method_settings':
+      return ref('PaymentMethodSetting');
+    case 'api_key':
+      return ref('ApiKey');
+    case 'oauth_client':
+      return ref('OAuthClient');
+    case 'processor_account':
+      return ref('ProcessorAccount');
+    case 'signing_secret':
       return {
         type: 'object',
-        description: 'The payment-method settings after the change',
-        additionalProperties: true,
+        description: 'The return-URL signing secret after the roll (never the secret itself)',
+        required: ['object', 'livemode', 'created_at', 'previous_secret_expires_at'],
+        properties: {
+          object: { const: 'signing_secret' },
+          livemode: { type: 'boolean' },
+          created_at: { type: 'string', format: 'date-time' },
+          previous_secret_expires_at: { anyOf: [{ type: 'string', format: 'date-time' }, { type: 'null' }] },
+        },
       };
     default:
       return {
@@ -148,8 +163,83 @@ function eventDataSchema(type: EventType): JsonObject {
   }
 }
 
+/**
+ * The body of a delivery: the event object (GET /v1/events/{id}, rendered in the endpoint's version) without
+ * `pending_webhooks` (a count that moves while the event is delivered), plus the Standard Webhooks member
+ * `timestamp` (docs/webhooks.md).
+ */
+function webhookBodySchema(type: EventType): JsonObject {
+  const nullableString = { anyOf: [{ type: 'string' }, { type: 'null' }] };
+  return {
+    type: 'object',
+    required: [
+      'id',
+      'object',
+      'type',
+      'api_version',
+      'livemode',
+      'created_at',
+      'timestamp',
+      'object_id',
+      'object_version',
+      'order_id',
+      'checkout_id',
+      'payment_id',
+      'actor',
+      'data',
+    ],
+    properties: {
+      id: { type: 'string', description: 'The event id; also the webhook-id header' },
+      object: { const: 'event' },
+      type: { const: type },
+      api_version: {
+        type: 'string',
+        description: 'The Kassa-Version the payload is rendered in (the endpoint’s)',
+      },
+      livemode: { type: 'boolean' },
+      created_at: { type: 'string', format: 'date-time', description: 'When the event happened' },
+      timestamp: {
+        type: 'string',
+        format: 'date-time',
+        description: 'Standard Webhooks: equal to created_at',
+      },
+      object_id: nullableString,
+      object_version: { anyOf: [{ type: 'integer' }, { type: 'null' }] },
+      order_id: nullableString,
+      checkout_id: nullableString,
+      payment_id: nullableString,
+      actor: { anyOf: [{ $ref: `${SCHEMA_REF}EventActor` }, { type: 'null' }] },
+      data: eventDataSchema(type),
+    },
+  };
+}
+
+/** An example body of each event type (the one registry of examples: event-examples.ts). */
+export function exampleWebhookBody(type: EventType, schemas: Record<string, JsonObject>): JsonObject {
+  const data = exampleEventData(type, eventDataSchema(type), schemas);
+  const at = '2026-03-01T12:00:00.000Z';
+  const idOr = (key: string) => (typeof data[key] === 'string' ? data[key] : null);
+  const family = type.split('.')[0];
+  return {
+    id: 'evt_5b0e6a8f8c0e4a51b1c6c1f8a39d0f21',
+    object: 'event',
+    type,
+    api_version: at.slice(0, 10),
+    livemode: false,
+    created_at: at,
+    timestamp: at,
+    object_id: idOr('id') ?? idOr('webhook_endpoint_id'),
+    object_version: typeof data.version === 'number' ? data.version : null,
+    order_id: family === 'order' ? idOr('id') : idOr('order_id'),
+    checkout_id: family === 'checkout' ? idOr('id') : idOr('checkout_id'),
+    payment_id: family === 'payment' ? idOr('id') : idOr('payment_id'),
+    actor: { type: 'credential', id: 'key_5b0e6a8f8c0e4a51b1c6c1f8a39d0f21' },
+    data,
+  };
+}
+
 /** One `webhooks` entry per event type: what a receiver gets, signed per Standard Webhooks (docs/webhooks.md). */
-function webhooksSection(): Record<string, unknown> {
+function webhooksSection(schemas: Record<string, JsonObject>): Record<string, unknown> {
   const entries: Record<string, unknown> = {};
   for (const type of EVENT_TYPES) {
     entries[type] = {
@@ -158,7 +248,10 @@ function webhooksSection(): Record<string, unknown> {
         summary: `The ${type} event`,
         description:
           'Delivered to the webhook endpoints subscribed to this type, signed with the headers webhook-id, ' +
-          'webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s.',
+          'webhook-timestamp and webhook-signature (Standard Webhooks). Answer 2xx within 15 s. ' +
+          'POST /v1/webhook-endpoints/{id}/test with {"type": "' +
+          type +
+          '"} sends this example to one endpoint.',
         parameters: ['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((name) => ({
           in: 'header',
           name,
@@ -169,18 +262,9 @@ function webhooksSection(): Record<string, unknown> {
           required: true,
           content: {
             'application/json': {
-              schema: {
-                type: 'object',
-                required: ['type', 'api_version', 'timestamp', 'data'],
-                properties: {
-                  type: { const: type },
-                  api_version: {
-                    type: 'string',
-                    description: 'The Kassa-Version the payload is rendered in (the endpoint’s)',
-                  },
-                  timestamp: { type: 'string', format: 'date-time', description: 'When the event happened' },
-                  data: eventDataSchema(type),
-                },
+              schema: webhookBodySchema(type),
+              examples: {
+                [type]: { summary: `An example ${type} event`, value: exampleWebhookBody(type, schemas) },
               },
             },
           },
@@ -222,8 +306,9 @@ function rewriteRefs(value: unknown, rename: Map<string, string>): unknown {
       const name = child.slice(SCHEMA_REF.length);
       out.$ref = `${SCHEMA_REF}${rename.get(name) ?? name}`;
     } else if (key === '$id' && typeof child === 'string' && child.startsWith(SCHEMA_REF)) {
-      const name = child.slice(SCHEMA_REF.length);
-      out.$id = `${SCHEMA_REF}${rename.get(name) ?? name}`;
+      // Dropped: a component is named by its place in the document, and an `$id` makes validators resolve
+      // the `$ref`s inside it against itself — which fails the check of the webhook examples against them.
+      continue;
     } else out[key] = rewriteRefs(child, rename);
   }
   return out;
@@ -289,7 +374,7 @@ export const transformDocument: SwaggerTransformObject = (input) => {
   const withAll: Document = {
     ...document,
     paths,
-    webhooks: webhooksSection(),
+    webhooks: webhooksSection(document.components?.schemas ?? {}),
     components: {
       ...document.components,
       schemas: { ...document.components?.schemas, Problem: PROBLEM_SCHEMA as unknown as JsonObject },

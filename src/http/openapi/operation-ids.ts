@@ -79,6 +79,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'GET /v1/webhook-endpoints/{id}': 'getWebhookEndpoint',
   'PATCH /v1/webhook-endpoints/{id}': 'updateWebhookEndpoint',
   'DELETE /v1/webhook-endpoints/{id}': 'deleteWebhookEndpoint',
+  'POST /v1/webhook-endpoints/{id}/roll-secret': 'rollWebhookEndpointSecret',
   'POST /v1/webhook-endpoints/{id}/rotate-secret': 'rotateWebhookEndpointSecret',
   'POST /v1/webhook-endpoints/{id}/test': 'testWebhookEndpoint',
   'GET /v1/events': 'listEvents',

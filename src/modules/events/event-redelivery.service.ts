@@ -27,7 +27,7 @@ export async function redeliverEvent(
     const endpoint = await findWebhookEndpoint(tx, scope, endpointId);
     if (!endpoint) throw notFoundError('webhook endpoint', endpointId);
     if (endpoint.status !== 'enabled') {
-      throw invalidStateError('webhook endpoint', endpoint.status, ['enabled'], 'redeliver an event to');
+      throw invalidStateError('webhook endpoint', 'DISABLED', ['ENABLED'], 'redeliver an event to');
     }
     endpointIds = [endpoint.id];
   } else {
@@ -35,7 +35,7 @@ export async function redeliverEvent(
     if (endpointIds.length === 0) {
       throw new AppError(
         'conflict',
-        'No enabled webhook endpoint subscribes to this event; pass endpoint_id to send it to one endpoint',
+        'No enabled webhook endpoint subscribes to this event; pass webhook_endpoint_id to send it to one endpoint',
       );
     }
   }

@@ -12,7 +12,7 @@ import {
   findOrderDeliveryAttemptPosition,
   listOrderDeliveryAttempts,
   type DeliveryAttempt,
-} from '../../outbox/webhook-delivery.repository.ts';
+} from '../../outbox/webhook-delivery-history.repository.ts';
 import type { CallbackAttempt } from '../callbacks/callback.types.ts';
 import {
   findOrderCallbackAttemptPosition,

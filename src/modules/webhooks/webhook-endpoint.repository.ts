@@ -1,7 +1,14 @@
 import { LATEST_API_VERSION } from '../../lib/api-versions.ts';
 import type { Queryable } from '../../db/client.ts';
 import { fetchPage, type PageRequest } from '../../db/pagination.ts';
-import type { MerchantScope, WebhookEndpoint, WebhookEndpointStatus } from './webhook-endpoint.types.ts';
+import {
+  DISABLED_REASON_MESSAGES,
+  disabledReasonOf,
+  type MerchantScope,
+  type WebhookEndpoint,
+  type WebhookEndpointDisabledReason,
+  type WebhookEndpointStatus,
+} from './webhook-endpoint.types.ts';
 
 /** SQL for webhook endpoints. Every read is scoped to (merchant, mode) and skips soft-deleted rows. */
 
@@ -26,6 +33,7 @@ const COLUMNS = `id, merchant_id, livemode, url, description, enabled_events, st
   previous_secret_expires_at, api_version, version, created_at, updated_at`;
 
 function toWebhookEndpoint(row: WebhookEndpointRow): WebhookEndpoint {
+  const disabledReason = row.disabled_reason === null ? null : disabledReasonOf(row.disabled_reason);
   return {
     id: row.id,
     merchantId: row.merchant_id,
@@ -34,7 +42,8 @@ function toWebhookEndpoint(row: WebhookEndpointRow): WebhookEndpoint {
     description: row.description,
     enabledEvents: row.enabled_events,
     status: row.status,
-    disabledReason: row.disabled_reason,
+    disabledReason,
+    disabledMessage: disabledReason === null ? null : DISABLED_REASON_MESSAGES[disabledReason],
     disabledAt: row.disabled_at,
     previousSecretExpiresAt: row.previous_secret_expires_at,
     apiVersion: row.api_version,
@@ -132,7 +141,7 @@ export type WebhookEndpointPatch = {
   enabledEvents?: string[];
   status?: WebhookEndpointStatus;
   /** Set with status 'disabled'; cleared when the endpoint is enabled again. */
-  disabledReason?: string | null;
+  disabledReason?: WebhookEndpointDisabledReason | null;
 };
 
 /** Applies a patch to a row the caller has locked, bumping `version`. */

@@ -14,7 +14,7 @@ import { checkCallbackUrl } from '../../lib/merchant-urls.ts';
 import { cancelPendingDeliveries } from '../../outbox/webhook-delivery.repository.ts';
 import { generateWebhookSecret } from '../../outbox/webhook-signer.ts';
 import { findEvent } from '../events/event.service.ts';
-import type { StoredEvent } from '../events/event.types.ts';
+import type { EventType, StoredEvent } from '../events/event.types.ts';
 import {
   countWebhookEndpoints,
   findWebhookEndpoint,
@@ -26,6 +26,7 @@ import {
 } from './webhook-endpoint.repository.ts';
 import {
   ALL_EVENTS,
+  API_WEBHOOK_ENDPOINT_STATUS,
   MAX_WEBHOOK_ENDPOINTS_PER_MODE,
   WEBHOOK_ENDPOINT_TRANSITIONS,
   type MerchantScope,
@@ -60,6 +61,20 @@ export type WebhookEndpointUpdate = {
 };
 
 export type WebhookEndpointService = ReturnType<typeof createWebhookEndpointService>;
+
+/**
+ * The example a typed test event carries (the `webhooks` section of /openapi.json holds one per type): its
+ * data and the ids the event object names.
+ */
+export type TestEventExample = {
+  type: Exclude<EventType, 'ping'>;
+  objectId: string | null;
+  objectVersion: number | null;
+  orderId: string | null;
+  checkoutId: string | null;
+  paymentId: string | null;
+  data: Record<string, unknown>;
+};
 
 export const SECRET_PURPOSE = 'webhook-secret-encryption';
 
@@ -141,17 +156,25 @@ export function createWebhookEndpointService(deps: {
       ) {
         throw invalidStateError(
           'webhook endpoint',
-          current.status,
-          WEBHOOK_ENDPOINT_TRANSITIONS[current.status],
-          `set to ${patch.status}`,
+          API_WEBHOOK_ENDPOINT_STATUS[current.status],
+          WEBHOOK_ENDPOINT_TRANSITIONS[current.status].map((status) => API_WEBHOOK_ENDPOINT_STATUS[status]),
+          `set to ${API_WEBHOOK_ENDPOINT_STATUS[patch.status]}`,
         );
       }
+      const events = checkedEvents?.events;
+      const changes =
+        (patch.url !== undefined && patch.url !== current.url) ||
+        (patch.description !== undefined && patch.description !== current.description) ||
+        (events !== undefined && events.join('\n') !== current.enabledEvents.join('\n')) ||
+        (patch.status !== undefined && patch.status !== current.status);
+      // A patch that changes nothing answers the endpoint as it is: no new version (docs/api-conventions.md §15).
+      if (!changes) return current;
       const updated = await updateWebhookEndpoint(tx, id, {
         url: patch.url,
         description: patch.description,
-        enabledEvents: checkedEvents?.events,
+        enabledEvents: events,
         status: patch.status,
-        disabledReason: patch.status === 'disabled' ? 'Disabled by the merchant' : undefined,
+        disabledReason: patch.status === 'disabled' ? 'disabled_by_merchant' : undefined,
       });
       if (updated.status === 'disabled' && current.status === 'enabled') {
         await cancelPendingDeliveries(tx, [id], 'The endpoint was disabled by the merchant');
@@ -166,7 +189,7 @@ export function createWebhookEndpointService(deps: {
     },
 
     /** A new secret; the current one keeps signing for `overlapSeconds` (0: stops at once). */
-    async rotateSecret(tx: UnitOfWork, scope: MerchantScope, id: string, overlapSeconds: number) {
+    async rollSecret(tx: UnitOfWork, scope: MerchantScope, id: string, overlapSeconds: number) {
       await requireEndpoint(tx, scope, id, true);
       const secret = generateWebhookSecret();
       const endpoint = await replaceWebhookEndpointSecret(
@@ -178,25 +201,54 @@ export function createWebhookEndpointService(deps: {
       return { endpoint, secret };
     },
 
-    /** Emits a `ping` event that the fan-out sends to this endpoint only. */
-    async sendTest(tx: UnitOfWork, scope: MerchantScope, id: string): Promise<StoredEvent> {
+    /**
+     * Emits a test event that the fan-out sends to this endpoint only (`targetEndpointId`): a `ping`, or the
+     * example of another event type (the caller reads it from the one registry of examples). The example's
+     * `livemode` follows the endpoint's mode, like the event's.
+     */
+    async sendTest(
+      tx: UnitOfWork,
+      scope: MerchantScope,
+      id: string,
+      example?: TestEventExample,
+    ): Promise<StoredEvent> {
       const endpoint = await requireEndpoint(tx, scope, id);
       if (endpoint.status !== 'enabled') {
-        throw invalidStateError('webhook endpoint', endpoint.status, ['enabled'], 'send a test event to');
+        throw invalidStateError(
+          'webhook endpoint',
+          API_WEBHOOK_ENDPOINT_STATUS[endpoint.status],
+          [API_WEBHOOK_ENDPOINT_STATUS.enabled],
+          'send a test event to',
+        );
       }
-      const { id: eventId } = tx.emit({
+      const target = {
         merchantId: scope.merchantId,
         livemode: scope.livemode,
-        type: 'ping',
-        objectId: endpoint.id,
-        objectVersion: endpoint.version,
-        data: {
-          object: 'ping',
-          webhook_endpoint_id: endpoint.id,
-          url: endpoint.url,
-          message: 'A test event from Kassa. Answer 2xx to acknowledge it.',
-        },
-      });
+        targetEndpointId: endpoint.id,
+      };
+      const { id: eventId } = example
+        ? tx.emit({
+            ...target,
+            type: example.type,
+            objectId: example.objectId ?? undefined,
+            objectVersion: example.objectVersion ?? undefined,
+            orderId: example.orderId ?? undefined,
+            checkoutId: example.checkoutId ?? undefined,
+            paymentId: example.paymentId ?? undefined,
+            data: 'livemode' in example.data ? { ...example.data, livemode: scope.livemode } : example.data,
+          })
+        : tx.emit({
+            ...target,
+            type: 'ping',
+            objectId: endpoint.id,
+            objectVersion: endpoint.version,
+            data: {
+              object: 'ping',
+              webhook_endpoint_id: endpoint.id,
+              url: endpoint.url,
+              message: 'A test event from Kassa. Answer 2xx to acknowledge it.',
+            },
+          });
       await tx.flush(); // read back as stored (its created_at)
       return (await findEvent(tx, scope, eventId))!;
     },

@@ -101,11 +101,18 @@ describe('kassa listen', () => {
       await receiver.waitFor((received) => received.some((r) => r.path === '/webhooks'), 20_000);
 
       const [webhook] = receiver.received.filter((r) => r.path === '/webhooks');
-      const body = verifyWebhook(secret, webhook!) as { type: string; data: { status: string } };
+      const body = verifyWebhook(secret, webhook!) as {
+        type: string;
+        data: { status: string };
+        [key: string]: unknown;
+      };
       expect(body.type).toBe('payment.succeeded');
       expect(body.data.status).toBe('SUCCEEDED');
       const [event] = await eventsOf('payment.succeeded');
       expect(webhook!.headers['webhook-id']).toBe(event!.id);
+      // The body Kassa's own deliveries carry: the event object without pending_webhooks, plus timestamp.
+      expect(body).toMatchObject({ id: event!.id, object: 'event', timestamp: body.created_at });
+      expect(body).not.toHaveProperty('pending_webhooks');
       expect(() => verifyWebhook(`whsec_${Buffer.alloc(32, 1).toString('base64')}`, webhook!)).toThrow();
 
       await until(

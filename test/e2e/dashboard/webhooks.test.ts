@@ -99,7 +99,7 @@ describe('dashboard: webhook endpoints, deliveries and events', () => {
     secret = secrets[0]!;
     const endpoints = await endpointsOf(merchant.headers);
     expect(endpoints).toMatchObject([
-      { url: `${receiver.url}/ok`, status: 'enabled', enabled_events: ['*'] },
+      { url: `${receiver.url}/ok`, status: 'ENABLED', enabled_events: ['*'] },
     ]);
     endpointId = endpoints[0]!.id;
 
@@ -245,7 +245,7 @@ describe('dashboard: webhook endpoints, deliveries and events', () => {
     });
     expect(again.statusCode).toBe(303);
     let endpoint = (await endpointsOf(merchant.headers)).find((e) => e.id === endpointId)!;
-    expect(endpoint.status).toBe('disabled');
+    expect(endpoint.status).toBe('DISABLED');
     const disabledPage = (await page(t, developer, `/dashboard/webhooks/${endpointId}`)).body;
     expect(disabledPage).toContain('Disabled by the merchant');
     expect(disabledPage).not.toContain('Send test event');
@@ -266,7 +266,7 @@ describe('dashboard: webhook endpoints, deliveries and events', () => {
     expect(saved.headers.location).toBe(`/dashboard/webhooks/${endpointId}?notice=events_saved`);
     endpoint = (await endpointsOf(merchant.headers)).find((e) => e.id === endpointId)!;
     expect(endpoint).toMatchObject({
-      status: 'enabled',
+      status: 'ENABLED',
       enabled_events: ['payment.succeeded', 'refund.succeeded'],
     });
 
@@ -338,7 +338,7 @@ describe('dashboard: webhook endpoints, deliveries and events', () => {
       }
     }
     expect(await endpointsOf(merchant.headers)).toHaveLength(2);
-    expect((await endpointsOf(merchant.headers)).find((e) => e.id === endpointId)!.status).toBe('enabled');
+    expect((await endpointsOf(merchant.headers)).find((e) => e.id === endpointId)!.status).toBe('ENABLED');
   });
 
   it("keeps another merchant's endpoints, deliveries and events out of reach", async () => {
@@ -358,5 +358,35 @@ describe('dashboard: webhook endpoints, deliveries and events', () => {
       { csrf_token: csrfOf(own), form_key: 'b'.repeat(32) },
     );
     expect(refused.statusCode).toBe(404);
+  });
+
+  it('sends the example of the event type chosen in the select, signed, to that endpoint only', async () => {
+    const { first } = await createThroughForm('/typed', ['checkout.completed']);
+    expect(first.statusCode).toBe(201);
+    const typedSecret = first.body.match(SECRET)![0]!;
+    const typedId = (await endpointsOf(merchant.headers)).find((e) => e.url.endsWith('/typed'))!.id;
+    const before = await page(t, developer, `/dashboard/webhooks/${typedId}`);
+    expect(before.body).toContain('<select id="test-event-type" name="type">');
+    expect(before.body).toContain('<option value="payment.succeeded">payment.succeeded</option>');
+    expect(before.body).toMatch(/<option value="ping" selected(="")?>ping<\/option>/);
+    const action = `/dashboard/webhooks/${typedId}/test`;
+    const unknown = await submit(t, developer, action, {
+      csrf_token: csrfOf(before.body),
+      form_key: formKeyOf(before.body, action),
+      type: 'payment.nonsense',
+    });
+    expect(unknown.headers.location).toBe(`/dashboard/webhooks/${typedId}?error=validation_failed`);
+    const sent = await submit(t, developer, action, {
+      csrf_token: csrfOf(before.body),
+      form_key: formKeyOf(before.body, action),
+      type: 'payment.succeeded',
+    });
+    expect(sent.headers.location).toBe(`/dashboard/webhooks/${typedId}?notice=test_sent`);
+    await receiver.waitFor((received) => received.some((r) => r.path === '/typed'));
+    const [received] = receiver.received.filter((r) => r.path === '/typed');
+    expect(verifyWebhook(typedSecret, received!)).toMatchObject({
+      type: 'payment.succeeded',
+      data: { object: 'payment', status: 'SUCCEEDED', livemode: false },
+    });
   });
 });

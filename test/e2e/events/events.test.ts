@@ -43,7 +43,7 @@ type DeliveryJson = {
   id: string;
   origin: string;
   status: string;
-  endpoint_id: string;
+  webhook_endpoint_id: string;
   attempts: {
     attempt_number: number;
     status_code: number | null;
@@ -247,12 +247,12 @@ describe('deliveries and redelivery', () => {
       const response = await get(merchant, `/v1/events/${eventId}/deliveries`);
       return (response.json() as { data: DeliveryJson[] }).data;
     };
-    await expect.poll(async () => (await listed())[0]?.status).toBe('succeeded');
+    await expect.poll(async () => (await listed())[0]?.status).toBe('SUCCEEDED');
     const [delivery] = await listed();
     expect(delivery).toMatchObject({
       object: 'webhook_delivery',
       origin: 'event',
-      endpoint_id: endpoint.id,
+      webhook_endpoint_id: endpoint.id,
       attempt_count: 2,
     });
     expect(delivery!.attempts).toEqual([
@@ -276,12 +276,19 @@ describe('deliveries and redelivery', () => {
 
     const redelivered = await post(merchant, `/v1/events/${eventId}/redeliver`);
     expect(redelivered.statusCode).toBe(202);
-    expect(redelivered.json()).toMatchObject({
-      object: 'event_redelivery',
-      event_id: eventId,
-      deliveries: [
-        expect.objectContaining({ origin: 'redelivery', status: 'pending', endpoint_id: endpoint.id }),
+    expect(redelivered.json()).toEqual({
+      object: 'list',
+      data: [
+        expect.objectContaining({
+          object: 'webhook_delivery',
+          event_id: eventId,
+          origin: 'redelivery',
+          status: 'PENDING',
+          webhook_endpoint_id: endpoint.id,
+        }),
       ],
+      has_more: false,
+      next_cursor: null,
     });
     await receiver.waitFor((r) => r.filter((w) => w.path === '/replay').length === 3);
     const replay = receiver.received.filter((w) => w.path === '/replay')[2]!;
@@ -289,14 +296,16 @@ describe('deliveries and redelivery', () => {
     verifyWebhook(endpoint.secret, replay);
     await expect
       .poll(async () => (await listed()).map((d) => `${d.origin}:${d.status}`))
-      .toEqual(['redelivery:succeeded', 'event:succeeded']);
+      .toEqual(['redelivery:SUCCEEDED', 'event:SUCCEEDED']);
   });
 
   it('redelivers to one named endpoint, even one created after the event', async () => {
     const merchant = await t.createMerchant();
     const eventId = await emit(merchant, { type: 'refund.failed' });
     const late = await createEndpoint(merchant, '/late', ['checkout.completed']);
-    const response = await post(merchant, `/v1/events/${eventId}/redeliver`, { endpoint_id: late.id });
+    const response = await post(merchant, `/v1/events/${eventId}/redeliver`, {
+      webhook_endpoint_id: late.id,
+    });
     expect(response.statusCode).toBe(202);
     await receiver.waitFor((r) => r.some((w) => w.path === '/late'));
     expect(receiver.received.find((w) => w.path === '/late')!.headers['webhook-id']).toBe(eventId);
@@ -308,7 +317,7 @@ describe('deliveries and redelivery', () => {
     const none = await post(merchant, `/v1/events/${eventId}/redeliver`);
     expect(expectProblem(none)).toMatchObject({ status: 409, code: 'conflict' });
     const unknown = await post(merchant, `/v1/events/${eventId}/redeliver`, {
-      endpoint_id: 'whe_00000000000000000000000000000000',
+      webhook_endpoint_id: 'whe_00000000000000000000000000000000',
     });
     expect(expectProblem(unknown)).toMatchObject({ status: 404, code: 'not_found' });
     const endpoint = await createEndpoint(merchant, '/off');
@@ -316,12 +325,26 @@ describe('deliveries and redelivery', () => {
       method: 'PATCH',
       url: `/v1/webhook-endpoints/${endpoint.id}`,
       headers: merchant.headers,
-      payload: { status: 'disabled' },
+      payload: { status: 'DISABLED' },
     });
-    const disabled = await post(merchant, `/v1/events/${eventId}/redeliver`, { endpoint_id: endpoint.id });
-    expect(expectProblem(disabled)).toMatchObject({ status: 409, code: 'invalid_state_transition' });
+    const disabled = await post(merchant, `/v1/events/${eventId}/redeliver`, {
+      webhook_endpoint_id: endpoint.id,
+    });
+    expect(expectProblem(disabled)).toMatchObject({
+      status: 409,
+      code: 'invalid_state_transition',
+      current_status: 'DISABLED',
+      allowed_statuses: ['ENABLED'],
+    });
     const foreign = await createEndpoint(await t.createMerchant(), '/foreign');
-    const notMine = await post(merchant, `/v1/events/${eventId}/redeliver`, { endpoint_id: foreign.id });
+    const notMine = await post(merchant, `/v1/events/${eventId}/redeliver`, {
+      webhook_endpoint_id: foreign.id,
+    });
     expect(expectProblem(notMine)).toMatchObject({ status: 404 });
+    // The old name is an unknown field now, refused by name rather than ignored (which redelivered to all).
+    const oldName = await post(merchant, `/v1/events/${eventId}/redeliver`, { endpoint_id: endpoint.id });
+    expect(expectProblem(oldName).errors).toEqual([
+      expect.objectContaining({ pointer: '/endpoint_id', code: 'unknown_field' }),
+    ]);
   });
 });

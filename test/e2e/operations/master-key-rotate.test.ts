@@ -51,7 +51,7 @@ beforeAll(async () => {
     if (i === 0) {
       const rotated = await t.app.inject({
         method: 'POST',
-        url: `/v1/webhook-endpoints/${(created.json() as { id: string }).id}/rotate-secret`,
+        url: `/v1/webhook-endpoints/${(created.json() as { id: string }).id}/roll-secret`,
         headers: merchant.headers,
         payload: {},
       });

@@ -122,7 +122,7 @@ describe('/metrics', () => {
       method: 'PATCH',
       url: `/v1/webhook-endpoints/${spare.json<{ id: string }>().id}`,
       headers: merchant.headers,
-      payload: { status: 'disabled' },
+      payload: { status: 'DISABLED' },
     });
     expect(disabled.statusCode).toBe(200);
 

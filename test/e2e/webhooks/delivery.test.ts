@@ -86,7 +86,7 @@ async function deliveriesOf(merchant: TestMerchant, eventId: string) {
     response.json() as {
       data: {
         status: string;
-        endpoint_id: string;
+        webhook_endpoint_id: string;
         attempts: {
           status_code: number | null;
           error: string | null;
@@ -99,7 +99,7 @@ async function deliveriesOf(merchant: TestMerchant, eventId: string) {
 }
 
 describe('delivery', () => {
-  it('sends {type, api_version, timestamp, actor, data} with Standard Webhooks headers that the reference library verifies', async () => {
+  it('sends the event object plus timestamp with Standard Webhooks headers that the reference library verifies', async () => {
     const merchant = await t.createMerchant();
     const endpoint = await createEndpoint(merchant, '/basic');
     const eventId = await emit(merchant);
@@ -114,9 +114,40 @@ describe('delivery', () => {
       type: string;
       api_version: string;
       timestamp: string;
+      created_at: string;
       data: Record<string, unknown>;
     };
-    expect(Object.keys(payload).sort()).toEqual(['actor', 'api_version', 'data', 'timestamp', 'type']);
+    // The event object as GET /v1/events/{id} shows it, without pending_webhooks, plus `timestamp`.
+    const event = (
+      await t.app.inject({ method: 'GET', url: `/v1/events/${eventId}`, headers: merchant.headers })
+    ).json() as Record<string, unknown>;
+    const { pending_webhooks: pending, ...eventObject } = event;
+    expect(pending).toBeTypeOf('number');
+    expect(payload).toEqual({ ...eventObject, timestamp: event.created_at });
+    expect(Object.keys(payload)).toEqual([
+      'id',
+      'object',
+      'type',
+      'api_version',
+      'livemode',
+      'created_at',
+      'timestamp',
+      'object_id',
+      'object_version',
+      'order_id',
+      'checkout_id',
+      'payment_id',
+      'actor',
+      'data',
+    ]);
+    expect(payload).toMatchObject({
+      id: eventId,
+      object: 'event',
+      livemode: false,
+      object_id: 'pay_0123456789abcdef0123456789abcdef',
+      object_version: 3,
+    });
+    expect(payload.timestamp).toBe(payload.created_at);
     // Emitted outside any request or worker: Kassa itself.
     expect((payload as { actor?: unknown }).actor).toEqual({ type: 'system', id: 'kassa' });
     expect(payload.type).toBe('payment.succeeded');
@@ -124,7 +155,7 @@ describe('delivery', () => {
     expect(new Date(payload.timestamp).toISOString()).toBe(payload.timestamp);
     expect(payload.data).toMatchObject({ amount: 12_345, currency: 'EUR', version: 3 });
 
-    await expect.poll(async () => (await deliveriesOf(merchant, eventId))[0]?.status).toBe('succeeded');
+    await expect.poll(async () => (await deliveriesOf(merchant, eventId))[0]?.status).toBe('SUCCEEDED');
   });
 
   it('changing one byte of the body (or the id) makes verification fail', async () => {
@@ -174,7 +205,7 @@ describe('delivery', () => {
     expect(firstGap).toBeLessThan(1_000);
 
     const [delivery] = await deliveriesOf(merchant, eventId);
-    expect(delivery!.status).toBe('succeeded');
+    expect(delivery!.status).toBe('SUCCEEDED');
     expect(delivery!.attempts.map((a) => a.status_code)).toEqual([500, 500, 200]);
     expect(delivery!.attempts.map((a) => a.result)).toEqual(['failed', 'failed', 'succeeded']);
     expect(delivery!.attempts[0]!.response_excerpt).toBe('boom 0');
@@ -190,7 +221,7 @@ describe('delivery', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(receivedAt('/down')).toHaveLength(3); // 1 + two retries (schedule 0.2,0.4)
     const [delivery] = await deliveriesOf(merchant, eventId);
-    expect(delivery!.status).toBe('failed');
+    expect(delivery!.status).toBe('FAILED');
   });
 
   it('410 Gone disables the endpoint and nothing more is sent to it', async () => {
@@ -208,18 +239,19 @@ describe('delivery', () => {
         });
         return (response.json() as { status: string }).status;
       })
-      .toBe('disabled');
+      .toBe('DISABLED');
     const response = await t.app.inject({
       method: 'GET',
       url: `/v1/webhook-endpoints/${endpoint.id}`,
       headers: merchant.headers,
     });
     expect(response.json()).toMatchObject({
-      status: 'disabled',
-      disabled_reason: expect.stringContaining('410'),
+      status: 'DISABLED',
+      disabled_reason: 'endpoint_gone',
+      disabled_message: expect.stringContaining('410'),
     });
     const [delivery] = await deliveriesOf(merchant, eventId);
-    expect(delivery!.status).toBe('failed');
+    expect(delivery!.status).toBe('FAILED');
 
     await emit(merchant);
     await new Promise((resolve) => setTimeout(resolve, 800));
@@ -235,7 +267,7 @@ describe('delivery', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(receivedAt('/moved-target')).toHaveLength(0);
     const [delivery] = await deliveriesOf(merchant, eventId);
-    expect(delivery!.status).toBe('failed');
+    expect(delivery!.status).toBe('FAILED');
     expect(delivery!.attempts.map((a) => a.status_code)).toEqual([302, 302, 302]);
     expect(delivery!.attempts[0]!.error).toMatch(/redirects are not followed/);
   });
@@ -255,7 +287,7 @@ describe('delivery', () => {
     const [first, second, third] = receivedAt('/busy');
     expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(1_950);
     expect(third!.receivedAt - second!.receivedAt).toBeGreaterThanOrEqual(950);
-    await expect.poll(async () => (await deliveriesOf(merchant, eventId))[0]?.status).toBe('succeeded');
+    await expect.poll(async () => (await deliveriesOf(merchant, eventId))[0]?.status).toBe('SUCCEEDED');
   });
 
   it('records network failures as attempts with an error and no status', async () => {
@@ -273,7 +305,7 @@ describe('delivery', () => {
     const eventId = await emit(merchant);
     await expect
       .poll(async () => (await deliveriesOf(merchant, eventId))[0]?.status, { timeout: 5_000 })
-      .toBe('failed');
+      .toBe('FAILED');
     const [delivery] = await deliveriesOf(merchant, eventId);
     expect(delivery!.attempts).toHaveLength(3);
     expect(delivery!.attempts[0]).toMatchObject({ status_code: null, result: 'failed' });
@@ -299,7 +331,7 @@ describe('secret rotation', () => {
     const endpoint = await createEndpoint(merchant, '/rotating');
     const rotated = await t.app.inject({
       method: 'POST',
-      url: `/v1/webhook-endpoints/${endpoint.id}/rotate-secret`,
+      url: `/v1/webhook-endpoints/${endpoint.id}/roll-secret`,
       headers: merchant.headers,
       payload: { expire_previous_in_seconds: 3600 },
     });
@@ -321,7 +353,7 @@ describe('secret rotation', () => {
     // Ending the overlap at once (0 s): only the newest secret signs.
     const again = await t.app.inject({
       method: 'POST',
-      url: `/v1/webhook-endpoints/${endpoint.id}/rotate-secret`,
+      url: `/v1/webhook-endpoints/${endpoint.id}/roll-secret`,
       headers: merchant.headers,
       payload: { expire_previous_in_seconds: 0 },
     });
@@ -362,6 +394,84 @@ describe('POST /v1/webhook-endpoints/{id}/test', () => {
     expect(receivedAt('/not-me')).toHaveLength(0);
   });
 
+  it('sends the example of a chosen event type, signed, to that endpoint only', async () => {
+    const merchant = await t.createMerchant();
+    // Subscribed to another type: a test goes to the endpoint tested whatever it subscribes to.
+    const endpoint = await createEndpoint(merchant, '/typed-test', ['checkout.completed']);
+    await createEndpoint(merchant, '/subscribed-elsewhere', ['payment.succeeded']);
+    const response = await t.app.inject({
+      method: 'POST',
+      url: `/v1/webhook-endpoints/${endpoint.id}/test`,
+      headers: merchant.headers,
+      payload: { type: 'payment.succeeded' },
+    });
+    expect(response.statusCode).toBe(202);
+    const event = response.json() as { id: string; type: string };
+    expect(event.type).toBe('payment.succeeded');
+    await receiver.waitFor(() => receivedAt('/typed-test').length === 1);
+    const received = receivedAt('/typed-test')[0]!;
+    expect(received.headers['webhook-id']).toBe(event.id);
+    const payload = verifyWebhook(endpoint.secret, received) as {
+      id: string;
+      type: string;
+      object_id: string;
+      payment_id: string;
+      data: Record<string, unknown>;
+    };
+    expect(payload.type).toBe('payment.succeeded');
+    expect(payload.id).toBe(event.id);
+    // The example of the `webhooks` section of /openapi.json, in this endpoint's mode.
+    const document = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      webhooks: Record<
+        string,
+        {
+          post: {
+            requestBody: { content: Record<string, { examples: Record<string, { value: unknown }> }> };
+          };
+        }
+      >;
+    };
+    const example = document.webhooks['payment.succeeded']!.post.requestBody.content['application/json']!
+      .examples['payment.succeeded']!.value as { data: Record<string, unknown>; object_id: string };
+    expect(payload.data).toEqual({ ...example.data, livemode: false });
+    expect(payload.data).toMatchObject({ object: 'payment', status: 'SUCCEEDED' });
+    expect(payload.object_id).toBe(example.object_id);
+    expect(payload.payment_id).toBe(example.data.id);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(receivedAt('/subscribed-elsewhere')).toHaveLength(0);
+
+    const refund = await t.app.inject({
+      method: 'POST',
+      url: `/v1/webhook-endpoints/${endpoint.id}/test`,
+      headers: merchant.headers,
+      payload: { type: 'refund.failed' },
+    });
+    expect(refund.statusCode).toBe(202);
+    await receiver.waitFor(() => receivedAt('/typed-test').length === 2);
+    const refundPayload = verifyWebhook(endpoint.secret, receivedAt('/typed-test')[1]!) as {
+      type: string;
+      data: Record<string, unknown>;
+    };
+    expect(refundPayload.type).toBe('refund.failed');
+    expect(refundPayload.data).toMatchObject({ status: 'FAILED' });
+  });
+
+  it('refuses an unknown event type with a pointer at it', async () => {
+    const merchant = await t.createMerchant();
+    const endpoint = await createEndpoint(merchant, '/typo-test');
+    const response = await t.app.inject({
+      method: 'POST',
+      url: `/v1/webhook-endpoints/${endpoint.id}/test`,
+      headers: merchant.headers,
+      payload: { type: 'payment.succeded' },
+    });
+    const problem = expectProblem(response);
+    expect(problem).toMatchObject({ status: 422, code: 'validation_failed' });
+    expect(problem.errors).toEqual([expect.objectContaining({ pointer: '/type' })]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(receivedAt('/typo-test')).toHaveLength(0);
+  });
+
   it('refuses a disabled endpoint (409) and an unknown one (404) with problem documents', async () => {
     const merchant = await t.createMerchant();
     const endpoint = await createEndpoint(merchant, '/paused');
@@ -369,7 +479,7 @@ describe('POST /v1/webhook-endpoints/{id}/test', () => {
       method: 'PATCH',
       url: `/v1/webhook-endpoints/${endpoint.id}`,
       headers: merchant.headers,
-      payload: { status: 'disabled' },
+      payload: { status: 'DISABLED' },
     });
     const disabled = await t.app.inject({
       method: 'POST',

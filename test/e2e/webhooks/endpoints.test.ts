@@ -24,6 +24,7 @@ type Endpoint = {
   version: number;
   description: string | null;
   disabled_reason: string | null;
+  disabled_message: string | null;
   previous_secret_expires_at: string | null;
 };
 
@@ -61,7 +62,9 @@ describe('POST /v1/webhook-endpoints', () => {
       livemode: false,
       url: 'https://shop.example/hooks?source=kassa',
       enabled_events: ['payment.succeeded', 'refund.succeeded'],
-      status: 'enabled',
+      status: 'ENABLED',
+      disabled_reason: null,
+      disabled_message: null,
       description: 'Fulfilment',
       version: 1,
     });
@@ -226,6 +229,7 @@ describe('reading, listing, updating, deleting', () => {
         ['GET', `/v1/webhook-endpoints/${endpoint.id}`],
         ['PATCH', `/v1/webhook-endpoints/${endpoint.id}`],
         ['DELETE', `/v1/webhook-endpoints/${endpoint.id}`],
+        ['POST', `/v1/webhook-endpoints/${endpoint.id}/roll-secret`],
         ['POST', `/v1/webhook-endpoints/${endpoint.id}/rotate-secret`],
         ['POST', `/v1/webhook-endpoints/${endpoint.id}/test`],
       ] as const) {
@@ -261,19 +265,43 @@ describe('reading, listing, updating, deleting', () => {
       description: 'v2',
       version: 2,
     });
-    const disabled = await patch({ status: 'disabled' });
+    const disabled = await patch({ status: 'DISABLED' });
     expect(disabled.json()).toMatchObject({
-      status: 'disabled',
-      disabled_reason: 'Disabled by the merchant',
+      status: 'DISABLED',
+      disabled_reason: 'disabled_by_merchant',
+      disabled_message: 'Disabled by the merchant',
       version: 3,
     });
-    const enabled = await patch({ status: 'enabled', description: null });
+    const enabled = await patch({ status: 'ENABLED', description: null });
     expect(enabled.json()).toMatchObject({
-      status: 'enabled',
+      status: 'ENABLED',
       disabled_reason: null,
+      disabled_message: null,
       description: null,
       version: 4,
     });
+    // The lower-case spelling of before is refused, naming the values.
+    const lower = expectProblem(await patch({ status: 'disabled' }));
+    expect(lower.status).toBe(422);
+    expect(lower.errors).toContainEqual(expect.objectContaining({ pointer: '/status' }));
+    expect(JSON.stringify(lower.errors)).toContain('DISABLED');
+    // A patch that changes nothing answers the endpoint as it is, without a new version.
+    const same = await patch({ description: null, status: 'ENABLED' });
+    expect(same.statusCode).toBe(200);
+    expect(same.json()).toMatchObject({ version: 4 });
+    // An unknown field is refused by name, and nothing changes (before: 200 and a new version).
+    const unknown = expectProblem(await patch({ zzz: 1, descripton: 'typo' }));
+    expect(unknown).toMatchObject({ status: 422, code: 'validation_failed' });
+    expect(unknown.errors).toEqual([
+      expect.objectContaining({ pointer: '/zzz', code: 'unknown_field' }),
+      expect.objectContaining({ pointer: '/descripton', code: 'unknown_field' }),
+    ]);
+    const after = await t.app.inject({
+      method: 'GET',
+      url: `/v1/webhook-endpoints/${endpoint.id}`,
+      headers: merchant.headers,
+    });
+    expect(after.json()).toMatchObject({ version: 4, description: null });
     const bad = expectProblem(await patch({ url: 'http://127.0.0.1:5432/', enabled_events: ['*', 'ping'] }));
     expect(bad.status).toBe(422);
     const badUrl = expectProblem(await patch({ url: 'http://192.168.1.1/' }));
@@ -318,12 +346,12 @@ describe('reading, listing, updating, deleting', () => {
   });
 });
 
-describe('POST /v1/webhook-endpoints/{id}/rotate-secret', () => {
+describe('POST /v1/webhook-endpoints/{id}/roll-secret', () => {
   it('issues a new secret with a 24 h overlap by default, or a chosen one', async () => {
     const endpoint = await createOk();
     const rotated = await t.app.inject({
       method: 'POST',
-      url: `/v1/webhook-endpoints/${endpoint.id}/rotate-secret`,
+      url: `/v1/webhook-endpoints/${endpoint.id}/roll-secret`,
       headers: merchant.headers,
     });
     expect(rotated.statusCode).toBe(200);
@@ -336,7 +364,7 @@ describe('POST /v1/webhook-endpoints/{id}/rotate-secret', () => {
 
     const immediate = await t.app.inject({
       method: 'POST',
-      url: `/v1/webhook-endpoints/${endpoint.id}/rotate-secret`,
+      url: `/v1/webhook-endpoints/${endpoint.id}/roll-secret`,
       headers: merchant.headers,
       payload: { expire_previous_in_seconds: 0 },
     });
@@ -344,13 +372,67 @@ describe('POST /v1/webhook-endpoints/{id}/rotate-secret', () => {
 
     const tooLong = await t.app.inject({
       method: 'POST',
-      url: `/v1/webhook-endpoints/${endpoint.id}/rotate-secret`,
+      url: `/v1/webhook-endpoints/${endpoint.id}/roll-secret`,
       headers: merchant.headers,
       payload: { expire_previous_in_seconds: 30 * 86_400 },
     });
     expect(expectProblem(tooLong).errors).toContainEqual(
       expect.objectContaining({ pointer: '/expire_previous_in_seconds' }),
     );
+    const misspelt = await t.app.inject({
+      method: 'POST',
+      url: `/v1/webhook-endpoints/${endpoint.id}/roll-secret`,
+      headers: merchant.headers,
+      payload: { expire_previous_in_second: 0 },
+    });
+    expect(expectProblem(misspelt).errors).toEqual([
+      expect.objectContaining({ pointer: '/expire_previous_in_second', code: 'unknown_field' }),
+    ]);
+  });
+
+  it('keeps rotate-secret as a deprecated alias that rolls the same way', async () => {
+    const endpoint = await createOk();
+    const rolled = await t.app.inject({
+      method: 'POST',
+      url: `/v1/webhook-endpoints/${endpoint.id}/rotate-secret`,
+      headers: merchant.headers,
+      payload: { expire_previous_in_seconds: 0 },
+    });
+    expect(rolled.statusCode).toBe(200);
+    expect(rolled.headers['deprecation']).toMatch(/^@\d+$/);
+    expect(rolled.headers['link']).toContain('rel="deprecation"');
+    const body = rolled.json() as Endpoint;
+    expect(body.secret).toMatch(/^whsec_/);
+    expect(body.secret).not.toBe(endpoint.secret);
+    expect(body).toMatchObject({ previous_secret_expires_at: null, version: 2 });
+    const current = await t.app.inject({
+      method: 'POST',
+      url: `/v1/webhook-endpoints/${endpoint.id}/roll-secret`,
+      headers: merchant.headers,
+    });
+    expect(current.headers['deprecation']).toBeUndefined();
+  });
+});
+
+describe('unknown body fields', () => {
+  it('are refused one by one on create and test, with a pointer at each', async () => {
+    const created = expectProblem(
+      await create({ url: 'https://shop.example/hooks', enabled_events: ['*'], enabled_event: ['*'] }),
+    );
+    expect(created).toMatchObject({ status: 422, code: 'validation_failed' });
+    expect(created.errors).toEqual([
+      expect.objectContaining({ pointer: '/enabled_event', code: 'unknown_field' }),
+    ]);
+    const endpoint = await createOk();
+    const test = expectProblem(
+      await t.app.inject({
+        method: 'POST',
+        url: `/v1/webhook-endpoints/${endpoint.id}/test`,
+        headers: merchant.headers,
+        payload: { event_type: 'payment.succeeded' },
+      }),
+    );
+    expect(test.errors).toEqual([expect.objectContaining({ pointer: '/event_type', code: 'unknown_field' })]);
   });
 });
 
@@ -365,6 +447,7 @@ describe('OpenAPI', () => {
     for (const path of [
       '/v1/webhook-endpoints',
       '/v1/webhook-endpoints/{id}',
+      '/v1/webhook-endpoints/{id}/roll-secret',
       '/v1/webhook-endpoints/{id}/rotate-secret',
       '/v1/webhook-endpoints/{id}/test',
       '/v1/events',
@@ -375,6 +458,10 @@ describe('OpenAPI', () => {
     ]) {
       expect(document.paths, path).toHaveProperty([path]);
     }
+    expect(document.paths['/v1/webhook-endpoints/{id}/rotate-secret']!.post).toMatchObject({
+      deprecated: true,
+    });
+    expect(document.paths['/v1/webhook-endpoints/{id}/roll-secret']!.post).not.toHaveProperty('deprecated');
     for (const name of [
       'WebhookEndpoint',
       'WebhookEndpointWithSecret',

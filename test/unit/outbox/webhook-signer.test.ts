@@ -9,9 +9,16 @@ import {
 } from '../../../src/outbox/webhook-signer.ts';
 
 const event = {
+  id: 'evt_0123456789abcdef0123456789abcdef',
   type: 'payment.succeeded',
   apiVersion: '2026-12-06',
+  livemode: false,
   createdAt: new Date('2025-03-01T12:00:00.123Z'),
+  objectId: 'pay_0123456789abcdef0123456789abcdef',
+  objectVersion: 3,
+  orderId: 'ord_0123456789abcdef0123456789abcdef',
+  checkoutId: null,
+  paymentId: 'pay_0123456789abcdef0123456789abcdef',
   actor: { type: 'credential', id: 'key_0123456789abcdef0123456789abcdef' },
   data: { amount: 1050, currency: 'KWD' },
 };
@@ -35,9 +42,18 @@ describe('signed webhooks', () => {
 
   it('have the Standard Webhooks body and headers, and verify with the reference library', () => {
     expect(JSON.parse(payload)).toEqual({
+      id: 'evt_0123456789abcdef0123456789abcdef',
+      object: 'event',
       type: 'payment.succeeded',
       api_version: '2026-12-06',
+      livemode: false,
+      created_at: '2025-03-01T12:00:00.123Z',
       timestamp: '2025-03-01T12:00:00.123Z',
+      object_id: 'pay_0123456789abcdef0123456789abcdef',
+      object_version: 3,
+      order_id: 'ord_0123456789abcdef0123456789abcdef',
+      checkout_id: null,
+      payment_id: 'pay_0123456789abcdef0123456789abcdef',
       actor: { type: 'credential', id: 'key_0123456789abcdef0123456789abcdef' },
       data: { amount: 1050, currency: 'KWD' },
     });
@@ -101,9 +117,18 @@ describe('payloads around JSON text (how the delivery worker builds them)', () =
   it('match the compact body for compact data', () => {
     expect(buildWebhookPayloadFromJson({ ...event, dataJson: JSON.stringify(event.data) })).toBe(
       JSON.stringify({
+        id: event.id,
+        object: 'event',
         type: event.type,
         api_version: event.apiVersion,
+        livemode: false,
+        created_at: event.createdAt.toISOString(),
         timestamp: event.createdAt.toISOString(),
+        object_id: event.objectId,
+        object_version: 3,
+        order_id: event.orderId,
+        checkout_id: null,
+        payment_id: event.paymentId,
         actor: event.actor,
         data: event.data,
       }),
@@ -115,9 +140,18 @@ describe('payloads around JSON text (how the delivery worker builds them)', () =
       '{"note": "a \\"quoted\\" line\\nbreak", "name": "Zoë", "amount": 1050, "items": [1, 2]}';
     const payload = buildWebhookPayloadFromJson({ ...event, dataJson });
     expect(JSON.parse(payload)).toEqual({
+      id: 'evt_0123456789abcdef0123456789abcdef',
+      object: 'event',
       type: 'payment.succeeded',
       api_version: '2026-12-06',
+      livemode: false,
+      created_at: '2025-03-01T12:00:00.123Z',
       timestamp: '2025-03-01T12:00:00.123Z',
+      object_id: 'pay_0123456789abcdef0123456789abcdef',
+      object_version: 3,
+      order_id: 'ord_0123456789abcdef0123456789abcdef',
+      checkout_id: null,
+      payment_id: 'pay_0123456789abcdef0123456789abcdef',
       actor: event.actor,
       data: { note: 'a "quoted" line\nbreak', name: 'Zoë', amount: 1050, items: [1, 2] },
     });

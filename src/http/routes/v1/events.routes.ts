@@ -9,11 +9,17 @@ import {
   type ListedEvent,
 } from '../../../modules/events/event.repository.ts';
 import { EVENT_TYPES } from '../../../modules/events/event.types.ts';
-import { listEventDeliveries, type WebhookDelivery } from '../../../outbox/webhook-delivery.repository.ts';
+import {
+  API_DELIVERY_STATUS,
+  API_DELIVERY_STATUSES,
+  listEventDeliveries,
+  type WebhookDelivery,
+} from '../../../outbox/webhook-delivery-history.repository.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
+import { refuseUnknownBodyFields } from './webhook-unknown-fields.ts';
 
 export const ZEventActor = z
   .object({
@@ -72,9 +78,9 @@ export const ZWebhookDelivery = z
     object: z.literal('webhook_delivery'),
     livemode: z.boolean(),
     event_id: z.string(),
-    endpoint_id: z.string(),
+    webhook_endpoint_id: z.string(),
     origin: z.enum(['event', 'redelivery']),
-    status: z.enum(['pending', 'succeeded', 'failed', 'canceled']),
+    status: z.enum(API_DELIVERY_STATUSES),
     attempt_count: z.number().int(),
     next_attempt_at: z.string().nullable(),
     last_error: z.string().nullable(),
@@ -130,9 +136,9 @@ export function presentDelivery(delivery: WebhookDelivery): z.infer<typeof ZWebh
     object: 'webhook_delivery',
     livemode: delivery.livemode,
     event_id: delivery.eventId,
-    endpoint_id: delivery.endpointId,
+    webhook_endpoint_id: delivery.endpointId,
     origin: delivery.origin,
-    status: delivery.status,
+    status: API_DELIVERY_STATUS[delivery.status],
     attempt_count: delivery.attemptCount,
     next_attempt_at: delivery.nextAttemptAt?.toISOString() ?? null,
     last_error: delivery.lastError,
@@ -227,6 +233,14 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
     },
   );
 
+  const ZRedeliverBody = z.strictObject({
+    webhook_endpoint_id: z
+      .string()
+      .max(100)
+      .optional()
+      .describe('Send to this endpoint only; default: every enabled endpoint subscribed to the type'),
+  });
+
   app.post(
     '/v1/events/:id/redeliver',
     {
@@ -235,30 +249,35 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
         tags,
         summary: 'Redeliver an event',
         description:
-          'New deliveries of the event — to every enabled endpoint subscribed to its type, or only to `endpoint_id`. ' +
-          'They carry the same `webhook-id` as the original delivery.',
+          'New deliveries of the event — to every enabled endpoint subscribed to its type, or only to ' +
+          '`webhook_endpoint_id`. They carry the same `webhook-id` as the original delivery. The answer lists ' +
+          'the new deliveries.',
         params: ZParams,
-        body: z.object({ endpoint_id: z.string().max(100).optional() }).nullish(),
+        body: ZRedeliverBody.nullish(),
         response: {
           202: z
             .object({
-              object: z.literal('event_redelivery'),
-              event_id: z.string(),
-              deliveries: z.array(ZWebhookDelivery),
+              object: z.literal('list'),
+              data: z.array(ZWebhookDelivery),
+              has_more: z.literal(false),
+              next_cursor: z.null(),
             })
-            .meta({ id: 'EventRedelivery' }),
+            .describe('The new deliveries (every one: the list is never paginated)')
+            .meta({ id: 'WebhookDeliveryList' }),
         },
       },
+      preValidation: refuseUnknownBodyFields(ZRedeliverBody),
     },
     async (request, reply) => {
       const scope = requireMerchant(request);
       const { id } = request.params;
       await respondIdempotently(request, reply, services.db, 202, async (tx) => {
-        const deliveries = await redeliverEvent(tx, scope, id, request.body?.endpoint_id);
+        const deliveries = await redeliverEvent(tx, scope, id, request.body?.webhook_endpoint_id);
         return {
-          object: 'event_redelivery' as const,
-          event_id: id,
-          deliveries: deliveries.map(presentDelivery),
+          object: 'list' as const,
+          data: deliveries.map(presentDelivery),
+          has_more: false as const,
+          next_cursor: null,
         };
       });
       services.outbox.notify();

@@ -65,7 +65,7 @@ const ZTimelineEntry = z
       event_id: z.string(),
       event_type: z.string(),
       delivery_id: z.string(),
-      endpoint_id: z.string(),
+      webhook_endpoint_id: z.string(),
       attempt: ZWebhookDeliveryAttempt,
     }),
     z.object({ kind: z.literal('callback_attempt'), ...timelineEntryBase, attempt: ZCallbackAttempt }),
@@ -163,7 +163,7 @@ function presentTimelineEntry(entry: TimelineEntry): z.infer<typeof ZTimelineEnt
         event_id: entry.attempt.eventId,
         event_type: entry.attempt.eventType,
         delivery_id: entry.attempt.deliveryId,
-        endpoint_id: entry.attempt.endpointId,
+        webhook_endpoint_id: entry.attempt.endpointId,
         attempt: presentAttempt(entry.attempt),
       };
     case 'callback_attempt':

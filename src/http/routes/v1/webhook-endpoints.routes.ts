@@ -1,18 +1,25 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { API_VERSIONS } from '../../api-version.ts';
 import { z } from 'zod';
+import { EVENT_TYPES, type EventType } from '../../../modules/events/event.types.ts';
 import type { WebhookEndpoint } from '../../../modules/webhooks/webhook-endpoint.types.ts';
 import {
   ALL_EVENTS,
+  API_WEBHOOK_ENDPOINT_STATUS,
+  API_WEBHOOK_ENDPOINT_STATUSES,
   DEFAULT_SECRET_OVERLAP_SECONDS,
   MAX_SECRET_OVERLAP_SECONDS,
   SUBSCRIBABLE_EVENT_TYPES,
-  WEBHOOK_ENDPOINT_STATUSES,
+  WEBHOOK_ENDPOINT_DISABLED_REASONS,
+  webhookEndpointStatusOf,
 } from '../../../modules/webhooks/webhook-endpoint.types.ts';
+import type { TestEventExample } from '../../../modules/webhooks/webhook-endpoint.service.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 import { presentEvent, ZEvent } from './events.routes.ts';
+import { refuseUnknownBodyFields } from './webhook-unknown-fields.ts';
 
 const ZEnabledEvents = z
   .array(z.enum([ALL_EVENTS, ...SUBSCRIBABLE_EVENT_TYPES]))
@@ -28,11 +35,14 @@ export const ZWebhookEndpoint = z
     url: z.string(),
     description: z.string().nullable(),
     enabled_events: z.array(z.string()),
-    status: z.enum(WEBHOOK_ENDPOINT_STATUSES),
+    status: z.enum(API_WEBHOOK_ENDPOINT_STATUSES),
     disabled_reason: z
-      .string()
+      .enum(WEBHOOK_ENDPOINT_DISABLED_REASONS)
       .nullable()
-      .describe('Why the endpoint is disabled (by the merchant, or 410 Gone)'),
+      .describe(
+        'Why the endpoint is DISABLED: `disabled_by_merchant`, or `endpoint_gone` (it answered 410 Gone). More codes may be added',
+      ),
+    disabled_message: z.string().nullable().describe('`disabled_reason` in a sentence, for people'),
     disabled_at: z.string().nullable(),
     previous_secret_expires_at: z
       .string()
@@ -57,6 +67,58 @@ const ZDeletedWebhookEndpoint = z
 
 const ZParams = z.object({ id: z.string().max(100) });
 
+const ZStatusInput = z
+  .enum(API_WEBHOOK_ENDPOINT_STATUSES)
+  .describe('`DISABLED` pauses deliveries (and cancels those not yet sent); `ENABLED` resumes them');
+
+const ZCreateBody = z.strictObject({
+  url: z.string().max(2048),
+  enabled_events: ZEnabledEvents,
+  description: z.string().max(500).nullable().optional(),
+  status: ZStatusInput.optional(),
+  api_version: z
+    .enum(API_VERSIONS)
+    .optional()
+    .describe("The Kassa-Version to render deliveries in; default: the merchant's"),
+});
+
+const ZUpdateBody = z.strictObject({
+  url: z.string().max(2048).optional(),
+  enabled_events: ZEnabledEvents.optional(),
+  description: z.string().max(500).nullable().optional(),
+  status: ZStatusInput.optional(),
+});
+
+const ZRollSecretBody = z.strictObject({
+  expire_previous_in_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_SECRET_OVERLAP_SECONDS)
+    .default(DEFAULT_SECRET_OVERLAP_SECONDS),
+});
+
+const ZTestBody = z.strictObject({
+  type: z
+    .enum(EVENT_TYPES)
+    .default('ping')
+    .describe(
+      "The event type whose example to send (the example in this document's `webhooks` section); default `ping`",
+    ),
+});
+
+/** RFC 9745: deprecated since the first dated version (docs/changelog.md). */
+const DEPRECATED_SINCE = `@${Date.parse(`${API_VERSIONS[0]}T00:00:00Z`) / 1000}`;
+
+type WebhookExample = {
+  object_id: string | null;
+  object_version: number | null;
+  order_id: string | null;
+  checkout_id: string | null;
+  payment_id: string | null;
+  data: Record<string, unknown>;
+};
+
 export function presentWebhookEndpoint(endpoint: WebhookEndpoint): z.infer<typeof ZWebhookEndpoint> {
   const overlapOpen =
     endpoint.previousSecretExpiresAt !== null && endpoint.previousSecretExpiresAt > new Date();
@@ -67,14 +129,44 @@ export function presentWebhookEndpoint(endpoint: WebhookEndpoint): z.infer<typeo
     url: endpoint.url,
     description: endpoint.description,
     enabled_events: endpoint.enabledEvents,
-    status: endpoint.status,
+    status: API_WEBHOOK_ENDPOINT_STATUS[endpoint.status],
     disabled_reason: endpoint.disabledReason,
+    disabled_message: endpoint.disabledMessage,
     disabled_at: endpoint.disabledAt?.toISOString() ?? null,
     previous_secret_expires_at: overlapOpen ? endpoint.previousSecretExpiresAt!.toISOString() : null,
     api_version: endpoint.apiVersion,
     version: endpoint.version,
     created_at: endpoint.createdAt.toISOString(),
     updated_at: endpoint.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * The example of `type` from the `webhooks` section of /openapi.json (src/http/openapi/event-examples.ts): the
+ * one registry of examples, so what a test sends is what the document shows. Also the dashboard's test.
+ */
+export function testEventExample(app: KassaApp, type: Exclude<EventType, 'ping'>): TestEventExample {
+  const document = app.swagger() as {
+    webhooks?: Record<
+      string,
+      {
+        post?: {
+          requestBody?: { content?: Record<string, { examples?: Record<string, { value?: unknown }> }> };
+        };
+      }
+    >;
+  };
+  const value = document.webhooks?.[type]?.post?.requestBody?.content?.['application/json']?.examples?.[type]
+    ?.value as WebhookExample | undefined;
+  if (!value) throw new Error(`/openapi.json has no example of ${type}`);
+  return {
+    type,
+    objectId: value.object_id,
+    objectVersion: value.object_version,
+    orderId: value.order_id,
+    checkoutId: value.checkout_id,
+    paymentId: value.payment_id,
+    data: value.data,
   };
 }
 
@@ -92,18 +184,10 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
         description:
           'The URL must be https:// in live mode (http:// is accepted in test mode) and reachable under the egress ' +
           'policy. The response carries the signing secret — the only time it is shown.',
-        body: z.object({
-          url: z.string().max(2048),
-          enabled_events: ZEnabledEvents,
-          description: z.string().max(500).nullable().optional(),
-          status: z.enum(WEBHOOK_ENDPOINT_STATUSES).optional(),
-          api_version: z
-            .enum(API_VERSIONS)
-            .optional()
-            .describe("The Kassa-Version to render deliveries in; default: the merchant's"),
-        }),
+        body: ZCreateBody,
         response: { 201: ZWebhookEndpointWithSecret },
       },
+      preValidation: refuseUnknownBodyFields(ZCreateBody),
     },
     async (request, reply) => {
       const scope = requireMerchant(request);
@@ -113,7 +197,7 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
           url: body.url,
           enabledEvents: body.enabled_events,
           description: body.description,
-          status: body.status,
+          status: body.status && webhookEndpointStatusOf(body.status),
           apiVersion: body.api_version,
         });
         return { ...presentWebhookEndpoint(endpoint), secret };
@@ -165,17 +249,14 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
         tags,
         summary: 'Update a webhook endpoint',
         description:
-          'Change the URL, the event filter or the description, or pause (`disabled`) and resume (`enabled`) ' +
-          'deliveries. Disabling cancels the deliveries not yet sent.',
+          'Change the URL, the event filter or the description, or pause (`DISABLED`) and resume (`ENABLED`) ' +
+          'deliveries. Disabling cancels the deliveries not yet sent. A patch that changes nothing answers the ' +
+          'endpoint as it is, without a new `version`.',
         params: ZParams,
-        body: z.object({
-          url: z.string().max(2048).optional(),
-          enabled_events: ZEnabledEvents.optional(),
-          description: z.string().max(500).nullable().optional(),
-          status: z.enum(WEBHOOK_ENDPOINT_STATUSES).optional(),
-        }),
+        body: ZUpdateBody,
         response: { 200: ZWebhookEndpoint },
       },
+      preValidation: refuseUnknownBodyFields(ZUpdateBody),
     },
     async (request) => {
       const scope = requireMerchant(request);
@@ -185,7 +266,7 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
           url: body.url,
           enabledEvents: body.enabled_events,
           description: body.description,
-          status: body.status,
+          status: body.status && webhookEndpointStatusOf(body.status),
         }),
       );
       return presentWebhookEndpoint(endpoint);
@@ -213,38 +294,61 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
     },
   );
 
+  const rollSecret = async (
+    request: FastifyRequest<{
+      Params: { id: string };
+      Body: z.infer<typeof ZRollSecretBody> | null | undefined;
+    }>,
+    reply: FastifyReply,
+  ) => {
+    const scope = requireMerchant(request);
+    const overlap = request.body?.expire_previous_in_seconds ?? DEFAULT_SECRET_OVERLAP_SECONDS;
+    return respondIdempotently(request, reply, services.db, 200, async (tx) => {
+      const { endpoint, secret } = await endpoints.rollSecret(tx, scope, request.params.id, overlap);
+      return { ...presentWebhookEndpoint(endpoint), secret };
+    });
+  };
+  const rollDescription =
+    'Issues a new secret (shown only in this response). Until `expire_previous_in_seconds` have passed ' +
+    '(default 24 h, 0 = at once) every delivery is signed with both secrets: two `v1,` signatures in ' +
+    '`webhook-signature`, so receivers can switch without missing a webhook.';
+
+  app.post(
+    '/v1/webhook-endpoints/:id/roll-secret',
+    {
+      config: { auth: 'merchant', scope: 'webhooks', idempotency: 'transactional' },
+      schema: {
+        tags,
+        summary: "Roll a webhook endpoint's signing secret",
+        description: rollDescription,
+        params: ZParams,
+        body: ZRollSecretBody.nullish(),
+        response: { 200: ZWebhookEndpointWithSecret },
+      },
+      preValidation: refuseUnknownBodyFields(ZRollSecretBody),
+    },
+    rollSecret,
+  );
+
   app.post(
     '/v1/webhook-endpoints/:id/rotate-secret',
     {
       config: { auth: 'merchant', scope: 'webhooks', idempotency: 'transactional' },
       schema: {
         tags,
-        summary: "Rotate a webhook endpoint's signing secret",
-        description:
-          'Issues a new secret (shown only in this response). Until `expire_previous_in_seconds` have passed ' +
-          '(default 24 h, 0 = at once) every delivery is signed with both secrets: two `v1,` signatures in ' +
-          '`webhook-signature`, so receivers can switch without missing a webhook.',
+        summary: "Roll a webhook endpoint's signing secret (deprecated: use roll-secret)",
+        description: `Deprecated alias of POST /v1/webhook-endpoints/{id}/roll-secret, answered with a \`Deprecation\` header. ${rollDescription}`,
+        deprecated: true,
         params: ZParams,
-        body: z
-          .object({
-            expire_previous_in_seconds: z
-              .number()
-              .int()
-              .min(0)
-              .max(MAX_SECRET_OVERLAP_SECONDS)
-              .default(DEFAULT_SECRET_OVERLAP_SECONDS),
-          })
-          .nullish(),
+        body: ZRollSecretBody.nullish(),
         response: { 200: ZWebhookEndpointWithSecret },
       },
+      preValidation: refuseUnknownBodyFields(ZRollSecretBody),
     },
     async (request, reply) => {
-      const scope = requireMerchant(request);
-      const overlap = request.body?.expire_previous_in_seconds ?? DEFAULT_SECRET_OVERLAP_SECONDS;
-      return respondIdempotently(request, reply, services.db, 200, async (tx) => {
-        const { endpoint, secret } = await endpoints.rotateSecret(tx, scope, request.params.id, overlap);
-        return { ...presentWebhookEndpoint(endpoint), secret };
-      });
+      reply.header('deprecation', DEPRECATED_SINCE);
+      reply.header('link', '</docs/changelog.md>; rel="deprecation"; type="text/markdown"');
+      return rollSecret(request, reply);
     },
   );
 
@@ -256,16 +360,25 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
         tags,
         summary: 'Send a test webhook',
         description:
-          'Emits a `ping` event that is delivered to this endpoint only, signed and retried like any other. ' +
-          'Follow it with GET /v1/events/{id}/deliveries.',
+          'Emits a test event that is delivered to this endpoint only, signed and retried like any other: a ' +
+          '`ping`, or with `{"type": …}` the example of that event type shown in the `webhooks` section of ' +
+          'this document (its ids are examples, not objects of yours). Follow it with ' +
+          'GET /v1/events/{id}/deliveries.',
         params: ZParams,
+        body: ZTestBody.nullish(),
         response: { 202: ZEvent },
       },
+      preValidation: refuseUnknownBodyFields(ZTestBody),
     },
     async (request, reply) => {
       const scope = requireMerchant(request);
+      const type = request.body?.type ?? 'ping';
+      const example = type === 'ping' ? undefined : testEventExample(app, type);
       await respondIdempotently(request, reply, services.db, 202, async (tx) =>
-        presentEvent({ ...(await endpoints.sendTest(tx, scope, request.params.id)), pendingWebhooks: 0 }),
+        presentEvent({
+          ...(await endpoints.sendTest(tx, scope, request.params.id, example)),
+          pendingWebhooks: 0,
+        }),
       );
       services.outbox.notify(); // committed: deliver now rather than at the next poll
       return reply;
