@@ -1,4 +1,5 @@
 import { toDecimalString } from '../../lib/money.ts';
+import type { Actor } from '../../lib/actor-context.ts';
 import type { TimelineEntry } from '../../modules/events/order-timeline.service.ts';
 import type { Order } from '../../modules/orders/order.types.ts';
 import type { Payment, Refund } from '../../modules/payments/payment.types.ts';
@@ -250,16 +251,41 @@ function describeEntry(entry: TimelineEntry): { title: string; detail: string } 
   }
 }
 
-function Timeline({ entries }: { entries: TimelineEntry[] }) {
+/**
+ * Who caused an event (docs/events.md, "Actor"), in words: a dashboard person by e-mail (`people` maps user
+ * ids to e-mails; a removed person shows as their id), an API key or OAuth client by its id, the shopper by
+ * the checkout or link they acted on, Kassa by its worker's name. Undefined for events older than actors.
+ */
+export function actorText(actor: Actor | null, people: ReadonlyMap<string, string>): string | undefined {
+  if (!actor) return undefined;
+  switch (actor.type) {
+    case 'user':
+      return `by ${people.get(actor.id) ?? `user ${actor.id}`} (dashboard)`;
+    case 'credential':
+      if (actor.id.startsWith('key_')) return `by API key ${actor.id}`;
+      if (actor.id.startsWith('cli_')) return `by OAuth client ${actor.id}`;
+      return `by API credential ${actor.id}`;
+    case 'shopper':
+      return actor.id === 'anonymous' ? 'by the shopper' : `by the shopper (${actor.id})`;
+    case 'system':
+      return `by Kassa (${actor.id})`;
+  }
+}
+
+function Timeline({ entries, people }: { entries: TimelineEntry[]; people: ReadonlyMap<string, string> }) {
   if (entries.length === 0) return <p class="dash-muted">Nothing has happened yet.</p>;
   return (
     <ol class="dash-timeline">
       {entries.map((entry, index) => {
         const { title, detail } = describeEntry(entry);
+        const actor = entry.kind === 'event' ? actorText(entry.event.actor, people) : undefined;
         return (
           <li key={index} class="dash-timeline__entry">
             <time dateTime={entry.at.toISOString()}>{dateTime(entry.at)}</time>
-            <span class="dash-timeline__title">{title}</span>
+            <span class="dash-timeline__title">
+              {title}
+              {actor && <span class="dash-timeline__actor"> {actor}</span>}
+            </span>
             <span class="dash-muted dash-code">{detail}</span>
           </li>
         );
@@ -274,6 +300,8 @@ export function OrderPage(props: {
   order: Order;
   payments: PaymentView[];
   timeline: TimelineEntry[];
+  /** E-mails of the shop's people by user id, to name who did what on the timeline. */
+  people: ReadonlyMap<string, string>;
   canMoveMoney: boolean;
   notice?: string;
   error?: string;
@@ -327,7 +355,7 @@ export function OrderPage(props: {
       )}
       <section class="dash-card">
         <h2 class="dash-card__title">Timeline</h2>
-        <Timeline entries={props.timeline} />
+        <Timeline entries={props.timeline} people={props.people} />
       </section>
     </AppPage>
   );

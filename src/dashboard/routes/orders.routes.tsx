@@ -10,6 +10,7 @@ import {
 } from '../../modules/payments/payment.keys.ts';
 import { findPayment, listPaymentsOfOrder } from '../../modules/payments/payment.repository.ts';
 import { roleAllows } from '../../modules/users/permissions.ts';
+import { listUsers } from '../../modules/users/users.ts';
 import {
   DashboardRefusal,
   errorMessage,
@@ -99,6 +100,7 @@ export function registerOrderRoutes(scope: KassaApp, kit: DashboardKit) {
         order={order}
         payments={views}
         timeline={entries}
+        people={new Map((await listUsers(db, context.scope.merchantId)).map((user) => [user.id, user.email]))}
         canMoveMoney={roleAllows(context.session.user.role, 'payments', 'write')}
         notice={noticeOf(request, NOTICES)}
         error={errorMessage(queryText(request, 'error'))}
