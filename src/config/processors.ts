@@ -7,7 +7,7 @@ import { ConfigError, documented, type Environment } from './variables.ts';
 export const processorVariables = {
   KASSA_PAYMENT_RECOVERY_MS: documented(z.coerce.number().int().min(100).max(3_600_000).default(60_000), {
     description:
-      'age after which the recovery worker settles a payment left `processing` (or a capture / refund left PENDING); it runs every third of this, at most every 10 s',
+      'age after which the recovery worker settles a payment left `processing` (or a capture / refund left PENDING), and asks the processor about a payment it answered pending (at most once per this age); it runs every third of this, at most every 10 s',
   }),
   KASSA_SANDBOX_FAULTS: documented(z.string().optional(), {
     description:

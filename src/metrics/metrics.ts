@@ -50,7 +50,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     recoveryActions: new Counter({
       name: 'kassa_recovery_actions_total',
-      help: 'Interrupted work the recovery worker settled, by kind (processing, abandoned, captures, refunds)',
+      help: 'Interrupted work the recovery worker settled, by kind (processing, abandoned, captures, refunds, pending)',
       labelNames: ['action'] as const,
       registers,
     }),

@@ -319,6 +319,39 @@ export async function findAbandonedActionPayments(
   return rows.map(toPayment);
 }
 
+/**
+ * Claims up to `limit` payments the processor answered `pending` (PENDING, a reference, no call in flight)
+ * unchanged since before `before` and due for a status check at `now`, oldest due first. The claim is the
+ * lease: it sets the next check to `nextCheck` in the same statement, and rows another process is claiming
+ * are skipped (SKIP LOCKED), so two recoveries never ask about the same payment in one round and none asks
+ * again before `nextCheck`. The version is not moved: the claim changes nothing of the payment itself.
+ */
+export async function claimPendingPaymentsForStatusCheck(
+  db: Queryable,
+  options: { before: Date; now: Date; nextCheck: Date; limit: number },
+): Promise<Payment[]> {
+  const { rows } = await db.query<PaymentRow>(
+    `${PLANNED_PER_CALL}UPDATE payments p SET status_check_due_at = $3
+       FROM (SELECT id FROM payments
+              WHERE status = 'PENDING' AND processing_since IS NULL AND connector_reference IS NOT NULL
+                AND updated_at < $1 AND coalesce(status_check_due_at, updated_at) <= $2
+              ORDER BY coalesce(status_check_due_at, updated_at) LIMIT $4
+              FOR UPDATE SKIP LOCKED) due
+      WHERE p.id = due.id
+      RETURNING p.*`,
+    [options.before, options.now, options.nextCheck, options.limit],
+  );
+  return rows.map(toPayment);
+}
+
+/** When recovery may next ask about a pending payment (after a processor that cannot be asked refused). */
+export async function postponeStatusCheck(db: Queryable, paymentId: string, until: Date): Promise<void> {
+  await db.query(`UPDATE payments SET status_check_due_at = $2 WHERE id = $1 AND status = 'PENDING'`, [
+    paymentId,
+    until,
+  ]);
+}
+
 /** Automatic-capture payments left AUTHORIZED with no capture attempt (the capture step was interrupted). */
 export async function findUncapturedAutomaticPayments(
   db: Queryable,
