@@ -73,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     callbackConnectTimeoutMs: values.KASSA_CALLBACK_CONNECT_TIMEOUT_MS,
     callbackResponseTimeoutMs: values.KASSA_CALLBACK_RESPONSE_TIMEOUT_MS,
     paymentRecoveryMs: values.KASSA_PAYMENT_RECOVERY_MS,
+    processorTimeoutMs: values.KASSA_PROCESSOR_TIMEOUT_MS,
     sandboxFaults,
     metricsToken: values.KASSA_METRICS_TOKEN,
     metricsPort: values.KASSA_METRICS_PORT,

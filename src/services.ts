@@ -27,11 +27,7 @@ import {
 } from './modules/processor-accounts/processor-routing.ts';
 import { createSandboxConnector, type SandboxConnector } from './connectors/sandbox/sandbox.connector.ts';
 import { checkoutServiceDeps } from './modules/checkouts/checkout.service.ts';
-import {
-  createPaymentFlow,
-  PROCESSOR_CALL_TIMEOUT_MS,
-  type PaymentFlow,
-} from './modules/payments/payment-flow.service.ts';
+import { createPaymentFlow, type PaymentFlow } from './modules/payments/payment-flow.service.ts';
 import { createCallbackService, type CallbackService } from './modules/callbacks/callback.service.ts';
 import { createMerchantCache, type MerchantCache } from './modules/merchants/merchant-cache.ts';
 import {
@@ -159,7 +155,7 @@ export async function createServices(input: {
     accounts: processorAccounts,
     egress: createEgressClient({
       policy: egressPolicy,
-      responseTimeoutMs: PROCESSOR_CALL_TIMEOUT_MS,
+      responseTimeoutMs: config.processorTimeoutMs,
       maxResponseBytes: 1024 * 1024,
       userAgent: 'Kassa/0.1 (+processors)',
       purpose: 'processor',
@@ -197,6 +193,7 @@ export async function createServices(input: {
     attemptLimits: createAttemptLimiter(db, config.attemptLimits),
     // A verify_order call ends within its connect and response timeouts; 5 s more for the rest of the exchange.
     orderVerificationTimeoutMs: config.callbackConnectTimeoutMs + config.callbackResponseTimeoutMs + 5_000,
+    processorCallTimeoutMs: config.processorTimeoutMs,
     processingRecoveryMs: config.paymentRecoveryMs,
   }));
   // What the recovery worker settled, counted by kind from the counts `recover()` returns.

@@ -49,6 +49,8 @@ export type Config = {
    * the processor again; the worker runs every third of this, at most every 10 s. Shorter in fault tests.
    */
   paymentRecoveryMs: number;
+  /** KASSA_PROCESSOR_TIMEOUT_MS: one processor call's deadline (egress), which also bounds a payment attempt. */
+  processorTimeoutMs: number;
   /** Faults the sandbox acquirer simulates (test / development only; see SandboxFaults). */
   sandboxFaults: SandboxFaults | undefined;
   /** Bearer token that opens `/metrics` on the main port; undefined: not served there. */

@@ -9,6 +9,10 @@ export const processorVariables = {
     description:
       'age after which the recovery worker settles a payment left `processing` (or a capture / refund left PENDING), and asks the processor about a payment it answered pending (at most once per this age); it runs every third of this, at most every 10 s',
   }),
+  KASSA_PROCESSOR_TIMEOUT_MS: documented(z.coerce.number().int().min(1_000).max(120_000).default(30_000), {
+    description:
+      "deadline of one call to a payment processor (connect, request and the whole answer); with the callback timeouts it sets how long a payment request's Idempotency-Key stays in use after its process died ([docs/security.md](docs/security.md))",
+  }),
   KASSA_SANDBOX_FAULTS: documented(z.string().optional(), {
     description:
       'test / development only (refused in production): JSON of simulated sandbox-acquirer faults, e.g. `{"timeoutMs":200,"timeoutEveryNth":3}` ([docs/reliability.md](docs/reliability.md))',

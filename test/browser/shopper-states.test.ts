@@ -169,7 +169,7 @@ describe("the shopper's browser: languages and the pages that must tell the trut
         completed_redirect_url: world.store.completedUrl,
         canceled_redirect_url: world.store.canceledUrl,
         locale: 'DA',
-        capture: 'automatic',
+        capture_mode: 'automatic',
         callbacks: { notification: `${world.callbacks.url}/notify` },
         order: {
           merchant_order_id: 'invoice-notified-1',

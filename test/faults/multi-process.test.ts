@@ -129,6 +129,11 @@ it(
     const env = {
       DATABASE_URL: database.connectionString,
       KASSA_ENV: 'test',
+      // A short payment lease (src/http/idempotency.ts pipelineLeaseSeconds follows these timeouts): keys held by
+      // the killed process become free within the test's retry deadline.
+      KASSA_PROCESSOR_TIMEOUT_MS: '2000',
+      KASSA_CALLBACK_CONNECT_TIMEOUT_MS: '500',
+      KASSA_CALLBACK_RESPONSE_TIMEOUT_MS: '1000',
       ...WITHOUT_CARD_TESTING_LIMITS,
       KASSA_MASTER_KEY: randomBytes(32).toString('base64'),
       KASSA_DEMO: 'false',

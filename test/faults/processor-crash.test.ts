@@ -49,10 +49,18 @@ afterAll(async () => {
 const env = () => ({
   DATABASE_URL: database.connectionString,
   KASSA_ENV: 'test',
+  // A shorter payment lease (src/http/idempotency.ts pipelineLeaseSeconds follows these timeouts); the fakes on
+  // loopback answer in milliseconds.
+  KASSA_PROCESSOR_TIMEOUT_MS: '5000',
+  KASSA_CALLBACK_CONNECT_TIMEOUT_MS: '500',
+  KASSA_CALLBACK_RESPONSE_TIMEOUT_MS: '1000',
   KASSA_DATA_DIR: dataDir,
   KASSA_PAYMENT_RECOVERY_MS: String(RECOVERY_MS),
   ...WITHOUT_CARD_TESTING_LIMITS,
 });
+
+/** Longer than the payment lease with this gateway's settings (see retryPayment). */
+const RETRY_FOR_MS = 90_000;
 
 type Answer = { status: number; json: Record<string, unknown> };
 
@@ -75,6 +83,9 @@ function merchantClient(apiKey: string) {
 /**
  * The merchant's server retrying its payment request with the same key, as it would after a lost answer: the
  * dead process's claim on the key holds for its lease (409 `idempotency_key_in_use`), then the retry resumes.
+ * The lease outlives every step of a payment attempt (src/http/idempotency.ts `pipelineLeaseSeconds`: the
+ * verify_order timeouts plus three processor calls and a margin, about 140 s with the defaults, about 40 s with
+ * this file's settings), so the retry may wait that long.
  */
 async function retryPayment(call: ReturnType<typeof merchantClient>, checkoutId: string, cardNumber: string) {
   for (const started = Date.now(); ;) {
@@ -85,7 +96,7 @@ async function retryPayment(call: ReturnType<typeof merchantClient>, checkoutId:
       `pay-${checkoutId}`,
     );
     if (answer.status !== 409 || answer.json.code !== 'idempotency_key_in_use') return answer;
-    if (Date.now() - started > 40_000) throw new Error('the key stayed in use');
+    if (Date.now() - started > RETRY_FOR_MS) throw new Error('the key stayed in use');
     await sleep(500);
   }
 }
@@ -151,7 +162,7 @@ async function payAndCrash(
 describe('a crash between the processor charging and Kassa recording it', () => {
   it(
     'Stripe: the recovery worker finds the PaymentIntent (lookupPayment), captures once; one charge',
-    { timeout: 120_000 },
+    { timeout: 180_000 },
     async () => {
       const stripe = await startFakeStripe({ apiVersion: STRIPE_API_VERSION });
       try {
@@ -222,7 +233,7 @@ describe('a crash between the processor charging and Kassa recording it', () => 
 
   it(
     "Adyen: the unacknowledged AUTHORISATION webhook, delivered again, settles it; the retry is Adyen's replay; one charge",
-    { timeout: 120_000 },
+    { timeout: 180_000 },
     async () => {
       const adyen = await startFakeAdyen();
       try {

@@ -94,7 +94,7 @@ describe('a flaky acquirer behind the real gateway process (KASSA_SANDBOX_FAULTS
             'POST',
             '/v1/checkouts',
             checkoutRequest(simpleOrder('EUR', 'DE', 2_000 + i, `flaky-${i}`), {
-              capture: i % 2 ? 'manual' : 'automatic',
+              capture_mode: i % 2 ? 'manual' : 'automatic',
             }),
             `flaky-${i}-checkout`,
           );
@@ -246,7 +246,7 @@ describe('an acquirer outage and duplicate asynchronous notifications (in-proces
   async function pay(i: number, method: unknown, capture: 'automatic' | 'manual' = 'automatic') {
     const created = await post(
       '/v1/checkouts',
-      checkoutRequest(simpleOrder('EUR', 'DE', 700 + i, `dup-${i}`), { capture }),
+      checkoutRequest(simpleOrder('EUR', 'DE', 700 + i, `dup-${i}`), { capture_mode: capture }),
     );
     expect(created.statusCode).toBe(201);
     const paid = await post(

@@ -186,11 +186,12 @@ describe('POST /v1/payments (Processor API)', () => {
     const approved = await payByApi(t, merchant, checkout.checkout_id);
     expect(approved.json()).toMatchObject({ status: 'SUCCEEDED' });
     const list = await get(t, merchant, `/v1/orders/${checkout.order.order_id}/payments`);
+    // Newest first, like every list (docs/api-conventions.md §7): the approved attempt came last.
     expect(list.json().data.map((p: PaymentJson) => p.status)).toEqual([
-      'REJECTED',
-      'REJECTED',
-      'REJECTED',
       'SUCCEEDED',
+      'REJECTED',
+      'REJECTED',
+      'REJECTED',
     ]);
   });
 

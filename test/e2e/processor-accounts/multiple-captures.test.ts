@@ -81,7 +81,7 @@ async function authorizedPayment(merchant: TestMerchant, amount: number): Promis
     merchant,
     'POST',
     '/v1/checkouts',
-    checkoutRequest(simpleOrder('EUR', 'NL', amount), { capture: 'manual' }),
+    checkoutRequest(simpleOrder('EUR', 'NL', amount), { capture_mode: 'manual' }),
   );
   expect(created.statusCode, created.body).toBe(201);
   const paid = await call(merchant, 'POST', '/v1/payments', {

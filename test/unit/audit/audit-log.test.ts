@@ -90,10 +90,10 @@ describe('audit log', () => {
       startingAfter: first[1]!.id,
     });
     expect(second.map((entry) => entry.details.n)).toEqual([2, 1, 0]);
-    // A cursor from another merchant's list gives an empty page, not that merchant's neighbours.
-    expect(
-      await listAuditEntries(database.db, merchantId, { limit: 2, startingAfter: first[0]!.id }),
-    ).toEqual([]);
+    // A cursor from another merchant's list is refused (400 invalid_cursor), never that merchant's neighbours.
+    await expect(
+      listAuditEntries(database.db, merchantId, { limit: 2, startingAfter: first[0]!.id }),
+    ).rejects.toMatchObject({ code: 'invalid_cursor' });
     const failed = await listAuditEntries(
       database.db,
       otherMerchantId,
