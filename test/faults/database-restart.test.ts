@@ -97,6 +97,11 @@ it(
     dataDir = await mkdtemp(path.join(tmpdir(), 'kassa-fault-pg-'));
     const env = {
       KASSA_ENV: 'test',
+      // A short payment lease (src/http/idempotency.ts pipelineLeaseSeconds follows these timeouts): keys whose
+      // request died with the database connection become free within the test's retry deadline.
+      KASSA_PROCESSOR_TIMEOUT_MS: '2000',
+      KASSA_CALLBACK_CONNECT_TIMEOUT_MS: '500',
+      KASSA_CALLBACK_RESPONSE_TIMEOUT_MS: '1000',
       ...WITHOUT_CARD_TESTING_LIMITS,
       DATABASE_URL: '',
       KASSA_DATA_DIR: dataDir,
@@ -163,7 +168,7 @@ it(
           `pgr-${i}-checkout`,
           '/v1/checkouts',
           checkoutRequest(simpleOrder('EUR', 'DE', 500 + i, `pgr-${i}`), {
-            capture: i % 2 ? 'manual' : 'automatic',
+            capture_mode: i % 2 ? 'manual' : 'automatic',
           }),
         );
         // A failed request makes the client pause briefly (as a real one would), which bounds the failed work.

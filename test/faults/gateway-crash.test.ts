@@ -81,7 +81,7 @@ function operation(i: number) {
     checkoutKey: `crash-${i}-checkout`,
     paymentKey: `crash-${i}-pay`,
     checkout: checkoutRequest(simpleOrder('EUR', 'DE', 1_000 + i, `crash-order-${i}`), {
-      capture: i % 2 ? 'manual' : 'automatic',
+      capture_mode: i % 2 ? 'manual' : 'automatic',
     }),
     method: methods[i % methods.length],
     // A tenth of the clients "crash too": a payment request cut off by the kill is never retried by them.

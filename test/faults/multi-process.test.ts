@@ -116,7 +116,7 @@ function operation(i: number) {
   ];
   return {
     checkout: checkoutRequest(simpleOrder('EUR', 'DE', 1_000 + i, `mp-order-${i}`), {
-      capture: i % 2 ? 'manual' : 'automatic',
+      capture_mode: i % 2 ? 'manual' : 'automatic',
     }),
     method: methods[i % methods.length],
   };
