@@ -116,7 +116,7 @@ async function createFixtures() {
     const checkout = await api(
       'POST',
       '/v1/checkouts',
-      checkoutRequest(order, { capture: n % 2 ? 'automatic' : 'manual' }),
+      checkoutRequest(order, { capture_mode: n % 2 ? 'automatic' : 'manual' }),
     );
     fixtures.checkoutIds.push(String(checkout.checkout_id));
     fixtures.orderIds.push(String(checkout.order.order_id));
