@@ -4,7 +4,7 @@ import {
   deliveredEventOfRow,
   type ClaimedDelivery,
   DELIVERED_EVENT_COLUMNS,
-  type DeliveredEventRow,
+  type DeliveryTargetRow,
 } from './webhook-delivery.repository.ts';
 
 /**
@@ -74,22 +74,10 @@ export async function fanOutPendingEvents(
   lease: { count: number; seconds: number; token: string } = { count: 0, seconds: 0, token: '' },
 ): Promise<FanOutResult> {
   const { rows } = await db.query<
-    DeliveredEventRow & {
+    DeliveryTargetRow & {
       events: number;
       deliveries: number;
       id: string | null;
-      event_id: string;
-      event_type: string;
-      event_created_at: Date;
-      event_data_json: string;
-      event_actor_type: string | null;
-      event_actor_id: string | null;
-      endpoint_id: string;
-      url: string;
-      api_version: string;
-      secret_encrypted: Buffer;
-      previous_secret_encrypted: Buffer | null;
-      traceparent: string | null;
     }
   >(
     // `= ANY (ARRAY(…))` keeps the plan on the primary key; `IN (subquery)` may hash-join a scan of the table.

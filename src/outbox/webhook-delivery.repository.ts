@@ -70,6 +70,22 @@ export type DeliveredEventRow = {
   event_payment_id: string | null;
 };
 
+/** What fan-out and the claim both read to send one event to one endpoint: the event, the endpoint and its secrets. */
+export type DeliveryTargetRow = DeliveredEventRow & {
+  event_id: string;
+  event_type: string;
+  event_created_at: Date;
+  event_data_json: string;
+  event_actor_type: string | null;
+  event_actor_id: string | null;
+  endpoint_id: string;
+  url: string;
+  api_version: string;
+  secret_encrypted: Buffer;
+  previous_secret_encrypted: Buffer | null;
+  traceparent: string | null;
+};
+
 export function deliveredEventOfRow(row: DeliveredEventRow): DeliveredEventFields {
   return {
     livemode: row.event_livemode,
@@ -123,22 +139,10 @@ export async function claimDueDeliveries(
   options: { limit: number; leaseSeconds: number; leaseToken: string },
 ): Promise<ClaimedDelivery[]> {
   const { rows } = await db.query<
-    DeliveredEventRow & {
+    DeliveryTargetRow & {
       id: string;
       attempt_count: number;
-      event_id: string;
-      event_type: string;
-      event_created_at: Date;
-      event_data_json: string;
-      event_actor_type: string | null;
-      event_actor_id: string | null;
-      endpoint_id: string;
-      url: string;
-      api_version: string;
       endpoint_active: boolean;
-      secret_encrypted: Buffer;
-      previous_secret_encrypted: Buffer | null;
-      traceparent: string | null;
     }
   >(
     // `= ANY (ARRAY(…))` keeps every statement here on primary keys: a join with a subquery or an unnest
