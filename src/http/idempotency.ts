@@ -1,10 +1,24 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Database, Queryable, Transaction } from '../db/client.ts';
+import type { Database, Transaction } from '../db/client.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Keyring } from '../lib/keyring.ts';
 import { stableStringify } from '../lib/hashing.ts';
 import { requireMerchant } from './http.types.ts';
+import {
+  completeRecord,
+  isKeyTaken,
+  keyInUse,
+  KeyRecordRaced,
+  lockKeyAndFindRecord,
+  queueClaimRecord,
+  queueCompletedRecord,
+  queueLockKeyAndFindRecord,
+  releaseRecord,
+  retryWhenRaced,
+  type KeyLookup,
+  type RecordIdentity,
+} from './idempotency-record.ts';
 
 /**
  * Idempotency for every POST (docs/api-conventions.md), one mechanism:
@@ -20,6 +34,9 @@ import { requireMerchant } from './http.types.ts';
  *   fingerprint → 422 `idempotency_key_reused`.
  * - Records are kept `KASSA_RETENTION_IDEMPOTENCY_HOURS` (24 by default), then pruned by the retention worker
  *   (`src/workers/retention.worker.ts`).
+ *
+ * This file is the HTTP side (the header, the fingerprint, the answers); the record's table and lock are in
+ * `idempotency-record.ts`.
  */
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/; // visible ASCII, 1–255 characters
@@ -89,87 +106,15 @@ function acceptedFingerprints(request: FastifyRequest): string[] {
   ];
 }
 
-/** Two 32-bit halves of a digest of the scoped key, for pg_try_advisory_xact_lock(int, int). */
-function advisoryLockIds(merchantId: string, livemode: boolean, key: string): [number, number] {
-  const digest = createHash('sha256').update(`${merchantId}\n${livemode}\n${key}`).digest();
-  return [digest.readInt32BE(0), digest.readInt32BE(4)];
-}
-
-type KeyRecord = {
-  request_fingerprint: string;
-  state: 'in_progress' | 'completed';
-  locked_until: Date | null;
-  response_status: number | null;
-  response_body: string | null;
-};
-
-/**
- * The first step of both modes, in one round trip: take the key's transaction-scoped advisory lock (409 when
- * another request holds it) and read its record (422 when it belongs to a different request), plus the
- * database's clock for lease checks.
- *
- * The record is read with the statement's snapshot, taken just before the lock: a request that committed the
- * record and released the lock in between is not seen. The record's insert then finds the key taken, and the
- * caller runs the whole step again (`KeyRecordRaced`), which sees the record and replays it.
- */
-const LOCK_KEY_AND_FIND_RECORD = `SELECT pg_try_advisory_xact_lock($1, $2) AS locked, now() AS now,
-       k.request_fingerprint, k.state, k.locked_until, k.response_status, k.response_body
-     FROM (VALUES (1)) AS one
-     LEFT JOIN idempotency_keys k ON k.merchant_id = $3 AND k.livemode = $4 AND k.idempotency_key = $5`;
-
-type KeyLookupRow = { locked: boolean; now: Date } & { [K in keyof KeyRecord]: KeyRecord[K] | null };
-type KeyLookup = { existing: KeyRecord | undefined; now: Date };
-
-function lockKeyValues(merchantId: string, livemode: boolean, key: string): unknown[] {
-  return [...advisoryLockIds(merchantId, livemode, key), merchantId, livemode, key];
-}
-
-/** What the lock-and-find answered: 409 when the key is held, 422 when it is another request's. */
-function judgeKeyLookup(row: KeyLookupRow, fingerprints: readonly string[]): KeyLookup {
-  if (!row.locked) throw keyInUse();
-  if (row.request_fingerprint === null) return { existing: undefined, now: row.now };
-  if (!fingerprints.includes(row.request_fingerprint)) throw keyReused();
-  return { existing: row as KeyRecord, now: row.now };
-}
-
-async function lockKeyAndFindRecord(
-  tx: Queryable,
-  merchantId: string,
-  livemode: boolean,
-  key: string,
-  fingerprints: readonly string[],
-): Promise<KeyLookup> {
-  const { rows } = await tx.query<KeyLookupRow>(
-    LOCK_KEY_AND_FIND_RECORD,
-    lockKeyValues(merchantId, livemode, key),
-  );
-  return judgeKeyLookup(rows[0]!, fingerprints);
-}
-
-/** Thrown inside a transaction when the key's record appeared after its snapshot; the caller tries again. */
-class KeyRecordRaced extends Error {}
-
-/** Runs `attempt` again (a few times) when it lost the race described at `lockKeyAndFindRecord`. */
-async function retryWhenRaced<T>(attempt: () => Promise<T>): Promise<T> {
-  for (let tries = 1; ; tries++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!(error instanceof KeyRecordRaced)) throw error;
-      if (tries >= 3) throw keyInUse();
-    }
-  }
-}
-
-/** The first six columns of a key's record: whose key, and which request it belongs to. */
+/** Whose key, and which request it belongs to. */
 function recordIdentity(
   request: FastifyRequest,
   merchantId: string,
   livemode: boolean,
   key: string,
   fingerprint: string,
-): unknown[] {
-  return [merchantId, livemode, key, request.method, request.url.split('?')[0], fingerprint];
+): RecordIdentity {
+  return { merchantId, livemode, key, method: request.method, path: request.url.split('?')[0]!, fingerprint };
 }
 
 function replay(reply: FastifyReply, stored: StoredResponse) {
@@ -228,19 +173,11 @@ export async function respondIdempotently<T>(
           const found = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprints);
           lookUp = async () => found;
         } else {
-          const pending = tx.write<KeyLookupRow>(
-            LOCK_KEY_AND_FIND_RECORD,
-            lockKeyValues(merchantId, livemode, key),
-          );
-          lookUp = () =>
-            pending.result().then(
-              ({ rows }) => judgeKeyLookup(rows[0]!, fingerprints),
-              (error: unknown) => {
-                throw new KeyLookupLost('the key lookup was lost with the statement it travelled with', {
-                  cause: error,
-                });
-              },
-            );
+          lookUp = queueLockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprints, (error) => {
+            throw new KeyLookupLost('the key lookup was lost with the statement it travelled with', {
+              cause: error,
+            });
+          });
         }
         const refuseTakenKey = async () => {
           const { existing } = await lookUp();
@@ -261,23 +198,16 @@ export async function respondIdempotently<T>(
         await refuseTakenKey();
         // Serialise exactly as the response will be, so a replay is byte-for-byte the first answer.
         const body = JSON.stringify(result);
-        // The record is the unit's last write, committed with the effect. It must fail, not skip, on a taken
-        // key: a failed write stops the COMMIT, so the effect is rolled back and the step runs again to replay.
-        tx.write(
-          `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
-           request_fingerprint, state, response_status, response_body, completed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'completed', $7, $8, now())`,
-          [
-            ...recordIdentity(request, merchantId, livemode, key, fingerprint),
-            statusCode,
-            request.server.idempotencyResponses.seal(body),
-          ],
+        queueCompletedRecord(
+          tx,
+          recordIdentity(request, merchantId, livemode, key, fingerprint),
+          statusCode,
+          request.server.idempotencyResponses.seal(body),
         );
         return body;
       })
       .catch((error: unknown) => {
-        const { code, constraint } = error as { code?: string; constraint?: string };
-        if (code === '23505' && constraint === 'idempotency_keys_pkey') throw new KeyRecordRaced();
+        if (isKeyTaken(error)) throw new KeyRecordRaced();
         throw error;
       });
 
@@ -301,23 +231,6 @@ export async function respondIdempotently<T>(
     .type('application/json; charset=utf-8')
     .serializer((payload: unknown) => payload as string)
     .send(body);
-}
-
-export function keyInUse(): AppError {
-  return new AppError(
-    'idempotency_key_in_use',
-    'A request with this Idempotency-Key is still being processed; retry shortly',
-    {
-      headers: { 'retry-after': '1' },
-    },
-  );
-}
-
-export function keyReused(): AppError {
-  return new AppError(
-    'idempotency_key_reused',
-    'This Idempotency-Key was already used with a different method, path or body; use a new key for a new request',
-  );
 }
 
 /** The shortest lease, whatever the configured timeouts: a slow database alone can take seconds. */
@@ -386,21 +299,10 @@ export async function respondIdempotentlyWithPipeline(
         return { replay, claim: undefined, tookOver: false };
       }
       if (existing && existing.locked_until && existing.locked_until > now) throw keyInUse();
-      // Takes over only a record that is still in progress with an expired lease; anything else means the
-      // record changed after this transaction's snapshot (see KeyRecordRaced). A claim that took nothing
-      // commits nothing but the released lock.
-      const claim = tx.write(
-        `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
-         request_fingerprint, state, locked_until)
-       VALUES ($1, $2, $3, $4, $5, $6, 'in_progress', now() + make_interval(secs => $7))
-       ON CONFLICT (merchant_id, livemode, idempotency_key)
-       DO UPDATE SET locked_until = now() + make_interval(secs => $7)
-       WHERE idempotency_keys.state = 'in_progress' AND idempotency_keys.request_fingerprint = $6
-         AND idempotency_keys.locked_until <= now()`,
-        [
-          ...recordIdentity(request, merchantId, livemode, key, fingerprint),
-          request.server.pipelineLeaseSeconds,
-        ],
+      const claim = queueClaimRecord(
+        tx,
+        recordIdentity(request, merchantId, livemode, key, fingerprint),
+        request.server.pipelineLeaseSeconds,
       );
       return { replay: undefined, claim, tookOver: existing !== undefined };
     });
@@ -417,24 +319,17 @@ export async function respondIdempotentlyWithPipeline(
     // 409 `payment_in_progress`) leaves the record: the key is not free, and the request that still runs
     // completes it.
     if (error instanceof AppError && !claim.tookOver) {
-      await db.query(
-        `DELETE FROM idempotency_keys WHERE merchant_id = $1 AND livemode = $2 AND idempotency_key = $3 AND state = 'in_progress'`,
-        [merchantId, livemode, key],
-      );
+      await releaseRecord(db, merchantId, livemode, key);
     }
     throw error;
   }
-  await db.query(
-    `UPDATE idempotency_keys SET state = 'completed', locked_until = NULL, response_status = $4, response_body = $5,
-       completed_at = now()
-     WHERE merchant_id = $1 AND livemode = $2 AND idempotency_key = $3`,
-    [
-      merchantId,
-      livemode,
-      key,
-      result.statusCode,
-      request.server.idempotencyResponses.seal(JSON.stringify(result.body)),
-    ],
+  await completeRecord(
+    db,
+    merchantId,
+    livemode,
+    key,
+    result.statusCode,
+    request.server.idempotencyResponses.seal(JSON.stringify(result.body)),
   );
   return send(result, false);
 }

@@ -1,4 +1,5 @@
 import { PLANNED_PER_CALL, type Queryable } from '../db/queryable.ts';
+import { dueRowsToLease, TAKE_LEASE } from './delivery-queue.ts';
 import { newId } from '../lib/ids.ts';
 import { currentTraceparent } from '../metrics/trace-context.ts';
 
@@ -145,17 +146,12 @@ export async function claimDueDeliveries(
       endpoint_active: boolean;
     }
   >(
-    // `= ANY (ARRAY(…))` keeps every statement here on primary keys: a join with a subquery or an unnest
-    // may be planned as a hash join over a scan of the whole (large, growing) table.
+    // A disabled or deleted endpoint's delivery is claimed without counting an attempt: the worker cancels it.
     `${PLANNED_PER_CALL}UPDATE webhook_deliveries d
-        SET lease_until = now() + make_interval(secs => $2::float8), lease_token = $3,
+        SET ${TAKE_LEASE},
             attempt_count = d.attempt_count + CASE WHEN ep.status = 'enabled' AND ep.deleted_at IS NULL THEN 1 ELSE 0 END
        FROM events ev, webhook_endpoints ep
-      WHERE d.id = ANY (ARRAY(
-              SELECT id FROM webhook_deliveries
-               WHERE status = 'pending' AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
-               ORDER BY next_attempt_at LIMIT $1
-               FOR UPDATE SKIP LOCKED))
+      WHERE ${dueRowsToLease('webhook_deliveries', 'd')}
         AND ev.id = d.event_id AND ep.id = d.endpoint_id
      RETURNING d.id, d.attempt_count, d.event_id, ev.type AS event_type, ev.created_at AS event_created_at,
                ev.data::text AS event_data_json, ev.actor_type AS event_actor_type, ev.actor_id AS event_actor_id,

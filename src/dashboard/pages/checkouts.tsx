@@ -2,6 +2,7 @@ import { CHECKOUT_STATUSES } from '../../modules/checkouts/checkout.states.ts';
 import { AppPage, type Viewer } from '../layout.tsx';
 import type { CheckoutFilters, CheckoutListItem } from '../shop-queries.ts';
 import { dateTime, money } from './format.ts';
+import { NumberedPager, StatusBadge, StatusFilter } from './list-page.tsx';
 
 function pageHref(filters: CheckoutFilters, page: number): string {
   const params = new URLSearchParams();
@@ -26,19 +27,7 @@ export function CheckoutsPage(props: {
         Every checkout session, newest first: made with the API or opened from a payment link.
       </p>
       <form class="dash-filters" method="get" action="/dashboard/checkouts">
-        <div class="field">
-          <label class="field__label" for="status">
-            Status
-          </label>
-          <select class="field__input" id="status" name="status">
-            <option value="">Any</option>
-            {CHECKOUT_STATUSES.map((status) => (
-              <option key={status} value={status} selected={filters.status === status}>
-                {status}
-              </option>
-            ))}
-          </select>
-        </div>
+        <StatusFilter statuses={CHECKOUT_STATUSES} selected={filters.status} />
         <div class="dash-filters__actions">
           <button class="button button--primary dash-button" type="submit">
             Show
@@ -83,9 +72,7 @@ export function CheckoutsPage(props: {
                     <a href={`/dashboard/orders/${checkout.orderId}`}>{checkout.merchantOrderId}</a>
                   </td>
                   <td>
-                    <span class={`dash-status dash-status--${checkout.status.toLowerCase()}`}>
-                      {checkout.status}
-                    </span>
+                    <StatusBadge status={checkout.status} />
                   </td>
                   <td class="num">{money(checkout.totalAmount, checkout.currency)}</td>
                   <td>{dateTime(checkout.createdAt)}</td>
@@ -96,19 +83,7 @@ export function CheckoutsPage(props: {
           </table>
         </div>
       )}
-      <nav class="dash-pager" aria-label="Pages">
-        {filters.page > 1 && (
-          <a class="dash-link" href={pageHref(filters, filters.page - 1)} rel="prev">
-            Previous page
-          </a>
-        )}
-        <span class="dash-muted">Page {filters.page}</span>
-        {props.hasMore && (
-          <a class="dash-link" href={pageHref(filters, filters.page + 1)} rel="next">
-            Next page
-          </a>
-        )}
-      </nav>
+      <NumberedPager page={filters.page} hasMore={props.hasMore} href={(page) => pageHref(filters, page)} />
     </AppPage>
   );
 }

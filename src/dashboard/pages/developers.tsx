@@ -1,13 +1,9 @@
-import { RESOURCE_SCOPES } from '../../modules/auth/scopes.ts';
 import type { StoredApiKey } from '../../modules/merchants/credential.repository.ts';
 import { ActionButton, AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
+import { HashedSecretShownOnce, ScopeCheckboxes, scopesText } from './credential-parts.tsx';
 import { dateTime } from './format.ts';
 
 export type RevealedKey = { id: string; secret: string; previousId?: string; previousExpiresAt?: Date };
-
-function scopesText(key: StoredApiKey): string {
-  return key.scopes === null ? 'every scope' : key.scopes.join(' ');
-}
 
 export function DevelopersPage(props: {
   nonce: string;
@@ -37,21 +33,14 @@ export function DevelopersPage(props: {
       {props.notice && <Notice kind="success">{props.notice}</Notice>}
       {props.error && <Notice kind="error">{props.error}</Notice>}
       {props.revealed && (
-        <section class="dash-card dash-secret" aria-labelledby="secret-title">
-          <h2 class="dash-card__title" id="secret-title">
-            New API key {props.revealed.id}
-          </h2>
-          <p>Copy it now: it is shown only once. Kassa keeps only its hash.</p>
-          <p>
-            <code class="dash-code dash-secret__value">{props.revealed.secret}</code>
-          </p>
+        <HashedSecretShownOnce title={`New API key ${props.revealed.id}`} secret={props.revealed.secret}>
           {props.revealed.previousId && props.revealed.previousExpiresAt && (
             <p class="dash-muted">
               The key it replaces ({props.revealed.previousId}) keeps working until{' '}
               {dateTime(props.revealed.previousExpiresAt)}.
             </p>
           )}
-        </section>
+        </HashedSecretShownOnce>
       )}
       <section class="dash-card">
         <h2 class="dash-card__title">API keys ({viewer.livemode ? 'live' : 'test'} mode)</h2>
@@ -77,7 +66,7 @@ export function DevelopersPage(props: {
                       <div class="dash-muted dash-code">{key.id}</div>
                     </td>
                     <td>
-                      {key.type} · {scopesText(key)}
+                      {key.type} · {scopesText(key.scopes)}
                       {key.expiresAt && (
                         <div class="dash-muted">Rolled: works until {dateTime(key.expiresAt)}</div>
                       )}
@@ -134,13 +123,7 @@ export function DevelopersPage(props: {
             </fieldset>
             <fieldset class="field">
               <legend class="field__label">Scopes of a restricted key</legend>
-              <div class="dash-scopes">
-                {RESOURCE_SCOPES.flatMap((resource) => [resource, `${resource}:read`]).map((scope) => (
-                  <label class="checkbox" key={scope}>
-                    <input class="checkbox__input" type="checkbox" name="scopes" value={scope} /> {scope}
-                  </label>
-                ))}
-              </div>
+              <ScopeCheckboxes />
             </fieldset>
             <button class="button button--primary dash-button" type="submit">
               Create key

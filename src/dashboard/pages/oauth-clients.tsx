@@ -1,6 +1,6 @@
-import { RESOURCE_SCOPES } from '../../modules/auth/scopes.ts';
 import type { StoredApiClient } from '../../modules/merchants/credential.repository.ts';
 import { ActionButton, AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
+import { HashedSecretShownOnce, ScopeCheckboxes, scopesText } from './credential-parts.tsx';
 import { dateTime } from './format.ts';
 
 export type RevealedClientSecret = { id: string; secret: string; previousExpiresAt?: Date };
@@ -34,20 +34,13 @@ export function OAuthClientsPage(props: {
       {props.notice && <Notice kind="success">{props.notice}</Notice>}
       {props.error && <Notice kind="error">{props.error}</Notice>}
       {props.revealed && (
-        <section class="dash-card dash-secret" aria-labelledby="secret-title">
-          <h2 class="dash-card__title" id="secret-title">
-            Client secret of {props.revealed.id}
-          </h2>
-          <p>Copy it now: it is shown only once. Kassa keeps only its hash.</p>
-          <p>
-            <code class="dash-code dash-secret__value">{props.revealed.secret}</code>
-          </p>
+        <HashedSecretShownOnce title={`Client secret of ${props.revealed.id}`} secret={props.revealed.secret}>
           {props.revealed.previousExpiresAt && (
             <p class="dash-muted">
               The previous secret keeps working until {dateTime(props.revealed.previousExpiresAt)}.
             </p>
           )}
-        </section>
+        </HashedSecretShownOnce>
       )}
       <section class="dash-card">
         <h2 class="dash-card__title">Clients ({viewer.livemode ? 'live' : 'test'} mode)</h2>
@@ -83,7 +76,7 @@ export function OAuthClientsPage(props: {
                         </div>
                       )}
                     </td>
-                    <td>{client.scopes === null ? 'every scope' : client.scopes.join(' ')}</td>
+                    <td>{scopesText(client.scopes)}</td>
                     <td>{client.lastUsedAt ? dateTime(client.lastUsedAt) : 'never'}</td>
                     {props.canWrite && (
                       <td>
@@ -144,13 +137,7 @@ export function OAuthClientsPage(props: {
               <legend class="field__label">
                 Scopes its tokens may carry (none ticked: the scopes of your role)
               </legend>
-              <div class="dash-scopes">
-                {RESOURCE_SCOPES.flatMap((resource) => [resource, `${resource}:read`]).map((scope) => (
-                  <label class="checkbox" key={scope}>
-                    <input class="checkbox__input" type="checkbox" name="scopes" value={scope} /> {scope}
-                  </label>
-                ))}
-              </div>
+              <ScopeCheckboxes />
             </fieldset>
             <button class="button button--primary dash-button" type="submit">
               Create client

@@ -3,6 +3,7 @@ import type { Order } from '../../modules/orders/order.types.ts';
 import { AppPage, type Viewer } from '../layout.tsx';
 import type { OrderFilters } from '../queries.ts';
 import { dateTime, money } from './format.ts';
+import { NumberedPager, StatusBadge, StatusFilter } from './list-page.tsx';
 
 /** The query string of `filters` with `page` replaced: filters stay in the URL, so a link shows the same list. */
 export function filterQuery(filters: OrderFilters, page: number): string {
@@ -45,19 +46,7 @@ export function OrdersPage(props: {
             Order number, customer e-mail, last 4 card digits, payment id or amount (12.50)
           </span>
         </div>
-        <div class="field">
-          <label class="field__label" for="status">
-            Status
-          </label>
-          <select class="field__input" id="status" name="status">
-            <option value="">Any</option>
-            {ORDER_STATUSES.map((status) => (
-              <option key={status} value={status} selected={filters.status === status}>
-                {status}
-              </option>
-            ))}
-          </select>
-        </div>
+        <StatusFilter statuses={ORDER_STATUSES} selected={filters.status} />
         <div class="field">
           <label class="field__label" for="method">
             Method
@@ -123,9 +112,7 @@ export function OrdersPage(props: {
                   </td>
                   <td>{order.customer?.email ?? '—'}</td>
                   <td>
-                    <span class={`dash-status dash-status--${order.status.toLowerCase()}`}>
-                      {order.status}
-                    </span>
+                    <StatusBadge status={order.status} />
                   </td>
                   <td class="num">{money(order.totalAmount, order.currency)}</td>
                   <td>{dateTime(order.createdAt)}</td>
@@ -135,19 +122,11 @@ export function OrdersPage(props: {
           </table>
         </div>
       )}
-      <nav class="dash-pager" aria-label="Pages">
-        {filters.page > 1 && (
-          <a class="dash-link" href={`/dashboard/orders${filterQuery(filters, filters.page - 1)}`} rel="prev">
-            Previous page
-          </a>
-        )}
-        <span class="dash-muted">Page {filters.page}</span>
-        {props.hasMore && (
-          <a class="dash-link" href={`/dashboard/orders${filterQuery(filters, filters.page + 1)}`} rel="next">
-            Next page
-          </a>
-        )}
-      </nav>
+      <NumberedPager
+        page={filters.page}
+        hasMore={props.hasMore}
+        href={(page) => `/dashboard/orders${filterQuery(filters, page)}`}
+      />
     </AppPage>
   );
 }

@@ -2,7 +2,7 @@ import type { EventType } from '../../modules/events/event.types.ts';
 
 /**
  * An example of each event type, made from the payload schemas of the `webhooks` section of `/openapi.json`
- * (document.ts): the one registry of event types and their shapes. The document shows each example; and
+ * (webhooks-section.ts): the one registry of event types and their shapes. The document shows each example; and
  * `POST /v1/webhook-endpoints/{id}/test {"type": …}` sends it (webhook-endpoints.routes.ts reads it back from
  * the document). Made from the schemas rather than written by hand, an example has every field the object
  * has today — when a schema changes, its example follows.

@@ -6,6 +6,7 @@ import {
   type MergedRowPosition,
   type MergedWindow,
 } from '../../db/pagination.ts';
+import { dueRowsToLease, TAKE_LEASE } from '../../outbox/delivery-queue.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import type { CallbackAttempt, CallbackAttemptResult, CallbackKind } from './callback.types.ts';
 
@@ -187,12 +188,8 @@ export async function claimDueNotifications(
   }>(
     `${PLANNED_PER_CALL}WITH claimed AS (
        UPDATE callback_notifications
-          SET lease_until = now() + make_interval(secs => $2::float8), lease_token = $3,
-              attempt_count = attempt_count + 1
-        WHERE id = ANY (ARRAY(SELECT id FROM callback_notifications
-                               WHERE status = 'pending' AND next_attempt_at <= now()
-                                 AND (lease_until IS NULL OR lease_until < now())
-                               ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED))
+          SET ${TAKE_LEASE}, attempt_count = attempt_count + 1
+        WHERE ${dueRowsToLease('callback_notifications')}
         RETURNING *)
      SELECT c.id, c.attempt_count, c.event_id, e.created_at AS event_created_at, e.data AS event_data,
             c.merchant_id, c.livemode, c.checkout_id, c.order_id, c.payment_id, c.url, e.traceparent

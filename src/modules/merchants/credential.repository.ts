@@ -1,4 +1,11 @@
 import type { Queryable } from '../../db/client.ts';
+import {
+  findLiveMerchantRow,
+  listLiveMerchantRows,
+  removeLiveMerchantRow,
+  type MerchantMode,
+  type MerchantOwnedTable,
+} from '../../db/merchant-rows.ts';
 import { fetchPage, type PageRequest, type Sql } from '../../db/pagination.ts';
 import type { Scope } from '../auth/scopes.ts';
 
@@ -82,6 +89,16 @@ const API_KEY_COLUMNS =
   'id, merchant_id, livemode, revoked_at, type, scopes, name, metadata, key_hint, expires_at, last_used_at, version, created_at, updated_at';
 const API_CLIENT_COLUMNS =
   'id, merchant_id, livemode, revoked_at, scopes, name, metadata, secret_hint, secret_sha256, previous_secret_sha256, previous_secret_expires_at, last_used_at, version, created_at, updated_at';
+const API_KEYS: MerchantOwnedTable = {
+  table: 'api_keys',
+  columns: API_KEY_COLUMNS,
+  removedColumn: 'revoked_at',
+};
+const API_CLIENTS: MerchantOwnedTable = {
+  table: 'api_clients',
+  columns: API_CLIENT_COLUMNS,
+  removedColumn: 'revoked_at',
+};
 
 function toApiKey(row: ApiKeyRow): StoredApiKey {
   return {
@@ -122,7 +139,7 @@ function toApiClient(row: ApiClientRow): StoredApiClient {
   };
 }
 
-type Owner = { merchantId: string; livemode: boolean };
+type Owner = MerchantMode;
 
 export async function insertApiClient(
   db: Queryable,
@@ -212,13 +229,8 @@ export async function findApiKey(
   id: string,
   options: { forUpdate?: boolean } = {},
 ): Promise<StoredApiKey | undefined> {
-  const { rows } = await db.query<ApiKeyRow>(
-    `SELECT ${API_KEY_COLUMNS} FROM api_keys
-      WHERE id = $1 AND merchant_id = $2 AND livemode = $3 AND revoked_at IS NULL
-      ${options.forUpdate ? 'FOR UPDATE' : ''}`,
-    [id, owner.merchantId, owner.livemode],
-  );
-  return rows[0] ? toApiKey(rows[0]) : undefined;
+  const row = await findLiveMerchantRow<ApiKeyRow>(db, API_KEYS, owner, id, options);
+  return row && toApiKey(row);
 }
 
 export async function findOwnedApiClient(
@@ -227,13 +239,8 @@ export async function findOwnedApiClient(
   id: string,
   options: { forUpdate?: boolean } = {},
 ): Promise<StoredApiClient | undefined> {
-  const { rows } = await db.query<ApiClientRow>(
-    `SELECT ${API_CLIENT_COLUMNS} FROM api_clients
-      WHERE id = $1 AND merchant_id = $2 AND livemode = $3 AND revoked_at IS NULL
-      ${options.forUpdate ? 'FOR UPDATE' : ''}`,
-    [id, owner.merchantId, owner.livemode],
-  );
-  return rows[0] ? toApiClient(rows[0]) : undefined;
+  const row = await findLiveMerchantRow<ApiClientRow>(db, API_CLIENTS, owner, id, options);
+  return row && toApiClient(row);
 }
 
 /** A page of keys, newest first (`limit + 1` rows: src/db/pagination.ts); revoked keys are left out. */
@@ -261,20 +268,7 @@ export async function listApiClients(
   owner: Owner,
   page: PageRequest,
 ): Promise<StoredApiClient[]> {
-  const rows = await fetchPage<ApiClientRow>(
-    db,
-    {
-      alias: 'api_clients',
-      from: 'api_clients',
-      columns: API_CLIENT_COLUMNS,
-      scope: [
-        (p) => `api_clients.merchant_id = ${p(owner.merchantId)}`,
-        (p) => `api_clients.livemode = ${p(owner.livemode)}`,
-        () => 'api_clients.revoked_at IS NULL',
-      ],
-    },
-    page,
-  );
+  const rows = await listLiveMerchantRows<ApiClientRow>(db, API_CLIENTS, owner, page);
   return rows.map(toApiClient);
 }
 
@@ -311,13 +305,8 @@ export async function revokeApiKeyRow(
   owner: Owner,
   id: string,
 ): Promise<StoredApiKey | undefined> {
-  const { rows } = await db.query<ApiKeyRow>(
-    `UPDATE api_keys SET revoked_at = now(), version = version + 1, updated_at = now()
-      WHERE id = $1 AND merchant_id = $2 AND livemode = $3 AND revoked_at IS NULL
-      RETURNING ${API_KEY_COLUMNS}`,
-    [id, owner.merchantId, owner.livemode],
-  );
-  return rows[0] ? toApiKey(rows[0]) : undefined;
+  const row = await removeLiveMerchantRow<ApiKeyRow>(db, API_KEYS, owner, id);
+  return row && toApiKey(row);
 }
 
 /** Revokes a live OAuth client of `owner`; answers it as revoked, or undefined when there is no such client. */
@@ -326,13 +315,8 @@ export async function revokeApiClientRow(
   owner: Owner,
   id: string,
 ): Promise<StoredApiClient | undefined> {
-  const { rows } = await db.query<ApiClientRow>(
-    `UPDATE api_clients SET revoked_at = now(), version = version + 1, updated_at = now()
-      WHERE id = $1 AND merchant_id = $2 AND livemode = $3 AND revoked_at IS NULL
-      RETURNING ${API_CLIENT_COLUMNS}`,
-    [id, owner.merchantId, owner.livemode],
-  );
-  return rows[0] ? toApiClient(rows[0]) : undefined;
+  const row = await removeLiveMerchantRow<ApiClientRow>(db, API_CLIENTS, owner, id);
+  return row && toApiClient(row);
 }
 
 /** Revokes a client (`cli_…`) or an API key (`key_…`); returns false when no such live credential exists. */

@@ -1,5 +1,10 @@
 import type { Queryable } from '../../db/client.ts';
-import { fetchPage, type PageRequest } from '../../db/pagination.ts';
+import {
+  findLiveMerchantRow,
+  listLiveMerchantRows,
+  type MerchantOwnedTable,
+} from '../../db/merchant-rows.ts';
+import type { PageRequest } from '../../db/pagination.ts';
 import type { MerchantScope, ProcessorAccount } from './processor-account.types.ts';
 
 /** SQL for processor accounts. Merchant reads are scoped to (merchant, mode) and skip soft-deleted rows. */
@@ -29,6 +34,11 @@ type ProcessorAccountRow = {
 const COLUMNS = `id, merchant_id, livemode, processor, status, payment_methods, currencies, priority,
   multiple_captures, api_base_url, credentials_public, secret_hints, credentials_sealed, webhook_secret_set, metadata,
   version, created_at, updated_at, deleted_at`;
+const PROCESSOR_ACCOUNTS: MerchantOwnedTable = {
+  table: 'processor_accounts',
+  columns: COLUMNS,
+  removedColumn: 'deleted_at',
+};
 
 function toProcessorAccount(row: ProcessorAccountRow): ProcessorAccount {
   return {
@@ -108,13 +118,8 @@ export async function findProcessorAccount(
   id: string,
   options: { forUpdate?: boolean } = {},
 ): Promise<ProcessorAccount | undefined> {
-  const { rows } = await db.query<ProcessorAccountRow>(
-    `SELECT ${COLUMNS} FROM processor_accounts
-      WHERE id = $1 AND merchant_id = $2 AND livemode = $3 AND deleted_at IS NULL
-      ${options.forUpdate ? 'FOR UPDATE' : ''}`,
-    [id, scope.merchantId, scope.livemode],
-  );
-  return rows[0] ? toProcessorAccount(rows[0]) : undefined;
+  const row = await findLiveMerchantRow<ProcessorAccountRow>(db, PROCESSOR_ACCOUNTS, scope, id, options);
+  return row && toProcessorAccount(row);
 }
 
 /**
@@ -138,20 +143,7 @@ export async function listProcessorAccounts(
   scope: MerchantScope,
   page: PageRequest,
 ): Promise<ProcessorAccount[]> {
-  const rows = await fetchPage<ProcessorAccountRow>(
-    db,
-    {
-      alias: 'processor_accounts',
-      from: 'processor_accounts',
-      columns: COLUMNS,
-      scope: [
-        (p) => `processor_accounts.merchant_id = ${p(scope.merchantId)}`,
-        (p) => `processor_accounts.livemode = ${p(scope.livemode)}`,
-        () => 'processor_accounts.deleted_at IS NULL',
-      ],
-    },
-    page,
-  );
+  const rows = await listLiveMerchantRows<ProcessorAccountRow>(db, PROCESSOR_ACCOUNTS, scope, page);
   return rows.map(toProcessorAccount);
 }
 

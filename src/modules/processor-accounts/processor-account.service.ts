@@ -4,10 +4,18 @@ import type { AnyProcessorModule, ProcessorModules } from '../../connectors/proc
 import type { ProcessorName } from '../../connectors/processor.ts';
 import type { Queryable, UnitOfWork } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { isCurrencyCode } from '../../lib/currencies.ts';
 import { AppError, notFoundError, validationError, type FieldError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
+import {
+  checkApiBaseUrl,
+  checkCredentials,
+  checkCurrencies,
+  checkMultipleCaptures,
+  mergeMetadata,
+  tooManyMetadataKeys,
+  type MetadataPatch,
+} from './processor-account.checks.ts';
 import {
   countProcessorAccounts,
   findProcessorAccount,
@@ -42,12 +50,6 @@ export type NewProcessorAccount = {
   /** Validated by the route (`zMetadata`); null values are dropped. */
   metadata?: MetadataPatch;
 };
-
-/** A metadata patch: a key set to null is removed; `null` for the whole removes every key. */
-export type MetadataPatch = Record<string, string | number | boolean | null>;
-
-/** The same bound as every object's metadata (docs/api-conventions.md, Metadata). */
-const MAX_METADATA_KEYS = 50;
 
 export type ProcessorAccountUpdate = {
   credentials?: Record<string, unknown>;
@@ -95,116 +97,6 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
       ]);
     }
     return module;
-  }
-
-  /** Validates `credentials` with the module and the mode rules; errors point under `/credentials`. */
-  function checkCredentials(
-    module: AnyProcessorModule,
-    credentials: Record<string, unknown>,
-    scope: MerchantScope,
-  ): { credentials: Record<string, string>; errors: FieldError[] } {
-    const parsed = module.credentialsSchema.safeParse(credentials);
-    if (!parsed.success) {
-      return {
-        credentials: {},
-        errors: parsed.error.issues.map((issue) => ({
-          pointer: ['/credentials', ...issue.path.map(String)].join('/'),
-          code: 'invalid_credentials',
-          message: issue.message,
-        })),
-      };
-    }
-    const checked = parsed.data;
-    const errors: FieldError[] = [];
-    const implied = module.impliedLivemode(checked);
-    if (module.name === 'sandbox' && scope.livemode) {
-      errors.push({
-        pointer: '/processor',
-        code: 'livemode_mismatch',
-        message: 'The sandbox never moves real money: connect it with a test-mode credential',
-      });
-    } else if (implied !== null && implied !== scope.livemode) {
-      const field = module.secretFields[0];
-      errors.push({
-        pointer: field ? `/credentials/${field}` : '/credentials',
-        code: 'livemode_mismatch',
-        message: implied
-          ? 'These are live credentials; connect them with a live Kassa credential'
-          : 'These are test credentials; connect them with a test-mode Kassa credential',
-      });
-    }
-    if (scope.livemode) {
-      const missing = module.liveRequirement?.(checked);
-      if (missing) {
-        errors.push({
-          pointer: `/credentials/${missing.field}`,
-          code: 'required_for_live',
-          message: missing.message,
-        });
-      }
-    }
-    return { credentials: checked, errors };
-  }
-
-  function checkCurrencies(currencies: string[] | null | undefined): {
-    currencies: string[] | null | undefined;
-    errors: FieldError[];
-  } {
-    if (currencies === undefined || currencies === null) return { currencies, errors: [] };
-    const upper = [...new Set(currencies.map((code) => code.toUpperCase()))];
-    const errors = upper
-      .filter((code) => !isCurrencyCode(code))
-      .map((code) => ({
-        pointer: '/currencies',
-        code: 'invalid_currency',
-        message: `${code} is not an ISO 4217 currency code`,
-      }));
-    return { currencies: upper, errors };
-  }
-
-  /**
-   * The account's `multiple_captures`: Adyen's is the merchant's word (default false); a processor that fixes it
-   * takes only its own value, so an answer never claims captures the connector would refuse (or the reverse).
-   */
-  function checkMultipleCaptures(
-    module: AnyProcessorModule,
-    value: boolean | undefined,
-  ): { value: boolean; error: FieldError | null } {
-    const fixed = module.multipleCaptures;
-    if (fixed === 'account_setting') return { value: value ?? false, error: null };
-    if (value === undefined || value === fixed) return { value: fixed, error: null };
-    return {
-      value: fixed,
-      error: {
-        pointer: '/multiple_captures',
-        code: 'unsupported',
-        message: fixed
-          ? `${module.name} accounts always take several partial captures`
-          : `${module.name} accounts take one capture per payment: a partial capture releases the rest`,
-      },
-    };
-  }
-
-  function checkApiBaseUrl(value: string | null | undefined): FieldError | null {
-    if (value === undefined || value === null) return null;
-    if (deps.environment === 'production') {
-      return {
-        pointer: '/api_base_url',
-        code: 'not_allowed_in_production',
-        message:
-          'api_base_url points a connector at another host (a local fake); a production gateway only talks to the processor itself',
-      };
-    }
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      return { pointer: '/api_base_url', code: 'invalid_url', message: 'api_base_url is not a URL' };
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      return { pointer: '/api_base_url', code: 'invalid_url', message: 'api_base_url must be http(s)' };
-    }
-    return null;
   }
 
   function seal(module: AnyProcessorModule, credentials: Record<string, string>): StoredCredentials {
@@ -268,7 +160,7 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
         ...checked.errors,
         ...currencies.errors,
         multipleCaptures.error,
-        checkApiBaseUrl(input.apiBaseUrl),
+        checkApiBaseUrl(input.apiBaseUrl, deps.environment),
         tooManyMetadataKeys(metadata),
       ].filter((error): error is FieldError => error !== null);
       if (errors.length > 0) throw validationError(errors);
@@ -369,30 +261,6 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
 
 function sortedEntries(record: Record<string, unknown>): [string, unknown][] {
   return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
-}
-
-/** Merges a metadata patch onto `current`: null removes a key, `null` as a whole removes them all. */
-export function mergeMetadata(
-  current: ProcessorAccount['metadata'],
-  patch: MetadataPatch | null,
-): ProcessorAccount['metadata'] {
-  if (patch === null) return {};
-  const merged: ProcessorAccount['metadata'] = { ...current };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete merged[key];
-    else merged[key] = value;
-  }
-  return merged;
-}
-
-function tooManyMetadataKeys(metadata: ProcessorAccount['metadata']): FieldError | null {
-  return Object.keys(metadata).length > MAX_METADATA_KEYS
-    ? {
-        pointer: '/metadata',
-        code: 'too_many_keys',
-        message: `metadata may hold at most ${MAX_METADATA_KEYS} keys`,
-      }
-    : null;
 }
 
 export function presentProcessorAccount(account: ProcessorAccount, publicUrl: string) {

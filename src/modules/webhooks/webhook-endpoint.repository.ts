@@ -1,6 +1,11 @@
 import { LATEST_API_VERSION } from '../../lib/api-versions.ts';
 import type { Queryable } from '../../db/client.ts';
-import { fetchPage, type PageRequest } from '../../db/pagination.ts';
+import {
+  findLiveMerchantRow,
+  listLiveMerchantRows,
+  type MerchantOwnedTable,
+} from '../../db/merchant-rows.ts';
+import type { PageRequest } from '../../db/pagination.ts';
 import {
   DISABLED_REASON_MESSAGES,
   disabledReasonOf,
@@ -31,6 +36,11 @@ type WebhookEndpointRow = {
 
 const COLUMNS = `id, merchant_id, livemode, url, description, enabled_events, status, disabled_reason, disabled_at,
   previous_secret_expires_at, api_version, version, created_at, updated_at`;
+const WEBHOOK_ENDPOINTS: MerchantOwnedTable = {
+  table: 'webhook_endpoints',
+  columns: COLUMNS,
+  removedColumn: 'deleted_at',
+};
 
 function toWebhookEndpoint(row: WebhookEndpointRow): WebhookEndpoint {
   const disabledReason = row.disabled_reason === null ? null : disabledReasonOf(row.disabled_reason);
@@ -94,13 +104,8 @@ export async function findWebhookEndpoint(
   id: string,
   options: { forUpdate?: boolean } = {},
 ): Promise<WebhookEndpoint | undefined> {
-  const { rows } = await db.query<WebhookEndpointRow>(
-    `SELECT ${COLUMNS} FROM webhook_endpoints
-      WHERE id = $1 AND merchant_id = $2 AND livemode = $3 AND deleted_at IS NULL
-      ${options.forUpdate ? 'FOR UPDATE' : ''}`,
-    [id, scope.merchantId, scope.livemode],
-  );
-  return rows[0] ? toWebhookEndpoint(rows[0]) : undefined;
+  const row = await findLiveMerchantRow<WebhookEndpointRow>(db, WEBHOOK_ENDPOINTS, scope, id, options);
+  return row && toWebhookEndpoint(row);
 }
 
 /** A page of endpoints, newest first (`limit + 1` rows: src/db/pagination.ts). */
@@ -109,20 +114,7 @@ export async function listWebhookEndpoints(
   scope: MerchantScope,
   page: PageRequest,
 ): Promise<WebhookEndpoint[]> {
-  const rows = await fetchPage<WebhookEndpointRow>(
-    db,
-    {
-      alias: 'webhook_endpoints',
-      from: 'webhook_endpoints',
-      columns: COLUMNS,
-      scope: [
-        (p) => `webhook_endpoints.merchant_id = ${p(scope.merchantId)}`,
-        (p) => `webhook_endpoints.livemode = ${p(scope.livemode)}`,
-        () => 'webhook_endpoints.deleted_at IS NULL',
-      ],
-    },
-    page,
-  );
+  const rows = await listLiveMerchantRows<WebhookEndpointRow>(db, WEBHOOK_ENDPOINTS, scope, page);
   return rows.map(toWebhookEndpoint);
 }
 
