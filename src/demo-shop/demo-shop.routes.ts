@@ -10,7 +10,7 @@ import { createDemoShop, type DemoShopOptions } from './shop.ts';
  *
  * It is a separate merchant website that lives inside Kassa's process for convenience: it knows the demo
  * merchant only by its secret API key (`credentials.ts`) and talks to Kassa only through the public HTTP API,
- * over the network, like any shop (`kassa-client.ts`). It imports nothing of the gateway but pure utilities
+ * over the network, like any shop (`kassa-client.ts`: the `@kassa/node` client). It imports nothing of the gateway but pure utilities
  * from src/lib/. Its cart is a signed cookie; it has no tables.
  *
  *   GET  /demo                      products

@@ -15,7 +15,7 @@ import {
   type DemoCart,
 } from './cart-cookie.ts';
 import type { DemoShopCredentials } from './credentials.ts';
-import { createDemoKassaClient, DemoApiError, type DemoKassaClient } from './kassa-client.ts';
+import { apiErrorCode, createShopKassaClient, isNotFound, KassaError, type Kassa } from './kassa-client.ts';
 import { demoPageHeaders, type SdkScript } from './pages/layout.ts';
 import { renderMessagePage } from './pages/receipt-pages.ts';
 
@@ -35,7 +35,7 @@ const SECRET_REFRESH_MS = 30_000;
 
 const SDK_FILE = new URL('../../public/sdk/v1/kassa.js', import.meta.url);
 
-export type ShopContext = { apiKey: string; client: DemoKassaClient; cookieKey: CartCookieKey };
+export type ShopContext = { apiKey: string; client: Kassa; cookieKey: CartCookieKey };
 
 /** A fresh CSP nonce per page: 128 random bits (the shop's pages allow only their own nonced scripts). */
 export function createNonce(): string {
@@ -106,12 +106,12 @@ export function createDemoShop(app: FastifyInstance, options: DemoShopOptions) {
     }
     const baseUrl = internalBaseUrl();
     if (!baseUrl) return 'The demo shop calls Kassa’s API over HTTP: it works once the gateway is listening.';
-    return { apiKey, client: createDemoKassaClient({ baseUrl, apiKey }), cookieKey: cartCookieKey(apiKey) };
+    return { apiKey, client: createShopKassaClient({ baseUrl, apiKey }), cookieKey: cartCookieKey(apiKey) };
   }
 
   async function currentSigningSecret(context: ShopContext, refresh = false): Promise<string> {
     if (!refresh && signingSecret?.apiKey === context.apiKey) return signingSecret.secret;
-    const { secret } = await context.client.getSigningSecret();
+    const { secret } = await context.client.get('/v1/merchant/signing-secret');
     signingSecret = { apiKey: context.apiKey, secret, fetchedAt: Date.now() };
     return secret;
   }
@@ -131,7 +131,7 @@ export function createDemoShop(app: FastifyInstance, options: DemoShopOptions) {
       if (result.valid || result.reason !== 'signature_mismatch' || !mayRefreshSecret()) return result;
       return verifyReturnSignature(query, await currentSigningSecret(context, true), options);
     } catch (error) {
-      if (error instanceof DemoApiError) return undefined;
+      if (error instanceof KassaError) return undefined;
       throw error;
     }
   }
@@ -161,9 +161,13 @@ export function createDemoShop(app: FastifyInstance, options: DemoShopOptions) {
   }
 
   function sendApiError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
-    if (!(error instanceof DemoApiError)) throw error;
-    request.log.warn({ status: error.status, code: error.code }, 'demo shop: Kassa API call failed');
-    return sendMessage(reply, 502, 'Kassa did not accept the request', `${error.message} (${error.code}).`);
+    if (!(error instanceof KassaError)) throw error;
+    const code = apiErrorCode(error);
+    request.log.warn(
+      { code, requestId: (error as { requestId?: string }).requestId },
+      'demo shop: Kassa API call failed',
+    );
+    return sendMessage(reply, 502, 'Kassa did not accept the request', `${error.message} (${code}).`);
   }
 
   // ---------- The cart ----------
@@ -192,11 +196,16 @@ export function createDemoShop(app: FastifyInstance, options: DemoShopOptions) {
     try {
       status =
         cart.pending.kind === 'checkout'
-          ? (await context.client.getCheckout(cart.pending.id)).status
-          : (await context.client.getPaymentLink(cart.pending.id)).status;
+          ? (await context.client.get('/v1/checkouts/{id}', { params: { path: { id: cart.pending.id } } }))
+              .status
+          : (
+              await context.client.get('/v1/payment-links/{id}', {
+                params: { path: { id: cart.pending.id } },
+              })
+            ).status;
     } catch (error) {
-      if (!(error instanceof DemoApiError)) throw error;
-      if (error.status !== 404) return cart; // ask again next time
+      if (!(error instanceof KassaError)) throw error;
+      if (!isNotFound(error)) return cart; // ask again next time
     }
     if (status === 'OPEN' || status === 'ACTIVE') return cart;
     const next = status === 'COMPLETED' ? newCart() : { id: cart.id, items: cart.items };

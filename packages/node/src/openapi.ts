@@ -4744,7 +4744,10 @@ export interface operations {
   resolveSandboxPayment: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes the request safe to retry: the same key with the same request within 24 h answers the stored response (Idempotent-Replayed: true); with another request, 422 idempotency_key_reused (docs/api-conventions.md §11) */
+        'idempotency-key'?: string;
+      };
       path: {
         /** @description The payment id (pay_…) */
         id: string;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { checkOrderPrices } from '../catalogue.ts';
-import { DemoApiError, type ApiOrder } from '../kassa-client.ts';
+import { KassaError, type ApiOrder } from '../kassa-client.ts';
 import { renderDeclinedPage, renderReceiptPage } from '../pages/receipt-pages.ts';
 import { receiptAmounts, receiptStatus } from '../receipts.ts';
 import { CALLBACK_KINDS, form, type CallbackKind, type DemoShop, type ShopContext } from '../shop.ts';
@@ -24,9 +24,11 @@ async function callbackReceipt(context: ShopContext, fields: URLSearchParams): P
   const status = receiptStatus(fields.get('status') ?? '') ?? 'PENDING';
   let order: ApiOrder | undefined;
   try {
-    order = await context.client.getOrder(fields.get('order_id') ?? '');
+    order = await context.client.get('/v1/orders/{id}', {
+      params: { path: { id: fields.get('order_id') ?? '' } },
+    });
   } catch (error) {
-    if (!(error instanceof DemoApiError)) throw error;
+    if (!(error instanceof KassaError)) throw error;
   }
   if (!order) {
     // The payment stands even if the shop could not read the order just now: a receipt with what it knows.
@@ -53,10 +55,12 @@ async function callbackReceipt(context: ShopContext, fields: URLSearchParams): P
 async function declinedPage(context: ShopContext, fields: URLSearchParams): Promise<string> {
   let retryUrl: string | undefined;
   try {
-    const checkout = await context.client.getCheckout(fields.get('checkout_id') ?? '');
+    const checkout = await context.client.get('/v1/checkouts/{id}', {
+      params: { path: { id: fields.get('checkout_id') ?? '' } },
+    });
     if (checkout.status === 'OPEN') retryUrl = checkout.checkout_redirect_url;
   } catch (error) {
-    if (!(error instanceof DemoApiError)) throw error;
+    if (!(error instanceof KassaError)) throw error;
   }
   const message = fields.get('failure_message');
   return renderDeclinedPage({
@@ -89,10 +93,12 @@ export function registerCallbackRoutes(shop: FastifyInstance, demo: DemoShop) {
           // Re-price the order Kassa is about to charge: only the shop's own prices are OKAY.
           let verdict: ReturnType<typeof checkOrderPrices>;
           try {
-            const order = await context.client.getOrder(fields.get('order_id') ?? '');
+            const order = await context.client.get('/v1/orders/{id}', {
+              params: { path: { id: fields.get('order_id') ?? '' } },
+            });
             verdict = checkOrderPrices(order, Number(fields.get('amount')));
           } catch (error) {
-            if (!(error instanceof DemoApiError)) throw error;
+            if (!(error instanceof KassaError)) throw error;
             verdict = { ok: false, reason: 'The shop could not read the order' };
           }
           return reply

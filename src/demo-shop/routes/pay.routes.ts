@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import type { DemoCart } from '../cart-cookie.ts';
 import { DEMO_LOCALE, orderForCart, priceCart } from '../catalogue.ts';
-import { DemoApiError, type ApiOrder } from '../kassa-client.ts';
+import { isNotFound, KassaApiError } from '../kassa-client.ts';
 import {
   renderEmbeddedCheckoutPage,
   renderLinkLandingPage,
@@ -62,14 +62,17 @@ export function registerPayRoutes(shop: FastifyInstance, demo: DemoShop) {
     };
     try {
       if (way === 'link') {
-        const link = await context.client.createPaymentLink(
-          { ...common, landing_url: `${shopUrl}/link/landing` },
-          key,
-        );
+        const link = await context.client.post('/v1/payment-links', {
+          body: { ...common, landing_url: `${shopUrl}/link/landing` },
+          headers: { 'idempotency-key': key },
+        });
         writeCart(reply, context, { ...cart, pending: { kind: 'payment_link', id: link.payment_link_id } });
         return reply.redirect(`/demo/links/${link.payment_link_id}`, 303);
       }
-      const checkout = await context.client.createCheckout({ ...common, callbacks: callbackUrls() }, key);
+      const checkout = await context.client.post('/v1/checkouts', {
+        body: { ...common, callbacks: callbackUrls() },
+        headers: { 'idempotency-key': key },
+      });
       if (way === 'redirect') {
         writeCart(reply, context, { ...cart, pending: { kind: 'checkout', id: checkout.checkout_id } });
         return reply.redirect(checkout.checkout_redirect_url, 303);
@@ -84,7 +87,7 @@ export function registerPayRoutes(shop: FastifyInstance, demo: DemoShop) {
       writeCart(reply, context, { ...cart, pending });
       return reply.redirect('/demo/checkout', 303);
     } catch (error) {
-      if (error instanceof DemoApiError && error.code === 'idempotency_key_reused') {
+      if (error instanceof KassaApiError && error.code === 'idempotency_key_reused') {
         // The cart changed since this page was shown (another tab): show it again.
         return sendHtml(
           reply,
@@ -103,7 +106,14 @@ export function registerPayRoutes(shop: FastifyInstance, demo: DemoShop) {
     }
   }
 
-  function summaryOf(order: ApiOrder): OrderSummaryModel {
+  /** A checkout's order or a payment link's: the fields a summary shows are in both. */
+  function summaryOf(order: {
+    merchant_order_id: string;
+    products: { name: string; quantity: number; unit_price: number }[];
+    subtotal_amount: number;
+    shipping_amount: number;
+    total_amount: number;
+  }): OrderSummaryModel {
     return {
       merchantOrderId: order.merchant_order_id,
       lines: order.products.map((product) => ({
@@ -133,7 +143,7 @@ export function registerPayRoutes(shop: FastifyInstance, demo: DemoShop) {
       if (pending?.kind !== 'checkout' || !pending.clientToken) return reply.redirect('/demo/cart', 303);
       let checkout;
       try {
-        checkout = await context.client.getCheckout(pending.id);
+        checkout = await context.client.get('/v1/checkouts/{id}', { params: { path: { id: pending.id } } });
       } catch (error) {
         return sendApiError(request, reply, error);
       }
@@ -166,9 +176,9 @@ export function registerPayRoutes(shop: FastifyInstance, demo: DemoShop) {
       if (!LINK_ID.test(linkId)) return sendMessage(reply, 404, 'No such payment link', 'Check the address.');
       let link;
       try {
-        link = await context.client.getPaymentLink(linkId);
+        link = await context.client.get('/v1/payment-links/{id}', { params: { path: { id: linkId } } });
       } catch (error) {
-        if (error instanceof DemoApiError && error.status === 404) {
+        if (isNotFound(error)) {
           return sendMessage(reply, 404, 'No such payment link', 'Check the address.', cartCount);
         }
         return sendApiError(request, reply, error);

@@ -31,8 +31,8 @@ export function registerReceiptRoutes(shop: FastifyInstance, demo: DemoShop) {
       let payments;
       try {
         [order, payments] = await Promise.all([
-          context.client.getOrder(result.orderId),
-          context.client.listOrderPayments(result.orderId),
+          context.client.get('/v1/orders/{id}', { params: { path: { id: result.orderId } } }),
+          context.client.get('/v1/orders/{id}/payments', { params: { path: { id: result.orderId } } }),
         ]);
       } catch (error) {
         return sendApiError(request, reply, error);

@@ -128,12 +128,11 @@ describe('/openapi.json generates clients', () => {
     });
   });
 
-  it('declares Idempotency-Key on every POST that stores its answer, and not on the token or sandbox routes', () => {
+  it('declares Idempotency-Key on every POST that stores its answer, and not on the token route', () => {
     for (const [key, op] of operations) {
       if (!key.startsWith('POST ')) continue;
       const header = (op.parameters ?? []).find((p) => p.in === 'header' && p.name === 'idempotency-key');
-      if (key === 'POST /v1/oauth/tokens' || key === 'POST /v1/sandbox/payments/{id}/resolve')
-        expect(header, key).toBeUndefined();
+      if (key === 'POST /v1/oauth/tokens') expect(header, key).toBeUndefined();
       else expect(header, `${key} lacks the Idempotency-Key header`).toBeDefined();
     }
   });

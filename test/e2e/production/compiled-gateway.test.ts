@@ -144,6 +144,108 @@ describe('production runs the compiled build', () => {
     }
   });
 
+  it('runs the demo shop from dist/ on the compiled @kassa/node client: a sandbox order paid over loopback', async () => {
+    // The shop imports `@kassa/node`, whose workspace entry point is TypeScript: the build compiles the client
+    // into dist/node_modules/@kassa/node, and the hook fails the run if anything resolves to a .ts file.
+    const demoDatabase = `${databaseName}_demo`;
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${demoDatabase}"`);
+    await admin.end();
+    const demoDataDir = await mkdtemp(path.join(tmpdir(), 'kassa-prod-demo-'));
+    const port = await findFreePort();
+    const child = spawn(
+      process.execPath,
+      ['--import', FORBID_DEV_MODULES, path.join(buildRoot, 'dist', 'src', 'cli.js'), 'serve'],
+      {
+        cwd: buildRoot,
+        env: {
+          PATH: process.env.PATH ?? '',
+          // Development (the demo merchant and its shop exist outside production only), on the compiled code.
+          KASSA_ENV: 'development',
+          KASSA_DEMO: 'true',
+          KASSA_LOG_LEVEL: 'warn',
+          DATABASE_URL: withDatabase(adminUrl, demoDatabase),
+          KASSA_DATA_DIR: demoDataDir,
+          HOST: '127.0.0.1',
+          PORT: String(port),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += String(chunk)));
+    child.stderr.on('data', (chunk) => (output += String(chunk)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 60_000;
+      let shop: Response | undefined;
+      while (shop?.status !== 200 && Date.now() < deadline && child.exitCode === null) {
+        shop = await fetch(`${base}/demo`).catch(() => undefined);
+        if (shop?.status !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(shop?.status, output).toBe(200);
+      expect(await shop!.text()).toContain('value="merino-scarf"');
+
+      let cookie = '';
+      const send = async (url: string, form?: Record<string, string>) => {
+        const response = await fetch(new URL(url, base), {
+          method: form ? 'POST' : 'GET',
+          redirect: 'manual',
+          headers: {
+            cookie,
+            ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+          },
+          body: form ? new URLSearchParams(form).toString() : undefined,
+        });
+        const setCookie = response.headers.get('set-cookie');
+        if (setCookie) cookie = setCookie.split(';')[0]!;
+        return {
+          status: response.status,
+          location: response.headers.get('location'),
+          html: await response.text(),
+        };
+      };
+      expect((await send('/demo/cart/add', { product: 'merino-scarf' })).status).toBe(303);
+      const cart = await send('/demo/cart');
+      const attempt = /name="attempt" value="([0-9a-f]{32})"/.exec(cart.html)?.[1];
+      expect(attempt, cart.html).toBeDefined();
+      // The shop creates the checkout with the client (POST /v1/checkouts) and sends the shopper to Kassa.
+      const redirect = await send('/demo/pay/redirect', { attempt: attempt! });
+      expect(redirect.status, redirect.html).toBe(303);
+      const payPage = new URL(redirect.location!);
+      expect(payPage.pathname).toMatch(/^\/pay\/chk_[0-9a-f]{32}\//);
+      cookie = '';
+      const hosted = await send(payPage.pathname);
+      const csrf = /name="csrf_token" value="([^"]+)"/.exec(hosted.html)?.[1];
+      expect(csrf, hosted.html).toBeDefined();
+      // Kassa asks the shop's verify_order and ok callbacks, which read the order with the client.
+      const paid = await send(payPage.pathname, {
+        csrf_token: csrf!,
+        payment_method: 'card',
+        card_name: 'Ada Lovelace',
+        card_number: '4242424242424242',
+        card_expiry: '12/34',
+        card_cvc: '737',
+      });
+      expect(paid.status, paid.html).toBe(200);
+      expect(paid.html).toContain('Your order is confirmed');
+      expect(paid.html).toContain('Merino wool scarf');
+
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(output).not.toContain('FORBIDDEN-IMPORT');
+    } finally {
+      child.kill('SIGKILL');
+      await rm(demoDataDir, { recursive: true, force: true });
+      const cleanup = new pg.Client({ connectionString: adminUrl });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS "${demoDatabase}" WITH (FORCE)`);
+      await cleanup.end();
+    }
+  }, 120_000);
+
   it('runs `kassa migrate` from dist/ with DATABASE_URL', async () => {
     const result = await runKassa(['migrate'], { ...productionEnv(), DATABASE_URL: databaseUrl });
     expect(result.output).not.toContain('FORBIDDEN-IMPORT');

@@ -5,6 +5,8 @@ import { presentPayment } from '../../../modules/payments/payment.presenter.ts';
 import { findPayment } from '../../../modules/payments/payment.repository.ts';
 import { PAYMENT_STATUSES } from '../../../modules/payments/payment.states.ts';
 import type { Services } from '../../../services.ts';
+import { respondIdempotentlyWithPipeline } from '../../idempotency.ts';
+import type { MerchantPrincipal } from '../../../modules/merchants/merchant.types.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 
 /**
@@ -44,10 +46,11 @@ export function registerSandboxRoutes(
   app.post(
     '/v1/sandbox/payments/:id/resolve',
     {
-      // Natural, not transactional: the effect is a call to the sandbox acquirer (outside our transaction),
-      // and it is idempotent by nature — the acquirer decides a payment once, so resolving again changes
-      // nothing and answers with the payment as it is.
-      config: { auth: 'merchant', scope: 'payments', idempotency: 'natural' },
+      // Pipeline, like the payment routes: the effect is a call to the sandbox acquirer (outside our
+      // transaction), so the key's record holds a lease across it and then stores the answer. A repeat with the
+      // same key and body replays that answer (the payment as the resolution left it, even if it has moved on
+      // since), and parallel repeats wait on the lease (409 idempotency_key_in_use) instead of resolving too.
+      config: { auth: 'merchant', scope: 'payments', idempotency: 'pipeline' },
       schema: {
         tags: ['Sandbox'],
         summary:
@@ -57,7 +60,7 @@ export function registerSandboxRoutes(
         response: { 200: ZSandboxPayment },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const scope = requireMerchant(request);
       if (scope.livemode) {
         throw new AppError(
@@ -65,33 +68,46 @@ export function registerSandboxRoutes(
           'The sandbox acquirer serves test mode only; use test-mode credentials',
         );
       }
-      const payment = await findPayment(services.db, scope, request.params.id);
-      if (!payment) throw notFoundError('payment', request.params.id);
-      // The built-in sandbox, or a sandbox processor account (which shares its ledger).
-      const account =
-        payment.connectorId === services.sandbox.id
-          ? undefined
-          : await services.connectors.accountOf(payment.connectorId);
-      const onSandbox = account === undefined || account.processor === 'sandbox';
-      if (!onSandbox || !payment.connectorReference) {
-        throw invalidStateError(
-          'payment',
-          payment.processingSince ? 'processing' : payment.status,
-          ['PENDING'],
-          'resolve',
-        );
-      }
-      try {
-        await services.sandbox.resolvePending(payment.connectorReference, request.body.outcome);
-      } catch (error) {
-        // The sandbox refuses payments that wait for the shopper (3-D Secure, wallet): they are decided there.
-        if (!isConnectorError(error)) throw error;
-        if (error.code === 'invalid_request')
-          throw invalidStateError('payment', payment.status, ['PENDING'], 'resolve');
-        throw toAppError(error);
-      }
-      const resolved = await findPayment(services.db, scope, payment.id);
-      return presentPayment(resolved ?? payment);
+      await respondIdempotentlyWithPipeline(request, reply, services.db, async () => ({
+        statusCode: 200,
+        body: await resolvePayment(scope, request.params.id, request.body.outcome),
+      }));
+      return reply;
     },
   );
+
+  /** Has the sandbox acquirer decide the pending payment; answers the payment after that. */
+  async function resolvePayment(
+    scope: MerchantPrincipal,
+    paymentId: string,
+    outcome: 'SUCCEEDED' | 'REJECTED',
+  ): Promise<ReturnType<typeof presentPayment>> {
+    const payment = await findPayment(services.db, scope, paymentId);
+    if (!payment) throw notFoundError('payment', paymentId);
+    // The built-in sandbox, or a sandbox processor account (which shares its ledger).
+    const account =
+      payment.connectorId === services.sandbox.id
+        ? undefined
+        : await services.connectors.accountOf(payment.connectorId);
+    const onSandbox = account === undefined || account.processor === 'sandbox';
+    if (!onSandbox || !payment.connectorReference) {
+      throw invalidStateError(
+        'payment',
+        payment.processingSince ? 'processing' : payment.status,
+        ['PENDING'],
+        'resolve',
+      );
+    }
+    try {
+      await services.sandbox.resolvePending(payment.connectorReference, outcome);
+    } catch (error) {
+      // The sandbox refuses payments that wait for the shopper (3-D Secure, wallet): they are decided there.
+      if (!isConnectorError(error)) throw error;
+      if (error.code === 'invalid_request')
+        throw invalidStateError('payment', payment.status, ['PENDING'], 'resolve');
+      throw toAppError(error);
+    }
+    const resolved = await findPayment(services.db, scope, payment.id);
+    return presentPayment(resolved ?? payment);
+  }
 }
