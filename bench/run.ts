@@ -547,7 +547,7 @@ function webhookDrain(written: 'emitted' | 'pending'): Scenario {
              FROM generate_series(1, $2) AS g`;
   const insert =
     written === 'emitted'
-      ? `WITH emitted AS (${events} RETURNING id, merchant_id, livemode, type, data, created_at),
+      ? `WITH emitted AS (${events} RETURNING id, merchant_id, livemode, type, data, created_at, target_endpoint_id),
            fanned_out AS (${fanOutEmittedEventsSql('emitted')})
          SELECT 1`
       : events;
