@@ -42,6 +42,8 @@ export type SuiteResult = {
   /** Largest gateway RSS over every gateway scenario. */
   gateway_rss_max_mb: number | null;
   postgres_footprint_max_mb: number | null;
+  /** `--scale`: the history loaded before the scenarios (bench/scale-history.ts). */
+  scale_history?: { scale: number; seconds: number; counts: Record<string, number> };
   /** Set when the suite could not run at all (the gateway did not start, the database was unreachable, …). */
   error?: string;
 };
@@ -68,6 +70,8 @@ export type BenchReport = {
     open_loop_rates: number[];
     log_level: string;
     webhook_drain_events: number;
+    /** `--scale`: the size of the history loaded first (1 = full); absent on an empty-database run. */
+    scale?: number;
   };
   suites: SuiteResult[];
 };
@@ -226,6 +230,16 @@ export function formatSuite(report: BenchReport, suite: SuiteResult): string {
     '',
     `${suite.database.server_version ?? 'unknown version'}; pool max ${suite.database.pool_max} in the gateway and in the baseline; ${fmt(suite.seconds)} s for this suite.`,
     '',
+    ...(suite.scale_history
+      ? [
+          `Loaded first (scale ×${suite.scale_history.scale}, ${fmt(suite.scale_history.seconds, 1)} s in SQL, ANALYZE included): ${Object.entries(
+            suite.scale_history.counts,
+          )
+            .map(([table, n]) => `${table} ${fmt(n)}`)
+            .join(', ')}.`,
+          '',
+        ]
+      : []),
     ...(suite.error ? [`**This suite failed:** ${suite.error.replace(/\n/g, ' ').slice(0, 600)}`, ''] : []),
     '| Scenario | Loop | ops/s | p50 ms | p99 ms | max ms | errors | vs baseline | CPU % server / PG / bench / other | server RSS MB | Notes |',
     '|---|---|---:|---:|---:|---:|---:|---|---|---:|---|',
@@ -256,9 +270,17 @@ export function formatSuite(report: BenchReport, suite: SuiteResult): string {
 export function formatReport(report: BenchReport): string {
   const { machine, settings } = report;
   return [
-    '# Kassa benchmark — latest results',
+    settings.scale !== undefined
+      ? '# Kassa benchmark — scale run (a loaded database)'
+      : '# Kassa benchmark — latest results',
     '',
-    `Generated ${report.generated_at} by \`npm run bench\`${settings.quick ? ' (--quick)' : ''}. ` +
+    ...(settings.scale !== undefined
+      ? [
+          `**Scale run**: before the scenarios, the database was loaded with a generated history (\`--scale=${settings.scale}\`, bench/scale-history.ts; counts below). Compare with an empty-database run of the same sitting, not with bench/results/latest.json.`,
+          '',
+        ]
+      : []),
+    `Generated ${report.generated_at} by \`npm run bench${settings.scale !== undefined ? ` -- --scale=${settings.scale}` : ''}\`${settings.quick ? ' (--quick)' : ''}. ` +
       `Machine: ${machine.nproc} × ${machine.cpu_model}, ${fmt(machine.memory_gb)} GiB, Linux ${machine.kernel}, Node ${machine.node_version}` +
       `${machine.git_commit ? `, commit ${machine.git_commit.slice(0, 12)}${machine.git_uncommitted_changes ? ' (plus uncommitted work)' : ''}` : ''}` +
       `; load average ${fmt(machine.load_average_at_start, 2)} at the start.`,

@@ -24,6 +24,7 @@ import {
   type TaskResult,
 } from './load-generator.ts';
 import { createProcessMonitor, waitForQuietBox, type ProcessMonitor } from './process-monitor.ts';
+import { explainHotStatements, formatExplained, formatPlans } from './explain-hot.ts';
 import { createMerchant, startBaselineServer, startGateway, type ServerProcess } from './processes.ts';
 import {
   evaluateTargets,
@@ -32,6 +33,7 @@ import {
   type ScenarioResult,
   type SuiteResult,
 } from './report.ts';
+import { countScaleRows, loadScaleHistory, type ScaleHistoryResult } from './scale-history.ts';
 import { absoluteNow, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
 /**
@@ -55,6 +57,11 @@ import { absoluteNow, startWebhookReceiver, type WebhookReceiver } from './webho
  *   BENCH_KEEP_DATABASE=1               leave the external bench database in place, to inspect it afterwards
  *   npm run bench -- --only baseline_create_checkout,create_checkout
  *                                       some scenarios only (printed, not written to bench/results/)
+ *   npm run bench -- --scale            first load a realistic history (bench/scale-history.ts) into the
+ *                                       database, then the same scenarios; results in bench/results/scale-latest.*
+ *   npm run bench -- --scale=0.1        … a tenth of that history (a quick check)
+ *   npm run bench -- --scale --explain  … and EXPLAIN (ANALYZE, BUFFERS) of the hot statements on the loaded
+ *                                       database first (bench/explain-hot.ts; bench/results/scale-explain.md)
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -71,8 +78,13 @@ const OPEN_LOOP_CONNECTIONS = 128;
 const LOG_LEVEL = process.env.BENCH_GATEWAY_LOG_LEVEL ?? 'warn';
 const TEST_CARD = '4242424242424242';
 
+// `--scale` alone means the full size (parseArgs wants a value for a string option).
+const argv = process.argv.slice(2).map((arg) => (arg === '--scale' ? '--scale=1' : arg));
 const { values: args } = parseArgs({
+  args: argv,
   options: {
+    scale: { type: 'string' },
+    explain: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     db: { type: 'string', default: 'all' },
@@ -87,6 +99,10 @@ if (!(durationSeconds > 0 && durationSeconds <= 120))
 const DURATION_MS = durationSeconds * 1000;
 const WARMUP_MS = args.quick ? 1000 : Math.min(3000, DURATION_MS);
 const DRAIN_EVENTS = args.quick ? 5_000 : 20_000;
+const SCALE = args.scale === undefined ? undefined : Number(args.scale);
+if (SCALE !== undefined && !(SCALE > 0 && SCALE <= 10)) throw new Error('--scale must be in (0, 10]');
+if (args.explain && SCALE === undefined)
+  throw new Error('--explain explains on the loaded database: add --scale');
 
 /** The redirect-checkout flow's create-checkout body, amounts as minor units (test/e2e/checkouts/checkout-fixtures.ts). */
 function seedCheckoutRequest() {
@@ -531,7 +547,7 @@ function webhookDrain(written: 'emitted' | 'pending'): Scenario {
              FROM generate_series(1, $2) AS g`;
   const insert =
     written === 'emitted'
-      ? `WITH emitted AS (${events} RETURNING id, merchant_id, livemode, type, data, created_at),
+      ? `WITH emitted AS (${events} RETURNING id, merchant_id, livemode, type, data, created_at, target_endpoint_id),
            fanned_out AS (${fanOutEmittedEventsSql('emitted')})
          SELECT 1`
       : events;
@@ -825,6 +841,12 @@ async function runSuite(
     stops.unshift(() => db.end()); // before the gateway stops (and, embedded, its PostgreSQL with it)
     const serverVersion =
       (await db.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? null;
+    let scaleHistory: ScaleHistoryResult | undefined;
+    if (SCALE !== undefined) {
+      scaleHistory = await loadHistory(gateway, tokenJson.access_token, db, merchant.merchant_id, SCALE);
+      if (args.explain)
+        await explainOnLoadedDatabase(db, merchant.merchant_id, scaleHistory.counts, target.kind, 'before');
+    }
 
     const issuer = 'http://127.0.0.1/bench-baseline';
     const audience = `${issuer}/v1`;
@@ -897,6 +919,9 @@ async function runSuite(
       console.log(`[bench]   ${summaryLine(result)}`);
     }
 
+    if (scaleHistory && args.explain)
+      await explainOnLoadedDatabase(db, merchant.merchant_id, await countScaleRows(db), target.kind, 'after');
+
     const gatewayScenarios = results.filter((r) => r.server === 'gateway' && r.resources);
     const maxOf = (pick: (r: ScenarioResult) => number | null | undefined) => {
       const values = gatewayScenarios.map(pick).filter((v): v is number => typeof v === 'number');
@@ -910,6 +935,9 @@ async function runSuite(
       targets: [],
       gateway_rss_max_mb: maxOf((r) => r.resources?.gateway_rss_max_mb),
       postgres_footprint_max_mb: maxOf((r) => r.resources?.postgres_footprint_max_mb),
+      ...(scaleHistory
+        ? { scale_history: { scale: SCALE!, seconds: scaleHistory.seconds, counts: scaleHistory.counts } }
+        : {}),
     };
     suite.targets = evaluateTargets(suite);
     return suite;
@@ -921,6 +949,98 @@ async function runSuite(
       await cleanup().catch((error: unknown) => console.error('[bench] cleanup failed:', error));
     console.log(`[bench] ${target.kind}: done in ${Math.round((performance.now() - started) / 1000)} s`);
   }
+}
+
+/**
+ * `--scale`: the history of bench/scale-history.ts, loaded through the bench's own connection. The history's
+ * webhook endpoints need a secret sealed by this gateway's keyring: an endpoint created (and deleted again)
+ * through the API lends its sealed secret.
+ */
+async function loadHistory(
+  gateway: ServerProcess,
+  token: string,
+  db: pg.Client,
+  merchantId: string,
+  scale: number,
+): Promise<ScaleHistoryResult> {
+  const pool = createPool(gateway.origin, 2);
+  try {
+    const headers = (key?: string) => merchantHeaders(token, key);
+    const { json } = await requestJson<{ id: string }>(
+      pool,
+      {
+        method: 'POST',
+        path: '/v1/webhook-endpoints',
+        headers: headers(`bench-scale-${randomBytes(4).toString('hex')}`),
+        body: JSON.stringify({ url: 'http://127.0.0.1:9/scale-history', enabled_events: ['*'] }),
+      },
+      [201],
+    );
+    await requestJson(
+      pool,
+      {
+        method: 'DELETE',
+        path: `/v1/webhook-endpoints/${json.id}`,
+        headers: { authorization: `Bearer ${token}` },
+      },
+      [200, 204],
+    );
+    const { rows } = await db.query<{ secret_encrypted: Buffer }>(
+      'SELECT secret_encrypted FROM webhook_endpoints WHERE id = $1',
+      [json.id],
+    );
+    console.log(`[bench] loading the scale history (×${scale}) in SQL…`);
+    const loaded = await loadScaleHistory(db, {
+      scale,
+      benchMerchantId: merchantId,
+      webhookSecretEncrypted: rows[0]!.secret_encrypted,
+      log: (message) => console.log(`[bench]   ${message}`),
+    });
+    console.log(
+      `[bench] history loaded in ${loaded.seconds} s (ANALYZE included): ${Object.entries(loaded.counts)
+        .map(([table, n]) => `${table} ${n.toLocaleString('en-US')}`)
+        .join(', ')}`,
+    );
+    return loaded;
+  } finally {
+    await closePool(pool);
+  }
+}
+
+/**
+ * `--scale --explain`: the hot statements' plans on the loaded database — right after the load and its
+ * ANALYZE (`before`), and again after the scenarios (`after`: the bench's own rows added, no new ANALYZE
+ * unless autovacuum ran one, the state in which a stale statistic would show).
+ */
+async function explainOnLoadedDatabase(
+  db: pg.Client,
+  merchantId: string,
+  counts: Record<string, number>,
+  kind: DatabaseTarget['kind'],
+  when: 'before' | 'after',
+) {
+  console.log(`[bench] EXPLAIN (ANALYZE, BUFFERS) of the hot statements (${when} the scenarios)…`);
+  const explained = await explainHotStatements(db, merchantId);
+  const version = (await db.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version;
+  const file = `scale-explain-${when}${kind === 'embedded' ? '' : `-${kind}`}.md`;
+  const text = [
+    `# Hot statements on the loaded database, ${when} the scenarios (${kind} PostgreSQL ${version})`,
+    '',
+    `Generated ${new Date().toISOString()} by \`npm run bench -- --scale=${SCALE} --explain\`${
+      when === 'before'
+        ? ', right after the history was loaded and analysed, before any scenario'
+        : ', after the scenarios (their rows included; no ANALYZE since the load but what autovacuum ran)'
+    }. Each statement prepared and run in a transaction rolled back.`,
+    '',
+    formatExplained(explained, counts),
+    '',
+    '## Plans',
+    '',
+    formatPlans(explained),
+  ].join('\n');
+  await mkdir(RESULTS_DIR, { recursive: true });
+  await writeFile(path.join(RESULTS_DIR, file), `${text}\n`);
+  console.log(`${formatExplained(explained, counts)}\n[bench] wrote bench/results/${file}`);
 }
 
 /** For a 5xx answer: the gateway's own log line about that request (its error message), if it logged one. */
@@ -1095,6 +1215,7 @@ async function main() {
       open_loop_rates: OPEN_LOOP_RATES,
       log_level: LOG_LEVEL,
       webhook_drain_events: DRAIN_EVENTS,
+      ...(SCALE !== undefined ? { scale: SCALE } : {}),
     },
     suites: [],
   };
@@ -1130,9 +1251,11 @@ async function main() {
     return;
   }
   await mkdir(RESULTS_DIR, { recursive: true });
-  await writeFile(path.join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(path.join(RESULTS_DIR, 'latest.md'), `${markdown}\n`);
-  console.log(`[bench] finished in ${seconds} s; wrote bench/results/latest.{json,md}`);
+  // A scale run is a different experiment: it never replaces the empty-database results.
+  const base = SCALE !== undefined ? 'scale-latest' : 'latest';
+  await writeFile(path.join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(path.join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
+  console.log(`[bench] finished in ${seconds} s; wrote bench/results/${base}.{json,md}`);
 }
 
 main().then(

@@ -11,6 +11,7 @@ import {
   setActivePayment,
   touchCheckout,
 } from '../../../src/modules/checkouts/checkout.repository.ts';
+import { listEvents } from '../../../src/modules/events/event.repository.ts';
 import { replaceSessionClientToken } from '../../../src/modules/payment-links/payment-link.repository.ts';
 import { insertPayment } from '../../../src/modules/payments/payment.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../../fixtures/database.ts';
@@ -248,4 +249,63 @@ describe('plan shape of the hot statements on checkouts, with many open sessions
       expect(indexScan?.['Index Cond'], mode).toBeDefined();
     }
   });
+});
+
+/**
+ * The events list counts each event's pending deliveries. Found with `npm run bench -- --scale --explain`
+ * (docs/performance.md, "Scale with data"): after an ANALYZE that saw no pending delivery (the steady state),
+ * the partial index of pending deliveries (`webhook_deliveries_due_idx`, the worker's queue) looks empty, and
+ * the count was planned as a walk of that whole index filtered by event — every pending delivery read for
+ * every event listed. A backlog (an endpoint down for an hour) made every page of the events list read it.
+ */
+describe('plan shape of the events list, with a backlog of pending deliveries the statistics do not know of', () => {
+  let database: TestDatabase;
+  const LIST_MERCHANT = 'mer_plan_events';
+  const HISTORY = 2_000;
+  const BACKLOG = 20_000;
+
+  const insertEvents = (from: number, to: number, status: string) =>
+    database.db.query(
+      `WITH ev AS (
+         INSERT INTO events (id, merchant_id, livemode, type, object_id, data, fanout_state, created_at)
+         SELECT 'evt_plan_' || lpad(g::text, 8, '0'), $1, false, 'checkout.created', 'chk_plan_' || g, '{}', 'done',
+                now() - interval '1 day' + g * interval '1 second'
+           FROM generate_series($2::int, $3::int) g
+         RETURNING id, created_at)
+       INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, livemode, origin, status, created_at,
+         completed_at)
+       SELECT 'del_' || ev.id, ev.id, 'whe_plan_events', $1, false, 'event', $4, ev.created_at,
+              CASE WHEN $4 = 'pending' THEN NULL ELSE ev.created_at END
+         FROM ev`,
+      [LIST_MERCHANT, from, to, status],
+    );
+
+  beforeAll(async () => {
+    database = await createTestDatabase({ poolMax: 2 });
+    await database.db.query('ALTER TABLE webhook_deliveries SET (autovacuum_enabled = false)');
+    await database.db.query(`INSERT INTO merchants (id, name) VALUES ($1, 'Plan shape')`, [LIST_MERCHANT]);
+    await database.db.query(
+      `INSERT INTO webhook_endpoints (id, merchant_id, livemode, url, enabled_events, secret_encrypted, api_version,
+         created_at)
+       VALUES ('whe_plan_events', $1, false, 'https://shop.example/hooks', ARRAY['*'], '\\x00', '2026-12-06',
+               now() - interval '2 days')`,
+      [LIST_MERCHANT],
+    );
+    await insertEvents(1, HISTORY, 'succeeded');
+    await database.db.query('ANALYZE webhook_deliveries');
+    await insertEvents(HISTORY + 1, HISTORY + BACKLOG, 'pending');
+  });
+  afterAll(() => database?.close());
+
+  for (const mode of PLAN_CACHE_MODES) {
+    it(`counts each listed event's pending deliveries through that event's index entries (${mode})`, async () => {
+      const { tx, statements: sent } = recorder();
+      await listEvents(tx, { merchantId: LIST_MERCHANT, livemode: false }, {}, { limit: 11 });
+      expect(sent).toHaveLength(1);
+      const wrong = tableScans(await planOf(database, sent[0]!, mode))
+        .filter((scan) => scan['Relation Name'] === 'webhook_deliveries' && scan['Index Cond'] === undefined)
+        .map(describeScan);
+      expect(wrong).toEqual([]);
+    });
+  }
 });
