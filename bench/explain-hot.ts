@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Load, UnitOfWork } from '../src/db/client.ts';
+import { LOCK_KEY_AND_FIND_RECORD } from '../src/http/idempotency-record.ts';
 import { findHostedPageSnapshot } from '../src/http/hosted/hosted-page.repository.ts';
 import {
   claimDueCheckouts,
@@ -99,20 +99,6 @@ async function sentBy(name: string, call: (tx: UnitOfWork) => unknown): Promise<
   await call(tx);
   if (statements.length !== 1) throw new Error(`${name}: sent ${statements.length} statements, expected 1`);
   return statements[0]!;
-}
-
-/**
- * The idempotency lookup is a private constant of src/http/idempotency.ts: it is read from the source, so this
- * explains the statement the gateway sends, not a copy that could drift (and fails loudly if it moves).
- */
-function idempotencyLookupSql(): string {
-  const source = readFileSync(new URL('../src/http/idempotency.ts', import.meta.url), 'utf8');
-  const match = /const LOCK_KEY_AND_FIND_RECORD = `([^`]+)`/.exec(source);
-  if (!match)
-    throw new Error(
-      'LOCK_KEY_AND_FIND_RECORD is no longer in src/http/idempotency.ts: update explain-hot.ts',
-    );
-  return match[1]!;
 }
 
 /** Ids of real rows of the loaded database, for the statements' values. */
@@ -227,7 +213,7 @@ async function hotStatements(db: pg.ClientBase, merchantId: string): Promise<[st
     ],
     [
       'idempotency lookup (LOCK_KEY_AND_FIND_RECORD)',
-      (tx) => tx.query(idempotencyLookupSql(), [1, 2, merchantId, false, idempotencyKey]),
+      (tx) => tx.query(LOCK_KEY_AND_FIND_RECORD, [1, 2, merchantId, false, idempotencyKey]),
     ],
     [
       'hosted page read (findHostedPageSnapshot)',

@@ -43,7 +43,8 @@ function advisoryLockIds(merchantId: string, livemode: boolean, key: string): [n
  * record and released the lock in between is not seen. The record's insert then finds the key taken, and the
  * caller runs the whole step again (`KeyRecordRaced`), which sees the record and replays it.
  */
-const LOCK_KEY_AND_FIND_RECORD = `SELECT pg_try_advisory_xact_lock($1, $2) AS locked, now() AS now,
+/** Exported for bench/explain-hot.ts, which explains the statement the gateway sends. */
+export const LOCK_KEY_AND_FIND_RECORD = `SELECT pg_try_advisory_xact_lock($1, $2) AS locked, now() AS now,
        k.request_fingerprint, k.state, k.locked_until, k.response_status, k.response_body
      FROM (VALUES (1)) AS one
      LEFT JOIN idempotency_keys k ON k.merchant_id = $3 AND k.livemode = $4 AND k.idempotency_key = $5`;
