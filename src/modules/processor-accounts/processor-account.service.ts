@@ -156,7 +156,7 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
       .filter((code) => !isCurrencyCode(code))
       .map((code) => ({
         pointer: '/currencies',
-        code: 'invalid_currency',
+        code: 'invalid_currency' as const,
         message: `${code} is not an ISO 4217 currency code`,
       }));
     return { currencies: upper, errors };
