@@ -9,7 +9,8 @@ import type { KassaApp } from '../http.types.ts';
  * and be refused with field errors that mislead (`must be an object`, every field "missing"). It is a 415
  * `unsupported_media_type` instead, whose detail names the content type sent and the fix.
  *
- * Not for the routes that take other bodies on purpose: `POST /v1/oauth/tokens` (OAuth 2.0 clients send
+ * Only routes with a body schema (the ones `/openapi.json` gives a request body and a 415); not for the routes
+ * that take other bodies on purpose: `POST /v1/oauth/tokens` (OAuth 2.0 clients send
  * forms) and the processor webhooks (raw bytes, whatever their type). Pages (/pay, /dashboard, /demo, …) are
  * outside `/v1` and keep their form posts.
  */
@@ -48,7 +49,8 @@ export function takesJsonOnly(routeUrl: string | undefined): boolean {
 
 export function registerJsonBodyRule(app: KassaApp) {
   app.addHook('preValidation', async (request: FastifyRequest) => {
-    if (!takesJsonOnly(request.routeOptions.url)) return;
+    // A route that takes no body ignores one, whatever its type (as it ignores a JSON body).
+    if (!takesJsonOnly(request.routeOptions.url) || request.routeOptions.schema?.body === undefined) return;
     if (!hasBody(request.body)) return;
     if (mediaTypeOf(request.headers['content-type']) === 'application/json') return;
     throw jsonBodyRequired(request.headers['content-type']);

@@ -235,6 +235,17 @@ describe('request validation (docs/api-conventions.md §9)', () => {
     ]);
   });
 
+  it('lets a route that takes no body ignore one, whatever its type', async () => {
+    const response = await send(
+      'POST',
+      '/v1/payments/pay_0/cancel',
+      'reason=x',
+      'application/x-www-form-urlencoded',
+    );
+    expect(response.status).toBe(404);
+    expect(response.problem.code).toBe('not_found');
+  });
+
   it('leaves the form body of the OAuth token route alone', async () => {
     const response = await fetch(`${t.baseUrl}/v1/oauth/tokens`, {
       method: 'POST',
