@@ -2,7 +2,7 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pooledRandomHex } from './lib/random.ts';
 import { transformDocument, transformRoute } from './http/openapi/document.ts';
 import { registerApiVersioning } from './http/api-version.ts';
@@ -15,9 +15,11 @@ import { createCredentialUsageRecorder } from './modules/merchants/credential-us
 import { registerAuthentication } from './http/plugins/authentication.ts';
 import { registerErrorHandling, sendFrameworkError } from './http/plugins/error-handler.ts';
 import { registerCredentialLimits, registerLoadShedding } from './http/plugins/rate-limit.ts';
+import { registerJsonBodyRule } from './http/plugins/json-body.ts';
 import { registerRequestShapeLimits } from './http/plugins/request-shape.ts';
 import { registerUnknownQueryRefusal } from './http/plugins/unknown-query.ts';
 import { registerUnreadBodyDrain } from './http/plugins/unread-body.ts';
+import { validatorCompiler } from './http/validation.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
 import { registerLandingRoute } from './http/routes/landing.routes.ts';
 import { registerCheckoutRoutes } from './http/routes/v1/checkouts.routes.ts';
@@ -110,6 +112,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerErrorHandling(app);
   registerUnreadBodyDrain(app);
   registerMetrics(app, { metrics: services.metrics, token: services.config.metricsToken });
+  registerJsonBodyRule(app as unknown as KassaApp); // before the shape limits: a form is refused as a form
   registerRequestShapeLimits(app);
   registerUnknownQueryRefusal(app as unknown as KassaApp);
   app.addHook('onRoute', (route) => {

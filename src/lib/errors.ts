@@ -63,8 +63,67 @@ export const ERROR_CATALOGUE = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
+/**
+ * The one catalogue of field error codes (`errors[].code`, docs/api-conventions.md §9). Never a validation
+ * library's own codes: zod's issues are mapped onto these (src/http/validation.ts). `docs/errors.md`
+ * ("Field error codes") is checked against this list by a test, so a new code is documented before it is used.
+ */
+export const FIELD_ERROR_CODES = [
+  // any field
+  'required',
+  'unknown_field',
+  'invalid_type',
+  'invalid_value',
+  'invalid_format',
+  'invalid_characters',
+  'too_small',
+  'too_large',
+  'too_short',
+  'too_long',
+  'duplicate',
+  'not_allowed',
+  'invalid_url',
+  'url_not_allowed',
+  // orders and amounts
+  'subtotal_mismatch',
+  'total_mismatch',
+  'total_zero',
+  'total_negative',
+  'amount_too_large',
+  // card data (Processor API) and payment methods
+  'invalid_card_number',
+  'invalid_expiry',
+  'card_expired',
+  'invalid_cvc',
+  'unsupported_card_brand',
+  'payment_method_not_available',
+  // Kassa's own, one rule each
+  'too_many_keys',
+  'single_use',
+  'invalid_locale',
+  'not_applicable',
+  'min_exceeds_max',
+  'wildcard_not_alone',
+  'no_processor',
+  'saved_card_sandbox_only',
+  'unsupported',
+  'invalid_credentials',
+  'livemode_mismatch',
+  'required_for_live',
+  'invalid_currency',
+  'not_allowed_in_production',
+] as const;
+
+export type FieldErrorCode = (typeof FIELD_ERROR_CODES)[number];
+
+const FIELD_ERROR_CODE_SET: ReadonlySet<string> = new Set(FIELD_ERROR_CODES);
+
+export function isFieldErrorCode(code: unknown): code is FieldErrorCode {
+  return typeof code === 'string' && FIELD_ERROR_CODE_SET.has(code);
+}
+
 /** A problem with one field of the request; `pointer` is an RFC 6901 JSON pointer into the body. */
-export type FieldError = { pointer: string; code: string; message: string };
+export type FieldError = { pointer: string; code: FieldErrorCode; message: string };
 
 export type AppErrorOptions = {
   errors?: FieldError[];

@@ -22,7 +22,7 @@ describe('checkOrderTotals', () => {
       {
         pointer: '/order/total_amount',
         code: 'total_mismatch',
-        message: 'total_amount must be 990 (subtotal 1000 − discounts 10 + taxes 0 + shipping 0), got 1000',
+        message: 'must be 990 (subtotal 1000 − discounts 10 + taxes 0 + shipping 0); got 1000',
       },
     ]);
   });
@@ -44,8 +44,7 @@ describe('checkOrderTotals', () => {
       {
         pointer: '/order/total_amount',
         code: 'total_mismatch',
-        message:
-          'total_amount must be 3249 (subtotal 2500 − discounts 150 + taxes 400 + shipping 499), got 2750',
+        message: 'must be 3249 (subtotal 2500 − discounts 150 + taxes 400 + shipping 499); got 2750',
       },
     ]);
   });
@@ -63,7 +62,7 @@ describe('checkOrderTotals', () => {
       {
         pointer: '/order/subtotal_amount',
         code: 'subtotal_mismatch',
-        message: 'subtotal_amount must be 2750 (Σ quantity × unit_price: 2 × 1000 + 3 × 250), got 2000',
+        message: 'must be 2750 (Σ quantity × unit_price: 2 × 1000 + 3 × 250); got 2000',
       },
     ]);
   });
@@ -72,7 +71,7 @@ describe('checkOrderTotals', () => {
     const products = Array.from({ length: 8 }, () => ({ quantity: 1, unit_price: 100 }));
     const [error] = checkOrderTotals({ subtotal_amount: 700, total_amount: 700, products });
     expect(error?.message).toBe(
-      'subtotal_amount must be 800 (Σ quantity × unit_price: 1 × 100 + 1 × 100 + 1 × 100 + 1 × 100 + 1 × 100 + 3 more lines), got 700',
+      'must be 800 (Σ quantity × unit_price: 1 × 100 + 1 × 100 + 1 × 100 + 1 × 100 + 1 × 100 + 3 more lines); got 700',
     );
   });
 
@@ -109,7 +108,7 @@ describe('checkOrderTotals', () => {
         pointer: '/order/total_amount',
         code: 'total_zero',
         message:
-          'the total is 0 (subtotal 1000 − discounts 1000 + taxes 0 + shipping 0): there is nothing to pay',
+          'must be more than 0: the total is 0 (subtotal 1000 − discounts 1000 + taxes 0 + shipping 0), there is nothing to pay',
       },
     ]);
     expect(checkOrderTotals({ subtotal_amount: 0, total_amount: 0 })[0]?.code).toBe('total_zero');
@@ -127,7 +126,8 @@ describe('checkOrderTotals', () => {
       {
         pointer: '/order/discounts',
         code: 'total_negative',
-        message: 'the discounts (1500) exceed subtotal + taxes + shipping (1100); the total would be -400',
+        message:
+          'must add up to at most subtotal + taxes + shipping (1100); got 1500, which makes the total -400',
       },
     ]);
   });
@@ -155,7 +155,7 @@ describe('checkOrderTotals', () => {
           pointer: '/order/total_amount',
           code: 'amount_too_large',
           message:
-            'the total (subtotal 9007199254740991 − discounts 0 + taxes 2 + shipping 0) would be 9007199254740993, above the largest supported amount 9007199254740991',
+            'must come to at most 9007199254740991 (the largest supported amount); the total (subtotal 9007199254740991 − discounts 0 + taxes 2 + shipping 0) would be 9007199254740993',
         },
       ]);
     });
@@ -174,7 +174,7 @@ describe('checkOrderTotals', () => {
           pointer: '/order/products/1',
           code: 'amount_too_large',
           message:
-            'quantity × unit_price is 3 × 4503599627370496 = 13510798882111488, above the largest supported amount 9007199254740991',
+            'must come to at most 9007199254740991 (the largest supported amount); got quantity × unit_price = 3 × 4503599627370496 = 13510798882111488',
         },
       ]);
     });
@@ -273,7 +273,7 @@ describe('checkOrderTotals properties', () => {
           expect(errors).toHaveLength(1);
           expect(errors[0]?.pointer).toBe('/order/total_amount');
           expect(errors[0]?.message).toMatch(
-            new RegExp(`^total_amount must be ${order.total_amount} \\(.*\\), got ${wrong}$`),
+            new RegExp(`^must be ${order.total_amount} \\(.*\\); got ${wrong}$`),
           );
         },
       ),

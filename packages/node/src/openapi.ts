@@ -2592,9 +2592,53 @@ export interface components {
       instance?: string;
       request_id?: string;
       errors?: {
-        /** @description An RFC 6901 JSON pointer, or /query/<name> */
+        /** @description An RFC 6901 JSON pointer into the body, or /query/<name>, /params/<name>, /headers/<name> */
         pointer: string;
-        code: string;
+        /**
+         * @description One of the field error codes in docs/errors.md
+         * @enum {string}
+         */
+        code:
+          | 'required'
+          | 'unknown_field'
+          | 'invalid_type'
+          | 'invalid_value'
+          | 'invalid_format'
+          | 'invalid_characters'
+          | 'too_small'
+          | 'too_large'
+          | 'too_short'
+          | 'too_long'
+          | 'duplicate'
+          | 'not_allowed'
+          | 'invalid_url'
+          | 'url_not_allowed'
+          | 'subtotal_mismatch'
+          | 'total_mismatch'
+          | 'total_zero'
+          | 'total_negative'
+          | 'amount_too_large'
+          | 'invalid_card_number'
+          | 'invalid_expiry'
+          | 'card_expired'
+          | 'invalid_cvc'
+          | 'unsupported_card_brand'
+          | 'payment_method_not_available'
+          | 'too_many_keys'
+          | 'single_use'
+          | 'invalid_locale'
+          | 'not_applicable'
+          | 'min_exceeds_max'
+          | 'wildcard_not_alone'
+          | 'no_processor'
+          | 'saved_card_sandbox_only'
+          | 'unsupported'
+          | 'invalid_credentials'
+          | 'livemode_mismatch'
+          | 'required_for_live'
+          | 'invalid_currency'
+          | 'not_allowed_in_production';
+        /** @description What is expected and what was sent, about the field at `pointer` (`must be at most 100; got 101`) */
         message: string;
       }[];
     };
@@ -3285,6 +3329,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
       422: {
         headers: {
@@ -3475,6 +3528,15 @@ export interface operations {
       };
       /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -3771,6 +3833,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
       422: {
         headers: {
@@ -3958,6 +4029,15 @@ export interface operations {
       };
       /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -4254,6 +4334,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
       422: {
         headers: {
@@ -4436,6 +4525,15 @@ export interface operations {
       };
       /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -4837,6 +4935,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
       422: {
         headers: {
@@ -4996,6 +5103,15 @@ export interface operations {
       };
       /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -5345,6 +5461,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
       422: {
         headers: {
@@ -5649,6 +5774,15 @@ export interface operations {
       };
       /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -6093,6 +6227,15 @@ export interface operations {
       };
       /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -6706,6 +6849,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
       422: {
         headers: {
@@ -7028,6 +7180,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
       422: {
         headers: {
@@ -7132,6 +7293,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
       422: {
         headers: {
@@ -7229,6 +7399,15 @@ export interface operations {
       };
       /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -7371,6 +7550,15 @@ export interface operations {
       };
       /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -7576,6 +7764,15 @@ export interface operations {
       };
       /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -7869,6 +8066,15 @@ export interface operations {
       };
       /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -8311,6 +8517,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
       422: {
         headers: {
@@ -8692,6 +8907,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
       422: {
         headers: {
@@ -8870,6 +9094,15 @@ export interface operations {
       };
       /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -9545,6 +9778,15 @@ export interface operations {
       };
       /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };

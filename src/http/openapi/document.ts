@@ -1,5 +1,6 @@
 import type { SwaggerTransform, SwaggerTransformObject } from '@fastify/swagger';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { FIELD_ERROR_CODES } from '../../lib/errors.ts';
 import { SCHEMA_REF, type JsonObject } from './json-schema.ts';
 import { OPERATION_IDS, operationKey } from './operation-ids.ts';
 import { webhooksSection } from './webhooks-section.ts';
@@ -86,9 +87,21 @@ export const PROBLEM_SCHEMA = {
         type: 'object',
         required: ['pointer', 'code', 'message'],
         properties: {
-          pointer: { type: 'string', description: 'An RFC 6901 JSON pointer, or /query/<name>' },
-          code: { type: 'string' },
-          message: { type: 'string' },
+          pointer: {
+            type: 'string',
+            description:
+              'An RFC 6901 JSON pointer into the body, or /query/<name>, /params/<name>, /headers/<name>',
+          },
+          code: {
+            type: 'string',
+            enum: [...FIELD_ERROR_CODES],
+            description: 'One of the field error codes in docs/errors.md',
+          },
+          message: {
+            type: 'string',
+            description:
+              'What is expected and what was sent, about the field at `pointer` (`must be at most 100; got 101`)',
+          },
         },
       },
     },
@@ -105,6 +118,7 @@ const ERROR_RESPONSES: Record<string, string> = {
   '404': 'No such object for this merchant and mode',
   '406': 'The request does not accept the media type this operation answers in (see its 200 response)',
   '409': 'The object is not in a state that allows this, or the same Idempotency-Key is in progress',
+  '415': 'The body is not JSON (send Content-Type: application/json)',
   '422': 'Invalid fields or unknown query parameters: `errors[]` points at each',
   '429': 'Too many requests (see Retry-After)',
   '5XX': 'A failure on Kassa’s side or the processor’s',
@@ -227,6 +241,9 @@ function withErrorResponses(method: string, path: string, operation: Operation):
   if (ok?.content?.['text/event-stream'] !== undefined) statuses.push('406');
   statuses.push('422'); // invalid fields, or an unknown query parameter (src/http/plugins/unknown-query.ts)
   if (method !== 'get' && path !== '/v1/oauth/tokens') statuses.push('409');
+  // A form or text body sent to a JSON route (src/http/plugins/json-body.ts); the token route takes forms.
+  const takesBody = (operation as { requestBody?: unknown }).requestBody !== undefined;
+  if (takesBody && path !== '/v1/oauth/tokens') statuses.push('415');
   statuses.push('429', '5XX');
   for (const status of statuses.sort()) {
     if (responses[status] !== undefined) continue;

@@ -1,8 +1,9 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { AppError, type FieldError } from '../../lib/errors.ts';
+import { isResponseSerializationError } from 'fastify-type-provider-zod';
+import { AppError } from '../../lib/errors.ts';
 import type { KassaApp } from '../http.types.ts';
 import { acceptedAnswer, sendNotFoundPage } from '../hosted/page-reply.ts';
+import { jsonBodyRequired, takesJsonOnly } from './json-body.ts';
 import { sendProblem } from './problem-reply.ts';
 
 export { sendProblem };
@@ -32,12 +33,14 @@ export function sendFrameworkError(error: FastifyError, request: FastifyRequest,
   return sendProblem(request, reply, new AppError('invalid_request', detail));
 }
 
-const FASTIFY_ERROR_CODES: Record<string, (error: FastifyError) => AppError> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: (error) =>
-    new AppError(
-      'unsupported_media_type',
-      `${error.message}. Send application/json (or form-encoded where documented).`,
-    ),
+const FASTIFY_ERROR_CODES: Record<string, (error: FastifyError, request: FastifyRequest) => AppError> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (error, request) =>
+    takesJsonOnly(request.routeOptions.url)
+      ? jsonBodyRequired(request.headers['content-type'])
+      : new AppError(
+          'unsupported_media_type',
+          `${error.message}. Send application/json (or form-encoded where documented).`,
+        ),
   FST_ERR_CTP_BODY_TOO_LARGE: () => new AppError('payload_too_large', 'The request body exceeds 1 MiB'),
   FST_ERR_CTP_EMPTY_JSON_BODY: () =>
     new AppError('malformed_json', 'The body is empty but the content type is JSON'),
@@ -47,33 +50,11 @@ const FASTIFY_ERROR_CODES: Record<string, (error: FastifyError) => AppError> = {
   FST_ERR_CTP_INVALID_TYPE: () => new AppError('unsupported_media_type'),
 };
 
-function pointerFor(context: string | undefined, instancePath: string): string {
-  if (!context || context === 'body') return instancePath === '/' ? '' : instancePath;
-  return `/${context === 'querystring' ? 'query' : context}${instancePath === '/' ? '' : instancePath}`;
-}
-
-function toAppError(error: FastifyError): AppError {
+function toAppError(error: FastifyError, request: FastifyRequest): AppError {
+  // Schema validation failures are AppErrors already (src/http/validation.ts).
   if (error instanceof AppError) return error;
-  if (hasZodFastifySchemaValidationErrors(error)) {
-    const context = (error as { validationContext?: string }).validationContext;
-    const fieldErrors: FieldError[] = error.validation.map((issue) => {
-      const custom = (issue.params as { params?: { code?: string } }).params?.code;
-      return {
-        pointer: pointerFor(context, issue.instancePath),
-        code: custom ?? issue.keyword,
-        message: issue.message,
-      };
-    });
-    return new AppError(
-      'validation_failed',
-      `${fieldErrors.length} field(s) are invalid: ${fieldErrors.map((e) => `${e.pointer || '(body)'} ${e.message}`).join('; ')}`,
-      {
-        errors: fieldErrors,
-      },
-    );
-  }
   const mapped = error.code ? FASTIFY_ERROR_CODES[error.code] : undefined;
-  if (mapped) return mapped(error);
+  if (mapped) return mapped(error, request);
   if (error instanceof SyntaxError && (error as FastifyError).statusCode === 400)
     return new AppError('malformed_json');
   if (error.statusCode === 413) return new AppError('payload_too_large');
@@ -132,7 +113,7 @@ export function registerErrorHandling(app: KassaApp) {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const appError = toAppError(error);
+    const appError = toAppError(error, request);
     if (appError.status >= 500) {
       const cause = appError.code === 'internal_error' ? error : appError.cause;
       request.log.error({ err: cause ?? error, code: appError.code }, 'request failed');

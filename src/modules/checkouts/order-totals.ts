@@ -61,7 +61,7 @@ export function checkOrderTotals(order: OrderAmounts, basePointer = '/order'): F
         errors.push({
           pointer: `${basePointer}/products/${index}`,
           code: 'amount_too_large',
-          message: `quantity × unit_price is ${quantity} × ${unitPrice} = ${line}, above the largest supported amount ${MAX_AMOUNT}`,
+          message: `must come to at most ${MAX_AMOUNT} (the largest supported amount); got quantity × unit_price = ${quantity} × ${unitPrice} = ${line}`,
         });
       }
       expectedSubtotal += line;
@@ -70,13 +70,13 @@ export function checkOrderTotals(order: OrderAmounts, basePointer = '/order'): F
       errors.push({
         pointer: `${basePointer}/products`,
         code: 'amount_too_large',
-        message: `the products add up to ${expectedSubtotal}, above the largest supported amount ${MAX_AMOUNT}`,
+        message: `must add up to at most ${MAX_AMOUNT} (the largest supported amount); got ${expectedSubtotal}`,
       });
     } else if (!lineTooLarge && expectedSubtotal !== subtotal) {
       errors.push({
         pointer: `${basePointer}/subtotal_amount`,
         code: 'subtotal_mismatch',
-        message: `subtotal_amount must be ${expectedSubtotal} (Σ quantity × unit_price: ${describeLines(products)}), got ${subtotal}`,
+        message: `must be ${expectedSubtotal} (Σ quantity × unit_price: ${describeLines(products)}); got ${subtotal}`,
       });
     }
   }
@@ -99,19 +99,19 @@ export function checkOrderTotals(order: OrderAmounts, basePointer = '/order'): F
     errors.push({
       pointer: `${basePointer}/discounts`,
       code: 'total_negative',
-      message: `the discounts (${discounts}) exceed subtotal + taxes + shipping (${subtotal + taxes + shipping}); the total would be ${expectedTotal}`,
+      message: `must add up to at most subtotal + taxes + shipping (${subtotal + taxes + shipping}); got ${discounts}, which makes the total ${expectedTotal}`,
     });
   } else if (expectedTotal === 0n) {
     errors.push({
       pointer: `${basePointer}/total_amount`,
       code: 'total_zero',
-      message: `the total is 0 (${formula}): there is nothing to pay`,
+      message: `must be more than 0: the total is 0 (${formula}), there is nothing to pay`,
     });
   } else if (expectedTotal !== total) {
     errors.push({
       pointer: `${basePointer}/total_amount`,
       code: 'total_mismatch',
-      message: `total_amount must be ${expectedTotal} (${formula}), got ${total}`,
+      message: `must be ${expectedTotal} (${formula}); got ${total}`,
     });
   }
   return errors;
@@ -121,7 +121,7 @@ function tooLarge(pointer: string, what: string, value: bigint): FieldError {
   return {
     pointer,
     code: 'amount_too_large',
-    message: `${what} ${value}, above the largest supported amount ${MAX_AMOUNT}`,
+    message: `must come to at most ${MAX_AMOUNT} (the largest supported amount); ${what} ${value}`,
   };
 }
 

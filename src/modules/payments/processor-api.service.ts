@@ -1,6 +1,13 @@
 import type { CardDetails, PaymentMethodData } from '../../connectors/connector.ts';
 import type { Database } from '../../db/client.ts';
-import { checkCardExpiry } from '../../lib/card.ts';
+import {
+  CARD_EXPIRY_MAX_YEARS_AHEAD,
+  checkCardExpiry,
+  cvcLengthFor,
+  detectCardBrand,
+  normalizeCardNumber,
+  type CardExpiryProblem,
+} from '../../lib/card.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { notFoundError, validationError, type FieldError } from '../../lib/errors.ts';
 import type { Keyring } from '../../lib/keyring.ts';
@@ -38,6 +45,15 @@ export type ProcessorApiDeps = {
 
 const CARD_POINTER = '/payment_method/card';
 
+const EXPIRY_MESSAGES: Record<CardExpiryProblem, (card: { exp_month: number; exp_year: number }) => string> =
+  {
+    invalid_format: (card) => `must be a whole month number; got ${card.exp_month}`,
+    invalid_month: (card) => `must be between 1 and 12; got ${card.exp_month}`,
+    invalid_year: (card) =>
+      `must be a year at most ${CARD_EXPIRY_MAX_YEARS_AHEAD} years ahead (four digits, or two); got ${card.exp_year}`,
+    expired: (card) => `must not be in the past: the card expired (${card.exp_month}/${card.exp_year})`,
+  };
+
 /** Checks raw card input (`card-input.ts`); throws `validation_failed` with one error per bad field. */
 export function checkApiCardInput(
   card: NonNullable<CreatePaymentBody['payment_method']['card']>,
@@ -53,28 +69,39 @@ export function checkApiCardInput(
     now,
   );
   if (checked.ok) return checked.card;
+  // The API words card problems in the one field style (docs/api-conventions.md §9); the hosted page words
+  // the same problems as shopper sentences, translated, from its own dictionary.
   const { number, expiry, cvc, holderName } = checked.problems;
   const errors: FieldError[] = [];
   if (number) {
     errors.push({
       pointer: `${CARD_POINTER}/number`,
-      code: 'invalid_number',
+      code: 'invalid_card_number',
       message:
-        number === 'malformed' ? 'Enter a card number of 12–19 digits' : 'The card number is not valid',
+        number === 'malformed'
+          ? 'must be a card number of 12–19 digits (spaces and dashes allowed)'
+          : 'is not a valid card number (check digit)',
     });
   }
   if (expiry) {
     const field =
       expiry.reason === 'invalid_month' || expiry.reason === 'invalid_format' ? 'exp_month' : 'exp_year';
-    errors.push({ pointer: `${CARD_POINTER}/${field}`, code: expiry.reason, message: expiry.message });
-  }
-  if (cvc) errors.push({ pointer: `${CARD_POINTER}/cvc`, code: cvc.reason, message: cvc.message });
-  if (holderName) {
     errors.push({
-      pointer: `${CARD_POINTER}/holder_name`,
-      code: 'required',
-      message: 'Enter the name on the card',
+      pointer: `${CARD_POINTER}/${field}`,
+      code: expiry.reason === 'expired' ? 'card_expired' : 'invalid_expiry',
+      message: EXPIRY_MESSAGES[expiry.reason](card),
     });
+  }
+  if (cvc) {
+    const digits = cvcLengthFor(detectCardBrand(normalizeCardNumber(card.number) ?? ''));
+    errors.push({
+      pointer: `${CARD_POINTER}/cvc`,
+      code: 'invalid_cvc',
+      message: `must be ${digits} digits for this card`,
+    });
+  }
+  if (holderName) {
+    errors.push({ pointer: `${CARD_POINTER}/holder_name`, code: 'required', message: 'is required' });
   }
   throw validationError(errors);
 }
@@ -87,21 +114,21 @@ function checkMethodShape(method: CreatePaymentBody['payment_method']): FieldErr
     errors.push({
       pointer: '/payment_method/type',
       code: 'required',
-      message: 'Give a type (card, invoice, wallet) or a saved_payment_method_id',
+      message: 'is required (card, invoice or wallet) unless saved_payment_method_id is given',
     });
   } else if (type === 'card') {
     if (method.card === undefined && method.saved_payment_method_id === undefined) {
       errors.push({
         pointer: CARD_POINTER,
         code: 'required',
-        message: 'Give the card data or a saved_payment_method_id',
+        message: 'is required for a card payment unless saved_payment_method_id is given',
       });
     }
     if (method.card !== undefined && method.saved_payment_method_id !== undefined) {
       errors.push({
         pointer: '/payment_method/saved_payment_method_id',
         code: 'not_allowed',
-        message: 'Give either card data or a saved card, not both',
+        message: 'must not be sent with payment_method.card: send one or the other',
       });
     }
   } else {
@@ -109,13 +136,13 @@ function checkMethodShape(method: CreatePaymentBody['payment_method']): FieldErr
       errors.push({
         pointer: CARD_POINTER,
         code: 'not_allowed',
-        message: `A ${type} payment takes no card data`,
+        message: `must not be sent for a ${type} payment`,
       });
     if (method.saved_payment_method_id !== undefined) {
       errors.push({
         pointer: '/payment_method/saved_payment_method_id',
         code: 'not_allowed',
-        message: `A ${type} payment takes no saved card`,
+        message: `must not be sent for a ${type} payment`,
       });
     }
   }
@@ -153,8 +180,8 @@ export function createProcessorApi(deps: ProcessorApiDeps) {
         throw validationError([
           {
             pointer: '/payment_method/saved_payment_method_id',
-            code: 'expired',
-            message: 'This saved card has expired',
+            code: 'card_expired',
+            message: 'is a saved card that has expired',
           },
         ]);
       }

@@ -74,7 +74,7 @@ export function checkCurrencies(currencies: string[] | null | undefined): {
     .filter((code) => !isCurrencyCode(code))
     .map((code) => ({
       pointer: '/currencies',
-      code: 'invalid_currency',
+      code: 'invalid_currency' as const,
       message: `${code} is not an ISO 4217 currency code`,
     }));
   return { currencies: upper, errors };

@@ -2,7 +2,7 @@ import type { Connector, ConnectorNotifySink, PaymentMethodType } from '../../co
 import type { ProcessorModules } from '../../connectors/processor-modules.ts';
 import type { Queryable } from '../../db/client.ts';
 import type { EgressClient } from '../../egress/index.ts';
-import { AppError } from '../../lib/errors.ts';
+import { AppError, type FieldError } from '../../lib/errors.ts';
 import { findProcessorAccountById, listRoutableProcessorAccounts } from './processor-account.repository.ts';
 import type { ProcessorAccountService } from './processor-account.service.ts';
 import type { MerchantScope, ProcessorAccount } from './processor-account.types.ts';
@@ -141,7 +141,7 @@ export function createConnectorRouter(deps: ConnectorRouterDeps): ConnectorRoute
 /** Live mode, and no enabled processor account takes these methods in these currencies. */
 export function noProcessorError(
   missing: { method: PaymentMethodType; currency: string }[],
-  otherErrors: { pointer: string; code: string; message: string }[] = [],
+  otherErrors: FieldError[] = [],
 ): AppError {
   const described = missing.map(({ method, currency }) => `${method} in ${currency}`).join(', ');
   return new AppError(
@@ -152,7 +152,7 @@ export function noProcessorError(
         ...otherErrors,
         ...missing.map(({ method, currency }) => ({
           pointer: '/payment_methods',
-          code: 'no_processor',
+          code: 'no_processor' as const,
           message: `No enabled live processor account takes ${method} in ${currency}`,
         })),
       ],

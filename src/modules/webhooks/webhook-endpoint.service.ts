@@ -86,7 +86,11 @@ export function createWebhookEndpointService(deps: {
     const reason = checkCallbackUrl(url, { livemode: scope.livemode });
     if (reason) return { pointer: '/url', code: 'invalid_url', message: `url ${reason}` };
     const refusal = checkOutboundUrl(url, deps.egressPolicy);
-    if (refusal) return { pointer: '/url', code: refusal.code, message: refusal.message };
+    if (refusal) {
+      // The egress policy's refusal kinds are one catalogue code each (docs/errors.md, field error codes).
+      const code = refusal.code === 'address_not_allowed' ? 'url_not_allowed' : 'invalid_url';
+      return { pointer: '/url', code, message: refusal.message };
+    }
     return null;
   }
 

@@ -372,7 +372,7 @@ describe('POST /v1/checkouts', () => {
 
   it('refuses unknown fields, bad locales, lifetimes and method lists with pointers', async () => {
     const cases: [Record<string, unknown>, string][] = [
-      [{ ...seedCheckoutRequest(), shiping_amount: 5 }, ''],
+      [{ ...seedCheckoutRequest(), shiping_amount: 5 }, '/shiping_amount'],
       [{ ...seedCheckoutRequest(), locale: 'es_MX' }, '/locale'],
       [{ ...seedCheckoutRequest(), expires_in_seconds: 30 }, '/expires_in_seconds'],
       [{ ...seedCheckoutRequest(), expires_in_seconds: 31 * 24 * 3600 }, '/expires_in_seconds'],

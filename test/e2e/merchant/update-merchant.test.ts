@@ -94,9 +94,9 @@ describe('PATCH /v1/merchant', () => {
       '/default_callbacks/notification',
     ],
     [{ default_callbacks: { ok: 'https://shop.example/ok#x' } }, '/default_callbacks/ok'],
-    [{ default_callbacks: { other: 'https://shop.example/' } }, '/default_callbacks'],
-    [{ name: 'Renamed' }, ''],
-    [{ default_capture: 'manual' }, ''], // the old name: default_capture_mode is the one name
+    [{ default_callbacks: { other: 'https://shop.example/' } }, '/default_callbacks/other'],
+    [{ name: 'Renamed' }, '/name'],
+    [{ default_capture: 'manual' }, '/default_capture'], // the old name: default_capture_mode is the one name
   ])('refuses %j', async (payload, pointer) => {
     const response = await patch(payload);
     expect(response.statusCode).toBe(422);

@@ -131,7 +131,7 @@ describe('creating and reading payment links', () => {
     [{ completed_redirect_url: 'ftp://shop.example/done' }, '/completed_redirect_url', 'invalid_url'],
     [{ activation_window_seconds: 10 }, '/activation_window_seconds', undefined],
     [{ expires_in_seconds: 91 * 86_400 }, '/expires_in_seconds', undefined],
-    [{ max_uses: 3 }, '', undefined],
+    [{ max_uses: 3 }, '/max_uses', 'unknown_field'],
   ])('refuses %j at %s', async (extra, pointer, code) => {
     const response = await testApp.app.inject({
       method: 'POST',

@@ -134,7 +134,7 @@ describe('payment-method settings', () => {
     [{ card_brands: ['unknown'] }, '/card_brands/0'],
     [{ display_order: 1.5 }, '/display_order'],
     [{ enabled: 'yes' }, '/enabled'],
-    [{ colour: 'red' }, ''],
+    [{ colour: 'red' }, '/colour'],
   ])('refuses %j', async (payload, pointer) => {
     const response = await put('card', payload);
     expect(response.statusCode).toBe(422);

@@ -267,11 +267,11 @@ describe('POST /v1/payments (Processor API)', () => {
   it('checks card data server-side with a pointer per field, before anything reaches the processor', async () => {
     const checkout = await createPaymentCheckout(t, merchant);
     const cases: Array<[Record<string, unknown>, string, string]> = [
-      [{ number: '4242424242424241' }, '/payment_method/card/number', 'invalid_number'],
-      [{ number: '4242 4242' }, '/payment_method/card/number', 'invalid_number'],
-      [{ number: 'abcd-efgh-ijkl-mnop' }, '/payment_method/card/number', 'invalid_number'],
-      [{ exp_month: 13 }, '/payment_method/card/exp_month', 'invalid_month'],
-      [{ exp_year: 2020 }, '/payment_method/card/exp_year', 'expired'],
+      [{ number: '4242424242424241' }, '/payment_method/card/number', 'invalid_card_number'],
+      [{ number: '4242 4242' }, '/payment_method/card/number', 'invalid_card_number'],
+      [{ number: 'abcd-efgh-ijkl-mnop' }, '/payment_method/card/number', 'invalid_card_number'],
+      [{ exp_month: 13 }, '/payment_method/card/exp_month', 'invalid_expiry'],
+      [{ exp_year: 2020 }, '/payment_method/card/exp_year', 'card_expired'],
       [{ cvc: '12' }, '/payment_method/card/cvc', 'invalid_cvc'],
       [{ number: '378282246310005', cvc: '123' }, '/payment_method/card/cvc', 'invalid_cvc'],
       [{ holder_name: '   ' }, '/payment_method/card/holder_name', 'required'],

@@ -19,7 +19,6 @@ import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
-import { refuseUnknownBodyFields } from './webhook-unknown-fields.ts';
 
 export const ZEventActor = z
   .object({
@@ -266,7 +265,6 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
             .meta({ id: 'WebhookDeliveryList' }),
         },
       },
-      preValidation: refuseUnknownBodyFields(ZRedeliverBody),
     },
     async (request, reply) => {
       const scope = requireMerchant(request);

@@ -19,7 +19,6 @@ import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 import { presentEvent, ZEvent } from './events.routes.ts';
-import { refuseUnknownBodyFields } from './webhook-unknown-fields.ts';
 
 const ZEnabledEvents = z
   .array(z.enum([ALL_EVENTS, ...SUBSCRIBABLE_EVENT_TYPES]))
@@ -187,7 +186,6 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
         body: ZCreateBody,
         response: { 201: ZWebhookEndpointWithSecret },
       },
-      preValidation: refuseUnknownBodyFields(ZCreateBody),
     },
     async (request, reply) => {
       const scope = requireMerchant(request);
@@ -256,7 +254,6 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
         body: ZUpdateBody,
         response: { 200: ZWebhookEndpoint },
       },
-      preValidation: refuseUnknownBodyFields(ZUpdateBody),
     },
     async (request) => {
       const scope = requireMerchant(request);
@@ -325,7 +322,6 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
         body: ZRollSecretBody.nullish(),
         response: { 200: ZWebhookEndpointWithSecret },
       },
-      preValidation: refuseUnknownBodyFields(ZRollSecretBody),
     },
     rollSecret,
   );
@@ -343,7 +339,6 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
         body: ZRollSecretBody.nullish(),
         response: { 200: ZWebhookEndpointWithSecret },
       },
-      preValidation: refuseUnknownBodyFields(ZRollSecretBody),
     },
     async (request, reply) => {
       reply.header('deprecation', DEPRECATED_SINCE);
@@ -368,7 +363,6 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
         body: ZTestBody.nullish(),
         response: { 202: ZEvent },
       },
-      preValidation: refuseUnknownBodyFields(ZTestBody),
     },
     async (request, reply) => {
       const scope = requireMerchant(request);

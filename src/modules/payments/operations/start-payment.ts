@@ -80,7 +80,7 @@ export async function startAttempt(
           errors: [
             {
               pointer: '/payment_method',
-              code: 'unavailable',
+              code: 'payment_method_not_available',
               message: `${input.method.type} is not offered here`,
             },
           ],
@@ -93,7 +93,7 @@ export async function startAttempt(
         errors: [
           {
             pointer: '/card/number',
-            code: 'unsupported_brand',
+            code: 'unsupported_card_brand',
             message: `${card.brand} cards are not accepted`,
           },
         ],
