@@ -1,6 +1,7 @@
 import type { StoredAuditEntry } from '../../modules/audit/audit.service.ts';
 import { AppPage, Notice, type Viewer } from '../layout.tsx';
 import { dateTime } from './format.ts';
+import { SelectFilter } from './list-page.tsx';
 
 export type AuditLogFilters = { action?: string; user?: string; from?: string; to?: string };
 
@@ -51,19 +52,14 @@ export function AuditLogPage(props: {
             An action, or its first part with .* (user.*).
           </span>
         </div>
-        <div class="field">
-          <label class="field__label" for="audit-user">
-            Person
-          </label>
-          <select class="field__input" id="audit-user" name="user">
-            <option value="">Anyone</option>
-            {props.people.map((person) => (
-              <option key={person.id} value={person.id} selected={filters.user === person.id}>
-                {person.email}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectFilter
+          id="audit-user"
+          name="user"
+          label="Person"
+          anyLabel="Anyone"
+          options={props.people.map((person) => ({ value: person.id, label: person.email }))}
+          selected={filters.user}
+        />
         <div class="field">
           <label class="field__label" for="audit-from">
             From

@@ -4,22 +4,37 @@
  * a page), so a link shows the same list.
  */
 
-/** The filter form's status field: "Any" or one of the aggregate's statuses. */
-export function StatusFilter(props: { statuses: readonly string[]; selected: string | undefined }) {
+/** A filter form's choice: "Any" (or `anyLabel`) or one of `options`; the value stays in the URL. */
+export function SelectFilter(props: {
+  id: string;
+  name: string;
+  label: string;
+  anyLabel?: string;
+  options: readonly { value: string; label: string }[];
+  selected: string | undefined;
+}) {
   return (
     <div class="field">
-      <label class="field__label" for="status">
-        Status
+      <label class="field__label" for={props.id}>
+        {props.label}
       </label>
-      <select class="field__input" id="status" name="status">
-        <option value="">Any</option>
-        {props.statuses.map((status) => (
-          <option key={status} value={status} selected={props.selected === status}>
-            {status}
+      <select class="field__input" id={props.id} name={props.name}>
+        <option value="">{props.anyLabel ?? 'Any'}</option>
+        {props.options.map((option) => (
+          <option key={option.value} value={option.value} selected={props.selected === option.value}>
+            {option.label}
           </option>
         ))}
       </select>
     </div>
+  );
+}
+
+/** The filter form's status field: "Any" or one of the aggregate's statuses. */
+export function StatusFilter(props: { statuses: readonly string[]; selected: string | undefined }) {
+  const options = props.statuses.map((status) => ({ value: status, label: status }));
+  return (
+    <SelectFilter id="status" name="status" label="Status" options={options} selected={props.selected} />
   );
 }
 

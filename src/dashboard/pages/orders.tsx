@@ -3,7 +3,7 @@ import type { Order } from '../../modules/orders/order.types.ts';
 import { AppPage, type Viewer } from '../layout.tsx';
 import type { OrderFilters } from '../queries.ts';
 import { dateTime, money } from './format.ts';
-import { NumberedPager, StatusBadge, StatusFilter } from './list-page.tsx';
+import { NumberedPager, SelectFilter, StatusBadge, StatusFilter } from './list-page.tsx';
 
 /** The query string of `filters` with `page` replaced: filters stay in the URL, so a link shows the same list. */
 export function filterQuery(filters: OrderFilters, page: number): string {
@@ -47,19 +47,13 @@ export function OrdersPage(props: {
           </span>
         </div>
         <StatusFilter statuses={ORDER_STATUSES} selected={filters.status} />
-        <div class="field">
-          <label class="field__label" for="method">
-            Method
-          </label>
-          <select class="field__input" id="method" name="method">
-            <option value="">Any</option>
-            {['card', 'invoice', 'wallet'].map((method) => (
-              <option key={method} value={method} selected={filters.method === method}>
-                {method}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectFilter
+          id="method"
+          name="method"
+          label="Method"
+          options={['card', 'invoice', 'wallet'].map((method) => ({ value: method, label: method }))}
+          selected={filters.method}
+        />
         <div class="field">
           <label class="field__label" for="from">
             From
