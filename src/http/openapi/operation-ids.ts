@@ -71,6 +71,11 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'GET /v1/payment-links/{id}': 'getPaymentLink',
   'POST /v1/payment-links/{id}/deactivate': 'deactivatePaymentLink',
   // Customers
+  'POST /v1/customers': 'createCustomer',
+  'GET /v1/customers': 'listCustomers',
+  'GET /v1/customers/{id}': 'getCustomer',
+  'PATCH /v1/customers/{id}': 'updateCustomer',
+  'DELETE /v1/customers/{id}': 'deleteCustomer',
   'GET /v1/customers/{id}/payment-methods': 'listCustomerPaymentMethods',
   'DELETE /v1/customers/{id}/payment-methods/{pm_id}': 'deleteCustomerPaymentMethod',
   // Webhook endpoints and events

@@ -125,7 +125,7 @@ export const ZCustomer = z
     created_at: zTimestamp,
     updated_at: zTimestamp,
   })
-  .meta({ id: 'Customer' });
+  .meta({ id: 'OrderCustomer' });
 
 const ZAdjustmentOut = z.object({ amount: z.number().int(), description: z.string().optional() });
 

@@ -13,8 +13,13 @@ export type Customer = {
   firstName: string | null;
   lastName: string | null;
   phone: string | null;
+  /** The merchant's own data (docs/api-conventions.md, Metadata); never holds null values. */
+  metadata: Record<string, string | number | boolean>;
+  version: number;
   createdAt: Date;
   updatedAt: Date;
+  /** Set by `DELETE /v1/customers/{id}`; past orders keep showing the customer (docs/customers.md). */
+  deletedAt: Date | null;
 };
 
 export type CustomerInput = {
