@@ -660,7 +660,7 @@ export interface paths {
     head?: never;
     /**
      * Update a webhook endpoint
-     * @description Change the URL, the event filter or the description, or pause (`DISABLED`) and resume (`ENABLED`) deliveries. Disabling cancels the deliveries not yet sent. A patch that changes nothing answers the endpoint as it is, without a new `version`.
+     * @description Change the URL, the event filter, the description or the `metadata` (merged key by key: a key set to null is removed, null removes every key), or pause (`DISABLED`) and resume (`ENABLED`) deliveries. Disabling cancels the deliveries not yet sent. A patch that changes nothing answers the endpoint as it is, without a new `version`.
      */
     patch: operations['updateWebhookEndpoint'];
     trace?: never;
@@ -2028,11 +2028,11 @@ export interface components {
       /** @description Restrict this checkout to these methods (default: every method the merchant's settings allow) */
       payment_methods?: ('card' | 'invoice' | 'wallet')[];
       /**
-       * @description Up to 50 keys (≤ 40 characters) with short scalar values
+       * @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans
        * @default {}
        */
       metadata?: {
-        [key: string]: string | number | boolean | null;
+        [key: string]: string | number | boolean;
       };
       order: components['schemas']['OrderContent'];
     };
@@ -2050,11 +2050,11 @@ export interface components {
       /** @description Restrict this checkout to these methods (default: every method the merchant's settings allow) */
       payment_methods?: ('card' | 'invoice' | 'wallet')[];
       /**
-       * @description Up to 50 keys (≤ 40 characters) with short scalar values
+       * @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans
        * @default {}
        */
       metadata?: {
-        [key: string]: string | number | boolean | null;
+        [key: string]: string | number | boolean;
       };
       order: components['schemas']['OrderContent'];
       /** @description Where the shopper goes after paying, with the signed checkout_id, order_id, status, timestamp and signature. Default: none — the shopper stays on Kassa's page, which shows the outcome (a link sent with an invoice has no shop page to return to). */
@@ -2440,11 +2440,11 @@ export interface components {
         verified?: boolean;
       };
       /**
-       * @description Up to 50 keys (≤ 40 characters) with short scalar values
+       * @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans
        * @default {}
        */
       metadata?: {
-        [key: string]: string | number | boolean | null;
+        [key: string]: string | number | boolean;
       };
     };
     OrderCustomer: {
@@ -2906,6 +2906,10 @@ export interface components {
       previous_secret_expires_at: string | null;
       /** @description The Kassa-Version deliveries are rendered in (default: the merchant's) */
       api_version: string;
+      /** @description The merchant's own data, never interpreted by Kassa */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
       version: number;
       created_at: string;
       updated_at: string;
@@ -2929,6 +2933,10 @@ export interface components {
       previous_secret_expires_at: string | null;
       /** @description The Kassa-Version deliveries are rendered in (default: the merchant's) */
       api_version: string;
+      /** @description The merchant's own data, never interpreted by Kassa */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
       version: number;
       created_at: string;
       updated_at: string;
@@ -7235,6 +7243,10 @@ export interface operations {
            * @enum {string}
            */
           api_version?: '2026-12-06';
+          /** @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans */
+          metadata?: {
+            [key: string]: string | number | boolean;
+          };
         };
       };
     };
@@ -7548,6 +7560,10 @@ export interface operations {
            * @enum {string}
            */
           status?: 'ENABLED' | 'DISABLED';
+          /** @description Merged onto the stored metadata: a key set to null is removed, other keys are kept; null removes every key */
+          metadata?: {
+            [key: string]: string | number | boolean | null;
+          } | null;
         };
       };
     };
@@ -8108,9 +8124,9 @@ export interface operations {
           /** @description Payments of this account take several partial captures. adyen: set it to true only once Adyen has turned on "multiple partial captures" for the merchant account (default false: a partial capture releases the rest); stripe: always false; sandbox: always true. A value the processor does not allow is refused. */
           multiple_captures?: boolean;
           api_base_url?: string | null;
-          /** @description Up to 50 keys (≤ 40 characters) with short scalar values */
+          /** @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans */
           metadata?: {
-            [key: string]: string | number | boolean | null;
+            [key: string]: string | number | boolean;
           };
         };
       };
@@ -8392,7 +8408,7 @@ export interface operations {
           multiple_captures?: boolean;
           /** @enum {string} */
           status?: 'ENABLED' | 'DISABLED';
-          /** @description Merged onto the stored metadata: a key set to null is removed; null removes every key */
+          /** @description Merged onto the stored metadata: a key set to null is removed, other keys are kept; null removes every key */
           metadata?: {
             [key: string]: string | number | boolean | null;
           } | null;

@@ -49,7 +49,8 @@ export type OrderInput = {
   metadata: Metadata;
 };
 
-export type Metadata = Record<string, string | number | boolean | null>;
+/** Stored metadata never holds null values (src/lib/metadata.ts); rows written before that rule may. */
+export type Metadata = Record<string, string | number | boolean>;
 
 export type Order = {
   id: string;

@@ -9,6 +9,12 @@ import { AppError, notFoundError, validationError, type FieldError } from '../..
 import { newId } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
 import {
+  mergeMetadata,
+  metadataKeyCountError,
+  type Metadata,
+  type MetadataPatch,
+} from '../../lib/metadata.ts';
+import {
   countProcessorAccounts,
   findProcessorAccount,
   insertProcessorAccount,
@@ -39,15 +45,9 @@ export type NewProcessorAccount = {
   /** Adyen: "multiple partial captures" is on at Adyen. Others: only their fixed value is accepted. */
   multipleCaptures?: boolean;
   apiBaseUrl?: string | null;
-  /** Validated by the route (`zMetadata`); null values are dropped. */
-  metadata?: MetadataPatch;
+  /** Validated by the route (`zMetadata`: no null values). */
+  metadata?: Metadata;
 };
-
-/** A metadata patch: a key set to null is removed; `null` for the whole removes every key. */
-export type MetadataPatch = Record<string, string | number | boolean | null>;
-
-/** The same bound as every object's metadata (docs/api-conventions.md, Metadata). */
-const MAX_METADATA_KEYS = 50;
 
 export type ProcessorAccountUpdate = {
   credentials?: Record<string, unknown>;
@@ -262,14 +262,14 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
       const module = moduleOf(input.processor);
       const checked = checkCredentials(module, input.credentials, scope);
       const currencies = checkCurrencies(input.currencies);
-      const metadata = mergeMetadata({}, input.metadata ?? {});
+      const metadata = input.metadata ?? {};
       const multipleCaptures = checkMultipleCaptures(module, input.multipleCaptures);
       const errors = [
         ...checked.errors,
         ...currencies.errors,
         multipleCaptures.error,
         checkApiBaseUrl(input.apiBaseUrl),
-        tooManyMetadataKeys(metadata),
+        metadataKeyCountError(metadata),
       ].filter((error): error is FieldError => error !== null);
       if (errors.length > 0) throw validationError(errors);
       if ((await countProcessorAccounts(tx, scope)) >= MAX_PROCESSOR_ACCOUNTS_PER_MODE) {
@@ -316,7 +316,7 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
       errors.push(...currencies.errors);
       const metadata =
         patch.metadata === undefined ? undefined : mergeMetadata(current.metadata, patch.metadata);
-      const metadataError = metadata ? tooManyMetadataKeys(metadata) : null;
+      const metadataError = metadata ? metadataKeyCountError(metadata) : null;
       if (metadataError) errors.push(metadataError);
       const multipleCapturesError =
         patch.multipleCaptures === undefined
@@ -369,30 +369,6 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
 
 function sortedEntries(record: Record<string, unknown>): [string, unknown][] {
   return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
-}
-
-/** Merges a metadata patch onto `current`: null removes a key, `null` as a whole removes them all. */
-export function mergeMetadata(
-  current: ProcessorAccount['metadata'],
-  patch: MetadataPatch | null,
-): ProcessorAccount['metadata'] {
-  if (patch === null) return {};
-  const merged: ProcessorAccount['metadata'] = { ...current };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete merged[key];
-    else merged[key] = value;
-  }
-  return merged;
-}
-
-function tooManyMetadataKeys(metadata: ProcessorAccount['metadata']): FieldError | null {
-  return Object.keys(metadata).length > MAX_METADATA_KEYS
-    ? {
-        pointer: '/metadata',
-        code: 'too_many_keys',
-        message: `metadata may hold at most ${MAX_METADATA_KEYS} keys`,
-      }
-    : null;
 }
 
 export function presentProcessorAccount(account: ProcessorAccount, publicUrl: string) {
