@@ -69,6 +69,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'POST /v1/payment-links': 'createPaymentLink',
   'GET /v1/payment-links': 'listPaymentLinks',
   'GET /v1/payment-links/{id}': 'getPaymentLink',
+  'PATCH /v1/payment-links/{id}': 'updatePaymentLink',
   'POST /v1/payment-links/{id}/deactivate': 'deactivatePaymentLink',
   // Customers
   'POST /v1/customers': 'createCustomer',

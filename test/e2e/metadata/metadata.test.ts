@@ -136,3 +136,50 @@ describe('webhook endpoints', () => {
     expect(pointersOf(badValue).some((pointer) => pointer.startsWith('/metadata'))).toBe(true);
   });
 });
+
+describe('payment links', () => {
+  type Link = { id: string; metadata: Record<string, unknown>; version: number; status: string };
+
+  it('PATCH merges metadata key by key; a change raises version, no change keeps it', async () => {
+    const created = await call(
+      'POST',
+      '/v1/payment-links',
+      linkRequest({ metadata: { campaign: 'spring', n: 1 } }),
+    );
+    expect(created.status, created.body).toBe(201);
+    const link = created.json<Link>();
+
+    const patched = await call('PATCH', `/v1/payment-links/${link.id}`, {
+      metadata: { n: null, ref: 'INV-7' },
+    });
+    expect(patched.status, patched.body).toBe(200);
+    expect(patched.json<Link>()).toMatchObject({
+      id: link.id,
+      status: link.status,
+      metadata: { campaign: 'spring', ref: 'INV-7' },
+      version: link.version + 1,
+    });
+    expect(patched.json<Link>().metadata).not.toHaveProperty('n');
+
+    const same = await call('PATCH', `/v1/payment-links/${link.id}`, { metadata: { ref: 'INV-7' } });
+    expect(same.json<Link>().version).toBe(link.version + 1);
+    const empty = await call('PATCH', `/v1/payment-links/${link.id}`, {});
+    expect(empty.json<Link>().version).toBe(link.version + 1);
+
+    const read = await call('GET', `/v1/payment-links/${link.id}`);
+    expect(read.json<Link>().metadata).toEqual({ campaign: 'spring', ref: 'INV-7' });
+
+    const unknown = await call('PATCH', `/v1/payment-links/${link.id}`, { status: 'DEACTIVATED' });
+    expect(unknown.status).toBe(422);
+    const cleared = await call('PATCH', `/v1/payment-links/${link.id}`, { metadata: null });
+    expect(cleared.json<Link>()).toMatchObject({ metadata: {}, version: link.version + 2 });
+
+    const other = await t.createMerchant({ name: 'Other' });
+    const foreign = await fetch(`${t.baseUrl}/v1/payment-links/${link.id}`, {
+      method: 'PATCH',
+      headers: { ...other.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ metadata: { x: 1 } }),
+    });
+    expect(foreign.status).toBe(404);
+  });
+});
