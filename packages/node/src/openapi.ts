@@ -450,7 +450,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Retrieve a payment */
+    /**
+     * Retrieve a payment
+     * @description `expand[]=order` and `expand[]=checkout` add the order and the checkout next to `order_id` and `checkout_id` (each needs its own read scope: `orders:read`, `checkouts:read`).
+     */
     get: operations['getPayment'];
     put?: never;
     post?: never;
@@ -6070,7 +6073,10 @@ export interface operations {
   };
   getPayment: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Related objects to include next to their ids: order, checkout (repeat the parameter) */
+        'expand[]'?: string | string[];
+      };
       header?: never;
       path: {
         /** @description The payment id (pay_…) */
@@ -6086,7 +6092,62 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Payment'];
+          'application/json': {
+            /** @enum {string} */
+            object: 'payment';
+            id: string;
+            livemode: boolean;
+            checkout_id: string;
+            order_id: string;
+            /** @enum {string} */
+            status: 'PENDING' | 'REQUIRES_ACTION' | 'AUTHORIZED' | 'SUCCEEDED' | 'REJECTED' | 'CANCELED';
+            /** @description True while a processor call is in flight; the status is settled shortly (or by recovery) */
+            processing: boolean;
+            /** @enum {string} */
+            channel: 'hosted_page' | 'api';
+            /** @enum {string} */
+            method: 'card' | 'invoice' | 'wallet';
+            /** @description Minor units of `currency` */
+            amount: number;
+            currency: string;
+            /** @enum {string} */
+            capture_mode: 'automatic' | 'manual';
+            /** @description Minor units of `currency` */
+            authorized_amount: number;
+            /** @description Minor units of `currency` */
+            captured_amount: number;
+            /** @description Minor units of `currency` */
+            refunded_amount: number;
+            /** @description Display data only: never the number or the CVC */
+            card: {
+              brand: string;
+              last4: string;
+              exp_month: number;
+              exp_year: number;
+            } | null;
+            saved_payment_method_id: string | null;
+            /** @description REQUIRES_ACTION: send the shopper to `url` (3-D Secure, wallet approval) */
+            next_action: {
+              /** @enum {string} */
+              type: 'redirect';
+              url: string;
+            } | null;
+            decline_code: string | null;
+            failure_message: string | null;
+            version: number;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            updated_at: string;
+            order?: components['schemas']['Order'];
+            checkout?: components['schemas']['Checkout'];
+          };
         };
       };
       /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
