@@ -6984,7 +6984,10 @@ export interface operations {
   };
   getCapture: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Related objects to include next to their ids: payment (repeat the parameter) */
+        'expand[]'?: string | string[];
+      };
       header?: never;
       path: {
         /** @description The capture id (cap_…) */
@@ -7000,7 +7003,33 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Capture'];
+          'application/json': {
+            /** @enum {string} */
+            object: 'capture';
+            id: string;
+            livemode: boolean;
+            payment_id: string;
+            /** @description Minor units of `currency` */
+            amount: number;
+            currency: string;
+            /**
+             * @description PENDING: the processor has not answered yet; recovery asks again
+             * @enum {string}
+             */
+            status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+            failure_message: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            updated_at: string;
+            payment?: components['schemas']['Payment'];
+          };
         };
       };
       /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
@@ -7168,7 +7197,10 @@ export interface operations {
   };
   getRefund: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Related objects to include next to their ids: payment (repeat the parameter) */
+        'expand[]'?: string | string[];
+      };
       header?: never;
       path: {
         /** @description The refund id (ref_…) */
@@ -7184,7 +7216,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Refund'];
+          'application/json': {
+            /** @enum {string} */
+            object: 'refund';
+            id: string;
+            livemode: boolean;
+            payment_id: string;
+            /** @description Minor units of `currency` */
+            amount: number;
+            currency: string;
+            /**
+             * @description PENDING: the processor has not answered yet; recovery asks again
+             * @enum {string}
+             */
+            status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+            failure_message: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            updated_at: string;
+            reason: string | null;
+            payment?: components['schemas']['Payment'];
+          };
         };
       };
       /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */

@@ -96,3 +96,35 @@ describe('GET /v1/payments/{id}?expand[]=…', () => {
     expect(expectProblem(refused).code).toBe('insufficient_scope');
   });
 });
+
+describe('GET /v1/captures/{id} and /v1/refunds/{id} ?expand[]=payment', () => {
+  it('adds the payment after the operation, as GET /v1/payments/{id} answers it', async () => {
+    const paid = await authorizedPayment(t, merchant, { capture: 'manual' });
+    const captured = await fetch(`${t.baseUrl}/v1/payments/${paid.id}/capture`, {
+      method: 'POST',
+      headers: { ...merchant.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({}),
+    });
+    expect(captured.status).toBe(201);
+    const captureId = ((await captured.json()) as { id: string }).id;
+    const refunded = await fetch(`${t.baseUrl}/v1/payments/${paid.id}/refunds`, {
+      method: 'POST',
+      headers: { ...merchant.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: 100 }),
+    });
+    expect(refunded.status).toBe(201);
+    const refundId = ((await refunded.json()) as { id: string }).id;
+    const current = JSON.parse((await get(`/v1/payments/${paid.id}`)).body) as object;
+
+    for (const path of [`/v1/captures/${captureId}`, `/v1/refunds/${refundId}`]) {
+      const plain = JSON.parse((await get(path)).body) as object;
+      expect(plain).not.toHaveProperty('payment');
+      const expanded = await get(`${path}?expand[]=payment`);
+      expect(expanded.statusCode, expanded.body).toBe(200);
+      expect(JSON.parse(expanded.body)).toEqual({ ...plain, payment: current });
+      const unknown = await get(`${path}?expand[]=order`);
+      expect(unknown.statusCode).toBe(422);
+      expect(expectProblem(unknown).errors?.map((error) => error.pointer)).toEqual(['/query/expand/0']);
+    }
+  });
+});
