@@ -42,6 +42,7 @@ import { registerHostedPageRoutes } from './http/routes/hosted-page.routes.ts';
 import { registerCallbackProxyRoutes } from './http/routes/callback-proxy.routes.ts';
 import { registerSandboxPageRoutes } from './http/routes/sandbox-pages.routes.ts';
 import { registerCustomerPaymentMethodRoutes } from './http/routes/v1/customer-payment-methods.routes.ts';
+import { registerCustomerRoutes } from './http/routes/v1/customers.routes.ts';
 import { registerMerchantSigningSecretRoutes } from './http/routes/v1/merchant-signing-secret.routes.ts';
 import { registerSandboxRoutes } from './http/routes/v1/sandbox.routes.ts';
 import { registerStaticAssets } from './http/static-assets.ts';
@@ -224,6 +225,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerSandboxPageRoutes(app, services);
   registerSandboxRoutes(app, services);
   registerMerchantSigningSecretRoutes(app, services);
+  registerCustomerRoutes(app, services);
   registerCustomerPaymentMethodRoutes(app, services);
   registerPaymentRoutes(app, services);
   registerMoneyOperationRoutes(app, services);

@@ -555,6 +555,13 @@ function seedBodies(path: string, method: string): unknown[] {
       return [{ amount: 50, reason: 'damaged' }, {}];
     case 'POST /v1/payment-links':
       return [linkRequest({ usage: 'reusable', max_completions: 3 })];
+    case 'POST /v1/customers':
+      // Distinct addresses: a second creation with one is a 409 (one customer per e-mail address).
+      return Array.from({ length: 20 }, (_, index) => ({
+        email: `fuzz-${index}@example.com`,
+        first_name: 'Ada',
+        metadata: { crm_id: `C-${index}` },
+      }));
     case 'POST /v1/webhook-endpoints':
       return [
         {

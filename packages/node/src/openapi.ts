@@ -239,7 +239,11 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Update a payment link
+     * @description `metadata` merges key by key (a key set to null is removed; null removes every key), in any status. Sessions the link already made keep the metadata they were made with. A patch that changes nothing keeps `version`.
+     */
+    patch: operations['updatePaymentLink'];
     trace?: never;
   };
   '/v1/payment-links/{id}/deactivate': {
@@ -336,6 +340,55 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/customers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List customers (not deleted), newest first */
+    get: operations['listCustomers'];
+    put?: never;
+    /**
+     * Create a customer
+     * @description One customer per e-mail address (compared case-insensitively) in each mode: an address another customer already has is a 409 `conflict` naming that customer (`customer_id`). A checkout whose order carries this address uses this customer.
+     */
+    post: operations['createCustomer'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/customers/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Retrieve a customer
+     * @description A deleted customer answers 404, like one that never existed.
+     */
+    get: operations['getCustomer'];
+    put?: never;
+    post?: never;
+    /**
+     * Delete a customer
+     * @description Its saved cards are removed at once (the encrypted card data is wiped) and its e-mail address is free: the next checkout with it makes a new customer. Its past orders and payments keep working (captures, refunds) and keep showing the customer. Afterwards the customer answers 404.
+     */
+    delete: operations['deleteCustomer'];
+    options?: never;
+    head?: never;
+    /**
+     * Update a customer
+     * @description A JSON merge patch: omitted fields are kept, `null` clears `first_name`, `last_name` or `phone`; `metadata` merges key by key (a key set to null is removed; `null` removes every key). A patch that changes nothing keeps `version`.
+     */
+    patch: operations['updateCustomer'];
+    trace?: never;
+  };
   '/v1/customers/{id}/payment-methods': {
     parameters: {
       query?: never;
@@ -397,7 +450,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Retrieve a payment */
+    /**
+     * Retrieve a payment
+     * @description `expand[]=order` and `expand[]=checkout` add the order and the checkout next to `order_id` and `checkout_id` (each needs its own read scope: `orders:read`, `checkouts:read`).
+     */
     get: operations['getPayment'];
     put?: never;
     post?: never;
@@ -611,7 +667,7 @@ export interface paths {
     head?: never;
     /**
      * Update a webhook endpoint
-     * @description Change the URL, the event filter or the description, or pause (`DISABLED`) and resume (`ENABLED`) deliveries. Disabling cancels the deliveries not yet sent. A patch that changes nothing answers the endpoint as it is, without a new `version`.
+     * @description Change the URL, the event filter, the description or the `metadata` (merged key by key: a key set to null is removed, null removes every key), or pause (`DISABLED`) and resume (`ENABLED`) deliveries. Disabling cancels the deliveries not yet sent. A patch that changes nothing answers the endpoint as it is, without a new `version`.
      */
     patch: operations['updateWebhookEndpoint'];
     trace?: never;
@@ -1979,11 +2035,11 @@ export interface components {
       /** @description Restrict this checkout to these methods (default: every method the merchant's settings allow) */
       payment_methods?: ('card' | 'invoice' | 'wallet')[];
       /**
-       * @description Up to 50 keys (≤ 40 characters) with short scalar values
+       * @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans
        * @default {}
        */
       metadata?: {
-        [key: string]: string | number | boolean | null;
+        [key: string]: string | number | boolean;
       };
       order: components['schemas']['OrderContent'];
     };
@@ -2001,11 +2057,11 @@ export interface components {
       /** @description Restrict this checkout to these methods (default: every method the merchant's settings allow) */
       payment_methods?: ('card' | 'invoice' | 'wallet')[];
       /**
-       * @description Up to 50 keys (≤ 40 characters) with short scalar values
+       * @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans
        * @default {}
        */
       metadata?: {
-        [key: string]: string | number | boolean | null;
+        [key: string]: string | number | boolean;
       };
       order: components['schemas']['OrderContent'];
       /** @description Where the shopper goes after paying, with the signed checkout_id, order_id, status, timestamp and signature. Default: none — the shopper stays on Kassa's page, which shows the outcome (a link sent with an invoice has no shop page to return to). */
@@ -2041,12 +2097,16 @@ export interface components {
       /** @description The same as `id` (a documented alias) */
       customer_id: string;
       livemode: boolean;
+      email: string;
       first_name: string | null;
       last_name: string | null;
-      email: string;
       phone: string | null;
-      /** @description Whether the merchant vouched for the customer on this order (`verified: true` when it was placed or replaced): the shopper signed in to the merchant's shop. Saved cards are offered only then. */
-      verified: boolean;
+      /** @description The merchant's own data, never interpreted by Kassa */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
+      /** @description Grows by one with each change */
+      version: number;
       /**
        * @description RFC 3339 UTC timestamp
        * @example 2025-01-31T12:00:00.000Z
@@ -2057,6 +2117,13 @@ export interface components {
        * @example 2025-01-31T12:00:00.000Z
        */
       updated_at: string;
+    };
+    DeletedCustomer: {
+      id: string;
+      /** @constant */
+      object: 'customer';
+      /** @constant */
+      deleted: true;
     };
     DeletedProcessorAccount: {
       id: string;
@@ -2303,7 +2370,7 @@ export interface components {
         quantity: number;
         unit_price: number;
       }[];
-      customer: components['schemas']['Customer'] | null;
+      customer: components['schemas']['OrderCustomer'] | null;
       authorized_amount: number;
       captured_amount: number;
       refunded_amount: number;
@@ -2380,12 +2447,37 @@ export interface components {
         verified?: boolean;
       };
       /**
-       * @description Up to 50 keys (≤ 40 characters) with short scalar values
+       * @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans
        * @default {}
        */
       metadata?: {
-        [key: string]: string | number | boolean | null;
+        [key: string]: string | number | boolean;
       };
+    };
+    OrderCustomer: {
+      /** @description cus_… */
+      id: string;
+      /** @constant */
+      object: 'customer';
+      /** @description The same as `id` (a documented alias) */
+      customer_id: string;
+      livemode: boolean;
+      first_name: string | null;
+      last_name: string | null;
+      email: string;
+      phone: string | null;
+      /** @description Whether the merchant vouched for the customer on this order (`verified: true` when it was placed or replaced): the shopper signed in to the merchant's shop. Saved cards are offered only then. */
+      verified: boolean;
+      /**
+       * @description RFC 3339 UTC timestamp
+       * @example 2025-01-31T12:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * @description RFC 3339 UTC timestamp
+       * @example 2025-01-31T12:00:00.000Z
+       */
+      updated_at: string;
     };
     OrderTimelineEntry:
       | {
@@ -2865,6 +2957,10 @@ export interface components {
       previous_secret_expires_at: string | null;
       /** @description The Kassa-Version deliveries are rendered in (default: the merchant's) */
       api_version: string;
+      /** @description The merchant's own data, never interpreted by Kassa */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
       version: number;
       created_at: string;
       updated_at: string;
@@ -2888,6 +2984,10 @@ export interface components {
       previous_secret_expires_at: string | null;
       /** @description The Kassa-Version deliveries are rendered in (default: the merchant's) */
       api_version: string;
+      /** @description The merchant's own data, never interpreted by Kassa */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
       version: number;
       created_at: string;
       updated_at: string;
@@ -4656,6 +4756,119 @@ export interface operations {
       };
     };
   };
+  updatePaymentLink: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The payment link id (pl_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Merged onto the stored metadata: a key set to null is removed, other keys are kept; null removes every key */
+          metadata?: {
+            [key: string]: string | number | boolean | null;
+          } | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PaymentLink'];
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such object for this merchant and mode */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   deactivatePaymentLink: {
     parameters: {
       query?: never;
@@ -5148,6 +5361,520 @@ export interface operations {
       };
     };
   };
+  listCustomers: {
+    parameters: {
+      query?: {
+        /** @description Page size, 1–100 (default 20) */
+        limit?: number;
+        /** @description An id from this list: the page after it (older objects). Not with ending_before */
+        starting_after?: string;
+        /** @description An id from this list: the page before it (newer objects), still newest first */
+        ending_before?: string;
+        /** @description Only objects created at or after this RFC 3339 time */
+        created_gte?: string;
+        /** @description Only objects created after this RFC 3339 time */
+        created_gt?: string;
+        /** @description Only objects created at or before this RFC 3339 time */
+        created_lte?: string;
+        /** @description Only objects created before this RFC 3339 time */
+        created_lt?: string;
+        /** @description Only the customer with this e-mail address (case-insensitive) */
+        email?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            object: 'list';
+            /** @description Newest first */
+            data: components['schemas']['Customer'][];
+            /** @description Whether there is more in the direction of travel */
+            has_more: boolean;
+            /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  createCustomer: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Makes the request safe to retry: the same key with the same request within 24 h answers the stored response (Idempotent-Replayed: true); with another request, 422 idempotency_key_reused (docs/api-conventions.md §11) */
+        'idempotency-key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * Format: email
+           * @description Identifies the customer (case-insensitively) among the merchant's customers of this mode: a checkout with this address uses this customer
+           */
+          email: string;
+          first_name?: string;
+          last_name?: string;
+          phone?: string;
+          /** @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans */
+          metadata?: {
+            [key: string]: string | number | boolean;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Customer'];
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getCustomer: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The customer id (cus_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Customer'];
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such object for this merchant and mode */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  deleteCustomer: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The customer id (cus_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DeletedCustomer'];
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such object for this merchant and mode */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  updateCustomer: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The customer id (cus_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** Format: email */
+          email?: string;
+          /** @description null clears it */
+          first_name?: string | null;
+          /** @description null clears it */
+          last_name?: string | null;
+          /** @description null clears it */
+          phone?: string | null;
+          /** @description Merged onto the stored metadata: a key set to null is removed, other keys are kept; null removes every key */
+          metadata?: {
+            [key: string]: string | number | boolean | null;
+          } | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Customer'];
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such object for this merchant and mode */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   listCustomerPaymentMethods: {
     parameters: {
       query?: {
@@ -5501,7 +6228,10 @@ export interface operations {
   };
   getPayment: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Related objects to include next to their ids: order, checkout (repeat the parameter) */
+        'expand[]'?: string | string[];
+      };
       header?: never;
       path: {
         /** @description The payment id (pay_…) */
@@ -5517,7 +6247,62 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Payment'];
+          'application/json': {
+            /** @enum {string} */
+            object: 'payment';
+            id: string;
+            livemode: boolean;
+            checkout_id: string;
+            order_id: string;
+            /** @enum {string} */
+            status: 'PENDING' | 'REQUIRES_ACTION' | 'AUTHORIZED' | 'SUCCEEDED' | 'REJECTED' | 'CANCELED';
+            /** @description True while a processor call is in flight; the status is settled shortly (or by recovery) */
+            processing: boolean;
+            /** @enum {string} */
+            channel: 'hosted_page' | 'api';
+            /** @enum {string} */
+            method: 'card' | 'invoice' | 'wallet';
+            /** @description Minor units of `currency` */
+            amount: number;
+            currency: string;
+            /** @enum {string} */
+            capture_mode: 'automatic' | 'manual';
+            /** @description Minor units of `currency` */
+            authorized_amount: number;
+            /** @description Minor units of `currency` */
+            captured_amount: number;
+            /** @description Minor units of `currency` */
+            refunded_amount: number;
+            /** @description Display data only: never the number or the CVC */
+            card: {
+              brand: string;
+              last4: string;
+              exp_month: number;
+              exp_year: number;
+            } | null;
+            saved_payment_method_id: string | null;
+            /** @description REQUIRES_ACTION: send the shopper to `url` (3-D Secure, wallet approval) */
+            next_action: {
+              /** @enum {string} */
+              type: 'redirect';
+              url: string;
+            } | null;
+            decline_code: string | null;
+            failure_message: string | null;
+            version: number;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            updated_at: string;
+            order?: components['schemas']['Order'];
+            checkout?: components['schemas']['Checkout'];
+          };
         };
       };
       /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
@@ -6372,7 +7157,10 @@ export interface operations {
   };
   getCapture: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Related objects to include next to their ids: payment (repeat the parameter) */
+        'expand[]'?: string | string[];
+      };
       header?: never;
       path: {
         /** @description The capture id (cap_…) */
@@ -6388,7 +7176,33 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Capture'];
+          'application/json': {
+            /** @enum {string} */
+            object: 'capture';
+            id: string;
+            livemode: boolean;
+            payment_id: string;
+            /** @description Minor units of `currency` */
+            amount: number;
+            currency: string;
+            /**
+             * @description PENDING: the processor has not answered yet; recovery asks again
+             * @enum {string}
+             */
+            status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+            failure_message: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            updated_at: string;
+            payment?: components['schemas']['Payment'];
+          };
         };
       };
       /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
@@ -6556,7 +7370,10 @@ export interface operations {
   };
   getRefund: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Related objects to include next to their ids: payment (repeat the parameter) */
+        'expand[]'?: string | string[];
+      };
       header?: never;
       path: {
         /** @description The refund id (ref_…) */
@@ -6572,7 +7389,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Refund'];
+          'application/json': {
+            /** @enum {string} */
+            object: 'refund';
+            id: string;
+            livemode: boolean;
+            payment_id: string;
+            /** @description Minor units of `currency` */
+            amount: number;
+            currency: string;
+            /**
+             * @description PENDING: the processor has not answered yet; recovery asks again
+             * @enum {string}
+             */
+            status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+            failure_message: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            updated_at: string;
+            reason: string | null;
+            payment?: components['schemas']['Payment'];
+          };
         };
       };
       /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
@@ -6800,6 +7644,10 @@ export interface operations {
            * @enum {string}
            */
           api_version?: '2026-12-06';
+          /** @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans */
+          metadata?: {
+            [key: string]: string | number | boolean;
+          };
         };
       };
     };
@@ -7122,6 +7970,10 @@ export interface operations {
            * @enum {string}
            */
           status?: 'ENABLED' | 'DISABLED';
+          /** @description Merged onto the stored metadata: a key set to null is removed, other keys are kept; null removes every key */
+          metadata?: {
+            [key: string]: string | number | boolean | null;
+          } | null;
         };
       };
     };
@@ -7718,9 +8570,9 @@ export interface operations {
           /** @description Payments of this account take several partial captures. adyen: set it to true only once Adyen has turned on "multiple partial captures" for the merchant account (default false: a partial capture releases the rest); stripe: always false; sandbox: always true. A value the processor does not allow is refused. */
           multiple_captures?: boolean;
           api_base_url?: string | null;
-          /** @description Up to 50 keys (≤ 40 characters) with short scalar values */
+          /** @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans */
           metadata?: {
-            [key: string]: string | number | boolean | null;
+            [key: string]: string | number | boolean;
           };
         };
       };
@@ -8011,7 +8863,7 @@ export interface operations {
           multiple_captures?: boolean;
           /** @enum {string} */
           status?: 'ENABLED' | 'DISABLED';
-          /** @description Merged onto the stored metadata: a key set to null is removed; null removes every key */
+          /** @description Merged onto the stored metadata: a key set to null is removed, other keys are kept; null removes every key */
           metadata?: {
             [key: string]: string | number | boolean | null;
           } | null;

@@ -6,7 +6,7 @@ import { toCheckout, type CheckoutRow } from '../../modules/checkouts/checkout.r
 import type { Checkout, Scope } from '../../modules/checkouts/checkout.types.ts';
 import type { MerchantCache } from '../../modules/merchants/merchant-cache.ts';
 import type { Merchant } from '../../modules/merchants/merchant.types.ts';
-import type { CustomerRow } from '../../modules/orders/customer.repository.ts';
+import type { CustomerRow } from '../../modules/customers/customer.mapping.ts';
 import { toOrder, type OrderRow } from '../../modules/orders/order.repository.ts';
 import type { Order } from '../../modules/orders/order.types.ts';
 import type { PaymentMethodSetting } from '../../modules/payment-methods/eligibility.ts';

@@ -69,8 +69,14 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'POST /v1/payment-links': 'createPaymentLink',
   'GET /v1/payment-links': 'listPaymentLinks',
   'GET /v1/payment-links/{id}': 'getPaymentLink',
+  'PATCH /v1/payment-links/{id}': 'updatePaymentLink',
   'POST /v1/payment-links/{id}/deactivate': 'deactivatePaymentLink',
   // Customers
+  'POST /v1/customers': 'createCustomer',
+  'GET /v1/customers': 'listCustomers',
+  'GET /v1/customers/{id}': 'getCustomer',
+  'PATCH /v1/customers/{id}': 'updateCustomer',
+  'DELETE /v1/customers/{id}': 'deleteCustomer',
   'GET /v1/customers/{id}/payment-methods': 'listCustomerPaymentMethods',
   'DELETE /v1/customers/{id}/payment-methods/{pm_id}': 'deleteCustomerPaymentMethod',
   // Webhook endpoints and events

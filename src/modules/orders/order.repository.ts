@@ -2,7 +2,7 @@ import type { QueryResult } from 'pg';
 import type { Load, Queryable, UnitOfWork } from '../../db/client.ts';
 import { fetchPage, type PageRequest, type Sql } from '../../db/pagination.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
-import { toCustomer, type CustomerRow } from './customer.repository.ts';
+import { toCustomer, type CustomerRow } from '../customers/customer.mapping.ts';
 import type { OrderStatus } from './order.states.ts';
 import type { Customer, Metadata, Order, OrderAdjustment, OrderInput, OrderProduct } from './order.types.ts';
 

@@ -9,24 +9,9 @@ import { ORDER_STATUSES } from './order.states.ts';
  * change what the shopper pays.
  */
 
-const MAX_METADATA_KEYS = 50;
-
-/** Free-form data of the merchant, returned in every event and callback. */
-export const zMetadata = z
-  .record(
-    z
-      .string()
-      .min(1, { error: 'metadata keys must not be empty' })
-      .max(40, { error: 'metadata keys are at most 40 characters' }),
-    z.union([z.string().max(500), z.number(), z.boolean(), z.null()], {
-      error: 'metadata values must be strings (≤ 500 characters), numbers, booleans or null',
-    }),
-  )
-  .refine((value) => Object.keys(value).length <= MAX_METADATA_KEYS, {
-    error: `metadata may hold at most ${MAX_METADATA_KEYS} keys`,
-    params: { code: 'too_many_keys' },
-  })
-  .meta({ description: `Up to ${MAX_METADATA_KEYS} keys (≤ 40 characters) with short scalar values` });
+/** Free-form data of the merchant, returned in every event and callback (one schema: src/lib/metadata.ts). */
+export { zMetadata } from '../../lib/metadata.ts';
+import { zMetadata } from '../../lib/metadata.ts';
 
 const zText = (max: number) => z.string().max(max).regex(/\S/, { error: 'must not be empty or blank' });
 
@@ -125,7 +110,7 @@ export const ZCustomer = z
     created_at: zTimestamp,
     updated_at: zTimestamp,
   })
-  .meta({ id: 'Customer' });
+  .meta({ id: 'OrderCustomer' });
 
 const ZAdjustmentOut = z.object({ amount: z.number().int(), description: z.string().optional() });
 

@@ -6,7 +6,7 @@ import type { Order } from './order.types.ts';
 
 // What other modules may read and write of orders and customers: they go through this file, never through the
 // repositories (eslint.config.js), so the orders module decides which of its statements others may send.
-export { upsertCustomer } from './customer.repository.ts';
+export { upsertCustomer } from '../customers/customer.service.ts';
 export {
   findOrderByCheckoutId,
   findOrdersByCheckoutIds,

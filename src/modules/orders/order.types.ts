@@ -13,8 +13,13 @@ export type Customer = {
   firstName: string | null;
   lastName: string | null;
   phone: string | null;
+  /** The merchant's own data (docs/api-conventions.md, Metadata); never holds null values. */
+  metadata: Record<string, string | number | boolean>;
+  version: number;
   createdAt: Date;
   updatedAt: Date;
+  /** Set by `DELETE /v1/customers/{id}`; past orders keep showing the customer (docs/customers.md). */
+  deletedAt: Date | null;
 };
 
 export type CustomerInput = {
@@ -44,7 +49,8 @@ export type OrderInput = {
   metadata: Metadata;
 };
 
-export type Metadata = Record<string, string | number | boolean | null>;
+/** Stored metadata never holds null values (src/lib/metadata.ts); rows written before that rule may. */
+export type Metadata = Record<string, string | number | boolean>;
 
 export type Order = {
   id: string;

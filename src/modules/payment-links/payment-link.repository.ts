@@ -301,3 +301,18 @@ export async function claimDuePaymentLinks(tx: Queryable, now: Date, limit: numb
   );
   return rows.map(toPaymentLink);
 }
+
+/** Writes a link's new metadata (the caller holds its row lock), raising its version. */
+export async function updatePaymentLinkMetadata(
+  db: Queryable,
+  id: string,
+  metadata: Metadata,
+  now: Date,
+): Promise<PaymentLink> {
+  const { rows } = await db.query<PaymentLinkRow>(
+    `UPDATE payment_links SET metadata = $2, updated_at = $3, version = version + 1
+      WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, JSON.stringify(metadata), now],
+  );
+  return toPaymentLink(rows[0]!);
+}

@@ -4,6 +4,12 @@ import { notFoundError, validationError, type FieldError } from '../../lib/error
 import { newId } from '../../lib/ids.ts';
 import { appendQueryParams } from '../../lib/merchant-urls.ts';
 import {
+  mergeMetadata,
+  metadataKeyCountError,
+  sameMetadata,
+  type MetadataPatch,
+} from '../../lib/metadata.ts';
+import {
   checkProcessorCoverage,
   closeCheckout,
   createCheckout,
@@ -27,6 +33,7 @@ import {
   listPaymentLinks,
   markPaymentLinkOpened,
   replaceSessionClientToken,
+  updatePaymentLinkMetadata,
   type PaymentLinkListFilters,
 } from './payment-link.repository.ts';
 import type { CreatePaymentLinkRequest } from './payment-link.schemas.ts';
@@ -96,6 +103,28 @@ export async function getPaymentLink(db: Queryable, scope: Scope, id: string): P
 
 export function listPaymentLinksOf(db: Queryable, scope: Scope, filters: PaymentLinkListFilters) {
   return listPaymentLinks(db, scope, filters);
+}
+
+/**
+ * `PATCH /v1/payment-links/{id}`: the link's `metadata`, merged key by key (docs/api-conventions.md, Metadata), in
+ * any status. A patch that changes nothing keeps the version. Sessions already made keep the metadata they were
+ * made with; the next ones take the new one.
+ */
+export async function updatePaymentLink(
+  tx: UnitOfWork,
+  deps: Pick<PaymentLinkServiceDeps, 'clock'>,
+  scope: Scope,
+  id: string,
+  patch: { metadata?: MetadataPatch | null | undefined },
+): Promise<PaymentLink> {
+  const link = await findPaymentLink(tx, scope, id, { forUpdate: true });
+  if (!link) throw notFoundError('payment_link', id);
+  if (patch.metadata === undefined) return link;
+  const metadata = mergeMetadata(link.metadata, patch.metadata);
+  const tooMany = metadataKeyCountError(metadata);
+  if (tooMany) throw validationError([tooMany]);
+  if (sameMetadata(metadata, link.metadata)) return link;
+  return updatePaymentLinkMetadata(tx, link.id, metadata, deps.clock.now());
 }
 
 /** The QR code (PNG data URL) of the link's URL. */

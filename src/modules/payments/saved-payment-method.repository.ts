@@ -141,3 +141,18 @@ export async function removeSavedCard(
   );
   return (rowCount ?? 0) > 0;
 }
+
+/** Removes every saved card of a customer (its deletion), wiping the sealed card data; answers how many. */
+export async function removeSavedCardsOfCustomer(
+  db: Queryable,
+  scope: Scope,
+  customerId: string,
+  now: Date,
+): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE saved_payment_methods SET deleted_at = $4, card_encrypted = '\\x'::bytea
+      WHERE merchant_id = $1 AND livemode = $2 AND customer_id = $3 AND deleted_at IS NULL`,
+    [scope.merchantId, scope.livemode, customerId, now],
+  );
+  return rowCount ?? 0;
+}

@@ -17,6 +17,7 @@ import {
   listSavedCards,
   rekeySavedCardFingerprint,
   removeSavedCard,
+  removeSavedCardsOfCustomer,
   upsertSavedCard,
   type SavedPaymentMethodRow,
 } from './saved-payment-method.repository.ts';
@@ -163,6 +164,16 @@ export function removeCustomerSavedCard(
   id: string,
 ): Promise<boolean> {
   return removeSavedCard(db, scope, customerId, id, deps.clock.now());
+}
+
+/** Every saved card of a customer that is being deleted: removed, sealed card data wiped at once. */
+export function removeAllCustomerSavedCards(
+  db: Queryable,
+  deps: Pick<SavedCardDeps, 'clock'>,
+  scope: Scope,
+  customerId: string,
+): Promise<number> {
+  return removeSavedCardsOfCustomer(db, scope, customerId, deps.clock.now());
 }
 
 export function presentSavedCard(card: SavedCard) {

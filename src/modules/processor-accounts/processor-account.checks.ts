@@ -6,14 +6,8 @@ import type { MerchantScope, ProcessorAccount } from './processor-account.types.
 /**
  * The checks of a processor account's fields before it is stored (docs/processors.md), each answering the
  * field errors it finds so that a request learns every problem at once: credentials (by the processor's module,
- * and against the Kassa credential's mode), currencies, multiple captures, the API base URL, metadata.
+ * and against the Kassa credential's mode), currencies, multiple captures, the API base URL (metadata follows the rule every object shares: src/lib/metadata.ts).
  */
-
-/** A metadata patch: a key set to null is removed; `null` for the whole removes every key. */
-export type MetadataPatch = Record<string, string | number | boolean | null>;
-
-/** The same bound as every object's metadata (docs/api-conventions.md, Metadata). */
-const MAX_METADATA_KEYS = 50;
 
 /** Validates `credentials` with the module and the mode rules; errors point under `/credentials`. */
 export function checkCredentials(
@@ -126,28 +120,4 @@ export function checkApiBaseUrl(
     return { pointer: '/api_base_url', code: 'invalid_url', message: 'api_base_url must be http(s)' };
   }
   return null;
-}
-
-/** Merges a metadata patch onto `current`: null removes a key, `null` as a whole removes them all. */
-export function mergeMetadata(
-  current: ProcessorAccount['metadata'],
-  patch: MetadataPatch | null,
-): ProcessorAccount['metadata'] {
-  if (patch === null) return {};
-  const merged: ProcessorAccount['metadata'] = { ...current };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete merged[key];
-    else merged[key] = value;
-  }
-  return merged;
-}
-
-export function tooManyMetadataKeys(metadata: ProcessorAccount['metadata']): FieldError | null {
-  return Object.keys(metadata).length > MAX_METADATA_KEYS
-    ? {
-        pointer: '/metadata',
-        code: 'too_many_keys',
-        message: `metadata may hold at most ${MAX_METADATA_KEYS} keys`,
-      }
-    : null;
 }

@@ -12,10 +12,13 @@ import {
   checkCredentials,
   checkCurrencies,
   checkMultipleCaptures,
-  mergeMetadata,
-  tooManyMetadataKeys,
-  type MetadataPatch,
 } from './processor-account.checks.ts';
+import {
+  mergeMetadata,
+  metadataKeyCountError,
+  type Metadata,
+  type MetadataPatch,
+} from '../../lib/metadata.ts';
 import {
   countProcessorAccounts,
   findProcessorAccount,
@@ -47,8 +50,8 @@ export type NewProcessorAccount = {
   /** Adyen: "multiple partial captures" is on at Adyen. Others: only their fixed value is accepted. */
   multipleCaptures?: boolean;
   apiBaseUrl?: string | null;
-  /** Validated by the route (`zMetadata`); null values are dropped. */
-  metadata?: MetadataPatch;
+  /** Validated by the route (`zMetadata`: no null values). */
+  metadata?: Metadata;
 };
 
 export type ProcessorAccountUpdate = {
@@ -154,14 +157,14 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
       const module = moduleOf(input.processor);
       const checked = checkCredentials(module, input.credentials, scope);
       const currencies = checkCurrencies(input.currencies);
-      const metadata = mergeMetadata({}, input.metadata ?? {});
+      const metadata = input.metadata ?? {};
       const multipleCaptures = checkMultipleCaptures(module, input.multipleCaptures);
       const errors = [
         ...checked.errors,
         ...currencies.errors,
         multipleCaptures.error,
         checkApiBaseUrl(input.apiBaseUrl, deps.environment),
-        tooManyMetadataKeys(metadata),
+        metadataKeyCountError(metadata),
       ].filter((error): error is FieldError => error !== null);
       if (errors.length > 0) throw validationError(errors);
       if ((await countProcessorAccounts(tx, scope)) >= MAX_PROCESSOR_ACCOUNTS_PER_MODE) {
@@ -208,7 +211,7 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
       errors.push(...currencies.errors);
       const metadata =
         patch.metadata === undefined ? undefined : mergeMetadata(current.metadata, patch.metadata);
-      const metadataError = metadata ? tooManyMetadataKeys(metadata) : null;
+      const metadataError = metadata ? metadataKeyCountError(metadata) : null;
       if (metadataError) errors.push(metadataError);
       const multipleCapturesError =
         patch.multipleCaptures === undefined

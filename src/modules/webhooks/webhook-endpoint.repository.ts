@@ -1,4 +1,5 @@
 import { LATEST_API_VERSION } from '../../lib/api-versions.ts';
+import type { Metadata } from '../../lib/metadata.ts';
 import type { Queryable } from '../../db/client.ts';
 import {
   findLiveMerchantRow,
@@ -29,13 +30,14 @@ type WebhookEndpointRow = {
   disabled_at: Date | null;
   previous_secret_expires_at: Date | null;
   api_version: string;
+  metadata: Metadata;
   version: number;
   created_at: Date;
   updated_at: Date;
 };
 
 const COLUMNS = `id, merchant_id, livemode, url, description, enabled_events, status, disabled_reason, disabled_at,
-  previous_secret_expires_at, api_version, version, created_at, updated_at`;
+  previous_secret_expires_at, api_version, metadata, version, created_at, updated_at`;
 const WEBHOOK_ENDPOINTS: MerchantOwnedTable = {
   table: 'webhook_endpoints',
   columns: COLUMNS,
@@ -57,6 +59,7 @@ function toWebhookEndpoint(row: WebhookEndpointRow): WebhookEndpoint {
     disabledAt: row.disabled_at,
     previousSecretExpiresAt: row.previous_secret_expires_at,
     apiVersion: row.api_version,
+    metadata: row.metadata,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -75,13 +78,14 @@ export async function insertWebhookEndpoint(
     secretEncrypted: Buffer;
     /** Without one: the merchant's pinned version, else the newest. */
     apiVersion?: string;
+    metadata?: Metadata;
   },
 ): Promise<WebhookEndpoint> {
   const { rows } = await db.query<WebhookEndpointRow>(
     `INSERT INTO webhook_endpoints (id, merchant_id, livemode, url, description, enabled_events, status, secret_encrypted,
-                                    api_version)
+                                    api_version, metadata)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-             COALESCE($9, (SELECT api_version FROM merchants WHERE id = $2), $10)) RETURNING ${COLUMNS}`,
+             COALESCE($9, (SELECT api_version FROM merchants WHERE id = $2), $10), $11) RETURNING ${COLUMNS}`,
     [
       endpoint.id,
       endpoint.scope.merchantId,
@@ -93,6 +97,7 @@ export async function insertWebhookEndpoint(
       endpoint.secretEncrypted,
       endpoint.apiVersion ?? null,
       LATEST_API_VERSION,
+      JSON.stringify(endpoint.metadata ?? {}),
     ],
   );
   return toWebhookEndpoint(rows[0]!);
@@ -134,6 +139,8 @@ export type WebhookEndpointPatch = {
   status?: WebhookEndpointStatus;
   /** Set with status 'disabled'; cleared when the endpoint is enabled again. */
   disabledReason?: WebhookEndpointDisabledReason | null;
+  /** The whole new metadata (already merged). */
+  metadata?: Metadata;
 };
 
 /** Applies a patch to a row the caller has locked, bumping `version`. */
@@ -150,6 +157,7 @@ export async function updateWebhookEndpoint(
         status = COALESCE($6, status),
         disabled_reason = CASE WHEN $6 = 'enabled' THEN NULL WHEN $6 = 'disabled' AND status = 'enabled' THEN $7 ELSE disabled_reason END,
         disabled_at = CASE WHEN $6 = 'enabled' THEN NULL WHEN $6 = 'disabled' AND status = 'enabled' THEN now() ELSE disabled_at END,
+        metadata = COALESCE($8::jsonb, metadata),
         version = version + 1,
         updated_at = now()
       WHERE id = $1 RETURNING ${COLUMNS}`,
@@ -161,6 +169,7 @@ export async function updateWebhookEndpoint(
       patch.enabledEvents ?? null,
       patch.status ?? null,
       patch.disabledReason ?? null,
+      patch.metadata === undefined ? null : JSON.stringify(patch.metadata),
     ],
   );
   return toWebhookEndpoint(rows[0]!);

@@ -10,6 +10,13 @@ import {
 } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Keyring } from '../../lib/keyring.ts';
+import {
+  mergeMetadata,
+  metadataKeyCountError,
+  sameMetadata,
+  type Metadata,
+  type MetadataPatch,
+} from '../../lib/metadata.ts';
 import { checkCallbackUrl } from '../../lib/merchant-urls.ts';
 import { cancelPendingDeliveries } from '../../outbox/webhook-delivery.repository.ts';
 import { generateWebhookSecret } from '../../outbox/webhook-signer.ts';
@@ -51,6 +58,7 @@ export type NewWebhookEndpoint = {
   status?: WebhookEndpointStatus;
   /** The Kassa-Version to render deliveries in; default: the merchant's. */
   apiVersion?: string;
+  metadata?: Metadata | undefined;
 };
 
 export type WebhookEndpointUpdate = {
@@ -58,6 +66,8 @@ export type WebhookEndpointUpdate = {
   description?: string | null;
   enabledEvents?: string[];
   status?: WebhookEndpointStatus;
+  /** Merged onto the stored metadata: a key set to null is removed; null removes every key. */
+  metadata?: MetadataPatch | null | undefined;
 };
 
 export type WebhookEndpointService = ReturnType<typeof createWebhookEndpointService>;
@@ -141,6 +151,7 @@ export function createWebhookEndpointService(deps: {
         status: input.status ?? 'enabled',
         secretEncrypted: deps.keyring.encrypt(SECRET_PURPOSE, secret),
         apiVersion: input.apiVersion,
+        metadata: input.metadata ?? {},
       });
       return { endpoint, secret };
     },
@@ -166,7 +177,12 @@ export function createWebhookEndpointService(deps: {
         );
       }
       const events = checkedEvents?.events;
+      const metadata =
+        patch.metadata === undefined ? undefined : mergeMetadata(current.metadata, patch.metadata);
+      const metadataError = metadata ? metadataKeyCountError(metadata) : null;
+      if (metadataError) throw validationError([metadataError]);
       const changes =
+        (metadata !== undefined && !sameMetadata(metadata, current.metadata)) ||
         (patch.url !== undefined && patch.url !== current.url) ||
         (patch.description !== undefined && patch.description !== current.description) ||
         (events !== undefined && events.join('\n') !== current.enabledEvents.join('\n')) ||
@@ -179,6 +195,7 @@ export function createWebhookEndpointService(deps: {
         enabledEvents: events,
         status: patch.status,
         disabledReason: patch.status === 'disabled' ? 'disabled_by_merchant' : undefined,
+        metadata,
       });
       if (updated.status === 'disabled' && current.status === 'enabled') {
         await cancelPendingDeliveries(tx, [id], 'The endpoint was disabled by the merchant');

@@ -1,3 +1,4 @@
+import type { Metadata } from '../../lib/metadata.ts';
 import { EVENT_TYPES, type EventType } from '../events/event.types.ts';
 
 /**
@@ -78,6 +79,8 @@ export type WebhookEndpoint = {
   previousSecretExpiresAt: Date | null;
   /** The Kassa-Version its deliveries are rendered in (default: the merchant's at creation). */
   apiVersion: string;
+  /** The merchant's own data (docs/api-conventions.md, Metadata). */
+  metadata: Metadata;
   version: number;
   createdAt: Date;
   updatedAt: Date;

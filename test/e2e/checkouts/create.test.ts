@@ -190,7 +190,7 @@ describe('POST /v1/checkouts', () => {
         {
           ...simpleOrder('KWD', 'KW', 12_345, 'kwd-1'),
           taxes: [{ amount: 0, description: 'VAT 0 %' }],
-          metadata: { cart: 'c-7', gift: true, items: 3, note: null },
+          metadata: { cart: 'c-7', gift: true, items: 3 },
           customer: { email: 'New.Shopper@Example.com', first_name: 'Ana', phone: '+4512345678' },
         },
         {

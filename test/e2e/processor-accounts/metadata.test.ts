@@ -29,11 +29,21 @@ const sandboxAccount = (extra: object = {}) => ({
 });
 
 describe('metadata on processor accounts', () => {
-  it('is set at creation (null values are not stored) and returned by GET and the list', async () => {
+  it('is set at creation and returned by GET and the list; a null value at creation is a 422', async () => {
+    // Nothing to remove at creation: a null value is refused (docs/api-conventions.md, Metadata).
+    const withNull = await call(
+      'POST',
+      '/v1/processor-accounts',
+      sandboxAccount({ metadata: { erp_ref: 'ACQ-7', dropped: null } }),
+    );
+    expect(withNull.statusCode).toBe(422);
+    const problem = expectProblem(withNull);
+    expect(problem.errors?.some((error) => error.pointer.startsWith('/metadata'))).toBe(true);
+
     const created = await call(
       'POST',
       '/v1/processor-accounts',
-      sandboxAccount({ metadata: { erp_ref: 'ACQ-7', weight: 3, primary: true, dropped: null } }),
+      sandboxAccount({ metadata: { erp_ref: 'ACQ-7', weight: 3, primary: true } }),
     );
     expect(created.statusCode, created.body).toBe(201);
     const account = created.json<{ id: string; metadata: object; version: number }>();

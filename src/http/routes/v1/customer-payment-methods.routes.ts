@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { notFoundError } from '../../../lib/errors.ts';
-import { findCustomer } from '../../../modules/orders/customer.repository.ts';
+import { findCustomer } from '../../../modules/customers/customer.service.ts';
 import {
   listCustomerSavedCards,
   presentSavedCard,

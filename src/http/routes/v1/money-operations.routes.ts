@@ -7,8 +7,10 @@ import {
   listScopedRefunds,
 } from '../../../modules/payments/money-operation.repository.ts';
 import { presentRefundWithCurrency } from '../../../modules/payments/payment.events.ts';
-import { presentCapture } from '../../../modules/payments/payment.presenter.ts';
-import { ZCapture, ZRefund } from '../../../modules/payments/payment.schemas.ts';
+import { presentCapture, presentPayment } from '../../../modules/payments/payment.presenter.ts';
+import { findPayment } from '../../../modules/payments/payment.repository.ts';
+import { ZCapture, ZPayment, ZRefund } from '../../../modules/payments/payment.schemas.ts';
+import { readExpand, zExpandParameter } from '../../expand.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
@@ -21,6 +23,21 @@ import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 export function registerMoneyOperationRoutes(app: KassaApp, services: Services) {
   const tags = ['Payments'];
   const config = { auth: 'merchant', scope: 'payments' } as const;
+  // A capture's or refund's payment, with expand[]=payment (docs/api-conventions.md §6).
+  const expansions = { payment: 'payments' } as const;
+  const expandQuery = z.object(zExpandParameter(Object.keys(expansions)));
+  const withPayment = { payment: ZPayment.optional().describe('With expand[]=payment') };
+  async function expandedPayment(
+    request: Parameters<typeof requireMerchant>[0] & {
+      query: { 'expand[]'?: string | string[] | undefined };
+    },
+    paymentId: string,
+  ) {
+    const principal = requireMerchant(request);
+    if (!readExpand(request.query, principal, expansions).has('payment')) return {};
+    const payment = await findPayment(services.db, principal, paymentId);
+    return payment ? { payment: presentPayment(payment) } : {};
+  }
 
   app.get(
     '/v1/captures',
@@ -53,13 +70,15 @@ export function registerMoneyOperationRoutes(app: KassaApp, services: Services) 
         tags,
         summary: 'Retrieve a capture',
         params: z.object({ id: z.string().max(100).describe('The capture id (cap_…)') }),
-        response: { 200: ZCapture },
+        querystring: expandQuery,
+        response: { 200: ZCapture.extend(withPayment) },
       },
     },
     async (request) => {
       const found = await findScopedCapture(services.db, requireMerchant(request), request.params.id);
       if (!found) throw notFoundError('capture', request.params.id);
-      return { ...presentCapture(found.capture), currency: found.currency };
+      const capture = { ...presentCapture(found.capture), currency: found.currency };
+      return { ...capture, ...(await expandedPayment(request, capture.payment_id)) };
     },
   );
 
@@ -94,13 +113,15 @@ export function registerMoneyOperationRoutes(app: KassaApp, services: Services) 
         tags,
         summary: 'Retrieve a refund',
         params: z.object({ id: z.string().max(100).describe('The refund id (ref_…)') }),
-        response: { 200: ZRefund },
+        querystring: expandQuery,
+        response: { 200: ZRefund.extend(withPayment) },
       },
     },
     async (request) => {
       const found = await findScopedRefund(services.db, requireMerchant(request), request.params.id);
       if (!found) throw notFoundError('refund', request.params.id);
-      return presentRefundWithCurrency(found.refund, found.currency);
+      const refund = presentRefundWithCurrency(found.refund, found.currency);
+      return { ...refund, ...(await expandedPayment(request, refund.payment_id)) };
     },
   );
 }

@@ -1,3 +1,4 @@
+import { zMetadataPatch } from '../../../lib/metadata.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { notFoundError } from '../../../lib/errors.ts';
@@ -9,6 +10,7 @@ import {
   createPaymentLink,
   deactivatePaymentLink,
   getPaymentLink,
+  updatePaymentLink,
   listPaymentLinksOf,
   openPaymentLink,
   paymentLinkQrCode,
@@ -117,6 +119,31 @@ function registerPaymentLinkApi(app: KassaApp, services: Services) {
     async (request) => {
       const principal = requireMerchant(request);
       const link = await getPaymentLink(services.db, principal, request.params.id);
+      return presentPaymentLink(link, deps, await paymentLinkQrCode(deps, link));
+    },
+  );
+
+  app.patch(
+    '/v1/payment-links/:id',
+    {
+      config: { auth: 'merchant', scope: 'payment_links' },
+      schema: {
+        tags: ['Payment links'],
+        summary: 'Update a payment link',
+        description:
+          '`metadata` merges key by key (a key set to null is removed; null removes every key), in any status. ' +
+          'Sessions the link already made keep the metadata they were made with. A patch that changes nothing ' +
+          'keeps `version`.',
+        params: ZLinkParams,
+        body: z.strictObject({ metadata: zMetadataPatch.optional() }),
+        response: { 200: ZPaymentLink },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const link = await services.db.transaction((tx) =>
+        updatePaymentLink(tx, deps, principal, request.params.id, { metadata: request.body.metadata }),
+      );
       return presentPaymentLink(link, deps, await paymentLinkQrCode(deps, link));
     },
   );

@@ -3,6 +3,12 @@ import { AppError, notFoundError } from '../../../lib/errors.ts';
 import { newId } from '../../../lib/ids.ts';
 import type { Keyring } from '../../../lib/keyring.ts';
 import { findOrder } from '../../../modules/orders/order.repository.ts';
+import { presentOrder } from '../../../modules/orders/order.presenter.ts';
+import { ZOrder } from '../../../modules/orders/order.schemas.ts';
+import { checkoutServiceDeps, getCheckoutWithOrder } from '../../../modules/checkouts/checkout.service.ts';
+import { presentCheckout } from '../../../modules/checkouts/checkout.presenter.ts';
+import { ZCheckout } from '../../../modules/checkouts/checkout.schemas.ts';
+import { readExpand, zExpandParameter } from '../../expand.ts';
 import { detectDevice } from '../../../modules/payment-methods/eligibility.ts';
 import { refusalError } from '../../../modules/payments/money-operation.ts';
 import { presentRefundWithCurrency } from '../../../modules/payments/payment.events.ts';
@@ -82,6 +88,9 @@ function withoutCardSecrets(body: CreatePaymentBody, keyring: Keyring): CreatePa
     }));
 }
 
+/** What `GET /v1/payments/{id}` expands, and the scope each needs (src/http/expand.ts). */
+const PAYMENT_EXPANSIONS = { order: 'orders', checkout: 'checkouts' } as const;
+
 export function registerPaymentRoutes(app: KassaApp, services: Services) {
   const processorApi = createProcessorApi({
     db: services.db,
@@ -90,6 +99,8 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
     publicUrl: services.config.publicUrl,
     payments: services.payments,
   });
+
+  const checkoutDeps = checkoutServiceDeps(services);
 
   async function loadPayment(scope: { merchantId: string; livemode: boolean }, id: string): Promise<Payment> {
     const payment = await findPayment(services.db, scope, id);
@@ -140,11 +151,38 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       schema: {
         tags: ['Payments'],
         summary: 'Retrieve a payment',
+        description:
+          '`expand[]=order` and `expand[]=checkout` add the order and the checkout next to `order_id` and ' +
+          '`checkout_id` (each needs its own read scope: `orders:read`, `checkouts:read`).',
         params: ZPaymentParams,
-        response: { 200: ZPayment },
+        querystring: z.object(zExpandParameter(Object.keys(PAYMENT_EXPANSIONS))),
+        response: {
+          200: ZPayment.extend({
+            order: ZOrder.optional().describe('With expand[]=order'),
+            checkout: ZCheckout.optional().describe('With expand[]=checkout'),
+          }),
+        },
       },
     },
-    async (request) => presentPayment(await loadPayment(requireMerchant(request), request.params.id)),
+    async (request) => {
+      const principal = requireMerchant(request);
+      const expand = readExpand(request.query, principal, PAYMENT_EXPANSIONS);
+      const payment = presentPayment(await loadPayment(principal, request.params.id));
+      const order = expand.has('order')
+        ? await findOrder(services.db, principal, payment.order_id)
+        : undefined;
+      const checkout = expand.has('checkout')
+        ? presentCheckout(
+            await getCheckoutWithOrder(services.db, principal, payment.checkout_id),
+            checkoutDeps,
+          )
+        : undefined;
+      return {
+        ...payment,
+        ...(order ? { order: presentOrder(order) } : {}),
+        ...(checkout ? { checkout } : {}),
+      };
+    },
   );
 
   app.get(

@@ -3,7 +3,7 @@ import { PAYMENT_METHOD_TYPES } from '../../../connectors/connector.ts';
 import { PROCESSOR_NAMES } from '../../../connectors/processor.ts';
 import { presentProcessorAccount } from '../../../modules/processor-accounts/processor-account.service.ts';
 import { PROCESSOR_ACCOUNT_STATUSES } from '../../../modules/processor-accounts/processor-account.types.ts';
-import { zMetadata } from '../../../modules/orders/order.schemas.ts';
+import { zMetadata, zMetadataPatch } from '../../../lib/metadata.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
@@ -181,12 +181,7 @@ export function registerProcessorAccountRoutes(app: KassaApp, services: Services
           priority: z.number().int().min(-1000).max(1000).optional(),
           multiple_captures: ZMultipleCaptures.optional(),
           status: z.enum(PROCESSOR_ACCOUNT_STATUSES).optional(),
-          metadata: zMetadata
-            .nullable()
-            .optional()
-            .describe(
-              'Merged onto the stored metadata: a key set to null is removed; null removes every key',
-            ),
+          metadata: zMetadataPatch.optional(),
         }),
         response: { 200: ZProcessorAccount },
       },

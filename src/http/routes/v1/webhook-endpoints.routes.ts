@@ -1,3 +1,4 @@
+import { zMetadata, zMetadataOut, zMetadataPatch } from '../../../lib/metadata.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { API_VERSIONS } from '../../api-version.ts';
 import { z } from 'zod';
@@ -50,6 +51,7 @@ export const ZWebhookEndpoint = z
     api_version: z
       .string()
       .describe("The Kassa-Version deliveries are rendered in (default: the merchant's)"),
+    metadata: zMetadataOut,
     version: z.number().int(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -79,6 +81,7 @@ const ZCreateBody = z.strictObject({
     .enum(API_VERSIONS)
     .optional()
     .describe("The Kassa-Version to render deliveries in; default: the merchant's"),
+  metadata: zMetadata.optional(),
 });
 
 const ZUpdateBody = z.strictObject({
@@ -86,6 +89,7 @@ const ZUpdateBody = z.strictObject({
   enabled_events: ZEnabledEvents.optional(),
   description: z.string().max(500).nullable().optional(),
   status: ZStatusInput.optional(),
+  metadata: zMetadataPatch.optional(),
 });
 
 const ZRollSecretBody = z.strictObject({
@@ -134,6 +138,7 @@ export function presentWebhookEndpoint(endpoint: WebhookEndpoint): z.infer<typeo
     disabled_at: endpoint.disabledAt?.toISOString() ?? null,
     previous_secret_expires_at: overlapOpen ? endpoint.previousSecretExpiresAt!.toISOString() : null,
     api_version: endpoint.apiVersion,
+    metadata: endpoint.metadata,
     version: endpoint.version,
     created_at: endpoint.createdAt.toISOString(),
     updated_at: endpoint.updatedAt.toISOString(),
@@ -197,6 +202,7 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
           description: body.description,
           status: body.status && webhookEndpointStatusOf(body.status),
           apiVersion: body.api_version,
+          metadata: body.metadata,
         });
         return { ...presentWebhookEndpoint(endpoint), secret };
       });
@@ -247,7 +253,8 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
         tags,
         summary: 'Update a webhook endpoint',
         description:
-          'Change the URL, the event filter or the description, or pause (`DISABLED`) and resume (`ENABLED`) ' +
+          'Change the URL, the event filter, the description or the `metadata` (merged key by key: a key set to ' +
+          'null is removed, null removes every key), or pause (`DISABLED`) and resume (`ENABLED`) ' +
           'deliveries. Disabling cancels the deliveries not yet sent. A patch that changes nothing answers the ' +
           'endpoint as it is, without a new `version`.',
         params: ZParams,
@@ -264,6 +271,7 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
           enabledEvents: body.enabled_events,
           description: body.description,
           status: body.status && webhookEndpointStatusOf(body.status),
+          metadata: body.metadata,
         }),
       );
       return presentWebhookEndpoint(endpoint);
