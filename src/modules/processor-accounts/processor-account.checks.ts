@@ -1,7 +1,7 @@
 import type { AnyProcessorModule } from '../../connectors/processor-modules.ts';
 import { isCurrencyCode } from '../../lib/currencies.ts';
 import type { FieldError } from '../../lib/errors.ts';
-import type { MerchantScope, ProcessorAccount } from './processor-account.types.ts';
+import type { MerchantScope } from './processor-account.types.ts';
 
 /**
  * The checks of a processor account's fields before it is stored (docs/processors.md), each answering the
