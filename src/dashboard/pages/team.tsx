@@ -1,7 +1,8 @@
 import { ROLES, type Role } from '../../modules/users/permissions.ts';
 import type { Invitation } from '../../modules/users/team.ts';
-import { MIN_PASSWORD_LENGTH, type DashboardUser } from '../../modules/users/users.ts';
+import type { DashboardUser } from '../../modules/users/users.ts';
 import { ActionButton, AppPage, CsrfField, Notice, PlainPage, type Viewer } from '../layout.tsx';
+import { NewPasswordField } from './new-password-field.tsx';
 import { dateTime } from './format.ts';
 import { CreateFormCard, ListTable } from './list-page.tsx';
 
@@ -201,24 +202,7 @@ export function InvitationPage(props: {
           <form class="dash-form" method="post" action={`/dashboard/invitations/${props.token}`}>
             <CsrfField token={props.csrfToken} />
             <input type="hidden" name="username" value={props.email} autocomplete="username" />
-            <div class="field">
-              <label class="field__label" for="new_password">
-                Password
-              </label>
-              <input
-                class="field__input"
-                id="new_password"
-                name="password"
-                type="password"
-                autocomplete="new-password"
-                minLength={MIN_PASSWORD_LENGTH}
-                required
-                aria-describedby="new-password-hint"
-              />
-              <span class="field__hint" id="new-password-hint">
-                At least {MIN_PASSWORD_LENGTH} characters.
-              </span>
-            </div>
+            <NewPasswordField name="password" label="Password" />
             <button class="button button--primary" type="submit">
               Join and sign in
             </button>
