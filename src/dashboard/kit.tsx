@@ -138,6 +138,27 @@ export function credentialCreatorOf(context: Context) {
   return { ...context.scope, scopes: scopesOfRole(context.session.user.role) };
 }
 
+/**
+ * A change the signed-in person made, audited in the change's own transaction (so there is no change without
+ * its entry): the person as the actor, their address, and the session's mode among the details.
+ */
+export function auditPersonsChange(
+  tx: Parameters<typeof recordDashboardAudit>[0],
+  request: FastifyRequest,
+  context: Context,
+  change: { action: string; objectType: string; objectId: string; details?: Record<string, unknown> },
+) {
+  return recordDashboardAudit(tx, {
+    merchantId: context.scope.merchantId,
+    actor: userActor(context.session),
+    action: change.action,
+    objectType: change.objectType,
+    objectId: change.objectId,
+    clientAddress: request.ip,
+    details: { livemode: context.scope.livemode, ...change.details },
+  });
+}
+
 export function userActor(session: Pick<DashboardSession, 'user'>) {
   return { type: 'user' as const, id: session.user.id, label: session.user.email };
 }

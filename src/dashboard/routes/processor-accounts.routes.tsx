@@ -5,7 +5,6 @@ import { AppError } from '../../lib/errors.ts';
 import { pooledRandomHex } from '../../lib/random.ts';
 import { processorWebhookUrl } from '../../modules/processor-accounts/processor-account.service.ts';
 import { roleAllows } from '../../modules/users/permissions.ts';
-import { recordDashboardAudit } from '../audit.ts';
 import { isRepeatedForm, recordFormOnce } from '../form-once.ts';
 import {
   DashboardRefusal,
@@ -14,9 +13,9 @@ import {
   NATURAL_POST,
   PAGE,
   TRANSACTIONAL_POST,
-  userActor,
   type Context,
   pageFeedback,
+  auditPersonsChange,
 } from '../kit.tsx';
 import {
   CREDENTIAL_FIELDS,
@@ -57,22 +56,20 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
   const { services, db, sendPage, seeOther, readPageContext, writeActionContext } = kit;
   const accounts = services.processorAccounts;
 
+  /** This area's changes in the audit log; the object type says which kind of row changed. */
   function auditTx(
-    tx: Parameters<typeof recordDashboardAudit>[0],
+    tx: Parameters<typeof auditPersonsChange>[0],
     request: FastifyRequest,
     context: Context,
     action: string,
     id: string,
-    details: Record<string, unknown>,
+    details: Record<string, unknown> = {},
   ) {
-    return recordDashboardAudit(tx, {
-      merchantId: context.scope.merchantId,
-      actor: userActor(context.session),
+    return auditPersonsChange(tx, request, context, {
       action,
       objectType: 'processor_account',
       objectId: id,
-      clientAddress: request.ip,
-      details: { livemode: context.scope.livemode, ...details },
+      details,
     });
   }
 

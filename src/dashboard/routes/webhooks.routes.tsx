@@ -12,7 +12,6 @@ import {
   type WebhookEndpoint,
 } from '../../modules/webhooks/webhook-endpoint.types.ts';
 import { roleAllows } from '../../modules/users/permissions.ts';
-import { recordDashboardAudit } from '../audit.ts';
 import { findDeliveryTarget, listEndpointDeliveries } from '../developer-queries.ts';
 import { formFailureQuery, isRepeatedForm, recordFormOnce } from '../form-once.ts';
 import {
@@ -22,10 +21,10 @@ import {
   NATURAL_POST,
   PAGE,
   TRANSACTIONAL_POST,
-  userActor,
   type Context,
   pageFeedback,
   formStrings,
+  auditPersonsChange,
 } from '../kit.tsx';
 import { OVERLAP_CHOICES, WebhookEndpointPage } from '../pages/webhook-endpoint.tsx';
 import { WebhooksPage, type RevealedSecret } from '../pages/webhooks.tsx';
@@ -66,22 +65,20 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
 
   const canWrite = (context: Context) => roleAllows(context.session.user.role, 'webhooks', 'write');
 
+  /** This area's changes in the audit log; the object type says which kind of row changed. */
   function auditTx(
-    tx: Parameters<typeof recordDashboardAudit>[0],
+    tx: Parameters<typeof auditPersonsChange>[0],
     request: FastifyRequest,
     context: Context,
     action: string,
     objectId: string,
     details: Record<string, unknown> = {},
   ) {
-    return recordDashboardAudit(tx, {
-      merchantId: context.scope.merchantId,
-      actor: userActor(context.session),
+    return auditPersonsChange(tx, request, context, {
       action,
       objectType: action.startsWith('webhook_delivery') ? 'webhook_delivery' : 'webhook_endpoint',
-      objectId,
-      clientAddress: request.ip,
-      details: { livemode: context.scope.livemode, ...details },
+      objectId: objectId,
+      details,
     });
   }
 
