@@ -1,4 +1,4 @@
-import type { CommandSpec } from './spec.ts';
+import type { CommandSpec, OptionSpec } from './spec.ts';
 import { DEVELOPER_COMMANDS } from './developer-commands.ts';
 
 /**
@@ -9,6 +9,15 @@ import { DEVELOPER_COMMANDS } from './developer-commands.ts';
  * A new command is one entry here plus one module in commands/. Nested commands go in `subcommands`, other
  * names in `aliases` (e.g. a renamed command keeps its old name as an alias).
  */
+/** The options many commands take, written once so that every command's help says them the same way. */
+const MERCHANT_OPTION: OptionSpec = {
+  type: 'string',
+  valueName: 'ID',
+  required: true,
+  description: 'the merchant id (mer_…)',
+};
+const JSON_RESULT_OPTION: OptionSpec = { type: 'boolean', description: 'print the result as JSON' };
+
 export const COMMANDS: CommandSpec[] = [
   {
     name: 'serve',
@@ -88,7 +97,7 @@ export const COMMANDS: CommandSpec[] = [
             type: 'boolean',
             description: 'let it send raw card data to POST /v1/payments (the Processor API; PCI DSS scope)',
           },
-          json: { type: 'boolean', description: 'print the result as JSON' },
+          json: JSON_RESULT_OPTION,
         },
         load: () => import('./commands/merchant.ts').then((module) => module.createMerchant),
       },
@@ -120,12 +129,7 @@ export const COMMANDS: CommandSpec[] = [
           'Roles: owner (everything, people, live credentials), developer (credentials, webhooks, settings),\n' +
           'support (orders, captures, voids, refunds), viewer (read only). Passwords: at least 12 characters.',
         options: {
-          merchant: {
-            type: 'string',
-            valueName: 'ID',
-            required: true,
-            description: 'the merchant id (mer_…)',
-          },
+          merchant: MERCHANT_OPTION,
           email: {
             type: 'string',
             valueName: 'EMAIL',
@@ -143,7 +147,7 @@ export const COMMANDS: CommandSpec[] = [
             valueName: 'PASSWORD',
             description: 'at least 12 characters (default: a random one, printed once)',
           },
-          json: { type: 'boolean', description: 'print the result as JSON' },
+          json: JSON_RESULT_OPTION,
         },
         load: () => import('./commands/user.ts').then((module) => module.createDashboardUser),
       },
@@ -157,7 +161,7 @@ export const COMMANDS: CommandSpec[] = [
         options: {
           email: { type: 'string', valueName: 'EMAIL', description: 'the e-mail the person signs in with' },
           user: { type: 'string', valueName: 'ID', description: 'the dashboard user id (usr_…)' },
-          json: { type: 'boolean', description: 'print the result as JSON' },
+          json: JSON_RESULT_OPTION,
         },
         load: () => import('./commands/user.ts').then((module) => module.resetDashboardUserTwoFactor),
       },
@@ -171,13 +175,8 @@ export const COMMANDS: CommandSpec[] = [
         name: 'list',
         summary: "List a merchant's API keys (not revoked), both modes",
         options: {
-          merchant: {
-            type: 'string',
-            valueName: 'ID',
-            required: true,
-            description: 'the merchant id (mer_…)',
-          },
-          json: { type: 'boolean', description: 'print the result as JSON' },
+          merchant: MERCHANT_OPTION,
+          json: JSON_RESULT_OPTION,
         },
         load: () => import('./commands/api-keys.ts').then((module) => module.listKeys),
       },
@@ -186,12 +185,7 @@ export const COMMANDS: CommandSpec[] = [
         summary: 'Create a secret key (every scope) or a restricted key (the scopes you choose)',
         description: 'The key is printed once, now; Kassa keeps only its hash.',
         options: {
-          merchant: {
-            type: 'string',
-            valueName: 'ID',
-            required: true,
-            description: 'the merchant id (mer_…)',
-          },
+          merchant: MERCHANT_OPTION,
           live: { type: 'boolean', description: 'a live-mode key (default: test mode)' },
           type: { type: 'string', valueName: 'secret|restricted', description: 'default: secret' },
           scopes: {
@@ -200,7 +194,7 @@ export const COMMANDS: CommandSpec[] = [
             description: 'restricted keys: comma-separated scopes, e.g. checkouts,orders:read',
           },
           name: { type: 'string', valueName: 'NAME', description: 'a name to recognise the key by' },
-          json: { type: 'boolean', description: 'print the result as JSON' },
+          json: JSON_RESULT_OPTION,
         },
         load: () => import('./commands/api-keys.ts').then((module) => module.createKey),
       },
@@ -214,7 +208,7 @@ export const COMMANDS: CommandSpec[] = [
             valueName: 'N',
             description: 'how long the old key keeps working (default 86400; 0: stop it now)',
           },
-          json: { type: 'boolean', description: 'print the result as JSON' },
+          json: JSON_RESULT_OPTION,
         },
         load: () => import('./commands/api-keys.ts').then((module) => module.rollKey),
       },
@@ -261,7 +255,7 @@ export const COMMANDS: CommandSpec[] = [
             valueName: 'ID',
             description: 'the last entry (aud_…) of the previous page',
           },
-          json: { type: 'boolean', description: 'print the result as JSON' },
+          json: JSON_RESULT_OPTION,
         },
         load: () => import('./commands/audit-log.ts').then((module) => module.listAuditLog),
       },

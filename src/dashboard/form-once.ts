@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/client.ts';
+import { AppError } from '../lib/errors.ts';
 
 /**
  * "This form was sent once": the form's own key, recorded in the idempotency table inside the transaction
@@ -33,4 +34,15 @@ export async function recordFormOnce(
 /** Whether `error` is the unique violation of a form key recorded already (see `recordFormOnce`). */
 export function isRepeatedForm(error: unknown): boolean {
   return (error as { code?: string } | undefined)?.code === '23505';
+}
+
+/**
+ * The query a form POST that failed redirects back with: the form sent again → `notice=<repeatedNotice>` (its
+ * effect happened the first time); a refusal → `error=<its code>`, which the page turns into its message.
+ * Anything else is not the person's doing and is thrown on.
+ */
+export function formFailureQuery(caught: unknown, repeatedNotice: string): string {
+  if (isRepeatedForm(caught)) return `notice=${repeatedNotice}`;
+  if (caught instanceof AppError) return `error=${caught.code}`;
+  throw caught;
 }

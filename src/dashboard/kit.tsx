@@ -2,10 +2,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
 import { currencyExponent } from '../lib/currencies.ts';
 import { ERROR_CATALOGUE, type ErrorCode } from '../lib/errors.ts';
-import { pageSecurityHeaders } from '../http/pages/page-security.ts';
+import { createCspNonce, pageSecurityHeaders } from '../http/pages/page-security.ts';
 import type { ResourceScope, ScopeAccess } from '../modules/auth/scopes.ts';
 import { findMerchantById } from '../modules/merchants/merchant.repository.ts';
-import { roleAllows, roleSeesTeam } from '../modules/users/permissions.ts';
+import { roleAllows, roleSeesTeam, scopesOfRole } from '../modules/users/permissions.ts';
 import type { Services } from '../services.ts';
 import { recordDashboardAudit, type DashboardAuditEntry } from './audit.ts';
 import { CSRF_FIELD, FORM_KEY_FIELD, renderDocument, type Viewer } from './layout.tsx';
@@ -95,6 +95,24 @@ export function noticeOf(request: FastifyRequest, notices: Record<string, string
   return name && Object.hasOwn(notices, name) ? notices[name] : undefined;
 }
 
+/**
+ * A page's notice (named by `?notice=`) and error: the error this answer brings, else the one a redirect named
+ * by `?error=`. Every dashboard page shows both the same way.
+ */
+export function pageFeedback(
+  request: FastifyRequest,
+  notices: Record<string, string>,
+  error?: string,
+): { notice: string | undefined; error: string | undefined } {
+  return { notice: noticeOf(request, notices), error: error ?? errorMessage(queryText(request, 'error')) };
+}
+
+/** The strings of a form field that may repeat (ticked checkboxes): none, one or many. */
+export function formStrings(request: FastifyRequest, name: string): string[] {
+  const value = (request.body as Record<string, unknown> | undefined)?.[name];
+  return ([] as unknown[]).concat(value ?? []).filter((item): item is string => typeof item === 'string');
+}
+
 /** The form's own key (32 hex digits, rendered into each form); refuses a form without one. */
 export function formKeyOf(request: FastifyRequest): string {
   const formKey = formText(request, FORM_KEY_FIELD);
@@ -110,6 +128,35 @@ export function parseFormAmount(text: string, currency: string): number | undefi
   if (!match || (match[2] ?? '').length > exponent) return undefined;
   const minor = Number(match[1]) * 10 ** exponent + Number((match[2] ?? '').padEnd(exponent, '0') || '0');
   return Number.isSafeInteger(minor) && minor > 0 ? minor : undefined;
+}
+
+/**
+ * What the key-management service may do for this person (API keys, OAuth clients): the role's scopes, in
+ * this session's mode, so a credential made from the dashboard never carries more than its maker may do.
+ */
+export function credentialCreatorOf(context: Context) {
+  return { ...context.scope, scopes: scopesOfRole(context.session.user.role) };
+}
+
+/**
+ * A change the signed-in person made, audited in the change's own transaction (so there is no change without
+ * its entry): the person as the actor, their address, and the session's mode among the details.
+ */
+export function auditPersonsChange(
+  tx: Parameters<typeof recordDashboardAudit>[0],
+  request: FastifyRequest,
+  context: Context,
+  change: { action: string; objectType: string; objectId: string; details?: Record<string, unknown> },
+) {
+  return recordDashboardAudit(tx, {
+    merchantId: context.scope.merchantId,
+    actor: userActor(context.session),
+    action: change.action,
+    objectType: change.objectType,
+    objectId: change.objectId,
+    clientAddress: request.ip,
+    details: { livemode: context.scope.livemode, ...change.details },
+  });
 }
 
 export function userActor(session: Pick<DashboardSession, 'user'>) {
@@ -221,6 +268,31 @@ export function createDashboardKit(services: Services) {
     }
   }
 
+  /** The signed-in person of a page they may see (`resource` read), or undefined when the answer is sent. */
+  async function readPageContext(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    resource: ResourceScope,
+  ): Promise<Context | undefined> {
+    const context = await pageContext(request, reply);
+    if (!context) return undefined;
+    requirePermission(context, resource, 'read');
+    return context;
+  }
+
+  /** The signed-in person of a form POST that changes `resource`: a valid CSRF token and the role to write it. */
+  async function writeActionContext(request: FastifyRequest, resource: ResourceScope): Promise<Context> {
+    const context = await actionContext(request);
+    requirePermission(context, resource, 'write');
+    return context;
+  }
+
+  /** Sends a page rendered with a fresh CSP nonce (each answer has its own, so inline markup cannot be replayed). */
+  function sendPage(reply: FastifyReply, statusCode: number, page: (nonce: string) => VNode): FastifyReply {
+    const nonce = createCspNonce();
+    return send(reply, statusCode, nonce, page(nonce));
+  }
+
   function sessionCookie(secret: string) {
     return serializeCookie(cookies, cookies.session, secret);
   }
@@ -241,6 +313,9 @@ export function createDashboardKit(services: Services) {
     sessionOf,
     pageContext,
     actionContext,
+    readPageContext,
+    writeActionContext,
+    sendPage,
     requirePermission,
     sessionCookie,
     seeOther,

@@ -1,5 +1,5 @@
 import { AppPage, CsrfField, Notice, type Viewer } from '../layout.tsx';
-import { MIN_PASSWORD_LENGTH } from '../../modules/users/users.ts';
+import { NewPasswordField } from './new-password-field.tsx';
 
 export function AccountPage(props: {
   nonce: string;
@@ -36,24 +36,7 @@ export function AccountPage(props: {
               required
             />
           </div>
-          <div class="field">
-            <label class="field__label" for="new_password">
-              New password
-            </label>
-            <input
-              class="field__input"
-              id="new_password"
-              name="new_password"
-              type="password"
-              autocomplete="new-password"
-              minLength={MIN_PASSWORD_LENGTH}
-              required
-              aria-describedby="new-password-hint"
-            />
-            <span class="field__hint" id="new-password-hint">
-              At least {MIN_PASSWORD_LENGTH} characters.
-            </span>
-          </div>
+          <NewPasswordField name="new_password" label="New password" />
           <button class="button button--primary dash-button" type="submit">
             Change password
           </button>

@@ -1,7 +1,10 @@
+import type { ComponentChildren } from 'preact';
+import { CsrfField, FORM_KEY_FIELD } from '../layout.tsx';
+
 /**
- * The parts every numbered list page of the dashboard (orders, checkouts) is made of, so that they look and
- * behave alike: the status filter, a row's status badge and the pager. The filters stay in the URL (`href` of
- * a page), so a link shows the same list.
+ * The parts every list page of the dashboard (orders, checkouts, API keys, the team) is made of, so that they
+ * look and behave alike: the status filter, a row's status badge, the pager, the table and the card that
+ * creates one more. The filters stay in the URL (`href` of a page), so a link shows the same list.
  */
 
 /** A filter form's choice: "Any" (or `anyLabel`) or one of `options`; the value stays in the URL. */
@@ -58,5 +61,67 @@ export function NumberedPager(props: { page: number; hasMore: boolean; href: (pa
         </a>
       )}
     </nav>
+  );
+}
+
+/**
+ * A dashboard list as a table: one `th scope="col"` a heading (a `false` heading is a column this viewer does
+ * not get, such as Actions without the write role), or `emptyText` instead of the table when there are no
+ * rows. Every list of the dashboard is this table, so they read alike to a screen reader.
+ */
+export function ListTable(props: {
+  headings: readonly (string | false)[];
+  rowCount: number;
+  /** Shown instead of an empty table; a list that always has a row (the team's people) leaves it out. */
+  emptyText?: string;
+  children: ComponentChildren;
+}) {
+  if (props.rowCount === 0 && props.emptyText !== undefined) {
+    return <p class="dash-muted">{props.emptyText}</p>;
+  }
+  return (
+    <div class="dash-table-wrap">
+      <table class="dash-table">
+        <thead>
+          <tr>
+            {props.headings
+              .filter((heading) => heading !== false)
+              .map((heading) => (
+                <th key={heading} scope="col">
+                  {heading}
+                </th>
+              ))}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/**
+ * The card under a list that creates one more of it (an API key, an OAuth client, an invitation): a POST form
+ * with the CSRF field and the form key that makes a resubmitted form create nothing twice.
+ */
+export function CreateFormCard(props: {
+  title: string;
+  action: string;
+  csrfToken: string;
+  formKey: string;
+  submitLabel: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <section class="dash-card">
+      <h2 class="dash-card__title">{props.title}</h2>
+      <form class="dash-form" method="post" action={props.action}>
+        <CsrfField token={props.csrfToken} />
+        <input type="hidden" name={FORM_KEY_FIELD} value={props.formKey} />
+        {props.children}
+        <button class="button button--primary dash-button" type="submit">
+          {props.submitLabel}
+        </button>
+      </form>
+    </section>
   );
 }

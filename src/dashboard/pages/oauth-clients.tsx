@@ -2,6 +2,7 @@ import type { StoredApiClient } from '../../modules/merchants/credential.reposit
 import { ActionButton, AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
 import { HashedSecretShownOnce, ScopeCheckboxes, scopesText } from './credential-parts.tsx';
 import { dateTime } from './format.ts';
+import { CreateFormCard, ListTable } from './list-page.tsx';
 
 export type RevealedClientSecret = { id: string; secret: string; previousExpiresAt?: Date };
 
@@ -48,102 +49,79 @@ export function OAuthClientsPage(props: {
           A client exchanges its id and secret for short-lived access tokens at{' '}
           <code class="dash-code">POST /v1/oauth/tokens</code>.
         </p>
-        {props.clients.length === 0 ? (
-          <p class="dash-muted">No OAuth clients.</p>
-        ) : (
-          <div class="dash-table-wrap">
-            <table class="dash-table">
-              <thead>
-                <tr>
-                  <th scope="col">Client</th>
-                  <th scope="col">Scopes</th>
-                  <th scope="col">Last used</th>
-                  {props.canWrite && <th scope="col">Actions</th>}
-                </tr>
-              </thead>
-              <tbody>
-                {props.clients.map((client) => (
-                  <tr key={client.id}>
-                    <td>
-                      <span class="dash-code">{client.id}</span>
-                      {client.name && <div>{client.name}</div>}
-                      {client.secretHint && (
-                        <div class="dash-muted dash-code">secret …{client.secretHint}</div>
-                      )}
-                      {client.previousSecretExpiresAt && client.previousSecretExpiresAt > props.now && (
-                        <div class="dash-muted">
-                          Previous secret works until {dateTime(client.previousSecretExpiresAt)}
-                        </div>
-                      )}
-                    </td>
-                    <td>{scopesText(client.scopes)}</td>
-                    <td>{client.lastUsedAt ? dateTime(client.lastUsedAt) : 'never'}</td>
-                    {props.canWrite && (
-                      <td>
-                        <div class="dash-row-actions">
-                          <form
-                            method="post"
-                            action={`/dashboard/developers/oauth-clients/${client.id}/roll`}
-                          >
-                            <CsrfField token={viewer.csrfToken} />
-                            <input
-                              type="hidden"
-                              name={FORM_KEY_FIELD}
-                              value={props.formKeys.roll[client.id]}
-                            />
-                            <label class="visually-hidden" for={`overlap-${client.id}`}>
-                              Previous secret of {client.id} works for
-                            </label>
-                            <select class="field__input" id={`overlap-${client.id}`} name="overlap">
-                              {CLIENT_OVERLAP_CHOICES.map((choice) => (
-                                <option key={choice.seconds} value={String(choice.seconds)}>
-                                  {choice.label}
-                                </option>
-                              ))}
-                            </select>
-                            <button class="button button--secondary dash-button" type="submit">
-                              Roll secret <span class="visually-hidden">of {client.id}</span>
-                            </button>
-                          </form>
-                          <ActionButton
-                            action={`/dashboard/developers/oauth-clients/${client.id}/revoke`}
-                            csrfToken={viewer.csrfToken}
-                            label="Revoke"
-                            hiddenLabel={client.id}
-                          />
-                        </div>
-                      </td>
-                    )}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <ListTable
+          headings={['Client', 'Scopes', 'Last used', props.canWrite && 'Actions']}
+          rowCount={props.clients.length}
+          emptyText="No OAuth clients."
+        >
+          {props.clients.map((client) => (
+            <tr key={client.id}>
+              <td>
+                <span class="dash-code">{client.id}</span>
+                {client.name && <div>{client.name}</div>}
+                {client.secretHint && <div class="dash-muted dash-code">secret …{client.secretHint}</div>}
+                {client.previousSecretExpiresAt && client.previousSecretExpiresAt > props.now && (
+                  <div class="dash-muted">
+                    Previous secret works until {dateTime(client.previousSecretExpiresAt)}
+                  </div>
+                )}
+              </td>
+              <td>{scopesText(client.scopes)}</td>
+              <td>{client.lastUsedAt ? dateTime(client.lastUsedAt) : 'never'}</td>
+              {props.canWrite && (
+                <td>
+                  <div class="dash-row-actions">
+                    <form method="post" action={`/dashboard/developers/oauth-clients/${client.id}/roll`}>
+                      <CsrfField token={viewer.csrfToken} />
+                      <input type="hidden" name={FORM_KEY_FIELD} value={props.formKeys.roll[client.id]} />
+                      <label class="visually-hidden" for={`overlap-${client.id}`}>
+                        Previous secret of {client.id} works for
+                      </label>
+                      <select class="field__input" id={`overlap-${client.id}`} name="overlap">
+                        {CLIENT_OVERLAP_CHOICES.map((choice) => (
+                          <option key={choice.seconds} value={String(choice.seconds)}>
+                            {choice.label}
+                          </option>
+                        ))}
+                      </select>
+                      <button class="button button--secondary dash-button" type="submit">
+                        Roll secret <span class="visually-hidden">of {client.id}</span>
+                      </button>
+                    </form>
+                    <ActionButton
+                      action={`/dashboard/developers/oauth-clients/${client.id}/revoke`}
+                      csrfToken={viewer.csrfToken}
+                      label="Revoke"
+                      hiddenLabel={client.id}
+                    />
+                  </div>
+                </td>
+              )}
+            </tr>
+          ))}
+        </ListTable>
       </section>
       {props.canWrite && (
-        <section class="dash-card">
-          <h2 class="dash-card__title">Create an OAuth client</h2>
-          <form class="dash-form" method="post" action="/dashboard/developers/oauth-clients">
-            <CsrfField token={viewer.csrfToken} />
-            <input type="hidden" name={FORM_KEY_FIELD} value={props.formKeys.create} />
-            <div class="field">
-              <label class="field__label" for="client-name">
-                Name
-              </label>
-              <input class="field__input" id="client-name" name="name" maxLength={100} />
-            </div>
-            <fieldset class="field">
-              <legend class="field__label">
-                Scopes its tokens may carry (none ticked: the scopes of your role)
-              </legend>
-              <ScopeCheckboxes />
-            </fieldset>
-            <button class="button button--primary dash-button" type="submit">
-              Create client
-            </button>
-          </form>
-        </section>
+        <CreateFormCard
+          title="Create an OAuth client"
+          action="/dashboard/developers/oauth-clients"
+          csrfToken={viewer.csrfToken}
+          formKey={props.formKeys.create}
+          submitLabel="Create client"
+        >
+          <div class="field">
+            <label class="field__label" for="client-name">
+              Name
+            </label>
+            <input class="field__input" id="client-name" name="name" maxLength={100} />
+          </div>
+          <fieldset class="field">
+            <legend class="field__label">
+              Scopes its tokens may carry (none ticked: the scopes of your role)
+            </legend>
+            <ScopeCheckboxes />
+          </fieldset>
+        </CreateFormCard>
       )}
     </AppPage>
   );

@@ -2,6 +2,7 @@ import { PAYMENT_METHOD_TYPES } from '../../connectors/connector.ts';
 import type { ProcessorName } from '../../connectors/processor.ts';
 import type { ProcessorAccount } from '../../modules/processor-accounts/processor-account.types.ts';
 import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
+import { ListTable, StatusBadge } from './list-page.tsx';
 
 /** The credential fields of each processor's form (the connector's schema checks them on the server). */
 export const CREDENTIAL_FIELDS: Record<
@@ -175,93 +176,76 @@ export function ProcessorAccountsPage(props: {
           Payments go to the enabled account that takes their method and currency, lowest priority first.
           Credentials are stored encrypted and never shown again: only their last 4 characters.
         </p>
-        {props.accounts.length === 0 ? (
-          <p class="dash-muted">No processor accounts: payments use the gateway's default processor.</p>
-        ) : (
-          <div class="dash-table-wrap">
-            <table class="dash-table">
-              <thead>
-                <tr>
-                  <th scope="col">Account</th>
-                  <th scope="col">Takes</th>
-                  <th scope="col">Credentials</th>
-                  <th scope="col">Status and priority</th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.accounts.map((account) => (
-                  <tr key={account.id}>
-                    <td>
-                      {account.processor}
-                      <div class="dash-muted dash-code">{account.id}</div>
-                    </td>
-                    <td>
-                      {account.paymentMethods.join(', ')}
-                      <div class="dash-muted">{account.currencies?.join(', ') ?? 'every currency'}</div>
-                    </td>
-                    <td>
-                      {Object.entries({ ...account.publicCredentials, ...account.secretHints }).map(
-                        ([field, value]) => (
-                          <div key={field}>
-                            {field}: <span class="dash-code">{value}</span>
-                          </div>
-                        ),
-                      )}
-                      {account.processor !== 'sandbox' && (
-                        <div class="dash-muted">
-                          Webhook URL:{' '}
-                          <span class="dash-code dash-break">{props.webhookUrlOf(account.id)}</span>
-                          {!account.webhookSecretSet &&
-                            ' (its signing secret is not set: webhooks are refused)'}
-                        </div>
-                      )}
-                    </td>
-                    <td>
-                      <span class={`dash-status dash-status--${account.status.toLowerCase()}`}>
-                        {account.status}
-                      </span>{' '}
-                      priority {account.priority}
-                      {props.canWrite && (
-                        <div class="dash-row-actions">
-                          <form method="post" action={`/dashboard/processor-accounts/${account.id}/status`}>
-                            <CsrfField token={viewer.csrfToken} />
-                            <input
-                              type="hidden"
-                              name="status"
-                              value={account.status === 'ENABLED' ? 'DISABLED' : 'ENABLED'}
-                            />
-                            <button class="button button--secondary dash-button" type="submit">
-                              {account.status === 'ENABLED' ? 'Disable' : 'Enable'}{' '}
-                              <span class="visually-hidden">{account.id}</span>
-                            </button>
-                          </form>
-                          <form method="post" action={`/dashboard/processor-accounts/${account.id}/priority`}>
-                            <CsrfField token={viewer.csrfToken} />
-                            <label class="visually-hidden" for={`priority-${account.id}`}>
-                              Priority of {account.id}
-                            </label>
-                            <input
-                              class="field__input dash-narrow"
-                              id={`priority-${account.id}`}
-                              name="priority"
-                              type="number"
-                              min={-1000}
-                              max={1000}
-                              value={String(account.priority)}
-                            />
-                            <button class="button button--secondary dash-button" type="submit">
-                              Set priority <span class="visually-hidden">of {account.id}</span>
-                            </button>
-                          </form>
-                        </div>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <ListTable
+          headings={['Account', 'Takes', 'Credentials', 'Status and priority']}
+          rowCount={props.accounts.length}
+          emptyText="No processor accounts: payments use the gateway's default processor."
+        >
+          {props.accounts.map((account) => (
+            <tr key={account.id}>
+              <td>
+                {account.processor}
+                <div class="dash-muted dash-code">{account.id}</div>
+              </td>
+              <td>
+                {account.paymentMethods.join(', ')}
+                <div class="dash-muted">{account.currencies?.join(', ') ?? 'every currency'}</div>
+              </td>
+              <td>
+                {Object.entries({ ...account.publicCredentials, ...account.secretHints }).map(
+                  ([field, value]) => (
+                    <div key={field}>
+                      {field}: <span class="dash-code">{value}</span>
+                    </div>
+                  ),
+                )}
+                {account.processor !== 'sandbox' && (
+                  <div class="dash-muted">
+                    Webhook URL: <span class="dash-code dash-break">{props.webhookUrlOf(account.id)}</span>
+                    {!account.webhookSecretSet && ' (its signing secret is not set: webhooks are refused)'}
+                  </div>
+                )}
+              </td>
+              <td>
+                <StatusBadge status={account.status} /> priority {account.priority}
+                {props.canWrite && (
+                  <div class="dash-row-actions">
+                    <form method="post" action={`/dashboard/processor-accounts/${account.id}/status`}>
+                      <CsrfField token={viewer.csrfToken} />
+                      <input
+                        type="hidden"
+                        name="status"
+                        value={account.status === 'ENABLED' ? 'DISABLED' : 'ENABLED'}
+                      />
+                      <button class="button button--secondary dash-button" type="submit">
+                        {account.status === 'ENABLED' ? 'Disable' : 'Enable'}{' '}
+                        <span class="visually-hidden">{account.id}</span>
+                      </button>
+                    </form>
+                    <form method="post" action={`/dashboard/processor-accounts/${account.id}/priority`}>
+                      <CsrfField token={viewer.csrfToken} />
+                      <label class="visually-hidden" for={`priority-${account.id}`}>
+                        Priority of {account.id}
+                      </label>
+                      <input
+                        class="field__input dash-narrow"
+                        id={`priority-${account.id}`}
+                        name="priority"
+                        type="number"
+                        min={-1000}
+                        max={1000}
+                        value={String(account.priority)}
+                      />
+                      <button class="button button--secondary dash-button" type="submit">
+                        Set priority <span class="visually-hidden">of {account.id}</span>
+                      </button>
+                    </form>
+                  </div>
+                )}
+              </td>
+            </tr>
+          ))}
+        </ListTable>
       </section>
       {props.canWrite && props.accounts.some((account) => account.processor !== 'sandbox') && (
         <section class="dash-card">

@@ -1,16 +1,10 @@
 import { ROLES, type Role } from '../../modules/users/permissions.ts';
 import type { Invitation } from '../../modules/users/team.ts';
-import { MIN_PASSWORD_LENGTH, type DashboardUser } from '../../modules/users/users.ts';
-import {
-  ActionButton,
-  AppPage,
-  CsrfField,
-  FORM_KEY_FIELD,
-  Notice,
-  PlainPage,
-  type Viewer,
-} from '../layout.tsx';
+import type { DashboardUser } from '../../modules/users/users.ts';
+import { ActionButton, AppPage, CsrfField, Notice, PlainPage, type Viewer } from '../layout.tsx';
+import { NewPasswordField } from './new-password-field.tsx';
 import { dateTime } from './format.ts';
+import { CreateFormCard, ListTable } from './list-page.tsx';
 
 /** What the answer to an owner's action shows once: an invitation link or a generated password. */
 export type TeamReveal =
@@ -87,126 +81,98 @@ export function TeamPage(props: {
       )}
       <section class="dash-card">
         <h2 class="dash-card__title">People</h2>
-        <div class="dash-table-wrap">
-          <table class="dash-table">
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Two-factor</th>
-                <th scope="col">Last sign-in</th>
-                {props.canManage && <th scope="col">Actions</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {props.members.map((member) => (
-                <tr key={member.id}>
-                  <td>
-                    {member.email}
-                    {member.id === props.selfId && <span class="dash-muted"> (you)</span>}
-                  </td>
-                  <td>
-                    {props.canManage ? (
-                      <form
-                        class="dash-inline-form"
-                        method="post"
-                        action={`/dashboard/team/members/${member.id}/role`}
-                      >
-                        <CsrfField token={viewer.csrfToken} />
-                        <RoleSelect
-                          id={`role-${member.id}`}
-                          selected={member.role}
-                          label={`Role of ${member.email}`}
-                          hiddenLabel
-                        />
-                        <button class="button button--secondary dash-button" type="submit">
-                          Change role <span class="visually-hidden">of {member.email}</span>
-                        </button>
-                      </form>
-                    ) : (
-                      <span class="badge">{member.role}</span>
-                    )}
-                  </td>
-                  <td>{member.totpEnabled ? 'On' : 'Off'}</td>
-                  <td>{member.lastSignInAt ? dateTime(member.lastSignInAt) : 'Never'}</td>
-                  {props.canManage && (
-                    <td>
-                      {member.id !== props.selfId && (
-                        <div class="dash-row-actions">
-                          {post(
-                            `/dashboard/team/members/${member.id}/reset-password`,
-                            'Reset password',
-                            member,
-                          )}
-                          {post(`/dashboard/team/members/${member.id}/remove`, 'Remove', member)}
-                        </div>
-                      )}
-                    </td>
+        <ListTable
+          headings={['Email', 'Role', 'Two-factor', 'Last sign-in', props.canManage && 'Actions']}
+          rowCount={props.members.length}
+        >
+          {props.members.map((member) => (
+            <tr key={member.id}>
+              <td>
+                {member.email}
+                {member.id === props.selfId && <span class="dash-muted"> (you)</span>}
+              </td>
+              <td>
+                {props.canManage ? (
+                  <form
+                    class="dash-inline-form"
+                    method="post"
+                    action={`/dashboard/team/members/${member.id}/role`}
+                  >
+                    <CsrfField token={viewer.csrfToken} />
+                    <RoleSelect
+                      id={`role-${member.id}`}
+                      selected={member.role}
+                      label={`Role of ${member.email}`}
+                      hiddenLabel
+                    />
+                    <button class="button button--secondary dash-button" type="submit">
+                      Change role <span class="visually-hidden">of {member.email}</span>
+                    </button>
+                  </form>
+                ) : (
+                  <span class="badge">{member.role}</span>
+                )}
+              </td>
+              <td>{member.totpEnabled ? 'On' : 'Off'}</td>
+              <td>{member.lastSignInAt ? dateTime(member.lastSignInAt) : 'Never'}</td>
+              {props.canManage && (
+                <td>
+                  {member.id !== props.selfId && (
+                    <div class="dash-row-actions">
+                      {post(`/dashboard/team/members/${member.id}/reset-password`, 'Reset password', member)}
+                      {post(`/dashboard/team/members/${member.id}/remove`, 'Remove', member)}
+                    </div>
                   )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+                </td>
+              )}
+            </tr>
+          ))}
+        </ListTable>
       </section>
       <section class="dash-card">
         <h2 class="dash-card__title">Open invitations</h2>
-        {props.invitations.length === 0 ? (
-          <p class="dash-muted">No open invitations.</p>
-        ) : (
-          <div class="dash-table-wrap">
-            <table class="dash-table">
-              <thead>
-                <tr>
-                  <th scope="col">Email</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Expires</th>
-                  {props.canManage && <th scope="col">Actions</th>}
-                </tr>
-              </thead>
-              <tbody>
-                {props.invitations.map((invitation) => (
-                  <tr key={invitation.id}>
-                    <td>{invitation.email}</td>
-                    <td>{invitation.role}</td>
-                    <td>{dateTime(invitation.expiresAt)}</td>
-                    {props.canManage && (
-                      <td>
-                        <form method="post" action={`/dashboard/team/invitations/${invitation.id}/revoke`}>
-                          <CsrfField token={viewer.csrfToken} />
-                          <button class="button button--secondary dash-button" type="submit">
-                            Revoke <span class="visually-hidden">the invitation of {invitation.email}</span>
-                          </button>
-                        </form>
-                      </td>
-                    )}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <ListTable
+          headings={['Email', 'Role', 'Expires', props.canManage && 'Actions']}
+          rowCount={props.invitations.length}
+          emptyText="No open invitations."
+        >
+          {props.invitations.map((invitation) => (
+            <tr key={invitation.id}>
+              <td>{invitation.email}</td>
+              <td>{invitation.role}</td>
+              <td>{dateTime(invitation.expiresAt)}</td>
+              {props.canManage && (
+                <td>
+                  <form method="post" action={`/dashboard/team/invitations/${invitation.id}/revoke`}>
+                    <CsrfField token={viewer.csrfToken} />
+                    <button class="button button--secondary dash-button" type="submit">
+                      Revoke <span class="visually-hidden">the invitation of {invitation.email}</span>
+                    </button>
+                  </form>
+                </td>
+              )}
+            </tr>
+          ))}
+        </ListTable>
       </section>
       {props.canManage && (
-        <section class="dash-card">
-          <h2 class="dash-card__title">Invite someone</h2>
-          <form class="dash-form" method="post" action="/dashboard/team/invitations">
-            <CsrfField token={viewer.csrfToken} />
-            <input type="hidden" name={FORM_KEY_FIELD} value={props.formKey} />
-            <div class="field">
-              <label class="field__label" for="invite-email">
-                Email
-              </label>
-              <input class="field__input" id="invite-email" name="email" type="email" required />
-            </div>
-            <div class="field">
-              <RoleSelect id="invite-role" selected="viewer" label="Role" />
-            </div>
-            <button class="button button--primary dash-button" type="submit">
-              Create invitation link
-            </button>
-          </form>
-        </section>
+        <CreateFormCard
+          title="Invite someone"
+          action="/dashboard/team/invitations"
+          csrfToken={viewer.csrfToken}
+          formKey={props.formKey}
+          submitLabel="Create invitation link"
+        >
+          <div class="field">
+            <label class="field__label" for="invite-email">
+              Email
+            </label>
+            <input class="field__input" id="invite-email" name="email" type="email" required />
+          </div>
+          <div class="field">
+            <RoleSelect id="invite-role" selected="viewer" label="Role" />
+          </div>
+        </CreateFormCard>
       )}
     </AppPage>
   );
@@ -236,24 +202,7 @@ export function InvitationPage(props: {
           <form class="dash-form" method="post" action={`/dashboard/invitations/${props.token}`}>
             <CsrfField token={props.csrfToken} />
             <input type="hidden" name="username" value={props.email} autocomplete="username" />
-            <div class="field">
-              <label class="field__label" for="new_password">
-                Password
-              </label>
-              <input
-                class="field__input"
-                id="new_password"
-                name="password"
-                type="password"
-                autocomplete="new-password"
-                minLength={MIN_PASSWORD_LENGTH}
-                required
-                aria-describedby="new-password-hint"
-              />
-              <span class="field__hint" id="new-password-hint">
-                At least {MIN_PASSWORD_LENGTH} characters.
-              </span>
-            </div>
+            <NewPasswordField name="password" label="Password" />
             <button class="button button--primary" type="submit">
               Join and sign in
             </button>

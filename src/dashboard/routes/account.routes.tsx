@@ -12,23 +12,19 @@ const NOTICES: Record<string, string> = {
 
 /** The signed-in person's own account: changing the password. */
 export function registerAccountRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, clock, send, audit, pageContext, actionContext, sessionCookie } = kit;
+  const { db, clock, send, sendPage, audit, pageContext, actionContext, sessionCookie } = kit;
 
   scope.get('/dashboard/account', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
     const context = await pageContext(request, reply);
     if (!context) return reply;
-    const nonce = createCspNonce();
-    return send(
-      reply,
-      200,
-      nonce,
+    return sendPage(reply, 200, (nonce) => (
       <AccountPage
         nonce={nonce}
         viewer={context.viewer}
         notice={noticeOf(request, NOTICES)}
         passwordChangeRequired={context.session.user.passwordChangeRequired}
-      />,
-    );
+      />
+    ));
   });
 
   scope.post(

@@ -1,4 +1,3 @@
-import { createCspNonce } from '../../http/pages/page-security.ts';
 import type { KassaApp } from '../../http/http.types.ts';
 import { listAuditEntries } from '../../modules/audit/audit.service.ts';
 import { roleSeesTeam } from '../../modules/users/permissions.ts';
@@ -31,7 +30,7 @@ function hrefOf(filters: AuditLogFilters, after?: string): string {
  * newest first, 50 a page. Scoped by mode like the API: a test-mode session does not see live-mode objects.
  */
 export function registerAuditLogRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, send, pageContext } = kit;
+  const { db, sendPage, pageContext } = kit;
 
   scope.get('/dashboard/audit-log', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
     const context = await pageContext(request, reply);
@@ -67,23 +66,20 @@ export function registerAuditLogRoutes(scope: KassaApp, kit: DashboardKit) {
       },
     );
     const entries = rows.slice(0, PAGE_SIZE);
-    const nonce = createCspNonce();
-    return send(
-      reply,
-      200,
-      nonce,
+    const people = (await listUsers(db, context.scope.merchantId)).map(({ id, email }) => ({ id, email }));
+    return sendPage(reply, 200, (nonce) => (
       <AuditLogPage
         nonce={nonce}
         viewer={context.viewer}
         entries={entries}
         filters={filters}
-        people={(await listUsers(db, context.scope.merchantId)).map(({ id, email }) => ({ id, email }))}
+        people={people}
         olderHref={rows.length > PAGE_SIZE ? hrefOf(filters, entries.at(-1)!.id) : undefined}
         newestHref={after ? hrefOf(filters) : undefined}
         error={
           action && !filters.action ? 'The action filter was not understood and is not applied.' : undefined
         }
-      />,
-    );
+      />
+    ));
   });
 }

@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { pooledRandomHex } from '../../lib/random.ts';
-import { createCspNonce } from '../../http/pages/page-security.ts';
 import {
   createApiKey,
   DEFAULT_ROLL_OVERLAP_SECONDS,
@@ -9,17 +8,17 @@ import {
   rollApiKey,
 } from '../../modules/merchants/api-key.service.ts';
 import { listApiKeys } from '../../modules/merchants/credential.repository.ts';
-import { roleAllows, scopesOfRole } from '../../modules/users/permissions.ts';
+import { roleAllows } from '../../modules/users/permissions.ts';
 import {
-  errorMessage,
   formKeyOf,
   formText,
   NATURAL_POST,
-  noticeOf,
   PAGE,
-  queryText,
   TRANSACTIONAL_POST,
   type Context,
+  pageFeedback,
+  formStrings,
+  credentialCreatorOf,
 } from '../kit.tsx';
 import { isRepeatedForm, recordFormOnce } from '../form-once.ts';
 import { DevelopersPage, type RevealedKey } from '../pages/developers.tsx';
@@ -34,7 +33,7 @@ const NOTICES: Record<string, string> = {
 
 /** Developers: API keys (create, shown once, roll with overlap, revoke). */
 export function registerDeveloperRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, clock, send, pageContext, actionContext, requirePermission } = kit;
+  const { db, clock, sendPage, seeOther, readPageContext, writeActionContext } = kit;
 
   async function developersPage(
     request: FastifyRequest,
@@ -43,11 +42,7 @@ export function registerDeveloperRoutes(scope: KassaApp, kit: DashboardKit) {
     extra: { statusCode?: number; revealed?: RevealedKey; error?: string } = {},
   ) {
     const keys = await listApiKeys(db, context.scope, { limit: 100 });
-    const nonce = createCspNonce();
-    return send(
-      reply,
-      extra.statusCode ?? 200,
-      nonce,
+    return sendPage(reply, extra.statusCode ?? 200, (nonce) => (
       <DevelopersPage
         nonce={nonce}
         viewer={context.viewer}
@@ -55,22 +50,14 @@ export function registerDeveloperRoutes(scope: KassaApp, kit: DashboardKit) {
         canWrite={roleAllows(context.session.user.role, 'api_keys', 'write')}
         formKey={pooledRandomHex(16)}
         revealed={extra.revealed}
-        notice={noticeOf(request, NOTICES)}
-        error={extra.error ?? errorMessage(queryText(request, 'error'))}
-      />,
-    );
+        {...pageFeedback(request, NOTICES, extra.error)}
+      />
+    ));
   }
 
-  /** What the key-management service may do for this person: the role's scopes, in this session's mode. */
-  const creatorOf = (context: Context) => ({
-    ...context.scope,
-    scopes: scopesOfRole(context.session.user.role),
-  });
-
   scope.get('/dashboard/developers', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await pageContext(request, reply);
+    const context = await readPageContext(request, reply, 'api_keys');
     if (!context) return reply;
-    requirePermission(context, 'api_keys', 'read');
     return developersPage(request, reply, context);
   });
 
@@ -83,20 +70,17 @@ export function registerDeveloperRoutes(scope: KassaApp, kit: DashboardKit) {
     '/dashboard/developers/api-keys',
     { config: TRANSACTIONAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const context = await actionContext(request);
-      requirePermission(context, 'api_keys', 'write');
+      const context = await writeActionContext(request, 'api_keys');
       if (!(await stepUpDone(kit, context, request, reply))) return reply;
       const formKey = formKeyOf(request);
       const body = (request.body ?? {}) as Record<string, unknown>;
       const type = body.type === 'secret' ? 'secret' : 'restricted';
-      const scopes = ([] as unknown[])
-        .concat(body.scopes ?? [])
-        .filter((value): value is string => typeof value === 'string');
+      const scopes = formStrings(request, 'scopes');
       const name = formText(request, 'name').trim().slice(0, 100) || null;
       let created: Awaited<ReturnType<typeof createApiKey>>;
       try {
         created = await db.transaction(async (tx) => {
-          const made = await createApiKey(tx, creatorOf(context), {
+          const made = await createApiKey(tx, credentialCreatorOf(context), {
             type,
             ...(type === 'restricted' ? { scopes } : {}),
             name,
@@ -107,11 +91,7 @@ export function registerDeveloperRoutes(scope: KassaApp, kit: DashboardKit) {
           return made;
         });
       } catch (error) {
-        if (isRepeatedForm(error))
-          return reply
-            .code(303)
-            .header('location', '/dashboard/developers?notice=key_already_created')
-            .send();
+        if (isRepeatedForm(error)) return seeOther(reply, '/dashboard/developers?notice=key_already_created');
         if (error instanceof AppError)
           return developersPage(request, reply, context, { statusCode: 422, error: error.message });
         throw error;
@@ -127,8 +107,7 @@ export function registerDeveloperRoutes(scope: KassaApp, kit: DashboardKit) {
     '/dashboard/developers/api-keys/:id/roll',
     { config: NATURAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const context = await actionContext(request);
-      requirePermission(context, 'api_keys', 'write');
+      const context = await writeActionContext(request, 'api_keys');
       if (!(await stepUpDone(kit, context, request, reply))) return reply;
       const id = (request.params as { id: string }).id;
       try {
@@ -136,7 +115,7 @@ export function registerDeveloperRoutes(scope: KassaApp, kit: DashboardKit) {
         const rolled = await db.transaction(async (tx) => {
           const result = await rollApiKey(
             tx,
-            creatorOf(context),
+            credentialCreatorOf(context),
             id,
             DEFAULT_ROLL_OVERLAP_SECONDS,
             clock.now(),
@@ -164,20 +143,18 @@ export function registerDeveloperRoutes(scope: KassaApp, kit: DashboardKit) {
     '/dashboard/developers/api-keys/:id/revoke',
     { config: NATURAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const context = await actionContext(request);
-      requirePermission(context, 'api_keys', 'write');
+      const context = await writeActionContext(request, 'api_keys');
       const id = (request.params as { id: string }).id;
       try {
         await db.transaction(async (tx) => {
           // The key service audits the change and emits its event, with this person as the actor.
-          await revokeApiKey(tx, creatorOf(context), id, clock.now());
+          await revokeApiKey(tx, credentialCreatorOf(context), id, clock.now());
         });
       } catch (error) {
-        if (error instanceof AppError)
-          return reply.code(303).header('location', `/dashboard/developers?error=${error.code}`).send();
+        if (error instanceof AppError) return seeOther(reply, `/dashboard/developers?error=${error.code}`);
         throw error;
       }
-      return reply.code(303).header('location', '/dashboard/developers?notice=key_revoked').send();
+      return seeOther(reply, '/dashboard/developers?notice=key_revoked');
     },
   );
 }

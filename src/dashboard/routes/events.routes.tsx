@@ -1,12 +1,11 @@
 import { pooledRandomHex } from '../../lib/random.ts';
-import { createCspNonce } from '../../http/pages/page-security.ts';
 import { findEventWithDeliveryCounts, listEvents } from '../../modules/events/event.repository.ts';
 import { EVENT_TYPES, type EventType } from '../../modules/events/event.types.ts';
 import { findWebhookEndpoint } from '../../modules/webhooks/webhook-endpoint.repository.ts';
 import type { WebhookEndpoint } from '../../modules/webhooks/webhook-endpoint.types.ts';
 import { listEventDeliveries } from '../../outbox/webhook-delivery.repository.ts';
 import { roleAllows } from '../../modules/users/permissions.ts';
-import { DashboardRefusal, errorMessage, noticeOf, PAGE, queryText } from '../kit.tsx';
+import { DashboardRefusal, PAGE, queryText, pageFeedback } from '../kit.tsx';
 import { EventPage, EventsPage, type EventLogFilters } from '../pages/events.tsx';
 import type { KassaApp } from '../../http/http.types.ts';
 import type { DashboardKit } from '../kit.tsx';
@@ -25,12 +24,11 @@ const NOTICES: Record<string, string> = {
  * payload and its deliveries per endpoint. Events are read with the `webhooks` scope, as in the API.
  */
 export function registerEventRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, send, pageContext, requirePermission } = kit;
+  const { db, sendPage, readPageContext } = kit;
 
   scope.get('/dashboard/events', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await pageContext(request, reply);
+    const context = await readPageContext(request, reply, 'webhooks');
     if (!context) return reply;
-    requirePermission(context, 'webhooks', 'read');
     // What is not a valid filter is dropped, so a mistyped link shows every event rather than an error.
     const type = queryText(request, 'type');
     const object = queryText(request, 'object')?.trim();
@@ -46,25 +44,20 @@ export function registerEventRoutes(scope: KassaApp, kit: DashboardKit) {
       { type: filters.type as EventType | undefined, objectId: filters.object },
       { limit: EVENTS_PER_PAGE, startingAfter: filters.startingAfter },
     );
-    const nonce = createCspNonce();
-    return send(
-      reply,
-      200,
-      nonce,
+    return sendPage(reply, 200, (nonce) => (
       <EventsPage
         nonce={nonce}
         viewer={context.viewer}
         events={rows.slice(0, EVENTS_PER_PAGE)}
         filters={filters}
         hasMore={rows.length > EVENTS_PER_PAGE}
-      />,
-    );
+      />
+    ));
   });
 
   scope.get('/dashboard/events/:id', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await pageContext(request, reply);
+    const context = await readPageContext(request, reply, 'webhooks');
     if (!context) return reply;
-    requirePermission(context, 'webhooks', 'read');
     const id = (request.params as { id: string }).id;
     const event = await findEventWithDeliveryCounts(db, context.scope, id);
     if (!event) throw new DashboardRefusal(404, 'Not found', `There is no event ${id} in this mode.`);
@@ -72,11 +65,7 @@ export function registerEventRoutes(scope: KassaApp, kit: DashboardKit) {
     const endpoints = new Map<string, WebhookEndpoint | undefined>();
     for (const endpointId of new Set(deliveries.map((delivery) => delivery.endpointId)))
       endpoints.set(endpointId, await findWebhookEndpoint(db, context.scope, endpointId));
-    const nonce = createCspNonce();
-    return send(
-      reply,
-      200,
-      nonce,
+    return sendPage(reply, 200, (nonce) => (
       <EventPage
         nonce={nonce}
         viewer={context.viewer}
@@ -88,9 +77,8 @@ export function registerEventRoutes(scope: KassaApp, kit: DashboardKit) {
           formKey: pooledRandomHex(16),
         }))}
         canWrite={roleAllows(context.session.user.role, 'webhooks', 'write')}
-        notice={noticeOf(request, NOTICES)}
-        error={errorMessage(queryText(request, 'error'))}
-      />,
-    );
+        {...pageFeedback(request, NOTICES)}
+      />
+    ));
   });
 }

@@ -1,26 +1,25 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { pooledRandomHex } from '../../lib/random.ts';
-import { createCspNonce } from '../../http/pages/page-security.ts';
 import {
   createOAuthClient,
   revokeOAuthClient,
   rollOAuthClientSecret,
 } from '../../modules/merchants/api-key.service.ts';
 import { listApiClients } from '../../modules/merchants/credential.repository.ts';
-import { roleAllows, scopesOfRole } from '../../modules/users/permissions.ts';
+import { roleAllows } from '../../modules/users/permissions.ts';
 import { isRepeatedForm, recordFormOnce } from '../form-once.ts';
 import {
   DashboardRefusal,
-  errorMessage,
   formKeyOf,
   formText,
   NATURAL_POST,
-  noticeOf,
   PAGE,
-  queryText,
   TRANSACTIONAL_POST,
   type Context,
+  pageFeedback,
+  formStrings,
+  credentialCreatorOf,
 } from '../kit.tsx';
 import {
   CLIENT_OVERLAP_CHOICES,
@@ -44,12 +43,7 @@ const NOTICES: Record<string, string> = {
  * bounds the scopes a client may get, as a credential's scopes bound what it may create.
  */
 export function registerOAuthClientRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, clock, send, pageContext, actionContext, requirePermission } = kit;
-
-  const creatorOf = (context: Context) => ({
-    ...context.scope,
-    scopes: scopesOfRole(context.session.user.role),
-  });
+  const { db, clock, sendPage, seeOther, readPageContext, writeActionContext } = kit;
 
   async function clientsPage(
     request: FastifyRequest,
@@ -58,11 +52,7 @@ export function registerOAuthClientRoutes(scope: KassaApp, kit: DashboardKit) {
     extra: { statusCode?: number; revealed?: RevealedClientSecret; error?: string } = {},
   ) {
     const clients = (await listApiClients(db, context.scope, { limit: 100 })).slice(0, 100);
-    const nonce = createCspNonce();
-    return send(
-      reply,
-      extra.statusCode ?? 200,
-      nonce,
+    return sendPage(reply, extra.statusCode ?? 200, (nonce) => (
       <OAuthClientsPage
         nonce={nonce}
         viewer={context.viewer}
@@ -74,32 +64,26 @@ export function registerOAuthClientRoutes(scope: KassaApp, kit: DashboardKit) {
         }}
         now={clock.now()}
         revealed={extra.revealed}
-        notice={noticeOf(request, NOTICES)}
-        error={extra.error ?? errorMessage(queryText(request, 'error'))}
-      />,
-    );
+        {...pageFeedback(request, NOTICES, extra.error)}
+      />
+    ));
   }
 
   scope.get(PATH, { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await pageContext(request, reply);
+    const context = await readPageContext(request, reply, 'api_keys');
     if (!context) return reply;
-    requirePermission(context, 'api_keys', 'read');
     return clientsPage(request, reply, context);
   });
 
   scope.post(PATH, { config: TRANSACTIONAL_POST, schema: { hide: true } }, async (request, reply) => {
-    const context = await actionContext(request);
-    requirePermission(context, 'api_keys', 'write');
+    const context = await writeActionContext(request, 'api_keys');
     const formKey = formKeyOf(request);
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const scopes = ([] as unknown[])
-      .concat(body.scopes ?? [])
-      .filter((value): value is string => typeof value === 'string');
+    const scopes = formStrings(request, 'scopes');
     const name = formText(request, 'name').trim().slice(0, 100) || null;
     try {
       const created = await db.transaction(async (tx) => {
         // The service records the change (audit and event) with this person as the actor.
-        const made = await createOAuthClient(tx, creatorOf(context), {
+        const made = await createOAuthClient(tx, credentialCreatorOf(context), {
           ...(scopes.length > 0 ? { scopes } : {}),
           name,
         });
@@ -111,8 +95,7 @@ export function registerOAuthClientRoutes(scope: KassaApp, kit: DashboardKit) {
         revealed: { id: created.client.id, secret: created.secret },
       });
     } catch (error) {
-      if (isRepeatedForm(error))
-        return reply.code(303).header('location', `${PATH}?notice=already_created`).send();
+      if (isRepeatedForm(error)) return seeOther(reply, `${PATH}?notice=already_created`);
       if (error instanceof AppError)
         return clientsPage(request, reply, context, { statusCode: 422, error: error.message });
       throw error;
@@ -123,8 +106,7 @@ export function registerOAuthClientRoutes(scope: KassaApp, kit: DashboardKit) {
     `${PATH}/:id/roll`,
     { config: TRANSACTIONAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const context = await actionContext(request);
-      requirePermission(context, 'api_keys', 'write');
+      const context = await writeActionContext(request, 'api_keys');
       const id = (request.params as { id: string }).id;
       const formKey = formKeyOf(request);
       const overlap = CLIENT_OVERLAP_CHOICES.find(
@@ -134,7 +116,13 @@ export function registerOAuthClientRoutes(scope: KassaApp, kit: DashboardKit) {
         throw new DashboardRefusal(400, 'Form refused', 'The form is incomplete; reload the page.');
       try {
         const rolled = await db.transaction(async (tx) => {
-          const result = await rollOAuthClientSecret(tx, creatorOf(context), id, overlap, clock.now());
+          const result = await rollOAuthClientSecret(
+            tx,
+            credentialCreatorOf(context),
+            id,
+            overlap,
+            clock.now(),
+          );
           await recordFormOnce(tx, request, context.scope, formKey, request.url, { id });
           return result;
         });
@@ -149,8 +137,7 @@ export function registerOAuthClientRoutes(scope: KassaApp, kit: DashboardKit) {
           },
         });
       } catch (error) {
-        if (isRepeatedForm(error))
-          return reply.code(303).header('location', `${PATH}?notice=already_rolled`).send();
+        if (isRepeatedForm(error)) return seeOther(reply, `${PATH}?notice=already_rolled`);
         if (error instanceof AppError)
           return clientsPage(request, reply, context, { statusCode: 422, error: error.message });
         throw error;
@@ -163,17 +150,15 @@ export function registerOAuthClientRoutes(scope: KassaApp, kit: DashboardKit) {
     `${PATH}/:id/revoke`,
     { config: NATURAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const context = await actionContext(request);
-      requirePermission(context, 'api_keys', 'write');
+      const context = await writeActionContext(request, 'api_keys');
       const id = (request.params as { id: string }).id;
       try {
-        await db.transaction((tx) => revokeOAuthClient(tx, creatorOf(context), id, clock.now()));
+        await db.transaction((tx) => revokeOAuthClient(tx, credentialCreatorOf(context), id, clock.now()));
       } catch (error) {
-        if (error instanceof AppError)
-          return reply.code(303).header('location', `${PATH}?error=${error.code}`).send();
+        if (error instanceof AppError) return seeOther(reply, `${PATH}?error=${error.code}`);
         throw error;
       }
-      return reply.code(303).header('location', `${PATH}?notice=revoked`).send();
+      return seeOther(reply, `${PATH}?notice=revoked`);
     },
   );
 }

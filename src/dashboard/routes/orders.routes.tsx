@@ -13,18 +13,16 @@ import { roleAllows } from '../../modules/users/permissions.ts';
 import { listUsers } from '../../modules/users/users.ts';
 import {
   DashboardRefusal,
-  errorMessage,
   formKeyOf,
   formText,
   KEYED_POST,
-  noticeOf,
   PAGE,
   parseFormAmount,
-  queryText,
   userActor,
+  pageFeedback,
 } from '../kit.tsx';
 import { HomePage } from '../pages/home.tsx';
-import { OrderPage } from '../pages/order.tsx';
+import { OrderPage, type PaymentView } from '../pages/order.tsx';
 import { OrdersPage } from '../pages/orders.tsx';
 import { homeFigures, parseOrderFilters, searchOrders } from '../queries.ts';
 import type { KassaApp } from '../../http/http.types.ts';
@@ -40,47 +38,34 @@ const NOTICES: Record<string, string> = {
 
 /** Home, the orders list and an order's page with its money actions (capture, void, refund). */
 export function registerOrderRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { services, db, clock, send, audit, pageContext, actionContext, requirePermission } = kit;
+  const { services, db, clock, send, sendPage, seeOther, audit, readPageContext, writeActionContext } = kit;
 
   scope.get('/dashboard', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await pageContext(request, reply);
+    const context = await readPageContext(request, reply, 'orders');
     if (!context) return reply;
-    requirePermission(context, 'orders', 'read');
     const figures = await homeFigures(db, context.scope, clock.now());
     const nonce = createCspNonce();
     return send(reply, 200, nonce, <HomePage nonce={nonce} viewer={context.viewer} figures={figures} />);
   });
 
   scope.get('/dashboard/orders', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await pageContext(request, reply);
+    const context = await readPageContext(request, reply, 'orders');
     if (!context) return reply;
-    requirePermission(context, 'orders', 'read');
     const filters = parseOrderFilters((request.query ?? {}) as Record<string, unknown>);
     const { orders, hasMore } = await searchOrders(db, context.scope, filters);
-    const nonce = createCspNonce();
-    return send(
-      reply,
-      200,
-      nonce,
-      <OrdersPage
-        nonce={nonce}
-        viewer={context.viewer}
-        filters={filters}
-        orders={orders}
-        hasMore={hasMore}
-      />,
-    );
+    return sendPage(reply, 200, (nonce) => (
+      <OrdersPage nonce={nonce} viewer={context.viewer} filters={filters} orders={orders} hasMore={hasMore} />
+    ));
   });
 
   scope.get('/dashboard/orders/:id', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await pageContext(request, reply);
+    const context = await readPageContext(request, reply, 'orders');
     if (!context) return reply;
-    requirePermission(context, 'orders', 'read');
     const id = (request.params as { id: string }).id;
     const order = await findOrder(db, context.scope, id);
     if (!order) throw new DashboardRefusal(404, 'Not found', `There is no order ${id} in this mode.`);
     const payments = await listPaymentsOfOrder(db, context.scope, order.id);
-    const views = [];
+    const views: PaymentView[] = [];
     for (const payment of payments) {
       views.push({
         payment,
@@ -89,23 +74,21 @@ export function registerOrderRoutes(scope: KassaApp, kit: DashboardKit) {
       });
     }
     const { entries } = await buildOrderTimeline(db, context.scope, order.id, { limit: 200 });
-    const nonce = createCspNonce();
-    return send(
-      reply,
-      200,
-      nonce,
+    const people = new Map(
+      (await listUsers(db, context.scope.merchantId)).map((user) => [user.id, user.email]),
+    );
+    return sendPage(reply, 200, (nonce) => (
       <OrderPage
         nonce={nonce}
         viewer={context.viewer}
         order={order}
         payments={views}
         timeline={entries}
-        people={new Map((await listUsers(db, context.scope.merchantId)).map((user) => [user.id, user.email]))}
+        people={people}
         canMoveMoney={roleAllows(context.session.user.role, 'payments', 'write')}
-        notice={noticeOf(request, NOTICES)}
-        error={errorMessage(queryText(request, 'error'))}
-      />,
-    );
+        {...pageFeedback(request, NOTICES)}
+      />
+    ));
   });
 
   /**
@@ -118,15 +101,13 @@ export function registerOrderRoutes(scope: KassaApp, kit: DashboardKit) {
       `/dashboard/payments/:id/${action}`,
       { config: KEYED_POST, schema: { hide: true } },
       async (request, reply) => {
-        const context = await actionContext(request);
-        requirePermission(context, 'payments', 'write');
+        const context = await writeActionContext(request, 'payments');
         if (action === 'refund' && !(await stepUpDone(kit, context, request, reply))) return reply;
         const paymentId = (request.params as { id: string }).id;
         const payment = await findPayment(db, context.scope, paymentId);
         if (!payment)
           throw new DashboardRefusal(404, 'Not found', `There is no payment ${paymentId} in this mode.`);
-        const back = (query: string) =>
-          reply.code(303).header('location', `/dashboard/orders/${payment.orderId}?${query}`).send();
+        const back = (query: string) => seeOther(reply, `/dashboard/orders/${payment.orderId}?${query}`);
         const formKey = formKeyOf(request);
         const idempotencyKey = `dashboard:${formKey}`;
         const amountText = formText(request, 'amount');

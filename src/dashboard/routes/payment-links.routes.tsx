@@ -3,7 +3,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { isCurrencyCode } from '../../lib/currencies.ts';
 import { pooledRandomHex } from '../../lib/random.ts';
-import { createCspNonce } from '../../http/pages/page-security.ts';
 import { checkoutServiceDeps } from '../../modules/checkouts/checkout.service.ts';
 import { renderQrSvg } from '../../modules/payment-links/payment-link.qr.ts';
 import { ZCreatePaymentLink } from '../../modules/payment-links/payment-link.schemas.ts';
@@ -18,17 +17,16 @@ import { roleAllows } from '../../modules/users/permissions.ts';
 import { appErrorProblems, zodProblems, type FormProblem } from '../form-errors.ts';
 import {
   DashboardRefusal,
-  errorMessage,
   formKeyOf,
   formText,
   NATURAL_POST,
   noticeOf,
   PAGE,
   parseFormAmount,
-  queryText,
   TRANSACTIONAL_POST,
   userActor,
   type Context,
+  pageFeedback,
 } from '../kit.tsx';
 import {
   EMPTY_LINK_DRAFT,
@@ -62,7 +60,7 @@ const REQUEST_PATH = '/dashboard/payment-links';
 
 /** Payment links (create with QR code, copy, deactivate), through the service behind /v1/payment-links. */
 export function registerPaymentLinkRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { services, db, send, audit, pageContext, actionContext, requirePermission } = kit;
+  const { services, db, sendPage, audit, readPageContext, writeActionContext } = kit;
   const deps = checkoutServiceDeps(services);
 
   async function linksPage(
@@ -72,11 +70,7 @@ export function registerPaymentLinkRoutes(scope: KassaApp, kit: DashboardKit) {
     extra: { statusCode?: number; draft?: LinkDraft; problems?: FormProblem[] } = {},
   ) {
     const links = await listPaymentLinksOf(db, context.scope, { limit: 100 });
-    const nonce = createCspNonce();
-    return send(
-      reply,
-      extra.statusCode ?? 200,
-      nonce,
+    return sendPage(reply, extra.statusCode ?? 200, (nonce) => (
       <PaymentLinksPage
         nonce={nonce}
         viewer={context.viewer}
@@ -86,14 +80,13 @@ export function registerPaymentLinkRoutes(scope: KassaApp, kit: DashboardKit) {
         draft={extra.draft ?? EMPTY_LINK_DRAFT}
         problems={extra.problems}
         notice={noticeOf(request, NOTICES)}
-      />,
-    );
+      />
+    ));
   }
 
   scope.get('/dashboard/payment-links', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await pageContext(request, reply);
+    const context = await readPageContext(request, reply, 'payment_links');
     if (!context) return reply;
-    requirePermission(context, 'payment_links', 'read');
     return linksPage(request, reply, context);
   });
 
@@ -101,9 +94,8 @@ export function registerPaymentLinkRoutes(scope: KassaApp, kit: DashboardKit) {
     '/dashboard/payment-links/:id',
     { config: PAGE, schema: { hide: true } },
     async (request, reply) => {
-      const context = await pageContext(request, reply);
+      const context = await readPageContext(request, reply, 'payment_links');
       if (!context) return reply;
-      requirePermission(context, 'payment_links', 'read');
       const id = (request.params as { id: string }).id;
       const link = await getPaymentLink(db, context.scope, id).catch((error: unknown) => {
         if (error instanceof AppError && error.status === 404)
@@ -111,22 +103,18 @@ export function registerPaymentLinkRoutes(scope: KassaApp, kit: DashboardKit) {
         throw error;
       });
       const url = paymentLinkUrl(services.config.publicUrl, services.keyring, link.id);
-      const nonce = createCspNonce();
-      return send(
-        reply,
-        200,
-        nonce,
+      const qrSvg = await renderQrSvg(url);
+      return sendPage(reply, 200, (nonce) => (
         <PaymentLinkPage
           nonce={nonce}
           viewer={context.viewer}
           link={link}
           url={url}
-          qrSvg={await renderQrSvg(url)}
+          qrSvg={qrSvg}
           canWrite={roleAllows(context.session.user.role, 'payment_links', 'write')}
-          notice={noticeOf(request, NOTICES)}
-          error={errorMessage(queryText(request, 'error'))}
-        />,
-      );
+          {...pageFeedback(request, NOTICES)}
+        />
+      ));
     },
   );
 
@@ -136,8 +124,7 @@ export function registerPaymentLinkRoutes(scope: KassaApp, kit: DashboardKit) {
    * makes one link, and the second answer leads to it.
    */
   scope.post(REQUEST_PATH, { config: TRANSACTIONAL_POST, schema: { hide: true } }, async (request, reply) => {
-    const context = await actionContext(request);
-    requirePermission(context, 'payment_links', 'write');
+    const context = await writeActionContext(request, 'payment_links');
     const formKey = formKeyOf(request);
     const text = (name: string) => formText(request, name).trim();
     const draft: LinkDraft = {
@@ -214,8 +201,7 @@ export function registerPaymentLinkRoutes(scope: KassaApp, kit: DashboardKit) {
     '/dashboard/payment-links/:id/deactivate',
     { config: NATURAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const context = await actionContext(request);
-      requirePermission(context, 'payment_links', 'write');
+      const context = await writeActionContext(request, 'payment_links');
       const id = (request.params as { id: string }).id;
       const back = (query: string) => kit.seeOther(reply, `/dashboard/payment-links/${id}?${query}`);
       try {

@@ -3,23 +3,19 @@ import { PAYMENT_METHOD_TYPES, type PaymentMethodType } from '../../connectors/c
 import { PROCESSOR_NAMES, type ProcessorName } from '../../connectors/processor.ts';
 import { AppError } from '../../lib/errors.ts';
 import { pooledRandomHex } from '../../lib/random.ts';
-import { createCspNonce } from '../../http/pages/page-security.ts';
 import { processorWebhookUrl } from '../../modules/processor-accounts/processor-account.service.ts';
 import { roleAllows } from '../../modules/users/permissions.ts';
-import { recordDashboardAudit } from '../audit.ts';
 import { isRepeatedForm, recordFormOnce } from '../form-once.ts';
 import {
   DashboardRefusal,
-  errorMessage,
   formKeyOf,
   formText,
   NATURAL_POST,
-  noticeOf,
   PAGE,
-  queryText,
   TRANSACTIONAL_POST,
-  userActor,
   type Context,
+  pageFeedback,
+  auditPersonsChange,
 } from '../kit.tsx';
 import {
   CREDENTIAL_FIELDS,
@@ -57,25 +53,23 @@ function priorityOf(request: FastifyRequest): number | undefined {
  * hints), enable/disable, routing priority.
  */
 export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { services, db, send, pageContext, actionContext, requirePermission } = kit;
+  const { services, db, sendPage, seeOther, readPageContext, writeActionContext } = kit;
   const accounts = services.processorAccounts;
 
+  /** This area's changes in the audit log; the object type says which kind of row changed. */
   function auditTx(
-    tx: Parameters<typeof recordDashboardAudit>[0],
+    tx: Parameters<typeof auditPersonsChange>[0],
     request: FastifyRequest,
     context: Context,
     action: string,
     id: string,
-    details: Record<string, unknown>,
+    details: Record<string, unknown> = {},
   ) {
-    return recordDashboardAudit(tx, {
-      merchantId: context.scope.merchantId,
-      actor: userActor(context.session),
+    return auditPersonsChange(tx, request, context, {
       action,
       objectType: 'processor_account',
       objectId: id,
-      clientAddress: request.ip,
-      details: { livemode: context.scope.livemode, ...details },
+      details,
     });
   }
 
@@ -86,11 +80,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
     extra: { statusCode?: number; refused?: ProcessorDraft; error?: string } = {},
   ) {
     const list = (await accounts.list(db, context.scope, { limit: 100 })).slice(0, 100);
-    const nonce = createCspNonce();
-    return send(
-      reply,
-      extra.statusCode ?? 200,
-      nonce,
+    return sendPage(reply, extra.statusCode ?? 200, (nonce) => (
       <ProcessorAccountsPage
         nonce={nonce}
         viewer={context.viewer}
@@ -98,23 +88,20 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
         webhookUrlOf={(id) => processorWebhookUrl(services.config.publicUrl, id)}
         canWrite={roleAllows(context.session.user.role, 'processor_accounts', 'write')}
         formKeys={{ stripe: pooledRandomHex(16), adyen: pooledRandomHex(16), sandbox: pooledRandomHex(16) }}
-        notice={noticeOf(request, NOTICES)}
-        error={extra.error ?? errorMessage(queryText(request, 'error'))}
+        {...pageFeedback(request, NOTICES, extra.error)}
         refused={extra.refused}
-      />,
-    );
+      />
+    ));
   }
 
   scope.get(PATH, { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await pageContext(request, reply);
+    const context = await readPageContext(request, reply, 'processor_accounts');
     if (!context) return reply;
-    requirePermission(context, 'processor_accounts', 'read');
     return accountsPage(request, reply, context);
   });
 
   scope.post(PATH, { config: TRANSACTIONAL_POST, schema: { hide: true } }, async (request, reply) => {
-    const context = await actionContext(request);
-    requirePermission(context, 'processor_accounts', 'write');
+    const context = await writeActionContext(request, 'processor_accounts');
     const formKey = formKeyOf(request);
     const processor = formText(request, 'processor') as ProcessorName;
     if (!(PROCESSOR_NAMES as readonly string[]).includes(processor)) refusal();
@@ -156,15 +143,14 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
         await recordFormOnce(tx, request, context.scope, formKey, PATH, { id: account.id });
       });
     } catch (error) {
-      if (isRepeatedForm(error))
-        return reply.code(303).header('location', `${PATH}?notice=already_created`).send();
+      if (isRepeatedForm(error)) return seeOther(reply, `${PATH}?notice=already_created`);
       if (error instanceof AppError)
         return refused(
           error.errors?.length ? error.errors.map((field) => field.message).join('. ') : error.message,
         );
       throw error;
     }
-    return reply.code(303).header('location', `${PATH}?notice=created`).send();
+    return seeOther(reply, `${PATH}?notice=created`);
   });
 
   /**
@@ -177,8 +163,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
     `${PATH}/:id/credentials`,
     { config: NATURAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const context = await actionContext(request);
-      requirePermission(context, 'processor_accounts', 'write');
+      const context = await writeActionContext(request, 'processor_accounts');
       const id = (request.params as { id: string }).id;
       const current = await accounts.get(db, context.scope, id); // 404 for another shop's or mode's account
       const credentials: Record<string, string> = {};
@@ -210,7 +195,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
           });
         throw error;
       }
-      return reply.code(303).header('location', `${PATH}?notice=credentials`).send();
+      return seeOther(reply, `${PATH}?notice=credentials`);
     },
   );
 
@@ -220,8 +205,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
       `${PATH}/:id/${change}`,
       { config: NATURAL_POST, schema: { hide: true } },
       async (request, reply) => {
-        const context = await actionContext(request);
-        requirePermission(context, 'processor_accounts', 'write');
+        const context = await writeActionContext(request, 'processor_accounts');
         const id = (request.params as { id: string }).id;
         let notice: string;
         let patch: { status?: 'ENABLED' | 'DISABLED'; priority?: number };
@@ -233,7 +217,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
         } else {
           const priority = priorityOf(request);
           if (priority === undefined || Number.isNaN(priority))
-            return reply.code(303).header('location', `${PATH}?error=validation_failed`).send();
+            return seeOther(reply, `${PATH}?error=validation_failed`);
           patch = { priority };
           notice = 'priority';
         }
@@ -243,11 +227,10 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
             await auditTx(tx, request, context, 'processor_account.updated', id, patch);
           });
         } catch (error) {
-          if (error instanceof AppError)
-            return reply.code(303).header('location', `${PATH}?error=${error.code}`).send();
+          if (error instanceof AppError) return seeOther(reply, `${PATH}?error=${error.code}`);
           throw error;
         }
-        return reply.code(303).header('location', `${PATH}?notice=${notice}`).send();
+        return seeOther(reply, `${PATH}?notice=${notice}`);
       },
     );
   }

@@ -66,7 +66,7 @@ function framableBy(headers: Record<string, string>): Record<string, string> {
  * and is audited with the person as the actor.
  */
 export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { services, db, audit, pageContext, actionContext, requirePermission } = kit;
+  const { services, db, audit, actionContext, readPageContext, writeActionContext, requirePermission } = kit;
   const { egressPolicy } = checkoutServiceDeps(services);
 
   function sendSettings(reply: FastifyReply, statusCode: number, nonce: string, page: VNode) {
@@ -130,9 +130,8 @@ export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
   }
 
   scope.get('/dashboard/settings', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await pageContext(request, reply);
+    const context = await readPageContext(request, reply, 'merchant');
     if (!context) return reply;
-    requirePermission(context, 'merchant', 'read');
     return settingsPage(request, reply, context);
   });
 
@@ -161,9 +160,8 @@ export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
     '/dashboard/settings/preview',
     { config: PAGE, schema: { hide: true } },
     async (request, reply) => {
-      const context = await pageContext(request, reply);
+      const context = await readPageContext(request, reply, 'merchant');
       if (!context) return reply;
-      requirePermission(context, 'merchant', 'read');
       return sendPreview(
         reply,
         context,
@@ -228,8 +226,7 @@ export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
     '/dashboard/settings/branding',
     { config: NATURAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const context = await actionContext(request);
-      requirePermission(context, 'merchant', 'write');
+      const context = await writeActionContext(request, 'merchant');
       const draft = brandingDraftOf((name) => formText(request, name));
       // An empty logo or colour field clears it (the API's null); the name cannot be cleared.
       const body = {
@@ -246,8 +243,7 @@ export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
     '/dashboard/settings/terminal',
     { config: NATURAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const context = await actionContext(request);
-      requirePermission(context, 'merchant', 'write');
+      const context = await writeActionContext(request, 'merchant');
       const callbacks = Object.fromEntries(
         CALLBACK_NAMES.map((name) => [name, formText(request, `callback_${name}`).trim() || null]),
       );
@@ -275,8 +271,7 @@ export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
     '/dashboard/settings/payment-methods/:method',
     { config: NATURAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const context = await actionContext(request);
-      requirePermission(context, 'merchant', 'write');
+      const context = await writeActionContext(request, 'merchant');
       const method = (request.params as { method: string }).method;
       if (!(PAYMENT_METHOD_TYPES as readonly string[]).includes(method))
         throw new DashboardRefusal(404, 'Not found', `There is no payment method ${method}.`);

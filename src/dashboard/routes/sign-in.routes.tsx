@@ -19,10 +19,10 @@ import type { DashboardKit } from '../kit.tsx';
 
 /** Signing in and out: the sign-in form, its throttles and lock-out, and ending one or every session. */
 export function registerSignInRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, keyring, clock, cookies, send, audit, sessionOf, actionContext } = kit;
+  const { db, keyring, clock, cookies, send, seeOther, audit, sessionOf, actionContext } = kit;
 
   scope.get('/dashboard/sign-in', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    if (await sessionOf(request)) return reply.code(303).header('location', '/dashboard').send();
+    if (await sessionOf(request)) return seeOther(reply, '/dashboard');
     const signInId = readCookie(request.headers.cookie, cookies.signIn) ?? newSessionSecret();
     const nonce = createCspNonce();
     reply.header('set-cookie', serializeCookie(cookies, cookies.signIn, signInId));

@@ -55,7 +55,7 @@ const NOTICES: Record<string, string> = {
  * the server, for every page and form, whatever the navigation showed (src/modules/users/permissions.ts).
  */
 export function registerTeamRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, keyring, clock, cookies, send, audit, pageContext, actionContext } = kit;
+  const { db, keyring, clock, cookies, send, sendPage, audit, pageContext, actionContext } = kit;
 
   function requireTeamView(context: Context) {
     if (!roleSeesTeam(context.session.user.role))
@@ -286,18 +286,14 @@ export function registerTeamRoutes(scope: KassaApp, kit: DashboardKit) {
 
   // The invitee's side: no session yet; the form is bound to the pre-session cookie like the sign-in form.
   const gone = (reply: Parameters<typeof send>[0]) => {
-    const nonce = createCspNonce();
-    return send(
-      reply,
-      410,
-      nonce,
+    return sendPage(reply, 410, (nonce) => (
       <ErrorPage
         nonce={nonce}
         title="Invitation not valid"
         message="This invitation link was already used, was revoked or has expired. Ask the shop's owner for a new one."
         signedIn={false}
-      />,
-    );
+      />
+    ));
   };
 
   async function invitationForm(
@@ -313,11 +309,7 @@ export function registerTeamRoutes(scope: KassaApp, kit: DashboardKit) {
     const signInId = readCookie(request.headers.cookie, cookies.signIn) ?? newSessionSecret();
     reply.header('set-cookie', serializeCookie(cookies, cookies.signIn, signInId));
     reply.header('referrer-policy', 'no-referrer');
-    const nonce = createCspNonce();
-    return send(
-      reply,
-      status,
-      nonce,
+    return sendPage(reply, status, (nonce) => (
       <InvitationPage
         nonce={nonce}
         csrfToken={issueDashboardCsrf(keyring, csrfBinding('sign_in', signInId), clock.now())}
@@ -326,8 +318,8 @@ export function registerTeamRoutes(scope: KassaApp, kit: DashboardKit) {
         role={invitation.role}
         merchantName={merchant?.displayName ?? merchant?.name ?? 'the shop'}
         error={error}
-      />,
-    );
+      />
+    ));
   }
 
   scope.get('/dashboard/invitations/:token', { config: PAGE, schema: { hide: true } }, (request, reply) =>

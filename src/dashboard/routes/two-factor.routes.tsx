@@ -42,13 +42,10 @@ export async function enrolmentView(enrolment: Enrolment): Promise<EnrolmentView
  * and the signed-in person's own enrolment and recovery codes on the Account page.
  */
 export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, keyring, clock, cookies, send, audit, pageContext, actionContext } = kit;
+  const { db, keyring, clock, cookies, send, sendPage, seeOther, audit, pageContext, actionContext } = kit;
 
   const toSignIn = (reply: FastifyReply, error?: string) =>
-    reply
-      .code(303)
-      .header('location', `/dashboard/sign-in${error ? `?again=${error}` : ''}`)
-      .send();
+    seeOther(reply, `/dashboard/sign-in${error ? `?again=${error}` : ''}`);
 
   /** The pending sign-in of this browser and the CSRF token of its form; undefined when there is none. */
   async function pendingOf(request: FastifyRequest, step: PendingSignIn['step']) {
@@ -57,6 +54,14 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
     if (!pending || pending.step !== step || !secret) return undefined;
     const binding = csrfBinding('sign_in', secret);
     return { pending, binding, csrfToken: issueDashboardCsrf(keyring, binding, clock.now()) };
+  }
+
+  /** The sign-in a second-step form continues, when its CSRF token is this sign-in's; undefined otherwise. */
+  async function pendingFormOf(request: FastifyRequest, step: PendingSignIn['step']) {
+    const state = await pendingOf(request, step);
+    if (!state || !dashboardCsrfValid(keyring, state.binding, formText(request, CSRF_FIELD), clock.now()))
+      return undefined;
+    return state;
   }
 
   /** A wrong second-step code: counts toward the account's lock-out and the address limit, and is audited. */
@@ -118,22 +123,17 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
   scope.get('/dashboard/sign-in/code', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
     const state = await pendingOf(request, 'code');
     if (!state) return toSignIn(reply);
-    const nonce = createCspNonce();
-    return send(
-      reply,
-      200,
-      nonce,
-      <SignInCodePage nonce={nonce} csrfToken={state.csrfToken} email={state.pending.user.email} />,
-    );
+    return sendPage(reply, 200, (nonce) => (
+      <SignInCodePage nonce={nonce} csrfToken={state.csrfToken} email={state.pending.user.email} />
+    ));
   });
 
   scope.post(
     '/dashboard/sign-in/code',
     { config: NATURAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const state = await pendingOf(request, 'code');
-      if (!state || !dashboardCsrfValid(keyring, state.binding, formText(request, CSRF_FIELD), clock.now()))
-        return toSignIn(reply);
+      const state = await pendingFormOf(request, 'code');
+      if (!state) return toSignIn(reply);
       const { pending } = state;
       if (locked(pending.user)) {
         await dropPendingSignIn(db, pending.idHash);
@@ -148,18 +148,14 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
       );
       if (!used) {
         if (!(await secondStepFailed(request, pending))) return toSignIn(reply, 'second_factor');
-        const nonce = createCspNonce();
-        return send(
-          reply,
-          401,
-          nonce,
+        return sendPage(reply, 401, (nonce) => (
           <SignInCodePage
             nonce={nonce}
             csrfToken={state.csrfToken}
             email={pending.user.email}
             error="That code is not valid (or was already used). Try the next one."
-          />,
-        );
+          />
+        ));
       }
       await dropPendingSignIn(db, pending.idHash);
       if (used === 'recovery_code') {
@@ -182,27 +178,23 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
     if (!state) return toSignIn(reply);
     const enrolment = await pendingEnrolment(db, keyring, state.pending.user);
     if (!enrolment) return toSignIn(reply);
-    const nonce = createCspNonce();
-    return send(
-      reply,
-      200,
-      nonce,
+    const enrolmentShown = await enrolmentView(enrolment);
+    return sendPage(reply, 200, (nonce) => (
       <SignInEnrolPage
         nonce={nonce}
         csrfToken={state.csrfToken}
         email={state.pending.user.email}
-        enrolment={await enrolmentView(enrolment)}
-      />,
-    );
+        enrolment={enrolmentShown}
+      />
+    ));
   });
 
   scope.post(
     '/dashboard/sign-in/enrol',
     { config: NATURAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const state = await pendingOf(request, 'enrol');
-      if (!state || !dashboardCsrfValid(keyring, state.binding, formText(request, CSRF_FIELD), clock.now()))
-        return toSignIn(reply);
+      const state = await pendingFormOf(request, 'enrol');
+      if (!state) return toSignIn(reply);
       const { pending } = state;
       const now = clock.now();
       if (
@@ -211,19 +203,16 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
         const enrolment = await pendingEnrolment(db, keyring, pending.user);
         if (!enrolment || !(await countPendingFailure(db, pending.idHash)))
           return toSignIn(reply, 'second_factor');
-        const nonce = createCspNonce();
-        return send(
-          reply,
-          422,
-          nonce,
+        const enrolmentShown = await enrolmentView(enrolment);
+        return sendPage(reply, 422, (nonce) => (
           <SignInEnrolPage
             nonce={nonce}
             csrfToken={state.csrfToken}
             email={pending.user.email}
-            enrolment={await enrolmentView(enrolment)}
+            enrolment={enrolmentShown}
             error="That code is not valid. Check the app shows the Kassa entry you just added, and try again."
-          />,
-        );
+          />
+        ));
       }
       await dropPendingSignIn(db, pending.idHash);
       const codes = await issueRecoveryCodes(db, pending.user.id, now);
@@ -249,19 +238,17 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
       if (!context) return reply;
       const user = context.session.user;
       const enrolment = user.totpEnabled ? undefined : await pendingEnrolment(db, keyring, user);
-      const nonce = createCspNonce();
-      return send(
-        reply,
-        200,
-        nonce,
+      const remaining = await remainingRecoveryCodes(db, user.id);
+      const enrolmentShown = enrolment && (await enrolmentView(enrolment));
+      return sendPage(reply, 200, (nonce) => (
         <TwoFactorPage
           nonce={nonce}
           viewer={context.viewer}
           enabled={user.totpEnabled}
-          remaining={await remainingRecoveryCodes(db, user.id)}
-          enrolment={enrolment && (await enrolmentView(enrolment))}
-        />,
-      );
+          remaining={remaining}
+          enrolment={enrolmentShown}
+        />
+      ));
     },
   );
 
@@ -273,7 +260,7 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
       const user = context.session.user;
       const now = clock.now();
       const nonce = createCspNonce();
-      if (user.totpEnabled) return reply.code(303).header('location', '/dashboard/account/two-factor').send();
+      if (user.totpEnabled) return seeOther(reply, '/dashboard/account/two-factor');
       if (!(await acceptCode(db, keyring, user.id, formText(request, 'code'), now, { enrolling: true }))) {
         const enrolment = await pendingEnrolment(db, keyring, user);
         return send(

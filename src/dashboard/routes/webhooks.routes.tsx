@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { pooledRandomHex } from '../../lib/random.ts';
-import { createCspNonce } from '../../http/pages/page-security.ts';
 import { redeliverEvent } from '../../modules/events/event-redelivery.service.ts';
 import { EVENT_TYPES, type EventType } from '../../modules/events/event.types.ts';
 import { testEventExample } from '../../http/routes/v1/webhook-endpoints.routes.ts';
@@ -13,21 +12,19 @@ import {
   type WebhookEndpoint,
 } from '../../modules/webhooks/webhook-endpoint.types.ts';
 import { roleAllows } from '../../modules/users/permissions.ts';
-import { recordDashboardAudit } from '../audit.ts';
 import { findDeliveryTarget, listEndpointDeliveries } from '../developer-queries.ts';
-import { isRepeatedForm, recordFormOnce } from '../form-once.ts';
+import { formFailureQuery, isRepeatedForm, recordFormOnce } from '../form-once.ts';
 import {
   DashboardRefusal,
-  errorMessage,
   formKeyOf,
   formText,
   NATURAL_POST,
-  noticeOf,
   PAGE,
-  queryText,
   TRANSACTIONAL_POST,
-  userActor,
   type Context,
+  pageFeedback,
+  formStrings,
+  auditPersonsChange,
 } from '../kit.tsx';
 import { OVERLAP_CHOICES, WebhookEndpointPage } from '../pages/webhook-endpoint.tsx';
 import { WebhooksPage, type RevealedSecret } from '../pages/webhooks.tsx';
@@ -49,10 +46,7 @@ const KNOWN_EVENTS: ReadonlySet<string> = new Set([ALL_EVENTS, ...SUBSCRIBABLE_E
 
 /** The ticked event types; an error message when none, or one the API would refuse, was sent. */
 function eventsOf(request: FastifyRequest): { events: string[]; error?: string } {
-  const body = (request.body ?? {}) as Record<string, unknown>;
-  const events = ([] as unknown[])
-    .concat(body.enabled_events ?? [])
-    .filter((value): value is string => typeof value === 'string');
+  const events = formStrings(request, 'enabled_events');
   if (events.length === 0) return { events, error: 'Choose at least one event type.' };
   if (events.length > 64 || events.some((event) => !KNOWN_EVENTS.has(event)))
     return { events: [], error: 'Choose event types from the list.' };
@@ -66,27 +60,25 @@ function messageOf(error: AppError): string {
 
 /** Webhook endpoints: list, create (secret shown once), enable/disable, events, rotate, test, redeliver. */
 export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { services, db, send, pageContext, actionContext, requirePermission } = kit;
+  const { services, db, sendPage, seeOther, readPageContext, writeActionContext } = kit;
   const endpoints = services.webhookEndpoints;
 
   const canWrite = (context: Context) => roleAllows(context.session.user.role, 'webhooks', 'write');
 
+  /** This area's changes in the audit log; the object type says which kind of row changed. */
   function auditTx(
-    tx: Parameters<typeof recordDashboardAudit>[0],
+    tx: Parameters<typeof auditPersonsChange>[0],
     request: FastifyRequest,
     context: Context,
     action: string,
     objectId: string,
     details: Record<string, unknown> = {},
   ) {
-    return recordDashboardAudit(tx, {
-      merchantId: context.scope.merchantId,
-      actor: userActor(context.session),
+    return auditPersonsChange(tx, request, context, {
       action,
       objectType: action.startsWith('webhook_delivery') ? 'webhook_delivery' : 'webhook_endpoint',
-      objectId,
-      clientAddress: request.ip,
-      details: { livemode: context.scope.livemode, ...details },
+      objectId: objectId,
+      details,
     });
   }
 
@@ -102,11 +94,7 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
     } = {},
   ) {
     const list = await endpoints.list(db, context.scope, { limit: 100 });
-    const nonce = createCspNonce();
-    return send(
-      reply,
-      extra.statusCode ?? 200,
-      nonce,
+    return sendPage(reply, extra.statusCode ?? 200, (nonce) => (
       <WebhooksPage
         nonce={nonce}
         viewer={context.viewer}
@@ -114,11 +102,10 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
         canWrite={canWrite(context)}
         formKey={pooledRandomHex(16)}
         revealed={extra.revealed}
-        notice={noticeOf(request, NOTICES)}
-        error={extra.error ?? errorMessage(queryText(request, 'error'))}
+        {...pageFeedback(request, NOTICES, extra.error)}
         draft={extra.draft}
-      />,
-    );
+      />
+    ));
   }
 
   async function endpointOf(context: Context, id: string): Promise<WebhookEndpoint> {
@@ -137,11 +124,7 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
   ) {
     const endpoint = await endpointOf(context, id);
     const deliveries = await listEndpointDeliveries(db, context.scope, endpoint.id);
-    const nonce = createCspNonce();
-    return send(
-      reply,
-      extra.statusCode ?? 200,
-      nonce,
+    return sendPage(reply, extra.statusCode ?? 200, (nonce) => (
       <WebhookEndpointPage
         nonce={nonce}
         viewer={context.viewer}
@@ -155,20 +138,18 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
         canWrite={canWrite(context)}
         formKeys={{ rotate: pooledRandomHex(16), test: pooledRandomHex(16) }}
         revealed={extra.revealed}
-        notice={noticeOf(request, NOTICES)}
-        error={extra.error ?? errorMessage(queryText(request, 'error'))}
-      />,
-    );
+        {...pageFeedback(request, NOTICES, extra.error)}
+      />
+    ));
   }
 
   const idOf = (request: FastifyRequest) => (request.params as { id: string }).id;
   const back = (reply: FastifyReply, id: string, query: string) =>
-    reply.code(303).header('location', `/dashboard/webhooks/${id}?${query}`).send();
+    seeOther(reply, `/dashboard/webhooks/${id}?${query}`);
 
   scope.get('/dashboard/webhooks', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await pageContext(request, reply);
+    const context = await readPageContext(request, reply, 'webhooks');
     if (!context) return reply;
-    requirePermission(context, 'webhooks', 'read');
     return listPage(request, reply, context);
   });
 
@@ -177,8 +158,7 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
     '/dashboard/webhooks',
     { config: TRANSACTIONAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const context = await actionContext(request);
-      requirePermission(context, 'webhooks', 'write');
+      const context = await writeActionContext(request, 'webhooks');
       const formKey = formKeyOf(request);
       const url = formText(request, 'url').trim();
       const description = formText(request, 'description').trim();
@@ -212,8 +192,7 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
           revealed: { endpointId: created.endpoint.id, secret: created.secret, previousExpiresAt: null },
         });
       } catch (caught) {
-        if (isRepeatedForm(caught))
-          return reply.code(303).header('location', '/dashboard/webhooks?notice=already_created').send();
+        if (isRepeatedForm(caught)) return seeOther(reply, '/dashboard/webhooks?notice=already_created');
         if (caught instanceof AppError)
           return listPage(request, reply, context, { statusCode: 422, error: messageOf(caught), draft });
         throw caught;
@@ -222,9 +201,8 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
   );
 
   scope.get('/dashboard/webhooks/:id', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await pageContext(request, reply);
+    const context = await readPageContext(request, reply, 'webhooks');
     if (!context) return reply;
-    requirePermission(context, 'webhooks', 'read');
     return endpointPage(request, reply, context, idOf(request));
   });
 
@@ -233,8 +211,7 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
     '/dashboard/webhooks/:id/status',
     { config: NATURAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const context = await actionContext(request);
-      requirePermission(context, 'webhooks', 'write');
+      const context = await writeActionContext(request, 'webhooks');
       const id = idOf(request);
       const status = formText(request, 'status');
       if (status !== 'enabled' && status !== 'disabled')
@@ -256,8 +233,7 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
     '/dashboard/webhooks/:id/events',
     { config: NATURAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const context = await actionContext(request);
-      requirePermission(context, 'webhooks', 'write');
+      const context = await writeActionContext(request, 'webhooks');
       const id = idOf(request);
       const { events, error } = eventsOf(request);
       if (error) return endpointPage(request, reply, context, id, { statusCode: 422, error });
@@ -282,8 +258,7 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
     '/dashboard/webhooks/:id/rotate-secret',
     { config: TRANSACTIONAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const context = await actionContext(request);
-      requirePermission(context, 'webhooks', 'write');
+      const context = await writeActionContext(request, 'webhooks');
       const id = idOf(request);
       const formKey = formKeyOf(request);
       const chosen = Number(formText(request, 'overlap') || DEFAULT_SECRET_OVERLAP_SECONDS);
@@ -308,9 +283,7 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
           },
         });
       } catch (caught) {
-        if (isRepeatedForm(caught)) return back(reply, id, 'notice=already_rotated');
-        if (caught instanceof AppError) return back(reply, id, `error=${caught.code}`);
-        throw caught;
+        return back(reply, id, formFailureQuery(caught, 'already_rotated'));
       }
     },
   );
@@ -323,8 +296,7 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
     '/dashboard/webhooks/:id/test',
     { config: TRANSACTIONAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const context = await actionContext(request);
-      requirePermission(context, 'webhooks', 'write');
+      const context = await writeActionContext(request, 'webhooks');
       const id = idOf(request);
       const formKey = formKeyOf(request);
       const type = formText(request, 'type') || 'ping';
@@ -339,9 +311,7 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
           await recordFormOnce(tx, request, context.scope, formKey, request.url, { event_id: event.id });
         });
       } catch (caught) {
-        if (isRepeatedForm(caught)) return back(reply, id, 'notice=already_sent');
-        if (caught instanceof AppError) return back(reply, id, `error=${caught.code}`);
-        throw caught;
+        return back(reply, id, formFailureQuery(caught, 'already_sent'));
       }
       services.outbox.notify(); // committed: deliver now rather than at the next poll
       return back(reply, id, 'notice=test_sent');
@@ -353,8 +323,7 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
     '/dashboard/webhooks/:id/deliveries/:deliveryId/redeliver',
     { config: TRANSACTIONAL_POST, schema: { hide: true } },
     async (request, reply) => {
-      const context = await actionContext(request);
-      requirePermission(context, 'webhooks', 'write');
+      const context = await writeActionContext(request, 'webhooks');
       const { id, deliveryId } = request.params as { id: string; deliveryId: string };
       const formKey = formKeyOf(request);
       const target = await findDeliveryTarget(db, context.scope, deliveryId);
@@ -364,7 +333,7 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
         formText(request, 'return_to') === 'event'
           ? `/dashboard/events/${target.eventId}`
           : `/dashboard/webhooks/${id}`;
-      const answer = (query: string) => reply.code(303).header('location', `${returnTo}?${query}`).send();
+      const answer = (query: string) => seeOther(reply, `${returnTo}?${query}`);
       try {
         await db.transaction(async (tx) => {
           const [delivery] = await redeliverEvent(tx, context.scope, target.eventId, id);
@@ -376,9 +345,7 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
           await recordFormOnce(tx, request, context.scope, formKey, request.url, { id: delivery!.id });
         });
       } catch (caught) {
-        if (isRepeatedForm(caught)) return answer('notice=already_sent');
-        if (caught instanceof AppError) return answer(`error=${caught.code}`);
-        throw caught;
+        return answer(formFailureQuery(caught, 'already_sent'));
       }
       services.outbox.notify();
       return answer('notice=redelivered');

@@ -1,17 +1,8 @@
 import type { CardBrand } from '../../lib/card.ts';
-import { html } from '../../lib/html.ts';
-import { renderIcon } from './page-icons.ts';
-import {
-  formatPageMoney,
-  renderCsrfField,
-  renderDetails,
-  renderDocument,
-  renderFooter,
-  renderTestModeBadge,
-  pageLocaleOf,
-} from './page-layout.ts';
+import { BRAND_NAMES } from './card-brand-marks.ts';
+import { formatPageMoney, pageLocaleOf } from './page-layout.ts';
 import type { MoneyView, PageShellModel } from './page-layout.ts';
-import { derivePageTheme } from './page-theme.ts';
+import { renderSandboxPage } from './sandbox-page.ts';
 
 /**
  * The sandbox acquirer's 3-D Secure challenge: a simulated bank page (test mode only), styled as the bank
@@ -33,63 +24,35 @@ export type ChallengePageModel = PageShellModel & {
 
 const SANDBOX_BANK_COLOR = '#0b4f8a';
 
-const BRAND_LABELS: Record<CardBrand, string> = {
-  visa: 'Visa',
-  mastercard: 'Mastercard',
-  amex: 'American Express',
-  discover: 'Discover',
-  diners: 'Diners Club',
-  jcb: 'JCB',
-  unionpay: 'UnionPay',
-  maestro: 'Maestro',
-  unknown: '',
-};
-
 function describeCard(card: ChallengePageModel['card']): string | undefined {
   if (!card || !/^\d{4}$/.test(card.last4)) return undefined;
-  return `${BRAND_LABELS[card.brand]} •••• ${card.last4}`.trim();
+  const brand = card.brand === 'unknown' ? '' : BRAND_NAMES[card.brand];
+  return `${brand} •••• ${card.last4}`.trim();
 }
 
 export function renderChallengePage(model: ChallengePageModel): string {
   const page = pageLocaleOf(model);
   const text = page.text.challenge;
-  const outcomeForm = (outcome: ChallengeOutcome, label: string, variant: string) =>
-    html`<form method="post" action="${model.action}" data-submit-once>
-      ${renderCsrfField(model.csrfToken)}
-      <input type="hidden" name="${CHALLENGE_FORM_FIELDS.outcome}" value="${outcome}" />
-      <button class="button ${variant}" type="submit">${label}</button>
-    </form>`;
-  const body = html`<div class="shell shell--narrow">
-    <main class="panel panel--sandbox">
-      <div class="sandbox-bar">
-        ${renderIcon('shield', 'icon sandbox-bar__icon')}
-        <span class="sandbox-bar__name">${text.bank}</span>
-        ${renderTestModeBadge(page)}
-      </div>
-      <div class="panel__body">
-        <h1 class="panel__title">${text.heading}</h1>
-        <p class="panel__text">${text.intro}</p>
-        ${renderDetails([
-          { label: text.merchant, value: model.merchant.displayName },
-          { label: text.amount, value: formatPageMoney(model.amount, page) },
-          { label: text.card, value: describeCard(model.card) },
-        ])}
-        <div class="actions">
-          ${outcomeForm('complete', text.complete, 'button--primary')}
-          ${outcomeForm('fail', text.fail, 'button--secondary')}
-        </div>
-        <p class="panel__notice">${text.notice}</p>
-      </div>
-    </main>
-    ${renderFooter(page)}
-  </div>`;
-  return renderDocument({
+  return renderSandboxPage({
     page,
-    title: `${text.heading} – ${text.bank}`,
-    nonce: model.nonce,
-    assetBase: model.assetBase,
-    theme: derivePageTheme(SANDBOX_BANK_COLOR),
-    bodyClass: 'page page--sandbox',
-    body,
+    shell: model,
+    icon: 'shield',
+    partyName: text.bank,
+    partyColor: SANDBOX_BANK_COLOR,
+    heading: text.heading,
+    intro: text.intro,
+    details: [
+      { label: text.merchant, value: model.merchant.displayName },
+      { label: text.amount, value: formatPageMoney(model.amount, page) },
+      { label: text.card, value: describeCard(model.card) },
+    ],
+    notice: text.notice,
+    action: model.action,
+    csrfToken: model.csrfToken,
+    choiceField: CHALLENGE_FORM_FIELDS.outcome,
+    choices: [
+      { value: 'complete' satisfies ChallengeOutcome, label: text.complete, variant: 'button--primary' },
+      { value: 'fail' satisfies ChallengeOutcome, label: text.fail, variant: 'button--secondary' },
+    ],
   });
 }

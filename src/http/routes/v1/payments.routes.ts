@@ -234,11 +234,11 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
           : newId('cap');
         const attempt = await services.payments.capturePayment(payment, request.body?.amount, captureId);
         if (attempt.refusal) throw refusalError('capture', attempt.payment, attempt.refusal);
-        if (attempt.capture.status === 'FAILED') throw settledFailure('capture', attempt.capture);
-        return {
-          statusCode: attempt.capture.status === 'PENDING' ? 202 : 201,
-          body: presentCaptureResult(attempt.capture, attempt.payment),
-        };
+        return movementAnswer(
+          'capture',
+          attempt.capture,
+          presentCaptureResult(attempt.capture, attempt.payment),
+        );
       });
       services.outbox.notify();
       return reply;
@@ -327,14 +327,10 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
           refundId,
         );
         if (attempt.refusal) throw refusalError('refund', attempt.payment, attempt.refusal);
-        if (attempt.refund.status === 'FAILED') throw settledFailure('refund', attempt.refund);
-        return {
-          statusCode: attempt.refund.status === 'PENDING' ? 202 : 201,
-          body: {
-            ...presentRefundWithCurrency(attempt.refund, attempt.payment.currency),
-            payment: presentPayment(attempt.payment),
-          },
-        };
+        return movementAnswer('refund', attempt.refund, {
+          ...presentRefundWithCurrency(attempt.refund, attempt.payment.currency),
+          payment: presentPayment(attempt.payment),
+        });
       });
       services.outbox.notify();
       return reply;
@@ -366,6 +362,20 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       );
     },
   );
+}
+
+/**
+ * The answer to a capture or refund the processor took: the same rule for both, so a client handles them
+ * alike. 202 while the processor has not answered (recovery settles it), 201 once it has; a row that had
+ * already failed (a retry with the key of a failed operation) is a conflict, not a second try.
+ */
+function movementAnswer<Body>(
+  action: 'capture' | 'refund',
+  row: { id: string; status: string; failureMessage: string | null },
+  body: Body,
+): { statusCode: 201 | 202; body: Body } {
+  if (row.status === 'FAILED') throw settledFailure(action, row);
+  return { statusCode: row.status === 'PENDING' ? 202 : 201, body };
 }
 
 /** A row resumed after it had already failed (a retry with the key of a failed operation). */
