@@ -19,6 +19,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'GET /v1/merchant/signing-secret': 'getSigningSecret',
   'POST /v1/merchant/signing-secret/roll': 'rollSigningSecret',
   'GET /v1/payment-method-settings': 'listPaymentMethodSettings',
+  'PATCH /v1/payment-method-settings/{method}': 'updatePaymentMethodSetting',
   'PUT /v1/payment-method-settings/{method}': 'replacePaymentMethodSetting',
   // API keys and OAuth clients
   'POST /v1/api-keys': 'createApiKey',
