@@ -2147,37 +2147,6 @@ export interface components {
       /** @constant */
       deleted: true;
     };
-    EligiblePaymentMethods: {
-      /** @constant */
-      object: 'list';
-      checkout_id: string;
-      /** @enum {string} */
-      device: 'desktop' | 'mobile';
-      data: {
-        /** @enum {string} */
-        type: 'card' | 'invoice' | 'wallet';
-        display_order: number;
-        /** @description Card only: the accepted brands */
-        brands?: string[];
-      }[];
-      /** @description Only with explain=true */
-      hidden?: {
-        /** @enum {string} */
-        type: 'card' | 'invoice' | 'wallet';
-        /** @enum {string} */
-        rule:
-          | 'not_configured'
-          | 'disabled'
-          | 'not_allowed_by_checkout'
-          | 'country'
-          | 'currency'
-          | 'min_amount'
-          | 'max_amount'
-          | 'device'
-          | 'no_processor';
-        message: string;
-      }[];
-    };
     Event: {
       /** @description Also the `webhook-id` of every delivery of this event */
       id: string;
@@ -2650,6 +2619,39 @@ export interface components {
       metadata: {
         [key: string]: unknown;
       };
+    };
+    PaymentMethodEligibility: {
+      /** @constant */
+      object: 'payment_method_eligibility';
+      checkout_id: string;
+      livemode: boolean;
+      /** @enum {string} */
+      device: 'desktop' | 'mobile';
+      /** @description In display order */
+      payment_methods: {
+        /** @enum {string} */
+        type: 'card' | 'invoice' | 'wallet';
+        display_order: number;
+        /** @description Card only: the accepted brands */
+        brands?: string[];
+      }[];
+      /** @description Only with explain=true */
+      hidden?: {
+        /** @enum {string} */
+        type: 'card' | 'invoice' | 'wallet';
+        /** @enum {string} */
+        rule:
+          | 'not_configured'
+          | 'disabled'
+          | 'not_allowed_by_checkout'
+          | 'country'
+          | 'currency'
+          | 'min_amount'
+          | 'max_amount'
+          | 'device'
+          | 'no_processor';
+        message: string;
+      }[];
     };
     PaymentMethodSetting: {
       /**
@@ -10120,7 +10122,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['EligiblePaymentMethods'];
+          'application/json': components['schemas']['PaymentMethodEligibility'];
         };
       };
       /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */

@@ -36,7 +36,7 @@ describe('OpenAPI for checkouts, orders, payment methods and merchant settings',
       'CreateCheckout',
       'OrderContent',
       'PaymentMethodSetting',
-      'EligiblePaymentMethods',
+      'PaymentMethodEligibility',
     ]) {
       expect(document.components.schemas, component).toHaveProperty(component);
     }
