@@ -589,7 +589,11 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Update a capture
+     * @description `metadata` only, merged key by key (a key set to null is removed; null removes every key), in any status. A patch that changes nothing writes nothing.
+     */
+    patch: operations['updateCapture'];
     trace?: never;
   };
   '/v1/refunds': {
@@ -623,7 +627,11 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Update a refund
+     * @description `metadata` only, merged key by key (a key set to null is removed; null removes every key), in any status. A patch that changes nothing writes nothing.
+     */
+    patch: operations['updateRefund'];
     trace?: never;
   };
   '/v1/webhook-endpoints': {
@@ -1882,6 +1890,10 @@ export interface components {
        */
       status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
       failure_message: string | null;
+      /** @description The merchant's own data, never interpreted by Kassa */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
       /**
        * Format: date-time
        * @description RFC 3339 UTC timestamp
@@ -1908,6 +1920,10 @@ export interface components {
        */
       status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
       failure_message: string | null;
+      /** @description The merchant's own data, never interpreted by Kassa */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
       /**
        * Format: date-time
        * @description RFC 3339 UTC timestamp
@@ -2793,6 +2809,10 @@ export interface components {
        */
       status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
       failure_message: string | null;
+      /** @description The merchant's own data, never interpreted by Kassa */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
       /**
        * Format: date-time
        * @description RFC 3339 UTC timestamp
@@ -2820,6 +2840,10 @@ export interface components {
        */
       status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
       failure_message: string | null;
+      /** @description The merchant's own data, never interpreted by Kassa */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
       /**
        * Format: date-time
        * @description RFC 3339 UTC timestamp
@@ -6509,6 +6533,10 @@ export interface operations {
         'application/json': {
           /** @description Minor units; default: all that can still be captured */
           amount?: number;
+          /** @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans */
+          metadata?: {
+            [key: string]: string | number | boolean;
+          };
         } | null;
       };
     };
@@ -6962,6 +6990,10 @@ export interface operations {
           amount?: number;
           /** @description Free text kept with the refund */
           reason?: string;
+          /** @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans */
+          metadata?: {
+            [key: string]: string | number | boolean;
+          };
         } | null;
       };
     };
@@ -7201,6 +7233,10 @@ export interface operations {
              */
             status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
             failure_message: string | null;
+            /** @description The merchant's own data, never interpreted by Kassa */
+            metadata: {
+              [key: string]: string | number | boolean;
+            };
             /**
              * Format: date-time
              * @description RFC 3339 UTC timestamp
@@ -7244,6 +7280,119 @@ export interface operations {
       };
       /** @description No such object for this merchant and mode */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  updateCapture: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The capture id (cap_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Merged onto the stored metadata: a key set to null is removed, other keys are kept; null removes every key */
+          metadata?: {
+            [key: string]: string | number | boolean | null;
+          } | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Capture'];
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such object for this merchant and mode */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -7414,6 +7563,10 @@ export interface operations {
              */
             status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
             failure_message: string | null;
+            /** @description The merchant's own data, never interpreted by Kassa */
+            metadata: {
+              [key: string]: string | number | boolean;
+            };
             /**
              * Format: date-time
              * @description RFC 3339 UTC timestamp
@@ -7458,6 +7611,119 @@ export interface operations {
       };
       /** @description No such object for this merchant and mode */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  updateRefund: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The refund id (ref_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Merged onto the stored metadata: a key set to null is removed, other keys are kept; null removes every key */
+          metadata?: {
+            [key: string]: string | number | boolean | null;
+          } | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refund'];
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such object for this merchant and mode */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };

@@ -63,8 +63,10 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'GET /v1/payments/{id}/refunds': 'listPaymentRefunds',
   'GET /v1/captures': 'listCaptures',
   'GET /v1/captures/{id}': 'getCapture',
+  'PATCH /v1/captures/{id}': 'updateCapture',
   'GET /v1/refunds': 'listRefunds',
   'GET /v1/refunds/{id}': 'getRefund',
+  'PATCH /v1/refunds/{id}': 'updateRefund',
   'POST /v1/sandbox/payments/{id}/resolve': 'resolveSandboxPayment',
   // Payment links
   'POST /v1/payment-links': 'createPaymentLink',

@@ -51,6 +51,7 @@ export function presentCapture(capture: Capture) {
     amount: capture.amount,
     status: capture.status,
     failure_message: capture.failureMessage,
+    metadata: capture.metadata,
     created_at: capture.createdAt.toISOString(),
     updated_at: capture.updatedAt.toISOString(),
   };

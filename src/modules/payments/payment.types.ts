@@ -1,3 +1,4 @@
+import type { Metadata } from '../../lib/metadata.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { PaymentStatus } from './payment.states.ts';
 
@@ -53,6 +54,8 @@ export type Capture = {
   amount: number;
   status: MoneyOperationStatus;
   failureMessage: string | null;
+  /** The merchant's own data (docs/api-conventions.md, Metadata). */
+  metadata: Metadata;
   createdAt: Date;
   updatedAt: Date;
 };
