@@ -460,7 +460,11 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Update a payment
+     * @description `metadata` only, merged key by key (a key set to null is removed; null removes every key), in any status. A patch that changes nothing writes nothing. Raises `version` when it changes something.
+     */
+    patch: operations['updatePayment'];
     trace?: never;
   };
   '/v1/orders/{id}/payments': {
@@ -2535,6 +2539,10 @@ export interface components {
         exp_year: number;
       } | null;
       saved_payment_method_id: string | null;
+      /** @description The merchant's own data, never interpreted by Kassa */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
       /** @description REQUIRES_ACTION: send the shopper to `url` (3-D Secure, wallet approval) */
       next_action: {
         /** @constant */
@@ -6164,6 +6172,10 @@ export interface operations {
            * @enum {string}
            */
           device?: 'desktop' | 'mobile';
+          /** @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans */
+          metadata?: {
+            [key: string]: string | number | boolean;
+          };
         };
       };
     };
@@ -6315,6 +6327,10 @@ export interface operations {
               exp_year: number;
             } | null;
             saved_payment_method_id: string | null;
+            /** @description The merchant's own data, never interpreted by Kassa */
+            metadata: {
+              [key: string]: string | number | boolean;
+            };
             /** @description REQUIRES_ACTION: send the shopper to `url` (3-D Secure, wallet approval) */
             next_action: {
               /** @enum {string} */
@@ -6368,6 +6384,119 @@ export interface operations {
       };
       /** @description No such object for this merchant and mode */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  updatePayment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The payment id (pay_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Merged onto the stored metadata: a key set to null is removed, other keys are kept; null removes every key */
+          metadata?: {
+            [key: string]: string | number | boolean | null;
+          } | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Payment'];
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such object for this merchant and mode */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };

@@ -56,6 +56,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   // Payments, captures, refunds
   'POST /v1/payments': 'createPayment',
   'GET /v1/payments/{id}': 'getPayment',
+  'PATCH /v1/payments/{id}': 'updatePayment',
   'POST /v1/payments/{id}/capture': 'capturePayment',
   'GET /v1/payments/{id}/captures': 'listPaymentCaptures',
   'POST /v1/payments/{id}/cancel': 'cancelPayment',

@@ -28,6 +28,7 @@ export function presentPayment(payment: Payment) {
         }
       : null,
     saved_payment_method_id: payment.savedPaymentMethodId,
+    metadata: payment.metadata,
     next_action:
       payment.status === 'REQUIRES_ACTION' && payment.actionUrl
         ? { type: 'redirect' as const, url: payment.actionUrl }

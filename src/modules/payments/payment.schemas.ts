@@ -38,6 +38,7 @@ export const ZPayment = z
       .nullable()
       .describe('Display data only: never the number or the CVC'),
     saved_payment_method_id: z.string().nullable(),
+    metadata: zMetadataOut,
     next_action: z
       .object({ type: z.literal('redirect'), url: z.string() })
       .nullable()
@@ -142,6 +143,7 @@ export const ZCreatePaymentBody = z.strictObject({
     .enum(DEVICES)
     .optional()
     .describe("The shopper's device (method eligibility); default: from the User-Agent"),
+  metadata: zMetadata.optional(),
 });
 
 export type CreatePaymentBody = z.infer<typeof ZCreatePaymentBody>;

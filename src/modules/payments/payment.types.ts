@@ -40,6 +40,8 @@ export type Payment = {
   failureMessage: string | null;
   card: PaymentCard | null;
   savedPaymentMethodId: string | null;
+  /** The merchant's own data (docs/api-conventions.md, Metadata). */
+  metadata: Metadata;
   version: number;
   createdAt: Date;
   updatedAt: Date;

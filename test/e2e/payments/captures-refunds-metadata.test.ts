@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
-import { authorizedPayment, get, post } from './payment-fixtures.ts';
+import { authorizedPayment, cardMethod, createPaymentCheckout, get, post } from './payment-fixtures.ts';
 
-/** `metadata` on captures and refunds: set at creation, returned everywhere, merged by PATCH (docs/api-conventions.md §5). */
-describe('metadata on captures and refunds', () => {
+/** `metadata` on payments, captures and refunds: set at creation, returned everywhere, merged by PATCH (docs/api-conventions.md §5). */
+describe('metadata on payments, captures and refunds', () => {
   let t: TestApp;
   let merchant: TestMerchant;
   let paymentId: string;
@@ -105,5 +105,51 @@ describe('metadata on captures and refunds', () => {
       expect(response.statusCode, url).toBe(404);
       expect(expectProblem(response).code).toBe('not_found');
     }
+  });
+
+  describe('payments', () => {
+    it('stores metadata sent with POST /v1/payments; a payment without has {}', async () => {
+      const checkout = await createPaymentCheckout(t, merchant, { currency: 'EUR', amount: 500 });
+      const paid = await post(t, merchant, '/v1/payments', {
+        checkout_id: checkout.checkout_id,
+        payment_method: cardMethod(),
+        metadata: { erp_ref: 'INV-2041', line: 3 },
+      });
+      expect(paid.statusCode, paid.body).toBe(201);
+      expect(paid.json().metadata).toEqual({ erp_ref: 'INV-2041', line: 3 });
+      expect((await get(t, merchant, `/v1/payments/${paid.json().id}`)).json().metadata).toEqual({
+        erp_ref: 'INV-2041',
+        line: 3,
+      });
+      expect((await get(t, merchant, `/v1/payments/${paymentId}`)).json().metadata).toEqual({});
+    });
+
+    it('merges a PATCH, raising version only when something changes; other fields are refused', async () => {
+      const before = (await get(t, merchant, `/v1/payments/${paymentId}`)).json();
+      const changed = await patch(`/v1/payments/${paymentId}`, { metadata: { erp_ref: 'INV-1', gone: 'x' } });
+      expect(changed.statusCode, changed.body).toBe(200);
+      expect(changed.json()).toMatchObject({
+        id: paymentId,
+        object: 'payment',
+        status: before.status,
+        captured_amount: before.captured_amount,
+        metadata: { erp_ref: 'INV-1', gone: 'x' },
+        version: before.version + 1,
+      });
+      const removed = await patch(`/v1/payments/${paymentId}`, { metadata: { gone: null } });
+      expect(removed.json()).toMatchObject({ metadata: { erp_ref: 'INV-1' }, version: before.version + 2 });
+      const same = await patch(`/v1/payments/${paymentId}`, { metadata: { erp_ref: 'INV-1' } });
+      expect(same.json().version).toBe(before.version + 2);
+      expect((await get(t, merchant, `/v1/payments/${paymentId}`)).json().metadata).toEqual({
+        erp_ref: 'INV-1',
+      });
+
+      const status = await patch(`/v1/payments/${paymentId}`, { status: 'CANCELED' });
+      expect(status.statusCode).toBe(422);
+      expect(expectProblem(status).errors?.[0]).toMatchObject({ pointer: '/status', code: 'unknown_field' });
+      const other = await t.createMerchant();
+      const foreign = await patch(`/v1/payments/${paymentId}`, { metadata: { x: 1 } }, other);
+      expect(foreign.statusCode).toBe(404);
+    });
   });
 });

@@ -12,6 +12,7 @@ import { findPayment } from '../../../modules/payments/payment.repository.ts';
 import { ZCapture, ZPayment, ZRefund } from '../../../modules/payments/payment.schemas.ts';
 import { zMetadataPatch } from '../../../lib/metadata.ts';
 import { updateCapture, updateRefund } from '../../../modules/payments/money-operation-metadata.ts';
+import { updatePayment } from '../../../modules/payments/payment-metadata.ts';
 import { readExpand, zExpandParameter } from '../../expand.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
@@ -20,7 +21,8 @@ import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 /**
  * Captures and refunds by their own id, and the merchant's lists of them (newest first), beside the
  * per-payment lists under `/v1/payments/{id}/…`. Scoped to the caller's merchant and mode: another
- * merchant's or the other mode's id answers 404 like an unknown one.
+ * merchant's or the other mode's id answers 404 like an unknown one. Also the metadata `PATCH` of payments,
+ * captures and refunds (docs/api-conventions.md §5), which share one body and one merge.
  */
 export function registerMoneyOperationRoutes(app: KassaApp, services: Services) {
   const tags = ['Payments'];
@@ -173,6 +175,28 @@ export function registerMoneyOperationRoutes(app: KassaApp, services: Services) 
         updateRefund(tx, principal, request.params.id, request.body, services.clock.now()),
       );
       return presentRefundWithCurrency(refund, currency);
+    },
+  );
+
+  app.patch(
+    '/v1/payments/:id',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Update a payment',
+        description: `${patchDescription} Raises \`version\` when it changes something.`,
+        params: z.object({ id: z.string().max(100).describe('The payment id (pay_…)') }),
+        body: patchBody,
+        response: { 200: ZPayment },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const payment = await services.db.transaction((tx) =>
+        updatePayment(tx, principal, request.params.id, request.body, services.clock.now()),
+      );
+      return presentPayment(payment);
     },
   );
 }
