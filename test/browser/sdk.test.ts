@@ -155,7 +155,9 @@ describe('browser SDK and payment links in a real browser', () => {
       url: `/v1/checkouts/${checkout.checkout_id}/payment-methods`,
       headers: { authorization: `Bearer ${checkout.client_token}`, 'user-agent': userAgent },
     });
-    const types = eligible.json<{ data: { type: string }[] }>().data.map((method) => method.type);
+    const types = eligible
+      .json<{ payment_methods: { type: string }[] }>()
+      .payment_methods.map((method) => method.type);
     expect(types).toEqual(expect.arrayContaining(['card', 'invoice']));
     expect(await page.getAttribute('body', 'data-ready')).toBe(String(types.length));
     const labels: Record<string, string> = { card: 'Card', invoice: 'Invoice', wallet: 'Wallet' };

@@ -576,6 +576,7 @@ function seedBodies(path: string, method: string): unknown[] {
       return [
         { display_name: 'Fuzz Shop', branding: { primary_color: '#123456' }, default_capture_mode: 'manual' },
       ];
+    case 'PATCH /v1/payment-method-settings/{method}':
     case 'PUT /v1/payment-method-settings/{method}':
       return [
         { enabled: true, currencies: ['EUR', 'USD'], min_amount: 1, max_amount: 1_000_000, display_order: 1 },

@@ -460,7 +460,11 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Update a payment
+     * @description `metadata` only, merged key by key (a key set to null is removed; null removes every key), in any status. A patch that changes nothing writes nothing. Raises `version` when it changes something.
+     */
+    patch: operations['updatePayment'];
     trace?: never;
   };
   '/v1/orders/{id}/payments': {
@@ -589,7 +593,11 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Update a capture
+     * @description `metadata` only, merged key by key (a key set to null is removed; null removes every key), in any status. A patch that changes nothing writes nothing.
+     */
+    patch: operations['updateCapture'];
     trace?: never;
   };
   '/v1/refunds': {
@@ -623,7 +631,11 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Update a refund
+     * @description `metadata` only, merged key by key (a key set to null is removed; null removes every key), in any status. A patch that changes nothing writes nothing.
+     */
+    patch: operations['updateRefund'];
     trace?: never;
   };
   '/v1/webhook-endpoints': {
@@ -1054,13 +1066,21 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** Change the settings of one payment method */
+    /**
+     * Change the settings of one payment method (deprecated: use PATCH)
+     * @deprecated
+     * @description Deprecated alias of PATCH /v1/payment-method-settings/{method}, answered with a `Deprecation` header. A JSON merge patch: omitted fields keep their value, null removes a restriction, lists are replaced whole.
+     */
     put: operations['replacePaymentMethodSetting'];
     post?: never;
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Change the settings of one payment method
+     * @description A JSON merge patch: omitted fields keep their value, null removes a restriction, lists are replaced whole.
+     */
+    patch: operations['updatePaymentMethodSetting'];
     trace?: never;
   };
 }
@@ -1874,6 +1894,10 @@ export interface components {
        */
       status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
       failure_message: string | null;
+      /** @description The merchant's own data, never interpreted by Kassa */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
       /**
        * Format: date-time
        * @description RFC 3339 UTC timestamp
@@ -1900,6 +1924,10 @@ export interface components {
        */
       status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
       failure_message: string | null;
+      /** @description The merchant's own data, never interpreted by Kassa */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
       /**
        * Format: date-time
        * @description RFC 3339 UTC timestamp
@@ -2138,37 +2166,6 @@ export interface components {
       object: 'webhook_endpoint';
       /** @constant */
       deleted: true;
-    };
-    EligiblePaymentMethods: {
-      /** @constant */
-      object: 'list';
-      checkout_id: string;
-      /** @enum {string} */
-      device: 'desktop' | 'mobile';
-      data: {
-        /** @enum {string} */
-        type: 'card' | 'invoice' | 'wallet';
-        display_order: number;
-        /** @description Card only: the accepted brands */
-        brands?: string[];
-      }[];
-      /** @description Only with explain=true */
-      hidden?: {
-        /** @enum {string} */
-        type: 'card' | 'invoice' | 'wallet';
-        /** @enum {string} */
-        rule:
-          | 'not_configured'
-          | 'disabled'
-          | 'not_allowed_by_checkout'
-          | 'country'
-          | 'currency'
-          | 'min_amount'
-          | 'max_amount'
-          | 'device'
-          | 'no_processor';
-        message: string;
-      }[];
     };
     Event: {
       /** @description Also the `webhook-id` of every delivery of this event */
@@ -2542,6 +2539,10 @@ export interface components {
         exp_year: number;
       } | null;
       saved_payment_method_id: string | null;
+      /** @description The merchant's own data, never interpreted by Kassa */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
       /** @description REQUIRES_ACTION: send the shopper to `url` (3-D Secure, wallet approval) */
       next_action: {
         /** @constant */
@@ -2642,6 +2643,39 @@ export interface components {
       metadata: {
         [key: string]: unknown;
       };
+    };
+    PaymentMethodEligibility: {
+      /** @constant */
+      object: 'payment_method_eligibility';
+      checkout_id: string;
+      livemode: boolean;
+      /** @enum {string} */
+      device: 'desktop' | 'mobile';
+      /** @description In display order */
+      payment_methods: {
+        /** @enum {string} */
+        type: 'card' | 'invoice' | 'wallet';
+        display_order: number;
+        /** @description Card only: the accepted brands */
+        brands?: string[];
+      }[];
+      /** @description Only with explain=true */
+      hidden?: {
+        /** @enum {string} */
+        type: 'card' | 'invoice' | 'wallet';
+        /** @enum {string} */
+        rule:
+          | 'not_configured'
+          | 'disabled'
+          | 'not_allowed_by_checkout'
+          | 'country'
+          | 'currency'
+          | 'min_amount'
+          | 'max_amount'
+          | 'device'
+          | 'no_processor';
+        message: string;
+      }[];
     };
     PaymentMethodSetting: {
       /**
@@ -2783,6 +2817,10 @@ export interface components {
        */
       status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
       failure_message: string | null;
+      /** @description The merchant's own data, never interpreted by Kassa */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
       /**
        * Format: date-time
        * @description RFC 3339 UTC timestamp
@@ -2810,6 +2848,10 @@ export interface components {
        */
       status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
       failure_message: string | null;
+      /** @description The merchant's own data, never interpreted by Kassa */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
       /**
        * Format: date-time
        * @description RFC 3339 UTC timestamp
@@ -6130,6 +6172,10 @@ export interface operations {
            * @enum {string}
            */
           device?: 'desktop' | 'mobile';
+          /** @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans */
+          metadata?: {
+            [key: string]: string | number | boolean;
+          };
         };
       };
     };
@@ -6281,6 +6327,10 @@ export interface operations {
               exp_year: number;
             } | null;
             saved_payment_method_id: string | null;
+            /** @description The merchant's own data, never interpreted by Kassa */
+            metadata: {
+              [key: string]: string | number | boolean;
+            };
             /** @description REQUIRES_ACTION: send the shopper to `url` (3-D Secure, wallet approval) */
             next_action: {
               /** @enum {string} */
@@ -6334,6 +6384,119 @@ export interface operations {
       };
       /** @description No such object for this merchant and mode */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  updatePayment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The payment id (pay_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Merged onto the stored metadata: a key set to null is removed, other keys are kept; null removes every key */
+          metadata?: {
+            [key: string]: string | number | boolean | null;
+          } | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Payment'];
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such object for this merchant and mode */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -6499,6 +6662,10 @@ export interface operations {
         'application/json': {
           /** @description Minor units; default: all that can still be captured */
           amount?: number;
+          /** @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans */
+          metadata?: {
+            [key: string]: string | number | boolean;
+          };
         } | null;
       };
     };
@@ -6952,6 +7119,10 @@ export interface operations {
           amount?: number;
           /** @description Free text kept with the refund */
           reason?: string;
+          /** @description The merchant's own data, never interpreted by Kassa: up to 50 keys (≤ 40 characters) with strings (≤ 500 characters), numbers or booleans */
+          metadata?: {
+            [key: string]: string | number | boolean;
+          };
         } | null;
       };
     };
@@ -7191,6 +7362,10 @@ export interface operations {
              */
             status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
             failure_message: string | null;
+            /** @description The merchant's own data, never interpreted by Kassa */
+            metadata: {
+              [key: string]: string | number | boolean;
+            };
             /**
              * Format: date-time
              * @description RFC 3339 UTC timestamp
@@ -7234,6 +7409,119 @@ export interface operations {
       };
       /** @description No such object for this merchant and mode */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  updateCapture: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The capture id (cap_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Merged onto the stored metadata: a key set to null is removed, other keys are kept; null removes every key */
+          metadata?: {
+            [key: string]: string | number | boolean | null;
+          } | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Capture'];
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such object for this merchant and mode */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -7404,6 +7692,10 @@ export interface operations {
              */
             status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
             failure_message: string | null;
+            /** @description The merchant's own data, never interpreted by Kassa */
+            metadata: {
+              [key: string]: string | number | boolean;
+            };
             /**
              * Format: date-time
              * @description RFC 3339 UTC timestamp
@@ -7448,6 +7740,119 @@ export interface operations {
       };
       /** @description No such object for this merchant and mode */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  updateRefund: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The refund id (ref_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Merged onto the stored metadata: a key set to null is removed, other keys are kept; null removes every key */
+          metadata?: {
+            [key: string]: string | number | boolean | null;
+          } | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refund'];
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such object for this merchant and mode */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -10112,7 +10517,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['EligiblePaymentMethods'];
+          'application/json': components['schemas']['PaymentMethodEligibility'];
         };
       };
       /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
@@ -10568,6 +10973,114 @@ export interface operations {
     };
   };
   replacePaymentMethodSetting: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description card | invoice | wallet */
+        method: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UpdatePaymentMethodSetting'];
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PaymentMethodSetting'];
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such object for this merchant and mode */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  updatePaymentMethodSetting: {
     parameters: {
       query?: never;
       header?: never;

@@ -408,10 +408,10 @@
 
     /** The eligible methods, in display order. */
     async getPaymentMethods() {
-      var list = await this.request(
+      var eligibility = await this.request(
         '/v1/checkouts/' + encodeURIComponent(this.sessionId) + '/payment-methods',
       );
-      return list.data.slice().sort(function (a, b) {
+      return eligibility.payment_methods.slice().sort(function (a, b) {
         return a.display_order - b.display_order;
       });
     }

@@ -62,7 +62,7 @@ function framableBy(headers: Record<string, string>): Record<string, string> {
 /**
  * Settings: branding with a preview of the hosted payment page, terminal settings (default callbacks, capture,
  * language, checkout lifetime), payment-method settings and "why is a method hidden for this checkout". Every
- * change goes through the service behind `PATCH /v1/merchant` or `PUT /v1/payment-method-settings/{method}`,
+ * change goes through the service behind `PATCH /v1/merchant` or `PATCH /v1/payment-method-settings/{method}`,
  * and is audited with the person as the actor.
  */
 export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {

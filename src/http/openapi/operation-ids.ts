@@ -19,6 +19,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'GET /v1/merchant/signing-secret': 'getSigningSecret',
   'POST /v1/merchant/signing-secret/roll': 'rollSigningSecret',
   'GET /v1/payment-method-settings': 'listPaymentMethodSettings',
+  'PATCH /v1/payment-method-settings/{method}': 'updatePaymentMethodSetting',
   'PUT /v1/payment-method-settings/{method}': 'replacePaymentMethodSetting',
   // API keys and OAuth clients
   'POST /v1/api-keys': 'createApiKey',
@@ -55,6 +56,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   // Payments, captures, refunds
   'POST /v1/payments': 'createPayment',
   'GET /v1/payments/{id}': 'getPayment',
+  'PATCH /v1/payments/{id}': 'updatePayment',
   'POST /v1/payments/{id}/capture': 'capturePayment',
   'GET /v1/payments/{id}/captures': 'listPaymentCaptures',
   'POST /v1/payments/{id}/cancel': 'cancelPayment',
@@ -62,8 +64,10 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'GET /v1/payments/{id}/refunds': 'listPaymentRefunds',
   'GET /v1/captures': 'listCaptures',
   'GET /v1/captures/{id}': 'getCapture',
+  'PATCH /v1/captures/{id}': 'updateCapture',
   'GET /v1/refunds': 'listRefunds',
   'GET /v1/refunds/{id}': 'getRefund',
+  'PATCH /v1/refunds/{id}': 'updateRefund',
   'POST /v1/sandbox/payments/{id}/resolve': 'resolveSandboxPayment',
   // Payment links
   'POST /v1/payment-links': 'createPaymentLink',

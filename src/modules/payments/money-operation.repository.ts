@@ -1,4 +1,5 @@
 import type { Queryable, UnitOfWork } from '../../db/client.ts';
+import type { Metadata } from '../../lib/metadata.ts';
 import { fetchPage, type PageRequest, type Sql } from '../../db/pagination.ts';
 import type { Capture, MoneyOperationStatus, Payment, Refund } from './payment.types.ts';
 
@@ -15,6 +16,7 @@ type MoneyOperationRow = {
   status: MoneyOperationStatus;
   failure_message: string | null;
   reason?: string | null;
+  metadata: Metadata;
   created_at: Date;
   updated_at: Date;
 };
@@ -27,6 +29,7 @@ function toCapture(row: MoneyOperationRow): Capture {
     amount: row.amount,
     status: row.status,
     failureMessage: row.failure_message,
+    metadata: row.metadata,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -46,11 +49,13 @@ type NewCapture = {
   amount: number;
   now: Date;
   made?: { connectorReference: string | null };
+  /** The merchant's, sent with `POST /v1/payments/{id}/capture`; the captures a payment's own flow makes have none. */
+  metadata?: Metadata;
 };
 
 const INSERT_CAPTURE = `INSERT INTO captures (id, payment_id, merchant_id, livemode, amount, status, connector_reference,
-   created_at, updated_at)
- VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *`;
+   metadata, created_at, updated_at)
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8) RETURNING *`;
 
 function insertCaptureValues(capture: NewCapture): unknown[] {
   return [
@@ -62,6 +67,7 @@ function insertCaptureValues(capture: NewCapture): unknown[] {
     capture.made ? 'SUCCEEDED' : 'PENDING',
     capture.made?.connectorReference ?? null,
     capture.now,
+    JSON.stringify(capture.metadata ?? {}),
   ];
 }
 
@@ -81,11 +87,19 @@ export function recordCapture(tx: UnitOfWork, capture: NewCapture): { result(): 
 
 export async function insertRefund(
   tx: Queryable,
-  refund: { id: string; payment: Payment; amount: number; reason: string | null; now: Date },
+  refund: {
+    id: string;
+    payment: Payment;
+    amount: number;
+    reason: string | null;
+    metadata: Metadata;
+    now: Date;
+  },
 ): Promise<Refund> {
   const { rows } = await tx.query<MoneyOperationRow>(
-    `INSERT INTO refunds (id, payment_id, merchant_id, livemode, amount, reason, status, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $7) RETURNING *`,
+    `INSERT INTO refunds (id, payment_id, merchant_id, livemode, amount, reason, metadata, status, created_at,
+       updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $8, 'PENDING', $7, $7) RETURNING *`,
     [
       refund.id,
       refund.payment.id,
@@ -94,6 +108,7 @@ export async function insertRefund(
       refund.amount,
       refund.reason,
       refund.now,
+      JSON.stringify(refund.metadata),
     ],
   );
   return toRefund(rows[0]!);
@@ -166,13 +181,29 @@ async function findScopedMoneyOperation(
   table: MoneyOperationTable,
   scope: { merchantId: string; livemode: boolean },
   id: string,
+  options: { forUpdate?: boolean } = {},
 ): Promise<ScopedMoneyOperationRow | undefined> {
   const { rows } = await db.query<ScopedMoneyOperationRow>(
     `SELECT o.*, p.currency FROM ${table} o JOIN payments p ON p.id = o.payment_id
-      WHERE o.id = $1 AND o.merchant_id = $2 AND o.livemode = $3`,
+      WHERE o.id = $1 AND o.merchant_id = $2 AND o.livemode = $3 ${options.forUpdate ? 'FOR UPDATE OF o' : ''}`,
     [id, scope.merchantId, scope.livemode],
   );
   return rows[0];
+}
+
+/** Writes a capture's or refund's new metadata (the caller holds its row lock). */
+async function updateMoneyOperationMetadata(
+  tx: Queryable,
+  table: MoneyOperationTable,
+  id: string,
+  metadata: Metadata,
+  now: Date,
+): Promise<void> {
+  await tx.query(`UPDATE ${table} SET metadata = $2, updated_at = $3 WHERE id = $1`, [
+    id,
+    JSON.stringify(metadata),
+    now,
+  ]);
 }
 
 /**
@@ -207,8 +238,9 @@ export async function findScopedCapture(
   db: Queryable,
   scope: { merchantId: string; livemode: boolean },
   id: string,
+  options: { forUpdate?: boolean } = {},
 ): Promise<{ capture: Capture; currency: string } | undefined> {
-  const row = await findScopedMoneyOperation(db, 'captures', scope, id);
+  const row = await findScopedMoneyOperation(db, 'captures', scope, id, options);
   return row && { capture: toCapture(row), currency: row.currency };
 }
 
@@ -216,9 +248,18 @@ export async function findScopedRefund(
   db: Queryable,
   scope: { merchantId: string; livemode: boolean },
   id: string,
+  options: { forUpdate?: boolean } = {},
 ): Promise<{ refund: Refund; currency: string } | undefined> {
-  const row = await findScopedMoneyOperation(db, 'refunds', scope, id);
+  const row = await findScopedMoneyOperation(db, 'refunds', scope, id, options);
   return row && { refund: toRefund(row), currency: row.currency };
+}
+
+export function updateCaptureMetadata(tx: Queryable, id: string, metadata: Metadata, now: Date) {
+  return updateMoneyOperationMetadata(tx, 'captures', id, metadata, now);
+}
+
+export function updateRefundMetadata(tx: Queryable, id: string, metadata: Metadata, now: Date) {
+  return updateMoneyOperationMetadata(tx, 'refunds', id, metadata, now);
 }
 
 /** A page of the caller's captures, or of one payment's (a cursor from another payment is a 400). */

@@ -1,3 +1,4 @@
+import type { Metadata } from '../../lib/metadata.ts';
 import type { ConnectorStatusUpdate } from '../../connectors/connector.ts';
 import { cardFingerprintCandidates } from '../../lib/card.ts';
 import { AppError, notFoundError } from '../../lib/errors.ts';
@@ -362,8 +363,8 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
       applyProcessorNotification(context, accountId, notification),
 
     /** Captures `amount` of an authorization (default: all that remains capturable), as a child row. */
-    capturePayment: (payment: Payment, amount?: number, captureId?: string) =>
-      capturePayment(context, payment, amount, captureId),
+    capturePayment: (payment: Payment, amount?: number, captureId?: string, metadata?: Metadata) =>
+      capturePayment(context, payment, amount, captureId, metadata),
     /** Voids an authorization with nothing captured (payment and order CANCELED). */
     cancelPayment: (scope: Scope, paymentId: string) => cancelPayment(context, scope, paymentId),
     /** Refunds part or all of what was captured, as a child row. */

@@ -28,6 +28,7 @@ export function presentPayment(payment: Payment) {
         }
       : null,
     saved_payment_method_id: payment.savedPaymentMethodId,
+    metadata: payment.metadata,
     next_action:
       payment.status === 'REQUIRES_ACTION' && payment.actionUrl
         ? { type: 'redirect' as const, url: payment.actionUrl }
@@ -51,6 +52,7 @@ export function presentCapture(capture: Capture) {
     amount: capture.amount,
     status: capture.status,
     failure_message: capture.failureMessage,
+    metadata: capture.metadata,
     created_at: capture.createdAt.toISOString(),
     updated_at: capture.updatedAt.toISOString(),
   };

@@ -1,6 +1,7 @@
 import type { QueryResult } from 'pg';
 import { PLANNED_PER_CALL, type Load, type Queryable, type UnitOfWork } from '../../db/client.ts';
 import { fetchPage, type PageRequest } from '../../db/pagination.ts';
+import type { Metadata } from '../../lib/metadata.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { PaymentStatus } from './payment.states.ts';
@@ -34,6 +35,7 @@ type PaymentRow = {
   card_exp_year: number | null;
   card_fingerprint: string | null;
   saved_payment_method_id: string | null;
+  metadata: Metadata;
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -73,6 +75,7 @@ function toPayment(row: PaymentRow): Payment {
           }
         : null,
     savedPaymentMethodId: row.saved_payment_method_id,
+    metadata: row.metadata,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -92,6 +95,8 @@ export type NewPayment = {
   connectorId: string;
   card: PaymentCard | null;
   savedPaymentMethodId: string | null;
+  /** The merchant's, sent with `POST /v1/payments`; a payment the hosted page starts has none. */
+  metadata?: Metadata;
   now: Date;
 };
 
@@ -108,9 +113,9 @@ export function insertPayment(
   const pending = tx.write<PaymentRow>(
     `INSERT INTO payments (id, merchant_id, livemode, checkout_id, order_id, status, processing_since, channel,
        method, amount, currency, capture_mode, connector_id, card_brand, card_last4, card_exp_month,
-       card_exp_year, card_fingerprint, saved_payment_method_id, created_at, updated_at)
+       card_exp_year, card_fingerprint, saved_payment_method_id, metadata, created_at, updated_at)
      SELECT $1, $2, $3, $4, $5::text, 'PENDING', $6, $7::text, $8::text, $9::bigint, $10::char(3), $11::text,
-       $12::text, $13::text, $14::char(4), $15::smallint, $16::smallint, $17::text, $18::text, $6, $6
+       $12::text, $13::text, $14::char(4), $15::smallint, $16::smallint, $17::text, $18::text, $19::jsonb, $6, $6
       WHERE EXISTS (SELECT 1 FROM checkouts WHERE id = $4 AND active_payment_id = $1)
      RETURNING *`,
     [
@@ -132,6 +137,7 @@ export function insertPayment(
       payment.card?.expYear ?? null,
       payment.card?.fingerprint ?? null,
       payment.savedPaymentMethodId,
+      JSON.stringify(payment.metadata ?? {}),
     ],
   );
   return { result: async () => readPayment(await pending.result()) };
@@ -379,4 +385,21 @@ export async function recordConnectorNotification(
     [notification.id, notification.connectorId, notification.paymentId],
   );
   return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Writes a payment's new metadata (the caller holds its row lock), raising its version: `PATCH
+ * /v1/payments/{id}`. A statement of its own, never part of a payment's flow.
+ */
+export async function updatePaymentMetadata(
+  tx: Queryable,
+  payment: Payment,
+  metadata: Metadata,
+  now: Date,
+): Promise<Payment> {
+  const { rows } = await tx.query<PaymentRow>(
+    `UPDATE payments SET metadata = $2, updated_at = $3, version = version + 1 WHERE id = $1 RETURNING *`,
+    [payment.id, JSON.stringify(metadata), now],
+  );
+  return toPayment(rows[0]!);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zMetadata, zMetadataOut } from '../../lib/metadata.ts';
 import { DEVICES, PAYMENT_METHOD_TYPES } from '../payment-methods/eligibility.ts';
 import { PAYMENT_STATUSES } from './payment.states.ts';
 
@@ -37,6 +38,7 @@ export const ZPayment = z
       .nullable()
       .describe('Display data only: never the number or the CVC'),
     saved_payment_method_id: z.string().nullable(),
+    metadata: zMetadataOut,
     next_action: z
       .object({ type: z.literal('redirect'), url: z.string() })
       .nullable()
@@ -59,6 +61,7 @@ const moneyOperationFields = {
     .enum(MONEY_OPERATION_STATUSES)
     .describe('PENDING: the processor has not answered yet; recovery asks again'),
   failure_message: z.string().nullable(),
+  metadata: zMetadataOut,
   created_at: zTimestamp,
   updated_at: zTimestamp,
 };
@@ -83,6 +86,7 @@ export const ZCaptureBody = z
       .min(1)
       .optional()
       .describe('Minor units; default: all that can still be captured'),
+    metadata: zMetadata.optional(),
   })
   .nullish()
   .describe('Optional: a request without a body captures all that remains');
@@ -96,6 +100,7 @@ export const ZRefundBody = z
       .optional()
       .describe('Minor units; default: all that can still be refunded'),
     reason: z.string().trim().min(1).max(500).optional().describe('Free text kept with the refund'),
+    metadata: zMetadata.optional(),
   })
   .nullish()
   .describe('Optional: a request without a body refunds all that remains');
@@ -138,6 +143,7 @@ export const ZCreatePaymentBody = z.strictObject({
     .enum(DEVICES)
     .optional()
     .describe("The shopper's device (method eligibility); default: from the User-Agent"),
+  metadata: zMetadata.optional(),
 });
 
 export type CreatePaymentBody = z.infer<typeof ZCreatePaymentBody>;

@@ -1,3 +1,4 @@
+import type { Metadata } from '../../lib/metadata.ts';
 import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { PaymentStatus } from './payment.states.ts';
 
@@ -39,6 +40,8 @@ export type Payment = {
   failureMessage: string | null;
   card: PaymentCard | null;
   savedPaymentMethodId: string | null;
+  /** The merchant's own data (docs/api-conventions.md, Metadata). */
+  metadata: Metadata;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -53,6 +56,8 @@ export type Capture = {
   amount: number;
   status: MoneyOperationStatus;
   failureMessage: string | null;
+  /** The merchant's own data (docs/api-conventions.md, Metadata). */
+  metadata: Metadata;
   createdAt: Date;
   updatedAt: Date;
 };

@@ -213,6 +213,7 @@ export function createProcessorApi(deps: ProcessorApiDeps) {
         method,
         device: options.device,
         savedPaymentMethodId,
+        metadata: body.metadata,
         // 3-D Secure and wallets come back to the hosted page's return route, which settles and shows the result.
         returnUrl: (paymentId) => `${deps.publicUrl}/pay/${checkoutId}/${signature}/return/${paymentId}`,
       });

@@ -24,7 +24,10 @@ describe('OpenAPI for checkouts, orders, payment methods and merchant settings',
     expect(document.paths['/v1/orders/{id}']).toHaveProperty('get');
     expect(document.paths['/v1/orders']).toHaveProperty('get');
     expect(document.paths['/v1/payment-method-settings']).toHaveProperty('get');
-    expect(document.paths['/v1/payment-method-settings/{method}']).toHaveProperty('put');
+    expect(Object.keys(document.paths['/v1/payment-method-settings/{method}'] ?? {}).sort()).toEqual([
+      'patch',
+      'put',
+    ]);
     expect(document.paths['/v1/merchant']).toHaveProperty('patch');
     for (const component of [
       'Checkout',
@@ -33,7 +36,7 @@ describe('OpenAPI for checkouts, orders, payment methods and merchant settings',
       'CreateCheckout',
       'OrderContent',
       'PaymentMethodSetting',
-      'EligiblePaymentMethods',
+      'PaymentMethodEligibility',
     ]) {
       expect(document.components.schemas, component).toHaveProperty(component);
     }

@@ -51,8 +51,6 @@ const KNOWN_LISTS = [
 ];
 /** The settings keyed by name: the list envelope, never paginated (docs/api-conventions.md §7). */
 const UNPAGINATED_LISTS = new Set(['GET /v1/payment-method-settings']);
-/** Answers with a `data` array that are not lists (docs/api-conventions.md, deviation D15). */
-const NOT_LISTS = new Set(['GET /v1/checkouts/{id}/payment-methods']);
 const PAGE_PARAMETERS = [
   'limit',
   'starting_after',
@@ -196,8 +194,9 @@ describe('/openapi.json generates clients', () => {
     for (const [name, schema] of Object.entries(doc.components.schemas)) walk(schema, `#/${name}`);
     for (const [where, op] of operations) walk(op.responses, where);
     // Lists are envelopes, not objects; a deletion answers the stub {id, object, deleted}. The other two are
-    // answers that become list envelopes (the deviations table's D16 and D22).
-    const notObjects = new Set(['list', 'event_redelivery', 'order_timeline']);
+    // answers that become list envelopes (the deviations table's D16 and D22). An eligibility is computed at
+    // the moment of asking, never stored: it has no id or creation time of its own (docs/api-conventions.md §2).
+    const notObjects = new Set(['list', 'event_redelivery', 'order_timeline', 'payment_method_eligibility']);
     const checked = objects.filter(
       ({ name, schema }) => !notObjects.has(String(name)) && !schema.properties?.deleted,
     );
@@ -229,7 +228,7 @@ describe('/openapi.json generates clients', () => {
     };
     const lists: string[] = [];
     for (const [key, op] of operations) {
-      if (!key.startsWith('GET ') || NOT_LISTS.has(key)) continue;
+      if (!key.startsWith('GET ')) continue;
       const body = resolve(op.responses['200']?.content?.['application/json']?.schema);
       if (body?.properties?.data?.type !== 'array') continue;
       lists.push(key);

@@ -1,12 +1,13 @@
 /**
  * `metadata` by the one rule of docs/api-conventions.md (Metadata), over real HTTP: a null value is refused at
- * creation (there is nothing to remove yet) on every object that takes metadata; webhook endpoints take it at
+ * creation (there is nothing to remove yet) on every object that takes metadata; webhook endpoints and payments take it at
  * creation and merge it in PATCH (a null value removes its key, null removes every key).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import { checkoutRequest, simpleOrder } from '../checkouts/checkout-fixtures.ts';
 import { linkRequest } from '../payment-links/payment-link-fixtures.ts';
+import { createPaymentCheckout } from '../payments/payment-fixtures.ts';
 
 let t: TestApp;
 let merchant: TestMerchant;
@@ -181,5 +182,33 @@ describe('payment links', () => {
       body: JSON.stringify({ metadata: { x: 1 } }),
     });
     expect(foreign.status).toBe(404);
+  });
+});
+
+describe('payments, captures and refunds', () => {
+  it('take metadata at creation and merge it in PATCH, over HTTP', async () => {
+    const checkout = await createPaymentCheckout(t, merchant, { currency: 'EUR', amount: 700 });
+    const paid = await call('POST', '/v1/payments', {
+      checkout_id: checkout.checkout_id,
+      payment_method: { type: 'invoice' },
+      metadata: { erp_ref: 'INV-9' },
+    });
+    expect([201, 202], paid.body).toContain(paid.status);
+    const payment = paid.json<{ id: string; metadata: object; version: number }>();
+    expect(payment.metadata).toEqual({ erp_ref: 'INV-9' });
+
+    const patched = await call('PATCH', `/v1/payments/${payment.id}`, {
+      metadata: { erp_ref: null, note: 'x' },
+    });
+    expect(patched.status, patched.body).toBe(200);
+    expect(patched.json()).toMatchObject({ metadata: { note: 'x' }, version: payment.version + 1 });
+
+    const refused = await call('POST', '/v1/payments', {
+      checkout_id: checkout.checkout_id,
+      payment_method: { type: 'invoice' },
+      metadata: { erp_ref: null },
+    });
+    expect(refused.status).toBe(422);
+    expect(pointersOf(refused)).toEqual(['/metadata/erp_ref']);
   });
 });

@@ -167,7 +167,7 @@ describe('opening payment links', () => {
       testApp.app.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${bearer}` } });
     const methods = await asClient(`/v1/checkouts/${session}/payment-methods`);
     expect(methods.statusCode).toBe(200);
-    expect(methods.json().data.length).toBeGreaterThan(0);
+    expect(methods.json().payment_methods.length).toBeGreaterThan(0);
     const summary = await asClient(`/v1/checkouts/${session}/session`);
     expect(summary.statusCode).toBe(200);
     expect(summary.json()).toMatchObject({

@@ -9,10 +9,11 @@ import {
 } from '../checkouts/checkout-fixtures.ts';
 
 type Eligibility = {
-  object: 'list';
+  object: 'payment_method_eligibility';
   checkout_id: string;
+  livemode: boolean;
   device: 'desktop' | 'mobile';
-  data: { type: string; display_order: number; brands?: string[] }[];
+  payment_methods: { type: string; display_order: number; brands?: string[] }[];
   hidden?: { type: string; rule: string; message: string }[];
 };
 
@@ -60,10 +61,24 @@ describe('checkout payment methods (eligibility)', () => {
   it('offers card (with brands) and invoice on a Danish desktop checkout, and says why wallet is hidden', async () => {
     const checkout = await danish(50_000);
     const result = await methods(checkout, '?explain=true', { ...merchant.headers, 'user-agent': DESKTOP });
-    expect(result).toMatchObject({ object: 'list', checkout_id: checkout.checkout_id, device: 'desktop' });
-    expect(result.data.map((method) => method.type)).toEqual(['card', 'invoice']);
-    expect(result.data[0]!.brands).toEqual(expect.arrayContaining(['visa', 'mastercard']));
-    expect(result.data[1]).not.toHaveProperty('brands');
+    expect(result).toMatchObject({
+      object: 'payment_method_eligibility',
+      checkout_id: checkout.checkout_id,
+      livemode: false,
+      device: 'desktop',
+    });
+    // Not a list: no envelope fields (docs/api-conventions.md, D15).
+    expect(Object.keys(result).sort()).toEqual([
+      'checkout_id',
+      'device',
+      'hidden',
+      'livemode',
+      'object',
+      'payment_methods',
+    ]);
+    expect(result.payment_methods.map((method) => method.type)).toEqual(['card', 'invoice']);
+    expect(result.payment_methods[0]!.brands).toEqual(expect.arrayContaining(['visa', 'mastercard']));
+    expect(result.payment_methods[1]).not.toHaveProperty('brands');
     expect(result.hidden).toEqual([
       {
         type: 'wallet',
@@ -79,13 +94,13 @@ describe('checkout payment methods (eligibility)', () => {
     const checkout = await danish(50_000);
     const fromAgent = await methods(checkout, '', { ...merchant.headers, 'user-agent': IPHONE });
     expect(fromAgent.device).toBe('mobile');
-    expect(fromAgent.data.map((method) => method.type)).toEqual(['card', 'invoice', 'wallet']);
+    expect(fromAgent.payment_methods.map((method) => method.type)).toEqual(['card', 'invoice', 'wallet']);
     const overridden = await methods(checkout, '?device=desktop', {
       ...merchant.headers,
       'user-agent': IPHONE,
     });
     expect(overridden.device).toBe('desktop');
-    expect(overridden.data.map((method) => method.type)).toEqual(['card', 'invoice']);
+    expect(overridden.payment_methods.map((method) => method.type)).toEqual(['card', 'invoice']);
     const bad = await testApp.app.inject({
       method: 'GET',
       url: `/v1/checkouts/${checkout.checkout_id}/payment-methods?device=tv`,
@@ -98,7 +113,7 @@ describe('checkout payment methods (eligibility)', () => {
   it("country: invoice is hidden for the seed's Mexican order", async () => {
     const checkout = await createCheckout(testApp, merchant, seedCheckoutRequest());
     const result = await methods(checkout, '?explain=true&device=mobile');
-    expect(result.data.map((method) => method.type)).toEqual(['card', 'wallet']);
+    expect(result.payment_methods.map((method) => method.type)).toEqual(['card', 'wallet']);
     expect(hiddenRule(result, 'invoice')).toEqual({
       type: 'invoice',
       rule: 'country',
@@ -124,7 +139,7 @@ describe('checkout payment methods (eligibility)', () => {
       'invoice needs an amount of at least 100 (DKK 1.00); this checkout is for 99 (DKK 0.99)',
     );
     const atMinimum = await methods(await danish(100));
-    expect(atMinimum.data.map((method) => method.type)).toContain('invoice');
+    expect(atMinimum.payment_methods.map((method) => method.type)).toContain('invoice');
     const large = hiddenRule(await methods(await danish(5_000_001), '?explain=true'), 'invoice');
     expect(large).toMatchObject({ rule: 'max_amount' });
     expect(large!.message).toContain('up to 5000000 (DKK 50,000.00)');
@@ -133,7 +148,7 @@ describe('checkout payment methods (eligibility)', () => {
   it("not_allowed_by_checkout: the checkout's own payment_methods restricts the list", async () => {
     const checkout = await danish(50_000, { payment_methods: ['card'] });
     const result = await methods(checkout, '?explain=true&device=mobile');
-    expect(result.data.map((method) => method.type)).toEqual(['card']);
+    expect(result.payment_methods.map((method) => method.type)).toEqual(['card']);
     expect(result.hidden?.map((hidden) => [hidden.type, hidden.rule])).toEqual([
       ['invoice', 'not_allowed_by_checkout'],
       ['wallet', 'not_allowed_by_checkout'],
@@ -144,7 +159,7 @@ describe('checkout payment methods (eligibility)', () => {
     const shop = await testApp.createMerchant({ name: 'Settings shop' });
     const put = (method: string, payload: object) =>
       testApp.app.inject({
-        method: 'PUT',
+        method: 'PATCH',
         url: `/v1/payment-method-settings/${method}`,
         headers: shop.headers,
         payload,
@@ -153,7 +168,7 @@ describe('checkout payment methods (eligibility)', () => {
     expect((await put('wallet', { devices: null, display_order: 1 })).statusCode).toBe(200);
     const checkout = await createCheckout(testApp, shop, checkoutRequest(simpleOrder('DKK', 'DK', 50_000)));
     const before = await methods(checkout, '', shop.headers);
-    expect(before.data).toEqual([
+    expect(before.payment_methods).toEqual([
       { type: 'wallet', display_order: 1 },
       { type: 'invoice', display_order: 2 },
       { type: 'card', display_order: 5, brands: ['visa', 'amex'] },
@@ -161,7 +176,7 @@ describe('checkout payment methods (eligibility)', () => {
 
     expect((await put('invoice', { enabled: false })).statusCode).toBe(200);
     const after = await methods(checkout, '?explain=true', shop.headers);
-    expect(after.data.map((method) => method.type)).toEqual(['wallet', 'card']);
+    expect(after.payment_methods.map((method) => method.type)).toEqual(['wallet', 'card']);
     expect(hiddenRule(after, 'invoice')).toEqual({
       type: 'invoice',
       rule: 'disabled',
@@ -180,7 +195,7 @@ describe('checkout payment methods (eligibility)', () => {
 
     it("reads its own checkout's methods", async () => {
       const result = await methods(checkout, '?explain=true', tokenHeaders);
-      expect(result.data.map((method) => method.type)).toEqual(['card', 'invoice']);
+      expect(result.payment_methods.map((method) => method.type)).toEqual(['card', 'invoice']);
       expect(hiddenRule(result, 'wallet')?.rule).toBe('device');
     });
 

@@ -31,6 +31,8 @@ describe('payment-method settings', () => {
     testApp.app.inject({ method: 'GET', url: '/v1/payment-method-settings', headers });
   const put = (method: string, payload: object, headers = merchant.headers) =>
     testApp.app.inject({ method: 'PUT', url: `/v1/payment-method-settings/${method}`, headers, payload });
+  const patch = (method: string, payload: object, headers = merchant.headers) =>
+    testApp.app.inject({ method: 'PATCH', url: `/v1/payment-method-settings/${method}`, headers, payload });
 
   it('starts a new merchant with sensible defaults: card everywhere, invoice in some countries and amounts, wallet on mobile', async () => {
     const response = await get();
@@ -176,6 +178,71 @@ describe('payment-method settings', () => {
     expect(otherSettings.find((setting) => setting.method === 'card')).toMatchObject({
       enabled: true,
       version: 1,
+    });
+  });
+
+  describe('PATCH, the method, and PUT, its deprecated alias', () => {
+    it('merges with PATCH: omitted fields keep their value, null removes a restriction, no Deprecation header', async () => {
+      const other = await testApp.createMerchant({ name: 'Patcher' });
+      const first = await patch('invoice', { countries: ['DK'], max_amount: null }, other.headers);
+      expect(first.statusCode, first.body).toBe(200);
+      expect(first.headers['deprecation']).toBeUndefined();
+      expect(first.json()).toMatchObject({
+        id: 'invoice',
+        object: 'payment_method_setting',
+        countries: ['DK'],
+        min_amount: 100, // the default, kept
+        max_amount: null,
+        version: 2,
+      });
+      const second = await patch('invoice', { enabled: false }, other.headers);
+      expect(second.json()).toMatchObject({
+        enabled: false,
+        countries: ['DK'],
+        max_amount: null,
+        version: 3,
+      });
+      const listed = (await get(other.headers)).json().data as Setting[];
+      expect(listed.find((setting) => setting.method === 'invoice')).toMatchObject({
+        enabled: false,
+        countries: ['DK'],
+        version: 3,
+      });
+    });
+
+    it('validates PATCH like PUT: 422 with a pointer, 404 for an unknown method', async () => {
+      const invalid = await patch('card', { countries: ['XX'], colour: 'red' });
+      expect(invalid.statusCode).toBe(422);
+      expect(expectProblem(invalid).errors?.map((error) => error.pointer)).toEqual(
+        expect.arrayContaining(['/countries/0', '/colour']),
+      );
+      const unknown = await patch('paypal', { enabled: false });
+      expect(unknown.statusCode).toBe(404);
+      expect(expectProblem(unknown).code).toBe('not_found');
+    });
+
+    it('answers PUT the same way as PATCH, with Deprecation and Link headers', async () => {
+      const other = await testApp.createMerchant({ name: 'Putter' });
+      const viaPut = await put('wallet', { display_order: 7 }, other.headers);
+      expect(viaPut.statusCode).toBe(200);
+      expect(viaPut.headers['deprecation']).toMatch(/^@\d+$/);
+      expect(viaPut.headers['link']).toContain('rel="deprecation"');
+      expect(viaPut.json()).toMatchObject({
+        method: 'wallet',
+        display_order: 7,
+        devices: ['mobile'],
+        version: 2,
+      });
+    });
+
+    it('documents PATCH as updatePaymentMethodSetting and PUT as deprecated in /openapi.json', async () => {
+      const document = (await testApp.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+        paths: Record<string, Record<string, { operationId?: string; deprecated?: boolean }>>;
+      };
+      const path = document.paths['/v1/payment-method-settings/{method}']!;
+      expect(path['patch']).toMatchObject({ operationId: 'updatePaymentMethodSetting' });
+      expect(path['patch']!.deprecated).toBeUndefined();
+      expect(path['put']).toMatchObject({ operationId: 'replacePaymentMethodSetting', deprecated: true });
     });
   });
 });

@@ -267,10 +267,12 @@ describe('live mode', () => {
     );
     expect(methods.statusCode, methods.body).toBe(200);
     const body = methods.json<{
-      data: { type: string }[];
+      livemode: boolean;
+      payment_methods: { type: string }[];
       hidden: { type: string; rule: string; message: string }[];
     }>();
-    expect(body.data.map((method) => method.type)).toEqual(['card']);
+    expect(body.livemode).toBe(true);
+    expect(body.payment_methods.map((method) => method.type)).toEqual(['card']);
     expect(body.hidden).toEqual(
       expect.arrayContaining([
         {

@@ -51,18 +51,23 @@ const ZPaymentMethodsQuery = z.object({
     .describe('true: also list every hidden method and the rule that hid it'),
 });
 
+// An evaluation of the checkout's rules at the moment of asking, not a list and not a stored object: no id or
+// creation time of its own (docs/api-conventions.md §2).
 const ZEligiblePaymentMethods = z
   .object({
-    object: z.literal('list'),
+    object: z.literal('payment_method_eligibility'),
     checkout_id: z.string(),
+    livemode: z.boolean(),
     device: z.enum(DEVICES),
-    data: z.array(
-      z.object({
-        type: z.enum(PAYMENT_METHOD_TYPES),
-        display_order: z.number().int(),
-        brands: z.array(z.string()).optional().describe('Card only: the accepted brands'),
-      }),
-    ),
+    payment_methods: z
+      .array(
+        z.object({
+          type: z.enum(PAYMENT_METHOD_TYPES),
+          display_order: z.number().int(),
+          brands: z.array(z.string()).optional().describe('Card only: the accepted brands'),
+        }),
+      )
+      .describe('In display order'),
     hidden: z
       .array(
         z.object({ type: z.enum(PAYMENT_METHOD_TYPES), rule: z.enum(HIDING_RULES), message: z.string() }),
@@ -70,7 +75,7 @@ const ZEligiblePaymentMethods = z
       .optional()
       .describe('Only with explain=true'),
   })
-  .meta({ id: 'EligiblePaymentMethods' });
+  .meta({ id: 'PaymentMethodEligibility' });
 
 // Loose: fastify replaces request.headers with the parsed value, so every other header must pass through.
 const IDEMPOTENCY_HEADER = z.looseObject({
@@ -231,10 +236,11 @@ export function registerCheckoutRoutes(app: KassaApp, services: Services) {
       }
       const { result } = evaluated;
       return {
-        object: 'list' as const,
+        object: 'payment_method_eligibility' as const,
         checkout_id: id,
+        livemode: scope.livemode,
         device,
-        data: result.eligible.map((setting) =>
+        payment_methods: result.eligible.map((setting) =>
           setting.method === 'card'
             ? {
                 type: setting.method,

@@ -10,6 +10,9 @@ import { presentRefundWithCurrency } from '../../../modules/payments/payment.eve
 import { presentCapture, presentPayment } from '../../../modules/payments/payment.presenter.ts';
 import { findPayment } from '../../../modules/payments/payment.repository.ts';
 import { ZCapture, ZPayment, ZRefund } from '../../../modules/payments/payment.schemas.ts';
+import { zMetadataPatch } from '../../../lib/metadata.ts';
+import { updateCapture, updateRefund } from '../../../modules/payments/money-operation-metadata.ts';
+import { updatePayment } from '../../../modules/payments/payment-metadata.ts';
 import { readExpand, zExpandParameter } from '../../expand.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
@@ -18,7 +21,8 @@ import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 /**
  * Captures and refunds by their own id, and the merchant's lists of them (newest first), beside the
  * per-payment lists under `/v1/payments/{id}/…`. Scoped to the caller's merchant and mode: another
- * merchant's or the other mode's id answers 404 like an unknown one.
+ * merchant's or the other mode's id answers 404 like an unknown one. Also the metadata `PATCH` of payments,
+ * captures and refunds (docs/api-conventions.md §5), which share one body and one merge.
  */
 export function registerMoneyOperationRoutes(app: KassaApp, services: Services) {
   const tags = ['Payments'];
@@ -122,6 +126,77 @@ export function registerMoneyOperationRoutes(app: KassaApp, services: Services) 
       if (!found) throw notFoundError('refund', request.params.id);
       const refund = presentRefundWithCurrency(found.refund, found.currency);
       return { ...refund, ...(await expandedPayment(request, refund.payment_id)) };
+    },
+  );
+
+  const patchBody = z.strictObject({ metadata: zMetadataPatch.optional() });
+  const patchDescription =
+    '`metadata` only, merged key by key (a key set to null is removed; null removes every key), in any status. ' +
+    'A patch that changes nothing writes nothing.';
+
+  app.patch(
+    '/v1/captures/:id',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Update a capture',
+        description: patchDescription,
+        params: z.object({ id: z.string().max(100).describe('The capture id (cap_…)') }),
+        body: patchBody,
+        response: { 200: ZCapture },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const { capture, currency } = await services.db.transaction((tx) =>
+        updateCapture(tx, principal, request.params.id, request.body, services.clock.now()),
+      );
+      return { ...presentCapture(capture), currency };
+    },
+  );
+
+  app.patch(
+    '/v1/refunds/:id',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Update a refund',
+        description: patchDescription,
+        params: z.object({ id: z.string().max(100).describe('The refund id (ref_…)') }),
+        body: patchBody,
+        response: { 200: ZRefund },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const { refund, currency } = await services.db.transaction((tx) =>
+        updateRefund(tx, principal, request.params.id, request.body, services.clock.now()),
+      );
+      return presentRefundWithCurrency(refund, currency);
+    },
+  );
+
+  app.patch(
+    '/v1/payments/:id',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Update a payment',
+        description: `${patchDescription} Raises \`version\` when it changes something.`,
+        params: z.object({ id: z.string().max(100).describe('The payment id (pay_…)') }),
+        body: patchBody,
+        response: { 200: ZPayment },
+      },
+    },
+    async (request) => {
+      const principal = requireMerchant(request);
+      const payment = await services.db.transaction((tx) =>
+        updatePayment(tx, principal, request.params.id, request.body, services.clock.now()),
+      );
+      return presentPayment(payment);
     },
   );
 }

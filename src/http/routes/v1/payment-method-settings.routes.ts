@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { notFoundError } from '../../../lib/errors.ts';
 import { zCountryCode, zCurrencyCode, zMinorAmount } from '../../../lib/money.ts';
@@ -13,13 +14,15 @@ import {
   updatePaymentMethodSetting,
 } from '../../../modules/payment-methods/payment-method-settings.service.ts';
 import type { Services } from '../../../services.ts';
+import { markDeprecated } from '../../deprecation.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { wholeList, ZPage } from '../../pagination.ts';
 
 /**
  * Payment-method settings per merchant and mode (docs/checkouts.md, AltaPay's terminal settings). A new merchant
  * starts with card everywhere, invoice in a few Nordic / DACH countries within an amount range, wallet on
- * mobile; PUT changes one method (omitted fields keep their value, null removes a restriction).
+ * mobile; PATCH changes one method (omitted fields keep their value, null removes a restriction; PUT is its
+ * deprecated alias).
  */
 
 const unique = <T>(items: T[]) => new Set(items).size === items.length;
@@ -86,29 +89,62 @@ export function registerPaymentMethodSettingsRoutes(app: KassaApp, services: Ser
     },
   );
 
-  app.put(
+  const updateSetting = async (
+    request: FastifyRequest<{
+      Params: { method: string };
+      Body: z.infer<typeof ZUpdatePaymentMethodSetting>;
+    }>,
+  ) => {
+    const principal = requireMerchant(request);
+    const method = request.params.method;
+    if (!(PAYMENT_METHOD_TYPES as readonly string[]).includes(method)) {
+      throw notFoundError('payment method', method);
+    }
+    const updated = await services.db.transaction((tx) =>
+      updatePaymentMethodSetting(tx, services, principal, method as PaymentMethodType, request.body),
+    );
+    services.paymentMethodSettings.forget(principal); // applies at once in this process
+    return presentPaymentMethodSetting(updated);
+  };
+  const params = z.object({ method: z.string().max(50).describe(PAYMENT_METHOD_TYPES.join(' | ')) });
+  const updateDescription =
+    'A JSON merge patch: omitted fields keep their value, null removes a restriction, lists are replaced whole.';
+
+  app.patch(
     '/v1/payment-method-settings/:method',
     {
       config: { auth: 'merchant', scope: 'merchant' },
       schema: {
         tags: ['Payment methods'],
         summary: 'Change the settings of one payment method',
-        params: z.object({ method: z.string().max(50).describe(PAYMENT_METHOD_TYPES.join(' | ')) }),
+        description: updateDescription,
+        params,
         body: ZUpdatePaymentMethodSetting,
         response: { 200: ZPaymentMethodSetting },
       },
     },
-    async (request) => {
-      const principal = requireMerchant(request);
-      const method = request.params.method;
-      if (!(PAYMENT_METHOD_TYPES as readonly string[]).includes(method)) {
-        throw notFoundError('payment method', method);
-      }
-      const updated = await services.db.transaction((tx) =>
-        updatePaymentMethodSetting(tx, services, principal, method as PaymentMethodType, request.body),
-      );
-      services.paymentMethodSettings.forget(principal); // applies at once in this process
-      return presentPaymentMethodSetting(updated);
+    updateSetting,
+  );
+
+  // The first version's name for the same merge (docs/api-conventions.md §15: PUT replaces a part whole, and
+  // this never did); kept so integrations written before it keep working.
+  app.put(
+    '/v1/payment-method-settings/:method',
+    {
+      config: { auth: 'merchant', scope: 'merchant' },
+      schema: {
+        tags: ['Payment methods'],
+        summary: 'Change the settings of one payment method (deprecated: use PATCH)',
+        description: `Deprecated alias of PATCH /v1/payment-method-settings/{method}, answered with a \`Deprecation\` header. ${updateDescription}`,
+        deprecated: true,
+        params,
+        body: ZUpdatePaymentMethodSetting,
+        response: { 200: ZPaymentMethodSetting },
+      },
+    },
+    async (request, reply) => {
+      markDeprecated(reply);
+      return updateSetting(request);
     },
   );
 }

@@ -232,7 +232,12 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
         const captureId = idempotencyKey
           ? captureIdForIdempotencyKey(principal, payment.id, idempotencyKey)
           : newId('cap');
-        const attempt = await services.payments.capturePayment(payment, request.body?.amount, captureId);
+        const attempt = await services.payments.capturePayment(
+          payment,
+          request.body?.amount,
+          captureId,
+          request.body?.metadata,
+        );
         if (attempt.refusal) throw refusalError('capture', attempt.payment, attempt.refusal);
         return movementAnswer(
           'capture',
@@ -323,7 +328,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
         const attempt = await services.payments.refundPayment(
           principal,
           paymentId,
-          { amount: request.body?.amount, reason: request.body?.reason },
+          { amount: request.body?.amount, reason: request.body?.reason, metadata: request.body?.metadata },
           refundId,
         );
         if (attempt.refusal) throw refusalError('refund', attempt.payment, attempt.refusal);

@@ -1,3 +1,4 @@
+import type { Metadata } from '../../../lib/metadata.ts';
 import { AppError, invalidStateError } from '../../../lib/errors.ts';
 import { newId } from '../../../lib/ids.ts';
 import { lockOrderOfPayment } from '../../orders/order.service.ts';
@@ -52,6 +53,7 @@ export async function capturePayment(
   payment: Payment,
   amount?: number,
   captureId = newId('cap'),
+  metadata?: Metadata,
 ): Promise<CaptureAttempt> {
   const { multipleCaptures } = (await connectorOf(context, payment)).capabilities;
   // The payment as locked is still current at commit: this transaction does not change it.
@@ -98,6 +100,7 @@ export async function capturePayment(
       payment: locked,
       amount: requested,
       now: context.clock.now(),
+      ...(metadata ? { metadata } : {}),
     });
     return { locked, capture: inserted };
   });

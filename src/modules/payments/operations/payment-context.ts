@@ -1,3 +1,4 @@
+import type { Metadata } from '../../../lib/metadata.ts';
 import type { Connector, PaymentMethodData, ShopperBrowser } from '../../../connectors/connector.ts';
 import type { Database } from '../../../db/client.ts';
 import type { Clock } from '../../../lib/clock.ts';
@@ -81,6 +82,8 @@ export type PayCheckoutInput = {
   returnUrl: (paymentId: string) => string;
   /** The saved card being charged (its data is in `method`, as a stored credential), recorded on the payment. */
   savedPaymentMethodId?: string | null;
+  /** The merchant's own data (`POST /v1/payments`), stored on the payment by the same insert. */
+  metadata?: Metadata | undefined;
   /**
    * The order version the shopper saw (the hosted page's form carries it): checked under the session's lock,
    * so an order replaced since then is refused with `order_changed` and nothing is charged.

@@ -1,3 +1,4 @@
+import type { Metadata } from '../../../lib/metadata.ts';
 import { AppError, invalidStateError, notFoundError } from '../../../lib/errors.ts';
 import { newId } from '../../../lib/ids.ts';
 import type { Scope } from '../../checkouts/checkout.types.ts';
@@ -36,7 +37,11 @@ import { connectorOf, type PaymentContext } from './payment-context.ts';
 
 export type RefundAttempt = { payment: Payment; refund: Refund; refusal?: ProcessorRefusal };
 
-export type RefundInput = { amount?: number | undefined; reason?: string | null | undefined };
+export type RefundInput = {
+  amount?: number | undefined;
+  reason?: string | null | undefined;
+  metadata?: Metadata | undefined;
+};
 
 /**
  * Refunds `amount` (default: all that remains refundable) of what was captured. The refund row is written
@@ -73,6 +78,7 @@ export async function refundPayment(
       payment,
       amount,
       reason: input.reason ?? null,
+      metadata: input.metadata ?? {},
       now: context.clock.now(),
     });
   });

@@ -128,6 +128,7 @@ export async function startAttempt(
       connectorId: connector.id,
       card,
       savedPaymentMethodId: input.savedPaymentMethodId ?? null,
+      ...(input.metadata ? { metadata: input.metadata } : {}),
       now,
     });
     return { mark, started, order };
