@@ -17,6 +17,7 @@ import {
 import type { TestEventExample } from '../../../modules/webhooks/webhook-endpoint.service.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
+import { markDeprecated } from '../../deprecation.ts';
 import { respondIdempotently } from '../../idempotency.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 import { presentEvent, ZEvent } from './events.routes.ts';
@@ -109,9 +110,6 @@ const ZTestBody = z.strictObject({
       "The event type whose example to send (the example in this document's `webhooks` section); default `ping`",
     ),
 });
-
-/** RFC 9745: deprecated since the first dated version (docs/changelog.md). */
-const DEPRECATED_SINCE = `@${Date.parse(`${API_VERSIONS[0]}T00:00:00Z`) / 1000}`;
 
 type WebhookExample = {
   object_id: string | null;
@@ -349,8 +347,7 @@ export function registerWebhookEndpointRoutes(app: KassaApp, services: Services)
       },
     },
     async (request, reply) => {
-      reply.header('deprecation', DEPRECATED_SINCE);
-      reply.header('link', '</docs/changelog.md>; rel="deprecation"; type="text/markdown"');
+      markDeprecated(reply);
       return rollSecret(request, reply);
     },
   );
