@@ -2,11 +2,11 @@ import { isConnectorError } from '../../../connectors/connector.ts';
 import {
   claimPendingPaymentsForStatusCheck,
   findAbandonedActionPayments,
-  findPaymentById,
   findStuckProcessingPayments,
   findUncapturedAutomaticPayments,
   postponeStatusCheck,
-} from '../payment.repository.ts';
+} from '../payment-recovery.repository.ts';
+import { findPaymentById } from '../payment.repository.ts';
 import { findPendingMoneyOperations } from '../money-operation.repository.ts';
 import { ACTION_TIMEOUT_MS, GIVEN_UP_STATUSES } from '../payment.outcomes.ts';
 import { fromPaymentStatus } from '../payment.outcomes.ts';
