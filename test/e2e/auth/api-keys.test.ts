@@ -179,18 +179,24 @@ describe('API keys and OAuth clients: restricted keys, key management, revocatio
     const revokedAt = Date.now();
     expect((await call(a, 'GET', '/v1/orders', bearer(key.secret))).statusCode).toBe(401);
 
-    let refusedAfterMs: number | undefined;
-    while (Date.now() - revokedAt < 3000) {
+    // The promise is about when a request is sent, not how long a loaded machine takes to answer it: no
+    // request sent more than 1 s after the revocation is accepted (the credential cache lives 1 s).
+    let refused = false;
+    let lastAcceptedSentAfterMs = 0;
+    while (!refused && Date.now() - revokedAt < 5000) {
+      const sentAfterMs = Date.now() - revokedAt;
       const answer = await call(b, 'GET', '/v1/orders', bearer(key.secret));
       if (answer.statusCode === 401) {
-        refusedAfterMs = Date.now() - revokedAt;
+        refused = true;
         expect(expectProblem(answer).code).toBe('invalid_api_key');
-        break;
+      } else {
+        expect(answer.statusCode).toBe(200);
+        lastAcceptedSentAfterMs = sentAfterMs;
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(refusedAfterMs).toBeDefined();
-    expect(refusedAfterMs!).toBeLessThanOrEqual(1100);
+    expect(refused).toBe(true);
+    expect(lastAcceptedSentAfterMs).toBeLessThanOrEqual(1000);
     expect((await call(a, 'GET', `/v1/api-keys/${key.id}`, merchant.headers)).statusCode).toBe(404);
     expect((await call(a, 'DELETE', `/v1/api-keys/${key.id}`, merchant.headers)).statusCode).toBe(404);
   });
@@ -238,16 +244,21 @@ describe('API keys and OAuth clients: restricted keys, key management, revocatio
       200,
     );
     const revokedAt = Date.now();
-    let refusedAfterMs: number | undefined;
-    while (Date.now() - revokedAt < 3000) {
-      if ((await call(b, 'GET', '/v1/orders', bearer(access))).statusCode === 401) {
-        refusedAfterMs = Date.now() - revokedAt;
-        break;
+    // As for keys: no request sent more than 1 s after the revocation is accepted.
+    let refused = false;
+    let lastAcceptedSentAfterMs = 0;
+    while (!refused && Date.now() - revokedAt < 5000) {
+      const sentAfterMs = Date.now() - revokedAt;
+      const status = (await call(b, 'GET', '/v1/orders', bearer(access))).statusCode;
+      if (status === 401) refused = true;
+      else {
+        expect(status).toBe(200);
+        lastAcceptedSentAfterMs = sentAfterMs;
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(refusedAfterMs).toBeDefined();
-    expect(refusedAfterMs!).toBeLessThanOrEqual(1100);
+    expect(refused).toBe(true);
+    expect(lastAcceptedSentAfterMs).toBeLessThanOrEqual(1000);
     expect((await token(client.id, latest)).statusCode).toBe(401);
   });
 });
