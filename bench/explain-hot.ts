@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { Load, UnitOfWork } from '../src/db/client.ts';
+import type { UnitOfWork } from '../src/db/client.ts';
 import { LOCK_KEY_AND_FIND_RECORD } from '../src/http/idempotency-record.ts';
 import { findHostedPageSnapshot } from '../src/http/hosted/hosted-page.repository.ts';
 import {
@@ -31,6 +31,7 @@ import {
 } from '../src/modules/payments/payment.repository.ts';
 import { eventsStatement, type EventWithId } from '../src/outbox/event-writer.ts';
 import { claimDueDeliveries } from '../src/outbox/webhook-delivery.repository.ts';
+import { recorder } from './statement-recorder.ts';
 
 /**
  * `EXPLAIN (ANALYZE, BUFFERS)` of the hot statements on a loaded database (`npm run bench -- --scale
@@ -66,36 +67,9 @@ type ExplainJson = [
   },
 ];
 
-/** A unit of work that records what it is asked to send instead of sending it; every result is empty. */
-function recorder(): { tx: UnitOfWork; statements: Statement[] } {
-  const statements: Statement[] = [];
-  const empty = { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
-  const record = (text: string, values: unknown[] = []) => {
-    statements.push({ text, values });
-  };
-  const tx: UnitOfWork = {
-    query: async <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
-      record(text, values);
-      return empty as pg.QueryResult<Row>;
-    },
-    write: <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
-      record(text, values);
-      return { result: async () => empty as pg.QueryResult<Row> };
-    },
-    load: (async (...loads: Load<unknown>[]) =>
-      loads.map((load) => {
-        record(load.text, load.values);
-        return load.read(empty as pg.QueryResult);
-      })) as UnitOfWork['load'],
-    emit: () => ({ id: 'evt_explain' }),
-    flush: async () => {},
-  };
-  return { tx, statements };
-}
-
 /** What `call` sends (it must send exactly one statement). */
 async function sentBy(name: string, call: (tx: UnitOfWork) => unknown): Promise<Statement> {
-  const { tx, statements } = recorder();
+  const { tx, statements } = recorder('evt_explain');
   await call(tx);
   if (statements.length !== 1) throw new Error(`${name}: sent ${statements.length} statements, expected 1`);
   return statements[0]!;

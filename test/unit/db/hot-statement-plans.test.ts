@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import type { Load, UnitOfWork } from '../../../src/db/client.ts';
+import type { UnitOfWork } from '../../../src/db/client.ts';
 import {
   claimDueCheckouts,
   closeCheckoutRow,
@@ -15,6 +15,7 @@ import { listEvents } from '../../../src/modules/events/event.repository.ts';
 import { replaceSessionClientToken } from '../../../src/modules/payment-links/payment-link.repository.ts';
 import { insertPayment } from '../../../src/modules/payments/payment.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../../fixtures/database.ts';
+import { recorder } from '../../../bench/statement-recorder.ts';
 
 /**
  * The plan shape of the statements a payment sends to `checkouts` (docs/performance.md, "Primary-key lookups
@@ -46,33 +47,6 @@ type PlanNode = {
   'Index Cond'?: string;
   Plans?: PlanNode[];
 };
-
-/** A unit of work that records what it is asked to send instead of sending it; every result is empty. */
-function recorder(): { tx: UnitOfWork; statements: Statement[] } {
-  const statements: Statement[] = [];
-  const empty = { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
-  const record = (text: string, values: unknown[] = []) => {
-    statements.push({ text, values });
-  };
-  const tx: UnitOfWork = {
-    query: async <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
-      record(text, values);
-      return empty as pg.QueryResult<Row>;
-    },
-    write: <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
-      record(text, values);
-      return { result: async () => empty as pg.QueryResult<Row> };
-    },
-    load: (async (...loads: Load<unknown>[]) =>
-      loads.map((load) => {
-        record(load.text, load.values);
-        return load.read(empty as pg.QueryResult);
-      })) as UnitOfWork['load'],
-    emit: () => ({ id: 'evt_plan_shape' }),
-    flush: async () => {},
-  };
-  return { tx, statements };
-}
 
 /** What each hot function sends, by name (one statement each). */
 async function hotStatements(): Promise<Map<string, Statement>> {
@@ -110,7 +84,7 @@ async function hotStatements(): Promise<Map<string, Statement>> {
   };
   const statements = new Map<string, Statement>();
   for (const [name, call] of Object.entries(calls)) {
-    const { tx, statements: sent } = recorder();
+    const { tx, statements: sent } = recorder('evt_plan_shape');
     await call(tx);
     expect(sent, name).toHaveLength(1);
     statements.set(name, sent[0]!);
@@ -231,7 +205,7 @@ describe('plan shape of the hot statements on checkouts, with many open sessions
   }
 
   it('lets the expiry sweep read only the due open sessions, through its index', async () => {
-    const { tx, statements: sent } = recorder();
+    const { tx, statements: sent } = recorder('evt_plan_shape');
     await claimDueCheckouts(tx, NOW, 100);
     expect(sent).toHaveLength(1);
     for (const mode of PLAN_CACHE_MODES) {
@@ -299,7 +273,7 @@ describe('plan shape of the events list, with a backlog of pending deliveries th
 
   for (const mode of PLAN_CACHE_MODES) {
     it(`counts each listed event's pending deliveries through that event's index entries (${mode})`, async () => {
-      const { tx, statements: sent } = recorder();
+      const { tx, statements: sent } = recorder('evt_plan_shape');
       await listEvents(tx, { merchantId: LIST_MERCHANT, livemode: false }, {}, { limit: 11 });
       expect(sent).toHaveLength(1);
       const wrong = tableScans(await planOf(database, sent[0]!, mode))
