@@ -3920,12 +3920,12 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /** @description How long the previous secret keeps working (default 86400; 0: stop now) */
           expire_previous_in_seconds?: number;
-        };
+        } | null;
       };
     };
     responses: {
@@ -4421,12 +4421,12 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /** @description How long the previous secret keeps working (default 86400; 0: stop now) */
           expire_previous_in_seconds?: number;
-        };
+        } | null;
       };
     };
     responses: {
@@ -5319,12 +5319,12 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /** @description How long the previous secret keeps signing (default 86400; 0: stop now) */
           expire_previous_in_seconds?: number;
-        };
+        } | null;
       };
     };
     responses: {
@@ -6665,7 +6665,7 @@ export interface operations {
       cookie?: never;
     };
     /** @description Optional: a request without a body captures all that remains */
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /** @description Minor units; default: all that can still be captured */
@@ -7120,7 +7120,7 @@ export interface operations {
       cookie?: never;
     };
     /** @description Optional: a request without a body refunds all that remains */
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /** @description Minor units; default: all that can still be refunded */
@@ -8495,7 +8495,7 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /** @default 86400 */
@@ -8608,7 +8608,7 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /** @default 86400 */
@@ -8721,7 +8721,7 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /**
@@ -9719,7 +9719,7 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /** @description Send to this endpoint only; default: every enabled endpoint subscribed to the type */
