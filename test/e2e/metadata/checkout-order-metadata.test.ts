@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import { checkoutRequest, simpleOrder } from '../checkouts/checkout-fixtures.ts';
+import { sendJson, type Answer } from './http-call.ts';
 
 let t: TestApp;
 let merchant: TestMerchant;
@@ -18,7 +19,6 @@ afterAll(async () => {
   await t.close();
 });
 
-type Answer = { status: number; body: string; headers: Record<string, string>; json<T = Versioned>(): T };
 type Versioned = { id: string; metadata: Record<string, unknown>; version: number; status: string };
 type EventJson = { id: string; type: string; object_id: string; object_version: number; data: Versioned };
 
@@ -27,19 +27,9 @@ async function call(
   path: string,
   payload?: unknown,
   headers: Record<string, string> = merchant.headers,
-): Promise<Answer> {
-  const response = await fetch(`${t.baseUrl}${path}`, {
-    method,
-    headers: { ...headers, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
-  });
-  const body = await response.text();
-  return {
-    status: response.status,
-    body,
-    headers: Object.fromEntries(response.headers.entries()),
-    json: <T>() => JSON.parse(body) as T,
-  };
+) {
+  const answer = await sendJson(t.baseUrl, headers, method, path, payload);
+  return { ...answer, json: <T = Versioned>() => answer.json<T>() };
 }
 
 function problemOf(answer: Answer) {
