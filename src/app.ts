@@ -31,6 +31,7 @@ import { registerWebhookEndpointRoutes } from './http/routes/v1/webhook-endpoint
 import { registerProcessorAccountRoutes } from './http/routes/v1/processor-accounts.routes.ts';
 import { registerProcessorWebhookRoutes } from './http/routes/processor-webhooks.routes.ts';
 import { registerOrderRoutes } from './http/routes/v1/orders.routes.ts';
+import { registerCheckoutOrderMetadataRoutes } from './http/routes/v1/checkout-order-metadata.routes.ts';
 import { registerPaymentLinkRoutes } from './http/routes/v1/payment-links.routes.ts';
 import { registerSdkRoutes } from './http/routes/sdk/sdk.routes.ts';
 import { registerPaymentRoutes } from './http/routes/v1/payments.routes.ts';
@@ -237,6 +238,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerAuditLogRoutes(app, services);
   registerCheckoutRoutes(app, services);
   registerOrderRoutes(app, services);
+  registerCheckoutOrderMetadataRoutes(app, services);
   registerPaymentMethodSettingsRoutes(app, services);
   registerDashboardRoutes(app, services);
 

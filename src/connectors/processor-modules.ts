@@ -23,7 +23,7 @@ export function sandboxProcessorModule(sandbox: Connector): AnyProcessorModule {
   return {
     name: 'sandbox',
     credentialsSchema: z.record(z.string(), z.string()).refine((value) => Object.keys(value).length === 0, {
-      message: 'The sandbox takes no credentials: send {}',
+      message: 'must be empty ({}): the sandbox takes no credentials',
     }),
     secretFields: [],
     // The sandbox never moves real money: whatever the mode, it is a test processor.

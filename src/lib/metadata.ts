@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { FieldError } from './errors.ts';
+import { validationError, type FieldError } from './errors.ts';
 
 /**
  * The merchant's own key–value data on every main object (docs/api-conventions.md, Metadata): at most 50 keys
@@ -82,4 +82,19 @@ export function metadataKeyCountError(metadata: Metadata): FieldError | null {
 export function sameMetadata(a: Metadata, b: Metadata): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((key) => Object.is(a[key], b[key]));
+}
+
+/**
+ * A PATCH's metadata applied to `current`: the merged metadata, or undefined when the patch is absent or
+ * changes nothing (the object keeps its version); a 422 past the key limit.
+ */
+export function patchedMetadata(
+  current: Metadata,
+  patch: MetadataPatch | null | undefined,
+): Metadata | undefined {
+  if (patch === undefined) return undefined;
+  const merged = mergeMetadata(current, patch);
+  const tooMany = metadataKeyCountError(merged);
+  if (tooMany) throw validationError([tooMany]);
+  return sameMetadata(merged, current) ? undefined : merged;
 }

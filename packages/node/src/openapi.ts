@@ -941,7 +941,11 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Update a checkout session
+     * @description `metadata` only, merged key by key (a key set to null is removed; null removes every key), in any status. A change raises `version`; a patch that changes nothing writes nothing and keeps it. The session's own metadata, not its order's (PATCH /v1/orders/{id}); a change writes checkout.updated.
+     */
+    patch: operations['updateCheckout'];
     trace?: never;
   };
   '/v1/checkouts/{id}/expire': {
@@ -998,7 +1002,11 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Update an order
+     * @description `metadata` only, merged key by key (a key set to null is removed; null removes every key), in any status. A change raises `version`; a patch that changes nothing writes nothing and keeps it. A change writes order.updated.
+     */
+    patch: operations['updateOrder'];
     trace?: never;
   };
   '/v1/orders': {
@@ -3912,12 +3920,12 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /** @description How long the previous secret keeps working (default 86400; 0: stop now) */
           expire_previous_in_seconds?: number;
-        };
+        } | null;
       };
     };
     responses: {
@@ -4413,12 +4421,12 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /** @description How long the previous secret keeps working (default 86400; 0: stop now) */
           expire_previous_in_seconds?: number;
-        };
+        } | null;
       };
     };
     responses: {
@@ -5311,12 +5319,12 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /** @description How long the previous secret keeps signing (default 86400; 0: stop now) */
           expire_previous_in_seconds?: number;
-        };
+        } | null;
       };
     };
     responses: {
@@ -6657,7 +6665,7 @@ export interface operations {
       cookie?: never;
     };
     /** @description Optional: a request without a body captures all that remains */
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /** @description Minor units; default: all that can still be captured */
@@ -7112,7 +7120,7 @@ export interface operations {
       cookie?: never;
     };
     /** @description Optional: a request without a body refunds all that remains */
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /** @description Minor units; default: all that can still be refunded */
@@ -8487,7 +8495,7 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /** @default 86400 */
@@ -8600,7 +8608,7 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /** @default 86400 */
@@ -8713,7 +8721,7 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /**
@@ -9711,7 +9719,7 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           /** @description Send to this endpoint only; default: every enabled endpoint subscribed to the type */
@@ -10396,6 +10404,119 @@ export interface operations {
       };
     };
   };
+  updateCheckout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The checkout id (chk_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Merged onto the stored metadata: a key set to null is removed, other keys are kept; null removes every key */
+          metadata?: {
+            [key: string]: string | number | boolean | null;
+          } | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Checkout'];
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such object for this merchant and mode */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   expireCheckout: {
     parameters: {
       query?: never;
@@ -10635,6 +10756,119 @@ export interface operations {
       };
       /** @description No such object for this merchant and mode */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid fields or unknown query parameters: `errors[]` points at each */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests (see Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A failure on Kassa’s side or the processor’s */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  updateOrder: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The order id (ord_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Merged onto the stored metadata: a key set to null is removed, other keys are kept; null removes every key */
+          metadata?: {
+            [key: string]: string | number | boolean | null;
+          } | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Order'];
+        };
+      };
+      /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credentials lack the scope or permission this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such object for this merchant and mode */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The object is not in a state that allows this, or the same Idempotency-Key is in progress */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not JSON (send Content-Type: application/json) */
+      415: {
         headers: {
           [name: string]: unknown;
         };

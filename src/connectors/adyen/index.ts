@@ -19,7 +19,7 @@ export const adyenProcessor: ProcessorModule<AdyenCredentials> = {
       : {
           field: 'live_url_prefix',
           message:
-            'A live Adyen account needs its live URL prefix (Customer Area › Developers › API URLs), e.g. "1797a841fbb37ca7-AdyenDemo"',
+            'is required for a live Adyen account: its live URL prefix (Customer Area › Developers › API URLs), e.g. "1797a841fbb37ca7-AdyenDemo"',
         },
   webhookSecretField: 'hmac_key',
   multipleCaptures: 'account_setting',

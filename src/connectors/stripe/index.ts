@@ -17,10 +17,10 @@ const credentialsSchema = z
   .object({
     secret_key: z
       .string()
-      .regex(/^sk_(test|live)_[A-Za-z0-9]{8,247}$/, 'Must be a Stripe secret key (sk_test_… or sk_live_…)'),
+      .regex(/^sk_(test|live)_[A-Za-z0-9]{8,247}$/, 'must be a Stripe secret key (sk_test_… or sk_live_…)'),
     webhook_secret: z
       .string()
-      .regex(/^whsec_[A-Za-z0-9+/=]{8,250}$/, 'Must be a Stripe webhook signing secret (whsec_…)')
+      .regex(/^whsec_[A-Za-z0-9+/=]{8,250}$/, 'must be a Stripe webhook signing secret (whsec_…)')
       .optional(),
   })
   .strict();

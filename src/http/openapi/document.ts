@@ -47,11 +47,33 @@ export const transformRoute: SwaggerTransform = (input) => {
   const operationId = OPERATION_IDS[operationKey(method, route.url)];
   const out: JsonObject = { ...schema };
   if (operationId && out.operationId === undefined) out.operationId = operationId;
+  if (acceptsNoBody(input)) out[OPTIONAL_BODY] = true;
   const stored = route.config?.idempotency === 'transactional' || route.config?.idempotency === 'pipeline';
   if (method === 'POST' && stored)
     out.headers = withIdempotencyKeyHeader(out.headers as JsonObject | undefined);
   return { ...result, schema: out };
 };
+
+/**
+ * @fastify/swagger marks every request body `required: true`. A route whose body schema accepts no body at all
+ * (every field optional and the schema `.nullish()`: a capture, a refund, a roll — a request without a body
+ * reaches the schema as null or undefined, depending on its headers) is marked here, and `transformDocument` makes its request body `required: false`, so a generated client lets the
+ * caller leave the body out. (An `x-` key: @fastify/swagger copies it onto the operation.)
+ */
+const OPTIONAL_BODY = 'x-kassa-optional-body';
+
+function acceptsNoBody(input: unknown): boolean {
+  const body = (input as { schema?: { body?: { safeParse?: (value: unknown) => { success: boolean } } } })
+    .schema?.body;
+  if (typeof body?.safeParse !== 'function') return false;
+  return body.safeParse(undefined).success && body.safeParse(null).success;
+}
+
+function withOptionalBody(operation: Operation): Operation {
+  const { [OPTIONAL_BODY]: optional, ...rest } = operation as Operation & { [OPTIONAL_BODY]?: boolean };
+  if (!optional || rest.requestBody === undefined) return rest;
+  return { ...rest, requestBody: { ...(rest.requestBody as JsonObject), required: false } };
+}
 
 function withIdempotencyKeyHeader(headers: JsonObject | undefined): JsonObject {
   const properties = { ...((headers?.properties as JsonObject | undefined) ?? {}) };
@@ -214,7 +236,7 @@ export const transformDocument: SwaggerTransformObject = (input) => {
         next[method] = operation;
         continue;
       }
-      next[method] = withErrorResponses(method, path, operation);
+      next[method] = withErrorResponses(method, path, withOptionalBody(operation));
     }
     paths[path] = next;
   }

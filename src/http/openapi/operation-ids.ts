@@ -45,12 +45,14 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'GET /v1/checkouts': 'listCheckouts',
   'GET /v1/checkouts/{id}': 'getCheckout',
   'PUT /v1/checkouts/{id}': 'replaceCheckoutOrder',
+  'PATCH /v1/checkouts/{id}': 'updateCheckout',
   'POST /v1/checkouts/{id}/expire': 'expireCheckout',
   'GET /v1/checkouts/{id}/payment-methods': 'listCheckoutPaymentMethods',
   'GET /v1/checkouts/{id}/session': 'getCheckoutSession',
   // Orders
   'GET /v1/orders': 'listOrders',
   'GET /v1/orders/{id}': 'getOrder',
+  'PATCH /v1/orders/{id}': 'updateOrder',
   'GET /v1/orders/{id}/payments': 'listOrderPayments',
   'GET /v1/orders/{id}/timeline': 'getOrderTimeline',
   // Payments, captures, refunds

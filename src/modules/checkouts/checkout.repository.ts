@@ -285,6 +285,16 @@ export async function touchCheckout(
   return rows[0] ? toCheckout(rows[0]) : undefined;
 }
 
+/** Writes a session's new metadata (the caller holds its row lock), with `next`'s version. */
+export function writeCheckoutMetadata(uow: UnitOfWork, next: Checkout): void {
+  uow.write('UPDATE checkouts SET metadata = $1, updated_at = $2, version = $3 WHERE id = $4', [
+    JSON.stringify(next.metadata),
+    next.updatedAt,
+    next.version,
+    next.id,
+  ]);
+}
+
 const CLOSED_AT_COLUMN: Record<ClosedCheckoutStatus, string> = {
   COMPLETED: 'completed_at',
   CANCELED: 'canceled_at',

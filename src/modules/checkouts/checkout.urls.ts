@@ -81,7 +81,7 @@ export function checkCheckoutUrls(
       pointer: `/callbacks/${name}`,
       code: refusal.code,
       message: input.fromDefaults.has(name)
-        ? `the merchant's default callbacks.${name} ${refusal.message}; send callbacks.${name} (a URL, or null for none) or fix default_callbacks`
+        ? `${refusal.message} (the value of the merchant's default_callbacks.${name}); send callbacks.${name} (a URL, or null for none) or fix the default`
         : refusal.message,
     });
   }

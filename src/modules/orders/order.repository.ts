@@ -190,6 +190,16 @@ export async function replaceOrderContent(
   return rowCount ? findOrder(tx, scope, orderId) : undefined;
 }
 
+/** Writes an order's new metadata (the caller holds its row lock), raising its version as `next` says. */
+export function writeOrderMetadata(uow: UnitOfWork, next: Order): void {
+  uow.write('UPDATE orders SET metadata = $1, updated_at = $2, version = $3 WHERE id = $4', [
+    JSON.stringify(next.metadata),
+    next.updatedAt,
+    next.version,
+    next.id,
+  ]);
+}
+
 export async function findOrder(
   db: Queryable,
   scope: Scope,

@@ -59,7 +59,7 @@ export async function updatePaymentMethodSetting(
     errors.push({
       pointer: '/card_brands',
       code: 'not_applicable',
-      message: `only the card method has card_brands, not ${method}`,
+      message: `must be left out for ${method}: only the card method has brands`,
     });
   }
   const now = deps.clock.now();
@@ -84,7 +84,10 @@ export async function updatePaymentMethodSetting(
     errors.push({
       pointer,
       code: 'min_exceeds_max',
-      message: `min_amount (${next.min_amount}) must not exceed max_amount (${next.max_amount})`,
+      message:
+        pointer === '/min_amount'
+          ? `must be at most max_amount (${next.max_amount}); got ${next.min_amount}`
+          : `must be at least min_amount (${next.min_amount}); got ${next.max_amount}`,
     });
   }
   if (errors.length > 0) throw validationError(errors);

@@ -1,11 +1,6 @@
 import type { Queryable } from '../../db/client.ts';
-import { notFoundError, validationError } from '../../lib/errors.ts';
-import {
-  mergeMetadata,
-  metadataKeyCountError,
-  sameMetadata,
-  type MetadataPatch,
-} from '../../lib/metadata.ts';
+import { notFoundError } from '../../lib/errors.ts';
+import { patchedMetadata, type MetadataPatch } from '../../lib/metadata.ts';
 import {
   findScopedCapture,
   findScopedRefund,
@@ -30,7 +25,7 @@ export async function updateCapture(
 ): Promise<{ capture: Capture; currency: string }> {
   const found = await findScopedCapture(tx, scope, id, { forUpdate: true });
   if (!found) throw notFoundError('capture', id);
-  const metadata = mergedOrUnchanged(found.capture.metadata, patch.metadata);
+  const metadata = patchedMetadata(found.capture.metadata, patch.metadata);
   if (!metadata) return found;
   await updateCaptureMetadata(tx, id, metadata, now);
   return { ...found, capture: { ...found.capture, metadata, updatedAt: now } };
@@ -45,17 +40,8 @@ export async function updateRefund(
 ): Promise<{ refund: Refund; currency: string }> {
   const found = await findScopedRefund(tx, scope, id, { forUpdate: true });
   if (!found) throw notFoundError('refund', id);
-  const metadata = mergedOrUnchanged(found.refund.metadata, patch.metadata);
+  const metadata = patchedMetadata(found.refund.metadata, patch.metadata);
   if (!metadata) return found;
   await updateRefundMetadata(tx, id, metadata, now);
   return { ...found, refund: { ...found.refund, metadata, updatedAt: now } };
-}
-
-/** The merged metadata, or undefined when the patch changes nothing; 422 past the key limit. */
-function mergedOrUnchanged(current: Capture['metadata'], patch: MetadataPatch | null | undefined) {
-  if (patch === undefined) return undefined;
-  const merged = mergeMetadata(current, patch);
-  const tooMany = metadataKeyCountError(merged);
-  if (tooMany) throw validationError([tooMany]);
-  return sameMetadata(merged, current) ? undefined : merged;
 }

@@ -33,7 +33,8 @@ export function checkCredentials(
     errors.push({
       pointer: '/processor',
       code: 'livemode_mismatch',
-      message: 'The sandbox never moves real money: connect it with a test-mode credential',
+      message:
+        'must not be the sandbox in live mode (it never moves real money): connect it with a test-mode credential',
     });
   } else if (implied !== null && implied !== scope.livemode) {
     const field = module.secretFields[0];
@@ -41,8 +42,8 @@ export function checkCredentials(
       pointer: field ? `/credentials/${field}` : '/credentials',
       code: 'livemode_mismatch',
       message: implied
-        ? 'These are live credentials; connect them with a live Kassa credential'
-        : 'These are test credentials; connect them with a test-mode Kassa credential',
+        ? 'is a live credential: connect it with a live Kassa credential'
+        : 'is a test credential: connect it with a test-mode Kassa credential',
     });
   }
   if (scope.livemode) {
@@ -69,7 +70,7 @@ export function checkCurrencies(currencies: string[] | null | undefined): {
     .map((code) => ({
       pointer: '/currencies',
       code: 'invalid_currency' as const,
-      message: `${code} is not an ISO 4217 currency code`,
+      message: `must be ISO 4217 currency codes; got "${code}"`,
     }));
   return { currencies: upper, errors };
 }
@@ -91,8 +92,8 @@ export function checkMultipleCaptures(
       pointer: '/multiple_captures',
       code: 'unsupported',
       message: fixed
-        ? `${module.name} accounts always take several partial captures`
-        : `${module.name} accounts take one capture per payment: a partial capture releases the rest`,
+        ? `must be true: ${module.name} accounts always take several partial captures`
+        : `must be false: ${module.name} accounts take one capture per payment (a partial capture releases the rest)`,
     },
   };
 }
@@ -107,17 +108,17 @@ export function checkApiBaseUrl(
       pointer: '/api_base_url',
       code: 'not_allowed_in_production',
       message:
-        'api_base_url points a connector at another host (a local fake); a production gateway only talks to the processor itself',
+        'must be left out on a production gateway, which talks only to the processor itself (it points a connector at another host, such as a local fake)',
     };
   }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return { pointer: '/api_base_url', code: 'invalid_url', message: 'api_base_url is not a URL' };
+    return { pointer: '/api_base_url', code: 'invalid_url', message: 'must be an absolute URL' };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return { pointer: '/api_base_url', code: 'invalid_url', message: 'api_base_url must be http(s)' };
+    return { pointer: '/api_base_url', code: 'invalid_url', message: 'must be an http:// or https:// URL' };
   }
   return null;
 }

@@ -95,7 +95,7 @@ export function createProcessorAccountService(deps: ProcessorAccountServiceDeps)
         {
           pointer: '/processor',
           code: 'unsupported',
-          message: `${processor} accounts cannot be connected on this gateway`,
+          message: `must be a processor this gateway can connect; got "${processor}"`,
         },
       ]);
     }

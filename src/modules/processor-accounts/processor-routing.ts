@@ -153,7 +153,7 @@ export function noProcessorError(
         ...missing.map(({ method, currency }) => ({
           pointer: '/payment_methods',
           code: 'no_processor' as const,
-          message: `No enabled live processor account takes ${method} in ${currency}`,
+          message: `names ${method}, which no enabled live processor account takes in ${currency}`,
         })),
       ],
       extensions: { missing: missing.map(({ method, currency }) => ({ payment_method: method, currency })) },
@@ -174,7 +174,7 @@ export function savedCardNotChargeableError(processor: string): AppError {
         {
           pointer: '/payment_method/saved_payment_method_id',
           code: 'saved_card_sandbox_only',
-          message: `A saved card cannot be charged through ${processor}`,
+          message: `is a saved card, which cannot be charged through ${processor}`,
         },
       ],
     },

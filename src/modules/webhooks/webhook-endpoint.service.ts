@@ -94,12 +94,12 @@ export function createWebhookEndpointService(deps: {
 }) {
   function checkUrl(url: string, scope: MerchantScope): FieldError | null {
     const reason = checkCallbackUrl(url, { livemode: scope.livemode });
-    if (reason) return { pointer: '/url', code: 'invalid_url', message: `url ${reason}` };
+    if (reason) return { pointer: '/url', code: 'invalid_url', message: reason };
     const refusal = checkOutboundUrl(url, deps.egressPolicy);
     if (refusal) {
       // The egress policy's refusal kinds are one catalogue code each (docs/errors.md, field error codes).
       const code = refusal.code === 'address_not_allowed' ? 'url_not_allowed' : 'invalid_url';
-      return { pointer: '/url', code, message: refusal.message };
+      return { pointer: '/url', code, message: `is not an allowed destination: ${refusal.message}` };
     }
     return null;
   }
@@ -113,7 +113,7 @@ export function createWebhookEndpointService(deps: {
         error: {
           pointer: '/enabled_events',
           code: 'wildcard_not_alone',
-          message: 'enabled_events must be either ["*"] or a list of event types, not both',
+          message: 'must be either ["*"] or a list of event types, not both',
         },
       };
     }

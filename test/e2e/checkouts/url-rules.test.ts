@@ -179,7 +179,7 @@ describe('checkout URL rules', () => {
     });
     expect(response.statusCode).toBe(422);
     expect(expectProblem(response).errors?.[0]?.message).toMatch(
-      /the merchant's default callbacks.notification .*fix default_callbacks/,
+      /^must .*\(the value of the merchant's default_callbacks\.notification\); send callbacks\.notification .*fix the default$/,
     );
     // Overriding it in the request (or switching it off) works.
     const overridden = await testApp.app.inject({

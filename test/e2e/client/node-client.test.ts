@@ -15,6 +15,7 @@ import {
 import { startWorkers } from '../../../src/workers/workers.ts';
 import { createTestApp, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import { checkoutRequest, simpleOrder } from '../checkouts/checkout-fixtures.ts';
+import { authorizedPayment } from '../payments/payment-fixtures.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../webhooks/webhook-receiver.ts';
 
 let t: TestApp;
@@ -214,5 +215,33 @@ describe('the Node client against a running gateway', () => {
     expect(() =>
       verifyWebhook('whsec_' + Buffer.alloc(32, 1).toString('base64'), webhook.body, fetchHeaders),
     ).toThrow(KassaWebhookError);
+  });
+  it('leaves out the body of an operation whose fields are all optional: no body, no content type', async () => {
+    const sent: { path: string; contentType: string | null; body: string }[] = [];
+    const fetchImpl: typeof fetch = async (input, init) => {
+      const request = new Request(input as Request, init);
+      const body = await request.clone().text();
+      sent.push({
+        path: new URL(request.url).pathname,
+        contentType: request.headers.get('content-type'),
+        body,
+      });
+      return fetch(request);
+    };
+    const kassa = createKassa({ apiKey: merchant.apiKey, baseUrl: t.baseUrl, fetch: fetchImpl });
+    const payment = await authorizedPayment(t, merchant, { currency: 'EUR', amount: 1200 });
+
+    // Without `body` (and, where the path has no parameter, without any options): this compiles only while
+    // /openapi.json marks these request bodies optional — `npm run typecheck` checks this file.
+    const capture = await kassa.post('/v1/payments/{id}/capture', { params: { path: { id: payment.id } } });
+    expect(capture).toMatchObject({ amount: 1200, status: 'SUCCEEDED' });
+    expect(capture.payment.captured_amount).toBe(1200);
+    const rolled = await kassa.post('/v1/merchant/signing-secret/roll');
+    expect(rolled.object).toBe('signing_secret');
+
+    expect(sent.map(({ path, contentType, body }) => [path, contentType, body])).toEqual([
+      [`/v1/payments/${payment.id}/capture`, null, ''],
+      ['/v1/merchant/signing-secret/roll', null, ''],
+    ]);
   });
 });

@@ -177,7 +177,7 @@ describe('dashboard: OAuth clients and processor accounts', () => {
       payment_methods: 'card',
     });
     expect(refused.statusCode).toBe(422);
-    expect(refused.body).toContain('Must be a Stripe secret key');
+    expect(refused.body).toContain('must be a Stripe secret key');
     expect(refused.body).not.toContain('pk_test_not_a_secret_key');
 
     const sandbox = await submit(t, developer, ACCOUNTS, {
@@ -261,7 +261,7 @@ describe('dashboard: OAuth clients and processor accounts', () => {
       credential_secret_key: 'pk_test_public_key',
     });
     expect(wrong.statusCode).toBe(422);
-    expect(wrong.body).toContain('Must be a Stripe secret key');
+    expect(wrong.body).toContain('must be a Stripe secret key');
     expect(wrong.body).not.toContain('pk_test_public_key');
 
     // Only the webhook secret: the secret key is kept (merged, as PATCH does).

@@ -277,7 +277,7 @@ describe('dashboard shop pages', () => {
         display_order: '2',
       });
       expect(badRange.statusCode).toBe(422);
-      expect(badRange.body).toContain('must not exceed max_amount');
+      expect(badRange.body).toContain('must be at most max_amount (100); got 5000');
       expect((await auditActions('payment_method_settings.updated')).length).toBe(1);
     });
   });

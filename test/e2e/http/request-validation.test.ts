@@ -246,6 +246,45 @@ describe('request validation (docs/api-conventions.md §9)', () => {
     expect(response.problem.code).toBe('not_found');
   });
 
+  it('takes no body at all where /openapi.json marks the request body optional, and still 415s a form', async () => {
+    type Operations = Record<string, Record<string, { requestBody?: { required?: boolean } }>>;
+    const paths = ((await (await fetch(`${t.baseUrl}/openapi.json`)).json()) as { paths: Operations }).paths;
+    const optional = Object.entries(paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, operation]) => operation.requestBody?.required === false)
+        .map(([method, operation]) => ({ method: method.toUpperCase(), path, operation })),
+    );
+    // Every body whose fields are all optional: captures, refunds, rolls, webhook tests, redeliveries.
+    expect(optional.map(({ method, path }) => `${method} ${path}`)).toEqual(
+      expect.arrayContaining([
+        'POST /v1/payments/{id}/capture',
+        'POST /v1/payments/{id}/refunds',
+        'POST /v1/merchant/signing-secret/roll',
+        'POST /v1/webhook-endpoints/{id}/roll-secret',
+        'POST /v1/webhook-endpoints/{id}/test',
+        'POST /v1/events/{id}/redeliver',
+      ]),
+    );
+    // Every other request body stays required.
+    const required = Object.values(paths).flatMap((operations) =>
+      Object.values(operations).filter((operation) => operation.requestBody?.required === true),
+    );
+    expect(required.length).toBeGreaterThan(10);
+    for (const { method, path } of optional) {
+      // An unknown id: past validation the route answers 404; a body it needed would have been a 422.
+      const url = `${t.baseUrl}${path.replace(/\{[^}]+\}/g, 'x_0')}`;
+      const bare = await fetch(url, { method, headers: merchant.headers });
+      expect([200, 404], `${method} ${path}: ${await bare.clone().text()}`).toContain(bare.status);
+      const form = await send(
+        method,
+        path.replace(/\{[^}]+\}/g, 'x_0'),
+        'a=1',
+        'application/x-www-form-urlencoded',
+      );
+      expect(form.status, `${method} ${path}`).toBe(415);
+    }
+  });
+
   it('leaves the form body of the OAuth token route alone', async () => {
     const response = await fetch(`${t.baseUrl}/v1/oauth/tokens`, {
       method: 'POST',

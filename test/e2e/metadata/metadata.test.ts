@@ -8,6 +8,7 @@ import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '.
 import { checkoutRequest, simpleOrder } from '../checkouts/checkout-fixtures.ts';
 import { linkRequest } from '../payment-links/payment-link-fixtures.ts';
 import { createPaymentCheckout } from '../payments/payment-fixtures.ts';
+import { sendJson, type Answer } from './http-call.ts';
 
 let t: TestApp;
 let merchant: TestMerchant;
@@ -20,24 +21,8 @@ afterAll(async () => {
   await t.close();
 });
 
-type Answer = { status: number; body: string; headers: Record<string, string>; json<T>(): T };
-
-async function call(method: 'POST' | 'GET' | 'PATCH', path: string, payload?: unknown): Promise<Answer> {
-  const response = await fetch(`${t.baseUrl}${path}`, {
-    method,
-    headers: {
-      ...merchant.headers,
-      ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
-  });
-  const body = await response.text();
-  return {
-    status: response.status,
-    body,
-    headers: Object.fromEntries(response.headers.entries()),
-    json: <T>() => JSON.parse(body) as T,
-  };
+function call(method: 'POST' | 'GET' | 'PATCH', path: string, payload?: unknown): Promise<Answer> {
+  return sendJson(t.baseUrl, merchant.headers, method, path, payload);
 }
 
 function pointersOf(answer: Answer): string[] {

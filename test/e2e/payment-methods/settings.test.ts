@@ -154,7 +154,7 @@ describe('payment-method settings', () => {
     const againstStored = await put('wallet', { min_amount: 2_000 });
     expect(againstStored.statusCode).toBe(422);
     expect(expectProblem(againstStored).errors?.[0]?.message).toBe(
-      'min_amount (2000) must not exceed max_amount (1000)',
+      'must be at most max_amount (1000); got 2000',
     );
   });
 

@@ -230,9 +230,9 @@ describe('live mode', () => {
       expect.arrayContaining(['/completed_redirect_url invalid_url', '/payment_methods no_processor']),
     );
     expect(problem.errors!.filter((error) => error.code === 'no_processor').map((e) => e.message)).toEqual([
-      'No enabled live processor account takes card in EUR',
-      'No enabled live processor account takes invoice in EUR',
-      'No enabled live processor account takes wallet in EUR',
+      'names card, which no enabled live processor account takes in EUR',
+      'names invoice, which no enabled live processor account takes in EUR',
+      'names wallet, which no enabled live processor account takes in EUR',
     ]);
     const link = await call('POST', '/v1/payment-links', live, linkRequest());
     expect(expectProblem(link)).toMatchObject({ status: 422, code: 'no_processor' });

@@ -128,7 +128,7 @@ const ZRollBody = z
         `How long the previous secret keeps working (default ${DEFAULT_ROLL_OVERLAP_SECONDS}; 0: stop now)`,
       ),
   })
-  .optional();
+  .nullish();
 
 export function registerApiKeyRoutes(
   app: KassaApp,

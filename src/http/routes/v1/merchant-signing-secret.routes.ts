@@ -93,7 +93,7 @@ export function registerMerchantSigningSecretRoutes(
                 `How long the previous secret keeps signing (default ${DEFAULT_ROLL_OVERLAP_SECONDS}; 0: stop now)`,
               ),
           })
-          .optional(),
+          .nullish(),
         response: { 200: ZSigningSecret },
       },
     },
