@@ -1,5 +1,5 @@
 import { PLANNED_PER_CALL, type Queryable } from '../db/queryable.ts';
-import { dueRowsToLease, TAKE_LEASE } from './delivery-queue.ts';
+import { dueRowsToLease, settleLeasedRow, TAKE_LEASE, type LeasedOutcome } from './delivery-queue.ts';
 import { newId } from '../lib/ids.ts';
 import { currentTraceparent } from '../metrics/trace-context.ts';
 
@@ -182,17 +182,9 @@ export async function claimDueDeliveries(
   }));
 }
 
-/** How one claimed delivery ended this round. */
-export type DeliveryOutcome = 'succeeded' | 'retry' | 'failed' | 'canceled';
-
-export type AttemptRecord = {
+/** How one claimed delivery ended this round (`delivery-queue.ts`), and the attempt it made. */
+export type AttemptRecord = LeasedOutcome & {
   deliveryId: string;
-  leaseToken: string;
-  outcome: DeliveryOutcome;
-  /** For 'retry': seconds from now until the next attempt. */
-  retryInSeconds: number | null;
-  /** Why it failed or was canceled. */
-  error: string | null;
   /** What was sent and seen; null when nothing was sent (canceled). */
   attempt: {
     number: number;
@@ -224,15 +216,9 @@ export async function recordAttemptResults(
                attempted_at, url, status_code, latency_ms, excerpt, truncated)
      ), updated AS (
        UPDATE webhook_deliveries d SET
-           status = CASE WHEN r.outcome = 'retry' THEN 'pending' ELSE r.outcome END,
-           next_attempt_at = CASE WHEN r.outcome = 'retry' THEN now() + make_interval(secs => r.retry_in)
-                                  ELSE d.next_attempt_at END,
-           lease_until = NULL,
-           lease_token = NULL,
+           ${settleLeasedRow({ outcome: 'r.outcome', retryInSeconds: 'r.retry_in', error: 'r.error' })},
            last_attempt_at = CASE WHEN r.attempted THEN r.attempted_at ELSE d.last_attempt_at END,
-           last_status_code = CASE WHEN r.attempted THEN r.status_code ELSE d.last_status_code END,
-           last_error = CASE WHEN r.outcome = 'succeeded' THEN NULL ELSE r.error END,
-           completed_at = CASE WHEN r.outcome = 'retry' THEN NULL ELSE now() END
+           last_status_code = CASE WHEN r.attempted THEN r.status_code ELSE d.last_status_code END
          FROM r
         WHERE d.id = ANY ($1) AND d.id = r.delivery_id AND d.lease_token = r.lease_token
        RETURNING d.id, d.next_attempt_at, d.status
