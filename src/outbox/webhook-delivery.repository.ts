@@ -62,7 +62,7 @@ export const DELIVERED_EVENT_COLUMNS = `ev.livemode AS event_livemode, ev.object
   ev.object_version AS event_object_version, ev.order_id AS event_order_id, ev.checkout_id AS event_checkout_id,
   ev.payment_id AS event_payment_id`;
 
-export type DeliveredEventRow = {
+type DeliveredEventRow = {
   event_livemode: boolean;
   event_object_id: string | null;
   event_object_version: number | null;
@@ -87,7 +87,7 @@ export type DeliveryTargetRow = DeliveredEventRow & {
   traceparent: string | null;
 };
 
-export function deliveredEventOfRow(row: DeliveredEventRow): DeliveredEventFields {
+function deliveredEventOfRow(row: DeliveredEventRow): DeliveredEventFields {
   return {
     livemode: row.event_livemode,
     objectId: row.event_object_id,
@@ -126,7 +126,7 @@ export type ClaimedDelivery = {
   traceparent: string | null;
 };
 
-export function actorOfRow(type: string | null, id: string | null): { type: string; id: string } | null {
+function actorOfRow(type: string | null, id: string | null): { type: string; id: string } | null {
   return type !== null && id !== null ? { type, id } : null;
 }
 
@@ -161,10 +161,23 @@ export async function claimDueDeliveries(
                  AS previous_secret_encrypted, COALESCE(d.traceparent, ev.traceparent) AS traceparent`,
     [options.limit, options.leaseSeconds, options.leaseToken],
   );
-  return rows.map((row) => ({
-    id: row.id,
-    leaseToken: options.leaseToken,
-    attemptNumber: row.attempt_count,
+  return rows.map((row) =>
+    claimedDeliveryOfRow(row, {
+      id: row.id,
+      leaseToken: options.leaseToken,
+      attemptNumber: row.attempt_count,
+      endpointActive: row.endpoint_active,
+    }),
+  );
+}
+
+/** A leased delivery from the row that fan-out or the claim read (`DeliveryTargetRow`) and its lease. */
+export function claimedDeliveryOfRow(
+  row: DeliveryTargetRow,
+  lease: Pick<ClaimedDelivery, 'id' | 'leaseToken' | 'attemptNumber' | 'endpointActive'>,
+): ClaimedDelivery {
+  return {
+    ...lease,
     eventId: row.event_id,
     eventType: row.event_type,
     eventCreatedAt: row.event_created_at,
@@ -174,12 +187,11 @@ export async function claimDueDeliveries(
     endpointId: row.endpoint_id,
     url: row.url,
     apiVersion: row.api_version,
-    endpointActive: row.endpoint_active,
     secretsEncrypted: row.previous_secret_encrypted
       ? [row.secret_encrypted, row.previous_secret_encrypted]
       : [row.secret_encrypted],
     traceparent: row.traceparent,
-  }));
+  };
 }
 
 /** How one claimed delivery ended this round (`delivery-queue.ts`), and the attempt it made. */
