@@ -1,6 +1,9 @@
 import { ConfigError, loadConfig, type Config } from '../config.ts';
+import type { Database } from '../db/client.ts';
+import { openDatabase } from '../db/open.ts';
 import { parseMasterKey } from '../lib/keyring.ts';
 import { noteDatabase } from './errors.ts';
+import { quietLogger } from './output.ts';
 
 /**
  * What the command modules share. Imported only by them, so `--help` never reads the configuration.
@@ -32,4 +35,14 @@ export function loadCliConfig(): Config {
 function describeDatabaseUrl(databaseUrl: string) {
   const url = new URL(databaseUrl);
   return `${url.hostname}:${url.port || 5432}${url.pathname}`;
+}
+
+/** Runs `work` on the configured database, opened for it and closed after, whatever happens. */
+export async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
+  const database = await openDatabase(loadCliConfig(), quietLogger);
+  try {
+    return await work(database.db);
+  } finally {
+    await database.close();
+  }
 }

@@ -12,9 +12,13 @@
  *   belongs to the new holder);
  * - when the next attempt is due, and whether there is one, is `retry-schedule.ts` (`judgeAttempt`).
  *
- * This file is the claim's SQL both queues run; the statements stay in their repositories
- * (`webhook-delivery.repository.ts`, `modules/callbacks/callback.repository.ts`), which join what each send needs.
+ * This file is the SQL both queues run for the claim and for an attempt's outcome, and the outcome a judged
+ * attempt leads to; the statements stay in their repositories (`webhook-delivery.repository.ts`,
+ * `modules/callbacks/callback.repository.ts`), which join what each send needs and write what each keeps
+ * besides (a webhook's attempt rows and last answer; a notification's newer event).
  */
+
+import type { AttemptVerdict } from './retry-schedule.ts';
 
 /** The tables that follow the shape above. */
 export type DeliveryQueueTable = 'webhook_deliveries' | 'callback_notifications';
@@ -34,3 +38,48 @@ export function dueRowsToLease(table: DeliveryQueueTable, alias?: string): strin
 
 /** The lease a claim sets: `$2` seconds from now, under the claimer's token `$3`. */
 export const TAKE_LEASE = 'lease_until = now() + make_interval(secs => $2::float8), lease_token = $3';
+
+/** How a claimed row ends its round: done, due again later, given up, or dropped unsent. */
+export type DeliveryOutcome = 'succeeded' | 'retry' | 'failed' | 'canceled';
+
+/** What an attempt (or a claim that sent nothing) writes back onto its leased row. */
+export type LeasedOutcome = {
+  leaseToken: string;
+  outcome: DeliveryOutcome;
+  /** For 'retry': seconds from now until the next attempt. */
+  retryInSeconds: number | null;
+  /** Why it failed or was canceled; null when it succeeded. */
+  error: string | null;
+};
+
+/** The outcome of a judged attempt: a failure is retried while the schedule has a next attempt. */
+export function outcomeOfVerdict(verdict: AttemptVerdict): Pick<LeasedOutcome, 'outcome' | 'retryInSeconds'> {
+  if (verdict.result === 'succeeded') return { outcome: 'succeeded', retryInSeconds: null };
+  return {
+    outcome: verdict.retryInSeconds === null ? 'failed' : 'retry',
+    retryInSeconds: verdict.retryInSeconds,
+  };
+}
+
+/**
+ * The SET list that writes an outcome onto a leased row and gives the lease back (the statement's WHERE
+ * checks the lease token). Each value is an SQL expression: `outcome` (text), `retryInSeconds` (float8),
+ * `error` (text). `superseded`, when given, is true for a row whose content changed since the claim: the
+ * outcome no longer describes it, so it stays due at once, without an error.
+ */
+export function settleLeasedRow(values: {
+  outcome: string;
+  retryInSeconds: string;
+  error: string;
+  superseded?: string;
+}): string {
+  const { outcome, retryInSeconds, error } = values;
+  const stale = values.superseded ? `${values.superseded} OR ` : '';
+  const newer = values.superseded ? `WHEN ${values.superseded} THEN now() ` : '';
+  return `status = CASE WHEN ${stale}${outcome} = 'retry' THEN 'pending' ELSE ${outcome} END,
+           next_attempt_at = CASE ${newer}WHEN ${outcome} = 'retry' THEN now() + make_interval(secs => ${retryInSeconds})
+                                  ELSE next_attempt_at END,
+           completed_at = CASE WHEN ${stale}${outcome} = 'retry' THEN NULL ELSE now() END,
+           last_error = CASE WHEN ${stale}${outcome} = 'succeeded' THEN NULL ELSE ${error} END,
+           lease_until = NULL, lease_token = NULL`;
+}

@@ -1,7 +1,6 @@
 import { PLANNED_PER_CALL, type Queryable } from '../db/queryable.ts';
 import {
-  actorOfRow,
-  deliveredEventOfRow,
+  claimedDeliveryOfRow,
   type ClaimedDelivery,
   DELIVERED_EVENT_COLUMNS,
   type DeliveryTargetRow,
@@ -122,25 +121,14 @@ export async function fanOutPendingEvents(
   const counts = rows[0] ?? { events: 0, deliveries: 0 };
   const leased: ClaimedDelivery[] = rows
     .filter((row) => row.id !== null)
-    .map((row) => ({
-      id: row.id!,
-      leaseToken: lease.token,
-      attemptNumber: 1,
-      eventId: row.event_id,
-      eventType: row.event_type,
-      eventCreatedAt: row.event_created_at,
-      event: deliveredEventOfRow(row),
-      eventDataJson: row.event_data_json,
-      eventActor: actorOfRow(row.event_actor_type, row.event_actor_id),
-      endpointId: row.endpoint_id,
-      apiVersion: row.api_version,
-      url: row.url,
-      endpointActive: true,
-      secretsEncrypted: row.previous_secret_encrypted
-        ? [row.secret_encrypted, row.previous_secret_encrypted]
-        : [row.secret_encrypted],
-      traceparent: row.traceparent,
-    }));
+    .map((row) =>
+      claimedDeliveryOfRow(row, {
+        id: row.id!,
+        leaseToken: lease.token,
+        attemptNumber: 1,
+        endpointActive: true,
+      }),
+    );
   return { events: counts.events, deliveries: counts.deliveries, leased };
 }
 

@@ -2,6 +2,7 @@ import { EgressError, type EgressClient } from '../egress/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Keyring } from '../lib/keyring.ts';
 import { continueTrace, runInTrace, type Tracer } from '../metrics/index.ts';
+import { outcomeOfVerdict } from './delivery-queue.ts';
 import { judgeAttempt, type AttemptObservation } from './retry-schedule.ts';
 import type { AttemptRecord, ClaimedDelivery } from './webhook-delivery.repository.ts';
 import { buildWebhookHeaders, buildWebhookPayloadFromJson } from './webhook-signer.ts';
@@ -80,22 +81,10 @@ export function createAttemptSender(
       responseExcerpt: excerpt,
       responseTruncated: truncated,
     };
-    if (verdict.result === 'succeeded') {
-      return {
-        record: { ...base, outcome: 'succeeded', retryInSeconds: null, error: null, attempt },
-        endpointGone: false,
-        endpointId: claimed.endpointId,
-      };
-    }
+    const failed = verdict.result === 'failed' ? verdict : null;
     return {
-      record: {
-        ...base,
-        outcome: verdict.retryInSeconds === null ? 'failed' : 'retry',
-        retryInSeconds: verdict.retryInSeconds,
-        error: verdict.error,
-        attempt,
-      },
-      endpointGone: verdict.disableEndpoint,
+      record: { ...base, ...outcomeOfVerdict(verdict), error: failed?.error ?? null, attempt },
+      endpointGone: failed?.disableEndpoint ?? false,
       endpointId: claimed.endpointId,
     };
   }

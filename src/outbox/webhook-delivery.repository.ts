@@ -1,5 +1,5 @@
 import { PLANNED_PER_CALL, type Queryable } from '../db/queryable.ts';
-import { dueRowsToLease, TAKE_LEASE } from './delivery-queue.ts';
+import { dueRowsToLease, settleLeasedRow, TAKE_LEASE, type LeasedOutcome } from './delivery-queue.ts';
 import { newId } from '../lib/ids.ts';
 import { currentTraceparent } from '../metrics/trace-context.ts';
 
@@ -62,7 +62,7 @@ export const DELIVERED_EVENT_COLUMNS = `ev.livemode AS event_livemode, ev.object
   ev.object_version AS event_object_version, ev.order_id AS event_order_id, ev.checkout_id AS event_checkout_id,
   ev.payment_id AS event_payment_id`;
 
-export type DeliveredEventRow = {
+type DeliveredEventRow = {
   event_livemode: boolean;
   event_object_id: string | null;
   event_object_version: number | null;
@@ -87,7 +87,7 @@ export type DeliveryTargetRow = DeliveredEventRow & {
   traceparent: string | null;
 };
 
-export function deliveredEventOfRow(row: DeliveredEventRow): DeliveredEventFields {
+function deliveredEventOfRow(row: DeliveredEventRow): DeliveredEventFields {
   return {
     livemode: row.event_livemode,
     objectId: row.event_object_id,
@@ -126,7 +126,7 @@ export type ClaimedDelivery = {
   traceparent: string | null;
 };
 
-export function actorOfRow(type: string | null, id: string | null): { type: string; id: string } | null {
+function actorOfRow(type: string | null, id: string | null): { type: string; id: string } | null {
   return type !== null && id !== null ? { type, id } : null;
 }
 
@@ -161,10 +161,23 @@ export async function claimDueDeliveries(
                  AS previous_secret_encrypted, COALESCE(d.traceparent, ev.traceparent) AS traceparent`,
     [options.limit, options.leaseSeconds, options.leaseToken],
   );
-  return rows.map((row) => ({
-    id: row.id,
-    leaseToken: options.leaseToken,
-    attemptNumber: row.attempt_count,
+  return rows.map((row) =>
+    claimedDeliveryOfRow(row, {
+      id: row.id,
+      leaseToken: options.leaseToken,
+      attemptNumber: row.attempt_count,
+      endpointActive: row.endpoint_active,
+    }),
+  );
+}
+
+/** A leased delivery from the row that fan-out or the claim read (`DeliveryTargetRow`) and its lease. */
+export function claimedDeliveryOfRow(
+  row: DeliveryTargetRow,
+  lease: Pick<ClaimedDelivery, 'id' | 'leaseToken' | 'attemptNumber' | 'endpointActive'>,
+): ClaimedDelivery {
+  return {
+    ...lease,
     eventId: row.event_id,
     eventType: row.event_type,
     eventCreatedAt: row.event_created_at,
@@ -174,25 +187,16 @@ export async function claimDueDeliveries(
     endpointId: row.endpoint_id,
     url: row.url,
     apiVersion: row.api_version,
-    endpointActive: row.endpoint_active,
     secretsEncrypted: row.previous_secret_encrypted
       ? [row.secret_encrypted, row.previous_secret_encrypted]
       : [row.secret_encrypted],
     traceparent: row.traceparent,
-  }));
+  };
 }
 
-/** How one claimed delivery ended this round. */
-export type DeliveryOutcome = 'succeeded' | 'retry' | 'failed' | 'canceled';
-
-export type AttemptRecord = {
+/** How one claimed delivery ended this round (`delivery-queue.ts`), and the attempt it made. */
+export type AttemptRecord = LeasedOutcome & {
   deliveryId: string;
-  leaseToken: string;
-  outcome: DeliveryOutcome;
-  /** For 'retry': seconds from now until the next attempt. */
-  retryInSeconds: number | null;
-  /** Why it failed or was canceled. */
-  error: string | null;
   /** What was sent and seen; null when nothing was sent (canceled). */
   attempt: {
     number: number;
@@ -224,15 +228,9 @@ export async function recordAttemptResults(
                attempted_at, url, status_code, latency_ms, excerpt, truncated)
      ), updated AS (
        UPDATE webhook_deliveries d SET
-           status = CASE WHEN r.outcome = 'retry' THEN 'pending' ELSE r.outcome END,
-           next_attempt_at = CASE WHEN r.outcome = 'retry' THEN now() + make_interval(secs => r.retry_in)
-                                  ELSE d.next_attempt_at END,
-           lease_until = NULL,
-           lease_token = NULL,
+           ${settleLeasedRow({ outcome: 'r.outcome', retryInSeconds: 'r.retry_in', error: 'r.error' })},
            last_attempt_at = CASE WHEN r.attempted THEN r.attempted_at ELSE d.last_attempt_at END,
-           last_status_code = CASE WHEN r.attempted THEN r.status_code ELSE d.last_status_code END,
-           last_error = CASE WHEN r.outcome = 'succeeded' THEN NULL ELSE r.error END,
-           completed_at = CASE WHEN r.outcome = 'retry' THEN NULL ELSE now() END
+           last_status_code = CASE WHEN r.attempted THEN r.status_code ELSE d.last_status_code END
          FROM r
         WHERE d.id = ANY ($1) AND d.id = r.delivery_id AND d.lease_token = r.lease_token
        RETURNING d.id, d.next_attempt_at, d.status

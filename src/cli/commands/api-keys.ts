@@ -1,5 +1,4 @@
 import type { Database } from '../../db/client.ts';
-import { openDatabase } from '../../db/open.ts';
 import { sha256 } from '../../lib/hashing.ts';
 import { AppError } from '../../lib/errors.ts';
 import { FULL_ACCESS } from '../../modules/auth/scopes.ts';
@@ -18,10 +17,11 @@ import {
   listApiKeys,
   type StoredApiKey,
 } from '../../modules/merchants/credential.repository.ts';
+import { presentApiKey } from '../../modules/merchants/credential.presenter.ts';
 import { findMerchantById } from '../../modules/merchants/merchant.repository.ts';
-import { loadCliConfig } from '../context.ts';
+import { withDatabase } from '../context.ts';
 import { CommandError, UsageError } from '../errors.ts';
-import { print, quietLogger } from '../output.ts';
+import { print } from '../output.ts';
 import type { CommandRun } from '../spec.ts';
 
 /**
@@ -29,15 +29,6 @@ import type { CommandRun } from '../spec.ts';
  * named by its id (`key_…`) or by the key itself (`sk_…` / `rk_…`, looked up by its digest); `revoke` also
  * takes an OAuth client id (`cli_…`), which keeps `kassa credentials revoke` working as an alias.
  */
-
-async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
-  const database = await openDatabase(loadCliConfig(), quietLogger);
-  try {
-    return await work(database.db);
-  } finally {
-    await database.close();
-  }
-}
 
 /** The credential id a command line names: an id as it is, a key by its digest. */
 async function resolveCredentialId(db: Database, keyOrId: string): Promise<string | undefined> {
@@ -52,20 +43,9 @@ function describeKey(key: StoredApiKey): string {
   return `${key.id}  ${key.keyHint}  ${key.livemode ? 'live' : 'test'}  ${key.type}  ${state}  ${used}  ${scopes}${key.name ? `  "${key.name}"` : ''}`;
 }
 
+/** The key as the API shows it (`credential.presenter.ts`), with the secret when it was just made. */
 function keyJson(key: StoredApiKey, secret?: string) {
-  return {
-    id: key.id,
-    object: 'api_key',
-    livemode: key.livemode,
-    type: key.type,
-    name: key.name,
-    scopes: [...scopesHeld(key)],
-    redacted_secret: key.keyHint,
-    expires_at: key.expiresAt?.toISOString() ?? null,
-    last_used_at: key.lastUsedAt?.toISOString() ?? null,
-    created_at: key.createdAt.toISOString(),
-    ...(secret ? { secret } : {}),
-  };
+  return { ...presentApiKey(key, new Date()), ...(secret ? { secret } : {}) };
 }
 
 /** AppErrors from the services (a refused scope list, an already rolled key) are the operator's to fix. */

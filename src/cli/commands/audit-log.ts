@@ -1,25 +1,15 @@
-import type { Database } from '../../db/client.ts';
-import { openDatabase } from '../../db/open.ts';
+import { presentAuditEntry } from '../../modules/audit/audit.presenter.ts';
 import { listAuditEntries, type StoredAuditEntry } from '../../modules/audit/audit.service.ts';
 import { findMerchantById } from '../../modules/merchants/merchant.repository.ts';
-import { loadCliConfig } from '../context.ts';
+import { withDatabase } from '../context.ts';
 import { CommandError, UsageError } from '../errors.ts';
-import { print, quietLogger } from '../output.ts';
+import { print } from '../output.ts';
 import type { CommandRun } from '../spec.ts';
 
 /**
  * `kassa audit-log list --merchant ID`: a merchant's audit trail, newest first (docs/security.md, "Audit
  * trail"); without `--merchant`, the entries that concern no one merchant (token-signing key rotations).
  */
-
-async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
-  const database = await openDatabase(loadCliConfig(), quietLogger);
-  try {
-    return await work(database.db);
-  } finally {
-    await database.close();
-  }
-}
 
 function describeEntry(entry: StoredAuditEntry): string {
   const actor = `${entry.actor.type}:${entry.actor.id}${entry.actor.label ? ` (${entry.actor.label})` : ''}`;
@@ -28,19 +18,10 @@ function describeEntry(entry: StoredAuditEntry): string {
   return `${entry.createdAt.toISOString()}  ${entry.id}  ${entry.action}${object}  by ${actor}${from}`;
 }
 
+/** The API's entry, with the merchant it concerns (the operator sees every merchant's). */
 function entryJson(entry: StoredAuditEntry) {
-  return {
-    id: entry.id,
-    object: 'audit_log_entry',
-    merchant_id: entry.merchantId,
-    action: entry.action,
-    actor: { type: entry.actor.type, id: entry.actor.id, label: entry.actor.label ?? null },
-    object_type: entry.objectType,
-    object_id: entry.objectId,
-    client_address: entry.clientAddress,
-    details: entry.details,
-    created_at: entry.createdAt.toISOString(),
-  };
+  const { id, object, ...rest } = presentAuditEntry(entry);
+  return { id, object, merchant_id: entry.merchantId, ...rest };
 }
 
 export const listAuditLog: CommandRun = async ({ options }) => {

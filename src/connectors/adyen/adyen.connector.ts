@@ -255,6 +255,12 @@ export function createAdyenConnector(
     return { status: 'pending', connectorReference: reference, operationReference: response.pspReference };
   }
 
+  /** A capture or refund: a modification of an amount. */
+  function modifyAmount(kind: 'captures' | 'refunds', request: CaptureRequest | RefundRequest) {
+    const amount = checkAmount(request.amount, request.currency);
+    return modify(kind, request.connectorReference, request.idempotencyKey, amount);
+  }
+
   const noLookup = (what: string) =>
     new ConnectorError(
       'processor_error',
@@ -321,20 +327,8 @@ export function createAdyenConnector(
         ...(result.status === 'requires_action' ? { action: result.action } : {}),
       };
     },
-    capture: (request: CaptureRequest) =>
-      modify(
-        'captures',
-        request.connectorReference,
-        request.idempotencyKey,
-        checkAmount(request.amount, request.currency),
-      ),
+    capture: (request: CaptureRequest) => modifyAmount('captures', request),
     void: (request: VoidRequest) => modify('cancels', request.connectorReference, request.idempotencyKey),
-    refund: (request: RefundRequest) =>
-      modify(
-        'refunds',
-        request.connectorReference,
-        request.idempotencyKey,
-        checkAmount(request.amount, request.currency),
-      ),
+    refund: (request: RefundRequest) => modifyAmount('refunds', request),
   };
 }

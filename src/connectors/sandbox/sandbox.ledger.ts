@@ -90,7 +90,9 @@ export async function findOperationByKey(tx: Queryable, key: string): Promise<Op
 export type NewOperation = {
   id: string;
   idempotencyKey: string | null;
+  /** What a replay under the same key is checked against, and what it answers. */
   requestHash: string | null;
+  result: unknown;
   kind: SandboxOperationKind;
   paymentReference: string | null;
   paymentId: string | null;
@@ -98,7 +100,6 @@ export type NewOperation = {
   currency: string | null;
   outcome: string;
   failureCode: string | null;
-  result: unknown;
   createdAt: Date;
 };
 

@@ -1,11 +1,11 @@
 import type { Clock } from '../../lib/clock.ts';
 import type { Connector, ConnectorNotifySink, ConnectorStatusUpdate, DeclineCode } from '../connector.ts';
 import type {
+  NewOperation,
   OperationFilter,
   PaymentRow,
   SandboxActionKind,
   SandboxDatabase,
-  SandboxOperationKind,
   SandboxPaymentStatus,
 } from './sandbox.ledger.ts';
 
@@ -65,18 +65,8 @@ export type SandboxPayment = {
   createdAt: Date;
 };
 
-export type SandboxOperation = {
-  id: string;
-  idempotencyKey: string | null;
-  kind: SandboxOperationKind;
-  paymentReference: string | null;
-  paymentId: string | null;
-  amount: number | null;
-  currency: string | null;
-  outcome: string;
-  failureCode: string | null;
-  createdAt: Date;
-};
+/** A recorded operation as the sandbox shows it (without what replays check and answer). */
+export type SandboxOperation = Omit<NewOperation, 'requestHash' | 'result'>;
 
 export type SandboxNotification = {
   id: string;

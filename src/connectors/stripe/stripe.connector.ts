@@ -95,6 +95,18 @@ export function createStripeConnector(
     return call(() => stripe.paymentIntents.retrieve(reference, { expand: ['latest_charge'] }));
   }
 
+  /** The intent a capture or refund of an amount acts on; `mismatch`: the failure when its currency is another. */
+  async function retrieveForAmount(
+    request: CaptureRequest | RefundRequest,
+    what: 'capture' | 'refund',
+  ): Promise<{ intent: Stripe.PaymentIntent; mismatch: OperationResult | null }> {
+    checkAmount(request.amount, connectorId);
+    const intent = await retrieve(request.connectorReference);
+    if (fromStripeCurrency(intent.currency) === request.currency) return { intent, mismatch: null };
+    const message = `The ${what} is not in the currency of the payment`;
+    return { intent, mismatch: operationFailed(intent.id, 'currency_mismatch', message) };
+  }
+
   async function captureIntent(request: CaptureRequest): Promise<OperationResult> {
     try {
       const captured = await stripe.paymentIntents.capture(
@@ -199,16 +211,8 @@ export function createStripeConnector(
     },
 
     async capture(request) {
-      checkAmount(request.amount, connectorId);
-      const intent = await retrieve(request.connectorReference);
-      if (fromStripeCurrency(intent.currency) !== request.currency) {
-        return operationFailed(
-          intent.id,
-          'currency_mismatch',
-          'The capture is not in the currency of the payment',
-        );
-      }
-      return captureIntent(request);
+      const { mismatch } = await retrieveForAmount(request, 'capture');
+      return mismatch ?? captureIntent(request);
     },
 
     async void(request: VoidRequest) {
@@ -232,15 +236,8 @@ export function createStripeConnector(
     },
 
     async refund(request: RefundRequest) {
-      checkAmount(request.amount, connectorId);
-      const intent = await retrieve(request.connectorReference);
-      if (fromStripeCurrency(intent.currency) !== request.currency) {
-        return operationFailed(
-          intent.id,
-          'currency_mismatch',
-          'The refund is not in the currency of the payment',
-        );
-      }
+      const { intent, mismatch } = await retrieveForAmount(request, 'refund');
+      if (mismatch) return mismatch;
       if (intent.status === 'canceled') {
         return operationFailed(
           intent.id,

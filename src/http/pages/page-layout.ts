@@ -120,6 +120,18 @@ export function renderDocument(options: DocumentOptions): string {
   return `<!doctype html>\n${document.value}`;
 }
 
+/** A page of one panel (`panelClass`: its modifier) in the narrow shell, above the footer. */
+export function renderPanelPage(
+  options: Omit<DocumentOptions, 'body'> & { panelClass: string; panel: SafeHtml },
+): string {
+  const { panelClass, panel, ...document } = options;
+  const body = html`<div class="shell shell--narrow">
+    <main class="panel ${panelClass}">${panel}</main>
+    ${renderFooter(options.page)}
+  </div>`;
+  return renderDocument({ ...document, body });
+}
+
 export function renderCsrfField(token: string): SafeHtml {
   return html`<input type="hidden" name="${CSRF_FIELD}" value="${token}" />`;
 }

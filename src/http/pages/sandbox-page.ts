@@ -1,13 +1,7 @@
 import { html } from '../../lib/html.ts';
 import { renderIcon } from './page-icons.ts';
 import type { IconName } from './page-icons.ts';
-import {
-  renderCsrfField,
-  renderDetails,
-  renderDocument,
-  renderFooter,
-  renderTestModeBadge,
-} from './page-layout.ts';
+import { renderCsrfField, renderDetails, renderPanelPage, renderTestModeBadge } from './page-layout.ts';
 import type { DetailRow, PageShellModel } from './page-layout.ts';
 import type { ResolvedPageLocale } from './page-locale.ts';
 import { derivePageTheme } from './page-theme.ts';
@@ -52,9 +46,15 @@ export function renderSandboxPage(options: SandboxPage): string {
       <button class="button ${choice.variant}" type="submit">${choice.label}</button>
     </form>`;
   const [first, second] = options.choices;
-  const body = html`<div class="shell shell--narrow">
-    <main class="panel panel--sandbox">
-      <div class="sandbox-bar">
+  return renderPanelPage({
+    page,
+    title: `${options.heading} – ${options.partyName}`,
+    nonce: options.shell.nonce,
+    assetBase: options.shell.assetBase,
+    theme: derivePageTheme(options.partyColor),
+    bodyClass: 'page page--sandbox',
+    panelClass: 'panel--sandbox',
+    panel: html`<div class="sandbox-bar">
         ${renderIcon(options.icon, 'icon sandbox-bar__icon')}
         <span class="sandbox-bar__name">${options.partyName}</span>
         ${renderTestModeBadge(page)}
@@ -65,17 +65,6 @@ export function renderSandboxPage(options: SandboxPage): string {
         ${renderDetails(options.details)}
         <div class="actions">${choiceForm(first)} ${choiceForm(second)}</div>
         <p class="panel__notice">${options.notice}</p>
-      </div>
-    </main>
-    ${renderFooter(page)}
-  </div>`;
-  return renderDocument({
-    page,
-    title: `${options.heading} – ${options.partyName}`,
-    nonce: options.shell.nonce,
-    assetBase: options.shell.assetBase,
-    theme: derivePageTheme(options.partyColor),
-    bodyClass: 'page page--sandbox',
-    body,
+      </div>`,
   });
 }

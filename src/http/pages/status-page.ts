@@ -1,12 +1,10 @@
 import { html, safeHttpUrl } from '../../lib/html.ts';
-import type { SafeHtml } from '../../lib/html.ts';
 import { renderIcon } from './page-icons.ts';
 import type { IconName } from './page-icons.ts';
 import {
   formatPageMoney,
   renderDetails,
-  renderDocument,
-  renderFooter,
+  renderPanelPage,
   renderMerchantHeader,
   pageLocaleOf,
 } from './page-layout.ts';
@@ -76,9 +74,15 @@ export function renderOutcomePage(
   content: OutcomeContent,
 ): string {
   const returnUrl = safeHttpUrl(model.returnUrl);
-  const body: SafeHtml = html`<div class="shell shell--narrow">
-    <main class="panel panel--status">
-      <div class="panel__header">
+  return renderPanelPage({
+    page,
+    title: `${content.title} – ${model.merchant.displayName}`,
+    nonce: model.nonce,
+    assetBase: model.assetBase,
+    theme: derivePageTheme(model.merchant.primaryColor),
+    bodyClass: `page page--status page--${content.tone}`,
+    panelClass: 'panel--status',
+    panel: html`<div class="panel__header">
         ${renderMerchantHeader(model.merchant, page, { livemode: model.livemode })}
       </div>
       <div class="panel__body panel__body--center">
@@ -89,18 +93,7 @@ export function renderOutcomePage(
         <p class="panel__text">${content.message}</p>
         ${renderDetails(content.details)}
         ${returnUrl && html`<a class="button button--primary" href="${returnUrl}">${page.text.returnToStore}</a>`}
-      </div>
-    </main>
-    ${renderFooter(page)}
-  </div>`;
-  return renderDocument({
-    page,
-    title: `${content.title} – ${model.merchant.displayName}`,
-    nonce: model.nonce,
-    assetBase: model.assetBase,
-    theme: derivePageTheme(model.merchant.primaryColor),
-    bodyClass: `page page--status page--${content.tone}`,
-    body,
+      </div>`,
     ...(model.refresh ? { refresh: model.refresh } : {}),
   });
 }

@@ -1,5 +1,6 @@
 import { continueTrace, runInTrace } from '../../metrics/index.ts';
 import { newSecret } from '../../lib/ids.ts';
+import { outcomeOfVerdict } from '../../outbox/delivery-queue.ts';
 import { judgeAttempt, type AttemptObservation } from '../../outbox/retry-schedule.ts';
 import { findCheckoutWithOrder } from '../checkouts/checkout.service.ts';
 import type { PaymentResource } from '../payments/payment.presenter.ts';
@@ -58,7 +59,7 @@ export function createCallbackNotifications(deps: CallbackServiceDeps, exchange:
       schedule: deps.retrySchedule,
       now: clock.now(),
     });
-    const retryInSeconds = verdict.result === 'failed' ? verdict.retryInSeconds : null;
+    const { outcome, retryInSeconds } = outcomeOfVerdict(verdict);
     // 410 Gone ends the delivery as it ends a webhook's (nothing to disable here: the URL is the checkout's).
     const error =
       verdict.result === 'succeeded'
@@ -84,7 +85,7 @@ export function createCallbackNotifications(deps: CallbackServiceDeps, exchange:
       id: claimed.id,
       leaseToken: claimed.leaseToken,
       sentEventId: claimed.eventId,
-      outcome: verdict.result === 'succeeded' ? 'succeeded' : retryInSeconds === null ? 'failed' : 'retry',
+      outcome,
       retryInSeconds,
       error,
     });

@@ -6,7 +6,12 @@ import {
   type MergedRowPosition,
   type MergedWindow,
 } from '../../db/pagination.ts';
-import { dueRowsToLease, TAKE_LEASE } from '../../outbox/delivery-queue.ts';
+import {
+  dueRowsToLease,
+  settleLeasedRow,
+  TAKE_LEASE,
+  type LeasedOutcome,
+} from '../../outbox/delivery-queue.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import type { CallbackAttempt, CallbackAttemptResult, CallbackKind } from './callback.types.ts';
 
@@ -223,25 +228,16 @@ export async function claimDueNotifications(
  */
 export async function recordNotificationOutcome(
   db: Queryable,
-  input: {
-    id: number;
-    leaseToken: string;
-    sentEventId: string;
-    outcome: 'succeeded' | 'retry' | 'failed';
-    retryInSeconds: number | null;
-    error: string | null;
-  },
+  input: LeasedOutcome & { id: number; sentEventId: string },
 ): Promise<boolean> {
+  const settle = settleLeasedRow({
+    outcome: '$3',
+    retryInSeconds: '$4::float8',
+    error: '$5',
+    superseded: 'event_id <> $6',
+  });
   const { rowCount } = await db.query(
-    `UPDATE callback_notifications
-        SET status = CASE WHEN event_id <> $6 OR $3 = 'retry' THEN 'pending' ELSE $3 END,
-            next_attempt_at = CASE WHEN event_id <> $6 THEN now()
-                                   WHEN $3 = 'retry' THEN now() + make_interval(secs => $4::float8)
-                                   ELSE next_attempt_at END,
-            completed_at = CASE WHEN event_id <> $6 OR $3 = 'retry' THEN NULL ELSE now() END,
-            last_error = CASE WHEN event_id <> $6 THEN NULL ELSE $5 END,
-            lease_until = NULL, lease_token = NULL
-      WHERE id = $1 AND lease_token = $2`,
+    `UPDATE callback_notifications SET ${settle} WHERE id = $1 AND lease_token = $2`,
     [input.id, input.leaseToken, input.outcome, input.retryInSeconds ?? 0, input.error, input.sentEventId],
   );
   return rowCount === 1;

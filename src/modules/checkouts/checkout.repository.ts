@@ -76,23 +76,22 @@ export function toCheckout(row: CheckoutRow): Checkout {
   };
 }
 
-export type NewCheckout = {
-  id: string;
-  completedRedirectUrl: string;
-  canceledRedirectUrl: string;
-  callbacks: CallbackUrls;
-  capture: CaptureMode;
-  allowSavePaymentMethods: boolean;
-  locale: string;
-  localeIsDefault: boolean;
-  paymentMethods: PaymentMethodType[] | null;
-  metadata: Metadata;
-  clientTokenSha256: Buffer;
-  expiresAt: Date;
-  /** The payment link the session was opened from (a visit of the link), else null. */
-  paymentLinkId: string | null;
-  now: Date;
-};
+/** What a new session starts with (the rest starts empty); `paymentLinkId`: the link visited, else null. */
+export type NewCheckout = Pick<
+  Checkout,
+  | 'id'
+  | 'completedRedirectUrl'
+  | 'canceledRedirectUrl'
+  | 'callbacks'
+  | 'capture'
+  | 'allowSavePaymentMethods'
+  | 'locale'
+  | 'localeIsDefault'
+  | 'paymentMethods'
+  | 'metadata'
+  | 'expiresAt'
+  | 'paymentLinkId'
+> & { clientTokenSha256: Buffer; now: Date };
 
 /**
  * Inserts a new session and its order in one statement, as a write of the unit of work. Nothing is read

@@ -135,20 +135,25 @@ export async function insertCustomer(
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10)
      ON CONFLICT (merchant_id, livemode, email_normalized) WHERE deleted_at IS NULL DO NOTHING
      RETURNING *`,
-    [
-      newId('cus'),
-      scope.merchantId,
-      scope.livemode,
-      input.email,
-      normalizeEmail(input.email),
-      input.firstName,
-      input.lastName,
-      input.phone,
-      JSON.stringify(input.metadata),
-      now,
-    ],
+    customerValues(newId('cus'), scope, input, now),
   );
   return rows[0] ? toCustomer(rows[0]) : undefined;
+}
+
+/** $1–$10 of the insert and the update: id, scope, the details (with the normalised e-mail), the time. */
+function customerValues(id: string, scope: Scope, details: NewCustomer, now: Date): unknown[] {
+  return [
+    id,
+    scope.merchantId,
+    scope.livemode,
+    details.email,
+    normalizeEmail(details.email),
+    details.firstName,
+    details.lastName,
+    details.phone,
+    JSON.stringify(details.metadata),
+    now,
+  ];
 }
 
 /** The merchant's customers of this mode (not deleted), newest first; `email` matches case-insensitively. */
@@ -197,18 +202,7 @@ export async function updateCustomer(
        metadata = $9, version = version + 1, updated_at = $10
       WHERE id = $1 AND merchant_id = $2 AND livemode = $3 AND deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM taken)
      RETURNING *`,
-    [
-      customer.id,
-      customer.merchantId,
-      customer.livemode,
-      customer.email,
-      normalizeEmail(customer.email),
-      customer.firstName,
-      customer.lastName,
-      customer.phone,
-      JSON.stringify(customer.metadata),
-      now,
-    ],
+    customerValues(customer.id, customer, customer, now),
   );
   return rows[0] ? toCustomer(rows[0]) : undefined;
 }

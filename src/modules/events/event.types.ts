@@ -1,4 +1,5 @@
 import type { Actor } from '../../lib/actor-context.ts';
+import type { OutboxEvent } from '../../outbox/event-writer.ts';
 
 /** The closed catalogue of event types (docs/webhooks.md). Dot-namespaced, lower case. */
 export const EVENT_TYPES = [
@@ -40,19 +41,12 @@ export const EVENT_TYPES = [
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export type NewEvent = {
-  merchantId: string;
-  livemode: boolean;
-  type: EventType;
-  /** The object the event is about (its id) and that object's version after the change. */
-  objectId?: string;
-  objectVersion?: number;
-  orderId?: string;
-  checkoutId?: string;
-  paymentId?: string;
-  /** The event payload delivered to merchants: a snapshot of the object, amounts in minor units. */
-  data: Record<string, unknown>;
-};
+/**
+ * An event of the catalogue as a business change emits it (the outbox's `OutboxEvent` with its type narrowed):
+ * `objectId` / `objectVersion` name the object it is about and its version after the change; `data` is the
+ * payload delivered to merchants, a snapshot of the object with amounts in minor units.
+ */
+export type NewEvent = Omit<OutboxEvent, 'type' | 'targetEndpointId' | 'actor'> & { type: EventType };
 
 export type StoredEvent = {
   id: string;

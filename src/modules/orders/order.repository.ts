@@ -4,24 +4,15 @@ import { fetchPage, type PageRequest, type Sql } from '../../db/pagination.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import { toCustomer, type CustomerRow } from '../customers/customer.mapping.ts';
 import type { OrderStatus } from './order.states.ts';
-import type { Customer, Metadata, Order, OrderAdjustment, OrderInput, OrderProduct } from './order.types.ts';
+import type { Customer, Order, OrderInput } from './order.types.ts';
 
-export type OrderRow = {
+/** The order's columns carry its content under the request's names (`OrderInput`). */
+export type OrderRow = Omit<OrderInput, 'customer'> & {
   id: string;
   merchant_id: string;
   livemode: boolean;
   checkout_id: string;
   status: OrderStatus;
-  merchant_order_id: string;
-  currency: string;
-  country_code: string;
-  subtotal_amount: number;
-  discounts: OrderAdjustment[];
-  taxes: OrderAdjustment[];
-  shipping_amount: number;
-  total_amount: number;
-  products: OrderProduct[];
-  metadata: Metadata;
   authorized_amount: number;
   captured_amount: number;
   refunded_amount: number;

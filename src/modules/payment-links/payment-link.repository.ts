@@ -72,22 +72,23 @@ function toPaymentLink(row: PaymentLinkRow): PaymentLink {
   };
 }
 
-export type NewPaymentLink = {
-  id: string;
-  order: PaymentLinkOrder;
-  completedRedirectUrl: string | null;
-  canceledRedirectUrl: string | null;
-  landingUrl: string | null;
-  locale: string | null;
-  capture: CaptureMode | null;
-  paymentMethods: PaymentMethodType[] | null;
-  metadata: Metadata;
-  usage: PaymentLinkUsage;
-  maxCompletions: number;
-  activationWindowSeconds: number;
-  expiresAt: Date;
-  now: Date;
-};
+/** What the merchant chose for a new link (the rest starts empty). */
+export type NewPaymentLink = Pick<
+  PaymentLink,
+  | 'id'
+  | 'order'
+  | 'completedRedirectUrl'
+  | 'canceledRedirectUrl'
+  | 'landingUrl'
+  | 'locale'
+  | 'capture'
+  | 'paymentMethods'
+  | 'metadata'
+  | 'usage'
+  | 'maxCompletions'
+  | 'activationWindowSeconds'
+  | 'expiresAt'
+> & { now: Date };
 
 export async function insertPaymentLink(
   tx: Queryable,

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/client.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
-import type { Device, PaymentMethodSetting, PaymentMethodType } from './eligibility.ts';
+import type { PaymentMethodSetting, PaymentMethodType } from './eligibility.ts';
 
 /** A merchant's setting for one method in one mode, as stored. */
 export type PaymentMethodSettingRecord = PaymentMethodSetting & {
@@ -10,17 +10,10 @@ export type PaymentMethodSettingRecord = PaymentMethodSetting & {
   updatedAt: Date;
 };
 
-export type SettingRow = {
+/** The columns carry the setting under its own names; `card_brands` is null for methods other than card. */
+export type SettingRow = Omit<PaymentMethodSetting, 'card_brands'> & {
   merchant_id: string;
   livemode: boolean;
-  method: PaymentMethodType;
-  enabled: boolean;
-  countries: string[] | null;
-  currencies: string[] | null;
-  min_amount: number | null;
-  max_amount: number | null;
-  devices: Device[] | null;
-  display_order: number;
   card_brands: string[] | null;
   version: number;
   created_at: Date;

@@ -78,14 +78,13 @@ export const ZRefund = z
 export const ZCaptureResult = ZCapture.extend({ payment: ZPayment }).meta({ id: 'CaptureResult' });
 export const ZRefundResult = ZRefund.extend({ payment: ZPayment }).meta({ id: 'RefundResult' });
 
+/** The amount of a capture or refund: optional, all that can still be `done` by default. */
+const optionalAmount = (done: 'captured' | 'refunded') =>
+  z.number().int().min(1).optional().describe(`Minor units; default: all that can still be ${done}`);
+
 export const ZCaptureBody = z
   .strictObject({
-    amount: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe('Minor units; default: all that can still be captured'),
+    amount: optionalAmount('captured'),
     metadata: zMetadata.optional(),
   })
   .nullish()
@@ -93,12 +92,7 @@ export const ZCaptureBody = z
 
 export const ZRefundBody = z
   .strictObject({
-    amount: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe('Minor units; default: all that can still be refunded'),
+    amount: optionalAmount('refunded'),
     reason: z.string().trim().min(1).max(500).optional().describe('Free text kept with the refund'),
     metadata: zMetadata.optional(),
   })

@@ -76,15 +76,10 @@ export type WebhookEndpointService = ReturnType<typeof createWebhookEndpointServ
  * The example a typed test event carries (the `webhooks` section of /openapi.json holds one per type): its
  * data and the ids the event object names.
  */
-export type TestEventExample = {
-  type: Exclude<EventType, 'ping'>;
-  objectId: string | null;
-  objectVersion: number | null;
-  orderId: string | null;
-  checkoutId: string | null;
-  paymentId: string | null;
-  data: Record<string, unknown>;
-};
+export type TestEventExample = Pick<
+  StoredEvent,
+  'objectId' | 'objectVersion' | 'orderId' | 'checkoutId' | 'paymentId' | 'data'
+> & { type: Exclude<EventType, 'ping'> };
 
 export const SECRET_PURPOSE = 'webhook-secret-encryption';
 

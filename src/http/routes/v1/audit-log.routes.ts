@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { listAuditEntries, type StoredAuditEntry } from '../../../modules/audit/audit.service.ts';
+import { presentAuditEntry } from '../../../modules/audit/audit.presenter.ts';
+import { listAuditEntries } from '../../../modules/audit/audit.service.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
@@ -32,20 +33,6 @@ export const ZAuditLogEntry = z
     created_at: z.string(),
   })
   .meta({ id: 'AuditLogEntry' });
-
-export function presentAuditEntry(entry: StoredAuditEntry): z.infer<typeof ZAuditLogEntry> {
-  return {
-    id: entry.id,
-    object: 'audit_log_entry',
-    action: entry.action,
-    actor: { type: entry.actor.type, id: entry.actor.id, label: entry.actor.label ?? null },
-    object_type: entry.objectType,
-    object_id: entry.objectId,
-    client_address: entry.clientAddress,
-    details: entry.details,
-    created_at: entry.createdAt.toISOString(),
-  };
-}
 
 const ZAuditLogQuery = ZListQuery.extend({
   action: z
