@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emitEvent } from '../../../src/modules/events/event.repository.ts';
 import { startWorkers } from '../../../src/workers/workers.ts';
+import { scopedTokenHeaders } from '../../fixtures/scoped-token.ts';
 import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import { createPaymentCheckout, authorizedPayment, type PaymentJson } from '../payments/payment-fixtures.ts';
 import {
@@ -201,18 +202,7 @@ describe('refusals', () => {
   });
 
   it("needs the read scope of the expanded object's resource", async () => {
-    const tokenResponse = await fetch(`${t.baseUrl}/v1/oauth/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        grant_type: 'client_credentials',
-        client_id: merchant.clientId,
-        client_secret: merchant.clientSecret,
-        scope: 'orders:read webhooks:read',
-      }),
-    });
-    const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
-    const headers = { authorization: `Bearer ${token}` };
+    const headers = await scopedTokenHeaders(t, merchant, 'orders:read webhooks:read');
     expect((await get('/v1/orders', headers)).statusCode).toBe(200);
     for (const path of [
       '/v1/orders?expand[]=data.checkout',

@@ -9,6 +9,7 @@ import {
 import { presentRefundWithCurrency } from '../../../modules/payments/payment.events.ts';
 import { presentCapture, presentPayment } from '../../../modules/payments/payment.presenter.ts';
 import { ZCapture, ZPayment, ZRefund } from '../../../modules/payments/payment.schemas.ts';
+import type { Capture, Refund } from '../../../modules/payments/payment.types.ts';
 import { zMetadataPatch } from '../../../lib/metadata.ts';
 import { updateCapture, updateRefund } from '../../../modules/payments/money-operation-metadata.ts';
 import { updatePayment } from '../../../modules/payments/payment-metadata.ts';
@@ -16,6 +17,14 @@ import { expansions } from '../../expansions.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
+
+/** A row of a capture list or a refund list (the merchant's, or one payment's) as the API shows it. */
+export const presentCaptureRow = ({ capture, currency }: { capture: Capture; currency: string }) => ({
+  ...presentCapture(capture),
+  currency,
+});
+export const presentRefundRow = ({ refund, currency }: { refund: Refund; currency: string }) =>
+  presentRefundWithCurrency(refund, currency);
 
 /**
  * Captures and refunds by their own id, and the merchant's lists of them (newest first), beside the
@@ -46,12 +55,7 @@ export function registerMoneyOperationRoutes(app: KassaApp, services: Services) 
       const rows = await listScopedCaptures(services.db, requireMerchant(request), page);
       return captureExpansions.page(
         request,
-        toPage(
-          rows,
-          page,
-          ({ capture, currency }) => ({ ...presentCapture(capture), currency }),
-          (capture) => capture.id,
-        ),
+        toPage(rows, page, presentCaptureRow, (capture) => capture.id),
       );
     },
   );
@@ -91,12 +95,7 @@ export function registerMoneyOperationRoutes(app: KassaApp, services: Services) 
       const rows = await listScopedRefunds(services.db, requireMerchant(request), page);
       return refundExpansions.page(
         request,
-        toPage(
-          rows,
-          page,
-          ({ refund, currency }) => presentRefundWithCurrency(refund, currency),
-          (refund) => refund.id,
-        ),
+        toPage(rows, page, presentRefundRow, (refund) => refund.id),
       );
     },
   );

@@ -35,6 +35,7 @@ import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotentlyWithPipeline, setEquivalentBodies } from '../../idempotency.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
+import { presentCaptureRow, presentRefundRow } from './money-operations.routes.ts';
 
 /**
  * Payments (Processor API and order management: docs/payments.md). Every query is scoped to the caller's merchant and
@@ -247,12 +248,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       const rows = await listScopedCaptures(services.db, principal, page, payment.id);
       return captureExpansions.page(
         request,
-        toPage(
-          rows,
-          page,
-          ({ capture, currency }) => ({ ...presentCapture(capture), currency }),
-          (capture) => capture.id,
-        ),
+        toPage(rows, page, presentCaptureRow, (capture) => capture.id),
       );
     },
   );
@@ -342,12 +338,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       const rows = await listScopedRefunds(services.db, principal, page, payment.id);
       return refundExpansions.page(
         request,
-        toPage(
-          rows,
-          page,
-          ({ refund, currency }) => presentRefundWithCurrency(refund, currency),
-          (refund) => refund.id,
-        ),
+        toPage(rows, page, presentRefundRow, (refund) => refund.id),
       );
     },
   );
