@@ -2504,6 +2504,10 @@ export interface components {
           delivery_id: string;
           webhook_endpoint_id: string;
           attempt: components['schemas']['WebhookDeliveryAttempt'];
+          /** @description With expand[]=event */
+          event?: components['schemas']['Event'];
+          /** @description With expand[]=webhook_endpoint (null when there is none) */
+          webhook_endpoint?: components['schemas']['WebhookEndpoint'] | null;
         }
       | {
           /** @constant */
@@ -2875,22 +2879,6 @@ export interface components {
     };
     ReplaceCheckoutOrder: {
       order: components['schemas']['OrderContent'];
-    };
-    SavedPaymentMethod: {
-      /** @constant */
-      object: 'payment_method';
-      id: string;
-      livemode: boolean;
-      /** @constant */
-      type: 'card';
-      customer_id: string;
-      card: {
-        brand: string;
-        last4: string;
-        exp_month: number;
-        exp_year: number;
-      };
-      created_at: string;
     };
     SigningSecret: {
       /** @description ss_…: a new id with every roll */
@@ -5942,6 +5930,8 @@ export interface operations {
         created_lte?: string;
         /** @description Only objects created before this RFC 3339 time */
         created_lt?: string;
+        /** @description Related objects to include next to their ids: data.customer (repeat the parameter) */
+        'expand[]'?: string | string[];
       };
       header?: never;
       path: {
@@ -5962,7 +5952,24 @@ export interface operations {
             /** @enum {string} */
             object: 'list';
             /** @description Newest first */
-            data: components['schemas']['SavedPaymentMethod'][];
+            data: {
+              /** @enum {string} */
+              object: 'payment_method';
+              id: string;
+              livemode: boolean;
+              /** @enum {string} */
+              type: 'card';
+              customer_id: string;
+              card: {
+                brand: string;
+                last4: string;
+                exp_month: number;
+                exp_year: number;
+              };
+              created_at: string;
+              /** @description With expand[]=customer (null when there is none) */
+              customer?: components['schemas']['Customer'] | null;
+            }[];
             /** @description Whether there is more in the direction of travel */
             has_more: boolean;
             /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
@@ -6558,6 +6565,8 @@ export interface operations {
         created_lte?: string;
         /** @description Only objects created before this RFC 3339 time */
         created_lt?: string;
+        /** @description Related objects to include next to their ids: data.order, data.checkout (repeat the parameter) */
+        'expand[]'?: string | string[];
       };
       header?: never;
       path: {
@@ -6578,7 +6587,66 @@ export interface operations {
             /** @enum {string} */
             object: 'list';
             /** @description Newest first */
-            data: components['schemas']['Payment'][];
+            data: {
+              /** @enum {string} */
+              object: 'payment';
+              id: string;
+              livemode: boolean;
+              checkout_id: string;
+              order_id: string;
+              /** @enum {string} */
+              status: 'PENDING' | 'REQUIRES_ACTION' | 'AUTHORIZED' | 'SUCCEEDED' | 'REJECTED' | 'CANCELED';
+              /** @description True while a processor call is in flight; the status is settled shortly (or by recovery) */
+              processing: boolean;
+              /** @enum {string} */
+              channel: 'hosted_page' | 'api';
+              /** @enum {string} */
+              method: 'card' | 'invoice' | 'wallet';
+              /** @description Minor units of `currency` */
+              amount: number;
+              currency: string;
+              /** @enum {string} */
+              capture_mode: 'automatic' | 'manual';
+              /** @description Minor units of `currency` */
+              authorized_amount: number;
+              /** @description Minor units of `currency` */
+              captured_amount: number;
+              /** @description Minor units of `currency` */
+              refunded_amount: number;
+              /** @description Display data only: never the number or the CVC */
+              card: {
+                brand: string;
+                last4: string;
+                exp_month: number;
+                exp_year: number;
+              } | null;
+              saved_payment_method_id: string | null;
+              /** @description The merchant's own data, never interpreted by Kassa */
+              metadata: {
+                [key: string]: string | number | boolean;
+              };
+              /** @description REQUIRES_ACTION: send the shopper to `url` (3-D Secure, wallet approval) */
+              next_action: {
+                /** @enum {string} */
+                type: 'redirect';
+                url: string;
+              } | null;
+              decline_code: string | null;
+              failure_message: string | null;
+              version: number;
+              /**
+               * Format: date-time
+               * @description RFC 3339 UTC timestamp
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description RFC 3339 UTC timestamp
+               */
+              updated_at: string;
+              order?: components['schemas']['Order'];
+              checkout?: components['schemas']['Checkout'];
+            }[];
             /** @description Whether there is more in the direction of travel */
             has_more: boolean;
             /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
@@ -6796,6 +6864,8 @@ export interface operations {
         created_lte?: string;
         /** @description Only objects created before this RFC 3339 time */
         created_lt?: string;
+        /** @description Related objects to include next to their ids: data.payment (repeat the parameter) */
+        'expand[]'?: string | string[];
       };
       header?: never;
       path: {
@@ -6816,7 +6886,37 @@ export interface operations {
             /** @enum {string} */
             object: 'list';
             /** @description Newest first */
-            data: components['schemas']['Capture'][];
+            data: {
+              /** @enum {string} */
+              object: 'capture';
+              id: string;
+              livemode: boolean;
+              payment_id: string;
+              /** @description Minor units of `currency` */
+              amount: number;
+              currency: string;
+              /**
+               * @description PENDING: the processor has not answered yet; recovery asks again
+               * @enum {string}
+               */
+              status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+              failure_message: string | null;
+              /** @description The merchant's own data, never interpreted by Kassa */
+              metadata: {
+                [key: string]: string | number | boolean;
+              };
+              /**
+               * Format: date-time
+               * @description RFC 3339 UTC timestamp
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description RFC 3339 UTC timestamp
+               */
+              updated_at: string;
+              payment?: components['schemas']['Payment'];
+            }[];
             /** @description Whether there is more in the direction of travel */
             has_more: boolean;
             /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
@@ -7013,6 +7113,8 @@ export interface operations {
         created_lte?: string;
         /** @description Only objects created before this RFC 3339 time */
         created_lt?: string;
+        /** @description Related objects to include next to their ids: data.payment (repeat the parameter) */
+        'expand[]'?: string | string[];
       };
       header?: never;
       path: {
@@ -7033,7 +7135,38 @@ export interface operations {
             /** @enum {string} */
             object: 'list';
             /** @description Newest first */
-            data: components['schemas']['Refund'][];
+            data: {
+              /** @enum {string} */
+              object: 'refund';
+              id: string;
+              livemode: boolean;
+              payment_id: string;
+              /** @description Minor units of `currency` */
+              amount: number;
+              currency: string;
+              /**
+               * @description PENDING: the processor has not answered yet; recovery asks again
+               * @enum {string}
+               */
+              status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+              failure_message: string | null;
+              /** @description The merchant's own data, never interpreted by Kassa */
+              metadata: {
+                [key: string]: string | number | boolean;
+              };
+              /**
+               * Format: date-time
+               * @description RFC 3339 UTC timestamp
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description RFC 3339 UTC timestamp
+               */
+              updated_at: string;
+              reason: string | null;
+              payment?: components['schemas']['Payment'];
+            }[];
             /** @description Whether there is more in the direction of travel */
             has_more: boolean;
             /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
@@ -7253,6 +7386,8 @@ export interface operations {
         created_lte?: string;
         /** @description Only objects created before this RFC 3339 time */
         created_lt?: string;
+        /** @description Related objects to include next to their ids: data.payment (repeat the parameter) */
+        'expand[]'?: string | string[];
       };
       header?: never;
       path?: never;
@@ -7270,7 +7405,37 @@ export interface operations {
             /** @enum {string} */
             object: 'list';
             /** @description Newest first */
-            data: components['schemas']['Capture'][];
+            data: {
+              /** @enum {string} */
+              object: 'capture';
+              id: string;
+              livemode: boolean;
+              payment_id: string;
+              /** @description Minor units of `currency` */
+              amount: number;
+              currency: string;
+              /**
+               * @description PENDING: the processor has not answered yet; recovery asks again
+               * @enum {string}
+               */
+              status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+              failure_message: string | null;
+              /** @description The merchant's own data, never interpreted by Kassa */
+              metadata: {
+                [key: string]: string | number | boolean;
+              };
+              /**
+               * Format: date-time
+               * @description RFC 3339 UTC timestamp
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description RFC 3339 UTC timestamp
+               */
+              updated_at: string;
+              payment?: components['schemas']['Payment'];
+            }[];
             /** @description Whether there is more in the direction of travel */
             has_more: boolean;
             /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
@@ -7583,6 +7748,8 @@ export interface operations {
         created_lte?: string;
         /** @description Only objects created before this RFC 3339 time */
         created_lt?: string;
+        /** @description Related objects to include next to their ids: data.payment (repeat the parameter) */
+        'expand[]'?: string | string[];
       };
       header?: never;
       path?: never;
@@ -7600,7 +7767,38 @@ export interface operations {
             /** @enum {string} */
             object: 'list';
             /** @description Newest first */
-            data: components['schemas']['Refund'][];
+            data: {
+              /** @enum {string} */
+              object: 'refund';
+              id: string;
+              livemode: boolean;
+              payment_id: string;
+              /** @description Minor units of `currency` */
+              amount: number;
+              currency: string;
+              /**
+               * @description PENDING: the processor has not answered yet; recovery asks again
+               * @enum {string}
+               */
+              status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+              failure_message: string | null;
+              /** @description The merchant's own data, never interpreted by Kassa */
+              metadata: {
+                [key: string]: string | number | boolean;
+              };
+              /**
+               * Format: date-time
+               * @description RFC 3339 UTC timestamp
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description RFC 3339 UTC timestamp
+               */
+              updated_at: string;
+              reason: string | null;
+              payment?: components['schemas']['Payment'];
+            }[];
             /** @description Whether there is more in the direction of travel */
             has_more: boolean;
             /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
@@ -9432,6 +9630,8 @@ export interface operations {
         order_id?: string;
         /** @description Only events of this checkout session (chk_…) */
         checkout_id?: string;
+        /** @description Related objects to include next to their ids: data.order, data.checkout, data.payment (repeat the parameter) */
+        'expand[]'?: string | string[];
       };
       header?: never;
       path?: never;
@@ -9449,7 +9649,73 @@ export interface operations {
             /** @enum {string} */
             object: 'list';
             /** @description Newest first */
-            data: components['schemas']['Event'][];
+            data: {
+              /** @description Also the `webhook-id` of every delivery of this event */
+              id: string;
+              /** @enum {string} */
+              object: 'event';
+              /** @enum {string} */
+              type:
+                | 'checkout.created'
+                | 'checkout.updated'
+                | 'checkout.completed'
+                | 'checkout.canceled'
+                | 'checkout.expired'
+                | 'checkout.attempts_limited'
+                | 'order.created'
+                | 'order.updated'
+                | 'payment.pending'
+                | 'payment.requires_action'
+                | 'payment.authorized'
+                | 'payment.succeeded'
+                | 'payment.rejected'
+                | 'payment.canceled'
+                | 'payment.captured'
+                | 'refund.succeeded'
+                | 'refund.failed'
+                | 'payment_link.created'
+                | 'payment_link.completed'
+                | 'payment_link.expired'
+                | 'payment_link.deactivated'
+                | 'merchant.updated'
+                | 'payment_method_settings.updated'
+                | 'api_key.created'
+                | 'api_key.rolled'
+                | 'api_key.revoked'
+                | 'oauth_client.created'
+                | 'oauth_client.rolled'
+                | 'oauth_client.revoked'
+                | 'signing_secret.rolled'
+                | 'processor_account.created'
+                | 'processor_account.updated'
+                | 'processor_account.deleted'
+                | 'ping';
+              /** @description The Kassa-Version this event object (and its data) is rendered in */
+              api_version: string;
+              livemode: boolean;
+              created_at: string;
+              /** @description The object the event is about */
+              object_id: string | null;
+              /** @description That object's version after the change */
+              object_version: number | null;
+              order_id: string | null;
+              checkout_id: string | null;
+              payment_id: string | null;
+              /** @description Who caused the event; null only for events recorded before Kassa recorded actors */
+              actor: components['schemas']['EventActor'] | null;
+              /** @description The snapshot delivered as the webhook body `data` */
+              data: {
+                [key: string]: unknown;
+              };
+              /** @description Deliveries of this event not yet succeeded or given up */
+              pending_webhooks: number;
+              /** @description With expand[]=order (null when there is none) */
+              order?: components['schemas']['Order'] | null;
+              /** @description With expand[]=checkout (null when there is none) */
+              checkout?: components['schemas']['Checkout'] | null;
+              /** @description With expand[]=payment (null when there is none) */
+              payment?: components['schemas']['Payment'] | null;
+            }[];
             /** @description Whether there is more in the direction of travel */
             has_more: boolean;
             /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
@@ -9515,7 +9781,10 @@ export interface operations {
   };
   getEvent: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Related objects to include next to their ids: order, checkout, payment (repeat the parameter) */
+        'expand[]'?: string | string[];
+      };
       header?: never;
       path: {
         id: string;
@@ -9530,7 +9799,73 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Event'];
+          'application/json': {
+            /** @description Also the `webhook-id` of every delivery of this event */
+            id: string;
+            /** @enum {string} */
+            object: 'event';
+            /** @enum {string} */
+            type:
+              | 'checkout.created'
+              | 'checkout.updated'
+              | 'checkout.completed'
+              | 'checkout.canceled'
+              | 'checkout.expired'
+              | 'checkout.attempts_limited'
+              | 'order.created'
+              | 'order.updated'
+              | 'payment.pending'
+              | 'payment.requires_action'
+              | 'payment.authorized'
+              | 'payment.succeeded'
+              | 'payment.rejected'
+              | 'payment.canceled'
+              | 'payment.captured'
+              | 'refund.succeeded'
+              | 'refund.failed'
+              | 'payment_link.created'
+              | 'payment_link.completed'
+              | 'payment_link.expired'
+              | 'payment_link.deactivated'
+              | 'merchant.updated'
+              | 'payment_method_settings.updated'
+              | 'api_key.created'
+              | 'api_key.rolled'
+              | 'api_key.revoked'
+              | 'oauth_client.created'
+              | 'oauth_client.rolled'
+              | 'oauth_client.revoked'
+              | 'signing_secret.rolled'
+              | 'processor_account.created'
+              | 'processor_account.updated'
+              | 'processor_account.deleted'
+              | 'ping';
+            /** @description The Kassa-Version this event object (and its data) is rendered in */
+            api_version: string;
+            livemode: boolean;
+            created_at: string;
+            /** @description The object the event is about */
+            object_id: string | null;
+            /** @description That object's version after the change */
+            object_version: number | null;
+            order_id: string | null;
+            checkout_id: string | null;
+            payment_id: string | null;
+            /** @description Who caused the event; null only for events recorded before Kassa recorded actors */
+            actor: components['schemas']['EventActor'] | null;
+            /** @description The snapshot delivered as the webhook body `data` */
+            data: {
+              [key: string]: unknown;
+            };
+            /** @description Deliveries of this event not yet succeeded or given up */
+            pending_webhooks: number;
+            /** @description With expand[]=order (null when there is none) */
+            order?: components['schemas']['Order'] | null;
+            /** @description With expand[]=checkout (null when there is none) */
+            checkout?: components['schemas']['Checkout'] | null;
+            /** @description With expand[]=payment (null when there is none) */
+            payment?: components['schemas']['Payment'] | null;
+          };
         };
       };
       /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
@@ -9615,6 +9950,8 @@ export interface operations {
         created_lte?: string;
         /** @description Only objects created before this RFC 3339 time */
         created_lt?: string;
+        /** @description Related objects to include next to their ids: data.event, data.webhook_endpoint (repeat the parameter) */
+        'expand[]'?: string | string[];
       };
       header?: never;
       path: {
@@ -9634,7 +9971,27 @@ export interface operations {
             /** @enum {string} */
             object: 'list';
             /** @description Newest first */
-            data: components['schemas']['WebhookDelivery'][];
+            data: {
+              id: string;
+              /** @enum {string} */
+              object: 'webhook_delivery';
+              livemode: boolean;
+              event_id: string;
+              webhook_endpoint_id: string;
+              /** @enum {string} */
+              origin: 'event' | 'redelivery';
+              /** @enum {string} */
+              status: 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
+              attempt_count: number;
+              next_attempt_at: string | null;
+              last_error: string | null;
+              created_at: string;
+              completed_at: string | null;
+              attempts: components['schemas']['WebhookDeliveryAttempt'][];
+              event?: components['schemas']['Event'];
+              /** @description With expand[]=webhook_endpoint (null when there is none) */
+              webhook_endpoint?: components['schemas']['WebhookEndpoint'] | null;
+            }[];
             /** @description Whether there is more in the direction of travel */
             has_more: boolean;
             /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
@@ -10030,6 +10387,8 @@ export interface operations {
         status?: 'OPEN' | 'COMPLETED' | 'CANCELED' | 'EXPIRED';
         merchant_order_id?: string;
         customer_id?: string;
+        /** @description Related objects to include next to their ids: data.payment_link (repeat the parameter) */
+        'expand[]'?: string | string[];
       };
       header?: never;
       path?: never;
@@ -10047,7 +10406,60 @@ export interface operations {
             /** @enum {string} */
             object: 'list';
             /** @description Newest first */
-            data: components['schemas']['Checkout'][];
+            data: {
+              /** @description chk_… */
+              id: string;
+              /** @enum {string} */
+              object: 'checkout';
+              /** @description The same as `id` (a documented alias, docs/api-conventions.md#2-objects) */
+              checkout_id: string;
+              livemode: boolean;
+              /** @enum {string} */
+              status: 'OPEN' | 'COMPLETED' | 'CANCELED' | 'EXPIRED';
+              /** @description The hosted payment page; carries an unguessable signature segment */
+              checkout_redirect_url: string;
+              /** @description Browser-safe token for this checkout only; returned once, in the response that created it */
+              client_token?: string;
+              completed_redirect_url: string;
+              canceled_redirect_url: string;
+              callbacks: {
+                ok?: string;
+                fail?: string;
+                open?: string;
+                notification?: string;
+                verify_order?: string;
+              };
+              allow_save_payment_methods: boolean;
+              /** @description null: the pages follow the shopper's Accept-Language, then the merchant's default_locale */
+              locale: string | null;
+              /** @enum {string} */
+              capture_mode: 'automatic' | 'manual';
+              payment_methods: ('card' | 'invoice' | 'wallet')[] | null;
+              metadata: {
+                [key: string]: unknown;
+              };
+              /** @description True once a payment attempt was made; the order can no longer be replaced */
+              payment_started: boolean;
+              /** @description The payment link (pl_…) whose visit opened this session; null for sessions created with the API */
+              payment_link_id: string | null;
+              /** @description RFC 3339 UTC timestamp */
+              created_at: string;
+              /** @description The same as `created_at` (a documented alias) */
+              placed_at: string;
+              /** @description RFC 3339 UTC timestamp */
+              expires_at: string;
+              /** @description RFC 3339 UTC timestamp */
+              updated_at: string;
+              completed_at: string | null;
+              canceled_at: string | null;
+              /** @description Why Kassa canceled the checkout itself: `too_many_declines` when declined payment attempts reached the limit per checkout (card testing; docs/security.md). null otherwise, also when the shopper or the merchant canceled. */
+              cancellation_reason: 'too_many_declines' | null;
+              expired_at: string | null;
+              version: number;
+              order: components['schemas']['Order'];
+              /** @description With expand[]=payment_link (null when there is none) */
+              payment_link?: components['schemas']['PaymentLink'] | null;
+            }[];
             /** @description Whether there is more in the direction of travel */
             has_more: boolean;
             /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
@@ -10212,7 +10624,10 @@ export interface operations {
   };
   getCheckout: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Related objects to include next to their ids: payment_link (repeat the parameter) */
+        'expand[]'?: string | string[];
+      };
       header?: never;
       path: {
         /** @description The checkout id (chk_…) */
@@ -10228,7 +10643,60 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Checkout'];
+          'application/json': {
+            /** @description chk_… */
+            id: string;
+            /** @enum {string} */
+            object: 'checkout';
+            /** @description The same as `id` (a documented alias, docs/api-conventions.md#2-objects) */
+            checkout_id: string;
+            livemode: boolean;
+            /** @enum {string} */
+            status: 'OPEN' | 'COMPLETED' | 'CANCELED' | 'EXPIRED';
+            /** @description The hosted payment page; carries an unguessable signature segment */
+            checkout_redirect_url: string;
+            /** @description Browser-safe token for this checkout only; returned once, in the response that created it */
+            client_token?: string;
+            completed_redirect_url: string;
+            canceled_redirect_url: string;
+            callbacks: {
+              ok?: string;
+              fail?: string;
+              open?: string;
+              notification?: string;
+              verify_order?: string;
+            };
+            allow_save_payment_methods: boolean;
+            /** @description null: the pages follow the shopper's Accept-Language, then the merchant's default_locale */
+            locale: string | null;
+            /** @enum {string} */
+            capture_mode: 'automatic' | 'manual';
+            payment_methods: ('card' | 'invoice' | 'wallet')[] | null;
+            metadata: {
+              [key: string]: unknown;
+            };
+            /** @description True once a payment attempt was made; the order can no longer be replaced */
+            payment_started: boolean;
+            /** @description The payment link (pl_…) whose visit opened this session; null for sessions created with the API */
+            payment_link_id: string | null;
+            /** @description RFC 3339 UTC timestamp */
+            created_at: string;
+            /** @description The same as `created_at` (a documented alias) */
+            placed_at: string;
+            /** @description RFC 3339 UTC timestamp */
+            expires_at: string;
+            /** @description RFC 3339 UTC timestamp */
+            updated_at: string;
+            completed_at: string | null;
+            canceled_at: string | null;
+            /** @description Why Kassa canceled the checkout itself: `too_many_declines` when declined payment attempts reached the limit per checkout (card testing; docs/security.md). null otherwise, also when the shopper or the merchant canceled. */
+            cancellation_reason: 'too_many_declines' | null;
+            expired_at: string | null;
+            version: number;
+            order: components['schemas']['Order'];
+            /** @description With expand[]=payment_link (null when there is none) */
+            payment_link?: components['schemas']['PaymentLink'] | null;
+          };
         };
       };
       /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
@@ -10708,7 +11176,10 @@ export interface operations {
   };
   getOrder: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Related objects to include next to their ids: checkout (repeat the parameter) */
+        'expand[]'?: string | string[];
+      };
       header?: never;
       path: {
         /** @description The order id (ord_…) */
@@ -10724,7 +11195,80 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Order'];
+          'application/json': {
+            /** @description ord_… */
+            id: string;
+            /** @enum {string} */
+            object: 'order';
+            /** @description The same as `id` (a documented alias) */
+            order_id: string;
+            livemode: boolean;
+            checkout_id: string;
+            /** @enum {string} */
+            status:
+              | 'CREATED'
+              | 'PENDING'
+              | 'AUTHORIZED'
+              | 'PAID'
+              | 'PARTIALLY_REFUNDED'
+              | 'REFUNDED'
+              | 'CANCELED'
+              | 'EXPIRED';
+            merchant_order_id: string;
+            /** @description The country's English short name ("Germany"), whatever the checkout's locale; derive a translated name from country_code */
+            country: string;
+            country_code: string;
+            currency: string;
+            subtotal_amount: number;
+            discounts: {
+              amount: number;
+              description?: string;
+            }[];
+            taxes: {
+              amount: number;
+              description?: string;
+            }[];
+            shipping_amount: number;
+            total_amount: number;
+            products: {
+              /** @description The merchant's product id, as sent */
+              id: string;
+              /** @description The same as `id` (a documented alias) */
+              product_id: string;
+              name: string;
+              quantity: number;
+              unit_price: number;
+            }[];
+            customer: components['schemas']['OrderCustomer'] | null;
+            authorized_amount: number;
+            captured_amount: number;
+            refunded_amount: number;
+            metadata: {
+              [key: string]: unknown;
+            };
+            /**
+             * @description RFC 3339 UTC timestamp
+             * @example 2025-01-31T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * @description The same as `created_at` (a documented alias)
+             * @example 2025-01-31T12:00:00.000Z
+             */
+            placed_at: string;
+            /**
+             * @description The checkout session's deadline
+             * @example 2025-01-31T12:00:00.000Z
+             */
+            expires_at: string;
+            /**
+             * @description RFC 3339 UTC timestamp
+             * @example 2025-01-31T12:00:00.000Z
+             */
+            updated_at: string;
+            version: number;
+            checkout?: components['schemas']['Checkout'];
+          };
         };
       };
       /** @description The request cannot be understood (malformed JSON, a bad header or cursor) */
@@ -10933,6 +11477,8 @@ export interface operations {
           | 'REFUNDED'
           | 'CANCELED'
           | 'EXPIRED';
+        /** @description Related objects to include next to their ids: data.checkout (repeat the parameter) */
+        'expand[]'?: string | string[];
       };
       header?: never;
       path?: never;
@@ -10950,7 +11496,80 @@ export interface operations {
             /** @enum {string} */
             object: 'list';
             /** @description Newest first */
-            data: components['schemas']['Order'][];
+            data: {
+              /** @description ord_… */
+              id: string;
+              /** @enum {string} */
+              object: 'order';
+              /** @description The same as `id` (a documented alias) */
+              order_id: string;
+              livemode: boolean;
+              checkout_id: string;
+              /** @enum {string} */
+              status:
+                | 'CREATED'
+                | 'PENDING'
+                | 'AUTHORIZED'
+                | 'PAID'
+                | 'PARTIALLY_REFUNDED'
+                | 'REFUNDED'
+                | 'CANCELED'
+                | 'EXPIRED';
+              merchant_order_id: string;
+              /** @description The country's English short name ("Germany"), whatever the checkout's locale; derive a translated name from country_code */
+              country: string;
+              country_code: string;
+              currency: string;
+              subtotal_amount: number;
+              discounts: {
+                amount: number;
+                description?: string;
+              }[];
+              taxes: {
+                amount: number;
+                description?: string;
+              }[];
+              shipping_amount: number;
+              total_amount: number;
+              products: {
+                /** @description The merchant's product id, as sent */
+                id: string;
+                /** @description The same as `id` (a documented alias) */
+                product_id: string;
+                name: string;
+                quantity: number;
+                unit_price: number;
+              }[];
+              customer: components['schemas']['OrderCustomer'] | null;
+              authorized_amount: number;
+              captured_amount: number;
+              refunded_amount: number;
+              metadata: {
+                [key: string]: unknown;
+              };
+              /**
+               * @description RFC 3339 UTC timestamp
+               * @example 2025-01-31T12:00:00.000Z
+               */
+              created_at: string;
+              /**
+               * @description The same as `created_at` (a documented alias)
+               * @example 2025-01-31T12:00:00.000Z
+               */
+              placed_at: string;
+              /**
+               * @description The checkout session's deadline
+               * @example 2025-01-31T12:00:00.000Z
+               */
+              expires_at: string;
+              /**
+               * @description RFC 3339 UTC timestamp
+               * @example 2025-01-31T12:00:00.000Z
+               */
+              updated_at: string;
+              version: number;
+              checkout?: components['schemas']['Checkout'];
+            }[];
             /** @description Whether there is more in the direction of travel */
             has_more: boolean;
             /** @description Send as starting_after (or, paging back, as ending_before) to continue; null when has_more is false */
@@ -11031,6 +11650,8 @@ export interface operations {
         created_lte?: string;
         /** @description Only objects created before this RFC 3339 time */
         created_lt?: string;
+        /** @description Related objects to include next to their ids: data.event, data.webhook_endpoint (repeat the parameter) */
+        'expand[]'?: string | string[];
       };
       header?: never;
       path: {

@@ -193,6 +193,15 @@ export async function findCheckout(
   return rows[0] ? toCheckout(rows[0]) : undefined;
 }
 
+/** Several sessions at once (expansions of a list page); missing ids are left out. */
+export async function findCheckouts(db: Queryable, scope: Scope, ids: string[]): Promise<Checkout[]> {
+  const { rows } = await db.query<CheckoutRow>(
+    `SELECT ${COLUMNS} FROM checkouts WHERE id = ANY($1) AND merchant_id = $2 AND livemode = $3`,
+    [ids, scope.merchantId, scope.livemode],
+  );
+  return rows.map(toCheckout);
+}
+
 /** A load (`uow.load`) that locks a session and reads it. */
 export function lockCheckout(scope: Scope, id: string): Load<Checkout | undefined> {
   return {

@@ -97,6 +97,15 @@ export async function findCustomer(
   return rows[0] ? toCustomer(rows[0]) : undefined;
 }
 
+/** Several customers that are not deleted (expansions of a list page); the others are left out. */
+export async function findCustomers(db: Queryable, scope: Scope, ids: string[]): Promise<Customer[]> {
+  const { rows } = await db.query<CustomerRow>(
+    `SELECT * FROM customers WHERE id = ANY($1) AND merchant_id = $2 AND livemode = $3 AND deleted_at IS NULL`,
+    [ids, scope.merchantId, scope.livemode],
+  );
+  return rows.map(toCustomer);
+}
+
 /** The id of the customer (not deleted) that holds this e-mail address, if any. */
 export async function findCustomerIdByEmail(
   db: Queryable,

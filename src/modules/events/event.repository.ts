@@ -143,6 +143,20 @@ export async function findEventWithDeliveryCounts(
   return rows[0] ? { ...toStoredEvent(rows[0]), pendingWebhooks: rows[0].pending_webhooks } : undefined;
 }
 
+/** Several events with their pending counts (expansions of a list page); missing ids are left out. */
+export async function findEventsWithDeliveryCounts(
+  db: Queryable,
+  scope: { merchantId: string; livemode: boolean },
+  ids: string[],
+): Promise<ListedEvent[]> {
+  const { rows } = await db.query<EventRow & { pending_webhooks: number }>(
+    `SELECT events.*, ${PENDING_WEBHOOKS} AS pending_webhooks
+       FROM events WHERE id = ANY($1) AND merchant_id = $2 AND livemode = $3`,
+    [ids, scope.merchantId, scope.livemode],
+  );
+  return rows.map((row) => ({ ...toStoredEvent(row), pendingWebhooks: row.pending_webhooks }));
+}
+
 /** Where a row sits in a merged list: its time as text and in microseconds, and its key. */
 /** One order's events for its timeline, in the window's direction (src/db/pagination.ts `MergedWindow`). */
 export async function listOrderEvents(

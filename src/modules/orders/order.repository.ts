@@ -205,6 +205,15 @@ export async function findOrder(
   return rows[0] ? toOrder(rows[0]) : undefined;
 }
 
+/** Several orders at once (the expansions of a list page: src/http/expansions.ts); missing ids are left out. */
+export async function findOrders(db: Queryable, scope: Scope, ids: string[]): Promise<Order[]> {
+  const { rows } = await db.query<OrderRow>(
+    `${SELECT_ORDER} WHERE orders.id = ANY($1) AND orders.merchant_id = $2 AND orders.livemode = $3`,
+    [ids, scope.merchantId, scope.livemode],
+  );
+  return rows.map(toOrder);
+}
+
 /** A load (`uow.load`) that reads the order of a session. */
 export function readOrderOfCheckout(scope: Scope, checkoutId: string): Load<Order | undefined> {
   return {

@@ -138,6 +138,15 @@ export async function findPaymentLink(
   return rows[0] ? toPaymentLink(rows[0]) : undefined;
 }
 
+/** Several links at once (expansions of a list page); missing ids are left out. */
+export async function findPaymentLinks(db: Queryable, scope: Scope, ids: string[]): Promise<PaymentLink[]> {
+  const { rows } = await db.query<PaymentLinkRow>(
+    `SELECT ${COLUMNS} FROM payment_links WHERE id = ANY($1) AND merchant_id = $2 AND livemode = $3`,
+    [ids, scope.merchantId, scope.livemode],
+  );
+  return rows.map(toPaymentLink);
+}
+
 /**
  * A link by id alone, for the public `/l/{id}/{signature}` pages: the caller has verified the signature,
  * which only Kassa can make, so the id is the capability and the row names its own merchant and mode.

@@ -167,6 +167,15 @@ export async function findPayment(
   return rows[0] ? toPayment(rows[0]) : undefined;
 }
 
+/** Several payments at once (expansions of a list page); missing ids are left out. */
+export async function findPayments(db: Queryable, scope: Scope, ids: string[]): Promise<Payment[]> {
+  const { rows } = await db.query<PaymentRow>(
+    'SELECT * FROM payments WHERE id = ANY($1) AND merchant_id = $2 AND livemode = $3',
+    [ids, scope.merchantId, scope.livemode],
+  );
+  return rows.map(toPayment);
+}
+
 /**
  * Records that `verify_order` answered OKAY for the attempt, and answers with the payment as it is now (a
  * recovery or a concurrent resume may have settled it meanwhile). The processor is called only after this.

@@ -113,6 +113,20 @@ export async function findWebhookEndpoint(
   return row && toWebhookEndpoint(row);
 }
 
+/** Several endpoints that are not deleted (expansions of a list page); the others are left out. */
+export async function findWebhookEndpoints(
+  db: Queryable,
+  scope: MerchantScope,
+  ids: string[],
+): Promise<WebhookEndpoint[]> {
+  const { rows } = await db.query<WebhookEndpointRow>(
+    `SELECT ${COLUMNS} FROM webhook_endpoints
+      WHERE id = ANY($1) AND merchant_id = $2 AND livemode = $3 AND deleted_at IS NULL`,
+    [ids, scope.merchantId, scope.livemode],
+  );
+  return rows.map(toWebhookEndpoint);
+}
+
 /** A page of endpoints, newest first (`limit + 1` rows: src/db/pagination.ts). */
 export async function listWebhookEndpoints(
   db: Queryable,

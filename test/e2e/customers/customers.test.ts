@@ -3,6 +3,7 @@
  * the customer's identity (shared with checkouts); tenant and mode isolation; idempotent creation; scopes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scopedTokenHeaders } from '../../fixtures/scoped-token.ts';
 import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 
 let t: TestApp;
@@ -440,19 +441,7 @@ describe('DELETE /v1/customers/{id}', () => {
 
 describe('scopes', () => {
   async function tokenWith(scope: string): Promise<{ headers: { authorization: string } }> {
-    const response = await fetch(`${t.baseUrl}/v1/oauth/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        grant_type: 'client_credentials',
-        client_id: merchant.clientId,
-        client_secret: merchant.clientSecret,
-        scope,
-      }),
-    });
-    expect(response.status).toBe(200);
-    const { access_token: token } = (await response.json()) as { access_token: string };
-    return { headers: { authorization: `Bearer ${token}` } };
+    return { headers: await scopedTokenHeaders(t, merchant, scope) };
   }
 
   it('customers:read reads and lists but cannot write; another scope can do neither', async () => {

@@ -3,6 +3,7 @@
  * next to their ids; an unknown path is a 422 at `/query/expand/<index>`; each expansion needs its own read scope.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scopedTokenHeaders } from '../../fixtures/scoped-token.ts';
 import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import { authorizedPayment, type PaymentJson } from '../payments/payment-fixtures.ts';
 
@@ -72,24 +73,13 @@ describe('GET /v1/payments/{id}?expand[]=…', () => {
   });
 
   it('is refused on a route that expands nothing', async () => {
-    const answer = await get(`/v1/orders/${payment.order_id}?expand[]=checkout`);
+    const answer = await get('/v1/webhook-endpoints?expand[]=data.checkout');
     expect(answer.statusCode).toBe(422);
     expect(expectProblem(answer).errors?.[0]?.pointer).toBe('/query/expand[]');
   });
 
   it('needs the read scope of what it expands', async () => {
-    const tokenResponse = await fetch(`${t.baseUrl}/v1/oauth/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        grant_type: 'client_credentials',
-        client_id: merchant.clientId,
-        client_secret: merchant.clientSecret,
-        scope: 'payments:read',
-      }),
-    });
-    const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
-    const headers = { authorization: `Bearer ${token}` };
+    const headers = await scopedTokenHeaders(t, merchant, 'payments:read');
     expect((await get(`/v1/payments/${payment.id}`, headers)).statusCode).toBe(200);
     const refused = await get(`/v1/payments/${payment.id}?expand[]=order`, headers);
     expect(refused.statusCode).toBe(403);

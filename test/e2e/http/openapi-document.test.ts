@@ -251,6 +251,60 @@ describe('/openapi.json generates clients', () => {
     );
   });
 
+  it('declares expand[] wherever an answer names an object with its own GET route (docs/api-conventions.md §6)', () => {
+    type Node = Schema & { oneOf?: Schema[]; allOf?: Schema[] };
+    const resolve = (schema: Node | undefined): Node | undefined => {
+      const name = schema?.$ref?.replace('#/components/schemas/', '');
+      return name ? resolve(doc.components.schemas[name] as Node) : schema;
+    };
+    // Each variant of a union (an order's timeline holds several kinds of entries) is an object of its own.
+    const variants = (schema: Node | undefined): Node[] => {
+      const resolved = resolve(schema);
+      if (!resolved) return [];
+      const parts = [...(resolved.anyOf ?? []), ...(resolved.oneOf ?? []), ...(resolved.allOf ?? [])];
+      return parts.length > 0 ? parts.flatMap(variants) : [resolved];
+    };
+    // `payment_link` → GET /v1/payment-links/{id}: an `<x>_id` field is expandable when that route exists.
+    const routeOf = (name: string) => `/v1/${name.replace(/_/g, '-')}s/{id}`;
+    const checked: string[] = [];
+    const missing: string[] = [];
+    for (const [key, op] of operations) {
+      const [method, path] = key.split(' ') as [string, string];
+      if (method !== 'GET' || !path.startsWith('/v1/')) continue;
+      const body = resolve(op.responses['200']?.content?.['application/json']?.schema);
+      const isList = body?.properties?.has_more !== undefined;
+      const items = variants(isList ? body?.properties?.data?.items : body);
+      const expand = (op.parameters ?? []).find((p) => p.in === 'query' && p.name === 'expand[]') as
+        (Parameter & { description?: string }) | undefined;
+      for (const item of items) {
+        const own = item.properties?.object?.const ?? item.properties?.object?.enum?.[0];
+        for (const field of Object.keys(item.properties ?? {})) {
+          const name = field.replace(/_id$/, '');
+          if (name === field || name === own || doc.paths[routeOf(name)]?.get === undefined) continue;
+          // A view of the object in the path (the browser SDK's routes under /v1/checkouts/{id}/…) names
+          // that object's id: there is nothing to add that the caller did not ask for by its own route.
+          if (path.startsWith(`${routeOf(name)}/`)) continue;
+          checked.push(`${key} ${field}`);
+          const pathName = isList ? `data.${name}` : name;
+          if (!expand?.description?.includes(pathName) || !item.properties?.[name])
+            missing.push(`${key}: ${field} without expand[]=${pathName} and its optional property`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(checked).toEqual(
+      expect.arrayContaining([
+        'GET /v1/payments/{id} order_id',
+        'GET /v1/orders checkout_id',
+        'GET /v1/checkouts/{id} payment_link_id',
+        'GET /v1/events/{id} payment_id',
+        'GET /v1/events/{id}/deliveries webhook_endpoint_id',
+        'GET /v1/orders/{id}/timeline event_id',
+        'GET /v1/refunds payment_id',
+      ]),
+    );
+  });
+
   it("passes Redocly's recommended ruleset", async () => {
     const config = await createConfig({
       extends: ['recommended'],

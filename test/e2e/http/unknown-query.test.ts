@@ -13,12 +13,12 @@ describe('unknown query parameters on GET /v1 routes', () => {
   const get = (url: string) => t.app.inject({ url, headers: merchant.headers });
 
   it('are a 422 validation_failed with one unknown_field error per parameter, pointing at it', async () => {
-    const response = await get('/v1/orders?expand[]=order&stauts=OPEN&limit=5');
+    const response = await get('/v1/orders?fields[]=order&stauts=OPEN&limit=5');
     expect(response.statusCode).toBe(422);
     const problem = expectProblem(response);
     expect(problem.code).toBe('validation_failed');
     expect(problem.errors).toEqual([
-      expect.objectContaining({ pointer: '/query/expand[]', code: 'unknown_field' }),
+      expect.objectContaining({ pointer: '/query/fields[]', code: 'unknown_field' }),
       expect.objectContaining({ pointer: '/query/stauts', code: 'unknown_field' }),
     ]);
     expect(problem.errors![0]!.message).toContain('limit');

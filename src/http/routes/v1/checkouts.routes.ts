@@ -29,6 +29,7 @@ import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
+import { expansions } from '../../expansions.ts';
 
 /**
  * Checkout sessions (docs/state-machines.md) and the methods a session may offer (docs/checkouts.md). Every query is scoped to the
@@ -86,6 +87,8 @@ export function registerCheckoutRoutes(app: KassaApp, services: Services) {
   const deps = checkoutServiceDeps(services);
   const present = (checkout: Parameters<typeof presentCheckout>[0], clientToken?: string) =>
     presentCheckout(checkout, deps, clientToken);
+  // expand[] (docs/api-conventions.md §6); the order (and its customer) is always embedded.
+  const expand = expansions(services, ZCheckout, ['payment_link']);
 
   app.post(
     '/v1/checkouts',
@@ -116,8 +119,8 @@ export function registerCheckoutRoutes(app: KassaApp, services: Services) {
       schema: {
         tags: ['Checkouts'],
         summary: 'List checkout sessions, newest first',
-        querystring: ZCheckoutListQuery,
-        response: { 200: ZPage(ZCheckout) },
+        querystring: ZCheckoutListQuery.extend(expand.listQuery),
+        response: { 200: ZPage(ZCheckout.extend(expand.properties)) },
       },
     },
     async (request) => {
@@ -130,11 +133,14 @@ export function registerCheckoutRoutes(app: KassaApp, services: Services) {
         merchantOrderId: query.merchant_order_id,
         customerId: query.customer_id,
       });
-      return toPage(
-        rows,
-        page,
-        (row) => present(row),
-        (checkout) => checkout.checkout_id,
+      return expand.page(
+        request,
+        toPage(
+          rows,
+          page,
+          (row) => present(row),
+          (checkout) => checkout.checkout_id,
+        ),
       );
     },
   );
@@ -147,12 +153,16 @@ export function registerCheckoutRoutes(app: KassaApp, services: Services) {
         tags: ['Checkouts'],
         summary: 'Retrieve a checkout session',
         params: ZCheckoutParams,
-        response: { 200: ZCheckout },
+        querystring: z.object(expand.query),
+        response: { 200: ZCheckout.extend(expand.properties) },
       },
     },
     async (request) => {
       const principal = requireMerchant(request);
-      return present(await getCheckoutWithOrder(services.db, principal, request.params.id));
+      return expand.one(
+        request,
+        present(await getCheckoutWithOrder(services.db, principal, request.params.id)),
+      );
     },
   );
 

@@ -9,6 +9,7 @@ import {
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
+import { expansions } from '../../expansions.ts';
 
 /**
  * Cards a customer saved on the hosted page (`allow_save_payment_methods`). Merchants can list and remove
@@ -38,7 +39,9 @@ const ZPaymentMethodParams = ZCustomerParams.extend({
   pm_id: z.string().max(100).describe('The saved payment method id (pm_…)'),
 });
 
-export function registerCustomerPaymentMethodRoutes(app: KassaApp, services: Pick<Services, 'db' | 'clock'>) {
+export function registerCustomerPaymentMethodRoutes(app: KassaApp, services: Services) {
+  // expand[]=data.customer (docs/api-conventions.md §6).
+  const expand = expansions(services, ZSavedPaymentMethod, ['customer']);
   app.get(
     '/v1/customers/:id/payment-methods',
     {
@@ -47,8 +50,8 @@ export function registerCustomerPaymentMethodRoutes(app: KassaApp, services: Pic
         tags: ['Customers'],
         summary: "A customer's saved cards (not removed), newest first",
         params: ZCustomerParams,
-        querystring: ZListQuery,
-        response: { 200: ZPage(ZSavedPaymentMethod) },
+        querystring: ZListQuery.extend(expand.listQuery),
+        response: { 200: ZPage(ZSavedPaymentMethod.extend(expand.properties)) },
       },
     },
     async (request) => {
@@ -57,7 +60,10 @@ export function registerCustomerPaymentMethodRoutes(app: KassaApp, services: Pic
       if (!customer) throw notFoundError('customer', request.params.id);
       const page = toPageRequest(request.query);
       const cards = await listCustomerSavedCards(services.db, scope, customer.id, page);
-      return toPage(cards, page, presentSavedCard, (card) => card.id);
+      return expand.page(
+        request,
+        toPage(cards, page, presentSavedCard, (card) => card.id),
+      );
     },
   );
 

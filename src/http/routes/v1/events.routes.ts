@@ -1,4 +1,3 @@
-import { LATEST_API_VERSION } from '../../../lib/api-versions.ts';
 import { z } from 'zod';
 import { notFoundError } from '../../../lib/errors.ts';
 import { redeliverEvent } from '../../../modules/events/event-redelivery.service.ts';
@@ -6,7 +5,6 @@ import {
   findEvent,
   findEventWithDeliveryCounts,
   listEvents,
-  type ListedEvent,
 } from '../../../modules/events/event.repository.ts';
 import { EVENT_TYPES } from '../../../modules/events/event.types.ts';
 import {
@@ -19,42 +17,10 @@ import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotently } from '../../idempotency.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
+import { presentEvent, ZEvent, ZEventActor } from './event.schemas.ts';
+import { expansions } from '../../expansions.ts';
 
-export const ZEventActor = z
-  .object({
-    type: z
-      .enum(['credential', 'user', 'system', 'shopper'])
-      .describe(
-        '`credential`: an API key or OAuth client; `shopper`: a shopper on a hosted page, payment link or client token; `user`: a dashboard user; `system`: Kassa itself (expiry, recovery, the CLI)',
-      ),
-    id: z
-      .string()
-      .describe(
-        'The API key (`key_…`) or OAuth client (`cli_…`); the checkout or payment link; the user; or the worker or command',
-      ),
-  })
-  .meta({ id: 'EventActor' });
-
-export const ZEvent = z
-  .object({
-    id: z.string().describe('Also the `webhook-id` of every delivery of this event'),
-    object: z.literal('event'),
-    type: z.enum(EVENT_TYPES),
-    api_version: z.string().describe('The Kassa-Version this event object (and its data) is rendered in'),
-    livemode: z.boolean(),
-    created_at: z.string(),
-    object_id: z.string().nullable().describe('The object the event is about'),
-    object_version: z.number().int().nullable().describe("That object's version after the change"),
-    order_id: z.string().nullable(),
-    checkout_id: z.string().nullable(),
-    payment_id: z.string().nullable(),
-    actor: ZEventActor.nullable().describe(
-      'Who caused the event; null only for events recorded before Kassa recorded actors',
-    ),
-    data: z.record(z.string(), z.unknown()).describe('The snapshot delivered as the webhook body `data`'),
-    pending_webhooks: z.number().int().describe('Deliveries of this event not yet succeeded or given up'),
-  })
-  .meta({ id: 'Event' });
+export { presentEvent, ZEvent, ZEventActor };
 
 export const ZWebhookDeliveryAttempt = z
   .object({
@@ -88,29 +54,6 @@ export const ZWebhookDelivery = z
     attempts: z.array(ZWebhookDeliveryAttempt),
   })
   .meta({ id: 'WebhookDelivery' });
-
-/** The event rendered in `apiVersion` (the request's; a delivery uses its endpoint's). */
-export function presentEvent(
-  event: ListedEvent,
-  apiVersion: string = LATEST_API_VERSION,
-): z.infer<typeof ZEvent> {
-  return {
-    id: event.id,
-    object: 'event',
-    type: event.type,
-    api_version: apiVersion,
-    livemode: event.livemode,
-    created_at: event.createdAt.toISOString(),
-    object_id: event.objectId,
-    object_version: event.objectVersion,
-    order_id: event.orderId,
-    checkout_id: event.checkoutId,
-    payment_id: event.paymentId,
-    actor: event.actor,
-    data: event.data,
-    pending_webhooks: event.pendingWebhooks,
-  };
-}
 
 export function presentAttempt(
   attempt: WebhookDelivery['attempts'][number],
@@ -151,6 +94,9 @@ const ZParams = z.object({ id: z.string().max(100) });
 
 export function registerEventRoutes(app: KassaApp, services: Services) {
   const tags = ['Events'];
+  // expand[] (docs/api-conventions.md §6): what an event is about; a delivery's event and endpoint.
+  const expand = expansions(services, ZEvent, ['order', 'checkout', 'payment']);
+  const deliveryExpand = expansions(services, ZWebhookDelivery, ['event', 'webhook_endpoint']);
 
   app.get(
     '/v1/events',
@@ -168,8 +114,9 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
             .max(100)
             .optional()
             .describe('Only events of this checkout session (chk_…)'),
+          ...expand.listQuery,
         }),
-        response: { 200: ZPage(ZEvent) },
+        response: { 200: ZPage(ZEvent.extend(expand.properties)) },
       },
     },
     async (request) => {
@@ -182,11 +129,14 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
         { type: query.type, orderId: query.order_id, checkoutId: query.checkout_id },
         page,
       );
-      return toPage(
-        rows,
-        page,
-        (event) => presentEvent(event, request.apiVersion),
-        (event) => event.id,
+      return expand.page(
+        request,
+        toPage(
+          rows,
+          page,
+          (event) => presentEvent(event, request.apiVersion),
+          (event) => event.id,
+        ),
       );
     },
   );
@@ -195,13 +145,19 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
     '/v1/events/:id',
     {
       config: { auth: 'merchant', scope: 'webhooks' },
-      schema: { tags, summary: 'Retrieve an event', params: ZParams, response: { 200: ZEvent } },
+      schema: {
+        tags,
+        summary: 'Retrieve an event',
+        params: ZParams,
+        querystring: z.object(expand.query),
+        response: { 200: ZEvent.extend(expand.properties) },
+      },
     },
     async (request) => {
       const scope = requireMerchant(request);
       const event = await findEventWithDeliveryCounts(services.db, scope, request.params.id);
       if (!event) throw notFoundError('event', request.params.id);
-      return presentEvent(event, request.apiVersion);
+      return expand.one(request, presentEvent(event, request.apiVersion));
     },
   );
 
@@ -218,8 +174,8 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
           '(KASSA_RETENTION_WEBHOOK_BODY_DAYS), then it is null; finished deliveries are deleted after 365 days ' +
           '(KASSA_RETENTION_WEBHOOK_HISTORY_DAYS), and are then missing from this list.',
         params: ZParams,
-        querystring: ZListQuery,
-        response: { 200: ZPage(ZWebhookDelivery) },
+        querystring: ZListQuery.extend(deliveryExpand.listQuery),
+        response: { 200: ZPage(ZWebhookDelivery.extend(deliveryExpand.properties)) },
       },
     },
     async (request) => {
@@ -228,7 +184,10 @@ export function registerEventRoutes(app: KassaApp, services: Services) {
       if (!(await findEvent(services.db, scope, id))) throw notFoundError('event', id);
       const page = toPageRequest(request.query);
       const rows = await listEventDeliveries(services.db, scope, id, page);
-      return toPage(rows, page, presentDelivery, (delivery) => delivery.id);
+      return deliveryExpand.page(
+        request,
+        toPage(rows, page, presentDelivery, (delivery) => delivery.id),
+      );
     },
   );
 

@@ -8,15 +8,23 @@ import {
 } from '../../../modules/payments/money-operation.repository.ts';
 import { presentRefundWithCurrency } from '../../../modules/payments/payment.events.ts';
 import { presentCapture, presentPayment } from '../../../modules/payments/payment.presenter.ts';
-import { findPayment } from '../../../modules/payments/payment.repository.ts';
 import { ZCapture, ZPayment, ZRefund } from '../../../modules/payments/payment.schemas.ts';
+import type { Capture, Refund } from '../../../modules/payments/payment.types.ts';
 import { zMetadataPatch } from '../../../lib/metadata.ts';
 import { updateCapture, updateRefund } from '../../../modules/payments/money-operation-metadata.ts';
 import { updatePayment } from '../../../modules/payments/payment-metadata.ts';
-import { readExpand, zExpandParameter } from '../../expand.ts';
+import { expansions } from '../../expansions.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
+
+/** A row of a capture list or a refund list (the merchant's, or one payment's) as the API shows it. */
+export const presentCaptureRow = ({ capture, currency }: { capture: Capture; currency: string }) => ({
+  ...presentCapture(capture),
+  currency,
+});
+export const presentRefundRow = ({ refund, currency }: { refund: Refund; currency: string }) =>
+  presentRefundWithCurrency(refund, currency);
 
 /**
  * Captures and refunds by their own id, and the merchant's lists of them (newest first), beside the
@@ -28,20 +36,8 @@ export function registerMoneyOperationRoutes(app: KassaApp, services: Services) 
   const tags = ['Payments'];
   const config = { auth: 'merchant', scope: 'payments' } as const;
   // A capture's or refund's payment, with expand[]=payment (docs/api-conventions.md §6).
-  const expansions = { payment: 'payments' } as const;
-  const expandQuery = z.object(zExpandParameter(Object.keys(expansions)));
-  const withPayment = { payment: ZPayment.optional().describe('With expand[]=payment') };
-  async function expandedPayment(
-    request: Parameters<typeof requireMerchant>[0] & {
-      query: { 'expand[]'?: string | string[] | undefined };
-    },
-    paymentId: string,
-  ) {
-    const principal = requireMerchant(request);
-    if (!readExpand(request.query, principal, expansions).has('payment')) return {};
-    const payment = await findPayment(services.db, principal, paymentId);
-    return payment ? { payment: presentPayment(payment) } : {};
-  }
+  const captureExpansions = expansions(services, ZCapture, ['payment']);
+  const refundExpansions = expansions(services, ZRefund, ['payment']);
 
   app.get(
     '/v1/captures',
@@ -50,18 +46,16 @@ export function registerMoneyOperationRoutes(app: KassaApp, services: Services) 
       schema: {
         tags,
         summary: "List the merchant's captures, newest first",
-        querystring: ZListQuery,
-        response: { 200: ZPage(ZCapture) },
+        querystring: ZListQuery.extend(captureExpansions.listQuery),
+        response: { 200: ZPage(ZCapture.extend(captureExpansions.properties)) },
       },
     },
     async (request) => {
       const page = toPageRequest(request.query);
       const rows = await listScopedCaptures(services.db, requireMerchant(request), page);
-      return toPage(
-        rows,
-        page,
-        ({ capture, currency }) => ({ ...presentCapture(capture), currency }),
-        (capture) => capture.id,
+      return captureExpansions.page(
+        request,
+        toPage(rows, page, presentCaptureRow, (capture) => capture.id),
       );
     },
   );
@@ -74,15 +68,14 @@ export function registerMoneyOperationRoutes(app: KassaApp, services: Services) 
         tags,
         summary: 'Retrieve a capture',
         params: z.object({ id: z.string().max(100).describe('The capture id (cap_…)') }),
-        querystring: expandQuery,
-        response: { 200: ZCapture.extend(withPayment) },
+        querystring: z.object(captureExpansions.query),
+        response: { 200: ZCapture.extend(captureExpansions.properties) },
       },
     },
     async (request) => {
       const found = await findScopedCapture(services.db, requireMerchant(request), request.params.id);
       if (!found) throw notFoundError('capture', request.params.id);
-      const capture = { ...presentCapture(found.capture), currency: found.currency };
-      return { ...capture, ...(await expandedPayment(request, capture.payment_id)) };
+      return captureExpansions.one(request, { ...presentCapture(found.capture), currency: found.currency });
     },
   );
 
@@ -93,18 +86,16 @@ export function registerMoneyOperationRoutes(app: KassaApp, services: Services) 
       schema: {
         tags,
         summary: "List the merchant's refunds, newest first",
-        querystring: ZListQuery,
-        response: { 200: ZPage(ZRefund) },
+        querystring: ZListQuery.extend(refundExpansions.listQuery),
+        response: { 200: ZPage(ZRefund.extend(refundExpansions.properties)) },
       },
     },
     async (request) => {
       const page = toPageRequest(request.query);
       const rows = await listScopedRefunds(services.db, requireMerchant(request), page);
-      return toPage(
-        rows,
-        page,
-        ({ refund, currency }) => presentRefundWithCurrency(refund, currency),
-        (refund) => refund.id,
+      return refundExpansions.page(
+        request,
+        toPage(rows, page, presentRefundRow, (refund) => refund.id),
       );
     },
   );
@@ -117,15 +108,14 @@ export function registerMoneyOperationRoutes(app: KassaApp, services: Services) 
         tags,
         summary: 'Retrieve a refund',
         params: z.object({ id: z.string().max(100).describe('The refund id (ref_…)') }),
-        querystring: expandQuery,
-        response: { 200: ZRefund.extend(withPayment) },
+        querystring: z.object(refundExpansions.query),
+        response: { 200: ZRefund.extend(refundExpansions.properties) },
       },
     },
     async (request) => {
       const found = await findScopedRefund(services.db, requireMerchant(request), request.params.id);
       if (!found) throw notFoundError('refund', request.params.id);
-      const refund = presentRefundWithCurrency(found.refund, found.currency);
-      return { ...refund, ...(await expandedPayment(request, refund.payment_id)) };
+      return refundExpansions.one(request, presentRefundWithCurrency(found.refund, found.currency));
     },
   );
 

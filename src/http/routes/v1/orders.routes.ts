@@ -9,6 +9,7 @@ import { ORDER_STATUSES } from '../../../modules/orders/order.states.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
+import { expansions } from '../../expansions.ts';
 import { presentAttempt, presentEvent, ZEvent, ZWebhookDeliveryAttempt } from './events.routes.ts';
 
 /**
@@ -56,23 +57,27 @@ const timelineEntryBase = {
   at: z.string(),
 };
 
-const ZTimelineEntry = z
-  .discriminatedUnion('kind', [
-    z.object({ kind: z.literal('event'), ...timelineEntryBase, event: ZEvent }),
-    z.object({
-      kind: z.literal('webhook_attempt'),
-      ...timelineEntryBase,
-      event_id: z.string(),
-      event_type: z.string(),
-      delivery_id: z.string(),
-      webhook_endpoint_id: z.string(),
-      attempt: ZWebhookDeliveryAttempt,
-    }),
-    z.object({ kind: z.literal('callback_attempt'), ...timelineEntryBase, attempt: ZCallbackAttempt }),
-  ])
-  .meta({ id: 'OrderTimelineEntry' });
+const ZEventEntry = z.object({ kind: z.literal('event'), ...timelineEntryBase, event: ZEvent });
+const ZWebhookAttemptEntry = z.object({
+  kind: z.literal('webhook_attempt'),
+  ...timelineEntryBase,
+  event_id: z.string(),
+  event_type: z.string(),
+  delivery_id: z.string(),
+  webhook_endpoint_id: z.string(),
+  attempt: ZWebhookDeliveryAttempt,
+});
+const ZCallbackAttemptEntry = z.object({
+  kind: z.literal('callback_attempt'),
+  ...timelineEntryBase,
+  attempt: ZCallbackAttempt,
+});
 
-export function registerOrderRoutes(app: KassaApp, services: Pick<Services, 'db'>) {
+export function registerOrderRoutes(app: KassaApp, services: Services) {
+  // expand[] (docs/api-conventions.md §6); the customer is always embedded. A timeline's webhook attempts
+  // name their event and endpoint (its event entries embed the event already).
+  const expand = expansions(services, ZOrder, ['checkout']);
+  const timelineExpand = expansions(services, ZWebhookAttemptEntry, ['event', 'webhook_endpoint']);
   app.get(
     '/v1/orders/:id',
     {
@@ -81,14 +86,15 @@ export function registerOrderRoutes(app: KassaApp, services: Pick<Services, 'db'
         tags: ['Orders'],
         summary: 'Retrieve an order',
         params: z.object({ id: z.string().max(100).describe('The order id (ord_…)') }),
-        response: { 200: ZOrder },
+        querystring: z.object(expand.query),
+        response: { 200: ZOrder.extend(expand.properties) },
       },
     },
     async (request) => {
       const principal = requireMerchant(request);
       const order = await findOrder(services.db, principal, request.params.id);
       if (!order) throw notFoundError('order', request.params.id);
-      return presentOrder(order);
+      return expand.one(request, presentOrder(order));
     },
   );
 
@@ -99,8 +105,8 @@ export function registerOrderRoutes(app: KassaApp, services: Pick<Services, 'db'
       schema: {
         tags: ['Orders'],
         summary: 'List orders, newest first',
-        querystring: ZOrderListQuery,
-        response: { 200: ZPage(ZOrder) },
+        querystring: ZOrderListQuery.extend(expand.listQuery),
+        response: { 200: ZPage(ZOrder.extend(expand.properties)) },
       },
     },
     async (request) => {
@@ -112,7 +118,10 @@ export function registerOrderRoutes(app: KassaApp, services: Pick<Services, 'db'
         merchantOrderId: query.merchant_order_id,
         status: query.status,
       });
-      return toPage(orders, page, presentOrder, (order) => order.order_id);
+      return expand.page(
+        request,
+        toPage(orders, page, presentOrder, (order) => order.order_id),
+      );
     },
   );
 
@@ -128,8 +137,18 @@ export function registerOrderRoutes(app: KassaApp, services: Pick<Services, 'db'
           'callback URLs, newest first (at the same instant, the notifications before the state change they are ' +
           'about) — one place to see what happened and what the merchant was told.',
         params: z.object({ id: z.string().max(100) }),
-        querystring: ZListQuery,
-        response: { 200: ZPage(ZTimelineEntry) },
+        querystring: ZListQuery.extend(timelineExpand.listQuery),
+        response: {
+          200: ZPage(
+            z
+              .discriminatedUnion('kind', [
+                ZEventEntry,
+                ZWebhookAttemptEntry.extend(timelineExpand.properties),
+                ZCallbackAttemptEntry,
+              ])
+              .meta({ id: 'OrderTimelineEntry' }),
+          ),
+        },
       },
     },
     async (request) => {
@@ -141,17 +160,19 @@ export function registerOrderRoutes(app: KassaApp, services: Pick<Services, 'db'
         request.params.id,
         page,
       );
-      return {
+      return timelineExpand.page(request, {
         object: 'list' as const,
         data: entries.map(presentTimelineEntry),
         has_more: hasMore,
         next_cursor: nextCursor,
-      };
+      });
     },
   );
 }
 
-function presentTimelineEntry(entry: TimelineEntry): z.infer<typeof ZTimelineEntry> {
+function presentTimelineEntry(
+  entry: TimelineEntry,
+): z.infer<typeof ZEventEntry | typeof ZWebhookAttemptEntry | typeof ZCallbackAttemptEntry> {
   switch (entry.kind) {
     case 'event':
       return { kind: 'event', id: entry.id, at: entry.at.toISOString(), event: presentEvent(entry.event) };

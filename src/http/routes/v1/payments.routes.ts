@@ -3,12 +3,7 @@ import { AppError, notFoundError } from '../../../lib/errors.ts';
 import { newId } from '../../../lib/ids.ts';
 import type { Keyring } from '../../../lib/keyring.ts';
 import { findOrder } from '../../../modules/orders/order.repository.ts';
-import { presentOrder } from '../../../modules/orders/order.presenter.ts';
-import { ZOrder } from '../../../modules/orders/order.schemas.ts';
-import { checkoutServiceDeps, getCheckoutWithOrder } from '../../../modules/checkouts/checkout.service.ts';
-import { presentCheckout } from '../../../modules/checkouts/checkout.presenter.ts';
-import { ZCheckout } from '../../../modules/checkouts/checkout.schemas.ts';
-import { readExpand, zExpandParameter } from '../../expand.ts';
+import { expansions } from '../../expansions.ts';
 import { detectDevice } from '../../../modules/payment-methods/eligibility.ts';
 import { refusalError } from '../../../modules/payments/money-operation.ts';
 import { presentRefundWithCurrency } from '../../../modules/payments/payment.events.ts';
@@ -40,6 +35,7 @@ import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 import { respondIdempotentlyWithPipeline, setEquivalentBodies } from '../../idempotency.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
+import { presentCaptureRow, presentRefundRow } from './money-operations.routes.ts';
 
 /**
  * Payments (Processor API and order management: docs/payments.md). Every query is scoped to the caller's merchant and
@@ -88,9 +84,6 @@ function withoutCardSecrets(body: CreatePaymentBody, keyring: Keyring): CreatePa
     }));
 }
 
-/** What `GET /v1/payments/{id}` expands, and the scope each needs (src/http/expand.ts). */
-const PAYMENT_EXPANSIONS = { order: 'orders', checkout: 'checkouts' } as const;
-
 export function registerPaymentRoutes(app: KassaApp, services: Services) {
   const processorApi = createProcessorApi({
     db: services.db,
@@ -100,7 +93,10 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
     payments: services.payments,
   });
 
-  const checkoutDeps = checkoutServiceDeps(services);
+  // expand[] (docs/api-conventions.md §6): a payment's order and checkout; a capture's or refund's payment.
+  const paymentExpansions = expansions(services, ZPayment, ['order', 'checkout']);
+  const captureExpansions = expansions(services, ZCapture, ['payment']);
+  const refundExpansions = expansions(services, ZRefund, ['payment']);
 
   async function loadPayment(scope: { merchantId: string; livemode: boolean }, id: string): Promise<Payment> {
     const payment = await findPayment(services.db, scope, id);
@@ -155,33 +151,13 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
           '`expand[]=order` and `expand[]=checkout` add the order and the checkout next to `order_id` and ' +
           '`checkout_id` (each needs its own read scope: `orders:read`, `checkouts:read`).',
         params: ZPaymentParams,
-        querystring: z.object(zExpandParameter(Object.keys(PAYMENT_EXPANSIONS))),
-        response: {
-          200: ZPayment.extend({
-            order: ZOrder.optional().describe('With expand[]=order'),
-            checkout: ZCheckout.optional().describe('With expand[]=checkout'),
-          }),
-        },
+        querystring: z.object(paymentExpansions.query),
+        response: { 200: ZPayment.extend(paymentExpansions.properties) },
       },
     },
     async (request) => {
       const principal = requireMerchant(request);
-      const expand = readExpand(request.query, principal, PAYMENT_EXPANSIONS);
-      const payment = presentPayment(await loadPayment(principal, request.params.id));
-      const order = expand.has('order')
-        ? await findOrder(services.db, principal, payment.order_id)
-        : undefined;
-      const checkout = expand.has('checkout')
-        ? presentCheckout(
-            await getCheckoutWithOrder(services.db, principal, payment.checkout_id),
-            checkoutDeps,
-          )
-        : undefined;
-      return {
-        ...payment,
-        ...(order ? { order: presentOrder(order) } : {}),
-        ...(checkout ? { checkout } : {}),
-      };
+      return paymentExpansions.one(request, presentPayment(await loadPayment(principal, request.params.id)));
     },
   );
 
@@ -193,8 +169,8 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
         tags: ['Payments'],
         summary: "List an order's payment attempts, newest first",
         params: ZOrderParams,
-        querystring: ZListQuery,
-        response: { 200: ZPage(ZPayment) },
+        querystring: ZListQuery.extend(paymentExpansions.listQuery),
+        response: { 200: ZPage(ZPayment.extend(paymentExpansions.properties)) },
       },
     },
     async (request) => {
@@ -203,7 +179,10 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       if (!order) throw notFoundError('order', request.params.id);
       const page = toPageRequest(request.query);
       const payments = await listPaymentsOfOrderPage(services.db, principal, order.id, page);
-      return toPage(payments, page, presentPayment, (payment) => payment.id);
+      return paymentExpansions.page(
+        request,
+        toPage(payments, page, presentPayment, (payment) => payment.id),
+      );
     },
   );
 
@@ -258,8 +237,8 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
         tags: ['Payments'],
         summary: "List a payment's captures, newest first",
         params: ZPaymentParams,
-        querystring: ZListQuery,
-        response: { 200: ZPage(ZCapture) },
+        querystring: ZListQuery.extend(captureExpansions.listQuery),
+        response: { 200: ZPage(ZCapture.extend(captureExpansions.properties)) },
       },
     },
     async (request) => {
@@ -267,11 +246,9 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       const payment = await loadPayment(principal, request.params.id);
       const page = toPageRequest(request.query);
       const rows = await listScopedCaptures(services.db, principal, page, payment.id);
-      return toPage(
-        rows,
-        page,
-        ({ capture, currency }) => ({ ...presentCapture(capture), currency }),
-        (capture) => capture.id,
+      return captureExpansions.page(
+        request,
+        toPage(rows, page, presentCaptureRow, (capture) => capture.id),
       );
     },
   );
@@ -350,8 +327,8 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
         tags: ['Payments'],
         summary: "List a payment's refunds, newest first",
         params: ZPaymentParams,
-        querystring: ZListQuery,
-        response: { 200: ZPage(ZRefund) },
+        querystring: ZListQuery.extend(refundExpansions.listQuery),
+        response: { 200: ZPage(ZRefund.extend(refundExpansions.properties)) },
       },
     },
     async (request) => {
@@ -359,11 +336,9 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       const payment = await loadPayment(principal, request.params.id);
       const page = toPageRequest(request.query);
       const rows = await listScopedRefunds(services.db, principal, page, payment.id);
-      return toPage(
-        rows,
-        page,
-        ({ refund, currency }) => presentRefundWithCurrency(refund, currency),
-        (refund) => refund.id,
+      return refundExpansions.page(
+        request,
+        toPage(rows, page, presentRefundRow, (refund) => refund.id),
       );
     },
   );

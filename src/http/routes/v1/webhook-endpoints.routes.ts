@@ -1,17 +1,14 @@
-import { zMetadata, zMetadataOut, zMetadataPatch } from '../../../lib/metadata.ts';
+import { zMetadata, zMetadataPatch } from '../../../lib/metadata.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { API_VERSIONS } from '../../api-version.ts';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../../../modules/events/event.types.ts';
-import type { WebhookEndpoint } from '../../../modules/webhooks/webhook-endpoint.types.ts';
 import {
   ALL_EVENTS,
-  API_WEBHOOK_ENDPOINT_STATUS,
   API_WEBHOOK_ENDPOINT_STATUSES,
   DEFAULT_SECRET_OVERLAP_SECONDS,
   MAX_SECRET_OVERLAP_SECONDS,
   SUBSCRIBABLE_EVENT_TYPES,
-  WEBHOOK_ENDPOINT_DISABLED_REASONS,
   webhookEndpointStatusOf,
 } from '../../../modules/webhooks/webhook-endpoint.types.ts';
 import type { TestEventExample } from '../../../modules/webhooks/webhook-endpoint.service.ts';
@@ -21,43 +18,15 @@ import { markDeprecated } from '../../deprecation.ts';
 import { respondIdempotently } from '../../idempotency.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 import { presentEvent, ZEvent } from './events.routes.ts';
+import { presentWebhookEndpoint, ZWebhookEndpoint } from './webhook-endpoint.schemas.ts';
+
+export { presentWebhookEndpoint, ZWebhookEndpoint };
 
 const ZEnabledEvents = z
   .array(z.enum([ALL_EVENTS, ...SUBSCRIBABLE_EVENT_TYPES]))
   .min(1)
   .max(64)
   .describe('Event types to receive, or ["*"] for every type (including types added later)');
-
-export const ZWebhookEndpoint = z
-  .object({
-    id: z.string(),
-    object: z.literal('webhook_endpoint'),
-    livemode: z.boolean(),
-    url: z.string(),
-    description: z.string().nullable(),
-    enabled_events: z.array(z.string()),
-    status: z.enum(API_WEBHOOK_ENDPOINT_STATUSES),
-    disabled_reason: z
-      .enum(WEBHOOK_ENDPOINT_DISABLED_REASONS)
-      .nullable()
-      .describe(
-        'Why the endpoint is DISABLED: `disabled_by_merchant`, or `endpoint_gone` (it answered 410 Gone). More codes may be added',
-      ),
-    disabled_message: z.string().nullable().describe('`disabled_reason` in a sentence, for people'),
-    disabled_at: z.string().nullable(),
-    previous_secret_expires_at: z
-      .string()
-      .nullable()
-      .describe('Until then, deliveries carry a second signature made with the previous secret'),
-    api_version: z
-      .string()
-      .describe("The Kassa-Version deliveries are rendered in (default: the merchant's)"),
-    metadata: zMetadataOut,
-    version: z.number().int(),
-    created_at: z.string(),
-    updated_at: z.string(),
-  })
-  .meta({ id: 'WebhookEndpoint' });
 
 const ZWebhookEndpointWithSecret = ZWebhookEndpoint.extend({
   secret: z.string().describe('The signing secret (whsec_…). Shown only in this response; store it now.'),
@@ -119,29 +88,6 @@ type WebhookExample = {
   payment_id: string | null;
   data: Record<string, unknown>;
 };
-
-export function presentWebhookEndpoint(endpoint: WebhookEndpoint): z.infer<typeof ZWebhookEndpoint> {
-  const overlapOpen =
-    endpoint.previousSecretExpiresAt !== null && endpoint.previousSecretExpiresAt > new Date();
-  return {
-    id: endpoint.id,
-    object: 'webhook_endpoint',
-    livemode: endpoint.livemode,
-    url: endpoint.url,
-    description: endpoint.description,
-    enabled_events: endpoint.enabledEvents,
-    status: API_WEBHOOK_ENDPOINT_STATUS[endpoint.status],
-    disabled_reason: endpoint.disabledReason,
-    disabled_message: endpoint.disabledMessage,
-    disabled_at: endpoint.disabledAt?.toISOString() ?? null,
-    previous_secret_expires_at: overlapOpen ? endpoint.previousSecretExpiresAt!.toISOString() : null,
-    api_version: endpoint.apiVersion,
-    metadata: endpoint.metadata,
-    version: endpoint.version,
-    created_at: endpoint.createdAt.toISOString(),
-    updated_at: endpoint.updatedAt.toISOString(),
-  };
-}
 
 /**
  * The example of `type` from the `webhooks` section of /openapi.json (src/http/openapi/event-examples.ts): the
