@@ -11,11 +11,11 @@ import {
   formKeyOf,
   formText,
   NATURAL_POST,
-  PAGE,
   TRANSACTIONAL_POST,
   type Context,
   pageFeedback,
-  auditPersonsChange,
+  areaAudit,
+  refusalMessage,
 } from '../kit.tsx';
 import {
   CREDENTIAL_FIELDS,
@@ -53,25 +53,10 @@ function priorityOf(request: FastifyRequest): number | undefined {
  * hints), enable/disable, routing priority.
  */
 export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { services, db, sendPage, seeOther, readPageContext, writeActionContext } = kit;
+  const { services, db, sendPage, seeOther, readPage, writeActionContext } = kit;
   const accounts = services.processorAccounts;
 
-  /** This area's changes in the audit log; the object type says which kind of row changed. */
-  function auditTx(
-    tx: Parameters<typeof auditPersonsChange>[0],
-    request: FastifyRequest,
-    context: Context,
-    action: string,
-    id: string,
-    details: Record<string, unknown> = {},
-  ) {
-    return auditPersonsChange(tx, request, context, {
-      action,
-      objectType: 'processor_account',
-      objectId: id,
-      details,
-    });
-  }
+  const auditTx = areaAudit(() => 'processor_account');
 
   async function accountsPage(
     request: FastifyRequest,
@@ -94,11 +79,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
     ));
   }
 
-  scope.get(PATH, { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await readPageContext(request, reply, 'processor_accounts');
-    if (!context) return reply;
-    return accountsPage(request, reply, context);
-  });
+  readPage(scope, PATH, 'processor_accounts', accountsPage);
 
   scope.post(PATH, { config: TRANSACTIONAL_POST, schema: { hide: true } }, async (request, reply) => {
     const context = await writeActionContext(request, 'processor_accounts');
@@ -144,10 +125,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
       });
     } catch (error) {
       if (isRepeatedForm(error)) return seeOther(reply, `${PATH}?notice=already_created`);
-      if (error instanceof AppError)
-        return refused(
-          error.errors?.length ? error.errors.map((field) => field.message).join('. ') : error.message,
-        );
+      if (error instanceof AppError) return refused(refusalMessage(error));
       throw error;
     }
     return seeOther(reply, `${PATH}?notice=created`);
@@ -189,9 +167,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
         if (error instanceof AppError)
           return accountsPage(request, reply, context, {
             statusCode: 422,
-            error: error.errors?.length
-              ? error.errors.map((field) => field.message).join('. ')
-              : error.message,
+            error: refusalMessage(error),
           });
         throw error;
       }
