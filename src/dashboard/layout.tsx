@@ -190,6 +190,25 @@ export function PlainPage(props: { title: string; nonce: string; children: Compo
   );
 }
 
+/** A page outside a session as one panel: its heading (the title unless told), then `children`. */
+export function PanelPage(props: {
+  title: string;
+  heading?: string;
+  nonce: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <PlainPage title={props.title} nonce={props.nonce}>
+      <div class="panel">
+        <div class="panel__header">
+          <h1 class="panel__title">{props.heading ?? props.title}</h1>
+        </div>
+        <div class="panel__body">{props.children}</div>
+      </div>
+    </PlainPage>
+  );
+}
+
 export function Notice({
   kind,
   children,

@@ -2,7 +2,7 @@ import { EVENT_TYPES } from '../../modules/events/event.types.ts';
 import type { WebhookEndpoint } from '../../modules/webhooks/webhook-endpoint.types.ts';
 import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
 import { dateTime } from './format.ts';
-import { DeliveryList, type ShownDelivery } from './webhook-deliveries.tsx';
+import { DeliveriesCard, type ShownDelivery } from './webhook-deliveries.tsx';
 import { EndpointStatus, EventChoices, eventsText, SecretCard, type RevealedSecret } from './webhooks.tsx';
 
 /** How long the previous secret keeps signing after a rotation (the API's `expire_previous_in_seconds`). */
@@ -150,16 +150,13 @@ export function WebhookEndpointPage(props: {
           </form>
         </section>
       )}
-      <section class="dash-card">
-        <h2 class="dash-card__title">Deliveries</h2>
-        <DeliveryList
-          viewer={viewer}
-          deliveries={props.deliveries}
-          canWrite={props.canWrite}
-          returnTo="endpoint"
-          show="event"
-        />
-      </section>
+      <DeliveriesCard
+        viewer={viewer}
+        deliveries={props.deliveries}
+        canWrite={props.canWrite}
+        returnTo="endpoint"
+        show="event"
+      />
     </AppPage>
   );
 }
