@@ -1,6 +1,6 @@
 import { EVENT_TYPES } from '../../modules/events/event.types.ts';
 import type { ListedEvent } from '../../modules/events/event.repository.ts';
-import { AppPage, Notice, type Viewer } from '../layout.tsx';
+import { AppPage, type Viewer, Feedback } from '../layout.tsx';
 import { dateTime } from './format.ts';
 import { DeliveriesCard, prettyJson, type ShownDelivery } from './webhook-deliveries.tsx';
 import { ListTable } from './list-page.tsx';
@@ -139,8 +139,7 @@ export function EventPage(props: {
         </a>
       </p>
       <h1 class="dash-title">{event.type}</h1>
-      {props.notice && <Notice kind="success">{props.notice}</Notice>}
-      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <Feedback notice={props.notice} error={props.error} />
       <section class="dash-card">
         <h2 class="dash-card__title">Event</h2>
         <dl class="details">

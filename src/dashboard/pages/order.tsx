@@ -3,7 +3,7 @@ import type { Actor } from '../../lib/actor-context.ts';
 import type { TimelineEntry } from '../../modules/events/order-timeline.service.ts';
 import type { Order } from '../../modules/orders/order.types.ts';
 import type { Payment, Refund } from '../../modules/payments/payment.types.ts';
-import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
+import { AppPage, CsrfField, FORM_KEY_FIELD, type Viewer, Feedback } from '../layout.tsx';
 import { dateTime, money } from './format.ts';
 import { ListTable, StatusBadge } from './list-page.tsx';
 
@@ -311,8 +311,7 @@ export function OrderPage(props: {
         Order {order.merchantOrderId} <StatusBadge status={order.status} />
       </h1>
       <p class="dash-muted dash-code">{order.id}</p>
-      {props.notice && <Notice kind="success">{props.notice}</Notice>}
-      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <Feedback notice={props.notice} error={props.error} />
       <div class="dash-grid">
         <section class="dash-card">
           <h2 class="dash-card__title">Amounts</h2>

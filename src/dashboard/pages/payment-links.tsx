@@ -1,6 +1,6 @@
 import type { PaymentLink } from '../../modules/payment-links/payment-link.types.ts';
 import type { FormProblem } from '../form-errors.ts';
-import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
+import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer, Feedback } from '../layout.tsx';
 import { dateTime, money } from './format.ts';
 import { ListTable, StatusBadge } from './list-page.tsx';
 
@@ -253,8 +253,7 @@ export function PaymentLinkPage(props: {
         </a>
       </p>
       <h1 class="dash-title">{describe(link)}</h1>
-      {props.notice && <Notice kind="success">{props.notice}</Notice>}
-      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <Feedback notice={props.notice} error={props.error} />
       <section class="dash-card dash-link-share" aria-labelledby="share-title">
         <h2 class="dash-card__title" id="share-title">
           Share

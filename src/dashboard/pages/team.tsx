@@ -1,7 +1,7 @@
 import { ROLES, type Role } from '../../modules/users/permissions.ts';
 import type { Invitation } from '../../modules/users/team.ts';
 import type { DashboardUser } from '../../modules/users/users.ts';
-import { ActionButton, AppPage, CsrfField, Notice, PanelPage, type Viewer } from '../layout.tsx';
+import { ActionButton, AppPage, CsrfField, Notice, PanelPage, type Viewer, Feedback } from '../layout.tsx';
 import { NewPasswordField } from './new-password-field.tsx';
 import { dateTime } from './format.ts';
 import { CreateFormCard, ListTable } from './list-page.tsx';
@@ -47,8 +47,7 @@ export function TeamPage(props: {
   return (
     <AppPage title="Team" nonce={props.nonce} viewer={viewer} section="team">
       <h1 class="dash-title">Team</h1>
-      {props.notice && <Notice kind="success">{props.notice}</Notice>}
-      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <Feedback notice={props.notice} error={props.error} />
       {props.reveal && (
         <section class="dash-card dash-secret" aria-labelledby="reveal-title">
           {props.reveal.kind === 'invitation' ? (

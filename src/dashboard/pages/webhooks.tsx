@@ -1,6 +1,6 @@
 import type { WebhookEndpoint } from '../../modules/webhooks/webhook-endpoint.types.ts';
 import { ALL_EVENTS, SUBSCRIBABLE_EVENT_TYPES } from '../../modules/webhooks/webhook-endpoint.types.ts';
-import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
+import { AppPage, CsrfField, FORM_KEY_FIELD, type Viewer, Feedback } from '../layout.tsx';
 import { dateTime } from './format.ts';
 import { ListTable } from './list-page.tsx';
 
@@ -86,8 +86,7 @@ export function WebhooksPage(props: {
   return (
     <AppPage title="Webhooks" nonce={props.nonce} viewer={viewer} section="webhooks">
       <h1 class="dash-title">Webhooks</h1>
-      {props.notice && <Notice kind="success">{props.notice}</Notice>}
-      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <Feedback notice={props.notice} error={props.error} />
       {props.revealed && <SecretCard revealed={props.revealed} />}
       <section class="dash-card">
         <h2 class="dash-card__title">Endpoints ({viewer.livemode ? 'live' : 'test'} mode)</h2>
