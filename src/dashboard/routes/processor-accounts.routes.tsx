@@ -40,6 +40,17 @@ function refusal(): never {
   throw new DashboardRefusal(400, 'Form refused', 'The form is incomplete; reload the page.');
 }
 
+/** The credential fields of this processor's form that were filled in (an empty field is not sent). */
+function credentialsOf(request: FastifyRequest, processor: ProcessorName): Record<string, string> {
+  const credentials: Record<string, string> = {};
+  for (const field of CREDENTIAL_FIELDS[processor]) {
+    const value = formText(request, `credential_${field.name}`).trim();
+    if (value.length > 4096) refusal();
+    if (value !== '') credentials[field.name] = value;
+  }
+  return credentials;
+}
+
 function priorityOf(request: FastifyRequest): number | undefined {
   const text = formText(request, 'priority').trim();
   if (text === '') return undefined;
@@ -87,13 +98,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
     const processor = formText(request, 'processor') as ProcessorName;
     if (!(PROCESSOR_NAMES as readonly string[]).includes(processor)) refusal();
     const body = (request.body ?? {}) as Record<string, unknown>;
-    // Only the fields of this processor's form; an empty optional field is not sent.
-    const credentials: Record<string, string> = {};
-    for (const field of CREDENTIAL_FIELDS[processor]) {
-      const value = formText(request, `credential_${field.name}`).trim();
-      if (value.length > 4096) refusal();
-      if (value !== '') credentials[field.name] = value;
-    }
+    const credentials = credentialsOf(request, processor);
     const paymentMethods = ([] as unknown[])
       .concat(body.payment_methods ?? [])
       .filter((value): value is PaymentMethodType =>
@@ -144,12 +149,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
       const context = await writeActionContext(request, 'processor_accounts');
       const id = (request.params as { id: string }).id;
       const current = await accounts.get(db, context.scope, id); // 404 for another shop's or mode's account
-      const credentials: Record<string, string> = {};
-      for (const field of CREDENTIAL_FIELDS[current.processor]) {
-        const value = formText(request, `credential_${field.name}`).trim();
-        if (value.length > 4096) refusal();
-        if (value !== '') credentials[field.name] = value;
-      }
+      const credentials = credentialsOf(request, current.processor);
       if (Object.keys(credentials).length === 0)
         return accountsPage(request, reply, context, {
           statusCode: 422,
