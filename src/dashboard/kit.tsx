@@ -1,13 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
 import { currencyExponent } from '../lib/currencies.ts';
-import { ERROR_CATALOGUE, type ErrorCode } from '../lib/errors.ts';
+import { ERROR_CATALOGUE, type AppError, type ErrorCode } from '../lib/errors.ts';
+import type { KassaApp } from '../http/http.types.ts';
 import { createCspNonce, pageSecurityHeaders } from '../http/pages/page-security.ts';
 import type { ResourceScope, ScopeAccess } from '../modules/auth/scopes.ts';
 import { findMerchantById } from '../modules/merchants/merchant.repository.ts';
 import { roleAllows, roleSeesTeam, scopesOfRole } from '../modules/users/permissions.ts';
+import { LOCK_MINUTES } from '../modules/users/users.ts';
 import type { Services } from '../services.ts';
-import { recordDashboardAudit, type DashboardAuditEntry } from './audit.ts';
+import { recordDashboardAudit, SYSTEM_ACTOR, userActor, type DashboardAuditEntry } from './audit.ts';
 import { CSRF_FIELD, FORM_KEY_FIELD, renderDocument, type Viewer } from './layout.tsx';
 import {
   cookieNames,
@@ -107,6 +109,11 @@ export function pageFeedback(
   return { notice: noticeOf(request, notices), error: error ?? errorMessage(queryText(request, 'error')) };
 }
 
+/** The message of a service's refusal shown above a form: its field errors in a line, else its detail. */
+export function refusalMessage(error: AppError): string {
+  return error.errors?.length ? error.errors.map((field) => field.message).join('. ') : error.message;
+}
+
 /** The strings of a form field that may repeat (ticked checkboxes): none, one or many. */
 export function formStrings(request: FastifyRequest, name: string): string[] {
   const value = (request.body as Record<string, unknown> | undefined)?.[name];
@@ -138,30 +145,7 @@ export function credentialCreatorOf(context: Context) {
   return { ...context.scope, scopes: scopesOfRole(context.session.user.role) };
 }
 
-/**
- * A change the signed-in person made, audited in the change's own transaction (so there is no change without
- * its entry): the person as the actor, their address, and the session's mode among the details.
- */
-export function auditPersonsChange(
-  tx: Parameters<typeof recordDashboardAudit>[0],
-  request: FastifyRequest,
-  context: Context,
-  change: { action: string; objectType: string; objectId: string; details?: Record<string, unknown> },
-) {
-  return recordDashboardAudit(tx, {
-    merchantId: context.scope.merchantId,
-    actor: userActor(context.session),
-    action: change.action,
-    objectType: change.objectType,
-    objectId: change.objectId,
-    clientAddress: request.ip,
-    details: { livemode: context.scope.livemode, ...change.details },
-  });
-}
-
-export function userActor(session: Pick<DashboardSession, 'user'>) {
-  return { type: 'user' as const, id: session.user.id, label: session.user.email };
-}
+export { areaAudit, auditPersonsChange, SYSTEM_ACTOR, userActor } from './audit.ts';
 
 export type DashboardKit = ReturnType<typeof createDashboardKit>;
 
@@ -179,6 +163,51 @@ export function createDashboardKit(services: Services) {
 
   function audit(request: FastifyRequest, entry: Omit<DashboardAuditEntry, 'clientAddress'>) {
     return recordDashboardAudit(db, { ...entry, clientAddress: request.ip });
+  }
+
+  /**
+   * An entry about a dashboard person's own account (a sign-in, a wrong code, a new password), with them as
+   * the actor.
+   */
+  function auditPerson(
+    request: FastifyRequest,
+    user: DashboardSession['user'],
+    action: string,
+    details?: Record<string, unknown>,
+  ) {
+    return audit(request, {
+      merchantId: user.merchantId,
+      actor: userActor({ user }),
+      action,
+      objectType: 'dashboard_user',
+      objectId: user.id,
+      details,
+    });
+  }
+
+  /** An action of the signed-in person, audited after it: they are the actor, in their shop. */
+  function auditAction(
+    request: FastifyRequest,
+    context: Context,
+    change: { action: string; objectType?: string; objectId?: string; details?: Record<string, unknown> },
+  ) {
+    return audit(request, {
+      merchantId: context.scope.merchantId,
+      actor: userActor(context.session),
+      ...change,
+    });
+  }
+
+  /** The lock-out after too many failed sign-ins or codes in a row: done by Kassa, not by the person. */
+  function auditLocked(request: FastifyRequest, user: DashboardSession['user']) {
+    return audit(request, {
+      merchantId: user.merchantId,
+      actor: SYSTEM_ACTOR,
+      action: 'user.locked',
+      objectType: 'dashboard_user',
+      objectId: user.id,
+      details: { minutes: LOCK_MINUTES },
+    });
   }
 
   async function sessionOf(request: FastifyRequest): Promise<Context | undefined> {
@@ -280,6 +309,20 @@ export function createDashboardKit(services: Services) {
     return context;
   }
 
+  /** A GET page of whoever may see `resource` (others are sent to sign in, or refused). */
+  function readPage(
+    scope: KassaApp,
+    url: string,
+    resource: ResourceScope,
+    render: (request: FastifyRequest, reply: FastifyReply, context: Context) => Promise<unknown>,
+  ) {
+    scope.get(url, { config: PAGE, schema: { hide: true } }, async (request, reply) => {
+      const context = await readPageContext(request, reply, resource);
+      if (!context) return reply;
+      return render(request, reply, context);
+    });
+  }
+
   /** The signed-in person of a form POST that changes `resource`: a valid CSRF token and the role to write it. */
   async function writeActionContext(request: FastifyRequest, resource: ResourceScope): Promise<Context> {
     const context = await actionContext(request);
@@ -310,10 +353,14 @@ export function createDashboardKit(services: Services) {
     cookies,
     send,
     audit,
+    auditPerson,
+    auditAction,
+    auditLocked,
     sessionOf,
     pageContext,
     actionContext,
     readPageContext,
+    readPage,
     writeActionContext,
     sendPage,
     requirePermission,

@@ -78,6 +78,36 @@ export function ActionButton(props: {
   );
 }
 
+/** The Enable/Disable button of an account or endpoint: a form that sets `status` to the other value. */
+export function StatusToggle(props: {
+  action: string;
+  csrfToken: string;
+  enabled: boolean;
+  /** The `status` values that mean enabled and disabled. */
+  values: { enabled: string; disabled: string };
+  hiddenLabel?: string;
+}) {
+  return (
+    <form method="post" action={props.action}>
+      <CsrfField token={props.csrfToken} />
+      <input
+        type="hidden"
+        name="status"
+        value={props.enabled ? props.values.disabled : props.values.enabled}
+      />
+      <button class="button button--secondary dash-button" type="submit">
+        {props.enabled ? 'Disable' : 'Enable'}
+        {props.hiddenLabel && (
+          <>
+            {' '}
+            <span class="visually-hidden">{props.hiddenLabel}</span>
+          </>
+        )}
+      </button>
+    </form>
+  );
+}
+
 function Head({ title, nonce }: { title: string; nonce: string }) {
   return (
     <head>
@@ -190,6 +220,25 @@ export function PlainPage(props: { title: string; nonce: string; children: Compo
   );
 }
 
+/** A page outside a session as one panel: its heading (the title unless told), then `children`. */
+export function PanelPage(props: {
+  title: string;
+  heading?: string;
+  nonce: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <PlainPage title={props.title} nonce={props.nonce}>
+      <div class="panel">
+        <div class="panel__header">
+          <h1 class="panel__title">{props.heading ?? props.title}</h1>
+        </div>
+        <div class="panel__body">{props.children}</div>
+      </div>
+    </PlainPage>
+  );
+}
+
 export function Notice({
   kind,
   children,
@@ -201,5 +250,15 @@ export function Notice({
     <div class={`dash-notice dash-notice--${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
       {children}
     </div>
+  );
+}
+
+/** A page's notice (something done) and error (something refused), as `pageFeedback` gives them. */
+export function Feedback(props: { notice?: string | undefined; error?: string | undefined }) {
+  return (
+    <>
+      {props.notice && <Notice kind="success">{props.notice}</Notice>}
+      {props.error && <Notice kind="error">{props.error}</Notice>}
+    </>
   );
 }

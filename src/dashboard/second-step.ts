@@ -77,13 +77,8 @@ export async function continueAfterPassword(
        VALUES ($1, $2, $3, $4, $5, $5::timestamptz + make_interval(mins => $6))`,
       [sha256(secret), user.id, step, request.ip, now, PENDING_MINUTES],
     );
-    await kit.audit(request, {
-      merchantId: user.merchantId,
-      actor: { type: 'user', id: user.id, label: user.email },
-      action: 'user.password_accepted',
-      objectType: 'dashboard_user',
-      objectId: user.id,
-      details: { next: step === 'code' ? 'two_factor_code' : 'two_factor_enrolment' },
+    await kit.auditPerson(request, user, 'user.password_accepted', {
+      next: step === 'code' ? 'two_factor_code' : 'two_factor_enrolment',
     });
     reply
       .code(303)
@@ -114,14 +109,7 @@ export async function startSession(
     userAgent: request.headers['user-agent'],
     now,
   });
-  await kit.audit(request, {
-    merchantId: user.merchantId,
-    actor: { type: 'user', id: user.id, label: user.email },
-    action: 'user.signed_in',
-    objectType: 'dashboard_user',
-    objectId: user.id,
-    details: { second_factor: secondFactor },
-  });
+  await kit.auditPerson(request, user, 'user.signed_in', { second_factor: secondFactor });
   return [
     kit.sessionCookie(secret),
     serializeCookie(kit.cookies, kit.cookies.signIn, '', { maxAgeSeconds: 0 }),

@@ -3,7 +3,7 @@ import { createCspNonce } from '../http/pages/page-security.ts';
 import type { KassaApp } from '../http/http.types.ts';
 import { acceptCode, STEP_UP_MINUTES } from '../modules/users/two-factor.ts';
 import { countFailedSignIn } from '../modules/users/users.ts';
-import { queryText, userActor, type Context, type DashboardKit } from './kit.tsx';
+import { queryText, type Context, type DashboardKit } from './kit.tsx';
 import { StepUpPage, STEP_UP_FIELD } from './pages/two-factor.tsx';
 
 /**
@@ -51,7 +51,7 @@ function safeThen(value: string | undefined): string | undefined {
 }
 
 export function registerStepUpRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, keyring, clock, send, audit, actionContext } = kit;
+  const { db, keyring, clock, send, auditPerson, auditLocked, actionContext } = kit;
 
   scope.post(
     '/dashboard/step-up',
@@ -64,23 +64,8 @@ export function registerStepUpRoutes(scope: KassaApp, kit: DashboardKit) {
       const user = context.session.user;
       if (typeof code !== 'string' || !(await acceptCode(db, keyring, user.id, code, now))) {
         const counted = await countFailedSignIn(db, user.id, now);
-        await audit(request, {
-          merchantId: context.scope.merchantId,
-          actor: userActor(context.session),
-          action: 'user.step_up_failed',
-          objectType: 'dashboard_user',
-          objectId: user.id,
-        });
-        if (counted.lockedNow) {
-          await audit(request, {
-            merchantId: context.scope.merchantId,
-            actor: { type: 'system', id: 'dashboard' },
-            action: 'user.locked',
-            objectType: 'dashboard_user',
-            objectId: user.id,
-            details: { minutes: 30 },
-          });
-        }
+        await auditPerson(request, user, 'user.step_up_failed');
+        if (counted.lockedNow) await auditLocked(request, user);
         const nonce = createCspNonce();
         return send(
           reply,
@@ -99,13 +84,7 @@ export function registerStepUpRoutes(scope: KassaApp, kit: DashboardKit) {
         context.session.idHash,
         now,
       ]);
-      await audit(request, {
-        merchantId: context.scope.merchantId,
-        actor: userActor(context.session),
-        action: 'user.stepped_up',
-        objectType: 'dashboard_user',
-        objectId: user.id,
-      });
+      await auditPerson(request, user, 'user.stepped_up');
       // 307 keeps the method and body: the browser posts the action's form again, now stepped up.
       return reply.code(307).header('location', then).send();
     },

@@ -1,4 +1,4 @@
-import { AppPage, CsrfField, Notice, type Viewer } from '../layout.tsx';
+import { AppPage, CsrfField, Notice, type Viewer, Feedback } from '../layout.tsx';
 import { NewPasswordField } from './new-password-field.tsx';
 
 export function AccountPage(props: {
@@ -16,8 +16,7 @@ export function AccountPage(props: {
           An owner reset your password. Choose a new password of your own before using the dashboard.
         </Notice>
       )}
-      {props.notice && <Notice kind="success">{props.notice}</Notice>}
-      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <Feedback notice={props.notice} error={props.error} />
       <section class="dash-card">
         <h2 class="dash-card__title">Change password</h2>
         <p class="dash-muted">Changing your password signs you out everywhere else.</p>

@@ -1,7 +1,7 @@
 import type { StoredAuditEntry } from '../../modules/audit/audit.service.ts';
 import { AppPage, Notice, type Viewer } from '../layout.tsx';
 import { dateTime } from './format.ts';
-import { SelectFilter } from './list-page.tsx';
+import { ListTable, SelectFilter } from './list-page.tsx';
 
 export type AuditLogFilters = { action?: string; user?: string; from?: string; to?: string };
 
@@ -82,40 +82,27 @@ export function AuditLogPage(props: {
         </div>
       </form>
       <section class="dash-card">
-        {props.entries.length === 0 ? (
-          <p class="dash-muted">No entries.</p>
-        ) : (
-          <div class="dash-table-wrap">
-            <table class="dash-table">
-              <caption class="visually-hidden">Audit entries, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">Who</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Object</th>
-                  <th scope="col">Address</th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.entries.map((entry) => (
-                  <tr key={entry.id}>
-                    <td>{dateTime(entry.createdAt)}</td>
-                    <td>{actorText(entry, names)}</td>
-                    <td>
-                      <span class="dash-code">{entry.action}</span>
-                      {Object.keys(entry.details).length > 0 && (
-                        <div class="dash-muted">{detailsText(entry.details)}</div>
-                      )}
-                    </td>
-                    <td class="dash-code">{entry.objectId ?? ''}</td>
-                    <td class="dash-code">{entry.clientAddress ?? ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <ListTable
+          headings={['Time', 'Who', 'Action', 'Object', 'Address']}
+          rowCount={props.entries.length}
+          emptyText="No entries."
+          caption="Audit entries, newest first"
+        >
+          {props.entries.map((entry) => (
+            <tr key={entry.id}>
+              <td>{dateTime(entry.createdAt)}</td>
+              <td>{actorText(entry, names)}</td>
+              <td>
+                <span class="dash-code">{entry.action}</span>
+                {Object.keys(entry.details).length > 0 && (
+                  <div class="dash-muted">{detailsText(entry.details)}</div>
+                )}
+              </td>
+              <td class="dash-code">{entry.objectId ?? ''}</td>
+              <td class="dash-code">{entry.clientAddress ?? ''}</td>
+            </tr>
+          ))}
+        </ListTable>
         <nav class="dash-pager" aria-label="Pages">
           {props.newestHref && <a href={props.newestHref}>Newest</a>}
           {props.olderHref && <a href={props.olderHref}>Older entries</a>}

@@ -2,7 +2,7 @@ import { CHECKOUT_STATUSES } from '../../modules/checkouts/checkout.states.ts';
 import { AppPage, type Viewer } from '../layout.tsx';
 import type { CheckoutFilters, CheckoutListItem } from '../shop-queries.ts';
 import { dateTime, money } from './format.ts';
-import { NumberedPager, StatusBadge, StatusFilter } from './list-page.tsx';
+import { ListTable, NumberedPager, StatusBadge, StatusFilter } from './list-page.tsx';
 
 function pageHref(filters: CheckoutFilters, page: number): string {
   const params = new URLSearchParams();
@@ -34,55 +34,36 @@ export function CheckoutsPage(props: {
           </button>
         </div>
       </form>
-      {props.checkouts.length === 0 ? (
-        <p class="dash-muted" role="status">
-          No checkouts.
-        </p>
-      ) : (
-        <div class="dash-table-wrap">
-          <table class="dash-table">
-            <caption class="visually-hidden">Checkouts, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Checkout</th>
-                <th scope="col">Order</th>
-                <th scope="col">Status</th>
-                <th scope="col" class="num">
-                  Amount
-                </th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.checkouts.map((checkout) => (
-                <tr key={checkout.id}>
-                  <td>
-                    <span class="dash-code">{checkout.id}</span>
-                    {checkout.paymentLinkId && (
-                      <div class="dash-muted">
-                        from{' '}
-                        <a href={`/dashboard/payment-links/${checkout.paymentLinkId}`}>
-                          {checkout.paymentLinkId}
-                        </a>
-                      </div>
-                    )}
-                  </td>
-                  <td>
-                    <a href={`/dashboard/orders/${checkout.orderId}`}>{checkout.merchantOrderId}</a>
-                  </td>
-                  <td>
-                    <StatusBadge status={checkout.status} />
-                  </td>
-                  <td class="num">{money(checkout.totalAmount, checkout.currency)}</td>
-                  <td>{dateTime(checkout.createdAt)}</td>
-                  <td>{dateTime(checkout.expiresAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        headings={['Checkout', 'Order', 'Status', { label: 'Amount', numeric: true }, 'Created', 'Expires']}
+        rowCount={props.checkouts.length}
+        emptyText="No checkouts."
+        searchResult
+        caption="Checkouts, newest first"
+      >
+        {props.checkouts.map((checkout) => (
+          <tr key={checkout.id}>
+            <td>
+              <span class="dash-code">{checkout.id}</span>
+              {checkout.paymentLinkId && (
+                <div class="dash-muted">
+                  from{' '}
+                  <a href={`/dashboard/payment-links/${checkout.paymentLinkId}`}>{checkout.paymentLinkId}</a>
+                </div>
+              )}
+            </td>
+            <td>
+              <a href={`/dashboard/orders/${checkout.orderId}`}>{checkout.merchantOrderId}</a>
+            </td>
+            <td>
+              <StatusBadge status={checkout.status} />
+            </td>
+            <td class="num">{money(checkout.totalAmount, checkout.currency)}</td>
+            <td>{dateTime(checkout.createdAt)}</td>
+            <td>{dateTime(checkout.expiresAt)}</td>
+          </tr>
+        ))}
+      </ListTable>
       <NumberedPager page={filters.page} hasMore={props.hasMore} href={(page) => pageHref(filters, page)} />
     </AppPage>
   );

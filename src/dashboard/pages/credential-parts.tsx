@@ -43,3 +43,15 @@ export function ScopeCheckboxes() {
     </div>
   );
 }
+
+/** The optional name of a new API key or OAuth client (the routes keep its first 100 characters). */
+export function CredentialNameField(props: { id: string }) {
+  return (
+    <div class="field">
+      <label class="field__label" for={props.id}>
+        Name
+      </label>
+      <input class="field__input" id={props.id} name="name" maxLength={100} />
+    </div>
+  );
+}

@@ -1,6 +1,11 @@
 import type { StoredApiKey } from '../../modules/merchants/credential.repository.ts';
-import { ActionButton, AppPage, Notice, type Viewer } from '../layout.tsx';
-import { HashedSecretShownOnce, ScopeCheckboxes, scopesText } from './credential-parts.tsx';
+import { ActionButton, AppPage, type Viewer, Feedback } from '../layout.tsx';
+import {
+  CredentialNameField,
+  HashedSecretShownOnce,
+  ScopeCheckboxes,
+  scopesText,
+} from './credential-parts.tsx';
 import { dateTime } from './format.ts';
 import { CreateFormCard, ListTable } from './list-page.tsx';
 
@@ -31,8 +36,7 @@ export function DevelopersPage(props: {
           Events
         </a>
       </p>
-      {props.notice && <Notice kind="success">{props.notice}</Notice>}
-      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <Feedback notice={props.notice} error={props.error} />
       {props.revealed && (
         <HashedSecretShownOnce title={`New API key ${props.revealed.id}`} secret={props.revealed.secret}>
           {props.revealed.previousId && props.revealed.previousExpiresAt && (
@@ -94,12 +98,7 @@ export function DevelopersPage(props: {
           formKey={props.formKey}
           submitLabel="Create key"
         >
-          <div class="field">
-            <label class="field__label" for="key-name">
-              Name
-            </label>
-            <input class="field__input" id="key-name" name="name" maxLength={100} />
-          </div>
+          <CredentialNameField id="key-name" />
           <fieldset class="field">
             <legend class="field__label">Type</legend>
             <label class="checkbox">

@@ -1,8 +1,9 @@
 import { EVENT_TYPES } from '../../modules/events/event.types.ts';
 import type { ListedEvent } from '../../modules/events/event.repository.ts';
-import { AppPage, Notice, type Viewer } from '../layout.tsx';
+import { AppPage, type Viewer, Feedback } from '../layout.tsx';
 import { dateTime } from './format.ts';
-import { DeliveryList, prettyJson, type ShownDelivery } from './webhook-deliveries.tsx';
+import { DeliveriesCard, prettyJson, type ShownDelivery } from './webhook-deliveries.tsx';
+import { ListTable } from './list-page.tsx';
 
 export type EventLogFilters = { type?: string; object?: string; startingAfter?: string };
 
@@ -67,41 +68,28 @@ export function EventsPage(props: {
           </a>
         </div>
       </form>
-      {props.events.length === 0 ? (
-        <p class="dash-muted" role="status">
-          No events match.
-        </p>
-      ) : (
-        <div class="dash-table-wrap">
-          <table class="dash-table">
-            <caption class="visually-hidden">Events, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Object</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.events.map((event) => (
-                <tr key={event.id}>
-                  <td>
-                    <a href={`/dashboard/events/${event.id}`}>{event.type}</a>
-                    <div class="dash-muted dash-code">{event.id}</div>
-                    {event.pendingWebhooks > 0 && (
-                      <div class="dash-muted">{event.pendingWebhooks} deliveries pending</div>
-                    )}
-                  </td>
-                  <td class="dash-code">{event.objectId ?? '—'}</td>
-                  <td>{actorText(event)}</td>
-                  <td>{dateTime(event.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        headings={['Event', 'Object', 'Actor', 'Created']}
+        rowCount={props.events.length}
+        emptyText="No events match."
+        searchResult
+        caption="Events, newest first"
+      >
+        {props.events.map((event) => (
+          <tr key={event.id}>
+            <td>
+              <a href={`/dashboard/events/${event.id}`}>{event.type}</a>
+              <div class="dash-muted dash-code">{event.id}</div>
+              {event.pendingWebhooks > 0 && (
+                <div class="dash-muted">{event.pendingWebhooks} deliveries pending</div>
+              )}
+            </td>
+            <td class="dash-code">{event.objectId ?? '—'}</td>
+            <td>{actorText(event)}</td>
+            <td>{dateTime(event.createdAt)}</td>
+          </tr>
+        ))}
+      </ListTable>
       <nav class="dash-pager" aria-label="Pages">
         {filters.startingAfter && (
           <a
@@ -151,8 +139,7 @@ export function EventPage(props: {
         </a>
       </p>
       <h1 class="dash-title">{event.type}</h1>
-      {props.notice && <Notice kind="success">{props.notice}</Notice>}
-      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <Feedback notice={props.notice} error={props.error} />
       <section class="dash-card">
         <h2 class="dash-card__title">Event</h2>
         <dl class="details">
@@ -166,16 +153,13 @@ export function EventPage(props: {
         <h3 class="dash-subtitle">Payload (data)</h3>
         <pre class="dash-pre">{prettyJson(event.data)}</pre>
       </section>
-      <section class="dash-card">
-        <h2 class="dash-card__title">Deliveries</h2>
-        <DeliveryList
-          viewer={viewer}
-          deliveries={props.deliveries}
-          canWrite={props.canWrite}
-          returnTo="event"
-          show="endpoint"
-        />
-      </section>
+      <DeliveriesCard
+        viewer={viewer}
+        deliveries={props.deliveries}
+        canWrite={props.canWrite}
+        returnTo="event"
+        show="endpoint"
+      />
     </AppPage>
   );
 }

@@ -1,41 +1,27 @@
 import { AppPage, type Viewer } from '../layout.tsx';
 import type { DayFigure, HomeFigures, StatusFigure } from '../queries.ts';
 import { money } from './format.ts';
+import { ListTable, StatusBadge } from './list-page.tsx';
 
 function FigureTable({ caption, figures }: { caption: string; figures: StatusFigure[] }) {
   return (
     <div class="dash-card">
       <h2 class="dash-card__title">{caption}</h2>
-      {figures.length === 0 ? (
-        <p class="dash-muted">No orders.</p>
-      ) : (
-        <div class="dash-table-wrap">
-          <table class="dash-table">
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col" class="num">
-                  Orders
-                </th>
-                <th scope="col" class="num">
-                  Volume
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {figures.map((row) => (
-                <tr key={`${row.status}-${row.currency}`}>
-                  <td>
-                    <span class={`dash-status dash-status--${row.status.toLowerCase()}`}>{row.status}</span>
-                  </td>
-                  <td class="num">{row.count}</td>
-                  <td class="num">{money(row.volume, row.currency)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        headings={['Status', { label: 'Orders', numeric: true }, { label: 'Volume', numeric: true }]}
+        rowCount={figures.length}
+        emptyText="No orders."
+      >
+        {figures.map((row) => (
+          <tr key={`${row.status}-${row.currency}`}>
+            <td>
+              <StatusBadge status={row.status} />
+            </td>
+            <td class="num">{row.count}</td>
+            <td class="num">{money(row.volume, row.currency)}</td>
+          </tr>
+        ))}
+      </ListTable>
     </div>
   );
 }
@@ -89,30 +75,18 @@ function DayChart({ days }: { days: DayFigure[] }) {
       </svg>
       <details class="dash-details">
         <summary>Show as a table</summary>
-        <div class="dash-table-wrap">
-          <table class="dash-table">
-            <thead>
-              <tr>
-                <th scope="col">Day</th>
-                <th scope="col" class="num">
-                  Orders
-                </th>
-                <th scope="col" class="num">
-                  Paid
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {days.map((day) => (
-                <tr key={day.day}>
-                  <td>{day.day}</td>
-                  <td class="num">{day.count}</td>
-                  <td class="num">{day.paid}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable
+          headings={['Day', { label: 'Orders', numeric: true }, { label: 'Paid', numeric: true }]}
+          rowCount={days.length}
+        >
+          {days.map((day) => (
+            <tr key={day.day}>
+              <td>{day.day}</td>
+              <td class="num">{day.count}</td>
+              <td class="num">{day.paid}</td>
+            </tr>
+          ))}
+        </ListTable>
       </details>
     </div>
   );

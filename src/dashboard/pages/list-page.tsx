@@ -64,33 +64,53 @@ export function NumberedPager(props: { page: number; hasMore: boolean; href: (pa
   );
 }
 
+/** A column heading; a numeric column (amounts, counts) is aligned right. */
+export type Heading = string | { label: string; numeric: true };
+
 /**
  * A dashboard list as a table: one `th scope="col"` a heading (a `false` heading is a column this viewer does
  * not get, such as Actions without the write role), or `emptyText` instead of the table when there are no
  * rows. Every list of the dashboard is this table, so they read alike to a screen reader.
  */
 export function ListTable(props: {
-  headings: readonly (string | false)[];
+  headings: readonly (Heading | false)[];
   rowCount: number;
   /** Shown instead of an empty table; a list that always has a row (the team's people) leaves it out. */
   emptyText?: string;
+  /** The list answers a search (filters in the URL): its empty text is announced as the search's result. */
+  searchResult?: boolean;
+  /** Read by screen readers only, before the table: what the rows are and their order. */
+  caption?: string;
+  /** A modifier class of the table (its own column rules for small screens). */
+  modifier?: string;
   children: ComponentChildren;
 }) {
   if (props.rowCount === 0 && props.emptyText !== undefined) {
-    return <p class="dash-muted">{props.emptyText}</p>;
+    return (
+      <p class="dash-muted" role={props.searchResult ? 'status' : undefined}>
+        {props.emptyText}
+      </p>
+    );
   }
   return (
     <div class="dash-table-wrap">
-      <table class="dash-table">
+      <table class={props.modifier ? `dash-table ${props.modifier}` : 'dash-table'}>
+        {props.caption && <caption class="visually-hidden">{props.caption}</caption>}
         <thead>
           <tr>
             {props.headings
               .filter((heading) => heading !== false)
-              .map((heading) => (
-                <th key={heading} scope="col">
-                  {heading}
-                </th>
-              ))}
+              .map((heading) =>
+                typeof heading === 'string' ? (
+                  <th key={heading} scope="col">
+                    {heading}
+                  </th>
+                ) : (
+                  <th key={heading.label} scope="col" class="num">
+                    {heading.label}
+                  </th>
+                ),
+              )}
           </tr>
         </thead>
         <tbody>{props.children}</tbody>

@@ -1,6 +1,11 @@
 import type { StoredApiClient } from '../../modules/merchants/credential.repository.ts';
-import { ActionButton, AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
-import { HashedSecretShownOnce, ScopeCheckboxes, scopesText } from './credential-parts.tsx';
+import { ActionButton, AppPage, CsrfField, FORM_KEY_FIELD, type Viewer, Feedback } from '../layout.tsx';
+import {
+  CredentialNameField,
+  HashedSecretShownOnce,
+  ScopeCheckboxes,
+  scopesText,
+} from './credential-parts.tsx';
 import { dateTime } from './format.ts';
 import { CreateFormCard, ListTable } from './list-page.tsx';
 
@@ -32,8 +37,7 @@ export function OAuthClientsPage(props: {
         </a>
       </p>
       <h1 class="dash-title">OAuth clients</h1>
-      {props.notice && <Notice kind="success">{props.notice}</Notice>}
-      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <Feedback notice={props.notice} error={props.error} />
       {props.revealed && (
         <HashedSecretShownOnce title={`Client secret of ${props.revealed.id}`} secret={props.revealed.secret}>
           {props.revealed.previousExpiresAt && (
@@ -109,12 +113,7 @@ export function OAuthClientsPage(props: {
           formKey={props.formKeys.create}
           submitLabel="Create client"
         >
-          <div class="field">
-            <label class="field__label" for="client-name">
-              Name
-            </label>
-            <input class="field__input" id="client-name" name="name" maxLength={100} />
-          </div>
+          <CredentialNameField id="client-name" />
           <fieldset class="field">
             <legend class="field__label">
               Scopes its tokens may carry (none ticked: the scopes of your role)

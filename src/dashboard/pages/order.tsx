@@ -3,8 +3,9 @@ import type { Actor } from '../../lib/actor-context.ts';
 import type { TimelineEntry } from '../../modules/events/order-timeline.service.ts';
 import type { Order } from '../../modules/orders/order.types.ts';
 import type { Payment, Refund } from '../../modules/payments/payment.types.ts';
-import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
+import { AppPage, CsrfField, FORM_KEY_FIELD, type Viewer, Feedback } from '../layout.tsx';
 import { dateTime, money } from './format.ts';
+import { ListTable, StatusBadge } from './list-page.tsx';
 
 export type PaymentView = {
   payment: Payment;
@@ -34,32 +35,20 @@ function Amounts({ order }: { order: Order }) {
 }
 
 function Items({ order }: { order: Order }) {
-  if (order.products.length === 0) return <p class="dash-muted">No items listed.</p>;
   return (
-    <div class="dash-table-wrap">
-      <table class="dash-table">
-        <thead>
-          <tr>
-            <th scope="col">Item</th>
-            <th scope="col" class="num">
-              Quantity
-            </th>
-            <th scope="col" class="num">
-              Unit price
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {order.products.map((product) => (
-            <tr key={product.id}>
-              <td>{product.name}</td>
-              <td class="num">{product.quantity}</td>
-              <td class="num">{money(product.unit_price, order.currency)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ListTable
+      headings={['Item', { label: 'Quantity', numeric: true }, { label: 'Unit price', numeric: true }]}
+      rowCount={order.products.length}
+      emptyText="No items listed."
+    >
+      {order.products.map((product) => (
+        <tr key={product.id}>
+          <td>{product.name}</td>
+          <td class="num">{product.quantity}</td>
+          <td class="num">{money(product.unit_price, order.currency)}</td>
+        </tr>
+      ))}
+    </ListTable>
   );
 }
 
@@ -123,8 +112,7 @@ function PaymentCard(props: { view: PaymentView; csrfToken: string; canMoveMoney
   return (
     <section class="dash-card" aria-labelledby={`pay-${payment.id}`}>
       <h3 class="dash-card__title" id={`pay-${payment.id}`}>
-        Payment <span class="dash-code">{payment.id}</span>{' '}
-        <span class={`dash-status dash-status--${payment.status.toLowerCase()}`}>{payment.status}</span>
+        Payment <span class="dash-code">{payment.id}</span> <StatusBadge status={payment.status} />
       </h3>
       <dl class="details">
         <div class="details__row">
@@ -320,12 +308,10 @@ export function OrderPage(props: {
         </a>
       </p>
       <h1 class="dash-title">
-        Order {order.merchantOrderId}{' '}
-        <span class={`dash-status dash-status--${order.status.toLowerCase()}`}>{order.status}</span>
+        Order {order.merchantOrderId} <StatusBadge status={order.status} />
       </h1>
       <p class="dash-muted dash-code">{order.id}</p>
-      {props.notice && <Notice kind="success">{props.notice}</Notice>}
-      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <Feedback notice={props.notice} error={props.error} />
       <div class="dash-grid">
         <section class="dash-card">
           <h2 class="dash-card__title">Amounts</h2>

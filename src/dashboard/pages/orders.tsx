@@ -3,7 +3,7 @@ import type { Order } from '../../modules/orders/order.types.ts';
 import { AppPage, type Viewer } from '../layout.tsx';
 import type { OrderFilters } from '../queries.ts';
 import { dateTime, money } from './format.ts';
-import { NumberedPager, SelectFilter, StatusBadge, StatusFilter } from './list-page.tsx';
+import { ListTable, NumberedPager, SelectFilter, StatusBadge, StatusFilter } from './list-page.tsx';
 
 /** The query string of `filters` with `page` replaced: filters stay in the URL, so a link shows the same list. */
 export function filterQuery(filters: OrderFilters, page: number): string {
@@ -78,44 +78,29 @@ export function OrdersPage(props: {
           </a>
         </div>
       </form>
-      {props.orders.length === 0 ? (
-        <p class="dash-muted" role="status">
-          No orders match.
-        </p>
-      ) : (
-        <div class="dash-table-wrap">
-          <table class="dash-table dash-table--orders">
-            <caption class="visually-hidden">Orders, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Order</th>
-                <th scope="col">Customer</th>
-                <th scope="col">Status</th>
-                <th scope="col" class="num">
-                  Amount
-                </th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.orders.map((order) => (
-                <tr key={order.id}>
-                  <td>
-                    <a href={`/dashboard/orders/${order.id}`}>{order.merchantOrderId}</a>
-                    <div class="dash-muted dash-code">{order.id}</div>
-                  </td>
-                  <td>{order.customer?.email ?? '—'}</td>
-                  <td>
-                    <StatusBadge status={order.status} />
-                  </td>
-                  <td class="num">{money(order.totalAmount, order.currency)}</td>
-                  <td>{dateTime(order.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        headings={['Order', 'Customer', 'Status', { label: 'Amount', numeric: true }, 'Created']}
+        rowCount={props.orders.length}
+        emptyText="No orders match."
+        searchResult
+        caption="Orders, newest first"
+        modifier="dash-table--orders"
+      >
+        {props.orders.map((order) => (
+          <tr key={order.id}>
+            <td>
+              <a href={`/dashboard/orders/${order.id}`}>{order.merchantOrderId}</a>
+              <div class="dash-muted dash-code">{order.id}</div>
+            </td>
+            <td>{order.customer?.email ?? '—'}</td>
+            <td>
+              <StatusBadge status={order.status} />
+            </td>
+            <td class="num">{money(order.totalAmount, order.currency)}</td>
+            <td>{dateTime(order.createdAt)}</td>
+          </tr>
+        ))}
+      </ListTable>
       <NumberedPager
         page={filters.page}
         hasMore={props.hasMore}

@@ -1,7 +1,8 @@
 import type { PaymentLink } from '../../modules/payment-links/payment-link.types.ts';
 import type { FormProblem } from '../form-errors.ts';
-import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
+import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer, Feedback } from '../layout.tsx';
 import { dateTime, money } from './format.ts';
+import { ListTable, StatusBadge } from './list-page.tsx';
 
 /** What the create form typed, shown again when it was refused. */
 export type LinkDraft = {
@@ -200,46 +201,29 @@ export function PaymentLinksPage(props: {
         <h2 class="dash-card__title" id="links-title">
           Links ({props.viewer.livemode ? 'live' : 'test'} mode)
         </h2>
-        {props.links.length === 0 ? (
-          <p class="dash-muted">No payment links.</p>
-        ) : (
-          <div class="dash-table-wrap">
-            <table class="dash-table">
-              <caption class="visually-hidden">Payment links, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Link</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" class="num">
-                    Amount
-                  </th>
-                  <th scope="col">Paid</th>
-                  <th scope="col">Expires</th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.links.map((link) => (
-                  <tr key={link.id}>
-                    <td>
-                      <a href={`/dashboard/payment-links/${link.id}`}>{describe(link)}</a>
-                      <div class="dash-muted dash-code">{link.id}</div>
-                    </td>
-                    <td>
-                      <span class={`dash-status dash-status--${link.status.toLowerCase()}`}>
-                        {link.status}
-                      </span>
-                    </td>
-                    <td class="num">{money(link.order.total_amount, link.order.currency)}</td>
-                    <td>
-                      {link.completions} of {link.maxCompletions}
-                    </td>
-                    <td>{dateTime(link.expiresAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <ListTable
+          headings={['Link', 'Status', { label: 'Amount', numeric: true }, 'Paid', 'Expires']}
+          rowCount={props.links.length}
+          emptyText="No payment links."
+          caption="Payment links, newest first"
+        >
+          {props.links.map((link) => (
+            <tr key={link.id}>
+              <td>
+                <a href={`/dashboard/payment-links/${link.id}`}>{describe(link)}</a>
+                <div class="dash-muted dash-code">{link.id}</div>
+              </td>
+              <td>
+                <StatusBadge status={link.status} />
+              </td>
+              <td class="num">{money(link.order.total_amount, link.order.currency)}</td>
+              <td>
+                {link.completions} of {link.maxCompletions}
+              </td>
+              <td>{dateTime(link.expiresAt)}</td>
+            </tr>
+          ))}
+        </ListTable>
       </section>
     </AppPage>
   );
@@ -269,8 +253,7 @@ export function PaymentLinkPage(props: {
         </a>
       </p>
       <h1 class="dash-title">{describe(link)}</h1>
-      {props.notice && <Notice kind="success">{props.notice}</Notice>}
-      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <Feedback notice={props.notice} error={props.error} />
       <section class="dash-card dash-link-share" aria-labelledby="share-title">
         <h2 class="dash-card__title" id="share-title">
           Share
@@ -307,7 +290,7 @@ export function PaymentLinkPage(props: {
         <dl class="dash-facts">
           <dt>Status</dt>
           <dd>
-            <span class={`dash-status dash-status--${link.status.toLowerCase()}`}>{link.status}</span>
+            <StatusBadge status={link.status} />
           </dd>
           <dt>Amount</dt>
           <dd>{money(link.order.total_amount, link.order.currency)}</dd>

@@ -1,7 +1,15 @@
 import { PAYMENT_METHOD_TYPES } from '../../connectors/connector.ts';
 import type { ProcessorName } from '../../connectors/processor.ts';
 import type { ProcessorAccount } from '../../modules/processor-accounts/processor-account.types.ts';
-import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
+import {
+  AppPage,
+  CsrfField,
+  FORM_KEY_FIELD,
+  Notice,
+  type Viewer,
+  Feedback,
+  StatusToggle,
+} from '../layout.tsx';
 import { ListTable, StatusBadge } from './list-page.tsx';
 
 /** The credential fields of each processor's form (the connector's schema checks them on the server). */
@@ -168,8 +176,7 @@ export function ProcessorAccountsPage(props: {
   return (
     <AppPage title="Processor accounts" nonce={props.nonce} viewer={viewer} section="processors">
       <h1 class="dash-title">Processor accounts</h1>
-      {props.notice && <Notice kind="success">{props.notice}</Notice>}
-      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <Feedback notice={props.notice} error={props.error} />
       <section class="dash-card">
         <h2 class="dash-card__title">Accounts ({viewer.livemode ? 'live' : 'test'} mode)</h2>
         <p class="dash-muted">
@@ -210,18 +217,13 @@ export function ProcessorAccountsPage(props: {
                 <StatusBadge status={account.status} /> priority {account.priority}
                 {props.canWrite && (
                   <div class="dash-row-actions">
-                    <form method="post" action={`/dashboard/processor-accounts/${account.id}/status`}>
-                      <CsrfField token={viewer.csrfToken} />
-                      <input
-                        type="hidden"
-                        name="status"
-                        value={account.status === 'ENABLED' ? 'DISABLED' : 'ENABLED'}
-                      />
-                      <button class="button button--secondary dash-button" type="submit">
-                        {account.status === 'ENABLED' ? 'Disable' : 'Enable'}{' '}
-                        <span class="visually-hidden">{account.id}</span>
-                      </button>
-                    </form>
+                    <StatusToggle
+                      action={`/dashboard/processor-accounts/${account.id}/status`}
+                      csrfToken={viewer.csrfToken}
+                      enabled={account.status === 'ENABLED'}
+                      values={{ enabled: 'ENABLED', disabled: 'DISABLED' }}
+                      hiddenLabel={account.id}
+                    />
                     <form method="post" action={`/dashboard/processor-accounts/${account.id}/priority`}>
                       <CsrfField token={viewer.csrfToken} />
                       <label class="visually-hidden" for={`priority-${account.id}`}>

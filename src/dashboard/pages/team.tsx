@@ -1,7 +1,7 @@
 import { ROLES, type Role } from '../../modules/users/permissions.ts';
 import type { Invitation } from '../../modules/users/team.ts';
 import type { DashboardUser } from '../../modules/users/users.ts';
-import { ActionButton, AppPage, CsrfField, Notice, PlainPage, type Viewer } from '../layout.tsx';
+import { ActionButton, AppPage, CsrfField, Notice, PanelPage, type Viewer, Feedback } from '../layout.tsx';
 import { NewPasswordField } from './new-password-field.tsx';
 import { dateTime } from './format.ts';
 import { CreateFormCard, ListTable } from './list-page.tsx';
@@ -47,8 +47,7 @@ export function TeamPage(props: {
   return (
     <AppPage title="Team" nonce={props.nonce} viewer={viewer} section="team">
       <h1 class="dash-title">Team</h1>
-      {props.notice && <Notice kind="success">{props.notice}</Notice>}
-      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <Feedback notice={props.notice} error={props.error} />
       {props.reveal && (
         <section class="dash-card dash-secret" aria-labelledby="reveal-title">
           {props.reveal.kind === 'invitation' ? (
@@ -189,26 +188,19 @@ export function InvitationPage(props: {
   error?: string;
 }) {
   return (
-    <PlainPage title="Join the team" nonce={props.nonce}>
-      <div class="panel">
-        <div class="panel__header">
-          <h1 class="panel__title">Join {props.merchantName} on Kassa</h1>
-        </div>
-        <div class="panel__body">
-          {props.error && <Notice kind="error">{props.error}</Notice>}
-          <p class="panel__text">
-            You are invited as {props.role} with the address {props.email}. Choose a password to sign in.
-          </p>
-          <form class="dash-form" method="post" action={`/dashboard/invitations/${props.token}`}>
-            <CsrfField token={props.csrfToken} />
-            <input type="hidden" name="username" value={props.email} autocomplete="username" />
-            <NewPasswordField name="password" label="Password" />
-            <button class="button button--primary" type="submit">
-              Join and sign in
-            </button>
-          </form>
-        </div>
-      </div>
-    </PlainPage>
+    <PanelPage title="Join the team" heading={`Join ${props.merchantName} on Kassa`} nonce={props.nonce}>
+      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <p class="panel__text">
+        You are invited as {props.role} with the address {props.email}. Choose a password to sign in.
+      </p>
+      <form class="dash-form" method="post" action={`/dashboard/invitations/${props.token}`}>
+        <CsrfField token={props.csrfToken} />
+        <input type="hidden" name="username" value={props.email} autocomplete="username" />
+        <NewPasswordField name="password" label="Password" />
+        <button class="button button--primary" type="submit">
+          Join and sign in
+        </button>
+      </form>
+    </PanelPage>
   );
 }

@@ -1,5 +1,4 @@
-import type { ComponentChildren } from 'preact';
-import { AppPage, CsrfField, Notice, PlainPage, type Viewer } from '../layout.tsx';
+import { AppPage, CsrfField, Notice, PanelPage, type Viewer } from '../layout.tsx';
 
 export const STEP_UP_FIELD = 'step_up_code';
 
@@ -31,23 +30,10 @@ function CodeField(props: { label: string; hint: string; recovery?: boolean; nam
   );
 }
 
-function Panel(props: { title: string; nonce: string; children: ComponentChildren }) {
-  return (
-    <PlainPage title={props.title} nonce={props.nonce}>
-      <div class="panel">
-        <div class="panel__header">
-          <h1 class="panel__title">{props.title}</h1>
-        </div>
-        <div class="panel__body">{props.children}</div>
-      </div>
-    </PlainPage>
-  );
-}
-
 /** The second step of a sign-in: a code from the authenticator app, or a recovery code. */
 export function SignInCodePage(props: { nonce: string; csrfToken: string; email: string; error?: string }) {
   return (
-    <Panel title="Two-factor authentication" nonce={props.nonce}>
+    <PanelPage title="Two-factor authentication" nonce={props.nonce}>
       {props.error && <Notice kind="error">{props.error}</Notice>}
       <p class="panel__text">Signing in as {props.email}.</p>
       <form class="dash-form" method="post" action="/dashboard/sign-in/code">
@@ -64,7 +50,7 @@ export function SignInCodePage(props: { nonce: string; csrfToken: string; email:
       <p>
         <a href="/dashboard/sign-in">Start again</a>
       </p>
-    </Panel>
+    </PanelPage>
   );
 }
 
@@ -113,7 +99,7 @@ export function SignInEnrolPage(props: {
   error?: string;
 }) {
   return (
-    <Panel title="Set up two-factor authentication" nonce={props.nonce}>
+    <PanelPage title="Set up two-factor authentication" nonce={props.nonce}>
       <p class="panel__text">
         Your account ({props.email}) needs two-factor authentication before it can sign in.
       </p>
@@ -123,7 +109,7 @@ export function SignInEnrolPage(props: {
         enrolment={props.enrolment}
         error={props.error}
       />
-    </Panel>
+    </PanelPage>
   );
 }
 
@@ -148,14 +134,14 @@ function RecoveryCodeList({ codes }: { codes: string[] }) {
 /** After enrolment at sign-in: the recovery codes, once; the session is already made. */
 export function SignInRecoveryCodesPage(props: { nonce: string; codes: string[] }) {
   return (
-    <Panel title="Two-factor authentication is on" nonce={props.nonce}>
+    <PanelPage title="Two-factor authentication is on" nonce={props.nonce}>
       <RecoveryCodeList codes={props.codes} />
       <p>
         <a class="button button--primary" href="/dashboard">
           Continue to the dashboard
         </a>
       </p>
-    </Panel>
+    </PanelPage>
   );
 }
 

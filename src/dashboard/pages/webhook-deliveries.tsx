@@ -95,6 +95,16 @@ function Attempts({ delivery }: { delivery: WebhookDelivery }) {
   );
 }
 
+/** The Deliveries card of an event's page or an endpoint's page. */
+export function DeliveriesCard(props: Parameters<typeof DeliveryList>[0]) {
+  return (
+    <section class="dash-card">
+      <h2 class="dash-card__title">Deliveries</h2>
+      <DeliveryList {...props} />
+    </section>
+  );
+}
+
 export function DeliveryList(props: {
   viewer: Viewer;
   deliveries: ShownDelivery[];

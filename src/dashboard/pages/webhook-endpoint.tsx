@@ -1,8 +1,8 @@
 import { EVENT_TYPES } from '../../modules/events/event.types.ts';
 import type { WebhookEndpoint } from '../../modules/webhooks/webhook-endpoint.types.ts';
-import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
+import { AppPage, CsrfField, FORM_KEY_FIELD, type Viewer, Feedback, StatusToggle } from '../layout.tsx';
 import { dateTime } from './format.ts';
-import { DeliveryList, type ShownDelivery } from './webhook-deliveries.tsx';
+import { DeliveriesCard, type ShownDelivery } from './webhook-deliveries.tsx';
 import { EndpointStatus, EventChoices, eventsText, SecretCard, type RevealedSecret } from './webhooks.tsx';
 
 /** How long the previous secret keeps signing after a rotation (the API's `expire_previous_in_seconds`). */
@@ -38,8 +38,7 @@ export function WebhookEndpointPage(props: {
         </a>
       </p>
       <h1 class="dash-title dash-break">{endpoint.url}</h1>
-      {props.notice && <Notice kind="success">{props.notice}</Notice>}
-      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <Feedback notice={props.notice} error={props.error} />
       {props.revealed && <SecretCard revealed={props.revealed} />}
       <section class="dash-card">
         <h2 class="dash-card__title">Endpoint</h2>
@@ -77,17 +76,12 @@ export function WebhookEndpointPage(props: {
         </dl>
         {props.canWrite && (
           <div class="dash-row-actions">
-            <form method="post" action={action('status')}>
-              <CsrfField token={viewer.csrfToken} />
-              <input
-                type="hidden"
-                name="status"
-                value={endpoint.status === 'enabled' ? 'disabled' : 'enabled'}
-              />
-              <button class="button button--secondary dash-button" type="submit">
-                {endpoint.status === 'enabled' ? 'Disable' : 'Enable'}
-              </button>
-            </form>
+            <StatusToggle
+              action={action('status')}
+              csrfToken={viewer.csrfToken}
+              enabled={endpoint.status === 'enabled'}
+              values={{ enabled: 'enabled', disabled: 'disabled' }}
+            />
             {endpoint.status === 'enabled' && (
               <form method="post" action={action('test')}>
                 <CsrfField token={viewer.csrfToken} />
@@ -150,16 +144,13 @@ export function WebhookEndpointPage(props: {
           </form>
         </section>
       )}
-      <section class="dash-card">
-        <h2 class="dash-card__title">Deliveries</h2>
-        <DeliveryList
-          viewer={viewer}
-          deliveries={props.deliveries}
-          canWrite={props.canWrite}
-          returnTo="endpoint"
-          show="event"
-        />
-      </section>
+      <DeliveriesCard
+        viewer={viewer}
+        deliveries={props.deliveries}
+        canWrite={props.canWrite}
+        returnTo="endpoint"
+        show="event"
+      />
     </AppPage>
   );
 }

@@ -1,7 +1,8 @@
 import type { WebhookEndpoint } from '../../modules/webhooks/webhook-endpoint.types.ts';
 import { ALL_EVENTS, SUBSCRIBABLE_EVENT_TYPES } from '../../modules/webhooks/webhook-endpoint.types.ts';
-import { AppPage, CsrfField, FORM_KEY_FIELD, Notice, type Viewer } from '../layout.tsx';
+import { AppPage, CsrfField, FORM_KEY_FIELD, type Viewer, Feedback } from '../layout.tsx';
 import { dateTime } from './format.ts';
+import { ListTable } from './list-page.tsx';
 
 /** A signing secret made just now: shown in this answer only (Kassa keeps it encrypted, never shows it again). */
 export type RevealedSecret = { endpointId: string; secret: string; previousExpiresAt: Date | null };
@@ -85,45 +86,32 @@ export function WebhooksPage(props: {
   return (
     <AppPage title="Webhooks" nonce={props.nonce} viewer={viewer} section="webhooks">
       <h1 class="dash-title">Webhooks</h1>
-      {props.notice && <Notice kind="success">{props.notice}</Notice>}
-      {props.error && <Notice kind="error">{props.error}</Notice>}
+      <Feedback notice={props.notice} error={props.error} />
       {props.revealed && <SecretCard revealed={props.revealed} />}
       <section class="dash-card">
         <h2 class="dash-card__title">Endpoints ({viewer.livemode ? 'live' : 'test'} mode)</h2>
-        {props.endpoints.length === 0 ? (
-          <p class="dash-muted">No webhook endpoints.</p>
-        ) : (
-          <div class="dash-table-wrap">
-            <table class="dash-table">
-              <thead>
-                <tr>
-                  <th scope="col">Endpoint</th>
-                  <th scope="col">Events</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.endpoints.map((endpoint) => (
-                  <tr key={endpoint.id}>
-                    <td>
-                      <a class="dash-break" href={`/dashboard/webhooks/${endpoint.id}`}>
-                        {endpoint.url}
-                      </a>
-                      {endpoint.description && <div>{endpoint.description}</div>}
-                      <div class="dash-muted dash-code">{endpoint.id}</div>
-                    </td>
-                    <td>{eventsText(endpoint.enabledEvents)}</td>
-                    <td>
-                      <EndpointStatus status={endpoint.status} />
-                    </td>
-                    <td>{dateTime(endpoint.createdAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <ListTable
+          headings={['Endpoint', 'Events', 'Status', 'Created']}
+          rowCount={props.endpoints.length}
+          emptyText="No webhook endpoints."
+        >
+          {props.endpoints.map((endpoint) => (
+            <tr key={endpoint.id}>
+              <td>
+                <a class="dash-break" href={`/dashboard/webhooks/${endpoint.id}`}>
+                  {endpoint.url}
+                </a>
+                {endpoint.description && <div>{endpoint.description}</div>}
+                <div class="dash-muted dash-code">{endpoint.id}</div>
+              </td>
+              <td>{eventsText(endpoint.enabledEvents)}</td>
+              <td>
+                <EndpointStatus status={endpoint.status} />
+              </td>
+              <td>{dateTime(endpoint.createdAt)}</td>
+            </tr>
+          ))}
+        </ListTable>
         <p>
           <a class="dash-link" href="/dashboard/events">
             Events log

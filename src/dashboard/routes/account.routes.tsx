@@ -1,6 +1,6 @@
 import { createCspNonce } from '../../http/pages/page-security.ts';
 import { passwordMatches, setPassword, UserInputError } from '../../modules/users/users.ts';
-import { formText, NATURAL_POST, noticeOf, PAGE, userActor } from '../kit.tsx';
+import { formText, NATURAL_POST, noticeOf, PAGE } from '../kit.tsx';
 import { AccountPage } from '../pages/account.tsx';
 import { createSession } from '../sessions.ts';
 import type { KassaApp } from '../../http/http.types.ts';
@@ -12,7 +12,7 @@ const NOTICES: Record<string, string> = {
 
 /** The signed-in person's own account: changing the password. */
 export function registerAccountRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, clock, send, sendPage, audit, pageContext, actionContext, sessionCookie } = kit;
+  const { db, clock, send, sendPage, auditPerson, pageContext, actionContext, sessionCookie } = kit;
 
   scope.get('/dashboard/account', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
     const context = await pageContext(request, reply);
@@ -64,13 +64,7 @@ export function registerAccountRoutes(scope: KassaApp, kit: DashboardKit) {
         userAgent: request.headers['user-agent'],
         now,
       });
-      await audit(request, {
-        merchantId: context.scope.merchantId,
-        actor: userActor(context.session),
-        action: 'user.password_changed',
-        objectType: 'dashboard_user',
-        objectId: context.session.user.id,
-      });
+      await auditPerson(request, context.session.user, 'user.password_changed');
       return reply
         .code(303)
         .header('set-cookie', sessionCookie(secret))

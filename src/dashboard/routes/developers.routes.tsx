@@ -13,7 +13,6 @@ import {
   formKeyOf,
   formText,
   NATURAL_POST,
-  PAGE,
   TRANSACTIONAL_POST,
   type Context,
   pageFeedback,
@@ -33,7 +32,7 @@ const NOTICES: Record<string, string> = {
 
 /** Developers: API keys (create, shown once, roll with overlap, revoke). */
 export function registerDeveloperRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, clock, sendPage, seeOther, readPageContext, writeActionContext } = kit;
+  const { db, clock, sendPage, seeOther, readPage, writeActionContext } = kit;
 
   async function developersPage(
     request: FastifyRequest,
@@ -55,11 +54,7 @@ export function registerDeveloperRoutes(scope: KassaApp, kit: DashboardKit) {
     ));
   }
 
-  scope.get('/dashboard/developers', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await readPageContext(request, reply, 'api_keys');
-    if (!context) return reply;
-    return developersPage(request, reply, context);
-  });
+  readPage(scope, '/dashboard/developers', 'api_keys', developersPage);
 
   /**
    * Creates a key and shows its secret once, in this answer (a redirect would have to keep it somewhere).

@@ -5,7 +5,7 @@ import { findWebhookEndpoint } from '../../modules/webhooks/webhook-endpoint.rep
 import type { WebhookEndpoint } from '../../modules/webhooks/webhook-endpoint.types.ts';
 import { listEventDeliveries } from '../../outbox/webhook-delivery.repository.ts';
 import { roleAllows } from '../../modules/users/permissions.ts';
-import { DashboardRefusal, PAGE, queryText, pageFeedback } from '../kit.tsx';
+import { DashboardRefusal, queryText, pageFeedback } from '../kit.tsx';
 import { EventPage, EventsPage, type EventLogFilters } from '../pages/events.tsx';
 import type { KassaApp } from '../../http/http.types.ts';
 import type { DashboardKit } from '../kit.tsx';
@@ -24,11 +24,9 @@ const NOTICES: Record<string, string> = {
  * payload and its deliveries per endpoint. Events are read with the `webhooks` scope, as in the API.
  */
 export function registerEventRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, sendPage, readPageContext } = kit;
+  const { db, sendPage, readPage } = kit;
 
-  scope.get('/dashboard/events', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await readPageContext(request, reply, 'webhooks');
-    if (!context) return reply;
+  readPage(scope, '/dashboard/events', 'webhooks', async (request, reply, context) => {
     // What is not a valid filter is dropped, so a mistyped link shows every event rather than an error.
     const type = queryText(request, 'type');
     const object = queryText(request, 'object')?.trim();
@@ -55,9 +53,7 @@ export function registerEventRoutes(scope: KassaApp, kit: DashboardKit) {
     ));
   });
 
-  scope.get('/dashboard/events/:id', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await readPageContext(request, reply, 'webhooks');
-    if (!context) return reply;
+  readPage(scope, '/dashboard/events/:id', 'webhooks', async (request, reply, context) => {
     const id = (request.params as { id: string }).id;
     const event = await findEventWithDeliveryCounts(db, context.scope, id);
     if (!event) throw new DashboardRefusal(404, 'Not found', `There is no event ${id} in this mode.`);

@@ -14,7 +14,6 @@ import {
   formKeyOf,
   formText,
   NATURAL_POST,
-  PAGE,
   TRANSACTIONAL_POST,
   type Context,
   pageFeedback,
@@ -43,7 +42,7 @@ const NOTICES: Record<string, string> = {
  * bounds the scopes a client may get, as a credential's scopes bound what it may create.
  */
 export function registerOAuthClientRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, clock, sendPage, seeOther, readPageContext, writeActionContext } = kit;
+  const { db, clock, sendPage, seeOther, readPage, writeActionContext } = kit;
 
   async function clientsPage(
     request: FastifyRequest,
@@ -69,11 +68,7 @@ export function registerOAuthClientRoutes(scope: KassaApp, kit: DashboardKit) {
     ));
   }
 
-  scope.get(PATH, { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await readPageContext(request, reply, 'api_keys');
-    if (!context) return reply;
-    return clientsPage(request, reply, context);
-  });
+  readPage(scope, PATH, 'api_keys', clientsPage);
 
   scope.post(PATH, { config: TRANSACTIONAL_POST, schema: { hide: true } }, async (request, reply) => {
     const context = await writeActionContext(request, 'api_keys');

@@ -1,6 +1,5 @@
 import { AppError } from '../../lib/errors.ts';
 import { pooledRandomHex } from '../../lib/random.ts';
-import { createCspNonce } from '../../http/pages/page-security.ts';
 import { buildOrderTimeline } from '../../modules/events/order-timeline.service.ts';
 import { findOrder } from '../../modules/orders/order.repository.ts';
 import { listRefunds } from '../../modules/payments/money-operation.repository.ts';
@@ -11,16 +10,7 @@ import {
 import { findPayment, listPaymentsOfOrder } from '../../modules/payments/payment.repository.ts';
 import { roleAllows } from '../../modules/users/permissions.ts';
 import { listUsers } from '../../modules/users/users.ts';
-import {
-  DashboardRefusal,
-  formKeyOf,
-  formText,
-  KEYED_POST,
-  PAGE,
-  parseFormAmount,
-  userActor,
-  pageFeedback,
-} from '../kit.tsx';
+import { DashboardRefusal, formKeyOf, formText, KEYED_POST, parseFormAmount, pageFeedback } from '../kit.tsx';
 import { HomePage } from '../pages/home.tsx';
 import { OrderPage, type PaymentView } from '../pages/order.tsx';
 import { OrdersPage } from '../pages/orders.tsx';
@@ -38,19 +28,16 @@ const NOTICES: Record<string, string> = {
 
 /** Home, the orders list and an order's page with its money actions (capture, void, refund). */
 export function registerOrderRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { services, db, clock, send, sendPage, seeOther, audit, readPageContext, writeActionContext } = kit;
+  const { services, db, clock, sendPage, seeOther, auditAction, readPage, writeActionContext } = kit;
 
-  scope.get('/dashboard', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await readPageContext(request, reply, 'orders');
-    if (!context) return reply;
+  readPage(scope, '/dashboard', 'orders', async (request, reply, context) => {
     const figures = await homeFigures(db, context.scope, clock.now());
-    const nonce = createCspNonce();
-    return send(reply, 200, nonce, <HomePage nonce={nonce} viewer={context.viewer} figures={figures} />);
+    return sendPage(reply, 200, (nonce) => (
+      <HomePage nonce={nonce} viewer={context.viewer} figures={figures} />
+    ));
   });
 
-  scope.get('/dashboard/orders', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await readPageContext(request, reply, 'orders');
-    if (!context) return reply;
+  readPage(scope, '/dashboard/orders', 'orders', async (request, reply, context) => {
     const filters = parseOrderFilters((request.query ?? {}) as Record<string, unknown>);
     const { orders, hasMore } = await searchOrders(db, context.scope, filters);
     return sendPage(reply, 200, (nonce) => (
@@ -58,9 +45,7 @@ export function registerOrderRoutes(scope: KassaApp, kit: DashboardKit) {
     ));
   });
 
-  scope.get('/dashboard/orders/:id', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await readPageContext(request, reply, 'orders');
-    if (!context) return reply;
+  readPage(scope, '/dashboard/orders/:id', 'orders', async (request, reply, context) => {
     const id = (request.params as { id: string }).id;
     const order = await findOrder(db, context.scope, id);
     if (!order) throw new DashboardRefusal(404, 'Not found', `There is no order ${id} in this mode.`);
@@ -148,9 +133,7 @@ export function registerOrderRoutes(scope: KassaApp, kit: DashboardKit) {
         } finally {
           services.outbox.notify();
         }
-        await audit(request, {
-          merchantId: context.scope.merchantId,
-          actor: userActor(context.session),
+        await auditAction(request, context, {
           action: `payment.${action}`,
           objectType: 'payment',
           objectId: payment.id,

@@ -21,10 +21,8 @@ import {
   formText,
   NATURAL_POST,
   noticeOf,
-  PAGE,
   parseFormAmount,
   TRANSACTIONAL_POST,
-  userActor,
   type Context,
   pageFeedback,
 } from '../kit.tsx';
@@ -60,7 +58,7 @@ const REQUEST_PATH = '/dashboard/payment-links';
 
 /** Payment links (create with QR code, copy, deactivate), through the service behind /v1/payment-links. */
 export function registerPaymentLinkRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { services, db, sendPage, audit, readPageContext, writeActionContext } = kit;
+  const { services, db, sendPage, auditAction, readPage, writeActionContext } = kit;
   const deps = checkoutServiceDeps(services);
 
   async function linksPage(
@@ -84,39 +82,29 @@ export function registerPaymentLinkRoutes(scope: KassaApp, kit: DashboardKit) {
     ));
   }
 
-  scope.get('/dashboard/payment-links', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await readPageContext(request, reply, 'payment_links');
-    if (!context) return reply;
-    return linksPage(request, reply, context);
-  });
+  readPage(scope, '/dashboard/payment-links', 'payment_links', linksPage);
 
-  scope.get(
-    '/dashboard/payment-links/:id',
-    { config: PAGE, schema: { hide: true } },
-    async (request, reply) => {
-      const context = await readPageContext(request, reply, 'payment_links');
-      if (!context) return reply;
-      const id = (request.params as { id: string }).id;
-      const link = await getPaymentLink(db, context.scope, id).catch((error: unknown) => {
-        if (error instanceof AppError && error.status === 404)
-          throw new DashboardRefusal(404, 'Not found', `There is no payment link ${id} in this mode.`);
-        throw error;
-      });
-      const url = paymentLinkUrl(services.config.publicUrl, services.keyring, link.id);
-      const qrSvg = await renderQrSvg(url);
-      return sendPage(reply, 200, (nonce) => (
-        <PaymentLinkPage
-          nonce={nonce}
-          viewer={context.viewer}
-          link={link}
-          url={url}
-          qrSvg={qrSvg}
-          canWrite={roleAllows(context.session.user.role, 'payment_links', 'write')}
-          {...pageFeedback(request, NOTICES)}
-        />
-      ));
-    },
-  );
+  readPage(scope, '/dashboard/payment-links/:id', 'payment_links', async (request, reply, context) => {
+    const id = (request.params as { id: string }).id;
+    const link = await getPaymentLink(db, context.scope, id).catch((error: unknown) => {
+      if (error instanceof AppError && error.status === 404)
+        throw new DashboardRefusal(404, 'Not found', `There is no payment link ${id} in this mode.`);
+      throw error;
+    });
+    const url = paymentLinkUrl(services.config.publicUrl, services.keyring, link.id);
+    const qrSvg = await renderQrSvg(url);
+    return sendPage(reply, 200, (nonce) => (
+      <PaymentLinkPage
+        nonce={nonce}
+        viewer={context.viewer}
+        link={link}
+        url={url}
+        qrSvg={qrSvg}
+        canWrite={roleAllows(context.session.user.role, 'payment_links', 'write')}
+        {...pageFeedback(request, NOTICES)}
+      />
+    ));
+  });
 
   /**
    * Creates a link from a few fields: one product line of the amount, so the order's totals hold. The form's
@@ -186,9 +174,7 @@ export function registerPaymentLinkRoutes(scope: KassaApp, kit: DashboardKit) {
       throw error;
     }
     services.outbox.notify();
-    await audit(request, {
-      merchantId: context.scope.merchantId,
-      actor: userActor(context.session),
+    await auditAction(request, context, {
       action: 'payment_link.created',
       objectType: 'payment_link',
       objectId: linkId,
@@ -216,9 +202,7 @@ export function registerPaymentLinkRoutes(scope: KassaApp, kit: DashboardKit) {
         throw error;
       }
       services.outbox.notify();
-      await audit(request, {
-        merchantId: context.scope.merchantId,
-        actor: userActor(context.session),
+      await auditAction(request, context, {
         action: 'payment_link.deactivated',
         objectType: 'payment_link',
         objectId: id,

@@ -11,11 +11,11 @@ import {
   formKeyOf,
   formText,
   NATURAL_POST,
-  PAGE,
   TRANSACTIONAL_POST,
   type Context,
   pageFeedback,
-  auditPersonsChange,
+  areaAudit,
+  refusalMessage,
 } from '../kit.tsx';
 import {
   CREDENTIAL_FIELDS,
@@ -40,6 +40,17 @@ function refusal(): never {
   throw new DashboardRefusal(400, 'Form refused', 'The form is incomplete; reload the page.');
 }
 
+/** The credential fields of this processor's form that were filled in (an empty field is not sent). */
+function credentialsOf(request: FastifyRequest, processor: ProcessorName): Record<string, string> {
+  const credentials: Record<string, string> = {};
+  for (const field of CREDENTIAL_FIELDS[processor]) {
+    const value = formText(request, `credential_${field.name}`).trim();
+    if (value.length > 4096) refusal();
+    if (value !== '') credentials[field.name] = value;
+  }
+  return credentials;
+}
+
 function priorityOf(request: FastifyRequest): number | undefined {
   const text = formText(request, 'priority').trim();
   if (text === '') return undefined;
@@ -53,25 +64,10 @@ function priorityOf(request: FastifyRequest): number | undefined {
  * hints), enable/disable, routing priority.
  */
 export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { services, db, sendPage, seeOther, readPageContext, writeActionContext } = kit;
+  const { services, db, sendPage, seeOther, readPage, writeActionContext } = kit;
   const accounts = services.processorAccounts;
 
-  /** This area's changes in the audit log; the object type says which kind of row changed. */
-  function auditTx(
-    tx: Parameters<typeof auditPersonsChange>[0],
-    request: FastifyRequest,
-    context: Context,
-    action: string,
-    id: string,
-    details: Record<string, unknown> = {},
-  ) {
-    return auditPersonsChange(tx, request, context, {
-      action,
-      objectType: 'processor_account',
-      objectId: id,
-      details,
-    });
-  }
+  const auditTx = areaAudit(() => 'processor_account');
 
   async function accountsPage(
     request: FastifyRequest,
@@ -94,11 +90,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
     ));
   }
 
-  scope.get(PATH, { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await readPageContext(request, reply, 'processor_accounts');
-    if (!context) return reply;
-    return accountsPage(request, reply, context);
-  });
+  readPage(scope, PATH, 'processor_accounts', accountsPage);
 
   scope.post(PATH, { config: TRANSACTIONAL_POST, schema: { hide: true } }, async (request, reply) => {
     const context = await writeActionContext(request, 'processor_accounts');
@@ -106,13 +98,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
     const processor = formText(request, 'processor') as ProcessorName;
     if (!(PROCESSOR_NAMES as readonly string[]).includes(processor)) refusal();
     const body = (request.body ?? {}) as Record<string, unknown>;
-    // Only the fields of this processor's form; an empty optional field is not sent.
-    const credentials: Record<string, string> = {};
-    for (const field of CREDENTIAL_FIELDS[processor]) {
-      const value = formText(request, `credential_${field.name}`).trim();
-      if (value.length > 4096) refusal();
-      if (value !== '') credentials[field.name] = value;
-    }
+    const credentials = credentialsOf(request, processor);
     const paymentMethods = ([] as unknown[])
       .concat(body.payment_methods ?? [])
       .filter((value): value is PaymentMethodType =>
@@ -144,10 +130,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
       });
     } catch (error) {
       if (isRepeatedForm(error)) return seeOther(reply, `${PATH}?notice=already_created`);
-      if (error instanceof AppError)
-        return refused(
-          error.errors?.length ? error.errors.map((field) => field.message).join('. ') : error.message,
-        );
+      if (error instanceof AppError) return refused(refusalMessage(error));
       throw error;
     }
     return seeOther(reply, `${PATH}?notice=created`);
@@ -166,12 +149,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
       const context = await writeActionContext(request, 'processor_accounts');
       const id = (request.params as { id: string }).id;
       const current = await accounts.get(db, context.scope, id); // 404 for another shop's or mode's account
-      const credentials: Record<string, string> = {};
-      for (const field of CREDENTIAL_FIELDS[current.processor]) {
-        const value = formText(request, `credential_${field.name}`).trim();
-        if (value.length > 4096) refusal();
-        if (value !== '') credentials[field.name] = value;
-      }
+      const credentials = credentialsOf(request, current.processor);
       if (Object.keys(credentials).length === 0)
         return accountsPage(request, reply, context, {
           statusCode: 422,
@@ -189,9 +167,7 @@ export function registerProcessorAccountRoutes(scope: KassaApp, kit: DashboardKi
         if (error instanceof AppError)
           return accountsPage(request, reply, context, {
             statusCode: 422,
-            error: error.errors?.length
-              ? error.errors.map((field) => field.message).join('. ')
-              : error.message,
+            error: refusalMessage(error),
           });
         throw error;
       }

@@ -16,7 +16,7 @@ import {
 } from '../../modules/payment-methods/payment-method-settings.service.ts';
 import { roleAllows } from '../../modules/users/permissions.ts';
 import { appErrorProblems, zodProblems, type FormProblem } from '../form-errors.ts';
-import { DashboardRefusal, formText, NATURAL_POST, noticeOf, PAGE, queryText, userActor } from '../kit.tsx';
+import { DashboardRefusal, formText, NATURAL_POST, noticeOf, queryText } from '../kit.tsx';
 import { renderDocument } from '../layout.tsx';
 import { renderBrandingPreview, type BrandingDraft } from '../pages/settings-preview.ts';
 import { SettingsPage, type EligibilityView, type SettingsDrafts } from '../pages/settings.tsx';
@@ -66,7 +66,7 @@ function framableBy(headers: Record<string, string>): Record<string, string> {
  * and is audited with the person as the actor.
  */
 export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { services, db, audit, actionContext, readPageContext, writeActionContext, requirePermission } = kit;
+  const { services, db, auditAction, actionContext, readPage, writeActionContext, requirePermission } = kit;
   const { egressPolicy } = checkoutServiceDeps(services);
 
   function sendSettings(reply: FastifyReply, statusCode: number, nonce: string, page: VNode) {
@@ -129,11 +129,7 @@ export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
     );
   }
 
-  scope.get('/dashboard/settings', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await readPageContext(request, reply, 'merchant');
-    if (!context) return reply;
-    return settingsPage(request, reply, context);
-  });
+  readPage(scope, '/dashboard/settings', 'merchant', settingsPage);
 
   /** The branding a form or link names, as typed (the preview shows what is not saved yet). */
   function brandingDraftOf(read: (name: string) => string): BrandingDraft {
@@ -156,19 +152,13 @@ export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
 
   // The preview is the hosted page's own renderer with a sample order: GET for the frame's first view and the
   // live update, POST for the form's Preview button (so the CSRF token never lands in a URL).
-  scope.get(
-    '/dashboard/settings/preview',
-    { config: PAGE, schema: { hide: true } },
-    async (request, reply) => {
-      const context = await readPageContext(request, reply, 'merchant');
-      if (!context) return reply;
-      return sendPreview(
-        reply,
-        context,
-        brandingDraftOf((name) => queryText(request, name) ?? ''),
-      );
-    },
-  );
+  readPage(scope, '/dashboard/settings/preview', 'merchant', async (request, reply, context) => {
+    return sendPreview(
+      reply,
+      context,
+      brandingDraftOf((name) => queryText(request, name) ?? ''),
+    );
+  });
 
   scope.post(
     '/dashboard/settings/preview',
@@ -211,9 +201,7 @@ export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
       throw error;
     }
     services.merchants.forget(context.scope.merchantId);
-    await audit(request, {
-      merchantId: context.scope.merchantId,
-      actor: userActor(context.session),
+    await auditAction(request, context, {
       action: 'merchant.settings_updated',
       objectType: 'merchant',
       objectId: context.scope.merchantId,
@@ -323,9 +311,7 @@ export function registerSettingsRoutes(scope: KassaApp, kit: DashboardKit) {
         throw error;
       }
       services.paymentMethodSettings.forget(context.scope);
-      await audit(request, {
-        merchantId: context.scope.merchantId,
-        actor: userActor(context.session),
+      await auditAction(request, context, {
         action: 'payment_method_settings.updated',
         objectType: 'payment_method_setting',
         objectId: method,

@@ -1,6 +1,6 @@
 import { verifySignIn } from '../../modules/users/users.ts';
 import { createCspNonce } from '../../http/pages/page-security.ts';
-import { formText, NATURAL_POST, PAGE, queryText, userActor } from '../kit.tsx';
+import { formText, NATURAL_POST, PAGE, queryText, SYSTEM_ACTOR } from '../kit.tsx';
 import { CSRF_FIELD } from '../layout.tsx';
 import { SignInPage } from '../pages/sign-in.tsx';
 import { continueAfterPassword } from '../second-step.ts';
@@ -19,7 +19,20 @@ import type { DashboardKit } from '../kit.tsx';
 
 /** Signing in and out: the sign-in form, its throttles and lock-out, and ending one or every session. */
 export function registerSignInRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, keyring, clock, cookies, send, seeOther, audit, sessionOf, actionContext } = kit;
+  const {
+    db,
+    keyring,
+    clock,
+    cookies,
+    send,
+    seeOther,
+    audit,
+    auditAction,
+    auditPerson,
+    auditLocked,
+    sessionOf,
+    actionContext,
+  } = kit;
 
   scope.get('/dashboard/sign-in', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
     if (await sessionOf(request)) return seeOther(reply, '/dashboard');
@@ -73,43 +86,27 @@ export function registerSignInRoutes(scope: KassaApp, kit: DashboardKit) {
       if (result.outcome === 'address_limited') {
         await audit(request, {
           merchantId: null,
-          actor: { type: 'system', id: 'dashboard' },
+          actor: SYSTEM_ACTOR,
           action: 'user.sign_in_refused_address',
           details: { email },
         });
         return again(429, 'Too many failed sign-ins from your network. Try again in 15 minutes.');
       }
       if (result.outcome === 'locked') {
-        await audit(request, {
-          merchantId: result.user.merchantId,
-          actor: userActor({ user: result.user }),
-          action: 'user.sign_in_refused_locked',
-          objectType: 'dashboard_user',
-          objectId: result.user.id,
-        });
+        await auditPerson(request, result.user, 'user.sign_in_refused_locked');
         return again(423, 'This account is locked after too many failed sign-ins. Try again in 30 minutes.');
       }
       if (result.outcome === 'invalid') {
-        await audit(request, {
-          merchantId: result.user?.merchantId ?? null,
-          actor: result.user
-            ? { type: 'user', id: result.user.id, label: result.user.email }
-            : { type: 'system', id: 'dashboard' },
-          action: 'user.sign_in_failed',
-          objectType: 'dashboard_user',
-          objectId: result.user?.id,
-          details: result.user ? undefined : { email },
-        });
-        if (result.lockedNow && result.user) {
+        if (result.user) await auditPerson(request, result.user, 'user.sign_in_failed');
+        else
           await audit(request, {
-            merchantId: result.user.merchantId,
-            actor: { type: 'system', id: 'dashboard' },
-            action: 'user.locked',
+            merchantId: null,
+            actor: SYSTEM_ACTOR,
+            action: 'user.sign_in_failed',
             objectType: 'dashboard_user',
-            objectId: result.user.id,
-            details: { minutes: 30 },
+            details: { email },
           });
-        }
+        if (result.lockedNow && result.user) await auditLocked(request, result.user);
         return again(401, 'The email or password is not correct.');
       }
       // The session, or first the second factor (docs/security.md, "Dashboard two-factor authentication").
@@ -124,9 +121,7 @@ export function registerSignInRoutes(scope: KassaApp, kit: DashboardKit) {
     async (request, reply) => {
       const context = await actionContext(request);
       await revokeSession(db, context.session.idHash, clock.now());
-      await audit(request, {
-        merchantId: context.scope.merchantId,
-        actor: userActor(context.session),
+      await auditAction(request, context, {
         action: 'user.signed_out',
       });
       return reply
@@ -143,9 +138,7 @@ export function registerSignInRoutes(scope: KassaApp, kit: DashboardKit) {
     async (request, reply) => {
       const context = await actionContext(request);
       const revoked = await revokeAllSessions(db, context.session.user.id, clock.now());
-      await audit(request, {
-        merchantId: context.scope.merchantId,
-        actor: userActor(context.session),
+      await auditAction(request, context, {
         action: 'user.signed_out_everywhere',
         details: { sessions: revoked },
       });

@@ -24,7 +24,6 @@ import {
   PAGE,
   queryText,
   TRANSACTIONAL_POST,
-  userActor,
   type Context,
   type DashboardKit,
 } from '../kit.tsx';
@@ -55,7 +54,18 @@ const NOTICES: Record<string, string> = {
  * the server, for every page and form, whatever the navigation showed (src/modules/users/permissions.ts).
  */
 export function registerTeamRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, keyring, clock, cookies, send, sendPage, audit, pageContext, actionContext } = kit;
+  const {
+    db,
+    keyring,
+    clock,
+    cookies,
+    send,
+    sendPage,
+    auditAction,
+    auditPerson,
+    pageContext,
+    actionContext,
+  } = kit;
 
   function requireTeamView(context: Context) {
     if (!roleSeesTeam(context.session.user.role))
@@ -144,9 +154,7 @@ export function registerTeamRoutes(scope: KassaApp, kit: DashboardKit) {
         );
         if (!changed) throw notFound();
         if (changed.from !== changed.to) {
-          await audit(request, {
-            merchantId: context.scope.merchantId,
-            actor: userActor(context.session),
+          await auditAction(request, context, {
             action: 'user.role_changed',
             objectType: 'dashboard_user',
             objectId: memberId(request),
@@ -172,9 +180,7 @@ export function registerTeamRoutes(scope: KassaApp, kit: DashboardKit) {
         const removed = await removeMember(db, context.scope.merchantId, memberId(request), clock.now());
         // Removed already (a second submit) is what was asked.
         if (removed) {
-          await audit(request, {
-            merchantId: context.scope.merchantId,
-            actor: userActor(context.session),
+          await auditAction(request, context, {
             action: 'user.removed',
             objectType: 'dashboard_user',
             objectId: removed.id,
@@ -204,9 +210,7 @@ export function registerTeamRoutes(scope: KassaApp, kit: DashboardKit) {
       // Sent twice, the second password replaces the first: the page shown (the last answer) is the valid one.
       const reset = await resetMemberPassword(db, context.scope.merchantId, memberId(request), clock.now());
       if (!reset) throw notFound();
-      await audit(request, {
-        merchantId: context.scope.merchantId,
-        actor: userActor(context.session),
+      await auditAction(request, context, {
         action: 'user.password_reset',
         objectType: 'dashboard_user',
         objectId: reset.member.id,
@@ -241,9 +245,7 @@ export function registerTeamRoutes(scope: KassaApp, kit: DashboardKit) {
       }
       if (created === 'already_created')
         return kit.seeOther(reply, '/dashboard/team?notice=invitation_exists');
-      await audit(request, {
-        merchantId: context.scope.merchantId,
-        actor: userActor(context.session),
+      await auditAction(request, context, {
         action: 'user.invitation_created',
         objectType: 'dashboard_invitation',
         objectId: created.invitation.id,
@@ -271,9 +273,7 @@ export function registerTeamRoutes(scope: KassaApp, kit: DashboardKit) {
       requireOwner(context);
       const revoked = await revokeInvitation(db, context.scope.merchantId, memberId(request), clock.now());
       if (revoked) {
-        await audit(request, {
-          merchantId: context.scope.merchantId,
-          actor: userActor(context.session),
+        await auditAction(request, context, {
           action: 'user.invitation_revoked',
           objectType: 'dashboard_invitation',
           objectId: revoked.id,
@@ -351,13 +351,9 @@ export function registerTeamRoutes(scope: KassaApp, kit: DashboardKit) {
         throw error;
       }
       if (!accepted) return gone(reply);
-      await audit(request, {
-        merchantId: accepted.user.merchantId,
-        actor: { type: 'user', id: accepted.user.id, label: accepted.user.email },
-        action: 'user.invitation_accepted',
-        objectType: 'dashboard_user',
-        objectId: accepted.user.id,
-        details: { invitation: accepted.invitation.id, role: accepted.user.role },
+      await auditPerson(request, accepted.user, 'user.invitation_accepted', {
+        invitation: accepted.invitation.id,
+        role: accepted.user.role,
       });
       await continueAfterPassword(kit, request, reply, accepted.user);
       return reply;

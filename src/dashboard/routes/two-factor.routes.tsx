@@ -1,5 +1,4 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createCspNonce } from '../../http/pages/page-security.ts';
 import { renderQrSvg } from '../../modules/payment-links/payment-link.qr.ts';
 import {
   acceptCode,
@@ -11,7 +10,7 @@ import {
 } from '../../modules/users/two-factor.ts';
 import { countFailedSignIn, recordAddressFailure, type DashboardUser } from '../../modules/users/users.ts';
 import type { KassaApp } from '../../http/http.types.ts';
-import { formText, NATURAL_POST, PAGE, userActor, type Context, type DashboardKit } from '../kit.tsx';
+import { formText, NATURAL_POST, PAGE, type Context, type DashboardKit } from '../kit.tsx';
 import {
   SignInCodePage,
   SignInEnrolPage,
@@ -42,7 +41,18 @@ export async function enrolmentView(enrolment: Enrolment): Promise<EnrolmentView
  * and the signed-in person's own enrolment and recovery codes on the Account page.
  */
 export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { db, keyring, clock, cookies, send, sendPage, seeOther, audit, pageContext, actionContext } = kit;
+  const {
+    db,
+    keyring,
+    clock,
+    cookies,
+    sendPage,
+    seeOther,
+    auditPerson,
+    auditLocked,
+    pageContext,
+    actionContext,
+  } = kit;
 
   const toSignIn = (reply: FastifyReply, error?: string) =>
     seeOther(reply, `/dashboard/sign-in${error ? `?again=${error}` : ''}`);
@@ -69,24 +79,10 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
     const now = clock.now();
     await recordAddressFailure(db, request.ip, now);
     const counted = await countFailedSignIn(db, pending.user.id, now);
-    await audit(request, {
-      merchantId: pending.user.merchantId,
-      actor: userActor(pending),
-      action: 'user.second_factor_failed',
-      objectType: 'dashboard_user',
-      objectId: pending.user.id,
-      details: { step: pending.step },
-    });
+    await auditPerson(request, pending.user, 'user.second_factor_failed', { step: pending.step });
     if (counted.lockedNow) {
       await dropPendingSignIn(db, pending.idHash);
-      await audit(request, {
-        merchantId: pending.user.merchantId,
-        actor: { type: 'system', id: 'dashboard' },
-        action: 'user.locked',
-        objectType: 'dashboard_user',
-        objectId: pending.user.id,
-        details: { minutes: 30 },
-      });
+      await auditLocked(request, pending.user);
       return false;
     }
     return countPendingFailure(db, pending.idHash);
@@ -101,21 +97,32 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
   ) {
     const user = context.session.user;
     const codes = await issueRecoveryCodes(db, user.id, clock.now());
-    await audit(request, {
-      merchantId: context.scope.merchantId,
-      actor: userActor(context.session),
-      action,
-      objectType: 'dashboard_user',
-      objectId: user.id,
-    });
-    const nonce = createCspNonce();
+    await auditPerson(request, user, action);
     reply.header('cache-control', 'no-store');
-    return send(
-      reply,
-      200,
-      nonce,
-      <TwoFactorPage nonce={nonce} viewer={context.viewer} enabled remaining={codes.length} codes={codes} />,
-    );
+    return sendPage(reply, 200, (nonce) => (
+      <TwoFactorPage nonce={nonce} viewer={context.viewer} enabled remaining={codes.length} codes={codes} />
+    ));
+  }
+
+  /**
+   * The Account page's two-factor section as it is now (on: the unused recovery codes; off: the enrolment),
+   * with `error` when a code was refused.
+   */
+  async function twoFactorPage(reply: FastifyReply, context: Context, statusCode: number, error?: string) {
+    const user = context.session.user;
+    const enrolment = user.totpEnabled ? undefined : await pendingEnrolment(db, keyring, user);
+    const enrolmentShown = enrolment && (await enrolmentView(enrolment));
+    const remaining = await remainingRecoveryCodes(db, user.id);
+    return sendPage(reply, statusCode, (nonce) => (
+      <TwoFactorPage
+        nonce={nonce}
+        viewer={context.viewer}
+        enabled={user.totpEnabled}
+        remaining={remaining}
+        enrolment={enrolmentShown}
+        error={error}
+      />
+    ));
   }
 
   const locked = (user: DashboardUser) => user.lockedUntil !== null && user.lockedUntil > clock.now();
@@ -159,13 +166,8 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
       }
       await dropPendingSignIn(db, pending.idHash);
       if (used === 'recovery_code') {
-        await audit(request, {
-          merchantId: pending.user.merchantId,
-          actor: userActor(pending),
-          action: 'user.recovery_code_used',
-          objectType: 'dashboard_user',
-          objectId: pending.user.id,
-          details: { remaining: await remainingRecoveryCodes(db, pending.user.id) },
+        await auditPerson(request, pending.user, 'user.recovery_code_used', {
+          remaining: await remainingRecoveryCodes(db, pending.user.id),
         });
       }
       const setCookies = await startSession(kit, request, pending.user, used);
@@ -216,17 +218,10 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
       }
       await dropPendingSignIn(db, pending.idHash);
       const codes = await issueRecoveryCodes(db, pending.user.id, now);
-      await audit(request, {
-        merchantId: pending.user.merchantId,
-        actor: userActor(pending),
-        action: 'user.two_factor_enabled',
-        objectType: 'dashboard_user',
-        objectId: pending.user.id,
-      });
+      await auditPerson(request, pending.user, 'user.two_factor_enabled');
       const setCookies = await startSession(kit, request, pending.user, 'enrolled');
-      const nonce = createCspNonce();
       reply.header('set-cookie', setCookies).header('cache-control', 'no-store');
-      return send(reply, 200, nonce, <SignInRecoveryCodesPage nonce={nonce} codes={codes} />);
+      return sendPage(reply, 200, (nonce) => <SignInRecoveryCodesPage nonce={nonce} codes={codes} />);
     },
   );
 
@@ -236,19 +231,7 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
     async (request, reply) => {
       const context = await pageContext(request, reply);
       if (!context) return reply;
-      const user = context.session.user;
-      const enrolment = user.totpEnabled ? undefined : await pendingEnrolment(db, keyring, user);
-      const remaining = await remainingRecoveryCodes(db, user.id);
-      const enrolmentShown = enrolment && (await enrolmentView(enrolment));
-      return sendPage(reply, 200, (nonce) => (
-        <TwoFactorPage
-          nonce={nonce}
-          viewer={context.viewer}
-          enabled={user.totpEnabled}
-          remaining={remaining}
-          enrolment={enrolmentShown}
-        />
-      ));
+      return twoFactorPage(reply, context, 200);
     },
   );
 
@@ -259,24 +242,9 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
       const context = await actionContext(request);
       const user = context.session.user;
       const now = clock.now();
-      const nonce = createCspNonce();
       if (user.totpEnabled) return seeOther(reply, '/dashboard/account/two-factor');
-      if (!(await acceptCode(db, keyring, user.id, formText(request, 'code'), now, { enrolling: true }))) {
-        const enrolment = await pendingEnrolment(db, keyring, user);
-        return send(
-          reply,
-          422,
-          nonce,
-          <TwoFactorPage
-            nonce={nonce}
-            viewer={context.viewer}
-            enabled={false}
-            remaining={0}
-            enrolment={enrolment && (await enrolmentView(enrolment))}
-            error="That code is not valid. Try the next one your app shows."
-          />,
-        );
-      }
+      if (!(await acceptCode(db, keyring, user.id, formText(request, 'code'), now, { enrolling: true })))
+        return twoFactorPage(reply, context, 422, 'That code is not valid. Try the next one your app shows.');
       return showNewRecoveryCodes(request, reply, context, 'user.two_factor_enabled');
     },
   );
@@ -288,21 +256,8 @@ export function registerTwoFactorRoutes(scope: KassaApp, kit: DashboardKit) {
       const context = await actionContext(request);
       const user = context.session.user;
       const now = clock.now();
-      const nonce = createCspNonce();
-      if (!user.totpEnabled || !(await acceptCode(db, keyring, user.id, formText(request, 'code'), now))) {
-        return send(
-          reply,
-          422,
-          nonce,
-          <TwoFactorPage
-            nonce={nonce}
-            viewer={context.viewer}
-            enabled={user.totpEnabled}
-            remaining={await remainingRecoveryCodes(db, user.id)}
-            error="That code is not valid (or was already used)."
-          />,
-        );
-      }
+      if (!user.totpEnabled || !(await acceptCode(db, keyring, user.id, formText(request, 'code'), now)))
+        return twoFactorPage(reply, context, 422, 'That code is not valid (or was already used).');
       return showNewRecoveryCodes(request, reply, context, 'user.recovery_codes_replaced');
     },
   );

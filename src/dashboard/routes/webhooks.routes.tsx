@@ -19,12 +19,12 @@ import {
   formKeyOf,
   formText,
   NATURAL_POST,
-  PAGE,
   TRANSACTIONAL_POST,
   type Context,
   pageFeedback,
   formStrings,
-  auditPersonsChange,
+  areaAudit,
+  refusalMessage,
 } from '../kit.tsx';
 import { OVERLAP_CHOICES, WebhookEndpointPage } from '../pages/webhook-endpoint.tsx';
 import { WebhooksPage, type RevealedSecret } from '../pages/webhooks.tsx';
@@ -53,34 +53,17 @@ function eventsOf(request: FastifyRequest): { events: string[]; error?: string }
   return { events };
 }
 
-/** The message of a refusal: the field errors of a validation error, else its detail. */
-function messageOf(error: AppError): string {
-  return error.errors?.length ? error.errors.map((field) => field.message).join('. ') : error.message;
-}
-
 /** Webhook endpoints: list, create (secret shown once), enable/disable, events, rotate, test, redeliver. */
 export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
-  const { services, db, sendPage, seeOther, readPageContext, writeActionContext } = kit;
+  const { services, db, sendPage, seeOther, readPage, writeActionContext } = kit;
   const endpoints = services.webhookEndpoints;
 
   const canWrite = (context: Context) => roleAllows(context.session.user.role, 'webhooks', 'write');
 
   /** This area's changes in the audit log; the object type says which kind of row changed. */
-  function auditTx(
-    tx: Parameters<typeof auditPersonsChange>[0],
-    request: FastifyRequest,
-    context: Context,
-    action: string,
-    objectId: string,
-    details: Record<string, unknown> = {},
-  ) {
-    return auditPersonsChange(tx, request, context, {
-      action,
-      objectType: action.startsWith('webhook_delivery') ? 'webhook_delivery' : 'webhook_endpoint',
-      objectId: objectId,
-      details,
-    });
-  }
+  const auditTx = areaAudit((action) =>
+    action.startsWith('webhook_delivery') ? 'webhook_delivery' : 'webhook_endpoint',
+  );
 
   async function listPage(
     request: FastifyRequest,
@@ -147,11 +130,7 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
   const back = (reply: FastifyReply, id: string, query: string) =>
     seeOther(reply, `/dashboard/webhooks/${id}?${query}`);
 
-  scope.get('/dashboard/webhooks', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await readPageContext(request, reply, 'webhooks');
-    if (!context) return reply;
-    return listPage(request, reply, context);
-  });
+  readPage(scope, '/dashboard/webhooks', 'webhooks', listPage);
 
   /** Creates an endpoint and shows its secret in this answer, once; the same form twice creates one. */
   scope.post(
@@ -194,15 +173,13 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
       } catch (caught) {
         if (isRepeatedForm(caught)) return seeOther(reply, '/dashboard/webhooks?notice=already_created');
         if (caught instanceof AppError)
-          return listPage(request, reply, context, { statusCode: 422, error: messageOf(caught), draft });
+          return listPage(request, reply, context, { statusCode: 422, error: refusalMessage(caught), draft });
         throw caught;
       }
     },
   );
 
-  scope.get('/dashboard/webhooks/:id', { config: PAGE, schema: { hide: true } }, async (request, reply) => {
-    const context = await readPageContext(request, reply, 'webhooks');
-    if (!context) return reply;
+  readPage(scope, '/dashboard/webhooks/:id', 'webhooks', async (request, reply, context) => {
     return endpointPage(request, reply, context, idOf(request));
   });
 
@@ -246,7 +223,10 @@ export function registerWebhookRoutes(scope: KassaApp, kit: DashboardKit) {
         });
       } catch (caught) {
         if (caught instanceof AppError)
-          return endpointPage(request, reply, context, id, { statusCode: 422, error: messageOf(caught) });
+          return endpointPage(request, reply, context, id, {
+            statusCode: 422,
+            error: refusalMessage(caught),
+          });
         throw caught;
       }
       return back(reply, id, 'notice=events_saved');
