@@ -18,10 +18,10 @@ describe('OpenAPI for checkouts, orders, payment methods and merchant settings',
       components: { schemas: Record<string, unknown> };
     };
     expect(Object.keys(document.paths['/v1/checkouts'] ?? {}).sort()).toEqual(['get', 'post']);
-    expect(Object.keys(document.paths['/v1/checkouts/{id}'] ?? {}).sort()).toEqual(['get', 'put']);
+    expect(Object.keys(document.paths['/v1/checkouts/{id}'] ?? {}).sort()).toEqual(['get', 'patch', 'put']);
     expect(document.paths['/v1/checkouts/{id}/expire']).toHaveProperty('post');
     expect(document.paths['/v1/checkouts/{id}/payment-methods']).toHaveProperty('get');
-    expect(document.paths['/v1/orders/{id}']).toHaveProperty('get');
+    expect(Object.keys(document.paths['/v1/orders/{id}'] ?? {}).sort()).toEqual(['get', 'patch']);
     expect(document.paths['/v1/orders']).toHaveProperty('get');
     expect(document.paths['/v1/payment-method-settings']).toHaveProperty('get');
     expect(Object.keys(document.paths['/v1/payment-method-settings/{method}'] ?? {}).sort()).toEqual([
