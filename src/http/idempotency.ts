@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { Database, Transaction } from '../db/client.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Keyring } from '../lib/keyring.ts';
@@ -40,6 +41,15 @@ import {
  */
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/; // visible ASCII, 1–255 characters
+
+/**
+ * The `Idempotency-Key` header in a route's schema, where the route words what a retry gives; the OpenAPI
+ * document adds the plain one to every other POST (openapi/document.ts). Loose: fastify replaces
+ * request.headers with the parsed value, so every other header must pass through.
+ */
+export function idempotencyHeader(description = 'Makes the request safe to retry (kept 24 h)') {
+  return z.looseObject({ 'idempotency-key': z.string().max(255).optional().describe(description) });
+}
 
 type StoredResponse = { status: number; body: string };
 

@@ -5302,6 +5302,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
+        /** @description Makes the request safe to retry (kept 24 h) */
         'idempotency-key'?: string;
       };
       path?: never;

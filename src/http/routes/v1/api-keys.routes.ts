@@ -2,8 +2,6 @@ import { z } from 'zod';
 import { notFoundError } from '../../../lib/errors.ts';
 import { ALL_SCOPE_VALUES } from '../../../modules/auth/scopes.ts';
 import {
-  DEFAULT_ROLL_OVERLAP_SECONDS,
-  MAX_ROLL_OVERLAP_SECONDS,
   createApiKey,
   createOAuthClient,
   revokeApiKey,
@@ -21,7 +19,8 @@ import {
 import type { Queryable } from '../../../db/client.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
-import { respondIdempotently } from '../../idempotency.ts';
+import { idempotencyHeader, respondIdempotently } from '../../idempotency.ts';
+import { rollOverlapSeconds, zRollBody } from './roll-body.ts';
 import type { PageRequest } from '../../../db/pagination.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 
@@ -35,14 +34,9 @@ import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
  * (src/modules/merchants/credential-usage.ts).
  */
 
-// Loose: fastify replaces request.headers with the parsed value, so every other header must pass through.
-const IDEMPOTENCY_HEADER = z.looseObject({
-  'idempotency-key': z
-    .string()
-    .max(255)
-    .optional()
-    .describe('Makes the request safe to retry (kept 24 h): a retry answers the same, secret included'),
-});
+const IDEMPOTENCY_HEADER = idempotencyHeader(
+  'Makes the request safe to retry (kept 24 h): a retry answers the same, secret included',
+);
 
 const ZScopes = z.array(z.string().max(40)).max(ALL_SCOPE_VALUES.length);
 const ZMetadata = z.record(z.string().max(40), z.string().max(500)).optional();
@@ -116,19 +110,7 @@ const ZDeleted = (object: 'api_key' | 'oauth_client') =>
   z.object({ id: z.string(), object: z.literal(object), deleted: z.literal(true) });
 
 const ZParams = z.object({ id: z.string().max(100) });
-const ZRollBody = z
-  .strictObject({
-    expire_previous_in_seconds: z
-      .number()
-      .int()
-      .min(0)
-      .max(MAX_ROLL_OVERLAP_SECONDS)
-      .optional()
-      .describe(
-        `How long the previous secret keeps working (default ${DEFAULT_ROLL_OVERLAP_SECONDS}; 0: stop now)`,
-      ),
-  })
-  .nullish();
+const ZRollBody = zRollBody('working');
 
 export function registerApiKeyRoutes(
   app: KassaApp,
@@ -194,7 +176,7 @@ export function registerApiKeyRoutes(
     },
     async (request, reply) => {
       const principal = requireMerchant(request);
-      const overlap = request.body?.expire_previous_in_seconds ?? DEFAULT_ROLL_OVERLAP_SECONDS;
+      const overlap = rollOverlapSeconds(request.body);
       reply.header('cache-control', 'no-store');
       const answer = await respondIdempotently(request, reply, services.db, 200, async (tx) => {
         const { key, secret } = await rollApiKey(tx, principal, request.params.id, overlap, now());
@@ -278,7 +260,7 @@ export function registerApiKeyRoutes(
     },
     async (request, reply) => {
       const principal = requireMerchant(request);
-      const overlap = request.body?.expire_previous_in_seconds ?? DEFAULT_ROLL_OVERLAP_SECONDS;
+      const overlap = rollOverlapSeconds(request.body);
       reply.header('cache-control', 'no-store');
       return respondIdempotently(request, reply, services.db, 200, async (tx) => {
         const { client, secret } = await rollOAuthClientSecret(

@@ -27,7 +27,7 @@ import {
 } from '../../../modules/payment-methods/payment-method-settings.service.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
-import { respondIdempotently } from '../../idempotency.ts';
+import { idempotencyHeader, respondIdempotently } from '../../idempotency.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 import { expansions } from '../../expansions.ts';
 
@@ -78,10 +78,7 @@ const ZEligiblePaymentMethods = z
   })
   .meta({ id: 'PaymentMethodEligibility' });
 
-// Loose: fastify replaces request.headers with the parsed value, so every other header must pass through.
-const IDEMPOTENCY_HEADER = z.looseObject({
-  'idempotency-key': z.string().max(255).optional().describe('Makes the request safe to retry (kept 24 h)'),
-});
+const IDEMPOTENCY_HEADER = idempotencyHeader();
 
 export function registerCheckoutRoutes(app: KassaApp, services: Services) {
   const deps = checkoutServiceDeps(services);

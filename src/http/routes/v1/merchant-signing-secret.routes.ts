@@ -1,16 +1,13 @@
 import { z } from 'zod';
 import {
-  DEFAULT_ROLL_OVERLAP_SECONDS,
-  MAX_ROLL_OVERLAP_SECONDS,
-} from '../../../modules/merchants/api-key.service.ts';
-import {
   getSigningSecret,
   rollSigningSecret,
   type SigningSecret,
 } from '../../../modules/merchants/signing-secret.service.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
-import { respondIdempotently } from '../../idempotency.ts';
+import { idempotencyHeader, respondIdempotently } from '../../idempotency.ts';
+import { rollOverlapSeconds, zRollBody } from './roll-body.ts';
 
 /**
  * The secret a merchant verifies signed return URLs with (docs/redirects.md). One per mode, created on first
@@ -80,26 +77,14 @@ export function registerMerchantSigningSecretRoutes(
         description:
           'Until `previous_secret_expires_at`, return URLs carry `signature` made with the previous secret (so ' +
           'verifiers that know only it keep working) and `next_signature` made with the new one (docs/redirects.md).',
-        headers: z.looseObject({ 'idempotency-key': z.string().max(255).optional() }),
-        body: z
-          .strictObject({
-            expire_previous_in_seconds: z
-              .number()
-              .int()
-              .min(0)
-              .max(MAX_ROLL_OVERLAP_SECONDS)
-              .optional()
-              .describe(
-                `How long the previous secret keeps signing (default ${DEFAULT_ROLL_OVERLAP_SECONDS}; 0: stop now)`,
-              ),
-          })
-          .nullish(),
+        headers: idempotencyHeader(),
+        body: zRollBody('signing'),
         response: { 200: ZSigningSecret },
       },
     },
     async (request, reply) => {
       const principal = requireMerchant(request);
-      const overlap = request.body?.expire_previous_in_seconds ?? DEFAULT_ROLL_OVERLAP_SECONDS;
+      const overlap = rollOverlapSeconds(request.body);
       reply.header('cache-control', 'no-store');
       return respondIdempotently(request, reply, services.db, 200, async (tx) =>
         presentSigningSecret(

@@ -6,6 +6,7 @@ import { checkoutServiceDeps } from '../../../modules/checkouts/checkout.service
 import { presentPaymentLink } from '../../../modules/payment-links/payment-link.presenter.ts';
 import { renderQrSvg } from '../../../modules/payment-links/payment-link.qr.ts';
 import { ZCreatePaymentLink, ZPaymentLink } from '../../../modules/payment-links/payment-link.schemas.ts';
+import type { PaymentLink } from '../../../modules/payment-links/payment-link.types.ts';
 import {
   createPaymentLink,
   deactivatePaymentLink,
@@ -24,7 +25,7 @@ import {
 } from '../../../modules/payment-links/payment-link.tokens.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
-import { respondIdempotently } from '../../idempotency.ts';
+import { idempotencyHeader, respondIdempotently } from '../../idempotency.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 import { ASSET_BASE, sendNotFoundPage, sendPage } from '../../hosted/page-reply.ts';
 import { renderPaymentLinkPage } from '../../pages/payment-link-page.ts';
@@ -38,10 +39,7 @@ const ZLinkParams = z.object({ id: z.string().max(100).describe('The payment lin
 const ZPublicLinkParams = z.object({ id: z.string().max(100), signature: z.string().max(128) });
 const ZLinkListQuery = ZListQuery.extend({ status: z.enum(PAYMENT_LINK_STATUSES).optional() });
 
-// Loose: fastify replaces request.headers with the parsed value, so every other header must pass through.
-const IDEMPOTENCY_HEADER = z.looseObject({
-  'idempotency-key': z.string().max(255).optional().describe('Makes the request safe to retry (kept 24 h)'),
-});
+const IDEMPOTENCY_HEADER = idempotencyHeader();
 
 export function registerPaymentLinkRoutes(app: KassaApp, services: Services) {
   registerPaymentLinkApi(app, services);
@@ -50,6 +48,9 @@ export function registerPaymentLinkRoutes(app: KassaApp, services: Services) {
 
 function registerPaymentLinkApi(app: KassaApp, services: Services) {
   const deps = checkoutServiceDeps(services);
+  // A single link is answered with its PNG QR code; list items carry only qr_svg_url.
+  const presentWithQrCode = async (link: PaymentLink) =>
+    presentPaymentLink(link, deps, await paymentLinkQrCode(deps, link));
 
   app.post(
     '/v1/payment-links',
@@ -72,7 +73,7 @@ function registerPaymentLinkApi(app: KassaApp, services: Services) {
       const scope = { merchantId: principal.merchantId, livemode: principal.livemode };
       return respondIdempotently(request, reply, services.db, 201, async (tx) => {
         const link = await createPaymentLink(tx, deps, scope, request.body);
-        return presentPaymentLink(link, deps, await paymentLinkQrCode(deps, link));
+        return presentWithQrCode(link);
       });
     },
   );
@@ -119,7 +120,7 @@ function registerPaymentLinkApi(app: KassaApp, services: Services) {
     async (request) => {
       const principal = requireMerchant(request);
       const link = await getPaymentLink(services.db, principal, request.params.id);
-      return presentPaymentLink(link, deps, await paymentLinkQrCode(deps, link));
+      return presentWithQrCode(link);
     },
   );
 
@@ -144,7 +145,7 @@ function registerPaymentLinkApi(app: KassaApp, services: Services) {
       const link = await services.db.transaction((tx) =>
         updatePaymentLink(tx, deps, principal, request.params.id, { metadata: request.body.metadata }),
       );
-      return presentPaymentLink(link, deps, await paymentLinkQrCode(deps, link));
+      return presentWithQrCode(link);
     },
   );
 

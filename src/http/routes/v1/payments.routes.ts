@@ -33,7 +33,11 @@ import { createProcessorApi } from '../../../modules/payments/processor-api.serv
 import { assertCardDataPermitted } from '../../../modules/merchants/card-data-permission.service.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
-import { respondIdempotentlyWithPipeline, setEquivalentBodies } from '../../idempotency.ts';
+import {
+  idempotencyHeader,
+  respondIdempotentlyWithPipeline,
+  setEquivalentBodies,
+} from '../../idempotency.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 import { presentCaptureRow, presentRefundRow } from './money-operations.routes.ts';
 
@@ -50,16 +54,9 @@ import { presentCaptureRow, presentRefundRow } from './money-operations.routes.t
 const ZPaymentParams = z.object({ id: z.string().max(100).describe('The payment id (pay_…)') });
 const ZOrderParams = z.object({ id: z.string().max(100).describe('The order id (ord_…)') });
 
-// Loose: fastify replaces request.headers with the parsed value, so every other header must pass through.
-const IDEMPOTENCY_HEADER = z.looseObject({
-  'idempotency-key': z
-    .string()
-    .max(255)
-    .optional()
-    .describe(
-      'Makes the request safe to retry (kept 24 h); a retry after a crash resumes the same operation',
-    ),
-});
+const IDEMPOTENCY_HEADER = idempotencyHeader(
+  'Makes the request safe to retry (kept 24 h); a retry after a crash resumes the same operation',
+);
 
 const PENDING_NOTE = '202 when the processor has not answered yet (status PENDING); recovery settles it.';
 
