@@ -1,8 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/client.ts';
 import { recordAudit, type AuditEntry } from '../modules/audit/audit.service.ts';
-import type { Context } from './kit.tsx';
 import type { DashboardSession } from './sessions.ts';
+
+/** What an audit entry needs of a page's context (kit.tsx's `Context`; named here so kit can import this file). */
+type ActingContext = { session: DashboardSession; scope: { merchantId: string; livemode: boolean } };
 
 /**
  * The dashboard's one door to the audit log (src/modules/audit/): sign-ins, failures, locks and every action a
@@ -21,7 +23,7 @@ export async function recordDashboardAudit(db: Queryable, entry: DashboardAuditE
 export function auditPersonsChange(
   tx: Parameters<typeof recordDashboardAudit>[0],
   request: FastifyRequest,
-  context: Context,
+  context: ActingContext,
   change: { action: string; objectType: string; objectId: string; details?: Record<string, unknown> },
 ) {
   return recordDashboardAudit(tx, {
@@ -43,7 +45,7 @@ export function areaAudit(objectTypeOf: (action: string) => string) {
   return (
     tx: Parameters<typeof recordDashboardAudit>[0],
     request: FastifyRequest,
-    context: Context,
+    context: ActingContext,
     action: string,
     objectId: string,
     details: Record<string, unknown> = {},
