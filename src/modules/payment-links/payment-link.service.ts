@@ -3,12 +3,7 @@ import { addSeconds } from '../../lib/clock.ts';
 import { notFoundError, validationError, type FieldError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { appendQueryParams } from '../../lib/merchant-urls.ts';
-import {
-  mergeMetadata,
-  metadataKeyCountError,
-  sameMetadata,
-  type MetadataPatch,
-} from '../../lib/metadata.ts';
+import { patchedMetadata, type MetadataPatch } from '../../lib/metadata.ts';
 import {
   checkProcessorCoverage,
   closeCheckout,
@@ -119,11 +114,8 @@ export async function updatePaymentLink(
 ): Promise<PaymentLink> {
   const link = await findPaymentLink(tx, scope, id, { forUpdate: true });
   if (!link) throw notFoundError('payment_link', id);
-  if (patch.metadata === undefined) return link;
-  const metadata = mergeMetadata(link.metadata, patch.metadata);
-  const tooMany = metadataKeyCountError(metadata);
-  if (tooMany) throw validationError([tooMany]);
-  if (sameMetadata(metadata, link.metadata)) return link;
+  const metadata = patchedMetadata(link.metadata, patch.metadata);
+  if (!metadata) return link;
   return updatePaymentLinkMetadata(tx, link.id, metadata, deps.clock.now());
 }
 

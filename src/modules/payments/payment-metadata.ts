@@ -1,11 +1,6 @@
 import type { Queryable } from '../../db/client.ts';
-import { notFoundError, validationError } from '../../lib/errors.ts';
-import {
-  mergeMetadata,
-  metadataKeyCountError,
-  sameMetadata,
-  type MetadataPatch,
-} from '../../lib/metadata.ts';
+import { notFoundError } from '../../lib/errors.ts';
+import { patchedMetadata, type MetadataPatch } from '../../lib/metadata.ts';
 import { findPayment, updatePaymentMetadata } from './payment.repository.ts';
 import type { Payment } from './payment.types.ts';
 
@@ -23,10 +18,7 @@ export async function updatePayment(
 ): Promise<Payment> {
   const payment = await findPayment(tx, scope, id, { forUpdate: true });
   if (!payment) throw notFoundError('payment', id);
-  if (patch.metadata === undefined) return payment;
-  const metadata = mergeMetadata(payment.metadata, patch.metadata);
-  const tooMany = metadataKeyCountError(metadata);
-  if (tooMany) throw validationError([tooMany]);
-  if (sameMetadata(metadata, payment.metadata)) return payment;
+  const metadata = patchedMetadata(payment.metadata, patch.metadata);
+  if (!metadata) return payment;
   return updatePaymentMetadata(tx, payment, metadata, now);
 }
