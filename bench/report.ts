@@ -245,7 +245,7 @@ export function formatSuite(report: BenchReport, suite: SuiteResult): string {
     '|---|---|---:|---:|---:|---:|---:|---|---|---:|---|',
     ...suite.scenarios.map((scenario) => scenarioRow(suite, scenario)),
     '',
-    '| Target (issue 7) | Measured | Status |',
+    '| Target (docs/performance.md) | Measured | Status |',
     '|---|---|---|',
     ...suite.targets.map(
       (target) =>
