@@ -132,6 +132,11 @@ function tableScans(node: PlanNode): PlanNode[] {
   return [...own, ...(node.Plans ?? []).flatMap(tableScans)];
 }
 
+/** Every node of the plan. */
+function planNodes(node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(planNodes)];
+}
+
 function describeScan(scan: PlanNode): string {
   return `${scan['Node Type']} on ${scan['Relation Name']}${scan['Index Name'] ? ` using ${scan['Index Name']}` : ''}${
     scan['Index Cond'] ? ` (${scan['Index Cond']})` : ' (no index condition)'
@@ -241,9 +246,10 @@ describe('plan shape of the events list, with a backlog of pending deliveries th
   const insertEvents = (from: number, to: number, status: string) =>
     database.db.query(
       `WITH ev AS (
-         INSERT INTO events (id, merchant_id, livemode, type, object_id, data, fanout_state, created_at)
-         SELECT 'evt_plan_' || lpad(g::text, 8, '0'), $1, false, 'checkout.created', 'chk_plan_' || g, '{}', 'done',
-                now() - interval '1 day' + g * interval '1 second'
+         INSERT INTO events (id, merchant_id, livemode, type, object_id, order_id, checkout_id, data, fanout_state,
+           created_at)
+         SELECT 'evt_plan_' || lpad(g::text, 8, '0'), $1, false, 'checkout.created', 'chk_plan_' || g,
+                'ord_plan_' || g, 'chk_plan_' || g, '{}', 'done', now() - interval '1 day' + g * interval '1 second'
            FROM generate_series($2::int, $3::int) g
          RETURNING id, created_at)
        INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, livemode, origin, status, created_at,
@@ -268,6 +274,8 @@ describe('plan shape of the events list, with a backlog of pending deliveries th
     await insertEvents(1, HISTORY, 'succeeded');
     await database.db.query('ANALYZE webhook_deliveries');
     await insertEvents(HISTORY + 1, HISTORY + BACKLOG, 'pending');
+    // The events' own statistics are current (autovacuum would make them so at a random moment).
+    await database.db.query('ANALYZE events');
   });
   afterAll(() => database?.close());
 
@@ -280,6 +288,34 @@ describe('plan shape of the events list, with a backlog of pending deliveries th
         .filter((scan) => scan['Relation Name'] === 'webhook_deliveries' && scan['Index Cond'] === undefined)
         .map(describeScan);
       expect(wrong).toEqual([]);
+    });
+
+    // The filtered lists (the dashboard's events of one object, the API's order_id and checkout_id filters)
+    // read `events` through the index of that filter, never a scan of the merchant's events or of the table.
+    it(`finds the events of one object, order or checkout through an index condition on it (${mode})`, async () => {
+      const filters = [
+        { objectId: 'chk_plan_77' },
+        { orderId: 'ord_plan_77' },
+        { checkoutId: 'chk_plan_77' },
+      ];
+      const plans: string[][] = [];
+      for (const filter of filters) {
+        const { tx, statements: sent } = recorder('evt_plan_shape');
+        await listEvents(tx, { merchantId: LIST_MERCHANT, livemode: false }, filter, { limit: 11 });
+        // The index scans on `events` (a bitmap heap scan is fed by a bitmap index scan below it), and any
+        // other read of the table (a sequential scan).
+        const reads = planNodes(await planOf(database, sent[0]!, mode)).filter(
+          (node) =>
+            node['Index Name']?.startsWith('events_') ||
+            (node['Relation Name'] === 'events' && node['Node Type'] !== 'Bitmap Heap Scan'),
+        );
+        plans.push(reads.map((node) => describeScan({ 'Relation Name': 'events', ...node })));
+      }
+      expect(plans).toEqual([
+        [expect.stringMatching(/ using events_object_idx \(.*object_id = /)],
+        [expect.stringMatching(/ using events_order_idx \(.*order_id = /)],
+        [expect.stringMatching(/ using events_checkout_idx \(.*checkout_id = /)],
+      ]);
     });
   }
 });
