@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Queryable, Transaction } from '../db/client.ts';
+import type { Queryable, Transaction, UnitOfWork } from '../db/client.ts';
 import { AppError } from '../lib/errors.ts';
 
 /**
@@ -83,7 +83,7 @@ export async function lockKeyAndFindRecord(
  * to throw instead.
  */
 export function queueLockKeyAndFindRecord(
-  tx: Transaction,
+  tx: UnitOfWork,
   merchantId: string,
   livemode: boolean,
   key: string,
@@ -138,6 +138,10 @@ export function queueCompletedRecord(
   );
 }
 
+const CLAIM_VALUES = `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
+         request_fingerprint, state, locked_until)
+       VALUES ($1, $2, $3, $4, $5, $6, 'in_progress', now() + make_interval(secs => $7))`;
+
 /**
  * Queues the claim of a key for a pipeline: an `in_progress` record with a lease. Takes over only a record
  * that is still in progress with an expired lease; anything else means the record changed after this
@@ -146,9 +150,7 @@ export function queueCompletedRecord(
  */
 export function queueClaimRecord(tx: Transaction, identity: RecordIdentity, leaseSeconds: number) {
   return tx.write(
-    `INSERT INTO idempotency_keys (merchant_id, livemode, idempotency_key, request_method, request_path,
-         request_fingerprint, state, locked_until)
-       VALUES ($1, $2, $3, $4, $5, $6, 'in_progress', now() + make_interval(secs => $7))
+    `${CLAIM_VALUES}
        ON CONFLICT (merchant_id, livemode, idempotency_key)
        DO UPDATE SET locked_until = now() + make_interval(secs => $7)
        WHERE idempotency_keys.state = 'in_progress' AND idempotency_keys.request_fingerprint = $6
@@ -156,6 +158,23 @@ export function queueClaimRecord(tx: Transaction, identity: RecordIdentity, leas
     [...identityValues(identity), leaseSeconds],
   );
 }
+
+/**
+ * Queues the claim of a key that has no record yet, sent before its lookup is answered (the claim joins the
+ * operation's first unit of work): row count 0 when a record exists. It never locks an existing record (an
+ * `ON CONFLICT … DO UPDATE` would, even when its condition refuses), so it cannot wait on a unit that holds
+ * that record and the operation's own rows; taking over an expired lease is `queueClaimRecord`'s.
+ */
+export function queueFreshClaim(tx: UnitOfWork, identity: RecordIdentity, leaseSeconds: number) {
+  return tx.write(`${CLAIM_VALUES} ON CONFLICT (merchant_id, livemode, idempotency_key) DO NOTHING`, [
+    ...identityValues(identity),
+    leaseSeconds,
+  ]);
+}
+
+const COMPLETE_RECORD = `UPDATE idempotency_keys SET state = 'completed', locked_until = NULL, response_status = $4, response_body = $5,
+       completed_at = now()
+     WHERE merchant_id = $1 AND livemode = $2 AND idempotency_key = $3`;
 
 /** Completes a pipeline's record with its response. */
 export async function completeRecord(
@@ -166,12 +185,19 @@ export async function completeRecord(
   status: number,
   sealedBody: string,
 ): Promise<void> {
-  await db.query(
-    `UPDATE idempotency_keys SET state = 'completed', locked_until = NULL, response_status = $4, response_body = $5,
-       completed_at = now()
-     WHERE merchant_id = $1 AND livemode = $2 AND idempotency_key = $3`,
-    [merchantId, livemode, key, status, sealedBody],
-  );
+  await db.query(COMPLETE_RECORD, [merchantId, livemode, key, status, sealedBody]);
+}
+
+/** `completeRecord` queued in the unit of work that settles the operation: committed with it, or not at all. */
+export function queueCompleteRecord(
+  tx: UnitOfWork,
+  merchantId: string,
+  livemode: boolean,
+  key: string,
+  status: number,
+  sealedBody: string,
+) {
+  return tx.write(COMPLETE_RECORD, [merchantId, livemode, key, status, sealedBody]);
 }
 
 /** Removes a pipeline's record that is still in progress, freeing the key. */

@@ -7,15 +7,12 @@ import type { Keyring } from '../lib/keyring.ts';
 import { stableStringify } from '../lib/hashing.ts';
 import { requireMerchant } from './http.types.ts';
 import {
-  completeRecord,
   isKeyTaken,
   keyInUse,
   KeyRecordRaced,
   lockKeyAndFindRecord,
-  queueClaimRecord,
   queueCompletedRecord,
   queueLockKeyAndFindRecord,
-  releaseRecord,
   retryWhenRaced,
   type KeyLookup,
   type RecordIdentity,
@@ -51,7 +48,7 @@ export function idempotencyHeader(description = 'Makes the request safe to retry
   return z.looseObject({ 'idempotency-key': z.string().max(255).optional().describe(description) });
 }
 
-type StoredResponse = { status: number; body: string };
+export type StoredResponse = { status: number; body: string };
 
 /**
  * Stored responses can hold secrets shown once (a webhook secret, a client token), so they are kept
@@ -109,7 +106,7 @@ export function setEquivalentBodies(request: FastifyRequest, bodies: readonly un
 }
 
 /** The request's fingerprint first, then those of its equivalent bodies. */
-function acceptedFingerprints(request: FastifyRequest): string[] {
+export function acceptedFingerprints(request: FastifyRequest): string[] {
   return [
     fingerprintRequest(request),
     ...(equivalentBodies.get(request) ?? []).map((body) => fingerprintOf(request, body)),
@@ -117,7 +114,7 @@ function acceptedFingerprints(request: FastifyRequest): string[] {
 }
 
 /** Whose key, and which request it belongs to. */
-function recordIdentity(
+export function recordIdentity(
   request: FastifyRequest,
   merchantId: string,
   livemode: boolean,
@@ -127,7 +124,7 @@ function recordIdentity(
   return { merchantId, livemode, key, method: request.method, path: request.url.split('?')[0]!, fingerprint };
 }
 
-function replay(reply: FastifyReply, stored: StoredResponse) {
+export function replay(reply: FastifyReply, stored: StoredResponse) {
   return reply
     .code(stored.status)
     .header('idempotent-replayed', 'true')
@@ -137,7 +134,7 @@ function replay(reply: FastifyReply, stored: StoredResponse) {
 }
 
 /** Thrown to roll back an attempt whose key already has a completed record; the record is replayed. */
-class ReplayStored extends Error {
+export class ReplayStored extends Error {
   constructor(readonly stored: StoredResponse) {
     super('replay the stored response');
   }
@@ -241,105 +238,4 @@ export async function respondIdempotently<T>(
     .type('application/json; charset=utf-8')
     .serializer((payload: unknown) => payload as string)
     .send(body);
-}
-
-/** The shortest lease, whatever the configured timeouts: a slow database alone can take seconds. */
-export const MIN_PIPELINE_LEASE_SECONDS = 20;
-/** Added to the pipeline's bound for its database work (claims, transactions, the record's completion). */
-const PIPELINE_LEASE_MARGIN_MS = 10_000;
-
-/**
- * How long an `in_progress` record blocks its key: longer than every step inside the pipeline can take while
- * its process lives (`boundMs`: for payments, the `verify_order` exchange and the processor calls, from the
- * configured callback and processor timeouts — `PaymentFlow.attemptBoundMs`), plus a margin. A retry during
- * that time gets 409 `idempotency_key_in_use`, so it never resumes an attempt whose `verify_order` may still
- * answer "refused": a refusal always wins. A request that crashed mid-way (process killed) leaves its record
- * behind; once the lease has passed, a retry with the same key takes over and resumes.
- */
-export function pipelineLeaseSeconds(boundMs: number): number {
-  return Math.max(MIN_PIPELINE_LEASE_SECONDS, Math.ceil((boundMs + PIPELINE_LEASE_MARGIN_MS) / 1000));
-}
-
-export type PipelineResult = { statusCode: number; body: unknown };
-
-/**
- * Idempotency for operations that call a payment processor between transactions (`pipeline` routes):
- *
- * 1. one short transaction claims the key: replay if completed, 409 while another holder's lease runs,
- *    422 for a different request, otherwise an `in_progress` row with a lease (taken over when expired);
- * 2. `run` executes the operation's own transactions and processor calls; it receives the key so it can
- *    derive deterministic ids (a retry then finds and resumes the same payment, never starts another);
- * 3. the record is completed with the response.
- *
- * A coded refusal (`AppError`) from `run` means nothing happened: the record is removed so the key can be
- * used again — unless this request took the record over from an earlier one whose lease had passed (that one
- * may still be running and complete it). An unexpected failure leaves the record for the lease to expire. Resolves, with nothing, once the
- * answer has been sent (as `respondIdempotently`).
- */
-export async function respondIdempotentlyWithPipeline(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  db: Database,
-  run: (context: { idempotencyKey: string | undefined }) => Promise<PipelineResult>,
-): Promise<void> {
-  const key = readIdempotencyKey(request);
-  const send = async (result: PipelineResult, replayed: boolean): Promise<void> => {
-    await (replayed
-      ? replay(reply, { status: result.statusCode, body: result.body as string })
-      : reply
-          .code(result.statusCode)
-          .type('application/json; charset=utf-8')
-          .serializer((payload: unknown) => payload as string)
-          .send(JSON.stringify(result.body)));
-  };
-  if (key === undefined) return send(await run({ idempotencyKey: undefined }), false);
-
-  const { merchantId, livemode } = requireMerchant(request);
-  const fingerprints = acceptedFingerprints(request);
-  const claim = await retryWhenRaced(async () => {
-    const claimed = await db.transaction(async (tx) => {
-      const { existing, now } = await lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprints);
-      // A record made before a master-key rotation keeps the fingerprint it was made with.
-      const fingerprint = existing?.request_fingerprint ?? fingerprints[0]!;
-      if (existing?.state === 'completed') {
-        const replay: PipelineResult = {
-          statusCode: existing.response_status!,
-          body: request.server.idempotencyResponses.open(existing.response_body!),
-        };
-        return { replay, claim: undefined, tookOver: false };
-      }
-      if (existing && existing.locked_until && existing.locked_until > now) throw keyInUse();
-      const claim = queueClaimRecord(
-        tx,
-        recordIdentity(request, merchantId, livemode, key, fingerprint),
-        request.server.pipelineLeaseSeconds,
-      );
-      return { replay: undefined, claim, tookOver: existing !== undefined };
-    });
-    if (claimed.claim && (await claimed.claim.result()).rowCount === 0) throw new KeyRecordRaced();
-    return claimed;
-  });
-  if (claim.replay) return send(claim.replay, true);
-
-  let result: PipelineResult;
-  try {
-    result = await run({ idempotencyKey: key });
-  } catch (error) {
-    // A retry that took over an expired lease and was refused (an attempt still being verified elsewhere:
-    // 409 `payment_in_progress`) leaves the record: the key is not free, and the request that still runs
-    // completes it.
-    if (error instanceof AppError && !claim.tookOver) {
-      await releaseRecord(db, merchantId, livemode, key);
-    }
-    throw error;
-  }
-  await completeRecord(
-    db,
-    merchantId,
-    livemode,
-    key,
-    result.statusCode,
-    request.server.idempotencyResponses.seal(JSON.stringify(result.body)),
-  );
-  return send(result, false);
 }

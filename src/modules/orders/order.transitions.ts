@@ -51,3 +51,12 @@ export function transitionOrder(
   if (moved) writeOrderMove(uow, order, moved);
   return moved;
 }
+
+/**
+ * Moves decided one after another on the same locked order (`decideOrderMove`, each on the one before: a sale
+ * goes AUTHORIZED, then PAID), written once as the last of them: one UPDATE guarded by the version loaded. Each
+ * step keeps its own version, and its own `order.updated`, which the caller emits.
+ */
+export function writeOrderMoves(uow: UnitOfWork, loaded: Order, last: Order): void {
+  writeOrderMove(uow, loaded, last);
+}

@@ -19,6 +19,7 @@ import {
   type PaymentContext,
   type PaymentFlowDeps,
   type PaymentFlowLogger,
+  RecordRefused,
 } from './operations/payment-context.ts';
 import { recoverPayments } from './operations/recover-payments.ts';
 import { refundPayment, type RefundInput } from './operations/refund-payment.ts';
@@ -35,7 +36,12 @@ import {
 import { findPaymentById, markOrderVerified, recordConnectorNotification } from './payment.repository.ts';
 import type { Payment } from './payment.types.ts';
 
-export type { PayCheckoutInput, PaymentFlowDeps, PaymentFlowLogger } from './operations/payment-context.ts';
+export type {
+  AttemptRecord,
+  PayCheckoutInput,
+  PaymentFlowDeps,
+  PaymentFlowLogger,
+} from './operations/payment-context.ts';
 export { PROCESSOR_CALL_TIMEOUT_MS } from './operations/payment-context.ts';
 export { paymentEvent } from './payment.events.ts';
 export { automaticCaptureId, paymentIdForIdempotencyKey, releaseIdempotencyKey } from './payment.keys.ts';
@@ -222,6 +228,9 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     try {
       started = await startAttempt(context, input);
     } catch (error) {
+      if (error instanceof RecordRefused) throw error.refusal;
+      // Only a refusal (AppError) commits the start's unit; anything else rolled its claim back.
+      if (input.record && !(error instanceof AppError)) throw input.record.lost(error);
       // A retry of an attempt that exists (the id is derived from the Idempotency-Key) cannot start again:
       // its session has it in flight or is closed, or the insert collides with it. Only then is the id looked
       // up, so the first request pays for no extra round trip. Nothing else exists: the refusal stands.
@@ -237,7 +246,7 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
     if (!verified.proceed) return verified.attempt;
     const outcome = await authorize(context, payment, input);
     if (!outcome) return { payment: (await findPaymentById(context.db, payment.id))!, outcome: 'processing' };
-    return finishAttempt(context, await settle(context, payment.id, outcome));
+    return finishAttempt(context, await settle(context, payment.id, outcome, input.record));
   }
 
   return {

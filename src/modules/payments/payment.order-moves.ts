@@ -1,7 +1,7 @@
 import type { UnitOfWork } from '../../db/client.ts';
 import { orderEvent } from '../orders/order.service.ts';
 import type { OrderStatus } from '../orders/order.states.ts';
-import { transitionOrder } from '../orders/order.transitions.ts';
+import { decideOrderMove, writeOrderMoves } from '../orders/order.transitions.ts';
 import type { Order } from '../orders/order.types.ts';
 import type { Payment } from './payment.types.ts';
 
@@ -32,17 +32,11 @@ export function orderStatusForPayment(payment: Payment): OrderStatus | undefined
   }
 }
 
-/**
- * Moves the payment's order (loaded under its row lock) to the status and amounts the payment implies
- * (`orderStatusForPayment`), through the orders module's `transitionOrder`, and emits `order.updated` when
- * it moved. A same-status change moves only the amounts (a second partial capture or refund); a move the
- * order table refuses (the order is already terminal) changes nothing. Answers the order as it now is.
- */
-export function followPaymentWithOrder(tx: UnitOfWork, order: Order, payment: Payment, now: Date): Order {
+/** The order moved to what `payment` implies (`orderStatusForPayment`), decided only; undefined = stays. */
+export function orderFollowing(order: Order, payment: Payment, now: Date): Order | undefined {
   const target = orderStatusForPayment(payment);
-  if (!target) return order;
-  const moved = transitionOrder(
-    tx,
+  if (!target) return undefined;
+  return decideOrderMove(
     order,
     {
       to: target,
@@ -53,7 +47,18 @@ export function followPaymentWithOrder(tx: UnitOfWork, order: Order, payment: Pa
     },
     now,
   );
+}
+
+/**
+ * Moves the payment's order (loaded under its row lock) to the status and amounts the payment implies
+ * (`orderFollowing`), and emits `order.updated` when it moved. A same-status change moves only the amounts (a
+ * second partial capture or refund); a move the order table refuses (the order is already terminal) changes
+ * nothing. Answers the order as it now is.
+ */
+export function followPaymentWithOrder(tx: UnitOfWork, order: Order, payment: Payment, now: Date): Order {
+  const moved = orderFollowing(order, payment, now);
   if (!moved) return order;
+  writeOrderMoves(tx, order, moved);
   tx.emit(orderEvent(moved, 'order.updated'));
   return moved;
 }

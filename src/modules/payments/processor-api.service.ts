@@ -15,7 +15,12 @@ import { checkoutUrlSignature } from '../checkouts/checkout.tokens.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 import { findOrderByCheckoutId } from '../orders/order.service.ts';
 import type { Device } from '../payment-methods/eligibility.ts';
-import { paymentIdForIdempotencyKey, type PaymentAttempt, type PaymentFlow } from './payment-flow.service.ts';
+import {
+  paymentIdForIdempotencyKey,
+  type AttemptRecord,
+  type PaymentAttempt,
+  type PaymentFlow,
+} from './payment-flow.service.ts';
 import type { CreatePaymentBody } from './payment.schemas.ts';
 import { checkCardInput } from './card-input.ts';
 import {
@@ -197,7 +202,7 @@ export function createProcessorApi(deps: ProcessorApiDeps) {
     async pay(
       scope: Scope,
       body: CreatePaymentBody,
-      options: { idempotencyKey: string | undefined; device: Device },
+      options: { idempotencyKey: string | undefined; device: Device; record?: AttemptRecord | undefined },
     ): Promise<PaymentAttempt> {
       const { method, savedPaymentMethodId } = await resolveMethod(scope, body);
       const checkoutId = body.checkout_id;
@@ -214,6 +219,7 @@ export function createProcessorApi(deps: ProcessorApiDeps) {
         device: options.device,
         savedPaymentMethodId,
         metadata: body.metadata,
+        record: options.record,
         // 3-D Secure and wallets come back to the hosted page's return route, which settles and shows the result.
         returnUrl: (paymentId) => `${deps.publicUrl}/pay/${checkoutId}/${signature}/return/${paymentId}`,
       });

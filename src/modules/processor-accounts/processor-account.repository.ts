@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/client.ts';
+import type { Load, Queryable } from '../../db/client.ts';
 import {
   findLiveMerchantRow,
   listLiveMerchantRows,
@@ -148,17 +148,23 @@ export async function listProcessorAccounts(
 }
 
 /** The accounts that may take new payments in `scope`: enabled, not deleted; by priority, then age. */
+/** The accounts that may take a new payment, as a statement of a load (a payment's start reads them with its session). */
+export function loadRoutableProcessorAccounts(scope: MerchantScope): Load<ProcessorAccount[]> {
+  return {
+    text: `SELECT ${COLUMNS} FROM processor_accounts
+      WHERE merchant_id = $1 AND livemode = $2 AND deleted_at IS NULL AND status = 'ENABLED'
+      ORDER BY priority, created_at, id`,
+    values: [scope.merchantId, scope.livemode],
+    read: ({ rows }) => (rows as ProcessorAccountRow[]).map(toProcessorAccount),
+  };
+}
+
 export async function listRoutableProcessorAccounts(
   db: Queryable,
   scope: MerchantScope,
 ): Promise<ProcessorAccount[]> {
-  const { rows } = await db.query<ProcessorAccountRow>(
-    `SELECT ${COLUMNS} FROM processor_accounts
-      WHERE merchant_id = $1 AND livemode = $2 AND deleted_at IS NULL AND status = 'ENABLED'
-      ORDER BY priority, created_at, id`,
-    [scope.merchantId, scope.livemode],
-  );
-  return rows.map(toProcessorAccount);
+  const load = loadRoutableProcessorAccounts(scope);
+  return load.read(await db.query(load.text, load.values));
 }
 
 export async function countProcessorAccounts(db: Queryable, scope: MerchantScope): Promise<number> {

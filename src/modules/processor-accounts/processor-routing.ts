@@ -4,6 +4,9 @@ import type { Queryable } from '../../db/client.ts';
 import type { EgressClient } from '../../egress/index.ts';
 import { AppError, type FieldError } from '../../lib/errors.ts';
 import { findProcessorAccountById, listRoutableProcessorAccounts } from './processor-account.repository.ts';
+
+/** The accounts that may take a new payment, as a statement of the caller's load (`routeAmong`). */
+export { loadRoutableProcessorAccounts } from './processor-account.repository.ts';
 import type { ProcessorAccountService } from './processor-account.service.ts';
 import type { MerchantScope, ProcessorAccount } from './processor-account.types.ts';
 
@@ -29,12 +32,24 @@ export type ConnectorRouter = {
     scope: MerchantScope,
     payment: { method: PaymentMethodType; currency: string },
   ): Promise<Connector>;
+  /** `route` among accounts already read (`loadRoutableProcessorAccounts`, in the caller's load). */
+  routeAmong(
+    accounts: readonly ProcessorAccount[],
+    scope: MerchantScope,
+    payment: { method: PaymentMethodType; currency: string },
+  ): Connector;
   /** The methods some account takes in `currency`; null = every method (test mode falls back to the sandbox). */
   routableMethods(
     db: Queryable,
     scope: MerchantScope,
     currency: string,
   ): Promise<ReadonlySet<PaymentMethodType> | null>;
+  /** `routableMethods` among accounts already read (`loadRoutableProcessorAccounts`). */
+  routableMethodsAmong(
+    accounts: readonly ProcessorAccount[],
+    scope: MerchantScope,
+    currency: string,
+  ): ReadonlySet<PaymentMethodType> | null;
   /**
    * Whether a saved card may be charged in `scope` and `currency`: only when cards go to the sandbox (built in, or
    * a sandbox account). Saved cards are sandbox-only until processors' own tokens are used (docs/processors.md).
@@ -103,6 +118,13 @@ export function createConnectorRouter(deps: ConnectorRouterDeps): ConnectorRoute
     return account;
   }
 
+  const routeAmong: ConnectorRouter['routeAmong'] = (accounts, scope, { method, currency }) => {
+    const account = accounts.find((candidate) => accountTakes(candidate, method, currency));
+    if (account) return connectorOf(account);
+    if (!scope.livemode) return deps.sandbox;
+    throw noProcessorError([{ method, currency }]);
+  };
+
   return {
     sandbox: deps.sandbox,
     accountOf,
@@ -112,13 +134,9 @@ export function createConnectorRouter(deps: ConnectorRouterDeps): ConnectorRoute
       return account ? connectorOf(account) : deps.sandbox;
     },
 
-    async route(db, scope, { method, currency }) {
-      const accounts = await listRoutableProcessorAccounts(db, scope);
-      const account = accounts.find((candidate) => accountTakes(candidate, method, currency));
-      if (account) return connectorOf(account);
-      if (!scope.livemode) return deps.sandbox;
-      throw noProcessorError([{ method, currency }]);
-    },
+    route: async (db, scope, payment) =>
+      routeAmong(await listRoutableProcessorAccounts(db, scope), scope, payment),
+    routeAmong,
 
     async savedCardsChargeable(db, scope, currency) {
       const accounts = await listRoutableProcessorAccounts(db, scope);
@@ -128,14 +146,23 @@ export function createConnectorRouter(deps: ConnectorRouterDeps): ConnectorRoute
 
     async routableMethods(db, scope, currency) {
       if (!scope.livemode) return null;
-      const accounts = await listRoutableProcessorAccounts(db, scope);
-      const methods = new Set<PaymentMethodType>();
-      for (const account of accounts)
-        for (const method of account.paymentMethods)
-          if (accountTakes(account, method, currency)) methods.add(method);
-      return methods;
+      return routableMethodsAmong(await listRoutableProcessorAccounts(db, scope), scope, currency);
     },
+    routableMethodsAmong,
   };
+}
+
+function routableMethodsAmong(
+  accounts: readonly ProcessorAccount[],
+  scope: MerchantScope,
+  currency: string,
+): ReadonlySet<PaymentMethodType> | null {
+  if (!scope.livemode) return null;
+  const methods = new Set<PaymentMethodType>();
+  for (const account of accounts)
+    for (const method of account.paymentMethods)
+      if (accountTakes(account, method, currency)) methods.add(method);
+  return methods;
 }
 
 /** Live mode, and no enabled processor account takes these methods in these currencies. */

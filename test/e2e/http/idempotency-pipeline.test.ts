@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildApp } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
-import { respondIdempotentlyWithPipeline } from '../../../src/http/idempotency.ts';
+import { respondIdempotentlyWithPipeline } from '../../../src/http/idempotency-pipeline.ts';
 import type { KassaApp } from '../../../src/http/http.types.ts';
 import { AppError } from '../../../src/lib/errors.ts';
 import { createKeyring } from '../../../src/lib/keyring.ts';

@@ -159,6 +159,31 @@ describe('races: parallel captures, refunds, voids and payments', () => {
     expect(await sandboxTotals(t, payment.id)).toMatchObject({ refunded: 100, refundCalls: 1 });
   });
 
+  it('10 parallel Processor API payments with one Idempotency-Key: one payment, one authorization, the others replayed or told to wait', async () => {
+    const checkout = await createPaymentCheckout(t, merchant, { capture: 'automatic' });
+    const body = { checkout_id: checkout.checkout_id, payment_method: cardMethod() };
+    const key = { 'idempotency-key': `same-pay-${checkout.checkout_id}` };
+    const answers = await parallel(10, () => send('/v1/payments', body, key));
+    const ok = answers.filter((a) => a.statusCode === 201);
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(ok.map((a) => a.body)).size).toBe(1); // replays are byte for byte the first answer
+    expect((JSON.parse(ok[0]!.body) as { status: string }).status).toBe('SUCCEEDED');
+    expectCodedRefusals(answers, ['idempotency_key_in_use']);
+    const { rows } = await t.database.db.query<{ id: string }>(
+      'SELECT id FROM payments WHERE checkout_id = $1',
+      [checkout.checkout_id],
+    );
+    expect(rows).toHaveLength(1);
+    expect(await t.services.sandbox.countOperations({ kind: 'authorize', paymentId: rows[0]!.id })).toBe(1);
+    // Afterwards the key answers the stored payment; another body under it is refused.
+    const again = await send('/v1/payments', body, key);
+    expect(again.statusCode).toBe(201);
+    expect(again.body).toBe(ok[0]!.body);
+    const other = await send('/v1/payments', { ...body, metadata: { other: 'body' } }, key);
+    expect(other.statusCode).toBe(422);
+    expect(expectProblem(other).code).toBe('idempotency_key_reused');
+  });
+
   it('5 parallel Processor API payments of one checkout: one authorization, the others refused', async () => {
     const checkout = await createPaymentCheckout(t, merchant, { capture: 'automatic' });
     const answers = await parallel(5, () =>

@@ -7,7 +7,7 @@
  * Real parallel HTTP requests on loopback against a slow verify_order receiver on loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pipelineLeaseSeconds } from '../../../src/http/idempotency.ts';
+import { pipelineLeaseSeconds } from '../../../src/http/idempotency-pipeline.ts';
 import { createTestApp, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import {
   createCallbackCheckout,

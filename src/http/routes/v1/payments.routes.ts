@@ -29,15 +29,13 @@ import {
   type CreatePaymentBody,
 } from '../../../modules/payments/payment.schemas.ts';
 import type { Capture, Payment } from '../../../modules/payments/payment.types.ts';
+import type { PaymentAttempt } from '../../../modules/payments/payment.outcomes.ts';
 import { createProcessorApi } from '../../../modules/payments/processor-api.service.ts';
 import { assertCardDataPermitted } from '../../../modules/merchants/card-data-permission.service.ts';
 import type { Services } from '../../../services.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
-import {
-  idempotencyHeader,
-  respondIdempotentlyWithPipeline,
-  setEquivalentBodies,
-} from '../../idempotency.ts';
+import { idempotencyHeader, setEquivalentBodies } from '../../idempotency.ts';
+import { respondIdempotentlyWithPipeline } from '../../idempotency-pipeline.ts';
 import { toPage, toPageRequest, ZListQuery, ZPage } from '../../pagination.ts';
 import { presentCaptureRow, presentRefundRow } from './money-operations.routes.ts';
 
@@ -128,10 +126,29 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
       const [fingerprinted, ...beforeRotation] = withoutCardSecrets(body, services.keyring);
       request.body = fingerprinted!;
       setEquivalentBodies(request, beforeRotation);
-      await respondIdempotentlyWithPipeline(request, reply, services.db, async ({ idempotencyKey }) => {
-        const { payment, outcome } = await processorApi.pay(scope, body, { idempotencyKey, device });
-        return { statusCode: outcome === 'processing' ? 202 : 201, body: presentPayment(payment) };
+      const respond = ({ payment, outcome }: PaymentAttempt) => ({
+        statusCode: outcome === 'processing' ? 202 : 201,
+        body: presentPayment(payment),
       });
+      // The key's record is claimed with the payment's start and completed with its settlement.
+      await respondIdempotentlyWithPipeline(
+        request,
+        reply,
+        services.db,
+        async ({ idempotencyKey, record }) =>
+          respond(
+            await processorApi.pay(scope, body, {
+              idempotencyKey,
+              device,
+              record: record && {
+                claim: (tx) => record.claim(tx),
+                lost: (error) => record.lost(error),
+                complete: (tx, attempt) => record.complete(tx, respond(attempt)),
+              },
+            }),
+          ),
+        { joined: true },
+      );
       services.outbox.notify();
       return reply;
     },

@@ -5,7 +5,7 @@ import { presentPayment } from '../../../modules/payments/payment.presenter.ts';
 import { findPayment } from '../../../modules/payments/payment.repository.ts';
 import { PAYMENT_STATUSES } from '../../../modules/payments/payment.states.ts';
 import type { Services } from '../../../services.ts';
-import { respondIdempotentlyWithPipeline } from '../../idempotency.ts';
+import { respondIdempotentlyWithPipeline } from '../../idempotency-pipeline.ts';
 import type { MerchantPrincipal } from '../../../modules/merchants/merchant.types.ts';
 import { requireMerchant, type KassaApp } from '../../http.types.ts';
 

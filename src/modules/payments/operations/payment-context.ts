@@ -1,6 +1,6 @@
 import type { Metadata } from '../../../lib/metadata.ts';
 import type { Connector, PaymentMethodData, ShopperBrowser } from '../../../connectors/connector.ts';
-import type { Database } from '../../../db/client.ts';
+import type { Database, UnitOfWork } from '../../../db/client.ts';
 import type { Clock } from '../../../lib/clock.ts';
 import type { Keyring } from '../../../lib/keyring.ts';
 import type { CheckoutServiceDeps } from '../../checkouts/checkout.service.ts';
@@ -9,7 +9,7 @@ import type { Order } from '../../orders/order.types.ts';
 import type { ConnectorRouter } from '../../processor-accounts/processor-routing.ts';
 import type { Device } from '../../payment-methods/eligibility.ts';
 import type { PaymentMethodSettingsCache } from '../../payment-methods/payment-method-settings.cache.ts';
-import { PROCESSING_RECOVERY_MS } from '../payment.outcomes.ts';
+import { PROCESSING_RECOVERY_MS, type PaymentAttempt } from '../payment.outcomes.ts';
 import type { Payment, PaymentChannel } from '../payment.types.ts';
 import type { AttemptLimiter } from '../attempt-limits.ts';
 
@@ -93,7 +93,32 @@ export type PayCheckoutInput = {
   clientAddress?: string;
   /** The shopper's browser, when paying on the hosted page (processors' 3-D Secure uses it). */
   shopper?: ShopperBrowser;
+  /** The request's idempotency record, written by the attempt's own units of work (`AttemptRecord`). */
+  record?: AttemptRecord | undefined;
 };
+
+/**
+ * A caller's record of the attempt (the Processor API's idempotency record) that rides the attempt's own
+ * units of work instead of transactions of its own: `claim` is queued in the start's unit, ahead of its load,
+ * and its check awaited before the start decides anything (what it throws is the caller's refusal, passed
+ * through as is: `RecordRefused`); the start's unit commits the claim even when the start then refuses.
+ * A start whose unit failed to commit took its claim down with it: `lost(error)` answers what to throw
+ * instead of `error` (the caller claims on its own and runs again). `complete` is queued in the settlement's
+ * unit when that settlement is the attempt's answer (nothing left to capture or release), so the answer is
+ * stored with the state it describes.
+ */
+export type AttemptRecord = {
+  claim(tx: UnitOfWork): () => Promise<void>;
+  lost(error: unknown): unknown;
+  complete(tx: UnitOfWork, attempt: PaymentAttempt): void;
+};
+
+/** What an `AttemptRecord`'s claim check threw: the attempt stops there and its caller gets `refusal`. */
+export class RecordRefused extends Error {
+  constructor(readonly refusal: unknown) {
+    super('the attempt record refused the attempt');
+  }
+}
 
 /**
  * What every payment operation (the files of this folder) works with: the flow's dependencies, with the

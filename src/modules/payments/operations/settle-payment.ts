@@ -7,12 +7,13 @@ import {
 } from '../../checkouts/checkout.service.ts';
 import { lockOrderOfPayment } from '../../orders/order.service.ts';
 import { orderEvent } from '../../orders/order.service.ts';
-import { transitionOrder } from '../../orders/order.transitions.ts';
+import { decideOrderMove, transitionOrder, writeOrderMoves } from '../../orders/order.transitions.ts';
 import { paymentEvent } from '../payment.events.ts';
 import { automaticCaptureId } from '../payment.keys.ts';
-import { followPaymentWithOrder } from '../payment.order-moves.ts';
+import { orderFollowing } from '../payment.order-moves.ts';
 import {
   GIVEN_UP_STATUSES,
+  outcomeOf,
   TARGET_STATUS,
   type AuthorizationOutcome,
   type Settlement,
@@ -27,7 +28,8 @@ import {
 import { recordCapture } from '../money-operation.repository.ts';
 import { paymentStateMachine } from '../payment.states.ts';
 import type { Payment } from '../payment.types.ts';
-import type { PaymentContext } from './payment-context.ts';
+import { isFinished } from './finish-attempt.ts';
+import type { AttemptRecord, PaymentContext } from './payment-context.ts';
 
 /**
  * Step 3: move the payment (and its order and session) to what the processor said. Locks session then
@@ -45,8 +47,15 @@ export async function settle(
   context: PaymentContext,
   paymentId: string,
   outcome: AuthorizationOutcome,
+  record?: AttemptRecord,
 ): Promise<Settlement> {
-  return context.db.transaction(async (tx) => settleInTransaction(context, tx, paymentId, outcome));
+  return context.db.transaction(async (tx) => {
+    const settled = await settleInTransaction(context, tx, paymentId, outcome);
+    // The attempt's answer, when this is it, is recorded with the state it describes.
+    if (record && isFinished(settled))
+      record.complete(tx, { payment: settled.payment, outcome: outcomeOf(settled.payment) });
+    return settled;
+  });
 }
 
 export async function settleInTransaction(
@@ -102,13 +111,14 @@ export async function settleInTransaction(
       : undefined;
   writePayment(tx, payment, captured ?? updated);
 
+  // The order's moves of this settlement (a sale's two: AUTHORIZED, then PAID), decided one after another and
+  // written once, at the end.
   let currentOrder = order;
   const sessionIsOpenForThis = checkout.status === 'OPEN' && checkout.activePaymentId === payment.id;
   switch (updated.status) {
     case 'AUTHORIZED':
     case 'PENDING': {
-      const moved = transitionOrder(
-        tx,
+      const moved = decideOrderMove(
         order,
         {
           to: updated.status,
@@ -163,11 +173,15 @@ export async function settleInTransaction(
         connectorReference: outcome.status === 'captured' ? (outcome.operationReference ?? null) : null,
       },
     });
-    followPaymentWithOrder(tx, currentOrder, captured, now);
+    const paid = orderFollowing(currentOrder, captured, now);
+    if (paid) tx.emit(orderEvent(paid, 'order.updated'));
+    currentOrder = paid ?? currentOrder;
+    if (currentOrder !== order) writeOrderMoves(tx, order, currentOrder);
     tx.emit(paymentEvent(captured, 'payment.captured'));
     tx.emit(paymentEvent(captured, 'payment.succeeded'));
     return { payment: captured };
   }
+  if (currentOrder !== order) writeOrderMoves(tx, order, currentOrder);
   // Nothing has been captured yet (a payment is authorized once), so the whole authorization is capturable.
   const automaticCapture =
     updated.status === 'AUTHORIZED' && updated.captureMode === 'automatic'
