@@ -2,11 +2,12 @@ import {
   createCipheriv,
   createDecipheriv,
   createHmac,
+  createSecretKey,
   hkdfSync,
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
-import type { DecipherGCM } from 'node:crypto';
+import type { DecipherGCM, KeyObject } from 'node:crypto';
 
 /**
  * Every secret key Kassa uses is derived from one master key (HKDF-SHA256, one `purpose` label each), so an
@@ -82,17 +83,34 @@ export function generateMasterKey(): string {
   return randomBytes(32).toString('base64');
 }
 
-type MasterKeyEntry = { id: Buffer; key(purpose: KeyPurpose): Buffer };
+type MasterKeyEntry = {
+  id: Buffer;
+  key(purpose: KeyPurpose): Buffer;
+  /** The same key as a KeyObject, made once: what every HMAC is keyed with. */
+  hmacKey(purpose: KeyPurpose): KeyObject;
+};
 
 function masterKeyEntry(masterKey: Buffer): MasterKeyEntry {
   const derived = new Map<KeyPurpose, Buffer>();
+  const keyObjects = new Map<KeyPurpose, KeyObject>();
+  function key(purpose: KeyPurpose): Buffer {
+    let value = derived.get(purpose);
+    if (!value) {
+      value = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `kassa:${purpose}`, 32));
+      derived.set(purpose, value);
+    }
+    return value;
+  }
   return {
     id: masterKeyId(masterKey),
-    key(purpose) {
-      let value = derived.get(purpose);
+    key,
+    // `createHmac` given a Buffer wraps it in a new KeyObject on every call: ≈ 14 µs of CPU per HMAC against
+    // ≈ 3 µs with a KeyObject made once (measured on Node 24), and a hosted page makes two.
+    hmacKey(purpose) {
+      let value = keyObjects.get(purpose);
       if (!value) {
-        value = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `kassa:${purpose}`, 32));
-        derived.set(purpose, value);
+        value = createSecretKey(key(purpose));
+        keyObjects.set(purpose, value);
       }
       return value;
     },
@@ -132,14 +150,14 @@ export function createKeyring(masterKey: Buffer, previousKeys: readonly Buffer[]
   return {
     key,
     keyId: current.id.toString('hex'),
-    hmac: (purpose, data) => createHmac('sha256', key(purpose)).update(data).digest(),
+    hmac: (purpose, data) => createHmac('sha256', current.hmacKey(purpose)).update(data).digest(),
     hmacCandidates: (purpose, data) =>
-      all.map((entry) => createHmac('sha256', entry.key(purpose)).update(data).digest()),
+      all.map((entry) => createHmac('sha256', entry.hmacKey(purpose)).update(data).digest()),
     verifyHmac(purpose, data, mac) {
       let matched = false;
       // Every key is tried, so the time taken does not tell which one matched.
       for (const entry of all) {
-        const expected = createHmac('sha256', entry.key(purpose)).update(data).digest();
+        const expected = createHmac('sha256', entry.hmacKey(purpose)).update(data).digest();
         if (mac.length === expected.length && timingSafeEqual(mac, expected)) matched = true;
       }
       return matched;

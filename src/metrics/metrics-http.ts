@@ -26,13 +26,15 @@ export function bearerMatches(header: string | undefined, token: string): boolea
 /** Times every request by route template and counts idempotency conflicts; serves `/metrics` when a token is set. */
 export function registerMetrics(app: KassaApp, deps: { metrics: Metrics; token: string | undefined }): void {
   const { metrics, token } = deps;
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook, not an async one: it runs after every request, and an async hook costs a promise each time.
+  app.addHook('onResponse', (request, reply, done) => {
     // The route template (`/pay/:checkoutId/:signature`), never the URL: URLs carry signatures and ids.
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequestDuration.observe(
       { method: request.method, route, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    done();
   });
   app.addHook('onError', async (_request, _reply, error) => {
     if (error instanceof AppError && IDEMPOTENCY_CONFLICT_CODES.has(error.code))

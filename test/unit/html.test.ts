@@ -83,3 +83,14 @@ describe('URL guards', () => {
     }
   });
 });
+
+describe('template indentation', () => {
+  it("drops the indentation of a template's own lines, never white space of interpolated values", () => {
+    const text = 'line one\n    indented';
+    const out = html`<ul>
+      <li>${text}</li>
+      <li class="x">b</li>
+    </ul>`.value;
+    expect(out).toBe('<ul>\n<li>line one\n    indented</li>\n<li class="x">b</li>\n</ul>');
+  });
+});

@@ -1,4 +1,4 @@
-import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createKeyring, masterKeyId } from '../../src/lib/keyring.ts';
@@ -77,5 +77,28 @@ describe('versioned sealed values', () => {
     expect(() => loadConfig({ KASSA_ENV: 'test', KASSA_MASTER_KEY_PREVIOUS: 'c2hvcnQ=' })).toThrow(
       /KASSA_MASTER_KEY_PREVIOUS/,
     );
+  });
+});
+
+describe('HMACs', () => {
+  const oldKey = randomBytes(32);
+  const newKey = randomBytes(32);
+  const derived = (master: Buffer, purpose: string) =>
+    Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `kassa:${purpose}`, 32));
+
+  it('are HMAC-SHA256 under the purpose key, verified under the current and previous keys only', () => {
+    const keyring = createKeyring(newKey, [oldKey]);
+    const data = 'checkout:chk_1:order:3.1796641442';
+    const expected = createHmac('sha256', derived(newKey, 'csrf')).update(data).digest();
+    expect(keyring.hmac('csrf', data)).toEqual(expected);
+    expect(keyring.hmac('csrf', Buffer.from(data))).toEqual(expected);
+    expect(keyring.hmac('checkout-url-signature', data)).not.toEqual(expected);
+    const previous = createHmac('sha256', derived(oldKey, 'csrf')).update(data).digest();
+    expect(keyring.hmacCandidates('csrf', data)).toEqual([expected, previous]);
+    expect(keyring.verifyHmac('csrf', data, expected)).toBe(true);
+    expect(keyring.verifyHmac('csrf', data, previous)).toBe(true);
+    expect(keyring.verifyHmac('csrf', `${data}0`, expected)).toBe(false);
+    expect(keyring.verifyHmac('csrf', data, expected.subarray(0, 31))).toBe(false);
+    expect(createKeyring(randomBytes(32)).verifyHmac('csrf', data, expected)).toBe(false);
   });
 });

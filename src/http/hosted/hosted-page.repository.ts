@@ -48,7 +48,8 @@ export type HostedPageSnapshot = {
   savedCards: SavedCardSummary[];
   /**
    * False when the checkout's cards go to a real processor (Stripe, Adyen): saved cards are sandbox-only, so the
-   * page neither lists them nor offers to save one.
+   * page neither lists them nor offers to save one. Also false (not asked) when the session cannot save or list
+   * cards anyway: saving not allowed, or no customer.
    */
   savedCardsAllowed: boolean;
 };
@@ -174,11 +175,14 @@ export async function findHostedPageSnapshot(
   const checkout = toCheckoutFromJson(page.checkout);
   const scope = { merchantId: checkout.merchantId, livemode: checkout.livemode };
   const order = toOrderFromJson(page.order, checkout, page.customer);
+  // Whether saved cards may be charged is asked only of a session that could list or save one: every use of
+  // the answer also needs saving allowed and a customer, and asking costs a round trip (the processor accounts).
+  const savedCardsPossible = checkout.allowSavePaymentMethods && order.customer !== null;
   const [merchant, settings, processorMethods, savedCardsAllowed] = await Promise.all([
     sources.merchants.find(db, scope.merchantId),
     sources.paymentMethodSettings.find(db, scope),
     sources.processorMethods?.(db, scope, order.currency),
-    sources.savedCardsChargeable?.(db, scope, order.currency) ?? true,
+    savedCardsPossible && (sources.savedCardsChargeable?.(db, scope, order.currency) ?? true),
   ]);
   if (!merchant) throw new Error(`Checkout ${checkout.id} has no merchant`);
   // A method no processor account takes is not offered (a payment with it would be refused).

@@ -15,7 +15,8 @@ export const ASSET_BASE = '/public';
 export function sendPage(
   reply: FastifyReply,
   statusCode: number,
-  render: (nonce: string) => string,
+  /** The page's HTML, as a string or already as UTF-8 bytes (`pages/page-template-cache.ts`). */
+  render: (nonce: string) => string | Buffer,
   formActionOrigins: readonly string[] = [],
 ): FastifyReply {
   const nonce = createCspNonce();

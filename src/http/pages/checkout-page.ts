@@ -66,12 +66,13 @@ const cachedCheckoutPage = createPageTemplateCache<CheckoutPageContent>((content
 
 /**
  * `renderCheckoutPage` through the page template cache: a checkout shown again with the same content (a
- * reload, the back button, a second tab) is not rendered again. The result is exactly what
+ * reload, the back button, a second tab) is not rendered again. The result is exactly the UTF-8 bytes of what
  * `renderCheckoutPage({ ...content, nonce, csrfToken })` returns. A page that echoes what the shopper typed
  * (`values`) is always rendered directly: what a shopper types, even into the wrong field, is never kept
  * beyond its request (a card number typed as the name must not sit in a cache key).
  */
-export function renderCheckoutPageWith(content: CheckoutPageContent, secrets: ResponseSecrets): string {
-  if (content.values !== undefined) return renderCheckoutPage({ ...content, ...secrets });
+export function renderCheckoutPageWith(content: CheckoutPageContent, secrets: ResponseSecrets): Buffer {
+  if (content.values !== undefined)
+    return Buffer.from(renderCheckoutPage({ ...content, ...secrets }), 'utf8');
   return cachedCheckoutPage(content, secrets);
 }

@@ -25,7 +25,8 @@ describe('card brand marks and their licence', () => {
   it('every mark is an inline SVG drawn from shapes and text, named for screen readers, embedding nothing', () => {
     for (const [brand, name] of Object.entries(BRAND_NAMES)) {
       const svg = String(renderBrandMark(brand as keyof typeof BRAND_NAMES));
-      expect(svg, brand).toMatch(/^<svg[^>]* role="img"/);
+      // Attributes are separated by any white space (html`` drops the indentation of template lines).
+      expect(svg, brand).toMatch(/^<svg[^>]*\srole="img"/);
       expect(svg, brand).toContain(`aria-label="${name}"`);
       // No raster or external artwork: no <image>, no href, no url(), no data: URI.
       expect(svg, brand).not.toMatch(/<image|href=|url\(|data:/i);

@@ -21,8 +21,9 @@ describe('page template cache', () => {
     const content = contentOf();
     for (let n = 0; n < 5; n++) {
       const secrets = { nonce: createCspNonce(), csrfToken: tokenLike(n) };
-      const cached = renderCheckoutPageWith(content, secrets);
-      expect(cached).toBe(renderCheckoutPage({ ...content, ...secrets }));
+      const bytes = renderCheckoutPageWith(content, secrets);
+      expect(bytes.equals(Buffer.from(renderCheckoutPage({ ...content, ...secrets }), 'utf8'))).toBe(true);
+      const cached = bytes.toString('utf8');
       expect(cached).toContain(`nonce="${secrets.nonce}"`);
       expect(cached).toContain(`value="${secrets.csrfToken}"`);
     }
@@ -33,14 +34,20 @@ describe('page template cache', () => {
     const first = contentOf();
     const other = contentOf({ methods: [{ type: 'invoice' }], globalError: 'declined' });
     renderCheckoutPageWith(first, secrets);
-    expect(renderCheckoutPageWith(other, secrets)).toBe(renderCheckoutPage({ ...other, ...secrets }));
-    expect(renderCheckoutPageWith(first, secrets)).toBe(renderCheckoutPage({ ...first, ...secrets }));
+    expect(renderCheckoutPageWith(other, secrets).toString()).toBe(
+      renderCheckoutPage({ ...other, ...secrets }),
+    );
+    expect(renderCheckoutPageWith(first, secrets).toString()).toBe(
+      renderCheckoutPage({ ...first, ...secrets }),
+    );
   });
 
   it('renders directly, and keeps nothing, when the page echoes what the shopper typed', () => {
     const secrets = { nonce: createCspNonce(), csrfToken: tokenLike(2) };
     const content = contentOf({ values: { cardName: 'Ada Lovelace', cardExpiry: '12/30' } });
-    expect(renderCheckoutPageWith(content, secrets)).toBe(renderCheckoutPage({ ...content, ...secrets }));
+    expect(renderCheckoutPageWith(content, secrets).toString()).toBe(
+      renderCheckoutPage({ ...content, ...secrets }),
+    );
   });
 
   it('renders once per model, evicting the least recently used beyond its bound', () => {
@@ -50,10 +57,10 @@ describe('page template cache', () => {
       return `<p nonce="${nonce}">${id}</p><input value="${csrfToken}">`;
     }, 2);
     const secrets = (n: number) => ({ nonce: `nonce${n}AAAAAAAAAAAAAA==`, csrfToken: tokenLike(n) });
-    expect(render({ id: 'a' }, secrets(1))).toBe(
+    expect(render({ id: 'a' }, secrets(1)).toString()).toBe(
       `<p nonce="nonce1AAAAAAAAAAAAAA==">a</p><input value="${tokenLike(1)}">`,
     );
-    expect(render({ id: 'a' }, secrets(2))).toBe(
+    expect(render({ id: 'a' }, secrets(2)).toString()).toBe(
       `<p nonce="nonce2AAAAAAAAAAAAAA==">a</p><input value="${tokenLike(2)}">`,
     );
     render({ id: 'b' }, secrets(3));
@@ -66,6 +73,17 @@ describe('page template cache', () => {
 
   it('renders directly a value that escaping would change', () => {
     const render = createPageTemplateCache<{ id: string }>(({ id }, { nonce }) => `<b>${id}</b>${nonce}`);
-    expect(render({ id: 'x' }, { nonce: '<oops>', csrfToken: 't' })).toBe('<b>x</b><oops>');
+    expect(render({ id: 'x' }, { nonce: '<oops>', csrfToken: 't' }).toString()).toBe('<b>x</b><oops>');
+  });
+
+  it('fills text outside Latin-1 byte for byte, on either side of the slots', () => {
+    const render = createPageTemplateCache<{ id: string }>(
+      ({ id }, { nonce, csrfToken }) => `…${id}<i nonce="${nonce}">ø€</i>${csrfToken}😀`,
+    );
+    for (let n = 0; n < 3; n++) {
+      const secrets = { nonce: `nonce${n}AAAAAAAAAAAAAA==`, csrfToken: tokenLike(n) };
+      const expected = `…Zoë<i nonce="${secrets.nonce}">ø€</i>${secrets.csrfToken}😀`;
+      expect(render({ id: 'Zoë' }, secrets).equals(Buffer.from(expected, 'utf8'))).toBe(true);
+    }
   });
 });
