@@ -61,6 +61,11 @@ export type JoinedRecord = {
   /** The first unit failed after the check, its claim rolled back with it: answers what to throw instead. */
   lost(error: unknown): unknown;
   complete(tx: UnitOfWork, result: PipelineResult): void;
+  /**
+   * Before the operation refuses on its own account with a side effect (an event), the key's verdict in a
+   * transaction of its own: throws the replay of a stored answer, 409 while held or 422 for another request.
+   */
+  verdict(): Promise<void>;
 };
 
 /** The joined claim cannot judge the key (a record to take over, a race, a lost lookup): claim it on its own. */
@@ -216,6 +221,17 @@ async function runJoined(
         responses.seal(body),
       );
       completion = { pending, body, statusCode: result.statusCode };
+    },
+    async verdict() {
+      const { existing, now } = await db.transaction((tx) =>
+        lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprints),
+      );
+      if (existing?.state === 'completed')
+        throw new ReplayStored({
+          status: existing.response_status!,
+          body: responses.open(existing.response_body!),
+        });
+      if (existing?.locked_until && existing.locked_until > now) throw keyInUse();
     },
   };
 

@@ -58,8 +58,16 @@ export type AttemptRefusal = {
 };
 
 export type AttemptLimiter = {
-  /** Undefined when the attempt may go ahead; else why not. */
-  check(subject: AttemptSubject, now: Date): Promise<AttemptRefusal | undefined>;
+  /**
+   * Undefined when the attempt may go ahead; else why not. `beforeRefusing` runs once the attempt is known to
+   * be refused, before the refusal is counted as the window's first: what it throws is the answer instead
+   * (the replay of a request answered before), and the window's first refusal is still to come.
+   */
+  check(
+    subject: AttemptSubject,
+    now: Date,
+    beforeRefusing?: () => Promise<void>,
+  ): Promise<AttemptRefusal | undefined>;
   /** Counts a declined attempt on its address and card. */
   recordDecline(subject: AttemptSubject, now: Date): Promise<void>;
   /** True when checkout `checkoutId` has had as many declines as it may (it is to be canceled). */
@@ -119,7 +127,7 @@ export function createAttemptLimiter(db: Queryable, config: AttemptLimitsConfig)
   }
 
   return {
-    async check(subject, now) {
+    async check(subject, now, beforeRefusing) {
       const limits = limitsOf(subject);
       if (limits.length === 0) return undefined;
       const nowMs = now.getTime();
@@ -134,6 +142,7 @@ export function createAttemptLimiter(db: Queryable, config: AttemptLimitsConfig)
         if (!worst || Number(row.expire) > Number(worst.row.expire)) worst = { limit, row };
       }
       if (!worst) return undefined;
+      await beforeRefusing?.();
       const notified = await db.query(NOTIFY_ONCE, [worst.row.key]);
       return {
         limit: worst.limit.kind,

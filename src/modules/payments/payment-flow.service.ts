@@ -285,7 +285,9 @@ export function createPaymentFlow(deps: PaymentFlowDeps) {
             ? cardFingerprintCandidates(input.method.card.number, context.keyring)
             : undefined,
       };
-      const refusal = await limiter.check(subject, context.clock.now());
+      // A retry of a request already answered gets that answer, not a refusal, and reports nothing: the key's
+      // record is otherwise read with the start, which a refusal never reaches.
+      const refusal = await limiter.check(subject, context.clock.now(), input.record?.verdict);
       if (refusal) {
         if (refusal.first) await reportAttemptsLimited(context, input, refusal);
         throw new AppError(

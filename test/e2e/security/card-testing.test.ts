@@ -208,3 +208,58 @@ describe('card testing: per client address, on the hosted page and a reusable pa
     expect(await countAuthorizations(t)).toBe(before);
   });
 });
+
+describe('card testing: a retry of an answered request', () => {
+  let t: TestApp;
+  let merchant: TestMerchant;
+  beforeAll(async () => {
+    t = await createTestApp({
+      listen: true,
+      env: {
+        KASSA_CARD_DECLINES_PER_CHECKOUT: '0',
+        KASSA_CARD_DECLINES_PER_CARD: '2',
+        KASSA_CARD_DECLINES_PER_ADDRESS: '0',
+        KASSA_CARD_DECLINE_LIMITS_IN_TEST_MODE: 'true',
+      },
+    });
+    merchant = await t.createMerchant();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  function payWithKey(checkoutId: string, key: string) {
+    return fetch(`${t.baseUrl}/v1/payments`, {
+      method: 'POST',
+      headers: { ...merchant.headers, 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify({
+        checkout_id: checkoutId,
+        payment_method: {
+          type: 'card',
+          card: { number: CARDS.declined, exp_month: 12, exp_year: 2040, cvc: '123', holder_name: 'Ada' },
+        },
+      }),
+    });
+  }
+
+  it('gets its stored answer even once the card is at its limit, and reports no limit for it', async () => {
+    const first = await createHostedCheckout(t, merchant);
+    const second = await createHostedCheckout(t, merchant);
+    expect((await payWithKey(first.checkoutId, 'retry-a')).status).toBe(201);
+    const answered = await payWithKey(second.checkoutId, 'retry-b');
+    expect(answered.status).toBe(201);
+    const body = await answered.text();
+    // The card has reached its limit; the retry of the answered request is its answer, byte for byte.
+    const before = await countAuthorizations(t);
+    const retried = await payWithKey(second.checkoutId, 'retry-b');
+    expect(retried.status).toBe(201);
+    expect(await retried.text()).toBe(body);
+    expect(await eventsOfType(t, 'checkout.attempts_limited')).toHaveLength(0);
+    // A new request with that card is refused, and that is reported once.
+    const third = await createHostedCheckout(t, merchant);
+    const refused = await payWithKey(third.checkoutId, 'retry-c');
+    expect(refused.status).toBe(429);
+    expect(await eventsOfType(t, 'checkout.attempts_limited')).toHaveLength(1);
+    expect(await countAuthorizations(t)).toBe(before);
+  });
+});

@@ -144,6 +144,7 @@ export function registerPaymentRoutes(app: KassaApp, services: Services) {
                 claim: (tx) => record.claim(tx),
                 lost: (error) => record.lost(error),
                 complete: (tx, attempt) => record.complete(tx, respond(attempt)),
+                verdict: () => record.verdict(),
               },
             }),
           ),

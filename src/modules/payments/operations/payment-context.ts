@@ -111,6 +111,8 @@ export type AttemptRecord = {
   claim(tx: UnitOfWork): () => Promise<void>;
   lost(error: unknown): unknown;
   complete(tx: UnitOfWork, attempt: PaymentAttempt): void;
+  /** Throws the caller's own answer for the key (a replay, 409, 422), if it has one, before a refusal. */
+  verdict(): Promise<void>;
 };
 
 /** What an `AttemptRecord`'s claim check threw: the attempt stops there and its caller gets `refusal`. */
