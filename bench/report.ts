@@ -72,7 +72,14 @@ export type BenchReport = {
     webhook_drain_events: number;
     /** `--scale`: the size of the history loaded first (1 = full); absent on an empty-database run. */
     scale?: number;
+    /** `--runs N`: every database kind's suite ran N times in a row (each a fresh gateway and database). */
+    runs?: number;
   };
+  /** `--runs N`: per database kind, each bar figure's median over the runs. */
+  bar_medians?: {
+    database: 'embedded' | 'external';
+    figures: (BarFigure & { values: (number | null)[] })[];
+  }[];
   suites: SuiteResult[];
 };
 
@@ -92,6 +99,57 @@ export function throughputOf(scenario: ScenarioResult | undefined): number | und
   if (scenario.open) return scenario.open.per_second;
   const rate = scenario.figures?.per_second;
   return typeof rate === 'number' ? rate : undefined;
+}
+
+/**
+ * The current bar (docs/performance.md, "Targets"): same-run ratios to the baseline, the drain's absolute
+ * rate and the gateway's RSS. Each figure is a number so that several runs can be reduced to a median.
+ */
+export const BAR = [
+  { target: 'full payment ≥ 0.15× the baseline', scenario: 'full_payment', kind: 'ratio', min: 0.15 },
+  { target: 'POST /v1/checkouts ≥ 0.6× the baseline', scenario: 'create_checkout', kind: 'ratio', min: 0.6 },
+  { target: 'hosted page GET ≥ 2× the baseline', scenario: 'hosted_page', kind: 'ratio', min: 2 },
+  { target: 'webhook drain (20,000 events) ≥ 4,000/s', scenario: 'webhook_drain', kind: 'rate', min: 4000 },
+  { target: 'gateway RSS under load ≤ 300 MB', scenario: null, kind: 'rss', max: 300 },
+] as const;
+
+export type BarFigure = { target: string; value: number | null; status: TargetResult['status'] };
+
+export function barFigures(suite: Pick<SuiteResult, 'scenarios' | 'gateway_rss_max_mb'>): BarFigure[] {
+  const baselineRate = throughputOf(find(suite, 'baseline_create_checkout'));
+  return BAR.map((item) => {
+    let value: number | undefined;
+    if (item.kind === 'rss') value = suite.gateway_rss_max_mb ?? undefined;
+    else {
+      const rate = throughputOf(find(suite, item.scenario));
+      value =
+        item.kind === 'rate' ? rate : rate !== undefined && baselineRate ? rate / baselineRate : undefined;
+    }
+    if (value === undefined) return { target: item.target, value: null, status: 'unavailable' };
+    const met = 'min' in item ? value >= item.min : value <= item.max;
+    return { target: item.target, value, status: met ? 'met' : 'missed' };
+  });
+}
+
+/** The median of each bar figure over several runs of one database kind (`--runs N`). */
+export function barMedians(suites: SuiteResult[]): (BarFigure & { values: (number | null)[] })[] {
+  const perRun = suites.map((suite) => barFigures(suite));
+  return BAR.map((item, index) => {
+    const values = perRun.map((figures) => figures[index]!.value);
+    const known = values.filter((value): value is number => value !== null).sort((a, b) => a - b);
+    if (known.length === 0) return { target: item.target, value: null, status: 'unavailable', values };
+    const middle = Math.floor(known.length / 2);
+    const median = known.length % 2 ? known[middle]! : (known[middle - 1]! + known[middle]!) / 2;
+    const met = 'min' in item ? median >= item.min : median <= item.max;
+    return { target: item.target, value: median, status: met ? 'met' : 'missed', values };
+  });
+}
+
+export function formatBarValue(target: string, value: number | null): string {
+  if (value === null) return '—';
+  if (target.includes('×')) return `${fmt(value, 2)}×`;
+  if (target.includes('MB')) return `${fmt(value)} MB`;
+  return `${fmt(value)}/s`;
 }
 
 export function evaluateTargets(
@@ -245,7 +303,14 @@ export function formatSuite(report: BenchReport, suite: SuiteResult): string {
     '|---|---|---:|---:|---:|---:|---:|---|---|---:|---|',
     ...suite.scenarios.map((scenario) => scenarioRow(suite, scenario)),
     '',
-    '| Target (docs/performance.md) | Measured | Status |',
+    '| The bar (docs/performance.md) | Measured | Status |',
+    '|---|---|---|',
+    ...barFigures(suite).map(
+      (figure) =>
+        `| ${figure.target} | ${formatBarValue(figure.target, figure.value)} | ${figure.status === 'met' ? '**met**' : figure.status} |`,
+    ),
+    '',
+    '| First targets (docs/performance.md) | Measured | Status |',
     '|---|---|---|',
     ...suite.targets.map(
       (target) =>
@@ -265,6 +330,29 @@ export function formatSuite(report: BenchReport, suite: SuiteResult): string {
     );
   void report;
   return lines.join('\n');
+}
+
+/** `--runs N`: per database kind, each bar figure's median over the runs (a target is judged on it). */
+function formatMedians(report: BenchReport): string[] {
+  const runs = report.settings.runs ?? 1;
+  if (runs < 2) return [];
+  const lines: string[] = [];
+  for (const kind of ['embedded', 'external'] as const) {
+    const suites = report.suites.filter((suite) => suite.database.kind === kind && !suite.error);
+    if (suites.length === 0) continue;
+    lines.push(
+      `## The bar: medians of ${suites.length} runs (${kind} PostgreSQL)`,
+      '',
+      `| Target | ${suites.map((_, index) => `run ${index + 1}`).join(' | ')} | median | Status |`,
+      `|---|${suites.map(() => '---:|').join('')}---:|---|`,
+      ...barMedians(suites).map(
+        (figure) =>
+          `| ${figure.target} | ${figure.values.map((value) => formatBarValue(figure.target, value)).join(' | ')} | ${formatBarValue(figure.target, figure.value)} | ${figure.status === 'met' ? '**met**' : figure.status} |`,
+      ),
+      '',
+    );
+  }
+  return lines;
 }
 
 export function formatReport(report: BenchReport): string {
@@ -293,5 +381,6 @@ export function formatReport(report: BenchReport): string {
     'ops/s: successful operations per second (a full payment is one operation of two requests). "vs baseline": throughput as a multiple of the baseline closed loop (open loop: p99 as a multiple of the baseline\'s p99 at the same rate). CPU % is of one core (200 % = the whole box); "other" is everything else the box did meanwhile (another process, the idle server of the other kind, the kernel) — when it is large, the run was disturbed.',
     '',
     ...report.suites.map((suite) => formatSuite(report, suite)),
+    ...formatMedians(report),
   ].join('\n');
 }
