@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { EgressError, type EgressClient } from '../egress/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Keyring } from '../lib/keyring.ts';
@@ -5,7 +6,7 @@ import { continueTrace, runInTrace, type Tracer } from '../metrics/index.ts';
 import { outcomeOfVerdict } from './delivery-queue.ts';
 import { judgeAttempt, type AttemptObservation } from './retry-schedule.ts';
 import type { AttemptRecord, ClaimedDelivery } from './webhook-delivery.repository.ts';
-import { buildWebhookHeaders, buildWebhookPayloadFromJson } from './webhook-signer.ts';
+import { buildWebhookHeaders, buildWebhookPayloadFromJson, webhookSigningKey } from './webhook-signer.ts';
 
 /**
  * One attempt of one leased delivery: build the body, sign it with the endpoint's active secrets, send it
@@ -40,8 +41,11 @@ export function createAttemptSender(
   deps: AttemptSenderDeps,
 ): (claimed: ClaimedDelivery) => Promise<Finished> {
   const { egress, keyring, clock, logger, random } = deps;
-  /** Decrypted secrets by ciphertext: a rotated secret has a new ciphertext, so entries never go stale. */
-  const secretCache = new Map<string, string>();
+  /**
+   * Signing keys by their secret's ciphertext: a rotated secret has a new ciphertext, so entries never go
+   * stale. Decrypting and decoding the secret once, not per attempt, keeps signing to the HMAC itself.
+   */
+  const keyCache = new Map<string, KeyObject>();
 
   async function deliver(claimed: ClaimedDelivery): Promise<Finished> {
     const base = { deliveryId: claimed.id, leaseToken: claimed.leaseToken };
@@ -105,7 +109,7 @@ export function createAttemptSender(
     });
     let headers: Record<string, string>;
     try {
-      const secrets = claimed.secretsEncrypted.map(decryptSecret);
+      const secrets = claimed.secretsEncrypted.map(signingKey);
       headers = buildWebhookHeaders({ webhookId: claimed.eventId, timestamp: attemptedAt, payload, secrets });
     } catch (error) {
       // Never send unsigned. A failed attempt like any other, so the schedule still runs out.
@@ -142,15 +146,15 @@ export function createAttemptSender(
     }
   }
 
-  function decryptSecret(sealed: Buffer): string {
-    const key = sealed.toString('base64');
-    let secret = secretCache.get(key);
-    if (secret === undefined) {
-      secret = keyring.decrypt('webhook-secret-encryption', sealed).toString('utf8');
-      if (secretCache.size >= SECRET_CACHE_ENTRIES) secretCache.clear();
-      secretCache.set(key, secret);
+  function signingKey(sealed: Buffer): KeyObject {
+    const cacheKey = sealed.toString('base64');
+    let key = keyCache.get(cacheKey);
+    if (key === undefined) {
+      key = webhookSigningKey(keyring.decrypt('webhook-secret-encryption', sealed).toString('utf8'));
+      if (keyCache.size >= SECRET_CACHE_ENTRIES) keyCache.clear();
+      keyCache.set(cacheKey, key);
     }
-    return secret;
+    return key;
   }
 
   return deliver;

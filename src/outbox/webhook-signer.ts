@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, KeyObject, randomBytes } from 'node:crypto';
 
 /**
  * Standard Webhooks 1.0 signing with node:crypto's native HMAC (the reference `standardwebhooks` library
@@ -65,8 +65,8 @@ export function signWebhookPayload(input: {
   webhookId: string;
   timestamp: Date;
   payload: string;
-  /** Active secrets, current first. */
-  secrets: readonly string[];
+  /** Active secrets, current first: `whsec_…` text, or the key `webhookSigningKey` made of one. */
+  secrets: readonly (string | KeyObject)[];
 }): string {
   if (input.secrets.length === 0) throw new Error('signWebhookPayload needs at least one secret');
   const timestamp = Math.floor(input.timestamp.getTime() / 1000);
@@ -75,16 +75,24 @@ export function signWebhookPayload(input: {
   return input.secrets
     .map(
       (secret) =>
-        `v1,${createHmac('sha256', secretKey(secret)).update(prefix).update(input.payload).digest('base64')}`,
+        `v1,${createHmac('sha256', secret instanceof KeyObject ? secret : webhookSigningKey(secret))
+          .update(prefix)
+          .update(input.payload)
+          .digest('base64')}`,
     )
     .join(' ');
 }
 
-/** The HMAC key of a `whsec_…` secret: the base64 after the prefix (as the specification defines it). */
-function secretKey(secret: string): Buffer {
-  return Buffer.from(
-    secret.startsWith(WEBHOOK_SECRET_PREFIX) ? secret.slice(WEBHOOK_SECRET_PREFIX.length) : secret,
-    'base64',
+/**
+ * The HMAC key of a `whsec_…` secret: the base64 after the prefix (as the specification defines it). A
+ * sender that signs many deliveries with one secret keeps this key instead of decoding it on every attempt.
+ */
+export function webhookSigningKey(secret: string): KeyObject {
+  return createSecretKey(
+    Buffer.from(
+      secret.startsWith(WEBHOOK_SECRET_PREFIX) ? secret.slice(WEBHOOK_SECRET_PREFIX.length) : secret,
+      'base64',
+    ),
   );
 }
 
@@ -93,7 +101,7 @@ export function buildWebhookHeaders(input: {
   webhookId: string;
   timestamp: Date;
   payload: string;
-  secrets: readonly string[];
+  secrets: readonly (string | KeyObject)[];
 }): Record<string, string> {
   return {
     'content-type': 'application/json',

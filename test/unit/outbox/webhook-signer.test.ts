@@ -6,6 +6,7 @@ import {
   buildWebhookPayload,
   buildWebhookPayloadFromJson,
   generateWebhookSecret,
+  webhookSigningKey,
 } from '../../../src/outbox/webhook-signer.ts';
 
 const event = {
@@ -62,6 +63,28 @@ describe('signed webhooks', () => {
     expect(headers['webhook-id']).toBe('evt_1');
     expect(headers['webhook-timestamp']).toBe(String(Math.floor(timestamp.getTime() / 1000)));
     expect(new Webhook(secret).verify(payload, headers)).toEqual(JSON.parse(payload));
+  });
+
+  it('sign the same with a kept signing key as with the secret text (what the delivery worker sends)', () => {
+    const timestamp = new Date();
+    const other = generateWebhookSecret();
+    const fromText = buildWebhookHeaders({
+      webhookId: 'evt_1',
+      timestamp,
+      payload,
+      secrets: [secret, other],
+    });
+    const fromKeys = buildWebhookHeaders({
+      webhookId: 'evt_1',
+      timestamp,
+      payload,
+      secrets: [webhookSigningKey(secret), webhookSigningKey(other)],
+    });
+    expect(fromKeys).toEqual(fromText);
+    expect(new Webhook(other).verify(payload, fromKeys)).toEqual(JSON.parse(payload));
+    expect(() => new Webhook(generateWebhookSecret()).verify(payload, fromKeys)).toThrow(
+      WebhookVerificationError,
+    );
   });
 
   it('fail verification when any byte, the id or the timestamp changes, or with another secret', () => {
