@@ -136,7 +136,8 @@ describe('GET /v1/events/stream', () => {
     await createCheckout(writer, other, 'other-1'); // another merchant's events never show
     const { checkout_id: checkoutId } = await createCheckout(writer, merchant, 'stream-1');
     await createCheckout(writer, merchant, 'stream-2');
-    const received = await stream.waitForEvents(2);
+    // Each checkout writes two events (checkout.created, order.created): all four, whichever polls bring them.
+    const received = await stream.waitForEvents(4);
     await new Promise((resolve) => setTimeout(resolve, 700)); // nothing else arrives
     stream.close();
     await stream.ended;
