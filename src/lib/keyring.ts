@@ -2,11 +2,13 @@ import {
   createCipheriv,
   createDecipheriv,
   createHmac,
+  createSecretKey,
   hkdfSync,
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
-import type { DecipherGCM } from 'node:crypto';
+import type { DecipherGCM, KeyObject } from 'node:crypto';
+import { pooledRandomBytes } from './random.ts';
 
 /**
  * Every secret key Kassa uses is derived from one master key (HKDF-SHA256, one `purpose` label each), so an
@@ -82,24 +84,42 @@ export function generateMasterKey(): string {
   return randomBytes(32).toString('base64');
 }
 
-type MasterKeyEntry = { id: Buffer; key(purpose: KeyPurpose): Buffer };
+type MasterKeyEntry = {
+  id: Buffer;
+  key(purpose: KeyPurpose): Buffer;
+  /**
+   * The same key as a KeyObject, made once: a cipher given a Buffer re-imports it on every call, which cost
+   * more than the AES-GCM of a 2 KB idempotency response itself (≈ 20 µs against ≈ 9 µs, measured).
+   */
+  secretKey(purpose: KeyPurpose): KeyObject;
+};
 
 function masterKeyEntry(masterKey: Buffer): MasterKeyEntry {
   const derived = new Map<KeyPurpose, Buffer>();
+  const secretKeys = new Map<KeyPurpose, KeyObject>();
+  const key = (purpose: KeyPurpose) => {
+    let value = derived.get(purpose);
+    if (!value) {
+      value = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `kassa:${purpose}`, 32));
+      derived.set(purpose, value);
+    }
+    return value;
+  };
   return {
     id: masterKeyId(masterKey),
-    key(purpose) {
-      let value = derived.get(purpose);
+    key,
+    secretKey(purpose) {
+      let value = secretKeys.get(purpose);
       if (!value) {
-        value = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `kassa:${purpose}`, 32));
-        derived.set(purpose, value);
+        value = createSecretKey(key(purpose));
+        secretKeys.set(purpose, value);
       }
       return value;
     },
   };
 }
 
-function open(key: Buffer, aad: Buffer, body: Buffer): Buffer {
+function open(key: KeyObject, aad: Buffer, body: Buffer): Buffer {
   const iv = body.subarray(0, IV_BYTES);
   const tag = body.subarray(IV_BYTES, IV_BYTES + TAG_BYTES);
   const decipher: DecipherGCM = createDecipheriv('aes-256-gcm', key, iv);
@@ -122,10 +142,21 @@ export function createKeyring(masterKey: Buffer, previousKeys: readonly Buffer[]
   const current = masterKeyEntry(masterKey);
   const all = [current, ...previousKeys.map(masterKeyEntry)];
   const key = current.key;
+  const header = Buffer.concat([MAGIC, Buffer.from([FORMAT_V1]), current.id]);
+  /** What a sealed value of `purpose` binds in as associated data: its header and the purpose. */
+  const associatedData = new Map<KeyPurpose, Buffer>();
+  const aadOf = (purpose: KeyPurpose) => {
+    let aad = associatedData.get(purpose);
+    if (!aad) {
+      aad = Buffer.concat([header, Buffer.from(purpose)]);
+      associatedData.set(purpose, aad);
+    }
+    return aad;
+  };
 
   /** The versioned value's key, if this keyring has it; else null. */
-  function entryFor(header: Buffer): MasterKeyEntry | undefined {
-    const id = header.subarray(MAGIC.length + 1);
+  function entryFor(sealedHeader: Buffer): MasterKeyEntry | undefined {
+    const id = sealedHeader.subarray(MAGIC.length + 1);
     return all.find((entry) => entry.id.equals(id));
   }
 
@@ -146,20 +177,21 @@ export function createKeyring(masterKey: Buffer, previousKeys: readonly Buffer[]
     },
     /** AES-256-GCM under the current master key, in the versioned format above. */
     encrypt(purpose, plaintext) {
-      const header = Buffer.concat([MAGIC, Buffer.from([FORMAT_V1]), current.id]);
-      const iv = randomBytes(IV_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', key(purpose), iv);
-      cipher.setAAD(Buffer.concat([header, Buffer.from(purpose)]));
-      const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-      return Buffer.concat([header, iv, cipher.getAuthTag(), ciphertext]);
+      // A GCM IV must never repeat under a key, and need not be secret: pooled CSPRNG bytes, each handed out once.
+      const iv = pooledRandomBytes(IV_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', current.secretKey(purpose), iv);
+      cipher.setAAD(aadOf(purpose));
+      const ciphertext = cipher.update(plaintext);
+      const last = cipher.final();
+      return Buffer.concat([header, iv, cipher.getAuthTag(), ciphertext, last]);
     },
     decrypt(purpose, sealed) {
-      const header = versionedHeader(sealed);
-      const entry = header ? entryFor(header) : undefined;
-      if (header && entry) {
+      const sealedHeader = versionedHeader(sealed);
+      const entry = sealedHeader ? entryFor(sealedHeader) : undefined;
+      if (sealedHeader && entry) {
         return open(
-          entry.key(purpose),
-          Buffer.concat([header, Buffer.from(purpose)]),
+          entry.secretKey(purpose),
+          entry === current ? aadOf(purpose) : Buffer.concat([sealedHeader, Buffer.from(purpose)]),
           sealed.subarray(HEADER_BYTES),
         );
       }
@@ -167,7 +199,7 @@ export function createKeyring(masterKey: Buffer, previousKeys: readonly Buffer[]
       let failure: unknown = new Error('Unsupported state or unable to authenticate data');
       for (const candidate of all) {
         try {
-          return open(candidate.key(purpose), Buffer.from(purpose), sealed);
+          return open(candidate.secretKey(purpose), Buffer.from(purpose), sealed);
         } catch (error) {
           failure = error;
         }
@@ -175,8 +207,8 @@ export function createKeyring(masterKey: Buffer, previousKeys: readonly Buffer[]
       throw failure;
     },
     needsReseal(sealed) {
-      const header = versionedHeader(sealed);
-      return !header || !header.subarray(MAGIC.length + 1).equals(current.id);
+      const sealedHeader = versionedHeader(sealed);
+      return !sealedHeader || !sealedHeader.subarray(MAGIC.length + 1).equals(current.id);
     },
   };
 }
