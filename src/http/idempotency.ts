@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Database, Transaction } from '../db/client.ts';
@@ -88,9 +88,7 @@ export function fingerprintRequest(request: FastifyRequest): string {
 
 function fingerprintOf(request: FastifyRequest, body: unknown): string {
   const path = request.url.split('?')[0];
-  return createHash('sha256')
-    .update(`${request.method} ${path}\n${stableStringify(body ?? null)}`)
-    .digest('hex');
+  return hash('sha256', `${request.method} ${path}\n${stableStringify(body ?? null)}`, 'hex');
 }
 
 const equivalentBodies = new WeakMap<FastifyRequest, readonly unknown[]>();

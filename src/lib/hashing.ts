@@ -15,9 +15,19 @@ export function digestsEqual(a: Buffer, b: Buffer): boolean {
  */
 export function stableStringify(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => stableStringify(item)).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, item]) => item !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableStringify(item)}`).join(',')}}`;
+  // Loops and one string rather than entries, filter, sort, map and join: this runs on every idempotent
+  // request's body (its fingerprint), and the arrays those made were most of its cost.
+  if (Array.isArray(value)) {
+    let text = '';
+    for (let index = 0; index < value.length; index++) text += `,${stableStringify(value[index])}`;
+    return `[${text.slice(1)}]`;
+  }
+  const record = value as Record<string, unknown>;
+  let text = '';
+  // The default sort orders by UTF-16 code units, as `<` does.
+  for (const key of Object.keys(record).sort()) {
+    const item = record[key];
+    if (item !== undefined) text += `,${JSON.stringify(key)}:${stableStringify(item)}`;
+  }
+  return `{${text.slice(1)}}`;
 }

@@ -69,6 +69,18 @@ describe('versioned sealed values', () => {
     ).toThrow();
   });
 
+  it('seal every value under its own IV, and a value sealed before the IV pool was refilled still opens', () => {
+    const keyring = createKeyring(newKey);
+    const first = keyring.encrypt('idempotency-response-encryption', '{"first":true}');
+    // 1,000 IVs of 12 bytes: three refills of the 4 KiB pool they are drawn from.
+    const sealed = Array.from({ length: 1000 }, (_, index) =>
+      keyring.encrypt('idempotency-response-encryption', `{"n":${index}}`),
+    );
+    expect(new Set(sealed.map((value) => value.subarray(11, 23).toString('hex'))).size).toBe(1000);
+    expect(keyring.decrypt('idempotency-response-encryption', first).toString()).toBe('{"first":true}');
+    expect(keyring.decrypt('idempotency-response-encryption', sealed[999]!).toString()).toBe('{"n":999}');
+  });
+
   it('KASSA_MASTER_KEY_PREVIOUS lists the keys being rotated away from', () => {
     const previous = [randomBytes(32).toString('base64'), randomBytes(32).toString('base64')];
     expect(
