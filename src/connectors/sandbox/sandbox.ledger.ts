@@ -307,6 +307,8 @@ export type OperationFilter = {
   paymentReference?: string;
 };
 
+// The inspection's filters (tests and the sandbox's pages) are not on the payment path: payment_id has no index
+// of its own (a payment's two ledger entries would each write one), so that filter reads the ledger.
 function filterClause(filter: OperationFilter): { where: string; values: unknown[] } {
   const conditions: string[] = [];
   const values: unknown[] = [];

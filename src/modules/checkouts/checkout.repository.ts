@@ -47,6 +47,8 @@ const COLUMNS = `id, merchant_id, livemode, status, completed_redirect_url, canc
   payment_link_id, expires_at, completed_at, canceled_at, expired_at, created_at, updated_at, version,
   cancellation_reason`;
 
+// By id, the scope is a filter (`IS NOT DISTINCT FROM`: `=` on NOT NULL columns, never an index condition), so the
+// lookup is the primary key's, not a walk of the merchant's list index (docs/performance.md, PostgreSQL's share).
 export function toCheckout(row: CheckoutRow): Checkout {
   return {
     id: row.id,
@@ -186,7 +188,7 @@ export async function findCheckout(
   options: { forUpdate?: boolean } = {},
 ): Promise<Checkout | undefined> {
   const { rows } = await db.query<CheckoutRow>(
-    `SELECT ${COLUMNS} FROM checkouts WHERE id = $1 AND merchant_id = $2 AND livemode = $3
+    `SELECT ${COLUMNS} FROM checkouts WHERE id = $1 AND (merchant_id, livemode) IS NOT DISTINCT FROM ($2, $3)
      ${options.forUpdate ? 'FOR UPDATE' : ''}`,
     [id, scope.merchantId, scope.livemode],
   );
@@ -205,7 +207,7 @@ export async function findCheckouts(db: Queryable, scope: Scope, ids: string[]):
 /** A load (`uow.load`) that locks a session and reads it. */
 export function lockCheckout(scope: Scope, id: string): Load<Checkout | undefined> {
   return {
-    text: `SELECT ${COLUMNS} FROM checkouts WHERE id = $1 AND merchant_id = $2 AND livemode = $3 FOR UPDATE`,
+    text: `SELECT ${COLUMNS} FROM checkouts WHERE id = $1 AND (merchant_id, livemode) IS NOT DISTINCT FROM ($2, $3) FOR UPDATE`,
     values: [id, scope.merchantId, scope.livemode],
     read: readCheckout,
   };
@@ -287,7 +289,7 @@ export async function touchCheckout(
 ): Promise<Checkout | undefined> {
   const { rows } = await tx.query<CheckoutRow>(
     `UPDATE checkouts SET updated_at = $1, version = version + 1
-     WHERE id = $2 AND merchant_id = $3 AND livemode = $4 RETURNING ${COLUMNS}`,
+     WHERE id = $2 AND (merchant_id, livemode) IS NOT DISTINCT FROM ($3, $4) RETURNING ${COLUMNS}`,
     [now, id, scope.merchantId, scope.livemode],
   );
   return rows[0] ? toCheckout(rows[0]) : undefined;
@@ -347,7 +349,7 @@ export function closeCheckoutRow(
   tx.write(
     `UPDATE checkouts SET status = $1, ${CLOSED_AT_COLUMN[status]} = $2, updated_at = $2, version = version + 1,
        active_payment_id = NULL, cancellation_reason = $6
-     WHERE id = $3 AND merchant_id = $4 AND livemode = $5 AND status = 'OPEN' RETURNING ${COLUMNS}`,
+     WHERE id = $3 AND (merchant_id, livemode) IS NOT DISTINCT FROM ($4, $5) AND status = 'OPEN' RETURNING ${COLUMNS}`,
     [status, now, id, scope.merchantId, scope.livemode, cancellationReason],
   );
 }
@@ -367,7 +369,7 @@ export function setActivePayment(
   const pending = tx.write<CheckoutRow>(
     `UPDATE checkouts SET active_payment_id = $1::text, payment_started = payment_started OR $1::text IS NOT NULL,
        updated_at = $2, version = version + 1
-     WHERE id = $3 AND merchant_id = $4 AND livemode = $5 AND status = 'OPEN' RETURNING ${COLUMNS}`,
+     WHERE id = $3 AND (merchant_id, livemode) IS NOT DISTINCT FROM ($4, $5) AND status = 'OPEN' RETURNING ${COLUMNS}`,
     [paymentId, now, id, scope.merchantId, scope.livemode],
   );
   return { result: async () => readCheckout(await pending.result()) };

@@ -47,6 +47,8 @@ function orderJoins(relation: string): string {
     LEFT JOIN customers ON customers.id = ${relation}.customer_id`;
 }
 
+// By id or session, the scope is a filter (`IS NOT DISTINCT FROM`), never an index condition: the lookup uses the
+// primary key or orders_checkout_id_key, not the merchant's index (checkout.repository.ts).
 const SELECT_ORDER = selectOrderFrom('orders');
 
 export function toOrder(row: OrderRow): Order {
@@ -175,7 +177,7 @@ export async function replaceOrderContent(
     `UPDATE orders SET merchant_order_id = $1, currency = $2, country_code = $3, subtotal_amount = $4,
        discounts = $5, taxes = $6, shipping_amount = $7, total_amount = $8, products = $9, customer_id = $10,
        metadata = $11, customer_verified = $12, updated_at = $13, version = version + 1
-     WHERE id = $14 AND merchant_id = $15 AND livemode = $16`,
+     WHERE id = $14 AND (merchant_id, livemode) IS NOT DISTINCT FROM ($15, $16)`,
     [...contentValues(input, customerId), now, orderId, scope.merchantId, scope.livemode],
   );
   return rowCount ? findOrder(tx, scope, orderId) : undefined;
@@ -198,7 +200,7 @@ export async function findOrder(
   options: { forUpdate?: boolean } = {},
 ): Promise<Order | undefined> {
   const { rows } = await db.query<OrderRow>(
-    `${SELECT_ORDER} WHERE orders.id = $1 AND orders.merchant_id = $2 AND orders.livemode = $3
+    `${SELECT_ORDER} WHERE orders.id = $1 AND (orders.merchant_id, orders.livemode) IS NOT DISTINCT FROM ($2, $3)
      ${options.forUpdate ? 'FOR UPDATE OF orders' : ''}`,
     [id, scope.merchantId, scope.livemode],
   );
@@ -217,7 +219,8 @@ export async function findOrders(db: Queryable, scope: Scope, ids: string[]): Pr
 /** A load (`uow.load`) that reads the order of a session. */
 export function readOrderOfCheckout(scope: Scope, checkoutId: string): Load<Order | undefined> {
   return {
-    text: `${SELECT_ORDER} WHERE orders.checkout_id = $1 AND orders.merchant_id = $2 AND orders.livemode = $3`,
+    text: `${SELECT_ORDER} WHERE orders.checkout_id = $1
+      AND (orders.merchant_id, orders.livemode) IS NOT DISTINCT FROM ($2, $3)`,
     values: [checkoutId, scope.merchantId, scope.livemode],
     read: readOrder,
   };
@@ -244,7 +247,7 @@ export async function findOrderByCheckoutId(
   options: { forUpdate?: boolean } = {},
 ): Promise<Order | undefined> {
   const { rows } = await db.query<OrderRow>(
-    `${SELECT_ORDER} WHERE orders.checkout_id = $1 AND orders.merchant_id = $2 AND orders.livemode = $3
+    `${SELECT_ORDER} WHERE orders.checkout_id = $1 AND (orders.merchant_id, orders.livemode) IS NOT DISTINCT FROM ($2, $3)
      ${options.forUpdate ? 'FOR UPDATE OF orders' : ''}`,
     [checkoutId, scope.merchantId, scope.livemode],
   );

@@ -154,6 +154,7 @@ function readPayment(result: QueryResult): Payment | undefined {
   return row && toPayment(row);
 }
 
+/** By id: the scope a filter, not an index condition (checkout.repository.ts). */
 export async function findPayment(
   db: Queryable,
   scope: Scope,
@@ -161,7 +162,7 @@ export async function findPayment(
   options: { forUpdate?: boolean } = {},
 ): Promise<Payment | undefined> {
   const { rows } = await db.query<PaymentRow>(
-    `SELECT * FROM payments WHERE id = $1 AND merchant_id = $2 AND livemode = $3 ${options.forUpdate ? 'FOR UPDATE' : ''}`,
+    `SELECT * FROM payments WHERE id = $1 AND (merchant_id, livemode) IS NOT DISTINCT FROM ($2, $3) ${options.forUpdate ? 'FOR UPDATE' : ''}`,
     [id, scope.merchantId, scope.livemode],
   );
   return rows[0] ? toPayment(rows[0]) : undefined;

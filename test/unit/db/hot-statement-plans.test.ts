@@ -12,8 +12,13 @@ import {
   touchCheckout,
 } from '../../../src/modules/checkouts/checkout.repository.ts';
 import { listEvents } from '../../../src/modules/events/event.repository.ts';
+import {
+  findOrder,
+  findOrderByCheckoutId,
+  readOrderOfCheckout,
+} from '../../../src/modules/orders/order.repository.ts';
 import { replaceSessionClientToken } from '../../../src/modules/payment-links/payment-link.repository.ts';
-import { insertPayment } from '../../../src/modules/payments/payment.repository.ts';
+import { findPayment, insertPayment } from '../../../src/modules/payments/payment.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../../fixtures/database.ts';
 import { recorder } from '../../../bench/statement-recorder.ts';
 
@@ -143,6 +148,20 @@ function describeScan(scan: PlanNode): string {
   }`;
 }
 
+/** The scans of a statement's plan that are not a lookup through a unique index with an index condition. */
+function notUniqueLookups(name: string, scans: PlanNode[], uniqueIndexes: Set<string>): string[] {
+  return scans
+    .filter(
+      (scan) =>
+        !(
+          (scan['Node Type'] === 'Index Scan' || scan['Node Type'] === 'Index Only Scan') &&
+          uniqueIndexes.has(scan['Index Name'] ?? '') &&
+          scan['Index Cond'] !== undefined
+        ),
+    )
+    .map((scan) => `${name}: ${describeScan(scan)}`);
+}
+
 describe('plan shape of the hot statements on checkouts, with many open sessions', () => {
   let database: TestDatabase;
   let statements: Map<string, Statement>;
@@ -197,13 +216,7 @@ describe('plan shape of the hot statements on checkouts, with many open sessions
         const scans = tableScans(await planOf(database, statement, mode));
         if (!scans.some((scan) => scan['Relation Name'] === 'checkouts'))
           wrong.push(`${name}: no access to checkouts`);
-        for (const scan of scans) {
-          const lookup =
-            (scan['Node Type'] === 'Index Scan' || scan['Node Type'] === 'Index Only Scan') &&
-            uniqueIndexes.has(scan['Index Name'] ?? '') &&
-            scan['Index Cond'] !== undefined;
-          if (!lookup) wrong.push(`${name}: ${describeScan(scan)}`);
-        }
+        wrong.push(...notUniqueLookups(name, scans, uniqueIndexes));
       }
       expect(wrong).toEqual([]);
     });
@@ -316,6 +329,73 @@ describe('plan shape of the events list, with a backlog of pending deliveries th
         [expect.stringMatching(/ using events_order_idx \(.*order_id = /)],
         [expect.stringMatching(/ using events_checkout_idx \(.*checkout_id = /)],
       ]);
+    });
+  }
+});
+
+/**
+ * The same by-id statements while the tables are small: the state of a new database, and the one a gateway's
+ * prepared statements were first planned in when it started on one. A statement that checked its scope with
+ * `merchant_id = $2 AND livemode = $3` was then planned as a walk of a merchant's list index
+ * (checkouts_merchant_created_idx, orders_merchant_order_id_idx) with the id as a filter, and a prepared
+ * statement keeps its generic plan: every payment read all of the merchant's index entries (docs/performance.md,
+ * "PostgreSQL's share of a payment").
+ */
+describe('plan shape of the by-id statements of a payment, while the tables are small', () => {
+  let database: TestDatabase;
+  const uniqueIndexes = new Set<string>();
+  const SMALL_SESSIONS = 50;
+
+  beforeAll(async () => {
+    database = await createTestDatabase({ poolMax: 2 });
+    await database.db.query(`INSERT INTO merchants (id, name) VALUES ($1, 'Plan shape')`, [MERCHANT]);
+    await database.db.query(
+      `INSERT INTO checkouts (id, merchant_id, livemode, status, completed_redirect_url, canceled_redirect_url,
+         capture, locale, client_token_sha256, expires_at, created_at, updated_at)
+       SELECT 'chk_plan_' || lpad(g::text, 8, '0'), $1, false, 'OPEN', 'https://shop.example/ok',
+         'https://shop.example/cancel', 'automatic', 'EN', sha256(g::text::bytea), now() + interval '1 day',
+         now(), now()
+         FROM generate_series(1, $2::int) g`,
+      [MERCHANT, SMALL_SESSIONS],
+    );
+    const { rows } = await database.db.query<{ index_name: string }>(
+      `SELECT indexrelid::regclass::text AS index_name FROM pg_index
+        WHERE indrelid IN ('checkouts'::regclass, 'orders'::regclass, 'payments'::regclass,
+                           'customers'::regclass)
+          AND indisunique AND indpred IS NULL`,
+    );
+    for (const row of rows) uniqueIndexes.add(row.index_name);
+  });
+  afterAll(() => database?.close());
+
+  const calls: Record<string, (tx: UnitOfWork) => unknown> = {
+    'payment start: lock the session (lockCheckout)': (tx) => tx.load(lockCheckout(SCOPE, CHECKOUT_ID)),
+    'payment start: read its order (readOrderOfCheckout)': (tx) =>
+      tx.load(readOrderOfCheckout(SCOPE, CHECKOUT_ID)),
+    'payment start: mark the attempt in flight (setActivePayment)': (tx) =>
+      setActivePayment(tx, SCOPE, CHECKOUT_ID, PAYMENT_ID, NOW),
+    'settle: close the session (closeCheckoutRow)': (tx) =>
+      closeCheckoutRow(tx, SCOPE, CHECKOUT_ID, 'COMPLETED', NOW),
+    'lock the session (findCheckout FOR UPDATE)': (tx) =>
+      findCheckout(tx, SCOPE, CHECKOUT_ID, { forUpdate: true }),
+    'order replaced (touchCheckout)': (tx) => touchCheckout(tx, SCOPE, CHECKOUT_ID, NOW),
+    'read an order (findOrder)': (tx) => findOrder(tx, SCOPE, 'ord_plan_00000007', { forUpdate: true }),
+    'order of a session (findOrderByCheckoutId)': (tx) => findOrderByCheckoutId(tx, SCOPE, CHECKOUT_ID),
+    'read a payment (findPayment)': (tx) => findPayment(tx, SCOPE, PAYMENT_ID, { forUpdate: true }),
+  };
+
+  for (const mode of PLAN_CACHE_MODES) {
+    it(`finds each row by a unique index with an index condition (${mode})`, async () => {
+      const wrong: string[] = [];
+      for (const [name, call] of Object.entries(calls)) {
+        const { tx, statements: sent } = recorder('evt_plan_shape');
+        await call(tx);
+        expect(sent, name).toHaveLength(1);
+        wrong.push(
+          ...notUniqueLookups(name, tableScans(await planOf(database, sent[0]!, mode)), uniqueIndexes),
+        );
+      }
+      expect(wrong).toEqual([]);
     });
   }
 });
