@@ -21,7 +21,7 @@ import { currentTrace, formatTraceparent } from '../metrics/trace-context.ts';
 import type { StartedSpan } from '../metrics/tracing.ts';
 import { classifyAddress, parseIpAddress } from './address-classifier.ts';
 import type { AddressClass, IPAddress } from './address-classifier.ts';
-import { compileEgressPolicy, inspectOutboundUrl, isAddressAllowed } from './egress-policy.ts';
+import { compileEgressPolicy, createTargetInspector, isAddressAllowed } from './egress-policy.ts';
 import type { CompiledEgressPolicy, Destination, EgressPolicy } from './egress-policy.ts';
 
 export type ResolvedAddress = { address: string; family: number };
@@ -142,15 +142,17 @@ export function createEgressClient(options: EgressClientOptions): EgressClient {
       }),
   });
 
+  const inspectTarget = createTargetInspector(policy);
+
   async function request(req: EgressRequest): Promise<EgressResponse> {
     const started = performance.now();
-    const inspected = inspectOutboundUrl(req.url, policy);
+    const inspected = inspectTarget(req.url);
     if (!inspected.ok) {
       const { code, message, addressClass } = inspected.refusal;
       const kind = code === 'address_not_allowed' ? 'blocked_address' : 'blocked_url';
       throw new EgressError(kind, message, originOf(req.url), { addressClass });
     }
-    const { url } = inspected;
+    const url = inspected.target;
     const maxBytes = req.maxResponseBytes ?? defaultMaxBytes;
     const headers: Record<string, string> = { 'user-agent': userAgent };
     // Work done for a request carries its W3C trace on (src/metrics/trace-context.ts); a caller's own wins.
@@ -160,9 +162,9 @@ export function createEgressClient(options: EgressClientOptions): EgressClient {
     if (trace?.tracer) {
       span = trace.tracer.start(`${req.method} ${purpose}`, 'client', trace, {
         'http.request.method': req.method,
-        'url.scheme': url.protocol.slice(0, -1),
+        'url.scheme': url.scheme,
         'server.address': url.hostname,
-        'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+        'server.port': url.port,
         'kassa.egress.purpose': purpose,
       });
       headers.traceparent = formatTraceparent({ ...span, parentSpanId: undefined });
@@ -180,7 +182,7 @@ export function createEgressClient(options: EgressClientOptions): EgressClient {
     try {
       const response = await agent.request({
         origin: url.origin,
-        path: `${url.pathname}${url.search}`,
+        path: url.path,
         method: req.method,
         headers,
         body: req.body ?? null,

@@ -160,6 +160,44 @@ export function inspectOutboundUrl(input: string | URL, policy: CompiledEgressPo
   return { ok: true, url, destination, address: literal };
 }
 
+/** What a request needs of a URL `inspectOutboundUrl` let through. */
+export type ApprovedTarget = { origin: string; path: string; scheme: string; hostname: string; port: number };
+export type InspectedTarget = { ok: true; target: ApprovedTarget } | { ok: false; refusal: EgressRefusal };
+
+const APPROVED_TARGET_ENTRIES = 1_000;
+
+/**
+ * `inspectOutboundUrl` for one client's requests, remembering the URL strings it let through. The inspection
+ * is pure (no DNS: the addresses a name resolves to are checked on every connection, by the egress client's
+ * guarded connector) and the policy is fixed, so a string's verdict never changes; a webhook drain sends
+ * every delivery of an endpoint to one URL. Refusals are not kept (rare, and each is logged anew).
+ */
+export function createTargetInspector(
+  policy: CompiledEgressPolicy,
+): (input: string | URL) => InspectedTarget {
+  const approved = new Map<string, ApprovedTarget>();
+  return (input) => {
+    const key = typeof input === 'string' ? input : undefined;
+    const cached = key === undefined ? undefined : approved.get(key);
+    if (cached) return { ok: true, target: cached };
+    const inspected = inspectOutboundUrl(input, policy);
+    if (!inspected.ok) return inspected;
+    const { url, destination } = inspected;
+    const target: ApprovedTarget = {
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      scheme: url.protocol.slice(0, -1),
+      hostname: url.hostname,
+      port: destination.port,
+    };
+    if (key !== undefined) {
+      if (approved.size >= APPROVED_TARGET_ENTRIES) approved.clear();
+      approved.set(key, target);
+    }
+    return { ok: true, target };
+  };
+}
+
 /**
  * Registration-time validation of a merchant URL (no DNS). Returns why it is refused, or null.
  * Names that are not literals are checked again after resolution on every send.

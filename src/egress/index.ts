@@ -13,18 +13,21 @@ export type { AddressClass, IPAddress, ParsedHost } from './address-classifier.t
 export {
   checkOutboundUrl,
   compileEgressPolicy,
+  createTargetInspector,
   inspectOutboundUrl,
   isAddressAllowed,
   isHostAllowListed,
   parseEgressPolicy,
 } from './egress-policy.ts';
 export type {
+  ApprovedTarget,
   CompiledEgressPolicy,
   Destination,
   EgressMode,
   EgressPolicy,
   EgressRefusal,
   EgressRefusalCode,
+  InspectedTarget,
   InspectedUrl,
 } from './egress-policy.ts';
 export { EgressError, createEgressClient, resolveWithSystemDns } from './egress-client.ts';

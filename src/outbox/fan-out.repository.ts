@@ -112,7 +112,8 @@ export async function fanOutPendingEvents(
          SELECT t.id, t.event_id, t.event_type, t.event_created_at, t.event_data::text AS event_data_json,
                 t.event_actor_type, t.event_actor_id, t.event_livemode, t.event_object_id, t.event_object_version,
                 t.event_order_id, t.event_checkout_id, t.event_payment_id, t.endpoint_id, t.url, t.api_version,
-                t.secret_encrypted, t.previous_secret_encrypted, t.traceparent, t.position
+                encode(t.secret_encrypted, 'hex') AS secret_encrypted,
+                encode(t.previous_secret_encrypted, 'hex') AS previous_secret_encrypted, t.traceparent, t.position
            FROM targets t WHERE t.position <= $2 AND t.id IN (SELECT id FROM inserted)
        ) leased ON true
       ORDER BY leased.position`,

@@ -42,7 +42,7 @@ export function createAttemptSender(
 ): (claimed: ClaimedDelivery) => Promise<Finished> {
   const { egress, keyring, clock, logger, random } = deps;
   /**
-   * Signing keys by their secret's ciphertext: a rotated secret has a new ciphertext, so entries never go
+   * Signing keys by their secret's ciphertext (hex, as the claim reads it): a rotated secret has a new ciphertext, so entries never go
    * stale. Decrypting and decoding the secret once, not per attempt, keeps signing to the HMAC itself.
    */
   const keyCache = new Map<string, KeyObject>();
@@ -146,13 +146,13 @@ export function createAttemptSender(
     }
   }
 
-  function signingKey(sealed: Buffer): KeyObject {
-    const cacheKey = sealed.toString('base64');
-    let key = keyCache.get(cacheKey);
+  function signingKey(sealedHex: string): KeyObject {
+    let key = keyCache.get(sealedHex);
     if (key === undefined) {
+      const sealed = Buffer.from(sealedHex, 'hex');
       key = webhookSigningKey(keyring.decrypt('webhook-secret-encryption', sealed).toString('utf8'));
       if (keyCache.size >= SECRET_CACHE_ENTRIES) keyCache.clear();
-      keyCache.set(cacheKey, key);
+      keyCache.set(sealedHex, key);
     }
     return key;
   }

@@ -82,8 +82,9 @@ export type DeliveryTargetRow = DeliveredEventRow & {
   endpoint_id: string;
   url: string;
   api_version: string;
-  secret_encrypted: Buffer;
-  previous_secret_encrypted: Buffer | null;
+  /** Hex (`encode(…, 'hex')`): the worker keys its cache by the text and decodes only on a miss. */
+  secret_encrypted: string;
+  previous_secret_encrypted: string | null;
   traceparent: string | null;
 };
 
@@ -120,8 +121,11 @@ export type ClaimedDelivery = {
   apiVersion: string;
   /** False when the endpoint was disabled or deleted since the delivery was written: cancel, don't send. */
   endpointActive: boolean;
-  /** Encrypted secrets that sign this attempt, current first (the previous one only inside its overlap). */
-  secretsEncrypted: Buffer[];
+  /**
+   * Encrypted secrets that sign this attempt, current first (the previous one only inside its overlap), in hex:
+   * the worker's key cache is keyed by this text, so the sealed bytes are decoded only on a cache miss.
+   */
+  secretsEncrypted: string[];
   /** The trace the attempt is sent in: the redelivery request's, else the event's (null: stored before either). */
   traceparent: string | null;
 };
@@ -156,8 +160,9 @@ export async function claimDueDeliveries(
      RETURNING d.id, d.attempt_count, d.event_id, ev.type AS event_type, ev.created_at AS event_created_at,
                ev.data::text AS event_data_json, ev.actor_type AS event_actor_type, ev.actor_id AS event_actor_id,
                ${DELIVERED_EVENT_COLUMNS}, d.endpoint_id, ep.url, ep.api_version,
-               (ep.status = 'enabled' AND ep.deleted_at IS NULL) AS endpoint_active, ep.secret_encrypted,
-               CASE WHEN ep.previous_secret_expires_at > now() THEN ep.previous_secret_encrypted END
+               (ep.status = 'enabled' AND ep.deleted_at IS NULL) AS endpoint_active,
+               encode(ep.secret_encrypted, 'hex') AS secret_encrypted,
+               CASE WHEN ep.previous_secret_expires_at > now() THEN encode(ep.previous_secret_encrypted, 'hex') END
                  AS previous_secret_encrypted, COALESCE(d.traceparent, ev.traceparent) AS traceparent`,
     [options.limit, options.leaseSeconds, options.leaseToken],
   );

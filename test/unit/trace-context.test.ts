@@ -3,7 +3,14 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loggerOptions } from '../../src/http/logging.ts';
-import { currentTraceparent, parseTraceparent, runInTrace, startTrace } from '../../src/metrics/index.ts';
+import {
+  continueTrace,
+  currentTraceparent,
+  formatTraceparent,
+  parseTraceparent,
+  runInTrace,
+  startTrace,
+} from '../../src/metrics/index.ts';
 
 const VALID = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -44,6 +51,19 @@ describe('parseTraceparent', () => {
     expect(fresh.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(fresh.flags).toBe('00');
     expect(startTrace(undefined).traceId).not.toBe(fresh.traceId);
+  });
+});
+
+describe('continueTrace', () => {
+  it('continues a stored trace under its span, else the running one, else a new valid trace each time', () => {
+    const stored = continueTrace(VALID);
+    expect(formatTraceparent(stored)).toBe(VALID);
+    const running = startTrace(undefined);
+    expect(runInTrace(running, () => continueTrace(null))).toBe(running);
+    const fresh = Array.from({ length: 200 }, () => formatTraceparent(continueTrace(null)));
+    for (const header of fresh) expect(parseTraceparent(header), header).toBeDefined();
+    expect(new Set(fresh.map((header) => parseTraceparent(header)?.traceId)).size).toBe(fresh.length);
+    expect(new Set(fresh.map((header) => parseTraceparent(header)?.parentSpanId)).size).toBe(fresh.length);
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkOutboundUrl,
   compileEgressPolicy,
+  createTargetInspector,
   isAddressAllowed,
   parseEgressPolicy,
   parseIpAddress,
@@ -195,5 +196,35 @@ describe('parseEgressPolicy', () => {
     });
     expect(() => parseEgressPolicy({ allowList: '10/8' })).toThrow(/allow-list entry/);
     expect(() => parseEgressPolicy({ mode: 'staging' })).toThrow(/mode/);
+  });
+});
+
+describe('createTargetInspector', () => {
+  it('gives the same verdict as checkOutboundUrl for the same string, however often it is asked', () => {
+    const inspect = createTargetInspector(compileEgressPolicy(production));
+    for (let round = 0; round < 3; round++) {
+      expect(inspect('https://Shop.Example:8443/hooks?x=1')).toEqual({
+        ok: true,
+        target: {
+          origin: 'https://shop.example:8443',
+          path: '/hooks?x=1',
+          scheme: 'https',
+          hostname: 'shop.example',
+          port: 8443,
+        },
+      });
+      expect(inspect('http://127.0.0.1/hooks')).toMatchObject({
+        ok: false,
+        refusal: { code: 'address_not_allowed' },
+      });
+      expect(inspect('https://user@shop.example/')).toMatchObject({
+        ok: false,
+        refusal: { code: 'credentials_in_url' },
+      });
+    }
+    // Another policy keeps verdicts of its own.
+    const inspectDevelopment = createTargetInspector(compileEgressPolicy(development));
+    expect(inspectDevelopment('http://127.0.0.1/hooks')).toMatchObject({ ok: true, target: { port: 80 } });
+    expect(inspect('http://127.0.0.1/hooks').ok).toBe(false);
   });
 });

@@ -173,6 +173,29 @@ describe('claims and leases', () => {
     expect(b.length).toBeGreaterThan(0);
   });
 
+  it('leases a whole page of deliveries in place: every row of the claim is a HOT update', async () => {
+    await poolA.query(`UPDATE webhook_deliveries SET status = 'canceled' WHERE status = 'pending'`);
+    await pendingDeliveries(64);
+    const pages = async () => {
+      const { rows } = await poolA.query<{ id: string; page: string }>(
+        `SELECT id, (ctid::text::point)[0]::text AS page FROM webhook_deliveries WHERE status = 'pending'`,
+      );
+      return new Map(rows.map((row) => [row.id, row.page]));
+    };
+    const before = await pages();
+    expect(before.size).toBe(64);
+    const claimed = await claimDueDeliveries(poolA, {
+      limit: 64,
+      leaseSeconds: 60,
+      leaseToken: newId('req'),
+    });
+    expect(claimed).toHaveLength(64);
+    // The claim changes no indexed column, so a row that stays on its page needs no new index entry. A page
+    // too full for a second copy of all its rows (the lease is written to every one at once) moves some.
+    expect(await pages()).toEqual(before);
+    expect(new Set(before.values()).size).toBeGreaterThan(1); // the claim spans several full pages
+  });
+
   it('reclaims expired leases, and fences the stale holder out', async () => {
     await poolA.query(`UPDATE webhook_deliveries SET status = 'canceled' WHERE status = 'pending'`);
     await pendingDeliveries(5);
