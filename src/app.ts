@@ -118,12 +118,18 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   registerJsonBodyRule(app as unknown as KassaApp); // before the shape limits: a form is refused as a form
   registerRequestShapeLimits(app);
   registerUnknownQueryRefusal(app as unknown as KassaApp);
+  let authenticationRegistered = false;
   app.addHook('onRoute', (route) => {
     // Every POST must say how it is idempotent (docs/api-conventions.md): a route that forgets fails at start-up.
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (methods.includes('POST') && !route.config?.idempotency) {
       throw new Error(`POST ${route.url} does not declare config.idempotency`);
     }
+    // Authentication is attached to each authenticated route as it is registered: one registered earlier
+    // would have none, so it fails at start-up instead.
+    const auth = route.config?.auth;
+    if (auth !== undefined && auth !== 'public' && !authenticationRegistered)
+      throw new Error(`${route.url} is registered before authentication`);
   });
   // HSTS (RFC 6797) on every response — pages, API, errors, static files — once Kassa is served over https:
   // a browser that has seen it never again sends a checkout page or a token over plain http. Over http the
@@ -131,12 +137,14 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   const strictTransportSecurity = services.config.publicUrl.startsWith('https://')
     ? 'max-age=31536000; includeSubDomains'
     : undefined;
-  app.addHook('onSend', async (request, reply) => {
+  // A callback hook, not an async one: it runs on every response, and an async hook costs a promise each time.
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', String(request.id));
     // Nothing is cached unless its route says so (public assets, the SDK, the JWKS): API answers carry
     // secrets (client tokens, signed page URLs, whsec_ / kss_ secrets, access tokens) and are per merchant.
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     if (strictTransportSecurity) reply.header('strict-transport-security', strictTransportSecurity);
+    done(null, payload);
   });
 
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
@@ -182,6 +190,8 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
 
   // Load shedding before authentication (which may wait for a database connection), the per-credential
   // limit after it (it counts against the credential authentication found): src/http/plugins/rate-limit.ts.
+  // Authentication, the limit and the version pin are hooks of the authenticated routes themselves, so they
+  // run after every app-wide hook (src/http/plugins/route-hooks.ts); public routes run none of them.
   const limitDeps = { pool: services.db.pool, limits: services.config.requestLimits };
   await registerLoadShedding(app as unknown as KassaApp, limitDeps);
   // `last_used_at` of keys and clients: noted per request, written in batches, the rest on close.
@@ -203,8 +213,10 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     verifyClientToken: createClientTokenVerifier(services.db),
     usage: credentialUsage,
   });
+  // Then, on each authenticated route, in this order: the credential limit and the version pin.
   registerCredentialLimits(app as unknown as KassaApp, limitDeps);
   registerApiVersioning(app as unknown as KassaApp, { db: services.db });
+  authenticationRegistered = true;
   registerSystemRoutes(app, services);
   registerLandingRoute(app, { demoShop: services.config.demoShop });
   registerOAuthTokenRoute(app, {

@@ -1,7 +1,9 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/client.ts';
 import { AppError } from '../lib/errors.ts';
 import type { KassaApp } from './http.types.ts';
+import { isAuthenticatedRoute } from './plugins/authentication.ts';
+import { addRouteHook } from './plugins/route-hooks.ts';
 import { API_VERSIONS, LATEST_API_VERSION, isApiVersion, type ApiVersion } from '../lib/api-versions.ts';
 
 export { API_VERSIONS, LATEST_API_VERSION, isApiVersion, type ApiVersion } from '../lib/api-versions.ts';
@@ -44,33 +46,59 @@ export async function pinMerchantApiVersion(
 }
 
 /**
- * Reads `Kassa-Version` (an unknown one is a 400 `invalid_api_version` before anything else happens), pins a
- * merchant on its first authenticated request, and sends the version on every response. Registered after
- * authentication, so `request.merchant` is known. Pins are cached per process: a pin never changes by itself.
+ * Reads `Kassa-Version` (an unknown one is a 400 `invalid_api_version`), pins a merchant on its first
+ * authenticated request, and sends the version on every response. On an authenticated route this runs after
+ * authentication and the credential limit (a hook attached to the route, src/http/plugins/route-hooks.ts), so
+ * `request.merchant` is known; on every other request (public routes, unknown paths) an app-wide hook that
+ * returns at once does it. Pins are cached per process: a pin never changes by itself. Callback hooks: a
+ * request whose version is known without the database costs no promise.
  */
 export function registerApiVersioning(app: KassaApp, deps: { db: Queryable }) {
   const pinned = new Map<string, ApiVersion>();
-  app.decorateRequest('apiVersion', undefined);
-  app.addHook('onRequest', async (request) => {
-    const requested = requestedVersion(request);
+
+  async function pin(request: FastifyRequest, merchantId: string, requested: ApiVersion | undefined) {
+    const merchantVersion = await pinMerchantApiVersion(deps.db, merchantId, requested ?? LATEST_API_VERSION);
+    if (pinned.size >= 10_000) pinned.clear();
+    pinned.set(merchantId, merchantVersion);
+    request.apiVersion = requested ?? merchantVersion;
+  }
+
+  function versionOfAuthenticated(request: FastifyRequest, _reply: unknown, done: (error?: Error) => void) {
+    let requested: ApiVersion | undefined;
+    try {
+      requested = requestedVersion(request);
+    } catch (error) {
+      return done(error as Error);
+    }
     const merchant = request.merchant;
     if (!merchant) {
       request.apiVersion = requested ?? LATEST_API_VERSION;
-      return;
+      return done();
     }
-    let merchantVersion = pinned.get(merchant.merchantId);
-    if (merchantVersion === undefined) {
-      merchantVersion = await pinMerchantApiVersion(
-        deps.db,
-        merchant.merchantId,
-        requested ?? LATEST_API_VERSION,
-      );
-      if (pinned.size >= 10_000) pinned.clear();
-      pinned.set(merchant.merchantId, merchantVersion);
+    const merchantVersion = pinned.get(merchant.merchantId);
+    if (merchantVersion !== undefined) {
+      request.apiVersion = requested ?? merchantVersion;
+      return done();
     }
-    request.apiVersion = requested ?? merchantVersion;
+    pin(request, merchant.merchantId, requested).then(() => done(), done);
+  }
+
+  app.decorateRequest('apiVersion', undefined);
+  app.addHook('onRoute', (route) => {
+    const auth = route.config?.auth;
+    if (auth !== undefined && auth !== 'public') addRouteHook(route, 'onRequest', versionOfAuthenticated);
   });
-  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (isAuthenticatedRoute(request)) return done(); // its own hook does it, once it is authenticated
+    try {
+      request.apiVersion = requestedVersion(request) ?? LATEST_API_VERSION;
+    } catch (error) {
+      return done(error as Error);
+    }
+    done();
+  });
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header(API_VERSION_HEADER, request.apiVersion ?? LATEST_API_VERSION);
+    done(null, payload);
   });
 }

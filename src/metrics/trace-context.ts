@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Attributes } from '@opentelemetry/api';
 import { pooledRandomHex } from '../lib/random.ts';
 import type { SpanKindName, StartedSpan, Tracer } from './tracing.ts';
@@ -155,6 +155,16 @@ declare module 'fastify' {
   }
 }
 
+/** The server span of a request, when spans are exported. */
+function serverSpan(request: FastifyRequest, header: string | undefined, tracer: Tracer) {
+  // The route template, never the URL: hosted-page paths carry signatures (as the request log line does).
+  const route = request.routeOptions.url;
+  return openSpan(header, tracer, route ? `${request.method} ${route}` : request.method, 'server', {
+    'http.request.method': request.method,
+    ...(route ? { 'http.route': route } : {}),
+  });
+}
+
 /**
  * Gives every request its trace and runs the rest of its handling inside it. Register it before any other
  * hook, so authentication, handlers and their outgoing calls all see it.
@@ -164,17 +174,9 @@ export function registerTraceContext(app: FastifyInstance, tracer?: Tracer): voi
   const spans = new WeakMap<object, StartedSpan>();
   app.addHook('onRequest', (request, reply, done) => {
     const header = request.headers.traceparent;
-    // The route template, never the URL: hosted-page paths carry signatures (as the request log line does).
-    const route = request.routeOptions.url;
     const { context, span } = tracer
-      ? openSpan(
-          typeof header === 'string' ? header : undefined,
-          tracer,
-          route ? `${request.method} ${route}` : request.method,
-          'server',
-          { 'http.request.method': request.method, ...(route ? { 'http.route': route } : {}) },
-        )
-      : // No exporter: only the ids are needed, so no span name or attributes are built.
+      ? serverSpan(request, typeof header === 'string' ? header : undefined, tracer)
+      : // No exporter: only the ids are needed, so no span name or attributes (nor the route) are looked up.
         openSpan(typeof header === 'string' ? header : undefined, undefined, '', 'server');
     if (span) spans.set(request, span);
     request.trace = context;

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyRequest, RouteOptions } from 'fastify';
 import type { Queryable } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
@@ -16,7 +16,8 @@ import {
 import { findApiKeyByDigest, findCredentialStatus } from '../../modules/merchants/credential.repository.ts';
 import type { CredentialUsageRecorder } from '../../modules/merchants/credential-usage.ts';
 import type { MerchantPrincipal } from '../../modules/merchants/merchant.types.ts';
-import type { ClientTokenPrincipal, KassaApp } from '../http.types.ts';
+import type { ClientTokenPrincipal, KassaApp, RouteAuth } from '../http.types.ts';
+import { addRouteHook } from './route-hooks.ts';
 
 /**
  * Resolves the caller of every route that is not `public`:
@@ -85,26 +86,34 @@ function insufficientScope(resource: ResourceScope, method: string): AppError {
 /**
  * Refuses, at registration, a route that would be reachable without the checks above: an API route with no
  * `config.auth` (which would default to public), or a non-public route with no valid `config.scope`. The
- * scope also goes into the route's OpenAPI operation as `security: [{bearer: [scope]}]`.
+ * scope also goes into the route's OpenAPI operation as `security: [{bearer: [scope]}]`. Returns the route's
+ * mode and scope when it is authenticated, `undefined` when it is public.
  */
-function guardRouteDeclarations(app: KassaApp) {
-  app.addHook('onRoute', (route) => {
-    const auth = route.config?.auth;
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const name = `${methods.join(',')} ${route.url}`;
-    if (auth === undefined && route.url.startsWith('/v1/'))
-      throw new Error(`${name} does not declare config.auth`);
-    if (auth === undefined || auth === 'public') return;
-    const scope = route.config?.scope;
-    if (scope === undefined || !isResourceScope(scope))
-      throw new Error(`${name} is authenticated but declares no valid config.scope`);
-    if (route.schema && !route.schema.hide) {
-      route.schema = {
-        ...route.schema,
-        security: [{ bearer: [requiredScope(scope, accessOf(methods[0]!))] }],
-      };
-    }
-  });
+function checkRouteDeclaration(
+  route: RouteOptions,
+): { mode: Exclude<RouteAuth, 'public'>; scope: ResourceScope } | undefined {
+  const auth = route.config?.auth;
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
+  const name = `${methods.join(',')} ${route.url}`;
+  if (auth === undefined && route.url.startsWith('/v1/'))
+    throw new Error(`${name} does not declare config.auth`);
+  if (auth === undefined || auth === 'public') return undefined;
+  const scope = route.config?.scope;
+  if (scope === undefined || !isResourceScope(scope))
+    throw new Error(`${name} is authenticated but declares no valid config.scope`);
+  if (route.schema && !route.schema.hide) {
+    route.schema = {
+      ...route.schema,
+      security: [{ bearer: [requiredScope(scope, accessOf(methods[0]!))] }],
+    };
+  }
+  return { mode: auth, scope };
+}
+
+/** Whether a request's route authenticates (its hook set `request.merchant` or `request.clientToken`, or refused). */
+export function isAuthenticatedRoute(request: FastifyRequest): boolean {
+  const auth = request.routeOptions.config.auth;
+  return auth !== undefined && auth !== 'public';
 }
 
 type CachedApiKey = { principal: MerchantPrincipal; expiresAt: Date | null } | null;
@@ -113,43 +122,48 @@ type CachedApiKey = { principal: MerchantPrincipal; expiresAt: Date | null } | n
 export type CredentialCache = { forget(): void };
 
 export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps): CredentialCache {
-  guardRouteDeclarations(app);
   const apiKeys = createTtlCache<CachedApiKey>({
     ttlMs: CREDENTIAL_CACHE_TTL_MS,
     maxEntries: 10_000,
   });
   const clientStatus = createTtlCache<boolean>({ ttlMs: CREDENTIAL_CACHE_TTL_MS, maxEntries: 10_000 });
 
-  async function principalFromApiKey(token: string): Promise<MerchantPrincipal | undefined> {
-    const digest = sha256(token).toString('base64');
-    let cached = apiKeys.get(digest);
-    if (cached === undefined) {
-      const stored = await findApiKeyByDigest(deps.db, sha256(token));
-      cached =
-        stored && !stored.revokedAt
-          ? {
-              principal: {
-                merchantId: stored.merchantId,
-                livemode: stored.livemode,
-                credential: { kind: 'api_key', id: stored.id },
-                scopes: stored.scopes ? new Set(stored.scopes) : FULL_ACCESS_SET,
-              },
-              expiresAt: stored.expiresAt,
-            }
-          : null;
-      apiKeys.set(digest, cached);
-    }
+  function cachedApiKeyPrincipal(cached: CachedApiKey): MerchantPrincipal | undefined {
     if (!cached || (cached.expiresAt && cached.expiresAt <= deps.clock.now())) return undefined;
     return cached.principal;
   }
 
-  async function isClientActive(clientId: string): Promise<boolean> {
-    let active = clientStatus.get(clientId);
-    if (active === undefined) {
-      const stored = await findCredentialStatus(deps.db, clientId);
-      active = Boolean(stored && !stored.revokedAt);
-      clientStatus.set(clientId, active);
-    }
+  async function loadApiKey(token: string, digest: string): Promise<MerchantPrincipal | undefined> {
+    const stored = await findApiKeyByDigest(deps.db, sha256(token));
+    const cached: CachedApiKey =
+      stored && !stored.revokedAt
+        ? {
+            principal: {
+              merchantId: stored.merchantId,
+              livemode: stored.livemode,
+              credential: { kind: 'api_key', id: stored.id },
+              scopes: stored.scopes ? new Set(stored.scopes) : FULL_ACCESS_SET,
+            },
+            expiresAt: stored.expiresAt,
+          }
+        : null;
+    apiKeys.set(digest, cached);
+    return cachedApiKeyPrincipal(cached);
+  }
+
+  /** The key's principal: at once from the cache (most requests), else a promise of the database's answer. */
+  function principalFromApiKey(
+    token: string,
+  ): MerchantPrincipal | undefined | Promise<MerchantPrincipal | undefined> {
+    const digest = sha256(token).toString('base64');
+    const cached = apiKeys.get(digest);
+    return cached === undefined ? loadApiKey(token, digest) : cachedApiKeyPrincipal(cached);
+  }
+
+  async function loadClientStatus(clientId: string): Promise<boolean> {
+    const stored = await findCredentialStatus(deps.db, clientId);
+    const active = Boolean(stored && !stored.revokedAt);
+    clientStatus.set(clientId, active);
     return active;
   }
 
@@ -161,8 +175,6 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps):
   });
 
   async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
-    const cached = verifiedTokens.get(token);
-    if (cached && cached.exp * 1000 > deps.clock.now().getTime()) return cached;
     const claims = await deps.accessTokens.verify(token).catch((error: unknown) => {
       throw error instanceof AppError ? invalidToken(error.message) : error;
     });
@@ -170,10 +182,8 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps):
     return claims;
   }
 
-  async function principalFromAccessToken(token: string): Promise<MerchantPrincipal> {
-    const claims = await verifyAccessToken(token);
-    if (!(await isClientActive(claims.clientId)))
-      throw invalidToken('The client of this token has been revoked');
+  function principalOfClaims(claims: AccessTokenClaims, active: boolean): MerchantPrincipal {
+    if (!active) throw invalidToken('The client of this token has been revoked');
     return {
       merchantId: claims.merchantId,
       livemode: claims.livemode,
@@ -182,21 +192,54 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps):
     };
   }
 
-  function checkScope(request: FastifyRequest) {
-    const scope = request.routeOptions.config.scope;
-    // guardRouteDeclarations guarantees a scope on every route that reaches here.
-    if (!scope) throw new Error(`${request.method} ${request.routeOptions.url} declares no scope`);
-    if (!allows(request.merchant!.scopes, scope, accessOf(request.method)))
+  async function loadAccessTokenPrincipal(
+    token: string,
+    verified: AccessTokenClaims | undefined,
+  ): Promise<MerchantPrincipal> {
+    const claims = verified ?? (await verifyAccessToken(token));
+    const active = clientStatus.get(claims.clientId) ?? (await loadClientStatus(claims.clientId));
+    return principalOfClaims(claims, active);
+  }
+
+  /** The token's principal: at once when its claims and its client's status are cached, else a promise. */
+  function principalFromAccessToken(token: string): MerchantPrincipal | Promise<MerchantPrincipal> {
+    const cached = verifiedTokens.get(token);
+    const verified = cached && cached.exp * 1000 > deps.clock.now().getTime() ? cached : undefined;
+    const active = verified && clientStatus.get(verified.clientId);
+    return active === undefined
+      ? loadAccessTokenPrincipal(token, verified)
+      : principalOfClaims(verified!, active);
+  }
+
+  function acceptMerchant(request: FastifyRequest, principal: MerchantPrincipal, scope: ResourceScope): void {
+    request.merchant = principal;
+    deps.usage?.record(principal.credential.id);
+    if (!allows(principal.scopes, scope, accessOf(request.method)))
       throw insufficientScope(scope, request.method);
   }
 
-  app.decorateRequest('merchant', undefined);
-  app.decorateRequest('clientToken', undefined);
-  app.decorateRequest('dashboardUserId', undefined);
+  function acceptApiKey(
+    request: FastifyRequest,
+    principal: MerchantPrincipal | undefined,
+    scope: ResourceScope,
+  ) {
+    if (!principal) {
+      throw new AppError('invalid_api_key', 'The API key is not valid, has expired or has been revoked', {
+        headers: { 'www-authenticate': 'Bearer realm="kassa", error="invalid_token"' },
+      });
+    }
+    acceptMerchant(request, principal, scope);
+  }
 
-  app.addHook('onRequest', async (request) => {
-    const mode = request.routeOptions.config.auth ?? 'public';
-    if (mode === 'public') return;
+  /**
+   * Authenticates a request to a route of `mode` that needs `scope`: returns once done when every answer it
+   * needs is cached (most requests), a promise otherwise; throws (or rejects) the refusal.
+   */
+  function authenticate(
+    request: FastifyRequest,
+    mode: Exclude<RouteAuth, 'public'>,
+    scope: ResourceScope,
+  ): Promise<void> | undefined {
     const token = bearerToken(request);
     if (!token) {
       throw new AppError(
@@ -208,26 +251,48 @@ export function registerAuthentication(app: KassaApp, deps: AuthenticationDeps):
       );
     }
     if (token.startsWith('sk_') || token.startsWith('rk_')) {
-      const principal = API_KEY_PATTERN.test(token) ? await principalFromApiKey(token) : undefined;
-      if (!principal) {
-        throw new AppError('invalid_api_key', 'The API key is not valid, has expired or has been revoked', {
-          headers: { 'www-authenticate': 'Bearer realm="kassa", error="invalid_token"' },
-        });
-      }
-      request.merchant = principal;
-      deps.usage?.record(principal.credential.id);
-      checkScope(request);
-      return;
+      const principal = API_KEY_PATTERN.test(token) ? principalFromApiKey(token) : undefined;
+      if (principal instanceof Promise) return principal.then((found) => acceptApiKey(request, found, scope));
+      acceptApiKey(request, principal, scope);
+      return undefined;
     }
     if (mode === 'merchant_or_client_token' && deps.verifyClientToken && token.startsWith('ct_')) {
-      const principal = await deps.verifyClientToken(token);
-      if (!principal) throw invalidToken('The client token is not valid for this checkout');
-      request.clientToken = principal;
-      return;
+      return deps.verifyClientToken(token).then((principal) => {
+        if (!principal) throw invalidToken('The client token is not valid for this checkout');
+        request.clientToken = principal;
+      });
     }
-    request.merchant = await principalFromAccessToken(token);
-    deps.usage?.record(request.merchant.credential.id);
-    checkScope(request);
+    const principal = principalFromAccessToken(token);
+    if (principal instanceof Promise) return principal.then((found) => acceptMerchant(request, found, scope));
+    acceptMerchant(request, principal, scope);
+    return undefined;
+  }
+
+  app.decorateRequest('merchant', undefined);
+  app.decorateRequest('clientToken', undefined);
+  app.decorateRequest('dashboardUserId', undefined);
+
+  // Attached to each authenticated route only (src/http/plugins/route-hooks.ts): a public route — the hosted
+  // page, the SDK's files, health checks — runs no authentication hook at all. A callback hook: a request
+  // whose credential is cached is authenticated without a promise.
+  app.addHook('onRoute', (route) => {
+    const declared = checkRouteDeclaration(route);
+    if (!declared) return;
+    const { mode, scope } = declared;
+    addRouteHook(
+      route,
+      'onRequest',
+      (request: FastifyRequest, _reply: unknown, done: (error?: Error) => void) => {
+        let pending: Promise<void> | undefined;
+        try {
+          pending = authenticate(request, mode, scope);
+        } catch (error) {
+          return done(error as Error);
+        }
+        if (pending) pending.then(() => done(), done);
+        else done();
+      },
+    );
   });
 
   return {

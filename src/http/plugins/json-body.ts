@@ -47,12 +47,19 @@ export function takesJsonOnly(routeUrl: string | undefined): boolean {
   return routeUrl !== undefined && routeUrl.startsWith('/v1/') && !OTHER_BODIES.test(routeUrl);
 }
 
+/**
+ * An app-wide hook rather than one attached to the routes it applies to: it must run before the shape limits
+ * (src/http/plugins/request-shape.ts), which are app-wide (they also judge unknown paths), and a route's own
+ * hooks run after every app-wide one. A callback hook that returns at once for a request without a body (every
+ * GET): no promise per request.
+ */
 export function registerJsonBodyRule(app: KassaApp) {
-  app.addHook('preValidation', async (request: FastifyRequest) => {
+  app.addHook('preValidation', (request: FastifyRequest, _reply, done) => {
     // A route that takes no body ignores one, whatever its type (as it ignores a JSON body).
-    if (!takesJsonOnly(request.routeOptions.url) || request.routeOptions.schema?.body === undefined) return;
-    if (!hasBody(request.body)) return;
-    if (mediaTypeOf(request.headers['content-type']) === 'application/json') return;
-    throw jsonBodyRequired(request.headers['content-type']);
+    if (!hasBody(request.body)) return done();
+    const { url, schema } = request.routeOptions;
+    if (!takesJsonOnly(url) || schema?.body === undefined) return done();
+    if (mediaTypeOf(request.headers['content-type']) === 'application/json') return done();
+    done(jsonBodyRequired(request.headers['content-type']));
   });
 }

@@ -5,6 +5,7 @@ import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RequestLimitsConfig } from '../../config.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { KassaApp } from '../http.types.ts';
+import { addRouteHook } from './route-hooks.ts';
 
 /**
  * Abuse limits on the whole API (docs/security.md, "Abuse limits and pages"), both off unless configured
@@ -30,7 +31,7 @@ function credentialKey(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
-/** Registered after authentication: its hook names the credential a request counts against. */
+/** Registered after authentication: its hook counts against the credential authentication found. */
 export function registerCredentialLimits(
   app: KassaApp,
   deps: { pool: pg.Pool; limits: RequestLimitsConfig },
@@ -57,8 +58,9 @@ export function registerCredentialLimits(
     'RateLimit-Policy': policy,
   });
 
-  // After the authentication hook (registered before this one), which sets the credential.
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+  // Only authenticated routes have a credential to count: the hook is attached to those (after their
+  // authentication hook, whose onRoute hook is registered before this one), and a public route runs none.
+  const limit = async (request: FastifyRequest, reply: FastifyReply) => {
     const key = credentialKey(request);
     if (key === undefined) return;
     let res: RateLimiterRes;
@@ -77,6 +79,10 @@ export function registerCredentialLimits(
       );
     }
     reply.headers(headersOf(res));
+  };
+  app.addHook('onRoute', (route) => {
+    const auth = route.config?.auth;
+    if (auth !== undefined && auth !== 'public') addRouteHook(route, 'onRequest', limit);
   });
 }
 

@@ -72,6 +72,51 @@ describe('Kassa-Version', () => {
     expect(await pinnedVersion(merchant.merchantId)).toBeNull();
   });
 
+  it('is judged after the credential on authenticated routes, and on every other request too', async () => {
+    const badVersion = { 'kassa-version': '2019-01-01' };
+    // An authenticated route checks the credential first: a bad one is the 401, whatever the version says.
+    const unauthenticated = await t.app.inject({
+      url: '/v1/merchant',
+      headers: { ...badVersion, authorization: 'Bearer sk_test_not_a_real_key_000000000000' },
+    });
+    expect(unauthenticated.statusCode).toBe(401);
+    expect((expectProblem(unauthenticated) as { code: string }).code).toBe('invalid_api_key');
+    // A public route and an unknown path have no credential to check: the version is refused there too.
+    for (const url of ['/healthz', '/v1/no-such-route']) {
+      const response = await t.app.inject({ url, headers: badVersion });
+      expect(response.statusCode, url).toBe(400);
+      expect((expectProblem(response) as { code: string }).code, url).toBe('invalid_api_version');
+    }
+    // A client token (no merchant to pin) gets the version it asks for.
+    const merchant = await t.createMerchant();
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/v1/checkouts',
+      headers: merchant.headers,
+      payload: {
+        completed_redirect_url: 'https://shop.example/done',
+        canceled_redirect_url: 'https://shop.example/cancel',
+        order: {
+          merchant_order_id: 'version-order',
+          currency: 'DKK',
+          country_code: 'DK',
+          subtotal_amount: 5_000,
+          total_amount: 5_000,
+          products: [{ id: 'mug', name: 'Mug', quantity: 1, unit_price: 5_000 }],
+        },
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const checkout = created.json() as { checkout_id: string; client_token: string };
+    const session = await t.app.inject({
+      url: `/v1/checkouts/${checkout.checkout_id}/session`,
+      headers: { authorization: `Bearer ${checkout.client_token}`, 'kassa-version': API_VERSIONS[0]! },
+    });
+    expect(session.statusCode, session.body).toBe(200);
+    expect(session.headers['kassa-version']).toBe(API_VERSIONS[0]);
+    expect(session.headers['access-control-allow-origin']).toBe('*');
+  });
+
   it('accepts a known version and echoes it', async () => {
     const merchant = await t.createMerchant();
     const response = await t.app.inject({

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KassaApp } from '../../http.types.ts';
+import { addRouteHook } from '../../plugins/route-hooks.ts';
 
 /**
  * The routes a merchant's page may call from its own origin with a checkout's client token. CORS is granted
@@ -24,11 +25,30 @@ export function registerSdkCors(app: KassaApp) {
     );
   }
 
+  // Attached to the CORS routes only (src/http/plugins/route-hooks.ts), as they are registered: no other
+  // response runs this hook. Registered before those routes; the app does not start if one was missed.
   const corsRoutes = new Set<string>(SDK_CORS_ROUTES);
-  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method === 'OPTIONS' || !corsRoutes.has(request.routeOptions.url ?? '')) return;
-    if (request.merchant) return;
-    reply.header('access-control-allow-origin', '*');
-    reply.header('access-control-expose-headers', 'x-request-id');
+  const attached = new Set<string>();
+  const exposeToOtherOrigins = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    payload: unknown,
+    done: (error: null, payload: unknown) => void,
+  ) => {
+    if (!request.merchant) {
+      reply.header('access-control-allow-origin', '*');
+      reply.header('access-control-expose-headers', 'x-request-id');
+    }
+    done(null, payload);
+  };
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!corsRoutes.has(route.url) || methods.includes('OPTIONS')) return;
+    addRouteHook(route, 'onSend', exposeToOtherOrigins);
+    attached.add(route.url);
+  });
+  app.addHook('onReady', (done) => {
+    const missed = SDK_CORS_ROUTES.filter((url) => !attached.has(url));
+    done(missed.length > 0 ? new Error(`SDK CORS not attached to ${missed.join(', ')}`) : undefined);
   });
 }

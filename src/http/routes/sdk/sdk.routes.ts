@@ -16,9 +16,9 @@ import { registerSdkCors } from './sdk-cors.ts';
 const SDK_DIRECTORY = new URL('../../../../public/sdk/v1/', import.meta.url);
 
 export function registerSdkRoutes(app: KassaApp, services: Services) {
+  registerSdkCors(app); // first: it attaches its headers to the CORS routes as they are registered
   registerSdkFiles(app);
   registerCheckoutSessionRoute(app, services);
-  registerSdkCors(app);
 }
 
 function registerSdkFiles(app: KassaApp) {
