@@ -95,10 +95,14 @@ export function observeDatabase(metrics: Metrics, db: Database): void {
   });
 
   // One statement serves the four backlog gauges; each scrape runs it once (the first gauge collected runs
-  // it, the others reuse its promise).
+  // it, the others reuse its promise). prom-client calls every gauge's collect in the same synchronous pass,
+  // so the promise is forgotten as soon as it settles: a timer here let a scrape within a millisecond of
+  // the last one reuse its figures.
   let backlog: Promise<BacklogFigures | undefined> | undefined;
   const readBacklog = () => {
-    backlog ??= queryBacklog(db).finally(() => setTimeout(() => (backlog = undefined), 0));
+    backlog ??= queryBacklog(db).finally(() => {
+      backlog = undefined;
+    });
     return backlog;
   };
   const backlogGauge = (name: string, help: string, pick: (figures: BacklogFigures) => number) =>
