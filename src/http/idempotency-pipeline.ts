@@ -248,18 +248,14 @@ async function runJoined(
       if (error instanceof AppError) await releaseRecord(db, merchantId, livemode, key);
       throw error;
     }
-    // Refused before the key was claimed: the key's verdict first.
-    const { existing, now } = await db.transaction((tx) =>
-      lockKeyAndFindRecord(tx, merchantId, livemode, key, fingerprints),
-    );
-    if (existing?.state === 'completed') {
-      await replay(reply, {
-        status: existing.response_status!,
-        body: responses.open(existing.response_body!),
-      });
+    // Refused before the key was claimed: the key's verdict first (a replay, 409 or 422), then the refusal.
+    try {
+      await record.verdict();
+    } catch (keyAnswer) {
+      if (!(keyAnswer instanceof ReplayStored)) throw keyAnswer;
+      await replay(reply, keyAnswer.stored);
       return;
     }
-    if (existing?.locked_until && existing.locked_until > now) throw keyInUse();
     throw error;
   }
   if (!claimed) throw new Error('the operation never claimed its key');

@@ -44,10 +44,20 @@ async function payOnPage(t: TestApp, pageUrl: string, number: string) {
   };
 }
 
-function processorApiPayment(t: TestApp, merchant: TestMerchant, checkoutId: string, number: string) {
+function processorApiPayment(
+  t: TestApp,
+  merchant: TestMerchant,
+  checkoutId: string,
+  number: string,
+  idempotencyKey?: string,
+) {
   return fetch(`${t.baseUrl}/v1/payments`, {
     method: 'POST',
-    headers: { ...merchant.headers, 'content-type': 'application/json' },
+    headers: {
+      ...merchant.headers,
+      'content-type': 'application/json',
+      ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+    },
     body: JSON.stringify({
       checkout_id: checkoutId,
       payment_method: {
@@ -228,19 +238,8 @@ describe('card testing: a retry of an answered request', () => {
     await t?.close();
   });
 
-  function payWithKey(checkoutId: string, key: string) {
-    return fetch(`${t.baseUrl}/v1/payments`, {
-      method: 'POST',
-      headers: { ...merchant.headers, 'content-type': 'application/json', 'idempotency-key': key },
-      body: JSON.stringify({
-        checkout_id: checkoutId,
-        payment_method: {
-          type: 'card',
-          card: { number: CARDS.declined, exp_month: 12, exp_year: 2040, cvc: '123', holder_name: 'Ada' },
-        },
-      }),
-    });
-  }
+  const payWithKey = (checkoutId: string, key: string) =>
+    processorApiPayment(t, merchant, checkoutId, CARDS.declined, key);
 
   it('gets its stored answer even once the card is at its limit, and reports no limit for it', async () => {
     const first = await createHostedCheckout(t, merchant);
