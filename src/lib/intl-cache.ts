@@ -1,3 +1,5 @@
+import { createBoundedCache } from './bounded-cache.ts';
+
 /**
  * Building an `Intl` formatter costs ~45 µs; using one costs ~0.5 µs. Formatters are immutable, so one per
  * (locale, options) is kept and reused. Locales come from requests, so the cache is bounded: when full it is
@@ -5,20 +7,8 @@
  */
 const MAX_ENTRIES = 512;
 
-function createBoundedCache<V>(build: (key: string) => V): (key: string) => V {
-  const entries = new Map<string, V>();
-  return (key) => {
-    let value = entries.get(key);
-    if (value === undefined) {
-      if (entries.size >= MAX_ENTRIES) entries.clear();
-      value = build(key);
-      entries.set(key, value);
-    }
-    return value;
-  };
-}
-
 const regionNames = createBoundedCache(
+  MAX_ENTRIES,
   (locale) => new Intl.DisplayNames([locale], { type: 'region', fallback: 'code' }),
 );
 
@@ -26,7 +16,7 @@ export function regionDisplayNames(locale: string): Intl.DisplayNames {
   return regionNames(locale);
 }
 
-const currencyFormats = createBoundedCache((key) => {
+const currencyFormats = createBoundedCache(MAX_ENTRIES, (key) => {
   const [locale, currency, digits] = key.split('\u0000') as [string, string, string];
   const exponent = Number(digits);
   return new Intl.NumberFormat(locale, {
@@ -41,7 +31,7 @@ export function currencyFormat(locale: string, currency: string, fractionDigits:
   return currencyFormats(`${locale}\u0000${currency}\u0000${fractionDigits}`);
 }
 
-const numberFormats = createBoundedCache((locale) => new Intl.NumberFormat(locale));
+const numberFormats = createBoundedCache(MAX_ENTRIES, (locale) => new Intl.NumberFormat(locale));
 
 export function numberFormat(locale: string): Intl.NumberFormat {
   return numberFormats(locale);

@@ -1,5 +1,5 @@
-import type { KeyObject } from 'node:crypto';
 import { EgressError, type EgressClient } from '../egress/index.ts';
+import { createBoundedCache } from '../lib/bounded-cache.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Keyring } from '../lib/keyring.ts';
 import { continueTrace, runInTrace, type Tracer } from '../metrics/index.ts';
@@ -42,10 +42,15 @@ export function createAttemptSender(
 ): (claimed: ClaimedDelivery) => Promise<Finished> {
   const { egress, keyring, clock, logger, random } = deps;
   /**
-   * Signing keys by their secret's ciphertext (hex, as the claim reads it): a rotated secret has a new ciphertext, so entries never go
-   * stale. Decrypting and decoding the secret once, not per attempt, keeps signing to the HMAC itself.
+   * Signing keys by their secret's ciphertext (hex, as the claim reads it): a rotated secret has a new
+   * ciphertext, so entries never go stale. Decrypting and decoding the secret once, not per attempt, keeps
+   * signing to the HMAC itself.
    */
-  const keyCache = new Map<string, KeyObject>();
+  const signingKey = createBoundedCache(SECRET_CACHE_ENTRIES, (sealedHex) =>
+    webhookSigningKey(
+      keyring.decrypt('webhook-secret-encryption', Buffer.from(sealedHex, 'hex')).toString('utf8'),
+    ),
+  );
 
   async function deliver(claimed: ClaimedDelivery): Promise<Finished> {
     const base = { deliveryId: claimed.id, leaseToken: claimed.leaseToken };
@@ -144,17 +149,6 @@ export function createAttemptSender(
         error instanceof EgressError ? `${error.kind}: ${error.message}` : 'The request failed unexpectedly';
       return { observation: { kind: 'error', error: message }, excerpt: null, truncated: false };
     }
-  }
-
-  function signingKey(sealedHex: string): KeyObject {
-    let key = keyCache.get(sealedHex);
-    if (key === undefined) {
-      const sealed = Buffer.from(sealedHex, 'hex');
-      key = webhookSigningKey(keyring.decrypt('webhook-secret-encryption', sealed).toString('utf8'));
-      if (keyCache.size >= SECRET_CACHE_ENTRIES) keyCache.clear();
-      keyCache.set(sealedHex, key);
-    }
-    return key;
   }
 
   return deliver;
