@@ -1,5 +1,6 @@
 import type { ClosedLoopResult, OpenLoopResult } from './load-generator.ts';
 import type { ScenarioResources } from './process-monitor.ts';
+import type { ScalePairs } from './scale-pairs.ts';
 
 /**
  * The benchmark's results as data (latest.json) and as a Markdown report (latest.md): every scenario with
@@ -74,7 +75,11 @@ export type BenchReport = {
     scale?: number;
     /** `--runs N`: every database kind's suite ran N times in a row (each a fresh gateway and database). */
     runs?: number;
+    /** `--scale --pairs N`: N alternating pairs of suites, an empty database then a loaded one. */
+    pairs?: number;
   };
+  /** `--scale --pairs N`: per database kind, each scenario's loaded median against its empty median. */
+  scale_pairs?: ScalePairs[];
   /** `--runs N`: per database kind, each bar figure's median over the runs. */
   bar_medians?: {
     database: 'embedded' | 'external';
@@ -358,17 +363,19 @@ function formatMedians(report: BenchReport): string[] {
 export function formatReport(report: BenchReport): string {
   const { machine, settings } = report;
   return [
-    settings.scale !== undefined
-      ? '# Kassa benchmark — scale run (a loaded database)'
-      : '# Kassa benchmark — latest results',
+    settings.pairs !== undefined
+      ? '# Kassa benchmark — scale pairs (empty and loaded databases alternately)'
+      : settings.scale !== undefined
+        ? '# Kassa benchmark — scale run (a loaded database)'
+        : '# Kassa benchmark — latest results',
     '',
-    ...(settings.scale !== undefined
+    ...(settings.scale !== undefined && settings.pairs === undefined
       ? [
           `**Scale run**: before the scenarios, the database was loaded with a generated history (\`--scale=${settings.scale}\`, bench/scale-history.ts; counts below). Compare with an empty-database run of the same sitting, not with bench/results/latest.json.`,
           '',
         ]
       : []),
-    `Generated ${report.generated_at} by \`npm run bench${settings.scale !== undefined ? ` -- --scale=${settings.scale}` : ''}\`${settings.quick ? ' (--quick)' : ''}. ` +
+    `Generated ${report.generated_at} by \`npm run bench${settings.scale !== undefined ? ` -- --scale=${settings.scale}` : ''}${settings.pairs !== undefined ? ` --pairs ${settings.pairs}` : ''}\`${settings.quick ? ' (--quick)' : ''}. ` +
       `Machine: ${machine.nproc} × ${machine.cpu_model}, ${fmt(machine.memory_gb)} GiB, Linux ${machine.kernel}, Node ${machine.node_version}` +
       `${machine.git_commit ? `, commit ${machine.git_commit.slice(0, 12)}${machine.git_uncommitted_changes ? ' (plus uncommitted work)' : ''}` : ''}` +
       `; load average ${fmt(machine.load_average_at_start, 2)} at the start.`,

@@ -35,6 +35,7 @@ import {
   type SuiteResult,
 } from './report.ts';
 import { countScaleRows, loadScaleHistory, type ScaleHistoryResult } from './scale-history.ts';
+import { formatScalePairs, scalePairs } from './scale-pairs.ts';
 import { absoluteNow, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
 /**
@@ -61,6 +62,9 @@ import { absoluteNow, startWebhookReceiver, type WebhookReceiver } from './webho
  *   npm run bench -- --scale            first load a realistic history (bench/scale-history.ts) into the
  *                                       database, then the same scenarios; results in bench/results/scale-latest.*
  *   npm run bench -- --scale=0.1        … a tenth of that history (a quick check)
+ *   npm run bench -- --scale --pairs 3  an empty-database suite, then a loaded one, three times alternately; each
+ *                                       scenario's loaded median against its empty median (bench/scale-pairs.ts);
+ *                                       results in bench/results/scale-pairs-latest.*
  *   npm run bench -- --scale --explain  … and EXPLAIN (ANALYZE, BUFFERS) of the hot statements on the loaded
  *                                       database first (bench/explain-hot.ts; bench/results/scale-explain.md)
  */
@@ -92,6 +96,7 @@ const { values: args } = parseArgs({
     'wait-quiet': { type: 'string' },
     only: { type: 'string' },
     runs: { type: 'string', default: '1' },
+    pairs: { type: 'string' },
   },
 });
 
@@ -107,6 +112,12 @@ if (!(Number.isInteger(RUNS) && RUNS >= 1 && RUNS <= 9))
   throw new Error('--runs must be an integer in [1, 9]');
 const SCALE = args.scale === undefined ? undefined : Number(args.scale);
 if (SCALE !== undefined && !(SCALE > 0 && SCALE <= 10)) throw new Error('--scale must be in (0, 10]');
+/** `--pairs N` (with `--scale`): N alternating pairs of suites, empty database then loaded database. */
+const PAIRS = args.pairs === undefined ? undefined : Number(args.pairs);
+if (PAIRS !== undefined && !(Number.isInteger(PAIRS) && PAIRS >= 1 && PAIRS <= 9))
+  throw new Error('--pairs must be an integer in [1, 9]');
+if (PAIRS !== undefined && (SCALE === undefined || RUNS > 1 || args.explain))
+  throw new Error('--pairs needs --scale, and takes neither --runs nor --explain');
 if (args.explain && SCALE === undefined)
   throw new Error('--explain explains on the loaded database: add --scale');
 
@@ -791,8 +802,9 @@ async function baselineKeys(issuer: string, audience: string, merchantId: string
 async function runSuite(
   target: DatabaseTarget,
   scenarios: Scenario[],
-  options: { gatewayNodeArgs?: string[] } = {},
+  options: { gatewayNodeArgs?: string[]; scale?: number } = {},
 ): Promise<SuiteResult> {
+  const scale = options.scale;
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'kassa-bench-'));
@@ -848,8 +860,8 @@ async function runSuite(
     const serverVersion =
       (await db.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? null;
     let scaleHistory: ScaleHistoryResult | undefined;
-    if (SCALE !== undefined) {
-      scaleHistory = await loadHistory(gateway, tokenJson.access_token, db, merchant.merchant_id, SCALE);
+    if (scale !== undefined) {
+      scaleHistory = await loadHistory(gateway, tokenJson.access_token, db, merchant.merchant_id, scale);
       if (args.explain)
         await explainOnLoadedDatabase(db, merchant.merchant_id, scaleHistory.counts, target.kind, 'before');
     }
@@ -942,7 +954,7 @@ async function runSuite(
       gateway_rss_max_mb: maxOf((r) => r.resources?.gateway_rss_max_mb),
       postgres_footprint_max_mb: maxOf((r) => r.resources?.postgres_footprint_max_mb),
       ...(scaleHistory
-        ? { scale_history: { scale: SCALE!, seconds: scaleHistory.seconds, counts: scaleHistory.counts } }
+        ? { scale_history: { scale: scale!, seconds: scaleHistory.seconds, counts: scaleHistory.counts } }
         : {}),
     };
     suite.targets = evaluateTargets(suite);
@@ -1110,6 +1122,15 @@ function machineInfo(): BenchReport['machine'] {
   };
 }
 
+/** The suites to run, in order: each database kind `--runs` times, or `--pairs` times empty then loaded. */
+function suitePlan(): { target: DatabaseTarget; scale: number | undefined }[] {
+  const rounds = PAIRS ?? RUNS;
+  const scales = PAIRS !== undefined ? [undefined, SCALE] : [SCALE];
+  return Array.from({ length: rounds }, () =>
+    databaseTargets().flatMap((target) => scales.map((scale) => ({ target, scale }))),
+  ).flat();
+}
+
 function databaseTargets(): DatabaseTarget[] {
   const targets: DatabaseTarget[] = [];
   if (args.db === 'all' || args.db === 'embedded') targets.push({ kind: 'embedded' });
@@ -1223,14 +1244,15 @@ async function main() {
       webhook_drain_events: DRAIN_EVENTS,
       ...(SCALE !== undefined ? { scale: SCALE } : {}),
       ...(RUNS > 1 ? { runs: RUNS } : {}),
+      ...(PAIRS !== undefined ? { pairs: PAIRS } : {}),
     },
     suites: [],
   };
-  for (const target of Array.from({ length: RUNS }, () => databaseTargets()).flat()) {
+  for (const { target, scale } of suitePlan()) {
     const suiteStarted = performance.now();
     let suite: SuiteResult;
     try {
-      suite = await runSuite(target, selectedScenarios());
+      suite = await runSuite(target, selectedScenarios(), { scale });
     } catch (error) {
       // One database kind failing (e.g. DATABASE_URL unreachable) must not lose the other kind's results.
       console.error(`[bench] the ${target.kind} suite failed:`, error);
@@ -1256,7 +1278,9 @@ async function main() {
         figures: barMedians(report.suites.filter((suite) => suite.database.kind === kind && !suite.error)),
       }))
       .filter((entry) => report.suites.some((suite) => suite.database.kind === entry.database));
-  const markdown = formatReport(report);
+  if (PAIRS !== undefined)
+    report.scale_pairs = databaseTargets().map((target) => scalePairs(target.kind, report.suites));
+  const markdown = [formatReport(report), formatScalePairs(report)].join('\n');
   console.log(`\n${markdown}`);
   const seconds = Math.round((performance.now() - started) / 1000);
   if (report.suites.some((suite) => suite.error)) process.exitCode = 1;
@@ -1266,7 +1290,7 @@ async function main() {
   }
   await mkdir(RESULTS_DIR, { recursive: true });
   // A scale run is a different experiment: it never replaces the empty-database results.
-  const base = SCALE !== undefined ? 'scale-latest' : 'latest';
+  const base = PAIRS !== undefined ? 'scale-pairs-latest' : SCALE !== undefined ? 'scale-latest' : 'latest';
   await writeFile(path.join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
   console.log(`[bench] finished in ${seconds} s; wrote bench/results/${base}.{json,md}`);
