@@ -1,7 +1,7 @@
 /**
- * Marking a payment attempt in flight is a HOT update of the session (docs/performance.md, "Fewer index
- * entries per payment"): it changes no column an index reads, so PostgreSQL rewrites the row in place and
- * writes no index entry. `payment_started` is in the retention index's predicate, so the mark leaves the
+ * Marking a payment attempt in flight is a HOT update of the session (docs/performance.md, "the session's mark
+ * of a payment is a HOT update"): it changes no column an index reads, so PostgreSQL rewrites the row in place
+ * and writes no index entry. `payment_started` is in the retention index's predicate, so the mark leaves the
  * stored flag alone and the repository reads "started" as the flag or an attempt in flight; whatever clears
  * the attempt folds it into the flag. The counters are the transaction's own (`pg_stat_xact_user_tables`), so
  * they do not depend on when the statistics are flushed.
