@@ -85,7 +85,7 @@ async function pickRows(db: pg.ClientBase, merchantId: string) {
   // An open session of the bench merchant with no attempt yet, from the middle of the open ones.
   const open = await one<{ checkout_id: string; order_id: string }>(
     `SELECT c.id AS checkout_id, o.id AS order_id FROM checkouts c JOIN orders o ON o.checkout_id = c.id
-      WHERE c.merchant_id = $1 AND c.status = 'OPEN' AND NOT c.payment_started
+      WHERE c.merchant_id = $1 AND c.status = 'OPEN' AND NOT c.payment_started AND c.active_payment_id IS NULL
       ORDER BY c.created_at OFFSET (SELECT count(*) / 2 FROM checkouts WHERE status = 'OPEN' AND merchant_id = $1) LIMIT 1`,
   );
   // An authorized (manual capture) payment: what settle moves to SUCCEEDED with its order.

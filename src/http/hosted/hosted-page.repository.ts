@@ -2,7 +2,7 @@ import type { ConnectorRouter } from '../../modules/processor-accounts/processor
 import type { Queryable } from '../../db/client.ts';
 import { withDates, type JsonRow } from '../../db/json-row.ts';
 import { CARD_BRANDS, type CardBrand } from '../../lib/card.ts';
-import { toCheckout, type CheckoutRow } from '../../modules/checkouts/checkout.repository.ts';
+import { toCheckout, type CheckoutRow } from '../../modules/checkouts/checkout.row.ts';
 import type { Checkout, Scope } from '../../modules/checkouts/checkout.types.ts';
 import type { MerchantCache } from '../../modules/merchants/merchant-cache.ts';
 import type { Merchant } from '../../modules/merchants/merchant.types.ts';
@@ -84,7 +84,7 @@ const SELECT_HOSTED_PAGE = `
       'completed_redirect_url', c.completed_redirect_url, 'canceled_redirect_url', c.canceled_redirect_url,
       'callbacks', c.callbacks, 'capture', c.capture, 'allow_save_payment_methods', c.allow_save_payment_methods,
       'locale', c.locale, 'locale_is_default', c.locale_is_default, 'payment_methods', c.payment_methods, 'metadata', c.metadata,
-      'payment_started', c.payment_started, 'active_payment_id', c.active_payment_id,
+      'payment_started', c.payment_started OR c.active_payment_id IS NOT NULL, 'active_payment_id', c.active_payment_id,
       'payment_link_id', c.payment_link_id, 'expires_at', c.expires_at, 'completed_at', c.completed_at,
       'canceled_at', c.canceled_at, 'expired_at', c.expired_at, 'created_at', c.created_at,
       'updated_at', c.updated_at, 'version', c.version, 'cancellation_reason', c.cancellation_reason),

@@ -1,82 +1,13 @@
 import type { QueryResult } from 'pg';
 import { PLANNED_PER_CALL, type Load, type Queryable, type UnitOfWork } from '../../db/client.ts';
 import { fetchPage, type PageRequest, type Sql } from '../../db/pagination.ts';
-import type { CallbackUrls } from '../merchants/merchant.types.ts';
-import type { Metadata } from '../orders/order.types.ts';
-import type { PaymentMethodType } from '../payment-methods/eligibility.ts';
 import type { CheckoutStatus, ClosedCheckoutStatus } from './checkout.states.ts';
+import { COLUMNS, PAYMENT_STARTED, toCheckout, type CheckoutRow } from './checkout.row.ts';
 import { newOrderRecord, orderInsertSql, type NewOrder } from '../orders/order.service.ts';
-import type {
-  CancellationReason,
-  CaptureMode,
-  Checkout,
-  CheckoutWithOrder,
-  Scope,
-} from './checkout.types.ts';
-
-export type CheckoutRow = {
-  id: string;
-  merchant_id: string;
-  livemode: boolean;
-  status: CheckoutStatus;
-  completed_redirect_url: string;
-  canceled_redirect_url: string;
-  callbacks: CallbackUrls;
-  capture: CaptureMode;
-  allow_save_payment_methods: boolean;
-  locale: string;
-  locale_is_default: boolean;
-  payment_methods: PaymentMethodType[] | null;
-  metadata: Metadata;
-  payment_started: boolean;
-  active_payment_id: string | null;
-  payment_link_id: string | null;
-  expires_at: Date;
-  completed_at: Date | null;
-  canceled_at: Date | null;
-  cancellation_reason?: CancellationReason | null;
-  expired_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-  version: number;
-};
-
-// Every column but the token digest, which never leaves the repository.
-const COLUMNS = `id, merchant_id, livemode, status, completed_redirect_url, canceled_redirect_url, callbacks, capture,
-  allow_save_payment_methods, locale, locale_is_default, payment_methods, metadata, payment_started, active_payment_id,
-  payment_link_id, expires_at, completed_at, canceled_at, expired_at, created_at, updated_at, version,
-  cancellation_reason`;
+import type { CancellationReason, Checkout, CheckoutWithOrder, Scope } from './checkout.types.ts';
 
 // By id, the scope is a filter (`IS NOT DISTINCT FROM`: `=` on NOT NULL columns, never an index condition), so the
 // lookup is the primary key's, not a walk of the merchant's list index (docs/performance.md, PostgreSQL's share).
-export function toCheckout(row: CheckoutRow): Checkout {
-  return {
-    id: row.id,
-    merchantId: row.merchant_id,
-    livemode: row.livemode,
-    status: row.status,
-    completedRedirectUrl: row.completed_redirect_url,
-    canceledRedirectUrl: row.canceled_redirect_url,
-    callbacks: row.callbacks,
-    capture: row.capture,
-    allowSavePaymentMethods: row.allow_save_payment_methods,
-    locale: row.locale,
-    localeIsDefault: row.locale_is_default,
-    paymentMethods: row.payment_methods,
-    metadata: row.metadata,
-    paymentStarted: row.payment_started,
-    activePaymentId: row.active_payment_id,
-    paymentLinkId: row.payment_link_id,
-    expiresAt: row.expires_at,
-    completedAt: row.completed_at,
-    canceledAt: row.canceled_at,
-    cancellationReason: row.cancellation_reason ?? null,
-    expiredAt: row.expired_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    version: row.version,
-  };
-}
 
 /** What a new session starts with (the rest starts empty); `paymentLinkId`: the link visited, else null. */
 export type NewCheckout = Pick<
@@ -348,16 +279,17 @@ export function closeCheckoutRow(
 ): void {
   tx.write(
     `UPDATE checkouts SET status = $1, ${CLOSED_AT_COLUMN[status]} = $2, updated_at = $2, version = version + 1,
-       active_payment_id = NULL, cancellation_reason = $6
+       payment_started = ${PAYMENT_STARTED}, active_payment_id = NULL, cancellation_reason = $6
      WHERE id = $3 AND (merchant_id, livemode) IS NOT DISTINCT FROM ($4, $5) AND status = 'OPEN' RETURNING ${COLUMNS}`,
     [status, now, id, scope.merchantId, scope.livemode, cancellationReason],
   );
 }
 
 /**
- * For the payment flow: mark a payment attempt as in flight (or finished, with null) and remember that a
- * payment has started, so the order can no longer be replaced. Only an OPEN session accepts a new attempt;
- * lock the row first (`findCheckout(…, { forUpdate: true })`) to check the rest of the preconditions.
+ * For the payment flow: mark a payment attempt as in flight (or finished, with null); a session with an
+ * attempt in flight reads as started, and clearing the attempt folds it into the stored flag (`PAYMENT_STARTED`),
+ * so the order can no longer be replaced. The mark changes no indexed column: a HOT update. Only an OPEN session
+ * accepts a new attempt; lock the row first (`findCheckout(…, { forUpdate: true })`) to check the rest.
  */
 export function setActivePayment(
   tx: UnitOfWork,
@@ -367,7 +299,7 @@ export function setActivePayment(
   now: Date,
 ): { result(): Promise<Checkout | undefined> } {
   const pending = tx.write<CheckoutRow>(
-    `UPDATE checkouts SET active_payment_id = $1::text, payment_started = payment_started OR $1::text IS NOT NULL,
+    `UPDATE checkouts SET active_payment_id = $1::text, payment_started = ${PAYMENT_STARTED},
        updated_at = $2, version = version + 1
      WHERE id = $3 AND (merchant_id, livemode) IS NOT DISTINCT FROM ($4, $5) AND status = 'OPEN' RETURNING ${COLUMNS}`,
     [paymentId, now, id, scope.merchantId, scope.livemode],
