@@ -46,7 +46,7 @@ export type ConnectorRouter = {
   ): Promise<ReadonlySet<PaymentMethodType> | null>;
   /** `routableMethods` among accounts already read (`loadRoutableProcessorAccounts`). */
   routableMethodsAmong(
-    accounts: readonly ProcessorAccount[],
+    accounts: readonly RoutingFacts[],
     scope: MerchantScope,
     currency: string,
   ): ReadonlySet<PaymentMethodType> | null;
@@ -138,11 +138,8 @@ export function createConnectorRouter(deps: ConnectorRouterDeps): ConnectorRoute
       routeAmong(await listRoutableProcessorAccounts(db, scope), scope, payment),
     routeAmong,
 
-    async savedCardsChargeable(db, scope, currency) {
-      const accounts = await listRoutableProcessorAccounts(db, scope);
-      const account = accounts.find((candidate) => accountTakes(candidate, 'card', currency));
-      return account ? account.processor === 'sandbox' : !scope.livemode;
-    },
+    savedCardsChargeable: async (db, scope, currency) =>
+      savedCardsChargeableAmong(await listRoutableProcessorAccounts(db, scope), scope, currency),
 
     async routableMethods(db, scope, currency) {
       if (!scope.livemode) return null;
@@ -152,8 +149,21 @@ export function createConnectorRouter(deps: ConnectorRouterDeps): ConnectorRoute
   };
 }
 
-function routableMethodsAmong(
-  accounts: readonly ProcessorAccount[],
+/** What routing reads of an account: enough for a caller that read the accounts within its own statement. */
+export type RoutingFacts = Pick<ProcessorAccount, 'processor' | 'paymentMethods' | 'currencies'>;
+
+/** `savedCardsChargeable` among accounts already read (routable ones of the scope, in routing order). */
+export function savedCardsChargeableAmong(
+  accounts: readonly RoutingFacts[],
+  scope: MerchantScope,
+  currency: string,
+): boolean {
+  const account = accounts.find((candidate) => accountTakes(candidate, 'card', currency));
+  return account ? account.processor === 'sandbox' : !scope.livemode;
+}
+
+export function routableMethodsAmong(
+  accounts: readonly RoutingFacts[],
   scope: MerchantScope,
   currency: string,
 ): ReadonlySet<PaymentMethodType> | null {
