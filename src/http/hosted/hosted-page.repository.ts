@@ -1,4 +1,8 @@
-import type { ConnectorRouter } from '../../modules/processor-accounts/processor-routing.ts';
+import {
+  routableMethodsAmong,
+  savedCardsChargeableAmong,
+  type RoutingFacts,
+} from '../../modules/processor-accounts/processor-routing.ts';
 import type { Queryable } from '../../db/client.ts';
 import { withDates, type JsonRow } from '../../db/json-row.ts';
 import { CARD_BRANDS, type CardBrand } from '../../lib/card.ts';
@@ -13,9 +17,11 @@ import type { PaymentMethodSetting } from '../../modules/payment-methods/eligibi
 import type { PaymentMethodSettingsCache } from '../../modules/payment-methods/payment-method-settings.cache.ts';
 
 /**
- * Everything one view of the hosted page reads: the checkout, its order and customer and — only when the
- * session may offer them (saving allowed, and the merchant vouched for the customer) — the customer's saved cards in ONE statement, read at the moment of the request, so
- * the page always shows the checkout's current state. Each database round trip is expensive on a loaded box
+ * Everything one view of the hosted page reads, in ONE statement: the checkout, its order and customer, the
+ * customer's saved cards (only when the session may offer them: saving allowed, and the merchant vouched for
+ * the customer) and the merchant's routable processor accounts (only where the answer is used: live mode, or
+ * a session that could list or save a card). It is read at the moment of the request, so the page always
+ * shows the checkout's current state. Each database round trip is expensive on a loaded box
  * (the socket writes dominated the page's CPU profile when it took five), so the page pays for one.
  *
  * The merchant (branding, callbacks) and its payment-method settings for the mode come through this process's
@@ -65,11 +71,20 @@ type OrderJson = JsonRow<OrderContentRow>;
 
 type SavedCardJson = { id: string; brand: string; last4: string; exp_month: number; exp_year: number };
 
+/** A routable processor account as routing reads it (`processor-routing.ts`), in routing order. */
+type ProcessorAccountJson = {
+  processor: RoutingFacts['processor'];
+  payment_methods: RoutingFacts['paymentMethods'];
+  currencies: RoutingFacts['currencies'];
+};
+
 type SnapshotJson = {
   checkout: CheckoutJson;
   order: OrderJson;
   customer: CustomerRow | null;
   saved_cards: SavedCardJson[] | null;
+  /** Read only when the answer is used: live mode (which methods), or a session that could list or save a card. */
+  processor_accounts: ProcessorAccountJson[] | null;
 };
 
 /**
@@ -104,6 +119,14 @@ const SELECT_HOSTED_PAGE = `
         FROM saved_payment_methods p
        WHERE p.merchant_id = c.merchant_id AND p.livemode = c.livemode AND p.customer_id = cu.id
          AND p.deleted_at IS NULL)
+    END,
+    'processor_accounts', CASE WHEN c.livemode OR (c.allow_save_payment_methods AND cu.id IS NOT NULL) THEN
+      COALESCE((
+      SELECT json_agg(json_build_object('processor', a.processor, 'payment_methods', a.payment_methods,
+               'currencies', a.currencies) ORDER BY a.priority, a.created_at, a.id)
+        FROM processor_accounts a
+       WHERE a.merchant_id = c.merchant_id AND a.livemode = c.livemode AND a.deleted_at IS NULL
+         AND a.status = 'ENABLED'), '[]'::json)
     END) AS page
     FROM checkouts c
     JOIN orders o ON o.checkout_id = c.id AND o.merchant_id = c.merchant_id AND o.livemode = c.livemode
@@ -152,15 +175,15 @@ function toSavedCard(card: SavedCardJson): SavedCardSummary {
   return { id: card.id, brand, last4: card.last4, expMonth: card.exp_month, expYear: card.exp_year };
 }
 
-/** Where the hosted page reads from: the database, and the caches of merchant rows and settings. */
+/**
+ * Where the hosted page reads from: the database, and the caches of merchant rows and settings. The processor
+ * accounts (live mode: the methods some account takes in the order's currency, the page offers no other;
+ * whether saved cards may be charged, only when their cards go to the sandbox) come with the page's statement.
+ */
 export type HostedPageSources = {
   db: Queryable;
   merchants: MerchantCache;
   paymentMethodSettings: PaymentMethodSettingsCache;
-  /** Live mode: the methods a processor account takes in a currency; the page offers no other. */
-  processorMethods?: ConnectorRouter['routableMethods'];
-  /** Whether saved cards may be charged (their cards go to the sandbox); absent = always. */
-  savedCardsChargeable?: ConnectorRouter['savedCardsChargeable'];
 };
 
 /** The hosted page's view of checkout `checkoutId`, or undefined when there is no such checkout. */
@@ -175,14 +198,23 @@ export async function findHostedPageSnapshot(
   const checkout = toCheckoutFromJson(page.checkout);
   const scope = { merchantId: checkout.merchantId, livemode: checkout.livemode };
   const order = toOrderFromJson(page.order, checkout, page.customer);
-  // Whether saved cards may be charged is asked only of a session that could list or save one: every use of
-  // the answer also needs saving allowed and a customer, and asking costs a round trip (the processor accounts).
-  const savedCardsPossible = checkout.allowSavePaymentMethods && order.customer !== null;
-  const [merchant, settings, processorMethods, savedCardsAllowed] = await Promise.all([
+  // The processor accounts came with the statement only where their answer is used: live mode (which methods
+  // an account takes), or a session that could list or save a card (saving allowed and a customer).
+  const accounts = (page.processor_accounts ?? []).map(
+    (account): RoutingFacts => ({
+      processor: account.processor,
+      paymentMethods: account.payment_methods,
+      currencies: account.currencies,
+    }),
+  );
+  const processorMethods = routableMethodsAmong(accounts, scope, order.currency);
+  const savedCardsAllowed =
+    checkout.allowSavePaymentMethods &&
+    order.customer !== null &&
+    savedCardsChargeableAmong(accounts, scope, order.currency);
+  const [merchant, settings] = await Promise.all([
     sources.merchants.find(db, scope.merchantId),
     sources.paymentMethodSettings.find(db, scope),
-    sources.processorMethods?.(db, scope, order.currency),
-    savedCardsPossible && (sources.savedCardsChargeable?.(db, scope, order.currency) ?? true),
   ]);
   if (!merchant) throw new Error(`Checkout ${checkout.id} has no merchant`);
   // A method no processor account takes is not offered (a payment with it would be refused).

@@ -52,8 +52,6 @@ export function createHostedPageService(services: Services) {
     db,
     merchants: services.merchants,
     paymentMethodSettings: services.paymentMethodSettings,
-    processorMethods: services.connectors.routableMethods,
-    savedCardsChargeable: services.connectors.savedCardsChargeable,
   };
 
   async function reload(context: HostedCheckout): Promise<HostedCheckout> {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { sendProblem } from '../plugins/problem-reply.ts';
-import { createCspNonce, pageSecurityHeaders } from '../pages/page-security.ts';
+import { createCspNonce, setPageSecurityHeaders } from '../pages/page-security.ts';
 import { renderStatusPage } from '../pages/status-page.ts';
 
 /**
@@ -21,11 +21,9 @@ export function sendPage(
 ): FastifyReply {
   const nonce = createCspNonce();
   const body = render(nonce);
-  return reply
-    .code(statusCode)
-    .headers(pageSecurityHeaders(nonce, { formActionOrigins }))
-    .type('text/html; charset=utf-8')
-    .send(body);
+  reply.code(statusCode);
+  setPageSecurityHeaders(reply, nonce, { formActionOrigins });
+  return reply.type('text/html; charset=utf-8').send(body);
 }
 
 /**

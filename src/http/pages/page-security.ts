@@ -47,20 +47,23 @@ function toHttpOrigin(value: string): string {
   return url.origin;
 }
 
-// A merchant's few redirect origins come back on every page of its checkouts: the checked directive is kept
-// (bounded, cleared when full) rather than parsing the same URLs for every response.
+// A merchant's few redirect origins come back on every page of its checkouts: the CSP after its nonces (the
+// checked form-action directive among the fixed ones) is built once per origin list (bounded, cleared when
+// full) rather than parsing the same URLs and joining the same directives for every response.
 const MAX_FORM_ACTION_DIRECTIVES = 1000;
-const formActionDirectives = new Map<string, string>();
+const cspTails = new Map<string, string>();
 
-function formActionDirective(origins: readonly string[]): string {
+/** Everything of the CSP after `style-src`'s nonce: fixed directives and this origin list's form-action. */
+function cspTail(origins: readonly string[]): string {
   const key = JSON.stringify(origins);
-  let directive = formActionDirectives.get(key);
-  if (directive === undefined) {
-    directive = ["form-action 'self'", ...new Set(origins.map(toHttpOrigin))].join(' ');
-    if (formActionDirectives.size >= MAX_FORM_ACTION_DIRECTIVES) formActionDirectives.clear();
-    formActionDirectives.set(key, directive);
+  let tail = cspTails.get(key);
+  if (tail === undefined) {
+    const formAction = ["form-action 'self'", ...new Set(origins.map(toHttpOrigin))].join(' ');
+    tail = `'; img-src 'self' https: data:; connect-src 'self'; ${formAction}; frame-ancestors 'none'; base-uri 'none'`;
+    if (cspTails.size >= MAX_FORM_ACTION_DIRECTIVES) cspTails.clear();
+    cspTails.set(key, tail);
   }
-  return directive;
+  return tail;
 }
 
 /** The headers every page shares, whatever its CSP. */
@@ -72,21 +75,37 @@ const COMMON_PAGE_HEADERS: Readonly<Record<string, string>> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
 };
+/** The same, as [lowercase name, value] pairs, to be set one after the other without building an object. */
+const COMMON_PAGE_HEADER_ENTRIES: readonly (readonly [string, string])[] = Object.entries(
+  COMMON_PAGE_HEADERS,
+).map(([name, value]) => [name.toLowerCase(), value] as const);
 
-export function pageSecurityHeaders(nonce: string, options: PageSecurityOptions): Record<string, string> {
+/**
+ * The page's Content-Security-Policy: `default-src 'none'`, scripts and styles from our origin or with this
+ * nonce, images from our origin, https: and data:, fetches to our origin, forms to our origin and `formActionOrigins`,
+ * no framing, no `<base>`.
+ */
+function pageCsp(nonce: string, options: PageSecurityOptions): string {
   // The nonce is ours, but it is pasted into a header: refuse anything that could end the directive.
   if (!NONCE_PATTERN.test(nonce)) throw new TypeError('CSP nonce must be base64 of at least 12 bytes');
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}' 'self'`,
-    `style-src 'self' 'nonce-${nonce}'`,
-    "img-src 'self' https: data:",
-    "connect-src 'self'",
-    formActionDirective(options.formActionOrigins),
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-  ].join('; ');
-  return { 'Content-Security-Policy': csp, ...COMMON_PAGE_HEADERS };
+  return `default-src 'none'; script-src 'nonce-${nonce}' 'self'; style-src 'self' 'nonce-${nonce}${cspTail(options.formActionOrigins)}`;
+}
+
+export function pageSecurityHeaders(nonce: string, options: PageSecurityOptions): Record<string, string> {
+  return { 'Content-Security-Policy': pageCsp(nonce, options), ...COMMON_PAGE_HEADERS };
+}
+
+/**
+ * Sets exactly the headers of `pageSecurityHeaders` (lowercase names) through `target.header`: what every
+ * hosted page response does, without the per-response object, spread and key walk.
+ */
+export function setPageSecurityHeaders(
+  target: { header(name: string, value: string): unknown },
+  nonce: string,
+  options: PageSecurityOptions,
+): void {
+  target.header('content-security-policy', pageCsp(nonce, options));
+  for (const [name, value] of COMMON_PAGE_HEADER_ENTRIES) target.header(name, value);
 }
 
 // swagger-ui draws its small logo as an SVG with this one inline style element; its hash lets exactly that in

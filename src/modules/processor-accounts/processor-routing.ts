@@ -46,15 +46,10 @@ export type ConnectorRouter = {
   ): Promise<ReadonlySet<PaymentMethodType> | null>;
   /** `routableMethods` among accounts already read (`loadRoutableProcessorAccounts`). */
   routableMethodsAmong(
-    accounts: readonly ProcessorAccount[],
+    accounts: readonly RoutingFacts[],
     scope: MerchantScope,
     currency: string,
   ): ReadonlySet<PaymentMethodType> | null;
-  /**
-   * Whether a saved card may be charged in `scope` and `currency`: only when cards go to the sandbox (built in, or
-   * a sandbox account). Saved cards are sandbox-only until processors' own tokens are used (docs/processors.md).
-   */
-  savedCardsChargeable(db: Queryable, scope: MerchantScope, currency: string): Promise<boolean>;
   /** The processor account behind a connector id, or undefined for the built-in sandbox. */
   accountOf(id: string): Promise<ProcessorAccount | undefined>;
   /** The built-in sandbox's connector (test mode's default). */
@@ -138,12 +133,6 @@ export function createConnectorRouter(deps: ConnectorRouterDeps): ConnectorRoute
       routeAmong(await listRoutableProcessorAccounts(db, scope), scope, payment),
     routeAmong,
 
-    async savedCardsChargeable(db, scope, currency) {
-      const accounts = await listRoutableProcessorAccounts(db, scope);
-      const account = accounts.find((candidate) => accountTakes(candidate, 'card', currency));
-      return account ? account.processor === 'sandbox' : !scope.livemode;
-    },
-
     async routableMethods(db, scope, currency) {
       if (!scope.livemode) return null;
       return routableMethodsAmong(await listRoutableProcessorAccounts(db, scope), scope, currency);
@@ -152,8 +141,25 @@ export function createConnectorRouter(deps: ConnectorRouterDeps): ConnectorRoute
   };
 }
 
-function routableMethodsAmong(
-  accounts: readonly ProcessorAccount[],
+/** What routing reads of an account: enough for a caller that read the accounts within its own statement. */
+export type RoutingFacts = Pick<ProcessorAccount, 'processor' | 'paymentMethods' | 'currencies'>;
+
+/**
+ * Whether a saved card may be charged in `scope` and `currency`, among accounts already read (routable ones of the
+ * scope, in routing order): only when cards go to the sandbox (built in, or a sandbox account). Saved cards are
+ * sandbox-only until processors' own tokens are used (docs/processors.md).
+ */
+export function savedCardsChargeableAmong(
+  accounts: readonly RoutingFacts[],
+  scope: MerchantScope,
+  currency: string,
+): boolean {
+  const account = accounts.find((candidate) => accountTakes(candidate, 'card', currency));
+  return account ? account.processor === 'sandbox' : !scope.livemode;
+}
+
+export function routableMethodsAmong(
+  accounts: readonly RoutingFacts[],
   scope: MerchantScope,
   currency: string,
 ): ReadonlySet<PaymentMethodType> | null {

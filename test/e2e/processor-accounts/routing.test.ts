@@ -6,7 +6,7 @@
  * webhook signed with the account's secret (HMAC-SHA256) says how they ended. Kassa's side is all real:
  * database, HTTP routes, payment pipeline, events.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createFakeProcessor, FAKE_CARDS, type FakeWebhookEvent } from '../../fixtures/fake-processor.ts';
 import { createTestApp, expectProblem, type TestApp, type TestMerchant } from '../../fixtures/test-app.ts';
 import { checkoutRequest, simpleOrder } from '../checkouts/checkout-fixtures.ts';
@@ -298,6 +298,42 @@ describe('live mode', () => {
     expect(fake.calls).toContainEqual(
       expect.objectContaining({ accountId: account, operation: 'authorize', paymentId: payment.id }),
     );
+  });
+
+  it('the hosted page offers only what the live account takes, read in one statement with the checkout', async () => {
+    const shop = await t.createMerchant({ livemode: true, name: 'Live page shop' });
+    await connect(shop, {
+      processor: 'stripe',
+      credentials: { api_key: LIVE_KEY, webhook_secret: WEBHOOK_SECRET },
+      payment_methods: ['card'],
+      currencies: ['EUR'],
+    });
+    const created = await call(
+      'POST',
+      '/v1/checkouts',
+      shop,
+      checkoutRequest(simpleOrder('EUR', 'DE', 2000)),
+    );
+    expect(created.statusCode, created.body).toBe(201);
+    const path = new URL(created.json<{ checkout_redirect_url: string }>().checkout_redirect_url).pathname;
+    const offered = (html: string) =>
+      [...html.matchAll(/<input[^>]*name="payment_method"[^>]*value="([^"]+)"/g)].map((match) => match[1]);
+
+    const first = await t.app.inject({ method: 'GET', url: path });
+    expect(first.statusCode, first.body).toBe(200);
+    expect(offered(first.body)).toEqual(['card']);
+
+    // With the merchant and its settings cached, a view is one statement: the accounts come with the checkout.
+    const { pool } = t.services.db;
+    const query = vi.spyOn(pool, 'query');
+    try {
+      const again = await t.app.inject({ method: 'GET', url: path });
+      expect(again.statusCode).toBe(200);
+      expect(offered(again.body)).toEqual(['card']);
+      expect(query).toHaveBeenCalledTimes(1);
+    } finally {
+      query.mockRestore();
+    }
   });
 
   describe('processor webhooks', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCspNonce, pageSecurityHeaders } from '../../../src/http/pages/page-security.ts';
+import { createCspNonce, pageSecurityHeaders, setPageSecurityHeaders } from '../../../src/http/pages/page-security.ts';
 
 function directives(csp: string): Map<string, string[]> {
   return new Map(
@@ -83,5 +83,42 @@ describe('pageSecurityHeaders', () => {
     );
     expect(() => pageSecurityHeaders("abc'; script-src *", { formActionOrigins: [] })).toThrow(TypeError);
     expect(() => pageSecurityHeaders('short', { formActionOrigins: [] })).toThrow(TypeError);
+  });
+});
+
+describe('setPageSecurityHeaders', () => {
+  it('sets the headers of pageSecurityHeaders, byte for byte, under lowercase names', () => {
+    const nonce = 'AAAAAAAAAAAAAAAAAAAAAA==';
+    const set: [string, string][] = [];
+    setPageSecurityHeaders({ header: (name, value) => set.push([name, value]) }, nonce, {
+      formActionOrigins: ['https://shop.example/ok', 'https://pay.example'],
+    });
+    const expected = Object.entries(
+      pageSecurityHeaders(nonce, { formActionOrigins: ['https://shop.example/ok', 'https://pay.example'] }),
+    ).map(([name, value]) => [name.toLowerCase(), value]);
+    expect(set).toEqual(expected);
+    expect(Object.fromEntries(set)['content-security-policy']).toBe(
+      `default-src 'none'; script-src 'nonce-${nonce}' 'self'; style-src 'self' 'nonce-${nonce}'; ` +
+        "img-src 'self' https: data:; connect-src 'self'; form-action 'self' https://shop.example https://pay.example; " +
+        "frame-ancestors 'none'; base-uri 'none'",
+    );
+  });
+
+  it('puts each response\'s own nonce in, and checks the origins however often the same list comes back', () => {
+    const csp = (nonce: string, origins: string[]) => {
+      const set = new Map<string, string>();
+      setPageSecurityHeaders({ header: (name, value) => set.set(name, value) }, nonce, {
+        formActionOrigins: origins,
+      });
+      return set.get('content-security-policy')!;
+    };
+    const [first, second] = [createCspNonce(), createCspNonce()];
+    expect(csp(first, ['https://a.example'])).toContain(`'nonce-${first}'`);
+    expect(csp(second, ['https://a.example'])).toContain(`'nonce-${second}'`);
+    expect(csp(second, ['https://a.example'])).not.toContain(first);
+    for (let i = 0; i < 2; i++) {
+      expect(() => csp(first, ['https://a.example;script-src'])).toThrow(TypeError);
+    }
+    expect(() => csp('short', ['https://a.example'])).toThrow(TypeError);
   });
 });
