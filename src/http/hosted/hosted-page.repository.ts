@@ -200,13 +200,11 @@ export async function findHostedPageSnapshot(
   const order = toOrderFromJson(page.order, checkout, page.customer);
   // The processor accounts came with the statement only where their answer is used: live mode (which methods
   // an account takes), or a session that could list or save a card (saving allowed and a customer).
-  const accounts = (page.processor_accounts ?? []).map(
-    (account): RoutingFacts => ({
-      processor: account.processor,
-      paymentMethods: account.payment_methods,
-      currencies: account.currencies,
-    }),
-  );
+  const accounts = (page.processor_accounts ?? []).map((account): RoutingFacts => ({
+    processor: account.processor,
+    paymentMethods: account.payment_methods,
+    currencies: account.currencies,
+  }));
   const processorMethods = routableMethodsAmong(accounts, scope, order.currency);
   const savedCardsAllowed =
     checkout.allowSavePaymentMethods &&

@@ -127,10 +127,13 @@ describe('card data never stored or logged', () => {
     for (const table of tables) {
       const textual = new Set(
         textColumns
-          .filter((column) => column.table_schema === table.table_schema && column.table_name === table.table_name)
+          .filter(
+            (column) => column.table_schema === table.table_schema && column.table_name === table.table_name,
+          )
           .map((column) => column.column_name),
       );
-      if (table.table_name === 'events') expect([...textual]).toEqual(expect.arrayContaining(['data', 'type']));
+      if (table.table_name === 'events')
+        expect([...textual]).toEqual(expect.arrayContaining(['data', 'type']));
       const { rows } = await t.services.db.query<{ row: string }>(
         `SELECT row_to_json(t)::text AS row FROM "${table.table_schema}"."${table.table_name}" t`,
       );
@@ -139,7 +142,9 @@ describe('card data never stored or logged', () => {
         for (const pan of PANS)
           for (const form of panForms(pan)) expect(row, `${table.table_name}`).not.toContain(form);
         const textValues = JSON.stringify(
-          Object.entries(JSON.parse(row) as Record<string, unknown>).filter(([column]) => textual.has(column)),
+          Object.entries(JSON.parse(row) as Record<string, unknown>).filter(([column]) =>
+            textual.has(column),
+          ),
         );
         expect(textValues, table.table_name).not.toMatch(cvcPattern(CVC));
         expect(textValues, table.table_name).not.toMatch(cvcPattern(AMEX_CVC));

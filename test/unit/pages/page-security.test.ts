@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createCspNonce, pageSecurityHeaders, setPageSecurityHeaders } from '../../../src/http/pages/page-security.ts';
+import {
+  createCspNonce,
+  pageSecurityHeaders,
+  setPageSecurityHeaders,
+} from '../../../src/http/pages/page-security.ts';
 
 function directives(csp: string): Map<string, string[]> {
   return new Map(
@@ -104,7 +108,7 @@ describe('setPageSecurityHeaders', () => {
     );
   });
 
-  it('puts each response\'s own nonce in, and checks the origins however often the same list comes back', () => {
+  it("puts each response's own nonce in, and checks the origins however often the same list comes back", () => {
     const csp = (nonce: string, origins: string[]) => {
       const set = new Map<string, string>();
       setPageSecurityHeaders({ header: (name, value) => set.set(name, value) }, nonce, {
