@@ -295,7 +295,7 @@ export function formatSuite(report: BenchReport, suite: SuiteResult): string {
     '',
     ...(suite.scale_history
       ? [
-          `Loaded first (scale ×${suite.scale_history.scale}, ${fmt(suite.scale_history.seconds, 1)} s in SQL, ANALYZE included): ${Object.entries(
+          `Loaded first (scale ×${suite.scale_history.scale}, ${fmt(suite.scale_history.seconds, 1)} s in SQL, VACUUM (ANALYZE) and CHECKPOINT included): ${Object.entries(
             suite.scale_history.counts,
           )
             .map(([table, n]) => `${table} ${fmt(n)}`)

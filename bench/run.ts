@@ -1015,7 +1015,9 @@ async function loadHistory(
       log: (message) => console.log(`[bench]   ${message}`),
     });
     console.log(
-      `[bench] history loaded in ${loaded.seconds} s (ANALYZE included): ${Object.entries(loaded.counts)
+      `[bench] history loaded in ${loaded.seconds} s (VACUUM (ANALYZE) and CHECKPOINT included): ${Object.entries(
+        loaded.counts,
+      )
         .map(([table, n]) => `${table} ${n.toLocaleString('en-US')}`)
         .join(', ')}`,
     );
