@@ -3,6 +3,7 @@ import { pinMerchantApiVersion } from '../../../src/http/api-version.ts';
 import { API_VERSIONS, LATEST_API_VERSION } from '../../../src/lib/api-versions.ts';
 import { startWorkers } from '../../../src/workers/workers.ts';
 import { createTestApp, expectProblem, type TestApp } from '../../fixtures/test-app.ts';
+import { checkoutRequest, createCheckout, simpleOrder } from '../checkouts/checkout-fixtures.ts';
 import { startWebhookReceiver, verifyWebhook, type WebhookReceiver } from '../webhooks/webhook-receiver.ts';
 
 describe('Kassa-Version', () => {
@@ -89,25 +90,11 @@ describe('Kassa-Version', () => {
     }
     // A client token (no merchant to pin) gets the version it asks for.
     const merchant = await t.createMerchant();
-    const created = await t.app.inject({
-      method: 'POST',
-      url: '/v1/checkouts',
-      headers: merchant.headers,
-      payload: {
-        completed_redirect_url: 'https://shop.example/done',
-        canceled_redirect_url: 'https://shop.example/cancel',
-        order: {
-          merchant_order_id: 'version-order',
-          currency: 'DKK',
-          country_code: 'DK',
-          subtotal_amount: 5_000,
-          total_amount: 5_000,
-          products: [{ id: 'mug', name: 'Mug', quantity: 1, unit_price: 5_000 }],
-        },
-      },
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    const checkout = created.json() as { checkout_id: string; client_token: string };
+    const checkout = await createCheckout(
+      t,
+      merchant,
+      checkoutRequest(simpleOrder('DKK', 'DK', 5_000, 'version-order')),
+    );
     const session = await t.app.inject({
       url: `/v1/checkouts/${checkout.checkout_id}/session`,
       headers: { authorization: `Bearer ${checkout.client_token}`, 'kassa-version': API_VERSIONS[0]! },
