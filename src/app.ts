@@ -18,6 +18,7 @@ import { registerErrorHandling, sendFrameworkError } from './http/plugins/error-
 import { registerCredentialLimits, registerLoadShedding } from './http/plugins/rate-limit.ts';
 import { registerJsonBodyRule } from './http/plugins/json-body.ts';
 import { registerRequestShapeLimits } from './http/plugins/request-shape.ts';
+import { isAuthenticated } from './http/plugins/route-hooks.ts';
 import { registerUnknownQueryRefusal } from './http/plugins/unknown-query.ts';
 import { registerUnreadBodyDrain } from './http/plugins/unread-body.ts';
 import { validatorCompiler } from './http/validation.ts';
@@ -127,8 +128,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     }
     // Authentication is attached to each authenticated route as it is registered: one registered earlier
     // would have none, so it fails at start-up instead.
-    const auth = route.config?.auth;
-    if (auth !== undefined && auth !== 'public' && !authenticationRegistered)
+    if (isAuthenticated(route.config?.auth) && !authenticationRegistered)
       throw new Error(`${route.url} is registered before authentication`);
   });
   // HSTS (RFC 6797) on every response — pages, API, errors, static files — once Kassa is served over https:

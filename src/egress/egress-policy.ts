@@ -15,6 +15,7 @@
 import ipaddr from 'ipaddr.js';
 import { classifyAddress, parseHost } from './address-classifier.ts';
 import type { AddressClass, IPAddress } from './address-classifier.ts';
+import { createBoundedCache } from '../lib/bounded-cache.ts';
 
 export type EgressMode = 'development' | 'production';
 export type EgressPolicy = { mode: EgressMode; allowList: string[] };
@@ -164,38 +165,36 @@ export function inspectOutboundUrl(input: string | URL, policy: CompiledEgressPo
 export type ApprovedTarget = { origin: string; path: string; scheme: string; hostname: string; port: number };
 export type InspectedTarget = { ok: true; target: ApprovedTarget } | { ok: false; refusal: EgressRefusal };
 
-const APPROVED_TARGET_ENTRIES = 1_000;
+const INSPECTED_TARGET_ENTRIES = 1_000;
 
-/**
- * `inspectOutboundUrl` for one client's requests, remembering the URL strings it let through. The inspection
- * is pure (no DNS: the addresses a name resolves to are checked on every connection, by the egress client's
- * guarded connector) and the policy is fixed, so a string's verdict never changes; a webhook drain sends
- * every delivery of an endpoint to one URL. Refusals are not kept (rare, and each is logged anew).
- */
-export function createTargetInspector(
-  policy: CompiledEgressPolicy,
-): (input: string | URL) => InspectedTarget {
-  const approved = new Map<string, ApprovedTarget>();
-  return (input) => {
-    const key = typeof input === 'string' ? input : undefined;
-    const cached = key === undefined ? undefined : approved.get(key);
-    if (cached) return { ok: true, target: cached };
-    const inspected = inspectOutboundUrl(input, policy);
-    if (!inspected.ok) return inspected;
-    const { url, destination } = inspected;
-    const target: ApprovedTarget = {
+/** `inspectOutboundUrl`, with what a request needs of a URL it lets through. */
+function inspectTarget(input: string | URL, policy: CompiledEgressPolicy): InspectedTarget {
+  const inspected = inspectOutboundUrl(input, policy);
+  if (!inspected.ok) return inspected;
+  const { url, destination } = inspected;
+  return {
+    ok: true,
+    target: {
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
       scheme: url.protocol.slice(0, -1),
       hostname: url.hostname,
       port: destination.port,
-    };
-    if (key !== undefined) {
-      if (approved.size >= APPROVED_TARGET_ENTRIES) approved.clear();
-      approved.set(key, target);
-    }
-    return { ok: true, target };
+    },
   };
+}
+
+/**
+ * `inspectOutboundUrl` for one client's requests, remembering the verdict on each URL string. The inspection
+ * is pure (no DNS: the addresses a name resolves to are checked on every connection, by the egress client's
+ * guarded connector) and the policy is fixed, so a string's verdict never changes; a webhook drain sends
+ * every delivery of an endpoint to one URL.
+ */
+export function createTargetInspector(
+  policy: CompiledEgressPolicy,
+): (input: string | URL) => InspectedTarget {
+  const inspectString = createBoundedCache(INSPECTED_TARGET_ENTRIES, (url) => inspectTarget(url, policy));
+  return (input) => (typeof input === 'string' ? inspectString(input) : inspectTarget(input, policy));
 }
 
 /**

@@ -2,8 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/client.ts';
 import { AppError } from '../lib/errors.ts';
 import type { KassaApp } from './http.types.ts';
-import { isAuthenticatedRoute } from './plugins/authentication.ts';
-import { addRouteHook } from './plugins/route-hooks.ts';
+import { addAuthenticatedRouteHook, isAuthenticated } from './plugins/route-hooks.ts';
 import { API_VERSIONS, LATEST_API_VERSION, isApiVersion, type ApiVersion } from '../lib/api-versions.ts';
 
 export { API_VERSIONS, LATEST_API_VERSION, isApiVersion, type ApiVersion } from '../lib/api-versions.ts';
@@ -84,12 +83,9 @@ export function registerApiVersioning(app: KassaApp, deps: { db: Queryable }) {
   }
 
   app.decorateRequest('apiVersion', undefined);
-  app.addHook('onRoute', (route) => {
-    const auth = route.config?.auth;
-    if (auth !== undefined && auth !== 'public') addRouteHook(route, 'onRequest', versionOfAuthenticated);
-  });
+  addAuthenticatedRouteHook(app, 'onRequest', versionOfAuthenticated);
   app.addHook('onRequest', (request, _reply, done) => {
-    if (isAuthenticatedRoute(request)) return done(); // its own hook does it, once it is authenticated
+    if (isAuthenticated(request.routeOptions.config.auth)) return done(); // its own hook does it, once it is authenticated
     try {
       request.apiVersion = requestedVersion(request) ?? LATEST_API_VERSION;
     } catch (error) {

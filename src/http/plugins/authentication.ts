@@ -17,7 +17,7 @@ import { findApiKeyByDigest, findCredentialStatus } from '../../modules/merchant
 import type { CredentialUsageRecorder } from '../../modules/merchants/credential-usage.ts';
 import type { MerchantPrincipal } from '../../modules/merchants/merchant.types.ts';
 import type { ClientTokenPrincipal, KassaApp, RouteAuth } from '../http.types.ts';
-import { addRouteHook } from './route-hooks.ts';
+import { addRouteHook, isAuthenticated } from './route-hooks.ts';
 
 /**
  * Resolves the caller of every route that is not `public`:
@@ -97,7 +97,7 @@ function checkRouteDeclaration(
   const name = `${methods.join(',')} ${route.url}`;
   if (auth === undefined && route.url.startsWith('/v1/'))
     throw new Error(`${name} does not declare config.auth`);
-  if (auth === undefined || auth === 'public') return undefined;
+  if (!isAuthenticated(auth)) return undefined;
   const scope = route.config?.scope;
   if (scope === undefined || !isResourceScope(scope))
     throw new Error(`${name} is authenticated but declares no valid config.scope`);
@@ -108,12 +108,6 @@ function checkRouteDeclaration(
     };
   }
   return { mode: auth, scope };
-}
-
-/** Whether a request's route authenticates (its hook set `request.merchant` or `request.clientToken`, or refused). */
-export function isAuthenticatedRoute(request: FastifyRequest): boolean {
-  const auth = request.routeOptions.config.auth;
-  return auth !== undefined && auth !== 'public';
 }
 
 type CachedApiKey = { principal: MerchantPrincipal; expiresAt: Date | null } | null;

@@ -5,7 +5,7 @@ import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RequestLimitsConfig } from '../../config.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { KassaApp } from '../http.types.ts';
-import { addRouteHook } from './route-hooks.ts';
+import { addAuthenticatedRouteHook } from './route-hooks.ts';
 
 /**
  * Abuse limits on the whole API (docs/security.md, "Abuse limits and pages"), both off unless configured
@@ -80,10 +80,7 @@ export function registerCredentialLimits(
     }
     reply.headers(headersOf(res));
   };
-  app.addHook('onRoute', (route) => {
-    const auth = route.config?.auth;
-    if (auth !== undefined && auth !== 'public') addRouteHook(route, 'onRequest', limit);
-  });
+  addAuthenticatedRouteHook(app, 'onRequest', limit);
 }
 
 /**

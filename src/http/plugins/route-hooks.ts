@@ -1,4 +1,5 @@
 import type { RouteOptions } from 'fastify';
+import type { KassaApp, RouteAuth } from '../http.types.ts';
 
 /**
  * Hooks that only some routes need are attached to those routes (from an `onRoute` hook) rather than to the
@@ -22,4 +23,16 @@ export function addRouteHook<H>(route: RouteOptions, name: RouteHookName, hook: 
   options[name] = [...own.slice(0, at), hook, ...own.slice(at)];
   counts[name] = at + 1;
   added.set(route, counts);
+}
+
+/** Whether a route declared as `auth` authenticates its requests: any mode but `public` (or none). */
+export function isAuthenticated(auth: RouteAuth | undefined): auth is Exclude<RouteAuth, 'public'> {
+  return auth !== undefined && auth !== 'public';
+}
+
+/** Attaches `hook` to every authenticated route as it is registered (after the hooks attached before it). */
+export function addAuthenticatedRouteHook<H>(app: KassaApp, name: RouteHookName, hook: H): void {
+  app.addHook('onRoute', (route) => {
+    if (isAuthenticated(route.config?.auth)) addRouteHook(route, name, hook);
+  });
 }
