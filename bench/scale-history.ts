@@ -134,6 +134,15 @@ function scriptValues(): string {
   return `(VALUES ${rows.join(',\n  ')}) AS s (kind, step, type, object, after_s, status)`;
 }
 
+/**
+ * SQL for an id as the gateway makes them (`newId`, src/lib/ids.ts): the prefix, 12 hex digits of the
+ * milliseconds of `at`, then 32 hex digits (here md5 of `seed`, so the plan's steps agree on every id). Ids
+ * led by the time of the row they name sort as a database grown live would hold them.
+ */
+function timeLedId(prefix: string, at: string, seed: string): string {
+  return `'${prefix}_' || lpad(to_hex((extract(epoch FROM ${at}) * 1000)::bigint), 12, '0') || md5(${seed})`;
+}
+
 type Step = { step: string; sql: string; values?: unknown[]; optional?: boolean };
 
 function steps(options: ScaleHistoryOptions): Step[] {
@@ -158,11 +167,11 @@ function steps(options: ScaleHistoryOptions): Step[] {
       // deadline (24 h after creation) is 1–23 h away.
       sql: `CREATE TEMP TABLE scale_plan AS
         SELECT p.g, p.kind, m.merchant_id, m.endpoint_id, m.currency, m.country, p.t0,
-          'chk_' || md5('chk' || p.g) AS checkout_id,
-          'ord_' || md5('ord' || p.g) AS order_id,
-          CASE WHEN k.payment_status IS NOT NULL THEN 'pay_' || md5('pay' || p.g) END AS payment_id,
-          CASE WHEN p.kind IN ('partially_refunded', 'refunded') THEN 'ref_' || md5('ref' || p.g) END AS refund_id,
-          'cus_' || md5('cus' || m.slot || '-' || abs(hashtext('c' || p.g)) % $3) AS customer_id,
+          ${timeLedId('chk', 'p.t0', "'chk' || p.g")} AS checkout_id,
+          ${timeLedId('ord', 'p.t0', "'ord' || p.g")} AS order_id,
+          CASE WHEN k.payment_status IS NOT NULL THEN ${timeLedId('pay', 'p.t0', "'pay' || p.g")} END AS payment_id,
+          CASE WHEN p.kind IN ('partially_refunded', 'refunded') THEN ${timeLedId('ref', 'p.t0', "'ref' || p.g")} END AS refund_id,
+          ${timeLedId('cus', "$4::timestamptz - interval '81 days'", "'cus' || m.slot || '-' || abs(hashtext('c' || p.g)) % $3")} AS customer_id,
           (1000 + abs(hashtext('a' || p.g)) % 200000)::bigint AS total,
           k.checkout_status, k.order_status, k.payment_status, k.capture_mode,
           p.t0 + k.closed_after * interval '1 second' AS closed_at,
@@ -204,7 +213,7 @@ function steps(options: ScaleHistoryOptions): Step[] {
     {
       step: 'customers',
       sql: `INSERT INTO customers (id, merchant_id, livemode, email, email_normalized, first_name, last_name, created_at, updated_at)
-        SELECT 'cus_' || md5('cus' || m.slot || '-' || c), m.merchant_id, false,
+        SELECT ${timeLedId('cus', "$2::timestamptz - interval '81 days'", "'cus' || m.slot || '-' || c")}, m.merchant_id, false,
                'Shopper.' || m.slot || '.' || c || '@example.com', 'shopper.' || m.slot || '.' || c || '@example.com',
                'Shopper', 'No. ' || c, $2::timestamptz - interval '81 days', $2::timestamptz - interval '81 days'
           FROM scale_merchants m CROSS JOIN generate_series(0, $1::int - 1) AS c`,
@@ -267,7 +276,7 @@ function steps(options: ScaleHistoryOptions): Step[] {
     {
       step: 'captures',
       sql: `INSERT INTO captures (id, payment_id, merchant_id, livemode, amount, status, connector_reference, created_at, updated_at)
-        SELECT 'cap_' || md5('cap' || g || '-' || n), payment_id, merchant_id, false,
+        SELECT ${timeLedId('cap', 't0', "'cap' || g || '-' || n")}, payment_id, merchant_id, false,
                CASE WHEN kind <> 'two_captures' THEN total WHEN n = 1 THEN total / 2 ELSE total - total / 2 END,
                'SUCCEEDED', 'sbx_cap_' || md5('cap' || g || '-' || n),
                CASE WHEN kind <> 'two_captures' THEN t0 + interval '91 seconds'
@@ -294,7 +303,7 @@ function steps(options: ScaleHistoryOptions): Step[] {
       // Time order, so `seq` follows created_at as it does when the events are written live.
       sql: `INSERT INTO events (id, merchant_id, livemode, type, object_id, order_id, checkout_id, payment_id, data,
               created_at, fanout_state)
-        SELECT 'evt_' || md5('evt' || p.g || '-' || s.step), p.merchant_id, false, s.type, o.object_id, p.order_id,
+        SELECT ${timeLedId('evt', "p.t0 + s.after_s * interval '1 second'", "'evt' || p.g || '-' || s.step")}, p.merchant_id, false, s.type, o.object_id, p.order_id,
                p.checkout_id, CASE WHEN s.object IN ('payment', 'refund') THEN p.payment_id END,
                json_build_object('id', o.object_id, 'object', s.object, 'livemode', false, 'status', s.status,
                  'checkout_id', p.checkout_id, 'order_id', p.order_id,
@@ -318,7 +327,7 @@ function steps(options: ScaleHistoryOptions): Step[] {
       // 95 % delivered at once, 3 % on the second attempt, 2 % failed after every retry.
       sql: `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, livemode, origin, status,
               attempt_count, next_attempt_at, last_attempt_at, last_status_code, last_error, created_at, completed_at)
-        SELECT 'del_' || md5('del' || e.id), e.id, m.endpoint_id, e.merchant_id, false, 'event',
+        SELECT ${timeLedId('del', 'e.created_at', "'del' || e.id")}, e.id, m.endpoint_id, e.merchant_id, false, 'event',
                CASE WHEN d.r < 98 THEN 'succeeded' ELSE 'failed' END,
                CASE WHEN d.r < 95 THEN 1 WHEN d.r < 98 THEN 2 ELSE 9 END,
                e.created_at, d.last_at, CASE WHEN d.r < 98 THEN 200 ELSE 503 END,
@@ -338,7 +347,7 @@ function steps(options: ScaleHistoryOptions): Step[] {
       // The merchant asked again for failed deliveries older than a week; those went through.
       sql: `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, livemode, origin, status,
               attempt_count, next_attempt_at, last_attempt_at, last_status_code, created_at, completed_at)
-        SELECT 'del_' || md5('redel' || d.id), d.event_id, d.endpoint_id, d.merchant_id, false, 'redelivery',
+        SELECT ${timeLedId('del', "d.completed_at + interval '1 hour'", "'redel' || d.id")}, d.event_id, d.endpoint_id, d.merchant_id, false, 'redelivery',
                'succeeded', 1, d.completed_at + interval '1 hour', d.completed_at + interval '1 hour', 200,
                d.completed_at + interval '1 hour', d.completed_at + interval '1 hour'
           FROM webhook_deliveries d JOIN scale_merchants m ON m.endpoint_id = d.endpoint_id

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { normalizeItems, type CartItems } from './catalogue.ts';
+import { idPattern } from '../lib/ids.ts';
 
 /**
  * The demo shop's cart lives in one signed cookie (no tables): `v1.<base64url JSON>.<base64url HMAC>`.
@@ -27,7 +28,7 @@ export type DemoCart = {
 };
 
 const CART_ID = /^[0-9a-f]{32}$/;
-const PENDING_ID = /^(chk|pl)_[0-9a-f]{32}$/;
+const PENDING_ID = idPattern('chk', 'pl');
 const CLIENT_TOKEN = /^ct_[A-Za-z0-9_-]{16,128}$/;
 
 export function newCart(): DemoCart {

@@ -194,7 +194,7 @@ describe('the demo shop in a real browser', () => {
     await page.getByRole('button', { name: 'Create a payment link' }).click();
     await page.waitForURL(`${t.baseUrl}/demo/links/pl_*`);
     const linkUrl = await page.inputValue('#payment-link-url');
-    expect(linkUrl).toMatch(new RegExp(`^${t.baseUrl}/l/pl_[0-9a-f]{32}/[0-9a-f]{64}$`));
+    expect(linkUrl).toMatch(new RegExp(`^${t.baseUrl}/l/pl_[0-9a-f]{44}/[0-9a-f]{64}$`));
     // The QR code on the page encodes exactly the link.
     const qr = (await page.getAttribute('.demo-link__qr', 'src'))!;
     expect(decodeQrDataUrl(qr)).toBe(linkUrl);

@@ -397,7 +397,7 @@ describe('browser SDK and payment links in a real browser', () => {
     const link = await createLink({ order: order('EUR', 'FI', 'link-browser-1') });
     const { page, problems } = await newPage();
     await page.goto(link.url);
-    expect(new URL(page.url()).pathname).toMatch(/^\/pay\/chk_[0-9a-f]{32}\/[0-9a-f]{64}$/);
+    expect(new URL(page.url()).pathname).toMatch(/^\/pay\/chk_[0-9a-f]{44}\/[0-9a-f]{64}$/);
     expect(await page.getByRole('button', { name: /^Pay / }).first().isVisible()).toBe(true);
     expect(await page.getByText('link-browser-1').first().isVisible()).toBe(true);
     expect(problems).toEqual([]);
@@ -432,7 +432,7 @@ describe('browser SDK and payment links in a real browser', () => {
     const link = await createLink({ order: order('EUR', 'FI', 'link-used-1') });
     const { page, problems } = await newPage();
     await page.goto(link.url);
-    const checkoutId = /\/pay\/(chk_[0-9a-f]{32})\//.exec(page.url())![1]!;
+    const checkoutId = /\/pay\/(chk_[0-9a-f]{44})\//.exec(page.url())![1]!;
     const paid = await kassa.app.inject({
       method: 'POST',
       url: '/v1/payments',

@@ -19,6 +19,7 @@ import {
   type DemoShop,
   type ShopContext,
 } from '../shop.ts';
+import { idPattern } from '../../lib/ids.ts';
 
 /**
  * The three ways to pay: a checkout and Kassa's secure page (redirect), a checkout shown on the shop's own
@@ -28,7 +29,7 @@ import {
 const PAY_WAYS = ['redirect', 'embedded', 'link'] as const;
 type PayWay = (typeof PAY_WAYS)[number];
 const ATTEMPT = /^[0-9a-f]{32}$/;
-const LINK_ID = /^pl_[0-9a-f]{32}$/;
+const LINK_ID = idPattern('pl');
 
 export function registerPayRoutes(shop: FastifyInstance, demo: DemoShop) {
   const { shopUrl, sdk, withShop, settledCart, writeCart, sendHtml, sendMessage, sendApiError } = demo;

@@ -6,6 +6,7 @@ import {
   type CheckoutFormValues,
 } from '../pages/checkout-page.ts';
 import type { PaymentMethodType } from '../pages/page-locale.ts';
+import { idPattern } from '../../lib/ids.ts';
 
 /**
  * The payment page's form (application/x-www-form-urlencoded) → what to pay with, checked on the server
@@ -33,7 +34,7 @@ export type ParsedCheckoutForm =
     };
 
 const METHODS: readonly PaymentMethodType[] = ['card', 'invoice', 'wallet'];
-const SAVED_CARD_ID = /^pm_[0-9a-f]{32}$/;
+const SAVED_CARD_ID = idPattern('pm');
 const MAX_NAME_LENGTH = 100;
 
 /** One value of a form field: a repeated field counts as its first value; anything else is empty. */

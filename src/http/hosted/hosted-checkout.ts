@@ -15,6 +15,9 @@ import {
   type HostedPageSources,
 } from './hosted-page.repository.ts';
 import { redirectOrigins } from './page-reply.ts';
+import { idPattern } from '../../lib/ids.ts';
+
+const CHECKOUT_ID = idPattern('chk');
 
 /**
  * A checkout as the hosted page sees it: reached through its signed URL, with its order, its merchant, the
@@ -36,7 +39,7 @@ export async function loadHostedCheckout(
   checkoutId: string,
   signature: string,
 ): Promise<HostedCheckout | undefined> {
-  if (typeof checkoutId !== 'string' || !/^chk_[0-9a-f]{32}$/.test(checkoutId)) return undefined;
+  if (typeof checkoutId !== 'string' || !CHECKOUT_ID.test(checkoutId)) return undefined;
   if (!verifyCheckoutUrlSignature(keyring, checkoutId, signature)) return undefined;
   return reloadHostedCheckout(sources, { basePath: `/pay/${checkoutId}/${signature}`, checkoutId });
 }

@@ -14,6 +14,9 @@ import type { Services } from '../../services.ts';
 import type { CheckoutMethodOption, SavedCardOption } from '../pages/checkout-page.ts';
 import type { CheckoutSelection } from './checkout-form.ts';
 import { loadHostedCheckout, reloadHostedCheckout, type HostedCheckout } from './hosted-checkout.ts';
+import { idPattern } from '../../lib/ids.ts';
+
+const PAYMENT_ID = idPattern('pay');
 
 /**
  * What the hosted payment page does, apart from HTTP: read the checkout behind its signed URL, say which
@@ -165,7 +168,7 @@ export function createHostedPageService(services: Services) {
 
     /** The payment a 3-D Secure / wallet return names, if it is one of this checkout's. */
     async findReturningPayment(context: HostedCheckout, paymentId: string): Promise<Payment | undefined> {
-      if (!/^pay_[0-9a-f]{32}$/.test(paymentId)) return undefined;
+      if (!PAYMENT_ID.test(paymentId)) return undefined;
       const payment = await findPaymentById(db, paymentId);
       return payment?.checkoutId === context.checkout.id ? payment : undefined;
     },

@@ -8,6 +8,9 @@ import {
 } from '../../modules/processor-accounts/processor-notifications.ts';
 import type { Services } from '../../services.ts';
 import type { KassaApp } from '../http.types.ts';
+import { idPattern } from '../../lib/ids.ts';
+
+const PROCESSOR_ACCOUNT_ID = idPattern('pa');
 
 const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
@@ -38,7 +41,7 @@ export function registerProcessorWebhookRoutes(app: KassaApp, services: Services
       },
       async (request, reply) => {
         const { id } = request.params as { id: string };
-        const account = /^pa_[0-9a-f]{32}$/.test(id)
+        const account = PROCESSOR_ACCOUNT_ID.test(id)
           ? await findProcessorAccountById(services.db, id)
           : undefined;
         if (!account) throw notFoundError('processor account', id);

@@ -19,6 +19,7 @@ import {
   listOrderCallbackAttemptsWindow,
 } from '../callbacks/callback.repository.ts';
 import { findOrderEventPosition, listOrderEvents, type ListedEvent } from './event.repository.ts';
+import { ID_BODY, idPattern } from '../../lib/ids.ts';
 
 /**
  * One timeline per order: its state changes (events), every webhook attempt about them and every call to the
@@ -67,8 +68,8 @@ type TimelineSource = {
   ): Promise<{ time: string; key: unknown[] } | undefined> | undefined;
 };
 
-const EVENT_ID = /^evt_[0-9a-f]{32}$/;
-const WEBHOOK_ATTEMPT_ID = /^(del_[0-9a-f]{32})\.([1-9][0-9]{0,8})$/;
+const EVENT_ID = idPattern('evt');
+const WEBHOOK_ATTEMPT_ID = new RegExp(`^(del_${ID_BODY})\\.([1-9][0-9]{0,8})$`);
 const CALLBACK_ATTEMPT_ID = /^cba_([1-9][0-9]{0,17})$/;
 
 const eventSource: TimelineSource = {

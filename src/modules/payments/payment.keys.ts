@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { derivedId } from '../../lib/ids.ts';
 import type { Scope } from '../checkouts/checkout.types.ts';
 
 /**
@@ -7,17 +8,22 @@ import type { Scope } from '../checkouts/checkout.types.ts';
  * release, and the processor acts once.
  */
 
-/** A payment id derived from an Idempotency-Key: a retried request finds and resumes the same payment. */
-export function paymentIdForIdempotencyKey(scope: Scope, idempotencyKey: string): string {
-  const digest = createHash('sha256')
-    .update(`payment:${scope.merchantId}:${scope.livemode}:${idempotencyKey}`)
-    .digest('hex');
-  return `pay_${digest.slice(0, 32)}`;
+/**
+ * A payment id derived from an Idempotency-Key: a retried request finds and resumes the same payment. It takes
+ * its checkout's time part (`derivedId`); the key's fingerprint check refuses the same key with another
+ * checkout, so one key still names one payment.
+ */
+export function paymentIdForIdempotencyKey(scope: Scope, checkoutId: string, idempotencyKey: string): string {
+  return derivedId(
+    'pay',
+    checkoutId,
+    digest(`payment:${scope.merchantId}:${scope.livemode}:${idempotencyKey}`),
+  );
 }
 
 /** The automatic capture of a payment has a fixed id, so a retry finds (and resumes) the same capture. */
 export function automaticCaptureId(paymentId: string): string {
-  return `cap_${createHash('sha256').update(`auto:${paymentId}`).digest('hex').slice(0, 32)}`;
+  return derivedId('cap', paymentId, digest(`auto:${paymentId}`));
 }
 
 /**
@@ -31,12 +37,20 @@ export function releaseIdempotencyKey(paymentId: string, kind: 'void' | 'refund'
 
 /** A refund id derived from an Idempotency-Key: a retry after a crash resumes the same refund row. */
 export function refundIdForIdempotencyKey(scope: Scope, paymentId: string, idempotencyKey: string): string {
-  return `ref_${digest(`refund:${scope.merchantId}:${scope.livemode}:${paymentId}:${idempotencyKey}`)}`;
+  return derivedId(
+    'ref',
+    paymentId,
+    digest(`refund:${scope.merchantId}:${scope.livemode}:${paymentId}:${idempotencyKey}`),
+  );
 }
 
 /** A capture id derived from an Idempotency-Key: a retry after a crash resumes the same capture row. */
 export function captureIdForIdempotencyKey(scope: Scope, paymentId: string, idempotencyKey: string): string {
-  return `cap_${digest(`capture:${scope.merchantId}:${scope.livemode}:${paymentId}:${idempotencyKey}`)}`;
+  return derivedId(
+    'cap',
+    paymentId,
+    digest(`capture:${scope.merchantId}:${scope.livemode}:${paymentId}:${idempotencyKey}`),
+  );
 }
 
 /** A payment is voided at most once, so its void has one fixed processor key. */

@@ -213,7 +213,7 @@ export function createProcessorApi(deps: ProcessorApiDeps) {
         paymentId:
           options.idempotencyKey === undefined
             ? undefined
-            : paymentIdForIdempotencyKey(scope, options.idempotencyKey),
+            : paymentIdForIdempotencyKey(scope, checkoutId, options.idempotencyKey),
         channel: 'api',
         method,
         device: options.device,

@@ -53,7 +53,7 @@ describe('kassa api-keys list|create|roll|revoke, credentials revoke and signing
   it('lists keys with their key_ ids, creates a restricted key, rolls and revokes by key or id', async () => {
     const listed = await kassa('api-keys', 'list', '--merchant', merchant.merchantId);
     expect(listed.stdout).toMatch(
-      new RegExp(`^key_[0-9a-f]{32}  sk_test_…${merchant.apiKey.slice(-4)}  test  secret  active`, 'm'),
+      new RegExp(`^key_[0-9a-f]{44}  sk_test_…${merchant.apiKey.slice(-4)}  test  secret  active`, 'm'),
     );
     expect(listed.stdout).not.toContain(merchant.apiKey);
 
@@ -94,7 +94,7 @@ describe('kassa api-keys list|create|roll|revoke, credentials revoke and signing
     expect(byId.stdout).toBe(`revoked ${rolled.id} (every gateway refuses it within 1 second)\n`);
     expect(await waitForRefusal(rolled.secret)).toBeLessThanOrEqual(1100);
     const alias = await kassa('credentials', 'revoke', merchant.apiKey);
-    expect(alias.stdout).toMatch(/^revoked key_[0-9a-f]{32} \(every gateway refuses it within 1 second\)\n$/);
+    expect(alias.stdout).toMatch(/^revoked key_[0-9a-f]{44} \(every gateway refuses it within 1 second\)\n$/);
     expect(await waitForRefusal(merchant.apiKey)).toBeLessThanOrEqual(1100);
     await expect(kassa('api-keys', 'revoke', merchant.apiKey)).rejects.toMatchObject({ code: 1 });
     await expect(

@@ -72,7 +72,7 @@ describe('API keys and OAuth clients: restricted keys, key management, revocatio
       status: 'ACTIVE',
       expires_at: null,
     });
-    expect(key.id).toMatch(/^key_[0-9a-f]{32}$/);
+    expect(key.id).toMatch(/^key_[0-9a-f]{44}$/);
     expect(key.secret).toMatch(/^rk_test_[A-Za-z0-9_-]{40,}$/);
     expect(key.redacted_secret).toBe(`rk_test_…${key.secret.slice(-4)}`);
 

@@ -151,9 +151,9 @@ describe('POST /v1/checkouts', () => {
       },
       version: 1,
     });
-    expect(body.checkout_id).toMatch(/^chk_[0-9a-f]{32}$/);
-    expect(body.order.order_id).toMatch(/^ord_[0-9a-f]{32}$/);
-    expect(body.order.customer?.customer_id).toMatch(/^cus_[0-9a-f]{32}$/);
+    expect(body.checkout_id).toMatch(/^chk_[0-9a-f]{44}$/);
+    expect(body.order.order_id).toMatch(/^ord_[0-9a-f]{44}$/);
+    expect(body.order.customer?.customer_id).toMatch(/^cus_[0-9a-f]{44}$/);
     // Canonical `id` and `created_at` beside the documented aliases, always equal (docs/api-conventions.md#2).
     expect(body.id).toBe(body.checkout_id);
     expect(body.created_at).toBe(body.placed_at);
@@ -164,7 +164,7 @@ describe('POST /v1/checkouts', () => {
     expect(body.client_token).toMatch(/^ct_[A-Za-z0-9_-]{43}$/);
 
     // Seed-style redirect URL: /pay/{id}/{64 hex signature}, verifiable, and not forgeable by editing.
-    const match = new RegExp(`^${testApp.baseUrl}/pay/(chk_[0-9a-f]{32})/([0-9a-f]{64})$`).exec(
+    const match = new RegExp(`^${testApp.baseUrl}/pay/(chk_[0-9a-f]{44})/([0-9a-f]{64})$`).exec(
       body.checkout_redirect_url,
     );
     expect(match?.[1]).toBe(body.checkout_id);

@@ -115,7 +115,7 @@ describe('POST /v1/customers', () => {
       metadata: { crm_id: 'C-1', vip: true, visits: 3 },
       version: 1,
     });
-    expect(customer.id).toMatch(/^cus_[0-9a-f]{32}$/);
+    expect(customer.id).toMatch(/^cus_[0-9a-f]{44}$/);
     expect(customer.customer_id).toBe(customer.id);
     expect(customer.created_at).toBe(customer.updated_at);
 

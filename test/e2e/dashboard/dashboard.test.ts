@@ -371,7 +371,7 @@ describe('dashboard', () => {
     expect(listed.match(/Reporting/g)).toHaveLength(1);
     expect(listed).not.toContain(secret);
 
-    const keyId = /(key_[0-9a-f]{32})/.exec(created.body)![1]!;
+    const keyId = /(key_[0-9a-f]{44})/.exec(created.body)![1]!;
     const rolled = await submit(testApp, owner, `/dashboard/developers/api-keys/${keyId}/roll`, {
       csrf_token: csrfOf(listed),
     });

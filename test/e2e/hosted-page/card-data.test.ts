@@ -87,7 +87,7 @@ describe('card data never stored or logged', () => {
     // Pay again with the saved card (no CVC sent at all).
     const next = await createHostedCheckout(t, merchant, { allowSave: true, email, verified: true });
     const page = await getPage(t, next.path);
-    const savedId = /value="(pm_[0-9a-f]{32})"/.exec(page.html)![1]!;
+    const savedId = /value="(pm_[0-9a-f]{44})"/.exec(page.html)![1]!;
     const withSaved = await postForm(t, next.path, {
       csrf_token: csrfOf(page.html),
       payment_method: savedId,

@@ -155,7 +155,7 @@ describe('paying on the hosted page', () => {
 
     const decided = await decideOnSandboxPage(t, started.location!, 'outcome', 'complete');
     expect(decided.status).toBe(303);
-    expect(localPath(decided.location!)).toMatch(new RegExp(`^${checkout.path}/return/pay_[0-9a-f]{32}$`));
+    expect(localPath(decided.location!)).toMatch(new RegExp(`^${checkout.path}/return/pay_[0-9a-f]{44}$`));
     const back = await getPage(t, localPath(decided.location!));
     expect(back.status).toBe(303);
     expectSignedReturn(back.headers.location as string, 'https://shop.example/complete', {

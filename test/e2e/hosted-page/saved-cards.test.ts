@@ -23,7 +23,7 @@ describe('saved cards', () => {
     await t?.close();
   });
 
-  const savedRadio = /type="radio"[^>]*value="(pm_[0-9a-f]{32})"/;
+  const savedRadio = /type="radio"[^>]*value="(pm_[0-9a-f]{44})"/;
 
   it('offers "Save this card" only when the checkout allows it', async () => {
     const plain = await getPage(t, (await createHostedCheckout(t, merchant)).path);

@@ -63,8 +63,8 @@ describe('POST /v1/merchant/signing-secret/roll', () => {
     expect(after.secret).toMatch(/^kss_/);
     expect(after.secret).not.toBe(before.secret);
     // Each secret has its own id, so a rolled secret can be told from the one it replaced.
-    expect(before.id).toMatch(/^ss_[0-9a-f]{32}$/);
-    expect(after.id).toMatch(/^ss_[0-9a-f]{32}$/);
+    expect(before.id).toMatch(/^ss_[0-9a-f]{44}$/);
+    expect(after.id).toMatch(/^ss_[0-9a-f]{44}$/);
     expect(after.id).not.toBe(before.id);
     expect((await secretNow()).id).toBe(after.id);
     expect(Date.parse(after.previous_secret_expires_at) - Date.now()).toBeGreaterThan(3500_000);

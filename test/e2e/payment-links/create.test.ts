@@ -48,7 +48,7 @@ describe('creating and reading payment links', () => {
         taxes: [],
       },
     });
-    expect(link.payment_link_id).toMatch(/^pl_[0-9a-f]{32}$/);
+    expect(link.payment_link_id).toMatch(/^pl_[0-9a-f]{44}$/);
     expect(link.id).toBe(link.payment_link_id); // canonical id + documented alias
     expect(link).toMatchObject({ capture_mode: null });
     expect(link).not.toHaveProperty('capture');

@@ -65,7 +65,7 @@ export function openLink(testApp: TestApp, link: { url: string }) {
 
 /** The checkout id of a `/pay/{checkout_id}/{signature}` location. */
 export function checkoutIdOf(location: string): string {
-  const match = /\/pay\/(chk_[0-9a-f]{32})\/[0-9a-f]{64}$/.exec(new URL(location).pathname);
+  const match = /\/pay\/(chk_[0-9a-f]{44})\/[0-9a-f]{64}$/.exec(new URL(location).pathname);
   if (!match) throw new Error(`not a payment page URL: ${location}`);
   return match[1]!;
 }

@@ -51,7 +51,7 @@ describe('POST /v1/payments (Processor API)', () => {
       checkout_id: checkout.checkout_id,
       order_id: checkout.order.order_id,
     });
-    expect(payment.id).toMatch(/^pay_[0-9a-f]{32}$/);
+    expect(payment.id).toMatch(/^pay_[0-9a-f]{44}$/);
     expect((await get(t, merchant, `/v1/checkouts/${checkout.checkout_id}`)).json().status).toBe('COMPLETED');
     expect((await get(t, merchant, `/v1/orders/${checkout.order.order_id}`)).json()).toMatchObject({
       status: 'PAID',
@@ -361,7 +361,7 @@ describe('POST /v1/payments (Processor API)', () => {
     expect(second.statusCode).toBe(201);
     expect(second.headers['idempotent-replayed']).toBe('true');
     expect(second.json().id).toBe(first.json().id);
-    expect(first.json().id).toBe(paymentIdForIdempotencyKey(merchant, headers['idempotency-key']));
+    expect(first.json().id).toBe(paymentIdForIdempotencyKey(merchant, checkout.checkout_id, headers['idempotency-key']));
     expect(await t.services.sandbox.countOperations({ kind: 'authorize', paymentId: first.json().id })).toBe(
       1,
     );
@@ -380,7 +380,7 @@ describe('POST /v1/payments (Processor API)', () => {
   it('resumes a payment interrupted after the processor charged (lost answer): exactly one charge', async () => {
     const checkout = await createPaymentCheckout(t, merchant, { capture: 'automatic' });
     const key = `crash-${checkout.checkout_id}`;
-    const paymentId = paymentIdForIdempotencyKey(merchant, key);
+    const paymentId = paymentIdForIdempotencyKey(merchant, checkout.checkout_id, key);
     // First attempt: the processor records the authorization but its answer never arrives (like a crash
     // between the processor call and the settle), so the payment is left "processing".
     t.services.sandbox.setFaults({ timeoutMs: 5 });

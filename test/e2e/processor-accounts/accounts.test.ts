@@ -89,7 +89,7 @@ describe('POST /v1/processor-accounts', () => {
       version: 1,
       webhook_url: `${t.config.publicUrl}/v1/processor-webhooks/${account.id}`,
     });
-    expect(account.id).toMatch(/^pa_[0-9a-f]{32}$/);
+    expect(account.id).toMatch(/^pa_[0-9a-f]{44}$/);
     const events = await eventsOf(account.id);
     expect(events.map((event) => event.type)).toEqual(['processor_account.created']);
     expect(events[0]!.data).toMatchObject({ id: account.id, object: 'processor_account' });

@@ -39,7 +39,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-const savedRadio = /type="radio"[^>]*value="(pm_[0-9a-f]{32})"/;
+const savedRadio = /type="radio"[^>]*value="(pm_[0-9a-f]{44})"/;
 
 async function connectStripe(who: TestMerchant, fake: FakeStripe): Promise<string> {
   const response = await t.app.inject({

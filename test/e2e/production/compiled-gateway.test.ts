@@ -215,7 +215,7 @@ describe('production runs the compiled build', () => {
       const redirect = await send('/demo/pay/redirect', { attempt: attempt! });
       expect(redirect.status, redirect.html).toBe(303);
       const payPage = new URL(redirect.location!);
-      expect(payPage.pathname).toMatch(/^\/pay\/chk_[0-9a-f]{32}\//);
+      expect(payPage.pathname).toMatch(/^\/pay\/chk_[0-9a-f]{44}\//);
       cookie = '';
       const hosted = await send(payPage.pathname);
       const csrf = /name="csrf_token" value="([^"]+)"/.exec(hosted.html)?.[1];

@@ -293,7 +293,7 @@ describe('audit trail', () => {
     );
     const lines = listed.stdout.trim().split('\n');
     expect(lines[0]).toMatch(
-      new RegExp(` aud_[0-9a-f]{32}  api_key\\.revoked  ${created.id}  by system:cli`),
+      new RegExp(` aud_[0-9a-f]{44}  api_key\\.revoked  ${created.id}  by system:cli`),
     );
     expect(lines[1]).toMatch(/api_key\.created/);
     const json = JSON.parse(

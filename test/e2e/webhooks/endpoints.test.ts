@@ -68,7 +68,7 @@ describe('POST /v1/webhook-endpoints', () => {
       description: 'Fulfilment',
       version: 1,
     });
-    expect(endpoint.id).toMatch(/^whe_[0-9a-f]{32}$/);
+    expect(endpoint.id).toMatch(/^whe_[0-9a-f]{44}$/);
     expect(endpoint.secret).toMatch(/^whsec_[A-Za-z0-9+/]+={0,2}$/);
     expect(Buffer.from(endpoint.secret!.slice(6), 'base64').length).toBe(32);
 

@@ -45,7 +45,7 @@ describe('audit log', () => {
     const entries = await listAuditEntries(database.db, merchantId, { limit: 10 });
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({
-      id: expect.stringMatching(/^aud_[0-9a-f]{32}$/),
+      id: expect.stringMatching(/^aud_[0-9a-f]{44}$/),
       merchantId,
       actor,
       action: 'api_key.created',

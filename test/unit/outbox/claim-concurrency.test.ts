@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, isUniqueViolation, type Database } from '../../../src/db/client.ts';
 import { compileEgressPolicy, createEgressClient } from '../../../src/egress/index.ts';
 import { systemClock } from '../../../src/lib/clock.ts';
-import { newId } from '../../../src/lib/ids.ts';
+import { newId, newSecret } from '../../../src/lib/ids.ts';
 import { createKeyring } from '../../../src/lib/keyring.ts';
 import { createMerchantWithCredentials } from '../../../src/modules/merchants/merchant.service.ts';
 import { insertWebhookEndpoint } from '../../../src/modules/webhooks/webhook-endpoint.repository.ts';
@@ -160,7 +160,7 @@ describe('claims and leases', () => {
         const claimed = await claimDueDeliveries(db, {
           limit: 25,
           leaseSeconds: 60,
-          leaseToken: newId('req'),
+          leaseToken: newSecret(12), // the worker's token size
         });
         if (claimed.length === 0) return ids;
         ids.push(...claimed.map((c) => c.id));
@@ -187,7 +187,7 @@ describe('claims and leases', () => {
     const claimed = await claimDueDeliveries(poolA, {
       limit: 64,
       leaseSeconds: 60,
-      leaseToken: newId('req'),
+      leaseToken: newSecret(12), // the worker's token size
     });
     expect(claimed).toHaveLength(64);
     // The claim changes no indexed column, so a row that stays on its page needs no new index entry. A page

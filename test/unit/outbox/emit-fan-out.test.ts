@@ -95,6 +95,9 @@ describe('emitEvents fans out in the same statement', () => {
       lease_token: null,
     });
     expect(hasIdPrefix(delivery!.id, 'del')).toBe(true);
+    // Made in SQL, time-led like newId: its time part is the moment of the fan-out.
+    expect(delivery!.id).toMatch(/^del_[0-9a-f]{44}$/);
+    expect(Math.abs(Number.parseInt(delivery!.id.slice(4, 16), 16) - Date.now())).toBeLessThan(60_000);
     // Nothing is left for the worker's fan-out, and the claim loop finds the delivery as due.
     expect((await fanOutPendingEvents(database.db, 100)).events).toBe(0);
     const claimed = await claimDueDeliveries(database.db, { limit: 100, leaseSeconds: 30, leaseToken: 'x' });
