@@ -361,7 +361,9 @@ describe('POST /v1/payments (Processor API)', () => {
     expect(second.statusCode).toBe(201);
     expect(second.headers['idempotent-replayed']).toBe('true');
     expect(second.json().id).toBe(first.json().id);
-    expect(first.json().id).toBe(paymentIdForIdempotencyKey(merchant, checkout.checkout_id, headers['idempotency-key']));
+    expect(first.json().id).toBe(
+      paymentIdForIdempotencyKey(merchant, checkout.checkout_id, headers['idempotency-key']),
+    );
     expect(await t.services.sandbox.countOperations({ kind: 'authorize', paymentId: first.json().id })).toBe(
       1,
     );
