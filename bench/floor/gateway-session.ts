@@ -61,11 +61,14 @@ export type GatewaySession = {
   /** `payment()`, then wait for its webhook and for the worker to record the attempt. */
   pay(): Promise<void>;
   origin: string;
+  /** The gateway process. */
+  pid: number;
   close(): Promise<void>;
 };
 
-export async function openGatewaySession(databaseUrl: string): Promise<GatewaySession> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'kassa-floor-'));
+/** `dataDir`: the gateway's KASSA_DATA_DIR (its master key) to reuse, kept on close; default a new one, removed. */
+export async function openGatewaySession(databaseUrl: string, reuse?: string): Promise<GatewaySession> {
+  const dataDir = reuse ?? (await mkdtemp(path.join(os.tmpdir(), 'kassa-floor-')));
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     DATABASE_URL: databaseUrl,
@@ -80,7 +83,7 @@ export async function openGatewaySession(databaseUrl: string): Promise<GatewaySe
     await pool.close();
     await receiver.close();
     await gateway.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    if (!reuse) await rm(dataDir, { recursive: true, force: true });
   };
   try {
     const merchant = await createMerchant({ ...env, KASSA_PUBLIC_URL: gateway.origin });
@@ -138,7 +141,15 @@ export async function openGatewaySession(databaseUrl: string): Promise<GatewaySe
       if (after.total <= before) throw new Error('the webhook did not arrive within 10 s');
       await new Promise((resolve) => setTimeout(resolve, 300)); // the worker records the attempt after the answer
     };
-    return { merchantId: merchant.merchant_id, receiver, payment, pay, origin: gateway.origin, close };
+    return {
+      merchantId: merchant.merchant_id,
+      receiver,
+      payment,
+      pay,
+      origin: gateway.origin,
+      pid: gateway.pid,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

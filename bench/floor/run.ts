@@ -1,20 +1,25 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { openGatewaySession } from './gateway-session.ts';
+import { createPool, runClosedLoop } from '../load-generator.ts';
+import { openGatewaySession, type GatewaySession } from './gateway-session.ts';
 
 /**
  * The payment's SQL floor: what PostgreSQL alone spends on the SQL of one full payment of `npm run bench`
  * (create checkout + POST /v1/payments + settle + the webhook's delivery), with no gateway in the way.
  *
- *   node --import tsx bench/floor/run.ts
+ *   node_modules/.bin/node --import tsx bench/floor/run.ts      (the project's Node, as `npm run bench` uses)
  *   FLOOR_ADMIN_URL=postgres://postgres@127.0.0.1:5432/postgres   the server (default; it must run on this machine:
  *                                                                 its CPU is read from /proc)
  *   FLOOR_SECONDS=20            each pgbench run
  *   FLOOR_CLIENTS=1,2           pgbench clients (-c, -j) per run
  *   FLOOR_SCRIPTS=current,minimum,current-async,current-no-ledger,minimum-no-ledger   which replays (all by default)
  *   FLOOR_SOCKET_DIR=/var/run/postgresql   pgbench connects through this unix socket when it is there (else TCP)
+ *   FLOOR_REPEAT=3              every run three times (rounds alternate the replays); prints the medians too
  *   FLOOR_WAIT_QUIET=120        before each run, wait up to 120 s for a quiet machine (another agent's work)
  *   FLOOR_KEEP_DATABASE=1       leave floor_replay in place to inspect it (drop it yourself afterwards)
  *   FLOOR_PAYMENTS_PER_TURN=9   payments per webhook-worker turn (the bench's full_payment load, counted with
@@ -29,6 +34,8 @@ import { openGatewaySession } from './gateway-session.ts';
  * - minimum: bench/floor/minimum.sql (only what the product's contract requires; see docs/performance.md) and
  *   bench/floor/minimum-worker.sql likewise;
  * - current-async: current with `synchronous_commit = off` (a data point only: the product keeps it on);
+ * - gateway: for calibration, the real thing measured the same way: the bench's closed loop (50 connections, create
+ *   checkout + pay) against the gateway that seeded the database (its pid's CPU is printed as pgbench's);
  * - current-no-ledger, minimum-no-ledger: without the sandbox acquirer's ledger statement (a real acquirer is
  *   another company's database; the bench's sandbox writes it into Kassa's).
  * PostgreSQL's CPU is read from /proc (utime + stime of the postmaster's children: the replay's backends and the
@@ -47,6 +54,7 @@ const PER_TURN = Number(process.env.FLOOR_PAYMENTS_PER_TURN ?? 9);
 // server (over loopback TCP each round trip costs both sides more kernel time).
 const SOCKET_DIR = process.env.FLOOR_SOCKET_DIR ?? '/var/run/postgresql';
 const QUIET_SECONDS = Number(process.env.FLOOR_WAIT_QUIET ?? 0);
+const REPEAT = Number(process.env.FLOOR_REPEAT ?? 1);
 const DATABASE = 'floor_replay';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const TICKS_PER_SECOND = 100;
@@ -57,6 +65,7 @@ const REPLAYS: Record<string, { payment: string; worker: string; setup?: string;
   'current-async': { payment: 'current.sql', worker: 'worker.sql', setup: 'synchronous_commit=off' },
   'current-no-ledger': { payment: 'current.sql', worker: 'worker.sql', ledger: false },
   'minimum-no-ledger': { payment: 'minimum.sql', worker: 'minimum-worker.sql', ledger: false },
+  gateway: { payment: '', worker: '' },
 };
 
 /** The payloads of the seed payment, as pgbench variables. */
@@ -224,13 +233,48 @@ async function replay(
         (SELECT count(*) FROM webhook_delivery_attempts) AS attempts,
         (SELECT count(*) FROM sandbox_acquirer_operations) AS ledger`)
     ).rows[0]!;
+  // Every run starts from an empty payment history (the seed's merchant, customer and endpoint stay), so runs
+  // compare like with like: the tables grow past shared_buffers within a few runs and each payment then costs more.
+  await db.query(`TRUNCATE checkouts, orders, payments, captures, events, webhook_deliveries,
+    webhook_delivery_attempts, idempotency_keys, sandbox_acquirer_operations, sandbox_acquirer_payments CASCADE`);
+  await db.query('CHECKPOINT');
   const quiet = QUIET_SECONDS > 0 ? await waitForQuiet() : undefined;
   const rowsBefore = await rows();
-  const child = spawn('pgbench', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout.on('data', (chunk) => (output += String(chunk)));
-  child.stderr.on('data', (chunk) => (output += String(chunk)));
-  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  let exited: Promise<number>;
+  let loadPid: number;
+  let session: GatewaySession | undefined;
+  if (name === 'gateway') {
+    // A gateway of its own for this run (a merchant and an endpoint of its own too), stopped afterwards.
+    session = await openGatewaySession(gatewayUrl(), gatewayDataDir);
+    await session.pay();
+    const pool = createPool(session.origin, 50);
+    loadPid = session.pid;
+    exited = runClosedLoop({
+      connections: 50,
+      warmupMs: 0,
+      durationMs: SECONDS * 1000,
+      task: async () => {
+        await session!.payment(pool);
+        return { ok: true };
+      },
+    }).then(
+      async () => {
+        await pool.close();
+        return 0;
+      },
+      (error: unknown) => {
+        output = String(error);
+        return 1;
+      },
+    );
+  } else {
+    const child = spawn('pgbench', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (chunk) => (output += String(chunk)));
+    child.stderr.on('data', (chunk) => (output += String(chunk)));
+    exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+    loadPid = child.pid!;
+  }
   const postmaster = procStat(
     (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid,
   )!.ppid;
@@ -243,7 +287,7 @@ async function replay(
     server: serverTicks(postmaster),
     machine: machineTicks(),
     paid: await captures(),
-    pgbench: procStat(child.pid!)?.ticks ?? 0,
+    pgbench: procStat(loadPid)?.ticks ?? 0,
     all: allTicks(),
     wal: await wal(),
   };
@@ -253,11 +297,15 @@ async function replay(
     server: serverTicks(postmaster),
     machine: machineTicks(),
     paid: await captures(),
-    pgbench: procStat(child.pid!)?.ticks ?? 0,
+    pgbench: procStat(loadPid)?.ticks ?? 0,
     all: allTicks(),
     wal: await wal(),
   };
-  if ((await exited) !== 0) throw new Error(`pgbench failed:\n${output}`);
+  if ((await exited) !== 0) throw new Error(`${name} failed:\n${output}`);
+  if (session) {
+    await sleep(1000); // the last webhooks' records
+    await session.close();
+  }
   const rowsAfter = await rows();
   const made = Number(rowsAfter.payments) - Number(rowsBefore.payments);
   const perPayment = Object.keys(rowsAfter)
@@ -300,24 +348,54 @@ await admin.query(`CREATE DATABASE ${DATABASE}`);
 const databaseUrl = new URL(ADMIN_URL);
 databaseUrl.pathname = `/${DATABASE}`;
 const db = new pg.Client({ connectionString: databaseUrl.toString() });
+/** The gateway too talks to the server through its unix socket when there is one (as with the embedded server). */
+// One KASSA_DATA_DIR (the master key that sealed the database's keys) for every gateway this run starts.
+const gatewayDataDir = await mkdtemp(path.join(os.tmpdir(), 'kassa-floor-'));
+function gatewayUrl() {
+  const url = new URL(databaseUrl);
+  if (existsSync(`${SOCKET_DIR}/.s.PGSQL.${url.port || 5432}`)) url.searchParams.set('host', SOCKET_DIR);
+  return url.toString();
+}
 try {
-  const session = await openGatewaySession(databaseUrl.toString());
+  const session = await openGatewaySession(gatewayUrl(), gatewayDataDir);
   try {
     await session.pay();
   } finally {
-    await session.close();
+    await session.close(); // its worker must not take part in the replays
   }
   await db.connect();
   const vars = await payloads(db);
   const results = [];
-  for (const clients of CLIENTS)
-    for (const name of SCRIPTS) {
-      const result = await replay(db, databaseUrl.toString(), vars, name, clients);
-      console.log(JSON.stringify(result));
-      results.push(result);
-    }
+  for (let round = 0; round < REPEAT; round += 1)
+    for (const clients of CLIENTS)
+      for (const name of SCRIPTS) {
+        if (name === 'gateway' && clients !== CLIENTS[0]) continue; // its own 50 connections: once per round
+        const result = await replay(db, databaseUrl.toString(), vars, name, clients);
+        console.log(JSON.stringify(result));
+        results.push(result);
+      }
   console.table(results.map(({ tps_line: _t, rows_per_payment: _r, busiest_others: _b, ...rest }) => rest));
+  if (REPEAT > 1) {
+    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const medians = [];
+    for (const clients of CLIENTS)
+      for (const name of SCRIPTS) {
+        const runs = results.filter((r) => r.replay === name && r.clients === clients);
+        if (runs.length === 0) continue;
+        medians.push({
+          replay: name,
+          clients,
+          payments_per_second: median(runs.map((r) => r.payments_per_second)),
+          postgres_cpu_ms_per_payment: median(runs.map((r) => r.postgres_cpu_ms_per_payment)),
+          wal_kb_per_payment: median(runs.map((r) => r.wal_kb_per_payment)),
+          other_cpu_percent: runs.map((r) => r.other_cpu_percent).join('/'),
+        });
+      }
+    console.log(`medians of ${REPEAT} rounds:`);
+    console.table(medians);
+  }
 } finally {
+  await rm(gatewayDataDir, { recursive: true, force: true });
   await db.end().catch(() => {});
   if (!process.env.FLOOR_KEEP_DATABASE) await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
   await admin.end();
