@@ -239,6 +239,13 @@ async function replay(
     webhook_delivery_attempts, idempotency_keys, sandbox_acquirer_operations, sandbox_acquirer_payments CASCADE`);
   await db.query('CHECKPOINT');
   const quiet = QUIET_SECONDS > 0 ? await waitForQuiet() : undefined;
+  const tableWrites = async () =>
+    (
+      await db.query<{ relname: string; ins: string; upd: string; hot: string }>(
+        `SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables`,
+      )
+    ).rows;
+  const writesBefore = await tableWrites();
   const rowsBefore = await rows();
   let output = '';
   let exited: Promise<number>;
@@ -306,7 +313,9 @@ async function replay(
     await sleep(1000); // the last webhooks' records
     await session.close();
   }
+  await sleep(1000); // the backends' statistics, sent as they exit
   const rowsAfter = await rows();
+  const writesAfter = await tableWrites();
   const made = Number(rowsAfter.payments) - Number(rowsBefore.payments);
   const perPayment = Object.keys(rowsAfter)
     .filter((key) => key !== 'payments')
@@ -336,6 +345,17 @@ async function replay(
     other_clients_backends_percent: cores(otherClients),
     busiest_others: busiestOthers(start.all, end.all, seconds),
     rows_per_payment: perPayment,
+    // Per payment, per table: rows inserted / updated (of which HOT), from pg_stat_user_tables.
+    table_writes: writesAfter
+      .map((after) => {
+        const before = writesBefore.find((row) => row.relname === after.relname);
+        const per = (key: 'ins' | 'upd' | 'hot') =>
+          ((Number(after[key]) - Number(before?.[key] ?? 0)) / made).toFixed(2);
+        return { table: after.relname, ins: per('ins'), upd: per('upd'), hot: per('hot') };
+      })
+      .filter((row) => row.ins !== '0.00' || row.upd !== '0.00')
+      .map((row) => `${row.table} +${row.ins} ~${row.upd} (HOT ${row.hot})`)
+      .join(', '),
     ...(quiet === undefined ? {} : { started_quiet: quiet }),
     tps_line: /tps = [\d.]+ \(without initial connection time\)/.exec(output)?.[0] ?? '',
   };
@@ -374,7 +394,11 @@ try {
         console.log(JSON.stringify(result));
         results.push(result);
       }
-  console.table(results.map(({ tps_line: _t, rows_per_payment: _r, busiest_others: _b, ...rest }) => rest));
+  console.table(
+    results.map(
+      ({ tps_line: _t, rows_per_payment: _r, busiest_others: _b, table_writes: _w, ...rest }) => rest,
+    ),
+  );
   if (REPEAT > 1) {
     const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const medians = [];
