@@ -34,6 +34,7 @@ import {
   type ScenarioResult,
   type SuiteResult,
 } from './report.ts';
+import { CHECKOUT_BODY, checkoutBodyForCustomer, paymentRequestBody } from './requests.ts';
 import { countScaleRows, loadScaleHistory, type ScaleHistoryResult } from './scale-history.ts';
 import { formatScalePairs, scalePairs } from './scale-pairs.ts';
 import { absoluteNow, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
@@ -81,7 +82,6 @@ const OPEN_LOOP_CONNECTIONS = 128;
 // Logging one JSON line per request costs throughput; the benchmark measures the gateway at `warn`, and
 // BENCH_GATEWAY_LOG_LEVEL=info measures that cost.
 const LOG_LEVEL = process.env.BENCH_GATEWAY_LOG_LEVEL ?? 'warn';
-const TEST_CARD = '4242424242424242';
 
 // `--scale` alone means the full size (parseArgs wants a value for a string option).
 const argv = process.argv.slice(2).map((arg) => (arg === '--scale' ? '--scale=1' : arg));
@@ -120,61 +120,6 @@ if (PAIRS !== undefined && (SCALE === undefined || RUNS > 1 || args.explain))
   throw new Error('--pairs needs --scale, and takes neither --runs nor --explain');
 if (args.explain && SCALE === undefined)
   throw new Error('--explain explains on the loaded database: add --scale');
-
-/** The redirect-checkout flow's create-checkout body, amounts as minor units (test/e2e/checkouts/checkout-fixtures.ts). */
-function seedCheckoutRequest() {
-  return {
-    completed_redirect_url: 'https://example.com/complete',
-    canceled_redirect_url: 'https://example.com/cancel',
-    allow_save_payment_methods: false,
-    locale: 'ES_LATAM',
-    order: {
-      merchant_order_id: '1366656595193',
-      currency: 'MXN',
-      subtotal_amount: 1000,
-      country_code: 'MX',
-      discounts: [{ amount: 10 }],
-      total_amount: 990,
-      products: [
-        {
-          id: '7197',
-          name: 'Pantalla TCL Smart TV Serie A3 A343 HD Android TV 40',
-          quantity: 1,
-          unit_price: 1000,
-        },
-      ],
-      customer: { first_name: 'John', last_name: 'Doe', email: 'john.doe@example.com' },
-    },
-  };
-}
-const CHECKOUT_BODY = JSON.stringify(seedCheckoutRequest());
-
-/** The seed body with a different shopper each time (most real checkouts are from different customers). */
-function checkoutBodyForCustomer(sequence: number) {
-  const body = seedCheckoutRequest();
-  body.order.customer.email = `shopper-${sequence}@example.com`;
-  return JSON.stringify(body);
-}
-
-/**
- * The Processor API request (docs/payments.md: `POST /v1/payments` pays a checkout server-to-server with card data).
- * Its schema was not final when this was written: if the route answers 400, adjust this one function.
- */
-function paymentRequestBody(checkoutId: string) {
-  return JSON.stringify({
-    checkout_id: checkoutId,
-    payment_method: {
-      type: 'card',
-      card: {
-        number: TEST_CARD,
-        exp_month: 12,
-        exp_year: new Date().getFullYear() + 3,
-        cvc: '123',
-        holder_name: 'Bench Shopper',
-      },
-    },
-  });
-}
 
 type CheckoutJson = { checkout_id: string; client_token?: string; checkout_redirect_url: string };
 

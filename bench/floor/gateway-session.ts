@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Pool } from 'undici';
 import { createPool, requestJson } from '../load-generator.ts';
 import { createMerchant, startGateway } from '../processes.ts';
+import { CHECKOUT_BODY, paymentRequestBody } from '../requests.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../webhook-receiver.ts';
 
 /**
@@ -12,46 +13,6 @@ import { startWebhookReceiver, type WebhookReceiver } from '../webhook-receiver.
  * what `npm run bench`'s full_payment scenario sets up. `payment()` is that scenario's unit of work (create a
  * checkout, pay it with a test card); `pay()` also waits for the webhook and for the worker to record it.
  */
-
-export const CHECKOUT_BODY = JSON.stringify({
-  completed_redirect_url: 'https://example.com/complete',
-  canceled_redirect_url: 'https://example.com/cancel',
-  allow_save_payment_methods: false,
-  locale: 'ES_LATAM',
-  order: {
-    merchant_order_id: '1366656595193',
-    currency: 'MXN',
-    subtotal_amount: 1000,
-    country_code: 'MX',
-    discounts: [{ amount: 10 }],
-    total_amount: 990,
-    products: [
-      {
-        id: '7197',
-        name: 'Pantalla TCL Smart TV Serie A3 A343 HD Android TV 40',
-        quantity: 1,
-        unit_price: 1000,
-      },
-    ],
-    customer: { first_name: 'John', last_name: 'Doe', email: 'john.doe@example.com' },
-  },
-});
-
-function paymentBody(checkoutId: string) {
-  return JSON.stringify({
-    checkout_id: checkoutId,
-    payment_method: {
-      type: 'card',
-      card: {
-        number: '4242424242424242',
-        exp_month: 12,
-        exp_year: new Date().getFullYear() + 3,
-        cvc: '123',
-        holder_name: 'Bench Shopper',
-      },
-    },
-  });
-}
 
 export type GatewaySession = {
   merchantId: string;
@@ -129,7 +90,7 @@ export async function openGatewaySession(databaseUrl: string, reuse?: string): P
           method: 'POST',
           path: '/v1/payments',
           headers: headers(),
-          body: paymentBody(checkout.json.checkout_id),
+          body: paymentRequestBody(checkout.json.checkout_id),
         },
         [200, 201],
       );
