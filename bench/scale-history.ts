@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { timeLedIdSql, type IdPrefix } from '../src/lib/ids.ts';
 
 /**
  * The history `npm run bench -- --scale` loads before its scenarios (docs/performance.md, "Scale with data"):
@@ -134,13 +135,9 @@ function scriptValues(): string {
   return `(VALUES ${rows.join(',\n  ')}) AS s (kind, step, type, object, after_s, status)`;
 }
 
-/**
- * SQL for an id as the gateway makes them (`newId`, src/lib/ids.ts): the prefix, 12 hex digits of the
- * milliseconds of `at`, then 32 hex digits (here md5 of `seed`, so the plan's steps agree on every id). Ids
- * led by the time of the row they name sort as a database grown live would hold them.
- */
-function timeLedId(prefix: string, at: string, seed: string): string {
-  return `'${prefix}_' || lpad(to_hex((extract(epoch FROM ${at}) * 1000)::bigint), 12, '0') || md5(${seed})`;
+/** An id as the gateway makes them, led by the time `at` of its row; md5 of `seed` so the plan's steps agree. */
+function timeLedId(prefix: IdPrefix, at: string, seed: string): string {
+  return timeLedIdSql(prefix, at, `md5(${seed})`);
 }
 
 type Step = { step: string; sql: string; values?: unknown[]; optional?: boolean };

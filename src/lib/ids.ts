@@ -44,6 +44,14 @@ export function newId(prefix: IdPrefix): string {
 }
 
 /**
+ * `newId` in SQL, for ids only the database can make (one per row an INSERT … SELECT writes): `prefix`, 12 hex
+ * digits of the milliseconds of the timestamp expression `at`, then `randomHex`, an SQL expression of 32 hex.
+ */
+export function timeLedIdSql(prefix: IdPrefix, at: string, randomHex: string): string {
+  return `'${prefix}_' || lpad(to_hex((extract(epoch FROM ${at}) * 1000)::bigint), 12, '0') || ${randomHex}`;
+}
+
+/**
  * An id derived from another (a payment's from its checkout and Idempotency-Key, a capture's from its payment):
  * `<prefix>_`, the time part of `parentId` (none if the parent is an older id without one) and `digest`'s
  * first 32 hex digits. Deterministic, so a retry names the same object, and time-led like the parent, so its

@@ -5,6 +5,7 @@ import {
   DELIVERED_EVENT_COLUMNS,
   type DeliveryTargetRow,
 } from './webhook-delivery.repository.ts';
+import { timeLedIdSql } from '../lib/ids.ts';
 
 /**
  * Fan-out: each event becomes one delivery row per matching webhook endpoint. Two paths apply one rule:
@@ -32,8 +33,11 @@ const ENDPOINT_MATCHES_EVENT = `ep.merchant_id = ev.merchant_id AND ep.livemode 
  * time-led like `newId('del')` — 12 hex digits of the milliseconds now, then an md5 of two random UUIDs
  * (244 bits of pg_strong_random) so the id carries a full 128 random bits.
  */
-const NEW_DELIVERY_ID = `'del_' || lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')
-  || md5(gen_random_uuid()::text || gen_random_uuid()::text)`;
+const NEW_DELIVERY_ID = timeLedIdSql(
+  'del',
+  'clock_timestamp()',
+  'md5(gen_random_uuid()::text || gen_random_uuid()::text)',
+);
 
 /**
  * The statement that follows `WITH <emitted> AS (INSERT INTO events … 'done' … RETURNING *)`: writes the
