@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
 import { importSPKI, jwtVerify } from 'jose';
 import pg from 'pg';
+import { registerFloorRoutes } from './floor-routes.ts';
 
 /**
  * The benchmark's baseline: the bare minimum of create-checkout, and nothing else — verify an RS256 access
@@ -13,6 +14,10 @@ import pg from 'pg';
  *
  * Started by bench/run.ts with: BASELINE_DATABASE_URL, BASELINE_PORT, BASELINE_POOL_MAX,
  * BASELINE_PUBLIC_KEY_PEM (SPKI), BASELINE_ISSUER, BASELINE_AUDIENCE. Prints `listening <port>` when ready.
+ *
+ * With BASELINE_KASSA_DATA_DIR and BASELINE_KASSA_PUBLIC_URL (the gateway's) it also serves the floors
+ * (bench/floor-routes.ts): the least a real route's contract needs, measured beside the baseline. The
+ * baseline's own route is the same either way.
  */
 
 const env = (name: string) => {
@@ -39,12 +44,10 @@ async function main() {
   });
   await pool.query(TABLES_SQL);
 
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
-  app.post('/v1/checkouts', async (request, reply) => {
-    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-    if (!match) return reply.code(401).send({ error: 'authentication_required' });
-    let merchantId: string;
-    let livemode: boolean;
+  /** The caller of a `Bearer` access token, or undefined when it is missing or does not verify. */
+  async function verifyToken(authorization: string | undefined) {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+    if (!match) return undefined;
     try {
       const { payload } = await jwtVerify(match[1]!, key, {
         algorithms: ['RS256'],
@@ -54,11 +57,22 @@ async function main() {
         requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
         clockTolerance: 5,
       });
-      merchantId = String(payload.merchant_id);
-      livemode = payload.livemode === true;
+      return {
+        merchantId: String(payload.merchant_id),
+        livemode: payload.livemode === true,
+        clientId: String(payload.client_id),
+      };
     } catch {
-      return reply.code(401).send({ error: 'invalid_token' });
+      return undefined;
     }
+  }
+
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  app.post('/v1/checkouts', async (request, reply) => {
+    if (!request.headers.authorization) return reply.code(401).send({ error: 'authentication_required' });
+    const caller = await verifyToken(request.headers.authorization);
+    if (!caller) return reply.code(401).send({ error: 'invalid_token' });
+    const { merchantId, livemode } = caller;
     const id = `chk_${randomBytes(16).toString('hex')}`;
     const session = {
       id,
@@ -92,6 +106,11 @@ async function main() {
     }
     return reply.code(201).send({ ...session, created_at: new Date().toISOString() });
   });
+
+  const kassaDataDir = process.env.BASELINE_KASSA_DATA_DIR;
+  const kassaPublicUrl = process.env.BASELINE_KASSA_PUBLIC_URL;
+  if (kassaDataDir && kassaPublicUrl)
+    registerFloorRoutes(app, { pool, kassaDataDir, publicUrl: kassaPublicUrl, verifyToken });
 
   const address = await app.listen({ port: Number(env('BASELINE_PORT')), host: '127.0.0.1' });
   console.log(`listening ${new URL(address).port}`);

@@ -123,6 +123,9 @@ export async function startBaselineServer(env: {
   BASELINE_PUBLIC_KEY_PEM: string;
   BASELINE_ISSUER: string;
   BASELINE_AUDIENCE: string;
+  /** The gateway's data dir and public URL: the floors (bench/floor-routes.ts) use its master key. */
+  BASELINE_KASSA_DATA_DIR?: string;
+  BASELINE_KASSA_PUBLIC_URL?: string;
 }): Promise<ServerProcess> {
   const port = await findFreePort();
   const child = spawn(process.execPath, ['--import', 'tsx', BASELINE_SERVER], {

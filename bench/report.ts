@@ -241,7 +241,7 @@ export function evaluateTargets(
 
 function vsBaseline(suite: SuiteResult, scenario: ScenarioResult): string {
   if (scenario.status !== 'ok' || scenario.loop === 'drain') return '—';
-  if (scenario.server === 'baseline') return '1.00× (itself)';
+  if (scenario.name.startsWith('baseline_')) return '1.00× (itself)';
   if (scenario.open) {
     const baselineOpen = find(suite, `baseline_open_${scenario.open.offered_rate}`);
     if (baselineOpen?.status === 'ok' && baselineOpen.open?.p99_ms)

@@ -393,6 +393,98 @@ function hostedPage(): Scenario {
   };
 }
 
+/**
+ * The floors (bench/floor-routes.ts): what the baseline server does for the least the contract of
+ * `POST /v1/checkouts` and of the hosted page requires, against the gateway's tables, in the same run. A floor's
+ * ratio to the baseline bounds what the real route can reach on this machine.
+ */
+function floorCreateCheckout(): Scenario {
+  return {
+    name: 'floor_create_checkout',
+    title: 'floor of POST /v1/checkouts: JWT verify + 1 statement',
+    server: 'baseline',
+    loop: 'closed',
+    async run(ctx) {
+      const pool = createPool(ctx.baseline.origin, CONNECTIONS);
+      const closed = await runClosedLoop({
+        connections: CONNECTIONS,
+        warmupMs: WARMUP_MS,
+        durationMs: DURATION_MS,
+        task: () =>
+          sendRequest(
+            pool,
+            {
+              method: 'POST',
+              path: '/floor/checkouts',
+              headers: merchantHeaders(ctx.baselineToken, ctx.nextKey()),
+              body: CHECKOUT_BODY,
+            },
+            [201],
+          ),
+      });
+      await closePool(pool);
+      return {
+        closed,
+        note: 'bench/floor-routes.ts: the same body, session, order, customer, 2 events and sealed stored answer in one statement',
+      };
+    },
+  };
+}
+
+function floorHostedPage(): Scenario {
+  return {
+    name: 'floor_hosted_page',
+    title: "floor of the hosted page: 1 statement + the page's bytes",
+    server: 'baseline',
+    loop: 'closed',
+    async run(ctx) {
+      const gatewayPool = createPool(ctx.gateway.origin, 2);
+      const pool = createPool(ctx.baseline.origin, CONNECTIONS);
+      try {
+        const checkouts = await createCheckouts(ctx, gatewayPool, CONNECTIONS);
+        const headers = { accept: 'text/html', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) kassa-bench' };
+        // The real page of the first checkout: the floor answers with its bytes (its nonce and token replaced).
+        const { text: html } = await requestText(
+          gatewayPool,
+          { method: 'GET', path: pathOf(checkouts[0]!.checkout_redirect_url), headers },
+          [200],
+        );
+        const nonce = /nonce="([^"]+)"/.exec(html)?.[1];
+        const csrfToken = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1];
+        if (!nonce || !csrfToken) throw new Error('the hosted page has no nonce or CSRF field to replace');
+        await requestText(
+          pool,
+          {
+            method: 'POST',
+            path: '/floor/page',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ html, nonce, csrfToken }),
+          },
+          [204],
+        );
+        const requests = checkouts.map((checkout): HttpRequest => ({
+          method: 'GET',
+          path: pathOf(checkout.checkout_redirect_url).replace(/^\/pay\//, '/floor/pay/'),
+          headers,
+        }));
+        const closed = await runClosedLoop({
+          connections: CONNECTIONS,
+          warmupMs: WARMUP_MS,
+          durationMs: DURATION_MS,
+          task: (worker) => sendRequest(pool, requests[worker]!, [200]),
+        });
+        return {
+          closed,
+          note: `${CONNECTIONS} different open checkouts; the real page's ${Buffer.byteLength(html)} bytes`,
+        };
+      } finally {
+        await closePool(pool);
+        await closePool(gatewayPool);
+      }
+    },
+  };
+}
+
 async function createWebhookEndpoint(ctx: SuiteContext, pool: Pool, events: string[]) {
   const { json } = await requestJson<{ id: string }>(
     pool,
@@ -679,10 +771,12 @@ function allScenarios(): Scenario[] {
     baselineClosed(),
     createCheckoutClosed(),
     createCheckoutDistinctCustomers(),
+    floorCreateCheckout(),
     ...OPEN_LOOP_RATES.map(createCheckoutOpen),
     baselineOpen(1000),
     paymentMethods(),
     hostedPage(),
+    floorHostedPage(),
     fullPayment(),
     webhookDrain('emitted'),
     webhookDrain('pending'),
@@ -820,6 +914,8 @@ async function runSuite(
       BASELINE_PUBLIC_KEY_PEM: keys.publicKeyPem,
       BASELINE_ISSUER: issuer,
       BASELINE_AUDIENCE: audience,
+      BASELINE_KASSA_DATA_DIR: dataDir,
+      BASELINE_KASSA_PUBLIC_URL: gateway.origin,
     });
     stops.unshift(() => baseline.stop());
 

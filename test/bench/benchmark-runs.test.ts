@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * `npm run bench` keeps working: a short run of two scenarios on a fresh embedded PostgreSQL starts the real
- * gateway and the baseline, drives them, and prints the report with the issue's targets. Only that it runs
+ * gateway and the baseline, drives them (with the two floors, bench/floor-routes.ts, which write to the gateway's
+ * tables and must keep working as they change), and prints the report with the targets. Only that it runs
  * and every request succeeded is checked here; how fast is for the benchmark itself to say (never a test).
  * `--only` writes nothing to bench/results/.
  */
@@ -24,7 +25,7 @@ describe('npm run bench', () => {
         '--db',
         'embedded',
         '--only',
-        'baseline_create_checkout,create_checkout',
+        'baseline_create_checkout,create_checkout,floor_create_checkout,floor_hosted_page',
       ],
       {
         cwd: ROOT,
@@ -40,7 +41,12 @@ describe('npm run bench', () => {
         ?.split('|')
         .map((cell) => cell.trim());
     // | Scenario | Loop | ops/s | p50 | p99 | max | errors | …
-    for (const title of ['baseline: JWT verify + 2 inserts', 'POST /v1/checkouts']) {
+    for (const title of [
+      'baseline: JWT verify + 2 inserts',
+      'POST /v1/checkouts',
+      'floor of POST /v1/checkouts: JWT verify + 1 statement',
+      "floor of the hosted page: 1 statement + the page's bytes",
+    ]) {
       const cells = row(title);
       expect(cells, `${title} in:\n${stdout}`).toBeDefined();
       expect(Number(cells![3]!.replaceAll(',', ''))).toBeGreaterThan(0);

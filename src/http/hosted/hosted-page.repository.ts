@@ -92,7 +92,7 @@ type SnapshotJson = {
  * parsing cost more than the JSON.parse of one value (profiled: `addFields` + `parseRow` + date parsing were
  * ~15 % of the page's CPU). Explicit column lists keep the token digest and anything added later out.
  */
-const SELECT_HOSTED_PAGE = `
+export const SELECT_HOSTED_PAGE = `
   SELECT json_build_object(
     'checkout', json_build_object(
       'id', c.id, 'merchant_id', c.merchant_id, 'livemode', c.livemode, 'status', c.status,
