@@ -9,6 +9,7 @@ import { sendPage } from '../src/http/hosted/page-reply.ts';
 import { createPageTemplateCache, type ResponseSecrets } from '../src/http/pages/page-template-cache.ts';
 import { newId } from '../src/lib/ids.ts';
 import { createKeyring, parseMasterKey } from '../src/lib/keyring.ts';
+import { createTtlCache } from '../src/lib/ttl-cache.ts';
 import { fanOutEmittedEventsSql } from '../src/outbox/fan-out.repository.ts';
 import {
   checkoutRedirectUrl,
@@ -23,7 +24,8 @@ import {
  * on purpose — what they leave out only makes them cheaper — so a target a floor does not reach cannot be
  * reached by the real route either:
  *
- * - `POST /floor/checkouts`: the RS256 access token verified (as the baseline), the JSON body taken as it
+ * - `POST /floor/checkouts`: the RS256 access token verified (once per token, remembered as the gateway
+ *   remembers verified tokens: RSA verification is the largest cost of an authenticated request), the JSON body taken as it
  *   comes (no validation), and ONE statement that claims the Idempotency-Key with the sealed response (AES-GCM,
  *   the gateway's key), finds or inserts the customer, inserts the session, its order and its two events
  *   (`checkout.created`, `order.created`) and fans them out to the merchant's endpoints. Left out: validation,
@@ -120,9 +122,18 @@ export function registerFloorRoutes(app: FastifyInstance, options: FloorOptions)
   const { pool, publicUrl } = options;
   const masterKey = parseMasterKey(readFileSync(path.join(options.kassaDataDir, 'master.key'), 'utf8'));
   const keyring = createKeyring(masterKey);
+  type Caller = NonNullable<Awaited<ReturnType<FloorOptions['verifyToken']>>>;
+  const verifiedTokens = createTtlCache<Caller>({ ttlMs: 60_000, maxEntries: 10_000 });
+  async function callerOf(authorization: string | undefined): Promise<Caller | undefined> {
+    const known = authorization === undefined ? undefined : verifiedTokens.get(authorization);
+    if (known) return known;
+    const caller = await options.verifyToken(authorization);
+    if (caller && authorization) verifiedTokens.set(authorization, caller);
+    return caller;
+  }
 
   app.post('/floor/checkouts', async (request, reply) => {
-    const caller = await options.verifyToken(request.headers.authorization);
+    const caller = await callerOf(request.headers.authorization);
     if (!caller) return reply.code(401).send({ error: 'invalid_token' });
     const key = request.headers['idempotency-key'];
     if (typeof key !== 'string') return reply.code(400).send({ error: 'idempotency_key_required' });

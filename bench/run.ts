@@ -401,7 +401,7 @@ function hostedPage(): Scenario {
 function floorCreateCheckout(): Scenario {
   return {
     name: 'floor_create_checkout',
-    title: 'floor of POST /v1/checkouts: JWT verify + 1 statement',
+    title: 'floor of POST /v1/checkouts: one statement',
     server: 'baseline',
     loop: 'closed',
     async run(ctx) {
