@@ -194,6 +194,21 @@ async function closePool(pool: Pool) {
   await withTimeout(pool.close(), 10_000, 'closing the client pool').catch(() => pool.destroy());
 }
 
+/** The closed loop of most scenarios: `CONNECTIONS` connections to `origin`, each sending `request()` again. */
+async function closedLoopOf(origin: string, request: () => HttpRequest, expect: readonly number[]) {
+  const pool = createPool(origin, CONNECTIONS);
+  try {
+    return await runClosedLoop({
+      connections: CONNECTIONS,
+      warmupMs: WARMUP_MS,
+      durationMs: DURATION_MS,
+      task: () => sendRequest(pool, request(), expect),
+    });
+  } finally {
+    await closePool(pool);
+  }
+}
+
 // --- Scenarios -------------------------------------------------------------------------------------------
 
 type Scenario = {
@@ -211,21 +226,13 @@ function baselineClosed(): Scenario {
     server: 'baseline',
     loop: 'closed',
     async run(ctx) {
-      const pool = createPool(ctx.baseline.origin, CONNECTIONS);
       const request: HttpRequest = {
         method: 'POST',
         path: '/v1/checkouts',
         headers: merchantHeaders(ctx.baselineToken),
         body: CHECKOUT_BODY,
       };
-      const closed = await runClosedLoop({
-        connections: CONNECTIONS,
-        warmupMs: WARMUP_MS,
-        durationMs: DURATION_MS,
-        task: () => sendRequest(pool, request, [201]),
-      });
-      await closePool(pool);
-      return { closed };
+      return { closed: await closedLoopOf(ctx.baseline.origin, () => request, [201]) };
     },
   };
 }
@@ -264,14 +271,7 @@ function createCheckoutClosed(): Scenario {
     server: 'gateway',
     loop: 'closed',
     async run(ctx) {
-      const pool = createPool(ctx.gateway.origin, CONNECTIONS);
-      const closed = await runClosedLoop({
-        connections: CONNECTIONS,
-        warmupMs: WARMUP_MS,
-        durationMs: DURATION_MS,
-        task: () => sendRequest(pool, createCheckoutRequest(ctx), [201]),
-      });
-      await closePool(pool);
+      const closed = await closedLoopOf(ctx.gateway.origin, () => createCheckoutRequest(ctx), [201]);
       return { closed, note: 'unique Idempotency-Key per request; redirect-checkout body' };
     },
   };
@@ -405,24 +405,16 @@ function floorCreateCheckout(): Scenario {
     server: 'baseline',
     loop: 'closed',
     async run(ctx) {
-      const pool = createPool(ctx.baseline.origin, CONNECTIONS);
-      const closed = await runClosedLoop({
-        connections: CONNECTIONS,
-        warmupMs: WARMUP_MS,
-        durationMs: DURATION_MS,
-        task: () =>
-          sendRequest(
-            pool,
-            {
-              method: 'POST',
-              path: '/floor/checkouts',
-              headers: merchantHeaders(ctx.baselineToken, ctx.nextKey()),
-              body: CHECKOUT_BODY,
-            },
-            [201],
-          ),
-      });
-      await closePool(pool);
+      const closed = await closedLoopOf(
+        ctx.baseline.origin,
+        () => ({
+          method: 'POST',
+          path: '/floor/checkouts',
+          headers: merchantHeaders(ctx.baselineToken, ctx.nextKey()),
+          body: CHECKOUT_BODY,
+        }),
+        [201],
+      );
       return {
         closed,
         note: 'bench/floor-routes.ts: the same body, session, order, customer, 2 events and sealed stored answer in one statement',
