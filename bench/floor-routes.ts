@@ -1,15 +1,16 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { issueCheckoutFormToken } from '../src/http/hosted/csrf-token.ts';
+import { createResponseSealer, fingerprintRequest } from '../src/http/idempotency.ts';
 import { SELECT_HOSTED_PAGE } from '../src/http/hosted/hosted-page.repository.ts';
 import { sendPage } from '../src/http/hosted/page-reply.ts';
 import { createPageTemplateCache, type ResponseSecrets } from '../src/http/pages/page-template-cache.ts';
 import { newId } from '../src/lib/ids.ts';
 import { createKeyring, parseMasterKey } from '../src/lib/keyring.ts';
 import { createTtlCache } from '../src/lib/ttl-cache.ts';
+import { normalizeEmail } from '../src/modules/customers/customer.mapping.ts';
 import { fanOutEmittedEventsSql } from '../src/outbox/fan-out.repository.ts';
 import {
   checkoutRedirectUrl,
@@ -122,6 +123,7 @@ export function registerFloorRoutes(app: FastifyInstance, options: FloorOptions)
   const { pool, publicUrl } = options;
   const masterKey = parseMasterKey(readFileSync(path.join(options.kassaDataDir, 'master.key'), 'utf8'));
   const keyring = createKeyring(masterKey);
+  const responses = createResponseSealer(keyring);
   type Caller = NonNullable<Awaited<ReturnType<FloorOptions['verifyToken']>>>;
   const verifiedTokens = createTtlCache<Caller>({ ttlMs: 60_000, maxEntries: 10_000 });
   async function callerOf(authorization: string | undefined): Promise<Caller | undefined> {
@@ -200,10 +202,10 @@ export function registerFloorRoutes(app: FastifyInstance, options: FloorOptions)
         caller.merchantId,
         caller.livemode,
         key,
-        createHash('sha256').update(JSON.stringify(body)).digest('hex'),
-        keyring.encrypt('idempotency-response-encryption', response).toString('base64'),
+        fingerprintRequest(request),
+        responses.seal(response),
         now,
-        email?.toLowerCase() ?? null,
+        email === null ? null : normalizeEmail(email),
         newId('cus'),
         email,
         customer?.first_name ?? null,
