@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { UnitOfWork } from '../src/db/client.ts';
 import { LOCK_KEY_AND_FIND_RECORD } from '../src/http/idempotency-record.ts';
-import { findHostedPageSnapshot } from '../src/http/hosted/hosted-page.repository.ts';
+import {
+  createHostedPageContentCache,
+  findHostedPageSnapshot,
+} from '../src/http/hosted/hosted-page.repository.ts';
 import {
   claimDueCheckouts,
   closeCheckoutRow,
@@ -193,7 +196,12 @@ async function hotStatements(db: pg.ClientBase, merchantId: string): Promise<[st
       'hosted page read (findHostedPageSnapshot)',
       (tx) =>
         findHostedPageSnapshot(
-          { db: tx, merchants: undefined as never, paymentMethodSettings: undefined as never },
+          {
+            db: tx,
+            merchants: undefined as never,
+            paymentMethodSettings: undefined as never,
+            contents: createHostedPageContentCache(),
+          },
           open.checkout_id,
         ),
     ],

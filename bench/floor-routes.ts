@@ -243,6 +243,7 @@ export function registerFloorRoutes(app: FastifyInstance, options: FloorOptions)
   // cache has no entry for the checkout's state, as in the gateway).
   type PageModel = { id: string; version: number; status: string };
   let renderPage: ((model: PageModel, secrets: ResponseSecrets) => Buffer) | undefined;
+  const pageContents = new Map<string, { stamp: string; page: FloorPageContent }>();
   app.post('/floor/page', async (request, reply) => {
     const real = request.body as { html: string; nonce: string; csrfToken: string };
     renderPage = createPageTemplateCache<PageModel>((_model, secrets) =>
@@ -255,13 +256,19 @@ export function registerFloorRoutes(app: FastifyInstance, options: FloorOptions)
     const { checkoutId, signature } = request.params as { checkoutId: string; signature: string };
     if (!renderPage) return reply.code(503).send({ error: 'no page template yet' });
     if (!verifyCheckoutUrlSignature(keyring, checkoutId, signature)) return reply.code(404).send();
-    const { rows } = await pool.query<{ page: FloorPageRow }>({
+    // As the gateway does: the content comes back only when the rows changed since this process read them.
+    const held = pageContents.get(checkoutId);
+    const { rows } = await pool.query<FloorPageRow>({
       name: 'floor_hosted_page',
       text: SELECT_HOSTED_PAGE,
-      values: [checkoutId],
+      values: [checkoutId, held?.stamp ?? null],
     });
-    const page = rows[0]?.page;
-    if (!page || page.checkout.status !== 'OPEN') return reply.code(404).send();
+    const row = rows[0];
+    if (!row) return reply.code(404).send();
+    const page = row.content ?? held?.page;
+    if (!page) throw new Error('floor page: no content for a stamp this process does not hold');
+    if (row.content) pageContents.set(checkoutId, { stamp: row.stamp, page: row.content });
+    if (page.checkout.status !== 'OPEN') return reply.code(404).send();
     const version = page.order.version;
     const csrfToken = issueCheckoutFormToken(keyring, checkoutId, version, new Date());
     const render = renderPage;
@@ -274,7 +281,8 @@ export function registerFloorRoutes(app: FastifyInstance, options: FloorOptions)
   });
 }
 
-type FloorPageRow = {
+type FloorPageContent = {
   checkout: { status: string; completed_redirect_url: string | null; canceled_redirect_url: string | null };
   order: { version: number };
 };
+type FloorPageRow = { stamp: string; content: FloorPageContent | null };

@@ -14,6 +14,7 @@ import type { Services } from '../../services.ts';
 import type { CheckoutMethodOption, SavedCardOption } from '../pages/checkout-page.ts';
 import type { CheckoutSelection } from './checkout-form.ts';
 import { loadHostedCheckout, reloadHostedCheckout, type HostedCheckout } from './hosted-checkout.ts';
+import { createHostedPageContentCache } from './hosted-page.repository.ts';
 import { idPattern } from '../../lib/ids.ts';
 
 const PAYMENT_ID = idPattern('pay');
@@ -55,6 +56,7 @@ export function createHostedPageService(services: Services) {
     db,
     merchants: services.merchants,
     paymentMethodSettings: services.paymentMethodSettings,
+    contents: createHostedPageContentCache(),
   };
 
   async function reload(context: HostedCheckout): Promise<HostedCheckout> {
