@@ -117,7 +117,7 @@ export type HostedPageContentCache = {
 };
 
 /** A bounded cache of page contents, least recently used out first (a few MB at most). */
-export function createHostedPageContentCache(maxEntries = 2000): HostedPageContentCache {
+export function createHostedPageContentCache(maxEntries = 1000): HostedPageContentCache {
   const contents = new Map<string, HostedPageContent>();
   return {
     get(checkoutId) {
