@@ -4117,7 +4117,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
         'application/json': {
           scopes?: string[];
@@ -4125,7 +4125,7 @@ export interface operations {
           metadata?: {
             [key: string]: string;
           };
-        };
+        } | null;
       };
     };
     responses: {

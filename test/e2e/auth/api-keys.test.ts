@@ -201,6 +201,19 @@ describe('API keys and OAuth clients: restricted keys, key management, revocatio
     expect((await call(a, 'DELETE', `/v1/api-keys/${key.id}`, merchant.headers)).statusCode).toBe(404);
   });
 
+  it("creates an OAuth client from a POST without a body, with its creator's scopes", async () => {
+    const created = await call(a, 'POST', '/v1/oauth-clients', merchant.headers);
+    expect(created.statusCode).toBe(201);
+    const client = created.json();
+    expect(client).toMatchObject({ object: 'oauth_client', name: null, metadata: {} });
+    // The merchant's secret key holds every scope, so the client may too.
+    expect(client.scopes).toEqual(expect.arrayContaining(['checkouts', 'orders', 'payments']));
+    expect((await token(client.id, client.secret)).statusCode).toBe(200);
+    // A body that is there is still checked field by field.
+    const refused = await call(a, 'POST', '/v1/oauth-clients', merchant.headers, { scope: ['orders'] });
+    expect(refused.statusCode).toBe(422);
+  });
+
   it('manages OAuth clients: scoped tokens, a rolled secret with an overlap, revocation within 1 s on another process', async () => {
     const created = await call(a, 'POST', '/v1/oauth-clients', merchant.headers, {
       scopes: ['payments:read', 'orders'],

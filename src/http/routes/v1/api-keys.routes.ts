@@ -217,11 +217,14 @@ export function registerApiKeyRoutes(
           'Its tokens may carry at most `scopes` (default: the scopes of the credential creating it). The answer ' +
           'carries the client secret in `secret`, the only time it is shown.',
         headers: IDEMPOTENCY_HEADER,
-        body: z.strictObject({
-          scopes: ZScopes.optional(),
-          name: z.string().max(100).nullable().optional(),
-          metadata: ZMetadata,
-        }),
+        // Every field is optional, so the body is too: a POST with none makes a client with the defaults.
+        body: z
+          .strictObject({
+            scopes: ZScopes.optional(),
+            name: z.string().max(100).nullable().optional(),
+            metadata: ZMetadata,
+          })
+          .nullish(),
         response: { 201: ZOAuthClientWithSecret },
       },
     },
@@ -229,7 +232,7 @@ export function registerApiKeyRoutes(
       const principal = requireMerchant(request);
       reply.header('cache-control', 'no-store');
       return respondIdempotently(request, reply, services.db, 201, async (tx) => {
-        const { client, secret } = await createOAuthClient(tx, principal, request.body);
+        const { client, secret } = await createOAuthClient(tx, principal, request.body ?? {});
         return { ...presentOAuthClient(client, now()), secret };
       });
     },
